@@ -1,0 +1,94 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+)
+
+// KindWatcher starts a drift reconciler for each guarded ACK kind once its
+// CRD is installed, checking again every Interval, so installing an ACK
+// controller after ackguard needs no restart. It runs on the leader only.
+type KindWatcher struct {
+	Manager  ctrl.Manager
+	Kinds    []schema.GroupVersionKind
+	Interval time.Duration
+	// New returns the reconciler for a kind.
+	New func(gvk schema.GroupVersionKind) *DriftReconciler
+
+	mu      sync.Mutex
+	started map[schema.GroupVersionKind]bool
+}
+
+var _ manager.LeaderElectionRunnable = &KindWatcher{}
+
+// NeedLeaderElection makes the watcher, and so the controllers it starts,
+// run on the elected leader only.
+func (w *KindWatcher) NeedLeaderElection() bool { return true }
+
+// Start checks for the kinds until the context ends.
+func (w *KindWatcher) Start(ctx context.Context) error {
+	if w.Interval <= 0 {
+		w.Interval = time.Minute
+	}
+	t := time.NewTicker(w.Interval)
+	defer t.Stop()
+	for {
+		if err := w.sync(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Started returns the kinds whose reconcilers run.
+func (w *KindWatcher) Started() []schema.GroupVersionKind {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []schema.GroupVersionKind
+	for _, k := range w.Kinds {
+		if w.started[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (w *KindWatcher) sync(ctx context.Context) error {
+	log := logf.FromContext(ctx).WithName("kinds")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started == nil {
+		w.started = map[schema.GroupVersionKind]bool{}
+	}
+	for _, gvk := range w.Kinds {
+		if w.started[gvk] {
+			continue
+		}
+		if _, err := w.Manager.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			if !meta.IsNoMatchError(err) {
+				log.Error(err, "cannot look up kind", "kind", gvk.String())
+			} else {
+				log.V(1).Info("kind not installed; will check again", "kind", gvk.String(), "interval", w.Interval.String())
+			}
+			continue
+		}
+		if err := w.New(gvk).SetupWithManager(w.Manager); err != nil {
+			return fmt.Errorf("starting the drift reconciler for %s: %w", gvk, err)
+		}
+		w.started[gvk] = true
+		log.Info("watching kind", "kind", gvk.String())
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+// Package localcluster runs a local control plane (the envtest
+// kube-apiserver and etcd, no containers) with ackguard wired to it: the
+// ACK CRDs installed, the webhook served on loopback with a generated
+// certificate and registered by URL. The demo and the integration tests
+// share it, so what the demo shows is what the tests prove.
+package localcluster
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ackguard/ackguard/internal/manager"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/webhookconfig"
+	"github.com/ackguard/ackguard/webhooks"
+)
+
+// K8sVersion is the version hack/setup-envtest.sh builds.
+const K8sVersion = "1.37.2"
+
+// Options for Start.
+type Options struct {
+	// AssetsDir holds kube-apiserver, etcd and kubectl; default
+	// $KUBEBUILDER_ASSETS, else bin/k8s/<K8sVersion> above the working
+	// directory.
+	AssetsDir string
+	CRDs      []*apiextensionsv1.CustomResourceDefinition
+}
+
+// Cluster is a running local control plane.
+type Cluster struct {
+	Env       *envtest.Environment
+	Config    *rest.Config
+	Client    client.Client
+	AssetsDir string
+	webhook   envtest.WebhookInstallOptions
+}
+
+// Scheme returns a scheme with the built-in types (ACK objects are read as
+// unstructured).
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = apiextensionsv1.AddToScheme(s)
+	return s
+}
+
+// Start starts the control plane and installs the CRDs.
+func Start(opts Options) (*Cluster, error) {
+	dir, err := findAssets(opts.AssetsDir)
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: dir,
+		CRDs:                  opts.CRDs,
+		ErrorIfCRDPathMissing: true,
+		Scheme:                Scheme(),
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting the local control plane from %s: %w", dir, err)
+	}
+	c := &Cluster{Env: env, Config: cfg, AssetsDir: dir}
+	c.webhook = envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
+	if err := c.webhook.PrepWithoutInstalling(); err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("preparing webhook certificates: %w", err)
+	}
+	c.Client, err = client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// findAssets locates the envtest binaries.
+func findAssets(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("KUBEBUILDER_ASSETS")
+	}
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		for d := wd; ; d = filepath.Dir(d) {
+			cand := filepath.Join(d, "bin", "k8s", K8sVersion)
+			if _, err := os.Stat(filepath.Join(cand, "kube-apiserver")); err == nil {
+				dir = cand
+				break
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if dir == "" {
+		return "", errors.New("no envtest binaries: run hack/setup-envtest.sh (make envtest) or set KUBEBUILDER_ASSETS")
+	}
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			return "", fmt.Errorf("%s missing in %s: run hack/setup-envtest.sh", b, dir)
+		}
+	}
+	return dir, nil
+}
+
+// ManagerOptions returns operator options wired to this cluster's webhook
+// serving address and certificates, with metrics and probes off.
+func (c *Cluster) ManagerOptions() manager.Options {
+	o := manager.DefaultOptions()
+	o.MetricsAddr = "0"
+	o.ProbeAddr = "0"
+	o.WebhookHost = c.webhook.LocalServingHost
+	o.WebhookPort = c.webhook.LocalServingPort
+	o.WebhookCertDir = c.webhook.LocalServingCertDir
+	o.KindPollInterval = 2 * time.Second
+	return o
+}
+
+// StartAckguard runs the operator until ctx ends and waits until its
+// webhook answers TLS. The returned channel yields the manager's exit error.
+func (c *Cluster) StartAckguard(ctx context.Context, opts manager.Options) (*manager.Manager, <-chan error, error) {
+	m, err := manager.New(c.Config, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Start(ctx) }()
+	if opts.EnableWebhook {
+		if err := c.waitForWebhook(ctx, done); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, done, nil
+}
+
+func (c *Cluster) waitForWebhook(ctx context.Context, done <-chan error) error {
+	addr := net.JoinHostPort(c.webhook.LocalServingHost, strconv.Itoa(c.webhook.LocalServingPort))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // readiness probe of our own loopback server
+		if err == nil {
+			_ = conn.Close()
+			return nil
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("ackguard stopped before its webhook served: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("webhook at %s did not answer: %w", addr, err)
+		}
+	}
+}
+
+// WebhookConfiguration returns the configuration pointing at the local
+// webhook by URL.
+func (c *Cluster) WebhookConfiguration(fp admissionregistrationv1.FailurePolicyType) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(c.webhook.LocalServingHost, strconv.Itoa(c.webhook.LocalServingPort)), webhooks.Path)
+	return webhookconfig.Validating(rules.Default(), webhookconfig.Options{
+		ClientConfig:  admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: c.webhook.LocalServingCAData},
+		FailurePolicy: fp,
+	})
+}
+
+// RegisterWebhook creates (or replaces) the webhook configuration and waits
+// until the API server calls the webhook.
+func (c *Cluster) RegisterWebhook(ctx context.Context, fp admissionregistrationv1.FailurePolicyType) error {
+	want := c.WebhookConfiguration(fp)
+	existing := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	err := c.Client.Get(ctx, client.ObjectKey{Name: want.Name}, existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		err = c.Client.Create(ctx, want)
+	case err == nil:
+		existing.Webhooks = want.Webhooks
+		err = c.Client.Update(ctx, existing)
+	}
+	if err != nil {
+		return fmt.Errorf("registering the webhook: %w", err)
+	}
+	return nil
+}
+
+// WaitForAdmission waits until the API server sends Bucket requests to the
+// webhook (it picks up webhook configurations through an informer): a
+// server-side dry-run of a Bucket without Block Public Access is repeated
+// until ackguard denies it.
+func (c *Cluster) WaitForAdmission(ctx context.Context, namespace string) error {
+	probe := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "ackguard-admission-probe", "namespace": namespace},
+		"spec":     map[string]any{"name": "ackguard-admission-probe"},
+	}}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := c.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+		if err != nil && strings.Contains(err.Error(), "S3-001") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the API server does not call the webhook yet (last answer: %v)", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Kubeconfig writes a kubeconfig for the cluster's admin user to path.
+func (c *Cluster) Kubeconfig(path string) error {
+	user, err := c.Env.ControlPlane.AddUser(envtest.User{Name: "demo-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// Stop stops the control plane.
+func (c *Cluster) Stop() error {
+	err := c.Env.Stop()
+	if cerr := c.webhook.Cleanup(); err == nil {
+		err = cerr
+	}
+	return err
+}

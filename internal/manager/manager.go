@@ -1,0 +1,194 @@
+// Package manager assembles ackguard's operator: the validating webhook and
+// the drift reconcilers on one controller-runtime manager. main.go parses
+// flags into Options; the demo builds the same manager against its local
+// control plane.
+package manager
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/webhooks"
+)
+
+// DefaultACKControllers are the service accounts ACK's Helm charts create
+// (namespace ack-system, name ack-<service>-controller).
+func DefaultACKControllers() []string {
+	var out []string
+	for _, svc := range []string{"s3", "rds", "iam", "ec2", "lambda"} {
+		out = append(out, "ack-system:ack-"+svc+"-controller")
+	}
+	return out
+}
+
+// Options configure the operator.
+type Options struct {
+	MetricsAddr             string
+	ProbeAddr               string
+	WebhookHost             string
+	WebhookPort             int
+	WebhookCertDir          string
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	EnableWebhook           bool
+	EnableReconciler        bool
+	// OwnerAccounts are the AWS account IDs that own the guarded resources.
+	OwnerAccounts []string
+	// ACKControllers are "namespace:name" service accounts whose writes are
+	// admitted with a warning.
+	ACKControllers []string
+	// KindPollInterval is how often uninstalled ACK kinds are looked for.
+	KindPollInterval time.Duration
+	// RemediationMaxAttempts and RemediationWindow bound how often one
+	// object is patched before ackguard stops fighting its source of truth.
+	RemediationMaxAttempts int
+	RemediationWindow      time.Duration
+}
+
+// DefaultOptions returns the defaults the flags document.
+func DefaultOptions() Options {
+	return Options{
+		MetricsAddr:            ":8080",
+		ProbeAddr:              ":8081",
+		WebhookPort:            9443,
+		WebhookCertDir:         "/tmp/k8s-webhook-server/serving-certs",
+		EnableWebhook:          true,
+		EnableReconciler:       true,
+		ACKControllers:         DefaultACKControllers(),
+		KindPollInterval:       time.Minute,
+		RemediationMaxAttempts: 3,
+		RemediationWindow:      time.Hour,
+	}
+}
+
+var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Validate checks the options a user can get wrong.
+func (o Options) Validate() error {
+	for _, a := range o.OwnerAccounts {
+		if !accountIDRe.MatchString(a) {
+			return fmt.Errorf("owner account %q is not a 12-digit AWS account ID", a)
+		}
+	}
+	for _, sa := range o.ACKControllers {
+		ns, name, ok := strings.Cut(sa, ":")
+		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
+			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
+		}
+	}
+	if !o.EnableWebhook && !o.EnableReconciler {
+		return fmt.Errorf("both the webhook and the reconciler are disabled; nothing to run")
+	}
+	return nil
+}
+
+// ACKUsernames turns "ns:name" service accounts into API usernames.
+func (o Options) ACKUsernames() []string {
+	out := make([]string, 0, len(o.ACKControllers))
+	for _, sa := range o.ACKControllers {
+		ns, name, _ := strings.Cut(sa, ":")
+		out = append(out, "system:serviceaccount:"+ns+":"+name)
+	}
+	return out
+}
+
+// Manager is the assembled operator.
+type Manager struct {
+	ctrl.Manager
+	Kinds *controllers.KindWatcher
+}
+
+// New builds the operator on a manager for the given cluster.
+func New(cfg *rest.Config, opts Options) (*Manager, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:  opts.ProbeAddr,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        "ackguard.policy.ackguard.dev",
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
+		}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	registry := rules.Default()
+	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
+	m := &Manager{Manager: mgr}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if opts.EnableWebhook {
+		v, err := webhooks.NewValidator(webhooks.Options{Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames()})
+		if err != nil {
+			return nil, err
+		}
+		mgr.GetWebhookServer().Register(webhooks.Path, v.Webhook())
+		if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+			return nil, err
+		}
+	} else if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if opts.EnableReconciler {
+		recorder := mgr.GetEventRecorder("ackguard")
+		m.Kinds = &controllers.KindWatcher{
+			Manager:  mgr,
+			Kinds:    GuardedKinds(registry),
+			Interval: opts.KindPollInterval,
+			New: func(gvk schema.GroupVersionKind) *controllers.DriftReconciler {
+				return &controllers.DriftReconciler{
+					Client: mgr.GetClient(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
+					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow,
+				}
+			},
+		}
+		if err := mgr.Add(m.Kinds); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// GuardedKinds returns the ACK kinds the registry guards, at the version
+// every ACK controller serves (v1alpha1).
+func GuardedKinds(r *rules.Registry) []schema.GroupVersionKind {
+	var out []schema.GroupVersionKind
+	for _, gk := range r.Kinds() {
+		out = append(out, gk.WithVersion("v1alpha1"))
+	}
+	return out
+}
+
+// Run builds the operator and runs it until ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
+	m, err := New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	return m.Start(ctx)
+}

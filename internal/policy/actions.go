@@ -1,0 +1,126 @@
+package policy
+
+import "strings"
+
+// AllowsAction reports whether the statement's action element covers the
+// concrete action name (rule D3): it matches an Action pattern, or it
+// matches no NotAction pattern. It ignores Effect, Resource and Condition.
+// With wildcardQuestion false, '?' in a pattern matches only a literal '?';
+// use that when a match would subtract (a Deny), so that the answer stays
+// an under-approximation (rule D2).
+func (s *Statement) AllowsAction(action string) bool {
+	if s.HasNotAction {
+		for _, p := range s.NotAction {
+			if MatchGlob(p, action, true) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Action {
+		if MatchGlob(p, action, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// CoversAction is AllowsAction for subtraction: a Deny covers an action
+// only if a pattern surely matches it, so '?' is not a wildcard here
+// (rule D2), and a NotAction Deny covers an action no NotAction pattern
+// could match even with '?' as a wildcard.
+func (s *Statement) CoversAction(action string) bool {
+	if s.HasNotAction {
+		for _, p := range s.NotAction {
+			if MatchGlob(p, action, true) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Action {
+		if !strings.Contains(p, "?") && MatchGlob(p, action, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// ActionFamily is a set of actions a rule cares about: glob patterns that
+// describe the family (for Action elements, where pattern intersection is
+// exact) and concrete members (for NotAction elements, where "everything
+// but" is judged on the known members).
+type ActionFamily struct {
+	Globs   []string
+	Members []string
+}
+
+// AllowedFrom returns the actions or patterns of the family that the
+// statement's action element may allow, in a stable order, for messages.
+// For an Action element these are the statement's own patterns that
+// intersect the family; for NotAction, the family members not excluded.
+func (s *Statement) AllowedFrom(f ActionFamily) []string {
+	var out []string
+	if s.HasNotAction {
+		for _, m := range f.Members {
+			if s.AllowsAction(m) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for _, p := range s.Action {
+		for _, g := range f.Globs {
+			if GlobsIntersect(p, g) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ResourceMatches reports whether the statement's resource element may
+// apply to the concrete ARN (resource ARNs compare case-sensitively, rule
+// E3).
+func (s *Statement) ResourceMatches(arn string) bool {
+	if s.HasNotResource {
+		for _, p := range s.NotResource {
+			if MatchGlob(p, arn, false) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Resource {
+		if MatchGlob(p, arn, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// ResourceCovers reports whether the statement's resource element surely
+// applies to every ARN the target pattern describes ("arn:aws:s3:::b/*" =
+// every object of bucket b). It under-approximates, as a Deny that is
+// counted on must: a '?' pattern never covers, and a NotResource covers only
+// if none of its patterns could overlap the target.
+func (s *Statement) ResourceCovers(target string) bool {
+	if s.HasNotResource {
+		for _, p := range s.NotResource {
+			if GlobsIntersect(p, target) { // case-folded: over-approximates overlap, the safe side here
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Resource {
+		// A '*' in the target can only be matched by a '*' in the pattern
+		// (MatchGlob compares other characters exactly), so a literal
+		// match means the pattern covers every ARN the target describes.
+		if !strings.Contains(p, "?") && MatchGlob(p, target, false) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,255 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is the kind of document, which decides what the grammar requires.
+type Kind int
+
+const (
+	// ResourcePolicy is a resource-based policy such as an S3 bucket policy:
+	// every statement names a Principal or NotPrincipal and a Resource.
+	ResourcePolicy Kind = iota
+	// IdentityPolicy is attached to a user, group or role: no principals,
+	// every statement names a Resource or NotResource.
+	IdentityPolicy
+	// TrustPolicy is a role's assume-role policy: a Principal, no
+	// NotPrincipal, no Resource.
+	TrustPolicy
+)
+
+func (k Kind) String() string {
+	switch k {
+	case ResourcePolicy:
+		return "resource policy"
+	case IdentityPolicy:
+		return "identity policy"
+	case TrustPolicy:
+		return "trust policy"
+	}
+	return "policy"
+}
+
+// Service limits on document size (rule A7).
+const (
+	MaxBucketPolicyBytes  = 20 * 1024 // S3 bucket policy: 20 KB
+	MaxManagedPolicyBytes = 6144      // IAM managed policy (without whitespace)
+	MaxInlinePolicyBytes  = 10240     // aggregate inline limit for roles
+	MaxTrustPolicyBytes   = 4096      // role trust policy (raised quota)
+)
+
+// maxDepth is deeper than the grammar ever needs (document > Statement >
+// statement > Condition > operator > key > value list is 7) so that a
+// document nested past it gets one clear error.
+const maxDepth = 16
+
+// Versions of the policy language.
+const (
+	Version2012 = "2012-10-17"
+	Version2008 = "2008-10-17"
+)
+
+// Effect is Allow or Deny.
+type Effect string
+
+// The two valid effects.
+const (
+	Allow Effect = "Allow"
+	Deny  Effect = "Deny"
+)
+
+// Document is a parsed policy document.
+type Document struct {
+	// Raw is the document text as given.
+	Raw string
+	// Kind is what the document was parsed as.
+	Kind Kind
+	// Version is the Version element; HasVersion is false when it is
+	// missing.
+	Version    string
+	HasVersion bool
+	// Statements in document order.
+	Statements []*Statement
+	// StatementIsArray is false when Statement was a single object.
+	StatementIsArray bool
+	// StatementStart and StatementEnd delimit the Statement value in Raw.
+	StatementStart, StatementEnd int
+	// End is the offset just past the top-level object's closing brace.
+	End int
+}
+
+// VariablesAreLiteral reports whether "${...}" is literal text in this
+// document: the Version is missing or 2008-10-17 (rule A6).
+func (d *Document) VariablesAreLiteral() bool {
+	return !d.HasVersion || d.Version == Version2008
+}
+
+// Statement is one statement of a document.
+type Statement struct {
+	// Index is the position in the Statement array (0 when Statement was a
+	// single object).
+	Index  int
+	Sid    string
+	HasSid bool
+	Effect Effect
+
+	Principal    *Principal
+	NotPrincipal *Principal
+
+	Action       []string
+	NotAction    []string
+	HasNotAction bool
+
+	Resource       []string
+	NotResource    []string
+	HasNotResource bool
+
+	Conditions []Condition
+
+	// Start and End delimit the statement object in Document.Raw.
+	Start, End int
+}
+
+// Ref names the statement in messages: `Statement[1] (Sid "PublicRead")`.
+func (s *Statement) Ref() string {
+	if s.HasSid && s.Sid != "" {
+		return fmt.Sprintf("Statement[%d] (Sid %q)", s.Index, s.Sid)
+	}
+	return fmt.Sprintf("Statement[%d]", s.Index)
+}
+
+// Principal is the value of a Principal or NotPrincipal element.
+type Principal struct {
+	// Wildcard is the string form "*".
+	Wildcard bool
+	// AWS, Service, Federated and CanonicalUser hold the values under each
+	// key, in document order.
+	AWS           []string
+	Service       []string
+	Federated     []string
+	CanonicalUser []string
+}
+
+// All reports whether the principal is everyone: "*" or an AWS value of
+// "*" (rule B1).
+func (p *Principal) All() bool {
+	if p == nil {
+		return false
+	}
+	if p.Wildcard {
+		return true
+	}
+	for _, a := range p.AWS {
+		if a == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// Condition is one key under one operator of a Condition block.
+type Condition struct {
+	// Operator as written, e.g. "ForAnyValue:StringLikeIfExists".
+	Operator string
+	Op       Operator
+	// Key as written; keys compare case-insensitively (rule F4).
+	Key    string
+	Values []string
+}
+
+// KeyIs reports whether the condition's key is key, ignoring case.
+func (c Condition) KeyIs(key string) bool { return strings.EqualFold(c.Key, key) }
+
+// Operator is a parsed condition operator.
+type Operator struct {
+	// Base is the canonical operator name without qualifiers:
+	// "StringEquals", "IpAddress", "Bool", ...
+	Base        string
+	IfExists    bool
+	ForAllValue bool
+	ForAnyValue bool
+	// Negated operators match when the value is absent or different
+	// (StringNotEquals, NotIpAddress, ArnNotLike, ...).
+	Negated bool
+}
+
+// operators maps lower-cased base operator names to their canonical form
+// and whether they are negated.
+var operators = map[string]struct {
+	name    string
+	negated bool
+}{
+	"stringequals":              {"StringEquals", false},
+	"stringnotequals":           {"StringNotEquals", true},
+	"stringequalsignorecase":    {"StringEqualsIgnoreCase", false},
+	"stringnotequalsignorecase": {"StringNotEqualsIgnoreCase", true},
+	"stringlike":                {"StringLike", false},
+	"stringnotlike":             {"StringNotLike", true},
+	"numericequals":             {"NumericEquals", false},
+	"numericnotequals":          {"NumericNotEquals", true},
+	"numericlessthan":           {"NumericLessThan", false},
+	"numericlessthanequals":     {"NumericLessThanEquals", false},
+	"numericgreaterthan":        {"NumericGreaterThan", false},
+	"numericgreaterthanequals":  {"NumericGreaterThanEquals", false},
+	"dateequals":                {"DateEquals", false},
+	"datenotequals":             {"DateNotEquals", true},
+	"datelessthan":              {"DateLessThan", false},
+	"datelessthanequals":        {"DateLessThanEquals", false},
+	"dategreaterthan":           {"DateGreaterThan", false},
+	"dategreaterthanequals":     {"DateGreaterThanEquals", false},
+	"bool":                      {"Bool", false},
+	"binaryequals":              {"BinaryEquals", false},
+	"ipaddress":                 {"IpAddress", false},
+	"notipaddress":              {"NotIpAddress", true},
+	"arnequals":                 {"ArnEquals", false},
+	"arnlike":                   {"ArnLike", false},
+	"arnnotequals":              {"ArnNotEquals", true},
+	"arnnotlike":                {"ArnNotLike", true},
+	"null":                      {"Null", false},
+}
+
+// ParseOperator parses a condition operator such as
+// "ForAllValues:StringLikeIfExists". ok is false for an unknown operator.
+func ParseOperator(s string) (op Operator, ok bool) {
+	rest := s
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		switch strings.ToLower(rest[:i]) {
+		case "forallvalues":
+			op.ForAllValue = true
+		case "foranyvalue":
+			op.ForAnyValue = true
+		default:
+			return Operator{}, false
+		}
+		rest = rest[i+1:]
+	}
+	lower := strings.ToLower(rest)
+	if strings.HasSuffix(lower, "ifexists") {
+		op.IfExists = true
+		lower = strings.TrimSuffix(lower, "ifexists")
+	}
+	def, found := operators[lower]
+	if !found || (op.IfExists && def.name == "Null") {
+		return Operator{}, false
+	}
+	op.Base, op.Negated = def.name, def.negated
+	return op, true
+}
+
+// Problem is a violation of the grammar (rule POL-001).
+type Problem struct {
+	// Field locates the problem inside the document, e.g.
+	// "Statement[1].Principal.AWS[0]"; empty for the document as a whole.
+	Field string
+	// Message says what is wrong and, where it helps, what is expected.
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Field == "" {
+		return p.Message
+	}
+	return p.Field + ": " + p.Message
+}

@@ -1,0 +1,89 @@
+package policy
+
+import "strings"
+
+// MatchGlob reports whether s matches pattern, where '*' matches any run of
+// characters (including none) and '?' exactly one. Comparison is ASCII
+// case-insensitive when fold is true (action names), exact otherwise
+// (resource ARNs are case-sensitive, rule E3).
+func MatchGlob(pattern, s string, fold bool) bool {
+	if fold {
+		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+	}
+	// Iterative wildcard match with single-star backtracking: linear in
+	// practice, O(len(p)*len(s)) worst case, never exponential.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// GlobsIntersect reports whether some string matches both patterns
+// (case-insensitively). It answers "may this Action pattern allow some
+// action of this family?" (for example "s3:*Object" and "s3:get*").
+func GlobsIntersect(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
+		// Absurdly long patterns: answer "may intersect", the
+		// over-approximation that keeps findings.
+		return true
+	}
+	// memo[i][j]: suffixes a[i:] and b[j:] have a common match.
+	memo := make([]int8, (len(a)+1)*(len(b)+1))
+	var rec func(i, j int) bool
+	rec = func(i, j int) bool {
+		k := i*(len(b)+1) + j
+		if memo[k] != 0 {
+			return memo[k] > 0
+		}
+		var r bool
+		switch {
+		case i == len(a) && j == len(b):
+			r = true
+		case i < len(a) && a[i] == '*':
+			// a's star matches nothing, or absorbs one character/one
+			// pattern unit of b.
+			r = rec(i+1, j) || (j < len(b) && rec(i, j+1))
+		case j < len(b) && b[j] == '*':
+			r = rec(i, j+1) || (i < len(a) && rec(i+1, j))
+		case i == len(a) || j == len(b):
+			r = false
+		case a[i] == '?' || b[j] == '?' || a[i] == b[j]:
+			r = rec(i+1, j+1)
+		}
+		if r {
+			memo[k] = 1
+		} else {
+			memo[k] = -1
+		}
+		return r
+	}
+	return rec(0, 0)
+}
+
+// maxIntersectCells bounds the memo table of GlobsIntersect (64 KiB).
+const maxIntersectCells = 1 << 16
+
+// hasWildcard reports whether s contains a glob metacharacter.
+func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+
+// hasVariable reports whether s contains a policy variable "${...}".
+func hasVariable(s string) bool { return strings.Contains(s, "${") }

@@ -1,0 +1,61 @@
+package rules
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/policy"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// Input is one object under evaluation, with its views decoded lazily and
+// shared by every rule.
+type Input struct {
+	// Object is the decoded object; rules must not modify it.
+	Object map[string]any
+	Meta   view.Meta
+	Config Config
+
+	bucket *view.Bucket
+	docs   map[docKey]parsedDoc
+}
+
+type docKey struct {
+	raw  string
+	kind policy.Kind
+}
+
+type parsedDoc struct {
+	doc      *policy.Document
+	problems []policy.Problem
+}
+
+// NewInput prepares an object for evaluation.
+func NewInput(obj map[string]any, cfg Config) *Input {
+	return &Input{Object: obj, Meta: view.ReadMeta(obj), Config: cfg}
+}
+
+// GroupKind is the object's group and kind.
+func (in *Input) GroupKind() schema.GroupKind { return in.Meta.GVK.GroupKind() }
+
+// Bucket returns the object's Bucket view.
+func (in *Input) Bucket() *view.Bucket {
+	if in.bucket == nil {
+		in.bucket = view.NewBucket(in.Object)
+	}
+	return in.bucket
+}
+
+// Document parses a policy document once per evaluation, whichever rules
+// ask for it.
+func (in *Input) Document(raw string, kind policy.Kind, opts policy.Options) (*policy.Document, []policy.Problem) {
+	if in.docs == nil {
+		in.docs = map[docKey]parsedDoc{}
+	}
+	k := docKey{raw, kind}
+	if d, ok := in.docs[k]; ok {
+		return d.doc, d.problems
+	}
+	doc, problems := policy.Parse(raw, kind, opts)
+	in.docs[k] = parsedDoc{doc, problems}
+	return doc, problems
+}

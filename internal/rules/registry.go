@@ -1,0 +1,137 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+var ruleIDRe = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9]{3}$`)
+
+// Registry is an ordered set of rules.
+type Registry struct {
+	rules []*Rule
+	byID  map[string]*Rule
+}
+
+// NewRegistry builds a registry, refusing malformed or duplicate rules.
+func NewRegistry(rules ...*Rule) (*Registry, error) {
+	r := &Registry{byID: make(map[string]*Rule, len(rules))}
+	for _, rule := range rules {
+		switch {
+		case !ruleIDRe.MatchString(rule.ID):
+			return nil, fmt.Errorf("rule ID %q is not of the form ABC-123", rule.ID)
+		case r.byID[rule.ID] != nil:
+			return nil, fmt.Errorf("rule %s is registered twice", rule.ID)
+		case rule.Check == nil:
+			return nil, fmt.Errorf("rule %s has no check", rule.ID)
+		case len(rule.Kinds) == 0:
+			return nil, fmt.Errorf("rule %s applies to no kind", rule.ID)
+		case rule.Remediation == Fix && rule.Fixer == nil:
+			return nil, fmt.Errorf("rule %s defaults to fix but has no fixer", rule.ID)
+		case rule.Admission != Deny && rule.Admission != Warn:
+			return nil, fmt.Errorf("rule %s has admission action %q", rule.ID, rule.Admission)
+		}
+		r.rules = append(r.rules, rule)
+		r.byID[rule.ID] = rule
+	}
+	return r, nil
+}
+
+// Rules returns the rules in registry order.
+func (r *Registry) Rules() []*Rule { return slices.Clone(r.rules) }
+
+// Rule returns the rule with the given ID, or nil.
+func (r *Registry) Rule(id string) *Rule { return r.byID[id] }
+
+// Kinds returns every kind some rule applies to, in first-seen order.
+func (r *Registry) Kinds() []schema.GroupKind {
+	var out []schema.GroupKind
+	for _, rule := range r.rules {
+		for _, k := range rule.Kinds {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// Guards reports whether some rule applies to the kind.
+func (r *Registry) Guards(gk schema.GroupKind) bool {
+	return slices.Contains(r.Kinds(), gk)
+}
+
+// Evaluate runs every rule that applies to the object's kind and returns
+// the findings in registry order. A rule that panics yields a deny finding
+// instead of taking its caller down: a bug must not become an allow.
+func (r *Registry) Evaluate(obj map[string]any, cfg Config) []Finding {
+	in := NewInput(obj, cfg)
+	gk := in.GroupKind()
+	var out []Finding
+	for _, rule := range r.rules {
+		if rule.AppliesTo(gk) {
+			out = append(out, runCheck(rule, in)...)
+		}
+	}
+	return out
+}
+
+func runCheck(rule *Rule, in *Input) (out []Finding) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = []Finding{{
+				RuleID: rule.ID, Severity: rule.Severity, Action: Deny,
+				Message: fmt.Sprintf("internal error while evaluating the rule (%v)", p),
+				Remedy:  "report this to the ackguard maintainers with the object",
+			}}
+		}
+	}()
+	found := rule.Check(in)
+	for i := range found {
+		found[i].RuleID = rule.ID
+		if found[i].Severity == "" {
+			found[i].Severity = rule.Severity
+		}
+		if found[i].Action == "" {
+			found[i].Action = rule.Admission
+		}
+	}
+	return found
+}
+
+// Remediate applies, in registry order, the fixes of the rules named in
+// ruleIDs to a copy of obj. Rules without a fixer, or that do not apply to
+// the kind, are skipped. The original object is not modified.
+func (r *Registry) Remediate(obj map[string]any, cfg Config, ruleIDs []string) (Plan, error) {
+	m := newMutation(obj, cfg)
+	gk := m.Input().GroupKind()
+	for _, rule := range r.rules {
+		if rule.Fixer == nil || !rule.AppliesTo(gk) || !slices.Contains(ruleIDs, rule.ID) {
+			continue
+		}
+		m.rule = rule.ID
+		if err := rule.Fixer(m); err != nil {
+			return Plan{}, fmt.Errorf("%s: %w", rule.ID, err)
+		}
+	}
+	plan := Plan{Object: m.obj}
+	for _, c := range m.changes {
+		if c.OldPresent == c.NewPresent && (!c.NewPresent || reflect.DeepEqual(c.Old, c.New)) {
+			continue // set back to what it was
+		}
+		plan.Changes = append(plan.Changes, *c)
+	}
+	for _, rule := range r.rules {
+		for _, c := range plan.Changes {
+			if slices.Contains(c.Rules, rule.ID) {
+				plan.Rules = append(plan.Rules, rule.ID)
+				break
+			}
+		}
+	}
+	return plan, nil
+}

@@ -1,0 +1,100 @@
+package rules
+
+import "fmt"
+
+const bucketOwnerEnforced = "BucketOwnerEnforced"
+
+// S3-005: ACLs disabled through object ownership BucketOwnerEnforced.
+//
+// Absent ownership settings pass: S3 creates buckets with
+// BucketOwnerEnforced and ACK late-initializes spec.ownershipControls from
+// AWS, so the value appears in the spec after the first sync.
+func s3005() *Rule {
+	return &Rule{
+		ID:          "S3-005",
+		Title:       "ACLs are disabled (object ownership BucketOwnerEnforced)",
+		Severity:    Medium,
+		Kinds:       bucketKind,
+		Admission:   Warn,
+		Remediation: Audit, // breaks writers that rely on object ACLs
+		References: References{
+			FSBP:    []string{"S3.12"},
+			Config:  []string{"s3-bucket-acl-prohibited"},
+			Checkov: []string{"CKV2_AWS_65"},
+		},
+		Check: checkS3005,
+		Fixer: fixS3005,
+	}
+}
+
+const s3005Remedy = `set spec.ownershipControls.rules to [{objectOwnership: BucketOwnerEnforced}] and grant access through the bucket policy`
+
+func checkS3005(in *Input) []Finding {
+	b := in.Bucket()
+	var out []Finding
+	for _, e := range b.Errors {
+		out = append(out, fieldErrorFinding(e))
+	}
+	if b.OwnershipControls.Err != nil {
+		return append(out, fieldErrorFinding(b.OwnershipControls.Err))
+	}
+	fixable := !hasNonPrivateACL(in)
+	if b.OwnershipControls.Present {
+		for _, r := range b.OwnershipRules {
+			o := r.ObjectOwnership
+			switch {
+			case o.Err != nil:
+				out = append(out, fieldErrorFinding(o.Err))
+			case o.Value != bucketOwnerEnforced:
+				out = append(out, Finding{
+					Path:    o.Path,
+					Message: fmt.Sprintf("object ownership %q keeps ACLs enabled", o.Value),
+					Remedy:  s3005Remedy,
+					Subject: o.Value,
+					Fixable: fixable,
+				})
+			}
+		}
+		return out
+	}
+	if o := b.ObjectOwnership; o.Err != nil {
+		out = append(out, fieldErrorFinding(o.Err))
+	} else if o.Present && o.Value != bucketOwnerEnforced {
+		out = append(out, Finding{
+			Path:    o.Path,
+			Message: fmt.Sprintf("object ownership %q keeps ACLs enabled", o.Value),
+			Remedy:  s3005Remedy,
+			Subject: o.Value,
+			Fixable: fixable,
+		})
+	}
+	return out
+}
+
+// hasNonPrivateACL reports whether the bucket sets a canned ACL other than
+// private or any grant header: disabling ACLs would then drop access.
+func hasNonPrivateACL(in *Input) bool {
+	b := in.Bucket()
+	if b.ACL.Present && b.ACL.Value != "private" {
+		return true
+	}
+	for _, g := range b.Grants {
+		if g.Present {
+			return true
+		}
+	}
+	return false
+}
+
+// fixS3005 enforces bucket-owner ownership, only when no ACL would lose its
+// effect (catalog: PATCH only when no non-private ACL/grant is present).
+func fixS3005(m *Mutation) error {
+	in := m.Input()
+	if hasNonPrivateACL(in) || len(checkS3005(in)) == 0 {
+		return nil
+	}
+	b := in.Bucket()
+	return m.Set(b.OwnershipControls.Path, map[string]any{
+		"rules": []any{map[string]any{"objectOwnership": bucketOwnerEnforced}},
+	})
+}

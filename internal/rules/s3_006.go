@@ -1,0 +1,133 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/ackguard/ackguard/internal/policy"
+)
+
+// SecureTransportSid is the Sid of the statement the S3-006 fix adds.
+const SecureTransportSid = "AckguardDenyInsecureTransport"
+
+// S3-006: the bucket policy denies every request that does not use TLS.
+func s3006() *Rule {
+	return &Rule{
+		ID:          "S3-006",
+		Title:       "Bucket policy denies requests without TLS (aws:SecureTransport=false)",
+		Severity:    Medium,
+		Kinds:       bucketKind,
+		Admission:   Warn,
+		Remediation: Fix,
+		References: References{
+			FSBP:    []string{"S3.5"},
+			Config:  []string{"s3-bucket-ssl-requests-only"},
+			Checkov: []string{"CKV_AWS_379"},
+			CIS:     []string{"v5.0.0 2.1.1", "v3.0.0 2.1.1", "v1.4.0 2.1.2"},
+		},
+		Check: checkS3006,
+		Fixer: fixS3006,
+	}
+}
+
+func checkS3006(in *Input) []Finding {
+	bp := readBucketPolicy(in)
+	if !bp.Absent && !bp.Valid() {
+		return invalidPolicyFinding(bp)
+	}
+	if !bp.Absent && hasSecureTransportDeny(in, bp.Doc) {
+		return nil
+	}
+	b := in.Bucket()
+	msg := "the bucket has no policy, so plain-HTTP requests are allowed"
+	if !bp.Absent {
+		msg = "no statement denies s3:* to every principal on the bucket and its objects when aws:SecureTransport is false"
+	}
+	return []Finding{{
+		Path:    bp.Path,
+		Message: msg,
+		Remedy:  fmt.Sprintf("add the statement %s", secureTransportStatement(bucketARN(b, false), bucketARN(b, true))),
+		Fixable: true,
+	}}
+}
+
+// hasSecureTransportDeny looks for a Deny of s3:* to "*" on the bucket ARN
+// and bucket/*, conditioned only on aws:SecureTransport being false.
+func hasSecureTransportDeny(in *Input, d *policy.Document) bool {
+	b := in.Bucket()
+	for _, s := range d.Statements {
+		if s.Effect != policy.Deny || !s.Principal.All() || s.NotPrincipal != nil {
+			continue
+		}
+		if !coversAllS3(s) || !s.ResourceCovers(bucketARN(b, false)) || !s.ResourceCovers(bucketARN(b, true)) {
+			continue
+		}
+		if len(s.Conditions) == 1 && isInsecureTransportCondition(s.Conditions[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// coversAllS3 reports whether a Deny's action element covers every S3
+// action: a pattern equal to "*", "s3:*" or a prefix glob of them.
+func coversAllS3(s *policy.Statement) bool {
+	if s.HasNotAction {
+		for _, p := range s.NotAction {
+			if policy.GlobsIntersect(p, "s3:*") {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Action {
+		p = strings.ToLower(p)
+		if strings.Count(p, "*") == 1 && strings.HasSuffix(p, "*") && !strings.Contains(p, "?") && strings.HasPrefix("s3:", strings.TrimSuffix(p, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// isInsecureTransportCondition matches Bool (or BoolIfExists; the key is
+// always present on S3 requests) aws:SecureTransport = false.
+func isInsecureTransportCondition(c policy.Condition) bool {
+	if !c.KeyIs("aws:SecureTransport") || c.Op.Base != "Bool" || c.Op.Negated || c.Op.ForAllValue || c.Op.ForAnyValue {
+		return false
+	}
+	return len(c.Values) == 1 && strings.EqualFold(c.Values[0], "false")
+}
+
+// secureTransportStatement is the statement the catalog prescribes, keys
+// in the order people read them.
+func secureTransportStatement(bucketARN, objectsARN string) string {
+	return `{"Sid":"` + SecureTransportSid + `","Effect":"Deny","Principal":"*","Action":"s3:*",` +
+		`"Resource":[` + jsonString(bucketARN) + `,` + jsonString(objectsARN) + `],` +
+		`"Condition":{"Bool":{"aws:SecureTransport":"false"}}}`
+}
+
+func jsonString(s string) string {
+	out, _ := json.Marshal(s) // a string always marshals
+	return string(out)
+}
+
+// fixS3006 adds the deny-insecure-transport statement, creating the policy
+// when there is none. Every existing statement is kept byte-for-byte.
+func fixS3006(m *Mutation) error {
+	in := m.Input()
+	bp := readBucketPolicy(in)
+	b := in.Bucket()
+	stmt := secureTransportStatement(bucketARN(b, false), bucketARN(b, true))
+	switch {
+	case bp.Absent:
+		return m.Set(bp.Path, `{"Version":"2012-10-17","Statement":[`+stmt+`]}`)
+	case !bp.Valid() || hasSecureTransportDeny(in, bp.Doc):
+		return nil
+	}
+	text, err := policy.AppendStatement(bp.Doc, stmt)
+	if err != nil {
+		return err
+	}
+	return m.Set(bp.Path, text)
+}

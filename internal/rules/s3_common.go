@@ -1,0 +1,160 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/policy"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+var bucketKind = []schema.GroupKind{view.BucketGVK.GroupKind()}
+
+// bucketPolicy is spec.policy of a Bucket, parsed once per evaluation.
+type bucketPolicy struct {
+	Path view.Path
+	// Absent is true when there is no policy: the field is missing or
+	// empty (ACK then deletes any bucket policy).
+	Absent bool
+	// TypeErr is set when spec.policy is not a string.
+	TypeErr  *view.FieldError
+	Doc      *policy.Document
+	Problems []policy.Problem
+}
+
+// Valid reports whether there is a document every policy rule can judge.
+func (p bucketPolicy) Valid() bool {
+	return !p.Absent && p.TypeErr == nil && p.Doc != nil && len(p.Problems) == 0
+}
+
+func readBucketPolicy(in *Input) bucketPolicy {
+	f := in.Bucket().Policy
+	bp := bucketPolicy{Path: f.Path}
+	switch {
+	case f.Err != nil:
+		bp.TypeErr = f.Err
+	case !f.Present || strings.TrimSpace(f.Value) == "":
+		bp.Absent = true
+	default:
+		bp.Doc, bp.Problems = in.Document(f.Value, policy.ResourcePolicy, policy.Options{
+			MaxBytes: policy.MaxBucketPolicyBytes, AllowCanonicalUser: true,
+		})
+	}
+	return bp
+}
+
+// invalidPolicyFinding is what every policy rule other than POL-001 reports
+// for a document it cannot judge: never compliant, never silently passed.
+func invalidPolicyFinding(bp bucketPolicy) []Finding {
+	return []Finding{{
+		Action:  Warn,
+		Path:    bp.Path,
+		Message: "cannot evaluate: the bucket policy is invalid (see POL-001)",
+		Remedy:  "fix the policy document",
+		Subject: "invalid input",
+	}}
+}
+
+// policyRule runs check on the bucket's policy when it is valid, reports
+// invalid input otherwise, and passes when there is no policy.
+func policyRule(check func(in *Input, bp bucketPolicy) []Finding) func(*Input) []Finding {
+	return func(in *Input) []Finding {
+		bp := readBucketPolicy(in)
+		switch {
+		case bp.Absent:
+			return nil
+		case !bp.Valid():
+			return invalidPolicyFinding(bp)
+		}
+		return check(in, bp)
+	}
+}
+
+// bucketARN returns the ARN of the bucket, or of every object in it when
+// objects is true.
+func bucketARN(b *view.Bucket, objects bool) string {
+	arn := fmt.Sprintf("arn:%s:s3:::%s", b.AWSPartition(), b.BucketName())
+	if objects {
+		arn += "/*"
+	}
+	return arn
+}
+
+// s3ReadActions are the read and list actions of S3-002.
+var s3ReadActions = policy.ActionFamily{
+	Globs: []string{"s3:get*", "s3:list*"},
+	Members: []string{
+		"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectTagging",
+		"s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetBucketLocation",
+		"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts",
+	},
+}
+
+// s3WriteActions are the write, delete, ACL- and policy-changing actions of
+// S3-003.
+var s3WriteActions = policy.ActionFamily{
+	Globs: []string{"s3:put*", "s3:delete*", "s3:abortmultipartupload", "s3:restoreobject"},
+	Members: []string{
+		"s3:PutObject", "s3:PutObjectAcl", "s3:PutBucketPolicy", "s3:PutBucketAcl",
+		"s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+		"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket", "s3:DeleteBucketPolicy",
+		"s3:AbortMultipartUpload", "s3:RestoreObject",
+	},
+}
+
+// publicGrants returns, for each statement that S3 would classify as public
+// and that may allow an action of the family, the actions it allows.
+func publicGrants(bp bucketPolicy, family policy.ActionFamily) []publicGrant {
+	var out []publicGrant
+	for _, s := range bp.Doc.Statements {
+		e := s.Exposure(policy.S3RestrictingKeys())
+		if !e.Public {
+			continue
+		}
+		if acts := s.AllowedFrom(family); len(acts) > 0 {
+			out = append(out, publicGrant{Statement: s, Exposure: e, Actions: acts})
+		}
+	}
+	return out
+}
+
+type publicGrant struct {
+	Statement *policy.Statement
+	Exposure  policy.Exposure
+	Actions   []string
+}
+
+func (g publicGrant) message(verb string) string {
+	msg := fmt.Sprintf("%s %s %s to %s", g.Statement.Ref(), verb, quoteList(g.Actions, 4), g.Exposure.Who)
+	if len(g.Exposure.Weak) > 0 {
+		msg += " (" + strings.Join(g.Exposure.Weak, "; ") + ")"
+	}
+	return msg
+}
+
+// statementSubject identifies a statement by its text, stable across
+// reordering of other statements.
+func statementSubject(d *policy.Document, s *policy.Statement) string {
+	return d.Raw[s.Start:s.End]
+}
+
+func quoteList(items []string, max int) string {
+	if len(items) > max {
+		return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
+	}
+	return strings.Join(items, ", ")
+}
+
+// fieldErrorFinding reports a field of the wrong type as invalid input:
+// the rule cannot judge it, so it reports the field with its own action
+// instead of passing it unseen.
+func fieldErrorFinding(err *view.FieldError) Finding {
+	return Finding{
+		Path:    err.Path,
+		Message: "invalid input: " + strings.TrimPrefix(err.Error(), err.Path.String()+": "),
+		Remedy:  "set the field to " + err.Expected + " as the ACK CRD defines it",
+		Subject: "invalid input",
+	}
+}

@@ -1,0 +1,138 @@
+package rules
+
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// Severity of a rule, from the catalog (Security Hub severity where a
+// control exists).
+type Severity string
+
+// Severities, most severe first.
+const (
+	Critical Severity = "Critical"
+	High     Severity = "High"
+	Medium   Severity = "Medium"
+	Low      Severity = "Low"
+)
+
+// Action is what admission does with a finding.
+type Action string
+
+const (
+	// Deny refuses the request.
+	Deny Action = "deny"
+	// Warn admits the request with an admission warning.
+	Warn Action = "warn"
+)
+
+// Remediation is what the drift reconciler does with a finding by default.
+type Remediation string
+
+const (
+	// Fix patches the object back to the secure value.
+	Fix Remediation = "fix"
+	// Audit reports the finding and changes nothing.
+	Audit Remediation = "audit"
+)
+
+// References are the public catalog IDs a rule maps to.
+type References struct {
+	FSBP    []string `json:"fsbp,omitempty"`
+	Config  []string `json:"config,omitempty"`
+	Checkov []string `json:"checkov,omitempty"`
+	CIS     []string `json:"cis,omitempty"`
+}
+
+// Rule is one check of the catalog.
+type Rule struct {
+	// ID is stable: a prefix, a dash and three digits ("S3-001").
+	ID string
+	// Title is a one-line statement of what must hold.
+	Title    string
+	Severity Severity
+	// Kinds the rule applies to.
+	Kinds []schema.GroupKind
+	// Admission is the webhook's default action on a finding.
+	Admission Action
+	// Remediation is the reconciler's default; Fix requires Fixer.
+	Remediation Remediation
+	References  References
+	// Check returns the rule's findings for one object. It must not modify
+	// the input.
+	Check func(in *Input) []Finding
+	// Fixer, when set, changes the object so that the rule's findings go
+	// away, touching only the fields the rule owns. It reads and writes
+	// through the Mutation, so fixes of several rules compose.
+	Fixer func(m *Mutation) error
+}
+
+// AppliesTo reports whether the rule judges objects of the given kind.
+func (r *Rule) AppliesTo(gk schema.GroupKind) bool {
+	for _, k := range r.Kinds {
+		if k == gk {
+			return true
+		}
+	}
+	return false
+}
+
+// Finding is one violation of one rule.
+type Finding struct {
+	RuleID   string
+	Severity Severity
+	// Action is the admission action for this finding: the rule's default
+	// unless the rule chose otherwise (for example "warn" for a policy rule
+	// that cannot judge an invalid document).
+	Action Action
+	// Path is the field at fault.
+	Path view.Path
+	// Message says what is wrong; Remedy what to change.
+	Message string
+	Remedy  string
+	// Subject identifies what is wrong within the field (a statement's
+	// text, a grantee), so that an UPDATE can tell a finding it introduces
+	// from one the old object already had.
+	Subject string
+	// Fixable is true when the rule's fix would resolve this finding.
+	Fixable bool
+}
+
+// Key identifies a finding across two versions of one object.
+func (f Finding) Key() string {
+	return f.RuleID + "\x00" + f.Path.String() + "\x00" + f.Subject
+}
+
+// Text renders the finding as one line: "S3-002: <message>; <remedy>".
+func (f Finding) Text() string {
+	var b strings.Builder
+	b.WriteString(f.RuleID)
+	b.WriteString(": ")
+	b.WriteString(f.Message)
+	if f.Remedy != "" {
+		b.WriteString("; ")
+		b.WriteString(f.Remedy)
+	}
+	return b.String()
+}
+
+// Config is the cluster's configuration that rules need.
+type Config struct {
+	// OwnerAccounts are the AWS account IDs that own the resources. Without
+	// them every account principal counts as external (catalog §10.1 G2).
+	OwnerAccounts []string
+}
+
+// IsOwnerAccount reports whether id is one of the owner accounts.
+func (c Config) IsOwnerAccount(id string) bool {
+	for _, a := range c.OwnerAccounts {
+		if a == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,266 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/ackguard/ackguard/internal/jsonx"
+)
+
+// maxJSONDepth matches encoding/json's own nesting limit.
+const maxJSONDepth = 10000
+
+// document is one document of a stream: its decoded value (nil for an
+// empty document) or why it could not be decoded.
+type document struct {
+	value any
+	err   error
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// splitDocuments decodes every document of a YAML stream or of a stream of
+// JSON values. Blank documents (only whitespace, comments and directives)
+// are left out, so they do not shift the index of the others.
+//
+// Like apimachinery's YAMLOrJSONDecoder, input starting with '{' or '['
+// is read as JSON first; it is read as YAML instead when JSON decoding
+// fails on the first or second value (JSON followed by "---" and YAML is a
+// valid YAML stream). A JSON stream that breaks later is reported at the
+// value that breaks, and nothing after it is read: there is no way to find
+// the next value in broken JSON.
+func splitDocuments(data []byte) []document {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if !looksLikeJSON(data) {
+		return yamlDocuments(data)
+	}
+	docs, jerr := jsonDocuments(data)
+	switch {
+	case jerr == nil:
+		return docs
+	case len(docs) >= 2:
+		return append(docs, document{err: jerr})
+	}
+	ydocs := yamlDocuments(data)
+	if len(ydocs) == 1 && ydocs[0].err != nil {
+		// One document that is neither JSON nor YAML, written as JSON: the
+		// JSON error says more.
+		ydocs[0].err = jerr
+	}
+	return ydocs
+}
+
+func looksLikeJSON(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// jsonDocuments decodes a stream of JSON values. It returns the documents
+// read so far and the syntax error that stopped it, if any. A value that
+// is syntactically valid but ambiguous (a duplicate key) is a document
+// error, and the stream goes on.
+func jsonDocuments(data []byte) ([]document, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var docs []document
+	for {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if err == io.EOF {
+			return docs, nil
+		}
+		if err != nil {
+			return docs, jsonSyntaxError(data, start, err)
+		}
+		base := int(dec.InputOffset()) - len(raw)
+		v, err := decodeJSON(raw, data, base)
+		docs = append(docs, document{value: v, err: err})
+	}
+}
+
+// decodeJSON decodes one JSON value, data[base:base+len(raw)], refusing
+// duplicate keys: the API server rejects them under kubectl's default
+// strict field validation, and other readers may keep either occurrence.
+func decodeJSON(raw, data []byte, base int) (any, error) {
+	if _, err := jsonx.Parse(raw, jsonx.Limits{MaxDepth: maxJSONDepth}); err != nil {
+		var de *jsonx.DuplicateKeyError
+		var le *jsonx.LimitError
+		switch {
+		case errors.As(err, &de):
+			at := ""
+			if de.Path != de.Key {
+				at = " at " + de.Path
+			}
+			line, col := lineCol(data, base+de.Offset)
+			return nil, fmt.Errorf("invalid JSON: line %d, column %d: duplicate key %q%s; each key may appear once", line, col, de.Key, at)
+		case errors.As(err, &le):
+			return nil, fmt.Errorf("invalid JSON: nested more than %d levels deep", le.Limit)
+		}
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return v, nil
+}
+
+// jsonSyntaxError locates a json.Decoder error in the input.
+func jsonSyntaxError(data []byte, start int64, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		line, col := lineCol(data, int(se.Offset)-1)
+		return fmt.Errorf("invalid JSON: line %d, column %d: %v", line, col, se)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := lineCol(data, int(start))
+		return fmt.Errorf("invalid JSON: the value starting at line %d, column %d is cut short", line, col)
+	}
+	return fmt.Errorf("invalid JSON: %v", err)
+}
+
+// lineCol returns the 1-based line and byte column of data[off].
+func lineCol(data []byte, off int) (line, col int) {
+	off = max(0, min(off, len(data)))
+	for off < len(data) && (data[off] == ' ' || data[off] == '\t' || data[off] == '\r' || data[off] == '\n') {
+		off++ // point at the offending value, not the whitespace before it
+	}
+	off = min(off, len(data))
+	line = 1 + bytes.Count(data[:off], []byte("\n"))
+	return line, off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
+}
+
+// chunk is the text of one YAML document and the file line it starts on.
+type chunk struct {
+	text []byte
+	line int
+}
+
+// yamlDocuments splits a YAML stream on document markers and decodes
+// each document.
+func yamlDocuments(data []byte) []document {
+	var docs []document
+	for _, c := range splitYAML(data) {
+		v, err := decodeYAML(c)
+		docs = append(docs, document{value: v, err: err})
+	}
+	return docs
+}
+
+// splitYAML splits a stream at "---" and "..." lines. As in the YAML
+// specification, a marker is three dashes or dots at the start of a line,
+// followed by the end of the line or by whitespace; content after "---" on
+// the same line belongs to the new document. Splitting at "..." too means
+// that no chunk holds two documents, of which the YAML decoder would
+// silently read only the first. A marker can only appear at
+// the start of a line, even inside a quoted or block scalar, so the split
+// never cuts a document. Blank chunks are dropped.
+func splitYAML(data []byte) []chunk {
+	var out []chunk
+	cur := chunk{line: 1}
+	flush := func(next int) {
+		if !blank(cur.text) {
+			out = append(out, cur)
+		}
+		cur = chunk{line: next}
+	}
+	lineNo := 0
+	for len(data) > 0 {
+		lineNo++
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		rest, ok := marker(line, "---")
+		if !ok {
+			rest, ok = marker(line, "...")
+		}
+		if !ok {
+			cur.text = append(cur.text, line...)
+			continue
+		}
+		flush(lineNo + 1)
+		if t := bytes.TrimSpace(rest); len(t) > 0 && t[0] != '#' {
+			cur.line = lineNo
+			// "--- value": the value starts the new document. Text after
+			// "..." is invalid YAML; keeping it makes it an error instead
+			// of dropping it unseen.
+			cur.text = append(cur.text, rest...)
+		}
+	}
+	flush(0)
+	return out
+}
+
+// marker reports whether line starts with the document marker m, and
+// returns what follows it.
+func marker(line []byte, m string) ([]byte, bool) {
+	if !bytes.HasPrefix(line, []byte(m)) {
+		return nil, false
+	}
+	rest := line[len(m):]
+	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '\r' && rest[0] != '\n' {
+		return nil, false
+	}
+	return rest, true
+}
+
+// blank reports whether a chunk holds no document: only whitespace,
+// comments and directives.
+func blank(text []byte) bool {
+	for _, line := range bytes.Split(text, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' && t[0] != '%' {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeYAML decodes one YAML document. Strict decoding refuses duplicate
+// keys: without it, which occurrence wins is undefined.
+func decodeYAML(c chunk) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, fmt.Errorf("invalid YAML: the YAML parser failed (%v)", p)
+		}
+	}()
+	j, err := yaml.YAMLToJSONStrict(c.text)
+	if err != nil {
+		return nil, yamlError(err, c.line)
+	}
+	if err := json.Unmarshal(j, &v); err != nil {
+		return nil, fmt.Errorf("invalid YAML: %v", err)
+	}
+	return v, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`\bline (\d+)\b`)
+
+// yamlError rewrites a YAML parser error on one line, with line numbers
+// counted from the start of the file instead of the document.
+func yamlError(err error, firstLine int) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:")
+	msg = strings.Join(strings.Fields(msg), " ")
+	msg = yamlLineRe.ReplaceAllStringFunc(msg, func(m string) string {
+		n, err := strconv.Atoi(strings.TrimPrefix(m, "line "))
+		if err != nil || firstLine < 1 {
+			return m
+		}
+		return "line " + strconv.Itoa(n+firstLine-1)
+	})
+	return errors.New("invalid YAML: " + msg)
+}

@@ -1,0 +1,144 @@
+package view
+
+// String is an optional string field.
+type String struct {
+	Path    Path
+	Present bool
+	Value   string
+	Err     *FieldError
+}
+
+// Bool is an optional boolean field.
+type Bool struct {
+	Path    Path
+	Present bool
+	Value   bool
+	Err     *FieldError
+}
+
+// IsTrue reports whether the field is present, well-typed and true.
+func (b Bool) IsTrue() bool { return b.Present && b.Err == nil && b.Value }
+
+// Int is an optional integer field.
+type Int struct {
+	Path    Path
+	Present bool
+	Value   int64
+	Err     *FieldError
+}
+
+// Object is a JSON object read from an unstructured map. The zero value is an
+// absent object.
+type Object struct {
+	Path    Path
+	Present bool
+	Fields  map[string]any
+	Err     *FieldError
+}
+
+// Root wraps a whole decoded object.
+func Root(obj map[string]any) Object {
+	return Object{Path: Path{}, Present: obj != nil, Fields: obj}
+}
+
+// Object returns the child object at key.
+func (o Object) Object(key string) Object {
+	p := o.Path.Child(key)
+	v, ok := o.lookup(key)
+	if !ok {
+		return Object{Path: p}
+	}
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		return Object{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "object", Found: TypeName(v)}}
+	}
+	return Object{Path: p, Present: true, Fields: m}
+}
+
+// String returns the string field at key.
+func (o Object) String(key string) String {
+	p := o.Path.Child(key)
+	v, ok := o.lookup(key)
+	if !ok {
+		return String{Path: p}
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		return String{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "string", Found: TypeName(v)}}
+	}
+	return String{Path: p, Present: true, Value: s}
+}
+
+// Bool returns the boolean field at key.
+func (o Object) Bool(key string) Bool {
+	p := o.Path.Child(key)
+	v, ok := o.lookup(key)
+	if !ok {
+		return Bool{Path: p}
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		return Bool{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "boolean", Found: TypeName(v)}}
+	}
+	return Bool{Path: p, Present: true, Value: b}
+}
+
+// Int returns the integer field at key. JSON numbers decoded as float64 are
+// accepted when they hold an integral value.
+func (o Object) Int(key string) Int {
+	p := o.Path.Child(key)
+	v, ok := o.lookup(key)
+	if !ok {
+		return Int{Path: p}
+	}
+	switch n := v.(type) {
+	case int64:
+		return Int{Path: p, Present: true, Value: n}
+	case int:
+		return Int{Path: p, Present: true, Value: int64(n)}
+	case int32:
+		return Int{Path: p, Present: true, Value: int64(n)}
+	case float64:
+		if n == float64(int64(n)) {
+			return Int{Path: p, Present: true, Value: int64(n)}
+		}
+	}
+	return Int{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "integer", Found: TypeName(v)}}
+}
+
+// List returns the elements of the array field at key, each as an Object
+// (elements that are not objects carry a FieldError), plus an error when the
+// field itself is not an array.
+func (o Object) List(key string) ([]Object, *FieldError) {
+	p := o.Path.Child(key)
+	v, ok := o.lookup(key)
+	if !ok {
+		return nil, nil
+	}
+	items, isList := v.([]any)
+	if !isList {
+		return nil, &FieldError{Path: p, Expected: "array", Found: TypeName(v)}
+	}
+	out := make([]Object, len(items))
+	for i, it := range items {
+		ip := p.Index(i)
+		m, isMap := it.(map[string]any)
+		if !isMap {
+			out[i] = Object{Path: ip, Present: true, Err: &FieldError{Path: ip, Expected: "object", Found: TypeName(it)}}
+			continue
+		}
+		out[i] = Object{Path: ip, Present: true, Fields: m}
+	}
+	return out, nil
+}
+
+func (o Object) lookup(key string) (any, bool) {
+	if o.Fields == nil {
+		return nil, false
+	}
+	v, ok := o.Fields[key]
+	if !ok || v == nil { // JSON null is treated as absent, as the API server does for optional fields
+		return nil, false
+	}
+	return v, true
+}

@@ -1,0 +1,122 @@
+package view
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Path is the location of a field inside an object, as JSON keys and array
+// indexes ("spec", "rules", "0", "objectOwnership").
+type Path []string
+
+// NewPath returns a path made of the given segments.
+func NewPath(segments ...string) Path { return Path(segments) }
+
+// Child returns a new path with the segments appended; p is not modified.
+func (p Path) Child(segments ...string) Path {
+	out := make(Path, 0, len(p)+len(segments))
+	out = append(out, p...)
+	return append(out, segments...)
+}
+
+// Index returns a new path for element i of the list at p.
+func (p Path) Index(i int) Path { return p.Child(strconv.Itoa(i)) }
+
+// String renders the path the way Kubernetes field errors do:
+// spec.rules[0].objectOwnership. Keys that are not identifiers are bracketed
+// and quoted: spec.inlinePolicies["my policy"].
+func (p Path) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		switch {
+		case isIndex(s):
+			b.WriteString("[" + s + "]")
+		case isIdent(s):
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		default:
+			b.WriteString("[" + strconv.Quote(s) + "]")
+		}
+	}
+	return b.String()
+}
+
+// Equal reports whether two paths name the same field.
+func (p Path) Equal(q Path) bool {
+	if len(p) != len(q) {
+		return false
+	}
+	for i := range p {
+		if p[i] != q[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		ok := r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// FieldError says that a field holds a value of the wrong JSON type.
+type FieldError struct {
+	Path     Path
+	Expected string // "string", "boolean", "integer", "object", "array"
+	Found    string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s: must be %s %s, found %s", e.Path, article(e.Expected), e.Expected, e.Found)
+}
+
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// TypeName names the JSON type of a value decoded by encoding/json or
+// unstructured.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case int, int32, int64, float32, float64:
+		return "number"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}

@@ -1,0 +1,118 @@
+// Package webhookconfig builds ackguard's ValidatingWebhookConfiguration
+// from the rule registry, so the kinds the webhook is called for are exactly
+// the kinds the engine guards. The demo and the integration tests register
+// it by URL; config/ and the chart carry the same rules (checked by tests).
+package webhookconfig
+
+import (
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// Name of the configuration and of its webhook.
+const (
+	Name        = "ackguard-validating-webhook-configuration"
+	WebhookName = "validate.ack.ackguard.dev"
+)
+
+// Options shape the configuration.
+type Options struct {
+	ClientConfig  admissionregistrationv1.WebhookClientConfig
+	FailurePolicy admissionregistrationv1.FailurePolicyType // default Fail
+	// TimeoutSeconds defaults to 3.
+	TimeoutSeconds int32
+	// ExcludedNamespaces are never sent to the webhook; kube-system is
+	// always excluded.
+	ExcludedNamespaces []string
+}
+
+// Plural returns the resource name of an ACK kind (Bucket → buckets,
+// Policy → policies).
+func Plural(kind string) string {
+	k := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(k, "y") && !strings.HasSuffix(k, "ey"):
+		return k[:len(k)-1] + "ies"
+	case strings.HasSuffix(k, "s"):
+		return k + "es"
+	}
+	return k + "s"
+}
+
+// Rules returns one admission rule per API group, listing the guarded
+// resources at v1alpha1 for CREATE and UPDATE (never DELETE, and no
+// subresources such as status).
+func Rules(r *rules.Registry) []admissionregistrationv1.RuleWithOperations {
+	byGroup := map[string][]string{}
+	var groups []string
+	for _, gk := range r.Kinds() {
+		if _, seen := byGroup[gk.Group]; !seen {
+			groups = append(groups, gk.Group)
+		}
+		byGroup[gk.Group] = append(byGroup[gk.Group], Plural(gk.Kind))
+	}
+	scope := admissionregistrationv1.NamespacedScope
+	out := make([]admissionregistrationv1.RuleWithOperations, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{g}, APIVersions: []string{"v1alpha1"}, Resources: byGroup[g], Scope: &scope,
+			},
+		})
+	}
+	return out
+}
+
+// Validating returns the configuration.
+func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	fp := opts.FailurePolicy
+	if fp == "" {
+		fp = admissionregistrationv1.Fail
+	}
+	timeout := opts.TimeoutSeconds
+	if timeout == 0 {
+		timeout = 3
+	}
+	sideEffects := admissionregistrationv1.SideEffectClassNone
+	matchPolicy := admissionregistrationv1.Equivalent
+	excluded := append([]string{"kube-system"}, opts.ExcludedNamespaces...)
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: Name},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    WebhookName,
+			ClientConfig:            opts.ClientConfig,
+			Rules:                   Rules(r),
+			FailurePolicy:           &fp,
+			MatchPolicy:             &matchPolicy,
+			SideEffects:             &sideEffects,
+			TimeoutSeconds:          &timeout,
+			AdmissionReviewVersions: []string{"v1"},
+			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: excluded,
+			}}},
+		}},
+	}
+}
+
+// GroupKinds lists what a configuration's rules send to the webhook, for
+// comparisons with the registry.
+func GroupKinds(cfg *admissionregistrationv1.ValidatingWebhookConfiguration) []schema.GroupResource {
+	var out []schema.GroupResource
+	for _, w := range cfg.Webhooks {
+		for _, rule := range w.Rules {
+			for _, g := range rule.APIGroups {
+				for _, res := range rule.Resources {
+					out = append(out, schema.GroupResource{Group: g, Resource: res})
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+// Command ackguard keeps AWS resources managed through AWS Controllers for
+// Kubernetes (ACK) on the safe side of the shared-responsibility line.
+//
+//	ackguard manager [flags]        run the validating webhook and drift reconciler
+//	ackguard scan [flags] PATH...   judge manifests offline (for GitOps pipelines)
+//	ackguard demo [flags]           walk through ackguard on a local control plane
+//	ackguard rules                  list the rules
+//	ackguard version
+//
+// main.go only wires flags to the packages that do the work.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ackguard/ackguard/internal/demo"
+	"github.com/ackguard/ackguard/internal/manager"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/scan"
+)
+
+// version is stamped by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `ackguard keeps ACK-managed AWS resources on the safe side.
+
+Usage:
+  ackguard manager [flags]       run the validating webhook and the drift reconciler
+  ackguard scan [flags] PATH...  judge manifests offline (exit 0 clean, 1 denied, 2 error)
+  ackguard demo [flags]          walk through ackguard on a local control plane
+  ackguard rules                 list the rules
+  ackguard version               print the version
+
+Run "ackguard COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "manager":
+		return runManager(args[1:], stderr)
+	case "scan":
+		return scan.Run(args[1:], stdin, stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
+	case "rules":
+		printRules(stdout)
+		return 0
+	case "version", "--version":
+		fmt.Fprintln(stdout, "ackguard", version)
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "ackguard: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// stringList is a repeatable, comma-separable flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+func runManager(args []string, stderr io.Writer) int {
+	o := manager.DefaultOptions()
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint (\"0\" disables it)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints")
+	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
+	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder holding tls.crt and tls.key for the webhook server")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader so only one replica runs the reconcilers")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election lease (default: the pod's namespace)")
+	fs.BoolVar(&o.EnableWebhook, "enable-webhook", o.EnableWebhook, "serve the validating webhook")
+	fs.BoolVar(&o.EnableReconciler, "enable-reconciler", o.EnableReconciler, "run the drift reconcilers")
+	owners := stringList{}
+	fs.Var(&owners, "owner-account", "AWS account ID that owns the guarded resources (repeatable or comma-separated)")
+	ack := stringList{}
+	fs.Var(&ack, "ack-controller", "namespace:serviceaccount of an ACK controller whose writes are admitted with a warning (repeatable; default: "+strings.Join(o.ACKControllers, ",")+")")
+	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
+	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
+	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
+	zopts := zap.Options{}
+	zopts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	o.OwnerAccounts = owners
+	if len(ack) > 0 {
+		o.ACKControllers = ack
+	}
+	if err := o.Validate(); err != nil {
+		fmt.Fprintln(stderr, "ackguard manager:", err)
+		return 2
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	log := ctrl.Log.WithName("setup")
+	log.Info("starting ackguard", "version", version, "webhook", o.EnableWebhook, "reconciler", o.EnableReconciler,
+		"ownerAccounts", o.OwnerAccounts, "ackControllers", o.ACKControllers)
+	if len(o.OwnerAccounts) == 0 {
+		log.Info("no --owner-account set: every AWS account principal counts as external")
+	}
+	if err := manager.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o); err != nil {
+		log.Error(err, "manager stopped")
+		return 1
+	}
+	return 0
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	o := demo.Options{Out: stdout, Wait: true}
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Examples, "examples", "examples", "folder with the example manifests")
+	fs.StringVar(&o.WorkDir, "work-dir", "", "folder for the kubeconfig (default: a new temporary folder)")
+	noWait := fs.Bool("no-wait", false, "stop after the walkthrough instead of running until Ctrl-C")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	o.Wait = !*noWait
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := demo.Run(ctx, o); err != nil {
+		fmt.Fprintln(stderr, "ackguard demo:", err)
+		return 1
+	}
+	return 0
+}
+
+func printRules(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tADMISSION\tREMEDIATION\tFSBP\tTITLE")
+	for _, r := range rules.Default().Rules() {
+		fsbp := strings.Join(r.References.FSBP, ",")
+		if fsbp == "" {
+			fsbp = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Admission, r.Remediation, fsbp, r.Title)
+	}
+	_ = tw.Flush()
+}

@@ -1,0 +1,208 @@
+package webhooks_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ackguard/ackguard/internal/ackcrds"
+	"github.com/ackguard/ackguard/internal/localcluster"
+)
+
+// The integration suite runs the webhook against a real kube-apiserver
+// (envtest binaries built by hack/setup-envtest.sh). No fake client.
+var (
+	cluster *localcluster.Cluster
+	ctx     context.Context
+)
+
+const ackS3Controller = "system:serviceaccount:ack-system:ack-s3-controller"
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	logf.SetLogger(testLogger())
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	crds, _, err := ackcrds.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cluster, err = localcluster.Start(localcluster.Options{CRDs: crds})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration suite:", err)
+		return 1
+	}
+	defer func() { _ = cluster.Stop() }()
+	opts := cluster.ManagerOptions()
+	opts.EnableReconciler = false // this suite judges admission alone
+	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := cluster.RegisterWebhook(ctx, admissionregistrationv1.Fail); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := cluster.WaitForAdmission(ctx, "probe"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := grantACKController(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// testLogger logs only when ACKGUARD_TEST_LOG is set.
+func testLogger() logr.Logger {
+	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
+		return zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true))
+	}
+	return logr.Discard()
+}
+
+// newNamespace isolates a test.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "wh-"}}
+	if err := cluster.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// warningRecorder collects the admission warnings the API server relays.
+type warningRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = append(w.msgs, text)
+}
+
+func (w *warningRecorder) all() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.msgs, "\n")
+}
+
+// clientAs returns a client for the given user (impersonated; empty = the
+// admin) that records warnings.
+func clientAs(t *testing.T, user string) (client.Client, *warningRecorder) {
+	t.Helper()
+	cfg := rest.CopyConfig(cluster.Config)
+	rec := &warningRecorder{}
+	cfg.WarningHandler = rec
+	if user != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: cluster.Env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, rec
+}
+
+// grantACKController lets the ACK S3 controller's service account write
+// Buckets, as ACK's Helm chart does.
+func grantACKController(ctx context.Context) error {
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "ack-s3-controller"},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{"s3.services.k8s.aws"}, Resources: []string{"buckets"},
+			Verbs: []string{"get", "list", "watch", "create", "update", "patch"},
+		}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "ack-s3-controller"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "ack-system", Name: "ack-s3-controller"}},
+	}
+	for _, o := range []client.Object{role, binding} {
+		if err := cluster.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func bucket(ns, name string, spec map[string]any) *unstructured.Unstructured {
+	if _, ok := spec["name"]; !ok {
+		spec["name"] = "ackguard-test-" + name
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1",
+		"kind":       "Bucket",
+		"metadata":   map[string]any{"name": name, "namespace": ns},
+		"spec":       spec,
+	}}
+}
+
+func secureSpec(bucketName string) map[string]any {
+	return map[string]any{
+		"name": bucketName,
+		"publicAccessBlock": map[string]any{
+			"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
+		},
+		"policy": fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bucketName),
+	}
+}
+
+// causes returns the Invalid status causes of a denial as "field|message".
+func causes(t *testing.T, err error) []string {
+	t.Helper()
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		t.Fatalf("expected an API status error, got %v", err)
+	}
+	st := status.Status()
+	if st.Code != 422 || st.Reason != metav1.StatusReasonInvalid {
+		t.Fatalf("expected 422 Invalid, got %d %s: %s", st.Code, st.Reason, st.Message)
+	}
+	var out []string
+	if st.Details != nil {
+		for _, c := range st.Details.Causes {
+			out = append(out, c.Field+"|"+c.Message)
+		}
+	}
+	return out
+}
+
+func hasCause(causes []string, field, substr string) bool {
+	for _, c := range causes {
+		f, msg, _ := strings.Cut(c, "|")
+		if f == field && strings.Contains(msg, substr) {
+			return true
+		}
+	}
+	return false
+}
