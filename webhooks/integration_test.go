@@ -53,7 +53,10 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "integration suite:", err)
 		return 1
 	}
-	defer func() { _ = cluster.Stop() }()
+	defer func() {
+		cancel() // stop ackguard before its API server
+		_ = cluster.Stop()
+	}()
 	opts := cluster.ManagerOptions()
 	opts.EnableReconciler = false // this suite judges admission alone
 	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {

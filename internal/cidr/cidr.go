@@ -32,7 +32,10 @@ func Parse(s string) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR", s)
 	}
-	if p.Addr().Is4In6() {
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		// Only a prefix inside ::ffff:0:0/96 is an IPv4 range; a shorter
+		// one reaches beyond it and stays IPv6 (PrefixFrom with negative
+		// bits would return an invalid prefix).
 		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 	}
 	return p.Masked(), nil

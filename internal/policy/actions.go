@@ -5,9 +5,9 @@ import "strings"
 // AllowsAction reports whether the statement's action element covers the
 // concrete action name (rule D3): it matches an Action pattern, or it
 // matches no NotAction pattern. It ignores Effect, Resource and Condition.
-// With wildcardQuestion false, '?' in a pattern matches only a literal '?';
-// use that when a match would subtract (a Deny), so that the answer stays
-// an under-approximation (rule D2).
+// '?' counts as a single-character wildcard, an over-approximation fit for
+// an Allow; use CoversAction when a match would subtract (a Deny), so that
+// the answer stays an under-approximation (rule D2).
 func (s *Statement) AllowsAction(action string) bool {
 	if s.HasNotAction {
 		for _, p := range s.NotAction {

@@ -240,48 +240,55 @@ func describe(n *jsonx.Node) string {
 
 // strings reads a string or a non-empty array of strings (rule A2).
 func (p *parser) strings(field string, n *jsonx.Node) []string {
+	vals, _ := p.stringsAt(field, n)
+	return vals
+}
+
+// stringsAt is strings that also returns the field of each value, so that
+// a later problem names the element it is about even when elements before
+// it were skipped as invalid.
+func (p *parser) stringsAt(field string, n *jsonx.Node) (vals, fields []string) {
 	switch n.Kind {
 	case jsonx.String:
 		if n.Str == "" {
 			p.addf(field, "must not be empty")
-			return nil
+			return nil, nil
 		}
-		return []string{n.Str}
+		return []string{n.Str}, []string{field}
 	case jsonx.Array:
 		if len(n.Items) == 0 {
 			p.addf(field, "must not be an empty array")
-			return nil
+			return nil, nil
 		}
-		out := make([]string, 0, len(n.Items))
+		vals = make([]string, 0, len(n.Items))
+		fields = make([]string, 0, len(n.Items))
 		for i, it := range n.Items {
+			f := fmt.Sprintf("%s[%d]", field, i)
 			if it.Kind != jsonx.String {
-				p.addf(fmt.Sprintf("%s[%d]", field, i), "must be a string, found %s", it.Kind)
+				p.addf(f, "must be a string, found %s", it.Kind)
 				continue
 			}
 			if it.Str == "" {
-				p.addf(fmt.Sprintf("%s[%d]", field, i), "must not be empty")
+				p.addf(f, "must not be empty")
 				continue
 			}
-			out = append(out, it.Str)
+			vals = append(vals, it.Str)
+			fields = append(fields, f)
 		}
-		return out
+		return vals, fields
 	}
 	p.addf(field, "must be a string or an array of strings, found %s", n.Kind)
-	return nil
+	return nil, nil
 }
 
 func (p *parser) actions(field string, n *jsonx.Node) []string {
-	acts := p.strings(field, n)
+	acts, fields := p.stringsAt(field, n)
 	for i, a := range acts {
 		if a == "*" {
 			continue
 		}
 		if c := strings.IndexByte(a, ':'); c <= 0 || c == len(a)-1 {
-			f := field
-			if n.Kind == jsonx.Array {
-				f = fmt.Sprintf("%s[%d]", field, i)
-			}
-			p.addf(f, "%q is not an action; write service:Action, e.g. \"s3:GetObject\"", a)
+			p.addf(fields[i], "%q is not an action; write service:Action, e.g. \"s3:GetObject\"", a)
 		}
 	}
 	return acts
@@ -307,37 +314,30 @@ func (p *parser) principal(field string, n *jsonx.Node) *Principal {
 	}
 	for _, m := range n.Members {
 		f := field + "." + m.Key
-		vals := p.strings(f, m.Value)
+		vals, fields := p.stringsAt(f, m.Value)
 		switch m.Key {
 		case "AWS":
 			pr.AWS = vals
 			for i, v := range vals {
-				p.checkAWSPrincipal(indexed(f, m.Value, i), v)
+				p.checkAWSPrincipal(fields[i], v)
 			}
 		case "Service":
 			pr.Service = vals
-			p.noWildcards(f, m.Value, vals)
+			p.noWildcards(fields, vals)
 		case "Federated":
 			pr.Federated = vals
-			p.noWildcards(f, m.Value, vals)
+			p.noWildcards(fields, vals)
 		case "CanonicalUser":
 			if !p.opts.AllowCanonicalUser {
 				p.addf(f, "CanonicalUser principals exist only in S3 policies")
 			}
 			pr.CanonicalUser = vals
-			p.noWildcards(f, m.Value, vals)
+			p.noWildcards(fields, vals)
 		default:
 			p.addf(f, "unknown principal type %q; use AWS, Service, Federated or CanonicalUser", m.Key)
 		}
 	}
 	return pr
-}
-
-func indexed(field string, n *jsonx.Node, i int) string {
-	if n.Kind == jsonx.Array {
-		return fmt.Sprintf("%s[%d]", field, i)
-	}
-	return field
 }
 
 func (p *parser) checkAWSPrincipal(field, v string) {
@@ -351,10 +351,10 @@ func (p *parser) checkAWSPrincipal(field, v string) {
 	}
 }
 
-func (p *parser) noWildcards(field string, n *jsonx.Node, vals []string) {
+func (p *parser) noWildcards(fields, vals []string) {
 	for i, v := range vals {
 		if hasWildcard(v) {
-			p.addf(indexed(field, n, i), "%q: wildcards are not supported in this principal type", v)
+			p.addf(fields[i], "%q: wildcards are not supported in this principal type", v)
 		}
 	}
 }

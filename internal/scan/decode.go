@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	yaml2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/internal/jsonx"
@@ -51,9 +52,8 @@ func splitDocuments(data []byte) []document {
 	}
 	ydocs := yamlDocuments(data)
 	if len(ydocs) == 1 && ydocs[0].err != nil {
-		// One document that is neither JSON nor YAML, written as JSON: the
-		// JSON error says more.
-		ydocs[0].err = jerr
+		// One document that is neither JSON nor YAML: say both.
+		ydocs[0].err = fmt.Errorf("%v; as YAML: %s", jerr, strings.TrimPrefix(ydocs[0].err.Error(), "invalid YAML: "))
 	}
 	return ydocs
 }
@@ -237,7 +237,10 @@ func decodeYAML(c chunk) (v any, err error) {
 	}()
 	j, err := yaml.YAMLToJSONStrict(c.text)
 	if err != nil {
-		return nil, yamlError(err, c.line)
+		return nil, yamlError(err, c.line, "")
+	}
+	if err := trailingContent(c); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(j, &v); err != nil {
 		return nil, fmt.Errorf("invalid YAML: %v", err)
@@ -245,11 +248,33 @@ func decodeYAML(c chunk) (v any, err error) {
 	return v, nil
 }
 
+// trailingContent refuses a chunk that holds more than one document.
+// The YAML decoder reads the first document and ignores the rest, and it
+// ends a top-level flow collection at its closing bracket: without this
+// check "{kind: ConfigMap}" followed by a Bucket's fields on the next lines
+// would silently hide the Bucket. Only called on a chunk whose first
+// document decodes (the decoder panics when asked to go on after an
+// error).
+func trailingContent(c chunk) error {
+	dec := yaml2.NewDecoder(bytes.NewReader(c.text))
+	var first, second any
+	if err := dec.Decode(&first); err != nil {
+		return yamlError(err, c.line, "")
+	}
+	switch err := dec.Decode(&second); {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return yamlError(err, c.line, "content after the end of the document: ")
+	}
+	return errors.New("invalid YAML: a second document follows the first without a --- line")
+}
+
 var yamlLineRe = regexp.MustCompile(`\bline (\d+)\b`)
 
 // yamlError rewrites a YAML parser error on one line, with line numbers
 // counted from the start of the file instead of the document.
-func yamlError(err error, firstLine int) error {
+func yamlError(err error, firstLine int, prefix string) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 	msg = strings.TrimPrefix(msg, "yaml: ")
@@ -262,5 +287,5 @@ func yamlError(err error, firstLine int) error {
 		}
 		return "line " + strconv.Itoa(n+firstLine-1)
 	})
-	return errors.New("invalid YAML: " + msg)
+	return errors.New("invalid YAML: " + prefix + msg)
 }

@@ -1,0 +1,140 @@
+# ackguard — see README.md. `make help` lists the targets.
+
+# Tool versions (installed with `go install` into ./bin).
+KUSTOMIZE_VERSION ?= v5.8.1
+GOLANGCI_LINT_VERSION ?= v2.6.2
+K8S_VERSION ?= 1.37.2
+
+LOCALBIN ?= $(CURDIR)/bin
+GO ?= go
+# Packages whose fuzz targets `make test` runs briefly and `make fuzz` longer.
+FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./webhooks:FuzzHandle
+FUZZTIME ?= 5s
+LONG_FUZZTIME ?= 60s
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: fmt
+fmt: ## Run gofmt on the code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: manifests
+manifests: ## Regenerate config/webhook/manifests.yaml from the rule registry.
+	$(GO) run ./hack/genmanifests > config/webhook/manifests.yaml
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into bin/k8s (idempotent).
+	@K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh >/dev/null
+
+.PHONY: test
+test: envtest vet ## Run every test (unit, fuzz seeds, integration against a real API server), then each fuzz target briefly.
+	@echo ">> unit and integration tests (envtest binaries: bin/k8s/$(K8S_VERSION))"
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+.PHONY: test-unit
+test-unit: ## Run the tests that need no API server.
+	$(GO) test -short ./internal/...
+
+.PHONY: test-integration
+test-integration: envtest ## Run the envtest suites (webhook, reconciler, demo).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) test -count=1 ./webhooks/ ./controllers/ ./internal/demo/
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME=60s).
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo ">> fuzz $$pkg $$fn for $(FUZZTIME)"; \
+	  KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) >/dev/null || { echo "fuzz $$pkg $$fn failed"; $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=1x; exit 1; }; \
+	done
+
+.PHONY: bench
+bench: ## Run the benchmarks (engine, parsers) with allocation counts.
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint.
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: verify
+verify: vet ## Check formatting, go.mod tidiness and generated files.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
+	@$(GO) mod tidy && git diff --exit-code go.mod go.sum
+	@$(GO) run ./hack/genmanifests | diff -u config/webhook/manifests.yaml - || { echo "run make manifests"; exit 1; }
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/ackguard.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o bin/ackguard .
+
+.PHONY: run
+run: ## Run the manager against the cluster of the current kubeconfig.
+	$(GO) run . manager --leader-elect=false
+
+.PHONY: demo
+demo: envtest build ## Walk through ackguard on a local control plane (no Docker); Ctrl-C stops it.
+	bin/ackguard demo --examples examples
+
+.PHONY: scan-examples
+scan-examples: build ## Scan the example manifests (exit 1: the insecure example would be denied).
+	bin/ackguard scan examples/ || true
+
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine; none runs on the project's build machines).
+	docker build -t ackguard:dev .
+
+##@ Deployment
+
+.PHONY: deploy
+deploy: kustomize ## Deploy to the cluster of the current kubeconfig (needs cert-manager).
+	$(KUSTOMIZE) build config/default | kubectl apply -f -
+
+.PHONY: undeploy
+undeploy: kustomize ## Remove the deployment.
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -f -
+
+##@ Tools
+
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
+$(KUSTOMIZE):
+	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
+$(GOLANGCI_LINT):
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+# go-install-tool installs package $2 at version $3 as $1 (with a symlink
+# without the version), as kubebuilder's scaffold does.
+define go-install-tool
+@[ -f "$(1)" ] || { \
+set -e; \
+package=$(2)@$(3) ;\
+echo "Downloading $${package}" ;\
+rm -f $(1) || true ;\
+GOBIN=$(LOCALBIN) $(GO) install $${package} ;\
+mv $(LOCALBIN)/$$(basename "$$(echo "$(2)" | sed "s/\/v[0-9]*$$//")") $(1) ;\
+} ;\
+ln -sf $$(basename $(1)) $(LOCALBIN)/$$(basename $(1) | sed 's/-v[0-9.]*$$//')
+endef

@@ -1,0 +1,380 @@
+package controllers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/ackcrds"
+	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// The reconciler suite runs the drift reconcilers alone (no webhook) against
+// a real kube-apiserver, so tests can create drifted objects directly.
+var (
+	cluster *localcluster.Cluster
+	ctx     context.Context
+)
+
+// maxAttempts is small so the GitOps-fight test is quick.
+const maxAttempts = 2
+
+func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+
+func runSuite(m *testing.M) int {
+	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
+		logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
+	} else {
+		logf.SetLogger(logr.Discard())
+	}
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	crds, _, err := ackcrds.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if cluster, err = localcluster.Start(localcluster.Options{CRDs: crds}); err != nil {
+		fmt.Fprintln(os.Stderr, "reconciler suite:", err)
+		return 1
+	}
+	defer func() {
+		cancel() // stop ackguard before its API server
+		_ = cluster.Stop()
+	}()
+	opts := cluster.ManagerOptions()
+	opts.EnableWebhook = false
+	opts.RemediationMaxAttempts = maxAttempts
+	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drift-"}}
+	if err := cluster.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+const statementA = `{
+        "Sid": "ReportsWriter",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:role/reports"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::%[1]s/*"
+      }`
+
+const statementB = `{"Sid":"AuditorRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/audit"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"]}`
+
+func drifted(ns, name string) *unstructured.Unstructured {
+	bn := "ackguard-drift-" + name
+	policy := fmt.Sprintf("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n      "+statementA+",\n      "+statementB+"\n  ]\n}", bn)
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1",
+		"kind":       "Bucket",
+		"metadata":   map[string]any{"name": name, "namespace": ns, "labels": map[string]any{"app": "reports"}},
+		"spec": map[string]any{
+			"name": bn,
+			"publicAccessBlock": map[string]any{
+				"blockPublicACLs": true, "ignorePublicACLs": false, "blockPublicPolicy": false,
+			},
+			"acl":       "public-read",
+			"grantRead": `id=0123456789abcdef, uri="http://acs.amazonaws.com/groups/global/AllUsers"`,
+			"policy":    policy,
+			"tagging":   map[string]any{"tagSet": []any{map[string]any{"key": "team", "value": "finance"}}},
+			"versioning": map[string]any{"status": "Enabled"},
+			"someFutureField": map[string]any{"nested": []any{"kept", int64(1)}},
+		},
+	}}
+}
+
+func get(t *testing.T, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(view.BucketGVK)
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// waitFor polls the object until cond holds.
+func waitFor(t *testing.T, ns, name string, timeout time.Duration, cond func(*unstructured.Unstructured) bool) *unstructured.Unstructured {
+	t.Helper()
+	var last *unstructured.Unstructured
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		last = get(t, ns, name)
+		return cond(last), nil
+	})
+	if err != nil {
+		t.Fatalf("condition not met within %s; object spec: %v", timeout, last.Object["spec"])
+	}
+	return last
+}
+
+func remediationState(t *testing.T, u *unstructured.Unstructured) controllers.RemediationState {
+	t.Helper()
+	var s controllers.RemediationState
+	raw, ok := u.GetAnnotations()[controllers.AnnotationRemediation]
+	if !ok {
+		t.Fatal("no remediation annotation")
+	}
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func hasAttempts(n int) func(*unstructured.Unstructured) bool {
+	return func(u *unstructured.Unstructured) bool {
+		raw, ok := u.GetAnnotations()[controllers.AnnotationRemediation]
+		if !ok {
+			return false
+		}
+		var s controllers.RemediationState
+		return json.Unmarshal([]byte(raw), &s) == nil && s.Attempts == n
+	}
+}
+
+// events returns the notes of events about the object with the reason.
+func events(t *testing.T, ns, name, reason string) []string {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Reason == reason {
+			out = append(out, e.Note)
+		}
+	}
+	return out
+}
+
+func waitEvent(t *testing.T, ns, name, reason string) []string {
+	t.Helper()
+	var notes []string
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		notes = events(t, ns, name, reason)
+		return len(notes) > 0, nil
+	})
+	if err != nil {
+		t.Fatalf("no %s event for %s/%s", reason, ns, name)
+	}
+	return notes
+}
+
+func TestDriftedBucketConvergesTouchingOnlyOffendingFields(t *testing.T) {
+	ns := newNamespace(t)
+	orig := drifted(ns, "legacy")
+	origSpec := orig.DeepCopy().Object["spec"].(map[string]any)
+	if err := cluster.Client.Create(ctx, orig); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, ns, "legacy", 20*time.Second, hasAttempts(1))
+	spec := got.Object["spec"].(map[string]any)
+
+	// Fixed fields.
+	pab := spec["publicAccessBlock"].(map[string]any)
+	for _, k := range []string{"blockPublicACLs", "ignorePublicACLs", "blockPublicPolicy", "restrictPublicBuckets"} {
+		if pab[k] != true {
+			t.Errorf("publicAccessBlock.%s = %v", k, pab[k])
+		}
+	}
+	if spec["acl"] != "private" {
+		t.Errorf("acl = %v", spec["acl"])
+	}
+	if spec["grantRead"] != "id=0123456789abcdef" {
+		t.Errorf("grantRead = %q", spec["grantRead"])
+	}
+	policy := spec["policy"].(string)
+	bn := origSpec["name"].(string)
+	for _, stmt := range []string{fmt.Sprintf(statementA, bn), fmt.Sprintf(statementB, bn)} {
+		if !strings.Contains(policy, stmt) {
+			t.Errorf("statement not kept byte-for-byte:\n%s\nin\n%s", stmt, policy)
+		}
+	}
+	if strings.Count(policy, rules.SecureTransportSid) != 1 {
+		t.Errorf("policy has no single deny-insecure-transport statement:\n%s", policy)
+	}
+
+	// Unrelated fields intact.
+	for _, k := range []string{"name", "tagging", "versioning", "someFutureField"} {
+		if fmt.Sprint(spec[k]) != fmt.Sprint(origSpec[k]) {
+			t.Errorf("spec.%s changed: %v -> %v", k, origSpec[k], spec[k])
+		}
+	}
+	if got.GetLabels()["app"] != "reports" {
+		t.Errorf("labels changed: %v", got.GetLabels())
+	}
+
+	// Nothing fixable remains; what remains is reported, not patched.
+	for _, f := range rules.Default().Evaluate(got.Object, rules.Config{}) {
+		if f.Fixable && rules.Default().Rule(f.RuleID).Remediation == rules.Fix {
+			t.Errorf("fixable finding left: %s", f.Text())
+		}
+	}
+
+	// Previous values are recorded so the fix can be undone.
+	state := remediationState(t, got)
+	prev := map[string]controllers.PreviousValue{}
+	for _, p := range state.Previous {
+		prev[p.Path] = p
+	}
+	if p := prev["spec.acl"]; !p.Present || p.Value != "public-read" {
+		t.Errorf("previous acl = %+v", p)
+	}
+	if p := prev["spec.publicAccessBlock.restrictPublicBuckets"]; p.Present {
+		t.Errorf("restrictPublicBuckets was absent, recorded %+v", p)
+	}
+	if p := prev["spec.policy"]; p.Value != origSpec["policy"] {
+		t.Errorf("previous policy not recorded verbatim: %+v", p)
+	}
+	if len(state.Rules) == 0 {
+		t.Error("no rules recorded")
+	}
+
+	// Written under ackguard's own field manager, and an Event says so.
+	managers := map[string]bool{}
+	for _, mf := range got.GetManagedFields() {
+		managers[mf.Manager] = true
+	}
+	if !managers[controllers.FieldManager] {
+		t.Errorf("managed fields have no %q manager: %v", controllers.FieldManager, managers)
+	}
+	notes := waitEvent(t, ns, "legacy", controllers.ReasonRemediated)
+	for _, id := range []string{"S3-001", "S3-004", "S3-006"} {
+		if !strings.Contains(notes[0], id) {
+			t.Errorf("Remediated event %q does not name %s", notes[0], id)
+		}
+	}
+}
+
+func TestStatusIsNeverWritten(t *testing.T) {
+	ns := newNamespace(t)
+	b := drifted(ns, "with-status")
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	// ACK writes status; ackguard must leave it alone. (The reconciler may
+	// patch the spec at the same moment: retry on conflict, as ACK does.)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := get(t, ns, "with-status")
+		_ = unstructured.SetNestedField(cur.Object, map[string]any{"arn": "arn:aws:s3:::x", "ownerAccountID": "111122223333", "region": "eu-west-1"}, "status", "ackResourceMetadata")
+		return cluster.Client.Status().Update(ctx, cur)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, ns, "with-status", 20*time.Second, hasAttempts(1))
+	if arn, _, _ := unstructured.NestedString(got.Object, "status", "ackResourceMetadata", "arn"); arn != "arn:aws:s3:::x" {
+		t.Errorf("status changed: %v", got.Object["status"])
+	}
+	for _, mf := range got.GetManagedFields() {
+		if mf.Manager == controllers.FieldManager && mf.Subresource != "" {
+			t.Errorf("ackguard wrote subresource %q", mf.Subresource)
+		}
+	}
+}
+
+func TestReadOnlyObjectsAreReportedNotPatched(t *testing.T) {
+	ns := newNamespace(t)
+	b := drifted(ns, "readonly")
+	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: "True"})
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	notes := waitEvent(t, ns, "readonly", controllers.ReasonRemediationSkipped)
+	if !strings.Contains(notes[0], "read-only") {
+		t.Errorf("event = %q", notes[0])
+	}
+	got := get(t, ns, "readonly")
+	if _, ok := got.GetAnnotations()[controllers.AnnotationRemediation]; ok {
+		t.Error("read-only object was patched")
+	}
+	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("read-only object's spec changed")
+	}
+}
+
+func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
+	ns := newNamespace(t)
+	if err := cluster.Client.Create(ctx, drifted(ns, "gitops")); err != nil {
+		t.Fatal(err)
+	}
+	revert := func() {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := get(t, ns, "gitops")
+			_ = unstructured.SetNestedField(cur.Object, "public-read", "spec", "acl")
+			return cluster.Client.Update(ctx, cur)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(1))
+	revert() // the GitOps tool re-applies its manifest
+	waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(maxAttempts))
+	revert()
+	notes := waitEvent(t, ns, "gitops", controllers.ReasonRemediationStopped)
+	if !strings.Contains(notes[0], "reverted") {
+		t.Errorf("event = %q", notes[0])
+	}
+	// The reverted value stays: ackguard reports, it does not fight.
+	time.Sleep(2 * time.Second)
+	got := get(t, ns, "gitops")
+	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("ackguard patched again after the attempts were used up")
+	}
+	if s := remediationState(t, got); s.Attempts != maxAttempts {
+		t.Errorf("attempts = %d", s.Attempts)
+	}
+}
+
+func TestCompliantBucketIsLeftAlone(t *testing.T) {
+	ns := newNamespace(t)
+	bn := "ackguard-drift-clean"
+	b := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "clean", "namespace": ns},
+		"spec": map[string]any{
+			"name":              bn,
+			"publicAccessBlock": map[string]any{"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true},
+			"policy":            fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bn),
+		},
+	}}
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	rv := b.GetResourceVersion()
+	time.Sleep(2 * time.Second)
+	if got := get(t, ns, "clean"); got.GetResourceVersion() != rv {
+		t.Errorf("compliant bucket was written: %v", got.GetAnnotations())
+	}
+}

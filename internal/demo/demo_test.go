@@ -1,0 +1,53 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+// TestDemoWalkthrough runs `ackguard demo` end to end on the local control
+// plane, as `make demo` does, and checks what it shows the user.
+func TestDemoWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the envtest control plane")
+	}
+	logf.SetLogger(logr.Discard())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	err := Run(ctx, Options{Examples: "../../examples", WorkDir: t.TempDir(), Out: &out})
+	text := out.String()
+	if err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, text)
+	}
+	for _, want := range []string{
+		// the denial, as kubectl prints it: one cause per finding
+		`The Bucket "public-website" is invalid: `,
+		`* spec.policy: S3-002: Statement[0] (Sid "PublicRead") allows s3:GetObject to any principal`,
+		`* spec.publicAccessBlock: S3-001: `,
+		`* spec.acl: S3-004: `,
+		// warn-level findings come back as kubectl warnings
+		"Warning: spec.policy: S3-006: ",
+		// the secure bucket admitted
+		"bucket.s3.services.k8s.aws/invoices created",
+		// the drifted bucket patched back, the undo record and the Event
+		`"restrictPublicBuckets":true`,
+		"AckguardDenyInsecureTransport",
+		`"previous":[`,
+		"Remediated",
+		"kubeconfig: ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", text)
+	}
+}

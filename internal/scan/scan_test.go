@@ -1,0 +1,640 @@
+package scan
+
+import (
+	"runtime"
+	"time"
+	"fmt"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// run calls Run and returns its exit code, stdout and stderr.
+func run(t testing.TB, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Run(args, strings.NewReader(stdin), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func testdata(elem ...string) string {
+	return filepath.Join(append([]string{"testdata"}, elem...)...)
+}
+
+func readTestdata(t testing.TB, elem ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(testdata(elem...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestRunExitCodes(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		want   int
+		stdout string // substring expected on stdout
+		stderr string // substring expected on stderr
+	}{
+		{name: "secure only", args: []string{testdata("secure")}, want: 0, stdout: "1 resource, 0 findings, 0 denied, 0 warned"},
+		{name: "denied", args: []string{testdata("manifests")}, want: 1, stdout: "DENY  S3-002 Critical"},
+		{name: "denied json", args: []string{"--output", "json", testdata("manifests")}, want: 1, stdout: `"denied": 5`},
+		{name: "read error wins over denial", args: []string{testdata("broken")}, want: 2, stderr: "error: " + testdata("broken", "broken.yaml#1") + ": invalid YAML"},
+		{name: "missing path", args: []string{testdata("secure"), testdata("no-such-file.yaml")}, want: 2, stderr: "no such file or directory"},
+		{name: "no path", args: nil, want: 2, stderr: "no path to scan"},
+		{name: "unknown flag", args: []string{"--frobnicate", testdata("secure")}, want: 2, stderr: "flag provided but not defined"},
+		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid value "yaml" for flag --output`},
+		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID"},
+		{name: "help", args: []string{"-h"}, want: 0, stdout: "Usage: ackguard scan"},
+		{name: "help long", args: []string{"--help"}, want: 0, stdout: "--owner-account"},
+		{name: "flags after paths", args: []string{testdata("secure"), "-o", "json"}, want: 0, stdout: `"resources": 1`},
+		{name: "double dash", args: []string{"--", "-o"}, want: 2, stderr: "error: -o: no such file or directory"},
+		{name: "stdin secure", args: []string{"-"}, stdin: readTestdata(t, "secure", "secure.yaml"), want: 0},
+		{name: "stdin empty", args: []string{"-"}, stdin: "", want: 0, stdout: "0 resources"},
+		{name: "stdin garbage", args: []string{"-"}, stdin: "a: [\n", want: 2, stderr: "error: -: invalid YAML: line 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tt.stdin, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.stdout) {
+				t.Errorf("stdout does not contain %q:\n%s", tt.stdout, stdout)
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.stderr, stderr)
+			}
+			if tt.want == 2 && len(tt.args) > 0 && strings.HasPrefix(tt.stderr, "flag") && !strings.Contains(stderr, "Usage:") {
+				t.Errorf("usage error without usage:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// The published JSON interface: exact key sets. Extending an object is
+// allowed (add the key here); renaming or removing one is not.
+var (
+	topKeys      = []string{"errors", "findings", "summary"}
+	findingKeys  = []string{"action", "fixable", "message", "path", "remedy", "resource", "rule", "severity", "title"}
+	resourceKeys = []string{"apiVersion", "kind", "name", "namespace", "source"}
+	errorKeys    = []string{"message", "source"}
+	summaryKeys  = []string{"denied", "findings", "resources", "warned"}
+)
+
+func keysOf(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkShape verifies the JSON document against the published interface
+// and returns it decoded.
+func checkShape(t testing.TB, out string) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not a JSON object: %v\n%s", err, out)
+	}
+	if got := keysOf(doc); !slices.Equal(got, topKeys) {
+		t.Fatalf("top-level keys %v, want %v", got, topKeys)
+	}
+	findings, ok := doc["findings"].([]any)
+	if !ok {
+		t.Fatalf("findings is %T, want an array", doc["findings"])
+	}
+	errs, ok := doc["errors"].([]any)
+	if !ok {
+		t.Fatalf("errors is %T, want an array", doc["errors"])
+	}
+	for _, f := range findings {
+		fm, ok := f.(map[string]any)
+		if !ok {
+			t.Fatalf("finding is %T", f)
+		}
+		if got := keysOf(fm); !slices.Equal(got, findingKeys) {
+			t.Fatalf("finding keys %v, want %v", got, findingKeys)
+		}
+		for _, k := range []string{"rule", "severity", "action", "path", "message", "remedy", "title"} {
+			if _, ok := fm[k].(string); !ok {
+				t.Fatalf("finding %s is %T, want a string", k, fm[k])
+			}
+		}
+		if _, ok := fm["fixable"].(bool); !ok {
+			t.Fatalf("finding fixable is %T, want a boolean", fm["fixable"])
+		}
+		if a := fm["action"]; a != "deny" && a != "warn" {
+			t.Fatalf("finding action %q", a)
+		}
+		rm, ok := fm["resource"].(map[string]any)
+		if !ok {
+			t.Fatalf("resource is %T", fm["resource"])
+		}
+		if got := keysOf(rm); !slices.Equal(got, resourceKeys) {
+			t.Fatalf("resource keys %v, want %v", got, resourceKeys)
+		}
+		for k, v := range rm {
+			if _, ok := v.(string); !ok {
+				t.Fatalf("resource %s is %T, want a string", k, v)
+			}
+		}
+	}
+	for _, e := range errs {
+		em, ok := e.(map[string]any)
+		if !ok {
+			t.Fatalf("error is %T", e)
+		}
+		if got := keysOf(em); !slices.Equal(got, errorKeys) {
+			t.Fatalf("error keys %v, want %v", got, errorKeys)
+		}
+	}
+	sm, ok := doc["summary"].(map[string]any)
+	if !ok {
+		t.Fatalf("summary is %T", doc["summary"])
+	}
+	if got := keysOf(sm); !slices.Equal(got, summaryKeys) {
+		t.Fatalf("summary keys %v, want %v", got, summaryKeys)
+	}
+	for k, v := range sm {
+		if n, ok := v.(float64); !ok || n < 0 || n != float64(int(n)) {
+			t.Fatalf("summary %s is %v, want a count", k, v)
+		}
+	}
+	if n := sm["findings"].(float64); int(n) != len(findings) {
+		t.Fatalf("summary.findings %v, want %d", n, len(findings))
+	}
+	return doc
+}
+
+func TestJSONShape(t *testing.T) {
+	code, out, _ := run(t, "", "--output=json", testdata("manifests"), testdata("broken"))
+	if code != 2 {
+		t.Fatalf("exit code %d, want 2", code)
+	}
+	doc := checkShape(t, out)
+	if len(doc["findings"].([]any)) == 0 || len(doc["errors"].([]any)) == 0 {
+		t.Fatalf("want findings and errors:\n%s", out)
+	}
+	if !strings.HasPrefix(out, "{\n  \"findings\": [\n    {\n      \"rule\": ") {
+		t.Errorf("output is not indented with two spaces:\n%.200s", out)
+	}
+
+	// Empty arrays are [], never null.
+	code, out, _ = run(t, "", "-o", "json", testdata("secure"))
+	if code != 0 {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	checkShape(t, out)
+	for _, want := range []string{`"findings": [],`, `"errors": [],`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	// Even for a Report built by hand.
+	b, err := json.Marshal(Report{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0}}`; string(b) != want {
+		t.Errorf("empty report encodes as %s, want %s", b, want)
+	}
+}
+
+func TestScanManifests(t *testing.T) {
+	rep := Scan(context.Background(), []string{testdata("manifests")}, nil, Options{})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	// Judged: 4 buckets in buckets.yaml less the ConfigMap (3), bucket.json,
+	// two list items, the nested bucket. Not the hidden one.
+	wantSummary := Summary{Resources: 7, Findings: len(rep.Findings), Denied: 5, Warned: 1}
+	if rep.Summary != wantSummary {
+		t.Errorf("summary %+v, want %+v", rep.Summary, wantSummary)
+	}
+	if rep.ExitCode() != 1 {
+		t.Errorf("exit code %d, want 1", rep.ExitCode())
+	}
+
+	type key struct{ source, rule, action string }
+	got := map[key]Finding{}
+	var order []string
+	for _, f := range rep.Findings {
+		got[key{f.Resource.Source, f.Rule, f.Action}] = f
+		if len(order) == 0 || order[len(order)-1] != f.Resource.Source {
+			if slices.Contains(order, f.Resource.Source) {
+				t.Errorf("findings of %s are not together", f.Resource.Source)
+			}
+			order = append(order, f.Resource.Source)
+		}
+	}
+	m := testdata("manifests")
+	wantOrder := []string{
+		filepath.Join(m, "bucket.json"),
+		filepath.Join(m, "buckets.yaml#0"),
+		filepath.Join(m, "buckets.yaml#3"),
+		filepath.Join(m, "list.yaml#0[1]"),
+		filepath.Join(m, "list.yaml#1[0]"),
+		filepath.Join(m, "nested", "deeper", "bucket.yml"),
+	}
+	if !slices.Equal(order, wantOrder) {
+		t.Errorf("resources with findings, in order:\n%q\nwant\n%q", order, wantOrder)
+	}
+
+	for _, want := range []key{
+		{filepath.Join(m, "bucket.json"), "S3-004", "deny"},
+		{filepath.Join(m, "buckets.yaml#0"), "S3-001", "deny"},
+		{filepath.Join(m, "buckets.yaml#0"), "S3-002", "deny"},
+		{filepath.Join(m, "buckets.yaml#0"), "S3-006", "warn"},
+		// An unparsable policy is a POL-001 finding, not an error.
+		{filepath.Join(m, "buckets.yaml#3"), "POL-001", "deny"},
+		{filepath.Join(m, "list.yaml#0[1]"), "S3-005", "warn"},
+		{filepath.Join(m, "list.yaml#1[0]"), "S3-001", "deny"},
+		{filepath.Join(m, "nested", "deeper", "bucket.yml"), "S3-001", "deny"},
+	} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("no finding %+v", want)
+		}
+	}
+
+	f := got[key{filepath.Join(m, "buckets.yaml#0"), "S3-002", "deny"}]
+	wantRes := Resource{APIVersion: "s3.services.k8s.aws/v1alpha1", Kind: "Bucket", Namespace: "default", Name: "public-bucket", Source: filepath.Join(m, "buckets.yaml#0")}
+	if f.Resource != wantRes || f.Severity != "Critical" || f.Path != "spec.policy" || !strings.Contains(f.Message, "s3:GetObject") || f.Remedy == "" || f.Title == "" {
+		t.Errorf("S3-002 finding: %+v", f)
+	}
+	// The typed list item got apiVersion and kind from its list.
+	f = got[key{filepath.Join(m, "list.yaml#1[0]"), "S3-001", "deny"}]
+	if f.Resource.Kind != "Bucket" || f.Resource.APIVersion != "s3.services.k8s.aws/v1alpha1" || f.Resource.Name != "typed-list-bucket" {
+		t.Errorf("typed list item: %+v", f.Resource)
+	}
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Resource.Source, "hidden") || f.Resource.Name == "not-guarded" {
+			t.Errorf("scanned what it must skip: %+v", f.Resource)
+		}
+		if strings.Contains(f.Resource.Source, "buckets.yaml#1") {
+			t.Errorf("finding on the secure bucket: %+v", f)
+		}
+	}
+}
+
+func TestStdin(t *testing.T) {
+	code, out, stderr := run(t, readTestdata(t, "manifests", "buckets.yaml"), "-o", "json", "-")
+	if code != 1 || stderr != "" {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	doc := checkShape(t, out)
+	sources := map[string]bool{}
+	for _, f := range doc["findings"].([]any) {
+		sources[f.(map[string]any)["resource"].(map[string]any)["source"].(string)] = true
+	}
+	if want := map[string]bool{"-#0": true, "-#3": true}; !reflect.DeepEqual(sources, want) {
+		t.Errorf("sources %v, want %v", sources, want)
+	}
+
+	// One document: the source is "-".
+	code, out, _ = run(t, readTestdata(t, "manifests", "bucket.json"), "-o", "json", "-")
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[0].Resource.Source != "-" {
+		t.Errorf("findings %+v", rep.Findings)
+	}
+
+	// Scan without a stdin.
+	if rep := Scan(context.Background(), []string{"-"}, nil, Options{}); len(rep.Errors) != 1 || rep.ExitCode() != 2 {
+		t.Errorf("nil stdin: %+v", rep)
+	}
+}
+
+func TestBrokenFileContinues(t *testing.T) {
+	rep := Scan(context.Background(), []string{testdata("broken"), testdata("secure")}, nil, Options{})
+	src := testdata("broken", "broken.yaml")
+	want := []InputError{{Source: src + "#1", Message: "invalid YAML: line 12: did not find expected ',' or ']'"}}
+	if !reflect.DeepEqual(rep.Errors, want) {
+		t.Errorf("errors %+v, want %+v", rep.Errors, want)
+	}
+	var names []string
+	for _, f := range rep.Findings {
+		if !slices.Contains(names, f.Resource.Name) {
+			names = append(names, f.Resource.Name)
+		}
+	}
+	if want := []string{"before-the-break", "after-the-break"}; !slices.Equal(names, want) {
+		t.Errorf("judged %v, want %v", names, want)
+	}
+	if rep.Summary.Resources != 3 || rep.ExitCode() != 2 {
+		t.Errorf("summary %+v, exit code %d", rep.Summary, rep.ExitCode())
+	}
+}
+
+// TestTextGolden pins the text output. Run with -update after a deliberate
+// change of the format or of the engine's messages.
+func TestTextGolden(t *testing.T) {
+	code, stdout, stderr := run(t, "", testdata("manifests", "buckets.yaml"), testdata("broken"))
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	got := "# stdout\n" + stdout + "# stderr\n" + stderr
+	golden := testdata("golden", "text.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := readTestdata(t, "golden", "text.txt")
+	if got != want {
+		t.Errorf("text output differs from %s (go test -run TestTextGolden -update to accept):\n%s", golden, got)
+	}
+
+	// The shape every finding line has, whatever the engine says.
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		if strings.HasPrefix(line, "DENY  ") || strings.HasPrefix(line, "WARN  ") {
+			if !strings.Contains(line, " Bucket ") || !strings.Contains(line, " ("+testdata()) || !strings.Contains(line, ")  spec.") {
+				t.Errorf("malformed finding line: %s", line)
+			}
+			continue
+		}
+		if line != "5 resources, 13 findings, 4 denied, 0 warned, 1 error" {
+			t.Errorf("unexpected line: %s", line)
+		}
+	}
+}
+
+func TestTextIsOneLinePerFinding(t *testing.T) {
+	// Manifest text reaches the output (names, Sids in messages): control
+	// characters must not forge lines or terminal escapes.
+	in := `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata:
+  name: "evil\nDENY  fake line\u001b[2K"
+spec:
+  name: evil
+  policy: '{"Version":"2012-10-17","Statement":[{"Sid":"a\nb\u202e","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::evil/*"}]}'
+`
+	code, stdout, _ := run(t, in, "-")
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.HasPrefix(l, "DENY  ") && !strings.HasPrefix(l, "WARN  ") {
+			t.Errorf("forged line %q", l)
+		}
+		if strings.ContainsAny(l, "\x1b\u202e\r") {
+			t.Errorf("control character in %q", l)
+		}
+	}
+	if n := len(lines) - 1; n != 3 { // S3-001, S3-002, S3-006
+		t.Errorf("%d finding lines, want 3:\n%s", n, stdout)
+	}
+}
+
+func TestOwnerAccount(t *testing.T) {
+	in := `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata:
+  name: shared
+spec:
+  name: shared
+  publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: true}
+  policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::shared"}]}'
+`
+	code, stdout, _ := run(t, in, "-")
+	if code != 1 || !strings.Contains(stdout, "DENY  S3-007") {
+		t.Errorf("without owner accounts: exit code %d\n%s", code, stdout)
+	}
+	code, stdout, _ = run(t, in, "--owner-account", "111122223333", "-")
+	if code != 0 || strings.Contains(stdout, "S3-007") {
+		t.Errorf("with the owner account: exit code %d\n%s", code, stdout)
+	}
+	code, _, _ = run(t, in, "--owner-account", "444455556666,111122223333", "-")
+	if code != 0 {
+		t.Errorf("comma-separated owner accounts: exit code %d", code)
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxInputBytes + 1); err != nil { // sparse: cheap
+		t.Fatal(err)
+	}
+	f.Close()
+	ok := filepath.Join(dir, "ok.yaml")
+	if err := os.WriteFile(ok, []byte(readTestdata(t, "secure", "secure.yaml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := Scan(context.Background(), []string{dir}, nil, Options{})
+	want := []InputError{{Source: big, Message: "file is 16777217 bytes, larger than the 16 MiB limit"}}
+	if !reflect.DeepEqual(rep.Errors, want) || rep.Summary.Resources != 1 || rep.ExitCode() != 2 {
+		t.Errorf("report %+v", rep)
+	}
+
+	rep = Scan(context.Background(), []string{"-"}, bytes.NewReader(make([]byte, MaxInputBytes+1)), Options{})
+	if len(rep.Errors) != 1 || rep.Errors[0].Source != "-" || !strings.Contains(rep.Errors[0].Message, "16 MiB") {
+		t.Errorf("stdin: %+v", rep.Errors)
+	}
+}
+
+func TestWalk(t *testing.T) {
+	dir := t.TempDir()
+	bucket := readTestdata(t, "manifests", "nested", "deeper", "bucket.yml")
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("b/2.yaml", bucket)
+	write("b/10.YML", bucket)
+	write("a.json", `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"j"}}`)
+	write("notes.txt", bucket)
+	write(".git/x.yaml", bucket)
+	write(".hidden.yaml", bucket) // hidden files are read; hidden directories are not
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "o.yaml"), []byte(bucket), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "linked-dir")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "o.yaml"), filepath.Join(dir, "linked.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "gone.yaml"), filepath.Join(dir, "dangling.yaml")); err != nil {
+		t.Fatal(err)
+	}
+
+	rep := Scan(context.Background(), []string{dir}, nil, Options{})
+	var sources []string
+	for _, f := range rep.Findings {
+		if !slices.Contains(sources, f.Resource.Source) {
+			sources = append(sources, f.Resource.Source)
+		}
+	}
+	want := []string{
+		filepath.Join(dir, ".hidden.yaml"),
+		filepath.Join(dir, "a.json"),
+		filepath.Join(dir, "b", "10.YML"),
+		filepath.Join(dir, "b", "2.yaml"),
+		filepath.Join(dir, "linked.yaml"),
+	}
+	if !slices.Equal(sources, want) {
+		t.Errorf("sources\n%q\nwant\n%q", sources, want)
+	}
+	wantErr := []InputError{{Source: filepath.Join(dir, "dangling.yaml"), Message: "no such file or directory"}}
+	if !reflect.DeepEqual(rep.Errors, wantErr) {
+		t.Errorf("errors %+v, want %+v", rep.Errors, wantErr)
+	}
+
+	// A file named explicitly is read whatever its extension.
+	rep = Scan(context.Background(), []string{filepath.Join(dir, "notes.txt")}, nil, Options{})
+	if rep.Summary.Resources != 1 {
+		t.Errorf("explicit file: %+v", rep.Summary)
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := Scan(ctx, []string{testdata("manifests")}, nil, Options{})
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "interrupted") || rep.ExitCode() != 2 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestSplitDocuments(t *testing.T) {
+	type doc struct {
+		value any
+		err   string
+	}
+	tests := []struct {
+		name string
+		in   string
+		want []doc
+	}{
+		{"empty", "", nil},
+		{"comments only", "# a\n---\n# b\n", nil},
+		{"one", "a: 1\n", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"leading and trailing markers", "---\na: 1\n---\n", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"two", "a: 1\n--- # comment\nb: 2\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"blank doc not counted", "a: 1\n---\n\n---\nb: 2", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"null doc counted", "a: 1\n---\n~\n---\nb: 2", []doc{{value: map[string]any{"a": 1.0}}, {}, {value: map[string]any{"b": 2.0}}}},
+		{"crlf", "a: 1\r\n---\r\nb: 2\r\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"content after marker", "--- {a: 1}\n", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"document end", "a: 1\n...\nb: 2\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"not a marker", "a: |\n  ---\n  x\n", []doc{{value: map[string]any{"a": "---\nx\n"}}}},
+		{"bom", "\xef\xbb\xbfa: 1\n", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"directive", "%YAML 1.1\n---\na: 1\n", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"yaml error line in file", "a: 1\n---\nb: 2\nc: [\n", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 4: did not find expected node content"}}},
+		{"yaml duplicate", "a: 1\na: 2\n", []doc{{err: `invalid YAML: line 2: key "a" already set in map`}}},
+		{"json", `{"a": 1}`, []doc{{value: map[string]any{"a": 1.0}}}},
+		{"json stream", "{\"a\": 1}\n{\"b\": 2} [3]", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}, {value: []any{3.0}}}},
+		{"json stream broken", "{}\n{}\n{\"a\":\n", []doc{{value: map[string]any{}}, {value: map[string]any{}}, {err: "invalid JSON: the value starting at line 3, column 1 is cut short"}}},
+		{"json stream syntax", "{}\n{}\n{\"a\" 1}", []doc{{value: map[string]any{}}, {value: map[string]any{}}, {err: "invalid JSON: line 3, column 6: invalid character '1' after object key"}}},
+		{"json duplicate", "{}\n {\"a\": {\"b\": 1,\n \"b\": 2}}", []doc{{value: map[string]any{}}, {err: `invalid JSON: line 3, column 2: duplicate key "b" at a.b; each key may appear once`}}},
+		{"json then yaml", "{\"a\": 1}\n---\nb: 2\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"yaml flow mapping", "{a: 1}", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"broken json", "{\"a\" 1}", []doc{{err: "invalid JSON: line 1, column 6: invalid character '1' after object key; as YAML: did not find expected ',' or '}'"}}},
+		// The YAML decoder stops at the end of a top-level flow collection.
+		{"content after flow mapping", "# x\n{kind: ConfigMap}\napiVersion: v1\n", []doc{{err: "invalid YAML: content after the end of the document: line 2: did not find expected <document start>"}}},
+		{"content after json", "{\"a\": 1}}", []doc{{err: "invalid JSON: line 1, column 9: invalid character '}' looking for beginning of value; as YAML: content after the end of the document: did not find expected <document start>"}}},
+		{"neither json nor yaml", "{\"a\": [}", []doc{{err: "invalid JSON: line 1, column 8: invalid character '}' looking for beginning of value; as YAML: did not find expected node content"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []doc
+			for _, d := range splitDocuments([]byte(tt.in)) {
+				g := doc{value: d.value}
+				if d.err != nil {
+					g.err = d.err.Error()
+				}
+				got = append(got, g)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzScanStream feeds arbitrary bytes to "ackguard scan -o json -": the
+// scan must not panic, must exit 0, 1 or 2 consistently with its report,
+// and must write the published JSON document.
+func FuzzScanStream(f *testing.F) {
+	for _, p := range []string{
+		"manifests/buckets.yaml", "manifests/bucket.json", "manifests/list.yaml",
+		"manifests/nested/deeper/bucket.yml", "broken/broken.yaml", "secure/secure.yaml",
+	} {
+		b, err := os.ReadFile(testdata(filepath.FromSlash(p)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{"", "---", "{}", "[]", "null", "a: [", "{\"a\":1}{\"a\":2}", "- a\n- b", "&a [*a, *a]", "--- |\n  x\n...\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		os.WriteFile(fmt.Sprintf("/tmp/fuzzlast-%d", os.Getpid()), data, 0o644) // DEBUG
+		tm := time.AfterFunc(2*time.Second, func() { // DEBUG
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			os.WriteFile(fmt.Sprintf("/tmp/fuzzstack-%d", os.Getpid()), buf[:n], 0o644)
+		})
+		defer tm.Stop()
+		var stdout, stderr bytes.Buffer
+		code := Run([]string{"--output", "json", "-"}, bytes.NewReader(data), &stdout, &stderr)
+		if code != 0 && code != 1 && code != 2 {
+			t.Fatalf("exit code %d", code)
+		}
+		checkShape(t, stdout.String())
+		var rep Report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.ExitCode() != code {
+			t.Fatalf("exit code %d for %+v", code, rep.Summary)
+		}
+		if rep.Summary.Denied+rep.Summary.Warned > rep.Summary.Resources {
+			t.Fatalf("summary %+v", rep.Summary)
+		}
+		for _, f := range rep.Findings {
+			if strings.Contains(f.Message, "internal error") {
+				t.Fatalf("engine failure: %+v", f)
+			}
+		}
+		for _, e := range rep.Errors {
+			if strings.Contains(e.Message, "internal error") || e.Source != "-" && !strings.HasPrefix(e.Source, "-#") {
+				t.Fatalf("error %+v", e)
+			}
+		}
+	})
+}
