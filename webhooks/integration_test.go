@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -39,6 +40,11 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
+	flag.Parse()
+	if fuzzing() {
+		// Fuzz workers re-run TestMain; the fuzz targets need no cluster.
+		return m.Run()
+	}
 	logf.SetLogger(testLogger())
 	var cancel context.CancelFunc
 	ctx, cancel = context.WithCancel(context.Background())
@@ -80,6 +86,15 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// fuzzing reports whether the binary runs a fuzz target (or is a worker).
+func fuzzing() bool {
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		return true
+	}
+	f := flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() == "true"
 }
 
 // testLogger logs only when ACKGUARD_TEST_LOG is set.

@@ -22,6 +22,7 @@ type Input struct {
 type docKey struct {
 	raw  string
 	kind policy.Kind
+	opts policy.Options // the options change the verdict (size limit, CanonicalUser)
 }
 
 type parsedDoc struct {
@@ -51,7 +52,7 @@ func (in *Input) Document(raw string, kind policy.Kind, opts policy.Options) (*p
 	if in.docs == nil {
 		in.docs = map[docKey]parsedDoc{}
 	}
-	k := docKey{raw, kind}
+	k := docKey{raw, kind, opts}
 	if d, ok := in.docs[k]; ok {
 		return d.doc, d.problems
 	}

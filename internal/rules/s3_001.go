@@ -30,7 +30,9 @@ func checkS3001(in *Input) []Finding {
 	pab := in.Bucket().PublicAccessBlock
 	switch {
 	case pab.Err != nil:
-		return []Finding{fieldErrorFinding(pab.Err)}
+		f := fieldErrorFinding(pab.Err)
+		f.Fixable = true // fixS3001 replaces the field whole
+		return []Finding{f}
 	case !pab.Present:
 		return []Finding{{
 			Path:    pab.Path,

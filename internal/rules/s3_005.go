@@ -1,6 +1,10 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ackguard/ackguard/internal/view"
+)
 
 const bucketOwnerEnforced = "BucketOwnerEnforced"
 
@@ -31,20 +35,29 @@ const s3005Remedy = `set spec.ownershipControls.rules to [{objectOwnership: Buck
 
 func checkS3005(in *Input) []Finding {
 	b := in.Bucket()
+	// The fix replaces spec.ownershipControls whole, which also resolves a
+	// wrong-typed value at or under it (and makes the create-time field
+	// irrelevant), unless an ACL is in use. A spec that is not an object
+	// cannot be fixed.
+	fixable := !hasNonPrivateACL(in)
+	fieldError := func(e *view.FieldError) Finding {
+		f := fieldErrorFinding(e)
+		f.Fixable = fixable && !e.Path.Equal(b.Spec.Path)
+		return f
+	}
 	var out []Finding
 	for _, e := range b.Errors {
-		out = append(out, fieldErrorFinding(e))
+		out = append(out, fieldError(e))
 	}
 	if b.OwnershipControls.Err != nil {
-		return append(out, fieldErrorFinding(b.OwnershipControls.Err))
+		return append(out, fieldError(b.OwnershipControls.Err))
 	}
-	fixable := !hasNonPrivateACL(in)
 	if b.OwnershipControls.Present {
 		for _, r := range b.OwnershipRules {
 			o := r.ObjectOwnership
 			switch {
 			case o.Err != nil:
-				out = append(out, fieldErrorFinding(o.Err))
+				out = append(out, fieldError(o.Err))
 			case o.Value != bucketOwnerEnforced:
 				out = append(out, Finding{
 					Path:    o.Path,
@@ -58,7 +71,7 @@ func checkS3005(in *Input) []Finding {
 		return out
 	}
 	if o := b.ObjectOwnership; o.Err != nil {
-		out = append(out, fieldErrorFinding(o.Err))
+		out = append(out, fieldError(o.Err))
 	} else if o.Present && o.Value != bucketOwnerEnforced {
 		out = append(out, Finding{
 			Path:    o.Path,

@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/policy"
@@ -102,7 +103,11 @@ func isInsecureTransportCondition(c policy.Condition) bool {
 // secureTransportStatement is the statement the catalog prescribes, keys
 // in the order people read them.
 func secureTransportStatement(bucketARN, objectsARN string) string {
-	return `{"Sid":"` + SecureTransportSid + `","Effect":"Deny","Principal":"*","Action":"s3:*",` +
+	return secureTransportStatementSid(SecureTransportSid, bucketARN, objectsARN)
+}
+
+func secureTransportStatementSid(sid, bucketARN, objectsARN string) string {
+	return `{"Sid":` + jsonString(sid) + `,"Effect":"Deny","Principal":"*","Action":"s3:*",` +
 		`"Resource":[` + jsonString(bucketARN) + `,` + jsonString(objectsARN) + `],` +
 		`"Condition":{"Bool":{"aws:SecureTransport":"false"}}}`
 }
@@ -118,16 +123,36 @@ func fixS3006(m *Mutation) error {
 	in := m.Input()
 	bp := readBucketPolicy(in)
 	b := in.Bucket()
-	stmt := secureTransportStatement(bucketARN(b, false), bucketARN(b, true))
 	switch {
 	case bp.Absent:
+		stmt := secureTransportStatement(bucketARN(b, false), bucketARN(b, true))
 		return m.Set(bp.Path, `{"Version":"2012-10-17","Statement":[`+stmt+`]}`)
 	case !bp.Valid() || hasSecureTransportDeny(in, bp.Doc):
 		return nil
 	}
+	// A statement that already uses the Sid (one that does not comply, or
+	// the check would have passed) keeps it; a duplicate Sid would make
+	// the policy invalid (POL-001).
+	stmt := secureTransportStatementSid(unusedSid(bp.Doc, SecureTransportSid), bucketARN(b, false), bucketARN(b, true))
 	text, err := policy.AppendStatement(bp.Doc, stmt)
 	if err != nil {
 		return err
 	}
 	return m.Set(bp.Path, text)
+}
+
+// unusedSid returns sid, or sid followed by the smallest number from 2 up
+// that no statement of d uses.
+func unusedSid(d *policy.Document, sid string) string {
+	used := make(map[string]bool, len(d.Statements))
+	for _, s := range d.Statements {
+		if s.HasSid {
+			used[s.Sid] = true
+		}
+	}
+	candidate := sid
+	for n := 2; used[candidate]; n++ {
+		candidate = sid + strconv.Itoa(n)
+	}
+	return candidate
 }

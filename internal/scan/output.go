@@ -88,7 +88,7 @@ func resourceRef(r Resource) string {
 	ref := r.Kind
 	switch {
 	case r.Name == "":
-		ref += " (unnamed)"
+		ref += " <unnamed>"
 	case r.Namespace == "":
 		ref += " " + r.Name
 	default:

@@ -1,9 +1,6 @@
 package scan
 
 import (
-	"runtime"
-	"time"
-	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -603,13 +600,6 @@ func FuzzScanStream(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		os.WriteFile(fmt.Sprintf("/tmp/fuzzlast-%d", os.Getpid()), data, 0o644) // DEBUG
-		tm := time.AfterFunc(2*time.Second, func() { // DEBUG
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			os.WriteFile(fmt.Sprintf("/tmp/fuzzstack-%d", os.Getpid()), buf[:n], 0o644)
-		})
-		defer tm.Stop()
 		var stdout, stderr bytes.Buffer
 		code := Run([]string{"--output", "json", "-"}, bytes.NewReader(data), &stdout, &stderr)
 		if code != 0 && code != 1 && code != 2 {

@@ -1,0 +1,287 @@
+package rules_test
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/policy"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+var bucketGK = view.BucketGVK.GroupKind()
+
+// testRule is a minimal valid rule.
+func testRule(id string) *rules.Rule {
+	return &rules.Rule{
+		ID: id, Title: "test", Severity: rules.Low,
+		Kinds:     []schema.GroupKind{bucketGK},
+		Admission: rules.Warn, Remediation: rules.Audit,
+		Check: func(*rules.Input) []rules.Finding { return nil },
+	}
+}
+
+func TestNewRegistry(t *testing.T) {
+	modify := func(id string, f func(r *rules.Rule)) *rules.Rule {
+		r := testRule(id)
+		f(r)
+		return r
+	}
+	tests := []struct {
+		name    string
+		rules   []*rules.Rule
+		wantErr string
+	}{
+		{name: "valid", rules: []*rules.Rule{testRule("TST-001"), testRule("TST-002"), testRule("S3-100")}},
+		{name: "empty", rules: nil},
+		{name: "duplicate ID", rules: []*rules.Rule{testRule("TST-001"), testRule("TST-001")}, wantErr: "rule TST-001 is registered twice"},
+		{name: "lower-case ID", rules: []*rules.Rule{testRule("tst-001")}, wantErr: `rule ID "tst-001" is not of the form ABC-123`},
+		{name: "two-digit ID", rules: []*rules.Rule{testRule("TST-01")}, wantErr: "is not of the form"},
+		{name: "four-digit ID", rules: []*rules.Rule{testRule("TST-0001")}, wantErr: "is not of the form"},
+		{name: "FSBP-style ID", rules: []*rules.Rule{testRule("S3.8")}, wantErr: "is not of the form"},
+		{name: "empty ID", rules: []*rules.Rule{testRule("")}, wantErr: "is not of the form"},
+		{name: "ID with spaces", rules: []*rules.Rule{testRule(" TST-001")}, wantErr: "is not of the form"},
+		{name: "Fix without Fixer", rules: []*rules.Rule{modify("TST-001", func(r *rules.Rule) { r.Remediation = rules.Fix })}, wantErr: "rule TST-001 defaults to fix but has no fixer"},
+		{name: "Fix with Fixer", rules: []*rules.Rule{modify("TST-001", func(r *rules.Rule) {
+			r.Remediation = rules.Fix
+			r.Fixer = func(*rules.Mutation) error { return nil }
+		})}},
+		{name: "no Check", rules: []*rules.Rule{modify("TST-001", func(r *rules.Rule) { r.Check = nil })}, wantErr: "has no check"},
+		{name: "no kinds", rules: []*rules.Rule{modify("TST-001", func(r *rules.Rule) { r.Kinds = nil })}, wantErr: "applies to no kind"},
+		{name: "bad admission", rules: []*rules.Rule{modify("TST-001", func(r *rules.Rule) { r.Admission = "block" })}, wantErr: `has admission action "block"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, err := rules.NewRegistry(tt.rules...)
+			if tt.wantErr == "" {
+				if err != nil || reg == nil {
+					t.Fatalf("NewRegistry: %v", err)
+				}
+				if len(reg.Rules()) != len(tt.rules) {
+					t.Errorf("%d rules registered, want %d", len(reg.Rules()), len(tt.rules))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("NewRegistry error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDefault(t *testing.T) {
+	reg := rules.Default()
+	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-013"}
+	var ids []string
+	for _, r := range reg.Rules() {
+		ids = append(ids, r.ID)
+	}
+	if strings.Join(ids, ",") != strings.Join(wantIDs, ",") {
+		t.Errorf("Default() rules = %v, want %v", ids, wantIDs)
+	}
+	// Rules without any public catalog reference, on purpose: POL-001 is an
+	// ackguard grammar check (Access Analyzer and parliament checks are
+	// not control IDs).
+	noReferences := map[string]bool{"POL-001": true}
+	severities := map[rules.Severity]bool{rules.Critical: true, rules.High: true, rules.Medium: true, rules.Low: true}
+	for _, r := range reg.Rules() {
+		t.Run(r.ID, func(t *testing.T) {
+			if strings.TrimSpace(r.Title) == "" {
+				t.Error("empty title")
+			}
+			if !severities[r.Severity] {
+				t.Errorf("severity %q", r.Severity)
+			}
+			if r.Admission != rules.Deny && r.Admission != rules.Warn {
+				t.Errorf("admission %q", r.Admission)
+			}
+			if r.Remediation != rules.Fix && r.Remediation != rules.Audit {
+				t.Errorf("remediation %q", r.Remediation)
+			}
+			refs := len(r.References.FSBP) + len(r.References.Config) + len(r.References.Checkov) + len(r.References.CIS)
+			if refs == 0 && !noReferences[r.ID] {
+				t.Error("no References entry and not listed as having none")
+			}
+			if refs > 0 && noReferences[r.ID] {
+				t.Error("listed as having no references but has some")
+			}
+			if !r.AppliesTo(bucketGK) || r.AppliesTo(schema.GroupKind{Group: "iam.services.k8s.aws", Kind: "Role"}) {
+				t.Error("kinds")
+			}
+			if reg.Rule(r.ID) != r {
+				t.Error("Rule(ID) does not return the rule")
+			}
+		})
+	}
+	// Catalog defaults (RULES.md §3, §5a).
+	defaults := map[string]string{
+		"POL-001": "deny/audit", "S3-001": "deny/fix", "S3-002": "deny/audit", "S3-003": "deny/fix", "S3-004": "deny/fix",
+		"S3-005": "warn/audit", "S3-006": "warn/fix", "S3-007": "deny/audit", "S3-013": "deny/audit",
+	}
+	for id, d := range defaults {
+		r := reg.Rule(id)
+		if got := string(r.Admission) + "/" + string(r.Remediation); got != d {
+			t.Errorf("%s defaults %s, want %s", id, got, d)
+		}
+	}
+	if reg.Rule("S3-999") != nil {
+		t.Error("Rule of an unknown ID")
+	}
+	if kinds := reg.Kinds(); len(kinds) != 1 || kinds[0] != bucketGK {
+		t.Errorf("Kinds() = %v", kinds)
+	}
+	if !reg.Guards(bucketGK) || reg.Guards(schema.GroupKind{Group: "rds.services.k8s.aws", Kind: "DBInstance"}) {
+		t.Error("Guards")
+	}
+}
+
+func TestEvaluateOtherKinds(t *testing.T) {
+	obj := map[string]any{
+		"apiVersion": "rds.services.k8s.aws/v1alpha1", "kind": "DBInstance",
+		"metadata": map[string]any{"name": "db"},
+		"spec":     map[string]any{"publiclyAccessible": true},
+	}
+	if got := rules.Default().Evaluate(obj, rules.Config{}); len(got) != 0 {
+		t.Errorf("findings for a kind no rule guards: %s", texts(got))
+	}
+	if got := rules.Default().Evaluate(map[string]any{}, rules.Config{}); len(got) != 0 {
+		t.Errorf("findings for an empty object: %s", texts(got))
+	}
+}
+
+func TestEvaluateFillsRuleFields(t *testing.T) {
+	got := rules.Default().Evaluate(bucket(map[string]any{}), rules.Config{})
+	if len(got) == 0 {
+		t.Fatal("no findings for an empty bucket")
+	}
+	for _, f := range got {
+		r := rules.Default().Rule(f.RuleID)
+		if r == nil || f.Severity != r.Severity || (f.Action != r.Admission && f.Action != rules.Warn) {
+			t.Errorf("finding %+v does not carry its rule's defaults", f)
+		}
+		if !strings.HasPrefix(f.Text(), f.RuleID+": "+f.Message) {
+			t.Errorf("Text() = %q", f.Text())
+		}
+	}
+}
+
+func TestEvaluatePanickingRule(t *testing.T) {
+	boom := testRule("TST-001")
+	boom.Check = func(in *rules.Input) []rules.Finding {
+		var m map[string]any
+		m["x"] = 1 // nil map write
+		return nil
+	}
+	after := testRule("TST-002")
+	after.Check = func(in *rules.Input) []rules.Finding {
+		return []rules.Finding{{Message: "still evaluated"}}
+	}
+	reg, err := rules.NewRegistry(boom, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []rules.Finding
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Evaluate panicked: %v", p)
+			}
+		}()
+		got = reg.Evaluate(bucket(nil), rules.Config{})
+	}()
+	if len(got) != 2 {
+		t.Fatalf("findings: %s", texts(got))
+	}
+	if got[0].RuleID != "TST-001" || got[0].Action != rules.Deny || !strings.Contains(got[0].Message, "internal error") {
+		t.Errorf("panic finding = %+v, want a deny", got[0])
+	}
+	if got[1].RuleID != "TST-002" || got[1].Action != rules.Warn {
+		t.Errorf("next rule's finding = %+v", got[1])
+	}
+}
+
+func TestConfigIsOwnerAccount(t *testing.T) {
+	c := rules.Config{OwnerAccounts: []string{"111122223333"}}
+	if !c.IsOwnerAccount("111122223333") || c.IsOwnerAccount("444455556666") || c.IsOwnerAccount("") {
+		t.Error("IsOwnerAccount")
+	}
+	if (rules.Config{}).IsOwnerAccount("111122223333") {
+		t.Error("no owner accounts configured, yet one is an owner")
+	}
+}
+
+// TestInputDocumentCache checks that a document parsed with other options
+// is parsed again: the options change the verdict.
+func TestInputDocumentCache(t *testing.T) {
+	raw := pol(`{"Effect":"Allow","Principal":{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"s3:GetObject","Resource":"*"}`)
+	in := rules.NewInput(bucket(nil), rules.Config{})
+	if _, problems := in.Document(raw, policy.ResourcePolicy, policy.Options{}); len(problems) == 0 {
+		t.Fatal("CanonicalUser accepted without AllowCanonicalUser")
+	}
+	d1, problems := in.Document(raw, policy.ResourcePolicy, policy.Options{AllowCanonicalUser: true})
+	if len(problems) != 0 {
+		t.Fatalf("cached verdict of other options: %q", problems)
+	}
+	d2, _ := in.Document(raw, policy.ResourcePolicy, policy.Options{AllowCanonicalUser: true})
+	if d1 != d2 {
+		t.Error("the same document with the same options is parsed twice")
+	}
+}
+
+// TestFixableMatchesFixes checks, for each rule with a fixer and a set of
+// objects, that a finding is marked Fixable exactly when remediating that
+// rule alone makes it go away.
+func TestFixableMatchesFixes(t *testing.T) {
+	specs := map[string]map[string]any{
+		"empty":                 {},
+		"insecure":              insecureBucket()["spec"].(map[string]any),
+		"pab string":            with(secureSpec(), "publicAccessBlock", "on"),
+		"pab flag string":       with(secureSpec(), "publicAccessBlock", map[string]any{"blockPublicACLs": "yes"}),
+		"acl number":            with(secureSpec(), "acl", int64(1)),
+		"grant number":          with(secureSpec(), "grantRead", int64(1)),
+		"public write":          with(secureSpec(), "policy", pol(stmt("Allow", anyone, `"Action":"s3:PutObject"`, ""))),
+		"public write and read": with(secureSpec(), "policy", pol(tlsDeny, stmt("Allow", anyone, `"Action":"s3:*"`, ""))),
+		"invalid policy":        with(secureSpec(), "policy", "{"),
+		"policy number":         with(secureSpec(), "policy", int64(1)),
+		"object writer":         with(secureSpec(), "ownershipControls", map[string]any{"rules": []any{map[string]any{"objectOwnership": "ObjectWriter"}}}),
+		"object writer and ACL": with(secureSpec(), "acl", "public-read", "ownershipControls", map[string]any{"rules": []any{map[string]any{"objectOwnership": "ObjectWriter"}}}),
+		"create-time writer":    with(secureSpec(), "ownershipControls", nil, "objectOwnership", "ObjectWriter"),
+		"rules not a list":      with(secureSpec(), "ownershipControls", map[string]any{"rules": "x"}),
+		"rules element string":  with(secureSpec(), "ownershipControls", map[string]any{"rules": []any{"x"}}),
+		"ownership boolean":     with(secureSpec(), "ownershipControls", map[string]any{"rules": []any{map[string]any{"objectOwnership": true}}}),
+		"ownership string":      with(secureSpec(), "ownershipControls", "BucketOwnerEnforced"),
+	}
+	reg := rules.Default()
+	objects := map[string]map[string]any{}
+	for name, spec := range specs {
+		objects[name] = bucket(spec)
+	}
+	for name, obj := range objects {
+		for _, r := range reg.Rules() {
+			if r.Fixer == nil {
+				continue
+			}
+			found := findingsOf(obj, rules.Config{}, r.ID)
+			if len(found) == 0 {
+				continue
+			}
+			after := map[string]bool{}
+			if plan, err := reg.Remediate(obj, rules.Config{}, []string{r.ID}); err != nil {
+				for _, f := range found {
+					after[f.Key()] = true // nothing was fixed
+				}
+			} else {
+				for _, f := range findingsOf(plan.Object, rules.Config{}, r.ID) {
+					after[f.Key()] = true
+				}
+			}
+			for _, f := range found {
+				if resolved := !after[f.Key()]; resolved != f.Fixable {
+					t.Errorf("%s / %s: finding %q at %s has Fixable=%v, but the fix resolves it: %v", name, r.ID, f.Message, f.Path, f.Fixable, resolved)
+				}
+			}
+		}
+	}
+}

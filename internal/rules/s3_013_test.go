@@ -1,0 +1,50 @@
+package rules_test
+
+import (
+	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+func TestS3013(t *testing.T) {
+	const p = "spec.policy"
+	withPolicy := func(statements ...string) map[string]any {
+		return with(secureSpec(), "policy", pol(append([]string{tlsDeny}, statements...)...))
+	}
+	owner := rules.Config{OwnerAccounts: []string{"111122223333"}}
+	runRuleCases(t, "S3-013", []ruleCase{
+		{name: "secure: the S3-006 secure-transport deny", spec: secureSpec()},
+		{name: "secure: Deny with ArnNotLike aws:PrincipalArn exception", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnNotLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/ack-s3-controller","arn:aws:iam::111122223333:root"]}}`))},
+		{name: "secure: exception naming an owner account", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}`))},
+		{name: "secure: exception by organisation", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`))},
+		{name: "secure: Deny on objects only", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"}`)},
+		{name: "secure: Deny of object actions", spec: withPolicy(stmt("Deny", anyone, `"Action":["s3:GetObject","s3:PutObject"]`, ""))},
+		{name: "secure: Deny to a named principal", spec: withPolicy(stmt("Deny", `"Principal":{"AWS":"arn:aws:iam::444455556666:root"}`, `"Action":"s3:*"`, ""))},
+		{name: "secure: NotPrincipal names the owner", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`)},
+		{name: "secure: ? pattern never counts as a deny", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:?utBucketPolicy"`, ""))},
+		{name: "insecure: unconditional Deny s3:* to *", action: rules.Deny, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, "")), want: []want{
+			{p, "Statement[1] denies s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy on the bucket to every principal unconditionally"},
+		}},
+		{name: "tricky: Deny with StringNotEquals aws:SourceVpce", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}`)), want: []want{
+			{p, "under conditions the owner and the ACK controller may not meet"},
+		}},
+		{name: "tricky: exception naming another account when owners are configured", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/admin"}}`)), want: []want{
+			{p, "denies"},
+		}},
+		{name: "tricky: positive condition on the principal is no exception", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/ack-*"}}`)), want: []want{
+			{p, "under conditions"},
+		}},
+		{name: "tricky: only policy actions", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*BucketPolicy"`, "")), want: []want{
+			{p, "s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy"},
+		}},
+		{name: "tricky: Principal AWS *", spec: withPolicy(stmt("Deny", `"Principal":{"AWS":"*"}`, `"Action":"s3:PutBucketPolicy"`, "")), want: []want{
+			{p, "denies s3:PutBucketPolicy on the bucket to every principal"},
+		}},
+		{name: "tricky: NotPrincipal without an owner principal", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:*","Resource":"*"}`), want: []want{
+			{p, "every principal outside NotPrincipal"},
+		}},
+		{name: "tricky: NotAction deny covers policy management", spec: withPolicy(stmt("Deny", anyone, `"NotAction":"s3:GetObject"`, "")), want: []want{
+			{p, "s3:GetBucketPolicy"},
+		}},
+	})
+}

@@ -1,0 +1,168 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// These tests call the handler directly with raw requests: they cover
+// input the API server's schema validation would stop before the webhook
+// (so the webhook stays safe with looser CRDs and in scan) and the
+// decision logic. Behaviour through the API server is in the integration
+// suite.
+
+func newTestValidator(t testing.TB) *Validator {
+	t.Helper()
+	v, err := NewValidator(Options{Registry: rules.Default(), ACKControllers: []string{"system:serviceaccount:ack-system:ack-s3-controller"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func request(op admissionv1.Operation, obj, old string) admission.Request {
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID:       "uid",
+		Kind:      metav1.GroupVersionKind{Group: "s3.services.k8s.aws", Version: "v1alpha1", Kind: "Bucket"},
+		Operation: op,
+		Name:      "b",
+		Namespace: "ns",
+		Object:    runtime.RawExtension{Raw: []byte(obj)},
+		OldObject: runtime.RawExtension{Raw: []byte(old)},
+		UserInfo:  authenticationv1.UserInfo{Username: "dev"},
+	}}
+}
+
+const securePAB = `"publicAccessBlock":{"blockPublicACLs":true,"ignorePublicACLs":true,"blockPublicPolicy":true,"restrictPublicBuckets":true}`
+
+func bucketJSON(spec string) string {
+	return `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"b","namespace":"ns"},"spec":{` + spec + `}}`
+}
+
+func TestHandle(t *testing.T) {
+	v := newTestValidator(t)
+	cases := []struct {
+		name        string
+		req         admission.Request
+		allowed     bool
+		code        int32
+		causeFields []string
+		warning     string
+	}{
+		{
+			name:    "delete is never judged",
+			req:     request(admissionv1.Delete, "", bucketJSON(`"name":"x"`)),
+			allowed: true,
+		},
+		{
+			name:        "a number where the policy string belongs",
+			req:         request(admissionv1.Create, bucketJSON(`"name":"x",`+securePAB+`,"policy":5`), ""),
+			code:        422,
+			causeFields: []string{"spec.policy"},
+		},
+		{
+			name:        "a string where a flag belongs",
+			req:         request(admissionv1.Create, bucketJSON(`"name":"x","publicAccessBlock":{"blockPublicACLs":"yes","ignorePublicACLs":true,"blockPublicPolicy":true,"restrictPublicBuckets":true}`), ""),
+			code:        422,
+			causeFields: []string{"spec.publicAccessBlock.blockPublicACLs"},
+		},
+		{
+			name: "undecodable object is a 400, never a 500 or an allow",
+			req:  request(admissionv1.Create, `{"spec":`, ""),
+			code: 400,
+		},
+		{
+			name: "nesting 10,000 deep in an unknown field",
+			req:  request(admissionv1.Create, `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","spec":{"x":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}}`, ""),
+			code: 400,
+		},
+		{
+			name:    "status subresource is not judged",
+			req:     func() admission.Request { r := request(admissionv1.Update, bucketJSON(``), bucketJSON(``)); r.SubResource = "status"; return r }(),
+			allowed: true,
+		},
+		{
+			name:    "ACK controller write is admitted with warnings",
+			req:     func() admission.Request { r := request(admissionv1.Create, bucketJSON(`"name":"x"`), ""); r.UserInfo.Username = "system:serviceaccount:ack-system:ack-s3-controller"; return r }(),
+			allowed: true,
+			warning: "S3-001",
+		},
+		{
+			name:    "update keeping an existing finding is admitted with a warning",
+			req:     request(admissionv1.Update, bucketJSON(`"name":"x","tagging":{}`), bucketJSON(`"name":"x"`)),
+			allowed: true,
+			warning: "already present",
+		},
+		{
+			name:        "update introducing a finding is denied",
+			req:         request(admissionv1.Update, bucketJSON(`"name":"x",`+securePAB+`,"acl":"public-read"`), bucketJSON(`"name":"x",`+securePAB)),
+			code:        422,
+			causeFields: []string{"spec.acl"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := v.Handle(context.Background(), tc.req)
+			if resp.Allowed != tc.allowed {
+				t.Fatalf("allowed = %v, result %+v", resp.Allowed, resp.Result)
+			}
+			if tc.code != 0 && (resp.Result == nil || resp.Result.Code != tc.code) {
+				t.Fatalf("result = %+v, want code %d", resp.Result, tc.code)
+			}
+			if tc.code == 422 {
+				var fields []string
+				for _, c := range resp.Result.Details.Causes {
+					fields = append(fields, c.Field)
+				}
+				for _, f := range tc.causeFields {
+					if !strings.Contains(strings.Join(fields, ","), f) {
+						t.Errorf("causes %v lack %s", fields, f)
+					}
+				}
+			}
+			if tc.warning != "" && !strings.Contains(strings.Join(resp.Warnings, "\n"), tc.warning) {
+				t.Errorf("warnings %q lack %q", resp.Warnings, tc.warning)
+			}
+		})
+	}
+}
+
+// FuzzHandle feeds arbitrary objects to the handler: it must never panic,
+// never answer with a server error, and never allow an object it could not
+// read.
+func FuzzHandle(f *testing.F) {
+	for _, s := range []string{
+		bucketJSON(`"name":"x"`),
+		bucketJSON(`"name":"x",` + securePAB + `,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"`),
+		bucketJSON(`"policy":"{\"Statement\":{\"Effect\":\"Deny\",\"Effect\":\"Deny\"}}","acl":"public-read|private","grantRead":"uri=http://acs.amazonaws.com/groups/global/AllUsers"`),
+		bucketJSON(`"publicAccessBlock":[],"ownershipControls":{"rules":[1,{"objectOwnership":7}]}`),
+		`{"spec":null}`, `[]`, `null`, ``,
+	} {
+		f.Add(s, s)
+	}
+	v := newTestValidator(f)
+	f.Fuzz(func(t *testing.T, obj, old string) {
+		for _, op := range []admissionv1.Operation{admissionv1.Create, admissionv1.Update} {
+			resp := v.Handle(context.Background(), request(op, obj, old))
+			if resp.Result != nil && resp.Result.Code >= 500 {
+				t.Fatalf("server error: %+v", resp.Result)
+			}
+			if resp.Allowed {
+				var m map[string]any
+				if json.Unmarshal([]byte(obj), &m) != nil || m == nil {
+					t.Fatalf("allowed an unreadable object %q", obj)
+				}
+			}
+		}
+	})
+}
