@@ -8,7 +8,7 @@ K8S_VERSION ?= 1.37.2
 LOCALBIN ?= $(CURDIR)/bin
 GO ?= go
 # Packages whose fuzz targets `make test` runs briefly and `make fuzz` longer.
-FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./webhooks:FuzzHandle
+FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/view:FuzzNewBucket ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./webhooks:FuzzHandle
 FUZZTIME ?= 5s
 LONG_FUZZTIME ?= 60s
 
@@ -58,10 +58,11 @@ test-integration: envtest ## Run the envtest suites (webhook, reconciler, demo).
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME=60s).
-	@for t in $(FUZZ_TARGETS); do \
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo ">> fuzz $$pkg $$fn for $(FUZZTIME)"; \
-	  KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) >/dev/null || { echo "fuzz $$pkg $$fn failed"; $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=1x; exit 1; }; \
+	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) >$$log 2>&1 || { tail -40 $$log; echo "fuzz $$pkg $$fn failed (a crasher is saved under $$pkg/testdata/fuzz)"; exit 1; }; \
 	done
 
 .PHONY: bench

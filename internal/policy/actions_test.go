@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -282,5 +283,123 @@ func TestResourceCovers(t *testing.T) {
 				t.Errorf("ResourceCovers(%q) with %s = %v, want %v", tt.target, tt.elem, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGlobsExhaustive compares MatchGlob with a regular expression, and
+// GlobsIntersect with a search for a common match, for every pattern of up
+// to three characters over {a, b, *, ?}.
+func TestGlobsExhaustive(t *testing.T) {
+	words := func(alphabet string, maxLen int) []string {
+		out := []string{""}
+		prev := []string{""}
+		for n := 1; n <= maxLen; n++ {
+			var next []string
+			for _, p := range prev {
+				for _, c := range alphabet {
+					next = append(next, p+string(c))
+				}
+			}
+			out = append(out, next...)
+			prev = next
+		}
+		return out
+	}
+	patterns := words("ab*?", 3)
+	texts := words("ab*c", 6) // 6 = the longest shortest common match of two 3-character patterns; a literal * in the text too
+	toRegexp := func(p string) *regexp.Regexp {
+		var b strings.Builder
+		b.WriteString("^")
+		for _, c := range p {
+			switch c {
+			case '*':
+				b.WriteString(".*")
+			case '?':
+				b.WriteString(".")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+		b.WriteString("$")
+		return regexp.MustCompile(b.String())
+	}
+	matches := make(map[string][]bool, len(patterns))
+	for _, p := range patterns {
+		re := toRegexp(p)
+		m := make([]bool, len(texts))
+		for i, s := range texts {
+			m[i] = policy.MatchGlob(p, s, false)
+			if want := re.MatchString(s); m[i] != want {
+				t.Fatalf("MatchGlob(%q, %q) = %v, want %v", p, s, m[i], want)
+			}
+		}
+		matches[p] = m
+	}
+	for _, a := range patterns {
+		for _, b := range patterns {
+			want := false
+			for i := range texts {
+				if matches[a][i] && matches[b][i] {
+					want = true
+					break
+				}
+			}
+			if got := policy.GlobsIntersect(a, b); got != want {
+				t.Fatalf("GlobsIntersect(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}
+
+// TestResourceCoversSound checks, for every pattern and target of up to
+// three characters over {a, b, *}, that ResourceCovers never claims a
+// cover that some ARN of the target escapes (a Deny counted on must really
+// apply), and that it finds every cover a plain pattern can express.
+func TestResourceCoversSound(t *testing.T) {
+	var globs []string
+	prev := []string{""}
+	globs = append(globs, "")
+	for n := 1; n <= 3; n++ {
+		var next []string
+		for _, p := range prev {
+			for _, c := range "ab*" {
+				next = append(next, p+string(c))
+			}
+		}
+		globs = append(globs, next...)
+		prev = next
+	}
+	var texts []string
+	prev = []string{""}
+	texts = append(texts, "")
+	for n := 1; n <= 5; n++ {
+		var next []string
+		for _, p := range prev {
+			for _, c := range "abc" {
+				next = append(next, p+string(c))
+			}
+		}
+		texts = append(texts, next...)
+		prev = next
+	}
+	const prefix = "arn:aws:s3:::"
+	for _, p := range globs {
+		s := &policy.Statement{Resource: []string{prefix + p}}
+		for _, target := range globs {
+			covers := true // does every text matching target match p?
+			for _, x := range texts {
+				if policy.MatchGlob(target, x, false) && !policy.MatchGlob(p, x, false) {
+					covers = false
+					break
+				}
+			}
+			got := s.ResourceCovers(prefix + target)
+			if got && !covers {
+				t.Errorf("ResourceCovers(%q ⊇ %q) = true, but some ARN escapes", p, target)
+			}
+			if !got && covers {
+				t.Errorf("ResourceCovers(%q ⊇ %q) = false, want true", p, target)
+			}
+		}
 	}
 }

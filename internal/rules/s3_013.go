@@ -60,7 +60,7 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		default:
 			continue
 		}
-		if len(s.Conditions) > 0 && (onlyTransportConditions(s.Conditions) || hasPrincipalException(in.Config, s.Conditions)) {
+		if hasTransportCondition(s.Conditions) || hasPrincipalException(in.Config, s.Conditions) {
 			continue
 		}
 		how := "unconditionally"
@@ -77,15 +77,16 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 	return out
 }
 
-// onlyTransportConditions reports whether every condition only matches
-// insecure transport, which the ACK controller never uses.
-func onlyTransportConditions(conds []policy.Condition) bool {
+// hasTransportCondition reports whether a condition limits the Deny to
+// insecure transport, which the ACK controller never uses. Conditions are
+// ANDed (catalog §10.1 C4), so one such condition is enough.
+func hasTransportCondition(conds []policy.Condition) bool {
 	for _, c := range conds {
-		if !isInsecureTransportCondition(c) {
-			return false
+		if isInsecureTransportCondition(c) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // hasPrincipalException reports whether a negated condition on the

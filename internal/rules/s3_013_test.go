@@ -17,6 +17,7 @@ func TestS3013(t *testing.T) {
 		{name: "secure: Deny with ArnNotLike aws:PrincipalArn exception", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnNotLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/ack-s3-controller","arn:aws:iam::111122223333:root"]}}`))},
 		{name: "secure: exception naming an owner account", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}`))},
 		{name: "secure: exception by organisation", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`))},
+		{name: "secure: insecure transport AND another condition", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}`))},
 		{name: "secure: Deny on objects only", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"}`)},
 		{name: "secure: Deny of object actions", spec: withPolicy(stmt("Deny", anyone, `"Action":["s3:GetObject","s3:PutObject"]`, ""))},
 		{name: "secure: Deny to a named principal", spec: withPolicy(stmt("Deny", `"Principal":{"AWS":"arn:aws:iam::444455556666:root"}`, `"Action":"s3:*"`, ""))},

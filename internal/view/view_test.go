@@ -1,0 +1,157 @@
+package view
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func decodeJSON(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestPathString(t *testing.T) {
+	cases := []struct {
+		path Path
+		want string
+	}{
+		{NewPath("spec", "publicAccessBlock", "blockPublicACLs"), "spec.publicAccessBlock.blockPublicACLs"},
+		{NewPath("spec", "ownershipControls", "rules").Index(2).Child("objectOwnership"), "spec.ownershipControls.rules[2].objectOwnership"},
+		{NewPath("spec", "inlinePolicies", "my policy"), `spec.inlinePolicies["my policy"]`},
+		{NewPath("metadata", "annotations", "services.k8s.aws/read-only"), `metadata.annotations["services.k8s.aws/read-only"]`},
+		{Path{}, ""},
+	}
+	for _, tc := range cases {
+		if got := tc.path.String(); got != tc.want {
+			t.Errorf("%v.String() = %q, want %q", []string(tc.path), got, tc.want)
+		}
+	}
+	p := NewPath("spec")
+	c := p.Child("a")
+	_ = p.Child("b")
+	if c.String() != "spec.a" {
+		t.Errorf("Child shares its backing array: %s", c)
+	}
+}
+
+func TestBucketAbsentIsNotFalse(t *testing.T) {
+	b := NewBucket(decodeJSON(t, `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"b","namespace":"ns"},
+		"spec":{"name":"real-name","publicAccessBlock":{"blockPublicACLs":true,"ignorePublicACLs":false},"unknownField":{"x":1}}}`))
+	pab := b.PublicAccessBlock
+	if !pab.Present || !pab.BlockPublicACLs.IsTrue() {
+		t.Errorf("blockPublicACLs = %+v", pab.BlockPublicACLs)
+	}
+	if f := pab.IgnorePublicACLs; !f.Present || f.Value || f.Err != nil {
+		t.Errorf("ignorePublicACLs = %+v, want present false", f)
+	}
+	if f := pab.BlockPublicPolicy; f.Present {
+		t.Errorf("blockPublicPolicy = %+v, want absent", f)
+	}
+	if got := pab.RestrictPublicBuckets.Path.String(); got != "spec.publicAccessBlock.restrictPublicBuckets" {
+		t.Errorf("absent field path = %q", got)
+	}
+	if b.Policy.Present || b.ACL.Present {
+		t.Error("absent strings reported present")
+	}
+	if b.BucketName() != "real-name" || b.Meta.Name != "b" || b.Meta.Namespace != "ns" || b.Meta.GVK != BucketGVK {
+		t.Errorf("identity = %q %+v", b.BucketName(), b.Meta)
+	}
+	if len(b.Errors) != 0 {
+		t.Errorf("unknown fields must be ignored, got %v", b.Errors)
+	}
+}
+
+func TestBucketWrongTypesNameThePath(t *testing.T) {
+	b := NewBucket(decodeJSON(t, `{"spec":{"policy":5,"acl":true,"publicAccessBlock":{"blockPublicACLs":"yes"},
+		"ownershipControls":{"rules":[3,{"objectOwnership":["x"]}]},"grantRead":{}}}`))
+	checks := []struct {
+		err  *FieldError
+		want string
+	}{
+		{b.Policy.Err, "spec.policy: must be a string, found number"},
+		{b.ACL.Err, "spec.acl: must be a string, found boolean"},
+		{b.PublicAccessBlock.BlockPublicACLs.Err, "spec.publicAccessBlock.blockPublicACLs: must be a boolean, found string"},
+		{b.OwnershipRules[0].ObjectOwnership.Err, "spec.ownershipControls.rules[1].objectOwnership: must be a string, found array"},
+		{b.Grants[1].Err, "spec.grantRead: must be a string, found object"},
+	}
+	for _, c := range checks {
+		if c.err == nil || c.err.Error() != c.want {
+			t.Errorf("error = %v, want %q", c.err, c.want)
+		}
+	}
+	if len(b.Errors) != 1 || !strings.Contains(b.Errors[0].Error(), "spec.ownershipControls.rules[0]: must be an object, found number") {
+		t.Errorf("errors = %v", b.Errors)
+	}
+	// A spec that is not an object.
+	b = NewBucket(decodeJSON(t, `{"spec":"oops"}`))
+	if len(b.Errors) != 1 || b.Errors[0].Path.String() != "spec" || b.PublicAccessBlock.Present {
+		t.Errorf("spec string: errors %v", b.Errors)
+	}
+	// JSON null is absent, as for the API server's optional fields.
+	b = NewBucket(decodeJSON(t, `{"spec":{"policy":null,"publicAccessBlock":null}}`))
+	if b.Policy.Present || b.PublicAccessBlock.Present {
+		t.Error("null reported present")
+	}
+}
+
+func TestInt(t *testing.T) {
+	o := Root(decodeJSON(t, `{"a":3,"b":3.5,"c":"3","d":-0}`))
+	if v := o.Int("a"); v.Err != nil || v.Value != 3 {
+		t.Errorf("a = %+v", v)
+	}
+	if v := o.Int("b"); v.Err == nil {
+		t.Errorf("3.5 accepted as integer")
+	}
+	if v := o.Int("c"); v.Err == nil || v.Err.Expected != "integer" {
+		t.Errorf("string accepted as integer: %+v", v)
+	}
+	if v := o.Int("missing"); v.Present {
+		t.Error("missing present")
+	}
+}
+
+func TestMetaPartitionAndReadOnly(t *testing.T) {
+	cases := []struct {
+		obj       string
+		partition string
+		readOnly  bool
+	}{
+		{`{}`, "aws", false},
+		{`{"metadata":{"annotations":{"services.k8s.aws/region":"cn-north-1","services.k8s.aws/read-only":"TRUE"}}}`, "aws-cn", true},
+		{`{"metadata":{"annotations":{"services.k8s.aws/region":"us-gov-west-1","services.k8s.aws/read-only":"false"}}}`, "aws-us-gov", false},
+		{`{"status":{"ackResourceMetadata":{"arn":"arn:aws-cn:s3:::b"}}}`, "aws-cn", false},
+		{`{"status":{"ackResourceMetadata":{"partition":"aws-iso","arn":"arn:aws:s3:::b"}}}`, "aws-iso", false},
+		{`{"metadata":{"annotations":"not a map"},"status":7}`, "aws", false},
+	}
+	for _, tc := range cases {
+		m := ReadMeta(decodeJSON(t, tc.obj))
+		if m.AWSPartition() != tc.partition || m.ReadOnly() != tc.readOnly {
+			t.Errorf("%s: partition %q readOnly %v", tc.obj, m.AWSPartition(), m.ReadOnly())
+		}
+	}
+}
+
+func FuzzNewBucket(f *testing.F) {
+	f.Add(`{"spec":{"name":"b","publicAccessBlock":{"blockPublicACLs":true},"ownershipControls":{"rules":[{"objectOwnership":"ObjectWriter"}]}}}`)
+	f.Add(`{"spec":{"ownershipControls":{"rules":{}}},"metadata":{"annotations":{"a":1}}}`)
+	f.Add(`{"apiVersion":7,"kind":[],"status":{"ackResourceMetadata":"x"}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(s), &m) != nil {
+			return
+		}
+		b := NewBucket(m)
+		for _, e := range b.Errors {
+			if e.Path.String() == "" || !strings.HasPrefix(e.Path.String(), "spec") {
+				t.Fatalf("error without a spec path: %v", e)
+			}
+		}
+		_ = b.BucketName()
+		_ = b.AWSPartition()
+	})
+}
