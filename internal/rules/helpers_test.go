@@ -160,3 +160,18 @@ func texts(fs []rules.Finding) string {
 	}
 	return b.String()
 }
+
+// stmt builds a statement with the given principal element, action element
+// and condition block ("" for none) on the bucket's objects.
+func stmt(effect, principal, action, condition string) string {
+	s := `{"Effect":"` + effect + `",` + principal + `,` + action + `,"Resource":["arn:aws:s3:::my-bucket","arn:aws:s3:::my-bucket/*"]`
+	if condition != "" {
+		s += `,"Condition":` + condition
+	}
+	return s + `}`
+}
+
+const (
+	anyone  = `"Principal":"*"`
+	partner = `"Principal":{"AWS":"arn:aws:iam::444455556666:root"}`
+)

@@ -285,3 +285,11 @@ func TestFixableMatchesFixes(t *testing.T) {
 		}
 	}
 }
+
+func TestSecureBucketHasNoFindings(t *testing.T) {
+	for _, cfg := range []rules.Config{{}, {OwnerAccounts: []string{"111122223333"}}} {
+		if got := rules.Default().Evaluate(bucket(secureSpec()), cfg); len(got) != 0 {
+			t.Errorf("findings for the secure bucket with %+v:\n%s", cfg, texts(got))
+		}
+	}
+}
