@@ -31,12 +31,7 @@ func (s *Statement) AllowsAction(action string) bool {
 // could match even with '?' as a wildcard.
 func (s *Statement) CoversAction(action string) bool {
 	if s.HasNotAction {
-		for _, p := range s.NotAction {
-			if MatchGlob(p, action, true) {
-				return false
-			}
-		}
-		return true
+		return s.AllowsAction(action)
 	}
 	for _, p := range s.Action {
 		if !strings.Contains(p, "?") && MatchGlob(p, action, true) {

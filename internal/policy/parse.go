@@ -64,8 +64,18 @@ type parser struct {
 	problems []Problem
 }
 
+// MaxProblems bounds the problems one document reports: past it, one more
+// problem says the list was cut (a hostile document must not cost memory
+// in proportion to its mistakes).
+const MaxProblems = 100
+
 func (p *parser) addf(field, format string, args ...any) {
-	p.problems = append(p.problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+	switch {
+	case len(p.problems) < MaxProblems:
+		p.problems = append(p.problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+	case len(p.problems) == MaxProblems:
+		p.problems = append(p.problems, Problem{Message: fmt.Sprintf("more than %d problems; the rest are not listed", MaxProblems)})
+	}
 }
 
 func (p *parser) document(raw string, root *jsonx.Node) *Document {

@@ -409,3 +409,11 @@ func TestKindAndProblemString(t *testing.T) {
 		t.Errorf("Problem.String() = %q", got)
 	}
 }
+
+func TestParseBoundsProblems(t *testing.T) {
+	doc := `{"Version":"2012-10-17","Statement":[` + strings.Repeat(`{},`, 500) + `{}]}`
+	_, problems := policy.Parse(doc, policy.ResourcePolicy, policy.Options{MaxBytes: 1 << 20})
+	if len(problems) != policy.MaxProblems+1 || !strings.Contains(problems[policy.MaxProblems].Message, "not listed") {
+		t.Fatalf("got %d problems, last %v", len(problems), problems[len(problems)-1])
+	}
+}

@@ -36,6 +36,7 @@ func checkPOL001(in *Input) []Finding {
 			out = append(out, Finding{
 				Path:    bp.Path,
 				Message: fmt.Sprintf("and %d more problems", len(bp.Problems)-i),
+				Remedy:  "fix the problems above, then apply again to see the rest",
 				Subject: "more",
 			})
 			break

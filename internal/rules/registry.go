@@ -15,6 +15,7 @@ var ruleIDRe = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9]{3}$`)
 type Registry struct {
 	rules []*Rule
 	byID  map[string]*Rule
+	kinds []schema.GroupKind
 }
 
 // NewRegistry builds a registry, refusing malformed or duplicate rules.
@@ -37,6 +38,11 @@ func NewRegistry(rules ...*Rule) (*Registry, error) {
 		}
 		r.rules = append(r.rules, rule)
 		r.byID[rule.ID] = rule
+		for _, k := range rule.Kinds {
+			if !slices.Contains(r.kinds, k) {
+				r.kinds = append(r.kinds, k)
+			}
+		}
 	}
 	return r, nil
 }
@@ -48,21 +54,11 @@ func (r *Registry) Rules() []*Rule { return slices.Clone(r.rules) }
 func (r *Registry) Rule(id string) *Rule { return r.byID[id] }
 
 // Kinds returns every kind some rule applies to, in first-seen order.
-func (r *Registry) Kinds() []schema.GroupKind {
-	var out []schema.GroupKind
-	for _, rule := range r.rules {
-		for _, k := range rule.Kinds {
-			if !slices.Contains(out, k) {
-				out = append(out, k)
-			}
-		}
-	}
-	return out
-}
+func (r *Registry) Kinds() []schema.GroupKind { return slices.Clone(r.kinds) }
 
 // Guards reports whether some rule applies to the kind.
 func (r *Registry) Guards(gk schema.GroupKind) bool {
-	return slices.Contains(r.Kinds(), gk)
+	return slices.Contains(r.kinds, gk)
 }
 
 // Evaluate runs every rule that applies to the object's kind and returns

@@ -59,13 +59,7 @@ func checkS3005(in *Input) []Finding {
 			case o.Err != nil:
 				out = append(out, fieldError(o.Err))
 			case o.Value != bucketOwnerEnforced:
-				out = append(out, Finding{
-					Path:    o.Path,
-					Message: fmt.Sprintf("object ownership %q keeps ACLs enabled", o.Value),
-					Remedy:  s3005Remedy,
-					Subject: o.Value,
-					Fixable: fixable,
-				})
+				out = append(out, aclsEnabled(o, fixable))
 			}
 		}
 		return out
@@ -73,15 +67,19 @@ func checkS3005(in *Input) []Finding {
 	if o := b.ObjectOwnership; o.Err != nil {
 		out = append(out, fieldError(o.Err))
 	} else if o.Present && o.Value != bucketOwnerEnforced {
-		out = append(out, Finding{
-			Path:    o.Path,
-			Message: fmt.Sprintf("object ownership %q keeps ACLs enabled", o.Value),
-			Remedy:  s3005Remedy,
-			Subject: o.Value,
-			Fixable: fixable,
-		})
+		out = append(out, aclsEnabled(o, fixable))
 	}
 	return out
+}
+
+func aclsEnabled(o view.String, fixable bool) Finding {
+	return Finding{
+		Path:    o.Path,
+		Message: fmt.Sprintf("object ownership %q keeps ACLs enabled", o.Value),
+		Remedy:  s3005Remedy,
+		Subject: o.Value,
+		Fixable: fixable,
+	}
 }
 
 // hasNonPrivateACL reports whether the bucket sets a canned ACL other than

@@ -154,7 +154,7 @@ func fieldErrorFinding(err *view.FieldError) Finding {
 	return Finding{
 		Path:    err.Path,
 		Message: "invalid input: " + strings.TrimPrefix(err.Error(), err.Path.String()+": "),
-		Remedy:  "set the field to " + err.Expected + " as the ACK CRD defines it",
+		Remedy:  "set the field to " + err.Want() + ", as the ACK CRD defines it",
 		Subject: "invalid input",
 	}
 }

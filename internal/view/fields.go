@@ -57,30 +57,29 @@ func (o Object) Object(key string) Object {
 
 // String returns the string field at key.
 func (o Object) String(key string) String {
-	p := o.Path.Child(key)
-	v, ok := o.lookup(key)
-	if !ok {
-		return String{Path: p}
-	}
-	s, isStr := v.(string)
-	if !isStr {
-		return String{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "string", Found: TypeName(v)}}
-	}
-	return String{Path: p, Present: true, Value: s}
+	p, present, v, err := scalar[string](o, key, "string")
+	return String{Path: p, Present: present, Value: v, Err: err}
 }
 
 // Bool returns the boolean field at key.
 func (o Object) Bool(key string) Bool {
-	p := o.Path.Child(key)
+	p, present, v, err := scalar[bool](o, key, "boolean")
+	return Bool{Path: p, Present: present, Value: v, Err: err}
+}
+
+// scalar reads the field at key as a T, naming the expected JSON type in
+// the error when it holds something else.
+func scalar[T any](o Object, key, expected string) (p Path, present bool, val T, err *FieldError) {
+	p = o.Path.Child(key)
 	v, ok := o.lookup(key)
 	if !ok {
-		return Bool{Path: p}
+		return p, false, val, nil
 	}
-	b, isBool := v.(bool)
-	if !isBool {
-		return Bool{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "boolean", Found: TypeName(v)}}
+	t, isT := v.(T)
+	if !isT {
+		return p, true, val, &FieldError{Path: p, Expected: expected, Found: TypeName(v)}
 	}
-	return Bool{Path: p, Present: true, Value: b}
+	return p, true, t, nil
 }
 
 // Int returns the integer field at key. JSON numbers decoded as float64 are

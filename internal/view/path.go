@@ -90,8 +90,11 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("%s: must be %s %s, found %s", e.Path, article(e.Expected), e.Expected, e.Found)
+	return fmt.Sprintf("%s: must be %s, found %s", e.Path, e.Want(), e.Found)
 }
+
+// Want names the expected type with its article: "a string", "an integer".
+func (e *FieldError) Want() string { return article(e.Expected) + " " + e.Expected }
 
 func article(s string) string {
 	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
