@@ -102,11 +102,11 @@ func drifted(ns, name string) *unstructured.Unstructured {
 			"publicAccessBlock": map[string]any{
 				"blockPublicACLs": true, "ignorePublicACLs": false, "blockPublicPolicy": false,
 			},
-			"acl":       "public-read",
-			"grantRead": `id=0123456789abcdef, uri="http://acs.amazonaws.com/groups/global/AllUsers"`,
-			"policy":    policy,
-			"tagging":   map[string]any{"tagSet": []any{map[string]any{"key": "team", "value": "finance"}}},
-			"versioning": map[string]any{"status": "Enabled"},
+			"acl":             "public-read",
+			"grantRead":       `id=0123456789abcdef, uri="http://acs.amazonaws.com/groups/global/AllUsers"`,
+			"policy":          policy,
+			"tagging":         map[string]any{"tagSet": []any{map[string]any{"key": "team", "value": "finance"}}},
+			"versioning":      map[string]any{"status": "Enabled"},
 			"someFutureField": map[string]any{"nested": []any{"kept", int64(1)}},
 		},
 	}}

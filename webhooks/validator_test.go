@@ -87,13 +87,21 @@ func TestHandle(t *testing.T) {
 			code: 400,
 		},
 		{
-			name:    "status subresource is not judged",
-			req:     func() admission.Request { r := request(admissionv1.Update, bucketJSON(``), bucketJSON(``)); r.SubResource = "status"; return r }(),
+			name: "status subresource is not judged",
+			req: func() admission.Request {
+				r := request(admissionv1.Update, bucketJSON(``), bucketJSON(``))
+				r.SubResource = "status"
+				return r
+			}(),
 			allowed: true,
 		},
 		{
-			name:    "ACK controller write is admitted with warnings",
-			req:     func() admission.Request { r := request(admissionv1.Create, bucketJSON(`"name":"x"`), ""); r.UserInfo.Username = "system:serviceaccount:ack-system:ack-s3-controller"; return r }(),
+			name: "ACK controller write is admitted with warnings",
+			req: func() admission.Request {
+				r := request(admissionv1.Create, bucketJSON(`"name":"x"`), "")
+				r.UserInfo.Username = "system:serviceaccount:ack-system:ack-s3-controller"
+				return r
+			}(),
 			allowed: true,
 			warning: "S3-001",
 		},
