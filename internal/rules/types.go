@@ -120,11 +120,43 @@ func (f Finding) Text() string {
 	return b.String()
 }
 
-// Config is the cluster's configuration that rules need.
+// Config is the cluster's configuration that rules need. Zero values mean
+// the catalog's defaults.
 type Config struct {
 	// OwnerAccounts are the AWS account IDs that own the resources. Without
 	// them every account principal counts as external (catalog §10.1 G2).
 	OwnerAccounts []string
+	// TrustedAccounts may be trusted by role trust policies besides the
+	// owner accounts (IAM-011).
+	TrustedAccounts []string
+	// TrustedOrgs are AWS Organizations IDs (o-...) trusted like accounts.
+	TrustedOrgs []string
+	// AllowedPublicPorts are the ports a security group may open to the
+	// internet (EC2-004); nil means TCP 80 and 443.
+	AllowedPublicPorts []PortRange
+	// MinBackupRetentionDays is RDS-005's minimum; 0 means 7.
+	MinBackupRetentionDays int64
+	// Resolver reads related objects (a Role's referenced Policies, a
+	// Function's execution Role). Nil means none can be read: rules that
+	// need one say so in their finding instead of guessing.
+	Resolver Resolver
+}
+
+// PortRange is an inclusive range of ports for one protocol ("tcp",
+// "udp").
+type PortRange struct {
+	Protocol string `json:"protocol"`
+	From     int64  `json:"from"`
+	To       int64  `json:"to"`
+}
+
+// Resolver gives rules read access to other objects in the cluster (or in
+// the same scan input). The engine stays pure: adapters supply it.
+type Resolver interface {
+	// Get returns the object; found is false when it does not exist. err
+	// is set when the lookup itself failed (the rule reports that it could
+	// not judge, rather than passing).
+	Get(gvk schema.GroupVersionKind, namespace, name string) (obj map[string]any, found bool, err error)
 }
 
 // IsOwnerAccount reports whether id is one of the owner accounts.
