@@ -22,6 +22,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -44,12 +45,15 @@ const (
 // DriftReconciler judges the objects of one ACK kind and patches fixable
 // violations back to their secure values.
 type DriftReconciler struct {
-	Client   client.Client
-	Registry *rules.Registry
-	Config   rules.Config
-	GVK      schema.GroupVersionKind
-	Recorder events.EventRecorder
-	Clock    clock.PassiveClock
+	Client client.Client
+	// APIReader reads past the cache after a conflict (the cache may still
+	// hold the version that conflicted). Defaults to Client.
+	APIReader client.Reader
+	Registry  *rules.Registry
+	Config    rules.Config
+	GVK       schema.GroupVersionKind
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
 	// MaxAttempts bounds remediations of one object within Window; past it
 	// the reconciler reports instead of patching (it never fights a GitOps
 	// tool forever).
@@ -72,6 +76,9 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
+	}
+	if r.APIReader == nil {
+		r.APIReader = r.Client
 	}
 	if r.MaxAttempts <= 0 {
 		r.MaxAttempts = defaultMaxAttempts
@@ -101,7 +108,9 @@ func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if obj.GetDeletionTimestamp() != nil {
 		return ctrl.Result{}, nil
 	}
-	findings := r.Registry.Evaluate(obj.Object, r.Config)
+	cfg := r.Config
+	cfg.Resolver = resolve.Client(ctx, r.Client)
+	findings := r.Registry.Evaluate(obj.Object, cfg)
 	if len(findings) == 0 {
 		return ctrl.Result{}, nil
 	}
@@ -122,11 +131,11 @@ func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	var suspended *RemediationState
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		if applied.Object != nil { // a conflict: judge the object as it is now
-			if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+			if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
 				return err
 			}
 		}
-		plan, err := r.Registry.Remediate(obj.Object, r.Config, fixIDs)
+		plan, err := r.Registry.Remediate(obj.Object, cfg, fixIDs)
 		if err != nil {
 			return err
 		}

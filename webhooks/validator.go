@@ -10,9 +10,11 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -27,6 +29,9 @@ type Options struct {
 	// ACKControllers are the usernames of the ACK controllers
 	// ("system:serviceaccount:ack-system:ack-s3-controller").
 	ACKControllers []string
+	// Reader, when set, lets rules read related objects (a Role's
+	// referenced Policies) from the manager's cache.
+	Reader client.Reader
 }
 
 // Validator is the admission handler for every guarded ACK kind.
@@ -67,11 +72,15 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the %s: %w", req.Kind.Kind, err))
 	}
-	v1 := newVerdict(v.opts.Registry.Evaluate(obj, v.opts.Config))
+	cfg := v.opts.Config
+	if v.opts.Reader != nil {
+		cfg.Resolver = resolve.Client(ctx, v.opts.Reader)
+	}
+	v1 := newVerdict(v.opts.Registry.Evaluate(obj, cfg))
 	if req.Operation == admissionv1.Update {
 		old, err := decode(req.OldObject.Raw)
 		if err == nil {
-			v1.demoteExisting(v.opts.Registry.Evaluate(old, v.opts.Config))
+			v1.demoteExisting(v.opts.Registry.Evaluate(old, cfg))
 		}
 	}
 	switch {

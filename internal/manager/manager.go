@@ -16,6 +16,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -122,7 +123,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
+		Scheme: scheme,
+		// ACK objects are read as unstructured; serve those reads from the
+		// informer cache too (the reconcilers already watch their kinds).
+		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		LeaderElection:          opts.LeaderElection,
@@ -143,7 +147,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	if opts.EnableWebhook {
-		v, err := webhooks.NewValidator(webhooks.Options{Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames()})
+		v, err := webhooks.NewValidator(webhooks.Options{
+			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +168,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			Interval: opts.KindPollInterval,
 			New: func(gvk schema.GroupVersionKind) *controllers.DriftReconciler {
 				return &controllers.DriftReconciler{
-					Client: mgr.GetClient(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
+					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
 					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow,
 				}
 			},

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -132,8 +133,28 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p)
 	}
+	// Judge once everything is read, so rules can resolve the objects a
+	// resource refers to (a Role's Policies) among all the inputs.
+	objs := make([]map[string]any, len(s.pending))
+	for i, p := range s.pending {
+		objs[i] = p.obj
+	}
+	s.cfg.Resolver = resolve.Objects(objs)
+	for _, p := range s.pending {
+		if s.done() {
+			break
+		}
+		s.report(p.source, p.obj, p.meta)
+	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
 	return s.rep
+}
+
+// pendingResource is a guarded resource read and not yet judged.
+type pendingResource struct {
+	source string
+	obj    map[string]any
+	meta   view.Meta
 }
 
 type scanner struct {
@@ -143,6 +164,7 @@ type scanner struct {
 	stdin   io.Reader
 	rep     Report
 	stopped bool
+	pending []pendingResource
 }
 
 // done reports whether the context is done, recording it once.
@@ -359,8 +381,13 @@ func (s *scanner) value(source string, v any) {
 	}
 }
 
-// judge evaluates one guarded resource.
+// judge queues one guarded resource for judgement.
 func (s *scanner) judge(source string, obj map[string]any, meta view.Meta) {
+	s.pending = append(s.pending, pendingResource{source, obj, meta})
+}
+
+// report evaluates one guarded resource and records its findings.
+func (s *scanner) report(source string, obj map[string]any, meta view.Meta) {
 	found, err := s.evaluate(obj)
 	if err != nil {
 		s.errorf(source, "%v", err)
