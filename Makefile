@@ -2,6 +2,7 @@
 
 # Tool versions (installed with `go install` into ./bin).
 KUSTOMIZE_VERSION ?= v5.8.1
+HELM_VERSION ?= v3.22.0
 GOLANGCI_LINT_VERSION ?= v2.6.2
 K8S_VERSION ?= 1.37.2
 
@@ -43,9 +44,9 @@ envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into
 	@K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh >/dev/null
 
 .PHONY: test
-test: envtest vet ## Run every test (unit, fuzz seeds, integration against a real API server), then each fuzz target briefly.
+test: envtest vet helm kustomize ## Run every test (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
 	@echo ">> unit and integration tests (envtest binaries: bin/k8s/$(K8S_VERSION))"
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) test ./... -count=1 -coverprofile cover.out
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test ./... -count=1 -coverprofile cover.out
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-unit
@@ -53,8 +54,8 @@ test-unit: ## Run the tests that need no API server.
 	$(GO) test -short ./internal/...
 
 .PHONY: test-integration
-test-integration: envtest ## Run the envtest suites (webhook, reconciler, demo).
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) test -count=1 ./webhooks/ ./controllers/ ./internal/demo/
+test-integration: envtest helm kustomize ## Run the envtest suites (webhook, reconciler, demo, install).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 ./webhooks/ ./controllers/ ./internal/demo/ ./test/install/
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME=60s).
@@ -74,10 +75,12 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: vet ## Check formatting, go.mod tidiness and generated files.
+verify: vet helm kustomize ## Check formatting, go.mod tidiness, generated files, and that the chart and config/ agree.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@$(GO) mod tidy && git diff --exit-code go.mod go.sum
 	@$(GO) run ./hack/genmanifests | diff -u config/webhook/manifests.yaml - || { echo "run make manifests"; exit 1; }
+	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal' ./test/install/
+	$(HELM) lint --strict charts/ackguard
 
 ##@ Build
 
@@ -114,12 +117,18 @@ undeploy: kustomize ## Remove the deployment.
 ##@ Tools
 
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
 $(KUSTOMIZE):
 	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: helm
+helm: $(HELM) ## Install helm into bin/.
+$(HELM):
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.

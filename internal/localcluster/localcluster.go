@@ -141,7 +141,13 @@ func (c *Cluster) ManagerOptions() manager.Options {
 // StartAckguard runs the operator until ctx ends and waits until its
 // webhook answers TLS. The returned channel yields the manager's exit error.
 func (c *Cluster) StartAckguard(ctx context.Context, opts manager.Options) (*manager.Manager, <-chan error, error) {
-	m, err := manager.New(c.Config, opts)
+	return c.StartAckguardAs(ctx, c.Config, opts)
+}
+
+// StartAckguardAs is StartAckguard with another identity (for example an
+// impersonated service account, to prove its RBAC is sufficient).
+func (c *Cluster) StartAckguardAs(ctx context.Context, cfg *rest.Config, opts manager.Options) (*manager.Manager, <-chan error, error) {
+	m, err := manager.New(cfg, opts)
 	if err != nil {
 		return nil, nil, err
 	}

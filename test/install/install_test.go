@@ -1,0 +1,313 @@
+package install
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/ackcrds"
+	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+var (
+	cluster *localcluster.Cluster
+	ctx     context.Context
+)
+
+func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+
+func runSuite(m *testing.M) int {
+	logf.SetLogger(logr.Discard())
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	crds, _, err := ackcrds.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	certManager, err := certManagerCRDs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if cluster, err = localcluster.Start(localcluster.Options{CRDs: append(crds, certManager...)}); err != nil {
+		fmt.Fprintln(os.Stderr, "install suite:", err)
+		return 1
+	}
+	defer func() {
+		cancel()
+		_ = cluster.Stop()
+	}()
+	return m.Run()
+}
+
+func certManagerCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	data, err := os.ReadFile("testdata/cert-manager-crds.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.UnmarshalStrict([]byte(doc), crd); err != nil {
+			return nil, err
+		}
+		out = append(out, crd)
+	}
+	return out, nil
+}
+
+func ensureNamespace(t *testing.T, name string) {
+	t.Helper()
+	err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+// apply server-side applies the objects, as `kubectl apply --server-side`.
+func apply(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		if err := cluster.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("install-test"), client.ForceOwnership); err != nil {
+			t.Fatalf("server-side apply of %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+}
+
+// removeWebhooks deletes applied webhook configurations: they point at a
+// Service with no pods here and would refuse every Bucket write.
+func removeWebhooks(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range find(objs, "ValidatingWebhookConfiguration") {
+		if err := cluster.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+			t.Error(err)
+		}
+	}
+}
+
+func TestChartAndConfigApplyServerSide(t *testing.T) {
+	ensureNamespace(t, releaseNamespace)
+	// The chart goes to its own namespace and release name so the two
+	// installs do not collide (Deployment selectors are immutable).
+	ensureNamespace(t, "ackguard-helm")
+	for _, vf := range ciValues(t) {
+		t.Run("helm/"+vf, func(t *testing.T) {
+			objs := helmTemplateAs(t, "guard", "ackguard-helm", vf)
+			t.Cleanup(func() { removeWebhooks(t, objs) })
+			apply(t, objs)
+		})
+	}
+	t.Run("kustomize/config-default", func(t *testing.T) {
+		objs := kustomizeBuild(t)
+		t.Cleanup(func() { removeWebhooks(t, objs) })
+		apply(t, objs)
+	})
+}
+
+// chartIdentity is the chart's ServiceAccount as the API server sees it.
+func chartIdentity() rest.ImpersonationConfig {
+	return rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:" + releaseNamespace + ":ackguard-controller-manager",
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + releaseNamespace, "system:authenticated"},
+	}
+}
+
+// chartWebhook returns the chart's webhook configuration (rendered with a
+// ci values file) pointed at the test's webhook server by URL.
+func chartWebhook(t *testing.T, valuesFile string) *unstructured.Unstructured {
+	t.Helper()
+	hooks := find(helmTemplate(t, valuesFile), "ValidatingWebhookConfiguration")
+	if len(hooks) != 1 {
+		t.Fatalf("%d webhook configurations", len(hooks))
+	}
+	local := cluster.WebhookConfiguration("")
+	cc := map[string]any{"url": *local.Webhooks[0].ClientConfig.URL, "caBundle": base64.StdEncoding.EncodeToString(local.Webhooks[0].ClientConfig.CABundle)}
+	hook := hooks[0]
+	ws, _, _ := unstructured.NestedSlice(hook.Object, "webhooks")
+	for i := range ws {
+		ws[i].(map[string]any)["clientConfig"] = cc
+	}
+	_ = unstructured.SetNestedSlice(hook.Object, ws, "webhooks")
+	hook.SetAnnotations(nil)
+	return hook
+}
+
+func installWebhook(t *testing.T, hook *unstructured.Unstructured) {
+	t.Helper()
+	j := mustJSON(t, hook.Object)
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(j); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, []*unstructured.Unstructured{u})
+	t.Cleanup(func() { removeWebhooks(t, []*unstructured.Unstructured{u}) })
+}
+
+func bucket(ns, name string, spec map[string]any) *unstructured.Unstructured {
+	spec["name"] = "ackguard-install-" + name
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec":     spec,
+	}}
+}
+
+func insecure(ns, name string) *unstructured.Unstructured {
+	return bucket(ns, name, map[string]any{"acl": "public-read"})
+}
+
+// probeDenied waits until the API server calls the freshly installed
+// webhook (it watches configurations) and it denies an insecure Bucket.
+func probeDenied(t *testing.T, ns string) error {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		last = cluster.Client.Create(ctx, insecure(ns, "probe"), client.DryRunAll)
+		return last != nil && strings.Contains(last.Error(), "S3-004"), nil
+	})
+	if err != nil {
+		return fmt.Errorf("webhook never denied the probe: %v", last)
+	}
+	return nil
+}
+
+// TestManagerRunsWithTheChartsRBAC runs the manager as the chart's
+// ServiceAccount: with only the chart's ClusterRole and Role it must start,
+// elect a leader, watch, patch drift, record Events and admit/deny.
+func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
+	ensureNamespace(t, releaseNamespace)
+	objs := helmTemplate(t, "")
+	var rbac []*unstructured.Unstructured
+	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
+		rbac = append(rbac, find(objs, k)...)
+	}
+	apply(t, rbac)
+
+	ns := "rbac-proof"
+	ensureNamespace(t, ns)
+	drifted := insecure(ns, "drifted")
+	if err := cluster.Client.Create(ctx, drifted); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = chartIdentity()
+	mctx, stop := context.WithCancel(ctx)
+	opts := cluster.ManagerOptions()
+	opts.LeaderElection = true
+	opts.LeaderElectionNamespace = releaseNamespace
+	_, done, err := cluster.StartAckguardAs(mctx, cfg, opts)
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	defer func() { stop(); <-done }() // free the webhook port for the next test
+
+	// Watches and patches with the chart's RBAC.
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(view.BucketGVK)
+		if err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(drifted), u); err != nil {
+			return false, err
+		}
+		acl, _, _ := unstructured.NestedString(u.Object, "spec", "acl")
+		return acl == "private", nil
+	})
+	if err != nil {
+		t.Fatalf("the manager, as the chart's ServiceAccount, did not remediate: %v", err)
+	}
+	// Records Events.
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		list := &eventsv1.EventList{}
+		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Reason == controllers.ReasonRemediated && e.Regarding.Name == "drifted" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatal("no Remediated event recorded with the chart's RBAC")
+	}
+	// Admits and denies through the chart's webhook configuration.
+	installWebhook(t, chartWebhook(t, ""))
+	if err := probeDenied(t, ns); err != nil {
+		t.Fatal(err)
+	}
+	secure := bucket(ns, "secure", map[string]any{
+		"publicAccessBlock": map[string]any{"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true},
+	})
+	if err := cluster.Client.Create(ctx, secure, client.DryRunAll); err != nil {
+		t.Errorf("secure bucket denied: %v", err)
+	}
+}
+
+// TestWebhookDownFailurePolicy: with the manager stopped, failurePolicy
+// Ignore lets a Bucket through and Fail refuses it; kube-system is never
+// sent to the webhook.
+func TestWebhookDownFailurePolicy(t *testing.T) {
+	ns := "failure-policy"
+	ensureNamespace(t, ns)
+	cases := []struct {
+		values     string
+		admitsDown bool
+	}{
+		{"default-values.yaml", false},       // Fail
+		{"ignore-single-values.yaml", true}, // Ignore
+	}
+	for _, tc := range cases {
+		t.Run(tc.values, func(t *testing.T) {
+			mctx, stop := context.WithCancel(ctx)
+			opts := cluster.ManagerOptions()
+			opts.EnableReconciler = false
+			_, done, err := cluster.StartAckguard(mctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			installWebhook(t, chartWebhook(t, tc.values))
+			if err := probeDenied(t, ns); err != nil {
+				t.Fatal(err)
+			}
+			stop()
+			<-done
+
+			err = cluster.Client.Create(ctx, insecure(ns, "while-down"), client.DryRunAll)
+			switch {
+			case tc.admitsDown && err != nil:
+				t.Errorf("failurePolicy Ignore refused a Bucket while the webhook was down: %v", err)
+			case !tc.admitsDown && err == nil:
+				t.Error("failurePolicy Fail admitted a Bucket while the webhook was down")
+			case !tc.admitsDown && !strings.Contains(err.Error(), "failed calling webhook"):
+				t.Errorf("unexpected refusal: %v", err)
+			}
+			// The cluster can always heal itself: kube-system is excluded.
+			if err := cluster.Client.Create(ctx, insecure("kube-system", "system-"+strings.TrimSuffix(tc.values, ".yaml")), client.DryRunAll); err != nil {
+				t.Errorf("a Bucket in kube-system was sent to the webhook: %v", err)
+			}
+		})
+	}
+}
