@@ -107,6 +107,15 @@ func runManager(args []string, stderr io.Writer) int {
 	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
 	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
 	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
+	rot := &o.CertRotation
+	fs.BoolVar(&rot.Enabled, "cert-rotation", false, "manage the webhook's serving certificate and CA bundle (rotated before expiry); off when cert-manager or another tool provides them")
+	fs.StringVar(&rot.SecretNamespace, "cert-secret-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the certificate Secret (default: $POD_NAMESPACE)")
+	fs.StringVar(&rot.SecretName, "cert-secret-name", "ackguard-webhook-server-cert", "name of the certificate Secret")
+	fs.StringVar(&rot.DNSName, "webhook-dns-name", "", "DNS name the API server dials (<service>.<namespace>.svc)")
+	fs.StringVar(&rot.WebhookConfiguration, "webhook-configuration-name", "ackguard-validating-webhook-configuration", "ValidatingWebhookConfiguration whose CA bundle ackguard keeps current")
+	fs.DurationVar(&rot.ServerDuration, "cert-validity", 0, "validity of the server certificate (0: one year)")
+	fs.DurationVar(&rot.Lookahead, "cert-renew-before", 0, "renew the certificate this long before it expires (0: 90 days)")
+	fs.DurationVar(&rot.CheckFrequency, "cert-check-interval", 0, "how often to check the certificate (0: 12 hours)")
 	zopts := zap.Options{}
 	zopts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {

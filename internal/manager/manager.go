@@ -58,6 +58,8 @@ type Options struct {
 	// object is patched before ackguard stops fighting its source of truth.
 	RemediationMaxAttempts int
 	RemediationWindow      time.Duration
+	// CertRotation, when enabled, manages the webhook's certificate.
+	CertRotation CertRotation
 }
 
 // DefaultOptions returns the defaults the flags document.
@@ -94,7 +96,7 @@ func (o Options) Validate() error {
 	if !o.EnableWebhook && !o.EnableReconciler {
 		return fmt.Errorf("both the webhook and the reconciler are disabled; nothing to run")
 	}
-	return nil
+	return o.CertRotation.validate()
 }
 
 // ACKUsernames turns "ns:name" service accounts into API usernames.
@@ -132,9 +134,6 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "ackguard.policy.ackguard.dev",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
-		}),
 	})
 	if err != nil {
 		return nil, err
@@ -153,8 +152,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		mgr.GetWebhookServer().Register(webhooks.Path, v.Webhook())
-		if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
+		srv.Register(webhooks.Path, v.Webhook())
+		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
+			return nil, err
+		}
+		// Ready once the webhook serves (with rotation: once its
+		// certificates are mounted).
+		if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 			return nil, err
 		}
 	} else if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/controllers"
@@ -36,7 +37,11 @@ var (
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
 
 func runSuite(m *testing.M) int {
-	logf.SetLogger(logr.Discard())
+	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
+		logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
+	} else {
+		logf.SetLogger(logr.Discard())
+	}
 	var cancel context.CancelFunc
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
@@ -276,7 +281,7 @@ func TestWebhookDownFailurePolicy(t *testing.T) {
 		values     string
 		admitsDown bool
 	}{
-		{"default-values.yaml", false},       // Fail
+		{"default-values.yaml", false},      // Fail
 		{"ignore-single-values.yaml", true}, // Ignore
 	}
 	for _, tc := range cases {
