@@ -22,6 +22,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
@@ -59,6 +60,8 @@ type DriftReconciler struct {
 	// tool forever).
 	MaxAttempts int
 	Window      time.Duration
+	// Metrics, when set, records open violations and remediations.
+	Metrics *metrics.Metrics
 }
 
 // ControllerName returns the controller's name for a kind.
@@ -99,18 +102,31 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // Reconcile judges one object and remediates what the rules allow.
 func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	if err != nil && r.Metrics != nil {
+		r.Metrics.ReconcileErrors.WithLabelValues(r.GVK.Kind).Inc()
+	}
+	return res, err
+}
+
+func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(r.GVK)
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, nil)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if obj.GetDeletionTimestamp() != nil {
+		r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, nil)
 		return ctrl.Result{}, nil
 	}
 	cfg := r.Config
 	cfg.Resolver = resolve.Client(ctx, r.Client)
 	findings := r.Registry.Evaluate(obj.Object, cfg)
+	r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, ruleIDs(findings))
 	if len(findings) == 0 {
 		return ctrl.Result{}, nil
 	}
@@ -124,6 +140,7 @@ func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if view.ReadMeta(obj.Object).ReadOnly() {
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
 			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", "))
+		r.countRemediations(fixIDs, "skipped_read_only")
 		return ctrl.Result{}, nil
 	}
 
@@ -155,17 +172,20 @@ func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{}, nil
 	case err != nil:
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
+		r.countRemediations(fixIDs, "failed")
 		return ctrl.Result{}, err
 	case suspended != nil:
 		until := suspended.suspendedUntil(r.Window)
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
 			"%s reverted %d times since %s; not patching again until %s (the source of truth must change: %s)",
 			strings.Join(fixIDs, ", "), suspended.Attempts, suspended.WindowStart.Format(time.RFC3339), until.Format(time.RFC3339), summarize(fixable(findings)))
+		r.countRemediations(fixIDs, "suspended")
 		return ctrl.Result{RequeueAfter: until.Sub(r.Clock.Now())}, nil
 	case applied.Empty():
 		return ctrl.Result{}, nil
 	}
 	log.Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied))
+	r.countRemediations(applied.Rules, "applied")
 	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s; previous values in annotation %s",
 		describePlan(applied), AnnotationRemediation)
 	return ctrl.Result{}, nil
@@ -216,6 +236,23 @@ func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reaso
 		note = note[:maxEventNoteLength-3] + "..."
 	}
 	r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+}
+
+func (r *DriftReconciler) countRemediations(ruleIDs []string, outcome string) {
+	if r.Metrics == nil {
+		return
+	}
+	for _, id := range ruleIDs {
+		r.Metrics.Remediations.WithLabelValues(r.GVK.Kind, id, outcome).Inc()
+	}
+}
+
+func ruleIDs(findings []rules.Finding) []string {
+	out := make([]string, 0, len(findings))
+	for _, f := range findings {
+		out = append(out, f.RuleID)
+	}
+	return out
 }
 
 func fixable(findings []rules.Finding) []rules.Finding {

@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 )
 
@@ -261,4 +262,38 @@ func loadSample(t *testing.T, path, ns string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{Object: obj}
 	u.SetNamespace(ns)
 	return u
+}
+
+// TestMetricsRecorded checks the decisions and latency reach the manager's
+// metrics registry (served on its metrics endpoint).
+func TestMetricsRecorded(t *testing.T) {
+	ns := newNamespace(t)
+	c, _ := clientAs(t, "")
+	_ = c.Create(ctx, bucket(ns, "metrics", map[string]any{"acl": "public-read"}), client.DryRunAll)
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			switch mf.GetName() {
+			case "ackguard_admission_decisions_total":
+				if labels["kind"] == "Bucket" && labels["rule"] == "S3-004" && labels["result"] == "denied" && m.GetCounter().GetValue() > 0 {
+					found["decision"] = true
+				}
+			case "ackguard_admission_duration_seconds":
+				if labels["kind"] == "Bucket" && m.GetHistogram().GetSampleCount() > 0 {
+					found["latency"] = true
+				}
+			}
+		}
+	}
+	if !found["decision"] || !found["latency"] {
+		t.Errorf("metrics missing: %v", found)
+	}
 }

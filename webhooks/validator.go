@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +16,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
@@ -32,6 +35,8 @@ type Options struct {
 	// Reader, when set, lets rules read related objects (a Role's
 	// referenced Policies) from the manager's cache.
 	Reader client.Reader
+	// Metrics, when set, records decisions and latency.
+	Metrics *metrics.Metrics
 }
 
 // Validator is the admission handler for every guarded ACK kind.
@@ -68,9 +73,18 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if !v.opts.Registry.Guards(gk) {
 		return admission.Allowed("")
 	}
+	start := time.Now()
+	resp, verdict := v.judge(ctx, req, gk)
+	v.observe(gk.Kind, resp.Allowed, verdict, time.Since(start))
+	return resp
+}
+
+// judge decides a request for a guarded kind; the verdict is nil when the
+// object could not be read.
+func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.GroupKind) (admission.Response, *verdict) {
 	obj, err := decode(req.Object.Raw)
 	if err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the %s: %w", req.Kind.Kind, err))
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the %s: %w", req.Kind.Kind, err)), nil
 	}
 	cfg := v.opts.Config
 	if v.opts.Reader != nil {
@@ -92,7 +106,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	logf.FromContext(ctx).V(1).Info("admission verdict", "kind", gk.String(), "namespace", req.Namespace, "name", req.Name,
 		"operation", req.Operation, "denied", len(v1.deny), "warnings", len(v1.warn), "dryRun", req.DryRun != nil && *req.DryRun)
 	if len(v1.deny) == 0 {
-		return admission.Allowed("").WithWarnings(v1.warn...)
+		return admission.Allowed("").WithWarnings(v1.warn...), v1
 	}
 	name := req.Name
 	if name == "" {
@@ -103,7 +117,30 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		Allowed:  false,
 		Result:   invalidStatus(gk, name, v1.deny),
 		Warnings: v1.warn,
-	}}
+	}}, v1
+}
+
+// observe records the verdict: one count per denying or warning finding,
+// or one "passed" count for a request without findings.
+func (v *Validator) observe(kind string, allowed bool, vd *verdict, took time.Duration) {
+	m := v.opts.Metrics
+	if m == nil {
+		return
+	}
+	m.AdmissionDuration.WithLabelValues(kind, strconv.FormatBool(allowed)).Observe(took.Seconds())
+	if vd == nil {
+		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultDenied).Inc()
+		return
+	}
+	for _, f := range vd.deny {
+		m.AdmissionDecisions.WithLabelValues(kind, f.RuleID, metrics.ResultDenied).Inc()
+	}
+	for _, id := range vd.warnRules {
+		m.AdmissionDecisions.WithLabelValues(kind, id, metrics.ResultWarned).Inc()
+	}
+	if len(vd.deny)+len(vd.warnRules) == 0 {
+		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultPassed).Inc()
+	}
 }
 
 func (v *Validator) isACKController(username string) bool {
@@ -155,6 +192,13 @@ func nameFrom(obj map[string]any) string {
 type verdict struct {
 	deny []rules.Finding
 	warn []string
+	// warnRules are the rule IDs behind warn, in order.
+	warnRules []string
+}
+
+func (v *verdict) addWarning(f rules.Finding, note string) {
+	v.warn = append(v.warn, warning(f, note))
+	v.warnRules = append(v.warnRules, f.RuleID)
 }
 
 func newVerdict(findings []rules.Finding) *verdict {
@@ -163,7 +207,7 @@ func newVerdict(findings []rules.Finding) *verdict {
 		if f.Action == rules.Deny {
 			v.deny = append(v.deny, f)
 		} else {
-			v.warn = append(v.warn, warning(f, ""))
+			v.addWarning(f, "")
 		}
 	}
 	return v
@@ -178,7 +222,7 @@ func (v *verdict) demoteExisting(old []rules.Finding) {
 	kept := v.deny[:0]
 	for _, f := range v.deny {
 		if had[f.Key()] {
-			v.warn = append(v.warn, warning(f, "already present before this update; the reconciler will handle it"))
+			v.addWarning(f, "already present before this update; the reconciler will handle it")
 			continue
 		}
 		kept = append(kept, f)
@@ -188,7 +232,7 @@ func (v *verdict) demoteExisting(old []rules.Finding) {
 
 func (v *verdict) demoteAll(why string) {
 	for _, f := range v.deny {
-		v.warn = append(v.warn, warning(f, why))
+		v.addWarning(f, why)
 	}
 	v.deny = nil
 }

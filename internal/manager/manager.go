@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
 )
@@ -138,6 +139,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	mets, err := metrics.New(nil)
+	if err != nil {
+		return nil, err
+	}
 	registry := rules.Default()
 	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
 	m := &Manager{Manager: mgr}
@@ -147,7 +152,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	if opts.EnableWebhook {
 		v, err := webhooks.NewValidator(webhooks.Options{
-			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
+			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(), Metrics: mets,
 		})
 		if err != nil {
 			return nil, err
@@ -174,7 +179,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			New: func(gvk schema.GroupVersionKind) *controllers.DriftReconciler {
 				return &controllers.DriftReconciler{
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
-					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow,
+					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Metrics: mets,
 				}
 			},
 		}
