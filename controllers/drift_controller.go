@@ -62,6 +62,9 @@ type DriftReconciler struct {
 	Window      time.Duration
 	// Metrics, when set, records open violations and remediations.
 	Metrics *metrics.Metrics
+	// Watch lists the referenced kinds (installed ones only) whose changes
+	// re-judge the objects that reference them.
+	Watch []Reference
 }
 
 // ControllerName returns the controller's name for a kind.
@@ -91,10 +94,18 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(r.GVK)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName(r.GVK)).
-		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Complete(r)
+		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
+	for _, ref := range r.Watch {
+		if ref.From != r.GVK {
+			continue
+		}
+		to := &unstructured.Unstructured{}
+		to.SetGroupVersionKind(ref.To)
+		b = b.Watches(to, enqueueReferrers(r.Client, ref), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	}
+	return b.Complete(r)
 }
 
 // +kubebuilder:rbac:groups=s3.services.k8s.aws,resources=buckets,verbs=get;list;watch;patch

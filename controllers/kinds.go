@@ -52,6 +52,22 @@ func (w *KindWatcher) Start(ctx context.Context) error {
 	}
 }
 
+// installedReferences returns the references from gvk whose target kind is
+// installed now. (A target installed later is picked up when ackguard
+// restarts; the periodic resync still re-judges referrers meanwhile.)
+func (w *KindWatcher) installedReferences(gvk schema.GroupVersionKind) []Reference {
+	var out []Reference
+	for _, ref := range ACKReferences() {
+		if ref.From != gvk {
+			continue
+		}
+		if _, err := w.Manager.GetRESTMapper().RESTMapping(ref.To.GroupKind(), ref.To.Version); err == nil {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
 // Started returns the kinds whose reconcilers run.
 func (w *KindWatcher) Started() []schema.GroupVersionKind {
 	w.mu.Lock()
@@ -84,7 +100,9 @@ func (w *KindWatcher) sync(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := w.New(gvk).SetupWithManager(w.Manager); err != nil {
+		rec := w.New(gvk)
+		rec.Watch = w.installedReferences(gvk)
+		if err := rec.SetupWithManager(w.Manager); err != nil {
 			return fmt.Errorf("starting the drift reconciler for %s: %w", gvk, err)
 		}
 		w.started[gvk] = true
