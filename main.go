@@ -39,7 +39,7 @@ Usage:
   ackguard manager [flags]       run the validating webhook and the drift reconciler
   ackguard scan [flags] PATH...  judge manifests offline (exit 0 clean, 1 denied, 2 error)
   ackguard demo [flags]          walk through ackguard on a local control plane
-  ackguard rules                 list the rules
+  ackguard rules [--markdown]    list the rules
   ackguard version               print the version
 
 Run "ackguard COMMAND -h" for a command's flags.
@@ -62,6 +62,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
 	case "rules":
+		if len(args) > 1 && (args[1] == "--markdown" || args[1] == "-o=markdown") {
+			printRulesMarkdown(stdout)
+			return 0
+		}
 		printRules(stdout)
 		return 0
 	case "version", "--version":
@@ -181,4 +185,27 @@ func printRules(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Admission, r.Remediation, fsbp, r.Title)
 	}
 	_ = tw.Flush()
+}
+
+// printRulesMarkdown prints the rule table the README carries.
+func printRulesMarkdown(w io.Writer) {
+	fmt.Fprintln(w, "| ID | Check | Kinds | Sev | Admission | Remediation | Maps to |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, r := range rules.Default().Rules() {
+		var kinds []string
+		for _, k := range r.Kinds {
+			kinds = append(kinds, k.Kind)
+		}
+		var refs []string
+		for _, group := range [][]string{r.References.FSBP, r.References.Checkov, r.References.Config} {
+			if len(group) > 0 {
+				refs = append(refs, strings.Join(group, ", "))
+			}
+		}
+		rem := string(r.Remediation)
+		if r.Fixer != nil && r.Remediation == rules.Audit {
+			rem += " (fix opt-in)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, strings.Join(kinds, ", "), r.Severity, r.Admission, rem, strings.Join(refs, "; "))
+	}
 }

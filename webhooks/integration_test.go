@@ -33,7 +33,10 @@ var (
 	ctx     context.Context
 )
 
-const ackS3Controller = "system:serviceaccount:ack-system:ack-s3-controller"
+const (
+	ackS3Controller  = "system:serviceaccount:ack-system:ack-s3-controller"
+	ackRDSController = "system:serviceaccount:ack-system:ack-rds-controller"
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
@@ -150,24 +153,29 @@ func clientAs(t *testing.T, user string) (client.Client, *warningRecorder) {
 	return c, rec
 }
 
-// grantACKController lets the ACK S3 controller's service account write
-// Buckets, as ACK's Helm chart does.
+// grantACKController lets the ACK S3 and RDS controllers' service accounts
+// write their kinds, as ACK's Helm charts do.
 func grantACKController(ctx context.Context) error {
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "ack-s3-controller"},
-		Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{"s3.services.k8s.aws"}, Resources: []string{"buckets"},
-			Verbs: []string{"get", "list", "watch", "create", "update", "patch"},
-		}},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "ack-s3-controller"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "ack-system", Name: "ack-s3-controller"}},
-	}
-	for _, o := range []client.Object{role, binding} {
-		if err := cluster.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
-			return err
+	for _, c := range []struct{ name, group, resource string }{
+		{"ack-s3-controller", "s3.services.k8s.aws", "buckets"},
+		{"ack-rds-controller", "rds.services.k8s.aws", "dbinstances"},
+	} {
+		role := &rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: c.name},
+			Rules: []rbacv1.PolicyRule{{
+				APIGroups: []string{c.group}, Resources: []string{c.resource},
+				Verbs: []string{"get", "list", "watch", "create", "update", "patch"},
+			}},
+		}
+		binding := &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: c.name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "ack-system", Name: c.name}},
+		}
+		for _, o := range []client.Object{role, binding} {
+			if err := cluster.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+				return err
+			}
 		}
 	}
 	return nil

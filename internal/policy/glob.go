@@ -7,8 +7,13 @@ import "strings"
 // case-insensitive when fold is true (action names), exact otherwise
 // (resource ARNs are case-sensitive, rule E3).
 func MatchGlob(pattern, s string, fold bool) bool {
-	if fold {
-		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+	// Folding compares byte by byte (ASCII, as strings.ToLower does for
+	// the ASCII names of actions) so that a match allocates nothing.
+	eq := func(a, b byte) bool {
+		if a == b {
+			return true
+		}
+		return fold && lowerASCII(a) == lowerASCII(b)
 	}
 	// Iterative wildcard match with single-star backtracking: linear in
 	// practice, O(len(p)*len(s)) worst case, never exponential.
@@ -21,7 +26,7 @@ func MatchGlob(pattern, s string, fold bool) bool {
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, i
 			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+		case p < len(pattern) && (pattern[p] == '?' || eq(pattern[p], s[i])):
 			p++
 			i++
 		case star >= 0:
@@ -89,3 +94,10 @@ func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 
 // hasVariable reports whether s contains a policy variable "${...}".
 func hasVariable(s string) bool { return strings.Contains(s, "${") }
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

@@ -70,7 +70,7 @@ func (s *Statement) Exposure(keys []string) Exposure {
 		if !keyIn(c.Key, keys) {
 			continue
 		}
-		if why := whyNotRestricting(c); why != "" {
+		if why := whyNotRestricting(c, false); why != "" {
 			e.Weak = append(e.Weak, why)
 			continue
 		}
@@ -91,8 +91,10 @@ func keyIn(key string, keys []string) bool {
 }
 
 // whyNotRestricting returns "" when the condition restricts its key to
-// fixed values, else the reason it does not.
-func whyNotRestricting(c *Condition) string {
+// fixed values, else the reason it does not. literalVars is true when
+// "${...}" is literal text in the document (rule A6), so that it is a fixed
+// value like any other.
+func whyNotRestricting(c *Condition, literalVars bool) string {
 	switch {
 	case c.Op.Negated:
 		return fmt.Sprintf("%s on %s matches every other value and is true when the key is absent", c.Operator, c.Key)
@@ -110,7 +112,7 @@ func whyNotRestricting(c *Condition) string {
 		return fmt.Sprintf("%s is the wrong operator for %s", c.Operator, c.Key)
 	}
 	for _, v := range c.Values {
-		if hasVariable(v) {
+		if hasVariable(v) && !literalVars {
 			return fmt.Sprintf("%s value %q uses a policy variable; only fixed values restrict", c.Key, v)
 		}
 		if hasWildcard(v) && !(strings.EqualFold(c.Key, "aws:userid") && roleIDWildcard.MatchString(v)) {

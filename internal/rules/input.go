@@ -17,6 +17,7 @@ type Input struct {
 
 	bucket *view.Bucket
 	docs   map[docKey]parsedDoc
+	iam    *iamState // IAM documents and their analysis (iam_common.go)
 }
 
 type docKey struct {

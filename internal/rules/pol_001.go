@@ -2,20 +2,24 @@ package rules
 
 import (
 	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // maxProblemsReported bounds the causes one document adds to a denial.
 const maxProblemsReported = 10
 
-// POL-001: a policy document must parse and follow the IAM grammar. For
-// now it judges bucket policies; trust and identity documents follow the
-// same parser.
+// POL-001: a policy document must parse and follow the IAM grammar: the
+// bucket policy of a Bucket, the trust policy of a Role, the inline
+// policies of a Role, User or Group and the document of a Policy.
 func pol001() *Rule {
 	return &Rule{
 		ID:          "POL-001",
 		Title:       "Policy documents are valid JSON and follow the IAM policy grammar",
 		Severity:    High,
-		Kinds:       bucketKind,
+		Kinds:       append(append([]schema.GroupKind{}, bucketKind...), iamDocKinds...),
 		Admission:   Deny,
 		Remediation: Audit,
 		Check:       checkPOL001,
@@ -23,6 +27,9 @@ func pol001() *Rule {
 }
 
 func checkPOL001(in *Input) []Finding {
+	if in.GroupKind() != view.BucketGVK.GroupKind() {
+		return checkPOL001IAM(in)
+	}
 	bp := readBucketPolicy(in)
 	switch {
 	case bp.TypeErr != nil:
@@ -47,6 +54,39 @@ func checkPOL001(in *Input) []Finding {
 			Remedy:  "fix the document (IAM JSON policy grammar); S3 would reject it",
 			Subject: p.String(),
 		})
+	}
+	return out
+}
+
+// checkPOL001IAM judges every document the IAM object holds itself (a
+// Role's referenced Policies are judged as objects of their own).
+func checkPOL001IAM(in *Input) []Finding {
+	var out []Finding
+	for _, d := range allOwnDocs(in.iamDocs()) {
+		switch {
+		case d.TypeErr != nil:
+			out = append(out, fieldErrorFinding(d.TypeErr))
+			continue
+		case d.Absent:
+			continue
+		}
+		for i, p := range d.Problems {
+			if i == maxProblemsReported {
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: fmt.Sprintf("and %d more problems", len(d.Problems)-i),
+					Remedy:  "fix the problems above, then apply again to see the rest",
+					Subject: "more",
+				})
+				break
+			}
+			out = append(out, Finding{
+				Path:    d.Path,
+				Message: fmt.Sprintf("invalid %s %s: %s", d.What, d.label(), p),
+				Remedy:  "fix the document (IAM JSON policy grammar); IAM would reject it and ACK would not apply it",
+				Subject: p.String(),
+			})
+		}
 	}
 	return out
 }

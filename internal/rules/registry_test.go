@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,9 @@ import (
 )
 
 var bucketGK = view.BucketGVK.GroupKind()
+
+// unguardedGK is an ACK kind no rule judges.
+var unguardedGK = schema.GroupKind{Group: "sqs.services.k8s.aws", Kind: "Queue"}
 
 // testRule is a minimal valid rule.
 func testRule(id string) *rules.Rule {
@@ -73,18 +77,36 @@ func TestNewRegistry(t *testing.T) {
 
 func TestDefault(t *testing.T) {
 	reg := rules.Default()
-	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-013"}
+	// Each family's rules, in catalog order; the families themselves may
+	// interleave with others.
+	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-013",
+		// iamRules: shared POL- rules, IAM- rules and LMB-012.
+		"POL-002", "POL-003", "POL-004", "POL-005", "IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006",
+		"IAM-007", "IAM-008", "IAM-009", "IAM-010", "IAM-011", "IAM-012", "IAM-013", "IAM-014", "IAM-015", "IAM-016",
+		"IAM-019", "LMB-012",
+		"RDS-001", "RDS-002", "RDS-003", "RDS-004", "RDS-005", "RDS-006", "RDS-007", "RDS-008", "RDS-009", "RDS-010", "RDS-011", "RDS-012", "RDS-013",
+		"EC2-001", "EC2-002", "EC2-003", "EC2-004", "EC2-005", "EC2-006", "EC2-007", "EC2-008",
+		"LMB-003", "LMB-004", "LMB-005", "LMB-006", "LMB-009", "LMB-010", "LMB-011"}
 	var ids []string
 	for _, r := range reg.Rules() {
 		ids = append(ids, r.ID)
 	}
-	if strings.Join(ids, ",") != strings.Join(wantIDs, ",") {
-		t.Errorf("Default() rules = %v, want %v", ids, wantIDs)
+	next := 0
+	for _, id := range ids {
+		if next < len(wantIDs) && id == wantIDs[next] {
+			next++
+		}
+	}
+	if next != len(wantIDs) {
+		t.Errorf("Default() rules = %v, want %v among them in this order", ids, wantIDs)
 	}
 	// Rules without any public catalog reference, on purpose: POL-001 is an
 	// ackguard grammar check (Access Analyzer and parliament checks are
 	// not control IDs).
-	noReferences := map[string]bool{"POL-001": true}
+	noReferences := map[string]bool{"POL-001": true,
+		// POL-002/004/005 map only to analyzer checks (Access Analyzer,
+		// parliament); LMB-012 is an ackguard cross-object rule.
+		"POL-002": true, "POL-004": true, "POL-005": true, "LMB-012": true}
 	severities := map[rules.Severity]bool{rules.Critical: true, rules.High: true, rules.Medium: true, rules.Low: true}
 	for _, r := range reg.Rules() {
 		t.Run(r.ID, func(t *testing.T) {
@@ -107,7 +129,7 @@ func TestDefault(t *testing.T) {
 			if refs > 0 && noReferences[r.ID] {
 				t.Error("listed as having no references but has some")
 			}
-			if !r.AppliesTo(bucketGK) || r.AppliesTo(schema.GroupKind{Group: "iam.services.k8s.aws", Kind: "Role"}) {
+			if strings.HasPrefix(r.ID, "S3-") && (!r.AppliesTo(bucketGK) || len(r.Kinds) != 1) {
 				t.Error("kinds")
 			}
 			if reg.Rule(r.ID) != r {
@@ -119,6 +141,21 @@ func TestDefault(t *testing.T) {
 	defaults := map[string]string{
 		"POL-001": "deny/audit", "S3-001": "deny/fix", "S3-002": "deny/audit", "S3-003": "deny/fix", "S3-004": "deny/fix",
 		"S3-005": "warn/audit", "S3-006": "warn/fix", "S3-007": "deny/audit", "S3-013": "deny/audit",
+		// RULES.md §4, §6, §7. LMB-009 warns (issue 4: "as a warning").
+		"RDS-001": "deny/fix", "RDS-002": "deny/audit", "RDS-003": "deny/audit", "RDS-004": "warn/fix", "RDS-005": "warn/fix",
+		"RDS-006": "warn/fix", "RDS-007": "warn/fix", "RDS-008": "warn/audit", "RDS-009": "warn/audit", "RDS-010": "warn/audit",
+		"RDS-011": "warn/fix", "RDS-012": "warn/audit", "RDS-013": "deny/audit",
+		"EC2-001": "deny/fix", "EC2-002": "deny/fix", "EC2-003": "deny/fix", "EC2-004": "deny/audit", "EC2-005": "deny/fix",
+		"EC2-006": "warn/audit", "EC2-007": "warn/audit", "EC2-008": "warn/audit",
+		"LMB-003": "deny/audit", "LMB-004": "warn/audit", "LMB-005": "deny/audit", "LMB-006": "warn/audit",
+		"LMB-009": "warn/audit", "LMB-010": "warn/audit", "LMB-011": "warn/audit",
+		// RULES.md §5a, §5b, §7 (LMB-012).
+		"POL-002": "deny/audit", "POL-003": "warn/audit", "POL-004": "warn/audit", "POL-005": "warn/audit",
+		"IAM-001": "deny/audit", "IAM-002": "warn/audit", "IAM-003": "deny/audit", "IAM-004": "deny/audit",
+		"IAM-005": "warn/audit", "IAM-006": "warn/audit", "IAM-007": "warn/audit", "IAM-008": "warn/audit",
+		"IAM-009": "warn/audit", "IAM-010": "deny/audit", "IAM-011": "deny/audit", "IAM-012": "deny/audit",
+		"IAM-013": "warn/audit", "IAM-014": "deny/audit", "IAM-015": "deny/audit", "IAM-016": "deny/audit",
+		"IAM-019": "warn/audit", "LMB-012": "warn/audit",
 	}
 	for id, d := range defaults {
 		r := reg.Rule(id)
@@ -129,19 +166,21 @@ func TestDefault(t *testing.T) {
 	if reg.Rule("S3-999") != nil {
 		t.Error("Rule of an unknown ID")
 	}
-	if kinds := reg.Kinds(); len(kinds) != 1 || kinds[0] != bucketGK {
-		t.Errorf("Kinds() = %v", kinds)
+	for _, gvk := range []schema.GroupVersionKind{view.RoleGVK, view.PolicyGVK, view.UserGVK, view.GroupGVK, view.BucketGVK, view.DBInstanceGVK, view.DBClusterGVK, view.SecurityGroupGVK, view.FunctionGVK, view.FunctionURLConfigGVK} {
+		if !reg.Guards(gvk.GroupKind()) || !slices.Contains(reg.Kinds(), gvk.GroupKind()) {
+			t.Errorf("%s is not guarded; Kinds() = %v", gvk.Kind, reg.Kinds())
+		}
 	}
-	if !reg.Guards(bucketGK) || reg.Guards(schema.GroupKind{Group: "rds.services.k8s.aws", Kind: "DBInstance"}) {
+	if reg.Guards(unguardedGK) {
 		t.Error("Guards")
 	}
 }
 
 func TestEvaluateOtherKinds(t *testing.T) {
 	obj := map[string]any{
-		"apiVersion": "rds.services.k8s.aws/v1alpha1", "kind": "DBInstance",
-		"metadata": map[string]any{"name": "db"},
-		"spec":     map[string]any{"publiclyAccessible": true},
+		"apiVersion": "sqs.services.k8s.aws/v1alpha1", "kind": "Queue",
+		"metadata": map[string]any{"name": "q"},
+		"spec":     map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`},
 	}
 	if got := rules.Default().Evaluate(obj, rules.Config{}); len(got) != 0 {
 		t.Errorf("findings for a kind no rule guards: %s", texts(got))

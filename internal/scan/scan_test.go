@@ -370,7 +370,7 @@ func TestTextGolden(t *testing.T) {
 			}
 			continue
 		}
-		if line != "5 resources, 13 findings, 4 denied, 0 warned, 1 error" {
+		if line != "5 resources, 17 findings, 4 denied, 0 warned, 1 error" {
 			t.Errorf("unexpected line: %s", line)
 		}
 	}

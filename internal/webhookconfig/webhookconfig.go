@@ -5,6 +5,7 @@
 package webhookconfig
 
 import (
+	"sort"
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -56,9 +57,12 @@ func Rules(r *rules.Registry) []admissionregistrationv1.RuleWithOperations {
 		}
 		byGroup[gk.Group] = append(byGroup[gk.Group], Plural(gk.Kind))
 	}
+	// Sorted, so the generated manifests do not change with registry order.
+	sort.Strings(groups)
 	scope := admissionregistrationv1.NamespacedScope
 	out := make([]admissionregistrationv1.RuleWithOperations, 0, len(groups))
 	for _, g := range groups {
+		sort.Strings(byGroup[g])
 		out = append(out, admissionregistrationv1.RuleWithOperations{
 			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 			Rule: admissionregistrationv1.Rule{
@@ -68,6 +72,12 @@ func Rules(r *rules.Registry) []admissionregistrationv1.RuleWithOperations {
 	}
 	return out
 }
+
+// SpecChanged is the match condition that skips UPDATEs leaving the spec
+// as it was (labels, annotations, finalizers, ACK's own bookkeeping): they
+// introduce nothing to judge, and skipping them keeps the webhook off the
+// path of the cluster healing itself.
+const SpecChanged = "request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec"
 
 // Validating returns the configuration.
 func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.ValidatingWebhookConfiguration {
@@ -94,6 +104,7 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 			SideEffects:             &sideEffects,
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
+			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: "spec-changed", Expression: SpecChanged}},
 			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: excluded,
 			}}},

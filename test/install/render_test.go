@@ -6,6 +6,7 @@ package install
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,6 +175,11 @@ func webhookRules(t *testing.T, cfg *unstructured.Unstructured) []string {
 		}
 		rv, _, _ := unstructured.NestedStringSlice(hm, "admissionReviewVersions")
 		out = append(out, "admissionReviewVersions="+strings.Join(rv, ","))
+		mcs, _, _ := unstructured.NestedSlice(hm, "matchConditions")
+		for _, mc := range mcs {
+			m := mc.(map[string]any)
+			out = append(out, fmt.Sprintf("matchCondition %v=%v", m["name"], m["expression"]))
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -217,7 +223,10 @@ func TestChartAndConfigAgree(t *testing.T) {
 			t.Errorf("the webhook is not called for %s, which the registry guards", w)
 		}
 	}
-	if len(c)-4 != len(want) {
+	if !slices.Contains(c, "matchCondition spec-changed="+webhookconfig.SpecChanged) {
+		t.Errorf("the chart's webhook lacks the spec-changed match condition: %v", c)
+	}
+	if len(c)-5 != len(want) {
 		t.Errorf("webhook rules %v, registry guards %v", c, want)
 	}
 	// Both exclude kube-system and ackguard's own namespace.

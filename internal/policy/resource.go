@@ -1,0 +1,126 @@
+package policy
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Resource scope (catalog §10.1 E). Resource ARNs are case-sensitive (E3):
+// these functions never fold case except for the service name, which AWS
+// writes in lower case.
+
+// serviceARNTargets are the shapes of every resource ARN of a service,
+// after "arn:<partition>:", for services whose ARNs leave region or account
+// empty or live in another service's namespace (sts:AssumeRole acts on IAM
+// role ARNs). A '*' in a target stands for "anything" and is matched only
+// by a '*' in a pattern. A pattern covering any one target is unconstrained
+// for the service.
+var serviceARNTargets = map[string][]string{
+	"s3":         {"s3:::*"},
+	"iam":        {"iam::*:*"},
+	"sts":        {"iam::*:*", "sts::*:*"},
+	"cloudfront": {"cloudfront::*:*"},
+	"route53":    {"route53:::*"},
+}
+
+func serviceTargets(service string) []string {
+	if t, ok := serviceARNTargets[service]; ok {
+		return t
+	}
+	return []string{service + ":*:*:*"}
+}
+
+// isPartition reports whether s is an AWS partition name: "aws" or
+// "aws-<letters>..." ("aws-cn", "aws-us-gov", "aws-iso-b").
+func isPartition(s string) bool {
+	rest, ok := strings.CutPrefix(s, "aws")
+	if !ok {
+		return false
+	}
+	for _, part := range strings.Split(rest, "-")[1:] {
+		if part == "" || strings.Trim(part, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return false
+		}
+	}
+	return rest == "" || rest[0] == '-'
+}
+
+// coversARN reports whether pattern surely matches every ARN whose part
+// after "arn:<partition>:" is described by target (see serviceARNTargets),
+// in any partition. '?' never covers.
+func coversARN(pattern, target string) bool {
+	if strings.Contains(pattern, "?") {
+		return false
+	}
+	if strings.Trim(pattern, "*") == "" {
+		return pattern != ""
+	}
+	rest, ok := strings.CutPrefix(pattern, "arn:")
+	if !ok {
+		return false
+	}
+	j := strings.IndexAny(rest, ":*")
+	switch {
+	case j < 0:
+		return false
+	case rest[j] == '*':
+		// A wildcard inside or at the start of the partition: it must also
+		// absorb the partition of the standard one.
+		return MatchGlob(rest, "aws:"+target, false)
+	}
+	if !isPartition(rest[:j]) {
+		return false
+	}
+	return MatchGlob(rest[j+1:], target, false)
+}
+
+// EffectivelyStar reports whether a resource pattern matches every ARN of
+// every service: "*", "arn:*", "arn:aws:*", "arn:*:*:*:*:*" (rule E1,
+// parliament RESOURCE_EFFECTIVELY_STAR).
+func EffectivelyStar(pattern string) bool {
+	return coversARN(pattern, "*:*:*:*")
+}
+
+// UnconstrainedFor reports whether a resource pattern matches every
+// resource of the service: EffectivelyStar, or a service-wide wildcard
+// such as "arn:aws:s3:::*" for s3 actions or "arn:aws:iam::*:*" for iam
+// actions (rule E1 as it applies to one action).
+func UnconstrainedFor(pattern, service string) bool {
+	if EffectivelyStar(pattern) {
+		return true
+	}
+	for _, t := range serviceTargets(strings.ToLower(service)) {
+		if coversARN(pattern, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// typeWideRe is a resource element that names a resource type followed
+// only by a wildcard: "role/*", "user*", "function:*", "table/*".
+var typeWideRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$`)
+
+// TypeWide reports whether a resource pattern covers every instance of a
+// resource type of the service, in one account or in all:
+// "arn:aws:iam::111122223333:role/*", "arn:aws:iam::*:user/*" (rule E2,
+// used for the IAM-003/004/006 targets), or is unconstrained.
+func TypeWide(pattern, service string) bool {
+	if UnconstrainedFor(pattern, service) {
+		return true
+	}
+	if strings.Contains(pattern, "?") {
+		return false
+	}
+	parts := strings.SplitN(pattern, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
+		return false
+	}
+	return typeWideRe.MatchString(parts[5])
+}
+
+// Service returns the lower-cased service prefix of an action name.
+func Service(action string) string {
+	s, _, _ := strings.Cut(action, ":")
+	return strings.ToLower(s)
+}

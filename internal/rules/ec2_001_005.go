@@ -1,0 +1,177 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+)
+
+// adminPorts are SSH and RDP, the ports of EC2-001 and EC2-002.
+var adminPorts = []int64{22, 3389}
+
+// highRiskPorts are the ports of Security Hub EC2.19 (EC2-003), as the
+// control lists them.
+var highRiskPorts = []int64{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300}
+
+// matchedPorts returns the ports of the list that the rule admits over tcp
+// or udp.
+func (s sgPermission) matchedPorts(ports []int64) []int64 {
+	var out []int64
+	for _, p := range ports {
+		if s.matchesPort("", p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// publicIngressRule builds EC2-001, -002, -003 and -005: each flags the
+// public ranges (of the lists it owns) of the ingress rules that match,
+// and fixes by removing exactly those ranges.
+type publicIngressRule struct {
+	// lists are the range lists the rule owns: "ipRanges", "ipv6Ranges".
+	lists []string
+	// matches returns why a rule is in scope ("" when it is not).
+	matches func(s sgPermission) string
+	remedy  string
+	// reportsInput makes the rule report what in spec.ingressRules cannot
+	// be judged (one rule does it for all).
+	reportsInput bool
+}
+
+func (r publicIngressRule) pick(s sgPermission, pr publicRange) bool {
+	return slices.Contains(r.lists, pr.List) && r.matches(s) != ""
+}
+
+func (r publicIngressRule) check(in *Input) []Finding {
+	sg := securityGroup(in)
+	var out []Finding
+	if r.reportsInput {
+		out = sgInputErrors(sg, sg.Ingress)
+	}
+	if sg.Spec.Err != nil {
+		return out
+	}
+	for _, rr := range sgRules(sg.Ingress) {
+		why := r.matches(rr.sgPermission)
+		if why == "" {
+			continue
+		}
+		for _, pr := range rr.public {
+			if slices.Contains(r.lists, pr.List) {
+				out = append(out, ingressFinding(rr.sgPermission, pr, why, r.remedy, true))
+			}
+		}
+	}
+	return out
+}
+
+func (r publicIngressRule) fix(m *Mutation) error { return removePublicIngress(m, r.pick) }
+
+func matchesAdminPorts(s sgPermission) string {
+	if ports := s.matchedPorts(adminPorts); len(ports) > 0 {
+		return fmt.Sprintf(", which includes port %s", portList(ports))
+	}
+	return ""
+}
+
+const removeRangeRemedy = "remove that range from the rule (reach the instances through a VPN, a bastion or SSM Session Manager, or allow named networks)"
+
+// EC2-001: no ingress from a public IPv4 range to SSH (22) or RDP (3389)
+// over TCP, UDP or all protocols.
+func ec2001() *Rule {
+	r := publicIngressRule{lists: []string{"ipRanges"}, matches: matchesAdminPorts, remedy: removeRangeRemedy, reportsInput: true}
+	return &Rule{
+		ID:          "EC2-001",
+		Title:       "No ingress from a public IPv4 range to port 22 or 3389",
+		Severity:    High,
+		Kinds:       sgKind,
+		Admission:   Deny,
+		Remediation: Fix,
+		References: References{
+			FSBP:    []string{"EC2.53", "EC2.13", "EC2.14"},
+			Config:  []string{"vpc-sg-port-restriction-check", "restricted-ssh", "restricted-common-ports"},
+			Checkov: []string{"CKV_AWS_24", "CKV_AWS_25"},
+			CIS:     []string{"v5.0.0 5.3", "v3.0.0 5.2", "v1.2.0 4.1", "v1.2.0 4.2"},
+		},
+		Check: r.check,
+		Fixer: r.fix,
+	}
+}
+
+// EC2-002: the same for public IPv6 ranges (::/0 and wider than /16).
+func ec2002() *Rule {
+	r := publicIngressRule{lists: []string{"ipv6Ranges"}, matches: matchesAdminPorts, remedy: removeRangeRemedy}
+	return &Rule{
+		ID:          "EC2-002",
+		Title:       "No ingress from a public IPv6 range to port 22 or 3389",
+		Severity:    High,
+		Kinds:       sgKind,
+		Admission:   Deny,
+		Remediation: Fix,
+		References: References{
+			FSBP:    []string{"EC2.54", "EC2.13", "EC2.14"},
+			Config:  []string{"vpc-sg-port-restriction-check"},
+			Checkov: []string{"CKV_AWS_24", "CKV_AWS_25"},
+			CIS:     []string{"v5.0.0 5.4", "v3.0.0 5.3"},
+		},
+		Check: r.check,
+		Fixer: r.fix,
+	}
+}
+
+// EC2-003: no public ingress to the high-risk ports of Security Hub EC2.19.
+func ec2003() *Rule {
+	r := publicIngressRule{
+		lists: []string{"ipRanges", "ipv6Ranges"},
+		matches: func(s sgPermission) string {
+			if ports := s.matchedPorts(highRiskPorts); len(ports) > 0 {
+				return fmt.Sprintf(", which includes the high-risk port(s) %s", portList(ports))
+			}
+			return ""
+		},
+		remedy: "remove that range from the rule and allow only the networks that need the service",
+	}
+	return &Rule{
+		ID:          "EC2-003",
+		Title:       "No public ingress to high-risk ports",
+		Severity:    Critical,
+		Kinds:       sgKind,
+		Admission:   Deny,
+		Remediation: Fix,
+		References: References{
+			FSBP:    []string{"EC2.19"},
+			Config:  []string{"restricted-common-ports"},
+			Checkov: []string{"CKV_AWS_24", "CKV_AWS_25"},
+		},
+		Check: r.check,
+		Fixer: r.fix,
+	}
+}
+
+// EC2-005: no public ingress on all protocols or on a full port range.
+func ec2005() *Rule {
+	r := publicIngressRule{
+		lists: []string{"ipRanges", "ipv6Ranges"},
+		matches: func(s sgPermission) string {
+			if s.fullRange() {
+				return ", every port"
+			}
+			return ""
+		},
+		remedy: "remove that range from the rule and open only the ports and networks the service needs",
+	}
+	return &Rule{
+		ID:          "EC2-005",
+		Title:       "No public ingress on all protocols or on the full port range",
+		Severity:    Critical,
+		Kinds:       sgKind,
+		Admission:   Deny,
+		Remediation: Fix,
+		References: References{
+			Config:  []string{"vpc-sg-open-only-to-authorized-ports"},
+			Checkov: []string{"CKV_AWS_277"},
+		},
+		Check: r.check,
+		Fixer: r.fix,
+	}
+}

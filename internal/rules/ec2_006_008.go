@@ -1,0 +1,133 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// EC2-006: a VPC's default security group, once adopted into ACK, has no
+// rules.
+func ec2006() *Rule {
+	return &Rule{
+		ID:          "EC2-006",
+		Title:       "The VPC default security group has no rules",
+		Severity:    High,
+		Kinds:       sgKind,
+		Admission:   Warn,
+		Remediation: Audit, // anything using the default group would break
+		References: References{
+			FSBP:    []string{"EC2.2"},
+			Config:  []string{"vpc-default-security-group-closed"},
+			Checkov: []string{"CKV2_AWS_12"},
+			CIS:     []string{"v5.0.0 5.5", "v3.0.0 5.4", "v1.4.0 5.3", "v1.2.0 4.3"},
+		},
+		Check: checkEC2006,
+	}
+}
+
+func checkEC2006(in *Input) []Finding {
+	sg := securityGroup(in)
+	if sg.Spec.Err != nil || sg.Name.Err != nil || sg.Name.Value != "default" {
+		return nil
+	}
+	var out []Finding
+	for _, rl := range []view.RuleList{sg.Ingress, sg.Egress} {
+		if len(rl.Raw) > 0 {
+			out = append(out, Finding{
+				Path:    rl.Path,
+				Message: fmt.Sprintf("the VPC default security group has %d %s", len(rl.Raw), rl.Path[len(rl.Path)-1]),
+				Remedy:  "move the workloads to dedicated security groups, then remove every rule from the default group",
+			})
+		}
+	}
+	return out
+}
+
+// EC2-007: egress is not all protocols to a public range. It also reports
+// what in spec.egressRules cannot be judged.
+func ec2007() *Rule {
+	return &Rule{
+		ID:          "EC2-007",
+		Title:       "Egress is not open on all protocols to the internet",
+		Severity:    Low,
+		Kinds:       sgKind,
+		Admission:   Warn,
+		Remediation: Audit, // would break outbound traffic
+		References: References{
+			Checkov: []string{"CKV_AWS_382"},
+		},
+		Check: checkEC2007,
+	}
+}
+
+func checkEC2007(in *Input) []Finding {
+	sg := securityGroup(in)
+	out := sgInputErrors(sg, sg.Egress)
+	if sg.Spec.Err != nil {
+		return nil // reported by EC2-001
+	}
+	for _, rr := range sgRules(sg.Egress) {
+		if rr.kind != protoAll {
+			continue
+		}
+		for _, pr := range rr.public {
+			out = append(out, Finding{
+				Path:    pr.CIDR.Path,
+				Message: fmt.Sprintf("egress allows all protocols and ports to %s (public)", pr.Prefix),
+				Remedy:  "allow only the protocols, ports and destinations the workload needs",
+				Subject: pr.subject(rr.sgPermission),
+			})
+		}
+	}
+	return out
+}
+
+// EC2-008: the group and every range and source of its rules have a
+// description.
+func ec2008() *Rule {
+	return &Rule{
+		ID:          "EC2-008",
+		Title:       "The security group and every range of its rules have a description",
+		Severity:    Low,
+		Kinds:       sgKind,
+		Admission:   Warn,
+		Remediation: Audit,
+		References: References{
+			Checkov: []string{"CKV_AWS_23"},
+		},
+		Check: checkEC2008,
+	}
+}
+
+func checkEC2008(in *Input) []Finding {
+	sg := securityGroup(in)
+	if sg.Spec.Err != nil {
+		return nil
+	}
+	var out []Finding
+	describe := func(d view.String, what string) {
+		switch {
+		case d.Err != nil:
+			out = append(out, fieldErrorFinding(d.Err))
+		case !d.Present || d.Value == "":
+			out = append(out, Finding{Path: d.Path, Message: what + " has no description", Remedy: "describe what it is for"})
+		}
+	}
+	describe(sg.Description, "the security group")
+	for _, rl := range []view.RuleList{sg.Ingress, sg.Egress} {
+		for _, p := range rl.Rules {
+			for _, rs := range [][]view.IPRange{p.IPRanges, p.IPv6Ranges} {
+				for _, r := range rs {
+					describe(r.Description, "the range")
+				}
+			}
+			for _, ds := range [][]view.Described{p.PrefixListIDs, p.UserIDGroupPairs} {
+				for _, d := range ds {
+					describe(d.Description, "the source")
+				}
+			}
+		}
+	}
+	return out
+}

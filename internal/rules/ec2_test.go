@@ -1,0 +1,245 @@
+package rules_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// perm builds an ingress or egress rule; each source is a CIDR (IPv6 when
+// it holds a colon), every range described. from and to may be nil.
+func perm(proto string, from, to any, cidrs ...string) map[string]any {
+	r := map[string]any{"ipProtocol": proto}
+	if from != nil {
+		r["fromPort"] = from
+	}
+	if to != nil {
+		r["toPort"] = to
+	}
+	var v4, v6 []any
+	for _, c := range cidrs {
+		if strings.Contains(c, ":") {
+			v6 = append(v6, map[string]any{"cidrIPv6": c, "description": "range " + c})
+		} else {
+			v4 = append(v4, map[string]any{"cidrIP": c, "description": "range " + c})
+		}
+	}
+	if v4 != nil {
+		r["ipRanges"] = v4
+	}
+	if v6 != nil {
+		r["ipv6Ranges"] = v6
+	}
+	return r
+}
+
+// sg builds a SecurityGroup with the given ingress rules and a quiet
+// egress rule.
+func sg(ingress ...any) map[string]any {
+	return ackObject(view.SecurityGroupGVK, map[string]any{
+		"name":         "web",
+		"description":  "web servers",
+		"vpcID":        "vpc-0abc",
+		"ingressRules": ingress,
+		"egressRules":  []any{perm("tcp", int64(443), int64(443), "0.0.0.0/0")},
+	})
+}
+
+// cidrPath is the path of range j of ingress rule i.
+func cidrPath(i, j int, v6 bool) string {
+	if v6 {
+		return fmt.Sprintf("spec.ingressRules[%d].ipv6Ranges[%d].cidrIPv6", i, j)
+	}
+	return fmt.Sprintf("spec.ingressRules[%d].ipRanges[%d].cidrIP", i, j)
+}
+
+func TestEC2SecureGroupPasses(t *testing.T) {
+	obj := sg(
+		perm("tcp", int64(443), int64(443), "0.0.0.0/0", "::/0"),
+		perm("tcp", int64(22), int64(22), "10.0.0.0/8", "2001:db8::/32"),
+		perm("icmp", int64(8), int64(0), "0.0.0.0/0"),
+	)
+	if got := rules.Default().Evaluate(obj, rules.Config{}); len(got) != 0 {
+		t.Errorf("findings for a secure group:\n%s", texts(got))
+	}
+}
+
+func TestEC2001(t *testing.T) {
+	p00 := cidrPath(0, 0, false)
+	runKindCases(t, "EC2-001", []kindCase{
+		{name: "secure: private source", obj: sg(perm("tcp", int64(22), int64(22), "10.0.0.0/8"))},
+		{name: "secure: public on 443", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
+		{name: "insecure: 0.0.0.0/0 to 22", obj: sg(perm("tcp", int64(22), int64(22), "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{
+			{p00, "ipRanges 0.0.0.0/0 allows tcp 22 from 0.0.0.0/0 (public), which includes port 22"},
+		}},
+		{name: "tricky: host bits masked 10.1.2.3/0", obj: sg(perm("tcp", int64(22), int64(22), "10.1.2.3/0")), want: []want{{p00, "from 0.0.0.0/0 (public)"}}},
+		{name: "tricky: 0.0.0.0/1 + 128.0.0.0/1", obj: sg(perm("tcp", int64(3389), int64(3389), "0.0.0.0/1", "128.0.0.0/1")), want: []want{
+			{p00, "0.0.0.0/1"}, {cidrPath(0, 1, false), "128.0.0.0/1"},
+		}},
+		{name: "tricky: prefix shorter than /8 is public", obj: sg(perm("tcp", int64(22), int64(22), "12.0.0.0/7")), want: []want{{p00, "12.0.0.0/7"}}},
+		{name: "secure: a /8 alone is not public", obj: sg(perm("tcp", int64(22), int64(22), "12.0.0.0/8"))},
+		{name: "tricky: protocol number 6", obj: sg(perm("6", int64(22), int64(22), "0.0.0.0/0")), want: []want{{p00, "tcp 22"}}},
+		{name: "tricky: protocol name in upper case", obj: sg(perm("TCP", int64(22), int64(22), "0.0.0.0/0")), want: []want{{p00, "tcp 22"}}},
+		{name: "tricky: udp 3389 (17)", obj: sg(perm("17", int64(3389), int64(3389), "0.0.0.0/0")), want: []want{{p00, "udp 3389"}}},
+		{name: "tricky: -1 with ports 443 is every port", obj: sg(perm("-1", int64(443), int64(443), "0.0.0.0/0")), want: []want{{p00, "all protocols and ports"}}},
+		{name: "tricky: all", obj: sg(perm("all", nil, nil, "0.0.0.0/0")), want: []want{{p00, "port 22, 3389"}}},
+		{name: "tricky: icmp type 22 is not port 22", obj: sg(perm("icmp", int64(22), int64(22), "0.0.0.0/0"))},
+		{name: "tricky: protocol 1 (icmp) with -1", obj: sg(perm("1", int64(-1), int64(-1), "0.0.0.0/0"))},
+		{name: "tricky: range 20-25 includes 22", obj: sg(perm("tcp", int64(20), int64(25), "0.0.0.0/0")), want: []want{{p00, "tcp 20-25"}}},
+		{name: "tricky: tcp without ports is every port", obj: sg(perm("tcp", nil, nil, "0.0.0.0/0")), want: []want{{p00, "tcp 0-65535"}}},
+		{name: "tricky: ESP (50) opens no TCP port", obj: sg(perm("50", nil, nil, "0.0.0.0/0"))},
+		{name: "not this rule: IPv6 ::/0 is EC2-002", obj: sg(perm("tcp", int64(22), int64(22), "::/0"))},
+		{name: "tricky: JSON numbers", obj: sg(perm("tcp", float64(22), float64(22), "0.0.0.0/0")), want: []want{{p00, "tcp 22"}}},
+		{name: "tricky: other sources are never public", obj: sg(map[string]any{"ipProtocol": "tcp", "fromPort": int64(22), "toPort": int64(22),
+			"prefixListIDs":    []any{map[string]any{"prefixListID": "pl-1", "description": "corp"}},
+			"userIDGroupPairs": []any{map[string]any{"groupID": "sg-1", "description": "bastion"}}})},
+		{name: "invalid input: not a CIDR", obj: sg(perm("tcp", int64(22), int64(22), "0.0.0.0/33")), fixable: no, want: []want{{p00, `invalid input: "0.0.0.0/33" is not a CIDR`}}},
+		{name: "invalid input: ingressRules not a list", obj: ackObject(view.SecurityGroupGVK, map[string]any{"name": "x", "description": "x", "ingressRules": "all"}), fixable: no, want: []want{
+			{"spec.ingressRules", "must be an array, found string"},
+		}},
+		{name: "invalid input: port as a string", obj: sg(perm("tcp", "22", int64(22), "0.0.0.0/0")), want: []want{
+			{"spec.ingressRules[0].fromPort", "must be an integer"},
+			{p00, "tcp 0-22"}, // read as wide as it could be
+		}},
+	})
+}
+
+func TestEC2001UnionOfSlash8s(t *testing.T) {
+	// 256 /8 networks cover the IPv4 space: every one that is not private
+	// is public; 10/8 and 127/8 are private and stay.
+	var cidrs []string
+	for i := 0; i < 256; i++ {
+		cidrs = append(cidrs, fmt.Sprintf("%d.0.0.0/8", i))
+	}
+	got := findingsOf(sg(perm("tcp", int64(22), int64(22), cidrs...)), rules.Config{}, "EC2-001")
+	if len(got) != 254 {
+		t.Fatalf("%d findings, want 254", len(got))
+	}
+	for _, f := range got {
+		if strings.Contains(f.Message, " 10.0.0.0/8 ") || strings.Contains(f.Message, " 127.0.0.0/8 ") {
+			t.Errorf("private range reported: %s", f.Text())
+		}
+	}
+	plan, err := rules.Default().Remediate(sg(perm("tcp", int64(22), int64(22), cidrs...)), rules.Config{}, []string{"EC2-001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := findingsOf(plan.Object, rules.Config{}, "EC2-001"); len(left) != 0 {
+		t.Errorf("findings after the fix:\n%s", texts(left))
+	}
+	// Without one /8 the rest does not cover the space: not public.
+	if got := findingsOf(sg(perm("tcp", int64(22), int64(22), cidrs[1:]...)), rules.Config{}, "EC2-001"); len(got) != 0 {
+		t.Errorf("findings for 255 /8s:\n%s", texts(got))
+	}
+}
+
+func TestEC2002(t *testing.T) {
+	p := cidrPath(0, 0, true)
+	runKindCases(t, "EC2-002", []kindCase{
+		{name: "secure: documentation range", obj: sg(perm("tcp", int64(22), int64(22), "2001:db8::/32"))},
+		{name: "insecure: ::/0 to 22", obj: sg(perm("tcp", int64(22), int64(22), "::/0")), action: rules.Deny, fixable: yes, want: []want{{p, "ipv6Ranges ::/0 allows tcp 22 from ::/0"}}},
+		{name: "tricky: IPv6 host bits masked", obj: sg(perm("tcp", int64(3389), int64(3389), "2001:DB8::1/0")), want: []want{{p, "from ::/0"}}},
+		{name: "tricky: shorter than /16 is public", obj: sg(perm("tcp", int64(22), int64(22), "2000::/3")), want: []want{{p, "2000::/3"}}},
+		{name: "tricky: ::/1 + 8000::/1", obj: sg(perm("tcp", int64(22), int64(22), "::/1", "8000::/1")), want: []want{{p, "::/1"}, {cidrPath(0, 1, true), "8000::/1"}}},
+		{name: "tricky: IPv4-mapped ::ffff:0.0.0.0/96 is the IPv4 space", obj: sg(perm("tcp", int64(22), int64(22), "::ffff:0.0.0.0/96")), want: []want{{p, "from 0.0.0.0/0"}}},
+		{name: "not this rule: IPv4", obj: sg(perm("tcp", int64(22), int64(22), "0.0.0.0/0"))},
+		{name: "tricky: icmpv6 from ::/0", obj: sg(perm("icmpv6", nil, nil, "::/0"))},
+	})
+}
+
+func TestEC2003(t *testing.T) {
+	runKindCases(t, "EC2-003", []kindCase{
+		{name: "secure: 443", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
+		{name: "insecure: 20-25", obj: sg(perm("tcp", int64(20), int64(25), "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{
+			{cidrPath(0, 0, false), "high-risk port(s) 20, 21, 22, 23, 25"},
+		}},
+		{name: "insecure: 5432 from ::/0", obj: sg(perm("tcp", int64(5432), int64(5432), "::/0")), want: []want{{cidrPath(0, 0, true), "5432"}}},
+		{name: "secure: 5432 from a private range", obj: sg(perm("tcp", int64(5432), int64(5432), "172.16.0.0/12"))},
+		{name: "tricky: 9000-9199 misses 9200", obj: sg(perm("tcp", int64(9000), int64(9199), "0.0.0.0/0"))},
+		{name: "tricky: icmp never matches", obj: sg(perm("icmp", int64(3306), int64(3306), "0.0.0.0/0"))},
+	})
+}
+
+func TestEC2004(t *testing.T) {
+	p00 := cidrPath(0, 0, false)
+	runKindCases(t, "EC2-004", []kindCase{
+		{name: "secure: tcp 443 and 80", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"), perm("tcp", int64(80), int64(80), "::/0"))},
+		{name: "insecure: tcp 8443", obj: sg(perm("tcp", int64(8443), int64(8443), "0.0.0.0/0")), action: rules.Deny, fixable: no, want: []want{
+			{p00, "not an authorized public port (authorized: tcp 80, tcp 443)"},
+		}},
+		{name: "insecure: 80-443 spans unauthorized ports", obj: sg(perm("tcp", int64(80), int64(443), "0.0.0.0/0")), want: []want{{p00, "tcp 80-443"}}},
+		{name: "insecure: udp 443", obj: sg(perm("udp", int64(443), int64(443), "0.0.0.0/0")), want: []want{{p00, "udp 443"}}},
+		{name: "insecure: all protocols", obj: sg(perm("-1", nil, nil, "::/0")), want: []want{{cidrPath(0, 0, true), "all protocols"}}},
+		{name: "tricky: icmp is not judged", obj: sg(perm("icmp", int64(-1), int64(-1), "0.0.0.0/0"))},
+		{name: "secure: private 8443", obj: sg(perm("tcp", int64(8443), int64(8443), "192.168.0.0/16"))},
+		{name: "config: tcp 8000-9000 allowed", obj: sg(perm("tcp", int64(8443), int64(8443), "0.0.0.0/0")),
+			cfg: rules.Config{AllowedPublicPorts: []rules.PortRange{{Protocol: "tcp", From: 8000, To: 9000}}}},
+		{name: "config: adjacent ranges join", obj: sg(perm("6", int64(80), int64(90), "0.0.0.0/0")),
+			cfg: rules.Config{AllowedPublicPorts: []rules.PortRange{{Protocol: "tcp", From: 85, To: 90}, {Protocol: "TCP", From: 80, To: 84}}}},
+		{name: "config: empty allow-list", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0")),
+			cfg: rules.Config{AllowedPublicPorts: []rules.PortRange{}}, want: []want{{p00, "authorized: none"}}},
+	})
+}
+
+func TestEC2005(t *testing.T) {
+	p00 := cidrPath(0, 0, false)
+	runKindCases(t, "EC2-005", []kindCase{
+		{name: "secure: 443", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
+		{name: "insecure: -1", obj: sg(perm("-1", nil, nil, "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{{p00, "every port"}}},
+		{name: "insecure: tcp 0-65535", obj: sg(perm("tcp", int64(0), int64(65535), "0.0.0.0/0")), want: []want{{p00, "tcp 0-65535"}}},
+		{name: "insecure: udp 1-65535", obj: sg(perm("udp", int64(1), int64(65535), "::/0")), want: []want{{cidrPath(0, 0, true), "udp 1-65535"}}},
+		{name: "insecure: protocol 50 opens all of it", obj: sg(perm("50", int64(-1), int64(-1), "0.0.0.0/0")), want: []want{{p00, "protocol 50"}}},
+		{name: "secure: tcp 1024-65535 is not the full range", obj: sg(perm("tcp", int64(1024), int64(65535), "0.0.0.0/0"))},
+		{name: "secure: -1 from a private range", obj: sg(perm("-1", nil, nil, "10.0.0.0/8"))},
+	})
+}
+
+func TestEC2006To008(t *testing.T) {
+	defaultSG := func(ingress, egress []any) map[string]any {
+		spec := map[string]any{"name": "default", "description": "default VPC security group"}
+		if ingress != nil {
+			spec["ingressRules"] = ingress
+		}
+		if egress != nil {
+			spec["egressRules"] = egress
+		}
+		return ackObject(view.SecurityGroupGVK, spec)
+	}
+	runKindCases(t, "EC2-006", []kindCase{
+		{name: "secure: default group without rules", obj: defaultSG(nil, nil)},
+		{name: "secure: other group with rules", obj: sg(perm("tcp", int64(443), int64(443), "10.0.0.0/8"))},
+		{name: "insecure: default group with rules", obj: defaultSG([]any{perm("-1", nil, nil, "10.0.0.0/8")}, []any{perm("-1", nil, nil, "0.0.0.0/0")}), action: rules.Warn, want: []want{
+			{"spec.ingressRules", "the VPC default security group has 1 ingressRules"},
+			{"spec.egressRules", "1 egressRules"},
+		}},
+	})
+	egress := func(rules ...any) map[string]any {
+		return ackObject(view.SecurityGroupGVK, map[string]any{"name": "x", "description": "x", "egressRules": rules})
+	}
+	runKindCases(t, "EC2-007", []kindCase{
+		{name: "secure: tcp 443 to the internet", obj: egress(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
+		{name: "secure: all to a private range", obj: egress(perm("-1", nil, nil, "10.0.0.0/8"))},
+		{name: "insecure: all to 0.0.0.0/0 (ACK sample allproto)", obj: egress(perm("-1", int64(0), int64(0), "0.0.0.0/0")), action: rules.Warn, want: []want{
+			{"spec.egressRules[0].ipRanges[0].cidrIP", "egress allows all protocols and ports to 0.0.0.0/0"},
+		}},
+		{name: "insecure: all to ::/0", obj: egress(perm("all", nil, nil, "::/0")), want: []want{{"spec.egressRules[0].ipv6Ranges[0].cidrIPv6", "::/0"}}},
+		{name: "invalid input: egress CIDR", obj: egress(perm("tcp", int64(443), int64(443), "internet")), want: []want{{"spec.egressRules[0].ipRanges[0].cidrIP", "invalid input"}}},
+	})
+	runKindCases(t, "EC2-008", []kindCase{
+		{name: "secure", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
+		{name: "insecure: undescribed range, prefix list and group", obj: ackObject(view.SecurityGroupGVK, map[string]any{
+			"name": "x", "description": "",
+			"ingressRules": []any{map[string]any{"ipProtocol": "tcp", "fromPort": int64(443), "toPort": int64(443),
+				"ipRanges":      []any{map[string]any{"cidrIP": "10.0.0.0/8"}},
+				"prefixListIDs": []any{map[string]any{"prefixListID": "pl-1"}},
+			}},
+		}), action: rules.Warn, want: []want{
+			{"spec.description", "the security group has no description"},
+			{"spec.ingressRules[0].ipRanges[0].description", "the range has no description"},
+			{"spec.ingressRules[0].prefixListIDs[0].description", "the source has no description"},
+		}},
+	})
+}

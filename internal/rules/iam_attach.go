@@ -1,0 +1,107 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// IAM-013: users carry no policies; permissions belong on groups and
+// roles.
+func iam013() *Rule {
+	return &Rule{
+		ID:          "IAM-013",
+		Title:       "IAM users have no policies of their own",
+		Severity:    Low,
+		Kinds:       userKind,
+		Admission:   Warn,
+		Remediation: Audit,
+		References: References{
+			FSBP: []string{"IAM.2"}, Config: []string{"iam-user-no-policies-check"},
+			Checkov: []string{"CKV_AWS_40"}, CIS: []string{"v5.0.0 1.14", "v3.0.0 1.15", "v1.2.0 1.16"},
+		},
+		Check: func(in *Input) []Finding {
+			u := view.NewUser(in.Object)
+			var out []Finding
+			add := func(path view.Path, n int, what string) {
+				if n == 0 {
+					return
+				}
+				out = append(out, Finding{
+					Path:    path,
+					Message: fmt.Sprintf("the user carries %d %s", n, what),
+					Remedy:  "attach the permissions to a group the user belongs to, or to a role the user assumes, and remove them from the user",
+					Subject: what,
+				})
+			}
+			add(u.InlinePoliciesField.Path, len(u.InlinePolicies), "inline policies")
+			add(u.PoliciesField.Path, len(u.Policies), "attached managed policies (spec.policies)")
+			add(view.NewPath("spec", "policyRefs"), len(u.PolicyRefs), "referenced Policies (spec.policyRefs)")
+			return out
+		},
+	}
+}
+
+// awsManagedRe matches an AWS managed policy ARN in any partition.
+var awsManagedRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::aws:policy/(.+)$`)
+
+// managedPolicyRule builds the denylist rules over spec.policies.
+func managedPolicyRule(id, title string, sev Severity, names []string, why string, refs References) *Rule {
+	return &Rule{
+		ID:          id,
+		Title:       title,
+		Severity:    sev,
+		Kinds:       attachKinds,
+		Admission:   Deny,
+		Remediation: Audit,
+		References:  refs,
+		Check: func(in *Input) []Finding {
+			return deniedManagedPolicies(view.NewIAMIdentity(in.Object), names, why)
+		},
+	}
+}
+
+func deniedManagedPolicies(id *view.IAMIdentity, names []string, why string) []Finding {
+	var out []Finding
+	for _, p := range id.Policies {
+		if p.Err != nil {
+			continue
+		}
+		m := awsManagedRe.FindStringSubmatch(strings.TrimSpace(p.Value))
+		if m == nil {
+			continue
+		}
+		for _, n := range names {
+			// IAM names are unique regardless of case: compare folded.
+			if strings.EqualFold(m[1], n) {
+				out = append(out, Finding{
+					Path:    p.Path,
+					Message: fmt.Sprintf("attaches the AWS managed policy %s, %s", p.Value, why),
+					Remedy:  "remove the ARN from spec.policies and attach a policy that lists only the actions and resources needed",
+					Subject: p.Value,
+				})
+			}
+		}
+	}
+	return out
+}
+
+func iam014() *Rule {
+	return managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
+		[]string{"AdministratorAccess"}, "which allows every action on every resource",
+		References{Config: []string{"iam-policy-blacklisted-check"}, Checkov: []string{"CKV_AWS_274"}})
+}
+
+func iam015() *Rule {
+	return managedPolicyRule("IAM-015", "AWSCloudShellFullAccess is not attached", Medium,
+		[]string{"AWSCloudShellFullAccess"}, "which allows file upload and download through CloudShell (a data-exfiltration path)",
+		References{FSBP: []string{"IAM.27"}, Config: []string{"iam-policy-blacklisted-check"}, CIS: []string{"v5.0.0 1.21", "v3.0.0 1.22"}})
+}
+
+func iam016() *Rule {
+	return managedPolicyRule("IAM-016", "Broad AWS managed policies (IAMFullAccess, PowerUserAccess) are not attached", High,
+		[]string{"IAMFullAccess", "PowerUserAccess"}, "which is on the organization's denylist of broad AWS managed policies",
+		References{Config: []string{"iam-policy-blacklisted-check"}, Checkov: []string{"CKV2_AWS_56"}})
+}

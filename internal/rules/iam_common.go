@@ -1,0 +1,305 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/policy"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// Kinds of the IAM rules.
+var (
+	roleKind     = []schema.GroupKind{view.RoleGVK.GroupKind()}
+	userKind     = []schema.GroupKind{view.UserGVK.GroupKind()}
+	functionKind = []schema.GroupKind{view.FunctionGVK.GroupKind()}
+	// attachKinds hold attached policies: Role, User, Group.
+	attachKinds = []schema.GroupKind{view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind()}
+	// grantKinds hold identity documents judged as grants. A Policy cannot
+	// know whether it is used only as a permissions boundary (which the
+	// catalog exempts), so ackguard judges every Policy as a grant.
+	grantKinds = append(append([]schema.GroupKind{}, attachKinds...), view.PolicyGVK.GroupKind())
+	// iamDocKinds hold any IAM document: grants and trust policies.
+	iamDocKinds = grantKinds
+)
+
+// IAM size quotas, counted without whitespace as IAM counts them.
+const (
+	maxRoleInlineChars  = 10240
+	maxUserInlineChars  = 2048
+	maxGroupInlineChars = 5120
+)
+
+// iamDoc is one IAM document of the object under evaluation, or of a
+// Policy it references, parsed once.
+type iamDoc struct {
+	// Path is the field the document comes from; for a referenced Policy,
+	// the reference (spec.policyRefs[0]).
+	Path view.Path
+	// Name names the document in messages.
+	Name string
+	// What is "trust policy", "identity policy" or "managed policy".
+	What    string
+	TypeErr *view.FieldError
+	Absent  bool
+	Doc     *policy.Document
+	// Problems are grammar problems, and a decoding or size problem.
+	Problems   []policy.Problem
+	URLEncoded bool
+	PlusSpace  bool
+	// Referenced is true for the document of a Policy that spec.policyRefs
+	// names.
+	Referenced bool
+}
+
+// Valid reports whether the document can be judged.
+func (d *iamDoc) Valid() bool {
+	return !d.Absent && d.TypeErr == nil && d.Doc != nil && len(d.Problems) == 0
+}
+
+// label is the document's name for messages, with how it was read.
+func (d *iamDoc) label() string {
+	switch {
+	case d.URLEncoded:
+		return d.Name + " (URL-encoded; judged decoded, as ACK applies it)"
+	case d.PlusSpace:
+		return d.Name + " (judged with '+' read as a space, as ACK's URL-decoding applies it)"
+	}
+	return d.Name
+}
+
+// iamState is what the IAM rules share for one evaluation.
+type iamState struct {
+	// trust is the Role's assume-role policy (nil for other kinds).
+	trust *iamDoc
+	// own are the object's identity documents: Policy.policyDocument or the
+	// inline policies, in name order.
+	own []*iamDoc
+	// refs are the documents of the Policies spec.policyRefs names that
+	// could be read.
+	refs []*iamDoc
+	// unresolved are warnings for references that could not be read.
+	unresolved []Finding
+	analysis   *policy.Analysis
+}
+
+// grants returns every identity document whose grants count for the
+// object: its own and those of the Policies it references.
+func (s *iamState) grants() []*iamDoc {
+	return append(append([]*iamDoc{}, s.own...), s.refs...)
+}
+
+// iam returns the IAM documents of the object, read once per evaluation.
+func (in *Input) iamDocs() *iamState {
+	if in.iam == nil {
+		in.iam = readIAM(in, in.Object, in.Meta)
+	}
+	return in.iam
+}
+
+// readIAM reads the documents of an IAM object (the one under evaluation,
+// or a Role a Function runs as) and resolves its policyRefs.
+func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
+	st := &iamState{}
+	switch meta.GVK.GroupKind() {
+	case view.PolicyGVK.GroupKind():
+		p := view.NewPolicy(obj)
+		d := readIAMDoc(in, p.PolicyDocument, p.PolicyDocument.Path.String(), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
+		st.own = append(st.own, d)
+	case view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind():
+		id := view.NewIAMIdentity(obj)
+		limit := maxRoleInlineChars
+		switch meta.GVK.Kind {
+		case view.RoleGVK.Kind:
+			r := view.NewRole(obj)
+			st.trust = readIAMDoc(in, r.AssumeRolePolicyDocument, r.AssumeRolePolicyDocument.Path.String(), "trust policy", policy.TrustPolicy, policy.MaxTrustPolicyBytes, false)
+		case view.UserGVK.Kind:
+			limit = maxUserInlineChars
+		case view.GroupGVK.Kind:
+			limit = maxGroupInlineChars
+		}
+		for _, ip := range id.InlinePolicies {
+			// Named as Kubernetes users write map keys, also when the key is
+			// an identifier: spec.inlinePolicies["admin"].
+			name := fmt.Sprintf("spec.inlinePolicies[%q]", ip.Name)
+			st.own = append(st.own, readIAMDoc(in, ip.Document, name, "inline policy", policy.IdentityPolicy, limit, true))
+		}
+		for i, ref := range id.PolicyRefs {
+			refPath := view.NewPath("spec", "policyRefs").Index(i)
+			d, warn := resolvePolicyRef(in, ref, refPath, meta.Namespace)
+			if d != nil {
+				st.refs = append(st.refs, d)
+			}
+			if warn != nil {
+				st.unresolved = append(st.unresolved, *warn)
+			}
+		}
+	}
+	var sources []policy.Source
+	for _, d := range st.grants() {
+		if d.Valid() {
+			sources = append(sources, policy.Source{Name: d.Name, Doc: d.Doc, URLEncoded: d.URLEncoded})
+		}
+	}
+	st.analysis = policy.Analyze(sources...)
+	return st
+}
+
+// readIAMDoc parses one document field. inline documents are URL-decoded
+// first, as ACK does before applying them.
+func readIAMDoc(in *Input, f view.String, name, what string, kind policy.Kind, limit int, inline bool) *iamDoc {
+	d := &iamDoc{Path: f.Path, Name: name, What: what}
+	switch {
+	case f.Err != nil:
+		d.TypeErr = f.Err
+		return d
+	case !f.Present:
+		d.Absent = true
+		return d
+	}
+	raw := f.Value
+	if inline {
+		text, enc, plus, err := policy.DecodeInline(raw)
+		if err != nil {
+			d.Problems = []policy.Problem{{Message: err.Error()}}
+			return d
+		}
+		raw, d.URLEncoded, d.PlusSpace = text, enc, plus
+	}
+	d.Doc, d.Problems = parseIAM(in, raw, kind, what, limit)
+	return d
+}
+
+// parseIAM checks the size as IAM counts it (without whitespace), then
+// parses.
+func parseIAM(in *Input, raw string, kind policy.Kind, what string, limit int) (*policy.Document, []policy.Problem) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, []policy.Problem{{Message: "the document is empty; IAM rejects an empty " + what}}
+	}
+	if n := policy.NonSpaceLen(raw); n > limit {
+		return nil, []policy.Problem{{Message: fmt.Sprintf("the document is %d characters without whitespace; an IAM %s may be at most %d", n, what, limit)}}
+	}
+	return in.Document(raw, kind, policy.Options{MaxBytes: len(raw) + 1})
+}
+
+// resolvePolicyRef reads the Policy a reference names. It returns the
+// document when it could read one, and a warning when it could not judge
+// the reference.
+func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*iamDoc, *Finding) {
+	warn := func(msg, remedy string) *Finding {
+		return &Finding{Action: Warn, Path: refPath, Message: msg, Remedy: remedy, Subject: "unresolved: " + msg}
+	}
+	refNS, name, ok := ref.Target(ns)
+	if !ok {
+		if ref.Err != nil {
+			return nil, warn("invalid input: "+ref.Err.Error(), "write the reference as {from: {name: <Policy>, namespace: <optional>}}")
+		}
+		return nil, warn("the reference names no Policy (from.name is missing or not a string)", "set from.name to the ACK Policy's name")
+	}
+	who := fmt.Sprintf("Policy %s/%s", refNS, name)
+	if in.Config.Resolver == nil {
+		return nil, warn(fmt.Sprintf("the referenced %s could not be read (no cluster access in this evaluation); its permissions are not judged here", who),
+			"judge it with the reconciler, or give scan the Policy manifest in the same input")
+	}
+	obj, found, err := in.Config.Resolver.Get(view.PolicyGVK, refNS, name)
+	switch {
+	case err != nil:
+		return nil, warn(fmt.Sprintf("the referenced %s could not be read (%v); its permissions are not judged here", who, err), "retry; ackguard judges the Role again when the Policy can be read")
+	case !found:
+		return nil, warn(fmt.Sprintf("the referenced %s was not found; its permissions are not judged here", who), "create the Policy, or fix the reference")
+	}
+	p := view.NewPolicy(obj)
+	d := readIAMDoc(in, p.PolicyDocument, fmt.Sprintf("%s (referenced by %s)", who, refPath), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
+	d.Path, d.Referenced = refPath, true
+	if !d.Valid() {
+		if d.Absent {
+			return nil, nil
+		}
+		return nil, warn(fmt.Sprintf("the referenced %s has an invalid spec.policyDocument (see POL-001 on that Policy); its permissions are not judged here", who), "fix the Policy's document")
+	}
+	return d, nil
+}
+
+// invalidDocFinding is what a document rule reports for a document it
+// cannot judge: never compliant, never silently passed.
+func invalidDocFinding(d *iamDoc) Finding {
+	if d.TypeErr != nil {
+		f := fieldErrorFinding(d.TypeErr)
+		f.Action = Warn
+		return f
+	}
+	return Finding{
+		Action:  Warn,
+		Path:    d.Path,
+		Message: fmt.Sprintf("cannot evaluate: the %s %s is invalid (see POL-001)", d.What, d.Name),
+		Remedy:  "fix the policy document",
+		Subject: "invalid input",
+	}
+}
+
+// ownDocRule runs check on each of the object's own documents that
+// select picks, reporting invalid input for those it cannot judge.
+func ownDocRule(selectDocs func(*iamState) []*iamDoc, check func(in *Input, d *iamDoc) []Finding) func(*Input) []Finding {
+	return func(in *Input) []Finding {
+		var out []Finding
+		for _, d := range selectDocs(in.iamDocs()) {
+			switch {
+			case d.Absent:
+				continue
+			case !d.Valid():
+				if !d.Referenced {
+					out = append(out, invalidDocFinding(d))
+				}
+				continue
+			}
+			out = append(out, check(in, d)...)
+		}
+		return out
+	}
+}
+
+// grantDocs selects the identity documents of the object and those it
+// references; ownGrantDocs only its own.
+func grantDocs(s *iamState) []*iamDoc    { return s.grants() }
+func ownGrantDocs(s *iamState) []*iamDoc { return s.own }
+func trustDocs(s *iamState) []*iamDoc {
+	if s.trust == nil {
+		return nil
+	}
+	return []*iamDoc{s.trust}
+}
+
+// allOwnDocs are every document the object itself holds.
+func allOwnDocs(s *iamState) []*iamDoc { return append(trustDocs(s), s.own...) }
+
+// stmtText is the statement's text, the Subject of per-statement findings.
+func stmtText(s *policy.Statement, d *policy.Document) string { return d.Raw[s.Start:s.End] }
+
+// docFor returns the iamDoc a grant's source came from.
+func (s *iamState) docFor(src *policy.Source) *iamDoc {
+	for _, d := range s.grants() {
+		if d.Doc == src.Doc {
+			return d
+		}
+	}
+	return nil
+}
+
+// quoted renders patterns as a JSON-ish list for messages: "s3:*", "iam:*".
+func quoted(items []string, max int) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = fmt.Sprintf("%q", it)
+	}
+	return quoteList(q, max)
+}
+
+// resourceField names the statement's resource element for messages.
+func resourceField(s *policy.Statement) string {
+	if s.HasNotResource {
+		return "NotResource " + quoted(s.NotResource, 3)
+	}
+	return "Resource " + quoted(s.Resource, 3)
+}

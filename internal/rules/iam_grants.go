@@ -1,0 +1,581 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ackguard/ackguard/internal/policy"
+)
+
+// IAM-001: no Allow of every action on every resource, or effectively so
+// (NotResource with Action "*", resource patterns covering every ARN such
+// as "arn:*"). A condition never excuses it (§10.1 F1).
+func iam001() *Rule {
+	return &Rule{
+		ID:          "IAM-001",
+		Title:       "No policy allows every action on every resource",
+		Severity:    High,
+		Kinds:       grantKinds,
+		Admission:   Deny,
+		Remediation: Audit,
+		References: References{
+			FSBP: []string{"IAM.1"}, Config: []string{"iam-policy-no-statements-with-admin-access"},
+			Checkov: []string{"CKV_AWS_62", "CKV_AWS_1"}, CIS: []string{"v1.4.0 1.16", "v1.2.0 1.22"},
+		},
+		Check: ownDocRule(grantDocs, checkIAM001Doc),
+	}
+}
+
+func checkIAM001Doc(_ *Input, d *iamDoc) []Finding {
+	var out []Finding
+	for _, s := range d.Doc.Statements {
+		all := adminActions(s)
+		if len(all) == 0 {
+			continue
+		}
+		msg := fmt.Sprintf("%s: %s allows Action %s on %s: every action on every resource (administrator access)", d.label(), s.Ref(), quoted(all, 2), resourceField(s))
+		if len(s.Conditions) > 0 {
+			msg += "; its Condition does not excuse it"
+		}
+		out = append(out, Finding{
+			Path:    d.Path,
+			Message: msg,
+			Remedy:  "list only the actions and resource ARNs the workload needs, or remove the statement",
+			Subject: stmtText(s, d.Doc),
+		})
+	}
+	return out
+}
+
+// adminActions returns the Action patterns that make an Allow statement
+// grant every action on every resource (Action "*" with Resource "*",
+// an equivalent such as "arn:*", or NotResource), or nil.
+func adminActions(s *policy.Statement) []string {
+	if s.Effect != policy.Allow || s.HasNotAction {
+		return nil
+	}
+	var all []string
+	for _, p := range s.Action {
+		if policy.CoversAllActions(p) {
+			all = append(all, p)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	if s.HasNotResource {
+		return all
+	}
+	for _, r := range s.Resource {
+		if policy.EffectivelyStar(r) {
+			return all
+		}
+	}
+	return nil
+}
+
+// sensitiveServices are the services whose wildcard IAM-002 denies.
+var sensitiveServices = []string{"iam", "sts", "organizations", "kms"}
+
+// IAM-002: no service-wide or global wildcard action in an Allow.
+func iam002() *Rule {
+	return &Rule{
+		ID:          "IAM-002",
+		Title:       "No Allow grants a whole service (svc:*) or every action",
+		Severity:    Low,
+		Kinds:       grantKinds,
+		Admission:   Warn, // deny for iam:*, sts:*, organizations:*, kms:* (per finding)
+		Remediation: Audit,
+		References: References{
+			FSBP: []string{"IAM.21"}, Config: []string{"iam-policy-no-statements-with-full-access"},
+			Checkov: []string{"CKV_AWS_63", "CKV_AWS_49", "CKV2_AWS_40"},
+		},
+		Check: ownDocRule(grantDocs, checkIAM002Doc),
+	}
+}
+
+func checkIAM002Doc(_ *Input, d *iamDoc) []Finding {
+	var out []Finding
+	for _, s := range d.Doc.Statements {
+		if s.Effect != policy.Allow {
+			continue
+		}
+		var what []string
+		sensitive := false
+		if s.HasNotAction {
+			what = append(what, "NotAction "+quoted(s.NotAction, 3)+" (every action of every other service)")
+			for _, svc := range sensitiveServices {
+				sensitive = sensitive || s.AllowsAction(svc+":AckguardProbe")
+			}
+		} else {
+			adminStmt := len(adminActions(s)) > 0
+			for _, p := range s.Action {
+				switch svc := policy.ServiceWildcard(p); {
+				case svc != "":
+					what = append(what, fmt.Sprintf("%q", p))
+					sensitive = sensitive || containsFold(sensitiveServices, svc)
+				case policy.CoversAllActions(p) && !adminStmt: // "*" on "*" is IAM-001's
+					what = append(what, fmt.Sprintf("%q", p))
+					sensitive = true
+				}
+			}
+		}
+		if len(what) == 0 {
+			continue
+		}
+		action := Warn
+		if sensitive {
+			action = Deny
+		}
+		out = append(out, Finding{
+			Action:  action,
+			Path:    d.Path,
+			Message: fmt.Sprintf("%s: %s allows %s on %s: a whole service rather than the actions needed", d.label(), s.Ref(), quoteList(what, 4), resourceField(s)),
+			Remedy:  "list the specific actions the workload calls (for example \"s3:GetObject\" instead of \"s3:*\")",
+			Subject: stmtText(s, d.Doc),
+		})
+	}
+	return out
+}
+
+// IAM-003: no privilege-escalation combination allowed on unconstrained
+// resources, over the union of every document the identity holds (§9.1,
+// §10.1 G1). Conditions do not excuse it (F1); only unconditional Denies
+// covering the same resources subtract (F3).
+func iam003() *Rule {
+	return &Rule{
+		ID:          "IAM-003",
+		Title:       "No privilege-escalation combination of actions is allowed",
+		Severity:    High,
+		Kinds:       grantKinds,
+		Admission:   Deny,
+		Remediation: Audit,
+		References:  References{Checkov: []string{"CKV_AWS_286", "CKV_AWS_110"}},
+		Check: func(in *Input) []Finding {
+			st := in.iamDocs()
+			out := invalidOwnDocs(st)
+			out = append(out, escalationFindings(st)...)
+			return append(out, st.unresolved...)
+		},
+	}
+}
+
+// invalidOwnDocs reports the object's own identity documents that cannot
+// be judged.
+func invalidOwnDocs(st *iamState) []Finding {
+	var out []Finding
+	for _, d := range st.own {
+		if !d.Absent && !d.Valid() {
+			out = append(out, invalidDocFinding(d))
+		}
+	}
+	return out
+}
+
+type stmtKey struct {
+	doc  *iamDoc
+	stmt *policy.Statement
+}
+
+func escalationFindings(st *iamState) []Finding {
+	lists := policy.MustReferenceLists()
+	type hit struct {
+		method policy.EscalationMethod
+		stmts  []stmtKey
+	}
+	var hits []hit
+	for _, m := range lists.Escalation {
+		var stmts []stmtKey
+		ok := true
+		for _, a := range m.Actions {
+			var first *policy.Grant
+			for _, g := range st.analysis.Allowed(a) {
+				if g.TypeWide() {
+					first = &g
+					break
+				}
+			}
+			if first == nil {
+				ok = false
+				break
+			}
+			k := stmtKey{st.docFor(first.Source), first.Statement}
+			if !containsKey(stmts, k) {
+				stmts = append(stmts, k)
+			}
+		}
+		if ok {
+			hits = append(hits, hit{m, stmts})
+		}
+	}
+	// Keep the minimal methods: one whose actions include every action of
+	// another hit adds nothing.
+	var minimal []hit
+	for i, h := range hits {
+		redundant := false
+		for j, o := range hits {
+			if i != j && strictSubset(o.method.Actions, h.method.Actions) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			minimal = append(minimal, h)
+		}
+	}
+	// One finding per set of statements that together allow the methods.
+	type group struct {
+		stmts   []stmtKey
+		methods []string
+	}
+	var groups []*group
+	index := map[string]*group{}
+	for _, h := range minimal {
+		sort.SliceStable(h.stmts, func(a, b int) bool { return keyLess(h.stmts[a], h.stmts[b]) })
+		var ks []string
+		for _, k := range h.stmts {
+			ks = append(ks, fmt.Sprintf("%p/%d", k.doc, k.stmt.Index))
+		}
+		key := strings.Join(ks, ",")
+		g := index[key]
+		if g == nil {
+			g = &group{stmts: h.stmts}
+			index[key] = g
+			groups = append(groups, g)
+		}
+		g.methods = append(g.methods, fmt.Sprintf("%s (%s)", h.method.Name, strings.Join(h.method.Actions, " + ")))
+	}
+	var out []Finding
+	for _, g := range groups {
+		var where, texts []string
+		for _, k := range g.stmts {
+			where = append(where, k.doc.label()+" "+k.stmt.Ref())
+			texts = append(texts, stmtText(k.stmt, k.doc.Doc))
+		}
+		verb := "allows"
+		if len(where) > 1 {
+			verb = "together allow"
+		}
+		out = append(out, Finding{
+			Path:    g.stmts[0].doc.Path,
+			Message: fmt.Sprintf("%s %s privilege escalation on unconstrained resources: %s; conditions do not excuse it", strings.Join(where, " and "), verb, quoteList(g.methods, 3)),
+			Remedy:  "scope these actions to specific resource ARNs (not \"*\" or a whole resource type), or remove them: together they let the identity grant itself more permissions",
+			Subject: strings.Join(texts, "\n"),
+		})
+	}
+	return out
+}
+
+func containsKey(ks []stmtKey, k stmtKey) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func keyLess(a, b stmtKey) bool {
+	if a.doc.Referenced != b.doc.Referenced {
+		return !a.doc.Referenced // the object's own documents first
+	}
+	if a.doc != b.doc {
+		return a.doc.Name < b.doc.Name
+	}
+	return a.stmt.Index < b.stmt.Index
+}
+
+// strictSubset reports whether every action of a is in b and b has more.
+func strictSubset(a, b []string) bool {
+	if len(a) >= len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !containsFold(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// IAM-004: iam:PassRole on a wildcard resource, NotResource, or through a
+// wildcard action, unless scoped by iam:PassedToService (§10.1 F2).
+func iam004() *Rule {
+	return &Rule{
+		ID:          "IAM-004",
+		Title:       "iam:PassRole is limited to named roles or to named services",
+		Severity:    High,
+		Kinds:       grantKinds,
+		Admission:   Deny,
+		Remediation: Audit,
+		References:  References{Checkov: []string{"CKV_AWS_355"}},
+		Check: func(in *Input) []Finding {
+			st := in.iamDocs()
+			out := invalidOwnDocs(st)
+			for _, g := range st.analysis.Allowed("iam:PassRole") {
+				if !g.TypeWide() || passedToServiceScoped(g.Statement) {
+					continue
+				}
+				d := st.docFor(g.Source)
+				out = append(out, Finding{
+					Path: d.Path,
+					Message: fmt.Sprintf("%s: %s allows iam:PassRole (through %s) on %s without an iam:PassedToService condition: the holder can hand any role to any service",
+						d.label(), g.Statement.Ref(), actionField(g.Statement, "iam:PassRole"), wideText(g, true)),
+					Remedy:  `list the role ARNs that may be passed in Resource, and add "Condition": {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}`,
+					Subject: stmtText(g.Statement, d.Doc),
+				})
+			}
+			return out
+		},
+	}
+}
+
+// passedToServiceScoped reports whether the statement limits PassRole to
+// named services with a positive, non-wildcard iam:PassedToService
+// condition.
+func passedToServiceScoped(s *policy.Statement) bool {
+	for _, c := range s.ConditionsOn("iam:PassedToService") {
+		if !c.Constraining() || !strings.HasPrefix(c.Op.Base, "String") {
+			continue
+		}
+		ok := true
+		for _, v := range c.Values {
+			if strings.Trim(v, "*?") == "" {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// actionField names how a statement's action element reaches an action.
+func actionField(s *policy.Statement, action string) string {
+	if s.HasNotAction {
+		return "NotAction " + quoted(s.NotAction, 3)
+	}
+	var via []string
+	for _, p := range s.Action {
+		if policy.MatchGlob(p, action, true) {
+			via = append(via, p)
+		}
+	}
+	return "Action " + quoted(via, 3)
+}
+
+// wideText names the resources that make a grant wide.
+func wideText(g policy.Grant, typeWide bool) string {
+	if g.NotResource {
+		return "NotResource " + quoted(g.Statement.NotResource, 3) + " (every other resource)"
+	}
+	return "Resource " + quoted(g.WideResources(typeWide), 3)
+}
+
+// IAM-005: Allow with NotAction or NotResource.
+func iam005() *Rule {
+	return &Rule{
+		ID:          "IAM-005",
+		Title:       "No Allow statement uses NotAction or NotResource",
+		Severity:    Medium,
+		Kinds:       grantKinds,
+		Admission:   Warn, // deny with Resource "*" or NotResource (per finding)
+		Remediation: Audit,
+		References:  References{FSBP: []string{"IAM.21"}, Config: []string{"iam-policy-no-statements-with-full-access"}},
+		Check: ownDocRule(grantDocs, func(_ *Input, d *iamDoc) []Finding {
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				if s.Effect != policy.Allow || !s.HasNotAction && !s.HasNotResource {
+					continue
+				}
+				var parts []string
+				if s.HasNotAction {
+					parts = append(parts, "NotAction "+quoted(s.NotAction, 3)+" (every action not listed)")
+				}
+				wide := s.HasNotResource
+				if s.HasNotResource {
+					parts = append(parts, "NotResource "+quoted(s.NotResource, 3)+" (every resource not listed)")
+				}
+				for _, r := range s.Resource {
+					wide = wide || policy.EffectivelyStar(r)
+				}
+				action := Warn
+				if wide {
+					action = Deny
+				}
+				out = append(out, Finding{
+					Action:  action,
+					Path:    d.Path,
+					Message: fmt.Sprintf("%s: %s combines Effect Allow with %s on %s: it grants everything not listed, including actions and resources added later", d.label(), s.Ref(), strings.Join(parts, " and "), resourceField(s)),
+					Remedy:  "list the allowed actions in Action and the resources in Resource; use a separate Deny statement to carve out exceptions",
+					Subject: stmtText(s, d.Doc),
+				})
+			}
+			return out
+		}),
+	}
+}
+
+// listGrants collects, per statement, the actions of the list that the
+// identity is allowed without a constraining condition on wide resources.
+func listGrants(st *iamState, actions []string, typeWide bool) []stmtActions {
+	var out []*stmtActions
+	idx := map[stmtKey]*stmtActions{}
+	for _, a := range actions {
+		for _, g := range st.analysis.Allowed(a) {
+			wide := g.Unconstrained()
+			if typeWide {
+				wide = g.TypeWide()
+			}
+			if !wide || g.Statement.Conditional() {
+				continue
+			}
+			k := stmtKey{st.docFor(g.Source), g.Statement}
+			sa := idx[k]
+			if sa == nil {
+				sa = &stmtActions{key: k, grant: g}
+				idx[k] = sa
+				out = append(out, sa)
+			}
+			sa.actions = append(sa.actions, a)
+		}
+	}
+	res := make([]stmtActions, len(out))
+	for i, sa := range out {
+		res[i] = *sa
+	}
+	sort.SliceStable(res, func(i, j int) bool { return keyLess(res[i].key, res[j].key) })
+	return res
+}
+
+type stmtActions struct {
+	key     stmtKey
+	grant   policy.Grant
+	actions []string
+}
+
+// listRule builds IAM-006/007/008/019: actions of a reference list that
+// the identity may call on unconstrained resources without a condition.
+func listRule(id, title string, sev Severity, actions func() []string, typeWide bool, what, remedy string, refs References) *Rule {
+	return &Rule{
+		ID:          id,
+		Title:       title,
+		Severity:    sev,
+		Kinds:       grantKinds,
+		Admission:   Warn,
+		Remediation: Audit,
+		References:  refs,
+		Check: func(in *Input) []Finding {
+			st := in.iamDocs()
+			out := invalidOwnDocs(st)
+			for _, sa := range listGrants(st, actions(), typeWide) {
+				d, s := sa.key.doc, sa.key.stmt
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: fmt.Sprintf("%s: %s allows %s %s on %s without a condition", d.label(), s.Ref(), what, quoteList(sa.actions, 5), wideText(sa.grant, typeWide)),
+					Remedy:  remedy,
+					Subject: stmtText(s, d.Doc),
+				})
+			}
+			return out
+		},
+	}
+}
+
+func iam006() *Rule {
+	return listRule("IAM-006", "No permissions-management (resource-exposure) actions on unconstrained resources", High,
+		func() []string { return policy.MustReferenceLists().PermissionsManagement }, true,
+		"the permissions-management actions",
+		"scope these actions to the specific resource ARNs they manage: on every resource they let the holder change who may access anything",
+		References{Checkov: []string{"CKV_AWS_289", "CKV_AWS_109"}})
+}
+
+func iam007() *Rule {
+	return listRule("IAM-007", "No credential-returning actions on unconstrained resources", Medium,
+		func() []string { return policy.MustReferenceLists().Credentials }, false,
+		"the credential-returning actions",
+		"scope these actions to the specific users, roles or resources they are for, or add a restricting condition",
+		References{Checkov: []string{"CKV_AWS_287", "CKV_AWS_107"}})
+}
+
+func iam008() *Rule {
+	return listRule("IAM-008", "No data-exfiltration reads on unconstrained resources", Medium,
+		func() []string { return policy.MustReferenceLists().Exfiltration }, false,
+		"the data-reading actions",
+		"scope these actions to the specific buckets, parameters, secrets or snapshots the workload reads",
+		References{Checkov: []string{"CKV_AWS_288", "CKV_AWS_108"}})
+}
+
+func iam019() *Rule {
+	return listRule("IAM-019", "sts:AssumeRole is not allowed on every role", Medium,
+		func() []string { return []string{"sts:AssumeRole"} }, false,
+		"role chaining through",
+		"list the role ARNs the identity may assume in Resource",
+		References{Checkov: []string{"CKV_AWS_287"}})
+}
+
+// IAM-009: Write or Tagging actions on Resource "*" (infrastructure
+// modification). Without the AWS access-level catalog, an action is Write
+// or Tagging when its name starts with a write verb (data/write_access.json).
+func iam009() *Rule {
+	return &Rule{
+		ID:          "IAM-009",
+		Title:       "No write or tagging actions on unconstrained resources",
+		Severity:    Low,
+		Kinds:       grantKinds,
+		Admission:   Warn,
+		Remediation: Audit,
+		References:  References{Checkov: []string{"CKV_AWS_290", "CKV_AWS_111", "CKV_AWS_355", "CKV_AWS_356"}},
+		Check: ownDocRule(grantDocs, func(_ *Input, d *iamDoc) []Finding {
+			lists := policy.MustReferenceLists()
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				if s.Effect != policy.Allow || s.Conditional() {
+					continue
+				}
+				var writes []string
+				if s.HasNotAction {
+					if stmtUnconstrained(s, "") {
+						writes = append(writes, "every action except "+quoted(s.NotAction, 3))
+					}
+				} else {
+					for _, p := range s.Action {
+						if lists.IsWriteAction(p) && stmtUnconstrained(s, policy.Service(p)) {
+							writes = append(writes, fmt.Sprintf("%q", p))
+						}
+					}
+				}
+				if len(writes) == 0 {
+					continue
+				}
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: fmt.Sprintf("%s: %s allows write or tagging actions %s on %s", d.label(), s.Ref(), quoteList(writes, 5), resourceField(s)),
+					Remedy:  "scope the statement's Resource to the ARNs the workload changes",
+					Subject: stmtText(s, d.Doc),
+				})
+			}
+			return out
+		}),
+	}
+}
+
+// stmtUnconstrained reports whether the statement's resources cover every
+// resource of the service ("" or "*": of every service).
+func stmtUnconstrained(s *policy.Statement, svc string) bool {
+	if s.HasNotResource {
+		return true
+	}
+	for _, r := range s.Resource {
+		if svc == "" || svc == "*" || strings.ContainsAny(svc, "*?") {
+			if policy.EffectivelyStar(r) {
+				return true
+			}
+		} else if policy.UnconstrainedFor(r, svc) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,503 @@
+package rules_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+const (
+	star     = `"*"`
+	adminDoc = `{"Version":"2012-10-17","Statement":[{"Sid":"Admin","Effect":"Allow","Action":"*","Resource":"*"}]}`
+	readDoc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}`
+)
+
+func TestPOL001IAM(t *testing.T) {
+	runIAMCases(t, "POL-001", []iamCase{
+		{name: "secure: valid trust and inline", spec: roleWith("read", readDoc)},
+		{name: "insecure: inline with trailing comma", action: rules.Deny, spec: roleWith("bad", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket",],"Resource":"*"}]}`), want: []want{
+			{inl("bad"), `invalid inline policy spec.inlinePolicies["bad"]: not valid JSON`},
+		}},
+		{name: "insecure: identity policy names a Principal", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", "must not name a Principal"},
+		}},
+		{name: "tricky: trust policy with string Principal *", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", `does not accept the string form "*"`},
+		}},
+		{name: "tricky: trust policy with NotPrincipal and Resource", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Resource":"*"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "must not use NotPrincipal"},
+			{"spec.assumeRolePolicyDocument", "must not name a Resource"},
+		}},
+		{name: "tricky: URL-encoded inline policy is judged decoded", spec: roleWith("enc", url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":"s3:GetObject","Resource":"*"}]}`)), want: []want{
+			{inl("enc"), `URL-encoded; judged decoded`},
+		}},
+		{name: "tricky: valid URL-encoded inline policy passes", spec: roleWith("enc", url.QueryEscape(readDoc))},
+		{name: "tricky: bad URL encoding", spec: roleWith("pct", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/100%"}]}`), want: []want{
+			{inl("pct"), "not valid URL encoding"},
+		}},
+		{name: "tricky: empty managed policy", kind: "Policy", spec: policySpec("  "), want: []want{
+			{"spec.policyDocument", "the document is empty"},
+		}},
+		{name: "tricky: inline policy over the user quota", kind: "User", spec: map[string]any{"name": "u", "inlinePolicies": map[string]any{"big": idp(strings.Repeat(allow(`"s3:GetObject"`, `"arn:aws:s3:::bucket-with-a-long-name/*"`)+",", 40) + allow(star, star))}}, want: []want{
+			{inl("big"), "may be at most 2048"},
+		}},
+		{name: "wrong type: inline value is a number", spec: with(roleWith(), "inlinePolicies", map[string]any{"n": int64(3)}), want: []want{
+			{inl("n"), "invalid input: must be a string, found number"},
+		}},
+		{name: "secure: referenced Policy problems belong to the Policy", spec: with(roleWith(), "policyRefs", []any{map[string]any{"from": map[string]any{"name": "broken"}}}),
+			cfg: rules.Config{Resolver: resolverWith("broken", "{")}},
+	})
+}
+
+func TestPOL002(t *testing.T) {
+	runIAMCases(t, "POL-002", []iamCase{
+		{name: "secure: identity policy", kind: "Policy", spec: policySpec(readDoc)},
+		{name: "tricky: NotPrincipal in a trust policy is invalid input (POL-001)", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "cannot evaluate"},
+		}},
+	})
+	runRuleCases(t, "POL-002", []ruleCase{
+		{name: "secure: NotPrincipal with Deny", spec: with(secureSpec(), "policy", pol(tlsDeny, `{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::my-bucket"}`))},
+		{name: "insecure: NotPrincipal with Allow", action: rules.Deny, spec: with(secureSpec(), "policy", pol(tlsDeny, `{"Sid":"X","Effect":"Allow","NotPrincipal":{"AWS":"444455556666"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::my-bucket/*"}`)), want: []want{
+			{"spec.policy", `Statement[1] (Sid "X") uses NotPrincipal with Effect Allow`},
+		}},
+	})
+}
+
+func TestPOL003(t *testing.T) {
+	svc := func(cond string) string {
+		return stmt("Allow", `"Principal":{"Service":"logging.s3.amazonaws.com"}`, `"Action":"s3:PutObject"`, cond)
+	}
+	runRuleCases(t, "POL-003", []ruleCase{
+		{name: "secure: SourceAccount", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringEquals":{"aws:SourceAccount":"111122223333"}}`)))},
+		{name: "secure: SourceArn key in other case", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"ArnLike":{"AWS:SOURCEARN":"arn:aws:s3:::src"}}`)))},
+		{name: "insecure: no condition", action: rules.Warn, spec: with(secureSpec(), "policy", pol(tlsDeny, svc(""))), want: []want{
+			{"spec.policy", "logging.s3.amazonaws.com without an aws:SourceArn or aws:SourceAccount condition"},
+		}},
+		{name: "tricky: IfExists does not restrict", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringEqualsIfExists":{"aws:SourceAccount":"111122223333"}}`))), want: []want{
+			{"spec.policy", "confused deputy"},
+		}},
+	})
+	runIAMCases(t, "POL-003", []iamCase{{name: "secure: trust policies are exempt", spec: roleWith()}})
+}
+
+func TestPOL004(t *testing.T) {
+	runIAMCases(t, "POL-004", []iamCase{
+		{name: "secure: 2012", spec: roleWith("read", readDoc)},
+		{name: "insecure: missing Version", action: rules.Warn, spec: roleWith("v", `{"Statement":[`+allow(`"s3:GetObject"`, `"arn:aws:s3:::b/*"`)+`]}`), want: []want{
+			{inl("v"), "has no Version"},
+		}},
+		{name: "tricky: 2008 with a variable", kind: "Policy", spec: policySpec(`{"Version":"2008-10-17","Statement":[` + allow(`"s3:GetObject"`, `"arn:aws:s3:::b/${aws:username}/*"`) + `]}`), want: []want{
+			{"spec.policyDocument", `this document uses "${"`},
+		}},
+		{name: "tricky: trust policy too", spec: with(roleWith(), "assumeRolePolicyDocument", `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "has no Version"},
+		}},
+	})
+}
+
+func TestPOL005(t *testing.T) {
+	runIAMCases(t, "POL-005", []iamCase{
+		{name: "secure: plain condition", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"*"`, `{"StringEquals":{"aws:SourceVpce":"vpce-1"}}`)))},
+		{name: "insecure: ForAllValues on a single-valued key", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"*"`, `{"ForAllValues:StringEquals":{"aws:SourceVpce":"vpce-1"}}`))), want: []want{
+			{"spec.policyDocument", "ForAllValues: on the single-valued key aws:SourceVpce"},
+		}},
+		{name: "tricky: wildcard under StringEquals", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"*"`, `{"StringEquals":{"aws:PrincipalTag/team":"dev*"}}`))), want: []want{
+			{"spec.policyDocument", "compares it literally"},
+		}},
+		{name: "tricky: private-only SourceIp", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"*"`, `{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]}}`))), want: []want{
+			{"spec.policyDocument", "names only private ranges"},
+		}},
+		{name: "tricky: IfExists on the key restricting a wildcard trust", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-abc"}}}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "is true when aws:PrincipalOrgID is absent"},
+		}},
+		{name: "tricky: ForAllValues on a multi-valued key is fine", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"*"`, `{"ForAllValues:StringEquals":{"aws:TagKeys":["a","b"]}}`)))},
+	})
+}
+
+func TestIAM001(t *testing.T) {
+	runIAMCases(t, "IAM-001", []iamCase{
+		{name: "secure: scoped actions", spec: roleWith("read", readDoc)},
+		{name: "secure: * on one bucket is not admin", kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:s3:::b/*"`)))},
+		{name: "secure: Deny * on *", kind: "Policy", spec: policySpec(idp(`{"Effect":"Deny","Action":"*","Resource":"*"}`))},
+		{name: "insecure: * on *", action: rules.Deny, spec: roleWith("admin", adminDoc), want: []want{
+			{inl("admin"), `spec.inlinePolicies["admin"]: Statement[0] (Sid "Admin") allows Action "*" on Resource "*"`},
+		}},
+		{name: "tricky: arn:* is effectively *", kind: "Policy", spec: policySpec(idp(allow(`["*"]`, `"arn:*"`))), want: []want{
+			{"spec.policyDocument", `on Resource "arn:*"`},
+		}},
+		{name: "tricky: arn:aws:* and arn:*:*:*:*:*", kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:*"`), allow(`"*:*"`, `"arn:*:*:*:*:*"`))), want: []want{
+			{"spec.policyDocument", "Statement[0]"},
+			{"spec.policyDocument", "Statement[1]"},
+		}},
+		{name: "tricky: NotResource with Action *", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
+			{"spec.policyDocument", "NotResource"},
+		}},
+		{name: "tricky: a condition does not excuse it (F1)", kind: "Policy", spec: policySpec(idp(allow(star, star, `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`))), want: []want{
+			{"spec.policyDocument", "its Condition does not excuse it"},
+		}},
+		{name: "tricky: admin Policy referenced by the Role", spec: with(roleWith(), "policyRefs", []any{map[string]any{"from": map[string]any{"name": "admin"}}}),
+			cfg: rules.Config{Resolver: resolverWith("admin", adminDoc)}, want: []want{
+				{"spec.policyRefs[0]", "Policy team-a/admin (referenced by spec.policyRefs[0]): Statement[0]"},
+			}},
+		{name: "tricky: URL-encoded admin", spec: roleWith("enc", url.QueryEscape(adminDoc)), want: []want{
+			{inl("enc"), "URL-encoded"},
+		}},
+		{name: "tricky: admin in a User's and a Group's inline policy", kind: "User", spec: map[string]any{"name": "u", "inlinePolicies": map[string]any{"a": adminDoc}}, want: []want{
+			{inl("a"), "administrator access"},
+		}},
+		{name: "invalid: reported as invalid input", spec: roleWith("bad", "{"), action: rules.Warn, want: []want{
+			{inl("bad"), "cannot evaluate"},
+		}},
+	})
+}
+
+func TestIAM002(t *testing.T) {
+	runIAMCases(t, "IAM-002", []iamCase{
+		{name: "secure: named actions", spec: roleWith("read", readDoc)},
+		{name: "insecure: s3:* warns", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"s3:*"`, `"arn:aws:s3:::b/*"`))), want: []want{
+			{"spec.policyDocument", `allows "s3:*"`},
+		}},
+		{name: "insecure: IAM:* denies (any case)", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"IAM:*"`, star))), want: []want{
+			{"spec.policyDocument", `"IAM:*"`},
+		}},
+		{name: "tricky: * on a narrower resource", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:s3:::b/*"`))), want: []want{
+			{"spec.policyDocument", `allows "*"`},
+		}},
+		{name: "tricky: * on * is IAM-001's", kind: "Policy", spec: policySpec(adminDoc)},
+		{name: "tricky: NotAction grants other services", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", "NotAction"},
+		}},
+		{name: "tricky: s3:Get* is not service-wide", kind: "Policy", spec: policySpec(idp(allow(`"s3:Get*"`, `"arn:aws:s3:::b/*"`)))},
+	})
+}
+
+func TestIAM003(t *testing.T) {
+	ref := func(names ...string) []any {
+		var out []any
+		for _, n := range names {
+			out = append(out, map[string]any{"from": map[string]any{"name": n}})
+		}
+		return out
+	}
+	runIAMCases(t, "IAM-003", []iamCase{
+		{name: "secure: reads", spec: roleWith("read", readDoc)},
+		{name: "secure: PassRole without a compute action", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star)))},
+		{name: "insecure: CreatePolicyVersion on *", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"iam:CreatePolicyVersion"`, star))), want: []want{
+			{"spec.policyDocument", "CreateNewPolicyVersion (iam:CreatePolicyVersion)"},
+		}},
+		{name: "tricky: union across statements (PassRole + RunInstances)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star), allow(`"ec2:RunInstances"`, star))), want: []want{
+			{"spec.policyDocument", "Statement[0] and spec.policyDocument Statement[1] together allow privilege escalation"},
+		}},
+		{name: "tricky: union across inline and referenced documents", spec: with(roleWith("pass", idp(allow(`"iam:PassRole"`, star))), "policyRefs", ref("lambda")),
+			cfg: rules.Config{Resolver: resolverWith("lambda", idp(allow(`["lambda:CreateFunction","lambda:InvokeFunction"]`, star)))}, want: []want{
+				{inl("pass"), "PassExistingRoleToNewLambdaThenInvoke"},
+			}},
+		{name: "tricky: type-wide resource counts (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::111122223333:user/*"`))), want: []want{
+			{"spec.policyDocument", "AttachUserPolicy"},
+		}},
+		{name: "tricky: a named resource does not", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::111122223333:user/alice"`)))},
+		{name: "tricky: conditions do not excuse it (F1)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PutRolePolicy"`, star, `{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`))), want: []want{
+			{"spec.policyDocument", "PutRolePolicy"},
+		}},
+		{name: "tricky: unconditional Deny covering the resources subtracts (F3)", kind: "Policy", spec: policySpec(idp(allow(`"iam:*"`, star), `{"Effect":"Deny","Action":"iam:*","Resource":"*"}`))},
+		{name: "tricky: conditional Deny does not subtract (F3)", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreateAccessKey"`, star), `{"Effect":"Deny","Action":"iam:CreateAccessKey","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}`)), want: []want{
+			{"spec.policyDocument", "CreateAccessKey"},
+		}},
+		{name: "tricky: Deny on fewer resources does not subtract", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreateAccessKey"`, star), `{"Effect":"Deny","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::*:user/admin"}`)), want: []want{
+			{"spec.policyDocument", "CreateAccessKey"},
+		}},
+		{name: "tricky: a '?' Deny never subtracts (D2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreateAccessKey"`, star), `{"Effect":"Deny","Action":"iam:CreateAccess?ey","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", "CreateAccessKey"},
+		}},
+		{name: "tricky: NotAction allows escalation", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", "privilege escalation"},
+		}},
+		{name: "tricky: Action * gives one finding", kind: "Policy", spec: policySpec(adminDoc), want: []want{
+			{"spec.policyDocument", "and"},
+		}},
+		{name: "tricky: referenced Policy not found warns", spec: with(roleWith(), "policyRefs", ref("missing")), cfg: rules.Config{Resolver: resolverWith()}, want: []want{
+			{"spec.policyRefs[0]", "the referenced Policy team-a/missing was not found"},
+		}},
+		{name: "tricky: no resolver warns", spec: with(roleWith(), "policyRefs", ref("p")), want: []want{
+			{"spec.policyRefs[0]", "could not be read"},
+		}},
+		{name: "tricky: lookup failure warns", spec: with(roleWith(), "policyRefs", []any{map[string]any{"from": map[string]any{"name": "p", "namespace": "other"}}}),
+			cfg: rules.Config{Resolver: objects{fail: map[string]bool{"Policy/other/p": true}}}, want: []want{
+				{"spec.policyRefs[0]", "Policy other/p could not be read (cache not synced)"},
+			}},
+	})
+	for _, f := range findingsOf(iamObj("Role", with(roleWith(), "policyRefs", ref("p"))), rules.Config{}, "IAM-003") {
+		if f.Action != rules.Warn {
+			t.Errorf("unresolved reference finding has action %q, want warn", f.Action)
+		}
+	}
+}
+
+func TestIAM004(t *testing.T) {
+	runIAMCases(t, "IAM-004", []iamCase{
+		{name: "secure: named role", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/app"`)))},
+		{name: "secure: scoped by iam:PassedToService (F2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star, `{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com"}}`)))},
+		{name: "insecure: PassRole on *", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star))), want: []want{
+			{"spec.policyDocument", `allows iam:PassRole (through Action "iam:PassRole") on Resource "*"`},
+		}},
+		{name: "tricky: role/* is a wildcard ARN (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/*"`))), want: []want{
+			{"spec.policyDocument", "role/*"},
+		}},
+		{name: "tricky: via Action *", kind: "Policy", spec: policySpec(adminDoc), want: []want{
+			{"spec.policyDocument", `through Action "*"`},
+		}},
+		{name: "tricky: NotResource", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::111122223333:role/admin"}`)), want: []want{
+			{"spec.policyDocument", "NotResource"},
+		}},
+		{name: "tricky: other conditions do not clear it", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star, `{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`))), want: []want{
+			{"spec.policyDocument", "without an iam:PassedToService condition"},
+		}},
+		{name: "tricky: PassedToService with a bare * does not clear it", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star, `{"StringLike":{"iam:PassedToService":"*"}}`))), want: []want{
+			{"spec.policyDocument", "iam:PassRole"},
+		}},
+		{name: "tricky: case-insensitive action", kind: "Policy", spec: policySpec(idp(allow(`"IAM:passrole"`, star))), want: []want{
+			{"spec.policyDocument", "IAM:passrole"},
+		}},
+	})
+}
+
+func TestIAM005(t *testing.T) {
+	runIAMCases(t, "IAM-005", []iamCase{
+		{name: "secure: Action and Resource", spec: roleWith("read", readDoc)},
+		{name: "secure: NotAction in a Deny", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, star), `{"Effect":"Deny","NotAction":"s3:*","Resource":"*"}`))},
+		{name: "insecure: NotAction on *", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", `NotAction "iam:*"`},
+		}},
+		{name: "tricky: NotAction inside one bucket warns (D4)", action: rules.Warn, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:DeleteBucket","Resource":"arn:aws:s3:::b"}`)), want: []want{
+			{"spec.policyDocument", "NotAction"},
+		}},
+		{name: "tricky: NotResource denies", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
+			{"spec.policyDocument", "NotResource"},
+		}},
+	})
+}
+
+func TestIAM006to009And019(t *testing.T) {
+	runIAMCases(t, "IAM-006", []iamCase{
+		{name: "secure: bucket policy on one bucket", kind: "Policy", spec: policySpec(idp(allow(`"s3:PutBucketPolicy"`, `"arn:aws:s3:::b"`)))},
+		{name: "insecure: kms:PutKeyPolicy on *", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"kms:PutKeyPolicy"`, star))), want: []want{
+			{"spec.policyDocument", "kms:PutKeyPolicy"},
+		}},
+		{name: "tricky: iam:Put*Policy on every role (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:Put*Policy"`, `"arn:aws:iam::111122223333:role/*"`))), want: []want{
+			{"spec.policyDocument", "iam:PutRolePolicy"},
+		}},
+		{name: "tricky: a condition clears it", kind: "Policy", spec: policySpec(idp(allow(`"lambda:AddPermission"`, star, `{"StringEquals":{"aws:ResourceTag/team":"a"}}`)))},
+		{name: "tricky: an IfExists condition does not", kind: "Policy", spec: policySpec(idp(allow(`"lambda:AddPermission"`, star, `{"StringEqualsIfExists":{"aws:ResourceTag/team":"a"}}`))), want: []want{
+			{"spec.policyDocument", "lambda:AddPermission"},
+		}},
+	})
+	runIAMCases(t, "IAM-007", []iamCase{
+		{name: "secure: GetAuthorizationToken scoped is impossible, so no grant", kind: "Policy", spec: policySpec(readDoc)},
+		{name: "insecure: ecr:GetAuthorizationToken on *", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"ecr:GetAuthorizationToken"`, star))), want: []want{
+			{"spec.policyDocument", "ecr:GetAuthorizationToken"},
+		}},
+		{name: "tricky: rds-db:* on arn:aws:rds-db:*:*:*", kind: "Policy", spec: policySpec(idp(allow(`"rds-db:*"`, `"arn:aws:rds-db:*:*:*"`))), want: []want{
+			{"spec.policyDocument", "rds-db:connect"},
+		}},
+	})
+	runIAMCases(t, "IAM-008", []iamCase{
+		{name: "secure: one bucket", spec: roleWith("read", readDoc)},
+		{name: "insecure: s3:GetObject on *", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, star))), want: []want{
+			{"spec.policyDocument", "s3:GetObject"},
+		}},
+		{name: "tricky: arn:aws:s3:::* is effectively * for S3", kind: "Policy", spec: policySpec(idp(allow(`"s3:Get*"`, `"arn:aws:s3:::*"`))), want: []want{
+			{"spec.policyDocument", `Resource "arn:aws:s3:::*"`},
+		}},
+		{name: "tricky: a covering unconditional Deny subtracts", kind: "Policy", spec: policySpec(idp(allow(`"secretsmanager:GetSecretValue"`, star), `{"Effect":"Deny","Action":"secretsmanager:*","Resource":"*"}`))},
+	})
+	runIAMCases(t, "IAM-009", []iamCase{
+		{name: "secure: read on *", kind: "Policy", spec: policySpec(idp(allow(`["s3:ListAllMyBuckets","ec2:Describe*"]`, star)))},
+		{name: "insecure: ec2:TerminateInstances on *", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"ec2:TerminateInstances"`, star))), want: []want{
+			{"spec.policyDocument", `"ec2:TerminateInstances"`},
+		}},
+		{name: "tricky: not-resource-restrictable action is excluded", kind: "Policy", spec: policySpec(idp(allow(`"cloudwatch:PutMetricData"`, star)))},
+		{name: "tricky: wildcard that may be a write", kind: "Policy", spec: policySpec(idp(allow(`"dynamodb:*Item"`, star))), want: []want{
+			{"spec.policyDocument", "dynamodb:*Item"},
+		}},
+	})
+	runIAMCases(t, "IAM-019", []iamCase{
+		{name: "secure: named role", kind: "Policy", spec: policySpec(idp(allow(`"sts:AssumeRole"`, `"arn:aws:iam::111122223333:role/deploy"`)))},
+		{name: "insecure: sts:AssumeRole on *", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"sts:AssumeRole"`, star))), want: []want{
+			{"spec.policyDocument", "sts:AssumeRole"},
+		}},
+		{name: "tricky: sts:* on arn:aws:iam::*:*", kind: "Policy", spec: policySpec(idp(allow(`"sts:*"`, `"arn:aws:iam::*:*"`))), want: []want{
+			{"spec.policyDocument", "sts:AssumeRole"},
+		}},
+	})
+}
+
+func TestIAM010(t *testing.T) {
+	anyAWS := func(cond string) map[string]any {
+		s := `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"`
+		if cond != "" {
+			s += `,"Condition":` + cond
+		}
+		return with(roleWith(), "assumeRolePolicyDocument", trust(s+`}`))
+	}
+	runIAMCases(t, "IAM-010", []iamCase{
+		{name: "secure: service principal", spec: roleWith()},
+		{name: "secure: pinned to an organization", spec: anyAWS(`{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3"}}`)},
+		{name: "insecure: AWS *", action: rules.Deny, spec: anyAWS(""), want: []want{
+			{"spec.assumeRolePolicyDocument", `trusts {"AWS": "*"}`},
+		}},
+		{name: "tricky: string Principal * fails too (B4)", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", `"Principal": "*"`},
+		}},
+		{name: "tricky: * inside an AWS array", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","Principal":{"AWS":["111122223333","*"]},"Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "any AWS principal"},
+		}},
+		{name: "tricky: negated operator does not restrict", spec: anyAWS(`{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "matches every other value"},
+		}},
+		{name: "tricky: IfExists does not restrict", spec: anyAWS(`{"StringEqualsIfExists":{"aws:PrincipalAccount":"111122223333"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "true when the key is absent"},
+		}},
+		{name: "tricky: ForAllValues does not restrict", spec: anyAWS(`{"ForAllValues:StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "true when the key is absent"},
+		}},
+		{name: "tricky: wildcard value does not restrict", spec: anyAWS(`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "has a wildcard"},
+		}},
+		{name: "tricky: a policy variable does not restrict under 2012", spec: anyAWS(`{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:user/${aws:username}"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "policy variable"},
+		}},
+		{name: "tricky: the same text is a fixed value under 2008 (A6)", spec: with(roleWith(), "assumeRolePolicyDocument", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:user/${aws:username}"}}}]}`)},
+		{name: "tricky: an unrelated key does not restrict", spec: anyAWS(`{"StringEquals":{"sts:ExternalId":"secret"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "any AWS principal"},
+		}},
+		{name: "tricky: key name case does not matter (F4)", spec: anyAWS(`{"StringEquals":{"AWS:principalorgid":"o-a1b2c3"}}`)},
+		{name: "secure: Policy objects have no trust policy", kind: "Policy", spec: policySpec(readDoc)},
+	})
+}
+
+func TestIAM011(t *testing.T) {
+	owner := rules.Config{OwnerAccounts: []string{"111122223333"}, TrustedAccounts: []string{"444455556666"}, TrustedOrgs: []string{"o-trusted"}}
+	aws := func(principal, cond string) map[string]any {
+		s := `{"Effect":"Allow","Principal":{"AWS":` + principal + `},"Action":"sts:AssumeRole"`
+		if cond != "" {
+			s += `,"Condition":` + cond
+		}
+		return with(roleWith(), "assumeRolePolicyDocument", trust(s+`}`))
+	}
+	runIAMCases(t, "IAM-011", []iamCase{
+		{name: "secure: owner account role", cfg: owner, spec: aws(`"arn:aws:iam::111122223333:role/ci"`, "")},
+		{name: "secure: trusted account ID", cfg: owner, spec: aws(`"444455556666"`, "")},
+		{name: "secure: * pinned to a trusted org", cfg: owner, spec: aws(`"*"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-trusted"}}`)},
+		{name: "insecure: foreign account", action: rules.Deny, cfg: owner, spec: aws(`"999988887777"`, ""), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts 999988887777, outside the owner and trusted accounts"},
+		}},
+		{name: "tricky: foreign root ARN", cfg: owner, spec: aws(`["arn:aws:iam::111122223333:root","arn:aws:iam::999988887777:root"]`, ""), want: []want{
+			{"spec.assumeRolePolicyDocument", "arn:aws:iam::999988887777:root"},
+		}},
+		{name: "tricky: * pinned to an untrusted org", cfg: owner, spec: aws(`"*"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-other"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "organization o-other"},
+		}},
+		{name: "tricky: no configuration makes every account external (G2)", spec: aws(`"111122223333"`, ""), want: []want{
+			{"spec.assumeRolePolicyDocument", "no owner or trusted accounts are configured"},
+		}},
+		{name: "secure: service principal", spec: roleWith()},
+	})
+}
+
+func TestIAM012(t *testing.T) {
+	fed := func(provider, cond string) map[string]any {
+		s := `{"Effect":"Allow","Principal":{"Federated":"` + provider + `"},"Action":"sts:AssumeRoleWithWebIdentity"`
+		if cond != "" {
+			s += `,"Condition":` + cond
+		}
+		return with(roleWith(), "assumeRolePolicyDocument", trust(s+`}`))
+	}
+	const gh = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+	const eks = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+	runIAMCases(t, "IAM-012", []iamCase{
+		{name: "secure: GitHub pinned to a repo", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/main"}}`)},
+		{name: "secure: EKS IRSA", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`)},
+		{name: "insecure: GitHub without conditions", action: rules.Deny, spec: fed(gh, ""), want: []want{
+			{"spec.assumeRolePolicyDocument", "token.actions.githubusercontent.com:aud condition and a token.actions.githubusercontent.com:sub condition"},
+		}},
+		{name: "tricky: GitHub sub with a wildcard repository", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "naming the organization and repository"},
+		}},
+		{name: "tricky: sub under StringLikeIfExists does not pin", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLikeIfExists":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", ":sub condition"},
+		}},
+		{name: "tricky: SAML needs SAML:aud", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", ""), want: []want{
+			{"spec.assumeRolePolicyDocument", "SAML:aud"},
+		}},
+		{name: "secure: SAML with SAML:aud", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", `{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}`)},
+	})
+}
+
+func TestIAM013to016(t *testing.T) {
+	runIAMCases(t, "IAM-013", []iamCase{
+		{name: "secure: user without policies", kind: "User", spec: map[string]any{"name": "u"}},
+		{name: "insecure: inline and attached", action: rules.Warn, kind: "User", spec: map[string]any{"name": "u", "inlinePolicies": map[string]any{"r": readDoc}, "policies": []any{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}, want: []want{
+			{"spec.inlinePolicies", "1 inline policies"},
+			{"spec.policies", "attached managed policies"},
+		}},
+		{name: "secure: roles may carry policies", spec: roleWith("r", readDoc)},
+	})
+	runIAMCases(t, "IAM-014", []iamCase{
+		{name: "secure: ReadOnlyAccess", spec: with(roleWith(), "policies", []any{"arn:aws:iam::aws:policy/ReadOnlyAccess"})},
+		{name: "insecure: AdministratorAccess", action: rules.Deny, spec: with(roleWith(), "policies", []any{"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AdministratorAccess"}), want: []want{
+			{"spec.policies[1]", "AdministratorAccess"},
+		}},
+		{name: "tricky: other partition, on a Group", kind: "Group", spec: map[string]any{"name": "g", "policies": []any{"arn:aws-cn:iam::aws:policy/AdministratorAccess"}}, want: []want{
+			{"spec.policies[0]", "arn:aws-cn:iam::aws:policy/AdministratorAccess"},
+		}},
+		{name: "tricky: a customer policy of the same name is IAM-001's", spec: with(roleWith(), "policies", []any{"arn:aws:iam::111122223333:policy/AdministratorAccess"})},
+	})
+	runIAMCases(t, "IAM-015", []iamCase{
+		{name: "insecure: CloudShell", kind: "User", spec: map[string]any{"name": "u", "policies": []any{"arn:aws:iam::aws:policy/AWSCloudShellFullAccess"}}, want: []want{
+			{"spec.policies[0]", "AWSCloudShellFullAccess"},
+		}},
+	})
+	runIAMCases(t, "IAM-016", []iamCase{
+		{name: "insecure: IAMFullAccess and PowerUserAccess", spec: with(roleWith(), "policies", []any{"arn:aws:iam::aws:policy/IAMFullAccess", "arn:aws:iam::aws:policy/PowerUserAccess"}), want: []want{
+			{"spec.policies[0]", "IAMFullAccess"},
+			{"spec.policies[1]", "PowerUserAccess"},
+		}},
+	})
+}
+
+func TestLMB012(t *testing.T) {
+	fn := func(role map[string]any) map[string]any {
+		return map[string]any{"name": "f", "roleRef": map[string]any{"from": map[string]any{"name": "exec"}}}
+	}
+	res := func(roleSpec map[string]any, policies ...string) objects {
+		o := resolverWith(policies...)
+		obj := iamObj("Role", roleSpec)
+		obj["metadata"].(map[string]any)["name"] = "exec"
+		o.objs["Role/team-a/exec"] = obj
+		return o
+	}
+	runIAMCases(t, "LMB-012", []iamCase{
+		{name: "secure: plain ARN is not resolved", kind: "Function", spec: map[string]any{"name": "f", "role": "arn:aws:iam::111122223333:role/exec"}},
+		{name: "secure: least-privilege role", kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: res(roleWith("read", readDoc))}},
+		{name: "insecure: admin inline policy", action: rules.Warn, kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: res(roleWith("admin", adminDoc))}, want: []want{
+			{"spec.roleRef", "the execution role Role team-a/exec: spec.inlinePolicies[\"admin\"]"},
+			{"spec.roleRef", "privilege escalation"},
+		}},
+		{name: "tricky: AdministratorAccess ARN on the role", kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: res(with(roleWith(), "policies", []any{"arn:aws:iam::aws:policy/AdministratorAccess"}))}, want: []want{
+			{"spec.roleRef", "AdministratorAccess"},
+		}},
+		{name: "tricky: escalation through the role's referenced Policy", kind: "Function", spec: fn(nil),
+			cfg: rules.Config{Resolver: res(with(roleWith(), "policyRefs", []any{map[string]any{"from": map[string]any{"name": "esc"}}}), "esc", idp(allow(`"lambda:UpdateFunctionCode"`, star)))}, want: []want{
+				{"spec.roleRef", "EditExistingLambdaFunctionWithRole"},
+			}},
+		{name: "tricky: role not found", kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: resolverWith()}, want: []want{
+			{"spec.roleRef", "Role team-a/exec was not found"},
+		}},
+		{name: "tricky: no resolver", kind: "Function", spec: fn(nil), want: []want{
+			{"spec.roleRef", "could not be read"},
+		}},
+	})
+}

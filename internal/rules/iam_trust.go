@@ -1,0 +1,270 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ackguard/ackguard/internal/policy"
+)
+
+// trustRule runs check on a Role's trust policy when it is valid, and
+// reports invalid input otherwise.
+func trustRule(check func(in *Input, d *iamDoc) []Finding) func(*Input) []Finding {
+	return ownDocRule(trustDocs, check)
+}
+
+// IAM-010: the trust policy must not let any principal assume the role.
+// Both "Principal": "*" (which IAM rejects in a trust policy, §10.1 B4) and
+// {"AWS": "*"} fail, unless a condition pins the caller's organization,
+// account or ARN to fixed values.
+func iam010() *Rule {
+	return &Rule{
+		ID:          "IAM-010",
+		Title:       "Role trust policies do not let any principal assume the role",
+		Severity:    Critical,
+		Kinds:       roleKind,
+		Admission:   Deny,
+		Remediation: Audit,
+		References:  References{Checkov: []string{"CKV_AWS_60"}},
+		Check:       checkIAM010,
+	}
+}
+
+func checkIAM010(in *Input) []Finding {
+	d := in.iamDocs().trust
+	if d == nil || d.Absent {
+		return nil
+	}
+	var out []Finding
+	if d.Doc != nil {
+		// Judged even when the document has other problems: the string
+		// form "*" is itself one of them, and it must not pass as merely
+		// "invalid".
+		for _, s := range d.Doc.Statements {
+			if s.Effect != policy.Allow || s.Principal == nil {
+				continue
+			}
+			if s.Principal.Wildcard {
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: fmt.Sprintf("%s: %s has \"Principal\": \"*\": any principal, in any account, could assume the role (IAM also rejects the string form in a trust policy)", d.label(), s.Ref()),
+					Remedy:  `name the trusted principals, e.g. "Principal": {"AWS": "arn:aws:iam::<account>:role/<name>"} or {"Service": "<service>.amazonaws.com"}`,
+					Subject: stmtText(s, d.Doc),
+				})
+				continue
+			}
+			if !s.Principal.All() {
+				continue
+			}
+			by, weak := s.PrincipalRestriction(policy.TrustRestrictingKeys(), d.Doc.VariablesAreLiteral())
+			if by != nil {
+				continue
+			}
+			msg := fmt.Sprintf("%s: %s trusts {\"AWS\": \"*\"} with no condition pinning aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn to fixed values: any AWS principal could assume the role", d.label(), s.Ref())
+			if len(weak) > 0 {
+				msg += " (" + strings.Join(weak, "; ") + ")"
+			}
+			out = append(out, Finding{
+				Path:    d.Path,
+				Message: msg,
+				Remedy:  `name the trusted principals in Principal.AWS, or add "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-..."}} with fixed values and a positive operator`,
+				Subject: stmtText(s, d.Doc),
+			})
+		}
+	}
+	if len(out) == 0 && !d.Valid() {
+		out = append(out, invalidDocFinding(d))
+	}
+	return out
+}
+
+// IAM-011: trust to other AWS accounts only when allow-listed.
+func iam011() *Rule {
+	return &Rule{
+		ID:          "IAM-011",
+		Title:       "Role trust policies trust only owner and allow-listed accounts and organizations",
+		Severity:    Medium,
+		Kinds:       roleKind,
+		Admission:   Deny,
+		Remediation: Audit,
+		References:  References{Checkov: []string{"CKV_AWS_61"}},
+		Check: trustRule(func(in *Input, d *iamDoc) []Finding {
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				if s.Effect != policy.Allow || s.Principal == nil {
+					continue
+				}
+				ext := externalTrust(in.Config, s, d.Doc.VariablesAreLiteral())
+				if len(ext) == 0 {
+					continue
+				}
+				msg := fmt.Sprintf("%s: %s trusts %s, outside the owner and trusted accounts", d.label(), s.Ref(), quoteList(ext, 4))
+				if len(in.Config.OwnerAccounts)+len(in.Config.TrustedAccounts)+len(in.Config.TrustedOrgs) == 0 {
+					msg += " (no owner or trusted accounts are configured, so every account counts as external)"
+				}
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: msg,
+					Remedy:  "trust only principals of the owner accounts, or add the account (or organization) to ackguard's trusted accounts if the cross-account access is intended",
+					Subject: stmtText(s, d.Doc),
+				})
+			}
+			return out
+		}),
+	}
+}
+
+// trustedAccount reports whether an account is an owner or trusted one.
+func trustedAccount(cfg Config, acct string) bool {
+	return cfg.IsOwnerAccount(acct) || slices.Contains(cfg.TrustedAccounts, acct)
+}
+
+// externalTrust lists what a trust statement admits from outside the
+// owner and trusted accounts: account principals, and the accounts,
+// organizations and ARNs a wildcard principal is pinned to.
+func externalTrust(cfg Config, s *policy.Statement, literalVars bool) []string {
+	var out []string
+	for _, p := range s.Principal.AWS {
+		if p == "*" {
+			continue
+		}
+		if acct := policy.PrincipalAccount(p); acct != "" && !trustedAccount(cfg, acct) {
+			out = append(out, p)
+		}
+	}
+	if !s.Principal.All() {
+		return out
+	}
+	by, _ := s.PrincipalRestriction(policy.TrustRestrictingKeys(), literalVars)
+	if by == nil {
+		return out // IAM-010's finding
+	}
+	for _, c := range s.Conditions {
+		if !c.Constraining() {
+			continue
+		}
+		for _, v := range c.Values {
+			switch {
+			case c.KeyIs("aws:PrincipalOrgID"):
+				if !slices.Contains(cfg.TrustedOrgs, v) {
+					out = append(out, "organization "+v)
+				}
+			case c.KeyIs("aws:PrincipalAccount"):
+				if !trustedAccount(cfg, v) {
+					out = append(out, "account "+v)
+				}
+			case c.KeyIs("aws:PrincipalArn"):
+				if acct := policy.PrincipalAccount(v); acct != "" && !trustedAccount(cfg, acct) {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// IAM-012: federated trust must be pinned by audience and subject.
+func iam012() *Rule {
+	return &Rule{
+		ID:          "IAM-012",
+		Title:       "Federated role trust is pinned to an audience and a subject",
+		Severity:    High,
+		Kinds:       roleKind,
+		Admission:   Deny,
+		Remediation: Audit,
+		References:  References{Checkov: []string{"CKV_AWS_358", "CKV_AWS_393"}},
+		Check: trustRule(func(_ *Input, d *iamDoc) []Finding {
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				if s.Effect != policy.Allow || s.Principal == nil {
+					continue
+				}
+				for _, fed := range s.Principal.Federated {
+					missing := federatedGaps(s, fed)
+					if len(missing) == 0 {
+						continue
+					}
+					out = append(out, Finding{
+						Path:    d.Path,
+						Message: fmt.Sprintf("%s: %s trusts the identity provider %s without %s: any identity that provider issues tokens for could assume the role", d.label(), s.Ref(), fed, strings.Join(missing, " and ")),
+						Remedy:  "add StringEquals (or StringLike for the subject) conditions on the provider's audience and subject keys naming your application and the exact identities",
+						Subject: stmtText(s, d.Doc) + "\x00" + fed,
+					})
+				}
+			}
+			return out
+		}),
+	}
+}
+
+// githubOIDC is GitHub Actions' token issuer.
+const githubOIDC = "token.actions.githubusercontent.com"
+
+// federatedGaps lists the pinning conditions a federated trust statement
+// lacks.
+func federatedGaps(s *policy.Statement, provider string) []string {
+	if strings.Contains(provider, ":saml-provider/") {
+		if !pinned(s, "SAML:aud", nil) {
+			return []string{"a SAML:aud condition"}
+		}
+		return nil
+	}
+	host := provider
+	if _, after, ok := strings.Cut(provider, ":oidc-provider/"); ok {
+		host = after
+	}
+	var missing []string
+	if !pinned(s, host+":aud", nil) {
+		missing = append(missing, "a "+host+":aud condition")
+	}
+	if host == githubOIDC {
+		if !pinned(s, host+":sub", githubSubPinned) {
+			missing = append(missing, "a "+host+":sub condition naming the organization and repository (\"repo:<org>/<repo>:...\", no wildcard in either)")
+		}
+		return missing
+	}
+	if host == "cognito-identity.amazonaws.com" {
+		if !pinned(s, host+":sub", nil) && !pinned(s, host+":amr", nil) {
+			missing = append(missing, "a "+host+":amr or :sub condition")
+		}
+		return missing
+	}
+	if !pinned(s, host+":sub", nil) {
+		missing = append(missing, "a "+host+":sub condition")
+	}
+	return missing
+}
+
+// pinned reports whether the statement has a constraining condition on
+// key whose values are not bare wildcards (and, when ok is given, each
+// value passes it).
+func pinned(s *policy.Statement, key string, ok func(string) bool) bool {
+	for _, c := range s.ConditionsOn(key) {
+		if !c.Constraining() {
+			continue
+		}
+		good := len(c.Values) > 0
+		for _, v := range c.Values {
+			if strings.Trim(v, "*?") == "" || ok != nil && !ok(v) {
+				good = false
+			}
+		}
+		if good {
+			return true
+		}
+	}
+	return false
+}
+
+// githubSubPinned accepts "repo:<org>/<repo>:<anything>" with a fixed org
+// and repository.
+func githubSubPinned(v string) bool {
+	rest, ok := strings.CutPrefix(v, "repo:")
+	if !ok {
+		return false
+	}
+	orgRepo, _, _ := strings.Cut(rest, ":")
+	org, repo, ok := strings.Cut(orgRepo, "/")
+	return ok && org != "" && repo != "" && !strings.ContainsAny(orgRepo, "*?")
+}

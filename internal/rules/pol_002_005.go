@@ -1,0 +1,240 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/policy"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// policyDocKinds are the kinds whose documents the shared POL- rules read.
+var policyDocKinds = append(append([]schema.GroupKind{}, bucketKind...), iamDocKinds...)
+
+// policyDocs returns every document the object holds itself: the bucket
+// policy of a Bucket, or the IAM documents of an IAM object.
+func policyDocs(in *Input) []*iamDoc {
+	if in.GroupKind() != view.BucketGVK.GroupKind() {
+		return allOwnDocs(in.iamDocs())
+	}
+	bp := readBucketPolicy(in)
+	return []*iamDoc{{
+		Path: bp.Path, Name: bp.Path.String(), What: "bucket policy",
+		TypeErr: bp.TypeErr, Absent: bp.Absent, Doc: bp.Doc, Problems: bp.Problems,
+	}}
+}
+
+// eachPolicyDoc runs check on every valid document of the object and
+// reports invalid input for the others.
+func eachPolicyDoc(check func(in *Input, d *iamDoc) []Finding) func(*Input) []Finding {
+	return func(in *Input) []Finding {
+		var out []Finding
+		for _, d := range policyDocs(in) {
+			switch {
+			case d.Absent:
+				continue
+			case !d.Valid():
+				if d.What == "bucket policy" {
+					out = append(out, invalidPolicyFinding(bucketPolicy{Path: d.Path})...)
+					continue
+				}
+				out = append(out, invalidDocFinding(d))
+				continue
+			}
+			out = append(out, check(in, d)...)
+		}
+		return out
+	}
+}
+
+// POL-002: NotPrincipal with Allow grants to everyone except the listed
+// principals, possibly anonymous users (§10.1 B5).
+func pol002() *Rule {
+	return &Rule{
+		ID:          "POL-002",
+		Title:       "No Allow statement uses NotPrincipal",
+		Severity:    High,
+		Kinds:       policyDocKinds,
+		Admission:   Deny,
+		Remediation: Audit,
+		Check: eachPolicyDoc(func(_ *Input, d *iamDoc) []Finding {
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				if s.Effect != policy.Allow || s.NotPrincipal == nil {
+					continue
+				}
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: fmt.Sprintf("%s: %s uses NotPrincipal with Effect Allow, which grants every principal not listed, including anonymous users", d.label(), s.Ref()),
+					Remedy:  "name the principals to allow in Principal instead of excluding some with NotPrincipal",
+					Subject: stmtText(s, d.Doc),
+				})
+			}
+			return out
+		}),
+	}
+}
+
+// confusedDeputyKeys restrict a service principal to requests made on
+// behalf of a known resource, account or organization.
+var confusedDeputyKeys = []string{"aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths"}
+
+// POL-003: a service principal in a resource policy needs aws:SourceArn or
+// aws:SourceAccount (confused deputy). ackguard applies it to bucket
+// policies; role trust policies for services (ec2.amazonaws.com) are
+// exempt, since most services do not send those keys on AssumeRole.
+func pol003() *Rule {
+	return &Rule{
+		ID:          "POL-003",
+		Title:       "Service principals in resource policies are restricted by aws:SourceArn or aws:SourceAccount",
+		Severity:    Medium,
+		Kinds:       bucketKind,
+		Admission:   Warn,
+		Remediation: Audit,
+		References:  References{FSBP: []string{"Lambda.1"}, Config: []string{"lambda-function-public-access-prohibited"}, Checkov: []string{"CKV_AWS_364"}},
+		Check: eachPolicyDoc(func(_ *Input, d *iamDoc) []Finding {
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				if s.Effect != policy.Allow || s.Principal == nil || len(s.Principal.Service) == 0 {
+					continue
+				}
+				restricted := false
+				for _, k := range confusedDeputyKeys {
+					for _, c := range s.ConditionsOn(k) {
+						if c.Constraining() {
+							restricted = true
+						}
+					}
+				}
+				if restricted {
+					continue
+				}
+				out = append(out, Finding{
+					Path:    d.Path,
+					Message: fmt.Sprintf("%s: %s allows the service principal %s without an aws:SourceArn or aws:SourceAccount condition; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", ")),
+					Remedy:  `add "Condition": {"StringEquals": {"aws:SourceAccount": "<owner account>"}} or an ArnEquals aws:SourceArn naming the calling resource`,
+					Subject: stmtText(s, d.Doc),
+				})
+			}
+			return out
+		}),
+	}
+}
+
+// POL-004: a missing or 2008-10-17 Version makes policy variables literal
+// text (§10.1 A6).
+func pol004() *Rule {
+	return &Rule{
+		ID:          "POL-004",
+		Title:       `Policy documents declare "Version": "2012-10-17"`,
+		Severity:    Low,
+		Kinds:       policyDocKinds,
+		Admission:   Warn,
+		Remediation: Audit,
+		Check: eachPolicyDoc(func(_ *Input, d *iamDoc) []Finding {
+			if !d.Doc.VariablesAreLiteral() {
+				return nil
+			}
+			what := "has no Version"
+			if d.Doc.HasVersion {
+				what = fmt.Sprintf("has Version %q", d.Doc.Version)
+			}
+			msg := fmt.Sprintf("%s %s, so policy variables such as ${aws:username} are literal text", d.label(), what)
+			if strings.Contains(d.Doc.Raw, "${") {
+				msg += "; this document uses \"${\", which IAM reads literally here"
+			}
+			return []Finding{{
+				Path:    d.Path,
+				Message: msg,
+				Remedy:  `add "Version": "2012-10-17" after checking that every "${...}" is meant as a variable (adding it changes their meaning)`,
+				Subject: "version",
+			}}
+		}),
+	}
+}
+
+// POL-005: a condition that looks restrictive but is not.
+func pol005() *Rule {
+	return &Rule{
+		ID:          "POL-005",
+		Title:       "Conditions restrict what they appear to restrict",
+		Severity:    Medium,
+		Kinds:       policyDocKinds,
+		Admission:   Warn,
+		Remediation: Audit,
+		Check: eachPolicyDoc(func(_ *Input, d *iamDoc) []Finding {
+			var out []Finding
+			for _, s := range d.Doc.Statements {
+				for _, why := range weakConditions(d, s) {
+					out = append(out, Finding{
+						Path:    d.Path,
+						Message: fmt.Sprintf("%s: %s: %s", d.label(), s.Ref(), why.msg),
+						Remedy:  why.remedy,
+						Subject: stmtText(s, d.Doc) + "\x00" + why.msg,
+					})
+				}
+			}
+			return out
+		}),
+	}
+}
+
+type weakness struct{ msg, remedy string }
+
+// weakConditions lists the conditions of a statement that do not restrict
+// what they seem to.
+func weakConditions(d *iamDoc, s *policy.Statement) []weakness {
+	var restricting []string
+	wildcardPrincipal := s.Effect == policy.Allow && (s.Principal.All() || s.NotPrincipal != nil)
+	switch d.What {
+	case "bucket policy":
+		restricting = policy.S3RestrictingKeys()
+	case "trust policy":
+		restricting = policy.TrustRestrictingKeys()
+	}
+	var out []weakness
+	for _, c := range s.Conditions {
+		field := fmt.Sprintf("Condition.%s.%s", c.Operator, c.Key)
+		if c.Op.ForAllValue && policy.SingleValuedKey(c.Key) {
+			out = append(out, weakness{
+				fmt.Sprintf("%s uses ForAllValues: on the single-valued key %s; it is true when the key is absent", field, c.Key),
+				"use the plain operator (" + c.Op.Base + ") or ForAnyValue:",
+			})
+		}
+		if c.Op.IfExists && wildcardPrincipal && containsFold(restricting, c.Key) {
+			out = append(out, weakness{
+				fmt.Sprintf("%s is true when %s is absent, so it does not restrict the wildcard principal", field, c.Key),
+				"drop IfExists from the operator (" + c.Op.Base + ")",
+			})
+		}
+		if strings.HasPrefix(c.Op.Base, "String") && !strings.Contains(c.Op.Base, "Like") {
+			for _, v := range c.Values {
+				if strings.ContainsAny(v, "*?") {
+					out = append(out, weakness{
+						fmt.Sprintf("%s value %q has a wildcard, but %s compares it literally", field, v, c.Op.Base),
+						"use StringLike (or StringNotLike) if the wildcard is meant, or remove it",
+					})
+					break
+				}
+			}
+		}
+		if policy.PrivateOnlySourceIP(c) {
+			out = append(out, weakness{
+				fmt.Sprintf("%s names only private ranges (%s); requests to AWS endpoints never come from them", field, strings.Join(c.Values, ", ")),
+				"use aws:SourceVpc or aws:SourceVpce for traffic from a VPC, or public ranges",
+			})
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

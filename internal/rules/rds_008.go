@@ -1,0 +1,85 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+)
+
+// requiredLogExports are the CloudWatch log types each engine family must
+// export (rule catalog RDS-008; Security Hub RDS.9, RDS.34, RDS.36, RDS.37,
+// RDS.40, RDS.42).
+var requiredLogExports = map[string][]string{
+	"oracle":            {"alert", "audit", "trace", "listener"},
+	"postgres":          {"postgresql", "upgrade"},
+	"mysql":             {"audit", "error", "general", "slowquery"},
+	"mariadb":           {"audit", "error", "general", "slowquery"},
+	"sqlserver":         {"error", "agent"},
+	"aurora-mysql":      {"audit", "error", "general", "slowquery"},
+	"aurora-postgresql": {"postgresql"},
+}
+
+// requiredClusterLogExports are the log types of Multi-AZ DB clusters,
+// which export fewer types than instances of the same engine.
+var requiredClusterLogExports = map[string][]string{
+	"postgres": {"postgresql"},
+	"mysql":    {"error", "general", "slowquery"},
+}
+
+// RDS-008: engine logs exported to CloudWatch Logs (cluster-owned for
+// Aurora members). Engines outside the catalog's list are not judged.
+func rds008() *Rule {
+	return &Rule{
+		ID:          "RDS-008",
+		Title:       "Database engine logs are exported to CloudWatch Logs",
+		Severity:    Medium,
+		Kinds:       dbKinds,
+		Admission:   Warn,
+		Remediation: Audit, // cost; MySQL/MariaDB audit logs also need an option group
+		References: References{
+			FSBP:    []string{"RDS.9", "RDS.34", "RDS.36", "RDS.37", "RDS.40", "RDS.42"},
+			Config:  []string{"rds-logging-enabled", "rds-aurora-mysql-audit-logging-enabled", "rds-aurora-postgresql-logs-to-cloudwatch", "rds-postgresql-logs-to-cloudwatch", "rds-sql-server-logs-to-cloudwatch", "mariadb-publish-logs-to-cloudwatch-logs"},
+			Checkov: []string{"CKV_AWS_129", "CKV_AWS_324", "CKV_AWS_325", "CKV2_AWS_27", "CKV2_AWS_30"},
+		},
+		Check: clusterOwned(checkRDS008),
+	}
+}
+
+func checkRDS008(_ *Input, db dbObject) []Finding {
+	var out []Finding
+	for _, e := range db.Errors {
+		if e.Path.Equal(db.LogExportsPath) {
+			return []Finding{fieldErrorFinding(e)}
+		}
+	}
+	family := engineFamily(db.EngineName())
+	required := requiredLogExports[family]
+	if db.Cluster != nil && db.Cluster.MultiAZCluster() {
+		required = requiredClusterLogExports[family]
+	}
+	if len(required) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, l := range db.LogExports {
+		if l.Err != nil {
+			out = append(out, fieldErrorFinding(l.Err))
+			continue
+		}
+		have[strings.ToLower(strings.TrimSpace(l.Value))] = true
+	}
+	var missing []string
+	for _, r := range required {
+		if !have[r] {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		out = append(out, Finding{
+			Path:    db.LogExportsPath,
+			Message: fmt.Sprintf("%s logs are not exported to CloudWatch Logs: %s", db.EngineName(), strings.Join(missing, ", ")),
+			Remedy:  "add " + strings.Join(missing, ", ") + " to spec.enableCloudwatchLogsExports",
+			Subject: strings.Join(missing, ","),
+		})
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package view
+
+import "testing"
+
+func TestDBInstanceAbsentIsNotFalse(t *testing.T) {
+	d := NewDBInstance(decodeJSON(t, `{"apiVersion":"rds.services.k8s.aws/v1alpha1","kind":"DBInstance","metadata":{"name":"db"},
+		"spec":{"engine":"Aurora-PostgreSQL","dbClusterIdentifier":"c1","storageEncrypted":false,"backupRetentionPeriod":0,
+		"enableCloudwatchLogsExports":["postgresql",3],"future":{"x":1}}}`))
+	if d.PubliclyAccessible.Present || d.PubliclyAccessible.Path.String() != "spec.publiclyAccessible" {
+		t.Errorf("publiclyAccessible = %+v, want absent with its path", d.PubliclyAccessible)
+	}
+	if se := d.StorageEncrypted; !se.Present || se.Value || se.Err != nil {
+		t.Errorf("storageEncrypted = %+v, want present false", se)
+	}
+	if b := d.BackupRetentionPeriod; !b.Present || b.Value != 0 {
+		t.Errorf("backupRetentionPeriod = %+v, want present 0", b)
+	}
+	if !d.ClusterMember() || !d.IsAurora() || d.EngineName() != "aurora-postgresql" {
+		t.Error("Aurora member not recognised")
+	}
+	if len(d.LogExports) != 2 || d.LogExports[1].Err == nil || d.LogExports[1].Path.String() != "spec.enableCloudwatchLogsExports[1]" {
+		t.Errorf("log exports = %+v", d.LogExports)
+	}
+	c := NewDBCluster(decodeJSON(t, `{"apiVersion":"rds.services.k8s.aws/v1alpha1","kind":"DBCluster","spec":{"engine":"postgres","dbClusterInstanceClass":"db.m6gd.large"}}`))
+	if !c.MultiAZCluster() {
+		t.Error("Multi-AZ DB cluster not recognised")
+	}
+}
+
+func TestSecurityGroupView(t *testing.T) {
+	sg := NewSecurityGroup(decodeJSON(t, `{"apiVersion":"ec2.services.k8s.aws/v1alpha1","kind":"SecurityGroup","spec":{"name":"g","description":"d",
+		"ingressRules":[{"ipProtocol":"6","fromPort":22,"toPort":22,"ipRanges":[{"cidrIP":"10.1.2.3/0"},"junk"],"ipv6Ranges":[{"cidrIPv6":"::/0","description":"v6"}]},7],
+		"egressRules":"none"}}`))
+	if len(sg.Ingress.Raw) != 2 || len(sg.Ingress.Rules) != 1 {
+		t.Fatalf("ingress = %+v", sg.Ingress)
+	}
+	r := sg.Ingress.Rules[0]
+	if r.FromPort.Value != 22 || r.IPProtocol.Value != "6" || len(r.IPRanges) != 1 || r.IPRanges[0].CIDR.Path.String() != "spec.ingressRules[0].ipRanges[0].cidrIP" {
+		t.Errorf("rule = %+v", r)
+	}
+	if r.IPv6Ranges[0].List != "ipv6Ranges" || r.IPv6Ranges[0].Description.Value != "v6" {
+		t.Errorf("ipv6 range = %+v", r.IPv6Ranges[0])
+	}
+	// The junk range, the junk rule and the egress string are each reported.
+	if len(sg.Errors) != 3 {
+		t.Errorf("errors = %v", sg.Errors)
+	}
+}
+
+func TestFunctionViews(t *testing.T) {
+	f := NewFunction(decodeJSON(t, `{"apiVersion":"lambda.services.k8s.aws/v1alpha1","kind":"Function","spec":{"name":"f","packageType":"Image",
+		"environment":{"variables":{"b.key":"x","A":"y","N":1}},"tracingConfig":{}}}`))
+	if !f.IsImage() || f.TracingMode.Present || f.TracingMode.Path.String() != "spec.tracingConfig.mode" {
+		t.Errorf("function = %+v", f)
+	}
+	if len(f.Env) != 3 || f.Env[0].Name != "A" || f.Env[2].Value.Path.String() != `spec.environment.variables["b.key"]` || f.Env[1].Value.Err == nil {
+		t.Errorf("env = %+v", f.Env)
+	}
+	u := NewFunctionURLConfig(decodeJSON(t, `{"apiVersion":"lambda.services.k8s.aws/v1alpha1","kind":"FunctionURLConfig","spec":{"authType":"NONE",
+		"cors":{"allowOrigins":["*"],"allowCredentials":true}}}`))
+	if u.AuthType.Value != "NONE" || !u.CORS.AllowCredentials.IsTrue() || len(u.CORS.AllowOrigins) != 1 || u.CORS.AllowOrigins[0].Path.String() != "spec.cors.allowOrigins[0]" {
+		t.Errorf("url config = %+v", u)
+	}
+}

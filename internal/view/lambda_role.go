@@ -1,0 +1,22 @@
+package view
+
+// FunctionRole is the part of a Lambda Function that names its execution
+// role: spec.role (an ARN) or spec.roleRef (an ACK Role in the cluster).
+type FunctionRole struct {
+	Meta
+	Role    String // spec.role
+	RoleRef Ref    // spec.roleRef
+	Errors  []*FieldError
+}
+
+// NewFunctionRole decodes the execution-role fields of a Function.
+func NewFunctionRole(obj map[string]any) *FunctionRole {
+	spec := Root(obj).Object("spec")
+	f := &FunctionRole{Meta: ReadMeta(obj)}
+	if spec.Err != nil {
+		f.Errors = append(f.Errors, spec.Err)
+	}
+	f.Role = spec.String("role")
+	f.RoleRef = readRef(spec.Object("roleRef"))
+	return f
+}
