@@ -45,22 +45,6 @@ type IPPermission struct {
 	UserIDGroupPairs []Described
 }
 
-// HasOtherSources reports whether the permission has a source besides the
-// ranges for which skip returns true.
-func (p IPPermission) HasOtherSources(skip func(r IPRange) bool) bool {
-	if len(p.PrefixListIDs) > 0 || len(p.UserIDGroupPairs) > 0 {
-		return true
-	}
-	for _, rs := range [][]IPRange{p.IPRanges, p.IPv6Ranges} {
-		for _, r := range rs {
-			if !skip(r) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // IPRange is one element of ipRanges or ipv6Ranges.
 type IPRange struct {
 	Path Path // the element
