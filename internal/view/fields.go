@@ -109,6 +109,18 @@ func (o Object) Int(key string) Int {
 // (elements that are not objects carry a FieldError), plus an error when the
 // field itself is not an array.
 func (o Object) List(key string) ([]Object, *FieldError) {
+	return elements(o, key, func(ip Path, it any) Object {
+		m, isMap := it.(map[string]any)
+		if !isMap {
+			return Object{Path: ip, Present: true, Err: &FieldError{Path: ip, Expected: "object", Found: TypeName(it)}}
+		}
+		return Object{Path: ip, Present: true, Fields: m}
+	})
+}
+
+// elements walks the array field at key, turning each element into a T;
+// it reports a field that is not an array, and nothing for an absent one.
+func elements[T any](o Object, key string, elem func(ip Path, it any) T) ([]T, *FieldError) {
 	p := o.Path.Child(key)
 	v, ok := o.lookup(key)
 	if !ok {
@@ -118,15 +130,9 @@ func (o Object) List(key string) ([]Object, *FieldError) {
 	if !isList {
 		return nil, &FieldError{Path: p, Expected: "array", Found: TypeName(v)}
 	}
-	out := make([]Object, len(items))
+	out := make([]T, len(items))
 	for i, it := range items {
-		ip := p.Index(i)
-		m, isMap := it.(map[string]any)
-		if !isMap {
-			out[i] = Object{Path: ip, Present: true, Err: &FieldError{Path: ip, Expected: "object", Found: TypeName(it)}}
-			continue
-		}
-		out[i] = Object{Path: ip, Present: true, Fields: m}
+		out[i] = elem(p.Index(i), it)
 	}
 	return out, nil
 }

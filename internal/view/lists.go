@@ -4,26 +4,13 @@ package view
 // String (elements that are not strings carry a FieldError), plus an error
 // when the field itself is not an array. An absent field is an empty list.
 func (o Object) StringList(key string) ([]String, *FieldError) {
-	p := o.Path.Child(key)
-	v, ok := o.lookup(key)
-	if !ok {
-		return nil, nil
-	}
-	items, isList := v.([]any)
-	if !isList {
-		return nil, &FieldError{Path: p, Expected: "array", Found: TypeName(v)}
-	}
-	out := make([]String, len(items))
-	for i, it := range items {
-		ip := p.Index(i)
+	return elements(o, key, func(ip Path, it any) String {
 		s, isString := it.(string)
 		if !isString {
-			out[i] = String{Path: ip, Present: it != nil, Err: &FieldError{Path: ip, Expected: "string", Found: TypeName(it)}}
-			continue
+			return String{Path: ip, Present: it != nil, Err: &FieldError{Path: ip, Expected: "string", Found: TypeName(it)}}
 		}
-		out[i] = String{Path: ip, Present: true, Value: s}
-	}
-	return out, nil
+		return String{Path: ip, Present: true, Value: s}
+	})
 }
 
 // StringMap returns the values of the object field at key, each as a String
