@@ -25,6 +25,10 @@ import (
 // Path is where the webhook is served.
 const Path = "/validate-ack"
 
+// GovernancePath serves the validation of GuardrailPolicy and
+// GuardrailException objects.
+const GovernancePath = "/validate-governance"
+
 // Options are the webhook's dependencies.
 type Options struct {
 	Registry *rules.Registry

@@ -17,10 +17,13 @@ import (
 )
 
 func main() {
-	path := webhooks.Path
+	path, govPath := webhooks.Path, webhooks.GovernancePath
 	cfg := webhookconfig.Validating(rules.Default(), webhookconfig.Options{
 		ClientConfig: admissionregistrationv1.WebhookClientConfig{
 			Service: &admissionregistrationv1.ServiceReference{Namespace: "system", Name: "webhook-service", Path: &path},
+		},
+		GovernanceClientConfig: admissionregistrationv1.WebhookClientConfig{
+			Service: &admissionregistrationv1.ServiceReference{Namespace: "system", Name: "webhook-service", Path: &govPath},
 		},
 		// ackguard's own namespace (config/default sets it).
 		ExcludedNamespaces: []string{"ackguard-system"},

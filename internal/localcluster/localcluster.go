@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,6 +28,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/config/crd"
 	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/webhookconfig"
@@ -42,7 +45,9 @@ type Options struct {
 	// $KUBEBUILDER_ASSETS, else bin/k8s/<K8sVersion> above the working
 	// directory.
 	AssetsDir string
-	CRDs      []*apiextensionsv1.CustomResourceDefinition
+	// CRDs are installed besides ackguard's own and the openreports.io
+	// Report.
+	CRDs []*apiextensionsv1.CustomResourceDefinition
 }
 
 // Cluster is a running local control plane.
@@ -60,6 +65,8 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = apiextensionsv1.AddToScheme(s)
+	_ = v1alpha1.AddToScheme(s)
+	_ = reportsv1alpha1.AddToScheme(s)
 	return s
 }
 
@@ -69,9 +76,13 @@ func Start(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	own, err := crd.All()
+	if err != nil {
+		return nil, err
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: dir,
-		CRDs:                  opts.CRDs,
+		CRDs:                  append(own, opts.CRDs...),
 		ErrorIfCRDPathMissing: true,
 		Scheme:                Scheme(),
 	}
@@ -186,10 +197,12 @@ func (c *Cluster) waitForWebhook(ctx context.Context, done <-chan error) error {
 // WebhookConfiguration returns the configuration pointing at the local
 // webhook by URL.
 func (c *Cluster) WebhookConfiguration(fp admissionregistrationv1.FailurePolicyType) *admissionregistrationv1.ValidatingWebhookConfiguration {
-	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(c.webhook.LocalServingHost, strconv.Itoa(c.webhook.LocalServingPort)), webhooks.Path)
+	base := "https://" + net.JoinHostPort(c.webhook.LocalServingHost, strconv.Itoa(c.webhook.LocalServingPort))
+	url, govURL := base+webhooks.Path, base+webhooks.GovernancePath
 	return webhookconfig.Validating(rules.Default(), webhookconfig.Options{
-		ClientConfig:  admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: c.webhook.LocalServingCAData},
-		FailurePolicy: fp,
+		ClientConfig:           admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: c.webhook.LocalServingCAData},
+		GovernanceClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &govURL, CABundle: c.webhook.LocalServingCAData},
+		FailurePolicy:          fp,
 	})
 }
 

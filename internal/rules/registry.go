@@ -65,12 +65,29 @@ func (r *Registry) Guards(gk schema.GroupKind) bool {
 // the findings in registry order. A rule that panics yields a deny finding
 // instead of taking its caller down: a bug must not become an allow.
 func (r *Registry) Evaluate(obj map[string]any, cfg Config) []Finding {
+	return r.EvaluateOnly(obj, cfg, nil)
+}
+
+// EvaluateOnly is Evaluate restricted to the rules keep accepts (all when
+// keep is nil).
+func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule) bool) []Finding {
 	in := NewInput(obj, cfg)
 	gk := in.GroupKind()
 	var out []Finding
 	for _, rule := range r.rules {
-		if rule.AppliesTo(gk) {
+		if rule.AppliesTo(gk) && (keep == nil || keep(rule)) {
 			out = append(out, runCheck(rule, in)...)
+		}
+	}
+	return out
+}
+
+// RulesFor returns the rules that judge the kind, in registry order.
+func (r *Registry) RulesFor(gk schema.GroupKind) []*Rule {
+	var out []*Rule
+	for _, rule := range r.rules {
+		if rule.AppliesTo(gk) {
+			out = append(out, rule)
 		}
 	}
 	return out

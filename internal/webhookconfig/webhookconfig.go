@@ -19,12 +19,25 @@ import (
 const (
 	Name        = "ackguard-validating-webhook-configuration"
 	WebhookName = "validate.ack.ackguard.dev"
+	// GovernanceWebhookName validates ackguard's own GuardrailPolicy and
+	// GuardrailException objects.
+	GovernanceWebhookName = "validate.policy.ackguard.dev"
+)
+
+// GovernanceGroup and GovernanceResources are what the governance webhook
+// is called for.
+var (
+	GovernanceGroup     = "policy.ackguard.dev"
+	GovernanceResources = []string{"guardrailexceptions", "guardrailpolicies"}
 )
 
 // Options shape the configuration.
 type Options struct {
-	ClientConfig  admissionregistrationv1.WebhookClientConfig
-	FailurePolicy admissionregistrationv1.FailurePolicyType // default Fail
+	// ClientConfig reaches the ACK webhook; GovernanceClientConfig the
+	// governance webhook (the same server, another path).
+	ClientConfig           admissionregistrationv1.WebhookClientConfig
+	GovernanceClientConfig admissionregistrationv1.WebhookClientConfig
+	FailurePolicy          admissionregistrationv1.FailurePolicyType // default Fail
 	// TimeoutSeconds defaults to 3.
 	TimeoutSeconds int32
 	// ExcludedNamespaces are never sent to the webhook; kube-system is
@@ -92,6 +105,10 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 	sideEffects := admissionregistrationv1.SideEffectClassNone
 	matchPolicy := admissionregistrationv1.Equivalent
 	excluded := append([]string{"kube-system"}, opts.ExcludedNamespaces...)
+	nsSel := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: excluded,
+	}}}
+	anyScope := admissionregistrationv1.AllScopes
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
 		ObjectMeta: metav1.ObjectMeta{Name: Name},
@@ -105,9 +122,26 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: "spec-changed", Expression: SpecChanged}},
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: excluded,
-			}}},
+			NamespaceSelector:       nsSel,
+		}, {
+			// Policies and exceptions: rule IDs, kinds and selectors that
+			// exist, a reason, an expiry within the policies' maximum.
+			Name:         GovernanceWebhookName,
+			ClientConfig: opts.GovernanceClientConfig,
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{
+					APIGroups: []string{GovernanceGroup}, APIVersions: []string{"v1alpha1"},
+					Resources: GovernanceResources, Scope: &anyScope,
+				},
+			}},
+			FailurePolicy:           &fp,
+			MatchPolicy:             &matchPolicy,
+			SideEffects:             &sideEffects,
+			TimeoutSeconds:          &timeout,
+			AdmissionReviewVersions: []string{"v1"},
+			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: "spec-changed", Expression: SpecChanged}},
+			NamespaceSelector:       nsSel,
 		}},
 	}
 }

@@ -1,0 +1,280 @@
+package governance
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// BaselineName names the built-in policy that applies when the cluster has
+// no GuardrailPolicy, and the policy the chart and config/ ship.
+const BaselineName = "baseline"
+
+// DefaultMaxExceptionDuration is the longest an exception may run when no
+// policy says otherwise.
+const DefaultMaxExceptionDuration = 90 * 24 * time.Hour
+
+// Defaults are the values the manager's flags give; a policy's parameters
+// override them field by field.
+type Defaults struct {
+	Config         rules.Config
+	ACKControllers []string
+}
+
+// Engine judges objects against a set of policies and exceptions. Build
+// one per snapshot of the cluster's (or a scan's) policies; it is
+// read-only afterwards and safe for concurrent use.
+type Engine struct {
+	reg        *rules.Registry
+	policies   []*compiled
+	implicit   bool
+	exceptions map[string][]*compiledException
+}
+
+type compiled struct {
+	name       string
+	actions    map[string]v1alpha1.Action
+	defaultAct v1alpha1.DefaultAction
+	kinds      []schema.GroupKind
+	nsSel      labels.Selector
+	sel        labels.Selector
+	cfg        rules.Config
+	cfgKey     string
+	ackCtrl    []string
+	maxExc     time.Duration
+	problems   []string
+	usable     bool
+}
+
+type compiledException struct {
+	ex  *v1alpha1.GuardrailException
+	sel []labels.Selector // per resource; nil for a name match
+}
+
+// New compiles policies and exceptions. A policy that cannot be applied
+// (an invalid selector) is kept out and its problems are reported by
+// Problems; unknown rule IDs are ignored and reported likewise. With no
+// policy at all, the baseline applies.
+func New(reg *rules.Registry, d Defaults, policies []v1alpha1.GuardrailPolicy, exceptions []v1alpha1.GuardrailException) *Engine {
+	e := &Engine{reg: reg, exceptions: map[string][]*compiledException{}}
+	if len(policies) == 0 {
+		policies = []v1alpha1.GuardrailPolicy{Baseline(reg)}
+		e.implicit = true
+	}
+	for i := range policies {
+		e.policies = append(e.policies, compile(reg, d, &policies[i]))
+	}
+	sort.Slice(e.policies, func(i, j int) bool { return e.policies[i].name < e.policies[j].name })
+	for i := range exceptions {
+		ex := &exceptions[i]
+		ce := &compiledException{ex: ex, sel: make([]labels.Selector, len(ex.Spec.Resources))}
+		for j, r := range ex.Spec.Resources {
+			if r.Selector != nil {
+				s, err := metav1.LabelSelectorAsSelector(r.Selector)
+				if err != nil {
+					s = labels.Nothing()
+				}
+				ce.sel[j] = s
+			}
+		}
+		e.exceptions[ex.Namespace] = append(e.exceptions[ex.Namespace], ce)
+	}
+	return e
+}
+
+// Implicit reports whether no policy was given and the baseline applies.
+func (e *Engine) Implicit() bool { return e.implicit }
+
+// Problems returns what is wrong with a policy ("" when it was not given
+// or is fine), for its Ready condition.
+func (e *Engine) Problems(name string) []string {
+	for _, p := range e.policies {
+		if p.name == name {
+			return slices.Clone(p.problems)
+		}
+	}
+	return nil
+}
+
+// Baseline returns the built-in baseline policy: every rule at its
+// catalog default, every guarded resource selected.
+func Baseline(reg *rules.Registry) v1alpha1.GuardrailPolicy {
+	p := v1alpha1.GuardrailPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "GuardrailPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: BaselineName},
+		Spec: v1alpha1.GuardrailPolicySpec{
+			DefaultAction: v1alpha1.CatalogDefault,
+		},
+	}
+	for _, r := range reg.Rules() {
+		p.Spec.Rules = append(p.Spec.Rules, v1alpha1.RuleAction{ID: r.ID, Action: CatalogAction(r)})
+	}
+	return p
+}
+
+func compile(reg *rules.Registry, d Defaults, p *v1alpha1.GuardrailPolicy) *compiled {
+	c := &compiled{
+		name:       p.Name,
+		actions:    map[string]v1alpha1.Action{},
+		defaultAct: p.Spec.DefaultAction,
+		usable:     true,
+		maxExc:     DefaultMaxExceptionDuration,
+	}
+	if c.defaultAct == "" {
+		c.defaultAct = v1alpha1.CatalogDefault
+	}
+	c.problems = ValidatePolicy(reg, p)
+	for _, ra := range p.Spec.Rules {
+		if reg.Rule(ra.ID) != nil {
+			c.actions[ra.ID] = ra.Action
+		}
+	}
+	for _, k := range p.Spec.Match.Kinds {
+		c.kinds = append(c.kinds, schema.GroupKind{Group: k.APIGroup, Kind: k.Kind})
+	}
+	var err error
+	if c.nsSel, err = selector(p.Spec.Match.NamespaceSelector); err != nil {
+		c.usable = false
+	}
+	if c.sel, err = selector(p.Spec.Match.Selector); err != nil {
+		c.usable = false
+	}
+	if p.Spec.Exceptions.MaxDuration != nil && p.Spec.Exceptions.MaxDuration.Duration > 0 {
+		c.maxExc = p.Spec.Exceptions.MaxDuration.Duration
+	}
+	c.cfg, c.ackCtrl = parameters(d, p.Spec.Parameters)
+	c.cfgKey = fmt.Sprintf("%v|%v|%v|%v|%d", c.cfg.OwnerAccounts, c.cfg.TrustedAccounts, c.cfg.TrustedOrgs, c.cfg.AllowedPublicPorts, c.cfg.MinBackupRetentionDays)
+	return c
+}
+
+func selector(s *metav1.LabelSelector) (labels.Selector, error) {
+	if s == nil {
+		return labels.Everything(), nil
+	}
+	return metav1.LabelSelectorAsSelector(s)
+}
+
+// parameters overrides the defaults with the policy's parameters, field by
+// field.
+func parameters(d Defaults, p v1alpha1.Parameters) (rules.Config, []string) {
+	cfg := d.Config
+	cfg.Resolver = nil
+	if len(p.OwnerAccounts) > 0 {
+		cfg.OwnerAccounts = slices.Clone(p.OwnerAccounts)
+	}
+	if len(p.TrustedAccounts) > 0 {
+		cfg.TrustedAccounts = slices.Clone(p.TrustedAccounts)
+	}
+	if len(p.TrustedOrganizations) > 0 {
+		cfg.TrustedOrgs = slices.Clone(p.TrustedOrganizations)
+	}
+	if len(p.AllowedPublicPorts) > 0 {
+		cfg.AllowedPublicPorts = make([]rules.PortRange, 0, len(p.AllowedPublicPorts))
+		for _, r := range p.AllowedPublicPorts {
+			cfg.AllowedPublicPorts = append(cfg.AllowedPublicPorts, rules.PortRange{Protocol: r.Protocol, From: int64(r.From), To: int64(r.To)})
+		}
+	}
+	if p.MinBackupRetentionDays != nil {
+		cfg.MinBackupRetentionDays = int64(*p.MinBackupRetentionDays)
+	}
+	ack := slices.Clone(d.ACKControllers)
+	for _, u := range p.ACKControllers {
+		if !slices.Contains(ack, u) {
+			ack = append(ack, u)
+		}
+	}
+	return cfg, ack
+}
+
+// action is the policy's action for a rule.
+func (c *compiled) action(r *rules.Rule) v1alpha1.Action {
+	if a, ok := c.actions[r.ID]; ok {
+		return a
+	}
+	if c.defaultAct == v1alpha1.CatalogDefault {
+		return CatalogAction(r)
+	}
+	return v1alpha1.Action(c.defaultAct)
+}
+
+// selects reports whether the policy applies to an object.
+func (c *compiled) selects(gk schema.GroupKind, ns Namespace, objLabels map[string]string) bool {
+	if !c.usable {
+		return false
+	}
+	if len(c.kinds) > 0 && !slices.Contains(c.kinds, gk) {
+		return false
+	}
+	return c.selectsNamespace(ns) && c.sel.Matches(labels.Set(objLabels))
+}
+
+func (c *compiled) selectsNamespace(ns Namespace) bool {
+	return c.usable && c.nsSel.Matches(ns.labelSet())
+}
+
+// Namespace is what policies select a namespace by.
+type Namespace struct {
+	Name   string
+	Labels map[string]string
+}
+
+// labelSet returns the namespace's labels with kubernetes.io/metadata.name,
+// which the API server sets on every namespace (and a scan of manifests
+// may not carry).
+func (n Namespace) labelSet() labels.Set {
+	set := labels.Set{}
+	for k, v := range n.Labels {
+		set[k] = v
+	}
+	if n.Name != "" {
+		set["kubernetes.io/metadata.name"] = n.Name
+	}
+	return set
+}
+
+// MaxExceptionDuration is the longest an exception in the namespace may
+// run: the shortest maximum of the policies that select the namespace.
+func (e *Engine) MaxExceptionDuration(ns Namespace) time.Duration {
+	max := time.Duration(0)
+	for _, p := range e.policies {
+		if p.selectsNamespace(ns) && (max == 0 || p.maxExc < max) {
+			max = p.maxExc
+		}
+	}
+	if max == 0 {
+		return DefaultMaxExceptionDuration
+	}
+	return max
+}
+
+// Policies returns the names of the policies in force, sorted ("baseline"
+// alone when it applies implicitly).
+func (e *Engine) Policies() []string {
+	out := make([]string, 0, len(e.policies))
+	for _, p := range e.policies {
+		out = append(out, p.name)
+	}
+	return out
+}
+
+// ACKControllers returns the ACK controller usernames of every policy in
+// force (with the defaults).
+func (e *Engine) ACKControllers() []string {
+	var out []string
+	for _, p := range e.policies {
+		for _, u := range p.ackCtrl {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,298 @@
+package governance
+
+import (
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// Result is one finding with what the policies in force make of it.
+type Result struct {
+	rules.Finding
+	// Category is the rule's category (the service: S3, IAM, …).
+	Category string
+	// Action joins the strictest admission and drift dimensions.
+	Action    v1alpha1.Action
+	Admission Admission
+	// Fix is true when the reconciler should fix the finding (the rule
+	// has a fix for it and no exception applies).
+	Fix bool
+	// AdmissionPolicy and FixPolicy name the policies that set each
+	// dimension.
+	AdmissionPolicy string
+	FixPolicy       string
+	// Exception, when set, exempts the finding: it neither denies nor is
+	// fixed, and is reported as skipped.
+	Exception *ExceptionRef
+}
+
+// Policy names the policy that decided the result's action: the admission
+// policy, or the fix policy when that is stricter on drift alone.
+func (r Result) Policy() string {
+	if r.AdmissionPolicy != "" {
+		return r.AdmissionPolicy
+	}
+	return r.FixPolicy
+}
+
+// Denies reports whether the result denies admission.
+func (r Result) Denies() bool { return r.Exception == nil && r.Admission == DenyAdmission }
+
+// ExceptionRef names the exception that exempts a finding.
+type ExceptionRef struct {
+	Namespace, Name, Reason string
+	ExpiresAt               time.Time
+}
+
+// RuleRef is a rule that was evaluated, with the policy that enabled it.
+type RuleRef struct {
+	Rule   *rules.Rule
+	Policy string
+}
+
+// Judgement is the outcome for one object.
+type Judgement struct {
+	// Policies are the names of the policies that select the object.
+	Policies []string
+	// Results are the findings, in registry order, one per finding key.
+	Results []Result
+	// Passed are the rules evaluated without a finding.
+	Passed []RuleRef
+	// Config is the configuration fixes use: that of the first policy
+	// that selects the object.
+	Config rules.Config
+	// ACKControllers are the usernames whose writes are admitted with a
+	// warning.
+	ACKControllers []string
+	// NextChange is the earliest time an exception that applies to the
+	// object expires (zero when none): the judgement changes then.
+	NextChange time.Time
+}
+
+// Denials returns the results that deny admission.
+func (j *Judgement) Denials() []Result {
+	var out []Result
+	for _, r := range j.Results {
+		if r.Denies() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FixRules returns the IDs of the rules whose fix should run, in order.
+func (j *Judgement) FixRules() []string {
+	var out []string
+	for _, r := range j.Results {
+		if r.Fix && !slices.Contains(out, r.RuleID) {
+			out = append(out, r.RuleID)
+		}
+	}
+	return out
+}
+
+// Judge evaluates the object under every policy that selects it and
+// applies the namespace's exceptions in force at now. resolver (may be
+// nil) lets rules read related objects.
+func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver rules.Resolver) *Judgement {
+	meta := objectMeta(obj)
+	j := &Judgement{}
+	var selected []*compiled
+	for _, p := range e.policies {
+		if p.selects(meta.gk, ns, meta.labels) {
+			selected = append(selected, p)
+			j.Policies = append(j.Policies, p.name)
+			for _, u := range p.ackCtrl {
+				if !slices.Contains(j.ACKControllers, u) {
+					j.ACKControllers = append(j.ACKControllers, u)
+				}
+			}
+		}
+	}
+	if len(selected) == 0 {
+		return j
+	}
+	j.Config = selected[0].cfg
+	j.Config.Resolver = resolver
+	kindRules := e.reg.RulesFor(meta.gk)
+
+	type acc struct {
+		res     Result
+		rule    *rules.Rule
+		present bool
+	}
+	byKey := map[string]*acc{}
+	var order []string
+	failed := map[string]bool{}
+	enabled := map[string]string{} // rule → first policy enabling it
+	// Evaluate once per distinct parameter set.
+	done := map[string]bool{}
+	for _, p := range selected {
+		if done[p.cfgKey] {
+			continue
+		}
+		done[p.cfgKey] = true
+		group := []*compiled{}
+		for _, q := range selected {
+			if q.cfgKey == p.cfgKey {
+				group = append(group, q)
+			}
+		}
+		cfg := p.cfg
+		cfg.Resolver = resolver
+		keep := func(r *rules.Rule) bool {
+			for _, q := range group {
+				if q.action(r) != v1alpha1.Disabled {
+					if _, ok := enabled[r.ID]; !ok {
+						enabled[r.ID] = q.name
+					}
+					return true
+				}
+			}
+			return false
+		}
+		for _, f := range e.reg.EvaluateOnly(obj, cfg, keep) {
+			rule := e.reg.Rule(f.RuleID)
+			failed[f.RuleID] = true
+			a := byKey[f.Key()]
+			if a == nil {
+				a = &acc{res: Result{Finding: f, Category: Category(rule)}, rule: rule}
+				byKey[f.Key()] = a
+				order = append(order, f.Key())
+			}
+			for _, q := range group {
+				adm, fix := split(q.action(rule))
+				adm = findingAdmission(adm, rule, f)
+				if adm > a.res.Admission {
+					a.res.Admission, a.res.AdmissionPolicy = adm, q.name
+				}
+				if fix && rule.Fixer != nil && f.Fixable && !a.res.Fix {
+					a.res.Fix, a.res.FixPolicy = true, q.name
+				}
+				if q.action(rule) != v1alpha1.Disabled {
+					a.present = true
+				}
+			}
+		}
+	}
+	for _, k := range order {
+		a := byKey[k]
+		if !a.present {
+			continue
+		}
+		a.res.Action = join(a.res.Admission, a.res.Fix)
+		if ex := e.exemption(meta, ns, a.res.RuleID, selected, now); ex != nil {
+			a.res.Exception = ex
+			a.res.Fix = false
+			if j.NextChange.IsZero() || ex.ExpiresAt.Before(j.NextChange) {
+				j.NextChange = ex.ExpiresAt
+			}
+		}
+		j.Results = append(j.Results, a.res)
+	}
+	// Keep results in registry order, stable within a rule.
+	pos := map[string]int{}
+	for i, r := range kindRules {
+		pos[r.ID] = i
+	}
+	slices.SortStableFunc(j.Results, func(a, b Result) int { return pos[a.RuleID] - pos[b.RuleID] })
+	for _, r := range kindRules {
+		if p, ok := enabled[r.ID]; ok && !failed[r.ID] {
+			j.Passed = append(j.Passed, RuleRef{Rule: r, Policy: p})
+		}
+	}
+	return j
+}
+
+// exemption returns the exception in force that exempts the object from
+// the rule, or nil.
+func (e *Engine) exemption(meta objMeta, ns Namespace, ruleID string, selected []*compiled, now time.Time) *ExceptionRef {
+	maxDur := time.Duration(0)
+	for _, p := range selected {
+		if maxDur == 0 || p.maxExc < maxDur {
+			maxDur = p.maxExc
+		}
+	}
+	for _, ce := range e.exceptions[meta.namespace] {
+		ex := ce.ex
+		if !slices.Contains(ex.Spec.Rules, ruleID) || !ce.matches(meta) {
+			continue
+		}
+		if state, _ := exceptionState(ex, maxDur, now); state != v1alpha1.ExceptionActive {
+			continue
+		}
+		return &ExceptionRef{Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Spec.Reason, ExpiresAt: ex.Spec.ExpiresAt.Time}
+	}
+	return nil
+}
+
+func (ce *compiledException) matches(meta objMeta) bool {
+	for i, r := range ce.ex.Spec.Resources {
+		if r.APIGroup != meta.gk.Group || r.Kind != meta.gk.Kind {
+			continue
+		}
+		if ce.sel[i] != nil {
+			if ce.sel[i].Matches(labels.Set(meta.labels)) {
+				return true
+			}
+			continue
+		}
+		if r.Name == meta.name {
+			return true
+		}
+	}
+	return false
+}
+
+type objMeta struct {
+	gk              schema.GroupKind
+	namespace, name string
+	labels          map[string]string
+}
+
+func objectMeta(obj map[string]any) objMeta {
+	m := objMeta{}
+	if av, _ := obj["apiVersion"].(string); av != "" {
+		if gv, err := schema.ParseGroupVersion(av); err == nil {
+			m.gk.Group = gv.Group
+		}
+	}
+	m.gk.Kind, _ = obj["kind"].(string)
+	md, _ := obj["metadata"].(map[string]any)
+	m.namespace, _ = md["namespace"].(string)
+	m.name, _ = md["name"].(string)
+	if l, ok := md["labels"].(map[string]any); ok {
+		m.labels = make(map[string]string, len(l))
+		for k, v := range l {
+			if s, ok := v.(string); ok {
+				m.labels[k] = s
+			}
+		}
+	}
+	return m
+}
+
+// Category is a rule's category for reports: the service its ID names.
+func Category(r *rules.Rule) string {
+	if r == nil {
+		return ""
+	}
+	switch id := r.ID; {
+	case len(id) > 4 && id[:4] == "POL-":
+		return "IAM policy"
+	case len(id) > 4 && id[:4] == "LMB-":
+		return "Lambda"
+	default:
+		for i := range id {
+			if id[i] == '-' {
+				return id[:i]
+			}
+		}
+		return id
+	}
+}

@@ -1,0 +1,108 @@
+package governance
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// ValidatePolicy returns what the API server's schema cannot check about a
+// policy: unknown rule IDs, kinds no rule guards, invalid selectors.
+func ValidatePolicy(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i, ra := range p.Spec.Rules {
+		switch {
+		case reg.Rule(ra.ID) == nil:
+			out = append(out, fmt.Sprintf("spec.rules[%d].id: no rule %s (`ackguard rules` lists them)", i, ra.ID))
+		case seen[ra.ID]:
+			out = append(out, fmt.Sprintf("spec.rules[%d].id: rule %s is listed twice", i, ra.ID))
+		}
+		seen[ra.ID] = true
+	}
+	for i, k := range p.Spec.Match.Kinds {
+		if !reg.Guards(schema.GroupKind{Group: k.APIGroup, Kind: k.Kind}) {
+			out = append(out, fmt.Sprintf("spec.match.kinds[%d]: ackguard guards no kind %s.%s", i, k.Kind, k.APIGroup))
+		}
+	}
+	if _, err := selector(p.Spec.Match.NamespaceSelector); err != nil {
+		out = append(out, fmt.Sprintf("spec.match.namespaceSelector: %v", err))
+	}
+	if _, err := selector(p.Spec.Match.Selector); err != nil {
+		out = append(out, fmt.Sprintf("spec.match.selector: %v", err))
+	}
+	return out
+}
+
+// ValidateException returns what is wrong with an exception being written
+// at now, under the policies of the engine: unknown rules or kinds, a
+// blank reason, an expiry in the past or beyond the namespace's maximum.
+func (e *Engine) ValidateException(reg *rules.Registry, ex *v1alpha1.GuardrailException, ns Namespace, now time.Time) []string {
+	var out []string
+	for i, id := range ex.Spec.Rules {
+		if reg.Rule(id) == nil {
+			out = append(out, fmt.Sprintf("spec.rules[%d]: no rule %s (`ackguard rules` lists them)", i, id))
+		}
+	}
+	if len(ex.Spec.Rules) == 0 {
+		out = append(out, "spec.rules: name at least one rule")
+	}
+	if len(ex.Spec.Resources) == 0 {
+		out = append(out, "spec.resources: name at least one resource")
+	}
+	for i, r := range ex.Spec.Resources {
+		if !reg.Guards(schema.GroupKind{Group: r.APIGroup, Kind: r.Kind}) {
+			out = append(out, fmt.Sprintf("spec.resources[%d]: ackguard guards no kind %s.%s", i, r.Kind, r.APIGroup))
+		}
+		if (r.Name == "") == (r.Selector == nil) {
+			out = append(out, fmt.Sprintf("spec.resources[%d]: set exactly one of name and selector", i))
+		}
+		if r.Selector != nil {
+			if _, err := metav1.LabelSelectorAsSelector(r.Selector); err != nil {
+				out = append(out, fmt.Sprintf("spec.resources[%d].selector: %v", i, err))
+			}
+		}
+	}
+	if strings.TrimSpace(ex.Spec.Reason) == "" {
+		out = append(out, "spec.reason: say why the exception is needed (a ticket, a risk acceptance)")
+	}
+	maxDur := e.MaxExceptionDuration(ns)
+	if state, msg := exceptionState(ex, maxDur, now); state != v1alpha1.ExceptionActive {
+		out = append(out, "spec.expiresAt: "+msg)
+	}
+	return out
+}
+
+// ExceptionState returns whether an exception is in force at now, and
+// why not.
+func (e *Engine) ExceptionState(ex *v1alpha1.GuardrailException, ns Namespace, now time.Time) (string, string) {
+	return exceptionState(ex, e.MaxExceptionDuration(ns), now)
+}
+
+// exceptionState: an exception is Active until its expiry, Expired from
+// then on, and Invalid when it runs longer than maxDur from its creation
+// (from now, for one not yet created).
+func exceptionState(ex *v1alpha1.GuardrailException, maxDur time.Duration, now time.Time) (string, string) {
+	exp := ex.Spec.ExpiresAt.Time
+	if exp.IsZero() {
+		return v1alpha1.ExceptionInvalid, "set an expiry"
+	}
+	if !now.Before(exp) {
+		return v1alpha1.ExceptionExpired, fmt.Sprintf("expired at %s", exp.UTC().Format(time.RFC3339))
+	}
+	start := ex.CreationTimestamp.Time
+	if start.IsZero() {
+		start = now
+	}
+	if exp.Sub(start) > maxDur {
+		return v1alpha1.ExceptionInvalid, fmt.Sprintf("expiry %s is more than the maximum %s after %s; choose an earlier expiry",
+			exp.UTC().Format(time.RFC3339), maxDur, start.UTC().Format(time.RFC3339))
+	}
+	return v1alpha1.ExceptionActive, fmt.Sprintf("in force until %s", exp.UTC().Format(time.RFC3339))
+}

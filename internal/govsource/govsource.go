@@ -1,0 +1,97 @@
+// Package govsource reads the cluster's GuardrailPolicies, the
+// GuardrailExceptions of a namespace and the namespace's labels through a
+// client.Reader (the manager's cache), and hands them to the pure
+// governance engine. The webhook and the reconciler share it.
+package govsource
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/resolve"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// Source builds governance engines from the cluster.
+type Source struct {
+	Reader   client.Reader
+	Registry *rules.Registry
+	Defaults governance.Defaults
+	// Now returns the time exceptions are judged at; nil means time.Now.
+	Now func() time.Time
+}
+
+// Time returns the current time.
+func (s *Source) Time() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Engine returns an engine over every GuardrailPolicy and the
+// GuardrailExceptions of the namespace (of every namespace when namespace
+// is ""). When ackguard's CRDs are not installed, there are no policies
+// and the baseline applies.
+func (s *Source) Engine(ctx context.Context, namespace string) (*governance.Engine, error) {
+	var pols v1alpha1.GuardrailPolicyList
+	if err := s.Reader.List(ctx, &pols); err != nil && !meta.IsNoMatchError(err) {
+		return nil, fmt.Errorf("listing GuardrailPolicies: %w", err)
+	}
+	var exs v1alpha1.GuardrailExceptionList
+	var opts []client.ListOption
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := s.Reader.List(ctx, &exs, opts...); err != nil && !meta.IsNoMatchError(err) {
+		return nil, fmt.Errorf("listing GuardrailExceptions: %w", err)
+	}
+	return governance.New(s.Registry, s.Defaults, pols.Items, exs.Items), nil
+}
+
+// Namespace returns a namespace's name and labels ("" for cluster-scoped
+// objects). A namespace that cannot be found has only its name.
+func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespace, error) {
+	ns := governance.Namespace{Name: name}
+	if name == "" {
+		return ns, nil
+	}
+	var obj corev1.Namespace
+	switch err := s.Reader.Get(ctx, client.ObjectKey{Name: name}, &obj); {
+	case apierrors.IsNotFound(err):
+		return ns, nil
+	case err != nil:
+		return ns, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+	ns.Labels = obj.Labels
+	return ns, nil
+}
+
+// Judge judges an object as the cluster's policies and its namespace's
+// exceptions say, resolving related objects through the reader.
+func (s *Source) Judge(ctx context.Context, obj map[string]any) (*governance.Judgement, *governance.Engine, error) {
+	namespace := namespaceOf(obj)
+	eng, err := s.Engine(ctx, namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	ns, err := s.Namespace(ctx, namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	return eng.Judge(obj, ns, s.Time(), resolve.Client(ctx, s.Reader)), eng, nil
+}
+
+func namespaceOf(obj map[string]any) string {
+	md, _ := obj["metadata"].(map[string]any)
+	ns, _ := md["namespace"].(string)
+	return ns
+}
