@@ -19,9 +19,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -51,10 +56,22 @@ type DriftReconciler struct {
 	// hold the version that conflicted). Defaults to Client.
 	APIReader client.Reader
 	Registry  *rules.Registry
-	Config    rules.Config
-	GVK       schema.GroupVersionKind
-	Recorder  events.EventRecorder
-	Clock     clock.PassiveClock
+	// Config is the rule configuration the manager's flags give; policies
+	// override it for the objects they select.
+	Config rules.Config
+	// Governance reads the cluster's policies and exceptions; when nil one
+	// is built on Client with Config.
+	Governance *govsource.Source
+	// WatchGovernance re-judges objects when GuardrailPolicies,
+	// GuardrailExceptions or namespace labels change (set it when
+	// ackguard's CRDs are installed).
+	WatchGovernance bool
+	// Results, when set, receives every judgement and fix (policy reports,
+	// policy status).
+	Results  ResultSink
+	GVK      schema.GroupVersionKind
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
 	// MaxAttempts bounds remediations of one object within Window; past it
 	// the reconciler reports instead of patching (it never fights a GitOps
 	// tool forever).
@@ -92,6 +109,9 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Window <= 0 {
 		r.Window = defaultRemediationWindow
 	}
+	if r.Governance == nil {
+		r.Governance = &govsource.Source{Reader: r.Client, Registry: r.Registry, Defaults: governance.Defaults{Config: r.Config}}
+	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(r.GVK)
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -104,6 +124,11 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		to := &unstructured.Unstructured{}
 		to.SetGroupVersionKind(ref.To)
 		b = b.Watches(to, enqueueReferrers(r.Client, ref), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	}
+	if r.WatchGovernance {
+		b = b.Watches(&v1alpha1.GuardrailPolicy{}, r.enqueueKind(false), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			Watches(&v1alpha1.GuardrailException{}, r.enqueueKind(true), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			Watches(&corev1.Namespace{}, r.enqueueKind(true), builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	}
 	return b.Complete(r)
 }
@@ -126,38 +151,46 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	obj.SetGroupVersionKind(r.GVK)
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, nil)
+			r.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if obj.GetDeletionTimestamp() != nil {
-		r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, nil)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	cfg := r.Config
-	cfg.Resolver = resolve.Client(ctx, r.Client)
-	findings := r.Registry.Evaluate(obj.Object, cfg)
-	r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, ruleIDs(findings))
-	if len(findings) == 0 {
-		return ctrl.Result{}, nil
+	j, _, err := r.Governance.Judge(ctx, obj.Object)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	fixIDs, audited := r.split(findings)
-	if len(audited) > 0 {
+	if r.Results != nil {
+		r.Results.Observe(obj, j)
+	}
+	r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, openRules(j.Results))
+	// An exception that expires changes the judgement: look again then.
+	result := ctrl.Result{}
+	if !j.NextChange.IsZero() {
+		result.RequeueAfter = max(j.NextChange.Sub(r.Clock.Now())+time.Second, time.Second)
+	}
+	fixIDs := j.FixRules()
+	if audited := reportOnly(j.Results); len(audited) > 0 {
 		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", summarize(audited))
 	}
 	if len(fixIDs) == 0 {
-		return ctrl.Result{}, nil
+		return result, nil
 	}
+	cfg := j.Config
+	cfg.Resolver = resolve.Client(ctx, r.Client)
 	if view.ReadMeta(obj.Object).ReadOnly() {
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
 			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", "))
 		r.countRemediations(fixIDs, "skipped_read_only")
-		return ctrl.Result{}, nil
+		return result, nil
 	}
 
 	var applied rules.Plan
 	var suspended *RemediationState
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	err = retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		if applied.Object != nil { // a conflict: judge the object as it is now
 			if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
 				return err
@@ -189,36 +222,102 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		until := suspended.suspendedUntil(r.Window)
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
 			"%s reverted %d times since %s; not patching again until %s (the source of truth must change: %s)",
-			strings.Join(fixIDs, ", "), suspended.Attempts, suspended.WindowStart.Format(time.RFC3339), until.Format(time.RFC3339), summarize(fixable(findings)))
+			strings.Join(fixIDs, ", "), suspended.Attempts, suspended.WindowStart.Format(time.RFC3339), until.Format(time.RFC3339), summarize(toFix(j.Results)))
 		r.countRemediations(fixIDs, "suspended")
-		return ctrl.Result{RequeueAfter: until.Sub(r.Clock.Now())}, nil
+		if wait := until.Sub(r.Clock.Now()); result.RequeueAfter == 0 || wait < result.RequeueAfter {
+			result.RequeueAfter = wait
+		}
+		return result, nil
 	case applied.Empty():
-		return ctrl.Result{}, nil
+		return result, nil
 	}
-	log.Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied))
+	policies := fixPolicies(j.Results, applied.Rules)
+	log.Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
 	r.countRemediations(applied.Rules, "applied")
-	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s; previous values in annotation %s",
-		describePlan(applied), AnnotationRemediation)
-	return ctrl.Result{}, nil
+	if r.Results != nil {
+		r.Results.Remediated(obj, applied.Rules, policies)
+	}
+	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s (policy %s); previous values in annotation %s",
+		describePlan(applied), strings.Join(policies, ", "), AnnotationRemediation)
+	return result, nil
 }
 
-// split returns the IDs of rules to fix (default remediation Fix, with a
-// fixable finding) and the findings only to report: deny-level findings no
-// fix resolves.
-func (r *DriftReconciler) split(findings []rules.Finding) (fixIDs []string, audited []rules.Finding) {
-	for _, f := range findings {
-		rule := r.Registry.Rule(f.RuleID)
-		if rule != nil && rule.Remediation == rules.Fix && rule.Fixer != nil && f.Fixable {
-			if !slices.Contains(fixIDs, f.RuleID) {
-				fixIDs = append(fixIDs, f.RuleID)
+func (r *DriftReconciler) forget(key types.NamespacedName) {
+	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
+	if r.Results != nil {
+		r.Results.Forget(r.GVK, key)
+	}
+}
+
+// enqueueKind maps a policy (every object of the kind) or an exception or
+// namespace (the objects of the kind in that namespace) to reconcile
+// requests.
+func (r *DriftReconciler) enqueueKind(sameNamespace bool) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(r.GVK.GroupVersion().WithKind(r.GVK.Kind + "List"))
+		var opts []client.ListOption
+		if sameNamespace {
+			ns := o.GetNamespace()
+			if _, isNS := o.(*corev1.Namespace); isNS {
+				ns = o.GetName()
 			}
-			continue
+			opts = append(opts, client.InNamespace(ns))
 		}
-		if f.Action == rules.Deny {
-			audited = append(audited, f)
+		if err := r.Client.List(ctx, list, opts...); err != nil {
+			logf.FromContext(ctx).Error(err, "listing objects to re-judge", "kind", r.GVK.Kind)
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for i := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+		return out
+	})
+}
+
+// reportOnly returns the results that would deny admission and that no fix
+// resolves: the reconciler reports them as Violation events.
+func reportOnly(results []governance.Result) []rules.Finding {
+	var out []rules.Finding
+	for _, r := range results {
+		if r.Denies() && !r.Fix {
+			out = append(out, r.Finding)
 		}
 	}
-	return fixIDs, audited
+	return out
+}
+
+// openRules returns the rule IDs of the results no exception covers.
+func openRules(results []governance.Result) []string {
+	out := make([]string, 0, len(results))
+	for _, r := range results {
+		if r.Exception == nil {
+			out = append(out, r.RuleID)
+		}
+	}
+	return out
+}
+
+func toFix(results []governance.Result) []rules.Finding {
+	var out []rules.Finding
+	for _, r := range results {
+		if r.Fix {
+			out = append(out, r.Finding)
+		}
+	}
+	return out
+}
+
+// fixPolicies returns the policies that asked for the fixes of the rules.
+func fixPolicies(results []governance.Result, ruleIDs []string) []string {
+	var out []string
+	for _, r := range results {
+		if r.Fix && slices.Contains(ruleIDs, r.RuleID) && !slices.Contains(out, r.FixPolicy) {
+			out = append(out, r.FixPolicy)
+		}
+	}
+	return out
 }
 
 // patch writes the plan as a JSON merge patch of only the changed fields
@@ -256,24 +355,6 @@ func (r *DriftReconciler) countRemediations(ruleIDs []string, outcome string) {
 	for _, id := range ruleIDs {
 		r.Metrics.Remediations.WithLabelValues(r.GVK.Kind, id, outcome).Inc()
 	}
-}
-
-func ruleIDs(findings []rules.Finding) []string {
-	out := make([]string, 0, len(findings))
-	for _, f := range findings {
-		out = append(out, f.RuleID)
-	}
-	return out
-}
-
-func fixable(findings []rules.Finding) []rules.Finding {
-	var out []rules.Finding
-	for _, f := range findings {
-		if f.Fixable {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func summarize(findings []rules.Finding) string {

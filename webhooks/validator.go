@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -32,20 +35,27 @@ const GovernancePath = "/validate-governance"
 // Options are the webhook's dependencies.
 type Options struct {
 	Registry *rules.Registry
-	Config   rules.Config
+	// Config is the rule configuration the manager's flags give; a
+	// GuardrailPolicy's parameters override it for the objects it selects.
+	Config rules.Config
 	// ACKControllers are the usernames of the ACK controllers
-	// ("system:serviceaccount:ack-system:ack-s3-controller").
+	// ("system:serviceaccount:ack-system:ack-s3-controller"); policies may
+	// add more.
 	ACKControllers []string
-	// Reader, when set, lets rules read related objects (a Role's
-	// referenced Policies) from the manager's cache.
+	// Reader, when set, reads GuardrailPolicies, GuardrailExceptions and
+	// Namespaces, and lets rules read related objects (a Role's referenced
+	// Policies), from the manager's cache. Without it the baseline applies.
 	Reader client.Reader
 	// Metrics, when set, records decisions and latency.
 	Metrics *metrics.Metrics
+	// Now returns the time exceptions are judged at; nil means time.Now.
+	Now func() time.Time
 }
 
 // Validator is the admission handler for every guarded ACK kind.
 type Validator struct {
-	opts Options
+	opts   Options
+	source *govsource.Source
 }
 
 var _ admission.Handler = &Validator{}
@@ -55,7 +65,14 @@ func NewValidator(opts Options) (*Validator, error) {
 	if opts.Registry == nil {
 		return nil, fmt.Errorf("webhooks: a rule registry is required")
 	}
-	return &Validator{opts: opts}, nil
+	v := &Validator{opts: opts}
+	if opts.Reader != nil {
+		v.source = &govsource.Source{
+			Reader: opts.Reader, Registry: opts.Registry, Now: opts.Now,
+			Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
+		}
+	}
+	return v, nil
 }
 
 // Webhook wraps the validator for registration on a webhook server, with
@@ -84,31 +101,34 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 }
 
 // judge decides a request for a guarded kind; the verdict is nil when the
-// object could not be read.
+// object could not be read or judged.
 func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.GroupKind) (admission.Response, *verdict) {
 	obj, err := decode(req.Object.Raw)
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the %s: %w", req.Kind.Kind, err)), nil
 	}
-	cfg := v.opts.Config
-	if v.opts.Reader != nil {
-		cfg.Resolver = resolve.Client(ctx, v.opts.Reader)
+	eng, ns, resolver, err := v.engine(ctx, req.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err)), nil
 	}
-	v1 := newVerdict(v.opts.Registry.Evaluate(obj, cfg))
+	now := v.now()
+	j := eng.Judge(obj, ns, now, resolver)
+	v1 := newVerdict(j.Results)
 	if req.Operation == admissionv1.Update {
 		old, err := decode(req.OldObject.Raw)
 		if err == nil {
-			v1.demoteExisting(v.opts.Registry.Evaluate(old, cfg))
+			v1.demoteExisting(eng.Judge(old, ns, now, resolver).Results)
 		}
 	}
 	switch {
-	case v.isACKController(req.UserInfo.Username):
+	case slices.Contains(j.ACKControllers, req.UserInfo.Username):
 		v1.demoteAll("admitted because the ACK controller wrote it; ackguard will remediate")
 	case req.Operation == admissionv1.Create && adoptsOnly(obj):
 		v1.demoteAll("admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it")
 	}
 	logf.FromContext(ctx).V(1).Info("admission verdict", "kind", gk.String(), "namespace", req.Namespace, "name", req.Name,
-		"operation", req.Operation, "denied", len(v1.deny), "warnings", len(v1.warn), "dryRun", req.DryRun != nil && *req.DryRun)
+		"operation", req.Operation, "policies", j.Policies, "denied", len(v1.deny), "warnings", len(v1.warn),
+		"exempted", v1.exempted, "dryRun", req.DryRun != nil && *req.DryRun)
 	if len(v1.deny) == 0 {
 		return admission.Allowed("").WithWarnings(v1.warn...), v1
 	}
@@ -122,6 +142,31 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 		Result:   invalidStatus(gk, name, v1.deny),
 		Warnings: v1.warn,
 	}}, v1
+}
+
+// engine returns the governance engine for a namespace, the namespace and a
+// resolver of related objects; without a reader, the baseline alone.
+func (v *Validator) engine(ctx context.Context, namespace string) (*governance.Engine, governance.Namespace, rules.Resolver, error) {
+	if v.source == nil {
+		d := governance.Defaults{Config: v.opts.Config, ACKControllers: v.opts.ACKControllers}
+		return governance.New(v.opts.Registry, d, nil, nil), governance.Namespace{Name: namespace}, nil, nil
+	}
+	eng, err := v.source.Engine(ctx, namespace)
+	if err != nil {
+		return nil, governance.Namespace{}, nil, err
+	}
+	ns, err := v.source.Namespace(ctx, namespace)
+	if err != nil {
+		return nil, governance.Namespace{}, nil, err
+	}
+	return eng, ns, resolve.Client(ctx, v.opts.Reader), nil
+}
+
+func (v *Validator) now() time.Time {
+	if v.opts.Now != nil {
+		return v.opts.Now()
+	}
+	return time.Now()
 }
 
 // observe records the verdict: one count per denying or warning finding,
@@ -145,15 +190,6 @@ func (v *Validator) observe(kind string, allowed bool, vd *verdict, took time.Du
 	if len(vd.deny)+len(vd.warnRules) == 0 {
 		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultPassed).Inc()
 	}
-}
-
-func (v *Validator) isACKController(username string) bool {
-	for _, u := range v.opts.ACKControllers {
-		if u == username {
-			return true
-		}
-	}
-	return false
 }
 
 // decode reads the raw object as JSON. encoding/json bounds nesting depth,
@@ -192,58 +228,64 @@ func nameFrom(obj map[string]any) string {
 	return n
 }
 
-// verdict splits findings into denials and warnings.
+// verdict splits results into denials and warnings.
 type verdict struct {
-	deny []rules.Finding
+	deny []governance.Result
 	warn []string
 	// warnRules are the rule IDs behind warn, in order.
 	warnRules []string
+	exempted  int
 }
 
-func (v *verdict) addWarning(f rules.Finding, note string) {
-	v.warn = append(v.warn, warning(f, note))
-	v.warnRules = append(v.warnRules, f.RuleID)
+func (v *verdict) addWarning(r governance.Result, note string) {
+	v.warn = append(v.warn, warning(r, note))
+	v.warnRules = append(v.warnRules, r.RuleID)
 }
 
-func newVerdict(findings []rules.Finding) *verdict {
+func newVerdict(results []governance.Result) *verdict {
 	v := &verdict{}
-	for _, f := range findings {
-		if f.Action == rules.Deny {
-			v.deny = append(v.deny, f)
-		} else {
-			v.addWarning(f, "")
+	for _, r := range results {
+		switch {
+		case r.Exception != nil:
+			v.exempted++
+			v.warn = append(v.warn, oneLine(fmt.Sprintf("%s: %s exempted by GuardrailException %s/%s until %s (%s)",
+				r.Path, r.RuleID, r.Exception.Namespace, r.Exception.Name, r.Exception.ExpiresAt.UTC().Format(time.RFC3339), r.Exception.Reason)))
+		case r.Denies():
+			v.deny = append(v.deny, r)
+		case r.Admission == governance.AdmitWithWarning:
+			v.addWarning(r, "")
 		}
 	}
 	return v
 }
 
 // demoteExisting turns denials the old object already had into warnings.
-func (v *verdict) demoteExisting(old []rules.Finding) {
+func (v *verdict) demoteExisting(old []governance.Result) {
 	had := make(map[string]bool, len(old))
-	for _, f := range old {
-		had[f.Key()] = true
+	for _, r := range old {
+		had[r.Key()] = true
 	}
 	kept := v.deny[:0]
-	for _, f := range v.deny {
-		if had[f.Key()] {
-			v.addWarning(f, "already present before this update; the reconciler will handle it")
+	for _, r := range v.deny {
+		if had[r.Key()] {
+			v.addWarning(r, "already present before this update; the reconciler will handle it")
 			continue
 		}
-		kept = append(kept, f)
+		kept = append(kept, r)
 	}
 	v.deny = kept
 }
 
 func (v *verdict) demoteAll(why string) {
-	for _, f := range v.deny {
-		v.addWarning(f, why)
+	for _, r := range v.deny {
+		v.addWarning(r, why)
 	}
 	v.deny = nil
 }
 
-// warning renders a finding as one admission warning line.
-func warning(f rules.Finding, note string) string {
-	s := f.Path.String() + ": " + f.Text()
+// warning renders a result as one admission warning line.
+func warning(r governance.Result, note string) string {
+	s := r.Path.String() + ": " + text(r)
 	if note != "" {
 		s += " (" + note + ")"
 	}
@@ -259,19 +301,29 @@ func oneLine(s string) string {
 	}, s)
 }
 
+// text renders a result with the policy that decided it: "S3-001: ...;
+// set ... (policy baseline)".
+func text(r governance.Result) string {
+	t := r.Text()
+	if p := r.Policy(); p != "" {
+		t += " (policy " + p + ")"
+	}
+	return t
+}
+
 // invalidStatus builds the 422 Invalid status kubectl renders, with one
 // cause per finding: "spec.policy: S3-002: ...; remove it or ...".
-func invalidStatus(gk schema.GroupKind, name string, deny []rules.Finding) *metav1.Status {
+func invalidStatus(gk schema.GroupKind, name string, deny []governance.Result) *metav1.Status {
 	causes := make([]metav1.StatusCause, 0, len(deny))
 	parts := make([]string, 0, len(deny))
 	for _, f := range deny {
-		text := oneLine(f.Text())
+		line := oneLine(text(f))
 		causes = append(causes, metav1.StatusCause{
 			Type:    metav1.CauseTypeForbidden,
 			Field:   f.Path.String(),
-			Message: text,
+			Message: line,
 		})
-		parts = append(parts, f.Path.String()+": "+text)
+		parts = append(parts, f.Path.String()+": "+line)
 	}
 	list := parts[0]
 	if len(parts) > 1 {

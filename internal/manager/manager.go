@@ -18,10 +18,16 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
@@ -122,8 +128,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme, reportsv1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return nil, err
+		}
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
@@ -146,6 +154,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	registry := rules.Default()
 	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
 	m := &Manager{Manager: mgr}
+	source := &govsource.Source{
+		Reader: mgr.GetClient(), Registry: registry,
+		Defaults: governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()},
+	}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return announcePolicies(ctx, mgr, source) })); err != nil {
+		return nil, err
+	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
@@ -159,6 +174,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		}
 		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
 		srv.Register(webhooks.Path, v.Webhook())
+		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
 			return nil, err
 		}
@@ -172,6 +188,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	if opts.EnableReconciler {
 		recorder := mgr.GetEventRecorder("ackguard")
+		watchGovernance := governanceInstalled(mgr)
 		m.Kinds = &controllers.KindWatcher{
 			Manager:  mgr,
 			Kinds:    GuardedKinds(registry),
@@ -179,6 +196,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			New: func(gvk schema.GroupVersionKind) *controllers.DriftReconciler {
 				return &controllers.DriftReconciler{
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
+					Governance: source, WatchGovernance: watchGovernance,
 					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Metrics: mets,
 				}
 			},
@@ -188,6 +206,39 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		}
 	}
 	return m, nil
+}
+
+// governanceInstalled reports whether ackguard's own CRDs are served; without
+// them there are no policies to watch and the baseline applies.
+func governanceInstalled(mgr ctrl.Manager) bool {
+	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
+		if _, err := mgr.GetRESTMapper().RESTMapping(v1alpha1.GroupVersion.WithKind(kind).GroupKind(), v1alpha1.GroupVersion.Version); err != nil {
+			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: policies and exceptions are not watched; the built-in baseline applies",
+				"kind", kind, "reason", err.Error())
+			return false
+		}
+	}
+	return true
+}
+
+// announcePolicies says at start which policies are in force, and that the
+// built-in baseline applies when there is none.
+func announcePolicies(ctx context.Context, mgr ctrl.Manager, source *govsource.Source) error {
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return nil
+	}
+	log := ctrl.Log.WithName("policies")
+	eng, err := source.Engine(ctx, "")
+	if err != nil {
+		log.Error(err, "cannot list GuardrailPolicies; each decision will try again")
+		return nil
+	}
+	if eng.Implicit() {
+		log.Info("no GuardrailPolicy in the cluster: applying the built-in baseline (every rule at its catalog default)")
+		return nil
+	}
+	log.Info("GuardrailPolicies in force", "policies", eng.Policies())
+	return nil
 }
 
 // GuardedKinds returns the ACK kinds the registry guards, at the version

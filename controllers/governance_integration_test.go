@@ -1,0 +1,94 @@
+package controllers_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/localcluster"
+)
+
+// openBucket fails S3-001 (no Block Public Access; catalog: deny/fix).
+func openBucket(ns, name string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1",
+		"kind":       "Bucket",
+		"metadata":   map[string]any{"name": name, "namespace": ns},
+		"spec":       map[string]any{"name": "ackguard-gov-" + name},
+	}}
+}
+
+func hasBlockPublicAccess(u *unstructured.Unstructured) bool {
+	pab, _, _ := unstructured.NestedMap(u.Object, "spec", "publicAccessBlock")
+	return pab["restrictPublicBuckets"] == true
+}
+
+// The reconciler leaves alone what a namespace's policy only audits, fixes
+// what another enforces, and honours an exception until it expires.
+func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
+	cluster.WithPolicies(ctx, t,
+		localcluster.Policy("drift-audit", map[string]string{"drift": "audit"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit}),
+		localcluster.Policy("drift-enforce", map[string]string{"drift": "enforce"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce}),
+	)
+	audited := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "audit"})
+	enforced := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "enforce"})
+
+	expiry := time.Now().Add(8 * time.Second)
+	ex := &v1alpha1.GuardrailException{
+		ObjectMeta: metav1.ObjectMeta{Name: "public-site", Namespace: enforced},
+		Spec: v1alpha1.GuardrailExceptionSpec{
+			Rules:     []string{"S3-001"},
+			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "exempt"}},
+			Reason:    "SEC-42: public downloads until the CDN is ready",
+			ExpiresAt: metav1.NewTime(expiry),
+		},
+	}
+	if err := cluster.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	// Let the reconcilers' caches see the policies and the exception
+	// before the buckets appear.
+	time.Sleep(time.Second)
+	for _, b := range []*unstructured.Unstructured{openBucket(audited, "audited"), openBucket(enforced, "fixed"), openBucket(enforced, "exempt")} {
+		if err := cluster.Client.Create(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	waitFor(t, enforced, "fixed", 20*time.Second, hasBlockPublicAccess)
+	if notes := waitEvent(t, enforced, "fixed", controllers.ReasonRemediated); !containsAll(notes[0], "S3-001", "policy drift-enforce") {
+		t.Errorf("Remediated event %q does not name the rule and the policy", notes[0])
+	}
+	if got := get(t, audited, "audited"); hasBlockPublicAccess(got) {
+		t.Error("an audited finding was fixed")
+	}
+	if got := get(t, enforced, "exempt"); hasBlockPublicAccess(got) {
+		t.Error("an exempted bucket was fixed before its exception expired")
+	}
+	// The exception expires: the reconciler fixes the bucket without any
+	// change to it.
+	if time.Now().After(expiry) {
+		t.Fatalf("the test was too slow to observe the exception in force")
+	}
+	got := waitFor(t, enforced, "exempt", time.Until(expiry)+20*time.Second, hasBlockPublicAccess)
+	if time.Now().Before(expiry) {
+		t.Errorf("fixed at %s, before the exception expired at %s: %v", time.Now(), expiry, got.Object["spec"])
+	}
+	if got := get(t, audited, "audited"); hasBlockPublicAccess(got) {
+		t.Error("an audited finding was fixed")
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}

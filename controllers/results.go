@@ -1,0 +1,22 @@
+package controllers
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ackguard/ackguard/internal/governance"
+)
+
+// ResultSink receives what the drift reconcilers see, for policy reports
+// and policy status. Implementations batch their writes: the reconcilers
+// call them on every reconcile.
+type ResultSink interface {
+	// Observe replaces the results of one object with a judgement.
+	Observe(obj *unstructured.Unstructured, j *governance.Judgement)
+	// Forget drops an object that no longer exists.
+	Forget(gvk schema.GroupVersionKind, key types.NamespacedName)
+	// Remediated records that the reconciler fixed the rules on the
+	// object; policies name the policies that asked for each fix.
+	Remediated(obj *unstructured.Unstructured, ruleIDs, policies []string)
+}

@@ -1,0 +1,182 @@
+package webhooks_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/localcluster"
+)
+
+func withPolicies(t *testing.T, policies ...*v1alpha1.GuardrailPolicy) {
+	t.Helper()
+	cluster.WithPolicies(ctx, t, policies...)
+}
+
+func scopedNamespace(t *testing.T, labels map[string]string) string {
+	t.Helper()
+	return cluster.ScopedNamespace(ctx, t, labels)
+}
+
+var policy = localcluster.Policy
+
+// createEventually retries a create until the webhook's cache has seen the
+// policies the test just made and the outcome is the wanted one.
+func createEventually(t *testing.T, c client.Client, obj client.Object, wantDenied bool) error {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(_ context.Context) (bool, error) {
+		last = c.Create(ctx, obj.DeepCopyObject().(client.Object), client.DryRunAll)
+		return (last != nil) == wantDenied, nil
+	})
+	if err != nil {
+		t.Fatalf("create of %s: wanted denied=%v, last answer: %v", obj.GetName(), wantDenied, last)
+	}
+	return last
+}
+
+// A bucket without Block Public Access fails S3-001 (catalog: deny/fix).
+// Policy "team-a-audit" audits it in team a's namespace, "team-b-enforce"
+// enforces it in team b's.
+func TestPerNamespaceActions(t *testing.T) {
+	withPolicies(t,
+		policy("team-a-audit", map[string]string{"team": "a"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit}),
+		policy("team-b-enforce", map[string]string{"team": "b"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce}),
+	)
+	nsA := scopedNamespace(t, map[string]string{"team": "a"})
+	nsB := scopedNamespace(t, map[string]string{"team": "b"})
+	spec := func(n string) map[string]any {
+		s := secureSpec("ackguard-test-" + n)
+		delete(s, "publicAccessBlock")
+		return s
+	}
+
+	c, warnings := clientAs(t, "")
+	createEventually(t, c, bucket(nsA, "open", spec("a-open")), false)
+	if w := warnings.all(); !strings.Contains(w, "S3-001") || !strings.Contains(w, "policy team-a-audit") {
+		t.Errorf("team a: want an S3-001 warning naming policy team-a-audit, got %q", w)
+	}
+	err := createEventually(t, c, bucket(nsB, "open", spec("b-open")), true)
+	if cs := causes(t, err); !hasCause(cs, "spec.publicAccessBlock", "policy team-b-enforce") {
+		t.Errorf("team b: want S3-001 denied by policy team-b-enforce, got %v", cs)
+	}
+}
+
+// Two policies select one namespace: the strictest action wins, and the
+// denial names the policy that set it.
+func TestStrictestActionWins(t *testing.T) {
+	withPolicies(t,
+		policy("lenient", map[string]string{"tier": "shared"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit, "S3-004": v1alpha1.Disabled}),
+		policy("strict", map[string]string{"tier": "shared"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce, "S3-004": v1alpha1.Audit}),
+	)
+	ns := scopedNamespace(t, map[string]string{"tier": "shared"})
+	s := secureSpec("ackguard-test-strictest")
+	delete(s, "publicAccessBlock")
+	s["acl"] = "public-read"
+	c, warnings := clientAs(t, "")
+	err := createEventually(t, c, bucket(ns, "both", s), true)
+	cs := causes(t, err)
+	if !hasCause(cs, "spec.publicAccessBlock", "policy strict") {
+		t.Errorf("want S3-001 denied by policy strict, got %v", cs)
+	}
+	for _, cause := range cs {
+		if strings.Contains(cause, "S3-004") {
+			t.Errorf("S3-004 is Audit at most: it must warn, not deny: %v", cs)
+		}
+	}
+	if w := warnings.all(); !strings.Contains(w, "S3-004") || !strings.Contains(w, "policy strict") {
+		t.Errorf("want an S3-004 warning from policy strict, got %q", w)
+	}
+}
+
+// An exception exempts a named bucket from S3-001 until it expires; from
+// then on the same bucket is denied again.
+func TestExceptionHonouredThenExpired(t *testing.T) {
+	withPolicies(t, policy("exc-scope", map[string]string{"exc": "yes"}, nil))
+	ns := scopedNamespace(t, map[string]string{"exc": "yes"})
+	expiry := time.Now().Add(6 * time.Second)
+	ex := &v1alpha1.GuardrailException{
+		ObjectMeta: metav1.ObjectMeta{Name: "static-site", Namespace: ns},
+		Spec: v1alpha1.GuardrailExceptionSpec{
+			Rules:     []string{"S3-001"},
+			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "site"}},
+			Reason:    "SEC-1234: public static site, accepted until the CDN migration",
+			ExpiresAt: metav1.NewTime(expiry),
+		},
+	}
+	if err := cluster.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	s := secureSpec("ackguard-test-site")
+	delete(s, "publicAccessBlock")
+	c, warnings := clientAs(t, "")
+	createEventually(t, c, bucket(ns, "site", s), false)
+	if w := warnings.all(); !strings.Contains(w, "exempted by GuardrailException "+ns+"/static-site") {
+		t.Errorf("want the exemption reported as a warning, got %q", w)
+	}
+	// Another bucket in the namespace is not exempted.
+	createEventually(t, c, bucket(ns, "other", secureSpecWithout("ackguard-test-other", "publicAccessBlock")), true)
+
+	time.Sleep(time.Until(expiry))
+	err := createEventually(t, c, bucket(ns, "site", s), true)
+	if cs := causes(t, err); !hasCause(cs, "spec.publicAccessBlock", "S3-001") {
+		t.Errorf("after expiry: want S3-001 denied, got %v", cs)
+	}
+}
+
+func secureSpecWithout(name, field string) map[string]any {
+	s := secureSpec(name)
+	delete(s, field)
+	return s
+}
+
+// The governance webhook refuses exceptions and policies the schema cannot
+// catch: an expiry in the past or beyond the policy's maximum, a rule that
+// does not exist.
+func TestGovernanceObjectsValidated(t *testing.T) {
+	short := policy("short-exceptions", map[string]string{"max": "short"}, nil)
+	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: time.Hour}
+	withPolicies(t, short)
+	ns := scopedNamespace(t, map[string]string{"max": "short"})
+	exception := func(name string, rules []string, expires time.Time) *v1alpha1.GuardrailException {
+		return &v1alpha1.GuardrailException{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: v1alpha1.GuardrailExceptionSpec{
+				Rules:     rules,
+				Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "x"}},
+				Reason:    "ticket SEC-1",
+				ExpiresAt: metav1.NewTime(expires),
+			},
+		}
+	}
+	for _, tc := range []struct {
+		name, field, want string
+		obj               client.Object
+	}{
+		{"past", "spec.expiresAt", "expired", exception("past", []string{"S3-001"}, time.Now().Add(-time.Minute))},
+		{"too long", "spec.expiresAt", "more than the maximum 1h0m0s", exception("long", []string{"S3-001"}, time.Now().Add(3*time.Hour))},
+		{"unknown rule", "spec.rules[0]", "no rule S3-999", exception("unknown", []string{"S3-999"}, time.Now().Add(time.Minute))},
+		{"policy with unknown rule", "spec.rules[0].id", "no rule XX-001", policy("bad", nil, map[string]v1alpha1.Action{"XX-001": v1alpha1.Audit})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := createEventually(t, cluster.Client, tc.obj, true)
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want 422 Invalid, got %v", err)
+			}
+			if cs := causes(t, err); !hasCause(cs, tc.field, tc.want) {
+				t.Errorf("want cause %s containing %q, got %v", tc.field, tc.want, cs)
+			}
+		})
+	}
+	ok := exception("fine", []string{"S3-001"}, time.Now().Add(30*time.Minute))
+	if err := cluster.Client.Create(ctx, ok); err != nil {
+		t.Errorf("a valid exception was refused: %v", err)
+	}
+}
