@@ -1,0 +1,123 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func governanceRequest(op admissionv1.Operation, kind, obj string) admission.Request {
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID:       "uid",
+		Kind:      metav1.GroupVersionKind{Group: "policy.ackguard.dev", Version: "v1alpha1", Kind: kind},
+		Operation: op,
+		Name:      "x",
+		Namespace: "team-a",
+		Object:    runtime.RawExtension{Raw: []byte(obj)},
+	}}
+}
+
+func exceptionJSON(rules, resources, reason string, expires time.Time) string {
+	return fmt.Sprintf(`{"apiVersion":"policy.ackguard.dev/v1alpha1","kind":"GuardrailException","metadata":{"name":"x","namespace":"team-a"},
+		"spec":{"rules":%s,"resources":%s,"reason":%q,"expiresAt":%q}}`, rules, resources, reason, expires.Format(time.RFC3339))
+}
+
+const bucketX = `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x"}]`
+
+func TestGovernanceHandle(t *testing.T) {
+	v, err := NewValidator(Options{Registry: newTestValidator(t).opts.Registry, Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := v.Governance()
+	for _, tc := range []struct {
+		name    string
+		req     admission.Request
+		allowed bool
+		code    int32
+		field   string
+	}{
+		{"valid exception", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(24*time.Hour))), true, 0, ""},
+		{"blank reason", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, bucketX, "  ", fixedNow.Add(time.Hour))), false, 422, "spec.reason"},
+		{"expired", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(-time.Second))), false, 422, "spec.expiresAt"},
+		{"beyond the default maximum of 90 days", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(91*24*time.Hour))), false, 422, "spec.expiresAt"},
+		{"unknown rule", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-999"]`, bucketX, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.rules[0]"},
+		{"unguarded kind", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"apps","kind":"Deployment","name":"x"}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]"},
+		{"name and selector", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]"},
+		{"policy with unknown rule", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"XX-001","action":"Audit"}]}}`), false, 422, "spec.rules[0].id"},
+		{"policy with bad selector", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"p"},"spec":{"match":{"selector":{"matchExpressions":[{"key":"a","operator":"Bogus"}]}}}}`), false, 422, "spec.match.selector"},
+		{"valid policy", governanceRequest(admissionv1.Update, "GuardrailPolicy",
+			`{"metadata":{"name":"p"},"spec":{"defaultAction":"Audit","rules":[{"id":"S3-001","action":"Enforce"}]}}`), true, 0, ""},
+		{"unreadable", governanceRequest(admissionv1.Create, "GuardrailException", `{"spec":{"rules":"S3-001"}}`), false, 400, ""},
+		{"deletion", governanceRequest(admissionv1.Delete, "GuardrailException", ``), true, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := g.Handle(context.Background(), tc.req)
+			if resp.Allowed != tc.allowed {
+				t.Fatalf("allowed = %v, want %v (%+v)", resp.Allowed, tc.allowed, resp.Result)
+			}
+			if tc.allowed {
+				return
+			}
+			if resp.Result.Code != tc.code {
+				t.Fatalf("code = %d, want %d: %s", resp.Result.Code, tc.code, resp.Result.Message)
+			}
+			if tc.field == "" {
+				return
+			}
+			var fields []string
+			for _, c := range resp.Result.Details.Causes {
+				fields = append(fields, c.Field)
+			}
+			if !strings.Contains(strings.Join(fields, ","), tc.field) {
+				t.Errorf("causes %v lack field %s: %s", fields, tc.field, resp.Result.Message)
+			}
+		})
+	}
+}
+
+// FuzzGovernanceHandle: arbitrary policies and exceptions never panic the
+// handler, never get a server error, and are never allowed unread.
+func FuzzGovernanceHandle(f *testing.F) {
+	f.Add("GuardrailException", exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(time.Hour)))
+	f.Add("GuardrailException", exceptionJSON(`[]`, `[{"kind":"Bucket","selector":{"matchLabels":{"a":"b"}}}]`, "", time.Time{}))
+	f.Add("GuardrailPolicy", `{"spec":{"match":{"kinds":[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket"}],"namespaceSelector":{"matchLabels":{"a":"b"}}},"rules":[{"id":"S3-001","action":"Enforce"},{"id":"S3-001","action":"Audit"}],"parameters":{"ownerAccounts":["123456789012"],"allowedPublicPorts":[{"protocol":"tcp","from":443,"to":80}]},"exceptions":{"maxDuration":"1h"}}}`)
+	f.Add("GuardrailPolicy", `{"spec":{"exceptions":{"maxDuration":"-5m"}}}`)
+	f.Add("GuardrailPolicy", `null`)
+	v, err := NewValidator(Options{Registry: newTestValidator(f).opts.Registry, Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	g := v.Governance()
+	f.Fuzz(func(t *testing.T, kind, obj string) {
+		resp := g.Handle(context.Background(), governanceRequest(admissionv1.Create, kind, obj))
+		if resp.Result != nil && resp.Result.Code >= 500 {
+			t.Fatalf("server error: %+v", resp.Result)
+		}
+		if resp.Allowed && (kind == "GuardrailPolicy" || kind == "GuardrailException") {
+			var m map[string]any
+			if json.Unmarshal([]byte(obj), &m) != nil {
+				t.Fatalf("allowed an unreadable %s %q", kind, obj)
+			}
+		}
+	})
+}
