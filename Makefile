@@ -2,6 +2,7 @@
 
 # Tool versions (installed with `go install` into ./bin).
 KUSTOMIZE_VERSION ?= v5.8.1
+CONTROLLER_GEN_VERSION ?= v0.19.0
 HELM_VERSION ?= v3.22.0
 GOLANGCI_LINT_VERSION ?= v2.6.2
 K8S_VERSION ?= 1.37.2
@@ -9,7 +10,7 @@ K8S_VERSION ?= 1.37.2
 LOCALBIN ?= $(CURDIR)/bin
 GO ?= go
 # Packages whose fuzz targets `make test` runs briefly and `make fuzz` longer.
-FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/view:FuzzNewBucket ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./webhooks:FuzzHandle
+FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/view:FuzzNewBucket ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./webhooks:FuzzHandle ./webhooks:FuzzGovernanceHandle
 FUZZTIME ?= 5s
 LONG_FUZZTIME ?= 60s
 
@@ -36,8 +37,8 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: manifests
-manifests: ## Regenerate config/webhook/manifests.yaml from the rule registry.
-	$(GO) run ./hack/genmanifests > config/webhook/manifests.yaml
+manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy (see hack/manifests.sh).
+	CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into bin/k8s (idempotent).
@@ -78,12 +79,13 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: vet helm kustomize ## Check formatting, go.mod tidiness, generated files, and that the chart and config/ agree.
+verify: vet helm kustomize controller-gen ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline), that the chart and config/ agree, and helm lint.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
-	@$(GO) mod tidy && git diff --exit-code go.mod go.sum
-	@$(GO) run ./hack/genmanifests | diff -u config/webhook/manifests.yaml - || { echo "run make manifests"; exit 1; }
-	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal' ./test/install/
+	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
+	@CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh --check
+	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal|TestChartAndConfigShipTheSameCRDs|TestShippedBaselineIsTheGoBaseline' ./test/install/
 	$(HELM) lint --strict charts/ackguard
+	@for f in charts/ackguard/ci/*-values.yaml; do $(HELM) lint --strict --quiet charts/ackguard -f $$f >/dev/null || { $(HELM) lint --strict charts/ackguard -f $$f; exit 1; }; done
 
 ##@ Build
 
@@ -132,6 +134,14 @@ $(KUSTOMIZE):
 helm: $(HELM) ## Install helm into bin/.
 $(HELM):
 	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+
+.PHONY: controller-gen
+controller-gen: ## Install controller-gen into bin/ (unless bin/controller-gen is CONTROLLER_GEN_VERSION already).
+	@[ "$$($(CONTROLLER_GEN) --version 2>/dev/null)" = "Version: $(CONTROLLER_GEN_VERSION)" ] || { \
+	echo "Downloading sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)"; \
+	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION); }
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.

@@ -2,7 +2,7 @@
 // Kubernetes (ACK) on the safe side of the shared-responsibility line.
 //
 //	ackguard manager [flags]        run the validating webhook and drift reconciler
-//	ackguard scan [flags] PATH...   judge manifests offline (for GitOps pipelines)
+//	ackguard scan [flags] PATH...   judge manifests offline, under their GuardrailPolicies (for GitOps pipelines)
 //	ackguard demo [flags]           walk through ackguard on a local control plane
 //	ackguard rules                  list the rules
 //	ackguard version
@@ -37,7 +37,7 @@ const usage = `ackguard keeps ACK-managed AWS resources on the safe side.
 
 Usage:
   ackguard manager [flags]       run the validating webhook and the drift reconciler
-  ackguard scan [flags] PATH...  judge manifests offline (exit 0 clean, 1 denied, 2 error)
+  ackguard scan [flags] PATH...  judge manifests offline under their GuardrailPolicies (exit 0 clean, 1 denied, 2 error)
   ackguard demo [flags]          walk through ackguard on a local control plane
   ackguard rules [--markdown]    list the rules
   ackguard version               print the version
@@ -111,6 +111,8 @@ func runManager(args []string, stderr io.Writer) int {
 	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
 	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
 	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
+	fs.DurationVar(&o.ReportFlushInterval, "report-flush-interval", o.ReportFlushInterval, "how often changed openreports.io Reports (one per namespace) are written")
+	fs.IntVar(&o.ReportMaxResults, "report-max-results", o.ReportMaxResults, "most results kept in one namespace's Report (the summary still counts every result)")
 	rot := &o.CertRotation
 	fs.BoolVar(&rot.Enabled, "cert-rotation", false, "manage the webhook's serving certificate and CA bundle (rotated before expiry); off when cert-manager or another tool provides them")
 	fs.StringVar(&rot.SecretNamespace, "cert-secret-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the certificate Secret (default: $POD_NAMESPACE)")

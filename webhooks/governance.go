@@ -40,14 +40,18 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		req.Kind.Group != v1alpha1.GroupVersion.Group {
 		return admission.Allowed("")
 	}
-	var problems []string
+	var problems, warnings []string
 	switch req.Kind.Kind {
 	case "GuardrailPolicy":
 		p := &v1alpha1.GuardrailPolicy{}
 		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
 			return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the GuardrailPolicy: %w", err))
 		}
-		problems = governance.ValidatePolicy(g.v.opts.Registry, p)
+		var unknown []string
+		problems, unknown = governance.SplitPolicyProblems(g.v.opts.Registry, p)
+		for _, u := range unknown {
+			warnings = append(warnings, oneLine(u+"; ignored by this version of ackguard"))
+		}
 	case "GuardrailException":
 		ex := &v1alpha1.GuardrailException{}
 		if err := json.Unmarshal(req.Object.Raw, ex); err != nil {
@@ -65,10 +69,10 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		return admission.Allowed("")
 	}
 	if len(problems) == 0 {
-		return admission.Allowed("")
+		return admission.Allowed("").WithWarnings(warnings...)
 	}
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
-		UID: req.UID, Allowed: false,
+		UID: req.UID, Allowed: false, Warnings: warnings,
 		Result: problemStatus(schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}, req.Name, problems),
 	}}
 }

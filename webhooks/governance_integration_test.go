@@ -156,6 +156,8 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 			},
 		}
 	}
+	badSelector := policy("bad", nil, nil)
+	badSelector.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}
 	for _, tc := range []struct {
 		name, field, want string
 		obj               client.Object
@@ -163,7 +165,7 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 		{"past", "spec.expiresAt", "expired", exception("past", []string{"S3-001"}, time.Now().Add(-time.Minute))},
 		{"too long", "spec.expiresAt", "more than the maximum 1h0m0s", exception("long", []string{"S3-001"}, time.Now().Add(3*time.Hour))},
 		{"unknown rule", "spec.rules[0]", "no rule S3-999", exception("unknown", []string{"S3-999"}, time.Now().Add(time.Minute))},
-		{"policy with unknown rule", "spec.rules[0].id", "no rule XX-001", policy("bad", nil, map[string]v1alpha1.Action{"XX-001": v1alpha1.Audit})},
+		{"policy with an invalid selector", "spec.match.namespaceSelector", "not a valid label selector operator", badSelector},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := createEventually(t, cluster.Client, tc.obj, true)

@@ -61,8 +61,10 @@ func TestGovernanceHandle(t *testing.T) {
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"apps","kind":"Deployment","name":"x"}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]"},
 		{"name and selector", governanceRequest(admissionv1.Create, "GuardrailException",
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]"},
-		{"policy with unknown rule", governanceRequest(admissionv1.Create, "GuardrailPolicy",
-			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"XX-001","action":"Audit"}]}}`), false, 422, "spec.rules[0].id"},
+		{"policy with a rule of a newer version (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"XX-001","action":"Audit"}]}}`), true, 0, ""},
+		{"policy with an action that does not exist", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"S3-001","action":"enforce"}]}}`), false, 422, "spec.rules[0].action"},
 		{"policy with bad selector", governanceRequest(admissionv1.Create, "GuardrailPolicy",
 			`{"metadata":{"name":"p"},"spec":{"match":{"selector":{"matchExpressions":[{"key":"a","operator":"Bogus"}]}}}}`), false, 422, "spec.match.selector"},
 		{"valid policy", governanceRequest(admissionv1.Update, "GuardrailPolicy",
@@ -74,6 +76,9 @@ func TestGovernanceHandle(t *testing.T) {
 			resp := g.Handle(context.Background(), tc.req)
 			if resp.Allowed != tc.allowed {
 				t.Fatalf("allowed = %v, want %v (%+v)", resp.Allowed, tc.allowed, resp.Result)
+			}
+			if strings.Contains(tc.name, "newer version") && !strings.Contains(strings.Join(resp.Warnings, "\n"), "no rule XX-001") {
+				t.Errorf("no warning about the unknown rule: %q", resp.Warnings)
 			}
 			if tc.allowed {
 				return

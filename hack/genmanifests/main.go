@@ -25,7 +25,7 @@ func main() {
 		GovernanceClientConfig: admissionregistrationv1.WebhookClientConfig{
 			Service: &admissionregistrationv1.ServiceReference{Namespace: "system", Name: "webhook-service", Path: &govPath},
 		},
-		// ackguard's own namespace (config/default sets it).
+		// ackguard's own namespace (config/install sets it).
 		ExcludedNamespaces: []string{"ackguard-system"},
 	})
 	// kustomize's namePrefix ("ackguard-") completes the name.

@@ -59,15 +59,15 @@ func CatalogAction(r *rules.Rule) v1alpha1.Action {
 }
 
 // findingAdmission adjusts a policy's admission level to a finding whose
-// rule chose a different action than its default: a finding the rule
-// lowered to a warning (it could not judge) never denies, and one it
+// rule chose a different action than its default: an inconclusive finding,
+// or one the rule lowered to a warning, never denies, and one it
 // raised to a denial (the rule failed internally) denies wherever the
 // rule is enabled.
 func findingAdmission(policy Admission, r *rules.Rule, f rules.Finding) Admission {
 	switch {
 	case policy == AdmitSilently:
 		return AdmitSilently
-	case f.Action == rules.Warn && r.Admission == rules.Deny:
+	case f.Inconclusive || f.Action == rules.Warn && r.Admission == rules.Deny:
 		return min(policy, AdmitWithWarning)
 	case f.Action == rules.Deny && r.Admission == rules.Warn:
 		return DenyAdmission

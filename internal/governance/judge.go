@@ -180,13 +180,19 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 			}
 		}
 	}
+	// Exceptions run at most their namespace's maximum, as ExceptionState
+	// reports it.
+	var maxExc time.Duration
+	if len(e.exceptions[meta.namespace]) > 0 {
+		maxExc = e.MaxExceptionDuration(ns)
+	}
 	for _, k := range order {
 		a := byKey[k]
 		if !a.present {
 			continue
 		}
 		a.res.Action = join(a.res.Admission, a.res.Fix)
-		if ex := e.exemption(meta, ns, a.res.RuleID, selected, now); ex != nil {
+		if ex := e.exemption(meta, a.res.RuleID, maxExc, now); ex != nil {
 			a.res.Exception = ex
 			a.res.Fix = false
 			if j.NextChange.IsZero() || ex.ExpiresAt.Before(j.NextChange) {
@@ -210,14 +216,8 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 }
 
 // exemption returns the exception in force that exempts the object from
-// the rule, or nil.
-func (e *Engine) exemption(meta objMeta, ns Namespace, ruleID string, selected []*compiled, now time.Time) *ExceptionRef {
-	maxDur := time.Duration(0)
-	for _, p := range selected {
-		if maxDur == 0 || p.maxExc < maxDur {
-			maxDur = p.maxExc
-		}
-	}
+// the rule, or nil. maxDur is the namespace's MaxExceptionDuration.
+func (e *Engine) exemption(meta objMeta, ruleID string, maxDur time.Duration, now time.Time) *ExceptionRef {
 	for _, ce := range e.exceptions[meta.namespace] {
 		ex := ce.ex
 		if !slices.Contains(ex.Spec.Rules, ruleID) || !ce.matches(meta) {

@@ -13,31 +13,57 @@ import (
 )
 
 // ValidatePolicy returns what the API server's schema cannot check about a
-// policy: unknown rule IDs, kinds no rule guards, invalid selectors.
+// policy: unknown rule IDs, kinds no rule guards, invalid selectors, rules
+// listed twice, actions that do not exist.
 func ValidatePolicy(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
-	var out []string
+	invalid, unknown := SplitPolicyProblems(reg, p)
+	return append(invalid, unknown...)
+}
+
+// SplitPolicyProblems returns a policy's problems in two groups: what makes
+// it invalid, and names this version of ackguard does not know (rule IDs,
+// kinds), which a newer version's policy may carry during an upgrade. The
+// engine ignores unknown names; the webhook admits them with a warning.
+func SplitPolicyProblems(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) (invalid, unknown []string) {
 	seen := map[string]bool{}
 	for i, ra := range p.Spec.Rules {
 		switch {
-		case reg.Rule(ra.ID) == nil:
-			out = append(out, fmt.Sprintf("spec.rules[%d].id: no rule %s (`ackguard rules` lists them)", i, ra.ID))
 		case seen[ra.ID]:
-			out = append(out, fmt.Sprintf("spec.rules[%d].id: rule %s is listed twice", i, ra.ID))
+			invalid = append(invalid, fmt.Sprintf("spec.rules[%d].id: rule %s is listed twice", i, ra.ID))
+		case reg.Rule(ra.ID) == nil:
+			unknown = append(unknown, fmt.Sprintf("spec.rules[%d].id: no rule %s (`ackguard rules` lists them)", i, ra.ID))
 		}
 		seen[ra.ID] = true
+		if !validAction(ra.Action) {
+			invalid = append(invalid, fmt.Sprintf("spec.rules[%d].action: %q is not one of Enforce, Deny, Remediate, Audit, Disabled", i, ra.Action))
+		}
+	}
+	if d := p.Spec.DefaultAction; d != "" && d != v1alpha1.CatalogDefault && !validAction(v1alpha1.Action(d)) {
+		invalid = append(invalid, fmt.Sprintf("spec.defaultAction: %q is not one of CatalogDefault, Enforce, Deny, Remediate, Audit, Disabled", d))
 	}
 	for i, k := range p.Spec.Match.Kinds {
 		if !reg.Guards(schema.GroupKind{Group: k.APIGroup, Kind: k.Kind}) {
-			out = append(out, fmt.Sprintf("spec.match.kinds[%d]: ackguard guards no kind %s.%s", i, k.Kind, k.APIGroup))
+			unknown = append(unknown, fmt.Sprintf("spec.match.kinds[%d]: ackguard guards no kind %s.%s", i, k.Kind, k.APIGroup))
 		}
 	}
 	if _, err := selector(p.Spec.Match.NamespaceSelector); err != nil {
-		out = append(out, fmt.Sprintf("spec.match.namespaceSelector: %v", err))
+		invalid = append(invalid, fmt.Sprintf("spec.match.namespaceSelector: %v", err))
 	}
 	if _, err := selector(p.Spec.Match.Selector); err != nil {
-		out = append(out, fmt.Sprintf("spec.match.selector: %v", err))
+		invalid = append(invalid, fmt.Sprintf("spec.match.selector: %v", err))
 	}
-	return out
+	if d := p.Spec.Exceptions.MaxDuration; d != nil && d.Duration <= 0 {
+		invalid = append(invalid, "spec.exceptions.maxDuration: must be positive")
+	}
+	return invalid, unknown
+}
+
+func validAction(a v1alpha1.Action) bool {
+	switch a {
+	case v1alpha1.Enforce, v1alpha1.Deny, v1alpha1.Remediate, v1alpha1.Audit, v1alpha1.Disabled:
+		return true
+	}
+	return false
 }
 
 // ValidateException returns what is wrong with an exception being written

@@ -146,6 +146,7 @@ func (c *Cluster) ManagerOptions() manager.Options {
 	o.WebhookPort = c.webhook.LocalServingPort
 	o.WebhookCertDir = c.webhook.LocalServingCertDir
 	o.KindPollInterval = 2 * time.Second
+	o.ReportFlushInterval = 300 * time.Millisecond
 	return o
 }
 

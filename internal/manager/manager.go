@@ -29,6 +29,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
 )
@@ -67,6 +68,11 @@ type Options struct {
 	RemediationWindow      time.Duration
 	// CertRotation, when enabled, manages the webhook's certificate.
 	CertRotation CertRotation
+	// ReportFlushInterval is how often changed policy reports are written
+	// (0: 10s); ReportMaxResults bounds the results of one namespace's
+	// report (0: 500).
+	ReportFlushInterval time.Duration
+	ReportMaxResults    int
 }
 
 // DefaultOptions returns the defaults the flags document.
@@ -82,6 +88,8 @@ func DefaultOptions() Options {
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
+		ReportFlushInterval:    reports.DefaultFlushInterval,
+		ReportMaxResults:       reports.DefaultMaxResults,
 	}
 }
 
@@ -99,6 +107,9 @@ func (o Options) Validate() error {
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
 			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
 		}
+	}
+	if o.ReportFlushInterval < 0 || o.ReportMaxResults < 0 {
+		return fmt.Errorf("report flush interval and maximum results must not be negative")
 	}
 	if !o.EnableWebhook && !o.EnableReconciler {
 		return fmt.Errorf("both the webhook and the reconciler are disabled; nothing to run")
@@ -189,6 +200,17 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if opts.EnableReconciler {
 		recorder := mgr.GetEventRecorder("ackguard")
 		watchGovernance := governanceInstalled(mgr)
+		store := reports.New(mgr.GetClient(), mgr.GetAPIReader(), reports.Options{
+			FlushInterval: opts.ReportFlushInterval, MaxResults: opts.ReportMaxResults,
+		})
+		if err := mgr.Add(store); err != nil {
+			return nil, err
+		}
+		if err := controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
+			Registry: registry, Defaults: source.Defaults, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
+		}); err != nil {
+			return nil, err
+		}
 		m.Kinds = &controllers.KindWatcher{
 			Manager:  mgr,
 			Kinds:    GuardedKinds(registry),
@@ -196,7 +218,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			New: func(gvk schema.GroupVersionKind) *controllers.DriftReconciler {
 				return &controllers.DriftReconciler{
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
-					Governance: source, WatchGovernance: watchGovernance,
+					Governance: source, WatchGovernance: watchGovernance, Results: store,
 					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Metrics: mets,
 				}
 			},

@@ -6,6 +6,7 @@ package metrics
 import (
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,16 @@ const (
 	ResultPassed = "passed"
 )
 
+// Exception states, the values of ackguard_exceptions' state label.
+const (
+	ExceptionActive  = "active"
+	ExceptionExpired = "expired"
+	ExceptionInvalid = "invalid"
+)
+
+// ExceptionStates are the values of ackguard_exceptions' state label.
+var ExceptionStates = []string{ExceptionActive, ExceptionExpired, ExceptionInvalid}
+
 // Metrics holds the collectors. Create it once per process with New.
 type Metrics struct {
 	AdmissionDecisions *prometheus.CounterVec
@@ -27,9 +38,11 @@ type Metrics struct {
 	Remediations       *prometheus.CounterVec
 	OpenViolations     *prometheus.GaugeVec
 	ReconcileErrors    *prometheus.CounterVec
+	Exceptions         *prometheus.GaugeVec
 
-	mu   sync.Mutex
-	open map[string]map[types.NamespacedName][]string // kind → object → rules
+	mu         sync.Mutex
+	open       map[string]map[types.NamespacedName][]string // kind → object → rules
+	exceptions map[types.NamespacedName]string              // exception → state label
 }
 
 // New creates the collectors and registers them with reg (the
@@ -61,7 +74,12 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "ackguard_reconcile_errors_total",
 			Help: "Drift reconciliations that ended in an error, by kind.",
 		}, []string{"kind"}),
-		open: map[string]map[types.NamespacedName][]string{},
+		Exceptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ackguard_exceptions",
+			Help: "GuardrailExceptions by state (active, expired, invalid), as last seen by the exception status reconciler.",
+		}, []string{"state"}),
+		open:       map[string]map[types.NamespacedName][]string{},
+		exceptions: map[types.NamespacedName]string{},
 	}
 	var err error
 	if m.AdmissionDecisions, err = register(reg, m.AdmissionDecisions); err != nil {
@@ -77,6 +95,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.ReconcileErrors, err = register(reg, m.ReconcileErrors); err != nil {
+		return nil, err
+	}
+	if m.Exceptions, err = register(reg, m.Exceptions); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -124,5 +145,33 @@ func (m *Metrics) SetViolations(kind string, obj types.NamespacedName, ruleIDs [
 	}
 	if len(now) > 0 {
 		byObj[obj] = now
+	}
+}
+
+// SetExceptionState records the state of one GuardrailException (one of
+// ExceptionStates, any case; "" when it is gone) and updates the
+// ackguard_exceptions gauge. Every state is exported, at zero when no
+// exception has it.
+func (m *Metrics) SetExceptionState(ex types.NamespacedName, state string) {
+	if m == nil {
+		return
+	}
+	state = strings.ToLower(state)
+	if state != "" && !slices.Contains(ExceptionStates, state) {
+		state = ExceptionInvalid
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if state == "" {
+		delete(m.exceptions, ex)
+	} else {
+		m.exceptions[ex] = state
+	}
+	counts := map[string]int{}
+	for _, s := range m.exceptions {
+		counts[s]++
+	}
+	for _, s := range ExceptionStates {
+		m.Exceptions.WithLabelValues(s).Set(float64(counts[s]))
 	}
 }

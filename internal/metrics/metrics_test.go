@@ -46,3 +46,60 @@ func TestNewReusesRegisteredCollectors(t *testing.T) {
 		t.Errorf("collectors not shared: %v", got)
 	}
 }
+
+func TestSetExceptionStateCountsExceptionsByState(t *testing.T) {
+	m, err := New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := types.NamespacedName{Namespace: "ns", Name: "a"}
+	b := types.NamespacedName{Namespace: "ns", Name: "b"}
+	c := types.NamespacedName{Namespace: "other", Name: "a"}
+	gauge := func(state string) float64 {
+		return testutil.ToFloat64(m.Exceptions.WithLabelValues(state))
+	}
+	m.SetExceptionState(a, "Active") // the API's casing is accepted
+	m.SetExceptionState(b, ExceptionActive)
+	m.SetExceptionState(c, "Invalid")
+	if gauge(ExceptionActive) != 2 || gauge(ExceptionInvalid) != 1 || gauge(ExceptionExpired) != 0 {
+		t.Errorf("active/expired/invalid = %v/%v/%v, want 2/0/1", gauge(ExceptionActive), gauge(ExceptionExpired), gauge(ExceptionInvalid))
+	}
+	m.SetExceptionState(a, "Expired") // moves, is not counted twice
+	m.SetExceptionState(c, "")        // deleted
+	if gauge(ExceptionActive) != 1 || gauge(ExceptionExpired) != 1 || gauge(ExceptionInvalid) != 0 {
+		t.Errorf("after changes active/expired/invalid = %v/%v/%v, want 1/1/0", gauge(ExceptionActive), gauge(ExceptionExpired), gauge(ExceptionInvalid))
+	}
+	var nilMetrics *Metrics
+	nilMetrics.SetExceptionState(a, "Active") // no-op, no panic
+}
+
+func TestEveryCollectorIsRegistered(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Touch every vector so it exports a series.
+	m.AdmissionDecisions.WithLabelValues("Bucket", "S3-001", ResultDenied).Inc()
+	m.AdmissionDuration.WithLabelValues("Bucket", "false").Observe(0.001)
+	m.Remediations.WithLabelValues("Bucket", "S3-001", "applied").Inc()
+	m.OpenViolations.WithLabelValues("Bucket", "S3-001").Set(1)
+	m.ReconcileErrors.WithLabelValues("Bucket").Inc()
+	m.SetExceptionState(types.NamespacedName{Namespace: "ns", Name: "a"}, "Active")
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range families {
+		got[f.GetName()] = true
+	}
+	for _, name := range []string{
+		"ackguard_admission_decisions_total", "ackguard_admission_duration_seconds", "ackguard_remediations_total",
+		"ackguard_violations_open", "ackguard_reconcile_errors_total", "ackguard_exceptions",
+	} {
+		if !got[name] {
+			t.Errorf("%s is not registered (have %v)", name, got)
+		}
+	}
+}

@@ -189,7 +189,7 @@ func parseIAM(in *Input, raw string, kind policy.Kind, what string, limit int) (
 // the reference.
 func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*iamDoc, *Finding) {
 	warn := func(msg, remedy string) *Finding {
-		return &Finding{Action: Warn, Path: refPath, Message: msg, Remedy: remedy, Subject: "unresolved: " + msg}
+		return &Finding{Action: Warn, Inconclusive: true, Path: refPath, Message: msg, Remedy: remedy, Subject: "unresolved: " + msg}
 	}
 	refNS, name, ok := ref.Target(ns)
 	if !ok {
@@ -227,15 +227,16 @@ func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*i
 func invalidDocFinding(d *iamDoc) Finding {
 	if d.TypeErr != nil {
 		f := fieldErrorFinding(d.TypeErr)
-		f.Action = Warn
+		f.Action, f.Inconclusive = Warn, true
 		return f
 	}
 	return Finding{
-		Action:  Warn,
-		Path:    d.Path,
-		Message: fmt.Sprintf("cannot evaluate: the %s %s is invalid (see POL-001)", d.What, d.Name),
-		Remedy:  "fix the policy document",
-		Subject: "invalid input",
+		Action:       Warn,
+		Inconclusive: true,
+		Path:         d.Path,
+		Message:      fmt.Sprintf("cannot evaluate: the %s %s is invalid (see POL-001)", d.What, d.Name),
+		Remedy:       "fix the policy document",
+		Subject:      "invalid input",
 	}
 }
 

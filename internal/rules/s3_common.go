@@ -49,11 +49,12 @@ func readBucketPolicy(in *Input) bucketPolicy {
 // for a document it cannot judge: never compliant, never silently passed.
 func invalidPolicyFinding(bp bucketPolicy) []Finding {
 	return []Finding{{
-		Action:  Warn,
-		Path:    bp.Path,
-		Message: "cannot evaluate: the bucket policy is invalid (see POL-001)",
-		Remedy:  "fix the policy document",
-		Subject: "invalid input",
+		Action:       Warn,
+		Inconclusive: true,
+		Path:         bp.Path,
+		Message:      "cannot evaluate: the bucket policy is invalid (see POL-001)",
+		Remedy:       "fix the policy document",
+		Subject:      "invalid input",
 	}}
 }
 

@@ -100,6 +100,11 @@ type Finding struct {
 	Subject string
 	// Fixable is true when the rule's fix would resolve this finding.
 	Fixable bool
+	// Inconclusive is true when the rule could not judge the field (an
+	// invalid document, an unreadable reference): the finding is reported
+	// but never denies, whatever action a policy gives the rule; the rule
+	// that judges the input itself (POL-001) decides.
+	Inconclusive bool
 }
 
 // Key identifies a finding across two versions of one object.

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ackguard/ackguard/internal/rules"
 )
@@ -19,14 +20,26 @@ Judge Kubernetes manifests offline with ackguard's rules, as admission
 would. A PATH is a file, a directory (searched recursively for .yaml, .yml
 and .json files; hidden directories are skipped) or - for standard input.
 
+Resources are judged under the GuardrailPolicies and GuardrailExceptions
+(policy.ackguard.dev/v1alpha1) found in the PATHs and in --policy, with
+namespaces selected by the labels of the v1 Namespaces found there; with
+no GuardrailPolicy, the built-in baseline (every rule at its catalog
+default) applies, as in a cluster without one.
+
 Flags:
   -o, --output FORMAT     text (default) or json
       --owner-account ID  AWS account ID (12 digits) that owns the resources;
                           repeatable, or comma-separated
+      --policy PATH       file, directory or - to read GuardrailPolicies,
+                          GuardrailExceptions and Namespaces from (other
+                          documents there are not judged); repeatable
+      --now TIME          judge exceptions at TIME (RFC 3339, such as
+                          2026-01-31T00:00:00Z) instead of the current time
   -h, --help              show this help
 
 Exit status: 0 if nothing would be denied, 1 if a resource would be denied,
-2 on a usage error or an input that cannot be read or decoded.
+2 on a usage error or an input that cannot be read or decoded (a policy or
+exception the cluster would refuse included).
 `
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
@@ -58,6 +71,23 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return nil
 	})
+	var policies []string
+	fs.Func("policy", "file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from (repeatable)", func(v string) error {
+		if v == "" {
+			return errors.New("empty path")
+		}
+		policies = append(policies, v)
+		return nil
+	})
+	var now time.Time
+	fs.Func("now", "time to judge exceptions at (RFC 3339)", func(v string) error {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", v)
+		}
+		now = t
+		return nil
+	})
 
 	paths, err := parseArgs(fs, args)
 	switch {
@@ -80,7 +110,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return 2
 	}
 
-	opts := Options{Output: output, Config: rules.Config{OwnerAccounts: owners}}
+	opts := Options{Output: output, Config: rules.Config{OwnerAccounts: owners}, Policies: policies, Now: now}
 	rep := Scan(ctx, paths, stdin, opts)
 	if err := Write(rep, output, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "error: writing the report: %v\n", err)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"unicode"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
 )
 
 // Write renders the report in the given format: findings and the summary
@@ -32,12 +34,29 @@ func WriteJSON(rep Report, w io.Writer) error {
 	return enc.Encode(rep)
 }
 
-// WriteText writes one line per finding and a summary line to stdout, and
-// the errors to stderr.
+// WriteText writes one line per finding, one per exempted finding, one
+// per exception not in force, the policies in force (unless only the
+// built-in baseline is) and a summary line to stdout, and the errors to
+// stderr.
 func WriteText(rep Report, stdout, stderr io.Writer) error {
 	var b strings.Builder
+	explicit := explicitPolicies(rep)
 	for _, f := range rep.Findings {
-		b.WriteString(FindingLine(f))
+		b.WriteString(findingLine(f, explicit))
+		b.WriteByte('\n')
+	}
+	for _, e := range rep.Exempted {
+		b.WriteString(ExemptedLine(e))
+		b.WriteByte('\n')
+	}
+	for _, x := range rep.Exceptions {
+		if x.State != v1alpha1.ExceptionActive {
+			b.WriteString(ExceptionLine(x))
+			b.WriteByte('\n')
+		}
+	}
+	if len(explicit) > 0 {
+		b.WriteString(oneLine("policies: " + strings.Join(explicit, ", ")))
 		b.WriteByte('\n')
 	}
 	if _, err := io.WriteString(stdout, b.String()); err != nil {
@@ -48,6 +67,18 @@ func WriteText(rep Report, stdout, stderr io.Writer) error {
 	}
 	_, err := fmt.Fprintln(stdout, SummaryLine(rep))
 	return err
+}
+
+// explicitPolicies returns "name (source)" for each policy read from the
+// input; nil when only the built-in baseline is in force.
+func explicitPolicies(rep Report) []string {
+	var out []string
+	for _, p := range rep.Policies {
+		if !p.Builtin {
+			out = append(out, p.Name+" ("+p.Source+")")
+		}
+	}
+	return out
 }
 
 func writeErrors(rep Report, stderr io.Writer) error {
@@ -68,9 +99,21 @@ func writeErrors(rep Report, stderr io.Writer) error {
 // FindingLine renders a finding as one text line:
 //
 //	DENY  S3-002 Critical  Bucket default/public-bucket (all.yaml#0)  spec.policy: <message>; <remedy>
+//
+// WriteText adds the policy that decided the finding and its action when
+// the input holds GuardrailPolicies:
+//
+//	WARN  S3-002 Critical  Bucket team-a/site (all.yaml#0)  [policy audit-team-a: Audit]  spec.policy: <message>; <remedy>
 func FindingLine(f Finding) string {
+	return findingLine(f, nil)
+}
+
+func findingLine(f Finding, explicit []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-4s  %s %s  %s (%s)  ", strings.ToUpper(f.Action), f.Rule, f.Severity, resourceRef(f.Resource), f.Resource.Source)
+	if len(explicit) > 0 && f.Policy != "" {
+		fmt.Fprintf(&b, "[policy %s: %s]  ", f.Policy, f.PolicyAction)
+	}
 	if f.Path != "" {
 		b.WriteString(f.Path)
 		b.WriteString(": ")
@@ -81,6 +124,31 @@ func FindingLine(f Finding) string {
 		b.WriteString(f.Remedy)
 	}
 	return oneLine(b.String())
+}
+
+// ExemptedLine renders an exempted finding as one text line, with the
+// exception and what admission would do without it:
+//
+//	EXEMPT  S3-001 High  Bucket team-a/site (all.yaml#0)  [exception team-a/site-public until 2026-03-01T00:00:00Z, else DENY by baseline: <reason>]  spec.publicAccessBlock: <message>
+func ExemptedLine(e Exempted) string {
+	var b strings.Builder
+	x := e.Exception
+	fmt.Fprintf(&b, "EXEMPT  %s %s  %s (%s)  [exception %s until %s, else %s by %s: %s]  ",
+		e.Rule, e.Severity, resourceRef(e.Resource), e.Resource.Source,
+		describeName(x.Namespace, x.Name, true), x.ExpiresAt, strings.ToUpper(e.Action), e.Policy, x.Reason)
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Message)
+	return oneLine(b.String())
+}
+
+// ExceptionLine renders an exception that is not in force:
+//
+//	exception team-a/site-public (policies.yaml#3): Expired: expired at 2026-03-01T00:00:00Z
+func ExceptionLine(x Exception) string {
+	return oneLine(fmt.Sprintf("exception %s (%s): %s: %s", describeName(x.Namespace, x.Name, true), x.Source, x.State, x.Message))
 }
 
 // resourceRef is "Kind namespace/name", kubectl style.
@@ -98,11 +166,14 @@ func resourceRef(r Resource) string {
 }
 
 // SummaryLine is "3 resources, 5 findings, 1 denied, 1 warned", with the
-// number of errors appended when there are any.
+// number of exempted findings and of errors appended when there are any.
 func SummaryLine(rep Report) string {
 	s := fmt.Sprintf("%s, %s, %d denied, %d warned",
 		plural(rep.Summary.Resources, "resource"), plural(len(rep.Findings), "finding"),
 		rep.Summary.Denied, rep.Summary.Warned)
+	if n := len(rep.Exempted); n > 0 {
+		s += fmt.Sprintf(", %d exempted", n)
+	}
 	if n := len(rep.Errors); n > 0 {
 		s += ", " + plural(n, "error")
 	}

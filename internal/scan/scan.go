@@ -11,7 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
@@ -34,6 +39,13 @@ type Options struct {
 	Config rules.Config
 	// Registry is the rule set; nil means rules.Default().
 	Registry *rules.Registry
+	// Policies are more paths (files, directories, "-") to read
+	// GuardrailPolicy, GuardrailException and Namespace objects from;
+	// other documents there are skipped. Such objects are read from the
+	// scanned paths too.
+	Policies []string
+	// Now is the time exceptions are judged at; zero means time.Now().
+	Now time.Time
 }
 
 // Report is the result of a scan; its JSON encoding is the published
@@ -42,6 +54,15 @@ type Report struct {
 	Findings []Finding    `json:"findings"`
 	Errors   []InputError `json:"errors"`
 	Summary  Summary      `json:"summary"`
+	// Exempted are the findings a GuardrailException in force exempts:
+	// admission admits them, so they are not in Findings (extension).
+	Exempted []Exempted `json:"exempted"`
+	// Policies are the GuardrailPolicies in force, in input order, or the
+	// built-in baseline alone when the input has none (extension).
+	Policies []Policy `json:"policies"`
+	// Exceptions are the GuardrailExceptions read, in input order, with
+	// their state at the scan's time (extension).
+	Exceptions []Exception `json:"exceptions"`
 }
 
 // Finding is one finding on one resource.
@@ -58,6 +79,54 @@ type Finding struct {
 	// Fixable reports whether the rule's fix would resolve the finding
 	// (extension).
 	Fixable bool `json:"fixable"`
+	// Policy names the GuardrailPolicy that decided the finding's action
+	// ("baseline" for the built-in one) (extension).
+	Policy string `json:"policy"`
+	// PolicyAction is the action the policies in force give the finding:
+	// Enforce, Deny, Remediate or Audit (extension).
+	PolicyAction string `json:"policyAction"`
+}
+
+// Exempted is a finding a GuardrailException exempts. Action is what
+// admission would do without the exception.
+type Exempted struct {
+	Finding
+	Exception ExceptionRef `json:"exception"`
+}
+
+// ExceptionRef names the exception that exempts a finding.
+type ExceptionRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+	// ExpiresAt is RFC 3339, in UTC.
+	ExpiresAt string `json:"expiresAt"`
+	// Source is where the exception was read.
+	Source string `json:"source"`
+}
+
+// Policy is a GuardrailPolicy in force.
+type Policy struct {
+	Name string `json:"name"`
+	// Source is where the policy was read; "" for the built-in baseline.
+	Source string `json:"source"`
+	// Builtin is true for the baseline that applies when the input holds
+	// no GuardrailPolicy: every rule at its catalog default.
+	Builtin bool `json:"builtin"`
+}
+
+// Exception is a GuardrailException read from the input.
+type Exception struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Source    string `json:"source"`
+	// State is Active (in force), Expired or Invalid (it runs longer than
+	// the policies allow, or has no expiry) at the scan's time.
+	State string `json:"state"`
+	// Message says until when the exception is in force, or why not.
+	Message   string `json:"message"`
+	Reason    string `json:"reason"`
+	ExpiresAt string `json:"expiresAt"`
 }
 
 // Resource identifies a judged document.
@@ -88,6 +157,8 @@ type Summary struct {
 	// Warned is the number of resources with warn findings and no deny
 	// finding, which admission would admit with warnings (extension).
 	Warned int `json:"warned"`
+	// Exempted is len(Report.Exempted) (extension).
+	Exempted int `json:"exempted"`
 }
 
 // MarshalJSON encodes the report with empty arrays rather than null.
@@ -99,6 +170,15 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	}
 	if p.Errors == nil {
 		p.Errors = []InputError{}
+	}
+	if p.Exempted == nil {
+		p.Exempted = []Exempted{}
+	}
+	if p.Policies == nil {
+		p.Policies = []Policy{}
+	}
+	if p.Exceptions == nil {
+		p.Exceptions = []Exception{}
 	}
 	return json.Marshal(p)
 }
@@ -119,36 +199,67 @@ func (r Report) ExitCode() int {
 // the report. It never fails as a whole: inputs it cannot read or decode
 // become Report.Errors. Scan stops early, with an error entry, when ctx is
 // done.
+//
+// Resources are judged as the cluster would: under the GuardrailPolicies
+// and GuardrailExceptions found in paths and in opts.Policies (the
+// built-in baseline when there is none), with namespaces selected by the
+// labels of the Namespace objects found there.
 func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Report {
 	reg := opts.Registry
 	if reg == nil {
 		reg = rules.Default()
 	}
-	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{}}
 	s.rep.Findings = []Finding{}
 	s.rep.Errors = []InputError{}
+	s.rep.Exempted = []Exempted{}
+	s.rep.Policies = []Policy{}
+	s.rep.Exceptions = []Exception{}
 	for _, p := range paths {
 		if s.done() {
 			break
 		}
-		s.path(p)
+		s.path(p, readAll)
+	}
+	for _, p := range opts.Policies {
+		if s.done() {
+			break
+		}
+		s.path(p, readGovernance)
 	}
 	// Judge once everything is read, so rules can resolve the objects a
-	// resource refers to (a Role's Policies) among all the inputs.
+	// resource refers to (a Role's Policies) among all the inputs, and
+	// every resource is judged under every policy and exception.
+	eng := s.engine()
 	objs := make([]map[string]any, len(s.pending))
 	for i, p := range s.pending {
 		objs[i] = p.obj
 	}
-	s.cfg.Resolver = resolve.Objects(objs)
+	resolver := resolve.Objects(objs)
 	for _, p := range s.pending {
 		if s.done() {
 			break
 		}
-		s.report(p.source, p.obj, p.meta)
+		s.report(eng, resolver, p.source, p.obj, p.meta)
 	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
+	s.rep.Summary.Exempted = len(s.rep.Exempted)
 	return s.rep
 }
+
+// readMode says what a path is read for.
+type readMode int
+
+const (
+	// readAll judges guarded resources and collects governance objects.
+	readAll readMode = iota
+	// readGovernance only collects governance objects (--policy).
+	readGovernance
+)
 
 // pendingResource is a guarded resource read and not yet judged.
 type pendingResource struct {
@@ -162,9 +273,19 @@ type scanner struct {
 	reg     *rules.Registry
 	cfg     rules.Config
 	stdin   io.Reader
+	now     time.Time
 	rep     Report
 	stopped bool
 	pending []pendingResource
+	// read holds the files (cleaned paths, "-" for stdin) read so far;
+	// --policy skips them, their governance objects being known already.
+	read map[string]bool
+	// gov are the GuardrailPolicies and GuardrailExceptions read, in input
+	// order; govRaw indexes them by kind, namespace and name.
+	gov    []*govObject
+	govRaw map[string]govSeen
+	// namespaces are the Namespace objects read, by name.
+	namespaces map[string]*namespaceObject
 }
 
 // done reports whether the context is done, recording it once.
@@ -184,8 +305,12 @@ func (s *scanner) errorf(source, format string, args ...any) {
 }
 
 // path scans one command-line argument.
-func (s *scanner) path(p string) {
+func (s *scanner) path(p string, mode readMode) {
 	if p == "-" {
+		if mode == readGovernance && s.read[p] {
+			return
+		}
+		s.read[p] = true
 		if s.stdin == nil {
 			s.errorf(p, "standard input is not available")
 			return
@@ -195,7 +320,7 @@ func (s *scanner) path(p string) {
 			s.errorf(p, "%s", describe(err))
 			return
 		}
-		s.stream(p, data)
+		s.stream(p, data, mode)
 		return
 	}
 	fi, err := os.Stat(p)
@@ -203,16 +328,16 @@ func (s *scanner) path(p string) {
 	case err != nil:
 		s.errorf(p, "%s", describe(err))
 	case fi.IsDir():
-		s.walk(p)
+		s.walk(p, mode)
 	default:
 		// Named explicitly: read whatever its name or type (a pipe from
 		// process substitution included); the size bound still holds.
-		s.file(p)
+		s.file(p, mode)
 	}
 }
 
 // walk scans a directory tree in lexical order.
-func (s *scanner) walk(dir string) {
+func (s *scanner) walk(dir string, mode readMode) {
 	entries, err := os.ReadDir(dir) // sorted by name
 	if err != nil {
 		s.errorf(dir, "%s", describe(err))
@@ -227,7 +352,7 @@ func (s *scanner) walk(dir string) {
 		switch t := e.Type(); {
 		case t.IsDir():
 			if !strings.HasPrefix(name, ".") {
-				s.walk(p)
+				s.walk(p, mode)
 			}
 		case t&fs.ModeSymlink != 0:
 			// Follow links to files, as kubectl does; links to directories
@@ -240,11 +365,11 @@ func (s *scanner) walk(dir string) {
 			case err != nil:
 				s.errorf(p, "%s", describe(err))
 			case fi.Mode().IsRegular():
-				s.file(p)
+				s.file(p, mode)
 			}
 		case t.IsRegular():
 			if isManifestName(name) {
-				s.file(p)
+				s.file(p, mode)
 			}
 		}
 		// Other types (pipes, sockets, devices) are never read during a
@@ -260,8 +385,15 @@ func isManifestName(name string) bool {
 	return false
 }
 
-// file scans one file.
-func (s *scanner) file(p string) {
+// file scans one file. With readGovernance, a file already read is
+// skipped: its governance objects are known, and reading it again would
+// repeat its errors.
+func (s *scanner) file(p string, mode readMode) {
+	key := filepath.Clean(p)
+	if mode == readGovernance && s.read[key] {
+		return
+	}
+	s.read[key] = true
 	f, err := os.Open(p)
 	if err != nil {
 		s.errorf(p, "%s", describe(err))
@@ -283,7 +415,7 @@ func (s *scanner) file(p string) {
 		s.errorf(p, "%s", describe(err))
 		return
 	}
-	s.stream(p, data)
+	s.stream(p, data, mode)
 }
 
 var errTooLarge = fmt.Errorf("input is larger than the %d MiB limit", MaxInputBytes>>20)
@@ -320,7 +452,7 @@ func describe(err error) string {
 }
 
 // stream scans the documents of one input.
-func (s *scanner) stream(source string, data []byte) {
+func (s *scanner) stream(source string, data []byte, mode readMode) {
 	docs := splitDocuments(data)
 	for i, d := range docs {
 		if s.done() {
@@ -334,19 +466,28 @@ func (s *scanner) stream(source string, data []byte) {
 			s.errorf(src, "%s", d.err.Error())
 			continue
 		}
-		s.value(src, d.value)
+		s.value(src, d.value, mode)
 	}
 }
 
 // value judges one decoded document, expanding lists.
-func (s *scanner) value(source string, v any) {
+func (s *scanner) value(source string, v any, mode readMode) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return // empty document, or not an object: not a Kubernetes resource
 	}
 	meta := view.ReadMeta(obj)
-	if s.reg.Guards(meta.GVK.GroupKind()) {
-		s.judge(source, obj, meta)
+	switch gk := meta.GVK.GroupKind(); {
+	case s.reg.Guards(gk):
+		if mode == readAll {
+			s.judge(source, obj, meta)
+		}
+		return
+	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
+		s.governanceDoc(source, obj, meta)
+		return
+	case gk == namespaceKind && meta.GVK.Version == "v1":
+		s.namespaceDoc(source, obj, meta)
 		return
 	}
 	kind, _ := obj["kind"].(string)
@@ -377,7 +518,7 @@ func (s *scanner) value(source string, v any) {
 			filled["kind"] = itemKind
 			item = filled
 		}
-		s.value(source+"["+strconv.Itoa(i)+"]", item)
+		s.value(source+"["+strconv.Itoa(i)+"]", item, mode)
 	}
 }
 
@@ -386,9 +527,11 @@ func (s *scanner) judge(source string, obj map[string]any, meta view.Meta) {
 	s.pending = append(s.pending, pendingResource{source, obj, meta})
 }
 
+var namespaceKind = schema.GroupKind{Kind: "Namespace"}
+
 // report evaluates one guarded resource and records its findings.
-func (s *scanner) report(source string, obj map[string]any, meta view.Meta) {
-	found, err := s.evaluate(obj)
+func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source string, obj map[string]any, meta view.Meta) {
+	j, err := s.evaluate(eng, resolver, obj, meta)
 	if err != nil {
 		s.errorf(source, "%v", err)
 		return
@@ -403,23 +546,45 @@ func (s *scanner) report(source string, obj map[string]any, meta view.Meta) {
 	}
 	s.rep.Summary.Resources++
 	denied, warned := false, false
-	for _, f := range found {
-		title := ""
-		if r := s.reg.Rule(f.RuleID); r != nil {
-			title = r.Title
+	for _, r := range j.Results {
+		if r.Admission == governance.AdmitSilently {
+			// Only an action the CRD's schema refuses (reported as an
+			// input error) gets here: admission would say nothing.
+			continue
 		}
-		s.rep.Findings = append(s.rep.Findings, Finding{
-			Rule:     f.RuleID,
-			Severity: string(f.Severity),
-			Action:   string(f.Action),
-			Resource: res,
-			Path:     f.Path.String(),
-			Message:  f.Message,
-			Remedy:   f.Remedy,
-			Title:    title,
-			Fixable:  f.Fixable,
-		})
-		if f.Action == rules.Deny {
+		title := ""
+		if rule := s.reg.Rule(r.RuleID); rule != nil {
+			title = rule.Title
+		}
+		// "deny" when the policies in force deny admission; "warn" when
+		// they admit with a warning. An exception does not change it: an
+		// exempted finding is listed apart.
+		action := string(rules.Warn)
+		if r.Admission == governance.DenyAdmission {
+			action = string(rules.Deny)
+		}
+		f := Finding{
+			Rule:         r.RuleID,
+			Severity:     string(r.Severity),
+			Action:       action,
+			Resource:     res,
+			Path:         r.Path.String(),
+			Message:      r.Message,
+			Remedy:       r.Remedy,
+			Title:        title,
+			Fixable:      r.Fixable,
+			Policy:       r.Policy(),
+			PolicyAction: string(r.Action),
+		}
+		if ex := r.Exception; ex != nil {
+			s.rep.Exempted = append(s.rep.Exempted, Exempted{Finding: f, Exception: ExceptionRef{
+				Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Reason,
+				ExpiresAt: formatTime(ex.ExpiresAt), Source: s.exceptionSource(ex.Namespace, ex.Name),
+			}})
+			continue
+		}
+		s.rep.Findings = append(s.rep.Findings, f)
+		if r.Denies() {
 			denied = true
 		} else {
 			warned = true
@@ -433,14 +598,16 @@ func (s *scanner) report(source string, obj map[string]any, meta view.Meta) {
 	}
 }
 
-// evaluate runs the engine. The registry already turns a panicking rule
-// into a deny finding; this also covers the code around the rules, so
-// that a bug fails the scan instead of passing the resource.
-func (s *scanner) evaluate(obj map[string]any) (found []rules.Finding, err error) {
+// evaluate judges the resource under the policies in force, in its
+// namespace (the one its manifest sets, "" when it sets none). The
+// registry already turns a panicking rule into a deny finding; this also
+// covers the code around the rules, so that a bug fails the scan instead
+// of passing the resource.
+func (s *scanner) evaluate(eng *governance.Engine, resolver rules.Resolver, obj map[string]any, meta view.Meta) (j *governance.Judgement, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			found, err = nil, fmt.Errorf("internal error while evaluating the resource (%v); report this to the ackguard maintainers", p)
+			j, err = nil, fmt.Errorf("internal error while evaluating the resource (%v); report this to the ackguard maintainers", p)
 		}
 	}()
-	return s.reg.Evaluate(obj, s.cfg), nil
+	return eng.Judge(obj, s.namespace(meta.Namespace), s.now, resolver), nil
 }

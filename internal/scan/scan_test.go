@@ -85,11 +85,15 @@ func TestRunExitCodes(t *testing.T) {
 // The published JSON interface: exact key sets. Extending an object is
 // allowed (add the key here); renaming or removing one is not.
 var (
-	topKeys      = []string{"errors", "findings", "summary"}
-	findingKeys  = []string{"action", "fixable", "message", "path", "remedy", "resource", "rule", "severity", "title"}
-	resourceKeys = []string{"apiVersion", "kind", "name", "namespace", "source"}
-	errorKeys    = []string{"message", "source"}
-	summaryKeys  = []string{"denied", "findings", "resources", "warned"}
+	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "policies", "summary"}
+	findingKeys      = []string{"action", "fixable", "message", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	exemptedKeys     = []string{"action", "exception", "fixable", "message", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
+	resourceKeys     = []string{"apiVersion", "kind", "name", "namespace", "source"}
+	errorKeys        = []string{"message", "source"}
+	policyKeys       = []string{"builtin", "name", "source"}
+	exceptionKeys    = []string{"expiresAt", "message", "name", "namespace", "reason", "source", "state"}
+	summaryKeys      = []string{"denied", "exempted", "findings", "resources", "warned"}
 )
 
 func keysOf(m map[string]any) []string {
@@ -99,6 +103,66 @@ func keysOf(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// array returns doc[key], failing unless it is an array of objects with
+// exactly the given keys.
+func array(t testing.TB, doc map[string]any, key string, keys []string) []map[string]any {
+	t.Helper()
+	a, ok := doc[key].([]any)
+	if !ok {
+		t.Fatalf("%s is %T, want an array", key, doc[key])
+	}
+	out := make([]map[string]any, 0, len(a))
+	for _, e := range a {
+		m, ok := e.(map[string]any)
+		if !ok {
+			t.Fatalf("%s item is %T, want an object", key, e)
+		}
+		if got := keysOf(m); !slices.Equal(got, keys) {
+			t.Fatalf("%s item keys %v, want %v", key, got, keys)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// stringFields checks that the fields are strings.
+func stringFields(t testing.TB, what string, m map[string]any, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, ok := m[k].(string); !ok {
+			t.Fatalf("%s %s is %T, want a string", what, k, m[k])
+		}
+	}
+}
+
+// checkFinding checks a finding, or the finding part of an exempted one.
+func checkFinding(t testing.TB, fm map[string]any) {
+	t.Helper()
+	stringFields(t, "finding", fm, "rule", "severity", "action", "path", "message", "remedy", "title", "policy", "policyAction")
+	if _, ok := fm["fixable"].(bool); !ok {
+		t.Fatalf("finding fixable is %T, want a boolean", fm["fixable"])
+	}
+	if a := fm["action"]; a != "deny" && a != "warn" {
+		t.Fatalf("finding action %q", a)
+	}
+	switch a := fm["policyAction"]; a {
+	case "Enforce", "Deny", "Remediate", "Audit":
+	default:
+		t.Fatalf("finding policyAction %q", a)
+	}
+	if fm["policy"] == "" {
+		t.Fatalf("finding without a policy: %v", fm)
+	}
+	rm, ok := fm["resource"].(map[string]any)
+	if !ok {
+		t.Fatalf("resource is %T", fm["resource"])
+	}
+	if got := keysOf(rm); !slices.Equal(got, resourceKeys) {
+		t.Fatalf("resource keys %v, want %v", got, resourceKeys)
+	}
+	stringFields(t, "resource", rm, resourceKeys...)
 }
 
 // checkShape verifies the JSON document against the published interface
@@ -112,53 +176,41 @@ func checkShape(t testing.TB, out string) map[string]any {
 	if got := keysOf(doc); !slices.Equal(got, topKeys) {
 		t.Fatalf("top-level keys %v, want %v", got, topKeys)
 	}
-	findings, ok := doc["findings"].([]any)
-	if !ok {
-		t.Fatalf("findings is %T, want an array", doc["findings"])
+	findings := array(t, doc, "findings", findingKeys)
+	for _, fm := range findings {
+		checkFinding(t, fm)
 	}
-	errs, ok := doc["errors"].([]any)
-	if !ok {
-		t.Fatalf("errors is %T, want an array", doc["errors"])
+	exempted := array(t, doc, "exempted", exemptedKeys)
+	for _, em := range exempted {
+		checkFinding(t, em)
+		xm, ok := em["exception"].(map[string]any)
+		if !ok {
+			t.Fatalf("exception is %T", em["exception"])
+		}
+		if got := keysOf(xm); !slices.Equal(got, exceptionRefKeys) {
+			t.Fatalf("exception keys %v, want %v", got, exceptionRefKeys)
+		}
+		stringFields(t, "exception", xm, exceptionRefKeys...)
 	}
-	for _, f := range findings {
-		fm, ok := f.(map[string]any)
-		if !ok {
-			t.Fatalf("finding is %T", f)
-		}
-		if got := keysOf(fm); !slices.Equal(got, findingKeys) {
-			t.Fatalf("finding keys %v, want %v", got, findingKeys)
-		}
-		for _, k := range []string{"rule", "severity", "action", "path", "message", "remedy", "title"} {
-			if _, ok := fm[k].(string); !ok {
-				t.Fatalf("finding %s is %T, want a string", k, fm[k])
-			}
-		}
-		if _, ok := fm["fixable"].(bool); !ok {
-			t.Fatalf("finding fixable is %T, want a boolean", fm["fixable"])
-		}
-		if a := fm["action"]; a != "deny" && a != "warn" {
-			t.Fatalf("finding action %q", a)
-		}
-		rm, ok := fm["resource"].(map[string]any)
-		if !ok {
-			t.Fatalf("resource is %T", fm["resource"])
-		}
-		if got := keysOf(rm); !slices.Equal(got, resourceKeys) {
-			t.Fatalf("resource keys %v, want %v", got, resourceKeys)
-		}
-		for k, v := range rm {
-			if _, ok := v.(string); !ok {
-				t.Fatalf("resource %s is %T, want a string", k, v)
-			}
+	for _, em := range array(t, doc, "errors", errorKeys) {
+		stringFields(t, "error", em, errorKeys...)
+	}
+	policies := array(t, doc, "policies", policyKeys)
+	for _, pm := range policies {
+		stringFields(t, "policy", pm, "name", "source")
+		if b, ok := pm["builtin"].(bool); !ok || b && (len(policies) != 1 || pm["source"] != "") {
+			t.Fatalf("policies %v", policies)
 		}
 	}
-	for _, e := range errs {
-		em, ok := e.(map[string]any)
-		if !ok {
-			t.Fatalf("error is %T", e)
-		}
-		if got := keysOf(em); !slices.Equal(got, errorKeys) {
-			t.Fatalf("error keys %v, want %v", got, errorKeys)
+	if len(policies) == 0 {
+		t.Fatalf("no policy in force")
+	}
+	for _, xm := range array(t, doc, "exceptions", exceptionKeys) {
+		stringFields(t, "exception", xm, exceptionKeys...)
+		switch xm["state"] {
+		case "Active", "Expired", "Invalid":
+		default:
+			t.Fatalf("exception state %q", xm["state"])
 		}
 	}
 	sm, ok := doc["summary"].(map[string]any)
@@ -175,6 +227,9 @@ func checkShape(t testing.TB, out string) map[string]any {
 	}
 	if n := sm["findings"].(float64); int(n) != len(findings) {
 		t.Fatalf("summary.findings %v, want %d", n, len(findings))
+	}
+	if n := sm["exempted"].(float64); int(n) != len(exempted) {
+		t.Fatalf("summary.exempted %v, want %d", n, len(exempted))
 	}
 	return doc
 }
@@ -198,7 +253,7 @@ func TestJSONShape(t *testing.T) {
 		t.Fatalf("exit code %d, want 0", code)
 	}
 	checkShape(t, out)
-	for _, want := range []string{`"findings": [],`, `"errors": [],`} {
+	for _, want := range []string{`"findings": [],`, `"errors": [],`, `"exempted": [],`, `"exceptions": []`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
@@ -208,7 +263,7 @@ func TestJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0}}`; string(b) != want {
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0},"exempted":[],"policies":[],"exceptions":[]}`; string(b) != want {
 		t.Errorf("empty report encodes as %s, want %s", b, want)
 	}
 }
@@ -589,6 +644,8 @@ func FuzzScanStream(f *testing.F) {
 	for _, p := range []string{
 		"manifests/buckets.yaml", "manifests/bucket.json", "manifests/list.yaml",
 		"manifests/nested/deeper/bucket.yml", "broken/broken.yaml", "secure/secure.yaml",
+		"kinds/kinds.yaml", "governance/per-namespace.yaml", "governance/strictest.yaml",
+		"governance/exception.yaml", "governance/namespaces.yaml",
 	} {
 		b, err := os.ReadFile(testdata(filepath.FromSlash(p)))
 		if err != nil {
@@ -599,9 +656,23 @@ func FuzzScanStream(f *testing.F) {
 	for _, s := range []string{"", "---", "{}", "[]", "null", "a: [", "{\"a\":1}{\"a\":2}", "- a\n- b", "&a [*a, *a]", "--- |\n  x\n...\n"} {
 		f.Add([]byte(s))
 	}
+	// Governance objects: with the resources they judge, broken, and
+	// in JSON.
+	bucket := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: site, namespace: team-a, labels: {app: web}}\nspec: {name: site}\n"
+	for _, s := range []string{
+		bucket + "---\n" + exceptionDoc("[S3-001, S3-006]"),
+		bucket + "---\n" + exceptionDoc("[S3-999]"),
+		bucket + "---\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailException\nmetadata: {name: x, namespace: team-a}\nspec: {rules: [S3-001], resources: [{apiGroup: s3.services.k8s.aws, kind: Bucket, selector: {matchExpressions: [{key: app, operator: In, values: [web]}]}}], reason: r, expiresAt: '2026-02-02T00:00:00Z'}\n",
+		bucket + "---\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: p}\nspec: {match: {kinds: [{apiGroup: s3.services.k8s.aws, kind: Bucket}], selector: {matchLabels: {app: web}}}, defaultAction: Enforce, rules: [{id: S3-001, action: Disabled}, {id: S3-006, action: enforce}], parameters: {ownerAccounts: ['111122223333'], allowedPublicPorts: [{protocol: tcp, from: 9, to: 1}], minBackupRetentionDays: 40}, exceptions: {maxDuration: 24h}}\n",
+		bucket + "---\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: p, lables: {}}\nspec: {match: {namespaceSelector: {matchExpressions: [{key: a, operator: Has}]}}, Rules: 1}\n",
+		bucket + "---\napiVersion: v1\nkind: NamespaceList\nitems: [{metadata: {name: team-a, labels: {tier: x}}}]\n---\napiVersion: policy.ackguard.dev/v1beta1\nkind: GuardrailPolicy\nmetadata: {name: q}\n",
+		`{"apiVersion":"policy.ackguard.dev/v1alpha1","kind":"GuardrailPolicyList","items":[{"metadata":{"name":"a"},"spec":{"defaultAction":"Audit"}},{"metadata":{"name":"a"},"spec":null}]}`,
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var stdout, stderr bytes.Buffer
-		code := Run([]string{"--output", "json", "-"}, bytes.NewReader(data), &stdout, &stderr)
+		code := Run([]string{"--output", "json", "--now", "2026-02-01T00:00:00Z", "-"}, bytes.NewReader(data), &stdout, &stderr)
 		if code != 0 && code != 1 && code != 2 {
 			t.Fatalf("exit code %d", code)
 		}
@@ -622,8 +693,13 @@ func FuzzScanStream(f *testing.F) {
 			}
 		}
 		for _, e := range rep.Errors {
-			if strings.Contains(e.Message, "internal error") || e.Source != "-" && !strings.HasPrefix(e.Source, "-#") {
+			if strings.Contains(e.Message, "internal error") || e.Source != "-" && !strings.HasPrefix(e.Source, "-#") && !strings.HasPrefix(e.Source, "-[") {
 				t.Fatalf("error %+v", e)
+			}
+		}
+		for _, e := range rep.Exempted {
+			if e.Exception.Name == "" && e.Exception.Source == "" || strings.Contains(e.Message, "internal error") {
+				t.Fatalf("exempted %+v", e)
 			}
 		}
 	})

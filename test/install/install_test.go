@@ -23,10 +23,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/view"
+	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
 var (
@@ -37,11 +39,13 @@ var (
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
 
 func runSuite(m *testing.M) int {
+	// Every manager of the suite logs through forbiddenLog (and to stderr
+	// with ACKGUARD_TEST_LOG set).
+	var next logr.LogSink
 	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
-		logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
-	} else {
-		logf.SetLogger(logr.Discard())
+		next = zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)).GetSink()
 	}
+	logf.SetLogger(newRecordingLogger(next))
 	var cancel context.CancelFunc
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
@@ -100,6 +104,51 @@ func apply(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 }
 
+// applyInOrder applies objects as an installer must: CRDs first, then,
+// once they are Established, everything else, webhook configurations last
+// (they point at a Service with no pods here, and would refuse the
+// GuardrailPolicy otherwise).
+func applyInOrder(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	var crds, rest, hooks []*unstructured.Unstructured
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "CustomResourceDefinition":
+			crds = append(crds, o)
+		case "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
+			hooks = append(hooks, o)
+		default:
+			rest = append(rest, o)
+		}
+	}
+	apply(t, crds)
+	for _, c := range crds {
+		waitEstablished(t, c.GetName())
+	}
+	apply(t, rest)
+	apply(t, hooks)
+}
+
+// waitEstablished waits until the API server serves a CRD's kind.
+func waitEstablished(t *testing.T, name string) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		c := &apiextensionsv1.CustomResourceDefinition{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		for _, cond := range c.Status.Conditions {
+			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("CRD %s not Established: %v", name, err)
+	}
+}
+
 // removeWebhooks deletes applied webhook configurations: they point at a
 // Service with no pods here and would refuse every Bucket write.
 func removeWebhooks(t *testing.T, objs []*unstructured.Unstructured) {
@@ -120,13 +169,13 @@ func TestChartAndConfigApplyServerSide(t *testing.T) {
 		t.Run("helm/"+vf, func(t *testing.T) {
 			objs := helmTemplateAs(t, "guard", "ackguard-helm", vf)
 			t.Cleanup(func() { removeWebhooks(t, objs) })
-			apply(t, objs)
+			applyInOrder(t, objs)
 		})
 	}
 	t.Run("kustomize/config-default", func(t *testing.T) {
 		objs := kustomizeBuild(t)
 		t.Cleanup(func() { removeWebhooks(t, objs) })
-		apply(t, objs)
+		applyInOrder(t, objs)
 	})
 }
 
@@ -146,11 +195,19 @@ func chartWebhook(t *testing.T, valuesFile string) *unstructured.Unstructured {
 	if len(hooks) != 1 {
 		t.Fatalf("%d webhook configurations", len(hooks))
 	}
-	local := cluster.WebhookConfiguration("")
-	cc := map[string]any{"url": *local.Webhooks[0].ClientConfig.URL, "caBundle": base64.StdEncoding.EncodeToString(local.Webhooks[0].ClientConfig.CABundle)}
+	// Each webhook by name: the same server, one path each.
+	local := map[string]map[string]any{}
+	for _, w := range cluster.WebhookConfiguration("").Webhooks {
+		local[w.Name] = map[string]any{"url": *w.ClientConfig.URL, "caBundle": base64.StdEncoding.EncodeToString(w.ClientConfig.CABundle)}
+	}
 	hook := hooks[0]
 	ws, _, _ := unstructured.NestedSlice(hook.Object, "webhooks")
 	for i := range ws {
+		name, _, _ := unstructured.NestedString(ws[i].(map[string]any), "name")
+		cc, ok := local[name]
+		if !ok {
+			t.Fatalf("the chart's webhook %s is not one webhookconfig builds", name)
+		}
 		ws[i].(map[string]any)["clientConfig"] = cc
 	}
 	_ = unstructured.SetNestedSlice(hook.Object, ws, "webhooks")
@@ -197,17 +254,45 @@ func probeDenied(t *testing.T, ns string) error {
 	return nil
 }
 
+// expectNoRefusals fails the test for every RBAC refusal the managers
+// logged since forbiddenLog.reset.
+func expectNoRefusals(t *testing.T) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, e := range forbiddenLog.list() {
+		if !seen[e] {
+			seen[e] = true
+			t.Errorf("the manager, as the chart's ServiceAccount, was refused: %s", e)
+		}
+	}
+}
+
+// exception returns a GuardrailException exempting the Bucket x from rules.
+func exception(ns, name string, ruleIDs ...string) *v1alpha1.GuardrailException {
+	return &v1alpha1.GuardrailException{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1alpha1.GuardrailExceptionSpec{
+			Rules:     ruleIDs,
+			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "x"}},
+			Reason:    "SEC-1234: public website, accepted until the CDN migration",
+			ExpiresAt: metav1.NewTime(time.Now().Add(time.Hour).Truncate(time.Second)),
+		},
+	}
+}
+
 // TestManagerRunsWithTheChartsRBAC runs the manager as the chart's
-// ServiceAccount: with only the chart's ClusterRole and Role it must start,
-// elect a leader, watch, patch drift, record Events and admit/deny.
+// ServiceAccount: with only the chart's ClusterRole and Role (and the
+// chart's CRDs and baseline policy) it must start, elect a leader, read
+// policies, watch, patch drift, record Events, admit/deny ACK objects and
+// validate exceptions, and never be refused anything (its log is checked).
 func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 	ensureNamespace(t, releaseNamespace)
 	objs := helmTemplate(t, "")
-	var rbac []*unstructured.Unstructured
-	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
-		rbac = append(rbac, find(objs, k)...)
+	var setup []*unstructured.Unstructured
+	for _, k := range []string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "GuardrailPolicy"} {
+		setup = append(setup, find(objs, k)...)
 	}
-	apply(t, rbac)
+	applyInOrder(t, setup)
 
 	ns := "rbac-proof"
 	ensureNamespace(t, ns)
@@ -216,6 +301,7 @@ func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	forbiddenLog.reset()
 	cfg := rest.CopyConfig(cluster.Config)
 	cfg.Impersonate = chartIdentity()
 	mctx, stop := context.WithCancel(ctx)
@@ -227,7 +313,11 @@ func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 		stop()
 		t.Fatal(err)
 	}
-	defer func() { stop(); <-done }() // free the webhook port for the next test
+	defer func() {
+		stop()
+		<-done // free the webhook port for the next test
+		expectNoRefusals(t)
+	}()
 
 	// Watches and patches with the chart's RBAC.
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
@@ -268,6 +358,15 @@ func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 	})
 	if err := cluster.Client.Create(ctx, secure, client.DryRunAll); err != nil {
 		t.Errorf("secure bucket denied: %v", err)
+	}
+	// The chart's governance webhook judges exceptions, reading the
+	// namespace and its policies with the chart's RBAC.
+	err = cluster.Client.Create(ctx, exception(ns, "unknown-rule", "ZZZ-999"), client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), webhookconfig.GovernanceWebhookName) || !strings.Contains(err.Error(), "ZZZ-999") {
+		t.Errorf("an exception for an unknown rule: %v, want a denial by %s", err, webhookconfig.GovernanceWebhookName)
+	}
+	if err := cluster.Client.Create(ctx, exception(ns, "valid", "S3-001"), client.DryRunAll); err != nil {
+		t.Errorf("a valid exception was refused: %v", err)
 	}
 }
 

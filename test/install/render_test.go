@@ -6,7 +6,7 @@ package install
 
 import (
 	"bytes"
-	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +65,8 @@ func helmTemplate(t *testing.T, valuesFile string) []*unstructured.Unstructured 
 
 // helmTemplateAs renders the chart as a release name in a namespace.
 func helmTemplateAs(t *testing.T, release, namespace, valuesFile string) []*unstructured.Unstructured {
-	args := []string{"template", release, "charts/ackguard", "--namespace", namespace}
+	// --include-crds: crds/ too, as `helm install` creates them.
+	args := []string{"template", release, "charts/ackguard", "--namespace", namespace, "--include-crds"}
 	if valuesFile != "" {
 		args = append(args, "-f", filepath.Join("charts", "ackguard", "ci", valuesFile))
 	}
@@ -169,45 +170,95 @@ func webhookRules(t *testing.T, cfg *unstructured.Unstructured) []string {
 				}
 			}
 		}
-		for _, k := range []string{"sideEffects", "failurePolicy", "matchPolicy"} {
-			v, _, _ := unstructured.NestedString(hm, k)
-			out = append(out, k+"="+v)
-		}
-		rv, _, _ := unstructured.NestedStringSlice(hm, "admissionReviewVersions")
-		out = append(out, "admissionReviewVersions="+strings.Join(rv, ","))
-		mcs, _, _ := unstructured.NestedSlice(hm, "matchConditions")
-		for _, mc := range mcs {
-			m := mc.(map[string]any)
-			out = append(out, fmt.Sprintf("matchCondition %v=%v", m["name"], m["expression"]))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// webhooksByName returns each webhook of a configuration without what
+// differs by design between the chart and config/ (the Service's name and
+// namespace, a CA bundle), as JSON.
+func webhooksByName(t *testing.T, cfg *unstructured.Unstructured) map[string]string {
+	t.Helper()
+	hooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
+	out := map[string]string{}
+	for _, h := range hooks {
+		hm := h.(map[string]any)
+		unstructured.RemoveNestedField(hm, "clientConfig", "service", "name")
+		unstructured.RemoveNestedField(hm, "clientConfig", "service", "namespace")
+		unstructured.RemoveNestedField(hm, "clientConfig", "caBundle")
+		name, _, _ := unstructured.NestedString(hm, "name")
+		out[name] = string(mustJSON(t, hm))
+	}
+	return out
+}
+
+// byName indexes objects by name.
+func byName(objs []*unstructured.Unstructured) map[string]*unstructured.Unstructured {
+	out := map[string]*unstructured.Unstructured{}
+	for _, o := range objs {
+		out[o.GetName()] = o
+	}
+	return out
+}
+
+// aggregationLabels returns a role's rbac.authorization.k8s.io/aggregate-to-* labels.
+func aggregationLabels(role *unstructured.Unstructured) []string {
+	var out []string
+	for k, v := range role.GetLabels() {
+		if strings.HasPrefix(k, "rbac.authorization.k8s.io/aggregate-to-") && v == "true" {
+			out = append(out, strings.TrimPrefix(k, "rbac.authorization.k8s.io/aggregate-to-"))
 		}
 	}
 	sort.Strings(out)
 	return out
 }
 
+// The ClusterRoles both the chart (release "ackguard") and config/ ship.
+var (
+	managerRole        = "ackguard-manager-role"
+	viewerRole         = "ackguard-viewer"
+	exceptionAdminRole = "ackguard-exception-admin"
+	policyAdminRole    = "ackguard-policy-admin"
+)
+
 // TestChartAndConfigAgree: the chart and config/default ship the same RBAC
-// for the manager and send the same requests to the webhook, and both
-// match the rule registry.
+// (the manager's and the roles for people, with the same aggregation) and
+// the same webhooks, and both match the rule registry.
 func TestChartAndConfigAgree(t *testing.T) {
 	// config/default uses cert-manager; compare with the chart's
 	// cert-manager flavour (self-managed certificates add their own rules).
 	chart := helmTemplate(t, "cert-manager-values.yaml")
 	kust := kustomizeBuild(t)
-	chartRoles, kustRoles := find(chart, "ClusterRole"), find(kust, "ClusterRole")
-	if len(chartRoles) != 1 || len(kustRoles) != 1 {
-		t.Fatalf("cluster roles: chart %d, config %d", len(chartRoles), len(kustRoles))
+	for _, kind := range []string{"ClusterRole", "Role"} {
+		chartRoles, kustRoles := byName(find(chart, kind)), byName(find(kust, kind))
+		if c, k := slices.Sorted(maps.Keys(chartRoles)), slices.Sorted(maps.Keys(kustRoles)); !slices.Equal(c, k) {
+			t.Errorf("%ss: chart %v, config %v", kind, c, k)
+		}
+		for name, cr := range chartRoles {
+			kr := kustRoles[name]
+			if kr == nil {
+				continue
+			}
+			if c, k := ruleSet(t, cr), ruleSet(t, kr); !slices.Equal(c, k) {
+				t.Errorf("%s %s differs:\nchart:  %v\nconfig: %v", kind, name, c, k)
+			}
+			if c, k := aggregationLabels(cr), aggregationLabels(kr); !slices.Equal(c, k) {
+				t.Errorf("%s %s aggregates to %v in the chart, %v in config/", kind, name, c, k)
+			}
+		}
 	}
-	if c, k := ruleSet(t, chartRoles[0]), ruleSet(t, kustRoles[0]); !slices.Equal(c, k) {
-		t.Errorf("ClusterRole differs:\nchart:  %v\nconfig: %v", c, k)
+	for _, name := range []string{managerRole, viewerRole, exceptionAdminRole, policyAdminRole} {
+		if byName(find(chart, "ClusterRole"))[name] == nil {
+			t.Errorf("the chart has no ClusterRole %s", name)
+		}
 	}
+
 	chartHooks, kustHooks := find(chart, "ValidatingWebhookConfiguration"), find(kust, "ValidatingWebhookConfiguration")
 	if len(chartHooks) != 1 || len(kustHooks) != 1 {
 		t.Fatalf("webhook configurations: chart %d, config %d", len(chartHooks), len(kustHooks))
 	}
 	c, k := webhookRules(t, chartHooks[0]), webhookRules(t, kustHooks[0])
-	if !slices.Equal(c, k) {
-		t.Errorf("webhook rules differ:\nchart:  %v\nconfig: %v", c, k)
-	}
 	var want []string
 	for _, gk := range rules.Default().Kinds() {
 		want = append(want, gk.Group+"/"+webhookconfig.Plural(gk.Kind))
@@ -223,11 +274,26 @@ func TestChartAndConfigAgree(t *testing.T) {
 			t.Errorf("the webhook is not called for %s, which the registry guards", w)
 		}
 	}
-	if !slices.Contains(c, "matchCondition spec-changed="+webhookconfig.SpecChanged) {
-		t.Errorf("the chart's webhook lacks the spec-changed match condition: %v", c)
+	for _, res := range webhookconfig.GovernanceResources {
+		want = append(want, webhookconfig.GovernanceGroup+"/"+res)
 	}
-	if len(c)-5 != len(want) {
-		t.Errorf("webhook rules %v, registry guards %v", c, want)
+	if len(c) != len(want) || len(k) != len(want) {
+		t.Errorf("webhook rules: chart %v, config %v; want %v", c, k, want)
+	}
+	// Every webhook, field by field: rules, paths, failure policy, timeout,
+	// namespace selector, match conditions.
+	ch, kh := webhooksByName(t, chartHooks[0].DeepCopy()), webhooksByName(t, kustHooks[0].DeepCopy())
+	names := []string{webhookconfig.WebhookName, webhookconfig.GovernanceWebhookName}
+	if cn, kn := slices.Sorted(maps.Keys(ch)), slices.Sorted(maps.Keys(kh)); !slices.Equal(cn, kn) || !slices.Equal(cn, slices.Sorted(slices.Values(names))) {
+		t.Errorf("webhooks: chart %v, config %v, want %v", cn, kn, names)
+	}
+	for _, name := range names {
+		if ch[name] != kh[name] {
+			t.Errorf("webhook %s differs:\nchart:  %s\nconfig: %s", name, ch[name], kh[name])
+		}
+		if !strings.Contains(ch[name], webhookconfig.SpecChanged) {
+			t.Errorf("the chart's webhook %s lacks the spec-changed match condition", name)
+		}
 	}
 	// Both exclude kube-system and ackguard's own namespace.
 	for name, cfg := range map[string]*unstructured.Unstructured{"chart": chartHooks[0], "config": kustHooks[0]} {
@@ -241,25 +307,64 @@ func TestChartAndConfigAgree(t *testing.T) {
 }
 
 // TestRenderedRBACIsMinimal lists every rule the chart grants (for every ci
-// values file) and fails on wildcards, Secrets or privilege-granting verbs.
+// values file) and fails on wildcards, Secrets, privilege-granting verbs,
+// writes the manager does not need, and writes in a role aggregated into
+// the built-in view/edit/admin roles (which would let every namespace
+// admin exempt their own resources).
 func TestRenderedRBACIsMinimal(t *testing.T) {
+	guarded := map[string]bool{}
+	for _, gk := range rules.Default().Kinds() {
+		guarded[gk.Group+"/"+webhookconfig.Plural(gk.Kind)] = true
+	}
+	// What the manager may write, and how.
+	managerWrites := map[string][]string{
+		"events.k8s.io/events":                           {"create", "patch"},
+		"openreports.io/reports":                         {"create", "update", "patch"},
+		"policy.ackguard.dev/guardrailpolicies/status":   {"update", "patch"},
+		"policy.ackguard.dev/guardrailexceptions/status": {"update", "patch"},
+	}
+	reads := []string{"get", "list", "watch"}
 	for _, vf := range ciValues(t) {
-		for _, role := range append(find(helmTemplate(t, vf), "ClusterRole"), find(helmTemplate(t, vf), "Role")...) {
+		objs := helmTemplate(t, vf)
+		for _, role := range append(find(objs, "ClusterRole"), find(objs, "Role")...) {
+			name := role.GetName()
+			isManager := role.GetKind() == "ClusterRole" && name == managerRole
+			aggregated := len(aggregationLabels(role)) > 0
 			for _, r := range ruleSet(t, role) {
 				groupRes, verb, _ := strings.Cut(r, ":")
+				verb, _, qualified := strings.Cut(verb, "@")
 				if strings.Contains(r, "*") {
-					t.Errorf("%s %s: wildcard %s", vf, role.GetName(), r)
+					t.Errorf("%s %s: wildcard %s", vf, name, r)
 				}
-				if strings.HasSuffix(groupRes, "/secrets") && !(role.GetKind() == "Role" && strings.HasSuffix(role.GetName(), "-cert-rotation-role") && (slices.Contains([]string{"get", "list", "watch"}, verb) || strings.Contains(r, "@"))) {
+				if strings.HasSuffix(groupRes, "/secrets") && !(role.GetKind() == "Role" && strings.HasSuffix(name, "-cert-rotation-role") && (slices.Contains(reads, verb) || qualified)) {
 					// The only Secret access: self-managed certificates, in
 					// the release namespace, writing only their own Secret.
-					t.Errorf("%s %s: Secret access %s", vf, role.GetName(), r)
+					t.Errorf("%s %s: Secret access %s", vf, name, r)
 				}
 				if slices.Contains([]string{"escalate", "bind", "impersonate"}, verb) {
-					t.Errorf("%s %s: verb %s", vf, role.GetName(), r)
+					t.Errorf("%s %s: verb %s", vf, name, r)
 				}
-				if role.GetKind() == "ClusterRole" && slices.Contains([]string{"create", "update", "delete", "deletecollection"}, verb) && !strings.HasPrefix(groupRes, "events.k8s.io/") && !strings.Contains(r, "@") {
-					t.Errorf("%s %s: %s — the manager only patches what it guards", vf, role.GetName(), r)
+				write := !slices.Contains(reads, verb)
+				switch {
+				case !write:
+				case aggregated:
+					t.Errorf("%s %s: %s — a role aggregated into the built-in roles grants only reads", vf, name, r)
+				case isManager:
+					allowed := managerWrites[groupRes]
+					if guarded[groupRes] {
+						allowed = []string{"patch"}
+					}
+					if qualified && (verb == "update" || verb == "patch") {
+						allowed = []string{verb} // its own webhook configuration only
+					}
+					if !slices.Contains(allowed, verb) {
+						t.Errorf("%s %s: %s — the manager only patches what it guards, writes reports and Events, and the status of policies and exceptions", vf, name, r)
+					}
+				case role.GetKind() == "ClusterRole":
+					// Roles for people: writes to policies and exceptions only.
+					if groupRes != "policy.ackguard.dev/guardrailexceptions" && groupRes != "policy.ackguard.dev/guardrailpolicies" {
+						t.Errorf("%s %s: %s", vf, name, r)
+					}
 				}
 			}
 		}

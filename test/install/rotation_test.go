@@ -22,6 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/manager"
+	"github.com/ackguard/ackguard/internal/webhookconfig"
+	"github.com/ackguard/ackguard/webhooks"
 )
 
 // projectSecret stands in for the kubelet: it keeps certDir in step with
@@ -85,7 +87,11 @@ func TestCertificateRotation(t *testing.T) {
 	port := cluster.ManagerOptions().WebhookPort
 	ws, _, _ := unstructured.NestedSlice(hook.Object, "webhooks")
 	for i := range ws {
-		ws[i].(map[string]any)["clientConfig"] = map[string]any{"url": fmt.Sprintf("https://localhost:%d/validate-ack", port)}
+		path := webhooks.Path
+		if name, _, _ := unstructured.NestedString(ws[i].(map[string]any), "name"); name == webhookconfig.GovernanceWebhookName {
+			path = webhooks.GovernancePath
+		}
+		ws[i].(map[string]any)["clientConfig"] = map[string]any{"url": fmt.Sprintf("https://localhost:%d%s", port, path)}
 	}
 	_ = unstructured.SetNestedSlice(hook.Object, ws, "webhooks")
 	installWebhook(t, hook)
@@ -108,6 +114,7 @@ func TestCertificateRotation(t *testing.T) {
 		Lookahead:            time.Hour - 6*time.Second, // renew 6 s after issue
 		CheckFrequency:       time.Second,
 	}
+	forbiddenLog.reset()
 	cfg := rest.CopyConfig(cluster.Config)
 	cfg.Impersonate = chartIdentity()
 	mctx, stop := context.WithCancel(ctx)
@@ -116,7 +123,7 @@ func TestCertificateRotation(t *testing.T) {
 		stop()
 		t.Fatal(err)
 	}
-	defer func() { stop(); <-done }()
+	defer func() { stop(); <-done; expectNoRefusals(t) }()
 
 	ns := "rotation"
 	ensureNamespace(t, ns)

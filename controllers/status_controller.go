@@ -1,0 +1,344 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/govsource"
+	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// Names of the status controllers.
+const (
+	PolicyStatusControllerName    = "guardrailpolicy-status"
+	ExceptionStatusControllerName = "guardrailexception-status"
+)
+
+// ReasonExceptionExpired is the reason of the Event recorded on a
+// GuardrailException when it expires.
+const ReasonExceptionExpired = "Expired"
+
+const (
+	defaultPolicyResync    = 30 * time.Second
+	defaultExceptionResync = 5 * time.Minute
+	// expiryMargin is how long after an exception's expiry it is judged
+	// again, so that it is past the expiry by then.
+	expiryMargin = 200 * time.Millisecond
+	// maxConditionMessage is the API's limit on a condition's message.
+	maxConditionMessage = 32768
+	maxStatusEventNote  = 1000
+)
+
+// GovernanceOptions configure the status controllers of ackguard's own
+// API (SetupGovernance).
+type GovernanceOptions struct {
+	// Registry is the rule catalog (required).
+	Registry *rules.Registry
+	// Defaults are the values of the manager's flags that policies
+	// override (they decide nothing about validity today, but exception
+	// states are judged by the same engine the webhook uses).
+	Defaults governance.Defaults
+	// Counts returns the resource counts per policy name: the report
+	// store's PolicyCounts. Nil leaves status.resources as it is.
+	Counts func() map[string]v1alpha1.ResourceCounts
+	// Recorder records an Event on each exception that expires; default
+	// mgr.GetEventRecorder("ackguard").
+	Recorder events.EventRecorder
+	// Metrics, when set, exports ackguard_exceptions.
+	Metrics *metrics.Metrics
+	// PolicyResync is how often a policy's counts are refreshed (default
+	// 30s).
+	PolicyResync time.Duration
+	// ExceptionResync is how often an exception in force is judged again
+	// besides at its expiry (default 5m).
+	ExceptionResync time.Duration
+	// Clock defaults to the real clock.
+	Clock clock.PassiveClock
+}
+
+// SetupGovernance registers the GuardrailPolicy and GuardrailException
+// status controllers. The manager's scheme must hold ackguard's API. When
+// ackguard's CRDs are not installed, it logs so and registers nothing.
+func SetupGovernance(mgr ctrl.Manager, opts GovernanceOptions) error {
+	if opts.Registry == nil {
+		return errors.New("governance status controllers: a rule registry is required")
+	}
+	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
+		if !mgr.GetScheme().Recognizes(v1alpha1.GroupVersion.WithKind(kind)) {
+			return fmt.Errorf("governance status controllers: the manager's scheme does not hold %s (add api/v1alpha1.AddToScheme)", kind)
+		}
+	}
+	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "GuardrailPolicy"}
+	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
+		if meta.IsNoMatchError(err) {
+			mgr.GetLogger().Info("ackguard's CRDs are not installed; GuardrailPolicy and GuardrailException status are not maintained")
+			return nil
+		}
+		return fmt.Errorf("looking up %s: %w", gk, err)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Recorder == nil {
+		opts.Recorder = mgr.GetEventRecorder("ackguard")
+	}
+	pr := &PolicyStatusReconciler{
+		Client: mgr.GetClient(), Registry: opts.Registry, Counts: opts.Counts,
+		Resync: opts.PolicyResync, Clock: opts.Clock,
+	}
+	if err := pr.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	er := &ExceptionStatusReconciler{
+		Client: mgr.GetClient(),
+		Source: &govsource.Source{
+			Reader: mgr.GetClient(), Registry: opts.Registry, Defaults: opts.Defaults, Now: opts.Clock.Now,
+		},
+		Recorder: opts.Recorder, Metrics: opts.Metrics, Resync: opts.ExceptionResync,
+	}
+	return er.SetupWithManager(mgr)
+}
+
+// +kubebuilder:rbac:groups=policy.ackguard.dev,resources=guardrailpolicies;guardrailexceptions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=policy.ackguard.dev,resources=guardrailpolicies/status;guardrailexceptions/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// PolicyStatusReconciler keeps a GuardrailPolicy's status: the generation
+// it describes, Ready (False with the problems when the policy is
+// invalid) and the counts of resources it selects, fails and remediated,
+// refreshed every Resync.
+type PolicyStatusReconciler struct {
+	Client   client.Client
+	Registry *rules.Registry
+	// Counts returns the counts per policy name; nil leaves them alone.
+	Counts func() map[string]v1alpha1.ResourceCounts
+	Resync time.Duration
+	Clock  clock.PassiveClock
+}
+
+// SetupWithManager registers the reconciler.
+func (r *PolicyStatusReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Client == nil || r.Registry == nil {
+		return errors.New("policy status reconciler: client and registry are required")
+	}
+	if r.Resync <= 0 {
+		r.Resync = defaultPolicyResync
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(PolicyStatusControllerName).
+		For(&v1alpha1.GuardrailPolicy{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Complete(r)
+}
+
+// Reconcile writes the policy's status when it changed.
+func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	p := &v1alpha1.GuardrailPolicy{}
+	if err := r.Client.Get(ctx, req.NamespacedName, p); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if p.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	status := *p.Status.DeepCopy()
+	status.ObservedGeneration = p.Generation
+	cond := metav1.Condition{
+		Type: v1alpha1.ConditionReady, ObservedGeneration: p.Generation,
+		LastTransitionTime: metav1.NewTime(r.Clock.Now()),
+	}
+	if problems := governance.ValidatePolicy(r.Registry, p); len(problems) > 0 {
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonInvalid
+		cond.Message = truncateMessage(strings.Join(problems, "; "), maxConditionMessage)
+	} else {
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonValid
+		cond.Message = "the policy is in force"
+	}
+	meta.SetStatusCondition(&status.Conditions, cond)
+	if r.Counts != nil {
+		status.Resources = r.Counts()[p.Name]
+	}
+	if err := patchStatus(ctx, r.Client, p, &p.Status, status); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{RequeueAfter: r.Resync}, nil
+}
+
+// ExceptionStatusReconciler keeps a GuardrailException's status: its state
+// (Active, Expired, Invalid) as the governance engine judges it in its
+// namespace, Ready and the generation it describes. It judges an exception
+// again right after its expiry, and records an Event when it expires.
+type ExceptionStatusReconciler struct {
+	Client   client.Client
+	Source   *govsource.Source
+	Recorder events.EventRecorder
+	Metrics  *metrics.Metrics
+	Resync   time.Duration
+}
+
+// SetupWithManager registers the reconciler. A change of a policy (its
+// maximum exception duration) or of a namespace's labels (the policies
+// that select it) judges the exceptions concerned again.
+func (r *ExceptionStatusReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Client == nil || r.Source == nil || r.Source.Registry == nil || r.Recorder == nil {
+		return errors.New("exception status reconciler: client, source with registry, and recorder are required")
+	}
+	if r.Resync <= 0 {
+		r.Resync = defaultExceptionResync
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(ExceptionStatusControllerName).
+		For(&v1alpha1.GuardrailException{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1alpha1.GuardrailPolicy{}, handler.EnqueueRequestsFromMapFunc(r.exceptionsIn("")),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.exceptionsIn(o.GetName())(ctx, o)
+		}), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Complete(r)
+}
+
+// exceptionsIn lists the exceptions of a namespace (all when "").
+func (r *ExceptionStatusReconciler) exceptionsIn(namespace string) handler.MapFunc {
+	return func(ctx context.Context, _ client.Object) []reconcile.Request {
+		list := &v1alpha1.GuardrailExceptionList{}
+		var opts []client.ListOption
+		if namespace != "" {
+			opts = append(opts, client.InNamespace(namespace))
+		}
+		if err := r.Client.List(ctx, list, opts...); err != nil {
+			logf.FromContext(ctx).Error(err, "listing GuardrailExceptions to judge again")
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for _, ex := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ex.Namespace, Name: ex.Name}})
+		}
+		return out
+	}
+}
+
+// Reconcile writes the exception's status when it changed.
+func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ex := &v1alpha1.GuardrailException{}
+	if err := r.Client.Get(ctx, req.NamespacedName, ex); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.Metrics.SetExceptionState(req.NamespacedName, "")
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if ex.DeletionTimestamp != nil {
+		r.Metrics.SetExceptionState(req.NamespacedName, "")
+		return ctrl.Result{}, nil
+	}
+	eng, err := r.Source.Engine(ctx, ex.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ns, err := r.Source.Namespace(ctx, ex.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	now := r.Source.Time()
+	state, msg := eng.ExceptionState(ex, ns, now)
+	if state == v1alpha1.ExceptionActive {
+		// What the engine ignores (an unknown rule, a kind not guarded)
+		// does not stop the exception; say so.
+		var ignored []string
+		for _, p := range eng.ValidateException(r.Source.Registry, ex, ns, now) {
+			if !strings.HasPrefix(p, "spec.expiresAt") {
+				ignored = append(ignored, p)
+			}
+		}
+		if len(ignored) > 0 {
+			msg += "; ignored: " + strings.Join(ignored, "; ")
+		}
+	}
+	prev := ex.Status.State
+	status := *ex.Status.DeepCopy()
+	status.ObservedGeneration = ex.Generation
+	status.State = state
+	cond := metav1.Condition{
+		Type: v1alpha1.ConditionReady, ObservedGeneration: ex.Generation,
+		Status: metav1.ConditionFalse, Reason: state,
+		Message:            truncateMessage(msg, maxConditionMessage),
+		LastTransitionTime: metav1.NewTime(now),
+	}
+	switch state {
+	case v1alpha1.ExceptionActive:
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonActive
+	case v1alpha1.ExceptionExpired:
+		cond.Reason = v1alpha1.ReasonExpired
+	default:
+		cond.Reason = v1alpha1.ReasonInvalid
+	}
+	meta.SetStatusCondition(&status.Conditions, cond)
+	r.Metrics.SetExceptionState(req.NamespacedName, state)
+	if err := patchStatus(ctx, r.Client, ex, &ex.Status, status); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if state == v1alpha1.ExceptionExpired && prev != v1alpha1.ExceptionExpired {
+		note := fmt.Sprintf("expired at %s: rules %s apply again to the resources it named (its reason was: %s)",
+			ex.Spec.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, ReasonExceptionExpired, "Expire", "%s", truncateMessage(note, maxStatusEventNote))
+	}
+	switch state {
+	case v1alpha1.ExceptionActive:
+		return ctrl.Result{RequeueAfter: min(ex.Spec.ExpiresAt.Sub(now)+expiryMargin, r.Resync)}, nil
+	case v1alpha1.ExceptionInvalid:
+		return ctrl.Result{RequeueAfter: r.Resync}, nil
+	default:
+		return ctrl.Result{}, nil
+	}
+}
+
+// patchStatus writes want to the status subresource when it differs from
+// the object's current status (*cur, which it then holds). The merge patch
+// carries the whole status, not a difference: a difference would leave
+// out the zero counts the schema requires next to a changed one.
+func patchStatus[S any](ctx context.Context, c client.Client, obj client.Object, cur *S, want S) error {
+	if equality.Semantic.DeepEqual(*cur, want) {
+		return nil
+	}
+	data, err := json.Marshal(map[string]any{"status": want})
+	if err != nil {
+		return err
+	}
+	*cur = want
+	return c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
+}
+
+func truncateMessage(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - 3
+	for cut > 0 && s[cut]&0xC0 == 0x80 { // not in the middle of a rune
+		cut--
+	}
+	return s[:cut] + "..."
+}

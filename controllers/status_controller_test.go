@@ -1,0 +1,159 @@
+package controllers_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	clientevents "k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/govsource"
+	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+func fakeClient(objs ...client.Object) client.Client {
+	return fake.NewClientBuilder().WithScheme(localcluster.Scheme()).
+		WithObjects(objs...).
+		WithStatusSubresource(&v1alpha1.GuardrailPolicy{}, &v1alpha1.GuardrailException{}).
+		Build()
+}
+
+func TestPolicyStatusCountsAreWrittenOnlyWhenChanged(t *testing.T) {
+	p := &v1alpha1.GuardrailPolicy{ObjectMeta: metav1.ObjectMeta{Name: "strict", Generation: 3}}
+	c := fakeClient(p)
+	counts := map[string]v1alpha1.ResourceCounts{"strict": {Matched: 10, Failing: 4, Remediated: 2}}
+	r := &controllers.PolicyStatusReconciler{
+		Client: c, Registry: rules.Default(), Resync: 30 * time.Second,
+		Counts: func() map[string]v1alpha1.ResourceCounts { return counts },
+		Clock:  clocktesting.NewFakePassiveClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
+	}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: "strict"}}
+	reconcile := func() *v1alpha1.GuardrailPolicy {
+		t.Helper()
+		res, err := r.Reconcile(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RequeueAfter != 30*time.Second {
+			t.Errorf("requeue after %s, want 30s", res.RequeueAfter)
+		}
+		got := &v1alpha1.GuardrailPolicy{}
+		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	got := reconcile()
+	if got.Status.Resources != counts["strict"] || got.Status.ObservedGeneration != 3 {
+		t.Errorf("status = %+v", got.Status)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonValid {
+		t.Errorf("ready = %+v", c)
+	}
+	rv := got.ResourceVersion
+	if again := reconcile(); again.ResourceVersion != rv {
+		t.Error("unchanged status written again")
+	}
+	counts["strict"] = v1alpha1.ResourceCounts{Matched: 11, Failing: 3, Remediated: 2}
+	if got := reconcile(); got.Status.Resources != counts["strict"] || got.ResourceVersion == rv {
+		t.Errorf("changed counts not written: %+v", got.Status.Resources)
+	}
+}
+
+func TestExceptionIsJudgedAgainAtItsExpiry(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(start)
+	ex := newException("team", "website", start.Add(90*time.Second))
+	ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
+	ex.Generation = 1
+	ex.Spec.Rules = append(ex.Spec.Rules, "ZZZ-999")
+	c := fakeClient(ex)
+	rec := clientevents.NewFakeRecorder(10)
+	mets, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &controllers.ExceptionStatusReconciler{
+		Client: c, Recorder: rec, Metrics: mets, Resync: time.Hour,
+		Source: &govsource.Source{Reader: c, Registry: rules.Default(), Now: clk.Now},
+	}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+	res, err := r.Reconcile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RequeueAfter < 90*time.Second || res.RequeueAfter > 91*time.Second {
+		t.Errorf("active exception requeued after %s, want just after its expiry in 90s", res.RequeueAfter)
+	}
+	got := &v1alpha1.GuardrailException{}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if got.Status.State != v1alpha1.ExceptionActive || cond == nil || cond.Status != metav1.ConditionTrue || got.Status.ObservedGeneration != 1 {
+		t.Errorf("status = %+v", got.Status)
+	}
+	if !strings.Contains(cond.Message, "ZZZ-999") {
+		t.Errorf("message does not mention the unknown rule: %q", cond.Message)
+	}
+	if len(rec.Events) != 0 {
+		t.Errorf("event before expiry: %s", <-rec.Events)
+	}
+
+	clk.SetTime(start.Add(90*time.Second + res.RequeueAfter - 90*time.Second))
+	res, err = r.Reconcile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RequeueAfter != 0 {
+		t.Errorf("expired exception requeued after %s", res.RequeueAfter)
+	}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	cond = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if got.Status.State != v1alpha1.ExceptionExpired || cond.Status != metav1.ConditionFalse || cond.Reason != v1alpha1.ReasonExpired {
+		t.Errorf("status after expiry = %+v", got.Status)
+	}
+	select {
+	case e := <-rec.Events:
+		if !strings.Contains(e, controllers.ReasonExceptionExpired) {
+			t.Errorf("event = %q", e)
+		}
+	default:
+		t.Error("no event at expiry")
+	}
+	if v := testutil.ToFloat64(mets.Exceptions.WithLabelValues(metrics.ExceptionExpired)); v != 1 {
+		t.Errorf("expired gauge = %v", v)
+	}
+	// Judged again: no second event.
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Events) != 0 {
+		t.Errorf("second event: %s", <-rec.Events)
+	}
+	// Deleted: it leaves the gauge.
+	if err := c.Delete(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if v := testutil.ToFloat64(mets.Exceptions.WithLabelValues(metrics.ExceptionExpired)); v != 0 {
+		t.Errorf("expired gauge after delete = %v", v)
+	}
+}

@@ -1,0 +1,215 @@
+package reports
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// Result values (the openreports.io API defines no constants).
+const (
+	ResultPass  reportsv1alpha1.Result = "pass"
+	ResultFail  reportsv1alpha1.Result = "fail"
+	ResultWarn  reportsv1alpha1.Result = "warn"
+	ResultError reportsv1alpha1.Result = "error"
+	ResultSkip  reportsv1alpha1.Result = "skip"
+)
+
+// Severity values.
+const (
+	SeverityCritical reportsv1alpha1.ResultSeverity = "critical"
+	SeverityHigh     reportsv1alpha1.ResultSeverity = "high"
+	SeverityMedium   reportsv1alpha1.ResultSeverity = "medium"
+	SeverityLow      reportsv1alpha1.ResultSeverity = "low"
+	SeverityInfo     reportsv1alpha1.ResultSeverity = "info"
+)
+
+// Properties of a result.
+const (
+	PropertyPath      = "path"
+	PropertyAction    = "action"
+	PropertyFindings  = "findings"
+	PropertyException = "exception"
+	PropertyReason    = "reason"
+	PropertyExpiresAt = "expiresAt"
+)
+
+// Bounds on the text of one result, so that MaxResults results stay well
+// under the API server's object size limit.
+const (
+	maxDescription = 1024
+	maxProperty    = 512
+)
+
+// Severity maps a rule severity to the openreports.io one.
+func Severity(s rules.Severity) reportsv1alpha1.ResultSeverity {
+	switch s {
+	case rules.Critical:
+		return SeverityCritical
+	case rules.High:
+		return SeverityHigh
+	case rules.Medium:
+		return SeverityMedium
+	case rules.Low:
+		return SeverityLow
+	default:
+		return SeverityInfo
+	}
+}
+
+func severityRank(s reportsv1alpha1.ResultSeverity) int {
+	switch s {
+	case SeverityCritical:
+		return 0
+	case SeverityHigh:
+		return 1
+	case SeverityMedium:
+		return 2
+	case SeverityLow:
+		return 3
+	default:
+		return 4
+	}
+}
+
+// resultRank orders results in a report: failures first, passes last.
+func resultRank(r reportsv1alpha1.Result) int {
+	switch r {
+	case ResultFail:
+		return 0
+	case ResultWarn:
+		return 1
+	case ResultError:
+		return 2
+	case ResultSkip:
+		return 3
+	default:
+		return 4
+	}
+}
+
+// convert turns a judgement into one result per rule: fail when a finding
+// of the rule denies admission, warn for its other findings, skip when an
+// exception exempts every finding of the rule, pass for the rules evaluated
+// without a finding. subjects is shared by the results (read-only).
+func convert(subjects []corev1.ObjectReference, j *governance.Judgement, ts metav1.Timestamp) []reportsv1alpha1.ReportResult {
+	var out []reportsv1alpha1.ReportResult
+	// Results come in registry order, one per finding: group by rule.
+	var order []string
+	byRule := map[string][]governance.Result{}
+	for _, r := range j.Results {
+		if _, ok := byRule[r.RuleID]; !ok {
+			order = append(order, r.RuleID)
+		}
+		byRule[r.RuleID] = append(byRule[r.RuleID], r)
+	}
+	for _, id := range order {
+		out = append(out, ruleResult(subjects, byRule[id], ts))
+	}
+	for _, p := range j.Passed {
+		if p.Rule == nil {
+			continue
+		}
+		out = append(out, reportsv1alpha1.ReportResult{
+			Source:      Source,
+			Policy:      p.Policy,
+			Rule:        p.Rule.ID,
+			Category:    governance.Category(p.Rule),
+			Severity:    Severity(p.Rule.Severity),
+			Timestamp:   ts,
+			Result:      ResultPass,
+			Subjects:    subjects,
+			Description: truncate(p.Rule.Title, maxDescription),
+		})
+	}
+	return out
+}
+
+// ruleResult folds the findings of one rule on one object.
+func ruleResult(subjects []corev1.ObjectReference, rs []governance.Result, ts metav1.Timestamp) reportsv1alpha1.ReportResult {
+	decisive := -1
+	status := ResultSkip
+	for i, r := range rs {
+		switch {
+		case r.Exception != nil:
+		case r.Denies():
+			if status != ResultFail {
+				status, decisive = ResultFail, i
+			}
+		case status == ResultSkip:
+			status, decisive = ResultWarn, i
+		}
+	}
+	if decisive < 0 {
+		decisive = 0
+	}
+	d := rs[decisive]
+	sev := Severity(d.Severity)
+	var messages, remedies, paths []string
+	for _, r := range rs {
+		if s := Severity(r.Severity); severityRank(s) < severityRank(sev) {
+			sev = s
+		}
+		messages = appendDistinct(messages, r.Message)
+		remedies = appendDistinct(remedies, r.Remedy)
+		paths = appendDistinct(paths, r.Path.String())
+	}
+	props := map[string]string{
+		PropertyPath:   truncate(strings.Join(paths, ", "), maxProperty),
+		PropertyAction: string(d.Action),
+	}
+	if len(rs) > 1 {
+		props[PropertyFindings] = strconv.Itoa(len(rs))
+	}
+	if status == ResultSkip && d.Exception != nil {
+		ex := d.Exception
+		props[PropertyException] = ex.Namespace + "/" + ex.Name
+		props[PropertyReason] = truncate(ex.Reason, maxProperty)
+		props[PropertyExpiresAt] = ex.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return reportsv1alpha1.ReportResult{
+		Source:      Source,
+		Policy:      d.Policy(),
+		Rule:        d.RuleID,
+		Category:    d.Category,
+		Severity:    sev,
+		Timestamp:   ts,
+		Result:      status,
+		Subjects:    subjects,
+		Description: truncate(strings.Join(append(messages, remedies...), "; "), maxDescription),
+		Properties:  props,
+	}
+}
+
+func appendDistinct(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}

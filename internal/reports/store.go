@@ -1,0 +1,631 @@
+// Package reports keeps what the drift reconcilers judge and publishes it
+// as openreports.io Reports: one Report per namespace, named "ackguard",
+// bounded in size, written in batches by a leader-only flush loop. It also
+// counts, per GuardrailPolicy, the resources the policy selects, fails and
+// remediated, for the policies' status.
+package reports
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+)
+
+// Names and labels of the reports.
+const (
+	// Source is the source of every report and result.
+	Source = "ackguard"
+	// DefaultName names the Report of each namespace.
+	DefaultName = "ackguard"
+	// FieldOwner is the server-side apply field manager of the reports.
+	FieldOwner = "ackguard"
+	// LabelManagedBy marks the reports ackguard writes.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedBy is LabelManagedBy's value.
+	ManagedBy = "ackguard"
+	// AnnotationOmitted says how many results the report leaves out to stay
+	// within its bounds (its summary counts them all).
+	AnnotationOmitted = "ackguard.dev/omitted-results"
+)
+
+// Defaults of Options.
+const (
+	DefaultFlushInterval = 10 * time.Second
+	DefaultMaxResults    = 500
+	DefaultSweepAfter    = 2 * time.Minute
+	// maxResultBytes bounds the serialized results of one report, well
+	// under the API server's 1.5 MiB request limit and etcd's object size.
+	maxResultBytes = 900 << 10
+)
+
+// ReportGVK is the kind of the reports.
+var ReportGVK = schema.GroupVersionKind{Group: reportsv1alpha1.GroupName, Version: "v1alpha1", Kind: "Report"}
+
+// PolicyCounts are the counts of one policy's status.
+type PolicyCounts = v1alpha1.ResourceCounts
+
+// Options configure a Store.
+type Options struct {
+	// FlushInterval is how often dirty namespaces are written (default 10s).
+	FlushInterval time.Duration
+	// MaxResults bounds the results of one report (default 500); the
+	// summary counts every result.
+	MaxResults int
+	// Name of the Report in each namespace (default "ackguard").
+	Name string
+	// SweepAfter is how long after the flush loop starts the reports this
+	// store's predecessors wrote, in namespaces nothing was observed in
+	// since, are emptied (default 2m; negative disables the sweep).
+	SweepAfter time.Duration
+	// Now returns the time results are stamped with (default time.Now).
+	Now func() time.Time
+	// Log defaults to the controller-runtime logger named "reports".
+	Log logr.Logger
+}
+
+// +kubebuilder:rbac:groups=openreports.io,resources=reports,verbs=get;list;watch;create;update;patch
+
+// Store keeps the latest judgement of every object, per namespace, and
+// writes each namespace's Report when it changed. Observe, Forget and
+// Remediated only touch memory; Start writes. It is safe for concurrent use.
+type Store struct {
+	writer client.Writer
+	reader client.Reader
+	opts   Options
+	log    logr.Logger
+
+	mu         sync.Mutex
+	namespaces map[string]map[objKey]*objState
+	dirty      map[string]bool
+	remediated map[string]map[fullKey]bool // policy → objects
+	gen        uint64                      // bumped on every change of what PolicyCounts reads
+	countsGen  uint64
+	counts     map[string]PolicyCounts
+
+	flushMu    sync.Mutex        // one flush at a time; guards the fields below
+	written    map[string]string // namespace → fingerprint of the report last written
+	crdMissing bool
+	started    time.Time
+	swept      bool
+}
+
+type objKey struct {
+	gk   schema.GroupKind
+	name string
+}
+
+type fullKey struct {
+	namespace string
+	objKey
+}
+
+// objState is the latest judgement of one object. It is never modified
+// once stored: Observe replaces it, so a flush can read it unlocked.
+type objState struct {
+	results  []reportsv1alpha1.ReportResult
+	policies []string
+	failing  []string       // policies deciding a non-exempted result
+	exempted map[string]int // exception name → results it skips
+}
+
+var _ manager.LeaderElectionRunnable = (*Store)(nil)
+
+// New returns a store writing through writer (the manager's client) and
+// reading existing reports through reader (the manager's API reader: the
+// store never caches Reports). reader may be nil: then empty reports are
+// written even where none existed, and there is no sweep.
+func New(writer client.Writer, reader client.Reader, opts Options) *Store {
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	if opts.MaxResults <= 0 {
+		opts.MaxResults = DefaultMaxResults
+	}
+	if opts.Name == "" {
+		opts.Name = DefaultName
+	}
+	if opts.SweepAfter == 0 {
+		opts.SweepAfter = DefaultSweepAfter
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Log
+	if log.GetSink() == nil {
+		log = logf.Log.WithName("reports")
+	}
+	return &Store{
+		writer: writer, reader: reader, opts: opts, log: log,
+		namespaces: map[string]map[objKey]*objState{},
+		dirty:      map[string]bool{},
+		remediated: map[string]map[fullKey]bool{},
+		written:    map[string]string{},
+	}
+}
+
+// NeedLeaderElection makes the flush loop run on the leader only (the
+// reconcilers that feed the store do too).
+func (s *Store) NeedLeaderElection() bool { return true }
+
+// Observe replaces the results of one object with a judgement.
+func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement) {
+	if obj == nil {
+		return
+	}
+	gvk := obj.GroupVersionKind()
+	if j == nil || (len(j.Policies) == 0 && len(j.Results) == 0 && len(j.Passed) == 0) {
+		s.Forget(gvk, types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()})
+		return
+	}
+	ref := corev1.ObjectReference{
+		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(),
+		Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: obj.GetUID(),
+	}
+	st := &objState{
+		results:  convert([]corev1.ObjectReference{ref}, j, metav1.Timestamp{Seconds: s.opts.Now().Unix()}),
+		policies: slices.Clone(j.Policies),
+	}
+	for _, r := range j.Results {
+		if r.Exception == nil {
+			if p := r.Policy(); p != "" && !slices.Contains(st.failing, p) {
+				st.failing = append(st.failing, p)
+			}
+		}
+	}
+	for _, r := range st.results {
+		if r.Result == ResultSkip {
+			if name := exceptionName(r.Properties[PropertyException]); name != "" {
+				if st.exempted == nil {
+					st.exempted = map[string]int{}
+				}
+				st.exempted[name]++
+			}
+		}
+	}
+	slices.Sort(st.failing)
+
+	ns, k := ref.Namespace, objKey{gk: gvk.GroupKind(), name: ref.Name}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	objs := s.namespaces[ns]
+	if objs == nil {
+		objs = map[objKey]*objState{}
+		s.namespaces[ns] = objs
+	}
+	if prev := objs[k]; prev != nil {
+		keepTimestamps(st.results, prev.results)
+		if reflect.DeepEqual(prev, st) {
+			return
+		}
+	}
+	objs[k] = st
+	s.gen++
+	s.markDirty(ns)
+}
+
+// Forget drops an object that no longer exists.
+func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
+	k := objKey{gk: gvk.GroupKind(), name: key.Name}
+	fk := fullKey{namespace: key.Namespace, objKey: k}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, objs := range s.remediated {
+		if objs[fk] {
+			delete(objs, fk)
+			s.gen++
+		}
+	}
+	objs := s.namespaces[key.Namespace]
+	if _, ok := objs[k]; !ok {
+		return
+	}
+	delete(objs, k)
+	s.gen++
+	s.markDirty(key.Namespace)
+}
+
+// Remediated records that the reconciler fixed rules of the object under
+// the policies. (It changes no report: the reconciler observes the fixed
+// object next.) An object counts until it is forgotten.
+func (s *Store) Remediated(obj *unstructured.Unstructured, _ []string, policies []string) {
+	if obj == nil {
+		return
+	}
+	fk := fullKey{namespace: obj.GetNamespace(), objKey: objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range policies {
+		if p == "" {
+			continue
+		}
+		objs := s.remediated[p]
+		if objs == nil {
+			objs = map[fullKey]bool{}
+			s.remediated[p] = objs
+		}
+		if !objs[fk] {
+			objs[fk] = true
+			s.gen++
+		}
+	}
+}
+
+// markDirty marks a namespace's report for the next flush. Cluster-scoped
+// objects count for policies but have no report. Callers hold mu.
+func (s *Store) markDirty(ns string) {
+	if ns != "" {
+		s.dirty[ns] = true
+	}
+}
+
+// PolicyCounts returns, per policy name, the objects it selects (matched),
+// those with a non-exempted finding it decides (failing) and those the
+// reconciler remediated under it (remediated).
+func (s *Store) PolicyCounts() map[string]PolicyCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.counts == nil || s.countsGen != s.gen {
+		counts := map[string]PolicyCounts{}
+		for _, objs := range s.namespaces {
+			for _, st := range objs {
+				for _, p := range st.policies {
+					c := counts[p]
+					c.Matched++
+					counts[p] = c
+				}
+				for _, p := range st.failing {
+					c := counts[p]
+					c.Failing++
+					counts[p] = c
+				}
+			}
+		}
+		for p, objs := range s.remediated {
+			if len(objs) > 0 {
+				c := counts[p]
+				c.Remediated = int32(len(objs))
+				counts[p] = c
+			}
+		}
+		s.counts, s.countsGen = counts, s.gen
+	}
+	return maps.Clone(s.counts)
+}
+
+// ExceptionCounts returns, for the namespace, how many results each
+// exception (by name) turns into skips.
+func (s *Store) ExceptionCounts(namespace string) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, st := range s.namespaces[namespace] {
+		for name, n := range st.exempted {
+			out[name] += n
+		}
+	}
+	return out
+}
+
+// Start writes dirty namespaces every FlushInterval until ctx ends.
+func (s *Store) Start(ctx context.Context) error {
+	s.flushMu.Lock()
+	s.started = s.opts.Now()
+	s.flushMu.Unlock()
+	t := time.NewTicker(s.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error(err, "writing policy reports; will retry")
+		}
+	}
+}
+
+// Flush writes the report of every dirty namespace whose content changed.
+// A namespace that fails stays dirty.
+func (s *Store) Flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if err := s.sweep(ctx); err != nil {
+		s.log.V(1).Info("looking for stale reports; will retry", "error", err.Error())
+	}
+	s.mu.Lock()
+	work := make(map[string][]*objState, len(s.dirty))
+	for ns := range s.dirty {
+		objs := make([]*objState, 0, len(s.namespaces[ns]))
+		for _, st := range s.namespaces[ns] {
+			objs = append(objs, st)
+		}
+		work[ns] = objs
+	}
+	s.dirty = map[string]bool{}
+	s.mu.Unlock()
+
+	names := slices.Sorted(maps.Keys(work))
+	var errs []error
+	for i, ns := range names {
+		err := s.flushNamespace(ctx, ns, work[ns])
+		if err == nil {
+			continue
+		}
+		if meta.IsNoMatchError(err) {
+			// Not installed: keep everything for a later flush.
+			s.redirty(names[i:]...)
+			if !s.crdMissing {
+				s.crdMissing = true
+				s.log.Info("the openreports.io Report CRD is not installed; policy reports are kept in memory and written once it is")
+			}
+			return nil
+		}
+		s.redirty(ns)
+		errs = append(errs, fmt.Errorf("namespace %s: %w", ns, err))
+	}
+	if s.crdMissing && len(names) > 0 {
+		s.crdMissing = false
+		s.log.Info("the openreports.io Report CRD is installed; writing policy reports")
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) redirty(namespaces ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ns := range namespaces {
+		s.dirty[ns] = true
+	}
+}
+
+// flushNamespace applies the namespace's report unless it is unchanged.
+// An emptied namespace gets a report with no results, but only where one
+// exists. Callers hold flushMu.
+func (s *Store) flushNamespace(ctx context.Context, ns string, objs []*objState) error {
+	u, fp, err := s.build(ns, objs)
+	if err != nil {
+		return err
+	}
+	if s.written[ns] == fp {
+		if len(objs) == 0 {
+			s.dropIfEmpty(ns)
+		}
+		return nil
+	}
+	if len(objs) == 0 && s.written[ns] == "" && s.reader != nil {
+		exists, err := s.exists(ctx, ns)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			s.dropIfEmpty(ns)
+			return nil
+		}
+	}
+	err = s.writer.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	switch {
+	case err == nil:
+	case apierrors.IsNotFound(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		// The namespace is gone or going; its objects will be forgotten.
+		delete(s.written, ns)
+		if len(objs) == 0 {
+			s.dropIfEmpty(ns)
+		} else {
+			s.redirty(ns)
+		}
+		return nil
+	default:
+		return err
+	}
+	s.written[ns] = fp
+	if len(objs) == 0 {
+		delete(s.written, ns)
+		s.dropIfEmpty(ns)
+	}
+	return nil
+}
+
+// exists reports whether the namespace has the report.
+func (s *Store) exists(ctx context.Context, ns string) (bool, error) {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(ReportGVK)
+	err := s.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: s.opts.Name}, m)
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// dropIfEmpty forgets a namespace that has no object and no pending change.
+func (s *Store) dropIfEmpty(ns string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.namespaces[ns]) == 0 && !s.dirty[ns] {
+		delete(s.namespaces, ns)
+	}
+}
+
+// sweep, once SweepAfter has passed since Start, marks dirty the
+// namespaces that hold a report of this store's name but had nothing
+// observed (their objects went away while no ackguard ran), so that their
+// reports are emptied. Callers hold flushMu.
+func (s *Store) sweep(ctx context.Context) error {
+	if s.swept || s.reader == nil || s.opts.SweepAfter < 0 || s.started.IsZero() || s.opts.Now().Sub(s.started) < s.opts.SweepAfter {
+		return nil
+	}
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(ReportGVK.GroupVersion().WithKind("ReportList"))
+	if err := s.reader.List(ctx, list, client.MatchingLabels{LabelManagedBy: ManagedBy}); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, item := range list.Items {
+		if item.Name != s.opts.Name {
+			continue
+		}
+		if _, ok := s.namespaces[item.Namespace]; !ok {
+			s.namespaces[item.Namespace] = map[objKey]*objState{}
+			s.markDirty(item.Namespace)
+		}
+	}
+	s.swept = true
+	return nil
+}
+
+// build returns the namespace's report and a fingerprint of its content.
+func (s *Store) build(ns string, objs []*objState) (*unstructured.Unstructured, string, error) {
+	rep := buildReport(ns, s.opts.Name, s.opts.MaxResults, objs)
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(rep)
+	if err != nil {
+		return nil, "", err
+	}
+	unstructured.RemoveNestedField(content, "metadata", "creationTimestamp")
+	data, err := json.Marshal(content) // map keys sorted: deterministic
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(data)
+	return &unstructured.Unstructured{Object: content}, hex.EncodeToString(sum[:]), nil
+}
+
+// buildReport returns the report of a namespace: every result of the objects
+// ordered fail, warn, skip, pass, then by severity, resource and rule; at
+// most maxResults of them (fewer if they would not fit in the report's
+// size budget), with a summary that counts them all.
+func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1alpha1.Report {
+	n := 0
+	for _, st := range objs {
+		n += len(st.results)
+	}
+	all := make([]reportsv1alpha1.ReportResult, 0, n)
+	for _, st := range objs {
+		all = append(all, st.results...)
+	}
+	sort.Slice(all, func(i, j int) bool { return less(&all[i], &all[j]) })
+	var sum reportsv1alpha1.ReportSummary
+	for i := range all {
+		switch all[i].Result {
+		case ResultPass:
+			sum.Pass++
+		case ResultFail:
+			sum.Fail++
+		case ResultWarn:
+			sum.Warn++
+		case ResultError:
+			sum.Error++
+		case ResultSkip:
+			sum.Skip++
+		}
+	}
+	kept := all[:min(len(all), maxResults)]
+	size := 0
+	for i := range kept {
+		data, err := json.Marshal(&kept[i])
+		if err != nil || size+len(data)+1 > maxResultBytes {
+			kept = kept[:i]
+			break
+		}
+		size += len(data) + 1
+	}
+	rep := &reportsv1alpha1.Report{
+		TypeMeta: metav1.TypeMeta{APIVersion: ReportGVK.GroupVersion().String(), Kind: ReportGVK.Kind},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: ns,
+			Labels:      map[string]string{LabelManagedBy: ManagedBy},
+			Annotations: map[string]string{AnnotationOmitted: strconv.Itoa(len(all) - len(kept))},
+		},
+		Source:        Source,
+		Scope:         &corev1.ObjectReference{APIVersion: "v1", Kind: "Namespace", Name: ns},
+		Configuration: &reportsv1alpha1.ReportConfiguration{Limits: reportsv1alpha1.Limits{MaxResults: maxResults}},
+		Summary:       sum,
+	}
+	if len(kept) > 0 {
+		rep.Results = slices.Clone(kept)
+	}
+	return rep
+}
+
+func less(a, b *reportsv1alpha1.ReportResult) bool {
+	if ra, rb := resultRank(a.Result), resultRank(b.Result); ra != rb {
+		return ra < rb
+	}
+	if sa, sb := severityRank(a.Severity), severityRank(b.Severity); sa != sb {
+		return sa < sb
+	}
+	oa, ob := subject(a), subject(b)
+	if oa.Name != ob.Name {
+		return oa.Name < ob.Name
+	}
+	if oa.Kind != ob.Kind {
+		return oa.Kind < ob.Kind
+	}
+	if oa.APIVersion != ob.APIVersion {
+		return oa.APIVersion < ob.APIVersion
+	}
+	return a.Rule < b.Rule
+}
+
+func subject(r *reportsv1alpha1.ReportResult) corev1.ObjectReference {
+	if len(r.Subjects) == 0 {
+		return corev1.ObjectReference{}
+	}
+	return r.Subjects[0]
+}
+
+// keepTimestamps gives the results that did not change since the previous
+// judgement their first timestamp, so re-judging an unchanged object
+// changes nothing.
+func keepTimestamps(results, prev []reportsv1alpha1.ReportResult) {
+	for i := range results {
+		for j := range prev {
+			if prev[j].Rule != results[i].Rule {
+				continue
+			}
+			a, b := results[i], prev[j]
+			a.Timestamp, b.Timestamp = metav1.Timestamp{}, metav1.Timestamp{}
+			if reflect.DeepEqual(a, b) {
+				results[i].Timestamp = prev[j].Timestamp
+			}
+			break
+		}
+	}
+}
+
+// exceptionName returns the name of a "namespace/name" exception.
+func exceptionName(ref string) string {
+	return ref[strings.LastIndex(ref, "/")+1:]
+}

@@ -1,0 +1,278 @@
+package scan
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// Kinds of ackguard's own API the scan reads.
+const (
+	kindPolicy    = "GuardrailPolicy"
+	kindException = "GuardrailException"
+)
+
+var governanceVersion = v1alpha1.GroupVersion.Version
+
+// govObject is a GuardrailPolicy or GuardrailException read from the
+// input, in input order.
+type govObject struct {
+	source string
+	// kind is kindPolicy or kindException; exactly one of policy and
+	// exception is set.
+	kind      string
+	policy    *v1alpha1.GuardrailPolicy
+	exception *v1alpha1.GuardrailException
+	// flagged are the field paths the schema check reported, so that
+	// governance validation does not report them a second time.
+	flagged map[string]bool
+}
+
+// namespaceObject is a v1 Namespace read from the input.
+type namespaceObject struct {
+	source string
+	labels map[string]string
+}
+
+// governanceDoc reads a document of ackguard's API group: a
+// GuardrailPolicy or GuardrailException of the version the scan knows is
+// decoded, checked and kept; other kinds of the group are not guarded and
+// are skipped like any other document.
+func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Meta) {
+	kind := meta.GVK.Kind
+	if kind != kindPolicy && kind != kindException {
+		return
+	}
+	md, _ := obj["metadata"].(map[string]any)
+	rawName, _ := md["name"].(string) // meta.Name falls back on generateName
+	name := describeName(meta.Namespace, rawName, kind == kindException)
+	if meta.GVK.Version != governanceVersion {
+		s.errorf(source, "%s %s: apiVersion %s: ackguard scan reads %s only; the cluster would not apply this object as written",
+			kind, name, meta.GVK.GroupVersion(), v1alpha1.GroupVersion)
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.errorf(source, "%s %s: internal error while reading the object (%v); report this to the ackguard maintainers", kind, name, p)
+		}
+	}()
+	g := &govObject{source: source, kind: kind, flagged: map[string]bool{}}
+	var typed any
+	if kind == kindPolicy {
+		g.policy = &v1alpha1.GuardrailPolicy{}
+		typed = g.policy
+	} else {
+		g.exception = &v1alpha1.GuardrailException{}
+		typed = g.exception
+	}
+	report := func(msg string) { s.errorf(source, "%s %s: %s", kind, name, msg) }
+
+	schema, err := crdSchema(kind)
+	if err != nil {
+		report(fmt.Sprintf("internal error: %v; report this to the ackguard maintainers", err))
+		return
+	}
+	problems := schemaProblems(schema, obj)
+	for _, p := range problems {
+		g.flagged[p.path] = true
+		report(p.String())
+	}
+	// Decode strictly, as the API server does with kubectl's default
+	// field validation: an unknown (or misspelt, or wrongly cased) field
+	// is an error, not silently dropped.
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj, typed, true); err != nil {
+		switch strict, ok := runtime.AsStrictDecodingError(err); {
+		case ok:
+			for _, e := range strict.Errors() {
+				report(e.Error())
+			}
+		case len(problems) > 0:
+			return // the schema check has said what is wrong
+		default:
+			report("cannot decode the object: " + err.Error())
+			return
+		}
+	}
+	if g.name() == "" {
+		g.flagged["metadata.name"] = true
+		report("metadata.name: Required value")
+	}
+	if !s.keepGovernance(g, obj) {
+		return
+	}
+	s.gov = append(s.gov, g)
+}
+
+// keepGovernance refuses a second object of the same kind and name: a
+// cluster holds one. The same object read twice (a file given as a PATH
+// and under --policy, or through two directories) is kept once, silently.
+func (s *scanner) keepGovernance(g *govObject, obj map[string]any) bool {
+	key := g.kind + "\x00" + g.namespace() + "\x00" + g.name()
+	if s.govRaw == nil {
+		s.govRaw = map[string]govSeen{}
+	}
+	if prev, ok := s.govRaw[key]; ok {
+		if !reflect.DeepEqual(prev.raw, obj) {
+			s.errorf(g.source, "%s %s is also defined in %s, differently; a cluster holds one object of that name: keep one of them",
+				g.kind, describeName(g.namespace(), g.name(), g.exception != nil), prev.source)
+		}
+		return false
+	}
+	s.govRaw[key] = govSeen{source: g.source, raw: obj}
+	return true
+}
+
+type govSeen struct {
+	source string
+	raw    map[string]any
+}
+
+func (g *govObject) name() string {
+	if g.policy != nil {
+		return g.policy.Name
+	}
+	return g.exception.Name
+}
+
+func (g *govObject) namespace() string {
+	if g.exception != nil {
+		return g.exception.Namespace
+	}
+	return "" // cluster-scoped: the API server ignores a namespace
+}
+
+// describeName is "name", or "namespace/name" for a namespaced object
+// with a namespace, or "<unnamed>".
+func describeName(namespace, name string, namespaced bool) string {
+	if name == "" {
+		name = "<unnamed>"
+	}
+	if namespaced && namespace != "" {
+		return namespace + "/" + name
+	}
+	return name
+}
+
+// namespaceDoc reads a v1 Namespace: its labels are what a policy's
+// namespaceSelector matches.
+func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta) {
+	var ns corev1.Namespace
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &ns); err != nil {
+		s.errorf(source, "Namespace %s: cannot decode the object: %v", describeName("", meta.Name, false), err)
+		return
+	}
+	if ns.Name == "" {
+		s.errorf(source, "Namespace: metadata.name: Required value")
+		return
+	}
+	if s.namespaces == nil {
+		s.namespaces = map[string]*namespaceObject{}
+	}
+	if prev, ok := s.namespaces[ns.Name]; ok {
+		if !reflect.DeepEqual(prev.labels, ns.Labels) && !(len(prev.labels) == 0 && len(ns.Labels) == 0) {
+			s.errorf(source, "Namespace %s is also defined in %s, with other labels; a cluster holds one: keep one of them", ns.Name, prev.source)
+		}
+		return
+	}
+	s.namespaces[ns.Name] = &namespaceObject{source: source, labels: ns.Labels}
+}
+
+// namespace is what policies select a namespace by: its name, and the
+// labels of its Namespace object when the input has one.
+func (s *scanner) namespace(name string) governance.Namespace {
+	ns := governance.Namespace{Name: name}
+	if o := s.namespaces[name]; o != nil {
+		ns.Labels = o.labels
+	}
+	return ns
+}
+
+// engine builds the governance engine from every policy and exception
+// read, reports what governance validation finds wrong with them, and
+// records the policies in force and the state of each exception.
+func (s *scanner) engine() *governance.Engine {
+	var policies []v1alpha1.GuardrailPolicy
+	var exceptions []v1alpha1.GuardrailException
+	for _, g := range s.gov {
+		if g.policy != nil {
+			policies = append(policies, *g.policy)
+		} else {
+			exceptions = append(exceptions, *g.exception)
+		}
+	}
+	d := governance.Defaults{Config: s.cfg}
+	d.Config.Resolver = nil
+	eng := governance.New(s.reg, d, policies, exceptions)
+
+	if eng.Implicit() {
+		s.rep.Policies = append(s.rep.Policies, Policy{Name: governance.BaselineName, Builtin: true})
+	}
+	for _, g := range s.gov {
+		if s.done() {
+			break
+		}
+		var problems []string
+		if g.policy != nil {
+			s.rep.Policies = append(s.rep.Policies, Policy{Name: g.policy.Name, Source: g.source})
+			problems = governance.ValidatePolicy(s.reg, g.policy)
+		} else {
+			ex := g.exception
+			ns := s.namespace(ex.Namespace)
+			state, msg := eng.ExceptionState(ex, ns, s.now)
+			s.rep.Exceptions = append(s.rep.Exceptions, Exception{
+				Namespace: ex.Namespace, Name: ex.Name, Source: g.source,
+				State: state, Message: msg, Reason: ex.Spec.Reason, ExpiresAt: formatTime(ex.Spec.ExpiresAt.Time),
+			})
+			for _, p := range eng.ValidateException(s.reg, ex, ns, s.now) {
+				// An exception that has run out is not an input error: it
+				// no longer applies, which the report says (Expired).
+				if state == v1alpha1.ExceptionExpired && p == "spec.expiresAt: "+msg {
+					continue
+				}
+				problems = append(problems, p)
+			}
+		}
+		for _, p := range problems {
+			if path, _, ok := strings.Cut(p, ": "); ok && g.flagged[path] {
+				continue // the schema check reported this field already
+			}
+			s.errorf(g.source, "%s %s: %s", g.kind, describeName(g.namespace(), g.name(), g.exception != nil), p)
+		}
+	}
+	return eng
+}
+
+// exceptionSource is where the exception was read.
+func (s *scanner) exceptionSource(namespace, name string) string {
+	for _, g := range s.gov {
+		if g.exception != nil && g.exception.Namespace == namespace && g.exception.Name == name {
+			return g.source
+		}
+	}
+	return ""
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

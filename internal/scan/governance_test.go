@@ -1,0 +1,619 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ackguard/ackguard/config/crd"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// Fixed clocks around the expiry of testdata/governance/exception.yaml.
+const (
+	beforeExpiry = "2026-02-01T00:00:00Z"
+	atExpiry     = "2026-03-01T00:00:00Z"
+)
+
+func mustTime(t testing.TB, s string) time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+// verdict is what a finding comes to, for comparisons.
+type verdict struct {
+	namespace, rule, action, policy, policyAction string
+}
+
+func verdicts(fs []Finding) []verdict {
+	var out []verdict
+	for _, f := range fs {
+		out = append(out, verdict{f.Resource.Namespace, f.Rule, f.Action, f.Policy, f.PolicyAction})
+	}
+	return out
+}
+
+// writeFile writes content to name in a new temporary directory.
+func writeFile(t testing.TB, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func scanWith(t testing.TB, paths []string, opts Options) Report {
+	t.Helper()
+	rep := Scan(context.Background(), paths, nil, opts)
+	// Whatever the input, the report keeps the published shape.
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkShape(t, string(b))
+	return rep
+}
+
+func TestPolicyPerNamespace(t *testing.T) {
+	pol := testdata("governance", "per-namespace.yaml")
+	rep := scanWith(t, []string{testdata("governance", "buckets.yaml")}, Options{Policies: []string{pol}})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	want := []verdict{
+		// Audited in team-a: admitted with warnings.
+		{"team-a", "S3-001", "warn", "audit-team-a", "Audit"},
+		{"team-a", "S3-002", "warn", "audit-team-a", "Audit"},
+		{"team-a", "S3-006", "warn", "audit-team-a", "Audit"},
+		// The catalog defaults elsewhere.
+		{"team-b", "S3-001", "deny", "baseline", "Enforce"},
+		{"team-b", "S3-002", "deny", "baseline", "Deny"},
+		{"team-b", "S3-006", "warn", "baseline", "Remediate"},
+	}
+	if got := verdicts(rep.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings\n%v\nwant\n%v", got, want)
+	}
+	if s := rep.Summary; s.Resources != 2 || s.Denied != 1 || s.Warned != 1 || rep.ExitCode() != 1 {
+		t.Errorf("summary %+v, exit code %d", s, rep.ExitCode())
+	}
+	wantPolicies := []Policy{{Name: "audit-team-a", Source: pol + "#0"}, {Name: "baseline", Source: pol + "#1"}}
+	if !reflect.DeepEqual(rep.Policies, wantPolicies) {
+		t.Errorf("policies %+v, want %+v", rep.Policies, wantPolicies)
+	}
+
+	// With policies, only those that select a resource apply to it: with
+	// the audit policy alone, team-b's bucket is selected by none.
+	audit := writeFile(t, "audit.yaml", `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: audit-team-a}
+spec:
+  match:
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: team-a}}
+  defaultAction: Audit
+`)
+	rep = scanWith(t, []string{testdata("governance", "buckets.yaml")}, Options{Policies: []string{audit}})
+	for _, f := range rep.Findings {
+		if f.Resource.Namespace != "team-a" || f.Action != "warn" {
+			t.Errorf("finding %+v", f)
+		}
+	}
+	if s := rep.Summary; s.Resources != 2 || s.Findings != 3 || s.Denied != 0 || rep.ExitCode() != 0 {
+		t.Errorf("audit policy alone: summary %+v, exit code %d", s, rep.ExitCode())
+	}
+}
+
+func TestPolicyStrictestWins(t *testing.T) {
+	pol := testdata("governance", "strictest.yaml")
+	rep := scanWith(t, []string{testdata("governance", "buckets.yaml")}, Options{Policies: []string{pol}})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	var want []verdict
+	for _, ns := range []string{"team-a", "team-b"} {
+		want = append(want,
+			verdict{ns, "S3-001", "deny", "strict", "Deny"}, // strict's Deny beats lenient's Audit
+			verdict{ns, "S3-002", "warn", "lenient", "Audit"},
+			verdict{ns, "S3-006", "warn", "lenient", "Audit"},
+		)
+	}
+	if got := verdicts(rep.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings\n%v\nwant\n%v", got, want)
+	}
+	// A typed list: items inherit apiVersion and kind.
+	wantPolicies := []Policy{{Name: "lenient", Source: pol + "[0]"}, {Name: "strict", Source: pol + "[1]"}}
+	if !reflect.DeepEqual(rep.Policies, wantPolicies) {
+		t.Errorf("policies %+v, want %+v", rep.Policies, wantPolicies)
+	}
+	if rep.Summary.Denied != 2 || rep.ExitCode() != 1 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+}
+
+// teamABucket is the team-a bucket of testdata/governance/buckets.yaml.
+func teamABucket(t testing.TB) string {
+	t.Helper()
+	docs := strings.SplitN(readTestdata(t, "governance", "buckets.yaml"), "\n---\n", 2)
+	return docs[0] + "\n"
+}
+
+func TestExceptionHonoured(t *testing.T) {
+	// The exception in the same stream as the bucket, before its expiry.
+	in := teamABucket(t) + "---\n" + readTestdata(t, "governance", "exception.yaml")
+	code, out, stderr := run(t, in, "-o", "json", "--now", beforeExpiry, "-")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s\n%s", code, stderr, out)
+	}
+	checkShape(t, out)
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// Admitted: what remains is the warning.
+	if got, want := verdicts(rep.Findings), []verdict{{"team-a", "S3-006", "warn", "baseline", "Remediate"}}; !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	wantRef := ExceptionRef{Namespace: "team-a", Name: "public-site", Reason: "WEB-1234: static website, public by design", ExpiresAt: atExpiry, Source: "-#1"}
+	var exempted []verdict
+	for _, e := range rep.Exempted {
+		exempted = append(exempted, verdict{e.Resource.Namespace, e.Rule, e.Action, e.Policy, e.PolicyAction})
+		if e.Exception != wantRef {
+			t.Errorf("exception %+v, want %+v", e.Exception, wantRef)
+		}
+		if e.Resource.Source != "-#0" || e.Message == "" || e.Remedy == "" || e.Title == "" {
+			t.Errorf("exempted finding %+v", e)
+		}
+	}
+	// The action is what admission would do without the exception.
+	wantExempted := []verdict{{"team-a", "S3-001", "deny", "baseline", "Enforce"}, {"team-a", "S3-002", "deny", "baseline", "Deny"}}
+	if !slices.Equal(exempted, wantExempted) {
+		t.Errorf("exempted %v, want %v", exempted, wantExempted)
+	}
+	if want := (Summary{Resources: 1, Findings: 1, Denied: 0, Warned: 1, Exempted: 2}); rep.Summary != want {
+		t.Errorf("summary %+v, want %+v", rep.Summary, want)
+	}
+	wantEx := []Exception{{Namespace: "team-a", Name: "public-site", Source: "-#1", State: "Active",
+		Message: "in force until " + atExpiry, Reason: wantRef.Reason, ExpiresAt: atExpiry}}
+	if !reflect.DeepEqual(rep.Exceptions, wantEx) {
+		t.Errorf("exceptions %+v, want %+v", rep.Exceptions, wantEx)
+	}
+	if want := []Policy{{Name: "baseline", Builtin: true}}; !reflect.DeepEqual(rep.Policies, want) {
+		t.Errorf("policies %+v, want %+v", rep.Policies, want)
+	}
+
+	// The exception does not reach team-b's bucket.
+	rep = scanWith(t, []string{testdata("governance", "buckets.yaml")},
+		Options{Policies: []string{testdata("governance", "exception.yaml")}, Now: mustTime(t, beforeExpiry)})
+	if rep.Summary.Denied != 1 || len(rep.Exempted) != 2 || rep.ExitCode() != 1 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+	for _, e := range rep.Exempted {
+		if e.Resource.Namespace != "team-a" || e.Exception.Source != testdata("governance", "exception.yaml") {
+			t.Errorf("exempted %+v", e)
+		}
+	}
+}
+
+func TestExceptionExpired(t *testing.T) {
+	rep := scanWith(t, []string{testdata("governance", "buckets.yaml")},
+		Options{Policies: []string{testdata("governance", "exception.yaml")}, Now: mustTime(t, atExpiry)})
+	// An expired exception is no input error: the findings deny again.
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	if len(rep.Exempted) != 0 || rep.Summary.Denied != 2 || rep.ExitCode() != 1 {
+		t.Errorf("exempted %+v, summary %+v", rep.Exempted, rep.Summary)
+	}
+	wantEx := []Exception{{Namespace: "team-a", Name: "public-site", Source: testdata("governance", "exception.yaml"), State: "Expired",
+		Message: "expired at " + atExpiry, Reason: "WEB-1234: static website, public by design", ExpiresAt: atExpiry}}
+	if !reflect.DeepEqual(rep.Exceptions, wantEx) {
+		t.Errorf("exceptions %+v, want %+v", rep.Exceptions, wantEx)
+	}
+
+	// The text output says so.
+	code, stdout, _ := run(t, "", "--now", atExpiry, "--policy", testdata("governance", "exception.yaml"), testdata("governance", "buckets.yaml"))
+	if code != 1 || !strings.Contains(stdout, "exception team-a/public-site ("+testdata("governance", "exception.yaml")+"): Expired: expired at "+atExpiry+"\n") {
+		t.Errorf("exit code %d:\n%s", code, stdout)
+	}
+}
+
+// exception returns a GuardrailException for team-a's site with the given
+// spec lines replacing the rules.
+func exceptionDoc(rules string) string {
+	return `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailException
+metadata: {name: public-site, namespace: team-a}
+spec:
+  rules: ` + rules + `
+  resources: [{apiGroup: s3.services.k8s.aws, kind: Bucket, name: site}]
+  reason: WEB-1234
+  expiresAt: "2026-03-01T00:00:00Z"
+`
+}
+
+func TestGovernanceInputErrors(t *testing.T) {
+	bucket := teamABucket(t)
+	policy := func(spec string) string {
+		return "apiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: p}\nspec:\n" + spec
+	}
+	tests := []struct {
+		name string
+		in   string
+		want []string // error messages, each for source "-#1"
+	}{
+		{"exception with an unknown rule", exceptionDoc("[S3-001, S3-999]"),
+			[]string{"GuardrailException team-a/public-site: spec.rules[1]: no rule S3-999 (`ackguard rules` lists them)"}},
+		{"exception with a malformed rule ID", exceptionDoc("[s3-1]"),
+			[]string{`GuardrailException team-a/public-site: spec.rules[0]: Invalid value: "s3-1": should match '^[A-Z][A-Z0-9]*-[0-9]{3}$'`}},
+		{"exception with a blank reason", strings.Replace(exceptionDoc("[S3-001]"), "reason: WEB-1234", `reason: " "`, 1),
+			[]string{"GuardrailException team-a/public-site: spec.reason: say why the exception is needed (a ticket, a risk acceptance)"}},
+		{"exception running too long", strings.Replace(exceptionDoc("[S3-001]"), "2026-03-01", "2027-03-01", 1),
+			[]string{"GuardrailException team-a/public-site: spec.expiresAt: expiry 2027-03-01T00:00:00Z is more than the maximum 2160h0m0s after 2026-02-01T00:00:00Z; choose an earlier expiry"}},
+		{"exception with a name and a selector", strings.Replace(exceptionDoc("[S3-001]"), "name: site}", "name: site, selector: {matchLabels: {a: b}}}", 1),
+			[]string{"GuardrailException team-a/public-site: spec.resources[0]: set exactly one of name and selector"}},
+		{"policy with an unknown field", policy("  match:\n    namespaceSelectr: {matchLabels: {a: b}}\n"),
+			[]string{`GuardrailPolicy p: unknown field "spec.match.namespaceSelectr"`}},
+		{"policy with a wrongly cased field", policy("  DefaultAction: Audit\n"),
+			[]string{`GuardrailPolicy p: unknown field "spec.DefaultAction"`}},
+		{"policy with an unknown metadata field", strings.Replace(policy("  defaultAction: Audit\n"), "{name: p}", "{name: p, lables: {a: b}}", 1),
+			[]string{`GuardrailPolicy p: unknown field "metadata.lables"`}},
+		{"policy with an unknown action", policy("  rules: [{id: S3-001, action: enforce}]\n"),
+			[]string{`GuardrailPolicy p: spec.rules[0].action: Unsupported value: "enforce": supported values: "Enforce", "Deny", "Remediate", "Audit", "Disabled"`}},
+		{"policy with an unknown rule", policy("  rules: [{id: S3-999, action: Deny}]\n"),
+			[]string{"GuardrailPolicy p: spec.rules[0].id: no rule S3-999 (`ackguard rules` lists them)"}},
+		{"policy with a reversed port range", policy("  parameters:\n    allowedPublicPorts: [{protocol: tcp, from: 444, to: 443}]\n"),
+			[]string{`GuardrailPolicy p: spec.parameters.allowedPublicPorts[0]: Invalid value: "object": from must not exceed to`}},
+		{"policy with a bad owner account", policy("  parameters: {ownerAccounts: ['1234']}\n"),
+			[]string{`GuardrailPolicy p: spec.parameters.ownerAccounts[0]: Invalid value: "1234": should match '^[0-9]{12}$'`}},
+		{"policy with a wrong type", policy("  rules: S3-001\n"),
+			[]string{`GuardrailPolicy p: spec.rules: Invalid value: "S3-001": must be of type array`}},
+		{"policy with a bad duration", policy("  exceptions: {maxDuration: 3 months}\n"),
+			[]string{`GuardrailPolicy p: cannot decode the object: time: unknown unit " months" in duration "3 months"`}},
+		{"policy with an invalid selector", policy("  match:\n    selector: {matchExpressions: [{key: a, operator: Has}]}\n"),
+			[]string{`GuardrailPolicy p: spec.match.selector: "Has" is not a valid label selector operator`}},
+		{"policy without a name", strings.Replace(policy("  defaultAction: Audit\n"), "{name: p}", "{}", 1),
+			[]string{"GuardrailPolicy <unnamed>: metadata.name: Required value"}},
+		{"unknown version", strings.Replace(policy("  defaultAction: Audit\n"), "v1alpha1", "v1beta1", 1),
+			[]string{"GuardrailPolicy p: apiVersion policy.ackguard.dev/v1beta1: ackguard scan reads policy.ackguard.dev/v1alpha1 only; the cluster would not apply this object as written"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Scan(context.Background(), []string{"-"}, strings.NewReader(bucket+"---\n"+tt.in), Options{Now: mustTime(t, beforeExpiry)})
+			var got []string
+			for _, e := range rep.Errors {
+				if e.Source != "-#1" {
+					t.Errorf("error source %q", e.Source)
+				}
+				got = append(got, e.Message)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("errors\n%q\nwant\n%q", got, tt.want)
+			}
+			if rep.ExitCode() != 2 || rep.Summary.Resources != 1 {
+				t.Errorf("exit code %d, summary %+v", rep.ExitCode(), rep.Summary)
+			}
+		})
+	}
+
+	// A file given with --policy: the error names the file and the field.
+	p := writeFile(t, "policy.yaml", policy("  match:\n    namespaceSelectr: {}\n"))
+	code, _, stderr := run(t, bucket, "--policy", p, "-")
+	if want := "error: " + p + `: GuardrailPolicy p: unknown field "spec.match.namespaceSelectr"` + "\n"; code != 2 || stderr != want {
+		t.Errorf("exit code %d, stderr %q, want %q", code, stderr, want)
+	}
+}
+
+// A policy with problems still applies, as the engine applies it.
+func TestInvalidPolicyStillApplies(t *testing.T) {
+	in := teamABucket(t) + `---
+apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: audit}
+spec:
+  defaultAction: Audit
+  rules: [{id: S3-999, action: Deny}]
+`
+	rep := Scan(context.Background(), []string{"-"}, strings.NewReader(in), Options{})
+	if len(rep.Errors) != 1 || rep.ExitCode() != 2 {
+		t.Fatalf("errors %+v", rep.Errors)
+	}
+	for _, f := range rep.Findings {
+		if f.Action != "warn" || f.Policy != "audit" {
+			t.Errorf("finding %+v", f)
+		}
+	}
+}
+
+func TestDuplicateGovernanceObjects(t *testing.T) {
+	pol := testdata("governance", "per-namespace.yaml")
+	// The same file as a PATH and with --policy, twice: read once.
+	rep := scanWith(t, []string{pol, testdata("governance", "buckets.yaml"), pol}, Options{Policies: []string{pol, pol}})
+	if len(rep.Errors) != 0 || len(rep.Policies) != 2 {
+		t.Errorf("errors %+v, policies %+v", rep.Errors, rep.Policies)
+	}
+
+	// Two different objects of one name: a cluster holds one.
+	other := writeFile(t, "other.yaml", `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: baseline}
+spec: {defaultAction: Audit}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-a, labels: {tier: prod}}
+`)
+	ns := writeFile(t, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a, labels: {tier: sandbox}}\n")
+	rep = scanWith(t, []string{testdata("governance", "buckets.yaml")}, Options{Policies: []string{ns, pol, other}})
+	want := []InputError{
+		{Source: other + "#0", Message: "GuardrailPolicy baseline is also defined in " + pol + "#1, differently; a cluster holds one object of that name: keep one of them"},
+		{Source: other + "#1", Message: "Namespace team-a is also defined in " + ns + ", with other labels; a cluster holds one: keep one of them"},
+	}
+	if !reflect.DeepEqual(rep.Errors, want) {
+		t.Errorf("errors\n%+v\nwant\n%+v", rep.Errors, want)
+	}
+}
+
+func TestPoliciesInStream(t *testing.T) {
+	// Policies, namespaces and manifests in one stream judge as --policy.
+	in := readTestdata(t, "governance", "namespaces.yaml") + "---\n" + readTestdata(t, "governance", "buckets.yaml")
+	code, out, stderr := run(t, in, "-o", "json", "-")
+	if code != 1 || stderr != "" {
+		t.Fatalf("exit code %d, stderr %s", code, stderr)
+	}
+	checkShape(t, out)
+	var fromStream Report
+	if err := json.Unmarshal([]byte(out), &fromStream); err != nil {
+		t.Fatal(err)
+	}
+	fromFlag := scanWith(t, []string{testdata("governance", "buckets.yaml")}, Options{Policies: []string{testdata("governance", "namespaces.yaml")}})
+	if a, b := verdicts(fromStream.Findings), verdicts(fromFlag.Findings); !slices.Equal(a, b) || len(a) != 6 {
+		t.Errorf("from the stream\n%v\nwith --policy\n%v", a, b)
+	}
+	if want := []Policy{{Name: "sandbox", Source: "-#1"}, {Name: "production", Source: "-#2"}}; !reflect.DeepEqual(fromStream.Policies, want) {
+		t.Errorf("policies %+v, want %+v", fromStream.Policies, want)
+	}
+
+	// --policy reads governance objects only: a bucket there is not judged.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := scanWith(t, []string{testdata("secure")}, Options{Policies: []string{dir}})
+	if rep.Summary.Resources != 1 || len(rep.Policies) != 2 || len(rep.Errors) != 0 {
+		t.Errorf("summary %+v, policies %+v, errors %+v", rep.Summary, rep.Policies, rep.Errors)
+	}
+}
+
+func TestNamespaceLabels(t *testing.T) {
+	rep := scanWith(t, []string{testdata("governance", "namespaces.yaml"), testdata("governance", "buckets.yaml")}, Options{})
+	want := []verdict{
+		{"team-a", "S3-001", "warn", "sandbox", "Audit"},
+		{"team-a", "S3-002", "warn", "sandbox", "Audit"},
+		{"team-a", "S3-006", "warn", "sandbox", "Audit"},
+		{"team-b", "S3-001", "deny", "production", "Enforce"},
+		{"team-b", "S3-002", "deny", "production", "Deny"},
+		{"team-b", "S3-006", "warn", "production", "Remediate"},
+	}
+	if got := verdicts(rep.Findings); !slices.Equal(got, want) || len(rep.Errors) != 0 {
+		t.Errorf("findings\n%v\nwant\n%v\nerrors %+v", got, want, rep.Errors)
+	}
+
+	// Without the Namespace, team-a has no tier label: production selects it.
+	in := readTestdata(t, "governance", "namespaces.yaml")
+	in = in[strings.Index(in, "---\n")+4:]
+	rep = Scan(context.Background(), []string{"-", testdata("governance", "buckets.yaml")}, strings.NewReader(in), Options{})
+	for _, f := range rep.Findings {
+		if f.Policy != "production" {
+			t.Errorf("finding %+v", f)
+		}
+	}
+	if rep.Summary.Denied != 2 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+}
+
+// TestNoPolicyJSONUnchanged pins the published JSON interface: without
+// policies, every field a finding, an error and the summary had before
+// GuardrailPolicy support keeps its value. testdata/golden/nopolicy.json was
+// written by the scan before that support; -update rewrites it from the
+// current output (after a deliberate change of the engine's messages).
+func TestNoPolicyJSONUnchanged(t *testing.T) {
+	code, out, _ := run(t, "", "-o", "json", testdata("manifests"), testdata("broken"), testdata("secure"), testdata("kinds"))
+	if code != 2 {
+		t.Fatalf("exit code %d, want 2", code)
+	}
+	doc := checkShape(t, out)
+	// The old interface, projected out of the new document.
+	project := func(m map[string]any, keys []string) map[string]any {
+		out := map[string]any{}
+		for _, k := range keys {
+			out[k] = m[k]
+		}
+		return out
+	}
+	oldFinding := []string{"action", "fixable", "message", "path", "remedy", "resource", "rule", "severity", "title"}
+	var findings []any
+	for _, f := range doc["findings"].([]any) {
+		fm := f.(map[string]any)
+		if fm["policy"] != "baseline" {
+			t.Errorf("finding decided by %v", fm["policy"])
+		}
+		findings = append(findings, project(fm, oldFinding))
+	}
+	old := map[string]any{
+		"findings": findings,
+		"errors":   doc["errors"],
+		"summary":  project(doc["summary"].(map[string]any), []string{"denied", "findings", "resources", "warned"}),
+	}
+	golden := testdata("golden", "nopolicy.json")
+	if *update {
+		b, err := json.MarshalIndent(old, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(readTestdata(t, "golden", "nopolicy.json")), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(old, want) {
+		b, _ := json.MarshalIndent(old, "", "  ")
+		t.Errorf("the published fields differ from %s:\n%s", golden, b)
+	}
+	if want := []any{map[string]any{"name": "baseline", "source": "", "builtin": true}}; !reflect.DeepEqual(doc["policies"], want) {
+		t.Errorf("policies %v, want %v", doc["policies"], want)
+	}
+}
+
+// TestTextWithPolicies pins the text output of a scan under policies and
+// exceptions: the policy that decided each finding, the exempted findings,
+// the exceptions not in force and the policies in force.
+func TestTextWithPolicies(t *testing.T) {
+	g := func(name string) string { return testdata("governance", name) }
+	expired := writeFile(t, "expired.yaml", strings.NewReplacer("public-site", "old", "2026-03-01", "2026-01-01").Replace(readTestdata(t, "governance", "exception.yaml")))
+	code, stdout, stderr := run(t, "", "--now", beforeExpiry, "--policy", g("namespaces.yaml"), "--policy", g("exception.yaml"), "--policy", expired, g("buckets.yaml"))
+	if code != 1 || stderr != "" {
+		t.Errorf("exit code %d, stderr %q", code, stderr)
+	}
+	got := strings.ReplaceAll(stdout, filepath.Dir(expired), "TMP")
+	golden := testdata("golden", "policies.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := readTestdata(t, "golden", "policies.txt"); got != want {
+		t.Errorf("text output differs from %s (go test -run TestTextWithPolicies -update to accept):\n%s", golden, got)
+	}
+}
+
+func TestPolicyFlags(t *testing.T) {
+	code, _, stderr := run(t, "", "--now", "tomorrow", testdata("secure"))
+	if code != 2 || !strings.Contains(stderr, `"tomorrow" is not an RFC 3339 time`) || !strings.Contains(stderr, "Usage:") {
+		t.Errorf("bad --now: exit code %d\n%s", code, stderr)
+	}
+	code, stdout, _ := run(t, "", "-h")
+	if code != 0 || !strings.Contains(stdout, "--policy PATH") || !strings.Contains(stdout, "--now TIME") {
+		t.Errorf("usage:\n%s", stdout)
+	}
+	code, _, stderr = run(t, "", "--policy", testdata("no-such-dir"), testdata("secure"))
+	if code != 2 || !strings.Contains(stderr, "error: "+testdata("no-such-dir")+": no such file or directory") {
+		t.Errorf("missing --policy path: exit code %d\n%s", code, stderr)
+	}
+	// --policy - reads standard input for governance objects only.
+	code, stdout, stderr = run(t, readTestdata(t, "governance", "per-namespace.yaml")+"---\n"+readTestdata(t, "secure", "secure.yaml"),
+		"--policy", "-", testdata("governance", "buckets.yaml"))
+	if code != 1 || stderr != "" || !strings.Contains(stdout, "[policy audit-team-a: Audit]") || !strings.Contains(stdout, "2 resources") {
+		t.Errorf("--policy -: exit code %d, stderr %q\n%s", code, stderr, stdout)
+	}
+}
+
+// TestCRDValidationRulesKnown fails when one of ackguard's CRDs gains an
+// x-kubernetes-validations rule the scan does not know: the scan cannot
+// run CEL, so each rule needs a native check (or governance validation).
+func TestCRDValidationRulesKnown(t *testing.T) {
+	crds, err := crd.Own()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range crds {
+		for _, kind := range []string{kindPolicy, kindException} {
+			if c.Spec.Names.Kind != kind {
+				continue
+			}
+			seen++
+			s, err := crdSchema(kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var walk func(p string, s any)
+			walk = func(p string, v any) {
+				b, _ := json.Marshal(v)
+				var m map[string]any
+				_ = json.Unmarshal(b, &m)
+				for k, sub := range m {
+					if k == "x-kubernetes-validations" {
+						for _, r := range sub.([]any) {
+							rule := r.(map[string]any)["rule"].(string)
+							if _, ok := celRules[rule]; !ok {
+								t.Errorf("%s %s: rule %q is not checked by scan (celRules)", kind, p, rule)
+							}
+						}
+						continue
+					}
+					if sm, ok := sub.(map[string]any); ok {
+						walk(p+"/"+k, sm)
+					}
+				}
+			}
+			walk("", s)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("found %d of ackguard's CRDs, want 2", seen)
+	}
+}
+
+// The built-in baseline written out as a GuardrailPolicy (as the chart
+// ships it) judges exactly as the built-in one.
+func TestExplicitBaselineJudgesAsBuiltin(t *testing.T) {
+	b, err := json.Marshal(governance.Baseline(rules.Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writeFile(t, "baseline.json", string(b))
+	paths := []string{testdata("manifests"), testdata("secure"), testdata("kinds")}
+	builtin := scanWith(t, paths, Options{})
+	explicit := scanWith(t, paths, Options{Policies: []string{p}})
+	if len(explicit.Errors) != 0 {
+		t.Fatalf("errors: %+v", explicit.Errors)
+	}
+	if !reflect.DeepEqual(builtin.Findings, explicit.Findings) || builtin.Summary != explicit.Summary {
+		t.Errorf("the explicit baseline judges otherwise:\n%+v\n%+v", builtin.Summary, explicit.Summary)
+	}
+	if want := []Policy{{Name: "baseline", Source: p}}; !reflect.DeepEqual(explicit.Policies, want) {
+		t.Errorf("policies %+v, want %+v", explicit.Policies, want)
+	}
+}
+
+// A policy's parameters override the flags' defaults for what it selects.
+func TestPolicyParameters(t *testing.T) {
+	in := `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: {name: shared, namespace: team-a}
+spec:
+  name: shared
+  publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: true}
+  policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::shared"}]}'
+---
+apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: owners}
+spec:
+  parameters: {ownerAccounts: ["111122223333"]}
+`
+	code, stdout, stderr := run(t, in, "--owner-account", "444455556666", "-")
+	if code != 0 || stderr != "" || strings.Contains(stdout, "S3-007") {
+		t.Errorf("exit code %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	// Without the policy, the flag's account does not own the bucket.
+	code, stdout, _ = run(t, in[:strings.Index(in, "---")], "--owner-account", "444455556666", "-")
+	if code != 1 || !strings.Contains(stdout, "DENY  S3-007") {
+		t.Errorf("exit code %d\n%s", code, stdout)
+	}
+}
