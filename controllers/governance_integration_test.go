@@ -1,16 +1,21 @@
 package controllers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/reports"
 )
 
 // openBucket fails S3-001 (no Block Public Access; catalog: deny/fix).
@@ -70,6 +75,11 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 	if got := get(t, enforced, "exempt"); hasBlockPublicAccess(got) {
 		t.Error("an exempted bucket was fixed before its exception expired")
 	}
+	// The namespace's Report says the exempted bucket is skipped, naming
+	// the exception.
+	waitReportResult(t, enforced, "exempt", "S3-001", func(r reportsv1alpha1.ReportResult) bool {
+		return r.Result == "skip" && r.Properties[reports.PropertyException] == enforced+"/public-site"
+	})
 	// The exception expires: the reconciler fixes the bucket without any
 	// change to it.
 	if time.Now().After(expiry) {
@@ -79,8 +89,37 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 	if time.Now().Before(expiry) {
 		t.Errorf("fixed at %s, before the exception expired at %s: %v", time.Now(), expiry, got.Object["spec"])
 	}
+	waitReportResult(t, enforced, "exempt", "S3-001", func(r reportsv1alpha1.ReportResult) bool { return r.Result == "pass" })
+	waitReportResult(t, audited, "audited", "S3-001", func(r reportsv1alpha1.ReportResult) bool {
+		return r.Result == "warn" && r.Policy == "drift-audit"
+	})
 	if got := get(t, audited, "audited"); hasBlockPublicAccess(got) {
 		t.Error("an audited finding was fixed")
+	}
+}
+
+// waitReportResult waits until the namespace's ackguard Report holds a
+// result for the object and rule that satisfies ok.
+func waitReportResult(t *testing.T, ns, name, rule string, ok func(reportsv1alpha1.ReportResult) bool) {
+	t.Helper()
+	var last []reportsv1alpha1.ReportResult
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		rep := &reportsv1alpha1.Report{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: reports.DefaultName}, rep); err != nil {
+			return false, nil
+		}
+		last = rep.Results
+		for _, r := range rep.Results {
+			for _, sub := range r.Subjects {
+				if sub.Name == name && r.Rule == rule && ok(r) {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("no matching %s result for %s/%s in the Report; results: %+v", rule, ns, name, last)
 	}
 }
 

@@ -32,6 +32,8 @@ import (
 var (
 	cluster *localcluster.Cluster
 	ctx     context.Context
+	// metricsAddr is where the suite's ackguard serves Prometheus metrics.
+	metricsAddr string
 )
 
 // maxAttempts is small so the GitOps-fight test is quick.
@@ -64,6 +66,11 @@ func runSuite(m *testing.M) int {
 	opts := cluster.ManagerOptions()
 	opts.EnableWebhook = false
 	opts.RemediationMaxAttempts = maxAttempts
+	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	opts.MetricsAddr = metricsAddr
 	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -136,6 +136,17 @@ func findAssets(dir string) (string, error) {
 	return dir, nil
 }
 
+// FreeAddr returns a loopback address with a port nothing listens on now,
+// for a metrics endpoint a test scrapes.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
 // ManagerOptions returns operator options wired to this cluster's webhook
 // serving address and certificates, with metrics and probes off.
 func (c *Cluster) ManagerOptions() manager.Options {

@@ -1,0 +1,68 @@
+package controllers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+)
+
+// The manager's metrics endpoint exposes ackguard's metrics: remediations,
+// open violations and exceptions by state, scraped over HTTP as Prometheus
+// would.
+func TestMetricsExposed(t *testing.T) {
+	ns := newNamespace(t)
+	ex := &v1alpha1.GuardrailException{
+		ObjectMeta: metav1.ObjectMeta{Name: "metrics", Namespace: ns},
+		Spec: v1alpha1.GuardrailExceptionSpec{
+			Rules:     []string{"S3-005"},
+			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "metrics"}},
+			Reason:    "metrics test",
+			ExpiresAt: metav1.NewTime(time.Now().Add(time.Hour)),
+		},
+	}
+	if err := cluster.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Client.Create(ctx, openBucket(ns, "metrics")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`ackguard_remediations_total{kind="Bucket",outcome="applied",rule="S3-001"}`,
+		`ackguard_violations_open{kind="Bucket",rule=`,
+		`ackguard_exceptions{state="active"}`,
+	}
+	var body string
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return false, nil
+		}
+		body = string(b)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("metrics endpoint lacks %s", w)
+			}
+		}
+	}
+}
