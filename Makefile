@@ -112,12 +112,15 @@ docker-build: ## Build the container image (needs a Docker engine; none runs on 
 ##@ Deployment
 
 .PHONY: deploy
-deploy: kustomize ## Deploy to the cluster of the current kubeconfig (needs cert-manager).
-	$(KUSTOMIZE) build config/default | kubectl apply -f -
+deploy: kustomize ## Deploy to the cluster of the current kubeconfig (needs cert-manager): CRDs first, then the rest, server-side.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side --field-manager=ackguard-install -f -
+	kubectl wait --for condition=Established --timeout=60s crd/guardrailpolicies.policy.ackguard.dev crd/guardrailexceptions.policy.ackguard.dev crd/reports.openreports.io
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side --field-manager=ackguard-install -f -
 
 .PHONY: undeploy
-undeploy: kustomize ## Remove the deployment.
-	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -f -
+undeploy: kustomize ## Remove the deployment; keeps the CRDs (and so every policy, exception and report, including other tools' Reports).
+	$(KUSTOMIZE) build config/policies | kubectl delete --ignore-not-found -f -
+	$(KUSTOMIZE) build config/install | kubectl delete --ignore-not-found -f -
 
 ##@ Tools
 

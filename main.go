@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ackguard/ackguard/internal/demo"
+	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/scan"
@@ -178,21 +179,21 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 
 func printRules(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tADMISSION\tREMEDIATION\tFSBP\tTITLE")
+	fmt.Fprintln(tw, "ID\tSEVERITY\tADMISSION\tREMEDIATION\tBASELINE\tFSBP\tTITLE")
 	for _, r := range rules.Default().Rules() {
 		fsbp := strings.Join(r.References.FSBP, ",")
 		if fsbp == "" {
 			fsbp = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Admission, r.Remediation, fsbp, r.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Admission, r.Remediation, governance.CatalogAction(r), fsbp, r.Title)
 	}
 	_ = tw.Flush()
 }
 
 // printRulesMarkdown prints the rule table the README carries.
 func printRulesMarkdown(w io.Writer) {
-	fmt.Fprintln(w, "| ID | Check | Kinds | Sev | Admission | Remediation | Maps to |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| ID | Check | Kinds | Sev | Admission | Remediation | Baseline action | Maps to |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range rules.Default().Rules() {
 		var kinds []string
 		for _, k := range r.Kinds {
@@ -208,6 +209,6 @@ func printRulesMarkdown(w io.Writer) {
 		if r.Fixer != nil && r.Remediation == rules.Audit {
 			rem += " (fix opt-in)"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, strings.Join(kinds, ", "), r.Severity, r.Admission, rem, strings.Join(refs, "; "))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, strings.Join(kinds, ", "), r.Severity, r.Admission, rem, governance.CatalogAction(r), strings.Join(refs, "; "))
 	}
 }
