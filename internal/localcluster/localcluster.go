@@ -158,6 +158,7 @@ func (c *Cluster) ManagerOptions() manager.Options {
 	o.WebhookCertDir = c.webhook.LocalServingCertDir
 	o.KindPollInterval = 2 * time.Second
 	o.ReportFlushInterval = 300 * time.Millisecond
+	o.PolicyStatusInterval = time.Second
 	return o
 }
 

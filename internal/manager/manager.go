@@ -73,6 +73,9 @@ type Options struct {
 	// report (0: 500).
 	ReportFlushInterval time.Duration
 	ReportMaxResults    int
+	// PolicyStatusInterval is how often GuardrailPolicy counts are
+	// refreshed (0: 30s).
+	PolicyStatusInterval time.Duration
 }
 
 // DefaultOptions returns the defaults the flags document.
@@ -208,6 +211,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		}
 		if err := controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
 			Registry: registry, Defaults: source.Defaults, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
+			PolicyResync: opts.PolicyStatusInterval,
 		}); err != nil {
 			return nil, err
 		}
