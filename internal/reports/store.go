@@ -6,6 +6,7 @@
 package reports
 
 import (
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -527,46 +528,56 @@ func (s *Store) build(ns string, objs []*objState) (*unstructured.Unstructured, 
 // most maxResults of them (fewer if they would not fit in the report's
 // size budget), with a summary that counts them all.
 func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1alpha1.Report {
-	n := 0
-	for _, st := range objs {
-		n += len(st.results)
-	}
-	all := make([]reportsv1alpha1.ReportResult, 0, n)
-	for _, st := range objs {
-		all = append(all, st.results...)
-	}
-	sort.Slice(all, func(i, j int) bool { return less(&all[i], &all[j]) })
 	var sum reportsv1alpha1.ReportSummary
-	for i := range all {
-		switch all[i].Result {
-		case ResultPass:
-			sum.Pass++
-		case ResultFail:
-			sum.Fail++
-		case ResultWarn:
-			sum.Warn++
-		case ResultError:
-			sum.Error++
-		case ResultSkip:
-			sum.Skip++
+	total := 0
+	// The maxResults first results in report order, kept in a max-heap
+	// (its root is the last of them): O(n log maxResults), no copy of
+	// results that are not kept.
+	top := &resultHeap{}
+	for _, st := range objs {
+		for i := range st.results {
+			r := &st.results[i]
+			total++
+			switch r.Result {
+			case ResultPass:
+				sum.Pass++
+			case ResultFail:
+				sum.Fail++
+			case ResultWarn:
+				sum.Warn++
+			case ResultError:
+				sum.Error++
+			case ResultSkip:
+				sum.Skip++
+			}
+			switch {
+			case maxResults <= 0:
+			case top.Len() < maxResults:
+				heap.Push(top, r)
+			case less(r, (*top)[0]):
+				(*top)[0] = r
+				heap.Fix(top, 0)
+			}
 		}
 	}
-	kept := all[:min(len(all), maxResults)]
+	sorted := []*reportsv1alpha1.ReportResult(*top)
+	sort.Slice(sorted, func(i, j int) bool { return less(sorted[i], sorted[j]) })
+	kept := make([]reportsv1alpha1.ReportResult, 0, len(sorted))
 	size := 0
-	for i := range kept {
-		data, err := json.Marshal(&kept[i])
+	for _, r := range sorted {
+		data, err := json.Marshal(r)
 		if err != nil || size+len(data)+1 > maxResultBytes {
-			kept = kept[:i]
 			break
 		}
 		size += len(data) + 1
+		kept = append(kept, *r)
 	}
 	rep := &reportsv1alpha1.Report{
 		TypeMeta: metav1.TypeMeta{APIVersion: ReportGVK.GroupVersion().String(), Kind: ReportGVK.Kind},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: ns,
 			Labels:      map[string]string{LabelManagedBy: ManagedBy},
-			Annotations: map[string]string{AnnotationOmitted: strconv.Itoa(len(all) - len(kept))},
+			Annotations: map[string]string{AnnotationOmitted: strconv.Itoa(total - len(kept))},
 		},
 		Source:        Source,
 		Scope:         &corev1.ObjectReference{APIVersion: "v1", Kind: "Namespace", Name: ns},
@@ -574,9 +585,23 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 		Summary:       sum,
 	}
 	if len(kept) > 0 {
-		rep.Results = slices.Clone(kept)
+		rep.Results = kept
 	}
 	return rep
+}
+
+// resultHeap is a max-heap of results in report order.
+type resultHeap []*reportsv1alpha1.ReportResult
+
+func (h resultHeap) Len() int           { return len(h) }
+func (h resultHeap) Less(i, j int) bool { return less(h[j], h[i]) }
+func (h resultHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *resultHeap) Push(x any)        { *h = append(*h, x.(*reportsv1alpha1.ReportResult)) }
+func (h *resultHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func less(a, b *reportsv1alpha1.ReportResult) bool {
@@ -587,6 +612,12 @@ func less(a, b *reportsv1alpha1.ReportResult) bool {
 		return sa < sb
 	}
 	oa, ob := subject(a), subject(b)
+	if oa == nil || ob == nil {
+		if (oa == nil) != (ob == nil) {
+			return oa == nil
+		}
+		return a.Rule < b.Rule
+	}
 	if oa.Name != ob.Name {
 		return oa.Name < ob.Name
 	}
@@ -599,11 +630,11 @@ func less(a, b *reportsv1alpha1.ReportResult) bool {
 	return a.Rule < b.Rule
 }
 
-func subject(r *reportsv1alpha1.ReportResult) corev1.ObjectReference {
+func subject(r *reportsv1alpha1.ReportResult) *corev1.ObjectReference {
 	if len(r.Subjects) == 0 {
-		return corev1.ObjectReference{}
+		return nil
 	}
-	return r.Subjects[0]
+	return &r.Subjects[0]
 }
 
 // keepTimestamps gives the results that did not change since the previous
