@@ -28,7 +28,6 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
-	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -116,7 +115,8 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	obj.SetGroupVersionKind(r.GVK)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName(r.GVK)).
-		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
+		// Labels decide which policies and exceptions select the object.
+		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})))
 	for _, ref := range r.Watch {
 		if ref.From != r.GVK {
 			continue
@@ -179,8 +179,6 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if len(fixIDs) == 0 {
 		return result, nil
 	}
-	cfg := j.Config
-	cfg.Resolver = resolve.Client(ctx, r.Client)
 	if view.ReadMeta(obj.Object).ReadOnly() {
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
 			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", "))
@@ -195,8 +193,12 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 			if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
 				return err
 			}
+			if j, _, err = r.Governance.Judge(ctx, obj.Object); err != nil {
+				return err
+			}
+			fixIDs = j.FixRules()
 		}
-		plan, err := r.Registry.Remediate(obj.Object, cfg, fixIDs)
+		plan, err := r.Registry.RemediateEach(obj.Object, j.FixConfig, fixIDs)
 		if err != nil {
 			return err
 		}
@@ -229,6 +231,11 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		}
 		return result, nil
 	case applied.Empty():
+		if len(fixIDs) > 0 {
+			// The fixes changed nothing, yet their findings remain: say so
+			// rather than leave the violation silent.
+			r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(j.Results)))
+		}
 		return result, nil
 	}
 	policies := fixPolicies(j.Results, applied.Rules)

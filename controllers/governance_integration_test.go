@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -130,4 +131,29 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// A label added later brings an object under a policy: the reconciler
+// judges it again at once (labels are not part of the generation).
+func TestLabelChangeBringsAnObjectUnderAPolicy(t *testing.T) {
+	web := localcluster.Policy("label-web", map[string]string{"drift": "labels"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce})
+	web.Spec.Match.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	cluster.WithPolicies(ctx, t, web)
+	ns := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "labels"})
+	time.Sleep(time.Second) // let the reconcilers' caches see the policy
+	if err := cluster.Client.Create(ctx, openBucket(ns, "later")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if hasBlockPublicAccess(get(t, ns, "later")) {
+		t.Fatal("fixed although no policy selects it")
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		u := get(t, ns, "later")
+		u.SetLabels(map[string]string{"app": "web"})
+		return cluster.Client.Update(ctx, u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ns, "later", 20*time.Second, hasBlockPublicAccess)
 }

@@ -417,7 +417,8 @@ func readyIs(status metav1.ConditionStatus, reason string) func(*v1alpha1.Guardr
 // bucket without Block Public Access: matched and failing).
 func TestPolicyStatusSaysWhetherItIsValid(t *testing.T) {
 	scope := map[string]string{"policy-status-test": "one"}
-	invalid := localcluster.Policy("status-invalid", map[string]string{"policy-status-test": "none"}, map[string]v1alpha1.Action{"ZZZ-999": v1alpha1.Audit})
+	invalid := localcluster.Policy("status-invalid", nil, nil)
+	invalid.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}
 	valid := localcluster.Policy("status-valid", scope, nil)
 	cluster.WithPolicies(ctx, t, invalid, valid)
 	ns := cluster.ScopedNamespace(ctx, t, scope)
@@ -426,7 +427,7 @@ func TestPolicyStatusSaysWhetherItIsValid(t *testing.T) {
 	}
 
 	got := waitPolicy(t, invalid.Name, readyIs(metav1.ConditionFalse, v1alpha1.ReasonInvalid))
-	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "ZZZ-999") {
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "spec.match.namespaceSelector") {
 		t.Errorf("invalid policy's message = %q", c.Message)
 	}
 	got = waitPolicy(t, valid.Name, readyIs(metav1.ConditionTrue, v1alpha1.ReasonValid))
@@ -436,14 +437,19 @@ func TestPolicyStatusSaysWhetherItIsValid(t *testing.T) {
 	want := v1alpha1.ResourceCounts{Matched: 1, Failing: 1, Remediated: 0}
 	waitPolicy(t, valid.Name, func(p *v1alpha1.GuardrailPolicy) bool { return p.Status.Resources == want })
 
-	// Made invalid, then fixed: the status follows each generation.
+	// Given a rule it does not know, then fixed: the status follows each
+	// generation.
 	s3001 := governance.CatalogAction(rules.Default().Rule("S3-001"))
 	updatePolicy(t, valid.Name, func(p *v1alpha1.GuardrailPolicy) {
 		p.Spec.Rules = []v1alpha1.RuleAction{{ID: "S3-001", Action: s3001}, {ID: "ZZZ-998", Action: v1alpha1.Audit}}
 	})
-	got = waitPolicy(t, valid.Name, readyIs(metav1.ConditionFalse, v1alpha1.ReasonInvalid))
+	// A rule of a newer version: still in force, the name is ignored.
+	got = waitPolicy(t, valid.Name, readyIs(metav1.ConditionTrue, v1alpha1.ReasonUnknownNamesIgnored))
 	if got.Status.ObservedGeneration != 2 {
 		t.Errorf("observedGeneration = %d, want 2", got.Status.ObservedGeneration)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "ZZZ-998") {
+		t.Errorf("message = %q, want the ignored rule named", c.Message)
 	}
 	updatePolicy(t, valid.Name, func(p *v1alpha1.GuardrailPolicy) { p.Spec.Rules = p.Spec.Rules[:1] })
 	waitPolicy(t, valid.Name, readyIs(metav1.ConditionTrue, v1alpha1.ReasonValid))

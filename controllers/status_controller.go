@@ -172,10 +172,16 @@ func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		Type: v1alpha1.ConditionReady, ObservedGeneration: p.Generation,
 		LastTransitionTime: metav1.NewTime(r.Clock.Now()),
 	}
-	if problems := governance.ValidatePolicy(r.Registry, p); len(problems) > 0 {
+	invalid, unknown := governance.SplitPolicyProblems(r.Registry, p)
+	switch {
+	case len(invalid) > 0:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonInvalid
-		cond.Message = truncateMessage(strings.Join(problems, "; "), maxConditionMessage)
-	} else {
+		cond.Message = truncateMessage(strings.Join(append(invalid, unknown...), "; "), maxConditionMessage)
+	case len(unknown) > 0:
+		// In force; names of a newer version are ignored (upgrade skew).
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonUnknownNamesIgnored
+		cond.Message = truncateMessage("the policy is in force; ignored by this version of ackguard: "+strings.Join(unknown, "; "), maxConditionMessage)
+	default:
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonValid
 		cond.Message = "the policy is in force"
 	}

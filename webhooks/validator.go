@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +45,8 @@ type Options struct {
 	// Namespaces, and lets rules read related objects (a Role's referenced
 	// Policies), from the manager's cache. Without it the baseline applies.
 	Reader client.Reader
+	// APIReader, when set, reads namespaces the cache has not seen yet.
+	APIReader client.Reader
 	// Metrics, when set, records decisions and latency.
 	Metrics *metrics.Metrics
 	// Now returns the time exceptions are judged at; nil means time.Now.
@@ -68,7 +69,7 @@ func NewValidator(opts Options) (*Validator, error) {
 	v := &Validator{opts: opts}
 	if opts.Reader != nil {
 		v.source = &govsource.Source{
-			Reader: opts.Reader, Registry: opts.Registry, Now: opts.Now,
+			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now,
 			Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
 		}
 	}
@@ -117,12 +118,16 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 	if req.Operation == admissionv1.Update {
 		old, err := decode(req.OldObject.Raw)
 		if err == nil {
+			// The old spec judged with the new labels: what the update
+			// introduces is a spec change; a finding the spec already had
+			// that a new label now brings under a stricter policy is left
+			// to the reconciler.
+			withLabels(old, obj)
 			v1.demoteExisting(eng.Judge(old, ns, now, resolver).Results)
 		}
 	}
+	v1.demoteWrites(j, req.UserInfo.Username, "admitted because the ACK controller wrote it; ackguard will remediate")
 	switch {
-	case slices.Contains(j.ACKControllers, req.UserInfo.Username):
-		v1.demoteAll("admitted because the ACK controller wrote it; ackguard will remediate")
 	case req.Operation == admissionv1.Create && adoptsOnly(obj):
 		v1.demoteAll("admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it")
 	}
@@ -274,6 +279,35 @@ func (v *verdict) demoteExisting(old []governance.Result) {
 		kept = append(kept, r)
 	}
 	v.deny = kept
+}
+
+// demoteWrites turns into warnings the denials whose deciding policy names
+// user as an ACK controller.
+func (v *verdict) demoteWrites(j *governance.Judgement, user, why string) {
+	kept := v.deny[:0]
+	for _, r := range v.deny {
+		if j.ACKControllerWrite(r, user) {
+			v.addWarning(r, why)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	v.deny = kept
+}
+
+// withLabels gives old the labels of obj.
+func withLabels(old, obj map[string]any) {
+	md, _ := old["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		old["metadata"] = md
+	}
+	newMD, _ := obj["metadata"].(map[string]any)
+	if l, ok := newMD["labels"]; ok {
+		md["labels"] = l
+	} else {
+		delete(md, "labels")
+	}
 }
 
 func (v *verdict) demoteAll(why string) {

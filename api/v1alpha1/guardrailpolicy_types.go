@@ -137,7 +137,7 @@ type Parameters struct {
 	// (system:serviceaccount:ack-system:ack-s3-controller). Their writes
 	// are admitted with a warning and fixed afterwards.
 	// +kubebuilder:validation:MaxItems=50
-	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:Pattern=`^system:serviceaccount:[^:]+:[^:]+$`
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	// +optional
@@ -209,11 +209,14 @@ type ResourceCounts struct {
 const (
 	ConditionReady = "Ready"
 
-	ReasonValid       = "Valid"
-	ReasonInvalid     = "Invalid"
-	ReasonActive      = "Active"
-	ReasonExpired     = "Expired"
-	ReasonNotYetValid = "NotYetValid"
+	ReasonValid   = "Valid"
+	ReasonInvalid = "Invalid"
+	// ReasonUnknownNamesIgnored: the policy is in force, but names rule
+	// IDs or kinds this version does not know (a newer version's policy).
+	ReasonUnknownNamesIgnored = "UnknownNamesIgnored"
+	ReasonActive              = "Active"
+	ReasonExpired             = "Expired"
+	ReasonNotYetValid         = "NotYetValid"
 )
 
 // GuardrailPolicy selects ACK resources and sets what ackguard does with

@@ -69,8 +69,19 @@ func New(reg *rules.Registry, d Defaults, policies []v1alpha1.GuardrailPolicy, e
 		policies = []v1alpha1.GuardrailPolicy{Baseline(reg)}
 		e.implicit = true
 	}
+	usable := false
 	for i := range policies {
-		e.policies = append(e.policies, compile(reg, d, &policies[i]))
+		c := compile(reg, d, &policies[i])
+		e.policies = append(e.policies, c)
+		usable = usable || c.usable
+	}
+	if !usable && !e.implicit {
+		// Every policy given is unusable (an invalid selector admitted
+		// while the webhook was down): guard with the baseline rather
+		// than with nothing. Their problems are still reported.
+		base := Baseline(reg)
+		e.policies = append(e.policies, compile(reg, d, &base))
+		e.implicit = true
 	}
 	sort.Slice(e.policies, func(i, j int) bool { return e.policies[i].name < e.policies[j].name })
 	for i := range exceptions {
@@ -90,7 +101,8 @@ func New(reg *rules.Registry, d Defaults, policies []v1alpha1.GuardrailPolicy, e
 	return e
 }
 
-// Implicit reports whether no policy was given and the baseline applies.
+// Implicit reports whether the built-in baseline applies: no policy was
+// given, or none of those given can be applied.
 func (e *Engine) Implicit() bool { return e.implicit }
 
 // Problems returns what is wrong with a policy ("" when it was not given

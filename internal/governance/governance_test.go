@@ -123,8 +123,8 @@ func TestNoPolicySelects(t *testing.T) {
 			obj:      insecureBucket("team-a", "b", nil), ns: nsOf("team-a"),
 		},
 		{
-			name:     "tricky: only policy has an invalid selector",
-			policies: policies(policy("broken", objSelector(badSelector()))),
+			name:     "tricky: a policy with an invalid selector selects nothing",
+			policies: policies(policy("broken", objSelector(badSelector())), policy("elsewhere", nsLabels("team", "z"))),
 			obj:      insecureBucket("team-a", "b", nil), ns: nsOf("team-a"),
 		},
 		{
@@ -492,7 +492,9 @@ func TestProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := tt.pol
 			direct := ValidatePolicy(reg, &pol)
-			e := New(reg, Defaults{}, policies(pol), nil)
+			// "elsewhere" is usable and selects nothing here, so an
+			// unusable p does not bring in the baseline.
+			e := New(reg, Defaults{}, policies(pol, policy("elsewhere", nsLabels("team", "z"))), nil)
 			viaEngine := e.Problems("p")
 			if !slices.Equal(direct, viaEngine) {
 				t.Errorf("ValidatePolicy %v != Problems %v", direct, viaEngine)
@@ -738,9 +740,9 @@ func TestACKControllers(t *testing.T) {
 		{name: "tricky: Judge unions only the selecting policies", d: d,
 			pols:   policies(policy("a", ack("sa:rds")), policy("b", nsLabels("team", "b"), ack("sa:ec2"))),
 			engine: []string{"sa:s3", "sa:rds", "sa:ec2"}, judged: []string{"sa:s3", "sa:rds"}},
-		{name: "tricky: unusable policy still counts for the engine", d: d,
+		{name: "tricky: only an unusable policy: the baseline guards, with the defaults", d: d,
 			pols:   policies(policy("a", objSelector(badSelector()), ack("sa:x"))),
-			engine: []string{"sa:s3", "sa:x"}, judged: nil},
+			engine: []string{"sa:s3", "sa:x"}, judged: []string{"sa:s3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1002,4 +1004,46 @@ func TestEngineIndependentOfInput(t *testing.T) {
 	ps[0].Name = "q"
 	j := e.Judge(insecureBucket("team-a", "b", nil), nsOf("team-a"), t0, nil)
 	checkResult(t, j, audited("S3-001", "p"))
+}
+
+// Policies were given but none can be applied (an invalid selector admitted
+// while the webhook was down): the baseline guards instead of nothing.
+func TestUnusablePoliciesFallBackToTheBaseline(t *testing.T) {
+	e := New(reg, Defaults{}, policies(policy("broken", objSelector(badSelector()))), nil)
+	if !e.Implicit() {
+		t.Error("Implicit() = false: nothing would guard the cluster")
+	}
+	if len(e.Problems("broken")) == 0 {
+		t.Error("the unusable policy's problems are not reported")
+	}
+	j := e.Judge(insecureBucket("team-a", "b", nil), nsOf("team-a"), t0, nil)
+	if !slices.Equal(j.Policies, []string{BaselineName}) || len(j.Denials()) == 0 {
+		t.Errorf("policies %v, denials %v: want the baseline denying S3-001", j.Policies, resultIDs(j))
+	}
+}
+
+// Each fix runs with the parameters of the policy that asked for it, and
+// only the policy that decided a denial can lift it for its ACK
+// controllers.
+func TestFixConfigAndACKControllersFollowTheDecidingPolicy(t *testing.T) {
+	fourteen := int32(14)
+	e := New(reg, Defaults{}, policies(
+		policy("a-teams", defaultAction(v1alpha1.DefaultAction(v1alpha1.Audit)), params(v1alpha1.Parameters{ACKControllers: []string{"system:serviceaccount:team:deployer"}})),
+		policy("prod-backups", rule("RDS-005", v1alpha1.Remediate), rule("RDS-001", v1alpha1.Enforce), params(v1alpha1.Parameters{MinBackupRetentionDays: &fourteen})),
+	), nil)
+	j := e.Judge(dbInstance("team-a", "db", "backupRetentionPeriod", int64(3), "publiclyAccessible", true), nsOf("team-a"), t0, nil)
+	if got := j.FixConfig("RDS-005").MinBackupRetentionDays; got != 14 {
+		t.Errorf("RDS-005 fixes with a minimum of %d, want prod-backups' 14", got)
+	}
+	for _, r := range j.Results {
+		if r.RuleID != "RDS-001" {
+			continue
+		}
+		if !r.Denies() || r.AdmissionPolicy != "prod-backups" {
+			t.Fatalf("RDS-001: denies=%v by %q", r.Denies(), r.AdmissionPolicy)
+		}
+		if j.ACKControllerWrite(r, "system:serviceaccount:team:deployer") {
+			t.Error("a-teams' ACK controller list lifted prod-backups' denial")
+		}
+	}
 }

@@ -63,12 +63,15 @@ type Judgement struct {
 	Results []Result
 	// Passed are the rules evaluated without a finding.
 	Passed []RuleRef
-	// Config is the configuration fixes use: that of the first policy
-	// that selects the object.
+	// Config is the configuration of the first policy that selects the
+	// object; FixConfig gives the one each fix runs with.
 	Config rules.Config
-	// ACKControllers are the usernames whose writes are admitted with a
-	// warning.
+	// ACKControllers are the usernames some selecting policy names as an
+	// ACK controller; ACKControllerWrite says which denials a write by one
+	// of them turns into warnings.
 	ACKControllers []string
+	fixConfigs     map[string]rules.Config
+	ackByPolicy    map[string][]string
 	// NextChange is the earliest time an exception that applies to the
 	// object expires (zero when none): the judgement changes then.
 	NextChange time.Time
@@ -83,6 +86,24 @@ func (j *Judgement) Denials() []Result {
 		}
 	}
 	return out
+}
+
+// FixConfig returns the configuration the rule's fix runs with: that of
+// the policy that asked for the fix (its parameters, e.g. RDS-005's minimum
+// retention, decide the value written).
+func (j *Judgement) FixConfig(ruleID string) rules.Config {
+	if c, ok := j.fixConfigs[ruleID]; ok {
+		return c
+	}
+	return j.Config
+}
+
+// ACKControllerWrite reports whether a write by user is an ACK
+// controller's as far as the result is concerned: the policy that decided
+// the result's admission names the user. A lenient policy's list never
+// lifts a stricter policy's denial.
+func (j *Judgement) ACKControllerWrite(r Result, user string) bool {
+	return slices.Contains(j.ackByPolicy[r.AdmissionPolicy], user)
 }
 
 // FixRules returns the IDs of the rules whose fix should run, in order.
@@ -101,12 +122,13 @@ func (j *Judgement) FixRules() []string {
 // nil) lets rules read related objects.
 func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver rules.Resolver) *Judgement {
 	meta := objectMeta(obj)
-	j := &Judgement{}
+	j := &Judgement{ackByPolicy: map[string][]string{}}
 	var selected []*compiled
 	for _, p := range e.policies {
 		if p.selects(meta.gk, ns, meta.labels) {
 			selected = append(selected, p)
 			j.Policies = append(j.Policies, p.name)
+			j.ackByPolicy[p.name] = p.ackCtrl
 			for _, u := range p.ackCtrl {
 				if !slices.Contains(j.ACKControllers, u) {
 					j.ACKControllers = append(j.ACKControllers, u)
@@ -199,6 +221,9 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 				j.NextChange = ex.ExpiresAt
 			}
 		}
+		if a.res.Fix {
+			j.setFixConfig(a.res, selected, resolver)
+		}
 		j.Results = append(j.Results, a.res)
 	}
 	// Keep results in registry order, stable within a rule.
@@ -213,6 +238,25 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		}
 	}
 	return j
+}
+
+// setFixConfig records the configuration of the policy that asked for the
+// result's fix (the first such result of a rule decides).
+func (j *Judgement) setFixConfig(r Result, selected []*compiled, resolver rules.Resolver) {
+	if _, done := j.fixConfigs[r.RuleID]; done {
+		return
+	}
+	for _, p := range selected {
+		if p.name == r.FixPolicy {
+			if j.fixConfigs == nil {
+				j.fixConfigs = map[string]rules.Config{}
+			}
+			cfg := p.cfg
+			cfg.Resolver = resolver
+			j.fixConfigs[r.RuleID] = cfg
+			return
+		}
+	}
 }
 
 // exemption returns the exception in force that exempts the object from

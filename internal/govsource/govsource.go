@@ -22,9 +22,13 @@ import (
 
 // Source builds governance engines from the cluster.
 type Source struct {
-	Reader   client.Reader
-	Registry *rules.Registry
-	Defaults governance.Defaults
+	Reader client.Reader
+	// APIReader, when set, reads a namespace the cache has not seen yet
+	// (a GitOps sync creating a namespace and its resources together), so
+	// its labels select policies from the first request.
+	APIReader client.Reader
+	Registry  *rules.Registry
+	Defaults  governance.Defaults
 	// Now returns the time exceptions are judged at; nil means time.Now.
 	Now func() time.Time
 }
@@ -65,7 +69,11 @@ func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespa
 		return ns, nil
 	}
 	var obj corev1.Namespace
-	switch err := s.Reader.Get(ctx, client.ObjectKey{Name: name}, &obj); {
+	err := s.Reader.Get(ctx, client.ObjectKey{Name: name}, &obj)
+	if apierrors.IsNotFound(err) && s.APIReader != nil {
+		err = s.APIReader.Get(ctx, client.ObjectKey{Name: name}, &obj)
+	}
+	switch {
 	case apierrors.IsNotFound(err):
 		return ns, nil
 	case err != nil:

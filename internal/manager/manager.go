@@ -7,10 +7,14 @@ package manager
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -18,7 +22,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -169,10 +172,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
 	m := &Manager{Manager: mgr}
 	source := &govsource.Source{
-		Reader: mgr.GetClient(), Registry: registry,
+		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
 		Defaults: governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()},
 	}
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return announcePolicies(ctx, mgr, source) })); err != nil {
+	// Every replica says which policies are in force (webhook-only
+	// replicas too), and warms the caches the webhook reads before it is
+	// ready, so the first admission request does not wait for informers.
+	warm := &cacheWarmer{mgr: mgr, source: source}
+	if err := mgr.Add(warm); err != nil {
 		return nil, err
 	}
 
@@ -181,7 +188,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	if opts.EnableWebhook {
 		v, err := webhooks.NewValidator(webhooks.Options{
-			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(), Metrics: mets,
+			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(), Metrics: mets,
 		})
 		if err != nil {
 			return nil, err
@@ -195,6 +203,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		// Ready once the webhook serves (with rotation: once its
 		// certificates are mounted).
 		if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
+			return nil, err
+		}
+		if err := mgr.AddReadyzCheck("policy-cache", warm.Checker); err != nil {
 			return nil, err
 		}
 	} else if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
@@ -247,23 +258,51 @@ func governanceInstalled(mgr ctrl.Manager) bool {
 	return true
 }
 
-// announcePolicies says at start which policies are in force, and that the
-// built-in baseline applies when there is none.
-func announcePolicies(ctx context.Context, mgr ctrl.Manager, source *govsource.Source) error {
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return nil
+// cacheWarmer starts the informers the webhook reads (policies,
+// exceptions, namespaces), reports ready once they have synced, and says
+// at start which policies are in force, or that the built-in baseline
+// applies. It runs on every replica.
+type cacheWarmer struct {
+	mgr    ctrl.Manager
+	source *govsource.Source
+	ready  atomic.Bool
+}
+
+// NeedLeaderElection: every replica serves the webhook.
+func (w *cacheWarmer) NeedLeaderElection() bool { return false }
+
+// Checker is the readiness check.
+func (w *cacheWarmer) Checker(_ *http.Request) error {
+	if !w.ready.Load() {
+		return fmt.Errorf("the policy caches have not synced yet")
 	}
+	return nil
+}
+
+func (w *cacheWarmer) Start(ctx context.Context) error {
 	log := ctrl.Log.WithName("policies")
-	eng, err := source.Engine(ctx, "")
-	if err != nil {
+	for _, obj := range []client.Object{&corev1.Namespace{}, &v1alpha1.GuardrailPolicy{}, &v1alpha1.GuardrailException{}} {
+		if _, err := w.mgr.GetCache().GetInformer(ctx, obj); err != nil {
+			if meta.IsNoMatchError(err) {
+				continue // ackguard's CRDs are not installed: the baseline applies
+			}
+			log.Error(err, "cannot watch what the webhook reads; decisions will read it on demand", "kind", fmt.Sprintf("%T", obj))
+		}
+	}
+	if !w.mgr.GetCache().WaitForCacheSync(ctx) {
+		return nil
+	}
+	w.ready.Store(true)
+	eng, err := w.source.Engine(ctx, "")
+	switch {
+	case err != nil:
 		log.Error(err, "cannot list GuardrailPolicies; each decision will try again")
-		return nil
+	case eng.Implicit():
+		log.Info("no usable GuardrailPolicy in the cluster: applying the built-in baseline (every rule at its catalog default)")
+	default:
+		log.Info("GuardrailPolicies in force", "policies", eng.Policies())
 	}
-	if eng.Implicit() {
-		log.Info("no GuardrailPolicy in the cluster: applying the built-in baseline (every rule at its catalog default)")
-		return nil
-	}
-	log.Info("GuardrailPolicies in force", "policies", eng.Policies())
+	<-ctx.Done()
 	return nil
 }
 

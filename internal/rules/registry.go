@@ -120,13 +120,20 @@ func runCheck(rule *Rule, in *Input) (out []Finding) {
 // ruleIDs to a copy of obj. Rules without a fixer, or that do not apply to
 // the kind, are skipped. The original object is not modified.
 func (r *Registry) Remediate(obj map[string]any, cfg Config, ruleIDs []string) (Plan, error) {
-	m := newMutation(obj, cfg)
+	return r.RemediateEach(obj, func(string) Config { return cfg }, ruleIDs)
+}
+
+// RemediateEach is Remediate with each rule's fix run under its own
+// configuration (that of the policy asking for the fix).
+func (r *Registry) RemediateEach(obj map[string]any, cfgFor func(ruleID string) Config, ruleIDs []string) (Plan, error) {
+	m := newMutation(obj, Config{})
 	gk := m.Input().GroupKind()
 	for _, rule := range r.rules {
 		if rule.Fixer == nil || !rule.AppliesTo(gk) || !slices.Contains(ruleIDs, rule.ID) {
 			continue
 		}
 		m.rule = rule.ID
+		m.cfg, m.input = cfgFor(rule.ID), nil
 		if err := rule.Fixer(m); err != nil {
 			return Plan{}, fmt.Errorf("%s: %w", rule.ID, err)
 		}

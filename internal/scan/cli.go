@@ -39,7 +39,8 @@ Flags:
 
 Exit status: 0 if nothing would be denied, 1 if a resource would be denied,
 2 on a usage error or an input that cannot be read or decoded (a policy or
-exception the cluster would refuse included).
+exception with problems included: one the cluster would refuse, or one
+naming rule IDs or kinds this version does not know).
 `
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)

@@ -189,7 +189,9 @@
 //	1  at least one resource would be denied
 //	2  usage error (unknown flag, no path, bad --output, --owner-account or
 //	   --now value), or an input could not be read or decoded (including a
-//	   GuardrailPolicy or GuardrailException the cluster would refuse);
+//	   GuardrailPolicy or GuardrailException with problems: one the cluster
+//	   would refuse, or one naming rules or kinds this version does not
+//	   know, which the cluster admits with a warning);
 //	   this wins over 1
 //
 // "ackguard scan -h" prints the usage and exits 0.

@@ -111,7 +111,8 @@ type Policy struct {
 	// Source is where the policy was read; "" for the built-in baseline.
 	Source string `json:"source"`
 	// Builtin is true for the baseline that applies when the input holds
-	// no GuardrailPolicy: every rule at its catalog default.
+	// no GuardrailPolicy, or none that can be applied: every rule at its
+	// catalog default.
 	Builtin bool `json:"builtin"`
 }
 

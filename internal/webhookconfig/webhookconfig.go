@@ -109,6 +109,10 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: excluded,
 	}}}
 	anyScope := admissionregistrationv1.AllScopes
+	// The governance webhook fails open: with ackguard down, admins can
+	// still change or remove policies and exceptions, and the engine
+	// checks again at use what the webhook checks.
+	ignore := admissionregistrationv1.Ignore
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
 		ObjectMeta: metav1.ObjectMeta{Name: Name},
@@ -135,7 +139,7 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 					Resources: GovernanceResources, Scope: &anyScope,
 				},
 			}},
-			FailurePolicy:           &fp,
+			FailurePolicy:           &ignore,
 			MatchPolicy:             &matchPolicy,
 			SideEffects:             &sideEffects,
 			TimeoutSeconds:          &timeout,
