@@ -123,7 +123,7 @@ func SetupGovernance(mgr ctrl.Manager, opts GovernanceOptions) error {
 }
 
 // +kubebuilder:rbac:groups=policy.ackguard.dev,resources=guardrailpolicies;guardrailexceptions,verbs=get;list;watch
-// +kubebuilder:rbac:groups=policy.ackguard.dev,resources=guardrailpolicies/status;guardrailexceptions/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=policy.ackguard.dev,resources=guardrailpolicies/status;guardrailexceptions/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

@@ -92,7 +92,7 @@ type Options struct {
 	Log logr.Logger
 }
 
-// +kubebuilder:rbac:groups=openreports.io,resources=reports,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=openreports.io,resources=reports,verbs=get;list;create;patch
 
 // Store keeps the latest judgement of every object, per namespace, and
 // writes each namespace's Report when it changed. Observe, Forget and

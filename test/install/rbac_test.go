@@ -248,17 +248,25 @@ func TestChartRBACGrantsWhatTheManagerNeeds(t *testing.T) {
 			access{v, "policy.ackguard.dev", "guardrailpolicies", "", "", true},
 			access{v, "policy.ackguard.dev", "guardrailexceptions", "", "team-a", true},
 			access{v, "", "namespaces", "", "", true},
-			access{v, "openreports.io", "reports", "", "team-a", true},
 		)
 	}
-	for _, v := range []string{"get", "patch", "update"} {
+	// Status is written by merge patch; Reports by server-side apply
+	// (create and patch) and read past the cache (get, list) — nothing
+	// more.
+	for _, c := range []struct {
+		verb    string
+		allowed bool
+	}{{"patch", true}, {"get", false}, {"update", false}} {
 		cases = append(cases,
-			access{v, "policy.ackguard.dev", "guardrailpolicies", "status", "", true},
-			access{v, "policy.ackguard.dev", "guardrailexceptions", "status", "team-a", true},
+			access{c.verb, "policy.ackguard.dev", "guardrailpolicies", "status", "", c.allowed},
+			access{c.verb, "policy.ackguard.dev", "guardrailexceptions", "status", "team-a", c.allowed},
 		)
 	}
-	for _, v := range []string{"create", "update", "patch"} {
+	for _, v := range []string{"get", "list", "create", "patch"} {
 		cases = append(cases, access{v, "openreports.io", "reports", "", "team-a", true})
+	}
+	for _, v := range []string{"watch", "update"} {
+		cases = append(cases, access{v, "openreports.io", "reports", "", "team-a", false})
 	}
 	for _, v := range []string{"create", "update", "patch", "delete"} {
 		cases = append(cases,
