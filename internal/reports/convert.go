@@ -101,7 +101,6 @@ func resultRank(r reportsv1alpha1.Result) int {
 // exception exempts every finding of the rule, pass for the rules evaluated
 // without a finding. subjects is shared by the results (read-only).
 func convert(subjects []corev1.ObjectReference, j *governance.Judgement, ts metav1.Timestamp) []reportsv1alpha1.ReportResult {
-	var out []reportsv1alpha1.ReportResult
 	// Results come in registry order, one per finding: group by rule.
 	var order []string
 	byRule := map[string][]governance.Result{}
@@ -111,6 +110,8 @@ func convert(subjects []corev1.ObjectReference, j *governance.Judgement, ts meta
 		}
 		byRule[r.RuleID] = append(byRule[r.RuleID], r)
 	}
+	// Sized exactly: the store keeps these for every object it has seen.
+	out := make([]reportsv1alpha1.ReportResult, 0, len(order)+len(j.Passed))
 	for _, id := range order {
 		out = append(out, ruleResult(subjects, byRule[id], ts))
 	}
