@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +181,45 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 	ok := exception("fine", []string{"S3-001"}, time.Now().Add(30*time.Minute))
 	if err := cluster.Client.Create(ctx, ok); err != nil {
 		t.Errorf("a valid exception was refused: %v", err)
+	}
+}
+
+// An UPDATE is judged on what it introduces: a label that brings a bucket
+// under a stricter policy warns about what its spec already had (the
+// reconciler handles it); a new bucket with that label is denied.
+func TestLabelBringingAStricterPolicyWarnsOnUpdate(t *testing.T) {
+	strict := policy("label-strict", map[string]string{"labels": "yes"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce})
+	strict.Spec.Match.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "prod"}}
+	withPolicies(t, strict)
+	ns := scopedNamespace(t, map[string]string{"labels": "yes"})
+	c, warnings := clientAs(t, "")
+	b := bucket(ns, "old", secureSpecWithout("ackguard-test-label-old", "publicAccessBlock"))
+	createEventually(t, c, b, false) // no policy selects it yet
+	if err := c.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < 50; i++ { // until the webhook's cache has the bucket's policy
+		cur := b.DeepCopy()
+		if err = cluster.Client.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
+			t.Fatal(err)
+		}
+		cur.SetLabels(map[string]string{"tier": "prod"})
+		cur.Object["spec"].(map[string]any)["tagging"] = map[string]any{"tagSet": []any{map[string]any{"key": "n", "value": fmt.Sprint(i)}}}
+		if err = c.Update(ctx, cur, client.DryRunAll); err == nil && strings.Contains(warnings.all(), "policy label-strict") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("the label update was refused: %v", err)
+	}
+	if w := warnings.all(); !strings.Contains(w, "S3-001") || !strings.Contains(w, "already present before this update") {
+		t.Errorf("want S3-001 warned as already present, got %q", w)
+	}
+	fresh := bucket(ns, "new", secureSpecWithout("ackguard-test-label-new", "publicAccessBlock"))
+	fresh.SetLabels(map[string]string{"tier": "prod"})
+	if cs := causes(t, createEventually(t, c, fresh, true)); !hasCause(cs, "spec.publicAccessBlock", "policy label-strict") {
+		t.Errorf("want the new labelled bucket denied by label-strict, got %v", cs)
 	}
 }
