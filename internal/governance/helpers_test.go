@@ -12,6 +12,7 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -98,29 +99,7 @@ func bucketWith(ns, name string, kv ...any) map[string]any {
 }
 
 // secureDBSpec is a standalone PostgreSQL DBInstance every RDS rule passes.
-func secureDBSpec() map[string]any {
-	return map[string]any{
-		"dbInstanceIdentifier":            "orders",
-		"dbInstanceClass":                 "db.t4g.medium",
-		"engine":                          "postgres",
-		"engineVersion":                   "16.4",
-		"publiclyAccessible":              false,
-		"storageEncrypted":                true,
-		"kmsKeyID":                        "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-		"deletionProtection":              true,
-		"backupRetentionPeriod":           int64(14),
-		"autoMinorVersionUpgrade":         true,
-		"enableIAMDatabaseAuthentication": true,
-		"copyTagsToSnapshot":              true,
-		"multiAZ":                         true,
-		"monitoringInterval":              int64(60),
-		"monitoringRoleARN":               "arn:aws:iam::111122223333:role/rds-monitoring",
-		"port":                            int64(15432),
-		"masterUsername":                  "orders_owner",
-		"enableCloudwatchLogsExports":     []any{"postgresql", "upgrade"},
-		"tags":                            []any{map[string]any{"key": "team", "value": "orders"}},
-	}
-}
+var secureDBSpec = rulestest.SecureDBInstanceSpec
 
 // dbInstance is a secure DBInstance with the given spec fields replaced.
 func dbInstance(ns, name string, kv ...any) map[string]any {

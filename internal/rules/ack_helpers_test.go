@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -63,29 +64,7 @@ func runKindCases(t *testing.T, ruleID string, tests []kindCase) {
 
 // secureInstanceSpec is a standalone PostgreSQL DBInstance every RDS rule
 // passes.
-func secureInstanceSpec() map[string]any {
-	return map[string]any{
-		"dbInstanceIdentifier":            "orders",
-		"dbInstanceClass":                 "db.t4g.medium",
-		"engine":                          "postgres",
-		"engineVersion":                   "16.4",
-		"publiclyAccessible":              false,
-		"storageEncrypted":                true,
-		"kmsKeyID":                        "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-		"deletionProtection":              true,
-		"backupRetentionPeriod":           int64(14),
-		"autoMinorVersionUpgrade":         true,
-		"enableIAMDatabaseAuthentication": true,
-		"copyTagsToSnapshot":              true,
-		"multiAZ":                         true,
-		"monitoringInterval":              int64(60),
-		"monitoringRoleARN":               "arn:aws:iam::111122223333:role/rds-monitoring",
-		"port":                            int64(15432),
-		"masterUsername":                  "orders_owner",
-		"enableCloudwatchLogsExports":     []any{"postgresql", "upgrade"},
-		"tags":                            []any{map[string]any{"key": "team", "value": "orders"}},
-	}
-}
+var secureInstanceSpec = rulestest.SecureDBInstanceSpec
 
 // secureClusterSpec is an Aurora PostgreSQL DBCluster every RDS rule
 // passes.
