@@ -159,7 +159,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	j, _, err := r.Governance.Judge(ctx, obj.Object)
+	j, err := r.Governance.Judge(ctx, obj.Object)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -193,7 +193,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 			if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
 				return err
 			}
-			if j, _, err = r.Governance.Judge(ctx, obj.Object); err != nil {
+			if j, err = r.Governance.Judge(ctx, obj.Object); err != nil {
 				return err
 			}
 			fixIDs = j.FixRules()

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -55,12 +54,10 @@ const (
 // GovernanceOptions configure the status controllers of ackguard's own
 // API (SetupGovernance).
 type GovernanceOptions struct {
-	// Registry is the rule catalog (required).
-	Registry *rules.Registry
-	// Defaults are the values of the manager's flags that policies
-	// override (they decide nothing about validity today, but exception
-	// states are judged by the same engine the webhook uses).
-	Defaults governance.Defaults
+	// Source reads policies, exceptions and namespaces (required): the
+	// one the webhook and the reconcilers use, so exception states are
+	// judged alike. Its Registry is the rule catalog.
+	Source *govsource.Source
 	// Counts returns the resource counts per policy name: the report
 	// store's PolicyCounts. Nil leaves status.resources as it is.
 	Counts func() map[string]v1alpha1.ResourceCounts
@@ -75,29 +72,22 @@ type GovernanceOptions struct {
 	// ExceptionResync is how often an exception in force is judged again
 	// besides at its expiry (default 5m).
 	ExceptionResync time.Duration
-	// Clock defaults to the real clock.
+	// Clock defaults to the real clock; the exception states follow
+	// Source's clock.
 	Clock clock.PassiveClock
 }
 
 // SetupGovernance registers the GuardrailPolicy and GuardrailException
-// status controllers. The manager's scheme must hold ackguard's API. When
-// ackguard's CRDs are not installed, it logs so and registers nothing.
+// status controllers. The manager's scheme must hold ackguard's API and its
+// CRDs must be served (the manager checks before calling it).
 func SetupGovernance(mgr ctrl.Manager, opts GovernanceOptions) error {
-	if opts.Registry == nil {
-		return errors.New("governance status controllers: a rule registry is required")
+	if opts.Source == nil || opts.Source.Registry == nil {
+		return errors.New("governance status controllers: a source with a rule registry is required")
 	}
 	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
 		if !mgr.GetScheme().Recognizes(v1alpha1.GroupVersion.WithKind(kind)) {
 			return fmt.Errorf("governance status controllers: the manager's scheme does not hold %s (add api/v1alpha1.AddToScheme)", kind)
 		}
-	}
-	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "GuardrailPolicy"}
-	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
-		if meta.IsNoMatchError(err) {
-			mgr.GetLogger().Info("ackguard's CRDs are not installed; GuardrailPolicy and GuardrailException status are not maintained")
-			return nil
-		}
-		return fmt.Errorf("looking up %s: %w", gk, err)
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
@@ -106,17 +96,15 @@ func SetupGovernance(mgr ctrl.Manager, opts GovernanceOptions) error {
 		opts.Recorder = mgr.GetEventRecorder("ackguard")
 	}
 	pr := &PolicyStatusReconciler{
-		Client: mgr.GetClient(), Registry: opts.Registry, Counts: opts.Counts,
+		Client: mgr.GetClient(), Registry: opts.Source.Registry, Counts: opts.Counts,
 		Resync: opts.PolicyResync, Clock: opts.Clock,
 	}
 	if err := pr.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	er := &ExceptionStatusReconciler{
-		Client: mgr.GetClient(),
-		Source: &govsource.Source{
-			Reader: mgr.GetClient(), Registry: opts.Registry, Defaults: opts.Defaults, Now: opts.Clock.Now,
-		},
+		Client:   mgr.GetClient(),
+		Source:   opts.Source,
 		Recorder: opts.Recorder, Metrics: opts.Metrics, Resync: opts.ExceptionResync,
 	}
 	return er.SetupWithManager(mgr)
@@ -261,11 +249,7 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.Metrics.SetExceptionState(req.NamespacedName, "")
 		return ctrl.Result{}, nil
 	}
-	eng, err := r.Source.Engine(ctx, ex.Namespace)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	ns, err := r.Source.Namespace(ctx, ex.Namespace)
+	eng, ns, err := r.Source.For(ctx, ex.Namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -156,11 +156,7 @@ func (v *Validator) engine(ctx context.Context, namespace string) (*governance.E
 		d := governance.Defaults{Config: v.opts.Config, ACKControllers: v.opts.ACKControllers}
 		return governance.New(v.opts.Registry, d, nil, nil), governance.Namespace{Name: namespace}, nil, nil
 	}
-	eng, err := v.source.Engine(ctx, namespace)
-	if err != nil {
-		return nil, governance.Namespace{}, nil, err
-	}
-	ns, err := v.source.Namespace(ctx, namespace)
+	eng, ns, err := v.source.For(ctx, namespace)
 	if err != nil {
 		return nil, governance.Namespace{}, nil, err
 	}

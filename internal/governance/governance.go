@@ -197,13 +197,7 @@ func parameters(d Defaults, p v1alpha1.Parameters) (rules.Config, []string) {
 	if p.MinBackupRetentionDays != nil {
 		cfg.MinBackupRetentionDays = int64(*p.MinBackupRetentionDays)
 	}
-	ack := slices.Clone(d.ACKControllers)
-	for _, u := range p.ACKControllers {
-		if !slices.Contains(ack, u) {
-			ack = append(ack, u)
-		}
-	}
-	return cfg, ack
+	return cfg, union([][]string{d.ACKControllers, p.ACKControllers})
 }
 
 // action is the policy's action for a rule.
@@ -280,11 +274,20 @@ func (e *Engine) Policies() []string {
 // ACKControllers returns the ACK controller usernames of every policy in
 // force (with the defaults).
 func (e *Engine) ACKControllers() []string {
-	var out []string
+	lists := make([][]string, 0, len(e.policies))
 	for _, p := range e.policies {
-		for _, u := range p.ackCtrl {
-			if !slices.Contains(out, u) {
-				out = append(out, u)
+		lists = append(lists, p.ackCtrl)
+	}
+	return union(lists)
+}
+
+// union returns the strings of the lists in first-seen order, once each.
+func union(lists [][]string) []string {
+	var out []string
+	for _, l := range lists {
+		for _, s := range l {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
 			}
 		}
 	}

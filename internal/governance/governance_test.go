@@ -146,7 +146,7 @@ func TestNoPolicySelects(t *testing.T) {
 			}
 			j := e.Judge(tt.obj, tt.ns, t0, nil)
 			if !tt.selected {
-				if len(j.Results) != 0 || len(j.Policies) != 0 || len(j.Passed) != 0 || len(j.ACKControllers) != 0 {
+				if len(j.Results) != 0 || len(j.Policies) != 0 || len(j.Passed) != 0 || len(j.ACKControllers()) != 0 {
 					t.Errorf("unselected object judged: policies %v results %v passed %v", j.Policies, resultIDs(j), passedIDs(j))
 				}
 				return
@@ -751,8 +751,8 @@ func TestACKControllers(t *testing.T) {
 				t.Errorf("ACKControllers() = %v, want %v", got, tt.engine)
 			}
 			j := e.Judge(insecureBucket("team-a", "b", nil), nsOf("team-a", "team", "a"), t0, nil)
-			if !slices.Equal(j.ACKControllers, tt.judged) {
-				t.Errorf("judgement ACKControllers = %v, want %v", j.ACKControllers, tt.judged)
+			if !slices.Equal(j.ACKControllers(), tt.judged) {
+				t.Errorf("judgement ACKControllers = %v, want %v", j.ACKControllers(), tt.judged)
 			}
 		})
 	}

@@ -65,13 +65,9 @@ type Judgement struct {
 	Passed []RuleRef
 	// Config is the configuration of the first policy that selects the
 	// object; FixConfig gives the one each fix runs with.
-	Config rules.Config
-	// ACKControllers are the usernames some selecting policy names as an
-	// ACK controller; ACKControllerWrite says which denials a write by one
-	// of them turns into warnings.
-	ACKControllers []string
-	fixConfigs     map[string]rules.Config
-	ackByPolicy    map[string][]string
+	Config      rules.Config
+	fixConfigs  map[string]rules.Config
+	ackByPolicy map[string][]string
 	// NextChange is the earliest time an exception that applies to the
 	// object expires (zero when none): the judgement changes then.
 	NextChange time.Time
@@ -96,6 +92,17 @@ func (j *Judgement) FixConfig(ruleID string) rules.Config {
 		return c
 	}
 	return j.Config
+}
+
+// ACKControllers returns the usernames some selecting policy names as an
+// ACK controller; ACKControllerWrite says which denials a write by one of
+// them turns into warnings.
+func (j *Judgement) ACKControllers() []string {
+	lists := make([][]string, 0, len(j.Policies))
+	for _, name := range j.Policies {
+		lists = append(lists, j.ackByPolicy[name])
+	}
+	return union(lists)
 }
 
 // ACKControllerWrite reports whether a write by user is an ACK
@@ -129,11 +136,6 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 			selected = append(selected, p)
 			j.Policies = append(j.Policies, p.name)
 			j.ackByPolicy[p.name] = p.ackCtrl
-			for _, u := range p.ackCtrl {
-				if !slices.Contains(j.ACKControllers, u) {
-					j.ACKControllers = append(j.ACKControllers, u)
-				}
-			}
 		}
 	}
 	if len(selected) == 0 {
@@ -144,9 +146,8 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	kindRules := e.reg.RulesFor(meta.gk)
 
 	type acc struct {
-		res     Result
-		rule    *rules.Rule
-		present bool
+		res   Result
+		fixBy *compiled // the policy that asked for the fix
 	}
 	byKey := map[string]*acc{}
 	var order []string
@@ -183,7 +184,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 			failed[f.RuleID] = true
 			a := byKey[f.Key()]
 			if a == nil {
-				a = &acc{res: Result{Finding: f, Category: Category(rule)}, rule: rule}
+				a = &acc{res: Result{Finding: f, Category: Category(rule)}}
 				byKey[f.Key()] = a
 				order = append(order, f.Key())
 			}
@@ -194,10 +195,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 					a.res.Admission, a.res.AdmissionPolicy = adm, q.name
 				}
 				if fix && rule.Fixer != nil && f.Fixable && !a.res.Fix {
-					a.res.Fix, a.res.FixPolicy = true, q.name
-				}
-				if q.action(rule) != v1alpha1.Disabled {
-					a.present = true
+					a.res.Fix, a.res.FixPolicy, a.fixBy = true, q.name, q
 				}
 			}
 		}
@@ -209,10 +207,8 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		maxExc = e.MaxExceptionDuration(ns)
 	}
 	for _, k := range order {
+		// Only enabled rules were evaluated: every finding has an action.
 		a := byKey[k]
-		if !a.present {
-			continue
-		}
 		a.res.Action = join(a.res.Admission, a.res.Fix)
 		if ex := e.exemption(meta, a.res.RuleID, maxExc, now); ex != nil {
 			a.res.Exception = ex
@@ -221,8 +217,14 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 				j.NextChange = ex.ExpiresAt
 			}
 		}
-		if a.res.Fix {
-			j.setFixConfig(a.res, selected, resolver)
+		if _, seen := j.fixConfigs[a.res.RuleID]; a.res.Fix && !seen {
+			// The first fixable result of a rule decides its configuration.
+			if j.fixConfigs == nil {
+				j.fixConfigs = map[string]rules.Config{}
+			}
+			cfg := a.fixBy.cfg
+			cfg.Resolver = resolver
+			j.fixConfigs[a.res.RuleID] = cfg
 		}
 		j.Results = append(j.Results, a.res)
 	}
@@ -238,25 +240,6 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		}
 	}
 	return j
-}
-
-// setFixConfig records the configuration of the policy that asked for the
-// result's fix (the first such result of a rule decides).
-func (j *Judgement) setFixConfig(r Result, selected []*compiled, resolver rules.Resolver) {
-	if _, done := j.fixConfigs[r.RuleID]; done {
-		return
-	}
-	for _, p := range selected {
-		if p.name == r.FixPolicy {
-			if j.fixConfigs == nil {
-				j.fixConfigs = map[string]rules.Config{}
-			}
-			cfg := p.cfg
-			cfg.Resolver = resolver
-			j.fixConfigs[r.RuleID] = cfg
-			return
-		}
-	}
 }
 
 // exemption returns the exception in force that exempts the object from

@@ -83,19 +83,28 @@ func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespa
 	return ns, nil
 }
 
-// Judge judges an object as the cluster's policies and its namespace's
-// exceptions say, resolving related objects through the reader.
-func (s *Source) Judge(ctx context.Context, obj map[string]any) (*governance.Judgement, *governance.Engine, error) {
-	namespace := namespaceOf(obj)
+// For returns the engine over the policies and the namespace's exceptions,
+// and the namespace: what judging anything in that namespace needs.
+func (s *Source) For(ctx context.Context, namespace string) (*governance.Engine, governance.Namespace, error) {
 	eng, err := s.Engine(ctx, namespace)
 	if err != nil {
-		return nil, nil, err
+		return nil, governance.Namespace{}, err
 	}
 	ns, err := s.Namespace(ctx, namespace)
 	if err != nil {
-		return nil, nil, err
+		return nil, governance.Namespace{}, err
 	}
-	return eng.Judge(obj, ns, s.Time(), resolve.Client(ctx, s.Reader)), eng, nil
+	return eng, ns, nil
+}
+
+// Judge judges an object as the cluster's policies and its namespace's
+// exceptions say, resolving related objects through the reader.
+func (s *Source) Judge(ctx context.Context, obj map[string]any) (*governance.Judgement, error) {
+	eng, ns, err := s.For(ctx, namespaceOf(obj))
+	if err != nil {
+		return nil, err
+	}
+	return eng.Judge(obj, ns, s.Time(), resolve.Client(ctx, s.Reader)), nil
 }
 
 func namespaceOf(obj map[string]any) string {

@@ -220,11 +220,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		if err := mgr.Add(store); err != nil {
 			return nil, err
 		}
-		if err := controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
-			Registry: registry, Defaults: source.Defaults, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
-			PolicyResync: opts.PolicyStatusInterval,
-		}); err != nil {
-			return nil, err
+		if watchGovernance {
+			if err := controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
+				Source: source, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
+				PolicyResync: opts.PolicyStatusInterval,
+			}); err != nil {
+				return nil, err
+			}
 		}
 		m.Kinds = &controllers.KindWatcher{
 			Manager:  mgr,
@@ -250,7 +252,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 func governanceInstalled(mgr ctrl.Manager) bool {
 	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
 		if _, err := mgr.GetRESTMapper().RESTMapping(v1alpha1.GroupVersion.WithKind(kind).GroupKind(), v1alpha1.GroupVersion.Version); err != nil {
-			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: policies and exceptions are not watched; the built-in baseline applies",
+			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: policies and exceptions are not watched nor their status kept; the built-in baseline applies",
 				"kind", kind, "reason", err.Error())
 			return false
 		}
