@@ -1,9 +1,9 @@
 package governance
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,14 +32,22 @@ type Defaults struct {
 // Engine judges objects against a set of policies and exceptions. Build
 // one per snapshot of the cluster's (or a scan's) policies; it is
 // read-only afterwards and safe for concurrent use.
+//
+// Selection is indexed: policies by the kinds they match, the policies
+// that select a namespace once per namespace (name and labels), and
+// exceptions by namespace, rule and kind. The cost of a judgement grows
+// with the policies and exceptions that concern the object, not with how
+// many exist.
 type Engine struct {
 	reg        *rules.Registry
-	policies   []*compiled
-	implicit   bool
-	exceptions map[string][]*compiledException
+	pols       *policySet
+	exceptions map[string]*Exceptions
 }
 
-type compiled struct {
+// CompiledPolicy is one GuardrailPolicy compiled for an engine. Compile a
+// policy once (CompilePolicy) and assemble engines from compiled policies
+// (Assemble) as the set changes; it is read-only and shared by them.
+type CompiledPolicy struct {
 	name       string
 	actions    map[string]v1alpha1.Action
 	defaultAct v1alpha1.DefaultAction
@@ -54,64 +62,53 @@ type compiled struct {
 	usable     bool
 }
 
-type compiledException struct {
-	ex  *v1alpha1.GuardrailException
-	sel []labels.Selector // per resource; nil for a name match
-}
+// Name is the policy's name.
+func (c *CompiledPolicy) Name() string { return c.name }
 
 // New compiles policies and exceptions. A policy that cannot be applied
 // (an invalid selector) is kept out and its problems are reported by
 // Problems; unknown rule IDs are ignored and reported likewise. With no
-// policy at all, the baseline applies.
+// policy at all, the baseline applies. Exceptions are tried in the order
+// given.
 func New(reg *rules.Registry, d Defaults, policies []v1alpha1.GuardrailPolicy, exceptions []v1alpha1.GuardrailException) *Engine {
-	e := &Engine{reg: reg, exceptions: map[string][]*compiledException{}}
-	if len(policies) == 0 {
-		policies = []v1alpha1.GuardrailPolicy{Baseline(reg)}
-		e.implicit = true
-	}
-	usable := false
+	cps := make([]*CompiledPolicy, 0, len(policies))
 	for i := range policies {
-		c := compile(reg, d, &policies[i])
-		e.policies = append(e.policies, c)
-		usable = usable || c.usable
+		cps = append(cps, CompilePolicy(reg, d, &policies[i]))
 	}
-	if !usable && !e.implicit {
-		// Every policy given is unusable (an invalid selector admitted
-		// while the webhook was down): guard with the baseline rather
-		// than with nothing. Their problems are still reported.
-		base := Baseline(reg)
-		e.policies = append(e.policies, compile(reg, d, &base))
-		e.implicit = true
-	}
-	sort.Slice(e.policies, func(i, j int) bool { return e.policies[i].name < e.policies[j].name })
+	byNS := map[string][]*v1alpha1.GuardrailException{}
 	for i := range exceptions {
 		ex := &exceptions[i]
-		ce := &compiledException{ex: ex, sel: make([]labels.Selector, len(ex.Spec.Resources))}
-		for j, r := range ex.Spec.Resources {
-			if r.Selector != nil {
-				s, err := metav1.LabelSelectorAsSelector(r.Selector)
-				if err != nil {
-					s = labels.Nothing()
-				}
-				ce.sel[j] = s
-			}
-		}
-		e.exceptions[ex.Namespace] = append(e.exceptions[ex.Namespace], ce)
+		byNS[ex.Namespace] = append(byNS[ex.Namespace], ex)
 	}
-	return e
+	sets := make(map[string]*Exceptions, len(byNS))
+	for ns, exs := range byNS {
+		sets[ns] = CompileExceptions(exs)
+	}
+	return Assemble(reg, d, cps, sets)
+}
+
+// Assemble builds an engine from compiled policies and the compiled
+// exceptions of each namespace (keyed by namespace). With no usable policy
+// the baseline applies, compiled with d.
+func Assemble(reg *rules.Registry, d Defaults, policies []*CompiledPolicy, exceptions map[string]*Exceptions) *Engine {
+	return &Engine{reg: reg, pols: newPolicySet(reg, d, policies), exceptions: exceptions}
+}
+
+// WithExceptions returns an engine with e's policies (and what it learnt
+// about namespaces) and the given exceptions instead of e's.
+func (e *Engine) WithExceptions(exceptions map[string]*Exceptions) *Engine {
+	return &Engine{reg: e.reg, pols: e.pols, exceptions: exceptions}
 }
 
 // Implicit reports whether the built-in baseline applies: no policy was
 // given, or none of those given can be applied.
-func (e *Engine) Implicit() bool { return e.implicit }
+func (e *Engine) Implicit() bool { return e.pols.implicit }
 
 // Problems returns what is wrong with a policy ("" when it was not given
 // or is fine), for its Ready condition.
 func (e *Engine) Problems(name string) []string {
-	for _, p := range e.policies {
-		if p.name == name {
-			return slices.Clone(p.problems)
-		}
+	if p := e.pols.byName[name]; p != nil {
+		return slices.Clone(p.problems)
 	}
 	return nil
 }
@@ -132,8 +129,10 @@ func Baseline(reg *rules.Registry) v1alpha1.GuardrailPolicy {
 	return p
 }
 
-func compile(reg *rules.Registry, d Defaults, p *v1alpha1.GuardrailPolicy) *compiled {
-	c := &compiled{
+// CompilePolicy compiles one policy with the defaults its parameters
+// override. The result does not refer to p.
+func CompilePolicy(reg *rules.Registry, d Defaults, p *v1alpha1.GuardrailPolicy) *CompiledPolicy {
+	c := &CompiledPolicy{
 		name:       p.Name,
 		actions:    map[string]v1alpha1.Action{},
 		defaultAct: p.Spec.DefaultAction,
@@ -163,7 +162,7 @@ func compile(reg *rules.Registry, d Defaults, p *v1alpha1.GuardrailPolicy) *comp
 		c.maxExc = p.Spec.Exceptions.MaxDuration.Duration
 	}
 	c.cfg, c.ackCtrl = parameters(d, p.Spec.Parameters)
-	c.cfgKey = fmt.Sprintf("%v|%v|%v|%v|%d", c.cfg.OwnerAccounts, c.cfg.TrustedAccounts, c.cfg.TrustedOrgs, c.cfg.AllowedPublicPorts, c.cfg.MinBackupRetentionDays)
+	c.cfgKey = configKey(c.cfg, c.ackCtrl)
 	return c
 }
 
@@ -200,8 +199,27 @@ func parameters(d Defaults, p v1alpha1.Parameters) (rules.Config, []string) {
 	return cfg, union([][]string{d.ACKControllers, p.ACKControllers})
 }
 
+// configKey identifies a policy's effective configuration: policies with
+// the same key are evaluated once together. It encodes the whole
+// rules.Config (but its Resolver, which the judgement sets) and the ACK
+// controller list, so a parameter added to rules.Config can never merge
+// two policies' settings.
+func configKey(cfg rules.Config, ackCtrl []string) string {
+	cfg.Resolver = nil
+	b, err := json.Marshal(struct {
+		Config         rules.Config
+		ACKControllers []string
+	}{cfg, ackCtrl})
+	if err != nil {
+		// rules.Config holds plain data; should it ever fail to
+		// encode, no two policies share an evaluation.
+		return fmt.Sprintf("unencodable:%p", &cfg)
+	}
+	return string(b)
+}
+
 // action is the policy's action for a rule.
-func (c *compiled) action(r *rules.Rule) v1alpha1.Action {
+func (c *CompiledPolicy) action(r *rules.Rule) v1alpha1.Action {
 	if a, ok := c.actions[r.ID]; ok {
 		return a
 	}
@@ -212,7 +230,7 @@ func (c *compiled) action(r *rules.Rule) v1alpha1.Action {
 }
 
 // selects reports whether the policy applies to an object.
-func (c *compiled) selects(gk schema.GroupKind, ns Namespace, objLabels map[string]string) bool {
+func (c *CompiledPolicy) selects(gk schema.GroupKind, ns Namespace, objLabels map[string]string) bool {
 	if !c.usable {
 		return false
 	}
@@ -222,7 +240,7 @@ func (c *compiled) selects(gk schema.GroupKind, ns Namespace, objLabels map[stri
 	return c.selectsNamespace(ns) && c.sel.Matches(labels.Set(objLabels))
 }
 
-func (c *compiled) selectsNamespace(ns Namespace) bool {
+func (c *CompiledPolicy) selectsNamespace(ns Namespace) bool {
 	return c.usable && c.nsSel.Matches(ns.labelSet())
 }
 
@@ -249,23 +267,14 @@ func (n Namespace) labelSet() labels.Set {
 // MaxExceptionDuration is the longest an exception in the namespace may
 // run: the shortest maximum of the policies that select the namespace.
 func (e *Engine) MaxExceptionDuration(ns Namespace) time.Duration {
-	max := time.Duration(0)
-	for _, p := range e.policies {
-		if p.selectsNamespace(ns) && (max == 0 || p.maxExc < max) {
-			max = p.maxExc
-		}
-	}
-	if max == 0 {
-		return DefaultMaxExceptionDuration
-	}
-	return max
+	return e.pols.namespace(ns).maxExc
 }
 
 // Policies returns the names of the policies in force, sorted ("baseline"
 // alone when it applies implicitly).
 func (e *Engine) Policies() []string {
-	out := make([]string, 0, len(e.policies))
-	for _, p := range e.policies {
+	out := make([]string, 0, len(e.pols.all))
+	for _, p := range e.pols.all {
 		out = append(out, p.name)
 	}
 	return out
@@ -274,8 +283,8 @@ func (e *Engine) Policies() []string {
 // ACKControllers returns the ACK controller usernames of every policy in
 // force (with the defaults).
 func (e *Engine) ACKControllers() []string {
-	lists := make([][]string, 0, len(e.policies))
-	for _, p := range e.policies {
+	lists := make([][]string, 0, len(e.pols.all))
+	for _, p := range e.pols.all {
 		lists = append(lists, p.ackCtrl)
 	}
 	return union(lists)

@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // Result is one finding with what the policies in force make of it.
@@ -128,11 +128,12 @@ func (j *Judgement) FixRules() []string {
 // applies the namespace's exceptions in force at now. resolver (may be
 // nil) lets rules read related objects.
 func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver rules.Resolver) *Judgement {
-	meta := objectMeta(obj)
+	meta := view.ReadIdentity(obj)
+	objLabels := labels.Set(meta.Labels)
 	j := &Judgement{ackByPolicy: map[string][]string{}}
-	var selected []*compiled
-	for _, p := range e.policies {
-		if p.selects(meta.gk, ns, meta.labels) {
+	var selected []*CompiledPolicy
+	for _, p := range e.pols.selecting(ns, meta.GroupKind) {
+		if p.sel.Matches(objLabels) {
 			selected = append(selected, p)
 			j.Policies = append(j.Policies, p.name)
 			j.ackByPolicy[p.name] = p.ackCtrl
@@ -143,11 +144,11 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	}
 	j.Config = selected[0].cfg
 	j.Config.Resolver = resolver
-	kindRules := e.reg.RulesFor(meta.gk)
+	kindRules := e.reg.RulesFor(meta.GroupKind)
 
 	type acc struct {
 		res   Result
-		fixBy *compiled // the policy that asked for the fix
+		fixBy *CompiledPolicy // the policy that asked for the fix
 	}
 	byKey := map[string]*acc{}
 	var order []string
@@ -160,7 +161,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 			continue
 		}
 		done[p.cfgKey] = true
-		group := []*compiled{}
+		group := []*CompiledPolicy{}
 		for _, q := range selected {
 			if q.cfgKey == p.cfgKey {
 				group = append(group, q)
@@ -200,17 +201,12 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 			}
 		}
 	}
-	// Exceptions run at most their namespace's maximum, as ExceptionState
-	// reports it.
-	var maxExc time.Duration
-	if len(e.exceptions[meta.namespace]) > 0 {
-		maxExc = e.MaxExceptionDuration(ns)
-	}
+	excs := e.exceptions[meta.Namespace]
 	for _, k := range order {
 		// Only enabled rules were evaluated: every finding has an action.
 		a := byKey[k]
 		a.res.Action = join(a.res.Admission, a.res.Fix)
-		if ex := e.exemption(meta, a.res.RuleID, maxExc, now); ex != nil {
+		if ex := e.exemption(excs, meta, objLabels, a.res.RuleID, ns, now); ex != nil {
 			a.res.Exception = ex
 			a.res.Fix = false
 			if j.NextChange.IsZero() || ex.ExpiresAt.Before(j.NextChange) {
@@ -242,66 +238,17 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	return j
 }
 
-// exemption returns the exception in force that exempts the object from
-// the rule, or nil. maxDur is the namespace's MaxExceptionDuration.
-func (e *Engine) exemption(meta objMeta, ruleID string, maxDur time.Duration, now time.Time) *ExceptionRef {
-	for _, ce := range e.exceptions[meta.namespace] {
-		ex := ce.ex
-		if !slices.Contains(ex.Spec.Rules, ruleID) || !ce.matches(meta) {
-			continue
-		}
-		if state, _ := exceptionState(ex, maxDur, now); state != v1alpha1.ExceptionActive {
+// exemption returns the exception in force at now that exempts the object
+// from the rule, or nil. Exceptions run at most their namespace's
+// MaxExceptionDuration, as ExceptionState reports it.
+func (e *Engine) exemption(excs *Exceptions, meta view.Identity, objLabels labels.Set, ruleID string, ns Namespace, now time.Time) *ExceptionRef {
+	for _, ex := range excs.candidates(ruleID, meta.GroupKind, meta.Name, objLabels) {
+		if state, _ := exceptionState(ex, e.MaxExceptionDuration(ns), now); state != v1alpha1.ExceptionActive {
 			continue
 		}
 		return &ExceptionRef{Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Spec.Reason, ExpiresAt: ex.Spec.ExpiresAt.Time}
 	}
 	return nil
-}
-
-func (ce *compiledException) matches(meta objMeta) bool {
-	for i, r := range ce.ex.Spec.Resources {
-		if r.APIGroup != meta.gk.Group || r.Kind != meta.gk.Kind {
-			continue
-		}
-		if ce.sel[i] != nil {
-			if ce.sel[i].Matches(labels.Set(meta.labels)) {
-				return true
-			}
-			continue
-		}
-		if r.Name == meta.name {
-			return true
-		}
-	}
-	return false
-}
-
-type objMeta struct {
-	gk              schema.GroupKind
-	namespace, name string
-	labels          map[string]string
-}
-
-func objectMeta(obj map[string]any) objMeta {
-	m := objMeta{}
-	if av, _ := obj["apiVersion"].(string); av != "" {
-		if gv, err := schema.ParseGroupVersion(av); err == nil {
-			m.gk.Group = gv.Group
-		}
-	}
-	m.gk.Kind, _ = obj["kind"].(string)
-	md, _ := obj["metadata"].(map[string]any)
-	m.namespace, _ = md["namespace"].(string)
-	m.name, _ = md["name"].(string)
-	if l, ok := md["labels"].(map[string]any); ok {
-		m.labels = make(map[string]string, len(l))
-		for k, v := range l {
-			if s, ok := v.(string); ok {
-				m.labels[k] = s
-			}
-		}
-	}
-	return m
 }
 
 // Category is a rule's category for reports: the service its ID names.

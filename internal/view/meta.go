@@ -95,3 +95,39 @@ func (m Meta) AWSPartition() string {
 		return "aws"
 	}
 }
+
+// Identity is what selects an object for policies and exceptions: its
+// kind, namespace, name and labels.
+type Identity struct {
+	GroupKind schema.GroupKind
+	Namespace string
+	// Name is metadata.name only: an object created with generateName has
+	// none yet, and no exception names it.
+	Name   string
+	Labels map[string]string
+}
+
+// ReadIdentity extracts an object's Identity. Labels that are not strings
+// are left out; a malformed apiVersion leaves the group empty.
+func ReadIdentity(obj map[string]any) Identity {
+	root := Root(obj)
+	id := Identity{}
+	if av := root.String("apiVersion"); av.Err == nil && av.Value != "" {
+		if gv, err := schema.ParseGroupVersion(av.Value); err == nil {
+			id.GroupKind.Group = gv.Group
+		}
+	}
+	id.GroupKind.Kind = root.String("kind").Value
+	md := root.Object("metadata")
+	id.Namespace = md.String("namespace").Value
+	id.Name = md.String("name").Value
+	if l := md.Object("labels"); l.Err == nil && l.Fields != nil {
+		id.Labels = make(map[string]string, len(l.Fields))
+		for k, v := range l.Fields {
+			if s, ok := v.(string); ok {
+				id.Labels[k] = s
+			}
+		}
+	}
+	return id
+}
