@@ -51,6 +51,8 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Now returns the time exceptions are judged at; nil means time.Now.
 	Now func() time.Time
+	// Snapshot, when set with Reader, serves the compiled governance.
+	Snapshot *govsource.Snapshot
 }
 
 // Validator is the admission handler for every guarded ACK kind.
@@ -69,7 +71,7 @@ func NewValidator(opts Options) (*Validator, error) {
 	v := &Validator{opts: opts}
 	if opts.Reader != nil {
 		v.source = &govsource.Source{
-			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now,
+			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now, Snapshot: opts.Snapshot,
 			Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
 		}
 	}

@@ -1,7 +1,9 @@
-// Package govsource reads the cluster's GuardrailPolicies, the
-// GuardrailExceptions of a namespace and the namespace's labels through a
-// client.Reader (the manager's cache), and hands them to the pure
-// governance engine. The webhook and the reconciler share it.
+// Package govsource hands the pure governance engine the cluster's
+// GuardrailPolicies, GuardrailExceptions and namespace labels. In the
+// manager a Snapshot keeps them compiled, current from informer events;
+// without one (or until it has synced) they are read through a
+// client.Reader (the manager's cache) and compiled per call. The webhook
+// and the reconcilers share it.
 package govsource
 
 import (
@@ -31,6 +33,18 @@ type Source struct {
 	Defaults  governance.Defaults
 	// Now returns the time exceptions are judged at; nil means time.Now.
 	Now func() time.Time
+	// Snapshot, when set, serves the engine and namespace labels once it
+	// has synced (Reader serves them until then). It must have been built
+	// with the same Registry and Defaults.
+	Snapshot *Snapshot
+}
+
+// snapshot returns the snapshot when it serves, else nil.
+func (s *Source) snapshot() *Snapshot {
+	if s.Snapshot != nil && s.Snapshot.HasSynced() {
+		return s.Snapshot
+	}
+	return nil
 }
 
 // Time returns the current time.
@@ -46,6 +60,9 @@ func (s *Source) Time() time.Time {
 // is ""). When ackguard's CRDs are not installed, there are no policies
 // and the baseline applies.
 func (s *Source) Engine(ctx context.Context, namespace string) (*governance.Engine, error) {
+	if snap := s.snapshot(); snap != nil {
+		return snap.Engine(), nil // every namespace's exceptions, indexed
+	}
 	var pols v1alpha1.GuardrailPolicyList
 	if err := s.Reader.List(ctx, &pols); err != nil && !meta.IsNoMatchError(err) {
 		return nil, fmt.Errorf("listing GuardrailPolicies: %w", err)
@@ -69,7 +86,15 @@ func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespa
 		return ns, nil
 	}
 	var obj corev1.Namespace
-	err := s.Reader.Get(ctx, client.ObjectKey{Name: name}, &obj)
+	var err error
+	if snap := s.snapshot(); snap != nil {
+		if known, ok := snap.Namespace(name); ok {
+			return known, nil
+		}
+		err = apierrors.NewNotFound(corev1.Resource("namespaces"), name)
+	} else {
+		err = s.Reader.Get(ctx, client.ObjectKey{Name: name}, &obj)
+	}
 	if apierrors.IsNotFound(err) && s.APIReader != nil {
 		err = s.APIReader.Get(ctx, client.ObjectKey{Name: name}, &obj)
 	}

@@ -13,12 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -171,13 +170,23 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	registry := rules.Default()
 	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
 	m := &Manager{Manager: mgr}
+	defaults := governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()}
+	// One compiled snapshot of the policies, exceptions and namespace
+	// labels, kept current from the informers, serves the webhook, the
+	// reconcilers and the status controllers. Without ackguard's CRDs only
+	// namespaces are watched and the baseline applies.
+	governed := governanceInstalled(mgr)
+	snap := govsource.NewSnapshot(registry, defaults)
+	if err := snap.Watch(context.Background(), mgr.GetCache(), governed); err != nil {
+		return nil, err
+	}
 	source := &govsource.Source{
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
-		Defaults: governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()},
+		Defaults: defaults, Snapshot: snap,
 	}
 	// Every replica says which policies are in force (webhook-only
-	// replicas too), and warms the caches the webhook reads before it is
-	// ready, so the first admission request does not wait for informers.
+	// replicas too), and builds the snapshot the webhook reads before it
+	// is ready, so the first admission request does not wait for it.
 	warm := &cacheWarmer{mgr: mgr, source: source}
 	if err := mgr.Add(warm); err != nil {
 		return nil, err
@@ -189,7 +198,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if opts.EnableWebhook {
 		v, err := webhooks.NewValidator(webhooks.Options{
 			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
-			APIReader: mgr.GetAPIReader(), Metrics: mets,
+			APIReader: mgr.GetAPIReader(), Metrics: mets, Snapshot: snap,
 		})
 		if err != nil {
 			return nil, err
@@ -213,7 +222,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	if opts.EnableReconciler {
 		recorder := mgr.GetEventRecorder("ackguard")
-		watchGovernance := governanceInstalled(mgr)
+		watchGovernance := governed
 		store := reports.New(mgr.GetClient(), mgr.GetAPIReader(), reports.Options{
 			FlushInterval: opts.ReportFlushInterval, MaxResults: opts.ReportMaxResults,
 		})
@@ -260,10 +269,10 @@ func governanceInstalled(mgr ctrl.Manager) bool {
 	return true
 }
 
-// cacheWarmer starts the informers the webhook reads (policies,
-// exceptions, namespaces), reports ready once they have synced, and says
-// at start which policies are in force, or that the built-in baseline
-// applies. It runs on every replica.
+// cacheWarmer waits for the informers the webhook reads (policies,
+// exceptions, namespaces) to sync, builds the governance snapshot, reports
+// ready then, and says at start which policies are in force, or that the
+// built-in baseline applies. It runs on every replica.
 type cacheWarmer struct {
 	mgr    ctrl.Manager
 	source *govsource.Source
@@ -276,32 +285,21 @@ func (w *cacheWarmer) NeedLeaderElection() bool { return false }
 // Checker is the readiness check.
 func (w *cacheWarmer) Checker(_ *http.Request) error {
 	if !w.ready.Load() {
-		return fmt.Errorf("the policy caches have not synced yet")
+		return fmt.Errorf("the governance snapshot has not been built yet")
 	}
 	return nil
 }
 
 func (w *cacheWarmer) Start(ctx context.Context) error {
 	log := ctrl.Log.WithName("policies")
-	for _, obj := range []client.Object{&corev1.Namespace{}, &v1alpha1.GuardrailPolicy{}, &v1alpha1.GuardrailException{}} {
-		if _, err := w.mgr.GetCache().GetInformer(ctx, obj); err != nil {
-			if meta.IsNoMatchError(err) {
-				continue // ackguard's CRDs are not installed: the baseline applies
-			}
-			log.Error(err, "cannot watch what the webhook reads; decisions will read it on demand", "kind", fmt.Sprintf("%T", obj))
-		}
-	}
-	if !w.mgr.GetCache().WaitForCacheSync(ctx) {
+	if !w.mgr.GetCache().WaitForCacheSync(ctx) || !toolscache.WaitForCacheSync(ctx.Done(), w.source.Snapshot.HasSynced) {
 		return nil
 	}
+	eng := w.source.Snapshot.Engine() // the first build
 	w.ready.Store(true)
-	eng, err := w.source.Engine(ctx, "")
-	switch {
-	case err != nil:
-		log.Error(err, "cannot list GuardrailPolicies; each decision will try again")
-	case eng.Implicit():
+	if eng.Implicit() {
 		log.Info("no usable GuardrailPolicy in the cluster: applying the built-in baseline (every rule at its catalog default)")
-	default:
+	} else {
 		log.Info("GuardrailPolicies in force", "policies", eng.Policies())
 	}
 	<-ctx.Done()

@@ -1,0 +1,303 @@
+package govsource_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/govsource"
+	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// The snapshot suite runs a real API server with ackguard's CRDs and a
+// controller-runtime cache, as the manager does: changes written through
+// the API reach the next judgement.
+var (
+	cluster *localcluster.Cluster
+	ctx     context.Context
+	reader  cache.Cache
+	snap    *govsource.Snapshot
+	source  *govsource.Source
+)
+
+func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+
+func runSuite(m *testing.M) int {
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	var err error
+	if cluster, err = localcluster.Start(localcluster.Options{}); err != nil {
+		if os.Getenv("KUBEBUILDER_ASSETS") != "" {
+			fmt.Fprintln(os.Stderr, "snapshot suite:", err)
+			return 1
+		}
+		// Unit tests run without a control plane; the suite's tests skip.
+		fmt.Fprintln(os.Stderr, "snapshot suite: no local control plane, its tests skip:", err)
+		return m.Run()
+	}
+	defer func() {
+		cancel()
+		_ = cluster.Stop()
+	}()
+	if reader, err = cache.New(cluster.Config, cache.Options{Scheme: localcluster.Scheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	registry := rules.Default()
+	snap = govsource.NewSnapshot(registry, governance.Defaults{})
+	// Registered before the cache starts, as in the manager.
+	if err := snap.Watch(ctx, reader, true); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() { _ = reader.Start(ctx) }()
+	if !reader.WaitForCacheSync(ctx) {
+		fmt.Fprintln(os.Stderr, "the cache did not sync")
+		return 1
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		return snap.HasSynced(), nil
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, "the snapshot did not sync:", err)
+		return 1
+	}
+	source = &govsource.Source{Reader: reader, APIReader: cluster.Client, Registry: registry, Snapshot: snap}
+	return m.Run()
+}
+
+// needCluster skips a test of the suite without a control plane.
+func needCluster(t *testing.T) {
+	t.Helper()
+	if cluster == nil {
+		t.Skip("no local control plane: set KUBEBUILDER_ASSETS")
+	}
+}
+
+func newNamespace(t *testing.T, labels map[string]string) *corev1.Namespace {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "snap-", Labels: labels}}
+	if err := cluster.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Client.Delete(context.Background(), ns) })
+	return ns
+}
+
+func bucket(ns, name string) map[string]any {
+	return map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"namespace": ns, "name": name},
+		"spec":     map[string]any{"name": name},
+	}
+}
+
+// s3001 judges the insecure bucket and returns its S3-001 result with the
+// policies that selected it.
+func s3001(t *testing.T, ns, name string) (governance.Result, []string) {
+	t.Helper()
+	j, err := source.Judge(ctx, bucket(ns, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range j.Results {
+		if r.RuleID == "S3-001" {
+			return r, j.Policies
+		}
+	}
+	return governance.Result{}, j.Policies
+}
+
+// eventually polls the judgement until cond holds: the informer delivers
+// a change shortly after the API server accepted it, and from then on
+// the next judgement sees it.
+func eventually(t *testing.T, what string, ns, name string, cond func(governance.Result, []string) bool) {
+	t.Helper()
+	var r governance.Result
+	var pols []string
+	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		r, pols = s3001(t, ns, name)
+		return cond(r, pols), nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not seen; last S3-001 %+v under policies %v", what, r, pols)
+	}
+}
+
+func create(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := cluster.Client.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Client.Delete(context.Background(), obj) })
+}
+
+// A policy's creation, change and deletion, an exception's creation and
+// deletion, and a namespace's new labels each reach the next judgement.
+func TestSnapshotFollowsTheCluster(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t, map[string]string{"team": "a"})
+	eventually(t, "the baseline", ns.Name, "b", func(r governance.Result, pols []string) bool {
+		return len(pols) == 1 && pols[0] == governance.BaselineName && r.Action == v1alpha1.Enforce
+	})
+
+	// A policy for team a's namespaces audits S3-001.
+	pol := &v1alpha1.GuardrailPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "snap-team-a"},
+		Spec: v1alpha1.GuardrailPolicySpec{
+			Match: v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "a"}}},
+			Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}},
+		},
+	}
+	create(t, pol)
+	eventually(t, "the new policy", ns.Name, "b", func(r governance.Result, pols []string) bool {
+		return r.Action == v1alpha1.Audit && r.AdmissionPolicy == pol.Name
+	})
+
+	// Its rule changes to Deny.
+	pol.Spec.Rules[0].Action = v1alpha1.Deny
+	if err := cluster.Client.Update(ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the policy's change", ns.Name, "b", func(r governance.Result, _ []string) bool {
+		return r.Action == v1alpha1.Deny && r.AdmissionPolicy == pol.Name
+	})
+
+	// An exception for the bucket.
+	ex := &v1alpha1.GuardrailException{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "legacy"},
+		Spec: v1alpha1.GuardrailExceptionSpec{
+			Rules:     []string{"S3-001"},
+			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "b"}},
+			Reason:    "TICKET-7",
+			ExpiresAt: metav1.NewTime(time.Now().Add(24 * time.Hour)),
+		},
+	}
+	create(t, ex)
+	eventually(t, "the new exception", ns.Name, "b", func(r governance.Result, _ []string) bool {
+		return r.Exception != nil && r.Exception.Name == "legacy"
+	})
+	if r, _ := s3001(t, ns.Name, "other"); r.Exception != nil {
+		t.Errorf("the exception exempts another bucket: %+v", r.Exception)
+	}
+
+	// The namespace moves to team b: the policy no longer selects it.
+	ns.Labels["team"] = "b"
+	if err := cluster.Client.Update(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the namespace's new labels", ns.Name, "other", func(r governance.Result, pols []string) bool {
+		return len(pols) == 0
+	})
+	got, err := source.Namespace(ctx, ns.Name)
+	if err != nil || got.Labels["team"] != "b" {
+		t.Errorf("namespace %+v, %v: want team=b", got, err)
+	}
+
+	// The exception goes, then the policy: the baseline applies again.
+	if err := cluster.Client.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	ns.Labels["team"] = "a"
+	if err := cluster.Client.Update(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the exception's deletion", ns.Name, "b", func(r governance.Result, _ []string) bool {
+		return r.Exception == nil && r.AdmissionPolicy == pol.Name
+	})
+	if err := cluster.Client.Delete(ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the policy's deletion", ns.Name, "b", func(r governance.Result, pols []string) bool {
+		return len(pols) == 1 && pols[0] == governance.BaselineName
+	})
+}
+
+// A status update (the status controllers write one every resync) leaves
+// the compiled snapshot as it is.
+func TestStatusUpdatesDoNotRebuild(t *testing.T) {
+	needCluster(t)
+	pol := &v1alpha1.GuardrailPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "snap-status"},
+		Spec:       v1alpha1.GuardrailPolicySpec{Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}}},
+	}
+	create(t, pol)
+	ns := newNamespace(t, nil)
+	eventually(t, "the new policy", ns.Name, "b", func(r governance.Result, _ []string) bool {
+		return r.AdmissionPolicy == pol.Name
+	})
+	before := snap.Rebuilds()
+	pol.Status.ObservedGeneration = pol.Generation
+	if err := cluster.Client.Status().Update(ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the cache holds the status update, then judge.
+	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		var cur v1alpha1.GuardrailPolicy
+		if err := reader.Get(ctx, client.ObjectKeyFromObject(pol), &cur); err != nil {
+			return false, err
+		}
+		return cur.ResourceVersion == pol.ResourceVersion, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the snapshot's handler run too
+	s3001(t, ns.Name, "b")
+	if snap.Rebuilds() != before {
+		t.Errorf("a status update rebuilt the snapshot (%d rebuilds)", snap.Rebuilds()-before)
+	}
+}
+
+// A namespace the cache has not seen is read from the API server, so its
+// labels select policies from the first request.
+func TestUnseenNamespaceReadFromTheAPIServer(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t, map[string]string{"team": "z"})
+	// The snapshot knows the namespace already or falls back to the API
+	// server: either way its labels are there at once.
+	got, err := source.Namespace(ctx, ns.Name)
+	if err != nil || got.Labels["team"] != "z" {
+		t.Errorf("namespace %+v, %v: want team=z at once", got, err)
+	}
+}
+
+// Without ackguard's CRDs only namespaces are watched and the baseline
+// applies, whatever policies exist.
+func TestUngovernedSnapshotAppliesTheBaseline(t *testing.T) {
+	needCluster(t)
+	pol := &v1alpha1.GuardrailPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "snap-ignored"},
+		Spec:       v1alpha1.GuardrailPolicySpec{Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}}},
+	}
+	create(t, pol)
+	c, err := cache.New(cluster.Config, cache.Options{Scheme: localcluster.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := govsource.NewSnapshot(rules.Default(), governance.Defaults{})
+	if err := s.Watch(ctx, c, false); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = c.Start(cctx) }()
+	if err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		return s.HasSynced(), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Engine(); !e.Implicit() {
+		t.Errorf("policies %v in force without the CRDs watched", e.Policies())
+	}
+}
