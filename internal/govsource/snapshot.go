@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,44 +20,55 @@ import (
 )
 
 // Snapshot is the compiled governance of the cluster, kept current from
-// informer events on GuardrailPolicies, GuardrailExceptions and
+// the cache's informers on GuardrailPolicies, GuardrailExceptions and
 // Namespaces: a judgement reads it instead of listing and compiling.
 //
-// Events only record what changed and mark the snapshot dirty; the next
-// read recompiles the policies that changed and the exception sets of the
-// namespaces that changed (each namespace's set on its own), then swaps
-// in the new engine atomically. A burst of events costs one rebuild, and
-// adding exceptions to one namespace never recompiles another's. The
-// expiry of exceptions is judged at judgement time, never compiled in.
-//
-// Objects delivered by the informers are kept as they are (not copied):
-// like every reader of a shared cache, the snapshot never modifies them.
+// The snapshot learns of a change from an index function on each
+// informer, which the informer calls while it stores the change, before
+// it notifies any event handler. So a reconciler triggered by the change
+// (its handler runs after) always judges with it: the snapshot cannot
+// lag behind the cache. The index function only marks the object's key;
+// the next read takes the marked objects from the cache, recompiles the
+// policies that changed and the exception sets of the namespaces that
+// changed (each namespace's set on its own), and swaps in the new engine
+// atomically. A burst of changes costs one rebuild, adding exceptions to
+// one namespace never recompiles another's, and a status update (same
+// generation) recompiles nothing. The expiry of exceptions is judged at
+// judgement time, never compiled in.
 type Snapshot struct {
 	registry *rules.Registry
 	defaults governance.Defaults
+	reader   client.Reader
 
-	mu sync.Mutex
-	// policies by name; compiled is nil until the next rebuild.
-	policies      map[string]*policyEntry
-	policiesDirty bool
-	// exceptions by namespace and name; the sets of dirtyNS are
-	// recompiled at the next rebuild.
+	// pending are the keys changed since the last read; pendMu is never
+	// held while reading the cache (the index functions run under the
+	// cache's lock).
+	pendMu         sync.Mutex
+	pendPolicies   map[string]struct{}
+	pendExceptions map[types.NamespacedName]struct{}
+	pendNamespaces map[string]struct{}
+	// marks count the changes marked, applied those a read has taken in
+	// (policies and exceptions; namespaces): a reader rebuilds, or waits
+	// for the rebuild under way, while they differ.
+	marks, applied     atomic.Uint64
+	nsMarks, nsApplied atomic.Uint64
+
+	mu sync.Mutex // one rebuild at a time
+	// policies by name; exceptions by namespace and name.
+	policies   map[string]*policyEntry
 	exceptions map[string]map[string]*v1alpha1.GuardrailException
-	dirtyNS    map[string]struct{}
 	// base judges with the policies and no exception; sets are the
 	// compiled exceptions of each namespace in the engine served.
-	base *governance.Engine
-	sets map[string]*governance.Exceptions
-
-	dirty  atomic.Bool
+	base   *governance.Engine
+	sets   map[string]*governance.Exceptions
 	engine atomic.Pointer[governance.Engine]
 
 	nsMu       sync.RWMutex
 	namespaces map[string]map[string]string
 
-	synced  atomic.Bool
-	regs    []toolscache.ResourceEventHandlerRegistration
-	rebuilt atomic.Int64
+	informers []cache.Informer
+	synced    atomic.Bool
+	rebuilt   atomic.Int64
 }
 
 type policyEntry struct {
@@ -65,62 +76,67 @@ type policyEntry struct {
 	compiled *governance.CompiledPolicy
 }
 
+// snapshotIndex names the snapshot's index on the cache's informers.
+const snapshotIndex = "ackguard.dev/governance-snapshot"
+
 // NewSnapshot returns an empty snapshot (the baseline, no exception, no
-// namespace); Watch fills it.
+// namespace) reading changed objects through reader; Watch connects it to
+// a cache (and makes the cache its reader).
 func NewSnapshot(reg *rules.Registry, d governance.Defaults) *Snapshot {
 	s := &Snapshot{
-		registry:   reg,
-		defaults:   d,
-		policies:   map[string]*policyEntry{},
-		exceptions: map[string]map[string]*v1alpha1.GuardrailException{},
-		dirtyNS:    map[string]struct{}{},
-		sets:       map[string]*governance.Exceptions{},
-		namespaces: map[string]map[string]string{},
+		registry:       reg,
+		defaults:       d,
+		pendPolicies:   map[string]struct{}{},
+		pendExceptions: map[types.NamespacedName]struct{}{},
+		pendNamespaces: map[string]struct{}{},
+		policies:       map[string]*policyEntry{},
+		exceptions:     map[string]map[string]*v1alpha1.GuardrailException{},
+		sets:           map[string]*governance.Exceptions{},
+		namespaces:     map[string]map[string]string{},
 	}
 	s.base = governance.Assemble(reg, d, nil, nil)
 	s.engine.Store(s.base)
 	return s
 }
 
-// Watch registers the snapshot's event handlers on the informers of
-// Namespaces and, when governed (ackguard's CRDs are served), of
-// GuardrailPolicies and GuardrailExceptions. Call it before the cache
-// starts, or at any time after; without the CRDs the baseline applies.
-func (s *Snapshot) Watch(ctx context.Context, informers cache.Informers, governed bool) error {
+// Watch connects the snapshot to the cache's informers of Namespaces and,
+// when governed (ackguard's CRDs are served), of GuardrailPolicies and
+// GuardrailExceptions. Call it before the cache starts (an index cannot
+// be added to a running informer); without the CRDs the baseline applies.
+func (s *Snapshot) Watch(ctx context.Context, c cache.Cache, governed bool) error {
+	s.reader = c
 	objs := []client.Object{&corev1.Namespace{}}
 	if governed {
 		objs = append(objs, &v1alpha1.GuardrailPolicy{}, &v1alpha1.GuardrailException{})
 	}
 	for _, obj := range objs {
-		inf, err := informers.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+		if err := c.IndexField(ctx, obj, snapshotIndex, func(o client.Object) []string {
+			s.mark(o)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
+		}
+		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {
 			return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
 		}
-		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { s.upsert(o) },
-			UpdateFunc: func(_, o any) { s.upsert(o) },
-			DeleteFunc: func(o any) { s.remove(o) },
-		})
-		if err != nil {
-			return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
-		}
-		s.regs = append(s.regs, reg)
+		s.informers = append(s.informers, inf)
 	}
 	return nil
 }
 
-// HasSynced reports whether the informers have delivered every object
-// that existed when they started: from then on the snapshot is the
-// cluster's governance.
+// HasSynced reports whether the informers have stored every object that
+// existed when they started: from then on the snapshot is the cluster's
+// governance.
 func (s *Snapshot) HasSynced() bool {
 	if s.synced.Load() {
 		return true
 	}
-	if len(s.regs) == 0 {
+	if len(s.informers) == 0 {
 		return false
 	}
-	for _, r := range s.regs {
-		if !r.HasSynced() {
+	for _, inf := range s.informers {
+		if !inf.HasSynced() {
 			return false
 		}
 	}
@@ -131,7 +147,7 @@ func (s *Snapshot) HasSynced() bool {
 // Engine returns the current engine, rebuilding it first when something
 // changed since the last read.
 func (s *Snapshot) Engine() *governance.Engine {
-	if s.dirty.Load() {
+	if s.marks.Load() != s.applied.Load() {
 		s.rebuild()
 	}
 	return s.engine.Load()
@@ -140,6 +156,9 @@ func (s *Snapshot) Engine() *governance.Engine {
 // Namespace returns a namespace's labels as the snapshot knows them, and
 // whether it knows the namespace.
 func (s *Snapshot) Namespace(name string) (governance.Namespace, bool) {
+	if s.nsMarks.Load() != s.nsApplied.Load() {
+		s.refreshNamespaces()
+	}
 	s.nsMu.RLock()
 	l, ok := s.namespaces[name]
 	s.nsMu.RUnlock()
@@ -150,15 +169,115 @@ func (s *Snapshot) Namespace(name string) (governance.Namespace, bool) {
 // benchmarks).
 func (s *Snapshot) Rebuilds() int64 { return s.rebuilt.Load() }
 
+// mark records that an object changed; the cache calls it while storing
+// the change (and with the old object on an update or a deletion).
+func (s *Snapshot) mark(o client.Object) {
+	s.pendMu.Lock()
+	defer s.pendMu.Unlock()
+	switch o.(type) {
+	case *corev1.Namespace:
+		s.pendNamespaces[o.GetName()] = struct{}{}
+		s.nsMarks.Add(1)
+	case *v1alpha1.GuardrailPolicy:
+		s.pendPolicies[o.GetName()] = struct{}{}
+		s.marks.Add(1)
+	case *v1alpha1.GuardrailException:
+		s.pendExceptions[types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}] = struct{}{}
+		s.marks.Add(1)
+	}
+}
+
+// take returns the pending keys, clearing them, and the marks they
+// cover.
+func (s *Snapshot) take() (map[string]struct{}, map[types.NamespacedName]struct{}, uint64) {
+	s.pendMu.Lock()
+	defer s.pendMu.Unlock()
+	pols, exs := s.pendPolicies, s.pendExceptions
+	s.pendPolicies, s.pendExceptions = map[string]struct{}{}, map[types.NamespacedName]struct{}{}
+	return pols, exs, s.marks.Load()
+}
+
+// requeue marks keys again after a failed read.
+func (s *Snapshot) requeue(pols []string, exs []types.NamespacedName) {
+	s.pendMu.Lock()
+	defer s.pendMu.Unlock()
+	for _, p := range pols {
+		s.pendPolicies[p] = struct{}{}
+	}
+	for _, e := range exs {
+		s.pendExceptions[e] = struct{}{}
+	}
+	if len(pols)+len(exs) > 0 {
+		s.marks.Add(1)
+	}
+}
+
 func (s *Snapshot) rebuild() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.dirty.Load() {
+	if s.marks.Load() == s.applied.Load() {
 		return // another reader rebuilt it
 	}
-	s.dirty.Store(false)
-	if s.policiesDirty {
-		s.policiesDirty = false
+	ctx := context.Background()
+	pendPols, pendExs, marks := s.take()
+	// Readers arriving meanwhile wait for this rebuild (on mu).
+	defer s.applied.Store(marks)
+	var failedPols []string
+	var failedExs []types.NamespacedName
+	policiesChanged := false
+	for name := range pendPols {
+		p := &v1alpha1.GuardrailPolicy{}
+		err := s.reader.Get(ctx, client.ObjectKey{Name: name}, p)
+		switch {
+		case apierrors.IsNotFound(err):
+			if _, ok := s.policies[name]; ok {
+				delete(s.policies, name)
+				policiesChanged = true
+			}
+		case err != nil:
+			failedPols = append(failedPols, name)
+		default:
+			if cur := s.policies[name]; cur != nil && sameSpec(cur.obj, p) {
+				continue // a status update
+			}
+			s.policies[name] = &policyEntry{obj: p}
+			policiesChanged = true
+		}
+	}
+	changedNS := map[string]struct{}{}
+	for key := range pendExs {
+		ex := &v1alpha1.GuardrailException{}
+		err := s.reader.Get(ctx, key, ex)
+		byName := s.exceptions[key.Namespace]
+		switch {
+		case apierrors.IsNotFound(err):
+			if byName[key.Name] != nil {
+				delete(byName, key.Name)
+				if len(byName) == 0 {
+					delete(s.exceptions, key.Namespace)
+				}
+				changedNS[key.Namespace] = struct{}{}
+			}
+		case err != nil:
+			failedExs = append(failedExs, key)
+		default:
+			if cur := byName[key.Name]; cur != nil && sameSpec(cur, ex) {
+				continue
+			}
+			if byName == nil {
+				byName = map[string]*v1alpha1.GuardrailException{}
+				s.exceptions[key.Namespace] = byName
+			}
+			byName[key.Name] = ex
+			changedNS[key.Namespace] = struct{}{}
+		}
+	}
+	// Objects the cache could not give are read again next time.
+	s.requeue(failedPols, failedExs)
+	if !policiesChanged && len(changedNS) == 0 {
+		return
+	}
+	if policiesChanged {
 		names := make([]string, 0, len(s.policies))
 		for name := range s.policies {
 			names = append(names, name)
@@ -174,15 +293,14 @@ func (s *Snapshot) rebuild() {
 		}
 		s.base = governance.Assemble(s.registry, s.defaults, cps, nil)
 	}
-	if len(s.dirtyNS) > 0 {
+	if len(changedNS) > 0 {
 		// Engines share nothing mutable: the map is copied, the sets of
 		// unchanged namespaces are reused.
-		sets := make(map[string]*governance.Exceptions, len(s.sets)+len(s.dirtyNS))
+		sets := make(map[string]*governance.Exceptions, len(s.sets)+len(changedNS))
 		for ns, set := range s.sets {
 			sets[ns] = set
 		}
-		for ns := range s.dirtyNS {
-			delete(s.dirtyNS, ns)
+		for ns := range changedNS {
 			byName := s.exceptions[ns]
 			if len(byName) == 0 {
 				delete(sets, ns)
@@ -202,66 +320,41 @@ func (s *Snapshot) rebuild() {
 	s.rebuilt.Add(1)
 }
 
-func (s *Snapshot) upsert(o any) {
-	switch obj := o.(type) {
-	case *corev1.Namespace:
-		s.nsMu.Lock()
-		s.namespaces[obj.Name] = obj.Labels
-		s.nsMu.Unlock()
-	case *v1alpha1.GuardrailPolicy:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if cur := s.policies[obj.Name]; cur != nil && sameSpec(cur.obj, obj) {
-			return // a status update
-		}
-		s.policies[obj.Name] = &policyEntry{obj: obj}
-		s.policiesDirty = true
-		s.dirty.Store(true)
-	case *v1alpha1.GuardrailException:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		byName := s.exceptions[obj.Namespace]
-		if cur := byName[obj.Name]; cur != nil && sameSpec(cur, obj) {
-			return
-		}
-		if byName == nil {
-			byName = map[string]*v1alpha1.GuardrailException{}
-			s.exceptions[obj.Namespace] = byName
-		}
-		byName[obj.Name] = obj
-		s.dirtyNS[obj.Namespace] = struct{}{}
-		s.dirty.Store(true)
+// refreshNamespaces reads the namespaces marked since the last read.
+func (s *Snapshot) refreshNamespaces() {
+	// Readers arriving meanwhile wait for the refresh (on nsMu).
+	s.nsMu.Lock()
+	defer s.nsMu.Unlock()
+	if s.nsMarks.Load() == s.nsApplied.Load() {
+		return
 	}
-}
-
-func (s *Snapshot) remove(o any) {
-	if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
-		o = t.Obj
+	s.pendMu.Lock()
+	pend := s.pendNamespaces
+	s.pendNamespaces = map[string]struct{}{}
+	marks := s.nsMarks.Load()
+	s.pendMu.Unlock()
+	defer s.nsApplied.Store(marks)
+	var failed []string
+	ctx := context.Background()
+	for name := range pend {
+		ns := &corev1.Namespace{}
+		err := s.reader.Get(ctx, client.ObjectKey{Name: name}, ns)
+		switch {
+		case apierrors.IsNotFound(err):
+			delete(s.namespaces, name)
+		case err != nil:
+			failed = append(failed, name)
+		default:
+			s.namespaces[name] = ns.Labels
+		}
 	}
-	switch obj := o.(type) {
-	case *corev1.Namespace:
-		s.nsMu.Lock()
-		delete(s.namespaces, obj.Name)
-		s.nsMu.Unlock()
-	case *v1alpha1.GuardrailPolicy:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if _, ok := s.policies[obj.Name]; ok {
-			delete(s.policies, obj.Name)
-			s.policiesDirty = true
-			s.dirty.Store(true)
+	if len(failed) > 0 {
+		s.pendMu.Lock()
+		for _, name := range failed {
+			s.pendNamespaces[name] = struct{}{}
 		}
-	case *v1alpha1.GuardrailException:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if byName := s.exceptions[obj.Namespace]; byName[obj.Name] != nil {
-			delete(byName, obj.Name)
-			if len(byName) == 0 {
-				delete(s.exceptions, obj.Namespace)
-			}
-			s.dirtyNS[obj.Namespace] = struct{}{}
-			s.dirty.Store(true)
-		}
+		s.nsMarks.Add(1)
+		s.pendMu.Unlock()
 	}
 }
 

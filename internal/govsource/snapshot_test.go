@@ -1,23 +1,69 @@
 package govsource
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
-// These tests drive the snapshot's event handlers directly; the envtest
-// suite (snapshot_integration_test.go) drives them from a real API
-// server.
+// These tests drive the snapshot through its index function and an
+// in-memory store; the envtest suite (snapshot_integration_test.go) drives
+// it from a real API server and cache.
+
+// memStore is the cache as the snapshot reads it.
+type memStore map[memKey]client.Object
+
+type memKey struct {
+	t   reflect.Type
+	key client.ObjectKey
+}
+
+func (m memStore) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	o, ok := m[memKey{reflect.TypeOf(obj), key}]
+	if !ok {
+		return apierrors.NewNotFound(schema.GroupResource{}, key.Name)
+	}
+	reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(o.DeepCopyObject()).Elem())
+	return nil
+}
+
+func (m memStore) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return errors.New("the snapshot never lists")
+}
+
+// newTestSnapshot returns a snapshot reading from an empty store.
+func newTestSnapshot() (*Snapshot, memStore) {
+	s := NewSnapshot(registry, governance.Defaults{})
+	m := memStore{}
+	s.reader = m
+	return s, m
+}
+
+// put stores an object and marks it, as the cache does.
+func (m memStore) put(s *Snapshot, o client.Object) {
+	m[memKey{reflect.TypeOf(o), client.ObjectKeyFromObject(o)}] = o
+	s.mark(o)
+}
+
+// del deletes an object and marks it, as the cache does.
+func (m memStore) del(s *Snapshot, o client.Object) {
+	delete(m, memKey{reflect.TypeOf(o), client.ObjectKeyFromObject(o)})
+	s.mark(o)
+}
 
 var (
 	t0       = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -67,24 +113,24 @@ func s3001(t *testing.T, e *governance.Engine, ns, name string, now time.Time) g
 // A change is seen by the next read; a burst of changes costs one
 // rebuild; a status update (same generation) none.
 func TestSnapshotFollowsEvents(t *testing.T) {
-	s := NewSnapshot(registry, governance.Defaults{})
+	s, m := newTestSnapshot()
 	if !s.Engine().Implicit() {
 		t.Fatal("an empty snapshot does not apply the baseline")
 	}
-	s.upsert(testPolicy("p", 1, v1alpha1.Audit))
+	m.put(s, testPolicy("p", 1, v1alpha1.Audit))
 	if r := s3001(t, s.Engine(), "a", "b", t0); r.Action != v1alpha1.Audit || r.AdmissionPolicy != "p" {
 		t.Fatalf("S3-001 %s by %q, want Audit by p", r.Action, r.AdmissionPolicy)
 	}
 	before := s.Rebuilds()
-	s.upsert(testPolicy("p", 1, v1alpha1.Enforce)) // same generation: a status update
+	m.put(s, testPolicy("p", 1, v1alpha1.Enforce)) // same generation: a status update
 	if s.Engine(); s.Rebuilds() != before {
 		t.Error("a status update rebuilt the snapshot")
 	}
-	s.upsert(testPolicy("p", 2, v1alpha1.Deny))
+	m.put(s, testPolicy("p", 2, v1alpha1.Deny))
 	for i := range 100 {
-		s.upsert(testException("a", fmt.Sprintf("ex-%d", i), fmt.Sprintf("other-%d", i), 1))
+		m.put(s, testException("a", fmt.Sprintf("ex-%d", i), fmt.Sprintf("other-%d", i), 1))
 	}
-	s.upsert(testException("a", "ex-b", "b", 1))
+	m.put(s, testException("a", "ex-b", "b", 1))
 	r := s3001(t, s.Engine(), "a", "b", t0)
 	if r.Action != v1alpha1.Deny || r.Exception == nil || r.Exception.Name != "ex-b" {
 		t.Fatalf("S3-001 %s exempted by %+v, want Deny exempted by ex-b", r.Action, r.Exception)
@@ -96,15 +142,15 @@ func TestSnapshotFollowsEvents(t *testing.T) {
 	if r := s3001(t, s.Engine(), "a", "b", t0.Add(25*time.Hour)); r.Exception != nil {
 		t.Error("an expired exception still exempts")
 	}
-	s.remove(toolscache.DeletedFinalStateUnknown{Key: "a/ex-b", Obj: testException("a", "ex-b", "b", 1)})
+	m.del(s, testException("a", "ex-b", "b", 1))
 	if r := s3001(t, s.Engine(), "a", "b", t0); r.Exception != nil {
 		t.Error("a deleted exception still exempts")
 	}
-	s.remove(testPolicy("p", 2, v1alpha1.Deny))
+	m.del(s, testPolicy("p", 2, v1alpha1.Deny))
 	if !s.Engine().Implicit() {
 		t.Error("with its last policy deleted the snapshot does not apply the baseline")
 	}
-	s.upsert(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"}}})
+	m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"}}})
 	if ns, ok := s.Namespace("a"); !ok || ns.Labels["team"] != "x" {
 		t.Errorf("namespace a = %+v, %v", ns, ok)
 	}
@@ -116,16 +162,16 @@ func TestSnapshotFollowsEvents(t *testing.T) {
 // A change in one namespace recompiles that namespace's exceptions only:
 // the others' compiled sets are reused as they are.
 func TestSnapshotRebuildsOnlyChangedNamespaces(t *testing.T) {
-	s := NewSnapshot(registry, governance.Defaults{})
+	s, m := newTestSnapshot()
 	for n := range 10 {
-		s.upsert(testException(fmt.Sprintf("ns-%d", n), "ex", "b", 1))
+		m.put(s, testException(fmt.Sprintf("ns-%d", n), "ex", "b", 1))
 	}
 	s.Engine()
 	before := map[string]*governance.Exceptions{}
 	for ns, set := range s.sets {
 		before[ns] = set
 	}
-	s.upsert(testException("ns-3", "ex-2", "c", 1))
+	m.put(s, testException("ns-3", "ex-2", "c", 1))
 	s.Engine()
 	for ns, set := range s.sets {
 		if changed := set != before[ns]; changed != (ns == "ns-3") {
@@ -152,9 +198,9 @@ func BenchmarkSnapshotExceptionAdds(b *testing.B) {
 			ns := governance.Namespace{Name: "ns-7"}
 			b.ReportAllocs()
 			for b.Loop() {
-				s := NewSnapshot(registry, governance.Defaults{})
+				s, m := newTestSnapshot()
 				for _, ex := range exs {
-					s.upsert(ex)
+					m.put(s, ex)
 					s.Engine().Judge(obj, ns, t0, nil)
 				}
 			}
