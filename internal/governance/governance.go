@@ -229,7 +229,9 @@ func (c *CompiledPolicy) action(r *rules.Rule) v1alpha1.Action {
 	return v1alpha1.Action(c.defaultAct)
 }
 
-// selects reports whether the policy applies to an object.
+// selects reports whether the policy applies to an object, by itself: the
+// definition the engine's indexes (index.go) must agree with, as the
+// tests check.
 func (c *CompiledPolicy) selects(gk schema.GroupKind, ns Namespace, objLabels map[string]string) bool {
 	if !c.usable {
 		return false

@@ -146,10 +146,9 @@ func (ps *policySet) namespace(ns Namespace) *nsSelection {
 	return v.(*nsSelection)
 }
 
-// selecting returns the usable policies that select a kind in a
-// namespace (object selectors aside), in name order.
-func (ps *policySet) selecting(ns Namespace, gk schema.GroupKind) []*CompiledPolicy {
-	sel := ps.namespace(ns)
+// selecting returns the usable policies that select a kind in the
+// namespace sel describes (object selectors aside), in name order.
+func (ps *policySet) selecting(sel *nsSelection, gk schema.GroupKind) []*CompiledPolicy {
 	cands, named := ps.byKind[gk]
 	if !named {
 		// Every kind no policy names has the same candidates.

@@ -132,7 +132,8 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	objLabels := labels.Set(meta.Labels)
 	j := &Judgement{ackByPolicy: map[string][]string{}}
 	var selected []*CompiledPolicy
-	for _, p := range e.pols.selecting(ns, meta.GroupKind) {
+	nsSel := e.pols.namespace(ns)
+	for _, p := range e.pols.selecting(nsSel, meta.GroupKind) {
 		if p.sel.Matches(objLabels) {
 			selected = append(selected, p)
 			j.Policies = append(j.Policies, p.name)
@@ -206,7 +207,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		// Only enabled rules were evaluated: every finding has an action.
 		a := byKey[k]
 		a.res.Action = join(a.res.Admission, a.res.Fix)
-		if ex := e.exemption(excs, meta, objLabels, a.res.RuleID, ns, now); ex != nil {
+		if ex := exemption(excs, meta, objLabels, a.res.RuleID, nsSel.maxExc, now); ex != nil {
 			a.res.Exception = ex
 			a.res.Fix = false
 			if j.NextChange.IsZero() || ex.ExpiresAt.Before(j.NextChange) {
@@ -239,11 +240,11 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 }
 
 // exemption returns the exception in force at now that exempts the object
-// from the rule, or nil. Exceptions run at most their namespace's
+// from the rule, or nil. Exceptions run at most maxDur, their namespace's
 // MaxExceptionDuration, as ExceptionState reports it.
-func (e *Engine) exemption(excs *Exceptions, meta view.Identity, objLabels labels.Set, ruleID string, ns Namespace, now time.Time) *ExceptionRef {
+func exemption(excs *Exceptions, meta view.Identity, objLabels labels.Set, ruleID string, maxDur time.Duration, now time.Time) *ExceptionRef {
 	for _, ex := range excs.candidates(ruleID, meta.GroupKind, meta.Name, objLabels) {
-		if state, _ := exceptionState(ex, e.MaxExceptionDuration(ns), now); state != v1alpha1.ExceptionActive {
+		if state, _ := exceptionState(ex, maxDur, now); state != v1alpha1.ExceptionActive {
 			continue
 		}
 		return &ExceptionRef{Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Spec.Reason, ExpiresAt: ex.Spec.ExpiresAt.Time}
