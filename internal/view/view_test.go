@@ -155,3 +155,25 @@ func FuzzNewBucket(f *testing.F) {
 		_ = b.AWSPartition()
 	})
 }
+
+// ReadIdentity reads what selects an object: its group and kind, its
+// namespace, its name (not a generateName prefix) and its string labels.
+func TestReadIdentity(t *testing.T) {
+	obj := map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{
+			"namespace": "team-a", "generateName": "logs-",
+			"labels": map[string]any{"env": "dev", "bad": int64(1)},
+		},
+	}
+	id := ReadIdentity(obj)
+	if id.GroupKind != BucketGVK.GroupKind() || id.Namespace != "team-a" || id.Name != "" {
+		t.Errorf("identity %+v", id)
+	}
+	if len(id.Labels) != 1 || id.Labels["env"] != "dev" {
+		t.Errorf("labels %v, want env=dev alone", id.Labels)
+	}
+	if id := ReadIdentity(map[string]any{"apiVersion": "a/b/c", "kind": "X", "metadata": "nope"}); id.GroupKind.Group != "" || id.GroupKind.Kind != "X" || id.Labels != nil {
+		t.Errorf("malformed object: identity %+v", id)
+	}
+}
