@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -257,10 +258,16 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 }
 
 // governanceInstalled reports whether ackguard's own CRDs are served; without
-// them there are no policies to watch and the baseline applies.
+// them there are no policies to watch and the baseline applies. Any other
+// error (the API server not answering) counts as installed: watching them
+// then fails and the manager does not start, rather than applying the
+// baseline for good.
 func governanceInstalled(mgr ctrl.Manager) bool {
 	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
 		if _, err := mgr.GetRESTMapper().RESTMapping(v1alpha1.GroupVersion.WithKind(kind).GroupKind(), v1alpha1.GroupVersion.Version); err != nil {
+			if !meta.IsNoMatchError(err) {
+				return true
+			}
 			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: policies and exceptions are not watched nor their status kept; the built-in baseline applies",
 				"kind", kind, "reason", err.Error())
 			return false
