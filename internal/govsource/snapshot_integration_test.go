@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -299,5 +300,69 @@ func TestUngovernedSnapshotAppliesTheBaseline(t *testing.T) {
 	}
 	if e := s.Engine(); !e.Implicit() {
 		t.Errorf("policies %v in force without the CRDs watched", e.Policies())
+	}
+}
+
+// An event handler on the same informer (a reconciler's watch) that
+// judges when a policy changes judges with the change: the snapshot
+// learns of it before any handler runs.
+func TestHandlersJudgeWithTheChange(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t, map[string]string{"team": "handlers"})
+	inf, err := reader.GetInformer(ctx, &v1alpha1.GuardrailPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct{ want, got v1alpha1.Action }
+	results := make(chan seen, 100)
+	judge := func(o any) {
+		p, ok := o.(*v1alpha1.GuardrailPolicy)
+		if !ok || p.Name != "snap-handlers" {
+			return
+		}
+		// Not s3001: t.Fatal must not be called from this goroutine.
+		var got v1alpha1.Action
+		if j, err := source.Judge(ctx, bucket(ns.Name, "b")); err == nil {
+			for _, r := range j.Results {
+				if r.RuleID == "S3-001" {
+					got = r.Action
+				}
+			}
+		}
+		results <- seen{want: p.Spec.Rules[0].Action, got: got}
+	}
+	reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    judge,
+		UpdateFunc: func(_, o any) { judge(o) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = inf.RemoveEventHandler(reg) }()
+
+	pol := &v1alpha1.GuardrailPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "snap-handlers"},
+		Spec: v1alpha1.GuardrailPolicySpec{
+			Match: v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "handlers"}}},
+			Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}},
+		},
+	}
+	create(t, pol)
+	actions := []v1alpha1.Action{v1alpha1.Deny, v1alpha1.Remediate, v1alpha1.Enforce, v1alpha1.Audit, v1alpha1.Deny}
+	for _, a := range actions {
+		pol.Spec.Rules[0].Action = a
+		if err := cluster.Client.Update(ctx, pol); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i <= len(actions); i++ {
+		select {
+		case s := <-results:
+			if s.got != s.want {
+				t.Errorf("a handler for the policy with %s judged %s", s.want, s.got)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%d of %d changes reached the handler", i, len(actions)+1)
+		}
 	}
 }
