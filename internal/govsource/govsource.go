@@ -55,10 +55,11 @@ func (s *Source) Time() time.Time {
 	return time.Now()
 }
 
-// Engine returns an engine over every GuardrailPolicy and the
+// Engine returns an engine over every GuardrailPolicy and at least the
 // GuardrailExceptions of the namespace (of every namespace when namespace
-// is ""). When ackguard's CRDs are not installed, there are no policies
-// and the baseline applies.
+// is "", or when the snapshot serves: it holds them all, indexed). When
+// ackguard's CRDs are not installed, there are no policies and the
+// baseline applies.
 func (s *Source) Engine(ctx context.Context, namespace string) (*governance.Engine, error) {
 	if snap := s.snapshot(); snap != nil {
 		return snap.Engine(), nil // every namespace's exceptions, indexed
