@@ -59,7 +59,7 @@ func decodeStd(data []byte) (any, error) {
 // node's [Start, End) range lies within its parent's, siblings are in
 // order, the text of scalars matches their values, and keys point at
 // their quoted text.
-func checkTree(t testing.TB, data []byte, n *Node, lo, hi int) {
+func checkTree(t *testing.T, data []byte, n *Node, lo, hi int) {
 	t.Helper()
 	if n == nil {
 		t.Fatalf("nil node")
