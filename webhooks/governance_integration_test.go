@@ -60,7 +60,7 @@ func TestPerNamespaceActions(t *testing.T) {
 	}
 
 	c, warnings := clientAs(t, "")
-	createEventually(t, c, bucket(nsA, "open", spec("a-open")), false)
+	_ = createEventually(t, c, bucket(nsA, "open", spec("a-open")), false)
 	if w := warnings.all(); !strings.Contains(w, "S3-001") || !strings.Contains(w, "policy team-a-audit") {
 		t.Errorf("team a: want an S3-001 warning naming policy team-a-audit, got %q", w)
 	}
@@ -118,12 +118,12 @@ func TestExceptionHonouredThenExpired(t *testing.T) {
 	s := secureSpec("ackguard-test-site")
 	delete(s, "publicAccessBlock")
 	c, warnings := clientAs(t, "")
-	createEventually(t, c, bucket(ns, "site", s), false)
+	_ = createEventually(t, c, bucket(ns, "site", s), false)
 	if w := warnings.all(); !strings.Contains(w, "exempted by GuardrailException "+ns+"/static-site") {
 		t.Errorf("want the exemption reported as a warning, got %q", w)
 	}
 	// Another bucket in the namespace is not exempted.
-	createEventually(t, c, bucket(ns, "other", secureSpecWithout("ackguard-test-other", "publicAccessBlock")), true)
+	_ = createEventually(t, c, bucket(ns, "other", secureSpecWithout("ackguard-test-other", "publicAccessBlock")), true)
 
 	time.Sleep(time.Until(expiry))
 	err := createEventually(t, c, bucket(ns, "site", s), true)
@@ -194,7 +194,7 @@ func TestLabelBringingAStricterPolicyWarnsOnUpdate(t *testing.T) {
 	ns := scopedNamespace(t, map[string]string{"labels": "yes"})
 	c, warnings := clientAs(t, "")
 	b := bucket(ns, "old", secureSpecWithout("ackguard-test-label-old", "publicAccessBlock"))
-	createEventually(t, c, b, false) // no policy selects it yet
+	_ = createEventually(t, c, b, false) // no policy selects it yet
 	if err := c.Create(ctx, b); err != nil {
 		t.Fatal(err)
 	}

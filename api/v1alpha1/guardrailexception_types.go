@@ -100,5 +100,5 @@ type GuardrailExceptionList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&GuardrailException{}, &GuardrailExceptionList{})
+	objectTypes = append(objectTypes, &GuardrailException{}, &GuardrailExceptionList{})
 }

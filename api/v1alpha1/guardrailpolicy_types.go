@@ -247,5 +247,5 @@ type GuardrailPolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&GuardrailPolicy{}, &GuardrailPolicyList{})
+	objectTypes = append(objectTypes, &GuardrailPolicy{}, &GuardrailPolicyList{})
 }

@@ -37,6 +37,11 @@
 // are replaced by U+FFFD. Numbers are validated against the JSON grammar
 // and kept as their literal text so no precision is lost.
 //
+// Parse builds its tree from the tokens of a
+// github.com/go-json-experiment/json/jsontext Decoder (the encoding/json/v2
+// tokenizer), which reads the input in place; errors carry the byte offset
+// and line and column of the offending byte.
+//
 // Parse copies its input once; strings without escapes and numbers are
 // substrings of that copy, so they cost no additional allocation. Nodes and
 // member/item slices are carved out of a few shared slabs.

@@ -85,7 +85,8 @@ type Limits struct {
 	MaxBytes int
 	// MaxDepth is the maximum nesting depth of objects and arrays, where
 	// the top-level value is at depth 1 and scalars do not add depth.
-	// 0 (or negative) means the default of 64.
+	// 0 (or negative) means the default of 64; limits above 10000 (the
+	// tokenizer's own bound) mean 10000.
 	MaxDepth int
 }
 

@@ -59,7 +59,7 @@ func decodeStd(data []byte) (any, error) {
 // node's [Start, End) range lies within its parent's, siblings are in
 // order, the text of scalars matches their values, and keys point at
 // their quoted text.
-func checkTree(t testing.TB, data []byte, n *Node, lo, hi int) {
+func checkTree(t *testing.T, data []byte, n *Node, lo, hi int) {
 	t.Helper()
 	if n == nil {
 		t.Fatalf("nil node")
@@ -110,7 +110,10 @@ func checkTree(t testing.TB, data []byte, n *Node, lo, hi int) {
 			// Between the key's text and the value there must be only
 			// whitespace and the colon.
 			between := string(data[m.KeyPos:m.Value.Start])
-			key, end, err := (&parser{s: between}).key(0)
+			dec := json.NewDecoder(strings.NewReader(between))
+			var key string
+			err := dec.Decode(&key)
+			end := int(dec.InputOffset())
 			if err != nil || key != m.Key || strings.Trim(between[end:], " \t\r\n") != ":" {
 				t.Fatalf("key text %q decodes to %q (%v), Key is %q", between, key, err, m.Key)
 			}
@@ -344,47 +347,60 @@ func TestSyntaxErrors(t *testing.T) {
 		{`{"a"`, 4, 1, 5, `unexpected end of input`},
 		{`{"a":`, 5, 1, 6, `unexpected end of input`},
 		{`{"a":1`, 6, 1, 7, `unexpected end of input`},
-		{"{\n  \"a\" }", 8, 2, 7, `invalid character '}' after object key`},
-		{`{"a":1 "b":2}`, 7, 1, 8, `invalid character '"' after object key:value pair`},
+		{"{\n  \"a\" }", 8, 2, 7, `invalid character '}' after object name (expecting ':')`},
+		{`{"a":1 "b":2}`, 7, 1, 8, `invalid character '"' after object value (expecting ',' or '}')`},
 		{`{"a":1,}`, 7, 1, 8, `invalid character '}' looking for beginning of object key string`},
 		{`{a:1}`, 1, 1, 2, `invalid character 'a' looking for beginning of object key string`},
 		{`{'a':1}`, 1, 1, 2, `invalid character '\'' looking for beginning of object key string`},
-		{`[1,]`, 3, 1, 4, `invalid character ']' looking for beginning of value`},
-		{`[1 2]`, 3, 1, 4, `invalid character '2' after array element`},
-		{`[1}`, 2, 1, 3, `invalid character '}' after array element`},
-		{`{"a":1]`, 6, 1, 7, `invalid character ']' after object key:value pair`},
+		{`[1,]`, 3, 1, 4, `invalid character ']' at start of value`},
+		{`[1 2]`, 3, 1, 4, `invalid character '2' after array element (expecting ',' or ']')`},
+		{`[1}`, 2, 1, 3, `invalid character '}' after array element (expecting ',' or ']')`},
+		{`{"a":1]`, 6, 1, 7, `invalid character ']' after object value (expecting ',' or '}')`},
 		{`1 2`, 2, 1, 3, `invalid character '2' after top-level value`},
 		{`{} {}`, 3, 1, 4, `invalid character '{' after top-level value`},
 		{`01`, 1, 1, 2, `invalid character '1' after top-level value`},
-		{`[01]`, 2, 1, 3, `invalid character '1' after array element`},
-		{`-a`, 1, 1, 2, `invalid character 'a' in numeric literal`},
-		{`+1`, 0, 1, 1, `invalid character '+' looking for beginning of value`},
-		{`.5`, 0, 1, 1, `invalid character '.' looking for beginning of value`},
-		{`1.e5`, 2, 1, 3, `invalid character 'e' after decimal point in numeric literal`},
+		{`[01]`, 2, 1, 3, `invalid character '1' after array element (expecting ',' or ']')`},
+		{`-a`, 1, 1, 2, `invalid character 'a' in number (expecting digit)`},
+		{`+1`, 0, 1, 1, `invalid character '+' at start of value`},
+		{`.5`, 0, 1, 1, `invalid character '.' at start of value`},
+		{`1.e5`, 2, 1, 3, `invalid character 'e' in number (expecting digit)`},
 		{`1e`, 2, 1, 3, `unexpected end of input`},
-		{`1ex`, 2, 1, 3, `invalid character 'x' in exponent of numeric literal`},
-		{`1e+-5`, 3, 1, 4, `invalid character '-' in exponent of numeric literal`},
-		{`NaN`, 0, 1, 1, `invalid character 'N' looking for beginning of value`},
-		{`-Infinity`, 1, 1, 2, `invalid character 'I' in numeric literal`},
-		{`True`, 0, 1, 1, `invalid character 'T' looking for beginning of value`},
+		{`1ex`, 2, 1, 3, `invalid character 'x' in number (expecting digit)`},
+		{`1e+-5`, 3, 1, 4, `invalid character '-' in number (expecting digit)`},
+		{`NaN`, 0, 1, 1, `invalid character 'N' at start of value`},
+		{`-Infinity`, 1, 1, 2, `invalid character 'I' in number (expecting digit)`},
+		{`True`, 0, 1, 1, `invalid character 'T' at start of value`},
 		{`trUe`, 2, 1, 3, `invalid character 'U' in literal true (expecting 'u')`},
 		{`nul`, 3, 1, 4, `unexpected end of input`},
 		{`nulll`, 4, 1, 5, `invalid character 'l' after top-level value`},
 		{`fals e`, 4, 1, 5, `invalid character ' ' in literal false (expecting 'e')`},
-		{"\"a\nb\"", 2, 1, 3, `invalid character '\n' in string literal`},
-		{"\"a\tb\"", 2, 1, 3, `invalid character '\t' in string literal`},
-		{"\"\\n\x01\"", 3, 1, 4, `invalid character '\x01' in string literal`},
-		{"\"\xff\x00\"", 2, 1, 3, `invalid character '\x00' in string literal`},
-		{`"\x41"`, 2, 1, 3, `invalid character 'x' in string escape code`},
-		{`"\'"`, 2, 1, 3, `invalid character '\'' in string escape code`},
-		{`"\U0041"`, 2, 1, 3, `invalid character 'U' in string escape code`},
-		{`"\u00g1"`, 5, 1, 6, `invalid character 'g' in \u hexadecimal character escape`},
-		{`"\uD83D\uZZZZ"`, 9, 1, 10, `invalid character 'Z' in \u hexadecimal character escape`},
-		{"\ufeff{}", 0, 1, 1, `invalid character '\ufeff' looking for beginning of value`},
-		{"\xff", 0, 1, 1, `invalid character '\xff' looking for beginning of value`},
-		{"\v1", 0, 1, 1, `invalid character '\v' looking for beginning of value`},
-		{"[1,\f2]", 3, 1, 4, `invalid character '\f' looking for beginning of value`},
+		{"\"a\nb\"", 2, 1, 3, `invalid character '\n' in string (expecting non-control character)`},
+		{"\"a\tb\"", 2, 1, 3, `invalid character '\t' in string (expecting non-control character)`},
+		{"\"\\n\x01\"", 3, 1, 4, `invalid character '\x01' in string (expecting non-control character)`},
+		{"\"\xff\x00\"", 2, 1, 3, `invalid character '\x00' in string (expecting non-control character)`},
+		{`"\x41"`, 1, 1, 2, "invalid escape sequence `\\x` in string"},
+		{`"\'"`, 1, 1, 2, "invalid escape sequence `\\'` in string"},
+		{`"\U0041"`, 1, 1, 2, "invalid escape sequence `\\U` in string"},
+		{`"\u00g1"`, 1, 1, 2, "invalid escape sequence `\\u00g1` in string"},
+		{`"\uD83D\uZZZZ"`, 7, 1, 8, "invalid escape sequence `\\uZZZZ` in string"},
+		{"\ufeff{}", 0, 1, 1, `invalid character '\ufeff' at start of value`},
+		{"\xff", 0, 1, 1, `invalid character '\xff' at start of value`},
+		{"\v1", 0, 1, 1, `invalid character '\v' at start of value`},
+		{"[1,\f2]", 3, 1, 4, `invalid character '\f' at start of value`},
 		{"1\u00a0", 1, 1, 2, `invalid character '\u00a0' after top-level value`},
+		{`[,1]`, 1, 1, 2, `invalid character ',' at start of value`},
+		{`{n`, 1, 1, 2, `invalid character 'n' looking for beginning of object key string`},
+		{`{"a":1, tru`, 8, 1, 9, `invalid character 't' looking for beginning of object key string`},
+		{`{[`, 1, 1, 2, `invalid character '[' looking for beginning of object key string`},
+		{`{,}`, 1, 1, 2, `invalid character ',' looking for beginning of object key string`},
+		{`{1:2}`, 1, 1, 2, `invalid character '1' looking for beginning of object key string`},
+		{`{"a":1,  2:3}`, 9, 1, 10, `invalid character '2' looking for beginning of object key string`},
+		{`{"a":,}`, 5, 1, 6, `invalid character ',' at start of value`},
+		{`[1,,2]`, 3, 1, 4, `invalid character ',' at start of value`},
+		{`{"a":1,,"b":2}`, 7, 1, 8, `invalid character ',' looking for beginning of object key string`},
+		{`{"a":1:2}`, 6, 1, 7, `invalid character ':' after object value (expecting ',' or '}')`},
+		{`[1:2]`, 2, 1, 3, `invalid character ':' after array element (expecting ',' or ']')`},
+		{`"\uDE00\uD83D`, 13, 1, 14, `unexpected end of input`},
 		{"{\n\"Statement\": [\n  {\"Effect\": \"Allow\",}\n]}", 38, 3, 22, `invalid character '}' looking for beginning of object key string`},
 	}
 	for _, tt := range tests {
@@ -525,6 +541,19 @@ func TestLimits(t *testing.T) {
 		}
 	}
 
+	// The tokenizer bounds nesting at 10000 levels itself; larger limits
+	// are capped at that, with the same error.
+	for _, max := range []int{10000, 10001, 1 << 20} {
+		deep := func(d int) []byte { return []byte(strings.Repeat(`[`, d) + `{"a":1}` + strings.Repeat(`]`, d)) }
+		if _, err := Parse(deep(9999), Limits{MaxDepth: max}); err != nil {
+			t.Errorf("depth 10000, MaxDepth %d: %v", max, err)
+		}
+		_, err := Parse(deep(10000), Limits{MaxDepth: max})
+		if !errors.As(err, &le) || *le != (LimitError{What: "depth", Limit: 10000, Actual: 10001, Offset: 10000}) {
+			t.Errorf("depth 10001, MaxDepth %d: error = %#v", max, err)
+		}
+	}
+
 	// 100,000 unclosed '[' (and '{"a":') must fail at depth 65 right away,
 	// without touching the rest of the input or growing the stack.
 	for _, unit := range []string{"[", `{"a":`, `[{"a":`} {
@@ -554,7 +583,7 @@ func TestErrorStrings(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	_, err = Parse([]byte("{\n\n  \"a\" }"), Limits{})
-	if got, want := err.Error(), `line 3, column 7: invalid character '}' after object key`; got != want {
+	if got, want := err.Error(), `line 3, column 7: invalid character '}' after object name (expecting ':')`; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	_, err = Parse([]byte("[[1]]"), Limits{MaxDepth: 1})
@@ -580,7 +609,8 @@ func TestSharedInput(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
+// addSeeds adds the fuzz corpus shared by the fuzz targets.
+func addSeeds(f *testing.F) {
 	seeds := []string{
 		``, ` `, `null`, `true`, `false`, `0`, `-0`, `-0.0e-0`, `1.5e3`, `1E+2`, `01`, `-`, `1.`, `.1`, `1e`, `+1`,
 		`""`, `"abc"`, `"\u0041"`, `"\uD83D\uDE00"`, `"\uD83D"`, `"\uDE00\uD83D"`, `"\uD83D\u0041"`, `"\u00zz"`,
@@ -606,6 +636,10 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(buf.Bytes())
 	}
+}
+
+func FuzzParse(f *testing.F) {
+	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, err := Parse(data, Limits{})
 		valid := json.Valid(data)

@@ -1,26 +1,39 @@
 package jsonx
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"unicode/utf16"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 const (
-	// linearScanMax is the number of members up to which duplicate keys
-	// are detected by a linear scan; larger objects switch to a map.
-	linearScanMax = 16
-
 	// maxChunk bounds the size of the slabs nodes, members and items are
 	// carved from, so an overestimate wastes a bounded amount of memory.
 	maxChunk = 1024
 
-	// maxReusedMap is the largest duplicate-detection map that is cleared
-	// and reused for a later object.
-	maxReusedMap = 4 * linearScanMax
+	// linearScanMax is the number of members up to which duplicate keys
+	// are detected by a linear scan; larger objects switch to a map.
+	linearScanMax = 16
+
+	// tokenizerMaxDepth is the nesting bound the tokenizer enforces on
+	// its own; Limits.MaxDepth is capped at it.
+	tokenizerMaxDepth = 10000
 )
+
+// decoders holds tokenizers for reuse: a jsontext.Decoder keeps buffers
+// for its state and duplicate-name detection that later documents can use.
+var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
+
+// released is what a pooled decoder reads from, so it holds no reference
+// to the last document. It is never read.
+var released = strings.NewReader("")
 
 // Parse parses exactly one JSON value from data. Surrounding whitespace
 // (space, tab, newline, carriage return) is allowed; anything else after
@@ -36,21 +49,33 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
+	maxDepth = min(maxDepth, tokenizerMaxDepth)
+
+	dec := decoders.Get().(*jsontext.Decoder)
+	// The decoder reads data in place (a bytes.Buffer is not copied).
+	// Invalid UTF-8 is accepted and decoded as U+FFFD, as encoding/json
+	// does. Duplicate keys are detected here rather than by the
+	// decoder: the keys are decoded anyway, and comparing them costs
+	// less than the decoder's own copy of every name (about a tenth of
+	// the parse time of a large policy).
+	dec.Reset(bytes.NewBuffer(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 	// A single copy of the input: unescaped strings and number literals
 	// are substrings of it, and the caller may reuse data afterwards.
 	src := string(data)
 	p := &parser{
 		s:         src,
+		dec:       dec,
 		maxDepth:  maxDepth,
 		nodeChunk: min(max(len(src)/32, 4), maxChunk),
 		slabChunk: min(max(len(src)/64, 4), maxChunk),
 	}
-	root := p.newNode()
-	i, err := p.value(root, p.skipWS(0), 1)
+	root, err := p.parse()
+	dec.Reset(released)
+	decoders.Put(dec)
 	if err != nil {
 		return nil, err
 	}
-	if i = p.skipWS(i); i < len(src) {
+	if i := skipWS(src, root.End); i < len(src) {
 		return nil, p.syntaxErrorf(i, "invalid character %s after top-level value", quoteChar(src, i))
 	}
 	if len(p.fixups) > 0 {
@@ -62,18 +87,11 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 	return root, nil
 }
 
-// pathElem is one step of the path from the root to the value being
-// parsed: an object key (isKey) or an array index. The path is only
-// rendered as a string when a DuplicateKeyError is built.
-type pathElem struct {
-	key   string
-	index int
-	isKey bool
-}
-
-// parser holds the state of one Parse call.
+// parser holds the state of one Parse call: it builds the tree from the
+// tokens of a jsontext.Decoder.
 type parser struct {
 	s        string
+	dec      *jsontext.Decoder
 	maxDepth int
 
 	// Slabs from which nodes and exact-sized Members/Items slices are
@@ -84,18 +102,31 @@ type parser struct {
 	itemSlab  []*Node
 	slabChunk int
 
-	// Stacks of members and items of the containers currently open; a
-	// container copies its own part into a slab when it is closed.
+	// The containers currently open, innermost last, and the stacks of
+	// their members and items; a container copies its own part into a
+	// slab when it is closed.
+	frames  []frame
 	members []Member
 	items   []*Node
 
-	path     []pathElem            // one element per open container
-	scratch  []byte                // buffer for decoding escaped keys
-	freeMaps []map[string]struct{} // cleared duplicate-detection maps for reuse
+	scratch []byte // buffer for decoding escaped keys
 
 	// Decoded string values, and the nodes whose Str refers to them.
 	arena  []byte
 	fixups []fixup
+}
+
+// frame is an open object or array.
+type frame struct {
+	node  *Node
+	base  int // start of its members (object) or items (array) on the stacks
+	count int // members or items completed so far
+	// For an object: whether a key comes next, else the key (and the
+	// offset of its opening quote) of the member whose value comes next.
+	wantKey bool
+	key     string
+	keyPos  int
+	names   map[string]struct{} // keys so far, once the object is large
 }
 
 // fixup records that node.Str is arena[lo:hi], to be set once the arena
@@ -103,6 +134,145 @@ type parser struct {
 type fixup struct {
 	node   *Node
 	lo, hi int
+}
+
+// parse reads one value from the decoder and returns its tree.
+func (p *parser) parse() (*Node, error) {
+	dec := p.dec
+	for {
+		var n *Node // a value that is complete
+		kind := dec.PeekKind()
+		if k := len(p.frames); k > 0 && p.frames[k-1].wantKey &&
+			kind != jsontext.KindInvalid && kind != jsontext.KindString && kind != jsontext.KindEndObject && kind != jsontext.KindEndArray {
+			// Only a string can be a key: fail at its first byte, before
+			// the tokenizer reads a literal that may be cut short.
+			i := skipWS(p.s, int(dec.InputOffset()))
+			if p.s[i] == ',' {
+				i = skipWS(p.s, i+1)
+			}
+			return nil, p.syntaxErrorf(i, "invalid character %s looking for beginning of object key string", quoteChar(p.s, i))
+		}
+		switch kind {
+		case jsontext.KindInvalid:
+			_, err := dec.ReadToken() // the error PeekKind saw
+			return nil, p.tokenError(err)
+
+		case jsontext.KindBeginObject, jsontext.KindBeginArray:
+			if _, err := dec.ReadToken(); err != nil {
+				return nil, p.tokenError(err)
+			}
+			off := int(dec.InputOffset()) - 1
+			// Check the depth before descending.
+			if depth := len(p.frames) + 1; depth > p.maxDepth {
+				return nil, &LimitError{What: "depth", Limit: p.maxDepth, Actual: depth, Offset: off}
+			}
+			c := p.newNode()
+			c.Start = off
+			f := frame{node: c}
+			if kind == jsontext.KindBeginObject {
+				c.Kind, f.base, f.wantKey = Object, len(p.members), true
+				p.members = initCap(p.members, 32)
+			} else {
+				c.Kind, f.base = Array, len(p.items)
+				p.items = initCap(p.items, 32)
+			}
+			p.frames = append(initCap(p.frames, 16), f)
+			continue
+
+		case jsontext.KindEndObject, jsontext.KindEndArray:
+			if _, err := dec.ReadToken(); err != nil {
+				return nil, p.tokenError(err)
+			}
+			top := &p.frames[len(p.frames)-1]
+			n = top.node
+			n.End = int(dec.InputOffset())
+			if n.Kind == Object {
+				if top.count > 0 {
+					n.Members = p.carveMembers(top.base)
+				}
+				clear(p.members[top.base:]) // drop references held by the stack
+				p.members = p.members[:top.base]
+			} else {
+				if top.count > 0 {
+					n.Items = p.carveItems(top.base)
+				}
+				clear(p.items[top.base:])
+				p.items = p.items[:top.base]
+			}
+			p.frames = p.frames[:len(p.frames)-1]
+
+		default:
+			v, err := dec.ReadValue()
+			if err != nil {
+				return nil, p.tokenError(err)
+			}
+			end := int(dec.InputOffset())
+			start := end - len(v)
+			if k := len(p.frames); k > 0 && p.frames[k-1].wantKey {
+				top := &p.frames[k-1]
+				key := p.key(v, start, end)
+				if p.seen(top, key) {
+					return nil, p.duplicateError(key, start)
+				}
+				top.key, top.keyPos, top.wantKey = key, start, false
+				continue
+			}
+			n = p.newNode()
+			n.Start, n.End = start, end
+			switch kind {
+			case jsontext.KindNull:
+				n.Kind = Null
+			case jsontext.KindTrue:
+				n.Kind, n.Bool = Bool, true
+			case jsontext.KindFalse:
+				n.Kind = Bool
+			case jsontext.KindNumber:
+				n.Kind, n.Str = Number, p.s[start:end]
+			case jsontext.KindString:
+				n.Kind = String
+				p.stringValue(n, v)
+			}
+		}
+
+		// n is complete: add it to its container, or it is the root.
+		k := len(p.frames)
+		if k == 0 {
+			return n, nil
+		}
+		top := &p.frames[k-1]
+		if top.node.Kind == Object {
+			p.members = append(p.members, Member{Key: top.key, KeyPos: top.keyPos, Value: n})
+			top.wantKey = true
+		} else {
+			p.items = append(p.items, n)
+		}
+		top.count++
+	}
+}
+
+// seen reports whether the object f already has a member key, by a
+// linear scan while it is small and a map beyond linearScanMax members.
+func (p *parser) seen(f *frame, key string) bool {
+	prev := p.members[f.base:]
+	if f.names == nil && len(prev) >= linearScanMax {
+		f.names = make(map[string]struct{}, 2*linearScanMax)
+		for k := range prev {
+			f.names[prev[k].Key] = struct{}{}
+		}
+	}
+	if f.names != nil {
+		if _, dup := f.names[key]; dup {
+			return true
+		}
+		f.names[key] = struct{}{}
+		return false
+	}
+	for k := range prev {
+		if prev[k].Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // newNode returns a zeroed node carved from the node slab.
@@ -113,16 +283,6 @@ func (p *parser) newNode() *Node {
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	return &p.nodes[len(p.nodes)-1]
-}
-
-// initCap returns s, or an empty slice with capacity n if s has no
-// capacity yet, so the parser's stacks and buffers skip the smallest
-// steps of append's growth.
-func initCap[T any](s []T, n int) []T {
-	if cap(s) == 0 {
-		return make([]T, 0, n)
-	}
-	return s
 }
 
 // carveMembers copies p.members[base:] into an exact-capacity slice carved
@@ -153,446 +313,84 @@ func (p *parser) carveItems(base int) []*Node {
 	return p.itemSlab[l : l+n : l+n]
 }
 
-// skipWS returns the offset of the first non-whitespace byte at or after i.
-func (p *parser) skipWS(i int) int {
-	s := p.s
-	for i < len(s) {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
+// verbatim reports whether the quoted string q (as the tokenizer returned
+// it, so well-formed) decodes to its own text between the quotes: it has
+// no escapes and is valid UTF-8.
+func verbatim(q []byte) bool {
+	s := q[1 : len(q)-1]
+	for i, c := range s {
+		if c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return bytes.IndexByte(s[i:], '\\') < 0 && utf8.Valid(s[i:])
 		}
 	}
-	return i
+	return true
 }
 
-// value parses the value starting at s[i] into n; depth is the depth n
-// would have if it is a container. It returns the offset just past the
-// value.
-func (p *parser) value(n *Node, i, depth int) (int, error) {
-	s := p.s
-	if i >= len(s) {
-		return i, p.eof()
+// key returns the decoded object key q, which spans s[start:end]. Keys are
+// needed as strings at once, so an escaped key costs one allocation.
+func (p *parser) key(q []byte, start, end int) string {
+	if verbatim(q) {
+		return p.s[start+1 : end-1]
 	}
-	n.Start = i
-	switch c := s[i]; c {
-	case '{', '[':
-		// Check the depth before descending.
-		if depth > p.maxDepth {
-			return i, &LimitError{What: "depth", Limit: p.maxDepth, Actual: depth, Offset: i}
-		}
-		if c == '{' {
-			return p.object(n, i, depth)
-		}
-		return p.array(n, i, depth)
-	case '"':
-		return p.stringValue(n, i)
-	case 't':
-		n.Bool = true
-		return p.literal(n, i, "true", Bool)
-	case 'f':
-		return p.literal(n, i, "false", Bool)
-	case 'n':
-		return p.literal(n, i, "null", Null)
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return p.number(n, i)
-	}
-	return i, p.syntaxErrorf(i, "invalid character %s looking for beginning of value", quoteChar(s, i))
-}
-
-// object parses the object starting at s[i] == '{'.
-func (p *parser) object(n *Node, i, depth int) (int, error) {
-	s := p.s
-	n.Kind = Object
-	if i = p.skipWS(i + 1); i >= len(s) {
-		return i, p.eof()
-	}
-	if s[i] == '}' {
-		n.End = i + 1
-		return n.End, nil
-	}
-
-	base := len(p.members)
-	top := len(p.path)
-	p.path = append(initCap(p.path, 16), pathElem{isKey: true})
-	var seen map[string]struct{} // nil while the object is small
-	for {
-		if i >= len(s) {
-			return i, p.eof()
-		}
-		if s[i] != '"' {
-			return i, p.syntaxErrorf(i, "invalid character %s looking for beginning of object key string", quoteChar(s, i))
-		}
-		keyPos := i
-		key, end, err := p.key(i)
-		if err != nil {
-			return end, err
-		}
-		p.path[top].key = key
-
-		// Duplicate detection: linear scan for small objects, a map
-		// beyond linearScanMax members.
-		prev := p.members[base:]
-		if seen == nil && len(prev) >= linearScanMax {
-			seen = p.getMap()
-			for k := range prev {
-				seen[prev[k].Key] = struct{}{}
-			}
-		}
-		if seen != nil {
-			if _, dup := seen[key]; dup {
-				return keyPos, p.duplicateError(key, keyPos)
-			}
-			seen[key] = struct{}{}
-		} else {
-			for k := range prev {
-				if prev[k].Key == key {
-					return keyPos, p.duplicateError(key, keyPos)
-				}
-			}
-		}
-
-		if i = p.skipWS(end); i >= len(s) {
-			return i, p.eof()
-		}
-		if s[i] != ':' {
-			return i, p.syntaxErrorf(i, "invalid character %s after object key", quoteChar(s, i))
-		}
-		child := p.newNode()
-		if i, err = p.value(child, p.skipWS(i+1), depth+1); err != nil {
-			return i, err
-		}
-		p.members = append(initCap(p.members, 32), Member{Key: key, KeyPos: keyPos, Value: child})
-
-		if i = p.skipWS(i); i >= len(s) {
-			return i, p.eof()
-		}
-		if s[i] == ',' {
-			i = p.skipWS(i + 1)
-			continue
-		}
-		if s[i] != '}' {
-			return i, p.syntaxErrorf(i, "invalid character %s after object key:value pair", quoteChar(s, i))
-		}
-		break
-	}
-
-	n.Members = p.carveMembers(base)
-	clear(p.members[base:]) // drop references held by the stack
-	p.members = p.members[:base]
-	p.path = p.path[:top]
-	if seen != nil && len(seen) <= maxReusedMap {
-		// Clearing can cost time proportional to the map's capacity, so
-		// only small maps are reused: a huge object must not make every
-		// later large-ish object pay for its map.
-		clear(seen)
-		p.freeMaps = append(p.freeMaps, seen)
-	}
-	n.End = i + 1
-	return n.End, nil
-}
-
-// getMap returns an empty map for duplicate detection, reusing one
-// released by an earlier object if possible.
-func (p *parser) getMap() map[string]struct{} {
-	if k := len(p.freeMaps); k > 0 {
-		m := p.freeMaps[k-1]
-		p.freeMaps = p.freeMaps[:k-1]
-		return m
-	}
-	return make(map[string]struct{}, 2*linearScanMax)
-}
-
-// array parses the array starting at s[i] == '['.
-func (p *parser) array(n *Node, i, depth int) (int, error) {
-	s := p.s
-	n.Kind = Array
-	if i = p.skipWS(i + 1); i >= len(s) {
-		return i, p.eof()
-	}
-	if s[i] == ']' {
-		n.End = i + 1
-		return n.End, nil
-	}
-
-	base := len(p.items)
-	top := len(p.path)
-	p.path = append(initCap(p.path, 16), pathElem{})
-	for index := 0; ; index++ {
-		p.path[top].index = index
-		child := p.newNode()
-		var err error
-		if i, err = p.value(child, i, depth+1); err != nil {
-			return i, err
-		}
-		p.items = append(initCap(p.items, 32), child)
-
-		if i = p.skipWS(i); i >= len(s) {
-			return i, p.eof()
-		}
-		if s[i] == ',' {
-			i = p.skipWS(i + 1)
-			continue
-		}
-		if s[i] != ']' {
-			return i, p.syntaxErrorf(i, "invalid character %s after array element", quoteChar(s, i))
-		}
-		break
-	}
-
-	n.Items = p.carveItems(base)
-	clear(p.items[base:])
-	p.items = p.items[:base]
-	p.path = p.path[:top]
-	n.End = i + 1
-	return n.End, nil
-}
-
-// literal parses one of the literals true, false and null starting at s[i].
-func (p *parser) literal(n *Node, i int, lit string, kind Kind) (int, error) {
-	s := p.s
-	for k := 1; k < len(lit); k++ {
-		j := i + k
-		if j >= len(s) {
-			return j, p.eof()
-		}
-		if s[j] != lit[k] {
-			return j, p.syntaxErrorf(j, "invalid character %s in literal %s (expecting %s)",
-				quoteChar(s, j), lit, strconv.QuoteRune(rune(lit[k])))
-		}
-	}
-	n.Kind = kind
-	n.End = i + len(lit)
-	return n.End, nil
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// number parses a number starting at s[i] per the JSON grammar
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and keeps its text.
-func (p *parser) number(n *Node, i int) (int, error) {
-	s := p.s
-	start := i
-	if s[i] == '-' {
-		if i++; i >= len(s) {
-			return i, p.eof()
-		}
-	}
-	switch c := s[i]; {
-	case c == '0':
-		i++
-	case '1' <= c && c <= '9':
-		for i++; i < len(s) && isDigit(s[i]); i++ {
-		}
-	default:
-		return i, p.syntaxErrorf(i, "invalid character %s in numeric literal", quoteChar(s, i))
-	}
-	if i < len(s) && s[i] == '.' {
-		if i++; i >= len(s) {
-			return i, p.eof()
-		}
-		if !isDigit(s[i]) {
-			return i, p.syntaxErrorf(i, "invalid character %s after decimal point in numeric literal", quoteChar(s, i))
-		}
-		for i++; i < len(s) && isDigit(s[i]); i++ {
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		if i++; i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) {
-			return i, p.eof()
-		}
-		if !isDigit(s[i]) {
-			return i, p.syntaxErrorf(i, "invalid character %s in exponent of numeric literal", quoteChar(s, i))
-		}
-		for i++; i < len(s) && isDigit(s[i]); i++ {
-		}
-	}
-	n.Kind, n.Str, n.End = Number, s[start:i], i
-	return i, nil
-}
-
-// scanString scans the string starting at s[i] == '"' for the common
-// case of a string without escapes that is valid UTF-8. If the string is
-// such a string, it returns the offset of the closing quote and true.
-// Otherwise it returns the offset of the first byte that needs decoding
-// (or reporting as an error) and false.
-func (p *parser) scanString(i int) (int, bool) {
-	s := p.s
-	j := i + 1
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case c == '"':
-			return j, true
-		case c == '\\' || c < 0x20:
-			return j, false
-		case c < utf8.RuneSelf:
-			j++
-		default:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				return j, false
-			}
-			j += size
-		}
-	}
-	return j, false
-}
-
-// key parses the object key starting at s[i] == '"' and returns it with
-// the offset just past the closing quote. Keys are needed as strings at
-// once for duplicate detection, so an escaped key costs one allocation.
-func (p *parser) key(i int) (string, int, error) {
-	j, ok := p.scanString(i)
-	if ok {
-		return p.s[i+1 : j], j + 1, nil
-	}
-	b, end, err := p.decodeString(p.scratch[:0], i, j)
+	// The tokenizer has validated q; the only error AppendUnquote can
+	// report is invalid UTF-8, which it has replaced with U+FFFD.
+	b, _ := jsontext.AppendUnquote(p.scratch[:0], q)
 	p.scratch = b[:0]
-	if err != nil {
-		return "", end, err
-	}
-	return string(b), end, nil
+	return string(b)
 }
 
-// stringValue parses the string value starting at s[i] == '"' into n.
-// A string that needs decoding is appended to the arena, and n.Str is set
-// when Parse finishes, so all such strings share one allocation.
-func (p *parser) stringValue(n *Node, i int) (int, error) {
-	j, ok := p.scanString(i)
-	if ok {
-		n.Kind, n.Str, n.End = String, p.s[i+1:j], j+1
-		return n.End, nil
+// stringValue sets n.Str to the decoded string q. A string that needs
+// decoding is appended to the arena, and n.Str is set when Parse
+// finishes, so all such strings share one allocation.
+func (p *parser) stringValue(n *Node, q []byte) {
+	if verbatim(q) {
+		n.Str = p.s[n.Start+1 : n.End-1]
+		return
 	}
 	lo := len(p.arena)
-	b, end, err := p.decodeString(initCap(p.arena, 256), i, j)
-	p.arena = b
-	if err != nil {
-		return end, err
-	}
-	p.fixups = append(initCap(p.fixups, 16), fixup{node: n, lo: lo, hi: len(b)})
-	n.Kind, n.End = String, end
-	return end, nil
+	p.arena, _ = jsontext.AppendUnquote(initCap(p.arena, 256), q) // see key
+	p.fixups = append(initCap(p.fixups, 16), fixup{node: n, lo: lo, hi: len(p.arena)})
 }
 
-// decodeString decodes the string starting at s[i] == '"', whose bytes
-// s[i+1:j] need no decoding, appending the result to b. It returns the
-// extended buffer and the offset just past the closing quote. Escapes are
-// decoded and invalid UTF-8 and unpaired surrogates replaced with U+FFFD,
-// exactly like encoding/json.
-func (p *parser) decodeString(b []byte, i, j int) ([]byte, int, error) {
-	s := p.s
-	b = append(b, s[i+1:j]...)
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case c == '"':
-			return b, j + 1, nil
-		case c == '\\':
-			if j+1 >= len(s) {
-				return b, len(s), p.eof()
-			}
-			switch e := s[j+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r, err := p.hex4(j + 2)
-				if err != nil {
-					return b, j, err
-				}
-				j += 6
-				if utf16.IsSurrogate(r) {
-					// Combine with a following \uXXXX if the two form a
-					// valid pair; otherwise the lone surrogate becomes
-					// U+FFFD and the next escape is decoded on its own.
-					if r2, ok := p.peekHex4(j); ok {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							b = utf8.AppendRune(b, dec)
-							j += 6
-							continue
-						}
-					}
-					r = utf8.RuneError
-				}
-				b = utf8.AppendRune(b, r)
-				continue
-			default:
-				return b, j + 1, p.syntaxErrorf(j+1, "invalid character %s in string escape code", quoteChar(s, j+1))
-			}
-			j += 2
-		case c < 0x20:
-			return b, j, p.syntaxErrorf(j, "invalid character %s in string literal", quoteChar(s, j))
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			j++
-		default:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			b = utf8.AppendRune(b, r) // r is U+FFFD for an invalid byte
-			j += size
-		}
-	}
-	return b, len(s), p.eof()
-}
-
-// hex4 decodes the four hex digits of a \u escape starting at s[i].
-func (p *parser) hex4(i int) (rune, error) {
-	s := p.s
-	var r rune
-	for k := i; k < i+4; k++ {
-		if k >= len(s) {
-			return 0, p.eof()
-		}
-		d := unhex(s[k])
-		if d < 0 {
-			return 0, p.syntaxErrorf(k, "invalid character %s in \\u hexadecimal character escape", quoteChar(s, k))
-		}
-		r = r<<4 | d
-	}
-	return r, nil
-}
-
-// peekHex4 reports whether s[i:] starts with a well-formed \uXXXX escape
-// and returns its value.
-func (p *parser) peekHex4(i int) (rune, bool) {
-	s := p.s
-	if i+6 > len(s) || s[i] != '\\' || s[i+1] != 'u' {
-		return 0, false
-	}
-	var r rune
-	for k := i + 2; k < i+6; k++ {
-		d := unhex(s[k])
-		if d < 0 {
-			return 0, false
-		}
-		r = r<<4 | d
-	}
-	return r, true
-}
-
-func unhex(c byte) rune {
+// tokenError converts an error of the tokenizer into a *SyntaxError or
+// *LimitError.
+func (p *parser) tokenError(err error) error {
+	var se *jsontext.SyntacticError
 	switch {
-	case '0' <= c && c <= '9':
-		return rune(c - '0')
-	case 'a' <= c && c <= 'f':
-		return rune(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return rune(c - 'A' + 10)
+	case err == io.EOF: // no value at all
+		return p.eof()
+	case !errors.As(err, &se): // not expected from a bytes.Buffer
+		return &SyntaxError{Offset: 0, Line: 1, Column: 1, Msg: err.Error()}
 	}
-	return -1
+	off := int(se.ByteOffset)
+	switch {
+	case se.Err == io.ErrUnexpectedEOF:
+		return p.eof()
+	case len(p.frames) == tokenizerMaxDepth && off < len(p.s) && (p.s[off] == '{' || p.s[off] == '['):
+		// The tokenizer's own nesting bound, which p.maxDepth equals.
+		return &LimitError{What: "depth", Limit: p.maxDepth, Actual: len(p.frames) + 1, Offset: off}
+	}
+	msg := se.Err.Error()
+	k := len(p.frames)
+	if k == 0 || (se.Err != jsontext.ErrNonStringName && !strings.HasSuffix(msg, " at start of value")) {
+		return p.syntaxErrorf(off, "%s", msg)
+	}
+	// No value (or key) can start at off. The tokenizer reports a comma
+	// that separates correctly from the next element as the culprit, as
+	// in [1,] or {"a":1,}: name the character after it instead, the one
+	// that is wrong.
+	top := &p.frames[k-1]
+	if off < len(p.s) && p.s[off] == ',' && top.count > 0 && (top.node.Kind == Array || top.wantKey) &&
+		!strings.ContainsRune(",[{:", rune(p.s[lastNonWS(p.s, off)])) {
+		off = skipWS(p.s, off+1)
+	}
+	if top.wantKey {
+		return p.syntaxErrorf(off, "invalid character %s looking for beginning of object key string", quoteChar(p.s, off))
+	}
+	return p.syntaxErrorf(off, "invalid character %s at start of value", quoteChar(p.s, off))
 }
 
 // eof returns the error for input that ends in the middle of a value.
@@ -605,25 +403,75 @@ func (p *parser) syntaxErrorf(off int, format string, args ...any) error {
 	return &SyntaxError{Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 }
 
+// duplicateError reports key, at offset off, as a duplicate in the
+// innermost open object.
 func (p *parser) duplicateError(key string, off int) error {
+	path := make([]pathElem, 0, len(p.frames))
+	for i := range p.frames {
+		f := &p.frames[i]
+		switch {
+		case f.node.Kind == Array:
+			path = append(path, pathElem{index: f.count})
+		case i == len(p.frames)-1:
+			path = append(path, pathElem{key: key, isKey: true})
+		default:
+			path = append(path, pathElem{key: f.key, isKey: true})
+		}
+	}
 	line, col := position(p.s, off)
-	return &DuplicateKeyError{Key: key, Offset: off, Line: line, Column: col, Path: p.pathString()}
+	return &DuplicateKeyError{Key: key, Offset: off, Line: line, Column: col, Path: renderPath(path)}
 }
 
-// position returns the 1-based line and byte column of offset off in s.
-func position(s string, off int) (line, col int) {
-	off = min(max(off, 0), len(s))
-	before := s[:off]
-	line = 1 + strings.Count(before, "\n")
-	col = off - (strings.LastIndexByte(before, '\n') + 1) + 1
-	return line, col
+// skipWS returns the offset of the first non-whitespace byte at or after i.
+func skipWS(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }
 
-// pathString renders the current path, e.g.
-// Statement[1].Condition.StringEquals or Condition["aws:SourceIp"].
-func (p *parser) pathString() string {
+// lastNonWS returns the offset of the last non-whitespace byte before i,
+// or i if there is none.
+func lastNonWS(s string, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		switch s[j] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return j
+		}
+	}
+	return i
+}
+
+// initCap returns s, or an empty slice with capacity n if s has no
+// capacity yet, so the parser's stacks and buffers skip the smallest
+// steps of append's growth.
+func initCap[T any](s []T, n int) []T {
+	if cap(s) == 0 {
+		return make([]T, 0, n)
+	}
+	return s
+}
+
+// pathElem is one step of the path from the root to a value: an object
+// key (isKey) or an array index. The path is only rendered as a string
+// when a DuplicateKeyError is built.
+type pathElem struct {
+	key   string
+	index int
+	isKey bool
+}
+
+// renderPath renders a path, e.g. Statement[1].Condition.StringEquals or
+// Condition["aws:SourceIp"].
+func renderPath(path []pathElem) string {
 	var b strings.Builder
-	for _, e := range p.path {
+	for _, e := range path {
 		switch {
 		case !e.isKey:
 			b.WriteByte('[')
@@ -642,6 +490,17 @@ func (p *parser) pathString() string {
 	}
 	return b.String()
 }
+
+// position returns the 1-based line and byte column of offset off in s.
+func position(s string, off int) (line, col int) {
+	off = min(max(off, 0), len(s))
+	before := s[:off]
+	line = 1 + strings.Count(before, "\n")
+	col = off - (strings.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // isIdent reports whether key can be written in a path without quoting.
 func isIdent(key string) bool {

@@ -66,7 +66,7 @@ func Scheme() *runtime.Scheme {
 	_ = clientgoscheme.AddToScheme(s)
 	_ = apiextensionsv1.AddToScheme(s)
 	_ = v1alpha1.AddToScheme(s)
-	_ = reportsv1alpha1.AddToScheme(s)
+	_ = reportsv1alpha1.Install(s)
 	return s
 }
 

@@ -115,7 +115,7 @@ func whyNotRestricting(c *Condition, literalVars bool) string {
 		if hasVariable(v) && !literalVars {
 			return fmt.Sprintf("%s value %q uses a policy variable; only fixed values restrict", c.Key, v)
 		}
-		if hasWildcard(v) && !(strings.EqualFold(c.Key, "aws:userid") && roleIDWildcard.MatchString(v)) {
+		if hasWildcard(v) && (!strings.EqualFold(c.Key, "aws:userid") || !roleIDWildcard.MatchString(v)) {
 			return fmt.Sprintf("%s value %q has a wildcard; only fixed values restrict", c.Key, v)
 		}
 	}

@@ -262,9 +262,8 @@ func ownDocRule(selectDocs func(*iamState) []*iamDoc, check func(in *Input, d *i
 }
 
 // grantDocs selects the identity documents of the object and those it
-// references; ownGrantDocs only its own.
-func grantDocs(s *iamState) []*iamDoc    { return s.grants() }
-func ownGrantDocs(s *iamState) []*iamDoc { return s.own }
+// references.
+func grantDocs(s *iamState) []*iamDoc { return s.grants() }
 func trustDocs(s *iamState) []*iamDoc {
 	if s.trust == nil {
 		return nil
@@ -289,12 +288,12 @@ func (s *iamState) docFor(src *policy.Source) *iamDoc {
 }
 
 // quoted renders patterns as a JSON-ish list for messages: "s3:*", "iam:*".
-func quoted(items []string, max int) string {
+func quoted(items []string, limit int) string {
 	q := make([]string, len(items))
 	for i, it := range items {
 		q[i] = fmt.Sprintf("%q", it)
 	}
-	return quoteList(q, max)
+	return quoteList(q, limit)
 }
 
 // resourceField names the statement's resource element for messages.

@@ -42,21 +42,21 @@ func minBackupRetention(cfg Config) int64 {
 }
 
 func checkRDS005(in *Input, db dbObject) []Finding {
-	min := minBackupRetention(in.Config)
+	minDays := minBackupRetention(in.Config)
 	brp := db.BackupRetentionPeriod
-	remedy := fmt.Sprintf("set spec.backupRetentionPeriod to %d or more", min)
+	remedy := fmt.Sprintf("set spec.backupRetentionPeriod to %d or more", minDays)
 	switch {
 	case brp.Err != nil:
 		return []Finding{fieldErrorFinding(brp.Err)}
 	case !brp.Present:
 		return []Finding{{Path: brp.Path, Subject: "absent", Remedy: remedy,
-			Message: fmt.Sprintf("backupRetentionPeriod is not set (AWS default: 1 day, below the minimum of %d)", min)}}
+			Message: fmt.Sprintf("backupRetentionPeriod is not set (AWS default: 1 day, below the minimum of %d)", minDays)}}
 	case brp.Value <= 0:
 		return []Finding{{Path: brp.Path, Subject: "0", Remedy: remedy + " in a maintenance window: enabling backups from 0 causes an outage, so ackguard does not patch it",
 			Message: "backupRetentionPeriod is 0: automated backups are disabled"}}
-	case brp.Value < min:
+	case brp.Value < minDays:
 		return []Finding{{Path: brp.Path, Remedy: remedy, Fixable: true,
-			Message: fmt.Sprintf("backupRetentionPeriod is %d days, below the minimum of %d", brp.Value, min)}}
+			Message: fmt.Sprintf("backupRetentionPeriod is %d days, below the minimum of %d", brp.Value, minDays)}}
 	}
 	return nil
 }
@@ -67,9 +67,9 @@ func fixRDS005(m *Mutation) error {
 	if !ok || db.Spec.Err != nil || db.member() {
 		return nil
 	}
-	brp, min := db.BackupRetentionPeriod, minBackupRetention(in.Config)
-	if brp.Present && brp.Err == nil && brp.Value >= 1 && brp.Value < min {
-		return m.Set(brp.Path, min)
+	brp, minDays := db.BackupRetentionPeriod, minBackupRetention(in.Config)
+	if brp.Present && brp.Err == nil && brp.Value >= 1 && brp.Value < minDays {
+		return m.Set(brp.Path, minDays)
 	}
 	return nil
 }

@@ -141,9 +141,9 @@ func statementSubject(d *policy.Document, s *policy.Statement) string {
 	return d.Raw[s.Start:s.End]
 }
 
-func quoteList(items []string, max int) string {
-	if len(items) > max {
-		return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
+func quoteList(items []string, limit int) string {
+	if len(items) > limit {
+		return strings.Join(items[:limit], ", ") + fmt.Sprintf(" and %d more", len(items)-limit)
 	}
 	return strings.Join(items, ", ")
 }

@@ -3,7 +3,6 @@ package scan
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"time"
 
@@ -178,7 +177,7 @@ func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta
 		s.namespaces = map[string]*namespaceObject{}
 	}
 	if prev, ok := s.namespaces[ns.Name]; ok {
-		if !reflect.DeepEqual(prev.labels, ns.Labels) && !(len(prev.labels) == 0 && len(ns.Labels) == 0) {
+		if !reflect.DeepEqual(prev.labels, ns.Labels) && (len(prev.labels) != 0 || len(ns.Labels) != 0) {
 			s.errorf(source, "Namespace %s is also defined in %s, with other labels; a cluster holds one: keep one of them", ns.Name, prev.source)
 		}
 		return
@@ -266,13 +265,4 @@ func formatTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,18 +1,22 @@
 package scan
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"math"
-	"reflect"
-	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
-	"time"
-	"unicode/utf8"
 
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	openapierrors "k8s.io/kube-openapi/pkg/validation/errors"
+	"k8s.io/kube-openapi/pkg/validation/strfmt"
+	"k8s.io/kube-openapi/pkg/validation/validate"
 
 	"github.com/ackguard/ackguard/config/crd"
 )
@@ -20,9 +24,17 @@ import (
 // The API server checks a GuardrailPolicy or GuardrailException against the
 // OpenAPI schema of its CRD before anything else; a scan has no API server,
 // so it checks the same schema, read from the CRDs ackguard installs
-// (config/crd). Without this check a value the cluster refuses, such as
-// the action "enforce", would reach the governance engine, which treats an
-// action it does not know as no action at all.
+// (config/crd), with the validators the API server uses: the OpenAPI
+// schema validator of k8s.io/kube-openapi on the structural schema, and
+// the list-type checks of k8s.io/apiextensions-apiserver (unique items of
+// sets, unique keys of maps), worded as the API server words them. Without
+// this check a value the cluster refuses, such as the action "enforce",
+// would reach the governance engine, which treats an action it does not
+// know as no action at all.
+//
+// (The API server's own entry point, apiserver/validation, would bring in
+// k8s.io/apiserver and CEL; the scan evaluates the few CEL rules of the
+// CRDs natively instead, see celRules.)
 
 // fieldProblem is one schema violation at a field path.
 type fieldProblem struct {
@@ -81,8 +93,8 @@ var celRules = map[string]func(v any) (ok, checked bool){
 		if !ok {
 			return true, false
 		}
-		from, ok1 := m["from"].(float64)
-		to, ok2 := m["to"].(float64)
+		from, ok1 := number(m["from"])
+		to, ok2 := number(m["to"])
 		if !ok1 || !ok2 {
 			return true, false
 		}
@@ -94,106 +106,215 @@ var celRules = map[string]func(v any) (ok, checked bool){
 	"has(self.name) != has(self.selector)": nil,
 }
 
-// schemaProblems checks v against the schema s, as the API server's
-// OpenAPI validation does. It does not report unknown fields: the typed
-// decoding does, for metadata too.
+// schemaProblems checks v against the schema s, as the API server does
+// when an object is created: nulls in fields that are not nullable are
+// dropped first, then the OpenAPI schema (types, enums, patterns, formats,
+// bounds, required fields), the list types and the validation rules the
+// scan knows (celRules) are checked. It does not report unknown fields:
+// the typed decoding does, for metadata too.
 func schemaProblems(s *apiextensionsv1.JSONSchemaProps, v any) []fieldProblem {
+	sv, err := validatorFor(s)
+	if err != nil {
+		return []fieldProblem{{msg: fmt.Sprintf("internal error: cannot use the CRD schema: %v; report this to the ackguard maintainers", err)}}
+	}
+	obj, err := copyJSON(v)
+	if err != nil {
+		return []fieldProblem{{msg: err.Error()}}
+	}
+	pruneNulls(obj, sv.structural)
+
 	var out []fieldProblem
-	checkSchema(s, v, "", &out)
-	return out
+	for _, e := range sv.openAPI.Validate(obj).Errors {
+		out = append(out, openAPIProblem(e))
+	}
+	var errs field.ErrorList
+	if m, ok := obj.(map[string]any); ok {
+		errs = listtype.ValidateListSetsAndMaps(nil, sv.structural, m)
+	}
+	checkRules(nil, sv.structural, obj, &errs)
+	for _, e := range errs {
+		out = append(out, fieldProblem{path: pathString(e.Field), msg: e.ErrorBody()})
+	}
+	slices.SortStableFunc(out, func(a, b fieldProblem) int {
+		return cmp.Or(cmp.Compare(a.path, b.path), cmp.Compare(a.msg, b.msg))
+	})
+	return slices.Compact(out)
 }
 
-func checkSchema(s *apiextensionsv1.JSONSchemaProps, v any, path string, out *[]fieldProblem) {
-	add := func(format string, args ...any) {
-		*out = append(*out, fieldProblem{path, fmt.Sprintf(format, args...)})
+// schemaValidator checks objects against one CRD version's schema.
+type schemaValidator struct {
+	structural *structuralschema.Structural
+	openAPI    *validate.SchemaValidator
+}
+
+var validators sync.Map // *apiextensionsv1.JSONSchemaProps → *schemaValidator
+
+// validatorFor returns the validator of schema s, built once.
+func validatorFor(s *apiextensionsv1.JSONSchemaProps) (*schemaValidator, error) {
+	if v, ok := validators.Load(s); ok {
+		return v.(*schemaValidator), nil
 	}
-	if v == nil {
-		if !s.Nullable {
-			add("Invalid value: null: must be of type %s", typeName(s))
-		}
-		return
+	internal := &apiextensions.JSONSchemaProps{}
+	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(s, internal, nil); err != nil {
+		return nil, err
 	}
-	if !hasType(s.Type, v) {
-		add("Invalid value: %s: must be of type %s", describeValue(v), s.Type)
-		return
+	st, err := structuralschema.NewStructural(internal)
+	if err != nil {
+		return nil, err
 	}
-	if len(s.Enum) > 0 && !inEnum(s.Enum, v) {
-		var allowed []string
-		for _, e := range s.Enum {
-			allowed = append(allowed, string(e.Raw))
-		}
-		add("Unsupported value: %s: supported values: %s", describeValue(v), strings.Join(allowed, ", "))
+	v := &schemaValidator{
+		structural: st,
+		openAPI:    validate.NewSchemaValidator(st.ToKubeOpenAPI(), nil, "", strfmt.Default),
 	}
+	got, _ := validators.LoadOrStore(s, v)
+	return got.(*schemaValidator), nil
+}
+
+// copyJSON returns a deep copy of the JSON value v, which pruning may
+// change freely, with numbers as the API server decodes them: int64 for
+// integers, float64 otherwise.
+func copyJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("cannot check the object against its schema: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("cannot check the object against its schema: %v", err)
+	}
+	return convertNumbers(out), nil
+}
+
+func convertNumbers(v any) any {
 	switch x := v.(type) {
-	case string:
-		n := int64(utf8.RuneCountInString(x))
-		if s.MinLength != nil && n < *s.MinLength {
-			add("Invalid value: %s: should be at least %d chars long", describeValue(v), *s.MinLength)
-		}
-		if s.MaxLength != nil && n > *s.MaxLength {
-			add("Too long: may not be more than %d characters", *s.MaxLength)
-		}
-		if s.Pattern != "" {
-			if re, err := compilePattern(s.Pattern); err == nil && !re.MatchString(x) {
-				add("Invalid value: %s: should match '%s'", describeValue(v), s.Pattern)
-			}
-		}
-		if s.Format == "date-time" {
-			if _, err := time.Parse(time.RFC3339, x); err != nil {
-				add("Invalid value: %s: must be a date-time such as 2026-01-31T00:00:00Z (RFC 3339)", describeValue(v))
-			}
-		}
-	case float64:
-		if s.Minimum != nil && (x < *s.Minimum || s.ExclusiveMinimum && x == *s.Minimum) {
-			add("Invalid value: %s: should be greater than or equal to %s", describeValue(v), describeValue(*s.Minimum))
-		}
-		if s.Maximum != nil && (x > *s.Maximum || s.ExclusiveMaximum && x == *s.Maximum) {
-			add("Invalid value: %s: should be less than or equal to %s", describeValue(v), describeValue(*s.Maximum))
-		}
-		if s.Format == "int32" && (x < math.MinInt32 || x > math.MaxInt32) {
-			add("Invalid value: %s: must fit in a 32-bit integer", describeValue(v))
+	case map[string]any:
+		for k, fv := range x {
+			x[k] = convertNumbers(fv)
 		}
 	case []any:
-		n := int64(len(x))
-		if s.MinItems != nil && n < *s.MinItems {
-			add("Invalid value: %d: should have at least %d items", n, *s.MinItems)
+		for i, it := range x {
+			x[i] = convertNumbers(it)
 		}
-		if s.MaxItems != nil && n > *s.MaxItems {
-			add("Too many: %d: must have at most %d items", n, *s.MaxItems)
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
 		}
-		if s.XListType != nil && *s.XListType == "set" {
-			for i := range x {
-				for j := 0; j < i; j++ {
-					if reflect.DeepEqual(x[i], x[j]) {
-						*out = append(*out, fieldProblem{index(path, i), "Duplicate value: " + describeValue(x[i])})
-						break
-					}
-				}
-			}
-		}
-		if s.Items != nil && s.Items.Schema != nil {
-			for i, it := range x {
-				checkSchema(s.Items.Schema, it, index(path, i), out)
-			}
-		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// number returns the value of a JSON number as copyJSON decodes it.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// pruneNulls drops null values of fields that are not nullable, as the
+// API server does before validating: such a null is as good as missing.
+func pruneNulls(v any, s *structuralschema.Structural) {
+	if s == nil {
+		return
+	}
+	switch x := v.(type) {
 	case map[string]any:
-		for _, r := range s.Required {
-			if x[r] == nil { // null is pruned: as good as missing
-				*out = append(*out, fieldProblem{child(path, r), "Required value"})
-			}
-		}
-		for _, k := range sortedKeys(x) {
-			fv := x[k]
-			if fs, ok := s.Properties[k]; ok {
-				if fv == nil && !fs.Nullable {
-					continue // pruned
-				}
-				checkSchema(&fs, fv, child(path, k), out)
+		for k, fv := range x {
+			fs := fieldSchema(s, k)
+			if fv == nil && fs != nil && !fs.Nullable {
+				delete(x, k)
 				continue
 			}
-			if s.AdditionalProperties != nil && s.AdditionalProperties.Schema != nil {
-				checkSchema(s.AdditionalProperties.Schema, fv, path+"["+k+"]", out)
+			pruneNulls(fv, fs)
+		}
+	case []any:
+		for _, it := range x {
+			pruneNulls(it, s.Items)
+		}
+	}
+}
+
+// fieldSchema returns the schema of the object field k, or nil.
+func fieldSchema(s *structuralschema.Structural, k string) *structuralschema.Structural {
+	if fs, ok := s.Properties[k]; ok {
+		return &fs
+	}
+	if s.AdditionalProperties != nil {
+		return s.AdditionalProperties.Structural
+	}
+	return nil
+}
+
+// openAPIProblem converts an error of the OpenAPI schema validator into a
+// problem worded as the API server words it (field.Error).
+func openAPIProblem(err error) fieldProblem {
+	ve, ok := err.(*openapierrors.Validation)
+	if !ok {
+		return fieldProblem{msg: err.Error()}
+	}
+	path := ""
+	if ve.Name != "." {
+		path = strings.TrimPrefix(ve.Name, ".")
+	}
+	var value any = ""
+	if ve.Value != nil {
+		value = ve.Value
+	}
+	var fe *field.Error
+	switch ve.Code() {
+	case openapierrors.RequiredFailCode:
+		fe = field.Required(nil, "")
+	case openapierrors.EnumFailCode:
+		var allowed []string
+		for _, a := range ve.Values {
+			if s, ok := a.(string); ok {
+				allowed = append(allowed, s)
+			} else {
+				b, _ := json.Marshal(a)
+				allowed = append(allowed, string(b))
 			}
+		}
+		fe = field.NotSupported(nil, ve.Value, allowed)
+	case openapierrors.TooLongFailCode:
+		limit, _ := ve.Valid.(int64)
+		fe = field.TooLong(nil, "", int(limit))
+	case openapierrors.MaxItemsFailCode, openapierrors.TooManyPropertiesCode:
+		n, _ := ve.Value.(int64)
+		limit, _ := ve.Valid.(int64)
+		fe = field.TooMany(nil, int(n), int(limit))
+	case openapierrors.InvalidTypeCode:
+		fe = field.TypeInvalid(nil, value, ve.Error())
+	default:
+		fe = field.Invalid(nil, value, ve.Error())
+	}
+	return fieldProblem{path: path, msg: fe.ErrorBody()}
+}
+
+// checkRules evaluates the x-kubernetes-validations rules of s and its
+// descendants on v that celRules evaluates natively.
+func checkRules(path *field.Path, s *structuralschema.Structural, v any, errs *field.ErrorList) {
+	if s == nil || v == nil {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, fv := range x {
+			if _, ok := s.Properties[k]; ok {
+				checkRules(path.Child(k), fieldSchema(s, k), fv, errs)
+			} else {
+				checkRules(path.Key(k), fieldSchema(s, k), fv, errs)
+			}
+		}
+	case []any:
+		for i, it := range x {
+			checkRules(path.Index(i), s.Items, it, errs)
 		}
 	}
 	for _, r := range s.XValidations {
@@ -206,96 +327,15 @@ func checkSchema(s *apiextensionsv1.JSONSchemaProps, v any, path string, out *[]
 			if msg == "" {
 				msg = "failed rule: " + r.Rule
 			}
-			add("Invalid value: %s: %s", describeValue(v), msg)
+			*errs = append(*errs, field.Invalid(path, s.Type, msg))
 		}
 	}
 }
 
-func typeName(s *apiextensionsv1.JSONSchemaProps) string {
-	if s.Type == "" {
-		return "any"
+// pathString renders a field path; "" for the object itself.
+func pathString(p string) string {
+	if p == "<nil>" {
+		return ""
 	}
-	return s.Type
-}
-
-func hasType(t string, v any) bool {
-	switch t {
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	case "integer":
-		f, ok := v.(float64)
-		return ok && f == math.Trunc(f) && !math.IsInf(f, 0)
-	}
-	return true // no type: anything goes
-}
-
-func inEnum(enum []apiextensionsv1.JSON, v any) bool {
-	for _, e := range enum {
-		var ev any
-		if json.Unmarshal(e.Raw, &ev) == nil && reflect.DeepEqual(ev, v) {
-			return true
-		}
-	}
-	return false
-}
-
-var patterns sync.Map // string → *regexp.Regexp
-
-func compilePattern(p string) (*regexp.Regexp, error) {
-	if re, ok := patterns.Load(p); ok {
-		return re.(*regexp.Regexp), nil
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, err
-	}
-	patterns.Store(p, re)
-	return re, nil
-}
-
-// describeValue renders a value in a problem message: scalars as JSON
-// (long strings shortened), objects and arrays by their type.
-func describeValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		if utf8.RuneCountInString(x) > 80 {
-			x = string([]rune(x)[:80]) + "…"
-		}
-		return strconv.Quote(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case map[string]any:
-		return `"object"`
-	case []any:
-		return `"array"`
-	}
-	return fmt.Sprintf("%v", v)
-}
-
-func child(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
+	return p
 }

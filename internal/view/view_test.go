@@ -58,7 +58,7 @@ func TestBucketAbsentIsNotFalse(t *testing.T) {
 	if b.Policy.Present || b.ACL.Present {
 		t.Error("absent strings reported present")
 	}
-	if b.BucketName() != "real-name" || b.Meta.Name != "b" || b.Meta.Namespace != "ns" || b.Meta.GVK != BucketGVK {
+	if b.BucketName() != "real-name" || b.Meta.Name != "b" || b.Namespace != "ns" || b.GVK != BucketGVK {
 		t.Errorf("identity = %q %+v", b.BucketName(), b.Meta)
 	}
 	if len(b.Errors) != 0 {
