@@ -20,7 +20,7 @@ func loop(b *testing.B, f func()) {
 		f()
 		n++
 	}
-	b.ReportMetric(float64((cpuTime() - start).Nanoseconds())/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(n), "cpu-ns/op")
 }
 
 func cpuTime() time.Duration {
