@@ -44,11 +44,11 @@ func BenchmarkParseAnalyze20KiB(b *testing.B) {
 	l := policy.MustReferenceLists()
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
-	for b.Loop() {
+	loop(b, func() {
 		d, problems := policy.Parse(raw, policy.IdentityPolicy, policy.Options{MaxBytes: len(raw) + 1})
 		if len(problems) > 0 {
 			b.Fatal(problems)
 		}
 		analyzeAll(policy.Analyze(policy.Source{Name: "p", Doc: d}), l)
-	}
+	})
 }

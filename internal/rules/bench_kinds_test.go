@@ -22,9 +22,7 @@ func BenchmarkEvaluateCleanBucket(b *testing.B) {
 		b.Fatalf("findings for the clean bucket:\n%s", texts(f))
 	}
 	b.ReportAllocs()
-	for b.Loop() {
-		reg.Evaluate(obj, rules.Config{})
-	}
+	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
 
 // benchRole is a Role with a harmless trust policy and three inline
@@ -70,9 +68,7 @@ func BenchmarkEvaluateRoleThreeInlinePolicies(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	for b.Loop() {
-		reg.Evaluate(obj, rules.Config{})
-	}
+	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
 
 // benchSecurityGroup is a SecurityGroup with 50 ingress and 50 egress
@@ -111,9 +107,7 @@ func BenchmarkEvaluateSecurityGroup50Rules(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	for b.Loop() {
-		reg.Evaluate(obj, rules.Config{})
-	}
+	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
 
 // BenchmarkEvaluateBucket20KiBPolicy judges a Bucket whose policy is just
@@ -136,7 +130,5 @@ func BenchmarkEvaluateBucket20KiBPolicy(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(spec["policy"].(string))), "policy-bytes")
 	b.ReportAllocs()
-	for b.Loop() {
-		reg.Evaluate(obj, rules.Config{})
-	}
+	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
