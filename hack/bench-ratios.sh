@@ -17,11 +17,14 @@ set -euo pipefail
 GO=${GO:-go}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 if [[ $# -eq 0 ]]; then
-	out=$(mktemp)
-	trap 'rm -f "$out"' EXIT
 	(cd "$root/bench/engines" && "$GO" test -run='^$' -bench=. -benchmem -count="${COUNT:-3}") | tee "$out"
 	echo
+	set -- "$out"
+elif [[ $1 == - ]]; then
+	cat >"$out"
 	set -- "$out"
 fi
 
