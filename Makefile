@@ -71,8 +71,11 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME
 	done
 
 .PHONY: bench
-bench: ## Run the benchmarks (engine, parsers) with allocation counts.
+bench: ## Run the benchmarks (engine, parsers) with allocation counts, then the engine against CEL and Rego (bench/engines, its own module) with the ratios of that run.
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+	@out=$$(mktemp); trap 'rm -f $$out' EXIT; \
+	  (cd bench/engines && $(GO) test -run='^$$' -bench=. -benchmem) | tee $$out; \
+	  echo; GO=$(GO) hack/bench-ratios.sh $$out
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

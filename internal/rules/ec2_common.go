@@ -337,4 +337,4 @@ func portList(ports []int64) string {
 }
 
 // securityGroup returns the object's SecurityGroup view.
-func securityGroup(in *Input) *view.SecurityGroup { return view.NewSecurityGroup(in.Object) }
+func securityGroup(in *Input) *view.SecurityGroup { return in.SecurityGroup() }

@@ -16,6 +16,7 @@ type Input struct {
 	Config Config
 
 	bucket *view.Bucket
+	sg     *view.SecurityGroup
 	docs   map[docKey]parsedDoc
 	iam    *iamState // IAM documents and their analysis (iam_common.go)
 }
@@ -45,6 +46,15 @@ func (in *Input) Bucket() *view.Bucket {
 		in.bucket = view.NewBucket(in.Object)
 	}
 	return in.bucket
+}
+
+// SecurityGroup returns the object's SecurityGroup view, read once per
+// evaluation whichever EC2 rules ask for it.
+func (in *Input) SecurityGroup() *view.SecurityGroup {
+	if in.sg == nil {
+		in.sg = view.NewSecurityGroup(in.Object)
+	}
+	return in.sg
 }
 
 // Document parses a policy document once per evaluation, whichever rules

@@ -27,3 +27,25 @@ func SecureDBInstanceSpec() map[string]any {
 		"tags":                            []any{map[string]any{"key": "team", "value": "orders"}},
 	}
 }
+
+// CleanBucket is an ACK Bucket as ACK's samples write one, clean under
+// every S3 rule: all four Block Public Access flags true, a bucket policy
+// that only denies plain-HTTP requests (S3-006) and object ownership
+// BucketOwnerEnforced. Each call returns a new map; the benchmarks of the
+// engine and of its comparison with CEL and Rego judge this object.
+func CleanBucket() map[string]any {
+	return map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1",
+		"kind":       "Bucket",
+		"metadata":   map[string]any{"name": "orders-assets", "namespace": "team-a"},
+		"spec": map[string]any{
+			"name": "orders-assets",
+			"publicAccessBlock": map[string]any{
+				"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
+			},
+			"policy": `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",` +
+				`"Resource":["arn:aws:s3:::orders-assets","arn:aws:s3:::orders-assets/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
+			"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}},
+		},
+	}
+}
