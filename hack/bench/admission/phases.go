@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +101,17 @@ func runAdmission(ctx context.Context, e *env, cfg config, bin string, logf func
 	return out, profiles, nil
 }
 
+var nonName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug turns a phase name into a short object-name prefix.
+func slug(name string) string {
+	s := strings.Trim(nonName.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if len(s) > 40 {
+		s = strings.TrimRight(s[:40], "-")
+	}
+	return s
+}
+
 func suffixed(path, suffix string) string {
 	if path == "" {
 		return ""
@@ -138,8 +150,7 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 			return res, err
 		}
 	}
-	prefix := strings.NewReplacer(" ", "", "(", "", ")", "", "--", "", "=", "-").Replace(ph.name)
-	prefix = strings.ToLower(strings.Trim(prefix, "-"))
+	prefix := slug(ph.name)
 	warm := buckets(benchNamespace, prefix+"-w", cfg.Warmup, true)
 	seq := buckets(benchNamespace, prefix+"-s", cfg.N, true)
 	par := buckets(benchNamespace, prefix+"-p", cfg.N, true)
@@ -334,7 +345,7 @@ func ackguardAdmission(e *env, cfg config, bin string, hook *envtest.WebhookInst
 			args = append(args, "--pprof-bind-address="+a.pprof)
 		}
 		args = append(args, extra...)
-		logPath := filepath.Join(e.work, "ackguard-"+strings.Trim(strings.NewReplacer(" ", "", "(", "", ")", "", "--", "", "=", "-").Replace(name), "-")+".log")
+		logPath := filepath.Join(e.work, slug(name)+".log")
 		p, err := startProc("ackguard", bin, args, []string{"KUBECONFIG=" + e.kubeconfig}, logPath)
 		if err != nil {
 			return nil, err
