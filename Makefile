@@ -13,6 +13,8 @@ GO ?= go
 FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/view:FuzzNewBucket ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./webhooks:FuzzHandle ./webhooks:FuzzGovernanceHandle
 FUZZTIME ?= 5s
 LONG_FUZZTIME ?= 60s
+# Buckets the reconcile benchmark converges (make bench-reconcile).
+RECONCILE_N ?= 10000
 
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -76,6 +78,14 @@ bench: ## Run the benchmarks (engine, parsers) with allocation counts, then the 
 	@out=$$(mktemp); trap 'rm -f $$out' EXIT; \
 	  (cd bench/engines && $(GO) test -run='^$$' -bench=. -benchmem) | tee $$out; \
 	  echo; GO=$(GO) hack/bench-ratios.sh $$out
+
+.PHONY: bench-admission
+bench-admission: envtest ## Time Bucket admission through a real API server: none, ValidatingAdmissionPolicy, the ackguard manager process (and Kyverno with KYVERNO_BIN); BENCH_ARGS="-n 300 -json -pprof FILE".
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission $(BENCH_ARGS)
+
+.PHONY: bench-reconcile
+bench-reconcile: envtest ## Time the manager converging RECONCILE_N (10000) violating Buckets against a plain patch loop, with its peak RSS.
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission -reconcile $(RECONCILE_N) $(BENCH_ARGS)
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

@@ -78,6 +78,9 @@ type Options struct {
 	// PolicyStatusInterval is how often GuardrailPolicy counts are
 	// refreshed (0: 30s).
 	PolicyStatusInterval time.Duration
+	// PprofAddr serves net/http/pprof under /debug/pprof/ when set; "" or
+	// "0" keeps it off.
+	PprofAddr string
 }
 
 // DefaultOptions returns the defaults the flags document.
@@ -156,6 +159,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
+		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "ackguard.policy.ackguard.dev",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,

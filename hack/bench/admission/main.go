@@ -1,0 +1,232 @@
+// Command admission measures, through a real API server (envtest's
+// kube-apiserver and etcd, no containers), what admitting an ACK Bucket
+// costs under each admission engine, and how fast ackguard's drift
+// reconciler brings many violating Buckets back.
+//
+//	go run ./hack/bench/admission [-n 300] [-json] [-pprof FILE]   # make bench-admission
+//	go run ./hack/bench/admission -reconcile 10000                 # make bench-reconcile
+//
+// Admission phases, in one run against one control plane: none; a
+// ValidatingAdmissionPolicy checking the four Block Public Access flags in
+// CEL; the ackguard manager as a separate process (all defaults, then
+// --enable-reconciler=false) behind a ValidatingWebhookConfiguration by
+// URL; and, when KYVERNO_BIN names a Kyverno binary, Kyverno's admission
+// controller with a ClusterPolicy and a ValidatingPolicy. Each phase first
+// proves its policy denies an insecure Bucket, then times N sequential
+// creates of a clean Bucket and N creates from 8 goroutines, after 20
+// uncounted warm-up creates. For a process it reads RSS and CPU time from
+// /proc. docs/performance.md explains the figures.
+//
+// It is a benchmark, not a test: it asserts nothing about durations, and
+// `go test ./...` does not run it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+)
+
+// config is what the flags set.
+type config struct {
+	N            int
+	Warmup       int
+	Workers      int
+	JSON         bool
+	Pprof        string
+	PprofSeconds int
+	Reconcile    int
+	Ackguard     string
+	WorkDir      string
+	Timeout      time.Duration
+	KyvernoBin   string
+	KyvernoCRDs  string
+	Verbose      bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg := config{}
+	fs := flag.NewFlagSet("admission", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&cfg.N, "n", 300, "creates timed per phase, sequentially and again from -workers goroutines")
+	fs.IntVar(&cfg.Warmup, "warmup", 20, "uncounted creates before the timed ones")
+	fs.IntVar(&cfg.Workers, "workers", 8, "goroutines of the concurrent phase (and of the plain patch loop)")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
+	fs.StringVar(&cfg.Pprof, "pprof", "", "save a CPU profile of the ackguard manager under concurrent creates to this file (reconciler-off phase: FILE with -noreconciler before the extension)")
+	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
+	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
+	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
+	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig, certificates and process logs (default: a new temporary folder, removed at the end)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Minute, "give up after this long")
+	fs.BoolVar(&cfg.Verbose, "v", false, "log progress to stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg.KyvernoBin = os.Getenv("KYVERNO_BIN")
+	cfg.KyvernoCRDs = os.Getenv("KYVERNO_CRDS_DIR")
+	switch {
+	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.PprofSeconds < 1:
+		fmt.Fprintln(stderr, "admission: -n and -workers must be at least 1, -warmup and -reconcile not negative, -pprof-seconds at least 1")
+		return 2
+	case cfg.Reconcile > 0 && cfg.Pprof != "":
+		fmt.Fprintln(stderr, "admission: -pprof profiles the admission phases; it does not combine with -reconcile")
+		return 2
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+
+	logf := func(string, ...any) {}
+	if cfg.Verbose || !cfg.JSON {
+		logf = func(format string, a ...any) {
+			fmt.Fprintf(stderr, "[bench %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+		}
+	}
+	rep, err := bench(ctx, cfg, logf)
+	if err != nil {
+		fmt.Fprintln(stderr, "admission:", err)
+		return 1
+	}
+	if cfg.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintln(stderr, "admission:", err)
+			return 1
+		}
+		return 0
+	}
+	printReport(stdout, rep)
+	return 0
+}
+
+// report is what one run measured.
+type report struct {
+	Machine   machine           `json:"machine"`
+	N         int               `json:"n,omitempty"`
+	Workers   int               `json:"workers"`
+	Phases    []phaseResult     `json:"phases,omitempty"`
+	Reconcile *reconcileResult  `json:"reconcile,omitempty"`
+	Profiles  map[string]string `json:"profiles,omitempty"`
+}
+
+type machine struct {
+	CPUs          int    `json:"cpus"`
+	CPUModel      string `json:"cpuModel"`
+	Go            string `json:"go"`
+	KubeAPIServer string `json:"kubeAPIServer"`
+	BucketCRD     string `json:"bucketCRD"`
+	Date          string `json:"date"`
+}
+
+func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report, error) {
+	work := cfg.WorkDir
+	if work == "" {
+		dir, err := os.MkdirTemp("", "ackguard-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	bin := cfg.Ackguard
+	if bin == "" {
+		bin = filepath.Join(work, "ackguard")
+		logf("building %s", bin)
+		if err := buildAckguard(ctx, bin); err != nil {
+			return nil, err
+		}
+	}
+	logf("starting the control plane")
+	env, err := startEnv(ctx, work)
+	if err != nil {
+		return nil, err
+	}
+	defer env.stop()
+	rep := &report{Workers: cfg.Workers, Machine: machine{
+		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Go: runtime.Version(),
+		KubeAPIServer: env.serverVersion, BucketCRD: env.crdSource, Date: time.Now().UTC().Format(time.RFC3339),
+	}}
+	if cfg.Reconcile > 0 {
+		res, err := runReconcile(ctx, env, cfg, bin, logf)
+		if err != nil {
+			return nil, err
+		}
+		rep.Reconcile = res
+		return rep, nil
+	}
+	rep.N = cfg.N
+	rep.Phases, rep.Profiles, err = runAdmission(ctx, env, cfg, bin, logf)
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func printReport(w io.Writer, rep *report) {
+	m := rep.Machine
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %s, kube-apiserver %s, Bucket CRD: %s, %s\n\n", m.CPUs, m.CPUModel, m.Go, m.KubeAPIServer, m.BucketCRD, m.Date)
+	if len(rep.Phases) > 0 {
+		fmt.Fprintf(w, "admission of a clean Bucket: %d sequential creates, %d from %d goroutines, after warm-up\n\n", rep.N, rep.N, rep.Workers)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ADMISSION\tSEQ P50\tSEQ P99\tPAR CREATES/S\tPAR P50\tPAR P99\tIDLE RSS\tRSS AFTER\tCPU IN PHASE\tCPU/CREATE")
+		for _, p := range rep.Phases {
+			idle, after, cpu, per := "-", "-", "-", "-"
+			if p.Process {
+				idle, after = mib(p.IdleRSS), mib(p.AfterRSS)
+				cpu = fmt.Sprintf("%.2f s", p.CPUSeconds)
+				per = fmt.Sprintf("%.2f ms", p.CPUPerCreateMs)
+			}
+			fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.0f\t%.2f ms\t%.2f ms\t%s\t%s\t%s\t%s\n", p.Name, p.SeqP50Ms, p.SeqP99Ms, p.ParCreatesPerSec, p.ParP50Ms, p.ParP99Ms, idle, after, cpu, per)
+		}
+		_ = tw.Flush()
+		fmt.Fprintln(w, "\nCPU/CREATE: the process's CPU time (utime+stime) from the first warm-up create until it is idle after the")
+		fmt.Fprintln(w, "concurrent creates, divided by the creates in that span (warm-up + 2N).")
+		for name, path := range rep.Profiles {
+			fmt.Fprintf(w, "profile of %s under concurrent creates: %s\n", name, path)
+		}
+	}
+	if r := rep.Reconcile; r != nil {
+		printReconcile(w, r)
+	}
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

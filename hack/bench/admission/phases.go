@@ -1,0 +1,380 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/webhooks"
+)
+
+// benchNamespace holds the timed Buckets (emptied after each phase).
+const benchNamespace = "bench"
+
+// phaseResult is one admission engine's figures.
+type phaseResult struct {
+	Name             string  `json:"name"`
+	Creates          int     `json:"creates"`
+	SeqP50Ms         float64 `json:"seqP50Ms"`
+	SeqP99Ms         float64 `json:"seqP99Ms"`
+	SeqMeanMs        float64 `json:"seqMeanMs"`
+	ParCreatesPerSec float64 `json:"parCreatesPerSec"`
+	ParP50Ms         float64 `json:"parP50Ms"`
+	ParP99Ms         float64 `json:"parP99Ms"`
+	// Process figures (ackguard, Kyverno): RSS once it serves, RSS after
+	// the phase, CPU time from the first warm-up create until it is idle
+	// after the concurrent creates, and that CPU per create in the span.
+	Process        bool    `json:"process"`
+	IdleRSS        int64   `json:"idleRSSBytes,omitempty"`
+	AfterRSS       int64   `json:"afterRSSBytes,omitempty"`
+	PeakRSS        int64   `json:"peakRSSBytes,omitempty"`
+	CPUSeconds     float64 `json:"cpuSeconds,omitempty"`
+	CPUPerCreateMs float64 `json:"cpuPerCreateMs,omitempty"`
+}
+
+// admission is one engine: start installs it and returns the process
+// serving it (nil when the API server itself decides), stop removes it.
+type admission struct {
+	name    string
+	denies  string // a substring of the denial of an insecure Bucket
+	start   func(ctx context.Context) (*proc, error)
+	stop    func(ctx context.Context) error
+	pprofTo string // with -pprof: where this phase's profile goes
+	pprof   string // the process's pprof address
+	// denyTimeout bounds the wait for the first denial (default 1m).
+	denyTimeout time.Duration
+	// cleanup, when set, runs after the process stopped.
+	cleanup func(ctx context.Context) error
+}
+
+func runAdmission(ctx context.Context, e *env, cfg config, bin string, logf func(string, ...any)) ([]phaseResult, map[string]string, error) {
+	if err := e.namespace(ctx, benchNamespace); err != nil {
+		return nil, nil, err
+	}
+	hook := envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
+	if err := hook.PrepWithoutInstalling(); err != nil {
+		return nil, nil, fmt.Errorf("preparing the webhook certificate: %w", err)
+	}
+	defer func() { _ = hook.Cleanup() }()
+
+	phases := []*admission{
+		{name: "none", start: func(context.Context) (*proc, error) { return nil, nil }, stop: func(context.Context) error { return nil }},
+		vapAdmission(e),
+		ackguardAdmission(e, cfg, bin, &hook, "ackguard (all defaults)", nil, cfg.Pprof),
+		ackguardAdmission(e, cfg, bin, &hook, "ackguard --enable-reconciler=false", []string{"--enable-reconciler=false"}, suffixed(cfg.Pprof, "-noreconciler")),
+	}
+	if cfg.KyvernoBin != "" {
+		k, err := kyvernoAdmissions(ctx, e, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		phases = append(phases, k...)
+	}
+	var out []phaseResult
+	profiles := map[string]string{}
+	for _, ph := range phases {
+		logf("phase %s", ph.name)
+		res, err := runPhase(ctx, e, cfg, ph, logf)
+		if err != nil {
+			return nil, nil, fmt.Errorf("phase %s: %w", ph.name, err)
+		}
+		out = append(out, res)
+		if ph.pprofTo != "" && ph.pprof != "" {
+			profiles[ph.name] = ph.pprofTo
+		}
+	}
+	return out, profiles, nil
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug turns a phase name into a short object-name prefix.
+func slug(name string) string {
+	s := strings.Trim(nonName.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if len(s) > 40 {
+		s = strings.TrimRight(s[:40], "-")
+	}
+	return s
+}
+
+func suffixed(path, suffix string) string {
+	if path == "" {
+		return ""
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + suffix + ext
+}
+
+func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(string, ...any)) (res phaseResult, err error) {
+	res.Name = ph.name
+	p, err := ph.start(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if serr := ph.stop(ctx); serr != nil && err == nil {
+			err = serr
+		}
+		if werr := e.waitAdmitted(ctx, benchNamespace); werr != nil && err == nil {
+			err = werr
+		}
+		if p != nil {
+			p.stop()
+		}
+		if ph.cleanup != nil {
+			if cerr := ph.cleanup(ctx); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		if derr := e.deleteBuckets(ctx, benchNamespace); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	if ph.denies != "" {
+		if err := e.waitDenied(ctx, benchNamespace, ph.denies, ph.denyTimeout); err != nil {
+			return res, err
+		}
+	}
+	prefix := slug(ph.name)
+	warm := buckets(benchNamespace, prefix+"-w", cfg.Warmup, true)
+	seq := buckets(benchNamespace, prefix+"-s", cfg.N, true)
+	par := buckets(benchNamespace, prefix+"-p", cfg.N, true)
+	var cpu0 time.Duration
+	if p != nil {
+		res.Process = true
+		if _, err := p.settle(ctx); err != nil {
+			return res, err
+		}
+		res.IdleRSS = p.rss()
+		if cpu0, err = p.cpu(); err != nil {
+			return res, err
+		}
+	}
+	if _, err := e.sequential(ctx, warm); err != nil {
+		return res, err
+	}
+	lat, err := e.sequential(ctx, seq)
+	if err != nil {
+		return res, err
+	}
+	res.SeqP50Ms, res.SeqP99Ms = ms(percentile(lat, 50)), ms(percentile(lat, 99))
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	res.SeqMeanMs = ms(sum / time.Duration(len(lat)))
+	wall, plat, err := e.concurrent(ctx, par, cfg.Workers)
+	if err != nil {
+		return res, err
+	}
+	res.ParCreatesPerSec = float64(len(par)) / wall.Seconds()
+	res.ParP50Ms, res.ParP99Ms = ms(percentile(plat, 50)), ms(percentile(plat, 99))
+	res.Creates = len(warm) + len(seq) + len(par)
+	logf("  seq p50 %.2f ms p99 %.2f ms; %d goroutines: %.0f creates/s", res.SeqP50Ms, res.SeqP99Ms, cfg.Workers, res.ParCreatesPerSec)
+	if p == nil {
+		return res, nil
+	}
+	cpu1, err := p.settle(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.AfterRSS = p.rss()
+	res.PeakRSS, _ = p.memory("VmHWM")
+	res.CPUSeconds = (cpu1 - cpu0).Seconds()
+	res.CPUPerCreateMs = ms(cpu1-cpu0) / float64(res.Creates)
+	logf("  %s: RSS idle %s, after %s; CPU %.2f s = %.2f ms per create", p.name, mib(res.IdleRSS), mib(res.AfterRSS), res.CPUSeconds, res.CPUPerCreateMs)
+	if ph.pprofTo != "" && ph.pprof != "" {
+		if err := profileUnderLoad(ctx, e, cfg, ph, prefix, logf); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// profileUnderLoad takes a CPU profile of the process through its pprof
+// endpoint while creates keep coming from cfg.Workers goroutines (not
+// counted in the phase's figures).
+func profileUnderLoad(ctx context.Context, e *env, cfg config, ph *admission, prefix string, logf func(string, ...any)) error {
+	logf("  profiling %s for %ds under %d-way creates", ph.name, cfg.PprofSeconds, cfg.Workers)
+	type answer struct {
+		data []byte
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		hc := &http.Client{Timeout: time.Duration(cfg.PprofSeconds+30) * time.Second}
+		resp, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", ph.pprof, cfg.PprofSeconds))
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("pprof answered %d: %s", resp.StatusCode, data)
+		}
+		got <- answer{data, err}
+	}()
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	created := make(chan int, 1)
+	go func() {
+		n := 0
+		for batch := 0; loadCtx.Err() == nil; batch++ {
+			objs := buckets(benchNamespace, fmt.Sprintf("%s-prof%03d", prefix, batch), 200, true)
+			_, _, err := e.concurrent(loadCtx, objs, cfg.Workers)
+			if err != nil {
+				break
+			}
+			n += len(objs)
+		}
+		created <- n
+	}()
+	a := <-got
+	stopLoad()
+	n := <-created
+	if a.err != nil {
+		return fmt.Errorf("profiling: %w", a.err)
+	}
+	if err := os.WriteFile(ph.pprofTo, a.data, 0o644); err != nil {
+		return err
+	}
+	logf("  profile (%d creates during it) saved to %s", n, ph.pprofTo)
+	return nil
+}
+
+// vapAdmission is a ValidatingAdmissionPolicy checking the four Block
+// Public Access flags in CEL, evaluated in the API server.
+func vapAdmission(e *env) *admission {
+	const name = "bench-bucket-public-access-block"
+	flags := []string{"blockPublicACLs", "ignorePublicACLs", "blockPublicPolicy", "restrictPublicBuckets"}
+	var validations []admissionregistrationv1.Validation
+	for _, f := range flags {
+		validations = append(validations, admissionregistrationv1.Validation{
+			Expression: fmt.Sprintf("has(object.spec.publicAccessBlock) && has(object.spec.publicAccessBlock.%[1]s) && object.spec.publicAccessBlock.%[1]s", f),
+			Message:    fmt.Sprintf("%s: spec.publicAccessBlock.%s must be true", name, f),
+		})
+	}
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+				RuleWithOperations: bucketRule(),
+			}}},
+			Validations: validations,
+		},
+	}
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName: name, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+		},
+	}
+	return &admission{
+		name:   "ValidatingAdmissionPolicy (CEL, four flags)",
+		denies: name,
+		start: func(ctx context.Context) (*proc, error) {
+			if err := e.client.Create(ctx, policy.DeepCopy()); err != nil {
+				return nil, err
+			}
+			return nil, e.client.Create(ctx, binding.DeepCopy())
+		},
+		stop: func(ctx context.Context) error {
+			return deleteAll(ctx, e.client, binding.DeepCopy(), policy.DeepCopy())
+		},
+	}
+}
+
+func bucketRule() admissionregistrationv1.RuleWithOperations {
+	scope := admissionregistrationv1.NamespacedScope
+	return admissionregistrationv1.RuleWithOperations{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+		Rule: admissionregistrationv1.Rule{
+			APIGroups: []string{bucketGVR.Group}, APIVersions: []string{bucketGVR.Version}, Resources: []string{bucketGVR.Resource}, Scope: &scope,
+		},
+	}
+}
+
+func deleteAll(ctx context.Context, c client.Client, objs ...client.Object) error {
+	for _, o := range objs {
+		if err := client.IgnoreNotFound(c.Delete(ctx, o)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ackguardAdmission runs `ackguard manager` as its own process with the
+// flags of docs/performance.md, registered by URL for Buckets.
+func ackguardAdmission(e *env, cfg config, bin string, hook *envtest.WebhookInstallOptions, name string, extra []string, pprofTo string) *admission {
+	const hookName = "bench-ackguard"
+	a := &admission{name: name, denies: "S3-001", pprofTo: pprofTo}
+	a.start = func(ctx context.Context) (*proc, error) {
+		metricsAddr, err := localcluster.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		probeAddr, err := localcluster.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		args := []string{"manager",
+			"--webhook-cert-dir=" + hook.LocalServingCertDir, "--webhook-port=" + strconv.Itoa(hook.LocalServingPort),
+			"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+		}
+		if pprofTo != "" {
+			if a.pprof, err = localcluster.FreeAddr(); err != nil {
+				return nil, err
+			}
+			args = append(args, "--pprof-bind-address="+a.pprof)
+		}
+		args = append(args, extra...)
+		logPath := filepath.Join(e.work, slug(name)+".log")
+		p, err := startProc("ackguard", bin, args, []string{"KUBECONFIG=" + e.kubeconfig}, logPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.waitHTTP(ctx, "http://"+probeAddr+"/readyz", 2*time.Minute); err != nil {
+			p.stop()
+			return nil, err
+		}
+		url := "https://" + net.JoinHostPort(hook.LocalServingHost, strconv.Itoa(hook.LocalServingPort)) + webhooks.Path
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: hookName},
+			Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+				Name:                    "validate.ack.ackguard.dev",
+				ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: hook.LocalServingCAData},
+				Rules:                   []admissionregistrationv1.RuleWithOperations{bucketRule()},
+				FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+				AdmissionReviewVersions: []string{"v1"},
+				TimeoutSeconds:          ptr.To[int32](10),
+			}},
+		}
+		if err := e.client.Create(ctx, vwc); err != nil {
+			p.stop()
+			return nil, err
+		}
+		return p, nil
+	}
+	a.stop = func(ctx context.Context) error {
+		return deleteAll(ctx, e.client, &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: hookName}})
+	}
+	return a
+}

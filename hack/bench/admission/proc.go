@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat
+// (100 on every Linux architecture Go supports).
+const clockTicks = 100
+
+// proc is an admission process the benchmark started (ackguard, Kyverno).
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan error
+}
+
+// startProc starts bin with args and extra environment, its output going
+// to logPath.
+func startProc(name, bin string, args, env []string, logPath string) (*proc, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: f, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	return p, nil
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// exited returns the process's exit error when it has stopped.
+func (p *proc) exited() (error, bool) {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return fmt.Errorf("%s exited: %v (log: %s)", p.name, err, p.log.Name()), true
+	default:
+		return nil, false
+	}
+}
+
+// stop sends SIGTERM, waits up to 20s, then kills.
+func (p *proc) stop() {
+	defer p.log.Close()
+	if _, gone := p.exited(); gone {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// cpu returns the CPU time (user + system) the process has used.
+func (p *proc) cpu() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(data))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) of /proc/PID/stat;
+// the command name (field 2) may hold spaces and parentheses.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc stat line")
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("malformed /proc stat line: %d fields after the command", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // field 3 is f[0]
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("malformed /proc stat line: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// memory returns a /proc/PID/status size in bytes (VmRSS, VmHWM).
+func (p *proc) memory(key string) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid()))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatusKB(string(data), key)
+}
+
+func parseStatusKB(status, key string) (int64, error) {
+	for _, line := range strings.Split(status, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || k != key {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("malformed %s line %q", key, line)
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		return n << 10, nil
+	}
+	return 0, fmt.Errorf("no %s in /proc status", key)
+}
+
+// rss returns VmRSS, 0 when it cannot be read.
+func (p *proc) rss() int64 {
+	n, _ := p.memory("VmRSS")
+	return n
+}
+
+// settle waits until the process stops using CPU (at most one tick in
+// 500ms, or 10s passed), so work queued by the phase is counted in it.
+func (p *proc) settle(ctx context.Context) (time.Duration, error) {
+	prev, err := p.cpu()
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		cur, err := p.cpu()
+		if err != nil {
+			return 0, err
+		}
+		if cur-prev <= time.Second/clockTicks {
+			return cur, nil
+		}
+		prev = cur
+	}
+	return prev, nil
+}
+
+// waitHTTP waits until url answers 200, or the process exits.
+func (p *proc) waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	var last string
+	err := poll(ctx, timeout, 100*time.Millisecond, func() (bool, error) {
+		if err, gone := p.exited(); gone {
+			return false, err
+		}
+		resp, err := hc.Get(url)
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		last = fmt.Sprintf("%d %s", resp.StatusCode, body)
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s at %s: %v (last answer: %s; log: %s)", p.name, url, err, last, p.log.Name())
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/localcluster"
+)
+
+// reconcileResult compares the manager converging N violating Buckets
+// with a plain client issuing the same patches.
+type reconcileResult struct {
+	N       int `json:"n"`
+	Workers int `json:"workers"`
+	// CreateSeconds is how long creating one set of N Buckets took.
+	CreateSeconds float64 `json:"createSeconds"`
+	// PlainSeconds: the plain loop's patches, from the first to the last.
+	PlainSeconds float64 `json:"plainSeconds"`
+	// ReadySeconds: from starting the manager until /readyz answers;
+	// ConvergeSeconds: from starting it until no Bucket is in violation.
+	ReadySeconds    float64 `json:"readySeconds"`
+	ConvergeSeconds float64 `json:"convergeSeconds"`
+	// Ratio is ConvergeSeconds / PlainSeconds; RatioAfterReady leaves
+	// out the manager's start.
+	Ratio           float64 `json:"ratio"`
+	RatioAfterReady float64 `json:"ratioAfterReady"`
+	// The manager's peak RSS (VmHWM), its RSS and its CPU time once
+	// everything converged and it went idle.
+	PeakRSS    int64   `json:"peakRSSBytes"`
+	RSS        int64   `json:"rssBytes"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+}
+
+const (
+	plainNamespace     = "bench-plain"
+	reconcileNamespace = "bench-reconcile"
+)
+
+// runReconcile: N violating Buckets fixed (a) by a plain client issuing
+// the reconciler's merge patch from cfg.Workers goroutines, then, that
+// set deleted, (b) N fresh ones by the manager (reconciler on, webhook not
+// registered). The clock of (b) starts when the process starts.
+func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func(string, ...any)) (*reconcileResult, error) {
+	n := cfg.Reconcile
+	res := &reconcileResult{N: n, Workers: cfg.Workers}
+	for _, ns := range []string{plainNamespace, reconcileNamespace} {
+		if err := e.namespace(ctx, ns); err != nil {
+			return nil, err
+		}
+	}
+
+	logf("creating %d violating Buckets in %s", n, plainNamespace)
+	objs := buckets(plainNamespace, "plain", n, false)
+	wall, _, err := e.concurrent(ctx, objs, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	res.CreateSeconds = wall.Seconds()
+	logf("  created in %.1f s; patching them with %d goroutines", wall.Seconds(), cfg.Workers)
+	wall, _, err = forEach(ctx, n, cfg.Workers, func(i int) error {
+		return e.plainFix(ctx, objs[i])
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.PlainSeconds = wall.Seconds()
+	logf("  plain loop: %.2f s", res.PlainSeconds)
+	if left, err := e.violating(ctx, plainNamespace); err != nil || len(left) > 0 {
+		return nil, fmt.Errorf("the plain loop left %d Buckets in violation (%v)", len(left), err)
+	}
+	if err := e.deleteBuckets(ctx, plainNamespace); err != nil {
+		return nil, err
+	}
+
+	logf("creating %d violating Buckets in %s", n, reconcileNamespace)
+	if _, _, err := e.concurrent(ctx, buckets(reconcileNamespace, "drift", n, false), cfg.Workers); err != nil {
+		return nil, err
+	}
+	conv, err := e.watchConvergence(ctx, reconcileNamespace)
+	if err != nil {
+		return nil, err
+	}
+	hook := envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
+	if err := hook.PrepWithoutInstalling(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = hook.Cleanup() }()
+	probeAddr, err := localcluster.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	metricsAddr, err := localcluster.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"manager",
+		"--webhook-cert-dir=" + hook.LocalServingCertDir, fmt.Sprintf("--webhook-port=%d", hook.LocalServingPort),
+		"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+	}
+	logf("starting the manager (reconciler on, its webhook not registered)")
+	start := time.Now()
+	p, err := startProc("ackguard", bin, args, []string{"KUBECONFIG=" + e.kubeconfig}, filepath.Join(e.work, "ackguard-reconcile.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer p.stop()
+	if err := p.waitHTTP(ctx, "http://"+probeAddr+"/readyz", 5*time.Minute); err != nil {
+		return nil, err
+	}
+	res.ReadySeconds = time.Since(start).Seconds()
+	logf("  ready after %.2f s; waiting for convergence", res.ReadySeconds)
+	select {
+	case err := <-conv:
+		if err != nil {
+			return nil, err
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res.ConvergeSeconds = time.Since(start).Seconds()
+	res.Ratio = res.ConvergeSeconds / res.PlainSeconds
+	res.RatioAfterReady = (res.ConvergeSeconds - res.ReadySeconds) / res.PlainSeconds
+	logf("  converged after %.2f s", res.ConvergeSeconds)
+	cpu, err := p.settle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.CPUSeconds = cpu.Seconds()
+	res.RSS = p.rss()
+	if res.PeakRSS, err = p.memory("VmHWM"); err != nil {
+		return nil, err
+	}
+	if left, err := e.violating(ctx, reconcileNamespace); err != nil || len(left) > 0 {
+		return nil, fmt.Errorf("%d Buckets still in violation after convergence (%v)", len(left), err)
+	}
+	return res, nil
+}
+
+// plainFix issues what the drift reconciler issues for S3-001: a JSON
+// merge patch of the four flags and the remediation annotation, guarded
+// by the resourceVersion the object was read at.
+func (e *env) plainFix(ctx context.Context, obj *unstructured.Unstructured) error {
+	now := time.Now().UTC()
+	state := controllers.RemediationState{Time: now, Rules: []string{"S3-001"}, Attempts: 1, WindowStart: now,
+		Previous: []controllers.PreviousValue{{Path: "spec.publicAccessBlock", Present: true, Value: obj.Object["spec"].(map[string]any)["publicAccessBlock"]}}}
+	stateJSON, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(map[string]any{
+		"spec": map[string]any{"publicAccessBlock": map[string]any{
+			"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
+		}},
+		"metadata": map[string]any{
+			"resourceVersion": obj.GetResourceVersion(),
+			"annotations":     map[string]any{controllers.AnnotationRemediation: string(stateJSON)},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = e.dynamic.Resource(bucketGVR).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: controllers.FieldManager})
+	return err
+}
+
+// violating lists the names of the namespace's Buckets in violation.
+func (e *env) violating(ctx context.Context, ns string) ([]string, error) {
+	var out []string
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		l, err := e.dynamic.Resource(bucketGVR).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			if !compliant(&l.Items[i]) {
+				out = append(out, l.Items[i].GetName())
+			}
+		}
+		if opts.Continue = l.GetContinue(); opts.Continue == "" {
+			return out, nil
+		}
+	}
+}
+
+// watchConvergence lists the namespace's violating Buckets, then watches
+// until none is left; the channel yields nil then (or the error that
+// stopped it). A watch that ends early is resumed from a fresh list.
+func (e *env) watchConvergence(ctx context.Context, ns string) (<-chan error, error) {
+	left := map[string]bool{}
+	rv, err := e.listViolating(ctx, ns, left)
+	if err != nil {
+		return nil, err
+	}
+	if len(left) == 0 {
+		return nil, fmt.Errorf("no Bucket in %s is in violation", ns)
+	}
+	done := make(chan error, 1)
+	var mu sync.Mutex
+	go func() {
+		for {
+			w, err := e.dynamic.Resource(bucketGVR).Namespace(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+			if err != nil {
+				done <- err
+				return
+			}
+			for ev := range w.ResultChan() {
+				u, ok := ev.Object.(*unstructured.Unstructured)
+				if !ok {
+					continue // an error status: resume from a fresh list
+				}
+				rv = u.GetResourceVersion()
+				if ev.Type == watch.Bookmark {
+					continue
+				}
+				mu.Lock()
+				if ev.Type == watch.Deleted || compliant(u) {
+					delete(left, u.GetName())
+				} else {
+					left[u.GetName()] = true
+				}
+				empty := len(left) == 0
+				mu.Unlock()
+				if empty {
+					w.Stop()
+					done <- nil
+					return
+				}
+			}
+			if ctx.Err() != nil {
+				done <- ctx.Err()
+				return
+			}
+			mu.Lock()
+			clear(left)
+			rv, err = e.listViolating(ctx, ns, left)
+			empty := len(left) == 0
+			mu.Unlock()
+			if err != nil || empty {
+				done <- err
+				return
+			}
+		}
+	}()
+	return done, nil
+}
+
+func (e *env) listViolating(ctx context.Context, ns string, into map[string]bool) (string, error) {
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		l, err := e.dynamic.Resource(bucketGVR).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			return "", err
+		}
+		for i := range l.Items {
+			if !compliant(&l.Items[i]) {
+				into[l.Items[i].GetName()] = true
+			}
+		}
+		if opts.Continue = l.GetContinue(); opts.Continue == "" {
+			return l.GetResourceVersion(), nil
+		}
+	}
+}
+
+func printReconcile(w io.Writer, r *reconcileResult) {
+	fmt.Fprintf(w, "reconcile at scale: %d Buckets with every Block Public Access flag false (S3-001, fixed by a merge patch)\n\n", r.N)
+	rows := [][2]string{
+		{"create one set (" + fmt.Sprint(r.Workers) + " goroutines)", fmt.Sprintf("%.2f s", r.CreateSeconds)},
+		{"plain client loop, same merge patches, " + fmt.Sprint(r.Workers) + " goroutines", fmt.Sprintf("%.2f s", r.PlainSeconds)},
+		{"ackguard manager: start → ready", fmt.Sprintf("%.2f s", r.ReadySeconds)},
+		{"ackguard manager: start → none in violation", fmt.Sprintf("%.2f s", r.ConvergeSeconds)},
+		{"ratio manager / plain loop (from start; from ready)", fmt.Sprintf("%.2f×; %.2f×", r.Ratio, r.RatioAfterReady)},
+		{"manager peak RSS (VmHWM) / RSS when idle after", mib(r.PeakRSS) + " / " + mib(r.RSS)},
+		{"manager CPU time, start to idle", fmt.Sprintf("%.2f s", r.CPUSeconds)},
+	}
+	width := 0
+	for _, row := range rows {
+		width = max(width, len([]rune(row[0])))
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "%s%s  %s\n", row[0], strings.Repeat(" ", width-len([]rune(row[0]))), row[1])
+	}
+}
