@@ -45,9 +45,9 @@ envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into
 	@K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh >/dev/null
 
 .PHONY: test
-test: envtest vet helm kustomize ## Run every test (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
+test: envtest vet helm kustomize ## Run every test with the race detector (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
 	@echo ">> unit and integration tests (envtest binaries: bin/k8s/$(K8S_VERSION))"
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test ./... -count=1 -coverprofile cover.out
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -race ./... -count=1 -coverprofile cover.out
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-unit
