@@ -47,9 +47,9 @@ envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into
 	@K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh >/dev/null
 
 .PHONY: test
-test: envtest vet helm kustomize ## Run every test (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
+test: envtest vet helm kustomize ## Run every test with the race detector (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
 	@echo ">> unit and integration tests (envtest binaries: bin/k8s/$(K8S_VERSION))"
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test ./... -count=1 -coverprofile cover.out
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -race ./... -count=1 -coverprofile cover.out
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-unit
@@ -58,7 +58,7 @@ test-unit: ## Run the tests that need no API server.
 
 .PHONY: test-integration
 test-integration: envtest helm kustomize ## Run the envtest suites (webhook, reconciler, demo, install).
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 ./webhooks/ ./controllers/ ./internal/demo/ ./test/install/
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 ./webhooks/ ./controllers/ ./hack/demo/ ./test/install/
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME=60s).
@@ -111,8 +111,8 @@ run: ## Run the manager against the cluster of the current kubeconfig.
 	$(GO) run . manager --leader-elect=false
 
 .PHONY: demo
-demo: envtest build ## Walk through ackguard on a local control plane (no Docker); Ctrl-C stops it.
-	bin/ackguard demo --examples examples
+demo: envtest ## Walk through ackguard on a local control plane (no Docker; hack/demo, not part of the ackguard binary); Ctrl-C stops it.
+	$(GO) run ./hack/demo --examples examples
 
 .PHONY: scan-examples
 scan-examples: build ## Scan the example manifests (exit 1: the insecure example would be denied).

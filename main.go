@@ -3,7 +3,6 @@
 //
 //	ackguard manager [flags]        run the validating webhook and drift reconciler
 //	ackguard scan [flags] PATH...   judge manifests offline, under their GuardrailPolicies (for GitOps pipelines)
-//	ackguard demo [flags]           walk through ackguard on a local control plane
 //	ackguard rules                  list the rules
 //	ackguard version
 //
@@ -11,20 +10,16 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ackguard/ackguard/internal/demo"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -39,7 +34,6 @@ const usage = `ackguard keeps ACK-managed AWS resources on the safe side.
 Usage:
   ackguard manager [flags]       run the validating webhook and the drift reconciler
   ackguard scan [flags] PATH...  judge manifests offline under their GuardrailPolicies (exit 0 clean, 1 denied, 2 error)
-  ackguard demo [flags]          walk through ackguard on a local control plane
   ackguard rules [--markdown]    list the rules
   ackguard version               print the version
 
@@ -60,8 +54,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runManager(args[1:], stderr)
 	case "scan":
 		return scan.Run(args[1:], stdin, stdout, stderr)
-	case "demo":
-		return runDemo(args[1:], stdout, stderr)
 	case "rules":
 		if len(args) > 1 && (args[1] == "--markdown" || args[1] == "-o=markdown") {
 			printRulesMarkdown(stdout)
@@ -149,30 +141,6 @@ func runManager(args []string, stderr io.Writer) int {
 	}
 	if err := manager.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o); err != nil {
 		log.Error(err, "manager stopped")
-		return 1
-	}
-	return 0
-}
-
-func runDemo(args []string, stdout, stderr io.Writer) int {
-	o := demo.Options{Out: stdout, Wait: true}
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.Examples, "examples", "examples", "folder with the example manifests")
-	fs.StringVar(&o.WorkDir, "work-dir", "", "folder for the kubeconfig (default: a new temporary folder)")
-	noWait := fs.Bool("no-wait", false, "stop after the walkthrough instead of running until Ctrl-C")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	o.Wait = !*noWait
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := demo.Run(ctx, o); err != nil {
-		fmt.Fprintln(stderr, "ackguard demo:", err)
 		return 1
 	}
 	return 0

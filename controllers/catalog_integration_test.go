@@ -37,6 +37,7 @@ func getAs(t *testing.T, gvk schema.GroupVersionKind, ns, name string) *unstruct
 // A Role is judged with the ACK Policies it references: when a referenced
 // Policy grants admin, the reconciler reports the Role.
 func TestRoleReferencingAdminPolicyIsReported(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	policy := ackObject("iam.services.k8s.aws", "Policy", ns, "ops", map[string]any{
 		"name":           "ops",
@@ -83,6 +84,7 @@ func TestRoleReferencingAdminPolicyIsReported(t *testing.T) {
 // ACK late-initializes publiclyAccessible=true from an AWS default; the
 // reconciler writes the explicit secure value back.
 func TestLateInitializedPublicDBInstanceIsRemediated(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	db := ackObject("rds.services.k8s.aws", "DBInstance", ns, "orders", map[string]any{
 		"dbInstanceIdentifier": "orders", "dbInstanceClass": "db.t3.micro", "engine": "postgres",

@@ -37,6 +37,7 @@ func hasBlockPublicAccess(u *unstructured.Unstructured) bool {
 // The reconciler leaves alone what a namespace's policy only audits, fixes
 // what another enforces, and honours an exception until it expires.
 func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
+	suite.Start(t)
 	cluster.WithPolicies(ctx, t,
 		localcluster.Policy("drift-audit", map[string]string{"drift": "audit"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit}),
 		localcluster.Policy("drift-enforce", map[string]string{"drift": "enforce"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce}),
@@ -136,6 +137,7 @@ func containsAll(s string, subs ...string) bool {
 // A label added later brings an object under a policy: the reconciler
 // judges it again at once (labels are not part of the generation).
 func TestLabelChangeBringsAnObjectUnderAPolicy(t *testing.T) {
+	suite.Start(t)
 	web := localcluster.Policy("label-web", map[string]string{"drift": "labels"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce})
 	web.Spec.Match.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
 	cluster.WithPolicies(ctx, t, web)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,19 +16,22 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ackguard/ackguard/controllers"
-	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/testenv"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
 // The reconciler suite runs the drift reconcilers alone (no webhook) against
-// a real kube-apiserver, so tests can create drifted objects directly.
+// a real kube-apiserver, so tests can create drifted objects directly. The
+// control plane and ackguard start with the first test that calls
+// suite.Start (every test that talks to the API server does, first); the
+// others run without them.
 var (
+	suite = testenv.New(testenv.Options{Name: "reconciler suite", Setup: setupSuite})
+	// cluster and ctx are set once the control plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
 	// metricsAddr is where the suite's ackguard serves Prometheus metrics.
@@ -39,47 +41,26 @@ var (
 // maxAttempts is small so the GitOps-fight test is quick.
 const maxAttempts = 2
 
-func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
-func runSuite(m *testing.M) int {
-	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
-		logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
-	} else {
-		logf.SetLogger(logr.Discard())
-	}
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	crds, _, err := ackcrds.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if cluster, err = localcluster.Start(localcluster.Options{CRDs: crds}); err != nil {
-		fmt.Fprintln(os.Stderr, "reconciler suite:", err)
-		return 1
-	}
-	defer func() {
-		cancel() // stop ackguard before its API server
-		_ = cluster.Stop()
-	}()
+// setupSuite starts ackguard's reconcilers against the control plane.
+func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
+	cluster, ctx = c, sctx
 	opts := cluster.ManagerOptions()
 	opts.EnableWebhook = false
 	opts.RemediationMaxAttempts = maxAttempts
+	var err error
 	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	opts.MetricsAddr = metricsAddr
-	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	_, _, err = cluster.StartAckguard(ctx, opts)
+	return err
 }
 
 func newNamespace(t *testing.T) string {
 	t.Helper()
+	suite.Start(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drift-"}}
 	if err := cluster.Client.Create(ctx, ns); err != nil {
 		t.Fatal(err)
@@ -197,6 +178,7 @@ func waitEvent(t *testing.T, ns, name, reason string) []string {
 }
 
 func TestDriftedBucketConvergesTouchingOnlyOffendingFields(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	orig := drifted(ns, "legacy")
 	if err := cluster.Client.Create(ctx, orig); err != nil {
@@ -285,6 +267,7 @@ func TestDriftedBucketConvergesTouchingOnlyOffendingFields(t *testing.T) {
 }
 
 func TestStatusIsNeverWritten(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	b := drifted(ns, "with-status")
 	if err := cluster.Client.Create(ctx, b); err != nil {
@@ -312,6 +295,7 @@ func TestStatusIsNeverWritten(t *testing.T) {
 }
 
 func TestReadOnlyObjectsAreReportedNotPatched(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	b := drifted(ns, "readonly")
 	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: "True"})
@@ -332,6 +316,7 @@ func TestReadOnlyObjectsAreReportedNotPatched(t *testing.T) {
 }
 
 func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	if err := cluster.Client.Create(ctx, drifted(ns, "gitops")); err != nil {
 		t.Fatal(err)
@@ -367,6 +352,7 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 }
 
 func TestCompliantBucketIsLeftAlone(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	bn := "ackguard-drift-clean"
 	b := &unstructured.Unstructured{Object: map[string]any{

@@ -18,6 +18,7 @@ import (
 // open violations and exceptions by state, scraped over HTTP as Prometheus
 // would.
 func TestMetricsExposed(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	ex := &v1alpha1.GuardrailException{
 		ObjectMeta: metav1.ObjectMeta{Name: "metrics", Namespace: ns},

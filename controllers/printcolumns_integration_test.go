@@ -20,6 +20,7 @@ import (
 // show what an admin needs at a glance: the API server's Table answer (what
 // kubectl prints) carries the columns and their values.
 func TestPrinterColumns(t *testing.T) {
+	suite.Start(t)
 	p := localcluster.Policy("columns", map[string]string{"columns-test": "none"}, nil)
 	cluster.WithPolicies(ctx, t, p)
 	ns := newNamespace(t)

@@ -180,6 +180,7 @@ func waitReport(t *testing.T, ns string, what string, cond func(*reportsv1alpha1
 }
 
 func TestReportOfManyResourcesIsOneBoundedReport(t *testing.T) {
+	suite.Start(t)
 	store, _ := governanceManager(t)
 	ns := newNamespace(t)
 	const n = 300
@@ -325,6 +326,7 @@ func waitException(t *testing.T, ns, name string, timeout time.Duration, cond fu
 }
 
 func TestExceptionExpiresOnTime(t *testing.T) {
+	suite.Start(t)
 	_, mets := governanceManager(t)
 	ns := newNamespace(t)
 	// The API keeps whole seconds: expire 3 to 4 seconds from now.
@@ -362,6 +364,7 @@ func TestExceptionExpiresOnTime(t *testing.T) {
 }
 
 func TestExceptionBeyondTheMaximumDurationIsInvalid(t *testing.T) {
+	suite.Start(t)
 	_, mets := governanceManager(t)
 	ns := newNamespace(t)
 	ex := newException(ns, "forever", time.Now().Add(100*24*time.Hour))
@@ -416,6 +419,7 @@ func readyIs(status metav1.ConditionStatus, reason string) func(*v1alpha1.Guardr
 // observedGeneration, and the counts of its report store (a read-only
 // bucket without Block Public Access: matched and failing).
 func TestPolicyStatusSaysWhetherItIsValid(t *testing.T) {
+	suite.Start(t)
 	scope := map[string]string{"policy-status-test": "one"}
 	invalid := localcluster.Policy("status-invalid", nil, nil)
 	invalid.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}

@@ -21,6 +21,7 @@ const publicReadPolicy = `{
 }`
 
 func TestInsecureBucketDeniedWithOneCausePerFinding(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, _ := clientAs(t, "")
 	b := bucket(ns, "public", map[string]any{
@@ -54,6 +55,7 @@ func TestInsecureBucketDeniedWithOneCausePerFinding(t *testing.T) {
 }
 
 func TestSecureBucketAdmittedWithoutWarnings(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, warnings := clientAs(t, "")
 	b := bucket(ns, "secure", secureSpec("ackguard-secure"))
@@ -66,6 +68,7 @@ func TestSecureBucketAdmittedWithoutWarnings(t *testing.T) {
 }
 
 func TestWarnFindingsAdmittedAsWarnings(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, warnings := clientAs(t, "")
 	spec := secureSpec("ackguard-objectwriter")
@@ -79,6 +82,7 @@ func TestWarnFindingsAdmittedAsWarnings(t *testing.T) {
 }
 
 func TestDryRunIsJudgedAndNothingIsStored(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, _ := clientAs(t, "")
 	if err := c.Create(ctx, bucket(ns, "dry-insecure", map[string]any{}), client.DryRunAll); err == nil {
@@ -94,6 +98,7 @@ func TestDryRunIsJudgedAndNothingIsStored(t *testing.T) {
 }
 
 func TestACKControllerWritesAdmittedThenUpdatesJudgedOnWhatTheyIntroduce(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	ack, ackWarnings := clientAs(t, ackS3Controller)
 	// ACK adopts a live bucket whose settings are insecure: admitted, warned.
@@ -146,6 +151,7 @@ func TestACKControllerWritesAdmittedThenUpdatesJudgedOnWhatTheyIntroduce(t *test
 }
 
 func TestAdoptionPlaceholderAdmitted(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, warnings := clientAs(t, "")
 	b := &unstructured.Unstructured{Object: map[string]any{
@@ -172,6 +178,7 @@ func TestAdoptionPlaceholderAdmitted(t *testing.T) {
 }
 
 func TestBadInputIsDeniedClearly(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, _ := clientAs(t, "")
 	huge := `{"Version":"2012-10-17","Statement":[` + strings.Repeat(" ", 1<<20) + `]}`
@@ -202,6 +209,7 @@ func TestBadInputIsDeniedClearly(t *testing.T) {
 // server when the real CRDs are installed (ACK_CRDS_DIR): each is admitted
 // or denied with structured causes, never an error of another kind.
 func TestACKSamples(t *testing.T) {
+	suite.Start(t)
 	dir := samplesDir(t, "s3")
 	ns := newNamespace(t)
 	c, _ := clientAs(t, "")
@@ -267,6 +275,7 @@ func loadSample(t *testing.T, path, ns string) *unstructured.Unstructured {
 // TestMetricsRecorded checks the decisions and latency reach the manager's
 // metrics registry (served on its metrics endpoint).
 func TestMetricsRecorded(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, _ := clientAs(t, "")
 	_ = c.Create(ctx, bucket(ns, "metrics", map[string]any{"acl": "public-read"}), client.DryRunAll)

@@ -22,6 +22,7 @@ const trustEC2 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Princi
 // An admin inline policy on a Role is denied through the API server, with
 // one cause per finding, each naming the document and statement.
 func TestRoleWithAdminInlinePolicyDenied(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	c, _ := clientAs(t, "")
 	role := ackObject("iam.services.k8s.aws", "Role", ns, "admin", map[string]any{
@@ -74,6 +75,7 @@ func publicDB(ns, name string, spec map[string]any) *unstructured.Unstructured {
 // an immutable field is denied on CREATE and on an UPDATE that changes it,
 // but never blocks an unrelated update of an existing object.
 func TestRDSAdmission(t *testing.T) {
+	suite.Start(t)
 	ns := newNamespace(t)
 	dev, _ := clientAs(t, "")
 	if err := dev.Create(ctx, publicDB(ns, "public", map[string]any{"publiclyAccessible": true, "storageEncrypted": true}), client.DryRunAll); err == nil {

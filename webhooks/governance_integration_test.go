@@ -47,6 +47,7 @@ func createEventually(t *testing.T, c client.Client, obj client.Object, wantDeni
 // Policy "team-a-audit" audits it in team a's namespace, "team-b-enforce"
 // enforces it in team b's.
 func TestPerNamespaceActions(t *testing.T) {
+	suite.Start(t)
 	withPolicies(t,
 		policy("team-a-audit", map[string]string{"team": "a"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit}),
 		policy("team-b-enforce", map[string]string{"team": "b"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce}),
@@ -73,6 +74,7 @@ func TestPerNamespaceActions(t *testing.T) {
 // Two policies select one namespace: the strictest action wins, and the
 // denial names the policy that set it.
 func TestStrictestActionWins(t *testing.T) {
+	suite.Start(t)
 	withPolicies(t,
 		policy("lenient", map[string]string{"tier": "shared"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit, "S3-004": v1alpha1.Disabled}),
 		policy("strict", map[string]string{"tier": "shared"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce, "S3-004": v1alpha1.Audit}),
@@ -100,6 +102,7 @@ func TestStrictestActionWins(t *testing.T) {
 // An exception exempts a named bucket from S3-001 until it expires; from
 // then on the same bucket is denied again.
 func TestExceptionHonouredThenExpired(t *testing.T) {
+	suite.Start(t)
 	withPolicies(t, policy("exc-scope", map[string]string{"exc": "yes"}, nil))
 	ns := scopedNamespace(t, map[string]string{"exc": "yes"})
 	expiry := time.Now().Add(6 * time.Second)
@@ -142,6 +145,7 @@ func secureSpecWithout(name, field string) map[string]any {
 // catch: an expiry in the past or beyond the policy's maximum, a rule that
 // does not exist.
 func TestGovernanceObjectsValidated(t *testing.T) {
+	suite.Start(t)
 	short := policy("short-exceptions", map[string]string{"max": "short"}, nil)
 	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: time.Hour}
 	withPolicies(t, short)
@@ -188,6 +192,7 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 // under a stricter policy warns about what its spec already had (the
 // reconciler handles it); a new bucket with that label is denied.
 func TestLabelBringingAStricterPolicyWarnsOnUpdate(t *testing.T) {
+	suite.Start(t)
 	strict := policy("label-strict", map[string]string{"labels": "yes"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Enforce})
 	strict.Spec.Match.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "prod"}}
 	withPolicies(t, strict)

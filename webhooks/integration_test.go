@@ -3,14 +3,12 @@ package webhooks_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -19,16 +17,19 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/testenv"
 )
 
 // The integration suite runs the webhook against a real kube-apiserver
-// (envtest binaries built by hack/setup-envtest.sh). No fake client.
+// (envtest binaries built by hack/setup-envtest.sh). No fake client. The
+// control plane and ackguard start with the first test that calls
+// suite.Start (every test that talks to the API server does, first); unit
+// tests and fuzz targets run without them.
 var (
+	suite = testenv.New(testenv.Options{Name: "integration suite", Setup: setupSuite})
+	// cluster and ctx are set once the control plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
 )
@@ -38,79 +39,33 @@ const (
 	ackRDSController = "system:serviceaccount:ack-system:ack-rds-controller"
 )
 
-func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
-}
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
-func runSuite(m *testing.M) int {
-	flag.Parse()
-	if fuzzing() {
-		// Fuzz workers re-run TestMain; the fuzz targets need no cluster.
-		return m.Run()
-	}
-	logf.SetLogger(testLogger())
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	crds, _, err := ackcrds.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	cluster, err = localcluster.Start(localcluster.Options{CRDs: crds})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration suite:", err)
-		return 1
-	}
-	defer func() {
-		cancel() // stop ackguard before its API server
-		_ = cluster.Stop()
-	}()
+// setupSuite starts ackguard's webhook, registers it and waits until the
+// API server calls it.
+func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
+	cluster, ctx = c, sctx
 	opts := cluster.ManagerOptions()
 	opts.EnableReconciler = false // this suite judges admission alone
 	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if err := cluster.RegisterWebhook(ctx, admissionregistrationv1.Fail); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if err := cluster.WaitForAdmission(ctx, "probe"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	if err := grantACKController(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
-}
-
-// fuzzing reports whether the binary runs a fuzz target (or is a worker).
-func fuzzing() bool {
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		return true
-	}
-	f := flag.Lookup("test.fuzzworker")
-	return f != nil && f.Value.String() == "true"
-}
-
-// testLogger logs only when ACKGUARD_TEST_LOG is set.
-func testLogger() logr.Logger {
-	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
-		return zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true))
-	}
-	return logr.Discard()
+	return grantACKController(ctx)
 }
 
 // newNamespace isolates a test.
 func newNamespace(t *testing.T) string {
 	t.Helper()
+	suite.Start(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "wh-"}}
 	if err := cluster.Client.Create(ctx, ns); err != nil {
 		t.Fatal(err)
@@ -140,6 +95,7 @@ func (w *warningRecorder) all() string {
 // admin) that records warnings.
 func clientAs(t *testing.T, user string) (client.Client, *warningRecorder) {
 	t.Helper()
+	suite.Start(t)
 	cfg := rest.CopyConfig(cluster.Config)
 	rec := &warningRecorder{}
 	cfg.WarningHandler = rec

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -622,27 +623,71 @@ func TestRealJudgementsOfTheBaseline(t *testing.T) {
 	}
 }
 
+// TestConcurrentUse: observations, forgets, flushes and counts from many
+// goroutines leave the store as the same calls made one after another do
+// (each goroutine has objects of its own, so the end state does not depend
+// on the interleaving). Run with -race, as make test does, an unguarded
+// shared map or counter is reported; without it, lost updates show as a
+// difference from the sequential run.
 func TestConcurrentUse(t *testing.T) {
-	s, _, _, _ := newStore(t, Options{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 200 {
-				ns := fmt.Sprintf("ns%d", i%3)
-				name := fmt.Sprintf("g%d-%d", g, i%20)
-				s.Observe(bucket(ns, name), &governance.Judgement{Policies: []string{"baseline"},
-					Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "baseline")}})
-				if i%7 == 0 {
-					s.Forget(bucketGVK, types.NamespacedName{Namespace: ns, Name: name})
-				}
-				if i%50 == 0 {
-					_ = s.Flush(context.Background())
-					_ = s.PolicyCounts()
-				}
+	const goroutines = 8
+	work := func(s *Store, g int) {
+		for i := range 200 {
+			ns := fmt.Sprintf("ns%d", i%3)
+			name := fmt.Sprintf("g%d-%d", g, i%20)
+			s.Observe(bucket(ns, name), &governance.Judgement{Policies: []string{"baseline"},
+				Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "baseline")}})
+			if i%7 == 0 {
+				s.Forget(bucketGVK, types.NamespacedName{Namespace: ns, Name: name})
 			}
-		}()
+			if i%50 == 0 {
+				_ = s.Flush(context.Background())
+				_ = s.PolicyCounts()
+			}
+		}
+	}
+	// state flushes the store and returns the latest report of each
+	// namespace (summary and sorted results) and the policy counts.
+	state := func(s *Store, w *fakeWriter) string {
+		t.Helper()
+		flush(t, s)
+		latest := map[string]*reportsv1alpha1.Report{}
+		for _, r := range w.take() {
+			latest[r.Namespace] = r
+		}
+		var out []string
+		for ns, r := range latest {
+			var results []string
+			for _, res := range r.Results {
+				var subjects []string
+				for _, sub := range res.Subjects {
+					subjects = append(subjects, sub.Namespace+"/"+sub.Name)
+				}
+				results = append(results, fmt.Sprintf("%s %s %s %v", res.Policy, res.Rule, res.Result, subjects))
+			}
+			sort.Strings(results)
+			out = append(out, fmt.Sprintf("%s: %+v %d results\n  %s", ns, r.Summary, len(r.Results), strings.Join(results, "\n  ")))
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n") + fmt.Sprintf("\ncounts %v", s.PolicyCounts())
+	}
+
+	seq, seqW, _, _ := newStore(t, Options{})
+	for g := range goroutines {
+		work(seq, g)
+	}
+	want := state(seq, seqW)
+
+	s, w, _, _ := newStore(t, Options{})
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() { work(s, g) })
 	}
 	wg.Wait()
+	if got := state(s, w); got != want {
+		t.Errorf("concurrent use left\n%s\nwant (sequential)\n%s", got, want)
+	}
+	if !strings.Contains(want, "Fail:") || strings.Contains(want, "Fail:0 ") {
+		t.Errorf("the sequential run reports no failure, so the comparison proves little:\n%s", want)
+	}
 }

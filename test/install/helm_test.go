@@ -43,6 +43,7 @@ func helmCLI(t *testing.T, kubeconfig string, args ...string) (string, error) {
 // already has the Report CRD, installed without Helm: the case
 // reports.installCRD=false exists for (Helm refuses to adopt it).
 func TestHelmInstall(t *testing.T) {
+	suite.Start(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := cluster.Kubeconfig(kubeconfig); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -19,55 +18,34 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
-	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/testenv"
 	"github.com/ackguard/ackguard/internal/view"
 	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
+// The install suite applies the chart and config/ to a real kube-apiserver
+// and runs managers as the chart's ServiceAccount. The control plane starts
+// with the first test that calls suite.Start (every test that talks to the
+// API server does, first); the rendering tests run without it.
 var (
+	// Every manager of the suite logs through forbiddenLog (and to stderr
+	// with ACKGUARD_TEST_LOG set).
+	suite = testenv.New(testenv.Options{Name: "install suite", CRDs: certManagerCRDs, Setup: setupSuite, Logger: newRecordingLogger})
+	// cluster and ctx are set once the control plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
 )
 
-func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
-func runSuite(m *testing.M) int {
-	// Every manager of the suite logs through forbiddenLog (and to stderr
-	// with ACKGUARD_TEST_LOG set).
-	var next logr.LogSink
-	if os.Getenv("ACKGUARD_TEST_LOG") != "" {
-		next = zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)).GetSink()
-	}
-	logf.SetLogger(newRecordingLogger(next))
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	crds, _, err := ackcrds.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	certManager, err := certManagerCRDs()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if cluster, err = localcluster.Start(localcluster.Options{CRDs: append(crds, certManager...)}); err != nil {
-		fmt.Fprintln(os.Stderr, "install suite:", err)
-		return 1
-	}
-	defer func() {
-		cancel()
-		_ = cluster.Stop()
-	}()
-	return m.Run()
+func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
+	cluster, ctx = c, sctx
+	return nil
 }
 
 func certManagerCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
@@ -161,6 +139,7 @@ func removeWebhooks(t *testing.T, objs []*unstructured.Unstructured) {
 }
 
 func TestChartAndConfigApplyServerSide(t *testing.T) {
+	suite.Start(t)
 	ensureNamespace(t, releaseNamespace)
 	// The chart goes to its own namespace and release name so the two
 	// installs do not collide (Deployment selectors are immutable).
@@ -286,6 +265,7 @@ func exception(ns, name string, ruleIDs ...string) *v1alpha1.GuardrailException 
 // policies, watch, patch drift, record Events, admit/deny ACK objects and
 // validate exceptions, and never be refused anything (its log is checked).
 func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
+	suite.Start(t)
 	ensureNamespace(t, releaseNamespace)
 	objs := helmTemplate(t, "")
 	var setup []*unstructured.Unstructured
@@ -374,6 +354,7 @@ func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 // Ignore lets a Bucket through and Fail refuses it; kube-system is never
 // sent to the webhook.
 func TestWebhookDownFailurePolicy(t *testing.T) {
+	suite.Start(t)
 	ns := "failure-policy"
 	ensureNamespace(t, ns)
 	cases := []struct {

@@ -110,6 +110,7 @@ func applyChartRoles(t *testing.T) []*unstructured.Unstructured {
 // aggregated ClusterRoles themselves, which is what admin and edit would
 // contain.
 func TestNamespaceAdminCannotCreateExceptions(t *testing.T) {
+	suite.Start(t)
 	chartRoles := applyChartRoles(t)
 	ns, other, sa := "team-a", "team-b", "team-admin"
 	ensureServiceAccount(t, ns, sa)
@@ -185,6 +186,7 @@ func TestNamespaceAdminCannotCreateExceptions(t *testing.T) {
 // auditor) reads policies, exceptions and reports and writes none of them;
 // the policy admin role writes policies but not exceptions.
 func TestViewerAndPolicyAdmin(t *testing.T) {
+	suite.Start(t)
 	applyChartRoles(t)
 	ns := "audit"
 	ensureServiceAccount(t, ns, "auditor")
@@ -230,6 +232,7 @@ func TestViewerAndPolicyAdmin(t *testing.T) {
 // the manager does with policies, exceptions, namespaces and reports, and
 // nothing more with them (no spec writes, no deletes).
 func TestChartRBACGrantsWhatTheManagerNeeds(t *testing.T) {
+	suite.Start(t)
 	ensureNamespace(t, releaseNamespace)
 	objs := helmTemplate(t, "")
 	var setup []*unstructured.Unstructured

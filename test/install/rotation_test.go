@@ -67,6 +67,7 @@ func servedFingerprint(addr string) (string, error) {
 // short validity, rotates the served certificate while admission requests
 // keep succeeding.
 func TestCertificateRotation(t *testing.T) {
+	suite.Start(t)
 	ensureNamespace(t, releaseNamespace)
 	objs := helmTemplate(t, "")
 	var setup []*unstructured.Unstructured

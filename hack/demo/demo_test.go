@@ -1,23 +1,28 @@
-package demo
+package main
 
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"github.com/ackguard/ackguard/internal/testenv"
 )
 
-// TestDemoWalkthrough runs `ackguard demo` end to end on the local control
+// The walkthrough starts its own control plane; the harness sets the
+// logger and fails the test binary when ackguard recovered a panic.
+var suite = testenv.New(testenv.Options{Name: "demo"})
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
+
+// TestDemoWalkthrough runs the demo (hack/demo) end to end on the local control
 // plane, as `make demo` does, and checks what it shows the user.
 func TestDemoWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the envtest control plane")
 	}
-	logf.SetLogger(logr.Discard())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer

@@ -1,9 +1,4 @@
-// Package demo runs ackguard end to end on a local control plane: an
-// insecure Bucket denied with the message kubectl shows, a secure Bucket
-// admitted, and a Bucket created before ackguard was watching patched back
-// by the drift reconciler, with the Event it recorded. It then keeps the
-// cluster running so a user can apply their own manifests.
-package demo
+package main
 
 import (
 	"context"
