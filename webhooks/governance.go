@@ -8,8 +8,9 @@ import (
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -50,7 +51,7 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		var unknown []string
 		problems, unknown = governance.SplitPolicyProblems(g.v.opts.Registry, p)
 		for _, u := range unknown {
-			warnings = append(warnings, oneLine(u+"; ignored by this version of ackguard"))
+			warnings = append(warnings, governance.OneLine(u+"; ignored by this version of ackguard"))
 		}
 	case "GuardrailException":
 		ex := &v1alpha1.GuardrailException{}
@@ -71,27 +72,21 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 	if len(problems) == 0 {
 		return admission.Allowed("").WithWarnings(warnings...)
 	}
+	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}, req.Name, problemErrors(problems)).ErrStatus
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
-		UID: req.UID, Allowed: false, Warnings: warnings,
-		Result: problemStatus(schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}, req.Name, problems),
+		UID: req.UID, Allowed: false, Warnings: warnings, Result: &status,
 	}}
 }
 
-// problemStatus renders "field: message" problems as a 422 Invalid status.
-func problemStatus(gk schema.GroupKind, name string, problems []string) *metav1.Status {
-	causes := make([]metav1.StatusCause, 0, len(problems))
+// problemErrors turns "field: message" problems into field errors.
+func problemErrors(problems []string) field.ErrorList {
+	errs := make(field.ErrorList, 0, len(problems))
 	for _, p := range problems {
-		field, msg, ok := strings.Cut(p, ": ")
+		f, msg, ok := strings.Cut(p, ": ")
 		if !ok {
-			field, msg = "", p
+			f, msg = "", p
 		}
-		causes = append(causes, metav1.StatusCause{Type: metav1.CauseTypeFieldValueInvalid, Field: field, Message: oneLine(msg)})
+		errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, Field: f, BadValue: field.OmitValueType{}, Detail: governance.OneLine(msg)})
 	}
-	return &metav1.Status{
-		Status:  metav1.StatusFailure,
-		Code:    http.StatusUnprocessableEntity,
-		Reason:  metav1.StatusReasonInvalid,
-		Message: fmt.Sprintf("%s %q is invalid: %s", gk.String(), name, oneLine(strings.Join(problems, "; "))),
-		Details: &metav1.StatusDetails{Name: name, Group: gk.Group, Kind: gk.Kind, Causes: causes},
-	}
+	return errs
 }

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -98,57 +97,53 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("")
 	}
 	start := time.Now()
-	resp, verdict := v.judge(ctx, req, gk)
-	v.observe(gk.Kind, resp.Allowed, verdict, time.Since(start))
+	resp, d := v.judge(ctx, req, gk)
+	v.observe(gk.Kind, resp.Allowed, d, time.Since(start))
 	return resp
 }
 
-// judge decides a request for a guarded kind; the verdict is nil when the
-// object could not be read or judged.
-func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.GroupKind) (admission.Response, *verdict) {
+// judge decides a request for a guarded kind; the decision is nil when
+// the object could not be read or judged.
+func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.GroupKind) (admission.Response, *governance.Decision) {
 	obj, err := decode(req.Object.Raw)
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the %s: %w", req.Kind.Kind, err)), nil
+	}
+	ar := governance.Request{
+		Operation: governance.Create,
+		Object:    obj,
+		User:      req.UserInfo.Username,
+		DryRun:    req.DryRun != nil && *req.DryRun,
+		Now:       v.now(),
+	}
+	if req.Operation == admissionv1.Update {
+		ar.Operation = governance.Update
+		// An unreadable old object judges the update as a creation.
+		ar.OldObject, _ = decode(req.OldObject.Raw)
 	}
 	eng, ns, resolver, err := v.engine(ctx, req.Namespace)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err)), nil
 	}
-	now := v.now()
-	j := eng.Judge(obj, ns, now, resolver)
-	v1 := newVerdict(j.Results)
-	if req.Operation == admissionv1.Update {
-		old, err := decode(req.OldObject.Raw)
-		if err == nil {
-			// The old spec judged with the new labels: what the update
-			// introduces is a spec change; a finding the spec already had
-			// that a new label now brings under a stricter policy is left
-			// to the reconciler.
-			withLabels(old, obj)
-			v1.demoteExisting(eng.Judge(old, ns, now, resolver).Results)
-		}
-	}
-	v1.demoteWrites(j, req.UserInfo.Username, "admitted because the ACK controller wrote it; ackguard will remediate")
-	switch {
-	case req.Operation == admissionv1.Create && adoptsOnly(obj):
-		v1.demoteAll("admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it")
-	}
+	ar.Namespace, ar.Resolver = ns, resolver
+	d := eng.Admit(ar)
 	logf.FromContext(ctx).V(1).Info("admission verdict", "kind", gk.String(), "namespace", req.Namespace, "name", req.Name,
-		"operation", req.Operation, "policies", j.Policies, "denied", len(v1.deny), "warnings", len(v1.warn),
-		"exempted", v1.exempted, "dryRun", req.DryRun != nil && *req.DryRun)
-	if len(v1.deny) == 0 {
-		return admission.Allowed("").WithWarnings(v1.warn...), v1
+		"operation", req.Operation, "policies", d.Judgement.Policies, "denied", len(d.Denials), "warnings", len(d.Warnings),
+		"exempted", len(d.Exempted), "dryRun", d.DryRun)
+	if d.Allowed() {
+		return admission.Allowed("").WithWarnings(d.Lines()...), d
 	}
 	name := req.Name
 	if name == "" {
-		name = nameFrom(obj)
+		name = view.ReadMeta(obj).Name
 	}
+	status := apierrors.NewInvalid(gk, name, d.FieldErrors()).ErrStatus
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 		UID:      req.UID,
 		Allowed:  false,
-		Result:   invalidStatus(gk, name, v1.deny),
-		Warnings: v1.warn,
-	}}, v1
+		Result:   &status,
+		Warnings: d.Lines(),
+	}}, d
 }
 
 // engine returns the governance engine for a namespace, the namespace and a
@@ -174,23 +169,24 @@ func (v *Validator) now() time.Time {
 
 // observe records the verdict: one count per denying or warning finding,
 // or one "passed" count for a request without findings.
-func (v *Validator) observe(kind string, allowed bool, vd *verdict, took time.Duration) {
+func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, took time.Duration) {
 	m := v.opts.Metrics
 	if m == nil {
 		return
 	}
 	m.AdmissionDuration.WithLabelValues(kind, strconv.FormatBool(allowed)).Observe(took.Seconds())
-	if vd == nil {
+	if d == nil {
 		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultDenied).Inc()
 		return
 	}
-	for _, f := range vd.deny {
+	for _, f := range d.Denials {
 		m.AdmissionDecisions.WithLabelValues(kind, f.RuleID, metrics.ResultDenied).Inc()
 	}
-	for _, id := range vd.warnRules {
+	warned := d.WarningRules()
+	for _, id := range warned {
 		m.AdmissionDecisions.WithLabelValues(kind, id, metrics.ResultWarned).Inc()
 	}
-	if len(vd.deny)+len(vd.warnRules) == 0 {
+	if len(d.Denials)+len(warned) == 0 {
 		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultPassed).Inc()
 	}
 }
@@ -210,162 +206,4 @@ func decode(raw []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("the object is null")
 	}
 	return obj, nil
-}
-
-// adoptsOnly reports whether the object asks ACK to adopt an existing AWS
-// resource without creating one (adoption-policy "adopt"): its spec is a
-// placeholder that ACK overwrites with the live state.
-func adoptsOnly(obj map[string]any) bool {
-	md, _ := obj["metadata"].(map[string]any)
-	ann, _ := md["annotations"].(map[string]any)
-	p, _ := ann[view.AnnotationAdoptionPolicy].(string)
-	return strings.TrimSpace(p) == "adopt"
-}
-
-func nameFrom(obj map[string]any) string {
-	md, _ := obj["metadata"].(map[string]any)
-	if n, _ := md["name"].(string); n != "" {
-		return n
-	}
-	n, _ := md["generateName"].(string)
-	return n
-}
-
-// verdict splits results into denials and warnings.
-type verdict struct {
-	deny []governance.Result
-	warn []string
-	// warnRules are the rule IDs behind warn, in order.
-	warnRules []string
-	exempted  int
-}
-
-func (v *verdict) addWarning(r governance.Result, note string) {
-	v.warn = append(v.warn, warning(r, note))
-	v.warnRules = append(v.warnRules, r.RuleID)
-}
-
-func newVerdict(results []governance.Result) *verdict {
-	v := &verdict{}
-	for _, r := range results {
-		switch {
-		case r.Exception != nil:
-			v.exempted++
-			v.warn = append(v.warn, oneLine(fmt.Sprintf("%s: %s exempted by GuardrailException %s/%s until %s (%s)",
-				r.Path, r.RuleID, r.Exception.Namespace, r.Exception.Name, r.Exception.ExpiresAt.UTC().Format(time.RFC3339), r.Exception.Reason)))
-		case r.Denies():
-			v.deny = append(v.deny, r)
-		case r.Admission == governance.AdmitWithWarning:
-			v.addWarning(r, "")
-		}
-	}
-	return v
-}
-
-// demoteExisting turns denials the old object already had into warnings.
-func (v *verdict) demoteExisting(old []governance.Result) {
-	had := make(map[string]bool, len(old))
-	for _, r := range old {
-		had[r.Key()] = true
-	}
-	kept := v.deny[:0]
-	for _, r := range v.deny {
-		if had[r.Key()] {
-			v.addWarning(r, "already present before this update; the reconciler will handle it")
-			continue
-		}
-		kept = append(kept, r)
-	}
-	v.deny = kept
-}
-
-// demoteWrites turns into warnings the denials whose deciding policy names
-// user as an ACK controller.
-func (v *verdict) demoteWrites(j *governance.Judgement, user, why string) {
-	kept := v.deny[:0]
-	for _, r := range v.deny {
-		if j.ACKControllerWrite(r, user) {
-			v.addWarning(r, why)
-			continue
-		}
-		kept = append(kept, r)
-	}
-	v.deny = kept
-}
-
-// withLabels gives old the labels of obj.
-func withLabels(old, obj map[string]any) {
-	md, _ := old["metadata"].(map[string]any)
-	if md == nil {
-		md = map[string]any{}
-		old["metadata"] = md
-	}
-	newMD, _ := obj["metadata"].(map[string]any)
-	if l, ok := newMD["labels"]; ok {
-		md["labels"] = l
-	} else {
-		delete(md, "labels")
-	}
-}
-
-func (v *verdict) demoteAll(why string) {
-	for _, r := range v.deny {
-		v.addWarning(r, why)
-	}
-	v.deny = nil
-}
-
-// warning renders a result as one admission warning line.
-func warning(r governance.Result, note string) string {
-	s := r.Path.String() + ": " + text(r)
-	if note != "" {
-		s += " (" + note + ")"
-	}
-	return oneLine(s)
-}
-
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// text renders a result with the policy that decided it: "S3-001: ...;
-// set ... (policy baseline)".
-func text(r governance.Result) string {
-	t := r.Text()
-	if p := r.Policy(); p != "" {
-		t += " (policy " + p + ")"
-	}
-	return t
-}
-
-// invalidStatus builds the 422 Invalid status kubectl renders, with one
-// cause per finding: "spec.policy: S3-002: ...; remove it or ...".
-func invalidStatus(gk schema.GroupKind, name string, deny []governance.Result) *metav1.Status {
-	causes := make([]metav1.StatusCause, 0, len(deny))
-	parts := make([]string, 0, len(deny))
-	for _, f := range deny {
-		line := oneLine(text(f))
-		causes = append(causes, metav1.StatusCause{
-			Type:    metav1.CauseTypeForbidden,
-			Field:   f.Path.String(),
-			Message: line,
-		})
-		parts = append(parts, f.Path.String()+": "+line)
-	}
-	list := parts[0]
-	if len(parts) > 1 {
-		list = "[" + strings.Join(parts, ", ") + "]"
-	}
-	return &metav1.Status{
-		Status:  metav1.StatusFailure,
-		Code:    http.StatusUnprocessableEntity,
-		Reason:  metav1.StatusReasonInvalid,
-		Message: fmt.Sprintf("%s %q is invalid: %s", gk.String(), name, list),
-		Details: &metav1.StatusDetails{Name: name, Group: gk.Group, Kind: gk.Kind, Causes: causes},
-	}
 }

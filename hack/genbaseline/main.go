@@ -90,7 +90,7 @@ func render(reg *rules.Registry, chart bool) (string, error) {
 	b.WriteString("  rules:\n")
 	for _, ra := range rulesList {
 		fmt.Fprintf(&b, "  - {id: %s, action: %s}", ra.ID, ra.Action)
-		if t := oneLine(titles[ra.ID]); t != "" {
+		if t := commentSafe(titles[ra.ID]); t != "" {
 			fmt.Fprintf(&b, "  # %s", t)
 		}
 		b.WriteString("\n")
@@ -147,8 +147,8 @@ func prune(m map[string]any) {
 	}
 }
 
-// oneLine makes a rule title safe for a YAML comment (and a Helm template).
-func oneLine(s string) string {
+// commentSafe makes a rule title safe for a YAML comment (and a Helm template).
+func commentSafe(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.NewReplacer("{{", "{ {", "}}", "} }").Replace(s)
 }

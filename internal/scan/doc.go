@@ -107,7 +107,9 @@
 //	      "title": "...",               // extension: the rule's title
 //	      "fixable": false,             // extension: the reconciler's fix would resolve it
 //	      "policy": "baseline",         // extension: the GuardrailPolicy that decided the action
-//	      "policyAction": "Deny"        // extension: Enforce, Deny, Remediate or Audit
+//	      "policyAction": "Deny",       // extension: Enforce, Deny, Remediate or Audit
+//	      "note": ""                    // extension: why a finding that would deny is admitted
+//	                                    // (an adoption placeholder: action is then "warn")
 //	    }
 //	  ],
 //	  "errors": [

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/rules"
 )
 
 // Write renders the report in the given format: findings and the summary
@@ -41,9 +42,18 @@ func WriteJSON(rep Report, w io.Writer) error {
 func WriteText(rep Report, stdout, stderr io.Writer) error {
 	var b strings.Builder
 	explicit := explicitPolicies(rep)
-	for _, f := range rep.Findings {
+	for i := 0; i < len(rep.Findings); {
+		// Rules that could not judge the same field of the same resource
+		// for the same reason (one invalid document) share one line.
+		f := rep.Findings[i]
+		n := 1
+		for i+n < len(rep.Findings) && sameReason(f, rep.Findings[i+n]) {
+			f.Rule += ", " + rep.Findings[i+n].Rule
+			n++
+		}
 		b.WriteString(findingLine(f, explicit))
 		b.WriteByte('\n')
+		i += n
 	}
 	for _, e := range rep.Exempted {
 		b.WriteString(ExemptedLine(e))
@@ -56,7 +66,7 @@ func WriteText(rep Report, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(explicit) > 0 {
-		b.WriteString(oneLine("policies: " + strings.Join(explicit, ", ")))
+		b.WriteString(governance.OneLine("policies: " + strings.Join(explicit, ", ")))
 		b.WriteByte('\n')
 	}
 	if _, err := io.WriteString(stdout, b.String()); err != nil {
@@ -86,10 +96,10 @@ func writeErrors(rep Report, stderr io.Writer) error {
 	for _, e := range rep.Errors {
 		b.WriteString("error: ")
 		if e.Source != "" {
-			b.WriteString(oneLine(e.Source))
+			b.WriteString(governance.OneLine(e.Source))
 			b.WriteString(": ")
 		}
-		b.WriteString(oneLine(e.Message))
+		b.WriteString(governance.OneLine(e.Message))
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(stderr, b.String())
@@ -108,6 +118,12 @@ func FindingLine(f Finding) string {
 	return findingLine(f, nil)
 }
 
+// sameReason reports whether two findings differ only by rule.
+func sameReason(a, b Finding) bool {
+	return a.Action == string(rules.Warn) && a.Resource == b.Resource && a.Path == b.Path && a.Message == b.Message &&
+		a.Remedy == b.Remedy && a.Action == b.Action && a.Note == b.Note
+}
+
 func findingLine(f Finding, explicit []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-4s  %s %s  %s (%s)  ", strings.ToUpper(f.Action), f.Rule, f.Severity, resourceRef(f.Resource), f.Resource.Source)
@@ -123,7 +139,10 @@ func findingLine(f Finding, explicit []string) string {
 		b.WriteString("; ")
 		b.WriteString(f.Remedy)
 	}
-	return oneLine(b.String())
+	if f.Note != "" {
+		b.WriteString(" (" + f.Note + ")")
+	}
+	return governance.OneLine(b.String())
 }
 
 // ExemptedLine renders an exempted finding as one text line, with the
@@ -141,14 +160,14 @@ func ExemptedLine(e Exempted) string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Message)
-	return oneLine(b.String())
+	return governance.OneLine(b.String())
 }
 
 // ExceptionLine renders an exception that is not in force:
 //
 //	exception team-a/site-public (policies.yaml#3): Expired: expired at 2026-03-01T00:00:00Z
 func ExceptionLine(x Exception) string {
-	return oneLine(fmt.Sprintf("exception %s (%s): %s: %s", describeName(x.Namespace, x.Name, true), x.Source, x.State, x.Message))
+	return governance.OneLine(fmt.Sprintf("exception %s (%s): %s: %s", describeName(x.Namespace, x.Name, true), x.Source, x.State, x.Message))
 }
 
 // resourceRef is "Kind namespace/name", kubectl style.
@@ -187,15 +206,3 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// oneLine replaces control, line-separator and bidirectional-formatting
-// characters, which
-// come from the scanned manifests (names, file names, policy text), with
-// spaces: a manifest must not forge log lines or terminal escapes.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control, unicode.Zl, unicode.Zp) {
-			return ' '
-		}
-		return r
-	}, s)
-}

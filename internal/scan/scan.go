@@ -85,6 +85,9 @@ type Finding struct {
 	// PolicyAction is the action the policies in force give the finding:
 	// Enforce, Deny, Remediate or Audit (extension).
 	PolicyAction string `json:"policyAction"`
+	// Note says why admission admits a finding that would otherwise deny
+	// (an adoption placeholder), "" otherwise (extension).
+	Note string `json:"note"`
 }
 
 // Exempted is a finding a GuardrailException exempts. Action is what
@@ -530,9 +533,10 @@ func (s *scanner) judge(source string, obj map[string]any, meta view.Meta) {
 
 var namespaceKind = schema.GroupKind{Kind: "Namespace"}
 
-// report evaluates one guarded resource and records its findings.
+// report decides one guarded resource as admission would on its creation
+// and records its findings.
 func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source string, obj map[string]any, meta view.Meta) {
-	j, err := s.evaluate(eng, resolver, obj, meta)
+	d, err := s.admit(eng, resolver, obj, meta)
 	if err != nil {
 		s.errorf(source, "%v", err)
 		return
@@ -546,38 +550,9 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
-	denied, warned := false, false
-	for _, r := range j.Results {
-		if r.Admission == governance.AdmitSilently {
-			// Only an action the CRD's schema refuses (reported as an
-			// input error) gets here: admission would say nothing.
-			continue
-		}
-		title := ""
-		if rule := s.reg.Rule(r.RuleID); rule != nil {
-			title = rule.Title
-		}
-		// "deny" when the policies in force deny admission; "warn" when
-		// they admit with a warning. An exception does not change it: an
-		// exempted finding is listed apart.
-		action := string(rules.Warn)
-		if r.Admission == governance.DenyAdmission {
-			action = string(rules.Deny)
-		}
-		f := Finding{
-			Rule:         r.RuleID,
-			Severity:     string(r.Severity),
-			Action:       action,
-			Resource:     res,
-			Path:         r.Path.String(),
-			Message:      r.Message,
-			Remedy:       r.Remedy,
-			Title:        title,
-			Fixable:      r.Fixable,
-			Policy:       r.Policy(),
-			PolicyAction: string(r.Action),
-		}
-		if ex := r.Exception; ex != nil {
+	for _, o := range d.Outcomes() {
+		f := s.finding(o.Result, res, o.Denies, o.Note)
+		if ex := o.Exception; ex != nil {
 			s.rep.Exempted = append(s.rep.Exempted, Exempted{Finding: f, Exception: ExceptionRef{
 				Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Reason,
 				ExpiresAt: formatTime(ex.ExpiresAt), Source: s.exceptionSource(ex.Namespace, ex.Name),
@@ -585,30 +560,60 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source
 			continue
 		}
 		s.rep.Findings = append(s.rep.Findings, f)
-		if r.Denies() {
-			denied = true
-		} else {
-			warned = true
-		}
 	}
 	switch {
-	case denied:
+	case !d.Allowed():
 		s.rep.Summary.Denied++
-	case warned:
+	case len(d.Warnings) > 0:
 		s.rep.Summary.Warned++
 	}
 }
 
-// evaluate judges the resource under the policies in force, in its
-// namespace (the one its manifest sets, "" when it sets none). The
+// finding renders a result: "deny" when it denies the creation (for an
+// exempted result: would deny without its exception), "warn" when
+// admission admits it with a warning (note says why, for a result that
+// would otherwise deny).
+func (s *scanner) finding(r governance.Result, res Resource, denies bool, note string) Finding {
+	title := ""
+	if rule := s.reg.Rule(r.RuleID); rule != nil {
+		title = rule.Title
+	}
+	action := string(rules.Warn)
+	if denies {
+		action = string(rules.Deny)
+	}
+	return Finding{
+		Rule:         r.RuleID,
+		Severity:     string(r.Severity),
+		Action:       action,
+		Resource:     res,
+		Path:         r.Path.String(),
+		Message:      r.Message,
+		Remedy:       r.Remedy,
+		Title:        title,
+		Fixable:      r.Fixable,
+		Policy:       r.Policy(),
+		PolicyAction: string(r.Action),
+		Note:         note,
+	}
+}
+
+// admit decides the resource's creation under the policies in force, in
+// its namespace (the one its manifest sets, "" when it sets none). The
 // registry already turns a panicking rule into a deny finding; this also
 // covers the code around the rules, so that a bug fails the scan instead
 // of passing the resource.
-func (s *scanner) evaluate(eng *governance.Engine, resolver rules.Resolver, obj map[string]any, meta view.Meta) (j *governance.Judgement, err error) {
+func (s *scanner) admit(eng *governance.Engine, resolver rules.Resolver, obj map[string]any, meta view.Meta) (d *governance.Decision, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			j, err = nil, fmt.Errorf("internal error while evaluating the resource (%v); report this to the ackguard maintainers", p)
+			d, err = nil, fmt.Errorf("internal error while evaluating the resource (%v); report this to the ackguard maintainers", p)
 		}
 	}()
-	return eng.Judge(obj, s.namespace(meta.Namespace), s.now, resolver), nil
+	return eng.Admit(governance.Request{
+		Operation: governance.Create,
+		Object:    obj,
+		Namespace: s.namespace(meta.Namespace),
+		Now:       s.now,
+		Resolver:  resolver,
+	}), nil
 }

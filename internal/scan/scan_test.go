@@ -86,8 +86,8 @@ func TestRunExitCodes(t *testing.T) {
 // allowed (add the key here); renaming or removing one is not.
 var (
 	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "policies", "summary"}
-	findingKeys      = []string{"action", "fixable", "message", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
-	exemptedKeys     = []string{"action", "exception", "fixable", "message", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	findingKeys      = []string{"action", "fixable", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	exemptedKeys     = []string{"action", "exception", "fixable", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
 	resourceKeys     = []string{"apiVersion", "kind", "name", "namespace", "source"}
 	errorKeys        = []string{"message", "source"}

@@ -22,10 +22,13 @@ const (
 // Meta is what every ACK object has: identity, annotations and the status
 // metadata ACK records after it created or adopted the AWS resource.
 type Meta struct {
-	GVK         schema.GroupVersionKind
-	Namespace   string
-	Name        string
-	Annotations map[string]string
+	GVK       schema.GroupVersionKind
+	Namespace string
+	Name      string
+	// GenerateName is set when the name is to be generated.
+	GenerateName string
+	Labels       map[string]string
+	Annotations  map[string]string
 	// ARN and Partition from status.ackResourceMetadata; empty until ACK
 	// has synced the resource.
 	ARN       string
@@ -44,22 +47,62 @@ func ReadMeta(obj map[string]any) Meta {
 	}
 	md := root.Object("metadata")
 	m.Name = md.String("name").Value
+	m.GenerateName = md.String("generateName").Value
 	if m.Name == "" {
-		m.Name = md.String("generateName").Value
+		m.Name = m.GenerateName
 	}
 	m.Namespace = md.String("namespace").Value
-	if ann := md.Object("annotations"); ann.Err == nil && ann.Fields != nil {
-		m.Annotations = make(map[string]string, len(ann.Fields))
-		for k, v := range ann.Fields {
-			if s, ok := v.(string); ok {
-				m.Annotations[k] = s
-			}
-		}
-	}
+	m.Labels = stringMap(md.Object("labels"))
+	m.Annotations = stringMap(md.Object("annotations"))
 	arm := root.Object("status").Object("ackResourceMetadata")
 	m.ARN = arm.String("arn").Value
 	m.Partition = arm.String("partition").Value
 	return m
+}
+
+// stringMap returns the string values of an object field (labels,
+// annotations); nil when the field is absent or not an object.
+func stringMap(o Object) map[string]string {
+	if o.Err != nil || o.Fields == nil {
+		return nil
+	}
+	out := make(map[string]string, len(o.Fields))
+	for k, v := range o.Fields {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// AdoptsOnly reports whether the object asks ACK to adopt an existing AWS
+// resource without creating one (adoption-policy "adopt"): its spec is a
+// placeholder that ACK overwrites with the live state.
+func (m Meta) AdoptsOnly() bool {
+	return strings.TrimSpace(m.Annotations[AnnotationAdoptionPolicy]) == "adopt"
+}
+
+// WithLabelsOf returns a shallow copy of obj whose metadata.labels are
+// those of from (absent when from has none); obj is not modified.
+func WithLabelsOf(obj, from map[string]any) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		out[k] = v
+	}
+	md := map[string]any{}
+	if old, ok := obj["metadata"].(map[string]any); ok {
+		for k, v := range old {
+			md[k] = v
+		}
+	}
+	delete(md, "labels")
+	if newMD, ok := from["metadata"].(map[string]any); ok {
+		if l, ok := newMD["labels"]; ok {
+			md["labels"] = l
+		}
+	}
+	out["metadata"] = md
+	return out
 }
 
 // ReadOnly reports whether ACK treats the object as read-only.

@@ -30,9 +30,9 @@ func (p Path) String() string {
 	var b strings.Builder
 	for i, s := range p {
 		switch {
-		case isIndex(s):
+		case IsIndex(s):
 			b.WriteString("[" + s + "]")
-		case isIdent(s):
+		case IsIdent(s):
 			if i > 0 {
 				b.WriteByte('.')
 			}
@@ -57,7 +57,8 @@ func (p Path) Equal(q Path) bool {
 	return true
 }
 
-func isIndex(s string) bool {
+// IsIndex reports whether a path segment is a list index.
+func IsIndex(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -69,7 +70,8 @@ func isIndex(s string) bool {
 	return true
 }
 
-func isIdent(s string) bool {
+// IsIdent reports whether a path segment is a key that needs no quoting.
+func IsIdent(s string) bool {
 	if s == "" {
 		return false
 	}

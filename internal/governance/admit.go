@@ -1,0 +1,294 @@
+package governance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// Operation is what a request does to an object.
+type Operation string
+
+// Operations Admit decides.
+const (
+	// Create judges the whole object: everything it holds is introduced.
+	Create Operation = "CREATE"
+	// Update judges what the new object introduces over OldObject; what
+	// the old object already had is admitted with a warning and left to
+	// the reconciler.
+	Update Operation = "UPDATE"
+	// Existing judges an object already stored (the reconciler's view):
+	// no ratcheting, no requesting user, no adoption placeholder; the
+	// denials are what admission would refuse were the object created now.
+	Existing Operation = "EXISTING"
+)
+
+// Notes explain why a finding that would deny was admitted.
+const (
+	NoteExisting      = "already present before this update; the reconciler will handle it"
+	NoteACKController = "admitted because the ACK controller wrote it; ackguard will remediate"
+	NoteAdoption      = "admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it"
+)
+
+// Request is one admission request, as the webhook receives it and as
+// scan (a CREATE) and the reconciler (Existing) pose it.
+type Request struct {
+	Operation Operation
+	// Object is the object as it would be stored; OldObject the stored
+	// one (UPDATE only; nil judges the UPDATE as a CREATE).
+	Object    map[string]any
+	OldObject map[string]any
+	// Namespace is the object's namespace with its labels.
+	Namespace Namespace
+	// User is the requesting username; a write by an ACK controller that
+	// the deciding policy names is admitted with a warning.
+	User string
+	// DryRun requests are judged exactly like others; the flag is carried
+	// to the decision so that adapters skip their side effects.
+	DryRun bool
+	// Now is the time exceptions are judged at.
+	Now time.Time
+	// Resolver lets rules read related objects; nil means none.
+	Resolver rules.Resolver
+}
+
+// Warning is a result admitted with a warning, with why it was admitted
+// when it would otherwise deny.
+type Warning struct {
+	Result
+	// Note says why a denial was admitted ("" for a rule that only warns).
+	Note string
+	// Folded are the other results this warning stands for: rules that
+	// could not judge the same document for the same reason (one "cannot
+	// evaluate" line per invalid document).
+	Folded []Result
+}
+
+// Rules returns the IDs of the rules the warning stands for.
+func (w Warning) Rules() []string {
+	out := []string{w.RuleID}
+	for _, r := range w.Folded {
+		if !slices.Contains(out, r.RuleID) {
+			out = append(out, r.RuleID)
+		}
+	}
+	return out
+}
+
+// Results returns the results the warning stands for.
+func (w Warning) Results() []Result {
+	return append([]Result{w.Result}, w.Folded...)
+}
+
+// Decision is the single admission verdict for one request. The webhook
+// renders it as an admission response, scan as findings, and the
+// reconciler reads its judgement and denials.
+type Decision struct {
+	Operation Operation
+	DryRun    bool
+	// Denials refuse the request; the request is allowed when empty.
+	Denials []Result
+	// Warnings are admitted with a warning, in registry order.
+	Warnings []Warning
+	// Exempted are the results a GuardrailException in force exempts.
+	Exempted []Result
+	// Judgement is the judgement of the object (the new one on UPDATE).
+	Judgement *Judgement
+	// outcomes are every result with what admission made of it, in
+	// registry order.
+	outcomes []Outcome
+}
+
+// Outcome is what admission made of one result.
+type Outcome struct {
+	Result
+	// Denies is true when the result refuses the request.
+	Denies bool
+	// Note says why a result that would deny was admitted.
+	Note string
+}
+
+// Outcomes returns every result that admission denies, warns about or
+// exempts, unfolded, in registry order.
+func (d *Decision) Outcomes() []Outcome { return d.outcomes }
+
+// Allowed reports whether the request is admitted.
+func (d *Decision) Allowed() bool { return len(d.Denials) == 0 }
+
+// Admit decides one request. It is the only place where admission is
+// decided: the webhook, scan and the reconciler call it.
+func (e *Engine) Admit(req Request) *Decision {
+	j := e.Judge(req.Object, req.Namespace, req.Now, req.Resolver)
+	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
+	var had map[string]bool
+	if req.Operation == Update && req.OldObject != nil {
+		// The old spec judged with the new labels: what the update
+		// introduces is a spec change; a finding the spec already had that
+		// a new label brings under a stricter policy is left to the
+		// reconciler.
+		old := view.WithLabelsOf(req.OldObject, req.Object)
+		oj := e.Judge(old, req.Namespace, req.Now, req.Resolver)
+		had = make(map[string]bool, len(oj.Results))
+		for _, r := range oj.Results {
+			had[r.Key()] = true
+		}
+	}
+	adoption := req.Operation == Create && view.ReadMeta(req.Object).AdoptsOnly()
+	for _, r := range j.Results {
+		switch {
+		case r.Exception != nil:
+			d.Exempted = append(d.Exempted, r)
+			d.outcomes = append(d.outcomes, Outcome{Result: r, Denies: r.Admission == DenyAdmission})
+		case r.Denies():
+			note := ""
+			switch {
+			case had[r.Key()]:
+				note = NoteExisting
+			case req.Operation != Existing && req.User != "" && j.ACKControllerWrite(r, req.User):
+				note = NoteACKController
+			case adoption:
+				note = NoteAdoption
+			}
+			d.outcomes = append(d.outcomes, Outcome{Result: r, Denies: note == "", Note: note})
+			if note == "" {
+				d.Denials = append(d.Denials, r)
+			} else {
+				d.warn(r, note)
+			}
+		case r.Admission == AdmitWithWarning:
+			d.outcomes = append(d.outcomes, Outcome{Result: r})
+			d.warn(r, "")
+		}
+	}
+	return d
+}
+
+// warn adds a warning, folding an inconclusive result into an earlier one
+// of the same field and reason: one invalid document gives one line, not
+// one per rule that could not judge it.
+func (d *Decision) warn(r Result, note string) {
+	if r.Inconclusive {
+		for i := range d.Warnings {
+			w := &d.Warnings[i]
+			if w.Inconclusive && w.Note == note && w.Message == r.Message && w.Path.Equal(r.Path) {
+				w.Folded = append(w.Folded, r)
+				return
+			}
+		}
+	}
+	d.Warnings = append(d.Warnings, Warning{Result: r, Note: note})
+}
+
+// WarningRules returns the rule IDs behind the warnings, once per rule
+// and warning, in order.
+func (d *Decision) WarningRules() []string {
+	var out []string
+	for _, w := range d.Warnings {
+		out = append(out, w.Rules()...)
+	}
+	return out
+}
+
+// PolicyText renders a result with the policy that decided it: "S3-001: ...;
+// set ... (policy baseline)".
+func (r Result) PolicyText() string {
+	t := r.Text()
+	if p := r.Policy(); p != "" {
+		t += " (policy " + p + ")"
+	}
+	return t
+}
+
+// Line renders the warning as one admission warning line:
+// "spec.acl: S3-004: ...; ... (policy baseline) (note)". A folded
+// inconclusive warning names every rule it stands for.
+func (w Warning) Line() string {
+	var s string
+	if len(w.Folded) > 0 {
+		s = w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + ": " + w.Message
+		if w.Remedy != "" {
+			s += "; " + w.Remedy
+		}
+		if p := w.Policy(); p != "" {
+			s += " (policy " + p + ")"
+		}
+	} else {
+		s = w.Path.String() + ": " + w.PolicyText()
+	}
+	if w.Note != "" {
+		s += " (" + w.Note + ")"
+	}
+	return OneLine(s)
+}
+
+// ExemptionLine renders an exempted result as one admission warning line.
+func ExemptionLine(r Result) string {
+	ex := r.Exception
+	return OneLine(fmt.Sprintf("%s: %s exempted by GuardrailException %s/%s until %s (%s)",
+		r.Path, r.RuleID, ex.Namespace, ex.Name, ex.ExpiresAt.UTC().Format(time.RFC3339), ex.Reason))
+}
+
+// Lines returns every warning line of the decision: exemptions first,
+// then the warnings, as an admission response carries them.
+func (d *Decision) Lines() []string {
+	out := make([]string, 0, len(d.Exempted)+len(d.Warnings))
+	for _, r := range d.Exempted {
+		out = append(out, ExemptionLine(r))
+	}
+	for _, w := range d.Warnings {
+		out = append(out, w.Line())
+	}
+	return out
+}
+
+// FieldErrors returns the denials as field errors, one per finding, as
+// the API server reports an invalid object.
+func (d *Decision) FieldErrors() field.ErrorList {
+	errs := make(field.ErrorList, 0, len(d.Denials))
+	for _, r := range d.Denials {
+		errs = append(errs, field.Forbidden(FieldPath(r.Path), OneLine(r.PolicyText())))
+	}
+	return errs
+}
+
+// FieldPath converts a view path to a field path: list indexes become
+// indexes, keys that are not identifiers become map keys.
+func FieldPath(p view.Path) *field.Path {
+	if len(p) == 0 {
+		return field.NewPath("")
+	}
+	fp := field.NewPath(p[0])
+	for _, s := range p[1:] {
+		switch {
+		case view.IsIndex(s):
+			var i int
+			fmt.Sscan(s, &i)
+			fp = fp.Index(i)
+		case view.IsIdent(s):
+			fp = fp.Child(s)
+		default:
+			fp = fp.Key(s)
+		}
+	}
+	return fp
+}
+
+// OneLine replaces control, line-separator and bidirectional-formatting
+// characters with spaces: messages carry text from user input (names,
+// policy text, file names), which must not forge log lines, split a
+// warning or hide text behind terminal escapes.
+func OneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control, unicode.Zl, unicode.Zp) {
+			return ' '
+		}
+		return r
+	}, s)
+}
