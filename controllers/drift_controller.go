@@ -146,36 +146,16 @@ func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 }
 
 func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
-	obj := &unstructured.Unstructured{}
-	obj.SetGroupVersionKind(r.GVK)
-	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.forget(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	obj, err := r.load(ctx, req.NamespacedName)
+	if obj == nil || err != nil {
+		return ctrl.Result{}, err
 	}
-	if obj.GetDeletionTimestamp() != nil {
-		r.forget(req.NamespacedName)
-		return ctrl.Result{}, nil
-	}
-	j, err := r.Governance.Judge(ctx, obj.Object)
+	d, err := r.decide(ctx, obj)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if r.Results != nil {
-		r.Results.Observe(obj, j)
-	}
-	r.Metrics.SetViolations(r.GVK.Kind, req.NamespacedName, openRules(j.Results))
-	// An exception that expires changes the judgement: look again then.
-	result := ctrl.Result{}
-	if !j.NextChange.IsZero() {
-		result.RequeueAfter = max(j.NextChange.Sub(r.Clock.Now())+time.Second, time.Second)
-	}
-	fixIDs := j.FixRules()
-	if audited := reportOnly(j.Results); len(audited) > 0 {
-		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", summarize(audited))
-	}
+	result := r.report(obj, d)
+	fixIDs := d.Judgement.FixRules()
 	if len(fixIDs) == 0 {
 		return result, nil
 	}
@@ -185,21 +165,75 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.countRemediations(fixIDs, "skipped_read_only")
 		return result, nil
 	}
+	return r.remediate(ctx, req.NamespacedName, obj, d.Judgement, result)
+}
 
+// load reads the object from the cache; nil when it is gone or being
+// deleted (never touched then).
+func (r *DriftReconciler) load(ctx context.Context, key types.NamespacedName) (*unstructured.Unstructured, error) {
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(r.GVK)
+	if err := r.Client.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(key)
+		}
+		return nil, client.IgnoreNotFound(err)
+	}
+	if obj.GetDeletionTimestamp() != nil {
+		r.forget(key)
+		return nil, nil
+	}
+	return obj, nil
+}
+
+// decide judges the stored object through the one admission decision
+// (what admission would refuse were it created now, and what to fix).
+func (r *DriftReconciler) decide(ctx context.Context, obj *unstructured.Unstructured) (*governance.Decision, error) {
+	d, _, err := r.Governance.Admit(ctx, governance.Request{Operation: governance.Existing, Object: obj.Object})
+	return d, err
+}
+
+// report records the judgement (reports, metrics, Violation events for
+// what would be denied and no fix resolves) and returns when to look
+// again: when an exception that applies expires.
+func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.Decision) ctrl.Result {
+	j := d.Judgement
+	if r.Results != nil {
+		r.Results.Observe(obj, j)
+	}
+	r.Metrics.SetViolations(r.GVK.Kind, client.ObjectKeyFromObject(obj), openRules(j.Results))
+	result := ctrl.Result{}
+	if !j.NextChange.IsZero() {
+		result.RequeueAfter = max(j.NextChange.Sub(r.Clock.Now())+time.Second, time.Second)
+	}
+	if audited := reportOnly(d.Denials); len(audited) > 0 {
+		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", summarize(audited))
+	}
+	return result
+}
+
+// remediate plans the fixes and patches them, re-reading and re-judging
+// the object after a conflict; past the bounded attempts it reports
+// instead of patching.
+func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, result ctrl.Result) (ctrl.Result, error) {
+	fixIDs := j.FixRules()
 	var applied rules.Plan
 	var suspended *RemediationState
-	err = retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	var planErr error
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		if applied.Object != nil { // a conflict: judge the object as it is now
-			if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
+			if err := r.APIReader.Get(ctx, key, obj); err != nil {
 				return err
 			}
-			if j, err = r.Governance.Judge(ctx, obj.Object); err != nil {
+			d, err := r.decide(ctx, obj)
+			if err != nil {
 				return err
 			}
-			fixIDs = j.FixRules()
+			j, fixIDs = d.Judgement, d.Judgement.FixRules()
 		}
 		plan, err := r.Registry.RemediateEach(obj.Object, j.FixConfig, fixIDs)
 		if err != nil {
+			planErr = err
 			return err
 		}
 		applied = plan
@@ -219,6 +253,11 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	case err != nil:
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
 		r.countRemediations(fixIDs, "failed")
+		if planErr != nil && err == planErr {
+			// A fixer fails the same way on the same object: retrying
+			// changes nothing until the object (a new event) does.
+			return ctrl.Result{}, reconcile.TerminalError(err)
+		}
 		return ctrl.Result{}, err
 	case suspended != nil:
 		until := suspended.suspendedUntil(r.Window)
@@ -231,15 +270,16 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		}
 		return result, nil
 	case applied.Empty():
-		if len(fixIDs) > 0 {
-			// The fixes changed nothing, yet their findings remain: say so
-			// rather than leave the violation silent.
-			r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(j.Results)))
+		if len(fixIDs) == 0 {
+			return result, nil // re-judged after a conflict: nothing left
 		}
+		// The fixes changed nothing, yet their findings remain: say so
+		// rather than leave the violation silent.
+		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(j.Results)))
 		return result, nil
 	}
 	policies := fixPolicies(j.Results, applied.Rules)
-	log.Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
+	logf.FromContext(ctx).Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
 	r.countRemediations(applied.Rules, "applied")
 	if r.Results != nil {
 		r.Results.Remediated(obj, applied.Rules, policies)
@@ -283,12 +323,12 @@ func (r *DriftReconciler) enqueueKind(sameNamespace bool) handler.EventHandler {
 	})
 }
 
-// reportOnly returns the results that would deny admission and that no fix
-// resolves: the reconciler reports them as Violation events.
-func reportOnly(results []governance.Result) []rules.Finding {
+// reportOnly returns the denials that no fix resolves: the reconciler
+// reports them as Violation events.
+func reportOnly(denials []governance.Result) []rules.Finding {
 	var out []rules.Finding
-	for _, r := range results {
-		if r.Denies() && !r.Fix {
+	for _, r := range denials {
+		if !r.Fix {
 			out = append(out, r.Finding)
 		}
 	}

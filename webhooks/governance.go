@@ -61,7 +61,7 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		if ex.Namespace == "" {
 			ex.Namespace = req.Namespace
 		}
-		eng, ns, _, err := g.v.engine(ctx, ex.Namespace)
+		eng, ns, err := g.v.engine(ctx, ex.Namespace)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err))
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
-	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -52,6 +51,9 @@ type Options struct {
 	Now func() time.Time
 	// Snapshot, when set with Reader, serves the compiled governance.
 	Snapshot *govsource.Snapshot
+	// Memo, when set with Reader, hands the judgements of admitted objects
+	// to the reconciler sharing it.
+	Memo *govsource.Memo
 }
 
 // Validator is the admission handler for every guarded ACK kind.
@@ -70,7 +72,7 @@ func NewValidator(opts Options) (*Validator, error) {
 	v := &Validator{opts: opts}
 	if opts.Reader != nil {
 		v.source = &govsource.Source{
-			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now, Snapshot: opts.Snapshot,
+			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now, Snapshot: opts.Snapshot, Memo: opts.Memo,
 			Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
 		}
 	}
@@ -116,17 +118,16 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 		DryRun:    req.DryRun != nil && *req.DryRun,
 		Now:       v.now(),
 	}
+	ar.Namespace.Name = req.Namespace
 	if req.Operation == admissionv1.Update {
 		ar.Operation = governance.Update
 		// An unreadable old object judges the update as a creation.
 		ar.OldObject, _ = decode(req.OldObject.Raw)
 	}
-	eng, ns, resolver, err := v.engine(ctx, req.Namespace)
+	d, err := v.admit(ctx, ar)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err)), nil
 	}
-	ar.Namespace, ar.Resolver = ns, resolver
-	d := eng.Admit(ar)
 	logf.FromContext(ctx).V(1).Info("admission verdict", "kind", gk.String(), "namespace", req.Namespace, "name", req.Name,
 		"operation", req.Operation, "policies", d.Judgement.Policies, "denied", len(d.Denials), "warnings", len(d.Warnings),
 		"exempted", len(d.Exempted), "dryRun", d.DryRun)
@@ -146,18 +147,29 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 	}}, d
 }
 
-// engine returns the governance engine for a namespace, the namespace and a
-// resolver of related objects; without a reader, the baseline alone.
-func (v *Validator) engine(ctx context.Context, namespace string) (*governance.Engine, governance.Namespace, rules.Resolver, error) {
+// admit decides the request through the cluster's policies, or under the
+// baseline alone without a reader.
+func (v *Validator) admit(ctx context.Context, req governance.Request) (*governance.Decision, error) {
+	if v.source != nil {
+		d, _, err := v.source.Admit(ctx, req)
+		return d, err
+	}
+	eng, ns, err := v.engine(ctx, req.Namespace.Name)
+	if err != nil {
+		return nil, err
+	}
+	req.Namespace = ns
+	return eng.Admit(req), nil
+}
+
+// engine returns the governance engine for a namespace and the
+// namespace; without a reader, the baseline alone.
+func (v *Validator) engine(ctx context.Context, namespace string) (*governance.Engine, governance.Namespace, error) {
 	if v.source == nil {
 		d := governance.Defaults{Config: v.opts.Config, ACKControllers: v.opts.ACKControllers}
-		return governance.New(v.opts.Registry, d, nil, nil), governance.Namespace{Name: namespace}, nil, nil
+		return governance.New(v.opts.Registry, d, nil, nil), governance.Namespace{Name: namespace}, nil
 	}
-	eng, ns, err := v.source.For(ctx, namespace)
-	if err != nil {
-		return nil, governance.Namespace{}, nil, err
-	}
-	return eng, ns, resolve.Client(ctx, v.opts.Reader), nil
+	return v.source.For(ctx, namespace)
 }
 
 func (v *Validator) now() time.Time {

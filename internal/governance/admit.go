@@ -125,7 +125,13 @@ func (d *Decision) Allowed() bool { return len(d.Denials) == 0 }
 // Admit decides one request. It is the only place where admission is
 // decided: the webhook, scan and the reconciler call it.
 func (e *Engine) Admit(req Request) *Decision {
-	j := e.Judge(req.Object, req.Namespace, req.Now, req.Resolver)
+	return e.Decide(req, e.Judge(req.Object, req.Namespace, req.Now, req.Resolver))
+}
+
+// Decide makes the admission decision for req from j, a judgement this
+// engine already made of req.Object at req.Now (a judgement the webhook
+// made, reused by the reconciler for the same object).
+func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
 	var had map[string]bool
 	if req.Operation == Update && req.OldObject != nil {

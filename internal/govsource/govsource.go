@@ -20,6 +20,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // Source builds governance engines from the cluster.
@@ -31,6 +32,8 @@ type Source struct {
 	APIReader client.Reader
 	Registry  *rules.Registry
 	Defaults  governance.Defaults
+	// Memo, when set, hands the webhook's judgements to the reconciler.
+	Memo *Memo
 	// Now returns the time exceptions are judged at; nil means time.Now.
 	Now func() time.Time
 	// Snapshot, when set, serves the engine and namespace labels once it
@@ -133,8 +136,37 @@ func (s *Source) Judge(ctx context.Context, obj map[string]any) (*governance.Jud
 	return eng.Judge(obj, ns, s.Time(), resolve.Client(ctx, s.Reader)), nil
 }
 
-func namespaceOf(obj map[string]any) string {
-	md, _ := obj["metadata"].(map[string]any)
-	ns, _ := md["namespace"].(string)
-	return ns
+// Admit decides req in its namespace (req.Namespace.Name, else the
+// object's) under the cluster's
+// policies and exceptions, at the source's time, resolving related objects
+// through the reader. A judgement the webhook made of an admitted object
+// is kept in Memo (when set) for the reconciler, whose Existing request
+// for the same unchanged object reuses it instead of judging again.
+func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance.Decision, *governance.Engine, error) {
+	name := req.Namespace.Name
+	if name == "" {
+		name = namespaceOf(req.Object)
+	}
+	eng, ns, err := s.For(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Namespace = ns
+	if req.Now.IsZero() {
+		req.Now = s.Time()
+	}
+	if req.Operation == governance.Existing {
+		if j := s.Memo.take(req.Object, ns, eng, req.Now); j != nil {
+			return eng.Decide(req, j), eng, nil
+		}
+	}
+	tr := &trackingResolver{Resolver: resolve.Client(ctx, s.Reader)}
+	req.Resolver = tr
+	d := eng.Admit(req)
+	if req.Operation != governance.Existing && !req.DryRun && d.Allowed() && !tr.used {
+		s.Memo.put(req.Object, ns, eng, d.Judgement)
+	}
+	return d, eng, nil
 }
+
+func namespaceOf(obj map[string]any) string { return view.ReadIdentity(obj).Namespace }

@@ -188,6 +188,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
 		Defaults: defaults, Snapshot: snap,
 	}
+	// The reconciler reuses the judgement the webhook made of an object it
+	// just admitted, instead of judging it again on the watch event.
+	var memo *govsource.Memo
+	if opts.EnableWebhook && opts.EnableReconciler {
+		memo = &govsource.Memo{}
+		source.Memo = memo
+	}
 	// Every replica says which policies are in force (webhook-only
 	// replicas too), and builds the snapshot the webhook reads before it
 	// is ready, so the first admission request does not wait for it.
@@ -202,7 +209,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if opts.EnableWebhook {
 		v, err := webhooks.NewValidator(webhooks.Options{
 			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
-			APIReader: mgr.GetAPIReader(), Metrics: mets, Snapshot: snap,
+			APIReader: mgr.GetAPIReader(), Metrics: mets, Snapshot: snap, Memo: memo,
 		})
 		if err != nil {
 			return nil, err

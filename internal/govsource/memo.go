@@ -1,0 +1,154 @@
+package govsource
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// defaultMemoEntries bounds the judgements a Memo keeps.
+const defaultMemoEntries = 1024
+
+// Memo hands the judgement the webhook made of an admitted object to the
+// reconciler, so that the watch event of a write the webhook just judged
+// does not judge the same object again. An entry serves once, and only
+// while everything the judgement depends on is unchanged: the same
+// engine (policies and exceptions), the same spec, labels, annotations
+// and namespace labels, no exception expired since, and no related object
+// read (a Role's Policies can change between the two). Judgements with a
+// fix to make are never kept: the reconciler has work to do on them.
+type Memo struct {
+	mu      sync.Mutex
+	entries map[memoKey]memoEntry
+	// Max bounds the entries; 0 means 1024. Past it, new entries are
+	// dropped until the reconciler takes some.
+	Max int
+	// hits and misses count Take's answers.
+	hits, misses int64
+}
+
+type memoKey struct {
+	gk   schema.GroupKind
+	name types.NamespacedName
+}
+
+type memoEntry struct {
+	fp  [sha256.Size]byte
+	eng *governance.Engine
+	j   *governance.Judgement
+}
+
+// put keeps j for obj; see Memo.
+func (m *Memo) put(obj map[string]any, ns governance.Namespace, eng *governance.Engine, j *governance.Judgement) {
+	if m == nil || len(j.FixRules()) > 0 {
+		return
+	}
+	key, ok := keyOf(obj)
+	if !ok {
+		return
+	}
+	fp, ok := fingerprint(obj, ns)
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = map[memoKey]memoEntry{}
+	}
+	max := m.Max
+	if max <= 0 {
+		max = defaultMemoEntries
+	}
+	if _, replaces := m.entries[key]; !replaces && len(m.entries) >= max {
+		return
+	}
+	m.entries[key] = memoEntry{fp: fp, eng: eng, j: j}
+}
+
+// take returns the judgement kept for obj when it still holds at now, and
+// forgets it either way.
+func (m *Memo) take(obj map[string]any, ns governance.Namespace, eng *governance.Engine, now time.Time) *governance.Judgement {
+	if m == nil {
+		return nil
+	}
+	key, ok := keyOf(obj)
+	if !ok {
+		return nil
+	}
+	m.mu.Lock()
+	e, found := m.entries[key]
+	delete(m.entries, key)
+	m.mu.Unlock()
+	hit := found && e.eng == eng && (e.j.NextChange.IsZero() || now.Before(e.j.NextChange))
+	if hit {
+		fp, ok := fingerprint(obj, ns)
+		hit = ok && fp == e.fp
+	}
+	m.mu.Lock()
+	if hit {
+		m.hits++
+	} else {
+		m.misses++
+	}
+	m.mu.Unlock()
+	if !hit {
+		return nil
+	}
+	return e.j
+}
+
+// Stats returns how often Take served a judgement and how often not.
+func (m *Memo) Stats() (hits, misses int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hits, m.misses
+}
+
+func keyOf(obj map[string]any) (memoKey, bool) {
+	meta := view.ReadIdentity(obj)
+	if meta.Name == "" {
+		return memoKey{}, false // a generated name is not known yet
+	}
+	return memoKey{gk: meta.GroupKind, name: types.NamespacedName{Namespace: meta.Namespace, Name: meta.Name}}, true
+}
+
+// fingerprint digests what a judgement depends on besides the engine:
+// the spec, the labels and annotations (ackguard's own records aside) and
+// the namespace's labels. encoding/json sorts map keys, so equal content
+// gives equal bytes whether it was decoded from a request or read from
+// the cache.
+func fingerprint(obj map[string]any, ns governance.Namespace) ([sha256.Size]byte, bool) {
+	meta := view.ReadMeta(obj)
+	ann := make(map[string]string, len(meta.Annotations))
+	for k, v := range meta.Annotations {
+		if !strings.HasPrefix(k, "ackguard.dev/") {
+			ann[k] = v
+		}
+	}
+	b, err := json.Marshal([]any{obj["spec"], meta.Labels, ann, ns.Labels})
+	if err != nil {
+		return [sha256.Size]byte{}, false
+	}
+	return sha256.Sum256(b), true
+}
+
+// trackingResolver records whether a rule read a related object.
+type trackingResolver struct {
+	rules.Resolver
+	used bool
+}
+
+func (t *trackingResolver) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
+	t.used = true
+	return t.Resolver.Get(gvk, namespace, name)
+}
