@@ -44,7 +44,7 @@ func TestInsecureBucketDeniedWithOneCausePerFinding(t *testing.T) {
 		}
 	}
 	// kubectl prints the message: field, rule ID and remedy in one line each.
-	if msg := err.Error(); !strings.Contains(msg, `spec.policy: S3-002: Statement[0] (Sid "PublicRead") allows s3:GetObject to any principal`) ||
+	if msg := err.Error(); !strings.Contains(msg, `spec.policy: Forbidden: S3-002: Statement[0] (Sid "PublicRead") allows s3:GetObject to any principal`) ||
 		!strings.Contains(msg, `admission webhook "validate.ack.ackguard.dev" denied the request`) {
 		t.Errorf("message = %s", msg)
 	}

@@ -34,9 +34,9 @@ func TestDemoWalkthrough(t *testing.T) {
 	for _, want := range []string{
 		// the denial, as kubectl prints it: one cause per finding
 		`The Bucket "public-website" is invalid: `,
-		`* spec.policy: S3-002: Statement[0] (Sid "PublicRead") allows s3:GetObject to any principal`,
-		`* spec.publicAccessBlock: S3-001: `,
-		`* spec.acl: S3-004: `,
+		`* spec.policy: Forbidden: S3-002: Statement[0] (Sid "PublicRead") allows s3:GetObject to any principal`,
+		`* spec.publicAccessBlock: Forbidden: S3-001: `,
+		`* spec.acl: Forbidden: S3-004: `,
 		// warn-level findings come back as kubectl warnings
 		"Warning: spec.policy: S3-006: ",
 		// the secure bucket admitted

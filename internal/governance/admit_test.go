@@ -1,0 +1,118 @@
+package governance
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// TestAdmit covers every way a request is decided: creation, an update
+// judged on what it introduces, an ACK controller's write, an adoption
+// placeholder, dry-run, and a stored object as the reconciler sees it.
+func TestAdmit(t *testing.T) {
+	const ackUser = "system:serviceaccount:ack-system:ack-s3-controller"
+	eng := New(reg, Defaults{ACKControllers: []string{ackUser}}, nil, nil)
+	insecure := insecureBucket("ns", "b", nil)
+	adopt := insecureBucket("ns", "b", nil)
+	adopt["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt"}
+	withTags := insecureBucket("ns", "b", nil)
+	withTags["spec"].(map[string]any)["tagging"] = map[string]any{}
+	cases := []struct {
+		name     string
+		req      Request
+		allowed  bool
+		note     string // a warning carries it
+		denyRule string
+	}{
+		{name: "creation of an insecure bucket", req: Request{Operation: Create, Object: insecure, User: "dev"}, denyRule: "S3-001"},
+		{name: "dry-run is judged alike", req: Request{Operation: Create, Object: insecure, User: "dev", DryRun: true}, denyRule: "S3-001"},
+		{name: "update keeping a finding", req: Request{Operation: Update, Object: withTags, OldObject: insecure, User: "dev"}, allowed: true, note: NoteExisting},
+		{name: "update without the old object is a creation", req: Request{Operation: Update, Object: withTags, User: "dev"}, denyRule: "S3-001"},
+		{name: "the ACK controller's write", req: Request{Operation: Create, Object: insecure, User: ackUser}, allowed: true, note: NoteACKController},
+		{name: "an adoption placeholder", req: Request{Operation: Create, Object: adopt, User: "dev"}, allowed: true, note: NoteAdoption},
+		{name: "an adoption annotation on update does not lift a denial", req: Request{Operation: Update, Object: adopt, OldObject: secureBucket("ns", "b", nil), User: "dev"}, denyRule: "S3-001"},
+		{name: "a stored object: no user, no ratcheting", req: Request{Operation: Existing, Object: adopt, User: ackUser}, denyRule: "S3-001"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.Namespace, tc.req.Now = Namespace{Name: "ns"}, t0
+			d := eng.Admit(tc.req)
+			if d.Allowed() != tc.allowed {
+				t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
+			}
+			if tc.denyRule != "" && (len(d.Denials) == 0 || d.Denials[0].RuleID != tc.denyRule) {
+				t.Errorf("denials %v, want %s first", d.Denials, tc.denyRule)
+			}
+			if d.DryRun != tc.req.DryRun || d.Judgement == nil {
+				t.Errorf("decision %+v", d)
+			}
+			if tc.note != "" && !strings.Contains(strings.Join(d.Lines(), "\n"), tc.note) {
+				t.Errorf("lines %q lack %q", d.Lines(), tc.note)
+			}
+			errs := d.FieldErrors()
+			if len(errs) != len(d.Denials) {
+				t.Errorf("%d field errors for %d denials", len(errs), len(d.Denials))
+			}
+			for i, e := range errs {
+				if e.Field != d.Denials[i].Path.String() || !strings.HasPrefix(e.Detail, d.Denials[i].RuleID+": ") {
+					t.Errorf("field error %+v for %+v", e, d.Denials[i])
+				}
+			}
+		})
+	}
+}
+
+// TestAdmitFoldsAnInvalidDocument: one invalid bucket policy gives the
+// POL-001 denial and one "cannot evaluate" line naming every rule that
+// could not judge it, not one line per rule.
+func TestAdmitFoldsAnInvalidDocument(t *testing.T) {
+	b := secureBucket("ns", "b", nil)
+	b["spec"].(map[string]any)["policy"] = `{"Statement":[`
+	d := New(reg, Defaults{}, nil, nil).Admit(Request{Operation: Create, Object: b, Namespace: Namespace{Name: "ns"}, Now: t0})
+	if len(d.Denials) == 0 || d.Denials[0].RuleID != "POL-001" {
+		t.Fatalf("denials %v", d.Denials)
+	}
+	var cannot []string
+	for _, l := range d.Lines() {
+		if strings.Contains(l, "cannot evaluate") {
+			cannot = append(cannot, l)
+		}
+	}
+	if len(cannot) != 1 {
+		t.Fatalf("cannot-evaluate lines %q, want one", cannot)
+	}
+	for _, id := range []string{"S3-002", "S3-003", "S3-007"} {
+		if !strings.Contains(cannot[0], id) {
+			t.Errorf("%q does not name %s", cannot[0], id)
+		}
+	}
+	w := d.Warnings[0]
+	if len(w.Results()) < 3 || len(w.Rules()) != len(w.Results()) {
+		t.Errorf("folded warning stands for %v", w.Rules())
+	}
+}
+
+// TestAdmitExempted: an exception in force admits and lists the result
+// apart, with the action it would have without the exception.
+func TestAdmitExempted(t *testing.T) {
+	ex := exception("ns", "b", []string{"S3-001"}, t0.Add(day))
+	eng := New(reg, Defaults{}, nil, []v1alpha1.GuardrailException{ex})
+	d := eng.Admit(Request{Operation: Create, Object: insecureBucket("ns", "b", nil), Namespace: Namespace{Name: "ns"}, Now: t0})
+	if !d.Allowed() || len(d.Exempted) != 1 || d.Exempted[0].RuleID != "S3-001" {
+		t.Fatalf("decision: denials %v, exempted %v", d.Denials, d.Exempted)
+	}
+	if !strings.Contains(d.Lines()[0], "exempted by GuardrailException ns/ex-b") {
+		t.Errorf("lines %q", d.Lines())
+	}
+	var found bool
+	for _, o := range d.Outcomes() {
+		if o.RuleID == "S3-001" {
+			found = o.Denies && o.Exception != nil
+		}
+	}
+	if !found {
+		t.Errorf("outcomes %+v", d.Outcomes())
+	}
+}
