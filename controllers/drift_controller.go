@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -76,6 +77,9 @@ type DriftReconciler struct {
 	// tool forever).
 	MaxAttempts int
 	Window      time.Duration
+	// Workers is how many objects are reconciled at once (one object is
+	// never reconciled by two workers); 0 means 1.
+	Workers int
 	// Metrics, when set, records open violations and remediations.
 	Metrics *metrics.Metrics
 	// Watch lists the referenced kinds (installed ones only) whose changes
@@ -115,6 +119,7 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	obj.SetGroupVersionKind(r.GVK)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName(r.GVK)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		// Labels decide which policies and exceptions select the object.
 		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})))
 	for _, ref := range r.Watch {

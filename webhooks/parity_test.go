@@ -22,7 +22,9 @@ func TestWebhookAndScanAgree(t *testing.T) {
 	objWithMeta := func(kind, apiVersion, meta, spec string) string {
 		return `{"apiVersion":"` + apiVersion + `","kind":"` + kind + `","metadata":{"name":"b","namespace":"ns"` + meta + `},"spec":{` + spec + `}}`
 	}
-	bucket := func(meta, spec string) string { return objWithMeta("Bucket", "s3.services.k8s.aws/v1alpha1", meta, spec) }
+	bucket := func(meta, spec string) string {
+		return objWithMeta("Bucket", "s3.services.k8s.aws/v1alpha1", meta, spec)
+	}
 	cases := []struct {
 		name    string
 		kind    metav1.GroupVersionKind

@@ -68,6 +68,9 @@ type Options struct {
 	// object is patched before ackguard stops fighting its source of truth.
 	RemediationMaxAttempts int
 	RemediationWindow      time.Duration
+	// ReconcileWorkers is how many objects of one kind the reconciler
+	// judges and patches at once.
+	ReconcileWorkers int
 	// CertRotation, when enabled, manages the webhook's certificate.
 	CertRotation CertRotation
 	// ReportFlushInterval is how often changed policy reports are written
@@ -96,6 +99,7 @@ func DefaultOptions() Options {
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
+		ReconcileWorkers:       4,
 		ReportFlushInterval:    reports.DefaultFlushInterval,
 		ReportMaxResults:       reports.DefaultMaxResults,
 	}
@@ -257,6 +261,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
 					Governance: source, WatchGovernance: watchGovernance, Results: store,
 					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Metrics: mets,
+					Workers: opts.ReconcileWorkers,
 				}
 			},
 		}
