@@ -9,6 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // Reference says that objects of kind From name objects of kind To in an
@@ -38,30 +40,11 @@ func ACKReferences() []Reference {
 // referencedNames returns the namespace/name of every object the referrer
 // names at path; an empty namespace is the referrer's own.
 func referencedNames(obj *unstructured.Unstructured, path []string) []types.NamespacedName {
-	v, found, err := unstructured.NestedFieldNoCopy(obj.Object, path...)
-	if !found || err != nil {
-		return nil
-	}
-	var refs []any
-	switch t := v.(type) {
-	case []any:
-		refs = t
-	case map[string]any:
-		refs = []any{t}
-	}
 	var out []types.NamespacedName
-	for _, r := range refs {
-		m, _ := r.(map[string]any)
-		from, _ := m["from"].(map[string]any)
-		name, _ := from["name"].(string)
-		if name == "" {
-			continue
+	for _, r := range view.RefsAt(obj.Object, path...) {
+		if ns, name, ok := r.Target(obj.GetNamespace()); ok {
+			out = append(out, types.NamespacedName{Namespace: ns, Name: name})
 		}
-		ns, _ := from["namespace"].(string)
-		if ns == "" {
-			ns = obj.GetNamespace()
-		}
-		out = append(out, types.NamespacedName{Namespace: ns, Name: name})
 	}
 	return out
 }

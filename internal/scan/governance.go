@@ -51,8 +51,7 @@ func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Met
 	if kind != kindPolicy && kind != kindException {
 		return
 	}
-	md, _ := obj["metadata"].(map[string]any)
-	rawName, _ := md["name"].(string) // meta.Name falls back on generateName
+	rawName := view.ReadIdentity(obj).Name // meta.Name falls back on generateName
 	name := describeName(meta.Namespace, rawName, kind == kindException)
 	if meta.GVK.Version != governanceVersion {
 		s.errorf(source, "%s %s: apiVersion %s: ackguard scan reads %s only; the cluster would not apply this object as written",

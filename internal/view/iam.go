@@ -203,3 +203,35 @@ func NewPolicy(obj map[string]any) *Policy {
 	p.PolicyDocument = spec.String("policyDocument")
 	return p
 }
+
+// RefsAt reads the references at a spec path: a list of references
+// (spec.policyRefs) or a single one (spec.roleRef). Anything else reads as
+// none.
+func RefsAt(obj map[string]any, path ...string) []Ref {
+	if len(path) == 0 {
+		return nil
+	}
+	o := Root(obj)
+	for _, k := range path[:len(path)-1] {
+		o = o.Object(k)
+	}
+	last := path[len(path)-1]
+	v, ok := o.lookup(last)
+	if !ok || o.Err != nil {
+		return nil
+	}
+	p := o.Path.Child(last)
+	switch t := v.(type) {
+	case map[string]any:
+		return []Ref{readRef(Object{Path: p, Present: true, Fields: t})}
+	case []any:
+		out := make([]Ref, 0, len(t))
+		for i, it := range t {
+			if m, isMap := it.(map[string]any); isMap {
+				out = append(out, readRef(Object{Path: p.Index(i), Present: true, Fields: m}))
+			}
+		}
+		return out
+	}
+	return nil
+}
