@@ -219,7 +219,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
-		srv.Register(webhooks.Path, v.Webhook())
+		srv.Register(webhooks.Path, v) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
 		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
 			return nil, err

@@ -1,0 +1,117 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// maxReviewBytes bounds an AdmissionReview body: the API server's own
+// request limit is 3 MiB, and an UPDATE carries the object twice.
+const maxReviewBytes = 7 << 20
+
+// reviewRequest is the part of an admission.k8s.io/v1 AdmissionReview
+// request the validator reads. The objects stay raw: the validator decodes
+// each once, into the map the engine judges.
+type reviewRequest struct {
+	UID         types.UID                 `json:"uid"`
+	Kind        metav1.GroupVersionKind   `json:"kind"`
+	SubResource string                    `json:"subResource,omitempty"`
+	Name        string                    `json:"name,omitempty"`
+	Namespace   string                    `json:"namespace,omitempty"`
+	Operation   admissionv1.Operation     `json:"operation"`
+	UserInfo    authenticationv1.UserInfo `json:"userInfo"`
+	Object      json.RawMessage           `json:"object,omitempty"`
+	OldObject   json.RawMessage           `json:"oldObject,omitempty"`
+	DryRun      *bool                     `json:"dryRun,omitempty"`
+}
+
+type review struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Request    *reviewRequest `json:"request"`
+}
+
+// ServeHTTP serves AdmissionReviews for the guarded ACK kinds. It reads
+// the review with one plain JSON pass (the objects kept raw for Handle)
+// instead of the generic deserializer, which parses the whole review once
+// to find its kind and again to decode it; the decision is Handle's.
+func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Method != http.MethodPost {
+		http.Error(w, "ackguard: admission reviews are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		writeReview(ctx, w, "", admission.Errored(http.StatusBadRequest, fmt.Errorf("content type %q, want application/json", ct)))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
+	switch {
+	case err != nil:
+		writeReview(ctx, w, "", admission.Errored(http.StatusBadRequest, fmt.Errorf("reading the review: %w", err)))
+		return
+	case len(body) > maxReviewBytes:
+		writeReview(ctx, w, "", admission.Errored(http.StatusRequestEntityTooLarge, fmt.Errorf("the review is larger than %d MiB", maxReviewBytes>>20)))
+		return
+	}
+	var rv review
+	if err := json.Unmarshal(body, &rv); err != nil || rv.Request == nil {
+		if err == nil {
+			err = errors.New("the review has no request")
+		}
+		writeReview(ctx, w, rv.APIVersion, admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the admission review: %w", err)))
+		return
+	}
+	in := rv.Request
+	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: in.UID, Kind: in.Kind, SubResource: in.SubResource, Name: in.Name, Namespace: in.Namespace,
+		Operation: in.Operation, UserInfo: in.UserInfo, DryRun: in.DryRun,
+		Object: runtime.RawExtension{Raw: in.Object}, OldObject: runtime.RawExtension{Raw: in.OldObject},
+	}}
+	resp := v.handleRecovering(ctx, req)
+	resp.UID = in.UID
+	if resp.Result == nil {
+		resp.Result = &metav1.Status{Code: http.StatusOK} // as controller-runtime completes a response
+	}
+	writeReview(ctx, w, rv.APIVersion, resp)
+}
+
+// handleRecovering is Handle, with a panic answered as an error (never an
+// allow) and logged.
+func (v *Validator) handleRecovering(ctx context.Context, req admission.Request) (resp admission.Response) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf.FromContext(ctx).Error(fmt.Errorf("%v", p), "panic while judging an admission request", "kind", req.Kind.Kind, "name", req.Name)
+			resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard failed while judging the request: %v", p))
+		}
+	}()
+	return v.Handle(ctx, req)
+}
+
+// writeReview writes the response as an AdmissionReview of the request's
+// version (admission.k8s.io/v1 when it could not be read).
+func writeReview(ctx context.Context, w http.ResponseWriter, apiVersion string, resp admission.Response) {
+	if apiVersion == "" {
+		apiVersion = admissionv1.SchemeGroupVersion.String()
+	}
+	out := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: "AdmissionReview"},
+		Response: &resp.AdmissionResponse,
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		logf.FromContext(ctx).Error(err, "writing the admission response")
+	}
+}

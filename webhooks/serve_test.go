@@ -1,0 +1,67 @@
+package webhooks
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+)
+
+// TestServeHTTP: the validator's own review decoding answers like Handle,
+// echoes the UID, and answers unreadable reviews with an error, never an
+// allow.
+func TestServeHTTP(t *testing.T) {
+	v := newTestValidator(t)
+	reviewOf := func(req any) []byte {
+		b, err := json.Marshal(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	insecure := request(admissionv1.Create, bucketJSON(`"name":"x"`), "").AdmissionRequest
+	insecure.UID, insecure.OldObject.Raw = "u-1", nil
+	secure := request(admissionv1.Create, bucketJSON(`"name":"x",`+securePAB), "").AdmissionRequest
+	secure.UID, secure.OldObject.Raw = "u-2", nil
+	cases := []struct {
+		name        string
+		body        []byte
+		contentType string
+		allowed     bool
+		code        int32
+		uid         string
+	}{
+		{name: "insecure bucket denied", body: reviewOf(insecure), code: 422, uid: "u-1"},
+		{name: "secure bucket admitted", body: reviewOf(secure), allowed: true, code: 200, uid: "u-2"},
+		{name: "not JSON", body: []byte(`{"request":`), code: 400},
+		{name: "no request", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`), code: 400},
+		{name: "wrong content type", body: reviewOf(secure), contentType: "text/plain", code: 400},
+		{name: "oversized", body: append(bytes.Repeat([]byte(" "), maxReviewBytes), reviewOf(secure)...), code: 413},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(tc.body))
+			ct := tc.contentType
+			if ct == "" {
+				ct = "application/json"
+			}
+			r.Header.Set("Content-Type", ct)
+			w := httptest.NewRecorder()
+			v.ServeHTTP(w, r)
+			var out admissionv1.AdmissionReview
+			if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || out.Response == nil {
+				t.Fatalf("response %q: %v", w.Body.String(), err)
+			}
+			resp := out.Response
+			if resp.Allowed != tc.allowed || resp.Result == nil || resp.Result.Code != tc.code || string(resp.UID) != tc.uid {
+				t.Fatalf("response %+v (result %+v), want allowed %v code %d uid %q", resp, resp.Result, tc.allowed, tc.code, tc.uid)
+			}
+			if out.APIVersion != "admission.k8s.io/v1" || out.Kind != "AdmissionReview" {
+				t.Errorf("review type %s %s", out.APIVersion, out.Kind)
+			}
+		})
+	}
+}
