@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ackguard/ackguard/internal/benchcpu"
 	"github.com/ackguard/ackguard/internal/policy"
 )
 
@@ -44,7 +45,7 @@ func BenchmarkParseAnalyze20KiB(b *testing.B) {
 	l := policy.MustReferenceLists()
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
-	loop(b, func() {
+	benchcpu.Loop(b, func() {
 		d, problems := policy.Parse(raw, policy.IdentityPolicy, policy.Options{MaxBytes: len(raw) + 1})
 		if len(problems) > 0 {
 			b.Fatal(problems)

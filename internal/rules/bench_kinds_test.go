@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ackguard/ackguard/internal/benchcpu"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
@@ -22,7 +23,7 @@ func BenchmarkEvaluateCleanBucket(b *testing.B) {
 		b.Fatalf("findings for the clean bucket:\n%s", texts(f))
 	}
 	b.ReportAllocs()
-	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
+	benchcpu.Loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
 
 // benchRole is a Role with a harmless trust policy and three inline
@@ -68,7 +69,7 @@ func BenchmarkEvaluateRoleThreeInlinePolicies(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
+	benchcpu.Loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
 
 // benchSecurityGroup is a SecurityGroup with 50 ingress and 50 egress
@@ -107,7 +108,7 @@ func BenchmarkEvaluateSecurityGroup50Rules(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
+	benchcpu.Loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
 
 // BenchmarkEvaluateBucket20KiBPolicy judges a Bucket whose policy is just
@@ -130,5 +131,5 @@ func BenchmarkEvaluateBucket20KiBPolicy(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(spec["policy"].(string))), "policy-bytes")
 	b.ReportAllocs()
-	loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
+	benchcpu.Loop(b, func() { reg.Evaluate(obj, rules.Config{}) })
 }
