@@ -65,11 +65,11 @@ func (m *Memo) put(obj map[string]any, ns governance.Namespace, eng *governance.
 	if m.entries == nil {
 		m.entries = map[memoKey]memoEntry{}
 	}
-	max := m.Max
-	if max <= 0 {
-		max = defaultMemoEntries
+	limit := m.Max
+	if limit <= 0 {
+		limit = defaultMemoEntries
 	}
-	if _, replaces := m.entries[key]; !replaces && len(m.entries) >= max {
+	if _, replaces := m.entries[key]; !replaces && len(m.entries) >= limit {
 		return
 	}
 	m.entries[key] = memoEntry{fp: fp, eng: eng, j: j}
