@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -41,16 +40,17 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		req.Kind.Group != v1alpha1.GroupVersion.Group {
 		return admission.Allowed("")
 	}
-	var problems, warnings []string
+	var problems field.ErrorList
+	var warnings []string
 	switch req.Kind.Kind {
 	case "GuardrailPolicy":
 		p := &v1alpha1.GuardrailPolicy{}
 		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
 			return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the GuardrailPolicy: %w", err))
 		}
-		var unknown []string
-		problems, unknown = governance.SplitPolicyProblems(g.v.opts.Registry, p)
-		for _, u := range unknown {
+		var unknown field.ErrorList
+		problems, unknown = governance.PolicyErrors(g.v.opts.Registry, p)
+		for _, u := range governance.Problems(unknown) {
 			warnings = append(warnings, governance.OneLine(u+"; ignored by this version of ackguard"))
 		}
 	case "GuardrailException":
@@ -65,28 +65,24 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err))
 		}
-		problems = eng.ValidateException(g.v.opts.Registry, ex, ns, g.v.now())
+		problems = eng.ExceptionErrors(g.v.opts.Registry, ex, ns, g.v.now())
 	default:
 		return admission.Allowed("")
 	}
 	if len(problems) == 0 {
 		return admission.Allowed("").WithWarnings(warnings...)
 	}
-	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}, req.Name, problemErrors(problems)).ErrStatus
+	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}, req.Name, oneLineErrors(problems)).ErrStatus
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 		UID: req.UID, Allowed: false, Warnings: warnings, Result: &status,
 	}}
 }
 
-// problemErrors turns "field: message" problems into field errors.
-func problemErrors(problems []string) field.ErrorList {
-	errs := make(field.ErrorList, 0, len(problems))
-	for _, p := range problems {
-		f, msg, ok := strings.Cut(p, ": ")
-		if !ok {
-			f, msg = "", p
-		}
-		errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, Field: f, BadValue: field.OmitValueType{}, Detail: governance.OneLine(msg)})
+// oneLineErrors keeps every detail on one line: details quote the
+// object's own text.
+func oneLineErrors(errs field.ErrorList) field.ErrorList {
+	for _, e := range errs {
+		e.Detail = governance.OneLine(e.Detail)
 	}
 	return errs
 }

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -14,48 +15,75 @@ import (
 
 // ValidatePolicy returns what the API server's schema cannot check about a
 // policy: unknown rule IDs, kinds no rule guards, invalid selectors, rules
-// listed twice, actions that do not exist.
+// listed twice, actions that do not exist; one "field: message" each.
 func ValidatePolicy(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
-	invalid, unknown := SplitPolicyProblems(reg, p)
-	return append(invalid, unknown...)
+	invalid, unknown := PolicyErrors(reg, p)
+	return append(Problems(invalid), Problems(unknown)...)
 }
 
-// SplitPolicyProblems returns a policy's problems in two groups: what makes
-// it invalid, and names this version of ackguard does not know (rule IDs,
-// kinds), which a newer version's policy may carry during an upgrade. The
-// engine ignores unknown names; the webhook admits them with a warning.
+// SplitPolicyProblems is PolicyErrors rendered as "field: message" lines.
 func SplitPolicyProblems(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) (invalid, unknown []string) {
+	inv, unk := PolicyErrors(reg, p)
+	return Problems(inv), Problems(unk)
+}
+
+// PolicyErrors returns a policy's problems as field errors in two groups:
+// what makes it invalid, and names this version of ackguard does not know
+// (rule IDs, kinds), which a newer version's policy may carry during an
+// upgrade. The engine ignores unknown names; the webhook admits them with a
+// warning.
+func PolicyErrors(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) (invalid, unknown field.ErrorList) {
+	spec := field.NewPath("spec")
 	seen := map[string]bool{}
 	for i, ra := range p.Spec.Rules {
+		idx := spec.Child("rules").Index(i)
 		switch {
 		case seen[ra.ID]:
-			invalid = append(invalid, fmt.Sprintf("spec.rules[%d].id: rule %s is listed twice", i, ra.ID))
+			invalid = append(invalid, problem(field.ErrorTypeDuplicate, idx.Child("id"), fmt.Sprintf("rule %s is listed twice", ra.ID)))
 		case reg.Rule(ra.ID) == nil:
-			unknown = append(unknown, fmt.Sprintf("spec.rules[%d].id: no rule %s (`ackguard rules` lists them)", i, ra.ID))
+			unknown = append(unknown, problem(field.ErrorTypeNotFound, idx.Child("id"), fmt.Sprintf("no rule %s (`ackguard rules` lists them)", ra.ID)))
 		}
 		seen[ra.ID] = true
 		if !validAction(ra.Action) {
-			invalid = append(invalid, fmt.Sprintf("spec.rules[%d].action: %q is not one of Enforce, Deny, Remediate, Audit, Disabled", i, ra.Action))
+			invalid = append(invalid, problem(field.ErrorTypeNotSupported, idx.Child("action"), fmt.Sprintf("%q is not one of Enforce, Deny, Remediate, Audit, Disabled", ra.Action)))
 		}
 	}
 	if d := p.Spec.DefaultAction; d != "" && d != v1alpha1.CatalogDefault && !validAction(v1alpha1.Action(d)) {
-		invalid = append(invalid, fmt.Sprintf("spec.defaultAction: %q is not one of CatalogDefault, Enforce, Deny, Remediate, Audit, Disabled", d))
+		invalid = append(invalid, problem(field.ErrorTypeNotSupported, spec.Child("defaultAction"), fmt.Sprintf("%q is not one of CatalogDefault, Enforce, Deny, Remediate, Audit, Disabled", d)))
 	}
 	for i, k := range p.Spec.Match.Kinds {
 		if !reg.Guards(schema.GroupKind{Group: k.APIGroup, Kind: k.Kind}) {
-			unknown = append(unknown, fmt.Sprintf("spec.match.kinds[%d]: ackguard guards no kind %s.%s", i, k.Kind, k.APIGroup))
+			unknown = append(unknown, problem(field.ErrorTypeNotSupported, spec.Child("match", "kinds").Index(i), fmt.Sprintf("ackguard guards no kind %s.%s", k.Kind, k.APIGroup)))
 		}
 	}
 	if _, err := selector(p.Spec.Match.NamespaceSelector); err != nil {
-		invalid = append(invalid, fmt.Sprintf("spec.match.namespaceSelector: %v", err))
+		invalid = append(invalid, problem(field.ErrorTypeInvalid, spec.Child("match", "namespaceSelector"), err.Error()))
 	}
 	if _, err := selector(p.Spec.Match.Selector); err != nil {
-		invalid = append(invalid, fmt.Sprintf("spec.match.selector: %v", err))
+		invalid = append(invalid, problem(field.ErrorTypeInvalid, spec.Child("match", "selector"), err.Error()))
 	}
 	if d := p.Spec.Exceptions.MaxDuration; d != nil && d.Duration <= 0 {
-		invalid = append(invalid, "spec.exceptions.maxDuration: must be positive")
+		invalid = append(invalid, problem(field.ErrorTypeInvalid, spec.Child("exceptions", "maxDuration"), "must be positive"))
 	}
 	return invalid, unknown
+}
+
+// problem is a field error that names no value (the detail says it).
+func problem(t field.ErrorType, p *field.Path, detail string) *field.Error {
+	return &field.Error{Type: t, Field: p.String(), BadValue: field.OmitValueType{}, Detail: detail}
+}
+
+// Problems renders field errors as "field: message" lines, as policy and
+// exception status conditions and scan report them.
+func Problems(errs field.ErrorList) []string {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, e.Field+": "+e.Detail)
+	}
+	return out
 }
 
 func validAction(a v1alpha1.Action) bool {
@@ -66,41 +94,48 @@ func validAction(a v1alpha1.Action) bool {
 	return false
 }
 
-// ValidateException returns what is wrong with an exception being written
+// ValidateException is ExceptionErrors rendered as "field: message" lines.
+func (e *Engine) ValidateException(reg *rules.Registry, ex *v1alpha1.GuardrailException, ns Namespace, now time.Time) []string {
+	return Problems(e.ExceptionErrors(reg, ex, ns, now))
+}
+
+// ExceptionErrors returns what is wrong with an exception being written
 // at now, under the policies of the engine: unknown rules or kinds, a
 // blank reason, an expiry in the past or beyond the namespace's maximum.
-func (e *Engine) ValidateException(reg *rules.Registry, ex *v1alpha1.GuardrailException, ns Namespace, now time.Time) []string {
-	var out []string
+func (e *Engine) ExceptionErrors(reg *rules.Registry, ex *v1alpha1.GuardrailException, ns Namespace, now time.Time) field.ErrorList {
+	spec := field.NewPath("spec")
+	var out field.ErrorList
 	for i, id := range ex.Spec.Rules {
 		if reg.Rule(id) == nil {
-			out = append(out, fmt.Sprintf("spec.rules[%d]: no rule %s (`ackguard rules` lists them)", i, id))
+			out = append(out, problem(field.ErrorTypeNotFound, spec.Child("rules").Index(i), fmt.Sprintf("no rule %s (`ackguard rules` lists them)", id)))
 		}
 	}
 	if len(ex.Spec.Rules) == 0 {
-		out = append(out, "spec.rules: name at least one rule")
+		out = append(out, problem(field.ErrorTypeRequired, spec.Child("rules"), "name at least one rule"))
 	}
 	if len(ex.Spec.Resources) == 0 {
-		out = append(out, "spec.resources: name at least one resource")
+		out = append(out, problem(field.ErrorTypeRequired, spec.Child("resources"), "name at least one resource"))
 	}
 	for i, r := range ex.Spec.Resources {
+		idx := spec.Child("resources").Index(i)
 		if !reg.Guards(schema.GroupKind{Group: r.APIGroup, Kind: r.Kind}) {
-			out = append(out, fmt.Sprintf("spec.resources[%d]: ackguard guards no kind %s.%s", i, r.Kind, r.APIGroup))
+			out = append(out, problem(field.ErrorTypeNotSupported, idx, fmt.Sprintf("ackguard guards no kind %s.%s", r.Kind, r.APIGroup)))
 		}
 		if (r.Name == "") == (r.Selector == nil) {
-			out = append(out, fmt.Sprintf("spec.resources[%d]: set exactly one of name and selector", i))
+			out = append(out, problem(field.ErrorTypeInvalid, idx, "set exactly one of name and selector"))
 		}
 		if r.Selector != nil {
 			if _, err := metav1.LabelSelectorAsSelector(r.Selector); err != nil {
-				out = append(out, fmt.Sprintf("spec.resources[%d].selector: %v", i, err))
+				out = append(out, problem(field.ErrorTypeInvalid, idx.Child("selector"), err.Error()))
 			}
 		}
 	}
 	if strings.TrimSpace(ex.Spec.Reason) == "" {
-		out = append(out, "spec.reason: say why the exception is needed (a ticket, a risk acceptance)")
+		out = append(out, problem(field.ErrorTypeRequired, spec.Child("reason"), "say why the exception is needed (a ticket, a risk acceptance)"))
 	}
 	maxDur := e.MaxExceptionDuration(ns)
 	if state, msg := exceptionState(ex, maxDur, now); state != v1alpha1.ExceptionActive {
-		out = append(out, "spec.expiresAt: "+msg)
+		out = append(out, problem(field.ErrorTypeInvalid, spec.Child("expiresAt"), msg))
 	}
 	return out
 }
