@@ -22,13 +22,11 @@ const (
 // Meta is what every ACK object has: identity, annotations and the status
 // metadata ACK records after it created or adopted the AWS resource.
 type Meta struct {
-	GVK       schema.GroupVersionKind
-	Namespace string
-	Name      string
-	// GenerateName is set when the name is to be generated.
-	GenerateName string
-	Labels       map[string]string
-	Annotations  map[string]string
+	GVK         schema.GroupVersionKind
+	Namespace   string
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
 	// ARN and Partition from status.ackResourceMetadata; empty until ACK
 	// has synced the resource.
 	ARN       string
@@ -47,9 +45,8 @@ func ReadMeta(obj map[string]any) Meta {
 	}
 	md := root.Object("metadata")
 	m.Name = md.String("name").Value
-	m.GenerateName = md.String("generateName").Value
 	if m.Name == "" {
-		m.Name = m.GenerateName
+		m.Name = md.String("generateName").Value
 	}
 	m.Namespace = md.String("namespace").Value
 	m.Labels = stringMap(md.Object("labels"))
@@ -164,13 +161,6 @@ func ReadIdentity(obj map[string]any) Identity {
 	md := root.Object("metadata")
 	id.Namespace = md.String("namespace").Value
 	id.Name = md.String("name").Value
-	if l := md.Object("labels"); l.Err == nil && l.Fields != nil {
-		id.Labels = make(map[string]string, len(l.Fields))
-		for k, v := range l.Fields {
-			if s, ok := v.(string); ok {
-				id.Labels[k] = s
-			}
-		}
-	}
+	id.Labels = stringMap(md.Object("labels"))
 	return id
 }
