@@ -194,8 +194,7 @@ func (r *DriftReconciler) load(ctx context.Context, key types.NamespacedName) (*
 // decide judges the stored object through the one admission decision
 // (what admission would refuse were it created now, and what to fix).
 func (r *DriftReconciler) decide(ctx context.Context, obj *unstructured.Unstructured) (*governance.Decision, error) {
-	d, _, err := r.Governance.Admit(ctx, governance.Request{Operation: governance.Existing, Object: obj.Object})
-	return d, err
+	return r.Governance.Admit(ctx, governance.Request{Operation: governance.Existing, Object: obj.Object})
 }
 
 // report records the judgement (reports, metrics, Violation events for

@@ -151,8 +151,7 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 // baseline alone without a reader.
 func (v *Validator) admit(ctx context.Context, req governance.Request) (*governance.Decision, error) {
 	if v.source != nil {
-		d, _, err := v.source.Admit(ctx, req)
-		return d, err
+		return v.source.Admit(ctx, req)
 	}
 	eng, ns, err := v.engine(ctx, req.Namespace.Name)
 	if err != nil {

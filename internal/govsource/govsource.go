@@ -126,30 +126,19 @@ func (s *Source) For(ctx context.Context, namespace string) (*governance.Engine,
 	return eng, ns, nil
 }
 
-// Judge judges an object as the cluster's policies and its namespace's
-// exceptions say, resolving related objects through the reader.
-func (s *Source) Judge(ctx context.Context, obj map[string]any) (*governance.Judgement, error) {
-	eng, ns, err := s.For(ctx, namespaceOf(obj))
-	if err != nil {
-		return nil, err
-	}
-	return eng.Judge(obj, ns, s.Time(), resolve.Client(ctx, s.Reader)), nil
-}
-
 // Admit decides req in its namespace (req.Namespace.Name, else the
-// object's) under the cluster's
-// policies and exceptions, at the source's time, resolving related objects
-// through the reader. A judgement the webhook made of an admitted object
+// object's) under the cluster's policies and exceptions, at the source's
+// time, resolving related objects through the reader. A judgement the webhook made of an admitted object
 // is kept in Memo (when set) for the reconciler, whose Existing request
 // for the same unchanged object reuses it instead of judging again.
-func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance.Decision, *governance.Engine, error) {
+func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance.Decision, error) {
 	name := req.Namespace.Name
 	if name == "" {
 		name = namespaceOf(req.Object)
 	}
 	eng, ns, err := s.For(ctx, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	req.Namespace = ns
 	if req.Now.IsZero() {
@@ -157,7 +146,7 @@ func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance
 	}
 	if req.Operation == governance.Existing {
 		if j := s.Memo.take(req.Object, ns, eng, req.Now); j != nil {
-			return eng.Decide(req, j), eng, nil
+			return eng.Decide(req, j), nil
 		}
 	}
 	tr := &trackingResolver{Resolver: resolve.Client(ctx, s.Reader)}
@@ -166,7 +155,7 @@ func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance
 	if req.Operation != governance.Existing && !req.DryRun && d.Allowed() && !tr.used {
 		s.Memo.put(req.Object, ns, eng, d.Judgement)
 	}
-	return d, eng, nil
+	return d, nil
 }
 
 func namespaceOf(obj map[string]any) string { return view.ReadIdentity(obj).Namespace }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -32,8 +33,8 @@ type Memo struct {
 	// Max bounds the entries; 0 means 1024. Past it, new entries are
 	// dropped until the reconciler takes some.
 	Max int
-	// hits and misses count Take's answers.
-	hits, misses int64
+	// hits and misses count take's answers.
+	hits, misses atomic.Int64
 }
 
 type memoKey struct {
@@ -94,25 +95,16 @@ func (m *Memo) take(obj map[string]any, ns governance.Namespace, eng *governance
 		fp, ok := fingerprint(obj, ns)
 		hit = ok && fp == e.fp
 	}
-	m.mu.Lock()
-	if hit {
-		m.hits++
-	} else {
-		m.misses++
-	}
-	m.mu.Unlock()
 	if !hit {
+		m.misses.Add(1)
 		return nil
 	}
+	m.hits.Add(1)
 	return e.j
 }
 
-// Stats returns how often Take served a judgement and how often not.
-func (m *Memo) Stats() (hits, misses int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.hits, m.misses
-}
+// Stats returns how often the memo served a judgement and how often not.
+func (m *Memo) Stats() (hits, misses int64) { return m.hits.Load(), m.misses.Load() }
 
 func keyOf(obj map[string]any) (memoKey, bool) {
 	meta := view.ReadIdentity(obj)

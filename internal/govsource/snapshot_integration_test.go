@@ -108,10 +108,11 @@ func bucket(ns, name string) map[string]any {
 // policies that selected it.
 func s3001(t *testing.T, ns, name string) (governance.Result, []string) {
 	t.Helper()
-	j, err := source.Judge(ctx, bucket(ns, name))
+	d, err := source.Admit(ctx, governance.Request{Operation: governance.Existing, Object: bucket(ns, name)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	j := d.Judgement
 	for _, r := range j.Results {
 		if r.RuleID == "S3-001" {
 			return r, j.Policies
@@ -322,7 +323,8 @@ func TestHandlersJudgeWithTheChange(t *testing.T) {
 		}
 		// Not s3001: t.Fatal must not be called from this goroutine.
 		var got v1alpha1.Action
-		if j, err := source.Judge(ctx, bucket(ns.Name, "b")); err == nil {
+		if d, err := source.Admit(ctx, governance.Request{Operation: governance.Existing, Object: bucket(ns.Name, "b")}); err == nil {
+			j := d.Judgement
 			for _, r := range j.Results {
 				if r.RuleID == "S3-001" {
 					got = r.Action
