@@ -3,6 +3,7 @@ package governance
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -216,18 +217,8 @@ func (r Result) PolicyText() string {
 // "spec.acl: S3-004: ...; ... (policy baseline) (note)". A folded
 // inconclusive warning names every rule it stands for.
 func (w Warning) Line() string {
-	var s string
-	if len(w.Folded) > 0 {
-		s = w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + ": " + w.Message
-		if w.Remedy != "" {
-			s += "; " + w.Remedy
-		}
-		if p := w.Policy(); p != "" {
-			s += " (policy " + p + ")"
-		}
-	} else {
-		s = w.Path.String() + ": " + w.PolicyText()
-	}
+	// PolicyText starts with the rule ID; a folded warning names them all.
+	s := w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + strings.TrimPrefix(w.PolicyText(), w.RuleID)
 	if w.Note != "" {
 		s += " (" + w.Note + ")"
 	}
@@ -274,9 +265,11 @@ func FieldPath(p view.Path) *field.Path {
 	for _, s := range p[1:] {
 		switch {
 		case view.IsIndex(s):
-			var i int
-			fmt.Sscan(s, &i)
-			fp = fp.Index(i)
+			if i, err := strconv.Atoi(s); err == nil {
+				fp = fp.Index(i)
+			} else {
+				fp = fp.Key(s) // too large for an index
+			}
 		case view.IsIdent(s):
 			fp = fp.Child(s)
 		default:
