@@ -170,7 +170,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.countRemediations(fixIDs, "skipped_read_only")
 		return result, nil
 	}
-	return r.remediate(ctx, req.NamespacedName, obj, d.Judgement, result)
+	return r.remediate(ctx, req.NamespacedName, obj, d.Judgement, fixIDs, result)
 }
 
 // load reads the object from the cache; nil when it is gone or being
@@ -219,8 +219,7 @@ func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.D
 // remediate plans the fixes and patches them, re-reading and re-judging
 // the object after a conflict; past the bounded attempts it reports
 // instead of patching.
-func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, result ctrl.Result) (ctrl.Result, error) {
-	fixIDs := j.FixRules()
+func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, fixIDs []string, result ctrl.Result) (ctrl.Result, error) {
 	var applied rules.Plan
 	var suspended *RemediationState
 	var planErr error
@@ -257,7 +256,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case err != nil:
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
 		r.countRemediations(fixIDs, "failed")
-		if planErr != nil && err == planErr {
+		if err == planErr {
 			// A fixer fails the same way on the same object: retrying
 			// changes nothing until the object (a new event) does.
 			return ctrl.Result{}, reconcile.TerminalError(err)
