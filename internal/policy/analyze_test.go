@@ -168,7 +168,7 @@ func TestTrustRestriction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":` + tt.cond + `}]}`)
-		by, _ := s.PrincipalRestriction(policy.TrustRestrictingKeys(), tt.literal)
+		by := s.Reach(policy.TrustRestrictingKeys(), tt.literal).RestrictedBy
 		if (by != nil) != tt.want {
 			t.Errorf("%s (literal %v): restricted = %v, want %v", tt.cond, tt.literal, by != nil, tt.want)
 		}
@@ -317,7 +317,7 @@ func FuzzAnalyze(f *testing.F) {
 			if d != nil {
 				srcs = append(srcs, policy.Source{Name: kind.String(), Doc: d})
 				for _, s := range d.Statements {
-					_, _ = s.PrincipalRestriction(policy.TrustRestrictingKeys(), d.VariablesAreLiteral())
+					_ = s.Reach(policy.TrustRestrictingKeys(), d.VariablesAreLiteral())
 					_ = s.Conditional()
 				}
 			}

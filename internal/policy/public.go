@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/cidr"
@@ -32,53 +33,133 @@ var positiveOperators = map[string]bool{
 // aws:userid: "AROLEID:*" (a role's sessions).
 var roleIDWildcard = regexp.MustCompile(`^AROA[A-Z0-9]+:\*$`)
 
-// Exposure is the answer of the public classifier for one statement.
-type Exposure struct {
-	// Public is true when the statement grants to everyone (or every
-	// federated user) without a restricting condition.
-	Public bool
-	// Who describes the principal that makes it public.
+// Reach is who an Allow statement grants to: the principals its Principal
+// (or NotPrincipal) element names, narrowed by the conditions on the
+// caller. It is the one answer behind the public classifier (rules C1-C7:
+// S3-002/003, IAM-010) and the owner-account rules (S3-007, IAM-011).
+type Reach struct {
+	// Granted is false for a Deny and for a statement without a principal
+	// element (an identity policy): it reaches no one by itself.
+	Granted bool
+	// Wildcard is true when the principal element does not limit the
+	// caller: "*", {"AWS": "*"}, NotPrincipal (rule B5) or a Federated
+	// provider (rule B6).
+	Wildcard bool
+	// Who describes the wildcard principal.
 	Who string
-	// RestrictedBy is the condition that keeps a wildcard statement from
-	// being public, when there is one.
+	// Public is true when the statement is Wildcard and no condition
+	// restricts it with fixed values (S3's definition, rules C1-C4).
+	Public bool
+	// RestrictedBy is the first condition that restricts the caller to
+	// fixed values of one of the keys the caller asked about.
 	RestrictedBy *Condition
-	// Weak explains each condition on a restricting key that does not
+	// Weak explains each condition on one of those keys that does not
 	// restrict (rule C3, POL-005 material).
 	Weak []string
+	// Accounts, when not nil, are the only accounts a caller can belong to:
+	// a condition pins aws:PrincipalAccount or the account field of
+	// aws:PrincipalArn to fixed account IDs under a positive operator.
+	// Conditions are ANDed (rule C4), so several pins intersect.
+	Accounts []string
+	// PinnedBy is the first condition that pins Accounts.
+	PinnedBy *Condition
 }
 
-// Exposure classifies the statement (rules C1-C7). keys are the condition
-// keys that restrict a wildcard principal for the service, e.g.
-// S3RestrictingKeys.
-func (s *Statement) Exposure(keys []string) Exposure {
-	var e Exposure
-	if s.Effect != Allow {
-		return e // rule C5: a Deny is never public
+// Reach answers who the statement grants to (see Reach). keys are the
+// condition keys that restrict a wildcard principal for the service, e.g.
+// S3RestrictingKeys or TrustRestrictingKeys. literalVars is true when
+// "${...}" is literal text in the document (rule A6).
+func (s *Statement) Reach(keys []string, literalVars bool) Reach {
+	var r Reach
+	if s.Effect != Allow || s.Principal == nil && s.NotPrincipal == nil {
+		return r // rule C5: a Deny is never public
 	}
+	r.Granted = true
 	switch {
 	case s.NotPrincipal != nil:
-		e.Who = "every principal not listed in NotPrincipal (including anonymous users)"
+		r.Who = "every principal not listed in NotPrincipal (including anonymous users)"
 	case s.Principal.All():
-		e.Who = "any principal"
-	case s.Principal != nil && len(s.Principal.Federated) > 0:
-		e.Who = "any user of the identity provider " + strings.Join(s.Principal.Federated, ", ")
-	default:
-		return e
+		r.Who = "any principal"
+	case len(s.Principal.Federated) > 0:
+		r.Who = "any user of the identity provider " + strings.Join(s.Principal.Federated, ", ")
 	}
+	r.Wildcard = r.Who != ""
 	for i := range s.Conditions {
 		c := &s.Conditions[i]
+		if accts, ok := pinnedAccounts(c, literalVars); ok {
+			if r.PinnedBy == nil {
+				r.PinnedBy, r.Accounts = c, accts
+			} else {
+				r.Accounts = intersect(r.Accounts, accts)
+			}
+		}
 		if !keyIn(c.Key, keys) {
 			continue
 		}
-		if why := whyNotRestricting(c, false); why != "" {
-			e.Weak = append(e.Weak, why)
+		if why := whyNotRestricting(c, literalVars); why != "" {
+			if r.Wildcard {
+				r.Weak = append(r.Weak, why)
+			}
 			continue
 		}
-		e.RestrictedBy = c
-		return e
+		if r.RestrictedBy == nil {
+			r.RestrictedBy = c
+		}
 	}
-	e.Public = true
-	return e
+	r.Public = r.Wildcard && r.RestrictedBy == nil
+	return r
+}
+
+// pinnedAccounts returns the accounts a condition confines the caller to:
+// aws:PrincipalAccount equal to account IDs, or aws:PrincipalArn matching
+// ARNs whose account field is a fixed account ID (a wildcard in the rest
+// of the ARN still pins the account). ok is false when the condition does
+// not pin the account: a negated, …IfExists or ForAllValues: operator
+// (true when the key is absent, rule C3), or any value that leaves the
+// account open.
+func pinnedAccounts(c *Condition, literalVars bool) (accts []string, ok bool) {
+	byArn := c.KeyIs("aws:PrincipalArn")
+	if !byArn && !c.KeyIs("aws:PrincipalAccount") || len(c.Values) == 0 {
+		return nil, false
+	}
+	if c.Op.Negated || c.Op.IfExists || c.Op.ForAllValue {
+		return nil, false
+	}
+	switch c.Op.Base {
+	case "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike":
+	default:
+		return nil, false
+	}
+	for _, v := range c.Values {
+		if hasVariable(v) && !literalVars {
+			return nil, false
+		}
+		acct := v
+		if byArn {
+			parts := strings.SplitN(v, ":", 6)
+			if len(parts) < 6 || parts[0] != "arn" || strings.ContainsAny(strings.Join(parts[:5], ":"), "*?") {
+				return nil, false
+			}
+			acct = parts[4]
+		}
+		if !IsAccountID(acct) {
+			return nil, false
+		}
+		if !slices.Contains(accts, acct) {
+			accts = append(accts, acct)
+		}
+	}
+	return accts, true
+}
+
+func intersect(a, b []string) []string {
+	out := []string{}
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func keyIn(key string, keys []string) bool {

@@ -28,9 +28,9 @@ func readStmt(principal, condition string) string {
 	return s + "}"
 }
 
-// TestExposure covers rules C1-C7 with the S3 restricting keys, and B1,
+// TestReachPublic covers rules C1-C7 with the S3 restricting keys, and B1,
 // B5, B6.
-func TestExposure(t *testing.T) {
+func TestReachPublic(t *testing.T) {
 	const star = `"Principal":"*"`
 	tests := []struct {
 		name string
@@ -104,7 +104,7 @@ func TestExposure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := statement(t, policy.ResourcePolicy, tt.stmt)
-			e := s.Exposure(policy.S3RestrictingKeys())
+			e := s.Reach(policy.S3RestrictingKeys(), false)
 			if e.Public != tt.public {
 				t.Fatalf("Public = %v, want %v (exposure %+v)", e.Public, tt.public, e)
 			}
@@ -136,13 +136,13 @@ func containsSub(list []string, sub string) bool {
 	return false
 }
 
-// TestExposureKeysAreTheCallers checks that only the keys given restrict.
-func TestExposureKeysAreTheCallers(t *testing.T) {
+// TestReachKeysAreTheCallers checks that only the keys given restrict.
+func TestReachKeysAreTheCallers(t *testing.T) {
 	s := statement(t, policy.ResourcePolicy, readStmt(`"Principal":"*"`, `{"StringEquals":{"aws:SourceVpce":"vpce-1"}}`))
-	if e := s.Exposure([]string{"aws:PrincipalOrgID"}); !e.Public {
+	if e := s.Reach([]string{"aws:PrincipalOrgID"}, false); !e.Public {
 		t.Errorf("aws:SourceVpce restricted although the caller did not list it: %+v", e)
 	}
-	if e := s.Exposure(nil); !e.Public {
+	if e := s.Reach(nil, false); !e.Public {
 		t.Errorf("restricted with no keys: %+v", e)
 	}
 }
@@ -182,5 +182,44 @@ func TestS3RestrictingKeys(t *testing.T) {
 	keys[0] = "changed"
 	if policy.S3RestrictingKeys()[0] != "aws:SourceIp" {
 		t.Error("S3RestrictingKeys returns shared state")
+	}
+}
+
+// TestReachAccounts covers the accounts a condition pins the caller to
+// (the data-perimeter pattern) and the conditions that only look like it.
+func TestReachAccounts(t *testing.T) {
+	const star = `"Principal":"*"`
+	tests := []struct {
+		name string
+		stmt string
+		// accounts are the pinned accounts; nil when nothing pins.
+		accounts []string
+		public   bool
+	}{
+		{name: "StringEquals aws:PrincipalAccount", stmt: readStmt(star, `{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}`), accounts: []string{"111122223333"}},
+		{name: "ArnLike aws:PrincipalArn with a wildcard role keeps the account", stmt: readStmt(star, `{"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/*","arn:aws:iam::444455556666:role/admin"]}}`), accounts: []string{"111122223333", "444455556666"}, public: true},
+		{name: "two pins intersect (C4)", stmt: readStmt(star, `{"StringEquals":{"aws:PrincipalAccount":["111122223333","444455556666"]},"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/a"}}`), accounts: []string{"111122223333"}},
+		{name: "named principal pinned too", stmt: readStmt(`"Principal":{"AWS":"444455556666"}`, `{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}`), accounts: []string{"111122223333"}},
+		{name: "negated operator does not pin", stmt: readStmt(star, `{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}`), public: true},
+		{name: "IfExists does not pin", stmt: readStmt(star, `{"StringEqualsIfExists":{"aws:PrincipalAccount":"111122223333"}}`), public: true},
+		{name: "wildcard account does not pin", stmt: readStmt(star, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin"}}`), public: true},
+		{name: "one open value leaves the account open", stmt: readStmt(star, `{"StringLike":{"aws:PrincipalAccount":["111122223333","4444*"]}}`), public: true},
+		{name: "policy variable does not pin", stmt: readStmt(star, `{"StringEquals":{"aws:PrincipalAccount":"${aws:ResourceAccount}"}}`), public: true},
+		{name: "organization is not an account", stmt: readStmt(star, `{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`)},
+		{name: "Deny reaches no one", stmt: `{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := statement(t, policy.ResourcePolicy, tt.stmt).Reach(policy.S3RestrictingKeys(), false)
+			if strings.Join(r.Accounts, ",") != strings.Join(tt.accounts, ",") || (r.Accounts == nil) != (tt.accounts == nil) {
+				t.Errorf("Accounts = %q, want %q", r.Accounts, tt.accounts)
+			}
+			if (r.PinnedBy != nil) != (tt.accounts != nil) {
+				t.Errorf("PinnedBy = %+v with Accounts %q", r.PinnedBy, r.Accounts)
+			}
+			if r.Public != tt.public {
+				t.Errorf("Public = %v, want %v", r.Public, tt.public)
+			}
+		})
 	}
 }

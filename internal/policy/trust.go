@@ -14,28 +14,6 @@ func TrustRestrictingKeys() []string {
 	return []string{"aws:PrincipalOrgID", "aws:PrincipalAccount", "aws:PrincipalArn"}
 }
 
-// PrincipalRestriction returns the first condition of the statement that
-// restricts a wildcard principal to fixed values of one of keys, or nil,
-// and for each condition on those keys that does not restrict, why not.
-// In a document whose Version makes "${...}" literal (rule A6) such text is
-// a fixed value.
-func (s *Statement) PrincipalRestriction(keys []string, literalVars bool) (by *Condition, weak []string) {
-	for i := range s.Conditions {
-		c := &s.Conditions[i]
-		if !keyIn(c.Key, keys) {
-			continue
-		}
-		if why := whyNotRestricting(c, literalVars); why != "" {
-			weak = append(weak, why)
-			continue
-		}
-		if by == nil {
-			by = c
-		}
-	}
-	return by, weak
-}
-
 // IsAccountID reports whether s is a 12-digit AWS account ID.
 func IsAccountID(s string) bool { return accountIDRe.MatchString(s) }
 

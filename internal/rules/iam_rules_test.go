@@ -400,6 +400,11 @@ func TestIAM011(t *testing.T) {
 		{name: "tricky: * pinned to an untrusted org", cfg: owner, spec: aws(`"*"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-other"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "organization o-other"},
 		}},
+		{name: "secure: * pinned to the owner account by ArnLike aws:PrincipalArn", cfg: owner, spec: aws(`"*"`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/ci-*"}}`)},
+		{name: "secure: an untrusted org ANDed with a pin to the owner account (C4)", cfg: owner, spec: aws(`"*"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-other","aws:PrincipalAccount":"111122223333"}}`)},
+		{name: "tricky: * pinned to a foreign account by aws:PrincipalArn", cfg: owner, spec: aws(`"*"`, `{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::999988887777:role/x"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts account 999988887777, outside"},
+		}},
 		{name: "tricky: no configuration makes every account external (G2)", spec: aws(`"111122223333"`, ""), want: []want{
 			{"spec.assumeRolePolicyDocument", "no owner or trusted accounts are configured"},
 		}},

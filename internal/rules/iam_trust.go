@@ -57,10 +57,11 @@ func checkIAM010(in *Input) []Finding {
 			if !s.Principal.All() {
 				continue
 			}
-			by, weak := s.PrincipalRestriction(policy.TrustRestrictingKeys(), d.Doc.VariablesAreLiteral())
-			if by != nil {
+			r := s.Reach(policy.TrustRestrictingKeys(), d.Doc.VariablesAreLiteral())
+			if r.RestrictedBy != nil {
 				continue
 			}
+			weak := r.Weak
 			msg := fmt.Sprintf("%s: %s trusts {\"AWS\": \"*\"} with no condition pinning aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn to fixed values: any AWS principal could assume the role", d.label(), s.Ref())
 			if len(weak) > 0 {
 				msg += " (" + strings.Join(weak, "; ") + ")"
@@ -121,43 +122,40 @@ func trustedAccount(cfg Config, acct string) bool {
 }
 
 // externalTrust lists what a trust statement admits from outside the
-// owner and trusted accounts: account principals, and the accounts,
-// organizations and ARNs a wildcard principal is pinned to.
+// owner and trusted accounts: account principals, and the accounts or
+// organizations a wildcard principal is pinned to. It reads principals and
+// conditions as policy.Reach does for every resource policy: a condition
+// pinning the caller's account confines named principals too (rule C4).
 func externalTrust(cfg Config, s *policy.Statement, literalVars bool) []string {
+	r := s.Reach(policy.TrustRestrictingKeys(), literalVars)
+	pinned := r.Accounts != nil
 	var out []string
 	for _, p := range s.Principal.AWS {
 		if p == "*" {
 			continue
 		}
-		if acct := policy.PrincipalAccount(p); acct != "" && !trustedAccount(cfg, acct) {
+		if acct := policy.PrincipalAccount(p); acct != "" && !trustedAccount(cfg, acct) && (!pinned || slices.Contains(r.Accounts, acct)) {
 			out = append(out, p)
 		}
 	}
-	if !s.Principal.All() {
+	if !s.Principal.All() || r.RestrictedBy == nil {
+		return out // an unrestricted wildcard is IAM-010's finding
+	}
+	if pinned {
+		for _, a := range r.Accounts {
+			if !trustedAccount(cfg, a) {
+				out = append(out, "account "+a)
+			}
+		}
 		return out
 	}
-	by, _ := s.PrincipalRestriction(policy.TrustRestrictingKeys(), literalVars)
-	if by == nil {
-		return out // IAM-010's finding
-	}
-	for _, c := range s.Conditions {
+	for _, c := range s.ConditionsOn("aws:PrincipalOrgID") {
 		if !c.Constraining() {
 			continue
 		}
 		for _, v := range c.Values {
-			switch {
-			case c.KeyIs("aws:PrincipalOrgID"):
-				if !slices.Contains(cfg.TrustedOrgs, v) {
-					out = append(out, "organization "+v)
-				}
-			case c.KeyIs("aws:PrincipalAccount"):
-				if !trustedAccount(cfg, v) {
-					out = append(out, "account "+v)
-				}
-			case c.KeyIs("aws:PrincipalArn"):
-				if acct := policy.PrincipalAccount(v); acct != "" && !trustedAccount(cfg, acct) {
-					out = append(out, v)
-				}
+			if !slices.Contains(cfg.TrustedOrgs, v) {
+				out = append(out, "organization "+v)
 			}
 		}
 	}

@@ -2,7 +2,7 @@ package rules
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/ackguard/ackguard/internal/policy"
 )
@@ -61,39 +61,46 @@ func checkS3007(in *Input, bp bucketPolicy) []Finding {
 	return out
 }
 
-// externalPrincipals lists the statement's principals that are not in the
-// owner accounts. Without configured owner accounts every account principal
+// externalPrincipals lists whom the statement reaches outside the owner
+// accounts, by the same reading of principals and conditions as the
+// public classifier (policy.Reach): a condition pinning aws:PrincipalAccount
+// or aws:PrincipalArn to owner accounts keeps even "*" inside them (the
+// data-perimeter pattern). Without configured owner accounts every account
 // is external (catalog §10.1 G2). Service principals are left to the
 // confused-deputy rule.
 func externalPrincipals(cfg Config, s *policy.Statement) []string {
+	r := s.Reach(policy.S3RestrictingKeys(), false)
+	if !r.Granted {
+		return nil
+	}
+	pinned := r.Accounts != nil
+	reached := func(acct string) bool { return !pinned || slices.Contains(r.Accounts, acct) }
+	var out []string
 	switch {
+	case pinned && r.Wildcard:
+		for _, a := range r.Accounts {
+			if !cfg.IsOwnerAccount(a) {
+				out = append(out, fmt.Sprintf("any principal of account %s (%s)", a, r.PinnedBy.Key))
+			}
+		}
+		return out
 	case s.NotPrincipal != nil:
 		return []string{"every principal not listed in NotPrincipal"}
 	case s.Principal.All():
-		return []string{"any principal"}
-	case s.Principal == nil:
-		return nil
+		who := "any principal"
+		if r.RestrictedBy != nil {
+			who += fmt.Sprintf(" (the condition on %s does not confine it to the owner accounts)", r.RestrictedBy.Key)
+		}
+		return []string{who}
 	}
-	var out []string
 	for _, a := range s.Principal.AWS {
-		if !cfg.IsOwnerAccount(principalAccount(a)) {
+		if acct := policy.PrincipalAccount(a); !cfg.IsOwnerAccount(acct) && (acct == "" || reached(acct)) {
 			out = append(out, a)
 		}
 	}
-	out = append(out, s.Principal.Federated...)
-	out = append(out, s.Principal.CanonicalUser...)
+	if !pinned {
+		out = append(out, s.Principal.Federated...)
+		out = append(out, s.Principal.CanonicalUser...)
+	}
 	return out
-}
-
-// principalAccount returns the account of an AWS principal: the ID itself,
-// or the account field of an IAM/STS ARN.
-func principalAccount(p string) string {
-	if !strings.HasPrefix(p, "arn:") {
-		return p
-	}
-	parts := strings.SplitN(p, ":", 6)
-	if len(parts) < 6 {
-		return ""
-	}
-	return parts[4]
 }

@@ -29,8 +29,20 @@ func TestS3007(t *testing.T) {
 		{name: "insecure: other account with a different owner", cfg: rules.Config{OwnerAccounts: []string{"111122223333"}}, spec: withPolicy(other("444455556666", `"Action":"s3:PutObjectAcl"`)), want: []want{
 			{p, "allows s3:PutObjectAcl to 444455556666"},
 		}},
-		{name: "tricky: * fails even with owner config", cfg: owner, spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:PutEncryptionConfiguration"`, `{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}`)), want: []want{
-			{p, "allows s3:PutEncryptionConfiguration to any principal"},
+		{name: "secure: data perimeter, * pinned to the owner account by aws:PrincipalAccount", cfg: owner, spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:PutEncryptionConfiguration"`, `{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}`))},
+		{name: "secure: data perimeter, * pinned by ArnLike aws:PrincipalArn on owner roles", cfg: owner, spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:*"`, `{"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::444455556666:role/admin-*","arn:aws:iam::444455556666:root"]}}`))},
+		{name: "secure: an external principal pinned to the owner account reaches no one outside it", cfg: owner, spec: withPolicy(stmt("Allow", `"Principal":{"AWS":"777788889999"}`, `"Action":"s3:PutBucketPolicy"`, `{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}`))},
+		{name: "tricky: * pinned to another account", cfg: owner, spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:PutBucketAcl"`, `{"StringEquals":{"aws:PrincipalAccount":["444455556666","777788889999"]}}`)), want: []want{
+			{p, "allows s3:PutBucketAcl to any principal of account 777788889999 (aws:PrincipalAccount), outside the owner accounts"},
+		}},
+		{name: "tricky: pinned account without owner config is external (G2)", spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:PutBucketAcl"`, `{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}`)), want: []want{
+			{p, "to any principal of account 444455556666"},
+		}},
+		{name: "tricky: a negated account condition pins nothing", cfg: owner, spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:PutObjectAcl"`, `{"StringNotEquals":{"aws:PrincipalAccount":"777788889999"}}`)), want: []want{
+			{p, "allows s3:PutObjectAcl to any principal, outside"},
+		}},
+		{name: "tricky: a network condition keeps * from being public but not inside the owner accounts", cfg: owner, spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:PutBucketPolicy"`, `{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}`)), want: []want{
+			{p, "to any principal (the condition on aws:SourceVpce does not confine it to the owner accounts), outside"},
 		}},
 		{name: "tricky: s3:* lists every blacklisted action", spec: withPolicy(other("arn:aws:iam::444455556666:root", `"Action":"s3:*"`)), want: []want{
 			{p, "allows s3:DeleteBucketPolicy, s3:PutBucketAcl, s3:PutBucketPolicy, s3:PutEncryptionConfiguration, s3:PutObjectAcl to"},

@@ -101,7 +101,7 @@ func hasPrincipalException(cfg Config, conds []policy.Condition) bool {
 			return true
 		}
 		for _, v := range c.Values {
-			if cfg.IsOwnerAccount(principalAccount(v)) {
+			if cfg.IsOwnerAccount(policy.PrincipalAccount(v)) {
 				return true
 			}
 		}
@@ -111,7 +111,7 @@ func hasPrincipalException(cfg Config, conds []policy.Condition) bool {
 
 func notPrincipalExempts(cfg Config, p *policy.Principal) bool {
 	for _, a := range p.AWS {
-		if len(cfg.OwnerAccounts) == 0 || cfg.IsOwnerAccount(principalAccount(a)) {
+		if len(cfg.OwnerAccounts) == 0 || cfg.IsOwnerAccount(policy.PrincipalAccount(a)) {
 			return true
 		}
 	}

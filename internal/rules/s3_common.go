@@ -110,12 +110,12 @@ var s3WriteActions = policy.ActionFamily{
 func publicGrants(bp bucketPolicy, family policy.ActionFamily) []publicGrant {
 	var out []publicGrant
 	for _, s := range bp.Doc.Statements {
-		e := s.Exposure(policy.S3RestrictingKeys())
-		if !e.Public {
+		r := s.Reach(policy.S3RestrictingKeys(), false)
+		if !r.Public {
 			continue
 		}
 		if acts := s.AllowedFrom(family); len(acts) > 0 {
-			out = append(out, publicGrant{Statement: s, Exposure: e, Actions: acts})
+			out = append(out, publicGrant{Statement: s, Reach: r, Actions: acts})
 		}
 	}
 	return out
@@ -123,14 +123,14 @@ func publicGrants(bp bucketPolicy, family policy.ActionFamily) []publicGrant {
 
 type publicGrant struct {
 	Statement *policy.Statement
-	Exposure  policy.Exposure
+	Reach     policy.Reach
 	Actions   []string
 }
 
 func (g publicGrant) message(verb string) string {
-	msg := fmt.Sprintf("%s %s %s to %s", g.Statement.Ref(), verb, quoteList(g.Actions, 4), g.Exposure.Who)
-	if len(g.Exposure.Weak) > 0 {
-		msg += " (" + strings.Join(g.Exposure.Weak, "; ") + ")"
+	msg := fmt.Sprintf("%s %s %s to %s", g.Statement.Ref(), verb, quoteList(g.Actions, 4), g.Reach.Who)
+	if len(g.Reach.Weak) > 0 {
+		msg += " (" + strings.Join(g.Reach.Weak, "; ") + ")"
 	}
 	return msg
 }
