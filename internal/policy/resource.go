@@ -2,6 +2,7 @@ package policy
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -123,4 +124,47 @@ func TypeWide(pattern, service string) bool {
 func Service(action string) string {
 	s, _, _ := strings.Cut(action, ":")
 	return strings.ToLower(s)
+}
+
+// ResourceServices returns the services whose resources the statement's
+// Resource element names, from the service field of each ARN, or all=true
+// when it can name any service's resources ("*", a wildcard or variable in
+// the service field, NotResource). An Allow with a service-scoped Resource
+// stays inside those services (rule D4); sts is included with iam, since
+// sts:AssumeRole acts on IAM role ARNs.
+func (s *Statement) ResourceServices() (services []string, all bool) {
+	if s.HasNotResource || len(s.Resource) == 0 {
+		return nil, true
+	}
+	for _, r := range s.Resource {
+		parts := strings.SplitN(r, ":", 4)
+		if len(parts) < 4 || parts[0] != "arn" || parts[2] == "" || hasWildcard(parts[2]) || hasVariable(parts[2]) {
+			return nil, true
+		}
+		for _, svc := range servicesActingOn(strings.ToLower(parts[2])) {
+			if !slices.Contains(services, svc) {
+				services = append(services, svc)
+			}
+		}
+	}
+	return services, false
+}
+
+// servicesActingOn returns the services whose actions take resources of
+// the ARN namespace svc: svc itself, and each service whose resource
+// shapes (serviceARNTargets) live in that namespace.
+func servicesActingOn(svc string) []string {
+	out := []string{svc}
+	for other, targets := range serviceARNTargets {
+		if other == svc {
+			continue
+		}
+		for _, t := range targets {
+			if strings.HasPrefix(t, svc+":") && !slices.Contains(out, other) {
+				out = append(out, other)
+			}
+		}
+	}
+	slices.Sort(out[1:])
+	return out
 }

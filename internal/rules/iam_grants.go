@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,42 +102,96 @@ func checkIAM002Doc(_ *Input, d *iamDoc) []Finding {
 		if s.Effect != policy.Allow {
 			continue
 		}
-		var what []string
-		sensitive := false
-		if s.HasNotAction {
-			what = append(what, "NotAction "+quoted(s.NotAction, 3)+" (every action of every other service)")
-			for _, svc := range sensitiveServices {
-				sensitive = sensitive || s.AllowsAction(svc+":AckguardProbe")
-			}
-		} else {
-			adminStmt := len(adminActions(s)) > 0
-			for _, p := range s.Action {
-				switch svc := policy.ServiceWildcard(p); {
-				case svc != "":
-					what = append(what, fmt.Sprintf("%q", p))
-					sensitive = sensitive || containsFold(sensitiveServices, svc)
-				case policy.CoversAllActions(p) && !adminStmt: // "*" on "*" is IAM-001's
-					what = append(what, fmt.Sprintf("%q", p))
-					sensitive = true
-				}
-			}
-		}
-		if len(what) == 0 {
+		g := iam002Grant(s)
+		if len(g.what) == 0 {
 			continue
 		}
 		action := Warn
-		if sensitive {
+		if g.sensitive {
 			action = Deny
 		}
 		out = append(out, Finding{
 			Action:  action,
 			Path:    d.Path,
-			Message: fmt.Sprintf("%s: %s allows %s on %s: a whole service rather than the actions needed", d.label(), s.Ref(), quoteList(what, 4), resourceField(s)),
+			Message: fmt.Sprintf("%s: %s allows %s on %s: %s, rather than the actions needed", d.label(), s.Ref(), quoteList(g.what, 4), resourceField(s), strings.Join(g.scope, "; ")),
 			Remedy:  "list the specific actions the workload calls (for example \"s3:GetObject\" instead of \"s3:*\")",
 			Subject: stmtText(s, d.Doc),
 		})
 	}
 	return out
+}
+
+// wildGrant is what an Allow statement grants beyond named actions: the
+// patterns, what they reach, and whether that includes a sensitive
+// service.
+type wildGrant struct {
+	what, scope []string
+	sensitive   bool
+}
+
+// iam002Grant finds a service wildcard, "*" on resources narrower than
+// every ARN, or NotAction "svc:*". A Resource naming only some services'
+// ARNs keeps "*" and NotAction inside those services (rule D4). NotAction
+// without a service wildcard is left to IAM-005, as the catalog words
+// IAM-002.
+func iam002Grant(s *policy.Statement) wildGrant {
+	var g wildGrant
+	services, anyService := s.ResourceServices()
+	if s.HasNotAction {
+		if !slices.ContainsFunc(s.NotAction, func(p string) bool { return policy.ServiceWildcard(p) != "" }) {
+			return g
+		}
+		if anyService {
+			services = sensitiveServices
+		}
+		var allowed []string
+		for _, svc := range services {
+			if s.AllowsAction(svc + ":AckguardProbe") {
+				allowed = append(allowed, svc)
+				g.sensitive = g.sensitive || slices.Contains(sensitiveServices, svc)
+			}
+		}
+		switch {
+		case anyService:
+			g.scope = append(g.scope, "every action of every other service")
+		case len(allowed) == 0:
+			return g // its resources belong only to the services it excludes
+		default:
+			g.scope = append(g.scope, fmt.Sprintf("every %s action not listed (its resources keep it inside %s)", strings.Join(allowed, ", "), pluralService(allowed)))
+		}
+		g.what = []string{"NotAction " + quoted(s.NotAction, 3)}
+		return g
+	}
+	adminStmt := len(adminActions(s)) > 0
+	for _, p := range s.Action {
+		switch svc := policy.ServiceWildcard(p); {
+		case svc != "":
+			g.what = append(g.what, fmt.Sprintf("%q", p))
+			g.sensitive = g.sensitive || slices.Contains(sensitiveServices, svc)
+			if !slices.Contains(g.scope, "a whole service") {
+				g.scope = append(g.scope, "a whole service")
+			}
+		case policy.CoversAllActions(p) && !adminStmt: // "*" on "*" is IAM-001's
+			g.what = append(g.what, fmt.Sprintf("%q", p))
+			if anyService {
+				g.scope = append(g.scope, "every action of every service on those resources")
+				g.sensitive = true
+				continue
+			}
+			g.scope = append(g.scope, fmt.Sprintf("every %s action on those resources", strings.Join(services, ", ")))
+			for _, svc := range services {
+				g.sensitive = g.sensitive || slices.Contains(sensitiveServices, svc)
+			}
+		}
+	}
+	return g
+}
+
+func pluralService(services []string) string {
+	if len(services) == 1 {
+		return "that service"
+	}
+	return "those services"
 }
 
 // IAM-003: no privilege-escalation combination allowed on unconstrained

@@ -163,13 +163,24 @@ func TestIAM002(t *testing.T) {
 		{name: "insecure: IAM:* denies (any case)", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"IAM:*"`, star))), want: []want{
 			{"spec.policyDocument", `"IAM:*"`},
 		}},
-		{name: "tricky: * on a narrower resource", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:s3:::b/*"`))), want: []want{
-			{"spec.policyDocument", `allows "*"`},
+		{name: "tricky: * on one service's resources stays in that service (D4)", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:s3:::b/*"`))), want: []want{
+			{"spec.policyDocument", `allows "*" on Resource "arn:aws:s3:::b/*": every s3 action on those resources`},
+		}},
+		{name: "tricky: * on IAM role ARNs reaches iam and sts", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:iam::111122223333:role/*"`))), want: []want{
+			{"spec.policyDocument", "every iam, sts action on those resources"},
 		}},
 		{name: "tricky: * on * is IAM-001's", kind: "Policy", spec: policySpec(adminDoc)},
-		{name: "tricky: NotAction grants other services", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`)), want: []want{
-			{"spec.policyDocument", "NotAction"},
+		{name: "tricky: NotAction svc:* on * grants other services", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", `allows NotAction "s3:*" on Resource "*": every action of every other service`},
 		}},
+		{name: "secure: NotAction with one literal action is IAM-005's", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"ec2:TerminateInstances","Resource":"*"}`))},
+		{name: "tricky: NotAction svc:* on one service's resources warns (D4)", action: rules.Warn, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"iam:*","Resource":"arn:aws:s3:::*"}`)), want: []want{
+			{"spec.policyDocument", `allows NotAction "iam:*" on Resource "arn:aws:s3:::*": every s3 action not listed`},
+		}},
+		{name: "tricky: NotAction svc:* on KMS keys denies", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"arn:aws:kms:*:111122223333:key/*"}`)), want: []want{
+			{"spec.policyDocument", "every kms action not listed"},
+		}},
+		{name: "secure: NotAction of the only service its resources name grants it nothing", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"arn:aws:s3:::b/*"}`))},
 		{name: "tricky: s3:Get* is not service-wide", kind: "Policy", spec: policySpec(idp(allow(`"s3:Get*"`, `"arn:aws:s3:::b/*"`)))},
 	})
 }
