@@ -51,10 +51,11 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		who := ""
 		switch {
 		case s.NotPrincipal != nil:
-			if notPrincipalExempts(in.Config, s.NotPrincipal) {
+			gap := notPrincipalGap(in.Config, s.NotPrincipal)
+			if gap == "" {
 				continue
 			}
-			who = "every principal outside NotPrincipal, which names no owner principal"
+			who = "every principal outside NotPrincipal (" + gap + ")"
 		case s.Principal.All():
 			who = "every principal"
 		default:
@@ -70,7 +71,7 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		out = append(out, Finding{
 			Path:    bp.Path,
 			Message: fmt.Sprintf("%s denies %s on the bucket to %s %s, so the owner and the ACK controller can no longer read or change the policy (only the account root could)", s.Ref(), strings.Join(denied, ", "), who, how),
-			Remedy:  "exempt the owner and the ACK controller's role, e.g. with an ArnNotLike condition on aws:PrincipalArn, or narrow the Deny to the requests it is meant for",
+			Remedy:  "exempt the owner and the ACK controller's role, preferably with an ArnNotLike condition on aws:PrincipalArn instead of NotPrincipal (a NotPrincipal must list the role ARN and its account ARN), or narrow the Deny to the requests it is meant for",
 			Subject: statementSubject(bp.Doc, s),
 		})
 	}
@@ -109,13 +110,41 @@ func hasPrincipalException(cfg Config, conds []policy.Condition) bool {
 	return false
 }
 
-func notPrincipalExempts(cfg Config, p *policy.Principal) bool {
+// notPrincipalGap returns why a Deny's NotPrincipal does not exempt the
+// owner's roles (the ACK controller runs as one), or "" when it does. AWS
+// matches NotPrincipal against the request's principal: an account ARN
+// (or ID) exempts only that account's root user, so every role and
+// assumed-role session of the account is still denied; and a role or user
+// ARN needs its account's ARN listed too, or AWS may deny the whole account
+// (IAM's NotPrincipal documentation). Without configured owner accounts
+// any account counts.
+func notPrincipalGap(cfg Config, p *policy.Principal) string {
+	accounts := map[string]bool{}
+	var identities, roots []string
 	for _, a := range p.AWS {
-		if len(cfg.OwnerAccounts) == 0 || cfg.IsOwnerAccount(policy.PrincipalAccount(a)) {
-			return true
+		acct := policy.PrincipalAccount(a)
+		if acct == "" || len(cfg.OwnerAccounts) > 0 && !cfg.IsOwnerAccount(acct) {
+			continue
+		}
+		if policy.IsAccountID(a) || strings.HasSuffix(a, ":root") {
+			accounts[acct] = true
+			roots = append(roots, a)
+			continue
+		}
+		identities = append(identities, a)
+	}
+	for _, id := range identities {
+		if accounts[policy.PrincipalAccount(id)] {
+			return ""
 		}
 	}
-	return false
+	switch {
+	case len(identities) > 0:
+		return fmt.Sprintf("it names %s without the ARN of its account, so AWS may deny every principal of that account", identities[0])
+	case len(roots) > 0:
+		return fmt.Sprintf("it names only the account %s, which exempts only its root user: every role and assumed-role session of that account, the ACK controller's included, is denied", quoteList(roots, 3))
+	}
+	return "it names no principal of the owner accounts"
 }
 
 func keyIn(key string, keys []string) bool {

@@ -21,7 +21,17 @@ func TestS3013(t *testing.T) {
 		{name: "secure: Deny on objects only", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"}`)},
 		{name: "secure: Deny of object actions", spec: withPolicy(stmt("Deny", anyone, `"Action":["s3:GetObject","s3:PutObject"]`, ""))},
 		{name: "secure: Deny to a named principal", spec: withPolicy(stmt("Deny", `"Principal":{"AWS":"arn:aws:iam::444455556666:root"}`, `"Action":"s3:*"`, ""))},
-		{name: "secure: NotPrincipal names the owner", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`)},
+		{name: "secure: NotPrincipal names the controller's role and its account", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:role/ack-s3-controller","arn:aws:iam::111122223333:root"]},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`)},
+		{name: "secure: NotPrincipal with a role and its account as a bare ID, no owner config", spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:role/ack-s3-controller","111122223333"]},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`)},
+		{name: "insecure: NotPrincipal naming only the owner account root", action: rules.Deny, cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`), want: []want{
+			{p, "every principal outside NotPrincipal (it names only the account arn:aws:iam::111122223333:root, which exempts only its root user: every role and assumed-role session of that account, the ACK controller's included, is denied"},
+		}},
+		{name: "tricky: NotPrincipal naming only an account ID, no owner config", spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::my-bucket"}`), want: []want{
+			{p, "names only the account 111122223333"},
+		}},
+		{name: "tricky: NotPrincipal naming a role without its account", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ack-s3-controller"},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`), want: []want{
+			{p, "names arn:aws:iam::111122223333:role/ack-s3-controller without the ARN of its account"},
+		}},
 		{name: "secure: ? pattern never counts as a deny", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:?utBucketPolicy"`, ""))},
 		{name: "insecure: unconditional Deny s3:* to *", action: rules.Deny, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, "")), want: []want{
 			{p, "Statement[1] denies s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy on the bucket to every principal unconditionally"},
@@ -42,7 +52,7 @@ func TestS3013(t *testing.T) {
 			{p, "denies s3:PutBucketPolicy on the bucket to every principal"},
 		}},
 		{name: "tricky: NotPrincipal without an owner principal", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:*","Resource":"*"}`), want: []want{
-			{p, "every principal outside NotPrincipal"},
+			{p, "every principal outside NotPrincipal (it names no principal of the owner accounts)"},
 		}},
 		{name: "tricky: NotAction deny covers policy management", spec: withPolicy(stmt("Deny", anyone, `"NotAction":"s3:GetObject"`, "")), want: []want{
 			{p, "s3:GetBucketPolicy"},
