@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // adminPorts are SSH and RDP, the ports of EC2-001 and EC2-002.
@@ -12,34 +13,23 @@ var adminPorts = []int64{22, 3389}
 // control lists them.
 var highRiskPorts = []int64{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300}
 
-// matchedPorts returns the ports of the list that the rule admits over tcp
-// or udp.
-func (s sgPermission) matchedPorts(ports []int64) []int64 {
-	var out []int64
-	for _, p := range ports {
-		if s.matchesPort("", p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // publicIngressRule builds EC2-001, -002, -003 and -005: each flags the
 // public ranges (of the lists it owns) of the ingress rules that match,
 // and fixes by removing exactly those ranges.
 type publicIngressRule struct {
 	// lists are the range lists the rule owns: "ipRanges", "ipv6Ranges".
 	lists []string
-	// matches returns why a rule is in scope ("" when it is not).
-	matches func(s sgPermission) string
+	// matches returns why range r of rule i is in scope ("" when it is
+	// not).
+	matches func(e *sgExposure, i int, r publicRange) string
 	remedy  string
 	// reportsInput makes the rule report what in spec.ingressRules cannot
 	// be judged (one rule does it for all).
 	reportsInput bool
 }
 
-func (r publicIngressRule) pick(s sgPermission, pr publicRange) bool {
-	return slices.Contains(r.lists, pr.List) && r.matches(s) != ""
+func (r publicIngressRule) pick(e *sgExposure, i int, pr publicRange) bool {
+	return slices.Contains(r.lists, pr.List) && r.matches(e, i, pr) != ""
 }
 
 func (r publicIngressRule) check(in *Input) []Finding {
@@ -51,14 +41,14 @@ func (r publicIngressRule) check(in *Input) []Finding {
 	if sg.Spec.Err != nil {
 		return out
 	}
-	for _, rr := range sgRules(sg.Ingress) {
-		why := r.matches(rr.sgPermission)
-		if why == "" {
-			continue
-		}
+	e := in.ingressExposure()
+	for i, rr := range e.rules {
 		for _, pr := range rr.public {
-			if slices.Contains(r.lists, pr.List) {
-				out = append(out, ingressFinding(rr.sgPermission, pr, why, r.remedy, true))
+			if !slices.Contains(r.lists, pr.List) {
+				continue
+			}
+			if why := r.matches(e, i, pr); why != "" {
+				out = append(out, ingressFinding(rr, pr, why, r.remedy, true))
 			}
 		}
 	}
@@ -67,8 +57,8 @@ func (r publicIngressRule) check(in *Input) []Finding {
 
 func (r publicIngressRule) fix(m *Mutation) error { return removePublicIngress(m, r.pick) }
 
-func matchesAdminPorts(s sgPermission) string {
-	if ports := s.matchedPorts(adminPorts); len(ports) > 0 {
+func matchesAdminPorts(e *sgExposure, i int, r publicRange) string {
+	if ports := e.publicPortsOf(i, r, adminPorts); len(ports) > 0 {
 		return fmt.Sprintf(", which includes port %s", portList(ports))
 	}
 	return ""
@@ -123,8 +113,8 @@ func ec2002() *Rule {
 func ec2003() *Rule {
 	r := publicIngressRule{
 		lists: []string{"ipRanges", "ipv6Ranges"},
-		matches: func(s sgPermission) string {
-			if ports := s.matchedPorts(highRiskPorts); len(ports) > 0 {
+		matches: func(e *sgExposure, i int, r publicRange) string {
+			if ports := e.publicPortsOf(i, r, highRiskPorts); len(ports) > 0 {
 				return fmt.Sprintf(", which includes the high-risk port(s) %s", portList(ports))
 			}
 			return ""
@@ -148,17 +138,33 @@ func ec2003() *Rule {
 	}
 }
 
+// matchesEveryPort is EC2-005's scope: a rule that opens every port of
+// its protocol, or a range that, with the group's other rules, opens every
+// tcp or udp port to the internet.
+func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
+	rr := e.rules[i]
+	v4 := r.Prefix.Addr().Is4()
+	if e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r) {
+		return ", every port"
+	}
+	var opened []string
+	for _, proto := range []string{"tcp", "udp"} {
+		if len(e.publicPorts(i, r, proto)) > 0 && e.everyPortPublic(proto, v4) {
+			opened = append(opened, proto)
+		}
+	}
+	if len(opened) > 0 {
+		return fmt.Sprintf(", which with the group's other rules opens every %s port to the internet", strings.Join(opened, " and "))
+	}
+	return ""
+}
+
 // EC2-005: no public ingress on all protocols or on a full port range.
 func ec2005() *Rule {
 	r := publicIngressRule{
-		lists: []string{"ipRanges", "ipv6Ranges"},
-		matches: func(s sgPermission) string {
-			if s.fullRange() {
-				return ", every port"
-			}
-			return ""
-		},
-		remedy: "remove that range from the rule and open only the ports and networks the service needs",
+		lists:   []string{"ipRanges", "ipv6Ranges"},
+		matches: matchesEveryPort,
+		remedy:  "remove that range from the rule and open only the ports and networks the service needs",
 	}
 	return &Rule{
 		ID:          "EC2-005",

@@ -44,17 +44,40 @@ func checkEC2004(in *Input) []Finding {
 		allowed = defaultPublicPorts
 	}
 	var out []Finding
-	for _, rr := range sgRules(sg.Ingress) {
-		if len(rr.public) == 0 || rr.authorized(allowed) {
-			continue
-		}
-		what := fmt.Sprintf(", which is not an authorized public port (authorized: %s)", describePorts(allowed))
+	e := in.ingressExposure()
+	what := fmt.Sprintf(", which is not an authorized public port (authorized: %s)", describePorts(allowed))
+	for i, rr := range e.rules {
 		for _, pr := range rr.public {
-			out = append(out, ingressFinding(rr.sgPermission, pr, what,
+			if e.authorizedRange(i, pr, allowed) {
+				continue
+			}
+			out = append(out, ingressFinding(rr, pr, what,
 				"open only authorized ports to the internet, restrict the source to named networks, or add the port to the configured allowed public ports", false))
 		}
 	}
 	return out
+}
+
+// authorizedRange reports whether every port on which range r of rule i
+// is public lies in an allowed range of the same protocol. All-protocol
+// rules and rules for protocols without ports never are; ICMP is not
+// judged (its fromPort/toPort are type and code).
+func (e *sgExposure) authorizedRange(i int, r publicRange, allowed []PortRange) bool {
+	s := e.rules[i].sgPermission
+	switch s.kind {
+	case protoICMP:
+		return true
+	case protoAll, protoOther:
+		return false
+	}
+	for _, span := range e.publicPorts(i, r, s.proto) {
+		p := s
+		p.lo, p.hi = span[0], span[1]
+		if !p.authorized(allowed) {
+			return false
+		}
+	}
+	return true
 }
 
 // authorized reports whether every port the rule opens is in an allowed

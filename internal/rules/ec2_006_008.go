@@ -67,11 +67,15 @@ func checkEC2007(in *Input) []Finding {
 	if sg.Spec.Err != nil {
 		return nil // reported by EC2-001
 	}
-	for _, rr := range sgRules(sg.Egress) {
+	e := in.egressExposure()
+	for i, rr := range e.rules {
 		if rr.kind != protoAll {
 			continue
 		}
 		for _, pr := range rr.public {
+			if !e.publicProtocol(i, pr) {
+				continue
+			}
 			out = append(out, Finding{
 				Path:    pr.CIDR.Path,
 				Message: fmt.Sprintf("egress allows all protocols and ports to %s (public)", pr.Prefix),

@@ -184,27 +184,18 @@ func parseRange(r view.IPRange) (netip.Prefix, bool) {
 	return p, err == nil
 }
 
-// sgRules returns the rules of a list with their public ranges.
-func sgRules(rl view.RuleList) []sgRuleRanges {
-	out := make([]sgRuleRanges, 0, len(rl.Rules))
-	for _, p := range rl.Rules {
-		out = append(out, sgRuleRanges{sgPermission: newSGPermission(p), public: publicRanges(p)})
+// ingressFinding builds the finding of one public range of a rule. A range
+// that is public only with the ranges of other rules says so.
+func ingressFinding(rr sgRuleRanges, r publicRange, what, remedy string, fixable bool) Finding {
+	public := "public"
+	if !alone(rr, r) {
+		public = "public: with the group's other rules open to the same traffic, the ranges cover the whole address space"
 	}
-	return out
-}
-
-type sgRuleRanges struct {
-	sgPermission
-	public []publicRange
-}
-
-// ingressFinding builds the finding of one public range of a rule.
-func ingressFinding(s sgPermission, r publicRange, what, remedy string, fixable bool) Finding {
 	return Finding{
 		Path:    r.CIDR.Path,
-		Message: fmt.Sprintf("%s %s allows %s from %s (public)", r.List, r.CIDR.Value, s.describe(), r.Prefix) + what,
+		Message: fmt.Sprintf("%s %s allows %s from %s (%s)", r.List, r.CIDR.Value, rr.describe(), r.Prefix, public) + what,
 		Remedy:  remedy,
-		Subject: r.subject(s),
+		Subject: r.subject(rr.sgPermission),
 		Fixable: fixable,
 	}
 }
@@ -256,15 +247,16 @@ func pathUnder(p, prefix view.Path) bool {
 // that pick selects, and drops a rule left with no source at all. Lists are
 // replaced whole (ACK treats them as authoritative): every other rule and
 // range is carried over as it was.
-func removePublicIngress(m *Mutation, pick func(s sgPermission, r publicRange) bool) error {
+func removePublicIngress(m *Mutation, pick func(e *sgExposure, i int, r publicRange) bool) error {
 	sg := view.NewSecurityGroup(m.Input().Object)
 	if sg.Spec.Err != nil || sg.Ingress.Raw == nil {
 		return nil
 	}
 	drop := map[int]map[string]map[int]bool{} // rule index → list key → range index
-	for _, rr := range sgRules(sg.Ingress) {
+	e := newSGExposure(sg.Ingress)
+	for i, rr := range e.rules {
 		for _, r := range rr.public {
-			if !pick(rr.sgPermission, r) {
+			if !pick(e, i, r) {
 				continue
 			}
 			if drop[rr.Index] == nil {

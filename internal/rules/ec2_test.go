@@ -81,6 +81,7 @@ func TestEC2001(t *testing.T) {
 		}},
 		{name: "tricky: prefix shorter than /8 is public", obj: sg(perm("tcp", int64(22), int64(22), "12.0.0.0/7")), want: []want{{p00, "12.0.0.0/7"}}},
 		{name: "secure: a /8 alone is not public", obj: sg(perm("tcp", int64(22), int64(22), "12.0.0.0/8"))},
+		{name: "secure: a named network next to 0.0.0.0/0 on another rule is not reported", obj: sg(perm("tcp", int64(22), int64(22), "203.0.113.0/24"), perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
 		{name: "tricky: protocol number 6", obj: sg(perm("6", int64(22), int64(22), "0.0.0.0/0")), want: []want{{p00, "tcp 22"}}},
 		{name: "tricky: protocol name in upper case", obj: sg(perm("TCP", int64(22), int64(22), "0.0.0.0/0")), want: []want{{p00, "tcp 22"}}},
 		{name: "tricky: udp 3389 (17)", obj: sg(perm("17", int64(3389), int64(3389), "0.0.0.0/0")), want: []want{{p00, "udp 3389"}}},
@@ -193,6 +194,12 @@ func TestEC2005(t *testing.T) {
 		{name: "insecure: udp 1-65535", obj: sg(perm("udp", int64(1), int64(65535), "::/0")), want: []want{{cidrPath(0, 0, true), "udp 1-65535"}}},
 		{name: "insecure: protocol 50 opens all of it", obj: sg(perm("50", int64(-1), int64(-1), "0.0.0.0/0")), want: []want{{p00, "protocol 50"}}},
 		{name: "secure: tcp 1024-65535 is not the full range", obj: sg(perm("tcp", int64(1024), int64(65535), "0.0.0.0/0"))},
+		{name: "tricky: the full tcp range split across two rules", obj: sg(perm("tcp", int64(0), int64(32767), "0.0.0.0/0"), perm("tcp", int64(32768), int64(65535), "::/0", "0.0.0.0/0")), want: []want{
+			{p00, "which with the group's other rules opens every tcp port to the internet"},
+			{cidrPath(1, 0, false), "every tcp port"},
+			// ::/0 reaches only the upper ports: the IPv6 internet does not get every port.
+		}},
+		{name: "secure: the upper tcp ports only from a private range", obj: sg(perm("tcp", int64(0), int64(32767), "0.0.0.0/0"), perm("tcp", int64(32768), int64(65535), "10.0.0.0/8"))},
 		{name: "secure: -1 from a private range", obj: sg(perm("-1", nil, nil, "10.0.0.0/8"))},
 	})
 }
@@ -242,4 +249,74 @@ func TestEC2006To008(t *testing.T) {
 			{"spec.ingressRules[0].prefixListIDs[0].description", "the source has no description"},
 		}},
 	})
+}
+
+// slash8s returns the /8 networks from..to (inclusive): 0..255 together
+// cover the IPv4 space, while each /8 alone is not public.
+func slash8s(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("%d.0.0.0/8", i))
+	}
+	return out
+}
+
+// TestEC2PublicUnionAcrossRules checks that the internet is recognised
+// when the ranges that cover it are split across the rules of a group
+// (catalog §0: a set of ranges whose union is the whole space is public).
+func TestEC2PublicUnionAcrossRules(t *testing.T) {
+	lower, upper := slash8s(0, 127), slash8s(128, 255)
+	tcp := func(from, to int64, cidrs []string) map[string]any { return perm("tcp", from, to, cidrs...) }
+	tests := []struct {
+		name string
+		obj  map[string]any
+		rule string
+		// n is the number of findings: every range that is not private
+		// (10/8 and 127/8 are) when the union is public, else 0.
+		n    int
+		msg  string
+	}{
+		{"insecure: two rules on port 22", sg(tcp(22, 22, lower), tcp(22, 22, upper)), "EC2-001", 254, "with the group's other rules open to the same traffic, the ranges cover the whole address space), which includes port 22"},
+		{"tricky: overlapping port ranges meet on 22", sg(tcp(0, 22, lower), tcp(22, 1000, upper)), "EC2-001", 254, "port 22"},
+		{"tricky: an all-protocol rule and a tcp 3389 rule", sg(perm("-1", nil, nil, lower...), tcp(3389, 3389, upper)), "EC2-001", 254, "port 3389"},
+		{"secure: halves on different ports", sg(tcp(22, 22, lower), tcp(23, 3388, upper)), "EC2-001", 0, ""},
+		{"secure: halves on different protocols", sg(tcp(22, 22, lower), perm("udp", int64(22), int64(22), upper...)), "EC2-001", 0, ""},
+		{"secure: one /8 missing", sg(tcp(22, 22, lower), tcp(22, 22, slash8s(129, 255))), "EC2-001", 0, ""},
+		{"insecure: high-risk 5432", sg(tcp(5432, 5432, lower), tcp(5000, 6000, upper)), "EC2-003", 254, "5432"},
+		{"insecure: tcp 8443 from two rules", sg(tcp(8443, 8443, lower), tcp(8443, 8443, upper)), "EC2-004", 254, "tcp 8443"},
+		{"secure: public only where the rules meet, on 443", sg(tcp(80, 8443, lower), tcp(443, 443, upper)), "EC2-004", 0, ""},
+		{"insecure: all protocols from two rules", sg(perm("-1", nil, nil, lower...), perm("-1", nil, nil, upper...)), "EC2-005", 254, "every port"},
+		{"insecure: every tcp port from two rules and two port ranges", sg(tcp(0, 40000, lower), tcp(0, 40000, upper), perm("tcp", int64(40001), int64(65535), "0.0.0.0/0")), "EC2-005", 255, "opens every tcp port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := findingsOf(tt.obj, rules.Config{}, tt.rule)
+			if len(got) != tt.n {
+				t.Fatalf("%d %s findings, want %d:\n%s", len(got), tt.rule, tt.n, texts(got[:min(len(got), 5)]))
+			}
+			for _, f := range got {
+				if !strings.Contains(f.Message, tt.msg) {
+					t.Fatalf("finding %q does not contain %q", f.Message, tt.msg)
+				}
+				if strings.Contains(f.Message, " 10.0.0.0/8 ") || strings.Contains(f.Message, " 127.0.0.0/8 ") {
+					t.Errorf("private range reported: %s", f.Text())
+				}
+			}
+			if tt.n == 0 || tt.rule == "EC2-004" {
+				return
+			}
+			plan, err := rules.Default().Remediate(tt.obj, rules.Config{}, []string{tt.rule})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if left := findingsOf(plan.Object, rules.Config{}, tt.rule); len(left) != 0 {
+				t.Errorf("findings after the fix:\n%s", texts(left))
+			}
+		})
+	}
+	egress := ackObject(view.SecurityGroupGVK, map[string]any{"name": "x", "description": "x",
+		"egressRules": []any{perm("-1", nil, nil, lower...), perm("-1", nil, nil, upper...)}})
+	if got := findingsOf(egress, rules.Config{}, "EC2-007"); len(got) != 254 {
+		t.Errorf("EC2-007: %d findings for all-protocol egress split across two rules, want 254", len(got))
+	}
 }

@@ -17,8 +17,11 @@ type Input struct {
 
 	bucket *view.Bucket
 	sg     *view.SecurityGroup
-	docs   map[docKey]parsedDoc
-	iam    *iamState // IAM documents and their analysis (iam_common.go)
+	// sgIn and sgOut are the group's rule lists with the public reach of
+	// each range (ec2_exposure.go).
+	sgIn, sgOut *sgExposure
+	docs        map[docKey]parsedDoc
+	iam         *iamState // IAM documents and their analysis (iam_common.go)
 }
 
 type docKey struct {
@@ -55,6 +58,23 @@ func (in *Input) SecurityGroup() *view.SecurityGroup {
 		in.sg = view.NewSecurityGroup(in.Object)
 	}
 	return in.sg
+}
+
+// ingressExposure returns the group's ingress rules with the public reach
+// of each range, computed once per evaluation.
+func (in *Input) ingressExposure() *sgExposure {
+	if in.sgIn == nil {
+		in.sgIn = newSGExposure(in.SecurityGroup().Ingress)
+	}
+	return in.sgIn
+}
+
+// egressExposure is ingressExposure for the egress rules.
+func (in *Input) egressExposure() *sgExposure {
+	if in.sgOut == nil {
+		in.sgOut = newSGExposure(in.SecurityGroup().Egress)
+	}
+	return in.sgOut
 }
 
 // Document parses a policy document once per evaluation, whichever rules
