@@ -273,8 +273,8 @@ func TestEC2PublicUnionAcrossRules(t *testing.T) {
 		rule string
 		// n is the number of findings: every range that is not private
 		// (10/8 and 127/8 are) when the union is public, else 0.
-		n    int
-		msg  string
+		n   int
+		msg string
 	}{
 		{"insecure: two rules on port 22", sg(tcp(22, 22, lower), tcp(22, 22, upper)), "EC2-001", 254, "with the group's other rules open to the same traffic, the ranges cover the whole address space), which includes port 22"},
 		{"tricky: overlapping port ranges meet on 22", sg(tcp(0, 22, lower), tcp(22, 1000, upper)), "EC2-001", 254, "port 22"},
