@@ -3,6 +3,7 @@ package govsource
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,4 +144,14 @@ type trackingResolver struct {
 func (t *trackingResolver) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
 	t.used = true
 	return t.Resolver.Get(gvk, namespace, name)
+}
+
+// List lists through the wrapped Resolver when it can list.
+func (t *trackingResolver) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
+	t.used = true
+	l, ok := t.Resolver.(rules.Lister)
+	if !ok {
+		return nil, fmt.Errorf("listing %s is not supported here", gvk.Kind)
+	}
+	return l.List(gvk)
 }

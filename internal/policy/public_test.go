@@ -223,3 +223,31 @@ func TestReachAccounts(t *testing.T) {
 		})
 	}
 }
+
+func TestParseIAMARN(t *testing.T) {
+	tests := []struct {
+		arn  string
+		want policy.IAMARN
+		ok   bool
+	}{
+		{"arn:aws:iam::111122223333:role/exec", policy.IAMARN{Account: "111122223333", Type: "role", Path: "/", Name: "exec"}, true},
+		{"arn:aws-cn:iam::111122223333:role/service-role/team/exec", policy.IAMARN{Account: "111122223333", Type: "role", Path: "/service-role/team/", Name: "exec"}, true},
+		{"arn:aws:iam::111122223333:policy/boundary", policy.IAMARN{Account: "111122223333", Type: "policy", Path: "/", Name: "boundary"}, true},
+		{"arn:aws:iam::111122223333:role/*", policy.IAMARN{}, false},
+		{"arn:aws:iam::111122223333:role/", policy.IAMARN{}, false},
+		{"arn:aws:iam::111122223333:root", policy.IAMARN{}, false},
+		{"arn:aws:s3:::bucket/key", policy.IAMARN{}, false},
+		{"exec", policy.IAMARN{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := policy.ParseIAMARN(tt.arn)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ParseIAMARN(%q) = %+v, %v; want %+v, %v", tt.arn, got, ok, tt.want, tt.ok)
+		}
+	}
+	for in, want := range map[string]string{"": "/", "/": "/", "team": "/team/", "/a/b/": "/a/b/"} {
+		if got := policy.NormalIAMPath(in); got != want {
+			t.Errorf("NormalIAMPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -168,3 +168,40 @@ func servicesActingOn(svc string) []string {
 	slices.Sort(out[1:])
 	return out
 }
+
+// IAMARN is the parsed ARN of an IAM role, user, group or policy:
+// arn:<partition>:iam::<account>:<type>/<path>/<name>.
+type IAMARN struct {
+	Account string
+	// Type is "role", "user", "group" or "policy".
+	Type string
+	// Path is the IAM path, "/" or "/a/b/".
+	Path string
+	Name string
+}
+
+// ParseIAMARN parses an IAM ARN with a literal type and name; ok is false
+// for anything else (a wildcard, a variable, another service).
+func ParseIAMARN(arn string) (a IAMARN, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || !isPartition(parts[1]) || parts[2] != "iam" || parts[3] != "" || hasWildcard(arn) || hasVariable(arn) {
+		return IAMARN{}, false
+	}
+	typ, rest, found := strings.Cut(parts[5], "/")
+	i := strings.LastIndexByte(rest, '/')
+	name := rest[i+1:]
+	if !found || name == "" {
+		return IAMARN{}, false
+	}
+	return IAMARN{Account: parts[4], Type: typ, Path: "/" + rest[:i+1], Name: name}, true
+}
+
+// NormalIAMPath returns an IAM path as it appears in an ARN: "/" when
+// empty, else with a leading and a trailing slash.
+func NormalIAMPath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "/"
+	}
+	return "/" + p + "/"
+}

@@ -43,13 +43,30 @@ func (c clientResolver) Get(gvk schema.GroupVersionKind, namespace, name string)
 	return nil, false, err
 }
 
+func (c clientResolver) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := c.r.List(c.ctx, list); err != nil {
+		if meta.IsNoMatchError(err) {
+			return nil, fmt.Errorf("the %s kind is not installed", gvk.Kind)
+		}
+		return nil, err
+	}
+	out := make([]map[string]any, len(list.Items))
+	for i := range list.Items {
+		out[i] = list.Items[i].Object
+	}
+	return out, nil
+}
+
 // Objects resolves among a fixed set of objects, such as the documents of
 // one scan.
-func Objects(objs []map[string]any) rules.Resolver {
-	idx := make(objectIndex, len(objs))
+func Objects(objs []map[string]any) rules.Lister {
+	idx := objectIndex{byName: make(map[key]map[string]any, len(objs)), byKind: map[schema.GroupKind][]map[string]any{}}
 	for _, o := range objs {
 		m := view.ReadMeta(o)
-		idx[key{m.GVK.GroupKind(), m.Namespace, m.Name}] = o
+		idx.byName[key{m.GVK.GroupKind(), m.Namespace, m.Name}] = o
+		idx.byKind[m.GVK.GroupKind()] = append(idx.byKind[m.GVK.GroupKind()], o)
 	}
 	return idx
 }
@@ -59,13 +76,20 @@ type key struct {
 	namespace, name string
 }
 
-type objectIndex map[key]map[string]any
+type objectIndex struct {
+	byName map[key]map[string]any
+	byKind map[schema.GroupKind][]map[string]any // in input order
+}
 
 func (idx objectIndex) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
-	o, ok := idx[key{gvk.GroupKind(), namespace, name}]
+	o, ok := idx.byName[key{gvk.GroupKind(), namespace, name}]
 	if !ok && namespace != "" {
 		// Manifests often leave the namespace to the apply context.
-		o, ok = idx[key{gvk.GroupKind(), "", name}]
+		o, ok = idx.byName[key{gvk.GroupKind(), "", name}]
 	}
 	return o, ok, nil
+}
+
+func (idx objectIndex) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
+	return idx.byKind[gvk.GroupKind()], nil
 }

@@ -17,9 +17,9 @@ var (
 	functionKind = []schema.GroupKind{view.FunctionGVK.GroupKind()}
 	// attachKinds hold attached policies: Role, User, Group.
 	attachKinds = []schema.GroupKind{view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind()}
-	// grantKinds hold identity documents judged as grants. A Policy cannot
-	// know whether it is used only as a permissions boundary (which the
-	// catalog exempts), so ackguard judges every Policy as a grant.
+	// grantKinds hold identity documents judged as grants. A Policy used
+	// only as a permissions boundary is exempt from IAM-001 to IAM-009
+	// (iam_boundary.go).
 	grantKinds = append(append([]schema.GroupKind{}, attachKinds...), view.PolicyGVK.GroupKind())
 	// iamDocKinds hold any IAM document: grants and trust policies.
 	iamDocKinds = grantKinds
@@ -83,6 +83,9 @@ type iamState struct {
 	// unresolved are warnings for references that could not be read.
 	unresolved []Finding
 	analysis   *policy.Analysis
+	// boundaryOnly is, for a Policy, whether it is used only as a
+	// permissions boundary; nil until asked (iam_boundary.go).
+	boundaryOnly *bool
 }
 
 // grants returns every identity document whose grants count for the

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -85,6 +86,31 @@ func (o objects) Get(gvk schema.GroupVersionKind, ns, name string) (map[string]a
 	obj, ok := o.objs[k]
 	return obj, ok, nil
 }
+
+// List returns the objects of a kind in key order; a kind named in fail
+// ("Kind/") returns an error.
+func (o objects) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
+	if o.fail[gvk.Kind+"/"] {
+		return nil, fmt.Errorf("cache not synced")
+	}
+	var keys []string
+	for k := range o.objs {
+		if strings.HasPrefix(k, gvk.Kind+"/") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]map[string]any, len(keys))
+	for i, k := range keys {
+		out[i] = o.objs[k]
+	}
+	return out, nil
+}
+
+// getOnly is a Resolver that cannot list.
+type getOnly struct{ objects }
+
+func (g getOnly) List() {} // hides objects.List: not a rules.Lister
 
 // resolverWith returns a Resolver holding Policies (name → document) in
 // team-a.

@@ -9,10 +9,16 @@ package rules
 // yet; shipping them on would deny every Role without a permissions
 // boundary and every inline policy.
 func iamRules() []*Rule {
-	return []*Rule{
+	rules := []*Rule{
 		pol002(), pol003(), pol004(), pol005(),
 		iam001(), iam002(), iam003(), iam004(), iam005(), iam006(), iam007(), iam008(), iam009(),
 		iam010(), iam011(), iam012(), iam013(), iam014(), iam015(), iam016(), iam019(),
 		lmb012(),
 	}
+	for _, r := range rules {
+		if boundaryExemptRules[r.ID] {
+			r.Check = exemptBoundaries(r.Check)
+		}
+	}
+	return rules
 }

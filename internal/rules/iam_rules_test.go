@@ -1,11 +1,13 @@
 package rules_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 const (
@@ -495,8 +497,33 @@ func TestLMB012(t *testing.T) {
 		o.objs["Role/team-a/exec"] = obj
 		return o
 	}
+	byARN := func(arn string) map[string]any { return map[string]any{"name": "f", "role": arn} }
+	// byName holds a Role whose IAM name (ExecRole) is not its Kubernetes
+	// name (exec-role).
+	byName := func(roleSpec map[string]any) objects {
+		o := resolverWith()
+		obj := iamObj("Role", with(roleSpec, "name", "ExecRole"))
+		obj["metadata"].(map[string]any)["name"] = "exec-role"
+		o.objs["Role/team-a/exec-role"] = obj
+		return o
+	}
 	runIAMCases(t, "LMB-012", []iamCase{
-		{name: "secure: plain ARN is not resolved", kind: "Function", spec: map[string]any{"name": "f", "role": "arn:aws:iam::111122223333:role/exec"}},
+		{name: "secure: an ARN naming a role outside the cluster", kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/other"), cfg: rules.Config{Resolver: byName(roleWith("admin", adminDoc))}},
+		{name: "secure: an ARN without a resolver is not judged", kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/ExecRole")},
+		{name: "insecure: an ARN naming an admin Role by its IAM name", action: rules.Warn, kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/ExecRole"), cfg: rules.Config{Resolver: byName(roleWith("admin", adminDoc))}, want: []want{
+			{"spec.role", "the execution role Role team-a/exec-role: spec.inlinePolicies[\"admin\"]"},
+			{"spec.role", "privilege escalation"},
+		}},
+		{name: "tricky: the ARN's path must match the Role's spec.path", kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/service-role/ExecRole"), cfg: rules.Config{Resolver: byName(roleWith("admin", adminDoc))}},
+		{name: "tricky: a matching path", kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/service-role/ExecRole"), cfg: rules.Config{Resolver: byName(with(roleWith("admin", adminDoc), "path", "/service-role/"))}, want: []want{
+			{"spec.role", "spec.inlinePolicies"}, {"spec.role", "privilege escalation"},
+		}},
+		{name: "tricky: a Role named like the ARN, found without listing", kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/exec"), cfg: rules.Config{Resolver: getOnly{res(with(roleWith(), "name", "exec", "policies", []any{"arn:aws:iam::aws:policy/AdministratorAccess"}))}}, want: []want{
+			{"spec.role", "AdministratorAccess"},
+		}},
+		{name: "tricky: the Roles cannot be listed", kind: "Function", spec: byARN("arn:aws:iam::111122223333:role/ExecRole"), cfg: rules.Config{Resolver: objects{fail: map[string]bool{"Role/": true}}}, want: []want{
+			{"spec.role", "could not be looked up among the ACK Roles (cache not synced)"},
+		}},
 		{name: "secure: least-privilege role", kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: res(roleWith("read", readDoc))}},
 		{name: "insecure: admin inline policy", action: rules.Warn, kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: res(roleWith("admin", adminDoc))}, want: []want{
 			{"spec.roleRef", "the execution role Role team-a/exec: spec.inlinePolicies[\"admin\"]"},
@@ -516,4 +543,63 @@ func TestLMB012(t *testing.T) {
 			{"spec.roleRef", "could not be read"},
 		}},
 	})
+}
+
+// TestPermissionsBoundaryPolicy covers catalog §5: a Policy referenced only
+// as a permissions boundary is a ceiling, not a grant, and is exempt from
+// IAM-001 to IAM-009; any use as a grant makes it judged as one.
+func TestPermissionsBoundaryPolicy(t *testing.T) {
+	// A typical boundary: everything but IAM administration.
+	boundary := policySpec(idp(allow(star, star), `{"Effect":"Deny","Action":["iam:CreateUser","iam:DeleteRolePermissionsBoundary"],"Resource":"*"}`))
+	boundary["name"] = "dev-boundary"
+	ref := func(name string) map[string]any { return map[string]any{"from": map[string]any{"name": name}} }
+	identities := func(objs ...map[string]any) objects {
+		o := resolverWith()
+		for i, obj := range objs {
+			meta := view.ReadMeta(obj)
+			name := fmt.Sprintf("id-%d", i)
+			obj["metadata"].(map[string]any)["name"] = name
+			o.objs[meta.GVK.Kind+"/team-a/"+name] = obj
+		}
+		return o
+	}
+	asBoundaryRef := iamObj("Role", with(roleWith(), "permissionsBoundaryRef", ref("obj-policy")))
+	asBoundaryARN := iamObj("User", map[string]any{"name": "dev", "permissionsBoundary": "arn:aws:iam::111122223333:policy/dev-boundary"})
+	asGrantRef := iamObj("Role", with(roleWith(), "policyRefs", []any{ref("obj-policy")}))
+	asGrantARN := iamObj("Group", map[string]any{"name": "devs", "policies": []any{"arn:aws:iam::111122223333:policy/dev-boundary"}})
+	otherPath := iamObj("User", map[string]any{"name": "dev", "permissionsBoundary": "arn:aws:iam::111122223333:policy/team/dev-boundary"})
+	exempt := []string{"IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006", "IAM-007", "IAM-008", "IAM-009"}
+	tests := []struct {
+		name     string
+		resolver rules.Resolver
+		judged   bool
+	}{
+		{"secure: boundary of a Role by reference", identities(asBoundaryRef), false},
+		{"secure: boundary of a User by ARN", identities(asBoundaryARN), false},
+		{"insecure: also attached to a Role", identities(asBoundaryRef, asGrantRef), true},
+		{"insecure: also attached to a Group by ARN", identities(asBoundaryARN, asGrantARN), true},
+		{"tricky: referenced by nobody is judged as a grant", identities(), true},
+		{"tricky: an ARN with another path names another policy", identities(otherPath), true},
+		{"tricky: identities that cannot be listed", getOnly{identities(asBoundaryRef)}, true},
+		{"tricky: no resolver", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := rules.Default().Evaluate(iamObj("Policy", boundary), rules.Config{Resolver: tt.resolver})
+			judged := map[string]bool{}
+			for _, f := range got {
+				judged[f.RuleID] = true
+			}
+			if tt.judged != judged["IAM-001"] {
+				t.Errorf("IAM-001 reported = %v, want %v:\n%s", judged["IAM-001"], tt.judged, texts(got))
+			}
+			if !tt.judged {
+				for _, id := range exempt {
+					if judged[id] {
+						t.Errorf("%s judged a boundary-only Policy:\n%s", id, texts(got))
+					}
+				}
+			}
+		})
+	}
 }

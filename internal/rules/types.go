@@ -164,6 +164,17 @@ type Resolver interface {
 	Get(gvk schema.GroupVersionKind, namespace, name string) (obj map[string]any, found bool, err error)
 }
 
+// Lister is a Resolver that can also list every object of a kind, in
+// every namespace. Rules that must find objects by something other than
+// their name (the Role an execution-role ARN names, the identities that
+// reference a Policy) use it when the Resolver offers it.
+type Lister interface {
+	Resolver
+	// List returns every object of the kind; a kind that is not installed
+	// is an error, as for Get.
+	List(gvk schema.GroupVersionKind) ([]map[string]any, error)
+}
+
 // IsOwnerAccount reports whether id is one of the owner accounts.
 func (c Config) IsOwnerAccount(id string) bool {
 	for _, a := range c.OwnerAccounts {

@@ -70,6 +70,9 @@ type IAMIdentity struct {
 	// Spec is the raw spec, for fields no rule reads typed yet.
 	Spec Object
 	Name String // spec.name (the IAM name)
+	// IAMPath is spec.path, the IAM path in the identity's ARN ("/" when
+	// absent).
+	IAMPath String
 	// InlinePoliciesField is spec.inlinePolicies; InlinePolicies its
 	// entries, sorted by name.
 	InlinePoliciesField Object
@@ -106,6 +109,7 @@ type Policy struct {
 	Meta
 	Spec           Object
 	Name           String // spec.name
+	IAMPath        String // spec.path, the IAM path in the policy's ARN
 	PolicyDocument String // spec.policyDocument
 	Errors         []*FieldError
 }
@@ -119,6 +123,7 @@ func NewIAMIdentity(obj map[string]any) *IAMIdentity {
 		id.Errors = append(id.Errors, spec.Err)
 	}
 	id.Name = spec.String("name")
+	id.IAMPath = spec.String("path")
 
 	id.InlinePoliciesField = spec.Object("inlinePolicies")
 	if ip := id.InlinePoliciesField; ip.Err != nil {
@@ -200,6 +205,7 @@ func NewPolicy(obj map[string]any) *Policy {
 		p.Errors = append(p.Errors, spec.Err)
 	}
 	p.Name = spec.String("name")
+	p.IAMPath = spec.String("path")
 	p.PolicyDocument = spec.String("policyDocument")
 	return p
 }
