@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/reports"
 )
 
 func ackObject(group, kind, ns, name string, spec map[string]any) *unstructured.Unstructured {
@@ -108,4 +110,95 @@ func TestLateInitializedPublicDBInstanceIsRemediated(t *testing.T) {
 	if enc, _, _ := unstructured.NestedBool(got.Object, "spec", "storageEncrypted"); !enc {
 		t.Error("storageEncrypted changed")
 	}
+}
+
+// waitRules waits until the namespace's Report holds results for the
+// object and cond accepts the rules they name.
+func waitRules(t *testing.T, ns, name, what string, cond func(rules map[string]bool) bool) map[string]bool {
+	t.Helper()
+	var got map[string]bool
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		rep := &reportsv1alpha1.Report{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: reports.DefaultName}, rep); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		got = map[string]bool{}
+		for _, r := range rep.Results {
+			for _, s := range r.Subjects {
+				if s.Name == name && r.Result != "pass" {
+					got[r.Rule] = true
+				}
+			}
+		}
+		return len(got) > 0 && cond(got), nil
+	})
+	if err != nil {
+		t.Fatalf("the report on %s/%s never %s: %v", ns, name, what, got)
+	}
+	return got
+}
+
+// A Function naming its execution role by ARN is judged with the ACK Role
+// of that IAM name, and again when that Role changes.
+func TestFunctionNamingRoleByARNIsJudgedWithTheRole(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	role := ackObject("iam.services.k8s.aws", "Role", ns, "exec-role", map[string]any{
+		"name":                     "ExecRole",
+		"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		"inlinePolicies":           map[string]any{"logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:*:111122223333:log-group:/aws/lambda/f:*"}]}`},
+	})
+	fn := ackObject("lambda.services.k8s.aws", "Function", ns, "f", map[string]any{
+		"name": "f", "code": map[string]any{"s3Bucket": "code", "s3Key": "f.zip"},
+		"role": "arn:aws:iam::111122223333:role/ExecRole",
+	})
+	for _, o := range []*unstructured.Unstructured{role, fn} {
+		if err := cluster.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitRules(t, ns, "f", "was judged", func(r map[string]bool) bool { return !r["LMB-012"] })
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := getAs(t, role.GroupVersionKind(), ns, "exec-role")
+		_ = unstructured.SetNestedField(cur.Object, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "inlinePolicies", "logs")
+		return cluster.Client.Update(ctx, cur)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRules(t, ns, "f", "reported LMB-012 after its Role became admin", func(r map[string]bool) bool { return r["LMB-012"] })
+}
+
+// A Policy used only as a permissions boundary is not judged as a grant;
+// once an identity attaches it, it is, without the Policy itself changing.
+func TestBoundaryPolicyIsJudgedByHowItIsUsed(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	role := ackObject("iam.services.k8s.aws", "Role", ns, "dev", map[string]any{
+		"name":                     "dev",
+		"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		"permissionsBoundaryRef":   map[string]any{"from": map[string]any{"name": "boundary"}},
+	})
+	// No Version (POL-004, which boundaries are not exempt from) gives the
+	// Policy a result of its own.
+	boundary := ackObject("iam.services.k8s.aws", "Policy", ns, "boundary", map[string]any{
+		"name":           "boundary",
+		"policyDocument": `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:DeleteRolePermissionsBoundary","Resource":"*"}]}`,
+	})
+	for _, o := range []*unstructured.Unstructured{role, boundary} {
+		if err := cluster.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Whichever the cache saw first, the Policy ends judged as a boundary.
+	waitRules(t, ns, "boundary", "was judged as a boundary", func(r map[string]bool) bool { return r["POL-004"] && !r["IAM-001"] })
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := getAs(t, role.GroupVersionKind(), ns, "dev")
+		_ = unstructured.SetNestedSlice(cur.Object, []any{map[string]any{"from": map[string]any{"name": "boundary"}}}, "spec", "policyRefs")
+		return cluster.Client.Update(ctx, cur)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRules(t, ns, "boundary", "reported IAM-001 once a Role attached it", func(r map[string]bool) bool { return r["IAM-001"] })
 }

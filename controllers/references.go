@@ -10,31 +10,66 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
-// Reference says that objects of kind From name objects of kind To in an
-// ACK reference field ({from: {name, namespace}}), so a change to the
-// referenced object must re-judge the referrers (a Role is judged with the
-// Policies it references; a Function with its execution Role).
+// Reference says that objects of kind From depend on objects of kind To,
+// so a change to a To object must re-judge the From objects that depend on
+// it (a Role is judged with the Policies it references; a Function with its
+// execution Role; a Policy with the identities that use it, which decide
+// whether it is only a permissions boundary).
 type Reference struct {
 	From, To schema.GroupVersionKind
-	// Path to the reference: a single reference or a list of them.
+	// Path to an ACK reference field ({from: {name, namespace}}) of From:
+	// a single reference or a list of them.
 	Path []string
+	// Match, when set, decides instead of Path whether the From object
+	// depends on the To object.
+	Match func(from, to *unstructured.Unstructured) bool
 }
 
-// ACKReferences are the cross-object references the rules follow.
+// ACKReferences are the cross-object dependencies the rules follow.
 func ACKReferences() []Reference {
 	iam := func(kind string) schema.GroupVersionKind {
 		return schema.GroupVersionKind{Group: "iam.services.k8s.aws", Version: "v1alpha1", Kind: kind}
 	}
 	lambda := schema.GroupVersionKind{Group: "lambda.services.k8s.aws", Version: "v1alpha1", Kind: "Function"}
+	// usesPolicy: the identity (to) attaches the Policy (from) or names it
+	// as its permissions boundary.
+	usesPolicy := func(from, to *unstructured.Unstructured) bool {
+		grant, boundary := rules.PolicyUse(to.Object, from.Object)
+		return grant || boundary
+	}
+	// roleByARN: the Function (from) names the Role (to) by ARN in spec.role.
+	roleByARN := func(from, to *unstructured.Unstructured) bool {
+		arn, _, _ := unstructured.NestedString(from.Object, "spec", "role")
+		return rules.RoleNamedBy(arn, to.Object)
+	}
 	return []Reference{
 		{From: iam("Role"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: iam("User"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: iam("Group"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: lambda, To: iam("Role"), Path: []string{"spec", "roleRef"}},
+		{From: lambda, To: iam("Role"), Match: roleByARN},
+		{From: iam("Policy"), To: iam("Role"), Match: usesPolicy},
+		{From: iam("Policy"), To: iam("User"), Match: usesPolicy},
+		{From: iam("Policy"), To: iam("Group"), Match: usesPolicy},
 	}
+}
+
+// dependsOn reports whether the From object depends on the To object.
+func (ref Reference) dependsOn(from, to *unstructured.Unstructured) bool {
+	if ref.Match != nil {
+		return ref.Match(from, to)
+	}
+	target := types.NamespacedName{Namespace: to.GetNamespace(), Name: to.GetName()}
+	for _, n := range referencedNames(from, ref.Path) {
+		if n == target {
+			return true
+		}
+	}
+	return false
 }
 
 // referencedNames returns the namespace/name of every object the referrer
@@ -49,7 +84,9 @@ func referencedNames(obj *unstructured.Unstructured, path []string) []types.Name
 	return out
 }
 
-// enqueueReferrers maps a referenced object to the referrers that name it.
+// enqueueReferrers maps a referenced object to the referrers that depend
+// on it. On an update both the old and the new object are mapped, so a
+// referrer that stopped naming the object is re-judged too.
 // Referrers are looked up in every namespace the cache holds, since ACK
 // allows cross-namespace references.
 func enqueueReferrers(c client.Reader, ref Reference) handler.EventHandler {
@@ -59,14 +96,14 @@ func enqueueReferrers(c client.Reader, ref Reference) handler.EventHandler {
 		if err := c.List(ctx, list); err != nil {
 			return nil
 		}
-		target := types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
+		to, ok := o.(*unstructured.Unstructured)
+		if !ok {
+			return nil
+		}
 		var out []reconcile.Request
 		for i := range list.Items {
-			for _, n := range referencedNames(&list.Items[i], ref.Path) {
-				if n == target {
-					out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-					break
-				}
+			if ref.dependsOn(&list.Items[i], to) {
+				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 			}
 		}
 		return out
