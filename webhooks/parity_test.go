@@ -58,6 +58,22 @@ func TestWebhookAndScanAgree(t *testing.T) {
 				`"ingressRules":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":[{"cidrIP":"0.0.0.0/0","description":"ssh"}]}]`),
 		},
 		{
+			name: "data-perimeter bucket policy pinned to an account",
+			obj:  bucket("", `"name":"x",`+securePAB+`,`+ownership+`,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":[\"arn:aws:s3:::x\",\"arn:aws:s3:::x/*\"],\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":\"111122223333\"}}}]}"`),
+		},
+		{
+			name:    "NotAction on one service's resources",
+			kind:    metav1.GroupVersionKind{Group: "iam.services.k8s.aws", Version: "v1alpha1", Kind: "Policy"},
+			obj:     objWithMeta("Policy", "iam.services.k8s.aws/v1alpha1", "", `"name":"p","policyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"arn:aws:s3:::x/*\"}]}"`),
+			allowed: true, // IAM-002 and IAM-005 warn: the statement stays inside s3
+		},
+		{
+			name: "security group open to the internet on SSH across two rules",
+			kind: metav1.GroupVersionKind{Group: "ec2.services.k8s.aws", Version: "v1alpha1", Kind: "SecurityGroup"},
+			obj: objWithMeta("SecurityGroup", "ec2.services.k8s.aws/v1alpha1", "", `"name":"sg","description":"web","vpcID":"vpc-1",`+
+				`"ingressRules":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":[{"cidrIP":"0.0.0.0/1","description":"low"}]},{"ipProtocol":"-1","ipRanges":[{"cidrIP":"128.0.0.0/1","description":"high"}]}]`),
+		},
+		{
 			name: "public database",
 			kind: metav1.GroupVersionKind{Group: "rds.services.k8s.aws", Version: "v1alpha1", Kind: "DBInstance"},
 			obj: objWithMeta("DBInstance", "rds.services.k8s.aws/v1alpha1", "", `"dbInstanceIdentifier":"db","dbInstanceClass":"db.t3.micro","engine":"postgres",`+
