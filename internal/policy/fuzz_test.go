@@ -243,3 +243,25 @@ func itoa(i int) string {
 	}
 	return string(buf[n:])
 }
+
+// FuzzParseIAMARN feeds arbitrary text to the IAM ARN parser (spec.role,
+// spec.policies[], spec.permissionsBoundary): it must not panic, and what
+// it accepts has a name and a path that NormalIAMPath leaves unchanged.
+func FuzzParseIAMARN(f *testing.F) {
+	for _, seed := range []string{
+		"arn:aws:iam::111122223333:role/exec", "arn:aws-us-gov:iam::111122223333:policy/a/b/c",
+		"arn:aws:iam::111122223333:role/", "arn:aws:iam::111122223333:role//x", "arn:aws:iam:::role/x/",
+		"arn:aws:iam::*:role/x", "arn:aws:s3:::b", "", "arn:", "::::::",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, ok := policy.ParseIAMARN(s)
+		if !ok {
+			return
+		}
+		if a.Name == "" || strings.Contains(a.Name, "/") || policy.NormalIAMPath(a.Path) != a.Path && !strings.Contains(a.Path, "//") {
+			t.Fatalf("ParseIAMARN(%q) = %+v", s, a)
+		}
+	})
+}
