@@ -31,6 +31,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
@@ -145,6 +146,12 @@ type Manager struct {
 	Kinds *controllers.KindWatcher
 }
 
+// Bounds of the parsed-document cache.
+const (
+	policyCacheEntries = 2048
+	policyCacheBytes   = 2 << 20
+)
+
 // New builds the operator on a manager for the given cluster.
 func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := opts.Validate(); err != nil {
@@ -176,7 +183,11 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	registry := rules.Default()
-	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
+	// Parsed policy documents are kept across requests: the CREATE, each
+	// UPDATE and every reconcile of one object carry the same document.
+	// Bounded by the documents' text (parsed, a document takes about ten
+	// times its text), least recently used first out.
+	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts, Documents: policy.NewCache(policyCacheEntries, policyCacheBytes)}
 	m := &Manager{Manager: mgr}
 	defaults := governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()}
 	// One compiled snapshot of the policies, exceptions and namespace
