@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
-	"github.com/ackguard/ackguard/internal/policy"
+	policydoc "github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -397,7 +397,7 @@ func TestConfigKeyCoversEveryConfigField(t *testing.T) {
 	if configKey(rules.Config{Resolver: stubResolver{}}, nil) != base {
 		t.Error("the resolver changes the configuration key")
 	}
-	if configKey(rules.Config{Documents: policy.NewCache(1, 1)}, nil) != base {
+	if configKey(rules.Config{Documents: policydoc.NewCache(1, 1)}, nil) != base {
 		t.Error("the document cache changes the configuration key")
 	}
 }
