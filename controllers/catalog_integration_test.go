@@ -36,6 +36,34 @@ func getAs(t *testing.T, gvk schema.GroupVersionKind, ns, name string) *unstruct
 	return u
 }
 
+// lambdaTrust is a harmless trust policy.
+const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// createAll creates the objects in order.
+func createAll(t *testing.T, objs ...*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		if err := cluster.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// updateField sets one field of the object, retrying on conflicts.
+func updateField(t *testing.T, gvk schema.GroupVersionKind, ns, name string, value any, fields ...string) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := getAs(t, gvk, ns, name)
+		if err := unstructured.SetNestedField(cur.Object, value, fields...); err != nil {
+			return err
+		}
+		return cluster.Client.Update(ctx, cur)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A Role is judged with the ACK Policies it references: when a referenced
 // Policy grants admin, the reconciler reports the Role.
 func TestRoleReferencingAdminPolicyIsReported(t *testing.T) {
@@ -47,25 +75,14 @@ func TestRoleReferencingAdminPolicyIsReported(t *testing.T) {
 	})
 	role := ackObject("iam.services.k8s.aws", "Role", ns, "ops-role", map[string]any{
 		"name":                     "ops-role",
-		"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		"assumeRolePolicyDocument": lambdaTrust,
 		"policyRefs":               []any{map[string]any{"from": map[string]any{"name": "ops"}}},
 	})
-	for _, o := range []*unstructured.Unstructured{policy, role} {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, policy, role)
 	// The Policy turns into admin: the Role must be re-judged.
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := getAs(t, policy.GroupVersionKind(), ns, "ops")
-		_ = unstructured.SetNestedField(cur.Object, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "policyDocument")
-		return cluster.Client.Update(ctx, cur)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	updateField(t, policy.GroupVersionKind(), ns, "ops", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "policyDocument")
 	var notes []string
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		notes = events(t, ns, "ops-role", controllers.ReasonViolation)
 		for _, n := range notes {
 			if strings.Contains(n, "IAM-001") {
@@ -138,34 +155,26 @@ func waitRules(t *testing.T, ns, name, what string, cond func(rules map[string]b
 	return got
 }
 
+// lambdaRole is a Role Lambda may assume, named iamName in IAM, with one
+// more spec field.
+func lambdaRole(ns, name, iamName, field string, value any) *unstructured.Unstructured {
+	return ackObject("iam.services.k8s.aws", "Role", ns, name, map[string]any{"name": iamName, "assumeRolePolicyDocument": lambdaTrust, field: value})
+}
+
 // A Function naming its execution role by ARN is judged with the ACK Role
 // of that IAM name, and again when that Role changes.
 func TestFunctionNamingRoleByARNIsJudgedWithTheRole(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
-	role := ackObject("iam.services.k8s.aws", "Role", ns, "exec-role", map[string]any{
-		"name":                     "ExecRole",
-		"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-		"inlinePolicies":           map[string]any{"logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:*:111122223333:log-group:/aws/lambda/f:*"}]}`},
-	})
+	role := lambdaRole(ns, "exec-role", "ExecRole", "inlinePolicies",
+		map[string]any{"logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:*:111122223333:log-group:/aws/lambda/f:*"}]}`})
 	fn := ackObject("lambda.services.k8s.aws", "Function", ns, "f", map[string]any{
 		"name": "f", "code": map[string]any{"s3Bucket": "code", "s3Key": "f.zip"},
 		"role": "arn:aws:iam::111122223333:role/ExecRole",
 	})
-	for _, o := range []*unstructured.Unstructured{role, fn} {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, role, fn)
 	waitRules(t, ns, "f", "was judged", func(r map[string]bool) bool { return !r["LMB-012"] })
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := getAs(t, role.GroupVersionKind(), ns, "exec-role")
-		_ = unstructured.SetNestedField(cur.Object, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "inlinePolicies", "logs")
-		return cluster.Client.Update(ctx, cur)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	updateField(t, role.GroupVersionKind(), ns, "exec-role", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "inlinePolicies", "logs")
 	waitRules(t, ns, "f", "reported LMB-012 after its Role became admin", func(r map[string]bool) bool { return r["LMB-012"] })
 }
 
@@ -174,31 +183,16 @@ func TestFunctionNamingRoleByARNIsJudgedWithTheRole(t *testing.T) {
 func TestBoundaryPolicyIsJudgedByHowItIsUsed(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
-	role := ackObject("iam.services.k8s.aws", "Role", ns, "dev", map[string]any{
-		"name":                     "dev",
-		"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-		"permissionsBoundaryRef":   map[string]any{"from": map[string]any{"name": "boundary"}},
-	})
+	role := lambdaRole(ns, "dev", "dev", "permissionsBoundaryRef", map[string]any{"from": map[string]any{"name": "boundary"}})
 	// No Version (POL-004, which boundaries are not exempt from) gives the
 	// Policy a result of its own.
 	boundary := ackObject("iam.services.k8s.aws", "Policy", ns, "boundary", map[string]any{
 		"name":           "boundary",
 		"policyDocument": `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:DeleteRolePermissionsBoundary","Resource":"*"}]}`,
 	})
-	for _, o := range []*unstructured.Unstructured{role, boundary} {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, role, boundary)
 	// Whichever the cache saw first, the Policy ends judged as a boundary.
 	waitRules(t, ns, "boundary", "was judged as a boundary", func(r map[string]bool) bool { return r["POL-004"] && !r["IAM-001"] })
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := getAs(t, role.GroupVersionKind(), ns, "dev")
-		_ = unstructured.SetNestedSlice(cur.Object, []any{map[string]any{"from": map[string]any{"name": "boundary"}}}, "spec", "policyRefs")
-		return cluster.Client.Update(ctx, cur)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	updateField(t, role.GroupVersionKind(), ns, "dev", []any{map[string]any{"from": map[string]any{"name": "boundary"}}}, "spec", "policyRefs")
 	waitRules(t, ns, "boundary", "reported IAM-001 once a Role attached it", func(r map[string]bool) bool { return r["IAM-001"] })
 }
