@@ -102,6 +102,13 @@ func WriteText(w io.Writer, e *Explanation) error {
 	if len(e.FixChanges) > 0 {
 		b.WriteString("\n  On the insecure example the fix writes:\n")
 		for _, c := range e.FixChanges {
+			if c.Diff != nil {
+				fmt.Fprintf(&b, "    %s (the document, - removed, + added):\n", c.Path)
+				for _, l := range c.Diff {
+					b.WriteString("      " + l + "\n")
+				}
+				continue
+			}
 			b.WriteString(wrap(changeLine(c), "    ", 78))
 		}
 	}
@@ -130,7 +137,15 @@ func WriteMarkdown(w io.Writer, e *Explanation) error {
 	if len(e.FixChanges) > 0 {
 		b.WriteString("\nOn the insecure example the fix writes:\n\n")
 		for _, c := range e.FixChanges {
-			fmt.Fprintf(&b, "- %s\n", changeLine(c))
+			if c.Diff != nil {
+				fmt.Fprintf(&b, "- `%s`, the document (- removed, + added):\n\n  ```diff\n", c.Path)
+				for _, l := range c.Diff {
+					b.WriteString("  " + l + "\n")
+				}
+				b.WriteString("  ```\n")
+				continue
+			}
+			fmt.Fprintf(&b, "- `%s`\n", changeLine(c))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -90,6 +90,9 @@ type Change struct {
 	// Old and New are JSON; empty when the field is absent.
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
+	// Diff, for a string field holding a JSON document (a policy), lists
+	// the document's lines, indented, each led by "  ", "- " or "+ ".
+	Diff []string `json:"diff,omitempty"`
 }
 
 // Explain judges the rule's examples with reg and returns the explanation.
@@ -149,6 +152,7 @@ func Explain(reg *rules.Registry, r *rules.Rule) (*Explanation, error) {
 			if c.NewPresent {
 				ch.New = compactJSON(c.New)
 			}
+			ch.Diff = documentDiff(c)
 			e.FixChanges = append(e.FixChanges, ch)
 		}
 	}
@@ -189,6 +193,61 @@ func example(text string) (map[string]any, rules.Config, error) {
 	}
 	cfg := rules.Config{OwnerAccounts: []string{ExampleOwnerAccount}, Resolver: resolve.Objects(objs)}
 	return objs[0], cfg, nil
+}
+
+// documentDiff returns the line diff of a string field that holds a JSON
+// document before and after the fix (nil for any other field).
+func documentDiff(c rules.Change) []string {
+	doc := func(present bool, v any) ([]string, bool) {
+		if !present {
+			return nil, true
+		}
+		s, ok := v.(string)
+		var buf bytes.Buffer
+		if !ok || json.Indent(&buf, []byte(strings.TrimSpace(s)), "", "  ") != nil || !strings.HasPrefix(strings.TrimSpace(s), "{") {
+			return nil, false
+		}
+		return strings.Split(buf.String(), "\n"), true
+	}
+	old, ok1 := doc(c.OldPresent, c.Old)
+	cur, ok2 := doc(c.NewPresent, c.New)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return lineDiff(old, cur)
+}
+
+// lineDiff is a longest-common-subsequence diff of two short texts.
+func lineDiff(a, b []string) []string {
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out []string
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			out = append(out, "  "+a[i])
+			i, j = i+1, j+1
+		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
+			out = append(out, "+ "+b[j])
+			j++
+		default:
+			out = append(out, "- "+a[i])
+			i++
+		}
+	}
+	return out
 }
 
 func compactJSON(v any) string {
