@@ -34,6 +34,17 @@ func TestEveryRuleIsExplained(t *testing.T) {
 					t.Errorf("text has no %q", want)
 				}
 			}
+			// The secure example is one to copy: no rule denies it.
+			docs, _ := r.Docs()
+			obj, cfg, err := example(docs.Secure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range reg.Evaluate(obj, cfg) {
+				if f.Action == rules.Deny && !f.Inconclusive {
+					t.Errorf("the secure example is denied: %s", f.Text())
+				}
+			}
 			if (r.Fixer != nil) != strings.Contains(text.String(), "the fix writes") {
 				t.Errorf("fix shown: %v, rule has a fixer: %v", !(r.Fixer != nil), r.Fixer != nil)
 			}
