@@ -21,8 +21,5 @@ func TestEveryRuleHasDocs(t *testing.T) {
 				t.Errorf("%s: no %s", r.ID, name)
 			}
 		}
-		if !r.DefaultOn() {
-			t.Errorf("%s is off by default", r.ID)
-		}
 	}
 }
