@@ -149,21 +149,30 @@ func runManager(args []string, stderr io.Writer) int {
 
 func printRules(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tADMISSION\tREMEDIATION\tBASELINE\tFSBP\tTITLE")
+	fmt.Fprintln(tw, "ID\tDEFAULT\tSEVERITY\tADMISSION\tREMEDIATION\tBASELINE\tFSBP\tTITLE")
 	for _, r := range rules.Default().Rules() {
 		fsbp := strings.Join(r.References.FSBP, ",")
 		if fsbp == "" {
 			fsbp = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Admission, r.Remediation, governance.CatalogAction(r), fsbp, r.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, defaultState(r), r.Severity, r.Admission, r.Remediation, governance.CatalogAction(r), fsbp, r.Title)
 	}
 	_ = tw.Flush()
 }
 
+// defaultState says whether a rule runs without a policy naming it: "on",
+// or "opt-in" for the rules a policy must list to switch on.
+func defaultState(r *rules.Rule) string {
+	if r.OnByDefault() {
+		return "on"
+	}
+	return "opt-in"
+}
+
 // printRulesMarkdown prints the rule table the README carries.
 func printRulesMarkdown(w io.Writer) {
-	fmt.Fprintln(w, "| ID | Check | Kinds | Sev | Admission | Remediation | Baseline action | Maps to |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| ID | Check | Kinds | Default | Sev | Admission | Remediation | Baseline action | Maps to |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rules.Default().Rules() {
 		var kinds []string
 		for _, k := range r.Kinds {
@@ -179,6 +188,6 @@ func printRulesMarkdown(w io.Writer) {
 		if r.Fixer != nil && r.Remediation == rules.Audit {
 			rem += " (fix opt-in)"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, strings.Join(kinds, ", "), r.Severity, r.Admission, rem, governance.CatalogAction(r), strings.Join(refs, "; "))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, strings.Join(kinds, ", "), defaultState(r), r.Severity, r.Admission, rem, governance.CatalogAction(r), strings.Join(refs, "; "))
 	}
 }

@@ -91,13 +91,13 @@ type ruleCase struct {
 	action rules.Action
 }
 
-// findingsOf evaluates obj with the default registry and keeps the findings
-// of one rule.
+// findingsOf evaluates one rule of the default registry on obj, opt-in
+// or not.
 func findingsOf(obj map[string]any, cfg rules.Config, ruleID string) []rules.Finding {
-	var out []rules.Finding
-	for _, f := range rules.Default().Evaluate(obj, cfg) {
-		if f.RuleID == ruleID {
-			out = append(out, f)
+	out := rules.Default().EvaluateOnly(obj, cfg, func(r *rules.Rule) bool { return r.ID == ruleID })
+	for _, f := range out {
+		if f.RuleID != ruleID {
+			panic("finding of " + f.RuleID + " while evaluating " + ruleID)
 		}
 	}
 	return out
