@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
 
 // bucketName is the AWS name of every test bucket.
@@ -65,14 +66,14 @@ func pol(statements ...string) string {
 	return `{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`
 }
 
-// secureSpec is a spec every rule passes.
+// secureSpec is a spec every rule on by default passes.
 func secureSpec() map[string]any {
-	return map[string]any{
-		"name":              bucketName,
-		"publicAccessBlock": allBlocked(),
-		"policy":            pol(tlsDeny),
-		"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}},
-	}
+	spec := rulestest.BucketHygiene()
+	spec["name"] = bucketName
+	spec["publicAccessBlock"] = allBlocked()
+	spec["policy"] = pol(tlsDeny)
+	spec["ownershipControls"] = map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}
+	return spec
 }
 
 // want is one expected finding: its path and a substring of its message.

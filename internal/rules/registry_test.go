@@ -79,7 +79,8 @@ func TestDefault(t *testing.T) {
 	reg := rules.Default()
 	// Each family's rules, in catalog order; the families themselves may
 	// interleave with others.
-	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-013",
+	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-008", "S3-009",
+		"S3-010", "S3-011", "S3-012", "S3-013", "S3-014", "S3-015",
 		// iamRules: shared POL- rules, IAM- rules and LMB-012.
 		"POL-002", "POL-003", "POL-004", "POL-005", "IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006",
 		"IAM-007", "IAM-008", "IAM-009", "IAM-010", "IAM-011", "IAM-012", "IAM-013", "IAM-014", "IAM-015", "IAM-016",
@@ -140,7 +141,9 @@ func TestDefault(t *testing.T) {
 	// Catalog defaults (RULES.md §3, §5a).
 	defaults := map[string]string{
 		"POL-001": "deny/audit", "S3-001": "deny/fix", "S3-002": "deny/audit", "S3-003": "deny/fix", "S3-004": "deny/fix",
-		"S3-005": "warn/audit", "S3-006": "warn/fix", "S3-007": "deny/audit", "S3-013": "deny/audit",
+		"S3-005": "warn/audit", "S3-006": "warn/fix", "S3-007": "deny/audit", "S3-008": "warn/audit", "S3-009": "warn/audit",
+		"S3-010": "warn/audit", "S3-011": "warn/audit", "S3-012": "warn/audit", "S3-013": "deny/audit", "S3-014": "warn/audit",
+		"S3-015": "warn/audit",
 		// RULES.md §4, §6, §7. LMB-009 warns (issue 4: "as a warning").
 		"RDS-001": "deny/fix", "RDS-002": "deny/audit", "RDS-003": "deny/audit", "RDS-004": "warn/fix", "RDS-005": "warn/fix",
 		"RDS-006": "warn/fix", "RDS-007": "warn/fix", "RDS-008": "warn/audit", "RDS-009": "warn/audit", "RDS-010": "warn/audit",
@@ -161,6 +164,15 @@ func TestDefault(t *testing.T) {
 		r := reg.Rule(id)
 		if got := string(r.Admission) + "/" + string(r.Remediation); got != d {
 			t.Errorf("%s defaults %s, want %s", id, got, d)
+		}
+	}
+	// The catalog's opt-in rules (RULES.md *[opt-in]*), and no other, are
+	// off by default.
+	optIn := map[string]bool{"S3-012": true, "S3-014": true, "S3-015": true, "IAM-017": true, "IAM-018": true,
+		"EC2-009": true, "LMB-007": true, "LMB-013": true}
+	for _, r := range reg.Rules() {
+		if r.OnByDefault() == optIn[r.ID] {
+			t.Errorf("%s: OnByDefault() = %v, catalog opt-in: %v", r.ID, r.OnByDefault(), optIn[r.ID])
 		}
 	}
 	if reg.Rule("S3-999") != nil {
