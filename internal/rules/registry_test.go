@@ -84,7 +84,7 @@ func TestDefault(t *testing.T) {
 		// iamRules: shared POL- rules, IAM- rules and LMB-012.
 		"POL-002", "POL-003", "POL-004", "POL-005", "IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006",
 		"IAM-007", "IAM-008", "IAM-009", "IAM-010", "IAM-011", "IAM-012", "IAM-013", "IAM-014", "IAM-015", "IAM-016",
-		"IAM-019", "LMB-012",
+		"IAM-017", "IAM-018", "IAM-019", "LMB-012",
 		"RDS-001", "RDS-002", "RDS-003", "RDS-004", "RDS-005", "RDS-006", "RDS-007", "RDS-008", "RDS-009", "RDS-010", "RDS-011", "RDS-012", "RDS-013",
 		"EC2-001", "EC2-002", "EC2-003", "EC2-004", "EC2-005", "EC2-006", "EC2-007", "EC2-008",
 		"LMB-003", "LMB-004", "LMB-005", "LMB-006", "LMB-009", "LMB-010", "LMB-011"}
@@ -107,7 +107,9 @@ func TestDefault(t *testing.T) {
 	noReferences := map[string]bool{"POL-001": true,
 		// POL-002/004/005 map only to analyzer checks (Access Analyzer,
 		// parliament); LMB-012 is an ackguard cross-object rule.
-		"POL-002": true, "POL-004": true, "POL-005": true, "LMB-012": true}
+		"POL-002": true, "POL-004": true, "POL-005": true, "LMB-012": true,
+		// IAM-017 is the delegated-admin pattern: no public control maps it.
+		"IAM-017": true}
 	severities := map[rules.Severity]bool{rules.Critical: true, rules.High: true, rules.Medium: true, rules.Low: true}
 	for _, r := range reg.Rules() {
 		t.Run(r.ID, func(t *testing.T) {
@@ -158,7 +160,7 @@ func TestDefault(t *testing.T) {
 		"IAM-005": "warn/audit", "IAM-006": "warn/audit", "IAM-007": "warn/audit", "IAM-008": "warn/audit",
 		"IAM-009": "warn/audit", "IAM-010": "deny/audit", "IAM-011": "deny/audit", "IAM-012": "deny/audit",
 		"IAM-013": "warn/audit", "IAM-014": "deny/audit", "IAM-015": "deny/audit", "IAM-016": "deny/audit",
-		"IAM-019": "warn/audit", "LMB-012": "warn/audit",
+		"IAM-017": "deny/audit", "IAM-018": "warn/audit", "IAM-019": "warn/audit", "LMB-012": "warn/audit",
 	}
 	for id, d := range defaults {
 		r := reg.Rule(id)
