@@ -10,6 +10,7 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // optInRegistry is S3-001 with an opt-in rule on buckets that fails every
@@ -127,3 +128,58 @@ func TestOptInBaselineAndActions(t *testing.T) {
 		t.Errorf("EvaluateOnly of the opt-in rule: %d findings", len(got))
 	}
 }
+
+// The catalog's opt-in rules through the default registry: silent without
+// a policy naming them, judged with the naming policy's parameters.
+func TestCatalogOptInRules(t *testing.T) {
+	const dev = "arn:aws:iam::111122223333:policy/DeveloperBoundary"
+	role := func(boundary string) map[string]any {
+		spec := map[string]any{"name": "app", "assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}
+		if boundary != "" {
+			spec["permissionsBoundary"] = boundary
+		}
+		return ackObj(view.RoleGVK, "team-a", "app", nil, spec)
+	}
+	boundaries := params(v1alpha1.Parameters{AllowedPermissionsBoundaries: []string{dev}})
+	lockMode := params(v1alpha1.Parameters{RequiredObjectLockMode: "COMPLIANCE"})
+	locked := bucketWith("team-a", "b", "objectLockEnabledForBucket", true)
+	tests := []struct {
+		name   string
+		pols   []v1alpha1.GuardrailPolicy
+		obj    map[string]any
+		rule   string
+		want   *expect // nil: no result
+		passed bool
+	}{
+		{name: "secure: no policy, a role without a boundary", obj: role(""), rule: "IAM-017"},
+		{name: "secure: a policy enforcing everything else", pols: policies(policy("p", defaultAction(v1alpha1.DefaultAction(v1alpha1.Enforce)))), obj: role(""), rule: "IAM-017"},
+		{name: "insecure: switched on, a role without a boundary", pols: policies(policy("p", rule("IAM-017", v1alpha1.Deny))), obj: role(""), rule: "IAM-017", want: ptrTo(denied("IAM-017", "p"))},
+		{name: "insecure: switched on, a boundary not allowed", pols: policies(policy("p", rule("IAM-017", v1alpha1.Deny), boundaries)), obj: role("arn:aws:iam::111122223333:policy/Other"), rule: "IAM-017", want: ptrTo(denied("IAM-017", "p"))},
+		{name: "secure: switched on, an allowed boundary", pols: policies(policy("p", rule("IAM-017", v1alpha1.Deny), boundaries)), obj: role(dev), rule: "IAM-017", passed: true},
+		{name: "secure: no policy, a bucket without Object Lock", obj: bucketWith("team-a", "b"), rule: "S3-012"},
+		{name: "tricky: Object Lock switched on without a mode", pols: policies(policy("p", rule("S3-012", v1alpha1.Audit))), obj: locked, rule: "S3-012", passed: true},
+		{name: "tricky: Object Lock switched on, COMPLIANCE required", pols: policies(policy("p", rule("S3-012", v1alpha1.Audit), lockMode)), obj: locked, rule: "S3-012", want: ptrTo(audited("S3-012", "p"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(reg, Defaults{}, tt.pols, nil)
+			d := e.Admit(Request{Operation: Create, Object: tt.obj, Namespace: nsOf("team-a"), Now: t0})
+			j := d.Judgement
+			if tt.want == nil {
+				checkResult(t, j, absent(tt.rule))
+			} else {
+				checkResult(t, j, *tt.want)
+			}
+			if _, ok := passedBy(j, tt.rule); ok != tt.passed {
+				t.Errorf("%s passed = %v, want %v", tt.rule, ok, tt.passed)
+			}
+			for _, o := range d.Outcomes() {
+				if o.RuleID == tt.rule && tt.want == nil {
+					t.Errorf("outcome of a rule that is off: %+v", o)
+				}
+			}
+		})
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

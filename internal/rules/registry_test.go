@@ -87,7 +87,7 @@ func TestDefault(t *testing.T) {
 		"IAM-017", "IAM-018", "IAM-019", "LMB-012",
 		"RDS-001", "RDS-002", "RDS-003", "RDS-004", "RDS-005", "RDS-006", "RDS-007", "RDS-008", "RDS-009", "RDS-010", "RDS-011", "RDS-012", "RDS-013",
 		"EC2-001", "EC2-002", "EC2-003", "EC2-004", "EC2-005", "EC2-006", "EC2-007", "EC2-008",
-		"LMB-003", "LMB-004", "LMB-005", "LMB-006", "LMB-009", "LMB-010", "LMB-011"}
+		"LMB-003", "LMB-004", "LMB-005", "LMB-006", "LMB-007", "LMB-008", "LMB-009", "LMB-010", "LMB-011", "LMB-013"}
 	var ids []string
 	for _, r := range reg.Rules() {
 		ids = append(ids, r.ID)
@@ -153,7 +153,8 @@ func TestDefault(t *testing.T) {
 		"EC2-001": "deny/fix", "EC2-002": "deny/fix", "EC2-003": "deny/fix", "EC2-004": "deny/audit", "EC2-005": "deny/fix",
 		"EC2-006": "warn/audit", "EC2-007": "warn/audit", "EC2-008": "warn/audit",
 		"LMB-003": "deny/audit", "LMB-004": "warn/audit", "LMB-005": "deny/audit", "LMB-006": "warn/audit",
-		"LMB-009": "warn/audit", "LMB-010": "warn/audit", "LMB-011": "warn/audit",
+		"LMB-007": "warn/audit", "LMB-008": "warn/audit", "LMB-009": "warn/audit", "LMB-010": "warn/audit", "LMB-011": "warn/audit",
+		"LMB-013": "warn/audit",
 		// RULES.md §5a, §5b, §7 (LMB-012).
 		"POL-002": "deny/audit", "POL-003": "warn/audit", "POL-004": "warn/audit", "POL-005": "warn/audit",
 		"IAM-001": "deny/audit", "IAM-002": "warn/audit", "IAM-003": "deny/audit", "IAM-004": "deny/audit",
