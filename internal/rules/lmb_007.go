@@ -23,13 +23,9 @@ func lmb007() *Rule {
 }
 
 func checkLMB007(in *Input) []Finding {
-	f := view.NewFunctionConfig(in.Object)
-	if f.Spec.Err != nil {
-		return nil
-	}
-	subnets, errs := functionSubnets(f)
-	if len(errs) > 0 {
-		return errs
+	f, subnets, stop := functionSubnets(in)
+	if stop != nil || f == nil {
+		return stop
 	}
 	if len(subnets) == 0 {
 		return []Finding{{Path: f.VPCConfig.Path, Message: "the function is not connected to a VPC",
@@ -53,9 +49,14 @@ func (s functionSubnet) String() string {
 	return "Subnet " + s.namespace + "/" + s.name
 }
 
-// functionSubnets returns the distinct subnets of spec.vpcConfig, or the
-// findings of the fields it cannot read.
-func functionSubnets(f *view.FunctionConfig) ([]functionSubnet, []Finding) {
+// functionSubnets returns the Function's view and the distinct subnets of
+// spec.vpcConfig; or the findings of the fields it cannot read; or
+// nothing at all when the spec is not an object (another rule says so).
+func functionSubnets(in *Input) (*view.FunctionConfig, []functionSubnet, []Finding) {
+	f := view.NewFunctionConfig(in.Object)
+	if f.Spec.Err != nil {
+		return nil, nil, nil
+	}
 	var errs []Finding
 	for _, err := range []*view.FieldError{f.VPCConfig.Err, f.SubnetIDsList.Err, f.SubnetRefsErr} {
 		if err != nil {
@@ -83,5 +84,8 @@ func functionSubnets(f *view.FunctionConfig) ([]functionSubnet, []Finding) {
 			out = append(out, functionSubnet{namespace: ns, name: name})
 		}
 	}
-	return out, errs
+	if len(errs) > 0 {
+		return f, nil, errs
+	}
+	return f, out, nil
 }

@@ -37,13 +37,9 @@ func lmb008() *Rule {
 const lmb008Remedy = "name subnets in at least two Availability Zones in spec.vpcConfig.subnetIDs or subnetRefs"
 
 func checkLMB008(in *Input) []Finding {
-	f := view.NewFunctionConfig(in.Object)
-	if f.Spec.Err != nil {
-		return nil
-	}
-	subnets, errs := functionSubnets(f)
-	if len(errs) > 0 {
-		return errs
+	f, subnets, stop := functionSubnets(in)
+	if stop != nil || f == nil {
+		return stop
 	}
 	path := f.VPCConfig.Path
 	switch len(subnets) {
