@@ -1,10 +1,13 @@
 package rules_test
 
 import (
+	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
@@ -92,13 +95,26 @@ type ruleCase struct {
 	action rules.Action
 }
 
+// sharedDocuments is the document cache every rule test also evaluates
+// through, as the manager does: a cached document must judge exactly like
+// a freshly parsed one, however many objects and rules have read it.
+var sharedDocuments = policy.NewCache(4096, 8<<20)
+
 // findingsOf evaluates one rule of the default registry on obj, opt-in
-// or not.
+// or not. It evaluates obj three times — without the document cache,
+// then twice through sharedDocuments (filling it, then reading it) — and
+// panics, failing the test, when the cached evaluations differ.
 func findingsOf(obj map[string]any, cfg rules.Config, ruleID string) []rules.Finding {
-	out := rules.Default().EvaluateOnly(obj, cfg, func(r *rules.Rule) bool { return r.ID == ruleID })
-	for _, f := range out {
-		if f.RuleID != ruleID {
-			panic("finding of " + f.RuleID + " while evaluating " + ruleID)
+	of := func(cfg rules.Config) []rules.Finding {
+		return rules.Default().EvaluateOnly(obj, cfg, func(r *rules.Rule) bool { return r.ID == ruleID })
+	}
+	cached := cfg
+	cached.Documents = sharedDocuments
+	cfg.Documents = nil
+	out := of(cfg)
+	for range 2 {
+		if got := of(cached); !reflect.DeepEqual(got, out) {
+			panic(fmt.Sprintf("%s judged differently through the document cache:\n  cached: %v\n  parsed: %v", ruleID, got, out))
 		}
 	}
 	return out
