@@ -15,8 +15,9 @@ type Input struct {
 	Meta   view.Meta
 	Config Config
 
-	bucket *view.Bucket
-	sg     *view.SecurityGroup
+	bucket    *view.Bucket
+	bucketCfg *view.BucketConfig
+	sg        *view.SecurityGroup
 	// sgIn and sgOut are the group's rule lists with the public reach of
 	// each range (ec2_exposure.go).
 	sgIn, sgOut *sgExposure
@@ -49,6 +50,15 @@ func (in *Input) Bucket() *view.Bucket {
 		in.bucket = view.BucketWithMeta(in.Object, in.Meta)
 	}
 	return in.bucket
+}
+
+// BucketConfig returns the object's Bucket configuration view (S3-008 …
+// S3-015), read once per evaluation.
+func (in *Input) BucketConfig() *view.BucketConfig {
+	if in.bucketCfg == nil {
+		in.bucketCfg = view.NewBucketConfig(in.Object)
+	}
+	return in.bucketCfg
 }
 
 // SecurityGroup returns the object's SecurityGroup view, read once per
