@@ -49,3 +49,53 @@ lambda.services.k8s.aws: [functions, functionurlconfigs]
 rds.services.k8s.aws: [dbclusters, dbinstances]
 s3.services.k8s.aws: [buckets]
 {{- end -}}
+
+{{/* An image reference: global.imageRegistry (a mirror), when set, replaces the repository's registry. Call with (dict "image" .Values.x.image "root" $ "tag" default-tag). */}}
+{{- define "ackguard.image" -}}
+{{- $repo := .image.repository -}}
+{{- $registry := (.root.Values.global | default dict).imageRegistry | default "" -}}
+{{- if $registry -}}
+{{- $parts := splitList "/" $repo -}}
+{{- if and (gt (len $parts) 1) (or (contains "." (first $parts)) (contains ":" (first $parts)) (eq (first $parts) "localhost")) -}}
+{{- $repo = join "/" (rest $parts) -}}
+{{- end -}}
+{{- $repo = printf "%s/%s" (trimSuffix "/" $registry) $repo -}}
+{{- end -}}
+{{- printf "%s:%s" $repo (.image.tag | default .tag | toString) -}}
+{{- end -}}
+
+{{/* imagePullSecrets of every pod: the chart's and global.imagePullSecrets. */}}
+{{- define "ackguard.imagePullSecrets" -}}
+{{- $secrets := concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
+{{- with $secrets }}
+imagePullSecrets:
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* The manager pods' labels: the selector labels and podLabels. */}}
+{{- define "ackguard.podLabels" -}}
+{{ include "ackguard.selectorLabels" . }}
+{{- with .Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "ackguard.metricsServiceName" -}}
+{{ include "ackguard.fullname" . }}-metrics
+{{- end -}}
+
+{{/* Pod settings every pod of the chart shares (hook Jobs, the test pod). */}}
+{{- define "ackguard.auxPodSpec" -}}
+{{- include "ackguard.imagePullSecrets" . }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
