@@ -35,7 +35,7 @@ import (
 var (
 	// Every manager of the suite logs through forbiddenLog (and to stderr
 	// with ACKGUARD_TEST_LOG set).
-	suite = testenv.New(testenv.Options{Name: "install suite", CRDs: certManagerCRDs, Setup: setupSuite, Logger: newRecordingLogger})
+	suite = testenv.New(testenv.Options{Name: "install suite", CRDs: testCRDs, Setup: setupSuite, Logger: newRecordingLogger})
 	// cluster and ctx are set once the control plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
@@ -48,18 +48,22 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	return nil
 }
 
-func certManagerCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	data, err := os.ReadFile("testdata/cert-manager-crds.yaml")
-	if err != nil {
-		return nil, err
-	}
+// testCRDs are the stand-ins for other projects' CRDs the chart's objects
+// need: cert-manager's and the Prometheus Operator's.
+func testCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	var out []*apiextensionsv1.CustomResourceDefinition
-	for _, doc := range strings.Split(string(data), "\n---\n") {
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := yaml.UnmarshalStrict([]byte(doc), crd); err != nil {
+	for _, f := range []string{"testdata/cert-manager-crds.yaml", "testdata/monitoring-crds.yaml"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, crd)
+		for _, doc := range strings.Split(string(data), "\n---\n") {
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			if err := yaml.UnmarshalStrict([]byte(doc), crd); err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			out = append(out, crd)
+		}
 	}
 	return out, nil
 }

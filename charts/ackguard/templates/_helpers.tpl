@@ -67,10 +67,10 @@ s3.services.k8s.aws: [buckets]
 {{/* imagePullSecrets of every pod: the chart's and global.imagePullSecrets. */}}
 {{- define "ackguard.imagePullSecrets" -}}
 {{- $secrets := concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
-{{- with $secrets }}
+{{- with $secrets -}}
 imagePullSecrets:
-{{- toYaml . | nindent 0 }}
-{{- end }}
+{{ toYaml . }}
+{{- end -}}
 {{- end -}}
 
 {{/* The manager pods' labels: the selector labels and podLabels. */}}
@@ -87,7 +87,9 @@ imagePullSecrets:
 
 {{/* Pod settings every pod of the chart shares (hook Jobs, the test pod). */}}
 {{- define "ackguard.auxPodSpec" -}}
-{{- include "ackguard.imagePullSecrets" . }}
+{{- with include "ackguard.imagePullSecrets" . }}
+{{ . }}
+{{- end }}
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- with .Values.nodeSelector }}
@@ -98,4 +100,23 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/* Annotations of the CRD upgrade hook's objects (dict "weight" W). */}}
+{{- define "ackguard.crdUpgradeHook" -}}
+helm.sh/hook: pre-install,pre-upgrade
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
+{{/* The container security context of the chart's other pods (hook Job, test pod): the manager's, as the nobody user (kubectl images may run as root). */}}
+{{- define "ackguard.auxSecurityContext" -}}
+{{- toYaml (merge (dict "runAsUser" 65534 "runAsGroup" 65534) .Values.securityContext) }}
+{{- end -}}
+
+{{/* Annotations of the `helm test` objects (dict "weight" W). */}}
+{{- define "ackguard.testHook" -}}
+helm.sh/hook: test
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
