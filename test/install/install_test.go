@@ -142,6 +142,21 @@ func removeWebhooks(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 }
 
+// removeHooks deletes applied Helm hook objects, as Helm does before it
+// creates them again (hook-delete-policy before-hook-creation): a Pod
+// cannot be changed in place.
+func removeHooks(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetAnnotations()["helm.sh/hook"] == "" {
+			continue
+		}
+		if err := cluster.Client.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+			t.Error(err)
+		}
+	}
+}
+
 func TestChartAndConfigApplyServerSide(t *testing.T) {
 	suite.Start(t)
 	ensureNamespace(t, releaseNamespace)
@@ -151,7 +166,7 @@ func TestChartAndConfigApplyServerSide(t *testing.T) {
 	for _, vf := range ciValues(t) {
 		t.Run("helm/"+vf, func(t *testing.T) {
 			objs := helmTemplateAs(t, "guard", "ackguard-helm", vf)
-			t.Cleanup(func() { removeWebhooks(t, objs) })
+			t.Cleanup(func() { removeWebhooks(t, objs); removeHooks(t, objs) })
 			applyInOrder(t, objs)
 		})
 	}
