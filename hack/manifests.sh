@@ -14,6 +14,8 @@
 #   config/policies/baseline.yaml             hack/genbaseline (baseline GuardrailPolicy)
 #   charts/ackguard/templates/baseline-policy.yaml
 #                                             hack/genbaseline -chart
+#   charts/ackguard/README.md                 its values table, hack/chartdocs (from the
+#                                             `# --` comments of values.yaml)
 # Environment: CONTROLLER_GEN (default bin/controller-gen), GO (default go).
 set -euo pipefail
 
@@ -61,6 +63,7 @@ done
 "$GO" run ./hack/genmanifests >"$out/config/webhook/manifests.yaml"
 "$GO" run ./hack/genbaseline >"$out/config/policies/baseline.yaml"
 "$GO" run ./hack/genbaseline -chart >"$out/charts/ackguard/templates/baseline-policy.yaml"
+"$GO" run ./hack/chartdocs -o "$out/charts/ackguard/README.md" charts/ackguard
 
 $check || exit 0
 
@@ -72,7 +75,7 @@ done
 for d in config/crd/bases config/crd/openreports charts/ackguard/crds charts/ackguard/files; do
 	diff -ru "$d" "$out/$d" || status=1
 done
-for f in config/webhook/manifests.yaml config/policies/baseline.yaml charts/ackguard/templates/baseline-policy.yaml; do
+for f in config/webhook/manifests.yaml config/policies/baseline.yaml charts/ackguard/templates/baseline-policy.yaml charts/ackguard/README.md; do
 	diff -u "$f" "$out/$f" || status=1
 done
 if [[ $status != 0 ]]; then
