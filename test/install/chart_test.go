@@ -1,7 +1,6 @@
 package install
 
 import (
-	"bytes"
 	"context"
 	"maps"
 	"os"
@@ -355,10 +354,8 @@ func runHelmTest(t *testing.T, script, kubeconfig string) (string, error) {
 	}
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+t.TempDir())
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // TestHelmTestAndAlerts runs the chart's `helm test` script (with only its
