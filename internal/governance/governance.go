@@ -173,6 +173,14 @@ func selector(s *metav1.LabelSelector) (labels.Selector, error) {
 	return metav1.LabelSelectorAsSelector(s)
 }
 
+// PolicyConfig returns the rules.Config a policy with the parameters p
+// judges under, on top of the defaults d (without a Resolver: the
+// judgement sets one).
+func PolicyConfig(d Defaults, p v1alpha1.Parameters) rules.Config {
+	cfg, _ := parameters(d, p)
+	return cfg
+}
+
 // parameters overrides the defaults with the policy's parameters, field by
 // field.
 func parameters(d Defaults, p v1alpha1.Parameters) (rules.Config, []string) {

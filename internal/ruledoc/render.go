@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -91,6 +93,9 @@ func WriteText(w io.Writer, e *Explanation) error {
 	}
 	section("DESCRIPTION", e.Description)
 	section("WHY IT MATTERS", e.Rationale)
+	if p := parametersYAML(e); p != "" {
+		fmt.Fprintf(&b, "\nPARAMETERS\n  The examples are judged under a GuardrailPolicy with:\n%s", indent(p, "  "))
+	}
 	fmt.Fprintf(&b, "\nINSECURE EXAMPLE\n%s", indent(e.Insecure, "  "))
 	b.WriteString("\n  ackguard finds:\n")
 	for _, f := range e.Findings {
@@ -128,6 +133,9 @@ func WriteMarkdown(w io.Writer, e *Explanation) error {
 		fmt.Fprintf(&b, "| %s | %s |\n", r[0], r[1])
 	}
 	fmt.Fprintf(&b, "\n%s\n\n**Why it matters.** %s\n\n", e.Description, e.Rationale)
+	if p := parametersYAML(e); p != "" {
+		fmt.Fprintf(&b, "The examples are judged under a GuardrailPolicy with:\n\n```yaml\n%s```\n\n", p)
+	}
 	fmt.Fprintf(&b, "Insecure:\n\n```yaml\n%s```\n\nackguard finds:\n\n", ensureNewline(e.Insecure))
 	for _, f := range e.Findings {
 		fmt.Fprintf(&b, "- `%s` %s: %s\n", f.Action, f.Path, f.Message)
@@ -184,6 +192,19 @@ its own output.
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// parametersYAML renders the example parameters as the GuardrailPolicy
+// fragment that sets them ("" when there are none).
+func parametersYAML(e *Explanation) string {
+	if len(e.Parameters) == 0 {
+		return ""
+	}
+	out, err := yaml.Marshal(map[string]any{"spec": map[string]any{"parameters": e.Parameters}})
+	if err != nil {
+		return fmt.Sprintf("spec.parameters: %v\n", e.Parameters)
+	}
+	return string(out)
 }
 
 // defaultState says whether a rule runs without a policy naming it: "on",

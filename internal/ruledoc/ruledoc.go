@@ -19,6 +19,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -113,7 +114,11 @@ func Explain(reg *rules.Registry, r *rules.Rule) (*Explanation, error) {
 			return nil, fmt.Errorf("rule %s: documentation has no %s", r.ID, need.name)
 		}
 	}
-	insecure, cfg, err := example(docs.Insecure)
+	params, err := parameters(docs.Parameters)
+	if err != nil {
+		return nil, fmt.Errorf("rule %s: parameters: %w", r.ID, err)
+	}
+	insecure, cfg, err := example(docs.Insecure, params)
 	if err != nil {
 		return nil, fmt.Errorf("rule %s: insecure example: %w", r.ID, err)
 	}
@@ -126,7 +131,7 @@ func Explain(reg *rules.Registry, r *rules.Rule) (*Explanation, error) {
 	if len(e.Findings) == 0 {
 		return nil, fmt.Errorf("rule %s: the rule finds nothing in the insecure example", r.ID)
 	}
-	secure, scfg, err := example(docs.Secure)
+	secure, scfg, err := example(docs.Secure, params)
 	if err != nil {
 		return nil, fmt.Errorf("rule %s: secure example: %w", r.ID, err)
 	}
@@ -163,9 +168,25 @@ func findingsOf(reg *rules.Registry, r *rules.Rule, obj map[string]any, cfg rule
 	return reg.EvaluateOnly(obj, cfg, func(x *rules.Rule) bool { return x.ID == r.ID })
 }
 
+// parameters decodes a rule's example parameters as a GuardrailPolicy's
+// spec.parameters, refusing fields the policy does not have.
+func parameters(m map[string]any) (v1alpha1.Parameters, error) {
+	var p v1alpha1.Parameters
+	if len(m) == 0 {
+		return p, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return p, err
+	}
+	err = yaml.UnmarshalStrict(b, &p)
+	return p, err
+}
+
 // example decodes a YAML stream; the first document is the subject, and
-// every document is visible to the rules' Resolver.
-func example(text string) (map[string]any, rules.Config, error) {
+// every document is visible to the rules' Resolver. It is judged under
+// the example owner account and the parameters p.
+func example(text string, p v1alpha1.Parameters) (map[string]any, rules.Config, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(text)))
 	var objs []map[string]any
 	for {
@@ -191,7 +212,8 @@ func example(text string) (map[string]any, rules.Config, error) {
 	if len(objs) == 0 {
 		return nil, rules.Config{}, errors.New("no object")
 	}
-	cfg := rules.Config{OwnerAccounts: []string{ExampleOwnerAccount}, Resolver: resolve.Objects(objs)}
+	cfg := governance.PolicyConfig(governance.Defaults{Config: rules.Config{OwnerAccounts: []string{ExampleOwnerAccount}}}, p)
+	cfg.Resolver = resolve.Objects(objs)
 	return objs[0], cfg, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -34,16 +35,24 @@ func TestEveryRuleIsExplained(t *testing.T) {
 					t.Errorf("text has no %q", want)
 				}
 			}
-			// The secure example is one to copy: no rule denies it.
+			// The secure example is one to copy: no rule denies it, neither
+			// the rules on by default nor the rule itself, opt-in or not.
 			docs, _ := r.Docs()
-			obj, cfg, err := example(docs.Secure)
+			params, err := parameters(docs.Parameters)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range reg.Evaluate(obj, cfg) {
+			obj, cfg, err := example(docs.Secure, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range reg.EvaluateOnly(obj, cfg, func(x *rules.Rule) bool { return x.OnByDefault() || x.ID == r.ID }) {
 				if f.Action == rules.Deny && !f.Inconclusive {
 					t.Errorf("the secure example is denied: %s", f.Text())
 				}
+			}
+			if (len(docs.Parameters) > 0) != strings.Contains(text.String(), "PARAMETERS") {
+				t.Errorf("parameters shown: %v, documentation has parameters: %v", !(len(docs.Parameters) > 0), len(docs.Parameters) > 0)
 			}
 			if (r.Fixer != nil) != strings.Contains(text.String(), "the fix writes") {
 				t.Errorf("fix shown: %v, rule has a fixer: %v", !(r.Fixer != nil), r.Fixer != nil)
@@ -71,7 +80,7 @@ func TestExamplesShowTheRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := example(docs.Insecure); err != nil {
+	if _, _, err := example(docs.Insecure, v1alpha1.Parameters{}); err != nil {
 		t.Fatal(err)
 	}
 	swapped := *r
@@ -98,6 +107,32 @@ func TestExamplesShowTheRule(t *testing.T) {
 	}
 }
 
+// TestExampleParameters checks that an example's parameters are a
+// GuardrailPolicy's and reach the rules' configuration over the example
+// owner account.
+func TestExampleParameters(t *testing.T) {
+	const bucket = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\nspec:\n  name: b\n"
+	if _, err := parameters(map[string]any{"allowedBoundaries": []any{"x"}}); err == nil || !strings.Contains(err.Error(), "allowedBoundaries") {
+		t.Errorf("an unknown parameter: err = %v", err)
+	}
+	p, err := parameters(map[string]any{"requiredObjectLockMode": "GOVERNANCE", "trustedAccounts": []any{"444455556666"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cfg, err := example(bucket, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RequiredObjectLockMode != "GOVERNANCE" || !slices.Equal(cfg.TrustedAccounts, []string{"444455556666"}) ||
+		!slices.Equal(cfg.OwnerAccounts, []string{ExampleOwnerAccount}) || cfg.Resolver == nil {
+		t.Errorf("config = %+v", cfg)
+	}
+	p, _ = parameters(map[string]any{"ownerAccounts": []any{"444455556666"}})
+	if _, cfg, _ := example(bucket, p); !slices.Equal(cfg.OwnerAccounts, []string{"444455556666"}) {
+		t.Errorf("owner accounts = %v, want the parameters'", cfg.OwnerAccounts)
+	}
+}
+
 func TestLookup(t *testing.T) {
 	reg := rules.Default()
 	for _, tt := range []struct {
@@ -107,7 +142,7 @@ func TestLookup(t *testing.T) {
 		{in: "s3-001", want: "S3-001"},
 		{in: " iam-3 ", want: "IAM-003"},
 		{in: "Ec2-01", want: "EC2-001"},
-		{in: "S3-008", err: "did you mean S3-007"},
+		{in: "S3-099", err: "did you mean S3-009"},
 		{in: "IAM-020", err: "did you mean IAM-010, IAM-019"},
 		{in: "S3001", err: "did you mean S3-001"},
 		{in: "nothing-like-it", err: `no rule "nothing-like-it" (`},
@@ -123,8 +158,9 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v; want %s", tt.in, r, err, tt.want)
 		}
 	}
-	if got := Suggest(reg, "S3-009"); !slices.Equal(got, []string{"S3-007", "S3-006", "S3-005"}) {
-		t.Errorf("Suggest(S3-009) = %v", got)
+	// Among IDs as far from the text, the nearest numbers come first.
+	if got := Suggest(reg, "S3-099"); !slices.Equal(got, []string{"S3-009", "S3-015", "S3-014"}) {
+		t.Errorf("Suggest(S3-099) = %v", got)
 	}
 }
 

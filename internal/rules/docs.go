@@ -35,6 +35,11 @@ type Docs struct {
 	// Policies, a Function's Role).
 	Insecure string `json:"insecure"`
 	Secure   string `json:"secure"`
+	// Parameters, when set, are a GuardrailPolicy's spec.parameters both
+	// examples are judged under, for a rule that reads one (IAM-017's
+	// allowedPermissionsBoundaries); the owner account of the examples
+	// applies unless they name others.
+	Parameters map[string]any `json:"parameters,omitempty"`
 }
 
 // Docs returns the rule's documentation, from docs/<ID>.yaml; an error
@@ -69,4 +74,3 @@ func DocumentedIDs() []string {
 	}
 	return ids
 }
-
