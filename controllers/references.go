@@ -16,11 +16,16 @@ import (
 // Reference says that objects of kind From name objects of kind To in an
 // ACK reference field ({from: {name, namespace}}), so a change to the
 // referenced object must re-judge the referrers (a Role is judged with the
-// Policies it references; a Function with its execution Role).
+// Policies it references; a Function with its execution Role; a
+// DBInstance with its DB parameter group).
 type Reference struct {
 	From, To schema.GroupVersionKind
 	// Path to the reference: a single reference or a list of them.
 	Path []string
+	// NamePath, when set, is a string field that names the target by its
+	// name in the referrer's namespace (spec.dbParameterGroupName beside
+	// spec.dbParameterGroupRef).
+	NamePath []string
 }
 
 // ACKReferences are the cross-object references the rules follow.
@@ -34,7 +39,21 @@ func ACKReferences() []Reference {
 		{From: iam("User"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: iam("Group"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: lambda, To: iam("Role"), Path: []string{"spec", "roleRef"}},
+		{From: view.DBInstanceGVK, To: view.DBParameterGroupGVK, Path: []string{"spec", "dbParameterGroupRef"}, NamePath: []string{"spec", "dbParameterGroupName"}},
+		{From: view.DBClusterGVK, To: view.DBClusterParameterGroupGVK, Path: []string{"spec", "dbClusterParameterGroupRef"}, NamePath: []string{"spec", "dbClusterParameterGroupName"}},
 	}
+}
+
+// targets returns the namespace/name of every object of kind To that the
+// referrer names, through the reference or the name field.
+func (ref Reference) targets(obj *unstructured.Unstructured) []types.NamespacedName {
+	out := referencedNames(obj, ref.Path)
+	if len(ref.NamePath) > 0 {
+		if name := view.StringAt(obj.Object, ref.NamePath...); name != "" {
+			out = append(out, types.NamespacedName{Namespace: obj.GetNamespace(), Name: name})
+		}
+	}
+	return out
 }
 
 // referencedNames returns the namespace/name of every object the referrer
@@ -62,7 +81,7 @@ func enqueueReferrers(c client.Reader, ref Reference) handler.EventHandler {
 		target := types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
 		var out []reconcile.Request
 		for i := range list.Items {
-			for _, n := range referencedNames(&list.Items[i], ref.Path) {
+			for _, n := range ref.targets(&list.Items[i]) {
 				if n == target {
 					out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 					break
