@@ -158,7 +158,11 @@ func rds014Remedy(reqs []paramReq) string {
 	for _, r := range reqs {
 		sets = append(sets, r.name+" = "+r.want)
 	}
-	return "set " + strings.Join(sets, " and ") + " in the parameter group's spec.parameterOverrides (clients without TLS are then refused; some parameters need a reboot)"
+	effect := "clients without TLS are then refused; "
+	if reqs[0].name == auditParams[0].name {
+		effect = ""
+	}
+	return "set " + strings.Join(sets, " and ") + " in the parameter group's spec.parameterOverrides (" + effect + "some parameters need a reboot)"
 }
 
 // RDS-014: TLS enforced (and, for Aurora MySQL, audit logging on) by the
@@ -218,7 +222,7 @@ func checkRDS014(in *Input) []Finding {
 			name = "the default parameter group " + link.Name.Value
 		}
 		return []Finding{dbParamFinding(link.Name.Path, fmt.Sprintf("the %s uses %s, where", db.kind(), name), probs,
-			fmt.Sprintf("create a %s with the settings below and name it in %s; ", kind, link.Name.Path)+rds014Remedy(reqs), "default")}
+			fmt.Sprintf("create a %s and name it in %s; ", kind, link.Name.Path)+rds014Remedy(reqs), "default")}
 	}
 	g, path, f := resolveParameterGroup(in, link)
 	if f != nil {
