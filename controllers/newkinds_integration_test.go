@@ -53,7 +53,9 @@ func waitResult(t *testing.T, ns, name, rule, what string, cond func(desc string
 	t.Logf("%s %s", time.Now().Format("15:04:05.000"), what)
 }
 
-func contains(s string) func(string) bool { return func(d string) bool { return strings.Contains(d, s) } }
+func contains(s string) func(string) bool {
+	return func(d string) bool { return strings.Contains(d, s) }
+}
 
 func create(t *testing.T, objs ...*unstructured.Unstructured) {
 	t.Helper()
