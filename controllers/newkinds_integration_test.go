@@ -131,6 +131,12 @@ func TestNewKindsAreReconciled(t *testing.T) {
 		ackObject("rds.services.k8s.aws", "DBClusterParameterGroup", ns, "audit", map[string]any{
 			"name": "audit", "family": "aurora-mysql8.0", "description": "d",
 		}),
+		ackObject("ec2.services.k8s.aws", "NetworkACL", ns, "open-ssh", map[string]any{
+			"vpcID": "vpc-1",
+			"entries": []any{map[string]any{
+				"ruleNumber": int64(100), "ruleAction": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0",
+			}},
+		}),
 	)
 	notes := waitEvent(t, ns, "live", controllers.ReasonViolation)
 	if !strings.Contains(strings.Join(notes, "\n"), "LMB-001") {
@@ -138,6 +144,7 @@ func TestNewKindsAreReconciled(t *testing.T) {
 	}
 	waitResult(t, ns, "proxy", "RDS-015", "reported", contains("requireTLS is false"))
 	waitResult(t, ns, "audit", "RDS-014", "reported", contains("server_audit_logging is not set"))
+	waitResult(t, ns, "open-ssh", "EC2-009", "reported", contains("inbound entry 100 allows all protocols and ports from 0.0.0.0/0"))
 	// RDS-015's fix is opt-in: the proxy is not patched by default.
 	if v, _, _ := unstructured.NestedBool(getAs(t, view.DBProxyGVK, ns, "proxy").Object, "spec", "requireTLS"); v {
 		t.Error("requireTLS was patched without a policy asking for it")

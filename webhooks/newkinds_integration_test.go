@@ -47,13 +47,17 @@ func TestNewKindsAdmission(t *testing.T) {
 		ackObject("rds.services.k8s.aws", "DBParameterGroup", ns, "lax", map[string]any{
 			"name": "lax", "family": "mysql8.0", "description": "d", "parameterOverrides": map[string]any{"require_secure_transport": "OFF"},
 		}),
+		ackObject("rds.services.k8s.aws", "DBClusterParameterGroup", ns, "audit", map[string]any{
+			"name": "audit", "family": "aurora-mysql8.0", "description": "d", "parameterOverrides": map[string]any{"server_audit_logging": "1"},
+		}),
+		openSSHACL(ns),
 	} {
 		if err := dev.Create(ctx, o); err != nil {
 			t.Fatalf("%s denied: %v", o.GetKind(), err)
 		}
 	}
 	w := warnings.all()
-	for _, want := range []string{"RDS-015", `RDS-014: family mysql8.0: require_secure_transport is "OFF"`} {
+	for _, want := range []string{"RDS-015", `RDS-014: family mysql8.0: require_secure_transport is "OFF"`, "RDS-014: family aurora-mysql8.0: server_audit_events is not set", "EC2-009"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("no warning %q in %q", want, w)
 		}
@@ -111,4 +115,16 @@ func TestParameterGroupJoinInAdmission(t *testing.T) {
 	}, `DBParameterGroup `+ns+`/orders-pg: rds.force_ssl is "0"`)
 	// Known before the instance, named by its AWS name.
 	waitWarning(t, func() *unstructured.Unstructured { return pg14(ns, "billing", "dbParameterGroupName", "orders-pg") }, `rds.force_ssl is "0"`)
+}
+
+// openSSHACL is a NetworkACL whose only inbound entry opens SSH to the
+// internet.
+func openSSHACL(ns string) *unstructured.Unstructured {
+	return ackObject("ec2.services.k8s.aws", "NetworkACL", ns, "open-ssh", map[string]any{
+		"vpcID": "vpc-1",
+		"entries": []any{map[string]any{
+			"ruleNumber": int64(100), "ruleAction": "allow", "protocol": "6", "cidrBlock": "0.0.0.0/0", "egress": false,
+			"portRange": map[string]any{"from": int64(22), "to": int64(22)},
+		}},
+	})
 }
