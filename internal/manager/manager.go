@@ -60,7 +60,12 @@ type Options struct {
 	EnableWebhook           bool
 	EnableReconciler        bool
 	// OwnerAccounts are the AWS account IDs that own the guarded resources.
+	// More are learned from ACK: namespace annotations, the cross-account
+	// role map in ACKNamespace, and synced resources' status.
 	OwnerAccounts []string
+	// ACKNamespace is the ACK controllers' namespace, where their
+	// cross-account role map lives ("" reads no role map).
+	ACKNamespace string
 	// ACKControllers are "namespace:name" service accounts whose writes are
 	// admitted with a warning.
 	ACKControllers []string
@@ -98,6 +103,7 @@ func DefaultOptions() Options {
 		EnableWebhook:          true,
 		EnableReconciler:       true,
 		ACKControllers:         DefaultACKControllers(),
+		ACKNamespace:           "ack-system",
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
@@ -206,6 +212,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	source := &govsource.Source{
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
 		Defaults: defaults, Snapshot: snap,
+	}
+	// Owner accounts are also learned from ACK's cross-account role map,
+	// read by name in the ACK controllers' namespace.
+	if opts.ACKNamespace != "" {
+		if err := mgr.Add(&govsource.CARM{Reader: mgr.GetAPIReader(), Namespace: opts.ACKNamespace, Snapshot: snap}); err != nil {
+			return nil, err
+		}
 	}
 	// The reconciler reuses the judgement the webhook made of an object it
 	// just admitted, instead of judging it again on the watch event.
