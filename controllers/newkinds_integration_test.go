@@ -13,7 +13,9 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -131,12 +133,6 @@ func TestNewKindsAreReconciled(t *testing.T) {
 		ackObject("rds.services.k8s.aws", "DBClusterParameterGroup", ns, "audit", map[string]any{
 			"name": "audit", "family": "aurora-mysql8.0", "description": "d",
 		}),
-		ackObject("ec2.services.k8s.aws", "NetworkACL", ns, "open-ssh", map[string]any{
-			"vpcID": "vpc-1",
-			"entries": []any{map[string]any{
-				"ruleNumber": int64(100), "ruleAction": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0",
-			}},
-		}),
 	)
 	notes := waitEvent(t, ns, "live", controllers.ReasonViolation)
 	if !strings.Contains(strings.Join(notes, "\n"), "LMB-001") {
@@ -144,9 +140,31 @@ func TestNewKindsAreReconciled(t *testing.T) {
 	}
 	waitResult(t, ns, "proxy", "RDS-015", "reported", contains("requireTLS is false"))
 	waitResult(t, ns, "audit", "RDS-014", "reported", contains("server_audit_logging is not set"))
-	waitResult(t, ns, "open-ssh", "EC2-009", "reported", contains("inbound entry 100 allows all protocols and ports from 0.0.0.0/0"))
 	// RDS-015's fix is opt-in: the proxy is not patched by default.
 	if v, _, _ := unstructured.NestedBool(getAs(t, view.DBProxyGVK, ns, "proxy").Object, "spec", "requireTLS"); v {
 		t.Error("requireTLS was patched without a policy asking for it")
+	}
+}
+
+func openACL(ns string) *unstructured.Unstructured {
+	return ackObject("ec2.services.k8s.aws", "NetworkACL", ns, "open-ssh", map[string]any{
+		"vpcID": "vpc-1",
+		"entries": []any{map[string]any{
+			"ruleNumber": int64(100), "ruleAction": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0",
+		}},
+	})
+}
+
+// EC2-009 is opt-in: the reconciler reports a NetworkACL where a policy
+// switches the rule on, and nowhere else.
+func TestNetworkACLRuleSwitchedOnByPolicy(t *testing.T) {
+	suite.Start(t)
+	cluster.WithPolicies(ctx, t, localcluster.Policy("nacl-on", map[string]string{"nacl": "on"}, map[string]v1alpha1.Action{"EC2-009": v1alpha1.Audit}))
+	on := cluster.ScopedNamespace(ctx, t, map[string]string{"nacl": "on"})
+	off := newNamespace(t)
+	create(t, openACL(on), openACL(off))
+	waitResult(t, on, "open-ssh", "EC2-009", "reported", contains("inbound entry 100 allows all protocols and ports from 0.0.0.0/0"))
+	if d := ruleResult(t, off, "open-ssh", "EC2-009"); d != "" {
+		t.Errorf("EC2-009 reported without a policy naming it: %q", d)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
 )
 
 func aliasWith(ns, name string, perms ...any) *unstructured.Unstructured {
@@ -57,10 +59,26 @@ func TestNewKindsAdmission(t *testing.T) {
 		}
 	}
 	w := warnings.all()
-	for _, want := range []string{"RDS-015", `RDS-014: family mysql8.0: require_secure_transport is "OFF"`, "RDS-014: family aurora-mysql8.0: server_audit_events is not set", "EC2-009"} {
+	for _, want := range []string{"RDS-015", `RDS-014: family mysql8.0: require_secure_transport is "OFF"`, "RDS-014: family aurora-mysql8.0: server_audit_events is not set"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("no warning %q in %q", want, w)
 		}
+	}
+	if strings.Contains(w, "EC2-009") {
+		t.Errorf("EC2-009 is opt-in: it warned without a policy naming it: %q", w)
+	}
+}
+
+// EC2-009 is opt-in: silent without a policy, and judged where a policy
+// switches it on.
+func TestNetworkACLRuleSwitchedOnByPolicy(t *testing.T) {
+	suite.Start(t)
+	withPolicies(t, policy("nacl-on", map[string]string{"nacl": "on"}, map[string]v1alpha1.Action{"EC2-009": v1alpha1.Deny}))
+	ns := scopedNamespace(t, map[string]string{"nacl": "on"})
+	c, _ := clientAs(t, "")
+	err := createEventually(t, c, openSSHACL(ns), true)
+	if cs := causes(t, err); !hasCause(cs, "spec.entries[0].cidrBlock", "EC2-009") {
+		t.Errorf("causes = %q", cs)
 	}
 }
 

@@ -124,6 +124,7 @@ func ec2009() *Rule {
 			Checkov: []string{"CKV_AWS_229", "CKV_AWS_230", "CKV_AWS_231", "CKV_AWS_232", "CKV_AWS_352"},
 			CIS:     []string{"v5.0.0 5.2", "v3.0.0 5.1", "v1.4.0 5.1"},
 		},
+		OptIn: true,
 		Check: checkEC2009,
 	}
 }
