@@ -18,7 +18,8 @@ import (
 // so a change to a To object must re-judge the From objects that depend on
 // it (a Role is judged with the Policies it references; a Function with its
 // execution Role; a Policy with the identities that use it, which decide
-// whether it is only a permissions boundary).
+// whether it is only a permissions boundary; a DBInstance with its DB
+// parameter group).
 type Reference struct {
 	From, To schema.GroupVersionKind
 	// Path to an ACK reference field ({from: {name, namespace}}) of From:
@@ -27,6 +28,10 @@ type Reference struct {
 	// Match, when set, decides instead of Path whether the From object
 	// depends on the To object.
 	Match func(from, to *unstructured.Unstructured) bool
+	// NamePath, when set, is a string field that names the target by its
+	// name in the referrer's namespace (spec.dbParameterGroupName beside
+	// spec.dbParameterGroupRef).
+	NamePath []string
 }
 
 // ACKReferences are the cross-object dependencies the rules follow.
@@ -55,6 +60,8 @@ func ACKReferences() []Reference {
 		{From: iam("Policy"), To: iam("Role"), Match: usesPolicy},
 		{From: iam("Policy"), To: iam("User"), Match: usesPolicy},
 		{From: iam("Policy"), To: iam("Group"), Match: usesPolicy},
+		{From: view.DBInstanceGVK, To: view.DBParameterGroupGVK, Path: []string{"spec", "dbParameterGroupRef"}, NamePath: []string{"spec", "dbParameterGroupName"}},
+		{From: view.DBClusterGVK, To: view.DBClusterParameterGroupGVK, Path: []string{"spec", "dbClusterParameterGroupRef"}, NamePath: []string{"spec", "dbClusterParameterGroupName"}},
 	}
 }
 
@@ -64,12 +71,24 @@ func (ref Reference) dependsOn(from, to *unstructured.Unstructured) bool {
 		return ref.Match(from, to)
 	}
 	target := types.NamespacedName{Namespace: to.GetNamespace(), Name: to.GetName()}
-	for _, n := range referencedNames(from, ref.Path) {
+	for _, n := range ref.targets(from) {
 		if n == target {
 			return true
 		}
 	}
 	return false
+}
+
+// targets returns the namespace/name of every object of kind To that the
+// referrer names, through the reference or the name field.
+func (ref Reference) targets(obj *unstructured.Unstructured) []types.NamespacedName {
+	out := referencedNames(obj, ref.Path)
+	if len(ref.NamePath) > 0 {
+		if name := view.StringAt(obj.Object, ref.NamePath...); name != "" {
+			out = append(out, types.NamespacedName{Namespace: obj.GetNamespace(), Name: name})
+		}
+	}
+	return out
 }
 
 // referencedNames returns the namespace/name of every object the referrer

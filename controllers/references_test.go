@@ -29,6 +29,11 @@ func TestReferencedNames(t *testing.T) {
 	if got := referencedNames(obj, []string{"spec", "roleRef"}); !slices.Equal(got, []types.NamespacedName{{Namespace: "team", Name: "exec"}}) {
 		t.Errorf("roleRef = %v", got)
 	}
+	byName := Reference{Path: []string{"spec", "dbParameterGroupRef"}, NamePath: []string{"spec", "dbParameterGroupName"}}
+	obj.Object["spec"].(map[string]any)["dbParameterGroupName"] = "pg"
+	if got := byName.targets(obj); !slices.Equal(got, []types.NamespacedName{{Namespace: "team", Name: "pg"}}) {
+		t.Errorf("dbParameterGroupName = %v", got)
+	}
 	if got := referencedNames(obj, []string{"spec", "missing"}); got != nil {
 		t.Errorf("missing = %v", got)
 	}

@@ -141,3 +141,34 @@ func Open(prefixes []netip.Prefix) bool {
 	}
 	return CoversFamily(prefixes, true) || CoversFamily(prefixes, false)
 }
+
+// Subtract returns the addresses of p that none of qs holds, as disjoint
+// prefixes (none when qs cover p). Prefixes of the other family are
+// ignored.
+func Subtract(p netip.Prefix, qs []netip.Prefix) []netip.Prefix {
+	p = p.Masked()
+	for _, q := range qs {
+		q = q.Masked()
+		if q.Addr().Is4() != p.Addr().Is4() || !q.Overlaps(p) {
+			continue
+		}
+		if q.Bits() <= p.Bits() {
+			return nil // q holds all of p
+		}
+		// q is inside p: split p in halves and subtract from each.
+		lo, hi := halves(p)
+		return append(Subtract(lo, qs), Subtract(hi, qs)...)
+	}
+	return []netip.Prefix{p}
+}
+
+// halves splits p into its two prefixes one bit longer.
+func halves(p netip.Prefix) (netip.Prefix, netip.Prefix) {
+	bits := p.Bits() + 1
+	lo := netip.PrefixFrom(p.Addr(), bits)
+	b := p.Addr().AsSlice()
+	i := p.Bits()
+	b[i/8] |= 0x80 >> (i % 8)
+	a, _ := netip.AddrFromSlice(b)
+	return lo, netip.PrefixFrom(a, bits)
+}

@@ -214,3 +214,44 @@ func TestOpen(t *testing.T) {
 		})
 	}
 }
+
+func TestSubtract(t *testing.T) {
+	pfx := func(ss ...string) []netip.Prefix {
+		out := make([]netip.Prefix, len(ss))
+		for i, s := range ss {
+			out[i] = mustParse(t, s)
+		}
+		return out
+	}
+	cases := []struct {
+		p     string
+		minus []string
+		open  bool
+		empty bool
+	}{
+		{"0.0.0.0/0", nil, true, false},
+		{"0.0.0.0/0", []string{"0.0.0.0/0"}, false, true},
+		{"0.0.0.0/0", []string{"0.0.0.0/1", "128.0.0.0/1"}, false, true},
+		{"0.0.0.0/0", []string{"10.0.0.0/8", "192.0.2.7/32"}, true, false},
+		{"10.0.0.0/8", []string{"0.0.0.0/0"}, false, true},
+		{"10.0.0.0/8", []string{"::/0"}, false, false},
+		{"::/0", []string{"2001:db8::/32"}, true, false},
+		{"203.0.113.0/24", []string{"203.0.113.128/25"}, false, false},
+	}
+	for _, tc := range cases {
+		got := Subtract(mustParse(t, tc.p), pfx(tc.minus...))
+		if Open(got) != tc.open || (len(got) == 0) != tc.empty {
+			t.Errorf("%s minus %v = %v (open %v)", tc.p, tc.minus, got, Open(got))
+		}
+		for _, g := range got {
+			for _, m := range pfx(tc.minus...) {
+				if g.Overlaps(m) {
+					t.Errorf("%s minus %v keeps %s, which overlaps %s", tc.p, tc.minus, g, m)
+				}
+			}
+		}
+	}
+	if got := Subtract(mustParse(t, "203.0.113.0/24"), pfx("203.0.113.128/25")); len(got) != 1 || got[0].String() != "203.0.113.0/25" {
+		t.Errorf("203.0.113.0/24 minus its upper half = %v", got)
+	}
+}

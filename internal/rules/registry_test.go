@@ -162,6 +162,8 @@ func TestDefault(t *testing.T) {
 		"IAM-009": "warn/audit", "IAM-010": "deny/audit", "IAM-011": "deny/audit", "IAM-012": "deny/audit",
 		"IAM-013": "warn/audit", "IAM-014": "deny/audit", "IAM-015": "deny/audit", "IAM-016": "deny/audit",
 		"IAM-017": "deny/audit", "IAM-018": "warn/audit", "IAM-019": "warn/audit", "LMB-012": "warn/audit",
+		// The rules on the Alias, parameter group, DBProxy and NetworkACL kinds.
+		"RDS-014": "warn/audit", "RDS-015": "warn/audit", "EC2-009": "warn/audit", "LMB-001": "deny/audit", "LMB-002": "deny/audit",
 	}
 	for id, d := range defaults {
 		r := reg.Rule(id)
@@ -181,7 +183,8 @@ func TestDefault(t *testing.T) {
 	if reg.Rule("S3-999") != nil {
 		t.Error("Rule of an unknown ID")
 	}
-	for _, gvk := range []schema.GroupVersionKind{view.RoleGVK, view.PolicyGVK, view.UserGVK, view.GroupGVK, view.BucketGVK, view.DBInstanceGVK, view.DBClusterGVK, view.SecurityGroupGVK, view.FunctionGVK, view.FunctionURLConfigGVK} {
+	for _, gvk := range []schema.GroupVersionKind{view.RoleGVK, view.PolicyGVK, view.UserGVK, view.GroupGVK, view.BucketGVK, view.DBInstanceGVK, view.DBClusterGVK, view.SecurityGroupGVK, view.FunctionGVK, view.FunctionURLConfigGVK,
+		view.AliasGVK, view.DBParameterGroupGVK, view.DBClusterParameterGroupGVK, view.DBProxyGVK, view.NetworkACLGVK} {
 		if !reg.Guards(gvk.GroupKind()) || !slices.Contains(reg.Kinds(), gvk.GroupKind()) {
 			t.Errorf("%s is not guarded; Kinds() = %v", gvk.Kind, reg.Kinds())
 		}

@@ -16,8 +16,9 @@
 // A file holds a YAML stream (documents separated by "---") or a stream of
 // JSON values. Each document is judged when its apiVersion and kind name a
 // kind the rule registry guards (S3 Bucket, IAM Role, Policy, User and
-// Group, RDS DBInstance and DBCluster, EC2 SecurityGroup, Lambda Function
-// and FunctionURLConfig); GuardrailPolicies, GuardrailExceptions and
+// Group, RDS DBInstance, DBCluster, DBParameterGroup,
+// DBClusterParameterGroup and DBProxy, EC2 SecurityGroup and NetworkACL,
+// Lambda Function, Alias and FunctionURLConfig); GuardrailPolicies, GuardrailExceptions and
 // Namespaces are read (see below); other documents, empty documents and
 // documents that are not objects are skipped and not counted. A List (kind "List", or any kind ending in
 // "List" with an items array) is expanded; items of a typed list such as

@@ -717,3 +717,34 @@ func FuzzScanStream(f *testing.F) {
 		}
 	})
 }
+
+// RDS-014 joins a DBInstance to the parameter group of the same input,
+// whether the group comes before or after the instance; a group the input
+// does not hold is inconclusive (a warning, never a denial).
+func TestParameterGroupJoinedFromTheSameInput(t *testing.T) {
+	const instance = `apiVersion: rds.services.k8s.aws/v1alpha1
+kind: DBInstance
+metadata: {name: orders, namespace: shop}
+spec:
+  dbInstanceIdentifier: orders
+  dbInstanceClass: db.t4g.medium
+  engine: postgres
+  engineVersion: "14.9"
+  dbParameterGroupRef: {from: {name: orders-pg}}
+`
+	const group = `apiVersion: rds.services.k8s.aws/v1alpha1
+kind: DBParameterGroup
+metadata: {name: orders-pg, namespace: shop}
+spec: {name: orders-pg, family: postgres14, description: orders, parameterOverrides: {rds.force_ssl: "0"}}
+`
+	for name, in := range map[string]string{"group first": group + "---\n" + instance, "group after": instance + "---\n" + group} {
+		_, stdout, _ := run(t, in, "-")
+		if !strings.Contains(stdout, `DBInstance shop/orders`) || !strings.Contains(stdout, `parameter group DBParameterGroup shop/orders-pg: rds.force_ssl is "0"`) {
+			t.Errorf("%s: the instance was not judged with its group:\n%s", name, stdout)
+		}
+	}
+	_, stdout, _ := run(t, instance, "-")
+	if !strings.Contains(stdout, "WARN  RDS-014") || !strings.Contains(stdout, "not found (or not known yet)") {
+		t.Errorf("without the group:\n%s", stdout)
+	}
+}

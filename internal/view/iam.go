@@ -241,3 +241,16 @@ func RefsAt(obj map[string]any, path ...string) []Ref {
 	}
 	return nil
 }
+
+// StringAt reads the string field at a path ("" when it is absent or not
+// a string), such as a name that refers to another object.
+func StringAt(obj map[string]any, path ...string) string {
+	if len(path) == 0 {
+		return ""
+	}
+	o := Root(obj)
+	for _, k := range path[:len(path)-1] {
+		o = o.Object(k)
+	}
+	return o.String(path[len(path)-1]).Value
+}

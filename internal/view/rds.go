@@ -91,6 +91,8 @@ type DBInstance struct {
 	MultiAZ                    Bool
 	DBSnapshotIdentifier       String
 	SourceDBInstanceIdentifier String
+	// ParameterGroup is spec.dbParameterGroupName / spec.dbParameterGroupRef.
+	ParameterGroup ParameterGroupLink
 	// Errors lists fields of the wrong shape not carried by a typed field.
 	Errors []*FieldError
 }
@@ -108,6 +110,7 @@ func NewDBInstance(obj map[string]any) *DBInstance {
 	d.MultiAZ = spec.Bool("multiAZ")
 	d.DBSnapshotIdentifier = spec.String("dbSnapshotIdentifier")
 	d.SourceDBInstanceIdentifier = spec.String("sourceDBInstanceIdentifier")
+	d.ParameterGroup = readParameterGroupLink(spec, DBParameterGroupGVK, "dbParameterGroupName", "dbParameterGroupRef")
 	return d
 }
 
@@ -125,7 +128,10 @@ type DBCluster struct {
 	// DBClusterInstanceClass is set only on Multi-AZ DB clusters (non-Aurora).
 	DBClusterInstanceClass String
 	SnapshotIdentifier     String
-	Errors                 []*FieldError
+	// ParameterGroup is spec.dbClusterParameterGroupName /
+	// spec.dbClusterParameterGroupRef.
+	ParameterGroup ParameterGroupLink
+	Errors         []*FieldError
 }
 
 // NewDBCluster decodes a DBCluster view from an unstructured object.
@@ -140,6 +146,7 @@ func NewDBCluster(obj map[string]any) *DBCluster {
 	c.EngineMode = spec.String("engineMode")
 	c.DBClusterInstanceClass = spec.String("dbClusterInstanceClass")
 	c.SnapshotIdentifier = spec.String("snapshotIdentifier")
+	c.ParameterGroup = readParameterGroupLink(spec, DBClusterParameterGroupGVK, "dbClusterParameterGroupName", "dbClusterParameterGroupRef")
 	return c
 }
 

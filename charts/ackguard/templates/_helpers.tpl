@@ -43,10 +43,10 @@ The ACK kinds ackguard guards, by API group. Keep in step with the rule
 registry: the chart tests compare this list with config/ and the registry.
 */}}
 {{- define "ackguard.guardedResources" -}}
-ec2.services.k8s.aws: [securitygroups]
+ec2.services.k8s.aws: [networkacls, securitygroups]
 iam.services.k8s.aws: [groups, policies, roles, users]
-lambda.services.k8s.aws: [functions, functionurlconfigs]
-rds.services.k8s.aws: [dbclusters, dbinstances]
+lambda.services.k8s.aws: [aliases, functions, functionurlconfigs]
+rds.services.k8s.aws: [dbclusterparametergroups, dbclusters, dbinstances, dbparametergroups, dbproxies]
 s3.services.k8s.aws: [buckets]
 {{- end -}}
 

@@ -1,0 +1,235 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/cidr"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+var naclKind = []schema.GroupKind{view.NetworkACLGVK.GroupKind()}
+
+// naclEntry is one ingress or egress entry of a network ACL, normalised
+// with the security groups' port semantics (ec2_common.go).
+type naclEntry struct {
+	view.NACLEntry
+	perm   sgPermission
+	allow  bool
+	number int64
+	// numbered is false when ruleNumber is missing or malformed: the entry
+	// is then ordered as widely as it could be (an allow first, a deny
+	// last).
+	numbered bool
+	prefix   netip.Prefix
+	hasCIDR  bool
+}
+
+func readNACLEntry(e view.NACLEntry) naclEntry {
+	n := naclEntry{NACLEntry: e}
+	n.perm = newSGPermission(view.IPPermission{Path: e.Path, Index: e.Index, IPProtocol: e.Protocol, FromPort: e.From, ToPort: e.To})
+	// An unknown action is read as allow: when in doubt, as wide as it
+	// could be.
+	n.allow = e.RuleAction.Err != nil || !strings.EqualFold(strings.TrimSpace(e.RuleAction.Value), "deny")
+	if r := e.RuleNumber; r.Present && r.Err == nil {
+		n.number, n.numbered = r.Value, true
+	}
+	for _, s := range []view.String{e.CIDRBlock, e.IPv6CIDRBlock} {
+		if s.NonEmpty() {
+			if p, err := cidr.Parse(s.Value); err == nil {
+				n.prefix, n.hasCIDR = p, true
+				break
+			}
+		}
+	}
+	return n
+}
+
+// source is the entry's CIDR field, for paths and messages.
+func (n naclEntry) source() view.String {
+	if n.CIDRBlock.NonEmpty() || !n.IPv6CIDRBlock.Present {
+		return n.CIDRBlock
+	}
+	return n.IPv6CIDRBlock
+}
+
+// evaluationOrder sorts entries as AWS evaluates them: lowest ruleNumber
+// first (the first entry that matches decides).
+func evaluationOrder(entries []naclEntry) []naclEntry {
+	out := slices.Clone(entries)
+	rank := func(n naclEntry) int64 {
+		switch {
+		case n.numbered:
+			return n.number
+		case n.allow:
+			return -1 << 62
+		}
+		return 1 << 62
+	}
+	slices.SortStableFunc(out, func(a, b naclEntry) int {
+		ra, rb := rank(a), rank(b)
+		switch {
+		case ra < rb:
+			return -1
+		case ra > rb:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// admittedFrom returns, for traffic to port over proto, the source
+// addresses each allow entry decides (what no earlier entry matched), by
+// position in spec.entries.
+func admittedFrom(ordered []naclEntry, proto string, port int64) map[int][]netip.Prefix {
+	out := map[int][]netip.Prefix{}
+	var decided []netip.Prefix
+	for _, n := range ordered {
+		if !n.hasCIDR || !n.perm.matchesPort(proto, port) {
+			continue
+		}
+		if n.allow {
+			if rest := cidr.Subtract(n.prefix, decided); len(rest) > 0 {
+				out[n.Index] = append(out[n.Index], rest...)
+			}
+		}
+		decided = append(decided, n.prefix)
+	}
+	return out
+}
+
+// EC2-009: network ACL entries do not let the internet reach SSH (22) or
+// RDP (3389). Inbound entries are evaluated as AWS does: by ruleNumber,
+// lowest first, the first entry that matches the packet deciding, so a
+// lower-numbered deny shadows a later allow; the addresses the allow
+// entries admit are public as a security group's ranges are (catalog §0:
+// a prefix wider than /8 or /16, or ranges that together cover the
+// whole space).
+func ec2009() *Rule {
+	return &Rule{
+		ID:          "EC2-009",
+		Title:       "Network ACLs do not allow ingress from the internet to SSH or RDP",
+		Severity:    Medium,
+		Kinds:       naclKind,
+		Admission:   Warn,
+		Remediation: Audit,
+		References: References{
+			FSBP:    []string{"EC2.21"},
+			Config:  []string{"nacl-no-unrestricted-ssh-rdp"},
+			Checkov: []string{"CKV_AWS_229", "CKV_AWS_230", "CKV_AWS_231", "CKV_AWS_232", "CKV_AWS_352"},
+			CIS:     []string{"v5.0.0 5.2", "v3.0.0 5.1", "v1.4.0 5.1"},
+		},
+		OptIn: true,
+		Check: checkEC2009,
+	}
+}
+
+func checkEC2009(in *Input) []Finding {
+	acl := view.NewNetworkACL(in.Object)
+	out := naclInputErrors(acl)
+	if acl.Spec.Err != nil {
+		return out
+	}
+	var ingress []naclEntry
+	for _, e := range acl.Entries {
+		if !e.Egress.IsTrue() {
+			ingress = append(ingress, readNACLEntry(e))
+		}
+	}
+	ordered := evaluationOrder(ingress)
+	// reached[entry][family] lists the ports/protocols through which the
+	// internet reaches the admin ports via that entry.
+	type key struct {
+		index int
+		v4    bool
+	}
+	reached := map[key][]string{}
+	for _, port := range adminPorts {
+		for _, proto := range []string{"tcp", "udp"} {
+			admitted := admittedFrom(ordered, proto, port)
+			for _, v4 := range []bool{true, false} {
+				var all []netip.Prefix
+				for _, ps := range admitted {
+					for _, p := range ps {
+						if p.Addr().Is4() == v4 {
+							all = append(all, p)
+						}
+					}
+				}
+				if !cidr.Open(all) {
+					continue
+				}
+				for idx, ps := range admitted {
+					for _, p := range ps {
+						if p.Addr().Is4() == v4 && !cidr.IsPrivate(p) {
+							k := key{idx, v4}
+							reached[k] = append(reached[k], fmt.Sprintf("%s %d", proto, port))
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, n := range ingress {
+		for _, v4 := range []bool{true, false} {
+			via := reached[key{n.Index, v4}]
+			if len(via) == 0 {
+				continue
+			}
+			src := n.source()
+			num := "without a ruleNumber"
+			if n.numbered {
+				num = fmt.Sprintf("%d", n.number)
+			}
+			out = append(out, Finding{
+				Path: src.Path,
+				Message: fmt.Sprintf("inbound entry %s allows %s from %s, so the internet reaches %s (no lower-numbered entry denies it)",
+					num, n.perm.describe(), n.prefix, strings.Join(via, ", ")),
+				Remedy:  "add a lower-numbered deny entry for ports 22 and 3389 from " + n.prefix.String() + ", or allow only named networks (reach instances through a VPN, a bastion or SSM Session Manager)",
+				Subject: n.perm.describe() + " from " + n.prefix.String(),
+			})
+		}
+	}
+	return out
+}
+
+// naclInputErrors reports what in spec.entries ackguard cannot judge.
+func naclInputErrors(acl *view.NetworkACL) []Finding {
+	var out []Finding
+	for _, e := range acl.Errors {
+		out = append(out, fieldErrorFinding(e))
+	}
+	for _, e := range acl.Entries {
+		for _, err := range []*view.FieldError{e.RuleNumber.Err, e.Protocol.Err, e.RuleAction.Err, e.Egress.Err, e.CIDRBlock.Err, e.IPv6CIDRBlock.Err, e.From.Err, e.To.Err} {
+			if err != nil {
+				out = append(out, fieldErrorFinding(err))
+			}
+		}
+		if e.Egress.IsTrue() {
+			continue
+		}
+		invalid := func(path view.Path, msg, remedy string) {
+			out = append(out, Finding{Path: path, Subject: "invalid input", Message: "invalid input: " + msg, Remedy: remedy})
+		}
+		if !e.RuleNumber.Present {
+			invalid(e.RuleNumber.Path, "the entry has no ruleNumber, so ackguard cannot tell which entries it shadows (it is judged as if it came first when it allows, last when it denies)", "set ruleNumber (1-32766)")
+		}
+		if a := e.RuleAction; a.Err == nil && !strings.EqualFold(strings.TrimSpace(a.Value), "allow") && !strings.EqualFold(strings.TrimSpace(a.Value), "deny") {
+			invalid(a.Path, fmt.Sprintf("ruleAction %q is neither allow nor deny (judged as allow)", a.Value), "set ruleAction to allow or deny")
+		}
+		for _, s := range []view.String{e.CIDRBlock, e.IPv6CIDRBlock} {
+			if s.NonEmpty() {
+				if _, err := cidr.Parse(s.Value); err != nil {
+					invalid(s.Path, err.Error()+", so ackguard cannot tell whether it is public", "set it to a CIDR such as 10.0.0.0/16")
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package rules_test
+
+import (
+	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+func nacl(entries ...any) map[string]any {
+	return ackObject(view.NetworkACLGVK, map[string]any{"vpcID": "vpc-1", "entries": entries})
+}
+
+// naclEntry is an inbound entry; kv adds or overrides fields.
+func naclIn(number int64, action, protocol, cidr string, from, to int64, kv ...any) map[string]any {
+	e := map[string]any{"ruleNumber": number, "ruleAction": action, "protocol": protocol, "cidrBlock": cidr, "egress": false,
+		"portRange": map[string]any{"from": from, "to": to}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e[kv[i].(string)] = kv[i+1]
+	}
+	return e
+}
+
+func TestEC2009(t *testing.T) {
+	p := func(i string) string { return "spec.entries[" + i + "].cidrBlock" }
+	runKindCases(t, "EC2-009", []kindCase{
+		{name: "secure: HTTPS from anywhere, SSH from the office", obj: nacl(
+			naclIn(100, "allow", "6", "0.0.0.0/0", 443, 443),
+			naclIn(110, "allow", "6", "203.0.113.0/24", 22, 22))},
+		{name: "secure: a lower-numbered deny shadows the allow", obj: nacl(
+			naclIn(200, "allow", "-1", "0.0.0.0/0", 0, 0),
+			naclIn(100, "deny", "6", "0.0.0.0/0", 22, 22),
+			naclIn(101, "deny", "6", "0.0.0.0/0", 3389, 3389),
+			naclIn(102, "deny", "17", "0.0.0.0/0", 22, 22),
+			naclIn(103, "deny", "17", "0.0.0.0/0", 3389, 3389))},
+		{name: "insecure: SSH from anywhere", obj: nacl(naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)), action: rules.Warn,
+			want: []want{{p("0"), "inbound entry 100 allows tcp 22 from 0.0.0.0/0, so the internet reaches tcp 22"}}},
+		{name: "insecure: all traffic over IPv6", obj: nacl(map[string]any{"ruleNumber": int64(100), "ruleAction": "allow", "protocol": "-1", "ipv6CIDRBlock": "::/0"}),
+			want: []want{{"spec.entries[0].ipv6CIDRBlock", "tcp 22, udp 22, tcp 3389, udp 3389"}}},
+		{name: "tricky: a deny numbered after the allow does not help", obj: nacl(
+			naclIn(100, "allow", "6", "0.0.0.0/0", 0, 65535),
+			naclIn(200, "deny", "6", "0.0.0.0/0", 22, 22)),
+			want: []want{{p("0"), "tcp 22, tcp 3389"}}},
+		{name: "tricky: a deny of part of the internet still leaves it open", obj: nacl(
+			naclIn(90, "deny", "6", "198.51.100.0/24", 22, 22),
+			naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)),
+			want: []want{{p("1"), "tcp 22"}}},
+		{name: "tricky: two halves together are the internet", obj: nacl(
+			naclIn(100, "allow", "6", "0.0.0.0/1", 3389, 3389),
+			naclIn(110, "allow", "6", "128.0.0.0/1", 3389, 3389)),
+			want: []want{{p("0"), "tcp 3389"}, {p("1"), "tcp 3389"}}},
+		{name: "tricky: deny halves shadow an allow of everything", obj: nacl(
+			naclIn(10, "deny", "-1", "0.0.0.0/1", 0, 0),
+			naclIn(20, "deny", "-1", "128.0.0.0/1", 0, 0),
+			naclIn(100, "allow", "-1", "0.0.0.0/0", 0, 0))},
+		{name: "tricky: egress entries are not ingress", obj: nacl(naclIn(100, "allow", "-1", "0.0.0.0/0", 0, 0, "egress", true))},
+		{name: "tricky: ICMP never matches a port", obj: nacl(naclIn(100, "allow", "1", "0.0.0.0/0", 0, 0))},
+		{name: "tricky: a port range covering 22", obj: nacl(naclIn(100, "allow", "tcp", "0.0.0.0/0", 1, 1024)), want: []want{{p("0"), "tcp 1-1024"}}},
+		{name: "tricky: host bits are masked", obj: nacl(naclIn(100, "allow", "6", "10.1.2.3/0", 22, 22)), want: []want{{p("0"), "from 0.0.0.0/0"}}},
+		{name: "invalid: no ruleNumber, judged first", obj: nacl(
+			naclIn(100, "deny", "6", "0.0.0.0/0", 22, 22),
+			map[string]any{"ruleAction": "allow", "protocol": "6", "cidrBlock": "0.0.0.0/0", "portRange": map[string]any{"from": int64(22), "to": int64(22)}}),
+			want: []want{{"spec.entries[1].ruleNumber", "has no ruleNumber"}, {p("1"), "inbound entry without a ruleNumber allows tcp 22"}}},
+		{name: "wrong type: entries", obj: ackObject(view.NetworkACLGVK, map[string]any{"entries": map[string]any{}}), want: []want{{"spec.entries", "must be an array"}}},
+		{name: "wrong type: cidrBlock", obj: nacl(naclIn(100, "allow", "6", "x", 22, 22, "cidrBlock", 7)), want: []want{{p("0"), "must be a string"}}},
+		{name: "invalid: cidrBlock", obj: nacl(naclIn(100, "allow", "6", "any", 22, 22)), want: []want{{p("0"), `"any" is not`}}},
+	})
+}
