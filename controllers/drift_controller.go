@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -121,7 +122,9 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named(ControllerName(r.GVK)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		// Labels decide which policies and exceptions select the object.
-		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})))
+		// A resync of the cache (the manager's SyncPeriod) re-delivers every
+		// object unchanged: that is the periodic full pass.
+		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, Resync)))
 	for _, ref := range r.Watch {
 		if ref.From != r.GVK {
 			continue
@@ -136,6 +139,19 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			Watches(&corev1.Namespace{}, r.enqueueKind(true), builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	}
 	return b.Complete(r)
+}
+
+// Resync admits the update events a cache resync delivers (the object as it
+// was, same resourceVersion), so every object is judged again each resync
+// period: what a dropped event, a policy change whose event raced the
+// snapshot, or a clock-driven change left behind is caught then.
+var Resync = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld != nil && e.ObjectNew != nil && e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()
+	},
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
 // +kubebuilder:rbac:groups=s3.services.k8s.aws,resources=buckets,verbs=get;list;watch;patch

@@ -41,6 +41,9 @@ var (
 // maxAttempts is small so the GitOps-fight test is quick.
 const maxAttempts = 2
 
+// resyncPeriod is short so the resync tests see several passes.
+const resyncPeriod = 3 * time.Second
+
 func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
 // setupSuite starts ackguard's reconcilers against the control plane.
@@ -49,6 +52,7 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	opts := cluster.ManagerOptions()
 	opts.EnableWebhook = false
 	opts.RemediationMaxAttempts = maxAttempts
+	opts.ResyncPeriod = resyncPeriod
 	var err error
 	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
 		return err

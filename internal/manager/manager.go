@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -68,6 +69,10 @@ type Options struct {
 	// object is patched before ackguard stops fighting its source of truth.
 	RemediationMaxAttempts int
 	RemediationWindow      time.Duration
+	// ResyncPeriod is how often every guarded object is judged again
+	// without any event (0: 10m): it catches what events missed and
+	// applies policy changes to objects nothing else re-queued.
+	ResyncPeriod time.Duration
 	// ReconcileWorkers is how many objects of one kind the reconciler
 	// judges and patches at once.
 	ReconcileWorkers int
@@ -100,10 +105,14 @@ func DefaultOptions() Options {
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
 		ReconcileWorkers:       4,
+		ResyncPeriod:           DefaultResyncPeriod,
 		ReportFlushInterval:    reports.DefaultFlushInterval,
 		ReportMaxResults:       reports.DefaultMaxResults,
 	}
 }
+
+// DefaultResyncPeriod is the default of Options.ResyncPeriod.
+const DefaultResyncPeriod = 10 * time.Minute
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -119,6 +128,9 @@ func (o Options) Validate() error {
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
 			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
 		}
+	}
+	if o.ResyncPeriod < 0 {
+		return fmt.Errorf("resync period must not be negative")
 	}
 	if o.ReportFlushInterval < 0 || o.ReportMaxResults < 0 {
 		return fmt.Errorf("report flush interval and maximum results must not be negative")
@@ -156,8 +168,15 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
+	resync := opts.ResyncPeriod
+	if resync == 0 {
+		resync = DefaultResyncPeriod
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
+		// Every informer re-delivers its objects each period; the drift
+		// reconcilers judge them all again then (controllers.Resync).
+		Cache: cache.Options{SyncPeriod: &resync},
 		// ACK objects are read as unstructured; serve those reads from the
 		// informer cache too (the reconcilers already watch their kinds).
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
