@@ -105,6 +105,8 @@ func runManager(args []string, stderr io.Writer) int {
 	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
 	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
 	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
+	fs.DurationVar(&o.RemediationBackoff, "remediation-backoff", o.RemediationBackoff, "least time between the first and second fix of one object, doubled for each later one within the window")
+	fs.Float64Var(&o.MaxPatchesPerSecond, "max-patches-per-second", o.MaxPatchesPerSecond, "fixes per second of all the reconcilers together (0: unbounded)")
 	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "how often every guarded object is judged again without any event (catches missed events, applies policy changes)")
 	fs.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "objects of one kind the reconciler judges and patches at once")
 	fs.DurationVar(&o.ReportFlushInterval, "report-flush-interval", o.ReportFlushInterval, "how often changed openreports.io Reports (one per namespace) are written")

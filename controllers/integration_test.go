@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,9 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/testenv"
 	"github.com/ackguard/ackguard/internal/view"
@@ -41,6 +44,9 @@ var (
 // maxAttempts is small so the GitOps-fight test is quick.
 const maxAttempts = 2
 
+// backoff is the suite's least time between two fixes of one object.
+const backoff = time.Second
+
 // resyncPeriod is short so the resync tests see several passes.
 const resyncPeriod = 3 * time.Second
 
@@ -53,6 +59,7 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	opts.EnableWebhook = false
 	opts.RemediationMaxAttempts = maxAttempts
 	opts.ResyncPeriod = resyncPeriod
+	opts.RemediationBackoff = backoff
 	var err error
 	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
 		return err
@@ -325,23 +332,32 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	if err := cluster.Client.Create(ctx, drifted(ns, "gitops")); err != nil {
 		t.Fatal(err)
 	}
-	revert := func() {
+	update := func(change func(u *unstructured.Unstructured)) {
 		t.Helper()
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			cur := get(t, ns, "gitops")
-			_ = unstructured.SetNestedField(cur.Object, "public-read", "spec", "acl")
+			change(cur)
 			return cluster.Client.Update(ctx, cur)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(1))
-	revert() // the GitOps tool re-applies its manifest
-	waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(maxAttempts))
+	// The GitOps tool re-applies its manifest.
+	revert := func() {
+		update(func(u *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(u.Object, "public-read", "spec", "acl")
+		})
+	}
+	first := remediationState(t, waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(1)))
+	revert()
+	second := remediationState(t, waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(maxAttempts)))
+	if gap := second.Time.Sub(first.Time); gap < backoff {
+		t.Errorf("second fix %s after the first; the backoff is %s", gap, backoff)
+	}
 	revert()
 	notes := waitEvent(t, ns, "gitops", controllers.ReasonRemediationStopped)
-	if !strings.Contains(notes[0], "reverted") {
+	if !containsAll(notes[0], "reverted", "suspended until the spec changes") {
 		t.Errorf("event = %q", notes[0])
 	}
 	// The reverted value stays: ackguard reports, it does not fight.
@@ -350,9 +366,57 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
 		t.Error("ackguard patched again after the attempts were used up")
 	}
-	if s := remediationState(t, got); s.Attempts != maxAttempts {
-		t.Errorf("attempts = %d", s.Attempts)
+	s := remediationState(t, got)
+	if s.Attempts != maxAttempts || s.Suspended == nil || s.Suspended.Generation != got.GetGeneration() {
+		t.Errorf("state = %+v at generation %d", s, got.GetGeneration())
 	}
+	// The report and the metrics say so.
+	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
+		return strings.HasPrefix(r.Properties[reports.PropertyRemediation], "suspended until")
+	})
+	if n := gauge(t, "ackguard_remediation_suspended", "kind", "Bucket"); n < 1 {
+		t.Errorf("ackguard_remediation_suspended{kind=Bucket} = %g", n)
+	}
+
+	// Someone changes the spec (a new generation): remediation resumes,
+	// with fresh attempts, and keeps the change.
+	update(func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{"key": "team", "value": "platform"}}, "spec", "tagging", "tagSet")
+	})
+	got = waitFor(t, ns, "gitops", 20*time.Second, func(u *unstructured.Unstructured) bool {
+		return u.Object["spec"].(map[string]any)["acl"] == "private"
+	})
+	if s := remediationState(t, got); s.Attempts != 1 || s.Suspended != nil {
+		t.Errorf("after a new spec: state = %+v", s)
+	}
+	if tags, _, _ := unstructured.NestedSlice(got.Object, "spec", "tagging", "tagSet"); fmt.Sprint(tags) != "[map[key:team value:platform]]" {
+		t.Errorf("the new spec's tags were lost: %v", tags)
+	}
+	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
+		_, marked := r.Properties[reports.PropertyRemediation]
+		return !marked
+	})
+}
+
+// gauge returns the value of a series of an ackguard gauge in this
+// process (the suite's manager registers on controller-runtime's registry).
+func gauge(t *testing.T, name, label, value string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if labelValue(m, label) == value {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func TestCompliantBucketIsLeftAlone(t *testing.T) {

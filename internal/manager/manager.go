@@ -14,6 +14,7 @@ import (
 	"time"
 
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -69,6 +70,12 @@ type Options struct {
 	// object is patched before ackguard stops fighting its source of truth.
 	RemediationMaxAttempts int
 	RemediationWindow      time.Duration
+	// RemediationBackoff is the least time between the first and second
+	// fix of one object, doubled for each later one (0: 10s).
+	RemediationBackoff time.Duration
+	// MaxPatchesPerSecond bounds the fixes of all the reconcilers together
+	// (a token bucket with a burst of as many; 0: unbounded).
+	MaxPatchesPerSecond float64
 	// ResyncPeriod is how often every guarded object is judged again
 	// without any event (0: 10m): it catches what events missed and
 	// applies policy changes to objects nothing else re-queued.
@@ -104,6 +111,8 @@ func DefaultOptions() Options {
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
+		RemediationBackoff:     controllers.DefaultRemediationBackoff,
+		MaxPatchesPerSecond:    DefaultMaxPatchesPerSecond,
 		ReconcileWorkers:       4,
 		ResyncPeriod:           DefaultResyncPeriod,
 		ReportFlushInterval:    reports.DefaultFlushInterval,
@@ -111,8 +120,11 @@ func DefaultOptions() Options {
 	}
 }
 
-// DefaultResyncPeriod is the default of Options.ResyncPeriod.
-const DefaultResyncPeriod = 10 * time.Minute
+// Defaults of Options.
+const (
+	DefaultResyncPeriod        = 10 * time.Minute
+	DefaultMaxPatchesPerSecond = 20
+)
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -129,8 +141,8 @@ func (o Options) Validate() error {
 			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
 		}
 	}
-	if o.ResyncPeriod < 0 {
-		return fmt.Errorf("resync period must not be negative")
+	if o.ResyncPeriod < 0 || o.RemediationBackoff < 0 || o.MaxPatchesPerSecond < 0 {
+		return fmt.Errorf("resync period, remediation backoff and patches per second must not be negative")
 	}
 	if o.ReportFlushInterval < 0 || o.ReportMaxResults < 0 {
 		return fmt.Errorf("report flush interval and maximum results must not be negative")
@@ -271,6 +283,12 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 				return nil, err
 			}
 		}
+		// One token bucket for every kind's reconciler: the API server and
+		// the AWS APIs behind ACK see at most this many fixes a second.
+		limiter := rate.NewLimiter(rate.Inf, 1)
+		if opts.MaxPatchesPerSecond > 0 {
+			limiter = rate.NewLimiter(rate.Limit(opts.MaxPatchesPerSecond), max(int(opts.MaxPatchesPerSecond), 1))
+		}
 		m.Kinds = &controllers.KindWatcher{
 			Manager:  mgr,
 			Kinds:    GuardedKinds(registry),
@@ -279,7 +297,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 				return &controllers.DriftReconciler{
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
 					Governance: source, WatchGovernance: watchGovernance, Results: store,
-					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Metrics: mets,
+					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Backoff: opts.RemediationBackoff,
+					Limiter: limiter, Metrics: mets,
 					Workers: opts.ReconcileWorkers,
 				}
 			},

@@ -40,6 +40,9 @@ const (
 	PropertyException = "exception"
 	PropertyReason    = "reason"
 	PropertyExpiresAt = "expiresAt"
+	// PropertyRemediation says remediation of the rule on the object is
+	// suspended, and until when.
+	PropertyRemediation = "remediation"
 )
 
 // Bounds on the text of one result, so that MaxResults results stay well

@@ -107,6 +107,7 @@ type Store struct {
 	namespaces map[string]map[objKey]*objState
 	dirty      map[string]bool
 	remediated map[string]map[fullKey]bool // policy → objects
+	suspended  map[fullKey]suspension      // objects whose remediation is suspended
 	gen        uint64                      // bumped on every change of what PolicyCounts reads
 	countsGen  uint64
 	counts     map[string]PolicyCounts
@@ -168,6 +169,7 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 		namespaces: map[string]map[objKey]*objState{},
 		dirty:      map[string]bool{},
 		remediated: map[string]map[fullKey]bool{},
+		suspended:  map[fullKey]suspension{},
 		written:    map[string]string{},
 	}
 }
@@ -216,6 +218,9 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	ns, k := ref.Namespace, objKey{gk: gvk.GroupKind(), name: ref.Name}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if sus, ok := s.suspended[fullKey{namespace: ns, objKey: k}]; ok {
+		st.results = sus.mark(st.results)
+	}
 	objs := s.namespaces[ns]
 	if objs == nil {
 		objs = map[objKey]*objState{}
@@ -244,6 +249,7 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 			s.gen++
 		}
 	}
+	delete(s.suspended, fk)
 	objs := s.namespaces[key.Namespace]
 	if _, ok := objs[k]; !ok {
 		return
@@ -277,6 +283,77 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, _ []string, policies 
 			s.gen++
 		}
 	}
+}
+
+// suspension marks the results of the rules whose remediation is
+// suspended on one object.
+type suspension struct {
+	rules []string
+	until time.Time
+}
+
+// mark returns results with PropertyRemediation set on the suspended
+// rules' results (copies: stored results are never modified).
+func (sus suspension) mark(results []reportsv1alpha1.ReportResult) []reportsv1alpha1.ReportResult {
+	out := slices.Clone(results)
+	note := "suspended until the spec changes or " + sus.until.UTC().Format(time.RFC3339) + " (the fix kept being reverted)"
+	for i := range out {
+		if !slices.Contains(sus.rules, out[i].Rule) || out[i].Result == ResultPass {
+			continue
+		}
+		props := maps.Clone(out[i].Properties)
+		if props == nil {
+			props = map[string]string{}
+		}
+		props[PropertyRemediation] = note
+		out[i].Properties = props
+	}
+	return out
+}
+
+// Suspended records that remediation of the rules on the object is
+// suspended until the time (a zero time: it is not); the object's results
+// say so (PropertyRemediation) until it resumes.
+func (s *Store) Suspended(obj *unstructured.Unstructured, ruleIDs []string, until time.Time) {
+	if obj == nil {
+		return
+	}
+	ns, k := obj.GetNamespace(), objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}
+	fk := fullKey{namespace: ns, objKey: k}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, had := s.suspended[fk]
+	if until.IsZero() {
+		if !had {
+			return
+		}
+		delete(s.suspended, fk)
+	} else {
+		sus := suspension{rules: slices.Clone(ruleIDs), until: until}
+		if had && reflect.DeepEqual(prev, sus) {
+			return
+		}
+		s.suspended[fk] = sus
+	}
+	// Re-render the stored results: drop the previous mark, add the new.
+	st := s.namespaces[ns][k]
+	if st == nil {
+		return
+	}
+	next := *st
+	next.results = slices.Clone(st.results)
+	for i := range next.results {
+		if _, ok := next.results[i].Properties[PropertyRemediation]; ok {
+			props := maps.Clone(next.results[i].Properties)
+			delete(props, PropertyRemediation)
+			next.results[i].Properties = props
+		}
+	}
+	if sus, ok := s.suspended[fk]; ok {
+		next.results = sus.mark(next.results)
+	}
+	s.namespaces[ns][k] = &next
+	s.markDirty(ns)
 }
 
 // markDirty marks a namespace's report for the next flush. Cluster-scoped
