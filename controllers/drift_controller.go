@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -26,6 +27,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
@@ -92,6 +94,9 @@ type DriftReconciler struct {
 	Workers int
 	// Metrics, when set, records open violations and remediations.
 	Metrics *metrics.Metrics
+	controller controller.Controller
+	cache      cache.Cache
+
 	// Watch lists the referenced kinds (installed ones only) whose changes
 	// re-judge the objects that reference them.
 	Watch []Reference
@@ -148,12 +153,35 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		to.SetGroupVersionKind(ref.To)
 		b = b.Watches(to, enqueueReferrers(r.Client, ref), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	}
-	if r.WatchGovernance {
-		b = b.Watches(&v1alpha1.GuardrailPolicy{}, r.enqueueKind(false), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-			Watches(&v1alpha1.GuardrailException{}, r.enqueueKind(true), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-			Watches(&corev1.Namespace{}, r.enqueueKind(true), builder.WithPredicates(predicate.LabelChangedPredicate{}))
+	c, err := b.Build(r)
+	if err != nil {
+		return err
 	}
-	return b.Complete(r)
+	r.controller, r.cache = c, mgr.GetCache()
+	if r.WatchGovernance {
+		return r.WatchGovernanceChanges()
+	}
+	return nil
+}
+
+// WatchGovernanceChanges re-judges the objects when GuardrailPolicies,
+// GuardrailExceptions or namespace labels change. SetupWithManager calls
+// it when WatchGovernance is set; call it on a running reconciler once
+// ackguard's CRDs are installed.
+func (r *DriftReconciler) WatchGovernanceChanges() error {
+	if r.controller == nil {
+		return fmt.Errorf("drift reconciler for %s: not set up", r.GVK.Kind)
+	}
+	for _, src := range []source.Source{
+		source.Kind(r.cache, client.Object(&v1alpha1.GuardrailPolicy{}), r.enqueueKind(false), predicate.GenerationChangedPredicate{}),
+		source.Kind(r.cache, client.Object(&v1alpha1.GuardrailException{}), r.enqueueKind(true), predicate.GenerationChangedPredicate{}),
+		source.Kind(r.cache, client.Object(&corev1.Namespace{}), r.enqueueKind(true), predicate.LabelChangedPredicate{}),
+	} {
+		if err := r.controller.Watch(src); err != nil {
+			return fmt.Errorf("drift reconciler for %s: watching governance: %w", r.GVK.Kind, err)
+		}
+	}
+	return nil
 }
 
 // Resync admits the update events a cache resync delivers (the object as it

@@ -11,6 +11,7 @@ import (
 
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/testenv"
@@ -39,7 +41,16 @@ var (
 	ctx     context.Context
 	// metricsAddr is where the suite's ackguard serves Prometheus metrics.
 	metricsAddr string
+	// ackguard is the suite's manager.
+	ackguard *manager.Manager
+	// managerDone yields the suite's manager's exit error.
+	managerDone <-chan error
+	// lateCRD is an ACK CRD installed only after ackguard started.
+	lateCRD *apiextensionsv1.CustomResourceDefinition
 )
+
+// lateCRDName names the ACK CRD the suite withholds until a test installs it.
+const lateCRDName = "dbclusters.rds.services.k8s.aws"
 
 // maxAttempts is small so the GitOps-fight test is quick.
 const maxAttempts = 2
@@ -65,8 +76,39 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 		return err
 	}
 	opts.MetricsAddr = metricsAddr
-	_, _, err = cluster.StartAckguard(ctx, opts)
-	return err
+	if lateCRD, err = uninstallCRD(sctx, lateCRDName); err != nil {
+		return err
+	}
+	// ackguard's own CRDs too are installed after it started: every
+	// policy and exception test proves they are picked up without a
+	// restart.
+	var own []*apiextensionsv1.CustomResourceDefinition
+	for _, name := range []string{"guardrailpolicies.policy.ackguard.dev", "guardrailexceptions.policy.ackguard.dev"} {
+		crd, err := uninstallCRD(sctx, name)
+		if err != nil {
+			return err
+		}
+		own = append(own, crd)
+	}
+	if ackguard, managerDone, err = cluster.StartAckguard(ctx, opts); err != nil {
+		return err
+	}
+	if err := wait.PollUntilContextTimeout(sctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return len(ackguard.Kinds.Started()) > 0, nil
+	}); err != nil {
+		return fmt.Errorf("ackguard watches no kind: %w", err)
+	}
+	if ackguard.Governed() {
+		return fmt.Errorf("ackguard says it watches policies before their CRD is installed")
+	}
+	for _, crd := range own {
+		if err := cluster.Client.Create(sctx, crd); err != nil {
+			return err
+		}
+	}
+	return wait.PollUntilContextTimeout(sctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return ackguard.Governed(), nil
+	})
 }
 
 func newNamespace(t *testing.T) string {
@@ -419,19 +461,60 @@ func gauge(t *testing.T, name, label, value string) float64 {
 	return 0
 }
 
-func TestCompliantBucketIsLeftAlone(t *testing.T) {
+// An object whose deletion has started is never patched, even when it
+// drifts meanwhile (a finalizer holds it).
+func TestObjectBeingDeletedIsNeverTouched(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
-	bn := "ackguard-drift-clean"
-	b := &unstructured.Unstructured{Object: map[string]any{
+	b := compliantBucket(ns, "leaving")
+	b.SetFinalizers([]string{"example.com/hold"})
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Client.Delete(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := get(t, ns, "leaving")
+		_ = unstructured.SetNestedField(cur.Object, "public-read", "spec", "acl")
+		return cluster.Client.Update(ctx, cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * resyncPeriod) // events and resync passes
+	got := get(t, ns, "leaving")
+	if got.GetDeletionTimestamp() == nil {
+		t.Fatal("no deletion under way")
+	}
+	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("an object being deleted was patched")
+	}
+	if _, ok := got.GetAnnotations()[controllers.AnnotationRemediation]; ok {
+		t.Error("an object being deleted was annotated")
+	}
+	got.SetFinalizers(nil)
+	if err := cluster.Client.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func compliantBucket(ns, name string) *unstructured.Unstructured {
+	bn := "ackguard-drift-" + name
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
-		"metadata": map[string]any{"name": "clean", "namespace": ns},
+		"metadata": map[string]any{"name": name, "namespace": ns},
 		"spec": map[string]any{
 			"name":              bn,
 			"publicAccessBlock": map[string]any{"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true},
 			"policy":            fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bn),
 		},
 	}}
+}
+
+func TestCompliantBucketIsLeftAlone(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := compliantBucket(ns, "clean")
 	if err := cluster.Client.Create(ctx, b); err != nil {
 		t.Fatal(err)
 	}

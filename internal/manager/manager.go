@@ -166,7 +166,8 @@ func (o Options) ACKUsernames() []string {
 // Manager is the assembled operator.
 type Manager struct {
 	ctrl.Manager
-	Kinds *controllers.KindWatcher
+	Kinds      *controllers.KindWatcher
+	governance *governanceWatcher
 }
 
 // New builds the operator on a manager for the given cluster.
@@ -266,6 +267,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	} else if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
+	// setupStatus starts the policy and exception status controllers.
+	var setupStatus func() error
 	if opts.EnableReconciler {
 		recorder := mgr.GetEventRecorder("ackguard")
 		watchGovernance := governed
@@ -275,11 +278,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		if err := mgr.Add(store); err != nil {
 			return nil, err
 		}
-		if watchGovernance {
-			if err := controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
+		setupStatus = func() error {
+			return controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
 				Source: source, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
 				PolicyResync: opts.PolicyStatusInterval,
-			}); err != nil {
+			})
+		}
+		if watchGovernance {
+			if err := setupStatus(); err != nil {
 				return nil, err
 			}
 		}
@@ -307,7 +313,79 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
+	if !governed {
+		// ackguard's CRDs installed later are picked up without a restart.
+		m.governance = &governanceWatcher{mgr: mgr, snap: snap, kinds: m.Kinds, setupStatus: setupStatus, interval: opts.KindPollInterval}
+		if err := mgr.Add(m.governance); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// Governed reports whether ackguard's CRDs are watched: at start, or since
+// they were installed.
+func (m *Manager) Governed() bool {
+	return m.governance == nil || m.governance.done.Load()
+}
+
+// governanceWatcher waits for ackguard's CRDs when they were not installed
+// at start, then watches policies and exceptions: the snapshot every
+// replica's webhook reads, the reconcilers' re-judging, the status
+// controllers. It runs on every replica.
+type governanceWatcher struct {
+	mgr         ctrl.Manager
+	snap        *govsource.Snapshot
+	kinds       *controllers.KindWatcher
+	setupStatus func() error
+	interval    time.Duration
+	done        atomic.Bool
+}
+
+func (w *governanceWatcher) NeedLeaderElection() bool { return false }
+
+func (w *governanceWatcher) Start(ctx context.Context) error {
+	log := ctrl.Log.WithName("policies")
+	interval := w.interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for !governanceServed(w.mgr) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+	if err := w.snap.WatchGovernance(ctx, w.mgr.GetCache()); err != nil {
+		return err
+	}
+	if w.setupStatus != nil {
+		if err := w.setupStatus(); err != nil {
+			return err
+		}
+	}
+	if w.kinds != nil {
+		if err := w.kinds.EnableGovernance(); err != nil {
+			return err
+		}
+	}
+	w.done.Store(true)
+	log.Info("ackguard's CRDs are installed: GuardrailPolicies and GuardrailExceptions now apply")
+	<-ctx.Done()
+	return nil
+}
+
+// governanceServed reports whether both of ackguard's kinds are served now.
+func governanceServed(mgr ctrl.Manager) bool {
+	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
+		if _, err := mgr.GetRESTMapper().RESTMapping(v1alpha1.GroupVersion.WithKind(kind).GroupKind(), v1alpha1.GroupVersion.Version); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // governanceInstalled reports whether ackguard's own CRDs are served; without
@@ -321,7 +399,7 @@ func governanceInstalled(mgr ctrl.Manager) bool {
 			if !meta.IsNoMatchError(err) {
 				return true
 			}
-			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: policies and exceptions are not watched nor their status kept; the built-in baseline applies",
+			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: the built-in baseline applies until they are (checked every --kind-poll-interval)",
 				"kind", kind, "reason", err.Error())
 			return false
 		}
