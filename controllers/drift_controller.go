@@ -93,7 +93,7 @@ type DriftReconciler struct {
 	// never reconciled by two workers); 0 means 1.
 	Workers int
 	// Metrics, when set, records open violations and remediations.
-	Metrics *metrics.Metrics
+	Metrics    *metrics.Metrics
 	controller controller.Controller
 	cache      cache.Cache
 
