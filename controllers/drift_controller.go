@@ -93,13 +93,14 @@ type DriftReconciler struct {
 	// never reconciled by two workers); 0 means 1.
 	Workers int
 	// Metrics, when set, records open violations and remediations.
-	Metrics    *metrics.Metrics
-	controller controller.Controller
-	cache      cache.Cache
-
+	Metrics *metrics.Metrics
 	// Watch lists the referenced kinds (installed ones only) whose changes
 	// re-judge the objects that reference them.
 	Watch []Reference
+
+	// Set up by SetupWithManager.
+	controller controller.Controller
+	cache      cache.Cache
 }
 
 // ControllerName returns the controller's name for a kind.
