@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -141,7 +142,9 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	obj.SetGroupVersionKind(r.GVK)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName(r.GVK)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
+		// Namespaces take turns: a mass violation in one does not starve
+		// the others.
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1), NewQueue: NewFairQueue, UsePriorityQueue: ptr.To(false)}).
 		// Labels decide which policies and exceptions select the object.
 		// A resync of the cache (the manager's SyncPeriod) re-delivers every
 		// object unchanged: that is the periodic full pass.
