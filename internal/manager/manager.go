@@ -24,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -57,6 +58,16 @@ type Options struct {
 	WebhookCertDir          string
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// LeaseDuration, RenewDeadline and RetryPeriod time the election
+	// (0: controller-runtime's 15s, 10s, 2s): a follower takes over at
+	// most LeaseDuration after the leader stopped renewing; a leader that
+	// stops gracefully releases the lease at once.
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+	// SkipControllerNameValidation lets several managers run in one
+	// process (tests).
+	SkipControllerNameValidation bool
 	EnableWebhook           bool
 	EnableReconciler        bool
 	// OwnerAccounts are the AWS account IDs that own the guarded resources.
@@ -120,6 +131,16 @@ func DefaultOptions() Options {
 	}
 }
 
+// LeaderElectionID names the Lease the replicas elect their leader with.
+const LeaderElectionID = "ackguard.policy.ackguard.dev"
+
+func durationOrNil(d time.Duration) *time.Duration {
+	if d <= 0 {
+		return nil
+	}
+	return &d
+}
+
 // Defaults of Options.
 const (
 	DefaultResyncPeriod        = 10 * time.Minute
@@ -140,6 +161,9 @@ func (o Options) Validate() error {
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
 			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
 		}
+	}
+	if o.LeaseDuration > 0 && o.RenewDeadline > 0 && o.RenewDeadline >= o.LeaseDuration {
+		return fmt.Errorf("the leader election's renew deadline (%s) must be shorter than its lease duration (%s)", o.RenewDeadline, o.LeaseDuration)
 	}
 	if o.ResyncPeriod < 0 || o.RemediationBackoff < 0 || o.MaxPatchesPerSecond < 0 {
 		return fmt.Errorf("resync period, remediation backoff and patches per second must not be negative")
@@ -197,8 +221,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
-		LeaderElectionID:        "ackguard.policy.ackguard.dev",
+		LeaderElectionID:        LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		// The process ends when the manager stops: hand over at once.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 durationOrNil(opts.LeaseDuration),
+		RenewDeadline:                 durationOrNil(opts.RenewDeadline),
+		RetryPeriod:                   durationOrNil(opts.RetryPeriod),
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
 	})
 	if err != nil {
 		return nil, err
