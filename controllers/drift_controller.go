@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -53,6 +54,8 @@ const (
 	// DefaultRemediationBackoff is the default DriftReconciler.Backoff.
 	DefaultRemediationBackoff = 10 * time.Second
 	maxEventNoteLength        = 1000
+	// maxRetryDelay bounds the backoff of a failing object.
+	maxRetryDelay = 5 * time.Minute
 )
 
 // DriftReconciler judges the objects of one ACK kind and patches fixable
@@ -144,7 +147,13 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named(ControllerName(r.GVK)).
 		// Namespaces take turns: a mass violation in one does not starve
 		// the others.
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1), NewQueue: NewFairQueue, UsePriorityQueue: ptr.To(false)}).
+		// Retries back off per object only: after an outage of the API
+		// server, every object failed at once, and an overall bucket would
+		// hold back the recovery (fixes are bounded by Limiter instead).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(r.Workers, 1), NewQueue: NewFairQueue, UsePriorityQueue: ptr.To(false),
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
+		}).
 		// Labels decide which policies and exceptions select the object.
 		// A resync of the cache (the manager's SyncPeriod) re-delivers every
 		// object unchanged: that is the periodic full pass.

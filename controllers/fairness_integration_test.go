@@ -62,10 +62,7 @@ func unfixed(t *testing.T, ns string) int {
 // the backlog still drains, and then the backlog converges.
 func TestAnotherNamespaceIsNotStarvedByAMassViolation(t *testing.T) {
 	suite.Start(t)
-	n := 400
-	if testing.Short() {
-		n = 100
-	}
+	n := 12 * patchesPerSecond // 12 s of fixes
 	big, small := newNamespace(t), newNamespace(t)
 	objs := make([]*unstructured.Unstructured, n)
 	for i := range objs {
@@ -77,7 +74,7 @@ func TestAnotherNamespaceIsNotStarvedByAMassViolation(t *testing.T) {
 	}
 	waitFor(t, small, "alone", 20*time.Second, hasBlockPublicAccess)
 	// With first-come first-served, the lone Bucket would wait for the
-	// whole backlog (n fixes at the suite's 20 a second).
+	// whole backlog (n fixes at the suite's patchesPerSecond).
 	if left := unfixed(t, big); left < n/4 {
 		t.Errorf("only %d of %d Buckets of the busy namespace were left when the other namespace's was fixed", left, n)
 	}

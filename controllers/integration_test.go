@@ -58,6 +58,9 @@ const maxAttempts = 2
 // backoff is the suite's least time between two fixes of one object.
 const backoff = time.Second
 
+// patchesPerSecond bounds the suite's fixes.
+const patchesPerSecond = 50
+
 // resyncPeriod is short so the resync tests see several passes.
 const resyncPeriod = 3 * time.Second
 
@@ -71,6 +74,7 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	opts.RemediationMaxAttempts = maxAttempts
 	opts.ResyncPeriod = resyncPeriod
 	opts.RemediationBackoff = backoff
+	opts.MaxPatchesPerSecond = patchesPerSecond
 	var err error
 	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
 		return err
