@@ -656,8 +656,10 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 			Labels:      map[string]string{LabelManagedBy: ManagedBy},
 			Annotations: map[string]string{AnnotationOmitted: strconv.Itoa(total - len(kept))},
 		},
+		// No scope: each result names its resource, so Policy Reporter
+		// shows, filters and notifies per resource and kind (a scope would
+		// stand for every result's resource).
 		Source:        Source,
-		Scope:         &corev1.ObjectReference{APIVersion: "v1", Kind: "Namespace", Name: ns},
 		Configuration: &reportsv1alpha1.ReportConfiguration{Limits: reportsv1alpha1.Limits{MaxResults: maxResults}},
 		Summary:       sum,
 	}
