@@ -131,8 +131,13 @@ type fullKey struct {
 
 // objState is the latest judgement of one object. It is never modified
 // once stored: Observe replaces it, so a flush can read it unlocked.
+// Passes, most of what a compliant object has, are kept compactly and
+// rendered only when a report is built.
 type objState struct {
-	results  []reportsv1alpha1.ReportResult
+	results  []reportsv1alpha1.ReportResult // rules with findings
+	passes   []pass
+	subjects []corev1.ObjectReference // shared by every result
+	passedAt metav1.Timestamp         // since when the passes are unchanged
 	policies []string
 	failing  []string       // policies deciding a non-exempted result
 	exempted map[string]int // exception name → results it skips
@@ -192,8 +197,13 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(),
 		Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: obj.GetUID(),
 	}
+	ts := metav1.Timestamp{Seconds: s.opts.Now().Unix()}
+	subjects := []corev1.ObjectReference{ref}
 	st := &objState{
-		results:  convert([]corev1.ObjectReference{ref}, j, metav1.Timestamp{Seconds: s.opts.Now().Unix()}),
+		results:  convertFindings(subjects, j, ts),
+		passes:   compactPasses(j),
+		subjects: subjects,
+		passedAt: ts,
 		policies: slices.Clone(j.Policies),
 	}
 	for _, r := range j.Results {
@@ -228,6 +238,9 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	}
 	if prev := objs[k]; prev != nil {
 		keepTimestamps(st.results, prev.results)
+		if slices.Equal(st.passes, prev.passes) {
+			st.passedAt = prev.passedAt
+		}
 		if reflect.DeepEqual(prev, st) {
 			return
 		}
@@ -611,7 +624,27 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 	// (its root is the last of them): O(n log maxResults), no copy of
 	// results that are not kept.
 	top := &resultHeap{}
+	offer := func(r *reportsv1alpha1.ReportResult, copied bool) {
+		switch {
+		case maxResults <= 0:
+		case top.Len() < maxResults:
+			if copied {
+				c := *r
+				r = &c
+			}
+			heap.Push(top, r)
+		case less(r, (*top)[0]):
+			if copied {
+				c := *r
+				r = &c
+			}
+			(*top)[0] = r
+			heap.Fix(top, 0)
+		}
+	}
 	for _, st := range objs {
+		total += len(st.passes)
+		sum.Pass += len(st.passes)
 		for i := range st.results {
 			r := &st.results[i]
 			total++
@@ -627,13 +660,16 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 			case ResultSkip:
 				sum.Skip++
 			}
-			switch {
-			case maxResults <= 0:
-			case top.Len() < maxResults:
-				heap.Push(top, r)
-			case less(r, (*top)[0]):
-				(*top)[0] = r
-				heap.Fix(top, 0)
+			offer(r, false)
+		}
+	}
+	// Passes come after every other result: rendered only while the
+	// report has room for some.
+	if maxResults > 0 && (top.Len() < maxResults || (*top)[0].Result == ResultPass) {
+		for _, st := range objs {
+			for _, p := range st.passes {
+				r := p.result(st.subjects, st.passedAt)
+				offer(&r, true)
 			}
 		}
 	}
