@@ -266,6 +266,10 @@ func (r *DriftReconciler) load(ctx context.Context, key types.NamespacedName) (*
 		r.forget(key)
 		return nil, nil
 	}
+	// The account ACK synced the resource in is an owner account.
+	if snap := r.Governance.Snapshot; snap != nil {
+		snap.ObserveStatus(r.GVK, key, obj.Object)
+	}
 	return obj, nil
 }
 
@@ -408,6 +412,9 @@ func (r *DriftReconciler) bounds() Bounds {
 func (r *DriftReconciler) forget(key types.NamespacedName) {
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, false)
+	if snap := r.Governance.Snapshot; snap != nil {
+		snap.ObserveStatus(r.GVK, key, nil)
+	}
 	if r.Results != nil {
 		r.Results.Forget(r.GVK, key)
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
@@ -68,10 +69,15 @@ type Options struct {
 	// SkipControllerNameValidation lets several managers run in one
 	// process (tests).
 	SkipControllerNameValidation bool
-	EnableWebhook           bool
-	EnableReconciler        bool
+	EnableWebhook                bool
+	EnableReconciler             bool
 	// OwnerAccounts are the AWS account IDs that own the guarded resources.
+	// More are learned from ACK: namespace annotations, the cross-account
+	// role map in ACKNamespace, and synced resources' status.
 	OwnerAccounts []string
+	// ACKNamespace is the ACK controllers' namespace, where their
+	// cross-account role map lives ("" reads no role map).
+	ACKNamespace string
 	// ACKControllers are "namespace:name" service accounts whose writes are
 	// admitted with a warning.
 	ACKControllers []string
@@ -119,6 +125,7 @@ func DefaultOptions() Options {
 		EnableWebhook:          true,
 		EnableReconciler:       true,
 		ACKControllers:         DefaultACKControllers(),
+		ACKNamespace:           "ack-system",
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
@@ -194,6 +201,12 @@ type Manager struct {
 	governance *governanceWatcher
 }
 
+// Bounds of the parsed-document cache.
+const (
+	policyCacheEntries = 2048
+	policyCacheBytes   = 2 << 20
+)
+
 // New builds the operator on a manager for the given cluster.
 func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := opts.Validate(); err != nil {
@@ -211,12 +224,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
-		// Every informer re-delivers its objects each period; the drift
-		// reconcilers judge them all again then (controllers.Resync).
-		Cache: cache.Options{SyncPeriod: &resync},
 		// ACK objects are read as unstructured; serve those reads from the
 		// informer cache too (the reconcilers already watch their kinds).
-		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		// Nothing reads managedFields: keeping them out of the cache saves
+		// memory per guarded object and the copy made on every read. Every
+		// informer re-delivers its objects each resync period; the drift
+		// reconcilers judge them all again then (controllers.Resync).
+		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields(), SyncPeriod: &resync},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
@@ -238,7 +253,11 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	registry := rules.Default()
-	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
+	// Parsed policy documents are kept across requests: the CREATE, each
+	// UPDATE and every reconcile of one object carry the same document.
+	// Bounded by the documents' text (parsed, a document takes about ten
+	// times its text), least recently used first out.
+	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts, Documents: policy.NewCache(policyCacheEntries, policyCacheBytes)}
 	m := &Manager{Manager: mgr}
 	defaults := governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()}
 	// One compiled snapshot of the policies, exceptions and namespace
@@ -253,6 +272,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	source := &govsource.Source{
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
 		Defaults: defaults, Snapshot: snap,
+	}
+	// Owner accounts are also learned from ACK's cross-account role map,
+	// read by name in the ACK controllers' namespace.
+	if opts.ACKNamespace != "" {
+		if err := mgr.Add(&govsource.CARM{Reader: mgr.GetAPIReader(), Namespace: opts.ACKNamespace, Snapshot: snap}); err != nil {
+			return nil, err
+		}
 	}
 	// The reconciler reuses the judgement the webhook made of an object it
 	// just admitted, instead of judging it again on the watch event.
