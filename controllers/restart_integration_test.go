@@ -114,12 +114,13 @@ func TestManyObjectsConvergeThroughAnAPIServerRestartAndASecondWriter(t *testing
 	wg.Wait()
 
 	// The API server crashes, and starts again on the same etcd.
-	if err := cluster.KillAPIServer(); err != nil {
-		t.Fatal(err)
-	}
+	killErr := cluster.KillAPIServer()
 	time.Sleep(3 * time.Second)
 	if err := cluster.StartAPIServer(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("restarting kube-apiserver: %v (killing it: %v)", err, killErr)
+	}
+	if killErr != nil {
+		t.Fatal(killErr)
 	}
 
 	list := &unstructured.UnstructuredList{}

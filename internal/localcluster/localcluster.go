@@ -300,7 +300,7 @@ func (c *Cluster) KillAPIServer() error {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("killing kube-apiserver (pid %d): %w", pid, err)
 	}
-	// envtest sees it exit; its Stop then only releases what it holds.
+	// Gone once its parent (envtest) reaped it.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d/cmdline", pid)); os.IsNotExist(err) {
@@ -311,7 +311,10 @@ func (c *Cluster) KillAPIServer() error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return c.Env.ControlPlane.GetAPIServer().Stop()
+	// envtest may not have marked it exited yet, and then fails to signal
+	// it: the process is gone either way, and Start makes a new one.
+	_ = c.Env.ControlPlane.GetAPIServer().Stop()
+	return nil
 }
 
 // findProcess returns the pid of the process named name whose command line
