@@ -39,7 +39,7 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: manifests
-manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy, docs/rules.md (see hack/manifests.sh).
+manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy, docs/rules.md, the chart README's values table (see hack/manifests.sh).
 	CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh
 
 .PHONY: docs

@@ -16,6 +16,8 @@
 #                                             hack/genbaseline -chart
 #   docs/rules.md                             hack/genrulesdoc (the rule reference, from
 #                                               the registry and internal/rules/docs)
+#   charts/ackguard/README.md                 its values table, hack/chartdocs (from the
+#                                             `# --` comments of values.yaml)
 # Environment: CONTROLLER_GEN (default bin/controller-gen), GO (default go).
 set -euo pipefail
 
@@ -64,6 +66,7 @@ done
 "$GO" run ./hack/genbaseline >"$out/config/policies/baseline.yaml"
 "$GO" run ./hack/genbaseline -chart >"$out/charts/ackguard/templates/baseline-policy.yaml"
 "$GO" run ./hack/genrulesdoc >"$out/docs/rules.md"
+"$GO" run ./hack/chartdocs -o "$out/charts/ackguard/README.md" charts/ackguard
 
 $check || exit 0
 
@@ -75,7 +78,7 @@ done
 for d in config/crd/bases config/crd/openreports charts/ackguard/crds charts/ackguard/files; do
 	diff -ru "$d" "$out/$d" || status=1
 done
-for f in config/webhook/manifests.yaml config/policies/baseline.yaml charts/ackguard/templates/baseline-policy.yaml docs/rules.md; do
+for f in config/webhook/manifests.yaml config/policies/baseline.yaml charts/ackguard/templates/baseline-policy.yaml docs/rules.md charts/ackguard/README.md; do
 	diff -u "$f" "$out/$f" || status=1
 done
 if [[ $status != 0 ]]; then

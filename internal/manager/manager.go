@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -310,6 +311,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		srv.Register(webhooks.Path, v) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
 		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
+			return nil, err
+		}
+		if err := metrics.RegisterCertificateExpiry(nil, filepath.Join(opts.WebhookCertDir, "tls.crt")); err != nil {
 			return nil, err
 		}
 		// Ready once the webhook serves (with rotation: once its

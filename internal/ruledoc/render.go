@@ -21,10 +21,10 @@ const (
 // WriteTable writes the rules as an aligned table.
 func WriteTable(w io.Writer, reg *rules.Registry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tADMISSION\tREMEDIATION\tBASELINE\tFSBP\tTITLE")
+	fmt.Fprintln(tw, "ID\tDEFAULT\tSEVERITY\tADMISSION\tREMEDIATION\tBASELINE\tFSBP\tTITLE")
 	for _, r := range reg.Rules() {
 		s := Summarize(r)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Severity, s.Admission, s.Remediation, s.BaselineAction, orDash(strings.Join(s.References.FSBP, ",")), s.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, defaultState(s), s.Severity, s.Admission, s.Remediation, s.BaselineAction, orDash(strings.Join(s.References.FSBP, ",")), s.Title)
 	}
 	return tw.Flush()
 }
@@ -32,8 +32,8 @@ func WriteTable(w io.Writer, reg *rules.Registry) error {
 // WriteMarkdownTable writes the rule table the README and docs/rules.md
 // carry. With links, each ID links to its section of docs/rules.md.
 func WriteMarkdownTable(w io.Writer, reg *rules.Registry, links bool) error {
-	fmt.Fprintln(w, "| ID | Check | Kinds | Sev | Admission | Remediation | Baseline action | Maps to |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| ID | Check | Kinds | Default | Sev | Admission | Remediation | Baseline action | Maps to |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range reg.Rules() {
 		s := Summarize(r)
 		id := s.ID
@@ -46,7 +46,7 @@ func WriteMarkdownTable(w io.Writer, reg *rules.Registry, links bool) error {
 				refs = append(refs, strings.Join(group, ", "))
 			}
 		}
-		_, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", id, s.Title, kindNames(s.Kinds), s.Severity, s.Admission,
+		_, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", id, s.Title, kindNames(s.Kinds), defaultState(s), s.Severity, s.Admission,
 			remediationCell(s), s.BaselineAction, strings.Join(refs, "; "))
 		if err != nil {
 			return err
@@ -184,6 +184,15 @@ its own output.
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// defaultState says whether a rule runs without a policy naming it: "on",
+// or "opt-in" for the rules a policy must list to switch on.
+func defaultState(s Summary) string {
+	if s.DefaultOn {
+		return "on"
+	}
+	return "opt-in"
 }
 
 func facts(e *Explanation) [][2]string {

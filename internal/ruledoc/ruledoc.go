@@ -56,7 +56,7 @@ func Summarize(r *rules.Rule) Summary {
 	s := Summary{
 		ID: r.ID, Title: r.Title, Severity: r.Severity, Admission: r.Admission,
 		Remediation: r.Remediation, Fixable: r.Fixer != nil,
-		BaselineAction: string(governance.CatalogAction(r)), DefaultOn: r.DefaultOn(),
+		BaselineAction: string(governance.CatalogAction(r)), DefaultOn: r.OnByDefault(),
 		References: r.References,
 	}
 	for _, k := range r.Kinds {

@@ -70,7 +70,3 @@ func DocumentedIDs() []string {
 	return ids
 }
 
-// DefaultOn reports whether the rule is on in the built-in baseline and
-// under a GuardrailPolicy's CatalogDefault. Every rule ackguard ships is
-// on by default; this is the one place to read it.
-func (r *Rule) DefaultOn() bool { return true }

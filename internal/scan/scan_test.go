@@ -438,7 +438,7 @@ func TestTextGolden(t *testing.T) {
 			}
 			continue
 		}
-		if line != "5 resources, 17 findings, 4 denied, 0 warned, 1 error" {
+		if line != "5 resources, 33 findings, 4 denied, 0 warned, 1 error" {
 			t.Errorf("unexpected line: %s", line)
 		}
 	}
@@ -468,8 +468,8 @@ spec:
 			t.Errorf("control character in %q", l)
 		}
 	}
-	if n := len(lines) - 1; n != 3 { // S3-001, S3-002, S3-006
-		t.Errorf("%d finding lines, want 3:\n%s", n, stdout)
+	if n := len(lines) - 1; n != 7 { // S3-001, S3-002, S3-006, S3-008 … S3-011
+		t.Errorf("%d finding lines, want 7:\n%s", n, stdout)
 	}
 }
 
