@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -61,6 +62,9 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder holding tls.crt and tls.key for the webhook server")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader so only one replica runs the reconcilers")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election lease (default: the pod's namespace)")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long followers wait before taking over a lease the leader stopped renewing")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew before it gives up leading (shorter than the lease duration)")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", 2*time.Second, "how often candidates try to acquire or renew the lease")
 	fs.BoolVar(&o.EnableWebhook, "enable-webhook", o.EnableWebhook, "serve the validating webhook")
 	fs.BoolVar(&o.EnableReconciler, "enable-reconciler", o.EnableReconciler, "run the drift reconcilers")
 	fs.Var(&owners, "owner-account", "AWS account `ID` that owns the guarded resources (repeatable or comma-separated)")
@@ -69,6 +73,9 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
 	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
 	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
+	fs.DurationVar(&o.RemediationBackoff, "remediation-backoff", o.RemediationBackoff, "least time between the first and second fix of one object, doubled for each later one within the window")
+	fs.Float64Var(&o.MaxPatchesPerSecond, "max-patches-per-second", o.MaxPatchesPerSecond, "fixes per second of all the reconcilers together (0: unbounded)")
+	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "how often every guarded object is judged again without any event (catches missed events, applies policy changes)")
 	fs.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "objects of one kind the reconciler judges and patches at once")
 	fs.DurationVar(&o.ReportFlushInterval, "report-flush-interval", o.ReportFlushInterval, "how often changed openreports.io Reports (one per namespace) are written")
 	fs.IntVar(&o.ReportMaxResults, "report-max-results", o.ReportMaxResults, "most results kept in one namespace's Report (the summary still counts every result)")

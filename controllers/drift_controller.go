@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,15 +16,20 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
@@ -45,7 +51,11 @@ const (
 	ReasonRemediationFailed  = "RemediationFailed"
 	defaultMaxAttempts       = 3
 	defaultRemediationWindow = time.Hour
-	maxEventNoteLength       = 1000
+	// DefaultRemediationBackoff is the default DriftReconciler.Backoff.
+	DefaultRemediationBackoff = 10 * time.Second
+	maxEventNoteLength        = 1000
+	// maxRetryDelay bounds the backoff of a failing object.
+	maxRetryDelay = 5 * time.Minute
 )
 
 // DriftReconciler judges the objects of one ACK kind and patches fixable
@@ -77,6 +87,12 @@ type DriftReconciler struct {
 	// tool forever).
 	MaxAttempts int
 	Window      time.Duration
+	// Backoff is the least time between the first and second fix of one
+	// object; it doubles for each later attempt (0: 10s).
+	Backoff time.Duration
+	// Limiter bounds the fixes per second of every reconciler sharing it
+	// (nil: unbounded).
+	Limiter *rate.Limiter
 	// Workers is how many objects are reconciled at once (one object is
 	// never reconciled by two workers); 0 means 1.
 	Workers int
@@ -85,6 +101,10 @@ type DriftReconciler struct {
 	// Watch lists the referenced kinds (installed ones only) whose changes
 	// re-judge the objects that reference them.
 	Watch []Reference
+
+	// Set up by SetupWithManager.
+	controller controller.Controller
+	cache      cache.Cache
 }
 
 // ControllerName returns the controller's name for a kind.
@@ -112,6 +132,12 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Window <= 0 {
 		r.Window = defaultRemediationWindow
 	}
+	if r.Backoff <= 0 {
+		r.Backoff = DefaultRemediationBackoff
+	}
+	if r.Limiter == nil {
+		r.Limiter = rate.NewLimiter(rate.Inf, 1)
+	}
 	if r.Governance == nil {
 		r.Governance = &govsource.Source{Reader: r.Client, Registry: r.Registry, Defaults: governance.Defaults{Config: r.Config}}
 	}
@@ -119,9 +145,19 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	obj.SetGroupVersionKind(r.GVK)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName(r.GVK)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
+		// Namespaces take turns: a mass violation in one does not starve
+		// the others.
+		// Retries back off per object only: after an outage of the API
+		// server, every object failed at once, and an overall bucket would
+		// hold back the recovery (fixes are bounded by Limiter instead).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(r.Workers, 1), NewQueue: NewFairQueue, UsePriorityQueue: ptr.To(false),
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
+		}).
 		// Labels decide which policies and exceptions select the object.
-		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})))
+		// A resync of the cache (the manager's SyncPeriod) re-delivers every
+		// object unchanged: that is the periodic full pass.
+		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, Resync)))
 	for _, ref := range r.Watch {
 		if ref.From != r.GVK {
 			continue
@@ -130,12 +166,48 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		to.SetGroupVersionKind(ref.To)
 		b = b.Watches(to, enqueueReferrers(r.Client, ref), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	}
-	if r.WatchGovernance {
-		b = b.Watches(&v1alpha1.GuardrailPolicy{}, r.enqueueKind(false), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-			Watches(&v1alpha1.GuardrailException{}, r.enqueueKind(true), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-			Watches(&corev1.Namespace{}, r.enqueueKind(true), builder.WithPredicates(predicate.LabelChangedPredicate{}))
+	c, err := b.Build(r)
+	if err != nil {
+		return err
 	}
-	return b.Complete(r)
+	r.controller, r.cache = c, mgr.GetCache()
+	if r.WatchGovernance {
+		return r.WatchGovernanceChanges()
+	}
+	return nil
+}
+
+// WatchGovernanceChanges re-judges the objects when GuardrailPolicies,
+// GuardrailExceptions or namespace labels change. SetupWithManager calls
+// it when WatchGovernance is set; call it on a running reconciler once
+// ackguard's CRDs are installed.
+func (r *DriftReconciler) WatchGovernanceChanges() error {
+	if r.controller == nil {
+		return fmt.Errorf("drift reconciler for %s: not set up", r.GVK.Kind)
+	}
+	for _, src := range []source.Source{
+		source.Kind(r.cache, client.Object(&v1alpha1.GuardrailPolicy{}), r.enqueueKind(false), predicate.GenerationChangedPredicate{}),
+		source.Kind(r.cache, client.Object(&v1alpha1.GuardrailException{}), r.enqueueKind(true), predicate.GenerationChangedPredicate{}),
+		source.Kind(r.cache, client.Object(&corev1.Namespace{}), r.enqueueKind(true), predicate.LabelChangedPredicate{}),
+	} {
+		if err := r.controller.Watch(src); err != nil {
+			return fmt.Errorf("drift reconciler for %s: watching governance: %w", r.GVK.Kind, err)
+		}
+	}
+	return nil
+}
+
+// Resync admits the update events a cache resync delivers (the object as it
+// was, same resourceVersion), so every object is judged again each resync
+// period: what a dropped event, a policy change whose event raced the
+// snapshot, or a clock-driven change left behind is caught then.
+var Resync = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld != nil && e.ObjectNew != nil && e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()
+	},
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
 // +kubebuilder:rbac:groups=s3.services.k8s.aws,resources=buckets,verbs=get;list;watch;patch
@@ -161,6 +233,12 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	result := r.report(obj, d)
 	fixIDs := d.Judgement.FixRules()
+	if len(fixIDs) == 0 || view.ReadMeta(obj.Object).ReadOnly() {
+		r.Metrics.SetSuspended(r.GVK.Kind, req.NamespacedName, false)
+		if r.Results != nil {
+			r.Results.Suspended(obj, nil, time.Time{})
+		}
+	}
 	if len(fixIDs) == 0 {
 		return result, nil
 	}
@@ -221,16 +299,22 @@ func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.D
 }
 
 // remediate plans the fixes and patches them, re-reading and re-judging
-// the object after a conflict; past the bounded attempts it reports
-// instead of patching.
+// the object after a conflict; between the bounded attempts it backs off,
+// and past them it reports instead of patching until the spec changes.
 func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, fixIDs []string, result ctrl.Result) (ctrl.Result, error) {
 	var applied rules.Plan
-	var suspended *RemediationState
+	var state RemediationState
+	var step Step
+	var at time.Time
 	var planErr error
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		if applied.Object != nil { // a conflict: judge the object as it is now
 			if err := r.APIReader.Get(ctx, key, obj); err != nil {
 				return err
+			}
+			if obj.GetDeletionTimestamp() != nil {
+				applied, fixIDs = rules.Plan{}, nil // its deletion started: never touched
+				return nil
 			}
 			d, err := r.decide(ctx, obj)
 			if err != nil {
@@ -247,13 +331,27 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		if plan.Empty() {
 			return nil
 		}
-		state, ok := readState(obj.GetAnnotations()).next(r.Clock.Now().UTC(), plan, r.MaxAttempts, r.Window)
-		if !ok {
-			suspended = &state
-			return nil
+		state, step, at = readState(obj.GetAnnotations()).next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
+		switch step {
+		case StepFix:
+			if err := r.Limiter.Wait(ctx); err != nil {
+				return err
+			}
+			return r.patch(ctx, obj, plan.MergePatch(), state)
+		case StepSuspend:
+			return r.patch(ctx, obj, map[string]any{}, state)
 		}
-		return r.patch(ctx, obj, plan, state)
+		return nil
 	})
+	suspended := err == nil && !applied.Empty() && (step == StepSuspend || step == StepSuspended)
+	r.Metrics.SetSuspended(r.GVK.Kind, key, suspended)
+	if r.Results != nil {
+		var until time.Time
+		if suspended {
+			until = at
+		}
+		r.Results.Suspended(obj, fixIDs, until)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		return ctrl.Result{}, nil
@@ -266,16 +364,6 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			return ctrl.Result{}, reconcile.TerminalError(err)
 		}
 		return ctrl.Result{}, err
-	case suspended != nil:
-		until := suspended.suspendedUntil(r.Window)
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
-			"%s reverted %d times since %s; not patching again until %s (the source of truth must change: %s)",
-			strings.Join(fixIDs, ", "), suspended.Attempts, suspended.WindowStart.Format(time.RFC3339), until.Format(time.RFC3339), summarize(toFix(j.Results)))
-		r.countRemediations(fixIDs, "suspended")
-		if wait := until.Sub(r.Clock.Now()); result.RequeueAfter == 0 || wait < result.RequeueAfter {
-			result.RequeueAfter = wait
-		}
-		return result, nil
 	case applied.Empty():
 		if len(fixIDs) == 0 {
 			return result, nil // re-judged after a conflict: nothing left
@@ -284,6 +372,18 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		// rather than leave the violation silent.
 		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(j.Results)))
 		return result, nil
+	case suspended:
+		sus := state.Suspended
+		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
+			"%s reverted %d times since %s; suspended until the spec changes (generation %d now) or until %s: %s",
+			strings.Join(fixIDs, ", "), state.Attempts, state.WindowStart.Format(time.RFC3339), sus.Generation, sus.Until.Format(time.RFC3339), summarize(toFix(j.Results)))
+		if step == StepSuspend {
+			r.countRemediations(fixIDs, "suspended")
+		}
+		return requeueBy(result, at.Sub(r.Clock.Now())), nil
+	case step == StepWait:
+		logf.FromContext(ctx).V(1).Info("fix reverted soon after the last; backing off", "rules", fixIDs, "attempts", state.Attempts, "retryAt", at)
+		return requeueBy(result, at.Sub(r.Clock.Now())), nil
 	}
 	policies := fixPolicies(j.Results, applied.Rules)
 	logf.FromContext(ctx).Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
@@ -296,8 +396,22 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	return result, nil
 }
 
+// requeueBy returns result due again within wait at the latest.
+func requeueBy(result ctrl.Result, wait time.Duration) ctrl.Result {
+	wait = max(wait, time.Second)
+	if result.RequeueAfter == 0 || wait < result.RequeueAfter {
+		result.RequeueAfter = wait
+	}
+	return result
+}
+
+func (r *DriftReconciler) bounds() Bounds {
+	return Bounds{MaxAttempts: r.MaxAttempts, Window: r.Window, Backoff: r.Backoff}
+}
+
 func (r *DriftReconciler) forget(key types.NamespacedName) {
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
+	r.Metrics.SetSuspended(r.GVK.Kind, key, false)
 	if snap := r.Governance.Snapshot; snap != nil {
 		snap.ObserveStatus(r.GVK, key, nil)
 	}
@@ -377,15 +491,14 @@ func fixPolicies(results []governance.Result, ruleIDs []string) []string {
 	return out
 }
 
-// patch writes the plan as a JSON merge patch of only the changed fields
-// plus the state annotation, guarded by the resourceVersion the plan was
+// patch writes a JSON merge patch of only the changed fields (body, from
+// the plan; empty when only the state changes) plus the state annotation, guarded by the resourceVersion the plan was
 // computed from: a concurrent write makes it fail with a conflict.
-func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan, state RemediationState) error {
+func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructured, body map[string]any, state RemediationState) error {
 	stateJSON, err := json.Marshal(state)
 	if err != nil {
 		return err
 	}
-	body := plan.MergePatch()
 	body["metadata"] = map[string]any{
 		"resourceVersion": obj.GetResourceVersion(),
 		"annotations":     map[string]any{AnnotationRemediation: string(stateJSON)},

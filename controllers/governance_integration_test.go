@@ -45,7 +45,8 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 	audited := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "audit"})
 	enforced := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "enforce"})
 
-	expiry := time.Now().Add(8 * time.Second)
+	// Stored to the second: the exception lapses at the truncated time.
+	expiry := time.Now().Add(8 * time.Second).Truncate(time.Second)
 	ex := &v1alpha1.GuardrailException{
 		ObjectMeta: metav1.ObjectMeta{Name: "public-site", Namespace: enforced},
 		Spec: v1alpha1.GuardrailExceptionSpec{

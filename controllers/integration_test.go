@@ -9,16 +9,21 @@ import (
 	"testing"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/manager"
+	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/testenv"
 	"github.com/ackguard/ackguard/internal/view"
@@ -36,10 +41,28 @@ var (
 	ctx     context.Context
 	// metricsAddr is where the suite's ackguard serves Prometheus metrics.
 	metricsAddr string
+	// ackguard is the suite's manager.
+	ackguard *manager.Manager
+	// managerDone yields the suite's manager's exit error.
+	managerDone <-chan error
+	// lateCRD is an ACK CRD installed only after ackguard started.
+	lateCRD *apiextensionsv1.CustomResourceDefinition
 )
+
+// lateCRDName names the ACK CRD the suite withholds until a test installs it.
+const lateCRDName = "dbclusters.rds.services.k8s.aws"
 
 // maxAttempts is small so the GitOps-fight test is quick.
 const maxAttempts = 2
+
+// backoff is the suite's least time between two fixes of one object.
+const backoff = time.Second
+
+// patchesPerSecond bounds the suite's fixes.
+const patchesPerSecond = 50
+
+// resyncPeriod is short so the resync tests see several passes.
+const resyncPeriod = 3 * time.Second
 
 func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
@@ -49,13 +72,47 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	opts := cluster.ManagerOptions()
 	opts.EnableWebhook = false
 	opts.RemediationMaxAttempts = maxAttempts
+	opts.ResyncPeriod = resyncPeriod
+	opts.RemediationBackoff = backoff
+	opts.MaxPatchesPerSecond = patchesPerSecond
 	var err error
 	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
 		return err
 	}
 	opts.MetricsAddr = metricsAddr
-	_, _, err = cluster.StartAckguard(ctx, opts)
-	return err
+	if lateCRD, err = uninstallCRD(sctx, lateCRDName); err != nil {
+		return err
+	}
+	// ackguard's own CRDs too are installed after it started: every
+	// policy and exception test proves they are picked up without a
+	// restart.
+	var own []*apiextensionsv1.CustomResourceDefinition
+	for _, name := range []string{"guardrailpolicies.policy.ackguard.dev", "guardrailexceptions.policy.ackguard.dev"} {
+		crd, err := uninstallCRD(sctx, name)
+		if err != nil {
+			return err
+		}
+		own = append(own, crd)
+	}
+	if ackguard, managerDone, err = cluster.StartAckguard(ctx, opts); err != nil {
+		return err
+	}
+	if err := wait.PollUntilContextTimeout(sctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return len(ackguard.Kinds.Started()) > 0, nil
+	}); err != nil {
+		return fmt.Errorf("ackguard watches no kind: %w", err)
+	}
+	if ackguard.Governed() {
+		return fmt.Errorf("ackguard says it watches policies before their CRD is installed")
+	}
+	for _, crd := range own {
+		if err := cluster.Client.Create(sctx, crd); err != nil {
+			return err
+		}
+	}
+	return wait.PollUntilContextTimeout(sctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return ackguard.Governed(), nil
+	})
 }
 
 func newNamespace(t *testing.T) string {
@@ -321,23 +378,32 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	if err := cluster.Client.Create(ctx, drifted(ns, "gitops")); err != nil {
 		t.Fatal(err)
 	}
-	revert := func() {
+	update := func(change func(u *unstructured.Unstructured)) {
 		t.Helper()
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			cur := get(t, ns, "gitops")
-			_ = unstructured.SetNestedField(cur.Object, "public-read", "spec", "acl")
+			change(cur)
 			return cluster.Client.Update(ctx, cur)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(1))
-	revert() // the GitOps tool re-applies its manifest
-	waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(maxAttempts))
+	// The GitOps tool re-applies its manifest.
+	revert := func() {
+		update(func(u *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(u.Object, "public-read", "spec", "acl")
+		})
+	}
+	first := remediationState(t, waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(1)))
+	revert()
+	second := remediationState(t, waitFor(t, ns, "gitops", 20*time.Second, hasAttempts(maxAttempts)))
+	if gap := second.Time.Sub(first.Time); gap < backoff {
+		t.Errorf("second fix %s after the first; the backoff is %s", gap, backoff)
+	}
 	revert()
 	notes := waitEvent(t, ns, "gitops", controllers.ReasonRemediationStopped)
-	if !strings.Contains(notes[0], "reverted") {
+	if !containsAll(notes[0], "reverted", "suspended until the spec changes") {
 		t.Errorf("event = %q", notes[0])
 	}
 	// The reverted value stays: ackguard reports, it does not fight.
@@ -346,24 +412,113 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
 		t.Error("ackguard patched again after the attempts were used up")
 	}
-	if s := remediationState(t, got); s.Attempts != maxAttempts {
-		t.Errorf("attempts = %d", s.Attempts)
+	s := remediationState(t, got)
+	if s.Attempts != maxAttempts || s.Suspended == nil || s.Suspended.Generation != got.GetGeneration() {
+		t.Errorf("state = %+v at generation %d", s, got.GetGeneration())
+	}
+	// The report and the metrics say so.
+	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
+		return strings.HasPrefix(r.Properties[reports.PropertyRemediation], "suspended until")
+	})
+	if n := gauge(t, "ackguard_remediation_suspended", "kind", "Bucket"); n < 1 {
+		t.Errorf("ackguard_remediation_suspended{kind=Bucket} = %g", n)
+	}
+
+	// Someone changes the spec (a new generation): remediation resumes,
+	// with fresh attempts, and keeps the change.
+	update(func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{"key": "team", "value": "platform"}}, "spec", "tagging", "tagSet")
+	})
+	got = waitFor(t, ns, "gitops", 20*time.Second, func(u *unstructured.Unstructured) bool {
+		return u.Object["spec"].(map[string]any)["acl"] == "private"
+	})
+	if s := remediationState(t, got); s.Attempts != 1 || s.Suspended != nil {
+		t.Errorf("after a new spec: state = %+v", s)
+	}
+	if tags, _, _ := unstructured.NestedSlice(got.Object, "spec", "tagging", "tagSet"); fmt.Sprint(tags) != "[map[key:team value:platform]]" {
+		t.Errorf("the new spec's tags were lost: %v", tags)
+	}
+	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
+		_, marked := r.Properties[reports.PropertyRemediation]
+		return !marked
+	})
+}
+
+// gauge returns the value of a series of an ackguard gauge in this
+// process (the suite's manager registers on controller-runtime's registry).
+func gauge(t *testing.T, name, label, value string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if labelValue(m, label) == value {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// An object whose deletion has started is never patched, even when it
+// drifts meanwhile (a finalizer holds it).
+func TestObjectBeingDeletedIsNeverTouched(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := compliantBucket(ns, "leaving")
+	b.SetFinalizers([]string{"example.com/hold"})
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Client.Delete(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := get(t, ns, "leaving")
+		_ = unstructured.SetNestedField(cur.Object, "public-read", "spec", "acl")
+		return cluster.Client.Update(ctx, cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * resyncPeriod) // events and resync passes
+	got := get(t, ns, "leaving")
+	if got.GetDeletionTimestamp() == nil {
+		t.Fatal("no deletion under way")
+	}
+	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("an object being deleted was patched")
+	}
+	if _, ok := got.GetAnnotations()[controllers.AnnotationRemediation]; ok {
+		t.Error("an object being deleted was annotated")
+	}
+	got.SetFinalizers(nil)
+	if err := cluster.Client.Update(ctx, got); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func TestCompliantBucketIsLeftAlone(t *testing.T) {
-	suite.Start(t)
-	ns := newNamespace(t)
-	bn := "ackguard-drift-clean"
-	b := &unstructured.Unstructured{Object: map[string]any{
+func compliantBucket(ns, name string) *unstructured.Unstructured {
+	bn := "ackguard-drift-" + name
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
-		"metadata": map[string]any{"name": "clean", "namespace": ns},
+		"metadata": map[string]any{"name": name, "namespace": ns},
 		"spec": map[string]any{
 			"name":              bn,
 			"publicAccessBlock": map[string]any{"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true},
 			"policy":            fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bn),
 		},
 	}}
+}
+
+func TestCompliantBucketIsLeftAlone(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := compliantBucket(ns, "clean")
 	if err := cluster.Client.Create(ctx, b); err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,9 @@ type KindWatcher struct {
 	// New returns the reconciler for a kind.
 	New func(gvk schema.GroupVersionKind) *DriftReconciler
 
-	mu      sync.Mutex
-	started map[schema.GroupVersionKind]bool
+	mu       sync.Mutex
+	started  map[schema.GroupVersionKind]*DriftReconciler
+	governed bool
 }
 
 var _ manager.LeaderElectionRunnable = &KindWatcher{}
@@ -74,7 +75,7 @@ func (w *KindWatcher) Started() []schema.GroupVersionKind {
 	defer w.mu.Unlock()
 	var out []schema.GroupVersionKind
 	for _, k := range w.Kinds {
-		if w.started[k] {
+		if w.started[k] != nil {
 			out = append(out, k)
 		}
 	}
@@ -86,10 +87,10 @@ func (w *KindWatcher) sync(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started == nil {
-		w.started = map[schema.GroupVersionKind]bool{}
+		w.started = map[schema.GroupVersionKind]*DriftReconciler{}
 	}
 	for _, gvk := range w.Kinds {
-		if w.started[gvk] {
+		if w.started[gvk] != nil {
 			continue
 		}
 		if _, err := w.Manager.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
@@ -102,11 +103,34 @@ func (w *KindWatcher) sync(ctx context.Context) error {
 		}
 		rec := w.New(gvk)
 		rec.Watch = w.installedReferences(gvk)
+		rec.WatchGovernance = rec.WatchGovernance || w.governed
 		if err := rec.SetupWithManager(w.Manager); err != nil {
 			return fmt.Errorf("starting the drift reconciler for %s: %w", gvk, err)
 		}
-		w.started[gvk] = true
+		w.started[gvk] = rec
 		log.Info("watching kind", "kind", gvk.String())
+	}
+	return nil
+}
+
+// EnableGovernance makes every reconciler, running or started later,
+// re-judge its objects when policies, exceptions or namespace labels
+// change: call it once ackguard's CRDs are installed.
+func (w *KindWatcher) EnableGovernance() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.governed {
+		return nil
+	}
+	w.governed = true
+	for _, rec := range w.started {
+		if rec.WatchGovernance {
+			continue
+		}
+		if err := rec.WatchGovernanceChanges(); err != nil {
+			return err
+		}
+		rec.WatchGovernance = true
 	}
 	return nil
 }

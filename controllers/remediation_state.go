@@ -8,8 +8,8 @@ import (
 )
 
 // AnnotationRemediation records ackguard's last remediation of an object:
-// when, which rules, how many attempts in the current window, and the
-// previous value of every field it changed.
+// when, which rules, how many attempts in the current window, the previous
+// value of every field it changed, and whether remediation is suspended.
 const AnnotationRemediation = "ackguard.dev/remediation"
 
 // RemediationState is the JSON stored in AnnotationRemediation.
@@ -24,6 +24,21 @@ type RemediationState struct {
 	WindowStart time.Time `json:"windowStart"`
 	// Previous holds what each changed field was before the fix.
 	Previous []PreviousValue `json:"previous"`
+	// Suspended is set once the attempts are used up: the reconciler
+	// reports instead of patching until the spec changes or the window
+	// ends.
+	Suspended *Suspension `json:"suspended,omitempty"`
+}
+
+// Suspension records why and until when an object is not patched.
+type Suspension struct {
+	// Generation is the object's generation when remediation stopped; a
+	// new generation (someone changed the spec) resumes it.
+	Generation int64 `json:"generation"`
+	// Since is when remediation stopped; Until is when the window ends
+	// and it resumes even without a new spec.
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
 }
 
 // PreviousValue is one field's value before a fix. Present is false when
@@ -46,24 +61,65 @@ func readState(annotations map[string]string) RemediationState {
 	return s
 }
 
-// next returns the state after one more remediation at now, or ok=false
-// when the attempts in the window are used up (the fix keeps being
-// reverted, so the reconciler must stop fighting until the window ends).
-func (s RemediationState) next(now time.Time, plan rules.Plan, maxAttempts int, window time.Duration) (RemediationState, bool) {
+// Bounds limit how often one object is remediated.
+type Bounds struct {
+	// MaxAttempts within Window; then remediation is suspended.
+	MaxAttempts int
+	Window      time.Duration
+	// Backoff is the least time between the first fix and the second; it
+	// doubles for each later attempt within the window (never past it).
+	Backoff time.Duration
+}
+
+// backoff returns the least time after a fix before the next one, given
+// how many fixes the window holds.
+func (b Bounds) backoff(attempts int) time.Duration {
+	d := b.Backoff
+	for i := 1; i < attempts && d < b.Window; i++ {
+		d *= 2
+	}
+	return min(d, b.Window)
+}
+
+// Step is what the reconciler may do next with a fixable object.
+type Step int
+
+const (
+	// StepFix: patch now, recording State.
+	StepFix Step = iota
+	// StepWait: a fix was reverted too soon after the last; try again at At.
+	StepWait
+	// StepSuspend: the attempts are used up; record State (suspended) and
+	// report instead of patching.
+	StepSuspend
+	// StepSuspended: already suspended at this generation; nothing to write.
+	StepSuspended
+)
+
+// next decides the step for an object at generation whose fixes are plan,
+// at now. State is what to record (for StepFix and StepSuspend); At is
+// when to look again (StepWait, StepSuspend, StepSuspended).
+func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan, b Bounds) (state RemediationState, step Step, at time.Time) {
+	fresh := s.WindowStart.IsZero() || now.Sub(s.WindowStart) >= b.Window
+	if sus := s.Suspended; sus != nil && !fresh {
+		if sus.Generation == generation && now.Before(sus.Until) {
+			return s, StepSuspended, sus.Until
+		}
+		fresh = true // a new spec: start over
+	}
 	out := RemediationState{Time: now, Rules: plan.Rules, Attempts: 1, WindowStart: now}
-	if !s.WindowStart.IsZero() && now.Sub(s.WindowStart) < window {
-		if s.Attempts >= maxAttempts {
-			return s, false
+	if !fresh {
+		if s.Attempts >= b.MaxAttempts {
+			s.Suspended = &Suspension{Generation: generation, Since: now, Until: s.WindowStart.Add(b.Window)}
+			return s, StepSuspend, s.Suspended.Until
+		}
+		if ready := s.Time.Add(b.backoff(s.Attempts)); now.Before(ready) {
+			return s, StepWait, ready
 		}
 		out.Attempts, out.WindowStart = s.Attempts+1, s.WindowStart
 	}
 	for _, c := range plan.Changes {
 		out.Previous = append(out.Previous, PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old})
 	}
-	return out, true
-}
-
-// suspendedUntil returns when a suspended remediation may be tried again.
-func (s RemediationState) suspendedUntil(window time.Duration) time.Time {
-	return s.WindowStart.Add(window)
+	return out, StepFix, time.Time{}
 }

@@ -68,6 +68,7 @@ type Snapshot struct {
 	nsMu       sync.RWMutex
 	namespaces map[string]map[string]string
 
+	infMu     sync.Mutex
 	informers []cache.Informer
 	synced    atomic.Bool
 	rebuilt   atomic.Int64
@@ -114,27 +115,46 @@ func NewSnapshot(reg *rules.Registry, d governance.Defaults) *Snapshot {
 
 // Watch connects the snapshot to the cache's informers of Namespaces and,
 // when governed (ackguard's CRDs are served), of GuardrailPolicies and
-// GuardrailExceptions. Call it before the cache starts (an index cannot
-// be added to a running informer); without the CRDs the baseline applies.
+// GuardrailExceptions. Call it before the cache starts; without the CRDs
+// the baseline applies until WatchGovernance is called.
 func (s *Snapshot) Watch(ctx context.Context, c cache.Cache, governed bool) error {
 	s.reader = c
-	objs := []client.Object{&corev1.Namespace{}}
-	if governed {
-		objs = append(objs, &v1alpha1.GuardrailPolicy{}, &v1alpha1.GuardrailException{})
+	if err := s.watch(ctx, c, &corev1.Namespace{}); err != nil {
+		return err
 	}
-	for _, obj := range objs {
-		if err := c.IndexField(ctx, obj, snapshotIndex, func(o client.Object) []string {
-			s.mark(o)
-			return nil
-		}); err != nil {
-			return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
-		}
-		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
-		if err != nil {
-			return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
-		}
-		s.informers = append(s.informers, inf)
+	if !governed {
+		return nil
 	}
+	return s.WatchGovernance(ctx, c)
+}
+
+// WatchGovernance adds the informers of GuardrailPolicies and
+// GuardrailExceptions, once their CRDs are served. Called while the cache
+// runs, it returns once they hold every object (the informers index them
+// as they start, so the snapshot sees them all).
+func (s *Snapshot) WatchGovernance(ctx context.Context, c cache.Cache) error {
+	for _, obj := range []client.Object{&v1alpha1.GuardrailPolicy{}, &v1alpha1.GuardrailException{}} {
+		if err := s.watch(ctx, c, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Snapshot) watch(ctx context.Context, c cache.Cache, obj client.Object) error {
+	if err := c.IndexField(ctx, obj, snapshotIndex, func(o client.Object) []string {
+		s.mark(o)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
+	}
+	inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+	if err != nil {
+		return fmt.Errorf("watching %T for the governance snapshot: %w", obj, err)
+	}
+	s.infMu.Lock()
+	s.informers = append(s.informers, inf)
+	s.infMu.Unlock()
 	return nil
 }
 
@@ -145,10 +165,13 @@ func (s *Snapshot) HasSynced() bool {
 	if s.synced.Load() {
 		return true
 	}
-	if len(s.informers) == 0 {
+	s.infMu.Lock()
+	infs := slices.Clone(s.informers)
+	s.infMu.Unlock()
+	if len(infs) == 0 {
 		return false
 	}
-	for _, inf := range s.informers {
+	for _, inf := range infs {
 		if !inf.HasSynced() {
 			return false
 		}

@@ -13,8 +13,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
@@ -57,6 +59,7 @@ type Cluster struct {
 	Client    client.Client
 	AssetsDir string
 	webhook   envtest.WebhookInstallOptions
+	certDir   string
 }
 
 // Scheme returns a scheme with the built-in types (ACK objects are read as
@@ -86,11 +89,19 @@ func Start(opts Options) (*Cluster, error) {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                Scheme(),
 	}
+	// The API server's certificates live in a folder of ours, so it can be
+	// restarted with the same ones (RestartAPIServer).
+	certDir, err := os.MkdirTemp("", "ackguard-apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	env.ControlPlane.GetAPIServer().CertDir = certDir
 	cfg, err := env.Start()
 	if err != nil {
+		_ = os.RemoveAll(certDir)
 		return nil, fmt.Errorf("starting the local control plane from %s: %w", dir, err)
 	}
-	c := &Cluster{Env: env, Config: cfg, AssetsDir: dir}
+	c := &Cluster{Env: env, Config: cfg, AssetsDir: dir, certDir: certDir}
 	c.webhook = envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
 	if err := c.webhook.PrepWithoutInstalling(); err != nil {
 		_ = env.Stop()
@@ -278,11 +289,73 @@ func (c *Cluster) Kubeconfig(path string) error {
 	return os.WriteFile(path, data, 0o600)
 }
 
+// KillAPIServer kills kube-apiserver, as a crash would (etcd keeps
+// running), and waits until it is gone; StartAPIServer starts it again on
+// the same address, certificates and data.
+func (c *Cluster) KillAPIServer() error {
+	pid, err := findProcess("kube-apiserver", "--cert-dir="+c.certDir)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing kube-apiserver (pid %d): %w", pid, err)
+	}
+	// Gone once its parent (envtest) reaped it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/cmdline", pid)); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kube-apiserver (pid %d) still runs after SIGKILL", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// envtest may not have marked it exited yet, and then fails to signal
+	// it: the process is gone either way, and Start makes a new one.
+	_ = c.Env.ControlPlane.GetAPIServer().Stop()
+	return nil
+}
+
+// findProcess returns the pid of the process named name whose command line
+// holds arg.
+func findProcess(name, arg string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(raw), "\x00")
+		if len(args) > 0 && filepath.Base(args[0]) == name && slices.Contains(args, arg) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no %s process with %s", name, arg)
+}
+
+// StartAPIServer starts kube-apiserver again after KillAPIServer.
+func (c *Cluster) StartAPIServer() error {
+	return c.Env.ControlPlane.GetAPIServer().Start()
+}
+
 // Stop stops the control plane.
 func (c *Cluster) Stop() error {
 	err := c.Env.Stop()
 	if cerr := c.webhook.Cleanup(); err == nil {
 		err = cerr
+	}
+	if c.certDir != "" {
+		if rerr := os.RemoveAll(c.certDir); err == nil {
+			err = rerr
+		}
 	}
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -24,6 +25,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -58,8 +60,18 @@ type Options struct {
 	WebhookCertDir          string
 	LeaderElection          bool
 	LeaderElectionNamespace string
-	EnableWebhook           bool
-	EnableReconciler        bool
+	// LeaseDuration, RenewDeadline and RetryPeriod time the election
+	// (0: controller-runtime's 15s, 10s, 2s): a follower takes over at
+	// most LeaseDuration after the leader stopped renewing; a leader that
+	// stops gracefully releases the lease at once.
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+	// SkipControllerNameValidation lets several managers run in one
+	// process (tests).
+	SkipControllerNameValidation bool
+	EnableWebhook                bool
+	EnableReconciler             bool
 	// OwnerAccounts are the AWS account IDs that own the guarded resources.
 	// More are learned from ACK: namespace annotations, the cross-account
 	// role map in ACKNamespace, and synced resources' status.
@@ -76,6 +88,16 @@ type Options struct {
 	// object is patched before ackguard stops fighting its source of truth.
 	RemediationMaxAttempts int
 	RemediationWindow      time.Duration
+	// RemediationBackoff is the least time between the first and second
+	// fix of one object, doubled for each later one (0: 10s).
+	RemediationBackoff time.Duration
+	// MaxPatchesPerSecond bounds the fixes of all the reconcilers together
+	// (a token bucket with a burst of as many; 0: unbounded).
+	MaxPatchesPerSecond float64
+	// ResyncPeriod is how often every guarded object is judged again
+	// without any event (0: 10m): it catches what events missed and
+	// applies policy changes to objects nothing else re-queued.
+	ResyncPeriod time.Duration
 	// ReconcileWorkers is how many objects of one kind the reconciler
 	// judges and patches at once.
 	ReconcileWorkers int
@@ -108,11 +130,30 @@ func DefaultOptions() Options {
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
+		RemediationBackoff:     controllers.DefaultRemediationBackoff,
+		MaxPatchesPerSecond:    DefaultMaxPatchesPerSecond,
 		ReconcileWorkers:       4,
+		ResyncPeriod:           DefaultResyncPeriod,
 		ReportFlushInterval:    reports.DefaultFlushInterval,
 		ReportMaxResults:       reports.DefaultMaxResults,
 	}
 }
+
+// LeaderElectionID names the Lease the replicas elect their leader with.
+const LeaderElectionID = "ackguard.policy.ackguard.dev"
+
+func durationOrNil(d time.Duration) *time.Duration {
+	if d <= 0 {
+		return nil
+	}
+	return &d
+}
+
+// Defaults of Options.
+const (
+	DefaultResyncPeriod        = 10 * time.Minute
+	DefaultMaxPatchesPerSecond = 20
+)
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -128,6 +169,12 @@ func (o Options) Validate() error {
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
 			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
 		}
+	}
+	if o.LeaseDuration > 0 && o.RenewDeadline > 0 && o.RenewDeadline >= o.LeaseDuration {
+		return fmt.Errorf("the leader election's renew deadline (%s) must be shorter than its lease duration (%s)", o.RenewDeadline, o.LeaseDuration)
+	}
+	if o.ResyncPeriod < 0 || o.RemediationBackoff < 0 || o.MaxPatchesPerSecond < 0 {
+		return fmt.Errorf("resync period, remediation backoff and patches per second must not be negative")
 	}
 	if o.ReportFlushInterval < 0 || o.ReportMaxResults < 0 {
 		return fmt.Errorf("report flush interval and maximum results must not be negative")
@@ -151,7 +198,8 @@ func (o Options) ACKUsernames() []string {
 // Manager is the assembled operator.
 type Manager struct {
 	ctrl.Manager
-	Kinds *controllers.KindWatcher
+	Kinds      *controllers.KindWatcher
+	governance *governanceWatcher
 }
 
 // Bounds of the parsed-document cache.
@@ -171,20 +219,32 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
+	resync := opts.ResyncPeriod
+	if resync == 0 {
+		resync = DefaultResyncPeriod
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
 		// ACK objects are read as unstructured; serve those reads from the
 		// informer cache too (the reconcilers already watch their kinds).
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		// Nothing reads managedFields: keeping them out of the cache saves
-		// memory per guarded object and the copy made on every read.
-		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		// memory per guarded object and the copy made on every read. Every
+		// informer re-delivers its objects each resync period; the drift
+		// reconcilers judge them all again then (controllers.Resync).
+		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields(), SyncPeriod: &resync},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
-		LeaderElectionID:        "ackguard.policy.ackguard.dev",
+		LeaderElectionID:        LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		// The process ends when the manager stops: hand over at once.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 durationOrNil(opts.LeaseDuration),
+		RenewDeadline:                 durationOrNil(opts.RenewDeadline),
+		RetryPeriod:                   durationOrNil(opts.RetryPeriod),
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
 	})
 	if err != nil {
 		return nil, err
@@ -267,6 +327,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	} else if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
+	// setupStatus starts the policy and exception status controllers.
+	var setupStatus func() error
 	if opts.EnableReconciler {
 		recorder := mgr.GetEventRecorder("ackguard")
 		watchGovernance := governed
@@ -276,13 +338,22 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		if err := mgr.Add(store); err != nil {
 			return nil, err
 		}
-		if watchGovernance {
-			if err := controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
+		setupStatus = func() error {
+			return controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
 				Source: source, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
 				PolicyResync: opts.PolicyStatusInterval,
-			}); err != nil {
+			})
+		}
+		if watchGovernance {
+			if err := setupStatus(); err != nil {
 				return nil, err
 			}
+		}
+		// One token bucket for every kind's reconciler: the API server and
+		// the AWS APIs behind ACK see at most this many fixes a second.
+		limiter := rate.NewLimiter(rate.Inf, 1)
+		if opts.MaxPatchesPerSecond > 0 {
+			limiter = rate.NewLimiter(rate.Limit(opts.MaxPatchesPerSecond), max(int(opts.MaxPatchesPerSecond), 1))
 		}
 		m.Kinds = &controllers.KindWatcher{
 			Manager:  mgr,
@@ -292,7 +363,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 				return &controllers.DriftReconciler{
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,
 					Governance: source, WatchGovernance: watchGovernance, Results: store,
-					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Metrics: mets,
+					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Backoff: opts.RemediationBackoff,
+					Limiter: limiter, Metrics: mets,
 					Workers: opts.ReconcileWorkers,
 				}
 			},
@@ -301,7 +373,79 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
+	if !governed {
+		// ackguard's CRDs installed later are picked up without a restart.
+		m.governance = &governanceWatcher{mgr: mgr, snap: snap, kinds: m.Kinds, setupStatus: setupStatus, interval: opts.KindPollInterval}
+		if err := mgr.Add(m.governance); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// Governed reports whether ackguard's CRDs are watched: at start, or since
+// they were installed.
+func (m *Manager) Governed() bool {
+	return m.governance == nil || m.governance.done.Load()
+}
+
+// governanceWatcher waits for ackguard's CRDs when they were not installed
+// at start, then watches policies and exceptions: the snapshot every
+// replica's webhook reads, the reconcilers' re-judging, the status
+// controllers. It runs on every replica.
+type governanceWatcher struct {
+	mgr         ctrl.Manager
+	snap        *govsource.Snapshot
+	kinds       *controllers.KindWatcher
+	setupStatus func() error
+	interval    time.Duration
+	done        atomic.Bool
+}
+
+func (w *governanceWatcher) NeedLeaderElection() bool { return false }
+
+func (w *governanceWatcher) Start(ctx context.Context) error {
+	log := ctrl.Log.WithName("policies")
+	interval := w.interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for !governanceServed(w.mgr) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+	if err := w.snap.WatchGovernance(ctx, w.mgr.GetCache()); err != nil {
+		return err
+	}
+	if w.setupStatus != nil {
+		if err := w.setupStatus(); err != nil {
+			return err
+		}
+	}
+	if w.kinds != nil {
+		if err := w.kinds.EnableGovernance(); err != nil {
+			return err
+		}
+	}
+	w.done.Store(true)
+	log.Info("ackguard's CRDs are installed: GuardrailPolicies and GuardrailExceptions now apply")
+	<-ctx.Done()
+	return nil
+}
+
+// governanceServed reports whether both of ackguard's kinds are served now.
+func governanceServed(mgr ctrl.Manager) bool {
+	for _, kind := range []string{"GuardrailPolicy", "GuardrailException"} {
+		if _, err := mgr.GetRESTMapper().RESTMapping(v1alpha1.GroupVersion.WithKind(kind).GroupKind(), v1alpha1.GroupVersion.Version); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // governanceInstalled reports whether ackguard's own CRDs are served; without
@@ -315,7 +459,7 @@ func governanceInstalled(mgr ctrl.Manager) bool {
 			if !meta.IsNoMatchError(err) {
 				return true
 			}
-			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: policies and exceptions are not watched nor their status kept; the built-in baseline applies",
+			ctrl.Log.WithName("setup").Info("ackguard's CRDs are not installed: the built-in baseline applies until they are (checked every --kind-poll-interval)",
 				"kind", kind, "reason", err.Error())
 			return false
 		}

@@ -39,9 +39,11 @@ type Metrics struct {
 	OpenViolations     *prometheus.GaugeVec
 	ReconcileErrors    *prometheus.CounterVec
 	Exceptions         *prometheus.GaugeVec
+	Suspended          *prometheus.GaugeVec
 
 	mu         sync.Mutex
 	open       map[string]map[types.NamespacedName][]string // kind → object → rules
+	suspended  map[string]map[types.NamespacedName]bool     // kind → suspended objects
 	exceptions map[types.NamespacedName]string              // exception → state label
 }
 
@@ -78,7 +80,12 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "ackguard_exceptions",
 			Help: "GuardrailExceptions by state (active, expired, invalid), as last seen by the exception status reconciler.",
 		}, []string{"state"}),
+		Suspended: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ackguard_remediation_suspended",
+			Help: "Objects whose remediation is suspended (their fix kept being reverted) until their spec changes or the remediation window ends, by kind.",
+		}, []string{"kind"}),
 		open:       map[string]map[types.NamespacedName][]string{},
+		suspended:  map[string]map[types.NamespacedName]bool{},
 		exceptions: map[types.NamespacedName]string{},
 	}
 	var err error
@@ -98,6 +105,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.Exceptions, err = register(reg, m.Exceptions); err != nil {
+		return nil, err
+	}
+	if m.Suspended, err = register(reg, m.Suspended); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -145,6 +155,34 @@ func (m *Metrics) SetViolations(kind string, obj types.NamespacedName, ruleIDs [
 	}
 	if len(now) > 0 {
 		byObj[obj] = now
+	}
+}
+
+// SetSuspended records whether remediation of one object is suspended and
+// updates the ackguard_remediation_suspended gauge.
+func (m *Metrics) SetSuspended(kind string, obj types.NamespacedName, suspended bool) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	byObj := m.suspended[kind]
+	if byObj == nil {
+		byObj = map[types.NamespacedName]bool{}
+		m.suspended[kind] = byObj
+	}
+	if byObj[obj] == suspended {
+		if !suspended {
+			m.Suspended.WithLabelValues(kind).Add(0) // exported at zero
+		}
+		return
+	}
+	if suspended {
+		byObj[obj] = true
+		m.Suspended.WithLabelValues(kind).Inc()
+	} else {
+		delete(byObj, obj)
+		m.Suspended.WithLabelValues(kind).Dec()
 	}
 }
 

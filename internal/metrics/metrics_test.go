@@ -86,6 +86,7 @@ func TestEveryCollectorIsRegistered(t *testing.T) {
 	m.OpenViolations.WithLabelValues("Bucket", "S3-001").Set(1)
 	m.ReconcileErrors.WithLabelValues("Bucket").Inc()
 	m.SetExceptionState(types.NamespacedName{Namespace: "ns", Name: "a"}, "Active")
+	m.SetSuspended("Bucket", types.NamespacedName{Namespace: "ns", Name: "a"}, true)
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -96,10 +97,31 @@ func TestEveryCollectorIsRegistered(t *testing.T) {
 	}
 	for _, name := range []string{
 		"ackguard_admission_decisions_total", "ackguard_admission_duration_seconds", "ackguard_remediations_total",
-		"ackguard_violations_open", "ackguard_reconcile_errors_total", "ackguard_exceptions",
+		"ackguard_violations_open", "ackguard_reconcile_errors_total", "ackguard_exceptions", "ackguard_remediation_suspended",
 	} {
 		if !got[name] {
 			t.Errorf("%s is not registered (have %v)", name, got)
 		}
+	}
+}
+
+func TestSetSuspendedCountsSuspendedObjects(t *testing.T) {
+	m, err := New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := types.NamespacedName{Namespace: "ns", Name: "a"}
+	b := types.NamespacedName{Namespace: "ns", Name: "b"}
+	m.SetSuspended("Bucket", a, true)
+	m.SetSuspended("Bucket", a, true) // again: still one
+	m.SetSuspended("Bucket", b, true)
+	m.SetSuspended("Bucket", b, false)
+	m.SetSuspended("Bucket", b, false)
+	if got := testutil.ToFloat64(m.Suspended.WithLabelValues("Bucket")); got != 1 {
+		t.Errorf("suspended = %g, want 1", got)
+	}
+	m.SetSuspended("Bucket", a, false)
+	if got := testutil.ToFloat64(m.Suspended.WithLabelValues("Bucket")); got != 0 {
+		t.Errorf("suspended = %g, want 0", got)
 	}
 }

@@ -40,6 +40,9 @@ const (
 	PropertyException = "exception"
 	PropertyReason    = "reason"
 	PropertyExpiresAt = "expiresAt"
+	// PropertyRemediation says remediation of the rule on the object is
+	// suspended, and until when.
+	PropertyRemediation = "remediation"
 )
 
 // Bounds on the text of one result, so that MaxResults results stay well
@@ -101,6 +104,15 @@ func resultRank(r reportsv1alpha1.Result) int {
 // exception exempts every finding of the rule, pass for the rules evaluated
 // without a finding. subjects is shared by the results (read-only).
 func convert(subjects []corev1.ObjectReference, j *governance.Judgement, ts metav1.Timestamp) []reportsv1alpha1.ReportResult {
+	out := convertFindings(subjects, j, ts)
+	for _, p := range compactPasses(j) {
+		out = append(out, p.result(subjects, ts))
+	}
+	return out
+}
+
+// convertFindings returns the results of the rules with findings.
+func convertFindings(subjects []corev1.ObjectReference, j *governance.Judgement, ts metav1.Timestamp) []reportsv1alpha1.ReportResult {
 	// Results come in registry order, one per finding: group by rule.
 	var order []string
 	byRule := map[string][]governance.Result{}
@@ -111,27 +123,44 @@ func convert(subjects []corev1.ObjectReference, j *governance.Judgement, ts meta
 		byRule[r.RuleID] = append(byRule[r.RuleID], r)
 	}
 	// Sized exactly: the store keeps these for every object it has seen.
-	out := make([]reportsv1alpha1.ReportResult, 0, len(order)+len(j.Passed))
+	out := make([]reportsv1alpha1.ReportResult, 0, len(order))
 	for _, id := range order {
 		out = append(out, ruleResult(subjects, byRule[id], ts))
 	}
+	return out
+}
+
+// pass is a rule checked without a finding, kept compactly (a policy name
+// and the registry's rule: no copy of the rule's text) and rendered as a
+// result only when a report is built.
+type pass struct {
+	policy string
+	rule   *rules.Rule
+}
+
+// compactPasses returns the passes of a judgement.
+func compactPasses(j *governance.Judgement) []pass {
+	out := make([]pass, 0, len(j.Passed))
 	for _, p := range j.Passed {
-		if p.Rule == nil {
-			continue
+		if p.Rule != nil {
+			out = append(out, pass{policy: p.Policy, rule: p.Rule})
 		}
-		out = append(out, reportsv1alpha1.ReportResult{
-			Source:      Source,
-			Policy:      p.Policy,
-			Rule:        p.Rule.ID,
-			Category:    governance.Category(p.Rule),
-			Severity:    Severity(p.Rule.Severity),
-			Timestamp:   ts,
-			Result:      ResultPass,
-			Subjects:    subjects,
-			Description: truncate(p.Rule.Title, maxDescription),
-		})
 	}
 	return out
+}
+
+func (p pass) result(subjects []corev1.ObjectReference, ts metav1.Timestamp) reportsv1alpha1.ReportResult {
+	return reportsv1alpha1.ReportResult{
+		Source:      Source,
+		Policy:      p.policy,
+		Rule:        p.rule.ID,
+		Category:    governance.Category(p.rule),
+		Severity:    Severity(p.rule.Severity),
+		Timestamp:   ts,
+		Result:      ResultPass,
+		Subjects:    subjects,
+		Description: truncate(p.rule.Title, maxDescription),
+	}
 }
 
 // ruleResult folds the findings of one rule on one object.

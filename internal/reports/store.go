@@ -107,6 +107,7 @@ type Store struct {
 	namespaces map[string]map[objKey]*objState
 	dirty      map[string]bool
 	remediated map[string]map[fullKey]bool // policy → objects
+	suspended  map[fullKey]suspension      // objects whose remediation is suspended
 	gen        uint64                      // bumped on every change of what PolicyCounts reads
 	countsGen  uint64
 	counts     map[string]PolicyCounts
@@ -130,8 +131,13 @@ type fullKey struct {
 
 // objState is the latest judgement of one object. It is never modified
 // once stored: Observe replaces it, so a flush can read it unlocked.
+// Passes, most of what a compliant object has, are kept compactly and
+// rendered only when a report is built.
 type objState struct {
-	results  []reportsv1alpha1.ReportResult
+	results  []reportsv1alpha1.ReportResult // rules with findings
+	passes   []pass
+	subjects []corev1.ObjectReference // shared by every result
+	passedAt metav1.Timestamp         // since when the passes are unchanged
 	policies []string
 	failing  []string       // policies deciding a non-exempted result
 	exempted map[string]int // exception name → results it skips
@@ -168,6 +174,7 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 		namespaces: map[string]map[objKey]*objState{},
 		dirty:      map[string]bool{},
 		remediated: map[string]map[fullKey]bool{},
+		suspended:  map[fullKey]suspension{},
 		written:    map[string]string{},
 	}
 }
@@ -190,8 +197,13 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(),
 		Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: obj.GetUID(),
 	}
+	ts := metav1.Timestamp{Seconds: s.opts.Now().Unix()}
+	subjects := []corev1.ObjectReference{ref}
 	st := &objState{
-		results:  convert([]corev1.ObjectReference{ref}, j, metav1.Timestamp{Seconds: s.opts.Now().Unix()}),
+		results:  convertFindings(subjects, j, ts),
+		passes:   compactPasses(j),
+		subjects: subjects,
+		passedAt: ts,
 		policies: slices.Clone(j.Policies),
 	}
 	for _, r := range j.Results {
@@ -216,6 +228,9 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	ns, k := ref.Namespace, objKey{gk: gvk.GroupKind(), name: ref.Name}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if sus, ok := s.suspended[fullKey{namespace: ns, objKey: k}]; ok {
+		st.results = sus.mark(st.results)
+	}
 	objs := s.namespaces[ns]
 	if objs == nil {
 		objs = map[objKey]*objState{}
@@ -223,6 +238,9 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	}
 	if prev := objs[k]; prev != nil {
 		keepTimestamps(st.results, prev.results)
+		if slices.Equal(st.passes, prev.passes) {
+			st.passedAt = prev.passedAt
+		}
 		if reflect.DeepEqual(prev, st) {
 			return
 		}
@@ -244,6 +262,7 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 			s.gen++
 		}
 	}
+	delete(s.suspended, fk)
 	objs := s.namespaces[key.Namespace]
 	if _, ok := objs[k]; !ok {
 		return
@@ -277,6 +296,77 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, _ []string, policies 
 			s.gen++
 		}
 	}
+}
+
+// suspension marks the results of the rules whose remediation is
+// suspended on one object.
+type suspension struct {
+	rules []string
+	until time.Time
+}
+
+// mark returns results with PropertyRemediation set on the suspended
+// rules' results (copies: stored results are never modified).
+func (sus suspension) mark(results []reportsv1alpha1.ReportResult) []reportsv1alpha1.ReportResult {
+	out := slices.Clone(results)
+	note := "suspended until the spec changes or " + sus.until.UTC().Format(time.RFC3339) + " (the fix kept being reverted)"
+	for i := range out {
+		if !slices.Contains(sus.rules, out[i].Rule) || out[i].Result == ResultPass {
+			continue
+		}
+		props := maps.Clone(out[i].Properties)
+		if props == nil {
+			props = map[string]string{}
+		}
+		props[PropertyRemediation] = note
+		out[i].Properties = props
+	}
+	return out
+}
+
+// Suspended records that remediation of the rules on the object is
+// suspended until the time (a zero time: it is not); the object's results
+// say so (PropertyRemediation) until it resumes.
+func (s *Store) Suspended(obj *unstructured.Unstructured, ruleIDs []string, until time.Time) {
+	if obj == nil {
+		return
+	}
+	ns, k := obj.GetNamespace(), objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}
+	fk := fullKey{namespace: ns, objKey: k}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, had := s.suspended[fk]
+	if until.IsZero() {
+		if !had {
+			return
+		}
+		delete(s.suspended, fk)
+	} else {
+		sus := suspension{rules: slices.Clone(ruleIDs), until: until}
+		if had && reflect.DeepEqual(prev, sus) {
+			return
+		}
+		s.suspended[fk] = sus
+	}
+	// Re-render the stored results: drop the previous mark, add the new.
+	st := s.namespaces[ns][k]
+	if st == nil {
+		return
+	}
+	next := *st
+	next.results = slices.Clone(st.results)
+	for i := range next.results {
+		if _, ok := next.results[i].Properties[PropertyRemediation]; ok {
+			props := maps.Clone(next.results[i].Properties)
+			delete(props, PropertyRemediation)
+			next.results[i].Properties = props
+		}
+	}
+	if sus, ok := s.suspended[fk]; ok {
+		next.results = sus.mark(next.results)
+	}
+	s.namespaces[ns][k] = &next
+	s.markDirty(ns)
 }
 
 // markDirty marks a namespace's report for the next flush. Cluster-scoped
@@ -534,7 +624,27 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 	// (its root is the last of them): O(n log maxResults), no copy of
 	// results that are not kept.
 	top := &resultHeap{}
+	offer := func(r *reportsv1alpha1.ReportResult, copied bool) {
+		switch {
+		case maxResults <= 0:
+		case top.Len() < maxResults:
+			if copied {
+				c := *r
+				r = &c
+			}
+			heap.Push(top, r)
+		case less(r, (*top)[0]):
+			if copied {
+				c := *r
+				r = &c
+			}
+			(*top)[0] = r
+			heap.Fix(top, 0)
+		}
+	}
 	for _, st := range objs {
+		total += len(st.passes)
+		sum.Pass += len(st.passes)
 		for i := range st.results {
 			r := &st.results[i]
 			total++
@@ -550,13 +660,16 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 			case ResultSkip:
 				sum.Skip++
 			}
-			switch {
-			case maxResults <= 0:
-			case top.Len() < maxResults:
-				heap.Push(top, r)
-			case less(r, (*top)[0]):
-				(*top)[0] = r
-				heap.Fix(top, 0)
+			offer(r, false)
+		}
+	}
+	// Passes come after every other result: rendered only while the
+	// report has room for some.
+	if maxResults > 0 && (top.Len() < maxResults || (*top)[0].Result == ResultPass) {
+		for _, st := range objs {
+			for _, p := range st.passes {
+				r := p.result(st.subjects, st.passedAt)
+				offer(&r, true)
 			}
 		}
 	}
@@ -579,8 +692,10 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 			Labels:      map[string]string{LabelManagedBy: ManagedBy},
 			Annotations: map[string]string{AnnotationOmitted: strconv.Itoa(total - len(kept))},
 		},
+		// No scope: each result names its resource, so Policy Reporter
+		// shows, filters and notifies per resource and kind (a scope would
+		// stand for every result's resource).
 		Source:        Source,
-		Scope:         &corev1.ObjectReference{APIVersion: "v1", Kind: "Namespace", Name: ns},
 		Configuration: &reportsv1alpha1.ReportConfiguration{Limits: reportsv1alpha1.Limits{MaxResults: maxResults}},
 		Summary:       sum,
 	}

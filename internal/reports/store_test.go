@@ -691,3 +691,69 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("the sequential run reports no failure, so the comparison proves little:\n%s", want)
 	}
 }
+
+// A namespace of 10,000 Buckets (baseline judgements) makes one Report,
+// bounded in results and bytes, with no scope, every result naming its
+// Bucket, failures kept before any pass.
+func TestTenThousandBucketsMakeOneBoundedReport(t *testing.T) {
+	n := 10000
+	if testing.Short() {
+		n = 2000
+	}
+	eng := governance.New(registry, governance.Defaults{}, nil, nil)
+	s, w, _, _ := newStore(t, Options{})
+	failing := 0
+	for i := range n {
+		o := bucket("team", fmt.Sprintf("bucket-%05d", i))
+		spec := map[string]any{"name": o.GetName()}
+		if i%10 == 0 { // a few violate more
+			spec["acl"] = "public-read"
+		}
+		o.Object["spec"] = spec
+		j := eng.Judge(o.Object, governance.Namespace{Name: "team"}, time.Now(), nil)
+		if len(j.Results) > 0 {
+			failing++
+		}
+		s.Observe(o, j)
+	}
+	flush(t, s)
+	reps := w.take()
+	if len(reps) != 1 {
+		t.Fatalf("%d reports, want 1", len(reps))
+	}
+	rep := reps[0]
+	if rep.Scope != nil {
+		t.Errorf("scope = %+v, want none (each result names its resource)", rep.Scope)
+	}
+	if len(rep.Results) != DefaultMaxResults {
+		t.Errorf("%d results, want %d", len(rep.Results), DefaultMaxResults)
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > maxResultBytes+64<<10 {
+		t.Errorf("report is %d bytes", len(data))
+	}
+	if rep.Summary.Pass == 0 || rep.Summary.Fail+rep.Summary.Warn == 0 {
+		t.Errorf("summary = %+v", rep.Summary)
+	}
+	seenPass := false
+	for i, r := range rep.Results {
+		if len(r.Subjects) != 1 {
+			t.Fatalf("result %d has %d resources", i, len(r.Subjects))
+		}
+		sub := r.Subjects[0]
+		if sub.APIVersion != bucketGVK.GroupVersion().String() || sub.Kind != "Bucket" || sub.Namespace != "team" || sub.Name == "" || sub.UID == "" {
+			t.Fatalf("result %d resource = %+v", i, sub)
+		}
+		if r.Result == ResultPass {
+			seenPass = true
+		} else if seenPass {
+			t.Fatalf("result %d (%s) after a pass", i, r.Result)
+		}
+	}
+	if failing*2 > DefaultMaxResults && seenPass {
+		t.Errorf("a pass was kept while failures were left out")
+	}
+}

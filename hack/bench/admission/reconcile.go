@@ -109,6 +109,7 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	args := []string{"manager",
 		"--webhook-cert-dir=" + hook.LocalServingCertDir, fmt.Sprintf("--webhook-port=%d", hook.LocalServingPort),
 		"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+		"--max-patches-per-second=0", // the throughput, not the configured bound
 	}
 	logf("starting the manager (reconciler on, its webhook not registered)")
 	start := time.Now()

@@ -1,0 +1,160 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// uninstallCRD deletes a CRD and waits until it is gone; it returns the
+// CRD as it can be created again.
+func uninstallCRD(ctx context.Context, name string) (*apiextensionsv1.CustomResourceDefinition, error) {
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
+		return nil, err
+	}
+	if err := cluster.Client.Delete(ctx, crd); err != nil {
+		return nil, err
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, &apiextensionsv1.CustomResourceDefinition{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CRD %s not deleted: %w", name, err)
+	}
+	// Discovery follows the deletion a little later.
+	dc, err := discovery.NewDiscoveryClientForConfig(cluster.Config)
+	if err != nil {
+		return nil, err
+	}
+	gv := crd.Spec.Group + "/" + crd.Spec.Versions[0].Name
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		list, err := dc.ServerResourcesForGroupVersion(gv)
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		if err != nil {
+			return false, nil
+		}
+		for _, r := range list.APIResources {
+			if r.Name == crd.Spec.Names.Plural {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CRD %s still discovered: %w", name, err)
+	}
+	return &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: crd.Name, Labels: crd.Labels, Annotations: crd.Annotations},
+		Spec:       crd.Spec,
+	}, nil
+}
+
+// installCRD creates the CRD and waits until it is served.
+func installCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition) {
+	t.Helper()
+	if err := cluster.Client.Create(ctx, crd.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		got := &apiextensionsv1.CustomResourceDefinition{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
+			return false, nil
+		}
+		for _, c := range got.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("CRD %s not established", crd.Name)
+	}
+}
+
+func unprotectedCluster(ns, name string) *unstructured.Unstructured {
+	return ackObject("rds.services.k8s.aws", "DBCluster", ns, name, map[string]any{
+		"dbClusterIdentifier": name, "engine": "aurora-postgresql", "storageEncrypted": true,
+		"deletionProtection": false, "port": int64(5433),
+	})
+}
+
+// createWhenServed creates the object, retrying while the API server does
+// not serve its kind yet (its discovery catches up with a new CRD).
+func createWhenServed(t *testing.T, u *unstructured.Unstructured) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return cluster.Client.Create(ctx, u.DeepCopy()) == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("cannot create %s %s", u.GetKind(), u.GetName())
+	}
+}
+
+func waitProtected(t *testing.T, ns, name string) {
+	t.Helper()
+	var got *unstructured.Unstructured
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		got = getAs(t, unprotectedCluster(ns, name).GroupVersionKind(), ns, name)
+		v, _, _ := unstructured.NestedBool(got.Object, "spec", "deletionProtection")
+		return v, nil
+	})
+	if err != nil {
+		t.Fatalf("deletionProtection not remediated: %v", got.Object["spec"])
+	}
+}
+
+// An ACK CRD installed after ackguard started is guarded without a
+// restart; deleted while watched, it does not stop the manager; installed
+// again, it is guarded again.
+func TestKindInstalledDeletedAndReinstalledIsGuarded(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	// ackguard runs, without the kind.
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return len(ackguard.Kinds.Started()) > 0, nil
+	})
+	if err != nil {
+		t.Fatal("no kind watched")
+	}
+	gvk := unprotectedCluster(ns, "").GroupVersionKind()
+	if slices.Contains(ackguard.Kinds.Started(), gvk) {
+		t.Fatalf("%s watched before its CRD was installed", gvk.Kind)
+	}
+	installCRD(t, lateCRD)
+	createWhenServed(t, unprotectedCluster(ns, "late"))
+	waitProtected(t, ns, "late")
+
+	if _, err := uninstallCRD(ctx, lateCRDName); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the watch fails meanwhile
+	select {
+	case err := <-managerDone:
+		t.Fatalf("the manager stopped when a watched CRD was deleted: %v", err)
+	default:
+	}
+
+	installCRD(t, lateCRD)
+	createWhenServed(t, unprotectedCluster(ns, "again"))
+	waitProtected(t, ns, "again")
+	// The suite's Buckets are still guarded.
+	if err := cluster.Client.Create(ctx, openBucket(ns, "after-crd")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ns, "after-crd", 20*time.Second, hasBlockPublicAccess)
+}

@@ -1,0 +1,112 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ackguard/ackguard/internal/ackcrds"
+	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/manager"
+)
+
+// Two replicas with leader election against one API server (a control
+// plane of its own, so the suite's ackguard does not patch): only the
+// leader runs the reconcilers; when it stops, the other takes over and
+// fixes what drifts next.
+func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs its own envtest control plane (skipped with -short)")
+	}
+	crds, _, err := ackcrds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := localcluster.Start(localcluster.Options{CRDs: crds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	bg := context.Background()
+
+	start := func() (*manager.Manager, context.CancelFunc, <-chan error) {
+		t.Helper()
+		o := c.ManagerOptions()
+		o.EnableWebhook = false
+		o.LeaderElection, o.LeaderElectionNamespace = true, "default"
+		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 3*time.Second, 2*time.Second, 200*time.Millisecond
+		o.SkipControllerNameValidation = true // the suite's ackguard runs in this process too
+		mctx, cancel := context.WithCancel(bg)
+		m, done, err := c.StartAckguard(mctx, o)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		return m, cancel, done
+	}
+	a, stopA, doneA := start()
+	defer stopA()
+	// The first to start leads; the second waits.
+	select {
+	case <-a.Elected():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first replica was not elected")
+	}
+	b, stopB, _ := start()
+	defer stopB()
+
+	ns := "default"
+	if err := c.Client.Create(bg, openBucket(ns, "led")); err != nil {
+		t.Fatal(err)
+	}
+	waitIn(t, c, ns, "led", hasBlockPublicAccess)
+	select {
+	case <-b.Elected():
+		t.Fatal("both replicas lead")
+	default:
+	}
+	if started := b.Kinds.Started(); len(started) != 0 {
+		t.Errorf("the follower runs reconcilers for %v", started)
+	}
+	lease := &coordinationv1.Lease{}
+	if err := c.Client.Get(bg, client.ObjectKey{Namespace: ns, Name: manager.LeaderElectionID}, lease); err != nil {
+		t.Fatal(err)
+	}
+	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Errorf("the lease names no holder: %+v", lease.Spec)
+	}
+
+	// The leader stops (it releases the lease): the other takes over.
+	stopA()
+	if err := <-doneA; err != nil {
+		t.Fatalf("the leader stopped with %v", err)
+	}
+	select {
+	case <-b.Elected():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the follower never took over")
+	}
+	if err := c.Client.Create(bg, openBucket(ns, "after-handover")); err != nil {
+		t.Fatal(err)
+	}
+	waitIn(t, c, ns, "after-handover", hasBlockPublicAccess)
+}
+
+func waitIn(t *testing.T, c *localcluster.Cluster, ns, name string, cond func(*unstructured.Unstructured) bool) {
+	t.Helper()
+	u := openBucket(ns, name)
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+			return false, nil
+		}
+		return cond(u), nil
+	})
+	if err != nil {
+		t.Fatalf("%s/%s: condition not met; spec %v", ns, name, u.Object["spec"])
+	}
+}
