@@ -26,8 +26,11 @@ import (
 	"github.com/ackguard/ackguard/internal/scan"
 )
 
-// version is stamped by the build (-ldflags "-X main.version=...").
-var version = "dev"
+// version, commit and date say what the binary was built from: the build
+// stamps them (-ldflags "-X main.version=... -X main.commit=... -X main.date=...",
+// see LDFLAGS in the Makefile and .goreleaser.yaml); buildinfo.go fills in
+// what a plain go build or go install left unstamped.
+var version, commit, date string
 
 const usage = `ackguard keeps ACK-managed AWS resources on the safe side.
 
@@ -62,7 +65,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		printRules(stdout)
 		return 0
 	case "version", "--version":
-		fmt.Fprintln(stdout, "ackguard", version)
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
