@@ -92,13 +92,15 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: vet helm kustomize controller-gen ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline), that the chart and config/ agree, and helm lint.
+verify: vet helm kustomize controller-gen actionlint ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline), that the chart and config/ agree, helm lint, and the release machinery (workflows with actionlint, goreleaser's flags, the Dockerfile).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
 	@CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh --check
 	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal|TestChartAndConfigShipTheSameCRDs|TestShippedBaselineIsTheGoBaseline' ./test/install/
 	$(HELM) lint --strict charts/ackguard
 	@for f in charts/ackguard/ci/*-values.yaml; do $(HELM) lint --strict --quiet charts/ackguard -f $$f >/dev/null || { $(HELM) lint --strict charts/ackguard -f $$f; exit 1; }; done
+	$(ACTIONLINT)
+	$(GO) test -count=1 ./test/release/ && $(GO) test -count=1 -short -run 'TestDockerfile' ./hack/image/
 
 ##@ Build
 
@@ -180,7 +182,7 @@ chart-package: helm ## Package the chart into dist/chart/ with version and appVe
 	@IMAGE=$(IMAGE) hack/chart-image.sh dist/chart/src/ackguard/values.yaml
 	$(HELM) package dist/chart/src/ackguard --version $(VERSION) --app-version $(VERSION) -d dist/chart
 	@img=$$($(HELM) template ackguard dist/chart/ackguard-$(VERSION).tgz | sed -n 's/^ *image: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' | sort -u); \
-	  [ "$$img" = "$(IMAGE):$(VERSION)" ] || { echo "the packaged chart runs the image '$$img', not $(IMAGE):$(VERSION)"; exit 1; }
+	  grep -qxF "$(IMAGE):$(VERSION)" <<<"$$img" || { echo "the packaged chart runs $$img, not $(IMAGE):$(VERSION)"; exit 1; }
 	@echo "dist/chart/ackguard-$(VERSION).tgz runs $(IMAGE):$(VERSION)"
 
 .PHONY: chart-push
