@@ -50,6 +50,8 @@ envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into
 test: envtest vet helm kustomize ## Run every test with the race detector (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
 	@echo ">> unit and integration tests (envtest binaries: bin/k8s/$(K8S_VERSION))"
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -race ./... -count=1 -coverprofile cover.out
+	@echo ">> bench/engines: the engine, CEL and Rego give the same verdicts (TestVerdictsAgree)"
+	cd bench/engines && $(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-unit
@@ -95,6 +97,7 @@ lint: golangci-lint ## Run golangci-lint.
 verify: vet helm kustomize controller-gen actionlint ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline), that the chart and config/ agree, helm lint, and the release machinery (workflows with actionlint, goreleaser's flags, the Dockerfile).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
+	@cd bench/engines && $(GO) mod tidy -diff || { echo "run go mod tidy in bench/engines"; exit 1; }
 	@CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh --check
 	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal|TestChartAndConfigShipTheSameCRDs|TestShippedBaselineIsTheGoBaseline' ./test/install/
 	$(HELM) lint --strict charts/ackguard

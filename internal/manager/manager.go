@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -31,6 +32,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
@@ -145,6 +147,12 @@ type Manager struct {
 	Kinds *controllers.KindWatcher
 }
 
+// Bounds of the parsed-document cache.
+const (
+	policyCacheEntries = 2048
+	policyCacheBytes   = 2 << 20
+)
+
 // New builds the operator on a manager for the given cluster.
 func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := opts.Validate(); err != nil {
@@ -160,7 +168,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Scheme: scheme,
 		// ACK objects are read as unstructured; serve those reads from the
 		// informer cache too (the reconcilers already watch their kinds).
-		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		// Nothing reads managedFields: keeping them out of the cache saves
+		// memory per guarded object and the copy made on every read.
+		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
@@ -176,7 +187,11 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	registry := rules.Default()
-	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
+	// Parsed policy documents are kept across requests: the CREATE, each
+	// UPDATE and every reconcile of one object carry the same document.
+	// Bounded by the documents' text (parsed, a document takes about ten
+	// times its text), least recently used first out.
+	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts, Documents: policy.NewCache(policyCacheEntries, policyCacheBytes)}
 	m := &Manager{Manager: mgr}
 	defaults := governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()}
 	// One compiled snapshot of the policies, exceptions and namespace

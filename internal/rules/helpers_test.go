@@ -1,10 +1,13 @@
 package rules_test
 
 import (
+	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -91,13 +94,32 @@ type ruleCase struct {
 	action rules.Action
 }
 
+// sharedDocuments is the document cache every rule test also evaluates
+// through, as the manager does: a cached document must judge exactly like
+// a freshly parsed one, however many objects and rules have read it.
+var sharedDocuments = policy.NewCache(4096, 8<<20)
+
 // findingsOf evaluates obj with the default registry and keeps the findings
-// of one rule.
+// of one rule. It evaluates obj three times — without the document cache,
+// then twice through sharedDocuments (filling it, then reading it) — and
+// panics, failing the test, when the cached evaluations differ.
 func findingsOf(obj map[string]any, cfg rules.Config, ruleID string) []rules.Finding {
-	var out []rules.Finding
-	for _, f := range rules.Default().Evaluate(obj, cfg) {
-		if f.RuleID == ruleID {
-			out = append(out, f)
+	of := func(cfg rules.Config) []rules.Finding {
+		var out []rules.Finding
+		for _, f := range rules.Default().Evaluate(obj, cfg) {
+			if f.RuleID == ruleID {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	cached := cfg
+	cached.Documents = sharedDocuments
+	cfg.Documents = nil
+	out := of(cfg)
+	for range 2 {
+		if got := of(cached); !reflect.DeepEqual(got, out) {
+			panic(fmt.Sprintf("%s judged differently through the document cache:\n  cached: %v\n  parsed: %v", ruleID, got, out))
 		}
 	}
 	return out

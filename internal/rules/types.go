@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -145,6 +146,11 @@ type Config struct {
 	// Function's execution Role). Nil means none can be read: rules that
 	// need one say so in their finding instead of guessing.
 	Resolver Resolver
+	// Documents, when set, keeps parsed policy documents across
+	// evaluations (nil parses each document once per evaluation). It is
+	// not part of a policy's configuration: policies differing only in it
+	// are evaluated together.
+	Documents *policy.Cache `json:"-"`
 }
 
 // PortRange is an inclusive range of ports for one protocol ("tcp",
