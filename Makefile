@@ -199,6 +199,7 @@ release-preflight: ## Check that the checkout is a clean commit tagged vVERSION 
 	@git diff --quiet HEAD || { echo "uncommitted changes: a release is built from its tag alone"; exit 1; }
 	@tag=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null) || { echo "HEAD carries no v* tag"; exit 1; }; \
 	  [ "$$tag" = "v$(VERSION)" ] || { echo "HEAD is tagged $$tag but would build version $(VERSION)"; exit 1; }; \
+	  [ -z "$${GITHUB_REF_NAME:-}" ] || [ "$$GITHUB_REF_NAME" = "$$tag" ] || { echo "the workflow runs for $$GITHUB_REF_NAME, HEAD builds $$tag"; exit 1; }; \
 	  echo "releasing $(VERSION) from $$tag ($(COMMIT))"
 
 .PHONY: release-check
