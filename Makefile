@@ -208,7 +208,7 @@ release-check: goreleaser ## Check .goreleaser.yaml.
 
 .PHONY: release-snapshot
 release-snapshot: goreleaser cyclonedx-gomod ## Build the release archives, checksums and SBOMs of this checkout into dist/release (nothing is published or signed).
-	PATH="$(LOCALBIN):$$PATH" $(GORELEASER) release --snapshot --clean --skip=publish,sign
+	PATH="$(LOCALBIN):$$PATH" VERSION=$(VERSION) $(GORELEASER) release --snapshot --clean --skip=publish,sign
 
 .PHONY: release
 release: goreleaser cyclonedx-gomod ## Publish the GitHub release of the current tag: archives, checksums, SBOMs, signatures (the release workflow runs it; needs GITHUB_TOKEN and cosign).
