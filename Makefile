@@ -39,8 +39,12 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: manifests
-manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy (see hack/manifests.sh).
+manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy, docs/rules.md, the chart README's values table (see hack/manifests.sh).
 	CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh
+
+.PHONY: docs
+docs: ## Regenerate docs/rules.md, the rule reference (also part of make manifests).
+	$(GO) run ./hack/genrulesdoc >docs/rules.md
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into bin/k8s (idempotent).
@@ -94,7 +98,7 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: vet helm kustomize controller-gen actionlint ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline), that the chart and config/ agree, helm lint, and the release machinery (workflows with actionlint, goreleaser's flags, the Dockerfile).
+verify: vet helm kustomize controller-gen actionlint ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline, docs/rules.md), that the chart and config/ agree, helm lint, and the release machinery (workflows with actionlint, goreleaser's flags, the Dockerfile).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
 	@cd bench/engines && $(GO) mod tidy -diff || { echo "run go mod tidy in bench/engines"; exit 1; }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -60,7 +61,12 @@ type Options struct {
 	EnableWebhook           bool
 	EnableReconciler        bool
 	// OwnerAccounts are the AWS account IDs that own the guarded resources.
+	// More are learned from ACK: namespace annotations, the cross-account
+	// role map in ACKNamespace, and synced resources' status.
 	OwnerAccounts []string
+	// ACKNamespace is the ACK controllers' namespace, where their
+	// cross-account role map lives ("" reads no role map).
+	ACKNamespace string
 	// ACKControllers are "namespace:name" service accounts whose writes are
 	// admitted with a warning.
 	ACKControllers []string
@@ -98,6 +104,7 @@ func DefaultOptions() Options {
 		EnableWebhook:          true,
 		EnableReconciler:       true,
 		ACKControllers:         DefaultACKControllers(),
+		ACKNamespace:           "ack-system",
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
@@ -207,6 +214,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
 		Defaults: defaults, Snapshot: snap,
 	}
+	// Owner accounts are also learned from ACK's cross-account role map,
+	// read by name in the ACK controllers' namespace.
+	if opts.ACKNamespace != "" {
+		if err := mgr.Add(&govsource.CARM{Reader: mgr.GetAPIReader(), Namespace: opts.ACKNamespace, Snapshot: snap}); err != nil {
+			return nil, err
+		}
+	}
 	// The reconciler reuses the judgement the webhook made of an object it
 	// just admitted, instead of judging it again on the watch event.
 	var memo *govsource.Memo
@@ -237,6 +251,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		srv.Register(webhooks.Path, v) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
 		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
+			return nil, err
+		}
+		if err := metrics.RegisterCertificateExpiry(nil, filepath.Join(opts.WebhookCertDir, "tls.crt")); err != nil {
 			return nil, err
 		}
 		// Ready once the webhook serves (with rotation: once its

@@ -15,10 +15,11 @@ type Input struct {
 	Meta   view.Meta
 	Config Config
 
-	bucket *view.Bucket
-	sg     *view.SecurityGroup
-	docs   map[docKey]parsedDoc
-	iam    *iamState // IAM documents and their analysis (iam_common.go)
+	bucket    *view.Bucket
+	bucketCfg *view.BucketConfig
+	sg        *view.SecurityGroup
+	docs      map[docKey]parsedDoc
+	iam       *iamState // IAM documents and their analysis (iam_common.go)
 }
 
 type docKey struct {
@@ -46,6 +47,15 @@ func (in *Input) Bucket() *view.Bucket {
 		in.bucket = view.BucketWithMeta(in.Object, in.Meta)
 	}
 	return in.bucket
+}
+
+// BucketConfig returns the object's Bucket configuration view (S3-008 …
+// S3-015), read once per evaluation.
+func (in *Input) BucketConfig() *view.BucketConfig {
+	if in.bucketCfg == nil {
+		in.bucketCfg = view.NewBucketConfig(in.Object)
+	}
+	return in.bucketCfg
 }
 
 // SecurityGroup returns the object's SecurityGroup view, read once per
