@@ -98,7 +98,7 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: vet helm kustomize controller-gen ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline, docs/rules.md), that the chart and config/ agree, and helm lint.
+verify: vet helm kustomize controller-gen actionlint ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline, docs/rules.md), that the chart and config/ agree, helm lint, and the release machinery (workflows with actionlint, goreleaser's flags, the Dockerfile).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
 	@cd bench/engines && $(GO) mod tidy -diff || { echo "run go mod tidy in bench/engines"; exit 1; }
@@ -106,12 +106,26 @@ verify: vet helm kustomize controller-gen ## Check formatting, go.mod tidiness, 
 	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal|TestChartAndConfigShipTheSameCRDs|TestShippedBaselineIsTheGoBaseline' ./test/install/
 	$(HELM) lint --strict charts/ackguard
 	@for f in charts/ackguard/ci/*-values.yaml; do $(HELM) lint --strict --quiet charts/ackguard -f $$f >/dev/null || { $(HELM) lint --strict charts/ackguard -f $$f; exit 1; }; done
+	$(ACTIONLINT)
+	$(GO) test -count=1 ./test/release/ && $(GO) test -count=1 -short -run 'TestDockerfile' ./hack/image/
 
 ##@ Build
 
+# What every build stamps into the binary, the image and the chart:
+# VERSION is the git tag without its v (hack/version.sh), COMMIT the commit,
+# BUILD_DATE the commit's time (not the build's, so a commit always builds
+# the same bytes).
+VERSION ?= $(shell hack/version.sh)
+VERSION := $(VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+COMMIT := $(COMMIT)
+BUILD_DATE ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || echo 1970-01-01T00:00:00Z)
+BUILD_DATE := $(BUILD_DATE)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
+
 .PHONY: build
 build: ## Build bin/ackguard.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o bin/ackguard .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ackguard .
 
 .PHONY: run
 run: ## Run the manager against the cluster of the current kubeconfig.
@@ -126,16 +140,106 @@ scan-examples: build ## Scan the example manifests (exit 1: the insecure example
 	bin/ackguard scan examples/ || true
 
 .PHONY: docker-build
-docker-build: ## Build the container image (needs a Docker engine; none runs on the project's build machines).
-	docker build -t ackguard:dev .
+docker-build: ## Build the container image with a Docker engine (make image needs none).
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) \
+	  --build-arg SOURCE_URL=$(SOURCE_URL) --build-arg LICENSE='$(LICENSE)' --build-arg DESCRIPTION='$(DESCRIPTION)' -t $(IMAGE):$(VERSION) .
+
+##@ Release (docs/releasing.md)
+
+# Where make image-push and make chart-push publish.
+IMAGE ?= ghcr.io/ackguard/ackguard
+CHART_REPO ?= oci://ghcr.io/ackguard/charts
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_ARCHIVE ?= dist/ackguard-image.tar
+SOURCE_URL ?= https://github.com/ackguard/ackguard
+# The SPDX expression of the project's license, for the image's labels.
+LICENSE ?= NOASSERTION
+DESCRIPTION := Admission and drift control that keeps ACK-managed AWS resources on the safe side of the shared-responsibility line.
+GORELEASER_VERSION ?= v2.17.0
+CYCLONEDX_GOMOD_VERSION ?= v1.10.0
+ACTIONLINT_VERSION ?= v1.7.12
+
+.PHONY: version
+version: ## Print the version a build of this checkout stamps.
+	@echo $(VERSION)
+
+.PHONY: image
+image: ## Build the image for IMAGE_PLATFORMS without a container engine into IMAGE_ARCHIVE (an OCI archive), then test it.
+	@for p in $(IMAGE_PLATFORMS); do \
+	  echo ">> build $$p"; \
+	  GOOS=$${p%%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/image/$${p//\//_}/ackguard . ; \
+	done
+	$(GO) run ./hack/image build --output $(IMAGE_ARCHIVE) \
+	  $(foreach p,$(IMAGE_PLATFORMS),--platform $(p)=dist/image/$(subst /,_,$(p))/ackguard) \
+	  --version $(VERSION) --revision $(COMMIT) --created $(BUILD_DATE) \
+	  --source $(SOURCE_URL) --licenses '$(LICENSE)' --description '$(DESCRIPTION)'
+	IMAGE_ARCHIVE=$(abspath $(IMAGE_ARCHIVE)) $(GO) test -count=1 -run '^TestReleaseImage$$' ./hack/image/
+
+.PHONY: image-push
+image-push: image ## Build, test and push the image as IMAGE:VERSION (log in first: docker login); writes dist/image.digest.
+	$(GO) run ./hack/image push --input $(IMAGE_ARCHIVE) --ref $(IMAGE):$(VERSION) --digest-file dist/image.digest
+
+.PHONY: image-sbom
+image-sbom: cyclonedx-gomod ## Write the CycloneDX SBOM of the image's binaries (make image first) to dist/image/sbom.cdx.json.
+	$(CYCLONEDX_GOMOD) bin -json -version $(VERSION) -output dist/image/sbom.cdx.json dist/image/linux_amd64/ackguard
+
+.PHONY: chart-package
+chart-package: helm ## Package the chart into dist/chart/ with version and appVersion VERSION and the image IMAGE (the committed Chart.yaml stays as it is).
+	@rm -rf dist/chart && mkdir -p dist/chart/src && cp -R charts/ackguard dist/chart/src/
+	@IMAGE=$(IMAGE) hack/chart-image.sh dist/chart/src/ackguard/values.yaml
+	$(HELM) package dist/chart/src/ackguard --version $(VERSION) --app-version $(VERSION) -d dist/chart
+	@img=$$($(HELM) template ackguard dist/chart/ackguard-$(VERSION).tgz | sed -n 's/^ *image: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' | sort -u); \
+	  grep -qxF "$(IMAGE):$(VERSION)" <<<"$$img" || { echo "the packaged chart runs $$img, not $(IMAGE):$(VERSION)"; exit 1; }
+	@echo "dist/chart/ackguard-$(VERSION).tgz runs $(IMAGE):$(VERSION)"
+
+.PHONY: chart-push
+chart-push: chart-package ## Push the packaged chart to CHART_REPO (log in first: helm registry login, or docker login); writes dist/chart.digest.
+	$(HELM) push dist/chart/ackguard-$(VERSION).tgz $(CHART_REPO) 2>&1 | tee dist/chart/push.log
+	@d=$$(sed -n 's/^Digest: *//p' dist/chart/push.log); [ -n "$$d" ] || { echo "helm push printed no digest"; exit 1; }; \
+	  echo "$(patsubst oci://%,%,$(CHART_REPO))/ackguard@$$d" > dist/chart.digest
+
+.PHONY: release-preflight
+release-preflight: ## Check that the checkout is a clean commit tagged vVERSION (the release workflow's first step).
+	@git diff --quiet HEAD || { echo "uncommitted changes: a release is built from its tag alone"; exit 1; }
+	@tag=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null) || { echo "HEAD carries no v* tag"; exit 1; }; \
+	  [ "$$tag" = "v$(VERSION)" ] || { echo "HEAD is tagged $$tag but would build version $(VERSION)"; exit 1; }; \
+	  [ -z "$${GITHUB_REF_NAME:-}" ] || [ "$$GITHUB_REF_NAME" = "$$tag" ] || { echo "the workflow runs for $$GITHUB_REF_NAME, HEAD builds $$tag"; exit 1; }; \
+	  echo "releasing $(VERSION) from $$tag ($(COMMIT))"
+
+.PHONY: release-check
+release-check: goreleaser ## Check .goreleaser.yaml.
+	$(GORELEASER) check
+
+.PHONY: release-snapshot
+release-snapshot: goreleaser cyclonedx-gomod ## Build the release archives, checksums and SBOMs of this checkout into dist/release (nothing is published or signed).
+	PATH="$(LOCALBIN):$$PATH" VERSION=$(VERSION) $(GORELEASER) release --snapshot --clean --skip=publish,sign
+
+.PHONY: release
+release: goreleaser cyclonedx-gomod ## Publish the GitHub release of the current tag: archives, checksums, SBOMs, signatures (the release workflow runs it; needs GITHUB_TOKEN and cosign).
+	PATH="$(LOCALBIN):$$PATH" $(GORELEASER) release --clean
+
+.PHONY: lint-workflows
+lint-workflows: actionlint ## Check .github/workflows with actionlint.
+	$(ACTIONLINT)
 
 ##@ Deployment
 
+# The image make deploy runs: what make image-push IMAGE=... publishes.
+DEPLOY_IMAGE ?= $(IMAGE):$(VERSION)
+
+.PHONY: deploy-manifests
+deploy-manifests: kustomize ## Write config/default with the manager's image set to DEPLOY_IMAGE to dist/deploy/ackguard.yaml.
+	@rm -rf dist/deploy && mkdir -p dist/deploy/overlay
+	@printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../../config/default\n' > dist/deploy/overlay/kustomization.yaml
+	@cd dist/deploy/overlay && $(KUSTOMIZE) edit set image ackguard=$(DEPLOY_IMAGE)
+	$(KUSTOMIZE) build dist/deploy/overlay > dist/deploy/ackguard.yaml
+	@echo "dist/deploy/ackguard.yaml runs $(DEPLOY_IMAGE)"
+
 .PHONY: deploy
-deploy: kustomize ## Deploy to the cluster of the current kubeconfig (needs cert-manager): CRDs first, then the rest, server-side.
+deploy: deploy-manifests ## Deploy to the cluster of the current kubeconfig (needs cert-manager), running DEPLOY_IMAGE: CRDs first, then the rest, server-side.
 	$(KUSTOMIZE) build config/crd | kubectl apply --server-side --field-manager=ackguard-install -f -
 	kubectl wait --for condition=Established --timeout=60s crd/guardrailpolicies.policy.ackguard.dev crd/guardrailexceptions.policy.ackguard.dev crd/reports.openreports.io
-	$(KUSTOMIZE) build config/default | kubectl apply --server-side --field-manager=ackguard-install -f -
+	kubectl apply --server-side --field-manager=ackguard-install -f dist/deploy/ackguard.yaml
 
 .PHONY: undeploy
 undeploy: kustomize ## Remove the deployment; keeps the CRDs (and so every policy, exception and report, including other tools' Reports).
@@ -147,6 +251,9 @@ undeploy: kustomize ## Remove the deployment; keeps the CRDs (and so every polic
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GORELEASER ?= $(LOCALBIN)/goreleaser-$(GORELEASER_VERSION)
+CYCLONEDX_GOMOD ?= $(LOCALBIN)/cyclonedx-gomod-$(CYCLONEDX_GOMOD_VERSION)
+ACTIONLINT ?= $(LOCALBIN)/actionlint-$(ACTIONLINT_VERSION)
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
@@ -170,6 +277,21 @@ controller-gen: ## Install controller-gen into bin/ (unless bin/controller-gen i
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
 $(GOLANGCI_LINT):
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: goreleaser
+goreleaser: $(GORELEASER) ## Install goreleaser into bin/.
+$(GORELEASER):
+	$(call go-install-tool,$(GORELEASER),github.com/goreleaser/goreleaser/v2,$(GORELEASER_VERSION))
+
+.PHONY: cyclonedx-gomod
+cyclonedx-gomod: $(CYCLONEDX_GOMOD) ## Install cyclonedx-gomod (the SBOM generator) into bin/.
+$(CYCLONEDX_GOMOD):
+	$(call go-install-tool,$(CYCLONEDX_GOMOD),github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod,$(CYCLONEDX_GOMOD_VERSION))
+
+.PHONY: actionlint
+actionlint: $(ACTIONLINT) ## Install actionlint into bin/.
+$(ACTIONLINT):
+	$(call go-install-tool,$(ACTIONLINT),github.com/rhysd/actionlint/cmd/actionlint,$(ACTIONLINT_VERSION))
 
 # go-install-tool installs package $2 at version $3 as $1 (with a symlink
 # without the version), as kubebuilder's scaffold does.

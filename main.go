@@ -22,8 +22,11 @@ import (
 	"github.com/ackguard/ackguard/internal/scan"
 )
 
-// version is stamped by the build (-ldflags "-X main.version=...").
-var version = "dev"
+// version, commit and date say what the binary was built from: the build
+// stamps them (-ldflags "-X main.version=... -X main.commit=... -X main.date=...",
+// see LDFLAGS in the Makefile and .goreleaser.yaml); buildinfo.go fills in
+// what a plain go build or go install left unstamped.
+var version, commit, date string
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -49,7 +52,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetVersionTemplate("ackguard {{.Version}}\n")
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.AddCommand(
 		newManagerCommand(stderr),
 		scan.NewCommand(stdin, stdout, stderr),
@@ -74,7 +77,7 @@ func newVersionCommand(stdout io.Writer) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(stdout, "ackguard", version)
+			_, err := fmt.Fprintln(stdout, versionLine())
 			return err
 		},
 	}

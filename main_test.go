@@ -41,10 +41,10 @@ func TestCommandLine(t *testing.T) {
 		{name: "unknown command", args: []string{"frobnicate"}, want: 2, stderr: []string{`unknown command "frobnicate" for "ackguard"`, "Usage:"}},
 		{name: "suggested command", args: []string{"scna"}, want: 2, stderr: []string{"Did you mean this?", "scan"}},
 		{name: "root unknown flag", args: []string{"--bogus"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
-		{name: "--version", args: []string{"--version"}, want: 0, stdout: []string{"ackguard dev\n"}, quiet: true},
+		{name: "--version", args: []string{"--version"}, want: 0, stdout: []string{"ackguard dev (commit unknown of unknown, built with go"}, quiet: true},
 
 		// version
-		{name: "version", args: []string{"version"}, want: 0, stdout: []string{"ackguard dev\n"}, quiet: true},
+		{name: "version", args: []string{"version"}, want: 0, stdout: []string{"ackguard dev (commit unknown of unknown, built with go"}, quiet: true},
 		{name: "version extra argument", args: []string{"version", "extra"}, want: 2, stderr: []string{`unknown command "extra" for "ackguard version"`}},
 		{name: "version help", args: []string{"version", "--help"}, want: 0, stdout: []string{"Print the version"}, quiet: true},
 
