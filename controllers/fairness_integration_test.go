@@ -14,8 +14,8 @@ import (
 	"github.com/ackguard/ackguard/internal/view"
 )
 
-// createAll creates the objects with a few writers at once.
-func createAll(t *testing.T, objs []*unstructured.Unstructured) {
+// createConcurrently creates the objects with a few writers at once.
+func createConcurrently(t *testing.T, objs []*unstructured.Unstructured) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(objs))
@@ -68,7 +68,7 @@ func TestAnotherNamespaceIsNotStarvedByAMassViolation(t *testing.T) {
 	for i := range objs {
 		objs[i] = openBucket(big, fmt.Sprintf("mass-%04d", i))
 	}
-	createAll(t, objs)
+	createConcurrently(t, objs)
 	if err := cluster.Client.Create(ctx, openBucket(small, "alone")); err != nil {
 		t.Fatal(err)
 	}

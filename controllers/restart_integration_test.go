@@ -74,7 +74,7 @@ func TestManyObjectsConvergeThroughAnAPIServerRestartAndASecondWriter(t *testing
 	for i := range objs {
 		objs[i] = drifted(ns, fmt.Sprintf("many-%04d", i))
 	}
-	createAll(t, objs) // Create fills each with the object as stored
+	createConcurrently(t, objs) // Create fills each with the object as stored
 	orig := map[string]*unstructured.Unstructured{}
 	for _, o := range objs {
 		orig[o.GetName()] = o.DeepCopy()
