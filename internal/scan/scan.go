@@ -88,6 +88,14 @@ type Finding struct {
 	// Note says why admission admits a finding that would otherwise deny
 	// (an adoption placeholder), "" otherwise (extension).
 	Note string `json:"note"`
+	// Line and Column locate the finding in its input, 1-based: the key
+	// of the field at fault; of its nearest present parent when the field
+	// is absent (the start of the resource when no part of its path is
+	// present); of the field holding an embedded JSON document (the
+	// "policy:" key) for a finding inside that document. 0 when unknown
+	// (extension).
+	Line   int `json:"line"`
+	Column int `json:"column"`
 }
 
 // Exempted is a finding a GuardrailException exempts. Action is what
@@ -248,7 +256,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		if s.done() {
 			break
 		}
-		s.report(eng, resolver, p.source, p.obj, p.meta)
+		s.report(eng, resolver, p)
 	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
 	s.rep.Summary.Exempted = len(s.rep.Exempted)
@@ -270,6 +278,7 @@ type pendingResource struct {
 	source string
 	obj    map[string]any
 	meta   view.Meta
+	loc    locator
 }
 
 type scanner struct {
@@ -470,12 +479,12 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 			s.errorf(src, "%s", d.err.Error())
 			continue
 		}
-		s.value(src, d.value, mode)
+		s.value(src, d.value, d.loc, mode)
 	}
 }
 
 // value judges one decoded document, expanding lists.
-func (s *scanner) value(source string, v any, mode readMode) {
+func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return // empty document, or not an object: not a Kubernetes resource
@@ -484,7 +493,7 @@ func (s *scanner) value(source string, v any, mode readMode) {
 	switch gk := meta.GVK.GroupKind(); {
 	case s.reg.Guards(gk):
 		if mode == readAll {
-			s.judge(source, obj, meta)
+			s.judge(source, obj, meta, loc)
 		}
 		return
 	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
@@ -522,20 +531,21 @@ func (s *scanner) value(source string, v any, mode readMode) {
 			filled["kind"] = itemKind
 			item = filled
 		}
-		s.value(source+"["+strconv.Itoa(i)+"]", item, mode)
+		s.value(source+"["+strconv.Itoa(i)+"]", item, loc.item(i), mode)
 	}
 }
 
 // judge queues one guarded resource for judgement.
-func (s *scanner) judge(source string, obj map[string]any, meta view.Meta) {
-	s.pending = append(s.pending, pendingResource{source, obj, meta})
+func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc locator) {
+	s.pending = append(s.pending, pendingResource{source, obj, meta, loc})
 }
 
 var namespaceKind = schema.GroupKind{Kind: "Namespace"}
 
 // report decides one guarded resource as admission would on its creation
 // and records its findings.
-func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source string, obj map[string]any, meta view.Meta) {
+func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pendingResource) {
+	source, obj, meta := p.source, p.obj, p.meta
 	d, err := s.admit(eng, resolver, obj, meta)
 	if err != nil {
 		s.errorf(source, "%v", err)
@@ -552,6 +562,8 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source
 	s.rep.Summary.Resources++
 	for _, o := range d.Outcomes() {
 		f := s.finding(o.Result, res, o.Denies, o.Note)
+		at := p.loc.find(o.Result.Path)
+		f.Line, f.Column = at.line, at.col
 		if ex := o.Exception; ex != nil {
 			s.rep.Exempted = append(s.rep.Exempted, Exempted{Finding: f, Exception: ExceptionRef{
 				Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Reason,

@@ -86,8 +86,8 @@ func TestRunExitCodes(t *testing.T) {
 // allowed (add the key here); renaming or removing one is not.
 var (
 	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "policies", "summary"}
-	findingKeys      = []string{"action", "fixable", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
-	exemptedKeys     = []string{"action", "exception", "fixable", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	findingKeys      = []string{"action", "column", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	exemptedKeys     = []string{"action", "column", "exception", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
 	resourceKeys     = []string{"apiVersion", "kind", "name", "namespace", "source"}
 	errorKeys        = []string{"message", "source"}
@@ -143,6 +143,11 @@ func checkFinding(t testing.TB, fm map[string]any) {
 	stringFields(t, "finding", fm, "rule", "severity", "action", "path", "message", "remedy", "title", "policy", "policyAction")
 	if _, ok := fm["fixable"].(bool); !ok {
 		t.Fatalf("finding fixable is %T, want a boolean", fm["fixable"])
+	}
+	for _, k := range []string{"line", "column"} {
+		if n, ok := fm[k].(float64); !ok || n < 0 || n != float64(int(n)) {
+			t.Fatalf("finding %s is %v, want a count", k, fm[k])
+		}
 	}
 	if a := fm["action"]; a != "deny" && a != "warn" {
 		t.Fatalf("finding action %q", a)
