@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,7 +29,18 @@ no GuardrailPolicy, the built-in baseline (every rule at its catalog
 default) applies, as in a cluster without one.
 
 Flags:
-  -o, --output FORMAT     text (default) or json
+  -o, --output FORMAT     text (default), json, sarif (SARIF 2.1.0, for code
+                          scanning) or junit (JUnit XML, for test reports)
+      --fail-on WHAT      deny (default): exit 1 when a resource would be
+                          denied; warn: also when admitted with warnings;
+                          never: exit 0 whatever the findings (input errors
+                          still exit 2)
+      --rules GLOBS       report only the rules matching these IDs or globs,
+                          comma-separated (S3-001,IAM-*); repeatable
+      --skip-rules GLOBS  do not report the rules matching these; repeatable
+      --exclude GLOB      do not read the paths matching GLOB while walking a
+                          directory (a name such as vendor or *.test.yaml, or
+                          a path such as charts/*/ci); repeatable
       --owner-account ID  AWS account ID (12 digits) that owns the resources;
                           repeatable, or comma-separated
       --policy PATH       file, directory or - to read GuardrailPolicies,
@@ -37,7 +50,10 @@ Flags:
                           2026-01-31T00:00:00Z) instead of the current time
   -h, --help              show this help
 
-Exit status: 0 if nothing would be denied, 1 if a resource would be denied,
+Text output is coloured on a terminal unless NO_COLOR is set.
+
+Exit status: 0 if nothing would be denied, 1 if a resource would be denied
+(or, with --fail-on warn, admitted with warnings),
 2 on a usage error or an input that cannot be read or decoded (a policy or
 exception with problems included: one the cluster would refuse, or one
 naming rule IDs or kinds this version does not know).
@@ -57,7 +73,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // printed below, on stdout for -h
 	output := OutputText
-	fs.StringVar(&output, "output", OutputText, "output format: text or json")
+	fs.StringVar(&output, "output", OutputText, "output format: text, json, sarif or junit")
 	fs.StringVar(&output, "o", OutputText, "shorthand for --output")
 	var owners []string
 	fs.Func("owner-account", "AWS account ID that owns the resources (repeatable)", func(v string) error {
@@ -80,6 +96,24 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		policies = append(policies, v)
 		return nil
 	})
+	failOn := FailOnDeny
+	fs.Func("fail-on", "deny, warn or never", func(v string) error {
+		if v != FailOnDeny && v != FailOnWarn && v != FailOnNever {
+			return fmt.Errorf("%q is not deny, warn or never", v)
+		}
+		failOn = v
+		return nil
+	})
+	var ruleGlobs, skipGlobs, exclude []string
+	fs.Func("rules", "rule IDs or globs to report (repeatable, comma-separated)", globList(&ruleGlobs))
+	fs.Func("skip-rules", "rule IDs or globs not to report (repeatable, comma-separated)", globList(&skipGlobs))
+	fs.Func("exclude", "glob of paths not to read (repeatable)", func(v string) error {
+		if _, err := path.Match(v, ""); err != nil || v == "" {
+			return fmt.Errorf("%q is not a valid glob", v)
+		}
+		exclude = append(exclude, v)
+		return nil
+	})
 	var now time.Time
 	fs.Func("now", "time to judge exceptions at (RFC 3339)", func(v string) error {
 		t, err := time.Parse(time.RFC3339, v)
@@ -100,10 +134,16 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	if output != OutputText && output != OutputJSON {
-		fmt.Fprintf(stderr, "invalid value %q for flag --output: want text or json\n", output)
+	if !slices.Contains(Outputs, output) {
+		fmt.Fprintf(stderr, "invalid value %q for flag --output: want %s\n", output, strings.Join(Outputs, ", "))
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	for _, g := range append(slices.Clone(ruleGlobs), skipGlobs...) {
+		if !matchesARule(g) {
+			fmt.Fprintf(stderr, "invalid rule selection %q: it matches no rule of this version (see ackguard rules)\n", g)
+			return 2
+		}
 	}
 	if len(paths) == 0 {
 		fmt.Fprintln(stderr, "no path to scan: give files, directories or - for standard input")
@@ -111,13 +151,50 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return 2
 	}
 
-	opts := Options{Output: output, Config: rules.Config{OwnerAccounts: owners}, Policies: policies, Now: now}
+	opts := Options{Output: output, Config: rules.Config{OwnerAccounts: owners}, Policies: policies, Now: now,
+		Rules: ruleGlobs, SkipRules: skipGlobs, Exclude: exclude, FailOn: failOn, Color: colorOutput(stdout)}
 	rep := Scan(ctx, paths, stdin, opts)
-	if err := Write(rep, output, stdout, stderr); err != nil {
+	if err := WriteReport(rep, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "error: writing the report: %v\n", err)
 		return 2
 	}
-	return rep.ExitCode()
+	return rep.ExitCodeFor(failOn)
+}
+
+// matchesARule reports whether a rule ID glob matches a rule.
+func matchesARule(glob string) bool {
+	for _, r := range rules.Default().Rules() {
+		if matchAny([]string{glob}, r.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// globList parses comma-separated rule ID globs into *dst.
+func globList(dst *[]string) func(string) error {
+	return func(v string) error {
+		for _, g := range strings.Split(v, ",") {
+			g = strings.ToUpper(strings.TrimSpace(g))
+			if _, err := path.Match(g, ""); err != nil || g == "" {
+				return fmt.Errorf("%q is not a rule ID or glob such as S3-001 or IAM-*", g)
+			}
+			*dst = append(*dst, g)
+		}
+		return nil
+	}
+}
+
+// colorOutput reports whether to colour the text written to w: only on a
+// terminal, and not when NO_COLOR is set to anything (no-color.org) or
+// TERM is dumb.
+func colorOutput(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // parseArgs parses flags anywhere among the paths ("scan dir -o json"),

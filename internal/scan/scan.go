@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,8 +28,24 @@ const MaxInputBytes = 16 << 20
 
 // Output formats.
 const (
-	OutputText = "text"
-	OutputJSON = "json"
+	OutputText  = "text"
+	OutputJSON  = "json"
+	OutputSARIF = "sarif"
+	OutputJUnit = "junit"
+)
+
+// Outputs are the output formats, in the order the usage lists them.
+var Outputs = []string{OutputText, OutputJSON, OutputSARIF, OutputJUnit}
+
+// What fails the scan (exit code 1), --fail-on.
+const (
+	// FailOnDeny fails when a resource would be denied (the default).
+	FailOnDeny = "deny"
+	// FailOnWarn fails when a resource would be denied or admitted with
+	// warnings.
+	FailOnWarn = "warn"
+	// FailOnNever never fails on findings; input errors still exit 2.
+	FailOnNever = "never"
 )
 
 // Options configure a scan.
@@ -46,6 +63,22 @@ type Options struct {
 	Policies []string
 	// Now is the time exceptions are judged at; zero means time.Now().
 	Now time.Time
+	// Rules, when not empty, keeps only the findings of rules whose ID
+	// matches one of these globs (path.Match syntax: "S3-001", "IAM-*");
+	// SkipRules drops the findings of rules matching one of its globs.
+	// The other findings neither deny nor warn: a first adoption can gate
+	// on a few rules and widen the set later.
+	Rules, SkipRules []string
+	// Exclude are globs (path.Match syntax) of paths not to read while
+	// walking a directory: a glob matches the path as found (slash
+	// separated) or, without a slash, any one name in it ("*_test.yaml",
+	// "vendor", "charts/*/ci").
+	Exclude []string
+	// FailOn is FailOnDeny (when ""), FailOnWarn or FailOnNever; it only
+	// changes the exit code (Report.ExitCodeFor).
+	FailOn string
+	// Color colours the text output (a terminal without NO_COLOR).
+	Color bool
 }
 
 // Report is the result of a scan; its JSON encoding is the published
@@ -63,6 +96,9 @@ type Report struct {
 	// Exceptions are the GuardrailExceptions read, in input order, with
 	// their state at the scan's time (extension).
 	Exceptions []Exception `json:"exceptions"`
+
+	// judged are the resources judged, in input order.
+	judged []judgedResource
 }
 
 // Finding is one finding on one resource.
@@ -96,6 +132,22 @@ type Finding struct {
 	// (extension).
 	Line   int `json:"line"`
 	Column int `json:"column"`
+
+	// file is the file the resource was read from ("-" for standard
+	// input); seq numbers the judged resources in input order, from 1.
+	file string
+	seq  int
+}
+
+// judgedResource is a resource the scan judged, with the rules reported
+// for its kind (after Options.Rules and SkipRules): the test cases of the
+// JUnit output.
+type judgedResource struct {
+	Resource
+	file  string
+	seq   int
+	at    pos
+	rules []string
 }
 
 // Exempted is a finding a GuardrailException exempts. Action is what
@@ -171,6 +223,10 @@ type Summary struct {
 	Warned int `json:"warned"`
 	// Exempted is len(Report.Exempted) (extension).
 	Exempted int `json:"exempted"`
+	// Skipped is the number of documents read and not judged: not of a
+	// kind ackguard guards (a Deployment, a ConfigMap), and not a
+	// GuardrailPolicy, GuardrailException or Namespace (extension).
+	Skipped int `json:"skipped"`
 }
 
 // MarshalJSON encodes the report with empty arrays rather than null.
@@ -197,11 +253,21 @@ func (r Report) MarshalJSON() ([]byte, error) {
 
 // ExitCode is the process exit code for the report: 2 when an input could
 // not be read or decoded, else 1 when a resource would be denied, else 0.
-func (r Report) ExitCode() int {
+func (r Report) ExitCode() int { return r.ExitCodeFor(FailOnDeny) }
+
+// ExitCodeFor is the exit code under --fail-on: 2 when an input could not
+// be read or decoded, whatever failOn; else 1 when a resource would be
+// denied (FailOnDeny, ""), denied or admitted with warnings (FailOnWarn),
+// never (FailOnNever); else 0.
+func (r Report) ExitCodeFor(failOn string) int {
 	switch {
 	case len(r.Errors) > 0:
 		return 2
+	case failOn == FailOnNever:
+		return 0
 	case r.Summary.Denied > 0:
+		return 1
+	case failOn == FailOnWarn && r.Summary.Warned > 0:
 		return 1
 	}
 	return 0
@@ -225,7 +291,8 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	if now.IsZero() {
 		now = time.Now()
 	}
-	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{}}
+	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{},
+		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude}
 	s.rep.Findings = []Finding{}
 	s.rep.Errors = []InputError{}
 	s.rep.Exempted = []Exempted{}
@@ -276,6 +343,7 @@ const (
 // pendingResource is a guarded resource read and not yet judged.
 type pendingResource struct {
 	source string
+	file   string // the file read ("-" for standard input)
 	obj    map[string]any
 	meta   view.Meta
 	loc    locator
@@ -299,6 +367,55 @@ type scanner struct {
 	govRaw map[string]govSeen
 	// namespaces are the Namespace objects read, by name.
 	namespaces map[string]*namespaceObject
+	// rules and skipRules select the rules reported (Options.Rules,
+	// Options.SkipRules); exclude are the globs of paths not read.
+	rules, skipRules, exclude []string
+	// reading is the file being read; walkRoot the directory argument
+	// being walked.
+	reading, walkRoot string
+}
+
+// excluded reports whether a path found while walking matches an
+// Options.Exclude glob: a glob without a slash matches the name, one
+// with a slash the path as found or relative to the directory walked.
+func (s *scanner) excluded(p string) bool {
+	name := filepath.Base(p)
+	rel, err := filepath.Rel(s.walkRoot, p)
+	if err != nil {
+		rel = p
+	}
+	for _, g := range s.exclude {
+		if !strings.Contains(g, "/") {
+			if ok, _ := path.Match(g, name); ok {
+				return true
+			}
+			continue
+		}
+		for _, q := range []string{filepath.ToSlash(p), filepath.ToSlash(rel)} {
+			if ok, _ := path.Match(strings.TrimPrefix(g, "./"), strings.TrimPrefix(q, "./")); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// selected reports whether findings of the rule are reported.
+func (s *scanner) selected(ruleID string) bool {
+	if len(s.rules) > 0 && !matchAny(s.rules, ruleID) {
+		return false
+	}
+	return !matchAny(s.skipRules, ruleID)
+}
+
+// matchAny reports whether name matches one of the globs.
+func matchAny(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // done reports whether the context is done, recording it once.
@@ -341,6 +458,7 @@ func (s *scanner) path(p string, mode readMode) {
 	case err != nil:
 		s.errorf(p, "%s", describe(err))
 	case fi.IsDir():
+		s.walkRoot = p
 		s.walk(p, mode)
 	default:
 		// Named explicitly: read whatever its name or type (a pipe from
@@ -362,6 +480,9 @@ func (s *scanner) walk(dir string, mode readMode) {
 		}
 		name := e.Name()
 		p := filepath.Join(dir, name)
+		if s.excluded(p) {
+			continue
+		}
 		switch t := e.Type(); {
 		case t.IsDir():
 			if !strings.HasPrefix(name, ".") {
@@ -466,6 +587,7 @@ func describe(err error) string {
 
 // stream scans the documents of one input.
 func (s *scanner) stream(source string, data []byte, mode readMode) {
+	s.reading = source
 	docs := splitDocuments(data)
 	for i, d := range docs {
 		if s.done() {
@@ -497,7 +619,9 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 		return
 	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
-		s.governanceDoc(source, obj, meta)
+		if !s.governanceDoc(source, obj, meta) && mode == readAll {
+			s.rep.Summary.Skipped++
+		}
 		return
 	case gk == namespaceKind && meta.GVK.Version == "v1":
 		s.namespaceDoc(source, obj, meta)
@@ -506,6 +630,9 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	kind, _ := obj["kind"].(string)
 	items, isList := obj["items"].([]any)
 	if !isList || !strings.HasSuffix(kind, "List") {
+		if mode == readAll {
+			s.rep.Summary.Skipped++ // not a kind ackguard guards
+		}
 		return
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
@@ -537,7 +664,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 
 // judge queues one guarded resource for judgement.
 func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc locator) {
-	s.pending = append(s.pending, pendingResource{source, obj, meta, loc})
+	s.pending = append(s.pending, pendingResource{source: source, file: s.reading, obj: obj, meta: meta, loc: loc})
 }
 
 var namespaceKind = schema.GroupKind{Kind: "Namespace"}
@@ -560,10 +687,22 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
+	judged := judgedResource{Resource: res, file: p.file, seq: s.rep.Summary.Resources, at: p.loc.start()}
+	for _, r := range s.reg.RulesFor(meta.GVK.GroupKind()) {
+		if s.selected(r.ID) {
+			judged.rules = append(judged.rules, r.ID)
+		}
+	}
+	s.rep.judged = append(s.rep.judged, judged)
+	denied, warned := false, false
 	for _, o := range d.Outcomes() {
+		if !s.selected(o.RuleID) {
+			continue
+		}
 		f := s.finding(o.Result, res, o.Denies, o.Note)
 		at := p.loc.find(o.Result.Path)
 		f.Line, f.Column = at.line, at.col
+		f.file, f.seq = p.file, judged.seq
 		if ex := o.Exception; ex != nil {
 			s.rep.Exempted = append(s.rep.Exempted, Exempted{Finding: f, Exception: ExceptionRef{
 				Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Reason,
@@ -572,11 +711,17 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 			continue
 		}
 		s.rep.Findings = append(s.rep.Findings, f)
+		denied = denied || o.Denies
+		warned = warned || !o.Denies
+	}
+	if len(s.rules) == 0 && len(s.skipRules) == 0 {
+		// Every rule reported: the decision as admission makes it.
+		denied, warned = !d.Allowed(), len(d.Warnings) > 0
 	}
 	switch {
-	case !d.Allowed():
+	case denied:
 		s.rep.Summary.Denied++
-	case len(d.Warnings) > 0:
+	case warned:
 		s.rep.Summary.Warned++
 	}
 }
