@@ -21,6 +21,9 @@ const usage = `Usage: ackguard scan [flags] PATH...
 Judge Kubernetes manifests offline with ackguard's rules, as admission
 would. A PATH is a file, a directory (searched recursively for .yaml, .yml
 and .json files; hidden directories are skipped) or - for standard input.
+A directory holding kustomization.yaml is built as kubectl apply -k would
+(local files only, no plugins), one holding Chart.yaml rendered as helm
+template would, and the built objects are judged.
 
 Resources are judged under the GuardrailPolicies and GuardrailExceptions
 (policy.ackguard.dev/v1alpha1) found in the PATHs and in --policy, with
@@ -38,6 +41,13 @@ Flags:
       --rules GLOBS       report only the rules matching these IDs or globs,
                           comma-separated (S3-001,IAM-*); repeatable
       --skip-rules GLOBS  do not report the rules matching these; repeatable
+      --kustomize=false   read a directory holding kustomization.yaml as plain
+                          files instead of building it (kustomize build)
+      --values FILE       values file for the charts rendered, over their
+                          default values (as helm template -f); repeatable
+      --release-name NAME, --release-namespace NS
+                          the release a chart is rendered for (default
+                          release-name in default, as helm template)
       --exclude GLOB      do not read the paths matching GLOB while walking a
                           directory (a name such as vendor or *.test.yaml, or
                           a path such as charts/*/ci); repeatable
@@ -114,6 +124,19 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		exclude = append(exclude, v)
 		return nil
 	})
+	kustomize := true
+	fs.BoolVar(&kustomize, "kustomize", true, "build directories holding a kustomization")
+	var valueFiles []string
+	fs.Func("values", "values file for the charts rendered (repeatable)", func(v string) error {
+		if v == "" {
+			return errors.New("empty path")
+		}
+		valueFiles = append(valueFiles, v)
+		return nil
+	})
+	var releaseName, releaseNamespace string
+	fs.StringVar(&releaseName, "release-name", DefaultReleaseName, "release name charts are rendered for")
+	fs.StringVar(&releaseNamespace, "release-namespace", DefaultReleaseNamespace, "release namespace charts are rendered for")
 	var now time.Time
 	fs.Func("now", "time to judge exceptions at (RFC 3339)", func(v string) error {
 		t, err := time.Parse(time.RFC3339, v)
@@ -152,7 +175,8 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 
 	opts := Options{Output: output, Config: rules.Config{OwnerAccounts: owners}, Policies: policies, Now: now,
-		Rules: ruleGlobs, SkipRules: skipGlobs, Exclude: exclude, FailOn: failOn, Color: colorOutput(stdout)}
+		Rules: ruleGlobs, SkipRules: skipGlobs, Exclude: exclude, FailOn: failOn, Color: colorOutput(stdout),
+		NoKustomize: !kustomize, Values: valueFiles, ReleaseName: releaseName, ReleaseNamespace: releaseNamespace}
 	rep := Scan(ctx, paths, stdin, opts)
 	if err := WriteReport(rep, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "error: writing the report: %v\n", err)

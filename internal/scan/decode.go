@@ -28,6 +28,9 @@ type document struct {
 	// loc locates fields in the document's text; its node is nil when
 	// the text could not be parsed into a node tree.
 	loc locator
+	// template is what a "# Source: PATH" comment before the document's
+	// content names: the Helm template that rendered it.
+	template string
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -160,7 +163,7 @@ func yamlDocuments(data []byte) []document {
 	var docs []document
 	for _, c := range splitYAML(data) {
 		v, loc, err := decodeYAML(c)
-		docs = append(docs, document{value: v, err: err, loc: loc})
+		docs = append(docs, document{value: v, err: err, loc: loc, template: sourceComment(c.text)})
 	}
 	return docs
 }
@@ -213,6 +216,30 @@ func splitYAML(data []byte) []chunk {
 	}
 	flush(0)
 	return out
+}
+
+// sourceComment returns PATH of a "# Source: PATH" line among the
+// comments that open a chunk, "" when there is none.
+func sourceComment(text []byte) string {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		t := bytes.TrimSpace(line)
+		switch {
+		case len(t) == 0:
+			continue
+		case bytes.HasPrefix(t, []byte("# Source: ")):
+			return string(bytes.TrimSpace(t[len("# Source: "):]))
+		case t[0] == '#':
+			continue
+		}
+		return ""
+	}
+	return ""
 }
 
 // marker reports whether line starts with the document marker m, and

@@ -79,20 +79,24 @@ func WriteJUnit(rep Report, reg *rules.Registry, failOn string, w io.Writer) err
 		exempted[key{e.Resource.Source, e.Rule}] = append(exempted[key{e.Resource.Source, e.Rule}], e)
 	}
 	for _, j := range rep.judged {
-		s := suite(j.file)
+		s := suite(j.origin.file)
 		for _, id := range j.rules {
 			name := id
 			if r := reg.Rule(id); r != nil {
 				name += ": " + r.Title
 			}
-			c := junitCase{Name: name, Classname: resourceRef(j.Resource), File: j.file, Line: j.at.line}
+			file, line := j.origin.artifact, j.at.line
+			if j.origin.built {
+				line = 0
+			}
+			c := junitCase{Name: name, Classname: resourceRef(j.Resource), File: cmpOr(file, j.origin.file), Line: line}
 			k := key{j.Source, id}
 			var out []string
 			for _, f := range findings[k] {
 				text := findingText(f)
 				if fails(f, failOn) && c.Failure == nil {
 					c.Failure = &junitMessage{Message: f.Message, Type: strings.ToUpper(f.Action) + " " + f.Severity, Text: text}
-					c.Line = f.Line
+					_, c.Line = artifactOf(f)
 					continue
 				}
 				out = append(out, strings.ToUpper(f.Action)+" "+text)

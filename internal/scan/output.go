@@ -78,8 +78,15 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 		}
 		if src := f.Resource.Source; src != lastRes {
 			ref := resourceRef(f.Resource)
+			var at []string
 			if rest := strings.TrimPrefix(src, fileOf(f)); rest != "" && rest != src {
-				ref += " (" + rest + ")"
+				at = append(at, rest)
+			}
+			if f.origin.template != "" {
+				at = append(at, "from "+f.origin.template)
+			}
+			if len(at) > 0 {
+				ref += " (" + strings.Join(at, ", ") + ")"
 			}
 			b.WriteString("  " + governance.OneLine(ref) + "\n")
 			lastRes = src
@@ -118,6 +125,10 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 	}
 	if len(explicit) > 0 {
 		b.WriteString(governance.OneLine("policies: " + strings.Join(explicit, ", ")))
+		b.WriteByte('\n')
+	}
+	for _, n := range rep.Notes {
+		b.WriteString(governance.OneLine("note: " + n))
 		b.WriteByte('\n')
 	}
 	if _, err := io.WriteString(stdout, b.String()); err != nil {
@@ -175,14 +186,26 @@ func textEntries(rep Report) []textEntry {
 // fileOf is the file a finding was read from: its source without the
 // document index and list item.
 func fileOf(f Finding) string {
-	if f.file != "" {
-		return f.file
+	if f.origin.file != "" {
+		return f.origin.file
 	}
 	src := f.Resource.Source
 	if i := strings.LastIndexByte(src, '#'); i >= 0 {
 		return src[:i]
 	}
 	return strings.TrimRightFunc(src, func(r rune) bool { return r == ']' || r == '[' || r >= '0' && r <= '9' })
+}
+
+// artifactOf is the file on disk a report points code scanning at, and
+// the line there (0 when the finding's line counts in a built stream).
+func artifactOf(f Finding) (string, int) {
+	if f.origin.artifact == "" {
+		return fileOf(f), f.Line
+	}
+	if f.origin.built {
+		return f.origin.artifact, 0
+	}
+	return f.origin.artifact, f.Line
 }
 
 // location is "file:line:column", "file:line" or "file".

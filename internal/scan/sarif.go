@@ -75,7 +75,9 @@ func resultLevel(f Finding) string {
 //     resultLevel), the message and remedy as message text, one location
 //     whose artifactLocation.uri is the file as given (slash separated,
 //     relative to the working directory when inside it) and whose region
-//     starts at the finding's line and column (line 1 when unknown), and a
+//     starts at the finding's line and column (line 1 when unknown); for
+//     a built resource, the kustomization file or chart template, at line
+//     1, the message ending with the line in the built stream; and a
 //     partial fingerprint that stays the same when lines move (the rule,
 //     the resource's identity and the field);
 //   - each exempted finding is a result too, with an external suppression
@@ -210,15 +212,19 @@ func sarifResult(f Finding, index map[string]int) *sarif.Result {
 	if f.Note != "" {
 		msg += " (" + f.Note + ")"
 	}
-	region := sarif.NewRegion().WithStartLine(max(f.Line, 1))
-	if f.Line > 0 && f.Column > 0 {
+	artifact, line := artifactOf(f)
+	region := sarif.NewRegion().WithStartLine(max(line, 1))
+	if line > 0 && f.Column > 0 {
 		region.WithStartColumn(f.Column)
+	}
+	if f.origin.built && f.Line > 0 {
+		msg += fmt.Sprintf(" (at %s)", location(f))
 	}
 	r := sarif.NewRuleResult(f.Rule).
 		WithLevel(resultLevel(f)).
 		WithMessage(sarif.NewTextMessage(msg)).
 		WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-			WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(fileOf(f)))).
+			WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(artifact))).
 			WithRegion(region))})
 	if i, ok := index[f.Rule]; ok {
 		r.WithRuleIndex(i)

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -79,6 +80,15 @@ type Options struct {
 	FailOn string
 	// Color colours the text output (a terminal without NO_COLOR).
 	Color bool
+	// NoKustomize reads a directory holding a kustomization as plain
+	// files instead of building it (--kustomize=false).
+	NoKustomize bool
+	// Values are values files merged, in order, over the default values
+	// of every chart rendered (--values).
+	Values []string
+	// ReleaseName and ReleaseNamespace are those of the release a chart
+	// is rendered for; "" means DefaultReleaseName, DefaultReleaseNamespace.
+	ReleaseName, ReleaseNamespace string
 }
 
 // Report is the result of a scan; its JSON encoding is the published
@@ -96,6 +106,10 @@ type Report struct {
 	// Exceptions are the GuardrailExceptions read, in input order, with
 	// their state at the scan's time (extension).
 	Exceptions []Exception `json:"exceptions"`
+	// Notes say what the scan skipped that a reader could expect it to
+	// read (Helm templates outside their chart, a library chart); never
+	// an error (extension).
+	Notes []string `json:"notes"`
 
 	// judged are the resources judged, in input order.
 	judged []judgedResource
@@ -133,10 +147,27 @@ type Finding struct {
 	Line   int `json:"line"`
 	Column int `json:"column"`
 
-	// file is the file the resource was read from ("-" for standard
-	// input); seq numbers the judged resources in input order, from 1.
+	// origin is where the resource was read from; seq numbers the judged
+	// resources in input order, from 1.
+	origin origin
+	seq    int
+}
+
+// origin is where a document was read from.
+type origin struct {
+	// file is the file read ("-" for standard input), or the directory
+	// built and how ("overlays/prod (kustomize build)").
 	file string
-	seq  int
+	// artifact is the file on disk a report points code scanning at:
+	// file, or for a built document the kustomization.yaml that built it
+	// or the chart template that rendered it.
+	artifact string
+	// template is the chart template that rendered the document
+	// ("templates/bucket.yaml"), "" otherwise.
+	template string
+	// built is true when lines and columns count in the built or
+	// rendered stream, not in artifact.
+	built bool
 }
 
 // judgedResource is a resource the scan judged, with the rules reported
@@ -144,10 +175,10 @@ type Finding struct {
 // JUnit output.
 type judgedResource struct {
 	Resource
-	file  string
-	seq   int
-	at    pos
-	rules []string
+	origin origin
+	seq    int
+	at     pos
+	rules  []string
 }
 
 // Exempted is a finding a GuardrailException exempts. Action is what
@@ -248,6 +279,9 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if p.Exceptions == nil {
 		p.Exceptions = []Exception{}
 	}
+	if p.Notes == nil {
+		p.Notes = []string{}
+	}
 	return json.Marshal(p)
 }
 
@@ -292,12 +326,13 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		now = time.Now()
 	}
 	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{},
-		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude}
+		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts}
 	s.rep.Findings = []Finding{}
 	s.rep.Errors = []InputError{}
 	s.rep.Exempted = []Exempted{}
 	s.rep.Policies = []Policy{}
 	s.rep.Exceptions = []Exception{}
+	s.rep.Notes = []string{}
 	for _, p := range paths {
 		if s.done() {
 			break
@@ -325,6 +360,10 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.report(eng, resolver, p)
 	}
+	if n := len(s.templates); n > 0 {
+		s.notef("%s skipped: Helm templates read outside their chart (%s); scan the chart's directory to judge what they render",
+			plural(n, "file"), strings.Join(s.templates, ", "))
+	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
 	s.rep.Summary.Exempted = len(s.rep.Exempted)
 	return s.rep
@@ -343,7 +382,7 @@ const (
 // pendingResource is a guarded resource read and not yet judged.
 type pendingResource struct {
 	source string
-	file   string // the file read ("-" for standard input)
+	origin origin
 	obj    map[string]any
 	meta   view.Meta
 	loc    locator
@@ -370,9 +409,16 @@ type scanner struct {
 	// rules and skipRules select the rules reported (Options.Rules,
 	// Options.SkipRules); exclude are the globs of paths not read.
 	rules, skipRules, exclude []string
-	// reading is the file being read; walkRoot the directory argument
-	// being walked.
-	reading, walkRoot string
+	// reading is where the stream being read comes from; walkRoot the
+	// directory argument being walked.
+	reading  origin
+	walkRoot string
+	// building is true while reading a built or rendered stream, whose
+	// origin is set per document.
+	building bool
+	// templates are the Helm templates read outside their chart, skipped.
+	templates []string
+	opts      Options
 }
 
 // excluded reports whether a path found while walking matches an
@@ -430,6 +476,11 @@ func (s *scanner) done() bool {
 	return s.stopped
 }
 
+// notef records a note.
+func (s *scanner) notef(format string, args ...any) {
+	s.rep.Notes = append(s.rep.Notes, fmt.Sprintf(format, args...))
+}
+
 func (s *scanner) errorf(source, format string, args ...any) {
 	s.rep.Errors = append(s.rep.Errors, InputError{Source: source, Message: fmt.Sprintf(format, args...)})
 }
@@ -459,7 +510,9 @@ func (s *scanner) path(p string, mode readMode) {
 		s.errorf(p, "%s", describe(err))
 	case fi.IsDir():
 		s.walkRoot = p
-		s.walk(p, mode)
+		if !s.buildDir(p, mode) {
+			s.walk(p, mode)
+		}
 	default:
 		// Named explicitly: read whatever its name or type (a pipe from
 		// process substitution included); the size bound still holds.
@@ -485,7 +538,7 @@ func (s *scanner) walk(dir string, mode readMode) {
 		}
 		switch t := e.Type(); {
 		case t.IsDir():
-			if !strings.HasPrefix(name, ".") {
+			if !strings.HasPrefix(name, ".") && !s.buildDir(p, mode) {
 				s.walk(p, mode)
 			}
 		case t&fs.ModeSymlink != 0:
@@ -587,8 +640,15 @@ func describe(err error) string {
 
 // stream scans the documents of one input.
 func (s *scanner) stream(source string, data []byte, mode readMode) {
-	s.reading = source
+	if !s.building {
+		s.reading = origin{file: source, artifact: source}
+	}
 	docs := splitDocuments(data)
+	if !s.building && isTemplate(data, docs) {
+		s.templates = append(s.templates, source)
+		return
+	}
+	base := s.reading
 	for i, d := range docs {
 		if s.done() {
 			return
@@ -597,12 +657,29 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 		if len(docs) > 1 {
 			src += "#" + strconv.Itoa(i)
 		}
+		if s.building {
+			s.reading = templateOrigin(base, d.template)
+		}
 		if d.err != nil {
 			s.errorf(src, "%s", d.err.Error())
 			continue
 		}
 		s.value(src, d.value, d.loc, mode)
 	}
+}
+
+// isTemplate reports whether a file that does not decode is a Helm
+// template ("{{" in a document that fails), read outside its chart.
+func isTemplate(data []byte, docs []document) bool {
+	if !bytes.Contains(data, []byte("{{")) {
+		return false
+	}
+	for _, d := range docs {
+		if d.err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // value judges one decoded document, expanding lists.
@@ -664,7 +741,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 
 // judge queues one guarded resource for judgement.
 func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc locator) {
-	s.pending = append(s.pending, pendingResource{source: source, file: s.reading, obj: obj, meta: meta, loc: loc})
+	s.pending = append(s.pending, pendingResource{source: source, origin: s.reading, obj: obj, meta: meta, loc: loc})
 }
 
 var namespaceKind = schema.GroupKind{Kind: "Namespace"}
@@ -687,7 +764,7 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
-	judged := judgedResource{Resource: res, file: p.file, seq: s.rep.Summary.Resources, at: p.loc.start()}
+	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start()}
 	for _, r := range s.reg.RulesFor(meta.GVK.GroupKind()) {
 		if s.selected(r.ID) {
 			judged.rules = append(judged.rules, r.ID)
@@ -702,7 +779,7 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		f := s.finding(o.Result, res, o.Denies, o.Note)
 		at := p.loc.find(o.Result.Path)
 		f.Line, f.Column = at.line, at.col
-		f.file, f.seq = p.file, judged.seq
+		f.origin, f.seq = p.origin, judged.seq
 		if ex := o.Exception; ex != nil {
 			s.rep.Exempted = append(s.rep.Exempted, Exempted{Finding: f, Exception: ExceptionRef{
 				Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Reason,

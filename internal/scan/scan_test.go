@@ -86,7 +86,7 @@ func TestRunExitCodes(t *testing.T) {
 // The published JSON interface: exact key sets. Extending an object is
 // allowed (add the key here); renaming or removing one is not.
 var (
-	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "policies", "summary"}
+	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "notes", "policies", "summary"}
 	findingKeys      = []string{"action", "column", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exemptedKeys     = []string{"action", "column", "exception", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
@@ -279,7 +279,7 @@ func TestJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0},"exempted":[],"policies":[],"exceptions":[]}`; string(b) != want {
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0},"exempted":[],"policies":[],"exceptions":[],"notes":[]}`; string(b) != want {
 		t.Errorf("empty report encodes as %s, want %s", b, want)
 	}
 }
