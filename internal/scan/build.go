@@ -34,26 +34,46 @@ const (
 // kustomization (unless Options.NoKustomize) as "kubectl apply -k" would,
 // one holding Chart.yaml as "helm template" would. It reports whether it
 // did; the directory is then not walked for raw manifests.
+//
+// A directory is built once: the second pass over the inputs reads what
+// the first built.
 func (s *scanner) buildDir(dir string, mode readMode) bool {
-	if !s.opts.NoKustomize {
-		if k := kustomizationFile(dir); k != "" {
-			s.kustomize(dir, k, mode)
-			return true
+	if b, ok := s.builds[dir]; ok {
+		if b.data != nil {
+			s.built(dir, b.origin, b.data, mode)
 		}
-	}
-	if fi, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil && fi.Mode().IsRegular() {
-		s.helmChart(dir, mode)
 		return true
 	}
-	return false
+	switch {
+	case !s.opts.NoKustomize && kustomizationFile(dir) != "":
+		s.kustomize(dir, kustomizationFile(dir), mode)
+	case isFile(filepath.Join(dir, "Chart.yaml")):
+		s.helmChart(dir, mode)
+	default:
+		return false
+	}
+	if _, ok := s.builds[dir]; !ok {
+		s.builds[dir] = builtStream{} // failed: reported once
+	}
+	return true
+}
+
+// builtStream is what a directory built to.
+type builtStream struct {
+	origin origin
+	data   []byte
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // kustomizationFile is the kustomization file of dir, "" when it has
 // none.
 func kustomizationFile(dir string) string {
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		if p := filepath.Join(dir, name); isFile(p) {
 			return p
 		}
 	}
@@ -89,7 +109,7 @@ func (s *scanner) kustomize(dir, kfile string, mode readMode) {
 		s.errorf(src, "%s", oneLineError(err))
 		return
 	}
-	s.built(origin{file: src, artifact: kfile, built: true}, out, mode)
+	s.built(dir, origin{file: src, artifact: kfile, built: true}, out, mode)
 }
 
 // localOnly refuses a kustomization (in dir, and in the local
@@ -198,11 +218,15 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 	for _, h := range rel.Hooks {
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
-	s.built(origin{file: src, artifact: dir, built: true}, out.Bytes(), mode)
+	s.built(dir, origin{file: src, artifact: dir, built: true}, out.Bytes(), mode)
 }
 
-// built reads a built or rendered stream.
-func (s *scanner) built(o origin, data []byte, mode readMode) {
+// built reads the stream dir built to, and keeps it for the second pass.
+func (s *scanner) built(dir string, o origin, data []byte, mode readMode) {
+	if s.builds == nil {
+		s.builds = map[string]builtStream{}
+	}
+	s.builds[dir] = builtStream{origin: o, data: data}
 	s.reading, s.building = o, true
 	defer func() { s.building = false }()
 	s.stream(o.file, data, mode)

@@ -1,12 +1,14 @@
 package scan
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -178,44 +180,82 @@ func yamlDocuments(data []byte) []document {
 // never cuts a document. Blank chunks are dropped.
 func splitYAML(data []byte) []chunk {
 	var out []chunk
+	splitYAMLStream(bytes.NewReader(data), 0, func(c chunk) bool { //nolint:errcheck // a bytes.Reader does not fail
+		out = append(out, c)
+		return true
+	})
+	return out
+}
+
+// errDocumentTooLarge is a document of a stream larger than its limit.
+var errDocumentTooLarge = fmt.Errorf("a document is larger than the %d MiB limit", MaxInputBytes>>20)
+
+// splitYAMLStream is splitYAML on a reader: it calls emit with each
+// chunk as soon as its end is read, holding one chunk at a time, until
+// emit returns false. A chunk longer than limit bytes (when limit > 0)
+// stops it with errDocumentTooLarge.
+func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
 	cur := chunk{line: 1}
+	stopped := false
 	flush := func(next int) {
-		if !blank(cur.text) {
-			out = append(out, cur)
+		if !blank(cur.text) && !stopped {
+			stopped = !emit(cur)
 		}
 		cur = chunk{line: next}
 	}
 	lineNo := 0
-	for len(data) > 0 {
-		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			line, data = data, nil
+	first := true
+	for !stopped {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: read it whole.
+			line = slices.Clone(line) // ReadBytes reuses the buffer
+			rest, err2 := br.ReadBytes('\n')
+			line, err = append(line, rest...), err2
 		}
-		m := "---"
-		rest, ok := marker(line, m)
-		if !ok {
-			m = "..."
-			rest, ok = marker(line, m)
+		if first {
+			line = bytes.TrimPrefix(line, utf8BOM)
+			first = false
 		}
-		if !ok {
-			cur.text = append(cur.text, line...)
-			continue
+		if len(line) > 0 {
+			lineNo++
+			m := "---"
+			rest, isMarker := marker(line, m)
+			if !isMarker {
+				m = "..."
+				rest, isMarker = marker(line, m)
+			}
+			switch {
+			case !isMarker:
+				cur.text = append(cur.text, line...)
+				if limit > 0 && len(cur.text) > limit {
+					return errDocumentTooLarge
+				}
+			default:
+				flush(lineNo + 1)
+				if t := bytes.TrimSpace(rest); len(t) > 0 && t[0] != '#' {
+					cur.line = lineNo
+					cur.col = len(m)
+					// "--- value": the value starts the new document. Text
+					// after "..." is invalid YAML; keeping it makes it an
+					// error instead of dropping it unseen.
+					cur.text = append(cur.text, rest...)
+				}
+			}
 		}
-		flush(lineNo + 1)
-		if t := bytes.TrimSpace(rest); len(t) > 0 && t[0] != '#' {
-			cur.line = lineNo
-			cur.col = len(m)
-			// "--- value": the value starts the new document. Text after
-			// "..." is invalid YAML; keeping it makes it an error instead
-			// of dropping it unseen.
-			cur.text = append(cur.text, rest...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
 		}
 	}
 	flush(0)
-	return out
+	return nil
 }
 
 // sourceComment returns PATH of a "# Source: PATH" line among the

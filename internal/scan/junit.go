@@ -54,6 +54,8 @@ type junitMessage struct {
 // FailOnWarn; none with FailOnNever); a finding that does not fail it, and
 // an exempted one, pass with the finding in system-out. Input errors are
 // test cases with an error, in a suite named after their source's file.
+// The report must come from a scan with Options.Output OutputJUnit: only
+// such a scan keeps every resource it judged, findings or not.
 func WriteJUnit(rep Report, reg *rules.Registry, failOn string, w io.Writer) error {
 	if reg == nil {
 		reg = rules.Default()

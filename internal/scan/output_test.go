@@ -290,8 +290,9 @@ func TestJUnit(t *testing.T) {
 	parse := func(failOn string) junit {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		rep := Scan(context.Background(), []string{testdata("manifests", "buckets.yaml")}, nil, Options{})
-		if err := WriteReport(rep, Options{Output: OutputJUnit, FailOn: failOn}, &stdout, &stderr); err != nil {
+		opts := Options{Output: OutputJUnit, FailOn: failOn}
+		rep := Scan(context.Background(), []string{testdata("manifests", "buckets.yaml")}, nil, opts)
+		if err := WriteReport(rep, opts, &stdout, &stderr); err != nil {
 			t.Fatal(err)
 		}
 		var j junit

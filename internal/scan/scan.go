@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,8 +26,14 @@ import (
 	"github.com/ackguard/ackguard/internal/view"
 )
 
-// MaxInputBytes is the largest file, or standard input, scan reads.
+// MaxInputBytes is the largest document scan reads, and the largest file
+// or standard input it reads whole; a larger one is read as a stream of
+// documents, one at a time.
 const MaxInputBytes = 16 << 20
+
+// streamAbove is the size above which an input is read as a stream of
+// documents: MaxInputBytes (a variable so that tests stream small inputs).
+var streamAbove = MaxInputBytes
 
 // Output formats.
 const (
@@ -326,7 +334,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		now = time.Now()
 	}
 	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{},
-		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts}
+		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts, builds: map[string]builtStream{}}
 	s.rep.Findings = []Finding{}
 	s.rep.Errors = []InputError{}
 	s.rep.Exempted = []Exempted{}
@@ -345,24 +353,29 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readGovernance)
 	}
-	// Judge once everything is read, so rules can resolve the objects a
-	// resource refers to (a Role's Policies) among all the inputs, and
-	// every resource is judged under every policy and exception.
-	eng := s.engine()
-	objs := make([]map[string]any, len(s.pending))
-	for i, p := range s.pending {
-		objs[i] = p.obj
-	}
-	resolver := resolve.Objects(objs)
-	for _, p := range s.pending {
-		if s.done() {
-			break
-		}
-		s.report(eng, resolver, p)
-	}
+	// Judge once every policy, exception and Namespace is read, so that
+	// every resource is judged under all of them, and rules can resolve
+	// the objects a resource refers to (a Role's Policies) among all the
+	// inputs: a second pass reads the inputs again and judges each
+	// resource as it is read, keeping none (built and rendered
+	// directories are built once, and standard input is read once).
 	if n := len(s.templates); n > 0 {
 		s.notef("%s skipped: Helm templates read outside their chart (%s); scan the chart's directory to judge what they render",
 			plural(n, "file"), strings.Join(s.templates, ", "))
+	}
+	s.eng = s.engine()
+	s.resolver = resolve.Objects(s.refs)
+	s.refs = nil
+	s.pass = judgePass
+	for _, p := range paths {
+		if s.done() {
+			break
+		}
+		s.path(p, readAll)
+	}
+	if s.stdinSpool != nil {
+		s.stdinSpool.Close()
+		os.Remove(s.stdinSpool.Name())
 	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
 	s.rep.Summary.Exempted = len(s.rep.Exempted)
@@ -379,7 +392,23 @@ const (
 	readGovernance
 )
 
-// pendingResource is a guarded resource read and not yet judged.
+// scanPass is what a pass over the inputs does.
+type scanPass int
+
+const (
+	// collectPass reads the policies, exceptions, Namespaces and the
+	// objects rules refer to, and reports input errors.
+	collectPass scanPass = iota
+	// judgePass judges each guarded resource as it is read.
+	judgePass
+)
+
+// referenced are the kinds rules look up by reference (a Role's
+// policyRefs, a Function's role): their objects are kept from the first
+// pass for the second.
+var referenced = []schema.GroupKind{view.PolicyGVK.GroupKind(), view.RoleGVK.GroupKind()}
+
+// pendingResource is a guarded resource read and about to be judged.
 type pendingResource struct {
 	source string
 	origin origin
@@ -396,7 +425,6 @@ type scanner struct {
 	now     time.Time
 	rep     Report
 	stopped bool
-	pending []pendingResource
 	// read holds the files (cleaned paths, "-" for stdin) read so far;
 	// --policy skips them, their governance objects being known already.
 	read map[string]bool
@@ -419,6 +447,19 @@ type scanner struct {
 	// templates are the Helm templates read outside their chart, skipped.
 	templates []string
 	opts      Options
+	// pass is the pass over the inputs; eng and resolver judge in the
+	// second, refs are the objects the resolver looks up.
+	pass     scanPass
+	eng      *governance.Engine
+	resolver rules.Resolver
+	refs     []map[string]any
+	// builds are the directories built in the first pass, by path.
+	builds map[string]builtStream
+	// stdinData or stdinSpool hold standard input for the second pass.
+	stdinData  []byte
+	stdinSpool *os.File
+	// rulesFor caches the reported rules of a kind.
+	rulesFor map[schema.GroupKind][]string
 }
 
 // excluded reports whether a path found while walking matches an
@@ -446,6 +487,24 @@ func (s *scanner) excluded(p string) bool {
 	return false
 }
 
+// reported are the IDs of the rules reported for a kind.
+func (s *scanner) reported(gk schema.GroupKind) []string {
+	if ids, ok := s.rulesFor[gk]; ok {
+		return ids
+	}
+	var ids []string
+	for _, r := range s.reg.RulesFor(gk) {
+		if s.selected(r.ID) {
+			ids = append(ids, r.ID)
+		}
+	}
+	if s.rulesFor == nil {
+		s.rulesFor = map[schema.GroupKind][]string{}
+	}
+	s.rulesFor[gk] = ids
+	return ids
+}
+
 // selected reports whether findings of the rule are reported.
 func (s *scanner) selected(ruleID string) bool {
 	if len(s.rules) > 0 && !matchAny(s.rules, ruleID) {
@@ -471,17 +530,30 @@ func (s *scanner) done() bool {
 	}
 	if err := s.ctx.Err(); err != nil {
 		s.stopped = true
-		s.errorf("", "scan interrupted: %v", err)
+		s.failf("", "scan interrupted: %v", err)
 	}
 	return s.stopped
 }
 
 // notef records a note.
 func (s *scanner) notef(format string, args ...any) {
+	if s.pass == judgePass {
+		return
+	}
 	s.rep.Notes = append(s.rep.Notes, fmt.Sprintf(format, args...))
 }
 
+// errorf records an input error; the second pass reads what the first
+// has reported already.
 func (s *scanner) errorf(source, format string, args ...any) {
+	if s.pass == judgePass {
+		return
+	}
+	s.failf(source, format, args...)
+}
+
+// failf records an error in either pass.
+func (s *scanner) failf(source, format string, args ...any) {
 	s.rep.Errors = append(s.rep.Errors, InputError{Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -491,17 +563,7 @@ func (s *scanner) path(p string, mode readMode) {
 		if mode == readGovernance && s.read[p] {
 			return
 		}
-		s.read[p] = true
-		if s.stdin == nil {
-			s.errorf(p, "standard input is not available")
-			return
-		}
-		data, err := readBounded(s.stdin)
-		if err != nil {
-			s.errorf(p, "%s", describe(err))
-			return
-		}
-		s.stream(p, data, mode)
+		s.stdinInput(p, mode)
 		return
 	}
 	fi, err := os.Stat(p)
@@ -592,13 +654,19 @@ func (s *scanner) file(p string, mode readMode) {
 		case fi.IsDir():
 			s.errorf(p, "is a directory")
 			return
-		case fi.Mode().IsRegular() && fi.Size() > MaxInputBytes:
-			s.errorf(p, "file is %d bytes, larger than the %d MiB limit", fi.Size(), MaxInputBytes>>20)
+		case fi.Mode().IsRegular() && fi.Size() > int64(streamAbove):
+			s.largeStream(p, f, mode)
 			return
 		}
 	}
-	data, err := readBounded(f)
-	if err != nil {
+	br := bufio.NewReaderSize(f, 64<<10)
+	data, err := readBounded(br)
+	switch {
+	case err == errTooLarge:
+		// A pipe: what was read, then the rest, as one stream.
+		s.largeStream(p, io.MultiReader(bytes.NewReader(data), br), mode)
+		return
+	case err != nil:
 		s.errorf(p, "%s", describe(err))
 		return
 	}
@@ -608,13 +676,14 @@ func (s *scanner) file(p string, mode readMode) {
 var errTooLarge = fmt.Errorf("input is larger than the %d MiB limit", MaxInputBytes>>20)
 
 // readBounded reads at most MaxInputBytes, failing on larger input.
+// On errTooLarge, it returns what it read.
 func readBounded(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > MaxInputBytes {
-		return nil, errTooLarge
+		return data, errTooLarge
 	}
 	return data, nil
 }
@@ -632,7 +701,7 @@ func describe(err error) string {
 		}
 		return "cannot read: " + pe.Err.Error()
 	}
-	if err == errTooLarge {
+	if err == errTooLarge || err == errDocumentTooLarge {
 		return err.Error()
 	}
 	return "cannot read: " + err.Error()
@@ -645,27 +714,114 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 	}
 	docs := splitDocuments(data)
 	if !s.building && isTemplate(data, docs) {
-		s.templates = append(s.templates, source)
+		if s.pass == collectPass {
+			s.templates = append(s.templates, source)
+		}
 		return
 	}
 	base := s.reading
 	for i, d := range docs {
-		if s.done() {
+		if !s.document(source, i, len(docs) > 1, base, d, mode) {
 			return
 		}
-		src := source
-		if len(docs) > 1 {
-			src += "#" + strconv.Itoa(i)
-		}
-		if s.building {
-			s.reading = templateOrigin(base, d.template)
-		}
-		if d.err != nil {
-			s.errorf(src, "%s", d.err.Error())
-			continue
-		}
-		s.value(src, d.value, d.loc, mode)
 	}
+}
+
+// document scans document i of a stream; false when the scan stops.
+func (s *scanner) document(source string, i int, numbered bool, base origin, d document, mode readMode) bool {
+	if s.done() {
+		return false
+	}
+	src := source
+	if numbered {
+		src += "#" + strconv.Itoa(i)
+	}
+	if s.building {
+		s.reading = templateOrigin(base, d.template)
+	}
+	if d.err != nil {
+		s.errorf(src, "%s", d.err.Error())
+		return true
+	}
+	s.value(src, d.value, d.loc, mode)
+	return true
+}
+
+// largeStream scans a YAML stream larger than MaxInputBytes document by
+// document, holding one at a time: each document is still bounded by
+// MaxInputBytes. Its documents are always numbered ("path#N"). A stream
+// of JSON values that large is refused.
+func (s *scanner) largeStream(source string, r io.Reader, mode readMode) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(4096); looksLikeJSON(bytes.TrimPrefix(head, utf8BOM)) {
+		s.errorf(source, "a stream of JSON values larger than %d MiB is not read: write it as YAML documents, or split it", MaxInputBytes>>20)
+		return
+	}
+	s.reading = origin{file: source, artifact: source}
+	base, i := s.reading, 0
+	err := splitYAMLStream(br, MaxInputBytes, func(c chunk) bool {
+		v, loc, err := decodeYAML(c)
+		ok := s.document(source, i, true, base, document{value: v, err: err, loc: loc}, mode)
+		i++
+		return ok
+	})
+	if err != nil {
+		s.errorf(source+"#"+strconv.Itoa(i), "%s", describe(err))
+	}
+}
+
+// stdinInput reads standard input: in memory up to MaxInputBytes, else
+// spooled to a temporary file, read once and kept for the second pass.
+func (s *scanner) stdinInput(p string, mode readMode) {
+	if s.pass == judgePass {
+		switch {
+		case s.stdinSpool != nil:
+			if _, err := s.stdinSpool.Seek(0, io.SeekStart); err == nil {
+				s.largeStream(p, s.stdinSpool, mode)
+			}
+		case s.stdinData != nil:
+			s.stream(p, s.stdinData, mode)
+		}
+		return
+	}
+	if s.read[p] {
+		return // read once; "-" given twice reads nothing more
+	}
+	s.read[p] = true
+	if s.stdin == nil {
+		s.errorf(p, "standard input is not available")
+		return
+	}
+	data, err := readBounded(s.stdin)
+	switch {
+	case err == errTooLarge:
+		f, ferr := os.CreateTemp("", "ackguard-stdin-*.yaml")
+		if ferr == nil {
+			_, ferr = io.Copy(f, io.MultiReader(bytes.NewReader(data), s.stdin))
+		}
+		if ferr == nil {
+			_, ferr = f.Seek(0, io.SeekStart)
+		}
+		if ferr != nil {
+			s.errorf(p, "cannot keep standard input larger than %d MiB in a temporary file: %v", MaxInputBytes>>20, ferr)
+			if f != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+			return
+		}
+		s.stdinSpool = f
+		s.largeStream(p, f, mode)
+		return
+	case err != nil:
+		s.errorf(p, "%s", describe(err))
+		return
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	s.stdinData = data
+	s.stream(p, data, mode)
 }
 
 // isTemplate reports whether a file that does not decode is a Helm
@@ -691,10 +847,11 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	meta := view.ReadMeta(obj)
 	switch gk := meta.GVK.GroupKind(); {
 	case s.reg.Guards(gk):
-		if mode == readAll {
-			s.judge(source, obj, meta, loc)
-		}
+		s.judge(source, obj, meta, loc, mode)
 		return
+	case s.pass == judgePass:
+		// Governance objects and Namespaces were read, other documents
+		// counted, in the first pass.
 	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
 		if !s.governanceDoc(source, obj, meta) && mode == readAll {
 			s.rep.Summary.Skipped++
@@ -707,7 +864,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	kind, _ := obj["kind"].(string)
 	items, isList := obj["items"].([]any)
 	if !isList || !strings.HasSuffix(kind, "List") {
-		if mode == readAll {
+		if mode == readAll && s.pass == collectPass {
 			s.rep.Summary.Skipped++ // not a kind ackguard guards
 		}
 		return
@@ -740,8 +897,17 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 }
 
 // judge queues one guarded resource for judgement.
-func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc locator) {
-	s.pending = append(s.pending, pendingResource{source: source, origin: s.reading, obj: obj, meta: meta, loc: loc})
+// judge keeps, in the first pass, the objects rules refer to; in the
+// second, it judges the resource (unless read for --policy only).
+func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc locator, mode readMode) {
+	switch {
+	case s.pass == collectPass:
+		if slices.Contains(referenced, meta.GVK.GroupKind()) {
+			s.refs = append(s.refs, obj)
+		}
+	case mode == readAll:
+		s.report(s.eng, s.resolver, pendingResource{source: source, origin: s.reading, obj: obj, meta: meta, loc: loc})
+	}
 }
 
 var namespaceKind = schema.GroupKind{Kind: "Namespace"}
@@ -752,7 +918,7 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 	source, obj, meta := p.source, p.obj, p.meta
 	d, err := s.admit(eng, resolver, obj, meta)
 	if err != nil {
-		s.errorf(source, "%v", err)
+		s.failf(source, "%v", err)
 		return
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
@@ -764,13 +930,12 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
-	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start()}
-	for _, r := range s.reg.RulesFor(meta.GVK.GroupKind()) {
-		if s.selected(r.ID) {
-			judged.rules = append(judged.rules, r.ID)
-		}
+	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start(), rules: s.reported(meta.GVK.GroupKind())}
+	if s.opts.Output == OutputJUnit {
+		// Every resource is a test case; other outputs keep only the
+		// resources with findings.
+		s.rep.judged = append(s.rep.judged, judged)
 	}
-	s.rep.judged = append(s.rep.judged, judged)
 	denied, warned := false, false
 	for _, o := range d.Outcomes() {
 		if !s.selected(o.RuleID) {

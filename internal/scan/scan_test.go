@@ -524,13 +524,14 @@ func TestSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := Scan(context.Background(), []string{dir}, nil, Options{})
-	want := []InputError{{Source: big, Message: "file is 16777217 bytes, larger than the 16 MiB limit"}}
+	// A larger file is read as a stream of documents, each bounded.
+	want := []InputError{{Source: big + "#0", Message: "a document is larger than the 16 MiB limit"}}
 	if !reflect.DeepEqual(rep.Errors, want) || rep.Summary.Resources != 1 || rep.ExitCode() != 2 {
 		t.Errorf("report %+v", rep)
 	}
 
 	rep = Scan(context.Background(), []string{"-"}, bytes.NewReader(make([]byte, MaxInputBytes+1)), Options{})
-	if len(rep.Errors) != 1 || rep.Errors[0].Source != "-" || !strings.Contains(rep.Errors[0].Message, "16 MiB") {
+	if len(rep.Errors) != 1 || rep.Errors[0].Source != "-#0" || !strings.Contains(rep.Errors[0].Message, "16 MiB") {
 		t.Errorf("stdin: %+v", rep.Errors)
 	}
 }
