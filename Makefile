@@ -39,8 +39,12 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: manifests
-manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy (see hack/manifests.sh).
+manifests: controller-gen ## Regenerate what derives from code: CRDs and deepcopy (controller-gen), the openreports Report CRD (go.mod's version), the chart's copies, the webhook configuration, the baseline policy, docs/rules.md, the chart README's values table (see hack/manifests.sh).
 	CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh
+
+.PHONY: docs
+docs: ## Regenerate docs/rules.md, the rule reference (also part of make manifests).
+	$(GO) run ./hack/genrulesdoc >docs/rules.md
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into bin/k8s (idempotent).
@@ -50,6 +54,8 @@ envtest: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into
 test: envtest vet helm kustomize ## Run every test with the race detector (unit, fuzz seeds, integration against a real API server, installing the chart and config/), then each fuzz target briefly.
 	@echo ">> unit and integration tests (envtest binaries: bin/k8s/$(K8S_VERSION))"
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -race ./... -count=1 -coverprofile cover.out
+	@echo ">> bench/engines: the engine, CEL and Rego give the same verdicts (TestVerdictsAgree)"
+	cd bench/engines && $(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-unit
@@ -92,9 +98,10 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: vet helm kustomize controller-gen ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline), that the chart and config/ agree, and helm lint.
+verify: vet helm kustomize controller-gen ## Check formatting, go.mod tidiness, generated files (CRDs, chart copies, webhooks, baseline, docs/rules.md), that the chart and config/ agree, and helm lint.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
+	@cd bench/engines && $(GO) mod tidy -diff || { echo "run go mod tidy in bench/engines"; exit 1; }
 	@CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh --check
 	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal|TestChartAndConfigShipTheSameCRDs|TestShippedBaselineIsTheGoBaseline' ./test/install/
 	$(HELM) lint --strict charts/ackguard

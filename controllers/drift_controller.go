@@ -188,6 +188,10 @@ func (r *DriftReconciler) load(ctx context.Context, key types.NamespacedName) (*
 		r.forget(key)
 		return nil, nil
 	}
+	// The account ACK synced the resource in is an owner account.
+	if snap := r.Governance.Snapshot; snap != nil {
+		snap.ObserveStatus(r.GVK, key, obj.Object)
+	}
 	return obj, nil
 }
 
@@ -294,6 +298,9 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 
 func (r *DriftReconciler) forget(key types.NamespacedName) {
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
+	if snap := r.Governance.Snapshot; snap != nil {
+		snap.ObserveStatus(r.GVK, key, nil)
+	}
 	if r.Results != nil {
 		r.Results.Forget(r.GVK, key)
 	}

@@ -14,6 +14,10 @@
 #   config/policies/baseline.yaml             hack/genbaseline (baseline GuardrailPolicy)
 #   charts/ackguard/templates/baseline-policy.yaml
 #                                             hack/genbaseline -chart
+#   docs/rules.md                             hack/genrulesdoc (the rule reference, from
+#                                               the registry and internal/rules/docs)
+#   charts/ackguard/README.md                 its values table, hack/chartdocs (from the
+#                                             `# --` comments of values.yaml)
 # Environment: CONTROLLER_GEN (default bin/controller-gen), GO (default go).
 set -euo pipefail
 
@@ -39,7 +43,7 @@ for d in config/crd/bases config/crd/openreports charts/ackguard/crds charts/ack
 	mkdir -p "$out/$d"
 	rm -f "$out/$d"/*.yaml
 done
-mkdir -p "$out/config/webhook" "$out/config/policies" "$out/charts/ackguard/templates"
+mkdir -p "$out/config/webhook" "$out/config/policies" "$out/charts/ackguard/templates" "$out/docs"
 
 for pkg in api/*/; do
 	pkg=${pkg%/}
@@ -61,6 +65,8 @@ done
 "$GO" run ./hack/genmanifests >"$out/config/webhook/manifests.yaml"
 "$GO" run ./hack/genbaseline >"$out/config/policies/baseline.yaml"
 "$GO" run ./hack/genbaseline -chart >"$out/charts/ackguard/templates/baseline-policy.yaml"
+"$GO" run ./hack/genrulesdoc >"$out/docs/rules.md"
+"$GO" run ./hack/chartdocs -o "$out/charts/ackguard/README.md" charts/ackguard
 
 $check || exit 0
 
@@ -72,7 +78,7 @@ done
 for d in config/crd/bases config/crd/openreports charts/ackguard/crds charts/ackguard/files; do
 	diff -ru "$d" "$out/$d" || status=1
 done
-for f in config/webhook/manifests.yaml config/policies/baseline.yaml charts/ackguard/templates/baseline-policy.yaml; do
+for f in config/webhook/manifests.yaml config/policies/baseline.yaml charts/ackguard/templates/baseline-policy.yaml docs/rules.md charts/ackguard/README.md; do
 	diff -u "$f" "$out/$f" || status=1
 done
 if [[ $status != 0 ]]; then

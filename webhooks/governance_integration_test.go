@@ -228,3 +228,33 @@ func TestLabelBringingAStricterPolicyWarnsOnUpdate(t *testing.T) {
 		t.Errorf("want the new labelled bucket denied by label-strict, got %v", cs)
 	}
 }
+
+// S3-012 is opt-in: a bucket without Object Lock is admitted silently
+// where no policy names the rule, and denied where a policy switches it
+// on (with its required mode).
+func TestOptInRuleSwitchedOnByPolicy(t *testing.T) {
+	suite.Start(t)
+	on := policy("object-lock-on", map[string]string{"object-lock": "on"}, map[string]v1alpha1.Action{"S3-012": v1alpha1.Deny})
+	on.Spec.Parameters.RequiredObjectLockMode = "COMPLIANCE"
+	withPolicies(t, policy("object-lock-off", map[string]string{"object-lock": "off"}, nil), on)
+	nsOff := scopedNamespace(t, map[string]string{"object-lock": "off"})
+	nsOn := scopedNamespace(t, map[string]string{"object-lock": "on"})
+
+	c, warnings := clientAs(t, "")
+	_ = createEventually(t, c, bucket(nsOff, "unlocked", secureSpec("ackguard-test-unlocked-off")), false)
+	if w := warnings.all(); strings.Contains(w, "S3-012") {
+		t.Errorf("S3-012 is off without a policy naming it, got warnings %q", w)
+	}
+	err := createEventually(t, c, bucket(nsOn, "unlocked", secureSpec("ackguard-test-unlocked-on")), true)
+	if cs := causes(t, err); !hasCause(cs, "spec.objectLockEnabledForBucket", "policy object-lock-on") {
+		t.Errorf("want S3-012 denied by policy object-lock-on, got %v", cs)
+	}
+	locked := secureSpec("ackguard-test-locked")
+	locked["objectLockEnabledForBucket"] = true
+	err = createEventually(t, c, bucket(nsOn, "locked", locked), true)
+	if cs := causes(t, err); !hasCause(cs, "spec.objectLockConfiguration.rule.defaultRetention.mode", "requires mode COMPLIANCE") {
+		t.Errorf("want the required mode denied, got %v", cs)
+	}
+	locked["objectLockConfiguration"] = map[string]any{"rule": map[string]any{"defaultRetention": map[string]any{"mode": "COMPLIANCE", "days": int64(1)}}}
+	_ = createEventually(t, c, bucket(nsOn, "locked", locked), false)
+}

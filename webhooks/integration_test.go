@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 	"github.com/ackguard/ackguard/internal/testenv"
 )
 
@@ -150,13 +151,13 @@ func bucket(ns, name string, spec map[string]any) *unstructured.Unstructured {
 }
 
 func secureSpec(bucketName string) map[string]any {
-	return map[string]any{
-		"name": bucketName,
-		"publicAccessBlock": map[string]any{
-			"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
-		},
-		"policy": fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bucketName),
+	spec := rulestest.BucketHygiene()
+	spec["name"] = bucketName
+	spec["publicAccessBlock"] = map[string]any{
+		"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
 	}
+	spec["policy"] = fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bucketName)
+	return spec
 }
 
 // causes returns the Invalid status causes of a denial as "field|message".

@@ -43,12 +43,15 @@ type GuardrailPolicySpec struct {
 	// +optional
 	Match Match `json:"match,omitempty"`
 
-	// DefaultAction applies to the rules not listed in Rules.
+	// DefaultAction applies to the rules not listed in Rules, but for the
+	// opt-in rules (`ackguard rules`, column DEFAULT): those stay off
+	// unless Rules lists them with an action other than Disabled.
 	// +kubebuilder:default=CatalogDefault
 	// +optional
 	DefaultAction DefaultAction `json:"defaultAction,omitempty"`
 
-	// Rules sets the action of individual rules.
+	// Rules sets the action of individual rules; listing an opt-in rule
+	// with an action other than Disabled switches it on.
 	// +listType=map
 	// +listMapKey=id
 	// +kubebuilder:validation:MaxItems=500
@@ -154,6 +157,23 @@ type Parameters struct {
 	// +kubebuilder:validation:Maximum=35
 	// +optional
 	MinBackupRetentionDays *int32 `json:"minBackupRetentionDays,omitempty"`
+
+	// AllowedPermissionsBoundaries are the managed policy ARNs a Role or
+	// User may carry as its permissions boundary (IAM-017, opt-in). Unset
+	// accepts any boundary.
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:Pattern=`^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$`
+	// +kubebuilder:validation:items:MaxLength=2048
+	// +listType=set
+	// +optional
+	AllowedPermissionsBoundaries []string `json:"allowedPermissionsBoundaries,omitempty"`
+
+	// RequiredObjectLockMode is the default retention mode S3-012 (opt-in)
+	// requires of a bucket's Object Lock. Unset requires Object Lock
+	// alone.
+	// +kubebuilder:validation:Enum=GOVERNANCE;COMPLIANCE
+	// +optional
+	RequiredObjectLockMode string `json:"requiredObjectLockMode,omitempty"`
 }
 
 // PortRange is an inclusive range of ports for one protocol.

@@ -57,14 +57,23 @@ type Verdict func(obj map[string]any) (deny bool, err error)
 // named (all the Bucket rules when none is named). It denies on a
 // finding whose action is deny and that is not inconclusive, as the
 // webhook does under the baseline policy.
-func Ackguard(ids ...string) Verdict {
+func Ackguard(ids ...string) Verdict { return ackguard(rules.Config{}, ids) }
+
+// AckguardCached is Ackguard with a parsed-document cache, as the manager
+// runs it: a policy document judged before (the same object's UPDATE, its
+// reconcile, a resync) is not parsed again.
+func AckguardCached(ids ...string) Verdict {
+	return ackguard(rules.Config{Documents: policy.NewCache(1024, 1<<20)}, ids)
+}
+
+func ackguard(cfg rules.Config, ids []string) Verdict {
 	reg := rules.Default()
 	var keep func(*rules.Rule) bool
 	if len(ids) > 0 {
 		keep = func(r *rules.Rule) bool { return slices.Contains(ids, r.ID) }
 	}
 	return func(obj map[string]any) (bool, error) {
-		for _, f := range reg.EvaluateOnly(obj, rules.Config{}, keep) {
+		for _, f := range reg.EvaluateOnly(obj, cfg, keep) {
 			if f.Action == rules.Deny && !f.Inconclusive {
 				return true, nil
 			}

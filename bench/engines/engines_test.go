@@ -39,6 +39,7 @@ func engines(tb testing.TB) []engine {
 	return []engine{
 		{"ackguard-flags", false, Ackguard("S3-001")},
 		{"ackguard-flags-policy", true, Ackguard("S3-001", "S3-002", "S3-003")},
+		{"ackguard-flags-policy-cached", true, AckguardCached("S3-001", "S3-002", "S3-003")},
 		{"ackguard-all-bucket-rules", true, Ackguard()},
 		{"cel-flags", false, celFlags},
 		{"cel-flags-policy", true, celPolicy},

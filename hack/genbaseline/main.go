@@ -74,7 +74,8 @@ func render(reg *rules.Registry, chart bool) (string, error) {
 	b.WriteString("# The baseline GuardrailPolicy: every rule of the catalog at its default\n")
 	b.WriteString("# action, for every guarded resource in every namespace. Other policies\n")
 	b.WriteString("# can only make a rule stricter where they select; without any policy\n")
-	b.WriteString("# the manager applies the same baseline built in.\n")
+	b.WriteString("# the manager applies the same baseline built in. Opt-in rules are\n")
+	b.WriteString("# Disabled: a policy that lists one with another action switches it on.\n")
 	h := string(head)
 	if chart {
 		// The chart's labels, under metadata.

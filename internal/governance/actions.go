@@ -48,9 +48,18 @@ func join(adm Admission, fix bool) v1alpha1.Action {
 }
 
 // CatalogAction is the action the rule catalog's defaults column gives a
-// rule: deny/fix is Enforce, deny/audit Deny, warn/fix Remediate and
-// warn/audit Audit.
+// rule: Disabled for an opt-in rule, otherwise its OnAction.
 func CatalogAction(r *rules.Rule) v1alpha1.Action {
+	if !r.OnByDefault() {
+		return v1alpha1.Disabled
+	}
+	return OnAction(r)
+}
+
+// OnAction is the action of the rule's catalog columns, for an opt-in rule
+// the action to switch it on with: deny/fix is Enforce, deny/audit Deny,
+// warn/fix Remediate and warn/audit Audit.
+func OnAction(r *rules.Rule) v1alpha1.Action {
 	adm := AdmitWithWarning
 	if r.Admission == rules.Deny {
 		adm = DenyAdmission

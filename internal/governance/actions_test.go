@@ -39,17 +39,25 @@ func TestCatalogAction(t *testing.T) {
 	}
 }
 
-// Every rule of the registry maps to one of the four non-disabled actions
-// consistent with its catalog columns.
+// Every rule of the registry switched on maps to one of the four
+// non-disabled actions consistent with its catalog columns; the catalog
+// disables the opt-in rules alone.
 func TestCatalogActionEveryRule(t *testing.T) {
 	for _, r := range reg.Rules() {
-		adm, fix := split(CatalogAction(r))
+		adm, fix := split(OnAction(r))
 		wantAdm := AdmitWithWarning
 		if r.Admission == rules.Deny {
 			wantAdm = DenyAdmission
 		}
 		if adm != wantAdm || fix != (r.Remediation == rules.Fix) {
-			t.Errorf("%s (%s/%s): CatalogAction = %s", r.ID, r.Admission, r.Remediation, CatalogAction(r))
+			t.Errorf("%s (%s/%s): OnAction = %s", r.ID, r.Admission, r.Remediation, OnAction(r))
+		}
+		want := OnAction(r)
+		if !r.OnByDefault() {
+			want = v1alpha1.Disabled
+		}
+		if CatalogAction(r) != want {
+			t.Errorf("%s (opt-in: %v): CatalogAction = %s, want %s", r.ID, !r.OnByDefault(), CatalogAction(r), want)
 		}
 	}
 }

@@ -10,4 +10,9 @@
 // dimension takes the strictest value any of them sets for the rule, and
 // the result names the policy that set it. With no GuardrailPolicy at all
 // the engine applies the built-in baseline: the catalog's defaults.
+//
+// Opt-in rules (rules.Rule.OnByDefault false) run only under a policy that
+// lists them with an action other than Disabled; a policy's default action
+// never reaches them, and a rule no selecting policy switches on is not
+// evaluated at all.
 package governance

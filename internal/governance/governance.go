@@ -114,7 +114,7 @@ func (e *Engine) Problems(name string) []string {
 }
 
 // Baseline returns the built-in baseline policy: every rule at its
-// catalog default, every guarded resource selected.
+// catalog default (opt-in rules Disabled), every guarded resource selected.
 func Baseline(reg *rules.Registry) v1alpha1.GuardrailPolicy {
 	p := v1alpha1.GuardrailPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "GuardrailPolicy"},
@@ -196,6 +196,12 @@ func parameters(d Defaults, p v1alpha1.Parameters) (rules.Config, []string) {
 	if p.MinBackupRetentionDays != nil {
 		cfg.MinBackupRetentionDays = int64(*p.MinBackupRetentionDays)
 	}
+	if len(p.AllowedPermissionsBoundaries) > 0 {
+		cfg.AllowedPermissionsBoundaries = slices.Clone(p.AllowedPermissionsBoundaries)
+	}
+	if p.RequiredObjectLockMode != "" {
+		cfg.RequiredObjectLockMode = p.RequiredObjectLockMode
+	}
 	return cfg, union([][]string{d.ACKControllers, p.ACKControllers})
 }
 
@@ -218,10 +224,15 @@ func configKey(cfg rules.Config, ackCtrl []string) string {
 	return string(b)
 }
 
-// action is the policy's action for a rule.
+// action is the policy's action for a rule: the one it lists the rule
+// with; for a rule it does not list, Disabled when the rule is opt-in,
+// otherwise the policy's default action.
 func (c *CompiledPolicy) action(r *rules.Rule) v1alpha1.Action {
 	if a, ok := c.actions[r.ID]; ok {
 		return a
+	}
+	if !r.OnByDefault() {
+		return v1alpha1.Disabled
 	}
 	if c.defaultAct == v1alpha1.CatalogDefault {
 		return CatalogAction(r)

@@ -55,10 +55,14 @@ func ackObj(gvk schema.GroupVersionKind, ns, name string, labels map[string]stri
 	}
 }
 
-// insecureBucket is a bucket with only a name: it fails S3-001 (deny/fix,
-// Enforce) and S3-006 (warn/fix, Remediate) and nothing else.
+// insecureBucket is a bucket with a name and the fields of the warn/audit
+// hygiene rules (S3-008 … S3-011) alone: it fails S3-001 (deny/fix,
+// Enforce) and S3-006 (warn/fix, Remediate) and nothing else on by
+// default.
 func insecureBucket(ns, name string, labels map[string]string) map[string]any {
-	return ackObj(view.BucketGVK, ns, name, labels, map[string]any{"name": name})
+	spec := rulestest.BucketHygiene()
+	spec["name"] = name
+	return ackObj(view.BucketGVK, ns, name, labels, spec)
 }
 
 // tlsOnly is the bucket policy S3-006 asks for.
@@ -68,16 +72,16 @@ func tlsOnly(bucket string, extra ...string) string {
 	return `{"Version":"2012-10-17","Statement":[` + strings.Join(st, ",") + `]}`
 }
 
-// secureBucketSpec is a spec every bucket rule passes.
+// secureBucketSpec is a spec every bucket rule on by default passes.
 func secureBucketSpec(name string) map[string]any {
-	return map[string]any{
-		"name": name,
-		"publicAccessBlock": map[string]any{
-			"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
-		},
-		"policy":            tlsOnly(name),
-		"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}},
+	spec := rulestest.BucketHygiene()
+	spec["name"] = name
+	spec["publicAccessBlock"] = map[string]any{
+		"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
 	}
+	spec["policy"] = tlsOnly(name)
+	spec["ownershipControls"] = map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}
+	return spec
 }
 
 func secureBucket(ns, name string, labels map[string]string) map[string]any {
@@ -375,11 +379,14 @@ func audited(id, pol string) expect {
 
 func absent(id string) expect { return expect{rule: id, absent: true} }
 
-// ruleIDsFor returns the IDs of the registry's rules for a kind.
+// ruleIDsFor returns the IDs of the registry's rules on by default for a
+// kind.
 func ruleIDsFor(gk schema.GroupKind) []string {
 	var out []string
 	for _, r := range reg.RulesFor(gk) {
-		out = append(out, r.ID)
+		if r.OnByDefault() {
+			out = append(out, r.ID)
+		}
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	policydoc "github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -366,14 +367,14 @@ func nonZero(t reflect.Type) (reflect.Value, bool) {
 }
 
 // Every field of rules.Config (but the Resolver, which the judgement
-// sets) is part of the configuration key: two policies differing in any
+// sets, and the document cache, which only saves parsing) is part of the configuration key: two policies differing in any
 // parameter, present or added later, are never evaluated as one.
 func TestConfigKeyCoversEveryConfigField(t *testing.T) {
 	base := configKey(rules.Config{}, nil)
 	ct := reflect.TypeFor[rules.Config]()
 	for i := range ct.NumField() {
 		f := ct.Field(i)
-		if f.Name == "Resolver" {
+		if f.Name == "Resolver" || f.Name == "Documents" {
 			continue
 		}
 		val, ok := nonZero(f.Type)
@@ -395,6 +396,9 @@ func TestConfigKeyCoversEveryConfigField(t *testing.T) {
 	}
 	if configKey(rules.Config{Resolver: stubResolver{}}, nil) != base {
 		t.Error("the resolver changes the configuration key")
+	}
+	if configKey(rules.Config{Documents: policydoc.NewCache(1, 1)}, nil) != base {
+		t.Error("the document cache changes the configuration key")
 	}
 }
 

@@ -149,7 +149,7 @@ func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance
 			return eng.Decide(req, j), nil
 		}
 	}
-	tr := &trackingResolver{Resolver: resolve.Client(ctx, s.Reader)}
+	tr := &trackingResolver{Resolver: resolve.Restrict(resolve.Client(ctx, s.Reader), s.Registry.Guards)}
 	req.Resolver = tr
 	d := eng.Admit(req)
 	if req.Operation != governance.Existing && !req.DryRun && d.Allowed() && !tr.used {

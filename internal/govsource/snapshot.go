@@ -11,11 +11,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -69,6 +71,14 @@ type Snapshot struct {
 	informers []cache.Informer
 	synced    atomic.Bool
 	rebuilt   atomic.Int64
+
+	// owners are the owner accounts learned from the flag, namespace
+	// annotations, ACK's cross-account role map and synced resources'
+	// status; ownersApplied is the version the served engine was compiled
+	// with (the defaults' OwnerAccounts are their union).
+	owners        *owners.Set
+	ownersApplied atomic.Uint64
+	ownersLogged  atomic.Uint64 // version+1 of the owners last logged
 }
 
 type policyEntry struct {
@@ -93,8 +103,11 @@ func NewSnapshot(reg *rules.Registry, d governance.Defaults) *Snapshot {
 		exceptions:     map[string]map[string]*v1alpha1.GuardrailException{},
 		sets:           map[string]*governance.Exceptions{},
 		namespaces:     map[string]map[string]string{},
+		owners:         owners.New(d.Config.OwnerAccounts),
 	}
-	s.base = governance.Assemble(reg, d, nil, nil)
+	s.defaults.Config.OwnerAccounts = s.owners.IDs()
+	s.ownersApplied.Store(s.owners.Version())
+	s.base = governance.Assemble(reg, s.defaults, nil, nil)
 	s.engine.Store(s.base)
 	return s
 }
@@ -140,17 +153,36 @@ func (s *Snapshot) HasSynced() bool {
 			return false
 		}
 	}
-	s.synced.Store(true)
+	if !s.synced.Swap(true) {
+		// Read everything stored so far, then say which owner accounts
+		// judgements start with.
+		s.Engine()
+		s.logOwners()
+	}
 	return true
 }
 
 // Engine returns the current engine, rebuilding it first when something
 // changed since the last read.
 func (s *Snapshot) Engine() *governance.Engine {
-	if s.marks.Load() != s.applied.Load() {
+	if s.nsMarks.Load() != s.nsApplied.Load() {
+		// A namespace's owner-account annotation may have changed.
+		s.refreshNamespaces()
+	}
+	if s.marks.Load() != s.applied.Load() || s.owners.Version() != s.ownersApplied.Load() {
 		s.rebuild()
 	}
 	return s.engine.Load()
+}
+
+// Owners returns the owner accounts the snapshot judges with and where
+// each was learned. Adapters add what they learn through ObserveOwners.
+func (s *Snapshot) Owners() *owners.Set { return s.owners }
+
+// ObserveOwners records the accounts an origin names (none forgets it);
+// the next judgement uses the new owner accounts when they changed.
+func (s *Snapshot) ObserveOwners(o owners.Origin, accounts []string) {
+	s.owners.Set(o, accounts)
 }
 
 // Namespace returns a namespace's labels as the snapshot knows them, and
@@ -215,8 +247,22 @@ func (s *Snapshot) requeue(pols []string, exs []types.NamespacedName) {
 func (s *Snapshot) rebuild() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.marks.Load() == s.applied.Load() {
+	ownersVersion := s.owners.Version()
+	ownersChanged := ownersVersion != s.ownersApplied.Load()
+	if s.marks.Load() == s.applied.Load() && !ownersChanged {
 		return // another reader rebuilt it
+	}
+	if ownersChanged {
+		// Every policy inherits the owner accounts it does not set
+		// itself: recompile them all.
+		s.defaults.Config.OwnerAccounts = s.owners.IDs()
+		for _, e := range s.policies {
+			e.compiled = nil
+		}
+		defer s.ownersApplied.Store(ownersVersion)
+		if s.synced.Load() {
+			defer s.logOwners()
+		}
 	}
 	ctx := context.Background()
 	pendPols, pendExs, marks := s.take()
@@ -274,10 +320,10 @@ func (s *Snapshot) rebuild() {
 	}
 	// Objects the cache could not give are read again next time.
 	s.requeue(failedPols, failedExs)
-	if !policiesChanged && len(changedNS) == 0 {
+	if !policiesChanged && !ownersChanged && len(changedNS) == 0 {
 		return
 	}
-	if policiesChanged {
+	if policiesChanged || ownersChanged {
 		names := make([]string, 0, len(s.policies))
 		for name := range s.policies {
 			names = append(names, name)
@@ -344,9 +390,20 @@ func (s *Snapshot) refreshNamespaces() {
 			delete(s.namespaces, name)
 		case err != nil:
 			failed = append(failed, name)
+			continue
 		default:
 			s.namespaces[name] = ns.Labels
 		}
+		// ACK creates the namespace's resources in the account its
+		// annotation names (none when deleted or unannotated).
+		var accts []string
+		if a := ns.Annotations[owners.NamespaceAnnotation]; a != "" {
+			accts = []string{a}
+			if bad := owners.Invalid(accts); len(bad) > 0 {
+				log.Info("ignoring a namespace's owner-account annotation that is not an AWS account ID", "namespace", name, "annotation", owners.NamespaceAnnotation, "value", a)
+			}
+		}
+		s.owners.Set(owners.Origin{Source: owners.FromNamespace, Name: name}, accts)
 	}
 	if len(failed) > 0 {
 		s.pendMu.Lock()
@@ -356,6 +413,27 @@ func (s *Snapshot) refreshNamespaces() {
 		s.nsMarks.Add(1)
 		s.pendMu.Unlock()
 	}
+}
+
+var log = ctrl.Log.WithName("governance")
+
+// logOwners says which owner accounts ackguard now judges with, and where
+// each came from, once per change.
+func (s *Snapshot) logOwners() {
+	v := s.owners.Version()
+	if s.ownersLogged.Swap(v+1) == v+1 {
+		return
+	}
+	accts := s.owners.Accounts()
+	if len(accts) == 0 {
+		log.Info("no owner account is known: every account principal counts as external (set --owner-account, or annotate namespaces with " + owners.NamespaceAnnotation + ")")
+		return
+	}
+	desc := make([]string, 0, len(accts))
+	for _, a := range accts {
+		desc = append(desc, a.String())
+	}
+	log.Info("owner accounts", "accounts", desc)
 }
 
 // sameSpec reports whether two versions of an object carry the same spec:

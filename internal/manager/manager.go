@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -31,6 +33,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/webhooks"
@@ -58,7 +61,12 @@ type Options struct {
 	EnableWebhook           bool
 	EnableReconciler        bool
 	// OwnerAccounts are the AWS account IDs that own the guarded resources.
+	// More are learned from ACK: namespace annotations, the cross-account
+	// role map in ACKNamespace, and synced resources' status.
 	OwnerAccounts []string
+	// ACKNamespace is the ACK controllers' namespace, where their
+	// cross-account role map lives ("" reads no role map).
+	ACKNamespace string
 	// ACKControllers are "namespace:name" service accounts whose writes are
 	// admitted with a warning.
 	ACKControllers []string
@@ -96,6 +104,7 @@ func DefaultOptions() Options {
 		EnableWebhook:          true,
 		EnableReconciler:       true,
 		ACKControllers:         DefaultACKControllers(),
+		ACKNamespace:           "ack-system",
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,
@@ -145,6 +154,12 @@ type Manager struct {
 	Kinds *controllers.KindWatcher
 }
 
+// Bounds of the parsed-document cache.
+const (
+	policyCacheEntries = 2048
+	policyCacheBytes   = 2 << 20
+)
+
 // New builds the operator on a manager for the given cluster.
 func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := opts.Validate(); err != nil {
@@ -160,7 +175,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Scheme: scheme,
 		// ACK objects are read as unstructured; serve those reads from the
 		// informer cache too (the reconcilers already watch their kinds).
-		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		// Nothing reads managedFields: keeping them out of the cache saves
+		// memory per guarded object and the copy made on every read.
+		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
@@ -176,7 +194,11 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	registry := rules.Default()
-	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts}
+	// Parsed policy documents are kept across requests: the CREATE, each
+	// UPDATE and every reconcile of one object carry the same document.
+	// Bounded by the documents' text (parsed, a document takes about ten
+	// times its text), least recently used first out.
+	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts, Documents: policy.NewCache(policyCacheEntries, policyCacheBytes)}
 	m := &Manager{Manager: mgr}
 	defaults := governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()}
 	// One compiled snapshot of the policies, exceptions and namespace
@@ -191,6 +213,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	source := &govsource.Source{
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
 		Defaults: defaults, Snapshot: snap,
+	}
+	// Owner accounts are also learned from ACK's cross-account role map,
+	// read by name in the ACK controllers' namespace.
+	if opts.ACKNamespace != "" {
+		if err := mgr.Add(&govsource.CARM{Reader: mgr.GetAPIReader(), Namespace: opts.ACKNamespace, Snapshot: snap}); err != nil {
+			return nil, err
+		}
 	}
 	// The reconciler reuses the judgement the webhook made of an object it
 	// just admitted, instead of judging it again on the watch event.
@@ -222,6 +251,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		srv.Register(webhooks.Path, v) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
 		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
+			return nil, err
+		}
+		if err := metrics.RegisterCertificateExpiry(nil, filepath.Join(opts.WebhookCertDir, "tls.crt")); err != nil {
 			return nil, err
 		}
 		// Ready once the webhook serves (with rotation: once its

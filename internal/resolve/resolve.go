@@ -43,6 +43,26 @@ func (c clientResolver) Get(gvk schema.GroupVersionKind, namespace, name string)
 	return nil, false, err
 }
 
+// Restrict limits r to the kinds allowed accepts: a lookup of any other
+// kind fails, naming it, without reaching r. In the cluster ackguard reads
+// only the kinds it watches (and has RBAC for): a lookup of another kind
+// through the cache would start an informer that can never sync.
+func Restrict(r rules.Resolver, allowed func(schema.GroupKind) bool) rules.Resolver {
+	return restricted{r: r, allowed: allowed}
+}
+
+type restricted struct {
+	r       rules.Resolver
+	allowed func(schema.GroupKind) bool
+}
+
+func (x restricted) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
+	if !x.allowed(gvk.GroupKind()) {
+		return nil, false, fmt.Errorf("ackguard does not read %s objects in the cluster", gvk.Kind)
+	}
+	return x.r.Get(gvk, namespace, name)
+}
+
 // Objects resolves among a fixed set of objects, such as the documents of
 // one scan.
 func Objects(objs []map[string]any) rules.Resolver {

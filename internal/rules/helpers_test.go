@@ -1,11 +1,15 @@
 package rules_test
 
 import (
+	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
 
 // bucketName is the AWS name of every test bucket.
@@ -65,14 +69,14 @@ func pol(statements ...string) string {
 	return `{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`
 }
 
-// secureSpec is a spec every rule passes.
+// secureSpec is a spec every rule on by default passes.
 func secureSpec() map[string]any {
-	return map[string]any{
-		"name":              bucketName,
-		"publicAccessBlock": allBlocked(),
-		"policy":            pol(tlsDeny),
-		"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}},
-	}
+	spec := rulestest.BucketHygiene()
+	spec["name"] = bucketName
+	spec["publicAccessBlock"] = allBlocked()
+	spec["policy"] = pol(tlsDeny)
+	spec["ownershipControls"] = map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}
+	return spec
 }
 
 // want is one expected finding: its path and a substring of its message.
@@ -91,13 +95,26 @@ type ruleCase struct {
 	action rules.Action
 }
 
-// findingsOf evaluates obj with the default registry and keeps the findings
-// of one rule.
+// sharedDocuments is the document cache every rule test also evaluates
+// through, as the manager does: a cached document must judge exactly like
+// a freshly parsed one, however many objects and rules have read it.
+var sharedDocuments = policy.NewCache(4096, 8<<20)
+
+// findingsOf evaluates one rule of the default registry on obj, opt-in
+// or not. It evaluates obj three times — without the document cache,
+// then twice through sharedDocuments (filling it, then reading it) — and
+// panics, failing the test, when the cached evaluations differ.
 func findingsOf(obj map[string]any, cfg rules.Config, ruleID string) []rules.Finding {
-	var out []rules.Finding
-	for _, f := range rules.Default().Evaluate(obj, cfg) {
-		if f.RuleID == ruleID {
-			out = append(out, f)
+	of := func(cfg rules.Config) []rules.Finding {
+		return rules.Default().EvaluateOnly(obj, cfg, func(r *rules.Rule) bool { return r.ID == ruleID })
+	}
+	cached := cfg
+	cached.Documents = sharedDocuments
+	cfg.Documents = nil
+	out := of(cfg)
+	for range 2 {
+		if got := of(cached); !reflect.DeepEqual(got, out) {
+			panic(fmt.Sprintf("%s judged differently through the document cache:\n  cached: %v\n  parsed: %v", ruleID, got, out))
 		}
 	}
 	return out

@@ -15,10 +15,11 @@ type Input struct {
 	Meta   view.Meta
 	Config Config
 
-	bucket *view.Bucket
-	sg     *view.SecurityGroup
-	docs   map[docKey]parsedDoc
-	iam    *iamState // IAM documents and their analysis (iam_common.go)
+	bucket    *view.Bucket
+	bucketCfg *view.BucketConfig
+	sg        *view.SecurityGroup
+	docs      map[docKey]parsedDoc
+	iam       *iamState // IAM documents and their analysis (iam_common.go)
 }
 
 type docKey struct {
@@ -43,9 +44,18 @@ func (in *Input) GroupKind() schema.GroupKind { return in.Meta.GVK.GroupKind() }
 // Bucket returns the object's Bucket view.
 func (in *Input) Bucket() *view.Bucket {
 	if in.bucket == nil {
-		in.bucket = view.NewBucket(in.Object)
+		in.bucket = view.BucketWithMeta(in.Object, in.Meta)
 	}
 	return in.bucket
+}
+
+// BucketConfig returns the object's Bucket configuration view (S3-008 …
+// S3-015), read once per evaluation.
+func (in *Input) BucketConfig() *view.BucketConfig {
+	if in.bucketCfg == nil {
+		in.bucketCfg = view.NewBucketConfig(in.Object)
+	}
+	return in.bucketCfg
 }
 
 // SecurityGroup returns the object's SecurityGroup view, read once per
@@ -58,7 +68,8 @@ func (in *Input) SecurityGroup() *view.SecurityGroup {
 }
 
 // Document parses a policy document once per evaluation, whichever rules
-// ask for it.
+// ask for it, and once across evaluations when the configuration carries a
+// document cache.
 func (in *Input) Document(raw string, kind policy.Kind, opts policy.Options) (*policy.Document, []policy.Problem) {
 	if in.docs == nil {
 		in.docs = map[docKey]parsedDoc{}
@@ -67,7 +78,7 @@ func (in *Input) Document(raw string, kind policy.Kind, opts policy.Options) (*p
 	if d, ok := in.docs[k]; ok {
 		return d.doc, d.problems
 	}
-	doc, problems := policy.Parse(raw, kind, opts)
+	doc, problems := in.Config.Documents.Parse(raw, kind, opts)
 	in.docs[k] = parsedDoc{doc, problems}
 	return doc, problems
 }

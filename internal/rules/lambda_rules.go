@@ -1,12 +1,11 @@
 package rules
 
-// lambdaRules returns the Lambda rules, in catalog order.
+// lambdaRules returns the Lambda rules, in catalog order. LMB-007 and
+// LMB-013 are opt-in.
 //
 // Not shipped here: LMB-001 and LMB-002 judge the Alias kind
-// (spec.permissions), which ackguard does not guard yet; LMB-007 and
-// LMB-013 are opt-in (off by default) and the Rule type has no opt-in
-// switch yet; LMB-008 needs the subnets' Availability Zones (a lookup of
-// other objects); LMB-012 (execution role) is built with the IAM rules.
+// (spec.permissions); LMB-012 (execution role) is built with the IAM
+// rules.
 func lambdaRules() []*Rule {
-	return []*Rule{lmb003(), lmb004(), lmb005(), lmb006(), lmb009(), lmb010(), lmb011()}
+	return []*Rule{lmb003(), lmb004(), lmb005(), lmb006(), lmb007(), lmb008(), lmb009(), lmb010(), lmb011(), lmb013()}
 }

@@ -61,15 +61,17 @@ func (r *Registry) Guards(gk schema.GroupKind) bool {
 	return slices.Contains(r.kinds, gk)
 }
 
-// Evaluate runs every rule that applies to the object's kind and returns
-// the findings in registry order. A rule that panics yields a deny finding
-// instead of taking its caller down: a bug must not become an allow.
+// Evaluate runs every rule on by default that applies to the object's kind
+// and returns the findings in registry order (opt-in rules run only when
+// asked for, through EvaluateOnly). A rule that panics yields a deny
+// finding instead of taking its caller down: a bug must not become an
+// allow.
 func (r *Registry) Evaluate(obj map[string]any, cfg Config) []Finding {
-	return r.EvaluateOnly(obj, cfg, nil)
+	return r.EvaluateOnly(obj, cfg, (*Rule).OnByDefault)
 }
 
-// EvaluateOnly is Evaluate restricted to the rules keep accepts (all when
-// keep is nil).
+// EvaluateOnly runs the rules keep accepts, opt-in or not (every rule when
+// keep is nil), as Evaluate does.
 func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule) bool) []Finding {
 	in := NewInput(obj, cfg)
 	gk := in.GroupKind()

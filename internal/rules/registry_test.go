@@ -79,14 +79,15 @@ func TestDefault(t *testing.T) {
 	reg := rules.Default()
 	// Each family's rules, in catalog order; the families themselves may
 	// interleave with others.
-	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-013",
+	wantIDs := []string{"POL-001", "S3-001", "S3-002", "S3-003", "S3-004", "S3-005", "S3-006", "S3-007", "S3-008", "S3-009",
+		"S3-010", "S3-011", "S3-012", "S3-013", "S3-014", "S3-015",
 		// iamRules: shared POL- rules, IAM- rules and LMB-012.
 		"POL-002", "POL-003", "POL-004", "POL-005", "IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006",
 		"IAM-007", "IAM-008", "IAM-009", "IAM-010", "IAM-011", "IAM-012", "IAM-013", "IAM-014", "IAM-015", "IAM-016",
-		"IAM-019", "LMB-012",
+		"IAM-017", "IAM-018", "IAM-019", "LMB-012",
 		"RDS-001", "RDS-002", "RDS-003", "RDS-004", "RDS-005", "RDS-006", "RDS-007", "RDS-008", "RDS-009", "RDS-010", "RDS-011", "RDS-012", "RDS-013",
 		"EC2-001", "EC2-002", "EC2-003", "EC2-004", "EC2-005", "EC2-006", "EC2-007", "EC2-008",
-		"LMB-003", "LMB-004", "LMB-005", "LMB-006", "LMB-009", "LMB-010", "LMB-011"}
+		"LMB-003", "LMB-004", "LMB-005", "LMB-006", "LMB-007", "LMB-008", "LMB-009", "LMB-010", "LMB-011", "LMB-013"}
 	var ids []string
 	for _, r := range reg.Rules() {
 		ids = append(ids, r.ID)
@@ -106,7 +107,9 @@ func TestDefault(t *testing.T) {
 	noReferences := map[string]bool{"POL-001": true,
 		// POL-002/004/005 map only to analyzer checks (Access Analyzer,
 		// parliament); LMB-012 is an ackguard cross-object rule.
-		"POL-002": true, "POL-004": true, "POL-005": true, "LMB-012": true}
+		"POL-002": true, "POL-004": true, "POL-005": true, "LMB-012": true,
+		// IAM-017 is the delegated-admin pattern: no public control maps it.
+		"IAM-017": true}
 	severities := map[rules.Severity]bool{rules.Critical: true, rules.High: true, rules.Medium: true, rules.Low: true}
 	for _, r := range reg.Rules() {
 		t.Run(r.ID, func(t *testing.T) {
@@ -140,7 +143,9 @@ func TestDefault(t *testing.T) {
 	// Catalog defaults (RULES.md §3, §5a).
 	defaults := map[string]string{
 		"POL-001": "deny/audit", "S3-001": "deny/fix", "S3-002": "deny/audit", "S3-003": "deny/fix", "S3-004": "deny/fix",
-		"S3-005": "warn/audit", "S3-006": "warn/fix", "S3-007": "deny/audit", "S3-013": "deny/audit",
+		"S3-005": "warn/audit", "S3-006": "warn/fix", "S3-007": "deny/audit", "S3-008": "warn/audit", "S3-009": "warn/audit",
+		"S3-010": "warn/audit", "S3-011": "warn/audit", "S3-012": "warn/audit", "S3-013": "deny/audit", "S3-014": "warn/audit",
+		"S3-015": "warn/audit",
 		// RULES.md §4, §6, §7. LMB-009 warns (issue 4: "as a warning").
 		"RDS-001": "deny/fix", "RDS-002": "deny/audit", "RDS-003": "deny/audit", "RDS-004": "warn/fix", "RDS-005": "warn/fix",
 		"RDS-006": "warn/fix", "RDS-007": "warn/fix", "RDS-008": "warn/audit", "RDS-009": "warn/audit", "RDS-010": "warn/audit",
@@ -148,19 +153,29 @@ func TestDefault(t *testing.T) {
 		"EC2-001": "deny/fix", "EC2-002": "deny/fix", "EC2-003": "deny/fix", "EC2-004": "deny/audit", "EC2-005": "deny/fix",
 		"EC2-006": "warn/audit", "EC2-007": "warn/audit", "EC2-008": "warn/audit",
 		"LMB-003": "deny/audit", "LMB-004": "warn/audit", "LMB-005": "deny/audit", "LMB-006": "warn/audit",
-		"LMB-009": "warn/audit", "LMB-010": "warn/audit", "LMB-011": "warn/audit",
+		"LMB-007": "warn/audit", "LMB-008": "warn/audit", "LMB-009": "warn/audit", "LMB-010": "warn/audit", "LMB-011": "warn/audit",
+		"LMB-013": "warn/audit",
 		// RULES.md §5a, §5b, §7 (LMB-012).
 		"POL-002": "deny/audit", "POL-003": "warn/audit", "POL-004": "warn/audit", "POL-005": "warn/audit",
 		"IAM-001": "deny/audit", "IAM-002": "warn/audit", "IAM-003": "deny/audit", "IAM-004": "deny/audit",
 		"IAM-005": "warn/audit", "IAM-006": "warn/audit", "IAM-007": "warn/audit", "IAM-008": "warn/audit",
 		"IAM-009": "warn/audit", "IAM-010": "deny/audit", "IAM-011": "deny/audit", "IAM-012": "deny/audit",
 		"IAM-013": "warn/audit", "IAM-014": "deny/audit", "IAM-015": "deny/audit", "IAM-016": "deny/audit",
-		"IAM-019": "warn/audit", "LMB-012": "warn/audit",
+		"IAM-017": "deny/audit", "IAM-018": "warn/audit", "IAM-019": "warn/audit", "LMB-012": "warn/audit",
 	}
 	for id, d := range defaults {
 		r := reg.Rule(id)
 		if got := string(r.Admission) + "/" + string(r.Remediation); got != d {
 			t.Errorf("%s defaults %s, want %s", id, got, d)
+		}
+	}
+	// The catalog's opt-in rules (RULES.md *[opt-in]*), and no other, are
+	// off by default.
+	optIn := map[string]bool{"S3-012": true, "S3-014": true, "S3-015": true, "IAM-017": true, "IAM-018": true,
+		"EC2-009": true, "LMB-007": true, "LMB-013": true}
+	for _, r := range reg.Rules() {
+		if r.OnByDefault() == optIn[r.ID] {
+			t.Errorf("%s: OnByDefault() = %v, catalog opt-in: %v", r.ID, r.OnByDefault(), optIn[r.ID])
 		}
 	}
 	if reg.Rule("S3-999") != nil {

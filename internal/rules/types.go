@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -61,7 +62,11 @@ type Rule struct {
 	Admission Action
 	// Remediation is the reconciler's default; Fix requires Fixer.
 	Remediation Remediation
-	References  References
+	// OptIn marks a rule the catalog leaves off by default: it runs only
+	// where a policy names it (governance), never under a policy's default
+	// action. Admission and Remediation are its defaults once on.
+	OptIn      bool
+	References References
 	// Check returns the rule's findings for one object. It must not modify
 	// the input.
 	Check func(in *Input) []Finding
@@ -70,6 +75,10 @@ type Rule struct {
 	// through the Mutation, so fixes of several rules compose.
 	Fixer func(m *Mutation) error
 }
+
+// OnByDefault reports whether the rule runs without a policy naming it:
+// false for the catalog's opt-in rules.
+func (r *Rule) OnByDefault() bool { return !r.OptIn }
 
 // AppliesTo reports whether the rule judges objects of the given kind.
 func (r *Rule) AppliesTo(gk schema.GroupKind) bool {
@@ -141,10 +150,21 @@ type Config struct {
 	AllowedPublicPorts []PortRange
 	// MinBackupRetentionDays is RDS-005's minimum; 0 means 7.
 	MinBackupRetentionDays int64
+	// AllowedPermissionsBoundaries are the policy ARNs IAM-017 accepts as
+	// a permissions boundary; nil accepts any.
+	AllowedPermissionsBoundaries []string
+	// RequiredObjectLockMode is the default retention mode S3-012
+	// requires (GOVERNANCE, COMPLIANCE); "" requires Object Lock alone.
+	RequiredObjectLockMode string
 	// Resolver reads related objects (a Role's referenced Policies, a
 	// Function's execution Role). Nil means none can be read: rules that
 	// need one say so in their finding instead of guessing.
 	Resolver Resolver
+	// Documents, when set, keeps parsed policy documents across
+	// evaluations (nil parses each document once per evaluation). It is
+	// not part of a policy's configuration: policies differing only in it
+	// are evaluated together.
+	Documents *policy.Cache `json:"-"`
 }
 
 // PortRange is an inclusive range of ports for one protocol ("tcp",

@@ -3,27 +3,31 @@ package scan
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ackguard/ackguard/internal/cmdutil"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
-const usage = `Usage: ackguard scan [flags] PATH...
-
-Judge Kubernetes manifests offline with ackguard's rules, as admission
+const long = `Judge Kubernetes manifests offline with ackguard's rules, as admission
 would. A PATH is a file, a directory (searched recursively for .yaml, .yml
 and .json files; hidden directories are skipped) or - for standard input.
 A directory holding kustomization.yaml is built as kubectl apply -k would
-(local files only, no plugins), one holding Chart.yaml rendered as helm
-template would, and the built objects are judged.
+(local files only, no plugins; --kustomize=false reads its files instead),
+one holding Chart.yaml rendered as helm template would (default values,
+then each --values file), and the built objects are judged. Objects of
+kinds ackguard does not guard are skipped and counted.
 
 Resources are judged under the GuardrailPolicies and GuardrailExceptions
 (policy.ackguard.dev/v1alpha1) found in the PATHs and in --policy, with
@@ -31,182 +35,159 @@ namespaces selected by the labels of the v1 Namespaces found there; with
 no GuardrailPolicy, the built-in baseline (every rule at its catalog
 default) applies, as in a cluster without one.
 
-Flags:
-  -o, --output FORMAT     text (default), json, sarif (SARIF 2.1.0, for code
-                          scanning) or junit (JUnit XML, for test reports)
-      --fail-on WHAT      deny (default): exit 1 when a resource would be
-                          denied; warn: also when admitted with warnings;
-                          never: exit 0 whatever the findings (input errors
-                          still exit 2)
-      --rules GLOBS       report only the rules matching these IDs or globs,
-                          comma-separated (S3-001,IAM-*); repeatable
-      --skip-rules GLOBS  do not report the rules matching these; repeatable
-      --kustomize=false   read a directory holding kustomization.yaml as plain
-                          files instead of building it (kustomize build)
-      --values FILE       values file for the charts rendered, over their
-                          default values (as helm template -f); repeatable
-      --release-name NAME, --release-namespace NS
-                          the release a chart is rendered for (default
-                          release-name in default, as helm template)
-      --exclude GLOB      do not read the paths matching GLOB while walking a
-                          directory (a name such as vendor or *.test.yaml, or
-                          a path such as charts/*/ci); repeatable
-      --owner-account ID  AWS account ID (12 digits) that owns the resources;
-                          repeatable, or comma-separated
-      --policy PATH       file, directory or - to read GuardrailPolicies,
-                          GuardrailExceptions and Namespaces from (other
-                          documents there are not judged); repeatable
-      --now TIME          judge exceptions at TIME (RFC 3339, such as
-                          2026-01-31T00:00:00Z) instead of the current time
-  -h, --help              show this help
-
-Text output is coloured on a terminal unless NO_COLOR is set.
+Outputs: text (grouped by file and resource, file:line for each finding,
+coloured on a terminal unless NO_COLOR is set), json (the published
+report), sarif (SARIF 2.1.0, for code scanning) and junit (JUnit XML).
 
 Exit status: 0 if nothing would be denied, 1 if a resource would be denied
-(or, with --fail-on warn, admitted with warnings),
-2 on a usage error or an input that cannot be read or decoded (a policy or
+(with --fail-on warn: also admitted with warnings; with --fail-on never:
+never), 2 on a usage error or an input that cannot be read or decoded (a policy or
 exception with problems included: one the cluster would refuse, or one
-naming rule IDs or kinds this version does not know).
-`
+naming rule IDs or kinds this version does not know).`
+
+const example = `  # the cluster's policies from the GitOps repository, the app's manifests
+  ackguard scan --policy platform/guardrails/ apps/shop/
+
+  # or the live cluster's policies
+  kubectl get guardrailpolicies,guardrailexceptions,namespaces -A -o yaml \
+    | ackguard scan --policy - apps/shop/
+
+  # rendered manifests from standard input, as JSON for a pipeline
+  kustomize build overlays/prod | ackguard scan -o json -
+
+  # a pull-request gate that code scanning displays, on a few rules first
+  ackguard scan -o sarif --rules 'S3-*,IAM-001' deploy/ > ackguard.sarif`
+
+// OutputFormats are the values --output accepts, the default first.
+var OutputFormats = []string{OutputText, OutputJSON, OutputSARIF, OutputJUnit}
+
+// FailOnValues are the values --fail-on accepts, the default first.
+var FailOnValues = []string{FailOnDeny, FailOnWarn, FailOnNever}
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
-// Run is "ackguard scan": it parses args (without the program and command
-// names), scans, writes the report and returns the exit code.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return RunContext(context.Background(), args, stdin, stdout, stderr)
+// NewCommand returns "ackguard scan". Its exit code (through
+// cmdutil.Execute) is the report's: 0 clean, 1 denied, 2 error.
+func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	o := &Options{Output: OutputText}
+	cmd := &cobra.Command{
+		Use:     "scan [flags] PATH...",
+		Short:   "Judge manifests offline under their GuardrailPolicies (exit 0 clean, 1 denied, 2 error)",
+		Long:    long,
+		Example: example,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("no path to scan: give files, directories or - for standard input")
+			}
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			opts := *o
+			opts.Color = colorOutput(stdout)
+			rep := Scan(cmd.Context(), paths, stdin, opts)
+			if err := WriteReport(rep, opts, stdout, stderr); err != nil {
+				return cmdutil.Fail(cmdutil.ExitUsage, fmt.Errorf("writing the report: %w", err))
+			}
+			return cmdutil.Exit(rep.ExitCodeFor(opts.FailOn))
+		},
+	}
+	cmd.SetIn(stdin)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	BindFlags(cmd.Flags(), o)
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(OutputFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(FailOnValues, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
 }
 
-// RunContext is Run with a context that interrupts the scan when done.
-func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {} // printed below, on stdout for -h
-	output := OutputText
-	fs.StringVar(&output, "output", OutputText, "output format: text, json, sarif or junit")
-	fs.StringVar(&output, "o", OutputText, "shorthand for --output")
-	var owners []string
-	fs.Func("owner-account", "AWS account ID that owns the resources (repeatable)", func(v string) error {
-		for _, a := range strings.Split(v, ",") {
-			a = strings.TrimSpace(a)
-			if !accountIDRe.MatchString(a) {
-				return fmt.Errorf("%q is not a 12-digit AWS account ID", a)
-			}
-			if !slices.Contains(owners, a) {
-				owners = append(owners, a)
-			}
-		}
-		return nil
-	})
-	var policies []string
-	fs.Func("policy", "file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from (repeatable)", func(v string) error {
-		if v == "" {
-			return errors.New("empty path")
-		}
-		policies = append(policies, v)
-		return nil
-	})
-	failOn := FailOnDeny
-	fs.Func("fail-on", "deny, warn or never", func(v string) error {
-		if v != FailOnDeny && v != FailOnWarn && v != FailOnNever {
-			return fmt.Errorf("%q is not deny, warn or never", v)
-		}
-		failOn = v
-		return nil
-	})
-	var ruleGlobs, skipGlobs, exclude []string
-	fs.Func("rules", "rule IDs or globs to report (repeatable, comma-separated)", globList(&ruleGlobs))
-	fs.Func("skip-rules", "rule IDs or globs not to report (repeatable, comma-separated)", globList(&skipGlobs))
-	fs.Func("exclude", "glob of paths not to read (repeatable)", func(v string) error {
-		if _, err := path.Match(v, ""); err != nil || v == "" {
-			return fmt.Errorf("%q is not a valid glob", v)
-		}
-		exclude = append(exclude, v)
-		return nil
-	})
-	kustomize := true
-	fs.BoolVar(&kustomize, "kustomize", true, "build directories holding a kustomization")
-	var valueFiles []string
-	fs.Func("values", "values file for the charts rendered (repeatable)", func(v string) error {
-		if v == "" {
-			return errors.New("empty path")
-		}
-		valueFiles = append(valueFiles, v)
-		return nil
-	})
-	var releaseName, releaseNamespace string
-	fs.StringVar(&releaseName, "release-name", DefaultReleaseName, "release name charts are rendered for")
-	fs.StringVar(&releaseNamespace, "release-namespace", DefaultReleaseNamespace, "release namespace charts are rendered for")
-	var now time.Time
-	fs.Func("now", "time to judge exceptions at (RFC 3339)", func(v string) error {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", v)
-		}
-		now = t
-		return nil
-	})
-
-	paths, err := parseArgs(fs, args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
-		return 0
-	case err != nil:
-		// The flag package has printed the error.
-		fmt.Fprint(stderr, usage)
-		return 2
+// BindFlags registers scan's flags on fs, writing into o. It is the one
+// place scan's flags are declared.
+func BindFlags(fs *pflag.FlagSet, o *Options) {
+	if o.Output == "" {
+		o.Output = OutputFormats[0]
 	}
-	if !slices.Contains(Outputs, output) {
-		fmt.Fprintf(stderr, "invalid value %q for flag --output: want %s\n", output, strings.Join(Outputs, ", "))
-		fmt.Fprint(stderr, usage)
-		return 2
+	fs.VarP(cmdutil.NewEnum(&o.Output, OutputFormats...), "output", "o", "output `FORMAT`: "+strings.Join(OutputFormats, " or "))
+	fs.Var(&accountList{&o.Config.OwnerAccounts}, "owner-account",
+		"AWS account `ID` (12 digits) that owns the resources; repeatable, or comma-separated")
+	fs.Var(&pathList{&o.Policies}, "policy",
+		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH` (other documents there are not judged); repeatable")
+	fs.Var((*timeValue)(&o.Now), "now",
+		"judge exceptions at `TIME` (RFC 3339, such as 2026-01-31T00:00:00Z) instead of the current time")
+	if o.FailOn == "" {
+		o.FailOn = FailOnValues[0]
 	}
-	for _, g := range append(slices.Clone(ruleGlobs), skipGlobs...) {
-		if !matchesARule(g) {
-			fmt.Fprintf(stderr, "invalid rule selection %q: it matches no rule of this version (see ackguard rules)\n", g)
-			return 2
-		}
+	fs.Var(cmdutil.NewEnum(&o.FailOn, FailOnValues...), "fail-on",
+		"what exits 1: deny (a resource would be denied), warn (denied or admitted with warnings) or never")
+	fs.Var(&ruleGlobs{&o.Rules}, "rules",
+		"report only the rules matching these IDs or `GLOBS`, comma-separated (S3-001,IAM-*); repeatable")
+	fs.Var(&ruleGlobs{&o.SkipRules}, "skip-rules",
+		"do not report the rules matching these IDs or `GLOBS`, comma-separated; repeatable")
+	fs.Var(&globList{&o.Exclude}, "exclude",
+		"do not read what a directory walk finds matching `GLOB`: a name (vendor, *.test.yaml) or a path (charts/*/ci); repeatable")
+	kf := fs.VarPF((*notBool)(&o.NoKustomize), "kustomize", "",
+		"build directories holding a kustomization (kubectl apply -k) and judge the built objects; false reads their files as they are")
+	kf.NoOptDefVal = "true"
+	fs.Var(&pathList{&o.Values}, "values",
+		"values `FILE` for the charts rendered, over their default values (as helm template -f); repeatable")
+	if o.ReleaseName == "" {
+		o.ReleaseName = DefaultReleaseName
 	}
-	if len(paths) == 0 {
-		fmt.Fprintln(stderr, "no path to scan: give files, directories or - for standard input")
-		fmt.Fprint(stderr, usage)
-		return 2
+	if o.ReleaseNamespace == "" {
+		o.ReleaseNamespace = DefaultReleaseNamespace
 	}
-
-	opts := Options{Output: output, Config: rules.Config{OwnerAccounts: owners}, Policies: policies, Now: now,
-		Rules: ruleGlobs, SkipRules: skipGlobs, Exclude: exclude, FailOn: failOn, Color: colorOutput(stdout),
-		NoKustomize: !kustomize, Values: valueFiles, ReleaseName: releaseName, ReleaseNamespace: releaseNamespace}
-	rep := Scan(ctx, paths, stdin, opts)
-	if err := WriteReport(rep, opts, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "error: writing the report: %v\n", err)
-		return 2
-	}
-	return rep.ExitCodeFor(failOn)
+	fs.StringVar(&o.ReleaseName, "release-name", o.ReleaseName, "release `NAME` charts are rendered for")
+	fs.StringVar(&o.ReleaseNamespace, "release-namespace", o.ReleaseNamespace, "release `NAMESPACE` charts are rendered in")
 }
 
-// matchesARule reports whether a rule ID glob matches a rule.
-func matchesARule(glob string) bool {
-	for _, r := range rules.Default().Rules() {
-		if matchAny([]string{glob}, r.ID) {
-			return true
+// ruleGlobs is a repeatable, comma-separable list of rule IDs or globs,
+// each matching a rule of this version.
+type ruleGlobs struct{ globs *[]string }
+
+func (l *ruleGlobs) String() string { return strings.Join(*l.globs, ",") }
+func (l *ruleGlobs) Type() string   { return "GLOBS" }
+func (l *ruleGlobs) Set(v string) error {
+	for _, g := range strings.Split(v, ",") {
+		g = strings.ToUpper(strings.TrimSpace(g))
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			return fmt.Errorf("%q is not a rule ID or glob such as S3-001 or IAM-*", g)
 		}
+		if !slices.ContainsFunc(rules.Default().Rules(), func(r *rules.Rule) bool { return matchAny([]string{g}, r.ID) }) {
+			return fmt.Errorf("%q matches no rule of this version (see ackguard rules)", g)
+		}
+		*l.globs = append(*l.globs, g)
 	}
-	return false
+	return nil
 }
 
-// globList parses comma-separated rule ID globs into *dst.
-func globList(dst *[]string) func(string) error {
-	return func(v string) error {
-		for _, g := range strings.Split(v, ",") {
-			g = strings.ToUpper(strings.TrimSpace(g))
-			if _, err := path.Match(g, ""); err != nil || g == "" {
-				return fmt.Errorf("%q is not a rule ID or glob such as S3-001 or IAM-*", g)
-			}
-			*dst = append(*dst, g)
-		}
-		return nil
+// globList is a repeatable list of path globs.
+type globList struct{ globs *[]string }
+
+func (l *globList) String() string { return strings.Join(*l.globs, ",") }
+func (l *globList) Type() string   { return "GLOB" }
+func (l *globList) Set(v string) error {
+	if _, err := path.Match(v, ""); err != nil || v == "" {
+		return fmt.Errorf("%q is not a valid glob", v)
 	}
+	*l.globs = append(*l.globs, v)
+	return nil
+}
+
+// notBool is a boolean flag stored negated (--kustomize sets
+// Options.NoKustomize to false).
+type notBool bool
+
+func (b *notBool) String() string { return strconv.FormatBool(!bool(*b)) }
+func (b *notBool) Type() string   { return "bool" }
+func (b *notBool) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*b = notBool(!on)
+	return nil
 }
 
 // colorOutput reports whether to colour the text written to w: only on a
@@ -221,23 +202,65 @@ func colorOutput(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// parseArgs parses flags anywhere among the paths ("scan dir -o json"),
-// as kubectl does; after "--" every argument is a path.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var paths []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+// accountList is a repeatable, comma-separable list of AWS account IDs.
+type accountList struct{ ids *[]string }
+
+func (l *accountList) String() string { return strings.Join(*l.ids, ",") }
+func (l *accountList) Type() string   { return "ID" }
+func (l *accountList) Set(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if !accountIDRe.MatchString(a) {
+			return fmt.Errorf("%q is not a 12-digit AWS account ID", a)
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return paths, nil
+		if !slices.Contains(*l.ids, a) {
+			*l.ids = append(*l.ids, a)
 		}
-		// Parse stops at the first non-flag argument, or just after "--".
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(paths, rest...), nil
-		}
-		paths = append(paths, rest[0])
-		args = rest[1:]
 	}
+	return nil
+}
+
+// pathList is a repeatable list of paths.
+type pathList struct{ paths *[]string }
+
+func (l *pathList) String() string { return strings.Join(*l.paths, ",") }
+func (l *pathList) Type() string   { return "PATH" }
+func (l *pathList) Set(v string) error {
+	if v == "" {
+		return errors.New("empty path")
+	}
+	*l.paths = append(*l.paths, v)
+	return nil
+}
+
+// timeValue is an RFC 3339 time; zero means unset.
+type timeValue time.Time
+
+func (t *timeValue) String() string {
+	if time.Time(*t).IsZero() {
+		return ""
+	}
+	return time.Time(*t).Format(time.RFC3339)
+}
+func (t *timeValue) Type() string { return "TIME" }
+func (t *timeValue) Set(v string) error {
+	parsed, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", v)
+	}
+	*t = timeValue(parsed)
+	return nil
+}
+
+// Run is "ackguard scan": it parses args (without the program and command
+// names), scans, writes the report and returns the exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return RunContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// RunContext is Run with a context that interrupts the scan when done.
+func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := NewCommand(stdin, stdout, stderr)
+	cmd.SetContext(ctx)
+	return cmdutil.Execute(cmd, args, stderr)
 }

@@ -34,7 +34,7 @@ func WriteReport(rep Report, opts Options, stdout, stderr io.Writer) error {
 	case OutputJUnit:
 		err = WriteJUnit(rep, opts.Registry, opts.FailOn, stdout)
 	default:
-		return fmt.Errorf("unknown output format %q (want %s)", opts.Output, strings.Join(Outputs, ", "))
+		return fmt.Errorf("unknown output format %q (want %s)", opts.Output, strings.Join(OutputFormats, ", "))
 	}
 	if err != nil {
 		return err

@@ -43,9 +43,6 @@ const (
 	OutputJUnit = "junit"
 )
 
-// Outputs are the output formats, in the order the usage lists them.
-var Outputs = []string{OutputText, OutputJSON, OutputSARIF, OutputJUnit}
-
 // What fails the scan (exit code 1), --fail-on.
 const (
 	// FailOnDeny fails when a resource would be denied (the default).

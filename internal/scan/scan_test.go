@@ -46,20 +46,23 @@ func TestRunExitCodes(t *testing.T) {
 		want   int
 		stdout string // substring expected on stdout
 		stderr string // substring expected on stderr
+		usage  bool   // a usage error: stderr has the usage too
 	}{
 		{name: "secure only", args: []string{testdata("secure")}, want: 0, stdout: "1 resource, 0 findings, 0 denied, 0 warned"},
 		{name: "denied", args: []string{testdata("manifests")}, want: 1, stdout: "DENY  S3-002 Critical"},
 		{name: "denied json", args: []string{"--output", "json", testdata("manifests")}, want: 1, stdout: `"denied": 5`},
 		{name: "read error wins over denial", args: []string{testdata("broken")}, want: 2, stderr: "error: " + testdata("broken", "broken.yaml#1") + ": invalid YAML"},
 		{name: "missing path", args: []string{testdata("secure"), testdata("no-such-file.yaml")}, want: 2, stderr: "no such file or directory"},
-		{name: "no path", args: nil, want: 2, stderr: "no path to scan"},
-		{name: "unknown flag", args: []string{"--frobnicate", testdata("secure")}, want: 2, stderr: "flag provided but not defined"},
-		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid value "yaml" for flag --output`},
-		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID"},
-		{name: "help", args: []string{"-h"}, want: 0, stdout: "Usage: ackguard scan"},
+		{name: "no path", args: nil, want: 2, stderr: "no path to scan", usage: true},
+		{name: "unknown flag", args: []string{"--frobnicate", testdata("secure")}, want: 2, stderr: "unknown flag: --frobnicate", usage: true},
+		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`, usage: true},
+		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID", usage: true},
+		{name: "empty policy path", args: []string{"--policy=", testdata("secure")}, want: 2, stderr: "empty path", usage: true},
+		{name: "help", args: []string{"-h"}, want: 0, stdout: "scan [flags] PATH..."},
 		{name: "help long", args: []string{"--help"}, want: 0, stdout: "--owner-account"},
 		{name: "flags after paths", args: []string{testdata("secure"), "-o", "json"}, want: 0, stdout: `"resources": 1`},
 		{name: "double dash", args: []string{"--", "-o"}, want: 2, stderr: "error: -o: no such file or directory"},
+		{name: "stdin among flags", args: []string{"-o", "json", "-", "--owner-account", "111122223333"}, stdin: readTestdata(t, "secure", "secure.yaml"), want: 0, stdout: `"resources": 1`},
 		{name: "stdin secure", args: []string{"-"}, stdin: readTestdata(t, "secure", "secure.yaml"), want: 0},
 		{name: "stdin empty", args: []string{"-"}, stdin: "", want: 0, stdout: "0 resources"},
 		{name: "stdin garbage", args: []string{"-"}, stdin: "a: [\n", want: 2, stderr: "error: -: invalid YAML: line 1"},
@@ -76,8 +79,8 @@ func TestRunExitCodes(t *testing.T) {
 			if !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("stderr does not contain %q:\n%s", tt.stderr, stderr)
 			}
-			if tt.want == 2 && len(tt.args) > 0 && strings.HasPrefix(tt.stderr, "flag") && !strings.Contains(stderr, "Usage:") {
-				t.Errorf("usage error without usage:\n%s", stderr)
+			if got := strings.Contains(stderr, "Usage:"); got != tt.usage {
+				t.Errorf("usage on stderr: %v, want %v:\n%s", got, tt.usage, stderr)
 			}
 		})
 	}
@@ -444,7 +447,7 @@ func TestTextGolden(t *testing.T) {
 			if !findingRe.MatchString(line) {
 				t.Errorf("malformed finding line: %s", line)
 			}
-		case line != "5 resources, 17 findings, 4 denied, 0 warned, 1 other document skipped, 1 error":
+		case line != "5 resources, 33 findings, 4 denied, 0 warned, 1 other document skipped, 1 error":
 			t.Errorf("unexpected line: %s", line)
 		}
 	}
@@ -479,8 +482,8 @@ spec:
 			t.Errorf("control character in %q", l)
 		}
 	}
-	if findings != 3 { // S3-001, S3-002, S3-006
-		t.Errorf("%d finding lines, want 3:\n%s", findings, stdout)
+	if findings != 7 { // S3-001, S3-002, S3-006, S3-008 … S3-011
+		t.Errorf("%d finding lines, want 7:\n%s", findings, stdout)
 	}
 }
 

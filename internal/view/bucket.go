@@ -49,10 +49,14 @@ type OwnershipRule struct {
 var GrantFields = []string{"grantFullControl", "grantRead", "grantReadACP", "grantWrite", "grantWriteACP"}
 
 // NewBucket decodes a Bucket view from an unstructured object.
-func NewBucket(obj map[string]any) *Bucket {
+func NewBucket(obj map[string]any) *Bucket { return BucketWithMeta(obj, ReadMeta(obj)) }
+
+// BucketWithMeta is NewBucket for a caller that has already read the
+// object's metadata (the rule engine's Input), so it is read once.
+func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
 	root := Root(obj)
 	spec := root.Object("spec")
-	b := &Bucket{Meta: ReadMeta(obj), Spec: spec}
+	b := &Bucket{Meta: meta, Spec: spec}
 	if spec.Err != nil {
 		b.Errors = append(b.Errors, spec.Err)
 	}

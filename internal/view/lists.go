@@ -36,3 +36,31 @@ func (o Object) StringMap(key string) (map[string]String, *FieldError) {
 // empty (ACK treats an empty string like an absent field for most ARNs and
 // names).
 func (s String) NonEmpty() bool { return s.Present && s.Err == nil && s.Value != "" }
+
+// Objects is an array field of objects: the field itself and its
+// elements (an element that is not an object carries its error).
+type Objects struct {
+	Path    Path
+	Present bool
+	// Err is set when the field is not an array.
+	Err   *FieldError
+	Items []Object
+}
+
+// Objects returns the array field of objects at key.
+func (o Object) Objects(key string) Objects {
+	_, present := o.lookup(key)
+	items, err := o.List(key)
+	return Objects{Path: o.Path.Child(key), Present: present, Err: err, Items: items}
+}
+
+// FirstErr returns the first error among the objects (a chain of nested
+// fields, outermost first), or nil.
+func FirstErr(objs ...Object) *FieldError {
+	for _, o := range objs {
+		if o.Err != nil {
+			return o.Err
+		}
+	}
+	return nil
+}

@@ -31,6 +31,9 @@ type Meta struct {
 	// has synced the resource.
 	ARN       string
 	Partition string
+	// OwnerAccountID is the account ACK created or adopted the resource
+	// in (status.ackResourceMetadata.ownerAccountID); empty until synced.
+	OwnerAccountID string
 }
 
 // ReadMeta extracts Meta from a decoded object. Malformed metadata is
@@ -54,7 +57,14 @@ func ReadMeta(obj map[string]any) Meta {
 	arm := root.Object("status").Object("ackResourceMetadata")
 	m.ARN = arm.String("arn").Value
 	m.Partition = arm.String("partition").Value
+	m.OwnerAccountID = arm.String("ownerAccountID").Value
 	return m
+}
+
+// OwnerAccountID is status.ackResourceMetadata.ownerAccountID alone: the
+// account ACK created or adopted the resource in ("" until synced).
+func OwnerAccountID(obj map[string]any) string {
+	return Root(obj).Object("status").Object("ackResourceMetadata").String("ownerAccountID").Value
 }
 
 // stringMap returns the string values of an object field (labels,

@@ -140,6 +140,8 @@ func FuzzNewBucket(f *testing.F) {
 	f.Add(`{"spec":{"name":"b","publicAccessBlock":{"blockPublicACLs":true},"ownershipControls":{"rules":[{"objectOwnership":"ObjectWriter"}]}}}`)
 	f.Add(`{"spec":{"ownershipControls":{"rules":{}}},"metadata":{"annotations":{"a":1}}}`)
 	f.Add(`{"apiVersion":7,"kind":[],"status":{"ackResourceMetadata":"x"}}`)
+	f.Add(`{"spec":{"encryption":{"rules":[{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"aws:kms"}}]},"lifecycle":{"rules":[{"status":"Enabled","filter":{"and":{"prefix":"a","tags":[]}},"abortIncompleteMultipartUpload":{"daysAfterInitiation":7}}]}}}`)
+	f.Add(`{"spec":{"logging":{"loggingEnabled":"x"},"objectLockConfiguration":{"rule":{"defaultRetention":{"days":"1"}}},"notification":{"queueConfigurations":{}},"replication":{"rules":[1,{"destination":[]}]}}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		var m map[string]any
 		if json.Unmarshal([]byte(s), &m) != nil {
@@ -153,6 +155,18 @@ func FuzzNewBucket(f *testing.F) {
 		}
 		_ = b.BucketName()
 		_ = b.AWSPartition()
+		// The configuration view reads the same object without panicking;
+		// every error it carries names a spec field.
+		c := NewBucketConfig(m)
+		errs := []*FieldError{c.Encryption.Err, c.EncryptionRules.Err, c.LifecycleRules.Err, c.LoggingTarget.Err, c.ObjectLock.Mode.Err, c.ReplRules.Err}
+		for _, r := range c.Lifecycles {
+			errs = append(errs, r.Err, r.Status.Err, r.AbortDays.Err, r.Filter.Err)
+		}
+		for _, e := range errs {
+			if e != nil && !strings.HasPrefix(e.Path.String(), "spec") {
+				t.Fatalf("error without a spec path: %v", e)
+			}
+		}
 	})
 }
 

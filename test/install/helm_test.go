@@ -1,7 +1,6 @@
 package install
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,10 +28,8 @@ func helmCLI(t *testing.T, kubeconfig string, args ...string) (string, error) {
 		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
 		"HELM_DATA_HOME="+filepath.Join(home, "data"),
 	)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // TestHelmInstall installs the chart with `helm install` — CRDs from crds/
@@ -54,10 +51,18 @@ func TestHelmInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	release, ns := "helmit", "helm-install"
+	// No hooks: envtest runs no pods, so Helm would wait for the CRD
+	// upgrade Job forever (TestHelmUpgradeChangesCRDs runs its command).
 	out, err := helmCLI(t, kubeconfig, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace",
-		"--set", "reports.installCRD=false")
+		"--set", "reports.installCRD=false", "--no-hooks")
 	if err != nil {
 		t.Fatalf("helm install: %v\n%s", err, out)
+	}
+	// NOTES.txt says what was installed and how to check it.
+	for _, want := range []string{"is installed in " + ns + " as release " + release, "Owner accounts: none set", "helm test " + release + " -n " + ns, "rollout status deployment/" + release + "-ackguard-controller-manager"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("helm install's notes lack %q:\n%s", want, out)
+		}
 	}
 	uninstalled := false
 	t.Cleanup(func() {
@@ -65,7 +70,7 @@ func TestHelmInstall(t *testing.T) {
 			return
 		}
 		// Leave no webhook configuration that refuses what later tests write.
-		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns); err != nil {
+		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
 			t.Errorf("helm uninstall: %v\n%s", err, out)
 		}
 	})
@@ -89,7 +94,7 @@ func TestHelmInstall(t *testing.T) {
 
 	// Uninstalling removes the baseline and the webhook configuration, and
 	// keeps the CRDs (crds/ are never deleted by Helm).
-	out, err = helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns)
+	out, err = helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks")
 	if err != nil {
 		t.Fatalf("helm uninstall: %v\n%s", err, out)
 	}

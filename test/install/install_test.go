@@ -35,7 +35,7 @@ import (
 var (
 	// Every manager of the suite logs through forbiddenLog (and to stderr
 	// with ACKGUARD_TEST_LOG set).
-	suite = testenv.New(testenv.Options{Name: "install suite", CRDs: certManagerCRDs, Setup: setupSuite, Logger: newRecordingLogger})
+	suite = testenv.New(testenv.Options{Name: "install suite", CRDs: testCRDs, Setup: setupSuite, Logger: newRecordingLogger})
 	// cluster and ctx are set once the control plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
@@ -48,18 +48,22 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	return nil
 }
 
-func certManagerCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	data, err := os.ReadFile("testdata/cert-manager-crds.yaml")
-	if err != nil {
-		return nil, err
-	}
+// testCRDs are the stand-ins for other projects' CRDs the chart's objects
+// need: cert-manager's and the Prometheus Operator's.
+func testCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	var out []*apiextensionsv1.CustomResourceDefinition
-	for _, doc := range strings.Split(string(data), "\n---\n") {
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := yaml.UnmarshalStrict([]byte(doc), crd); err != nil {
+	for _, f := range []string{"testdata/cert-manager-crds.yaml", "testdata/monitoring-crds.yaml"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, crd)
+		for _, doc := range strings.Split(string(data), "\n---\n") {
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			if err := yaml.UnmarshalStrict([]byte(doc), crd); err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			out = append(out, crd)
+		}
 	}
 	return out, nil
 }
@@ -138,6 +142,21 @@ func removeWebhooks(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 }
 
+// removeHooks deletes applied Helm hook objects, as Helm does before it
+// creates them again (hook-delete-policy before-hook-creation): a Pod
+// cannot be changed in place.
+func removeHooks(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetAnnotations()["helm.sh/hook"] == "" {
+			continue
+		}
+		if err := cluster.Client.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+			t.Error(err)
+		}
+	}
+}
+
 func TestChartAndConfigApplyServerSide(t *testing.T) {
 	suite.Start(t)
 	ensureNamespace(t, releaseNamespace)
@@ -147,7 +166,7 @@ func TestChartAndConfigApplyServerSide(t *testing.T) {
 	for _, vf := range ciValues(t) {
 		t.Run("helm/"+vf, func(t *testing.T) {
 			objs := helmTemplateAs(t, "guard", "ackguard-helm", vf)
-			t.Cleanup(func() { removeWebhooks(t, objs) })
+			t.Cleanup(func() { removeWebhooks(t, objs); removeHooks(t, objs) })
 			applyInOrder(t, objs)
 		})
 	}

@@ -228,7 +228,9 @@ var (
 func TestChartAndConfigAgree(t *testing.T) {
 	// config/default uses cert-manager; compare with the chart's
 	// cert-manager flavour (self-managed certificates add their own rules).
-	chart := helmTemplate(t, "cert-manager-values.yaml")
+	// Helm hooks (the CRD upgrade Job's and helm test's objects) are the
+	// chart's alone: kustomize users apply config/crd themselves.
+	chart := withoutHooks(helmTemplate(t, "cert-manager-values.yaml"))
 	kust := kustomizeBuild(t)
 	for _, kind := range []string{"ClusterRole", "Role"} {
 		chartRoles, kustRoles := byName(find(chart, kind)), byName(find(kust, kind))
@@ -328,6 +330,23 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 		objs := helmTemplate(t, vf)
 		for _, role := range append(find(objs, "ClusterRole"), find(objs, "Role")...) {
 			name := role.GetName()
+			// The hooks' roles grant exactly what their one command needs.
+			switch hook := role.GetAnnotations()["helm.sh/hook"]; {
+			case hook == "pre-install,pre-upgrade" && name == "ackguard-crd-upgrade":
+				want := []string{"apiextensions.k8s.io/customresourcedefinitions:get@" + ownCRDs, "apiextensions.k8s.io/customresourcedefinitions:patch@" + ownCRDs}
+				if got := ruleSet(t, role); !slices.Equal(got, want) {
+					t.Errorf("%s %s grants %v, want %v", vf, name, got, want)
+				}
+				continue
+			case hook == "test" && role.GetKind() == "Role" && name == "ackguard-test":
+				if got, want := ruleSet(t, role), []string{"s3.services.k8s.aws/buckets:create"}; !slices.Equal(got, want) {
+					t.Errorf("%s %s grants %v, want %v", vf, name, got, want)
+				}
+				continue
+			case hook != "":
+				t.Errorf("%s: unexpected hook role %s %s (%s)", vf, role.GetKind(), name, hook)
+				continue
+			}
 			isManager := role.GetKind() == "ClusterRole" && name == managerRole
 			aggregated := len(aggregationLabels(role)) > 0
 			for _, r := range ruleSet(t, role) {
@@ -370,6 +389,21 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ownCRDs are the names of ackguard's own CRDs (charts/ackguard/crds), as
+// ruleSet qualifies a rule with its resourceNames.
+const ownCRDs = "guardrailexceptions.policy.ackguard.dev,guardrailpolicies.policy.ackguard.dev"
+
+// withoutHooks drops Helm hook objects (helm.sh/hook).
+func withoutHooks(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetAnnotations()["helm.sh/hook"] == "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func mustJSON(t *testing.T, v any) []byte {

@@ -17,7 +17,7 @@ app.kubernetes.io/name: {{ include "ackguard.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end -}}
 
 {{- define "ackguard.selectorLabels" -}}
@@ -48,4 +48,75 @@ iam.services.k8s.aws: [groups, policies, roles, users]
 lambda.services.k8s.aws: [functions, functionurlconfigs]
 rds.services.k8s.aws: [dbclusters, dbinstances]
 s3.services.k8s.aws: [buckets]
+{{- end -}}
+
+{{/* An image reference: global.imageRegistry (a mirror), when set, replaces the repository's registry. Call with (dict "image" .Values.x.image "root" $ "tag" default-tag). */}}
+{{- define "ackguard.image" -}}
+{{- $repo := .image.repository -}}
+{{- $registry := (.root.Values.global | default dict).imageRegistry | default "" -}}
+{{- if $registry -}}
+{{- $parts := splitList "/" $repo -}}
+{{- if and (gt (len $parts) 1) (or (contains "." (first $parts)) (contains ":" (first $parts)) (eq (first $parts) "localhost")) -}}
+{{- $repo = join "/" (rest $parts) -}}
+{{- end -}}
+{{- $repo = printf "%s/%s" (trimSuffix "/" $registry) $repo -}}
+{{- end -}}
+{{- printf "%s:%s" $repo (.image.tag | default .tag | toString) -}}
+{{- end -}}
+
+{{/* imagePullSecrets of every pod: the chart's and global.imagePullSecrets. */}}
+{{- define "ackguard.imagePullSecrets" -}}
+{{- $secrets := concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
+{{- with $secrets -}}
+imagePullSecrets:
+{{ toYaml . }}
+{{- end -}}
+{{- end -}}
+
+{{/* The manager pods' labels: the selector labels and podLabels. */}}
+{{- define "ackguard.podLabels" -}}
+{{ include "ackguard.selectorLabels" . }}
+{{- with .Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "ackguard.metricsServiceName" -}}
+{{ include "ackguard.fullname" . }}-metrics
+{{- end -}}
+
+{{/* Pod settings every pod of the chart shares (hook Jobs, the test pod). */}}
+{{- define "ackguard.auxPodSpec" -}}
+{{- with include "ackguard.imagePullSecrets" . }}
+{{ . }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Annotations of the CRD upgrade hook's objects (dict "weight" W). */}}
+{{- define "ackguard.crdUpgradeHook" -}}
+helm.sh/hook: pre-install,pre-upgrade
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
+{{/* The container security context of the chart's other pods (hook Job, test pod): the manager's, as the nobody user (kubectl images may run as root). */}}
+{{- define "ackguard.auxSecurityContext" -}}
+{{- toYaml (merge (dict "runAsUser" 65534 "runAsGroup" 65534) .Values.securityContext) }}
+{{- end -}}
+
+{{/* Annotations of the `helm test` objects (dict "weight" W). */}}
+{{- define "ackguard.testHook" -}}
+helm.sh/hook: test
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}

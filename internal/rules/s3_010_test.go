@@ -1,0 +1,60 @@
+package rules_test
+
+import (
+	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+func lifecycle(rs ...any) map[string]any { return map[string]any{"rules": rs} }
+
+// abortRule is an enabled lifecycle rule on every object that aborts
+// incomplete multipart uploads after 7 days.
+func abortRule() map[string]any {
+	return map[string]any{"id": "abort", "status": "Enabled", "filter": map[string]any{"prefix": ""},
+		"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": int64(7)}}
+}
+
+func TestS3010(t *testing.T) {
+	base := secureSpec()
+	expire := map[string]any{"id": "logs", "status": "Enabled", "filter": map[string]any{"prefix": "logs/"}, "expiration": map[string]any{"days": int64(30)}}
+	disabledAbort := abortRule()
+	disabledAbort["status"] = "Disabled"
+	prefixAbort := abortRule()
+	prefixAbort["filter"] = map[string]any{"prefix": "tmp/"}
+	tagAbort := abortRule()
+	tagAbort["filter"] = map[string]any{"and": map[string]any{"tags": []any{map[string]any{"key": "k", "value": "v"}}}}
+	noFilter := abortRule()
+	delete(noFilter, "filter")
+	runRuleCases(t, "S3-010", []ruleCase{
+		{name: "secure: abort rule on every object", spec: with(base, "lifecycle", lifecycle(abortRule()))},
+		{name: "secure: abort rule without a filter, with expirations", spec: with(base, "lifecycle", lifecycle(expire, noFilter))},
+		{name: "insecure: no lifecycle", spec: with(base, "lifecycle", nil), action: rules.Warn, want: []want{
+			{"spec.lifecycle.rules", "no lifecycle configuration"},
+		}},
+		{name: "insecure: expirations but no abort", spec: with(base, "lifecycle", lifecycle(expire)), want: []want{
+			{"spec.lifecycle.rules", "no enabled lifecycle rule aborts incomplete multipart uploads"},
+		}},
+		{name: "tricky: the abort rule is disabled", spec: with(base, "lifecycle", lifecycle(expire, disabledAbort)), want: []want{
+			{"spec.lifecycle.rules", "no enabled lifecycle rule aborts"},
+		}},
+		{name: "tricky: every rule disabled", spec: with(base, "lifecycle", lifecycle(disabledAbort)), want: []want{
+			{"spec.lifecycle.rules", "every lifecycle rule is disabled"},
+		}},
+		{name: "tricky: abort only under a prefix", spec: with(base, "lifecycle", lifecycle(prefixAbort)), want: []want{
+			{"spec.lifecycle.rules", `aborted only rule "abort" under the prefix "tmp/"`},
+		}},
+		{name: "tricky: abort only for tagged objects", spec: with(base, "lifecycle", lifecycle(tagAbort)), want: []want{
+			{"spec.lifecycle.rules", "filter.and.tags"},
+		}},
+		{name: "tricky: an empty rule list", spec: with(base, "lifecycle", lifecycle()), want: []want{
+			{"spec.lifecycle.rules", "no lifecycle configuration"},
+		}},
+		{name: "wrong type: rules a string", spec: with(base, "lifecycle", map[string]any{"rules": "abort"}), want: []want{
+			{"spec.lifecycle.rules", "invalid input: must be an array"},
+		}},
+		{name: "wrong type: days a string", spec: with(base, "lifecycle", lifecycle(map[string]any{"status": "Enabled", "abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": "7"}})), want: []want{
+			{"spec.lifecycle.rules[0].abortIncompleteMultipartUpload.daysAfterInitiation", "invalid input"},
+		}},
+	})
+}

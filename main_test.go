@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+const secureBucket = `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: {name: b, namespace: team-a}
+spec:
+  name: b
+  publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: true}
+`
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		want   int
+		stdout []string // substrings expected on stdout
+		stderr []string // substrings expected on stderr
+		quiet  bool     // nothing on stderr
+	}{
+		// root
+		{name: "no command prints help", args: nil, want: 0, stdout: []string{"Available Commands:", "explain", "manager", "rules", "scan", "completion"}},
+		{name: "help", args: []string{"--help"}, want: 0, stdout: []string{"Usage:", "ackguard [command]"}, quiet: true},
+		{name: "help command", args: []string{"help", "rules"}, want: 0, stdout: []string{"ackguard rules"}, quiet: true},
+		{name: "unknown command", args: []string{"frobnicate"}, want: 2, stderr: []string{`unknown command "frobnicate" for "ackguard"`, "Usage:"}},
+		{name: "suggested command", args: []string{"scna"}, want: 2, stderr: []string{"Did you mean this?", "scan"}},
+		{name: "root unknown flag", args: []string{"--bogus"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
+		{name: "--version", args: []string{"--version"}, want: 0, stdout: []string{"ackguard dev\n"}, quiet: true},
+
+		// version
+		{name: "version", args: []string{"version"}, want: 0, stdout: []string{"ackguard dev\n"}, quiet: true},
+		{name: "version extra argument", args: []string{"version", "extra"}, want: 2, stderr: []string{`unknown command "extra" for "ackguard version"`}},
+		{name: "version help", args: []string{"version", "--help"}, want: 0, stdout: []string{"Print the version"}, quiet: true},
+
+		// rules
+		{name: "rules table", args: []string{"rules"}, want: 0, stdout: []string{"ID ", "SEVERITY", "S3-001 ", "Enforce"}, quiet: true},
+		{name: "rules -o table", args: []string{"rules", "-o", "table"}, want: 0, stdout: []string{"S3-001 "}, quiet: true},
+		{name: "rules markdown", args: []string{"rules", "-o", "markdown"}, want: 0, stdout: []string{"| ID | Check |", "| S3-001 | "}, quiet: true},
+		{name: "rules --output=markdown", args: []string{"rules", "--output=markdown"}, want: 0, stdout: []string{"| S3-001 | "}, quiet: true},
+		{name: "rules --markdown alias", args: []string{"rules", "--markdown"}, want: 0, stdout: []string{"| S3-001 | "}, quiet: true},
+		{name: "rules json", args: []string{"rules", "-o", "json"}, want: 0, stdout: []string{`"id": "S3-001"`, `"defaultOn": true`}, quiet: true},
+		{name: "rules help", args: []string{"rules", "--help"}, want: 0, stdout: []string{"Usage:", "--output FORMAT"}, quiet: true},
+		{name: "rules help hides --markdown", args: []string{"rules", "-h"}, want: 0, stdout: []string{"-o, --output"}, quiet: true},
+		{name: "rules unknown flag", args: []string{"rules", "--bogus"}, want: 2, stderr: []string{"unknown flag: --bogus", "Usage:"}},
+		{name: "rules bad format", args: []string{"rules", "-o", "yaml"}, want: 2, stderr: []string{`invalid argument "yaml"`, "want table, markdown or json"}},
+		{name: "rules extra argument", args: []string{"rules", "S3-001"}, want: 2, stderr: []string{`unknown command "S3-001" for "ackguard rules"`}},
+		{name: "rules --markdown with -o", args: []string{"rules", "--markdown", "-o", "json"}, want: 2, stderr: []string{"none of the others can be"}},
+
+		// explain
+		{name: "explain", args: []string{"explain", "S3-001"}, want: 0, stdout: []string{"S3-001: Bucket-level Block Public Access", "INSECURE EXAMPLE", "SECURE EXAMPLE", "HOW TO FIX", "Security Hub (FSBP): S3.8", "On by default: yes", "the fix writes"}, quiet: true},
+		{name: "explain lower case", args: []string{"explain", "s3-001"}, want: 0, stdout: []string{"S3-001: "}, quiet: true},
+		{name: "explain unpadded", args: []string{"explain", "ec2-1"}, want: 0, stdout: []string{"EC2-001: "}, quiet: true},
+		{name: "explain markdown", args: []string{"explain", "S3-001", "-o", "markdown"}, want: 0, stdout: []string{"## S3-001", "```yaml"}, quiet: true},
+		{name: "explain json", args: []string{"explain", "-o", "json", "S3-001"}, want: 0, stdout: []string{`"id": "S3-001"`, `"fixChanges"`}, quiet: true},
+		{name: "explain unknown rule", args: []string{"explain", "S3-099"}, want: 2, stderr: []string{`no rule "S3-099"; did you mean`}},
+		{name: "explain unknown rule suggests nearest", args: []string{"explain", "S3-008"}, want: 2, stderr: []string{"did you mean S3-007"}},
+		{name: "explain no rule near", args: []string{"explain", "frobnicate"}, want: 2, stderr: []string{`no rule "frobnicate"`}},
+		{name: "explain missing argument", args: []string{"explain"}, want: 2, stderr: []string{"accepts 1 arg(s), received 0", "Usage:"}},
+		{name: "explain two arguments", args: []string{"explain", "S3-001", "S3-002"}, want: 2, stderr: []string{"accepts 1 arg(s), received 2"}},
+		{name: "explain bad format", args: []string{"explain", "S3-001", "-o", "yaml"}, want: 2, stderr: []string{`invalid argument "yaml"`}},
+		{name: "explain help", args: []string{"explain", "--help"}, want: 0, stdout: []string{"explain RULE-ID"}, quiet: true},
+
+		// scan, through the root command
+		{name: "scan clean stdin", args: []string{"scan", "-"}, stdin: secureBucket, want: 0, stdout: []string{"1 resource"}},
+		{name: "scan denied", args: []string{"scan", "-o", "json", "-"}, stdin: strings.Replace(secureBucket, "restrictPublicBuckets: true", "restrictPublicBuckets: false", 1), want: 1, stdout: []string{`"denied": 1`}, quiet: true},
+		{name: "scan no path", args: []string{"scan"}, want: 2, stderr: []string{"no path to scan", "ackguard scan [flags] PATH..."}},
+		{name: "scan unknown flag", args: []string{"scan", "--bogus", "-"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
+		{name: "scan help", args: []string{"scan", "--help"}, want: 0, stdout: []string{"--owner-account ID", "--policy PATH", "--now TIME", "Exit status"}, quiet: true},
+
+		// manager: flag errors only (running it needs a cluster)
+		{name: "manager help", args: []string{"manager", "--help"}, want: 0, stdout: []string{"--leader-elect", "--owner-account ID", "--zap-log-level", "--cert-rotation", "--kubeconfig"}, quiet: true},
+		{name: "manager unknown flag", args: []string{"manager", "--bogus"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
+		{name: "manager extra argument", args: []string{"manager", "extra"}, want: 2, stderr: []string{`unknown command "extra" for "ackguard manager"`}},
+		{name: "manager bad duration", args: []string{"manager", "--remediation-window", "soon"}, want: 2, stderr: []string{`invalid argument "soon"`}},
+		{name: "manager bad zap level", args: []string{"manager", "--zap-log-level", "loud"}, want: 2, stderr: []string{"--zap-log-level"}},
+		{name: "manager invalid options", args: []string{"manager", "--enable-webhook=false", "--enable-reconciler=false"}, want: 2, stderr: []string{"Error: "}},
+
+		// completion
+		{name: "completion bash", args: []string{"completion", "bash"}, want: 0, stdout: []string{"bash completion V2 for ackguard"}, quiet: true},
+		{name: "completion zsh", args: []string{"completion", "zsh"}, want: 0, stdout: []string{"#compdef ackguard"}, quiet: true},
+		{name: "completion fish", args: []string{"completion", "fish"}, want: 0, stdout: []string{"complete -c ackguard"}, quiet: true},
+		{name: "completion powershell", args: []string{"completion", "powershell"}, want: 0, stdout: []string{"Register-ArgumentCompleter"}, quiet: true},
+		{name: "completion unknown shell", args: []string{"completion", "tcsh"}, want: 2, stderr: []string{`unknown command "tcsh"`}},
+		{name: "complete rule IDs", args: []string{"__complete", "explain", "S3-00"}, want: 0, stdout: []string{"S3-001\tBucket-level"}},
+		{name: "complete rules formats", args: []string{"__complete", "rules", "-o", ""}, want: 0, stdout: []string{"table\nmarkdown\njson\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.stdin, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, stdout, stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout does not contain %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr does not contain %q:\n%s", s, stderr)
+				}
+			}
+			if tt.quiet && stderr != "" {
+				t.Errorf("stderr:\n%s", stderr)
+			}
+			if tt.want == 2 && stdout != "" {
+				t.Errorf("usage error wrote to stdout:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestRulesHelpHidesMarkdownAlias(t *testing.T) {
+	_, stdout, _ := runCLI(t, "", "rules", "--help")
+	if strings.Contains(stdout, "--markdown") {
+		t.Errorf("the --markdown alias is listed:\n%s", stdout)
+	}
+}
+
+// TestRulesListsTheRegistry checks that every listing has one entry per
+// registered rule, in registry order.
+func TestRulesListsTheRegistry(t *testing.T) {
+	reg := rules.Default()
+	var want []string
+	for _, r := range reg.Rules() {
+		want = append(want, r.ID)
+	}
+	_, out, _ := runCLI(t, "", "rules", "-o", "json")
+	var entries []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.ID)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("json lists %v, want %v", got, want)
+	}
+	for _, format := range []string{"table", "markdown"} {
+		_, out, _ := runCLI(t, "", "rules", "-o", format)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		header := 1
+		if format == "markdown" {
+			header = 2
+		}
+		if len(lines) != len(want)+header {
+			t.Errorf("%s: %d lines for %d rules", format, len(lines), len(want))
+			continue
+		}
+		for i, id := range want {
+			if f := strings.Fields(strings.TrimPrefix(lines[i+header], "| ")); len(f) == 0 || f[0] != id {
+				t.Errorf("%s line %d: %q, want rule %s", format, i+header, lines[i+header], id)
+			}
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ackguard/ackguard/internal/cmdutil"
+	"github.com/ackguard/ackguard/internal/manager"
+)
+
+func newManagerCommand(stderr io.Writer) *cobra.Command {
+	o := manager.DefaultOptions()
+	var owners, ack stringList
+	zopts := zap.Options{}
+	cmd := &cobra.Command{
+		Use:   "manager [flags]",
+		Short: "Run the validating webhook and the drift reconciler",
+		Long: `Run ackguard in the cluster: the validating webhook that judges ACK resources
+on admission, and the drift reconciler that reports (and, where the policy
+says so, fixes) resources that are out of policy. It reads the kubeconfig
+as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			o.OwnerAccounts = owners
+			if len(ack) > 0 {
+				o.ACKControllers = ack
+			}
+			if err := o.Validate(); err != nil {
+				return cmdutil.Fail(cmdutil.ExitUsage, err)
+			}
+			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts), zap.WriteTo(stderr)))
+			log := ctrl.Log.WithName("setup")
+			log.Info("starting ackguard", "version", version, "webhook", o.EnableWebhook, "reconciler", o.EnableReconciler,
+				"ownerAccounts", o.OwnerAccounts, "ackControllers", o.ACKControllers)
+			if len(o.OwnerAccounts) == 0 {
+				log.Info("no --owner-account set: every AWS account principal counts as external")
+			}
+			cfg, err := ctrl.GetConfig()
+			if err != nil {
+				return cmdutil.Fail(cmdutil.ExitFailure, err)
+			}
+			if err := manager.Run(ctrl.SetupSignalHandler(), cfg, o); err != nil {
+				log.Error(err, "manager stopped")
+				return cmdutil.Exit(cmdutil.ExitFailure)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint (\"0\" disables it)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "address of the net/http/pprof endpoints (/debug/pprof/); empty keeps them off (bind to loopback: profiles expose internals)")
+	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
+	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder holding tls.crt and tls.key for the webhook server")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader so only one replica runs the reconcilers")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election lease (default: the pod's namespace)")
+	fs.BoolVar(&o.EnableWebhook, "enable-webhook", o.EnableWebhook, "serve the validating webhook")
+	fs.BoolVar(&o.EnableReconciler, "enable-reconciler", o.EnableReconciler, "run the drift reconcilers")
+	fs.Var(&owners, "owner-account", "AWS account `ID` that owns the guarded resources (repeatable or comma-separated)")
+	fs.Var(&ack, "ack-controller", "`namespace:serviceaccount` of an ACK controller whose writes are admitted with a warning (repeatable; default: "+strings.Join(o.ACKControllers, ",")+")")
+	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
+	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
+	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
+	fs.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "objects of one kind the reconciler judges and patches at once")
+	fs.DurationVar(&o.ReportFlushInterval, "report-flush-interval", o.ReportFlushInterval, "how often changed openreports.io Reports (one per namespace) are written")
+	fs.IntVar(&o.ReportMaxResults, "report-max-results", o.ReportMaxResults, "most results kept in one namespace's Report (the summary still counts every result)")
+	rot := &o.CertRotation
+	fs.BoolVar(&rot.Enabled, "cert-rotation", false, "manage the webhook's serving certificate and CA bundle (rotated before expiry); off when cert-manager or another tool provides them")
+	fs.StringVar(&rot.SecretNamespace, "cert-secret-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the certificate Secret (default: $POD_NAMESPACE)")
+	fs.StringVar(&rot.SecretName, "cert-secret-name", "ackguard-webhook-server-cert", "name of the certificate Secret")
+	fs.StringVar(&rot.DNSName, "webhook-dns-name", "", "DNS name the API server dials (<service>.<namespace>.svc)")
+	fs.StringVar(&rot.WebhookConfiguration, "webhook-configuration-name", "ackguard-validating-webhook-configuration", "ValidatingWebhookConfiguration whose CA bundle ackguard keeps current")
+	fs.DurationVar(&rot.ServerDuration, "cert-validity", 0, "validity of the server certificate (0: one year)")
+	fs.DurationVar(&rot.Lookahead, "cert-renew-before", 0, "renew the certificate this long before it expires (0: 90 days)")
+	fs.DurationVar(&rot.CheckFrequency, "cert-check-interval", 0, "how often to check the certificate (0: 12 hours)")
+	// zap's flags (--zap-log-level, --zap-devel, ...) and controller-runtime's
+	// --kubeconfig are registered on Go flag sets.
+	gofs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	zopts.BindFlags(gofs)
+	if f := flag.CommandLine.Lookup("kubeconfig"); f != nil {
+		gofs.Var(f.Value, f.Name, f.Usage)
+	}
+	fs.AddGoFlagSet(gofs)
+	return cmd
+}
+
+// stringList is a repeatable, comma-separable flag.
+type stringList []string
+
+var _ pflag.Value = (*stringList)(nil)
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Type() string   { return "strings" }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
