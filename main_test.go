@@ -69,7 +69,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "explain markdown", args: []string{"explain", "S3-001", "-o", "markdown"}, want: 0, stdout: []string{"## S3-001", "```yaml"}, quiet: true},
 		{name: "explain json", args: []string{"explain", "-o", "json", "S3-001"}, want: 0, stdout: []string{`"id": "S3-001"`, `"fixChanges"`}, quiet: true},
 		{name: "explain unknown rule", args: []string{"explain", "S3-099"}, want: 2, stderr: []string{`no rule "S3-099"; did you mean`}},
-		{name: "explain unknown rule suggests nearest", args: []string{"explain", "S3-008"}, want: 2, stderr: []string{"did you mean S3-007"}},
+		{name: "explain unknown rule suggests nearest", args: []string{"explain", "S3-099"}, want: 2, stderr: []string{"did you mean S3-009"}},
 		{name: "explain no rule near", args: []string{"explain", "frobnicate"}, want: 2, stderr: []string{`no rule "frobnicate"`}},
 		{name: "explain missing argument", args: []string{"explain"}, want: 2, stderr: []string{"accepts 1 arg(s), received 0", "Usage:"}},
 		{name: "explain two arguments", args: []string{"explain", "S3-001", "S3-002"}, want: 2, stderr: []string{"accepts 1 arg(s), received 2"}},

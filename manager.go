@@ -40,7 +40,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			log.Info("starting ackguard", "version", version, "webhook", o.EnableWebhook, "reconciler", o.EnableReconciler,
 				"ownerAccounts", o.OwnerAccounts, "ackControllers", o.ACKControllers)
 			if len(o.OwnerAccounts) == 0 {
-				log.Info("no --owner-account set: every AWS account principal counts as external")
+				log.Info("no --owner-account set: owner accounts are learned from ACK (namespace annotations, the cross-account role map, synced resources' status); until one is known every AWS account principal counts as external")
 			}
 			cfg, err := ctrl.GetConfig()
 			if err != nil {
@@ -64,6 +64,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.BoolVar(&o.EnableWebhook, "enable-webhook", o.EnableWebhook, "serve the validating webhook")
 	fs.BoolVar(&o.EnableReconciler, "enable-reconciler", o.EnableReconciler, "run the drift reconcilers")
 	fs.Var(&owners, "owner-account", "AWS account `ID` that owns the guarded resources (repeatable or comma-separated)")
+	fs.StringVar(&o.ACKNamespace, "ack-namespace", o.ACKNamespace, "namespace of the ACK controllers, where their cross-account role map (ConfigMaps ack-role-account-map, ack-role-team-map) names owner accounts; empty reads none")
 	fs.Var(&ack, "ack-controller", "`namespace:serviceaccount` of an ACK controller whose writes are admitted with a warning (repeatable; default: "+strings.Join(o.ACKControllers, ",")+")")
 	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start")
 	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
