@@ -41,6 +41,9 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 `, "refused as an alias bomb"},
+		// An alias inside the node it names.
+		{"recursive alias", "a: &a [b, *a]\n", "refers to a node that contains it"},
+		{"recursive merge", "a: &a {b: 1, c: {<<: *a}}\n", "refers to a node that contains it"},
 		// Ordinary use of anchors stays valid.
 		{"a few aliases", aliasBomb(10<<10, 20), ""},
 		{"shared tags", "apiVersion: v1\nkind: ConfigMap\ndata: &d {a: b}\nmore: [*d, *d, *d]\n", ""},

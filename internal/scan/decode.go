@@ -392,13 +392,23 @@ func checkAliases(root *yaml3.Node, size int) error {
 	var raw cost
 	var walk func(n *yaml3.Node, depth int)
 	// expanded is what n stands for once every alias in it is replaced.
+	// inProgress marks the nodes being expanded: an alias to one of them
+	// names a node that contains it, which would expand forever.
+	inProgress := map[*yaml3.Node]bool{}
+	cyclic := false
 	expanded = func(n *yaml3.Node, depth int) cost {
-		if n == nil || depth > maxJSONDepth {
+		if n == nil || depth > maxJSONDepth || cyclic {
 			return cost{}
 		}
 		if c, ok := memo[n]; ok {
 			return c
 		}
+		if inProgress[n] {
+			cyclic = true
+			return cost{}
+		}
+		inProgress[n] = true
+		defer delete(inProgress, n)
 		c := cost{nodes: 1, bytes: len(n.Value)}
 		if n.Kind == yaml3.AliasNode {
 			c = expanded(n.Alias, depth+1)
@@ -421,6 +431,9 @@ func checkAliases(root *yaml3.Node, size int) error {
 	}
 	walk(root, 0)
 	got := expanded(root, 0)
+	if cyclic {
+		return errors.New("invalid YAML: an alias refers to a node that contains it")
+	}
 	if got.bytes-raw.bytes > max(aliasBytesFloor, size) || got.nodes-raw.nodes > max(aliasNodesFloor, raw.nodes) {
 		return fmt.Errorf("invalid YAML: aliases expand the document to %d nodes and %d bytes of text, from %d nodes and %d bytes as written; refused as an alias bomb (at most %d more bytes and %d more nodes)",
 			got.nodes, got.bytes, raw.nodes, raw.bytes, max(aliasBytesFloor, size), max(aliasNodesFloor, raw.nodes))
