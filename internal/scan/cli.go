@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,11 +17,17 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
+	"github.com/ackguard/ackguard/internal/rules"
 )
 
 const long = `Judge Kubernetes manifests offline with ackguard's rules, as admission
 would. A PATH is a file, a directory (searched recursively for .yaml, .yml
 and .json files; hidden directories are skipped) or - for standard input.
+A directory holding kustomization.yaml is built as kubectl apply -k would
+(local files only, no plugins; --kustomize=false reads its files instead),
+one holding Chart.yaml rendered as helm template would (default values,
+then each --values file), and the built objects are judged. Objects of
+kinds ackguard does not guard are skipped and counted.
 
 Resources are judged under the GuardrailPolicies and GuardrailExceptions
 (policy.ackguard.dev/v1alpha1) found in the PATHs and in --policy, with
@@ -26,8 +35,13 @@ namespaces selected by the labels of the v1 Namespaces found there; with
 no GuardrailPolicy, the built-in baseline (every rule at its catalog
 default) applies, as in a cluster without one.
 
-Exit status: 0 if nothing would be denied, 1 if a resource would be denied,
-2 on a usage error or an input that cannot be read or decoded (a policy or
+Outputs: text (grouped by file and resource, file:line for each finding,
+coloured on a terminal unless NO_COLOR is set), json (the published
+report), sarif (SARIF 2.1.0, for code scanning) and junit (JUnit XML).
+
+Exit status: 0 if nothing would be denied, 1 if a resource would be denied
+(with --fail-on warn: also admitted with warnings; with --fail-on never:
+never), 2 on a usage error or an input that cannot be read or decoded (a policy or
 exception with problems included: one the cluster would refuse, or one
 naming rule IDs or kinds this version does not know).`
 
@@ -39,10 +53,16 @@ const example = `  # the cluster's policies from the GitOps repository, the app'
     | ackguard scan --policy - apps/shop/
 
   # rendered manifests from standard input, as JSON for a pipeline
-  kustomize build overlays/prod | ackguard scan -o json -`
+  kustomize build overlays/prod | ackguard scan -o json -
+
+  # a pull-request gate that code scanning displays, on a few rules first
+  ackguard scan -o sarif --rules 'S3-*,IAM-001' deploy/ > ackguard.sarif`
 
 // OutputFormats are the values --output accepts, the default first.
-var OutputFormats = []string{OutputText, OutputJSON}
+var OutputFormats = []string{OutputText, OutputJSON, OutputSARIF, OutputJUnit}
+
+// FailOnValues are the values --fail-on accepts, the default first.
+var FailOnValues = []string{FailOnDeny, FailOnWarn, FailOnNever}
 
 var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -65,11 +85,13 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			rep := Scan(cmd.Context(), paths, stdin, *o)
-			if err := Write(rep, o.Output, stdout, stderr); err != nil {
+			opts := *o
+			opts.Color = colorOutput(stdout)
+			rep := Scan(cmd.Context(), paths, stdin, opts)
+			if err := WriteReport(rep, opts, stdout, stderr); err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, fmt.Errorf("writing the report: %w", err))
 			}
-			return cmdutil.Exit(rep.ExitCode())
+			return cmdutil.Exit(rep.ExitCodeFor(opts.FailOn))
 		},
 	}
 	cmd.SetIn(stdin)
@@ -77,6 +99,7 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetErr(stderr)
 	BindFlags(cmd.Flags(), o)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(OutputFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(FailOnValues, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -93,6 +116,90 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH` (other documents there are not judged); repeatable")
 	fs.Var((*timeValue)(&o.Now), "now",
 		"judge exceptions at `TIME` (RFC 3339, such as 2026-01-31T00:00:00Z) instead of the current time")
+	if o.FailOn == "" {
+		o.FailOn = FailOnValues[0]
+	}
+	fs.Var(cmdutil.NewEnum(&o.FailOn, FailOnValues...), "fail-on",
+		"what exits 1: deny (a resource would be denied), warn (denied or admitted with warnings) or never")
+	fs.Var(&ruleGlobs{&o.Rules}, "rules",
+		"report only the rules matching these IDs or `GLOBS`, comma-separated (S3-001,IAM-*); repeatable")
+	fs.Var(&ruleGlobs{&o.SkipRules}, "skip-rules",
+		"do not report the rules matching these IDs or `GLOBS`, comma-separated; repeatable")
+	fs.Var(&globList{&o.Exclude}, "exclude",
+		"do not read what a directory walk finds matching `GLOB`: a name (vendor, *.test.yaml) or a path (charts/*/ci); repeatable")
+	kf := fs.VarPF((*notBool)(&o.NoKustomize), "kustomize", "",
+		"build directories holding a kustomization (kubectl apply -k) and judge the built objects; false reads their files as they are")
+	kf.NoOptDefVal = "true"
+	fs.Var(&pathList{&o.Values}, "values",
+		"values `FILE` for the charts rendered, over their default values (as helm template -f); repeatable")
+	if o.ReleaseName == "" {
+		o.ReleaseName = DefaultReleaseName
+	}
+	if o.ReleaseNamespace == "" {
+		o.ReleaseNamespace = DefaultReleaseNamespace
+	}
+	fs.StringVar(&o.ReleaseName, "release-name", o.ReleaseName, "release `NAME` charts are rendered for")
+	fs.StringVar(&o.ReleaseNamespace, "release-namespace", o.ReleaseNamespace, "release `NAMESPACE` charts are rendered in")
+}
+
+// ruleGlobs is a repeatable, comma-separable list of rule IDs or globs,
+// each matching a rule of this version.
+type ruleGlobs struct{ globs *[]string }
+
+func (l *ruleGlobs) String() string { return strings.Join(*l.globs, ",") }
+func (l *ruleGlobs) Type() string   { return "GLOBS" }
+func (l *ruleGlobs) Set(v string) error {
+	for _, g := range strings.Split(v, ",") {
+		g = strings.ToUpper(strings.TrimSpace(g))
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			return fmt.Errorf("%q is not a rule ID or glob such as S3-001 or IAM-*", g)
+		}
+		if !slices.ContainsFunc(rules.Default().Rules(), func(r *rules.Rule) bool { return matchAny([]string{g}, r.ID) }) {
+			return fmt.Errorf("%q matches no rule of this version (see ackguard rules)", g)
+		}
+		*l.globs = append(*l.globs, g)
+	}
+	return nil
+}
+
+// globList is a repeatable list of path globs.
+type globList struct{ globs *[]string }
+
+func (l *globList) String() string { return strings.Join(*l.globs, ",") }
+func (l *globList) Type() string   { return "GLOB" }
+func (l *globList) Set(v string) error {
+	if _, err := path.Match(v, ""); err != nil || v == "" {
+		return fmt.Errorf("%q is not a valid glob", v)
+	}
+	*l.globs = append(*l.globs, v)
+	return nil
+}
+
+// notBool is a boolean flag stored negated (--kustomize sets
+// Options.NoKustomize to false).
+type notBool bool
+
+func (b *notBool) String() string { return strconv.FormatBool(!bool(*b)) }
+func (b *notBool) Type() string   { return "bool" }
+func (b *notBool) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*b = notBool(!on)
+	return nil
+}
+
+// colorOutput reports whether to colour the text written to w: only on a
+// terminal, and not when NO_COLOR is set to anything (no-color.org) or
+// TERM is dumb.
+func colorOutput(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // accountList is a repeatable, comma-separable list of AWS account IDs.

@@ -1,16 +1,19 @@
 package scan
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	yaml2 "go.yaml.in/yaml/v2"
+	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/internal/jsonx"
@@ -24,6 +27,12 @@ const maxJSONDepth = 10000
 type document struct {
 	value any
 	err   error
+	// loc locates fields in the document's text; its node is nil when
+	// the text could not be parsed into a node tree.
+	loc locator
+	// template is what a "# Source: PATH" comment before the document's
+	// content names: the Helm template that rendered it.
+	template string
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -82,7 +91,11 @@ func jsonDocuments(data []byte) ([]document, error) {
 		}
 		base := int(dec.InputOffset()) - len(raw)
 		v, err := decodeJSON(raw, data, base)
-		docs = append(docs, document{value: v, err: err})
+		d := document{value: v, err: err}
+		if err == nil {
+			d.loc = jsonLocator(raw, data, base)
+		}
+		docs = append(docs, d)
 	}
 }
 
@@ -138,10 +151,12 @@ func lineCol(data []byte, off int) (line, col int) {
 	return line, off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
 }
 
-// chunk is the text of one YAML document and the file line it starts on.
+// chunk is the text of one YAML document, the file line it starts on and
+// the column its first line starts at (after "--- " for "--- value").
 type chunk struct {
 	text []byte
 	line int
+	col  int
 }
 
 // yamlDocuments splits a YAML stream on document markers and decodes
@@ -149,8 +164,8 @@ type chunk struct {
 func yamlDocuments(data []byte) []document {
 	var docs []document
 	for _, c := range splitYAML(data) {
-		v, err := decodeYAML(c)
-		docs = append(docs, document{value: v, err: err})
+		v, loc, err := decodeYAML(c)
+		docs = append(docs, document{value: v, err: err, loc: loc, template: sourceComment(c.text)})
 	}
 	return docs
 }
@@ -165,41 +180,106 @@ func yamlDocuments(data []byte) []document {
 // never cuts a document. Blank chunks are dropped.
 func splitYAML(data []byte) []chunk {
 	var out []chunk
+	splitYAMLStream(bytes.NewReader(data), 0, func(c chunk) bool { //nolint:errcheck // a bytes.Reader does not fail
+		out = append(out, c)
+		return true
+	})
+	return out
+}
+
+// errDocumentTooLarge is a document of a stream larger than its limit.
+var errDocumentTooLarge = fmt.Errorf("a document is larger than the %d MiB limit", MaxInputBytes>>20)
+
+// splitYAMLStream is splitYAML on a reader: it calls emit with each
+// chunk as soon as its end is read, holding one chunk at a time, until
+// emit returns false. A chunk longer than limit bytes (when limit > 0)
+// stops it with errDocumentTooLarge.
+func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
 	cur := chunk{line: 1}
+	stopped := false
 	flush := func(next int) {
-		if !blank(cur.text) {
-			out = append(out, cur)
+		if !blank(cur.text) && !stopped {
+			stopped = !emit(cur)
 		}
 		cur = chunk{line: next}
 	}
 	lineNo := 0
-	for len(data) > 0 {
-		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			line, data = data, nil
+	first := true
+	for !stopped {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: read it whole.
+			line = slices.Clone(line) // ReadBytes reuses the buffer
+			rest, err2 := br.ReadBytes('\n')
+			line, err = append(line, rest...), err2
 		}
-		rest, ok := marker(line, "---")
-		if !ok {
-			rest, ok = marker(line, "...")
+		if first {
+			line = bytes.TrimPrefix(line, utf8BOM)
+			first = false
 		}
-		if !ok {
-			cur.text = append(cur.text, line...)
-			continue
+		if len(line) > 0 {
+			lineNo++
+			m := "---"
+			rest, isMarker := marker(line, m)
+			if !isMarker {
+				m = "..."
+				rest, isMarker = marker(line, m)
+			}
+			switch {
+			case !isMarker:
+				cur.text = append(cur.text, line...)
+				if limit > 0 && len(cur.text) > limit {
+					return errDocumentTooLarge
+				}
+			default:
+				flush(lineNo + 1)
+				if t := bytes.TrimSpace(rest); len(t) > 0 && t[0] != '#' {
+					cur.line = lineNo
+					cur.col = len(m)
+					// "--- value": the value starts the new document. Text
+					// after "..." is invalid YAML; keeping it makes it an
+					// error instead of dropping it unseen.
+					cur.text = append(cur.text, rest...)
+				}
+			}
 		}
-		flush(lineNo + 1)
-		if t := bytes.TrimSpace(rest); len(t) > 0 && t[0] != '#' {
-			cur.line = lineNo
-			// "--- value": the value starts the new document. Text after
-			// "..." is invalid YAML; keeping it makes it an error instead
-			// of dropping it unseen.
-			cur.text = append(cur.text, rest...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
 		}
 	}
 	flush(0)
-	return out
+	return nil
+}
+
+// sourceComment returns PATH of a "# Source: PATH" line among the
+// comments that open a chunk, "" when there is none.
+func sourceComment(text []byte) string {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		t := bytes.TrimSpace(line)
+		switch {
+		case len(t) == 0:
+			continue
+		case bytes.HasPrefix(t, []byte("# Source: ")):
+			return string(bytes.TrimSpace(t[len("# Source: "):]))
+		case t[0] == '#':
+			continue
+		}
+		return ""
+	}
+	return ""
 }
 
 // marker reports whether line starts with the document marker m, and
@@ -227,25 +307,138 @@ func blank(text []byte) bool {
 	return true
 }
 
-// decodeYAML decodes one YAML document. Strict decoding refuses duplicate
-// keys: without it, which occurrence wins is undefined.
-func decodeYAML(c chunk) (v any, err error) {
+// decodeYAML decodes one YAML document. The text is first parsed into a
+// node tree, which locates fields and bounds what aliases expand to (see
+// checkAliases); the value is then decoded as kubectl decodes it
+// (sigs.k8s.io/yaml). Strict decoding refuses duplicate keys: without it,
+// which occurrence wins is undefined.
+func decodeYAML(c chunk) (v any, loc locator, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			v, err = nil, fmt.Errorf("invalid YAML: the YAML parser failed (%v)", p)
+			v, loc, err = nil, locator{}, fmt.Errorf("invalid YAML: the YAML parser failed (%v)", p)
 		}
 	}()
+	var root yaml3.Node
+	if err := yaml3.Unmarshal(c.text, &root); err != nil {
+		// Say what the decoder kubectl uses says (its line numbers point
+		// at the offending line more often), when it refuses the text too.
+		if err2 := yaml2.Unmarshal(c.text, &parseOnly{}); err2 != nil {
+			err = err2
+		}
+		return nil, locator{}, yamlError(err, c.line, "")
+	}
+	if err := checkAliases(&root, len(c.text)); err != nil {
+		return nil, locator{}, err
+	}
 	j, err := yaml.YAMLToJSONStrict(c.text)
 	if err != nil {
-		return nil, yamlError(err, c.line, "")
+		return nil, locator{}, yamlError(err, c.line, "")
 	}
 	if err := trailingContent(c); err != nil {
-		return nil, err
+		return nil, locator{}, err
 	}
 	if err := json.Unmarshal(j, &v); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %v", err)
+		return nil, locator{}, fmt.Errorf("invalid YAML: %v", err)
 	}
-	return v, nil
+	return v, locator{node: &root, line: c.line - 1, col: c.col}, nil
+}
+
+// parseOnly makes the YAML decoder parse a document without decoding it:
+// no alias is expanded.
+type parseOnly struct{}
+
+func (parseOnly) UnmarshalYAML(func(any) error) error { return nil }
+
+// jsonLocator parses one JSON value, data[base:base+len(raw)], into a node
+// tree (JSON is YAML) to locate its fields. The zero locator when it
+// cannot: findings then carry no position.
+func jsonLocator(raw, data []byte, base int) locator {
+	var root yaml3.Node
+	if err := yaml3.Unmarshal(raw, &root); err != nil {
+		return locator{}
+	}
+	line, col := lineCol(data, base)
+	return locator{node: &root, line: line - 1, col: col - 1}
+}
+
+// Bounds on what aliases may add to a document when expanded. Each alias
+// is a copy of the node it names: a few hundred kilobytes of aliases to one
+// large string expand to gigabytes, which the decoder would build before
+// any other check could refuse the document. (The YAML decoder's own check
+// catches the exponential "billion laughs" shape, nested aliases, but not
+// this one, whose expansion grows only linearly.)
+const (
+	// aliasBytesFloor is what aliases may always add, in bytes of scalar
+	// text; a larger document may add as much as its own size.
+	aliasBytesFloor = 1 << 20
+	// aliasNodesFloor is how many nodes aliases may always add; a document
+	// with more nodes may add as many as it has.
+	aliasNodesFloor = 10000
+)
+
+// checkAliases refuses a document whose aliases expand to more than
+// max(aliasBytesFloor, size) bytes of scalar text, or more than
+// max(aliasNodesFloor, nodes of the tree) nodes, beyond the tree itself.
+// It costs one walk of the tree: what a node expands to is computed once
+// per anchor.
+func checkAliases(root *yaml3.Node, size int) error {
+	type cost struct{ nodes, bytes int }
+	memo := map[*yaml3.Node]cost{}
+	const limit = 1 << 60 // saturate instead of overflowing
+	add := func(a, b cost) cost {
+		return cost{min(a.nodes+b.nodes, limit), min(a.bytes+b.bytes, limit)}
+	}
+	var expanded func(n *yaml3.Node, depth int) cost
+	var raw cost
+	var walk func(n *yaml3.Node, depth int)
+	// expanded is what n stands for once every alias in it is replaced.
+	// inProgress marks the nodes being expanded: an alias to one of them
+	// names a node that contains it, which would expand forever.
+	inProgress := map[*yaml3.Node]bool{}
+	cyclic := false
+	expanded = func(n *yaml3.Node, depth int) cost {
+		if n == nil || depth > maxJSONDepth || cyclic {
+			return cost{}
+		}
+		if c, ok := memo[n]; ok {
+			return c
+		}
+		if inProgress[n] {
+			cyclic = true
+			return cost{}
+		}
+		inProgress[n] = true
+		defer delete(inProgress, n)
+		c := cost{nodes: 1, bytes: len(n.Value)}
+		if n.Kind == yaml3.AliasNode {
+			c = expanded(n.Alias, depth+1)
+		}
+		for _, ch := range n.Content {
+			c = add(c, expanded(ch, depth+1))
+		}
+		memo[n] = c
+		return c
+	}
+	// walk counts the tree as written.
+	walk = func(n *yaml3.Node, depth int) {
+		if n == nil || depth > maxJSONDepth {
+			return
+		}
+		raw = add(raw, cost{nodes: 1, bytes: len(n.Value)})
+		for _, ch := range n.Content {
+			walk(ch, depth+1)
+		}
+	}
+	walk(root, 0)
+	got := expanded(root, 0)
+	if cyclic {
+		return errors.New("invalid YAML: an alias refers to a node that contains it")
+	}
+	if got.bytes-raw.bytes > max(aliasBytesFloor, size) || got.nodes-raw.nodes > max(aliasNodesFloor, raw.nodes) {
+		return fmt.Errorf("invalid YAML: aliases expand the document to %d nodes and %d bytes of text, from %d nodes and %d bytes as written; refused as an alias bomb (at most %d more bytes and %d more nodes)",
+			got.nodes, got.bytes, raw.nodes, raw.bytes, max(aliasBytesFloor, size), max(aliasNodesFloor, raw.nodes))
+	}
+	return nil
 }
 
 // trailingContent refuses a chunk that holds more than one document.

@@ -2,7 +2,9 @@
 // offline, with the same rule engine the admission webhook uses, so that a
 // GitOps pipeline can refuse a change before it reaches a cluster.
 //
-//	ackguard scan [--output text|json] [--owner-account ID]... [--policy PATH]... [--now TIME] PATH...
+//	ackguard scan [--output text|json|sarif|junit] [--fail-on deny|warn|never] [--rules GLOBS] [--skip-rules GLOBS]
+//	    [--exclude GLOB]... [--kustomize=false] [--values FILE]... [--release-name NAME] [--release-namespace NS]
+//	    [--owner-account ID]... [--policy PATH]... [--now TIME] PATH...
 //
 // # Inputs
 //
@@ -11,15 +13,32 @@
 // .json are read, directories whose name starts with "." (.git, .github)
 // are skipped, and symbolic links to directories are not followed (their
 // target is scanned under its own path when it is inside the tree). A file
-// named explicitly is read whatever its name.
+// named explicitly is read whatever its name. --exclude GLOB (repeatable)
+// leaves out what a walk finds: a glob without a slash matches a name
+// (vendor, *.test.yaml), one with a slash the path as found or relative to
+// the directory given (charts/*/ci).
+//
+// A directory holding a kustomization (kustomization.yaml, .yml or
+// Kustomization) is built in-process with kustomize's API, as "kubectl
+// apply -k" would, and the built objects are judged instead of its files:
+// a patch is judged applied to its base. Only local files are read (no
+// remote base, no plugin, no exec or container function, no Helm
+// inflation); --kustomize=false reads such a directory as plain files. A
+// directory holding Chart.yaml is rendered with Helm's packages as "helm
+// template" would: default values, then each --values file in order,
+// release --release-name (release-name) in --release-namespace (default),
+// hooks included; dependencies must be vendored in charts/. A file that
+// does not decode and holds "{{" is a Helm template read outside its
+// chart: it is skipped, and one note lists such files.
 //
 // A file holds a YAML stream (documents separated by "---") or a stream of
 // JSON values. Each document is judged when its apiVersion and kind name a
 // kind the rule registry guards (S3 Bucket, IAM Role, Policy, User and
 // Group, RDS DBInstance, DBCluster, DBParameterGroup,
 // DBClusterParameterGroup and DBProxy, EC2 SecurityGroup and NetworkACL,
-// Lambda Function, Alias and FunctionURLConfig); GuardrailPolicies, GuardrailExceptions and
-// Namespaces are read (see below); other documents, empty documents and
+// Lambda Function, Alias and FunctionURLConfig); GuardrailPolicies,
+// GuardrailExceptions and Namespaces are read (see below); other objects
+// are skipped and counted ("skipped" in the summary), never an error; empty documents and
 // documents that are not objects are skipped and not counted. A List (kind "List", or any kind ending in
 // "List" with an items array) is expanded; items of a typed list such as
 // BucketList that carry neither apiVersion nor kind inherit them from the
@@ -27,11 +46,35 @@
 //
 // Every judged resource has a source: the path for a file with one
 // document, "path#N" for document N (0-based, counting the documents that
-// are not blank) of a file with several, "-" or "-#N" for standard input,
-// and "[i]" appended for item i of a list ("all.yaml#2[0]").
+// are not blank) of a file with several (or of a file read as a stream),
+// "-" or "-#N" for standard input, "DIR (kustomize build)#N" and "DIR (helm
+// template)#N" for document N of what a directory built to, and "[i]"
+// appended for item i of a list ("all.yaml#2[0]").
 //
-// Inputs are bounded: a file or standard input larger than 16 MiB is not
-// read. A file that cannot be read, and a document that does not decode
+// Every finding has a line and column (1-based) where its field is
+// written, found in the YAML node tree: the key of the field at fault, at
+// any depth, in any document of a stream and in the items of a List; for
+// a finding inside an embedded JSON document (a bucket policy written as a
+// string), the key of the field holding it ("policy:"); for a field that is
+// absent, the key of its nearest present parent ("spec:" for a missing
+// spec.publicAccessBlock), or the first key of the resource. For a built
+// or rendered resource they count in the built stream, as "kustomize build
+// DIR" or "helm template DIR" (with the same values and release) prints
+// it; the text output names the chart template that rendered it (helm's
+// "# Source:" comment), and SARIF and JUnit point at the kustomization
+// file or that template.
+//
+// Inputs are bounded: a document larger than 16 MiB is not read; a file or
+// standard input larger than that is read as a stream of YAML documents,
+// one at a time (a JSON stream that large is refused), so a stream of any
+// size is judged in bounded memory. Resources are judged in a second pass
+// over the inputs, once every policy, exception and Namespace is read:
+// only IAM Policies and Roles (which other resources refer to) are held
+// between the passes; built directories are built once and standard input
+// larger than 16 MiB is kept in a temporary file. What aliases expand to
+// is bounded too (at most max(1 MiB, the document's size) more bytes of
+// text and max(10000, its node count) more nodes): a document of aliases
+// to one large string is an input error before it is expanded. A file that cannot be read, and a document that does not decode
 // (including a mapping with a duplicate key, which tools resolve
 // differently), is reported as an error; scanning continues with the next
 // document or file. A bucket policy that is not valid JSON is not an
@@ -109,8 +152,10 @@
 //	      "fixable": false,             // extension: the reconciler's fix would resolve it
 //	      "policy": "baseline",         // extension: the GuardrailPolicy that decided the action
 //	      "policyAction": "Deny",       // extension: Enforce, Deny, Remediate or Audit
-//	      "note": ""                    // extension: why a finding that would deny is admitted
+//	      "note": "",                   // extension: why a finding that would deny is admitted
 //	                                    // (an adoption placeholder: action is then "warn")
+//	      "line": 10,                   // extension: where the field is written, 1-based;
+//	      "column": 3                   // 0 when unknown (see Inputs)
 //	    }
 //	  ],
 //	  "errors": [
@@ -121,7 +166,8 @@
 //	    "findings": 5,   // len(findings)
 //	    "denied": 1,     // resources with at least one deny finding
 //	    "warned": 1,     // extension: resources with warn findings only
-//	    "exempted": 2    // extension: len(exempted)
+//	    "exempted": 2,   // extension: len(exempted)
+//	    "skipped": 4     // extension: objects read and not judged (not guarded kinds)
 //	  },
 //	  "exempted": [      // extension: findings a GuardrailException in force exempts
 //	    {
@@ -149,6 +195,9 @@
 //	      "reason": "WEB-1234: static website",
 //	      "expiresAt": "2026-03-01T00:00:00Z"
 //	    }
+//	  ],
+//	  "notes": [         // extension: what was skipped that a reader could expect read
+//	    "2 files skipped: Helm templates read outside their chart (...)"
 //	  ]
 //	}
 //
@@ -164,34 +213,56 @@
 //
 // # Text output
 //
-// The default output is one line per finding, the findings of a resource
-// together, then a summary line:
+// The default output groups the findings by file and resource: one line
+// per finding with "file:line:column", the action (DENY, WARN, EXEMPT),
+// the rule, its severity, the field and the message; the remedy (or, for
+// an exempted finding, the exception) on indented lines wrapped at 100
+// columns; then the exceptions not in force, the policies in force when
+// the input holds GuardrailPolicies (each finding then names the policy
+// that decided it), notes, and a summary line:
 //
-//	DENY  S3-002 Critical  Bucket default/public-bucket (examples/insecure.yaml#0)  spec.policy: <message>; <remedy>
-//	3 resources, 5 findings, 1 denied, 1 warned
+//	examples/insecure.yaml
+//	  Bucket default/public-bucket (#0)
+//	    examples/insecure.yaml:10:3  DENY  S3-002 Critical  spec.policy: <message>
+//	        <remedy>
+//	3 resources, 5 findings, 1 denied, 1 warned, 2 other documents skipped
 //
-// When the input holds GuardrailPolicies, each finding line names the
-// policy that decided it and its action, and a line lists the policies in
-// force; exempted findings follow the findings, then the exceptions that
-// are not in force, and the summary counts the exempted findings:
+// Actions, severities and file names are coloured on a terminal, unless
+// NO_COLOR is set (or TERM is dumb). Control characters in the text
+// output are replaced by spaces, so a manifest cannot forge lines or
+// terminal escapes in a CI log. Errors are written to standard error as
+// "error: SOURCE: MESSAGE", with every output format.
 //
-//	WARN  S3-002 Critical  Bucket team-a/site (site.yaml#0)  [policy audit-team-a: Audit]  spec.policy: <message>; <remedy>
-//	EXEMPT  S3-001 High  Bucket team-a/site (site.yaml#0)  [exception team-a/public-site until 2026-03-01T00:00:00Z, else DENY by baseline: <reason>]  spec.publicAccessBlock: <message>
-//	exception team-a/old-site (exceptions.yaml#1): Expired: expired at 2026-01-01T00:00:00Z
-//	policies: audit-team-a (policies.yaml#0), baseline (policies.yaml#1)
-//	1 resource, 3 findings, 0 denied, 1 warned, 2 exempted
+// # SARIF and JUnit outputs
 //
-// Control characters in the text output are replaced by spaces, so a
-// manifest cannot forge lines or terminal escapes in a CI log. Errors are
-// written to standard error as "error: SOURCE: MESSAGE", with either
-// output format.
+// --output sarif writes a SARIF 2.1.0 log for code scanning (see
+// WriteSARIF): one reportingDescriptor per rule, with help and a helpUri
+// into docs/rules.md#<rule-id-lowercased>; the rule's severity as level
+// (Critical and High: error, Medium: warning, Low: note) and as
+// properties.security-severity (Critical 9.5, High 8.0, Medium 5.5, Low
+// 3.0); one result per finding located at its file, line and column
+// (error when it denies), exempted findings as suppressed results, input
+// errors as notifications. --output junit writes JUnit XML (see
+// WriteJUnit): one test case per resource and rule, failing when the
+// finding fails the scan under --fail-on.
+//
+// # Adoption
+//
+// --rules S3-001,IAM-* reports only the rules matching these IDs or globs
+// (repeatable), --skip-rules leaves out those matching; the findings of
+// the other rules are not reported and neither deny nor warn. A glob that
+// matches no rule is a usage error. --fail-on sets what exits 1: deny (the
+// default), warn (a resource denied or admitted with warnings) or never.
 //
 // # Exit codes
 //
-//	0  nothing would be denied
-//	1  at least one resource would be denied
-//	2  usage error (unknown flag, no path, bad --output, --owner-account or
-//	   --now value), or an input could not be read or decoded (including a
+//	0  nothing would be denied (with --fail-on warn: nothing denied or
+//	   warned about; with --fail-on never: no input error)
+//	1  at least one resource would be denied (with --fail-on warn: denied
+//	   or admitted with warnings)
+//	2  usage error (unknown flag, no path, bad --output, --fail-on,
+//	   --rules, --skip-rules, --exclude, --owner-account or --now value),
+//	   or an input could not be read, decoded or built (including a
 //	   GuardrailPolicy or GuardrailException with problems: one the cluster
 //	   would refuse, or one naming rules or kinds this version does not
 //	   know, which the cluster admits with a warning);

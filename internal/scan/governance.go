@@ -45,12 +45,20 @@ type namespaceObject struct {
 // governanceDoc reads a document of ackguard's API group: a
 // GuardrailPolicy or GuardrailException of the version the scan knows is
 // decoded, checked and kept; other kinds of the group are not guarded and
-// are skipped like any other document.
-func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Meta) {
+// are skipped like any other document: governanceDoc reports false for
+// them.
+func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Meta) bool {
 	kind := meta.GVK.Kind
 	if kind != kindPolicy && kind != kindException {
-		return
+		return false
 	}
+	s.governanceObject(source, obj, meta)
+	return true
+}
+
+// governanceObject reads a GuardrailPolicy or GuardrailException.
+func (s *scanner) governanceObject(source string, obj map[string]any, meta view.Meta) {
+	kind := meta.GVK.Kind
 	rawName := view.ReadIdentity(obj).Name // meta.Name falls back on generateName
 	name := describeName(meta.Namespace, rawName, kind == kindException)
 	if meta.GVK.Version != governanceVersion {

@@ -1,9 +1,11 @@
 package scan
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -11,20 +13,33 @@ import (
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
-// Write renders the report in the given format: findings and the summary
-// (text), or the JSON document (json), on stdout; errors on stderr as
-// "error: SOURCE: MESSAGE" with either format.
+// Write renders the report in the given format on stdout, errors on
+// stderr as "error: SOURCE: MESSAGE" with every format.
 func Write(rep Report, output string, stdout, stderr io.Writer) error {
-	switch output {
-	case OutputJSON:
-		if err := WriteJSON(rep, stdout); err != nil {
-			return err
-		}
-		return writeErrors(rep, stderr)
+	return WriteReport(rep, Options{Output: output}, stdout, stderr)
+}
+
+// WriteReport renders the report in opts.Output: text (opts.Color
+// colours it), the JSON document, SARIF 2.1.0 or JUnit XML (opts.FailOn
+// decides which findings fail a test case).
+func WriteReport(rep Report, opts Options, stdout, stderr io.Writer) error {
+	var err error
+	switch opts.Output {
 	case OutputText, "":
-		return WriteText(rep, stdout, stderr)
+		return WriteText(rep, opts.Color, stdout, stderr)
+	case OutputJSON:
+		err = WriteJSON(rep, stdout)
+	case OutputSARIF:
+		err = WriteSARIF(rep, opts.Registry, stdout)
+	case OutputJUnit:
+		err = WriteJUnit(rep, opts.Registry, opts.FailOn, stdout)
+	default:
+		return fmt.Errorf("unknown output format %q (want %s)", opts.Output, strings.Join(OutputFormats, ", "))
 	}
-	return fmt.Errorf("unknown output format %q (want text or json)", output)
+	if err != nil {
+		return err
+	}
+	return writeErrors(rep, stderr)
 }
 
 // WriteJSON writes the report as the published JSON document.
@@ -35,29 +50,72 @@ func WriteJSON(rep Report, w io.Writer) error {
 	return enc.Encode(rep)
 }
 
-// WriteText writes one line per finding, one per exempted finding, one
-// per exception not in force, the policies in force (unless only the
-// built-in baseline is) and a summary line to stdout, and the errors to
-// stderr.
-func WriteText(rep Report, stdout, stderr io.Writer) error {
+// textWidth is where the text output wraps remedies.
+const textWidth = 100
+
+// WriteText writes the findings grouped by file and resource, one line
+// per finding with "file:line", its action, rule, severity and message,
+// the remedy wrapped on indented lines below it; then the exceptions not
+// in force, the policies in force (unless only the built-in baseline is)
+// and a summary line, on stdout; errors on stderr. With color, actions
+// and file names are coloured with ANSI escapes.
+//
+//	testdata/manifests/buckets.yaml
+//	  Bucket default/public-bucket (#0)
+//	    testdata/manifests/buckets.yaml:11:1  DENY  S3-001 High  spec.publicAccessBlock: publicAccessBlock is not set, ...
+//	        set spec.publicAccessBlock.{blockPublicACLs,ignorePublicACLs,blockPublicPolicy,restrictPublicBuckets}
+//	        all to true (a bucket that must be public needs a GuardrailException)
+func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 	var b strings.Builder
+	p := painter(color)
 	explicit := explicitPolicies(rep)
-	for i := 0; i < len(rep.Findings); {
-		// Rules that could not judge the same field of the same resource
-		// for the same reason (one invalid document) share one line.
-		f := rep.Findings[i]
-		n := 1
-		for i+n < len(rep.Findings) && sameReason(f, rep.Findings[i+n]) {
-			f.Rule += ", " + rep.Findings[i+n].Rule
-			n++
+	lastFile, lastRes := "\x00", "\x00"
+	for _, e := range textEntries(rep) {
+		f := e.finding
+		if file := fileOf(f); file != lastFile {
+			b.WriteString(p.bold(governance.OneLine(file)) + "\n")
+			lastFile, lastRes = file, "\x00"
 		}
-		b.WriteString(findingLine(f, explicit))
-		b.WriteByte('\n')
-		i += n
-	}
-	for _, e := range rep.Exempted {
-		b.WriteString(ExemptedLine(e))
-		b.WriteByte('\n')
+		if src := f.Resource.Source; src != lastRes {
+			ref := resourceRef(f.Resource)
+			var at []string
+			if rest := strings.TrimPrefix(src, fileOf(f)); rest != "" && rest != src {
+				at = append(at, rest)
+			}
+			if f.origin.template != "" {
+				at = append(at, "from "+f.origin.template)
+			}
+			if len(at) > 0 {
+				ref += " (" + strings.Join(at, ", ") + ")"
+			}
+			b.WriteString("  " + governance.OneLine(ref) + "\n")
+			lastRes = src
+		}
+		action := strings.ToUpper(f.Action)
+		if e.exempted != nil {
+			action = "EXEMPT"
+		}
+		var line strings.Builder
+		if len(explicit) > 0 && f.Policy != "" && e.exempted == nil {
+			fmt.Fprintf(&line, "[policy %s: %s]  ", f.Policy, f.PolicyAction)
+		}
+		if f.Path != "" && !strings.HasPrefix(f.Message, f.Path) {
+			line.WriteString(f.Path + ": ")
+		}
+		line.WriteString(f.Message)
+		if f.Note != "" {
+			line.WriteString(" (" + f.Note + ")")
+		}
+		fmt.Fprintf(&b, "    %s  %s  %s %s  %s\n", p.bold(governance.OneLine(location(f))), p.action(action),
+			governance.OneLine(f.Rule), p.severity(f.Severity), governance.OneLine(line.String()))
+		detail := f.Remedy
+		if x := e.exempted; x != nil {
+			detail = fmt.Sprintf("exempted by %s until %s, else %s by %s: %s", describeName(x.Exception.Namespace, x.Exception.Name, true),
+				x.Exception.ExpiresAt, strings.ToUpper(f.Action), f.Policy, x.Exception.Reason)
+		}
+		for _, l := range wrap(governance.OneLine(detail), textWidth-8) {
+			b.WriteString("        " + l + "\n")
+		}
 	}
 	for _, x := range rep.Exceptions {
 		if x.State != v1alpha1.ExceptionActive {
@@ -69,6 +127,10 @@ func WriteText(rep Report, stdout, stderr io.Writer) error {
 		b.WriteString(governance.OneLine("policies: " + strings.Join(explicit, ", ")))
 		b.WriteByte('\n')
 	}
+	for _, n := range rep.Notes {
+		b.WriteString(governance.OneLine("note: " + n))
+		b.WriteByte('\n')
+	}
 	if _, err := io.WriteString(stdout, b.String()); err != nil {
 		return err
 	}
@@ -77,6 +139,139 @@ func WriteText(rep Report, stdout, stderr io.Writer) error {
 	}
 	_, err := fmt.Fprintln(stdout, SummaryLine(rep))
 	return err
+}
+
+// textEntry is a finding of the text output, or an exempted one.
+type textEntry struct {
+	finding  Finding
+	exempted *Exempted
+}
+
+// textEntries lists the findings and exempted findings, each resource's
+// together in input order (the findings, then the exempted ones). Rules
+// that could not judge the same field of the same resource for the same
+// reason (one invalid document) share one entry.
+func textEntries(rep Report) []textEntry {
+	var out []textEntry
+	for i := 0; i < len(rep.Findings); {
+		f := rep.Findings[i]
+		n := 1
+		for i+n < len(rep.Findings) && sameReason(f, rep.Findings[i+n]) {
+			f.Rule += ", " + rep.Findings[i+n].Rule
+			n++
+		}
+		out = append(out, textEntry{finding: f})
+		i += n
+	}
+	for i := range rep.Exempted {
+		out = append(out, textEntry{finding: rep.Exempted[i].Finding, exempted: &rep.Exempted[i]})
+	}
+	// Resources in input order; a Report decoded from JSON has no order
+	// (seq 0) and keeps the order of its lists, by resource.
+	first := map[string]int{}
+	for i, e := range out {
+		if _, ok := first[e.finding.Resource.Source]; !ok {
+			first[e.finding.Resource.Source] = i
+		}
+	}
+	slices.SortStableFunc(out, func(a, b textEntry) int {
+		if c := cmp.Compare(a.finding.seq, b.finding.seq); c != 0 {
+			return c
+		}
+		return cmp.Compare(first[a.finding.Resource.Source], first[b.finding.Resource.Source])
+	})
+	return out
+}
+
+// fileOf is the file a finding was read from: its source without the
+// document index and list item.
+func fileOf(f Finding) string {
+	if f.origin.file != "" {
+		return f.origin.file
+	}
+	src := f.Resource.Source
+	if i := strings.LastIndexByte(src, '#'); i >= 0 {
+		return src[:i]
+	}
+	return strings.TrimRightFunc(src, func(r rune) bool { return r == ']' || r == '[' || r >= '0' && r <= '9' })
+}
+
+// artifactOf is the file on disk a report points code scanning at, and
+// the line there (0 when the finding's line counts in a built stream).
+func artifactOf(f Finding) (string, int) {
+	if f.origin.artifact == "" {
+		return fileOf(f), f.Line
+	}
+	if f.origin.built {
+		return f.origin.artifact, 0
+	}
+	return f.origin.artifact, f.Line
+}
+
+// location is "file:line:column", "file:line" or "file".
+func location(f Finding) string {
+	switch {
+	case f.Line > 0 && f.Column > 0:
+		return fmt.Sprintf("%s:%d:%d", fileOf(f), f.Line, f.Column)
+	case f.Line > 0:
+		return fmt.Sprintf("%s:%d", fileOf(f), f.Line)
+	}
+	return fileOf(f)
+}
+
+// wrap breaks text into lines of at most width bytes at spaces. A word
+// longer than width (a JSON statement to add) is never cut: it follows a
+// short line, else starts one.
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, w := range strings.Fields(text) {
+		long := len(w) > width && cur.Len() < width/2
+		if cur.Len() > 0 && cur.Len()+1+len(w) > width && !long {
+			lines = append(lines, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(w)
+	}
+	if cur.Len() > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// painter adds ANSI colours when on.
+type painter bool
+
+func (p painter) paint(code, s string) string {
+	if !p {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p painter) bold(s string) string { return p.paint("1", s) }
+
+func (p painter) action(a string) string {
+	switch a {
+	case "DENY":
+		return p.paint("1;31", a)
+	case "WARN":
+		return p.paint("33", a)
+	}
+	return p.paint("2", a)
+}
+
+func (p painter) severity(s string) string {
+	switch rules.Severity(s) {
+	case rules.Critical, rules.High:
+		return p.paint("31", s)
+	case rules.Medium:
+		return p.paint("33", s)
+	}
+	return p.paint("36", s)
 }
 
 // explicitPolicies returns "name (source)" for each policy read from the
@@ -106,61 +301,10 @@ func writeErrors(rep Report, stderr io.Writer) error {
 	return err
 }
 
-// FindingLine renders a finding as one text line:
-//
-//	DENY  S3-002 Critical  Bucket default/public-bucket (all.yaml#0)  spec.policy: <message>; <remedy>
-//
-// WriteText adds the policy that decided the finding and its action when
-// the input holds GuardrailPolicies:
-//
-//	WARN  S3-002 Critical  Bucket team-a/site (all.yaml#0)  [policy audit-team-a: Audit]  spec.policy: <message>; <remedy>
-func FindingLine(f Finding) string {
-	return findingLine(f, nil)
-}
-
 // sameReason reports whether two findings differ only by rule.
 func sameReason(a, b Finding) bool {
 	return a.Action == string(rules.Warn) && a.Resource == b.Resource && a.Path == b.Path && a.Message == b.Message &&
 		a.Remedy == b.Remedy && a.Action == b.Action && a.Note == b.Note
-}
-
-func findingLine(f Finding, explicit []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-4s  %s %s  %s (%s)  ", strings.ToUpper(f.Action), f.Rule, f.Severity, resourceRef(f.Resource), f.Resource.Source)
-	if len(explicit) > 0 && f.Policy != "" {
-		fmt.Fprintf(&b, "[policy %s: %s]  ", f.Policy, f.PolicyAction)
-	}
-	if f.Path != "" {
-		b.WriteString(f.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(f.Message)
-	if f.Remedy != "" {
-		b.WriteString("; ")
-		b.WriteString(f.Remedy)
-	}
-	if f.Note != "" {
-		b.WriteString(" (" + f.Note + ")")
-	}
-	return governance.OneLine(b.String())
-}
-
-// ExemptedLine renders an exempted finding as one text line, with the
-// exception and what admission would do without it:
-//
-//	EXEMPT  S3-001 High  Bucket team-a/site (all.yaml#0)  [exception team-a/site-public until 2026-03-01T00:00:00Z, else DENY by baseline: <reason>]  spec.publicAccessBlock: <message>
-func ExemptedLine(e Exempted) string {
-	var b strings.Builder
-	x := e.Exception
-	fmt.Fprintf(&b, "EXEMPT  %s %s  %s (%s)  [exception %s until %s, else %s by %s: %s]  ",
-		e.Rule, e.Severity, resourceRef(e.Resource), e.Resource.Source,
-		describeName(x.Namespace, x.Name, true), x.ExpiresAt, strings.ToUpper(e.Action), e.Policy, x.Reason)
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Message)
-	return governance.OneLine(b.String())
 }
 
 // ExceptionLine renders an exception that is not in force:
@@ -192,6 +336,9 @@ func SummaryLine(rep Report) string {
 		rep.Summary.Denied, rep.Summary.Warned)
 	if n := len(rep.Exempted); n > 0 {
 		s += fmt.Sprintf(", %d exempted", n)
+	}
+	if n := rep.Summary.Skipped; n > 0 {
+		s += fmt.Sprintf(", %s skipped", plural(n, "other document"))
 	}
 	if n := len(rep.Errors); n > 0 {
 		s += ", " + plural(n, "error")

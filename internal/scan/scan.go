@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,13 +26,32 @@ import (
 	"github.com/ackguard/ackguard/internal/view"
 )
 
-// MaxInputBytes is the largest file, or standard input, scan reads.
+// MaxInputBytes is the largest document scan reads, and the largest file
+// or standard input it reads whole; a larger one is read as a stream of
+// documents, one at a time.
 const MaxInputBytes = 16 << 20
+
+// streamAbove is the size above which an input is read as a stream of
+// documents: MaxInputBytes (a variable so that tests stream small inputs).
+var streamAbove = MaxInputBytes
 
 // Output formats.
 const (
-	OutputText = "text"
-	OutputJSON = "json"
+	OutputText  = "text"
+	OutputJSON  = "json"
+	OutputSARIF = "sarif"
+	OutputJUnit = "junit"
+)
+
+// What fails the scan (exit code 1), --fail-on.
+const (
+	// FailOnDeny fails when a resource would be denied (the default).
+	FailOnDeny = "deny"
+	// FailOnWarn fails when a resource would be denied or admitted with
+	// warnings.
+	FailOnWarn = "warn"
+	// FailOnNever never fails on findings; input errors still exit 2.
+	FailOnNever = "never"
 )
 
 // Options configure a scan.
@@ -46,6 +69,31 @@ type Options struct {
 	Policies []string
 	// Now is the time exceptions are judged at; zero means time.Now().
 	Now time.Time
+	// Rules, when not empty, keeps only the findings of rules whose ID
+	// matches one of these globs (path.Match syntax: "S3-001", "IAM-*");
+	// SkipRules drops the findings of rules matching one of its globs.
+	// The other findings neither deny nor warn: a first adoption can gate
+	// on a few rules and widen the set later.
+	Rules, SkipRules []string
+	// Exclude are globs (path.Match syntax) of paths not to read while
+	// walking a directory: a glob matches the path as found (slash
+	// separated) or, without a slash, any one name in it ("*_test.yaml",
+	// "vendor", "charts/*/ci").
+	Exclude []string
+	// FailOn is FailOnDeny (when ""), FailOnWarn or FailOnNever; it only
+	// changes the exit code (Report.ExitCodeFor).
+	FailOn string
+	// Color colours the text output (a terminal without NO_COLOR).
+	Color bool
+	// NoKustomize reads a directory holding a kustomization as plain
+	// files instead of building it (--kustomize=false).
+	NoKustomize bool
+	// Values are values files merged, in order, over the default values
+	// of every chart rendered (--values).
+	Values []string
+	// ReleaseName and ReleaseNamespace are those of the release a chart
+	// is rendered for; "" means DefaultReleaseName, DefaultReleaseNamespace.
+	ReleaseName, ReleaseNamespace string
 }
 
 // Report is the result of a scan; its JSON encoding is the published
@@ -63,6 +111,13 @@ type Report struct {
 	// Exceptions are the GuardrailExceptions read, in input order, with
 	// their state at the scan's time (extension).
 	Exceptions []Exception `json:"exceptions"`
+	// Notes say what the scan skipped that a reader could expect it to
+	// read (Helm templates outside their chart, a library chart); never
+	// an error (extension).
+	Notes []string `json:"notes"`
+
+	// judged are the resources judged, in input order.
+	judged []judgedResource
 }
 
 // Finding is one finding on one resource.
@@ -88,6 +143,47 @@ type Finding struct {
 	// Note says why admission admits a finding that would otherwise deny
 	// (an adoption placeholder), "" otherwise (extension).
 	Note string `json:"note"`
+	// Line and Column locate the finding in its input, 1-based: the key
+	// of the field at fault; of its nearest present parent when the field
+	// is absent (the start of the resource when no part of its path is
+	// present); of the field holding an embedded JSON document (the
+	// "policy:" key) for a finding inside that document. 0 when unknown
+	// (extension).
+	Line   int `json:"line"`
+	Column int `json:"column"`
+
+	// origin is where the resource was read from; seq numbers the judged
+	// resources in input order, from 1.
+	origin origin
+	seq    int
+}
+
+// origin is where a document was read from.
+type origin struct {
+	// file is the file read ("-" for standard input), or the directory
+	// built and how ("overlays/prod (kustomize build)").
+	file string
+	// artifact is the file on disk a report points code scanning at:
+	// file, or for a built document the kustomization.yaml that built it
+	// or the chart template that rendered it.
+	artifact string
+	// template is the chart template that rendered the document
+	// ("templates/bucket.yaml"), "" otherwise.
+	template string
+	// built is true when lines and columns count in the built or
+	// rendered stream, not in artifact.
+	built bool
+}
+
+// judgedResource is a resource the scan judged, with the rules reported
+// for its kind (after Options.Rules and SkipRules): the test cases of the
+// JUnit output.
+type judgedResource struct {
+	Resource
+	origin origin
+	seq    int
+	at     pos
+	rules  []string
 }
 
 // Exempted is a finding a GuardrailException exempts. Action is what
@@ -163,6 +259,10 @@ type Summary struct {
 	Warned int `json:"warned"`
 	// Exempted is len(Report.Exempted) (extension).
 	Exempted int `json:"exempted"`
+	// Skipped is the number of documents read and not judged: not of a
+	// kind ackguard guards (a Deployment, a ConfigMap), and not a
+	// GuardrailPolicy, GuardrailException or Namespace (extension).
+	Skipped int `json:"skipped"`
 }
 
 // MarshalJSON encodes the report with empty arrays rather than null.
@@ -184,16 +284,29 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if p.Exceptions == nil {
 		p.Exceptions = []Exception{}
 	}
+	if p.Notes == nil {
+		p.Notes = []string{}
+	}
 	return json.Marshal(p)
 }
 
 // ExitCode is the process exit code for the report: 2 when an input could
 // not be read or decoded, else 1 when a resource would be denied, else 0.
-func (r Report) ExitCode() int {
+func (r Report) ExitCode() int { return r.ExitCodeFor(FailOnDeny) }
+
+// ExitCodeFor is the exit code under --fail-on: 2 when an input could not
+// be read or decoded, whatever failOn; else 1 when a resource would be
+// denied (FailOnDeny, ""), denied or admitted with warnings (FailOnWarn),
+// never (FailOnNever); else 0.
+func (r Report) ExitCodeFor(failOn string) int {
 	switch {
 	case len(r.Errors) > 0:
 		return 2
+	case failOn == FailOnNever:
+		return 0
 	case r.Summary.Denied > 0:
+		return 1
+	case failOn == FailOnWarn && r.Summary.Warned > 0:
 		return 1
 	}
 	return 0
@@ -217,12 +330,14 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	if now.IsZero() {
 		now = time.Now()
 	}
-	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{}}
+	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{},
+		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts, builds: map[string]builtStream{}}
 	s.rep.Findings = []Finding{}
 	s.rep.Errors = []InputError{}
 	s.rep.Exempted = []Exempted{}
 	s.rep.Policies = []Policy{}
 	s.rep.Exceptions = []Exception{}
+	s.rep.Notes = []string{}
 	for _, p := range paths {
 		if s.done() {
 			break
@@ -235,20 +350,29 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readGovernance)
 	}
-	// Judge once everything is read, so rules can resolve the objects a
-	// resource refers to (a Role's Policies) among all the inputs, and
-	// every resource is judged under every policy and exception.
-	eng := s.engine()
-	objs := make([]map[string]any, len(s.pending))
-	for i, p := range s.pending {
-		objs[i] = p.obj
+	// Judge once every policy, exception and Namespace is read, so that
+	// every resource is judged under all of them, and rules can resolve
+	// the objects a resource refers to (a Role's Policies) among all the
+	// inputs: a second pass reads the inputs again and judges each
+	// resource as it is read, keeping none (built and rendered
+	// directories are built once, and standard input is read once).
+	if n := len(s.templates); n > 0 {
+		s.notef("%s skipped: Helm templates read outside their chart (%s); scan the chart's directory to judge what they render",
+			plural(n, "file"), strings.Join(s.templates, ", "))
 	}
-	resolver := resolve.Objects(objs)
-	for _, p := range s.pending {
+	s.eng = s.engine()
+	s.resolver = resolve.Objects(s.refs)
+	s.refs = nil
+	s.pass = judgePass
+	for _, p := range paths {
 		if s.done() {
 			break
 		}
-		s.report(eng, resolver, p.source, p.obj, p.meta)
+		s.path(p, readAll)
+	}
+	if s.stdinSpool != nil {
+		s.stdinSpool.Close()
+		os.Remove(s.stdinSpool.Name())
 	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
 	s.rep.Summary.Exempted = len(s.rep.Exempted)
@@ -265,11 +389,29 @@ const (
 	readGovernance
 )
 
-// pendingResource is a guarded resource read and not yet judged.
+// scanPass is what a pass over the inputs does.
+type scanPass int
+
+const (
+	// collectPass reads the policies, exceptions, Namespaces and the
+	// objects rules refer to, and reports input errors.
+	collectPass scanPass = iota
+	// judgePass judges each guarded resource as it is read.
+	judgePass
+)
+
+// referenced are the kinds rules look up by reference (a Role's
+// policyRefs, a Function's role): their objects are kept from the first
+// pass for the second.
+var referenced = []schema.GroupKind{view.PolicyGVK.GroupKind(), view.RoleGVK.GroupKind()}
+
+// pendingResource is a guarded resource read and about to be judged.
 type pendingResource struct {
 	source string
+	origin origin
 	obj    map[string]any
 	meta   view.Meta
+	loc    locator
 }
 
 type scanner struct {
@@ -280,7 +422,6 @@ type scanner struct {
 	now     time.Time
 	rep     Report
 	stopped bool
-	pending []pendingResource
 	// read holds the files (cleaned paths, "-" for stdin) read so far;
 	// --policy skips them, their governance objects being known already.
 	read map[string]bool
@@ -290,6 +431,93 @@ type scanner struct {
 	govRaw map[string]govSeen
 	// namespaces are the Namespace objects read, by name.
 	namespaces map[string]*namespaceObject
+	// rules and skipRules select the rules reported (Options.Rules,
+	// Options.SkipRules); exclude are the globs of paths not read.
+	rules, skipRules, exclude []string
+	// reading is where the stream being read comes from; walkRoot the
+	// directory argument being walked.
+	reading  origin
+	walkRoot string
+	// building is true while reading a built or rendered stream, whose
+	// origin is set per document.
+	building bool
+	// templates are the Helm templates read outside their chart, skipped.
+	templates []string
+	opts      Options
+	// pass is the pass over the inputs; eng and resolver judge in the
+	// second, refs are the objects the resolver looks up.
+	pass     scanPass
+	eng      *governance.Engine
+	resolver rules.Resolver
+	refs     []map[string]any
+	// builds are the directories built in the first pass, by path.
+	builds map[string]builtStream
+	// stdinData or stdinSpool hold standard input for the second pass.
+	stdinData  []byte
+	stdinSpool *os.File
+	// rulesFor caches the reported rules of a kind.
+	rulesFor map[schema.GroupKind][]string
+}
+
+// excluded reports whether a path found while walking matches an
+// Options.Exclude glob: a glob without a slash matches the name, one
+// with a slash the path as found or relative to the directory walked.
+func (s *scanner) excluded(p string) bool {
+	name := filepath.Base(p)
+	rel, err := filepath.Rel(s.walkRoot, p)
+	if err != nil {
+		rel = p
+	}
+	for _, g := range s.exclude {
+		if !strings.Contains(g, "/") {
+			if ok, _ := path.Match(g, name); ok {
+				return true
+			}
+			continue
+		}
+		for _, q := range []string{filepath.ToSlash(p), filepath.ToSlash(rel)} {
+			if ok, _ := path.Match(strings.TrimPrefix(g, "./"), strings.TrimPrefix(q, "./")); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reported are the IDs of the rules reported for a kind.
+func (s *scanner) reported(gk schema.GroupKind) []string {
+	if ids, ok := s.rulesFor[gk]; ok {
+		return ids
+	}
+	var ids []string
+	for _, r := range s.reg.RulesFor(gk) {
+		if s.selected(r.ID) {
+			ids = append(ids, r.ID)
+		}
+	}
+	if s.rulesFor == nil {
+		s.rulesFor = map[schema.GroupKind][]string{}
+	}
+	s.rulesFor[gk] = ids
+	return ids
+}
+
+// selected reports whether findings of the rule are reported.
+func (s *scanner) selected(ruleID string) bool {
+	if len(s.rules) > 0 && !matchAny(s.rules, ruleID) {
+		return false
+	}
+	return !matchAny(s.skipRules, ruleID)
+}
+
+// matchAny reports whether name matches one of the globs.
+func matchAny(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // done reports whether the context is done, recording it once.
@@ -299,12 +527,30 @@ func (s *scanner) done() bool {
 	}
 	if err := s.ctx.Err(); err != nil {
 		s.stopped = true
-		s.errorf("", "scan interrupted: %v", err)
+		s.failf("", "scan interrupted: %v", err)
 	}
 	return s.stopped
 }
 
+// notef records a note.
+func (s *scanner) notef(format string, args ...any) {
+	if s.pass == judgePass {
+		return
+	}
+	s.rep.Notes = append(s.rep.Notes, fmt.Sprintf(format, args...))
+}
+
+// errorf records an input error; the second pass reads what the first
+// has reported already.
 func (s *scanner) errorf(source, format string, args ...any) {
+	if s.pass == judgePass {
+		return
+	}
+	s.failf(source, format, args...)
+}
+
+// failf records an error in either pass.
+func (s *scanner) failf(source, format string, args ...any) {
 	s.rep.Errors = append(s.rep.Errors, InputError{Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -314,17 +560,7 @@ func (s *scanner) path(p string, mode readMode) {
 		if mode == readGovernance && s.read[p] {
 			return
 		}
-		s.read[p] = true
-		if s.stdin == nil {
-			s.errorf(p, "standard input is not available")
-			return
-		}
-		data, err := readBounded(s.stdin)
-		if err != nil {
-			s.errorf(p, "%s", describe(err))
-			return
-		}
-		s.stream(p, data, mode)
+		s.stdinInput(p, mode)
 		return
 	}
 	fi, err := os.Stat(p)
@@ -332,7 +568,10 @@ func (s *scanner) path(p string, mode readMode) {
 	case err != nil:
 		s.errorf(p, "%s", describe(err))
 	case fi.IsDir():
-		s.walk(p, mode)
+		s.walkRoot = p
+		if !s.buildDir(p, mode) {
+			s.walk(p, mode)
+		}
 	default:
 		// Named explicitly: read whatever its name or type (a pipe from
 		// process substitution included); the size bound still holds.
@@ -353,9 +592,12 @@ func (s *scanner) walk(dir string, mode readMode) {
 		}
 		name := e.Name()
 		p := filepath.Join(dir, name)
+		if s.excluded(p) {
+			continue
+		}
 		switch t := e.Type(); {
 		case t.IsDir():
-			if !strings.HasPrefix(name, ".") {
+			if !strings.HasPrefix(name, ".") && !s.buildDir(p, mode) {
 				s.walk(p, mode)
 			}
 		case t&fs.ModeSymlink != 0:
@@ -409,13 +651,19 @@ func (s *scanner) file(p string, mode readMode) {
 		case fi.IsDir():
 			s.errorf(p, "is a directory")
 			return
-		case fi.Mode().IsRegular() && fi.Size() > MaxInputBytes:
-			s.errorf(p, "file is %d bytes, larger than the %d MiB limit", fi.Size(), MaxInputBytes>>20)
+		case fi.Mode().IsRegular() && fi.Size() > int64(streamAbove):
+			s.largeStream(p, f, mode)
 			return
 		}
 	}
-	data, err := readBounded(f)
-	if err != nil {
+	br := bufio.NewReaderSize(f, 64<<10)
+	data, err := readBounded(br)
+	switch {
+	case err == errTooLarge:
+		// A pipe: what was read, then the rest, as one stream.
+		s.largeStream(p, io.MultiReader(bytes.NewReader(data), br), mode)
+		return
+	case err != nil:
 		s.errorf(p, "%s", describe(err))
 		return
 	}
@@ -425,13 +673,14 @@ func (s *scanner) file(p string, mode readMode) {
 var errTooLarge = fmt.Errorf("input is larger than the %d MiB limit", MaxInputBytes>>20)
 
 // readBounded reads at most MaxInputBytes, failing on larger input.
+// On errTooLarge, it returns what it read.
 func readBounded(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > MaxInputBytes {
-		return nil, errTooLarge
+		return data, errTooLarge
 	}
 	return data, nil
 }
@@ -449,7 +698,7 @@ func describe(err error) string {
 		}
 		return "cannot read: " + pe.Err.Error()
 	}
-	if err == errTooLarge {
+	if err == errTooLarge || err == errDocumentTooLarge {
 		return err.Error()
 	}
 	return "cannot read: " + err.Error()
@@ -457,25 +706,137 @@ func describe(err error) string {
 
 // stream scans the documents of one input.
 func (s *scanner) stream(source string, data []byte, mode readMode) {
+	if !s.building {
+		s.reading = origin{file: source, artifact: source}
+	}
 	docs := splitDocuments(data)
+	if !s.building && isTemplate(data, docs) {
+		if s.pass == collectPass {
+			s.templates = append(s.templates, source)
+		}
+		return
+	}
+	base := s.reading
 	for i, d := range docs {
-		if s.done() {
+		if !s.document(source, i, len(docs) > 1, base, d, mode) {
 			return
 		}
-		src := source
-		if len(docs) > 1 {
-			src += "#" + strconv.Itoa(i)
-		}
-		if d.err != nil {
-			s.errorf(src, "%s", d.err.Error())
-			continue
-		}
-		s.value(src, d.value, mode)
 	}
 }
 
+// document scans document i of a stream; false when the scan stops.
+func (s *scanner) document(source string, i int, numbered bool, base origin, d document, mode readMode) bool {
+	if s.done() {
+		return false
+	}
+	src := source
+	if numbered {
+		src += "#" + strconv.Itoa(i)
+	}
+	if s.building {
+		s.reading = templateOrigin(base, d.template)
+	}
+	if d.err != nil {
+		s.errorf(src, "%s", d.err.Error())
+		return true
+	}
+	s.value(src, d.value, d.loc, mode)
+	return true
+}
+
+// largeStream scans a YAML stream larger than MaxInputBytes document by
+// document, holding one at a time: each document is still bounded by
+// MaxInputBytes. Its documents are always numbered ("path#N"). A stream
+// of JSON values that large is refused.
+func (s *scanner) largeStream(source string, r io.Reader, mode readMode) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(4096); looksLikeJSON(bytes.TrimPrefix(head, utf8BOM)) {
+		s.errorf(source, "a stream of JSON values larger than %d MiB is not read: write it as YAML documents, or split it", MaxInputBytes>>20)
+		return
+	}
+	s.reading = origin{file: source, artifact: source}
+	base, i := s.reading, 0
+	err := splitYAMLStream(br, MaxInputBytes, func(c chunk) bool {
+		v, loc, err := decodeYAML(c)
+		ok := s.document(source, i, true, base, document{value: v, err: err, loc: loc}, mode)
+		i++
+		return ok
+	})
+	if err != nil {
+		s.errorf(source+"#"+strconv.Itoa(i), "%s", describe(err))
+	}
+}
+
+// stdinInput reads standard input: in memory up to MaxInputBytes, else
+// spooled to a temporary file, read once and kept for the second pass.
+func (s *scanner) stdinInput(p string, mode readMode) {
+	if s.pass == judgePass {
+		switch {
+		case s.stdinSpool != nil:
+			if _, err := s.stdinSpool.Seek(0, io.SeekStart); err == nil {
+				s.largeStream(p, s.stdinSpool, mode)
+			}
+		case s.stdinData != nil:
+			s.stream(p, s.stdinData, mode)
+		}
+		return
+	}
+	if s.read[p] {
+		return // read once; "-" given twice reads nothing more
+	}
+	s.read[p] = true
+	if s.stdin == nil {
+		s.errorf(p, "standard input is not available")
+		return
+	}
+	data, err := readBounded(s.stdin)
+	switch {
+	case err == errTooLarge:
+		f, ferr := os.CreateTemp("", "ackguard-stdin-*.yaml")
+		if ferr == nil {
+			_, ferr = io.Copy(f, io.MultiReader(bytes.NewReader(data), s.stdin))
+		}
+		if ferr == nil {
+			_, ferr = f.Seek(0, io.SeekStart)
+		}
+		if ferr != nil {
+			s.errorf(p, "cannot keep standard input larger than %d MiB in a temporary file: %v", MaxInputBytes>>20, ferr)
+			if f != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+			return
+		}
+		s.stdinSpool = f
+		s.largeStream(p, f, mode)
+		return
+	case err != nil:
+		s.errorf(p, "%s", describe(err))
+		return
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	s.stdinData = data
+	s.stream(p, data, mode)
+}
+
+// isTemplate reports whether a file that does not decode is a Helm
+// template ("{{" in a document that fails), read outside its chart.
+func isTemplate(data []byte, docs []document) bool {
+	if !bytes.Contains(data, []byte("{{")) {
+		return false
+	}
+	for _, d := range docs {
+		if d.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // value judges one decoded document, expanding lists.
-func (s *scanner) value(source string, v any, mode readMode) {
+func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return // empty document, or not an object: not a Kubernetes resource
@@ -483,12 +844,15 @@ func (s *scanner) value(source string, v any, mode readMode) {
 	meta := view.ReadMeta(obj)
 	switch gk := meta.GVK.GroupKind(); {
 	case s.reg.Guards(gk):
-		if mode == readAll {
-			s.judge(source, obj, meta)
-		}
+		s.judge(source, obj, meta, loc, mode)
 		return
+	case s.pass == judgePass:
+		// Governance objects and Namespaces were read, other documents
+		// counted, in the first pass.
 	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
-		s.governanceDoc(source, obj, meta)
+		if !s.governanceDoc(source, obj, meta) && mode == readAll {
+			s.rep.Summary.Skipped++
+		}
 		return
 	case gk == namespaceKind && meta.GVK.Version == "v1":
 		s.namespaceDoc(source, obj, meta)
@@ -497,6 +861,9 @@ func (s *scanner) value(source string, v any, mode readMode) {
 	kind, _ := obj["kind"].(string)
 	items, isList := obj["items"].([]any)
 	if !isList || !strings.HasSuffix(kind, "List") {
+		if mode == readAll && s.pass == collectPass {
+			s.rep.Summary.Skipped++ // not a kind ackguard guards
+		}
 		return
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
@@ -522,23 +889,33 @@ func (s *scanner) value(source string, v any, mode readMode) {
 			filled["kind"] = itemKind
 			item = filled
 		}
-		s.value(source+"["+strconv.Itoa(i)+"]", item, mode)
+		s.value(source+"["+strconv.Itoa(i)+"]", item, loc.item(i), mode)
 	}
 }
 
 // judge queues one guarded resource for judgement.
-func (s *scanner) judge(source string, obj map[string]any, meta view.Meta) {
-	s.pending = append(s.pending, pendingResource{source, obj, meta})
+// judge keeps, in the first pass, the objects rules refer to; in the
+// second, it judges the resource (unless read for --policy only).
+func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc locator, mode readMode) {
+	switch {
+	case s.pass == collectPass:
+		if slices.Contains(referenced, meta.GVK.GroupKind()) {
+			s.refs = append(s.refs, obj)
+		}
+	case mode == readAll:
+		s.report(s.eng, s.resolver, pendingResource{source: source, origin: s.reading, obj: obj, meta: meta, loc: loc})
+	}
 }
 
 var namespaceKind = schema.GroupKind{Kind: "Namespace"}
 
 // report decides one guarded resource as admission would on its creation
 // and records its findings.
-func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source string, obj map[string]any, meta view.Meta) {
+func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pendingResource) {
+	source, obj, meta := p.source, p.obj, p.meta
 	d, err := s.admit(eng, resolver, obj, meta)
 	if err != nil {
-		s.errorf(source, "%v", err)
+		s.failf(source, "%v", err)
 		return
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
@@ -550,8 +927,21 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
+	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start(), rules: s.reported(meta.GVK.GroupKind())}
+	if s.opts.Output == OutputJUnit {
+		// Every resource is a test case; other outputs keep only the
+		// resources with findings.
+		s.rep.judged = append(s.rep.judged, judged)
+	}
+	denied, warned := false, false
 	for _, o := range d.Outcomes() {
+		if !s.selected(o.RuleID) {
+			continue
+		}
 		f := s.finding(o.Result, res, o.Denies, o.Note)
+		at := p.loc.find(o.Result.Path)
+		f.Line, f.Column = at.line, at.col
+		f.origin, f.seq = p.origin, judged.seq
 		if ex := o.Exception; ex != nil {
 			s.rep.Exempted = append(s.rep.Exempted, Exempted{Finding: f, Exception: ExceptionRef{
 				Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Reason,
@@ -560,11 +950,17 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, source
 			continue
 		}
 		s.rep.Findings = append(s.rep.Findings, f)
+		denied = denied || o.Denies
+		warned = warned || !o.Denies
+	}
+	if len(s.rules) == 0 && len(s.skipRules) == 0 {
+		// Every rule reported: the decision as admission makes it.
+		denied, warned = !d.Allowed(), len(d.Warnings) > 0
 	}
 	switch {
-	case !d.Allowed():
+	case denied:
 		s.rep.Summary.Denied++
-	case len(d.Warnings) > 0:
+	case warned:
 		s.rep.Summary.Warned++
 	}
 }

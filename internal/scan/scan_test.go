@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -54,7 +55,7 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "missing path", args: []string{testdata("secure"), testdata("no-such-file.yaml")}, want: 2, stderr: "no such file or directory"},
 		{name: "no path", args: nil, want: 2, stderr: "no path to scan", usage: true},
 		{name: "unknown flag", args: []string{"--frobnicate", testdata("secure")}, want: 2, stderr: "unknown flag: --frobnicate", usage: true},
-		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid argument "yaml" for "-o, --output" flag: want text or json`, usage: true},
+		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`, usage: true},
 		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID", usage: true},
 		{name: "empty policy path", args: []string{"--policy=", testdata("secure")}, want: 2, stderr: "empty path", usage: true},
 		{name: "help", args: []string{"-h"}, want: 0, stdout: "scan [flags] PATH..."},
@@ -88,15 +89,15 @@ func TestRunExitCodes(t *testing.T) {
 // The published JSON interface: exact key sets. Extending an object is
 // allowed (add the key here); renaming or removing one is not.
 var (
-	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "policies", "summary"}
-	findingKeys      = []string{"action", "fixable", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
-	exemptedKeys     = []string{"action", "exception", "fixable", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "notes", "policies", "summary"}
+	findingKeys      = []string{"action", "column", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
+	exemptedKeys     = []string{"action", "column", "exception", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
 	resourceKeys     = []string{"apiVersion", "kind", "name", "namespace", "source"}
 	errorKeys        = []string{"message", "source"}
 	policyKeys       = []string{"builtin", "name", "source"}
 	exceptionKeys    = []string{"expiresAt", "message", "name", "namespace", "reason", "source", "state"}
-	summaryKeys      = []string{"denied", "exempted", "findings", "resources", "warned"}
+	summaryKeys      = []string{"denied", "exempted", "findings", "resources", "skipped", "warned"}
 )
 
 func keysOf(m map[string]any) []string {
@@ -146,6 +147,11 @@ func checkFinding(t testing.TB, fm map[string]any) {
 	stringFields(t, "finding", fm, "rule", "severity", "action", "path", "message", "remedy", "title", "policy", "policyAction")
 	if _, ok := fm["fixable"].(bool); !ok {
 		t.Fatalf("finding fixable is %T, want a boolean", fm["fixable"])
+	}
+	for _, k := range []string{"line", "column"} {
+		if n, ok := fm[k].(float64); !ok || n < 0 || n != float64(int(n)) {
+			t.Fatalf("finding %s is %v, want a count", k, fm[k])
+		}
 	}
 	if a := fm["action"]; a != "deny" && a != "warn" {
 		t.Fatalf("finding action %q", a)
@@ -276,7 +282,7 @@ func TestJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0},"exempted":[],"policies":[],"exceptions":[]}`; string(b) != want {
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0},"exempted":[],"policies":[],"exceptions":[],"notes":[]}`; string(b) != want {
 		t.Errorf("empty report encodes as %s, want %s", b, want)
 	}
 }
@@ -287,8 +293,9 @@ func TestScanManifests(t *testing.T) {
 		t.Fatalf("errors: %+v", rep.Errors)
 	}
 	// Judged: 4 buckets in buckets.yaml less the ConfigMap (3), bucket.json,
-	// two list items, the nested bucket. Not the hidden one.
-	wantSummary := Summary{Resources: 7, Findings: len(rep.Findings), Denied: 5, Warned: 1}
+	// two list items, the nested bucket. Not the hidden one. Skipped: the
+	// ConfigMap in buckets.yaml and the one in list.yaml.
+	wantSummary := Summary{Resources: 7, Findings: len(rep.Findings), Denied: 5, Warned: 1, Skipped: 2}
 	if rep.Summary != wantSummary {
 		t.Errorf("summary %+v, want %+v", rep.Summary, wantSummary)
 	}
@@ -430,15 +437,17 @@ func TestTextGolden(t *testing.T) {
 		t.Errorf("text output differs from %s (go test -run TestTextGolden -update to accept):\n%s", golden, got)
 	}
 
-	// The shape every finding line has, whatever the engine says.
+	// The shape every line has, whatever the engine says: a file, a
+	// resource, a finding at file:line, an indented remedy, the summary.
+	findingRe := regexp.MustCompile(`^    testdata/\S+\.yaml:\d+:\d+  (DENY|WARN)  [A-Z0-9, -]+ (Critical|High|Medium|Low)  spec\.`)
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
-		if strings.HasPrefix(line, "DENY  ") || strings.HasPrefix(line, "WARN  ") {
-			if !strings.Contains(line, " Bucket ") || !strings.Contains(line, " ("+testdata()) || !strings.Contains(line, ")  spec.") {
+		switch {
+		case strings.HasPrefix(line, "testdata/"), strings.HasPrefix(line, "  Bucket "), strings.HasPrefix(line, "        "):
+		case strings.HasPrefix(line, "    "):
+			if !findingRe.MatchString(line) {
 				t.Errorf("malformed finding line: %s", line)
 			}
-			continue
-		}
-		if line != "5 resources, 33 findings, 4 denied, 0 warned, 1 error" {
+		case line != "5 resources, 33 findings, 4 denied, 0 warned, 1 other document skipped, 1 error":
 			t.Errorf("unexpected line: %s", line)
 		}
 	}
@@ -460,16 +469,21 @@ spec:
 		t.Fatalf("exit code %d, want 1", code)
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	findings := 0
 	for _, l := range lines[:len(lines)-1] {
-		if !strings.HasPrefix(l, "DENY  ") && !strings.HasPrefix(l, "WARN  ") {
+		switch {
+		case l == "-", strings.HasPrefix(l, "  Bucket "), strings.HasPrefix(l, "        "):
+		case strings.HasPrefix(l, "    -:"):
+			findings++
+		default:
 			t.Errorf("forged line %q", l)
 		}
 		if strings.ContainsAny(l, "\x1b\u202e\r") {
 			t.Errorf("control character in %q", l)
 		}
 	}
-	if n := len(lines) - 1; n != 7 { // S3-001, S3-002, S3-006, S3-008 … S3-011
-		t.Errorf("%d finding lines, want 7:\n%s", n, stdout)
+	if findings != 7 { // S3-001, S3-002, S3-006, S3-008 … S3-011
+		t.Errorf("%d finding lines, want 7:\n%s", findings, stdout)
 	}
 }
 
@@ -513,13 +527,14 @@ func TestSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := Scan(context.Background(), []string{dir}, nil, Options{})
-	want := []InputError{{Source: big, Message: "file is 16777217 bytes, larger than the 16 MiB limit"}}
+	// A larger file is read as a stream of documents, each bounded.
+	want := []InputError{{Source: big + "#0", Message: "a document is larger than the 16 MiB limit"}}
 	if !reflect.DeepEqual(rep.Errors, want) || rep.Summary.Resources != 1 || rep.ExitCode() != 2 {
 		t.Errorf("report %+v", rep)
 	}
 
 	rep = Scan(context.Background(), []string{"-"}, bytes.NewReader(make([]byte, MaxInputBytes+1)), Options{})
-	if len(rep.Errors) != 1 || rep.Errors[0].Source != "-" || !strings.Contains(rep.Errors[0].Message, "16 MiB") {
+	if len(rep.Errors) != 1 || rep.Errors[0].Source != "-#0" || !strings.Contains(rep.Errors[0].Message, "16 MiB") {
 		t.Errorf("stdin: %+v", rep.Errors)
 	}
 }

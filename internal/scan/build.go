@@ -1,0 +1,266 @@
+package scan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/loader"
+	"helm.sh/helm/v4/pkg/cli/values"
+	"helm.sh/helm/v4/pkg/getter"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+)
+
+// Defaults of the release a chart is rendered for, as helm template's.
+const (
+	DefaultReleaseName      = "release-name"
+	DefaultReleaseNamespace = "default"
+)
+
+// buildDir builds a directory the way it is applied: one holding a
+// kustomization (unless Options.NoKustomize) as "kubectl apply -k" would,
+// one holding Chart.yaml as "helm template" would. It reports whether it
+// did; the directory is then not walked for raw manifests.
+//
+// A directory is built once: the second pass over the inputs reads what
+// the first built.
+func (s *scanner) buildDir(dir string, mode readMode) bool {
+	if b, ok := s.builds[dir]; ok {
+		if b.data != nil {
+			s.built(dir, b.origin, b.data, mode)
+		}
+		return true
+	}
+	switch {
+	case !s.opts.NoKustomize && kustomizationFile(dir) != "":
+		s.kustomize(dir, kustomizationFile(dir), mode)
+	case isFile(filepath.Join(dir, "Chart.yaml")):
+		s.helmChart(dir, mode)
+	default:
+		return false
+	}
+	if _, ok := s.builds[dir]; !ok {
+		s.builds[dir] = builtStream{} // failed: reported once
+	}
+	return true
+}
+
+// builtStream is what a directory built to.
+type builtStream struct {
+	origin origin
+	data   []byte
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// kustomizationFile is the kustomization file of dir, "" when it has
+// none.
+func kustomizationFile(dir string) string {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		if p := filepath.Join(dir, name); isFile(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// kustomize builds the kustomization in dir in-process, with kustomize's
+// defaults for "kubectl apply -k" and nothing else: files only from the
+// kustomization's own tree (bases are kustomizations of their own), no
+// plugins, no exec or container functions, no Helm inflation, and no
+// remote bases or resources (refused before the build: a scan fetches
+// nothing). The built objects are judged, not the files they are built
+// from: a patch is judged as applied to its base.
+//
+// The resources are read from the stream "kustomize build DIR" prints;
+// their source is "DIR (kustomize build)#N", and lines and columns count
+// in that stream. The kustomization file is what a report points code
+// scanning at (line 1).
+func (s *scanner) kustomize(dir, kfile string, mode readMode) {
+	src := dir + " (kustomize build)"
+	if err := localOnly(dir, map[string]bool{}); err != nil {
+		s.errorf(src, "%v", err)
+		return
+	}
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		s.errorf(src, "%s", oneLineError(err))
+		return
+	}
+	out, err := m.AsYaml()
+	if err != nil {
+		s.errorf(src, "%s", oneLineError(err))
+		return
+	}
+	s.built(dir, origin{file: src, artifact: kfile, built: true}, out, mode)
+}
+
+// localOnly refuses a kustomization (in dir, and in the local
+// kustomizations it uses) that names a remote base, component or
+// resource: a URL, or a path that does not exist.
+func localOnly(dir string, seen map[string]bool) error {
+	if seen[dir] {
+		return nil
+	}
+	seen[dir] = true
+	kfile := kustomizationFile(dir)
+	if kfile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(kfile)
+	if err != nil {
+		return err
+	}
+	var k types.Kustomization
+	if err := yaml.Unmarshal(data, &k); err != nil {
+		return nil // kustomize reports it, with more context
+	}
+	for _, ref := range slices.Concat(k.Resources, k.Bases, k.Components) {
+		if strings.Contains(ref, "://") || strings.HasPrefix(ref, "git@") || strings.Contains(ref, "?ref=") {
+			return fmt.Errorf("%s: %q is remote: ackguard scan fetches nothing; vendor it, or scan the built output", kfile, ref)
+		}
+		p := filepath.Join(dir, ref)
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("%s: %q: no such file or directory (remote bases are not fetched)", kfile, ref)
+		}
+		if fi.IsDir() {
+			if err := localOnly(p, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// helmChart renders the chart in dir in-process as "helm template" would
+// (a client-side dry run of an install): its default values merged with
+// Options.Values in order, release Options.ReleaseName in
+// Options.ReleaseNamespace, the default capabilities, hooks included,
+// CRDs and NOTES.txt not. Dependencies must be in charts/ ("helm
+// dependency build"); a library chart renders nothing and is skipped with
+// a note.
+//
+// Each rendered document carries the template that rendered it (helm's
+// "# Source:" comment). Its source is "DIR (helm template)#N" and lines
+// and columns count in that stream (as "helm template DIR" prints it with
+// the same values); the template file is what a report points code
+// scanning at (line 1), and the text output names it.
+func (s *scanner) helmChart(dir string, mode readMode) {
+	src := dir + " (helm template)"
+	ch, err := loader.Load(dir)
+	if err != nil {
+		s.errorf(src, "cannot load the chart: %s", oneLineError(err))
+		return
+	}
+	acc, err := chart.NewAccessor(ch)
+	if err != nil {
+		s.errorf(src, "cannot load the chart: %s", oneLineError(err))
+		return
+	}
+	if acc.IsLibraryChart() {
+		s.notef("%s: a library chart renders no manifest; skipped", dir)
+		return
+	}
+	if req := acc.MetaDependencies(); len(req) > 0 {
+		if err := action.CheckDependencies(ch, req); err != nil {
+			s.errorf(src, "missing dependencies (run helm dependency build %s): %s", dir, oneLineError(err))
+			return
+		}
+	}
+	vals, err := (&values.Options{ValueFiles: s.opts.Values}).MergeValues(getter.Providers{})
+	if err != nil {
+		s.errorf(src, "values: %s", oneLineError(err))
+		return
+	}
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.NewTextHandler(io.Discard, nil)))
+	inst := action.NewInstall(cfg)
+	inst.DryRunStrategy = action.DryRunClient
+	inst.Replace = true
+	inst.ReleaseName = cmpOr(s.opts.ReleaseName, DefaultReleaseName)
+	inst.Namespace = cmpOr(s.opts.ReleaseNamespace, DefaultReleaseNamespace)
+	ri, err := inst.RunWithContext(s.ctx, ch, vals)
+	if err != nil {
+		s.errorf(src, "cannot render the chart: %s", oneLineError(err))
+		return
+	}
+	var rel *release.Release
+	switch r := ri.(type) {
+	case *release.Release:
+		rel = r
+	case release.Release:
+		rel = &r
+	}
+	if rel == nil {
+		s.errorf(src, "internal error: helm returned a release of type %T; report this to the ackguard maintainers", ri)
+		return
+	}
+	var out bytes.Buffer
+	out.WriteString(strings.TrimSpace(rel.Manifest))
+	out.WriteByte('\n')
+	for _, h := range rel.Hooks {
+		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
+	}
+	s.built(dir, origin{file: src, artifact: dir, built: true}, out.Bytes(), mode)
+}
+
+// built reads the stream dir built to, and keeps it for the second pass.
+func (s *scanner) built(dir string, o origin, data []byte, mode readMode) {
+	if s.builds == nil {
+		s.builds = map[string]builtStream{}
+	}
+	s.builds[dir] = builtStream{origin: o, data: data}
+	s.reading, s.building = o, true
+	defer func() { s.building = false }()
+	s.stream(o.file, data, mode)
+}
+
+// templateOrigin is the origin of a rendered document whose "# Source:"
+// comment names template ("app/templates/bucket.yaml", or
+// "app/charts/db/templates/x.yaml" for a subchart): the template file in
+// the chart directory the stream was rendered from.
+func templateOrigin(o origin, template string) origin {
+	if template == "" {
+		return o
+	}
+	rel := template
+	if _, rest, ok := strings.Cut(template, "/"); ok {
+		rel = rest // the chart's name
+	}
+	o.template = rel
+	o.artifact = filepath.Join(o.artifact, filepath.FromSlash(rel))
+	return o
+}
+
+// oneLineError flattens an error of a library (kustomize and Helm wrap
+// theirs over several lines).
+func oneLineError(err error) string {
+	for u := errors.Unwrap(err); u != nil && err.Error() == ""; u = errors.Unwrap(u) {
+		err = u
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,178 @@
+package scan
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// denials lists "Kind namespace/name rule" for each deny finding.
+func denials(rep Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		if f.Action == "deny" {
+			out = append(out, f.Resource.Kind+" "+f.Resource.Namespace+"/"+f.Resource.Name+" "+f.Rule)
+		}
+	}
+	return out
+}
+
+func TestKustomize(t *testing.T) {
+	k := testdata("build", "kustomize")
+	rep := Scan(context.Background(), []string{k}, nil, Options{})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors %+v", rep.Errors)
+	}
+	// The base and both overlays are built: three buckets, in namespace
+	// web from the base's kustomization. The overlay that only adds tags
+	// is judged as built, its patch applied to the secure base: no
+	// finding. The one that sets a public ACL is denied for it alone.
+	if got, want := denials(rep), []string{"Bucket web/site-public S3-004"}; !slices.Equal(got, want) {
+		t.Errorf("denials %q, want %q", got, want)
+	}
+	if rep.Summary.Resources != 3 || rep.Summary.Denied != 1 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+	var f Finding
+	for _, f = range rep.Findings {
+		if f.Rule == "S3-004" {
+			break
+		}
+	}
+	public := filepath.Join(k, "overlays", "public")
+	if f.Resource.Source != public+" (kustomize build)" || f.Line != 7 || f.Column != 3 {
+		t.Errorf("finding at %s %d:%d", f.Resource.Source, f.Line, f.Column)
+	}
+	if file, line := artifactOf(f); file != filepath.Join(public, "kustomization.yaml") || line != 0 {
+		t.Errorf("artifact %s:%d", file, line)
+	}
+
+	// The tags overlay alone exits 0: no false S3-001 denial.
+	code, stdout, stderr := run(t, "", filepath.Join(k, "overlays", "tags"))
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "1 resource, ") || !strings.Contains(stdout, " 0 denied") {
+		t.Errorf("tags overlay: exit code %d\n%s%s", code, stdout, stderr)
+	}
+
+	// --kustomize=false reads the patches as they are: each is a Bucket
+	// without Block Public Access.
+	code, stdout, _ = run(t, "", "--kustomize=false", filepath.Join(k, "overlays", "tags"))
+	if code != 1 || !strings.Contains(stdout, "DENY  S3-001") {
+		t.Errorf("--kustomize=false: exit code %d\n%s", code, stdout)
+	}
+}
+
+func TestKustomizeRefusesRemoteAndBroken(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("remote/kustomization.yaml", "resources:\n- https://github.com/example/repo//base?ref=v1\n")
+	write("missing/kustomization.yaml", "resources:\n- ../nowhere\n")
+	write("broken/kustomization.yaml", "resources:\n- bucket.yaml\npatches:\n- path: absent.yaml\n")
+	write("broken/bucket.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+	write("nested/kustomization.yaml", "resources:\n- ../remote\n")
+	rep := Scan(context.Background(), []string{dir}, nil, Options{})
+	var got []string
+	for _, e := range rep.Errors {
+		got = append(got, filepath.Base(strings.TrimSuffix(e.Source, " (kustomize build)")))
+		if !strings.HasSuffix(e.Source, " (kustomize build)") || e.Message == "" || strings.Contains(e.Message, "\n") {
+			t.Errorf("error %+v", e)
+		}
+	}
+	if want := []string{"broken", "missing", "nested", "remote"}; !slices.Equal(got, want) {
+		t.Errorf("errors for %q, want %q: %+v", got, want, rep.Errors)
+	}
+	for _, e := range rep.Errors {
+		if strings.HasSuffix(filepath.Dir(e.Source), "remote") && !strings.Contains(e.Message, "fetches nothing") {
+			t.Errorf("remote: %s", e.Message)
+		}
+	}
+}
+
+func TestHelmChart(t *testing.T) {
+	chart := testdata("build", "chart")
+	// Default values: a secure bucket named after the default release.
+	code, stdout, stderr := run(t, "", "-o", "json", chart)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit code %d\n%s%s", code, stdout, stderr)
+	}
+	doc := checkShape(t, stdout)
+	if s := doc["summary"].(map[string]any); s["resources"] != 1.0 || s["skipped"] != 1.0 || s["denied"] != 0.0 {
+		t.Errorf("summary %v", s)
+	}
+
+	// --values over the defaults, with a release name and namespace.
+	rep := Scan(context.Background(), []string{chart}, nil, Options{
+		Values: []string{filepath.Join(chart, "values-public.yaml")}, ReleaseName: "web", ReleaseNamespace: "team-a"})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors %+v", rep.Errors)
+	}
+	if got, want := denials(rep), []string{"Bucket team-a/web-site S3-004"}; !slices.Equal(got, want) {
+		t.Fatalf("denials %q, want %q", got, want)
+	}
+	var f Finding
+	for _, f = range rep.Findings {
+		if f.Rule == "S3-004" {
+			break
+		}
+	}
+	if f.Resource.Source != chart+" (helm template)#1" || f.Line == 0 || f.origin.template != "templates/bucket.yaml" {
+		t.Errorf("finding %+v at %d, origin %+v", f.Resource, f.Line, f.origin)
+	}
+	if file, _ := artifactOf(f); file != filepath.Join(chart, "templates", "bucket.yaml") {
+		t.Errorf("artifact %s", file)
+	}
+
+	// Missing values file, missing dependency: input errors.
+	rep = Scan(context.Background(), []string{chart}, nil, Options{Values: []string{filepath.Join(chart, "nope.yaml")}})
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "values") {
+		t.Errorf("missing values file: %+v", rep.Errors)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: x\nversion: 0.1.0\ndependencies:\n- name: db\n  version: 1.0.0\n  repository: https://example.com/charts\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep = Scan(context.Background(), []string{dir}, nil, Options{})
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "helm dependency build") {
+		t.Errorf("missing dependency: %+v", rep.Errors)
+	}
+}
+
+func TestTemplatesOutsideTheirChart(t *testing.T) {
+	code, stdout, stderr := run(t, "", testdata("build", "chart", "templates"), testdata("secure"))
+	if code != 0 || stderr != "" {
+		t.Errorf("exit code %d, stderr %s", code, stderr)
+	}
+	if strings.Count(stdout, "note: ") != 1 || !strings.Contains(stdout, "note: 2 files skipped: Helm templates read outside their chart") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+// TestACKSamples scans ACK's own samples ($ACK_CRDS_DIR/../samples, or
+// $ACK_SAMPLES_DIR): a new user's first try must read every one of them.
+func TestACKSamples(t *testing.T) {
+	base := os.Getenv("ACK_SAMPLES_DIR")
+	if base == "" && os.Getenv("ACK_CRDS_DIR") != "" {
+		base = filepath.Join(os.Getenv("ACK_CRDS_DIR"), "..", "samples")
+	}
+	if base == "" {
+		t.Skip("ACK_CRDS_DIR (or ACK_SAMPLES_DIR) not set: ACK's samples are not available")
+	}
+	rep := Scan(context.Background(), []string{base}, nil, Options{})
+	if len(rep.Errors) != 0 {
+		t.Errorf("input errors: %+v", rep.Errors)
+	}
+	if rep.Summary.Resources == 0 {
+		t.Errorf("no resource judged in %s", base)
+	}
+}

@@ -1,0 +1,501 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+// TestOutputGolden pins every output format on the same inputs (go test
+// -run TestOutputGolden -update after a deliberate change).
+func TestOutputGolden(t *testing.T) {
+	for _, format := range OutputFormats {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := run(t, "", "-o", format, "--now", beforeExpiry, "--policy", testdata("governance", "namespaces.yaml"),
+				"--policy", testdata("governance", "exception.yaml"), testdata("governance", "buckets.yaml"), testdata("manifests", "list.yaml"), testdata("broken"))
+			if code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			got := stdout + "# stderr\n" + stderr
+			golden := testdata("golden", "output."+format)
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := readTestdata(t, "golden", "output."+format); got != want {
+				t.Errorf("%s output differs from %s (go test -run TestOutputGolden -update to accept):\n%s", format, golden, got)
+			}
+		})
+	}
+}
+
+// sarifRequired is the structure SARIF 2.1.0 requires of what ackguard
+// writes (sarif-schema-2.1.0.json): the required properties of each object
+// and the values its enumerations and bounds allow, with the constraints
+// code scanning adds (a location on each result, security-severity a
+// number from 0 to 10).
+func checkSARIF(t *testing.T, out []byte) map[string]any {
+	t.Helper()
+	var log map[string]any
+	if err := json.Unmarshal(out, &log); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	fail := func(where, format string, args ...any) {
+		t.Helper()
+		t.Fatalf("%s: "+format, append([]any{where}, args...)...)
+	}
+	obj := func(where string, v any, required ...string) map[string]any {
+		t.Helper()
+		m, ok := v.(map[string]any)
+		if !ok {
+			fail(where, "is %T, want an object", v)
+		}
+		for _, k := range required {
+			if _, ok := m[k]; !ok {
+				fail(where, "lacks the required property %q", k)
+			}
+		}
+		return m
+	}
+	arr := func(where string, v any) []any {
+		t.Helper()
+		a, ok := v.([]any)
+		if !ok {
+			fail(where, "is %T, want an array", v)
+		}
+		return a
+	}
+	str := func(where string, v any) string {
+		t.Helper()
+		s, ok := v.(string)
+		if !ok {
+			fail(where, "is %T, want a string", v)
+		}
+		return s
+	}
+	intMin := func(where string, v any, lo float64) {
+		t.Helper()
+		n, ok := v.(float64)
+		if !ok || n != float64(int(n)) || n < lo {
+			fail(where, "is %v, want an integer >= %v", v, lo)
+		}
+	}
+	enum := func(where string, v any, allowed ...string) {
+		t.Helper()
+		if !slices.Contains(allowed, str(where, v)) {
+			fail(where, "is %q, want one of %q", v, allowed)
+		}
+	}
+	uriRef := func(where string, v any) {
+		t.Helper()
+		if _, err := url.Parse(str(where, v)); err != nil {
+			fail(where, "is not a URI reference: %v", err)
+		}
+	}
+	message := func(where string, v any) {
+		t.Helper()
+		m := obj(where, v)
+		if _, ok := m["text"]; !ok {
+			if _, ok := m["id"]; !ok {
+				fail(where, "has neither text nor id")
+			}
+		}
+	}
+	mfString := func(where string, v any) { obj(where, v, "text"); str(where+".text", v.(map[string]any)["text"]) }
+	location := func(where string, v any) {
+		t.Helper()
+		l := obj(where, v)
+		pl := obj(where+".physicalLocation", l["physicalLocation"], "artifactLocation")
+		uriRef(where+".physicalLocation.artifactLocation.uri", obj(where+".artifactLocation", pl["artifactLocation"], "uri")["uri"])
+		if r, ok := pl["region"]; ok {
+			rm := obj(where+".region", r, "startLine")
+			intMin(where+".region.startLine", rm["startLine"], 1)
+			if c, ok := rm["startColumn"]; ok {
+				intMin(where+".region.startColumn", c, 1)
+			}
+		}
+	}
+
+	obj("log", log, "version", "runs")
+	enum("version", log["version"], "2.1.0")
+	if s, ok := log["$schema"]; ok {
+		uriRef("$schema", s)
+	}
+	runs := arr("runs", log["runs"])
+	if len(runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(runs))
+	}
+	run := obj("runs[0]", runs[0], "tool")
+	driver := obj("tool.driver", obj("tool", run["tool"], "driver")["driver"], "name")
+	if str("driver.name", driver["name"]) != "ackguard" {
+		t.Errorf("driver name %q", driver["name"])
+	}
+	var ruleIDs []string
+	for i, r := range arr("driver.rules", driver["rules"]) {
+		where := "rules[" + strconv.Itoa(i) + "]"
+		rm := obj(where, r, "id")
+		ruleIDs = append(ruleIDs, str(where+".id", rm["id"]))
+		mfString(where+".shortDescription", rm["shortDescription"])
+		mfString(where+".fullDescription", rm["fullDescription"])
+		mfString(where+".help", rm["help"])
+		uriRef(where+".helpUri", rm["helpUri"])
+		if !strings.HasSuffix(rm["helpUri"].(string), "docs/rules.md#"+strings.ToLower(rm["id"].(string))) {
+			t.Errorf("%s.helpUri %q", where, rm["helpUri"])
+		}
+		enum(where+".defaultConfiguration.level", obj(where+".defaultConfiguration", rm["defaultConfiguration"])["level"], "none", "note", "warning", "error")
+		props := obj(where+".properties", rm["properties"], "security-severity")
+		sev, err := strconv.ParseFloat(str(where+".security-severity", props["security-severity"]), 64)
+		if err != nil || sev < 0 || sev > 10 {
+			fail(where, "security-severity %v", props["security-severity"])
+		}
+	}
+	for i, r := range arr("results", run["results"]) {
+		where := "results[" + strconv.Itoa(i) + "]"
+		rm := obj(where, r, "message", "ruleId", "locations")
+		message(where+".message", rm["message"])
+		enum(where+".level", rm["level"], "none", "note", "warning", "error")
+		id := str(where+".ruleId", rm["ruleId"])
+		intMin(where+".ruleIndex", rm["ruleIndex"], -1)
+		if idx := int(rm["ruleIndex"].(float64)); idx >= len(ruleIDs) || ruleIDs[idx] != id {
+			fail(where, "ruleIndex %d does not name %s", idx, id)
+		}
+		locs := arr(where+".locations", rm["locations"])
+		if len(locs) == 0 {
+			fail(where, "has no location")
+		}
+		for j, l := range locs {
+			location(where+".locations["+strconv.Itoa(j)+"]", l)
+		}
+		if s, ok := rm["suppressions"]; ok {
+			for j, x := range arr(where+".suppressions", s) {
+				enum(where+".suppressions["+strconv.Itoa(j)+"].kind", obj(where+".suppression", x, "kind")["kind"], "inSource", "external")
+			}
+		}
+	}
+	for i, inv := range arr("invocations", run["invocations"]) {
+		where := "invocations[" + strconv.Itoa(i) + "]"
+		im := obj(where, inv, "executionSuccessful")
+		if n, ok := im["toolExecutionNotifications"]; ok {
+			for j, x := range arr(where+".toolExecutionNotifications", n) {
+				nm := obj(where+".notification", x, "message")
+				message(where+".notification["+strconv.Itoa(j)+"].message", nm["message"])
+				enum(where+".notification.level", nm["level"], "none", "note", "warning", "error")
+			}
+		}
+	}
+	return log
+}
+
+func TestSARIF(t *testing.T) {
+	code, stdout, _ := run(t, "", "-o", "sarif", "--now", beforeExpiry, "--policy", testdata("governance", "namespaces.yaml"),
+		"--policy", testdata("governance", "exception.yaml"), testdata("governance", "buckets.yaml"), testdata("kinds"), testdata("broken"))
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	log := checkSARIF(t, []byte(stdout))
+	sarifRun := log["runs"].([]any)[0].(map[string]any)
+	// One descriptor per rule of the catalog.
+	descriptors := sarifRun["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]any)
+	if len(descriptors) != len(rules.Default().Rules()) {
+		t.Errorf("%d rules, want %d", len(descriptors), len(rules.Default().Rules()))
+	}
+	results := sarifRun["results"].([]any)
+	suppressed, levels := 0, map[string]int{}
+	for _, r := range results {
+		rm := r.(map[string]any)
+		levels[rm["level"].(string)]++
+		if _, ok := rm["suppressions"]; ok {
+			suppressed++
+		}
+		pl := rm["locations"].([]any)[0].(map[string]any)["physicalLocation"].(map[string]any)
+		uri := pl["artifactLocation"].(map[string]any)["uri"].(string)
+		if !strings.HasPrefix(uri, "testdata/") || strings.Contains(uri, "#") {
+			t.Errorf("uri %q, want a relative path", uri)
+		}
+		if rm["ruleId"] == "IAM-010" {
+			// spec.assumeRolePolicyDocument of the Role, kinds.yaml line 12.
+			if line := pl["region"].(map[string]any)["startLine"]; line != 12.0 {
+				t.Errorf("IAM-010 at line %v, want 12", line)
+			}
+		}
+	}
+	if suppressed != 2 || levels["error"] == 0 || levels["warning"] == 0 {
+		t.Errorf("%d suppressed, levels %v", suppressed, levels)
+	}
+	inv := sarifRun["invocations"].([]any)[0].(map[string]any)
+	if inv["executionSuccessful"] != false || len(inv["toolExecutionNotifications"].([]any)) != 1 {
+		t.Errorf("invocation %v", inv)
+	}
+
+	// Nothing found: an empty results array, a successful invocation.
+	code, stdout, _ = run(t, "", "-o", "sarif", testdata("secure"))
+	if code != 0 || !strings.Contains(stdout, `"results": []`) || !strings.Contains(stdout, `"executionSuccessful": true`) {
+		t.Errorf("exit code %d:\n%s", code, stdout)
+	}
+	checkSARIF(t, []byte(stdout))
+}
+
+func TestArtifactURI(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"a/b.yaml":                       "a/b.yaml",
+		"./a//b.yaml":                    "a/b.yaml",
+		"a b/c#d.yaml":                   "a%20b/c%23d.yaml",
+		filepath.Join(wd, "x", "y.yaml"): "x/y.yaml",
+		"/elsewhere/z.yaml":              "file:///elsewhere/z.yaml",
+		"-":                              "-",
+	} {
+		if got := artifactURI(in); got != want {
+			t.Errorf("artifactURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestJUnit(t *testing.T) {
+	type junit struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Line      int    `xml:"line,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				SystemOut string `xml:"system-out"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	parse := func(failOn string) junit {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		opts := Options{Output: OutputJUnit, FailOn: failOn}
+		rep := Scan(context.Background(), []string{testdata("manifests", "buckets.yaml")}, nil, opts)
+		if err := WriteReport(rep, opts, &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		var j junit
+		if err := xml.Unmarshal(stdout.Bytes(), &j); err != nil {
+			t.Fatalf("not XML: %v\n%s", err, stdout.String())
+		}
+		return j
+	}
+	j := parse(FailOnDeny)
+	nBucketRules := len(rules.Default().RulesFor(schema.GroupKind{Group: "s3.services.k8s.aws", Kind: "Bucket"}))
+	// Three buckets judged, one test case per bucket and rule.
+	if len(j.Suites) != 1 || j.Tests != 3*nBucketRules || len(j.Suites[0].Cases) != j.Tests {
+		t.Fatalf("%d suites, %d tests, want %d", len(j.Suites), j.Tests, 3*nBucketRules)
+	}
+	deny := 0
+	for _, c := range j.Suites[0].Cases {
+		if c.Failure == nil {
+			continue
+		}
+		deny++
+		if !strings.HasPrefix(c.Failure.Type, "DENY ") || c.Failure.Message == "" || !strings.Contains(c.Failure.Text, "Fix: ") {
+			t.Errorf("failure %+v", c.Failure)
+		}
+		if c.Classname == "Bucket default/public-bucket" && strings.HasPrefix(c.Name, "S3-002: ") && c.Line != 10 {
+			t.Errorf("S3-002 at line %d, want 10", c.Line)
+		}
+	}
+	if deny != j.Failures || deny != 3 { // S3-001 and S3-002 of public-bucket, POL-001 of broken-policy
+		t.Errorf("%d failures (%d counted), want 3", deny, j.Failures)
+	}
+	if w := parse(FailOnWarn); w.Failures <= deny {
+		t.Errorf("--fail-on warn: %d failures", w.Failures)
+	}
+	if n := parse(FailOnNever); n.Failures != 0 || n.Tests != j.Tests {
+		t.Errorf("--fail-on never: %d failures of %d", n.Failures, n.Tests)
+	}
+}
+
+func TestFailOn(t *testing.T) {
+	warnOnly := readTestdata(t, "manifests", "list.yaml") // S3-005 warns on one bucket, S3-001 denies another
+	secureWarn := `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: {name: w}
+spec:
+  name: w
+  publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: true}
+`
+	tests := []struct {
+		failOn, in string
+		want       int
+	}{
+		{"", warnOnly, 1}, {"deny", warnOnly, 1}, {"warn", warnOnly, 1}, {"never", warnOnly, 0},
+		{"deny", secureWarn, 0}, {"warn", secureWarn, 1}, {"never", secureWarn, 0},
+		{"never", "a: [", 2}, {"warn", "a: [", 2},
+	}
+	for _, tt := range tests {
+		args := []string{"-"}
+		if tt.failOn != "" {
+			args = append([]string{"--fail-on", tt.failOn}, args...)
+		}
+		if code, stdout, stderr := run(t, tt.in, args...); code != tt.want {
+			t.Errorf("--fail-on %q on %.40q: exit code %d, want %d\n%s%s", tt.failOn, tt.in, code, tt.want, stdout, stderr)
+		}
+	}
+	if code, _, stderr := run(t, "", "--fail-on", "always", "-"); code != 2 || !strings.Contains(stderr, "want deny, warn or never") {
+		t.Errorf("bad --fail-on: exit code %d, %s", code, stderr)
+	}
+}
+
+func TestRuleSelection(t *testing.T) {
+	in := readTestdata(t, "manifests", "buckets.yaml")
+	ruleSet := func(args ...string) (int, []string) {
+		t.Helper()
+		code, stdout, stderr := run(t, in, append(append([]string{"-o", "json"}, args...), "-")...)
+		if code == 2 {
+			t.Fatalf("exit code 2: %s", stderr)
+		}
+		var rep Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, f := range rep.Findings {
+			if !slices.Contains(ids, f.Rule) {
+				ids = append(ids, f.Rule)
+			}
+		}
+		slices.Sort(ids)
+		return code, ids
+	}
+	code, all := ruleSet()
+	if code != 1 || !slices.Contains(all, "S3-001") || !slices.Contains(all, "S3-006") {
+		t.Fatalf("all rules: %d %v", code, all)
+	}
+	if code, ids := ruleSet("--rules", "S3-006"); code != 0 || !slices.Equal(ids, []string{"S3-006"}) {
+		t.Errorf("--rules S3-006 (a warning): exit code %d, rules %v", code, ids)
+	}
+	if code, ids := ruleSet("--rules", "s3-00[12],POL-*"); code != 1 || slices.Contains(ids, "S3-006") || !slices.Contains(ids, "S3-001") {
+		t.Errorf("--rules globs: exit code %d, rules %v", code, ids)
+	}
+	if code, ids := ruleSet("--skip-rules", "S3-*", "--skip-rules", "POL-001"); code != 0 || slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(id, "S3-") || id == "POL-001" }) {
+		t.Errorf("--skip-rules: exit code %d, rules %v", code, ids)
+	}
+	if code, _, stderr := run(t, in, "--rules", "S9-*", "-"); code != 2 || !strings.Contains(stderr, "matches no rule") {
+		t.Errorf("--rules matching nothing: exit code %d, %s", code, stderr)
+	}
+}
+
+func TestExclude(t *testing.T) {
+	dir := t.TempDir()
+	bucket := readTestdata(t, "manifests", "nested", "deeper", "bucket.yml")
+	for _, name := range []string{"app/bucket.yaml", "app/bucket.test.yaml", "vendor/x/bucket.yaml", "app/ci/bucket.yaml"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(bucket), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := Scan(context.Background(), []string{dir}, nil, Options{Exclude: []string{"vendor", "*.test.yaml", "app/ci"}})
+	if rep.Summary.Resources != 1 || rep.Findings[0].Resource.Source != filepath.Join(dir, "app", "bucket.yaml") {
+		t.Errorf("summary %+v, findings %+v", rep.Summary, rep.Findings)
+	}
+	if code, _, stderr := run(t, "", "--exclude", "[", dir); code != 2 || !strings.Contains(stderr, "not a valid glob") {
+		t.Errorf("bad glob: %d %s", code, stderr)
+	}
+}
+
+func TestSkippedDocuments(t *testing.T) {
+	in := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: web}}
+- {apiVersion: s3.services.k8s.aws/v1alpha1, kind: Bucket, metadata: {name: b}, spec: {name: b, publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: true}, policy: '{"Version":"2012-10-17","Statement":[{"Sid":"AckguardDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}'}}
+---
+apiVersion: sqs.services.k8s.aws/v1alpha1
+kind: Queue
+metadata: {name: q}
+---
+just a string
+`
+	code, stdout, stderr := run(t, in, "--rules", "S3-00[1-7],POL-*", "-")
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "1 resource, 0 findings, 0 denied, 0 warned, 3 other documents skipped\n") {
+		t.Errorf("exit code %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestColor(t *testing.T) {
+	rep := Scan(context.Background(), []string{testdata("manifests", "buckets.yaml")}, nil, Options{})
+	var plain, colored, stderr bytes.Buffer
+	if err := WriteText(rep, false, &plain, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteText(rep, true, &colored, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") || !strings.Contains(colored.String(), "\x1b[1;31mDENY\x1b[0m") {
+		t.Errorf("plain:\n%s\ncolored:\n%q", plain.String(), colored.String())
+	}
+	// Only a terminal gets colour, and NO_COLOR turns it off.
+	if colorOutput(&plain) {
+		t.Error("colour on a buffer")
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if colorOutput(f) {
+		t.Error("colour on a regular file")
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		t.Setenv("NO_COLOR", "")
+		t.Setenv("TERM", "xterm")
+		if !colorOutput(tty) {
+			t.Error("no colour on a terminal")
+		}
+		t.Setenv("NO_COLOR", "1")
+		if colorOutput(tty) {
+			t.Error("colour with NO_COLOR")
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	long := strings.Repeat("x", 30)
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"a b c", []string{"a b c"}},
+		{"aaaa bbbb cccc", []string{"aaaa bbbb", "cccc"}},
+		{"aa " + long + " b", []string{"aa " + long, "b"}},
+		{"", nil},
+	} {
+		if got := wrap(tt.in, 10); !slices.Equal(got, tt.want) {
+			t.Errorf("wrap(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,274 @@
+package scan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/ackguard/ackguard/internal/rules"
+)
+
+const (
+	// projectURI is the tool's home, SARIF's informationUri.
+	projectURI = "https://github.com/ackguard/ackguard"
+	// rulesDocURI is the rule catalog; a rule's help is at
+	// rulesDocURI + "#" + its lower-cased ID.
+	rulesDocURI = projectURI + "/blob/main/docs/rules.md"
+)
+
+// securitySeverity maps a rule's severity to SARIF's
+// properties.security-severity, the CVSS-like score (0.0 to 10.0) code
+// scanning ranks security alerts by: 9.0 and over is critical, 7.0 to 8.9
+// high, 4.0 to 6.9 medium, below that low. Each severity sits inside its
+// band, so the alert shows the severity the catalog gives.
+var securitySeverity = map[rules.Severity]string{
+	rules.Critical: "9.5",
+	rules.High:     "8.0",
+	rules.Medium:   "5.5",
+	rules.Low:      "3.0",
+}
+
+// severityLevel maps a rule's severity to a SARIF level, the rule's
+// defaultConfiguration.level: error for Critical and High, warning for
+// Medium, note for Low.
+func severityLevel(s rules.Severity) string {
+	switch s {
+	case rules.Critical, rules.High:
+		return "error"
+	case rules.Medium:
+		return "warning"
+	}
+	return "note"
+}
+
+// resultLevel is a result's level: error when the finding denies
+// admission; otherwise the severity's level, at most warning: a finding
+// admission admits never shows as an error.
+func resultLevel(f Finding) string {
+	if f.Action == string(rules.Deny) {
+		return "error"
+	}
+	if l := severityLevel(rules.Severity(f.Severity)); l != "error" {
+		return l
+	}
+	return "warning"
+}
+
+// WriteSARIF writes the report as a SARIF 2.1.0 log with one run:
+//
+//   - tool.driver.rules has one reportingDescriptor per rule of the
+//     registry (nil: rules.Default()), with the title as short
+//     description, help text (what the rule checks, what admission and the
+//     reconciler do, the public IDs it maps to), helpUri into the rule
+//     catalog (docs/rules.md#s3-001), defaultConfiguration.level from the
+//     severity (see severityLevel) and properties.security-severity (see
+//     securitySeverity);
+//   - each finding is a result: ruleId and ruleIndex, level (see
+//     resultLevel), the message and remedy as message text, one location
+//     whose artifactLocation.uri is the file as given (slash separated,
+//     relative to the working directory when inside it) and whose region
+//     starts at the finding's line and column (line 1 when unknown); for
+//     a built resource, the kustomization file or chart template, at line
+//     1, the message ending with the line in the built stream; and a
+//     partial fingerprint that stays the same when lines move (the rule,
+//     the resource's identity and the field);
+//   - each exempted finding is a result too, with an external suppression
+//     carrying the exception's reason: code scanning shows it dismissed;
+//   - input errors are toolExecutionNotifications of the invocation,
+//     whose executionSuccessful is false when there is one.
+func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
+	if reg == nil {
+		reg = rules.Default()
+	}
+	log, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return err
+	}
+	driver := sarif.NewDriver("ackguard").WithInformationURI(projectURI)
+	if v := toolVersion(); v != "" {
+		driver.WithVersion(v)
+	}
+	index := map[string]int{}
+	for i, r := range reg.Rules() {
+		index[r.ID] = i
+		driver.AddRule(reportingDescriptor(r))
+	}
+	run := sarif.NewRun(*sarif.NewTool(driver))
+	run.WithResults([]*sarif.Result{})
+	for _, f := range rep.Findings {
+		run.AddResult(sarifResult(f, index))
+	}
+	for _, e := range rep.Exempted {
+		r := sarifResult(e.Finding, index)
+		x := e.Exception
+		r.AddSuppression(sarif.NewSuppression("external").WithJustifcation(fmt.Sprintf("GuardrailException %s until %s: %s",
+			describeName(x.Namespace, x.Name, true), x.ExpiresAt, x.Reason)))
+		run.AddResult(r)
+	}
+	inv := sarif.NewInvocation().WithExecutionSuccess(len(rep.Errors) == 0)
+	inv.ToolExecutionNotifications = []*sarif.Notification{}
+	for _, e := range rep.Errors {
+		n := sarif.NewNotification().WithLevel("error").WithMessage(sarif.NewTextMessage(e.Message))
+		if e.Source != "" {
+			n.WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(
+				sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(fileOf(Finding{Resource: Resource{Source: e.Source}})))))})
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	run.AddInvocations(inv)
+	log.AddRun(run)
+	if err := log.PrettyWrite(w); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
+}
+
+// reportingDescriptor describes a rule.
+func reportingDescriptor(r *rules.Rule) *sarif.ReportingDescriptor {
+	text, markdown := ruleHelp(r)
+	d := sarif.NewRule(r.ID).
+		WithShortDescription(sarif.NewMultiformatMessageString(r.Title)).
+		WithFullDescription(sarif.NewMultiformatMessageString(r.Title + " (" + kindList(r) + ").")).
+		WithHelpURI(rulesDocURI + "#" + strings.ToLower(r.ID)).
+		WithHelp(sarif.NewMultiformatMessageString(text).WithMarkdown(markdown)).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(severityLevel(r.Severity)))
+	d.WithProperties(sarif.Properties{
+		"security-severity": securitySeverity[r.Severity],
+		"severity":          string(r.Severity),
+		"tags":              []string{"security", "aws", "ack"},
+		"precision":         "high",
+	})
+	return d
+}
+
+// ruleHelp is a rule's help as plain text and as Markdown.
+func ruleHelp(r *rules.Rule) (text, markdown string) {
+	admission := "denies the creation or change"
+	if r.Admission == rules.Warn {
+		admission = "admits with a warning"
+	}
+	fix := "reports the finding and changes nothing"
+	if r.Remediation == rules.Fix {
+		fix = "fixes the field back to the secure value"
+	}
+	var refs []string
+	for _, ref := range []struct {
+		name string
+		ids  []string
+	}{
+		{"AWS Security Hub (FSBP)", r.References.FSBP}, {"AWS Config", r.References.Config},
+		{"Checkov", r.References.Checkov}, {"CIS", r.References.CIS},
+	} {
+		if len(ref.ids) > 0 {
+			refs = append(refs, ref.name+": "+strings.Join(ref.ids, ", "))
+		}
+	}
+	lines := []string{
+		r.ID + ": " + r.Title + ".",
+		"Applies to: " + kindList(r) + ". Severity: " + string(r.Severity) + ".",
+		"By default, admission " + admission + "; the reconciler " + fix + ".",
+	}
+	if len(refs) > 0 {
+		lines = append(lines, "Maps to "+strings.Join(refs, "; ")+".")
+	}
+	lines = append(lines, "Details and examples: ackguard explain "+r.ID+", or "+rulesDocURI+"#"+strings.ToLower(r.ID))
+	text = strings.Join(lines, "\n")
+	md := []string{"**" + r.ID + "**: " + r.Title + ".", "", "- Applies to: " + kindList(r), "- Severity: " + string(r.Severity),
+		"- Admission: " + admission, "- Reconciler: " + fix}
+	for _, ref := range refs {
+		md = append(md, "- "+ref)
+	}
+	md = append(md, "", "See [the rule catalog]("+rulesDocURI+"#"+strings.ToLower(r.ID)+") or run `ackguard explain "+r.ID+"`.")
+	return text, strings.Join(md, "\n")
+}
+
+func kindList(r *rules.Rule) string {
+	kinds := make([]string, 0, len(r.Kinds))
+	for _, k := range r.Kinds {
+		kinds = append(kinds, k.Kind+"."+k.Group)
+	}
+	return strings.Join(kinds, ", ")
+}
+
+// sarifResult renders one finding.
+func sarifResult(f Finding, index map[string]int) *sarif.Result {
+	msg := resourceRef(f.Resource) + ": "
+	if f.Path != "" {
+		msg += f.Path + ": "
+	}
+	msg += f.Message
+	if f.Remedy != "" {
+		msg += ". Fix: " + f.Remedy
+	}
+	if f.Note != "" {
+		msg += " (" + f.Note + ")"
+	}
+	artifact, line := artifactOf(f)
+	region := sarif.NewRegion().WithStartLine(max(line, 1))
+	if line > 0 && f.Column > 0 {
+		region.WithStartColumn(f.Column)
+	}
+	if f.origin.built && f.Line > 0 {
+		msg += fmt.Sprintf(" (at %s)", location(f))
+	}
+	r := sarif.NewRuleResult(f.Rule).
+		WithLevel(resultLevel(f)).
+		WithMessage(sarif.NewTextMessage(msg)).
+		WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+			WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(artifact))).
+			WithRegion(region))})
+	if i, ok := index[f.Rule]; ok {
+		r.WithRuleIndex(i)
+	}
+	id := sha256.Sum256([]byte(strings.Join([]string{f.Rule, f.Resource.APIVersion, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Path}, "\x00")))
+	r.WithPartialFingerPrints(map[string]any{"ackguardFinding/v1": hex.EncodeToString(id[:16])})
+	r.Properties = sarif.Properties{
+		"action":   f.Action,
+		"severity": f.Severity,
+		"policy":   f.Policy,
+		"resource": f.Resource,
+		"path":     f.Path,
+	}
+	return r
+}
+
+// artifactURI is a file as a URI reference: slash separated and relative
+// to the working directory when the file is inside it (what code scanning
+// matches against the repository), a file URI otherwise.
+func artifactURI(file string) string {
+	if file == "-" || file == "" {
+		return file
+	}
+	p := file
+	if filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				p = rel
+			}
+		}
+	}
+	p = filepath.ToSlash(filepath.Clean(p))
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
+		return (&url.URL{Scheme: "file", Path: p}).String()
+	}
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
+// toolVersion is the version the binary was built as, "" for a
+// development build.
+func toolVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return ""
+	}
+	return bi.Main.Version
+}

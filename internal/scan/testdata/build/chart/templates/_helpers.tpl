@@ -1,0 +1,1 @@
+{{- define "site.name" -}}{{ .Release.Name }}-site{{- end -}}
