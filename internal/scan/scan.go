@@ -403,7 +403,16 @@ const (
 // referenced are the kinds rules look up by reference (a Role's
 // policyRefs, a Function's role): their objects are kept from the first
 // pass for the second.
-var referenced = []schema.GroupKind{view.PolicyGVK.GroupKind(), view.RoleGVK.GroupKind()}
+// The list is every kind a rule reads through its Resolver: IAM Policies
+// (attached, or only a permissions boundary, which the identities using it
+// decide), Roles (a Function's execution role), Users and Groups, DB
+// parameter groups and the DBCluster of an Aurora member, and the Subnets
+// whose zones LMB-008 counts (not guarded itself).
+var referenced = []schema.GroupKind{
+	view.PolicyGVK.GroupKind(), view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind(),
+	view.DBParameterGroupGVK.GroupKind(), view.DBClusterParameterGroupGVK.GroupKind(), view.DBClusterGVK.GroupKind(),
+	view.SubnetGVK.GroupKind(),
+}
 
 // pendingResource is a guarded resource read and about to be judged.
 type pendingResource struct {
@@ -845,6 +854,13 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	switch gk := meta.GVK.GroupKind(); {
 	case s.reg.Guards(gk):
 		s.judge(source, obj, meta, loc, mode)
+		return
+	case s.pass == collectPass && slices.Contains(referenced, gk):
+		// Not guarded, but read by a rule (a Subnet's zone).
+		s.refs = append(s.refs, obj)
+		if mode == readAll {
+			s.rep.Summary.Skipped++
+		}
 		return
 	case s.pass == judgePass:
 		// Governance objects and Namespaces were read, other documents
