@@ -11,6 +11,7 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -190,6 +191,9 @@ func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta
 		return
 	}
 	s.namespaces[ns.Name] = &namespaceObject{source: source, labels: ns.Labels}
+	if a := ns.Annotations[owners.NamespaceAnnotation]; a != "" {
+		s.observeOwners(source, owners.Origin{Source: owners.FromNamespace, Name: ns.Name}, []string{a})
+	}
 }
 
 // namespace is what policies select a namespace by: its name, and the
@@ -217,6 +221,8 @@ func (s *scanner) engine() *governance.Engine {
 	}
 	d := governance.Defaults{Config: s.cfg}
 	d.Config.Resolver = nil
+	d.Config.OwnerAccounts = s.owners.IDs()
+	s.rep.OwnerAccounts = s.ownerAccounts()
 	eng := governance.New(s.reg, d, policies, exceptions)
 
 	if eng.Implicit() {

@@ -127,6 +127,10 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 		b.WriteString(governance.OneLine("policies: " + strings.Join(explicit, ", ")))
 		b.WriteByte('\n')
 	}
+	if len(rep.OwnerAccounts) > 0 {
+		b.WriteString(governance.OneLine(ownerAccountsLine(rep.OwnerAccounts)))
+		b.WriteByte('\n')
+	}
 	for _, n := range rep.Notes {
 		b.WriteString(governance.OneLine("note: " + n))
 		b.WriteByte('\n')

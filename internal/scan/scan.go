@@ -22,6 +22,7 @@ import (
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/resolve"
+	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -115,9 +116,20 @@ type Report struct {
 	// read (Helm templates outside their chart, a library chart); never
 	// an error (extension).
 	Notes []string `json:"notes"`
+	// OwnerAccounts are the owner accounts the scan judged with, each with
+	// where it came from: --owner-account, a Namespace's
+	// services.k8s.aws/owner-account-id annotation, ACK's cross-account
+	// role map ConfigMaps, or a resource's status (extension).
+	OwnerAccounts []OwnerAccount `json:"ownerAccounts"`
 
 	// judged are the resources judged, in input order.
 	judged []judgedResource
+}
+
+// OwnerAccount is an owner account and the places that named it.
+type OwnerAccount struct {
+	ID      string   `json:"id"`
+	Sources []string `json:"sources"`
 }
 
 // Finding is one finding on one resource.
@@ -287,6 +299,9 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if p.Notes == nil {
 		p.Notes = []string{}
 	}
+	if p.OwnerAccounts == nil {
+		p.OwnerAccounts = []OwnerAccount{}
+	}
 	return json.Marshal(p)
 }
 
@@ -331,7 +346,8 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		now = time.Now()
 	}
 	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{},
-		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts, builds: map[string]builtStream{}}
+		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts, builds: map[string]builtStream{},
+		owners: owners.New(opts.Config.OwnerAccounts)}
 	s.rep.Findings = []Finding{}
 	s.rep.Errors = []InputError{}
 	s.rep.Exempted = []Exempted{}
@@ -424,6 +440,8 @@ type pendingResource struct {
 }
 
 type scanner struct {
+	// owners are the owner accounts, from --owner-account and the input.
+	owners *owners.Set
 	ctx     context.Context
 	reg     *rules.Registry
 	cfg     rules.Config
@@ -873,6 +891,14 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	case gk == namespaceKind && meta.GVK.Version == "v1":
 		s.namespaceDoc(source, obj, meta)
 		return
+	case gk == configMapKind && meta.GVK.Version == "v1" && (meta.Name == owners.AccountMapName || meta.Name == owners.TeamMapName):
+		if s.pass == collectPass {
+			s.carmDoc(source, obj, meta)
+			if mode == readAll {
+				s.rep.Summary.Skipped++
+			}
+		}
+		return
 	}
 	kind, _ := obj["kind"].(string)
 	items, isList := obj["items"].([]any)
@@ -918,12 +944,19 @@ func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc l
 		if slices.Contains(referenced, meta.GVK.GroupKind()) {
 			s.refs = append(s.refs, obj)
 		}
+		// The account ACK synced the resource in is an owner account.
+		if a := meta.OwnerAccountID; a != "" {
+			s.observeOwners(source, owners.Origin{Source: owners.FromStatus, Name: meta.GVK.Kind + " " + describeName(meta.Namespace, meta.Name, meta.Namespace != "")}, []string{a})
+		}
 	case mode == readAll:
 		s.report(s.eng, s.resolver, pendingResource{source: source, origin: s.reading, obj: obj, meta: meta, loc: loc})
 	}
 }
 
-var namespaceKind = schema.GroupKind{Kind: "Namespace"}
+var (
+	namespaceKind = schema.GroupKind{Kind: "Namespace"}
+	configMapKind = schema.GroupKind{Kind: "ConfigMap"}
+)
 
 // report decides one guarded resource as admission would on its creation
 // and records its findings.

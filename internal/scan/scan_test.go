@@ -89,7 +89,7 @@ func TestRunExitCodes(t *testing.T) {
 // The published JSON interface: exact key sets. Extending an object is
 // allowed (add the key here); renaming or removing one is not.
 var (
-	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "notes", "policies", "summary"}
+	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "notes", "ownerAccounts", "policies", "summary"}
 	findingKeys      = []string{"action", "column", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exemptedKeys     = []string{"action", "column", "exception", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
@@ -282,7 +282,7 @@ func TestJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0},"exempted":[],"policies":[],"exceptions":[],"notes":[]}`; string(b) != want {
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0},"exempted":[],"policies":[],"exceptions":[],"notes":[],"ownerAccounts":[]}`; string(b) != want {
 		t.Errorf("empty report encodes as %s, want %s", b, want)
 	}
 }
@@ -761,5 +761,66 @@ spec: {name: orders-pg, family: postgres14, description: orders, parameterOverri
 	_, stdout, _ := run(t, instance, "-")
 	if !strings.Contains(stdout, "WARN  RDS-014") || !strings.Contains(stdout, "not found (or not known yet)") {
 		t.Errorf("without the group:\n%s", stdout)
+	}
+}
+
+// Owner accounts are learned from the input as the manager learns them
+// from the cluster, and the output says where each came from.
+func TestOwnerAccountsLearnedFromInput(t *testing.T) {
+	role := `apiVersion: iam.services.k8s.aws/v1alpha1
+kind: Role
+metadata: {name: app, namespace: team-a}
+spec:
+  name: app
+  assumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}'
+`
+	tests := []struct {
+		name, extra, source string
+	}{
+		{"namespace annotation", `apiVersion: v1
+kind: Namespace
+metadata: {name: team-a, annotations: {services.k8s.aws/owner-account-id: "111122223333"}}
+`, "namespace team-a (services.k8s.aws/owner-account-id)"},
+		{"cross-account role map", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ack-role-account-map, namespace: ack-system}
+data: {"111122223333": "arn:aws:iam::111122223333:role/ack"}
+`, "ConfigMap ack-system/ack-role-account-map"},
+		{"status of a synced resource", `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: {name: logs, namespace: team-b}
+spec: {name: logs}
+status: {ackResourceMetadata: {ownerAccountID: "111122223333", region: eu-west-1}}
+`, "status of Bucket team-b/logs"},
+	}
+	if code, stdout, _ := run(t, role, "--rules", "IAM-011", "-"); code != 1 || !strings.Contains(stdout, "IAM-011") {
+		t.Fatalf("without an owner account the Role must be denied by IAM-011 (exit %d):\n%s", code, stdout)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.extra + "---\n" + role
+			code, stdout, stderr := run(t, in, "--rules", "IAM-011", "-o", "json", "-")
+			if code != 0 {
+				t.Fatalf("exit %d: the account learned from the %s was not used\n%s%s", code, tt.name, stdout, stderr)
+			}
+			var rep struct {
+				OwnerAccounts []OwnerAccount `json:"ownerAccounts"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.OwnerAccounts) != 1 || rep.OwnerAccounts[0].ID != "111122223333" || !slices.Contains(rep.OwnerAccounts[0].Sources, tt.source) {
+				t.Errorf("ownerAccounts = %+v, want 111122223333 from %q", rep.OwnerAccounts, tt.source)
+			}
+			_, text, _ := run(t, in, "--rules", "IAM-011", "-")
+			if !strings.Contains(text, "owner accounts: 111122223333 (from "+tt.source) {
+				t.Errorf("the text output does not say where the owner account came from:\n%s", text)
+			}
+		})
+	}
+	// A value that is not an account ID is an input error, not a guess.
+	bad := strings.Replace(tests[0].extra, `"111122223333"`, `"team-a"`, 1) + "---\n" + role
+	if code, _, stderr := run(t, bad, "-"); code != 2 || !strings.Contains(stderr, "not a 12-digit AWS account ID") {
+		t.Errorf("invalid annotation: exit %d, stderr %s", code, stderr)
 	}
 }
