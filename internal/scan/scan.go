@@ -21,8 +21,8 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
-	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/owners"
+	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -441,7 +441,7 @@ type pendingResource struct {
 
 type scanner struct {
 	// owners are the owner accounts, from --owner-account and the input.
-	owners *owners.Set
+	owners  *owners.Set
 	ctx     context.Context
 	reg     *rules.Registry
 	cfg     rules.Config
