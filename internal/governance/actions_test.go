@@ -133,7 +133,7 @@ func TestSplitJoin(t *testing.T) {
 	if got := join(AdmitSilently, true); got != v1alpha1.Remediate {
 		t.Errorf("join(silent, fix) = %s, want Remediate", got)
 	}
-	if !(AdmitSilently < AdmitWithWarning && AdmitWithWarning < DenyAdmission) {
+	if AdmitSilently >= AdmitWithWarning || AdmitWithWarning >= DenyAdmission {
 		t.Error("admission levels are not ordered by strictness")
 	}
 }

@@ -109,15 +109,6 @@ func newPolicySet(reg *rules.Registry, d Defaults, policies []*CompiledPolicy) *
 	return ps
 }
 
-// kindCandidates returns the positions of the usable policies that match
-// the kind, whatever their selectors.
-func (ps *policySet) kindCandidates(gk schema.GroupKind) []int {
-	if l, ok := ps.byKind[gk]; ok {
-		return l
-	}
-	return ps.anyKind
-}
-
 // namespace returns what the policies make of a namespace, computing it
 // once per name and labels.
 func (ps *policySet) namespace(ns Namespace) *nsSelection {

@@ -52,19 +52,19 @@ func linearSelection(ps []v1alpha1.GuardrailPolicy, gk schema.GroupKind, ns Name
 
 // linearMaxExceptionDuration is MaxExceptionDuration before the index.
 func linearMaxExceptionDuration(ps []v1alpha1.GuardrailPolicy, ns Namespace) time.Duration {
-	max := time.Duration(0)
+	least := time.Duration(0)
 	usable := false
 	for i := range ps {
 		c := CompilePolicy(reg, Defaults{}, &ps[i])
 		usable = usable || c.usable
-		if c.selectsNamespace(ns) && (max == 0 || c.maxExc < max) {
-			max = c.maxExc
+		if c.selectsNamespace(ns) && (least == 0 || c.maxExc < least) {
+			least = c.maxExc
 		}
 	}
-	if max == 0 || !usable {
+	if least == 0 || !usable {
 		return DefaultMaxExceptionDuration
 	}
-	return max
+	return least
 }
 
 // linearExemption is how exceptions were looked up before the index:

@@ -99,18 +99,6 @@ func resultRank(r reportsv1alpha1.Result) int {
 	}
 }
 
-// convert turns a judgement into one result per rule: fail when a finding
-// of the rule denies admission, warn for its other findings, skip when an
-// exception exempts every finding of the rule, pass for the rules evaluated
-// without a finding. subjects is shared by the results (read-only).
-func convert(subjects []corev1.ObjectReference, j *governance.Judgement, ts metav1.Timestamp) []reportsv1alpha1.ReportResult {
-	out := convertFindings(subjects, j, ts)
-	for _, p := range compactPasses(j) {
-		out = append(out, p.result(subjects, ts))
-	}
-	return out
-}
-
 // convertFindings returns the results of the rules with findings.
 func convertFindings(subjects []corev1.ObjectReference, j *governance.Judgement, ts metav1.Timestamp) []reportsv1alpha1.ReportResult {
 	// Results come in registry order, one per finding: group by rule.

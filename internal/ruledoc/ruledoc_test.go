@@ -52,10 +52,10 @@ func TestEveryRuleIsExplained(t *testing.T) {
 				}
 			}
 			if (len(docs.Parameters) > 0) != strings.Contains(text.String(), "PARAMETERS") {
-				t.Errorf("parameters shown: %v, documentation has parameters: %v", !(len(docs.Parameters) > 0), len(docs.Parameters) > 0)
+				t.Errorf("parameters shown: %v, documentation has parameters: %v", len(docs.Parameters) == 0, len(docs.Parameters) > 0)
 			}
 			if (r.Fixer != nil) != strings.Contains(text.String(), "the fix writes") {
-				t.Errorf("fix shown: %v, rule has a fixer: %v", !(r.Fixer != nil), r.Fixer != nil)
+				t.Errorf("fix shown: %v, rule has a fixer: %v", r.Fixer == nil, r.Fixer != nil)
 			}
 		})
 	}

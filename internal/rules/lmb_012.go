@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/policy"
-
 	"github.com/ackguard/ackguard/internal/view"
 )
 

@@ -57,8 +57,8 @@ func parseVersion(s string) engineVersion {
 
 // atLeast reports whether the version is maj.min or later; an unknown
 // version counts as later (RDS creates new databases on a current version).
-func (v engineVersion) atLeast(maj, min int) bool {
-	return !v.known || v.major > maj || v.major == maj && v.minor >= min
+func (v engineVersion) atLeast(maj, minor int) bool {
+	return !v.known || v.major > maj || v.major == maj && v.minor >= minor
 }
 
 // parseFamily splits a parameter group family ("postgres16",

@@ -61,7 +61,7 @@ func checkS3012(in *Input) []Finding {
 		return []Finding{{Path: m.Path, Message: fmt.Sprintf("no default retention: the policy requires mode %s", want), Remedy: remedy}}
 	case m.Value != want:
 		return []Finding{{Path: m.Path, Message: fmt.Sprintf("default retention mode is %s; the policy requires %s", m.Value, want), Remedy: remedy, Subject: m.Value}}
-	case !(ol.Days.Present && ol.Days.Value > 0) && !(ol.Years.Present && ol.Years.Value > 0):
+	case (!ol.Days.Present || ol.Days.Value <= 0) && (!ol.Years.Present || ol.Years.Value <= 0):
 		return []Finding{{Path: ol.DefaultRetention.Path, Message: "the default retention sets no period (days or years)", Remedy: remedy, Subject: "no period"}}
 	}
 	return nil

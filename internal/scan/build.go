@@ -132,7 +132,9 @@ func localOnly(dir string, seen map[string]bool) error {
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		return nil // kustomize reports it, with more context
 	}
-	for _, ref := range slices.Concat(k.Resources, k.Bases, k.Components) {
+	// Bases is deprecated, but old kustomizations still name remote
+	// bases there, which must be refused too.
+	for _, ref := range slices.Concat(k.Resources, k.Bases, k.Components) { //nolint:staticcheck // SA1019, see above
 		if strings.Contains(ref, "://") || strings.HasPrefix(ref, "git@") || strings.Contains(ref, "?ref=") {
 			return fmt.Errorf("%s: %q is remote: ackguard scan fetches nothing; vendor it, or scan the built output", kfile, ref)
 		}

@@ -988,7 +988,7 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 			continue
 		}
 		f := s.finding(o.Result, res, o.Denies, o.Note)
-		at := p.loc.find(o.Result.Path)
+		at := p.loc.find(o.Path)
 		f.Line, f.Column = at.line, at.col
 		f.origin, f.seq = p.origin, judged.seq
 		if ex := o.Exception; ex != nil {

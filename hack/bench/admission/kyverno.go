@@ -101,7 +101,7 @@ func kyvernoAdmissions(ctx context.Context, e *env, cfg config) ([]*admission, e
 func servedVersion(ctx context.Context, c client.Client, crdName string) (string, error) {
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := c.Get(ctx, client.ObjectKey{Name: crdName}, crd); err != nil {
-		return "", fmt.Errorf("Kyverno's CRD %s: %w", crdName, err)
+		return "", fmt.Errorf("the Kyverno CRD %s: %w", crdName, err)
 	}
 	for _, v := range crd.Spec.Versions {
 		if v.Storage {
@@ -133,7 +133,7 @@ func kyvernoAdmission(e *env, cfg config, name string, policy *unstructured.Unst
 		// serves: retry until it accepts the policy.
 		var last error
 		err = poll(ctx, 5*time.Minute, time.Second, func() (bool, error) {
-			if err, gone := p.exited(); gone {
+			if gone, err := p.exited(); gone {
 				return false, err
 			}
 			last = e.client.Create(ctx, policy.DeepCopy())

@@ -48,20 +48,20 @@ func startProc(name, bin string, args, env []string, logPath string) (*proc, err
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 // exited returns the process's exit error when it has stopped.
-func (p *proc) exited() (error, bool) {
+func (p *proc) exited() (bool, error) {
 	select {
 	case err := <-p.done:
 		p.done <- err
-		return fmt.Errorf("%s exited: %v (log: %s)", p.name, err, p.log.Name()), true
+		return true, fmt.Errorf("%s exited: %v (log: %s)", p.name, err, p.log.Name())
 	default:
-		return nil, false
+		return false, nil
 	}
 }
 
 // stop sends SIGTERM, waits up to 20s, then kills.
 func (p *proc) stop() {
 	defer p.log.Close()
-	if _, gone := p.exited(); gone {
+	if gone, _ := p.exited(); gone {
 		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -169,7 +169,7 @@ func (p *proc) waitHTTP(ctx context.Context, url string, timeout time.Duration) 
 	hc := &http.Client{Timeout: 2 * time.Second}
 	var last string
 	err := poll(ctx, timeout, 100*time.Millisecond, func() (bool, error) {
-		if err, gone := p.exited(); gone {
+		if gone, err := p.exited(); gone {
 			return false, err
 		}
 		resp, err := hc.Get(url)
