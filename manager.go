@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
+	"github.com/ackguard/ackguard/internal/logging"
 	"github.com/ackguard/ackguard/internal/manager"
 )
 
@@ -36,7 +37,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			if err := o.Validate(); err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, err)
 			}
-			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts), zap.WriteTo(stderr)))
+			ctrl.SetLogger(logging.Lazy(zap.New(zap.UseFlagOptions(&zopts), zap.WriteTo(stderr))))
 			log := ctrl.Log.WithName("setup")
 			log.Info("starting ackguard", "version", version, "webhook", o.EnableWebhook, "reconciler", o.EnableReconciler,
 				"ownerAccounts", o.OwnerAccounts, "ackControllers", o.ACKControllers)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,8 +34,8 @@ type reviewRequest struct {
 	Namespace   string                    `json:"namespace,omitempty"`
 	Operation   admissionv1.Operation     `json:"operation"`
 	UserInfo    authenticationv1.UserInfo `json:"userInfo"`
-	Object      json.RawMessage           `json:"object,omitempty"`
-	OldObject   json.RawMessage           `json:"oldObject,omitempty"`
+	Object      jsontext.Value            `json:"object,omitempty"`
+	OldObject   jsontext.Value            `json:"oldObject,omitempty"`
 	DryRun      *bool                     `json:"dryRun,omitempty"`
 }
 
@@ -67,7 +69,7 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rv review
-	if err := json.Unmarshal(body, &rv); err != nil || rv.Request == nil {
+	if err := jsonv2.Unmarshal(body, &rv); err != nil || rv.Request == nil {
 		if err == nil {
 			err = errors.New("the review has no request")
 		}

@@ -2,12 +2,12 @@ package webhooks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -60,6 +60,9 @@ type Options struct {
 type Validator struct {
 	opts   Options
 	source *govsource.Source
+	// baseline judges every request when there is no Reader; it is built
+	// once, as the snapshot's engine is.
+	baseline *governance.Engine
 }
 
 var _ admission.Handler = &Validator{}
@@ -70,7 +73,9 @@ func NewValidator(opts Options) (*Validator, error) {
 		return nil, fmt.Errorf("webhooks: a rule registry is required")
 	}
 	v := &Validator{opts: opts}
-	if opts.Reader != nil {
+	if opts.Reader == nil {
+		v.baseline = governance.New(opts.Registry, governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers}, nil, nil)
+	} else {
 		v.source = &govsource.Source{
 			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now, Snapshot: opts.Snapshot, Memo: opts.Memo,
 			Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
@@ -165,8 +170,7 @@ func (v *Validator) admit(ctx context.Context, req governance.Request) (*governa
 // namespace; without a reader, the baseline alone.
 func (v *Validator) engine(ctx context.Context, namespace string) (*governance.Engine, governance.Namespace, error) {
 	if v.source == nil {
-		d := governance.Defaults{Config: v.opts.Config, ACKControllers: v.opts.ACKControllers}
-		return governance.New(v.opts.Registry, d, nil, nil), governance.Namespace{Name: namespace}, nil
+		return v.baseline, governance.Namespace{Name: namespace}, nil
 	}
 	return v.source.For(ctx, namespace)
 }
@@ -202,15 +206,17 @@ func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, t
 	}
 }
 
-// decode reads the raw object as JSON. encoding/json bounds nesting depth,
-// so a hostile document fails here with an error instead of exhausting
-// the stack.
+// decode reads the raw object as JSON, as the review is read
+// (go-json-experiment: one pass, about twice as fast as encoding/json).
+// The decoder bounds nesting depth, so a hostile document fails here with
+// an error instead of exhausting the stack, and it refuses duplicate
+// member names, which would let two readers see two different objects.
 func decode(raw []byte) (map[string]any, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("the request has no object")
 	}
 	var obj map[string]any
-	if err := json.Unmarshal(raw, &obj); err != nil {
+	if err := jsonv2.Unmarshal(raw, &obj); err != nil {
 		return nil, err
 	}
 	if obj == nil {

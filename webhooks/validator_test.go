@@ -87,6 +87,11 @@ func TestHandle(t *testing.T) {
 			code: 400,
 		},
 		{
+			name: "a member named twice is a 400: no reader may see another object than the one judged",
+			req:  request(admissionv1.Create, `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","spec":{"acl":"private","acl":"public-read"}}`, ""),
+			code: 400,
+		},
+		{
 			name: "status subresource is not judged",
 			req: func() admission.Request {
 				r := request(admissionv1.Update, bucketJSON(``), bucketJSON(``))

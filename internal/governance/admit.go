@@ -284,6 +284,13 @@ func FieldPath(p view.Path) *field.Path {
 // policy text, file names), which must not forge log lines, split a
 // warning or hide text behind terminal escapes.
 func OneLine(s string) string {
+	printable := true
+	for i := 0; i < len(s) && printable; i++ {
+		printable = s[i] >= 0x20 && s[i] < 0x7f
+	}
+	if printable {
+		return s // printable ASCII: nothing to replace, nothing to copy
+	}
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control, unicode.Zl, unicode.Zp) {
 			return ' '

@@ -116,3 +116,20 @@ func TestAdmitExempted(t *testing.T) {
 		t.Errorf("outcomes %+v", d.Outcomes())
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "",
+		"spec.acl: S3-004: public-read": "spec.acl: S3-004: public-read",
+		"a\nb\rc\td":                    "a b c d",
+		"name\x1b[31m":                  "name [31m",
+		"x\u2028y\u2029z":               "x y z",
+		"left\u202eright":               "left right",
+		"caf\u00e9 \u2603":              "caf\u00e9 \u2603",
+		"del\x7f":                       "del ",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

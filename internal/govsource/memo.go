@@ -2,8 +2,10 @@ package govsource
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,22 +119,95 @@ func keyOf(obj map[string]any) (memoKey, bool) {
 
 // fingerprint digests what a judgement depends on besides the engine:
 // the spec, the labels and annotations (ackguard's own records aside) and
-// the namespace's labels. encoding/json sorts map keys, so equal content
-// gives equal bytes whether it was decoded from a request or read from
-// the cache.
-func fingerprint(obj map[string]any, ns governance.Namespace) ([sha256.Size]byte, bool) {
+// the namespace's labels. Equal content gives an equal digest whether it
+// was decoded from a request (numbers as float64) or read from the cache
+// (integers as int64); ok is false for a value of a type JSON does not
+// produce, which is then never memoized.
+func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]byte, ok bool) {
 	meta := view.ReadMeta(obj)
-	ann := make(map[string]string, len(meta.Annotations))
-	for k, v := range meta.Annotations {
-		if !strings.HasPrefix(k, "ackguard.dev/") {
-			ann[k] = v
+	b := make([]byte, 0, 1024)
+	if b, ok = appendCanonical(b, obj["spec"]); !ok {
+		return sum, false
+	}
+	b = appendStringMap(b, meta.Labels, "")
+	b = appendStringMap(b, meta.Annotations, "ackguard.dev/")
+	b = appendStringMap(b, ns.Labels, "")
+	return sha256.Sum256(b), true
+}
+
+// appendCanonical appends an unambiguous encoding of a decoded JSON value:
+// a type tag, then strings and containers length-prefixed, map keys
+// sorted, integral numbers as integers whatever their Go type.
+func appendCanonical(b []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 'n'), true
+	case bool:
+		if x {
+			return append(b, 't'), true
+		}
+		return append(b, 'f'), true
+	case string:
+		return appendString(append(b, 's'), x), true
+	case int64:
+		return strconv.AppendInt(append(b, 'i'), x, 10), true
+	case int:
+		return strconv.AppendInt(append(b, 'i'), int64(x), 10), true
+	case int32:
+		return strconv.AppendInt(append(b, 'i'), int64(x), 10), true
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
+			return strconv.AppendInt(append(b, 'i'), int64(x), 10), true
+		}
+		return strconv.AppendFloat(append(b, 'd'), x, 'g', -1, 64), true
+	case []any:
+		b = strconv.AppendInt(append(b, '['), int64(len(x)), 10)
+		for _, e := range x {
+			var ok bool
+			if b, ok = appendCanonical(append(b, ','), e); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	case map[string]any:
+		b = strconv.AppendInt(append(b, '{'), int64(len(x)), 10)
+		var buf [16]string // most objects' keys fit without allocating
+		keys := buf[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			var ok bool
+			if b, ok = appendCanonical(appendString(append(b, ','), k), x[k]); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	}
+	return b, false
+}
+
+// appendStringMap appends a string map in key order, leaving out the keys
+// with the given prefix (none when it is empty).
+func appendStringMap(b []byte, m map[string]string, skipPrefix string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if skipPrefix == "" || !strings.HasPrefix(k, skipPrefix) {
+			keys = append(keys, k)
 		}
 	}
-	b, err := json.Marshal([]any{obj["spec"], meta.Labels, ann, ns.Labels})
-	if err != nil {
-		return [sha256.Size]byte{}, false
+	slices.Sort(keys)
+	b = strconv.AppendInt(append(b, 'm'), int64(len(keys)), 10)
+	for _, k := range keys {
+		b = appendString(appendString(append(b, ','), k), m[k])
 	}
-	return sha256.Sum256(b), true
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	return append(append(b, ':'), s...)
 }
 
 // trackingResolver records whether a rule read a related object.

@@ -58,3 +58,75 @@ func TestMemoServesOnlyAnUnchangedObjectOnce(t *testing.T) {
 		t.Errorf("stats %d hits, %d misses", hits, misses)
 	}
 }
+
+// TestFingerprint: the digest sees every difference a judgement could
+// depend on, and none that decoding introduces (key order, int64 from the
+// cache against float64 from a request).
+func TestFingerprint(t *testing.T) {
+	obj := func(spec any, labels, annotations map[string]any) map[string]any {
+		meta := map[string]any{"name": "b", "namespace": "ns"}
+		if labels != nil {
+			meta["labels"] = labels
+		}
+		if annotations != nil {
+			meta["annotations"] = annotations
+		}
+		return map[string]any{"metadata": meta, "spec": spec}
+	}
+	ns := governance.Namespace{Name: "ns"}
+	fp := func(o map[string]any, ns governance.Namespace) [32]byte {
+		t.Helper()
+		sum, ok := fingerprint(o, ns)
+		if !ok {
+			t.Fatalf("no fingerprint for %v", o)
+		}
+		return sum
+	}
+	base := fp(obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, nil, nil), ns)
+	same := []map[string]any{
+		obj(map[string]any{"a": []any{"x", true, nil}, "n": float64(7)}, nil, nil),
+		obj(map[string]any{"n": 7, "a": []any{"x", true, nil}}, nil, nil),
+		obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, nil, map[string]any{"ackguard.dev/remediated": "S3-001"}),
+	}
+	for i, o := range same {
+		if fp(o, ns) != base {
+			t.Errorf("same content #%d has another fingerprint", i)
+		}
+	}
+	different := map[string]map[string]any{
+		"number":           obj(map[string]any{"n": 7.5, "a": []any{"x", true, nil}}, nil, nil),
+		"string split":     obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil, ""}}, nil, nil),
+		"bool":             obj(map[string]any{"n": int64(7), "a": []any{"x", false, nil}}, nil, nil),
+		"null or absent":   obj(map[string]any{"n": int64(7), "a": []any{"x", true}}, nil, nil),
+		"object or array":  obj(map[string]any{"n": int64(7), "a": map[string]any{}}, nil, nil),
+		"string or number": obj(map[string]any{"n": "7", "a": []any{"x", true, nil}}, nil, nil),
+		"label":            obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, map[string]any{"team": "a"}, nil),
+		"annotation":       obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, nil, map[string]any{"services.k8s.aws/adoption-policy": "adopt"}),
+	}
+	for name, o := range different {
+		if fp(o, ns) == base {
+			t.Errorf("%s: a different object has the same fingerprint", name)
+		}
+	}
+	if fp(obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, nil, nil), governance.Namespace{Name: "ns", Labels: map[string]string{"env": "prod"}}) == base {
+		t.Error("namespace labels are not in the fingerprint")
+	}
+	// Keys and values cannot run into each other.
+	if fp(obj(map[string]any{"ab": "c"}, nil, nil), ns) == fp(obj(map[string]any{"a": "bc"}, nil, nil), ns) {
+		t.Error("key and value boundaries are ambiguous")
+	}
+	if _, ok := fingerprint(obj(map[string]any{"ch": make(chan int)}, nil, nil), ns); ok {
+		t.Error("a value JSON cannot hold was fingerprinted")
+	}
+}
+
+func BenchmarkFingerprintCleanBucket(b *testing.B) {
+	obj := rulestest.CleanBucket()
+	ns := governance.Namespace{Name: "team-a", Labels: map[string]string{"team": "a"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := fingerprint(obj, ns); !ok {
+			b.Fatal("no fingerprint")
+		}
+	}
+}
