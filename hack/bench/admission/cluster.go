@@ -25,6 +25,7 @@ import (
 
 	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
 
 var (
@@ -41,6 +42,19 @@ type env struct {
 	work          string
 	serverVersion string
 	crdSource     string
+	// warnings counts the admission warnings the benchmark's creates drew;
+	// firstWarning keeps the first one.
+	warnings     atomic.Int64
+	firstWarning atomic.Pointer[string]
+}
+
+// HandleWarningHeader counts an admission warning (rest.WarningHandler).
+func (e *env) HandleWarningHeader(code int, _ string, text string) {
+	if code != 299 {
+		return
+	}
+	e.warnings.Add(1)
+	e.firstWarning.CompareAndSwap(nil, &text)
 }
 
 // startEnv starts kube-apiserver and etcd with ackguard's CRDs, the
@@ -76,6 +90,7 @@ func (e *env) init(ctx context.Context) error {
 	// The benchmark's own client: no client-side throttling.
 	cfg := rest.CopyConfig(e.cluster.Config)
 	cfg.QPS, cfg.Burst = 1e6, 1e6
+	cfg.WarningHandler = e
 	var err error
 	if e.client, err = client.New(cfg, client.Options{Scheme: localcluster.Scheme()}); err != nil {
 		return err
@@ -119,10 +134,12 @@ func (e *env) deleteBuckets(ctx context.Context, ns string) error {
 	})
 }
 
-// bucketSpec is a Bucket: with secure, clean under every rule (the four
-// Block Public Access flags true, ACLs disabled, a TLS-only bucket
-// policy); without, the same with every Block Public Access flag false
-// (S3-001, which the reconciler fixes; nothing else is wrong with it).
+// bucketSpec is a Bucket: with secure, clean under every rule on by
+// default (the four Block Public Access flags true, ACLs disabled, a
+// TLS-only bucket policy, and the fields the warning rules S3-008 to
+// S3-011 ask for); without, the same with every Block Public Access flag
+// false (S3-001, which the reconciler fixes; nothing else is wrong with
+// it).
 func bucketSpec(ns, name string, secure bool) *unstructured.Unstructured {
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",`+
 		`"Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, name)
@@ -138,6 +155,9 @@ func bucketSpec(ns, name string, secure bool) *unstructured.Unstructured {
 			"policy":            policy,
 		},
 	}}
+	for k, v := range rulestest.BucketHygiene() {
+		u.Object["spec"].(map[string]any)[k] = v
+	}
 	return u
 }
 

@@ -150,6 +150,8 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 			return res, err
 		}
 	}
+	e.warnings.Store(0) // the clean Buckets below must draw none
+	e.firstWarning.Store(nil)
 	prefix := slug(ph.name)
 	warm := buckets(benchNamespace, prefix+"-w", cfg.Warmup, true)
 	seq := buckets(benchNamespace, prefix+"-s", cfg.N, true)
@@ -185,6 +187,9 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 	res.ParCreatesPerSec = float64(len(par)) / wall.Seconds()
 	res.ParP50Ms, res.ParP99Ms = ms(percentile(plat, 50)), ms(percentile(plat, 99))
 	res.Creates = len(warm) + len(seq) + len(par)
+	if n := e.warnings.Load(); n > 0 {
+		return res, fmt.Errorf("the clean Bucket drew %d admission warnings, the first %q: the benchmark must time an object clean under every rule on by default", n, *e.firstWarning.Load())
+	}
 	logf("  seq p50 %.2f ms p99 %.2f ms; %d goroutines: %.0f creates/s", res.SeqP50Ms, res.SeqP99Ms, cfg.Workers, res.ParCreatesPerSec)
 	if p == nil {
 		return res, nil
