@@ -10,7 +10,7 @@ K8S_VERSION ?= 1.37.2
 LOCALBIN ?= $(CURDIR)/bin
 GO ?= go
 # Packages whose fuzz targets `make test` runs briefly and `make fuzz` longer.
-FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/view:FuzzNewBucket ./internal/view:FuzzNewKindViews ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./internal/scan:FuzzDecode ./webhooks:FuzzHandle ./webhooks:FuzzGovernanceHandle ./internal/policy:FuzzParseIAMARN ./internal/rules:FuzzSecurityGroup
+FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/view:FuzzNewBucket ./internal/view:FuzzNewKindViews ./internal/policy:FuzzParse ./internal/scan:FuzzScanStream ./internal/scan:FuzzDecode ./webhooks:FuzzHandle ./webhooks:FuzzGovernanceHandle ./internal/policy:FuzzParseIAMARN ./internal/rules:FuzzSecurityGroup ./internal/unstructuredjson:FuzzDecode
 FUZZTIME ?= 5s
 LONG_FUZZTIME ?= 60s
 # Buckets the reconcile benchmark converges (make bench-reconcile).
@@ -80,7 +80,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME
 
 .PHONY: bench
 bench: ## Run the benchmarks (engine, parsers) with allocation counts, then the engine against CEL and Rego (bench/engines, its own module) with the ratios of that run.
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/... ./webhooks
 	@out=$$(mktemp); trap 'rm -f $$out' EXIT; \
 	  (cd bench/engines && $(GO) test -run='^$$' -bench=. -benchmem) | tee $$out; \
 	  echo; GO=$(GO) hack/bench-ratios.sh $$out

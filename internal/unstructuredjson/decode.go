@@ -1,0 +1,268 @@
+// Package unstructuredjson reads the JSON the API server sends for
+// objects read as unstructured (the guarded ACK kinds) in one pass of
+// go-json-experiment's jsontext decoder, straight into the maps
+// client-go's unstructured types hold: integers as int64, other numbers as
+// float64, as k8s.io/apimachinery's unstructured JSON scheme decodes them.
+//
+// client-go reads every watch event three times with encoding/json (once
+// to find the frame, once for the event, once for the object); the drift
+// reconciler's informers spent more CPU decoding watch events than
+// ackguard spent judging the objects. The NegotiatedSerializer of this
+// package keeps client-go's requests, retries and watch handling and
+// replaces only the decoding.
+package unstructuredjson
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// decoderOptions: the API server's output has no duplicate names, so
+// they are not tracked (the last wins, as with encoding/json); invalid
+// UTF-8 is replaced, as encoding/json does.
+var decoderOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+// reader is a decoder over a byte slice, kept for reuse: a decoder's
+// buffers cost more than the small objects it reads.
+type reader struct {
+	src bytes.Reader
+	dec *jsontext.Decoder
+}
+
+var readers = sync.Pool{New: func() any {
+	r := &reader{}
+	r.dec = jsontext.NewDecoder(&r.src, decoderOptions...)
+	return r
+}}
+
+// withDecoder runs fn with a decoder over data.
+func withDecoder[T any](data []byte, fn func(*jsontext.Decoder) (T, error)) (T, error) {
+	r := readers.Get().(*reader)
+	r.src.Reset(data)
+	r.dec.Reset(&r.src, decoderOptions...)
+	defer func() {
+		r.src.Reset(nil)
+		r.dec.Reset(&r.src, decoderOptions...)
+		readers.Put(r)
+	}()
+	return fn(r.dec)
+}
+
+// Decode reads one JSON object.
+func Decode(data []byte) (map[string]any, error) {
+	return withDecoder(data, decodeTop)
+}
+
+func decodeTop(dec *jsontext.Decoder) (map[string]any, error) {
+	m, err := readTop(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		if err == nil {
+			return nil, errors.New("unexpected data after the top-level object")
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// readTop reads a value that must be an object.
+func readTop(dec *jsontext.Decoder) (map[string]any, error) {
+	if k := dec.PeekKind(); k != '{' {
+		if k == 0 {
+			_, err := dec.ReadToken()
+			return nil, err
+		}
+		return nil, fmt.Errorf("expected a JSON object, found %s", kindName(k))
+	}
+	v, err := readValue(dec)
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]any), nil
+}
+
+func readValue(dec *jsontext.Decoder) (any, error) {
+	switch dec.PeekKind() {
+	case '{':
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, err
+		}
+		m := map[string]any{}
+		for dec.PeekKind() != '}' {
+			k, err := readString(dec)
+			if err != nil {
+				return nil, err
+			}
+			v, err := readValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+		_, err := dec.ReadToken()
+		return m, err
+	case '[':
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, err
+		}
+		l := []any{}
+		for dec.PeekKind() != ']' {
+			v, err := readValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		_, err := dec.ReadToken()
+		return l, err
+	case '"':
+		return readString(dec)
+	case '0':
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		return number(raw)
+	default: // true, false, null, or an error
+		t, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		switch t.Kind() {
+		case 't':
+			return true, nil
+		case 'f':
+			return false, nil
+		}
+		return nil, nil
+	}
+}
+
+// readString reads a string without the copies of a Token: the raw
+// literal is unquoted only when it holds an escape.
+func readString(dec *jsontext.Decoder) (string, error) {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", fmt.Errorf("expected a JSON string, found %s", kindName(raw.Kind()))
+	}
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	// The decoder has checked the literal: the only error left is invalid
+	// UTF-8, replaced as encoding/json replaces it.
+	b, _ := jsontext.AppendUnquote(nil, raw)
+	return string(b), nil
+}
+
+// number decodes a JSON number as the unstructured scheme does: an int64
+// when it is written as an integer that fits, else a float64.
+func number(raw []byte) (any, error) {
+	s := string(raw)
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, fmt.Errorf("the number %s: %w", s, err)
+	}
+	return f, nil
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "nothing"
+}
+
+// decodeInto reads data into obj (an Unstructured, an UnstructuredList or
+// a Status), or, with obj nil, into what the data holds: a Status for a
+// v1 Status, a list when it has items, else an object.
+func decodeInto(data []byte, obj runtime.Object) (runtime.Object, error) {
+	m, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		switch {
+		case m["kind"] == "Status" && m["apiVersion"] == "v1":
+			obj = &metav1.Status{}
+		case m["items"] != nil:
+			obj = &unstructured.UnstructuredList{}
+		default:
+			obj = &unstructured.Unstructured{}
+		}
+	}
+	switch x := obj.(type) {
+	case *unstructured.Unstructured:
+		x.Object = m
+	case *unstructured.UnstructuredList:
+		if err := toList(m, x); err != nil {
+			return nil, err
+		}
+	default:
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, obj); err != nil {
+			return nil, err
+		}
+		obj.GetObjectKind().SetGroupVersionKind((&unstructured.Unstructured{Object: m}).GroupVersionKind())
+	}
+	return obj, nil
+}
+
+// toList fills list from a decoded list: the items apart, each item
+// missing its apiVersion and kind given the list's (as the API server
+// leaves them out of typed lists).
+func toList(m map[string]any, list *unstructured.UnstructuredList) error {
+	items, _ := m["items"].([]any)
+	if m["items"] != nil && items == nil {
+		return fmt.Errorf("items is not an array")
+	}
+	delete(m, "items")
+	list.Object = m
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	itemKind := strings.TrimSuffix(kind, "List")
+	list.Items = make([]unstructured.Unstructured, 0, len(items))
+	for i, it := range items {
+		o, ok := it.(map[string]any)
+		if !ok {
+			return fmt.Errorf("items[%d] is not an object", i)
+		}
+		u := unstructured.Unstructured{Object: o}
+		if u.GetKind() == "" && u.GetAPIVersion() == "" {
+			u.SetKind(itemKind)
+			u.SetAPIVersion(apiVersion)
+		}
+		list.Items = append(list.Items, u)
+	}
+	return nil
+}
