@@ -6,6 +6,7 @@ package manager
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -112,6 +113,12 @@ type Options struct {
 	// PolicyStatusInterval is how often GuardrailPolicy counts are
 	// refreshed (0: 30s).
 	PolicyStatusInterval time.Duration
+	// EnableHTTP2 lets the webhook server speak HTTP/2. Off, it offers
+	// HTTP/1.1 only, as kubebuilder scaffolds it: HTTP/2's stream
+	// handling is where the rapid-reset and CONTINUATION flood attacks
+	// (CVE-2023-44487, CVE-2023-39325) hit, and the API server reuses
+	// HTTP/1.1 connections to a webhook as well.
+	EnableHTTP2 bool
 	// PprofAddr serves net/http/pprof under /debug/pprof/ when set; "" or
 	// "0" keeps it off.
 	PprofAddr string
@@ -142,6 +149,15 @@ func DefaultOptions() Options {
 
 // LeaderElectionID names the Lease the replicas elect their leader with.
 const LeaderElectionID = "ackguard.policy.ackguard.dev"
+
+// tlsOptions are the webhook server's TLS settings: HTTP/1.1 only unless
+// HTTP/2 is enabled.
+func tlsOptions(http2 bool) []func(*tls.Config) {
+	if http2 {
+		return nil
+	}
+	return []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+}
 
 func durationOrNil(d time.Duration) *time.Duration {
 	if d <= 0 {
@@ -316,7 +332,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
+		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir, TLSOpts: tlsOptions(opts.EnableHTTP2)})
 		srv.Register(webhooks.Path, v) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
 		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
