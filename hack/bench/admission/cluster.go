@@ -265,18 +265,24 @@ func (e *env) probe(ctx context.Context, ns string) error {
 
 // waitDenied waits until an insecure Bucket is denied with a message
 // containing want (admission configuration reaches the API server's
-// informers after a moment).
-func (e *env) waitDenied(ctx context.Context, ns, want string, timeout time.Duration) error {
+// informers after a moment). It gives up at once when p, the process that
+// should deny, exits.
+func (e *env) waitDenied(ctx context.Context, ns, want string, timeout time.Duration, p *proc) error {
 	if timeout == 0 {
 		timeout = time.Minute
 	}
 	var last error
 	err := poll(ctx, timeout, 200*time.Millisecond, func() (bool, error) {
+		if p != nil {
+			if gone, err := p.exited(); gone {
+				return false, err
+			}
+		}
 		last = e.probe(ctx, ns)
 		return last != nil && strings.Contains(last.Error(), want), nil
 	})
 	if err != nil {
-		return fmt.Errorf("an insecure Bucket is not denied with %q (last answer: %v)", want, last)
+		return fmt.Errorf("an insecure Bucket is not denied with %q: %v (last answer: %v)", want, err, last)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,13 +17,23 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ackguard/ackguard/internal/localcluster"
 )
 
 // kyvernoVersion is the release whose CRDs are looked for in the module
 // cache when KYVERNO_CRDS_DIR is not set.
 const kyvernoVersion = "v1.19.1"
 
-const kyvernoNamespace = "kyverno"
+// Kyverno's namespace, the secrets it keeps its CA and serving pair in
+// (the names its Helm chart gives them), and the webhook configuration
+// through which it validates policies.
+const (
+	kyvernoNamespace     = "kyverno"
+	kyvernoCASecret      = "kyverno-svc.kyverno.svc.kyverno-tls-ca"
+	kyvernoTLSSecret     = "kyverno-svc.kyverno.svc.kyverno-tls-pair"
+	kyvernoPolicyWebhook = "kyverno-policy-validating-webhook-cfg"
+)
 
 // kyvernoAdmissions installs Kyverno's CRDs and returns two phases, each
 // running Kyverno's admission controller (KYVERNO_BIN) as a local process
@@ -114,9 +125,31 @@ func servedVersion(ctx context.Context, c client.Client, crdName string) (string
 func kyvernoAdmission(e *env, cfg config, name string, policy *unstructured.Unstructured) *admission {
 	a := &admission{name: name, denies: "bench-kyverno", denyTimeout: 5 * time.Minute}
 	a.start = func(ctx context.Context) (*proc, error) {
+		// Free ports, so that nothing else on the machine collides with the
+		// webhook server (which the webhooks' URL names) or the two metrics
+		// servers (fixed ports, on every interface, by default).
+		var addrs [3]string
+		for i := range addrs {
+			addr, err := localcluster.FreeAddr()
+			if err != nil {
+				return nil, err
+			}
+			addrs[i] = addr
+		}
+		webhookAddr, metricsAddr, crMetricsAddr := addrs[0], addrs[1], addrs[2]
+		_, webhookPort, _ := net.SplitHostPort(webhookAddr)
+		metricsHost, metricsPort, _ := net.SplitHostPort(metricsAddr)
 		args := []string{
 			"--kubeconfig=" + e.kubeconfig,
-			"--serverIP=127.0.0.1:9443", "--webhookServerPort=9443", "--generateValidatingAdmissionPolicy=false",
+			// Out of a cluster: the webhooks by URL on this address (a
+			// certificate for its IP), no Deployment to look for.
+			"--serverIP=" + webhookAddr, "--webhookServerHost=127.0.0.1", "--webhookServerPort=" + webhookPort,
+			// Required since 1.19 (the Helm chart passes them): the
+			// secrets in which Kyverno keeps the CA it creates and the
+			// serving pair it signs. Without them it exits at once.
+			"--caSecretName=" + kyvernoCASecret, "--tlsSecretName=" + kyvernoTLSSecret,
+			"--metricsHost=" + metricsHost, "--metricsPort=" + metricsPort, "--controllerRuntimeMetricsAddress=" + crMetricsAddr,
+			"--generateValidatingAdmissionPolicy=false",
 		}
 		envv := []string{
 			"KUBECONFIG=" + e.kubeconfig,
@@ -129,10 +162,25 @@ func kyvernoAdmission(e *env, cfg config, name string, policy *unstructured.Unst
 		if err != nil {
 			return nil, err
 		}
-		// Kyverno validates its policies in its own webhook once it
-		// serves: retry until it accepts the policy.
+		// Until Kyverno's leader has registered the webhook that validates
+		// policies, the API server would store the policy unchecked, and
+		// nothing would tell a policy Kyverno rejects from one it never saw.
+		policyHook := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 		var last error
-		err = poll(ctx, 5*time.Minute, time.Second, func() (bool, error) {
+		err = poll(ctx, 3*time.Minute, time.Second, func() (bool, error) {
+			if gone, err := p.exited(); gone {
+				return false, err
+			}
+			last = e.client.Get(ctx, client.ObjectKey{Name: kyvernoPolicyWebhook}, policyHook)
+			return last == nil, client.IgnoreNotFound(last)
+		})
+		if err != nil {
+			p.stop()
+			return nil, fmt.Errorf("waiting for Kyverno's webhook configuration %s: %v (last answer: %v; log: %s)", kyvernoPolicyWebhook, err, last, logPath)
+		}
+		// Its webhook may not serve yet (no serving pair yet): retry until
+		// it accepts the policy.
+		err = poll(ctx, 2*time.Minute, time.Second, func() (bool, error) {
 			if gone, err := p.exited(); gone {
 				return false, err
 			}

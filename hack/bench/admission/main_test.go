@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,5 +57,32 @@ func TestCompliant(t *testing.T) {
 	}
 	if compliant(bucketSpec("ns", "b", false)) {
 		t.Error("the insecure Bucket is compliant")
+	}
+}
+
+func TestParsePhases(t *testing.T) {
+	all, err := parsePhases("all")
+	if err != nil || len(all) != len(phaseGroups) {
+		t.Fatalf("parsePhases(all) = %v, %v; want every group", all, err)
+	}
+	got, err := parsePhases("kyverno, none")
+	if err != nil || len(got) != 2 || !got["kyverno"] || !got["none"] {
+		t.Errorf("parsePhases(kyverno, none) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "kyverno,", "gatekeeper", "Kyverno"} {
+		if _, err := parsePhases(bad); err == nil {
+			t.Errorf("parsePhases(%q) accepted an unknown group", bad)
+		}
+	}
+}
+
+func TestRunRefusesKyvernoWithoutBinary(t *testing.T) {
+	t.Setenv("KYVERNO_BIN", "")
+	var out, errOut strings.Builder
+	if code := run([]string{"-phases", "kyverno"}, &out, &errOut); code != 2 {
+		t.Fatalf("run(-phases kyverno) without KYVERNO_BIN = %d, want 2 (stderr %q)", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "KYVERNO_BIN") {
+		t.Errorf("the error does not name KYVERNO_BIN: %q", errOut.String())
 	}
 }

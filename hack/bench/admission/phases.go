@@ -72,13 +72,19 @@ func runAdmission(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 	defer func() { _ = hook.Cleanup() }()
 
-	phases := []*admission{
-		{name: "none", start: func(context.Context) (*proc, error) { return nil, nil }, stop: func(context.Context) error { return nil }},
-		vapAdmission(e),
-		ackguardAdmission(e, cfg, bin, &hook, "ackguard (all defaults)", nil, cfg.Pprof),
-		ackguardAdmission(e, cfg, bin, &hook, "ackguard --enable-reconciler=false", []string{"--enable-reconciler=false"}, suffixed(cfg.Pprof, "-noreconciler")),
+	var phases []*admission
+	if cfg.Phases["none"] {
+		phases = append(phases, &admission{name: "none", start: func(context.Context) (*proc, error) { return nil, nil }, stop: func(context.Context) error { return nil }})
 	}
-	if cfg.KyvernoBin != "" {
+	if cfg.Phases["vap"] {
+		phases = append(phases, vapAdmission(e))
+	}
+	if cfg.Phases["ackguard"] {
+		phases = append(phases,
+			ackguardAdmission(e, cfg, bin, &hook, "ackguard (all defaults)", nil, cfg.Pprof),
+			ackguardAdmission(e, cfg, bin, &hook, "ackguard --enable-reconciler=false", []string{"--enable-reconciler=false"}, suffixed(cfg.Pprof, "-noreconciler")))
+	}
+	if cfg.Phases["kyverno"] && cfg.KyvernoBin != "" {
 		k, err := kyvernoAdmissions(ctx, e, cfg)
 		if err != nil {
 			return nil, nil, err
@@ -146,7 +152,7 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 		}
 	}()
 	if ph.denies != "" {
-		if err := e.waitDenied(ctx, benchNamespace, ph.denies, ph.denyTimeout); err != nil {
+		if err := e.waitDenied(ctx, benchNamespace, ph.denies, ph.denyTimeout, p); err != nil {
 			return res, err
 		}
 	}
