@@ -41,6 +41,13 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			log := ctrl.Log.WithName("setup")
 			log.Info("starting ackguard", "version", version, "webhook", o.EnableWebhook, "reconciler", o.EnableReconciler,
 				"ownerAccounts", o.OwnerAccounts, "ackControllers", o.ACKControllers)
+			limit, err := manager.ApplySoftMemoryLimit(os.Getenv)
+			if err != nil {
+				return cmdutil.Fail(cmdutil.ExitUsage, err)
+			}
+			if limit > 0 {
+				log.Info("Go soft memory limit set to 90% of the container's", "bytes", limit)
+			}
 			if len(o.OwnerAccounts) == 0 {
 				log.Info("no --owner-account set: owner accounts are learned from ACK (namespace annotations, the cross-account role map, synced resources' status); until one is known every AWS account principal counts as external")
 			}

@@ -427,7 +427,9 @@ func (r *DriftReconciler) enqueueKind(sameNamespace bool) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(r.GVK.GroupVersion().WithKind(r.GVK.Kind + "List"))
-		var opts []client.ListOption
+		// Only the keys are read: the cached objects themselves, not a
+		// copy of every one (a namespace's or the cluster's worth at once).
+		opts := []client.ListOption{client.UnsafeDisableDeepCopy}
 		if sameNamespace {
 			ns := o.GetNamespace()
 			if _, isNS := o.(*corev1.Namespace); isNS {

@@ -112,7 +112,9 @@ func enqueueReferrers(c client.Reader, ref Reference) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(ref.From.GroupVersion().WithKind(ref.From.Kind + "List"))
-		if err := c.List(ctx, list); err != nil {
+		// The referrers are only read: the cached objects themselves, not
+		// a copy of every one of the kind at each event.
+		if err := c.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 			return nil
 		}
 		to, ok := o.(*unstructured.Unstructured)

@@ -241,8 +241,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		resync = DefaultResyncPeriod
 	}
 	// The informers of the guarded (unstructured) kinds decode list and
-	// watch responses in one pass instead of client-go's three.
-	informers := &unstructuredjson.Informers{Config: cfg, OnFallback: func(gvk schema.GroupVersionKind, err error) {
+	// watch responses in one pass instead of client-go's three, without
+	// the managedFields the cache's transform strips (below).
+	informers := &unstructuredjson.Informers{Config: cfg, DropManagedFields: true, OnFallback: func(gvk schema.GroupVersionKind, err error) {
 		ctrl.Log.WithName("cache").Info("decoding with client-go's decoder", "kind", gvk.String(), "reason", err.Error())
 	}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,6 +136,47 @@ func compactPasses(j *governance.Judgement) []pass {
 		}
 	}
 	return out
+}
+
+// maxPassLists bounds the distinct pass lists a store shares.
+const maxPassLists = 1024
+
+// passLists shares equal pass lists among the objects of a store: objects
+// of one kind under one policy mostly pass the same rules, and ten
+// thousand of them would otherwise each hold a copy. Stored lists are
+// never modified (objState is immutable). Callers hold the store's lock.
+type passLists struct {
+	byKey map[string][][]pass // by the lists' rule IDs and policies
+	n     int
+}
+
+// share returns a list equal to ps: one shared earlier, or ps itself
+// (then shared from now on, while fewer than maxPassLists are).
+func (l *passLists) share(ps []pass) []pass {
+	if len(ps) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.policy)
+		b.WriteByte(0)
+		b.WriteString(p.rule.ID)
+		b.WriteByte(0)
+	}
+	key := b.String()
+	for _, have := range l.byKey[key] {
+		if slices.Equal(have, ps) {
+			return have
+		}
+	}
+	if l.n < maxPassLists {
+		if l.byKey == nil {
+			l.byKey = map[string][][]pass{}
+		}
+		l.byKey[key] = append(l.byKey[key], ps)
+		l.n++
+	}
+	return ps
 }
 
 func (p pass) result(subjects []corev1.ObjectReference, ts metav1.Timestamp) reportsv1alpha1.ReportResult {

@@ -108,6 +108,7 @@ type Store struct {
 	dirty      map[string]bool
 	remediated map[string]map[fullKey]bool // policy → objects
 	suspended  map[fullKey]suspension      // objects whose remediation is suspended
+	passLists  passLists                   // the objects' pass lists, shared
 	gen        uint64                      // bumped on every change of what PolicyCounts reads
 	countsGen  uint64
 	counts     map[string]PolicyCounts
@@ -231,6 +232,7 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	if sus, ok := s.suspended[fullKey{namespace: ns, objKey: k}]; ok {
 		st.results = sus.mark(st.results)
 	}
+	st.passes = s.passLists.share(st.passes)
 	objs := s.namespaces[ns]
 	if objs == nil {
 		objs = map[objKey]*objState{}

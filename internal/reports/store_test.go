@@ -757,3 +757,62 @@ func TestTenThousandBucketsMakeOneBoundedReport(t *testing.T) {
 		t.Errorf("a pass was kept while failures were left out")
 	}
 }
+
+// TestObjectsJudgedAlikeSharePasses: objects passing the same rules under
+// the same policies hold one list of passes; their reports are unchanged.
+func TestObjectsJudgedAlikeSharePasses(t *testing.T) {
+	s, w, _, _ := newStore(t, Options{})
+	alike := func() *governance.Judgement {
+		return &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline"), passed("S3-013", "baseline")}}
+	}
+	s.Observe(bucket("a", "b1"), alike())
+	s.Observe(bucket("a", "b2"), alike())
+	s.Observe(bucket("a", "other-policy"), &governance.Judgement{Policies: []string{"strict"}, Passed: []governance.RuleRef{passed("S3-005", "strict"), passed("S3-013", "strict")}})
+	s.Observe(bucket("a", "fewer"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}})
+	byName := map[string]*objState{}
+	for _, st := range snapshot(s, "a") {
+		byName[st.subjects[0].Name] = st
+	}
+	if p1, p2 := byName["b1"].passes, byName["b2"].passes; len(p1) != 2 || &p1[0] != &p2[0] {
+		t.Errorf("objects judged alike hold separate passes: %v, %v", p1, p2)
+	}
+	for _, name := range []string{"other-policy", "fewer"} {
+		if p := byName[name].passes; len(p) == 0 || &p[0] == &byName["b1"].passes[0] {
+			t.Errorf("%s shares the passes of another judgement: %v", name, p)
+		}
+	}
+	flush(t, s)
+	reps := w.take()
+	if len(reps) != 1 || reps[0].Summary.Pass != 7 || len(reps[0].Results) != 7 {
+		t.Fatalf("reports %+v", reps)
+	}
+	for _, r := range reps[0].Results {
+		if r.Subjects[0].Name == "other-policy" && r.Policy != "strict" || r.Subjects[0].Name == "b2" && r.Policy != "baseline" {
+			t.Errorf("result %s of %s under policy %s", r.Rule, r.Subjects[0].Name, r.Policy)
+		}
+	}
+}
+
+// TestPassListsAreBounded: past maxPassLists distinct lists, new ones are
+// kept by their objects but no longer shared; empty lists are nil.
+func TestPassListsAreBounded(t *testing.T) {
+	var l passLists
+	rule := registry.Rule("S3-005")
+	first := l.share([]pass{{policy: "p0", rule: rule}})
+	for i := 1; i < maxPassLists+10; i++ {
+		l.share([]pass{{policy: fmt.Sprintf("p%d", i), rule: rule}})
+	}
+	if l.n != maxPassLists {
+		t.Errorf("%d lists shared, want %d", l.n, maxPassLists)
+	}
+	if got := l.share([]pass{{policy: "p0", rule: rule}}); &got[0] != &first[0] {
+		t.Error("a list shared before the bound is no longer shared")
+	}
+	late := []pass{{policy: "late", rule: rule}}
+	if got := l.share(late); &got[0] != &late[0] || l.n != maxPassLists {
+		t.Error("a list past the bound was added")
+	}
+	if l.share(nil) != nil || l.share([]pass{}) != nil {
+		t.Error("an empty list is not nil")
+	}
+}

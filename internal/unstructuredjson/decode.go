@@ -61,11 +61,11 @@ func withDecoder[T any](data []byte, fn func(*jsontext.Decoder) (T, error)) (T, 
 
 // Decode reads one JSON object.
 func Decode(data []byte) (map[string]any, error) {
-	return withDecoder(data, decodeTop)
+	return withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, false) })
 }
 
-func decodeTop(dec *jsontext.Decoder) (map[string]any, error) {
-	m, err := readTop(dec)
+func decodeTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
+	m, err := readTop(dec, dropManagedFields)
 	if err != nil {
 		return nil, err
 	}
@@ -78,8 +78,10 @@ func decodeTop(dec *jsontext.Decoder) (map[string]any, error) {
 	return m, nil
 }
 
-// readTop reads a value that must be an object.
-func readTop(dec *jsontext.Decoder) (map[string]any, error) {
+// readTop reads a value that must be an object. With dropManagedFields,
+// metadata.managedFields of the object, or of each of its items when it
+// is a list, is skipped instead of read.
+func readTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
 	if k := dec.PeekKind(); k != '{' {
 		if k == 0 {
 			_, err := dec.ReadToken()
@@ -87,14 +89,42 @@ func readTop(dec *jsontext.Decoder) (map[string]any, error) {
 		}
 		return nil, fmt.Errorf("expected a JSON object, found %s", kindName(k))
 	}
-	v, err := readValue(dec)
+	at := atOther
+	if dropManagedFields {
+		at = atTop
+	}
+	v, err := readValue(dec, at)
 	if err != nil {
 		return nil, err
 	}
 	return v.(map[string]any), nil
 }
 
-func readValue(dec *jsontext.Decoder) (any, error) {
+// position tells readValue where a value is, as far as skipping
+// managedFields needs: the top object (an object or a list), the items of
+// a list, an object's metadata, or anywhere else.
+type position uint8
+
+const (
+	atOther position = iota
+	atTop
+	atItems
+	atObject
+	atMetadata
+)
+
+// member returns the position of an object's member.
+func (at position) member(name string) position {
+	switch {
+	case at == atTop && name == "items":
+		return atItems
+	case (at == atTop || at == atObject) && name == "metadata":
+		return atMetadata
+	}
+	return atOther
+}
+
+func readValue(dec *jsontext.Decoder, at position) (any, error) {
 	switch dec.PeekKind() {
 	case '{':
 		if _, err := dec.ReadToken(); err != nil {
@@ -102,11 +132,17 @@ func readValue(dec *jsontext.Decoder) (any, error) {
 		}
 		m := map[string]any{}
 		for dec.PeekKind() != '}' {
-			k, err := readString(dec)
+			k, err := readName(dec)
 			if err != nil {
 				return nil, err
 			}
-			v, err := readValue(dec)
+			if at == atMetadata && k == "managedFields" {
+				if err := dec.SkipValue(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			v, err := readValue(dec, at.member(k))
 			if err != nil {
 				return nil, err
 			}
@@ -118,9 +154,13 @@ func readValue(dec *jsontext.Decoder) (any, error) {
 		if _, err := dec.ReadToken(); err != nil {
 			return nil, err
 		}
+		item := atOther
+		if at == atItems {
+			item = atObject
+		}
 		l := []any{}
 		for dec.PeekKind() != ']' {
-			v, err := readValue(dec)
+			v, err := readValue(dec, item)
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +169,7 @@ func readValue(dec *jsontext.Decoder) (any, error) {
 		_, err := dec.ReadToken()
 		return l, err
 	case '"':
-		return readString(dec)
+		return readText(dec, &values)
 	case '0':
 		raw, err := dec.ReadValue()
 		if err != nil {
@@ -154,6 +194,16 @@ func readValue(dec *jsontext.Decoder) (any, error) {
 // readString reads a string without the copies of a Token: the raw
 // literal is unquoted only when it holds an escape.
 func readString(dec *jsontext.Decoder) (string, error) {
+	return readText(dec, nil)
+}
+
+// readName reads an object member's name, interned.
+func readName(dec *jsontext.Decoder) (string, error) {
+	return readText(dec, &names)
+}
+
+// readText reads a string, interned in table when one is given.
+func readText(dec *jsontext.Decoder, table *interner) (string, error) {
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return "", err
@@ -162,6 +212,9 @@ func readString(dec *jsontext.Decoder) (string, error) {
 		return "", fmt.Errorf("expected a JSON string, found %s", kindName(raw.Kind()))
 	}
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		if table != nil {
+			return table.intern(raw[1 : len(raw)-1]), nil
+		}
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	// The decoder has checked the literal: the only error left is invalid
@@ -206,9 +259,11 @@ func kindName(k jsontext.Kind) string {
 
 // decodeInto reads data into obj (an Unstructured, an UnstructuredList or
 // a Status), or, with obj nil, into what the data holds: a Status for a
-// v1 Status, a list when it has items, else an object.
-func decodeInto(data []byte, obj runtime.Object) (runtime.Object, error) {
-	m, err := Decode(data)
+// v1 Status, a list when it has items, else an object. With
+// dropManagedFields, the object's (or the items') metadata.managedFields
+// are left out.
+func decodeInto(data []byte, obj runtime.Object, dropManagedFields bool) (runtime.Object, error) {
+	m, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, dropManagedFields) })
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -100,6 +101,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("Decode(%q) =\n%#v\nwant\n%#v", data, got, want)
+		}
+		// Read for the cache: the same without metadata.managedFields.
+		lean, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
+		if err != nil {
+			t.Fatalf("decoding %q without managedFields: %v", data, err)
+		}
+		if want := withoutManagedFields(t, string(data)); !reflect.DeepEqual(lean, want) {
+			t.Fatalf("decoding %q without managedFields =\n%#v\nwant\n%#v", data, lean, want)
 		}
 	})
 }

@@ -32,6 +32,11 @@ type Informers struct {
 	// OnFallback, when set, hears of a kind that could not be given the
 	// fast decoding (it then uses client-go's).
 	OnFallback func(gvk schema.GroupVersionKind, err error)
+	// DropManagedFields leaves metadata.managedFields out when decoding,
+	// for a cache whose transform strips them anyway
+	// (cache.TransformStripManagedFields): a list of every object is then
+	// never held with them.
+	DropManagedFields bool
 }
 
 // New is a cache.Options.NewInformer.
@@ -60,7 +65,7 @@ func (i *Informers) ListWatch(gvk schema.GroupVersionKind) (*toolscache.ListWatc
 		return nil, err
 	}
 	cfg := rest.CopyConfig(i.Config)
-	cfg.NegotiatedSerializer = NegotiatedSerializer{}
+	cfg.NegotiatedSerializer = NegotiatedSerializer{DropManagedFields: i.DropManagedFields}
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	cfg.GroupVersion, cfg.APIPath = nil, ""
 	rc, err := rest.UnversionedRESTClientForConfigAndClient(cfg, i.HTTPClient)

@@ -17,16 +17,20 @@ import (
 // unstructured objects: objects, lists and Status errors are decoded by
 // this package, watch streams framed and read by it; encoding is the
 // unstructured scheme's.
-type NegotiatedSerializer struct{}
+type NegotiatedSerializer struct {
+	// DropManagedFields leaves metadata.managedFields out of the objects
+	// read (for a cache that strips them anyway: they are never built).
+	DropManagedFields bool
+}
 
 var _ runtime.NegotiatedSerializer = NegotiatedSerializer{}
 
 // SupportedMediaTypes returns application/json only.
-func (NegotiatedSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
+func (n NegotiatedSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
 	return []runtime.SerializerInfo{{
 		MediaType: "application/json", MediaTypeType: "application", MediaTypeSubType: "json",
 		EncodesAsText: true,
-		Serializer:    objectSerializer{},
+		Serializer:    objectSerializer{dropManagedFields: n.DropManagedFields},
 		StreamSerializer: &runtime.StreamSerializerInfo{
 			EncodesAsText: true,
 			Serializer:    eventSerializer{},
@@ -47,10 +51,12 @@ func (NegotiatedSerializer) DecoderToVersion(d runtime.Decoder, _ runtime.GroupV
 }
 
 // objectSerializer decodes objects, lists and Status.
-type objectSerializer struct{}
+type objectSerializer struct {
+	dropManagedFields bool
+}
 
-func (objectSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	obj, err := decodeInto(data, into)
+func (s objectSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	obj, err := decodeInto(data, into, s.dropManagedFields)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,7 +4,7 @@
 // reconciler brings many violating Buckets back.
 //
 //	go run ./hack/bench/admission [-n 300] [-json] [-pprof FILE]   # make bench-admission
-//	go run ./hack/bench/admission -reconcile 10000                 # make bench-reconcile
+//	go run ./hack/bench/admission -reconcile 10000 [-heap FILE]     # make bench-reconcile
 //	KYVERNO_BIN=kyverno go run ./hack/bench/admission -phases kyverno -work-dir DIR -v
 //
 // Admission phases, in one run against one control plane: none; a
@@ -29,6 +29,13 @@
 // kyverno and kyverno-metrics. The policy is created once Kyverno's leader
 // has registered the webhook that validates policies; a phase fails at once
 // when the process exits. Its log is kept in -work-dir.
+//
+// With -heap FILE, the reconcile run starts the manager with its pprof
+// endpoint on loopback and GODEBUG=gctrace=1, saves its heap profile (after
+// a collection) once it converged and went idle, and reports its live heap
+// then, its largest heap at a collection and its largest live heap after
+// one: peak RSS is about the largest heap plus the runtime and binary, so
+// these tell live data from garbage awaiting collection.
 //
 // It is a benchmark, not a test: it asserts nothing about durations, and
 // `go test ./...` does not run it.
@@ -63,6 +70,7 @@ type config struct {
 	JSON         bool
 	Pprof        string
 	PprofSeconds int
+	Heap         string
 	Reconcile    int
 	Ackguard     string
 	WorkDir      string
@@ -110,6 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Pprof, "pprof", "", "save a CPU profile of the ackguard manager under concurrent creates to this file (reconciler-off phase: FILE with -noreconciler before the extension)")
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
+	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
 	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig, certificates and process logs (default: a new temporary folder, removed at the end)")
@@ -138,6 +147,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case cfg.Reconcile > 0 && cfg.Pprof != "":
 		fmt.Fprintln(stderr, "admission: -pprof profiles the admission phases; it does not combine with -reconcile")
+		return 2
+	case cfg.Reconcile == 0 && cfg.Heap != "":
+		fmt.Fprintln(stderr, "admission: -heap profiles the manager of -reconcile")
 		return 2
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))

@@ -86,3 +86,26 @@ func TestRunRefusesKyvernoWithoutBinary(t *testing.T) {
 		t.Errorf("the error does not name KYVERNO_BIN: %q", errOut.String())
 	}
 }
+
+func TestParseGCTrace(t *testing.T) {
+	log := `{"level":"info","msg":"starting"}
+gc 1 @0.010s 3%: 0.014+1.2+0.003 ms clock, 0.028+0.3/0.9/0.1+0.006 ms cpu, 3->4->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P
+gc 2 @1.500s 4%: 0.02+3+0.01 ms clock, 0.04+1/2/0+0.02 ms cpu, 120->130->70 MB, 125 MB goal, 1 MB stacks, 1 MB globals, 2 P
+gc 3 @9.000s 4%: 0.02+3+0.01 ms clock, 0.04+1/2/0+0.02 ms cpu, 140->141->90 MB, 140 MB goal, 1 MB stacks, 1 MB globals, 2 P (forced)
+`
+	n, peak, live, err := parseGCTrace(strings.NewReader(log))
+	if err != nil || n != 3 || peak != 141 || live != 90 {
+		t.Errorf("parseGCTrace = %d, %d, %d, %v; want 3, 141, 90", n, peak, live, err)
+	}
+}
+
+func TestParseMemStats(t *testing.T) {
+	text := "heap profile: 1: 2 [3: 4] @ heap/1048576\n# runtime.MemStats\n# Alloc = 1024\n# HeapAlloc = 1024\n# HeapInuse = 2048\n# Sys = 4096\n# PauseNs = [1 2 3]\n"
+	got := parseMemStats(text)
+	if got["HeapAlloc"] != 1024 || got["HeapInuse"] != 2048 || got["Sys"] != 4096 {
+		t.Errorf("parseMemStats = %v", got)
+	}
+	if _, ok := got["PauseNs"]; ok {
+		t.Error("a list was read as a number")
+	}
+}

@@ -42,6 +42,8 @@ type reconcileResult struct {
 	PeakRSS    int64   `json:"peakRSSBytes"`
 	RSS        int64   `json:"rssBytes"`
 	CPUSeconds float64 `json:"cpuSeconds"`
+	// Heap: with -heap, the manager's heap figures.
+	Heap *heapResult `json:"heap,omitempty"`
 }
 
 const (
@@ -111,9 +113,19 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 		"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
 		"--max-patches-per-second=0", // the throughput, not the configured bound
 	}
+	procEnv := []string{"KUBECONFIG=" + e.kubeconfig}
+	var pprofAddr string
+	if cfg.Heap != "" {
+		if pprofAddr, err = localcluster.FreeAddr(); err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof-bind-address="+pprofAddr)
+		procEnv = append(procEnv, "GODEBUG=gctrace=1")
+	}
 	logf("starting the manager (reconciler on, its webhook not registered)")
 	start := time.Now()
-	p, err := startProc("ackguard", bin, args, []string{"KUBECONFIG=" + e.kubeconfig}, filepath.Join(e.work, "ackguard-reconcile.log"))
+	logPath := filepath.Join(e.work, "ackguard-reconcile.log")
+	p, err := startProc("ackguard", bin, args, procEnv, logPath)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +155,12 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	res.RSS = p.rss()
 	if res.PeakRSS, err = p.memory("VmHWM"); err != nil {
 		return nil, err
+	}
+	if cfg.Heap != "" {
+		if res.Heap, err = saveHeap(ctx, pprofAddr, cfg.Heap, logPath); err != nil {
+			return nil, err
+		}
+		logf("  heap profile saved to %s (text: %s.txt)", cfg.Heap, cfg.Heap)
 	}
 	if left, err := e.violating(ctx, reconcileNamespace); err != nil || len(left) > 0 {
 		return nil, fmt.Errorf("%d Buckets still in violation after convergence (%v)", len(left), err)
@@ -288,6 +306,12 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 		{"ratio manager / plain loop (from start; from ready)", fmt.Sprintf("%.2f×; %.2f×", r.Ratio, r.RatioAfterReady)},
 		{"manager peak RSS (VmHWM) / RSS when idle after", mib(r.PeakRSS) + " / " + mib(r.RSS)},
 		{"manager CPU time, start to idle", fmt.Sprintf("%.2f s", r.CPUSeconds)},
+	}
+	if h := r.Heap; h != nil {
+		rows = append(rows,
+			[2]string{"manager heap when idle: live after a collection / in use / from the OS", mib(h.LiveBytes) + " / " + mib(h.InuseBytes) + " / " + mib(h.SysBytes)},
+			[2]string{"manager heap at collections (gctrace): largest / largest live after", fmt.Sprintf("%d MB / %d MB (%d collections)", h.PeakHeapMB, h.PeakLiveMB, h.Collections)},
+		)
 	}
 	width := 0
 	for _, row := range rows {
