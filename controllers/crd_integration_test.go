@@ -1,9 +1,12 @@
 package controllers_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -119,8 +123,10 @@ func waitProtected(t *testing.T, ns, name string) {
 }
 
 // An ACK CRD installed after ackguard started is guarded without a
-// restart; deleted while watched, it does not stop the manager; installed
-// again, it is guarded again.
+// restart; deleted while watched, its reconciler and informer stop (no
+// list and watch retried until it returns) and the manager runs on;
+// installed again, it is guarded again, and no event handler is left
+// behind on the informers the reconciler shared.
 func TestKindInstalledDeletedAndReinstalledIsGuarded(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
@@ -138,11 +144,23 @@ func TestKindInstalledDeletedAndReinstalledIsGuarded(t *testing.T) {
 	installCRD(t, lateCRD)
 	createWhenServed(t, unprotectedCluster(ns, "late"))
 	waitProtected(t, ns, "late")
+	// The informer the reconciler reads from (BlockUntilSynced(false):
+	// the running one is returned as it is).
+	inf, err := ackguard.GetCache().GetInformer(ctx, unprotectedCluster(ns, ""), cache.BlockUntilSynced(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listeners := handlerGoroutines()
 
 	if _, err := uninstallCRD(ctx, lateCRDName); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second) // the watch fails meanwhile
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return !slices.Contains(ackguard.Kinds.Started(), gvk) && inf.IsStopped(), nil
+	})
+	if err != nil {
+		t.Fatalf("%s still watched after its CRD was deleted (started %v, informer stopped %v)", gvk.Kind, ackguard.Kinds.Started(), inf.IsStopped())
+	}
 	select {
 	case err := <-managerDone:
 		t.Fatalf("the manager stopped when a watched CRD was deleted: %v", err)
@@ -152,9 +170,31 @@ func TestKindInstalledDeletedAndReinstalledIsGuarded(t *testing.T) {
 	installCRD(t, lateCRD)
 	createWhenServed(t, unprotectedCluster(ns, "again"))
 	waitProtected(t, ns, "again")
+	if !slices.Contains(ackguard.Kinds.Started(), gvk) {
+		t.Errorf("%s fixed but not listed as watched: %v", gvk.Kind, ackguard.Kinds.Started())
+	}
+	// The reconciler that stopped removed its handlers from the informers
+	// it shared (policies, exceptions, namespaces, referenced kinds): as
+	// many run as before the CRD was deleted.
+	var now int
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		now = handlerGoroutines()
+		return now == listeners, nil
+	})
+	if err != nil {
+		t.Errorf("%d informer event handlers run, %d before the CRD was deleted and installed again", now, listeners)
+	}
 	// The suite's Buckets are still guarded.
 	if err := cluster.Client.Create(ctx, openBucket(ns, "after-crd")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ns, "after-crd", 20*time.Second, hasBlockPublicAccess)
+}
+
+// handlerGoroutines counts the informer event handlers running in the
+// process (each runs in a goroutine of its own).
+func handlerGoroutines() int {
+	var b bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	return strings.Count(b.String(), "(*processorListener).run(")
 }

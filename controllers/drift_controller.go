@@ -20,13 +20,12 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -102,9 +101,12 @@ type DriftReconciler struct {
 	// re-judge the objects that reference them.
 	Watch []Reference
 
-	// Set up by SetupWithManager.
+	// Set up by Setup.
 	controller controller.Controller
-	cache      cache.Cache
+	cache      *scopedCache
+	// renamed lets Setup reuse the controller name of an earlier
+	// reconciler of the kind (the kind was deleted and installed again).
+	renamed bool
 }
 
 // ControllerName returns the controller's name for a kind.
@@ -112,8 +114,19 @@ func ControllerName(gvk schema.GroupVersionKind) string {
 	return "drift-" + strings.ToLower(gvk.Kind) + "." + gvk.Group
 }
 
-// SetupWithManager registers the reconciler for its kind.
+// SetupWithManager registers the reconciler for its kind: it runs on the
+// leader until the manager stops.
 func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := r.Setup(mgr); err != nil {
+		return err
+	}
+	return mgr.Add(manager.RunnableFunc(r.Run))
+}
+
+// Setup builds the reconciler's controller for its kind, on the manager's
+// cache, without starting it: Run runs it, and a KindWatcher stops it
+// when the kind's CRD is deleted.
+func (r *DriftReconciler) Setup(mgr ctrl.Manager) error {
 	switch {
 	case r.Client == nil, r.Registry == nil, r.Recorder == nil:
 		return fmt.Errorf("drift reconciler for %s: client, registry and recorder are required", r.GVK.Kind)
@@ -141,46 +154,68 @@ func (r *DriftReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Governance == nil {
 		r.Governance = &govsource.Source{Reader: r.Client, Registry: r.Registry, Defaults: governance.Defaults{Config: r.Config}}
 	}
-	obj := &unstructured.Unstructured{}
-	obj.SetGroupVersionKind(r.GVK)
-	b := ctrl.NewControllerManagedBy(mgr).
-		Named(ControllerName(r.GVK)).
+	opts := controller.Options{
+		Reconciler: r, Logger: mgr.GetLogger(),
 		// Namespaces take turns: a mass violation in one does not starve
 		// the others.
 		// Retries back off per object only: after an outage of the API
 		// server, every object failed at once, and an overall bucket would
 		// hold back the recovery (fixes are bounded by Limiter instead).
-		WithOptions(controller.Options{
-			MaxConcurrentReconciles: max(r.Workers, 1), NewQueue: NewFairQueue, UsePriorityQueue: ptr.To(false),
-			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
-		}).
-		// Labels decide which policies and exceptions select the object.
-		// A resync of the cache (the manager's SyncPeriod) re-delivers every
-		// object unchanged: that is the periodic full pass.
-		For(obj, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, Resync)))
+		MaxConcurrentReconciles: max(r.Workers, 1), NewQueue: NewFairQueue, UsePriorityQueue: ptr.To(false),
+		RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
+	}
+	opts.DefaultFromConfig(mgr.GetControllerOptions())
+	if r.renamed {
+		opts.SkipNameValidation = ptr.To(true)
+	}
+	c, err := controller.NewUnmanaged(ControllerName(r.GVK), opts)
+	if err != nil {
+		return err
+	}
+	// Every handler the controller adds to the manager's informers is
+	// removed when it stops: informers of other kinds, policies and
+	// namespaces outlive it.
+	r.controller, r.cache = c, &scopedCache{Cache: mgr.GetCache()}
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(r.GVK)
+	// Labels decide which policies and exceptions select the object.
+	// A resync of the cache (the manager's SyncPeriod) re-delivers every
+	// object unchanged: that is the periodic full pass.
+	sources := []source.Source{source.Kind(r.cache, client.Object(obj), &handler.EnqueueRequestForObject{},
+		predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, Resync))}
 	for _, ref := range r.Watch {
 		if ref.From != r.GVK {
 			continue
 		}
 		to := &unstructured.Unstructured{}
 		to.SetGroupVersionKind(ref.To)
-		b = b.Watches(to, enqueueReferrers(r.Client, ref), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+		sources = append(sources, source.Kind(r.cache, client.Object(to), enqueueReferrers(r.Client, ref), predicate.GenerationChangedPredicate{}))
 	}
-	c, err := b.Build(r)
-	if err != nil {
-		return err
+	for _, src := range sources {
+		if err := c.Watch(src); err != nil {
+			return err
+		}
 	}
-	r.controller, r.cache = c, mgr.GetCache()
 	if r.WatchGovernance {
 		return r.WatchGovernanceChanges()
 	}
 	return nil
 }
 
+// Run runs the controller Setup built until ctx ends and its workers are
+// done, then removes its event handlers from the manager's informers.
+func (r *DriftReconciler) Run(ctx context.Context) error {
+	if r.controller == nil {
+		return fmt.Errorf("drift reconciler for %s: not set up", r.GVK.Kind)
+	}
+	defer r.cache.release()
+	return r.controller.Start(ctx)
+}
+
 // WatchGovernanceChanges re-judges the objects when GuardrailPolicies,
-// GuardrailExceptions or namespace labels change. SetupWithManager calls
-// it when WatchGovernance is set; call it on a running reconciler once
-// ackguard's CRDs are installed.
+// GuardrailExceptions or namespace labels change. Setup calls it when
+// WatchGovernance is set; call it on a running reconciler once ackguard's
+// CRDs are installed.
 func (r *DriftReconciler) WatchGovernanceChanges() error {
 	if r.controller == nil {
 		return fmt.Errorf("drift reconciler for %s: not set up", r.GVK.Kind)

@@ -3,29 +3,52 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	ctrl "sigs.k8s.io/controller-runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
 // KindWatcher starts a drift reconciler for each guarded ACK kind once its
-// CRD is installed, checking again every Interval, so installing an ACK
-// controller after ackguard needs no restart. It runs on the leader only.
+// CRD is installed, and stops it (and the kind's informer) once the CRD
+// is deleted, checking again every Interval: installing, deleting or
+// reinstalling an ACK controller's CRDs needs no restart of ackguard. It
+// runs on the leader only.
 type KindWatcher struct {
 	Manager  ctrl.Manager
 	Kinds    []schema.GroupVersionKind
 	Interval time.Duration
 	// New returns the reconciler for a kind.
 	New func(gvk schema.GroupVersionKind) *DriftReconciler
+	// Discovery tells which kinds are served (default: a discovery
+	// client on the manager's config). It is asked every Interval, as
+	// the manager's RESTMapper keeps a kind it once found after its CRD
+	// is deleted.
+	Discovery discovery.ServerResourcesInterface
 
 	mu       sync.Mutex
-	started  map[schema.GroupVersionKind]*DriftReconciler
+	started  map[schema.GroupVersionKind]*runningKind
+	served   map[schema.GroupVersionKind]bool // as of the last check
+	named    map[schema.GroupVersionKind]bool // controller names taken
 	governed bool
+	// failed hears of a reconciler that stopped with an error (its
+	// caches never synced): the watcher, and so the manager, stops then.
+	failed chan error
+}
+
+// runningKind is a started reconciler and how to stop it.
+type runningKind struct {
+	rec    *DriftReconciler
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 var _ manager.LeaderElectionRunnable = &KindWatcher{}
@@ -34,11 +57,21 @@ var _ manager.LeaderElectionRunnable = &KindWatcher{}
 // run on the elected leader only.
 func (w *KindWatcher) NeedLeaderElection() bool { return true }
 
-// Start checks for the kinds until the context ends.
+// Start checks for the kinds until the context ends, then stops every
+// reconciler it started and waits for them.
 func (w *KindWatcher) Start(ctx context.Context) error {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
+	if w.Discovery == nil {
+		dc, err := discovery.NewDiscoveryClientForConfigAndClient(w.Manager.GetConfig(), w.Manager.GetHTTPClient())
+		if err != nil {
+			return err
+		}
+		w.Discovery = dc
+	}
+	w.failed = make(chan error, 1)
+	defer w.stopAll()
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
 	for {
@@ -48,25 +81,11 @@ func (w *KindWatcher) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-w.failed:
+			return err
 		case <-t.C:
 		}
 	}
-}
-
-// installedReferences returns the references from gvk whose target kind is
-// installed now. (A target installed later is picked up when ackguard
-// restarts; the periodic resync still re-judges referrers meanwhile.)
-func (w *KindWatcher) installedReferences(gvk schema.GroupVersionKind) []Reference {
-	var out []Reference
-	for _, ref := range ACKReferences() {
-		if ref.From != gvk {
-			continue
-		}
-		if _, err := w.Manager.GetRESTMapper().RESTMapping(ref.To.GroupKind(), ref.To.Version); err == nil {
-			out = append(out, ref)
-		}
-	}
-	return out
 }
 
 // Started returns the kinds whose reconcilers run.
@@ -82,35 +101,157 @@ func (w *KindWatcher) Started() []schema.GroupVersionKind {
 	return out
 }
 
+// servedKinds asks discovery which of the kinds and their references'
+// targets are served now, one request per group version. A group version
+// discovery cannot answer for keeps its kinds' last known state.
+func (w *KindWatcher) servedKinds(ctx context.Context) map[schema.GroupVersionKind]bool {
+	log := logf.FromContext(ctx).WithName("kinds")
+	kinds := slices.Clone(w.Kinds)
+	for _, ref := range ACKReferences() {
+		if slices.Contains(w.Kinds, ref.From) && !slices.Contains(kinds, ref.To) {
+			kinds = append(kinds, ref.To)
+		}
+	}
+	byGV := map[schema.GroupVersion][]schema.GroupVersionKind{}
+	for _, k := range kinds {
+		byGV[k.GroupVersion()] = append(byGV[k.GroupVersion()], k)
+	}
+	out := map[schema.GroupVersionKind]bool{}
+	for gv, gvks := range byGV {
+		list, err := w.Discovery.ServerResourcesForGroupVersion(gv.String())
+		if err != nil && !apierrors.IsNotFound(err) {
+			log.Error(err, "cannot look up kinds; keeping their state", "groupVersion", gv.String())
+			for _, k := range gvks {
+				out[k] = w.served[k]
+			}
+			continue
+		}
+		for _, k := range gvks {
+			out[k] = false
+			if list == nil {
+				continue
+			}
+			for _, r := range list.APIResources {
+				if r.Kind == k.Kind && !isSubresource(r.Name) {
+					out[k] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func isSubresource(name string) bool { return strings.Contains(name, "/") }
+
+// sync starts the reconcilers of kinds served now, stops those of kinds no
+// longer served (removing their informers: nothing retries a list of a
+// kind that is gone), and restarts a reconciler when a kind it references
+// comes or goes, so it watches exactly the targets served.
 func (w *KindWatcher) sync(ctx context.Context) error {
 	log := logf.FromContext(ctx).WithName("kinds")
+	served := w.servedKinds(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started == nil {
-		w.started = map[schema.GroupVersionKind]*DriftReconciler{}
+		w.started = map[schema.GroupVersionKind]*runningKind{}
+		w.named = map[schema.GroupVersionKind]bool{}
+	}
+	changed := func(k schema.GroupVersionKind) bool { return served[k] != w.served[k] }
+	var gone []schema.GroupVersionKind
+	for k := range served {
+		if w.served != nil && w.served[k] && !served[k] {
+			gone = append(gone, k)
+		}
+	}
+	for _, gvk := range w.Kinds {
+		run := w.started[gvk]
+		if run == nil {
+			continue
+		}
+		switch {
+		case !served[gvk]:
+			w.stop(gvk)
+			log.Info("kind no longer served (its CRD was deleted): stopped watching it; it is watched again once installed", "kind", gvk.String())
+		case slices.ContainsFunc(ACKReferences(), func(ref Reference) bool { return ref.From == gvk && changed(ref.To) }):
+			w.stop(gvk)
+			log.Info("a referenced kind was installed or deleted: restarting", "kind", gvk.String())
+		}
+	}
+	// The informers of deleted kinds stop once no reconciler uses them.
+	for _, k := range gone {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(k)
+		if err := w.Manager.GetCache().RemoveInformer(ctx, u); err != nil {
+			log.Error(err, "cannot stop the informer of a deleted kind", "kind", k.String())
+		}
+	}
+	w.served = served
+	if ctx.Err() != nil {
+		return nil
 	}
 	for _, gvk := range w.Kinds {
 		if w.started[gvk] != nil {
 			continue
 		}
-		if _, err := w.Manager.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-			if !meta.IsNoMatchError(err) {
-				log.Error(err, "cannot look up kind", "kind", gvk.String())
-			} else {
-				log.V(1).Info("kind not installed; will check again", "kind", gvk.String(), "interval", w.Interval.String())
-			}
+		if !served[gvk] {
+			log.V(1).Info("kind not installed; will check again", "kind", gvk.String(), "interval", w.Interval.String())
 			continue
 		}
-		rec := w.New(gvk)
-		rec.Watch = w.installedReferences(gvk)
-		rec.WatchGovernance = rec.WatchGovernance || w.governed
-		if err := rec.SetupWithManager(w.Manager); err != nil {
-			return fmt.Errorf("starting the drift reconciler for %s: %w", gvk, err)
+		if err := w.start(ctx, gvk); err != nil {
+			return err
 		}
-		w.started[gvk] = rec
 		log.Info("watching kind", "kind", gvk.String())
 	}
 	return nil
+}
+
+// start runs the reconciler of a kind until ctx ends or stop.
+func (w *KindWatcher) start(ctx context.Context, gvk schema.GroupVersionKind) error {
+	rec := w.New(gvk)
+	for _, ref := range ACKReferences() {
+		if ref.From == gvk && w.served[ref.To] {
+			rec.Watch = append(rec.Watch, ref)
+		}
+	}
+	rec.WatchGovernance = rec.WatchGovernance || w.governed
+	rec.renamed = w.named[gvk]
+	if err := rec.Setup(w.Manager); err != nil {
+		return fmt.Errorf("starting the drift reconciler for %s: %w", gvk, err)
+	}
+	w.named[gvk] = true
+	kctx, cancel := context.WithCancel(ctx)
+	run := &runningKind{rec: rec, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(run.done)
+		if err := rec.Run(kctx); err != nil && kctx.Err() == nil {
+			select {
+			case w.failed <- fmt.Errorf("the drift reconciler for %s: %w", gvk, err):
+			default:
+			}
+		}
+	}()
+	w.started[gvk] = run
+	return nil
+}
+
+// stop stops the reconciler of a kind and waits until its workers are
+// done and its event handlers removed. Call with mu held.
+func (w *KindWatcher) stop(gvk schema.GroupVersionKind) {
+	run := w.started[gvk]
+	if run == nil {
+		return
+	}
+	run.cancel()
+	<-run.done
+	delete(w.started, gvk)
+}
+
+func (w *KindWatcher) stopAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for gvk := range w.started {
+		w.stop(gvk)
+	}
 }
 
 // EnableGovernance makes every reconciler, running or started later,
@@ -123,14 +264,14 @@ func (w *KindWatcher) EnableGovernance() error {
 		return nil
 	}
 	w.governed = true
-	for _, rec := range w.started {
-		if rec.WatchGovernance {
+	for _, run := range w.started {
+		if run.rec.WatchGovernance {
 			continue
 		}
-		if err := rec.WatchGovernanceChanges(); err != nil {
+		if err := run.rec.WatchGovernanceChanges(); err != nil {
 			return err
 		}
-		rec.WatchGovernance = true
+		run.rec.WatchGovernance = true
 	}
 	return nil
 }

@@ -50,6 +50,9 @@ type Options struct {
 	// CRDs are installed besides ackguard's own and the openreports.io
 	// Report.
 	CRDs []*apiextensionsv1.CustomResourceDefinition
+	// APIServerFlags are kube-apiserver flags set besides envtest's, by
+	// name without dashes ("watch-cache": "false").
+	APIServerFlags map[string]string
 }
 
 // Cluster is a running local control plane.
@@ -96,6 +99,9 @@ func Start(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	env.ControlPlane.GetAPIServer().CertDir = certDir
+	for name, value := range opts.APIServerFlags {
+		env.ControlPlane.GetAPIServer().Configure().Set(name, value)
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		_ = os.RemoveAll(certDir)

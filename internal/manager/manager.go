@@ -84,7 +84,8 @@ type Options struct {
 	// ACKControllers are "namespace:name" service accounts whose writes are
 	// admitted with a warning.
 	ACKControllers []string
-	// KindPollInterval is how often uninstalled ACK kinds are looked for.
+	// KindPollInterval is how often ACK kinds are looked for: installed
+	// ones start being guarded, deleted ones stop being watched.
 	KindPollInterval time.Duration
 	// RemediationMaxAttempts and RemediationWindow bound how often one
 	// object is patched before ackguard stops fighting its source of truth.
