@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -17,8 +18,10 @@ import (
 
 // Two replicas with leader election against one API server (a control
 // plane of its own, so the suite's ackguard does not patch): only the
-// leader runs the reconcilers; when it stops, the other takes over and
-// fixes what drifts next.
+// leader runs the reconcilers, while the webhook serves on every replica
+// (the API server here calls the follower's, which denies an insecure
+// Bucket while it is not elected); when the leader stops, the other takes
+// over and fixes what drifts next.
 func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs its own envtest control plane (skipped with -short)")
@@ -34,10 +37,10 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 	t.Cleanup(func() { _ = c.Stop() })
 	bg := context.Background()
 
-	start := func() (*manager.Manager, context.CancelFunc, <-chan error) {
+	start := func(webhook bool) (*manager.Manager, context.CancelFunc, <-chan error) {
 		t.Helper()
 		o := c.ManagerOptions()
-		o.EnableWebhook = false
+		o.EnableWebhook = webhook // one port: only the follower serves it here
 		o.LeaderElection, o.LeaderElectionNamespace = true, "default"
 		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 3*time.Second, 2*time.Second, 200*time.Millisecond
 		o.SkipControllerNameValidation = true // the suite's ackguard runs in this process too
@@ -49,7 +52,7 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 		}
 		return m, cancel, done
 	}
-	a, stopA, doneA := start()
+	a, stopA, doneA := start(false)
 	defer stopA()
 	// The first to start leads; the second waits.
 	select {
@@ -57,7 +60,7 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the first replica was not elected")
 	}
-	b, stopB, _ := start()
+	b, stopB, _ := start(true)
 	defer stopB()
 
 	ns := "default"
@@ -73,6 +76,24 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 	if started := b.Kinds.Started(); len(started) != 0 {
 		t.Errorf("the follower runs reconcilers for %v", started)
 	}
+	// The follower's webhook answers the API server: an insecure Bucket is
+	// denied while the follower is not elected.
+	if err := c.RegisterWebhook(bg, admissionregistrationv1.Fail); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitForAdmission(bg, ns); err != nil {
+		t.Fatalf("the follower's webhook does not judge: %v", err)
+	}
+	select {
+	case <-b.Elected():
+		t.Fatal("the follower was elected while the leader runs")
+	default:
+	}
+	cfg := c.WebhookConfiguration(admissionregistrationv1.Fail)
+	if err := c.Client.Delete(bg, cfg); err != nil {
+		t.Fatal(err)
+	}
+
 	lease := &coordinationv1.Lease{}
 	if err := c.Client.Get(bg, client.ObjectKey{Namespace: ns, Name: manager.LeaderElectionID}, lease); err != nil {
 		t.Fatal(err)
@@ -91,8 +112,13 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the follower never took over")
 	}
-	if err := c.Client.Create(bg, openBucket(ns, "after-handover")); err != nil {
-		t.Fatal(err)
+	// The API server stops calling the webhook once its informer has seen
+	// the configuration deleted.
+	err = wait.PollUntilContextTimeout(bg, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		return c.Client.Create(ctx, openBucket(ns, "after-handover")) == nil, nil
+	})
+	if err != nil {
+		t.Fatal("an insecure Bucket is still denied after the webhook configuration was deleted")
 	}
 	waitIn(t, c, ns, "after-handover", hasBlockPublicAccess)
 }
