@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -474,4 +475,103 @@ func updatePolicy(t *testing.T, name string, change func(*v1alpha1.GuardrailPoli
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A namespace of 10,000 Buckets is reported by one Report on the API
+// server, at the default bound of results and within its byte bound:
+// every result names its Bucket, no scope, every failure kept before any
+// pass (fewer Buckets fail than the bound holds), the summary counts all
+// 10,000. The Buckets are observed, not created: the report's size and
+// shape depend on the judgements alone, and the API server stores it.
+func TestReportOfTenThousandBucketsIsBoundedOnTheAPIServer(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	const name = "ackguard-scale"
+	store := reports.New(cluster.Client, cluster.Client, reports.Options{FlushInterval: 200 * time.Millisecond, Name: name, SweepAfter: -1})
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- store.Start(sctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("report store: %v", err)
+		}
+	}()
+
+	const n = 10000
+	eng := governance.New(rules.Default(), governance.Defaults{}, nil, nil)
+	var want reportsv1alpha1.ReportSummary
+	failing := 0
+	judged := map[int]*governance.Judgement{}
+	for i := range n {
+		shape := 2 // locked down
+		if i%60 == 0 {
+			shape = 0 // public: one in 60
+		}
+		o := testBucket(ns, shape)
+		o.SetName(fmt.Sprintf("bucket-%05d", i))
+		o.SetUID(types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", i)))
+		j := judged[shape]
+		if j == nil { // one judgement per shape: the names do not change it
+			j = eng.Judge(o.Object, governance.Namespace{Name: ns}, time.Now(), nil)
+			judged[shape] = j
+		}
+		s := summaryOf(j)
+		if s.Fail > 0 {
+			failing++
+		}
+		want = addSummary(want, s)
+		store.Observe(o, j)
+	}
+	if failing == 0 || failing >= reports.DefaultMaxResults {
+		t.Fatalf("%d of %d Buckets fail: the test needs some, fewer than the bound of %d", failing, n, reports.DefaultMaxResults)
+	}
+
+	var rep *reportsv1alpha1.Report
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+		r := &reportsv1alpha1.Report{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, r); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		rep = r
+		return r.Summary == want, nil
+	})
+	if err != nil {
+		t.Fatalf("the report never summarised %+v: %v (last %+v)", want, err, rep)
+	}
+	var list reportsv1alpha1.ReportList
+	if err := cluster.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 1 {
+		t.Errorf("%d reports in the namespace, want 1", len(list.Items))
+	}
+	if rep.Scope != nil {
+		t.Errorf("scope = %+v, want none", rep.Scope)
+	}
+	if len(rep.Results) != reports.DefaultMaxResults {
+		t.Errorf("%d results, want the bound %d", len(rep.Results), reports.DefaultMaxResults)
+	}
+	if size, err := json.Marshal(rep); err != nil || len(size) > 1<<20 {
+		t.Errorf("the stored report is %d bytes (%v), want at most 1 MiB", len(size), err)
+	}
+	seenPass, failures := false, map[string]bool{}
+	for i, r := range rep.Results {
+		if len(r.Subjects) != 1 || r.Subjects[0].Kind != "Bucket" || r.Subjects[0].Namespace != ns || r.Subjects[0].UID == "" {
+			t.Fatalf("result %d names %+v", i, r.Subjects)
+		}
+		switch {
+		case r.Result == reports.ResultPass:
+			seenPass = true
+		case seenPass:
+			t.Fatalf("result %d (%s) after a pass", i, r.Result)
+		case r.Result == reports.ResultFail:
+			failures[r.Subjects[0].Name] = true
+		}
+	}
+	if len(failures) != failing {
+		t.Errorf("the report names %d failing Buckets, want all %d", len(failures), failing)
+	}
+	data, _ := json.Marshal(rep)
+	t.Logf("%d Buckets, %d failing: one Report of %d results, %d bytes", n, failing, len(rep.Results), len(data))
 }
