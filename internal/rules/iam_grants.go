@@ -245,9 +245,10 @@ func escalationFindings(st *iamState) []Finding {
 		ok := true
 		for _, a := range m.Actions {
 			var first *policy.Grant
-			for _, g := range st.analysis.Allowed(a) {
-				if g.TypeWide() {
-					first = &g
+			grants := st.analysis.Allowed(a)
+			for i := range grants {
+				if grants[i].TypeWide() {
+					first = &grants[i]
 					break
 				}
 			}
