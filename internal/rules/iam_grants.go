@@ -136,8 +136,18 @@ type wildGrant struct {
 // IAM-002.
 func iam002Grant(s *policy.Statement) wildGrant {
 	var g wildGrant
-	services, anyService := s.ResourceServices()
+	// The services the resources name, read only when a branch needs them
+	// (most statements name neither a NotAction nor "*").
+	var services []string
+	var anyService, read bool
+	resourceServices := func() {
+		if !read {
+			services, anyService = s.ResourceServices()
+			read = true
+		}
+	}
 	if s.HasNotAction {
+		resourceServices()
 		if !slices.ContainsFunc(s.NotAction, func(p string) bool { return policy.ServiceWildcard(p) != "" }) {
 			return g
 		}
@@ -173,6 +183,7 @@ func iam002Grant(s *policy.Statement) wildGrant {
 			}
 		case policy.CoversAllActions(p) && !adminStmt: // "*" on "*" is IAM-001's
 			g.what = append(g.what, fmt.Sprintf("%q", p))
+			resourceServices()
 			if anyService {
 				g.scope = append(g.scope, "every action of every service on those resources")
 				g.sensitive = true
@@ -244,15 +255,8 @@ func escalationFindings(st *iamState) []Finding {
 		var stmts []stmtKey
 		ok := true
 		for _, a := range m.Actions {
-			var first *policy.Grant
-			grants := st.analysis.Allowed(a)
-			for i := range grants {
-				if grants[i].TypeWide() {
-					first = &grants[i]
-					break
-				}
-			}
-			if first == nil {
+			first, found := st.analysis.FirstAllowed(a, policy.Grant.TypeWide)
+			if !found {
 				ok = false
 				break
 			}
