@@ -81,6 +81,8 @@ type BucketConfig struct {
 	Replication     Object
 	ReplRules       Objects
 	Replications    []ReplicationRule
+
+	paths pathArena // the fields' paths while the view is built
 }
 
 // lifecycleFilterCriteria are the filter fields besides prefix that
@@ -88,9 +90,17 @@ type BucketConfig struct {
 var lifecycleFilterCriteria = []string{"tag", "objectSizeGreaterThan", "objectSizeLessThan"}
 
 // NewBucketConfig decodes a Bucket's configuration fields.
-func NewBucketConfig(obj map[string]any) *BucketConfig {
-	spec := Root(obj).Object("spec")
-	c := &BucketConfig{Spec: spec, Name: spec.String("name")}
+func NewBucketConfig(obj map[string]any) *BucketConfig { return newBucketConfig(obj, true) }
+
+// newBucketConfig is NewBucketConfig, with the paths taken from an arena
+// or (arena false, for tests) each allocated on its own.
+func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
+	c := &BucketConfig{}
+	if !arena {
+		c.paths.seal()
+	}
+	spec := rootIn(obj, &c.paths).Object("spec")
+	c.Spec, c.Name = spec, spec.String("name")
 
 	c.Encryption = spec.Object("encryption")
 	c.EncryptionRules = c.Encryption.Objects("rules")
@@ -145,5 +155,6 @@ func NewBucketConfig(obj map[string]any) *BucketConfig {
 		d := r.Object("destination")
 		c.Replications = append(c.Replications, ReplicationRule{Object: r, Status: r.String("status"), Destination: d, DestinationBucket: d.String("bucket")})
 	}
+	c.paths.seal()
 	return c
 }
