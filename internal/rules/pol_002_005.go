@@ -19,11 +19,14 @@ func policyDocs(in *Input) []*iamDoc {
 	if in.GroupKind() != view.BucketGVK.GroupKind() {
 		return allOwnDocs(in.iamDocs())
 	}
-	bp := readBucketPolicy(in)
-	return []*iamDoc{{
-		Path: bp.Path, Name: bp.Path.String(), What: "bucket policy",
-		TypeErr: bp.TypeErr, Absent: bp.Absent, Doc: bp.Doc, Problems: bp.Problems,
-	}}
+	if in.bucketDocs == nil {
+		bp := readBucketPolicy(in)
+		in.bucketDocs = []*iamDoc{{
+			Path: bp.Path, Name: bp.Path.String(), What: "bucket policy",
+			TypeErr: bp.TypeErr, Absent: bp.Absent, Doc: bp.Doc, Problems: bp.Problems,
+		}}
+	}
+	return in.bucketDocs
 }
 
 // eachPolicyDoc runs check on every valid document of the object and

@@ -80,6 +80,7 @@ func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
 		RestrictPublicBuckets: pab.Bool("restrictPublicBuckets"),
 	}
 	b.ACL = spec.String("acl")
+	b.Grants = make([]String, 0, len(GrantFields))
 	for _, g := range GrantFields {
 		b.Grants = append(b.Grants, spec.String(g))
 	}
@@ -87,6 +88,9 @@ func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
 	rules, err := b.OwnershipControls.List("rules")
 	if err != nil {
 		b.Errors = append(b.Errors, err)
+	}
+	if len(rules) > 0 {
+		b.OwnershipRules = make([]OwnershipRule, 0, len(rules))
 	}
 	for _, r := range rules {
 		if r.Err != nil {

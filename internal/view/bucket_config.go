@@ -104,6 +104,9 @@ func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
 
 	c.Encryption = spec.Object("encryption")
 	c.EncryptionRules = c.Encryption.Objects("rules")
+	if n := len(c.EncryptionRules.Items); n > 0 {
+		c.Encryptions = make([]EncryptionRule, 0, n)
+	}
 	for _, r := range c.EncryptionRules.Items {
 		d := r.Object("applyServerSideEncryptionByDefault")
 		c.Encryptions = append(c.Encryptions, EncryptionRule{Object: r, Default: d, SSEAlgorithm: d.String("sseAlgorithm"), KMSMasterKeyID: d.String("kmsMasterKeyID")})
@@ -114,6 +117,9 @@ func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
 
 	c.Lifecycle = spec.Object("lifecycle")
 	c.LifecycleRules = c.Lifecycle.Objects("rules")
+	if n := len(c.LifecycleRules.Items); n > 0 {
+		c.Lifecycles = make([]LifecycleRule, 0, n)
+	}
 	for _, r := range c.LifecycleRules.Items {
 		abort := r.Object("abortIncompleteMultipartUpload")
 		lr := LifecycleRule{Object: r, ID: r.String("id"), Status: r.String("status"), Abort: abort, AbortDays: abort.Int("daysAfterInitiation")}
@@ -151,6 +157,9 @@ func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
 
 	c.Replication = spec.Object("replication")
 	c.ReplRules = c.Replication.Objects("rules")
+	if n := len(c.ReplRules.Items); n > 0 {
+		c.Replications = make([]ReplicationRule, 0, n)
+	}
 	for _, r := range c.ReplRules.Items {
 		d := r.Object("destination")
 		c.Replications = append(c.Replications, ReplicationRule{Object: r, Status: r.String("status"), Destination: d, DestinationBucket: d.String("bucket")})

@@ -139,8 +139,11 @@ func (m Meta) AWSPartition() string {
 	if m.Partition != "" {
 		return m.Partition
 	}
-	if parts := strings.SplitN(m.ARN, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-		return parts[1]
+	// arn:<partition>:… (strings.SplitN(m.ARN, ":", 3) with three parts).
+	if head, rest, ok := strings.Cut(m.ARN, ":"); ok && head == "arn" {
+		if partition, _, ok := strings.Cut(rest, ":"); ok && partition != "" {
+			return partition
+		}
 	}
 	region := m.Annotations[AnnotationRegion]
 	switch {
