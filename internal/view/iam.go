@@ -148,6 +148,9 @@ func (id *IAMIdentity) read(obj map[string]any) {
 			}
 		}
 		sort.Strings(names)
+		if len(names) > 0 {
+			id.InlinePolicies = make([]InlinePolicy, 0, len(names))
+		}
 		for _, n := range names {
 			id.InlinePolicies = append(id.InlinePolicies, InlinePolicy{Name: n, Document: ip.String(n)})
 		}
