@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,8 @@ func refIsPartition(s string) bool {
 	return rest == "" || rest[0] == '-'
 }
 
+var typeWideRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$`)
+
 func refTypeWide(pattern, service string) bool {
 	if UnconstrainedFor(pattern, service) {
 		return true
@@ -88,6 +91,13 @@ func TestAllocFreeFormsAgree(t *testing.T) {
 		"arn:aws:dynamodb:eu-west-1:1:table/t", "arn:aws:logs:eu-west-1:1:log-group:*", "arn:aws:*:*:*:role/*",
 		"arn:aws:IAM::1:role/*", "arn:aws:iam::1", "arn:aws:iam::1:", "arn:aws:iam::1:role/?", "arn:aws-cn:iam::1:role/*",
 		"arn:aws:lambda:*:*:function:*", "arn:a:b:c:d:e:f", "notarn:aws:iam::1:role/*"}
+	for _, r := range []string{"role/*", "role/**", "user*", "function:*", "table/*", "", "*", "/*", "role/", "role:",
+		"role", "role/x*", "role/*x", "ro le/*", "role//*", "role:/*", "Role_1-a*", "réle/*", "role*/*", "role/*\n"} {
+		patterns = append(patterns, "arn:aws:iam::1:"+r)
+		if got, want := typeWideResource(r), typeWideRe.MatchString(r); got != want {
+			t.Errorf("typeWideResource(%q) = %v, want %v", r, got, want)
+		}
+	}
 	for _, p := range patterns {
 		for _, svc := range []string{"iam", "s3", "dynamodb", "logs", "lambda", "sts", "IAM", "*"} {
 			if got, want := TypeWide(p, svc), refTypeWide(p, svc); got != want {

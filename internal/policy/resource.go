@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -118,9 +117,30 @@ func UnconstrainedFor(pattern, service string) bool {
 	return coversARN(pattern, service+":*:*:*") // serviceTargets' one target
 }
 
-// typeWideRe is a resource element that names a resource type followed
-// only by a wildcard: "role/*", "user*", "function:*", "table/*".
-var typeWideRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$`)
+// typeWideResource reports whether a resource element names a resource
+// type followed only by a wildcard: "role/*", "user*", "function:*",
+// "table/*" (the regular expression ^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$).
+func typeWideResource(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '-') {
+		i++
+	}
+	if i == 0 || i == len(s) {
+		return false
+	}
+	if s[i] == '/' || s[i] == ':' {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '*' {
+			return false
+		}
+	}
+	return true
+}
 
 // TypeWide reports whether a resource pattern covers every instance of a
 // resource type of the service, in one account or in all:
@@ -145,7 +165,7 @@ func TypeWide(pattern, service string) bool {
 	if parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
 		return false
 	}
-	return typeWideRe.MatchString(rest)
+	return typeWideResource(rest)
 }
 
 // Service returns the lower-cased service prefix of an action name.
