@@ -251,16 +251,36 @@ func escalationFindings(st *iamState) []Finding {
 		stmts  []stmtKey
 	}
 	var hits []hit
+	// An action recurs across methods (iam:PassRole …): its first
+	// type-wide grant is looked up once.
+	type firstGrant struct {
+		action string
+		key    stmtKey
+		found  bool
+	}
+	seen := make([]firstGrant, 0, 64) // on the stack while it fits
+	lookup := func(a string) (stmtKey, bool) {
+		for _, f := range seen {
+			if f.action == a {
+				return f.key, f.found
+			}
+		}
+		f := firstGrant{action: a}
+		if g, found := st.analysis.FirstAllowed(a, policy.Grant.TypeWide); found {
+			f.key, f.found = stmtKey{st.docFor(g.Source), g.Statement}, true
+		}
+		seen = append(seen, f)
+		return f.key, f.found
+	}
 	for _, m := range lists.Escalation {
 		var stmts []stmtKey
 		ok := true
 		for _, a := range m.Actions {
-			first, found := st.analysis.FirstAllowed(a, policy.Grant.TypeWide)
+			k, found := lookup(a)
 			if !found {
 				ok = false
 				break
 			}
-			k := stmtKey{st.docFor(first.Source), first.Statement}
 			if !containsKey(stmts, k) {
 				stmts = append(stmts, k)
 			}
