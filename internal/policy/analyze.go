@@ -108,6 +108,32 @@ type Grant struct {
 // Allowed returns every grant of the concrete action, in document and
 // statement order.
 func (a *Analysis) Allowed(action string) []Grant {
+	var out []Grant
+	a.grants(action, func(g Grant) bool {
+		out = append(out, g)
+		return true
+	})
+	return out
+}
+
+// FirstAllowed returns the first grant of Allowed(action) that keep
+// accepts, without collecting the others.
+func (a *Analysis) FirstAllowed(action string, keep func(Grant) bool) (Grant, bool) {
+	var first Grant
+	found := false
+	a.grants(action, func(g Grant) bool {
+		if keep(g) {
+			first, found = g, true
+			return false
+		}
+		return true
+	})
+	return first, found
+}
+
+// grants calls yield with each grant of the concrete action, in document
+// and statement order, until yield returns false.
+func (a *Analysis) grants(action string, yield func(Grant) bool) {
 	svc := Service(action)
 	var denies []entry
 	for _, d := range a.denies {
@@ -116,7 +142,6 @@ func (a *Analysis) Allowed(action string) []Grant {
 		}
 	}
 	pairs := 0
-	var out []Grant
 	for _, al := range a.allows {
 		s := al.st
 		if !s.AllowsAction(action) {
@@ -135,9 +160,10 @@ func (a *Analysis) Allowed(action string) []Grant {
 		if pairs <= maxDenyPairs && subtract(&g, svc, denies) {
 			continue
 		}
-		out = append(out, g)
+		if !yield(g) {
+			return
+		}
 	}
-	return out
 }
 
 // notResourceExcludesService reports whether a NotResource element leaves

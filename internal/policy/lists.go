@@ -205,11 +205,31 @@ func (l *Lists) IsWriteAction(action string) bool {
 	if svc == "" {
 		return false
 	}
+	if !isASCII(name) || !allASCII(l.WriteVerbs) {
+		return l.isWriteNameFolded(name)
+	}
+	// ASCII names and verbs: the comparisons below fold case byte by byte,
+	// as strings.ToLower would, without allocating.
+	wild := strings.IndexAny(name, "*?")
+	for _, v := range l.WriteVerbs {
+		// The name starts with the verb, or its literal prefix before the
+		// first wildcard is a prefix of the verb ("Put*", "*", "Up?ate").
+		if hasPrefixFoldASCII(name, v) {
+			return true
+		}
+		if wild >= 0 && hasPrefixFoldASCII(v, name[:wild]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isWriteNameFolded is IsWriteAction's verb test on lower-cased strings,
+// for names or verbs that are not ASCII.
+func (l *Lists) isWriteNameFolded(name string) bool {
 	lower := strings.ToLower(name)
 	for _, v := range l.WriteVerbs {
 		lv := strings.ToLower(v)
-		// The name starts with the verb, or its literal prefix before the
-		// first wildcard is a prefix of the verb ("Put*", "*", "Up?ate").
 		if strings.HasPrefix(lower, lv) {
 			return true
 		}
@@ -218,4 +238,36 @@ func (l *Lists) IsWriteAction(action string) bool {
 		}
 	}
 	return false
+}
+
+// hasPrefixFoldASCII is strings.HasPrefix(strings.ToLower(s),
+// strings.ToLower(prefix)) for ASCII strings.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerASCII(s[i]) != lowerASCII(prefix[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func allASCII(list []string) bool {
+	for _, s := range list {
+		if !isASCII(s) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -38,12 +37,28 @@ func isPartition(s string) bool {
 	if !ok {
 		return false
 	}
-	for _, part := range strings.Split(rest, "-")[1:] {
-		if part == "" || strings.Trim(part, "abcdefghijklmnopqrstuvwxyz") != "" {
+	if rest == "" {
+		return true
+	}
+	if rest[0] != '-' {
+		return false
+	}
+	// Every "-"-separated part after "aws" is a non-empty run of a-z.
+	n := 0
+	for i := 1; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case c == '-':
+			if n == 0 {
+				return false
+			}
+			n = 0
+		case c >= 'a' && c <= 'z':
+			n++
+		default:
 			return false
 		}
 	}
-	return rest == "" || rest[0] == '-'
+	return n > 0
 }
 
 // coversARN reports whether pattern surely matches every ARN whose part
@@ -90,17 +105,42 @@ func UnconstrainedFor(pattern, service string) bool {
 	if EffectivelyStar(pattern) {
 		return true
 	}
-	for _, t := range serviceTargets(strings.ToLower(service)) {
-		if coversARN(pattern, t) {
-			return true
+	service = strings.ToLower(service)
+	if targets, ok := serviceARNTargets[service]; ok {
+		for _, t := range targets {
+			if coversARN(pattern, t) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	return coversARN(pattern, service+":*:*:*") // serviceTargets' one target
 }
 
-// typeWideRe is a resource element that names a resource type followed
-// only by a wildcard: "role/*", "user*", "function:*", "table/*".
-var typeWideRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$`)
+// typeWideResource reports whether a resource element names a resource
+// type followed only by a wildcard: "role/*", "user*", "function:*",
+// "table/*" (the regular expression ^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$).
+func typeWideResource(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '-') {
+		i++
+	}
+	if i == 0 || i == len(s) {
+		return false
+	}
+	if s[i] == '/' || s[i] == ':' {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '*' {
+			return false
+		}
+	}
+	return true
+}
 
 // TypeWide reports whether a resource pattern covers every instance of a
 // resource type of the service, in one account or in all:
@@ -113,11 +153,19 @@ func TypeWide(pattern, service string) bool {
 	if strings.Contains(pattern, "?") {
 		return false
 	}
-	parts := strings.SplitN(pattern, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
+	// The fields of arn:partition:service:region:account:resource.
+	var parts [5]string
+	rest := pattern
+	for i := range parts {
+		var ok bool
+		if parts[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return false
+		}
+	}
+	if parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
 		return false
 	}
-	return typeWideRe.MatchString(parts[5])
+	return typeWideResource(rest)
 }
 
 // Service returns the lower-cased service prefix of an action name.
@@ -137,11 +185,13 @@ func (s *Statement) ResourceServices() (services []string, all bool) {
 		return nil, true
 	}
 	for _, r := range s.Resource {
-		parts := strings.SplitN(r, ":", 4)
-		if len(parts) < 4 || parts[0] != "arn" || parts[2] == "" || hasWildcard(parts[2]) || hasVariable(parts[2]) {
+		head, rest, ok1 := strings.Cut(r, ":")
+		_, rest, ok2 := strings.Cut(rest, ":")
+		ns, _, ok3 := strings.Cut(rest, ":")
+		if !ok1 || !ok2 || !ok3 || head != "arn" || ns == "" || hasWildcard(ns) || hasVariable(ns) {
 			return nil, true
 		}
-		for _, svc := range servicesActingOn(strings.ToLower(parts[2])) {
+		for _, svc := range servicesActingOn(strings.ToLower(ns)) {
 			if !slices.Contains(services, svc) {
 				services = append(services, svc)
 			}

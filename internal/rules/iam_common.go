@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -91,7 +92,10 @@ type iamState struct {
 // grants returns every identity document whose grants count for the
 // object: its own and those of the Policies it references.
 func (s *iamState) grants() []*iamDoc {
-	return append(append([]*iamDoc{}, s.own...), s.refs...)
+	if len(s.refs) == 0 {
+		return s.own[:len(s.own):len(s.own)] // appending copies
+	}
+	return append(append(make([]*iamDoc, 0, len(s.own)+len(s.refs)), s.own...), s.refs...)
 }
 
 // iam returns the IAM documents of the object, read once per evaluation.
@@ -112,21 +116,25 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		d := readIAMDoc(in, p.PolicyDocument, p.PolicyDocument.Path.String(), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
 		st.own = append(st.own, d)
 	case view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind():
-		id := view.NewIAMIdentity(obj)
+		var id *view.IAMIdentity
 		limit := maxRoleInlineChars
 		switch meta.GVK.Kind {
 		case view.RoleGVK.Kind:
 			r := view.NewRole(obj)
+			id = &r.IAMIdentity
 			st.trust = readIAMDoc(in, r.AssumeRolePolicyDocument, r.AssumeRolePolicyDocument.Path.String(), "trust policy", policy.TrustPolicy, policy.MaxTrustPolicyBytes, false)
 		case view.UserGVK.Kind:
 			limit = maxUserInlineChars
 		case view.GroupGVK.Kind:
 			limit = maxGroupInlineChars
 		}
+		if id == nil {
+			id = view.NewIAMIdentity(obj)
+		}
 		for _, ip := range id.InlinePolicies {
 			// Named as Kubernetes users write map keys, also when the key is
 			// an identifier: spec.inlinePolicies["admin"].
-			name := fmt.Sprintf("spec.inlinePolicies[%q]", ip.Name)
+			name := "spec.inlinePolicies[" + strconv.Quote(ip.Name) + "]"
 			st.own = append(st.own, readIAMDoc(in, ip.Document, name, "inline policy", policy.IdentityPolicy, limit, true))
 		}
 		for i, ref := range id.PolicyRefs {
@@ -275,16 +283,23 @@ func trustDocs(s *iamState) []*iamDoc {
 }
 
 // allOwnDocs are every document the object itself holds.
-func allOwnDocs(s *iamState) []*iamDoc { return append(trustDocs(s), s.own...) }
+func allOwnDocs(s *iamState) []*iamDoc {
+	if s.trust == nil {
+		return s.own[:len(s.own):len(s.own)] // appending copies
+	}
+	return append(append(make([]*iamDoc, 0, 1+len(s.own)), s.trust), s.own...)
+}
 
 // stmtText is the statement's text, the Subject of per-statement findings.
 func stmtText(s *policy.Statement, d *policy.Document) string { return d.Raw[s.Start:s.End] }
 
 // docFor returns the iamDoc a grant's source came from.
 func (s *iamState) docFor(src *policy.Source) *iamDoc {
-	for _, d := range s.grants() {
-		if d.Doc == src.Doc {
-			return d
+	for _, docs := range [2][]*iamDoc{s.own, s.refs} { // s.grants(), without building it
+		for _, d := range docs {
+			if d.Doc == src.Doc {
+				return d
+			}
 		}
 	}
 	return nil

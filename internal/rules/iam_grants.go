@@ -136,8 +136,18 @@ type wildGrant struct {
 // IAM-002.
 func iam002Grant(s *policy.Statement) wildGrant {
 	var g wildGrant
-	services, anyService := s.ResourceServices()
+	// The services the resources name, read only when a branch needs them
+	// (most statements name neither a NotAction nor "*").
+	var services []string
+	var anyService, read bool
+	resourceServices := func() {
+		if !read {
+			services, anyService = s.ResourceServices()
+			read = true
+		}
+	}
 	if s.HasNotAction {
+		resourceServices()
 		if !slices.ContainsFunc(s.NotAction, func(p string) bool { return policy.ServiceWildcard(p) != "" }) {
 			return g
 		}
@@ -173,6 +183,7 @@ func iam002Grant(s *policy.Statement) wildGrant {
 			}
 		case policy.CoversAllActions(p) && !adminStmt: // "*" on "*" is IAM-001's
 			g.what = append(g.what, fmt.Sprintf("%q", p))
+			resourceServices()
 			if anyService {
 				g.scope = append(g.scope, "every action of every service on those resources")
 				g.sensitive = true
@@ -240,22 +251,36 @@ func escalationFindings(st *iamState) []Finding {
 		stmts  []stmtKey
 	}
 	var hits []hit
+	// An action recurs across methods (iam:PassRole …): its first
+	// type-wide grant is looked up once.
+	type firstGrant struct {
+		action string
+		key    stmtKey
+		found  bool
+	}
+	seen := make([]firstGrant, 0, 64) // on the stack while it fits
+	lookup := func(a string) (stmtKey, bool) {
+		for _, f := range seen {
+			if f.action == a {
+				return f.key, f.found
+			}
+		}
+		f := firstGrant{action: a}
+		if g, found := st.analysis.FirstAllowed(a, policy.Grant.TypeWide); found {
+			f.key, f.found = stmtKey{st.docFor(g.Source), g.Statement}, true
+		}
+		seen = append(seen, f)
+		return f.key, f.found
+	}
 	for _, m := range lists.Escalation {
 		var stmts []stmtKey
 		ok := true
 		for _, a := range m.Actions {
-			var first *policy.Grant
-			for _, g := range st.analysis.Allowed(a) {
-				if g.TypeWide() {
-					first = &g
-					break
-				}
-			}
-			if first == nil {
+			k, found := lookup(a)
+			if !found {
 				ok = false
 				break
 			}
-			k := stmtKey{st.docFor(first.Source), first.Statement}
 			if !containsKey(stmts, k) {
 				stmts = append(stmts, k)
 			}

@@ -23,6 +23,8 @@ type Input struct {
 	sgIn, sgOut *sgExposure
 	docs        map[docKey]parsedDoc
 	iam         *iamState // IAM documents and their analysis (iam_common.go)
+	// bucketDocs is a Bucket's policy as policyDocs returns it.
+	bucketDocs []*iamDoc
 }
 
 type docKey struct {

@@ -19,11 +19,14 @@ func policyDocs(in *Input) []*iamDoc {
 	if in.GroupKind() != view.BucketGVK.GroupKind() {
 		return allOwnDocs(in.iamDocs())
 	}
-	bp := readBucketPolicy(in)
-	return []*iamDoc{{
-		Path: bp.Path, Name: bp.Path.String(), What: "bucket policy",
-		TypeErr: bp.TypeErr, Absent: bp.Absent, Doc: bp.Doc, Problems: bp.Problems,
-	}}
+	if in.bucketDocs == nil {
+		bp := readBucketPolicy(in)
+		in.bucketDocs = []*iamDoc{{
+			Path: bp.Path, Name: bp.Path.String(), What: "bucket policy",
+			TypeErr: bp.TypeErr, Absent: bp.Absent, Doc: bp.Doc, Problems: bp.Problems,
+		}}
+	}
+	return in.bucketDocs
 }
 
 // eachPolicyDoc runs check on every valid document of the object and
@@ -196,16 +199,15 @@ func weakConditions(d *iamDoc, s *policy.Statement) []weakness {
 	}
 	var out []weakness
 	for _, c := range s.Conditions {
-		field := fmt.Sprintf("Condition.%s.%s", c.Operator, c.Key)
 		if c.Op.ForAllValue && policy.SingleValuedKey(c.Key) {
 			out = append(out, weakness{
-				fmt.Sprintf("%s uses ForAllValues: on the single-valued key %s; it is true when the key is absent", field, c.Key),
+				fmt.Sprintf("%s uses ForAllValues: on the single-valued key %s; it is true when the key is absent", condField(c), c.Key),
 				"use the plain operator (" + c.Op.Base + ") or ForAnyValue:",
 			})
 		}
 		if c.Op.IfExists && wildcardPrincipal && containsFold(restricting, c.Key) {
 			out = append(out, weakness{
-				fmt.Sprintf("%s is true when %s is absent, so it does not restrict the wildcard principal", field, c.Key),
+				fmt.Sprintf("%s is true when %s is absent, so it does not restrict the wildcard principal", condField(c), c.Key),
 				"drop IfExists from the operator (" + c.Op.Base + ")",
 			})
 		}
@@ -213,7 +215,7 @@ func weakConditions(d *iamDoc, s *policy.Statement) []weakness {
 			for _, v := range c.Values {
 				if strings.ContainsAny(v, "*?") {
 					out = append(out, weakness{
-						fmt.Sprintf("%s value %q has a wildcard, but %s compares it literally", field, v, c.Op.Base),
+						fmt.Sprintf("%s value %q has a wildcard, but %s compares it literally", condField(c), v, c.Op.Base),
 						"use StringLike (or StringNotLike) if the wildcard is meant, or remove it",
 					})
 					break
@@ -222,12 +224,17 @@ func weakConditions(d *iamDoc, s *policy.Statement) []weakness {
 		}
 		if policy.PrivateOnlySourceIP(c) {
 			out = append(out, weakness{
-				fmt.Sprintf("%s names only private ranges (%s); requests to AWS endpoints never come from them", field, strings.Join(c.Values, ", ")),
+				fmt.Sprintf("%s names only private ranges (%s); requests to AWS endpoints never come from them", condField(c), strings.Join(c.Values, ", ")),
 				"use aws:SourceVpc or aws:SourceVpce for traffic from a VPC, or public ranges",
 			})
 		}
 	}
 	return out
+}
+
+// condField names a condition in messages: Condition.<operator>.<key>.
+func condField(c policy.Condition) string {
+	return "Condition." + c.Operator + "." + c.Key
 }
 
 func containsFold(list []string, s string) bool {

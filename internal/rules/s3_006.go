@@ -57,11 +57,18 @@ func checkS3006(in *Input) []Finding {
 // and bucket/*, conditioned only on aws:SecureTransport being false.
 func hasSecureTransportDeny(in *Input, d *policy.Document) bool {
 	b := in.Bucket()
+	var bucket, objects string // the ARNs, built for the first candidate
 	for _, s := range d.Statements {
 		if s.Effect != policy.Deny || !s.Principal.All() || s.NotPrincipal != nil {
 			continue
 		}
-		if !coversAllS3(s) || !s.ResourceCovers(bucketARN(b, false)) || !s.ResourceCovers(bucketARN(b, true)) {
+		if !coversAllS3(s) {
+			continue
+		}
+		if bucket == "" {
+			bucket, objects = bucketARN(b, false), bucketARN(b, true)
+		}
+		if !s.ResourceCovers(bucket) || !s.ResourceCovers(objects) {
 			continue
 		}
 		if len(s.Conditions) == 1 && isInsecureTransportCondition(s.Conditions[0]) {

@@ -85,7 +85,10 @@ func lifecycleRuleErr(r view.LifecycleRule) *view.FieldError {
 	if err := view.FirstErr(r.Object, r.Abort, r.Filter, r.FilterAnd); err != nil {
 		return err
 	}
-	for _, f := range append([]view.String{r.Status}, r.Prefixes...) {
+	if r.Status.Err != nil {
+		return r.Status.Err
+	}
+	for _, f := range r.Prefixes {
 		if f.Err != nil {
 			return f.Err
 		}

@@ -76,11 +76,10 @@ func policyRule(check func(in *Input, bp bucketPolicy) []Finding) func(*Input) [
 // bucketARN returns the ARN of the bucket, or of every object in it when
 // objects is true.
 func bucketARN(b *view.Bucket, objects bool) string {
-	arn := fmt.Sprintf("arn:%s:s3:::%s", b.AWSPartition(), b.BucketName())
 	if objects {
-		arn += "/*"
+		return "arn:" + b.AWSPartition() + ":s3:::" + b.BucketName() + "/*"
 	}
-	return arn
+	return "arn:" + b.AWSPartition() + ":s3:::" + b.BucketName()
 }
 
 // s3ReadActions are the read and list actions of S3-002.

@@ -24,6 +24,8 @@ type Bucket struct {
 	// the typed fields above (for example a rules element that is not an
 	// object).
 	Errors []*FieldError
+
+	paths pathArena // the fields' paths while the view is built
 }
 
 // PublicAccessBlock is spec.publicAccessBlock.
@@ -53,10 +55,17 @@ func NewBucket(obj map[string]any) *Bucket { return BucketWithMeta(obj, ReadMeta
 
 // BucketWithMeta is NewBucket for a caller that has already read the
 // object's metadata (the rule engine's Input), so it is read once.
-func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
-	root := Root(obj)
-	spec := root.Object("spec")
-	b := &Bucket{Meta: meta, Spec: spec}
+func BucketWithMeta(obj map[string]any, meta Meta) *Bucket { return bucketWithMeta(obj, meta, true) }
+
+// bucketWithMeta is BucketWithMeta, with the paths taken from an arena or
+// (arena false, for tests) each allocated on its own.
+func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
+	b := &Bucket{Meta: meta}
+	if !arena {
+		b.paths.seal()
+	}
+	spec := rootIn(obj, &b.paths).Object("spec")
+	b.Spec = spec
 	if spec.Err != nil {
 		b.Errors = append(b.Errors, spec.Err)
 	}
@@ -71,6 +80,7 @@ func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
 		RestrictPublicBuckets: pab.Bool("restrictPublicBuckets"),
 	}
 	b.ACL = spec.String("acl")
+	b.Grants = make([]String, 0, len(GrantFields))
 	for _, g := range GrantFields {
 		b.Grants = append(b.Grants, spec.String(g))
 	}
@@ -78,6 +88,9 @@ func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
 	rules, err := b.OwnershipControls.List("rules")
 	if err != nil {
 		b.Errors = append(b.Errors, err)
+	}
+	if len(rules) > 0 {
+		b.OwnershipRules = make([]OwnershipRule, 0, len(rules))
 	}
 	for _, r := range rules {
 		if r.Err != nil {
@@ -87,6 +100,7 @@ func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
 		b.OwnershipRules = append(b.OwnershipRules, OwnershipRule{ObjectOwnership: r.String("objectOwnership")})
 	}
 	b.ObjectOwnership = spec.String("objectOwnership")
+	b.paths.seal()
 	return b
 }
 

@@ -81,6 +81,8 @@ type BucketConfig struct {
 	Replication     Object
 	ReplRules       Objects
 	Replications    []ReplicationRule
+
+	paths pathArena // the fields' paths while the view is built
 }
 
 // lifecycleFilterCriteria are the filter fields besides prefix that
@@ -88,12 +90,23 @@ type BucketConfig struct {
 var lifecycleFilterCriteria = []string{"tag", "objectSizeGreaterThan", "objectSizeLessThan"}
 
 // NewBucketConfig decodes a Bucket's configuration fields.
-func NewBucketConfig(obj map[string]any) *BucketConfig {
-	spec := Root(obj).Object("spec")
-	c := &BucketConfig{Spec: spec, Name: spec.String("name")}
+func NewBucketConfig(obj map[string]any) *BucketConfig { return newBucketConfig(obj, true) }
+
+// newBucketConfig is NewBucketConfig, with the paths taken from an arena
+// or (arena false, for tests) each allocated on its own.
+func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
+	c := &BucketConfig{}
+	if !arena {
+		c.paths.seal()
+	}
+	spec := rootIn(obj, &c.paths).Object("spec")
+	c.Spec, c.Name = spec, spec.String("name")
 
 	c.Encryption = spec.Object("encryption")
 	c.EncryptionRules = c.Encryption.Objects("rules")
+	if n := len(c.EncryptionRules.Items); n > 0 {
+		c.Encryptions = make([]EncryptionRule, 0, n)
+	}
 	for _, r := range c.EncryptionRules.Items {
 		d := r.Object("applyServerSideEncryptionByDefault")
 		c.Encryptions = append(c.Encryptions, EncryptionRule{Object: r, Default: d, SSEAlgorithm: d.String("sseAlgorithm"), KMSMasterKeyID: d.String("kmsMasterKeyID")})
@@ -104,6 +117,9 @@ func NewBucketConfig(obj map[string]any) *BucketConfig {
 
 	c.Lifecycle = spec.Object("lifecycle")
 	c.LifecycleRules = c.Lifecycle.Objects("rules")
+	if n := len(c.LifecycleRules.Items); n > 0 {
+		c.Lifecycles = make([]LifecycleRule, 0, n)
+	}
 	for _, r := range c.LifecycleRules.Items {
 		abort := r.Object("abortIncompleteMultipartUpload")
 		lr := LifecycleRule{Object: r, ID: r.String("id"), Status: r.String("status"), Abort: abort, AbortDays: abort.Int("daysAfterInitiation")}
@@ -141,9 +157,13 @@ func NewBucketConfig(obj map[string]any) *BucketConfig {
 
 	c.Replication = spec.Object("replication")
 	c.ReplRules = c.Replication.Objects("rules")
+	if n := len(c.ReplRules.Items); n > 0 {
+		c.Replications = make([]ReplicationRule, 0, n)
+	}
 	for _, r := range c.ReplRules.Items {
 		d := r.Object("destination")
 		c.Replications = append(c.Replications, ReplicationRule{Object: r, Status: r.String("status"), Destination: d, DestinationBucket: d.String("bucket")})
 	}
+	c.paths.seal()
 	return c
 }

@@ -1,5 +1,7 @@
 package view
 
+import "strconv"
+
 // String is an optional string field.
 type String struct {
 	Path    Path
@@ -34,7 +36,13 @@ type Object struct {
 	Present bool
 	Fields  map[string]any
 	Err     *FieldError
+	// paths gives the paths of the fields read through the object while
+	// its view is being built (path_arena.go); nil otherwise.
+	paths *pathArena
 }
+
+// child returns the path of the field at key.
+func (o Object) child(key string) Path { return o.paths.child(o.Path, key) }
 
 // Root wraps a whole decoded object.
 func Root(obj map[string]any) Object {
@@ -43,16 +51,16 @@ func Root(obj map[string]any) Object {
 
 // Object returns the child object at key.
 func (o Object) Object(key string) Object {
-	p := o.Path.Child(key)
+	p := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
-		return Object{Path: p}
+		return Object{Path: p, paths: o.paths}
 	}
 	m, isMap := v.(map[string]any)
 	if !isMap {
-		return Object{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "object", Found: TypeName(v)}}
+		return Object{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "object", Found: TypeName(v)}, paths: o.paths}
 	}
-	return Object{Path: p, Present: true, Fields: m}
+	return Object{Path: p, Present: true, Fields: m, paths: o.paths}
 }
 
 // String returns the string field at key.
@@ -70,7 +78,7 @@ func (o Object) Bool(key string) Bool {
 // scalar reads the field at key as a T, naming the expected JSON type in
 // the error when it holds something else.
 func scalar[T any](o Object, key, expected string) (p Path, present bool, val T, err *FieldError) {
-	p = o.Path.Child(key)
+	p = o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return p, false, val, nil
@@ -85,7 +93,7 @@ func scalar[T any](o Object, key, expected string) (p Path, present bool, val T,
 // Int returns the integer field at key. JSON numbers decoded as float64 are
 // accepted when they hold an integral value.
 func (o Object) Int(key string) Int {
-	p := o.Path.Child(key)
+	p := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return Int{Path: p}
@@ -109,32 +117,41 @@ func (o Object) Int(key string) Int {
 // (elements that are not objects carry a FieldError), plus an error when the
 // field itself is not an array.
 func (o Object) List(key string) ([]Object, *FieldError) {
-	return elements(o, key, func(ip Path, it any) Object {
-		m, isMap := it.(map[string]any)
-		if !isMap {
-			return Object{Path: ip, Present: true, Err: &FieldError{Path: ip, Expected: "object", Found: TypeName(it)}}
-		}
-		return Object{Path: ip, Present: true, Fields: m}
-	})
+	return elements(o, key, o.objectElem)
+}
+
+// objectElem is List's element at path ip.
+func (o Object) objectElem(ip Path, it any) Object {
+	m, isMap := it.(map[string]any)
+	if !isMap {
+		return Object{Path: ip, Present: true, Err: &FieldError{Path: ip, Expected: "object", Found: TypeName(it)}, paths: o.paths}
+	}
+	return Object{Path: ip, Present: true, Fields: m, paths: o.paths}
 }
 
 // elements walks the array field at key, turning each element into a T;
 // it reports a field that is not an array, and nothing for an absent one.
 func elements[T any](o Object, key string, elem func(ip Path, it any) T) ([]T, *FieldError) {
-	p := o.Path.Child(key)
+	_, out, err := elementsAt(o, key, elem)
+	return out, err
+}
+
+// elementsAt is elements that also returns the path of the field.
+func elementsAt[T any](o Object, key string, elem func(ip Path, it any) T) (Path, []T, *FieldError) {
+	p := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
-		return nil, nil
+		return p, nil, nil
 	}
 	items, isList := v.([]any)
 	if !isList {
-		return nil, &FieldError{Path: p, Expected: "array", Found: TypeName(v)}
+		return p, nil, &FieldError{Path: p, Expected: "array", Found: TypeName(v)}
 	}
 	out := make([]T, len(items))
 	for i, it := range items {
-		out[i] = elem(p.Index(i), it)
+		out[i] = elem(o.paths.child(p, strconv.Itoa(i)), it)
 	}
-	return out, nil
+	return p, out, nil
 }
 
 func (o Object) lookup(key string) (any, bool) {

@@ -2,6 +2,7 @@ package view
 
 import (
 	"sort"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -88,6 +89,8 @@ type IAMIdentity struct {
 	// Errors lists fields of the wrong shape not carried by a typed field
 	// above (a spec that is not an object, a list that is not an array).
 	Errors []*FieldError
+
+	paths pathArena // the fields' paths while the view is built
 }
 
 // Role is the view of an iam.services.k8s.aws/v1alpha1 Role.
@@ -117,8 +120,17 @@ type Policy struct {
 // NewIAMIdentity decodes the fields Role, User and Group share. Kinds
 // without a permissions boundary simply leave it absent.
 func NewIAMIdentity(obj map[string]any) *IAMIdentity {
-	spec := Root(obj).Object("spec")
-	id := &IAMIdentity{Meta: ReadMeta(obj), Spec: spec}
+	id := &IAMIdentity{}
+	id.read(obj)
+	id.paths.seal()
+	return id
+}
+
+// read decodes the shared fields into id, taking their paths from
+// id.paths; the caller seals it once it has read its own fields.
+func (id *IAMIdentity) read(obj map[string]any) {
+	spec := rootIn(obj, &id.paths).Object("spec")
+	id.Meta, id.Spec = ReadMeta(obj), spec
 	if spec.Err != nil {
 		id.Errors = append(id.Errors, spec.Err)
 	}
@@ -136,6 +148,9 @@ func NewIAMIdentity(obj map[string]any) *IAMIdentity {
 			}
 		}
 		sort.Strings(names)
+		if len(names) > 0 {
+			id.InlinePolicies = make([]InlinePolicy, 0, len(names))
+		}
 		for _, n := range names {
 			id.InlinePolicies = append(id.InlinePolicies, InlinePolicy{Name: n, Document: ip.String(n)})
 		}
@@ -155,13 +170,12 @@ func NewIAMIdentity(obj map[string]any) *IAMIdentity {
 	}
 	id.PermissionsBoundary = spec.String("permissionsBoundary")
 	id.PermissionsBoundaryRef = readRef(spec.Object("permissionsBoundaryRef"))
-	return id
 }
 
 // stringList reads an array of strings. The returned Object stands for
 // the list field itself (Present, Path, Err when it is not an array).
 func stringList(o Object, key string) (Object, []String) {
-	p := o.Path.Child(key)
+	p := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return Object{Path: p}, nil
@@ -172,7 +186,7 @@ func stringList(o Object, key string) (Object, []String) {
 	}
 	out := make([]String, len(items))
 	for i, it := range items {
-		ip := p.Index(i)
+		ip := o.paths.child(p, strconv.Itoa(i))
 		s, isStr := it.(string)
 		if !isStr {
 			out[i] = String{Path: ip, Present: true, Err: &FieldError{Path: ip, Expected: "string", Found: TypeName(it)}}
@@ -184,18 +198,37 @@ func stringList(o Object, key string) (Object, []String) {
 }
 
 // NewRole decodes a Role view from an unstructured object.
-func NewRole(obj map[string]any) *Role {
-	r := &Role{IAMIdentity: *NewIAMIdentity(obj)}
+func NewRole(obj map[string]any) *Role { return newRole(obj, true) }
+
+// newRole is NewRole, with the paths taken from an arena or (arena false,
+// for tests) each allocated on its own.
+func newRole(obj map[string]any, arena bool) *Role {
+	r := &Role{}
+	if !arena {
+		r.paths.seal()
+	}
+	r.read(obj)
 	r.AssumeRolePolicyDocument = r.Spec.String("assumeRolePolicyDocument")
 	r.MaxSessionDuration = r.Spec.Int("maxSessionDuration")
+	r.paths.seal()
 	return r
 }
 
 // NewUser decodes a User view from an unstructured object.
-func NewUser(obj map[string]any) *User { return &User{IAMIdentity: *NewIAMIdentity(obj)} }
+func NewUser(obj map[string]any) *User {
+	u := &User{}
+	u.read(obj)
+	u.paths.seal()
+	return u
+}
 
 // NewGroup decodes a Group view from an unstructured object.
-func NewGroup(obj map[string]any) *Group { return &Group{IAMIdentity: *NewIAMIdentity(obj)} }
+func NewGroup(obj map[string]any) *Group {
+	g := &Group{}
+	g.read(obj)
+	g.paths.seal()
+	return g
+}
 
 // NewPolicy decodes a Policy view from an unstructured object.
 func NewPolicy(obj map[string]any) *Policy {

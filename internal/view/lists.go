@@ -50,8 +50,8 @@ type Objects struct {
 // Objects returns the array field of objects at key.
 func (o Object) Objects(key string) Objects {
 	_, present := o.lookup(key)
-	items, err := o.List(key)
-	return Objects{Path: o.Path.Child(key), Present: present, Err: err, Items: items}
+	p, items, err := elementsAt(o, key, o.objectElem)
+	return Objects{Path: p, Present: present, Err: err, Items: items}
 }
 
 // FirstErr returns the first error among the objects (a chain of nested

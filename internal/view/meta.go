@@ -39,42 +39,57 @@ type Meta struct {
 // ReadMeta extracts Meta from a decoded object. Malformed metadata is
 // ignored: the API server validates metadata before any webhook sees it.
 func ReadMeta(obj map[string]any) Meta {
-	root := Root(obj)
+	// Read straight from the maps, as Root(obj).String(…).Value would
+	// read them, without building the paths no one reports.
 	m := Meta{}
-	if av := root.String("apiVersion"); av.Err == nil {
-		if gv, err := schema.ParseGroupVersion(av.Value); err == nil {
-			m.GVK = gv.WithKind(root.String("kind").Value)
+	if av, isString := obj["apiVersion"].(string); isString || obj["apiVersion"] == nil {
+		if gv, err := schema.ParseGroupVersion(av); err == nil {
+			m.GVK = gv.WithKind(stringOf(obj, "kind"))
 		}
 	}
-	md := root.Object("metadata")
-	m.Name = md.String("name").Value
+	md := objectOf(obj, "metadata")
+	m.Name = stringOf(md, "name")
 	if m.Name == "" {
-		m.Name = md.String("generateName").Value
+		m.Name = stringOf(md, "generateName")
 	}
-	m.Namespace = md.String("namespace").Value
-	m.Labels = stringMap(md.Object("labels"))
-	m.Annotations = stringMap(md.Object("annotations"))
-	arm := root.Object("status").Object("ackResourceMetadata")
-	m.ARN = arm.String("arn").Value
-	m.Partition = arm.String("partition").Value
-	m.OwnerAccountID = arm.String("ownerAccountID").Value
+	m.Namespace = stringOf(md, "namespace")
+	m.Labels = stringMapOf(objectOf(md, "labels"))
+	m.Annotations = stringMapOf(objectOf(md, "annotations"))
+	arm := objectOf(objectOf(obj, "status"), "ackResourceMetadata")
+	m.ARN = stringOf(arm, "arn")
+	m.Partition = stringOf(arm, "partition")
+	m.OwnerAccountID = stringOf(arm, "ownerAccountID")
 	return m
 }
 
 // OwnerAccountID is status.ackResourceMetadata.ownerAccountID alone: the
 // account ACK created or adopted the resource in ("" until synced).
 func OwnerAccountID(obj map[string]any) string {
-	return Root(obj).Object("status").Object("ackResourceMetadata").String("ownerAccountID").Value
+	return stringOf(objectOf(objectOf(obj, "status"), "ackResourceMetadata"), "ownerAccountID")
 }
 
-// stringMap returns the string values of an object field (labels,
+// stringOf is Object{Fields: m}.String(key).Value: the string at key, or
+// "" when it is absent or not a string.
+func stringOf(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+// objectOf is Object{Fields: m}.Object(key).Fields: the object at key, or
+// nil when it is absent or not an object.
+func objectOf(m map[string]any, key string) map[string]any {
+	o, _ := m[key].(map[string]any)
+	return o
+}
+
+// stringMapOf returns the string values of an object field (labels,
 // annotations); nil when the field is absent or not an object.
-func stringMap(o Object) map[string]string {
-	if o.Err != nil || o.Fields == nil {
+func stringMapOf(fields map[string]any) map[string]string {
+	if fields == nil {
 		return nil
 	}
-	out := make(map[string]string, len(o.Fields))
-	for k, v := range o.Fields {
+	out := make(map[string]string, len(fields))
+	for k, v := range fields {
 		if s, ok := v.(string); ok {
 			out[k] = s
 		}
@@ -124,8 +139,11 @@ func (m Meta) AWSPartition() string {
 	if m.Partition != "" {
 		return m.Partition
 	}
-	if parts := strings.SplitN(m.ARN, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-		return parts[1]
+	// arn:<partition>:… (strings.SplitN(m.ARN, ":", 3) with three parts).
+	if head, rest, ok := strings.Cut(m.ARN, ":"); ok && head == "arn" {
+		if partition, _, ok := strings.Cut(rest, ":"); ok && partition != "" {
+			return partition
+		}
 	}
 	region := m.Annotations[AnnotationRegion]
 	switch {
@@ -160,17 +178,16 @@ type Identity struct {
 // ReadIdentity extracts an object's Identity. Labels that are not strings
 // are left out; a malformed apiVersion leaves the group empty.
 func ReadIdentity(obj map[string]any) Identity {
-	root := Root(obj)
 	id := Identity{}
-	if av := root.String("apiVersion"); av.Err == nil && av.Value != "" {
-		if gv, err := schema.ParseGroupVersion(av.Value); err == nil {
+	if av := stringOf(obj, "apiVersion"); av != "" {
+		if gv, err := schema.ParseGroupVersion(av); err == nil {
 			id.GroupKind.Group = gv.Group
 		}
 	}
-	id.GroupKind.Kind = root.String("kind").Value
-	md := root.Object("metadata")
-	id.Namespace = md.String("namespace").Value
-	id.Name = md.String("name").Value
-	id.Labels = stringMap(md.Object("labels"))
+	id.GroupKind.Kind = stringOf(obj, "kind")
+	md := objectOf(obj, "metadata")
+	id.Namespace = stringOf(md, "namespace")
+	id.Name = stringOf(md, "name")
+	id.Labels = stringMapOf(objectOf(md, "labels"))
 	return id
 }

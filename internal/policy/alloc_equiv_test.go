@@ -1,0 +1,108 @@
+package policy
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The allocation-free forms of IsWriteAction, isPartition, TypeWide and
+// ResourceServices must answer as the strings.ToLower / strings.Split
+// forms they replaced; these are those forms, kept as the reference.
+
+func refIsWriteName(l *Lists, action string) bool {
+	for _, x := range l.WriteExcluded {
+		if strings.EqualFold(x, action) {
+			return false
+		}
+	}
+	svc, name, ok := strings.Cut(action, ":")
+	if !ok {
+		return action != "" && strings.Trim(action, "*") == ""
+	}
+	if svc == "" {
+		return false
+	}
+	lower := strings.ToLower(name)
+	for _, v := range l.WriteVerbs {
+		lv := strings.ToLower(v)
+		if strings.HasPrefix(lower, lv) {
+			return true
+		}
+		if i := strings.IndexAny(lower, "*?"); i >= 0 && strings.HasPrefix(lv, lower[:i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func refIsPartition(s string) bool {
+	rest, ok := strings.CutPrefix(s, "aws")
+	if !ok {
+		return false
+	}
+	for _, part := range strings.Split(rest, "-")[1:] {
+		if part == "" || strings.Trim(part, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return false
+		}
+	}
+	return rest == "" || rest[0] == '-'
+}
+
+var typeWideRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$`)
+
+func refTypeWide(pattern, service string) bool {
+	if UnconstrainedFor(pattern, service) {
+		return true
+	}
+	if strings.Contains(pattern, "?") {
+		return false
+	}
+	parts := strings.SplitN(pattern, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
+		return false
+	}
+	return typeWideRe.MatchString(parts[5])
+}
+
+func TestAllocFreeFormsAgree(t *testing.T) {
+	l := MustReferenceLists()
+	actions := []string{"", "*", "**", "s3:*", ":Put", "s3:PutObject", "s3:putobject", "S3:PUTOBJECT",
+		"iam:Up?ate*", "iam:Cr*", "ec2:Describe*", "ec2:describeinstances", "s3:Get?bject", "s3:*Object",
+		"iam:passrole", "iam:PassRole", "s3:", "s3:P", "s3:İnvoke", "s3:Put\u00e9", "lambda:*", "x:?", "x:Delete",
+		"dynamodb:PutItem", "logs:CreateLogStream", "sts:AssumeRole", "s3:tag*", "s3:Tag", "s3:ta"}
+	actions = append(actions, l.WriteExcluded...)
+	for _, v := range l.WriteVerbs {
+		actions = append(actions, "svc:"+v, "svc:"+strings.ToLower(v)+"x", "svc:"+strings.ToUpper(v[:1])+"*")
+	}
+	for _, a := range actions {
+		if got, want := l.IsWriteAction(a), refIsWriteName(l, a); got != want {
+			t.Errorf("IsWriteAction(%q) = %v, want %v", a, got, want)
+		}
+	}
+	for _, s := range []string{"", "aws", "aws-", "aws--cn", "aws-cn", "aws-us-gov", "aws-iso-b", "awsx", "aws-cn-",
+		"aws-CN", "aws-c1", "aws-\u00e9", "aw", "xaws", "aws-a-b-c", "aws*", "-aws"} {
+		if got, want := isPartition(s), refIsPartition(s); got != want {
+			t.Errorf("isPartition(%q) = %v, want %v", s, got, want)
+		}
+	}
+	patterns := []string{"*", "arn:*", "arn:aws:*", "arn:aws:iam::111122223333:role/*", "arn:aws:iam::*:user/*",
+		"arn:aws:iam::111122223333:role/x", "arn:aws:s3:::b/*", "arn:aws:s3:::*", "arn:aws:dynamodb:eu-west-1:1:table/*",
+		"arn:aws:dynamodb:eu-west-1:1:table/t", "arn:aws:logs:eu-west-1:1:log-group:*", "arn:aws:*:*:*:role/*",
+		"arn:aws:IAM::1:role/*", "arn:aws:iam::1", "arn:aws:iam::1:", "arn:aws:iam::1:role/?", "arn:aws-cn:iam::1:role/*",
+		"arn:aws:lambda:*:*:function:*", "arn:a:b:c:d:e:f", "notarn:aws:iam::1:role/*"}
+	for _, r := range []string{"role/*", "role/**", "user*", "function:*", "table/*", "", "*", "/*", "role/", "role:",
+		"role", "role/x*", "role/*x", "ro le/*", "role//*", "role:/*", "Role_1-a*", "réle/*", "role*/*", "role/*\n"} {
+		patterns = append(patterns, "arn:aws:iam::1:"+r)
+		if got, want := typeWideResource(r), typeWideRe.MatchString(r); got != want {
+			t.Errorf("typeWideResource(%q) = %v, want %v", r, got, want)
+		}
+	}
+	for _, p := range patterns {
+		for _, svc := range []string{"iam", "s3", "dynamodb", "logs", "lambda", "sts", "IAM", "*"} {
+			if got, want := TypeWide(p, svc), refTypeWide(p, svc); got != want {
+				t.Errorf("TypeWide(%q, %q) = %v, want %v", p, svc, got, want)
+			}
+		}
+	}
+}

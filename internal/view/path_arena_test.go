@@ -1,0 +1,119 @@
+package view
+
+import (
+	"reflect"
+	"testing"
+)
+
+// arenaBucket has every field the Bucket views read, some of the wrong
+// type, so that each path-building branch runs.
+func arenaBucket() map[string]any {
+	return map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "b", "namespace": "ns", "labels": map[string]any{"a": "b"}},
+		"spec": map[string]any{
+			"name": "b", "policy": `{"Statement":[]}`, "acl": 7,
+			"publicAccessBlock": map[string]any{"blockPublicACLs": true, "ignorePublicACLs": "yes"},
+			"grantRead":         "id=1", "grantWrite": []any{},
+			"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}, "x", map[string]any{"objectOwnership": 3}}},
+			"encryption": map[string]any{"rules": []any{
+				map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyID": "k"}},
+				map[string]any{"applyServerSideEncryptionByDefault": "AES256"}, 4}},
+			"versioning": map[string]any{"status": "Enabled"},
+			"lifecycle": map[string]any{"rules": []any{
+				map[string]any{"id": "r", "status": "Enabled", "prefix": "p/", "abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 7.0},
+					"filter": map[string]any{"prefix": "q/", "tag": map[string]any{}, "and": map[string]any{"prefix": 1, "tags": []any{}}}},
+				map[string]any{"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 1.5}, "filter": "f"}}},
+			"logging":                    map[string]any{"loggingEnabled": map[string]any{"targetBucket": "logs"}},
+			"objectLockEnabledForBucket": true,
+			"objectLockConfiguration":    map[string]any{"rule": map[string]any{"defaultRetention": map[string]any{"mode": "GOVERNANCE", "days": int64(3), "years": "x"}}},
+			"notification":               map[string]any{"lambdaFunctionConfigurations": []any{map[string]any{"id": "l"}}, "queueConfigurations": "q"},
+			"replication":                map[string]any{"rules": []any{map[string]any{"status": "Enabled", "destination": map[string]any{"bucket": "arn:aws:s3:::d"}}, nil}},
+		},
+	}
+}
+
+func arenaRole() map[string]any {
+	return map[string]any{
+		"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
+		"metadata": map[string]any{"name": "r", "namespace": "ns"},
+		"spec": map[string]any{
+			"name": "r", "path": "/app/", "assumeRolePolicyDocument": `{}`, "maxSessionDuration": int64(3600),
+			"inlinePolicies":         map[string]any{"b": "{}", "a": "{}", "my policy": 5, "gone": nil},
+			"policies":               []any{"arn:aws:iam::aws:policy/ReadOnlyAccess", 3},
+			"policyRefs":             []any{map[string]any{"from": map[string]any{"name": "p", "namespace": "o"}}, "bad"},
+			"permissionsBoundary":    "arn:aws:iam::1:policy/b",
+			"permissionsBoundaryRef": map[string]any{"from": map[string]any{"name": "pb"}},
+		},
+	}
+}
+
+// TestPathArenaMatchesEagerPaths checks that the views whose paths come
+// from an arena are those whose paths are each allocated by Path.Child,
+// and that every path has len == cap, so that appending to one (as
+// callers may) cannot overwrite another.
+func TestPathArenaMatchesEagerPaths(t *testing.T) {
+	bucket, role := arenaBucket(), arenaRole()
+	cases := []struct {
+		name         string
+		arena, eager any
+	}{
+		{"Bucket", bucketWithMeta(bucket, ReadMeta(bucket), true), bucketWithMeta(bucket, ReadMeta(bucket), false)},
+		{"BucketConfig", newBucketConfig(bucket, true), newBucketConfig(bucket, false)},
+		{"Role", newRole(role, true), newRole(role, false)},
+	}
+	for _, c := range cases {
+		if !reflect.DeepEqual(c.arena, c.eager) {
+			t.Errorf("%s: the view built with an arena differs from the one built without:\n%+v\n%+v", c.name, c.arena, c.eager)
+		}
+		var paths []Path
+		collectPaths(reflect.ValueOf(c.arena), map[uintptr]bool{}, &paths)
+		if len(paths) < 20 {
+			t.Errorf("%s: found only %d paths", c.name, len(paths))
+		}
+		for _, p := range paths {
+			if len(p) != cap(p) {
+				t.Errorf("%s: path %s has len %d, cap %d", c.name, p, len(p), cap(p))
+			}
+		}
+	}
+	// Paths built from a finished view's objects are allocated as before.
+	b := NewBucket(bucket)
+	if p := b.Spec.String("later").Path; p.String() != "spec.later" || len(p) != cap(p) {
+		t.Errorf("a path read after the view was built is %q (len %d, cap %d)", p, len(p), cap(p))
+	}
+}
+
+// collectPaths appends every Path reachable from v.
+func collectPaths(v reflect.Value, seen map[uintptr]bool, out *[]Path) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return
+		}
+		seen[v.Pointer()] = true
+		collectPaths(v.Elem(), seen, out)
+	case reflect.Interface:
+		if !v.IsNil() {
+			collectPaths(v.Elem(), seen, out)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			collectPaths(v.Field(i), seen, out)
+		}
+	case reflect.Slice:
+		if v.Type() == reflect.TypeOf(Path(nil)) {
+			if !v.IsNil() && v.Len() > 0 {
+				p := make(Path, v.Len(), v.Cap()) // keeps v's len and cap for the check
+				for i := range p {
+					p[i] = v.Index(i).String()
+				}
+				*out = append(*out, p)
+			}
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			collectPaths(v.Index(i), seen, out)
+		}
+	}
+}
