@@ -69,6 +69,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder holding tls.crt and tls.key for the webhook server")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "let the webhook server speak HTTP/2 (off: HTTP/1.1 only, safe from HTTP/2 rapid-reset attacks)")
+	fs.BoolVar(&o.APICompression, "kube-api-compression", o.APICompression, "ask the API server for gzip-compressed responses (off: uncompressed, which costs the API server and ackguard less CPU per watch event on a cluster network)")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader so only one replica runs the reconcilers")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election lease (default: the pod's namespace)")
 	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long followers wait before taking over a lease the leader stopped renewing")

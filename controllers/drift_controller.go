@@ -283,7 +283,9 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.countRemediations(fixIDs, "skipped_read_only")
 		return result, nil
 	}
-	return r.remediate(ctx, req.NamespacedName, obj, d.Judgement, fixIDs, result)
+	// The object may be the cache's own: patching decodes the response
+	// into it, so remediate works on a copy.
+	return r.remediate(ctx, req.NamespacedName, obj.DeepCopy(), d.Judgement, fixIDs, result)
 }
 
 // load reads the object from the cache; nil when it is gone or being
@@ -291,7 +293,9 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 func (r *DriftReconciler) load(ctx context.Context, key types.NamespacedName) (*unstructured.Unstructured, error) {
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(r.GVK)
-	if err := r.Client.Get(ctx, key, obj); err != nil {
+	// The cached object itself, not a copy: judging only reads it, and
+	// remediate copies it before anything could write to it.
+	if err := r.Client.Get(ctx, key, obj, client.UnsafeDisableDeepCopy); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(key)
 		}

@@ -1,22 +1,25 @@
 package webhooks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ackguard/ackguard/internal/unstructuredjson"
 )
 
 // maxReviewBytes bounds an AdmissionReview body: the API server's own
@@ -24,8 +27,8 @@ import (
 const maxReviewBytes = 7 << 20
 
 // reviewRequest is the part of an admission.k8s.io/v1 AdmissionReview
-// request the validator reads. The objects stay raw: the validator decodes
-// each once, into the map the engine judges.
+// request the validator reads. Its objects are decoded in the same pass,
+// straight into the maps the engine judges.
 type reviewRequest struct {
 	UID         types.UID                 `json:"uid"`
 	Kind        metav1.GroupVersionKind   `json:"kind"`
@@ -34,8 +37,8 @@ type reviewRequest struct {
 	Namespace   string                    `json:"namespace,omitempty"`
 	Operation   admissionv1.Operation     `json:"operation"`
 	UserInfo    authenticationv1.UserInfo `json:"userInfo"`
-	Object      jsontext.Value            `json:"object,omitempty"`
-	OldObject   jsontext.Value            `json:"oldObject,omitempty"`
+	Object      object                    `json:"object,omitzero"`
+	OldObject   object                    `json:"oldObject,omitzero"`
 	DryRun      *bool                     `json:"dryRun,omitempty"`
 }
 
@@ -45,10 +48,44 @@ type review struct {
 	Request    *reviewRequest `json:"request"`
 }
 
+// object is an admission request's object, decoded as the engine reads it
+// (unstructuredjson: integers as int64, as the informers decode them)
+// without its metadata.managedFields, which no rule reads. It is read
+// under the review decoder's options: duplicate member names and invalid
+// UTF-8 make the review unreadable, and nesting depth is bounded.
+type object struct {
+	m map[string]any
+}
+
+// UnmarshalJSONFrom reads the object, or null.
+func (o *object) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	m, err := unstructuredjson.ReadObject(dec, true)
+	o.m = m
+	return err
+}
+
+// bodies holds request bodies for reuse: nothing decoded keeps a
+// reference into one (decoding copies every string).
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads at most maxReviewBytes+1 bytes of the body into buf,
+// sized up front from the Content-Length the API server sends.
+func readBody(r *http.Request, buf *bytes.Buffer) error {
+	if n := r.ContentLength; n > 0 && n <= maxReviewBytes {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare to see EOF without growing
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxReviewBytes+1))
+	return err
+}
+
 // ServeHTTP serves AdmissionReviews for the guarded ACK kinds. It reads
-// the review with one plain JSON pass (the objects kept raw for Handle)
-// instead of the generic deserializer, which parses the whole review once
-// to find its kind and again to decode it; the decision is Handle's.
+// the review with one plain JSON pass, the objects included, instead of
+// the generic deserializer, which parses the whole review once to find
+// its kind and again to decode it; the decision is Handle's.
 func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if r.Method != http.MethodPost {
@@ -59,17 +96,24 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeReview(ctx, w, "", admission.Errored(http.StatusBadRequest, fmt.Errorf("content type %q, want application/json", ct)))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			bodies.Put(buf)
+		}
+	}()
+	err := readBody(r, buf)
 	switch {
 	case err != nil:
 		writeReview(ctx, w, "", admission.Errored(http.StatusBadRequest, fmt.Errorf("reading the review: %w", err)))
 		return
-	case len(body) > maxReviewBytes:
+	case buf.Len() > maxReviewBytes:
 		writeReview(ctx, w, "", admission.Errored(http.StatusRequestEntityTooLarge, fmt.Errorf("the review is larger than %d MiB", maxReviewBytes>>20)))
 		return
 	}
 	var rv review
-	if err := jsonv2.Unmarshal(body, &rv); err != nil || rv.Request == nil {
+	if err := jsonv2.Unmarshal(buf.Bytes(), &rv); err != nil || rv.Request == nil {
 		if err == nil {
 			err = errors.New("the review has no request")
 		}
@@ -80,9 +124,12 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		UID: in.UID, Kind: in.Kind, SubResource: in.SubResource, Name: in.Name, Namespace: in.Namespace,
 		Operation: in.Operation, UserInfo: in.UserInfo, DryRun: in.DryRun,
-		Object: runtime.RawExtension{Raw: in.Object}, OldObject: runtime.RawExtension{Raw: in.OldObject},
 	}}
-	resp := v.handleRecovering(ctx, req)
+	objs := &objects{obj: in.Object.m, old: in.OldObject.m}
+	if objs.obj == nil {
+		objs.err = errNoObject
+	}
+	resp := v.handleRecovering(ctx, req, objs)
 	resp.UID = in.UID
 	if resp.Result == nil {
 		resp.Result = &metav1.Status{Code: http.StatusOK} // as controller-runtime completes a response
@@ -90,16 +137,20 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeReview(ctx, w, rv.APIVersion, resp)
 }
 
+// maxPooledBody: a buffer grown past this by a large review is left to
+// the garbage collector rather than kept.
+const maxPooledBody = 256 << 10
+
 // handleRecovering is Handle, with a panic answered as an error (never an
 // allow) and logged.
-func (v *Validator) handleRecovering(ctx context.Context, req admission.Request) (resp admission.Response) {
+func (v *Validator) handleRecovering(ctx context.Context, req admission.Request, objs *objects) (resp admission.Response) {
 	defer func() {
 		if p := recover(); p != nil {
 			logf.FromContext(ctx).Error(fmt.Errorf("%v", p), "panic while judging an admission request", "kind", req.Kind.Kind, "name", req.Name)
 			resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard failed while judging the request: %v", p))
 		}
 	}()
-	return v.Handle(ctx, req)
+	return v.handle(ctx, req, objs)
 }
 
 // writeReview writes the response as an AdmissionReview of the request's

@@ -26,6 +26,10 @@ func TestServeHTTP(t *testing.T) {
 	insecure.UID, insecure.OldObject.Raw = "u-1", nil
 	secure := request(admissionv1.Create, bucketJSON(`"name":"x",`+securePAB), "").AdmissionRequest
 	secure.UID, secure.OldObject.Raw = "u-2", nil
+	withManagedFields := request(admissionv1.Create, `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket",`+
+		`"metadata":{"name":"b","namespace":"ns","managedFields":[{"manager":"kubectl","fieldsV1":{"f:spec":{}}},"not an entry"]},`+
+		`"spec":{"name":"x",`+securePAB+`}}`, "").AdmissionRequest
+	withManagedFields.UID, withManagedFields.OldObject.Raw = "u-4", nil
 	cases := []struct {
 		name        string
 		body        []byte
@@ -39,6 +43,10 @@ func TestServeHTTP(t *testing.T) {
 		{name: "not JSON", body: []byte(`{"request":`), code: 400},
 		{name: "no request", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`), code: 400},
 		{name: "wrong content type", body: reviewOf(secure), contentType: "text/plain", code: 400},
+		{name: "duplicate member in the object", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-3",` +
+			`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
+			`"object":` + bucketJSON(`"name":"x",`+securePAB+`,"acl":"private","acl":"public-read"`) + `}}`), code: 400},
+		{name: "managedFields are not judged", body: reviewOf(withManagedFields), allowed: true, code: 200, uid: "u-4"},
 		{name: "oversized", body: append(bytes.Repeat([]byte(" "), maxReviewBytes), reviewOf(secure)...), code: 413},
 	}
 	for _, tc := range cases {

@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -93,6 +94,31 @@ func (v *Validator) Webhook() *admission.Webhook {
 
 // Handle judges one admission request.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return v.handle(ctx, req, nil)
+}
+
+// objects are a request's object and old object, decoded; err is why the
+// object could not be (an unreadable old object judges an update as a
+// creation).
+type objects struct {
+	obj, old map[string]any
+	err      error
+}
+
+var errNoObject = errors.New("the request has no object")
+
+// decodeObjects decodes the raw objects of a request Handle was given.
+func decodeObjects(req admission.Request) *objects {
+	o := &objects{}
+	o.obj, o.err = decode(req.Object.Raw)
+	if req.Operation == admissionv1.Update {
+		o.old, _ = decode(req.OldObject.Raw)
+	}
+	return o
+}
+
+// handle is Handle, with the objects already decoded when objs is set.
+func (v *Validator) handle(ctx context.Context, req admission.Request, objs *objects) admission.Response {
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
@@ -104,16 +130,23 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("")
 	}
 	start := time.Now()
-	resp, d := v.judge(ctx, req, gk)
+	if objs == nil {
+		objs = decodeObjects(req)
+	}
+	resp, d := v.judge(ctx, req, gk, objs)
 	v.observe(gk.Kind, resp.Allowed, d, time.Since(start))
 	return resp
 }
 
 // judge decides a request for a guarded kind; the decision is nil when
 // the object could not be read or judged.
-func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.GroupKind) (admission.Response, *governance.Decision) {
-	obj, err := decode(req.Object.Raw)
-	if err != nil {
+func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.GroupKind, objs *objects) (admission.Response, *governance.Decision) {
+	obj := objs.obj
+	if objs.err != nil || obj == nil {
+		err := objs.err
+		if err == nil {
+			err = errNoObject
+		}
 		return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the %s: %w", req.Kind.Kind, err)), nil
 	}
 	ar := governance.Request{
@@ -127,7 +160,7 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 	if req.Operation == admissionv1.Update {
 		ar.Operation = governance.Update
 		// An unreadable old object judges the update as a creation.
-		ar.OldObject, _ = decode(req.OldObject.Raw)
+		ar.OldObject = objs.old
 	}
 	d, err := v.admit(ctx, ar)
 	if err != nil {
@@ -206,21 +239,21 @@ func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, t
 	}
 }
 
-// decode reads the raw object as JSON, as the review is read
-// (go-json-experiment: one pass, about twice as fast as encoding/json).
-// The decoder bounds nesting depth, so a hostile document fails here with
-// an error instead of exhausting the stack, and it refuses duplicate
-// member names, which would let two readers see two different objects.
+// decode reads a raw object as ServeHTTP reads the review's (one
+// jsontext pass, unstructuredjson's numbers, managedFields skipped). The
+// decoder bounds nesting depth, so a hostile document fails here with an
+// error instead of exhausting the stack, and it refuses duplicate member
+// names, which would let two readers see two different objects.
 func decode(raw []byte) (map[string]any, error) {
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("the request has no object")
+		return nil, errNoObject
 	}
-	var obj map[string]any
+	var obj object
 	if err := jsonv2.Unmarshal(raw, &obj); err != nil {
 		return nil, err
 	}
-	if obj == nil {
+	if obj.m == nil {
 		return nil, fmt.Errorf("the object is null")
 	}
-	return obj, nil
+	return obj.m, nil
 }

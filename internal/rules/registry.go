@@ -13,14 +13,15 @@ var ruleIDRe = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9]{3}$`)
 
 // Registry is an ordered set of rules.
 type Registry struct {
-	rules []*Rule
-	byID  map[string]*Rule
-	kinds []schema.GroupKind
+	rules  []*Rule
+	byID   map[string]*Rule
+	kinds  []schema.GroupKind
+	byKind map[schema.GroupKind][]*Rule // the rules of each kind, in registry order
 }
 
 // NewRegistry builds a registry, refusing malformed or duplicate rules.
 func NewRegistry(rules ...*Rule) (*Registry, error) {
-	r := &Registry{byID: make(map[string]*Rule, len(rules))}
+	r := &Registry{byID: make(map[string]*Rule, len(rules)), byKind: map[schema.GroupKind][]*Rule{}}
 	for _, rule := range rules {
 		switch {
 		case !ruleIDRe.MatchString(rule.ID):
@@ -41,6 +42,9 @@ func NewRegistry(rules ...*Rule) (*Registry, error) {
 		for _, k := range rule.Kinds {
 			if !slices.Contains(r.kinds, k) {
 				r.kinds = append(r.kinds, k)
+			}
+			if !slices.Contains(r.byKind[k], rule) {
+				r.byKind[k] = append(r.byKind[k], rule)
 			}
 		}
 	}
@@ -76,8 +80,8 @@ func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule)
 	in := NewInput(obj, cfg)
 	gk := in.GroupKind()
 	var out []Finding
-	for _, rule := range r.rules {
-		if rule.AppliesTo(gk) && (keep == nil || keep(rule)) {
+	for _, rule := range r.byKind[gk] {
+		if keep == nil || keep(rule) {
 			out = append(out, runCheck(rule, in)...)
 		}
 	}
@@ -86,13 +90,7 @@ func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule)
 
 // RulesFor returns the rules that judge the kind, in registry order.
 func (r *Registry) RulesFor(gk schema.GroupKind) []*Rule {
-	var out []*Rule
-	for _, rule := range r.rules {
-		if rule.AppliesTo(gk) {
-			out = append(out, rule)
-		}
-	}
-	return out
+	return slices.Clone(r.byKind[gk])
 }
 
 func runCheck(rule *Rule, in *Input) (out []Finding) {

@@ -93,7 +93,34 @@ func readTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, err
 	if dropManagedFields {
 		at = atTop
 	}
-	v, err := readValue(dec, at)
+	v, err := readValue(dec, at, true)
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]any), nil
+}
+
+// ReadObject reads the JSON object dec is at, as Decode reads one, under
+// the decoder's own options (a strict decoder refuses duplicate names and
+// invalid UTF-8), with metadata.managedFields skipped when
+// dropManagedFields is set. Its member names come from the shared table
+// (most are the schema's, which the informers' objects hold too: no
+// allocation for them), its string values are its own: it serves objects
+// read once (an admission request), whose values should not crowd the
+// table the informer cache shares.
+func ReadObject(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
+	if k := dec.PeekKind(); k != '{' {
+		if k == 0 {
+			_, err := dec.ReadToken()
+			return nil, err
+		}
+		return nil, fmt.Errorf("expected a JSON object, found %s", kindName(k))
+	}
+	at := atOther
+	if dropManagedFields {
+		at = atObject
+	}
+	v, err := readValue(dec, at, false)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +151,9 @@ func (at position) member(name string) position {
 	return atOther
 }
 
-func readValue(dec *jsontext.Decoder, at position) (any, error) {
+// readValue reads one value, its member names from the shared table; with
+// intern, its short strings too.
+func readValue(dec *jsontext.Decoder, at position, intern bool) (any, error) {
 	switch dec.PeekKind() {
 	case '{':
 		if _, err := dec.ReadToken(); err != nil {
@@ -142,7 +171,7 @@ func readValue(dec *jsontext.Decoder, at position) (any, error) {
 				}
 				continue
 			}
-			v, err := readValue(dec, at.member(k))
+			v, err := readValue(dec, at.member(k), intern)
 			if err != nil {
 				return nil, err
 			}
@@ -160,7 +189,7 @@ func readValue(dec *jsontext.Decoder, at position) (any, error) {
 		}
 		l := []any{}
 		for dec.PeekKind() != ']' {
-			v, err := readValue(dec, item)
+			v, err := readValue(dec, item, intern)
 			if err != nil {
 				return nil, err
 			}
@@ -169,6 +198,9 @@ func readValue(dec *jsontext.Decoder, at position) (any, error) {
 		_, err := dec.ReadToken()
 		return l, err
 	case '"':
+		if !intern {
+			return readText(dec, nil)
+		}
 		return readText(dec, &values)
 	case '0':
 		raw, err := dec.ReadValue()

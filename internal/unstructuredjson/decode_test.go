@@ -265,3 +265,35 @@ func BenchmarkWatchEvent(b *testing.B) {
 		})
 	}
 }
+
+// TestReadObject: an admission request's object is read under the
+// caller's decoder options (a strict decoder refuses duplicate names),
+// its metadata.managedFields left out and nothing else, its numbers as
+// Decode reads them.
+func TestReadObject(t *testing.T) {
+	read := func(doc string) (map[string]any, error) {
+		return ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), true)
+	}
+	got, err := read(`{"metadata":{"name":"b","managedFields":[{"manager":"kubectl"}],"generation":3},` +
+		`"spec":{"metadata":{"managedFields":"kept"},"size":1.5}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"metadata": map[string]any{"name": "b", "generation": int64(3)},
+		"spec":     map[string]any{"metadata": map[string]any{"managedFields": "kept"}, "size": 1.5},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ReadObject =\n%#v\nwant\n%#v", got, want)
+	}
+	for doc, msg := range map[string]string{
+		`{"spec":{"acl":"private","acl":"public-read"}}`: "duplicate",
+		`null`:             "expected a JSON object, found null",
+		`[{}]`:             "expected a JSON object, found an array",
+		"{\"a\":\"\xff\"}": "invalid UTF-8",
+	} {
+		if _, err := read(doc); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ReadObject(%q) = %v, want an error with %q", doc, err, msg)
+		}
+	}
+}
