@@ -154,7 +154,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	byKey := map[string]*acc{}
 	var order []string
 	failed := map[string]bool{}
-	enabled := map[string]string{} // rule → first policy enabling it
+	enabled := make(map[string]string, len(kindRules)) // rule → first policy enabling it
 	// Evaluate once per distinct parameter set.
 	done := map[string]bool{}
 	for _, p := range selected {
@@ -226,11 +226,16 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		j.Results = append(j.Results, a.res)
 	}
 	// Keep results in registry order, stable within a rule.
-	pos := map[string]int{}
-	for i, r := range kindRules {
-		pos[r.ID] = i
+	if len(j.Results) > 1 {
+		pos := make(map[string]int, len(kindRules))
+		for i, r := range kindRules {
+			pos[r.ID] = i
+		}
+		slices.SortStableFunc(j.Results, func(a, b Result) int { return pos[a.RuleID] - pos[b.RuleID] })
 	}
-	slices.SortStableFunc(j.Results, func(a, b Result) int { return pos[a.RuleID] - pos[b.RuleID] })
+	if n := len(enabled) - len(failed); n > 0 {
+		j.Passed = make([]RuleRef, 0, n)
+	}
 	for _, r := range kindRules {
 		if p, ok := enabled[r.ID]; ok && !failed[r.ID] {
 			j.Passed = append(j.Passed, RuleRef{Rule: r, Policy: p})
