@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -548,7 +549,14 @@ func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructu
 	if err != nil {
 		return err
 	}
-	return r.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
+	// The answer is read as metadata only: nothing reads the patched
+	// object (its watch event brings it), and the API server then encodes
+	// and sends, and ackguard decodes, a fraction of it.
+	target := &metav1.PartialObjectMetadata{}
+	target.SetGroupVersionKind(r.GVK)
+	target.SetNamespace(obj.GetNamespace())
+	target.SetName(obj.GetName())
+	return r.Client.Patch(ctx, target, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
 }
 
 func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reason, action, format string, args ...any) {

@@ -21,10 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -99,13 +97,13 @@ type Options struct {
 	// MaxPatchesPerSecond bounds the fixes of all the reconcilers together
 	// (a token bucket with a burst of as many; 0: unbounded).
 	MaxPatchesPerSecond float64
-	// EventQPS and EventBurst bound the Events the manager writes, as the
+	// EventQPS and EventBurst bound the Events the manager records, as the
 	// kubelet's --event-qps and --event-burst bound its own: Events are
 	// best effort, and a mass remediation or a resync of many violating
-	// objects must not double the API server's write load. What exceeds
-	// the bound waits in the recorder's queue (1,000 Events) and is
-	// dropped when that is full; every fix is still recorded in the
-	// object's annotation, its report and the log. EventQPS 0: unbounded.
+	// objects must not double the API server's write load. Events beyond
+	// the bound are dropped and counted (ackguard_events_dropped_total);
+	// every fix is still recorded in the object's annotation, its report
+	// and the log. EventQPS 0: unbounded.
 	EventQPS   float64
 	EventBurst int
 	// ResyncPeriod is how often every guarded object is judged again
@@ -385,10 +383,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	// setupStatus starts the policy and exception status controllers.
 	var setupStatus func() error
 	if opts.EnableReconciler {
-		recorder, err := newEventRecorder(mgr, cfg, opts.EventQPS, opts.EventBurst)
-		if err != nil {
-			return nil, err
-		}
+		// Events are best effort: a mass remediation or a resync of many
+		// violating objects must not double the API server's writes.
+		recorder := controllers.NewBoundedRecorder(mgr.GetEventRecorder("ackguard"), opts.EventQPS, opts.EventBurst, mets.EventsDropped)
 		watchGovernance := governed
 		store := reports.New(mgr.GetClient(), mgr.GetAPIReader(), reports.Options{
 			FlushInterval: opts.ReportFlushInterval, MaxResults: opts.ReportMaxResults,
@@ -580,44 +577,3 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 	}
 	return m.Start(ctx)
 }
-
-// newEventRecorder returns the recorder of the manager's Events, written
-// through a client of their own bounded to qps (0: unbounded) with burst,
-// and sent from when the manager starts (on every replica: whatever runs
-// there may record) until it stops.
-func newEventRecorder(mgr ctrl.Manager, cfg *rest.Config, qps float64, burst int) (events.EventRecorder, error) {
-	evtCl, err := eventsClient(cfg, mgr.GetHTTPClient(), qps, burst)
-	if err != nil {
-		return nil, err
-	}
-	b := events.NewBroadcaster(&events.EventSinkImpl{Interface: evtCl})
-	run := func(ctx context.Context) error {
-		if err := b.StartRecordingToSinkWithContext(ctx); err != nil {
-			return err
-		}
-		<-ctx.Done()
-		b.Shutdown()
-		return nil
-	}
-	if err := mgr.Add(everyReplica(run)); err != nil {
-		return nil, err
-	}
-	return b.NewRecorder(mgr.GetScheme(), "ackguard"), nil
-}
-
-// eventsClient is the Events API client of the recorder, its requests
-// bounded to qps (0: unbounded) with burst.
-func eventsClient(cfg *rest.Config, hc *http.Client, qps float64, burst int) (eventsv1client.EventsV1Interface, error) {
-	ecfg := rest.CopyConfig(cfg)
-	ecfg.QPS, ecfg.Burst, ecfg.RateLimiter = -1, 0, nil
-	if qps > 0 {
-		ecfg.QPS, ecfg.Burst = float32(qps), max(burst, 1)
-	}
-	return eventsv1client.NewForConfigAndClient(ecfg, hc)
-}
-
-// everyReplica is a runnable that runs whether or not its replica leads.
-type everyReplica func(context.Context) error
-
-func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
-func (everyReplica) NeedLeaderElection() bool          { return false }

@@ -40,6 +40,7 @@ type Metrics struct {
 	ReconcileErrors    *prometheus.CounterVec
 	Exceptions         *prometheus.GaugeVec
 	Suspended          *prometheus.GaugeVec
+	EventsDropped      *prometheus.CounterVec
 
 	mu         sync.Mutex
 	open       map[string]map[types.NamespacedName][]string // kind → object → rules
@@ -84,6 +85,10 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "ackguard_remediation_suspended",
 			Help: "Objects whose remediation is suspended (their fix kept being reverted) until their spec changes or the remediation window ends, by kind.",
 		}, []string{"kind"}),
+		EventsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ackguard_events_dropped_total",
+			Help: "Events not recorded because more were due than --event-qps and --event-burst allow, by reason.",
+		}, []string{"reason"}),
 		open:       map[string]map[types.NamespacedName][]string{},
 		suspended:  map[string]map[types.NamespacedName]bool{},
 		exceptions: map[types.NamespacedName]string{},
@@ -108,6 +113,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.Suspended, err = register(reg, m.Suspended); err != nil {
+		return nil, err
+	}
+	if m.EventsDropped, err = register(reg, m.EventsDropped); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -1,0 +1,39 @@
+package controllers
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+)
+
+// TestBoundedRecorderDropsAndCountsWhatExceedsTheBound: a burst of Events
+// beyond --event-burst is recorded up to the burst, the rest dropped
+// without blocking and counted by reason; --event-qps 0 bounds nothing.
+func TestBoundedRecorderDropsAndCountsWhatExceedsTheBound(t *testing.T) {
+	obj := &corev1.ConfigMap{}
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dropped"}, []string{"reason"})
+	fake := events.NewFakeRecorder(100)
+	// One Event a minute: within the test only the burst of 3 is recorded.
+	rec := NewBoundedRecorder(fake, 1.0/60, 3, dropped)
+	for range 8 {
+		rec.Eventf(obj, nil, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "fixed")
+	}
+	rec.Eventf(obj, nil, corev1.EventTypeWarning, ReasonViolation, "Report", "open")
+	if got := len(fake.Events); got != 3 {
+		t.Errorf("recorded %d Events, want the burst of 3", got)
+	}
+	if got := testutil.ToFloat64(dropped.WithLabelValues(ReasonRemediated)); got != 5 {
+		t.Errorf("dropped %v Remediated Events, want 5", got)
+	}
+	if got := testutil.ToFloat64(dropped.WithLabelValues(ReasonViolation)); got != 1 {
+		t.Errorf("dropped %v Violation Events, want 1", got)
+	}
+
+	unbounded := events.NewFakeRecorder(100)
+	if rec := NewBoundedRecorder(unbounded, 0, 3, dropped); rec != events.EventRecorder(unbounded) {
+		t.Fatalf("--event-qps=0 wrapped the recorder: %T", rec)
+	}
+}
