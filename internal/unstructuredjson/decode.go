@@ -82,6 +82,16 @@ func decodeTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, e
 // metadata.managedFields of the object, or of each of its items when it
 // is a list, is skipped instead of read.
 func readTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
+	at := atOther
+	if dropManagedFields {
+		at = atTop
+	}
+	return readObjectAt(dec, at, true)
+}
+
+// readObjectAt reads a value that must be an object, at position at,
+// interning its short string values when intern is set.
+func readObjectAt(dec *jsontext.Decoder, at position, intern bool) (map[string]any, error) {
 	if k := dec.PeekKind(); k != '{' {
 		if k == 0 {
 			_, err := dec.ReadToken()
@@ -89,11 +99,7 @@ func readTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, err
 		}
 		return nil, fmt.Errorf("expected a JSON object, found %s", kindName(k))
 	}
-	at := atOther
-	if dropManagedFields {
-		at = atTop
-	}
-	v, err := readValue(dec, at, true)
+	v, err := readValue(dec, at, intern)
 	if err != nil {
 		return nil, err
 	}
@@ -109,22 +115,11 @@ func readTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, err
 // read once (an admission request), whose values should not crowd the
 // table the informer cache shares.
 func ReadObject(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
-	if k := dec.PeekKind(); k != '{' {
-		if k == 0 {
-			_, err := dec.ReadToken()
-			return nil, err
-		}
-		return nil, fmt.Errorf("expected a JSON object, found %s", kindName(k))
-	}
 	at := atOther
 	if dropManagedFields {
 		at = atObject
 	}
-	v, err := readValue(dec, at, false)
-	if err != nil {
-		return nil, err
-	}
-	return v.(map[string]any), nil
+	return readObjectAt(dec, at, false)
 }
 
 // position tells readValue where a value is, as far as skipping
