@@ -39,28 +39,37 @@ type Object struct {
 	// paths gives the paths of the fields read through the object while
 	// its view is being built (path_arena.go); nil otherwise.
 	paths *pathArena
+	// node is the object's place in the tree of fixed paths
+	// (path_fixed.go); nil when its fields have none.
+	node *pathNode
 }
 
-// child returns the path of the field at key.
-func (o Object) child(key string) Path { return o.paths.child(o.Path, key) }
+// child returns the path of the field at key, and its node in the tree of
+// fixed paths when it has one.
+func (o Object) child(key string) (Path, *pathNode) {
+	if n := o.node.kid(key); n != nil {
+		return n.path, n
+	}
+	return o.paths.child(o.Path, key), nil
+}
 
 // Root wraps a whole decoded object.
 func Root(obj map[string]any) Object {
-	return Object{Path: Path{}, Present: obj != nil, Fields: obj}
+	return Object{Path: Path{}, Present: obj != nil, Fields: obj, node: fixedPaths}
 }
 
 // Object returns the child object at key.
 func (o Object) Object(key string) Object {
-	p := o.child(key)
+	p, n := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
-		return Object{Path: p, paths: o.paths}
+		return Object{Path: p, paths: o.paths, node: n}
 	}
 	m, isMap := v.(map[string]any)
 	if !isMap {
-		return Object{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "object", Found: TypeName(v)}, paths: o.paths}
+		return Object{Path: p, Present: true, Err: &FieldError{Path: p, Expected: "object", Found: TypeName(v)}, paths: o.paths, node: n}
 	}
-	return Object{Path: p, Present: true, Fields: m, paths: o.paths}
+	return Object{Path: p, Present: true, Fields: m, paths: o.paths, node: n}
 }
 
 // String returns the string field at key.
@@ -78,7 +87,7 @@ func (o Object) Bool(key string) Bool {
 // scalar reads the field at key as a T, naming the expected JSON type in
 // the error when it holds something else.
 func scalar[T any](o Object, key, expected string) (p Path, present bool, val T, err *FieldError) {
-	p = o.child(key)
+	p, _ = o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return p, false, val, nil
@@ -93,7 +102,7 @@ func scalar[T any](o Object, key, expected string) (p Path, present bool, val T,
 // Int returns the integer field at key. JSON numbers decoded as float64 are
 // accepted when they hold an integral value.
 func (o Object) Int(key string) Int {
-	p := o.child(key)
+	p, _ := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return Int{Path: p}
@@ -138,7 +147,7 @@ func elements[T any](o Object, key string, elem func(ip Path, it any) T) ([]T, *
 
 // elementsAt is elements that also returns the path of the field.
 func elementsAt[T any](o Object, key string, elem func(ip Path, it any) T) (Path, []T, *FieldError) {
-	p := o.child(key)
+	p, _ := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return p, nil, nil

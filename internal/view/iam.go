@@ -175,7 +175,7 @@ func (id *IAMIdentity) read(obj map[string]any) {
 // stringList reads an array of strings. The returned Object stands for
 // the list field itself (Present, Path, Err when it is not an array).
 func stringList(o Object, key string) (Object, []String) {
-	p := o.child(key)
+	p, _ := o.child(key)
 	v, ok := o.lookup(key)
 	if !ok {
 		return Object{Path: p}, nil

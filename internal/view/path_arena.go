@@ -13,8 +13,12 @@ type pathArena struct {
 	sealed bool
 }
 
-// pathChunk is the number of path segments an arena allocates at once.
-const pathChunk = 48
+// firstPathChunk and pathChunk bound the number of path segments an arena
+// allocates at once: the first chunk, and every later one.
+const (
+	firstPathChunk = 8
+	pathChunk      = 48
+)
 
 // child is p.Child(seg), taken from the arena while it is open.
 func (a *pathArena) child(p Path, seg string) Path {
@@ -30,7 +34,9 @@ func (a *pathArena) child(p Path, seg string) Path {
 	}
 	n := len(p) + 1
 	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]string, 0, max(pathChunk, n))
+		// Most fields have fixed paths (path_fixed.go); the arena serves
+		// list elements and map keys, so it starts small and grows.
+		a.buf = make([]string, 0, max(min(2*cap(a.buf), pathChunk), firstPathChunk, n))
 	}
 	start := len(a.buf)
 	a.buf = append(a.buf, p...)
