@@ -21,7 +21,9 @@ type Input struct {
 	// sgIn and sgOut are the group's rule lists with the public reach of
 	// each range (ec2_exposure.go).
 	sgIn, sgOut *sgExposure
-	docs        map[docKey]parsedDoc
+	// docs are the documents parsed for this evaluation: a handful at
+	// most, so a list searched in order (no map to allocate and hash).
+	docs []parsedDoc
 	iam         *iamState // IAM documents and their analysis (iam_common.go)
 	// bucketDocs is a Bucket's policy as policyDocs returns it.
 	bucketDocs []*iamDoc
@@ -34,6 +36,7 @@ type docKey struct {
 }
 
 type parsedDoc struct {
+	key      docKey
 	doc      *policy.Document
 	problems []policy.Problem
 }
@@ -93,14 +96,13 @@ func (in *Input) egressExposure() *sgExposure {
 // ask for it, and once across evaluations when the configuration carries a
 // document cache.
 func (in *Input) Document(raw string, kind policy.Kind, opts policy.Options) (*policy.Document, []policy.Problem) {
-	if in.docs == nil {
-		in.docs = map[docKey]parsedDoc{}
-	}
 	k := docKey{raw, kind, opts}
-	if d, ok := in.docs[k]; ok {
-		return d.doc, d.problems
+	for i := range in.docs {
+		if in.docs[i].key == k {
+			return in.docs[i].doc, in.docs[i].problems
+		}
 	}
 	doc, problems := in.Config.Documents.Parse(raw, kind, opts)
-	in.docs[k] = parsedDoc{doc, problems}
+	in.docs = append(in.docs, parsedDoc{k, doc, problems})
 	return doc, problems
 }
