@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +41,41 @@ func TestFlagsDocumented(t *testing.T) {
 	for _, f := range documented {
 		if !slices.Contains(flags, f) {
 			t.Errorf("docs/flags.md lists --%s, which ackguard manager does not accept", f)
+		}
+	}
+}
+
+// TestChartPassesDocumentedValues: where docs/flags.md names the chart
+// value that sets a flag, the chart's Deployment passes that flag from
+// that value (on the flag's line, or on the line before it for a list the
+// template ranges over).
+func TestChartPassesDocumentedValues(t *testing.T) {
+	doc, err := os.ReadFile("docs/flags.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := os.ReadFile("charts/ackguard/templates/deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(tmpl), "\n")
+	rows := regexp.MustCompile("(?m)^\\| `--([a-z0-9-]+)` \\| [^|]* \\| `([A-Za-z0-9.]+)` \\|").FindAllStringSubmatch(string(doc), -1)
+	if len(rows) < 15 {
+		t.Fatalf("found only %d flags with a chart value in docs/flags.md", len(rows))
+	}
+	for _, row := range rows {
+		flag, value := "- --"+row[1], ".Values."+row[2]
+		found := false
+		for i, l := range lines {
+			if !strings.Contains(l, flag+"=") && strings.TrimSpace(l) != flag {
+				continue
+			}
+			if strings.Contains(l, value) || (i > 0 && strings.Contains(lines[i-1], value)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("docs/flags.md says %s sets --%s, but the Deployment template does not pass it from there", row[2], row[1])
 		}
 	}
 }
