@@ -24,7 +24,7 @@ type Input struct {
 	// docs are the documents parsed for this evaluation: a handful at
 	// most, so a list searched in order (no map to allocate and hash).
 	docs []parsedDoc
-	iam         *iamState // IAM documents and their analysis (iam_common.go)
+	iam  *iamState // IAM documents and their analysis (iam_common.go)
 	// bucketDocs is a Bucket's policy as policyDocs returns it.
 	bucketDocs []*iamDoc
 }
