@@ -70,7 +70,15 @@ func ackguard(cfg rules.Config, ids []string) Verdict {
 	reg := rules.Default()
 	var keep func(*rules.Rule) bool
 	if len(ids) > 0 {
-		keep = func(r *rules.Rule) bool { return slices.Contains(ids, r.ID) }
+		// The rules are chosen once, as a compiled policy chooses them,
+		// not by name on every evaluation.
+		var kept []*rules.Rule
+		for _, r := range reg.Rules() {
+			if slices.Contains(ids, r.ID) {
+				kept = append(kept, r)
+			}
+		}
+		keep = func(r *rules.Rule) bool { return slices.Contains(kept, r) }
 	}
 	return func(obj map[string]any) (bool, error) {
 		for _, f := range reg.EvaluateOnly(obj, cfg, keep) {

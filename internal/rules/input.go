@@ -15,9 +15,14 @@ type Input struct {
 	Meta   view.Meta
 	Config Config
 
-	bucket    *view.Bucket
-	bucketCfg *view.BucketConfig
-	sg        *view.SecurityGroup
+	specObj  view.Object
+	specRead bool
+	bucket   *view.Bucket
+	// bucketPol is spec.policy, read and parsed once (readBucketPolicy).
+	bucketPol     bucketPolicy
+	bucketPolRead bool
+	bucketCfg     *view.BucketConfig
+	sg            *view.SecurityGroup
 	// sgIn and sgOut are the group's rule lists with the public reach of
 	// each range (ec2_exposure.go).
 	sgIn, sgOut *sgExposure
@@ -55,6 +60,33 @@ func (in *Input) Bucket() *view.Bucket {
 		in.bucket = view.BucketWithMeta(in.Object, in.Meta)
 	}
 	return in.bucket
+}
+
+// BucketPublicAccessBlock is the Bucket view's PublicAccessBlock, read
+// alone (a handful of lookups, nothing allocated) unless the whole view
+// is already built: the rules that need only it do not build the rest.
+func (in *Input) BucketPublicAccessBlock() view.PublicAccessBlock {
+	if in.bucket != nil {
+		return in.bucket.PublicAccessBlock
+	}
+	return view.BucketPublicAccessBlock(in.spec())
+}
+
+// BucketPolicy is the Bucket view's Policy, read alone unless the whole
+// view is already built.
+func (in *Input) BucketPolicy() view.String {
+	if in.bucket != nil {
+		return in.bucket.Policy
+	}
+	return view.BucketPolicy(in.spec())
+}
+
+// spec is the object's spec, read once for the parts of views read alone.
+func (in *Input) spec() view.Object {
+	if !in.specRead {
+		in.specObj, in.specRead = view.Spec(in.Object), true
+	}
+	return in.specObj
 }
 
 // BucketConfig returns the object's Bucket configuration view (S3-008 …

@@ -27,7 +27,7 @@ func s3001() *Rule {
 const s3001Remedy = "set spec.publicAccessBlock.{blockPublicACLs,ignorePublicACLs,blockPublicPolicy,restrictPublicBuckets} all to true (a bucket that must be public needs a GuardrailException)"
 
 func checkS3001(in *Input) []Finding {
-	pab := in.Bucket().PublicAccessBlock
+	pab := in.BucketPublicAccessBlock()
 	switch {
 	case pab.Err != nil:
 		f := fieldErrorFinding(pab.Err)
@@ -58,7 +58,7 @@ func checkS3001(in *Input) []Finding {
 }
 
 func fixS3001(m *Mutation) error {
-	pab := m.Input().Bucket().PublicAccessBlock
+	pab := m.Input().BucketPublicAccessBlock()
 	if !pab.Present || pab.Err != nil {
 		return m.Set(pab.Path, map[string]any{
 			"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,

@@ -29,8 +29,17 @@ func (p bucketPolicy) Valid() bool {
 	return !p.Absent && p.TypeErr == nil && p.Doc != nil && len(p.Problems) == 0
 }
 
+// readBucketPolicy returns spec.policy, read and parsed once per
+// evaluation whichever policy rules ask for it.
 func readBucketPolicy(in *Input) bucketPolicy {
-	f := in.Bucket().Policy
+	if !in.bucketPolRead {
+		in.bucketPol, in.bucketPolRead = parseBucketPolicy(in), true
+	}
+	return in.bucketPol
+}
+
+func parseBucketPolicy(in *Input) bucketPolicy {
+	f := in.BucketPolicy()
 	bp := bucketPolicy{Path: f.Path}
 	switch {
 	case f.Err != nil:

@@ -1,5 +1,7 @@
 package view
 
+import "slices"
+
 // The fields a view reads at fixed places (spec, spec.name,
 // spec.publicAccessBlock.blockPublicACLs, …) have the same path in every
 // object of a kind. Their paths are built once, when the package is
@@ -17,6 +19,11 @@ package view
 // pathNode is one field of the tree of fixed paths.
 type pathNode struct {
 	path Path
+	// few holds the fields under the node while there are at most
+	// fewKids of them, searched in order (the keys views ask for are the
+	// very constants the tree was recorded from, so most comparisons
+	// stop at the pointer); kids holds them all once there are more.
+	few  []*pathNode
 	kids map[string]*pathNode
 	// recording is true only while init builds the tree: kid then adds
 	// the fields it is asked for.
@@ -29,24 +36,40 @@ func (n *pathNode) kid(key string) *pathNode {
 	if n == nil {
 		return nil
 	}
-	if k, ok := n.kids[key]; ok {
+	if n.kids == nil {
+		for _, k := range n.few {
+			if k.path[len(k.path)-1] == key {
+				return k
+			}
+		}
+	} else if k, ok := n.kids[key]; ok {
 		return k
 	}
 	if !n.recording {
 		return nil
 	}
 	k := &pathNode{path: n.path.Child(key), recording: true}
-	if n.kids == nil {
-		n.kids = map[string]*pathNode{}
+	n.few = append(n.few, k)
+	if len(n.few) > fewKids {
+		if n.kids == nil {
+			n.kids = make(map[string]*pathNode, len(n.few))
+			for _, f := range n.few {
+				n.kids[f.path[len(f.path)-1]] = f
+			}
+		}
+		n.kids[key] = k
 	}
-	n.kids[key] = k
 	return k
 }
+
+// fewKids is the most fields a node searches in order.
+const fewKids = 8
 
 // stopRecording ends the tree's construction.
 func (n *pathNode) stopRecording() {
 	n.recording = false
-	for _, k := range n.kids {
+	n.few = slices.Clip(n.few)
+	for _, k := range n.few {
 		k.stopRecording()
 	}
 }

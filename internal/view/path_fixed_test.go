@@ -55,7 +55,7 @@ func TestFixedPathsRecordedForEveryView(t *testing.T) {
 	} {
 		n := fixedPaths
 		for _, seg := range strings.Split(want, ".") {
-			n = n.kids[seg]
+			n = n.kid(seg)
 			if n == nil {
 				t.Fatalf("the tree has no %s", want)
 			}
@@ -81,7 +81,7 @@ func TestFixedPathsRecordedForEveryView(t *testing.T) {
 
 func countNodes(n *pathNode) int {
 	c := 1
-	for _, k := range n.kids {
+	for _, k := range n.few {
 		c += countNodes(k)
 	}
 	return c
