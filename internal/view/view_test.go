@@ -2,6 +2,7 @@ package view
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -155,6 +156,14 @@ func FuzzNewBucket(f *testing.F) {
 		}
 		_ = b.BucketName()
 		_ = b.AWSPartition()
+		// The parts the rules read alone are the view's parts.
+		spec := Spec(m)
+		if got, want := exported(BucketPublicAccessBlock(spec)), exported(b.PublicAccessBlock); !reflect.DeepEqual(got, want) {
+			t.Fatalf("publicAccessBlock read alone: %+v, in the view: %+v", got, want)
+		}
+		if got := BucketPolicy(spec); !reflect.DeepEqual(got, b.Policy) {
+			t.Fatalf("policy read alone: %+v, in the view: %+v", got, b.Policy)
+		}
 		// The configuration view reads the same object without panicking;
 		// every error it carries names a spec field.
 		c := NewBucketConfig(m)
@@ -190,4 +199,10 @@ func TestReadIdentity(t *testing.T) {
 	if id := ReadIdentity(map[string]any{"apiVersion": "a/b/c", "kind": "X", "metadata": "nope"}); id.GroupKind.Group != "" || id.GroupKind.Kind != "X" || id.Labels != nil {
 		t.Errorf("malformed object: identity %+v", id)
 	}
+}
+
+// exported is p without the bookkeeping of how its paths were built.
+func exported(p PublicAccessBlock) PublicAccessBlock {
+	p.Object.paths, p.Object.node = nil, nil
+	return p
 }
