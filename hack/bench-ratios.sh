@@ -55,7 +55,7 @@ function ratio(bench, other, base, target,   o, b, r, verdict) {
 	if (!(o in n) || !(b in n)) return
 	r = median(o) / median(b)
 	verdict = target ? (r >= target ? sprintf("target >= %dx met", target) : sprintf("target >= %dx NOT met", target)) : ""
-	printf "  %-19s / %-26s %10.0f / %8.0f = %7.1fx  %s\n", other, base, median(o), median(b), r, verdict
+	printf "  %-19s / %-29s %10.0f / %8.0f = %7.1fx  %s\n", other, base, median(o), median(b), r, verdict
 }
 END {
 	if (length(n) == 0) { print "no benchmark lines found" > "/dev/stderr"; exit 1 }
@@ -65,9 +65,11 @@ END {
 		printf "%s (median %s)\n", bn, metric
 		ratio(bn, "cel-flags", "ackguard-flags", 0)
 		ratio(bn, "cel-flags-policy", "ackguard-flags-policy", 10)
+		ratio(bn, "cel-flags-policy", "ackguard-flags-policy-cached", 10)
 		ratio(bn, "cel-flags-policy", "ackguard-all-bucket-rules", 0)
 		ratio(bn, "rego-flags", "ackguard-flags", 0)
 		ratio(bn, "rego-flags-policy", "ackguard-flags-policy", 50)
+		ratio(bn, "rego-flags-policy", "ackguard-flags-policy-cached", 50)
 		ratio(bn, "rego-flags-policy", "ackguard-all-bucket-rules", 0)
 	}
 }

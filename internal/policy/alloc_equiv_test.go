@@ -106,3 +106,28 @@ func TestAllocFreeFormsAgree(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGlobsIntersect holds GlobsIntersect's shortcuts (a "*", a literal,
+// two prefix-then-star patterns) to the general search over suffixes.
+func FuzzGlobsIntersect(f *testing.F) {
+	for _, s := range [][2]string{
+		{"s3:*", "s3:get*"}, {"S3:Get*", "s3:g*"}, {"s3:put*", "s3:get*"}, {"*", "x"},
+		{"s3:GetObject", "s3:get*"}, {"s3:getobject", "S3:GETOBJECT"}, {"s3:Get?bject", "s3:get*"},
+		{"s3:*Object", "s3:get*"}, {"a*b", "a*c"}, {"", "*"}, {"", ""}, {"?", ""}, {"s3:ǅ*", "s3:ǆ*"},
+		{"iam:Pass*", "iam:passrole"}, {"**", "a"}, {"a*", "*a"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if len(a) > 200 || len(b) > 200 {
+			return
+		}
+		want := globsIntersectSearch(a, b)
+		if got := GlobsIntersect(a, b); got != want {
+			t.Fatalf("GlobsIntersect(%q, %q) = %v, the search says %v", a, b, got, want)
+		}
+		if got := GlobsIntersect(b, a); got != want {
+			t.Fatalf("GlobsIntersect(%q, %q) = %v, the search says %v (swapped)", b, a, got, want)
+		}
+	})
+}

@@ -47,11 +47,62 @@ func MatchGlob(pattern, s string, fold bool) bool {
 // (case-insensitively). It answers "may this Action pattern allow some
 // action of this family?" (for example "s3:*Object" and "s3:get*").
 func GlobsIntersect(a, b string) bool {
-	a, b = strings.ToLower(a), strings.ToLower(b)
 	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
 		// Absurdly long patterns: answer "may intersect", the
 		// over-approximation that keeps findings.
 		return true
+	}
+	if r, ok := globsIntersectASCII(a, b); ok {
+		return r
+	}
+	return globsIntersectSearch(a, b)
+}
+
+// globsIntersectASCII answers GlobsIntersect without a search for the
+// shapes action patterns nearly always have, when both are ASCII (where
+// folding byte by byte is what strings.ToLower does): a pattern that is
+// "*", a literal on either side, or two patterns that are a literal
+// prefix followed by one '*'. ok is false for anything else.
+func globsIntersectASCII(a, b string) (r, ok bool) {
+	if !isASCII(a) || !isASCII(b) {
+		return false, false
+	}
+	aw, bw := hasWildcard(a), hasWildcard(b)
+	switch {
+	case a == "*" || b == "*":
+		return true, true // every pattern matches some string
+	case !aw && !bw:
+		return strings.EqualFold(a, b), true
+	case !bw:
+		return MatchGlob(a, b, true), true
+	case !aw:
+		return MatchGlob(b, a, true), true
+	}
+	pa, okA := starSuffixed(a)
+	pb, okB := starSuffixed(b)
+	if !okA || !okB {
+		return false, false
+	}
+	n := min(len(pa), len(pb))
+	return strings.EqualFold(pa[:n], pb[:n]), true
+}
+
+// starSuffixed returns the literal before a pattern's only wildcard when
+// that wildcard is a final '*'.
+func starSuffixed(p string) (string, bool) {
+	i := strings.IndexAny(p, "*?")
+	if i != len(p)-1 || p[i] != '*' {
+		return "", false
+	}
+	return p[:i], true
+}
+
+// globsIntersectSearch is GlobsIntersect for any two patterns: a search
+// over pairs of suffixes.
+func globsIntersectSearch(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
+		return true // lower-casing may lengthen non-ASCII text
 	}
 	// memo[i][j]: suffixes a[i:] and b[j:] have a common match.
 	memo := make([]int8, (len(a)+1)*(len(b)+1))
