@@ -23,13 +23,6 @@ var serviceARNTargets = map[string][]string{
 	"route53":    {"route53:::*"},
 }
 
-func serviceTargets(service string) []string {
-	if t, ok := serviceARNTargets[service]; ok {
-		return t
-	}
-	return []string{service + ":*:*:*"}
-}
-
 // isPartition reports whether s is an AWS partition name: "aws" or
 // "aws-<letters>..." ("aws-cn", "aws-us-gov", "aws-iso-b").
 func isPartition(s string) bool {
@@ -114,7 +107,7 @@ func UnconstrainedFor(pattern, service string) bool {
 		}
 		return false
 	}
-	return coversARN(pattern, service+":*:*:*") // serviceTargets' one target
+	return coversARN(pattern, service+":*:*:*") // the one shape of a service not listed
 }
 
 // typeWideResource reports whether a resource element names a resource

@@ -203,6 +203,6 @@ func TestReadIdentity(t *testing.T) {
 
 // exported is p without the bookkeeping of how its paths were built.
 func exported(p PublicAccessBlock) PublicAccessBlock {
-	p.Object.paths, p.Object.node = nil, nil
+	p.paths, p.node = nil, nil
 	return p
 }
