@@ -131,7 +131,7 @@ func BenchmarkCleanBucket(b *testing.B) {
 				b.Fatalf("the clean bucket is denied (%v)", err)
 			}
 			b.ReportAllocs()
-			loop(b, func() { e.v(obj) })
+			loop(b, func() { _, _ = e.v(obj) })
 		})
 	}
 }
@@ -149,7 +149,7 @@ func BenchmarkPublicBucket(b *testing.B) {
 				b.Fatalf("the public bucket is admitted (%v)", err)
 			}
 			b.ReportAllocs()
-			loop(b, func() { e.v(obj) })
+			loop(b, func() { _, _ = e.v(obj) })
 		})
 	}
 }
