@@ -64,13 +64,14 @@ func TestChartPassesDocumentedValues(t *testing.T) {
 		t.Fatalf("found only %d flags with a chart value in docs/flags.md", len(rows))
 	}
 	for _, row := range rows {
-		flag, value := "- --"+row[1], ".Values."+row[2]
+		flag := "- --" + row[1]
+		value := regexp.MustCompile(`\.Values\.` + regexp.QuoteMeta(row[2]) + `([^A-Za-z0-9_.]|$)`)
 		found := false
 		for i, l := range lines {
 			if !strings.Contains(l, flag+"=") && strings.TrimSpace(l) != flag {
 				continue
 			}
-			if strings.Contains(l, value) || (i > 0 && strings.Contains(lines[i-1], value)) {
+			if value.MatchString(l) || (i > 0 && strings.Contains(lines[i-1], "range") && value.MatchString(lines[i-1])) {
 				found = true
 			}
 		}

@@ -47,11 +47,6 @@ func MatchGlob(pattern, s string, fold bool) bool {
 // (case-insensitively). It answers "may this Action pattern allow some
 // action of this family?" (for example "s3:*Object" and "s3:get*").
 func GlobsIntersect(a, b string) bool {
-	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
-		// Absurdly long patterns: answer "may intersect", the
-		// over-approximation that keeps findings.
-		return true
-	}
 	if r, ok := globsIntersectASCII(a, b); ok {
 		return r
 	}
@@ -66,6 +61,9 @@ func GlobsIntersect(a, b string) bool {
 func globsIntersectASCII(a, b string) (r, ok bool) {
 	if !isASCII(a) || !isASCII(b) {
 		return false, false
+	}
+	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
+		return true, true // as the search answers (lower-casing ASCII keeps lengths)
 	}
 	aw, bw := hasWildcard(a), hasWildcard(b)
 	switch {
@@ -102,7 +100,9 @@ func starSuffixed(p string) (string, bool) {
 func globsIntersectSearch(a, b string) bool {
 	a, b = strings.ToLower(a), strings.ToLower(b)
 	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
-		return true // lower-casing may lengthen non-ASCII text
+		// Absurdly long patterns: answer "may intersect", the
+		// over-approximation that keeps findings.
+		return true
 	}
 	// memo[i][j]: suffixes a[i:] and b[j:] have a common match.
 	memo := make([]int8, (len(a)+1)*(len(b)+1))
