@@ -52,7 +52,7 @@ type AliasPermission struct {
 
 // NewAlias decodes an Alias view from an unstructured object.
 func NewAlias(obj map[string]any) *Alias {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	a := &Alias{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		a.Errors = append(a.Errors, spec.Err)

@@ -70,8 +70,8 @@ func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
 		b.Errors = append(b.Errors, spec.Err)
 	}
 	b.Name = spec.String("name")
-	b.Policy = bucketPolicy(spec)
-	b.PublicAccessBlock = publicAccessBlock(spec)
+	b.Policy = BucketPolicy(spec)
+	b.PublicAccessBlock = BucketPublicAccessBlock(spec)
 	b.ACL = spec.String("acl")
 	b.Grants = make([]String, 0, len(GrantFields))
 	for _, g := range GrantFields {
@@ -97,19 +97,10 @@ func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
 	return b
 }
 
-// Spec returns an object's spec, as the views read it.
-func Spec(obj map[string]any) Object { return Root(obj).Object("spec") }
-
-// BucketPublicAccessBlock reads a Bucket's spec.publicAccessBlock alone
-// from its spec (Spec), as NewBucket reads it, for a caller that needs
-// nothing else of the view.
-func BucketPublicAccessBlock(spec Object) PublicAccessBlock { return publicAccessBlock(spec) }
-
-// BucketPolicy reads a Bucket's spec.policy alone from its spec, as
-// NewBucket reads it.
-func BucketPolicy(spec Object) String { return bucketPolicy(spec) }
-
-func publicAccessBlock(spec Object) PublicAccessBlock {
+// BucketPublicAccessBlock reads a Bucket's spec.publicAccessBlock from its
+// spec (Spec): NewBucket reads it so, and a caller that needs nothing else
+// of the view reads it alone.
+func BucketPublicAccessBlock(spec Object) PublicAccessBlock {
 	pab := spec.Object("publicAccessBlock")
 	return PublicAccessBlock{
 		Object:                pab,
@@ -120,7 +111,9 @@ func publicAccessBlock(spec Object) PublicAccessBlock {
 	}
 }
 
-func bucketPolicy(spec Object) String { return spec.String("policy") }
+// BucketPolicy reads a Bucket's spec.policy from its spec, as
+// BucketPublicAccessBlock reads spec.publicAccessBlock.
+func BucketPolicy(spec Object) String { return spec.String("policy") }
 
 // BucketName returns the AWS bucket name: spec.name, or the object name
 // when spec.name is missing (ACK requires spec.name; scan may see drafts).

@@ -64,7 +64,7 @@ type Described struct {
 // NewSecurityGroup decodes a SecurityGroup view from an unstructured
 // object.
 func NewSecurityGroup(obj map[string]any) *SecurityGroup {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	sg := &SecurityGroup{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		sg.Errors = append(sg.Errors, spec.Err)

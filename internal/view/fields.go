@@ -58,6 +58,9 @@ func Root(obj map[string]any) Object {
 	return Object{Path: Path{}, Present: obj != nil, Fields: obj, node: fixedPaths}
 }
 
+// Spec returns a whole decoded object's spec, as the views read it.
+func Spec(obj map[string]any) Object { return Root(obj).Object("spec") }
+
 // Object returns the child object at key.
 func (o Object) Object(key string) Object {
 	p, n := o.child(key)

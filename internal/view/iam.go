@@ -232,7 +232,7 @@ func NewGroup(obj map[string]any) *Group {
 
 // NewPolicy decodes a Policy view from an unstructured object.
 func NewPolicy(obj map[string]any) *Policy {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	p := &Policy{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		p.Errors = append(p.Errors, spec.Err)

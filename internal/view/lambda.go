@@ -44,7 +44,7 @@ type EnvVar struct {
 
 // NewFunction decodes a Function view from an unstructured object.
 func NewFunction(obj map[string]any) *Function {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	f := &Function{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		f.Errors = append(f.Errors, spec.Err)
@@ -104,7 +104,7 @@ type CORS struct {
 // NewFunctionURLConfig decodes a FunctionURLConfig view from an
 // unstructured object.
 func NewFunctionURLConfig(obj map[string]any) *FunctionURLConfig {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	u := &FunctionURLConfig{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		u.Errors = append(u.Errors, spec.Err)

@@ -32,7 +32,7 @@ type FunctionConfig struct {
 // NewFunctionConfig decodes a Function's VPC, failure-destination and
 // concurrency fields.
 func NewFunctionConfig(obj map[string]any) *FunctionConfig {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	f := &FunctionConfig{Meta: ReadMeta(obj), Spec: spec}
 	f.VPCConfig = spec.Object("vpcConfig")
 	f.SubnetIDsList, f.SubnetIDs = stringList(f.VPCConfig, "subnetIDs")
@@ -61,7 +61,7 @@ type Subnet struct {
 
 // NewSubnet decodes a Subnet view.
 func NewSubnet(obj map[string]any) *Subnet {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	return &Subnet{
 		Meta:               ReadMeta(obj),
 		AvailabilityZone:   spec.String("availabilityZone"),

@@ -11,7 +11,7 @@ type FunctionRole struct {
 
 // NewFunctionRole decodes the execution-role fields of a Function.
 func NewFunctionRole(obj map[string]any) *FunctionRole {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	f := &FunctionRole{Meta: ReadMeta(obj)}
 	if spec.Err != nil {
 		f.Errors = append(f.Errors, spec.Err)

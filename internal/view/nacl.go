@@ -38,7 +38,7 @@ type NACLEntry struct {
 
 // NewNetworkACL decodes a NetworkACL view from an unstructured object.
 func NewNetworkACL(obj map[string]any) *NetworkACL {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	n := &NetworkACL{Meta: ReadMeta(obj), Spec: spec, EntriesPath: spec.Path.Child("entries")}
 	if spec.Err != nil {
 		n.Errors = append(n.Errors, spec.Err)

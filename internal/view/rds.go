@@ -99,7 +99,7 @@ type DBInstance struct {
 
 // NewDBInstance decodes a DBInstance view from an unstructured object.
 func NewDBInstance(obj map[string]any) *DBInstance {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	d := &DBInstance{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		d.Errors = append(d.Errors, spec.Err)
@@ -136,7 +136,7 @@ type DBCluster struct {
 
 // NewDBCluster decodes a DBCluster view from an unstructured object.
 func NewDBCluster(obj map[string]any) *DBCluster {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	c := &DBCluster{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		c.Errors = append(c.Errors, spec.Err)

@@ -70,7 +70,7 @@ type ParameterGroup struct {
 // NewParameterGroup decodes a DBParameterGroup or DBClusterParameterGroup
 // view from an unstructured object.
 func NewParameterGroup(obj map[string]any) *ParameterGroup {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	g := &ParameterGroup{Meta: ReadMeta(obj), Spec: spec, Parameters: map[string]String{}}
 	g.Cluster = g.GVK.Kind == DBClusterParameterGroupGVK.Kind
 	if spec.Err != nil {
@@ -152,7 +152,7 @@ type DBProxy struct {
 
 // NewDBProxy decodes a DBProxy view from an unstructured object.
 func NewDBProxy(obj map[string]any) *DBProxy {
-	spec := Root(obj).Object("spec")
+	spec := Spec(obj)
 	p := &DBProxy{Meta: ReadMeta(obj), Spec: spec}
 	if spec.Err != nil {
 		p.Errors = append(p.Errors, spec.Err)
