@@ -1,7 +1,7 @@
 package policy
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -114,10 +114,11 @@ type Statement struct {
 
 // Ref names the statement in messages: `Statement[1] (Sid "PublicRead")`.
 func (s *Statement) Ref() string {
+	ref := "Statement[" + strconv.Itoa(s.Index) + "]"
 	if s.HasSid && s.Sid != "" {
-		return fmt.Sprintf("Statement[%d] (Sid %q)", s.Index, s.Sid)
+		return ref + " (Sid " + strconv.Quote(s.Sid) + ")"
 	}
-	return fmt.Sprintf("Statement[%d]", s.Index)
+	return ref
 }
 
 // Principal is the value of a Principal or NotPrincipal element.

@@ -141,7 +141,16 @@ func globsIntersectSearch(a, b string) bool {
 const maxIntersectCells = 1 << 16
 
 // hasWildcard reports whether s contains a glob metacharacter.
-func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+func hasWildcard(s string) bool {
+	// A byte loop: action patterns are short, and strings.ContainsAny
+	// builds a character set on every call.
+	for i := 0; i < len(s); i++ {
+		if s[i] == '*' || s[i] == '?' {
+			return true
+		}
+	}
+	return false
+}
 
 // hasVariable reports whether s contains a policy variable "${...}".
 func hasVariable(s string) bool { return strings.Contains(s, "${") }

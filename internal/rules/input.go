@@ -51,6 +51,22 @@ func NewInput(obj map[string]any, cfg Config) *Input {
 	return &Input{Object: obj, Meta: view.ReadMeta(obj), Config: cfg}
 }
 
+// prepare makes in, an Input fresh from new or release, what
+// NewInput(obj, cfg) returns, keeping the room of its document list.
+func (in *Input) prepare(obj map[string]any, cfg Config) {
+	in.Object, in.Meta, in.Config = obj, view.ReadMeta(obj), cfg
+}
+
+// release drops every reference an evaluation left in in, so that a kept
+// Input holds no object, view or document, and keeps only the room of its
+// document list. Findings never point into an Input: their paths,
+// messages and subjects live in the views, documents and strings they were
+// built from.
+func (in *Input) release() {
+	clear(in.docs)
+	*in = Input{docs: in.docs[:0]}
+}
+
 // GroupKind is the object's group and kind.
 func (in *Input) GroupKind() schema.GroupKind { return in.Meta.GVK.GroupKind() }
 

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -17,6 +18,11 @@ type Registry struct {
 	byID   map[string]*Rule
 	kinds  []schema.GroupKind
 	byKind map[schema.GroupKind][]*Rule // the rules of each kind, in registry order
+	// inputs keeps the Inputs of finished evaluations for the next ones:
+	// an Input is the one allocation a judgement with nothing to report
+	// would make, and at a few hundred nanoseconds an evaluation the
+	// collector's share of that allocation was a fifth of the cost.
+	inputs sync.Pool
 }
 
 // NewRegistry builds a registry, refusing malformed or duplicate rules.
@@ -77,12 +83,25 @@ func (r *Registry) Evaluate(obj map[string]any, cfg Config) []Finding {
 // EvaluateOnly runs the rules keep accepts, opt-in or not (every rule when
 // keep is nil), as Evaluate does.
 func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule) bool) []Finding {
-	in := NewInput(obj, cfg)
+	in, _ := r.inputs.Get().(*Input)
+	if in == nil {
+		in = new(Input)
+	}
+	in.prepare(obj, cfg)
+	defer func() {
+		in.release()
+		r.inputs.Put(in)
+	}()
 	gk := in.GroupKind()
 	var out []Finding
 	for _, rule := range r.byKind[gk] {
 		if keep == nil || keep(rule) {
-			out = append(out, runCheck(rule, in)...)
+			found := runCheck(rule, in)
+			if out == nil {
+				out = found // the first rule with findings: its own fresh slice, not a copy
+				continue
+			}
+			out = append(out, found...)
 		}
 	}
 	return out

@@ -1,11 +1,14 @@
 package rules_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -349,4 +352,61 @@ func TestSecureBucketHasNoFindings(t *testing.T) {
 			t.Errorf("findings for the secure bucket with %+v:\n%s", cfg, texts(got))
 		}
 	}
+}
+
+// documentedExamples are the first objects of every rule's insecure and
+// secure examples: every kind the rules judge, with and without findings.
+func documentedExamples(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, r := range rules.Default().Rules() {
+		d, err := r.Docs()
+		if err != nil {
+			t.Fatalf("%s: %v", r.ID, err)
+		}
+		for _, stream := range []string{d.Insecure, d.Secure} {
+			first, _, _ := strings.Cut(stream, "\n---")
+			var obj map[string]any
+			if err := yaml.Unmarshal([]byte(first), &obj); err != nil {
+				t.Fatalf("%s: %v", r.ID, err)
+			}
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+// TestEvaluationsShareNothing: one registry keeps the Inputs of finished
+// evaluations for the next ones; what one object left must never change
+// the findings of the next. Every documented example is judged by a
+// registry of its own, then by one registry in order, in reverse and from
+// four goroutines at once, and the findings must be the same each time.
+func TestEvaluationsShareNothing(t *testing.T) {
+	objs := documentedExamples(t)
+	cfg := rules.Config{OwnerAccounts: []string{"111122223333"}}
+	want := make([][]rules.Finding, len(objs))
+	for i, obj := range objs {
+		want[i] = rules.Default().EvaluateOnly(obj, cfg, nil)
+	}
+	shared := rules.Default()
+	check := func(how string, i int) {
+		if got := shared.EvaluateOnly(objs[i], cfg, nil); !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("%s, example %d (%v): findings differ from a fresh registry's\n got: %s\nwant: %s", how, i, objs[i]["kind"], texts(got), texts(want[i]))
+		}
+	}
+	for i := range objs {
+		check("in order", i)
+	}
+	for i := len(objs) - 1; i >= 0; i-- {
+		check("in reverse", i)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range objs {
+				check("concurrently", (k*7+g)%len(objs))
+			}
+		})
+	}
+	wg.Wait()
 }

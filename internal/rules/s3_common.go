@@ -1,7 +1,7 @@
 package rules
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -136,7 +136,7 @@ type publicGrant struct {
 }
 
 func (g publicGrant) message(verb string) string {
-	msg := fmt.Sprintf("%s %s %s to %s", g.Statement.Ref(), verb, quoteList(g.Actions, 4), g.Reach.Who)
+	msg := g.Statement.Ref() + " " + verb + " " + quoteList(g.Actions, 4) + " to " + g.Reach.Who
 	if len(g.Reach.Weak) > 0 {
 		msg += " (" + strings.Join(g.Reach.Weak, "; ") + ")"
 	}
@@ -151,7 +151,7 @@ func statementSubject(d *policy.Document, s *policy.Statement) string {
 
 func quoteList(items []string, limit int) string {
 	if len(items) > limit {
-		return strings.Join(items[:limit], ", ") + fmt.Sprintf(" and %d more", len(items)-limit)
+		return strings.Join(items[:limit], ", ") + " and " + strconv.Itoa(len(items)-limit) + " more"
 	}
 	return strings.Join(items, ", ")
 }
