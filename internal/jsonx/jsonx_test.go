@@ -706,7 +706,39 @@ func FuzzParse(f *testing.F) {
 		if _, err := Parse(data, Limits{MaxBytes: len(data)}); err != nil {
 			t.Fatalf("MaxBytes = len: %v", err)
 		}
+		// The parses above reused the parser of the first: its tree is
+		// unchanged.
+		if got := toAny(n); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after more parses, the first tree is %#v, want %#v", got, want)
+		}
 	})
+}
+
+// TestTreesOutliveReuse: parsers are reused between documents, and what a
+// parse returned must not change when later ones, failed ones included,
+// reuse the parser's stacks.
+func TestTreesOutliveReuse(t *testing.T) {
+	first := []byte(`{"k\u0065y":["v\u0061lue",{"n\u00e9sted":"\"quoted\"","plain":1}],"Policy":` + buildPolicy(3) + `}`)
+	n, err := Parse(first, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := toAny(n)
+	others := []string{
+		buildPolicy(40),
+		`{"a":[1,2,{"b":"\u0041\u0042"}],"a":3}`, // a duplicate after a deep member
+		`{"x":{"y":[[["\u0043` + strings.Repeat(`,"zz"`, 50),  // ends inside open containers
+		`{"p\u0071":"r\u0073","t":[` + strings.Repeat(`"\u0075",`, 300) + `1]}`,
+		strings.Repeat(`[`, 2000) + strings.Repeat(`]`, 2000), // deeper than a kept stack
+	}
+	for range 3 {
+		for _, o := range others {
+			_, _ = Parse([]byte(o), Limits{MaxDepth: 3000})
+		}
+	}
+	if got := toAny(n); !reflect.DeepEqual(got, want) {
+		t.Errorf("the first tree changed after other parses:\n got %#v\nwant %#v", got, want)
+	}
 }
 
 // iamPolicy is a small, realistic bucket policy.

@@ -27,9 +27,16 @@ const (
 	tokenizerMaxDepth = 10000
 )
 
-// decoders holds tokenizers for reuse: a jsontext.Decoder keeps buffers
-// for its state and duplicate-name detection that later documents can use.
-var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
+// parsers holds parsers for reuse between documents: their tokenizer (a
+// jsontext.Decoder keeps buffers for its state) and their stacks of open
+// containers, members, items and decoded strings, which every document
+// needs and none keeps. What a parse returns (nodes, members and items
+// carved from slabs) is never reused.
+var parsers = sync.Pool{New: func() any { return &parser{dec: new(jsontext.Decoder)} }}
+
+// maxPooledStack bounds the stacks a parser keeps when it goes back to the
+// pool: a deep or wide document's are left to the collector.
+const maxPooledStack = 1024
 
 // released is what a pooled decoder reads from, so it holds no reference
 // to the last document. It is never read.
@@ -51,27 +58,22 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 	}
 	maxDepth = min(maxDepth, tokenizerMaxDepth)
 
-	dec := decoders.Get().(*jsontext.Decoder)
+	p := parsers.Get().(*parser)
+	defer p.release()
 	// The decoder reads data in place (a bytes.Buffer is not copied).
 	// Invalid UTF-8 is accepted and decoded as U+FFFD, as encoding/json
 	// does. Duplicate keys are detected here rather than by the
 	// decoder: the keys are decoded anyway, and comparing them costs
 	// less than the decoder's own copy of every name (about a tenth of
 	// the parse time of a large policy).
-	dec.Reset(bytes.NewBuffer(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	p.dec.Reset(bytes.NewBuffer(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 	// A single copy of the input: unescaped strings and number literals
 	// are substrings of it, and the caller may reuse data afterwards.
 	src := string(data)
-	p := &parser{
-		s:         src,
-		dec:       dec,
-		maxDepth:  maxDepth,
-		nodeChunk: min(max(len(src)/32, 4), maxChunk),
-		slabChunk: min(max(len(src)/64, 4), maxChunk),
-	}
+	p.s, p.maxDepth = src, maxDepth
+	p.nodeChunk = min(max(len(src)/32, 4), maxChunk)
+	p.slabChunk = min(max(len(src)/64, 4), maxChunk)
 	root, err := p.parse()
-	dec.Reset(released)
-	decoders.Put(dec)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +87,34 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 		}
 	}
 	return root, nil
+}
+
+// release returns p to the pool holding no reference to the document or
+// its tree: the slabs the tree was carved from are dropped, the stacks are
+// cleared (or dropped when a large document grew them) and the decoder
+// reads from an empty reader.
+func (p *parser) release() {
+	p.dec.Reset(released)
+	*p = parser{
+		dec:     p.dec,
+		frames:  reuse(p.frames),
+		members: reuse(p.members),
+		items:   reuse(p.items),
+		scratch: reuse(p.scratch),
+		arena:   reuse(p.arena),
+		fixups:  reuse(p.fixups),
+	}
+	parsers.Put(p)
+}
+
+// reuse is s emptied and cleared for the next document, or nil when it
+// grew past maxPooledStack.
+func reuse[T any](s []T) []T {
+	if cap(s) > maxPooledStack {
+		return nil
+	}
+	clear(s[:cap(s)])
+	return s[:0]
 }
 
 // parser holds the state of one Parse call: it builds the tree from the

@@ -58,7 +58,12 @@ func saveHeap(ctx context.Context, addr, path, logPath string) (*heapResult, err
 }
 
 func fetch(ctx context.Context, url string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	return fetchWithin(ctx, url, time.Minute)
+}
+
+// fetchWithin is fetch giving up after d.
+func fetchWithin(ctx context.Context, url string, d time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -116,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Warmup, "warmup", 20, "uncounted creates before the timed ones")
 	fs.IntVar(&cfg.Workers, "workers", 8, "goroutines of the concurrent phase (and of the plain patch loop)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.Pprof, "pprof", "", "save a CPU profile of the ackguard manager under concurrent creates to this file (reconciler-off phase: FILE with -noreconciler before the extension)")
+	fs.StringVar(&cfg.Pprof, "pprof", "", "save a CPU profile of the ackguard manager under concurrent creates to this file (reconciler-off phase: FILE with -noreconciler before the extension); with -reconcile, of its first -pprof-seconds of convergence after it is ready")
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
 	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
@@ -144,9 +144,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.PprofSeconds < 1:
 		fmt.Fprintln(stderr, "admission: -n and -workers must be at least 1, -warmup and -reconcile not negative, -pprof-seconds at least 1")
-		return 2
-	case cfg.Reconcile > 0 && cfg.Pprof != "":
-		fmt.Fprintln(stderr, "admission: -pprof profiles the admission phases; it does not combine with -reconcile")
 		return 2
 	case cfg.Reconcile == 0 && cfg.Heap != "":
 		fmt.Fprintln(stderr, "admission: -heap profiles the manager of -reconcile")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,8 +54,9 @@ const (
 
 // runReconcile: N violating Buckets fixed (a) by a plain client issuing
 // the reconciler's merge patch from cfg.Workers goroutines, then, that
-// set deleted, (b) N fresh ones by the manager (reconciler on, webhook not
-// registered). The clock of (b) starts when the process starts.
+// set deleted, (b) N fresh ones by the manager (reconciler on with as many
+// workers as the loop's goroutines, webhook not registered). The clock of
+// (b) starts when the process starts.
 func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func(string, ...any)) (*reconcileResult, error) {
 	n := cfg.Reconcile
 	res := &reconcileResult{N: n, Workers: cfg.Workers}
@@ -112,14 +114,20 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 		"--webhook-cert-dir=" + hook.LocalServingCertDir, fmt.Sprintf("--webhook-port=%d", hook.LocalServingPort),
 		"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
 		"--max-patches-per-second=0", // the throughput, not the configured bound
+		// As many fixes in flight as the plain loop has patches: each
+		// reconcile waits for its patch, so with fewer workers than the
+		// loop's goroutines the comparison would time the concurrency.
+		fmt.Sprintf("--reconcile-workers=%d", cfg.Workers),
 	}
 	procEnv := []string{"KUBECONFIG=" + e.kubeconfig}
 	var pprofAddr string
-	if cfg.Heap != "" {
+	if cfg.Heap != "" || cfg.Pprof != "" {
 		if pprofAddr, err = localcluster.FreeAddr(); err != nil {
 			return nil, err
 		}
 		args = append(args, "--pprof-bind-address="+pprofAddr)
+	}
+	if cfg.Heap != "" {
 		procEnv = append(procEnv, "GODEBUG=gctrace=1")
 	}
 	logf("starting the manager (reconciler on, its webhook not registered)")
@@ -135,6 +143,18 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 	res.ReadySeconds = time.Since(start).Seconds()
 	logf("  ready after %.2f s; waiting for convergence", res.ReadySeconds)
+	profiled := make(chan error, 1)
+	if cfg.Pprof != "" {
+		go func() {
+			data, err := fetchWithin(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, cfg.PprofSeconds), time.Duration(cfg.PprofSeconds)*time.Second+time.Minute)
+			if err == nil {
+				err = os.WriteFile(cfg.Pprof, data, 0o644)
+			}
+			profiled <- err
+		}()
+	} else {
+		profiled <- nil
+	}
 	select {
 	case err := <-conv:
 		if err != nil {
@@ -152,6 +172,12 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 		return nil, err
 	}
 	res.CPUSeconds = cpu.Seconds()
+	if err := <-profiled; err != nil {
+		return nil, fmt.Errorf("CPU profile of the convergence: %w", err)
+	}
+	if cfg.Pprof != "" {
+		logf("  CPU profile of the convergence saved to %s", cfg.Pprof)
+	}
 	res.RSS = p.rss()
 	if res.PeakRSS, err = p.memory("VmHWM"); err != nil {
 		return nil, err
@@ -301,7 +327,7 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 	rows := [][2]string{
 		{"create one set (" + fmt.Sprint(r.Workers) + " goroutines)", fmt.Sprintf("%.2f s", r.CreateSeconds)},
 		{"plain client loop, same merge patches, " + fmt.Sprint(r.Workers) + " goroutines", fmt.Sprintf("%.2f s", r.PlainSeconds)},
-		{"ackguard manager: start → ready", fmt.Sprintf("%.2f s", r.ReadySeconds)},
+		{"ackguard manager (" + fmt.Sprint(r.Workers) + " reconcile workers): start → ready", fmt.Sprintf("%.2f s", r.ReadySeconds)},
 		{"ackguard manager: start → none in violation", fmt.Sprintf("%.2f s", r.ConvergeSeconds)},
 		{"ratio manager / plain loop (from start; from ready)", fmt.Sprintf("%.2f×; %.2f×", r.Ratio, r.RatioAfterReady)},
 		{"manager peak RSS (VmHWM) / RSS when idle after", mib(r.PeakRSS) + " / " + mib(r.RSS)},
