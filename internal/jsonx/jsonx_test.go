@@ -726,8 +726,8 @@ func TestTreesOutliveReuse(t *testing.T) {
 	want := toAny(n)
 	others := []string{
 		buildPolicy(40),
-		`{"a":[1,2,{"b":"\u0041\u0042"}],"a":3}`, // a duplicate after a deep member
-		`{"x":{"y":[[["\u0043` + strings.Repeat(`,"zz"`, 50),  // ends inside open containers
+		`{"a":[1,2,{"b":"\u0041\u0042"}],"a":3}`,             // a duplicate after a deep member
+		`{"x":{"y":[[["\u0043` + strings.Repeat(`,"zz"`, 50), // ends inside open containers
 		`{"p\u0071":"r\u0073","t":[` + strings.Repeat(`"\u0075",`, 300) + `1]}`,
 		strings.Repeat(`[`, 2000) + strings.Repeat(`]`, 2000), // deeper than a kept stack
 	}
