@@ -130,5 +130,10 @@ func FuzzGlobsIntersect(f *testing.F) {
 		if got := GlobsIntersect(b, a); got != want {
 			t.Fatalf("GlobsIntersect(%q, %q) = %v, the search says %v (swapped)", b, a, got, want)
 		}
+		// AllowedFrom's own shortcut for literal actions answers alike.
+		s := &Statement{Action: []string{a}}
+		if got := len(s.AllowedFrom(ActionFamily{Globs: []string{"x:y", b}})) > 0; got != (want || globsIntersectSearch(a, "x:y")) {
+			t.Fatalf("AllowedFrom: action %q in the family {x:y, %q} = %v, the search says %v", a, b, got, want)
+		}
 	})
 }
