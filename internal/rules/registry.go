@@ -98,7 +98,10 @@ func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule)
 		if keep == nil || keep(rule) {
 			found := runCheck(rule, in)
 			if out == nil {
-				out = found // the first rule with findings: its own fresh slice, not a copy
+				// The first rule's findings are kept, not copied; clipped, so
+				// that appending the next rule's never writes into room the
+				// rule's slice may share.
+				out = slices.Clip(found)
 				continue
 			}
 			out = append(out, found...)
