@@ -97,6 +97,9 @@ func (r *Registry) EvaluateOnly(obj map[string]any, cfg Config, keep func(*Rule)
 	for _, rule := range r.byKind[gk] {
 		if keep == nil || keep(rule) {
 			found := runCheck(rule, in)
+			if len(found) == 0 {
+				continue
+			}
 			if out == nil {
 				// The first rule's findings are kept, not copied; clipped, so
 				// that appending the next rule's never writes into room the

@@ -389,13 +389,16 @@ func TestEvaluationsShareNothing(t *testing.T) {
 		want[i] = rules.Default().EvaluateOnly(obj, cfg, nil)
 	}
 	shared := rules.Default()
-	check := func(how string, i int) {
-		if got := shared.EvaluateOnly(objs[i], cfg, nil); !reflect.DeepEqual(got, want[i]) {
+	check := func(how string, i int) []rules.Finding {
+		got := shared.EvaluateOnly(objs[i], cfg, nil)
+		if !reflect.DeepEqual(got, want[i]) {
 			t.Errorf("%s, example %d (%v): findings differ from a fresh registry's\n got: %s\nwant: %s", how, i, objs[i]["kind"], texts(got), texts(want[i]))
 		}
+		return got
 	}
+	first := make([][]rules.Finding, len(objs))
 	for i := range objs {
-		check("in order", i)
+		first[i] = check("in order", i)
 	}
 	for i := len(objs) - 1; i >= 0; i-- {
 		check("in reverse", i)
@@ -409,4 +412,10 @@ func TestEvaluationsShareNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// What the first pass returned is unchanged by every later evaluation.
+	for i := range objs {
+		if !reflect.DeepEqual(first[i], want[i]) {
+			t.Errorf("example %d (%v): findings returned earlier changed after later evaluations\n got: %s\nwant: %s", i, objs[i]["kind"], texts(first[i]), texts(want[i]))
+		}
+	}
 }
