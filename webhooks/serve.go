@@ -50,7 +50,9 @@ type review struct {
 
 // object is an admission request's object, decoded as the engine reads it
 // (unstructuredjson: integers as int64, as the informers decode them)
-// without its metadata.managedFields, which no rule reads. It is read
+// without its bookkeeping (metadata.managedFields and kubectl's
+// last-applied-configuration annotation), which no rule reads and the
+// informer cache does not hold either. It is read
 // under the review decoder's options: duplicate member names and invalid
 // UTF-8 make the review unreadable, and nesting depth is bounded.
 type object struct {

@@ -240,7 +240,7 @@ func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, t
 }
 
 // decode reads a raw object as ServeHTTP reads the review's (one
-// jsontext pass, unstructuredjson's numbers, managedFields skipped). The
+// jsontext pass, unstructuredjson's numbers, bookkeeping skipped). The
 // decoder bounds nesting depth, so a hostile document fails here with an
 // error instead of exhausting the stack, and it refuses duplicate member
 // names, which would let two readers see two different objects.

@@ -269,8 +269,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	// The informers of the guarded (unstructured) kinds decode list and
 	// watch responses in one pass instead of client-go's three, without
-	// the managedFields the cache's transform strips (below).
-	informers := &unstructuredjson.Informers{Config: cfg, DropManagedFields: true, OnFallback: func(gvk schema.GroupVersionKind, err error) {
+	// the bookkeeping the cache's transform strips (below).
+	informers := &unstructuredjson.Informers{Config: cfg, DropBookkeeping: true, OnFallback: func(gvk schema.GroupVersionKind, err error) {
 		ctrl.Log.WithName("cache").Info("decoding with client-go's decoder", "kind", gvk.String(), "reason", err.Error())
 	}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -278,13 +278,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		// ACK objects are read as unstructured; serve those reads from the
 		// informer cache too (the reconcilers already watch their kinds).
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
-		// Nothing reads managedFields: keeping them out of the cache saves
-		// memory per guarded object and the copy made on every read. Every
+		// Nothing reads managedFields or kubectl's last-applied copy of the
+		// object: keeping them out of the cache saves memory per guarded
+		// object (each is about as large as the rest of it). Every
 		// informer re-delivers its objects each resync period; the drift
 		// reconcilers judge them all again then (controllers.Resync).
 		// The cache has no label, field or namespace restriction, which
 		// the informers above would have to apply.
-		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields(), SyncPeriod: &resync, NewInformer: informers.New},
+		Cache:                   cache.Options{DefaultTransform: unstructuredjson.StripBookkeeping, SyncPeriod: &resync, NewInformer: informers.New},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,

@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -64,8 +65,8 @@ func Decode(data []byte) (map[string]any, error) {
 	return withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, false) })
 }
 
-func decodeTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
-	m, err := readTop(dec, dropManagedFields)
+func decodeTop(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, error) {
+	m, err := readTop(dec, dropBookkeeping)
 	if err != nil {
 		return nil, err
 	}
@@ -78,12 +79,12 @@ func decodeTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, e
 	return m, nil
 }
 
-// readTop reads a value that must be an object. With dropManagedFields,
-// metadata.managedFields of the object, or of each of its items when it
-// is a list, is skipped instead of read.
-func readTop(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
+// readTop reads a value that must be an object. With dropBookkeeping, the
+// bookkeeping of the object, or of each of its items when it is a list,
+// is skipped instead of read (see LastAppliedAnnotation).
+func readTop(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, error) {
 	at := atOther
-	if dropManagedFields {
+	if dropBookkeeping {
 		at = atTop
 	}
 	return readObjectAt(dec, at, true)
@@ -108,23 +109,33 @@ func readObjectAt(dec *jsontext.Decoder, at position, intern bool) (map[string]a
 
 // ReadObject reads the JSON object dec is at, as Decode reads one, under
 // the decoder's own options (a strict decoder refuses duplicate names and
-// invalid UTF-8), with metadata.managedFields skipped when
-// dropManagedFields is set. Its member names come from the shared table
+// invalid UTF-8), with its bookkeeping skipped when dropBookkeeping is set
+// (see LastAppliedAnnotation). Its member names come from the shared table
 // (most are the schema's, which the informers' objects hold too: no
 // allocation for them), its string values are its own: it serves objects
 // read once (an admission request), whose values should not crowd the
 // table the informer cache shares.
-func ReadObject(dec *jsontext.Decoder, dropManagedFields bool) (map[string]any, error) {
+func ReadObject(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, error) {
 	at := atOther
-	if dropManagedFields {
+	if dropBookkeeping {
 		at = atObject
 	}
 	return readObjectAt(dec, at, false)
 }
 
-// position tells readValue where a value is, as far as skipping
-// managedFields needs: the top object (an object or a list), the items of
-// a list, an object's metadata, or anywhere else.
+// LastAppliedAnnotation is where `kubectl apply` (and the GitOps tools
+// that apply as it does) keeps a copy of the whole object as last applied,
+// as a JSON string: as large as the rest of the object. With
+// metadata.managedFields, the API server's record of who set which field,
+// it is the bookkeeping that a decoder told to drop it leaves out: no rule
+// judges either, and neither is worth its memory in the informer cache.
+// Admission requests and the cache both leave them out, so that what the
+// webhook judged and what the reconciler finds cached compare equal.
+const LastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
+
+// position tells readValue where a value is, as far as skipping the
+// bookkeeping needs: the top object (an object or a list), the items of a
+// list, an object's metadata, its annotations, or anywhere else.
 type position uint8
 
 const (
@@ -133,6 +144,7 @@ const (
 	atItems
 	atObject
 	atMetadata
+	atAnnotations
 )
 
 // member returns the position of an object's member.
@@ -142,8 +154,15 @@ func (at position) member(name string) position {
 		return atItems
 	case (at == atTop || at == atObject) && name == "metadata":
 		return atMetadata
+	case at == atMetadata && name == "annotations":
+		return atAnnotations
 	}
 	return atOther
+}
+
+// skipped reports whether the member name at is bookkeeping to leave out.
+func (at position) skipped(name string) bool {
+	return at == atMetadata && name == "managedFields" || at == atAnnotations && name == LastAppliedAnnotation
 }
 
 // readValue reads one value, its member names from the shared table; with
@@ -160,7 +179,7 @@ func readValue(dec *jsontext.Decoder, at position, intern bool) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if at == atMetadata && k == "managedFields" {
+			if at.skipped(k) {
 				if err := dec.SkipValue(); err != nil {
 					return nil, err
 				}
@@ -287,10 +306,10 @@ func kindName(k jsontext.Kind) string {
 // decodeInto reads data into obj (an Unstructured, an UnstructuredList or
 // a Status), or, with obj nil, into what the data holds: a Status for a
 // v1 Status, a list when it has items, else an object. With
-// dropManagedFields, the object's (or the items') metadata.managedFields
-// are left out.
-func decodeInto(data []byte, obj runtime.Object, dropManagedFields bool) (runtime.Object, error) {
-	m, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, dropManagedFields) })
+// dropBookkeeping, the object's (or the items') bookkeeping is left out
+// (see LastAppliedAnnotation).
+func decodeInto(data []byte, obj runtime.Object, dropBookkeeping bool) (runtime.Object, error) {
+	m, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, dropBookkeeping) })
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func TestDecodeRefusesWhatIsNotOneObject(t *testing.T) {
 // FuzzDecode: wherever the unstructured scheme reads an object, Decode
 // reads the same one, and it refuses what the scheme refuses.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{bucketJSON, `{}`, `{"a":[1,2.5,"x",null,true,{"b":{}}]}`, `{"a":1e999}`, `{"a":"\ud800"}`, `[1]`} {
+	for _, s := range []string{bucketJSON, appliedJSON, `{}`, `{"a":[1,2.5,"x",null,true,{"b":{}}]}`, `{"a":1e999}`, `{"a":"\ud800"}`, `[1]`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -102,13 +102,13 @@ func FuzzDecode(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("Decode(%q) =\n%#v\nwant\n%#v", data, got, want)
 		}
-		// Read for the cache: the same without metadata.managedFields.
+		// Read for the cache: the same without its bookkeeping.
 		lean, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
 		if err != nil {
-			t.Fatalf("decoding %q without managedFields: %v", data, err)
+			t.Fatalf("decoding %q without bookkeeping: %v", data, err)
 		}
-		if want := withoutManagedFields(t, string(data)); !reflect.DeepEqual(lean, want) {
-			t.Fatalf("decoding %q without managedFields =\n%#v\nwant\n%#v", data, lean, want)
+		if want := withoutBookkeeping(t, string(data)); !reflect.DeepEqual(lean, want) {
+			t.Fatalf("decoding %q without bookkeeping =\n%#v\nwant\n%#v", data, lean, want)
 		}
 	})
 }
@@ -268,20 +268,21 @@ func BenchmarkWatchEvent(b *testing.B) {
 
 // TestReadObject: an admission request's object is read under the
 // caller's decoder options (a strict decoder refuses duplicate names),
-// its metadata.managedFields left out and nothing else, its numbers as
-// Decode reads them.
+// its metadata.managedFields and last-applied annotation left out and
+// nothing else, its numbers as Decode reads them.
 func TestReadObject(t *testing.T) {
 	read := func(doc string) (map[string]any, error) {
 		return ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), true)
 	}
-	got, err := read(`{"metadata":{"name":"b","managedFields":[{"manager":"kubectl"}],"generation":3},` +
-		`"spec":{"metadata":{"managedFields":"kept"},"size":1.5}}`)
+	got, err := read(`{"metadata":{"name":"b","managedFields":[{"manager":"kubectl"}],"generation":3,` +
+		`"annotations":{"` + LastAppliedAnnotation + `":"{\"kind\":\"Bucket\"}","note":"n"}},` +
+		`"spec":{"metadata":{"managedFields":"kept","annotations":{"` + LastAppliedAnnotation + `":"kept"}},"size":1.5}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"metadata": map[string]any{"name": "b", "generation": int64(3)},
-		"spec":     map[string]any{"metadata": map[string]any{"managedFields": "kept"}, "size": 1.5},
+		"metadata": map[string]any{"name": "b", "generation": int64(3), "annotations": map[string]any{"note": "n"}},
+		"spec":     map[string]any{"metadata": map[string]any{"managedFields": "kept", "annotations": map[string]any{LastAppliedAnnotation: "kept"}}, "size": 1.5},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ReadObject =\n%#v\nwant\n%#v", got, want)

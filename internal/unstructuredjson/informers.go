@@ -32,11 +32,11 @@ type Informers struct {
 	// OnFallback, when set, hears of a kind that could not be given the
 	// fast decoding (it then uses client-go's).
 	OnFallback func(gvk schema.GroupVersionKind, err error)
-	// DropManagedFields leaves metadata.managedFields out when decoding,
-	// for a cache whose transform strips them anyway
-	// (cache.TransformStripManagedFields): a list of every object is then
-	// never held with them.
-	DropManagedFields bool
+	// DropBookkeeping leaves metadata.managedFields and kubectl's
+	// last-applied-configuration annotation out when decoding, for a cache
+	// whose transform strips them anyway (StripBookkeeping): a list of
+	// every object is then never held with them.
+	DropBookkeeping bool
 }
 
 // New is a cache.Options.NewInformer.
@@ -65,7 +65,7 @@ func (i *Informers) ListWatch(gvk schema.GroupVersionKind) (*toolscache.ListWatc
 		return nil, err
 	}
 	cfg := rest.CopyConfig(i.Config)
-	cfg.NegotiatedSerializer = NegotiatedSerializer{DropManagedFields: i.DropManagedFields}
+	cfg.NegotiatedSerializer = NegotiatedSerializer{DropBookkeeping: i.DropBookkeeping}
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	cfg.GroupVersion, cfg.APIPath = nil, ""
 	rc, err := rest.UnversionedRESTClientForConfigAndClient(cfg, i.HTTPClient)
@@ -103,4 +103,36 @@ func resourcePath(r schema.GroupVersionResource) []string {
 		return []string{"api", r.Version, r.Resource}
 	}
 	return []string{"apis", r.Group, r.Version, r.Resource}
+}
+
+// StripBookkeeping is the cache transform (cache.Options.DefaultTransform)
+// that leaves out of every cached object what DropBookkeeping leaves out
+// while decoding: metadata.managedFields and the LastAppliedAnnotation. It
+// serves the objects decoded otherwise (typed kinds, and a kind that fell
+// back to client-go's decoding), so that every cached object looks alike.
+// Like the cache's own transforms it changes the object it is given, which
+// the informer has just decoded and nothing else holds.
+func StripBookkeeping(in any) (any, error) {
+	if u, ok := in.(*unstructured.Unstructured); ok {
+		md, _ := u.Object["metadata"].(map[string]any)
+		delete(md, "managedFields")
+		if a, ok := md["annotations"].(map[string]any); ok {
+			delete(a, LastAppliedAnnotation)
+		}
+		return in, nil
+	}
+	obj, err := meta.Accessor(in)
+	if err != nil {
+		return in, nil // not an object (a tombstone): nothing to strip
+	}
+	if obj.GetManagedFields() != nil {
+		obj.SetManagedFields(nil)
+	}
+	if a := obj.GetAnnotations(); a != nil {
+		if _, ok := a[LastAppliedAnnotation]; ok {
+			delete(a, LastAppliedAnnotation) // a typed object's own map
+			obj.SetAnnotations(a)
+		}
+	}
+	return in, nil
 }

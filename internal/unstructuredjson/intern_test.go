@@ -8,57 +8,115 @@ import (
 	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
-// withoutManagedFields returns doc decoded by the unstructured scheme,
-// with metadata.managedFields removed from the object or its items.
-func withoutManagedFields(t *testing.T, doc string) map[string]any {
+// withoutBookkeeping returns doc decoded by the unstructured scheme, with
+// metadata.managedFields and the last-applied annotation removed from the
+// object or its items.
+func withoutBookkeeping(t *testing.T, doc string) map[string]any {
 	t.Helper()
 	var want map[string]any
 	if err := utiljson.Unmarshal([]byte(doc), &want); err != nil {
 		t.Fatal(err)
 	}
-	unstructured.RemoveNestedField(want, "metadata", "managedFields")
+	strip := func(m map[string]any) {
+		unstructured.RemoveNestedField(m, "metadata", "managedFields")
+		unstructured.RemoveNestedField(m, "metadata", "annotations", LastAppliedAnnotation)
+	}
+	strip(want)
 	if items, ok := want["items"].([]any); ok {
 		for _, it := range items {
 			if m, ok := it.(map[string]any); ok {
-				unstructured.RemoveNestedField(m, "metadata", "managedFields")
+				strip(m)
 			}
 		}
 	}
 	return want
 }
 
-// TestDropManagedFields: the object, or each item of a list, is read
-// without its metadata.managedFields and is otherwise what the unstructured
-// scheme reads; managedFields anywhere else are kept.
-func TestDropManagedFields(t *testing.T) {
-	elsewhere := strings.Replace(bucketJSON, `"spec":{`, `"spec":{"managedFields":[1],"metadata":{"managedFields":"kept"},`, 1)
-	list := `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"9","managedFields":[]},"items":[` + bucketJSON + `,` + elsewhere + `,{"metadata":{"name":"x"},"kind":"K"}]}`
-	for _, doc := range []string{bucketJSON, elsewhere, list, `{"items":{"metadata":{"managedFields":1}}}`, `{"metadata":null}`, `{"items":[[{"metadata":{"managedFields":1}}]]}`} {
+// appliedJSON is bucketJSON as `kubectl apply` leaves it: with the
+// last-applied annotation beside the others.
+var appliedJSON = strings.Replace(bucketJSON, `"annotations":{`,
+	`"annotations":{"`+LastAppliedAnnotation+`":"{\"apiVersion\":\"s3.services.k8s.aws/v1alpha1\",\"kind\":\"Bucket\"}",`, 1)
+
+// TestDropBookkeeping: the object, or each item of a list, is read without
+// its metadata.managedFields and its last-applied annotation, and is
+// otherwise what the unstructured scheme reads; the same names anywhere
+// else are kept.
+func TestDropBookkeeping(t *testing.T) {
+	if !strings.Contains(appliedJSON, LastAppliedAnnotation) {
+		t.Fatal("appliedJSON has no last-applied annotation")
+	}
+	elsewhere := strings.Replace(appliedJSON, `"spec":{`, `"spec":{"managedFields":[1],"metadata":{"managedFields":"kept","annotations":{"`+LastAppliedAnnotation+`":"kept"}},"`+LastAppliedAnnotation+`":"kept",`, 1)
+	elsewhere = strings.Replace(elsewhere, `"labels":{`, `"labels":{"`+LastAppliedAnnotation+`":"kept",`, 1)
+	onlyApplied := `{"metadata":{"name":"x","annotations":{"` + LastAppliedAnnotation + `":"{}"}},"kind":"K"}`
+	list := `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"9","managedFields":[]},"items":[` + appliedJSON + `,` + elsewhere + `,` + onlyApplied + `,{"metadata":{"name":"x"},"kind":"K"}]}`
+	for _, doc := range []string{bucketJSON, appliedJSON, elsewhere, onlyApplied, list, `{"items":{"metadata":{"managedFields":1}}}`, `{"metadata":null}`,
+		`{"metadata":{"annotations":null}}`, `{"metadata":{"annotations":["` + LastAppliedAnnotation + `"]}}`, `{"items":[[{"metadata":{"managedFields":1}}]]}`} {
 		got, err := withDecoder([]byte(doc), func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
 		if err != nil {
 			t.Fatalf("%s: %v", doc, err)
 		}
-		want := withoutManagedFields(t, doc)
+		want := withoutBookkeeping(t, doc)
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("decoding %s without managedFields =\n%#v\nwant\n%#v", doc, got, want)
+			t.Errorf("decoding %s without bookkeeping =\n%#v\nwant\n%#v", doc, got, want)
+		}
+		if doc == elsewhere && !strings.Contains(fmt.Sprint(got["spec"]), "kept") {
+			t.Errorf("the names were dropped outside the object's metadata: %v", got["spec"])
 		}
 	}
 	// Through the serializer, as the informers read: a list's items.
-	obj, _, err := NegotiatedSerializer{DropManagedFields: true}.SupportedMediaTypes()[0].Serializer.Decode([]byte(list), nil, &unstructured.UnstructuredList{})
+	obj, _, err := NegotiatedSerializer{DropBookkeeping: true}.SupportedMediaTypes()[0].Serializer.Decode([]byte(list), nil, &unstructured.UnstructuredList{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range obj.(*unstructured.UnstructuredList).Items {
-		if it.GetManagedFields() != nil {
-			t.Errorf("item %s kept its managedFields", it.GetName())
+		if _, kept := it.GetAnnotations()[LastAppliedAnnotation]; it.GetManagedFields() != nil || kept {
+			t.Errorf("item %s kept its bookkeeping", it.GetName())
 		}
 	}
-	if got, _ := Decode([]byte(bucketJSON)); got["metadata"].(map[string]any)["managedFields"] == nil {
-		t.Error("Decode dropped managedFields")
+	if got, _ := Decode([]byte(appliedJSON)); got["metadata"].(map[string]any)["managedFields"] == nil ||
+		got["metadata"].(map[string]any)["annotations"].(map[string]any)[LastAppliedAnnotation] == nil {
+		t.Error("Decode dropped bookkeeping")
+	}
+}
+
+// TestStripBookkeeping: the cache's transform leaves an object decoded by
+// client-go as the informers' decoder reads it, and strips typed objects
+// too.
+func TestStripBookkeeping(t *testing.T) {
+	for _, doc := range []string{bucketJSON, appliedJSON, `{"metadata":{"name":"x","annotations":{"` + LastAppliedAnnotation + `":"{}"}},"kind":"K"}`, `{"kind":"K"}`} {
+		var m map[string]any
+		if err := utiljson.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatal(err)
+		}
+		out, err := StripBookkeeping(&unstructured.Unstructured{Object: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := withDecoder([]byte(doc), func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out.(*unstructured.Unstructured).Object; !reflect.DeepEqual(got, want) {
+			t.Errorf("StripBookkeeping(%s) =\n%#v\nthe decoder reads\n%#v", doc, got, want)
+		}
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a",
+		Annotations:   map[string]string{LastAppliedAnnotation: "{}", "note": "kept"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
+	if _, err := StripBookkeeping(ns); err != nil {
+		t.Fatal(err)
+	}
+	if ns.ManagedFields != nil || !reflect.DeepEqual(ns.Annotations, map[string]string{"note": "kept"}) {
+		t.Errorf("StripBookkeeping left %v and %v on a typed object", ns.ManagedFields, ns.Annotations)
+	}
+	if out, err := StripBookkeeping("not an object"); err != nil || out != "not an object" {
+		t.Errorf("StripBookkeeping of a non-object = %v, %v", out, err)
 	}
 }
 

@@ -18,9 +18,11 @@ import (
 // this package, watch streams framed and read by it; encoding is the
 // unstructured scheme's.
 type NegotiatedSerializer struct {
-	// DropManagedFields leaves metadata.managedFields out of the objects
-	// read (for a cache that strips them anyway: they are never built).
-	DropManagedFields bool
+	// DropBookkeeping leaves metadata.managedFields and kubectl's
+	// last-applied-configuration annotation out of the objects read (for
+	// a cache that strips them anyway, StripBookkeeping: they are never
+	// built).
+	DropBookkeeping bool
 }
 
 var _ runtime.NegotiatedSerializer = NegotiatedSerializer{}
@@ -30,7 +32,7 @@ func (n NegotiatedSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
 	return []runtime.SerializerInfo{{
 		MediaType: "application/json", MediaTypeType: "application", MediaTypeSubType: "json",
 		EncodesAsText: true,
-		Serializer:    objectSerializer{dropManagedFields: n.DropManagedFields},
+		Serializer:    objectSerializer{dropBookkeeping: n.DropBookkeeping},
 		StreamSerializer: &runtime.StreamSerializerInfo{
 			EncodesAsText: true,
 			Serializer:    eventSerializer{},
@@ -52,11 +54,11 @@ func (NegotiatedSerializer) DecoderToVersion(d runtime.Decoder, _ runtime.GroupV
 
 // objectSerializer decodes objects, lists and Status.
 type objectSerializer struct {
-	dropManagedFields bool
+	dropBookkeeping bool
 }
 
 func (s objectSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	obj, err := decodeInto(data, into, s.dropManagedFields)
+	obj, err := decodeInto(data, into, s.dropBookkeeping)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -72,6 +72,7 @@ type config struct {
 	PprofSeconds int
 	Heap         string
 	Reconcile    int
+	Applied      bool
 	Ackguard     string
 	WorkDir      string
 	Timeout      time.Duration
@@ -120,6 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
 	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
+	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")
 	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig, certificates and process logs (default: a new temporary folder, removed at the end)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Minute, "give up after this long")
@@ -147,6 +149,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case cfg.Reconcile == 0 && cfg.Heap != "":
 		fmt.Fprintln(stderr, "admission: -heap profiles the manager of -reconcile")
+		return 2
+	case cfg.Reconcile == 0 && cfg.Applied:
+		fmt.Fprintln(stderr, "admission: -applied shapes the Buckets of -reconcile")
 		return 2
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
