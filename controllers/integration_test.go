@@ -75,6 +75,11 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	opts.ResyncPeriod = resyncPeriod
 	opts.RemediationBackoff = backoff
 	opts.MaxPatchesPerSecond = patchesPerSecond
+	// Tests wait for the Events they cause, and the suite's short resync
+	// period re-records those of every read-only or unfixable object each
+	// pass, thousands in a run: bounded, the Event a test waits for could
+	// be dropped. The bound itself is BoundedRecorder's test.
+	opts.EventQPS = 0
 	var err error
 	if metricsAddr, err = localcluster.FreeAddr(); err != nil {
 		return err

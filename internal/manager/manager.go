@@ -384,9 +384,12 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	// setupStatus starts the policy and exception status controllers.
 	var setupStatus func() error
 	if opts.EnableReconciler {
-		// Events are best effort: a mass remediation or a resync of many
-		// violating objects must not double the API server's writes.
-		recorder := controllers.NewBoundedRecorder(mgr.GetEventRecorder("ackguard"), opts.EventQPS, opts.EventBurst, mets.EventsDropped)
+		// The drift reconcilers' Events are best effort: a mass
+		// remediation or a resync of many violating objects must not
+		// double the API server's writes. An exception's expiry, recorded
+		// once when it happens, is never dropped for them.
+		unbounded := mgr.GetEventRecorder("ackguard")
+		recorder := controllers.NewBoundedRecorder(unbounded, opts.EventQPS, opts.EventBurst, mets.EventsDropped)
 		watchGovernance := governed
 		store := reports.New(mgr.GetClient(), mgr.GetAPIReader(), reports.Options{
 			FlushInterval: opts.ReportFlushInterval, MaxResults: opts.ReportMaxResults,
@@ -396,7 +399,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		}
 		setupStatus = func() error {
 			return controllers.SetupGovernance(mgr, controllers.GovernanceOptions{
-				Source: source, Counts: store.PolicyCounts, Recorder: recorder, Metrics: mets,
+				Source: source, Counts: store.PolicyCounts, Recorder: unbounded, Metrics: mets,
 				PolicyResync: opts.PolicyStatusInterval,
 			})
 		}
