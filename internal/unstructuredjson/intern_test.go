@@ -53,6 +53,9 @@ func TestDropBookkeeping(t *testing.T) {
 	}
 	elsewhere := strings.Replace(appliedJSON, `"spec":{`, `"spec":{"managedFields":[1],"metadata":{"managedFields":"kept","annotations":{"`+LastAppliedAnnotation+`":"kept"}},"`+LastAppliedAnnotation+`":"kept",`, 1)
 	elsewhere = strings.Replace(elsewhere, `"labels":{`, `"labels":{"`+LastAppliedAnnotation+`":"kept",`, 1)
+	if strings.Count(elsewhere, `":"kept"`) != 4 {
+		t.Fatal("the test's rewrites of bucketJSON no longer apply")
+	}
 	onlyApplied := `{"metadata":{"name":"x","annotations":{"` + LastAppliedAnnotation + `":"{}"}},"kind":"K"}`
 	list := `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"9","managedFields":[]},"items":[` + appliedJSON + `,` + elsewhere + `,` + onlyApplied + `,{"metadata":{"name":"x"},"kind":"K"}]}`
 	for _, doc := range []string{bucketJSON, appliedJSON, elsewhere, onlyApplied, list, `{"items":{"metadata":{"managedFields":1}}}`, `{"metadata":null}`,
@@ -89,7 +92,8 @@ func TestDropBookkeeping(t *testing.T) {
 // client-go as the informers' decoder reads it, and strips typed objects
 // too.
 func TestStripBookkeeping(t *testing.T) {
-	for _, doc := range []string{bucketJSON, appliedJSON, `{"metadata":{"name":"x","annotations":{"` + LastAppliedAnnotation + `":"{}"}},"kind":"K"}`, `{"kind":"K"}`} {
+	for _, doc := range []string{bucketJSON, appliedJSON, `{"metadata":{"name":"x","annotations":{"` + LastAppliedAnnotation + `":"{}"}},"kind":"K"}`, `{"kind":"K"}`,
+		`{"metadata":{"annotations":null}}`, `{"metadata":{"annotations":["` + LastAppliedAnnotation + `"]}}`, `{"metadata":null}`, `{"metadata":"x"}`} {
 		var m map[string]any
 		if err := utiljson.Unmarshal([]byte(doc), &m); err != nil {
 			t.Fatal(err)
