@@ -30,7 +30,10 @@ func uninstallCRD(ctx context.Context, name string) (*apiextensionsv1.CustomReso
 	if err := cluster.Client.Delete(ctx, crd); err != nil {
 		return nil, err
 	}
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	// The CRD's finalizer runs in the API server's apiextensions
+	// controller, which lags when every test package of `make test` starts
+	// at once on a small machine: a CI run once needed more than 30 s.
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
 		err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, &apiextensionsv1.CustomResourceDefinition{})
 		return apierrors.IsNotFound(err), nil
 	})
