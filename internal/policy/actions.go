@@ -65,19 +65,11 @@ func (s *Statement) AllowedFrom(f ActionFamily) []string {
 		return out
 	}
 	for _, p := range s.Action {
-		// Most action patterns are ASCII literals ("s3:GetObject"): for
-		// those, what GlobsIntersect answers is whether the family's
-		// pattern matches the literal, worked out here without asking
-		// again for each of the family's patterns what the action is.
-		lit := isASCII(p) && !hasWildcard(p)
+		// The action is read once, not again for each of the family's
+		// patterns.
+		action := readGlob(p)
 		for _, g := range f.Globs {
-			var hit bool
-			if lit && isASCII(g) && (len(p)+1)*(len(g)+1) <= maxIntersectCells {
-				hit = MatchGlob(g, p, true)
-			} else {
-				hit = GlobsIntersect(p, g)
-			}
-			if hit {
+			if globsIntersect(action, readGlob(g)) {
 				out = append(out, p)
 				break
 			}

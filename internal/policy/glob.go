@@ -47,10 +47,24 @@ func MatchGlob(pattern, s string, fold bool) bool {
 // (case-insensitively). It answers "may this Action pattern allow some
 // action of this family?" (for example "s3:*Object" and "s3:get*").
 func GlobsIntersect(a, b string) bool {
+	return globsIntersect(readGlob(a), readGlob(b))
+}
+
+// glob is a pattern with what globsIntersectASCII asks of it, read once
+// for a pattern compared with several others.
+type glob struct {
+	s           string
+	ascii, wild bool
+}
+
+func readGlob(s string) glob { return glob{s: s, ascii: isASCII(s), wild: hasWildcard(s)} }
+
+// globsIntersect is GlobsIntersect of patterns already read.
+func globsIntersect(a, b glob) bool {
 	if r, ok := globsIntersectASCII(a, b); ok {
 		return r
 	}
-	return globsIntersectSearch(a, b)
+	return globsIntersectSearch(a.s, b.s)
 }
 
 // globsIntersectASCII answers GlobsIntersect without a search for the
@@ -58,22 +72,22 @@ func GlobsIntersect(a, b string) bool {
 // folding byte by byte is what strings.ToLower does): a pattern that is
 // "*", a literal on either side, or two patterns that are a literal
 // prefix followed by one '*'. ok is false for anything else.
-func globsIntersectASCII(a, b string) (r, ok bool) {
-	if !isASCII(a) || !isASCII(b) {
+func globsIntersectASCII(ga, gb glob) (r, ok bool) {
+	a, b := ga.s, gb.s
+	if !ga.ascii || !gb.ascii {
 		return false, false
 	}
 	if (len(a)+1)*(len(b)+1) > maxIntersectCells {
 		return true, true // as the search answers (lower-casing ASCII keeps lengths)
 	}
-	aw, bw := hasWildcard(a), hasWildcard(b)
 	switch {
 	case a == "*" || b == "*":
 		return true, true // every pattern matches some string
-	case !aw && !bw:
+	case !ga.wild && !gb.wild:
 		return strings.EqualFold(a, b), true
-	case !bw:
+	case !gb.wild:
 		return MatchGlob(a, b, true), true
-	case !aw:
+	case !ga.wild:
 		return MatchGlob(b, a, true), true
 	}
 	pa, okA := starSuffixed(a)

@@ -48,11 +48,13 @@ type parsedDoc struct {
 
 // NewInput prepares an object for evaluation.
 func NewInput(obj map[string]any, cfg Config) *Input {
-	return &Input{Object: obj, Meta: view.ReadMeta(obj), Config: cfg}
+	in := new(Input)
+	in.prepare(obj, cfg)
+	return in
 }
 
-// prepare makes in, an Input fresh from new or release, what
-// NewInput(obj, cfg) returns, keeping the room of its document list.
+// prepare sets up in, an Input fresh from new or release, for obj under
+// cfg, keeping the room of its document list.
 func (in *Input) prepare(obj map[string]any, cfg Config) {
 	in.Object, in.Meta, in.Config = obj, view.ReadMeta(obj), cfg
 }

@@ -128,11 +128,6 @@ func StripBookkeeping(in any) (any, error) {
 	if obj.GetManagedFields() != nil {
 		obj.SetManagedFields(nil)
 	}
-	if a := obj.GetAnnotations(); a != nil {
-		if _, ok := a[LastAppliedAnnotation]; ok {
-			delete(a, LastAppliedAnnotation) // a typed object's own map
-			obj.SetAnnotations(a)
-		}
-	}
+	delete(obj.GetAnnotations(), LastAppliedAnnotation) // a typed object's own map
 	return in, nil
 }

@@ -70,10 +70,7 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 
 	logf("creating %d violating Buckets in %s", n, plainNamespace)
-	objs := buckets(plainNamespace, "plain", n, false)
-	if cfg.Applied {
-		objs = withLastApplied(objs)
-	}
+	objs := violatingBuckets(plainNamespace, "plain", cfg)
 	wall, _, err := e.concurrent(ctx, objs, cfg.Workers)
 	if err != nil {
 		return nil, err
@@ -96,11 +93,7 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 
 	logf("creating %d violating Buckets in %s", n, reconcileNamespace)
-	drifted := buckets(reconcileNamespace, "drift", n, false)
-	if cfg.Applied {
-		drifted = withLastApplied(drifted)
-	}
-	if _, _, err := e.concurrent(ctx, drifted, cfg.Workers); err != nil {
+	if _, _, err := e.concurrent(ctx, violatingBuckets(reconcileNamespace, "drift", cfg), cfg.Workers); err != nil {
 		return nil, err
 	}
 	conv, err := e.watchConvergence(ctx, reconcileNamespace)
@@ -362,10 +355,20 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 	}
 }
 
+// violatingBuckets prebuilds the cfg.Reconcile Buckets of one set, with
+// kubectl's last-applied annotation when cfg.Applied.
+func violatingBuckets(ns, prefix string, cfg config) []*unstructured.Unstructured {
+	objs := buckets(ns, prefix, cfg.Reconcile, false)
+	if cfg.Applied {
+		withLastApplied(objs)
+	}
+	return objs
+}
+
 // withLastApplied gives each object the annotation `kubectl apply` (and
 // the GitOps tools that apply as it does) writes: the object as applied,
 // as compact JSON.
-func withLastApplied(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+func withLastApplied(objs []*unstructured.Unstructured) {
 	for _, o := range objs {
 		applied, err := json.Marshal(o.Object)
 		if err != nil {
@@ -373,5 +376,4 @@ func withLastApplied(objs []*unstructured.Unstructured) []*unstructured.Unstruct
 		}
 		o.SetAnnotations(map[string]string{corev1.LastAppliedConfigAnnotation: string(applied)})
 	}
-	return objs
 }
