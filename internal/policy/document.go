@@ -3,6 +3,7 @@ package policy
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Kind is the kind of document, which decides what the grammar requires.
@@ -78,6 +79,60 @@ type Document struct {
 	StatementStart, StatementEnd int
 	// End is the offset just past the top-level object's closing brace.
 	End int
+
+	// derived holds what Derive computed from the document, newest first.
+	derived atomic.Pointer[derivedValue]
+}
+
+type derivedValue struct {
+	key   any
+	value any
+	next  *derivedValue
+}
+
+// Derive returns compute(d), computed the first time it is asked for under
+// key and kept with the document afterwards, so that an analysis a rule
+// draws from the document alone is made once however often a cached
+// document is judged (the CREATE, every UPDATE, the drift reconciler's
+// passes and resyncs all carry the same text).
+//
+// compute must depend on nothing but the document and what key names, and
+// its result is shared by every caller and must be treated as read-only,
+// as the document itself is. Keys are compared with ==; a rule should use
+// a key type of its own, so that no two analyses can meet. Derive is safe
+// for concurrent use: two goroutines asking for a new key at once may both
+// compute it, and both get the one that was kept first.
+func Derive[K comparable, V any](d *Document, key K, compute func(*Document) V) V {
+	head := d.derived.Load()
+	if v, ok := lookupDerived[V](head, nil, key); ok {
+		return v
+	}
+	v := compute(d)
+	e := &derivedValue{key: key, value: v}
+	for {
+		e.next = head
+		if d.derived.CompareAndSwap(head, e) {
+			return v
+		}
+		// Another value was kept meanwhile: perhaps the same one.
+		newHead := d.derived.Load()
+		if kept, ok := lookupDerived[V](newHead, head, key); ok {
+			return kept
+		}
+		head = newHead
+	}
+}
+
+// lookupDerived finds key among the values from e up to (not including)
+// stop.
+func lookupDerived[V any, K comparable](e, stop *derivedValue, key K) (V, bool) {
+	for ; e != stop; e = e.next {
+		if k, ok := e.key.(K); ok && k == key {
+			return e.value.(V), true
+		}
+	}
+	var zero V
+	return zero, false
 }
 
 // VariablesAreLiteral reports whether "${...}" is literal text in this

@@ -377,45 +377,65 @@ func documentedExamples(t *testing.T) []map[string]any {
 }
 
 // TestEvaluationsShareNothing: one registry keeps the Inputs of finished
-// evaluations for the next ones; what one object left must never change
-// the findings of the next. Every documented example is judged by a
-// registry of its own, then by one registry in order, in reverse and from
-// four goroutines at once, and the findings must be the same each time.
+// evaluations for the next ones, and a document cache keeps parsed
+// documents with what rules derived from them; what one object left must
+// never change the findings of the next. Every documented example is
+// judged by a registry of its own, then by one registry in order, in
+// reverse and from four goroutines at once, without and with a shared
+// document cache, and the findings must be the same each time, even when a
+// caller changes the findings it got.
 func TestEvaluationsShareNothing(t *testing.T) {
 	objs := documentedExamples(t)
-	cfg := rules.Config{OwnerAccounts: []string{"111122223333"}}
+	plain := rules.Config{OwnerAccounts: []string{"111122223333"}}
+	cached := plain
+	cached.Documents = policy.NewCache(1000, 1<<20)
 	want := make([][]rules.Finding, len(objs))
 	for i, obj := range objs {
-		want[i] = rules.Default().EvaluateOnly(obj, cfg, nil)
+		want[i] = rules.Default().EvaluateOnly(obj, plain, nil)
 	}
 	shared := rules.Default()
-	check := func(how string, i int) []rules.Finding {
-		got := shared.EvaluateOnly(objs[i], cfg, nil)
-		if !reflect.DeepEqual(got, want[i]) {
-			t.Errorf("%s, example %d (%v): findings differ from a fresh registry's\n got: %s\nwant: %s", how, i, objs[i]["kind"], texts(got), texts(want[i]))
-		}
-		return got
-	}
-	first := make([][]rules.Finding, len(objs))
-	for i := range objs {
-		first[i] = check("in order", i)
-	}
-	for i := len(objs) - 1; i >= 0; i-- {
-		check("in reverse", i)
-	}
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for k := range objs {
-				check("concurrently", (k*7+g)%len(objs))
+	for _, cfg := range []rules.Config{plain, cached} {
+		how := func(s string) string {
+			if cfg.Documents != nil {
+				return s + ", documents cached"
 			}
-		})
-	}
-	wg.Wait()
-	// What the first pass returned is unchanged by every later evaluation.
-	for i := range objs {
-		if !reflect.DeepEqual(first[i], want[i]) {
-			t.Errorf("example %d (%v): findings returned earlier changed after later evaluations\n got: %s\nwant: %s", i, objs[i]["kind"], texts(first[i]), texts(want[i]))
+			return s
 		}
+		check := func(how string, i int) []rules.Finding {
+			got := shared.EvaluateOnly(objs[i], cfg, nil)
+			if !reflect.DeepEqual(got, want[i]) {
+				t.Errorf("%s, example %d (%v): findings differ from a fresh registry's\n got: %s\nwant: %s", how, i, objs[i]["kind"], texts(got), texts(want[i]))
+			}
+			return got
+		}
+		first := make([][]rules.Finding, len(objs))
+		for i := range objs {
+			first[i] = check(how("in order"), i)
+		}
+		for i := len(objs) - 1; i >= 0; i-- {
+			// A caller may change what it got; the next caller must not see it.
+			for j := range check(how("in reverse"), i) {
+				got := shared.EvaluateOnly(objs[i], cfg, nil)
+				got[j].Message, got[j].Subject, got[j].Path = "changed", "changed", nil
+			}
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for k := range objs {
+					check(how("concurrently"), (k*7+g)%len(objs))
+				}
+			})
+		}
+		wg.Wait()
+		// What the first pass returned is unchanged by every later evaluation.
+		for i := range objs {
+			if !reflect.DeepEqual(first[i], want[i]) {
+				t.Errorf("%s, example %d (%v): findings returned earlier changed after later evaluations\n got: %s\nwant: %s", how("in order"), i, objs[i]["kind"], texts(first[i]), texts(want[i]))
+			}
+		}
+	}
+	if cached.Documents.Stats().Hits == 0 {
+		t.Error("the document cache was never hit: the cached passes judged nothing twice")
 	}
 }

@@ -22,7 +22,7 @@ func s3002() *Rule {
 			Checkov: []string{"CKV_AWS_70"},
 		},
 		Check: policyRule(func(_ *Input, bp bucketPolicy) []Finding {
-			return publicGrantFindings(bp, s3ReadActions, "allows", false)
+			return publicGrantFindings(bp, &s3ReadActions, "allows", false)
 		}),
 	}
 }
@@ -44,24 +44,46 @@ func s3003() *Rule {
 			Checkov: []string{"CKV_AWS_70"},
 		},
 		Check: policyRule(func(_ *Input, bp bucketPolicy) []Finding {
-			return publicGrantFindings(bp, s3WriteActions, "allows", true)
+			return publicGrantFindings(bp, &s3WriteActions, "allows", true)
 		}),
 		Fixer: fixS3003,
 	}
 }
 
-func publicGrantFindings(bp bucketPolicy, family policy.ActionFamily, verb string, fixable bool) []Finding {
-	var out []Finding
-	for _, g := range publicGrants(bp, family) {
-		out = append(out, Finding{
+func publicGrantFindings(bp bucketPolicy, family *policy.ActionFamily, verb string, fixable bool) []Finding {
+	grants := policy.Derive(bp.Doc, publicGrantsKey{family, verb}, func(d *policy.Document) []reportedGrant {
+		var out []reportedGrant
+		for _, g := range publicGrants(d, *family) {
+			out = append(out, reportedGrant{message: g.message(verb), subject: statementSubject(d, g.Statement)})
+		}
+		return out
+	})
+	if len(grants) == 0 {
+		return nil
+	}
+	out := make([]Finding, len(grants))
+	for i, g := range grants {
+		out[i] = Finding{
 			Path:    bp.Path,
-			Message: g.message(verb),
+			Message: g.message,
 			Remedy:  publicRemedy,
-			Subject: statementSubject(bp.Doc, g.Statement),
+			Subject: g.subject,
 			Fixable: fixable,
-		})
+		}
 	}
 	return out
+}
+
+// publicGrantsKey names, for policy.Derive, a document's public grants of
+// an action family as reported with a verb.
+type publicGrantsKey struct {
+	family *policy.ActionFamily
+	verb   string
+}
+
+// reportedGrant is a public grant as a finding reports it.
+type reportedGrant struct {
+	message, subject string
 }
 
 // fixS3003 removes the public write statements and keeps every other
@@ -72,7 +94,7 @@ func fixS3003(m *Mutation) error {
 	if !bp.Valid() {
 		return nil
 	}
-	grants := publicGrants(bp, s3WriteActions)
+	grants := publicGrants(bp.Doc, s3WriteActions)
 	if len(grants) == 0 {
 		return nil
 	}

@@ -115,9 +115,9 @@ var s3WriteActions = policy.ActionFamily{
 
 // publicGrants returns, for each statement that S3 would classify as public
 // and that may allow an action of the family, the actions it allows.
-func publicGrants(bp bucketPolicy, family policy.ActionFamily) []publicGrant {
+func publicGrants(d *policy.Document, family policy.ActionFamily) []publicGrant {
 	var out []publicGrant
-	for _, s := range bp.Doc.Statements {
+	for _, s := range d.Statements {
 		r := s.Reach(policy.S3RestrictingKeys(), false)
 		if !r.Public {
 			continue
