@@ -14,6 +14,7 @@ import (
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -39,11 +40,27 @@ func setPolicyAction(t *testing.T, name, rule string, action v1alpha1.Action) {
 
 // A rule switched to Enforce fixes the objects that already violate it;
 // switched back to Audit, a later revert of the fix stays.
+//
+// A read-only Bucket beside the one under test is never patched, so its
+// report result follows the action the reconciler's governance snapshot
+// gives the rule (warn under Audit, fail under Enforce): the test waits for
+// it, not for a fixed time, before each step that depends on the snapshot.
 func TestPolicyChangeAppliesToExistingObjectsBothWays(t *testing.T) {
 	suite.Start(t)
 	cluster.WithPolicies(ctx, t, localcluster.Policy("flip", map[string]string{"drift": "flip"}, map[string]v1alpha1.Action{"S3-001": v1alpha1.Audit}))
 	ns := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "flip"})
-	time.Sleep(time.Second) // let the caches see the policy
+	probe := openBucket(ns, "probe")
+	probe.SetAnnotations(map[string]string{view.AnnotationReadOnly: "true"})
+	if err := cluster.Client.Create(ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	snapshotActs := func(action v1alpha1.Action, result reportsv1alpha1.Result) {
+		t.Helper()
+		waitReportResult(t, ns, "probe", "S3-001", func(r reportsv1alpha1.ReportResult) bool {
+			return r.Policy == "flip" && r.Result == result && r.Properties[reports.PropertyAction] == string(action)
+		})
+	}
+	snapshotActs(v1alpha1.Audit, reports.ResultWarn)
 	if err := cluster.Client.Create(ctx, openBucket(ns, "flip")); err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +71,10 @@ func TestPolicyChangeAppliesToExistingObjectsBothWays(t *testing.T) {
 
 	setPolicyAction(t, "flip", "S3-001", v1alpha1.Enforce)
 	waitFor(t, ns, "flip", 20*time.Second, hasBlockPublicAccess)
+	snapshotActs(v1alpha1.Enforce, reports.ResultFail)
 
 	setPolicyAction(t, "flip", "S3-001", v1alpha1.Audit)
-	waitReportResult(t, ns, "flip", "S3-001", func(r reportsv1alpha1.ReportResult) bool { return r.Result == "pass" && r.Policy == "flip" })
-	time.Sleep(time.Second) // the snapshot follows the policy
+	snapshotActs(v1alpha1.Audit, reports.ResultWarn)
 	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		u := get(t, ns, "flip")
 		unstructured.RemoveNestedField(u.Object, "spec", "publicAccessBlock")
@@ -69,6 +86,9 @@ func TestPolicyChangeAppliesToExistingObjectsBothWays(t *testing.T) {
 	time.Sleep(2 * resyncPeriod) // resync passes judge it again, and still do not fix
 	if hasBlockPublicAccess(get(t, ns, "flip")) {
 		t.Error("fixed again after the rule was switched back to Audit")
+	}
+	if hasBlockPublicAccess(get(t, ns, "probe")) {
+		t.Error("the read-only Bucket was patched")
 	}
 }
 

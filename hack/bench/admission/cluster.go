@@ -259,8 +259,11 @@ func percentile(d []time.Duration, p float64) time.Duration {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // probe dry-runs the create of an insecure Bucket; nil means admitted.
+// probeName names the insecure Bucket a phase's admission must deny.
+const probeName = "bench-insecure-probe"
+
 func (e *env) probe(ctx context.Context, ns string) error {
-	return e.client.Create(ctx, bucketSpec(ns, "bench-insecure-probe", false), client.DryRunAll)
+	return e.client.Create(ctx, bucketSpec(ns, probeName, false), client.DryRunAll)
 }
 
 // waitDenied waits until an insecure Bucket is denied with a message

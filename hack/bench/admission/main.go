@@ -9,11 +9,12 @@
 //
 // Admission phases, in one run against one control plane: none; a
 // ValidatingAdmissionPolicy checking the four Block Public Access flags in
-// CEL; the ackguard manager as a separate process (all defaults, then
+// CEL; a no-op webhook (this program as its own process: it reads the
+// review and admits, the floor any webhook pays); the ackguard manager as a separate process (all defaults, then
 // --enable-reconciler=false) behind a ValidatingWebhookConfiguration by
 // URL; and, when KYVERNO_BIN names a Kyverno binary, Kyverno's admission
 // controller with a ClusterPolicy and a ValidatingPolicy. -phases picks
-// some of the groups none, vap, ackguard and kyverno (default all). Each
+// some of the groups none, vap, noop, ackguard and kyverno (default all). Each
 // phase first proves its policy denies an insecure Bucket, then times N
 // sequential creates of a clean Bucket and N creates from 8 goroutines,
 // after 20 uncounted warm-up creates. For a process it reads RSS and CPU
@@ -84,7 +85,7 @@ type config struct {
 }
 
 // phaseGroups are the values of -phases, in the order the phases run.
-var phaseGroups = []string{"none", "vap", "ackguard", "kyverno"}
+var phaseGroups = []string{"none", "vap", "noop", "ackguard", "kyverno"}
 
 // parsePhases reads -phases: "all" or a comma-separated list of groups.
 func parsePhases(s string) (map[string]bool, error) {
@@ -106,6 +107,9 @@ func parsePhases(s string) (map[string]bool, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == noopCommand {
+		os.Exit(serveNoop(os.Args[2:]))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
