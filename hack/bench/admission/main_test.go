@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +110,39 @@ func TestParseMemStats(t *testing.T) {
 	}
 	if _, ok := got["PauseNs"]; ok {
 		t.Error("a list was read as a number")
+	}
+}
+
+// The no-op webhook answers every review with its uid, admits it, and
+// denies only the probe Bucket.
+func TestNoopReview(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		allowed bool
+	}{{"clean", true}, {probeName, false}} {
+		body := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","name":"` + tc.name +
+			`","operation":"CREATE","object":{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"` + tc.name + `"},"spec":{"name":"b"}}}}`
+		rec := httptest.NewRecorder()
+		noopReview(rec, httptest.NewRequest(http.MethodPost, "/validate", strings.NewReader(body)))
+		var got struct {
+			Response struct {
+				UID     string `json:"uid"`
+				Allowed bool   `json:"allowed"`
+				Status  struct {
+					Message string `json:"message"`
+				} `json:"status"`
+			} `json:"response"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %q: %v", tc.name, rec.Code, rec.Body.String(), err)
+		}
+		if got.Response.UID != "u-1" || got.Response.Allowed != tc.allowed || (!tc.allowed && got.Response.Status.Message != noopDenial) {
+			t.Errorf("%s: answered %+v", tc.name, got.Response)
+		}
+	}
+	rec := httptest.NewRecorder()
+	noopReview(rec, httptest.NewRequest(http.MethodPost, "/validate", strings.NewReader("{")))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("a truncated review: %d, want 400", rec.Code)
 	}
 }
