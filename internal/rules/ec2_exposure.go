@@ -37,6 +37,8 @@ type sgExposure struct {
 	unions map[unionKey]bool
 	// everyPort memoises everyPortPublic (port -1 in the key).
 	everyPort map[unionKey]bool
+	// bounds memoises portBounds.
+	bounds map[string][]int64
 }
 
 type unionKey struct {
@@ -56,9 +58,10 @@ type sgRuleRanges struct {
 // newSGExposure reads a rule list.
 func newSGExposure(rl view.RuleList) *sgExposure {
 	e := &sgExposure{covered: map[bool]bool{}, unions: map[unionKey]bool{}, everyPort: map[unionKey]bool{}}
+	e.rules = make([]sgRuleRanges, 0, len(rl.Rules))
 	var narrow []netip.Prefix
 	for _, p := range rl.Rules {
-		rr := sgRuleRanges{sgPermission: newSGPermission(p)}
+		rr := sgRuleRanges{sgPermission: newSGPermission(p), ranges: make([]publicRange, 0, len(p.IPRanges)+len(p.IPv6Ranges))}
 		for _, rs := range [][]view.IPRange{p.IPRanges, p.IPv6Ranges} {
 			for _, r := range rs {
 				if pfx, ok := parseRange(r); ok {
@@ -141,23 +144,40 @@ func (e *sgExposure) publicAt(i int, r publicRange, proto string, port int64) bo
 // portSegments returns the port intervals of proto ("tcp" or "udp") on
 // which the set of admitting rules is constant, clipped to [lo, hi].
 func (e *sgExposure) portSegments(proto string, lo, hi int64) [][2]int64 {
-	bounds := []int64{lo, hi + 1}
+	bounds := e.portBounds(proto)
+	// The bounds past lo and not past hi split [lo, hi]; the others
+	// split nothing within it.
+	k, _ := slices.BinarySearch(bounds, lo+1)
+	end, _ := slices.BinarySearch(bounds, hi+1)
+	out := make([][2]int64, 0, end-k+1)
+	start := lo
+	for ; k < end; k++ {
+		out = append(out, [2]int64{start, bounds[k] - 1})
+		start = bounds[k]
+	}
+	return append(out, [2]int64{start, hi})
+}
+
+// portBounds returns, sorted and distinct, the first and one-past-last
+// ports of every rule of proto: where the set of rules admitting a port
+// changes. It is computed once per list and protocol.
+func (e *sgExposure) portBounds(proto string) []int64 {
+	if b, ok := e.bounds[proto]; ok {
+		return b
+	}
+	var b []int64
 	for _, rr := range e.rules {
 		if rr.kind == protoPorts && rr.proto == proto {
-			for _, b := range []int64{rr.lo, rr.hi + 1} {
-				if b > lo && b <= hi {
-					bounds = append(bounds, b)
-				}
-			}
+			b = append(b, rr.lo, rr.hi+1)
 		}
 	}
-	slices.Sort(bounds)
-	bounds = slices.Compact(bounds)
-	out := make([][2]int64, 0, len(bounds)-1)
-	for j := 0; j+1 < len(bounds); j++ {
-		out = append(out, [2]int64{bounds[j], bounds[j+1] - 1})
+	slices.Sort(b)
+	b = slices.Compact(b)
+	if e.bounds == nil {
+		e.bounds = map[string][]int64{}
 	}
-	return out
+	e.bounds[proto] = b
+	return b
 }
 
 // publicPorts returns the intervals of proto's ports, within the ports

@@ -86,6 +86,7 @@ func readRuleList(spec Object, key string, errs *[]*FieldError) RuleList {
 		*errs = append(*errs, err)
 		return rl
 	}
+	rl.Rules = make([]IPPermission, 0, len(items))
 	for i, it := range items {
 		if it.Err != nil {
 			*errs = append(*errs, it.Err)
