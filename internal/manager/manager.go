@@ -269,8 +269,11 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	// The informers of the guarded (unstructured) kinds decode list and
 	// watch responses in one pass instead of client-go's three, without
-	// the bookkeeping the cache's transform strips (below).
-	informers := &unstructuredjson.Informers{Config: cfg, DropBookkeeping: true, OnFallback: func(gvk schema.GroupVersionKind, err error) {
+	// the bookkeeping the cache's transform strips (below), sharing the
+	// small subtrees of the specs between the cached objects (resources
+	// made from one template carry the same settings): nothing changes a
+	// cached object (the reconcilers copy one before patching it).
+	informers := &unstructuredjson.Informers{Config: cfg, DropBookkeeping: true, Subtrees: &unstructuredjson.Subtrees{}, OnFallback: func(gvk schema.GroupVersionKind, err error) {
 		ctrl.Log.WithName("cache").Info("decoding with client-go's decoder", "kind", gvk.String(), "reason", err.Error())
 	}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{

@@ -62,11 +62,11 @@ func withDecoder[T any](data []byte, fn func(*jsontext.Decoder) (T, error)) (T, 
 
 // Decode reads one JSON object.
 func Decode(data []byte) (map[string]any, error) {
-	return withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, false) })
+	return withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, false, nil) })
 }
 
-func decodeTop(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, error) {
-	m, err := readTop(dec, dropBookkeeping)
+func decodeTop(dec *jsontext.Decoder, dropBookkeeping bool, share *Subtrees) (map[string]any, error) {
+	m, err := readTop(dec, dropBookkeeping, share)
 	if err != nil {
 		return nil, err
 	}
@@ -81,18 +81,28 @@ func decodeTop(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, err
 
 // readTop reads a value that must be an object. With dropBookkeeping, the
 // bookkeeping of the object, or of each of its items when it is a list,
-// is skipped instead of read (see LastAppliedAnnotation).
-func readTop(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, error) {
+// is skipped instead of read (see LastAppliedAnnotation), and, with share
+// too, the small subtrees of its spec (or theirs) are shared through it.
+func readTop(dec *jsontext.Decoder, dropBookkeeping bool, share *Subtrees) (map[string]any, error) {
 	at := atOther
 	if dropBookkeeping {
 		at = atTop
+	} else {
+		share = nil
 	}
-	return readObjectAt(dec, at, true)
+	return readObjectAt(dec, at, reading{intern: true, share: share})
 }
 
-// readObjectAt reads a value that must be an object, at position at,
-// interning its short string values when intern is set.
-func readObjectAt(dec *jsontext.Decoder, at position, intern bool) (map[string]any, error) {
+// reading says how values are read: with intern, short string values come
+// from the shared table; with share, the small subtrees of an object's
+// spec come from it (see Subtrees).
+type reading struct {
+	intern bool
+	share  *Subtrees
+}
+
+// readObjectAt reads a value that must be an object, at position at.
+func readObjectAt(dec *jsontext.Decoder, at position, r reading) (map[string]any, error) {
 	if k := dec.PeekKind(); k != '{' {
 		if k == 0 {
 			_, err := dec.ReadToken()
@@ -100,7 +110,7 @@ func readObjectAt(dec *jsontext.Decoder, at position, intern bool) (map[string]a
 		}
 		return nil, fmt.Errorf("expected a JSON object, found %s", kindName(k))
 	}
-	v, err := readValue(dec, at, intern)
+	v, err := readValue(dec, at, r)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +130,7 @@ func ReadObject(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, er
 	if dropBookkeeping {
 		at = atObject
 	}
-	return readObjectAt(dec, at, false)
+	return readObjectAt(dec, at, reading{})
 }
 
 // LastAppliedAnnotation is where `kubectl apply` (and the GitOps tools
@@ -145,6 +155,11 @@ const (
 	atObject
 	atMetadata
 	atAnnotations
+	// atSpec is an object's spec, or a subtree of it too large to share
+	// whole: its members and items may be shared (atShared).
+	atSpec
+	// atShared is a member or item of atSpec: shared whole when small.
+	atShared
 )
 
 // member returns the position of an object's member.
@@ -156,6 +171,21 @@ func (at position) member(name string) position {
 		return atMetadata
 	case at == atMetadata && name == "annotations":
 		return atAnnotations
+	case (at == atTop || at == atObject) && name == "spec":
+		return atSpec
+	case at == atSpec || at == atShared:
+		return atShared
+	}
+	return atOther
+}
+
+// item returns the position of an array's item.
+func (at position) item() position {
+	switch at {
+	case atItems:
+		return atObject
+	case atSpec, atShared:
+		return atShared
 	}
 	return atOther
 }
@@ -165,10 +195,14 @@ func (at position) skipped(name string) bool {
 	return at == atMetadata && name == "managedFields" || at == atAnnotations && name == LastAppliedAnnotation
 }
 
-// readValue reads one value, its member names from the shared table; with
-// intern, its short strings too.
-func readValue(dec *jsontext.Decoder, at position, intern bool) (any, error) {
-	switch dec.PeekKind() {
+// readValue reads one value, its member names from the shared table; its
+// short strings and small spec subtrees too as r says.
+func readValue(dec *jsontext.Decoder, at position, r reading) (any, error) {
+	kind := dec.PeekKind()
+	if at == atShared && r.share != nil && (kind == '{' || kind == '[') {
+		return r.share.read(dec, r)
+	}
+	switch kind {
 	case '{':
 		if _, err := dec.ReadToken(); err != nil {
 			return nil, err
@@ -185,7 +219,7 @@ func readValue(dec *jsontext.Decoder, at position, intern bool) (any, error) {
 				}
 				continue
 			}
-			v, err := readValue(dec, at.member(k), intern)
+			v, err := readValue(dec, at.member(k), r)
 			if err != nil {
 				return nil, err
 			}
@@ -197,13 +231,10 @@ func readValue(dec *jsontext.Decoder, at position, intern bool) (any, error) {
 		if _, err := dec.ReadToken(); err != nil {
 			return nil, err
 		}
-		item := atOther
-		if at == atItems {
-			item = atObject
-		}
+		item := at.item()
 		l := []any{}
 		for dec.PeekKind() != ']' {
-			v, err := readValue(dec, item, intern)
+			v, err := readValue(dec, item, r)
 			if err != nil {
 				return nil, err
 			}
@@ -212,7 +243,7 @@ func readValue(dec *jsontext.Decoder, at position, intern bool) (any, error) {
 		_, err := dec.ReadToken()
 		return l, err
 	case '"':
-		if !intern {
+		if !r.intern {
 			return readText(dec, nil)
 		}
 		return readText(dec, &values)
@@ -307,9 +338,10 @@ func kindName(k jsontext.Kind) string {
 // a Status), or, with obj nil, into what the data holds: a Status for a
 // v1 Status, a list when it has items, else an object. With
 // dropBookkeeping, the object's (or the items') bookkeeping is left out
-// (see LastAppliedAnnotation).
-func decodeInto(data []byte, obj runtime.Object, dropBookkeeping bool) (runtime.Object, error) {
-	m, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, dropBookkeeping) })
+// (see LastAppliedAnnotation), and with share too their spec's small
+// subtrees are shared (see Subtrees).
+func decodeInto(data []byte, obj runtime.Object, dropBookkeeping bool, share *Subtrees) (runtime.Object, error) {
+	m, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, dropBookkeeping, share) })
 	if err != nil {
 		return nil, err
 	}

@@ -79,8 +79,12 @@ func TestDecodeRefusesWhatIsNotOneObject(t *testing.T) {
 
 // FuzzDecode: wherever the unstructured scheme reads an object, Decode
 // reads the same one, and it refuses what the scheme refuses.
+// fuzzSubtrees is shared by every input FuzzDecode reads, small so that
+// it often starts over.
+var fuzzSubtrees = &Subtrees{MaxEntries: 64, MaxBytes: 64}
+
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{bucketJSON, appliedJSON, `{}`, `{"a":[1,2.5,"x",null,true,{"b":{}}]}`, `{"a":1e999}`, `{"a":"\ud800"}`, `[1]`} {
+	for _, s := range []string{bucketJSON, appliedJSON, `{"spec":{"a":{"b":[1,{"c":2}]},"d":[{},[]]},"status":{"e":{}}}`, `{"items":[{"spec":{"x":{"y":1}}},{"spec":{"x":{"y":1}}}]}`, `{}`, `{"a":[1,2.5,"x",null,true,{"b":{}}]}`, `{"a":1e999}`, `{"a":"\ud800"}`, `[1]`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -103,12 +107,25 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode(%q) =\n%#v\nwant\n%#v", data, got, want)
 		}
 		// Read for the cache: the same without its bookkeeping.
-		lean, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
+		lean, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true, nil) })
 		if err != nil {
 			t.Fatalf("decoding %q without bookkeeping: %v", data, err)
 		}
 		if want := withoutBookkeeping(t, string(data)); !reflect.DeepEqual(lean, want) {
 			t.Fatalf("decoding %q without bookkeeping =\n%#v\nwant\n%#v", data, lean, want)
+		}
+		// Read for the cache with its spec's subtrees shared: the same,
+		// the first time and again from a table that holds them.
+		for i := range 2 {
+			shared, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) {
+				return decodeTop(dec, true, fuzzSubtrees)
+			})
+			if err != nil {
+				t.Fatalf("decoding %q with shared subtrees (pass %d): %v", data, i, err)
+			}
+			if !reflect.DeepEqual(shared, lean) {
+				t.Fatalf("decoding %q with shared subtrees (pass %d) =\n%#v\nwithout\n%#v", data, i, shared, lean)
+			}
 		}
 		// The cache's transform leaves an object client-go decoded as the
 		// decoder reads it (lists are never given to it).

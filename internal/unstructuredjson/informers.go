@@ -37,6 +37,10 @@ type Informers struct {
 	// whose transform strips them anyway (StripBookkeeping): a list of
 	// every object is then never held with them.
 	DropBookkeeping bool
+	// Subtrees, with DropBookkeeping, shares the small subtrees of the
+	// cached objects' specs between them (see Subtrees); one table serves
+	// every kind of the cache. Nil: none are shared.
+	Subtrees *Subtrees
 }
 
 // New is a cache.Options.NewInformer.
@@ -65,7 +69,7 @@ func (i *Informers) ListWatch(gvk schema.GroupVersionKind) (*toolscache.ListWatc
 		return nil, err
 	}
 	cfg := rest.CopyConfig(i.Config)
-	cfg.NegotiatedSerializer = NegotiatedSerializer{DropBookkeeping: i.DropBookkeeping}
+	cfg.NegotiatedSerializer = NegotiatedSerializer{DropBookkeeping: i.DropBookkeeping, Share: i.Subtrees}
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	cfg.GroupVersion, cfg.APIPath = nil, ""
 	rc, err := rest.UnversionedRESTClientForConfigAndClient(cfg, i.HTTPClient)

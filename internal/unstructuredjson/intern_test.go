@@ -60,7 +60,7 @@ func TestDropBookkeeping(t *testing.T) {
 	list := `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"9","managedFields":[]},"items":[` + appliedJSON + `,` + elsewhere + `,` + onlyApplied + `,{"metadata":{"name":"x"},"kind":"K"}]}`
 	for _, doc := range []string{bucketJSON, appliedJSON, elsewhere, onlyApplied, list, `{"items":{"metadata":{"managedFields":1}}}`, `{"metadata":null}`,
 		`{"metadata":{"annotations":null}}`, `{"metadata":{"annotations":["` + LastAppliedAnnotation + `"]}}`, `{"items":[[{"metadata":{"managedFields":1}}]]}`} {
-		got, err := withDecoder([]byte(doc), func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
+		got, err := withDecoder([]byte(doc), func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true, nil) })
 		if err != nil {
 			t.Fatalf("%s: %v", doc, err)
 		}
@@ -102,7 +102,7 @@ func TestStripBookkeeping(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := withDecoder([]byte(doc), func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true) })
+		want, err := withDecoder([]byte(doc), func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true, nil) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func BenchmarkDecodeCached(b *testing.B) {
 	data := []byte(bucketJSON)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeInto(data, &unstructured.Unstructured{}, true); err != nil {
+		if _, err := decodeInto(data, &unstructured.Unstructured{}, true, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

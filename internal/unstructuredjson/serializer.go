@@ -23,6 +23,10 @@ type NegotiatedSerializer struct {
 	// a cache that strips them anyway, StripBookkeeping: they are never
 	// built).
 	DropBookkeeping bool
+	// Share, with DropBookkeeping, shares the small subtrees of the spec
+	// of every object read with the objects read before (see Subtrees):
+	// for an informer cache, whose objects nobody changes.
+	Share *Subtrees
 }
 
 var _ runtime.NegotiatedSerializer = NegotiatedSerializer{}
@@ -32,7 +36,7 @@ func (n NegotiatedSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
 	return []runtime.SerializerInfo{{
 		MediaType: "application/json", MediaTypeType: "application", MediaTypeSubType: "json",
 		EncodesAsText: true,
-		Serializer:    objectSerializer{dropBookkeeping: n.DropBookkeeping},
+		Serializer:    objectSerializer{dropBookkeeping: n.DropBookkeeping, share: n.Share},
 		StreamSerializer: &runtime.StreamSerializerInfo{
 			EncodesAsText: true,
 			Serializer:    eventSerializer{},
@@ -55,10 +59,11 @@ func (NegotiatedSerializer) DecoderToVersion(d runtime.Decoder, _ runtime.GroupV
 // objectSerializer decodes objects, lists and Status.
 type objectSerializer struct {
 	dropBookkeeping bool
+	share           *Subtrees
 }
 
 func (s objectSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	obj, err := decodeInto(data, into, s.dropBookkeeping)
+	obj, err := decodeInto(data, into, s.dropBookkeeping, s.share)
 	if err != nil {
 		return nil, nil, err
 	}

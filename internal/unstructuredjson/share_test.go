@@ -1,0 +1,150 @@
+package unstructuredjson
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// same reports whether two decoded containers are one and the same.
+func same(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Kind() == vb.Kind() && (va.Kind() == reflect.Map || va.Kind() == reflect.Slice) &&
+		va.UnsafePointer() == vb.UnsafePointer() && va.Len() == vb.Len()
+}
+
+func templated(name, flag, logs string) string {
+	return `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket",` +
+		`"metadata":{"name":"` + name + `","namespace":"team","labels":{"team":"a"},"annotations":{"x":"y"}},` +
+		`"spec":{"name":"` + name + `","publicAccessBlock":{"blockPublicACLs":` + flag + `,"restrictPublicBuckets":true},` +
+		`"encryption":{"rules":[{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"aws:kms"},"bucketKeyEnabled":true}]},` +
+		`"logging":{"loggingEnabled":{"targetBucket":"` + logs + `","targetPrefix":"s3/"}},` +
+		`"tagging":{"tagSet":[` + strings.Repeat(`{"key":"k","value":"a long enough value to pass the bound"},`, 12) + `{"key":"owner","value":"` + name + `"}]}},` +
+		`"status":{"conditions":[{"type":"ACK.ResourceSynced","status":"True"}]}}`
+}
+
+func decodeShared(t *testing.T, share *Subtrees, doc string) map[string]any {
+	t.Helper()
+	obj, err := decodeInto([]byte(doc), &unstructured.Unstructured{}, true, share)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.(*unstructured.Unstructured).Object
+}
+
+func at(m map[string]any, path ...any) any {
+	var v any = m
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			v = v.(map[string]any)[k]
+		case int:
+			v = v.([]any)[k]
+		}
+	}
+	return v
+}
+
+// Objects made from one template share the small subtrees of their spec,
+// and only those: metadata, status, the spec itself, subtrees whose text
+// differs, and a subtree too long to share whole (whose own small parts
+// are shared) are each object's own. Every object reads as it does
+// without sharing.
+func TestSubtreesShareSpecs(t *testing.T) {
+	share := &Subtrees{MaxBytes: 256}
+	docs := []string{templated("one", "true", "logs"), templated("two", "true", "logs"), templated("three", "false", "other-logs")}
+	objs := make([]map[string]any, len(docs))
+	for i, doc := range docs {
+		objs[i] = decodeShared(t, share, doc)
+		if want := withoutBookkeeping(t, doc); !reflect.DeepEqual(objs[i], want) {
+			t.Fatalf("object %d reads\n%#v\nwithout sharing\n%#v", i, objs[i], want)
+		}
+	}
+	one, two, three := objs[0], objs[1], objs[2]
+	for _, path := range [][]any{{"spec", "publicAccessBlock"}, {"spec", "encryption"}, {"spec", "logging"}, {"spec", "tagging", "tagSet", 0}} {
+		if !same(at(one, path...), at(two, path...)) {
+			t.Errorf("%v: not shared between two objects of one template", path)
+		}
+	}
+	if !same(at(one, "spec", "encryption"), at(three, "spec", "encryption")) {
+		t.Error("spec.encryption: not shared with the third object, which has the same")
+	}
+	for _, path := range [][]any{{"spec", "publicAccessBlock"}, {"spec", "logging"}} {
+		if same(at(one, path...), at(three, path...)) {
+			t.Errorf("%v: shared although its text differs", path)
+		}
+	}
+	for _, path := range [][]any{{"metadata"}, {"metadata", "labels"}, {"metadata", "annotations"}, {"status"}, {"status", "conditions"}, {"spec"}, {"spec", "tagging"}, {"spec", "tagging", "tagSet"}} {
+		if same(at(one, path...), at(two, path...)) {
+			t.Errorf("%v: shared, but only spec subtrees of at most MaxBytes may be", path)
+		}
+	}
+	if n := share.Len(); n == 0 {
+		t.Error("the table holds nothing")
+	}
+
+	// Read for a client (no bookkeeping dropped): nothing is shared.
+	a, err := decodeInto([]byte(docs[0]), &unstructured.Unstructured{}, false, share)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same(at(a.(*unstructured.Unstructured).Object, "spec", "encryption"), at(one, "spec", "encryption")) {
+		t.Error("an object read with its bookkeeping shares its subtrees")
+	}
+}
+
+// A full table starts over: what objects got stays theirs and correct, and
+// new objects are shared again.
+func TestSubtreesStartOverWhenFull(t *testing.T) {
+	share := &Subtrees{MaxEntries: 3}
+	var first map[string]any
+	for i := range 10 {
+		doc := fmt.Sprintf(`{"metadata":{"name":"b%d"},"spec":{"a":{"n":%d},"b":{"n":%d},"c":{"same":true}}}`, i, i, i+1)
+		got := decodeShared(t, share, doc)
+		if want := withoutBookkeeping(t, doc); !reflect.DeepEqual(got, want) {
+			t.Fatalf("object %d reads %#v, want %#v", i, got, want)
+		}
+		if n := share.Len(); n > 3 {
+			t.Fatalf("the table holds %d subtrees, more than its bound of 3", n)
+		}
+		if i == 0 {
+			first = got
+		}
+	}
+	if want := withoutBookkeeping(t, `{"metadata":{"name":"b0"},"spec":{"a":{"n":0},"b":{"n":1},"c":{"same":true}}}`); !reflect.DeepEqual(first, want) {
+		t.Errorf("the first object changed after the table started over: %#v", first)
+	}
+	x := decodeShared(t, share, `{"spec":{"c":{"same":true}}}`)
+	y := decodeShared(t, share, `{"spec":{"c":{"same":true}}}`)
+	if !same(x["spec"].(map[string]any)["c"], y["spec"].(map[string]any)["c"]) {
+		t.Error("not shared after the table started over")
+	}
+}
+
+// Goroutines decoding objects of one template at once all read them right
+// (run with -race).
+func TestSubtreesConcurrent(t *testing.T) {
+	share := &Subtrees{MaxEntries: 8}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				doc := templated(fmt.Sprintf("b%d-%d", g, i), []string{"true", "false"}[i%2], fmt.Sprintf("logs-%d", i%5))
+				obj, err := decodeInto([]byte(doc), &unstructured.Unstructured{}, true, share)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if want := withoutBookkeeping(t, doc); !reflect.DeepEqual(obj.(*unstructured.Unstructured).Object, want) {
+					t.Errorf("goroutine %d, object %d reads differently", g, i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
