@@ -86,7 +86,7 @@ bench: ## Run the benchmarks (engine, parsers) with allocation counts, then the 
 	  echo; GO=$(GO) hack/bench-ratios.sh $$out
 
 .PHONY: bench-admission
-bench-admission: envtest ## Time Bucket admission through a real API server: none, ValidatingAdmissionPolicy, the ackguard manager process (and Kyverno with KYVERNO_BIN); BENCH_ARGS="-n 300 -json -pprof FILE".
+bench-admission: envtest ## Time Bucket admission through a real API server: none, ValidatingAdmissionPolicy, a no-op webhook, the ackguard manager process (and Kyverno with KYVERNO_BIN); BENCH_ARGS="-n 300 -json -pprof FILE".
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission $(BENCH_ARGS)
 
 .PHONY: bench-reconcile
