@@ -99,6 +99,9 @@ func readTop(dec *jsontext.Decoder, dropBookkeeping bool, share *Subtrees) (map[
 type reading struct {
 	intern bool
 	share  *Subtrees
+	// rescans counts the enclosing subtrees read again by share (see
+	// Subtrees.read).
+	rescans int
 }
 
 // readObjectAt reads a value that must be an object, at position at.

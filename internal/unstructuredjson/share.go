@@ -33,6 +33,10 @@ type Subtrees struct {
 	m  map[string]any
 }
 
+// maxRescans bounds the levels of subtrees too long to share whole that
+// are read again for their own small parts (see read).
+const maxRescans = 2
+
 // Default bounds of a Subtrees.
 const (
 	defaultSubtreeEntries = 4096
@@ -51,7 +55,17 @@ func (t *Subtrees) read(dec *jsontext.Decoder, r reading) (any, error) {
 		maxBytes = defaultSubtreeBytes
 	}
 	if len(raw) > maxBytes {
-		return withDecoder(raw, func(d *jsontext.Decoder) (any, error) { return readValue(d, atSpec, r) })
+		// Too long to share whole: read it again for its own small
+		// parts. Each such reading scans the text once more, so only
+		// maxRescans levels of long subtrees are read for their parts;
+		// deeper ones are read plainly, and a deep spec costs a bounded
+		// multiple of its plain reading, not one scan per level.
+		at := atOther
+		if r.rescans < maxRescans {
+			at = atSpec
+			r.rescans++
+		}
+		return withDecoder(raw, func(d *jsontext.Decoder) (any, error) { return readValue(d, at, r) })
 	}
 	t.mu.RLock()
 	v, ok := t.m[string(raw)] // no allocation for the lookup

@@ -3,6 +3,7 @@ package unstructuredjson
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -118,10 +119,47 @@ func TestSubtreesStartOverWhenFull(t *testing.T) {
 	if want := withoutBookkeeping(t, `{"metadata":{"name":"b0"},"spec":{"a":{"n":0},"b":{"n":1},"c":{"same":true}}}`); !reflect.DeepEqual(first, want) {
 		t.Errorf("the first object changed after the table started over: %#v", first)
 	}
-	x := decodeShared(t, share, `{"spec":{"c":{"same":true}}}`)
-	y := decodeShared(t, share, `{"spec":{"c":{"same":true}}}`)
-	if !same(x["spec"].(map[string]any)["c"], y["spec"].(map[string]any)["c"]) {
-		t.Error("not shared after the table started over")
+	// A subtree never seen before, once the table is full: shared, which
+	// a table that stopped growing would not do.
+	x := decodeShared(t, share, `{"spec":{"fresh":{"n":-1}}}`)
+	y := decodeShared(t, share, `{"spec":{"fresh":{"n":-1}}}`)
+	if !same(x["spec"].(map[string]any)["fresh"], y["spec"].(map[string]any)["fresh"]) {
+		t.Error("a new subtree is not shared after the table filled: it must start over, not stop")
+	}
+}
+
+// A deeply nested spec whose every level is too long to share whole costs
+// a bounded multiple of its plain reading: each level is not scanned once
+// per enclosing level (which made a 600 KB spec allocate hundreds of MB).
+func TestSubtreesDeepSpecBounded(t *testing.T) {
+	const depth = 300
+	pad := strings.Repeat("x", 600)
+	var b strings.Builder
+	b.WriteString(`{"metadata":{"name":"deep"},"spec":`)
+	for range depth {
+		b.WriteString(`{"pad":"` + pad + `","next":`)
+	}
+	b.WriteString(`{}`)
+	b.WriteString(strings.Repeat("}", depth))
+	b.WriteString(`}`)
+	doc := []byte(b.String())
+	allocated := func(share *Subtrees) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		got, err := decodeInto(doc, &unstructured.Unstructured{}, true, share)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := withoutBookkeeping(t, string(doc)); !reflect.DeepEqual(got.(*unstructured.Unstructured).Object, want) {
+			t.Fatal("the deep spec reads differently")
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	plain, shared := allocated(nil), allocated(&Subtrees{})
+	if shared > 8*plain {
+		t.Errorf("reading a %d-level spec allocated %d bytes with shared subtrees, %d without: more than 8 times", depth, shared, plain)
 	}
 }
 
