@@ -413,11 +413,22 @@ func TestEvaluationsShareNothing(t *testing.T) {
 			first[i] = check(how("in order"), i)
 		}
 		for i := len(objs) - 1; i >= 0; i-- {
-			// A caller may change what it got; the next caller must not see it.
-			for j := range check(how("in reverse"), i) {
-				got := shared.EvaluateOnly(objs[i], cfg, nil)
-				got[j].Message, got[j].Subject, got[j].Path = "changed", "changed", nil
+			// A caller may change what it got; the next caller must not
+			// see it. Judged by one rule alone, the findings a caller gets
+			// are that rule's own slice (nothing else reports to copy them
+			// into), so a rule that handed out findings it keeps is caught
+			// here.
+			for _, id := range ruleIDs(check(how("in reverse"), i)) {
+				one := shared.EvaluateOnly(objs[i], cfg, func(r *rules.Rule) bool { return r.ID == id })
+				if len(one) == 0 {
+					t.Errorf("%s, example %d: rule %s alone reports nothing, all rules together do", how("in reverse"), i, id)
+				}
+				changeFindings(one)
+				if again := shared.EvaluateOnly(objs[i], cfg, func(r *rules.Rule) bool { return r.ID == id }); !reflect.DeepEqual(again, withRule(want[i], id)) {
+					t.Errorf("%s, example %d: rule %s's findings changed after the caller before changed its own\n got: %s\nwant: %s", how("in reverse"), i, id, texts(again), texts(withRule(want[i], id)))
+				}
 			}
+			changeFindings(shared.EvaluateOnly(objs[i], cfg, nil))
 		}
 		var wg sync.WaitGroup
 		for g := range 4 {
@@ -438,4 +449,33 @@ func TestEvaluationsShareNothing(t *testing.T) {
 	if cached.Documents.Stats().Hits == 0 {
 		t.Error("the document cache was never hit: the cached passes judged nothing twice")
 	}
+}
+
+// changeFindings changes every finding as a careless caller might.
+func changeFindings(fs []rules.Finding) {
+	for j := range fs {
+		fs[j].Message, fs[j].Remedy, fs[j].Subject, fs[j].Path, fs[j].Fixable = "changed", "changed", "changed", nil, !fs[j].Fixable
+	}
+}
+
+// ruleIDs returns the rules that reported the findings, each once.
+func ruleIDs(fs []rules.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if !slices.Contains(out, f.RuleID) {
+			out = append(out, f.RuleID)
+		}
+	}
+	return out
+}
+
+// withRule returns the findings the rule reported.
+func withRule(fs []rules.Finding, id string) []rules.Finding {
+	var out []rules.Finding
+	for _, f := range fs {
+		if f.RuleID == id {
+			out = append(out, f)
+		}
+	}
+	return out
 }

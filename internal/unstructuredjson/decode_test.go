@@ -83,14 +83,30 @@ var fuzzSubtrees = &Subtrees{MaxEntries: 64, MaxBytes: 64}
 
 // FuzzDecode: wherever the unstructured scheme reads an object, Decode
 // reads the same one, and it refuses what the scheme refuses; read for
-// the cache with shared subtrees, it reads the same as without.
+// the cache with shared subtrees, any input reads as it does without, or
+// is refused as it is without.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{bucketJSON, appliedJSON, `{"spec":{"a":{"b":[1,{"c":2}]},"d":[{},[]]},"status":{"e":{}}}`, `{"items":[{"spec":{"x":{"y":1}}},{"spec":{"x":{"y":1}}}]}`, `{}`, `{"a":[1,2.5,"x",null,true,{"b":{}}]}`, `{"a":1e999}`, `{"a":"\ud800"}`, `[1]`} {
+	for _, s := range []string{bucketJSON, appliedJSON, `{"spec":{"a":{"b":[1,{"c":2}]},"d":[{},[]]},"status":{"e":{}}}`, `{"items":[{"spec":{"x":{"y":1}}},{"spec":{"x":{"y":1}}}]}`, `{}`, `{"a":[1,2.5,"x",null,true,{"b":{}}]}`, `{"a":1e999}`, `{"a":"\ud800"}`, `[1]`, `{"spec":{"a":{"n":1e999}}}`, `{"spec":{"a":{"n":1}},"spec":{"a":{"n":1e999}}}`, `{"spec":{"a":{"b":1,"b":2}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !utf8.Valid(data) {
 			return // the API server sends UTF-8; replacement of invalid bytes may differ in detail
+		}
+		// Read for the cache with its spec's subtrees shared: whatever the
+		// input, the same as without sharing, or refused as it is without,
+		// the first time and again from a table that holds its subtrees.
+		lean, lerr := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true, nil) })
+		for i := range 2 {
+			shared, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) {
+				return decodeTop(dec, true, fuzzSubtrees)
+			})
+			if (err == nil) != (lerr == nil) {
+				t.Fatalf("decoding %q with shared subtrees (pass %d): error %v; without: %v", data, i, err, lerr)
+			}
+			if err == nil && !reflect.DeepEqual(shared, lean) {
+				t.Fatalf("decoding %q with shared subtrees (pass %d) =\n%#v\nwithout\n%#v", data, i, shared, lean)
+			}
 		}
 		var want map[string]any
 		werr := utiljson.Unmarshal(data, &want)
@@ -108,25 +124,11 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode(%q) =\n%#v\nwant\n%#v", data, got, want)
 		}
 		// Read for the cache: the same without its bookkeeping.
-		lean, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) { return decodeTop(dec, true, nil) })
-		if err != nil {
-			t.Fatalf("decoding %q without bookkeeping: %v", data, err)
+		if lerr != nil {
+			t.Fatalf("decoding %q without bookkeeping: %v", data, lerr)
 		}
 		if want := withoutBookkeeping(t, string(data)); !reflect.DeepEqual(lean, want) {
 			t.Fatalf("decoding %q without bookkeeping =\n%#v\nwant\n%#v", data, lean, want)
-		}
-		// Read for the cache with its spec's subtrees shared: the same,
-		// the first time and again from a table that holds them.
-		for i := range 2 {
-			shared, err := withDecoder(data, func(dec *jsontext.Decoder) (map[string]any, error) {
-				return decodeTop(dec, true, fuzzSubtrees)
-			})
-			if err != nil {
-				t.Fatalf("decoding %q with shared subtrees (pass %d): %v", data, i, err)
-			}
-			if !reflect.DeepEqual(shared, lean) {
-				t.Fatalf("decoding %q with shared subtrees (pass %d) =\n%#v\nwithout\n%#v", data, i, shared, lean)
-			}
 		}
 		// The cache's transform leaves an object client-go decoded as the
 		// decoder reads it (lists are never given to it).

@@ -11,11 +11,19 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// same reports whether two decoded containers are one and the same.
-func same(a, b any) bool {
+// same reports whether two decoded containers are one and the same. Empty
+// slices cannot be told apart (they all point at one zero-sized
+// allocation), so a test that asks about one fails.
+func same(t *testing.T, a, b any) bool {
+	t.Helper()
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	return va.Kind() == vb.Kind() && (va.Kind() == reflect.Map || va.Kind() == reflect.Slice) &&
-		va.UnsafePointer() == vb.UnsafePointer() && va.Len() == vb.Len()
+	if va.Kind() != reflect.Map && va.Kind() != reflect.Slice {
+		t.Fatalf("same: %T is not a decoded object or array", a)
+	}
+	if va.Kind() == reflect.Slice && va.Len() == 0 {
+		t.Fatal("same: an empty array cannot be told apart from another")
+	}
+	return va.Kind() == vb.Kind() && va.UnsafePointer() == vb.UnsafePointer() && va.Len() == vb.Len()
 }
 
 func templated(name, flag, logs string) string {
@@ -51,13 +59,14 @@ func at(m map[string]any, path ...any) any {
 }
 
 // Objects made from one template share the small subtrees of their spec,
-// and only those: metadata, status, the spec itself, subtrees whose text
-// differs, and a subtree too long to share whole (whose own small parts
-// are shared) are each object's own. Every object reads as it does
-// without sharing.
+// and only those: metadata, status, the spec itself and a subtree too long
+// to share whole (whose own small parts are shared) are each object's own,
+// even when their texts are the same (one object read twice, as a relist
+// does), and so is anything read for a client. Every object reads as it
+// does without sharing.
 func TestSubtreesShareSpecs(t *testing.T) {
 	share := &Subtrees{MaxBytes: 256}
-	docs := []string{templated("one", "true", "logs"), templated("two", "true", "logs"), templated("three", "false", "other-logs")}
+	docs := []string{templated("one", "true", "logs"), templated("two", "true", "logs"), templated("three", "false", "other-logs"), templated("one", "true", "logs")}
 	objs := make([]map[string]any, len(docs))
 	for i, doc := range docs {
 		objs[i] = decodeShared(t, share, doc)
@@ -65,22 +74,26 @@ func TestSubtreesShareSpecs(t *testing.T) {
 			t.Fatalf("object %d reads\n%#v\nwithout sharing\n%#v", i, objs[i], want)
 		}
 	}
-	one, two, three := objs[0], objs[1], objs[2]
-	for _, path := range [][]any{{"spec", "publicAccessBlock"}, {"spec", "encryption"}, {"spec", "logging"}, {"spec", "tagging", "tagSet", 0}} {
-		if !same(at(one, path...), at(two, path...)) {
+	one, two, three, again := objs[0], objs[1], objs[2], objs[3]
+	small := [][]any{{"spec", "publicAccessBlock"}, {"spec", "encryption"}, {"spec", "encryption", "rules"}, {"spec", "logging"}, {"spec", "tagging", "tagSet", 0}}
+	for _, path := range small {
+		if !same(t, at(one, path...), at(two, path...)) {
 			t.Errorf("%v: not shared between two objects of one template", path)
 		}
 	}
-	if !same(at(one, "spec", "encryption"), at(three, "spec", "encryption")) {
+	if !same(t, at(one, "spec", "encryption"), at(three, "spec", "encryption")) {
 		t.Error("spec.encryption: not shared with the third object, which has the same")
 	}
-	for _, path := range [][]any{{"spec", "publicAccessBlock"}, {"spec", "logging"}} {
-		if same(at(one, path...), at(three, path...)) {
-			t.Errorf("%v: shared although its text differs", path)
-		}
+	if same(t, at(one, "spec", "publicAccessBlock"), at(three, "spec", "publicAccessBlock")) {
+		t.Error("spec.publicAccessBlock: shared although its text differs")
 	}
-	for _, path := range [][]any{{"metadata"}, {"metadata", "labels"}, {"metadata", "annotations"}, {"status"}, {"status", "conditions"}, {"spec"}, {"spec", "tagging"}, {"spec", "tagging", "tagSet"}} {
-		if same(at(one, path...), at(two, path...)) {
+	// The same text each time: shared only where sharing is allowed.
+	own := [][]any{{"metadata"}, {"metadata", "labels"}, {"metadata", "annotations"}, {"status"}, {"status", "conditions"}, {"status", "conditions", 0}, {"spec"}, {"spec", "tagging"}, {"spec", "tagging", "tagSet"}}
+	for _, path := range own {
+		if !reflect.DeepEqual(at(one, path...), at(again, path...)) {
+			t.Fatalf("%v: reads differently in one object read twice", path)
+		}
+		if same(t, at(one, path...), at(again, path...)) {
 			t.Errorf("%v: shared, but only spec subtrees of at most MaxBytes may be", path)
 		}
 	}
@@ -88,13 +101,36 @@ func TestSubtreesShareSpecs(t *testing.T) {
 		t.Error("the table holds nothing")
 	}
 
+	// The items of a list (an informer's first list) share as objects do,
+	// with each other and with the objects read before.
+	list := decodeShared(t, share, `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"BucketList","metadata":{"resourceVersion":"7"},"items":[`+docs[0]+`,`+docs[0]+`]}`)
+	items := list["items"].([]any)
+	first, second := items[0].(map[string]any), items[1].(map[string]any)
+	for i, item := range items {
+		if want := withoutBookkeeping(t, docs[0]); !reflect.DeepEqual(item, want) {
+			t.Fatalf("item %d reads\n%#v\nwithout sharing\n%#v", i, item, want)
+		}
+	}
+	for _, path := range small {
+		if !same(t, at(first, path...), at(second, path...)) || !same(t, at(first, path...), at(one, path...)) {
+			t.Errorf("items: %v not shared", path)
+		}
+	}
+	for _, path := range own {
+		if same(t, at(first, path...), at(second, path...)) {
+			t.Errorf("items: %v shared, but only spec subtrees of at most MaxBytes may be", path)
+		}
+	}
+
 	// Read for a client (no bookkeeping dropped): nothing is shared.
 	a, err := decodeInto([]byte(docs[0]), &unstructured.Unstructured{}, false, share)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if same(at(a.(*unstructured.Unstructured).Object, "spec", "encryption"), at(one, "spec", "encryption")) {
-		t.Error("an object read with its bookkeeping shares its subtrees")
+	for _, path := range small {
+		if same(t, at(a.(*unstructured.Unstructured).Object, path...), at(one, path...)) {
+			t.Errorf("%v: an object read with its bookkeeping shares it", path)
+		}
 	}
 }
 
@@ -123,7 +159,7 @@ func TestSubtreesStartOverWhenFull(t *testing.T) {
 	// a table that stopped growing would not do.
 	x := decodeShared(t, share, `{"spec":{"fresh":{"n":-1}}}`)
 	y := decodeShared(t, share, `{"spec":{"fresh":{"n":-1}}}`)
-	if !same(x["spec"].(map[string]any)["fresh"], y["spec"].(map[string]any)["fresh"]) {
+	if !same(t, x["spec"].(map[string]any)["fresh"], y["spec"].(map[string]any)["fresh"]) {
 		t.Error("a new subtree is not shared after the table filled: it must start over, not stop")
 	}
 }
