@@ -53,6 +53,9 @@ type Options struct {
 	// APIServerFlags are kube-apiserver flags set besides envtest's, by
 	// name without dashes ("watch-cache": "false").
 	APIServerFlags map[string]string
+	// EtcdDataDir is the folder etcd keeps its data in, the caller's to
+	// remove (default: a temporary folder, removed when the cluster stops).
+	EtcdDataDir string
 }
 
 // Cluster is a running local control plane.
@@ -99,6 +102,9 @@ func Start(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	env.ControlPlane.GetAPIServer().CertDir = certDir
+	if opts.EtcdDataDir != "" {
+		env.ControlPlane.Etcd = &envtest.Etcd{DataDir: opts.EtcdDataDir}
+	}
 	for name, value := range opts.APIServerFlags {
 		env.ControlPlane.GetAPIServer().Configure().Set(name, value)
 	}

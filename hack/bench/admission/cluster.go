@@ -60,7 +60,8 @@ func (e *env) HandleWarningHeader(code int, _ string, text string) {
 // startEnv starts kube-apiserver and etcd with ackguard's CRDs, the
 // openreports Report CRD and the Bucket CRD (ACK's real one when
 // ACK_CRDS_DIR is set), and writes an admin kubeconfig for the processes.
-func startEnv(ctx context.Context, work string) (*env, error) {
+// etcd keeps its data in etcdDir (default: a temporary folder of envtest's).
+func startEnv(ctx context.Context, work, etcdDir string) (*env, error) {
 	crds, source, err := ackcrds.Load()
 	if err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func startEnv(ctx context.Context, work string) (*env, error) {
 	if len(bucket) == 0 {
 		return nil, fmt.Errorf("no Bucket CRD in %s", source)
 	}
-	c, err := localcluster.Start(localcluster.Options{CRDs: bucket})
+	c, err := localcluster.Start(localcluster.Options{CRDs: bucket, EtcdDataDir: etcdDir})
 	if err != nil {
 		return nil, err
 	}

@@ -76,6 +76,7 @@ type config struct {
 	Applied      bool
 	Ackguard     string
 	WorkDir      string
+	EtcdParent   string
 	Timeout      time.Duration
 	KyvernoBin   string
 	KyvernoCRDs  string
@@ -127,6 +128,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
 	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")
 	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
+	fs.StringVar(&cfg.EtcdParent, "etcd-dir", "", "make etcd's data folder in this folder, /dev/shm for one in memory: etcd's writes then wait for no disk, whose latency varies from run to run (default: a temporary folder on disk)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig, certificates and process logs (default: a new temporary folder, removed at the end)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Minute, "give up after this long")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log progress to stderr")
@@ -205,6 +207,8 @@ type machine struct {
 	KubeAPIServer string `json:"kubeAPIServer"`
 	BucketCRD     string `json:"bucketCRD"`
 	Date          string `json:"date"`
+	// EtcdData is the folder etcd's data folder was made in, when -etcd-dir set it.
+	EtcdData string `json:"etcdData,omitempty"`
 }
 
 func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report, error) {
@@ -227,8 +231,17 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 			return nil, err
 		}
 	}
+	var etcdDir string
+	if cfg.EtcdParent != "" {
+		dir, err := os.MkdirTemp(cfg.EtcdParent, "ackguard-bench-etcd-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		etcdDir = dir
+	}
 	logf("starting the control plane")
-	env, err := startEnv(ctx, work)
+	env, err := startEnv(ctx, work, etcdDir)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +249,7 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 	rep := &report{Workers: cfg.Workers, Machine: machine{
 		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Go: runtime.Version(),
 		KubeAPIServer: env.serverVersion, BucketCRD: env.crdSource, Date: time.Now().UTC().Format(time.RFC3339),
+		EtcdData: cfg.EtcdParent,
 	}}
 	if cfg.Reconcile > 0 {
 		res, err := runReconcile(ctx, env, cfg, bin, logf)
@@ -268,7 +282,11 @@ func cpuModel() string {
 
 func printReport(w io.Writer, rep *report) {
 	m := rep.Machine
-	fmt.Fprintf(w, "machine: %d CPUs (%s), %s, kube-apiserver %s, Bucket CRD: %s, %s\n\n", m.CPUs, m.CPUModel, m.Go, m.KubeAPIServer, m.BucketCRD, m.Date)
+	etcd := ""
+	if m.EtcdData != "" {
+		etcd = ", etcd data in " + m.EtcdData
+	}
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %s, kube-apiserver %s, Bucket CRD: %s%s, %s\n\n", m.CPUs, m.CPUModel, m.Go, m.KubeAPIServer, m.BucketCRD, etcd, m.Date)
 	if len(rep.Phases) > 0 {
 		fmt.Fprintf(w, "admission of a clean Bucket: %d sequential creates, %d from %d goroutines, after warm-up\n\n", rep.N, rep.N, rep.Workers)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

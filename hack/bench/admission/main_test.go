@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +127,9 @@ func TestNoopReview(t *testing.T) {
 		rec := httptest.NewRecorder()
 		noopReview(rec, httptest.NewRequest(http.MethodPost, "/validate", strings.NewReader(body)))
 		var got struct {
-			Response struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Response   struct {
 				UID     string `json:"uid"`
 				Allowed bool   `json:"allowed"`
 				Status  struct {
@@ -136,6 +140,11 @@ func TestNoopReview(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
 			t.Fatalf("%s: %d %q: %v", tc.name, rec.Code, rec.Body.String(), err)
 		}
+		// The API server refuses a response that is not an AdmissionReview
+		// of the version it sent.
+		if got.APIVersion != "admission.k8s.io/v1" || got.Kind != "AdmissionReview" {
+			t.Errorf("%s: answered a %s %s, want an admission.k8s.io/v1 AdmissionReview", tc.name, got.APIVersion, got.Kind)
+		}
 		if got.Response.UID != "u-1" || got.Response.Allowed != tc.allowed || (!tc.allowed && got.Response.Status.Message != noopDenial) {
 			t.Errorf("%s: answered %+v", tc.name, got.Response)
 		}
@@ -144,5 +153,44 @@ func TestNoopReview(t *testing.T) {
 	noopReview(rec, httptest.NewRequest(http.MethodPost, "/validate", strings.NewReader("{")))
 	if rec.Code != http.StatusBadRequest {
 		t.Errorf("a truncated review: %d, want 400", rec.Code)
+	}
+}
+
+// The API server's request counters are summed by verb and resource, and
+// a later reading less an earlier one keeps what grew.
+func TestRequestCounts(t *testing.T) {
+	text := func(patches, events int) []byte {
+		return fmt.Appendf(nil, `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
+# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="s3.services.k8s.aws",resource="buckets",scope="resource",subresource="",verb="PATCH",version="v1alpha1"} %d
+apiserver_request_total{code="409",component="apiserver",dry_run="",group="s3.services.k8s.aws",resource="buckets",scope="resource",subresource="",verb="PATCH",version="v1alpha1"} 2
+apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="events",scope="resource",subresource="",verb="POST",version="v1"} %d
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="buckets",scope="resource",subresource="status",verb="PUT",version="v1"} 4
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="",scope="",subresource="/metrics",verb="GET",version=""} 9
+# HELP other_total Something else
+# TYPE other_total counter
+other_total 5
+`, patches, events)
+	}
+	before, err := parseRequestCounts(text(10, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := apiRequests{"PATCH buckets": 12, "PUT buckets/status": 4, "POST events": 0, "GET (no resource: discovery, health, metrics)": 9}
+	if !reflect.DeepEqual(before, want) {
+		t.Errorf("read %v, want %v", before, want)
+	}
+	after, err := parseRequestCounts(text(110, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := after.since(before).String(), "PATCH buckets 100, POST events 7"; got != want {
+		t.Errorf("since: %q, want %q", got, want)
+	}
+	if _, err := parseRequestCounts([]byte("other_total 5\n")); err == nil {
+		t.Error("metrics without apiserver_request_total read without an error")
+	}
+	if _, err := parseRequestCounts([]byte("apiserver_request_total{verb=\n")); err == nil {
+		t.Error("a broken metrics text read without an error")
 	}
 }
