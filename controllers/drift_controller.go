@@ -284,8 +284,10 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.countRemediations(fixIDs, "skipped_read_only")
 		return result, nil
 	}
-	// The object may be the cache's own: patching decodes the response
-	// into it, so remediate works on a copy.
+	// The object is the cache's own, whose spec subtrees other cached
+	// objects share: after a conflict remediate reads the object again
+	// into what it was given, so it works on a copy (the plan is a copy
+	// already: TestRemediateLeavesItsInputAlone).
 	return r.remediate(ctx, req.NamespacedName, obj.DeepCopy(), d.Judgement, fixIDs, result)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
@@ -478,4 +479,67 @@ func withRule(fs []rules.Finding, id string) []rules.Finding {
 		}
 	}
 	return out
+}
+
+// Remediating never changes the object it is given, nor hands back a plan
+// that shares an object or array with it: the reconciler plans on objects
+// of the informer cache, whose small subtrees many cached objects share,
+// and a plan written into later (a patch's answer decoded into it) must
+// not reach them. Every documented example, with every fix of its kind.
+func TestRemediateLeavesItsInputAlone(t *testing.T) {
+	reg := rules.Default()
+	cfg := rules.Config{OwnerAccounts: []string{"111122223333"}}
+	planned := 0
+	for i, obj := range documentedExamples(t) {
+		var ids []string
+		for _, r := range reg.RulesFor(rules.NewInput(obj, cfg).GroupKind()) {
+			if r.Fixer != nil {
+				ids = append(ids, r.ID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		before := runtime.DeepCopyJSON(obj)
+		plan, err := reg.Remediate(obj, cfg, ids)
+		if err != nil {
+			t.Fatalf("example %d (%v): %v", i, obj["kind"], err)
+		}
+		if !reflect.DeepEqual(obj, before) {
+			t.Errorf("example %d (%v): remediating %v changed the object it was given", i, obj["kind"], ids)
+		}
+		if plan.Empty() {
+			continue
+		}
+		planned++
+		inInput := containers(obj, map[uintptr]bool{})
+		for p := range containers(plan.Object, map[uintptr]bool{}) {
+			if inInput[p] {
+				t.Errorf("example %d (%v): the plan shares an object or array with the object it was made from", i, obj["kind"])
+				break
+			}
+		}
+	}
+	if planned == 0 {
+		t.Error("no documented example drew a fix: the test judged nothing")
+	}
+}
+
+// containers adds the addresses of the objects and non-empty arrays in v.
+func containers(v any, into map[uintptr]bool) map[uintptr]bool {
+	switch x := v.(type) {
+	case map[string]any:
+		into[reflect.ValueOf(x).Pointer()] = true
+		for _, m := range x {
+			containers(m, into)
+		}
+	case []any:
+		if len(x) > 0 {
+			into[reflect.ValueOf(x).Pointer()] = true
+		}
+		for _, m := range x {
+			containers(m, into)
+		}
+	}
+	return into
 }
