@@ -114,6 +114,10 @@ func TestManyObjectsConvergeThroughAnAPIServerRestartAndASecondWriter(t *testing
 	wg.Wait()
 
 	// The API server crashes, and starts again on the same etcd.
+	apiBefore, etcdBefore, err := cluster.ControlPlanePIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	killErr := cluster.KillAPIServer()
 	time.Sleep(3 * time.Second)
 	if err := cluster.StartAPIServer(); err != nil {
@@ -122,9 +126,16 @@ func TestManyObjectsConvergeThroughAnAPIServerRestartAndASecondWriter(t *testing
 	if killErr != nil {
 		t.Fatal(killErr)
 	}
+	apiAfter, etcdAfter, err := cluster.ControlPlanePIDs()
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case apiAfter == apiBefore || etcdAfter != etcdBefore:
+		t.Fatalf("kube-apiserver pid %d → %d, etcd pid %d → %d: want a new kube-apiserver on the same etcd", apiBefore, apiAfter, etcdBefore, etcdAfter)
+	}
 
 	list := &unstructured.UnstructuredList{}
-	err := wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(context.Context) (bool, error) {
 		list = &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(view.BucketGVK.GroupVersion().WithKind("BucketList"))
 		if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {

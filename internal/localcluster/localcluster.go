@@ -353,6 +353,18 @@ func findProcess(name, arg string) (int, error) {
 	return 0, fmt.Errorf("no %s process with %s", name, arg)
 }
 
+// ControlPlanePIDs returns the process ids of this cluster's kube-apiserver
+// and etcd (for benchmarks that read their CPU time).
+func (c *Cluster) ControlPlanePIDs() (apiserver, etcd int, err error) {
+	if apiserver, err = findProcess("kube-apiserver", "--cert-dir="+c.certDir); err != nil {
+		return 0, 0, err
+	}
+	if etcd, err = findProcess("etcd", "--data-dir="+c.Env.ControlPlane.Etcd.DataDir); err != nil {
+		return 0, 0, err
+	}
+	return apiserver, etcd, nil
+}
+
 // StartAPIServer starts kube-apiserver again after KillAPIServer.
 func (c *Cluster) StartAPIServer() error {
 	return c.Env.ControlPlane.GetAPIServer().Start()

@@ -42,6 +42,9 @@ type env struct {
 	work          string
 	serverVersion string
 	crdSource     string
+	// apiserverPID and etcdPID are the control plane's processes, whose
+	// CPU time the phases report.
+	apiserverPID, etcdPID int
 	// warnings counts the admission warnings the benchmark's creates drew;
 	// firstWarning keeps the first one.
 	warnings     atomic.Int64
@@ -106,10 +109,24 @@ func (e *env) init(ctx context.Context) error {
 	if v, err := dc.ServerVersion(); err == nil {
 		e.serverVersion = v.GitVersion
 	}
+	if e.apiserverPID, e.etcdPID, err = e.cluster.ControlPlanePIDs(); err != nil {
+		return err
+	}
 	return e.cluster.Kubeconfig(e.kubeconfig)
 }
 
 func (e *env) stop() { _ = e.cluster.Stop() }
+
+// controlPlaneCPU returns the CPU time kube-apiserver and etcd have used.
+func (e *env) controlPlaneCPU() (apiserver, etcd time.Duration, err error) {
+	if apiserver, err = pidCPU(e.apiserverPID); err != nil {
+		return 0, 0, err
+	}
+	if etcd, err = pidCPU(e.etcdPID); err != nil {
+		return 0, 0, err
+	}
+	return apiserver, etcd, nil
+}
 
 // namespace creates a namespace (or keeps an existing one).
 func (e *env) namespace(ctx context.Context, name string) error {

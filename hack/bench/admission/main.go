@@ -290,7 +290,7 @@ func printReport(w io.Writer, rep *report) {
 	if len(rep.Phases) > 0 {
 		fmt.Fprintf(w, "admission of a clean Bucket: %d sequential creates, %d from %d goroutines, after warm-up\n\n", rep.N, rep.N, rep.Workers)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ADMISSION\tSEQ P50\tSEQ P99\tPAR CREATES/S\tPAR P50\tPAR P99\tIDLE RSS\tRSS AFTER\tCPU IN PHASE\tCPU/CREATE")
+		fmt.Fprintln(tw, "ADMISSION\tSEQ P50\tSEQ P99\tPAR CREATES/S\tPAR P50\tPAR P99\tIDLE RSS\tRSS AFTER\tCPU IN PHASE\tCPU/CREATE\tAPISERVER+ETCD CPU/CREATE")
 		for _, p := range rep.Phases {
 			idle, after, cpu, per := "-", "-", "-", "-"
 			if p.Process {
@@ -298,11 +298,15 @@ func printReport(w io.Writer, rep *report) {
 				cpu = fmt.Sprintf("%.2f s", p.CPUSeconds)
 				per = fmt.Sprintf("%.2f ms", p.CPUPerCreateMs)
 			}
-			fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.0f\t%.2f ms\t%.2f ms\t%s\t%s\t%s\t%s\n", p.Name, p.SeqP50Ms, p.SeqP99Ms, p.ParCreatesPerSec, p.ParP50Ms, p.ParP99Ms, idle, after, cpu, per)
+			fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.0f\t%.2f ms\t%.2f ms\t%s\t%s\t%s\t%s\t%.2f + %.2f ms\n", p.Name, p.SeqP50Ms, p.SeqP99Ms, p.ParCreatesPerSec, p.ParP50Ms, p.ParP99Ms, idle, after, cpu, per, p.APIServerCPUPerCreateMs, p.EtcdCPUPerCreateMs)
 		}
 		_ = tw.Flush()
 		fmt.Fprintln(w, "\nCPU/CREATE: the process's CPU time (utime+stime) from the first warm-up create until it is idle after the")
-		fmt.Fprintln(w, "concurrent creates, divided by the creates in that span (warm-up + 2N).")
+		fmt.Fprintln(w, "concurrent creates, divided by the creates in that span (warm-up + 2N); APISERVER+ETCD CPU/CREATE: the")
+		fmt.Fprintln(w, "control plane's over the same span.")
+		for _, p := range rep.Phases {
+			fmt.Fprintf(w, "requests answered during %s: %s\n", p.Name, p.Requests)
+		}
 		for name, path := range rep.Profiles {
 			fmt.Fprintf(w, "profile of %s under concurrent creates: %s\n", name, path)
 		}

@@ -45,6 +45,14 @@ type phaseResult struct {
 	PeakRSS        int64   `json:"peakRSSBytes,omitempty"`
 	CPUSeconds     float64 `json:"cpuSeconds,omitempty"`
 	CPUPerCreateMs float64 `json:"cpuPerCreateMs,omitempty"`
+	// The control plane's CPU time per create over the same span (from the
+	// first warm-up create until the concurrent creates are done and the
+	// process, if any, is idle), and the requests its API server answered
+	// then, by verb and resource: what admission costs the API server and
+	// etcd, beside what the admission process spends itself.
+	APIServerCPUPerCreateMs float64     `json:"apiserverCPUPerCreateMs"`
+	EtcdCPUPerCreateMs      float64     `json:"etcdCPUPerCreateMs"`
+	Requests                apiRequests `json:"requests,omitempty"`
 }
 
 // admission is one engine: start installs it and returns the process
@@ -176,6 +184,14 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 			return res, err
 		}
 	}
+	api0, etcd0, err := e.controlPlaneCPU()
+	if err != nil {
+		return res, err
+	}
+	req0, err := e.requestCounts(ctx)
+	if err != nil {
+		return res, err
+	}
 	if _, err := e.sequential(ctx, warm); err != nil {
 		return res, err
 	}
@@ -212,12 +228,17 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 		return res, fmt.Errorf("the clean Bucket drew %d admission warnings, the first %q: the benchmark must time an object clean under every rule on by default", n, *e.firstWarning.Load())
 	}
 	logf("  seq p50 %.2f ms p99 %.2f ms; %d goroutines: %.0f creates/s", res.SeqP50Ms, res.SeqP99Ms, cfg.Workers, res.ParCreatesPerSec)
+	var cpu1 time.Duration
+	if p != nil {
+		if cpu1, err = p.settle(ctx); err != nil {
+			return res, err
+		}
+	}
+	if err := e.controlPlaneFigures(ctx, &res, api0, etcd0, req0, logf); err != nil {
+		return res, err
+	}
 	if p == nil {
 		return res, nil
-	}
-	cpu1, err := p.settle(ctx)
-	if err != nil {
-		return res, err
 	}
 	res.AfterRSS = p.rss()
 	res.PeakRSS, _ = p.memory("VmHWM")
@@ -230,6 +251,24 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 		}
 	}
 	return res, nil
+}
+
+// controlPlaneFigures fills in what the phase's creates cost kube-apiserver
+// and etcd since api0, etcd0 and req0 were read.
+func (e *env) controlPlaneFigures(ctx context.Context, res *phaseResult, api0, etcd0 time.Duration, req0 apiRequests, logf func(string, ...any)) error {
+	api1, etcd1, err := e.controlPlaneCPU()
+	if err != nil {
+		return err
+	}
+	req1, err := e.requestCounts(ctx)
+	if err != nil {
+		return err
+	}
+	res.APIServerCPUPerCreateMs = ms(api1-api0) / float64(res.Creates)
+	res.EtcdCPUPerCreateMs = ms(etcd1-etcd0) / float64(res.Creates)
+	res.Requests = req1.since(req0)
+	logf("  control plane: kube-apiserver %.2f ms, etcd %.2f ms of CPU per create; requests answered: %s", res.APIServerCPUPerCreateMs, res.EtcdCPUPerCreateMs, res.Requests)
+	return nil
 }
 
 // profileUnderLoad takes a CPU profile of the process through its pprof

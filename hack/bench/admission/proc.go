@@ -74,8 +74,11 @@ func (p *proc) stop() {
 }
 
 // cpu returns the CPU time (user + system) the process has used.
-func (p *proc) cpu() (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
+func (p *proc) cpu() (time.Duration, error) { return pidCPU(p.pid()) }
+
+// pidCPU returns the CPU time (user + system) process pid has used.
+func pidCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}

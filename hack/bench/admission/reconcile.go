@@ -64,6 +64,40 @@ type reconcileResult struct {
 	// in both), by verb and resource. A watch is counted when it ends.
 	PlainRequests   apiRequests `json:"plainRequests,omitempty"`
 	ManagerRequests apiRequests `json:"managerRequests,omitempty"`
+	// PlainCPU and ManagerCPU: the CPU time kube-apiserver, etcd and the
+	// benchmark's own process (the loop's client and the watch) used over
+	// the same spans; the manager's own is CPUSeconds.
+	PlainCPU   *spanCPU `json:"plainCPU,omitempty"`
+	ManagerCPU *spanCPU `json:"managerCPU,omitempty"`
+}
+
+// spanCPU is the CPU time of the processes on the machine beside the
+// manager over one span, in seconds.
+type spanCPU struct {
+	APIServer float64 `json:"apiserverSeconds"`
+	Etcd      float64 `json:"etcdSeconds"`
+	Bench     float64 `json:"benchSeconds"`
+}
+
+func (c *spanCPU) String() string {
+	return fmt.Sprintf("%.2f s, %.2f s, %.2f s", c.APIServer, c.Etcd, c.Bench)
+}
+
+// cpuMark reads the CPU time of kube-apiserver, etcd and this process.
+type cpuMark struct{ api, etcd, self time.Duration }
+
+func (e *env) cpuMark() (cpuMark, error) {
+	api, etcd, err := e.controlPlaneCPU()
+	if err != nil {
+		return cpuMark{}, err
+	}
+	self, err := pidCPU(os.Getpid())
+	return cpuMark{api, etcd, self}, err
+}
+
+// since returns the CPU used from m0 until m.
+func (m cpuMark) since(m0 cpuMark) *spanCPU {
+	return &spanCPU{APIServer: (m.api - m0.api).Seconds(), Etcd: (m.etcd - m0.etcd).Seconds(), Bench: (m.self - m0.self).Seconds()}
 }
 
 const (
@@ -99,6 +133,10 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	if err != nil {
 		return nil, err
 	}
+	cpu0, err := e.cpuMark()
+	if err != nil {
+		return nil, err
+	}
 	// The watch that tells when none is left in violation runs in both
 	// phases, so that the API server sends each patch to a watcher in
 	// both, not only while the manager works.
@@ -125,6 +163,11 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 	res.PlainWatchSeconds = time.Since(plainStart).Seconds()
 	res.PlainFirstSeconds, res.PlainHalfSeconds = plainMarks.since(plainStart)
+	cpu1, err := e.cpuMark()
+	if err != nil {
+		return nil, err
+	}
+	res.PlainCPU = cpu1.since(cpu0)
 	after, err := e.requestCounts(ctx)
 	if err != nil {
 		return nil, err
@@ -143,6 +186,9 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 		return nil, err
 	}
 	if before, err = e.requestCounts(ctx); err != nil {
+		return nil, err
+	}
+	if cpu0, err = e.cpuMark(); err != nil {
 		return nil, err
 	}
 	conv, err := e.watchConvergence(ctx, reconcileNamespace, &managerMarks)
@@ -217,6 +263,10 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 	res.ConvergeSeconds = time.Since(start).Seconds()
 	res.FirstSeconds, res.HalfSeconds = managerMarks.since(start)
+	if cpu1, err = e.cpuMark(); err != nil {
+		return nil, err
+	}
+	res.ManagerCPU = cpu1.since(cpu0)
 	if after, err = e.requestCounts(ctx); err != nil {
 		return nil, err
 	}
@@ -403,6 +453,12 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 		rows = append(rows,
 			[2]string{"API requests answered during the plain loop", r.PlainRequests.String()},
 			[2]string{"API requests answered, manager start → none in violation", r.ManagerRequests.String()},
+		)
+	}
+	if r.PlainCPU != nil && r.ManagerCPU != nil {
+		rows = append(rows,
+			[2]string{"CPU during the plain loop: kube-apiserver, etcd, loop + watch", r.PlainCPU.String()},
+			[2]string{"CPU, manager start → none in violation: kube-apiserver, etcd, watch", r.ManagerCPU.String()},
 		)
 	}
 	if h := r.Heap; h != nil {
