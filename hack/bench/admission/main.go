@@ -303,7 +303,7 @@ func printReport(w io.Writer, rep *report) {
 		_ = tw.Flush()
 		fmt.Fprintln(w, "\nCPU/CREATE: the process's CPU time (utime+stime) from the first warm-up create until it is idle after the")
 		fmt.Fprintln(w, "concurrent creates, divided by the creates in that span (warm-up + 2N); APISERVER+ETCD CPU/CREATE: the")
-		fmt.Fprintln(w, "control plane's over the same span.")
+		fmt.Fprintln(w, "control plane's from the first warm-up create until the last concurrent create returned, divided the same way.")
 		for _, p := range rep.Phases {
 			fmt.Fprintf(w, "requests answered during %s: %s\n", p.Name, p.Requests)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -192,5 +193,26 @@ other_total 5
 	}
 	if _, err := parseRequestCounts([]byte("apiserver_request_total{verb=\n")); err == nil {
 		t.Error("a broken metrics text read without an error")
+	}
+}
+
+func TestStopTwice(t *testing.T) {
+	p, err := startProc("sleep", "sleep", []string{"30"}, nil, filepath.Join(t.TempDir(), "sleep.log"))
+	if err != nil {
+		t.Skip(err)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		p.stop()
+		p.stop() // as a deferred stop does after an explicit one
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(15 * time.Second):
+		t.Fatal("stop called a second time does not return")
+	}
+	if gone, _ := p.exited(); !gone {
+		t.Fatal("stopped, yet not exited")
 	}
 }

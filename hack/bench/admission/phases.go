@@ -45,11 +45,11 @@ type phaseResult struct {
 	PeakRSS        int64   `json:"peakRSSBytes,omitempty"`
 	CPUSeconds     float64 `json:"cpuSeconds,omitempty"`
 	CPUPerCreateMs float64 `json:"cpuPerCreateMs,omitempty"`
-	// The control plane's CPU time per create over the same span (from the
-	// first warm-up create until the concurrent creates are done and the
-	// process, if any, is idle), and the requests its API server answered
-	// then, by verb and resource: what admission costs the API server and
-	// etcd, beside what the admission process spends itself.
+	// The control plane's CPU time per create from the first warm-up
+	// create until the last concurrent create returned, and the requests
+	// its API server answered then, by verb and resource: what admission
+	// costs the API server and etcd, beside what the admission process
+	// spends itself.
 	APIServerCPUPerCreateMs float64     `json:"apiserverCPUPerCreateMs"`
 	EtcdCPUPerCreateMs      float64     `json:"etcdCPUPerCreateMs"`
 	Requests                apiRequests `json:"requests,omitempty"`
@@ -228,17 +228,15 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 		return res, fmt.Errorf("the clean Bucket drew %d admission warnings, the first %q: the benchmark must time an object clean under every rule on by default", n, *e.firstWarning.Load())
 	}
 	logf("  seq p50 %.2f ms p99 %.2f ms; %d goroutines: %.0f creates/s", res.SeqP50Ms, res.SeqP99Ms, cfg.Workers, res.ParCreatesPerSec)
-	var cpu1 time.Duration
-	if p != nil {
-		if cpu1, err = p.settle(ctx); err != nil {
-			return res, err
-		}
-	}
 	if err := e.controlPlaneFigures(ctx, &res, api0, etcd0, req0, logf); err != nil {
 		return res, err
 	}
 	if p == nil {
 		return res, nil
+	}
+	cpu1, err := p.settle(ctx)
+	if err != nil {
+		return res, err
 	}
 	res.AfterRSS = p.rss()
 	res.PeakRSS, _ = p.memory("VmHWM")

@@ -58,19 +58,22 @@ func (p *proc) exited() (bool, error) {
 	}
 }
 
-// stop sends SIGTERM, waits up to 20s, then kills.
+// stop sends SIGTERM, waits up to 20s, then kills; once stopped, it
+// returns at once.
 func (p *proc) stop() {
 	defer p.log.Close()
 	if gone, _ := p.exited(); gone {
 		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
 	select {
-	case <-p.done:
+	case err = <-p.done:
 	case <-time.After(20 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		err = <-p.done
 	}
+	p.done <- err // for exited, and for stop called again
 }
 
 // cpu returns the CPU time (user + system) the process has used.

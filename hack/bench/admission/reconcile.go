@@ -43,6 +43,14 @@ type reconcileResult struct {
 	PlainHalfSeconds  float64 `json:"plainHalfSeconds"`
 	FirstSeconds      float64 `json:"firstSeconds"`
 	HalfSeconds       float64 `json:"halfSeconds"`
+	// PlainAfter is the same plain loop run again on N fresh Buckets once
+	// the manager stopped: the control plane has more behind it by then
+	// (etcd's history, the watch cache's), so the manager, which runs
+	// between the two, is compared with their mean (RatioToMean).
+	PlainAfter *plainRun `json:"plainAfter,omitempty"`
+	// RatioToMean is ConvergeSeconds over the mean of PlainSeconds and
+	// PlainAfter's.
+	RatioToMean float64 `json:"ratioToMean,omitempty"`
 	// ReadySeconds: from starting the manager until /readyz answers;
 	// ConvergeSeconds: from starting it until no Bucket is in violation.
 	ReadySeconds    float64 `json:"readySeconds"`
@@ -69,6 +77,16 @@ type reconcileResult struct {
 	// the same spans; the manager's own is CPUSeconds.
 	PlainCPU   *spanCPU `json:"plainCPU,omitempty"`
 	ManagerCPU *spanCPU `json:"managerCPU,omitempty"`
+}
+
+// plainRun is one run of the plain patch loop.
+type plainRun struct {
+	Seconds      float64     `json:"seconds"`
+	WatchSeconds float64     `json:"watchSeconds"`
+	FirstSeconds float64     `json:"firstSeconds"`
+	HalfSeconds  float64     `json:"halfSeconds"`
+	Requests     apiRequests `json:"requests,omitempty"`
+	CPU          *spanCPU    `json:"cpu,omitempty"`
 }
 
 // spanCPU is the CPU time of the processes on the machine beside the
@@ -101,8 +119,9 @@ func (m cpuMark) since(m0 cpuMark) *spanCPU {
 }
 
 const (
-	plainNamespace     = "bench-plain"
-	reconcileNamespace = "bench-reconcile"
+	plainNamespace      = "bench-plain"
+	reconcileNamespace  = "bench-reconcile"
+	plainAgainNamespace = "bench-plain-again"
 )
 
 // runReconcile: N violating Buckets fixed (a) by a plain client issuing
@@ -115,20 +134,25 @@ const (
 func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func(string, ...any)) (*reconcileResult, error) {
 	n := cfg.Reconcile
 	res := &reconcileResult{N: n, Workers: cfg.Workers, Applied: cfg.Applied}
-	for _, ns := range []string{plainNamespace, reconcileNamespace} {
+	for _, ns := range []string{plainNamespace, reconcileNamespace, plainAgainNamespace} {
 		if err := e.namespace(ctx, ns); err != nil {
 			return nil, err
 		}
 	}
 
-	logf("creating %d violating Buckets in %s", n, plainNamespace)
-	objs := violatingBuckets(plainNamespace, "plain", cfg)
-	wall, _, err := e.concurrent(ctx, objs, cfg.Workers)
+	plain, err := e.plainLoop(ctx, cfg, plainNamespace, "plain", logf)
 	if err != nil {
 		return nil, err
 	}
-	res.CreateSeconds = wall.Seconds()
-	logf("  created in %.1f s; patching them with %d goroutines", wall.Seconds(), cfg.Workers)
+	res.CreateSeconds = plain.createSeconds
+	res.PlainSeconds, res.PlainWatchSeconds = plain.Seconds, plain.WatchSeconds
+	res.PlainFirstSeconds, res.PlainHalfSeconds = plain.FirstSeconds, plain.HalfSeconds
+	res.PlainRequests, res.PlainCPU = plain.Requests, plain.CPU
+
+	logf("creating %d violating Buckets in %s", n, reconcileNamespace)
+	if _, _, err := e.concurrent(ctx, violatingBuckets(reconcileNamespace, "drift", cfg), cfg.Workers); err != nil {
+		return nil, err
+	}
 	before, err := e.requestCounts(ctx)
 	if err != nil {
 		return nil, err
@@ -137,60 +161,7 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	if err != nil {
 		return nil, err
 	}
-	// The watch that tells when none is left in violation runs in both
-	// phases, so that the API server sends each patch to a watcher in
-	// both, not only while the manager works.
-	var plainMarks, managerMarks progress
-	plainConv, err := e.watchConvergence(ctx, plainNamespace, &plainMarks)
-	if err != nil {
-		return nil, err
-	}
-	plainStart := time.Now()
-	wall, _, err = forEach(ctx, n, cfg.Workers, func(i int) error {
-		return e.plainFix(ctx, objs[i])
-	})
-	if err != nil {
-		return nil, err
-	}
-	res.PlainSeconds = wall.Seconds()
-	select {
-	case err := <-plainConv:
-		if err != nil {
-			return nil, err
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	res.PlainWatchSeconds = time.Since(plainStart).Seconds()
-	res.PlainFirstSeconds, res.PlainHalfSeconds = plainMarks.since(plainStart)
-	cpu1, err := e.cpuMark()
-	if err != nil {
-		return nil, err
-	}
-	res.PlainCPU = cpu1.since(cpu0)
-	after, err := e.requestCounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res.PlainRequests = after.since(before)
-	logf("  plain loop: %.2f s", res.PlainSeconds)
-	if left, err := e.violating(ctx, plainNamespace); err != nil || len(left) > 0 {
-		return nil, fmt.Errorf("the plain loop left %d Buckets in violation (%v)", len(left), err)
-	}
-	if err := e.deleteBuckets(ctx, plainNamespace); err != nil {
-		return nil, err
-	}
-
-	logf("creating %d violating Buckets in %s", n, reconcileNamespace)
-	if _, _, err := e.concurrent(ctx, violatingBuckets(reconcileNamespace, "drift", cfg), cfg.Workers); err != nil {
-		return nil, err
-	}
-	if before, err = e.requestCounts(ctx); err != nil {
-		return nil, err
-	}
-	if cpu0, err = e.cpuMark(); err != nil {
-		return nil, err
-	}
+	var managerMarks progress
 	conv, err := e.watchConvergence(ctx, reconcileNamespace, &managerMarks)
 	if err != nil {
 		return nil, err
@@ -263,11 +234,13 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	}
 	res.ConvergeSeconds = time.Since(start).Seconds()
 	res.FirstSeconds, res.HalfSeconds = managerMarks.since(start)
-	if cpu1, err = e.cpuMark(); err != nil {
+	cpu1, err := e.cpuMark()
+	if err != nil {
 		return nil, err
 	}
 	res.ManagerCPU = cpu1.since(cpu0)
-	if after, err = e.requestCounts(ctx); err != nil {
+	after, err := e.requestCounts(ctx)
+	if err != nil {
 		return nil, err
 	}
 	res.ManagerRequests = after.since(before)
@@ -298,7 +271,90 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	if left, err := e.violating(ctx, reconcileNamespace); err != nil || len(left) > 0 {
 		return nil, fmt.Errorf("%d Buckets still in violation after convergence (%v)", len(left), err)
 	}
+	// The plain loop again, the manager stopped and its Buckets gone.
+	p.stop()
+	if err := e.deleteBuckets(ctx, reconcileNamespace); err != nil {
+		return nil, err
+	}
+	again, err := e.plainLoop(ctx, cfg, plainAgainNamespace, "again", logf)
+	if err != nil {
+		return nil, err
+	}
+	res.PlainAfter = &again.plainRun
+	res.RatioToMean = res.ConvergeSeconds / ((res.PlainSeconds + again.Seconds) / 2)
 	return res, nil
+}
+
+// plainResult is a plainRun with how long creating its Buckets took.
+type plainResult struct {
+	plainRun
+	createSeconds float64
+}
+
+// plainLoop creates cfg.Reconcile violating Buckets in ns and fixes them
+// with the plain loop: the reconciler's merge patch from cfg.Workers
+// goroutines, timed from the first patch to the last, while a watch
+// tells when none is left in violation (as it does for the manager);
+// the Buckets are deleted after.
+func (e *env) plainLoop(ctx context.Context, cfg config, ns, prefix string, logf func(string, ...any)) (*plainResult, error) {
+	n := cfg.Reconcile
+	logf("creating %d violating Buckets in %s", n, ns)
+	objs := violatingBuckets(ns, prefix, cfg)
+	wall, _, err := e.concurrent(ctx, objs, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	res := &plainResult{createSeconds: wall.Seconds()}
+	logf("  created in %.1f s; patching them with %d goroutines", wall.Seconds(), cfg.Workers)
+	before, err := e.requestCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cpu0, err := e.cpuMark()
+	if err != nil {
+		return nil, err
+	}
+	// The watch that tells when none is left in violation runs for the
+	// plain loop too, so that the API server sends each patch to a watcher
+	// in both, not only while the manager works.
+	var marks progress
+	conv, err := e.watchConvergence(ctx, ns, &marks)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	wall, _, err = forEach(ctx, n, cfg.Workers, func(i int) error {
+		return e.plainFix(ctx, objs[i])
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = wall.Seconds()
+	select {
+	case err := <-conv:
+		if err != nil {
+			return nil, err
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res.WatchSeconds = time.Since(start).Seconds()
+	res.FirstSeconds, res.HalfSeconds = marks.since(start)
+	cpu1, err := e.cpuMark()
+	if err != nil {
+		return nil, err
+	}
+	res.CPU = cpu1.since(cpu0)
+	after, err := e.requestCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Requests = after.since(before)
+	logf("  plain loop: %.2f s", res.Seconds)
+	if left, err := e.violating(ctx, ns); err != nil || len(left) > 0 {
+		return nil, fmt.Errorf("the plain loop left %d Buckets in violation (%v)", len(left), err)
+	}
+	return res, e.deleteBuckets(ctx, ns)
 }
 
 // plainFix issues what the drift reconciler issues for S3-001: a JSON
@@ -449,6 +505,12 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 		{"manager peak RSS (VmHWM) / RSS when idle after", mib(r.PeakRSS) + " / " + mib(r.RSS)},
 		{"manager CPU time, start to idle", fmt.Sprintf("%.2f s", r.CPUSeconds)},
 	}
+	if a := r.PlainAfter; a != nil {
+		rows = append(rows,
+			[2]string{"plain client loop again, after the manager stopped", fmt.Sprintf("%.2f s", a.Seconds)},
+			[2]string{"ratio manager / mean of the two plain loops (from start)", fmt.Sprintf("%.2f×", r.RatioToMean)},
+		)
+	}
 	if r.PlainRequests != nil {
 		rows = append(rows,
 			[2]string{"API requests answered during the plain loop", r.PlainRequests.String()},
@@ -460,6 +522,9 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 			[2]string{"CPU during the plain loop: kube-apiserver, etcd, loop + watch", r.PlainCPU.String()},
 			[2]string{"CPU, manager start → none in violation: kube-apiserver, etcd, watch", r.ManagerCPU.String()},
 		)
+		if a := r.PlainAfter; a != nil && a.CPU != nil {
+			rows = append(rows, [2]string{"CPU during the plain loop again: kube-apiserver, etcd, loop + watch", a.CPU.String()})
+		}
 	}
 	if h := r.Heap; h != nil {
 		rows = append(rows,
