@@ -90,7 +90,7 @@ bench-admission: envtest ## Time Bucket admission through a real API server: non
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission $(BENCH_ARGS)
 
 .PHONY: bench-reconcile
-bench-reconcile: envtest ## Time the manager converging RECONCILE_N (10000) violating Buckets against a plain patch loop, with its peak RSS.
+bench-reconcile: envtest ## Time the manager converging RECONCILE_N (10000) violating Buckets against a plain patch loop (run before and after it), with its peak RSS.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission -reconcile $(RECONCILE_N) $(BENCH_ARGS)
 
 .PHONY: lint

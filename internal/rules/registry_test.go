@@ -413,6 +413,7 @@ func TestEvaluationsShareNothing(t *testing.T) {
 		for i := range objs {
 			first[i] = check(how("in order"), i)
 		}
+		alone := 0 // rules judged alone
 		for i := len(objs) - 1; i >= 0; i-- {
 			// A caller may change what it got; the next caller must not
 			// see it. Judged by one rule alone, the findings a caller gets
@@ -420,6 +421,7 @@ func TestEvaluationsShareNothing(t *testing.T) {
 			// into), so a rule that handed out findings it keeps is caught
 			// here.
 			for _, id := range ruleIDs(check(how("in reverse"), i)) {
+				alone++
 				one := shared.EvaluateOnly(objs[i], cfg, func(r *rules.Rule) bool { return r.ID == id })
 				if len(one) == 0 {
 					t.Errorf("%s, example %d: rule %s alone reports nothing, all rules together do", how("in reverse"), i, id)
@@ -430,6 +432,9 @@ func TestEvaluationsShareNothing(t *testing.T) {
 				}
 			}
 			changeFindings(shared.EvaluateOnly(objs[i], cfg, nil))
+		}
+		if alone == 0 {
+			t.Fatalf("%s: no example drew a finding: no rule was judged alone", how("in reverse"))
 		}
 		var wg sync.WaitGroup
 		for g := range 4 {
@@ -513,9 +518,14 @@ func TestRemediateLeavesItsInputAlone(t *testing.T) {
 		}
 		planned++
 		inInput := containers(obj, map[uintptr]bool{})
-		for p := range containers(plan.Object, map[uintptr]bool{}) {
+		inPlan := containers(plan.Object, map[uintptr]bool{})
+		for _, c := range plan.Changes {
+			containers(c.Old, inPlan)
+			containers(c.New, inPlan)
+		}
+		for p := range inPlan {
 			if inInput[p] {
-				t.Errorf("example %d (%v): the plan shares an object or array with the object it was made from", i, obj["kind"])
+				t.Errorf("example %d (%v): the plan (its object or a change's old or new value) shares an object or array with the object it was made from", i, obj["kind"])
 				break
 			}
 		}

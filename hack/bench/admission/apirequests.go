@@ -15,8 +15,11 @@ import (
 )
 
 // apiRequests counts the requests the API server answered, by verb and
-// resource ("PATCH buckets", "POST events"), as its
-// apiserver_request_total reports them.
+// resource ("PATCH buckets", "POST events"), with the answer's code when it
+// is not a success ("PATCH buckets 409"), as its apiserver_request_total
+// reports them. Watches are left out: the API server counts a WATCH when
+// it ends, and whether a watch that just ended is counted yet, or an
+// informer's open one already (client-go's watch-list), is a race.
 type apiRequests map[string]int64
 
 // requestCounts reads the API server's request counters from its
@@ -51,12 +54,18 @@ func parseRequestCounts(data []byte) (apiRequests, error) {
 		for _, l := range m.GetLabel() {
 			labels[l.GetName()] = l.GetValue()
 		}
+		if labels["verb"] == "WATCH" {
+			continue
+		}
 		key := labels["verb"] + " " + labels["resource"]
 		switch sub := labels["subresource"]; {
 		case labels["resource"] == "":
 			key = labels["verb"] + " (no resource: discovery, health, metrics)"
 		case sub != "":
 			key += "/" + sub
+		}
+		if code := labels["code"]; code != "" && code[0] != '2' {
+			key += " " + code
 		}
 		out[key] += int64(m.GetCounter().GetValue())
 	}

@@ -168,6 +168,7 @@ apiserver_request_total{code="409",component="apiserver",dry_run="",group="s3.se
 apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="events",scope="resource",subresource="",verb="POST",version="v1"} %d
 apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="buckets",scope="resource",subresource="status",verb="PUT",version="v1"} 4
 apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="",scope="",subresource="/metrics",verb="GET",version=""} 9
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="s3.services.k8s.aws",resource="buckets",scope="namespace",subresource="",verb="WATCH",version="v1alpha1"} 3
 # HELP other_total Something else
 # TYPE other_total counter
 other_total 5
@@ -177,7 +178,7 @@ other_total 5
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := apiRequests{"PATCH buckets": 12, "PUT buckets/status": 4, "POST events": 0, "GET (no resource: discovery, health, metrics)": 9}
+	want := apiRequests{"PATCH buckets": 10, "PATCH buckets 409": 2, "PUT buckets/status": 4, "POST events": 0, "GET (no resource: discovery, health, metrics)": 9}
 	if !reflect.DeepEqual(before, want) {
 		t.Errorf("read %v, want %v", before, want)
 	}

@@ -38,7 +38,8 @@ type reconcileResult struct {
 	PlainWatchSeconds float64 `json:"plainWatchSeconds"`
 	// PlainFirstSeconds and PlainHalfSeconds: from the first patch until
 	// the watch saw the first Bucket fixed, and half of them;
-	// FirstSeconds and HalfSeconds the same from the manager's start.
+	// FirstSeconds and HalfSeconds the same from the manager's start; -1
+	// when the watch never saw it.
 	PlainFirstSeconds float64 `json:"plainFirstSeconds"`
 	PlainHalfSeconds  float64 `json:"plainHalfSeconds"`
 	FirstSeconds      float64 `json:"firstSeconds"`
@@ -68,8 +69,8 @@ type reconcileResult struct {
 	Heap *heapResult `json:"heap,omitempty"`
 	// PlainRequests and ManagerRequests count the requests the API server
 	// answered during the plain loop and from the manager's start until
-	// none was in violation (the benchmark's own list and watch included
-	// in both), by verb and resource. A watch is counted when it ends.
+	// none was in violation (the benchmark's own list included in both),
+	// by verb and resource, watches left out (see apiRequests).
 	PlainRequests   apiRequests `json:"plainRequests,omitempty"`
 	ManagerRequests apiRequests `json:"managerRequests,omitempty"`
 	// PlainCPU and ManagerCPU: the CPU time kube-apiserver, etcd and the
@@ -487,6 +488,17 @@ func (e *env) listViolating(ctx context.Context, ns string, into map[string]bool
 	}
 }
 
+// marks prints the first-fixed and half-fixed seconds ("n/a" for -1).
+func marks(first, half float64) string {
+	f := func(s float64) string {
+		if s < 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f s", s)
+	}
+	return f(first) + "; " + f(half)
+}
+
 func printReconcile(w io.Writer, r *reconcileResult) {
 	applied := ""
 	if r.Applied {
@@ -497,9 +509,9 @@ func printReconcile(w io.Writer, r *reconcileResult) {
 		{"create one set (" + fmt.Sprint(r.Workers) + " goroutines)", fmt.Sprintf("%.2f s", r.CreateSeconds)},
 		{"plain client loop, same merge patches, " + fmt.Sprint(r.Workers) + " goroutines", fmt.Sprintf("%.2f s", r.PlainSeconds)},
 		{"plain client loop: first patch → a watch sees none in violation", fmt.Sprintf("%.2f s", r.PlainWatchSeconds)},
-		{"plain client loop: first patch → first fixed; half fixed", fmt.Sprintf("%.2f s; %.2f s", r.PlainFirstSeconds, r.PlainHalfSeconds)},
+		{"plain client loop: first patch → first fixed; half fixed", marks(r.PlainFirstSeconds, r.PlainHalfSeconds)},
 		{"ackguard manager (" + fmt.Sprint(r.Workers) + " reconcile workers): start → ready", fmt.Sprintf("%.2f s", r.ReadySeconds)},
-		{"ackguard manager: start → first fixed; half fixed", fmt.Sprintf("%.2f s; %.2f s", r.FirstSeconds, r.HalfSeconds)},
+		{"ackguard manager: start → first fixed; half fixed", marks(r.FirstSeconds, r.HalfSeconds)},
 		{"ackguard manager: start → none in violation", fmt.Sprintf("%.2f s", r.ConvergeSeconds)},
 		{"ratio manager / plain loop (from start; from ready)", fmt.Sprintf("%.2f×; %.2f×", r.Ratio, r.RatioAfterReady)},
 		{"manager peak RSS (VmHWM) / RSS when idle after", mib(r.PeakRSS) + " / " + mib(r.RSS)},
@@ -587,9 +599,16 @@ func (p *progress) saw(fixed, total int) {
 	}
 }
 
-// since returns the seconds from start to the first fix and to half.
+// since returns the seconds from start to the first fix and to half; -1
+// for a mark the watch never saw (convergence found by a relist).
 func (p *progress) since(start time.Time) (first, half float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.first.Sub(start).Seconds(), p.half.Sub(start).Seconds()
+	after := func(t time.Time) float64 {
+		if t.IsZero() {
+			return -1
+		}
+		return t.Sub(start).Seconds()
+	}
+	return after(p.first), after(p.half)
 }
