@@ -15,6 +15,8 @@ FUZZTIME ?= 5s
 LONG_FUZZTIME ?= 60s
 # Buckets the reconcile benchmark converges (make bench-reconcile).
 RECONCILE_N ?= 10000
+# Events, judged Buckets and (a quarter) patches per set of make bench-costs.
+COSTS_N ?= 2600
 
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -92,6 +94,10 @@ bench-admission: envtest ## Time Bucket admission through a real API server: non
 .PHONY: bench-reconcile
 bench-reconcile: envtest ## Time the manager converging RECONCILE_N (10000) violating Buckets against a plain patch loop (run before and after it), with its peak RSS.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission -reconcile $(RECONCILE_N) $(BENCH_ARGS)
+
+.PHONY: bench-costs
+bench-costs: envtest ## What the manager's other writes cost kube-apiserver and etcd (COSTS_N Events, its Report of COSTS_N judged Buckets written 5 times) and whether one more watcher of every Bucket makes patches dearer (balanced sets of COSTS_N/4 patches).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission -costs $(COSTS_N) $(BENCH_ARGS)
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

@@ -73,6 +73,8 @@ type config struct {
 	PprofSeconds int
 	Heap         string
 	Reconcile    int
+	Costs        int
+	ReportWrites int
 	Applied      bool
 	Ackguard     string
 	WorkDir      string
@@ -126,6 +128,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
 	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
+	fs.IntVar(&cfg.Costs, "costs", 0, "instead of the admission phases, measure what the manager's other writes cost the control plane: this many Events, the Report of this many judged Buckets written -report-writes times, and 8 sets of a quarter as many Bucket patches with and without one more watcher of every Bucket")
+	fs.IntVar(&cfg.ReportWrites, "report-writes", 5, "with -costs: how many times the Report is written")
 	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")
 	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
 	fs.StringVar(&cfg.EtcdParent, "etcd-dir", "", "make etcd's data folder in this folder, /dev/shm for one in memory: etcd's writes then wait for no disk, whose latency varies from run to run (default: a temporary folder on disk)")
@@ -150,8 +154,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *phases != "all" && cfg.Phases["kyverno"] && cfg.KyvernoBin == "":
 		fmt.Fprintln(stderr, "admission: -phases kyverno needs KYVERNO_BIN, the Kyverno binary to run")
 		return 2
-	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.PprofSeconds < 1:
-		fmt.Fprintln(stderr, "admission: -n and -workers must be at least 1, -warmup and -reconcile not negative, -pprof-seconds at least 1")
+	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.Costs < 0 || cfg.ReportWrites < 1 || cfg.PprofSeconds < 1:
+		fmt.Fprintln(stderr, "admission: -n, -workers, -report-writes and -pprof-seconds must be at least 1, -warmup, -reconcile and -costs not negative")
+		return 2
+	case cfg.Costs > 0 && cfg.Reconcile > 0:
+		fmt.Fprintln(stderr, "admission: -costs and -reconcile are separate runs")
 		return 2
 	case cfg.Reconcile == 0 && cfg.Heap != "":
 		fmt.Fprintln(stderr, "admission: -heap profiles the manager of -reconcile")
@@ -197,6 +204,7 @@ type report struct {
 	Workers   int               `json:"workers"`
 	Phases    []phaseResult     `json:"phases,omitempty"`
 	Reconcile *reconcileResult  `json:"reconcile,omitempty"`
+	Costs     *costsResult      `json:"costs,omitempty"`
 	Profiles  map[string]string `json:"profiles,omitempty"`
 }
 
@@ -224,7 +232,7 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		return nil, err
 	}
 	bin := cfg.Ackguard
-	if bin == "" && (cfg.Reconcile > 0 || cfg.Phases["ackguard"]) {
+	if bin == "" && cfg.Costs == 0 && (cfg.Reconcile > 0 || cfg.Phases["ackguard"]) {
 		bin = filepath.Join(work, "ackguard")
 		logf("building %s", bin)
 		if err := buildAckguard(ctx, bin); err != nil {
@@ -251,6 +259,12 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		KubeAPIServer: env.serverVersion, BucketCRD: env.crdSource, Date: time.Now().UTC().Format(time.RFC3339),
 		EtcdData: cfg.EtcdParent,
 	}}
+	if cfg.Costs > 0 {
+		if rep.Costs, err = runCosts(ctx, env, cfg, logf); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
 	if cfg.Reconcile > 0 {
 		res, err := runReconcile(ctx, env, cfg, bin, logf)
 		if err != nil {
@@ -313,6 +327,9 @@ func printReport(w io.Writer, rep *report) {
 	}
 	if r := rep.Reconcile; r != nil {
 		printReconcile(w, r)
+	}
+	if c := rep.Costs; c != nil {
+		printCosts(w, c)
 	}
 }
 

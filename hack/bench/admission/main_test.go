@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"math"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ackguard/ackguard/internal/reports"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -215,5 +219,51 @@ func TestStopTwice(t *testing.T) {
 	}
 	if gone, _ := p.exited(); !gone {
 		t.Fatal("stopped, yet not exited")
+	}
+}
+
+func TestRunRefusesCostsWithReconcile(t *testing.T) {
+	for _, args := range [][]string{{"-costs", "10", "-reconcile", "10"}, {"-costs", "-1"}, {"-costs", "10", "-report-writes", "0"}} {
+		var out, errOut strings.Builder
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, errOut.String())
+		}
+	}
+}
+
+func TestWatcherMeans(t *testing.T) {
+	set := func(watcher bool, apiSeconds float64) patchSet {
+		return patchSet{Watcher: watcher, CPU: &spanCPU{APIServer: apiSeconds}}
+	}
+	// 100 patches a set: 0.4 s is 4 ms a patch.
+	sets := []patchSet{set(false, 0.4), set(true, 0.5), set(true, 0.7), set(false, 0.6)}
+	with, without := watcherMeans(sets, 100)
+	if math.Abs(with-6) > 1e-9 || math.Abs(without-5) > 1e-9 {
+		t.Errorf("watcherMeans = %v, %v; want 6, 5", with, without)
+	}
+	if with, without := watcherMeans(nil, 100); with != 0 || without != 0 {
+		t.Errorf("watcherMeans(nil) = %v, %v; want 0, 0", with, without)
+	}
+}
+
+// TestJudgedReport: the Report -costs writes is the store's, bounded and
+// for the namespace asked.
+func TestJudgedReport(t *testing.T) {
+	rep, err := judgedReport(context.Background(), "team", 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, _ := rep.Object["results"].([]any)
+	if rep.GetNamespace() != "team" || len(results) == 0 || len(results) > reports.DefaultMaxResults {
+		t.Fatalf("report %s/%s with %d results", rep.GetNamespace(), rep.GetName(), len(results))
+	}
+	var fail int
+	for _, r := range results {
+		if r.(map[string]any)["result"] == "fail" {
+			fail++
+		}
+	}
+	if fail == 0 {
+		t.Errorf("no failing result among %d: the violating half was not judged", len(results))
 	}
 }
