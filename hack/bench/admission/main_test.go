@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
