@@ -45,6 +45,9 @@ type env struct {
 	// apiserverPID and etcdPID are the control plane's processes, whose
 	// CPU time the phases report.
 	apiserverPID, etcdPID int
+	// idle is the control plane's CPU in an idle second, once -costs
+	// measured it; measureCPU takes it off what it measures.
+	idle *spanCPU
 	// warnings counts the admission warnings the benchmark's creates drew;
 	// firstWarning keeps the first one.
 	warnings     atomic.Int64

@@ -5,6 +5,7 @@
 //
 //	go run ./hack/bench/admission [-n 300] [-json] [-pprof FILE]   # make bench-admission
 //	go run ./hack/bench/admission -reconcile 10000 [-heap FILE]     # make bench-reconcile
+//	go run ./hack/bench/admission -costs 2600                       # make bench-costs
 //	KYVERNO_BIN=kyverno go run ./hack/bench/admission -phases kyverno -work-dir DIR -v
 //
 // Admission phases, in one run against one control plane: none; a
@@ -37,6 +38,14 @@
 // then, its largest heap at a collection and its largest live heap after
 // one: peak RSS is about the largest heap plus the runtime and binary, so
 // these tell live data from garbage awaiting collection.
+//
+// With -costs N, it measures instead what the manager's writes beside
+// its patches cost kube-apiserver and etcd (N Events recorded in a burst;
+// the Report the manager's store builds for N judged Buckets, written
+// -report-writes times), and what a second watcher of every Bucket adds to
+// a patch: the manager's informer beside the watch of the reconcile run,
+// in sets of N/4 patches with and without it, in a balanced order. The
+// control plane's idle CPU, measured first, is taken off each figure.
 //
 // It is a benchmark, not a test: it asserts nothing about durations, and
 // `go test ./...` does not run it.
@@ -160,6 +169,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case cfg.Costs > 0 && cfg.Reconcile > 0:
 		fmt.Fprintln(stderr, "admission: -costs and -reconcile are separate runs")
 		return 2
+	case cfg.Costs > 0 && (cfg.Pprof != "" || cfg.Ackguard != ""):
+		fmt.Fprintln(stderr, "admission: -costs runs no manager: -pprof and -ackguard do not apply")
+		return 2
+	case cfg.Costs == 0 && setFlags(fs)["report-writes"]:
+		fmt.Fprintln(stderr, "admission: -report-writes counts the Report writes of -costs")
+		return 2
 	case cfg.Reconcile == 0 && cfg.Heap != "":
 		fmt.Fprintln(stderr, "admission: -heap profiles the manager of -reconcile")
 		return 2
@@ -279,6 +294,13 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		return nil, err
 	}
 	return rep, nil
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
 
 func cpuModel() string {

@@ -222,12 +222,29 @@ func TestStopTwice(t *testing.T) {
 	}
 }
 
-func TestRunRefusesCostsWithReconcile(t *testing.T) {
-	for _, args := range [][]string{{"-costs", "10", "-reconcile", "10"}, {"-costs", "-1"}, {"-costs", "10", "-report-writes", "0"}} {
+func TestRunRefusesCostsFlagsThatDoNotApply(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-costs", "10", "-reconcile", "10"}, "separate runs"},
+		{[]string{"-costs", "-1"}, "not negative"},
+		{[]string{"-costs", "10", "-report-writes", "0"}, "-report-writes"},
+		{[]string{"-costs", "10", "-pprof", "cpu.pb"}, "runs no manager"},
+		{[]string{"-costs", "10", "-ackguard", "bin/ackguard"}, "runs no manager"},
+		{[]string{"-report-writes", "3"}, "Report writes of -costs"},
+	} {
 		var out, errOut strings.Builder
-		if code := run(args, &out, &errOut); code != 2 {
-			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, errOut.String())
+		if code := run(c.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", c.args, code, errOut.String(), c.want)
 		}
+	}
+}
+
+func TestSpanCPUScaled(t *testing.T) {
+	got := (&spanCPU{APIServer: 2, Etcd: 1, Bench: 4}).scaled(0.5)
+	if *got != (spanCPU{APIServer: 1, Etcd: 0.5, Bench: 2}) {
+		t.Errorf("scaled(0.5) = %+v", *got)
 	}
 }
 
@@ -247,20 +264,25 @@ func TestWatcherMeans(t *testing.T) {
 }
 
 // TestJudgedReport: the Report -costs writes is the store's, bounded and
-// for the namespace asked.
+// for the namespace asked, with the result timestamps runCosts rewrites.
 func TestJudgedReport(t *testing.T) {
 	rep, err := judgedReport(context.Background(), "team", 600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	results, _ := rep.Object["results"].([]any)
-	if rep.GetNamespace() != "team" || len(results) == 0 || len(results) > reports.DefaultMaxResults {
-		t.Fatalf("report %s/%s with %d results", rep.GetNamespace(), rep.GetName(), len(results))
+	if rep.GetNamespace() != "team" || len(results) != reports.DefaultMaxResults {
+		t.Fatalf("report %s/%s with %d results, want %d in team", rep.GetNamespace(), rep.GetName(), len(results), reports.DefaultMaxResults)
 	}
 	var fail int
 	for _, r := range results {
-		if r.(map[string]any)["result"] == "fail" {
+		r := r.(map[string]any)
+		if r["result"] == "fail" {
 			fail++
+		}
+		ts, ok := r["timestamp"].(map[string]any)
+		if _, seconds := ts["seconds"]; !ok || !seconds {
+			t.Fatalf("a result's timestamp is %#v, not {seconds, nanos}: runCosts would change nothing", r["timestamp"])
 		}
 	}
 	if fail == 0 {

@@ -98,6 +98,11 @@ type spanCPU struct {
 	Bench     float64 `json:"benchSeconds"`
 }
 
+// scaled returns the span's figures multiplied by f.
+func (c *spanCPU) scaled(f float64) *spanCPU {
+	return &spanCPU{APIServer: c.APIServer * f, Etcd: c.Etcd * f, Bench: c.Bench * f}
+}
+
 func (c *spanCPU) String() string {
 	return fmt.Sprintf("%.2f s, %.2f s, %.2f s", c.APIServer, c.Etcd, c.Bench)
 }
