@@ -135,53 +135,55 @@ func runCosts(ctx context.Context, e *env, cfg config, logf func(string, ...any)
 	return res, nil
 }
 
-// idleCPU returns the control plane's CPU time in one second of a span
-// of d in which nothing is asked of it.
+// idleCPU returns the control plane's CPU time in one second, measured
+// over a span of d in which nothing is asked of it.
 func (e *env) idleCPU(ctx context.Context, d time.Duration) (*spanCPU, error) {
-	c0, err := e.cpuMark()
+	span, took, err := e.cpuOver(ctx, nil, d)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(d):
-	}
-	c1, err := e.cpuMark()
-	if err != nil {
-		return nil, err
-	}
-	return c1.since(c0).scaled(time.Second.Seconds() / d.Seconds()), nil
+	return span.scaled(1 / took.Seconds()), nil
 }
 
 // measureCPU returns the control plane's CPU time spent while fn ran and
 // for a second after (what the writes left queued: watch fan-out, etcd),
 // less what it spends idle in as long (e.idle, when measured).
 func (e *env) measureCPU(ctx context.Context, fn func() error) (*spanCPU, error) {
-	c0, err := e.cpuMark()
+	span, took, err := e.cpuOver(ctx, fn, time.Second)
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	if err := fn(); err != nil {
-		return nil, err
-	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(time.Second):
-	}
-	c1, err := e.cpuMark()
-	if err != nil {
-		return nil, err
-	}
-	span := c1.since(c0)
 	if e.idle != nil {
-		idle := e.idle.scaled(time.Since(start).Seconds())
+		idle := e.idle.scaled(took.Seconds())
 		span.APIServer -= idle.APIServer
 		span.Etcd -= idle.Etcd
 	}
 	return span, nil
+}
+
+// cpuOver returns the control plane's CPU time while fn (when not nil)
+// ran and for tail after it, and how long that span was.
+func (e *env) cpuOver(ctx context.Context, fn func() error, tail time.Duration) (*spanCPU, time.Duration, error) {
+	c0, err := e.cpuMark()
+	if err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	if fn != nil {
+		if err := fn(); err != nil {
+			return nil, 0, err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	case <-time.After(tail):
+	}
+	c1, err := e.cpuMark()
+	if err != nil {
+		return nil, 0, err
+	}
+	return c1.since(c0), time.Since(start), nil
 }
 
 // patchSet creates n violating Buckets in ns, then patches each as the
@@ -224,14 +226,12 @@ func (e *env) patchSet(ctx context.Context, cfg config, ns string, n int, watche
 	if err != nil {
 		return nil, fmt.Errorf("patching %s: %w", ns, err)
 	}
+	with := ""
 	if w != nil {
 		w.Stop()
 		if set.WatchEvents = <-read; set.WatchEvents < n {
 			return nil, fmt.Errorf("the second watcher read %d events of %d patches: it did not keep up", set.WatchEvents, n)
 		}
-	}
-	with := ""
-	if watcher {
 		with = fmt.Sprintf(" with a second watcher (it read %d events)", set.WatchEvents)
 	}
 	logf("  %d patches%s: %.2f s, kube-apiserver %.2f ms each", n, with, set.Seconds, set.CPU.APIServer*1000/float64(n))
@@ -269,11 +269,16 @@ func remediationEvent(ns string, i int) *eventsv1.Event {
 		ReportingController: "ackguard", ReportingInstance: "ackguard-bench",
 		Action: "Remediate", Reason: controllers.ReasonRemediated, Type: corev1.EventTypeNormal,
 		Regarding: corev1.ObjectReference{APIVersion: bucketGVR.GroupVersion().String(), Kind: "Bucket", Namespace: ns, Name: name,
-			UID: types.UID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i)), ResourceVersion: "1"},
+			UID: bucketUID(i), ResourceVersion: "1"},
 		Note: "patched spec.publicAccessBlock.blockPublicACLs, spec.publicAccessBlock.ignorePublicACLs, " +
 			"spec.publicAccessBlock.blockPublicPolicy, spec.publicAccessBlock.restrictPublicBuckets (S3-001); previous values in " +
 			controllers.AnnotationRemediation,
 	}
+}
+
+// bucketUID is the UID -costs gives the i-th Bucket it names.
+func bucketUID(i int) types.UID {
+	return types.UID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 }
 
 // judgedReport is the Report the manager's store writes for n Buckets of
@@ -283,11 +288,9 @@ func judgedReport(ctx context.Context, ns string, n int) (*unstructured.Unstruct
 	w := &reportCapture{}
 	store := reports.New(w, nil, reports.Options{})
 	now := time.Now()
-	for i, o := range buckets(ns, "judged", n, true) {
-		if i%2 == 1 {
-			o = bucketSpec(ns, o.GetName(), false)
-		}
-		o.SetUID(types.UID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i)))
+	for i := range n {
+		o := bucketSpec(ns, fmt.Sprintf("judged-%05d", i), i%2 == 0)
+		o.SetUID(bucketUID(i))
 		store.Observe(o, eng.Judge(o.Object, governance.Namespace{Name: ns}, now, nil))
 	}
 	if err := store.Flush(ctx); err != nil {
