@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/metrics"
 )
 
@@ -162,6 +164,32 @@ func TestChartPodSettings(t *testing.T) {
 	for _, o := range objs {
 		if o.GetLabels()["app.kubernetes.io/component"] == "crd-upgrade" {
 			t.Errorf("crds.upgradeJob.enabled=false still renders %s %s", o.GetKind(), o.GetName())
+		}
+	}
+}
+
+// TestManagerGetsItsResources: the chart and config/manager hand the manager
+// its memory limit and CPU request through the downward API, in the units
+// and under the names the manager reads (internal/manager).
+func TestManagerGetsItsResources(t *testing.T) {
+	want := map[string]map[string]any{
+		manager.MemoryLimitEnv: {"resource": "limits.memory"},
+		manager.CPURequestEnv:  {"resource": "requests.cpu", "divisor": "1m"},
+	}
+	for name, objs := range map[string][]*unstructured.Unstructured{
+		"chart": helmTemplate(t, "default-values.yaml"), "config": kustomizeBuild(t),
+	} {
+		_, ctr, _ := managerPod(t, objs)
+		env, _, _ := unstructured.NestedSlice(ctr, "env")
+		got := map[string]map[string]any{}
+		for _, e := range env {
+			e := e.(map[string]any)
+			if ref, ok, _ := unstructured.NestedMap(e, "valueFrom", "resourceFieldRef"); ok {
+				got[e["name"].(string)] = ref
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the manager's resourceFieldRef variables %v, want %v", name, got, want)
 		}
 	}
 }

@@ -21,6 +21,11 @@
 // after 20 uncounted warm-up creates. For a process it reads RSS and CPU
 // time from /proc. docs/performance.md explains the figures.
 //
+// The manager runs with the CPU request the chart's and config/manager's
+// default resources hand it (-cpu-request 50, as ACKGUARD_CPU_REQUEST: Go
+// code on one CPU); -cpu-request 0 hands none and leaves the Go runtime's
+// default GOMAXPROCS (two or more).
+//
 // Kyverno runs as a local process, out of a cluster: --serverIP and
 // --webhookServerPort on a free 127.0.0.1 port (its webhooks by URL),
 // --caSecretName and --tlsSecretName (required; the secret names of its
@@ -70,6 +75,8 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ackguard/ackguard/internal/manager"
 )
 
 // config is what the flags set.
@@ -86,12 +93,15 @@ type config struct {
 	ReportWrites int
 	Applied      bool
 	Ackguard     string
-	WorkDir      string
-	EtcdParent   string
-	Timeout      time.Duration
-	KyvernoBin   string
-	KyvernoCRDs  string
-	Verbose      bool
+	// CPURequest is the manager's CPU request in millicores
+	// (ACKGUARD_CPU_REQUEST), as a deployment hands it down; 0 gives none.
+	CPURequest  int
+	WorkDir     string
+	EtcdParent  string
+	Timeout     time.Duration
+	KyvernoBin  string
+	KyvernoCRDs string
+	Verbose     bool
 	// Phases is the set of admission phase groups to run (-phases).
 	Phases map[string]bool
 }
@@ -141,6 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.ReportWrites, "report-writes", 5, "with -costs: how many times the Report is written")
 	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")
 	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
+	fs.IntVar(&cfg.CPURequest, "cpu-request", defaultCPURequest, "the manager's CPU request in millicores, handed to it as the chart and config/manager do (ACKGUARD_CPU_REQUEST; the default is theirs, which runs Go code on one CPU); 0 hands none, which leaves the Go runtime's default GOMAXPROCS")
 	fs.StringVar(&cfg.EtcdParent, "etcd-dir", "", "make etcd's data folder in this folder, /dev/shm for one in memory: etcd's writes then wait for no disk, whose latency varies from run to run (default: a temporary folder on disk)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig, certificates and process logs (default: a new temporary folder, removed at the end)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Minute, "give up after this long")
@@ -163,14 +174,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *phases != "all" && cfg.Phases["kyverno"] && cfg.KyvernoBin == "":
 		fmt.Fprintln(stderr, "admission: -phases kyverno needs KYVERNO_BIN, the Kyverno binary to run")
 		return 2
-	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.Costs < 0 || cfg.ReportWrites < 1 || cfg.PprofSeconds < 1:
-		fmt.Fprintln(stderr, "admission: -n, -workers, -report-writes and -pprof-seconds must be at least 1, -warmup, -reconcile and -costs not negative")
+	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.Costs < 0 || cfg.ReportWrites < 1 || cfg.PprofSeconds < 1 || cfg.CPURequest < 0:
+		fmt.Fprintln(stderr, "admission: -n, -workers, -report-writes and -pprof-seconds must be at least 1, -warmup, -reconcile, -costs and -cpu-request not negative")
 		return 2
 	case cfg.Costs > 0 && cfg.Reconcile > 0:
 		fmt.Fprintln(stderr, "admission: -costs and -reconcile are separate runs")
 		return 2
-	case cfg.Costs > 0 && (cfg.Pprof != "" || cfg.Ackguard != ""):
-		fmt.Fprintln(stderr, "admission: -costs runs no manager: -pprof and -ackguard do not apply")
+	case cfg.Costs > 0 && (cfg.Pprof != "" || cfg.Ackguard != "" || setFlags(fs)["cpu-request"]):
+		fmt.Fprintln(stderr, "admission: -costs runs no manager: -pprof, -ackguard and -cpu-request do not apply")
 		return 2
 	case cfg.Costs == 0 && setFlags(fs)["report-writes"]:
 		fmt.Fprintln(stderr, "admission: -report-writes counts the Report writes of -costs")
@@ -232,6 +243,9 @@ type machine struct {
 	Date          string `json:"date"`
 	// EtcdData is the folder etcd's data folder was made in, when -etcd-dir set it.
 	EtcdData string `json:"etcdData,omitempty"`
+	// ManagerCPURequest is the CPU request handed to the manager, in
+	// millicores (-cpu-request; 0: none).
+	ManagerCPURequest *int `json:"managerCPURequest,omitempty"`
 }
 
 func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report, error) {
@@ -274,6 +288,9 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		KubeAPIServer: env.serverVersion, BucketCRD: env.crdSource, Date: time.Now().UTC().Format(time.RFC3339),
 		EtcdData: cfg.EtcdParent,
 	}}
+	if cfg.Costs == 0 {
+		rep.Machine.ManagerCPURequest = &cfg.CPURequest
+	}
 	if cfg.Costs > 0 {
 		if rep.Costs, err = runCosts(ctx, env, cfg, logf); err != nil {
 			return nil, err
@@ -294,6 +311,30 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		return nil, err
 	}
 	return rep, nil
+}
+
+// defaultCPURequest is the CPU request, in millicores, of the chart's and
+// config/manager's default resources (TestDefaultCPURequestIsTheChartsHolds
+// it to the chart's values.yaml).
+const defaultCPURequest = 50
+
+// managerEnv is the environment the manager runs with beside the
+// benchmark's own: the control plane's kubeconfig and the CPU request a
+// deployment hands it (none when 0).
+func managerEnv(e *env, cfg config) []string {
+	out := []string{"KUBECONFIG=" + e.kubeconfig}
+	if cfg.CPURequest > 0 {
+		out = append(out, fmt.Sprintf("%s=%d", manager.CPURequestEnv, cfg.CPURequest))
+	}
+	return out
+}
+
+// cpuRequestText says what -cpu-request handed the manager.
+func cpuRequestText(millis int) string {
+	if millis == 0 {
+		return "none (the Go runtime's default GOMAXPROCS)"
+	}
+	return fmt.Sprintf("%dm (%s)", millis, manager.CPURequestEnv)
 }
 
 // setFlags returns the names of the flags given on the command line.
@@ -321,6 +362,9 @@ func printReport(w io.Writer, rep *report) {
 	etcd := ""
 	if m.EtcdData != "" {
 		etcd = ", etcd data in " + m.EtcdData
+	}
+	if m.ManagerCPURequest != nil {
+		etcd += ", manager's CPU request " + cpuRequestText(*m.ManagerCPURequest)
 	}
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %s, kube-apiserver %s, Bucket CRD: %s%s, %s\n\n", m.CPUs, m.CPUModel, m.Go, m.KubeAPIServer, m.BucketCRD, etcd, m.Date)
 	if len(rep.Phases) > 0 {

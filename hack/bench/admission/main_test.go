@@ -7,12 +7,17 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/reports"
 )
 
@@ -232,12 +237,50 @@ func TestRunRefusesCostsFlagsThatDoNotApply(t *testing.T) {
 		{[]string{"-costs", "10", "-report-writes", "0"}, "-report-writes"},
 		{[]string{"-costs", "10", "-pprof", "cpu.pb"}, "runs no manager"},
 		{[]string{"-costs", "10", "-ackguard", "bin/ackguard"}, "runs no manager"},
+		{[]string{"-costs", "10", "-cpu-request", "50"}, "runs no manager"},
+		{[]string{"-cpu-request", "-1"}, "not negative"},
 		{[]string{"-report-writes", "3"}, "Report writes of -costs"},
 	} {
 		var out, errOut strings.Builder
 		if code := run(c.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", c.args, code, errOut.String(), c.want)
 		}
+	}
+}
+
+// TestDefaultCPURequestIsTheCharts: the manager is benchmarked with the
+// CPU request the chart's default values give it.
+func TestDefaultCPURequestIsTheCharts(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "charts", "ackguard", "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Resources struct {
+			Requests struct {
+				CPU string `json:"cpu"`
+			} `json:"requests"`
+		} `json:"resources"`
+	}
+	if err := yaml.Unmarshal(data, &values); err != nil {
+		t.Fatal(err)
+	}
+	q, err := resource.ParseQuantity(values.Resources.Requests.CPU)
+	if err != nil {
+		t.Fatalf("the chart's resources.requests.cpu %q: %v", values.Resources.Requests.CPU, err)
+	}
+	if q.MilliValue() != defaultCPURequest {
+		t.Errorf("the chart requests %s, the benchmark hands the manager %dm", q.String(), defaultCPURequest)
+	}
+}
+
+func TestManagerEnv(t *testing.T) {
+	e := &env{kubeconfig: "/tmp/kubeconfig"}
+	if got, want := managerEnv(e, config{CPURequest: 50}), []string{"KUBECONFIG=/tmp/kubeconfig", manager.CPURequestEnv + "=50"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("managerEnv with -cpu-request 50 = %q, want %q", got, want)
+	}
+	if got, want := managerEnv(e, config{}), []string{"KUBECONFIG=/tmp/kubeconfig"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("managerEnv with -cpu-request 0 = %q, want %q", got, want)
 	}
 }
 

@@ -409,7 +409,7 @@ func ackguardAdmission(e *env, cfg config, bin string, hook *envtest.WebhookInst
 		}
 		args = append(args, extra...)
 		logPath := filepath.Join(e.work, slug(name)+".log")
-		p, err := startProc("ackguard", bin, args, []string{"KUBECONFIG=" + e.kubeconfig}, logPath)
+		p, err := startProc("ackguard", bin, args, managerEnv(e, cfg), logPath)
 		if err != nil {
 			return nil, err
 		}

@@ -194,7 +194,7 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 		// loop's goroutines the comparison would time the concurrency.
 		fmt.Sprintf("--reconcile-workers=%d", cfg.Workers),
 	}
-	procEnv := []string{"KUBECONFIG=" + e.kubeconfig}
+	procEnv := managerEnv(e, cfg)
 	var pprofAddr string
 	if cfg.Heap != "" || cfg.Pprof != "" {
 		if pprofAddr, err = localcluster.FreeAddr(); err != nil {
