@@ -17,6 +17,8 @@ LONG_FUZZTIME ?= 60s
 RECONCILE_N ?= 10000
 # Events, judged Buckets and (a quarter) patches per set of make bench-costs.
 COSTS_N ?= 2600
+# Clean Buckets the manager judges again on each resync (make bench-resync).
+RESYNC_N ?= 10000
 
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -98,6 +100,10 @@ bench-reconcile: envtest ## Time the manager converging RECONCILE_N (10000) viol
 .PHONY: bench-costs
 bench-costs: envtest ## What the manager's other writes cost kube-apiserver and etcd (COSTS_N Events, its Report of COSTS_N judged Buckets written 5 times) and whether one more watcher of every Bucket makes patches dearer (balanced sets of COSTS_N/4 patches).
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission -costs $(COSTS_N) $(BENCH_ARGS)
+
+.PHONY: bench-resync
+bench-resync: envtest ## Admission latency while the manager judges RESYNC_N (10000) clean Buckets again on a short resync, against admissions while it is idle; BENCH_ARGS="-cpu-request 0" for the Go runtime's default GOMAXPROCS.
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" $(GO) run ./hack/bench/admission -resync $(RESYNC_N) $(BENCH_ARGS)
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

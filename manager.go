@@ -48,13 +48,11 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			if limit > 0 {
 				log.Info("Go soft memory limit set to 90% of the container's", "bytes", limit)
 			}
-			procs, err := manager.ApplyMaxProcs(os.Getenv)
+			procs, from, err := manager.ApplyMaxProcs(os.Getenv)
 			if err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, err)
 			}
-			if procs > 0 {
-				log.Info("GOMAXPROCS set to the container's CPU request, rounded up", "procs", procs)
-			}
+			log.Info("Go code runs on this many CPUs at once", "GOMAXPROCS", procs, "from", from)
 			if len(o.OwnerAccounts) == 0 {
 				log.Info("no --owner-account set: owner accounts are learned from ACK (namespace annotations, the cross-account role map, synced resources' status); until one is known every AWS account principal counts as external")
 			}

@@ -12,52 +12,65 @@ import (
 // resourceFieldRef requests.cpu with divisor 1m).
 const CPURequestEnv = "ACKGUARD_CPU_REQUEST"
 
+// Where GOMAXPROCS came from, as MaxProcs reports it.
+const (
+	MaxProcsFromVariable = "the GOMAXPROCS variable"
+	MaxProcsFromRequest  = "the container's CPU request, rounded up"
+	MaxProcsFromRuntime  = "the Go runtime's default"
+)
+
 // MaxProcs returns how many CPUs the Go runtime should run Go code on at
 // once, from the environment (getenv), given the runtime's own default
-// (current): the container's CPU request rounded up to whole CPUs, at
-// least one, when that is fewer than current; 0 (keep current) when
-// GOMAXPROCS is set (the runtime reads it itself), the request is not
-// given or is zero, or it is not fewer.
+// (current), and where that number comes from: the container's CPU
+// request rounded up to whole CPUs, at least one, when that is fewer than
+// current; else 0 (keep current) when GOMAXPROCS is set to a positive
+// whole number (the runtime has read it), the request is not given or is
+// zero, or it is not fewer.
 //
-// The runtime's default follows the CPU count and a CPU limit, never
-// going under two; a process that keeps more threads running than the CPU
-// it was given spends the difference looking for work. On a node whose
-// CPUs are busy (the API server beside it, on a small control plane), the
-// manager paid a fifth to a third more CPU per admission with two than
-// with one (docs/performance.md, "One CPU for a manager that asks for
-// less than one").
-func MaxProcs(getenv func(string) string, current int) (int, error) {
-	if getenv("GOMAXPROCS") != "" {
-		return 0, nil
+// The runtime's default follows the CPU count, the CPU affinity and a
+// cgroup CPU limit, which counts as at least two; without a limit it is
+// every CPU of the node. A process that has more Ps than CPU to spare
+// wakes them and keeps them looking for work: on a two-CPU machine shared
+// with the API server, one P cost the manager 22–37 % less CPU per
+// admission than two (docs/performance.md, "One CPU for a manager that
+// asks for less than one").
+func MaxProcs(getenv func(string) string, current int) (int, string, error) {
+	if v, err := strconv.Atoi(strings.TrimSpace(getenv("GOMAXPROCS"))); err == nil && v > 0 {
+		return 0, MaxProcsFromVariable, nil
 	}
 	v := strings.TrimSpace(getenv(CPURequestEnv))
 	if v == "" {
-		return 0, nil
+		return 0, MaxProcsFromRuntime, nil
 	}
 	millis, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || millis < 0 {
-		return 0, fmt.Errorf("%s=%q is not a number of millicores", CPURequestEnv, v)
+		return 0, "", fmt.Errorf("%s=%q is not a number of millicores", CPURequestEnv, v)
 	}
 	if millis == 0 {
-		return 0, nil // no request: the runtime's default
+		return 0, MaxProcsFromRuntime, nil // no request: the runtime's default
 	}
-	n := int64(1)
-	if whole := (millis + 999) / 1000; whole > 1 {
-		n = whole
+	whole := millis / 1000
+	if millis%1000 != 0 {
+		whole++
 	}
-	if n >= int64(current) {
-		return 0, nil
+	if whole >= int64(current) {
+		return 0, MaxProcsFromRuntime, nil
 	}
-	return int(n), nil
+	return max(int(whole), 1), MaxProcsFromRequest, nil
 }
 
 // ApplyMaxProcs sets GOMAXPROCS from the environment (MaxProcs) and returns
-// it (0: unchanged).
-func ApplyMaxProcs(getenv func(string) string) (int, error) {
-	n, err := MaxProcs(getenv, runtime.GOMAXPROCS(0))
-	if err != nil || n == 0 {
-		return 0, err
+// the number in effect and where it came from. Setting it stops the
+// runtime's own updates of its default (to CPU or limit changes), which a
+// CPU request handed down at the container's start would not follow
+// either.
+func ApplyMaxProcs(getenv func(string) string) (int, string, error) {
+	n, from, err := MaxProcs(getenv, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return 0, "", err
 	}
-	runtime.GOMAXPROCS(n)
-	return n, nil
+	if n > 0 {
+		runtime.GOMAXPROCS(n)
+	}
+	return runtime.GOMAXPROCS(0), from, nil
 }

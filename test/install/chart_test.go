@@ -176,9 +176,7 @@ func TestManagerGetsItsResources(t *testing.T) {
 		manager.MemoryLimitEnv: {"resource": "limits.memory"},
 		manager.CPURequestEnv:  {"resource": "requests.cpu", "divisor": "1m"},
 	}
-	for name, objs := range map[string][]*unstructured.Unstructured{
-		"chart": helmTemplate(t, "default-values.yaml"), "config": kustomizeBuild(t),
-	} {
+	refs := func(objs []*unstructured.Unstructured) map[string]map[string]any {
 		_, ctr, _ := managerPod(t, objs)
 		env, _, _ := unstructured.NestedSlice(ctr, "env")
 		got := map[string]map[string]any{}
@@ -188,9 +186,19 @@ func TestManagerGetsItsResources(t *testing.T) {
 				got[e["name"].(string)] = ref
 			}
 		}
-		if !reflect.DeepEqual(got, want) {
+		return got
+	}
+	for name, objs := range map[string][]*unstructured.Unstructured{
+		"chart": helmTemplate(t, "default-values.yaml"), "config": kustomizeBuild(t),
+	} {
+		if got := refs(objs); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: the manager's resourceFieldRef variables %v, want %v", name, got, want)
 		}
+	}
+	// goMaxProcsFromCPURequest=false leaves the Go runtime's default.
+	delete(want, manager.CPURequestEnv)
+	if got := refs(helmTemplateSet(t, "default-values.yaml", "goMaxProcsFromCPURequest=false")); !reflect.DeepEqual(got, want) {
+		t.Errorf("goMaxProcsFromCPURequest=false: the manager's resourceFieldRef variables %v, want %v", got, want)
 	}
 }
 

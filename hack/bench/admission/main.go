@@ -6,6 +6,7 @@
 //	go run ./hack/bench/admission [-n 300] [-json] [-pprof FILE]   # make bench-admission
 //	go run ./hack/bench/admission -reconcile 10000 [-heap FILE]     # make bench-reconcile
 //	go run ./hack/bench/admission -costs 2600                       # make bench-costs
+//	go run ./hack/bench/admission -resync 10000                     # make bench-resync
 //	KYVERNO_BIN=kyverno go run ./hack/bench/admission -phases kyverno -work-dir DIR -v
 //
 // Admission phases, in one run against one control plane: none; a
@@ -24,7 +25,7 @@
 // The manager runs with the CPU request the chart's and config/manager's
 // default resources hand it (-cpu-request 50, as ACKGUARD_CPU_REQUEST: Go
 // code on one CPU); -cpu-request 0 hands none and leaves the Go runtime's
-// default GOMAXPROCS (two or more).
+// default GOMAXPROCS (every CPU of the machine).
 //
 // Kyverno runs as a local process, out of a cluster: --serverIP and
 // --webhookServerPort on a free 127.0.0.1 port (its webhooks by URL),
@@ -51,6 +52,15 @@
 // a patch: the manager's informer beside the watch of the reconcile run,
 // in sets of N/4 patches with and without it, in a balanced order. The
 // control plane's idle CPU, measured first, is taken off each figure.
+//
+// With -resync N, it creates N clean Buckets, starts the manager with a
+// short --resync-period (-resync-period) and its webhook registered, and
+// once it has judged them and gone idle creates a clean Bucket every
+// -probe-every for two and a half periods while reading the manager's CPU
+// time every 100 ms: admissions begun while the manager used at least half
+// a CPU (judging every Bucket again) are reported apart from the others.
+// With -cpu-request 50 and 0 it shows what one P costs an admission while
+// the reconcilers are busy.
 //
 // It is a benchmark, not a test: it asserts nothing about durations, and
 // `go test ./...` does not run it.
@@ -89,6 +99,9 @@ type config struct {
 	PprofSeconds int
 	Heap         string
 	Reconcile    int
+	Resync       int
+	ResyncPeriod time.Duration
+	ProbeEvery   time.Duration
 	Costs        int
 	ReportWrites int
 	Applied      bool
@@ -147,6 +160,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
 	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
+	fs.IntVar(&cfg.Resync, "resync", 0, "instead of the admission phases, time admissions (a clean Bucket every -probe-every) while the manager judges this many clean Buckets again on its resync, against those made while it is idle")
+	fs.DurationVar(&cfg.ResyncPeriod, "resync-period", 10*time.Second, "with -resync: the manager's --resync-period")
+	fs.DurationVar(&cfg.ProbeEvery, "probe-every", 10*time.Millisecond, "with -resync: how often a Bucket is created")
 	fs.IntVar(&cfg.Costs, "costs", 0, "instead of the admission phases, measure what the manager's other writes cost the control plane: this many Events, the Report of this many judged Buckets written -report-writes times, and 8 sets of a quarter as many Bucket patches with and without one more watcher of every Bucket")
 	fs.IntVar(&cfg.ReportWrites, "report-writes", 5, "with -costs: how many times the Report is written")
 	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")
@@ -177,8 +193,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case cfg.N < 1 || cfg.Warmup < 0 || cfg.Workers < 1 || cfg.Reconcile < 0 || cfg.Costs < 0 || cfg.ReportWrites < 1 || cfg.PprofSeconds < 1 || cfg.CPURequest < 0:
 		fmt.Fprintln(stderr, "admission: -n, -workers, -report-writes and -pprof-seconds must be at least 1, -warmup, -reconcile, -costs and -cpu-request not negative")
 		return 2
-	case cfg.Costs > 0 && cfg.Reconcile > 0:
-		fmt.Fprintln(stderr, "admission: -costs and -reconcile are separate runs")
+	case cfg.Costs > 0 && cfg.Reconcile > 0, cfg.Resync > 0 && (cfg.Costs > 0 || cfg.Reconcile > 0):
+		fmt.Fprintln(stderr, "admission: -costs, -reconcile and -resync are separate runs")
+		return 2
+	case cfg.Resync < 0:
+		fmt.Fprintln(stderr, "admission: -resync must not be negative")
+		return 2
+	case cfg.Resync == 0 && (setFlags(fs)["resync-period"] || setFlags(fs)["probe-every"]):
+		fmt.Fprintln(stderr, "admission: -resync-period and -probe-every shape the run of -resync")
+		return 2
+	case cfg.Resync > 0 && (cfg.ResyncPeriod < time.Second || cfg.ProbeEvery <= 0):
+		fmt.Fprintln(stderr, "admission: -resync-period must be at least 1s and -probe-every positive")
+		return 2
+	case cfg.Resync > 0 && (cfg.Pprof != "" || cfg.Heap != "" || cfg.Applied):
+		fmt.Fprintln(stderr, "admission: -pprof, -heap and -applied do not apply to -resync")
 		return 2
 	case cfg.Costs > 0 && (cfg.Pprof != "" || cfg.Ackguard != "" || setFlags(fs)["cpu-request"]):
 		fmt.Fprintln(stderr, "admission: -costs runs no manager: -pprof, -ackguard and -cpu-request do not apply")
@@ -231,6 +259,7 @@ type report struct {
 	Phases    []phaseResult     `json:"phases,omitempty"`
 	Reconcile *reconcileResult  `json:"reconcile,omitempty"`
 	Costs     *costsResult      `json:"costs,omitempty"`
+	Resync    *resyncResult     `json:"resync,omitempty"`
 	Profiles  map[string]string `json:"profiles,omitempty"`
 }
 
@@ -261,7 +290,7 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		return nil, err
 	}
 	bin := cfg.Ackguard
-	if bin == "" && cfg.Costs == 0 && (cfg.Reconcile > 0 || cfg.Phases["ackguard"]) {
+	if bin == "" && cfg.Costs == 0 && (cfg.Reconcile > 0 || cfg.Resync > 0 || cfg.Phases["ackguard"]) {
 		bin = filepath.Join(work, "ackguard")
 		logf("building %s", bin)
 		if err := buildAckguard(ctx, bin); err != nil {
@@ -297,6 +326,12 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 		}
 		return rep, nil
 	}
+	if cfg.Resync > 0 {
+		if rep.Resync, err = runResync(ctx, env, cfg, bin, logf); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
 	if cfg.Reconcile > 0 {
 		res, err := runReconcile(ctx, env, cfg, bin, logf)
 		if err != nil {
@@ -314,19 +349,18 @@ func bench(ctx context.Context, cfg config, logf func(string, ...any)) (*report,
 }
 
 // defaultCPURequest is the CPU request, in millicores, of the chart's and
-// config/manager's default resources (TestDefaultCPURequestIsTheChartsHolds
-// it to the chart's values.yaml).
+// config/manager's default resources (TestDefaultCPURequestIsTheCharts
+// holds it to both).
 const defaultCPURequest = 50
 
 // managerEnv is the environment the manager runs with beside the
 // benchmark's own: the control plane's kubeconfig and the CPU request a
-// deployment hands it (none when 0).
+// deployment hands it, 0 as the downward API gives it when none is set
+// (the last value wins, so the benchmark's own environment cannot hand it
+// another). A GOMAXPROCS in the benchmark's environment reaches the
+// manager and wins; the manager logs what it runs with.
 func managerEnv(e *env, cfg config) []string {
-	out := []string{"KUBECONFIG=" + e.kubeconfig}
-	if cfg.CPURequest > 0 {
-		out = append(out, fmt.Sprintf("%s=%d", manager.CPURequestEnv, cfg.CPURequest))
-	}
-	return out
+	return []string{"KUBECONFIG=" + e.kubeconfig, fmt.Sprintf("%s=%d", manager.CPURequestEnv, cfg.CPURequest)}
 }
 
 // cpuRequestText says what -cpu-request handed the manager.
@@ -396,6 +430,9 @@ func printReport(w io.Writer, rep *report) {
 	}
 	if c := rep.Costs; c != nil {
 		printCosts(w, c)
+	}
+	if r := rep.Resync; r != nil {
+		printResync(w, r)
 	}
 }
 

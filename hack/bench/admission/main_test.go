@@ -249,12 +249,9 @@ func TestRunRefusesCostsFlagsThatDoNotApply(t *testing.T) {
 }
 
 // TestDefaultCPURequestIsTheCharts: the manager is benchmarked with the
-// CPU request the chart's default values give it.
+// CPU request the chart's default values and config/manager give it.
 func TestDefaultCPURequestIsTheCharts(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "charts", "ackguard", "values.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := filepath.Join("..", "..", "..")
 	var values struct {
 		Resources struct {
 			Requests struct {
@@ -262,25 +259,80 @@ func TestDefaultCPURequestIsTheCharts(t *testing.T) {
 			} `json:"requests"`
 		} `json:"resources"`
 	}
-	if err := yaml.Unmarshal(data, &values); err != nil {
+	readYAML(t, filepath.Join(root, "charts", "ackguard", "values.yaml"), "", &values)
+	var deployment struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Name      string `json:"name"`
+						Resources struct {
+							Requests struct {
+								CPU string `json:"cpu"`
+							} `json:"requests"`
+						} `json:"resources"`
+					} `json:"containers"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	readYAML(t, filepath.Join(root, "config", "manager", "manager.yaml"), "Deployment", &deployment)
+	requests := map[string]string{"the chart's values.yaml": values.Resources.Requests.CPU}
+	for _, c := range deployment.Spec.Template.Spec.Containers {
+		if c.Name == "manager" {
+			requests["config/manager"] = c.Resources.Requests.CPU
+		}
+	}
+	if len(requests) != 2 {
+		t.Fatalf("config/manager has no container named manager")
+	}
+	for where, cpu := range requests {
+		q, err := resource.ParseQuantity(cpu)
+		if err != nil {
+			t.Fatalf("%s: requests.cpu %q: %v", where, cpu, err)
+		}
+		if q.MilliValue() != defaultCPURequest {
+			t.Errorf("%s requests %s, the benchmark hands the manager %dm", where, q.String(), defaultCPURequest)
+		}
+	}
+}
+
+// readYAML decodes the document of a YAML file whose kind is kind (any
+// document for kind "": the first).
+func readYAML(t *testing.T, path, kind string, into any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := resource.ParseQuantity(values.Resources.Requests.CPU)
-	if err != nil {
-		t.Fatalf("the chart's resources.requests.cpu %q: %v", values.Resources.Requests.CPU, err)
+	for _, doc := range strings.Split(string(data), "\n---") {
+		var head struct {
+			Kind string `json:"kind"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if kind == "" || head.Kind == kind {
+			if err := yaml.Unmarshal([]byte(doc), into); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			return
+		}
 	}
-	if q.MilliValue() != defaultCPURequest {
-		t.Errorf("the chart requests %s, the benchmark hands the manager %dm", q.String(), defaultCPURequest)
-	}
+	t.Fatalf("%s has no %s", path, kind)
 }
 
 func TestManagerEnv(t *testing.T) {
 	e := &env{kubeconfig: "/tmp/kubeconfig"}
-	if got, want := managerEnv(e, config{CPURequest: 50}), []string{"KUBECONFIG=/tmp/kubeconfig", manager.CPURequestEnv + "=50"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("managerEnv with -cpu-request 50 = %q, want %q", got, want)
-	}
-	if got, want := managerEnv(e, config{}), []string{"KUBECONFIG=/tmp/kubeconfig"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("managerEnv with -cpu-request 0 = %q, want %q", got, want)
+	for req, want := range map[int][]string{
+		50: {"KUBECONFIG=/tmp/kubeconfig", manager.CPURequestEnv + "=50"},
+		// 0 is handed down too, so that none in the benchmark's own
+		// environment reaches the manager.
+		0: {"KUBECONFIG=/tmp/kubeconfig", manager.CPURequestEnv + "=0"},
+	} {
+		if got := managerEnv(e, config{CPURequest: req}); !reflect.DeepEqual(got, want) {
+			t.Errorf("managerEnv with -cpu-request %d = %q, want %q", req, got, want)
+		}
 	}
 }
 
@@ -330,5 +382,70 @@ func TestJudgedReport(t *testing.T) {
 	}
 	if fail == 0 {
 		t.Errorf("no failing result among %d: the violating half was not judged", len(results))
+	}
+}
+
+func TestRunRefusesResyncFlagsThatDoNotApply(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-resync", "10", "-reconcile", "10"}, "separate runs"},
+		{[]string{"-resync", "10", "-costs", "10"}, "separate runs"},
+		{[]string{"-resync", "-1"}, "not be negative"},
+		{[]string{"-resync-period", "5s"}, "shape the run of -resync"},
+		{[]string{"-probe-every", "5ms"}, "shape the run of -resync"},
+		{[]string{"-resync", "10", "-resync-period", "500ms"}, "at least 1s"},
+		{[]string{"-resync", "10", "-probe-every", "0s"}, "positive"},
+		{[]string{"-resync", "10", "-pprof", "cpu.pb"}, "do not apply to -resync"},
+		{[]string{"-resync", "10", "-applied"}, "do not apply to -resync"},
+	} {
+		var out, errOut strings.Builder
+		if code := run(c.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", c.args, code, errOut.String(), c.want)
+		}
+	}
+}
+
+// TestSplitByBusy: an admission counts as made while the manager was busy
+// when it began in a sample in which the manager used at least half a CPU;
+// one begun outside every sample counts as idle.
+func TestSplitByBusy(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	spans := []cpuSpan{
+		{start: at(0), end: at(100), cpu: 10 * time.Millisecond},   // idle
+		{start: at(100), end: at(200), cpu: 50 * time.Millisecond}, // busy: half a CPU
+		{start: at(200), end: at(300), cpu: 49 * time.Millisecond}, // idle
+	}
+	probes := []probe{
+		{at: at(50), latency: 1 * time.Millisecond},
+		{at: at(100), latency: 2 * time.Millisecond},
+		{at: at(150), latency: 3 * time.Millisecond},
+		{at: at(250), latency: 4 * time.Millisecond},
+		{at: at(-10), latency: 5 * time.Millisecond},
+		{at: at(400), latency: 6 * time.Millisecond},
+	}
+	busy, idle := splitByBusy(probes, spans)
+	ms := func(ns ...int) []time.Duration {
+		out := make([]time.Duration, len(ns))
+		for i, n := range ns {
+			out[i] = time.Duration(n) * time.Millisecond
+		}
+		return out
+	}
+	// The probe at 100 ms is on the boundary: it began when the first
+	// sample ended, and counts with it.
+	if want := ms(3); !reflect.DeepEqual(busy, want) {
+		t.Errorf("busy %v, want %v", busy, want)
+	}
+	if want := ms(1, 2, 4, 5, 6); !reflect.DeepEqual(idle, want) {
+		t.Errorf("idle %v, want %v", idle, want)
+	}
+	if s := summarize(ms(1, 2, 3, 10)); s.N != 4 || s.MaxMs != 10 {
+		t.Errorf("summarize = %+v", s)
+	}
+	if s := summarize(nil); s != (latencySummary{}) {
+		t.Errorf("summarize(nil) = %+v", s)
 	}
 }

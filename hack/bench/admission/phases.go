@@ -74,11 +74,11 @@ func runAdmission(ctx context.Context, e *env, cfg config, bin string, logf func
 	if err := e.namespace(ctx, benchNamespace); err != nil {
 		return nil, nil, err
 	}
-	hook := envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
-	if err := hook.PrepWithoutInstalling(); err != nil {
-		return nil, nil, fmt.Errorf("preparing the webhook certificate: %w", err)
+	hook, cleanup, err := servingHook()
+	if err != nil {
+		return nil, nil, err
 	}
-	defer func() { _ = hook.Cleanup() }()
+	defer cleanup()
 
 	var phases []*admission
 	if cfg.Phases["none"] {
@@ -88,12 +88,12 @@ func runAdmission(ctx context.Context, e *env, cfg config, bin string, logf func
 		phases = append(phases, vapAdmission(e))
 	}
 	if cfg.Phases["noop"] {
-		phases = append(phases, noopAdmission(e, &hook))
+		phases = append(phases, noopAdmission(e, hook))
 	}
 	if cfg.Phases["ackguard"] {
 		phases = append(phases,
-			ackguardAdmission(e, cfg, bin, &hook, "ackguard (all defaults)", nil, cfg.Pprof),
-			ackguardAdmission(e, cfg, bin, &hook, "ackguard --enable-reconciler=false", []string{"--enable-reconciler=false"}, suffixed(cfg.Pprof, "-noreconciler")))
+			ackguardAdmission(e, cfg, bin, hook, "ackguard (all defaults)", nil, cfg.Pprof),
+			ackguardAdmission(e, cfg, bin, hook, "ackguard --enable-reconciler=false", []string{"--enable-reconciler=false"}, suffixed(cfg.Pprof, "-noreconciler")))
 	}
 	if cfg.Phases["kyverno"] && cfg.KyvernoBin != "" {
 		k, err := kyvernoAdmissions(ctx, e, cfg)
@@ -389,17 +389,9 @@ func ackguardAdmission(e *env, cfg config, bin string, hook *envtest.WebhookInst
 	const hookName = "bench-ackguard"
 	a := &admission{name: name, denies: "S3-001", pprofTo: pprofTo}
 	a.start = func(ctx context.Context) (*proc, error) {
-		metricsAddr, err := localcluster.FreeAddr()
+		args, probeAddr, err := managerArgs(hook)
 		if err != nil {
 			return nil, err
-		}
-		probeAddr, err := localcluster.FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		args := []string{"manager",
-			"--webhook-cert-dir=" + hook.LocalServingCertDir, "--webhook-port=" + strconv.Itoa(hook.LocalServingPort),
-			"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
 		}
 		if pprofTo != "" {
 			if a.pprof, err = localcluster.FreeAddr(); err != nil {

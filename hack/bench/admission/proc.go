@@ -11,6 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ackguard/ackguard/internal/localcluster"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat
@@ -192,4 +196,31 @@ func (p *proc) waitHTTP(ctx context.Context, url string, timeout time.Duration) 
 		return fmt.Errorf("%s at %s: %v (last answer: %s; log: %s)", p.name, url, err, last, p.log.Name())
 	}
 	return nil
+}
+
+// servingHook prepares the webhook serving certificate of a manager
+// process on loopback; cleanup removes it.
+func servingHook() (hook *envtest.WebhookInstallOptions, cleanup func(), err error) {
+	hook = &envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
+	if err := hook.PrepWithoutInstalling(); err != nil {
+		return nil, nil, fmt.Errorf("preparing the webhook certificate: %w", err)
+	}
+	return hook, func() { _ = hook.Cleanup() }, nil
+}
+
+// managerArgs returns the arguments every run of the manager starts with:
+// hook's certificate folder and port, metrics and probes on free loopback
+// ports; probeAddr serves /readyz.
+func managerArgs(hook *envtest.WebhookInstallOptions) (args []string, probeAddr string, err error) {
+	metricsAddr, err := localcluster.FreeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	if probeAddr, err = localcluster.FreeAddr(); err != nil {
+		return nil, "", err
+	}
+	return []string{"manager",
+		"--webhook-cert-dir=" + hook.LocalServingCertDir, "--webhook-port=" + strconv.Itoa(hook.LocalServingPort),
+		"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+	}, probeAddr, nil
 }

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
@@ -172,28 +171,22 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	if err != nil {
 		return nil, err
 	}
-	hook := envtest.WebhookInstallOptions{LocalServingHost: "127.0.0.1"}
-	if err := hook.PrepWithoutInstalling(); err != nil {
-		return nil, err
-	}
-	defer func() { _ = hook.Cleanup() }()
-	probeAddr, err := localcluster.FreeAddr()
+	hook, cleanup, err := servingHook()
 	if err != nil {
 		return nil, err
 	}
-	metricsAddr, err := localcluster.FreeAddr()
+	defer cleanup()
+	args, probeAddr, err := managerArgs(hook)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"manager",
-		"--webhook-cert-dir=" + hook.LocalServingCertDir, fmt.Sprintf("--webhook-port=%d", hook.LocalServingPort),
-		"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+	args = append(args,
 		"--max-patches-per-second=0", // the throughput, not the configured bound
 		// As many fixes in flight as the plain loop has patches: each
 		// reconcile waits for its patch, so with fewer workers than the
 		// loop's goroutines the comparison would time the concurrency.
 		fmt.Sprintf("--reconcile-workers=%d", cfg.Workers),
-	}
+	)
 	procEnv := managerEnv(e, cfg)
 	var pprofAddr string
 	if cfg.Heap != "" || cfg.Pprof != "" {
