@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -255,6 +256,13 @@ func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err != nil && r.Metrics != nil {
 		r.Metrics.ReconcileErrors.WithLabelValues(r.GVK.Kind).Inc()
 	}
+	// Let a waiting admission run between two reconciles. A burst of them
+	// (a resync judging every object again) never blocks, so on one P it
+	// would otherwise keep the P for a whole preemption slice at a time,
+	// and a webhook request readied meanwhile waits behind every worker
+	// (docs/performance.md, "One CPU for a manager that asks for less
+	// than one").
+	runtime.Gosched()
 	return res, err
 }
 

@@ -31,6 +31,8 @@ func TestMaxProcs(t *testing.T) {
 		{env: map[string]string{CPURequestEnv: "50", "GOMAXPROCS": "4"}, current: 4, want: 0, wantFrom: MaxProcsFromVariable},
 		{env: map[string]string{CPURequestEnv: "50", "GOMAXPROCS": "0"}, current: 2, want: 1, wantFrom: MaxProcsFromRequest},
 		{env: map[string]string{CPURequestEnv: "50", "GOMAXPROCS": "all"}, current: 2, want: 1, wantFrom: MaxProcsFromRequest},
+		{env: map[string]string{CPURequestEnv: "50", "GOMAXPROCS": " 4"}, current: 2, want: 1, wantFrom: MaxProcsFromRequest},
+		{env: map[string]string{CPURequestEnv: "50", "GOMAXPROCS": "3000000000"}, current: 2, want: 1, wantFrom: MaxProcsFromRequest},
 		{env: map[string]string{CPURequestEnv: "50m"}, current: 2, wantErr: true},
 		{env: map[string]string{CPURequestEnv: "0.5"}, current: 2, wantErr: true},
 		{env: map[string]string{CPURequestEnv: "-5"}, current: 2, wantErr: true},

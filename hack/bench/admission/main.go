@@ -55,10 +55,11 @@
 //
 // With -resync N, it creates N clean Buckets, starts the manager with a
 // short --resync-period (-resync-period) and its webhook registered, and
-// once it has judged them and gone idle creates a clean Bucket every
-// -probe-every for two and a half periods while reading the manager's CPU
-// time every 100 ms: admissions begun while the manager used at least half
-// a CPU (judging every Bucket again) are reported apart from the others.
+// once it has judged them and gone idle makes a dry-run create of a clean
+// Bucket every -probe-every (admitted by the webhook, never stored) for
+// 3.5 periods (at least two resyncs) while reading the manager's CPU time
+// every 100 ms: admissions begun while the manager used at least half a
+// CPU are reported apart from the others.
 // With -cpu-request 50 and 0 it shows what one P costs an admission while
 // the reconcilers are busy.
 //
@@ -160,9 +161,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
 	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
-	fs.IntVar(&cfg.Resync, "resync", 0, "instead of the admission phases, time admissions (a clean Bucket every -probe-every) while the manager judges this many clean Buckets again on its resync, against those made while it is idle")
+	fs.IntVar(&cfg.Resync, "resync", 0, "instead of the admission phases, time admissions (a dry-run create of a clean Bucket every -probe-every) while the manager judges this many clean Buckets again on its resyncs, against those made while it is idle")
 	fs.DurationVar(&cfg.ResyncPeriod, "resync-period", 10*time.Second, "with -resync: the manager's --resync-period")
-	fs.DurationVar(&cfg.ProbeEvery, "probe-every", 10*time.Millisecond, "with -resync: how often a Bucket is created")
+	fs.DurationVar(&cfg.ProbeEvery, "probe-every", 10*time.Millisecond, "with -resync: how often a Bucket is created (dry run)")
 	fs.IntVar(&cfg.Costs, "costs", 0, "instead of the admission phases, measure what the manager's other writes cost the control plane: this many Events, the Report of this many judged Buckets written -report-writes times, and 8 sets of a quarter as many Bucket patches with and without one more watcher of every Bucket")
 	fs.IntVar(&cfg.ReportWrites, "report-writes", 5, "with -costs: how many times the Report is written")
 	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")

@@ -414,38 +414,65 @@ func TestSplitByBusy(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	spans := []cpuSpan{
-		{start: at(0), end: at(100), cpu: 10 * time.Millisecond},   // idle
-		{start: at(100), end: at(200), cpu: 50 * time.Millisecond}, // busy: half a CPU
-		{start: at(200), end: at(300), cpu: 49 * time.Millisecond}, // idle
+		{start: at(0), end: at(100), cpu: 60 * time.Millisecond},   // busy
+		{start: at(100), end: at(200), cpu: 10 * time.Millisecond}, // idle
+		{start: at(200), end: at(300), cpu: 50 * time.Millisecond}, // busy: half a CPU
+		{start: at(300), end: at(400), cpu: 49 * time.Millisecond}, // idle
 	}
 	probes := []probe{
 		{at: at(50), latency: 1 * time.Millisecond},
-		{at: at(100), latency: 2 * time.Millisecond},
-		{at: at(150), latency: 3 * time.Millisecond},
+		{at: at(150), latency: 2 * time.Millisecond},
+		{at: at(200), latency: 3 * time.Millisecond},
 		{at: at(250), latency: 4 * time.Millisecond},
-		{at: at(-10), latency: 5 * time.Millisecond},
-		{at: at(400), latency: 6 * time.Millisecond},
+		{at: at(350), latency: 5 * time.Millisecond},
+		{at: at(-10), latency: 6 * time.Millisecond},
+		{at: at(500), latency: 7 * time.Millisecond},
 	}
 	busy, idle := splitByBusy(probes, spans)
-	ms := func(ns ...int) []time.Duration {
-		out := make([]time.Duration, len(ns))
-		for i, n := range ns {
-			out[i] = time.Duration(n) * time.Millisecond
-		}
-		return out
-	}
-	// The probe at 100 ms is on the boundary: it began when the first
+	// The probe at 200 ms is on the boundary: it began when the idle
 	// sample ended, and counts with it.
-	if want := ms(3); !reflect.DeepEqual(busy, want) {
+	if want := durations(1, 4); !reflect.DeepEqual(busy, want) {
 		t.Errorf("busy %v, want %v", busy, want)
 	}
-	if want := ms(1, 2, 4, 5, 6); !reflect.DeepEqual(idle, want) {
+	if want := durations(2, 3, 5, 6, 7); !reflect.DeepEqual(idle, want) {
 		t.Errorf("idle %v, want %v", idle, want)
 	}
-	if s := summarize(ms(1, 2, 3, 10)); s.N != 4 || s.MaxMs != 10 {
+	if s := summarize(durations(1, 2, 3, 10)); s != (latencySummary{N: 4, P50Ms: 2, P99Ms: 10, MaxMs: 10}) {
 		t.Errorf("summarize = %+v", s)
 	}
 	if s := summarize(nil); s != (latencySummary{}) {
 		t.Errorf("summarize(nil) = %+v", s)
 	}
+}
+
+// TestEpisodes: busy samples with at most episodeGap idle ones between
+// them are one episode, which has ended once more idle ones follow.
+func TestEpisodes(t *testing.T) {
+	gap, ended := strings.Repeat(".", episodeGap), strings.Repeat(".", episodeGap+1)
+	pattern := "BB" + gap + "B" + ended + "BBB" + ended
+	t0 := time.Unix(1000, 0)
+	var spans []cpuSpan
+	for i, b := range pattern {
+		cpu := 10 * time.Millisecond
+		if b == 'B' {
+			cpu = 80 * time.Millisecond
+		}
+		spans = append(spans, cpuSpan{start: t0.Add(time.Duration(i) * cpuSample), end: t0.Add(time.Duration(i+1) * cpuSample), cpu: cpu})
+	}
+	first := time.Duration(2+episodeGap+1) * cpuSample
+	if got, want := episodes(spans), []time.Duration{first, 3 * cpuSample}; !reflect.DeepEqual(got, want) {
+		t.Errorf("episodes of %s = %v, want %v", pattern, got, want)
+	}
+	if got := episodes(spans[:len(spans)-1]); len(got) != 1 {
+		t.Errorf("an episode not yet followed by %d idle samples counts: %v", episodeGap+1, got)
+	}
+}
+
+// durations returns the milliseconds as durations.
+func durations(ms ...int) []time.Duration {
+	out := make([]time.Duration, len(ms))
+	for i, n := range ms {
+		out[i] = time.Duration(n) * time.Millisecond
+	}
+	return out
 }
