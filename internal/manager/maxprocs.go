@@ -1,10 +1,8 @@
 package manager
 
 import (
-	"fmt"
 	"runtime"
 	"strconv"
-	"strings"
 )
 
 // CPURequestEnv names the environment variable the deployment sets to the
@@ -40,17 +38,14 @@ func MaxProcs(getenv func(string) string, current int) (int, string, error) {
 	if v, err := strconv.ParseInt(getenv("GOMAXPROCS"), 10, 32); err == nil && v > 0 {
 		return 0, MaxProcsFromVariable, nil
 	}
-	v := strings.TrimSpace(getenv(CPURequestEnv))
-	if v == "" {
+	millis, ok, err := wholeFromEnv(getenv, CPURequestEnv, "millicores", 0)
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok || millis == 0 { // 0: no request
 		return 0, MaxProcsFromRuntime, nil
 	}
-	millis, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || millis < 0 {
-		return 0, "", fmt.Errorf("%s=%q is not a number of millicores", CPURequestEnv, v)
-	}
-	if millis == 0 {
-		return 0, MaxProcsFromRuntime, nil // no request: the runtime's default
-	}
+	// Rounded up: at least one, as millis is not 0.
 	whole := millis / 1000
 	if millis%1000 != 0 {
 		whole++
@@ -58,7 +53,7 @@ func MaxProcs(getenv func(string) string, current int) (int, string, error) {
 	if whole >= int64(current) {
 		return 0, MaxProcsFromRuntime, nil
 	}
-	return max(int(whole), 1), MaxProcsFromRequest, nil
+	return int(whole), MaxProcsFromRequest, nil
 }
 
 // ApplyMaxProcs sets GOMAXPROCS from the environment (MaxProcs) and returns

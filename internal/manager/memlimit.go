@@ -29,15 +29,25 @@ func SoftMemoryLimit(getenv func(string) string) (int64, error) {
 	if getenv("GOMEMLIMIT") != "" {
 		return 0, nil
 	}
-	v := strings.TrimSpace(getenv(MemoryLimitEnv))
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s=%q is not a number of bytes", MemoryLimitEnv, v)
+	n, ok, err := wholeFromEnv(getenv, MemoryLimitEnv, "bytes", 1)
+	if !ok {
+		return 0, err
 	}
 	return int64(math.Floor(float64(n) * memoryLimitShare)), nil
+}
+
+// wholeFromEnv reads the variable name (getenv) as a whole number of unit,
+// at least least; ok is false when it is blank or not such a number, the
+// latter an error.
+func wholeFromEnv(getenv func(string) string, name, unit string, least int64) (n int64, ok bool, err error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0, false, nil
+	}
+	if n, err = strconv.ParseInt(v, 10, 64); err != nil || n < least {
+		return 0, false, fmt.Errorf("%s=%q is not a number of %s", name, v, unit)
+	}
+	return n, true, nil
 }
 
 // ApplySoftMemoryLimit sets the Go runtime's soft memory limit from the

@@ -401,12 +401,8 @@ func ackguardAdmission(e *env, cfg config, bin string, hook *envtest.WebhookInst
 		}
 		args = append(args, extra...)
 		logPath := filepath.Join(e.work, slug(name)+".log")
-		p, err := startProc("ackguard", bin, args, managerEnv(e, cfg), logPath)
+		p, err := startManager(ctx, bin, args, managerEnv(e, cfg), logPath, probeAddr, 2*time.Minute)
 		if err != nil {
-			return nil, err
-		}
-		if err := p.waitHTTP(ctx, "http://"+probeAddr+"/readyz", 2*time.Minute); err != nil {
-			p.stop()
 			return nil, err
 		}
 		if err := registerURLWebhook(ctx, e, hook, hookName); err != nil {

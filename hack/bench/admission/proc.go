@@ -198,6 +198,21 @@ func (p *proc) waitHTTP(ctx context.Context, url string, timeout time.Duration) 
 	return nil
 }
 
+// startManager starts the manager and waits until it is ready (its
+// /readyz on probeAddr answers within timeout); it stops the process when
+// it is not.
+func startManager(ctx context.Context, bin string, args, env []string, logPath, probeAddr string, timeout time.Duration) (*proc, error) {
+	p, err := startProc("ackguard", bin, args, env, logPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitHTTP(ctx, "http://"+probeAddr+"/readyz", timeout); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
 // servingHook prepares the webhook serving certificate of a manager
 // process on loopback; cleanup removes it.
 func servingHook() (hook *envtest.WebhookInstallOptions, cleanup func(), err error) {

@@ -201,14 +201,11 @@ func runReconcile(ctx context.Context, e *env, cfg config, bin string, logf func
 	logf("starting the manager (reconciler on, its webhook not registered)")
 	start := time.Now()
 	logPath := filepath.Join(e.work, "ackguard-reconcile.log")
-	p, err := startProc("ackguard", bin, args, procEnv, logPath)
+	p, err := startManager(ctx, bin, args, procEnv, logPath, probeAddr, 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
 	defer p.stop()
-	if err := p.waitHTTP(ctx, "http://"+probeAddr+"/readyz", 5*time.Minute); err != nil {
-		return nil, err
-	}
 	res.ReadySeconds = time.Since(start).Seconds()
 	logf("  ready after %.2f s; waiting for convergence", res.ReadySeconds)
 	profiled := make(chan error, 1)

@@ -138,14 +138,11 @@ func runResync(ctx context.Context, e *env, cfg config, bin string, logf func(st
 	}
 	args = append(args, "--resync-period="+cfg.ResyncPeriod.String())
 	logf("starting the manager (--resync-period=%s)", cfg.ResyncPeriod)
-	p, err := startProc("ackguard", bin, args, managerEnv(e, cfg), filepath.Join(e.work, "ackguard-resync.log"))
+	p, err := startManager(ctx, bin, args, managerEnv(e, cfg), filepath.Join(e.work, "ackguard-resync.log"), probeAddr, 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
 	defer p.stop()
-	if err := p.waitHTTP(ctx, "http://"+probeAddr+"/readyz", 5*time.Minute); err != nil {
-		return nil, err
-	}
 	const hookName = "bench-ackguard"
 	if err := registerURLWebhook(ctx, e, hook, hookName); err != nil {
 		return nil, err
