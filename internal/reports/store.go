@@ -626,23 +626,18 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 	// (its root is the last of them): O(n log maxResults), no copy of
 	// results that are not kept.
 	top := &resultHeap{}
-	offer := func(r *reportsv1alpha1.ReportResult, copied bool) {
-		switch {
-		case maxResults <= 0:
-		case top.Len() < maxResults:
-			if copied {
-				c := *r
-				r = &c
-			}
+	// wanted reports whether r would be among the results kept so far;
+	// keep adds r (which then belongs to the heap).
+	wanted := func(r *reportsv1alpha1.ReportResult) bool {
+		return maxResults > 0 && (top.Len() < maxResults || less(r, (*top)[0]))
+	}
+	keep := func(r *reportsv1alpha1.ReportResult) {
+		if top.Len() < maxResults {
 			heap.Push(top, r)
-		case less(r, (*top)[0]):
-			if copied {
-				c := *r
-				r = &c
-			}
-			(*top)[0] = r
-			heap.Fix(top, 0)
+			return
 		}
+		(*top)[0] = r
+		heap.Fix(top, 0)
 	}
 	for _, st := range objs {
 		total += len(st.passes)
@@ -662,16 +657,22 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 			case ResultSkip:
 				sum.Skip++
 			}
-			offer(r, false)
+			if wanted(r) {
+				keep(r)
+			}
 		}
 	}
 	// Passes come after every other result: rendered only while the
-	// report has room for some.
+	// report has room for some, and copied to the heap only when kept (a
+	// namespace of many clean objects offers far more than it keeps).
 	if maxResults > 0 && (top.Len() < maxResults || (*top)[0].Result == ResultPass) {
 		for _, st := range objs {
 			for _, p := range st.passes {
 				r := p.result(st.subjects, st.passedAt)
-				offer(&r, true)
+				if wanted(&r) {
+					kept := r
+					keep(&kept)
+				}
 			}
 		}
 	}

@@ -157,7 +157,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Warmup, "warmup", 20, "uncounted creates before the timed ones")
 	fs.IntVar(&cfg.Workers, "workers", 8, "goroutines of the concurrent phase (and of the plain patch loop)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.Pprof, "pprof", "", "save a CPU profile of the ackguard manager under concurrent creates to this file (reconciler-off phase: FILE with -noreconciler before the extension); with -reconcile, of its first -pprof-seconds of convergence after it is ready")
+	fs.StringVar(&cfg.Pprof, "pprof", "", "save a CPU profile of the ackguard manager under concurrent creates to this file, and what it allocated meanwhile to FILE with .allocs before the extension (reconciler-off phase: -noreconciler before the extension); with -reconcile, of its first -pprof-seconds of convergence after it is ready")
 	fs.IntVar(&cfg.PprofSeconds, "pprof-seconds", 20, "length of the -pprof profile (creates keep coming that long)")
 	fs.StringVar(&cfg.Heap, "heap", "", "with -reconcile: save the manager's heap profile once it converged and went idle to this file (its text form, with the runtime's memory statistics, to FILE.txt), and run it with GODEBUG=gctrace=1 to report its peak heap")
 	fs.IntVar(&cfg.Reconcile, "reconcile", 0, "instead of the admission phases, converge this many violating Buckets (plain patch loop vs. the manager)")
@@ -421,7 +421,7 @@ func printReport(w io.Writer, rep *report) {
 			fmt.Fprintf(w, "requests answered during %s: %s\n", p.Name, p.Requests)
 		}
 		for name, path := range rep.Profiles {
-			fmt.Fprintf(w, "profile of %s under concurrent creates: %s\n", name, path)
+			fmt.Fprintf(w, "profile of %s under concurrent creates: %s (what it allocated: %s)\n", name, path, allocsProfile(path))
 		}
 	}
 	if r := rep.Reconcile; r != nil {

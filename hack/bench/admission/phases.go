@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -271,28 +272,34 @@ func (e *env) controlPlaneFigures(ctx context.Context, res *phaseResult, api0, e
 
 // profileUnderLoad takes a CPU profile of the process through its pprof
 // endpoint while creates keep coming from cfg.Workers goroutines (not
-// counted in the phase's figures).
+// counted in the phase's figures), and over the same window the profile
+// of what it allocated (allocsProfile(ph.pprofTo)), whose total divided by
+// the creates is the heap each create costs the manager.
 func profileUnderLoad(ctx context.Context, e *env, cfg config, ph *admission, prefix string, logf func(string, ...any)) error {
 	logf("  profiling %s for %ds under %d-way creates", ph.name, cfg.PprofSeconds, cfg.Workers)
 	type answer struct {
 		data []byte
 		err  error
 	}
-	got := make(chan answer, 1)
-	go func() {
-		hc := &http.Client{Timeout: time.Duration(cfg.PprofSeconds+30) * time.Second}
-		resp, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", ph.pprof, cfg.PprofSeconds))
-		if err != nil {
-			got <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err == nil && resp.StatusCode != http.StatusOK {
-			err = fmt.Errorf("pprof answered %d: %s", resp.StatusCode, data)
-		}
-		got <- answer{data, err}
-	}()
+	get := func(endpoint string) <-chan answer {
+		got := make(chan answer, 1)
+		go func() {
+			hc := &http.Client{Timeout: time.Duration(cfg.PprofSeconds+30) * time.Second}
+			resp, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", ph.pprof, endpoint, cfg.PprofSeconds))
+			if err != nil {
+				got <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			data, err := io.ReadAll(resp.Body)
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("pprof answered %d: %s", resp.StatusCode, data)
+			}
+			got <- answer{data, err}
+		}()
+		return got
+	}
+	cpuProfile, allocs := get("profile"), get("allocs")
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	created := make(chan int, 1)
@@ -308,17 +315,27 @@ func profileUnderLoad(ctx context.Context, e *env, cfg config, ph *admission, pr
 		}
 		created <- n
 	}()
-	a := <-got
+	a, b := <-cpuProfile, <-allocs
 	stopLoad()
 	n := <-created
-	if a.err != nil {
-		return fmt.Errorf("profiling: %w", a.err)
+	if err := cmp.Or(a.err, b.err); err != nil {
+		return fmt.Errorf("profiling: %w", err)
 	}
 	if err := os.WriteFile(ph.pprofTo, a.data, 0o644); err != nil {
 		return err
 	}
-	logf("  profile (%d creates during it) saved to %s", n, ph.pprofTo)
+	if err := os.WriteFile(allocsProfile(ph.pprofTo), b.data, 0o644); err != nil {
+		return err
+	}
+	logf("  profile (%d creates during it) saved to %s, what it allocated to %s", n, ph.pprofTo, allocsProfile(ph.pprofTo))
 	return nil
+}
+
+// allocsProfile is where the allocation profile taken beside the CPU
+// profile file goes: ".allocs" before its extension (mgr.prof:
+// mgr.allocs.prof).
+func allocsProfile(file string) string {
+	return suffixed(file, ".allocs")
 }
 
 // vapAdmission is a ValidatingAdmissionPolicy checking the four Block
