@@ -53,3 +53,26 @@ func BenchmarkParseAnalyze20KiB(b *testing.B) {
 		analyzeAll(policy.Analyze(policy.Source{Name: "p", Doc: d}), l)
 	})
 }
+
+// BenchmarkParseBucketPolicy parses a bucket policy seen for the first
+// time, as an admission of a new Bucket does: the one-statement document
+// of a clean Bucket (deny without TLS), and a three-statement one whose
+// statements name principals, lists and conditions.
+func BenchmarkParseBucketPolicy(b *testing.B) {
+	for _, tc := range []struct{ name, raw string }{
+		{"tls-only", `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",` +
+			`"Resource":["arn:aws:s3:::orders-assets","arn:aws:s3:::orders-assets/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`},
+		{"three-statements", `{"Version":"2012-10-17","Id":"orders","Statement":[` +
+			`{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::orders-assets","arn:aws:s3:::orders-assets/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},` +
+			`{"Sid":"AppReads","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/app","111122223333"]},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::orders-assets","arn:aws:s3:::orders-assets/*"]},` +
+			`{"Sid":"OrgWrites","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::orders-assets/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4","s3:x-amz-acl":["bucket-owner-full-control"]}}}]}`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			if d, problems := policy.Parse(tc.raw, policy.ResourcePolicy, policy.Options{AllowCanonicalUser: true}); d == nil || len(problems) > 0 {
+				b.Fatal(problems)
+			}
+			b.ReportAllocs()
+			benchcpu.Loop(b, func() { _, _ = policy.Parse(tc.raw, policy.ResourcePolicy, policy.Options{AllowCanonicalUser: true}) })
+		})
+	}
+}

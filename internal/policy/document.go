@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -268,25 +269,40 @@ var operators = map[string]struct {
 
 // ParseOperator parses a condition operator such as
 // "ForAllValues:StringLikeIfExists". ok is false for an unknown operator.
+// Operators are case-insensitive (compared as strings.ToLower makes them).
 func ParseOperator(s string) (op Operator, ok bool) {
 	rest := s
 	if i := strings.IndexByte(rest, ':'); i >= 0 {
-		switch strings.ToLower(rest[:i]) {
-		case "forallvalues":
+		switch prefix := rest[:i]; {
+		case sameLower(prefix, "forallvalues"):
 			op.ForAllValue = true
-		case "foranyvalue":
+		case sameLower(prefix, "foranyvalue"):
 			op.ForAnyValue = true
 		default:
 			return Operator{}, false
 		}
 		rest = rest[i+1:]
 	}
-	lower := strings.ToLower(rest)
-	if strings.HasSuffix(lower, "ifexists") {
-		op.IfExists = true
-		lower = strings.TrimSuffix(lower, "ifexists")
+	// Lowercase ASCII text in place of a new string: every operator is
+	// ASCII and shorter than buf.
+	var buf [32]byte
+	if len(rest) > len(buf) || !isASCII(rest) {
+		return lookupOperator(op, []byte(strings.ToLower(rest)))
 	}
-	def, found := operators[lower]
+	lower := buf[:len(rest)]
+	for i := range len(rest) {
+		lower[i] = lowerASCII(rest[i])
+	}
+	return lookupOperator(op, lower)
+}
+
+// lookupOperator completes op from the lowercased base operator, with or
+// without the IfExists suffix.
+func lookupOperator(op Operator, lower []byte) (Operator, bool) {
+	if base, found := bytes.CutSuffix(lower, []byte("ifexists")); found {
+		op.IfExists, lower = true, base
+	}
+	def, found := operators[string(lower)]
 	if !found || (op.IfExists && def.name == "Null") {
 		return Operator{}, false
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/jsonx"
@@ -69,176 +70,248 @@ type parser struct {
 // in proportion to its mistakes).
 const MaxProblems = 100
 
-func (p *parser) addf(field, format string, args ...any) {
+// full reports whether the problem list is cut: a new problem is dropped.
+func (p *parser) full() bool { return len(p.problems) > MaxProblems }
+
+// addf records a problem at f (nil for the document as a whole). The
+// field's name is rendered here, once a problem needs it.
+func (p *parser) addf(f *field, format string, args ...any) {
 	switch {
 	case len(p.problems) < MaxProblems:
-		p.problems = append(p.problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+		p.problems = append(p.problems, Problem{Field: f.String(), Message: fmt.Sprintf(format, args...)})
 	case len(p.problems) == MaxProblems:
 		p.problems = append(p.problems, Problem{Message: fmt.Sprintf("more than %d problems; the rest are not listed", MaxProblems)})
 	}
 }
 
+// field is where a value sits in the document: a member of its parent
+// (or of the document, when parent is nil) or an item of its parent
+// array. Fields live on the parser's stack and are rendered as text
+// ("Statement[1].Principal.AWS[0]") only when a problem names one, so a
+// valid document costs no field names at all.
+type field struct {
+	parent *field
+	key    string
+	index  int
+	item   bool
+}
+
+// member is the field of the member key of the value at f.
+func (f *field) member(key string) field { return field{parent: f, key: key} }
+
+// itemAt is the field of item i of the array at f.
+func (f *field) itemAt(i int) field { return field{parent: f, index: i, item: true} }
+
+// maxFieldDepth is the most steps a field has: the grammar goes no deeper
+// than Statement[i].Condition.operator.key[j], and the JSON parser stops
+// at maxDepth.
+const maxFieldDepth = maxDepth + 1
+
+// String renders f: member keys joined by dots, items as [i]; "" for nil.
+func (f *field) String() string {
+	var steps [maxFieldDepth]*field
+	n := 0
+	for s := f; s != nil && n < len(steps); s = s.parent {
+		steps[n] = s
+		n++
+	}
+	var b strings.Builder
+	for i := n - 1; i >= 0; i-- {
+		s := steps[i]
+		switch {
+		case s.item:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		case i < n-1:
+			b.WriteByte('.')
+			b.WriteString(s.key)
+		default:
+			b.WriteString(s.key)
+		}
+	}
+	return b.String()
+}
+
 func (p *parser) document(raw string, root *jsonx.Node) *Document {
 	if root.Kind != jsonx.Object {
-		p.addf("", "document must be a JSON object, found %s", root.Kind)
+		p.addf(nil, "document must be a JSON object, found %s", root.Kind)
 		return nil
 	}
 	doc := &Document{Raw: raw, Kind: p.kind, End: root.End}
 	var stmts *jsonx.Node
 	for _, m := range root.Members {
+		f := field{key: m.Key}
 		switch m.Key {
 		case "Version":
 			doc.HasVersion = true
 			if m.Value.Kind != jsonx.String {
-				p.addf("Version", "must be a string, found %s", m.Value.Kind)
+				p.addf(&f, "must be a string, found %s", m.Value.Kind)
 				continue
 			}
 			doc.Version = m.Value.Str
 			if doc.Version != Version2012 && doc.Version != Version2008 {
-				p.addf("Version", "%q is not a policy language version; use %q", doc.Version, Version2012)
+				p.addf(&f, "%q is not a policy language version; use %q", doc.Version, Version2012)
 			}
 		case "Id":
 			if m.Value.Kind != jsonx.String {
-				p.addf("Id", "must be a string, found %s", m.Value.Kind)
+				p.addf(&f, "must be a string, found %s", m.Value.Kind)
 			}
 		case "Statement":
 			stmts = m.Value
 		default:
-			p.addf(m.Key, "unknown element %q; a policy has only Version, Id and Statement", m.Key)
+			p.addf(&f, "unknown element %q; a policy has only Version, Id and Statement", m.Key)
 		}
 	}
+	statement := field{key: "Statement"}
 	if stmts == nil {
-		p.addf("Statement", "missing; a policy needs at least one statement")
+		p.addf(&statement, "missing; a policy needs at least one statement")
 		return doc
 	}
 	doc.StatementStart, doc.StatementEnd = stmts.Start, stmts.End
 	switch stmts.Kind {
 	case jsonx.Object:
-		doc.Statements = append(doc.Statements, p.statement(0, "Statement", stmts))
+		doc.Statements = append(doc.Statements, p.statement(0, &statement, stmts))
 	case jsonx.Array:
 		doc.StatementIsArray = true
 		if len(stmts.Items) == 0 {
-			p.addf("Statement", "empty; a policy needs at least one statement")
+			p.addf(&statement, "empty; a policy needs at least one statement")
 		}
+		doc.Statements = make([]*Statement, 0, len(stmts.Items))
 		for i, it := range stmts.Items {
-			field := fmt.Sprintf("Statement[%d]", i)
+			f := statement.itemAt(i)
 			if it.Kind != jsonx.Object {
-				p.addf(field, "must be an object, found %s", it.Kind)
+				p.addf(&f, "must be an object, found %s", it.Kind)
 				continue
 			}
-			doc.Statements = append(doc.Statements, p.statement(i, field, it))
+			doc.Statements = append(doc.Statements, p.statement(i, &f, it))
+		}
+		if len(doc.Statements) == 0 {
+			doc.Statements = nil
 		}
 	default:
-		p.addf("Statement", "must be an object or an array of objects, found %s", stmts.Kind)
+		p.addf(&statement, "must be an object or an array of objects, found %s", stmts.Kind)
 	}
 	p.checkSids(doc)
 	return doc
 }
 
 func (p *parser) checkSids(doc *Document) {
+	if len(doc.Statements) < 2 {
+		return
+	}
 	seen := make(map[string]int, len(doc.Statements))
 	for _, s := range doc.Statements {
 		if !s.HasSid || s.Sid == "" {
 			continue
 		}
 		if prev, dup := seen[s.Sid]; dup {
-			p.addf(fmt.Sprintf("Statement[%d].Sid", s.Index), "Sid %q is already used by Statement[%d]; Sids must be unique", s.Sid, prev)
+			statement := field{key: "Statement"}
+			stmt := statement.itemAt(s.Index)
+			f := stmt.member("Sid")
+			p.addf(&f, "Sid %q is already used by Statement[%d]; Sids must be unique", s.Sid, prev)
 			continue
 		}
 		seen[s.Sid] = s.Index
 	}
 }
 
-func (p *parser) statement(index int, field string, n *jsonx.Node) *Statement {
+func (p *parser) statement(index int, at *field, n *jsonx.Node) *Statement {
 	s := &Statement{Index: index, Start: n.Start, End: n.End}
 	var hasEffect, hasAction, hasResource, hasPrincipal, hasNotPrincipal bool
 	for _, m := range n.Members {
-		f := field + "." + m.Key
+		f := at.member(m.Key)
 		switch m.Key {
 		case "Sid":
 			s.HasSid = true
 			if m.Value.Kind != jsonx.String {
-				p.addf(f, "must be a string, found %s", m.Value.Kind)
+				p.addf(&f, "must be a string, found %s", m.Value.Kind)
 				continue
 			}
 			s.Sid = m.Value.Str
 		case "Effect":
 			hasEffect = true
 			if m.Value.Kind != jsonx.String || (m.Value.Str != string(Allow) && m.Value.Str != string(Deny)) {
-				p.addf(f, "must be \"Allow\" or \"Deny\", found %s", describe(m.Value))
+				p.addf(&f, "must be \"Allow\" or \"Deny\", found %s", describe(m.Value))
 				continue
 			}
 			s.Effect = Effect(m.Value.Str)
 		case "Principal":
 			hasPrincipal = true
-			s.Principal = p.principal(f, m.Value)
+			s.Principal = p.principal(&f, m.Value)
 		case "NotPrincipal":
 			hasNotPrincipal = true
-			s.NotPrincipal = p.principal(f, m.Value)
+			s.NotPrincipal = p.principal(&f, m.Value)
 		case "Action":
 			hasAction = true
-			s.Action = p.actions(f, m.Value)
+			s.Action = p.actions(&f, m.Value)
 		case "NotAction":
 			hasAction = true
 			s.HasNotAction = true
-			s.NotAction = p.actions(f, m.Value)
+			s.NotAction = p.actions(&f, m.Value)
 		case "Resource":
 			hasResource = true
-			s.Resource = p.strings(f, m.Value)
+			s.Resource = p.strings(&f, m.Value)
 		case "NotResource":
 			hasResource = true
 			s.HasNotResource = true
-			s.NotResource = p.strings(f, m.Value)
+			s.NotResource = p.strings(&f, m.Value)
 		case "Condition":
-			s.Conditions = p.conditions(f, m.Value)
+			s.Conditions = p.conditions(&f, m.Value)
 		default:
-			p.addf(f, "unknown element %q; a statement has Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource and Condition", m.Key)
+			p.addf(&f, "unknown element %q; a statement has Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource and Condition", m.Key)
 		}
 	}
 	if !hasEffect {
-		p.addf(field, "missing Effect")
+		p.addf(at, "missing Effect")
 	}
 	if n.Get("Action") != nil && n.Get("NotAction") != nil {
-		p.addf(field, "has both Action and NotAction; use exactly one")
+		p.addf(at, "has both Action and NotAction; use exactly one")
 	} else if !hasAction {
-		p.addf(field, "missing Action (or NotAction)")
+		p.addf(at, "missing Action (or NotAction)")
 	}
 	if n.Get("Resource") != nil && n.Get("NotResource") != nil {
-		p.addf(field, "has both Resource and NotResource; use exactly one")
+		p.addf(at, "has both Resource and NotResource; use exactly one")
 	}
 	if hasPrincipal && hasNotPrincipal {
-		p.addf(field, "has both Principal and NotPrincipal; use exactly one")
+		p.addf(at, "has both Principal and NotPrincipal; use exactly one")
 	}
+	p.kindRules(at, s, hasResource, hasPrincipal, hasNotPrincipal)
+	return s
+}
+
+// kindRules checks what the document's kind asks of every statement.
+func (p *parser) kindRules(at *field, s *Statement, hasResource, hasPrincipal, hasNotPrincipal bool) {
 	switch p.kind {
 	case IdentityPolicy:
 		if hasPrincipal || hasNotPrincipal {
-			p.addf(field, "an identity policy must not name a Principal or NotPrincipal")
+			p.addf(at, "an identity policy must not name a Principal or NotPrincipal")
 		}
 		if !hasResource {
-			p.addf(field, "missing Resource (or NotResource)")
+			p.addf(at, "missing Resource (or NotResource)")
 		}
 	case ResourcePolicy:
 		if !hasPrincipal && !hasNotPrincipal {
-			p.addf(field, "missing Principal (or NotPrincipal); a resource policy must say whom it applies to")
+			p.addf(at, "missing Principal (or NotPrincipal); a resource policy must say whom it applies to")
 		}
 		if !hasResource {
-			p.addf(field, "missing Resource (or NotResource)")
+			p.addf(at, "missing Resource (or NotResource)")
 		}
 	case TrustPolicy:
 		if hasNotPrincipal {
-			p.addf(field, "a role trust policy must not use NotPrincipal")
+			p.addf(at, "a role trust policy must not use NotPrincipal")
 		}
 		if !hasPrincipal && !hasNotPrincipal {
-			p.addf(field, "missing Principal; a trust policy must say who may assume the role")
+			p.addf(at, "missing Principal; a trust policy must say who may assume the role")
 		}
 		if hasResource {
-			p.addf(field, "a role trust policy must not name a Resource")
+			p.addf(at, "a role trust policy must not name a Resource")
 		}
 		if s.Principal != nil && s.Principal.Wildcard {
-			p.addf(field+".Principal", "a role trust policy does not accept the string form \"*\"; use {\"AWS\": \"<account or role ARN>\"}")
+			f := at.member("Principal")
+			p.addf(&f, "a role trust policy does not accept the string form \"*\"; use {\"AWS\": \"<account or role ARN>\"}")
 		}
 	}
-	return s
 }
 
 func describe(n *jsonx.Node) string {
@@ -248,195 +321,268 @@ func describe(n *jsonx.Node) string {
 	return n.Kind.String()
 }
 
-// strings reads a string or a non-empty array of strings (rule A2).
-func (p *parser) strings(field string, n *jsonx.Node) []string {
-	vals, _ := p.stringsAt(field, n)
-	return vals
-}
-
-// stringsAt is strings that also returns the field of each value, so that
-// a later problem names the element it is about even when elements before
-// it were skipped as invalid.
-func (p *parser) stringsAt(field string, n *jsonx.Node) (vals, fields []string) {
+// strings reads a string or a non-empty array of strings (rule A2). Its
+// values are the valid elements: an element that is not a string, or is
+// empty, is a problem and left out.
+func (p *parser) strings(at *field, n *jsonx.Node) []string {
 	switch n.Kind {
 	case jsonx.String:
 		if n.Str == "" {
-			p.addf(field, "must not be empty")
-			return nil, nil
+			p.addf(at, "must not be empty")
+			return nil
 		}
-		return []string{n.Str}, []string{field}
+		return []string{n.Str}
 	case jsonx.Array:
 		if len(n.Items) == 0 {
-			p.addf(field, "must not be an empty array")
-			return nil, nil
+			p.addf(at, "must not be an empty array")
+			return nil
 		}
-		vals = make([]string, 0, len(n.Items))
-		fields = make([]string, 0, len(n.Items))
+		vals := make([]string, 0, len(n.Items))
 		for i, it := range n.Items {
-			f := fmt.Sprintf("%s[%d]", field, i)
-			if it.Kind != jsonx.String {
-				p.addf(f, "must be a string, found %s", it.Kind)
-				continue
+			switch {
+			case it.Kind != jsonx.String:
+				f := at.itemAt(i)
+				p.addf(&f, "must be a string, found %s", it.Kind)
+			case it.Str == "":
+				f := at.itemAt(i)
+				p.addf(&f, "must not be empty")
+			default:
+				vals = append(vals, it.Str)
 			}
-			if it.Str == "" {
-				p.addf(f, "must not be empty")
-				continue
-			}
-			vals = append(vals, it.Str)
-			fields = append(fields, f)
 		}
-		return vals, fields
+		return vals
 	}
-	p.addf(field, "must be a string or an array of strings, found %s", n.Kind)
-	return nil, nil
+	p.addf(at, "must be a string or an array of strings, found %s", n.Kind)
+	return nil
 }
 
-func (p *parser) actions(field string, n *jsonx.Node) []string {
-	acts, fields := p.stringsAt(field, n)
+// valueField is the field of the i-th value strings returned for n: n
+// itself when it is a string, else the i-th valid item of the array, so
+// a later problem names the element it is about even when elements
+// before it were left out as invalid.
+func valueField(at *field, n *jsonx.Node, i int) field {
+	if n.Kind != jsonx.Array {
+		return *at
+	}
+	for j, it := range n.Items {
+		if it.Kind != jsonx.String || it.Str == "" {
+			continue
+		}
+		if i == 0 {
+			return at.itemAt(j)
+		}
+		i--
+	}
+	return *at // not reached: i indexes a value strings returned
+}
+
+func (p *parser) actions(at *field, n *jsonx.Node) []string {
+	acts := p.strings(at, n)
 	for i, a := range acts {
 		if a == "*" {
 			continue
 		}
-		if c := strings.IndexByte(a, ':'); c <= 0 || c == len(a)-1 {
-			p.addf(fields[i], "%q is not an action; write service:Action, e.g. \"s3:GetObject\"", a)
+		if c := strings.IndexByte(a, ':'); (c <= 0 || c == len(a)-1) && !p.full() {
+			f := valueField(at, n, i)
+			p.addf(&f, "%q is not an action; write service:Action, e.g. \"s3:GetObject\"", a)
 		}
 	}
 	return acts
 }
 
-func (p *parser) principal(field string, n *jsonx.Node) *Principal {
+func (p *parser) principal(at *field, n *jsonx.Node) *Principal {
 	pr := &Principal{}
 	switch n.Kind {
 	case jsonx.String:
 		if n.Str != "*" {
-			p.addf(field, "the string form only accepts \"*\"; name principals as {\"AWS\": %q}", n.Str)
+			p.addf(at, "the string form only accepts \"*\"; name principals as {\"AWS\": %q}", n.Str)
 			return pr
 		}
 		pr.Wildcard = true
 		return pr
 	case jsonx.Object:
 	default:
-		p.addf(field, "must be \"*\" or an object, found %s", n.Kind)
+		p.addf(at, "must be \"*\" or an object, found %s", n.Kind)
 		return pr
 	}
 	if len(n.Members) == 0 {
-		p.addf(field, "must name at least one principal")
+		p.addf(at, "must name at least one principal")
 	}
 	for _, m := range n.Members {
-		f := field + "." + m.Key
-		vals, fields := p.stringsAt(f, m.Value)
+		f := at.member(m.Key)
+		vals := p.strings(&f, m.Value)
 		switch m.Key {
 		case "AWS":
 			pr.AWS = vals
 			for i, v := range vals {
-				p.checkAWSPrincipal(fields[i], v)
+				if format := awsPrincipalProblem(v); format != "" && !p.full() {
+					vf := valueField(&f, m.Value, i)
+					p.addf(&vf, format, v)
+				}
 			}
 		case "Service":
 			pr.Service = vals
-			p.noWildcards(fields, vals)
+			p.noWildcards(&f, m.Value, vals)
 		case "Federated":
 			pr.Federated = vals
-			p.noWildcards(fields, vals)
+			p.noWildcards(&f, m.Value, vals)
 		case "CanonicalUser":
 			if !p.opts.AllowCanonicalUser {
-				p.addf(f, "CanonicalUser principals exist only in S3 policies")
+				p.addf(&f, "CanonicalUser principals exist only in S3 policies")
 			}
 			pr.CanonicalUser = vals
-			p.noWildcards(fields, vals)
+			p.noWildcards(&f, m.Value, vals)
 		default:
-			p.addf(f, "unknown principal type %q; use AWS, Service, Federated or CanonicalUser", m.Key)
+			p.addf(&f, "unknown principal type %q; use AWS, Service, Federated or CanonicalUser", m.Key)
 		}
 	}
 	return pr
 }
 
-func (p *parser) checkAWSPrincipal(field, v string) {
+// awsPrincipalProblem says what is wrong with v as an AWS principal, as a
+// format for v, or "" when it is "*", a 12-digit account ID or an IAM or
+// STS principal ARN.
+func awsPrincipalProblem(v string) string {
 	switch {
 	case v == "*":
 	case hasWildcard(v):
-		p.addf(field, "%q: a principal cannot contain a partial wildcard; name the account or role exactly, or use \"*\" with a condition", v)
+		return "%q: a principal cannot contain a partial wildcard; name the account or role exactly, or use \"*\" with a condition"
 	case accountIDRe.MatchString(v), principalARNRe.MatchString(v):
 	default:
-		p.addf(field, "%q is neither a 12-digit account ID nor an IAM or STS principal ARN", v)
+		return "%q is neither a 12-digit account ID nor an IAM or STS principal ARN"
 	}
+	return ""
 }
 
-func (p *parser) noWildcards(fields, vals []string) {
+func (p *parser) noWildcards(at *field, n *jsonx.Node, vals []string) {
 	for i, v := range vals {
-		if hasWildcard(v) {
-			p.addf(fields[i], "%q: wildcards are not supported in this principal type", v)
+		if hasWildcard(v) && !p.full() {
+			f := valueField(at, n, i)
+			p.addf(&f, "%q: wildcards are not supported in this principal type", v)
 		}
 	}
 }
 
-func (p *parser) conditions(field string, n *jsonx.Node) []Condition {
+func (p *parser) conditions(at *field, n *jsonx.Node) []Condition {
 	if n.Kind != jsonx.Object {
-		p.addf(field, "must be an object of operators, found %s", n.Kind)
+		p.addf(at, "must be an object of operators, found %s", n.Kind)
 		return nil
 	}
 	var out []Condition
-	seenOps := map[string]string{}
-	for _, om := range n.Members {
-		of := field + "." + om.Key
+	if keys := conditionKeys(n); keys > 0 {
+		out = make([]Condition, 0, keys)
+	}
+	for oi, om := range n.Members {
+		of := at.member(om.Key)
 		op, ok := ParseOperator(om.Key)
 		if !ok {
-			p.addf(of, "unknown condition operator %q", om.Key)
+			p.addf(&of, "unknown condition operator %q", om.Key)
 			continue
 		}
-		if prev, dup := seenOps[strings.ToLower(om.Key)]; dup {
-			p.addf(of, "operator %q repeats %q with different case", om.Key, prev)
+		if prev, dup := caseTwin(n.Members[:oi], om.Key, isOperator); dup {
+			p.addf(&of, "operator %q repeats %q with different case", om.Key, prev)
 		}
-		seenOps[strings.ToLower(om.Key)] = om.Key
 		if om.Value.Kind != jsonx.Object {
-			p.addf(of, "must be an object of condition keys, found %s", om.Value.Kind)
+			p.addf(&of, "must be an object of condition keys, found %s", om.Value.Kind)
 			continue
 		}
 		if len(om.Value.Members) == 0 {
-			p.addf(of, "must name at least one condition key")
+			p.addf(&of, "must name at least one condition key")
 		}
-		seenKeys := map[string]string{}
-		for _, km := range om.Value.Members {
-			kf := of + "." + km.Key
-			if prev, dup := seenKeys[strings.ToLower(km.Key)]; dup {
-				p.addf(kf, "condition key %q repeats %q with different case; keys are case-insensitive", km.Key, prev)
+		for ki, km := range om.Value.Members {
+			kf := of.member(km.Key)
+			if prev, dup := caseTwin(om.Value.Members[:ki], km.Key, nil); dup {
+				p.addf(&kf, "condition key %q repeats %q with different case; keys are case-insensitive", km.Key, prev)
 			}
-			seenKeys[strings.ToLower(km.Key)] = km.Key
-			out = append(out, Condition{Operator: om.Key, Op: op, Key: km.Key, Values: p.conditionValues(kf, km.Value)})
+			out = append(out, Condition{Operator: om.Key, Op: op, Key: km.Key, Values: p.conditionValues(&kf, km.Value)})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// conditionKeys counts the condition keys of a Condition block.
+func conditionKeys(n *jsonx.Node) int {
+	keys := 0
+	for _, om := range n.Members {
+		if om.Value.Kind == jsonx.Object {
+			keys += len(om.Value.Members)
+		}
+	}
+	return keys
+}
+
+// isOperator reports whether s is a condition operator.
+func isOperator(s string) bool {
+	_, ok := ParseOperator(s)
+	return ok
+}
+
+// caseTwin returns the last member of before whose key equals key when
+// both are lowercased (strings.ToLower) and that counts (counts nil:
+// every member), if any: keys that differ only in case. The members' keys
+// are distinct (the JSON parser rejects duplicates).
+func caseTwin(before []jsonx.Member, key string, counts func(string) bool) (string, bool) {
+	for i := len(before) - 1; i >= 0; i-- {
+		if k := before[i].Key; sameLower(k, key) && (counts == nil || counts(k)) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// sameLower reports whether strings.ToLower(a) == strings.ToLower(b),
+// without lowercasing ASCII text into new strings.
+func sameLower(a, b string) bool {
+	if !isASCII(a) || !isASCII(b) {
+		return strings.ToLower(a) == strings.ToLower(b)
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// conditionValues accepts strings, booleans and numbers (IAM accepts the
+// JSON literals true/false and numbers as their text), or an array of them.
+func (p *parser) conditionValues(at *field, n *jsonx.Node) []string {
+	if n.Kind != jsonx.Array {
+		if s, ok := p.conditionScalar(at, n); ok {
+			return []string{s}
+		}
+		return nil
+	}
+	if len(n.Items) == 0 {
+		p.addf(at, "must not be an empty array")
+	}
+	out := make([]string, 0, len(n.Items))
+	for i, it := range n.Items {
+		f := at.itemAt(i)
+		if s, ok := p.conditionScalar(&f, it); ok {
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// conditionValues accepts strings, booleans and numbers (IAM accepts the
-// JSON literals true/false and numbers as their text), or an array of them.
-func (p *parser) conditionValues(field string, n *jsonx.Node) []string {
-	scalar := func(f string, v *jsonx.Node) (string, bool) {
-		switch v.Kind {
-		case jsonx.String, jsonx.Number:
-			return v.Str, true
-		case jsonx.Bool:
-			if v.Bool {
-				return "true", true
-			}
-			return "false", true
+// conditionScalar is the text of one condition value.
+func (p *parser) conditionScalar(at *field, v *jsonx.Node) (string, bool) {
+	switch v.Kind {
+	case jsonx.String, jsonx.Number:
+		return v.Str, true
+	case jsonx.Bool:
+		if v.Bool {
+			return "true", true
 		}
-		p.addf(f, "must be a string, number or boolean, found %s", v.Kind)
-		return "", false
+		return "false", true
 	}
-	if n.Kind == jsonx.Array {
-		if len(n.Items) == 0 {
-			p.addf(field, "must not be an empty array")
-		}
-		out := make([]string, 0, len(n.Items))
-		for i, it := range n.Items {
-			if s, ok := scalar(fmt.Sprintf("%s[%d]", field, i), it); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	if s, ok := scalar(field, n); ok {
-		return []string{s}
-	}
-	return nil
+	p.addf(at, "must be a string, number or boolean, found %s", v.Kind)
+	return "", false
 }
