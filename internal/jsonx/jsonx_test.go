@@ -684,6 +684,20 @@ func FuzzParse(f *testing.F) {
 		if got := toAny(n); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Parse = %#v\nencoding/json = %#v", got, want)
 		}
+		// Visit lends the same tree, twice in a row (the second on the
+		// first one's recycled slabs).
+		for range 2 {
+			visited := false
+			if err := Visit(string(data), Limits{}, func(root *Node) {
+				visited = true
+				if got := toAny(root); !reflect.DeepEqual(got, want) {
+					t.Fatalf("Visit = %#v\nencoding/json = %#v", got, want)
+				}
+				checkTree(t, data, root, 0, len(data))
+			}); err != nil || !visited {
+				t.Fatalf("Visit: %v (called: %v)", err, visited)
+			}
+		}
 		trimmed := bytes.Trim(data, " \t\r\n")
 		if !bytes.Equal(data[n.Start:n.End], trimmed) {
 			t.Fatalf("root text %q, want %q", data[n.Start:n.End], trimmed)
@@ -733,13 +747,68 @@ func TestTreesOutliveReuse(t *testing.T) {
 		`{"p\u0071":"r\u0073","t":[` + strings.Repeat(`"\u0075",`, 300) + `1]}`,
 		strings.Repeat(`[`, 2000) + strings.Repeat(`]`, 2000), // deeper than a kept stack
 	}
+	// Trees lent by Visit leave their slabs for the next parse; a tree
+	// Parse gave must never be among them, nor must what a lent tree's
+	// reader kept of its strings change.
+	var keptStrings []string
 	for range 3 {
 		for _, o := range others {
 			_, _ = Parse([]byte(o), Limits{MaxDepth: 3000})
+			_ = Visit(o, Limits{MaxDepth: 3000}, func(root *Node) {
+				for _, m := range root.Members {
+					keptStrings = append(keptStrings, m.Key)
+				}
+			})
 		}
 	}
 	if got := toAny(n); !reflect.DeepEqual(got, want) {
 		t.Errorf("the first tree changed after other parses:\n got %#v\nwant %#v", got, want)
+	}
+	if want := []string{"Version", "Id", "Statement", "pq", "t"}; !reflect.DeepEqual(keptStrings[:len(want)], want) {
+		t.Errorf("keys kept from lent trees: %q, want %q first", keptStrings, want)
+	}
+}
+
+// TestVisitRecyclesSlabs: a tree Visit lent gives its slabs to the next
+// one, so a reader that keeps nothing of it costs no tree per document,
+// and a tree Parse gave afterwards owns its slabs alone.
+func TestVisitRecyclesSlabs(t *testing.T) {
+	doc := buildPolicy(2)
+	var first []*Node
+	if err := Visit(doc, Limits{}, func(root *Node) { first = append(first, root) }); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		_ = Visit(doc, Limits{}, func(*Node) {})
+	})
+	// The input's copy for the tokenizer and the decoded strings' one;
+	// no node, member or item slab.
+	if allocs > 2 {
+		t.Errorf("Visit of a document seen before: %v allocations, want at most 2", allocs)
+	}
+	given, err := Parse([]byte(doc), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := toAny(given)
+	for range 5 {
+		_ = Visit(`{"overwrite":["every","slab",{"it":"can"}],"x":[1,2,3,4,5,6,7,8]}`, Limits{}, func(*Node) {})
+	}
+	if got := toAny(given); !reflect.DeepEqual(got, want) {
+		t.Errorf("a tree Parse gave changed after Visits:\n got %#v\nwant %#v", got, want)
+	}
+}
+
+func TestVisitErrors(t *testing.T) {
+	called := false
+	err := Visit(`{"a":1,"a":2}`, Limits{}, func(*Node) { called = true })
+	var de *DuplicateKeyError
+	if !errors.As(err, &de) || called {
+		t.Errorf("Visit of a duplicate key: %v (use called: %v)", err, called)
+	}
+	var le *LimitError
+	if err := Visit(`[1]`, Limits{MaxBytes: 2}, func(*Node) { called = true }); !errors.As(err, &le) || le.What != "size" || called {
+		t.Errorf("Visit over the size limit: %v (use called: %v)", err, called)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,27 +50,62 @@ var released = strings.NewReader("")
 // The error, if any, is a *SyntaxError, a *DuplicateKeyError or a
 // *LimitError. The size limit is checked before any other work is done.
 func Parse(data []byte, lim Limits) (*Node, error) {
-	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return nil, &LimitError{What: "size", Limit: lim.MaxBytes, Actual: len(data), Offset: lim.MaxBytes}
+	if err := checkSize(len(data), lim); err != nil {
+		return nil, err
 	}
+	p := parsers.Get().(*parser)
+	defer p.release()
+	// A single copy of the input: unescaped strings and number literals
+	// are substrings of it, and the caller may reuse data afterwards.
+	return p.run(data, string(data), lim)
+}
+
+// Visit parses s as Parse parses its bytes and calls use with the tree,
+// which is lent, not given: its nodes and their Members and Items are
+// reused by later parses once use returns, so use must keep none of them.
+// The strings of the tree (keys, string values, number literals) stay
+// valid: they are parts of s or of one string of decoded text. A reader
+// that keeps only those and offsets (as a policy document's grammar pass
+// does) costs the collector no tree per document. use is not called when
+// there is an error.
+func Visit(s string, lim Limits, use func(root *Node)) error {
+	if err := checkSize(len(s), lim); err != nil {
+		return err
+	}
+	p := parsers.Get().(*parser)
+	p.lent = true
+	defer p.release()
+	// The tokenizer reads a copy; the tree's strings are parts of s.
+	root, err := p.run([]byte(s), s, lim)
+	if err != nil {
+		return err
+	}
+	use(root)
+	return nil
+}
+
+func checkSize(n int, lim Limits) error {
+	if lim.MaxBytes > 0 && n > lim.MaxBytes {
+		return &LimitError{What: "size", Limit: lim.MaxBytes, Actual: n, Offset: lim.MaxBytes}
+	}
+	return nil
+}
+
+// run parses data, whose text src is, into a tree.
+func (p *parser) run(data []byte, src string, lim Limits) (*Node, error) {
 	maxDepth := lim.MaxDepth
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
 	maxDepth = min(maxDepth, tokenizerMaxDepth)
-
-	p := parsers.Get().(*parser)
-	defer p.release()
 	// The decoder reads data in place (a bytes.Buffer is not copied).
 	// Invalid UTF-8 is accepted and decoded as U+FFFD, as encoding/json
 	// does. Duplicate keys are detected here rather than by the
 	// decoder: the keys are decoded anyway, and comparing them costs
 	// less than the decoder's own copy of every name (about a tenth of
 	// the parse time of a large policy).
-	p.dec.Reset(bytes.NewBuffer(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-	// A single copy of the input: unescaped strings and number literals
-	// are substrings of it, and the caller may reuse data afterwards.
-	src := string(data)
+	p.in = *bytes.NewBuffer(data)
+	p.dec.Reset(&p.in, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 	p.s, p.maxDepth = src, maxDepth
 	p.nodeChunk = min(max(len(src)/32, 4), maxChunk)
 	p.slabChunk = min(max(len(src)/64, 4), maxChunk)
@@ -90,30 +126,90 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 }
 
 // release returns p to the pool holding no reference to the document or
-// its tree: the slabs the tree was carved from are dropped, the stacks are
-// cleared (or dropped when a large document grew them) and the decoder
-// reads from an empty reader.
+// its tree: the slabs a given tree was carved from are dropped, those of
+// a lent tree cleared and kept for the next one (up to maxPooledStack
+// elements of each), the stacks are cleared (or dropped when a large
+// document grew them) and the decoder reads from an empty reader.
 func (p *parser) release() {
 	p.dec.Reset(released)
+	if p.lent {
+		p.nodeChunks.recycle(len(p.nodes))
+		p.memChunks.recycle(len(p.memSlab))
+		p.itemChunks.recycle(len(p.itemSlab))
+	}
 	*p = parser{
-		dec:     p.dec,
-		frames:  reuse(p.frames),
-		members: reuse(p.members),
-		items:   reuse(p.items),
-		scratch: reuse(p.scratch),
-		arena:   reuse(p.arena),
-		fixups:  reuse(p.fixups),
+		dec:        p.dec,
+		frames:     reuse(p.frames),
+		members:    reuse(p.members),
+		items:      reuse(p.items),
+		scratch:    reuse(p.scratch),
+		arena:      reuse(p.arena),
+		fixups:     reuse(p.fixups),
+		nodeChunks: p.nodeChunks,
+		memChunks:  p.memChunks,
+		itemChunks: p.itemChunks,
 	}
 	parsers.Put(p)
 }
 
+// chunks hands out the slabs a tree's nodes, members and items are carved
+// from. The slabs of a lent tree (Visit) are tracked, and cleared and kept
+// once it is returned, for the next tree; a given tree (Parse) keeps its
+// slabs, spare ones included.
+type chunks[T any] struct {
+	spare [][]T // cleared slabs to use before making new ones
+	used  [][]T // the slabs of the lent tree
+}
+
+// get returns an empty slab with room for at least n elements: a spare
+// one, else a new one.
+func (c *chunks[T]) get(n int, lent bool) []T {
+	var slab []T
+	if k := len(c.spare); k > 0 && cap(c.spare[k-1]) >= n {
+		slab, c.spare = c.spare[k-1], c.spare[:k-1]
+	} else {
+		slab = make([]T, 0, n)
+	}
+	if lent {
+		c.used = append(c.used, slab)
+	}
+	return slab
+}
+
+// recycle clears the slabs of the lent tree and keeps them as spares, the
+// largest last, up to maxPooledStack elements in all. filled is how much
+// of the last slab the tree used (all of it is cleared for the earlier
+// ones, which it may have left partly used).
+func (c *chunks[T]) recycle(filled int) {
+	kept := 0
+	for _, s := range c.spare {
+		kept += cap(s)
+	}
+	for i, s := range c.used {
+		if kept+cap(s) > maxPooledStack {
+			continue
+		}
+		if i == len(c.used)-1 {
+			clear(s[:filled])
+		} else {
+			clear(s[:cap(s)])
+		}
+		c.spare = append(c.spare, s[:0])
+		kept += cap(s)
+	}
+	clear(c.used)
+	c.used = c.used[:0]
+	slices.SortFunc(c.spare, func(a, b []T) int { return cap(a) - cap(b) })
+}
+
 // reuse is s emptied and cleared for the next document, or nil when it
-// grew past maxPooledStack.
+// grew past maxPooledStack. Only s[:len(s)] is cleared: the parser clears
+// what it pops off its stacks as it goes.
 func reuse[T any](s []T) []T {
 	if cap(s) > maxPooledStack {
 		return nil
 	}
-	clear(s[:cap(s)])
+	clear(s)
 	return s[:0]
 }
 
@@ -124,13 +220,22 @@ type parser struct {
 	dec      *jsontext.Decoder
 	maxDepth int
 
+	// in is what the decoder reads: the input, in place.
+	in bytes.Buffer
+
 	// Slabs from which nodes and exact-sized Members/Items slices are
-	// carved, to keep the number of allocations low.
-	nodes     []Node
-	nodeChunk int
-	memSlab   []Member
-	itemSlab  []*Node
-	slabChunk int
+	// carved, to keep the number of allocations low, and where they come
+	// from. lent is true while the tree is Visit's: its slabs are
+	// recycled when the parser is released.
+	nodes      []Node
+	nodeChunk  int
+	memSlab    []Member
+	itemSlab   []*Node
+	slabChunk  int
+	nodeChunks chunks[Node]
+	memChunks  chunks[Member]
+	itemChunks chunks[*Node]
+	lent       bool
 
 	// The containers currently open, innermost last, and the stacks of
 	// their members and items; a container copies its own part into a
@@ -229,6 +334,7 @@ func (p *parser) parse() (*Node, error) {
 				clear(p.items[top.base:])
 				p.items = p.items[:top.base]
 			}
+			*top = frame{} // drop references held by the stack
 			p.frames = p.frames[:len(p.frames)-1]
 
 		default:
@@ -308,7 +414,7 @@ func (p *parser) seen(f *frame, key string) bool {
 // newNode returns a zeroed node carved from the node slab.
 func (p *parser) newNode() *Node {
 	if len(p.nodes) == cap(p.nodes) {
-		p.nodes = make([]Node, 0, p.nodeChunk)
+		p.nodes = p.nodeChunks.get(p.nodeChunk, p.lent)
 		p.nodeChunk = min(2*p.nodeChunk, maxChunk)
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
@@ -321,7 +427,7 @@ func (p *parser) carveMembers(base int) []Member {
 	src := p.members[base:]
 	n := len(src)
 	if cap(p.memSlab)-len(p.memSlab) < n {
-		p.memSlab = make([]Member, 0, max(n, p.slabChunk))
+		p.memSlab = p.memChunks.get(max(n, p.slabChunk), p.lent)
 		p.slabChunk = min(2*p.slabChunk, maxChunk)
 	}
 	l := len(p.memSlab)
@@ -335,7 +441,7 @@ func (p *parser) carveItems(base int) []*Node {
 	src := p.items[base:]
 	n := len(src)
 	if cap(p.itemSlab)-len(p.itemSlab) < n {
-		p.itemSlab = make([]*Node, 0, max(n, p.slabChunk))
+		p.itemSlab = p.itemChunks.get(max(n, p.slabChunk), p.lent)
 		p.slabChunk = min(2*p.slabChunk, maxChunk)
 	}
 	l := len(p.itemSlab)

@@ -33,12 +33,16 @@ func Parse(raw string, kind Kind, opts Options) (*Document, []Problem) {
 	if limit == 0 {
 		limit = MaxBucketPolicyBytes
 	}
-	root, err := jsonx.Parse([]byte(raw), jsonx.Limits{MaxBytes: limit, MaxDepth: maxDepth})
+	// The document keeps the tree's strings and offsets, never its nodes:
+	// the tree is lent, and its memory goes to the next document.
+	p := &parser{kind: kind, opts: opts}
+	var doc *Document
+	err := jsonx.Visit(raw, jsonx.Limits{MaxBytes: limit, MaxDepth: maxDepth}, func(root *jsonx.Node) {
+		doc = p.document(raw, root)
+	})
 	if err != nil {
 		return nil, []Problem{jsonProblem(err, kind)}
 	}
-	p := &parser{kind: kind, opts: opts}
-	doc := p.document(raw, root)
 	return doc, p.problems
 }
 
@@ -472,6 +476,7 @@ func (p *parser) conditions(at *field, n *jsonx.Node) []Condition {
 	if keys := conditionKeys(n); keys > 0 {
 		out = make([]Condition, 0, keys)
 	}
+	var ops caseTwins
 	for oi, om := range n.Members {
 		of := at.member(om.Key)
 		op, ok := ParseOperator(om.Key)
@@ -479,7 +484,7 @@ func (p *parser) conditions(at *field, n *jsonx.Node) []Condition {
 			p.addf(&of, "unknown condition operator %q", om.Key)
 			continue
 		}
-		if prev, dup := caseTwin(n.Members[:oi], om.Key, isOperator); dup {
+		if prev, dup := ops.of(n.Members[:oi], om.Key, isOperator); dup {
 			p.addf(&of, "operator %q repeats %q with different case", om.Key, prev)
 		}
 		if om.Value.Kind != jsonx.Object {
@@ -489,9 +494,10 @@ func (p *parser) conditions(at *field, n *jsonx.Node) []Condition {
 		if len(om.Value.Members) == 0 {
 			p.addf(&of, "must name at least one condition key")
 		}
+		var keys caseTwins
 		for ki, km := range om.Value.Members {
 			kf := of.member(km.Key)
-			if prev, dup := caseTwin(om.Value.Members[:ki], km.Key, nil); dup {
+			if prev, dup := keys.of(om.Value.Members[:ki], km.Key, nil); dup {
 				p.addf(&kf, "condition key %q repeats %q with different case; keys are case-insensitive", km.Key, prev)
 			}
 			out = append(out, Condition{Operator: om.Key, Op: op, Key: km.Key, Values: p.conditionValues(&kf, km.Value)})
@@ -520,17 +526,42 @@ func isOperator(s string) bool {
 	return ok
 }
 
-// caseTwin returns the last member of before whose key equals key when
-// both are lowercased (strings.ToLower) and that counts (counts nil:
-// every member), if any: keys that differ only in case. The members' keys
-// are distinct (the JSON parser rejects duplicates).
-func caseTwin(before []jsonx.Member, key string, counts func(string) bool) (string, bool) {
-	for i := len(before) - 1; i >= 0; i-- {
-		if k := before[i].Key; sameLower(k, key) && (counts == nil || counts(k)) {
-			return k, true
+// caseTwins finds the keys of one object that equal an earlier key's when
+// both are lowercased (strings.ToLower): keys that differ only in case
+// (the JSON parser rejects exact duplicates). It scans the earlier keys
+// while they are few, and keeps them in a map once there are many, so a
+// hostile object of many keys costs linear time.
+type caseTwins struct {
+	byLower map[string]string // lowered key → the last key so lowered
+}
+
+// caseScanMax is the number of earlier keys up to which they are scanned.
+const caseScanMax = 16
+
+// of returns the last of the keys before key that counts (counts nil:
+// every key) and equals key lowercased, if any. It is called for each
+// key of the object that counts, in order, with the members before it.
+func (c *caseTwins) of(before []jsonx.Member, key string, counts func(string) bool) (string, bool) {
+	if c.byLower == nil && len(before) < caseScanMax {
+		for i := len(before) - 1; i >= 0; i-- {
+			if k := before[i].Key; sameLower(k, key) && (counts == nil || counts(k)) {
+				return k, true
+			}
+		}
+		return "", false
+	}
+	if c.byLower == nil {
+		c.byLower = make(map[string]string, 2*len(before))
+		for _, m := range before {
+			if counts == nil || counts(m.Key) {
+				c.byLower[strings.ToLower(m.Key)] = m.Key
+			}
 		}
 	}
-	return "", false
+	lower := strings.ToLower(key)
+	prev, ok := c.byLower[lower]
+	c.byLower[lower] = key
+	return prev, ok
 }
 
 // sameLower reports whether strings.ToLower(a) == strings.ToLower(b),

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -415,5 +416,39 @@ func TestParseBoundsProblems(t *testing.T) {
 	_, problems := policy.Parse(doc, policy.ResourcePolicy, policy.Options{MaxBytes: 1 << 20})
 	if len(problems) != policy.MaxProblems+1 || !strings.Contains(problems[policy.MaxProblems].Message, "not listed") {
 		t.Fatalf("got %d problems, last %v", len(problems), problems[len(problems)-1])
+	}
+}
+
+// TestDocumentsOutliveLaterParses: Parse reads each document from a tree
+// whose memory the next document reuses; a document must keep nothing of
+// it but strings and offsets, so one parsed earlier reads the same after
+// many others, escaped strings, errors and larger documents among them.
+func TestDocumentsOutliveLaterParses(t *testing.T) {
+	first := `{"Version":"2012-10-17","Id":"caf\u00e9","Statement":[` +
+		`{"Sid":"A\u0042","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/app","444455556666"],"CanonicalUser":"79a59df9"},` +
+		`"Action":["s3:GetObject","s3:List\u002a"],"Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:SourceVpce":["vpce-1","vpce-2"]},"Bool":{"aws:SecureTransport":true}}},` +
+		`{"Effect":"Deny","NotPrincipal":{"Service":"logging.s3.amazonaws.com"},"NotAction":"s3:*","NotResource":["arn:aws:s3:::b"]}]}`
+	opts := policy.Options{AllowCanonicalUser: true}
+	got, problems := policy.Parse(first, policy.ResourcePolicy, opts)
+	if got == nil || len(problems) > 0 {
+		t.Fatalf("Parse: %v", problems)
+	}
+	others := []string{
+		doc(resStmt, resStmt, resStmt, resStmt, resStmt, resStmt, resStmt, resStmt),
+		`{"Statement":[{"Effect":"Allow","Effect":"Deny"}]}`, // a duplicate key
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"\u0078"},"Action":["a:b","c"],"Resource":7}]`, // cut short
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:\u0047etObject","Resource":"*","Condition":{"StringLike":{"s3:prefix":["h\u006fme/","x"]}}}}`,
+	}
+	for range 20 {
+		for _, o := range others {
+			_, _ = policy.Parse(o, policy.ResourcePolicy, opts)
+		}
+	}
+	want, _ := policy.Parse(first, policy.ResourcePolicy, opts)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("a document changed after later parses:\n got %#v\nwant %#v", got.Statements, want.Statements)
+	}
+	if s := got.Statements[0]; s.Sid != "AB" || s.Action[1] != "s3:List*" || s.Conditions[0].Values[1] != "vpce-2" {
+		t.Errorf("first statement read %+v", s)
 	}
 }
