@@ -435,7 +435,7 @@ func TestDocumentsOutliveLaterParses(t *testing.T) {
 	}
 	others := []string{
 		doc(resStmt, resStmt, resStmt, resStmt, resStmt, resStmt, resStmt, resStmt),
-		`{"Statement":[{"Effect":"Allow","Effect":"Deny"}]}`, // a duplicate key
+		`{"Statement":[{"Effect":"Allow","Effect":"Deny"}]}`,                                               // a duplicate key
 		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"\u0078"},"Action":["a:b","c"],"Resource":7}]`, // cut short
 		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:\u0047etObject","Resource":"*","Condition":{"StringLike":{"s3:prefix":["h\u006fme/","x"]}}}}`,
 	}
