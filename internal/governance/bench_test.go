@@ -2,9 +2,11 @@ package governance
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
 
 // benchPolicies are three policies (two parameter sets, so two
@@ -97,4 +99,25 @@ func BenchmarkJudgeBucketAtScale(b *testing.B) {
 		b.Fatalf("%d policies, %d exceptions", len(pols), len(excs))
 	}
 	benchJudge(b, New(reg, Defaults{ACKControllers: []string{"system:serviceaccount:ack-system:ack-s3-controller"}}, pols, excs))
+}
+
+// BenchmarkJudgeCleanBucket judges a clean bucket under the default
+// policy (no GuardrailPolicy: the baseline applies) with no exceptions:
+// the common case, one policy selecting the object and nothing to report.
+// It first checks that the baseline selects the bucket and that every
+// rule on by default passed, so that it cannot time a judge that stopped
+// judging.
+func BenchmarkJudgeCleanBucket(b *testing.B) {
+	e := New(reg, Defaults{ACKControllers: []string{"system:serviceaccount:ack-system:ack-s3-controller"}}, nil, nil)
+	obj := rulestest.CleanBucket()
+	ns := nsOf("team-a")
+	j := e.Judge(obj, ns, t0, nil)
+	if !slices.Equal(j.Policies, []string{BaselineName}) || len(j.Denials()) != 0 || len(j.Results) != 0 ||
+		!slices.Equal(passedIDs(j), ruleIDsFor(bucketGK)) {
+		b.Fatalf("unexpected judgement: policies %v results %v passed %v", j.Policies, resultIDs(j), passedIDs(j))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Judge(obj, ns, t0, nil)
+	}
 }

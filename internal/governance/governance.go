@@ -39,7 +39,10 @@ type Defaults struct {
 // with the policies and exceptions that concern the object, not with how
 // many exist.
 type Engine struct {
-	reg        *rules.Registry
+	reg *rules.Registry
+	// kindRules are the registry's rules of each kind, in registry order,
+	// shared read-only by the judgements.
+	kindRules  map[schema.GroupKind][]*rules.Rule
 	pols       *policySet
 	exceptions map[string]*Exceptions
 }
@@ -91,13 +94,24 @@ func New(reg *rules.Registry, d Defaults, policies []v1alpha1.GuardrailPolicy, e
 // exceptions of each namespace (keyed by namespace). With no usable policy
 // the baseline applies, compiled with d.
 func Assemble(reg *rules.Registry, d Defaults, policies []*CompiledPolicy, exceptions map[string]*Exceptions) *Engine {
-	return &Engine{reg: reg, pols: newPolicySet(reg, d, policies), exceptions: exceptions}
+	return &Engine{reg: reg, kindRules: rulesByKind(reg), pols: newPolicySet(reg, d, policies), exceptions: exceptions}
+}
+
+// rulesByKind returns the registry's rules of each kind it guards, in
+// registry order.
+func rulesByKind(reg *rules.Registry) map[schema.GroupKind][]*rules.Rule {
+	kinds := reg.Kinds()
+	out := make(map[schema.GroupKind][]*rules.Rule, len(kinds))
+	for _, gk := range kinds {
+		out[gk] = reg.RulesFor(gk)
+	}
+	return out
 }
 
 // WithExceptions returns an engine with e's policies (and what it learnt
 // about namespaces) and the given exceptions instead of e's.
 func (e *Engine) WithExceptions(exceptions map[string]*Exceptions) *Engine {
-	return &Engine{reg: e.reg, pols: e.pols, exceptions: exceptions}
+	return &Engine{reg: e.reg, kindRules: e.kindRules, pols: e.pols, exceptions: exceptions}
 }
 
 // Implicit reports whether the built-in baseline applies: no policy was

@@ -263,9 +263,9 @@ func (x *Exceptions) Len() int {
 	return x.n
 }
 
-// candidates returns the exceptions naming the rule and matching the
-// object, in the order they were given.
-func (x *Exceptions) candidates(ruleID string, gk schema.GroupKind, name string, objLabels labels.Set) []*v1alpha1.GuardrailException {
+// first returns, of the exceptions naming the rule and matching the
+// object, the one given first among those ok accepts, or nil.
+func (x *Exceptions) first(ruleID string, gk schema.GroupKind, name string, objLabels labels.Set, ok func(*v1alpha1.GuardrailException) bool) *v1alpha1.GuardrailException {
 	if x == nil {
 		return nil
 	}
@@ -273,20 +273,21 @@ func (x *Exceptions) candidates(ruleID string, gk schema.GroupKind, name string,
 	if b == nil {
 		return nil
 	}
-	var ents []exceptionEntry
-	ents = append(ents, b.byName[name]...)
-	for _, e := range b.bySelector {
-		if e.sel.Matches(objLabels) {
-			ents = append(ents, e)
+	var out *v1alpha1.GuardrailException
+	best := 0 // out's position among those given
+	try := func(e exceptionEntry) {
+		// One given after out need not be asked about.
+		if (out == nil || e.ord < best) && ok(e.ex) {
+			out, best = e.ex, e.ord
 		}
 	}
-	slices.SortStableFunc(ents, func(a, b exceptionEntry) int { return a.ord - b.ord })
-	out := make([]*v1alpha1.GuardrailException, 0, len(ents))
-	for i, e := range ents {
-		if i > 0 && ents[i-1].ord == e.ord {
-			continue // two resources of one exception
+	for _, e := range b.byName[name] {
+		try(e)
+	}
+	for _, e := range b.bySelector {
+		if e.sel.Matches(objLabels) {
+			try(e)
 		}
-		out = append(out, e.ex)
 	}
 	return out
 }

@@ -68,8 +68,17 @@ func linearMaxExceptionDuration(ps []v1alpha1.GuardrailPolicy, ns Namespace) tim
 }
 
 // linearExemption is how exceptions were looked up before the index:
-// every exception of the namespace tried in order.
+// every exception of the namespace tried in order. It returns the name of
+// the exempting exception, or "".
 func linearExemption(exs []v1alpha1.GuardrailException, obj map[string]any, ruleID string, maxDur time.Duration, now time.Time) string {
+	if ex := linearException(exs, obj, ruleID, maxDur, now); ex != nil {
+		return ex.Name
+	}
+	return ""
+}
+
+// linearException is linearExemption's exception, or nil.
+func linearException(exs []v1alpha1.GuardrailException, obj map[string]any, ruleID string, maxDur time.Duration, now time.Time) *v1alpha1.GuardrailException {
 	id := view.ReadIdentity(obj)
 	for i := range exs {
 		ex := &exs[i]
@@ -96,10 +105,10 @@ func linearExemption(exs []v1alpha1.GuardrailException, obj map[string]any, rule
 			continue
 		}
 		if state, _ := exceptionState(ex, maxDur, now); state == v1alpha1.ExceptionActive {
-			return ex.Name
+			return ex
 		}
 	}
-	return ""
+	return nil
 }
 
 var (

@@ -65,9 +65,12 @@ type Judgement struct {
 	Passed []RuleRef
 	// Config is the configuration of the first policy that selects the
 	// object; FixConfig gives the one each fix runs with.
-	Config      rules.Config
-	fixConfigs  map[string]rules.Config
-	ackByPolicy map[string][]string
+	Config     rules.Config
+	fixConfigs []ruleConfig
+	// policies are the policies that select the object, in the order of
+	// Policies; they give each policy's ACK controllers. The judgement
+	// only reads them (they may be the engine's shared list).
+	policies []*CompiledPolicy
 	// NextChange is the earliest time an exception that applies to the
 	// object expires (zero when none): the judgement changes then.
 	NextChange time.Time
@@ -88,10 +91,18 @@ func (j *Judgement) Denials() []Result {
 // the policy that asked for the fix (its parameters, e.g. RDS-005's minimum
 // retention, decide the value written).
 func (j *Judgement) FixConfig(ruleID string) rules.Config {
-	if c, ok := j.fixConfigs[ruleID]; ok {
-		return c
+	for _, fc := range j.fixConfigs {
+		if fc.ruleID == ruleID {
+			return fc.cfg
+		}
 	}
 	return j.Config
+}
+
+// ruleConfig is the configuration one rule's fix runs with.
+type ruleConfig struct {
+	ruleID string
+	cfg    rules.Config
 }
 
 // ACKControllers returns the usernames some selecting policy names as an
@@ -100,7 +111,7 @@ func (j *Judgement) FixConfig(ruleID string) rules.Config {
 func (j *Judgement) ACKControllers() []string {
 	lists := make([][]string, 0, len(j.Policies))
 	for _, name := range j.Policies {
-		lists = append(lists, j.ackByPolicy[name])
+		lists = append(lists, j.ackControllersOf(name))
 	}
 	return union(lists)
 }
@@ -110,7 +121,19 @@ func (j *Judgement) ACKControllers() []string {
 // the result's admission names the user. A lenient policy's list never
 // lifts a stricter policy's denial.
 func (j *Judgement) ACKControllerWrite(r Result, user string) bool {
-	return slices.Contains(j.ackByPolicy[r.AdmissionPolicy], user)
+	return slices.Contains(j.ackControllersOf(r.AdmissionPolicy), user)
+}
+
+// ackControllersOf returns the ACK controllers of the selecting policy
+// with the given name (the last one, should two share it), or nil. A
+// handful of policies select an object: a scan beats a map.
+func (j *Judgement) ackControllersOf(name string) []string {
+	for i := len(j.policies) - 1; i >= 0; i-- {
+		if j.policies[i].name == name {
+			return j.policies[i].ackCtrl
+		}
+	}
+	return nil
 }
 
 // FixRules returns the IDs of the rules whose fix should run, in order.
@@ -130,82 +153,32 @@ func (j *Judgement) FixRules() []string {
 func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver rules.Resolver) *Judgement {
 	meta := view.ReadIdentity(obj)
 	objLabels := labels.Set(meta.Labels)
-	j := &Judgement{ackByPolicy: map[string][]string{}}
-	var selected []*CompiledPolicy
 	nsSel := e.pols.namespace(ns)
-	for _, p := range e.pols.selecting(nsSel, meta.GroupKind) {
-		if p.sel.Matches(objLabels) {
-			selected = append(selected, p)
-			j.Policies = append(j.Policies, p.name)
-			j.ackByPolicy[p.name] = p.ackCtrl
-		}
-	}
-	if len(selected) == 0 {
+	j := &Judgement{policies: selectObject(e.pols.selecting(nsSel, meta.GroupKind), objLabels)}
+	if len(j.policies) == 0 {
 		return j
 	}
-	j.Config = selected[0].cfg
+	j.Policies = make([]string, len(j.policies))
+	for i, p := range j.policies {
+		j.Policies[i] = p.name
+	}
+	j.Config = j.policies[0].cfg
 	j.Config.Resolver = resolver
-	kindRules := e.reg.RulesFor(meta.GroupKind)
-
-	type acc struct {
-		res   Result
-		fixBy *CompiledPolicy // the policy that asked for the fix
+	kindRules := e.kindRules[meta.GroupKind]
+	// What is learnt of each of the kind's rules: room on the stack for
+	// the rules of any kind the registry has.
+	var stateBuf [32]ruleState
+	states := stateBuf[:]
+	if len(kindRules) > len(states) {
+		states = make([]ruleState, len(kindRules))
 	}
-	byKey := map[string]*acc{}
-	var order []string
-	failed := map[string]bool{}
-	enabled := make(map[string]string, len(kindRules)) // rule → first policy enabling it
-	// Evaluate once per distinct parameter set.
-	done := map[string]bool{}
-	for _, p := range selected {
-		if done[p.cfgKey] {
-			continue
-		}
-		done[p.cfgKey] = true
-		group := []*CompiledPolicy{}
-		for _, q := range selected {
-			if q.cfgKey == p.cfgKey {
-				group = append(group, q)
-			}
-		}
-		cfg := p.cfg
-		cfg.Resolver = resolver
-		keep := func(r *rules.Rule) bool {
-			for _, q := range group {
-				if q.action(r) != v1alpha1.Disabled {
-					if _, ok := enabled[r.ID]; !ok {
-						enabled[r.ID] = q.name
-					}
-					return true
-				}
-			}
-			return false
-		}
-		for _, f := range e.reg.EvaluateOnly(obj, cfg, keep) {
-			rule := e.reg.Rule(f.RuleID)
-			failed[f.RuleID] = true
-			a := byKey[f.Key()]
-			if a == nil {
-				a = &acc{res: Result{Finding: f, Category: Category(rule)}}
-				byKey[f.Key()] = a
-				order = append(order, f.Key())
-			}
-			for _, q := range group {
-				adm, fix := split(q.action(rule))
-				adm = findingAdmission(adm, rule, f)
-				if adm > a.res.Admission {
-					a.res.Admission, a.res.AdmissionPolicy = adm, q.name
-				}
-				if fix && rule.Fixer != nil && f.Fixable && !a.res.Fix {
-					a.res.Fix, a.res.FixPolicy, a.fixBy = true, q.name, q
-				}
-			}
-		}
-	}
+	states = states[:len(kindRules)]
+	accs := e.evaluate(obj, resolver, j.policies, kindRules, states)
 	excs := e.exceptions[meta.Namespace]
-	for _, k := range order {
-		// Only enabled rules were evaluated: every finding has an action.
-		a := byKey[k]
+	for i := range accs {
+		// In the order found. Only enabled rules were evaluated: every
+		// finding has an action.
+		a := &accs[i]
 		a.res.Action = join(a.res.Admission, a.res.Fix)
 		if ex := exemption(excs, meta, objLabels, a.res.RuleID, nsSel.maxExc, now); ex != nil {
 			a.res.Exception = ex
@@ -214,47 +187,186 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 				j.NextChange = ex.ExpiresAt
 			}
 		}
-		if _, seen := j.fixConfigs[a.res.RuleID]; a.res.Fix && !seen {
+		if a.res.Fix && !j.hasFixConfig(a.res.RuleID) {
 			// The first fixable result of a rule decides its configuration.
-			if j.fixConfigs == nil {
-				j.fixConfigs = map[string]rules.Config{}
-			}
 			cfg := a.fixBy.cfg
 			cfg.Resolver = resolver
-			j.fixConfigs[a.res.RuleID] = cfg
-		}
-		j.Results = append(j.Results, a.res)
-	}
-	// Keep results in registry order, stable within a rule.
-	if len(j.Results) > 1 {
-		pos := make(map[string]int, len(kindRules))
-		for i, r := range kindRules {
-			pos[r.ID] = i
-		}
-		slices.SortStableFunc(j.Results, func(a, b Result) int { return pos[a.RuleID] - pos[b.RuleID] })
-	}
-	if n := len(enabled) - len(failed); n > 0 {
-		j.Passed = make([]RuleRef, 0, n)
-	}
-	for _, r := range kindRules {
-		if p, ok := enabled[r.ID]; ok && !failed[r.ID] {
-			j.Passed = append(j.Passed, RuleRef{Rule: r, Policy: p})
+			j.fixConfigs = append(j.fixConfigs, ruleConfig{ruleID: a.res.RuleID, cfg: cfg})
 		}
 	}
+	j.Results = sortedResults(accs)
+	j.Passed = passed(kindRules, states)
 	return j
+}
+
+// selectObject returns the candidates whose object selector matches the
+// labels, in order: cands itself when every one does (the common case,
+// which then allocates nothing; the judgement only reads the list).
+func selectObject(cands []*CompiledPolicy, objLabels labels.Set) []*CompiledPolicy {
+	var out []*CompiledPolicy // nil until some candidate does not match
+	for i, p := range cands {
+		switch {
+		case p.sel.Matches(objLabels):
+			if out != nil {
+				out = append(out, p)
+			}
+		case out == nil:
+			out = append(make([]*CompiledPolicy, 0, len(cands)-1), cands[:i]...)
+		}
+	}
+	if out == nil {
+		return cands
+	}
+	return out
+}
+
+// ruleState is what a judgement learns of one of the kind's rules.
+type ruleState struct {
+	// enabledBy is the first policy found to enable the rule (nil: none).
+	enabledBy *CompiledPolicy
+	// failed is true when the rule has a finding.
+	failed bool
+}
+
+// acc is a result being assembled.
+type acc struct {
+	res Result
+	// rank is the rule's position among the kind's rules, which orders
+	// the results.
+	rank int
+	// fixBy is the policy that asked for the fix.
+	fixBy *CompiledPolicy
+}
+
+// evaluate runs the rules the selected policies enable, once per distinct
+// parameter set, and returns one result per finding key, in the order
+// found. states, one per rule of kindRules, learns which rules were
+// enabled (and by which policy) and which failed.
+func (e *Engine) evaluate(obj map[string]any, resolver rules.Resolver, selected []*CompiledPolicy, kindRules []*rules.Rule, states []ruleState) []acc {
+	var accs []acc
+	byKey := map[string]int{} // finding key → position in accs
+	for i, p := range selected {
+		key := p.cfgKey
+		if slices.ContainsFunc(selected[:i], func(q *CompiledPolicy) bool { return q.cfgKey == key }) {
+			continue // evaluated with an earlier policy
+		}
+		// The policies sharing p's parameter set, p first: room on the
+		// stack for the handful that select one object.
+		var groupBuf [8]*CompiledPolicy
+		group := groupBuf[:0]
+		for _, q := range selected[i:] {
+			if q.cfgKey == key {
+				group = append(group, q)
+			}
+		}
+		cfg := p.cfg
+		cfg.Resolver = resolver
+		keep := func(r *rules.Rule) bool {
+			for _, q := range group {
+				if q.action(r) != v1alpha1.Disabled {
+					if n := slices.Index(kindRules, r); n >= 0 && states[n].enabledBy == nil {
+						states[n].enabledBy = q
+					}
+					return true
+				}
+			}
+			return false
+		}
+		found := e.reg.EvaluateOnly(obj, cfg, keep)
+		for _, f := range found {
+			rule := e.reg.Rule(f.RuleID)
+			n := slices.Index(kindRules, rule)
+			if n >= 0 {
+				states[n].failed = true
+			}
+			k := f.Key()
+			at, seen := byKey[k]
+			if !seen {
+				if accs == nil {
+					accs = make([]acc, 0, len(found))
+				}
+				at = len(accs)
+				byKey[k] = at
+				// A rule not among the kind's (never: the registry evaluated
+				// it for the kind) ranks first.
+				accs = append(accs, acc{res: Result{Finding: f, Category: Category(rule)}, rank: max(n, 0)})
+			}
+			accs[at].add(f, rule, group)
+		}
+	}
+	return accs
+}
+
+// add folds in what the policies of group make of the finding f of rule:
+// the strictest admission, and the first policy that asks for a fix the
+// finding allows.
+func (a *acc) add(f rules.Finding, rule *rules.Rule, group []*CompiledPolicy) {
+	for _, q := range group {
+		adm, fix := split(q.action(rule))
+		adm = findingAdmission(adm, rule, f)
+		if adm > a.res.Admission {
+			a.res.Admission, a.res.AdmissionPolicy = adm, q.name
+		}
+		if fix && rule.Fixer != nil && f.Fixable && !a.res.Fix {
+			a.res.Fix, a.res.FixPolicy, a.fixBy = true, q.name, q
+		}
+	}
+}
+
+// hasFixConfig reports whether the judgement records the configuration
+// of the rule's fix.
+func (j *Judgement) hasFixConfig(ruleID string) bool {
+	return slices.ContainsFunc(j.fixConfigs, func(fc ruleConfig) bool { return fc.ruleID == ruleID })
+}
+
+// sortedResults returns the results in registry order, stable within a
+// rule (nil when there are none).
+func sortedResults(accs []acc) []Result {
+	if len(accs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(accs, func(a, b acc) int { return a.rank - b.rank })
+	out := make([]Result, len(accs))
+	for i := range accs {
+		out[i] = accs[i].res
+	}
+	return out
+}
+
+// passed returns the rules of kindRules some policy enabled that have no
+// finding, in registry order, each with the policy that enabled it (nil
+// when there are none).
+func passed(kindRules []*rules.Rule, states []ruleState) []RuleRef {
+	n := 0
+	for _, s := range states {
+		if s.enabledBy != nil && !s.failed {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]RuleRef, 0, n)
+	for i, s := range states {
+		if s.enabledBy != nil && !s.failed {
+			out = append(out, RuleRef{Rule: kindRules[i], Policy: s.enabledBy.name})
+		}
+	}
+	return out
 }
 
 // exemption returns the exception in force at now that exempts the object
 // from the rule, or nil. Exceptions run at most maxDur, their namespace's
 // MaxExceptionDuration, as ExceptionState reports it.
 func exemption(excs *Exceptions, meta view.Identity, objLabels labels.Set, ruleID string, maxDur time.Duration, now time.Time) *ExceptionRef {
-	for _, ex := range excs.candidates(ruleID, meta.GroupKind, meta.Name, objLabels) {
-		if state, _ := exceptionState(ex, maxDur, now); state != v1alpha1.ExceptionActive {
-			continue
-		}
-		return &ExceptionRef{Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Spec.Reason, ExpiresAt: ex.Spec.ExpiresAt.Time}
+	ex := excs.first(ruleID, meta.GroupKind, meta.Name, objLabels, func(ex *v1alpha1.GuardrailException) bool {
+		state, _ := exceptionStatus(ex, maxDur, now)
+		return state == v1alpha1.ExceptionActive
+	})
+	if ex == nil {
+		return nil
 	}
-	return nil
+	return &ExceptionRef{Namespace: ex.Namespace, Name: ex.Name, Reason: ex.Spec.Reason, ExpiresAt: ex.Spec.ExpiresAt.Time}
 }
 
 // Category is a rule's category for reports: the service its ID names.

@@ -148,22 +148,39 @@ func (e *Engine) ExceptionState(ex *v1alpha1.GuardrailException, ns Namespace, n
 
 // exceptionState: an exception is Active until its expiry, Expired from
 // then on, and Invalid when it runs longer than maxDur from its creation
-// (from now, for one not yet created).
+// (from now, for one not yet created); and why.
 func exceptionState(ex *v1alpha1.GuardrailException, maxDur time.Duration, now time.Time) (string, string) {
 	exp := ex.Spec.ExpiresAt.Time
+	switch state, start := exceptionStatus(ex, maxDur, now); {
+	case state == v1alpha1.ExceptionActive:
+		return state, fmt.Sprintf("in force until %s", exp.UTC().Format(time.RFC3339))
+	case exp.IsZero():
+		return state, "set an expiry"
+	case state == v1alpha1.ExceptionExpired:
+		return state, fmt.Sprintf("expired at %s", exp.UTC().Format(time.RFC3339))
+	default:
+		return state, fmt.Sprintf("expiry %s is more than the maximum %s after %s; choose an earlier expiry",
+			exp.UTC().Format(time.RFC3339), maxDur, start.UTC().Format(time.RFC3339))
+	}
+}
+
+// exceptionStatus is exceptionState's state without the message (a
+// judgement needs no more), with the time the maximum duration runs from
+// when the state depends on it.
+func exceptionStatus(ex *v1alpha1.GuardrailException, maxDur time.Duration, now time.Time) (state string, start time.Time) {
+	exp := ex.Spec.ExpiresAt.Time
 	if exp.IsZero() {
-		return v1alpha1.ExceptionInvalid, "set an expiry"
+		return v1alpha1.ExceptionInvalid, time.Time{}
 	}
 	if !now.Before(exp) {
-		return v1alpha1.ExceptionExpired, fmt.Sprintf("expired at %s", exp.UTC().Format(time.RFC3339))
+		return v1alpha1.ExceptionExpired, time.Time{}
 	}
-	start := ex.CreationTimestamp.Time
+	start = ex.CreationTimestamp.Time
 	if start.IsZero() {
 		start = now
 	}
 	if exp.Sub(start) > maxDur {
-		return v1alpha1.ExceptionInvalid, fmt.Sprintf("expiry %s is more than the maximum %s after %s; choose an earlier expiry",
-			exp.UTC().Format(time.RFC3339), maxDur, start.UTC().Format(time.RFC3339))
+		return v1alpha1.ExceptionInvalid, start
 	}
-	return v1alpha1.ExceptionActive, fmt.Sprintf("in force until %s", exp.UTC().Format(time.RFC3339))
+	return v1alpha1.ExceptionActive, start
 }
