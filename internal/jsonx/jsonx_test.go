@@ -783,7 +783,7 @@ func TestVisitRecyclesSlabs(t *testing.T) {
 	})
 	// The input's copy for the tokenizer and the decoded strings' one;
 	// no node, member or item slab.
-	if allocs > 2 {
+	if allocs > 2 && !raceEnabled {
 		t.Errorf("Visit of a document seen before: %v allocations, want at most 2", allocs)
 	}
 	given, err := Parse([]byte(doc), Limits{})
