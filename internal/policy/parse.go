@@ -571,7 +571,6 @@ func sameLower(a, b string) bool {
 		// Not strings.EqualFold, which folds more (ſ and s are one to
 		// it, not to ToLower): keys are twins when they lowercase alike.
 		return strings.ToLower(a) == strings.ToLower(b) //nolint:staticcheck // SA6005: the comparison is ToLower's on purpose
-
 	}
 	if len(a) != len(b) {
 		return false
