@@ -344,14 +344,14 @@ func (p *parser) strings(at *field, n *jsonx.Node) []string {
 		vals := make([]string, 0, len(n.Items))
 		for i, it := range n.Items {
 			switch {
+			case listed(it):
+				vals = append(vals, it.Str)
 			case it.Kind != jsonx.String:
 				f := at.itemAt(i)
 				p.addf(&f, "must be a string, found %s", it.Kind)
-			case it.Str == "":
+			default:
 				f := at.itemAt(i)
 				p.addf(&f, "must not be empty")
-			default:
-				vals = append(vals, it.Str)
 			}
 		}
 		return vals
@@ -359,6 +359,10 @@ func (p *parser) strings(at *field, n *jsonx.Node) []string {
 	p.addf(at, "must be a string or an array of strings, found %s", n.Kind)
 	return nil
 }
+
+// listed reports whether strings keeps the array element: a non-empty
+// string.
+func listed(it *jsonx.Node) bool { return it.Kind == jsonx.String && it.Str != "" }
 
 // valueField is the field of the i-th value strings returned for n: n
 // itself when it is a string, else the i-th valid item of the array, so
@@ -369,7 +373,7 @@ func valueField(at *field, n *jsonx.Node, i int) field {
 		return *at
 	}
 	for j, it := range n.Items {
-		if it.Kind != jsonx.String || it.Str == "" {
+		if !listed(it) {
 			continue
 		}
 		if i == 0 {
@@ -572,15 +576,7 @@ func sameLower(a, b string) bool {
 		// it, not to ToLower): keys are twins when they lowercase alike.
 		return strings.ToLower(a) == strings.ToLower(b) //nolint:staticcheck // SA6005: the comparison is ToLower's on purpose
 	}
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lowerASCII(a[i]) != lowerASCII(b[i]) {
-			return false
-		}
-	}
-	return true
+	return len(a) == len(b) && hasPrefixFoldASCII(a, b)
 }
 
 // conditionValues accepts strings, booleans and numbers (IAM accepts the
