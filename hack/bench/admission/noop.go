@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ackguard/ackguard/internal/manager"
 )
 
 // noopCommand is the first argument that makes this program the no-op
@@ -29,9 +31,11 @@ const noopDenial = "denied by the no-op webhook"
 // noopAdmission is the floor every webhook pays: a process that reads the
 // AdmissionReview (it must, to answer its uid) and admits everything
 // without looking at the object, over the same TLS and HTTP/1.1 as
-// ackguard's webhook server by default, registered by URL like it. Only
-// the probe Bucket is denied, to prove the webhook is called.
-func noopAdmission(e *env, hook *envtest.WebhookInstallOptions) *admission {
+// ackguard's webhook server by default, registered by URL like it, and
+// with the manager's environment: the same CPU request, so that it runs
+// Go code on as many CPUs as the manager does (manager.ApplyMaxProcs).
+// Only the probe Bucket is denied, to prove the webhook is called.
+func noopAdmission(e *env, cfg config, hook *envtest.WebhookInstallOptions) *admission {
 	const hookName = "bench-noop"
 	a := &admission{name: "no-op webhook (reads the review, admits)", denies: noopDenial}
 	a.start = func(ctx context.Context) (*proc, error) {
@@ -41,7 +45,7 @@ func noopAdmission(e *env, hook *envtest.WebhookInstallOptions) *admission {
 		}
 		addr := net.JoinHostPort(hook.LocalServingHost, strconv.Itoa(hook.LocalServingPort))
 		p, err := startProc("no-op webhook", self, []string{noopCommand, "-cert-dir", hook.LocalServingCertDir, "-addr", addr},
-			nil, filepath.Join(e.work, "noop-webhook.log"))
+			managerEnv(e, cfg), filepath.Join(e.work, "noop-webhook.log"))
 		if err != nil {
 			return nil, err
 		}
@@ -63,6 +67,12 @@ func serveNoop(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	procs, from, err := manager.ApplyMaxProcs(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Fprintf(os.Stderr, "GOMAXPROCS %d (%s)\n", procs, from)
 	cert, err := tls.LoadX509KeyPair(filepath.Join(*certDir, "tls.crt"), filepath.Join(*certDir, "tls.key"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

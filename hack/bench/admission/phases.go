@@ -89,7 +89,7 @@ func runAdmission(ctx context.Context, e *env, cfg config, bin string, logf func
 		phases = append(phases, vapAdmission(e))
 	}
 	if cfg.Phases["noop"] {
-		phases = append(phases, noopAdmission(e, hook))
+		phases = append(phases, noopAdmission(e, cfg, hook))
 	}
 	if cfg.Phases["ackguard"] {
 		phases = append(phases,
