@@ -39,6 +39,11 @@ var parsers = sync.Pool{New: func() any { return &parser{dec: new(jsontext.Decod
 // pool: a deep or wide document's are left to the collector.
 const maxPooledStack = 1024
 
+// maxPooledText bounds the copy of a visited document's text a parser
+// keeps for the next one (Visit): most policy documents fit; a larger
+// copy is left to the collector.
+const maxPooledText = 64 << 10
+
 // released is what a pooled decoder reads from, so it holds no reference
 // to the last document. It is never read.
 var released = strings.NewReader("")
@@ -75,8 +80,10 @@ func Visit(s string, lim Limits, use func(root *Node)) error {
 	p := parsers.Get().(*parser)
 	p.lent = true
 	defer p.release()
-	// The tokenizer reads a copy; the tree's strings are parts of s.
-	root, err := p.run([]byte(s), s, lim)
+	// The tokenizer reads a copy, kept for the next document; the tree's
+	// strings are parts of s.
+	p.text = append(p.text[:0], s...)
+	root, err := p.run(p.text, s, lim)
 	if err != nil {
 		return err
 	}
@@ -145,6 +152,7 @@ func (p *parser) release() {
 		scratch:    reuse(p.scratch),
 		arena:      reuse(p.arena),
 		fixups:     reuse(p.fixups),
+		text:       reuseText(p.text),
 		nodeChunks: p.nodeChunks,
 		memChunks:  p.memChunks,
 		itemChunks: p.itemChunks,
@@ -213,6 +221,15 @@ func reuse[T any](s []T) []T {
 	return s[:0]
 }
 
+// reuseText returns a visited document's copy emptied for the next one,
+// or nil when it is larger than a parser keeps.
+func reuseText(b []byte) []byte {
+	if cap(b) > maxPooledText {
+		return nil
+	}
+	return b[:0]
+}
+
 // parser holds the state of one Parse call: it builds the tree from the
 // tokens of a jsontext.Decoder.
 type parser struct {
@@ -222,6 +239,8 @@ type parser struct {
 
 	// in is what the decoder reads: the input, in place.
 	in bytes.Buffer
+	// text is Visit's copy of its document, which in reads.
+	text []byte
 
 	// Slabs from which nodes and exact-sized Members/Items slices are
 	// carved, to keep the number of allocations low, and where they come

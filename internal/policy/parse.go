@@ -175,12 +175,15 @@ func (p *parser) document(raw string, root *jsonx.Node) *Document {
 	doc.StatementStart, doc.StatementEnd = stmts.Start, stmts.End
 	switch stmts.Kind {
 	case jsonx.Object:
-		doc.Statements = append(doc.Statements, p.statement(0, &statement, stmts))
+		doc.Statements = []*Statement{p.statement(new(Statement), 0, &statement, stmts)}
 	case jsonx.Array:
 		doc.StatementIsArray = true
 		if len(stmts.Items) == 0 {
 			p.addf(&statement, "empty; a policy needs at least one statement")
 		}
+		// The statements are carved from one slab: one allocation for a
+		// document, not one for each of its statements.
+		slab := make([]Statement, len(stmts.Items))
 		doc.Statements = make([]*Statement, 0, len(stmts.Items))
 		for i, it := range stmts.Items {
 			f := statement.itemAt(i)
@@ -188,7 +191,7 @@ func (p *parser) document(raw string, root *jsonx.Node) *Document {
 				p.addf(&f, "must be an object, found %s", it.Kind)
 				continue
 			}
-			doc.Statements = append(doc.Statements, p.statement(i, &f, it))
+			doc.Statements = append(doc.Statements, p.statement(&slab[i], i, &f, it))
 		}
 		if len(doc.Statements) == 0 {
 			doc.Statements = nil
@@ -220,8 +223,9 @@ func (p *parser) checkSids(doc *Document) {
 	}
 }
 
-func (p *parser) statement(index int, at *field, n *jsonx.Node) *Statement {
-	s := &Statement{Index: index, Start: n.Start, End: n.End}
+// statement reads n, the statement at index, into s and returns s.
+func (p *parser) statement(s *Statement, index int, at *field, n *jsonx.Node) *Statement {
+	*s = Statement{Index: index, Start: n.Start, End: n.End}
 	var hasEffect, hasAction, hasResource, hasPrincipal, hasNotPrincipal bool
 	for _, m := range n.Members {
 		f := at.member(m.Key)

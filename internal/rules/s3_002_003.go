@@ -22,7 +22,7 @@ func s3002() *Rule {
 			Checkov: []string{"CKV_AWS_70"},
 		},
 		Check: policyRule(func(_ *Input, bp bucketPolicy) []Finding {
-			return publicGrantFindings(bp, &s3ReadActions, "allows", false)
+			return publicGrantFindings(bp, &s3ReadActions, false)
 		}),
 	}
 }
@@ -44,17 +44,17 @@ func s3003() *Rule {
 			Checkov: []string{"CKV_AWS_70"},
 		},
 		Check: policyRule(func(_ *Input, bp bucketPolicy) []Finding {
-			return publicGrantFindings(bp, &s3WriteActions, "allows", true)
+			return publicGrantFindings(bp, &s3WriteActions, true)
 		}),
 		Fixer: fixS3003,
 	}
 }
 
-func publicGrantFindings(bp bucketPolicy, family *policy.ActionFamily, verb string, fixable bool) []Finding {
-	grants := policy.Derive(bp.Doc, publicGrantsKey{family, verb}, func(d *policy.Document) []reportedGrant {
+func publicGrantFindings(bp bucketPolicy, family *policy.ActionFamily, fixable bool) []Finding {
+	grants := policy.Derive(bp.Doc, publicGrantsKey{family}, func(d *policy.Document) []reportedGrant {
 		var out []reportedGrant
 		for _, g := range publicGrants(d, *family) {
-			out = append(out, reportedGrant{message: g.message(verb), subject: statementSubject(d, g.Statement)})
+			out = append(out, reportedGrant{message: g.message(), subject: statementSubject(d, g.Statement)})
 		}
 		return out
 	})
@@ -75,10 +75,10 @@ func publicGrantFindings(bp bucketPolicy, family *policy.ActionFamily, verb stri
 }
 
 // publicGrantsKey names, for policy.Derive, a document's public grants of
-// an action family as reported with a verb.
+// an action family as findings report them. It holds a pointer alone, so
+// that it is stored in Derive's interface without a copy on the heap.
 type publicGrantsKey struct {
 	family *policy.ActionFamily
-	verb   string
 }
 
 // reportedGrant is a public grant as a finding reports it.

@@ -135,8 +135,8 @@ type publicGrant struct {
 	Actions   []string
 }
 
-func (g publicGrant) message(verb string) string {
-	msg := g.Statement.Ref() + " " + verb + " " + quoteList(g.Actions, 4) + " to " + g.Reach.Who
+func (g publicGrant) message() string {
+	msg := g.Statement.Ref() + " allows " + quoteList(g.Actions, 4) + " to " + g.Reach.Who
 	if len(g.Reach.Weak) > 0 {
 		msg += " (" + strings.Join(g.Reach.Weak, "; ") + ")"
 	}
