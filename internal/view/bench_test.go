@@ -17,3 +17,13 @@ func BenchmarkNewBucket(b *testing.B) {
 		_ = view.BucketWithMeta(obj, meta)
 	}
 }
+
+// BenchmarkNewBucketConfig builds the view of a clean Bucket's
+// configuration fields, as the configuration rules' evaluation does once.
+func BenchmarkNewBucketConfig(b *testing.B) {
+	obj := rulestest.CleanBucket()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = view.NewBucketConfig(obj)
+	}
+}
