@@ -903,3 +903,17 @@ func BenchmarkEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestChunksGetLeavesNoSlabBehind: a spare slab handed out leaves its
+// slot empty, so a tree Parse carves from it is not kept alive by the
+// pooled parser's spare list.
+func TestChunksGetLeavesNoSlabBehind(t *testing.T) {
+	var c chunks[Node]
+	c.spare = append(c.spare, make([]Node, 0, 8))
+	if got := c.get(4, false); cap(got) != 8 {
+		t.Fatalf("get handed out a slab of capacity %d, want the spare one of 8", cap(got))
+	}
+	if old := c.spare[:1][0]; old != nil {
+		t.Errorf("the spare list's old slot still holds a slab of capacity %d", cap(old))
+	}
+}

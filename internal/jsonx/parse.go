@@ -174,7 +174,11 @@ type chunks[T any] struct {
 func (c *chunks[T]) get(n int, lent bool) []T {
 	var slab []T
 	if k := len(c.spare); k > 0 && cap(c.spare[k-1]) >= n {
-		slab, c.spare = c.spare[k-1], c.spare[:k-1]
+		slab = c.spare[k-1]
+		// The slot must not keep the slab: a given tree (Parse) carved
+		// from it would stay reachable from the pooled parser.
+		c.spare[k-1] = nil
+		c.spare = c.spare[:k-1]
 	} else {
 		slab = make([]T, 0, n)
 	}

@@ -284,8 +284,10 @@ func ParseOperator(s string) (op Operator, ok bool) {
 		rest = rest[i+1:]
 	}
 	// Lowercase ASCII text in place of a new string: every operator is
-	// ASCII and shorter than buf.
-	var buf [32]byte
+	// ASCII and fits buf (the longest, StringNotEqualsIgnoreCaseIfExists,
+	// is 33 bytes); longer or other text is no operator and takes the
+	// slower path.
+	var buf [48]byte
 	if len(rest) > len(buf) || !isASCII(rest) {
 		return lookupOperator(op, []byte(strings.ToLower(rest)))
 	}

@@ -357,6 +357,7 @@ func TestParseOperator(t *testing.T) {
 		{"ForAnyValue:StringEquals", true, policy.Operator{Base: "StringEquals", ForAnyValue: true}},
 		{"forallvalues:stringlikeifexists", true, policy.Operator{Base: "StringLike", ForAllValue: true, IfExists: true}},
 		{"ForAnyValue:StringNotEqualsIfExists", true, policy.Operator{Base: "StringNotEquals", ForAnyValue: true, IfExists: true, Negated: true}},
+		{"StringNotEqualsIgnoreCaseIfExists", true, policy.Operator{Base: "StringNotEqualsIgnoreCase", IfExists: true, Negated: true}},
 		{"IpAddress", true, policy.Operator{Base: "IpAddress"}},
 		{"NotIpAddress", true, policy.Operator{Base: "NotIpAddress", Negated: true}},
 		{"ArnLike", true, policy.Operator{Base: "ArnLike"}},
@@ -388,6 +389,16 @@ func TestParseOperator(t *testing.T) {
 				t.Errorf("ParseOperator(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+// TestParseOperatorAllocatesNothing: the longest operator, in any case,
+// is read without a lowercased copy.
+func TestParseOperatorAllocatesNothing(t *testing.T) {
+	for _, in := range []string{"StringNotEqualsIgnoreCaseIfExists", "forallvalues:stringnotequalsignorecaseifexists"} {
+		if n := testing.AllocsPerRun(10, func() { _, _ = policy.ParseOperator(in) }); n != 0 {
+			t.Errorf("ParseOperator(%q): %v allocations, want none", in, n)
+		}
 	}
 }
 
