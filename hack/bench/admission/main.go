@@ -22,10 +22,11 @@
 // after 20 uncounted warm-up creates. For a process it reads RSS and CPU
 // time from /proc. docs/performance.md explains the figures.
 //
-// The manager runs with the CPU request the chart's and config/manager's
-// default resources hand it (-cpu-request 50, as ACKGUARD_CPU_REQUEST: Go
-// code on one CPU); -cpu-request 0 hands none and leaves the Go runtime's
-// default GOMAXPROCS (every CPU of the machine).
+// The manager, and the no-op webhook likewise, runs with the CPU request
+// the chart's and config/manager's default resources hand it (-cpu-request
+// 50, as ACKGUARD_CPU_REQUEST: Go code on one CPU); -cpu-request 0 hands
+// none and leaves the Go runtime's default GOMAXPROCS (every CPU of the
+// machine).
 //
 // Kyverno runs as a local process, out of a cluster: --serverIP and
 // --webhookServerPort on a free 127.0.0.1 port (its webhooks by URL),
