@@ -169,7 +169,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.ReportWrites, "report-writes", 5, "with -costs: how many times the Report is written")
 	fs.BoolVar(&cfg.Applied, "applied", false, "with -reconcile: give each Bucket the last-applied-configuration annotation `kubectl apply` writes (a JSON copy of the object as applied)")
 	fs.StringVar(&cfg.Ackguard, "ackguard", "", "ackguard binary to run (default: go build -o WORKDIR/ackguard . from the module root)")
-	fs.IntVar(&cfg.CPURequest, "cpu-request", defaultCPURequest, "the manager's CPU request in millicores, handed to it as the chart and config/manager do (ACKGUARD_CPU_REQUEST; the default is theirs, which runs Go code on one CPU); 0 hands none, which leaves the Go runtime's default GOMAXPROCS")
+	fs.IntVar(&cfg.CPURequest, "cpu-request", defaultCPURequest, "the manager's CPU request in millicores, handed to it (and to the no-op webhook) as the chart and config/manager do (ACKGUARD_CPU_REQUEST; the default is theirs, which runs Go code on one CPU); 0 hands none, which leaves the Go runtime's default GOMAXPROCS")
 	fs.StringVar(&cfg.EtcdParent, "etcd-dir", "", "make etcd's data folder in this folder, /dev/shm for one in memory: etcd's writes then wait for no disk, whose latency varies from run to run (default: a temporary folder on disk)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig, certificates and process logs (default: a new temporary folder, removed at the end)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Minute, "give up after this long")
