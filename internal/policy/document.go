@@ -285,8 +285,8 @@ func ParseOperator(s string) (op Operator, ok bool) {
 	}
 	// Lowercase ASCII text in place of a new string: every operator is
 	// ASCII and fits buf (the longest, StringNotEqualsIgnoreCaseIfExists,
-	// is 33 bytes); longer or other text is no operator and takes the
-	// slower path.
+	// is 33 bytes). Longer or non-ASCII text takes strings.ToLower's path,
+	// which can still lower it to an operator (the Kelvin sign K to k).
 	var buf [48]byte
 	if len(rest) > len(buf) || !isASCII(rest) {
 		return lookupOperator(op, []byte(strings.ToLower(rest)))

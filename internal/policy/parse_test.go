@@ -358,6 +358,7 @@ func TestParseOperator(t *testing.T) {
 		{"forallvalues:stringlikeifexists", true, policy.Operator{Base: "StringLike", ForAllValue: true, IfExists: true}},
 		{"ForAnyValue:StringNotEqualsIfExists", true, policy.Operator{Base: "StringNotEquals", ForAnyValue: true, IfExists: true, Negated: true}},
 		{"StringNotEqualsIgnoreCaseIfExists", true, policy.Operator{Base: "StringNotEqualsIgnoreCase", IfExists: true, Negated: true}},
+		{"ArnLi\u212ae", true, policy.Operator{Base: "ArnLike"}}, // the Kelvin sign lowers to k
 		{"IpAddress", true, policy.Operator{Base: "IpAddress"}},
 		{"NotIpAddress", true, policy.Operator{Base: "NotIpAddress", Negated: true}},
 		{"ArnLike", true, policy.Operator{Base: "ArnLike"}},
