@@ -89,24 +89,33 @@ func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespa
 	if name == "" {
 		return ns, nil
 	}
-	var obj corev1.Namespace
-	var err error
-	if snap := s.snapshot(); snap != nil {
+	snap := s.snapshot()
+	if snap != nil {
 		if known, ok := snap.Namespace(name); ok {
 			return known, nil
 		}
-		err = apierrors.NewNotFound(corev1.Resource("namespaces"), name)
-	} else {
-		err = s.Reader.Get(ctx, client.ObjectKey{Name: name}, &obj)
+	}
+	return s.readNamespace(ctx, ns, snap == nil)
+}
+
+// readNamespace is Namespace for a namespace the snapshot does not know
+// (or with no snapshot: fromCache), read from the cache and then from the
+// API server. It is apart so that the object read escapes to the heap
+// only on this path, not on every admission the snapshot answers.
+func (s *Source) readNamespace(ctx context.Context, ns governance.Namespace, fromCache bool) (governance.Namespace, error) {
+	var obj corev1.Namespace
+	var err error = apierrors.NewNotFound(corev1.Resource("namespaces"), ns.Name)
+	if fromCache {
+		err = s.Reader.Get(ctx, client.ObjectKey{Name: ns.Name}, &obj)
 	}
 	if apierrors.IsNotFound(err) && s.APIReader != nil {
-		err = s.APIReader.Get(ctx, client.ObjectKey{Name: name}, &obj)
+		err = s.APIReader.Get(ctx, client.ObjectKey{Name: ns.Name}, &obj)
 	}
 	switch {
 	case apierrors.IsNotFound(err):
 		return ns, nil
 	case err != nil:
-		return ns, fmt.Errorf("reading namespace %s: %w", name, err)
+		return ns, fmt.Errorf("reading namespace %s: %w", ns.Name, err)
 	}
 	ns.Labels = obj.Labels
 	return ns, nil

@@ -208,3 +208,29 @@ func BenchmarkSnapshotExceptionAdds(b *testing.B) {
 		})
 	}
 }
+
+// A Source with a synced snapshot answers a namespace the snapshot knows
+// without allocating (it is read on every admission), and reads one it
+// does not know from the API server.
+func TestSourceNamespaceFromTheSnapshot(t *testing.T) {
+	s, m := newTestSnapshot()
+	s.synced.Store(true)
+	m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"}}})
+	api := memStore{}
+	api.put(NewSnapshot(registry, governance.Defaults{}), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "new", Labels: map[string]string{"team": "y"}}})
+	src := &Source{Reader: m, APIReader: api, Registry: registry, Snapshot: s}
+	ctx := context.Background()
+
+	if ns, err := src.Namespace(ctx, "a"); err != nil || ns.Name != "a" || ns.Labels["team"] != "x" {
+		t.Fatalf("Namespace(a) = %+v, %v", ns, err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = src.Namespace(ctx, "a") }); n != 0 {
+		t.Errorf("a namespace the snapshot knows costs %v allocations", n)
+	}
+	if ns, err := src.Namespace(ctx, "new"); err != nil || ns.Labels["team"] != "y" {
+		t.Errorf("Namespace(new), unknown to the snapshot = %+v, %v; want it read from the API server", ns, err)
+	}
+	if ns, err := src.Namespace(ctx, "gone"); err != nil || ns.Name != "gone" || ns.Labels != nil {
+		t.Errorf("Namespace(gone), found nowhere = %+v, %v; want its name alone", ns, err)
+	}
+}

@@ -148,6 +148,9 @@ const maxPassLists = 1024
 type passLists struct {
 	byKey map[string][][]pass // by the lists' rule IDs and policies
 	n     int
+	// key is the room the key of a list is written in: looking a list up
+	// allocates nothing, only storing a new one copies its key.
+	key []byte
 }
 
 // share returns a list equal to ps: one shared earlier, or ps itself
@@ -156,15 +159,15 @@ func (l *passLists) share(ps []pass) []pass {
 	if len(ps) == 0 {
 		return nil
 	}
-	var b strings.Builder
+	key := l.key[:0]
 	for _, p := range ps {
-		b.WriteString(p.policy)
-		b.WriteByte(0)
-		b.WriteString(p.rule.ID)
-		b.WriteByte(0)
+		key = append(key, p.policy...)
+		key = append(key, 0)
+		key = append(key, p.rule.ID...)
+		key = append(key, 0)
 	}
-	key := b.String()
-	for _, have := range l.byKey[key] {
+	l.key = key
+	for _, have := range l.byKey[string(key)] {
 		if slices.Equal(have, ps) {
 			return have
 		}
@@ -173,7 +176,8 @@ func (l *passLists) share(ps []pass) []pass {
 		if l.byKey == nil {
 			l.byKey = map[string][][]pass{}
 		}
-		l.byKey[key] = append(l.byKey[key], ps)
+		k := string(key)
+		l.byKey[k] = append(l.byKey[k], ps)
 		l.n++
 	}
 	return ps

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -814,5 +815,17 @@ func TestPassListsAreBounded(t *testing.T) {
 	}
 	if l.share(nil) != nil || l.share([]pass{}) != nil {
 		t.Error("an empty list is not nil")
+	}
+	// Finding the shared list of a judgement allocates nothing: it is done
+	// for every object judged.
+	again := []pass{{policy: "p0", rule: rule}, {policy: "p0", rule: registry.Rule("S3-006")}}
+	l2 := passLists{}
+	kept := l2.share(slices.Clone(again))
+	if n := testing.AllocsPerRun(100, func() {
+		if got := l2.share(again); &got[0] != &kept[0] {
+			t.Fatal("an equal list is not shared")
+		}
+	}); n != 0 {
+		t.Errorf("finding a shared list costs %v allocations", n)
 	}
 }

@@ -22,7 +22,11 @@ type Input struct {
 	bucketPol     bucketPolicy
 	bucketPolRead bool
 	bucketCfg     *view.BucketConfig
-	sg            *view.SecurityGroup
+	// cfgRoom is the configuration view of the last evaluations, cleared
+	// and read again (view.BucketConfig.Read) rather than allocated anew:
+	// it is the largest view, and it outlives release, empty.
+	cfgRoom *view.BucketConfig
+	sg      *view.SecurityGroup
 	// sgIn and sgOut are the group's rule lists with the public reach of
 	// each range (ec2_exposure.go).
 	sgIn, sgOut *sgExposure
@@ -61,12 +65,17 @@ func (in *Input) prepare(obj map[string]any, cfg Config) {
 
 // release drops every reference an evaluation left in in, so that a kept
 // Input holds no object, view or document, and keeps only the room of its
-// document list. Findings never point into an Input: their paths,
-// messages and subjects live in the views, documents and strings they were
-// built from.
+// document list and its configuration view, cleared. Findings never point
+// into an Input: their paths, messages and subjects live in the views'
+// path chunks, the documents and the strings they were built from, never
+// in the memory of a view itself.
 func (in *Input) release() {
 	clear(in.docs)
-	*in = Input{docs: in.docs[:0]}
+	room := in.cfgRoom
+	if in.bucketCfg != nil {
+		room.Clear()
+	}
+	*in = Input{docs: in.docs[:0], cfgRoom: room}
 }
 
 // GroupKind is the object's group and kind.
@@ -111,7 +120,10 @@ func (in *Input) spec() view.Object {
 // S3-015), read once per evaluation.
 func (in *Input) BucketConfig() *view.BucketConfig {
 	if in.bucketCfg == nil {
-		in.bucketCfg = view.NewBucketConfig(in.Object)
+		if in.cfgRoom == nil {
+			in.cfgRoom = new(view.BucketConfig)
+		}
+		in.bucketCfg = in.cfgRoom.Read(in.Object)
 	}
 	return in.bucketCfg
 }

@@ -1,6 +1,8 @@
 package rules_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ackguard/ackguard/internal/rules"
@@ -57,4 +59,38 @@ func TestS3010(t *testing.T) {
 			{"spec.lifecycle.rules[0].abortIncompleteMultipartUpload.daysAfterInitiation", "invalid input"},
 		}},
 	})
+}
+
+// The configuration view is kept by the registry between evaluations and
+// read again: findings of one evaluation, and their paths, stay as they
+// were while later evaluations read other Buckets.
+func TestConfigFindingsOutliveTheirEvaluation(t *testing.T) {
+	narrow := func(prefix string, n int) map[string]any {
+		var rs []any
+		for i := range n {
+			r := abortRule()
+			r["id"] = fmt.Sprintf("%s%d", prefix, i)
+			r["filter"] = map[string]any{"prefix": prefix + "/"}
+			rs = append(rs, r)
+		}
+		rs = append(rs, map[string]any{"status": "Enabled", "abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": "7"}})
+		return with(secureSpec(), "lifecycle", lifecycle(rs...))
+	}
+	all := func(rule *rules.Rule) bool { return strings.HasPrefix(rule.ID, "S3-") }
+	first := rules.Default().EvaluateOnly(bucket(narrow("first", 3)), rules.Config{}, all)
+	var before []string
+	for _, f := range first {
+		before = append(before, f.Path.String()+" "+f.Text())
+	}
+	if !strings.Contains(strings.Join(before, "\n"), "spec.lifecycle.rules[3].abortIncompleteMultipartUpload.daysAfterInitiation") {
+		t.Fatalf("the first Bucket's findings lack the lifecycle rule's error:\n%s", strings.Join(before, "\n"))
+	}
+	for i := range 20 {
+		rules.Default().EvaluateOnly(bucket(narrow("later", i%5)), rules.Config{}, all)
+	}
+	for i, f := range first {
+		if got := f.Path.String() + " " + f.Text(); got != before[i] {
+			t.Errorf("a finding changed after later evaluations:\n  was %s\n  now %s", before[i], got)
+		}
+	}
 }

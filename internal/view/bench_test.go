@@ -27,3 +27,15 @@ func BenchmarkNewBucketConfig(b *testing.B) {
 		_ = view.NewBucketConfig(obj)
 	}
 }
+
+// BenchmarkBucketConfigRead reads the same view into one kept
+// BucketConfig, as an evaluation of the rules does (rules.Input).
+func BenchmarkBucketConfigRead(b *testing.B) {
+	obj := rulestest.CleanBucket()
+	c := new(view.BucketConfig)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Read(obj)
+		c.Clear()
+	}
+}

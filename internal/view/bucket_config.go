@@ -1,5 +1,7 @@
 package view
 
+import "slices"
+
 // The Bucket fields of the configuration rules (S3-008 … S3-015):
 // encryption, versioning, lifecycle, logging, Object Lock, notifications
 // and replication. Each carries the errors of its own fields; none of
@@ -25,7 +27,7 @@ type LifecycleRule struct {
 	AbortDays Int
 	// Prefixes are the prefixes that narrow the rule: the legacy
 	// rule.prefix, filter.prefix and filter.and.prefix.
-	Prefixes []String
+	Prefixes [3]String
 	// Narrowed names the other filter criteria set (tag, and.tags,
 	// objectSizeGreaterThan …), which also narrow the rule.
 	Narrowed []string
@@ -86,16 +88,46 @@ type BucketConfig struct {
 }
 
 // lifecycleFilterCriteria are the filter fields besides prefix that
-// narrow a lifecycle rule, as ACK names them.
-var lifecycleFilterCriteria = []string{"tag", "objectSizeGreaterThan", "objectSizeLessThan"}
+// narrow a lifecycle rule, as ACK names them, with the names
+// LifecycleRule.Narrowed gives them in filter and in filter.and.
+var lifecycleFilterCriteria = []struct{ key, inFilter, inAnd string }{
+	{"tag", "filter.tag", "filter.and.tag"},
+	{"objectSizeGreaterThan", "filter.objectSizeGreaterThan", "filter.and.objectSizeGreaterThan"},
+	{"objectSizeLessThan", "filter.objectSizeLessThan", "filter.and.objectSizeLessThan"},
+}
 
 // NewBucketConfig decodes a Bucket's configuration fields.
-func NewBucketConfig(obj map[string]any) *BucketConfig { return newBucketConfig(obj, true) }
+func NewBucketConfig(obj map[string]any) *BucketConfig {
+	return newBucketConfig(new(BucketConfig), obj, true)
+}
 
-// newBucketConfig is NewBucketConfig, with the paths taken from an arena
-// or (arena false, for tests) each allocated on its own.
-func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
-	c := &BucketConfig{}
+// Read decodes obj's configuration fields into c, as NewBucketConfig
+// does, reusing the room of the lists of c's last reading; c must be new
+// or cleared (Clear). Paths read from the view stay valid after c is
+// cleared and read again: none of them lies in c's own memory. It is for
+// a caller that builds the view once per evaluation and keeps nothing of
+// c itself after the evaluation (rules.Input).
+func (c *BucketConfig) Read(obj map[string]any) *BucketConfig {
+	return newBucketConfig(c, obj, true)
+}
+
+// Clear drops every reference c holds (objects, views, paths), so that a
+// kept BucketConfig keeps no object alive, and keeps the room of its
+// lists for the next Read.
+func (c *BucketConfig) Clear() {
+	*c = BucketConfig{Encryptions: emptied(c.Encryptions), Lifecycles: emptied(c.Lifecycles), Replications: emptied(c.Replications)}
+}
+
+// emptied zeroes s's elements and returns it with length 0 and its room.
+func emptied[T any](s []T) []T {
+	clear(s)
+	return s[:0]
+}
+
+// newBucketConfig is NewBucketConfig into c (new or cleared), with the
+// paths taken from an arena or (arena false, for tests) each allocated on
+// its own.
+func newBucketConfig(c *BucketConfig, obj map[string]any, arena bool) *BucketConfig {
 	if !arena {
 		c.paths.seal()
 	}
@@ -104,9 +136,7 @@ func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
 
 	c.Encryption = spec.Object("encryption")
 	c.EncryptionRules = c.Encryption.Objects("rules")
-	if n := len(c.EncryptionRules.Items); n > 0 {
-		c.Encryptions = make([]EncryptionRule, 0, n)
-	}
+	c.Encryptions = slices.Grow(c.Encryptions, len(c.EncryptionRules.Items))
 	for _, r := range c.EncryptionRules.Items {
 		d := r.Object("applyServerSideEncryptionByDefault")
 		c.Encryptions = append(c.Encryptions, EncryptionRule{Object: r, Default: d, SSEAlgorithm: d.String("sseAlgorithm"), KMSMasterKeyID: d.String("kmsMasterKeyID")})
@@ -117,21 +147,19 @@ func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
 
 	c.Lifecycle = spec.Object("lifecycle")
 	c.LifecycleRules = c.Lifecycle.Objects("rules")
-	if n := len(c.LifecycleRules.Items); n > 0 {
-		c.Lifecycles = make([]LifecycleRule, 0, n)
-	}
+	c.Lifecycles = slices.Grow(c.Lifecycles, len(c.LifecycleRules.Items))
 	for _, r := range c.LifecycleRules.Items {
 		abort := r.Object("abortIncompleteMultipartUpload")
 		lr := LifecycleRule{Object: r, ID: r.String("id"), Status: r.String("status"), Abort: abort, AbortDays: abort.Int("daysAfterInitiation")}
 		lr.Filter = r.Object("filter")
 		lr.FilterAnd = lr.Filter.Object("and")
-		lr.Prefixes = []String{r.String("prefix"), lr.Filter.String("prefix"), lr.FilterAnd.String("prefix")}
+		lr.Prefixes = [3]String{r.String("prefix"), lr.Filter.String("prefix"), lr.FilterAnd.String("prefix")}
 		for _, k := range lifecycleFilterCriteria {
-			if _, ok := lr.Filter.lookup(k); ok {
-				lr.Narrowed = append(lr.Narrowed, "filter."+k)
+			if _, ok := lr.Filter.lookup(k.key); ok {
+				lr.Narrowed = append(lr.Narrowed, k.inFilter)
 			}
-			if _, ok := lr.FilterAnd.lookup(k); ok {
-				lr.Narrowed = append(lr.Narrowed, "filter.and."+k)
+			if _, ok := lr.FilterAnd.lookup(k.key); ok {
+				lr.Narrowed = append(lr.Narrowed, k.inAnd)
 			}
 		}
 		if _, ok := lr.FilterAnd.lookup("tags"); ok {
@@ -157,9 +185,7 @@ func newBucketConfig(obj map[string]any, arena bool) *BucketConfig {
 
 	c.Replication = spec.Object("replication")
 	c.ReplRules = c.Replication.Objects("rules")
-	if n := len(c.ReplRules.Items); n > 0 {
-		c.Replications = make([]ReplicationRule, 0, n)
-	}
+	c.Replications = slices.Grow(c.Replications, len(c.ReplRules.Items))
 	for _, r := range c.ReplRules.Items {
 		d := r.Object("destination")
 		c.Replications = append(c.Replications, ReplicationRule{Object: r, Status: r.String("status"), Destination: d, DestinationBucket: d.String("bucket")})

@@ -59,7 +59,7 @@ func TestPathArenaMatchesEagerPaths(t *testing.T) {
 		arena, eager any
 	}{
 		{"Bucket", bucketWithMeta(bucket, ReadMeta(bucket), true), bucketWithMeta(bucket, ReadMeta(bucket), false)},
-		{"BucketConfig", newBucketConfig(bucket, true), newBucketConfig(bucket, false)},
+		{"BucketConfig", newBucketConfig(new(BucketConfig), bucket, true), newBucketConfig(new(BucketConfig), bucket, false)},
 		{"Role", newRole(role, true), newRole(role, false)},
 	}
 	for _, c := range cases {
@@ -115,5 +115,87 @@ func collectPaths(v reflect.Value, seen map[uintptr]bool, out *[]Path) {
 		for i := 0; i < v.Len(); i++ {
 			collectPaths(v.Index(i), seen, out)
 		}
+	}
+}
+
+// configBucket is a Bucket whose configuration lists have n elements
+// each, some with wrong types, so that a reading fills every list.
+func configBucket(n int, prefix string) map[string]any {
+	var enc, life, repl []any
+	for i := range n {
+		enc = append(enc, map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyID": prefix + "key"}})
+		life = append(life, map[string]any{
+			"id": prefix + "rule", "status": "Enabled", "prefix": prefix,
+			"filter":                         map[string]any{"tag": map[string]any{"key": "k"}, "and": map[string]any{"tags": []any{}, "prefix": i}},
+			"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": int64(i)},
+		})
+		repl = append(repl, map[string]any{"status": "Enabled", "destination": map[string]any{"bucket": "arn:aws:s3:::" + prefix}})
+	}
+	return map[string]any{"spec": map[string]any{
+		"name":                    prefix + "bucket",
+		"encryption":              map[string]any{"rules": enc},
+		"lifecycle":               map[string]any{"rules": life},
+		"replication":             map[string]any{"rules": repl},
+		"objectLockConfiguration": map[string]any{"rule": map[string]any{"defaultRetention": map[string]any{"mode": prefix, "days": "x"}}},
+	}}
+}
+
+// withoutRoom is c with its empty lists nil, as a fresh reading leaves
+// them: a reused view keeps their room.
+func withoutRoom(c BucketConfig) BucketConfig {
+	if len(c.Encryptions) == 0 {
+		c.Encryptions = nil
+	}
+	if len(c.Lifecycles) == 0 {
+		c.Lifecycles = nil
+	}
+	if len(c.Replications) == 0 {
+		c.Replications = nil
+	}
+	return c
+}
+
+// A configuration view cleared and read again reads what a new one does,
+// holds nothing of the object it read before, and leaves the paths handed
+// out by its earlier readings as they were.
+func TestBucketConfigReadAfterClear(t *testing.T) {
+	c := new(BucketConfig)
+	var kept []Path
+	var keptText []string
+	for round, b := range []map[string]any{configBucket(3, "a"), configBucket(1, "bb"), configBucket(0, ""), configBucket(4, "ccc")} {
+		got := c.Read(b)
+		if got != c {
+			t.Fatalf("round %d: Read returned another view", round)
+		}
+		if want := NewBucketConfig(b); !reflect.DeepEqual(withoutRoom(*got), withoutRoom(*want)) {
+			t.Fatalf("round %d: the reused view differs from a new one:\n%+v\n%+v", round, *got, *want)
+		}
+		for i, p := range kept {
+			if p.String() != keptText[i] {
+				t.Fatalf("round %d: a path of an earlier reading changed from %s to %s", round, keptText[i], p)
+			}
+		}
+		var paths []Path
+		collectPaths(reflect.ValueOf(got), map[uintptr]bool{}, &paths)
+		for _, p := range paths {
+			kept, keptText = append(kept, p), append(keptText, p.String())
+		}
+
+		c.Clear()
+		if !reflect.ValueOf(withoutRoom(*c)).IsZero() {
+			t.Fatalf("round %d: a cleared view holds %+v", round, *c)
+		}
+		for _, l := range []any{c.Encryptions[:cap(c.Encryptions)], c.Lifecycles[:cap(c.Lifecycles)], c.Replications[:cap(c.Replications)]} {
+			if v := reflect.ValueOf(l); !v.IsZero() {
+				for i := range v.Len() {
+					if !v.Index(i).IsZero() {
+						t.Fatalf("round %d: a cleared view's room holds %+v", round, v.Index(i))
+					}
+				}
+			}
+		}
+	}
+	if len(kept) < 40 {
+		t.Fatalf("only %d paths checked", len(kept))
 	}
 }
