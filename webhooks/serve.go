@@ -55,19 +55,34 @@ type review struct {
 // informer cache does not hold either. It is read
 // under the review decoder's options: duplicate member names and invalid
 // UTF-8 make the review unreadable, and nesting depth is bounded.
+//
+// With a subtree table (Options.Subtrees), the small subtrees of its spec
+// are read through it, as the informers read theirs, so that the object
+// admitted and the one the reconciler's cache holds next share their
+// maps: neither is ever changed (the engine only reads).
 type object struct {
 	m map[string]any
 }
 
-// UnmarshalJSONFrom reads the object, or null.
-func (o *object) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+// read reads the object, or null, its spec's small subtrees through share
+// (none: its own).
+func (o *object) read(dec *jsontext.Decoder, share *unstructuredjson.Subtrees) error {
 	if dec.PeekKind() == 'n' {
 		_, err := dec.ReadToken()
 		return err
 	}
-	m, err := unstructuredjson.ReadObject(dec, true)
+	m, err := unstructuredjson.ReadSharedObject(dec, share)
 	o.m = m
 	return err
+}
+
+// UnmarshalJSONFrom reads the object with no subtree table.
+func (o *object) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return o.read(dec, nil) }
+
+// reviewOptions are the options a validator reads reviews with: its
+// objects' subtrees through share.
+func reviewOptions(share *unstructuredjson.Subtrees) jsonv2.Options {
+	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, o *object) error { return o.read(dec, share) }))
 }
 
 // bodies holds request bodies for reuse: nothing decoded keeps a
@@ -115,7 +130,7 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rv review
-	if err := jsonv2.Unmarshal(buf.Bytes(), &rv); err != nil || rv.Request == nil {
+	if err := jsonv2.Unmarshal(buf.Bytes(), &rv, v.reviewOpts); err != nil || rv.Request == nil {
 		if err == nil {
 			err = errors.New("the review has no request")
 		}

@@ -8,13 +8,30 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/unstructuredjson"
 )
 
 // TestServeHTTP: the validator's own review decoding answers like Handle,
 // echoes the UID, and answers unreadable reviews with an error, never an
-// allow.
+// allow; the same with the objects' spec subtrees read through a table
+// shared with the informers (Options.Subtrees), which then holds them.
 func TestServeHTTP(t *testing.T) {
-	v := newTestValidator(t)
+	shared := &unstructuredjson.Subtrees{}
+	withTable, err := NewValidator(Options{Registry: rules.Default(), Subtrees: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]*Validator{"own": newTestValidator(t), "shared": withTable} {
+		t.Run(name, func(t *testing.T) { testServeHTTP(t, v) })
+	}
+	if shared.Len() == 0 {
+		t.Error("the shared table holds none of the reviewed objects' subtrees")
+	}
+}
+
+func testServeHTTP(t *testing.T, v *Validator) {
 	reviewOf := func(req any) []byte {
 		b, err := json.Marshal(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req})
 		if err != nil {
@@ -46,6 +63,9 @@ func TestServeHTTP(t *testing.T) {
 		{name: "duplicate member in the object", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-3",` +
 			`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
 			`"object":` + bucketJSON(`"name":"x",`+securePAB+`,"acl":"private","acl":"public-read"`) + `}}`), code: 400},
+		{name: "duplicate member in a small spec subtree", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-5",` +
+			`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
+			`"object":` + bucketJSON(`"name":"x","publicAccessBlock":{"blockPublicACLs":true,"blockPublicACLs":false}`) + `}}`), code: 400},
 		{name: "managedFields are not judged", body: reviewOf(withManagedFields), allowed: true, code: 200, uid: "u-4"},
 		{name: "oversized", body: append(bytes.Repeat([]byte(" "), maxReviewBytes), reviewOf(secure)...), code: 413},
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/unstructuredjson"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -55,6 +56,11 @@ type Options struct {
 	// Memo, when set with Reader, hands the judgements of admitted objects
 	// to the reconciler sharing it.
 	Memo *govsource.Memo
+	// Subtrees, when set, is the informers' table of spec subtrees
+	// (unstructuredjson.Informers.Subtrees): the objects of admission
+	// reviews share their small spec subtrees through it with the cached
+	// objects, as the cache's objects do with each other.
+	Subtrees *unstructuredjson.Subtrees
 }
 
 // Validator is the admission handler for every guarded ACK kind.
@@ -64,6 +70,8 @@ type Validator struct {
 	// baseline judges every request when there is no Reader; it is built
 	// once, as the snapshot's engine is.
 	baseline *governance.Engine
+	// reviewOpts read a review's objects (ServeHTTP).
+	reviewOpts jsonv2.Options
 }
 
 var _ admission.Handler = &Validator{}
@@ -73,7 +81,7 @@ func NewValidator(opts Options) (*Validator, error) {
 	if opts.Registry == nil {
 		return nil, fmt.Errorf("webhooks: a rule registry is required")
 	}
-	v := &Validator{opts: opts}
+	v := &Validator{opts: opts, reviewOpts: reviewOptions(opts.Subtrees)}
 	if opts.Reader == nil {
 		v.baseline = governance.New(opts.Registry, governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers}, nil, nil)
 	} else {

@@ -359,7 +359,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if opts.EnableWebhook {
 		v, err := webhooks.NewValidator(webhooks.Options{
 			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
-			APIReader: mgr.GetAPIReader(), Metrics: mets, Snapshot: snap, Memo: memo,
+			APIReader: mgr.GetAPIReader(), Metrics: mets, Snapshot: snap, Memo: memo, Subtrees: informers.Subtrees,
 		})
 		if err != nil {
 			return nil, err

@@ -136,6 +136,16 @@ func ReadObject(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, er
 	return readObjectAt(dec, at, reading{})
 }
 
+// ReadSharedObject is ReadObject with the bookkeeping skipped and the
+// small subtrees of the object's spec read through share, as the
+// informers read them (see Subtrees): an admission request's object is
+// mostly the object the informers see next, so the two share its spec's
+// maps instead of each decoding its own. Only an object nobody changes
+// may be read so. A nil share reads as ReadObject does.
+func ReadSharedObject(dec *jsontext.Decoder, share *Subtrees) (map[string]any, error) {
+	return readObjectAt(dec, atObject, reading{share: share})
+}
+
 // LastAppliedAnnotation is where `kubectl apply` (and the GitOps tools
 // that apply as it does) keeps a copy of the whole object as last applied,
 // as a JSON string: as large as the rest of the object. With

@@ -329,3 +329,50 @@ func TestReadObject(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSharedObject: an admission request's object read through the
+// informers' table reads as ReadObject reads it, shares its small spec
+// subtrees with the objects the informers decode (and they with it), keeps
+// its metadata its own, and is refused for what ReadObject refuses, inside
+// a shared subtree too.
+func TestReadSharedObject(t *testing.T) {
+	share := &Subtrees{MaxBytes: 256}
+	read := func(share *Subtrees, doc string) (map[string]any, error) {
+		return ReadSharedObject(jsontext.NewDecoder(strings.NewReader(doc)), share)
+	}
+	doc := templated("one", "true", "logs")
+	admitted, err := read(share, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(admitted, plain) {
+		t.Fatalf("read through the table:\n%#v\nread alone:\n%#v", admitted, plain)
+	}
+	if alone, err := read(nil, doc); err != nil || !reflect.DeepEqual(alone, plain) {
+		t.Fatalf("with no table: %v\n%#v", err, alone)
+	}
+	cached := decodeShared(t, share, templated("one", "true", "logs"))
+	for _, path := range [][]any{{"spec", "publicAccessBlock"}, {"spec", "encryption"}, {"spec", "logging"}} {
+		if !same(t, at(admitted, path...), at(cached, path...)) {
+			t.Errorf("%v: not shared between the admitted object and the cached one", path)
+		}
+	}
+	for _, path := range [][]any{{"metadata"}, {"metadata", "labels"}, {"spec"}} {
+		if same(t, at(admitted, path...), at(cached, path...)) {
+			t.Errorf("%v: shared, but only spec subtrees of at most MaxBytes may be", path)
+		}
+	}
+	for doc, msg := range map[string]string{
+		`{"spec":{"publicAccessBlock":{"blockPublicACLs":true,"blockPublicACLs":false}}}`: "duplicate",
+		"{\"spec\":{\"logging\":{\"targetBucket\":\"\xff\"}}}":                            "invalid UTF-8",
+		`{"spec":{"logging":{"targetBucket":"x"}`:                                         "EOF",
+	} {
+		if _, err := read(share, doc); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ReadSharedObject(%q) = %v, want an error with %q", doc, err, msg)
+		}
+	}
+}
