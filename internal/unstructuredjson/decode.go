@@ -308,10 +308,24 @@ func readText(dec *jsontext.Decoder, table *interner) (string, error) {
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	// The decoder has checked the literal: the only error left is invalid
-	// UTF-8, replaced as encoding/json replaces it.
-	b, _ := jsontext.AppendUnquote(nil, raw)
-	return string(b), nil
+	// UTF-8, replaced as encoding/json replaces it. The text is unquoted
+	// into a kept buffer, so that the string is the one allocation.
+	buf := unquoting.Get().(*[]byte)
+	b, _ := jsontext.AppendUnquote((*buf)[:0], raw)
+	s := string(b)
+	if cap(b) <= maxUnquoteBuffer {
+		*buf = b
+		unquoting.Put(buf)
+	}
+	return s, nil
 }
+
+// unquoting keeps the buffers escaped strings are unquoted in; one grown
+// past maxUnquoteBuffer (a large policy document) is left to the
+// collector.
+var unquoting = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxUnquoteBuffer = 64 << 10
 
 // number decodes a JSON number as the unstructured scheme does: an int64
 // when it is written as an integer that fits, else a float64.
