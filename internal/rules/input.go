@@ -22,11 +22,13 @@ type Input struct {
 	bucketPol     bucketPolicy
 	bucketPolRead bool
 	bucketCfg     *view.BucketConfig
-	// cfgRoom is the configuration view of the last evaluations, cleared
-	// and read again (view.BucketConfig.Read) rather than allocated anew:
-	// it is the largest view, and it outlives release, empty.
-	cfgRoom *view.BucketConfig
-	sg      *view.SecurityGroup
+	// bucketRoom and cfgRoom are the Bucket views of the last
+	// evaluations, cleared and read again (view.Bucket.Read,
+	// view.BucketConfig.Read) rather than allocated anew: a Bucket's are
+	// the views read most, and they outlive release, empty.
+	bucketRoom *view.Bucket
+	cfgRoom    *view.BucketConfig
+	sg         *view.SecurityGroup
 	// sgIn and sgOut are the group's rule lists with the public reach of
 	// each range (ec2_exposure.go).
 	sgIn, sgOut *sgExposure
@@ -65,17 +67,19 @@ func (in *Input) prepare(obj map[string]any, cfg Config) {
 
 // release drops every reference an evaluation left in in, so that a kept
 // Input holds no object, view or document, and keeps only the room of its
-// document list and its configuration view, cleared. Findings never point
+// document list and its Bucket views, cleared. Findings never point
 // into an Input: their paths, messages and subjects live in the views'
 // path chunks, the documents and the strings they were built from, never
 // in the memory of a view itself.
 func (in *Input) release() {
 	clear(in.docs)
-	room := in.cfgRoom
-	if in.bucketCfg != nil {
-		room.Clear()
+	if in.bucket != nil {
+		in.bucketRoom.Clear()
 	}
-	*in = Input{docs: in.docs[:0], cfgRoom: room}
+	if in.bucketCfg != nil {
+		in.cfgRoom.Clear()
+	}
+	*in = Input{docs: in.docs[:0], bucketRoom: in.bucketRoom, cfgRoom: in.cfgRoom}
 }
 
 // GroupKind is the object's group and kind.
@@ -84,7 +88,10 @@ func (in *Input) GroupKind() schema.GroupKind { return in.Meta.GVK.GroupKind() }
 // Bucket returns the object's Bucket view.
 func (in *Input) Bucket() *view.Bucket {
 	if in.bucket == nil {
-		in.bucket = view.BucketWithMeta(in.Object, in.Meta)
+		if in.bucketRoom == nil {
+			in.bucketRoom = new(view.Bucket)
+		}
+		in.bucket = in.bucketRoom.Read(in.Object, in.Meta)
 	}
 	return in.bucket
 }

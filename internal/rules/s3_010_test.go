@@ -61,10 +61,10 @@ func TestS3010(t *testing.T) {
 	})
 }
 
-// The configuration view is kept by the registry between evaluations and
-// read again: findings of one evaluation, and their paths, stay as they
-// were while later evaluations read other Buckets.
-func TestConfigFindingsOutliveTheirEvaluation(t *testing.T) {
+// The Bucket views are kept by the registry between evaluations and read
+// again: findings of one evaluation, and their paths, stay as they were
+// while later evaluations read other Buckets.
+func TestBucketFindingsOutliveTheirEvaluation(t *testing.T) {
 	narrow := func(prefix string, n int) map[string]any {
 		var rs []any
 		for i := range n {
@@ -77,13 +77,16 @@ func TestConfigFindingsOutliveTheirEvaluation(t *testing.T) {
 		return with(secureSpec(), "lifecycle", lifecycle(rs...))
 	}
 	all := func(rule *rules.Rule) bool { return strings.HasPrefix(rule.ID, "S3-") }
-	first := rules.Default().EvaluateOnly(bucket(narrow("first", 3)), rules.Config{}, all)
+	public := with(narrow("first", 3), "grantRead", "uri=http://acs.amazonaws.com/groups/global/AllUsers")
+	first := rules.Default().EvaluateOnly(bucket(public), rules.Config{}, all)
 	var before []string
 	for _, f := range first {
 		before = append(before, f.Path.String()+" "+f.Text())
 	}
-	if !strings.Contains(strings.Join(before, "\n"), "spec.lifecycle.rules[3].abortIncompleteMultipartUpload.daysAfterInitiation") {
-		t.Fatalf("the first Bucket's findings lack the lifecycle rule's error:\n%s", strings.Join(before, "\n"))
+	for _, path := range []string{"spec.lifecycle.rules[3].abortIncompleteMultipartUpload.daysAfterInitiation", "spec.grantRead"} {
+		if !strings.Contains(strings.Join(before, "\n"), path) {
+			t.Fatalf("the first Bucket's findings lack one at %s:\n%s", path, strings.Join(before, "\n"))
+		}
 	}
 	for i := range 20 {
 		rules.Default().EvaluateOnly(bucket(narrow("later", i%5)), rules.Config{}, all)

@@ -39,3 +39,16 @@ func BenchmarkBucketConfigRead(b *testing.B) {
 		c.Clear()
 	}
 }
+
+// BenchmarkBucketRead reads the same Bucket view into one kept Bucket,
+// as an evaluation of the rules does (rules.Input).
+func BenchmarkBucketRead(b *testing.B) {
+	obj := rulestest.CleanBucket()
+	meta := view.ReadMeta(obj)
+	v := new(view.Bucket)
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Read(obj, meta)
+		v.Clear()
+	}
+}

@@ -1,6 +1,10 @@
 package view
 
-import "k8s.io/apimachinery/pkg/runtime/schema"
+import (
+	"slices"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
 
 // BucketGVK is the ACK S3 Bucket kind.
 var BucketGVK = schema.GroupVersionKind{Group: "s3.services.k8s.aws", Version: "v1alpha1", Kind: "Bucket"}
@@ -55,12 +59,29 @@ func NewBucket(obj map[string]any) *Bucket { return BucketWithMeta(obj, ReadMeta
 
 // BucketWithMeta is NewBucket for a caller that has already read the
 // object's metadata (the rule engine's Input), so it is read once.
-func BucketWithMeta(obj map[string]any, meta Meta) *Bucket { return bucketWithMeta(obj, meta, true) }
+func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
+	return bucketWithMeta(new(Bucket), obj, meta, true)
+}
 
-// bucketWithMeta is BucketWithMeta, with the paths taken from an arena or
-// (arena false, for tests) each allocated on its own.
-func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
-	b := &Bucket{Meta: meta}
+// Read decodes obj into b, as BucketWithMeta does, reusing the room of
+// the lists of b's last reading; b must be new or cleared (Clear). As
+// with BucketConfig.Read, no path read from the view lies in b's own
+// memory, so paths handed out before stay valid.
+func (b *Bucket) Read(obj map[string]any, meta Meta) *Bucket {
+	return bucketWithMeta(b, obj, meta, true)
+}
+
+// Clear drops every reference b holds, keeping the room of its lists for
+// the next Read.
+func (b *Bucket) Clear() {
+	*b = Bucket{Grants: emptied(b.Grants), OwnershipRules: emptied(b.OwnershipRules), Errors: emptied(b.Errors)}
+}
+
+// bucketWithMeta is BucketWithMeta into b (new or cleared), with the
+// paths taken from an arena or (arena false, for tests) each allocated on
+// its own.
+func bucketWithMeta(b *Bucket, obj map[string]any, meta Meta, arena bool) *Bucket {
+	b.Meta = meta
 	if !arena {
 		b.paths.seal()
 	}
@@ -73,7 +94,7 @@ func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
 	b.Policy = BucketPolicy(spec)
 	b.PublicAccessBlock = BucketPublicAccessBlock(spec)
 	b.ACL = spec.String("acl")
-	b.Grants = make([]String, 0, len(GrantFields))
+	b.Grants = slices.Grow(b.Grants, len(GrantFields))
 	for _, g := range GrantFields {
 		b.Grants = append(b.Grants, spec.String(g))
 	}
@@ -82,9 +103,7 @@ func bucketWithMeta(obj map[string]any, meta Meta, arena bool) *Bucket {
 	if err != nil {
 		b.Errors = append(b.Errors, err)
 	}
-	if len(rules) > 0 {
-		b.OwnershipRules = make([]OwnershipRule, 0, len(rules))
-	}
+	b.OwnershipRules = slices.Grow(b.OwnershipRules, len(rules))
 	for _, r := range rules {
 		if r.Err != nil {
 			b.Errors = append(b.Errors, r.Err)

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -58,7 +59,7 @@ func TestPathArenaMatchesEagerPaths(t *testing.T) {
 		name         string
 		arena, eager any
 	}{
-		{"Bucket", bucketWithMeta(bucket, ReadMeta(bucket), true), bucketWithMeta(bucket, ReadMeta(bucket), false)},
+		{"Bucket", bucketWithMeta(new(Bucket), bucket, ReadMeta(bucket), true), bucketWithMeta(new(Bucket), bucket, ReadMeta(bucket), false)},
 		{"BucketConfig", newBucketConfig(new(BucketConfig), bucket, true), newBucketConfig(new(BucketConfig), bucket, false)},
 		{"Role", newRole(role, true), newRole(role, false)},
 	}
@@ -131,7 +132,13 @@ func configBucket(n int, prefix string) map[string]any {
 		})
 		repl = append(repl, map[string]any{"status": "Enabled", "destination": map[string]any{"bucket": "arn:aws:s3:::" + prefix}})
 	}
+	var owners []any
+	for i := range n {
+		owners = append(owners, map[string]any{"objectOwnership": prefix + "BucketOwnerEnforced"}, i)
+	}
 	return map[string]any{"spec": map[string]any{
+		"acl": prefix + "private", "grantRead": prefix + "id=1", "grantWrite": n,
+		"ownershipControls":       map[string]any{"rules": owners},
 		"name":                    prefix + "bucket",
 		"encryption":              map[string]any{"rules": enc},
 		"lifecycle":               map[string]any{"rules": life},
@@ -140,62 +147,85 @@ func configBucket(n int, prefix string) map[string]any {
 	}}
 }
 
-// withoutRoom is c with its empty lists nil, as a fresh reading leaves
-// them: a reused view keeps their room.
-func withoutRoom(c BucketConfig) BucketConfig {
-	if len(c.Encryptions) == 0 {
-		c.Encryptions = nil
+// withoutRoom is v (a BucketConfig or a Bucket) with its empty lists
+// nil, as a fresh reading leaves them: a reused view keeps their room.
+func withoutRoom(v any) any {
+	switch c := v.(type) {
+	case BucketConfig:
+		c.Encryptions, c.Lifecycles, c.Replications = nilIfEmpty(c.Encryptions), nilIfEmpty(c.Lifecycles), nilIfEmpty(c.Replications)
+		return c
+	case Bucket:
+		c.Grants, c.OwnershipRules, c.Errors = nilIfEmpty(c.Grants), nilIfEmpty(c.OwnershipRules), nilIfEmpty(c.Errors)
+		return c
 	}
-	if len(c.Lifecycles) == 0 {
-		c.Lifecycles = nil
-	}
-	if len(c.Replications) == 0 {
-		c.Replications = nil
-	}
-	return c
+	panic(fmt.Sprintf("withoutRoom: %T", v))
 }
 
-// A configuration view cleared and read again reads what a new one does,
-// holds nothing of the object it read before, and leaves the paths handed
-// out by its earlier readings as they were.
-func TestBucketConfigReadAfterClear(t *testing.T) {
-	c := new(BucketConfig)
-	var kept []Path
-	var keptText []string
-	for round, b := range []map[string]any{configBucket(3, "a"), configBucket(1, "bb"), configBucket(0, ""), configBucket(4, "ccc")} {
-		got := c.Read(b)
-		if got != c {
-			t.Fatalf("round %d: Read returned another view", round)
-		}
-		if want := NewBucketConfig(b); !reflect.DeepEqual(withoutRoom(*got), withoutRoom(*want)) {
-			t.Fatalf("round %d: the reused view differs from a new one:\n%+v\n%+v", round, *got, *want)
-		}
-		for i, p := range kept {
-			if p.String() != keptText[i] {
-				t.Fatalf("round %d: a path of an earlier reading changed from %s to %s", round, keptText[i], p)
-			}
-		}
-		var paths []Path
-		collectPaths(reflect.ValueOf(got), map[uintptr]bool{}, &paths)
-		for _, p := range paths {
-			kept, keptText = append(kept, p), append(keptText, p.String())
-		}
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
 
-		c.Clear()
-		if !reflect.ValueOf(withoutRoom(*c)).IsZero() {
-			t.Fatalf("round %d: a cleared view holds %+v", round, *c)
-		}
-		for _, l := range []any{c.Encryptions[:cap(c.Encryptions)], c.Lifecycles[:cap(c.Lifecycles)], c.Replications[:cap(c.Replications)]} {
-			if v := reflect.ValueOf(l); !v.IsZero() {
-				for i := range v.Len() {
-					if !v.Index(i).IsZero() {
-						t.Fatalf("round %d: a cleared view's room holds %+v", round, v.Index(i))
+// The Bucket views cleared and read again read what new ones do, hold
+// nothing of the object they read before, and leave the paths handed out
+// by their earlier readings as they were.
+func TestBucketViewsReadAfterClear(t *testing.T) {
+	type reused struct {
+		name  string
+		read  func(map[string]any) any // into the kept view, which it returns (a pointer)
+		fresh func(map[string]any) any
+		clear func()
+		lists func() []any // the kept view's lists, to their capacity
+	}
+	c, b := new(BucketConfig), new(Bucket)
+	views := []reused{
+		{"BucketConfig", func(o map[string]any) any { return c.Read(o) }, func(o map[string]any) any { return NewBucketConfig(o) }, c.Clear,
+			func() []any {
+				return []any{c.Encryptions[:cap(c.Encryptions)], c.Lifecycles[:cap(c.Lifecycles)], c.Replications[:cap(c.Replications)]}
+			}},
+		{"Bucket", func(o map[string]any) any { return b.Read(o, ReadMeta(o)) }, func(o map[string]any) any { return NewBucket(o) }, b.Clear,
+			func() []any {
+				return []any{b.Grants[:cap(b.Grants)], b.OwnershipRules[:cap(b.OwnershipRules)], b.Errors[:cap(b.Errors)]}
+			}},
+	}
+	for _, v := range views {
+		t.Run(v.name, func(t *testing.T) {
+			var kept []Path
+			var keptText []string
+			for round, obj := range []map[string]any{configBucket(3, "a"), configBucket(1, "bb"), configBucket(0, ""), configBucket(4, "ccc")} {
+				got := v.read(obj)
+				if want := v.fresh(obj); !reflect.DeepEqual(withoutRoom(reflect.ValueOf(got).Elem().Interface()), withoutRoom(reflect.ValueOf(want).Elem().Interface())) {
+					t.Fatalf("round %d: the reused view differs from a new one:\n%+v\n%+v", round, got, want)
+				}
+				for i, p := range kept {
+					if p.String() != keptText[i] {
+						t.Fatalf("round %d: a path of an earlier reading changed from %s to %s", round, keptText[i], p)
+					}
+				}
+				var paths []Path
+				collectPaths(reflect.ValueOf(got), map[uintptr]bool{}, &paths)
+				for _, p := range paths {
+					kept, keptText = append(kept, p), append(keptText, p.String())
+				}
+
+				v.clear()
+				if !reflect.ValueOf(withoutRoom(reflect.ValueOf(got).Elem().Interface())).IsZero() {
+					t.Fatalf("round %d: a cleared view holds %+v", round, got)
+				}
+				for _, l := range v.lists() {
+					lv := reflect.ValueOf(l)
+					for i := range lv.Len() {
+						if !lv.Index(i).IsZero() {
+							t.Fatalf("round %d: a cleared view's room holds %+v", round, lv.Index(i))
+						}
 					}
 				}
 			}
-		}
-	}
-	if len(kept) < 40 {
-		t.Fatalf("only %d paths checked", len(kept))
+			if len(kept) < 40 {
+				t.Fatalf("only %d paths checked", len(kept))
+			}
+		})
 	}
 }
