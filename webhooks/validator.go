@@ -174,9 +174,13 @@ func (v *Validator) judge(ctx context.Context, req admission.Request, gk schema.
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err)), nil
 	}
-	logf.FromContext(ctx).V(1).Info("admission verdict", "kind", gk.String(), "namespace", req.Namespace, "name", req.Name,
-		"operation", req.Operation, "policies", d.Judgement.Policies, "denied", len(d.Denials), "warnings", len(d.Warnings),
-		"exempted", len(d.Exempted), "dryRun", d.DryRun)
+	// The verdict's values are boxed for the logger only when it logs at
+	// this level: it is called for every request (and is off by default).
+	if log := logf.FromContext(ctx).V(1); log.Enabled() {
+		log.Info("admission verdict", "kind", gk.String(), "namespace", req.Namespace, "name", req.Name,
+			"operation", req.Operation, "policies", d.Judgement.Policies, "denied", len(d.Denials), "warnings", len(d.Warnings),
+			"exempted", len(d.Exempted), "dryRun", d.DryRun)
+	}
 	if d.Allowed() {
 		return admission.Allowed("").WithWarnings(d.Lines()...), d
 	}

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr/funcr"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ackguard/ackguard/internal/rules"
@@ -178,4 +180,25 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The verdict of each request is logged at V(1), and only then built: at
+// the default verbosity it costs nothing.
+func TestVerdictLoggedAtV1(t *testing.T) {
+	v := newTestValidator(t)
+	req := request(admissionv1.Create, bucketJSON(`"name":"x",`+securePAB), "")
+	for _, verbosity := range []int{0, 1} {
+		var lines []string
+		log := funcr.New(func(prefix, args string) { lines = append(lines, args) }, funcr.Options{Verbosity: verbosity})
+		if resp := v.Handle(logf.IntoContext(context.Background(), log), req); !resp.Allowed {
+			t.Fatalf("verbosity %d: denied: %+v", verbosity, resp.Result)
+		}
+		logged := strings.Contains(strings.Join(lines, "\n"), `"admission verdict"`)
+		if logged != (verbosity == 1) {
+			t.Errorf("verbosity %d: verdict logged %v; lines %q", verbosity, logged, lines)
+		}
+		if verbosity == 1 && !strings.Contains(strings.Join(lines, "\n"), `"name"="b"`) {
+			t.Errorf("the verdict's line lacks the object: %q", lines)
+		}
+	}
 }

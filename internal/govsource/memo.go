@@ -124,13 +124,17 @@ func keyOf(obj map[string]any) (memoKey, bool) {
 // (integers as int64); ok is false for a value of a type JSON does not
 // produce, which is then never memoized.
 func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]byte, ok bool) {
-	meta := view.ReadMeta(obj)
 	b := make([]byte, 0, 1024)
 	if b, ok = appendCanonical(b, obj["spec"]); !ok {
 		return sum, false
 	}
-	b = appendStringMap(b, meta.Labels, "")
-	b = appendStringMap(b, meta.Annotations, "ackguard.dev/")
+	// The labels and annotations as view.ReadMeta reads them (string
+	// values only), read in place rather than copied into new maps.
+	md, _ := obj["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	annotations, _ := md["annotations"].(map[string]any)
+	b = appendStringFields(b, labels, "")
+	b = appendStringFields(b, annotations, "ackguard.dev/")
 	b = appendStringMap(b, ns.Labels, "")
 	return sha256.Sum256(b), true
 }
@@ -191,16 +195,36 @@ func appendCanonical(b []byte, v any) ([]byte, bool) {
 // appendStringMap appends a string map in key order, leaving out the keys
 // with the given prefix (none when it is empty).
 func appendStringMap(b []byte, m map[string]string, skipPrefix string) []byte {
-	keys := make([]string, 0, len(m))
+	var buf [16]string // most objects' labels fit without allocating
+	keys := buf[:0]
 	for k := range m {
 		if skipPrefix == "" || !strings.HasPrefix(k, skipPrefix) {
 			keys = append(keys, k)
 		}
 	}
+	return appendSortedStrings(b, keys, func(k string) string { return m[k] })
+}
+
+// appendStringFields is appendStringMap for the string members of a
+// decoded JSON object (those view.ReadMeta keeps), the others left out.
+func appendStringFields(b []byte, m map[string]any, skipPrefix string) []byte {
+	var buf [16]string
+	keys := buf[:0]
+	for k, v := range m {
+		if _, isString := v.(string); isString && (skipPrefix == "" || !strings.HasPrefix(k, skipPrefix)) {
+			keys = append(keys, k)
+		}
+	}
+	return appendSortedStrings(b, keys, func(k string) string { return m[k].(string) })
+}
+
+// appendSortedStrings sorts keys and appends them with their values, as
+// appendStringMap encodes a map.
+func appendSortedStrings(b []byte, keys []string, value func(string) string) []byte {
 	slices.Sort(keys)
 	b = strconv.AppendInt(append(b, 'm'), int64(len(keys)), 10)
 	for _, k := range keys {
-		b = appendString(appendString(append(b, ','), k), m[k])
+		b = appendString(appendString(append(b, ','), k), value(k))
 	}
 	return b
 }

@@ -1,12 +1,15 @@
 package govsource
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/rules/rulestest"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 func TestMemoServesOnlyAnUnchangedObjectOnce(t *testing.T) {
@@ -123,6 +126,40 @@ func TestFingerprint(t *testing.T) {
 func BenchmarkFingerprintCleanBucket(b *testing.B) {
 	obj := rulestest.CleanBucket()
 	ns := governance.Namespace{Name: "team-a", Labels: map[string]string{"team": "a"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := fingerprint(obj, ns); !ok {
+			b.Fatal("no fingerprint")
+		}
+	}
+}
+
+// The fingerprint reads labels and annotations in place as view.ReadMeta
+// reads them: string values only, however many, ackguard's own
+// annotations aside.
+func TestFingerprintReadsMetadataAsReadMeta(t *testing.T) {
+	labels, annotations := map[string]any{"count": int64(3), "nested": map[string]any{"a": "b"}}, map[string]any{"ackguard.dev/remediated": "S3-001", "flag": true}
+	for i := range 40 {
+		labels[fmt.Sprintf("l%02d", i)] = fmt.Sprint(i)
+		annotations[fmt.Sprintf("a%02d", i)] = fmt.Sprint(i * i)
+	}
+	obj := map[string]any{"metadata": map[string]any{"name": "b", "labels": labels, "annotations": annotations}, "spec": map[string]any{"x": "y"}}
+	meta := view.ReadMeta(obj)
+	want := appendStringMap(appendStringMap(nil, meta.Labels, ""), meta.Annotations, "ackguard.dev/")
+	got := appendStringFields(appendStringFields(nil, labels, ""), annotations, "ackguard.dev/")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read in place:\n%s\nread through ReadMeta:\n%s", got, want)
+	}
+}
+
+// BenchmarkFingerprintLabelled is BenchmarkFingerprintCleanBucket for a
+// Bucket with labels and annotations, as the webhook digests each admitted
+// object and the reconciler each watch event the memo may answer.
+func BenchmarkFingerprintLabelled(b *testing.B) {
+	obj := rulestest.CleanBucket()
+	obj["metadata"] = map[string]any{"name": "b", "namespace": "ns", "labels": map[string]any{"team": "a", "app": "shop", "env": "prod"},
+		"annotations": map[string]any{"services.k8s.aws/region": "eu-west-1"}}
+	ns := governance.Namespace{Name: "ns", Labels: map[string]string{"kubernetes.io/metadata.name": "ns"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ok := fingerprint(obj, ns); !ok {
