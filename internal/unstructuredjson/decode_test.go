@@ -108,6 +108,18 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("decoding %q with shared subtrees (pass %d) =\n%#v\nwithout\n%#v", data, i, shared, lean)
 			}
 		}
+		// Read as an admission request's object, through the shared table
+		// and alone: the same, or refused alike.
+		alone, aerr := ReadObject(jsontext.NewDecoder(bytes.NewReader(data)), true)
+		for i := range 2 {
+			shared, err := ReadSharedObject(jsontext.NewDecoder(bytes.NewReader(data)), fuzzSubtrees)
+			if (err == nil) != (aerr == nil) {
+				t.Fatalf("reading the request object %q through the table (pass %d): error %v; alone: %v", data, i, err, aerr)
+			}
+			if err == nil && !reflect.DeepEqual(shared, alone) {
+				t.Fatalf("reading the request object %q through the table (pass %d) =\n%#v\nalone\n%#v", data, i, shared, alone)
+			}
+		}
 		var want map[string]any
 		werr := utiljson.Unmarshal(data, &want)
 		got, err := Decode(data)
