@@ -104,9 +104,11 @@ func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespa
 // only on this path, not on every admission the snapshot answers.
 func (s *Source) readNamespace(ctx context.Context, ns governance.Namespace, fromCache bool) (governance.Namespace, error) {
 	var obj corev1.Namespace
-	var err error = apierrors.NewNotFound(corev1.Resource("namespaces"), ns.Name)
+	var err error
 	if fromCache {
 		err = s.Reader.Get(ctx, client.ObjectKey{Name: ns.Name}, &obj)
+	} else {
+		err = apierrors.NewNotFound(corev1.Resource("namespaces"), ns.Name)
 	}
 	if apierrors.IsNotFound(err) && s.APIReader != nil {
 		err = s.APIReader.Get(ctx, client.ObjectKey{Name: ns.Name}, &obj)

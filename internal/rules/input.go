@@ -28,7 +28,11 @@ type Input struct {
 	// the views read most, and they outlive release, empty.
 	bucketRoom *view.Bucket
 	cfgRoom    *view.BucketConfig
-	sg         *view.SecurityGroup
+	// roomsUsed is set before a room is read, so that release clears the
+	// rooms even when the reading panicked (runCheck recovers) before it
+	// returned the view.
+	roomsUsed bool
+	sg        *view.SecurityGroup
 	// sgIn and sgOut are the group's rule lists with the public reach of
 	// each range (ec2_exposure.go).
 	sgIn, sgOut *sgExposure
@@ -73,11 +77,13 @@ func (in *Input) prepare(obj map[string]any, cfg Config) {
 // in the memory of a view itself.
 func (in *Input) release() {
 	clear(in.docs)
-	if in.bucket != nil {
-		in.bucketRoom.Clear()
-	}
-	if in.bucketCfg != nil {
-		in.cfgRoom.Clear()
+	if in.roomsUsed {
+		if in.bucketRoom != nil {
+			in.bucketRoom.Clear()
+		}
+		if in.cfgRoom != nil {
+			in.cfgRoom.Clear()
+		}
 	}
 	*in = Input{docs: in.docs[:0], bucketRoom: in.bucketRoom, cfgRoom: in.cfgRoom}
 }
@@ -91,6 +97,7 @@ func (in *Input) Bucket() *view.Bucket {
 		if in.bucketRoom == nil {
 			in.bucketRoom = new(view.Bucket)
 		}
+		in.roomsUsed = true
 		in.bucket = in.bucketRoom.Read(in.Object, in.Meta)
 	}
 	return in.bucket
@@ -130,6 +137,7 @@ func (in *Input) BucketConfig() *view.BucketConfig {
 		if in.cfgRoom == nil {
 			in.cfgRoom = new(view.BucketConfig)
 		}
+		in.roomsUsed = true
 		in.bucketCfg = in.cfgRoom.Read(in.Object)
 	}
 	return in.bucketCfg

@@ -64,10 +64,12 @@ func BucketWithMeta(obj map[string]any, meta Meta) *Bucket {
 }
 
 // Read decodes obj into b, as BucketWithMeta does, reusing the room of
-// the lists of b's last reading; b must be new or cleared (Clear). As
-// with BucketConfig.Read, no path read from the view lies in b's own
-// memory, so paths handed out before stay valid.
+// the lists of b's last reading. It starts over whatever b holds (a
+// reading, or part of one that panicked). As with BucketConfig.Read, no
+// path read from the view lies in b's own memory, so paths handed out
+// before stay valid.
 func (b *Bucket) Read(obj map[string]any, meta Meta) *Bucket {
+	*b = Bucket{Grants: b.Grants[:0], OwnershipRules: b.OwnershipRules[:0], Errors: b.Errors[:0]}
 	return bucketWithMeta(b, obj, meta, true)
 }
 

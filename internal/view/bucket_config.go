@@ -102,12 +102,14 @@ func NewBucketConfig(obj map[string]any) *BucketConfig {
 }
 
 // Read decodes obj's configuration fields into c, as NewBucketConfig
-// does, reusing the room of the lists of c's last reading; c must be new
-// or cleared (Clear). Paths read from the view stay valid after c is
-// cleared and read again: none of them lies in c's own memory. It is for
-// a caller that builds the view once per evaluation and keeps nothing of
-// c itself after the evaluation (rules.Input).
+// does, reusing the room of the lists of c's last reading. It starts over
+// whatever c holds (a reading, or part of one that panicked). Paths read
+// from the view stay valid after c is cleared and read again: none of
+// them lies in c's own memory. It is for a caller that builds the view
+// once per evaluation and keeps nothing of c itself after the evaluation
+// (rules.Input).
 func (c *BucketConfig) Read(obj map[string]any) *BucketConfig {
+	*c = BucketConfig{Encryptions: c.Encryptions[:0], Lifecycles: c.Lifecycles[:0], Replications: c.Replications[:0]}
 	return newBucketConfig(c, obj, true)
 }
 
@@ -118,9 +120,11 @@ func (c *BucketConfig) Clear() {
 	*c = BucketConfig{Encryptions: emptied(c.Encryptions), Lifecycles: emptied(c.Lifecycles), Replications: emptied(c.Replications)}
 }
 
-// emptied zeroes s's elements and returns it with length 0 and its room.
+// emptied zeroes s's elements, to its capacity (a reading started over
+// may have left some past its length), and returns it with length 0 and
+// its room.
 func emptied[T any](s []T) []T {
-	clear(s)
+	clear(s[:cap(s)])
 	return s[:0]
 }
 
