@@ -476,3 +476,21 @@ func durations(ms ...int) []time.Duration {
 	}
 	return out
 }
+
+func TestParseStatusCount(t *testing.T) {
+	status := "Name:\tackguard\nvoluntary_ctxt_switches:\t1234\nnonvoluntary_ctxt_switches:\t56\n"
+	for key, want := range map[string]int64{"voluntary_ctxt_switches": 1234, "nonvoluntary_ctxt_switches": 56} {
+		if got, err := parseStatusCount(status, key); err != nil || got != want {
+			t.Errorf("parseStatusCount(%s) = %d, %v; want %d", key, got, err, want)
+		}
+	}
+	for _, bad := range []string{"Name:\tx\n", "voluntary_ctxt_switches:\tmany\n"} {
+		if _, err := parseStatusCount(bad, "voluntary_ctxt_switches"); err == nil {
+			t.Errorf("parseStatusCount(%q) accepted it", bad)
+		}
+	}
+	// This process's own threads: some switches, every thread read.
+	if v, n, err := pidSwitches(os.Getpid()); err != nil || v+n <= 0 {
+		t.Errorf("pidSwitches(self) = %d, %d, %v", v, n, err)
+	}
+}

@@ -46,6 +46,12 @@ type phaseResult struct {
 	PeakRSS        int64   `json:"peakRSSBytes,omitempty"`
 	CPUSeconds     float64 `json:"cpuSeconds,omitempty"`
 	CPUPerCreateMs float64 `json:"cpuPerCreateMs,omitempty"`
+	// The context switches of the process's threads per create over the
+	// same span: voluntary ones are the wake-ups that waiting for work
+	// costs (a request, a watch event), involuntary ones being put off a
+	// CPU the machine's other processes want.
+	VoluntarySwitchesPerCreate   float64 `json:"voluntarySwitchesPerCreate,omitempty"`
+	InvoluntarySwitchesPerCreate float64 `json:"involuntarySwitchesPerCreate,omitempty"`
 	// The control plane's CPU time per create from the first warm-up
 	// create until the last concurrent create returned, and the requests
 	// its API server answered then, by verb and resource: what admission
@@ -175,6 +181,7 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 	seq := buckets(benchNamespace, prefix+"-s", cfg.N, true)
 	par := buckets(benchNamespace, prefix+"-p", cfg.N, true)
 	var cpu0 time.Duration
+	var vol0, invol0 int64
 	if p != nil {
 		res.Process = true
 		if _, err := p.settle(ctx); err != nil {
@@ -182,6 +189,9 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 		}
 		res.IdleRSS = p.rss()
 		if cpu0, err = p.cpu(); err != nil {
+			return res, err
+		}
+		if vol0, invol0, err = p.switches(); err != nil {
 			return res, err
 		}
 	}
@@ -243,7 +253,13 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 	res.PeakRSS, _ = p.memory("VmHWM")
 	res.CPUSeconds = (cpu1 - cpu0).Seconds()
 	res.CPUPerCreateMs = ms(cpu1-cpu0) / float64(res.Creates)
-	logf("  %s: RSS idle %s, after %s; CPU %.2f s = %.2f ms per create (sequential creates alone %.2f ms each, until settled)", p.name, mib(res.IdleRSS), mib(res.AfterRSS), res.CPUSeconds, res.CPUPerCreateMs, ms(cpuSeq1-cpuSeq0)/float64(len(seq)))
+	vol1, invol1, err := p.switches()
+	if err != nil {
+		return res, err
+	}
+	res.VoluntarySwitchesPerCreate = float64(vol1-vol0) / float64(res.Creates)
+	res.InvoluntarySwitchesPerCreate = float64(invol1-invol0) / float64(res.Creates)
+	logf("  %s: RSS idle %s, after %s; CPU %.2f s = %.2f ms per create (sequential creates alone %.2f ms each, until settled); context switches per create: %.1f voluntary, %.1f involuntary", p.name, mib(res.IdleRSS), mib(res.AfterRSS), res.CPUSeconds, res.CPUPerCreateMs, ms(cpuSeq1-cpuSeq0)/float64(len(seq)), res.VoluntarySwitchesPerCreate, res.InvoluntarySwitchesPerCreate)
 	if ph.pprofTo != "" && ph.pprof != "" {
 		if err := profileUnderLoad(ctx, e, cfg, ph, prefix, logf); err != nil {
 			return res, err

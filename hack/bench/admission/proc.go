@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,6 +140,51 @@ func parseStatusKB(status, key string) (int64, error) {
 			return 0, err
 		}
 		return n << 10, nil
+	}
+	return 0, fmt.Errorf("no %s in /proc status", key)
+}
+
+// switches returns the context switches of every thread of the process,
+// voluntary (a thread that went to sleep for want of work, each one a
+// wake-up later) and involuntary (a thread put off its CPU). A thread
+// that exited takes its counts with it; the Go runtime rarely ends one.
+func (p *proc) switches() (voluntary, involuntary int64, err error) {
+	return pidSwitches(p.pid())
+}
+
+func pidSwitches(pid int) (voluntary, involuntary int64, err error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // the thread ended meanwhile
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		v, err := parseStatusCount(string(data), "voluntary_ctxt_switches")
+		if err != nil {
+			return 0, 0, err
+		}
+		n, err := parseStatusCount(string(data), "nonvoluntary_ctxt_switches")
+		if err != nil {
+			return 0, 0, err
+		}
+		voluntary, involuntary = voluntary+v, involuntary+n
+	}
+	return voluntary, involuntary, nil
+}
+
+// parseStatusCount reads a count of /proc/PID/status (a line "key:\tN").
+func parseStatusCount(status, key string) (int64, error) {
+	for _, line := range strings.Split(status, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && k == key {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
 	}
 	return 0, fmt.Errorf("no %s in /proc status", key)
 }
