@@ -71,12 +71,13 @@ func (o *object) read(dec *jsontext.Decoder, share *unstructuredjson.Subtrees) e
 		_, err := dec.ReadToken()
 		return err
 	}
-	m, err := unstructuredjson.ReadSharedObject(dec, share)
+	m, err := unstructuredjson.ReadObject(dec, share)
 	o.m = m
 	return err
 }
 
-// UnmarshalJSONFrom reads the object with no subtree table.
+// UnmarshalJSONFrom reads the object with no subtree table (decode, for
+// the requests Handle is given).
 func (o *object) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return o.read(dec, nil) }
 
 // reviewOptions are the options a validator reads reviews with: its

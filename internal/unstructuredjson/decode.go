@@ -122,27 +122,17 @@ func readObjectAt(dec *jsontext.Decoder, at position, r reading) (map[string]any
 
 // ReadObject reads the JSON object dec is at, as Decode reads one, under
 // the decoder's own options (a strict decoder refuses duplicate names and
-// invalid UTF-8), with its bookkeeping skipped when dropBookkeeping is set
-// (see LastAppliedAnnotation). Its member names come from the shared table
-// (most are the schema's, which the informers' objects hold too: no
-// allocation for them), its string values are its own: it serves objects
-// read once (an admission request), whose values should not crowd the
-// table the informer cache shares.
-func ReadObject(dec *jsontext.Decoder, dropBookkeeping bool) (map[string]any, error) {
-	at := atOther
-	if dropBookkeeping {
-		at = atObject
-	}
-	return readObjectAt(dec, at, reading{})
-}
-
-// ReadSharedObject is ReadObject with the bookkeeping skipped and the
-// small subtrees of the object's spec read through share, as the
-// informers read them (see Subtrees): an admission request's object is
-// mostly the object the informers see next, so the two share its spec's
-// maps instead of each decoding its own. Only an object nobody changes
-// may be read so. A nil share reads as ReadObject does.
-func ReadSharedObject(dec *jsontext.Decoder, share *Subtrees) (map[string]any, error) {
+// invalid UTF-8), with its bookkeeping skipped (see LastAppliedAnnotation).
+// Its member names come from the shared table (most are the schema's,
+// which the informers' objects hold too: no allocation for them), its
+// string values are its own: it serves objects read once (an admission
+// request), whose values should not crowd the table the informer cache
+// shares. With share, the small subtrees of its spec are read through it,
+// as the informers read theirs (see Subtrees): an admission request's
+// object is mostly the object the informers see next, so the two share
+// its spec's maps instead of each decoding its own. Only an object nobody
+// changes may be read so.
+func ReadObject(dec *jsontext.Decoder, share *Subtrees) (map[string]any, error) {
 	return readObjectAt(dec, atObject, reading{share: share})
 }
 

@@ -110,9 +110,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		// Read as an admission request's object, through the shared table
 		// and alone: the same, or refused alike.
-		alone, aerr := ReadObject(jsontext.NewDecoder(bytes.NewReader(data)), true)
+		alone, aerr := ReadObject(jsontext.NewDecoder(bytes.NewReader(data)), nil)
 		for i := range 2 {
-			shared, err := ReadSharedObject(jsontext.NewDecoder(bytes.NewReader(data)), fuzzSubtrees)
+			shared, err := ReadObject(jsontext.NewDecoder(bytes.NewReader(data)), fuzzSubtrees)
 			if (err == nil) != (aerr == nil) {
 				t.Fatalf("reading the request object %q through the table (pass %d): error %v; alone: %v", data, i, err, aerr)
 			}
@@ -315,7 +315,7 @@ func BenchmarkWatchEvent(b *testing.B) {
 // nothing else, its numbers as Decode reads them.
 func TestReadObject(t *testing.T) {
 	read := func(doc string) (map[string]any, error) {
-		return ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), true)
+		return ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), nil)
 	}
 	got, err := read(`{"metadata":{"name":"b","managedFields":[{"manager":"kubectl"}],"generation":3,` +
 		`"annotations":{"` + LastAppliedAnnotation + `":"{\"kind\":\"Bucket\"}","note":"n"}},` +
@@ -343,21 +343,21 @@ func TestReadObject(t *testing.T) {
 }
 
 // TestReadSharedObject: an admission request's object read through the
-// informers' table reads as ReadObject reads it, shares its small spec
+// informers' table reads as it reads with no table, shares its small spec
 // subtrees with the objects the informers decode (and they with it), keeps
-// its metadata its own, and is refused for what ReadObject refuses, inside
-// a shared subtree too.
+// its metadata its own, and is refused for what is refused with no table,
+// inside a shared subtree too.
 func TestReadSharedObject(t *testing.T) {
 	share := &Subtrees{MaxBytes: 256}
 	read := func(share *Subtrees, doc string) (map[string]any, error) {
-		return ReadSharedObject(jsontext.NewDecoder(strings.NewReader(doc)), share)
+		return ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), share)
 	}
 	doc := templated("one", "true", "logs")
 	admitted, err := read(share, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), true)
+	plain, err := ReadObject(jsontext.NewDecoder(strings.NewReader(doc)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +384,7 @@ func TestReadSharedObject(t *testing.T) {
 		`{"spec":{"logging":{"targetBucket":"x"}`:                                         "EOF",
 	} {
 		if _, err := read(share, doc); err == nil || !strings.Contains(err.Error(), msg) {
-			t.Errorf("ReadSharedObject(%q) = %v, want an error with %q", doc, err, msg)
+			t.Errorf("ReadObject(%q) through a table = %v, want an error with %q", doc, err, msg)
 		}
 	}
 }
