@@ -126,22 +126,29 @@ func (p *proc) memory(key string) (int64, error) {
 }
 
 func parseStatusKB(status, key string) (int64, error) {
-	for _, line := range strings.Split(status, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || k != key {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("malformed %s line %q", key, line)
-		}
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		return n << 10, nil
+	v, err := statusValue(status, key)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no %s in /proc status", key)
+	f := strings.Fields(v)
+	if len(f) != 2 || f[1] != "kB" {
+		return 0, fmt.Errorf("malformed %s line %q", key, key+":"+v)
+	}
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	return n << 10, nil
+}
+
+// statusValue returns what follows "key:" on its line of /proc/PID/status.
+func statusValue(status, key string) (string, error) {
+	for _, line := range strings.Split(status, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("no %s in /proc status", key)
 }
 
 // switches returns the context switches of every thread of the process,
@@ -180,13 +187,11 @@ func pidSwitches(pid int) (voluntary, involuntary int64, err error) {
 
 // parseStatusCount reads a count of /proc/PID/status (a line "key:\tN").
 func parseStatusCount(status, key string) (int64, error) {
-	for _, line := range strings.Split(status, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && k == key {
-			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		}
+	v, err := statusValue(status, key)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no %s in /proc status", key)
+	return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 }
 
 // rss returns VmRSS, 0 when it cannot be read.
