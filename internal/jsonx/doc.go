@@ -37,10 +37,14 @@
 // are replaced by U+FFFD. Numbers are validated against the JSON grammar
 // and kept as their literal text so no precision is lost.
 //
-// Parse builds its tree from the tokens of a
-// github.com/go-json-experiment/json/jsontext Decoder (the encoding/json/v2
-// tokenizer), which reads the input in place; errors carry the byte offset
-// and line and column of the offending byte.
+// A well-formed document is read by a scanner of its own in one pass
+// over the bytes. Whatever the scanner would have to refuse (a syntax
+// error, a duplicate key, a nesting limit) is read again from the start
+// with a github.com/go-json-experiment/json/jsontext Decoder (the
+// encoding/json/v2 tokenizer), which reads the input in place and names
+// what is wrong: every error comes from that path, and carries the byte
+// offset and line and column of the offending byte. Both paths build the
+// same tree (FuzzScanMatchesTokenizer).
 //
 // Parse copies its input once; strings without escapes and numbers are
 // substrings of that copy, so they cost no additional allocation. Nodes and

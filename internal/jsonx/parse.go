@@ -104,24 +104,21 @@ func (p *parser) run(data []byte, src string, lim Limits) (*Node, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
-	maxDepth = min(maxDepth, tokenizerMaxDepth)
-	// The decoder reads data in place (a bytes.Buffer is not copied).
-	// Invalid UTF-8 is accepted and decoded as U+FFFD, as encoding/json
-	// does. Duplicate keys are detected here rather than by the
-	// decoder: the keys are decoded anyway, and comparing them costs
-	// less than the decoder's own copy of every name (about a tenth of
-	// the parse time of a large policy).
-	p.in = *bytes.NewBuffer(data)
-	p.dec.Reset(&p.in, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-	p.s, p.maxDepth = src, maxDepth
+	p.s, p.maxDepth = src, min(maxDepth, tokenizerMaxDepth)
 	p.nodeChunk = min(max(len(src)/32, 4), maxChunk)
 	p.slabChunk = min(max(len(src)/64, 4), maxChunk)
-	root, err := p.parse()
-	if err != nil {
-		return nil, err
+	// The scanner reads a well-formed document; what it gives up on is
+	// read again by the tokenizer, which reports the error.
+	root, ok := (*Node)(nil), false
+	if !p.tokensOnly {
+		root, ok = p.scan(data)
 	}
-	if i := skipWS(src, root.End); i < len(src) {
-		return nil, p.syntaxErrorf(i, "invalid character %s after top-level value", quoteChar(src, i))
+	if !ok {
+		p.abandon()
+		var err error
+		if root, err = p.tokens(data); err != nil {
+			return nil, err
+		}
 	}
 	if len(p.fixups) > 0 {
 		decoded := string(p.arena)
@@ -132,13 +129,36 @@ func (p *parser) run(data []byte, src string, lim Limits) (*Node, error) {
 	return root, nil
 }
 
+// tokens parses data with the tokenizer, which also finds and describes
+// whatever makes data other than one well-formed value.
+func (p *parser) tokens(data []byte) (*Node, error) {
+	// The decoder reads data in place (a bytes.Buffer is not copied).
+	// Invalid UTF-8 is accepted and decoded as U+FFFD, as encoding/json
+	// does. Duplicate keys are detected here rather than by the
+	// decoder: the keys are decoded anyway, and comparing them costs
+	// less than the decoder's own copy of every name (about a tenth of
+	// the parse time of a large policy).
+	p.in, p.tokenized = *bytes.NewBuffer(data), true
+	p.dec.Reset(&p.in, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	root, err := p.parse()
+	if err != nil {
+		return nil, err
+	}
+	if i := skipWS(p.s, root.End); i < len(p.s) {
+		return nil, p.syntaxErrorf(i, "invalid character %s after top-level value", quoteChar(p.s, i))
+	}
+	return root, nil
+}
+
 // release returns p to the pool holding no reference to the document or
 // its tree: the slabs a given tree was carved from are dropped, those of
 // a lent tree cleared and kept for the next one (up to maxPooledStack
 // elements of each), the stacks are cleared (or dropped when a large
 // document grew them) and the decoder reads from an empty reader.
 func (p *parser) release() {
-	p.dec.Reset(released)
+	if p.tokenized {
+		p.dec.Reset(released)
+	}
 	if p.lent {
 		p.nodeChunks.recycle(len(p.nodes))
 		p.memChunks.recycle(len(p.memSlab))
@@ -259,6 +279,9 @@ type parser struct {
 	memChunks  chunks[Member]
 	itemChunks chunks[*Node]
 	lent       bool
+	// tokensOnly skips the scanner (tests compare the two paths);
+	// tokenized is set once the decoder has read the document.
+	tokensOnly, tokenized bool
 
 	// The containers currently open, innermost last, and the stacks of
 	// their members and items; a container copies its own part into a
@@ -285,6 +308,9 @@ type frame struct {
 	key     string
 	keyPos  int
 	names   map[string]struct{} // keys so far, once the object is large
+	// For an array being scanned: a comma came after the last item, so
+	// an item must come next.
+	afterComma bool
 }
 
 // fixup records that node.Str is arena[lo:hi], to be set once the arena

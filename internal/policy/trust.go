@@ -15,7 +15,17 @@ func TrustRestrictingKeys() []string {
 }
 
 // IsAccountID reports whether s is a 12-digit AWS account ID.
-func IsAccountID(s string) bool { return accountIDRe.MatchString(s) }
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // PrincipalAccount returns the account of an AWS principal value: the ID
 // itself ("123456789012" means the whole account, rule B2) or the account

@@ -1,0 +1,315 @@
+package jsonx
+
+import "unicode/utf8"
+
+// The scanner below builds the tree of a well-formed document straight
+// from its bytes, without the tokenizer: a policy document of a few
+// hundred bytes is read in about a third of the time. It accepts exactly
+// the documents the tokenizer path accepts and builds the same tree
+// (FuzzScanMatchesTokenizer); at the first thing it would have to report
+// (a syntax error, a duplicate key, a nesting limit) it gives up, and the
+// tokenizer path parses the document from the start, so every error, its
+// offset and its message come from one place.
+
+// strByte classifies the bytes inside a string: 0 for a byte that stands
+// for itself, 1 for the closing quote, 2 for a backslash, 3 for a control
+// character (never allowed unescaped).
+var strByte = func() (t [256]uint8) {
+	for c := range 0x20 {
+		t[c] = 3
+	}
+	t['"'] = 1
+	t['\\'] = 2
+	return t
+}()
+
+// scan parses data (whose text p.s is) into a tree as parse does, or
+// reports false when the document is not one parse would accept as it is
+// (abandon then drops what it built).
+func (p *parser) scan(s []byte) (*Node, bool) {
+	i := 0
+	for {
+		i = skipWSBytes(s, i)
+		if i >= len(s) {
+			return nil, false
+		}
+		// What may come next depends on the innermost open container:
+		// a key (or the end) in an object, a separator (or the end)
+		// after an item, else a value.
+		closing := false
+		if k := len(p.frames); k > 0 {
+			top := &p.frames[k-1]
+			switch c := s[i]; {
+			case top.node.Kind == Object && top.wantKey:
+				if c == '}' {
+					closing = true
+					break
+				}
+				if top.count > 0 {
+					if c != ',' {
+						return nil, false
+					}
+					if i = skipWSBytes(s, i+1); i >= len(s) {
+						return nil, false
+					}
+				}
+				if s[i] != '"' {
+					return nil, false
+				}
+				end, plain, ok := scanString(s, i)
+				if !ok {
+					return nil, false
+				}
+				key := p.s[i+1 : end-1]
+				if !plain {
+					key = p.key(s[i:end], i, end)
+				}
+				if p.seen(top, key) {
+					return nil, false
+				}
+				top.key, top.keyPos, top.wantKey = key, i, false
+				if i = skipWSBytes(s, end); i >= len(s) || s[i] != ':' {
+					return nil, false
+				}
+				i++
+				continue
+			case top.node.Kind == Array && !top.afterComma:
+				if c == ']' {
+					closing = true
+					break
+				}
+				if top.count > 0 {
+					if c != ',' {
+						return nil, false
+					}
+					top.afterComma = true
+					i++
+					continue
+				}
+			}
+		}
+
+		var n *Node // a value that is complete
+		switch c := s[i]; {
+		case closing:
+			k := len(p.frames)
+			top := &p.frames[k-1]
+			i++
+			n = top.node
+			n.End = i
+			if n.Kind == Object {
+				if top.count > 0 {
+					n.Members = p.carveMembers(top.base)
+				}
+				clear(p.members[top.base:])
+				p.members = p.members[:top.base]
+			} else {
+				if top.count > 0 {
+					n.Items = p.carveItems(top.base)
+				}
+				clear(p.items[top.base:])
+				p.items = p.items[:top.base]
+			}
+			*top = frame{}
+			p.frames = p.frames[:k-1]
+
+		case c == '{' || c == '[':
+			if len(p.frames)+1 > p.maxDepth {
+				return nil, false
+			}
+			n := p.newNode()
+			n.Start = i
+			f := frame{node: n}
+			if c == '{' {
+				n.Kind, f.base, f.wantKey = Object, len(p.members), true
+				p.members = initCap(p.members, 32)
+			} else {
+				n.Kind, f.base = Array, len(p.items)
+				p.items = initCap(p.items, 32)
+			}
+			p.frames = append(initCap(p.frames, 16), f)
+			i++
+			continue
+
+		default:
+			start := i
+			var kind Kind
+			var val, plain bool
+			switch {
+			case c == '"':
+				end, isPlain, ok := scanString(s, i)
+				if !ok {
+					return nil, false
+				}
+				i, kind, plain = end, String, isPlain
+			case c == '-' || isDigit(c):
+				end, ok := scanNumber(s, i)
+				if !ok {
+					return nil, false
+				}
+				i, kind = end, Number
+			case hasLiteral(s, i, "true"):
+				i, kind, val = i+4, Bool, true
+			case hasLiteral(s, i, "false"):
+				i, kind = i+5, Bool
+			case hasLiteral(s, i, "null"):
+				i, kind = i+4, Null
+			default:
+				return nil, false
+			}
+			n = p.newNode()
+			n.Kind, n.Bool, n.Start, n.End = kind, val, start, i
+			switch kind {
+			case Number:
+				n.Str = p.s[start:i]
+			case String:
+				if plain {
+					n.Str = p.s[start+1 : i-1]
+				} else {
+					p.stringValue(n, s[start:i])
+				}
+			}
+		}
+
+		// n is complete: add it to its container, or it is the root.
+		k := len(p.frames)
+		if k == 0 {
+			if skipWSBytes(s, i) < len(s) {
+				return nil, false
+			}
+			return n, true
+		}
+		top := &p.frames[k-1]
+		if top.node.Kind == Object {
+			p.members = append(p.members, Member{Key: top.key, KeyPos: top.keyPos, Value: n})
+			top.wantKey = true
+		} else {
+			p.items = append(p.items, n)
+			top.afterComma = false
+		}
+		top.count++
+	}
+}
+
+// abandon drops what a scan that gave up built, so that parse starts on
+// the same state scan did: its stacks are emptied and cleared, and the
+// nodes, members and items it carved are cleared and handed out again.
+// (A slab it had to take beyond the first of each kind stays out of use
+// until the parser is released.)
+func (p *parser) abandon() {
+	clear(p.frames)
+	p.frames = p.frames[:0]
+	clear(p.members)
+	p.members = p.members[:0]
+	clear(p.items)
+	p.items = p.items[:0]
+	clear(p.nodes)
+	p.nodes = p.nodes[:0]
+	clear(p.memSlab)
+	p.memSlab = p.memSlab[:0]
+	clear(p.itemSlab)
+	p.itemSlab = p.itemSlab[:0]
+	p.arena = p.arena[:0]
+	clear(p.fixups)
+	p.fixups = p.fixups[:0]
+}
+
+// scanString returns the offset just past the string starting with the
+// quote at s[i], and false when it is not a well-formed JSON string (an
+// unescaped control character, a bad escape, no closing quote). Invalid
+// UTF-8 is accepted, as the tokenizer path accepts it. plain reports that
+// the string decodes to its own text between the quotes (verbatim).
+func scanString(s []byte, i int) (end int, plain, ok bool) {
+	escaped, high := false, false
+	for j := i + 1; j < len(s); j++ {
+		c := s[j]
+		switch strByte[c] {
+		case 0:
+			high = high || c >= utf8.RuneSelf
+		case 1:
+			return j + 1, !escaped && (!high || utf8.Valid(s[i+1:j])), true
+		case 2:
+			escaped = true
+			j++
+			if j >= len(s) {
+				return 0, false, false
+			}
+			switch s[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(s) || !isHex(s[j+1]) || !isHex(s[j+2]) || !isHex(s[j+3]) || !isHex(s[j+4]) {
+					return 0, false, false
+				}
+				j += 4
+			default:
+				return 0, false, false
+			}
+		default:
+			return 0, false, false
+		}
+	}
+	return 0, false, false
+}
+
+// scanNumber returns the offset just past the number starting at s[i]
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), and false when it is
+// not one.
+func scanNumber(s []byte, i int) (int, bool) {
+	if s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && isDigit(s[i]):
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || !isDigit(s[i]) {
+			return 0, false
+		}
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || !isDigit(s[i]) {
+			return 0, false
+		}
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	}
+	return i, true
+}
+
+// hasLiteral reports whether s holds lit at i.
+func hasLiteral(s []byte, i int, lit string) bool {
+	return len(s)-i >= len(lit) && string(s[i:i+len(lit)]) == lit
+}
+
+func isHex(c byte) bool {
+	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// skipWSBytes is skipWS on bytes.
+func skipWSBytes(s []byte, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
