@@ -42,9 +42,10 @@
 // error, a duplicate key, a nesting limit) is read again from the start
 // with a github.com/go-json-experiment/json/jsontext Decoder (the
 // encoding/json/v2 tokenizer), which reads the input in place and names
-// what is wrong: every error comes from that path, and carries the byte
-// offset and line and column of the offending byte. Both paths build the
-// same tree (FuzzScanMatchesTokenizer).
+// what is wrong: every syntax, duplicate-key and nesting error comes from
+// that path, and carries the byte offset (and for the first two the line
+// and column) of the offending byte. Both paths build the same tree
+// (FuzzScanMatchesTokenizer).
 //
 // Parse copies its input once; strings without escapes and numbers are
 // substrings of that copy, so they cost no additional allocation. Nodes and

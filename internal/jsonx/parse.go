@@ -62,7 +62,8 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 	defer p.release()
 	// A single copy of the input: unescaped strings and number literals
 	// are substrings of it, and the caller may reuse data afterwards.
-	return p.run(data, string(data), lim)
+	// The tokenizer, when it is needed, reads data itself.
+	return p.run(string(data), data, lim)
 }
 
 // Visit parses s as Parse parses its bytes and calls use with the tree,
@@ -80,10 +81,9 @@ func Visit(s string, lim Limits, use func(root *Node)) error {
 	p := parsers.Get().(*parser)
 	p.lent = true
 	defer p.release()
-	// The tokenizer reads a copy, kept for the next document; the tree's
-	// strings are parts of s.
-	p.text = append(p.text[:0], s...)
-	root, err := p.run(p.text, s, lim)
+	// The tree's strings are parts of s. The tokenizer, when it is
+	// needed, reads a copy, kept for the next document.
+	root, err := p.run(s, nil, lim)
 	if err != nil {
 		return err
 	}
@@ -98,8 +98,9 @@ func checkSize(n int, lim Limits) error {
 	return nil
 }
 
-// run parses data, whose text src is, into a tree.
-func (p *parser) run(data []byte, src string, lim Limits) (*Node, error) {
+// run parses src into a tree. data is src as bytes, or nil when the
+// tokenizer (which reads bytes) is to read a copy kept in p.text.
+func (p *parser) run(src string, data []byte, lim Limits) (*Node, error) {
 	maxDepth := lim.MaxDepth
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
@@ -111,10 +112,14 @@ func (p *parser) run(data []byte, src string, lim Limits) (*Node, error) {
 	// read again by the tokenizer, which reports the error.
 	root, ok := (*Node)(nil), false
 	if !p.tokensOnly {
-		root, ok = p.scan(data)
+		root, ok = p.scan()
 	}
 	if !ok {
 		p.abandon()
+		if data == nil {
+			p.text = append(p.text[:0], src...)
+			data = p.text
+		}
 		var err error
 		if root, err = p.tokens(data); err != nil {
 			return nil, err
@@ -129,8 +134,8 @@ func (p *parser) run(data []byte, src string, lim Limits) (*Node, error) {
 	return root, nil
 }
 
-// tokens parses data with the tokenizer, which also finds and describes
-// whatever makes data other than one well-formed value.
+// tokens parses data (p.s as bytes) with the tokenizer, which also finds
+// and describes whatever makes data other than one well-formed value.
 func (p *parser) tokens(data []byte) (*Node, error) {
 	// The decoder reads data in place (a bytes.Buffer is not copied).
 	// Invalid UTF-8 is accepted and decoded as U+FFFD, as encoding/json
@@ -150,12 +155,18 @@ func (p *parser) tokens(data []byte) (*Node, error) {
 	return root, nil
 }
 
-// release returns p to the pool holding no reference to the document or
-// its tree: the slabs a given tree was carved from are dropped, those of
-// a lent tree cleared and kept for the next one (up to maxPooledStack
-// elements of each), the stacks are cleared (or dropped when a large
-// document grew them) and the decoder reads from an empty reader.
+// release returns p to the pool, reset.
 func (p *parser) release() {
+	p.reset()
+	parsers.Put(p)
+}
+
+// reset makes p hold no reference to the document or its tree: the slabs
+// a given tree was carved from are dropped, those of a lent tree cleared
+// and kept for the next one (up to maxPooledStack elements of each), the
+// stacks are cleared (or dropped when a large document grew them) and the
+// decoder reads from an empty reader.
+func (p *parser) reset() {
 	if p.tokenized {
 		p.dec.Reset(released)
 	}
@@ -177,7 +188,6 @@ func (p *parser) release() {
 		memChunks:  p.memChunks,
 		itemChunks: p.itemChunks,
 	}
-	parsers.Put(p)
 }
 
 // chunks hands out the slabs a tree's nodes, members and items are carved
@@ -254,8 +264,8 @@ func reuseText(b []byte) []byte {
 	return b[:0]
 }
 
-// parser holds the state of one Parse call: it builds the tree from the
-// tokens of a jsontext.Decoder.
+// parser holds the state of one Parse call: it builds the tree by its
+// scanner or from the tokens of a jsontext.Decoder.
 type parser struct {
 	s        string
 	dec      *jsontext.Decoder
@@ -520,8 +530,13 @@ func (p *parser) key(q []byte, start, end int) string {
 	if verbatim(q) {
 		return p.s[start+1 : end-1]
 	}
-	// The tokenizer has validated q; the only error AppendUnquote can
-	// report is invalid UTF-8, which it has replaced with U+FFFD.
+	return unquoteKey(p, q)
+}
+
+// unquoteKey decodes the well-formed quoted key q (the tokenizer or the
+// scanner has checked it; the only error AppendUnquote can report is
+// invalid UTF-8, which it has replaced with U+FFFD).
+func unquoteKey[B ~[]byte | ~string](p *parser, q B) string {
 	b, _ := jsontext.AppendUnquote(p.scratch[:0], q)
 	p.scratch = b[:0]
 	return string(b)
@@ -535,8 +550,14 @@ func (p *parser) stringValue(n *Node, q []byte) {
 		n.Str = p.s[n.Start+1 : n.End-1]
 		return
 	}
+	unquoteValue(p, n, q)
+}
+
+// unquoteValue appends the decoded well-formed quoted string q to the
+// arena, for n.Str (see unquoteKey).
+func unquoteValue[B ~[]byte | ~string](p *parser, n *Node, q B) {
 	lo := len(p.arena)
-	p.arena, _ = jsontext.AppendUnquote(initCap(p.arena, 256), q) // see key
+	p.arena, _ = jsontext.AppendUnquote(initCap(p.arena, 256), q)
 	p.fixups = append(initCap(p.fixups, 16), fixup{node: n, lo: lo, hi: len(p.arena)})
 }
 

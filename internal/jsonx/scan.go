@@ -3,8 +3,9 @@ package jsonx
 import "unicode/utf8"
 
 // The scanner below builds the tree of a well-formed document straight
-// from its bytes, without the tokenizer: a policy document of a few
-// hundred bytes is read in about a third of the time. It accepts exactly
+// from its text, without the tokenizer: it parses a clean Bucket's policy
+// (and judges it, in the policy grammar) in about two thirds of the time
+// (docs/performance.md, "A scanner for well-formed documents"). It accepts exactly
 // the documents the tokenizer path accepts and builds the same tree
 // (FuzzScanMatchesTokenizer); at the first thing it would have to report
 // (a syntax error, a duplicate key, a nesting limit) it gives up, and the
@@ -23,13 +24,14 @@ var strByte = func() (t [256]uint8) {
 	return t
 }()
 
-// scan parses data (whose text p.s is) into a tree as parse does, or
-// reports false when the document is not one parse would accept as it is
+// scan parses p.s into a tree as the tokenizer path does, or reports
+// false when the document is not one that path would accept as it is
 // (abandon then drops what it built).
-func (p *parser) scan(s []byte) (*Node, bool) {
+func (p *parser) scan() (*Node, bool) {
+	s := p.s
 	i := 0
 	for {
-		i = skipWSBytes(s, i)
+		i = skipWS(s, i)
 		if i >= len(s) {
 			return nil, false
 		}
@@ -49,7 +51,7 @@ func (p *parser) scan(s []byte) (*Node, bool) {
 					if c != ',' {
 						return nil, false
 					}
-					if i = skipWSBytes(s, i+1); i >= len(s) {
+					if i = skipWS(s, i+1); i >= len(s) {
 						return nil, false
 					}
 				}
@@ -60,15 +62,15 @@ func (p *parser) scan(s []byte) (*Node, bool) {
 				if !ok {
 					return nil, false
 				}
-				key := p.s[i+1 : end-1]
+				key := s[i+1 : end-1]
 				if !plain {
-					key = p.key(s[i:end], i, end)
+					key = unquoteKey(p, s[i:end])
 				}
 				if p.seen(top, key) {
 					return nil, false
 				}
 				top.key, top.keyPos, top.wantKey = key, i, false
-				if i = skipWSBytes(s, end); i >= len(s) || s[i] != ':' {
+				if i = skipWS(s, end); i >= len(s) || s[i] != ':' {
 					return nil, false
 				}
 				i++
@@ -161,12 +163,12 @@ func (p *parser) scan(s []byte) (*Node, bool) {
 			n.Kind, n.Bool, n.Start, n.End = kind, val, start, i
 			switch kind {
 			case Number:
-				n.Str = p.s[start:i]
+				n.Str = s[start:i]
 			case String:
 				if plain {
-					n.Str = p.s[start+1 : i-1]
+					n.Str = s[start+1 : i-1]
 				} else {
-					p.stringValue(n, s[start:i])
+					unquoteValue(p, n, s[start:i])
 				}
 			}
 		}
@@ -174,7 +176,7 @@ func (p *parser) scan(s []byte) (*Node, bool) {
 		// n is complete: add it to its container, or it is the root.
 		k := len(p.frames)
 		if k == 0 {
-			if skipWSBytes(s, i) < len(s) {
+			if skipWS(s, i) < len(s) {
 				return nil, false
 			}
 			return n, true
@@ -191,11 +193,13 @@ func (p *parser) scan(s []byte) (*Node, bool) {
 	}
 }
 
-// abandon drops what a scan that gave up built, so that parse starts on
-// the same state scan did: its stacks are emptied and cleared, and the
-// nodes, members and items it carved are cleared and handed out again.
-// (A slab it had to take beyond the first of each kind stays out of use
-// until the parser is released.)
+// abandon drops what a scan that gave up built, so that the tokenizer
+// path starts on the state the scan did: the stacks are emptied and
+// cleared, and the nodes, members and items carved from the current slab
+// of each kind are cleared and handed out again. (The slabs filled before
+// the current one are dropped: those of a lent tree are cleared and kept
+// when the parser is released, those of a given one left to the
+// collector.)
 func (p *parser) abandon() {
 	clear(p.frames)
 	p.frames = p.frames[:0]
@@ -219,7 +223,7 @@ func (p *parser) abandon() {
 // unescaped control character, a bad escape, no closing quote). Invalid
 // UTF-8 is accepted, as the tokenizer path accepts it. plain reports that
 // the string decodes to its own text between the quotes (verbatim).
-func scanString(s []byte, i int) (end int, plain, ok bool) {
+func scanString(s string, i int) (end int, plain, ok bool) {
 	escaped, high := false, false
 	for j := i + 1; j < len(s); j++ {
 		c := s[j]
@@ -227,7 +231,7 @@ func scanString(s []byte, i int) (end int, plain, ok bool) {
 		case 0:
 			high = high || c >= utf8.RuneSelf
 		case 1:
-			return j + 1, !escaped && (!high || utf8.Valid(s[i+1:j])), true
+			return j + 1, !escaped && (!high || utf8.ValidString(s[i+1:j])), true
 		case 2:
 			escaped = true
 			j++
@@ -254,7 +258,7 @@ func scanString(s []byte, i int) (end int, plain, ok bool) {
 // scanNumber returns the offset just past the number starting at s[i]
 // (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), and false when it is
 // not one.
-func scanNumber(s []byte, i int) (int, bool) {
+func scanNumber(s string, i int) (int, bool) {
 	if s[i] == '-' {
 		i++
 	}
@@ -293,23 +297,10 @@ func scanNumber(s []byte, i int) (int, bool) {
 }
 
 // hasLiteral reports whether s holds lit at i.
-func hasLiteral(s []byte, i int, lit string) bool {
-	return len(s)-i >= len(lit) && string(s[i:i+len(lit)]) == lit
+func hasLiteral(s string, i int, lit string) bool {
+	return len(s)-i >= len(lit) && s[i:i+len(lit)] == lit
 }
 
 func isHex(c byte) bool {
 	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// skipWSBytes is skipWS on bytes.
-func skipWSBytes(s []byte, i int) int {
-	for i < len(s) {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }

@@ -17,8 +17,9 @@ func parseBoth(data []byte, lim Limits) (scanned *Node, scanOK bool, tokenized *
 	if ps.maxDepth <= 0 {
 		ps.maxDepth = DefaultMaxDepth
 	}
+	ps.maxDepth = min(ps.maxDepth, tokenizerMaxDepth)
 	ps.nodeChunk, ps.slabChunk = 4, 4
-	scanned, scanOK = ps.scan(data)
+	scanned, scanOK = ps.scan()
 	if scanOK && len(ps.fixups) > 0 {
 		decoded := string(ps.arena)
 		for _, f := range ps.fixups {
@@ -26,7 +27,7 @@ func parseBoth(data []byte, lim Limits) (scanned *Node, scanOK bool, tokenized *
 		}
 	}
 	pt := &parser{dec: new(jsontext.Decoder), tokensOnly: true}
-	tokenized, err = pt.run(data, string(data), lim)
+	tokenized, err = pt.run(string(data), data, lim)
 	return scanned, scanOK, tokenized, err
 }
 
@@ -117,34 +118,39 @@ func FuzzScanMatchesTokenizer(f *testing.F) {
 
 // TestScanGivingUpLeavesNoTrace: a document the scanner gives up on
 // half-way (only a refused one: it accepts every other) is refused with
-// the tokenizer path's own error, and the pooled parser it leaves behind
-// reads the next document as a fresh one would.
+// the tokenizer path's own error, and the parser it leaves behind, reset
+// as the pool's are, reads the next document as a fresh one would.
 func TestScanGivingUpLeavesNoTrace(t *testing.T) {
-	next := []byte(buildPolicy(2))
-	_, _, want, _ := parseBoth(next, Limits{})
+	next := buildPolicy(2)
+	_, _, want, _ := parseBoth([]byte(next), Limits{})
 	for _, doc := range []string{
 		`{"Statement":[{"Effect":"Allow","Sid":"caf\u00e9"}],"Statement":1}`, // a duplicate late
-		`{"a":[1,2,3,{"b":"\u0041"}],"c":[1,]}`,                              // a syntax error late
-		strings.Repeat(`{"a":[`, 40) + strings.Repeat(`]}`, 40),              // too deep for 64
+		`{"a":[1,2,3,{"b":"\u0041"}],"c":[1,]}`,                            // a syntax error late
+		strings.Repeat(`{"a":[`, 40) + strings.Repeat(`]}`, 40),            // too deep for 64
 	} {
+		_, _, _, wantErr := parseBoth([]byte(doc), Limits{})
 		for _, lent := range []bool{false, true} {
-			var err error
-			if lent {
-				err = Visit(doc, Limits{}, func(*Node) {})
-			} else {
-				_, err = Parse([]byte(doc), Limits{})
+			// One parser, as the pool would hand it out twice.
+			p := &parser{dec: new(jsontext.Decoder), lent: lent}
+			var data []byte
+			if !lent {
+				data = []byte(doc)
 			}
-			_, _, _, wantErr := parseBoth([]byte(doc), Limits{})
-			if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+			if _, err := p.run(doc, data, Limits{}); err == nil || wantErr == nil || err.Error() != wantErr.Error() {
 				t.Errorf("%.40q (lent %v): error %v, want %v", doc, lent, err, wantErr)
 			}
-			if err := Visit(string(next), Limits{}, func(root *Node) {
-				if !reflect.DeepEqual(root, want) {
-					t.Errorf("after %.40q (lent %v): tree %s, want %s", doc, lent, dump(root), dump(want))
-				}
-			}); err != nil {
+			if p.reset(); p.text != nil && !lent {
+				t.Errorf("%.40q: a given document was copied", doc)
+			}
+			p.lent = true
+			root, err := p.run(next, nil, Limits{})
+			if err != nil {
 				t.Fatal(err)
 			}
+			if !reflect.DeepEqual(root, want) {
+				t.Errorf("after %.40q (lent %v): tree %s, want %s", doc, lent, dump(root), dump(want))
+			}
+			p.reset()
 		}
 	}
 }

@@ -18,9 +18,10 @@ type Options struct {
 }
 
 // isPrincipalARN reports whether v is an IAM or STS principal ARN,
-// arn:PARTITION:(iam|sts)::ACCOUNT:RESOURCE, where PARTITION is aws or
-// aws- followed by letters and dashes, ACCOUNT a 12-digit ID, aws or
-// cloudfront, and RESOURCE at least one character and no line break.
+// arn:PARTITION:(iam|sts)::ACCOUNT:RESOURCE, where PARTITION is aws
+// followed by any letters and dashes (aws, aws-cn, aws-us-gov), ACCOUNT a
+// 12-digit ID, aws or cloudfront, and RESOURCE at least one character and
+// no newline (\n).
 // (A principal is matched for every new document: by hand this costs a
 // tenth of the regular expression it stands for, which
 // TestIsPrincipalARNMatchesItsRegexp keeps.)

@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// The expressions isPrincipalARN and IsAccountID are written by hand for.
+// What isPrincipalARN and IsAccountID match, as regular expressions: the
+// hand-written matchers must accept exactly what these accept.
 var (
 	accountIDRe    = regexp.MustCompile(`^[0-9]{12}$`)
 	principalARNRe = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:(iam|sts)::([0-9]{12}|aws|cloudfront):.+$`)
