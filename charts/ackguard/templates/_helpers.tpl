@@ -3,12 +3,18 @@
 {{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* Resource name prefix: the release name, plus the chart name when they differ. */}}
+{{/*
+Resource name prefix: the release name, plus the chart name when they
+differ. At most 47 characters, so that every name built on it that must fit
+in 63 does: the webhook Service (-webhook-service, 16 more), the CRD upgrade
+Job (its name is a label of its pods) and the Certificate (cert-manager
+labels its requests with its name). TestChartLongReleaseName holds it.
+*/}}
 {{- define "ackguard.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 47 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 47 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 

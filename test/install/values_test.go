@@ -1,0 +1,154 @@
+package install
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// helmTemplateWith renders the chart as release with extra helm arguments
+// (--set, -f); it returns the objects, or helm's error output when helm
+// refused the values.
+func helmTemplateWith(t *testing.T, release string, extra ...string) ([]*unstructured.Unstructured, string) {
+	t.Helper()
+	args := append([]string{"template", release, "charts/ackguard", "--namespace", releaseNamespace, "--include-crds"}, extra...)
+	cmd := exec.Command(tool(t, "HELM", "helm"), args...)
+	cmd.Dir = repoRoot
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, stderr.String()
+	}
+	return decodeAll(t, out), ""
+}
+
+// TestChartLongReleaseName: the longest release name Helm accepts (53
+// characters) installs: every name that must be a DNS label (Services,
+// Jobs, whose names label their pods, and Certificates, whose names label
+// their requests) and every label value fits in 63 characters, in every
+// ci values file.
+func TestChartLongReleaseName(t *testing.T) {
+	release := "platform-security-admission-guardrails-production-euw"
+	if len(release) != 53 {
+		t.Fatalf("release name of %d characters", len(release))
+	}
+	for _, values := range ciValues(t) {
+		objs, errOut := helmTemplateWith(t, release, "-f", filepath.Join("charts", "ackguard", "ci", values))
+		if errOut != "" {
+			t.Fatalf("%s: %s", values, errOut)
+		}
+		for _, o := range objs {
+			what := values + ": " + o.GetKind() + " " + o.GetName()
+			switch o.GetKind() {
+			case "Service", "Job", "Certificate", "Pod":
+				if len(o.GetName()) > 63 {
+					t.Errorf("%s: name of %d characters", what, len(o.GetName()))
+				}
+			}
+			if len(o.GetName()) > 253 {
+				t.Errorf("%s: name of %d characters", what, len(o.GetName()))
+			}
+			labels := [][]string{{"metadata", "labels"}, {"spec", "template", "metadata", "labels"}}
+			for _, path := range labels {
+				m, _, _ := unstructured.NestedStringMap(o.Object, path...)
+				for k, v := range m {
+					if len(v) > 63 {
+						t.Errorf("%s: label %s=%q of %d characters at %s", what, k, v, len(v), strings.Join(path, "."))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestChartRefusesContradictoryValues: values that would render an
+// install that cannot work are refused by name, and the documented way of
+// giving account IDs on the command line is accepted.
+func TestChartRefusesContradictoryValues(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in helm's error output; "" when the values are accepted
+	}{
+		{"pod label over a selector label", []string{"--set", `podLabels.app\.kubernetes\.io/component=web`}, `podLabels: "app.kubernetes.io/component" is one of the pods' selector labels`},
+		{"an unrelated pod label", []string{"--set", "podLabels.team=web"}, ""},
+		{"replicas without leader election", []string{"--set", "replicaCount=2", "--set", "leaderElection.enabled=false"}, "needs leaderElection.enabled"},
+		{"a budget no drain can meet", []string{"--set", "replicaCount=2", "--set", "podDisruptionBudget.minAvailable=2"}, "nodes can never be drained"},
+		{"account IDs as numbers", []string{"--set", "ownerAccounts={111122223333}"}, "ownerAccounts"},
+		{"account IDs as strings, as documented", []string{"--set-string", "ownerAccounts={111122223333,012345678901}"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut := helmTemplateWith(t, "ackguard", tc.args...)
+			switch {
+			case tc.want == "" && errOut != "":
+				t.Errorf("refused: %s", errOut)
+			case tc.want != "" && !strings.Contains(errOut, tc.want):
+				t.Errorf("error output %q, want it to contain %q", errOut, tc.want)
+			}
+		})
+	}
+}
+
+// TestChartSingleReplicaHasNoBudget: one replica gets no
+// PodDisruptionBudget (minAvailable 1 of 1 would block every drain of its
+// node); two get theirs.
+func TestChartSingleReplicaHasNoBudget(t *testing.T) {
+	for _, tc := range []struct {
+		replicas string
+		budgets  int
+	}{{"1", 0}, {"2", 1}} {
+		objs, errOut := helmTemplateWith(t, "ackguard", "--set", "replicaCount="+tc.replicas)
+		if errOut != "" {
+			t.Fatalf("replicaCount=%s: %s", tc.replicas, errOut)
+		}
+		if got := len(find(objs, "PodDisruptionBudget")); got != tc.budgets {
+			t.Errorf("replicaCount=%s: %d PodDisruptionBudgets, want %d", tc.replicas, got, tc.budgets)
+		}
+	}
+}
+
+// TestCertManagerSecretBelongsToTheRelease: the Secret cert-manager writes
+// carries the release's ownership, so an upgrade to
+// certManager.enabled=false adopts it rather than failing on a Secret of
+// the same name it does not own.
+func TestCertManagerSecretBelongsToTheRelease(t *testing.T) {
+	objs := helmTemplate(t, "cert-manager-values.yaml")
+	cert := one(t, objs, "Certificate", "ackguard-serving-cert")
+	labels, _, _ := unstructured.NestedStringMap(cert.Object, "spec", "secretTemplate", "labels")
+	annotations, _, _ := unstructured.NestedStringMap(cert.Object, "spec", "secretTemplate", "annotations")
+	if labels["app.kubernetes.io/managed-by"] != "Helm" || annotations["meta.helm.sh/release-name"] != "ackguard" ||
+		annotations["meta.helm.sh/release-namespace"] != releaseNamespace {
+		t.Errorf("secretTemplate labels %v, annotations %v", labels, annotations)
+	}
+	secret, _, _ := unstructured.NestedString(cert.Object, "spec", "secretName")
+	selfManaged, errOut := helmTemplateWith(t, "ackguard", "--set", "certManager.enabled=false")
+	if errOut != "" {
+		t.Fatal(errOut)
+	}
+	one(t, selfManaged, "Secret", secret) // the Secret the upgrade takes over
+}
+
+// TestConfigCertificateNamesItsIssuer: in config/default the Certificate
+// names the Issuer by the name the prefix gave it.
+func TestConfigCertificateNamesItsIssuer(t *testing.T) {
+	objs := kustomizeBuild(t)
+	issuers := map[string]bool{}
+	for _, o := range find(objs, "Issuer") {
+		issuers[o.GetNamespace()+"/"+o.GetName()] = true
+	}
+	certs := find(objs, "Certificate")
+	if len(certs) == 0 {
+		t.Fatal("no Certificate rendered")
+	}
+	for _, c := range certs {
+		ref, _, _ := unstructured.NestedString(c.Object, "spec", "issuerRef", "name")
+		if !issuers[c.GetNamespace()+"/"+ref] {
+			t.Errorf("Certificate %s names Issuer %q; rendered Issuers: %v", c.GetName(), ref, issuers)
+		}
+	}
+}
