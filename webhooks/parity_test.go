@@ -74,6 +74,14 @@ func TestWebhookAndScanAgree(t *testing.T) {
 				`"ingressRules":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":[{"cidrIP":"0.0.0.0/1","description":"low"}]},{"ipProtocol":"-1","ipRanges":[{"cidrIP":"128.0.0.0/1","description":"high"}]}]`),
 		},
 		{
+			// A status in a manifest never reaches the cluster, so it names
+			// no owner account for either: the grant to another account is
+			// denied by both.
+			name: "cross-account grant beside a status naming that account",
+			obj: strings.TrimSuffix(bucket("", `"name":"x",`+securePAB+`,`+ownership+`,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::999999999999:root\"},\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::x/*\"}]}"`), "}") +
+				`,"status":{"ackResourceMetadata":{"ownerAccountID":"999999999999","region":"eu-west-1"}}}`,
+		},
+		{
 			name: "public database",
 			kind: metav1.GroupVersionKind{Group: "rds.services.k8s.aws", Version: "v1alpha1", Kind: "DBInstance"},
 			obj: objWithMeta("DBInstance", "rds.services.k8s.aws/v1alpha1", "", `"dbInstanceIdentifier":"db","dbInstanceClass":"db.t3.micro","engine":"postgres",`+

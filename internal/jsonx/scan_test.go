@@ -125,8 +125,8 @@ func TestScanGivingUpLeavesNoTrace(t *testing.T) {
 	_, _, want, _ := parseBoth([]byte(next), Limits{})
 	for _, doc := range []string{
 		`{"Statement":[{"Effect":"Allow","Sid":"caf\u00e9"}],"Statement":1}`, // a duplicate late
-		`{"a":[1,2,3,{"b":"\u0041"}],"c":[1,]}`,                            // a syntax error late
-		strings.Repeat(`{"a":[`, 40) + strings.Repeat(`]}`, 40),            // too deep for 64
+		`{"a":[1,2,3,{"b":"\u0041"}],"c":[1,]}`,                              // a syntax error late
+		strings.Repeat(`{"a":[`, 40) + strings.Repeat(`]}`, 40),              // too deep for 64
 	} {
 		_, _, _, wantErr := parseBoth([]byte(doc), Limits{})
 		for _, lent := range []bool{false, true} {

@@ -36,6 +36,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -150,7 +151,7 @@ func DefaultOptions() Options {
 		EnableWebhook:          true,
 		EnableReconciler:       true,
 		ACKControllers:         DefaultACKControllers(),
-		ACKNamespace:           "ack-system",
+		ACKNamespace:           owners.DefaultACKNamespace,
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 3,
 		RemediationWindow:      time.Hour,

@@ -59,6 +59,10 @@ const (
 	TeamMapName    = "ack-role-team-map"
 )
 
+// DefaultACKNamespace is where the ACK controllers, and so their CARM
+// ConfigMaps, are by default: the manager's and scan's --ack-namespace.
+const DefaultACKNamespace = "ack-system"
+
 // Origin is one place that names owner accounts: a source and what in it
 // (the flag, a namespace's name, the ConfigMap's namespace/name, a
 // resource's kind, namespace and name).

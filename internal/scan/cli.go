@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
+	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -113,7 +114,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.Var(&accountList{&o.Config.OwnerAccounts}, "owner-account",
 		"AWS account `ID` (12 digits) that owns the resources; repeatable, or comma-separated")
 	fs.Var(&pathList{&o.Policies}, "policy",
-		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH` (other documents there are not judged); repeatable")
+		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH`, with the owner accounts in resources' status (an export of the cluster; other documents there are not judged); repeatable")
 	fs.Var((*timeValue)(&o.Now), "now",
 		"judge exceptions at `TIME` (RFC 3339, such as 2026-01-31T00:00:00Z) instead of the current time")
 	if o.FailOn == "" {
@@ -138,6 +139,8 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	if o.ReleaseNamespace == "" {
 		o.ReleaseNamespace = DefaultReleaseNamespace
 	}
+	fs.StringVar(&o.ACKNamespace, "ack-namespace", owners.DefaultACKNamespace,
+		"`NAMESPACE` of the ACK controllers: ACK's cross-account role map ConfigMaps name owner accounts only there, as for the manager; empty reads none")
 	fs.StringVar(&o.ReleaseName, "release-name", o.ReleaseName, "release `NAME` charts are rendered for")
 	fs.StringVar(&o.ReleaseNamespace, "release-namespace", o.ReleaseNamespace, "release `NAMESPACE` charts are rendered in")
 }

@@ -95,6 +95,11 @@ type Options struct {
 	// ReleaseName and ReleaseNamespace are those of the release a chart
 	// is rendered for; "" means DefaultReleaseName, DefaultReleaseNamespace.
 	ReleaseName, ReleaseNamespace string
+	// ACKNamespace is the namespace of the ACK controllers: ACK's
+	// cross-account role map ConfigMaps name owner accounts only there, as
+	// the manager reads them only from its --ack-namespace; "" reads none.
+	// (The flag defaults to owners.DefaultACKNamespace.)
+	ACKNamespace string
 }
 
 // Report is the result of a scan; its JSON encoding is the published
@@ -891,7 +896,8 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	case gk == namespaceKind && meta.GVK.Version == "v1":
 		s.namespaceDoc(source, obj, meta)
 		return
-	case gk == configMapKind && meta.GVK.Version == "v1" && (meta.Name == owners.AccountMapName || meta.Name == owners.TeamMapName):
+	case gk == configMapKind && meta.GVK.Version == "v1" && (meta.Name == owners.AccountMapName || meta.Name == owners.TeamMapName) &&
+		s.opts.ACKNamespace != "" && meta.Namespace == s.opts.ACKNamespace:
 		if s.pass == collectPass {
 			s.carmDoc(source, obj, meta)
 			if mode == readAll {
@@ -944,8 +950,12 @@ func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc l
 		if slices.Contains(referenced, meta.GVK.GroupKind()) {
 			s.refs = append(s.refs, obj)
 		}
-		// The account ACK synced the resource in is an owner account.
-		if a := meta.OwnerAccountID; a != "" {
+		// The account ACK synced the resource in is an owner account,
+		// when the status is the cluster's: read from --policy (an export
+		// of the cluster). A manifest's status never reaches the cluster
+		// (the API server drops it on create), so the webhook would not
+		// count it either.
+		if a := meta.OwnerAccountID; a != "" && mode == readGovernance {
 			s.observeOwners(source, owners.Origin{Source: owners.FromStatus, Name: meta.GVK.Kind + " " + describeName(meta.Namespace, meta.Name, meta.Namespace != "")}, []string{a})
 		}
 	case mode == readAll:

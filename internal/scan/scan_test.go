@@ -776,30 +776,40 @@ spec:
 `
 	tests := []struct {
 		name, extra, source string
+		// policy gives extra with --policy (an export of the cluster)
+		// rather than in the scanned stream.
+		policy bool
 	}{
 		{"namespace annotation", `apiVersion: v1
 kind: Namespace
 metadata: {name: team-a, annotations: {services.k8s.aws/owner-account-id: "111122223333"}}
-`, "namespace team-a (services.k8s.aws/owner-account-id)"},
+`, "namespace team-a (services.k8s.aws/owner-account-id)", false},
 		{"cross-account role map", `apiVersion: v1
 kind: ConfigMap
 metadata: {name: ack-role-account-map, namespace: ack-system}
 data: {"111122223333": "arn:aws:iam::111122223333:role/ack"}
-`, "ConfigMap ack-system/ack-role-account-map"},
+`, "ConfigMap ack-system/ack-role-account-map", false},
 		{"status of a synced resource", `apiVersion: s3.services.k8s.aws/v1alpha1
 kind: Bucket
 metadata: {name: logs, namespace: team-b}
 spec: {name: logs}
 status: {ackResourceMetadata: {ownerAccountID: "111122223333", region: eu-west-1}}
-`, "status of Bucket team-b/logs"},
+`, "status of Bucket team-b/logs", true},
 	}
 	if code, stdout, _ := run(t, role, "--rules", "IAM-011", "-"); code != 1 || !strings.Contains(stdout, "IAM-011") {
 		t.Fatalf("without an owner account the Role must be denied by IAM-011 (exit %d):\n%s", code, stdout)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := tt.extra + "---\n" + role
-			code, stdout, stderr := run(t, in, "--rules", "IAM-011", "-o", "json", "-")
+			in, args := tt.extra+"---\n"+role, []string{"--rules", "IAM-011"}
+			if tt.policy {
+				export := filepath.Join(t.TempDir(), "export.yaml")
+				if err := os.WriteFile(export, []byte(tt.extra), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				in, args = role, append(args, "--policy", export)
+			}
+			code, stdout, stderr := run(t, in, append(args, "-o", "json", "-")...)
 			if code != 0 {
 				t.Fatalf("exit %d: the account learned from the %s was not used\n%s%s", code, tt.name, stdout, stderr)
 			}
@@ -812,11 +822,31 @@ status: {ackResourceMetadata: {ownerAccountID: "111122223333", region: eu-west-1
 			if len(rep.OwnerAccounts) != 1 || rep.OwnerAccounts[0].ID != "111122223333" || !slices.Contains(rep.OwnerAccounts[0].Sources, tt.source) {
 				t.Errorf("ownerAccounts = %+v, want 111122223333 from %q", rep.OwnerAccounts, tt.source)
 			}
-			_, text, _ := run(t, in, "--rules", "IAM-011", "-")
+			_, text, _ := run(t, in, append(args, "-")...)
 			if !strings.Contains(text, "owner accounts: 111122223333 (from "+tt.source) {
 				t.Errorf("the text output does not say where the owner account came from:\n%s", text)
 			}
 		})
+	}
+	// What never names an owner account in the cluster names none here: a
+	// status in the manifests (the API server drops it on create, so the
+	// webhook never counts it) and a role map outside the ACK controllers'
+	// namespace (the manager reads it only from --ack-namespace).
+	notInCluster := []struct{ name, in string }{
+		{"status in a manifest", tests[2].extra + "---\n" + role},
+		{"role map in another namespace", strings.Replace(tests[1].extra, "namespace: ack-system", "namespace: team-a", 1) + "---\n" + role},
+	}
+	for _, tt := range notInCluster {
+		if code, stdout, _ := run(t, tt.in, "--rules", "IAM-011", "-o", "json", "-"); code != 1 || !strings.Contains(stdout, `"ownerAccounts": []`) {
+			t.Errorf("%s: exit %d, want 1 (IAM-011) with no owner account:\n%s", tt.name, code, stdout)
+		}
+	}
+	moved := strings.Replace(tests[1].extra, "namespace: ack-system", "namespace: ack-controllers", 1) + "---\n" + role
+	if code, _, _ := run(t, moved, "--rules", "IAM-011", "--ack-namespace", "ack-controllers", "-"); code != 0 {
+		t.Errorf("a role map in --ack-namespace ack-controllers: exit %d, want 0", code)
+	}
+	if code, _, _ := run(t, tests[1].extra+"---\n"+role, "--rules", "IAM-011", "--ack-namespace", "", "-"); code != 1 {
+		t.Errorf("--ack-namespace \"\" reads no role map: exit %d, want 1", code)
 	}
 	// A value that is not an account ID is an input error, not a guess.
 	bad := strings.Replace(tests[0].extra, `"111122223333"`, `"team-a"`, 1) + "---\n" + role
