@@ -98,7 +98,12 @@ func (s *scanner) kustomize(dir, kfile string, mode readMode) {
 		s.errorf(src, "%v", err)
 		return
 	}
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	// The order "kustomize build" prints in: its legacy order unless the
+	// kustomization's sortOptions say otherwise (the CLI leaves the
+	// choice to the build; the API's default keeps the input order).
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionUnspecified
+	k := krusty.MakeKustomizer(opts)
 	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		s.errorf(src, "%s", oneLineError(err))

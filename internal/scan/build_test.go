@@ -176,3 +176,42 @@ func TestACKSamples(t *testing.T) {
 		t.Errorf("no resource judged in %s", base)
 	}
 }
+
+// TestKustomizeOrderIsTheCLIs: the built objects are numbered and their
+// lines counted in the order `kustomize build` prints them (its legacy
+// order: a ConfigMap before a Bucket whatever the kustomization lists
+// first), so a report points where the user's own build output does.
+func TestKustomizeOrderIsTheCLIs(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"base/kustomization.yaml":    "resources: [bucket.yaml]\n",
+		"base/bucket.yaml":           "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: site, namespace: web}\nspec: {name: site, acl: public-read}\n",
+		"overlay/kustomization.yaml": "resources: [../base, cm.yaml]\n",
+		"overlay/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: web}\ndata: {a: \"1\", b: \"2\", c: \"3\"}\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	overlay := filepath.Join(dir, "overlay")
+	rep := Scan(context.Background(), []string{overlay}, nil, Options{})
+	var acl *Finding
+	for i := range rep.Findings {
+		if rep.Findings[i].Rule == "S3-004" {
+			acl = &rep.Findings[i]
+		}
+	}
+	if acl == nil {
+		t.Fatalf("no S3-004 finding: %+v", rep)
+	}
+	// kustomize build (v5.8.1) prints the ConfigMap (9 lines), "---",
+	// then the Bucket, whose spec.acl is its 7th line.
+	if want := overlay + " (kustomize build)#1"; acl.Resource.Source != want || acl.Line != 17 {
+		t.Errorf("finding at %s line %d, want %s line 17", acl.Resource.Source, acl.Line, want)
+	}
+}
