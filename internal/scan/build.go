@@ -38,6 +38,12 @@ const (
 // A directory is built once: the second pass over the inputs reads what
 // the first built.
 func (s *scanner) buildDir(dir string, mode readMode) bool {
+	if kustomizationFile(dir) == "" && !isFile(filepath.Join(dir, "Chart.yaml")) {
+		return false
+	}
+	if !s.take(dir) {
+		return true // built and read in this pass already
+	}
 	if b, ok := s.builds[dir]; ok {
 		if b.data != nil {
 			s.built(dir, b.origin, b.data, mode)

@@ -350,7 +350,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	if now.IsZero() {
 		now = time.Now()
 	}
-	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{},
+	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{}, taken: map[string]bool{},
 		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts, builds: map[string]builtStream{},
 		owners: owners.New(opts.Config.OwnerAccounts)}
 	s.rep.Findings = []Finding{}
@@ -384,7 +384,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	s.eng = s.engine()
 	s.resolver = resolve.Objects(s.refs)
 	s.refs = nil
-	s.pass = judgePass
+	s.pass, s.taken = judgePass, map[string]bool{}
 	for _, p := range paths {
 		if s.done() {
 			break
@@ -457,6 +457,10 @@ type scanner struct {
 	// read holds the files (cleaned paths, "-" for stdin) read so far;
 	// --policy skips them, their governance objects being known already.
 	read map[string]bool
+	// taken holds the inputs (files and directories by absolute path,
+	// "-" for stdin) read in the current pass: an input named twice, or
+	// named beside a directory that holds it, is judged once.
+	taken map[string]bool
 	// gov are the GuardrailPolicies and GuardrailExceptions read, in input
 	// order; govRaw indexes them by kind, namespace and name.
 	gov    []*govObject
@@ -586,6 +590,22 @@ func (s *scanner) failf(source, format string, args ...any) {
 	s.rep.Errors = append(s.rep.Errors, InputError{Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
+// take reports whether the input p (a file or directory path, or "-")
+// is not read yet in this pass, and marks it read.
+func (s *scanner) take(p string) bool {
+	key := p
+	if p != "-" {
+		if abs, err := filepath.Abs(p); err == nil {
+			key = abs
+		}
+	}
+	if s.taken[key] {
+		return false
+	}
+	s.taken[key] = true
+	return true
+}
+
 // path scans one command-line argument.
 func (s *scanner) path(p string, mode readMode) {
 	if p == "-" {
@@ -668,7 +688,7 @@ func isManifestName(name string) bool {
 // repeat its errors.
 func (s *scanner) file(p string, mode readMode) {
 	key := filepath.Clean(p)
-	if mode == readGovernance && s.read[key] {
+	if mode == readGovernance && s.read[key] || !s.take(p) {
 		return
 	}
 	s.read[key] = true
@@ -802,6 +822,9 @@ func (s *scanner) largeStream(source string, r io.Reader, mode readMode) {
 // stdinInput reads standard input: in memory up to MaxInputBytes, else
 // spooled to a temporary file, read once and kept for the second pass.
 func (s *scanner) stdinInput(p string, mode readMode) {
+	if !s.take(p) {
+		return // "-" given twice reads it once
+	}
 	if s.pass == judgePass {
 		switch {
 		case s.stdinSpool != nil:

@@ -854,3 +854,39 @@ status: {ackResourceMetadata: {ownerAccountID: "111122223333", region: eu-west-1
 		t.Errorf("invalid annotation: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// TestInputNamedTwiceIsJudgedOnce: a file named twice (by two spellings of
+// its path), standard input given twice, a file named beside the
+// directory that holds it and a kustomization named twice are each judged
+// once.
+func TestInputNamedTwiceIsJudgedOnce(t *testing.T) {
+	count := func(stdin string, args ...string) Summary {
+		t.Helper()
+		rep := Scan(context.Background(), args, strings.NewReader(stdin), Options{})
+		if len(rep.Errors) != 0 {
+			t.Fatalf("%v: errors %+v", args, rep.Errors)
+		}
+		return rep.Summary
+	}
+	file := testdata("manifests", "buckets.yaml")
+	once := count("", file)
+	if once.Resources == 0 {
+		t.Fatal("no resource in the test file")
+	}
+	overlay := testdata("build", "kustomize", "overlays", "public")
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		want  Summary
+	}{
+		{"a file by two spellings", "", []string{file, "./" + file}, once},
+		{"standard input twice", readTestdata(t, "manifests", "buckets.yaml"), []string{"-", "-"}, once},
+		{"a file beside its directory", "", []string{filepath.Dir(file), file}, count("", filepath.Dir(file))},
+		{"a kustomization twice", "", []string{overlay, overlay + "/"}, count("", overlay)},
+	} {
+		if got := count(tc.stdin, tc.args...); got.Resources != tc.want.Resources || got.Findings != tc.want.Findings || got.Denied != tc.want.Denied {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
