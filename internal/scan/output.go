@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -193,11 +195,34 @@ func fileOf(f Finding) string {
 	if f.origin.file != "" {
 		return f.origin.file
 	}
-	src := f.Resource.Source
-	if i := strings.LastIndexByte(src, '#'); i >= 0 {
-		return src[:i]
+	return sourceFile(f.Resource.Source)
+}
+
+// sourceFile is the input a source names: the source without its
+// document index and list items ("a.yaml#2[0]" → "a.yaml"; a '#' that
+// starts no index is part of the name, "bad#1.yaml").
+func sourceFile(src string) string {
+	return strings.TrimSuffix(src, indexSuffix.FindString(src))
+}
+
+// indexSuffix matches a source's document index and list items.
+var indexSuffix = regexp.MustCompile(`(#[0-9]+)?(\[[0-9]+\])*$`)
+
+// sourceArtifact is the file on disk an input error points code scanning
+// at: the kustomization or Chart.yaml of a directory that failed to build
+// or render, else the file the source names.
+func sourceArtifact(src string) string {
+	file := sourceFile(src)
+	if dir, ok := strings.CutSuffix(file, " (kustomize build)"); ok {
+		if k := kustomizationFile(dir); k != "" {
+			return k
+		}
+		return dir
 	}
-	return strings.TrimRightFunc(src, func(r rune) bool { return r == ']' || r == '[' || r >= '0' && r <= '9' })
+	if dir, ok := strings.CutSuffix(file, " (helm template)"); ok {
+		return filepath.Join(dir, "Chart.yaml")
+	}
+	return file
 }
 
 // artifactOf is the file on disk a report points code scanning at, and

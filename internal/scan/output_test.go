@@ -260,9 +260,33 @@ func TestArtifactURI(t *testing.T) {
 		filepath.Join(wd, "x", "y.yaml"): "x/y.yaml",
 		"/elsewhere/z.yaml":              "file:///elsewhere/z.yaml",
 		"-":                              "-",
+		"a:b.yaml":                       "./a:b.yaml", // not the scheme "a"
+		"d/a:b.yaml":                     "d/a:b.yaml",
 	} {
 		if got := artifactURI(in); got != want {
 			t.Errorf("artifactURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSourceArtifact: an input error points at the file its source names,
+// a '#' that starts no document index being part of the name, and a build
+// that failed at its kustomization or Chart.yaml.
+func TestSourceArtifact(t *testing.T) {
+	k := testdata("build", "kustomize", "overlays", "public")
+	for in, want := range map[string]string{
+		"a.yaml":                     "a.yaml",
+		"a.yaml#2":                   "a.yaml",
+		"a.yaml#2[0][3]":             "a.yaml",
+		"list.yaml[1]":               "list.yaml",
+		"odd/bad#1.yaml":             "odd/bad#1.yaml",
+		"odd/bad#1.yaml#0":           "odd/bad#1.yaml",
+		k + " (kustomize build)":     filepath.Join(k, "kustomization.yaml"),
+		k + " (kustomize build)#1":   filepath.Join(k, "kustomization.yaml"),
+		"charts/web (helm template)": filepath.Join("charts", "web", "Chart.yaml"),
+	} {
+		if got := sourceArtifact(in); got != want {
+			t.Errorf("sourceArtifact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

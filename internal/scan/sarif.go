@@ -119,7 +119,7 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 		n := sarif.NewNotification().WithLevel("error").WithMessage(sarif.NewTextMessage(e.Message))
 		if e.Source != "" {
 			n.WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(
-				sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(fileOf(Finding{Resource: Resource{Source: e.Source}})))))})
+				sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(sourceArtifact(e.Source)))))})
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
@@ -260,7 +260,9 @@ func artifactURI(file string) string {
 	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
 		return (&url.URL{Scheme: "file", Path: p}).String()
 	}
-	return (&url.URL{Path: p}).EscapedPath()
+	// String, not EscapedPath: a first segment with a colon ("a:b.yaml")
+	// gets "./" before it, so it is not read as a scheme.
+	return (&url.URL{Path: p}).String()
 }
 
 // toolVersion is the version the binary was built as, "" for a
