@@ -330,7 +330,13 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 	if err := checkAliases(&root, len(c.text)); err != nil {
 		return nil, locator{}, err
 	}
-	j, err := yaml.YAMLToJSONStrict(c.text)
+	if err := checkDuplicateKeys(&root); err != nil {
+		return nil, locator{}, yamlError(err, c.line, "")
+	}
+	// Not the strict conversion: its duplicate check also refuses a key
+	// that overrides one a merge key (<<) brought in, which YAML allows
+	// and kubectl accepts; checkDuplicateKeys refuses the rest.
+	j, err := yaml.YAMLToJSON(c.text)
 	if err != nil {
 		return nil, locator{}, yamlError(err, c.line, "")
 	}
@@ -342,6 +348,90 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 	}
 	return v, locator{node: &root, line: c.line - 1, col: c.col}, nil
 }
+
+// checkDuplicateKeys refuses a mapping that names a key twice: which of
+// the two would count differs between readers, so the document is
+// ambiguous. A key after a merge key (<<) that overrides one it brings in
+// is not a duplicate (YAML's merge: the mapping's own keys win, and
+// kubectl's decoder agrees), and neither are the keys two merged mappings
+// share. A key before the merge key that brings it in again is refused:
+// there kubectl's decoder lets the merged value win, other readers the
+// mapping's own.
+func checkDuplicateKeys(n *yaml3.Node) error {
+	switch n.Kind {
+	case yaml3.DocumentNode, yaml3.SequenceNode:
+		for _, c := range n.Content {
+			if err := checkDuplicateKeys(c); err != nil {
+				return err
+			}
+		}
+	case yaml3.MappingNode:
+		var seen map[string]bool
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml3.AliasNode && k.Alias != nil {
+				k = k.Alias
+			}
+			if k.Kind == yaml3.ScalarNode && k.Tag == "!!merge" {
+				for _, m := range mergedKeys(n.Content[i+1], 0) {
+					if seen[m] {
+						return fmt.Errorf("line %d: key %q is set before the merge key (<<) that brings it in again; readers differ on which value counts: set it after <<", n.Content[i].Line, m)
+					}
+				}
+			}
+			if k.Kind == yaml3.ScalarNode && k.Tag != "!!merge" {
+				if seen == nil {
+					seen = make(map[string]bool, len(n.Content)/2)
+				}
+				if seen[k.Value] {
+					return fmt.Errorf("line %d: key %q already set in map", n.Content[i].Line, k.Value)
+				}
+				seen[k.Value] = true
+			}
+			if err := checkDuplicateKeys(n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mergedKeys are the keys a merge key's value brings in: those of the
+// mapping it names, or of each mapping of a sequence, with what their own
+// merge keys bring in (to a bounded depth: checkAliases has bounded the
+// document already).
+func mergedKeys(v *yaml3.Node, depth int) []string {
+	if v.Kind == yaml3.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	if depth > maxMergeDepth {
+		return nil
+	}
+	var keys []string
+	switch v.Kind {
+	case yaml3.SequenceNode:
+		for _, c := range v.Content {
+			keys = append(keys, mergedKeys(c, depth+1)...)
+		}
+	case yaml3.MappingNode:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k := v.Content[i]
+			if k.Kind == yaml3.AliasNode && k.Alias != nil {
+				k = k.Alias
+			}
+			switch {
+			case k.Kind == yaml3.ScalarNode && k.Tag == "!!merge":
+				keys = append(keys, mergedKeys(v.Content[i+1], depth+1)...)
+			case k.Kind == yaml3.ScalarNode:
+				keys = append(keys, k.Value)
+			}
+		}
+	}
+	return keys
+}
+
+// maxMergeDepth bounds how deep mergedKeys follows merges of merges.
+const maxMergeDepth = 16
 
 // parseOnly makes the YAML decoder parse a document without decoding it:
 // no alias is expanded.

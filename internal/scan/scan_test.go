@@ -635,6 +635,18 @@ func TestSplitDocuments(t *testing.T) {
 		{"directive", "%YAML 1.1\n---\na: 1\n", []doc{{value: map[string]any{"a": 1.0}}}},
 		{"yaml error line in file", "a: 1\n---\nb: 2\nc: [\n", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 4: did not find expected node content"}}},
 		{"yaml duplicate", "a: 1\na: 2\n", []doc{{err: `invalid YAML: line 2: key "a" already set in map`}}},
+		{"yaml duplicate, nested and quoted", "a:\n  - b: 1\n    'b': 2\n", []doc{{err: `invalid YAML: line 3: key "b" already set in map`}}},
+		{"yaml duplicate in a second document", "a: 1\n---\nb: 1\nc: 2\nb: 3\n", []doc{{value: map[string]any{"a": 1.0}}, {err: `invalid YAML: line 5: key "b" already set in map`}}},
+		// A key overriding one a merge key brought in is YAML's merge, not
+		// a duplicate: the mapping's own key wins, before or after <<.
+		{"yaml merge override", "base: &b {port: 443, proto: tcp}\nrule:\n  <<: *b\n  port: 22\n",
+			[]doc{{value: map[string]any{"base": map[string]any{"port": 443.0, "proto": "tcp"}, "rule": map[string]any{"port": 22.0, "proto": "tcp"}}}}},
+		// Before <<, kubectl's decoder lets the merged value win and YAML
+		// the mapping's own: ambiguous, so refused.
+		{"yaml merge override before <<", "base: &b {port: 443, proto: tcp}\nrule:\n  port: 22\n  <<: *b\n",
+			[]doc{{err: `invalid YAML: line 4: key "port" is set before the merge key (<<) that brings it in again; readers differ on which value counts: set it after <<`}}},
+		{"yaml merge of two, the first wins", "a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n",
+			[]doc{{value: map[string]any{"a": map[string]any{"x": 1.0}, "b": map[string]any{"x": 2.0, "z": 2.0}, "c": map[string]any{"x": 1.0, "z": 2.0}}}}},
 		{"json", `{"a": 1}`, []doc{{value: map[string]any{"a": 1.0}}}},
 		{"json stream", "{\"a\": 1}\n{\"b\": 2} [3]", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}, {value: []any{3.0}}}},
 		{"json stream broken", "{}\n{}\n{\"a\":\n", []doc{{value: map[string]any{}}, {value: map[string]any{}}, {err: "invalid JSON: the value starting at line 3, column 1 is cut short"}}},
@@ -888,5 +900,33 @@ func TestInputNamedTwiceIsJudgedOnce(t *testing.T) {
 		if got := count(tc.stdin, tc.args...); got.Resources != tc.want.Resources || got.Findings != tc.want.Findings || got.Denied != tc.want.Denied {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestMergeKeyOverrideIsJudged: a rule built from a shared one by a merge
+// key, with its own port, is judged with that port (as kubectl sends it),
+// not refused as a duplicate key.
+func TestMergeKeyOverrideIsJudged(t *testing.T) {
+	in := `apiVersion: ec2.services.k8s.aws/v1alpha1
+kind: SecurityGroup
+metadata: {name: web, namespace: shop}
+spec:
+  name: web
+  description: web
+  vpcID: vpc-1
+  ingressRules:
+  - &https
+    ipProtocol: tcp
+    fromPort: 443
+    toPort: 443
+    ipRanges: [{cidrIP: 10.0.0.0/8, description: internal}]
+  - <<: *https
+    fromPort: 22
+    toPort: 22
+    ipRanges: [{cidrIP: 0.0.0.0/0, description: anywhere}]
+`
+	code, stdout, stderr := run(t, in, "--rules", "EC2-001", "-")
+	if code != 1 || !strings.Contains(stdout, "DENY  EC2-001") || stderr != "" {
+		t.Errorf("exit %d, want 1 with EC2-001 for port 22 open to the internet:\n%s%s", code, stdout, stderr)
 	}
 }
