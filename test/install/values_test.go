@@ -79,6 +79,9 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"an unrelated pod label", []string{"--set", "podLabels.team=web"}, ""},
 		{"replicas without leader election", []string{"--set", "replicaCount=2", "--set", "leaderElection.enabled=false"}, "needs leaderElection.enabled"},
 		{"a budget no drain can meet", []string{"--set", "replicaCount=2", "--set", "podDisruptionBudget.minAvailable=2"}, "nodes can never be drained"},
+		{"a renew deadline past the lease", []string{"--set", "leaderElection.renewDeadline=20s"}, "leaderElection.renewDeadline (20s) must be shorter than leaderElection.leaseDuration (15s)"},
+		{"a renew deadline equal to the lease, in other units", []string{"--set", "leaderElection.leaseDuration=1m30s", "--set", "leaderElection.renewDeadline=90s"}, "must be shorter than leaderElection.leaseDuration"},
+		{"a renew deadline just under the lease", []string{"--set", "leaderElection.leaseDuration=1m", "--set", "leaderElection.renewDeadline=59500ms"}, ""},
 		{"account IDs as numbers", []string{"--set", "ownerAccounts={111122223333}"}, "ownerAccounts"},
 		{"account IDs as strings, as documented", []string{"--set-string", "ownerAccounts={111122223333,012345678901}"}, ""},
 	} {
