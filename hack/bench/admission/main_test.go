@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -489,8 +491,25 @@ func TestParseStatusCount(t *testing.T) {
 			t.Errorf("parseStatusCount(%q) accepted it", bad)
 		}
 	}
-	// This process's own threads: some switches, every thread read.
-	if v, n, err := pidSwitches(os.Getpid()); err != nil || v+n <= 0 {
-		t.Errorf("pidSwitches(self) = %d, %d, %v", v, n, err)
+	// This process's own threads: every thread read, some switches.
+	before, err := pidThreads(os.Getpid())
+	if err != nil || len(before) == 0 {
+		t.Fatalf("pidThreads(self) = %v, %v", before, err)
+	}
+	for range 50 {
+		time.Sleep(time.Millisecond) // a few wake-ups
+	}
+	after, err := pidThreads(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := spanOf(before, after)
+	if span.voluntary <= 0 || span.sleepiest.voluntary <= 0 || span.sleepiest.voluntary > span.voluntary {
+		t.Errorf("span %+v over 50 sleeps", span)
+	}
+	// A thread that started between the readings counts from zero.
+	delete(before, slices.Collect(maps.Keys(after))[0])
+	if s := spanOf(before, after); s.voluntary < span.voluntary {
+		t.Errorf("a thread new in the second reading lowered the total: %+v < %+v", s, span)
 	}
 }

@@ -52,6 +52,12 @@ type phaseResult struct {
 	// CPU the machine's other processes want.
 	VoluntarySwitchesPerCreate   float64 `json:"voluntarySwitchesPerCreate,omitempty"`
 	InvoluntarySwitchesPerCreate float64 `json:"involuntarySwitchesPerCreate,omitempty"`
+	// Of those, the thread that went to sleep most often: the Go
+	// runtime's monitor thread (sysmon), which paces itself by sleeping
+	// while the process is busy. Its CPU per create is part of
+	// CPUPerCreateMs.
+	MonitorSwitchesPerCreate float64 `json:"monitorSwitchesPerCreate,omitempty"`
+	MonitorCPUPerCreateMs    float64 `json:"monitorCPUPerCreateMs,omitempty"`
 	// The control plane's CPU time per create from the first warm-up
 	// create until the last concurrent create returned, and the requests
 	// its API server answered then, by verb and resource: what admission
@@ -181,7 +187,7 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 	seq := buckets(benchNamespace, prefix+"-s", cfg.N, true)
 	par := buckets(benchNamespace, prefix+"-p", cfg.N, true)
 	var cpu0 time.Duration
-	var vol0, invol0 int64
+	var threads0 map[string]threadStat
 	if p != nil {
 		res.Process = true
 		if _, err := p.settle(ctx); err != nil {
@@ -191,7 +197,7 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 		if cpu0, err = p.cpu(); err != nil {
 			return res, err
 		}
-		if vol0, invol0, err = p.switches(); err != nil {
+		if threads0, err = p.threads(); err != nil {
 			return res, err
 		}
 	}
@@ -253,13 +259,17 @@ func runPhase(ctx context.Context, e *env, cfg config, ph *admission, logf func(
 	res.PeakRSS, _ = p.memory("VmHWM")
 	res.CPUSeconds = (cpu1 - cpu0).Seconds()
 	res.CPUPerCreateMs = ms(cpu1-cpu0) / float64(res.Creates)
-	vol1, invol1, err := p.switches()
+	threads1, err := p.threads()
 	if err != nil {
 		return res, err
 	}
-	res.VoluntarySwitchesPerCreate = float64(vol1-vol0) / float64(res.Creates)
-	res.InvoluntarySwitchesPerCreate = float64(invol1-invol0) / float64(res.Creates)
-	logf("  %s: RSS idle %s, after %s; CPU %.2f s = %.2f ms per create (sequential creates alone %.2f ms each, until settled); context switches per create: %.1f voluntary, %.1f involuntary", p.name, mib(res.IdleRSS), mib(res.AfterRSS), res.CPUSeconds, res.CPUPerCreateMs, ms(cpuSeq1-cpuSeq0)/float64(len(seq)), res.VoluntarySwitchesPerCreate, res.InvoluntarySwitchesPerCreate)
+	span := spanOf(threads0, threads1)
+	perCreate := func(n int64) float64 { return float64(n) / float64(res.Creates) }
+	res.VoluntarySwitchesPerCreate = perCreate(span.voluntary)
+	res.InvoluntarySwitchesPerCreate = perCreate(span.involuntary)
+	res.MonitorSwitchesPerCreate = perCreate(span.sleepiest.voluntary)
+	res.MonitorCPUPerCreateMs = ms(span.sleepiest.cpu) / float64(res.Creates)
+	logf("  %s: RSS idle %s, after %s; CPU %.2f s = %.2f ms per create (sequential creates alone %.2f ms each, until settled); context switches per create: %.1f voluntary, %.1f involuntary; the runtime's monitor thread: %.1f of the voluntary, %.3f ms of CPU per create", p.name, mib(res.IdleRSS), mib(res.AfterRSS), res.CPUSeconds, res.CPUPerCreateMs, ms(cpuSeq1-cpuSeq0)/float64(len(seq)), res.VoluntarySwitchesPerCreate, res.InvoluntarySwitchesPerCreate, res.MonitorSwitchesPerCreate, res.MonitorCPUPerCreateMs)
 	if ph.pprofTo != "" && ph.pprof != "" {
 		if err := profileUnderLoad(ctx, e, cfg, ph, prefix, logf); err != nil {
 			return res, err

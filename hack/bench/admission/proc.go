@@ -151,38 +151,79 @@ func statusValue(status, key string) (string, error) {
 	return "", fmt.Errorf("no %s in /proc status", key)
 }
 
-// switches returns the context switches of every thread of the process,
-// voluntary (a thread that went to sleep for want of work, each one a
-// wake-up later) and involuntary (a thread put off its CPU). A thread
-// that exited takes its counts with it; the Go runtime rarely ends one.
-func (p *proc) switches() (voluntary, involuntary int64, err error) {
-	return pidSwitches(p.pid())
+// threadStat is what one thread of the process has spent so far: its
+// context switches, voluntary (it went to sleep for want of work, each one
+// a wake-up later) and involuntary (put off its CPU), and its CPU time.
+type threadStat struct {
+	voluntary, involuntary int64
+	cpu                    time.Duration
 }
 
-func pidSwitches(pid int) (voluntary, involuntary int64, err error) {
+// threads returns the threads of the process by thread ID. A thread that
+// exited takes its counts with it; the Go runtime rarely ends one.
+func (p *proc) threads() (map[string]threadStat, error) {
+	return pidThreads(p.pid())
+}
+
+func pidThreads(pid int) (map[string]threadStat, error) {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	out := make(map[string]threadStat, len(tasks))
 	for _, t := range tasks {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()))
+		dir := fmt.Sprintf("/proc/%d/task/%s/", pid, t.Name())
+		status, err := os.ReadFile(dir + "status")
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // the thread ended meanwhile
 		}
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
-		v, err := parseStatusCount(string(data), "voluntary_ctxt_switches")
+		var ts threadStat
+		if ts.voluntary, err = parseStatusCount(string(status), "voluntary_ctxt_switches"); err != nil {
+			return nil, err
+		}
+		if ts.involuntary, err = parseStatusCount(string(status), "nonvoluntary_ctxt_switches"); err != nil {
+			return nil, err
+		}
+		stat, err := os.ReadFile(dir + "stat")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
-		n, err := parseStatusCount(string(data), "nonvoluntary_ctxt_switches")
-		if err != nil {
-			return 0, 0, err
+		if ts.cpu, err = parseStatCPU(string(stat)); err != nil {
+			return nil, err
 		}
-		voluntary, involuntary = voluntary+v, involuntary+n
+		out[t.Name()] = ts
 	}
-	return voluntary, involuntary, nil
+	return out, nil
+}
+
+// threadSpan is what the threads spent between two readings: every
+// thread's switches together, and the thread that went to sleep most
+// often alone (in a Go process, the runtime's monitor thread, sysmon,
+// which sleeps 20 µs at a time while any goroutine runs and is woken from
+// its long sleep by the first system call after the process was idle).
+type threadSpan struct {
+	voluntary, involuntary int64
+	sleepiest              threadStat
+}
+
+func spanOf(before, after map[string]threadStat) threadSpan {
+	var s threadSpan
+	for tid, a := range after {
+		b := before[tid] // zero for a thread started meanwhile
+		d := threadStat{a.voluntary - b.voluntary, a.involuntary - b.involuntary, a.cpu - b.cpu}
+		s.voluntary += d.voluntary
+		s.involuntary += d.involuntary
+		if d.voluntary > s.sleepiest.voluntary {
+			s.sleepiest = d
+		}
+	}
+	return s
 }
 
 // parseStatusCount reads a count of /proc/PID/status (a line "key:\tN").
