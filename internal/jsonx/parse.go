@@ -360,41 +360,18 @@ func (p *parser) parse() (*Node, error) {
 			if depth := len(p.frames) + 1; depth > p.maxDepth {
 				return nil, &LimitError{What: "depth", Limit: p.maxDepth, Actual: depth, Offset: off}
 			}
-			c := p.newNode()
-			c.Start = off
-			f := frame{node: c}
 			if kind == jsontext.KindBeginObject {
-				c.Kind, f.base, f.wantKey = Object, len(p.members), true
-				p.members = initCap(p.members, 32)
+				p.open(Object, off)
 			} else {
-				c.Kind, f.base = Array, len(p.items)
-				p.items = initCap(p.items, 32)
+				p.open(Array, off)
 			}
-			p.frames = append(initCap(p.frames, 16), f)
 			continue
 
 		case jsontext.KindEndObject, jsontext.KindEndArray:
 			if _, err := dec.ReadToken(); err != nil {
 				return nil, p.tokenError(err)
 			}
-			top := &p.frames[len(p.frames)-1]
-			n = top.node
-			n.End = int(dec.InputOffset())
-			if n.Kind == Object {
-				if top.count > 0 {
-					n.Members = p.carveMembers(top.base)
-				}
-				clear(p.members[top.base:]) // drop references held by the stack
-				p.members = p.members[:top.base]
-			} else {
-				if top.count > 0 {
-					n.Items = p.carveItems(top.base)
-				}
-				clear(p.items[top.base:])
-				p.items = p.items[:top.base]
-			}
-			*top = frame{} // drop references held by the stack
-			p.frames = p.frames[:len(p.frames)-1]
+			n = p.close(int(dec.InputOffset()))
 
 		default:
 			v, err := dec.ReadValue()
@@ -430,19 +407,65 @@ func (p *parser) parse() (*Node, error) {
 		}
 
 		// n is complete: add it to its container, or it is the root.
-		k := len(p.frames)
-		if k == 0 {
+		if len(p.frames) == 0 {
 			return n, nil
 		}
-		top := &p.frames[k-1]
-		if top.node.Kind == Object {
-			p.members = append(p.members, Member{Key: top.key, KeyPos: top.keyPos, Value: n})
-			top.wantKey = true
-		} else {
-			p.items = append(p.items, n)
-		}
-		top.count++
+		p.add(n)
 	}
+}
+
+// open starts an object or array whose text starts at offset start.
+func (p *parser) open(kind Kind, start int) {
+	c := p.newNode()
+	c.Kind, c.Start = kind, start
+	f := frame{node: c}
+	if kind == Object {
+		f.base, f.wantKey = len(p.members), true
+		p.members = initCap(p.members, 32)
+	} else {
+		f.base = len(p.items)
+		p.items = initCap(p.items, 32)
+	}
+	p.frames = append(initCap(p.frames, 16), f)
+}
+
+// close ends the innermost open object or array, whose text ends just
+// before offset end, and returns it: its members or items are copied off
+// the stacks into a slab.
+func (p *parser) close(end int) *Node {
+	top := &p.frames[len(p.frames)-1]
+	n := top.node
+	n.End = end
+	if n.Kind == Object {
+		if top.count > 0 {
+			n.Members = p.carveMembers(top.base)
+		}
+		clear(p.members[top.base:]) // drop references held by the stack
+		p.members = p.members[:top.base]
+	} else {
+		if top.count > 0 {
+			n.Items = p.carveItems(top.base)
+		}
+		clear(p.items[top.base:])
+		p.items = p.items[:top.base]
+	}
+	*top = frame{} // drop references held by the stack
+	p.frames = p.frames[:len(p.frames)-1]
+	return n
+}
+
+// add adds the complete value n to the innermost open object (under the
+// key read last) or array.
+func (p *parser) add(n *Node) {
+	top := &p.frames[len(p.frames)-1]
+	if top.node.Kind == Object {
+		p.members = append(p.members, Member{Key: top.key, KeyPos: top.keyPos, Value: n})
+		top.wantKey = true
+	} else {
+		p.items = append(p.items, n)
+		top.afterComma = false
+	}
+	top.count++
 }
 
 // seen reports whether the object f already has a member key, by a

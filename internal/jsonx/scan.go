@@ -94,42 +94,18 @@ func (p *parser) scan() (*Node, bool) {
 		var n *Node // a value that is complete
 		switch c := s[i]; {
 		case closing:
-			k := len(p.frames)
-			top := &p.frames[k-1]
 			i++
-			n = top.node
-			n.End = i
-			if n.Kind == Object {
-				if top.count > 0 {
-					n.Members = p.carveMembers(top.base)
-				}
-				clear(p.members[top.base:])
-				p.members = p.members[:top.base]
-			} else {
-				if top.count > 0 {
-					n.Items = p.carveItems(top.base)
-				}
-				clear(p.items[top.base:])
-				p.items = p.items[:top.base]
-			}
-			*top = frame{}
-			p.frames = p.frames[:k-1]
+			n = p.close(i)
 
 		case c == '{' || c == '[':
 			if len(p.frames)+1 > p.maxDepth {
 				return nil, false
 			}
-			n := p.newNode()
-			n.Start = i
-			f := frame{node: n}
 			if c == '{' {
-				n.Kind, f.base, f.wantKey = Object, len(p.members), true
-				p.members = initCap(p.members, 32)
+				p.open(Object, i)
 			} else {
-				n.Kind, f.base = Array, len(p.items)
-				p.items = initCap(p.items, 32)
+				p.open(Array, i)
 			}
-			p.frames = append(initCap(p.frames, 16), f)
 			i++
 			continue
 
@@ -174,22 +150,13 @@ func (p *parser) scan() (*Node, bool) {
 		}
 
 		// n is complete: add it to its container, or it is the root.
-		k := len(p.frames)
-		if k == 0 {
+		if len(p.frames) == 0 {
 			if skipWS(s, i) < len(s) {
 				return nil, false
 			}
 			return n, true
 		}
-		top := &p.frames[k-1]
-		if top.node.Kind == Object {
-			p.members = append(p.members, Member{Key: top.key, KeyPos: top.keyPos, Value: n})
-			top.wantKey = true
-		} else {
-			p.items = append(p.items, n)
-			top.afterComma = false
-		}
-		top.count++
+		p.add(n)
 	}
 }
 
