@@ -276,7 +276,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{}, err
 	}
 	result := r.report(obj, d)
-	fixIDs := d.Judgement.FixRules()
+	fixIDs := d.FixRules()
 	if len(fixIDs) == 0 || view.ReadMeta(obj.Object).ReadOnly() {
 		r.Metrics.SetSuspended(r.GVK.Kind, req.NamespacedName, false)
 		if r.Results != nil {
@@ -370,7 +370,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			if err != nil {
 				return err
 			}
-			j, fixIDs = d.Judgement, d.Judgement.FixRules()
+			j, fixIDs = d.Judgement, d.FixRules()
 		}
 		plan, err := r.Registry.RemediateEach(obj.Object, j.FixConfig, fixIDs)
 		if err != nil {

@@ -533,3 +533,47 @@ func TestCompliantBucketIsLeftAlone(t *testing.T) {
 		t.Errorf("compliant bucket was written: %v", got.GetAnnotations())
 	}
 }
+
+// An adoption placeholder is not the resource's spec until ACK adopted it:
+// nothing is patched into it (ACK would overwrite it, and a placeholder
+// lacks required fields); once ACK has adopted it and filled the spec,
+// the spec is judged and fixed as any other.
+func TestAdoptionPlaceholderWaitsForACK(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "adopt-me", "namespace": ns, "annotations": map[string]any{
+			view.AnnotationAdoptionPolicy: "adopt", "services.k8s.aws/adoption-fields": `{"name":"ackguard-drift-adopt-me"}`}},
+	}}
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * resyncPeriod) // the create's event and resync passes
+	got := get(t, ns, "adopt-me")
+	if _, ok := got.GetAnnotations()[controllers.AnnotationRemediation]; ok || got.Object["spec"] != nil {
+		t.Errorf("a placeholder awaiting adoption was patched: spec %v, annotations %v", got.Object["spec"], got.GetAnnotations())
+	}
+	if failed := events(t, ns, "adopt-me", controllers.ReasonRemediationFailed); len(failed) > 0 {
+		t.Errorf("fixes were tried on the placeholder: %q", failed)
+	}
+
+	// ACK adopts: the live state becomes the spec, and it says so.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := get(t, ns, "adopt-me")
+		cur.Object["spec"] = drifted(ns, "adopt-me").Object["spec"]
+		ann := cur.GetAnnotations()
+		ann[view.AnnotationAdopted] = "true"
+		cur.SetAnnotations(ann)
+		return cluster.Client.Update(ctx, cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fixed := waitFor(t, ns, "adopt-me", 30*time.Second, func(u *unstructured.Unstructured) bool {
+		_, ok := u.GetAnnotations()[controllers.AnnotationRemediation]
+		return ok
+	})
+	if fixed.Object["spec"].(map[string]any)["acl"] == "public-read" {
+		t.Errorf("the adopted spec was not fixed: %v", fixed.Object["spec"])
+	}
+}

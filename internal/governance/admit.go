@@ -36,6 +36,9 @@ const (
 	NoteExisting      = "already present before this update; the reconciler will handle it"
 	NoteACKController = "admitted because the ACK controller wrote it; ackguard will remediate"
 	NoteAdoption      = "admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it"
+	// NoteAwaitingAdoption is a stored placeholder's: nothing is fixed
+	// until ACK has adopted the resource and filled the spec.
+	NoteAwaitingAdoption = "awaiting adoption: ACK fills the spec from AWS, then ackguard judges and remediates it"
 )
 
 // Request is one admission request, as the webhook receives it and as
@@ -105,6 +108,18 @@ type Decision struct {
 	// outcomes are every result with what admission made of it, in
 	// registry order.
 	outcomes []Outcome
+	// awaitsAdoption is true for a stored adoption placeholder ACK has not
+	// adopted yet: there is nothing to fix in it.
+	awaitsAdoption bool
+}
+
+// FixRules returns the rules whose fixes the reconciler applies to the
+// stored object: the judgement's, none while it awaits adoption.
+func (d *Decision) FixRules() []string {
+	if d.awaitsAdoption {
+		return nil
+	}
+	return d.Judgement.FixRules()
 }
 
 // Outcome is what admission made of one result.
@@ -134,20 +149,23 @@ func (e *Engine) Admit(req Request) *Decision {
 // made, reused by the reconciler for the same object).
 func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
-	var had map[string]bool
+	var had map[string]int
 	if req.Operation == Update && req.OldObject != nil {
 		// The old spec judged with the new labels: what the update
 		// introduces is a spec change; a finding the spec already had that
 		// a new label brings under a stricter policy is left to the
-		// reconciler.
+		// reconciler. Findings are counted by identity, so a second copy
+		// of one the old object had is new.
 		old := view.WithLabelsOf(req.OldObject, req.Object)
 		oj := e.Judge(old, req.Namespace, req.Now, req.Resolver)
-		had = make(map[string]bool, len(oj.Results))
+		had = make(map[string]int, len(oj.Results))
 		for _, r := range oj.Results {
-			had[r.Key()] = true
+			had[r.IdentityKey()]++
 		}
 	}
-	adoption := req.Operation == Create && view.ReadMeta(req.Object).AdoptsOnly()
+	meta := view.ReadMeta(req.Object)
+	adoption := req.Operation == Create && meta.AdoptsOnly()
+	d.awaitsAdoption = req.Operation == Existing && meta.AwaitsAdoption()
 	for _, r := range j.Results {
 		switch {
 		case r.Exception != nil:
@@ -156,12 +174,15 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 		case r.Denies():
 			note := ""
 			switch {
-			case had[r.Key()]:
+			case had[r.IdentityKey()] > 0:
+				had[r.IdentityKey()]--
 				note = NoteExisting
 			case req.Operation != Existing && req.User != "" && j.ACKControllerWrite(r, req.User):
 				note = NoteACKController
 			case adoption:
 				note = NoteAdoption
+			case d.awaitsAdoption:
+				note = NoteAwaitingAdoption
 			}
 			d.outcomes = append(d.outcomes, Outcome{Result: r, Denies: note == "", Note: note})
 			if note == "" {

@@ -17,6 +17,8 @@ func TestAdmit(t *testing.T) {
 	insecure := insecureBucket("ns", "b", nil)
 	adopt := insecureBucket("ns", "b", nil)
 	adopt["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt"}
+	adopted := insecureBucket("ns", "b", nil)
+	adopted["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt", view.AnnotationAdopted: "true"}
 	withTags := insecureBucket("ns", "b", nil)
 	withTags["spec"].(map[string]any)["tagging"] = map[string]any{}
 	cases := []struct {
@@ -33,7 +35,9 @@ func TestAdmit(t *testing.T) {
 		{name: "the ACK controller's write", req: Request{Operation: Create, Object: insecure, User: ackUser}, allowed: true, note: NoteACKController},
 		{name: "an adoption placeholder", req: Request{Operation: Create, Object: adopt, User: "dev"}, allowed: true, note: NoteAdoption},
 		{name: "an adoption annotation on update does not lift a denial", req: Request{Operation: Update, Object: adopt, OldObject: secureBucket("ns", "b", nil), User: "dev"}, denyRule: "S3-001"},
-		{name: "a stored object: no user, no ratcheting", req: Request{Operation: Existing, Object: adopt, User: ackUser}, denyRule: "S3-001"},
+		{name: "a stored object: no user, no ratcheting", req: Request{Operation: Existing, Object: insecure, User: ackUser}, denyRule: "S3-001"},
+		{name: "a stored placeholder awaiting adoption: nothing to fix", req: Request{Operation: Existing, Object: adopt}, allowed: true, note: NoteAwaitingAdoption},
+		{name: "a stored placeholder ACK adopted is judged", req: Request{Operation: Existing, Object: adopted}, denyRule: "S3-001"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,6 +51,9 @@ func TestAdmit(t *testing.T) {
 			}
 			if d.DryRun != tc.req.DryRun || d.Judgement == nil {
 				t.Errorf("decision %+v", d)
+			}
+			if fixes := d.FixRules(); (tc.note == NoteAwaitingAdoption) != (len(fixes) == 0) {
+				t.Errorf("fix rules %v", fixes)
 			}
 			if tc.note != "" && !strings.Contains(strings.Join(d.Lines(), "\n"), tc.note) {
 				t.Errorf("lines %q lack %q", d.Lines(), tc.note)
@@ -131,5 +138,56 @@ func TestOneLine(t *testing.T) {
 		if got := OneLine(in); got != want {
 			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestUpdateKnowsFindingsByWhatTheyName: an UPDATE that moves an existing
+// violation within a list (a rule inserted or removed before it) or only
+// re-indents the document holding it is admitted with a warning; one that
+// adds a second copy of it, or a new one, is denied.
+func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
+	eng := New(reg, Defaults{}, nil, nil)
+	rule := func(port float64, cidr string) map[string]any {
+		return map[string]any{"ipProtocol": "tcp", "fromPort": port, "toPort": port,
+			"ipRanges": []any{map[string]any{"cidrIP": cidr, "description": "r"}}}
+	}
+	sg := func(rules ...any) map[string]any {
+		return map[string]any{"apiVersion": "ec2.services.k8s.aws/v1alpha1", "kind": "SecurityGroup",
+			"metadata": map[string]any{"name": "web", "namespace": "ns"},
+			"spec":     map[string]any{"name": "web", "description": "web", "vpcID": "vpc-1", "ingressRules": rules}}
+	}
+	ssh, https := rule(22, "0.0.0.0/0"), rule(443, "10.0.0.0/8")
+	rdp := rule(3389, "0.0.0.0/0")
+	policy := func(doc string) map[string]any {
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Policy",
+			"metadata": map[string]any{"name": "p", "namespace": "ns"},
+			"spec":     map[string]any{"name": "p", "policyDocument": doc}}
+	}
+	admin := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	adminIndented := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}\n  ]\n}"
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"a rule inserted before an existing violation", sg(ssh), sg(https, ssh), true},
+		{"a rule removed before an existing violation", sg(https, ssh), sg(ssh), true},
+		{"a second copy of an existing violation", sg(ssh), sg(ssh, ssh), false},
+		{"a new violation beside an existing one", sg(ssh), sg(ssh, rdp), false},
+		{"a document only re-indented", policy(admin), policy(adminIndented), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})
+			if before.Allowed() {
+				t.Fatal("the old object must have a denying violation for the test to mean anything")
+			}
+			d := eng.Admit(Request{Operation: Update, Object: tc.new, OldObject: tc.old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
+			if d.Allowed() != tc.allowed {
+				t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
+			}
+			if tc.allowed && !strings.Contains(strings.Join(d.Lines(), "\n"), NoteExisting) {
+				t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
+			}
+		})
 	}
 }

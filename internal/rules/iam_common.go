@@ -290,9 +290,6 @@ func allOwnDocs(s *iamState) []*iamDoc {
 	return append(append(make([]*iamDoc, 0, 1+len(s.own)), s.trust), s.own...)
 }
 
-// stmtText is the statement's text, the Subject of per-statement findings.
-func stmtText(s *policy.Statement, d *policy.Document) string { return d.Raw[s.Start:s.End] }
-
 // docFor returns the iamDoc a grant's source came from.
 func (s *iamState) docFor(src *policy.Source) *iamDoc {
 	for _, docs := range [2][]*iamDoc{s.own, s.refs} { // s.grants(), without building it

@@ -43,7 +43,7 @@ func checkIAM001Doc(_ *Input, d *iamDoc) []Finding {
 			Path:    d.Path,
 			Message: msg,
 			Remedy:  "list only the actions and resource ARNs the workload needs, or remove the statement",
-			Subject: stmtText(s, d.Doc),
+			Subject: statementSubject(d.Doc, s),
 		})
 	}
 	return out
@@ -115,7 +115,7 @@ func checkIAM002Doc(_ *Input, d *iamDoc) []Finding {
 			Path:    d.Path,
 			Message: fmt.Sprintf("%s: %s allows %s on %s: %s, rather than the actions needed", d.label(), s.Ref(), quoteList(g.what, 4), resourceField(s), strings.Join(g.scope, "; ")),
 			Remedy:  "list the specific actions the workload calls (for example \"s3:GetObject\" instead of \"s3:*\")",
-			Subject: stmtText(s, d.Doc),
+			Subject: statementSubject(d.Doc, s),
 		})
 	}
 	return out
@@ -331,7 +331,7 @@ func escalationFindings(st *iamState) []Finding {
 		var where, texts []string
 		for _, k := range g.stmts {
 			where = append(where, k.doc.label()+" "+k.stmt.Ref())
-			texts = append(texts, stmtText(k.stmt, k.doc.Doc))
+			texts = append(texts, statementSubject(k.doc.Doc, k.stmt))
 		}
 		verb := "allows"
 		if len(where) > 1 {
@@ -403,7 +403,7 @@ func iam004() *Rule {
 					Message: fmt.Sprintf("%s: %s allows iam:PassRole (through %s) on %s without an iam:PassedToService condition: the holder can hand any role to any service",
 						d.label(), g.Statement.Ref(), actionField(g.Statement, "iam:PassRole"), wideText(g, true)),
 					Remedy:  `list the role ARNs that may be passed in Resource, and add "Condition": {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}`,
-					Subject: stmtText(g.Statement, d.Doc),
+					Subject: statementSubject(d.Doc, g.Statement),
 				})
 			}
 			return out
@@ -490,7 +490,7 @@ func iam005() *Rule {
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s combines Effect Allow with %s on %s: it grants everything not listed, including actions and resources added later", d.label(), s.Ref(), strings.Join(parts, " and "), resourceField(s)),
 					Remedy:  "list the allowed actions in Action and the resources in Resource; use a separate Deny statement to carve out exceptions",
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 			}
 			return out
@@ -556,7 +556,7 @@ func listRule(id, title string, sev Severity, actions func() []string, typeWide 
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s allows %s %s on %s without a condition", d.label(), s.Ref(), what, quoteList(sa.actions, 5), wideText(sa.grant, typeWide)),
 					Remedy:  remedy,
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 			}
 			return out
@@ -634,7 +634,7 @@ func iam009() *Rule {
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s allows write or tagging actions %s on %s", d.label(), s.Ref(), quoteList(writes, 5), resourceField(s)),
 					Remedy:  "scope the statement's Resource to the ARNs the workload changes",
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 			}
 			return out

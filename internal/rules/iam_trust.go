@@ -50,7 +50,7 @@ func checkIAM010(in *Input) []Finding {
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s has \"Principal\": \"*\": any principal, in any account, could assume the role (IAM also rejects the string form in a trust policy)", d.label(), s.Ref()),
 					Remedy:  `name the trusted principals, e.g. "Principal": {"AWS": "arn:aws:iam::<account>:role/<name>"} or {"Service": "<service>.amazonaws.com"}`,
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 				continue
 			}
@@ -70,7 +70,7 @@ func checkIAM010(in *Input) []Finding {
 				Path:    d.Path,
 				Message: msg,
 				Remedy:  `name the trusted principals in Principal.AWS, or add "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-..."}} with fixed values and a positive operator`,
-				Subject: stmtText(s, d.Doc),
+				Subject: statementSubject(d.Doc, s),
 			})
 		}
 	}
@@ -108,7 +108,7 @@ func iam011() *Rule {
 					Path:    d.Path,
 					Message: msg,
 					Remedy:  "trust only principals of the owner accounts, or add the account (or organization) to ackguard's trusted accounts if the cross-account access is intended",
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 			}
 			return out
@@ -187,7 +187,7 @@ func iam012() *Rule {
 						Path:    d.Path,
 						Message: fmt.Sprintf("%s: %s trusts the identity provider %s without %s: any identity that provider issues tokens for could assume the role", d.label(), s.Ref(), fed, strings.Join(missing, " and ")),
 						Remedy:  "add StringEquals (or StringLike for the subject) conditions on the provider's audience and subject keys naming your application and the exact identities",
-						Subject: stmtText(s, d.Doc) + "\x00" + fed,
+						Subject: statementSubject(d.Doc, s) + "\x00" + fed,
 					})
 				}
 			}

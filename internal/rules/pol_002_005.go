@@ -72,7 +72,7 @@ func pol002() *Rule {
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s uses NotPrincipal with Effect Allow, which grants every principal not listed, including anonymous users", d.label(), s.Ref()),
 					Remedy:  "name the principals to allow in Principal instead of excluding some with NotPrincipal",
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 			}
 			return out
@@ -118,7 +118,7 @@ func pol003() *Rule {
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s allows the service principal %s without an aws:SourceArn or aws:SourceAccount condition; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", ")),
 					Remedy:  `add "Condition": {"StringEquals": {"aws:SourceAccount": "<owner account>"}} or an ArnEquals aws:SourceArn naming the calling resource`,
-					Subject: stmtText(s, d.Doc),
+					Subject: statementSubject(d.Doc, s),
 				})
 			}
 			return out
@@ -175,7 +175,7 @@ func pol005() *Rule {
 						Path:    d.Path,
 						Message: fmt.Sprintf("%s: %s: %s", d.label(), s.Ref(), why.msg),
 						Remedy:  why.remedy,
-						Subject: stmtText(s, d.Doc) + "\x00" + why.msg,
+						Subject: statementSubject(d.Doc, s) + "\x00" + why.msg,
 					})
 				}
 			}

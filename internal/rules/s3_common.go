@@ -143,10 +143,42 @@ func (g publicGrant) message() string {
 	return msg
 }
 
-// statementSubject identifies a statement by its text, stable across
-// reordering of other statements.
+// statementSubject identifies a statement by its text, whitespace between
+// tokens aside: stable when other statements are reordered, added or
+// removed, or the document re-indented.
 func statementSubject(d *policy.Document, s *policy.Statement) string {
-	return d.Raw[s.Start:s.End]
+	return compactJSON(d.Raw[s.Start:s.End])
+}
+
+// compactJSON is the well-formed JSON text s without the whitespace
+// between its tokens, so that a statement re-indented by an UPDATE is the
+// same statement; s itself when it has none.
+func compactJSON(s string) string {
+	if !strings.ContainsAny(s, " \t\n\r") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	inString, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func quoteList(items []string, limit int) string {

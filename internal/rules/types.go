@@ -116,9 +116,22 @@ type Finding struct {
 	Inconclusive bool
 }
 
-// Key identifies a finding across two versions of one object.
+// Key identifies a finding within one judgement: its rule, field and
+// subject.
 func (f Finding) Key() string {
 	return f.RuleID + "\x00" + f.Path.String() + "\x00" + f.Subject
+}
+
+// IdentityKey identifies a finding across two versions of one object (an
+// UPDATE's old and new): as Key, except that a finding naming what is
+// wrong (Subject: a statement, a rule's range and ports) is known by it
+// wherever its list element now sits, so inserting or removing an element
+// before it does not make it new.
+func (f Finding) IdentityKey() string {
+	if f.Subject == "" {
+		return f.Key()
+	}
+	return f.RuleID + "\x00" + f.Path.Unindexed() + "\x00" + f.Subject
 }
 
 // Text renders the finding as one line: "S3-002: <message>; <remedy>".

@@ -104,6 +104,13 @@ func (m Meta) AdoptsOnly() bool {
 	return strings.TrimSpace(m.Annotations[AnnotationAdoptionPolicy]) == "adopt"
 }
 
+// AwaitsAdoption reports whether the object is such a placeholder that
+// ACK has not adopted yet (no services.k8s.aws/adopted "true"): its spec
+// is not the resource's until ACK fills it.
+func (m Meta) AwaitsAdoption() bool {
+	return m.AdoptsOnly() && !strings.EqualFold(strings.TrimSpace(m.Annotations[AnnotationAdopted]), "true")
+}
+
 // WithLabelsOf returns a shallow copy of obj whose metadata.labels are
 // those of from (absent when from has none); obj is not modified.
 func WithLabelsOf(obj, from map[string]any) map[string]any {

@@ -26,12 +26,20 @@ func (p Path) Index(i int) Path { return p.Child(strconv.Itoa(i)) }
 // String renders the path the way Kubernetes field errors do:
 // spec.rules[0].objectOwnership. Keys that are not identifiers are bracketed
 // and quoted: spec.inlinePolicies["my policy"].
-func (p Path) String() string {
+func (p Path) String() string { return p.render(true) }
+
+// Unindexed renders the path as String does with every list index left
+// out: spec.ingressRules[].ipRanges[].cidrIP.
+func (p Path) Unindexed() string { return p.render(false) }
+
+func (p Path) render(indexes bool) string {
 	var b strings.Builder
 	for i, s := range p {
 		switch {
-		case IsIndex(s):
+		case IsIndex(s) && indexes:
 			b.WriteString("[" + s + "]")
+		case IsIndex(s):
+			b.WriteString("[]")
 		case IsIdent(s):
 			if i > 0 {
 				b.WriteByte('.')

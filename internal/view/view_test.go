@@ -32,6 +32,18 @@ func TestPathString(t *testing.T) {
 			t.Errorf("%v.String() = %q, want %q", []string(tc.path), got, tc.want)
 		}
 	}
+	for _, tc := range []struct {
+		path Path
+		want string
+	}{
+		{NewPath("spec", "ingressRules").Index(3).Child("ipRanges").Index(0).Child("cidrIP"), "spec.ingressRules[].ipRanges[].cidrIP"},
+		{NewPath("spec", "inlinePolicies", "my policy"), `spec.inlinePolicies["my policy"]`},
+		{NewPath("spec", "m", "").Index(1), `spec.m[""][]`},
+	} {
+		if got := tc.path.Unindexed(); got != tc.want {
+			t.Errorf("%v.Unindexed() = %q, want %q", []string(tc.path), got, tc.want)
+		}
+	}
 	p := NewPath("spec")
 	c := p.Child("a")
 	_ = p.Child("b")
