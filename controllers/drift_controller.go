@@ -436,14 +436,42 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		return requeueBy(result, at.Sub(r.Clock.Now())), nil
 	}
 	policies := fixPolicies(j.Results, applied.Rules)
-	logf.FromContext(ctx).Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
+	log := logf.FromContext(ctx)
+	log.Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
+	where := "previous values in annotation " + AnnotationRemediation
+	if omitted := omittedPrevious(applied, state); len(omitted) > 0 {
+		// Every fix can be undone: what the annotation has no room for is
+		// kept here.
+		log.Info("previous values too large for the annotation", "annotation", AnnotationRemediation, "previous", omitted)
+		where += " (those too large for it in the manager's log)"
+	}
 	r.countRemediations(applied.Rules, "applied")
 	if r.Results != nil {
 		r.Results.Remediated(obj, applied.Rules, policies)
 	}
-	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s (policy %s); previous values in annotation %s",
-		describePlan(applied), strings.Join(policies, ", "), AnnotationRemediation)
+	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s (policy %s); %s",
+		describePlan(applied), strings.Join(policies, ", "), where)
 	return result, nil
+}
+
+// omittedPrevious returns the previous values of applied's changes that
+// state records as omitted, by path.
+func omittedPrevious(applied rules.Plan, state RemediationState) map[string]any {
+	var out map[string]any
+	for _, p := range state.Previous {
+		if !p.Omitted {
+			continue
+		}
+		for _, c := range applied.Changes {
+			if c.Path.String() == p.Path {
+				if out == nil {
+					out = map[string]any{}
+				}
+				out[p.Path] = c.Old
+			}
+		}
+	}
+	return out
 }
 
 // requeueBy returns result due again within wait at the latest.

@@ -19,10 +19,13 @@ type RemediationState struct {
 	// Rules whose fixes were applied.
 	Rules []string `json:"rules"`
 	// Attempts counts remediations since WindowStart; each attempt after the
-	// first means someone reverted the previous fix.
+	// first means someone reverted an earlier fix (a fix of fields no
+	// earlier fix of the window changed does not count).
 	Attempts    int       `json:"attempts"`
 	WindowStart time.Time `json:"windowStart"`
-	// Previous holds what each changed field was before the fix.
+	// Previous holds what each changed field was before the fix that
+	// changed it, this fix's first, then those of earlier fixes to other
+	// fields, newest first, as many as maxPreviousBytes allows.
 	Previous []PreviousValue `json:"previous"`
 	// Suspended is set once the attempts are used up: the reconciler
 	// reports instead of patching until the spec changes or the window
@@ -42,12 +45,25 @@ type Suspension struct {
 }
 
 // PreviousValue is one field's value before a fix. Present is false when
-// the field was absent (undo by removing it).
+// the field was absent (undo by removing it). Omitted is true when the
+// value was too large for the annotation (maxPreviousValueBytes): the
+// manager's log holds it ("previous values too large for the annotation").
 type PreviousValue struct {
 	Path    string `json:"path"`
 	Present bool   `json:"present"`
 	Value   any    `json:"value,omitempty"`
+	Omitted bool   `json:"omitted,omitempty"`
 }
+
+// The annotation's previous values are bounded, so that it always fits
+// the object (Kubernetes allows 256 KiB of annotations in all, other
+// tools' included): a value larger than maxPreviousValueBytes is left to
+// the log, and earlier fixes' values are dropped, oldest first, past
+// maxPreviousBytes.
+const (
+	maxPreviousValueBytes = 16 << 10
+	maxPreviousBytes      = 48 << 10
+)
 
 // readState parses the annotation; a missing or corrupt annotation is a
 // fresh state (a person may edit it).
@@ -108,7 +124,9 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 		fresh = true // a new spec: start over
 	}
 	out := RemediationState{Time: now, Rules: plan.Rules, Attempts: 1, WindowStart: now}
-	if !fresh {
+	switch {
+	case !fresh && s.changedBefore(plan):
+		// Someone reverted an earlier fix of the window.
 		if s.Attempts >= b.MaxAttempts {
 			s.Suspended = &Suspension{Generation: generation, Since: now, Until: s.WindowStart.Add(b.Window)}
 			return s, StepSuspend, s.Suspended.Until
@@ -117,9 +135,65 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 			return s, StepWait, ready
 		}
 		out.Attempts, out.WindowStart = s.Attempts+1, s.WindowStart
+	case !fresh:
+		// A fix of fields no fix of the window changed: nothing was
+		// reverted, so the window and its count go on as they were.
+		out.Attempts, out.WindowStart = s.Attempts, s.WindowStart
 	}
-	for _, c := range plan.Changes {
-		out.Previous = append(out.Previous, PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old})
-	}
+	out.Previous = previousValues(plan, s.Previous)
 	return out, StepFix, time.Time{}
+}
+
+// changedBefore reports whether plan changes a field an earlier fix
+// recorded in s changed: that fix was reverted.
+func (s RemediationState) changedBefore(plan rules.Plan) bool {
+	for _, c := range plan.Changes {
+		path := c.Path.String()
+		for _, p := range s.Previous {
+			if p.Path == path {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// previousValues are the previous values to record for a fix: those of
+// plan's changes, each within maxPreviousValueBytes, then those earlier
+// fixes recorded for other fields, while all fit in maxPreviousBytes.
+func previousValues(plan rules.Plan, earlier []PreviousValue) []PreviousValue {
+	out := make([]PreviousValue, 0, len(plan.Changes)+len(earlier))
+	size := 0
+	changed := make(map[string]bool, len(plan.Changes))
+	for _, c := range plan.Changes {
+		p := PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old}
+		changed[p.Path] = true
+		n := encodedSize(p)
+		if n > maxPreviousValueBytes || size+n > maxPreviousBytes {
+			p.Value, p.Omitted = nil, true
+			n = encodedSize(p)
+		}
+		out = append(out, p)
+		size += n
+	}
+	for _, p := range earlier {
+		if changed[p.Path] {
+			continue // this fix's own value is the one to undo to
+		}
+		n := encodedSize(p)
+		if size+n > maxPreviousBytes {
+			break // older ones are dropped first
+		}
+		out = append(out, p)
+		size += n
+	}
+	return out
+}
+
+func encodedSize(p PreviousValue) int {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return maxPreviousBytes + 1 // not JSON: never kept
+	}
+	return len(b)
 }

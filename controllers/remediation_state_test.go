@@ -1,10 +1,14 @@
 package controllers
 
 import (
+	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // The bounded attempts of one object: a fix, a wait that doubles between
@@ -62,5 +66,66 @@ func TestBackoffNeverPassesTheWindow(t *testing.T) {
 		if got := b.backoff(n); got != want {
 			t.Errorf("backoff(%d) = %s, want %s", n, got, want)
 		}
+	}
+}
+
+// A fix of other fields is no revert: it neither counts as an attempt nor
+// waits, and the earlier fix's previous values are kept beside its own; a
+// later revert of the first fix counts.
+func TestRemediationStateTellsRevertsFromOtherFixes(t *testing.T) {
+	b := Bounds{MaxAttempts: 2, Window: time.Hour, Backoff: 10 * time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: view.NewPath("spec", "publicAccessBlock"), Old: "a"}}}
+	acl := rules.Plan{Rules: []string{"S3-004"}, Changes: []rules.Change{{Path: view.NewPath("spec", "acl"), Old: "public-read", OldPresent: true}}}
+
+	s, step, _ := RemediationState{}.next(t0, 1, pab, b)
+	if step != StepFix {
+		t.Fatalf("first: %v", step)
+	}
+	s, step, _ = s.next(t0.Add(time.Second), 2, acl, b)
+	if step != StepFix || s.Attempts != 1 || !s.WindowStart.Equal(t0) {
+		t.Fatalf("a fix of another field: step %v, state %+v", step, s)
+	}
+	if len(s.Previous) != 2 || s.Previous[0].Path != "spec.acl" || s.Previous[1].Path != "spec.publicAccessBlock" {
+		t.Fatalf("previous values %+v, want the acl's then the block's", s.Previous)
+	}
+	// Reverting the first fix is an attempt.
+	s, step, _ = s.next(t0.Add(time.Minute), 3, pab, b)
+	if step != StepFix || s.Attempts != 2 {
+		t.Fatalf("a revert: step %v, state %+v", step, s)
+	}
+	if s, step, _ = s.next(t0.Add(2*time.Minute), 4, acl, b); step != StepSuspend {
+		t.Fatalf("another revert past the attempts: step %v, state %+v", step, s)
+	}
+}
+
+// The previous values stay within their bounds: a value too large is
+// left to the log (omitted), and earlier fixes' values give way, oldest
+// first, so the annotation always fits the object.
+func TestRemediationStateBoundsPreviousValues(t *testing.T) {
+	b := Bounds{MaxAttempts: 5, Window: time.Hour, Backoff: time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	huge := strings.Repeat("x", 2*maxPreviousValueBytes)
+	big := strings.Repeat("y", maxPreviousValueBytes-100)
+	s, _, _ := RemediationState{}.next(t0, 1, rules.Plan{Changes: []rules.Change{{Path: view.NewPath("spec", "ingressRules"), Old: huge, OldPresent: true}}}, b)
+	if len(s.Previous) != 1 || !s.Previous[0].Omitted || s.Previous[0].Value != nil || !s.Previous[0].Present {
+		t.Fatalf("a value too large: %+v", s.Previous)
+	}
+	for i := range 10 {
+		plan := rules.Plan{Changes: []rules.Change{{Path: view.NewPath("spec", "f"+strconv.Itoa(i)), Old: big, OldPresent: true}}}
+		s, _, _ = s.next(t0.Add(time.Duration(i+1)*time.Second), int64(i+2), plan, b)
+		raw, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) > maxPreviousBytes+1024 {
+			t.Fatalf("after %d fixes the annotation is %d bytes", i+1, len(raw))
+		}
+		if s.Previous[0].Path != "spec.f"+strconv.Itoa(i) || s.Previous[0].Omitted {
+			t.Fatalf("the newest fix's value is not first and whole: %+v", s.Previous[0])
+		}
+	}
+	if n := len(s.Previous); n >= 11 || n < 2 {
+		t.Errorf("%d previous values kept of 11", n)
 	}
 }
