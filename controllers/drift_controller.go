@@ -106,6 +106,9 @@ type DriftReconciler struct {
 	// Set up by Setup.
 	controller controller.Controller
 	cache      *scopedCache
+	// written are the remediation states last written, for objects whose
+	// annotation a tool that replaces the whole object dropped.
+	written stateMemory
 	// renamed lets Setup reuse the controller name of an earlier
 	// reconciler of the kind (the kind was deleted and installed again).
 	renamed bool
@@ -381,17 +384,21 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		if plan.Empty() {
 			return nil
 		}
-		state, step, at = readState(obj.GetAnnotations()).next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
+		state, step, at = r.written.latest(obj, readState(obj.GetAnnotations())).next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
 		switch step {
 		case StepFix:
-			if err := r.Limiter.Wait(ctx); err != nil {
-				return err
+			if err = r.Limiter.Wait(ctx); err == nil {
+				err = r.patch(ctx, obj, plan.MergePatch(), state)
 			}
-			return r.patch(ctx, obj, plan.MergePatch(), state)
 		case StepSuspend:
-			return r.patch(ctx, obj, map[string]any{}, state)
+			err = r.patch(ctx, obj, map[string]any{}, state)
+		default:
+			return nil
 		}
-		return nil
+		if err == nil {
+			r.written.put(obj, state)
+		}
+		return err
 	})
 	suspended := err == nil && !applied.Empty() && (step == StepSuspend || step == StepSuspended)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, suspended)
@@ -488,6 +495,7 @@ func (r *DriftReconciler) bounds() Bounds {
 }
 
 func (r *DriftReconciler) forget(key types.NamespacedName) {
+	r.written.forget(key)
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, false)
 	if snap := r.Governance.Snapshot; snap != nil {

@@ -577,3 +577,38 @@ func TestAdoptionPlaceholderWaitsForACK(t *testing.T) {
 		t.Errorf("the adopted spec was not fixed: %v", fixed.Object["spec"])
 	}
 }
+
+// A tool that replaces the whole object (kubectl replace) drops the
+// remediation annotation with the rest: its reverts count all the same,
+// and fighting it stops after the attempts.
+func TestStopsFightingAToolThatReplacesTheObject(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	if err := cluster.Client.Create(ctx, drifted(ns, "replaced")); err != nil {
+		t.Fatal(err)
+	}
+	replace := func() {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := get(t, ns, "replaced")
+			manifest := drifted(ns, "replaced") // the tool's manifest, as it is
+			manifest.SetResourceVersion(cur.GetResourceVersion())
+			return cluster.Client.Update(ctx, manifest)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ns, "replaced", 20*time.Second, hasAttempts(1))
+	replace()
+	waitFor(t, ns, "replaced", 20*time.Second, hasAttempts(maxAttempts))
+	replace()
+	notes := waitEvent(t, ns, "replaced", controllers.ReasonRemediationStopped)
+	if !containsAll(notes[0], "reverted", "suspended until the spec changes") {
+		t.Errorf("event = %q", notes[0])
+	}
+	time.Sleep(2 * time.Second)
+	if got := get(t, ns, "replaced"); got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("ackguard patched again after the attempts were used up")
+	}
+}

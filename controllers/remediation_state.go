@@ -2,7 +2,11 @@ package controllers
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/rules"
 )
@@ -64,6 +68,61 @@ const (
 	maxPreviousValueBytes = 16 << 10
 	maxPreviousBytes      = 48 << 10
 )
+
+// stateMemory keeps the remediation state last written to each object,
+// so that an object replaced whole (kubectl replace, a GitOps tool that
+// replaces instead of patching), which drops the annotation with the
+// rest, is not taken for one never fixed: its reverts still count, and
+// fighting it still stops. It is bounded, and a restart forgets it (the
+// annotation is the record that survives).
+type stateMemory struct {
+	mu     sync.Mutex
+	states map[types.NamespacedName]writtenState
+}
+
+type writtenState struct {
+	uid   types.UID
+	state RemediationState
+}
+
+// maxWrittenStates bounds the states a reconciler remembers; past it, one
+// is forgotten for each new one.
+const maxWrittenStates = 10000
+
+func (m *stateMemory) put(obj client.Object, s RemediationState) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := client.ObjectKeyFromObject(obj)
+	if m.states == nil {
+		m.states = map[types.NamespacedName]writtenState{}
+	}
+	if _, ok := m.states[key]; !ok && len(m.states) >= maxWrittenStates {
+		for k := range m.states {
+			delete(m.states, k)
+			break
+		}
+	}
+	m.states[key] = writtenState{uid: obj.GetUID(), state: s}
+}
+
+// latest returns the state to go on from: the annotation's, unless the
+// state last written to the same object (same UID) is newer (the
+// annotation was dropped or set back).
+func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
+	m.mu.Lock()
+	w, ok := m.states[client.ObjectKeyFromObject(obj)]
+	m.mu.Unlock()
+	if ok && w.uid == obj.GetUID() && w.state.Time.After(fromAnnotation.Time) {
+		return w.state
+	}
+	return fromAnnotation
+}
+
+func (m *stateMemory) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.states, key)
+}
 
 // readState parses the annotation; a missing or corrupt annotation is a
 // fresh state (a person may edit it).

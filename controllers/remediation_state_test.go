@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -127,5 +130,39 @@ func TestRemediationStateBoundsPreviousValues(t *testing.T) {
 	}
 	if n := len(s.Previous); n >= 11 || n < 2 {
 		t.Errorf("%d previous values kept of 11", n)
+	}
+}
+
+// The remembered state stands in for an annotation a replace dropped, for
+// the same object only (a new object of the same name starts afresh), and
+// never for a newer annotation.
+func TestStateMemory(t *testing.T) {
+	var m stateMemory
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u1"}}
+	written := RemediationState{Time: t0, Attempts: 2}
+	m.put(obj, written)
+	if got := m.latest(obj, RemediationState{}); got.Attempts != 2 {
+		t.Errorf("annotation dropped: %+v, want the written state", got)
+	}
+	newer := RemediationState{Time: t0.Add(time.Minute), Attempts: 1}
+	if got := m.latest(obj, newer); got.Attempts != 1 {
+		t.Errorf("a newer annotation: %+v, want it", got)
+	}
+	recreated := obj.DeepCopy()
+	recreated.UID = "u2"
+	if got := m.latest(recreated, RemediationState{}); got.Attempts != 0 {
+		t.Errorf("a new object of the same name: %+v, want a fresh state", got)
+	}
+	m.forget(types.NamespacedName{Namespace: "ns", Name: "b"})
+	if got := m.latest(obj, RemediationState{}); got.Attempts != 0 {
+		t.Errorf("after forget: %+v", got)
+	}
+	for i := range maxWrittenStates + 10 {
+		o := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: strconv.Itoa(i)}}
+		m.put(o, written)
+	}
+	if n := len(m.states); n != maxWrittenStates {
+		t.Errorf("%d states remembered, bound %d", n, maxWrittenStates)
 	}
 }
