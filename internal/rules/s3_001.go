@@ -19,7 +19,7 @@ func s3001() *Rule {
 			Checkov: []string{"CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6"},
 			CIS:     []string{"v5.0.0 2.1.4", "v3.0.0 2.1.4", "v1.4.0 2.1.5"},
 		},
-		Check: checkS3001,
+		Check: notOnDirectoryBuckets(checkS3001),
 		Fixer: fixS3001,
 	}
 }

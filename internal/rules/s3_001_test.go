@@ -25,6 +25,8 @@ func TestS3001(t *testing.T) {
 			{pab + ".blockPublicPolicy", "blockPublicPolicy is false"},
 			{pab + ".restrictPublicBuckets", "restrictPublicBuckets is false"},
 		}},
+		{name: "tricky: a directory bucket without the block (AWS keeps it on, ACK rejects the field)",
+			spec: with(with(secureSpec(), "publicAccessBlock", nil), "name", "logs--usw2-az1--x-s3")},
 		{name: "tricky: block absent", spec: with(secureSpec(), "publicAccessBlock", nil), action: rules.Deny, want: []want{
 			{pab, "publicAccessBlock is not set, so ACK removes the bucket's Block Public Access"},
 		}},

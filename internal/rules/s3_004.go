@@ -26,7 +26,7 @@ func s3004() *Rule {
 			Config:  []string{"s3-bucket-public-read-prohibited", "s3-bucket-public-write-prohibited"},
 			Checkov: []string{"CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43", "CKV_AWS_375"},
 		},
-		Check: checkS3004,
+		Check: notOnDirectoryBuckets(checkS3004),
 		Fixer: fixS3004,
 	}
 }

@@ -26,7 +26,7 @@ func s3005() *Rule {
 			Config:  []string{"s3-bucket-acl-prohibited"},
 			Checkov: []string{"CKV2_AWS_65"},
 		},
-		Check: checkS3005,
+		Check: notOnDirectoryBuckets(checkS3005),
 		Fixer: fixS3005,
 	}
 }

@@ -27,7 +27,7 @@ func s3006() *Rule {
 			Checkov: []string{"CKV_AWS_379"},
 			CIS:     []string{"v5.0.0 2.1.1", "v3.0.0 2.1.1", "v1.4.0 2.1.2"},
 		},
-		Check: checkS3006,
+		Check: notOnDirectoryBuckets(checkS3006),
 		Fixer: fixS3006,
 	}
 }

@@ -20,7 +20,7 @@ func s3009() *Rule {
 			Config:  []string{"s3-bucket-versioning-enabled"},
 			Checkov: []string{"CKV_AWS_21"},
 		},
-		Check: checkS3009,
+		Check: notOnDirectoryBuckets(checkS3009),
 		Fixer: fixS3009,
 	}
 }

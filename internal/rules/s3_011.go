@@ -18,7 +18,7 @@ func s3011() *Rule {
 			Config:  []string{"s3-bucket-logging-enabled"},
 			Checkov: []string{"CKV_AWS_18"},
 		},
-		Check: checkS3011,
+		Check: notOnDirectoryBuckets(checkS3011),
 	}
 }
 

@@ -25,7 +25,7 @@ func s3012() *Rule {
 			Config:  []string{"s3-bucket-default-lock-enabled"},
 			Checkov: []string{"CKV_AWS_143"},
 		},
-		Check: checkS3012,
+		Check: notOnDirectoryBuckets(checkS3012),
 	}
 }
 

@@ -16,7 +16,7 @@ func s3014() *Rule {
 			Config:  []string{"s3-event-notifications-enabled"},
 			Checkov: []string{"CKV2_AWS_62"},
 		},
-		Check: checkS3014,
+		Check: notOnDirectoryBuckets(checkS3014),
 	}
 }
 

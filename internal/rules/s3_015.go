@@ -25,7 +25,7 @@ func s3015() *Rule {
 			Config:  []string{"s3-bucket-cross-region-replication-enabled"},
 			Checkov: []string{"CKV_AWS_144"},
 		},
-		Check: checkS3015,
+		Check: notOnDirectoryBuckets(checkS3015),
 	}
 }
 

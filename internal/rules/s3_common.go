@@ -143,6 +143,28 @@ func (g publicGrant) message() string {
 	return msg
 }
 
+// notOnDirectoryBuckets runs check on general purpose buckets only. A
+// directory bucket (S3 Express One Zone; its name ends in --x-s3) has
+// Block Public Access on and ACLs off for good, supports no versioning,
+// logging, Object Lock, notifications or replication, and takes policies
+// in the s3express form; ACK rejects those fields on it as terminal
+// (ACK's field notes, Bucket). The rules about them do not apply to it: it
+// could never satisfy them, and a fix would write fields ACK rejects.
+func notOnDirectoryBuckets(check func(*Input) []Finding) func(*Input) []Finding {
+	return func(in *Input) []Finding {
+		if isDirectoryBucket(in) {
+			return nil
+		}
+		return check(in)
+	}
+}
+
+// isDirectoryBucket reports whether the Bucket names a directory bucket.
+func isDirectoryBucket(in *Input) bool {
+	name := in.spec().String("name")
+	return name.Err == nil && strings.HasSuffix(name.Value, "--x-s3")
+}
+
 // statementSubject identifies a statement by its text, whitespace between
 // tokens aside: stable when other statements are reordered, added or
 // removed, or the document re-indented.
