@@ -150,7 +150,12 @@ func (e *Engine) Admit(req Request) *Decision {
 func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
 	var had map[string]int
-	if req.Operation == Update && req.OldObject != nil {
+	meta := view.ReadMeta(req.Object)
+	// An UPDATE that lifts "adopt" (to adopt-or-create, or none) asks ACK
+	// to create from a spec admitted only as a placeholder: it is judged
+	// as the creation it now is.
+	liftsAdoption := req.Operation == Update && req.OldObject != nil && view.ReadMeta(req.OldObject).AdoptsOnly() && !meta.AdoptsOnly()
+	if req.Operation == Update && req.OldObject != nil && !liftsAdoption {
 		// The old spec judged with the new labels: what the update
 		// introduces is a spec change; a finding the spec already had that
 		// a new label brings under a stricter policy is left to the
@@ -163,7 +168,6 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 			had[r.IdentityKey()]++
 		}
 	}
-	meta := view.ReadMeta(req.Object)
 	adoption := req.Operation == Create && meta.AdoptsOnly()
 	d.awaitsAdoption = req.Operation == Existing && meta.AwaitsAdoption()
 	for _, r := range j.Results {

@@ -17,6 +17,14 @@ func TestAdmit(t *testing.T) {
 	insecure := insecureBucket("ns", "b", nil)
 	adopt := insecureBucket("ns", "b", nil)
 	adopt["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt"}
+	managedAdopt := insecureBucket("ns", "b", nil)
+	managedAdopt["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt"}
+	managedAdopt["status"] = map[string]any{"ackResourceMetadata": map[string]any{"arn": "arn:aws:s3:::b", "ownerAccountID": "111122223333"}}
+	finalizedAdopt := insecureBucket("ns", "b", nil)
+	finalizedAdopt["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt"}
+	finalizedAdopt["metadata"].(map[string]any)["finalizers"] = []any{"finalizers.s3.services.k8s.aws/Bucket"}
+	adoptOrCreate := insecureBucket("ns", "b", nil)
+	adoptOrCreate["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt-or-create"}
 	adopted := insecureBucket("ns", "b", nil)
 	adopted["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt", view.AnnotationAdopted: "true"}
 	withTags := insecureBucket("ns", "b", nil)
@@ -38,6 +46,10 @@ func TestAdmit(t *testing.T) {
 		{name: "a stored object: no user, no ratcheting", req: Request{Operation: Existing, Object: insecure, User: ackUser}, denyRule: "S3-001"},
 		{name: "a stored placeholder awaiting adoption: nothing to fix", req: Request{Operation: Existing, Object: adopt}, allowed: true, note: NoteAwaitingAdoption},
 		{name: "a stored placeholder ACK adopted is judged", req: Request{Operation: Existing, Object: adopted}, denyRule: "S3-001"},
+		{name: "an adopt annotation on an object ACK manages lifts no fix (status)", req: Request{Operation: Existing, Object: managedAdopt}, denyRule: "S3-001"},
+		{name: "an adopt annotation on an object ACK manages lifts no fix (finalizer)", req: Request{Operation: Existing, Object: finalizedAdopt}, denyRule: "S3-001"},
+		{name: "an update lifting adopt is judged as the creation it asks for", req: Request{Operation: Update, Object: insecure, OldObject: adopt, User: "dev"}, denyRule: "S3-001"},
+		{name: "an update to adopt-or-create likewise", req: Request{Operation: Update, Object: adoptOrCreate, OldObject: adopt, User: "dev"}, denyRule: "S3-001"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

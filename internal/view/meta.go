@@ -34,6 +34,9 @@ type Meta struct {
 	// OwnerAccountID is the account ACK created or adopted the resource
 	// in (status.ackResourceMetadata.ownerAccountID); empty until synced.
 	OwnerAccountID string
+	// ACKFinalizer is true when ACK's finalizer for the kind
+	// (finalizers.<group>/<Kind>) is on the object: ACK manages it.
+	ACKFinalizer bool
 }
 
 // ReadMeta extracts Meta from a decoded object. Malformed metadata is
@@ -59,6 +62,14 @@ func ReadMeta(obj map[string]any) Meta {
 	m.ARN = stringOf(arm, "arn")
 	m.Partition = stringOf(arm, "partition")
 	m.OwnerAccountID = stringOf(arm, "ownerAccountID")
+	if fs, ok := md["finalizers"].([]any); ok && m.GVK.Group != "" {
+		want := "finalizers." + m.GVK.Group + "/"
+		for _, f := range fs {
+			if s, ok := f.(string); ok && strings.HasPrefix(s, want) {
+				m.ACKFinalizer = true
+			}
+		}
+	}
 	return m
 }
 
@@ -105,10 +116,14 @@ func (m Meta) AdoptsOnly() bool {
 }
 
 // AwaitsAdoption reports whether the object is such a placeholder that
-// ACK has not adopted yet (no services.k8s.aws/adopted "true"): its spec
-// is not the resource's until ACK fills it.
+// ACK has not adopted yet: no services.k8s.aws/adopted "true", and
+// nothing that shows ACK manages it (status.ackResourceMetadata, ACK's
+// finalizer). Its spec is not the resource's until ACK fills it. (An
+// adopt annotation added to an object ACK already manages changes
+// nothing: ACK does not adopt what it manages.)
 func (m Meta) AwaitsAdoption() bool {
-	return m.AdoptsOnly() && !strings.EqualFold(strings.TrimSpace(m.Annotations[AnnotationAdopted]), "true")
+	return m.AdoptsOnly() && !strings.EqualFold(strings.TrimSpace(m.Annotations[AnnotationAdopted]), "true") &&
+		m.ARN == "" && m.OwnerAccountID == "" && !m.ACKFinalizer
 }
 
 // WithLabelsOf returns a shallow copy of obj whose metadata.labels are
