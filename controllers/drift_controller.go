@@ -356,7 +356,7 @@ func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.D
 // and past them it reports instead of patching until the spec changes.
 func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, fixIDs []string, result ctrl.Result) (ctrl.Result, error) {
 	var applied rules.Plan
-	var state RemediationState
+	var state, before RemediationState
 	var step Step
 	var at time.Time
 	var planErr error
@@ -384,7 +384,8 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		if plan.Empty() {
 			return nil
 		}
-		state, step, at = r.written.latest(obj, readState(obj.GetAnnotations())).next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
+		before = r.written.latest(obj, readState(obj.GetAnnotations()))
+		state, step, at = before.next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
 		switch step {
 		case StepFix:
 			if err = r.Limiter.Wait(ctx); err == nil {
@@ -451,6 +452,9 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		// kept here.
 		log.Info("previous values too large for the annotation", "annotation", AnnotationRemediation, "previous", omitted)
 		where += " (those too large for it in the manager's log)"
+	}
+	if dropped := droppedPrevious(before, state); len(dropped) > 0 {
+		log.Info("previous values of earlier fixes dropped from the annotation to keep it small", "annotation", AnnotationRemediation, "previous", dropped)
 	}
 	r.countRemediations(applied.Rules, "applied")
 	if r.Results != nil {

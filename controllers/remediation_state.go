@@ -57,6 +57,9 @@ type PreviousValue struct {
 	Present bool   `json:"present"`
 	Value   any    `json:"value,omitempty"`
 	Omitted bool   `json:"omitted,omitempty"`
+	// Time is when the fix that changed the field was made (zero in
+	// states written before it was recorded: the state's Time).
+	Time time.Time `json:"time,omitzero"`
 }
 
 // The annotation's previous values are bounded, so that it always fits
@@ -105,14 +108,15 @@ func (m *stateMemory) put(obj client.Object, s RemediationState) {
 	m.states[key] = writtenState{uid: obj.GetUID(), state: s}
 }
 
-// latest returns the state to go on from: the annotation's, unless the
-// state last written to the same object (same UID) is newer (the
-// annotation was dropped or set back).
+// latest returns the state to go on from: the one last written to the
+// same object (same UID) when there is one, whatever the annotation now
+// says (a replace dropped it, or someone wrote it: only the reconciler's
+// own record counts), else the annotation's.
 func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
 	m.mu.Lock()
 	w, ok := m.states[client.ObjectKeyFromObject(obj)]
 	m.mu.Unlock()
-	if ok && w.uid == obj.GetUID() && w.state.Time.After(fromAnnotation.Time) {
+	if ok && w.uid == obj.GetUID() {
 		return w.state
 	}
 	return fromAnnotation
@@ -175,6 +179,9 @@ const (
 // at now. State is what to record (for StepFix and StepSuspend); At is
 // when to look again (StepWait, StepSuspend, StepSuspended).
 func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan, b Bounds) (state RemediationState, step Step, at time.Time) {
+	if !s.plausible(now, b) {
+		s = RemediationState{} // not a state the reconciler could have written
+	}
 	fresh := s.WindowStart.IsZero() || now.Sub(s.WindowStart) >= b.Window
 	if sus := s.Suspended; sus != nil && !fresh {
 		if sus.Generation == generation && now.Before(sus.Until) {
@@ -199,17 +206,42 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 		// reverted, so the window and its count go on as they were.
 		out.Attempts, out.WindowStart = s.Attempts, s.WindowStart
 	}
-	out.Previous = previousValues(plan, s.Previous)
+	out.Previous = previousValues(plan, s.Previous, now)
 	return out, StepFix, time.Time{}
 }
 
-// changedBefore reports whether plan changes a field an earlier fix
-// recorded in s changed: that fix was reverted.
+// clockSkew is how far in the future a recorded time may lie (the clocks
+// of two replicas differ) before the state is taken for a forgery.
+const clockSkew = time.Minute
+
+// plausible reports whether s is a state the reconciler could have
+// written by now under b: nothing recorded in the future, a suspension
+// no longer than its window. The annotation is on the object, where
+// anyone who may update the object may write it; a state that could not
+// be the reconciler's is ignored rather than obeyed.
+func (s RemediationState) plausible(now time.Time, b Bounds) bool {
+	late := now.Add(clockSkew)
+	switch {
+	case s.Time.After(late), s.WindowStart.After(late), s.Attempts < 0:
+		return false
+	case s.Suspended != nil && (s.Suspended.Since.After(late) || s.Suspended.Until.After(s.WindowStart.Add(b.Window).Add(clockSkew))):
+		return false
+	}
+	return true
+}
+
+// changedBefore reports whether plan changes a field an earlier fix of
+// the current window changed: that fix was reverted. (Fixes of an earlier
+// window, whose values s still keeps, are not this window's.)
 func (s RemediationState) changedBefore(plan rules.Plan) bool {
 	for _, c := range plan.Changes {
 		path := c.Path.String()
 		for _, p := range s.Previous {
-			if p.Path == path {
+			at := p.Time
+			if at.IsZero() {
+				at = s.Time
+			}
+			if p.Path == path && !at.Before(s.WindowStart) {
 				return true
 			}
 		}
@@ -217,15 +249,16 @@ func (s RemediationState) changedBefore(plan rules.Plan) bool {
 	return false
 }
 
-// previousValues are the previous values to record for a fix: those of
-// plan's changes, each within maxPreviousValueBytes, then those earlier
-// fixes recorded for other fields, while all fit in maxPreviousBytes.
-func previousValues(plan rules.Plan, earlier []PreviousValue) []PreviousValue {
+// previousValues are the previous values to record for a fix made at now:
+// those of plan's changes, each within maxPreviousValueBytes, then those
+// earlier fixes recorded for other fields, while all fit in
+// maxPreviousBytes (droppedPrevious says which no longer do).
+func previousValues(plan rules.Plan, earlier []PreviousValue, now time.Time) []PreviousValue {
 	out := make([]PreviousValue, 0, len(plan.Changes)+len(earlier))
 	size := 0
 	changed := make(map[string]bool, len(plan.Changes))
 	for _, c := range plan.Changes {
-		p := PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old}
+		p := PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old, Time: now}
 		changed[p.Path] = true
 		n := encodedSize(p)
 		if n > maxPreviousValueBytes || size+n > maxPreviousBytes {
@@ -245,6 +278,25 @@ func previousValues(plan rules.Plan, earlier []PreviousValue) []PreviousValue {
 		}
 		out = append(out, p)
 		size += n
+	}
+	return out
+}
+
+// droppedPrevious returns the previous values the state before a fix
+// kept and the state after it no longer does, by path.
+func droppedPrevious(before, after RemediationState) map[string]any {
+	kept := make(map[string]bool, len(after.Previous))
+	for _, p := range after.Previous {
+		kept[p.Path] = true
+	}
+	var out map[string]any
+	for _, p := range before.Previous {
+		if !kept[p.Path] && !p.Omitted {
+			if out == nil {
+				out = map[string]any{}
+			}
+			out[p.Path] = p.Value
+		}
 	}
 	return out
 }

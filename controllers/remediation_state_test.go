@@ -145,9 +145,9 @@ func TestStateMemory(t *testing.T) {
 	if got := m.latest(obj, RemediationState{}); got.Attempts != 2 {
 		t.Errorf("annotation dropped: %+v, want the written state", got)
 	}
-	newer := RemediationState{Time: t0.Add(time.Minute), Attempts: 1}
-	if got := m.latest(obj, newer); got.Attempts != 1 {
-		t.Errorf("a newer annotation: %+v, want it", got)
+	written2 := RemediationState{Time: t0.Add(time.Minute), Attempts: 1}
+	if got := m.latest(obj, written2); got.Attempts != 2 {
+		t.Errorf("an annotation someone else wrote: %+v, want the reconciler's own record", got)
 	}
 	recreated := obj.DeepCopy()
 	recreated.UID = "u2"
@@ -164,5 +164,61 @@ func TestStateMemory(t *testing.T) {
 	}
 	if n := len(m.states); n != maxWrittenStates {
 		t.Errorf("%d states remembered, bound %d", n, maxWrittenStates)
+	}
+}
+
+// Fixes of an expired window are kept for undoing but are not this
+// window's: reverting one is a first attempt, not a second.
+func TestRemediationStateWindowScopesReverts(t *testing.T) {
+	b := Bounds{MaxAttempts: 2, Window: time.Hour, Backoff: time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: view.NewPath("spec", "publicAccessBlock")}}}
+	acl := rules.Plan{Rules: []string{"S3-004"}, Changes: []rules.Change{{Path: view.NewPath("spec", "acl"), OldPresent: true}}}
+	s, _, _ := RemediationState{}.next(t0, 1, pab, b)
+	s, _, _ = s.next(t0.Add(2*time.Hour), 2, acl, b) // a new window
+	if len(s.Previous) != 2 {
+		t.Fatalf("previous %+v", s.Previous)
+	}
+	s, step, _ := s.next(t0.Add(2*time.Hour+time.Minute), 3, pab, b)
+	if step != StepFix || s.Attempts != 1 {
+		t.Fatalf("the first fix of this window to the block: step %v, attempts %d, want a fix and 1", step, s.Attempts)
+	}
+	if _, step, _ := s.next(t0.Add(2*time.Hour+2*time.Minute), 4, pab, b); step != StepFix {
+		t.Fatalf("its first revert: step %v, want a fix (attempt 2 of 2)", step)
+	}
+}
+
+// A state no reconciler could have written (times in the future, a
+// suspension past its window) is ignored: writing the annotation does not
+// switch remediation off.
+func TestRemediationStateIgnoresImplausibleAnnotations(t *testing.T) {
+	b := Bounds{MaxAttempts: 3, Window: time.Hour, Backoff: time.Second}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	plan := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: view.NewPath("spec", "publicAccessBlock")}}}
+	for name, forged := range map[string]RemediationState{
+		"window in the future": {Time: now, WindowStart: now.Add(24 * time.Hour), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
+			Suspended: &Suspension{Generation: 5, Since: now, Until: now.Add(25 * time.Hour)}},
+		"suspension past its window": {Time: now, WindowStart: now.Add(-time.Minute), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
+			Suspended: &Suspension{Generation: 5, Since: now, Until: now.Add(30 * 24 * time.Hour)}},
+	} {
+		if s, step, _ := forged.next(now, 5, plan, b); step != StepFix || s.Attempts != 1 {
+			t.Errorf("%s: step %v, attempts %d, want a fix", name, step, s.Attempts)
+		}
+	}
+	genuine := RemediationState{Time: now.Add(-time.Minute), WindowStart: now.Add(-10 * time.Minute), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
+		Suspended: &Suspension{Generation: 5, Since: now.Add(-time.Minute), Until: now.Add(50 * time.Minute)}}
+	if _, step, _ := genuine.next(now, 5, plan, b); step != StepSuspended {
+		t.Errorf("a genuine suspension: step %v", step)
+	}
+}
+
+// The values an annotation no longer has room for are named, so the
+// reconciler can log them as it drops them.
+func TestDroppedPrevious(t *testing.T) {
+	before := RemediationState{Previous: []PreviousValue{{Path: "spec.a", Value: "x"}, {Path: "spec.b", Value: "y"}, {Path: "spec.c", Omitted: true}}}
+	after := RemediationState{Previous: []PreviousValue{{Path: "spec.d"}, {Path: "spec.a", Value: "x"}}}
+	got := droppedPrevious(before, after)
+	if len(got) != 1 || got["spec.b"] != "y" {
+		t.Errorf("dropped %v, want spec.b alone (spec.c was already in the log)", got)
 	}
 }
