@@ -367,12 +367,16 @@ func checkDuplicateKeys(n *yaml3.Node) error {
 		}
 	case yaml3.MappingNode:
 		var seen map[string]bool
+		merges := 0
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if k.Kind == yaml3.AliasNode && k.Alias != nil {
 				k = k.Alias
 			}
 			if k.Kind == yaml3.ScalarNode && k.Tag == "!!merge" {
+				if merges++; merges > 1 {
+					return fmt.Errorf("line %d: a second merge key (<<) in one mapping; readers differ on which counts: merge a list, <<: [*a, *b]", n.Content[i].Line)
+				}
 				for _, m := range mergedKeys(n.Content[i+1], 0) {
 					if seen[m] {
 						return fmt.Errorf("line %d: key %q is set before the merge key (<<) that brings it in again; readers differ on which value counts: set it after <<", n.Content[i].Line, m)
@@ -383,10 +387,11 @@ func checkDuplicateKeys(n *yaml3.Node) error {
 				if seen == nil {
 					seen = make(map[string]bool, len(n.Content)/2)
 				}
-				if seen[k.Value] {
+				key := scalarKey(k)
+				if seen[key] {
 					return fmt.Errorf("line %d: key %q already set in map", n.Content[i].Line, k.Value)
 				}
-				seen[k.Value] = true
+				seen[key] = true
 			}
 			if err := checkDuplicateKeys(n.Content[i+1]); err != nil {
 				return err
@@ -394,6 +399,64 @@ func checkDuplicateKeys(n *yaml3.Node) error {
 		}
 	}
 	return nil
+}
+
+// scalarKey is the JSON object key a scalar mapping key becomes, as the
+// conversion kubectl's decoder makes reads it (YAML 1.1: yes, on and true
+// are the same key, 0x10 and 16, a !!binary key its decoded text), so
+// that two keys one reader tells apart and another merges are caught.
+func scalarKey(k *yaml3.Node) string {
+	switch {
+	case k.Style&(yaml3.DoubleQuotedStyle|yaml3.SingleQuotedStyle|yaml3.LiteralStyle|yaml3.FoldedStyle) != 0 && k.Style&yaml3.TaggedStyle == 0:
+		return k.Value // a quoted key is its text
+	case k.Style&yaml3.TaggedStyle != 0:
+		return jsonKey(k.Tag+" "+strconv.Quote(k.Value), true)
+	}
+	return jsonKey(k.Value, false)
+}
+
+// jsonKey converts one key, given as YAML text (or as a plain scalar's
+// value), the way the whole document is converted to JSON; the text
+// itself when it does not convert (the document's own conversion then
+// reports it).
+func jsonKey(text string, tagged bool) string {
+	if !tagged && (text == "" || plainStringKey(text)) {
+		return text // most keys: letters, digits after the first, - . _ / :
+	}
+	j, err := yaml.YAMLToJSON([]byte(text + ": 0\n"))
+	if err != nil {
+		return text
+	}
+	var m map[string]any
+	if json.Unmarshal(j, &m) != nil || len(m) != 1 {
+		return text
+	}
+	for k := range m {
+		return k
+	}
+	return text
+}
+
+// plainStringKey reports whether a plain scalar can only be a string that
+// is its own text (no YAML 1.1 boolean, number, null or timestamp): it
+// starts with a letter and holds letters, digits and - . _ / only, and is
+// not one of YAML 1.1's words.
+func plainStringKey(s string) bool {
+	c := s[0]
+	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '/') {
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf":
+		return false
+	}
+	return true
 }
 
 // mergedKeys are the keys a merge key's value brings in: those of the
@@ -423,7 +486,7 @@ func mergedKeys(v *yaml3.Node, depth int) []string {
 			case k.Kind == yaml3.ScalarNode && k.Tag == "!!merge":
 				keys = append(keys, mergedKeys(v.Content[i+1], depth+1)...)
 			case k.Kind == yaml3.ScalarNode:
-				keys = append(keys, k.Value)
+				keys = append(keys, scalarKey(k))
 			}
 		}
 	}

@@ -637,6 +637,12 @@ func TestSplitDocuments(t *testing.T) {
 		{"yaml duplicate", "a: 1\na: 2\n", []doc{{err: `invalid YAML: line 2: key "a" already set in map`}}},
 		{"yaml duplicate, nested and quoted", "a:\n  - b: 1\n    'b': 2\n", []doc{{err: `invalid YAML: line 3: key "b" already set in map`}}},
 		{"yaml duplicate in a second document", "a: 1\n---\nb: 1\nc: 2\nb: 3\n", []doc{{value: map[string]any{"a": 1.0}}, {err: `invalid YAML: line 5: key "b" already set in map`}}},
+		// Keys that kubectl's decoder (YAML 1.1) reads as one.
+		{"yaml duplicate, yes and true", "inlinePolicies:\n  yes: admin\n  true: safe\n", []doc{{err: `invalid YAML: line 3: key "true" already set in map`}}},
+		{"yaml duplicate, 0x10 and 16", "a:\n  0x10: x\n  16: y\n", []doc{{err: `invalid YAML: line 3: key "16" already set in map`}}},
+		{"yaml duplicate, a binary key", "acl: private\n!!binary YWNs: public-read\n", []doc{{err: `invalid YAML: line 2: key "YWNs" already set in map`}}},
+		{"yaml quoted yes is not true", "'yes': 1\n'true': 2\n", []doc{{value: map[string]any{"yes": 1.0, "true": 2.0}}}},
+		{"yaml two merge keys", "a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  <<: *b\n", []doc{{err: `invalid YAML: line 5: a second merge key (<<) in one mapping; readers differ on which counts: merge a list, <<: [*a, *b]`}}},
 		// A key overriding one a merge key brought in is YAML's merge, not
 		// a duplicate: the mapping's own key wins, before or after <<.
 		{"yaml merge override", "base: &b {port: 443, proto: tcp}\nrule:\n  <<: *b\n  port: 22\n",
