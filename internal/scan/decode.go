@@ -442,13 +442,11 @@ func jsonKey(text string, tagged bool) string {
 // starts with a letter and holds letters, digits and - . _ / only, and is
 // not one of YAML 1.1's words.
 func plainStringKey(s string) bool {
-	c := s[0]
-	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+	if !isLetter(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '/') {
+		if c := s[i]; !isLetter(c) && !strings.ContainsRune("0123456789-._/", rune(c)) {
 			return false
 		}
 	}
@@ -458,6 +456,8 @@ func plainStringKey(s string) bool {
 	}
 	return true
 }
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // mergedKeys are the keys a merge key's value brings in: those of the
 // mapping it names, or of each mapping of a sequence, with what their own
