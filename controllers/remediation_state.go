@@ -109,9 +109,12 @@ func (m *stateMemory) put(obj client.Object, s RemediationState) {
 }
 
 // latest returns the state to go on from: the one last written to the
-// same object (same UID) when there is one, whatever the annotation now
-// says (a replace dropped it, or someone wrote it: only the reconciler's
-// own record counts), else the annotation's.
+// same object (same UID), or first read from its annotation, whatever
+// the annotation now says (a replace dropped it, or someone wrote it:
+// only what the reconciler wrote or found when it first looked counts).
+// The first reading of an object's annotation is taken as it is (after a
+// restart it is the only record) and kept, so rewriting the annotation
+// later changes nothing.
 func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
 	m.mu.Lock()
 	w, ok := m.states[client.ObjectKeyFromObject(obj)]
@@ -119,6 +122,7 @@ func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState)
 	if ok && w.uid == obj.GetUID() {
 		return w.state
 	}
+	m.put(obj, fromAnnotation)
 	return fromAnnotation
 }
 

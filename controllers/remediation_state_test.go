@@ -158,6 +158,17 @@ func TestStateMemory(t *testing.T) {
 	if got := m.latest(obj, RemediationState{}); got.Attempts != 0 {
 		t.Errorf("after forget: %+v", got)
 	}
+	// The first reading of an annotation is kept: rewriting it later
+	// (a forged suspension) changes nothing.
+	other := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c", UID: "u3"}}
+	first := RemediationState{Time: t0, Attempts: 1}
+	if got := m.latest(other, first); got.Attempts != 1 {
+		t.Errorf("first reading: %+v", got)
+	}
+	forged := RemediationState{Time: t0.Add(time.Minute), Attempts: 3, Suspended: &Suspension{Generation: 1, Since: t0, Until: t0.Add(time.Hour)}}
+	if got := m.latest(other, forged); got.Attempts != 1 || got.Suspended != nil {
+		t.Errorf("a rewritten annotation: %+v, want the first reading", got)
+	}
 	for i := range maxWrittenStates + 10 {
 		o := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: strconv.Itoa(i)}}
 		m.put(o, written)
