@@ -173,8 +173,9 @@ func localOnly(dir string, seen map[string]bool) error {
 //
 // Each rendered document carries the template that rendered it (helm's
 // "# Source:" comment). Its source is "DIR (helm template)#N" and lines
-// and columns count in that stream (as "helm template DIR" prints it with
-// the same values); the template file is what a report points code
+// and columns count in that stream (as helm v4's "helm template DIR"
+// prints it with the same values; helm v3 leaves out the blank line after
+// each template); the template file is what a report points code
 // scanning at (line 1), and the text output names it.
 func (s *scanner) helmChart(dir string, mode readMode) {
 	src := dir + " (helm template)"
