@@ -150,11 +150,11 @@ func (e *Engine) Admit(req Request) *Decision {
 func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
 	var had map[string]int
-	meta := view.ReadMeta(req.Object)
+	adoptsOnly := view.AdoptsOnly(req.Object)
 	// An UPDATE that lifts "adopt" (to adopt-or-create, or none) asks ACK
 	// to create from a spec admitted only as a placeholder: it is judged
 	// as the creation it now is.
-	liftsAdoption := req.Operation == Update && req.OldObject != nil && view.ReadMeta(req.OldObject).AdoptsOnly() && !meta.AdoptsOnly()
+	liftsAdoption := req.Operation == Update && req.OldObject != nil && view.AdoptsOnly(req.OldObject) && !adoptsOnly
 	if req.Operation == Update && req.OldObject != nil && !liftsAdoption {
 		// The old spec judged with the new labels: what the update
 		// introduces is a spec change; a finding the spec already had that
@@ -168,18 +168,21 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 			had[r.IdentityKey()]++
 		}
 	}
-	adoption := req.Operation == Create && meta.AdoptsOnly()
-	d.awaitsAdoption = req.Operation == Existing && meta.AwaitsAdoption()
+	adoption := req.Operation == Create && adoptsOnly
+	d.awaitsAdoption = req.Operation == Existing && adoptsOnly && view.ReadMeta(req.Object).AwaitsAdoption()
 	for _, r := range j.Results {
 		switch {
 		case r.Exception != nil:
 			d.Exempted = append(d.Exempted, r)
 			d.outcomes = append(d.outcomes, Outcome{Result: r, Denies: r.Admission == DenyAdmission})
 		case r.Denies():
-			note := ""
+			note, key := "", ""
+			if had != nil {
+				key = r.IdentityKey()
+			}
 			switch {
-			case had[r.IdentityKey()] > 0:
-				had[r.IdentityKey()]--
+			case had[key] > 0:
+				had[key]--
 				note = NoteExisting
 			case req.Operation != Existing && req.User != "" && j.ACKControllerWrite(r, req.User):
 				note = NoteACKController

@@ -111,9 +111,15 @@ func stringMapOf(fields map[string]any) map[string]string {
 // AdoptsOnly reports whether the object asks ACK to adopt an existing AWS
 // resource without creating one (adoption-policy "adopt"): its spec is a
 // placeholder that ACK overwrites with the live state.
-func (m Meta) AdoptsOnly() bool {
-	return strings.TrimSpace(m.Annotations[AnnotationAdoptionPolicy]) == "adopt"
+func (m Meta) AdoptsOnly() bool { return adoptsOnly(m.Annotations[AnnotationAdoptionPolicy]) }
+
+// AdoptsOnly is Meta.AdoptsOnly of a decoded object, reading the
+// annotation in place rather than building the Meta.
+func AdoptsOnly(obj map[string]any) bool {
+	return adoptsOnly(stringOf(objectOf(objectOf(obj, "metadata"), "annotations"), AnnotationAdoptionPolicy))
 }
+
+func adoptsOnly(policy string) bool { return strings.TrimSpace(policy) == "adopt" }
 
 // AwaitsAdoption reports whether the object is such a placeholder that
 // ACK has not adopted yet: no services.k8s.aws/adopted "true", and
