@@ -22,6 +22,9 @@ type Input struct {
 	bucketPol     bucketPolicy
 	bucketPolRead bool
 	bucketCfg     *view.BucketConfig
+	// directory is whether a Bucket is a directory bucket, read once for
+	// the rules that skip them (isDirectoryBucket).
+	directory, directoryRead bool
 	// bucketRoom and cfgRoom are the Bucket views of the last
 	// evaluations, cleared and read again (view.Bucket.Read,
 	// view.BucketConfig.Read) rather than allocated anew: a Bucket's are

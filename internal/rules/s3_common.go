@@ -159,10 +159,14 @@ func notOnDirectoryBuckets(check func(*Input) []Finding) func(*Input) []Finding 
 	}
 }
 
-// isDirectoryBucket reports whether the Bucket names a directory bucket.
+// isDirectoryBucket reports whether the Bucket names a directory bucket,
+// read once per evaluation (nine rules ask).
 func isDirectoryBucket(in *Input) bool {
-	name := in.spec().String("name")
-	return name.Err == nil && strings.HasSuffix(name.Value, "--x-s3")
+	if !in.directoryRead {
+		name := in.spec().String("name")
+		in.directory, in.directoryRead = name.Err == nil && strings.HasSuffix(name.Value, "--x-s3"), true
+	}
+	return in.directory
 }
 
 // statementSubject identifies a statement by its text, whitespace between
