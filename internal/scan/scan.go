@@ -350,7 +350,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	if now.IsZero() {
 		now = time.Now()
 	}
-	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, read: map[string]bool{}, taken: map[string]bool{},
+	s := &scanner{ctx: ctx, reg: reg, cfg: opts.Config, stdin: stdin, now: now, taken: map[string]bool{},
 		rules: opts.Rules, skipRules: opts.SkipRules, exclude: opts.Exclude, opts: opts, builds: map[string]builtStream{},
 		owners: owners.New(opts.Config.OwnerAccounts)}
 	s.rep.Findings = []Finding{}
@@ -454,12 +454,11 @@ type scanner struct {
 	now     time.Time
 	rep     Report
 	stopped bool
-	// read holds the files (cleaned paths, "-" for stdin) read so far;
-	// --policy skips them, their governance objects being known already.
-	read map[string]bool
 	// taken holds the inputs (files and directories by absolute path,
 	// "-" for stdin) read in the current pass: an input named twice, or
-	// named beside a directory that holds it, is judged once.
+	// named beside a directory that holds it, is judged once, and
+	// --policy skips what the paths read, its governance objects being
+	// known already.
 	taken map[string]bool
 	// gov are the GuardrailPolicies and GuardrailExceptions read, in input
 	// order; govRaw indexes them by kind, namespace and name.
@@ -609,9 +608,6 @@ func (s *scanner) take(p string) bool {
 // path scans one command-line argument.
 func (s *scanner) path(p string, mode readMode) {
 	if p == "-" {
-		if mode == readGovernance && s.read[p] {
-			return
-		}
 		s.stdinInput(p, mode)
 		return
 	}
@@ -683,15 +679,13 @@ func isManifestName(name string) bool {
 	return false
 }
 
-// file scans one file. With readGovernance, a file already read is
-// skipped: its governance objects are known, and reading it again would
-// repeat its errors.
+// file scans one file. A file already read in this pass is skipped (with
+// --policy too: its governance objects are known, and reading it again
+// would repeat its errors).
 func (s *scanner) file(p string, mode readMode) {
-	key := filepath.Clean(p)
-	if mode == readGovernance && s.read[key] || !s.take(p) {
+	if !s.take(p) {
 		return
 	}
-	s.read[key] = true
 	f, err := os.Open(p)
 	if err != nil {
 		s.errorf(p, "%s", describe(err))
@@ -836,10 +830,6 @@ func (s *scanner) stdinInput(p string, mode readMode) {
 		}
 		return
 	}
-	if s.read[p] {
-		return // read once; "-" given twice reads nothing more
-	}
-	s.read[p] = true
 	if s.stdin == nil {
 		s.errorf(p, "standard input is not available")
 		return
