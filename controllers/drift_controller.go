@@ -106,8 +106,9 @@ type DriftReconciler struct {
 	// Set up by Setup.
 	controller controller.Controller
 	cache      *scopedCache
-	// written are the remediation states last written, for objects whose
-	// annotation a tool that replaces the whole object dropped.
+	// written are the remediation states last written (or first read)
+	// per object: the record that counts when the annotation was dropped
+	// by a replace or written by someone else.
 	written stateMemory
 	// renamed lets Setup reuse the controller name of an earlier
 	// reconciler of the kind (the kind was deleted and installed again).

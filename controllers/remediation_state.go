@@ -73,11 +73,12 @@ const (
 )
 
 // stateMemory keeps the remediation state last written to each object,
-// so that an object replaced whole (kubectl replace, a GitOps tool that
-// replaces instead of patching), which drops the annotation with the
-// rest, is not taken for one never fixed: its reverts still count, and
-// fighting it still stops. It is bounded, and a restart forgets it (the
-// annotation is the record that survives).
+// or first read from its annotation, so that an object replaced whole
+// (kubectl replace, a GitOps tool that replaces instead of patching),
+// which drops the annotation with the rest, is not taken for one never
+// fixed (its reverts still count, and fighting it still stops), and an
+// annotation rewritten later is not obeyed. It is bounded, and a restart
+// forgets it (the annotation is the record that survives).
 type stateMemory struct {
 	mu     sync.Mutex
 	states map[types.NamespacedName]writtenState
