@@ -177,6 +177,53 @@ func TestAdoptionPlaceholderAdmitted(t *testing.T) {
 	}
 }
 
+// An UPDATE that changes nothing but the adoption policy still reaches the
+// webhook (the match condition sends it), and lifting "adopt" is judged as
+// the creation it asks ACK for.
+func TestLiftingAdoptionAloneIsJudged(t *testing.T) {
+	ns := newNamespace(t)
+	c, warnings := clientAs(t, "")
+	b := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "placeholder", "namespace": ns, "annotations": map[string]any{
+			"services.k8s.aws/adoption-policy": "adopt",
+			"services.k8s.aws/adoption-fields": `{"name":"not-there-yet"}`,
+		}},
+		"spec": map[string]any{"name": "not-there-yet", "acl": "public-read"},
+	}}
+	if err := c.Create(ctx, b); err != nil {
+		t.Fatalf("adoption placeholder denied: %v", err)
+	}
+	if w := warnings.all(); !strings.Contains(w, "adoption") {
+		t.Errorf("warnings = %q", w)
+	}
+	for _, lift := range []map[string]string{
+		{"services.k8s.aws/adoption-policy": "adopt-or-create", "services.k8s.aws/adoption-fields": `{"name":"not-there-yet"}`},
+		{"team": "storage"}, // the annotation removed
+	} {
+		up := b.DeepCopy()
+		up.SetAnnotations(lift)
+		err := c.Update(ctx, up)
+		if err == nil {
+			t.Fatalf("lifting adopt to %v without touching the spec admitted", lift)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "S3-001") || !strings.Contains(msg, "S3-004") {
+			t.Errorf("lifting adopt to %v: %v, want S3-001 and S3-004", lift, err)
+		}
+	}
+	// Other metadata-only changes are not sent: a label added to the
+	// placeholder is admitted without a word.
+	c, warnings = clientAs(t, "")
+	up := b.DeepCopy()
+	up.SetLabels(map[string]string{"team": "storage"})
+	if err := c.Update(ctx, up); err != nil {
+		t.Fatalf("a label on the placeholder: %v", err)
+	}
+	if w := warnings.all(); w != "" {
+		t.Errorf("a label on the placeholder warned %q", w)
+	}
+}
+
 func TestBadInputIsDeniedClearly(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)

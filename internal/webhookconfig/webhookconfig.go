@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // Name of the configuration and of its webhook.
@@ -86,11 +87,19 @@ func Rules(r *rules.Registry) []admissionregistrationv1.RuleWithOperations {
 	return out
 }
 
-// SpecChanged is the match condition that skips UPDATEs leaving the spec
-// as it was (labels, annotations, finalizers, ACK's own bookkeeping): they
-// introduce nothing to judge, and skipping them keeps the webhook off the
-// path of the cluster healing itself.
-const SpecChanged = "request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec"
+// JudgedChange is the match condition that skips UPDATEs leaving the
+// spec and the adoption policy as they were (labels, other annotations,
+// finalizers, ACK's own bookkeeping): they introduce nothing to judge, and
+// skipping them keeps the webhook off the path of the cluster healing
+// itself. An UPDATE that changes services.k8s.aws/adoption-policy alone
+// is sent: lifting "adopt" asks ACK to create the resource from a spec
+// admitted only as a placeholder, and the engine judges it as a creation.
+const JudgedChange = "request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec || " +
+	"(has(object.metadata.annotations) && '" + view.AnnotationAdoptionPolicy + "' in object.metadata.annotations ? object.metadata.annotations['" + view.AnnotationAdoptionPolicy + "'] : '') != " +
+	"(has(oldObject.metadata.annotations) && '" + view.AnnotationAdoptionPolicy + "' in oldObject.metadata.annotations ? oldObject.metadata.annotations['" + view.AnnotationAdoptionPolicy + "'] : '')"
+
+// JudgedChangeName names the JudgedChange match condition.
+const JudgedChangeName = "judged-change"
 
 // Validating returns the configuration.
 func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.ValidatingWebhookConfiguration {
@@ -125,7 +134,7 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 			SideEffects:             &sideEffects,
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
-			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: "spec-changed", Expression: SpecChanged}},
+			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: JudgedChangeName, Expression: JudgedChange}},
 			NamespaceSelector:       nsSel,
 		}, {
 			// Policies and exceptions: rule IDs, kinds and selectors that
@@ -144,7 +153,7 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 			SideEffects:             &sideEffects,
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
-			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: "spec-changed", Expression: SpecChanged}},
+			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: JudgedChangeName, Expression: JudgedChange}},
 			NamespaceSelector:       nsSel,
 		}},
 	}

@@ -293,8 +293,8 @@ func TestChartAndConfigAgree(t *testing.T) {
 		if ch[name] != kh[name] {
 			t.Errorf("webhook %s differs:\nchart:  %s\nconfig: %s", name, ch[name], kh[name])
 		}
-		if !strings.Contains(ch[name], webhookconfig.SpecChanged) {
-			t.Errorf("the chart's webhook %s lacks the spec-changed match condition", name)
+		if !strings.Contains(ch[name], webhookconfig.JudgedChange) {
+			t.Errorf("the chart's webhook %s lacks the judged-change match condition", name)
 		}
 	}
 	// Both exclude kube-system and ackguard's own namespace.
