@@ -293,7 +293,7 @@ func TestChartAndConfigAgree(t *testing.T) {
 		if ch[name] != kh[name] {
 			t.Errorf("webhook %s differs:\nchart:  %s\nconfig: %s", name, ch[name], kh[name])
 		}
-		if !strings.Contains(ch[name], webhookconfig.JudgedChange) {
+		if !strings.Contains(ch[name], string(mustJSON(t, webhookconfig.JudgedChange))) {
 			t.Errorf("the chart's webhook %s lacks the judged-change match condition", name)
 		}
 	}
