@@ -110,12 +110,17 @@ func (m *stateMemory) put(obj client.Object, s RemediationState) {
 }
 
 // latest returns the state to go on from: the one last written to the
-// same object (same UID), or first read from its annotation, whatever
-// the annotation now says (a replace dropped it, or someone wrote it:
-// only what the reconciler wrote or found when it first looked counts).
-// The first reading of an object's annotation is taken as it is (after a
-// restart it is the only record) and kept, so rewriting the annotation
-// later changes nothing.
+// same object (same UID), whatever the annotation now says (a replace
+// dropped it, or someone wrote it), or else what its annotation records
+// of earlier fixes, without their count or suspension. Anyone who may
+// update the object may write the annotation, so the reconciler obeys
+// only counts and suspensions it decided itself: a forged "suspended"
+// would otherwise be an exemption from fixing that no GuardrailException
+// granted. After a restart or a change of leader it counts afresh (one
+// fix, then as many reverts as the bounds allow before it stops again);
+// the previous values are kept, so every fix can still be undone. The
+// first reading is kept, so rewriting the annotation later changes
+// nothing.
 func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
 	m.mu.Lock()
 	w, ok := m.states[client.ObjectKeyFromObject(obj)]
@@ -123,8 +128,17 @@ func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState)
 	if ok && w.uid == obj.GetUID() {
 		return w.state
 	}
-	m.put(obj, fromAnnotation)
-	return fromAnnotation
+	first := fromAnnotation.history()
+	m.put(obj, first)
+	return first
+}
+
+// history is s without what decides the next step (the window's count
+// and start, a suspension): what an annotation the reconciler did not
+// write this run may tell it.
+func (s RemediationState) history() RemediationState {
+	s.Attempts, s.WindowStart, s.Suspended = 0, time.Time{}, nil
+	return s
 }
 
 func (m *stateMemory) forget(key types.NamespacedName) {

@@ -158,15 +158,29 @@ func TestStateMemory(t *testing.T) {
 	if got := m.latest(obj, RemediationState{}); got.Attempts != 0 {
 		t.Errorf("after forget: %+v", got)
 	}
-	// The first reading of an annotation is kept: rewriting it later
-	// (a forged suspension) changes nothing.
+	// An annotation the reconciler did not write this run gives its
+	// previous values but no count, window or suspension (anyone who may
+	// update the object may write it: a suspension found there would be an
+	// exemption from fixing); that first reading is kept, so rewriting the
+	// annotation later changes nothing either.
 	other := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c", UID: "u3"}}
-	first := RemediationState{Time: t0, Attempts: 1}
-	if got := m.latest(other, first); got.Attempts != 1 {
-		t.Errorf("first reading: %+v", got)
+	prev := []PreviousValue{{Path: "spec.acl", Present: true, Value: "public-read", Time: t0}}
+	found := RemediationState{Time: t0, Rules: []string{"S3-004"}, Attempts: 3, WindowStart: t0, Previous: prev,
+		Suspended: &Suspension{Generation: 1, Since: t0, Until: t0.Add(time.Hour)}}
+	got := m.latest(other, found)
+	if got.Attempts != 0 || !got.WindowStart.IsZero() || got.Suspended != nil {
+		t.Errorf("first reading of an annotation: %+v, want no count, window or suspension", got)
+	}
+	if len(got.Previous) != 1 || got.Previous[0].Value != "public-read" || !got.Time.Equal(t0) {
+		t.Errorf("first reading of an annotation: %+v, want its previous values and time", got)
+	}
+	b := Bounds{MaxAttempts: 3, Window: time.Hour, Backoff: time.Second}
+	acl := rules.Plan{Rules: []string{"S3-004"}, Changes: []rules.Change{{Path: view.NewPath("spec", "acl"), OldPresent: true}}}
+	if next, step, _ := got.next(t0.Add(time.Minute), 1, acl, b); step != StepFix || next.Attempts != 1 {
+		t.Errorf("after a forged suspension: step %v, attempts %d, want a fix, the first of a new window", step, next.Attempts)
 	}
 	forged := RemediationState{Time: t0.Add(time.Minute), Attempts: 3, Suspended: &Suspension{Generation: 1, Since: t0, Until: t0.Add(time.Hour)}}
-	if got := m.latest(other, forged); got.Attempts != 1 || got.Suspended != nil {
+	if got := m.latest(other, forged); got.Attempts != 0 || got.Suspended != nil || len(got.Previous) != 1 {
 		t.Errorf("a rewritten annotation: %+v, want the first reading", got)
 	}
 	for i := range maxWrittenStates + 10 {
