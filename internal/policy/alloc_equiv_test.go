@@ -49,20 +49,27 @@ func refIsPartition(s string) bool {
 	return rest == "" || rest[0] == '-'
 }
 
-var typeWideRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$`)
+var typeWideRe = regexp.MustCompile(`^([A-Za-z0-9_?-]+[/:]?)?[*?]*\*[*?]*$`)
 
 func refTypeWide(pattern, service string) bool {
 	if UnconstrainedFor(pattern, service) {
 		return true
 	}
-	if strings.Contains(pattern, "?") {
-		return false
-	}
 	parts := strings.SplitN(pattern, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
+	if len(parts) < 6 || parts[0] != "arn" {
 		return false
 	}
-	return typeWideRe.MatchString(parts[5])
+	namespaces := []string{service}
+	for _, t := range serviceARNTargets[strings.ToLower(service)] {
+		namespaces = append(namespaces, strings.SplitN(t, ":", 2)[0])
+	}
+	for _, ns := range namespaces {
+		re := regexp.MustCompile("(?i)^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(parts[2])) + "$")
+		if re.MatchString(ns) {
+			return typeWideRe.MatchString(parts[5])
+		}
+	}
+	return false
 }
 
 func TestAllocFreeFormsAgree(t *testing.T) {
@@ -90,9 +97,12 @@ func TestAllocFreeFormsAgree(t *testing.T) {
 		"arn:aws:iam::111122223333:role/x", "arn:aws:s3:::b/*", "arn:aws:s3:::*", "arn:aws:dynamodb:eu-west-1:1:table/*",
 		"arn:aws:dynamodb:eu-west-1:1:table/t", "arn:aws:logs:eu-west-1:1:log-group:*", "arn:aws:*:*:*:role/*",
 		"arn:aws:IAM::1:role/*", "arn:aws:iam::1", "arn:aws:iam::1:", "arn:aws:iam::1:role/?", "arn:aws-cn:iam::1:role/*",
-		"arn:aws:lambda:*:*:function:*", "arn:a:b:c:d:e:f", "notarn:aws:iam::1:role/*"}
+		"arn:aws:lambda:*:*:function:*", "arn:a:b:c:d:e:f", "notarn:aws:iam::1:role/*",
+		"arn:aws:iam::111122223333:*", "arn:aws:iam::????????????:role/*", "arn:aws:i?m::1:role/*", "arn:aws:?::1:*",
+		"arn:aws:iam::1:role/?*", "arn:aws:sts::1:*", "arn:aws:IAM::1:*"}
 	for _, r := range []string{"role/*", "role/**", "user*", "function:*", "table/*", "", "*", "/*", "role/", "role:",
-		"role", "role/x*", "role/*x", "ro le/*", "role//*", "role:/*", "Role_1-a*", "réle/*", "role*/*", "role/*\n"} {
+		"role", "role/x*", "role/*x", "ro le/*", "role//*", "role:/*", "Role_1-a*", "réle/*", "role*/*", "role/*\n",
+		"?", "?*", "*?", "role/?", "role/?*", "role/a?", "r?le/*", "??", "role?*", "role/*?", "?/*", ":*", "role:?*"} {
 		patterns = append(patterns, "arn:aws:iam::1:"+r)
 		if got, want := typeWideResource(r), typeWideRe.MatchString(r); got != want {
 			t.Errorf("typeWideResource(%q) = %v, want %v", r, got, want)

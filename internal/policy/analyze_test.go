@@ -203,6 +203,11 @@ func TestResourceScope(t *testing.T) {
 		{"arn:aws:iam::111122223333:role/a?", "iam", false, false, false},
 		{"arn:?ws:*", "iam", false, false, false},
 		{"arn:aws:s3:::bucket/*", "s3", false, false, true},
+		{"arn:aws:iam::111122223333:*", "iam", false, false, true},
+		{"arn:aws:iam::111122223333:role/*", "sts", false, false, true},
+		{"arn:aws:iam::????????????:role/*", "iam", false, false, true},
+		{"arn:aws:iam::111122223333:role/?*", "iam", false, false, true},
+		{"arn:aws:s3:::bucket/*", "iam", false, false, false},
 	} {
 		if got := policy.EffectivelyStar(tt.pattern); got != tt.star {
 			t.Errorf("EffectivelyStar(%q) = %v", tt.pattern, got)

@@ -110,41 +110,51 @@ func UnconstrainedFor(pattern, service string) bool {
 	return coversARN(pattern, service+":*:*:*") // the one shape of a service not listed
 }
 
-// typeWideResource reports whether a resource element names a resource
-// type followed only by a wildcard: "role/*", "user*", "function:*",
-// "table/*" (the regular expression ^[A-Za-z0-9_-]+(/\*+|\*+|:\*+)$).
+// typeWideResource reports whether a resource element covers every
+// instance of a resource type, or of every type: a type name followed only
+// by wildcards ("role/*", "user*", "function:*", "table/*"), or wildcards
+// alone ("*": every type of the account). A '?' stands for one character
+// (rule D2, read as covering where it stands beside a '*': "role/?*"
+// covers every role, "role/a?" does not). The regular expression
+// ^([A-Za-z0-9_?-]+[/:]?)?[*?]*\*[*?]*$.
 func typeWideResource(s string) bool {
 	i := 0
-	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '-') {
+	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '-' || s[i] == '?') {
 		i++
 	}
-	if i == 0 || i == len(s) {
-		return false
-	}
-	if s[i] == '/' || s[i] == ':' {
+	if i > 0 && i < len(s) && (s[i] == '/' || s[i] == ':') {
 		i++
 	}
-	if i == len(s) {
-		return false
+	// Backtrack over the '?'s the name took that end it: they belong to
+	// the wildcard run ("?*" alone).
+	j := i
+	for j > 0 && s[j-1] == '?' {
+		j--
 	}
-	for ; i < len(s); i++ {
-		if s[i] != '*' {
+	star := false
+	for k := j; k < len(s); k++ {
+		switch s[k] {
+		case '*':
+			star = true
+		case '?':
+		default:
 			return false
 		}
 	}
-	return true
+	return star
 }
 
 // TypeWide reports whether a resource pattern covers every instance of a
 // resource type of the service, in one account or in all:
-// "arn:aws:iam::111122223333:role/*", "arn:aws:iam::*:user/*" (rule E2,
-// used for the IAM-003/004/006 targets), or is unconstrained.
+// "arn:aws:iam::111122223333:role/*", "arn:aws:iam::*:user/*",
+// "arn:aws:iam::111122223333:*" (rule E2, used for the IAM-003/004/006
+// targets), or is unconstrained. The ARN's service field may be any
+// namespace the service's actions act on (sts:AssumeRole acts on iam
+// roles), and a '?' in it or in the partition, region or account stands
+// for one character (rule D2: an over-approximation, for Allow).
 func TypeWide(pattern, service string) bool {
 	if UnconstrainedFor(pattern, service) {
 		return true
-	}
-	if strings.Contains(pattern, "?") {
-		return false
 	}
 	// The fields of arn:partition:service:region:account:resource.
 	var parts [5]string
@@ -155,10 +165,25 @@ func TypeWide(pattern, service string) bool {
 			return false
 		}
 	}
-	if parts[0] != "arn" || !strings.EqualFold(parts[2], service) && parts[2] != "*" {
+	if parts[0] != "arn" || !actsOnNamespace(service, parts[2]) {
 		return false
 	}
 	return typeWideResource(rest)
+}
+
+// actsOnNamespace reports whether the service's actions may act on
+// resources whose ARN service field matches the pattern field: the
+// service's own namespace, or one of serviceARNTargets' for it.
+func actsOnNamespace(service, field string) bool {
+	if MatchGlob(field, service, true) {
+		return true
+	}
+	for _, t := range serviceARNTargets[strings.ToLower(service)] {
+		if ns, _, _ := strings.Cut(t, ":"); MatchGlob(field, ns, true) {
+			return true
+		}
+	}
+	return false
 }
 
 // Service returns the lower-cased service prefix of an action name.

@@ -413,15 +413,17 @@ func iam004() *Rule {
 
 // passedToServiceScoped reports whether the statement limits PassRole to
 // named services with a positive, non-wildcard iam:PassedToService
-// condition.
+// condition. Under StringLike a value with a wildcard anywhere
+// ("*.amazonaws.com") names no service: it is not a scope.
 func passedToServiceScoped(s *policy.Statement) bool {
 	for _, c := range s.ConditionsOn("iam:PassedToService") {
 		if !c.Constraining() || !strings.HasPrefix(c.Op.Base, "String") {
 			continue
 		}
+		like := strings.EqualFold(c.Op.Base, "StringLike")
 		ok := true
 		for _, v := range c.Values {
-			if strings.Trim(v, "*?") == "" {
+			if strings.Trim(v, "*?") == "" || like && strings.ContainsAny(v, "*?") {
 				ok = false
 			}
 		}

@@ -212,6 +212,9 @@ func TestIAM003(t *testing.T) {
 			{"spec.policyDocument", "AttachUserPolicy"},
 		}},
 		{name: "tricky: a named resource does not", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::111122223333:user/alice"`)))},
+		{name: "tricky: sts:AssumeRole acts on iam roles: role/* is type-wide for it (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:UpdateAssumeRolePolicy"`, star), allow(`"sts:AssumeRole"`, `"arn:aws:iam::111122223333:role/*"`))), want: []want{
+			{"spec.policyDocument", "UpdateRolePolicyToAssumeIt"},
+		}},
 		{name: "tricky: conditions do not excuse it (F1)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PutRolePolicy"`, star, `{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`))), want: []want{
 			{"spec.policyDocument", "PutRolePolicy"},
 		}},
@@ -274,6 +277,17 @@ func TestIAM004(t *testing.T) {
 		{name: "tricky: case-insensitive action", kind: "Policy", spec: policySpec(idp(allow(`"IAM:passrole"`, star))), want: []want{
 			{"spec.policyDocument", "IAM:passrole"},
 		}},
+		{name: "tricky: PassedToService matching every service by StringLike does not clear it", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star, `{"StringLike":{"iam:PassedToService":"*.amazonaws.com"}}`))), want: []want{
+			{"spec.policyDocument", "without an iam:PassedToService condition"},
+		}},
+		{name: "secure: under StringEquals a * is literal text, which scopes", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star, `{"StringEquals":{"iam:PassedToService":"*.amazonaws.com"}}`)))},
+		{name: "tricky: every role and policy of the account (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:*"`))), want: []want{
+			{"spec.policyDocument", "arn:aws:iam::111122223333:*"},
+		}},
+		{name: "tricky: ? in the account covers every account (D2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::????????????:role/*"`))), want: []want{
+			{"spec.policyDocument", "????????????"},
+		}},
+		{name: "secure: ? for one character of a role name covers few roles", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/app?"`)))},
 	})
 }
 

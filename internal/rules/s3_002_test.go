@@ -52,6 +52,11 @@ func TestS3002(t *testing.T) {
 			{p, "Statement[1] allows s3:GetObject"},
 			{p, "Statement[2] allows s3:ListBucket"},
 		}},
+		{name: "tricky: without a Version, ${...} is a literal value that restricts (catalog A6)", spec: with(secureSpec(), "policy",
+			`{"Statement":[`+stmt("Allow", anyone, `"Action":"s3:GetObject"`, `{"StringEquals":{"aws:SourceVpce":"${aws:username}"}}`)+`]}`)},
+		{name: "tricky: under 2012-10-17, ${...} is a variable that does not", spec: withPolicy(stmt("Allow", anyone, `"Action":"s3:GetObject"`, `{"StringEquals":{"aws:SourceVpce":"${aws:username}"}}`)), want: []want{
+			{p, "Statement[1] allows s3:GetObject to any principal"},
+		}},
 		{name: "tricky: NotAction on writes grants reads", spec: withPolicy(stmt("Allow", anyone, `"NotAction":"s3:Put*"`, "")), want: []want{
 			{p, "s3:GetObject"},
 		}},

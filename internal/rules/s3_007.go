@@ -47,7 +47,7 @@ func checkS3007(in *Input, bp bucketPolicy) []Finding {
 		if len(acts) == 0 {
 			continue
 		}
-		ext := externalPrincipals(in.Config, s)
+		ext := externalPrincipals(in.Config, s, bp.Doc.VariablesAreLiteral())
 		if len(ext) == 0 {
 			continue
 		}
@@ -67,9 +67,10 @@ func checkS3007(in *Input, bp bucketPolicy) []Finding {
 // or aws:PrincipalArn to owner accounts keeps even "*" inside them (the
 // data-perimeter pattern). Without configured owner accounts every account
 // is external (catalog §10.1 G2). Service principals are left to the
-// confused-deputy rule.
-func externalPrincipals(cfg Config, s *policy.Statement) []string {
-	r := s.Reach(policy.S3RestrictingKeys(), false)
+// confused-deputy rule. literalVars: the document's ${...} are literal
+// text (catalog §10.1 A6).
+func externalPrincipals(cfg Config, s *policy.Statement, literalVars bool) []string {
+	r := s.Reach(policy.S3RestrictingKeys(), literalVars)
 	if !r.Granted {
 		return nil
 	}

@@ -117,8 +117,9 @@ var s3WriteActions = policy.ActionFamily{
 // and that may allow an action of the family, the actions it allows.
 func publicGrants(d *policy.Document, family policy.ActionFamily) []publicGrant {
 	var out []publicGrant
+	lit := d.VariablesAreLiteral() // catalog §10.1 A6
 	for _, s := range d.Statements {
-		r := s.Reach(policy.S3RestrictingKeys(), false)
+		r := s.Reach(policy.S3RestrictingKeys(), lit)
 		if !r.Public {
 			continue
 		}
