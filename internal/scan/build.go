@@ -232,7 +232,7 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 	for _, h := range rel.Hooks {
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
-	s.built(dir, origin{file: src, artifact: dir, built: true}, out.Bytes(), mode)
+	s.built(dir, origin{file: src, artifact: dir, built: true, namespace: inst.Namespace}, out.Bytes(), mode)
 }
 
 // built reads the stream dir built to, and keeps it for the second pass.

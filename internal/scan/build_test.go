@@ -158,6 +158,75 @@ func TestTemplatesOutsideTheirChart(t *testing.T) {
 	}
 }
 
+// A chart's objects that name no namespace are judged in the release
+// namespace, where helm install -n puts them, under the policies that
+// select it.
+func TestChartObjectsJudgedInTheReleaseNamespace(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"Chart.yaml":               "apiVersion: v2\nname: site\nversion: 0.1.0\n",
+		"templates/bucket.yaml":    "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: site\nspec:\n  name: site\n  acl: public-read\n",
+		"templates/elsewhere.yaml": "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: other\n  namespace: prod\nspec:\n  name: other\n  acl: public-read\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol := testdata("governance", "per-namespace.yaml")
+	rep := Scan(context.Background(), []string{dir}, nil, Options{Policies: []string{pol}, ReleaseNamespace: "team-a"})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	// site is team-a's, audited there (warned, not denied); other keeps
+	// the namespace it names, under the catalog defaults.
+	if got, want := denials(rep), []string{"Bucket prod/other S3-001", "Bucket prod/other S3-004"}; !slices.Equal(got, want) {
+		t.Errorf("denials %v, want %v", got, want)
+	}
+	warned := false
+	for _, f := range rep.Findings {
+		if f.Resource.Name == "site" {
+			warned = true
+			if f.Resource.Namespace != "team-a" || f.Action != "warn" {
+				t.Errorf("site: %+v, want a warning in team-a", f)
+			}
+		}
+	}
+	if !warned {
+		t.Error("site: no finding")
+	}
+}
+
+// A file is skipped as a Helm template only when its actions are what
+// keep a document from decoding: "{{" in a string of a manifest whose
+// documents fail for reasons of their own does not hide its errors or
+// its other documents.
+func TestBracesAreNotATemplate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const public = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\nspec:\n  name: b\n  acl: public-read\n"
+	app := write("app.yaml", public+"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  greeting: \"Hello {{ name }}\"\n  broken: [unclosed\n")
+	code, stdout, stderr := run(t, "", app)
+	if code != 2 || !strings.Contains(stderr, "app.yaml") || strings.Contains(stdout, "skipped") || !strings.Contains(stdout, "S3-004") {
+		t.Errorf("a broken document beside a public Bucket, braces in a string: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	dup := write("dup.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\n  annotations:\n    wiki: \"see {{ wiki }}\"\nspec:\n  name: b\n  acl: private\n  acl: public-read\n")
+	code, stdout, stderr = run(t, "", dup)
+	if code != 2 || !strings.Contains(stderr, `"acl"`) || strings.Contains(stdout, "skipped") {
+		t.Errorf("a duplicate key, braces in a string: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
 // TestACKSamples scans ACK's own samples ($ACK_CRDS_DIR/../samples, or
 // $ACK_SAMPLES_DIR): a new user's first try must read every one of them.
 func TestACKSamples(t *testing.T) {

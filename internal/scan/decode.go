@@ -33,6 +33,9 @@ type document struct {
 	// template is what a "# Source: PATH" comment before the document's
 	// content names: the Helm template that rendered it.
 	template string
+	// templated is true for a document that is not YAML because of its
+	// Helm template actions: with each "{{ ... }}" taken out it parses.
+	templated bool
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -165,7 +168,7 @@ func yamlDocuments(data []byte) []document {
 	var docs []document
 	for _, c := range splitYAML(data) {
 		v, loc, err := decodeYAML(c)
-		docs = append(docs, document{value: v, err: err, loc: loc, template: sourceComment(c.text)})
+		docs = append(docs, document{value: v, err: err, loc: loc, template: sourceComment(c.text), templated: err != nil && templated(c)})
 	}
 	return docs
 }
@@ -347,6 +350,48 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 		return nil, locator{}, fmt.Errorf("invalid YAML: %v", err)
 	}
 	return v, locator{node: &root, line: c.line - 1, col: c.col}, nil
+}
+
+// templated reports whether c, which failed to decode, is a Helm
+// template that only its actions keep from decoding: it holds "{{" and
+// decodes once every action is taken out (an action alone on its lines
+// removed, one inside a line replaced by a plain word). A document that
+// still does not decode without its actions (a duplicate key, a YAML
+// error elsewhere) has an error of its own, which is reported.
+func templated(c chunk) bool {
+	text := c.text
+	if !bytes.Contains(text, []byte("{{")) {
+		return false
+	}
+	var out []byte
+	rest := text
+	for {
+		i := bytes.Index(rest, []byte("{{"))
+		if i < 0 {
+			break
+		}
+		j := bytes.Index(rest[i:], []byte("}}"))
+		if j < 0 {
+			return false // an action never closed: not a template either
+		}
+		action := rest[i : i+j+2]
+		before, after := rest[:i], rest[i+j+2:]
+		lineStart := bytes.LastIndexByte(before, '\n') + 1
+		lineEnd := bytes.IndexByte(after, '\n')
+		if lineEnd < 0 {
+			lineEnd = len(after)
+		}
+		alone := len(bytes.TrimSpace(before[lineStart:])) == 0 && len(bytes.TrimSpace(after[:lineEnd])) == 0
+		out = append(out, before...)
+		if !alone {
+			out = append(out, 'x')
+		}
+		out = append(out, bytes.Repeat([]byte("\n"), bytes.Count(action, []byte("\n")))...) // lines kept
+		rest = after
+	}
+	out = append(out, rest...)
+	_, _, err := decodeYAML(chunk{text: out, line: c.line, col: c.col})
+	return err == nil
 }
 
 // checkDuplicateKeys refuses a mapping that names a key twice: which of

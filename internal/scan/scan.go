@@ -190,6 +190,10 @@ type origin struct {
 	// built is true when lines and columns count in the built or
 	// rendered stream, not in artifact.
 	built bool
+	// namespace is the namespace the stream's namespaced objects that
+	// name none are created in: the release namespace of a rendered
+	// chart (helm install -n puts them there), "" otherwise.
+	namespace string
 }
 
 // judgedResource is a resource the scan judged, with the rules reported
@@ -433,6 +437,18 @@ var referenced = []schema.GroupKind{
 	view.PolicyGVK.GroupKind(), view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind(),
 	view.DBParameterGroupGVK.GroupKind(), view.DBClusterParameterGroupGVK.GroupKind(), view.DBClusterGVK.GroupKind(),
 	view.SubnetGVK.GroupKind(),
+}
+
+// namespaced reports whether objects of the kind live in a namespace, for
+// the kinds the scan reads: the guarded ones, those rules read, a
+// GuardrailException and a ConfigMap (not a GuardrailPolicy or a
+// Namespace; other kinds are not read).
+func (s *scanner) namespaced(gk schema.GroupKind) bool {
+	switch {
+	case s.reg.Guards(gk), slices.Contains(referenced, gk), gk == configMapKind:
+		return true
+	}
+	return gk.Group == v1alpha1.GroupVersion.Group && gk.Kind == kindException
 }
 
 // pendingResource is a guarded resource read and about to be judged.
@@ -756,7 +772,7 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 		s.reading = origin{file: source, artifact: source}
 	}
 	docs := splitDocuments(data)
-	if !s.building && isTemplate(data, docs) {
+	if !s.building && isTemplate(docs) {
 		if s.pass == collectPass {
 			s.templates = append(s.templates, source)
 		}
@@ -866,14 +882,14 @@ func (s *scanner) stdinInput(p string, mode readMode) {
 	s.stream(p, data, mode)
 }
 
-// isTemplate reports whether a file that does not decode is a Helm
-// template ("{{" in a document that fails), read outside its chart.
-func isTemplate(data []byte, docs []document) bool {
-	if !bytes.Contains(data, []byte("{{")) {
-		return false
-	}
+// isTemplate reports whether a file is a Helm template read outside its
+// chart: one of its documents is not YAML only because of its template
+// actions. A file with "{{" in it whose documents fail for reasons of
+// their own is not: its errors are reported and its other documents
+// judged.
+func isTemplate(docs []document) bool {
 	for _, d := range docs {
-		if d.err != nil {
+		if d.templated {
 			return true
 		}
 	}
@@ -887,6 +903,14 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		return // empty document, or not an object: not a Kubernetes resource
 	}
 	meta := view.ReadMeta(obj)
+	if ns := s.reading.namespace; ns != "" && meta.Namespace == "" && s.namespaced(meta.GVK.GroupKind()) {
+		// Where the release puts it: judged in that namespace, under the
+		// policies and exceptions that select it there.
+		if md, ok := obj["metadata"].(map[string]any); ok {
+			md["namespace"] = ns
+			meta.Namespace = ns
+		}
+	}
 	switch gk := meta.GVK.GroupKind(); {
 	case s.reg.Guards(gk):
 		s.judge(source, obj, meta, loc, mode)
