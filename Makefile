@@ -198,10 +198,11 @@ image-sbom: cyclonedx-gomod ## Write the CycloneDX SBOM of the image's binaries 
 .PHONY: chart-package
 chart-package: helm ## Package the chart into dist/chart/ with version and appVersion VERSION and the image IMAGE (the committed Chart.yaml stays as it is).
 	@rm -rf dist/chart && mkdir -p dist/chart/src && cp -R charts/ackguard dist/chart/src/
-	@IMAGE=$(IMAGE) hack/chart-image.sh dist/chart/src/ackguard/values.yaml
+	@IMAGE=$(IMAGE) VERSION=$(VERSION) hack/chart-image.sh dist/chart/src/ackguard/values.yaml dist/chart/src/ackguard/Chart.yaml
 	$(HELM) package dist/chart/src/ackguard --version $(VERSION) --app-version $(VERSION) -d dist/chart
 	@img=$$($(HELM) template ackguard dist/chart/ackguard-$(VERSION).tgz | sed -n 's/^ *image: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' | sort -u); \
 	  grep -qxF "$(IMAGE):$(VERSION)" <<<"$$img" || { echo "the packaged chart runs $$img, not $(IMAGE):$(VERSION)"; exit 1; }
+	@$(HELM) show chart dist/chart/ackguard-$(VERSION).tgz | grep -qxF "      image: $(IMAGE):$(VERSION)" || { echo "the packaged chart's artifacthub.io/images does not list $(IMAGE):$(VERSION)"; exit 1; }
 	@echo "dist/chart/ackguard-$(VERSION).tgz runs $(IMAGE):$(VERSION)"
 
 .PHONY: chart-push

@@ -293,10 +293,13 @@ func FieldPath(p view.Path) *field.Path {
 	for _, s := range p[1:] {
 		switch {
 		case view.IsIndex(s):
-			if i, err := strconv.Atoi(s); err == nil {
+			// Rendered alike ([7]); a segment Atoi would change (leading
+			// zeros: a map key such as an inline policy named "007", or
+			// too large for an index) stays the key it is.
+			if i, err := strconv.Atoi(s); err == nil && strconv.Itoa(i) == s {
 				fp = fp.Index(i)
 			} else {
-				fp = fp.Key(s) // too large for an index
+				fp = fp.Key(s)
 			}
 		case view.IsIdent(s):
 			fp = fp.Child(s)

@@ -290,11 +290,14 @@ func allOwnDocs(s *iamState) []*iamDoc {
 	return append(append(make([]*iamDoc, 0, 1+len(s.own)), s.trust), s.own...)
 }
 
-// docFor returns the iamDoc a grant's source came from.
+// docFor returns the iamDoc a grant's source came from. Documents of the
+// same text share their parse (the Input's cache), so the source is known
+// by its name as well: two inline policies alike are two documents, each
+// reported where it is.
 func (s *iamState) docFor(src *policy.Source) *iamDoc {
 	for _, docs := range [2][]*iamDoc{s.own, s.refs} { // s.grants(), without building it
 		for _, d := range docs {
-			if d.Doc == src.Doc {
+			if d.Doc == src.Doc && d.Name == src.Name {
 				return d
 			}
 		}

@@ -287,6 +287,10 @@ func TestIAM004(t *testing.T) {
 		{name: "tricky: ? in the account covers every account (D2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::????????????:role/*"`))), want: []want{
 			{"spec.policyDocument", "????????????"},
 		}},
+		{name: "tricky: two inline policies alike are two findings, each where it is", spec: roleWith("a", idp(allow(`"iam:PassRole"`, star)), "b", idp(allow(`"iam:PassRole"`, star))), want: []want{
+			{inl("a"), `spec.inlinePolicies["a"]: Statement[0] allows iam:PassRole`},
+			{inl("b"), `spec.inlinePolicies["b"]: Statement[0] allows iam:PassRole`},
+		}},
 		{name: "secure: ? for one character of a role name covers few roles", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/app?"`)))},
 	})
 }

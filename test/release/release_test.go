@@ -333,3 +333,45 @@ func TestChartImageScript(t *testing.T) {
 		t.Errorf("image.repository %q (%v)", v.Image.Repository, err)
 	}
 }
+
+// TestChartImageScriptAnnotation checks that the same script, given the
+// chart's Chart.yaml, changes the one line of its Artifact Hub images
+// annotation that names ackguard's image, to the packaged IMAGE:VERSION.
+func TestChartImageScriptAnnotation(t *testing.T) {
+	dir := t.TempDir()
+	var before []string
+	for _, name := range []string{"values.yaml", "Chart.yaml"} {
+		data, err := os.ReadFile(filepath.Join(root, "charts/ackguard", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == "Chart.yaml" {
+			before = strings.Split(string(data), "\n")
+		}
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "hack/chart-image.sh"), filepath.Join(dir, "values.yaml"), filepath.Join(dir, "Chart.yaml"))
+	cmd.Env = append(os.Environ(), "IMAGE=registry.example.com/team/ackguard", "VERSION=1.2.3")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hack/chart-image.sh: %v\n%s", err, out)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := strings.Split(string(got), "\n")
+	if len(before) != len(after) {
+		t.Fatalf("%d lines became %d", len(before), len(after))
+	}
+	var changed []string
+	for i := range before {
+		if before[i] != after[i] {
+			changed = append(changed, after[i])
+		}
+	}
+	if want := []string{"      image: registry.example.com/team/ackguard:1.2.3"}; !slices.Equal(changed, want) {
+		t.Errorf("changed lines %q, want %q", changed, want)
+	}
+}
