@@ -32,7 +32,19 @@ func s3010() *Rule {
 
 const s3010Remedy = "add to spec.lifecycle.rules an Enabled rule with an empty filter and abortIncompleteMultipartUpload: {daysAfterInitiation: 7}, and expirations for the data that may go"
 
+// checkS3010 reports a versioned bucket's findings at Medium, as
+// Security Hub's S3.10 rates a versioned bucket without lifecycle rules.
 func checkS3010(in *Input) []Finding {
+	out := s3010Findings(in)
+	if c := in.BucketConfig(); c.VersionStatus.Err == nil && c.VersionStatus.Value == versioningEnabled {
+		for i := range out {
+			out[i].Severity = Medium
+		}
+	}
+	return out
+}
+
+func s3010Findings(in *Input) []Finding {
 	c := in.BucketConfig()
 	if c.Spec.Err != nil {
 		return nil

@@ -97,3 +97,23 @@ func TestBucketFindingsOutliveTheirEvaluation(t *testing.T) {
 		}
 	}
 }
+
+// Security Hub rates S3.10 (a versioned bucket without lifecycle rules)
+// Medium and S3.13 Low: the finding's severity follows.
+func TestS3010SeverityOfVersionedBuckets(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		versioning any
+		want       rules.Severity
+	}{
+		{"versioned", map[string]any{"status": "Enabled"}, rules.Medium},
+		{"versioning suspended", map[string]any{"status": "Suspended"}, rules.Low},
+		{"never versioned", nil, rules.Low},
+	} {
+		spec := with(with(secureSpec(), "lifecycle", nil), "versioning", tt.versioning)
+		fs := findingsOf(bucket(spec), rules.Config{}, "S3-010")
+		if len(fs) != 1 || fs[0].Severity != tt.want {
+			t.Errorf("%s: %+v, want one finding at %s", tt.name, fs, tt.want)
+		}
+	}
+}
