@@ -41,6 +41,28 @@ func (s *Statement) CoversAction(action string) bool {
 	return false
 }
 
+// coversPattern is CoversAction for an action pattern: a Deny covers every
+// action the pattern may name ("iam:*" covers "iam:Create*"; a NotAction
+// Deny only when none of its NotAction patterns could name one of them).
+func (s *Statement) coversPattern(p string) bool {
+	if s.HasNotAction {
+		for _, q := range s.NotAction {
+			if GlobsIntersect(q, p) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, q := range s.Action {
+		// A '*' or '?' in p is matched only by a '*' in q, so a match
+		// means q names every action p may name.
+		if !strings.Contains(q, "?") && MatchGlob(q, p, true) {
+			return true
+		}
+	}
+	return false
+}
+
 // ActionFamily is a set of actions a rule cares about: glob patterns that
 // describe the family (for Action elements, where pattern intersection is
 // exact) and concrete members (for NotAction elements, where "everything

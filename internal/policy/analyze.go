@@ -166,6 +166,24 @@ func (a *Analysis) grants(action string, yield func(Grant) bool) {
 	}
 }
 
+// DeniesEverywhere reports whether an unconditional Deny of the set
+// removes every action the pattern may name on every resource of its
+// service, so that an Allow of the pattern grants nothing (F3). A pattern
+// of no service ("*") is denied only by a Deny of every action on every
+// resource.
+func (a *Analysis) DeniesEverywhere(pattern string) bool {
+	svc := Service(pattern)
+	if !strings.Contains(pattern, ":") {
+		svc = "*"
+	}
+	for _, d := range a.denies {
+		if d.st.coversPattern(pattern) && denyCoversService(d, svc) {
+			return true
+		}
+	}
+	return false
+}
+
 // notResourceExcludesService reports whether a NotResource element leaves
 // nothing of the service to grant.
 func notResourceExcludesService(patterns []string, svc string) bool {

@@ -610,8 +610,11 @@ func iam009() *Rule {
 		Admission:   Warn,
 		Remediation: Audit,
 		References:  References{Checkov: []string{"CKV_AWS_290", "CKV_AWS_111", "CKV_AWS_355", "CKV_AWS_356"}},
-		Check: ownDocRule(grantDocs, func(_ *Input, d *iamDoc) []Finding {
+		Check: ownDocRule(grantDocs, func(in *Input, d *iamDoc) []Finding {
 			lists := policy.MustReferenceLists()
+			// An unconditional Deny anywhere in the identity's documents
+			// that removes the actions everywhere leaves nothing (F3).
+			denied := in.iamDocs().analysis.DeniesEverywhere
 			var out []Finding
 			for _, s := range d.Doc.Statements {
 				if s.Effect != policy.Allow || s.Conditional() {
@@ -619,12 +622,12 @@ func iam009() *Rule {
 				}
 				var writes []string
 				if s.HasNotAction {
-					if stmtUnconstrained(s, "") {
+					if stmtUnconstrained(s, "") && !denied("*") {
 						writes = append(writes, "every action except "+quoted(s.NotAction, 3))
 					}
 				} else {
 					for _, p := range s.Action {
-						if lists.IsWriteAction(p) && stmtUnconstrained(s, policy.Service(p)) {
+						if lists.IsWriteAction(p) && stmtUnconstrained(s, policy.Service(p)) && !denied(p) {
 							writes = append(writes, fmt.Sprintf("%q", p))
 						}
 					}

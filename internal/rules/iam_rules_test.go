@@ -353,6 +353,20 @@ func TestIAM006to009And019(t *testing.T) {
 		{name: "tricky: wildcard that may be a write", kind: "Policy", spec: policySpec(idp(allow(`"dynamodb:*Item"`, star))), want: []want{
 			{"spec.policyDocument", "dynamodb:*Item"},
 		}},
+		{name: "tricky: a covering unconditional Deny subtracts (F3)", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreatePolicyVersion"`, star), `{"Effect":"Deny","Action":"iam:*","Resource":"*"}`))},
+		{name: "tricky: a Deny in another inline policy of the role subtracts too", spec: roleWith("w", idp(allow(`"ec2:TerminateInstances"`, star)), "guard", idp(`{"Effect":"Deny","Action":"ec2:Terminate*","Resource":"*"}`))},
+		{name: "tricky: a Deny of part of the pattern does not", kind: "Policy", spec: policySpec(idp(allow(`"iam:Create*"`, star), `{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", `"iam:Create*"`},
+		}},
+		{name: "tricky: a NotAction Deny that spares some of the pattern does not", kind: "Policy", spec: policySpec(idp(allow(`"iam:Create*"`, star), `{"Effect":"Deny","NotAction":"iam:CreateUser","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", `"iam:Create*"`},
+		}},
+		{name: "tricky: a conditional Deny does not", kind: "Policy", spec: policySpec(idp(allow(`"ec2:TerminateInstances"`, star), `{"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}`)), want: []want{
+			{"spec.policyDocument", `"ec2:TerminateInstances"`},
+		}},
+		{name: "tricky: a Deny on some resources does not", kind: "Policy", spec: policySpec(idp(allow(`"ec2:TerminateInstances"`, star), `{"Effect":"Deny","Action":"ec2:*","Resource":"arn:aws:ec2:*:*:instance/i-1"}`)), want: []want{
+			{"spec.policyDocument", `"ec2:TerminateInstances"`},
+		}},
 	})
 	runIAMCases(t, "IAM-019", []iamCase{
 		{name: "secure: named role", kind: "Policy", spec: policySpec(idp(allow(`"sts:AssumeRole"`, `"arn:aws:iam::111122223333:role/deploy"`)))},
