@@ -147,6 +147,33 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 				st.unresolved = append(st.unresolved, *warn)
 			}
 		}
+		// Customer managed policies attached by ARN join the union when
+		// an ACK Policy in the cluster is the one the ARN names (G1).
+		var policies []map[string]any
+		var listErr error
+		for i, a := range id.Policies {
+			arn, ok := policy.ParseIAMARN(strings.TrimSpace(a.Value))
+			if a.Err != nil || !ok || arn.Type != "policy" || arn.Account == "aws" {
+				continue // not a customer managed policy (IAM-014/015 read AWS managed ones)
+			}
+			l, canList := in.Config.Resolver.(Lister)
+			if !canList {
+				break
+			}
+			if policies == nil && listErr == nil {
+				policies, listErr = l.List(view.PolicyGVK)
+			}
+			path := view.NewPath("spec", "policies").Index(i)
+			if listErr != nil {
+				msg := fmt.Sprintf("the policy %s could not be looked up among the ACK Policies (%v); its permissions are not judged here", a.Value, listErr)
+				st.unresolved = append(st.unresolved, Finding{Action: Warn, Inconclusive: true, Path: path, Message: msg,
+					Remedy: "retry; ackguard judges the identity again when the Policies can be read", Subject: "unresolved: " + msg})
+				break
+			}
+			if d := policyByARN(in, policies, a.Value, path, meta.Namespace, id.PolicyRefs); d != nil {
+				st.refs = append(st.refs, d)
+			}
+		}
 	}
 	var sources []policy.Source
 	for _, d := range st.grants() {
@@ -231,6 +258,41 @@ func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*i
 		return nil, warn(fmt.Sprintf("the referenced %s has an invalid spec.policyDocument (see POL-001 on that Policy); its permissions are not judged here", who), "fix the Policy's document")
 	}
 	return d, nil
+}
+
+// policyByARN returns the document of the ACK Policy among policies that
+// the customer managed policy ARN names (one in the identity's namespace
+// first), nil when none does, or when that Policy is also referenced by
+// policyRefs (already in the union) or its document is not valid (POL-001
+// reports it on the Policy).
+func policyByARN(in *Input, policies []map[string]any, arn string, path view.Path, ns string, refs []view.Ref) *iamDoc {
+	var obj map[string]any
+	var meta view.Meta
+	for _, o := range policies {
+		if !policyNamedBy(arn, view.NewPolicy(o)) {
+			continue
+		}
+		m := view.ReadMeta(o)
+		if obj == nil || m.Namespace == ns && meta.Namespace != ns {
+			obj, meta = o, m
+		}
+	}
+	if obj == nil {
+		return nil
+	}
+	for _, r := range refs {
+		if rns, name, ok := r.Target(ns); ok && rns == meta.Namespace && name == meta.Name {
+			return nil
+		}
+	}
+	who := fmt.Sprintf("Policy %s/%s", meta.Namespace, meta.Name)
+	p := view.NewPolicy(obj)
+	d := readIAMDoc(in, p.PolicyDocument, fmt.Sprintf("%s (attached as %s by %s)", who, strings.TrimSpace(arn), path), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
+	d.Path, d.Referenced = path, true
+	if !d.Valid() {
+		return nil
+	}
+	return d
 }
 
 // invalidDocFinding is what a document rule reports for a document it

@@ -208,6 +208,12 @@ func TestIAM003(t *testing.T) {
 			cfg: rules.Config{Resolver: resolverWith("lambda", idp(allow(`["lambda:CreateFunction","lambda:InvokeFunction"]`, star)))}, want: []want{
 				{inl("pass"), "PassExistingRoleToNewLambdaThenInvoke"},
 			}},
+		{name: "tricky: union with an ACK Policy attached by its ARN (G1)", spec: with(roleWith("pass", idp(allow(`"iam:PassRole"`, star))), "policies", []any{"arn:aws:iam::111122223333:policy/p"}),
+			cfg: rules.Config{Resolver: resolverWith("p", idp(allow(`["lambda:CreateFunction","lambda:InvokeFunction"]`, star)))}, want: []want{
+				{inl("pass"), "PassExistingRoleToNewLambdaThenInvoke"},
+			}},
+		{name: "tricky: a policy ARN no ACK Policy names is not judged", spec: with(roleWith("pass", idp(allow(`"iam:PassRole"`, star))), "policies", []any{"arn:aws:iam::111122223333:policy/other", "arn:aws:iam::aws:policy/ReadOnlyAccess"}),
+			cfg: rules.Config{Resolver: resolverWith("p", idp(allow(`["lambda:CreateFunction","lambda:InvokeFunction"]`, star)))}},
 		{name: "tricky: type-wide resource counts (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::111122223333:user/*"`))), want: []want{
 			{"spec.policyDocument", "AttachUserPolicy"},
 		}},
