@@ -158,3 +158,49 @@ func TestConfigCertificateNamesItsIssuer(t *testing.T) {
 		}
 	}
 }
+
+// TestCertManagerServingCertificateHasAStableCA: with cert-manager, in the
+// chart and in config/default, the serving certificate is issued by a CA
+// Issuer whose Secret is an isCA Certificate's, and the webhook
+// configuration's CA bundle is injected from the serving certificate (so
+// it holds that CA): renewing the serving certificate leaves the bundle
+// as it was.
+func TestCertManagerServingCertificateHasAStableCA(t *testing.T) {
+	for name, objs := range map[string][]*unstructured.Unstructured{
+		"chart":          helmTemplate(t, "cert-manager-values.yaml"),
+		"config/default": kustomizeBuild(t),
+	} {
+		issuers := map[string]*unstructured.Unstructured{}
+		for _, o := range find(objs, "Issuer") {
+			issuers[o.GetName()] = o
+		}
+		cas := map[string]bool{}
+		var serving []*unstructured.Unstructured
+		for _, c := range find(objs, "Certificate") {
+			if isCA, _, _ := unstructured.NestedBool(c.Object, "spec", "isCA"); isCA {
+				s, _, _ := unstructured.NestedString(c.Object, "spec", "secretName")
+				cas[s] = true
+				continue
+			}
+			serving = append(serving, c)
+		}
+		if len(serving) != 1 {
+			t.Fatalf("%s: %d serving Certificates", name, len(serving))
+		}
+		ref, _, _ := unstructured.NestedString(serving[0].Object, "spec", "issuerRef", "name")
+		iss := issuers[ref]
+		if iss == nil {
+			t.Fatalf("%s: the serving Certificate names Issuer %q, not rendered", name, ref)
+		}
+		caSecret, _, _ := unstructured.NestedString(iss.Object, "spec", "ca", "secretName")
+		if !cas[caSecret] {
+			t.Errorf("%s: the serving Certificate's Issuer %s is not a CA Issuer of an isCA Certificate's Secret (ca.secretName %q; CA Secrets %v)", name, ref, caSecret, cas)
+		}
+		for _, hook := range find(objs, "ValidatingWebhookConfiguration") {
+			want := serving[0].GetNamespace() + "/" + serving[0].GetName()
+			if got := hook.GetAnnotations()["cert-manager.io/inject-ca-from"]; got != want {
+				t.Errorf("%s: %s injects the CA from %q, want %q", name, hook.GetName(), got, want)
+			}
+		}
+	}
+}
