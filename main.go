@@ -5,6 +5,7 @@
 //	ackguard scan [flags] PATH...   judge manifests offline, under their GuardrailPolicies (for GitOps pipelines)
 //	ackguard rules [-o FORMAT]      list the rules
 //	ackguard explain RULE-ID        explain one rule, with examples
+//	ackguard check-webhook [--namespace NS]   check that the cluster's webhook denies an insecure Bucket
 //	ackguard version
 //	ackguard completion SHELL       shell completion (bash, zsh, fish, powershell)
 //
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
+	"github.com/ackguard/ackguard/internal/probe"
 	"github.com/ackguard/ackguard/internal/scan"
 )
 
@@ -59,6 +61,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newRulesCommand(stdout),
 		newExplainCommand(stdout),
 		newVersionCommand(stdout),
+		probe.NewCommand(stdout),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

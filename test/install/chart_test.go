@@ -1,10 +1,11 @@
 package install
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
@@ -23,6 +25,7 @@ import (
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/probe"
 )
 
 // helmTemplateSet renders the chart (release ackguard in releaseNamespace)
@@ -365,33 +368,56 @@ func registered(name string) bool {
 	return false
 }
 
-// helmTestScript returns the `helm test` pod's shell script.
-func helmTestScript(t *testing.T, objs []*unstructured.Unstructured) string {
+// helmTestArgs returns the `helm test` pod's arguments: the image's
+// entrypoint, the ackguard binary, runs them.
+func helmTestArgs(t *testing.T, objs []*unstructured.Unstructured) []string {
 	t.Helper()
 	pod := one(t, objs, "Pod", "ackguard-test")
 	if pod.GetAnnotations()["helm.sh/hook"] != "test" {
 		t.Fatalf("the test pod is not a helm test hook: %v", pod.GetAnnotations())
 	}
 	c := container(t, pod.Object["spec"].(map[string]any))
-	if cmd := stringsOf(c, "command"); !slices.Equal(cmd, []string{"/bin/sh", "-c"}) {
-		t.Fatalf("the test pod runs %v", cmd)
+	if cmd := stringsOf(c, "command"); cmd != nil {
+		t.Fatalf("the test pod replaces the image's entrypoint with %v", cmd)
 	}
-	return stringsOf(c, "args")[0]
+	manager := one(t, objs, "Deployment", "ackguard-controller-manager")
+	if img, want := c["image"], container(t, manager.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any))["image"]; img != want {
+		t.Errorf("the test pod runs %v, the manager %v", img, want)
+	}
+	args := stringsOf(c, "args")
+	if len(args) == 0 || args[0] != "check-webhook" {
+		t.Fatalf("the test pod runs ackguard %v", args)
+	}
+	return args
 }
 
-// runHelmTest runs the test pod's script as the pod would: kubectl
-// talking to the cluster as the test's ServiceAccount.
-func runHelmTest(t *testing.T, script, kubeconfig string) (string, error) {
+// runHelmTest runs the test pod's command as the pod would: ackguard
+// check-webhook talking to the cluster as the test's ServiceAccount.
+func runHelmTest(t *testing.T, args []string, kubeconfig string) (string, error) {
 	t.Helper()
-	bin := t.TempDir()
-	wrapper := "#!/bin/sh\nexec " + kubectl(t) + " --kubeconfig " + kubeconfig + " --as system:serviceaccount:" + releaseNamespace + ":ackguard-test \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "kubectl"), []byte(wrapper), 0o755); err != nil {
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+t.TempDir())
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	for _, u := range cfg.AuthInfos {
+		u.Impersonate = "system:serviceaccount:" + releaseNamespace + ":ackguard-test"
+	}
+	as := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, as); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", as)
+	var out bytes.Buffer
+	cmd := probe.NewCommand(&out)
+	cmd.SetArgs(args[1:])
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SilenceUsage = true
+	err = cmd.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(&out, err)
+	}
+	return out.String(), err
 }
 
 // TestHelmTestAndAlerts runs the chart's `helm test` script (with only its
@@ -421,7 +447,7 @@ func TestHelmTestAndAlerts(t *testing.T) {
 		t.Fatalf("the helm test renders %d ServiceAccount/Role/RoleBinding objects", len(testRBAC))
 	}
 	apply(t, testRBAC)
-	script := helmTestScript(t, objs)
+	args := helmTestArgs(t, objs)
 
 	mctx, stop := context.WithCancel(ctx)
 	opts := cluster.ManagerOptions()
@@ -442,7 +468,7 @@ func TestHelmTestAndAlerts(t *testing.T) {
 	if err := probeDenied(t, ns); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := runHelmTest(t, script, kubeconfig); err != nil || !strings.Contains(out, "PASS") {
+	if out, err := runHelmTest(t, args, kubeconfig); err != nil || !strings.Contains(out, "PASS") {
 		t.Errorf("helm test with ackguard serving: %v\n%s", err, out)
 	}
 
@@ -484,7 +510,7 @@ func TestHelmTestAndAlerts(t *testing.T) {
 	if err := cluster.Client.Create(ctx, insecure(ns, "while-down"), client.DryRunAll); err == nil || !strings.Contains(err.Error(), "failed calling webhook") {
 		t.Fatalf("with ackguard down: %v", err)
 	}
-	if out, err := runHelmTest(t, script, kubeconfig); err == nil || !strings.Contains(out, "not by ackguard's denial") {
+	if out, err := runHelmTest(t, args, kubeconfig); err == nil || !strings.Contains(out, "could not call ackguard's webhook") {
 		t.Errorf("helm test with ackguard down: %v\n%s", err, out)
 	}
 	// The governance webhook fails open (failurePolicy Ignore).
@@ -527,19 +553,24 @@ func TestHelmTestAndAlerts(t *testing.T) {
 
 	// Gone: the Bucket is admitted, and the test fails.
 	removeWebhooks(t, find(objs, "ValidatingWebhookConfiguration"))
-	if out, err := runHelmTest(t, script, kubeconfig); err == nil || !strings.Contains(out, "admitted a public-read Bucket") {
+	if out, err := runHelmTest(t, args, kubeconfig); err == nil || !strings.Contains(out, "admitted a public-read Bucket") {
 		t.Errorf("helm test without the webhook: %v\n%s", err, out)
 	}
 }
 
 // TestHelmTestRefusesExcludedNamespace: a test namespace the webhook never
-// sees would prove nothing; the test says so and fails.
+// sees would prove nothing; the test says so and fails, before it asks
+// the cluster anything.
 func TestHelmTestRefusesExcludedNamespace(t *testing.T) {
 	for _, ns := range []string{"kube-system", releaseNamespace, "sandbox"} {
-		script := helmTestScript(t, helmTemplateSet(t, "owners-values.yaml", "test.namespace="+ns))
-		out, err := exec.Command("/bin/sh", "-c", script).CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "is never sent to the webhook") {
-			t.Errorf("test.namespace=%s: %v\n%s", ns, err, out)
+		args := helmTestArgs(t, helmTemplateSet(t, "owners-values.yaml", "test.namespace="+ns))
+		t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+		var out bytes.Buffer
+		cmd := probe.NewCommand(&out)
+		cmd.SetArgs(args[1:])
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), "is never sent to the webhook") {
+			t.Errorf("test.namespace=%s: %v\n%s", ns, err, out.String())
 		}
 	}
 }
