@@ -26,7 +26,9 @@ var requiredClusterLogExports = map[string][]string{
 }
 
 // RDS-008: engine logs exported to CloudWatch Logs (cluster-owned for
-// Aurora members). Engines outside the catalog's list are not judged.
+// Aurora members). Engines outside the catalog's list are not judged. The
+// fix, adding the missing log types, is opt-in (catalog: "PATCH add the
+// missing engine log types (opt-in)").
 func rds008() *Rule {
 	return &Rule{
 		ID:          "RDS-008",
@@ -41,6 +43,7 @@ func rds008() *Rule {
 			Checkov: []string{"CKV_AWS_129", "CKV_AWS_324", "CKV_AWS_325", "CKV2_AWS_27", "CKV2_AWS_30"},
 		},
 		Check: clusterOwned(checkRDS008),
+		Fixer: fixRDS008,
 	}
 }
 
@@ -51,21 +54,35 @@ func checkRDS008(_ *Input, db dbObject) []Finding {
 			return []Finding{fieldErrorFinding(e)}
 		}
 	}
-	family := engineFamily(db.EngineName())
-	required := requiredLogExports[family]
-	if db.Cluster != nil && db.Cluster.MultiAZCluster() {
-		required = requiredClusterLogExports[family]
+	if len(requiredLogTypes(db)) == 0 {
+		return nil // an engine outside the catalog's list
 	}
-	if len(required) == 0 {
-		return nil
-	}
-	have := map[string]bool{}
 	for _, l := range db.LogExports {
 		if l.Err != nil {
 			out = append(out, fieldErrorFinding(l.Err))
-			continue
 		}
-		have[strings.ToLower(strings.TrimSpace(l.Value))] = true
+	}
+	if missing := missingLogExports(db); len(missing) > 0 {
+		out = append(out, Finding{
+			Path:    db.LogExportsPath,
+			Message: fmt.Sprintf("%s logs are not exported to CloudWatch Logs: %s", db.EngineName(), strings.Join(missing, ", ")),
+			Remedy:  "add " + strings.Join(missing, ", ") + " to spec.enableCloudwatchLogsExports",
+			Subject: strings.Join(missing, ","),
+			Fixable: true,
+		})
+	}
+	return out
+}
+
+// missingLogExports returns the log types the engine must export that
+// spec.enableCloudwatchLogsExports does not list, in the catalog's order.
+func missingLogExports(db dbObject) []string {
+	required := requiredLogTypes(db)
+	have := map[string]bool{}
+	for _, l := range db.LogExports {
+		if l.Err == nil {
+			have[strings.ToLower(strings.TrimSpace(l.Value))] = true
+		}
 	}
 	var missing []string
 	for _, r := range required {
@@ -73,13 +90,46 @@ func checkRDS008(_ *Input, db dbObject) []Finding {
 			missing = append(missing, r)
 		}
 	}
-	if len(missing) > 0 {
-		out = append(out, Finding{
-			Path:    db.LogExportsPath,
-			Message: fmt.Sprintf("%s logs are not exported to CloudWatch Logs: %s", db.EngineName(), strings.Join(missing, ", ")),
-			Remedy:  "add " + strings.Join(missing, ", ") + " to spec.enableCloudwatchLogsExports",
-			Subject: strings.Join(missing, ","),
-		})
+	return missing
+}
+
+// requiredLogTypes are the log types the object's engine must export.
+func requiredLogTypes(db dbObject) []string {
+	family := engineFamily(db.EngineName())
+	if db.Cluster != nil && db.Cluster.MultiAZCluster() {
+		return requiredClusterLogExports[family]
 	}
-	return out
+	return requiredLogExports[family]
+}
+
+// fixRDS008 (opt-in: each log type exported costs, and MySQL and MariaDB
+// write audit logs only with their audit plugin in an option group or
+// parameter group) adds the missing log types to
+// spec.enableCloudwatchLogsExports, keeping those listed. A list it cannot
+// read is left to its owner.
+func fixRDS008(m *Mutation) error {
+	db, ok := readDB(m.Input())
+	if !ok || db.Spec.Err != nil || db.member() {
+		return nil
+	}
+	for _, e := range db.Errors {
+		if e.Path.Equal(db.LogExportsPath) {
+			return nil
+		}
+	}
+	missing := missingLogExports(db)
+	if len(missing) == 0 {
+		return nil
+	}
+	list := make([]any, 0, len(db.LogExports)+len(missing))
+	for _, l := range db.LogExports {
+		if l.Err != nil {
+			return nil
+		}
+		list = append(list, l.Value)
+	}
+	for _, t := range missing {
+		list = append(list, t)
+	}
+	return m.Set(db.LogExportsPath, list)
 }

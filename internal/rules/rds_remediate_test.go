@@ -98,3 +98,40 @@ func TestRemediateRDSAuroraMember(t *testing.T) {
 		t.Errorf("merge patch = %v, want %v", got, want)
 	}
 }
+
+// RDS-008's opt-in fix adds the missing log types to the list, keeping
+// those there, and leaves alone a list it cannot read and the members of
+// an Aurora cluster (the cluster owns their exports).
+func TestRemediateRDSLogExports(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec map[string]any
+		want any // the list after the fix; nil: no change
+	}{
+		{"postgres missing upgrade", with(secureInstanceSpec(), "engine", "postgres", "enableCloudwatchLogsExports", []any{"postgresql"}),
+			[]any{"postgresql", "upgrade"}},
+		{"mysql with one of its own", with(secureInstanceSpec(), "engine", "mysql", "enableCloudwatchLogsExports", []any{"error", "iam-db-auth-error"}),
+			[]any{"error", "iam-db-auth-error", "audit", "general", "slowquery"}},
+		{"none listed", with(secureInstanceSpec(), "engine", "postgres", "enableCloudwatchLogsExports", nil),
+			[]any{"postgresql", "upgrade"}},
+		{"an element not a string", with(secureInstanceSpec(), "engine", "postgres", "enableCloudwatchLogsExports", []any{int64(1)}), nil},
+		{"an Aurora member", with(secureInstanceSpec(), "engine", "aurora-postgresql", "dbClusterIdentifier", "c", "enableCloudwatchLogsExports", nil), nil},
+	} {
+		plan, err := rules.Default().Remediate(dbInstance(tc.spec), rules.Config{}, []string{"RDS-008"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.want == nil {
+			if !plan.Empty() {
+				t.Errorf("%s: patched %v", tc.name, plan.MergePatch())
+			}
+			continue
+		}
+		if got := plan.MergePatch(); !reflect.DeepEqual(got, map[string]any{"spec": map[string]any{"enableCloudwatchLogsExports": tc.want}}) {
+			t.Errorf("%s: merge patch %v, want the list %v", tc.name, got, tc.want)
+		}
+		for _, f := range rules.Default().EvaluateOnly(plan.Object, rules.Config{}, func(r *rules.Rule) bool { return r.ID == "RDS-008" }) {
+			t.Errorf("%s: finding left: %s", tc.name, f.Text())
+		}
+	}
+}
