@@ -150,17 +150,27 @@ func TestACKControllerWritesAdmittedThenUpdatesJudgedOnWhatTheyIntroduce(t *test
 	}
 }
 
+// adoptionPlaceholder is a Bucket that asks ACK to adopt the bucket named
+// (adoption-policy "adopt"), with spec when not nil.
+func adoptionPlaceholder(ns, name, bucket string, spec map[string]any) *unstructured.Unstructured {
+	b := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": name, "namespace": ns, "annotations": map[string]any{
+			"services.k8s.aws/adoption-policy": "adopt",
+			"services.k8s.aws/adoption-fields": `{"name":"` + bucket + `"}`,
+		}},
+	}}
+	if spec != nil {
+		b.Object["spec"] = spec
+	}
+	return b
+}
+
 func TestAdoptionPlaceholderAdmitted(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
 	c, warnings := clientAs(t, "")
-	b := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
-		"metadata": map[string]any{"name": "adopt-me", "namespace": ns, "annotations": map[string]any{
-			"services.k8s.aws/adoption-policy": "adopt",
-			"services.k8s.aws/adoption-fields": `{"name":"existing-bucket"}`,
-		}},
-	}}
+	b := adoptionPlaceholder(ns, "adopt-me", "existing-bucket", nil)
 	if err := c.Create(ctx, b); err != nil {
 		t.Fatalf("adoption denied: %v", err)
 	}
@@ -183,14 +193,7 @@ func TestAdoptionPlaceholderAdmitted(t *testing.T) {
 func TestLiftingAdoptionAloneIsJudged(t *testing.T) {
 	ns := newNamespace(t)
 	c, warnings := clientAs(t, "")
-	b := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
-		"metadata": map[string]any{"name": "placeholder", "namespace": ns, "annotations": map[string]any{
-			"services.k8s.aws/adoption-policy": "adopt",
-			"services.k8s.aws/adoption-fields": `{"name":"not-there-yet"}`,
-		}},
-		"spec": map[string]any{"name": "not-there-yet", "acl": "public-read"},
-	}}
+	b := adoptionPlaceholder(ns, "placeholder", "not-there-yet", map[string]any{"name": "not-there-yet", "acl": "public-read"})
 	if err := c.Create(ctx, b); err != nil {
 		t.Fatalf("adoption placeholder denied: %v", err)
 	}

@@ -46,17 +46,29 @@ func (s *Statement) CoversAction(action string) bool {
 // Deny only when none of its NotAction patterns could name one of them).
 func (s *Statement) coversPattern(p string) bool {
 	if s.HasNotAction {
-		for _, q := range s.NotAction {
-			if GlobsIntersect(q, p) {
+		return coversAll(true, s.NotAction, p, true)
+	}
+	return coversAll(false, s.Action, p, true)
+}
+
+// coversAll reports whether the patterns of an element surely name every
+// string the target pattern may: one of them matches it, '?' never
+// covering (a '*' or '?' in the target is matched only by a '*' in a
+// pattern, as MatchGlob compares other characters exactly); for a Not
+// element, none of its patterns could overlap the target (GlobsIntersect
+// case-folds: it over-approximates overlap, the safe side here). fold
+// compares case-insensitively (action names) or exactly (ARNs, rule E3).
+func coversAll(not bool, patterns []string, target string, fold bool) bool {
+	if not {
+		for _, q := range patterns {
+			if GlobsIntersect(q, target) {
 				return false
 			}
 		}
 		return true
 	}
-	for _, q := range s.Action {
-		// A '*' or '?' in p is matched only by a '*' in q, so a match
-		// means q names every action p may name.
-		if !strings.Contains(q, "?") && MatchGlob(q, p, true) {
+	for _, q := range patterns {
+		if !strings.Contains(q, "?") && MatchGlob(q, target, fold) {
 			return true
 		}
 	}
@@ -127,20 +139,7 @@ func (s *Statement) ResourceMatches(arn string) bool {
 // if none of its patterns could overlap the target.
 func (s *Statement) ResourceCovers(target string) bool {
 	if s.HasNotResource {
-		for _, p := range s.NotResource {
-			if GlobsIntersect(p, target) { // case-folded: over-approximates overlap, the safe side here
-				return false
-			}
-		}
-		return true
+		return coversAll(true, s.NotResource, target, false)
 	}
-	for _, p := range s.Resource {
-		// A '*' in the target can only be matched by a '*' in the pattern
-		// (MatchGlob compares other characters exactly), so a literal
-		// match means the pattern covers every ARN the target describes.
-		if !strings.Contains(p, "?") && MatchGlob(p, target, false) {
-			return true
-		}
-	}
-	return false
+	return coversAll(false, s.Resource, target, false)
 }

@@ -311,17 +311,7 @@ func TestChartImageScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, after := strings.Split(string(values), "\n"), strings.Split(string(got), "\n")
-	if len(before) != len(after) {
-		t.Fatalf("%d lines became %d", len(before), len(after))
-	}
-	var changed []string
-	for i := range before {
-		if before[i] != after[i] {
-			changed = append(changed, after[i])
-		}
-	}
-	if want := []string{"  repository: registry.example.com/team/ackguard"}; !slices.Equal(changed, want) {
+	if changed, want := changedLines(t, string(values), string(got)), []string{"  repository: registry.example.com/team/ackguard"}; !slices.Equal(changed, want) {
 		t.Errorf("changed lines %q, want %q", changed, want)
 	}
 	var v struct {
@@ -339,7 +329,7 @@ func TestChartImageScript(t *testing.T) {
 // annotation that names ackguard's image, to the packaged IMAGE:VERSION.
 func TestChartImageScriptAnnotation(t *testing.T) {
 	dir := t.TempDir()
-	var before []string
+	var before string
 	for _, name := range []string{"values.yaml", "Chart.yaml"} {
 		data, err := os.ReadFile(filepath.Join(root, "charts/ackguard", name))
 		if err != nil {
@@ -349,7 +339,7 @@ func TestChartImageScriptAnnotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		if name == "Chart.yaml" {
-			before = strings.Split(string(data), "\n")
+			before = string(data)
 		}
 	}
 	cmd := exec.Command("bash", filepath.Join(root, "hack/chart-image.sh"), filepath.Join(dir, "values.yaml"), filepath.Join(dir, "Chart.yaml"))
@@ -361,17 +351,24 @@ func TestChartImageScriptAnnotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := strings.Split(string(got), "\n")
-	if len(before) != len(after) {
-		t.Fatalf("%d lines became %d", len(before), len(after))
-	}
-	var changed []string
-	for i := range before {
-		if before[i] != after[i] {
-			changed = append(changed, after[i])
-		}
-	}
-	if want := []string{"      image: registry.example.com/team/ackguard:1.2.3"}; !slices.Equal(changed, want) {
+	if changed, want := changedLines(t, before, string(got)), []string{"      image: registry.example.com/team/ackguard:1.2.3"}; !slices.Equal(changed, want) {
 		t.Errorf("changed lines %q, want %q", changed, want)
 	}
+}
+
+// changedLines returns the lines of after that differ from before's, which
+// must have as many lines.
+func changedLines(t *testing.T, before, after string) []string {
+	t.Helper()
+	b, a := strings.Split(before, "\n"), strings.Split(after, "\n")
+	if len(b) != len(a) {
+		t.Fatalf("%d lines became %d", len(b), len(a))
+	}
+	var changed []string
+	for i := range b {
+		if b[i] != a[i] {
+			changed = append(changed, a[i])
+		}
+	}
+	return changed
 }
