@@ -47,7 +47,10 @@ type iamDoc struct {
 	Absent  bool
 	Doc     *policy.Document
 	// Problems are grammar problems, and a decoding or size problem.
-	Problems   []policy.Problem
+	Problems []policy.Problem
+	// Chars is the decoded text's length without whitespace, as IAM
+	// counts it for its size quotas.
+	Chars      int
 	URLEncoded bool
 	PlusSpace  bool
 	// Referenced is true for the document of a Policy that spec.policyRefs
@@ -87,6 +90,19 @@ type iamState struct {
 	// boundaryOnly is, for a Policy, whether it is used only as a
 	// permissions boundary; nil until asked (iam_boundary.go).
 	boundaryOnly *bool
+	// inline sums the inline policies of a Role, User or Group: IAM's size
+	// quota is for all of them together (catalog A7).
+	inline inlineSize
+}
+
+// inlineSize is what an identity's inline policies weigh together.
+type inlineSize struct {
+	Path  view.Path // spec.inlinePolicies
+	Chars int       // their characters without whitespace, decoded
+	Limit int       // IAM's quota for all of them (0: not an identity)
+	// Over is true when one document alone is over the quota (reported on
+	// that document).
+	Over bool
 }
 
 // grants returns every identity document whose grants count for the
@@ -131,11 +147,15 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		if id == nil {
 			id = view.NewIAMIdentity(obj)
 		}
+		st.inline = inlineSize{Path: id.InlinePoliciesField.Path, Limit: limit}
 		for _, ip := range id.InlinePolicies {
 			// Named as Kubernetes users write map keys, also when the key is
 			// an identifier: spec.inlinePolicies["admin"].
 			name := "spec.inlinePolicies[" + strconv.Quote(ip.Name) + "]"
-			st.own = append(st.own, readIAMDoc(in, ip.Document, name, "inline policy", policy.IdentityPolicy, limit, true))
+			d := readIAMDoc(in, ip.Document, name, "inline policy", policy.IdentityPolicy, limit, true)
+			st.own = append(st.own, d)
+			st.inline.Chars += d.Chars
+			st.inline.Over = st.inline.Over || d.Chars > limit
 		}
 		for i, ref := range id.PolicyRefs {
 			refPath := view.NewPath("spec", "policyRefs").Index(i)
@@ -206,17 +226,18 @@ func readIAMDoc(in *Input, f view.String, name, what string, kind policy.Kind, l
 		}
 		raw, d.URLEncoded, d.PlusSpace = text, enc, plus
 	}
-	d.Doc, d.Problems = parseIAM(in, raw, kind, what, limit)
+	d.Chars = policy.NonSpaceLen(raw)
+	d.Doc, d.Problems = parseIAM(in, raw, kind, what, limit, d.Chars)
 	return d
 }
 
 // parseIAM checks the size as IAM counts it (without whitespace), then
 // parses.
-func parseIAM(in *Input, raw string, kind policy.Kind, what string, limit int) (*policy.Document, []policy.Problem) {
+func parseIAM(in *Input, raw string, kind policy.Kind, what string, limit, n int) (*policy.Document, []policy.Problem) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, []policy.Problem{{Message: "the document is empty; IAM rejects an empty " + what}}
 	}
-	if n := policy.NonSpaceLen(raw); n > limit {
+	if n > limit {
 		return nil, []policy.Problem{{Message: fmt.Sprintf("the document is %d characters without whitespace; an IAM %s may be at most %d", n, what, limit)}}
 	}
 	return in.Document(raw, kind, policy.Options{MaxBytes: len(raw) + 1})

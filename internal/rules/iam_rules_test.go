@@ -45,6 +45,13 @@ func TestPOL001IAM(t *testing.T) {
 		{name: "tricky: inline policy over the user quota", kind: "User", spec: map[string]any{"name": "u", "inlinePolicies": map[string]any{"big": idp(strings.Repeat(allow(`"s3:GetObject"`, `"arn:aws:s3:::bucket-with-a-long-name/*"`)+",", 40) + allow(star, star))}}, want: []want{
 			{inl("big"), "may be at most 2048"},
 		}},
+		{name: "tricky: inline policies each within the user quota, over it together (A7)", kind: "User", spec: map[string]any{"name": "u", "inlinePolicies": map[string]any{
+			"a": idp(strings.Repeat(allow(`"s3:GetObject"`, `"arn:aws:s3:::bucket-with-a-long-name/*"`)+",", 20) + allow(`"s3:GetObject"`, star)),
+			"b": idp(strings.Repeat(allow(`"s3:PutObject"`, `"arn:aws:s3:::bucket-with-a-long-name/*"`)+",", 20) + allow(`"s3:PutObject"`, star)),
+		}}, want: []want{
+			{"spec.inlinePolicies", "IAM allows a user at most 2048 in all of its inline policies"},
+		}},
+		{name: "secure: two small inline policies of a role", spec: roleWith("a", readDoc, "b", readDoc)},
 		{name: "wrong type: inline value is a number", spec: with(roleWith(), "inlinePolicies", map[string]any{"n": int64(3)}), want: []want{
 			{inl("n"), "invalid input: must be a string, found number"},
 		}},

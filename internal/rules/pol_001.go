@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -62,6 +63,15 @@ func checkPOL001(in *Input) []Finding {
 // Role's referenced Policies are judged as objects of their own).
 func checkPOL001IAM(in *Input) []Finding {
 	var out []Finding
+	if sz := in.iamDocs().inline; sz.Limit > 0 && sz.Chars > sz.Limit && !sz.Over {
+		out = append(out, Finding{
+			Path: sz.Path,
+			Message: fmt.Sprintf("the inline policies are %d characters without whitespace together; IAM allows a %s at most %d in all of its inline policies, and would reject the write",
+				sz.Chars, strings.ToLower(in.Meta.GVK.Kind), sz.Limit),
+			Remedy:  "move statements into a managed Policy (spec.policyRefs), or shorten the documents",
+			Subject: "inline policies over the quota",
+		})
+	}
 	for _, d := range allOwnDocs(in.iamDocs()) {
 		switch {
 		case d.TypeErr != nil:
