@@ -46,6 +46,11 @@ func ACKReferences() []Reference {
 		grant, boundary := rules.PolicyUse(to.Object, from.Object)
 		return grant || boundary
 	}
+	// attachesByARN: the identity (from) lists the Policy's (to) ARN in
+	// spec.policies, which joins its grants as spec.policyRefs does.
+	attachesByARN := func(from, to *unstructured.Unstructured) bool {
+		return rules.PolicyAttachedByARN(from.Object, to.Object)
+	}
 	// roleByARN: the Function (from) names the Role (to) by ARN in spec.role.
 	roleByARN := func(from, to *unstructured.Unstructured) bool {
 		arn, _, _ := unstructured.NestedString(from.Object, "spec", "role")
@@ -55,6 +60,9 @@ func ACKReferences() []Reference {
 		{From: iam("Role"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: iam("User"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
 		{From: iam("Group"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
+		{From: iam("Role"), To: iam("Policy"), Match: attachesByARN},
+		{From: iam("User"), To: iam("Policy"), Match: attachesByARN},
+		{From: iam("Group"), To: iam("Policy"), Match: attachesByARN},
 		{From: lambda, To: iam("Role"), Path: []string{"spec", "roleRef"}},
 		{From: lambda, To: iam("Role"), Match: roleByARN},
 		{From: iam("Policy"), To: iam("Role"), Match: usesPolicy},

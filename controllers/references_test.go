@@ -70,6 +70,12 @@ func TestReferencesThatMatchByContent(t *testing.T) {
 	if !depends(find("Policy", "User"), pol, boundaryUser) || !depends(find("Policy", "Role"), pol, grantRole) || depends(find("Policy", "Role"), pol, unrelated) {
 		t.Error("Policy dependencies on the identities that use it are wrong")
 	}
+	// An identity attaching a Policy by its ARN depends on it, as one
+	// attaching it by policyRefs does.
+	attaching := obj("Role", "team", "a", map[string]any{"policies": []any{"arn:aws:iam::111122223333:policy/dev-boundary"}})
+	if !depends(find("Role", "Policy"), attaching, pol) || depends(find("Role", "Policy"), unrelated, pol) {
+		t.Error("a Role's dependency on the Policy its spec.policies names is wrong")
+	}
 	fn := obj("Function", "team", "f", map[string]any{"role": "arn:aws:iam::111122223333:role/ExecRole"})
 	role := obj("Role", "team", "exec-role", map[string]any{"name": "ExecRole"})
 	other := obj("Role", "team", "execrole", map[string]any{"name": "Other"})

@@ -151,10 +151,14 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
 	var had map[string]int
 	adoptsOnly := view.AdoptsOnly(req.Object)
-	// An UPDATE that lifts "adopt" (to adopt-or-create, or none) asks ACK
-	// to create from a spec admitted only as a placeholder: it is judged
-	// as the creation it now is.
-	liftsAdoption := req.Operation == Update && req.OldObject != nil && view.AdoptsOnly(req.OldObject) && !adoptsOnly
+	// An UPDATE that lifts "adopt" (to adopt-or-create, or none) from a
+	// placeholder ACK has not adopted yet asks ACK to create from a spec
+	// admitted only as a placeholder: it is judged as the creation it now
+	// is. Once ACK adopted the resource, the annotation is history, and
+	// dropping it (a GitOps manifest that no longer carries it) is an
+	// UPDATE like any other.
+	liftsAdoption := req.Operation == Update && req.OldObject != nil && !adoptsOnly &&
+		view.AdoptsOnly(req.OldObject) && view.ReadMeta(req.OldObject).AwaitsAdoption()
 	if req.Operation == Update && req.OldObject != nil && !liftsAdoption {
 		// The old spec judged with the new labels: what the update
 		// introduces is a spec change; a finding the spec already had that

@@ -50,6 +50,11 @@ func TestAdmit(t *testing.T) {
 		{name: "an adopt annotation on an object ACK manages lifts no fix (finalizer)", req: Request{Operation: Existing, Object: finalizedAdopt}, denyRule: "S3-001"},
 		{name: "an update lifting adopt is judged as the creation it asks for", req: Request{Operation: Update, Object: insecure, OldObject: adopt, User: "dev"}, denyRule: "S3-001"},
 		{name: "an update to adopt-or-create likewise", req: Request{Operation: Update, Object: adoptOrCreate, OldObject: adopt, User: "dev"}, denyRule: "S3-001"},
+		// Once ACK adopted the resource, dropping the annotation is an
+		// update like any other: what it already had is noted, not denied.
+		{name: "dropping adopt after ACK adopted it (adopted)", req: Request{Operation: Update, Object: insecure, OldObject: adopted, User: "dev"}, allowed: true, note: NoteExisting},
+		{name: "dropping adopt after ACK adopted it (finalizer)", req: Request{Operation: Update, Object: insecure, OldObject: finalizedAdopt, User: "dev"}, allowed: true, note: NoteExisting},
+		{name: "dropping adopt after ACK adopted it (status)", req: Request{Operation: Update, Object: adoptOrCreate, OldObject: managedAdopt, User: "dev"}, allowed: true, note: NoteExisting},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -167,18 +167,20 @@ func (a *Analysis) grants(action string, yield func(Grant) bool) {
 }
 
 // DeniesEverywhere reports whether an unconditional Deny of the set
-// removes every action the pattern may name on every resource of its
-// service, so that an Allow of the pattern grants nothing (F3). A pattern
-// of no service ("*") is denied only by a Deny of every action on every
-// resource.
+// removes every action the pattern may name on every resource, so that an
+// Allow of the pattern grants nothing (F3). Only a Deny on Resource "*"
+// does: actions that take no resource (iam:UpdateAccountPasswordPolicy,
+// iam:CreateAccountAlias) are evaluated against "*", which no ARN pattern,
+// not even arn:aws:iam::*:*, matches.
 func (a *Analysis) DeniesEverywhere(pattern string) bool {
-	svc := Service(pattern)
-	if !strings.Contains(pattern, ":") {
-		svc = "*"
-	}
 	for _, d := range a.denies {
-		if d.st.coversPattern(pattern) && denyCoversService(d, svc) {
-			return true
+		if !d.st.coversPattern(pattern) || d.st.HasNotResource {
+			continue
+		}
+		for _, q := range d.st.Resource {
+			if q != "" && strings.Trim(q, "*") == "" {
+				return true
+			}
 		}
 	}
 	return false

@@ -93,6 +93,20 @@ func PolicyUse(identity, pol map[string]any) (grant, boundary bool) {
 	return grant, boundary
 }
 
+// PolicyAttachedByARN reports whether the IAM identity (Role, User or
+// Group) lists the ACK Policy's ARN in spec.policies: the Policy's grants
+// then join the identity's (G1). The reconciler uses it to re-judge the
+// identity when the Policy changes.
+func PolicyAttachedByARN(identity, pol map[string]any) bool {
+	p := view.NewPolicy(pol)
+	for _, a := range view.NewIAMIdentity(identity).Policies {
+		if a.Err == nil && policyNamedBy(a.Value, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // policyNamedBy reports whether a customer managed policy ARN names the
 // ACK Policy.
 func policyNamedBy(text string, p *view.Policy) bool {

@@ -377,6 +377,9 @@ func TestIAM006to009And019(t *testing.T) {
 		{name: "tricky: a conditional Deny does not", kind: "Policy", spec: policySpec(idp(allow(`"ec2:TerminateInstances"`, star), `{"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}`)), want: []want{
 			{"spec.policyDocument", `"ec2:TerminateInstances"`},
 		}},
+		{name: "tricky: a Deny on every IAM ARN leaves actions that take no resource", kind: "Policy", spec: policySpec(idp(allow(`"iam:UpdateAccountPasswordPolicy"`, star), `{"Effect":"Deny","Action":"iam:*","Resource":"arn:aws:iam::*:*"}`)), want: []want{
+			{"spec.policyDocument", `"iam:UpdateAccountPasswordPolicy"`},
+		}},
 		{name: "tricky: a Deny on some resources does not", kind: "Policy", spec: policySpec(idp(allow(`"ec2:TerminateInstances"`, star), `{"Effect":"Deny","Action":"ec2:*","Resource":"arn:aws:ec2:*:*:instance/i-1"}`)), want: []want{
 			{"spec.policyDocument", `"ec2:TerminateInstances"`},
 		}},

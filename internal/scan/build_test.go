@@ -220,6 +220,14 @@ func TestBracesAreNotATemplate(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "app.yaml") || strings.Contains(stdout, "skipped") || !strings.Contains(stdout, "S3-004") {
 		t.Errorf("a broken document beside a public Bucket, braces in a string: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	// Templates remain templates: an if/else setting one key in both
+	// branches, keys that are actions.
+	branches := write("branches.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\nspec:\n  name: b\n{{- if .Values.public }}\n  acl: public-read\n{{- else }}\n  acl: private\n{{- end }}\n")
+	keys := write("keys.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  {{ .Values.keyA }}: \"1\"\n  {{ .Values.keyB }}: \"2\"\n")
+	code, stdout, stderr = run(t, "", branches, keys)
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "2 files skipped: Helm templates read outside their chart") {
+		t.Errorf("templates: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
 	dup := write("dup.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\n  annotations:\n    wiki: \"see {{ wiki }}\"\nspec:\n  name: b\n  acl: private\n  acl: public-read\n")
 	code, stdout, stderr = run(t, "", dup)
 	if code != 2 || !strings.Contains(stderr, `"acl"`) || strings.Contains(stdout, "skipped") {

@@ -353,14 +353,26 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 }
 
 // templated reports whether c, which failed to decode, is a Helm
-// template that only its actions keep from decoding: it holds "{{" and
-// decodes once every action is taken out (an action alone on its lines
-// removed, one inside a line replaced by a plain word). A document that
-// still does not decode without its actions (a duplicate key, a YAML
-// error elsewhere) has an error of its own, which is reported.
-func templated(c chunk) bool {
+// template that only its actions keep from being read: it holds "{{", it
+// is not YAML with a duplicate key of its own (which its actions did not
+// cause: reported), and it parses as YAML once every action is taken out
+// (an action alone on its lines removed, one inside a line replaced by a
+// plain word). The parse is syntax only: branches of an if/else that set
+// the same key, or keys that are actions, are what templates are made of.
+// A document that still does not parse without its actions has an error
+// of its own, which is reported.
+func templated(c chunk) (ok bool) {
 	text := c.text
 	if !bytes.Contains(text, []byte("{{")) {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false // the YAML parser failed: reported as decodeYAML reports it
+		}
+	}()
+	var n yaml3.Node
+	if yaml3.Unmarshal(text, &n) == nil && checkDuplicateKeys(&n) != nil {
 		return false
 	}
 	var out []byte
@@ -390,8 +402,8 @@ func templated(c chunk) bool {
 		rest = after
 	}
 	out = append(out, rest...)
-	_, _, err := decodeYAML(chunk{text: out, line: c.line, col: c.col})
-	return err == nil
+	var stripped yaml3.Node
+	return yaml3.Unmarshal(out, &stripped) == nil
 }
 
 // checkDuplicateKeys refuses a mapping that names a key twice: which of

@@ -102,7 +102,9 @@
 // which every namespace has); a resource whose manifest sets no namespace
 // is judged in none ("", as its findings report it), so only policies
 // whose namespaceSelector matches a namespace without labels select it,
-// and only exceptions without a namespace exempt it.
+// and only exceptions without a namespace exempt it; a chart's objects
+// that set none are judged in the release namespace (--release-namespace,
+// default "default"), where helm install puts them.
 //
 // A GuardrailException in force (at --now, default the current time)
 // moves the findings it exempts from "findings" to "exempted": admission

@@ -84,6 +84,7 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"a renew deadline just under the lease", []string{"--set", "leaderElection.leaseDuration=1m", "--set", "leaderElection.renewDeadline=59500ms"}, ""},
 		{"a certificate renewed before it is issued", []string{"--set", "certRotation.validity=720h"}, "certRotation.renewBefore (2160h) must be shorter than certRotation.validity (720h)"},
 		{"a certificate renewal just inside its validity", []string{"--set", "certRotation.validity=2161h"}, ""},
+		{"a validity of 0 is the manager's default", []string{"--set", "certRotation.validity=0h", "--set", "certRotation.renewBefore=1h"}, ""},
 		{"cert-manager's certificates are not ackguard's to check", []string{"--set", "certRotation.validity=720h", "--set", "certManager.enabled=true"}, ""},
 		{"account IDs as numbers", []string{"--set", "ownerAccounts={111122223333}"}, "ownerAccounts"},
 		{"account IDs as strings, as documented", []string{"--set-string", "ownerAccounts={111122223333,012345678901}"}, ""},
