@@ -97,6 +97,10 @@ type DriftReconciler struct {
 	// Workers is how many objects are reconciled at once (one object is
 	// never reconciled by two workers); 0 means 1.
 	Workers int
+	// Memory, when set, is the remediation memory the reconcilers of every
+	// kind share (nil: the reconciler's own), so that a kind's reconciler
+	// started again keeps the counts and suspensions it decided.
+	Memory *RemediationMemory
 	// Metrics, when set, records open violations and remediations.
 	Metrics *metrics.Metrics
 	// Watch lists the referenced kinds (installed ones only) whose changes
@@ -106,10 +110,8 @@ type DriftReconciler struct {
 	// Set up by Setup.
 	controller controller.Controller
 	cache      *scopedCache
-	// written are the remediation states last written (or first read)
-	// per object: the record that counts when the annotation was dropped
-	// by a replace or written by someone else.
-	written stateMemory
+	// own is the memory of remediation states when Memory is nil.
+	own RemediationMemory
 	// renamed lets Setup reuse the controller name of an earlier
 	// reconciler of the kind (the kind was deleted and installed again).
 	renamed bool
@@ -385,7 +387,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		if plan.Empty() {
 			return nil
 		}
-		before = r.written.latest(obj, readState(obj.GetAnnotations()))
+		before = r.memory().latest(obj, readState(obj.GetAnnotations()))
 		state, step, at = before.next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
 		switch step {
 		case StepFix:
@@ -398,7 +400,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			return nil
 		}
 		if err == nil {
-			r.written.put(obj, state)
+			r.memory().put(obj, state)
 		}
 		return err
 	})
@@ -495,12 +497,19 @@ func requeueBy(result ctrl.Result, wait time.Duration) ctrl.Result {
 	return result
 }
 
+func (r *DriftReconciler) memory() *RemediationMemory {
+	if r.Memory != nil {
+		return r.Memory
+	}
+	return &r.own
+}
+
 func (r *DriftReconciler) bounds() Bounds {
 	return Bounds{MaxAttempts: r.MaxAttempts, Window: r.Window, Backoff: r.Backoff}
 }
 
 func (r *DriftReconciler) forget(key types.NamespacedName) {
-	r.written.forget(key)
+	r.memory().forget(r.GVK.GroupKind(), key)
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, false)
 	if snap := r.Governance.Snapshot; snap != nil {

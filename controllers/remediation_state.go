@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -72,16 +73,31 @@ const (
 	maxPreviousBytes      = 48 << 10
 )
 
-// stateMemory keeps the remediation state last written to each object,
-// or first read from its annotation, so that an object replaced whole
-// (kubectl replace, a GitOps tool that replaces instead of patching),
-// which drops the annotation with the rest, is not taken for one never
-// fixed (its reverts still count, and fighting it still stops), and an
-// annotation rewritten later is not obeyed. It is bounded, and a restart
-// forgets it (the annotation is the record that survives).
+// RemediationMemory keeps the remediation state last written to each
+// object, or first read from its annotation, so that an object replaced
+// whole (kubectl replace, a GitOps tool that replaces instead of
+// patching), which drops the annotation with the rest, is not taken for
+// one never fixed (its reverts still count, and fighting it still stops),
+// and an annotation rewritten later is not obeyed. It is bounded, the
+// reconcilers of every kind share one (a kind's reconciler started again,
+// when a CRD it reads comes or goes, keeps what it knew), and a restart
+// forgets it: the reconciler then counts afresh (see latest). The zero
+// value is ready to use.
+type RemediationMemory = stateMemory
+
 type stateMemory struct {
 	mu     sync.Mutex
-	states map[types.NamespacedName]writtenState
+	states map[memoryKey]writtenState
+}
+
+// memoryKey names an object of a kind.
+type memoryKey struct {
+	kind schema.GroupKind
+	types.NamespacedName
+}
+
+func keyOf(obj client.Object) memoryKey {
+	return memoryKey{obj.GetObjectKind().GroupVersionKind().GroupKind(), client.ObjectKeyFromObject(obj)}
 }
 
 type writtenState struct {
@@ -96,18 +112,35 @@ const maxWrittenStates = 10000
 func (m *stateMemory) put(obj client.Object, s RemediationState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := client.ObjectKeyFromObject(obj)
+	key := keyOf(obj)
 	if m.states == nil {
-		m.states = map[types.NamespacedName]writtenState{}
+		m.states = map[memoryKey]writtenState{}
 	}
 	if _, ok := m.states[key]; !ok && len(m.states) >= maxWrittenStates {
-		for k := range m.states {
-			delete(m.states, k)
-			break
-		}
+		m.evictOne()
 	}
 	m.states[key] = writtenState{uid: obj.GetUID(), state: s}
 }
+
+// evictOne forgets one state, one without a suspension if any of the
+// first few looked at has none: a suspension forgotten means fighting the
+// object's source of truth again.
+func (m *stateMemory) evictOne() {
+	var victim memoryKey
+	looked := 0
+	for k, w := range m.states {
+		victim = k
+		if w.state.Suspended == nil || looked == maxEvictionLooks {
+			break
+		}
+		looked++
+	}
+	delete(m.states, victim)
+}
+
+// maxEvictionLooks bounds how many states an eviction looks at for one
+// without a suspension.
+const maxEvictionLooks = 64
 
 // latest returns the state to go on from: the one last written to the
 // same object (same UID), whatever the annotation now says (a replace
@@ -123,7 +156,7 @@ func (m *stateMemory) put(obj client.Object, s RemediationState) {
 // nothing.
 func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
 	m.mu.Lock()
-	w, ok := m.states[client.ObjectKeyFromObject(obj)]
+	w, ok := m.states[keyOf(obj)]
 	m.mu.Unlock()
 	if ok && w.uid == obj.GetUID() {
 		return w.state
@@ -141,10 +174,10 @@ func (s RemediationState) history() RemediationState {
 	return s
 }
 
-func (m *stateMemory) forget(key types.NamespacedName) {
+func (m *stateMemory) forget(kind schema.GroupKind, key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.states, key)
+	delete(m.states, memoryKey{kind, key})
 }
 
 // readState parses the annotation; a missing or corrupt annotation is a

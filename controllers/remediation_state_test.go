@@ -8,6 +8,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ackguard/ackguard/internal/rules"
@@ -154,7 +155,7 @@ func TestStateMemory(t *testing.T) {
 	if got := m.latest(recreated, RemediationState{}); got.Attempts != 0 {
 		t.Errorf("a new object of the same name: %+v, want a fresh state", got)
 	}
-	m.forget(types.NamespacedName{Namespace: "ns", Name: "b"})
+	m.forget(obj.GroupVersionKind().GroupKind(), types.NamespacedName{Namespace: "ns", Name: "b"})
 	if got := m.latest(obj, RemediationState{}); got.Attempts != 0 {
 		t.Errorf("after forget: %+v", got)
 	}
@@ -245,5 +246,37 @@ func TestDroppedPrevious(t *testing.T) {
 	got := droppedPrevious(before, after)
 	if len(got) != 1 || got["spec.b"] != "y" {
 		t.Errorf("dropped %v, want spec.b alone (spec.c was already in the log)", got)
+	}
+}
+
+// The memory keeps a suspension over the states it forgets to stay
+// bounded, and keeps the objects of two kinds of one name apart.
+func TestStateMemoryKeepsSuspensions(t *testing.T) {
+	var m stateMemory
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bucket := func(name string) *unstructured.Unstructured {
+		o := &unstructured.Unstructured{}
+		o.SetGroupVersionKind(view.BucketGVK)
+		o.SetNamespace("ns")
+		o.SetName(name)
+		return o
+	}
+	suspended := bucket("fought")
+	m.put(suspended, RemediationState{Time: t0, Attempts: 3, Suspended: &Suspension{Generation: 4, Since: t0, Until: t0.Add(time.Hour)}})
+	for i := range 3 * maxWrittenStates {
+		m.put(bucket(strconv.Itoa(i)), RemediationState{Time: t0, Attempts: 1})
+	}
+	if got := m.latest(suspended, RemediationState{}); got.Suspended == nil {
+		t.Errorf("the suspension was forgotten: %+v", got)
+	}
+	if n := len(m.states); n != maxWrittenStates {
+		t.Errorf("%d states remembered, bound %d", n, maxWrittenStates)
+	}
+	role := &unstructured.Unstructured{}
+	role.SetGroupVersionKind(view.RoleGVK)
+	role.SetNamespace("ns")
+	role.SetName("fought")
+	if got := m.latest(role, RemediationState{}); got.Suspended != nil || got.Attempts != 0 {
+		t.Errorf("a Role of the Bucket's name took its state: %+v", got)
 	}
 }

@@ -418,6 +418,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		if opts.MaxPatchesPerSecond > 0 {
 			limiter = rate.NewLimiter(rate.Limit(opts.MaxPatchesPerSecond), max(int(opts.MaxPatchesPerSecond), 1))
 		}
+		// One remediation memory for every kind's reconciler, kept when a
+		// kind's reconciler is started again.
+		memory := &controllers.RemediationMemory{}
 		m.Kinds = &controllers.KindWatcher{
 			Manager:  mgr,
 			Kinds:    GuardedKinds(registry),
@@ -428,7 +431,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 					Governance: source, WatchGovernance: watchGovernance, Results: store,
 					MaxAttempts: opts.RemediationMaxAttempts, Window: opts.RemediationWindow, Backoff: opts.RemediationBackoff,
 					Limiter: limiter, Metrics: mets,
-					Workers: opts.ReconcileWorkers,
+					Workers: opts.ReconcileWorkers, Memory: memory,
 				}
 			},
 		}
