@@ -110,7 +110,7 @@ func checkLMB004(in *Input) []Finding {
 			Subject: o.Value,
 		}
 		if c.AllowCredentials.IsTrue() {
-			f.Severity = High
+			// Said, at the catalog's severity (Medium) all the same.
 			f.Message += ", with allowCredentials: true (browsers then send the caller's cookies and credentials)"
 			f.Subject += " with credentials"
 		}
