@@ -214,16 +214,40 @@ func TestLiftingAdoptionAloneIsJudged(t *testing.T) {
 			t.Errorf("lifting adopt to %v: %v, want S3-001 and S3-004", lift, err)
 		}
 	}
+	// Once ACK adopted the bucket (its finalizer, adopted "true"), a
+	// manifest that drops the annotation is an update like any other: what
+	// the object already had is noted, not denied.
+	adopted := b.DeepCopy()
+	adopted.SetFinalizers([]string{"finalizers.s3.services.k8s.aws/Bucket"})
+	adopted.SetAnnotations(map[string]string{
+		"services.k8s.aws/adoption-policy": "adopt",
+		"services.k8s.aws/adoption-fields": `{"name":"not-there-yet"}`,
+		"services.k8s.aws/adopted":         "true",
+	})
+	ackc, _ := clientAs(t, ackS3Controller)
+	if err := ackc.Update(ctx, adopted); err != nil {
+		t.Fatalf("ACK marking the bucket adopted: %v", err)
+	}
+	dropped := adopted.DeepCopy()
+	dropped.SetAnnotations(map[string]string{"services.k8s.aws/adopted": "true"})
+	c, warnings = clientAs(t, "")
+	if err := c.Update(ctx, dropped); err != nil {
+		t.Fatalf("dropping adopt after ACK adopted the bucket: %v", err)
+	}
+	if w := warnings.all(); !strings.Contains(w, "S3-004") {
+		t.Errorf("dropping adopt after adoption warned %q, want the findings it already had", w)
+	}
+	b = dropped
 	// Other metadata-only changes are not sent: a label added to the
-	// placeholder is admitted without a word.
+	// bucket is admitted without a word.
 	c, warnings = clientAs(t, "")
 	up := b.DeepCopy()
 	up.SetLabels(map[string]string{"team": "storage"})
 	if err := c.Update(ctx, up); err != nil {
-		t.Fatalf("a label on the placeholder: %v", err)
+		t.Fatalf("a label on the bucket: %v", err)
 	}
 	if w := warnings.all(); w != "" {
-		t.Errorf("a label on the placeholder warned %q", w)
+		t.Errorf("a label on the bucket warned %q", w)
 	}
 }
 
