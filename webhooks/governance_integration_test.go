@@ -9,6 +9,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -181,6 +182,25 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 				t.Errorf("want cause %s containing %q, got %v", tc.field, tc.want, cs)
 			}
 		})
+	}
+	// The API server itself refuses a maxDuration the manager could not
+	// decode (which would stop it reading every policy), with the
+	// governance webhook, which fails open, not needed.
+	for _, d := range []string{"30d", "-24h", "0s"} {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "policy.ackguard.dev/v1alpha1", "kind": "GuardrailPolicy",
+			"metadata": map[string]any{"generateName": "bad-duration-"},
+			"spec":     map[string]any{"exceptions": map[string]any{"maxDuration": d}},
+		}}
+		err := cluster.Client.Create(ctx, u, client.DryRunAll)
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.exceptions.maxDuration") {
+			t.Errorf("maxDuration %q: %v, want the CRD's refusal", d, err)
+		}
+	}
+	// A rule that judges none of the kinds named exempts nothing: refused.
+	other := exception("other-kind", []string{"RDS-001"}, time.Now().Add(time.Minute))
+	if err := createEventually(t, cluster.Client, other, true); !apierrors.IsInvalid(err) || !hasCause(causes(t, err), "spec.rules[0]", "RDS-001 judges DBInstance") {
+		t.Errorf("an exception of RDS-001 for a Bucket: %v", err)
 	}
 	ok := exception("fine", []string{"S3-001"}, time.Now().Add(30*time.Minute))
 	if err := cluster.Client.Create(ctx, ok); err != nil {

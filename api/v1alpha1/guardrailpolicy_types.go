@@ -193,8 +193,14 @@ type PortRange struct {
 type ExceptionSettings struct {
 	// MaxDuration is the longest an exception may run, from its creation
 	// to its expiry. When several policies select a namespace, the
-	// shortest applies. Default 90 days.
+	// shortest applies. Default 90 days. A Go duration (hours at most:
+	// "2160h", not "90d"), checked by the API server itself, since a value
+	// the manager cannot decode would stop it from reading any policy.
 	// +kubebuilder:default="2160h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="maxDuration must be positive"
 	// +optional
 	MaxDuration *metav1.Duration `json:"maxDuration,omitempty"`
 }

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +110,27 @@ func (e *Engine) ExceptionErrors(reg *rules.Registry, ex *v1alpha1.GuardrailExce
 		if reg.Rule(id) == nil {
 			out = append(out, problem(field.ErrorTypeNotFound, spec.Child("rules").Index(i), fmt.Sprintf("no rule %s (`ackguard rules` lists them)", id)))
 		}
+	}
+	// A rule exempts nothing on resources of kinds it does not judge: an
+	// exception that names only such pairs would show Active and exempt
+	// nothing.
+	var named []schema.GroupKind
+	for _, r := range ex.Spec.Resources {
+		if gk := (schema.GroupKind{Group: r.APIGroup, Kind: r.Kind}); reg.Guards(gk) && !slices.Contains(named, gk) {
+			named = append(named, gk)
+		}
+	}
+	for i, id := range ex.Spec.Rules {
+		rule := reg.Rule(id)
+		if rule == nil || len(named) == 0 || slices.ContainsFunc(named, func(gk schema.GroupKind) bool { return slices.Contains(rule.Kinds, gk) }) {
+			continue
+		}
+		kinds := make([]string, len(rule.Kinds))
+		for j, gk := range rule.Kinds {
+			kinds[j] = gk.Kind
+		}
+		out = append(out, problem(field.ErrorTypeInvalid, spec.Child("rules").Index(i),
+			fmt.Sprintf("%s judges %s, none of the resources this exception names", id, strings.Join(kinds, ", "))))
 	}
 	if len(ex.Spec.Rules) == 0 {
 		out = append(out, problem(field.ErrorTypeRequired, spec.Child("rules"), "name at least one rule"))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -99,6 +100,20 @@ var celRules = map[string]func(v any) (ok, checked bool){
 			return true, false
 		}
 		return from <= to, true
+	},
+	// A positive Go duration (spec.exceptions.maxDuration), as the API
+	// server's CEL reads it; a value its pattern refuses is reported by
+	// the pattern.
+	"duration(self) > duration('0s')": func(v any) (bool, bool) {
+		s, ok := v.(string)
+		if !ok {
+			return true, false
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return true, false
+		}
+		return d > 0, true
 	},
 	// Checked by governance.ValidateException (spec.reason).
 	"self.trim().size() > 0": nil,
