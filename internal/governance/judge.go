@@ -299,13 +299,16 @@ func (e *Engine) evaluate(obj map[string]any, resolver rules.Resolver, selected 
 
 // add folds in what the policies of group make of the finding f of rule:
 // the strictest admission, and the first policy that asks for a fix the
-// finding allows.
+// finding allows. The finding's text (message, remedy) is that of the
+// parameter set of the strictest policy: a denial says what would satisfy
+// the policy that denies (a minimum of 14 days, not a lenient policy's 7).
 func (a *acc) add(f rules.Finding, rule *rules.Rule, group []*CompiledPolicy) {
 	for _, q := range group {
 		adm, fix := split(q.action(rule))
 		adm = findingAdmission(adm, rule, f)
 		if adm > a.res.Admission {
 			a.res.Admission, a.res.AdmissionPolicy = adm, q.name
+			a.res.Message, a.res.Remedy = f.Message, f.Remedy
 		}
 		if fix && rule.Fixer != nil && f.Fixable && !a.res.Fix {
 			a.res.Fix, a.res.FixPolicy, a.fixBy = true, q.name, q

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -207,5 +208,22 @@ func TestFixConfigOfARuleFoundUnderSeveralParameterSets(t *testing.T) {
 				t.Errorf("TST-001 fixes with a minimum of %d, want %d", got, tt.wantDays)
 			}
 		})
+	}
+}
+
+// Two policies with different parameters for one rule: the finding's text
+// is the strictest policy's, so a denial says what satisfies the policy
+// that denies.
+func TestFindingTextOfTheDecidingPolicy(t *testing.T) {
+	i32 := func(v int32) *int32 { return &v }
+	lenient := policy("a-lenient", rule("RDS-005", v1alpha1.Audit), params(v1alpha1.Parameters{MinBackupRetentionDays: i32(7)}))
+	strict := policy("b-strict", rule("RDS-005", v1alpha1.Deny), params(v1alpha1.Parameters{MinBackupRetentionDays: i32(14)}))
+	for _, order := range [][]v1alpha1.GuardrailPolicy{{lenient, strict}, {strict, lenient}} {
+		e := New(reg, Defaults{}, policies(order...), nil)
+		j := e.Judge(dbInstance("team-a", "db", "backupRetentionPeriod", int64(3)), nsOf("team-a"), t0, nil)
+		r := result(j, "RDS-005")
+		if r == nil || r.AdmissionPolicy != "b-strict" || !strings.Contains(r.Message+" "+r.Remedy, "14") || strings.Contains(r.Message+" "+r.Remedy, " 7 ") {
+			t.Errorf("result %+v, want b-strict's denial naming its minimum of 14", r)
+		}
 	}
 }
