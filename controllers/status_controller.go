@@ -291,7 +291,9 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := patchStatus(ctx, r.Client, ex, &ex.Status, status); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if state == v1alpha1.ExceptionExpired && prev != v1alpha1.ExceptionExpired {
+	// Only an exception that was in force gives its rules back: one that
+	// never was (invalid until it ran out) says nothing.
+	if state == v1alpha1.ExceptionExpired && prev == v1alpha1.ExceptionActive {
 		note := fmt.Sprintf("expired at %s: rules %s apply again to the resources it named (its reason was: %s)",
 			ex.Spec.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
 		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, ReasonExceptionExpired, "Expire", "%s", truncateMessage(note, maxStatusEventNote))

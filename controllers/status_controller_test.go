@@ -157,3 +157,38 @@ func TestExceptionIsJudgedAgainAtItsExpiry(t *testing.T) {
 		t.Errorf("expired gauge after delete = %v", v)
 	}
 }
+
+// An exception that was never in force (invalid, or not yet observed)
+// gives no rules back when it runs out: no "apply again" Event.
+func TestExceptionNeverInForceExpiresQuietly(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, prev := range []string{v1alpha1.ExceptionInvalid, ""} {
+		ex := newException("team", "website", start.Add(-time.Minute))
+		ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
+		ex.Status.State = prev
+		c := fakeClient(ex)
+		rec := clientevents.NewFakeRecorder(10)
+		mets, err := metrics.New(prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &controllers.ExceptionStatusReconciler{
+			Client: c, Recorder: rec, Metrics: mets, Resync: time.Hour,
+			Source: &govsource.Source{Reader: c, Registry: rules.Default(), Now: clocktesting.NewFakePassiveClock(start).Now},
+		}
+		req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		got := &v1alpha1.GuardrailException{}
+		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.State != v1alpha1.ExceptionExpired {
+			t.Errorf("previous state %q: state %q, want Expired", prev, got.Status.State)
+		}
+		if len(rec.Events) != 0 {
+			t.Errorf("previous state %q: event %s", prev, <-rec.Events)
+		}
+	}
+}
