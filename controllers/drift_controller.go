@@ -420,9 +420,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
 		r.countRemediations(fixIDs, "failed")
 		if err == planErr {
-			// A fixer fails the same way on the same object: retrying
-			// changes nothing until the object (a new event) does.
-			return ctrl.Result{}, reconcile.TerminalError(err)
+			return fixerFailed(ctx, err, result)
 		}
 		return ctrl.Result{}, err
 	case applied.Empty():
@@ -495,6 +493,19 @@ func requeueBy(result ctrl.Result, wait time.Duration) ctrl.Result {
 		result.RequeueAfter = wait
 	}
 	return result
+}
+
+// fixerFailed ends a reconcile whose fixer failed: the fixer fails the
+// same way on the same object, so retrying changes nothing until the
+// object (a new event) does, and the error is terminal; but a judgement
+// due later (result: an exception's expiry) still comes, with the error
+// logged instead.
+func fixerFailed(ctx context.Context, err error, result ctrl.Result) (ctrl.Result, error) {
+	if result.RequeueAfter > 0 {
+		logf.FromContext(ctx).Error(err, "a fix failed; it is not retried until the object changes")
+		return result, nil
+	}
+	return ctrl.Result{}, reconcile.TerminalError(err)
 }
 
 func (r *DriftReconciler) memory() *RemediationMemory {

@@ -1,12 +1,17 @@
 package controllers
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
 // TestBoundedRecorderDropsAndCountsWhatExceedsTheBound: a burst of Events
@@ -35,5 +40,19 @@ func TestBoundedRecorderDropsAndCountsWhatExceedsTheBound(t *testing.T) {
 	unbounded := events.NewFakeRecorder(100)
 	if rec := NewBoundedRecorder(unbounded, 0, 3, dropped); rec != events.EventRecorder(unbounded) {
 		t.Fatalf("--event-qps=0 wrapped the recorder: %T", rec)
+	}
+}
+
+// A fixer's failure is terminal (retrying changes nothing), unless a
+// judgement is due later (an exception's expiry): that still comes.
+func TestFixerFailedKeepsTheJudgementDue(t *testing.T) {
+	fail := errors.New("the fixer cannot read spec.x")
+	res, err := fixerFailed(context.Background(), fail, ctrl.Result{})
+	if !errors.Is(err, reconcile.TerminalError(nil)) || res.RequeueAfter != 0 {
+		t.Errorf("nothing due: %v, %v; want a terminal error", res, err)
+	}
+	due := ctrl.Result{RequeueAfter: 90 * time.Second}
+	if res, err := fixerFailed(context.Background(), fail, due); err != nil || res != due {
+		t.Errorf("an expiry due in 90s: %v, %v; want it kept", res, err)
 	}
 }
