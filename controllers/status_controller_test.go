@@ -81,15 +81,7 @@ func TestExceptionIsJudgedAgainAtItsExpiry(t *testing.T) {
 	ex.Generation = 1
 	ex.Spec.Rules = append(ex.Spec.Rules, "ZZZ-999")
 	c := fakeClient(ex)
-	rec := clientevents.NewFakeRecorder(10)
-	mets, err := metrics.New(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &controllers.ExceptionStatusReconciler{
-		Client: c, Recorder: rec, Metrics: mets, Resync: time.Hour,
-		Source: &govsource.Source{Reader: c, Registry: rules.Default(), Now: clk.Now},
-	}
+	r, rec, mets := exceptionReconciler(t, c, clk.Now)
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
 	res, err := r.Reconcile(ctx, req)
 	if err != nil {
@@ -167,15 +159,7 @@ func TestExceptionNeverInForceExpiresQuietly(t *testing.T) {
 		ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
 		ex.Status.State = prev
 		c := fakeClient(ex)
-		rec := clientevents.NewFakeRecorder(10)
-		mets, err := metrics.New(prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := &controllers.ExceptionStatusReconciler{
-			Client: c, Recorder: rec, Metrics: mets, Resync: time.Hour,
-			Source: &govsource.Source{Reader: c, Registry: rules.Default(), Now: clocktesting.NewFakePassiveClock(start).Now},
-		}
+		r, rec, _ := exceptionReconciler(t, c, clocktesting.NewFakePassiveClock(start).Now)
 		req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
 		if _, err := r.Reconcile(ctx, req); err != nil {
 			t.Fatal(err)
@@ -191,4 +175,19 @@ func TestExceptionNeverInForceExpiresQuietly(t *testing.T) {
 			t.Errorf("previous state %q: event %s", prev, <-rec.Events)
 		}
 	}
+}
+
+// exceptionReconciler is an exception status reconciler over c at the
+// clock now, with the recorder and metrics it writes to.
+func exceptionReconciler(t *testing.T, c client.Client, now func() time.Time) (*controllers.ExceptionStatusReconciler, *clientevents.FakeRecorder, *metrics.Metrics) {
+	t.Helper()
+	rec := clientevents.NewFakeRecorder(10)
+	mets, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &controllers.ExceptionStatusReconciler{
+		Client: c, Recorder: rec, Metrics: mets, Resync: time.Hour,
+		Source: &govsource.Source{Reader: c, Registry: rules.Default(), Now: now},
+	}, rec, mets
 }
