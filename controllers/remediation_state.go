@@ -83,9 +83,7 @@ const (
 // when a CRD it reads comes or goes, keeps what it knew), and a restart
 // forgets it: the reconciler then counts afresh (see latest). The zero
 // value is ready to use.
-type RemediationMemory = stateMemory
-
-type stateMemory struct {
+type RemediationMemory struct {
 	mu     sync.Mutex
 	states map[memoryKey]writtenState
 }
@@ -105,11 +103,11 @@ type writtenState struct {
 	state RemediationState
 }
 
-// maxWrittenStates bounds the states a reconciler remembers; past it, one
-// is forgotten for each new one.
+// maxWrittenStates bounds the states a memory holds; past it, one is
+// forgotten for each new one.
 const maxWrittenStates = 10000
 
-func (m *stateMemory) put(obj client.Object, s RemediationState) {
+func (m *RemediationMemory) put(obj client.Object, s RemediationState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := keyOf(obj)
@@ -125,7 +123,7 @@ func (m *stateMemory) put(obj client.Object, s RemediationState) {
 // evictOne forgets one state, one without a suspension if any of the
 // first few looked at has none: a suspension forgotten means fighting the
 // object's source of truth again.
-func (m *stateMemory) evictOne() {
+func (m *RemediationMemory) evictOne() {
 	var victim memoryKey
 	looked := 0
 	for k, w := range m.states {
@@ -154,7 +152,7 @@ const maxEvictionLooks = 64
 // the previous values are kept, so every fix can still be undone. The
 // first reading is kept, so rewriting the annotation later changes
 // nothing.
-func (m *stateMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
+func (m *RemediationMemory) latest(obj client.Object, fromAnnotation RemediationState) RemediationState {
 	m.mu.Lock()
 	w, ok := m.states[keyOf(obj)]
 	m.mu.Unlock()
@@ -174,7 +172,7 @@ func (s RemediationState) history() RemediationState {
 	return s
 }
 
-func (m *stateMemory) forget(kind schema.GroupKind, key types.NamespacedName) {
+func (m *RemediationMemory) forget(kind schema.GroupKind, key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.states, memoryKey{kind, key})

@@ -138,7 +138,7 @@ func TestRemediationStateBoundsPreviousValues(t *testing.T) {
 // the same object only (a new object of the same name starts afresh), and
 // never for a newer annotation.
 func TestStateMemory(t *testing.T) {
-	var m stateMemory
+	var m RemediationMemory
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u1"}}
 	written := RemediationState{Time: t0, Attempts: 2}
@@ -252,7 +252,7 @@ func TestDroppedPrevious(t *testing.T) {
 // The memory keeps a suspension over the states it forgets to stay
 // bounded, and keeps the objects of two kinds of one name apart.
 func TestStateMemoryKeepsSuspensions(t *testing.T) {
-	var m stateMemory
+	var m RemediationMemory
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	bucket := func(name string) *unstructured.Unstructured {
 		o := &unstructured.Unstructured{}

@@ -33,12 +33,7 @@ func (s *Statement) CoversAction(action string) bool {
 	if s.HasNotAction {
 		return s.AllowsAction(action)
 	}
-	for _, p := range s.Action {
-		if !strings.Contains(p, "?") && MatchGlob(p, action, true) {
-			return true
-		}
-	}
-	return false
+	return coversAll(false, s.Action, action, true)
 }
 
 // coversPattern is CoversAction for an action pattern: a Deny covers every

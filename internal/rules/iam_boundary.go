@@ -85,9 +85,7 @@ func PolicyUse(identity, pol map[string]any) (grant, boundary bool) {
 	for _, r := range id.PolicyRefs {
 		grant = grant || isRef(r)
 	}
-	for _, a := range id.Policies {
-		grant = grant || a.Err == nil && policyNamedBy(a.Value, p)
-	}
+	grant = grant || attachedByARN(id, p)
 	pb := id.PermissionsBoundary
 	boundary = isRef(id.PermissionsBoundaryRef) || pb.Present && pb.Err == nil && policyNamedBy(pb.Value, p)
 	return grant, boundary
@@ -98,8 +96,12 @@ func PolicyUse(identity, pol map[string]any) (grant, boundary bool) {
 // then join the identity's (G1). The reconciler uses it to re-judge the
 // identity when the Policy changes.
 func PolicyAttachedByARN(identity, pol map[string]any) bool {
-	p := view.NewPolicy(pol)
-	for _, a := range view.NewIAMIdentity(identity).Policies {
+	return attachedByARN(view.NewIAMIdentity(identity), view.NewPolicy(pol))
+}
+
+// attachedByARN reports whether the identity's spec.policies names p.
+func attachedByARN(id *view.IAMIdentity, p *view.Policy) bool {
+	for _, a := range id.Policies {
 		if a.Err == nil && policyNamedBy(a.Value, p) {
 			return true
 		}

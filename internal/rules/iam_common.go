@@ -171,6 +171,7 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		// an ACK Policy in the cluster is the one the ARN names (G1).
 		var policies []map[string]any
 		var listErr error
+		listed := false
 		for i, a := range id.Policies {
 			arn, ok := policy.ParseIAMARN(strings.TrimSpace(a.Value))
 			if a.Err != nil || !ok || arn.Type != "policy" || arn.Account == "aws" {
@@ -180,8 +181,9 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 			if !canList {
 				break
 			}
-			if policies == nil && listErr == nil {
+			if !listed {
 				policies, listErr = l.List(view.PolicyGVK)
+				listed = true
 			}
 			path := view.NewPath("spec", "policies").Index(i)
 			if listErr != nil {

@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // requiredLogExports are the CloudWatch log types each engine family must
@@ -49,12 +51,11 @@ func rds008() *Rule {
 
 func checkRDS008(_ *Input, db dbObject) []Finding {
 	var out []Finding
-	for _, e := range db.Errors {
-		if e.Path.Equal(db.LogExportsPath) {
-			return []Finding{fieldErrorFinding(e)}
-		}
+	if e := logExportsErr(db); e != nil {
+		return []Finding{fieldErrorFinding(e)}
 	}
-	if len(requiredLogTypes(db)) == 0 {
+	required := requiredLogTypes(db)
+	if len(required) == 0 {
 		return nil // an engine outside the catalog's list
 	}
 	for _, l := range db.LogExports {
@@ -62,7 +63,7 @@ func checkRDS008(_ *Input, db dbObject) []Finding {
 			out = append(out, fieldErrorFinding(l.Err))
 		}
 	}
-	if missing := missingLogExports(db); len(missing) > 0 {
+	if missing := missingLogExports(db, required); len(missing) > 0 {
 		out = append(out, Finding{
 			Path:    db.LogExportsPath,
 			Message: fmt.Sprintf("%s logs are not exported to CloudWatch Logs: %s", db.EngineName(), strings.Join(missing, ", ")),
@@ -74,10 +75,20 @@ func checkRDS008(_ *Input, db dbObject) []Finding {
 	return out
 }
 
-// missingLogExports returns the log types the engine must export that
+// logExportsErr is the error reading spec.enableCloudwatchLogsExports
+// itself (not a list), nil when it reads.
+func logExportsErr(db dbObject) *view.FieldError {
+	for _, e := range db.Errors {
+		if e.Path.Equal(db.LogExportsPath) {
+			return e
+		}
+	}
+	return nil
+}
+
+// missingLogExports returns the log types of required that
 // spec.enableCloudwatchLogsExports does not list, in the catalog's order.
-func missingLogExports(db dbObject) []string {
-	required := requiredLogTypes(db)
+func missingLogExports(db dbObject, required []string) []string {
 	have := map[string]bool{}
 	for _, l := range db.LogExports {
 		if l.Err == nil {
@@ -109,15 +120,10 @@ func requiredLogTypes(db dbObject) []string {
 // read is left to its owner.
 func fixRDS008(m *Mutation) error {
 	db, ok := readDB(m.Input())
-	if !ok || db.Spec.Err != nil || db.member() {
+	if !ok || db.Spec.Err != nil || db.member() || logExportsErr(db) != nil {
 		return nil
 	}
-	for _, e := range db.Errors {
-		if e.Path.Equal(db.LogExportsPath) {
-			return nil
-		}
-	}
-	missing := missingLogExports(db)
+	missing := missingLogExports(db, requiredLogTypes(db))
 	if len(missing) == 0 {
 		return nil
 	}
