@@ -378,7 +378,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			}
 			j, fixIDs = d.Judgement, d.FixRules()
 		}
-		plan, err := r.Registry.RemediateEach(obj.Object, j.FixConfig, fixIDs)
+		plan, err := r.Registry.RemediateEach(obj.Object, j.FixConfigs, fixIDs)
 		if err != nil {
 			planErr = err
 			return err

@@ -1032,8 +1032,8 @@ func TestFixConfigAndACKControllersFollowTheDecidingPolicy(t *testing.T) {
 		policy("prod-backups", rule("RDS-005", v1alpha1.Remediate), rule("RDS-001", v1alpha1.Enforce), params(v1alpha1.Parameters{MinBackupRetentionDays: &fourteen})),
 	), nil)
 	j := e.Judge(dbInstance("team-a", "db", "backupRetentionPeriod", int64(3), "publiclyAccessible", true), nsOf("team-a"), t0, nil)
-	if got := j.FixConfig("RDS-005").MinBackupRetentionDays; got != 14 {
-		t.Errorf("RDS-005 fixes with a minimum of %d, want prod-backups' 14", got)
+	if got := fixMinimums(j, "RDS-005"); !slices.Equal(got, []int64{14}) {
+		t.Errorf("RDS-005 fixes under minimums %v, want prod-backups' 14 alone", got)
 	}
 	for _, r := range j.Results {
 		if r.RuleID != "RDS-001" {

@@ -418,3 +418,13 @@ func hasProblem(problems []string, subs ...string) bool {
 	}
 	return false
 }
+
+// fixMinimums returns the RDS-005 minimums of the configurations the
+// rule's fix runs under, in order.
+func fixMinimums(j *Judgement, ruleID string) []int64 {
+	var out []int64
+	for _, c := range j.FixConfigs(ruleID) {
+		out = append(out, c.MinBackupRetentionDays)
+	}
+	return out
+}

@@ -64,7 +64,7 @@ type Judgement struct {
 	// Passed are the rules evaluated without a finding.
 	Passed []RuleRef
 	// Config is the configuration of the first policy that selects the
-	// object; FixConfig gives the one each fix runs with.
+	// object; FixConfigs gives those each fix runs with.
 	Config     rules.Config
 	fixConfigs []ruleConfig
 	// policies are the policies that select the object, in the order of
@@ -87,21 +87,28 @@ func (j *Judgement) Denials() []Result {
 	return out
 }
 
-// FixConfig returns the configuration the rule's fix runs with: that of
-// the policy that asked for the fix (its parameters, e.g. RDS-005's minimum
-// retention, decide the value written).
-func (j *Judgement) FixConfig(ruleID string) rules.Config {
+// FixConfigs returns the configurations the rule's fix runs under, in
+// turn and in one patch: one for each parameter set whose policy asked
+// for a fix of one of the rule's findings, in the order found (nil when
+// none did). The parameters (RDS-005's minimum retention, EC2-004's
+// allowed ports) decide what the fix writes; run under each in turn, a
+// fix that raises a value to a minimum or removes what a list does not
+// allow satisfies every such policy at once instead of one per patch.
+func (j *Judgement) FixConfigs(ruleID string) []rules.Config {
+	var out []rules.Config
 	for _, fc := range j.fixConfigs {
 		if fc.ruleID == ruleID {
-			return fc.cfg
+			out = append(out, fc.cfg)
 		}
 	}
-	return j.Config
+	return out
 }
 
-// ruleConfig is the configuration one rule's fix runs with.
+// ruleConfig is a configuration one rule's fix runs under; key is the
+// parameter set's (CompiledPolicy.cfgKey).
 type ruleConfig struct {
 	ruleID string
+	key    string
 	cfg    rules.Config
 }
 
@@ -187,11 +194,14 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 				j.NextChange = ex.ExpiresAt
 			}
 		}
-		if a.res.Fix && !j.hasFixConfig(a.res.RuleID) {
-			// The first fixable result of a rule decides its configuration.
-			cfg := a.fixBy.cfg
-			cfg.Resolver = resolver
-			j.fixConfigs = append(j.fixConfigs, ruleConfig{ruleID: a.res.RuleID, cfg: cfg})
+		if a.res.Fix {
+			for _, p := range a.fixBy {
+				if !j.hasFixConfig(a.res.RuleID, p.cfgKey) {
+					cfg := p.cfg
+					cfg.Resolver = resolver
+					j.fixConfigs = append(j.fixConfigs, ruleConfig{ruleID: a.res.RuleID, key: p.cfgKey, cfg: cfg})
+				}
+			}
 		}
 	}
 	j.Results = sortedResults(accs)
@@ -234,8 +244,9 @@ type acc struct {
 	// rank is the rule's position among the kind's rules, which orders
 	// the results.
 	rank int
-	// fixBy is the policy that asked for the fix.
-	fixBy *CompiledPolicy
+	// fixBy are the policies that asked for the fix: the first of each
+	// parameter set that found it.
+	fixBy []*CompiledPolicy
 }
 
 // evaluate runs the rules the selected policies enable, once per distinct
@@ -310,16 +321,19 @@ func (a *acc) add(f rules.Finding, rule *rules.Rule, group []*CompiledPolicy) {
 			a.res.Admission, a.res.AdmissionPolicy = adm, q.name
 			a.res.Message, a.res.Remedy = f.Message, f.Remedy
 		}
-		if fix && rule.Fixer != nil && f.Fixable && !a.res.Fix {
-			a.res.Fix, a.res.FixPolicy, a.fixBy = true, q.name, q
+		if fix && rule.Fixer != nil && f.Fixable && !slices.ContainsFunc(a.fixBy, func(p *CompiledPolicy) bool { return p.cfgKey == q.cfgKey }) {
+			if !a.res.Fix {
+				a.res.Fix, a.res.FixPolicy = true, q.name
+			}
+			a.fixBy = append(a.fixBy, q)
 		}
 	}
 }
 
-// hasFixConfig reports whether the judgement records the configuration
-// of the rule's fix.
-func (j *Judgement) hasFixConfig(ruleID string) bool {
-	return slices.ContainsFunc(j.fixConfigs, func(fc ruleConfig) bool { return fc.ruleID == ruleID })
+// hasFixConfig reports whether the judgement records the parameter set
+// key among the configurations of the rule's fix.
+func (j *Judgement) hasFixConfig(ruleID, key string) bool {
+	return slices.ContainsFunc(j.fixConfigs, func(fc ruleConfig) bool { return fc.ruleID == ruleID && fc.key == key })
 }
 
 // sortedResults returns the results in registry order, stable within a

@@ -29,7 +29,7 @@ func TestJudgeSeveralPolicies(t *testing.T) {
 		passedBy map[string]string
 		ack      []string        // ACKControllers
 		ackWrite map[string]bool // rule → ACKControllerWrite for "sa:deployer"
-		fixMin   map[string]int64
+		fixMin   map[string][]int64 // rule → the minimums its fix runs under
 	}{
 		{
 			name: "secure: the first policy of the first parameter set to enable a rule is named",
@@ -98,7 +98,7 @@ func TestJudgeSeveralPolicies(t *testing.T) {
 			policies: []string{"a", "b"},
 			want:     []expect{enforced("RDS-001", "b"), remediated("RDS-005", "a")},
 			passedBy: map[string]string{"RDS-002": "b"},
-			fixMin:   map[string]int64{"RDS-005": 20, "RDS-001": 3},
+			fixMin:   map[string][]int64{"RDS-005": {20}, "RDS-001": {3}},
 		},
 	}
 	for _, tt := range tests {
@@ -139,8 +139,8 @@ func TestJudgeSeveralPolicies(t *testing.T) {
 				}
 			}
 			for id, want := range tt.fixMin {
-				if got := j.FixConfig(id).MinBackupRetentionDays; got != want {
-					t.Errorf("FixConfig(%s) minimum %d, want %d", id, got, want)
+				if got := fixMinimums(j, id); !slices.Equal(got, want) {
+					t.Errorf("FixConfigs(%s) minimums %v, want %v", id, got, want)
 				}
 			}
 		})
@@ -148,8 +148,8 @@ func TestJudgeSeveralPolicies(t *testing.T) {
 }
 
 // A rule with several fixable findings, some found under one parameter
-// set and some under another: the first fixable result of the rule, in
-// the order found, decides the configuration its fix runs with.
+// set and some under another: the fix runs under every parameter set
+// whose policy asked for it, in the order found.
 func TestFixConfigOfARuleFoundUnderSeveralParameterSets(t *testing.T) {
 	// TST-001 finds "x" always, and "y" too when the minimum is over 10.
 	twoFindings := &rules.Rule{
@@ -173,25 +173,25 @@ func TestFixConfigOfARuleFoundUnderSeveralParameterSets(t *testing.T) {
 		name     string
 		pols     []v1alpha1.GuardrailPolicy
 		fixedBy  []string // FixPolicy of x and y
-		wantDays int64
+		wantDays []int64
 	}{
 		{
 			name:     "the first set finds x and fixes it",
 			pols:     policies(policy("a", minimum(5), rule("TST-001", v1alpha1.Remediate)), policy("b", minimum(20), rule("TST-001", v1alpha1.Remediate))),
 			fixedBy:  []string{"a", "b"},
-			wantDays: 5,
+			wantDays: []int64{5, 20},
 		},
 		{
 			name:     "the first set finds x without fixing it",
 			pols:     policies(policy("a", minimum(5), rule("TST-001", v1alpha1.Audit)), policy("b", minimum(20), rule("TST-001", v1alpha1.Remediate))),
 			fixedBy:  []string{"b", "b"},
-			wantDays: 20,
+			wantDays: []int64{20},
 		},
 		{
 			name:     "the first set finds both",
 			pols:     policies(policy("a", minimum(20), rule("TST-001", v1alpha1.Remediate)), policy("b", minimum(5), rule("TST-001", v1alpha1.Remediate))),
 			fixedBy:  []string{"a", "a"},
-			wantDays: 20,
+			wantDays: []int64{20, 5},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,8 +204,8 @@ func TestFixConfigOfARuleFoundUnderSeveralParameterSets(t *testing.T) {
 			if len(j.Results) != 2 || j.Results[0].Subject != "x" || !slices.Equal(fixedBy, tt.fixedBy) {
 				t.Fatalf("results %+v, want x then y fixed by %v", j.Results, tt.fixedBy)
 			}
-			if got := j.FixConfig("TST-001").MinBackupRetentionDays; got != tt.wantDays {
-				t.Errorf("TST-001 fixes with a minimum of %d, want %d", got, tt.wantDays)
+			if got := fixMinimums(j, "TST-001"); !slices.Equal(got, tt.wantDays) {
+				t.Errorf("TST-001 fixes under minimums %v, want %v", got, tt.wantDays)
 			}
 		})
 	}
@@ -224,6 +224,43 @@ func TestFindingTextOfTheDecidingPolicy(t *testing.T) {
 		r := result(j, "RDS-005")
 		if r == nil || r.AdmissionPolicy != "b-strict" || !strings.Contains(r.Message+" "+r.Remedy, "14") || strings.Contains(r.Message+" "+r.Remedy, " 7 ") {
 			t.Errorf("result %+v, want b-strict's denial naming its minimum of 14", r)
+		}
+	}
+}
+
+// Two Remediate policies with different minimums for RDS-005: the fix
+// runs under both in one plan, so one patch satisfies both, in either
+// order of the policies (before, the first set's minimum was written and
+// the next pass fixed again, which the reconciler counted as a revert).
+func TestFixUnderEveryParameterSetInOnePlan(t *testing.T) {
+	i32 := func(v int32) *int32 { return &v }
+	seven := policy("a-seven", rule("RDS-005", v1alpha1.Remediate), params(v1alpha1.Parameters{MinBackupRetentionDays: i32(7)}))
+	fourteen := policy("b-fourteen", rule("RDS-005", v1alpha1.Remediate), params(v1alpha1.Parameters{MinBackupRetentionDays: i32(14)}))
+	for _, order := range [][]v1alpha1.GuardrailPolicy{{seven, fourteen}, {fourteen, seven}} {
+		e := New(reg, Defaults{}, policies(order...), nil)
+		for _, tt := range []struct {
+			days, want int64
+		}{{3, 14}, {10, 14}, {20, 0}} {
+			obj := dbInstance("team-a", "db", "backupRetentionPeriod", tt.days)
+			j := e.Judge(obj, nsOf("team-a"), t0, nil)
+			plan, err := reg.RemediateEach(obj, j.FixConfigs, j.FixRules())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == 0 {
+				if !plan.Empty() {
+					t.Errorf("%s first, %d days: plan %+v, want none", order[0].Name, tt.days, plan.Changes)
+				}
+				continue
+			}
+			if len(plan.Changes) != 1 || plan.Changes[0].Path.String() != "spec.backupRetentionPeriod" ||
+				plan.Changes[0].Old != tt.days || plan.Changes[0].New != tt.want {
+				t.Errorf("%s first, %d days: changes %+v, want one change %d → %d", order[0].Name, tt.days, plan.Changes, tt.days, tt.want)
+				continue
+			}
+			if again := e.Judge(plan.Object, nsOf("team-a"), t0, nil); len(again.FixRules()) != 0 {
+				t.Errorf("%s first, %d days: the fixed object still has fixes due: %v", order[0].Name, tt.days, again.FixRules())
+			}
 		}
 	}
 }

@@ -145,12 +145,16 @@ func runCheck(rule *Rule, in *Input) (out []Finding) {
 // ruleIDs to a copy of obj. Rules without a fixer, or that do not apply to
 // the kind, are skipped. The original object is not modified.
 func (r *Registry) Remediate(obj map[string]any, cfg Config, ruleIDs []string) (Plan, error) {
-	return r.RemediateEach(obj, func(string) Config { return cfg }, ruleIDs)
+	cfgs := []Config{cfg}
+	return r.RemediateEach(obj, func(string) []Config { return cfgs }, ruleIDs)
 }
 
-// RemediateEach is Remediate with each rule's fix run under its own
-// configuration (that of the policy asking for the fix).
-func (r *Registry) RemediateEach(obj map[string]any, cfgFor func(ruleID string) Config, ruleIDs []string) (Plan, error) {
+// RemediateEach is Remediate with each rule's fix run under the
+// configurations cfgFor gives it (those of the policies asking for the
+// fix), one after the other on the object the earlier ones fixed: a
+// change records the value the object had before the first. A rule given
+// no configuration is not fixed.
+func (r *Registry) RemediateEach(obj map[string]any, cfgFor func(ruleID string) []Config, ruleIDs []string) (Plan, error) {
 	m := newMutation(obj, Config{})
 	gk := m.Input().GroupKind()
 	for _, rule := range r.rules {
@@ -158,9 +162,11 @@ func (r *Registry) RemediateEach(obj map[string]any, cfgFor func(ruleID string) 
 			continue
 		}
 		m.rule = rule.ID
-		m.cfg, m.input = cfgFor(rule.ID), nil
-		if err := rule.Fixer(m); err != nil {
-			return Plan{}, fmt.Errorf("%s: %w", rule.ID, err)
+		for _, cfg := range cfgFor(rule.ID) {
+			m.cfg, m.input = cfg, nil
+			if err := rule.Fixer(m); err != nil {
+				return Plan{}, fmt.Errorf("%s: %w", rule.ID, err)
+			}
 		}
 	}
 	plan := Plan{Object: m.obj}
