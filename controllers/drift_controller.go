@@ -50,7 +50,7 @@ const (
 	ReasonRemediationSkipped = "RemediationSkipped"
 	ReasonRemediationStopped = "RemediationSuspended"
 	ReasonRemediationFailed  = "RemediationFailed"
-	defaultMaxAttempts       = 3
+	defaultMaxAttempts       = 2
 	defaultRemediationWindow = time.Hour
 	// DefaultRemediationBackoff is the default DriftReconciler.Backoff.
 	DefaultRemediationBackoff = 10 * time.Second
@@ -286,7 +286,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if len(fixIDs) == 0 || view.ReadMeta(obj.Object).ReadOnly() {
 		r.Metrics.SetSuspended(r.GVK.Kind, req.NamespacedName, false)
 		if r.Results != nil {
-			r.Results.Suspended(obj, nil, time.Time{})
+			r.Results.Suspended(obj, nil, false)
 		}
 	}
 	if len(fixIDs) == 0 {
@@ -363,13 +363,18 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	var step Step
 	var at time.Time
 	var planErr error
+	var refused []governance.Result // what the plan would bring that admission refuses
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		refused = nil
 		if applied.Object != nil { // a conflict: judge the object as it is now
 			if err := r.APIReader.Get(ctx, key, obj); err != nil {
 				return err
 			}
-			if obj.GetDeletionTimestamp() != nil {
-				applied, fixIDs = rules.Plan{}, nil // its deletion started: never touched
+			if obj.GetDeletionTimestamp() != nil || view.ReadMeta(obj.Object).ReadOnly() {
+				// Its deletion started, or it became ACK read-only (the
+				// write that conflicted may have made it so): never
+				// touched; the next reconcile reports it.
+				applied, fixIDs = rules.Plan{}, nil
 				return nil
 			}
 			d, err := r.decide(ctx, obj)
@@ -386,6 +391,9 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		applied = plan
 		if plan.Empty() {
 			return nil
+		}
+		if refused, err = r.introduced(ctx, obj, plan); err != nil || len(refused) > 0 {
+			return err
 		}
 		before = r.memory().latest(obj, readState(obj.GetAnnotations()))
 		state, step, at = before.next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
@@ -407,11 +415,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	suspended := err == nil && !applied.Empty() && (step == StepSuspend || step == StepSuspended)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, suspended)
 	if r.Results != nil {
-		var until time.Time
-		if suspended {
-			until = at
-		}
-		r.Results.Suspended(obj, fixIDs, until)
+		r.Results.Suspended(obj, fixIDs, suspended)
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -419,10 +423,19 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case err != nil:
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
 		r.countRemediations(fixIDs, "failed")
-		if err == planErr {
+		if err == planErr || refusedPatch(err) {
+			// The same patch would fail the same way: judged again when
+			// the object changes, at an exception's expiry or at resync.
 			return fixerFailed(ctx, err, result)
 		}
 		return ctrl.Result{}, err
+	case len(refused) > 0:
+		// A fix must never write what admission refuses (the webhook
+		// would refuse the patch, every retry alike).
+		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
+			"not patched: the fix of %s would bring what admission refuses: %s; change the spec", strings.Join(applied.Rules, ", "), summarize(findingsWhere(refused, nil)))
+		r.countRemediations(applied.Rules, "skipped_refused")
+		return result, nil
 	case applied.Empty():
 		if len(fixIDs) == 0 {
 			return result, nil // re-judged after a conflict: nothing left
@@ -434,12 +447,12 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case suspended:
 		sus := state.Suspended
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
-			"%s reverted %d times since %s; suspended until the spec changes (generation %d now) or until %s: %s",
-			strings.Join(fixIDs, ", "), state.Attempts, state.WindowStart.Format(time.RFC3339), sus.Generation, sus.Until.Format(time.RFC3339), summarize(toFix(j.Results)))
+			"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
+			strings.Join(fixIDs, ", "), state.Attempts, state.WindowStart.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(toFix(j.Results)))
 		if step == StepSuspend {
 			r.countRemediations(fixIDs, "suspended")
 		}
-		return requeueBy(result, at.Sub(r.Clock.Now())), nil
+		return result, nil
 	case step == StepWait:
 		logf.FromContext(ctx).V(1).Info("fix reverted soon after the last; backing off", "rules", fixIDs, "attempts", state.Attempts, "retryAt", at)
 		return requeueBy(result, at.Sub(r.Clock.Now())), nil
@@ -464,6 +477,24 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s (policy %s); %s",
 		describePlan(applied), strings.Join(policies, ", "), where)
 	return result, nil
+}
+
+// introduced returns what the fixed object would bring that admission
+// refuses: the plan judged as the UPDATE the patch is, through the one
+// admission decision (a dry run: nothing is remembered of it).
+func (r *DriftReconciler) introduced(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan) ([]governance.Result, error) {
+	d, err := r.Governance.Admit(ctx, governance.Request{Operation: governance.Update, Object: plan.Object, OldObject: obj.Object, DryRun: true})
+	if err != nil {
+		return nil, err
+	}
+	return d.Denials, nil
+}
+
+// refusedPatch reports whether the API server refused the patch for what
+// it writes (the schema, an admission webhook, RBAC) rather than for a
+// passing cause: retrying the same patch cannot succeed.
+func refusedPatch(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err)
 }
 
 // omittedPrevious returns the previous values of applied's changes that
@@ -563,9 +594,15 @@ func (r *DriftReconciler) enqueueKind(sameNamespace bool) handler.EventHandler {
 // reportOnly returns the denials that no fix resolves: the reconciler
 // reports them as Violation events.
 func reportOnly(denials []governance.Result) []rules.Finding {
+	return findingsWhere(denials, func(r governance.Result) bool { return !r.Fix })
+}
+
+// findingsWhere returns the findings of the results keep accepts (all
+// when keep is nil).
+func findingsWhere(results []governance.Result, keep func(governance.Result) bool) []rules.Finding {
 	var out []rules.Finding
-	for _, r := range denials {
-		if !r.Fix {
+	for _, r := range results {
+		if keep == nil || keep(r) {
 			out = append(out, r.Finding)
 		}
 	}
@@ -584,13 +621,7 @@ func openRules(results []governance.Result) []string {
 }
 
 func toFix(results []governance.Result) []rules.Finding {
-	var out []rules.Finding
-	for _, r := range results {
-		if r.Fix {
-			out = append(out, r.Finding)
-		}
-	}
-	return out
+	return findingsWhere(results, func(r governance.Result) bool { return r.Fix })
 }
 
 // fixPolicies returns the policies that asked for the fixes of the rules.

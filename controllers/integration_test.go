@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/manager"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/testenv"
@@ -328,6 +330,42 @@ func TestDriftedBucketConvergesTouchingOnlyOffendingFields(t *testing.T) {
 	}
 }
 
+// A bucket policy with no room left for the deny-insecure-transport
+// statement: the other fixes are made, the policy is left as it is (with
+// the statement S3 would refuse it, and every policy rule would go blind
+// on it), and nothing fails.
+func TestFixWithNoRoomLeavesThePolicyAlone(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := drifted(ns, "full-policy")
+	bn := b.Object["spec"].(map[string]any)["name"].(string)
+	stmts := []string{fmt.Sprintf(statementB, bn)}
+	for i := 0; ; i++ {
+		next := append(slices.Clone(stmts), strings.Replace(fmt.Sprintf(statementB, bn), "AuditorRead", fmt.Sprintf("AuditorRead%d", i), 1))
+		doc := `{"Version":"2012-10-17","Statement":[` + strings.Join(next, ",") + `]}`
+		if len(doc) > policy.MaxBucketPolicyBytes-150 {
+			break
+		}
+		stmts = next
+	}
+	full := `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
+	b.Object["spec"].(map[string]any)["policy"] = full
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, ns, "full-policy", 20*time.Second, hasAttempts(1))
+	spec := got.Object["spec"].(map[string]any)
+	if spec["acl"] != "private" {
+		t.Errorf("acl = %v: the other fixes were not made", spec["acl"])
+	}
+	if spec["policy"] != full {
+		t.Errorf("the policy was changed (%d bytes, S3's limit %d)", len(spec["policy"].(string)), policy.MaxBucketPolicyBytes)
+	}
+	if failed := events(t, ns, "full-policy", controllers.ReasonRemediationFailed); len(failed) > 0 {
+		t.Errorf("RemediationFailed: %v", failed)
+	}
+}
+
 func TestStatusIsNeverWritten(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
@@ -408,7 +446,7 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	}
 	revert()
 	notes := waitEvent(t, ns, "gitops", controllers.ReasonRemediationStopped)
-	if !containsAll(notes[0], "reverted", "suspended until the spec changes") {
+	if !containsAll(notes[0], "reverted", "suspended since", "fix the source of truth") {
 		t.Errorf("event = %q", notes[0])
 	}
 	// The reverted value stays: ackguard reports, it does not fight.
@@ -423,22 +461,34 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	}
 	// The report and the metrics say so.
 	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
-		return strings.HasPrefix(r.Properties[reports.PropertyRemediation], "suspended until")
+		return strings.HasPrefix(r.Properties[reports.PropertyRemediation], "suspended while")
 	})
 	if n := gauge(t, "ackguard_remediation_suspended", "kind", "Bucket"); n < 1 {
 		t.Errorf("ackguard_remediation_suspended{kind=Bucket} = %g", n)
 	}
 
-	// Someone changes the spec (a new generation): remediation resumes,
-	// with fresh attempts, and keeps the change.
+	// A commit that changes something else (a new generation, the same
+	// fix due) does not start the fight again: the source of truth still
+	// holds the value it kept reverting to.
 	update(func(u *unstructured.Unstructured) {
 		_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{"key": "team", "value": "platform"}}, "spec", "tagging", "tagSet")
+	})
+	time.Sleep(2 * time.Second)
+	got = get(t, ns, "gitops")
+	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("ackguard patched again after an unrelated change of the spec")
+	}
+
+	// The source of truth changes the field itself: another fix is due,
+	// and remediation resumes with fresh attempts, keeping the rest.
+	update(func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(u.Object, "authenticated-read", "spec", "acl")
 	})
 	got = waitFor(t, ns, "gitops", 20*time.Second, func(u *unstructured.Unstructured) bool {
 		return u.Object["spec"].(map[string]any)["acl"] == "private"
 	})
 	if s := remediationState(t, got); s.Attempts != 1 || s.Suspended != nil {
-		t.Errorf("after a new spec: state = %+v", s)
+		t.Errorf("after another value: state = %+v", s)
 	}
 	if tags, _, _ := unstructured.NestedSlice(got.Object, "spec", "tagging", "tagSet"); fmt.Sprint(tags) != "[map[key:team value:platform]]" {
 		t.Errorf("the new spec's tags were lost: %v", tags)
@@ -604,7 +654,7 @@ func TestStopsFightingAToolThatReplacesTheObject(t *testing.T) {
 	waitFor(t, ns, "replaced", 20*time.Second, hasAttempts(maxAttempts))
 	replace()
 	notes := waitEvent(t, ns, "replaced", controllers.ReasonRemediationStopped)
-	if !containsAll(notes[0], "reverted", "suspended until the spec changes") {
+	if !containsAll(notes[0], "reverted", "suspended since", "fix the source of truth") {
 		t.Errorf("event = %q", notes[0])
 	}
 	time.Sleep(2 * time.Second)

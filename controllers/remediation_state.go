@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"sync"
 	"time"
@@ -33,20 +35,24 @@ type RemediationState struct {
 	// fields, newest first, as many as maxPreviousBytes allows.
 	Previous []PreviousValue `json:"previous"`
 	// Suspended is set once the attempts are used up: the reconciler
-	// reports instead of patching until the spec changes or the window
-	// ends.
+	// reports instead of patching for as long as the object keeps the
+	// values the fix was reverted to.
 	Suspended *Suspension `json:"suspended,omitempty"`
 }
 
-// Suspension records why and until when an object is not patched.
+// Suspension records why an object is not patched.
 type Suspension struct {
-	// Generation is the object's generation when remediation stopped; a
-	// new generation (someone changed the spec) resumes it.
+	// Generation is the object's generation when remediation stopped.
 	Generation int64 `json:"generation"`
-	// Since is when remediation stopped; Until is when the window ends
-	// and it resumes even without a new spec.
+	// Since is when remediation stopped.
 	Since time.Time `json:"since"`
-	Until time.Time `json:"until"`
+	// Reverted identifies the fix its source of truth kept reverting: the
+	// fields, the values they were reverted to and the values the fix
+	// writes. Remediation resumes when the fix due differs (the source
+	// changed those fields, or a policy the fix): an unrelated change of
+	// the spec does not resume it, or every commit would start the fight
+	// again.
+	Reverted string `json:"reverted"`
 }
 
 // PreviousValue is one field's value before a fix. Present is false when
@@ -227,25 +233,30 @@ const (
 
 // next decides the step for an object at generation whose fixes are plan,
 // at now. State is what to record (for StepFix and StepSuspend); At is
-// when to look again (StepWait, StepSuspend, StepSuspended).
+// when to look again (StepWait only: a suspension lasts until the fix due
+// changes, which a watch event brings).
 func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan, b Bounds) (state RemediationState, step Step, at time.Time) {
-	if !s.plausible(now, b) {
+	if !s.plausible(now) {
 		s = RemediationState{} // not a state the reconciler could have written
 	}
-	fresh := s.WindowStart.IsZero() || now.Sub(s.WindowStart) >= b.Window
-	if sus := s.Suspended; sus != nil && !fresh {
-		if sus.Generation == generation && now.Before(sus.Until) {
-			return s, StepSuspended, sus.Until
+	reverted := fixIdentity(plan)
+	if sus := s.Suspended; sus != nil {
+		if sus.Reverted == reverted {
+			// The source of truth still holds what it kept reverting to.
+			return s, StepSuspended, time.Time{}
 		}
-		fresh = true // a new spec: start over
+		// Another fix is due (the source changed the fields, or a policy
+		// the fix): start over.
+		s = s.history()
 	}
+	fresh := s.WindowStart.IsZero() || now.Sub(s.WindowStart) >= b.Window
 	out := RemediationState{Time: now, Rules: plan.Rules, Attempts: 1, WindowStart: now}
 	switch {
 	case !fresh && s.changedBefore(plan):
 		// Someone reverted an earlier fix of the window.
 		if s.Attempts >= b.MaxAttempts {
-			s.Suspended = &Suspension{Generation: generation, Since: now, Until: s.WindowStart.Add(b.Window)}
-			return s, StepSuspend, s.Suspended.Until
+			s.Suspended = &Suspension{Generation: generation, Since: now, Reverted: reverted}
+			return s, StepSuspend, time.Time{}
 		}
 		if ready := s.Time.Add(b.backoff(s.Attempts)); now.Before(ready) {
 			return s, StepWait, ready
@@ -260,21 +271,35 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 	return out, StepFix, time.Time{}
 }
 
+// fixIdentity identifies the fix plan makes: its fields, the values
+// before and after. Two plans with one identity are the same fix of the
+// same values.
+func fixIdentity(plan rules.Plan) string {
+	h := sha256.New()
+	for _, c := range plan.Changes {
+		// Plain JSON data always encodes; the path is written apart so
+		// that two changes cannot run into each other.
+		b, _ := json.Marshal([]any{c.Path.String(), c.OldPresent, c.Old, c.NewPresent, c.New})
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 // clockSkew is how far in the future a recorded time may lie (the clocks
 // of two replicas differ) before the state is taken for a forgery.
 const clockSkew = time.Minute
 
 // plausible reports whether s is a state the reconciler could have
-// written by now under b: nothing recorded in the future, a suspension
-// no longer than its window. The annotation is on the object, where
-// anyone who may update the object may write it; a state that could not
-// be the reconciler's is ignored rather than obeyed.
-func (s RemediationState) plausible(now time.Time, b Bounds) bool {
+// written by now: nothing recorded in the future. The annotation is on
+// the object, where anyone who may update the object may write it; a
+// state that could not be the reconciler's is ignored rather than obeyed.
+func (s RemediationState) plausible(now time.Time) bool {
 	late := now.Add(clockSkew)
 	switch {
 	case s.Time.After(late), s.WindowStart.After(late), s.Attempts < 0:
 		return false
-	case s.Suspended != nil && (s.Suspended.Since.After(late) || s.Suspended.Until.After(s.WindowStart.Add(b.Window).Add(clockSkew))):
+	case s.Suspended != nil && s.Suspended.Since.After(late):
 		return false
 	}
 	return true

@@ -16,8 +16,8 @@ import (
 )
 
 // The bounded attempts of one object: a fix, a wait that doubles between
-// the later ones, suspension once they are used up, which a new
-// generation or the end of the window lifts.
+// the later ones, suspension once they are used up, which only another
+// fix due lifts.
 func TestRemediationStateSteps(t *testing.T) {
 	b := Bounds{MaxAttempts: 3, Window: time.Hour, Backoff: 10 * time.Second}
 	plan := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{}}}
@@ -44,23 +44,49 @@ func TestRemediationStateSteps(t *testing.T) {
 	if step != StepFix || s.Attempts != 3 {
 		t.Fatalf("third: step %v, state %+v", step, s)
 	}
-	// Used up: suspended at the reverted spec's generation until the
-	// window ends.
+	// Used up: suspended at the reverted spec's generation, with no end
+	// of its own.
 	s, step, when := s.next(at(40*time.Second), 7, plan, b)
-	if step != StepSuspend || s.Suspended == nil || s.Suspended.Generation != 7 || !when.Equal(at(time.Hour)) || s.Attempts != 3 {
+	if step != StepSuspend || s.Suspended == nil || s.Suspended.Generation != 7 || !when.IsZero() || s.Attempts != 3 {
 		t.Fatalf("fourth: step %v at %s, state %+v", step, when, s)
 	}
 	if _, step, _ := s.next(at(50*time.Minute), 7, plan, b); step != StepSuspended {
 		t.Fatalf("same generation: step %v, want suspended", step)
 	}
-	// A new spec resumes at once, with fresh attempts.
-	r, step, _ := s.next(at(2*time.Minute), 8, plan, b)
-	if step != StepFix || r.Attempts != 1 || r.Suspended != nil || !r.WindowStart.Equal(at(2*time.Minute)) {
-		t.Fatalf("new generation: step %v, state %+v", step, r)
+	// Neither an unrelated change of the spec (a new generation, the same
+	// fix due) nor the end of the window resumes it: the source of truth
+	// still holds what it kept reverting to.
+	if _, step, _ := s.next(at(2*time.Minute), 8, plan, b); step != StepSuspended {
+		t.Fatalf("new generation, same fix due: step %v, want suspended", step)
 	}
-	// So does the end of the window.
-	if r, step, _ := s.next(at(time.Hour), 7, plan, b); step != StepFix || r.Attempts != 1 {
-		t.Fatalf("window over: step %v, state %+v", step, r)
+	if _, step, _ := s.next(at(30*24*time.Hour), 9, plan, b); step != StepSuspended {
+		t.Fatalf("a month later, same fix due: step %v, want suspended", step)
+	}
+	// Another fix due (the source now holds another value) resumes at
+	// once, with fresh attempts and the previous values kept.
+	other := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Old: "other", OldPresent: true}}}
+	r, step, _ := s.next(at(2*time.Hour), 10, other, b)
+	if step != StepFix || r.Attempts != 1 || r.Suspended != nil || !r.WindowStart.Equal(at(2*time.Hour)) || len(r.Previous) != 1 {
+		t.Fatalf("another fix due: step %v, state %+v", step, r)
+	}
+}
+
+// A fix is known by its fields and values: the same fix of the same
+// values is one identity, another value or field another.
+func TestFixIdentity(t *testing.T) {
+	acl := func(old string) rules.Plan {
+		return rules.Plan{Changes: []rules.Change{{Path: view.NewPath("spec", "acl"), Old: old, OldPresent: true, New: "private", NewPresent: true}}}
+	}
+	if a, b := acl("public-read"), acl("public-read"); fixIdentity(a) != fixIdentity(b) {
+		t.Error("one fix, two identities")
+	}
+	if fixIdentity(acl("public-read")) == fixIdentity(acl("authenticated-read")) {
+		t.Error("a fix of another value has the same identity")
+	}
+	moved := acl("public-read")
+	moved.Changes[0].Path = view.NewPath("spec", "grantRead")
+	if fixIdentity(moved) == fixIdentity(acl("public-read")) {
+		t.Error("a fix of another field has the same identity")
 	}
 }
 
@@ -167,7 +193,7 @@ func TestStateMemory(t *testing.T) {
 	other := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c", UID: "u3"}}
 	prev := []PreviousValue{{Path: "spec.acl", Present: true, Value: "public-read", Time: t0}}
 	found := RemediationState{Time: t0, Rules: []string{"S3-004"}, Attempts: 3, WindowStart: t0, Previous: prev,
-		Suspended: &Suspension{Generation: 1, Since: t0, Until: t0.Add(time.Hour)}}
+		Suspended: &Suspension{Generation: 1, Since: t0}}
 	got := m.latest(other, found)
 	if got.Attempts != 0 || !got.WindowStart.IsZero() || got.Suspended != nil {
 		t.Errorf("first reading of an annotation: %+v, want no count, window or suspension", got)
@@ -180,7 +206,7 @@ func TestStateMemory(t *testing.T) {
 	if next, step, _ := got.next(t0.Add(time.Minute), 1, acl, b); step != StepFix || next.Attempts != 1 {
 		t.Errorf("after a forged suspension: step %v, attempts %d, want a fix, the first of a new window", step, next.Attempts)
 	}
-	forged := RemediationState{Time: t0.Add(time.Minute), Attempts: 3, Suspended: &Suspension{Generation: 1, Since: t0, Until: t0.Add(time.Hour)}}
+	forged := RemediationState{Time: t0.Add(time.Minute), Attempts: 3, Suspended: &Suspension{Generation: 1, Since: t0}}
 	if got := m.latest(other, forged); got.Attempts != 0 || got.Suspended != nil || len(got.Previous) != 1 {
 		t.Errorf("a rewritten annotation: %+v, want the first reading", got)
 	}
@@ -214,25 +240,24 @@ func TestRemediationStateWindowScopesReverts(t *testing.T) {
 	}
 }
 
-// A state no reconciler could have written (times in the future, a
-// suspension past its window) is ignored: writing the annotation does not
-// switch remediation off.
+// A state no reconciler could have written (times in the future) is
+// ignored: writing the annotation does not switch remediation off.
 func TestRemediationStateIgnoresImplausibleAnnotations(t *testing.T) {
 	b := Bounds{MaxAttempts: 3, Window: time.Hour, Backoff: time.Second}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	plan := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: view.NewPath("spec", "publicAccessBlock")}}}
 	for name, forged := range map[string]RemediationState{
 		"window in the future": {Time: now, WindowStart: now.Add(24 * time.Hour), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
-			Suspended: &Suspension{Generation: 5, Since: now, Until: now.Add(25 * time.Hour)}},
-		"suspension past its window": {Time: now, WindowStart: now.Add(-time.Minute), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
-			Suspended: &Suspension{Generation: 5, Since: now, Until: now.Add(30 * 24 * time.Hour)}},
+			Suspended: &Suspension{Generation: 5, Since: now, Reverted: fixIdentity(plan)}},
+		"suspension in the future": {Time: now, WindowStart: now.Add(-time.Minute), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
+			Suspended: &Suspension{Generation: 5, Since: now.Add(24 * time.Hour), Reverted: fixIdentity(plan)}},
 	} {
 		if s, step, _ := forged.next(now, 5, plan, b); step != StepFix || s.Attempts != 1 {
 			t.Errorf("%s: step %v, attempts %d, want a fix", name, step, s.Attempts)
 		}
 	}
 	genuine := RemediationState{Time: now.Add(-time.Minute), WindowStart: now.Add(-10 * time.Minute), Attempts: 3, Previous: []PreviousValue{{Path: "spec.publicAccessBlock"}},
-		Suspended: &Suspension{Generation: 5, Since: now.Add(-time.Minute), Until: now.Add(50 * time.Minute)}}
+		Suspended: &Suspension{Generation: 5, Since: now.Add(-time.Minute), Reverted: fixIdentity(plan)}}
 	if _, step, _ := genuine.next(now, 5, plan, b); step != StepSuspended {
 		t.Errorf("a genuine suspension: step %v", step)
 	}
@@ -262,7 +287,7 @@ func TestStateMemoryKeepsSuspensions(t *testing.T) {
 		return o
 	}
 	suspended := bucket("fought")
-	m.put(suspended, RemediationState{Time: t0, Attempts: 3, Suspended: &Suspension{Generation: 4, Since: t0, Until: t0.Add(time.Hour)}})
+	m.put(suspended, RemediationState{Time: t0, Attempts: 3, Suspended: &Suspension{Generation: 4, Since: t0}})
 	for i := range 3 * maxWrittenStates {
 		m.put(bucket(strconv.Itoa(i)), RemediationState{Time: t0, Attempts: 1})
 	}

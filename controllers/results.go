@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"time"
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -21,7 +19,7 @@ type ResultSink interface {
 	// Remediated records that the reconciler fixed the rules on the
 	// object; policies name the policies that asked for each fix.
 	Remediated(obj *unstructured.Unstructured, ruleIDs, policies []string)
-	// Suspended says remediation of the rules on the object is suspended
-	// until the time (or the spec changes); a zero until says it is not.
-	Suspended(obj *unstructured.Unstructured, ruleIDs []string, until time.Time)
+	// Suspended says whether remediation of the rules on the object is
+	// suspended (while the spec keeps the values the fix was reverted to).
+	Suspended(obj *unstructured.Unstructured, ruleIDs []string, suspended bool)
 }

@@ -53,6 +53,7 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		for _, u := range governance.Problems(unknown) {
 			warnings = append(warnings, governance.OneLine(u+"; ignored by this version of ackguard"))
 		}
+		warnings = append(warnings, governance.PolicyNotes(g.v.opts.Registry, p)...)
 	case "GuardrailException":
 		ex := &v1alpha1.GuardrailException{}
 		if err := json.Unmarshal(req.Object.Raw, ex); err != nil {

@@ -46,39 +46,45 @@ func TestGovernanceHandle(t *testing.T) {
 		allowed bool
 		code    int32
 		field   string
+		warn    string // a warning the response carries ("": none)
 	}{
 		{"valid exception", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(24*time.Hour))), true, 0, ""},
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(24*time.Hour))), true, 0, "", ""},
 		{"blank reason", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-001"]`, bucketX, "  ", fixedNow.Add(time.Hour))), false, 422, "spec.reason"},
+			exceptionJSON(`["S3-001"]`, bucketX, "  ", fixedNow.Add(time.Hour))), false, 422, "spec.reason", ""},
 		{"expired", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(-time.Second))), false, 422, "spec.expiresAt"},
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(-time.Second))), false, 422, "spec.expiresAt", ""},
 		{"beyond the default maximum of 90 days", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(91*24*time.Hour))), false, 422, "spec.expiresAt"},
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(91*24*time.Hour))), false, 422, "spec.expiresAt", ""},
 		{"unknown rule", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-999"]`, bucketX, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.rules[0]"},
+			exceptionJSON(`["S3-999"]`, bucketX, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.rules[0]", ""},
 		{"unguarded kind", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"apps","kind":"Deployment","name":"x"}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]"},
+			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"apps","kind":"Deployment","name":"x"}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]", ""},
 		{"name and selector", governanceRequest(admissionv1.Create, "GuardrailException",
-			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]"},
+			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]", ""},
 		{"policy with a rule of a newer version (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",
-			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"XX-001","action":"Audit"}]}}`), true, 0, ""},
+			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"XX-001","action":"Audit"}]}}`), true, 0, "", "no rule XX-001"},
+		{"policy asking to fix a rule that has no fix (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"S3-001","action":"Enforce"},{"id":"IAM-015","action":"Remediate"}]}}`), true, 0, "", "spec.rules[1]: IAM-015 has no automatic fix"},
 		{"policy with an action that does not exist", governanceRequest(admissionv1.Create, "GuardrailPolicy",
-			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"S3-001","action":"enforce"}]}}`), false, 422, "spec.rules[0].action"},
+			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"S3-001","action":"enforce"}]}}`), false, 422, "spec.rules[0].action", ""},
 		{"policy with bad selector", governanceRequest(admissionv1.Create, "GuardrailPolicy",
-			`{"metadata":{"name":"p"},"spec":{"match":{"selector":{"matchExpressions":[{"key":"a","operator":"Bogus"}]}}}}`), false, 422, "spec.match.selector"},
+			`{"metadata":{"name":"p"},"spec":{"match":{"selector":{"matchExpressions":[{"key":"a","operator":"Bogus"}]}}}}`), false, 422, "spec.match.selector", ""},
 		{"valid policy", governanceRequest(admissionv1.Update, "GuardrailPolicy",
-			`{"metadata":{"name":"p"},"spec":{"defaultAction":"Audit","rules":[{"id":"S3-001","action":"Enforce"}]}}`), true, 0, ""},
-		{"unreadable", governanceRequest(admissionv1.Create, "GuardrailException", `{"spec":{"rules":"S3-001"}}`), false, 400, ""},
-		{"deletion", governanceRequest(admissionv1.Delete, "GuardrailException", ``), true, 0, ""},
+			`{"metadata":{"name":"p"},"spec":{"defaultAction":"Audit","rules":[{"id":"S3-001","action":"Enforce"}]}}`), true, 0, "", ""},
+		{"unreadable", governanceRequest(admissionv1.Create, "GuardrailException", `{"spec":{"rules":"S3-001"}}`), false, 400, "", ""},
+		{"deletion", governanceRequest(admissionv1.Delete, "GuardrailException", ``), true, 0, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := g.Handle(context.Background(), tc.req)
 			if resp.Allowed != tc.allowed {
 				t.Fatalf("allowed = %v, want %v (%+v)", resp.Allowed, tc.allowed, resp.Result)
 			}
-			if strings.Contains(tc.name, "newer version") && !strings.Contains(strings.Join(resp.Warnings, "\n"), "no rule XX-001") {
-				t.Errorf("no warning about the unknown rule: %q", resp.Warnings)
+			switch warned := strings.Join(resp.Warnings, "\n"); {
+			case tc.warn != "" && !strings.Contains(warned, tc.warn):
+				t.Errorf("warnings %q, want one saying %q", resp.Warnings, tc.warn)
+			case tc.warn == "" && warned != "":
+				t.Errorf("warnings %q, want none", resp.Warnings)
 			}
 			if tc.allowed {
 				return

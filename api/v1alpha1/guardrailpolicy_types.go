@@ -45,7 +45,10 @@ type GuardrailPolicySpec struct {
 
 	// DefaultAction applies to the rules not listed in Rules, but for the
 	// opt-in rules (`ackguard rules`, column DEFAULT): those stay off
-	// unless Rules lists them with an action other than Disabled.
+	// unless Rules lists them with an action other than Disabled. The fixes
+	// the catalog makes opt-in (drift "audit (fix opt-in)") run only where
+	// Rules lists the rule with Enforce or Remediate: Enforce as a default
+	// gives them Deny, Remediate gives them Audit.
 	// +kubebuilder:default=CatalogDefault
 	// +optional
 	DefaultAction DefaultAction `json:"defaultAction,omitempty"`

@@ -248,7 +248,10 @@ func configKey(cfg rules.Config, ackCtrl []string) string {
 
 // action is the policy's action for a rule: the one it lists the rule
 // with; for a rule it does not list, Disabled when the rule is opt-in,
-// otherwise the policy's default action.
+// otherwise the policy's default action, without its fix when the
+// catalog's fix of the rule is opt-in (the catalog's drift default is
+// audit: versioning that cannot be turned off again, a Lambda permission
+// removed): such a fix runs only where a policy lists the rule.
 func (c *CompiledPolicy) action(r *rules.Rule) v1alpha1.Action {
 	if a, ok := c.actions[r.ID]; ok {
 		return a
@@ -259,7 +262,11 @@ func (c *CompiledPolicy) action(r *rules.Rule) v1alpha1.Action {
 	if c.defaultAct == v1alpha1.CatalogDefault {
 		return CatalogAction(r)
 	}
-	return v1alpha1.Action(c.defaultAct)
+	a := v1alpha1.Action(c.defaultAct)
+	if adm, fix := split(a); fix && r.Remediation != rules.Fix {
+		return join(adm, false)
+	}
+	return a
 }
 
 // selects reports whether the policy applies to an object, by itself: the

@@ -27,8 +27,8 @@ func TestJudgeSeveralPolicies(t *testing.T) {
 		policies []string
 		want     []expect
 		passedBy map[string]string
-		ack      []string        // ACKControllers
-		ackWrite map[string]bool // rule → ACKControllerWrite for "sa:deployer"
+		ack      []string           // ACKControllers
+		ackWrite map[string]bool    // rule → ACKControllerWrite for "sa:deployer"
 		fixMin   map[string][]int64 // rule → the minimums its fix runs under
 	}{
 		{
@@ -262,5 +262,36 @@ func TestFixUnderEveryParameterSetInOnePlan(t *testing.T) {
 				t.Errorf("%s first, %d days: the fixed object still has fixes due: %v", order[0].Name, tt.days, again.FixRules())
 			}
 		}
+	}
+}
+
+// A fix the catalog makes opt-in (S3-009's versioning, which can never be
+// turned off again) runs only where a policy lists the rule: a default
+// action of Remediate or Enforce gives such a rule its admission part
+// alone, while a fix the catalog makes by default (S3-001) still runs.
+func TestDefaultActionNeverSwitchesOnAnOptInFix(t *testing.T) {
+	obj := bucketWith("team-a", "b", "versioning", map[string]any{"status": "Suspended"},
+		"publicAccessBlock", map[string]any{"blockPublicACLs": true})
+	for _, tt := range []struct {
+		name  string
+		pol   v1alpha1.GuardrailPolicy
+		fixes []string
+		s3009 v1alpha1.Action
+	}{
+		{"default Remediate", policy("p", defaultAction(v1alpha1.DefaultAction(v1alpha1.Remediate))), []string{"S3-001"}, v1alpha1.Audit},
+		{"default Enforce", policy("p", defaultAction(v1alpha1.DefaultAction(v1alpha1.Enforce))), []string{"S3-001"}, v1alpha1.Deny},
+		{"listed Remediate", policy("p", defaultAction(v1alpha1.DefaultAction(v1alpha1.Remediate)), rule("S3-009", v1alpha1.Remediate)), []string{"S3-001", "S3-009"}, v1alpha1.Remediate},
+		{"catalog default", policy("p"), []string{"S3-001"}, v1alpha1.Audit},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(reg, Defaults{}, policies(tt.pol), nil)
+			j := e.Judge(obj, nsOf("team-a"), t0, nil)
+			if got := j.FixRules(); !slices.Equal(got, tt.fixes) {
+				t.Errorf("fixes %v, want %v", got, tt.fixes)
+			}
+			if r := result(j, "S3-009"); r == nil || r.Action != tt.s3009 {
+				t.Errorf("S3-009: %+v, want action %s", r, tt.s3009)
+			}
+		})
 	}
 }

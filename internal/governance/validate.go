@@ -69,6 +69,23 @@ func PolicyErrors(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) (invalid, un
 	return invalid, unknown
 }
 
+// PolicyNotes returns what a valid policy asks for that ackguard will not
+// do, for the webhook to say as warnings: a rule listed with Enforce or
+// Remediate that has no automatic fix (its drift is reported, never
+// patched).
+func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
+	var out []string
+	for i, ra := range p.Spec.Rules {
+		if _, fix := split(ra.Action); !fix {
+			continue
+		}
+		if r := reg.Rule(ra.ID); r != nil && r.Fixer == nil {
+			out = append(out, fmt.Sprintf("spec.rules[%d]: %s has no automatic fix: %s reports its drift and never patches it", i, ra.ID, ra.Action))
+		}
+	}
+	return out
+}
+
 // problem is a field error that names no value (the detail says it).
 func problem(t field.ErrorType, p *field.Path, detail string) *field.Error {
 	return &field.Error{Type: t, Field: p.String(), BadValue: field.OmitValueType{}, Detail: detail}

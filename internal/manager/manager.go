@@ -153,7 +153,7 @@ func DefaultOptions() Options {
 		ACKControllers:         DefaultACKControllers(),
 		ACKNamespace:           owners.DefaultACKNamespace,
 		KindPollInterval:       time.Minute,
-		RemediationMaxAttempts: 3,
+		RemediationMaxAttempts: 2,
 		RemediationWindow:      time.Hour,
 		RemediationBackoff:     controllers.DefaultRemediationBackoff,
 		MaxPatchesPerSecond:    DefaultMaxPatchesPerSecond,

@@ -67,7 +67,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"kind", "allowed"}),
 		Remediations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ackguard_remediations_total",
-			Help: "Drift remediations by kind, rule and outcome (applied, skipped_read_only, suspended, failed).",
+			Help: "Drift remediations by kind, rule and outcome (applied, skipped_read_only, skipped_refused, suspended, failed).",
 		}, []string{"kind", "rule", "outcome"}),
 		OpenViolations: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ackguard_violations_open",
@@ -83,7 +83,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"state"}),
 		Suspended: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ackguard_remediation_suspended",
-			Help: "Objects whose remediation is suspended (their fix kept being reverted) until their spec changes or the remediation window ends, by kind.",
+			Help: "Objects whose remediation is suspended (their fix kept being reverted) while they keep the values the fix was reverted to, by kind.",
 		}, []string{"kind"}),
 		EventsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ackguard_events_dropped_total",

@@ -42,7 +42,7 @@ const (
 	PropertyReason    = "reason"
 	PropertyExpiresAt = "expiresAt"
 	// PropertyRemediation says remediation of the rule on the object is
-	// suspended, and until when.
+	// suspended.
 	PropertyRemediation = "remediation"
 )
 

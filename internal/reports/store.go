@@ -304,14 +304,13 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, _ []string, policies 
 // suspended on one object.
 type suspension struct {
 	rules []string
-	until time.Time
 }
 
 // mark returns results with PropertyRemediation set on the suspended
 // rules' results (copies: stored results are never modified).
 func (sus suspension) mark(results []reportsv1alpha1.ReportResult) []reportsv1alpha1.ReportResult {
 	out := slices.Clone(results)
-	note := "suspended until the spec changes or " + sus.until.UTC().Format(time.RFC3339) + " (the fix kept being reverted)"
+	const note = "suspended while the spec keeps the values the fix kept being reverted to"
 	for i := range out {
 		if !slices.Contains(sus.rules, out[i].Rule) || out[i].Result == ResultPass {
 			continue
@@ -326,10 +325,10 @@ func (sus suspension) mark(results []reportsv1alpha1.ReportResult) []reportsv1al
 	return out
 }
 
-// Suspended records that remediation of the rules on the object is
-// suspended until the time (a zero time: it is not); the object's results
-// say so (PropertyRemediation) until it resumes.
-func (s *Store) Suspended(obj *unstructured.Unstructured, ruleIDs []string, until time.Time) {
+// Suspended records whether remediation of the rules on the object is
+// suspended; the object's results say so (PropertyRemediation) until it
+// resumes.
+func (s *Store) Suspended(obj *unstructured.Unstructured, ruleIDs []string, suspended bool) {
 	if obj == nil {
 		return
 	}
@@ -338,13 +337,13 @@ func (s *Store) Suspended(obj *unstructured.Unstructured, ruleIDs []string, unti
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev, had := s.suspended[fk]
-	if until.IsZero() {
+	if !suspended {
 		if !had {
 			return
 		}
 		delete(s.suspended, fk)
 	} else {
-		sus := suspension{rules: slices.Clone(ruleIDs), until: until}
+		sus := suspension{rules: slices.Clone(ruleIDs)}
 		if had && reflect.DeepEqual(prev, sus) {
 			return
 		}

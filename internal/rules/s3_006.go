@@ -40,17 +40,35 @@ func checkS3006(in *Input) []Finding {
 	if !bp.Absent && hasSecureTransportDeny(in, bp.Doc) {
 		return nil
 	}
-	b := in.Bucket()
 	msg := "the bucket has no policy, so plain-HTTP requests are allowed"
 	if !bp.Absent {
 		msg = "no statement denies s3:* to every principal on the bucket and its objects when aws:SecureTransport is false"
 	}
-	return []Finding{{
-		Path:    bp.Path,
-		Message: msg,
-		Remedy:  fmt.Sprintf("add the statement %s", secureTransportStatement(bucketARN(b, false), bucketARN(b, true))),
-		Fixable: true,
-	}}
+	stmt, text, err := secureTransportFix(in, bp)
+	f := Finding{Path: bp.Path, Message: msg, Remedy: "add the statement " + stmt, Fixable: err == nil}
+	if err == nil && len(text) > policy.MaxBucketPolicyBytes {
+		// The fix would make the policy one S3 refuses (POL-001): say so
+		// rather than write it.
+		f.Fixable = false
+		f.Remedy = fmt.Sprintf("make room for the statement %s: with it the policy would be %d bytes, over S3's limit of %d", stmt, len(text), policy.MaxBucketPolicyBytes)
+	}
+	return []Finding{f}
+}
+
+// secureTransportFix returns the statement S3-006's fix adds and the
+// policy text it writes.
+func secureTransportFix(in *Input, bp bucketPolicy) (stmt, text string, err error) {
+	b := in.Bucket()
+	if bp.Absent {
+		stmt = secureTransportStatement(bucketARN(b, false), bucketARN(b, true))
+		return stmt, `{"Version":"2012-10-17","Statement":[` + stmt + `]}`, nil
+	}
+	// A statement that already uses the Sid (one that does not comply, or
+	// the check would have passed) keeps it; a duplicate Sid would make
+	// the policy invalid (POL-001).
+	stmt = secureTransportStatementSid(unusedSid(bp.Doc, SecureTransportSid), bucketARN(b, false), bucketARN(b, true))
+	text, err = policy.AppendStatement(bp.Doc, stmt)
+	return stmt, text, err
 }
 
 // hasSecureTransportDeny looks for a Deny of s3:* to "*" on the bucket ARN
@@ -125,25 +143,21 @@ func jsonString(s string) string {
 }
 
 // fixS3006 adds the deny-insecure-transport statement, creating the policy
-// when there is none. Every existing statement is kept byte-for-byte.
+// when there is none. Every existing statement is kept byte-for-byte; a
+// policy with no room left for the statement is left alone (the finding
+// says so).
 func fixS3006(m *Mutation) error {
 	in := m.Input()
 	bp := readBucketPolicy(in)
-	b := in.Bucket()
-	switch {
-	case bp.Absent:
-		stmt := secureTransportStatement(bucketARN(b, false), bucketARN(b, true))
-		return m.Set(bp.Path, `{"Version":"2012-10-17","Statement":[`+stmt+`]}`)
-	case !bp.Valid() || hasSecureTransportDeny(in, bp.Doc):
+	if !bp.Absent && (!bp.Valid() || hasSecureTransportDeny(in, bp.Doc)) {
 		return nil
 	}
-	// A statement that already uses the Sid (one that does not comply, or
-	// the check would have passed) keeps it; a duplicate Sid would make
-	// the policy invalid (POL-001).
-	stmt := secureTransportStatementSid(unusedSid(bp.Doc, SecureTransportSid), bucketARN(b, false), bucketARN(b, true))
-	text, err := policy.AppendStatement(bp.Doc, stmt)
-	if err != nil {
+	_, text, err := secureTransportFix(in, bp)
+	switch {
+	case err != nil:
 		return err
+	case len(text) > policy.MaxBucketPolicyBytes:
+		return nil
 	}
 	return m.Set(bp.Path, text)
 }

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +47,39 @@ func TestS3006(t *testing.T) {
 		{name: "tricky: Allow instead of Deny", spec: withPolicy(strings.Replace(tlsDeny, `"Deny"`, `"Allow"`, 1)), want: []want{{p, noDeny}}},
 		{name: "tricky: named principal", spec: withPolicy(denyTLS(`"Principal":{"AWS":"444455556666"}`, s3All, both, insecure)), want: []want{{p, noDeny}}},
 		{name: "tricky: another bucket", spec: withPolicy(denyTLS(anyone, s3All, `"Resource":["arn:aws:s3:::other","arn:aws:s3:::other/*"]`, insecure)), want: []want{{p, noDeny}}},
+	})
+
+	// A valid policy with no room left for the statement: the finding
+	// stays, not fixable, and the fix writes nothing (with it the policy
+	// would fail POL-001 and S3 would refuse it).
+	t.Run("tricky: no room for the statement", func(t *testing.T) {
+		filler := func(i int) string {
+			return `{"Sid":"P` + strconv.Itoa(i) + `","Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::my-bucket/*"}`
+		}
+		var stmts []string
+		doc := ""
+		for len(doc) < 20480-150 {
+			stmts = append(stmts, filler(len(stmts)))
+			doc = pol(stmts...)
+		}
+		obj := bucket(with(secureSpec(), "policy", doc))
+		if got := findingsOf(obj, rules.Config{}, "POL-001"); len(got) != 0 {
+			t.Fatalf("the filler policy (%d bytes) is not valid: %+v", len(doc), got)
+		}
+		got := findingsOf(obj, rules.Config{}, "S3-006")
+		checkFindings(t, got, []want{{p, noDeny}})
+		if got[0].Fixable || !strings.Contains(got[0].Remedy, "over S3's limit of 20480") {
+			t.Errorf("finding %+v: want it not fixable, its remedy naming the limit", got[0])
+		}
+		plan, err := rules.Default().Remediate(obj, rules.Config{}, []string{"S3-006"})
+		if err != nil || !plan.Empty() {
+			t.Errorf("plan %+v, err %v: want nothing written", plan.Changes, err)
+		}
+		// With room for it, the same kind of policy is fixed.
+		small := bucket(with(secureSpec(), "policy", pol(filler(0))))
+		if got := findingsOf(small, rules.Config{}, "S3-006"); len(got) != 1 || !got[0].Fixable {
+			t.Errorf("a small policy: %+v, want one fixable finding", got)
+		}
 	})
 
 	// The ARNs follow the bucket's partition.
