@@ -26,10 +26,17 @@ type publicIngressRule struct {
 	// reportsInput makes the rule report what in spec.ingressRules cannot
 	// be judged (one rule does it for all).
 	reportsInput bool
+	// fixable, when set, says which ranges in scope the fix may remove
+	// (the others are reported, not fixable); nil: all of them.
+	fixable func(e *sgExposure, i int, r publicRange) bool
+}
+
+func (r publicIngressRule) canFix(e *sgExposure, i int, pr publicRange) bool {
+	return r.fixable == nil || r.fixable(e, i, pr)
 }
 
 func (r publicIngressRule) pick(e *sgExposure, i int, pr publicRange) bool {
-	return slices.Contains(r.lists, pr.List) && r.matches(e, i, pr) != ""
+	return slices.Contains(r.lists, pr.List) && r.matches(e, i, pr) != "" && r.canFix(e, i, pr)
 }
 
 func (r publicIngressRule) check(in *Input) []Finding {
@@ -48,7 +55,7 @@ func (r publicIngressRule) check(in *Input) []Finding {
 				continue
 			}
 			if why := r.matches(e, i, pr); why != "" {
-				out = append(out, ingressFinding(rr, pr, why, r.remedy, true))
+				out = append(out, ingressFinding(rr, pr, why, r.remedy, r.canFix(e, i, pr)))
 			}
 		}
 	}
@@ -142,9 +149,8 @@ func ec2003() *Rule {
 // its protocol, or a range that, with the group's other rules, opens every
 // tcp or udp port to the internet.
 func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
-	rr := e.rules[i]
 	v4 := r.Prefix.Addr().Is4()
-	if e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r) {
+	if opensEveryPortAlone(e, i, r) {
 		return ", every port"
 	}
 	var opened []string
@@ -159,12 +165,24 @@ func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
 	return ""
 }
 
+// opensEveryPortAlone reports whether range r of rule i opens every port
+// by itself: all protocols, or a rule of the full port range. Those are
+// what the catalog's fix removes; of ranges that open every port only
+// together, no one is the offending element (removing them all would take
+// authorized ports with them, EC2-004's 443), so they are reported for a
+// person to choose.
+func opensEveryPortAlone(e *sgExposure, i int, r publicRange) bool {
+	rr := e.rules[i]
+	return e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r)
+}
+
 // EC2-005: no public ingress on all protocols or on a full port range.
 func ec2005() *Rule {
 	r := publicIngressRule{
 		lists:   []string{"ipRanges", "ipv6Ranges"},
 		matches: matchesEveryPort,
 		remedy:  "remove that range from the rule and open only the ports and networks the service needs",
+		fixable: opensEveryPortAlone,
 	}
 	return &Rule{
 		ID:          "EC2-005",
