@@ -86,6 +86,14 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"a certificate renewal just inside its validity", []string{"--set", "certRotation.validity=2161h"}, ""},
 		{"a validity of 0 is the manager's default", []string{"--set", "certRotation.validity=0h", "--set", "certRotation.renewBefore=1h"}, ""},
 		{"cert-manager's certificates are not ackguard's to check", []string{"--set", "certRotation.validity=720h", "--set", "certManager.enabled=true"}, ""},
+		// The manager binds all three in one network namespace, with or
+		// without hostNetwork: a clash crash-loops it.
+		{"metrics on the webhook port", []string{"--set", "metrics.port=9443"}, "webhook.port, metrics.port and probePort must differ (the containers of a pod share its ports)"},
+		{"probes on the metrics port", []string{"--set", "probePort=8080"}, "must differ (the containers of a pod share its ports)"},
+		{"probes on the webhook port", []string{"--set", "webhook.port=8081"}, "must differ (the containers of a pod share its ports)"},
+		{"probes on the webhook port, metrics off", []string{"--set", "metrics.port=0", "--set", "probePort=9443"}, "must differ"},
+		{"host ports that clash", []string{"--set", "hostNetwork=true", "--set", "metrics.port=8081"}, "must differ"},
+		{"metrics off frees its port", []string{"--set", "metrics.port=0", "--set", "probePort=8080"}, ""},
 		{"account IDs as numbers", []string{"--set", "ownerAccounts={111122223333}"}, "ownerAccounts"},
 		{"account IDs as strings, as documented", []string{"--set-string", "ownerAccounts={111122223333,012345678901}"}, ""},
 	} {
