@@ -2,8 +2,10 @@ package install
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -209,6 +211,68 @@ func TestCertManagerServingCertificateHasAStableCA(t *testing.T) {
 			want := serving[0].GetNamespace() + "/" + serving[0].GetName()
 			if got := hook.GetAnnotations()["cert-manager.io/inject-ca-from"]; got != want {
 				t.Errorf("%s: %s injects the CA from %q, want %q", name, hook.GetName(), got, want)
+			}
+		}
+	}
+}
+
+// TestChartQuotesNamespaces: namespace names YAML reads as numbers or
+// booleans ("2024", "on") stay strings wherever the chart writes them: the
+// objects' namespaces, the webhooks' namespace selectors, the helm test's
+// Role and the Secret template's release annotation. Unquoted, the API
+// server refuses the install (a number or `true` where a string belongs).
+func TestChartQuotesNamespaces(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte("webhook:\n  excludedNamespaces: [\"2024\", \"on\"]\ntest:\n  namespace: \"2025\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const ns = "2026"
+	for _, vf := range []string{"default-values.yaml", "cert-manager-values.yaml", "monitoring-values.yaml"} {
+		out := run(t, tool(t, "HELM", "helm"), "template", "ackguard", "charts/ackguard", "--namespace", ns,
+			"-f", filepath.Join("charts", "ackguard", "ci", vf), "-f", values)
+		for _, o := range decodeAll(t, out) {
+			what := vf + ": " + o.GetKind() + " " + o.GetName()
+			if v, ok := o.Object["metadata"].(map[string]any)["namespace"]; ok {
+				want := ns
+				if o.GetKind() == "Role" || o.GetKind() == "RoleBinding" {
+					if o.GetAnnotations()["helm.sh/hook"] == "test" {
+						want = "2025"
+					}
+				}
+				if v != want {
+					t.Errorf("%s: namespace %#v, want %q", what, v, want)
+				}
+			}
+			if o.GetKind() == "RoleBinding" || o.GetKind() == "ClusterRoleBinding" {
+				subjects, _, _ := unstructured.NestedSlice(o.Object, "subjects")
+				for _, s := range subjects {
+					if v := s.(map[string]any)["namespace"]; v != ns {
+						t.Errorf("%s: subject namespace %#v, want %q", what, v, ns)
+					}
+				}
+			}
+			if o.GetKind() == "Certificate" {
+				if v, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "secretTemplate", "annotations", "meta.helm.sh/release-namespace"); v != nil && v != ns {
+					t.Errorf("%s: release-namespace annotation %#v, want %q", what, v, ns)
+				}
+			}
+			if o.GetKind() != "ValidatingWebhookConfiguration" {
+				continue
+			}
+			hooks, _, _ := unstructured.NestedSlice(o.Object, "webhooks")
+			for _, h := range hooks {
+				hm := h.(map[string]any)
+				if v, _, _ := unstructured.NestedFieldNoCopy(hm, "clientConfig", "service", "namespace"); v != ns {
+					t.Errorf("%s: the webhook's Service namespace %#v, want %q", what, v, ns)
+				}
+				exprs, _, _ := unstructured.NestedSlice(hm, "namespaceSelector", "matchExpressions")
+				if len(exprs) != 1 {
+					t.Fatalf("%s: namespace selector %v", what, exprs)
+				}
+				got := exprs[0].(map[string]any)["values"]
+				if want := []any{"kube-system", ns, "2024", "on"}; !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: the webhook excludes %#v, want %#v", what, got, want)
+				}
 			}
 		}
 	}
