@@ -2,6 +2,7 @@ package install
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
 
 // helmTemplateWith renders the chart as release with extra helm arguments
@@ -274,6 +276,42 @@ func TestChartQuotesNamespaces(t *testing.T) {
 					t.Errorf("%s: the webhook excludes %#v, want %#v", what, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestChartLogLevelIsOneTheManagerAccepts: values.schema.json accepts a
+// logLevel only when the manager's --zap-log-level (controller-runtime's
+// zap flags, which the manager binds) accepts it too, so a typo fails
+// `helm install` instead of crash-looping the manager; and it accepts the
+// levels the manager documents. (The manager also takes the words in
+// upper case; the chart asks for them in lower case.)
+func TestChartLogLevelIsOneTheManagerAccepts(t *testing.T) {
+	managerAccepts := func(v string) bool {
+		fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+		(&zap.Options{}).BindFlags(fs)
+		return fs.Set("zap-log-level", v) == nil
+	}
+	for _, tc := range []struct {
+		value string
+		set   string // --set (a number) or --set-string
+	}{
+		{"debug", "--set-string"}, {"info", "--set-string"}, {"error", "--set-string"}, {"panic", "--set-string"},
+		{"1", "--set-string"}, {"2", "--set-string"}, {"10", "--set-string"}, {"127", "--set-string"},
+		{"2", "--set"}, {"127", "--set"},
+		{"warn", "--set-string"}, {"warning", "--set-string"}, {"dpanic", "--set-string"}, {"fatal", "--set-string"},
+		{"trace", "--set-string"}, {"0", "--set-string"}, {"-1", "--set-string"}, {"", "--set-string"},
+		{"0", "--set"}, {"-2", "--set"}, {"1.5", "--set"}, {"128", "--set"},
+	} {
+		_, errOut := helmTemplateWith(t, "ackguard", tc.set, "logLevel="+tc.value)
+		chart, manager := errOut == "", managerAccepts(tc.value)
+		switch {
+		case chart && !manager:
+			t.Errorf("%s logLevel=%s: the chart accepts a level the manager refuses", tc.set, tc.value)
+		case !chart && manager && tc.value != "128": // 128 and above wrap around in zap's int8 levels
+			t.Errorf("%s logLevel=%s: the chart refuses a level the manager accepts: %s", tc.set, tc.value, errOut)
+		case !chart && !strings.Contains(errOut, "logLevel"):
+			t.Errorf("%s logLevel=%s: refused without naming logLevel: %s", tc.set, tc.value, errOut)
 		}
 	}
 }
