@@ -369,6 +369,56 @@ func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 	}
 }
 
+// TestAdmissionOnlyManagerRunsWithTheChartsRBAC: with reconciler.enabled=
+// false the chart grants no patches, Events, status or Reports; the
+// manager, admission only, runs on what is left as the chart's
+// ServiceAccount (leader election on, as with two replicas): it starts,
+// denies an insecure Bucket, judges exceptions, and is refused nothing.
+func TestAdmissionOnlyManagerRunsWithTheChartsRBAC(t *testing.T) {
+	suite.Start(t)
+	ensureNamespace(t, releaseNamespace)
+	objs := helmTemplateSet(t, "", "reconciler.enabled=false")
+	var setup []*unstructured.Unstructured
+	for _, k := range []string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "GuardrailPolicy"} {
+		setup = append(setup, find(objs, k)...)
+	}
+	applyInOrder(t, setup)
+	// Later tests run as the chart's ServiceAccount with the default RBAC.
+	t.Cleanup(func() { apply(t, find(helmTemplate(t, ""), "ClusterRole")) })
+
+	ns := "admission-only"
+	ensureNamespace(t, ns)
+	forbiddenLog.reset()
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = chartIdentity()
+	mctx, stop := context.WithCancel(ctx)
+	opts := cluster.ManagerOptions()
+	opts.EnableReconciler = false
+	opts.LeaderElection = true
+	opts.LeaderElectionNamespace = releaseNamespace
+	_, done, err := cluster.StartAckguardAs(mctx, cfg, opts)
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	defer func() {
+		stop()
+		<-done
+		expectNoRefusals(t)
+	}()
+	installWebhook(t, chartWebhook(t, ""))
+	if err := probeDenied(t, ns); err != nil {
+		t.Fatal(err)
+	}
+	err = cluster.Client.Create(ctx, exception(ns, "unknown-rule", "ZZZ-999"), client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), "ZZZ-999") {
+		t.Errorf("an exception for an unknown rule: %v, want a denial", err)
+	}
+	if err := cluster.Client.Create(ctx, exception(ns, "valid", "S3-001"), client.DryRunAll); err != nil {
+		t.Errorf("a valid exception was refused: %v", err)
+	}
+}
+
 // TestWebhookDownFailurePolicy: with the manager stopped, failurePolicy
 // Ignore lets a Bucket through and Fail refuses it; kube-system is never
 // sent to the webhook.

@@ -309,10 +309,13 @@ func TestChartAndConfigAgree(t *testing.T) {
 }
 
 // TestRenderedRBACIsMinimal lists every rule the chart grants (for every ci
-// values file) and fails on wildcards, Secrets, privilege-granting verbs,
-// writes the manager does not need, and writes in a role aggregated into
-// the built-in view/edit/admin roles (which would let every namespace
-// admin exempt their own resources).
+// values file, and admission only) and fails on wildcards, Secrets,
+// privilege-granting verbs, writes the manager does not need, and writes
+// in a role aggregated into the built-in view/edit/admin roles (which
+// would let every namespace admin exempt their own resources). Admission
+// only (--enable-reconciler=false), the manager writes nothing but its own
+// webhook configuration's CA bundle: no patches of ACK objects, no Events,
+// no status, no Reports.
 func TestRenderedRBACIsMinimal(t *testing.T) {
 	guarded := map[string]bool{}
 	for _, gk := range rules.Default().Kinds() {
@@ -326,8 +329,20 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 		"policy.ackguard.dev/guardrailexceptions/status": {"update", "patch"},
 	}
 	reads := []string{"get", "list", "watch"}
+	renders := map[string][]*unstructured.Unstructured{}
 	for _, vf := range ciValues(t) {
-		objs := helmTemplate(t, vf)
+		renders[vf] = helmTemplate(t, vf)
+	}
+	renders["reconciler.enabled=false"] = helmTemplateSet(t, "", "reconciler.enabled=false")
+	renders["cert-manager-values.yaml reconciler.enabled=false"] = helmTemplateSet(t, "cert-manager-values.yaml", "reconciler.enabled=false")
+	admissionOnlyRenders := 0
+	for _, vf := range slices.Sorted(maps.Keys(renders)) {
+		objs := renders[vf]
+		_, ctr, _ := managerPod(t, objs)
+		admissionOnly := slices.Contains(stringsOf(ctr, "args"), "--enable-reconciler=false")
+		if admissionOnly {
+			admissionOnlyRenders++
+		}
 		for _, role := range append(find(objs, "ClusterRole"), find(objs, "Role")...) {
 			name := role.GetName()
 			// The hooks' roles grant exactly what their one command needs.
@@ -374,11 +389,14 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 					if guarded[groupRes] {
 						allowed = []string{"patch"}
 					}
+					if admissionOnly {
+						allowed = nil
+					}
 					if qualified && (verb == "update" || verb == "patch") {
 						allowed = []string{verb} // its own webhook configuration only
 					}
 					if !slices.Contains(allowed, verb) {
-						t.Errorf("%s %s: %s — the manager only patches what it guards, writes reports and Events, and the status of policies and exceptions", vf, name, r)
+						t.Errorf("%s %s: %s — the manager only patches what it guards, writes reports and Events, and the status of policies and exceptions (admission only: none of these)", vf, name, r)
 					}
 				case role.GetKind() == "ClusterRole":
 					// Roles for people: writes to policies and exceptions only.
@@ -388,6 +406,20 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 				}
 			}
 		}
+		// What the webhook still reads admission only: the guarded
+		// kinds (objects a spec refers to), policies, exceptions,
+		// namespaces.
+		if admissionOnly {
+			got := ruleSet(t, one(t, objs, "ClusterRole", managerRole))
+			for _, want := range []string{"s3.services.k8s.aws/buckets:watch", "policy.ackguard.dev/guardrailexceptions:watch", "policy.ackguard.dev/guardrailpolicies:list", "/namespaces:watch"} {
+				if !slices.Contains(got, want) {
+					t.Errorf("%s %s: admission only, the manager lacks %s (grants %v)", vf, managerRole, want, got)
+				}
+			}
+		}
+	}
+	if admissionOnlyRenders < 3 {
+		t.Errorf("only %d renders run admission only", admissionOnlyRenders)
 	}
 }
 

@@ -82,6 +82,7 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"pod label over a selector label", []string{"--set", `podLabels.app\.kubernetes\.io/component=web`}, `podLabels: "app.kubernetes.io/component" is one of the pods' selector labels`},
 		{"an unrelated pod label", []string{"--set", "podLabels.team=web"}, ""},
 		{"replicas without leader election", []string{"--set", "replicaCount=2", "--set", "leaderElection.enabled=false"}, "needs leaderElection.enabled"},
+		{"admission-only replicas without leader election", []string{"--set", "replicaCount=2", "--set", "leaderElection.enabled=false", "--set", "reconciler.enabled=false"}, ""},
 		{"a budget no drain can meet", []string{"--set", "replicaCount=2", "--set", "podDisruptionBudget.minAvailable=2"}, "nodes can never be drained"},
 		{"a renew deadline past the lease", []string{"--set", "leaderElection.renewDeadline=20s"}, "leaderElection.renewDeadline (20s) must be shorter than leaderElection.leaseDuration (15s)"},
 		{"a renew deadline equal to the lease, in other units", []string{"--set", "leaderElection.leaseDuration=1m30s", "--set", "leaderElection.renewDeadline=90s"}, "must be shorter than leaderElection.leaseDuration"},
