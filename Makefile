@@ -116,8 +116,8 @@ verify: vet helm kustomize controller-gen actionlint ## Check formatting, go.mod
 	@cd bench/engines && $(GO) mod tidy -diff || { echo "run go mod tidy in bench/engines"; exit 1; }
 	@CONTROLLER_GEN=$(CONTROLLER_GEN) GO=$(GO) hack/manifests.sh --check
 	HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 -run 'TestChartAndConfigAgree|TestRenderedRBACIsMinimal|TestChartAndConfigShipTheSameCRDs|TestShippedBaselineIsTheGoBaseline' ./test/install/
-	$(HELM) lint --strict charts/ackguard
-	@for f in charts/ackguard/ci/*-values.yaml; do $(HELM) lint --strict --quiet charts/ackguard -f $$f >/dev/null || { $(HELM) lint --strict charts/ackguard -f $$f; exit 1; }; done
+	$(HELM) lint --strict --namespace ackguard-system charts/ackguard
+	@for f in charts/ackguard/ci/*-values.yaml; do $(HELM) lint --strict --quiet --namespace ackguard-system charts/ackguard -f $$f >/dev/null || { $(HELM) lint --strict --namespace ackguard-system charts/ackguard -f $$f; exit 1; }; done
 	$(ACTIONLINT)
 	$(GO) test -count=1 ./test/release/ && $(GO) test -count=1 -short -run 'TestDockerfile' ./hack/image/
 
@@ -200,7 +200,7 @@ chart-package: helm ## Package the chart into dist/chart/ with version and appVe
 	@rm -rf dist/chart && mkdir -p dist/chart/src && cp -R charts/ackguard dist/chart/src/
 	@IMAGE=$(IMAGE) VERSION=$(VERSION) hack/chart-image.sh dist/chart/src/ackguard/values.yaml dist/chart/src/ackguard/Chart.yaml
 	$(HELM) package dist/chart/src/ackguard --version $(VERSION) --app-version $(VERSION) -d dist/chart
-	@img=$$($(HELM) template ackguard dist/chart/ackguard-$(VERSION).tgz | sed -n 's/^ *image: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' | sort -u); \
+	@img=$$($(HELM) template ackguard dist/chart/ackguard-$(VERSION).tgz --namespace ackguard-system | sed -n 's/^ *image: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' | sort -u); \
 	  grep -qxF "$(IMAGE):$(VERSION)" <<<"$$img" || { echo "the packaged chart runs $$img, not $(IMAGE):$(VERSION)"; exit 1; }
 	@$(HELM) show chart dist/chart/ackguard-$(VERSION).tgz | grep -qxF "      image: $(IMAGE):$(VERSION)" || { echo "the packaged chart's artifacthub.io/images does not list $(IMAGE):$(VERSION)"; exit 1; }
 	@echo "dist/chart/ackguard-$(VERSION).tgz runs $(IMAGE):$(VERSION)"

@@ -316,3 +316,31 @@ func TestChartLogLevelIsOneTheManagerAccepts(t *testing.T) {
 		}
 	}
 }
+
+// TestChartRefusesSharedNamespaces: installed without -n (into default)
+// or into kube-system, the release would leave that namespace unguarded
+// (the webhook never judges its own namespace) and helm test would fail
+// (test.namespace is default); the chart refuses, naming the way out.
+func TestChartRefusesSharedNamespaces(t *testing.T) {
+	for _, tc := range []struct {
+		namespace string // "": no --namespace
+		refused   bool
+	}{{"", true}, {"default", true}, {"kube-system", true}, {releaseNamespace, false}, {"platform-security", false}} {
+		args := []string{"template", "ackguard", "charts/ackguard"}
+		if tc.namespace != "" {
+			args = append(args, "--namespace", tc.namespace)
+		}
+		cmd := exec.Command(tool(t, "HELM", "helm"), args...)
+		cmd.Dir = repoRoot
+		cmd.Env = append(os.Environ(), "HELM_NAMESPACE=") // no namespace from the environment
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		switch {
+		case tc.refused && (err == nil || !strings.Contains(stderr.String(), "install ackguard into a namespace of its own") || !strings.Contains(stderr.String(), "-n ackguard-system --create-namespace")):
+			t.Errorf("namespace %q: %v, %s", tc.namespace, err, stderr.String())
+		case !tc.refused && err != nil:
+			t.Errorf("namespace %q refused: %s", tc.namespace, stderr.String())
+		}
+	}
+}
