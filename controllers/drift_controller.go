@@ -399,9 +399,19 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		state, step, at = before.next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
 		switch step {
 		case StepFix:
-			if err = r.Limiter.Wait(ctx); err == nil {
-				err = r.patch(ctx, obj, plan.MergePatch(), state)
+			waitedFrom := r.Clock.Now()
+			if err = r.Limiter.Wait(ctx); err != nil {
+				return err
 			}
+			if r.Clock.Now().Sub(waitedFrom) > staleAfter {
+				// An exception or a policy may have changed while the
+				// fix waited for its turn: patch only if it is still due.
+				if due, err := r.stillDue(ctx, obj, plan); err != nil || !due {
+					applied, fixIDs = rules.Plan{}, nil
+					return err
+				}
+			}
+			err = r.patch(ctx, obj, plan.MergePatch(), state)
 		case StepSuspend:
 			err = r.patch(ctx, obj, map[string]any{}, state)
 		default:
@@ -488,6 +498,25 @@ func (r *DriftReconciler) introduced(ctx context.Context, obj *unstructured.Unst
 		return nil, err
 	}
 	return d.Denials, nil
+}
+
+// staleAfter is how long a fix may wait for its turn under
+// --max-patches-per-second before it is judged again: long enough that
+// an unthrottled fix never is.
+const staleAfter = 100 * time.Millisecond
+
+// stillDue reports whether obj judged now (with the policies and
+// exceptions in force now) still calls for the same fix as plan.
+func (r *DriftReconciler) stillDue(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan) (bool, error) {
+	d, err := r.decide(ctx, obj)
+	if err != nil {
+		return false, err
+	}
+	now, err := r.Registry.RemediateEach(obj.Object, d.Judgement.FixConfigs, d.FixRules())
+	if err != nil {
+		return false, err
+	}
+	return fixIdentity(now) == fixIdentity(plan), nil
 }
 
 // refusedPatch reports whether the API server refused the patch for what
