@@ -70,8 +70,10 @@
 // size is judged in bounded memory. Resources are judged in a second pass
 // over the inputs, once every policy, exception and Namespace is read:
 // only IAM Policies and Roles (which other resources refer to) are held
-// between the passes; built directories are built once and standard input
-// larger than 16 MiB is kept in a temporary file. What aliases expand to
+// between the passes; built directories are built once, and an input that
+// can be read only once (standard input, a pipe such as a process
+// substitution or /dev/stdin, a named FIFO) is read once and kept for the
+// second pass: in memory up to 16 MiB, in a temporary file above. What aliases expand to
 // is bounded too (at most max(1 MiB, the document's size) more bytes of
 // text and max(10000, its node count) more nodes): a document of aliases
 // to one large string is an input error before it is expanded. A file that cannot be read, and a document that does not decode

@@ -380,7 +380,8 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	// the objects a resource refers to (a Role's Policies) among all the
 	// inputs: a second pass reads the inputs again and judges each
 	// resource as it is read, keeping none (built and rendered
-	// directories are built once, and standard input is read once).
+	// directories are built once, and standard input and the other inputs
+	// that are not regular files, pipes and FIFOs, are read once).
 	if n := len(s.templates); n > 0 {
 		s.notef("%s skipped: Helm templates read outside their chart (%s); scan the chart's directory to judge what they render",
 			plural(n, "file"), strings.Join(s.templates, ", "))
@@ -395,9 +396,11 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readAll)
 	}
-	if s.stdinSpool != nil {
-		s.stdinSpool.Close()
-		os.Remove(s.stdinSpool.Name())
+	for _, k := range s.kept {
+		if k.spool != nil {
+			k.spool.Close()
+			os.Remove(k.spool.Name())
+		}
 	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
 	s.rep.Summary.Exempted = len(s.rep.Exempted)
@@ -503,9 +506,10 @@ type scanner struct {
 	refs     []map[string]any
 	// builds are the directories built in the first pass, by path.
 	builds map[string]builtStream
-	// stdinData or stdinSpool hold standard input for the second pass.
-	stdinData  []byte
-	stdinSpool *os.File
+	// kept are the inputs that can be read only once (standard input,
+	// a pipe, a FIFO), kept from the first pass for the second, by the
+	// key inputKey gives them.
+	kept map[string]*keptInput
 	// rulesFor caches the reported rules of a kind.
 	rulesFor map[schema.GroupKind][]string
 }
@@ -605,15 +609,21 @@ func (s *scanner) failf(source, format string, args ...any) {
 	s.rep.Errors = append(s.rep.Errors, InputError{Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
+// inputKey identifies the input p (a file or directory path, or "-"):
+// its absolute path, "-" for standard input.
+func inputKey(p string) string {
+	if p != "-" {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+	}
+	return p
+}
+
 // take reports whether the input p (a file or directory path, or "-")
 // is not read yet in this pass, and marks it read.
 func (s *scanner) take(p string) bool {
-	key := p
-	if p != "-" {
-		if abs, err := filepath.Abs(p); err == nil {
-			key = abs
-		}
-	}
+	key := inputKey(p)
 	if s.taken[key] {
 		return false
 	}
@@ -697,9 +707,17 @@ func isManifestName(name string) bool {
 
 // file scans one file. A file already read in this pass is skipped (with
 // --policy too: its governance objects are known, and reading it again
-// would repeat its errors).
+// would repeat its errors). A file that is not a regular one (a pipe of
+// process substitution, /dev/stdin, a FIFO) can be read only once: the
+// first pass keeps what it read for the second, which never opens it
+// again (a FIFO would block it, a pipe read again is empty).
 func (s *scanner) file(p string, mode readMode) {
 	if !s.take(p) {
+		return
+	}
+	key := inputKey(p)
+	if _, ok := s.kept[key]; ok {
+		s.replay(key, p, mode)
 		return
 	}
 	f, err := os.Open(p)
@@ -712,6 +730,9 @@ func (s *scanner) file(p string, mode readMode) {
 		switch {
 		case fi.IsDir():
 			s.errorf(p, "is a directory")
+			return
+		case !fi.Mode().IsRegular() && mode == readAll:
+			s.keep(key, p, f, mode)
 			return
 		case fi.Mode().IsRegular() && fi.Size() > int64(streamAbove):
 			s.largeStream(p, f, mode)
@@ -829,57 +850,87 @@ func (s *scanner) largeStream(source string, r io.Reader, mode readMode) {
 	}
 }
 
-// stdinInput reads standard input: in memory up to MaxInputBytes, else
-// spooled to a temporary file, read once and kept for the second pass.
+// stdinInput reads standard input, once: see keep.
 func (s *scanner) stdinInput(p string, mode readMode) {
 	if !s.take(p) {
 		return // "-" given twice reads it once
 	}
-	if s.pass == judgePass {
-		switch {
-		case s.stdinSpool != nil:
-			if _, err := s.stdinSpool.Seek(0, io.SeekStart); err == nil {
-				s.largeStream(p, s.stdinSpool, mode)
-			}
-		case s.stdinData != nil:
-			s.stream(p, s.stdinData, mode)
-		}
+	if _, ok := s.kept[p]; ok {
+		s.replay(p, p, mode)
 		return
 	}
 	if s.stdin == nil {
 		s.errorf(p, "standard input is not available")
 		return
 	}
-	data, err := readBounded(s.stdin)
+	s.keep(p, p, s.stdin, mode)
+}
+
+// keptInput is an input that can be read only once, as the first pass
+// read it: in memory up to MaxInputBytes, else in a temporary file. Both
+// are nil when it could not be read (the first pass reported why).
+type keptInput struct {
+	data  []byte
+	spool *os.File
+}
+
+// keep reads an input that can be read only once (standard input, a pipe,
+// a FIFO) and scans it, keeping what it read for the second pass under
+// key: in memory up to MaxInputBytes, else spooled to a temporary file
+// read as a stream.
+func (s *scanner) keep(key, source string, r io.Reader, mode readMode) {
+	k := &keptInput{}
+	if s.kept == nil {
+		s.kept = map[string]*keptInput{}
+	}
+	s.kept[key] = k // even when reading fails: never read it again
+	data, err := readBounded(r)
 	switch {
 	case err == errTooLarge:
-		f, ferr := os.CreateTemp("", "ackguard-stdin-*.yaml")
+		f, ferr := os.CreateTemp("", "ackguard-input-*.yaml")
 		if ferr == nil {
-			_, ferr = io.Copy(f, io.MultiReader(bytes.NewReader(data), s.stdin))
+			_, ferr = io.Copy(f, io.MultiReader(bytes.NewReader(data), r))
 		}
 		if ferr == nil {
 			_, ferr = f.Seek(0, io.SeekStart)
 		}
 		if ferr != nil {
-			s.errorf(p, "cannot keep standard input larger than %d MiB in a temporary file: %v", MaxInputBytes>>20, ferr)
+			what := "an input that is not a regular file"
+			if source == "-" {
+				what = "standard input"
+			}
+			s.errorf(source, "cannot keep %s larger than %d MiB in a temporary file: %v", what, MaxInputBytes>>20, ferr)
 			if f != nil {
 				f.Close()
 				os.Remove(f.Name())
 			}
 			return
 		}
-		s.stdinSpool = f
-		s.largeStream(p, f, mode)
+		k.spool = f
+		s.largeStream(source, f, mode)
 		return
 	case err != nil:
-		s.errorf(p, "%s", describe(err))
+		s.errorf(source, "%s", describe(err))
 		return
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	s.stdinData = data
-	s.stream(p, data, mode)
+	k.data = data
+	s.stream(source, data, mode)
+}
+
+// replay scans again what keep kept under key.
+func (s *scanner) replay(key, source string, mode readMode) {
+	switch k := s.kept[key]; {
+	case k == nil:
+	case k.spool != nil:
+		if _, err := k.spool.Seek(0, io.SeekStart); err == nil {
+			s.largeStream(source, k.spool, mode)
+		}
+	case k.data != nil:
+		s.stream(source, k.data, mode)
+	}
 }
 
 // isTemplate reports whether a file is a Helm template read outside its
