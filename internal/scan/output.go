@@ -330,10 +330,13 @@ func writeErrors(rep Report, stderr io.Writer) error {
 	return err
 }
 
-// sameReason reports whether two findings differ only by rule.
+// sameReason reports whether two findings differ only by rule: the line
+// that folds them shows one severity and one policy, so those must agree
+// too.
 func sameReason(a, b Finding) bool {
 	return a.Action == string(rules.Warn) && a.Resource == b.Resource && a.Path == b.Path && a.Message == b.Message &&
-		a.Remedy == b.Remedy && a.Action == b.Action && a.Note == b.Note
+		a.Remedy == b.Remedy && a.Action == b.Action && a.Note == b.Note &&
+		a.Severity == b.Severity && a.Policy == b.Policy && a.PolicyAction == b.PolicyAction
 }
 
 // ExceptionLine renders an exception that is not in force:

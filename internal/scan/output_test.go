@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -521,5 +522,56 @@ func TestWrap(t *testing.T) {
 		if got := wrap(tt.in, 10); !slices.Equal(got, tt.want) {
 			t.Errorf("wrap(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestFoldedLinesAgree: the text output folds the rules that cannot
+// evaluate one invalid document into one line only when that line's
+// severity and policy are true of each of them.
+func TestFoldedLinesAgree(t *testing.T) {
+	code, stdout, _ := run(t, "", testdata("manifests", "buckets.yaml"))
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	sev := map[string]string{}
+	for _, r := range rules.Default().Rules() {
+		sev[r.ID] = string(r.Severity)
+	}
+	folded := 0
+	lineRe := regexp.MustCompile(`  (?:DENY|WARN)  ([A-Z0-9, -]+?) (Critical|High|Medium|Low)  `)
+	for _, line := range strings.Split(stdout, "\n") {
+		m := lineRe.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		ids := strings.Split(m[1], ", ")
+		if len(ids) > 1 {
+			folded++
+		}
+		for _, id := range ids {
+			if sev[id] != m[2] {
+				t.Errorf("%s is %s, shown as %s: %s", id, sev[id], m[2], line)
+			}
+		}
+	}
+	if folded == 0 {
+		t.Errorf("no folded line:\n%s", stdout)
+	}
+
+	// Findings that differ by policy or policy action are not folded.
+	f := Finding{Rule: "S3-002", Severity: "High", Action: "warn", Path: "spec.policy", Message: "cannot evaluate", Policy: "a", PolicyAction: "Deny"}
+	for _, g := range []Finding{
+		func() Finding { g := f; g.Rule, g.Policy = "S3-003", "b"; return g }(),
+		func() Finding { g := f; g.Rule, g.PolicyAction = "S3-003", "Audit"; return g }(),
+		func() Finding { g := f; g.Rule, g.Severity = "S3-003", "Medium"; return g }(),
+	} {
+		if n := len(textEntries(Report{Findings: []Finding{f, g}})); n != 2 {
+			t.Errorf("%+v and %+v folded into %d lines", f, g, n)
+		}
+	}
+	g := f
+	g.Rule = "S3-003"
+	if n := len(textEntries(Report{Findings: []Finding{f, g}})); n != 1 {
+		t.Errorf("same reason: %d lines, want 1", n)
 	}
 }
