@@ -171,11 +171,18 @@ type globList struct{ globs *[]string }
 func (l *globList) String() string { return strings.Join(*l.globs, ",") }
 func (l *globList) Type() string   { return "GLOB" }
 func (l *globList) Set(v string) error {
-	if _, err := path.Match(v, ""); err != nil || v == "" {
+	g := trimSlashes(v)
+	if _, err := path.Match(g, ""); err != nil || g == "" {
 		return fmt.Errorf("%q is not a valid glob", v)
 	}
-	*l.globs = append(*l.globs, v)
+	*l.globs = append(*l.globs, g)
 	return nil
+}
+
+// trimSlashes drops the slashes that end a glob: "vendor/" names the
+// directory vendor, as a shell completes it.
+func trimSlashes(g string) string {
+	return strings.TrimRight(g, "/")
 }
 
 // notBool is a boolean flag stored negated (--kustomize sets

@@ -445,6 +445,18 @@ func TestExclude(t *testing.T) {
 	if code, _, stderr := run(t, "", "--exclude", "[", dir); code != 2 || !strings.Contains(stderr, "not a valid glob") {
 		t.Errorf("bad glob: %d %s", code, stderr)
 	}
+	// A directory written with a trailing slash, as shells complete it.
+	rep = Scan(context.Background(), []string{dir}, nil, Options{Exclude: []string{"vendor/", "*.test.yaml", "app/ci/"}})
+	if rep.Summary.Resources != 1 {
+		t.Errorf("trailing slashes: summary %+v", rep.Summary)
+	}
+	code, out, _ := run(t, "", "-o", "json", "--exclude", "vendor/", "--exclude", "*.test.yaml", "--exclude", "app/ci//", dir)
+	if code == 2 || !strings.Contains(out, `"resources": 1,`) {
+		t.Errorf("--exclude vendor/: exit %d\n%s", code, out)
+	}
+	if code, _, stderr := run(t, "", "--exclude", "/", dir); code != 2 || !strings.Contains(stderr, "not a valid glob") {
+		t.Errorf("--exclude /: %d %s", code, stderr)
+	}
 }
 
 func TestSkippedDocuments(t *testing.T) {

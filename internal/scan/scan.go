@@ -79,7 +79,8 @@ type Options struct {
 	// Exclude are globs (path.Match syntax) of paths not to read while
 	// walking a directory: a glob matches the path as found (slash
 	// separated) or, without a slash, any one name in it ("*_test.yaml",
-	// "vendor", "charts/*/ci").
+	// "vendor", "charts/*/ci"); slashes that end a glob are dropped
+	// ("vendor/" is "vendor").
 	Exclude []string
 	// FailOn is FailOnDeny (when ""), FailOnWarn or FailOnNever; it only
 	// changes the exit code (Report.ExitCodeFor).
@@ -524,6 +525,7 @@ func (s *scanner) excluded(p string) bool {
 		rel = p
 	}
 	for _, g := range s.exclude {
+		g = trimSlashes(g) // "vendor/" is the directory vendor
 		if !strings.Contains(g, "/") {
 			if ok, _ := path.Match(g, name); ok {
 				return true
