@@ -3,6 +3,8 @@ package scan
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"net/url"
@@ -585,5 +587,36 @@ func TestFoldedLinesAgree(t *testing.T) {
 	g.Rule = "S3-003"
 	if n := len(textEntries(Report{Findings: []Finding{f, g}})); n != 1 {
 		t.Errorf("same reason: %d lines, want 1", n)
+	}
+}
+
+// TestSARIFFingerprintsTellSubjectsApart: two findings of one rule on one
+// field, for two statements of a bucket policy, have two fingerprints;
+// a finding without a subject keeps the fingerprint it always had.
+func TestSARIFFingerprintsTellSubjectsApart(t *testing.T) {
+	in := `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata:
+  name: site
+  namespace: web
+spec:
+  name: site
+  policy: '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"},{"Sid":"B","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::site"}]}'
+`
+	_, stdout, _ := run(t, in, "-o", "sarif", "-")
+	log := checkSARIF(t, []byte(stdout))
+	byRule := map[string][]string{}
+	for _, r := range log["runs"].([]any)[0].(map[string]any)["results"].([]any) {
+		rm := r.(map[string]any)
+		fp := rm["partialFingerprints"].(map[string]any)["ackguardFinding/v1"].(string)
+		byRule[rm["ruleId"].(string)] = append(byRule[rm["ruleId"].(string)], fp)
+	}
+	if s3002 := byRule["S3-002"]; len(s3002) != 2 || s3002[0] == s3002[1] {
+		t.Errorf("S3-002 fingerprints %v, want two different ones", s3002)
+	}
+	// S3-001 has no subject: rule, resource and field, as before.
+	id := sha256.Sum256([]byte(strings.Join([]string{"S3-001", "s3.services.k8s.aws/v1alpha1", "Bucket", "web", "site", "spec.publicAccessBlock"}, "\x00")))
+	if want := hex.EncodeToString(id[:16]); !slices.Equal(byRule["S3-001"], []string{want}) {
+		t.Errorf("S3-001 fingerprints %v, want [%s]", byRule["S3-001"], want)
 	}
 }

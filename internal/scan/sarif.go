@@ -79,7 +79,8 @@ func resultLevel(f Finding) string {
 //     a built resource, the kustomization file or chart template, at line
 //     1, the message ending with the line in the built stream; and a
 //     partial fingerprint that stays the same when lines move (the rule,
-//     the resource's identity and the field);
+//     the resource's identity, the field and the subject: see
+//     fingerprint);
 //   - each exempted finding is a result too, with an external suppression
 //     carrying the exception's reason: code scanning shows it dismissed;
 //   - input errors are toolExecutionNotifications of the invocation,
@@ -229,8 +230,7 @@ func sarifResult(f Finding, index map[string]int) *sarif.Result {
 	if i, ok := index[f.Rule]; ok {
 		r.WithRuleIndex(i)
 	}
-	id := sha256.Sum256([]byte(strings.Join([]string{f.Rule, f.Resource.APIVersion, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Path}, "\x00")))
-	r.WithPartialFingerPrints(map[string]any{"ackguardFinding/v1": hex.EncodeToString(id[:16])})
+	r.WithPartialFingerPrints(map[string]any{"ackguardFinding/v1": fingerprint(f)})
 	r.Properties = sarif.Properties{
 		"action":   f.Action,
 		"severity": f.Severity,
@@ -239,6 +239,20 @@ func sarifResult(f Finding, index map[string]int) *sarif.Result {
 		"path":     f.Path,
 	}
 	return r
+}
+
+// fingerprint identifies a finding across runs, wherever its lines move:
+// a hash of its rule, its resource's identity, its field and its subject
+// (what is wrong within the field: two statements of one bucket policy
+// are two findings of S3-002 on spec.policy). A finding without a subject
+// hashes as it did before subjects counted.
+func fingerprint(f Finding) string {
+	parts := []string{f.Rule, f.Resource.APIVersion, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Path}
+	if f.subject != "" {
+		parts = append(parts, f.subject)
+	}
+	id := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(id[:16])
 }
 
 // artifactURI is a file as a URI reference: slash separated and relative

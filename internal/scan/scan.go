@@ -174,6 +174,10 @@ type Finding struct {
 	// resources in input order, from 1.
 	origin origin
 	seq    int
+	// subject identifies what is wrong within the field (a statement of
+	// a policy document), "" for most rules: two findings of one rule on
+	// one field differ by it.
+	subject string
 }
 
 // origin is where a document was read from.
@@ -1140,6 +1144,7 @@ func (s *scanner) finding(r governance.Result, res Resource, denies bool, note s
 		Policy:       r.Policy(),
 		PolicyAction: string(r.Action),
 		Note:         note,
+		subject:      r.Subject,
 	}
 }
 
