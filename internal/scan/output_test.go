@@ -257,14 +257,17 @@ func TestArtifactURI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for in, want := range map[string]string{
-		"a/b.yaml":                       "a/b.yaml",
-		"./a//b.yaml":                    "a/b.yaml",
-		"a b/c#d.yaml":                   "a%20b/c%23d.yaml",
-		filepath.Join(wd, "x", "y.yaml"): "x/y.yaml",
-		"/elsewhere/z.yaml":              "file:///elsewhere/z.yaml",
-		"-":                              "-",
-		"a:b.yaml":                       "./a:b.yaml", // not the scheme "a"
-		"d/a:b.yaml":                     "d/a:b.yaml",
+		"a/b.yaml":                              "a/b.yaml",
+		"./a//b.yaml":                           "a/b.yaml",
+		"a b/c#d.yaml":                          "a%20b/c%23d.yaml",
+		filepath.Join(wd, "x", "y.yaml"):        "x/y.yaml",
+		"/elsewhere/z.yaml":                     "file:///elsewhere/z.yaml",
+		"-":                                     "stdin",
+		"../" + filepath.Base(wd) + "/x/y.yaml": "x/y.yaml",
+		"x/../../" + filepath.Base(wd) + "/y.yaml": "y.yaml",
+		"../elsewhere.yaml":                        (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(filepath.Dir(wd), "elsewhere.yaml"))}).String(),
+		"a:b.yaml":                                 "./a:b.yaml", // not the scheme "a"
+		"d/a:b.yaml":                               "d/a:b.yaml",
 	} {
 		if got := artifactURI(in); got != want {
 			t.Errorf("artifactURI(%q) = %q, want %q", in, got, want)

@@ -73,8 +73,9 @@ func resultLevel(f Finding) string {
 //     securitySeverity);
 //   - each finding is a result: ruleId and ruleIndex, level (see
 //     resultLevel), the message and remedy as message text, one location
-//     whose artifactLocation.uri is the file as given (slash separated,
-//     relative to the working directory when inside it) and whose region
+//     whose artifactLocation.uri is the file (see artifactURI: slash
+//     separated, relative to the working directory when inside it,
+//     "stdin" for standard input) and whose region
 //     starts at the finding's line and column (line 1 when unknown); for
 //     a built resource, the kustomization file or chart template, at line
 //     1, the message ending with the line in the built stream; and a
@@ -255,22 +256,34 @@ func fingerprint(f Finding) string {
 	return hex.EncodeToString(id[:16])
 }
 
+// stdinURI is the artifact URI of standard input, which is no file: a
+// relative reference no repository path is likely to have.
+const stdinURI = "stdin"
+
 // artifactURI is a file as a URI reference: slash separated and relative
 // to the working directory when the file is inside it (what code scanning
-// matches against the repository), a file URI otherwise.
+// matches against the repository), however it was named ("../x/b.yaml"
+// run inside x is "b.yaml"), a file URI of its absolute path otherwise;
+// stdinURI for standard input ("-").
 func artifactURI(file string) string {
-	if file == "-" || file == "" {
-		return file
+	switch file {
+	case "":
+		return ""
+	case "-":
+		return stdinURI
 	}
-	p := file
-	if filepath.IsAbs(p) {
-		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				p = rel
-			}
+	p := filepath.Clean(file)
+	if wd, err := os.Getwd(); err == nil {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(wd, p)
+		}
+		p = abs
+		if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			p = rel
 		}
 	}
-	p = filepath.ToSlash(filepath.Clean(p))
+	p = filepath.ToSlash(p)
 	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
 		return (&url.URL{Scheme: "file", Path: p}).String()
 	}
