@@ -124,7 +124,8 @@
 // without a reason or running longer than the policies allow). Each
 // problem is an input error ("SOURCE: GuardrailPolicy NAME: FIELD:
 // problem"); a policy with problems still applies as far as it decodes,
-// as the engine would apply it. Two different objects of the same kind and
+// as the engine would apply it, but for one whose selectors do not parse:
+// it selects nothing and is not listed in "policies". Two different objects of the same kind and
 // name are an error (a cluster holds one); the same object read twice is
 // not. A policy.ackguard.dev object of another version than v1alpha1 is an
 // error. Problems found by governance validation are reported after those

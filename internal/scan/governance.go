@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -234,7 +235,9 @@ func (s *scanner) engine() *governance.Engine {
 		}
 		var problems []string
 		if g.policy != nil {
-			s.rep.Policies = append(s.rep.Policies, Policy{Name: g.policy.Name, Source: g.source})
+			if inForce(g.policy) {
+				s.rep.Policies = append(s.rep.Policies, Policy{Name: g.policy.Name, Source: g.source})
+			}
 			problems = governance.ValidatePolicy(s.reg, g.policy)
 		} else {
 			ex := g.exception
@@ -261,6 +264,23 @@ func (s *scanner) engine() *governance.Engine {
 		}
 	}
 	return eng
+}
+
+// inForce reports whether the engine applies the policy: it does not
+// apply one whose selectors do not parse (it selects nothing; when no
+// policy can be applied, the baseline is), as governance.CompilePolicy
+// decides. Other problems (an unknown field or rule) leave the policy
+// applied as far as it decodes.
+func inForce(p *v1alpha1.GuardrailPolicy) bool {
+	for _, sel := range []*metav1.LabelSelector{p.Spec.Match.NamespaceSelector, p.Spec.Match.Selector} {
+		if sel == nil {
+			continue
+		}
+		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // exceptionSource is where the exception was read.

@@ -337,6 +337,65 @@ spec:
 	}
 }
 
+// TestPolicyNotInForceNotListed: a policy the engine cannot apply (its
+// namespaceSelector does not parse) is an input error and is not listed
+// among the policies in force: the baseline, or the other policies,
+// decide the findings.
+func TestPolicyNotInForceNotListed(t *testing.T) {
+	broken := `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: strict}
+spec:
+  match:
+    namespaceSelector:
+      matchExpressions: [{key: team, operator: Bogus}]
+  defaultAction: Deny
+`
+	pol := writeFile(t, "broken-policy.yaml", broken)
+	bucket := writeFile(t, "bucket.yaml", teamABucket(t))
+	code, stdout, stderr := run(t, "", "-o", "json", "--policy", pol, bucket)
+	if code != 2 || !strings.Contains(stderr, "GuardrailPolicy strict") {
+		t.Fatalf("exit code %d, stderr %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Policy{{Name: governance.BaselineName, Builtin: true}}; !reflect.DeepEqual(rep.Policies, want) {
+		t.Errorf("policies %+v, want %+v", rep.Policies, want)
+	}
+	if len(rep.Findings) == 0 || len(rep.Errors) != 1 {
+		t.Errorf("findings %+v, errors %+v", rep.Findings, rep.Errors)
+	}
+	for _, f := range rep.Findings {
+		if f.Policy != governance.BaselineName {
+			t.Errorf("finding decided by %q", f.Policy)
+		}
+	}
+	if _, stdout, _ := run(t, "", "--policy", pol, bucket); strings.Contains(stdout, "policies:") {
+		t.Errorf("text lists a policy in force:\n%s", stdout)
+	}
+
+	// Beside a policy in force: only that one is listed.
+	audit := writeFile(t, "audit.yaml", `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: audit}
+spec:
+  defaultAction: Audit
+`)
+	rep = scanWith(t, []string{bucket}, Options{Policies: []string{pol, audit}})
+	if len(rep.Policies) != 1 || rep.Policies[0].Name != "audit" || rep.Policies[0].Builtin {
+		t.Errorf("policies %+v, want audit alone", rep.Policies)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[0].Policy != "audit" {
+		t.Errorf("findings %+v", rep.Findings)
+	}
+	_, stdout, _ = run(t, "", "--policy", pol, "--policy", audit, bucket)
+	if !strings.Contains(stdout, "policies: audit ("+audit+")\n") {
+		t.Errorf("text policies line:\n%s", stdout)
+	}
+}
+
 func TestDuplicateGovernanceObjects(t *testing.T) {
 	pol := testdata("governance", "per-namespace.yaml")
 	// The same file as a PATH and with --policy, twice: read once.
