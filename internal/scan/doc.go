@@ -249,8 +249,10 @@
 // 3.0); one result per finding located at its file, line and column
 // (error when it denies), exempted findings as suppressed results, input
 // errors as notifications. --output junit writes JUnit XML (see
-// WriteJUnit): one test case per resource and rule, failing when the
-// finding fails the scan under --fail-on.
+// WriteJUnit): one test case per resource and rule evaluated on it,
+// failing when the finding fails the scan under --fail-on; a rule the
+// policies disable, an opt-in rule they do not enable, and a resource no
+// policy selects have none.
 //
 // # Adoption
 //

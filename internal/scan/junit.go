@@ -46,9 +46,11 @@ type junitMessage struct {
 }
 
 // WriteJUnit writes the report as JUnit XML: one test suite per file, one
-// test case per judged resource and rule of the registry (nil:
-// rules.Default()) reported for its kind (named
-// "RULE-ID: title", its class "Kind namespace/name"). A case fails with
+// test case per judged resource and rule evaluated on it and reported
+// (named "RULE-ID: title" from the registry, nil: rules.Default(); its
+// class "Kind namespace/name"). A rule that was not evaluated (disabled by
+// the policies, opt-in and not enabled, or on a resource no policy
+// selects) has no test case: it did not pass. A case fails with
 // the finding's message, field, location and remedy when the finding
 // fails the scan under failOn (a deny finding; a warn finding too with
 // FailOnWarn; none with FailOnNever); a finding that does not fail it, and

@@ -332,8 +332,14 @@ func TestJUnit(t *testing.T) {
 		return j
 	}
 	j := parse(FailOnDeny)
-	nBucketRules := len(rules.Default().RulesFor(schema.GroupKind{Group: "s3.services.k8s.aws", Kind: "Bucket"}))
-	// Three buckets judged, one test case per bucket and rule.
+	nBucketRules := 0
+	for _, r := range rules.Default().RulesFor(schema.GroupKind{Group: "s3.services.k8s.aws", Kind: "Bucket"}) {
+		if r.OnByDefault() {
+			nBucketRules++
+		}
+	}
+	// Three buckets judged, one test case per bucket and rule the baseline
+	// evaluates (not the opt-in rules).
 	if len(j.Suites) != 1 || j.Tests != 3*nBucketRules || len(j.Suites[0].Cases) != j.Tests {
 		t.Fatalf("%d suites, %d tests, want %d", len(j.Suites), j.Tests, 3*nBucketRules)
 	}
@@ -621,5 +627,58 @@ spec:
 	id := sha256.Sum256([]byte(strings.Join([]string{"S3-001", "s3.services.k8s.aws/v1alpha1", "Bucket", "web", "site", "spec.publicAccessBlock"}, "\x00")))
 	if want := hex.EncodeToString(id[:16]); !slices.Equal(byRule["S3-001"], []string{want}) {
 		t.Errorf("S3-001 fingerprints %v, want [%s]", byRule["S3-001"], want)
+	}
+}
+
+// TestJUnitOnlyEvaluatedRules: JUnit has a test case for each rule
+// evaluated on a resource, never one for a rule that did not run: a rule
+// the policy disables, an opt-in rule it does not enable, or any rule on
+// a resource no policy selects.
+func TestJUnitOnlyEvaluatedRules(t *testing.T) {
+	pol := writeFile(t, "policy.yaml", `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: team-a}
+spec:
+  match:
+    namespaceSelector:
+      matchLabels: {kubernetes.io/metadata.name: team-a}
+  rules:
+  - {id: S3-001, action: Disabled}
+  - {id: S3-012, action: Audit}
+`)
+	in := teamABucket(t) + "---\n" + strings.Replace(readTestdata(t, "governance", "buckets.yaml"), "namespace: team-a", "namespace: elsewhere", 1)
+	p := writeFile(t, "buckets.yaml", in)
+	var stdout, stderr bytes.Buffer
+	opts := Options{Output: OutputJUnit, Policies: []string{pol}}
+	rep := Scan(context.Background(), []string{p}, nil, opts)
+	if err := WriteReport(rep, opts, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Cases []struct {
+			Name      string `xml:"name,attr"`
+			Classname string `xml:"classname,attr"`
+		} `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(stdout.Bytes(), &j); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, stdout.String())
+	}
+	cases := map[string]bool{}
+	for _, c := range j.Cases {
+		if c.Classname != "Bucket team-a/site" {
+			t.Errorf("test case %q of %s, which no policy selects", c.Name, c.Classname)
+		}
+		cases[strings.SplitN(c.Name, ":", 2)[0]] = true
+	}
+	if cases["S3-001"] {
+		t.Error("a test case for S3-001, which the policy disables")
+	}
+	if !cases["S3-012"] || !cases["S3-002"] {
+		t.Errorf("test cases %v: want S3-012 (opt-in, enabled) and S3-002", cases)
+	}
+	for _, r := range rules.Default().RulesFor(schema.GroupKind{Group: "s3.services.k8s.aws", Kind: "Bucket"}) {
+		if !r.OnByDefault() && r.ID != "S3-012" && cases[r.ID] {
+			t.Errorf("a test case for %s, an opt-in rule the policy does not enable", r.ID)
+		}
 	}
 }

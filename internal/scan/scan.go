@@ -201,9 +201,9 @@ type origin struct {
 	namespace string
 }
 
-// judgedResource is a resource the scan judged, with the rules reported
-// for its kind (after Options.Rules and SkipRules): the test cases of the
-// JUnit output.
+// judgedResource is a resource the scan judged, with the rules evaluated
+// on it and reported (after Options.Rules and SkipRules): the test cases
+// of the JUnit output.
 type judgedResource struct {
 	Resource
 	origin origin
@@ -560,6 +560,30 @@ func (s *scanner) reported(gk schema.GroupKind) []string {
 		s.rulesFor = map[schema.GroupKind][]string{}
 	}
 	s.rulesFor[gk] = ids
+	return ids
+}
+
+// evaluated are the IDs of the rules reported for a kind (see reported)
+// that the judgement evaluated: those it passed and those with findings.
+// A rule the policies disable, an opt-in rule none enables, and every
+// rule on a resource no policy selects were not evaluated.
+func (s *scanner) evaluated(gk schema.GroupKind, j *governance.Judgement) []string {
+	if j == nil {
+		return nil
+	}
+	ran := make(map[string]bool, len(j.Passed)+len(j.Results))
+	for _, p := range j.Passed {
+		ran[p.Rule.ID] = true
+	}
+	for _, r := range j.Results {
+		ran[r.RuleID] = true
+	}
+	var ids []string
+	for _, id := range s.reported(gk) {
+		if ran[id] {
+			ids = append(ids, id)
+		}
+	}
 	return ids
 }
 
@@ -1080,10 +1104,11 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
-	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start(), rules: s.reported(meta.GVK.GroupKind())}
+	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start()}
 	if s.opts.Output == OutputJUnit {
-		// Every resource is a test case; other outputs keep only the
-		// resources with findings.
+		// Every rule evaluated on every resource is a test case; other
+		// outputs keep only the resources with findings.
+		judged.rules = s.evaluated(meta.GVK.GroupKind(), d.Judgement)
 		s.rep.judged = append(s.rep.judged, judged)
 	}
 	denied, warned := false, false
