@@ -39,8 +39,10 @@
 // DBClusterParameterGroup and DBProxy, EC2 SecurityGroup and NetworkACL,
 // Lambda Function, Alias and FunctionURLConfig); GuardrailPolicies,
 // GuardrailExceptions and Namespaces are read (see below); other objects
-// are skipped and counted ("skipped" in the summary), never an error; empty documents and
-// documents that are not objects are skipped and not counted. A List (kind "List", or any kind ending in
+// are skipped and counted ("skipped" in the summary), never an error; empty documents
+// are skipped and not counted. A document whose top level is not an object
+// (a YAML list of Buckets without a List around it, a stray string) is an
+// input error at its line, as kubectl refuses it. A List (kind "List", or any kind ending in
 // "List" with an items array) is expanded; items of a typed list such as
 // BucketList that carry neither apiVersion nor kind inherit them from the
 // list, as client-go does.

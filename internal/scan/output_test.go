@@ -485,11 +485,47 @@ apiVersion: sqs.services.k8s.aws/v1alpha1
 kind: Queue
 metadata: {name: q}
 ---
-just a string
+# only a comment: no document
 `
 	code, stdout, stderr := run(t, in, "--rules", "S3-00[1-7],POL-*", "-")
 	if code != 0 || stderr != "" || !strings.Contains(stdout, "1 resource, 0 findings, 0 denied, 0 warned, 3 other documents skipped\n") {
 		t.Errorf("exit code %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestDocumentNotAnObject: a document whose top level is a list or a
+// scalar (Buckets listed without a List around them) is an input error
+// at its file and line, as kubectl refuses it, never silently dropped.
+func TestDocumentNotAnObject(t *testing.T) {
+	bucket := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: a}\nspec: {name: a}\n"
+	list := "- apiVersion: s3.services.k8s.aws/v1alpha1\n  kind: Bucket\n  metadata: {name: b}\n  spec: {name: b}\n"
+	for _, tc := range []struct {
+		name, in, source, message string
+	}{
+		{"list", list, "buckets.yaml", "buckets.yaml: line 1: the document is a list, not an object"},
+		{"list after a document", bucket + "---\n# the others\n" + list, "buckets.yaml#1", "buckets.yaml#1: line 7: the document is a list"},
+		{"string", bucket + "---\njust a string\n", "buckets.yaml#1", "line 6: the document is a string"},
+		{"number", "42\n", "buckets.yaml", "line 1: the document is a number"},
+		{"JSON array", "[" + `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"b"}}` + "]\n", "buckets.yaml", "line 1: the document is a list"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, "buckets.yaml", tc.in)
+			rep := scanWith(t, []string{p}, Options{})
+			if rep.ExitCode() != 2 || len(rep.Errors) != 1 {
+				t.Fatalf("exit %d, errors %+v", rep.ExitCode(), rep.Errors)
+			}
+			e := rep.Errors[0]
+			if want := filepath.Join(filepath.Dir(p), tc.source); e.Source != want || !strings.Contains(e.Source+": "+e.Message, tc.message) {
+				t.Errorf("error %s: %s; want source %s, message with %q", e.Source, e.Message, want, tc.message)
+			}
+			if rep.Summary.Skipped != 0 {
+				t.Errorf("counted as skipped: %+v", rep.Summary)
+			}
+		})
+	}
+	code, _, stderr := run(t, "- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n", "-")
+	if code != 2 || !strings.Contains(stderr, "error: -: line 1: the document is a list, not an object") {
+		t.Errorf("stdin: exit %d, %s", code, stderr)
 	}
 }
 

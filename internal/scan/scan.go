@@ -853,8 +853,36 @@ func (s *scanner) document(source string, i int, numbered bool, base origin, d d
 		s.errorf(src, "%s", d.err.Error())
 		return true
 	}
+	if _, ok := d.value.(map[string]any); !ok && d.value != nil {
+		// A list or a scalar where a manifest belongs: kubectl refuses the
+		// file; skipping it would pass what it holds unjudged.
+		s.errorf(src, "%s", notAnObject(d))
+		return true
+	}
 	s.value(src, d.value, d.loc, mode)
 	return true
+}
+
+// notAnObject says why a document whose top level is not a mapping is
+// not read.
+func notAnObject(d document) string {
+	what := "a scalar"
+	switch d.value.(type) {
+	case []any:
+		what = "a list"
+	case string:
+		what = "a string"
+	case float64:
+		what = "a number"
+	case bool:
+		what = "a boolean"
+	}
+	at := ""
+	if p := d.loc.start(); p.line > 0 {
+		at = fmt.Sprintf("line %d: ", p.line)
+	}
+	return at + "the document is " + what + ", not an object with apiVersion and kind (kubectl refuses it too): " +
+		"write each object as a document of its own after ---, or put them in a List (apiVersion: v1, kind: List, items: [...])"
 }
 
 // largeStream scans a YAML stream larger than MaxInputBytes document by
@@ -981,7 +1009,9 @@ func isTemplate(docs []document) bool {
 func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return // empty document, or not an object: not a Kubernetes resource
+		// An empty document, or an item of a List that is not an object
+		// (a document that is not an object is an error: see document).
+		return
 	}
 	meta := view.ReadMeta(obj)
 	if ns := s.reading.namespace; ns != "" && meta.Namespace == "" && s.namespaced(meta.GVK.GroupKind()) {
