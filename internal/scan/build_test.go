@@ -235,6 +235,30 @@ func TestBracesAreNotATemplate(t *testing.T) {
 	}
 }
 
+// TestTemplateHidesNoDocument: a templated document skips only itself;
+// the plain documents of its file are judged.
+func TestTemplateHidesNoDocument(t *testing.T) {
+	const public = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\n  namespace: default\nspec:\n  name: b\n  acl: public-read\n"
+	const tmpl = "{{- if .Values.config }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n{{- end }}\n"
+	p := writeFile(t, "app.yaml", public+"---\n"+tmpl)
+	code, stdout, stderr := run(t, "", p)
+	if code != 1 || stderr != "" || !strings.Contains(stdout, "DENY  S3-004") {
+		t.Errorf("a public Bucket before a templated ConfigMap: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if want := "note: 1 document skipped: Helm templates read outside their chart (" + p + "#1)"; !strings.Contains(stdout, want) {
+		t.Errorf("no note %q:\n%s", want, stdout)
+	}
+	// A file of templates only is one file skipped, as before.
+	whole := writeFile(t, "config.yaml", tmpl+"---\n"+tmpl)
+	rep := scanWith(t, []string{p, whole}, Options{})
+	if rep.Summary.Resources != 1 || len(rep.Errors) != 0 {
+		t.Errorf("summary %+v, errors %+v", rep.Summary, rep.Errors)
+	}
+	if want := []string{"1 file and 1 document skipped: Helm templates read outside their chart (" + p + "#1, " + whole + "); scan the chart's directory to judge what they render"}; !slices.Equal(rep.Notes, want) {
+		t.Errorf("notes %q, want %q", rep.Notes, want)
+	}
+}
+
 // TestACKSamples scans ACK's own samples ($ACK_CRDS_DIR/../samples, or
 // $ACK_SAMPLES_DIR): a new user's first try must read every one of them.
 func TestACKSamples(t *testing.T) {

@@ -28,9 +28,11 @@
 // directory holding Chart.yaml is rendered with Helm's packages as "helm
 // template" would: default values, then each --values file in order,
 // release --release-name (release-name) in --release-namespace (default),
-// hooks included; dependencies must be vendored in charts/. A file that
-// does not decode and holds "{{" is a Helm template read outside its
-// chart: it is skipped, and one note lists such files.
+// hooks included; dependencies must be vendored in charts/. A document
+// that does not decode only because of its "{{ ... }}" actions is a Helm
+// template read outside its chart: it is skipped, and one note lists such
+// files (or "file#N" when other documents of the file are not templates:
+// those are judged).
 //
 // A file holds a YAML stream (documents separated by "---") or a stream of
 // JSON values. Each document is judged when its apiVersion and kind name a

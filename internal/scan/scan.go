@@ -387,9 +387,8 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	// resource as it is read, keeping none (built and rendered
 	// directories are built once, and standard input and the other inputs
 	// that are not regular files, pipes and FIFOs, are read once).
-	if n := len(s.templates); n > 0 {
-		s.notef("%s skipped: Helm templates read outside their chart (%s); scan the chart's directory to judge what they render",
-			plural(n, "file"), strings.Join(s.templates, ", "))
+	if len(s.templates) > 0 {
+		s.notef("%s", templatesNote(s.templates))
 	}
 	s.eng = s.engine()
 	s.resolver = resolve.Objects(s.refs)
@@ -501,7 +500,7 @@ type scanner struct {
 	// origin is set per document.
 	building bool
 	// templates are the Helm templates read outside their chart, skipped.
-	templates []string
+	templates []templateSkip
 	opts      Options
 	// pass is the pass over the inputs; eng and resolver judge in the
 	// second, refs are the objects the resolver looks up.
@@ -823,18 +822,62 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 		s.reading = origin{file: source, artifact: source}
 	}
 	docs := splitDocuments(data)
-	if !s.building && isTemplate(docs) {
-		if s.pass == collectPass {
-			s.templates = append(s.templates, source)
+	templated := 0
+	if !s.building {
+		templated = templateDocuments(docs)
+	}
+	if templated > 0 && s.pass == collectPass {
+		// Helm templates read outside their chart: skipped, with a note.
+		// Only those documents: the others of the file are judged.
+		if templated == len(docs) {
+			s.templates = append(s.templates, templateSkip{source: source})
+		} else {
+			for i, d := range docs {
+				if d.templated {
+					s.templates = append(s.templates, templateSkip{source: source + "#" + strconv.Itoa(i), document: true})
+				}
+			}
 		}
-		return
 	}
 	base := s.reading
 	for i, d := range docs {
+		if templated > 0 && d.templated {
+			continue
+		}
 		if !s.document(source, i, len(docs) > 1, base, d, mode) {
 			return
 		}
 	}
+}
+
+// templateSkip is a Helm template read outside its chart and skipped: a
+// whole file, or one document of a file whose other documents are read.
+type templateSkip struct {
+	source   string
+	document bool
+}
+
+// templatesNote is the note that lists the Helm templates skipped.
+func templatesNote(skips []templateSkip) string {
+	files, docs := 0, 0
+	sources := make([]string, 0, len(skips))
+	for _, t := range skips {
+		if t.document {
+			docs++
+		} else {
+			files++
+		}
+		sources = append(sources, t.source)
+	}
+	var counts []string
+	if files > 0 {
+		counts = append(counts, plural(files, "file"))
+	}
+	if docs > 0 {
+		counts = append(counts, plural(docs, "document"))
+	}
+	return fmt.Sprintf("%s skipped: Helm templates read outside their chart (%s); scan the chart's directory to judge what they render",
+		strings.Join(counts, " and "), strings.Join(sources, ", "))
 }
 
 // document scans document i of a stream; false when the scan stops.
@@ -991,18 +1034,18 @@ func (s *scanner) replay(key, source string, mode readMode) {
 	}
 }
 
-// isTemplate reports whether a file is a Helm template read outside its
-// chart: one of its documents is not YAML only because of its template
-// actions. A file with "{{" in it whose documents fail for reasons of
-// their own is not: its errors are reported and its other documents
-// judged.
-func isTemplate(docs []document) bool {
+// templateDocuments counts the documents of a file that are Helm
+// templates read outside their chart: not YAML only because of their
+// template actions. A document with "{{" in it that fails for reasons of
+// its own is not one: its error is reported.
+func templateDocuments(docs []document) int {
+	n := 0
 	for _, d := range docs {
 		if d.templated {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // value judges one decoded document, expanding lists.
