@@ -17,11 +17,15 @@ import (
 	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/getter"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/rules"
 )
 
 // Defaults of the release a chart is rendered for, as helm template's.
@@ -166,7 +170,9 @@ func localOnly(dir string, seen map[string]bool) error {
 // helmChart renders the chart in dir in-process as "helm template" would
 // (a client-side dry run of an install): its default values merged with
 // Options.Values in order, release Options.ReleaseName in
-// Options.ReleaseNamespace, the default capabilities, hooks included,
+// Options.ReleaseNamespace, the default capabilities with the API
+// versions of the kinds ackguard guards and Options.APIVersions, hooks
+// included,
 // CRDs and NOTES.txt not. Dependencies must be in charts/ ("helm
 // dependency build"); a library chart renders nothing and is skipped with
 // a note.
@@ -208,6 +214,11 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 	inst := action.NewInstall(cfg)
 	inst.DryRunStrategy = action.DryRunClient
 	inst.Replace = true
+	// What .Capabilities.APIVersions.Has answers yes to: helm template's
+	// defaults, the kinds ackguard guards (a chart that renders a Bucket
+	// only where the cluster serves Buckets renders it here: the webhook
+	// judges it only there), and --api-versions.
+	inst.APIVersions = append(guardedAPIVersions(s.reg), s.opts.APIVersions...)
 	inst.ReleaseName = cmpOr(s.opts.ReleaseName, DefaultReleaseName)
 	inst.Namespace = cmpOr(s.opts.ReleaseNamespace, DefaultReleaseNamespace)
 	ri, err := inst.RunWithContext(s.ctx, ch, vals)
@@ -233,6 +244,33 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
 	s.built(dir, origin{file: src, artifact: dir, built: true, namespace: inst.Namespace}, out.Bytes(), mode)
+}
+
+// ackVersion is the version every ACK controller serves its kinds at
+// (manager.GuardedKinds registers the webhook for it).
+const ackVersion = "v1alpha1"
+
+// guardedAPIVersions are the API versions a chart rendered for the scan
+// sees served (.Capabilities.APIVersions), beside helm's defaults: the
+// group/version and group/version/kind of each kind the registry guards,
+// of the kinds rules read (an EC2 Subnet) and of ackguard's own
+// GuardrailPolicy and GuardrailException.
+func guardedAPIVersions(reg *rules.Registry) []string {
+	gvks := make([]schema.GroupVersionKind, 0, len(reg.Kinds())+len(referenced)+2)
+	for _, gk := range slices.Concat(reg.Kinds(), referenced) {
+		gvks = append(gvks, gk.WithVersion(ackVersion))
+	}
+	gvks = append(gvks, v1alpha1.GroupVersion.WithKind(kindPolicy), v1alpha1.GroupVersion.WithKind(kindException))
+	var out []string
+	for _, gvk := range gvks {
+		gv := gvk.GroupVersion().String()
+		for _, v := range []string{gv, gv + "/" + gvk.Kind} {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // built reads the stream dir built to, and keeps it for the second pass.

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,6 +146,63 @@ func TestHelmChart(t *testing.T) {
 	rep = Scan(context.Background(), []string{dir}, nil, Options{})
 	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "helm dependency build") {
 		t.Errorf("missing dependency: %+v", rep.Errors)
+	}
+}
+
+// TestChartSeesGuardedAPIVersions: a chart that renders its ACK objects
+// only where the cluster serves their kinds (.Capabilities.APIVersions)
+// renders them for the scan; --api-versions adds other versions, as helm
+// template's flag does.
+func TestChartSeesGuardedAPIVersions(t *testing.T) {
+	dir := t.TempDir()
+	bucket := func(name string) string {
+		return "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: " + name + "\nspec:\n  name: " + name + "\n  acl: public-read\n"
+	}
+	for name, text := range map[string]string{
+		"Chart.yaml":            "apiVersion: v2\nname: site\nversion: 0.1.0\n",
+		"templates/kind.yaml":   "{{- if .Capabilities.APIVersions.Has \"s3.services.k8s.aws/v1alpha1/Bucket\" }}\n" + bucket("by-kind") + "{{- end }}\n",
+		"templates/gv.yaml":     "{{- if .Capabilities.APIVersions.Has \"s3.services.k8s.aws/v1alpha1\" }}\n" + bucket("by-version") + "{{- end }}\n",
+		"templates/policy.yaml": "{{- if .Capabilities.APIVersions.Has \"policy.ackguard.dev/v1alpha1/GuardrailPolicy\" }}\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata:\n  name: audit\nspec:\n  defaultAction: Audit\n{{- end }}\n",
+		"templates/other.yaml":  "{{- if .Capabilities.APIVersions.Has \"example.com/v1\" }}\n" + bucket("by-flag") + "{{- end }}\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(rep Report) []string {
+		var out []string
+		for _, f := range rep.Findings {
+			if !slices.Contains(out, f.Resource.Name) {
+				out = append(out, f.Resource.Name)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	rep := scanWith(t, []string{dir}, Options{})
+	if len(rep.Errors) != 0 || rep.Summary.Resources != 2 {
+		t.Fatalf("summary %+v, errors %+v", rep.Summary, rep.Errors)
+	}
+	if got, want := names(rep), []string{"by-kind", "by-version"}; !slices.Equal(got, want) {
+		t.Errorf("judged %v, want %v", got, want)
+	}
+	if len(rep.Policies) != 1 || rep.Policies[0].Name != "audit" {
+		t.Errorf("policies %+v, want the chart's audit", rep.Policies)
+	}
+	code, stdout, stderr := run(t, "", "-o", "json", "--api-versions", "example.com/v1,cert-manager.io/v1", "--api-versions", "x.io/v2/Thing", dir)
+	var r Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || code == 2 {
+		t.Fatalf("exit %d: %v\n%s", code, err, stderr)
+	}
+	if got, want := names(r), []string{"by-flag", "by-kind", "by-version"}; !slices.Equal(got, want) {
+		t.Errorf("--api-versions: judged %v, want %v", got, want)
+	}
+	if code, _, stderr := run(t, "", "--api-versions", "a/v1,", dir); code != 2 || !strings.Contains(stderr, "not an API version") {
+		t.Errorf("empty --api-versions entry: exit %d, %s", code, stderr)
 	}
 }
 

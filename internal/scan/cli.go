@@ -27,7 +27,9 @@ and .json files; hidden directories are skipped) or - for standard input.
 A directory holding kustomization.yaml is built as kubectl apply -k would
 (local files only, no plugins; --kustomize=false reads its files instead),
 one holding Chart.yaml rendered as helm template would (default values,
-then each --values file), and the built objects are judged. Objects of
+then each --values file; the kinds ackguard guards are served to
+.Capabilities.APIVersions, with --api-versions), and the built objects are
+judged. Objects of
 kinds ackguard does not guard are skipped and counted.
 
 Resources are judged under the GuardrailPolicies and GuardrailExceptions
@@ -133,6 +135,8 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	kf.NoOptDefVal = "true"
 	fs.Var(&pathList{&o.Values}, "values",
 		"values `FILE` for the charts rendered, over their default values (as helm template -f); repeatable")
+	fs.Var(&apiVersionList{&o.APIVersions}, "api-versions",
+		"more API `VERSIONS` charts see served in .Capabilities.APIVersions (group/version or group/version/Kind, comma-separated; those of the kinds ackguard guards always are), as helm template --api-versions; repeatable")
 	if o.ReleaseName == "" {
 		o.ReleaseName = DefaultReleaseName
 	}
@@ -183,6 +187,22 @@ func (l *globList) Set(v string) error {
 // directory vendor, as a shell completes it.
 func trimSlashes(g string) string {
 	return strings.TrimRight(g, "/")
+}
+
+// apiVersionList is a repeatable, comma-separable list of API versions.
+type apiVersionList struct{ versions *[]string }
+
+func (l *apiVersionList) String() string { return strings.Join(*l.versions, ",") }
+func (l *apiVersionList) Type() string   { return "VERSIONS" }
+func (l *apiVersionList) Set(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" || strings.ContainsAny(a, " \t") {
+			return fmt.Errorf("%q is not an API version such as networking.k8s.io/v1 or cert-manager.io/v1/Certificate", a)
+		}
+		*l.versions = append(*l.versions, a)
+	}
+	return nil
 }
 
 // notBool is a boolean flag stored negated (--kustomize sets

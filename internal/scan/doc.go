@@ -3,7 +3,8 @@
 // GitOps pipeline can refuse a change before it reaches a cluster.
 //
 //	ackguard scan [--output text|json|sarif|junit] [--fail-on deny|warn|never] [--rules GLOBS] [--skip-rules GLOBS]
-//	    [--exclude GLOB]... [--kustomize=false] [--values FILE]... [--release-name NAME] [--release-namespace NS]
+//	    [--exclude GLOB]... [--kustomize=false] [--values FILE]... [--api-versions VERSIONS]...
+//	    [--release-name NAME] [--release-namespace NS]
 //	    [--owner-account ID]... [--policy PATH]... [--now TIME] PATH...
 //
 // # Inputs
@@ -28,7 +29,10 @@
 // directory holding Chart.yaml is rendered with Helm's packages as "helm
 // template" would: default values, then each --values file in order,
 // release --release-name (release-name) in --release-namespace (default),
-// hooks included; dependencies must be vendored in charts/. A document
+// hooks included; dependencies must be vendored in charts/. Its templates
+// see served (.Capabilities.APIVersions) helm's defaults, the
+// group/version and group/version/Kind of every kind ackguard guards or
+// reads, and each --api-versions, as helm template --api-versions. A document
 // that does not decode only because of its "{{ ... }}" actions is a Helm
 // template read outside its chart: it is skipped, and one note lists such
 // files (or "file#N" when other documents of the file are not templates:

@@ -93,6 +93,11 @@ type Options struct {
 	// Values are values files merged, in order, over the default values
 	// of every chart rendered (--values).
 	Values []string
+	// APIVersions are more API versions a chart's templates see served
+	// (.Capabilities.APIVersions, helm template --api-versions: "group/version"
+	// or "group/version/Kind"), beside helm's defaults and those of the
+	// kinds ackguard guards.
+	APIVersions []string
 	// ReleaseName and ReleaseNamespace are those of the release a chart
 	// is rendered for; "" means DefaultReleaseName, DefaultReleaseNamespace.
 	ReleaseName, ReleaseNamespace string
