@@ -28,10 +28,15 @@ import (
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
-// Defaults of the release a chart is rendered for, as helm template's.
+// Defaults of the release a chart is rendered for, as helm template's,
+// and of the namespace objects that name none are created in, as
+// kubectl's.
 const (
-	DefaultReleaseName      = "release-name"
-	DefaultReleaseNamespace = "default"
+	DefaultReleaseName = "release-name"
+	// DefaultReleaseNamespace is the release namespace when neither
+	// --release-namespace nor --namespace is given.
+	DefaultReleaseNamespace = DefaultNamespace
+	DefaultNamespace        = "default"
 )
 
 // buildDir builds a directory the way it is applied: one holding a
@@ -220,7 +225,7 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 	// judges it only there), and --api-versions.
 	inst.APIVersions = append(guardedAPIVersions(s.reg), s.opts.APIVersions...)
 	inst.ReleaseName = cmpOr(s.opts.ReleaseName, DefaultReleaseName)
-	inst.Namespace = cmpOr(s.opts.ReleaseNamespace, DefaultReleaseNamespace)
+	inst.Namespace = s.releaseNamespace()
 	ri, err := inst.RunWithContext(s.ctx, ch, vals)
 	if err != nil {
 		s.errorf(src, "cannot render the chart: %s", oneLineError(err))

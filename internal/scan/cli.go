@@ -34,7 +34,9 @@ kinds ackguard does not guard are skipped and counted.
 
 Resources are judged under the GuardrailPolicies and GuardrailExceptions
 (policy.ackguard.dev/v1alpha1) found in the PATHs and in --policy, with
-namespaces selected by the labels of the v1 Namespaces found there; with
+namespaces selected by the labels of the v1 Namespaces found there; a
+namespaced object that names no namespace is judged in --namespace
+(default "default"), where kubectl apply -n would create it; with
 no GuardrailPolicy, the built-in baseline (every rule at its catalog
 default) applies, as in a cluster without one.
 
@@ -140,13 +142,16 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	if o.ReleaseName == "" {
 		o.ReleaseName = DefaultReleaseName
 	}
-	if o.ReleaseNamespace == "" {
-		o.ReleaseNamespace = DefaultReleaseNamespace
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
 	}
 	fs.StringVar(&o.ACKNamespace, "ack-namespace", owners.DefaultACKNamespace,
 		"`NAMESPACE` of the ACK controllers: ACK's cross-account role map ConfigMaps name owner accounts only there, as for the manager; empty reads none")
 	fs.StringVar(&o.ReleaseName, "release-name", o.ReleaseName, "release `NAME` charts are rendered for")
-	fs.StringVar(&o.ReleaseNamespace, "release-namespace", o.ReleaseNamespace, "release `NAMESPACE` charts are rendered in")
+	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace,
+		"`NAMESPACE` the namespaced objects that name none are judged in, as kubectl apply -n creates them there (charts too, unless --release-namespace)")
+	fs.StringVar(&o.ReleaseNamespace, "release-namespace", o.ReleaseNamespace,
+		"release `NAMESPACE` charts are rendered in, and their objects that name none judged in (default: --namespace)")
 }
 
 // ruleGlobs is a repeatable, comma-separable list of rule IDs or globs,

@@ -4,7 +4,7 @@
 //
 //	ackguard scan [--output text|json|sarif|junit] [--fail-on deny|warn|never] [--rules GLOBS] [--skip-rules GLOBS]
 //	    [--exclude GLOB]... [--kustomize=false] [--values FILE]... [--api-versions VERSIONS]...
-//	    [--release-name NAME] [--release-namespace NS]
+//	    [--release-name NAME] [--release-namespace NS] [-n|--namespace NS]
 //	    [--owner-account ID]... [--policy PATH]... [--now TIME] PATH...
 //
 // # Inputs
@@ -28,8 +28,8 @@
 // inflation); --kustomize=false reads such a directory as plain files. A
 // directory holding Chart.yaml is rendered with Helm's packages as "helm
 // template" would: default values, then each --values file in order,
-// release --release-name (release-name) in --release-namespace (default),
-// hooks included; dependencies must be vendored in charts/. Its templates
+// release --release-name (release-name) in --release-namespace (by
+// default --namespace, as helm template -n sets both), hooks included; dependencies must be vendored in charts/. Its templates
 // see served (.Capabilities.APIVersions) helm's defaults, the
 // group/version and group/version/Kind of every kind ackguard guards or
 // reads, and each --api-versions, as helm template --api-versions. A document
@@ -110,12 +110,17 @@
 // no policy selects has no findings. --owner-account gives the defaults a
 // policy's parameters override. A namespaceSelector matches the labels of
 // the v1 Namespace objects in the input (and kubernetes.io/metadata.name,
-// which every namespace has); a resource whose manifest sets no namespace
-// is judged in none ("", as its findings report it), so only policies
-// whose namespaceSelector matches a namespace without labels select it,
-// and only exceptions without a namespace exempt it; a chart's objects
-// that set none are judged in the release namespace (--release-namespace,
-// default "default"), where helm install puts them.
+// which every namespace has). A namespaced object whose manifest sets no
+// namespace is judged in --namespace (default "default"), where kubectl
+// apply -n creates it, as its findings report it: the policies and
+// exceptions of that namespace apply (an exception that sets none is in
+// that namespace too); a chart's objects that set none are judged in the
+// release namespace (--release-namespace, by default --namespace), where
+// helm install -n puts them. Cluster-scoped objects (a Namespace, a
+// GuardrailPolicy) stay without one. When a policy in force selects
+// namespaces by labels (other than kubernetes.io/metadata.name), a note
+// names the namespaces of judged resources that have no Namespace object
+// in the input: their labels are unknown, and they were judged without.
 //
 // A GuardrailException in force (at --now, default the current time)
 // moves the findings it exempts from "findings" to "exempted": admission
@@ -155,7 +160,7 @@
 //	      "resource": {
 //	        "apiVersion": "s3.services.k8s.aws/v1alpha1",
 //	        "kind": "Bucket",
-//	        "namespace": "default",     // "" when the manifest sets none
+//	        "namespace": "default",     // --namespace when the manifest sets none
 //	        "name": "public-bucket",
 //	        "source": "examples/insecure.yaml#0"
 //	      },
@@ -210,7 +215,8 @@
 //	      "expiresAt": "2026-03-01T00:00:00Z"
 //	    }
 //	  ],
-//	  "notes": [         // extension: what was skipped that a reader could expect read
+//	  "notes": [         // extension: what was skipped that a reader could expect read,
+//	                     // and namespaces judged without their labels
 //	    "2 files skipped: Helm templates read outside their chart (...)"
 //	  ]
 //	}

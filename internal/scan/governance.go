@@ -266,6 +266,50 @@ func (s *scanner) engine() *governance.Engine {
 	return eng
 }
 
+// unlabelledNote is a note naming the namespaces of the resources judged
+// that have no Namespace object in the input, when a policy in force
+// selects namespaces by labels: their labels are unknown, so such
+// policies judged them as namespaces without labels. "" otherwise.
+func (s *scanner) unlabelledNote() string {
+	if len(s.unlabelled) == 0 {
+		return ""
+	}
+	var byLabels []string
+	for _, g := range s.gov {
+		if g.policy != nil && inForce(g.policy) && selectsByLabels(g.policy.Spec.Match.NamespaceSelector) {
+			byLabels = append(byLabels, g.policy.Name)
+		}
+	}
+	if len(byLabels) == 0 {
+		return ""
+	}
+	subject, has, its := "namespace "+s.unlabelled[0], "has", "its"
+	if len(s.unlabelled) > 1 {
+		subject, has, its = "namespaces "+strings.Join(s.unlabelled, ", "), "have", "their"
+	}
+	return fmt.Sprintf("%s %s no Namespace object in the input: policies that select namespaces by labels (%s) judged %s resources without %s labels; "+
+		"give the cluster's Namespaces (kubectl get namespaces -o yaml) with --policy", subject, has, strings.Join(byLabels, ", "), its, its)
+}
+
+// selectsByLabels reports whether a namespaceSelector reads labels other
+// than kubernetes.io/metadata.name, which every namespace has (its name).
+func selectsByLabels(sel *metav1.LabelSelector) bool {
+	if sel == nil {
+		return false
+	}
+	for k := range sel.MatchLabels {
+		if k != corev1.LabelMetadataName {
+			return true
+		}
+	}
+	for _, e := range sel.MatchExpressions {
+		if e.Key != corev1.LabelMetadataName {
+			return true
+		}
+	}
+	return false
+}
+
 // inForce reports whether the engine applies the policy: it does not
 // apply one whose selectors do not parse (it selects nothing; when no
 // policy can be applied, the baseline is), as governance.CompilePolicy

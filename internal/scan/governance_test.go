@@ -678,3 +678,150 @@ spec:
 		t.Errorf("exit code %d\n%s", code, stdout)
 	}
 }
+
+// namespacedPolicy denies every finding in namespaces labelled env=prod,
+// and prod is such a namespace.
+const namespacedPolicy = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: prod
+  labels: {env: prod}
+---
+apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: prod}
+spec:
+  match:
+    namespaceSelector:
+      matchLabels: {env: prod}
+  defaultAction: Deny
+`
+
+// TestNamespaceFlag: an object that names no namespace is judged in
+// --namespace (default "default"), as kubectl apply -n creates it there,
+// under the policies and exceptions that select that namespace; a
+// cluster-scoped object stays without one.
+func TestNamespaceFlag(t *testing.T) {
+	bucket := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: site\nspec:\n  name: site\n  acl: public-read\n"
+	pol := writeFile(t, "policies.yaml", namespacedPolicy)
+	app := writeFile(t, "app.yaml", bucket)
+
+	rep := scanWith(t, []string{app}, Options{Policies: []string{pol}, Namespace: "prod"})
+	if len(rep.Errors) != 0 || rep.Summary.Denied != 1 || len(rep.Findings) == 0 {
+		t.Fatalf("--namespace prod: summary %+v, errors %+v", rep.Summary, rep.Errors)
+	}
+	for _, f := range rep.Findings {
+		if f.Resource.Namespace != "prod" || f.Policy != "prod" || f.Action != "deny" {
+			t.Errorf("finding %+v, want denied in prod by policy prod", f)
+		}
+	}
+	if len(rep.Policies) != 1 || rep.Policies[0].Name != "prod" || len(rep.Notes) != 0 {
+		t.Errorf("policies %+v (the cluster-scoped policy applies as read), notes %q", rep.Policies, rep.Notes)
+	}
+
+	// The default is "default", which the policy does not select; the
+	// CLI's flag says so too.
+	rep = scanWith(t, []string{app}, Options{Policies: []string{pol}})
+	if rep.Summary.Resources != 1 || len(rep.Findings) != 0 {
+		t.Errorf("no --namespace: summary %+v, findings %+v", rep.Summary, rep.Findings)
+	}
+	code, stdout, _ := run(t, "", "-o", "json", "--policy", pol, app)
+	if code != 0 || !strings.Contains(stdout, `"resources": 1,`) || !strings.Contains(stdout, `"findings": []`) {
+		t.Errorf("CLI default: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = run(t, "", "-n", "prod", "--policy", pol, app)
+	if code != 1 || !strings.Contains(stdout, "Bucket prod/site") {
+		t.Errorf("-n prod: exit %d\n%s", code, stdout)
+	}
+
+	// An exception that names no namespace is created in --namespace too.
+	exc := strings.Replace(exceptionDoc("[S3-004]"), "metadata: {name: public-site, namespace: team-a}", "metadata: {name: public-site}", 1)
+	both := writeFile(t, "both.yaml", bucket+"---\n"+exc)
+	rep = scanWith(t, []string{both}, Options{Policies: []string{pol}, Namespace: "prod", Now: mustTime(t, beforeExpiry)})
+	if len(rep.Exceptions) != 1 || rep.Exceptions[0].Namespace != "prod" {
+		t.Fatalf("exceptions %+v, errors %+v", rep.Exceptions, rep.Errors)
+	}
+	exempted := false
+	for _, e := range rep.Exempted {
+		exempted = exempted || e.Rule == "S3-004"
+	}
+	if !exempted {
+		t.Errorf("S3-004 not exempted in prod: findings %+v, exempted %+v", verdicts(rep.Findings), rep.Exempted)
+	}
+}
+
+// TestReleaseNamespaceDefaultsToNamespace: a chart is rendered in
+// --release-namespace, and without it in --namespace (helm template -n);
+// plain files are judged in --namespace whatever --release-namespace.
+func TestReleaseNamespaceDefaultsToNamespace(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"chart/Chart.yaml":            "apiVersion: v2\nname: site\nversion: 0.1.0\n",
+		"chart/templates/bucket.yaml": "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: charted\nspec:\n  name: charted\n  acl: public-read\n",
+		"plain/bucket.yaml":           "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: plain\nspec:\n  name: plain\n  acl: public-read\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	namespaces := func(opts Options) map[string]string {
+		rep := scanWith(t, []string{filepath.Join(dir, "chart"), filepath.Join(dir, "plain")}, opts)
+		if len(rep.Errors) != 0 {
+			t.Fatalf("errors %+v", rep.Errors)
+		}
+		out := map[string]string{}
+		for _, f := range rep.Findings {
+			out[f.Resource.Name] = f.Resource.Namespace
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		opts Options
+		want map[string]string
+	}{
+		{Options{}, map[string]string{"charted": "default", "plain": "default"}},
+		{Options{Namespace: "shop"}, map[string]string{"charted": "shop", "plain": "shop"}},
+		{Options{Namespace: "shop", ReleaseNamespace: "team-a"}, map[string]string{"charted": "team-a", "plain": "shop"}},
+		{Options{ReleaseNamespace: "team-a"}, map[string]string{"charted": "team-a", "plain": "default"}},
+	} {
+		if got := namespaces(tc.opts); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("namespace %q, release namespace %q: %v, want %v", tc.opts.Namespace, tc.opts.ReleaseNamespace, got, tc.want)
+		}
+	}
+}
+
+// TestNoteUnlabelledNamespace: when a policy selects namespaces by
+// labels, a resource judged in a namespace the input has no Namespace
+// object for is judged without its labels, which a note says.
+func TestNoteUnlabelledNamespace(t *testing.T) {
+	pol := writeFile(t, "policies.yaml", namespacedPolicy)
+	bucket := func(ns string) string {
+		return "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: site\n  namespace: " + ns + "\nspec:\n  name: site\n"
+	}
+	shop := writeFile(t, "shop.yaml", bucket("shop"))
+	rep := scanWith(t, []string{shop, writeFile(t, "prod.yaml", bucket("prod"))}, Options{Policies: []string{pol}})
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "namespace shop has no Namespace object in the input: policies that select namespaces by labels (prod)") {
+		t.Errorf("notes %q", rep.Notes)
+	}
+	_, stdout, _ := run(t, "", "--policy", pol, shop)
+	if !strings.Contains(stdout, "note: namespace shop has no Namespace object") {
+		t.Errorf("text output without the note:\n%s", stdout)
+	}
+	// No note when the Namespace is there, or when no policy selects by
+	// labels (the name, kubernetes.io/metadata.name, is always known).
+	withNS := writeFile(t, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+	if rep := scanWith(t, []string{shop, withNS}, Options{Policies: []string{pol}}); len(rep.Notes) != 0 {
+		t.Errorf("with the Namespace: notes %q", rep.Notes)
+	}
+	byName := testdata("governance", "per-namespace.yaml")
+	if rep := scanWith(t, []string{shop}, Options{Policies: []string{byName}}); len(rep.Notes) != 0 {
+		t.Errorf("selected by name: notes %q", rep.Notes)
+	}
+	if rep := scanWith(t, []string{shop}, Options{}); len(rep.Notes) != 0 {
+		t.Errorf("baseline: notes %q", rep.Notes)
+	}
+}

@@ -98,8 +98,15 @@ type Options struct {
 	// or "group/version/Kind"), beside helm's defaults and those of the
 	// kinds ackguard guards.
 	APIVersions []string
+	// Namespace is the namespace the namespaced objects that name none
+	// are judged in, as kubectl apply -n creates them there (--namespace);
+	// "" means DefaultNamespace. Cluster-scoped kinds (a Namespace, a
+	// GuardrailPolicy) stay without one.
+	Namespace string
 	// ReleaseName and ReleaseNamespace are those of the release a chart
-	// is rendered for; "" means DefaultReleaseName, DefaultReleaseNamespace.
+	// is rendered for; "" means DefaultReleaseName and Namespace (helm
+	// template -n sets both). A chart's objects that name no namespace
+	// are judged in ReleaseNamespace.
 	ReleaseName, ReleaseNamespace string
 	// ACKNamespace is the namespace of the ACK controllers: ACK's
 	// cross-account role map ConfigMaps name owner accounts only there, as
@@ -124,8 +131,10 @@ type Report struct {
 	// their state at the scan's time (extension).
 	Exceptions []Exception `json:"exceptions"`
 	// Notes say what the scan skipped that a reader could expect it to
-	// read (Helm templates outside their chart, a library chart); never
-	// an error (extension).
+	// read (Helm templates outside their chart, a library chart), and the
+	// namespaces judged without their labels (no Namespace object in the
+	// input while a policy selects namespaces by labels); never an error
+	// (extension).
 	Notes []string `json:"notes"`
 	// OwnerAccounts are the owner accounts the scan judged with, each with
 	// where it came from: --owner-account, a Namespace's
@@ -405,6 +414,9 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readAll)
 	}
+	if n := s.unlabelledNote(); n != "" {
+		s.rep.Notes = append(s.rep.Notes, n)
+	}
 	for _, k := range s.kept {
 		if k.spool != nil {
 			k.spool.Close()
@@ -451,6 +463,18 @@ var referenced = []schema.GroupKind{
 	view.SubnetGVK.GroupKind(),
 }
 
+// defaultNamespace is the namespace of the namespaced objects that name
+// none (Options.Namespace).
+func (s *scanner) defaultNamespace() string {
+	return cmpOr(s.opts.Namespace, DefaultNamespace)
+}
+
+// releaseNamespace is the namespace charts are rendered in
+// (Options.ReleaseNamespace, else the default namespace).
+func (s *scanner) releaseNamespace() string {
+	return cmpOr(s.opts.ReleaseNamespace, s.defaultNamespace())
+}
+
 // namespaced reports whether objects of the kind live in a namespace, for
 // the kinds the scan reads: the guarded ones, those rules read, a
 // GuardrailException and a ConfigMap (not a GuardrailPolicy or a
@@ -492,8 +516,10 @@ type scanner struct {
 	// order; govRaw indexes them by kind, namespace and name.
 	gov    []*govObject
 	govRaw map[string]govSeen
-	// namespaces are the Namespace objects read, by name.
+	// namespaces are the Namespace objects read, by name; unlabelled are
+	// the namespaces of resources judged that have none, in input order.
 	namespaces map[string]*namespaceObject
+	unlabelled []string
 	// rules and skipRules select the rules reported (Options.Rules,
 	// Options.SkipRules); exclude are the globs of paths not read.
 	rules, skipRules, exclude []string
@@ -1062,10 +1088,17 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		return
 	}
 	meta := view.ReadMeta(obj)
-	if ns := s.reading.namespace; ns != "" && meta.Namespace == "" && s.namespaced(meta.GVK.GroupKind()) {
-		// Where the release puts it: judged in that namespace, under the
-		// policies and exceptions that select it there.
-		if md, ok := obj["metadata"].(map[string]any); ok {
+	if meta.Namespace == "" && s.namespaced(meta.GVK.GroupKind()) {
+		// Where kubectl apply -n (or the release, for a chart's objects)
+		// creates it: judged in that namespace, under the policies and
+		// exceptions that select it there.
+		ns := cmpOr(s.reading.namespace, s.defaultNamespace())
+		md, ok := obj["metadata"].(map[string]any)
+		if !ok && obj["metadata"] == nil {
+			md, ok = map[string]any{}, true
+			obj["metadata"] = md
+		}
+		if ok {
 			md["namespace"] = ns
 			meta.Namespace = ns
 		}
@@ -1182,6 +1215,9 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		Source:     source,
 	}
 	s.rep.Summary.Resources++
+	if ns := meta.Namespace; ns != "" && s.namespaces[ns] == nil && !slices.Contains(s.unlabelled, ns) {
+		s.unlabelled = append(s.unlabelled, ns)
+	}
 	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start()}
 	if s.opts.Output == OutputJUnit {
 		// Every rule evaluated on every resource is a test case; other
