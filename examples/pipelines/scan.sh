@@ -12,7 +12,7 @@
 #
 # Exit status is ackguard's: 0 nothing would be denied, 1 something would
 # (the step fails with the findings printed), 2 an input could not be read
-# or a policy is invalid.
+# or a policy is invalid, or kustomize could not render OVERLAY.
 set -euo pipefail
 
 POLICIES=${POLICIES:-platform/guardrails}
@@ -24,8 +24,19 @@ fi
 
 status=0
 if [[ -n ${OVERLAY:-} ]]; then
+	# Rendered first, with kustomize's own status: piped straight into
+	# ackguard, a kustomize failure would come out of the pipe as exit 1,
+	# "the cluster would deny", with nothing judged.
+	rendered=$(mktemp)
+	trap 'rm -f "$rendered"' EXIT
+	kstatus=0
+	kustomize build "$OVERLAY" >"$rendered" || kstatus=$?
+	if ((kstatus != 0)); then
+		echo "ackguard: kustomize build $OVERLAY failed (exit $kstatus); nothing was judged" >&2
+		exit 2
+	fi
 	# Rendered manifests come in on standard input ("-").
-	kustomize build "$OVERLAY" | ackguard scan "${args[@]}" - || status=$?
+	ackguard scan "${args[@]}" - <"$rendered" || status=$?
 else
 	ackguard scan "${args[@]}" "$MANIFESTS" || status=$?
 fi
