@@ -290,6 +290,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		}
 	}
 	if len(fixIDs) == 0 {
+		r.memory().settle(obj)
 		return result, nil
 	}
 	if view.ReadMeta(obj.Object).ReadOnly() {
@@ -365,7 +366,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	var planErr error
 	var refused []governance.Result // what the plan would bring that admission refuses
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		refused = nil
+		refused, step, state, at = nil, 0, RemediationState{}, time.Time{}
 		if applied.Object != nil { // a conflict: judge the object as it is now
 			if err := r.APIReader.Get(ctx, key, obj); err != nil {
 				return err
@@ -406,9 +407,13 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			if r.Clock.Now().Sub(waitedFrom) > staleAfter {
 				// An exception or a policy may have changed while the
 				// fix waited for its turn: patch only if it is still due.
-				if due, err := r.stillDue(ctx, obj, plan); err != nil || !due {
-					applied, fixIDs = rules.Plan{}, nil
+				due, err := r.stillDue(ctx, obj, plan)
+				if err != nil {
 					return err
+				}
+				if !due {
+					applied, fixIDs = rules.Plan{}, nil
+					return nil
 				}
 			}
 			err = r.patch(ctx, obj, plan.MergePatch(), state)

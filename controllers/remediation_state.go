@@ -178,6 +178,21 @@ func (s RemediationState) history() RemediationState {
 	return s
 }
 
+// settle records that obj has no fix due (it complies, an exception
+// covers it, or no policy fixes it any more): a suspension ends, so a
+// later regression is fixed again once the window's count allows (the
+// count stays: every fix leaves a compliant object, and forgetting it
+// there would let a source that reverts each fix be fought for ever).
+func (m *RemediationMemory) settle(obj client.Object) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := keyOf(obj)
+	if w, ok := m.states[key]; ok && w.uid == obj.GetUID() && w.state.Suspended != nil {
+		w.state.Suspended = nil
+		m.states[key] = w
+	}
+}
+
 func (m *RemediationMemory) forget(kind schema.GroupKind, key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -246,8 +261,10 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 			return s, StepSuspended, time.Time{}
 		}
 		// Another fix is due (the source changed the fields, or a policy
-		// the fix): start over.
-		s = s.history()
+		// the fix): the suspension ends, but not the window's count, so a
+		// source that keeps reverting to changing values is not fought
+		// afresh each time.
+		s.Suspended = nil
 	}
 	fresh := s.WindowStart.IsZero() || now.Sub(s.WindowStart) >= b.Window
 	out := RemediationState{Time: now, Rules: plan.Rules, Attempts: 1, WindowStart: now}

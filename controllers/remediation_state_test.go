@@ -62,12 +62,39 @@ func TestRemediationStateSteps(t *testing.T) {
 	if _, step, _ := s.next(at(30*24*time.Hour), 9, plan, b); step != StepSuspended {
 		t.Fatalf("a month later, same fix due: step %v, want suspended", step)
 	}
-	// Another fix due (the source now holds another value) resumes at
-	// once, with fresh attempts and the previous values kept.
+	// Another fix due (the source now holds another value) ends the
+	// suspension, but within the window the count stands: a revert of the
+	// window's fix stops again at once, under the new fix's identity.
 	other := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Old: "other", OldPresent: true}}}
+	if again, step, _ := s.next(at(45*time.Minute), 10, other, b); step != StepSuspend || again.Suspended.Reverted != fixIdentity(other) {
+		t.Fatalf("another fix due within the window: step %v, state %+v; want suspended again", step, again)
+	}
+	// After the window, it is fixed, with fresh attempts and the previous
+	// values kept.
 	r, step, _ := s.next(at(2*time.Hour), 10, other, b)
 	if step != StepFix || r.Attempts != 1 || r.Suspended != nil || !r.WindowStart.Equal(at(2*time.Hour)) || len(r.Previous) != 1 {
 		t.Fatalf("another fix due: step %v, state %+v", step, r)
+	}
+}
+
+// A suspension ends when the object has no fix due (it complies): the
+// same regression later is judged by the window's count, not by the old
+// suspension; the count stays.
+func TestSettleEndsASuspension(t *testing.T) {
+	var m RemediationMemory
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u1"}}
+	m.put(obj, RemediationState{Time: t0, Attempts: 2, WindowStart: t0, Suspended: &Suspension{Generation: 3, Since: t0, Reverted: "x"}})
+	m.settle(obj)
+	got := m.latest(obj, RemediationState{})
+	if got.Suspended != nil || got.Attempts != 2 || !got.WindowStart.Equal(t0) {
+		t.Errorf("after settle: %+v, want no suspension, the count and window kept", got)
+	}
+	other := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u2"}}
+	m.put(obj, RemediationState{Attempts: 2, Suspended: &Suspension{Reverted: "x"}})
+	m.settle(other) // another object of the name
+	if got := m.latest(obj, RemediationState{}); got.Suspended == nil {
+		t.Error("settling another object of the same name ended this one's suspension")
 	}
 }
 

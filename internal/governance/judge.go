@@ -90,10 +90,10 @@ func (j *Judgement) Denials() []Result {
 // FixConfigs returns the configurations the rule's fix runs under, in
 // turn and in one patch: one for each parameter set whose policy asked
 // for a fix of one of the rule's findings, in the order found (nil when
-// none did). The parameters (RDS-005's minimum retention, EC2-004's
-// allowed ports) decide what the fix writes; run under each in turn, a
-// fix that raises a value to a minimum or removes what a list does not
-// allow satisfies every such policy at once instead of one per patch.
+// none did). The parameters (RDS-005's minimum retention, LMB-002's owner
+// accounts) decide what the fix writes; run under each in turn, a fix
+// that raises a value to a minimum satisfies every such policy at once
+// instead of one per patch.
 func (j *Judgement) FixConfigs(ruleID string) []rules.Config {
 	var out []rules.Config
 	for _, fc := range j.fixConfigs {

@@ -150,7 +150,7 @@ func ec2003() *Rule {
 // tcp or udp port to the internet.
 func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
 	v4 := r.Prefix.Addr().Is4()
-	if opensEveryPortAlone(e, i, r) {
+	if rr := e.rules[i]; e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r) {
 		return ", every port"
 	}
 	var opened []string
@@ -166,14 +166,15 @@ func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
 }
 
 // opensEveryPortAlone reports whether range r of rule i opens every port
-// by itself: all protocols, or a rule of the full port range. Those are
+// by itself: all protocols, or a rule of the full port range (public
+// alone, or with other rules' addresses: the ports are its own). Those are
 // what the catalog's fix removes; of ranges that open every port only
 // together, no one is the offending element (removing them all would take
 // authorized ports with them, EC2-004's 443), so they are reported for a
 // person to choose.
 func opensEveryPortAlone(e *sgExposure, i int, r publicRange) bool {
 	rr := e.rules[i]
-	return e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r)
+	return e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange()
 }
 
 // EC2-005: no public ingress on all protocols or on a full port range.

@@ -290,6 +290,7 @@ func TestEC2PublicUnionAcrossRules(t *testing.T) {
 		{"secure: public only where the rules meet, on 443", sg(tcp(80, 8443, lower), tcp(443, 443, upper)), "EC2-004", 0, "", false},
 		{"insecure: all protocols from two rules", sg(perm("-1", nil, nil, lower...), perm("-1", nil, nil, upper...)), "EC2-005", 254, "every port", false},
 		{"tricky: every tcp port from two rules and two port ranges", sg(tcp(0, 40000, lower), tcp(0, 40000, upper), perm("tcp", int64(40001), int64(65535), "0.0.0.0/0")), "EC2-005", 255, "opens every tcp port", true},
+		{"insecure: the full tcp range from two rules' addresses", sg(tcp(0, 65535, lower), tcp(0, 65535, upper)), "EC2-005", 254, "opens every tcp port", false},
 		{"tricky: every tcp port from three public rules, 443 among them", sg(tcp(443, 443, []string{"0.0.0.0/0"}), tcp(0, 442, []string{"0.0.0.0/0"}), tcp(444, 65535, []string{"0.0.0.0/0"})), "EC2-005", 3, "opens every tcp port", true},
 	}
 	for _, tt := range tests {
