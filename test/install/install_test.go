@@ -23,6 +23,7 @@ import (
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/testenv"
 	"github.com/ackguard/ackguard/internal/view"
 	"github.com/ackguard/ackguard/internal/webhookconfig"
@@ -300,26 +301,10 @@ func TestManagerRunsWithTheChartsRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	forbiddenLog.reset()
-	cfg := rest.CopyConfig(cluster.Config)
-	cfg.Impersonate = chartIdentity()
-	mctx, stop := context.WithCancel(ctx)
-	opts := cluster.ManagerOptions()
-	opts.LeaderElection = true
-	opts.LeaderElectionNamespace = releaseNamespace
-	_, done, err := cluster.StartAckguardAs(mctx, cfg, opts)
-	if err != nil {
-		stop()
-		t.Fatal(err)
-	}
-	defer func() {
-		stop()
-		<-done // free the webhook port for the next test
-		expectNoRefusals(t)
-	}()
+	defer startManagerAsChart(t, cluster.ManagerOptions())()
 
 	// Watches and patches with the chart's RBAC.
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(view.BucketGVK)
 		if err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(drifted), u); err != nil {
@@ -388,29 +373,14 @@ func TestAdmissionOnlyManagerRunsWithTheChartsRBAC(t *testing.T) {
 
 	ns := "admission-only"
 	ensureNamespace(t, ns)
-	forbiddenLog.reset()
-	cfg := rest.CopyConfig(cluster.Config)
-	cfg.Impersonate = chartIdentity()
-	mctx, stop := context.WithCancel(ctx)
 	opts := cluster.ManagerOptions()
 	opts.EnableReconciler = false
-	opts.LeaderElection = true
-	opts.LeaderElectionNamespace = releaseNamespace
-	_, done, err := cluster.StartAckguardAs(mctx, cfg, opts)
-	if err != nil {
-		stop()
-		t.Fatal(err)
-	}
-	defer func() {
-		stop()
-		<-done
-		expectNoRefusals(t)
-	}()
+	defer startManagerAsChart(t, opts)()
 	installWebhook(t, chartWebhook(t, ""))
 	if err := probeDenied(t, ns); err != nil {
 		t.Fatal(err)
 	}
-	err = cluster.Client.Create(ctx, exception(ns, "unknown-rule", "ZZZ-999"), client.DryRunAll)
+	err := cluster.Client.Create(ctx, exception(ns, "unknown-rule", "ZZZ-999"), client.DryRunAll)
 	if err == nil || !strings.Contains(err.Error(), "ZZZ-999") {
 		t.Errorf("an exception for an unknown rule: %v, want a denial", err)
 	}
@@ -463,5 +433,29 @@ func TestWebhookDownFailurePolicy(t *testing.T) {
 				t.Errorf("a Bucket in kube-system was sent to the webhook: %v", err)
 			}
 		})
+	}
+}
+
+// startManagerAsChart starts the manager as the chart's ServiceAccount,
+// electing its leader in the release namespace, and returns what stops it:
+// it waits for the manager to end (freeing the webhook port for the next
+// test) and checks that the API server refused it nothing.
+func startManagerAsChart(t *testing.T, opts manager.Options) func() {
+	t.Helper()
+	forbiddenLog.reset()
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = chartIdentity()
+	mctx, stop := context.WithCancel(ctx)
+	opts.LeaderElection = true
+	opts.LeaderElectionNamespace = releaseNamespace
+	_, done, err := cluster.StartAckguardAs(mctx, cfg, opts)
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	return func() {
+		stop()
+		<-done
+		expectNoRefusals(t)
 	}
 }
