@@ -115,7 +115,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 		o.Output = OutputFormats[0]
 	}
 	fs.VarP(cmdutil.NewEnum(&o.Output, OutputFormats...), "output", "o", "output `FORMAT`: "+strings.Join(OutputFormats, " or "))
-	fs.Var(&accountList{&o.Config.OwnerAccounts}, "owner-account",
+	fs.Var(&csvList{values: &o.Config.OwnerAccounts, typ: "ID", check: accountID}, "owner-account",
 		"AWS account `ID` (12 digits) that owns the resources; repeatable, or comma-separated")
 	fs.Var(&pathList{&o.Policies}, "policy",
 		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH`, with the owner accounts in resources' status (an export of the cluster; other documents there are not judged); repeatable")
@@ -137,7 +137,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	kf.NoOptDefVal = "true"
 	fs.Var(&pathList{&o.Values}, "values",
 		"values `FILE` for the charts rendered, over their default values (as helm template -f); repeatable")
-	fs.Var(&apiVersionList{&o.APIVersions}, "api-versions",
+	fs.Var(&csvList{values: &o.APIVersions, typ: "VERSIONS", check: apiVersion}, "api-versions",
 		"more API `VERSIONS` charts see served in .Capabilities.APIVersions (group/version or group/version/Kind, comma-separated; those of the kinds ackguard guards always are), as helm template --api-versions; repeatable")
 	if o.ReleaseName == "" {
 		o.ReleaseName = DefaultReleaseName
@@ -194,22 +194,6 @@ func trimSlashes(g string) string {
 	return strings.TrimRight(g, "/")
 }
 
-// apiVersionList is a repeatable, comma-separable list of API versions.
-type apiVersionList struct{ versions *[]string }
-
-func (l *apiVersionList) String() string { return strings.Join(*l.versions, ",") }
-func (l *apiVersionList) Type() string   { return "VERSIONS" }
-func (l *apiVersionList) Set(v string) error {
-	for _, a := range strings.Split(v, ",") {
-		a = strings.TrimSpace(a)
-		if a == "" || strings.ContainsAny(a, " \t") {
-			return fmt.Errorf("%q is not an API version such as networking.k8s.io/v1 or cert-manager.io/v1/Certificate", a)
-		}
-		*l.versions = append(*l.versions, a)
-	}
-	return nil
-}
-
 // notBool is a boolean flag stored negated (--kustomize sets
 // Options.NoKustomize to false).
 type notBool bool
@@ -237,20 +221,41 @@ func colorOutput(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// accountList is a repeatable, comma-separable list of AWS account IDs.
-type accountList struct{ ids *[]string }
+// csvList is a repeatable, comma-separable list flag: each value is
+// trimmed, checked and kept once.
+type csvList struct {
+	values *[]string
+	typ    string
+	check  func(string) error
+}
 
-func (l *accountList) String() string { return strings.Join(*l.ids, ",") }
-func (l *accountList) Type() string   { return "ID" }
-func (l *accountList) Set(v string) error {
+func (l *csvList) String() string { return strings.Join(*l.values, ",") }
+func (l *csvList) Type() string   { return l.typ }
+func (l *csvList) Set(v string) error {
 	for _, a := range strings.Split(v, ",") {
 		a = strings.TrimSpace(a)
-		if !accountIDRe.MatchString(a) {
-			return fmt.Errorf("%q is not a 12-digit AWS account ID", a)
+		if err := l.check(a); err != nil {
+			return err
 		}
-		if !slices.Contains(*l.ids, a) {
-			*l.ids = append(*l.ids, a)
+		if !slices.Contains(*l.values, a) {
+			*l.values = append(*l.values, a)
 		}
+	}
+	return nil
+}
+
+// accountID checks an AWS account ID.
+func accountID(a string) error {
+	if !accountIDRe.MatchString(a) {
+		return fmt.Errorf("%q is not a 12-digit AWS account ID", a)
+	}
+	return nil
+}
+
+// apiVersion checks an API version as helm template --api-versions takes it.
+func apiVersion(a string) error {
+	if a == "" || strings.ContainsAny(a, " \t") {
+		return fmt.Errorf("%q is not an API version such as networking.k8s.io/v1 or cert-manager.io/v1/Certificate", a)
 	}
 	return nil
 }
