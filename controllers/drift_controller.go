@@ -662,8 +662,13 @@ func toFix(results []governance.Result) []rules.Finding {
 func fixPolicies(results []governance.Result, ruleIDs []string) []string {
 	var out []string
 	for _, r := range results {
-		if r.Fix && slices.Contains(ruleIDs, r.RuleID) && !slices.Contains(out, r.FixPolicy) {
-			out = append(out, r.FixPolicy)
+		if !r.Fix || !slices.Contains(ruleIDs, r.RuleID) {
+			continue
+		}
+		for _, p := range r.FixPolicies {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
 		}
 	}
 	return out

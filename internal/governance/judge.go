@@ -23,9 +23,11 @@ type Result struct {
 	// has a fix for it and no exception applies).
 	Fix bool
 	// AdmissionPolicy and FixPolicy name the policies that set each
-	// dimension.
+	// dimension; FixPolicies names every policy that asks for the fix,
+	// FixPolicy first (the fix runs under each one's parameters).
 	AdmissionPolicy string
 	FixPolicy       string
+	FixPolicies     []string
 	// Exception, when set, exempts the finding: it neither denies nor is
 	// fixed, and is reported as skipped.
 	Exception *ExceptionRef
@@ -321,11 +323,16 @@ func (a *acc) add(f rules.Finding, rule *rules.Rule, group []*CompiledPolicy) {
 			a.res.Admission, a.res.AdmissionPolicy = adm, q.name
 			a.res.Message, a.res.Remedy = f.Message, f.Remedy
 		}
-		if fix && rule.Fixer != nil && f.Fixable && !slices.ContainsFunc(a.fixBy, func(p *CompiledPolicy) bool { return p.cfgKey == q.cfgKey }) {
+		if fix && rule.Fixer != nil && f.Fixable {
 			if !a.res.Fix {
 				a.res.Fix, a.res.FixPolicy = true, q.name
 			}
-			a.fixBy = append(a.fixBy, q)
+			if !slices.Contains(a.res.FixPolicies, q.name) {
+				a.res.FixPolicies = append(a.res.FixPolicies, q.name)
+			}
+			if !slices.ContainsFunc(a.fixBy, func(p *CompiledPolicy) bool { return p.cfgKey == q.cfgKey }) {
+				a.fixBy = append(a.fixBy, q)
+			}
 		}
 	}
 }

@@ -240,12 +240,20 @@ func TestFixUnderEveryParameterSetInOnePlan(t *testing.T) {
 		e := New(reg, Defaults{}, policies(order...), nil)
 		for _, tt := range []struct {
 			days, want int64
-		}{{3, 14}, {10, 14}, {20, 0}} {
+			asking     []string
+		}{{3, 14, []string{"a-seven", "b-fourteen"}}, {10, 14, []string{"b-fourteen"}}, {20, 0, nil}} {
 			obj := dbInstance("team-a", "db", "backupRetentionPeriod", tt.days)
 			j := e.Judge(obj, nsOf("team-a"), t0, nil)
 			plan, err := reg.RemediateEach(obj, j.FixConfigs, j.FixRules())
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The fix runs under the parameters of each policy the object
+			// falls short of, so each is named as asking for it (the
+			// Remediated event, the reports), in the policies' order.
+			r := result(j, "RDS-005")
+			if tt.want != 0 && (r == nil || !slices.Equal(r.FixPolicies, tt.asking) || r.FixPolicy != tt.asking[0]) {
+				t.Errorf("%s first, %d days: the fix names %+v, want %v", order[0].Name, tt.days, r, tt.asking)
 			}
 			if tt.want == 0 {
 				if !plan.Empty() {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -341,6 +342,108 @@ func TestChartRefusesSharedNamespaces(t *testing.T) {
 			t.Errorf("namespace %q: %v, %s", tc.namespace, err, stderr.String())
 		case !tc.refused && err != nil:
 			t.Errorf("namespace %q refused: %s", tc.namespace, stderr.String())
+		}
+	}
+}
+
+// TestChartNameOverrides: fullnameOverride names every namespaced object
+// and every name the manager is handed (its webhook configuration, its
+// certificate Secret and Service), kept to 47 characters as release names
+// are; nameOverride names the chart in the prefix and in the pods' name
+// label, which the Services and the budget select by.
+func TestChartNameOverrides(t *testing.T) {
+	long := strings.Repeat("guardrails-", 6) // 66 characters
+	for _, tc := range []struct {
+		name, prefix, label string
+		args                []string
+	}{
+		{"fullnameOverride", "guard", "ackguard", []string{"--set", "fullnameOverride=guard"}},
+		{"long fullnameOverride", strings.TrimSuffix(long[:47], "-"), "ackguard", []string{"--set", "fullnameOverride=" + strings.TrimSuffix(long, "-")}},
+		{"nameOverride", "rel-guardrails", "guardrails", []string{"--set", "nameOverride=guardrails"}},
+		{"nameOverride within the release name", "my-guardrails", "guardrails", []string{"--set", "nameOverride=guardrails"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := "rel"
+			if strings.HasPrefix(tc.prefix, "my-") {
+				release = tc.prefix
+			}
+			objs, errOut := helmTemplateWith(t, release, tc.args...)
+			if errOut != "" {
+				t.Fatal(errOut)
+			}
+			for _, o := range objs {
+				if o.GetNamespace() != "" && !strings.HasPrefix(o.GetName(), tc.prefix+"-") {
+					t.Errorf("%s %s is not named after %q", o.GetKind(), o.GetName(), tc.prefix)
+				}
+			}
+			d := one(t, objs, "Deployment", tc.prefix+"-controller-manager")
+			sel, _, _ := unstructured.NestedStringMap(d.Object, "spec", "selector", "matchLabels")
+			if sel["app.kubernetes.io/name"] != tc.label {
+				t.Errorf("selector %v, want app.kubernetes.io/name=%s", sel, tc.label)
+			}
+			svc := one(t, objs, "Service", tc.prefix+"-webhook-service")
+			if svcSel, _, _ := unstructured.NestedStringMap(svc.Object, "spec", "selector"); !reflect.DeepEqual(svcSel, sel) {
+				t.Errorf("the webhook Service selects %v, the pods are %v", svcSel, sel)
+			}
+			vwc := one(t, objs, "ValidatingWebhookConfiguration", tc.prefix+"-validating-webhook-configuration")
+			hooks, _, _ := unstructured.NestedSlice(vwc.Object, "webhooks")
+			for _, h := range hooks {
+				if name, _, _ := unstructured.NestedString(h.(map[string]any), "clientConfig", "service", "name"); name != svc.GetName() {
+					t.Errorf("webhook calls Service %q, rendered %q", name, svc.GetName())
+				}
+			}
+			args, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+			flags := stringsOf(args[0].(map[string]any), "args")
+			for _, want := range []string{
+				"--webhook-configuration-name=" + vwc.GetName(),
+				"--cert-secret-name=" + tc.prefix + "-webhook-server-cert",
+				"--webhook-dns-name=" + svc.GetName() + "." + releaseNamespace + ".svc",
+			} {
+				if !slices.Contains(flags, want) {
+					t.Errorf("manager args %v lack %s", flags, want)
+				}
+			}
+			one(t, objs, "Secret", tc.prefix+"-webhook-server-cert")
+		})
+	}
+	if _, errOut := helmTemplateWith(t, "rel", "--set", "nameOverride=Guard_Rails"); !strings.Contains(errOut, "nameOverride") {
+		t.Errorf("nameOverride that is no DNS label accepted: %q", errOut)
+	}
+}
+
+// TestChartImageDigests: a digest pins each image (repository@digest, the
+// tag ignored), on a mirror too; a value that is no digest is refused.
+func TestChartImageDigests(t *testing.T) {
+	d1, d2 := "sha256:"+strings.Repeat("a", 64), "sha256:"+strings.Repeat("b", 64)
+	objs, errOut := helmTemplateWith(t, "ackguard", "--set", "image.digest="+d1, "--set", "image.tag=v9.9.9",
+		"--set", "crds.upgradeJob.image.digest="+d2, "--set", "global.imageRegistry=mirror.example.com")
+	if errOut != "" {
+		t.Fatal(errOut)
+	}
+	want := map[string]string{
+		"Deployment/ackguard-controller-manager": "mirror.example.com/ackguard/ackguard@" + d1,
+		"Pod/ackguard-test":                      "mirror.example.com/ackguard/ackguard@" + d1, // helm test runs the manager's image
+		"Job/ackguard-crd-upgrade":               "mirror.example.com/kubectl@" + d2,
+	}
+	pods := podSpecs(objs)
+	for name, img := range want {
+		if pods[name] == nil {
+			t.Errorf("no %s rendered", name)
+			continue
+		}
+		if got := container(t, pods[name])["image"]; got != img {
+			t.Errorf("%s: image %v, want %s", name, got, img)
+		}
+	}
+	// Without digests every image keeps its tag.
+	for name, spec := range podSpecs(helmTemplate(t, "default-values.yaml")) {
+		if img, _ := container(t, spec)["image"].(string); strings.Contains(img, "@") || !strings.Contains(img, ":") {
+			t.Errorf("%s: image %s", name, img)
+		}
+	}
+	for _, bad := range []string{"latest", "sha256:abc", "SHA256:" + strings.Repeat("a", 64)} {
+		if _, errOut := helmTemplateWith(t, "ackguard", "--set", "image.digest="+bad); !strings.Contains(errOut, "digest") {
+			t.Errorf("image.digest=%s accepted: %q", bad, errOut)
 		}
 	}
 }

@@ -1,6 +1,6 @@
-{{/* Chart name, truncated to the 63 characters Kubernetes names allow. */}}
+{{/* Chart name (nameOverride when set), truncated to the 63 characters Kubernetes names allow. */}}
 {{- define "ackguard.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Values.nameOverride | default .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/*
@@ -11,10 +11,13 @@ Job (its name is a label of its pods) and the Certificate (cert-manager
 labels its requests with its name). TestChartLongReleaseName holds it.
 */}}
 {{- define "ackguard.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- $name := .Values.nameOverride | default .Chart.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 47 | trimSuffix "-" -}}
+{{- else if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 47 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 47 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 47 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
@@ -56,7 +59,7 @@ rds.services.k8s.aws: [dbclusterparametergroups, dbclusters, dbinstances, dbpara
 s3.services.k8s.aws: [buckets]
 {{- end -}}
 
-{{/* An image reference: global.imageRegistry (a mirror), when set, replaces the repository's registry. Call with (dict "image" .Values.x.image "root" $ "tag" default-tag). */}}
+{{/* An image reference: global.imageRegistry (a mirror), when set, replaces the repository's registry; a digest, when set, pins the image instead of the tag. Call with (dict "image" .Values.x.image "root" $ "tag" default-tag). */}}
 {{- define "ackguard.image" -}}
 {{- $repo := .image.repository -}}
 {{- $registry := (.root.Values.global | default dict).imageRegistry | default "" -}}
@@ -67,7 +70,11 @@ s3.services.k8s.aws: [buckets]
 {{- end -}}
 {{- $repo = printf "%s/%s" (trimSuffix "/" $registry) $repo -}}
 {{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repo .image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" $repo (.image.tag | default .tag | toString) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* imagePullSecrets of every pod: the chart's and global.imagePullSecrets. */}}
