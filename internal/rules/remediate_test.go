@@ -285,6 +285,23 @@ func TestRemediateCases(t *testing.T) {
 			patch: nil,
 		},
 		{
+			// ACK reads the ACL of a private bucket back as the canned ACLs
+			// that match it, and each grant header back, empty when nobody
+			// holds the permission (adoption writes both into the spec).
+			name: "S3-005 fixes a private ACL as ACK reads it back",
+			spec: with(secureSpec(), "ownershipControls", map[string]any{"rules": []any{map[string]any{"objectOwnership": "ObjectWriter"}}},
+				"acl", "private|bucket-owner-read|bucket-owner-full-control",
+				"grantRead", "", "grantWrite", "", "grantReadACP", "", "grantWriteACP", ""),
+			ids:   []string{"S3-005"},
+			patch: map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}},
+		},
+		{
+			name:  "S3-005 leaves ownership alone while the ACL read back is not private",
+			spec:  with(secureSpec(), "ownershipControls", map[string]any{"rules": []any{map[string]any{"objectOwnership": "ObjectWriter"}}}, "acl", "log-delivery-write"),
+			ids:   []string{"S3-005"},
+			patch: nil,
+		},
+		{
 			name: "invalid policy is left alone",
 			spec: with(secureSpec(), "policy", `{"Statement":[`),
 			ids:  fixDefaults,

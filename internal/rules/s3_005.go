@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -83,14 +84,34 @@ func aclsEnabled(o view.String, fixable bool) Finding {
 }
 
 // hasNonPrivateACL reports whether the bucket sets a canned ACL other than
-// private or any grant header: disabling ACLs would then drop access.
+// private or grants to anyone in a grant header: disabling ACLs would then
+// drop access. ACK reads an ACL back as the "|"-joined canned ACLs that
+// match it and counts it private when one of them is (private grants the
+// owner alone, as bucket-owner-read and bucket-owner-full-control do on a
+// bucket); it reads each grant header back too, empty when nobody holds
+// the permission.
 func hasNonPrivateACL(in *Input) bool {
 	b := in.Bucket()
-	if b.ACL.Present && b.ACL.Value != "private" {
+	if b.ACL.Present && (b.ACL.Err != nil || !privateACL(b.ACL.Value)) {
 		return true
 	}
 	for _, g := range b.Grants {
-		if g.Present {
+		if g.Present && (g.Err != nil || len(parseGrants(g.Value)) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// privateACL reports whether an ACL value, or one of the candidates of
+// the "|"-joined list ACK writes, is the canned ACL private (and none is
+// public, which no ACL read back holds together with private).
+func privateACL(acl string) bool {
+	if len(publicACLs(acl)) > 0 {
+		return false
+	}
+	for _, a := range strings.Split(acl, "|") {
+		if strings.TrimSpace(a) == "private" {
 			return true
 		}
 	}
