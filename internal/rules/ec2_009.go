@@ -27,6 +27,11 @@ type naclEntry struct {
 	numbered bool
 	prefix   netip.Prefix
 	hasCIDR  bool
+	// exact is false when the protocol, or the port range of a tcp or
+	// udp entry, is missing or malformed. Read as wide as it could be,
+	// such an entry would deny everything; EC2 refuses it instead, so a
+	// deny that is not exact shadows nothing.
+	exact bool
 }
 
 func readNACLEntry(e view.NACLEntry) naclEntry {
@@ -38,6 +43,7 @@ func readNACLEntry(e view.NACLEntry) naclEntry {
 	if r := e.RuleNumber; r.Present && r.Err == nil {
 		n.number, n.numbered = r.Value, true
 	}
+	n.exact = e.Protocol.NonEmpty() && (n.perm.kind != protoPorts || validPort(e.From) && validPort(e.To))
 	for _, s := range []view.String{e.CIDRBlock, e.IPv6CIDRBlock} {
 		if s.NonEmpty() {
 			if p, err := cidr.Parse(s.Value); err == nil {
@@ -47,6 +53,11 @@ func readNACLEntry(e view.NACLEntry) naclEntry {
 		}
 	}
 	return n
+}
+
+// validPort reports whether a port is present and in 0-65535.
+func validPort(p view.Int) bool {
+	return p.Present && p.Err == nil && p.Value >= 0 && p.Value <= maxPort
 }
 
 // source is the entry's CIDR field, for paths and messages.
@@ -90,7 +101,7 @@ func admittedFrom(ordered []naclEntry, proto string, port int64) map[int][]netip
 	out := map[int][]netip.Prefix{}
 	var decided []netip.Prefix
 	for _, n := range ordered {
-		if !n.hasCIDR || !n.perm.matchesPort(proto, port) {
+		if !n.hasCIDR || !n.perm.matchesPort(proto, port) || !n.allow && !n.exact {
 			continue
 		}
 		if n.allow {
@@ -219,6 +230,15 @@ func naclInputErrors(acl *view.NetworkACL) []Finding {
 		}
 		if !e.RuleNumber.Present {
 			invalid(e.RuleNumber.Path, "the entry has no ruleNumber, so ackguard cannot tell which entries it shadows (it is judged as if it came first when it allows, last when it denies)", "set ruleNumber (1-32766)")
+		}
+		// EC2 refuses an entry without them; it is judged as wide as it
+		// could be when it allows and as denying nothing when it denies.
+		switch n := readNACLEntry(e); {
+		case n.exact || e.Protocol.Err != nil || e.From.Err != nil || e.To.Err != nil || e.PortRange.Err != nil:
+		case !e.Protocol.NonEmpty():
+			invalid(e.Protocol.Path, "the entry has no protocol (judged as every protocol when it allows, as nothing when it denies)", "set protocol (-1, 6, 17, 1 or 58)")
+		default:
+			invalid(e.PortRange.Path, "a tcp or udp entry needs portRange.from and portRange.to in 0-65535 (judged as every port when it allows, as nothing when it denies)", "set portRange.from and portRange.to")
 		}
 		if a := e.RuleAction; a.Err == nil && !strings.EqualFold(strings.TrimSpace(a.Value), "allow") && !strings.EqualFold(strings.TrimSpace(a.Value), "deny") {
 			invalid(a.Path, fmt.Sprintf("ruleAction %q is neither allow nor deny (judged as allow)", a.Value), "set ruleAction to allow or deny")

@@ -61,6 +61,17 @@ func TestEC2009(t *testing.T) {
 			naclIn(100, "deny", "6", "0.0.0.0/0", 22, 22),
 			map[string]any{"ruleAction": "allow", "protocol": "6", "cidrBlock": "0.0.0.0/0", "portRange": map[string]any{"from": int64(22), "to": int64(22)}}),
 			want: []want{{"spec.entries[1].ruleNumber", "has no ruleNumber"}, {p("1"), "inbound entry without a ruleNumber allows tcp 22"}}},
+		// EC2 refuses an entry without a protocol, or a tcp/udp entry
+		// without a port range: such a deny blocks nothing in AWS, so it
+		// must not shadow the allow after it.
+		{name: "invalid: a deny without a port range shadows nothing", obj: nacl(
+			map[string]any{"ruleNumber": int64(50), "ruleAction": "deny", "protocol": "6", "cidrBlock": "0.0.0.0/0"},
+			naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)),
+			want: []want{{"spec.entries[0].portRange", "needs portRange.from and portRange.to"}, {p("1"), "inbound entry 100 allows tcp 22"}}},
+		{name: "invalid: a deny without a protocol shadows nothing", obj: nacl(
+			map[string]any{"ruleNumber": int64(50), "ruleAction": "deny", "cidrBlock": "0.0.0.0/0"},
+			naclIn(100, "allow", "6", "0.0.0.0/0", 3389, 3389)),
+			want: []want{{"spec.entries[0].protocol", "has no protocol"}, {p("1"), "inbound entry 100 allows tcp 3389"}}},
 		{name: "wrong type: entries", obj: ackObject(view.NetworkACLGVK, map[string]any{"entries": map[string]any{}}), want: []want{{"spec.entries", "must be an array"}}},
 		{name: "wrong type: cidrBlock", obj: nacl(naclIn(100, "allow", "6", "x", 22, 22, "cidrBlock", 7)), want: []want{{p("0"), "must be a string"}}},
 		{name: "invalid: cidrBlock", obj: nacl(naclIn(100, "allow", "6", "any", 22, 22)), want: []want{{p("0"), `"any" is not`}}},
