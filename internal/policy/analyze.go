@@ -189,12 +189,7 @@ func (a *Analysis) DeniesEverywhere(pattern string) bool {
 // notResourceExcludesService reports whether a NotResource element leaves
 // nothing of the service to grant.
 func notResourceExcludesService(patterns []string, svc string) bool {
-	for _, p := range patterns {
-		if UnconstrainedFor(p, svc) {
-			return true
-		}
-	}
-	return false
+	return coversService(patterns, svc, func(string) bool { return true })
 }
 
 // subtract applies the unconditional Denies that cover g's action to g,
@@ -228,12 +223,7 @@ func denyCoversService(d entry, svc string) bool {
 	if d.st.HasNotResource {
 		return false
 	}
-	for _, q := range d.st.Resource {
-		if usableDenyPattern(q, d.literal) && UnconstrainedFor(q, svc) {
-			return true
-		}
-	}
-	return false
+	return coversService(d.st.Resource, svc, func(q string) bool { return usableDenyPattern(q, d.literal) })
 }
 
 // denyCovers reports whether a Deny's resources surely cover every

@@ -68,6 +68,8 @@ func TestAnalyzeSemantics(t *testing.T) {
 		{"E1 arn:aws:s3:::* is not every IAM resource", []string{v12(`{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::*"}`)}, "iam:PassRole", true, false},
 		{"E1 NotResource with Allow", []string{v12(`{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::1:role/x"}`)}, "iam:PassRole", false, true},
 		{"E1 NotResource excluding the whole service grants nothing", []string{v12(`{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::*:*"}`)}, "iam:PassRole", true, false},
+		{"E1 NotResource of sts ARNs still grants AssumeRole on IAM roles", []string{v12(`{"Effect":"Allow","Action":"sts:AssumeRole","NotResource":"arn:aws:sts::*:*"}`)}, "sts:AssumeRole", false, true},
+		{"E1 NotResource of every sts and IAM ARN grants no AssumeRole", []string{v12(`{"Effect":"Allow","Action":"sts:AssumeRole","NotResource":["arn:aws:sts::*:*","arn:aws:iam::*:*"]}`)}, "sts:AssumeRole", true, false},
 		// E2: type-wide wildcards count only where asked.
 		{"E2 role/* is type-wide", []string{v12(`{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::111122223333:role/*"}`)}, "iam:PassRole", true, true},
 		{"E2 role/* is not unconstrained", []string{v12(`{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::111122223333:role/*"}`)}, "iam:PassRole", false, false},
@@ -82,6 +84,9 @@ func TestAnalyzeSemantics(t *testing.T) {
 		{"F3 Deny NotAction covers what it does not list", []string{v12(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`, `{"Effect":"Deny","NotAction":"s3:*","Resource":"*"}`)}, "iam:PassRole", false, false},
 		{"F3 Deny NotResource never covers *", []string{v12(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`, `{"Effect":"Deny","Action":"iam:*","NotResource":"arn:aws:iam::1:role/x"}`)}, "iam:PassRole", false, true},
 		{"F3 Deny service-wide covers the service", []string{v12(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`, `{"Effect":"Deny","Action":"iam:*","Resource":"arn:aws:iam::*:*"}`)}, "iam:PassRole", false, false},
+		{"F3 Deny on sts ARNs leaves AssumeRole on IAM roles", []string{v12(`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}`, `{"Effect":"Deny","Action":"sts:AssumeRole","Resource":"arn:aws:sts::*:*"}`)}, "sts:AssumeRole", false, true},
+		{"F3 Deny on sts ARNs leaves AssumeRole on NotResource", []string{v12(`{"Effect":"Allow","Action":"sts:AssumeRole","NotResource":"arn:aws:iam::1:role/x"}`, `{"Effect":"Deny","Action":"sts:*","Resource":"arn:aws:sts::*:*"}`)}, "sts:AssumeRole", false, true},
+		{"F3 Deny on every sts and IAM ARN covers sts", []string{v12(`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}`, `{"Effect":"Deny","Action":"sts:AssumeRole","Resource":["arn:aws:iam::*:*","arn:aws:sts::*:*"]}`)}, "sts:AssumeRole", false, false},
 		// G1: union across documents, and a Deny in another document.
 		{"G1 Deny in another document", []string{v12(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`), v12(`{"Effect":"Deny","Action":"iam:*","Resource":"*"}`)}, "iam:PassRole", false, false},
 		// A6: a Deny with a policy variable covers only under a literal Version.

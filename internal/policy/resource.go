@@ -110,6 +110,33 @@ func UnconstrainedFor(pattern, service string) bool {
 	return coversARN(pattern, service+":*:*:*") // the one shape of a service not listed
 }
 
+// coversService reports whether the patterns that count together surely
+// match every resource of the service: each of its resource shapes
+// (serviceARNTargets) is covered by one of them. UnconstrainedFor asks
+// for one shape, the over-approximation an Allow wants; a Deny that
+// subtracts, or a NotResource that withholds, must cover them all (a Deny
+// on arn:aws:sts::*:* leaves sts:AssumeRole on IAM role ARNs).
+func coversService(patterns []string, service string, counts func(string) bool) bool {
+	service = strings.ToLower(service)
+	targets, ok := serviceARNTargets[service]
+	if !ok {
+		targets = []string{service + ":*:*:*"}
+	}
+	for _, t := range targets {
+		covered := false
+		for _, p := range patterns {
+			if counts(p) && (EffectivelyStar(p) || coversARN(p, t)) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			return false
+		}
+	}
+	return true
+}
+
 // typeWideResource reports whether a resource element covers every
 // instance of a resource type, or of every type: a type name followed only
 // by wildcards ("role/*", "user*", "function:*", "table/*"), or wildcards

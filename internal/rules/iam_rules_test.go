@@ -392,6 +392,12 @@ func TestIAM006to009And019(t *testing.T) {
 		{name: "tricky: sts:* on arn:aws:iam::*:*", kind: "Policy", spec: policySpec(idp(allow(`"sts:*"`, `"arn:aws:iam::*:*"`))), want: []want{
 			{"spec.policyDocument", "sts:AssumeRole"},
 		}},
+		{name: "tricky: a Deny on sts ARNs leaves AssumeRole on IAM roles (F3)", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"sts:AssumeRole"`, star), `{"Effect":"Deny","Action":"sts:*","Resource":"arn:aws:sts::*:*"}`)), want: []want{
+			{"spec.policyDocument", "sts:AssumeRole"},
+		}},
+		{name: "tricky: NotResource of sts ARNs still reaches every role", action: rules.Warn, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"sts:AssumeRole","NotResource":"arn:aws:sts::*:*"}`)), want: []want{
+			{"spec.policyDocument", "sts:AssumeRole"},
+		}},
 	})
 }
 
