@@ -501,6 +501,12 @@ func TestIAM012(t *testing.T) {
 		{name: "tricky: sub under StringLikeIfExists does not pin", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLikeIfExists":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", ":sub condition"},
 		}},
+		{name: "tricky: Null:false on aud and sub only asks that they exist", spec: fed(eks, `{"Null":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"false","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"false"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", ":aud condition and a oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub condition"},
+		}},
+		{name: "tricky: a Bool on SAML:aud names no audience", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", `{"Bool":{"SAML:aud":"true"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "SAML:aud"},
+		}},
 		{name: "tricky: SAML needs SAML:aud", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", ""), want: []want{
 			{"spec.assumeRolePolicyDocument", "SAML:aud"},
 		}},

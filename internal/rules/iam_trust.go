@@ -235,11 +235,13 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 }
 
 // pinned reports whether the statement has a constraining condition on
-// key whose values are not bare wildcards (and, when ok is given, each
-// value passes it).
+// key that compares it with values, under a positive string operator, that
+// are not bare wildcards (and, when ok is given, each value passes it).
+// Null, Bool and the other operators name no audience or subject: Null
+// false only asks that the key exist.
 func pinned(s *policy.Statement, key string, ok func(string) bool) bool {
 	for _, c := range s.ConditionsOn(key) {
-		if !c.Constraining() {
+		if !c.Constraining() || !pinningOperators[c.Op.Base] {
 			continue
 		}
 		good := len(c.Values) > 0
@@ -254,6 +256,10 @@ func pinned(s *policy.Statement, key string, ok func(string) bool) bool {
 	}
 	return false
 }
+
+// pinningOperators compare a token's audience or subject with the listed
+// values.
+var pinningOperators = map[string]bool{"StringEquals": true, "StringEqualsIgnoreCase": true, "StringLike": true}
 
 // githubSubPinned accepts "repo:<org>/<repo>:<anything>" with a fixed org
 // and repository.
