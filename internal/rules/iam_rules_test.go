@@ -88,6 +88,9 @@ func TestPOL003(t *testing.T) {
 		{name: "tricky: IfExists does not restrict", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringEqualsIfExists":{"aws:SourceAccount":"111122223333"}}`))), want: []want{
 			{"spec.policy", "confused deputy"},
 		}},
+		{name: "tricky: Null false only asks that the key exist", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"Null":{"aws:SourceAccount":"false"}}`))), want: []want{
+			{"spec.policy", "confused deputy"},
+		}},
 	})
 	runIAMCases(t, "POL-003", []iamCase{{name: "secure: trust policies are exempt", spec: roleWith()}})
 }

@@ -84,6 +84,12 @@ func pol002() *Rule {
 // behalf of a known resource, account or organization.
 var confusedDeputyKeys = []string{"aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths"}
 
+// deputyOperators compare the source with the listed values; Null and the
+// other operators do not (Null false only asks that the key exist).
+var deputyOperators = map[string]bool{
+	"StringEquals": true, "StringEqualsIgnoreCase": true, "StringLike": true, "ArnEquals": true, "ArnLike": true,
+}
+
 // POL-003: a service principal in a resource policy needs aws:SourceArn or
 // aws:SourceAccount (confused deputy). ackguard applies it to bucket
 // policies; role trust policies for services (ec2.amazonaws.com) are
@@ -106,7 +112,7 @@ func pol003() *Rule {
 				restricted := false
 				for _, k := range confusedDeputyKeys {
 					for _, c := range s.ConditionsOn(k) {
-						if c.Constraining() {
+						if c.Constraining() && deputyOperators[c.Op.Base] {
 							restricted = true
 						}
 					}
