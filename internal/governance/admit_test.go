@@ -208,3 +208,56 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateKnowsUndescribedRangesByWhatTheyName: under a policy that
+// denies EC2-008, a range or source without a description that an UPDATE
+// only moves (a rule inserted before it) is admitted with a warning; one
+// the UPDATE adds, or whose rule now opens another port, is denied.
+func TestUpdateKnowsUndescribedRangesByWhatTheyName(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("describe", rule("EC2-008", v1alpha1.Deny))), nil)
+	// rule is one tcp rule on port with CIDRs ("10.0.0.0/8") and prefix
+	// lists ("pl-1"), described or not.
+	rule := func(port float64, described bool, sources ...string) any {
+		var ranges, lists []any
+		for _, s := range sources {
+			key, list := "cidrIP", &ranges
+			if strings.HasPrefix(s, "pl-") {
+				key, list = "prefixListID", &lists
+			}
+			src := map[string]any{key: s}
+			if described {
+				src["description"] = "what it is for"
+			}
+			*list = append(*list, src)
+		}
+		return map[string]any{"ipProtocol": "tcp", "fromPort": port, "toPort": port, "ipRanges": ranges, "prefixListIDs": lists}
+	}
+	sg := func(rules ...any) map[string]any {
+		return map[string]any{"apiVersion": "ec2.services.k8s.aws/v1alpha1", "kind": "SecurityGroup",
+			"metadata": map[string]any{"name": "web", "namespace": "ns"},
+			"spec":     map[string]any{"name": "web", "description": "web", "vpcID": "vpc-1", "ingressRules": rules}}
+	}
+	described := rule(80, true, "10.1.0.0/16")
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"a rule inserted before an undescribed range", sg(rule(443, false, "10.0.0.0/8")), sg(described, rule(443, false, "10.0.0.0/8")), true},
+		{"a rule inserted before an undescribed prefix list", sg(rule(443, false, "pl-1")), sg(described, rule(443, false, "pl-1")), true},
+		{"rules swapped", sg(rule(443, false, "10.0.0.0/8"), described), sg(described, rule(443, false, "10.0.0.0/8")), true},
+		{"an undescribed range added", sg(rule(443, false, "10.0.0.0/8")), sg(rule(443, false, "10.0.0.0/8", "10.2.0.0/16")), false},
+		{"an undescribed prefix list added", sg(rule(443, false, "pl-1")), sg(rule(443, false, "pl-1", "pl-2")), false},
+		{"the undescribed range's rule opens another port", sg(rule(443, false, "10.0.0.0/8")), sg(rule(8443, false, "10.0.0.0/8")), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := eng.Admit(Request{Operation: Update, Object: tc.new, OldObject: tc.old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
+			if d.Allowed() != tc.allowed {
+				t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
+			}
+			if tc.allowed && !strings.Contains(strings.Join(d.Lines(), "\n"), NoteExisting) {
+				t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
+			}
+		})
+	}
+}

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -110,28 +112,51 @@ func checkEC2008(in *Input) []Finding {
 		return nil
 	}
 	var out []Finding
-	describe := func(d view.String, what string) {
+	// subject names what lacks a description (a rule's protocol and ports
+	// with the range or source), so that an UPDATE moving it within its
+	// list does not make it new; it is computed only for a finding.
+	describe := func(d view.String, what string, subject func() string) {
 		switch {
 		case d.Err != nil:
 			out = append(out, fieldErrorFinding(d.Err))
 		case !d.Present || d.Value == "":
-			out = append(out, Finding{Path: d.Path, Message: what + " has no description", Remedy: "describe what it is for"})
+			out = append(out, Finding{Path: d.Path, Message: what + " has no description", Remedy: "describe what it is for", Subject: subject()})
 		}
 	}
-	describe(sg.Description, "the security group")
+	describe(sg.Description, "the security group", func() string { return "" })
 	for _, rl := range []view.RuleList{sg.Ingress, sg.Egress} {
 		for _, p := range rl.Rules {
 			for _, rs := range [][]view.IPRange{p.IPRanges, p.IPv6Ranges} {
 				for _, r := range rs {
-					describe(r.Description, "the range")
+					describe(r.Description, "the range", func() string {
+						return newSGPermission(p).describe() + " from " + strings.TrimSpace(r.CIDR.Value)
+					})
 				}
 			}
 			for _, ds := range [][]view.Described{p.PrefixListIDs, p.UserIDGroupPairs} {
 				for _, d := range ds {
-					describe(d.Description, "the source")
+					describe(d.Description, "the source", func() string {
+						return newSGPermission(p).describe() + " from " + sourceText(d.Fields)
+					})
 				}
 			}
 		}
 	}
 	return out
+}
+
+// sourceText renders a source (a prefix list, a security group pair) by
+// what it names besides its description: its other fields, keys sorted.
+func sourceText(fields map[string]any) string {
+	named := make(map[string]any, len(fields))
+	for k, v := range fields {
+		if k != "description" {
+			named[k] = v
+		}
+	}
+	b, err := json.Marshal(named)
+	if err != nil {
+		return fmt.Sprint(named)
+	}
+	return string(b)
 }

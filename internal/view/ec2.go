@@ -59,6 +59,9 @@ type IPRange struct {
 type Described struct {
 	Path        Path
 	Description String
+	// Fields is the element as decoded (read only): what it names
+	// besides its description identifies it.
+	Fields map[string]any
 }
 
 // NewSecurityGroup decodes a SecurityGroup view from an unstructured
@@ -140,7 +143,7 @@ func readDescribed(rule Object, key string, errs *[]*FieldError) []Described {
 			*errs = append(*errs, it.Err)
 			continue
 		}
-		out = append(out, Described{Path: it.Path, Description: it.String("description")})
+		out = append(out, Described{Path: it.Path, Description: it.String("description"), Fields: it.Fields})
 	}
 	return out
 }
