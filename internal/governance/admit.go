@@ -20,6 +20,7 @@ type Operation string
 // Operations Admit decides.
 const (
 	// Create judges the whole object: everything it holds is introduced.
+	// Its status is not judged: the API server drops it on creation.
 	Create Operation = "CREATE"
 	// Update judges what the new object introduces over OldObject; what
 	// the old object already had is admitted with a warning and left to
@@ -141,7 +142,28 @@ func (d *Decision) Allowed() bool { return len(d.Denials) == 0 }
 // Admit decides one request. It is the only place where admission is
 // decided: the webhook, scan and the reconciler call it.
 func (e *Engine) Admit(req Request) *Decision {
+	if req.Operation == Create {
+		req.Object = withoutStatus(req.Object)
+	}
 	return e.Decide(req, e.Judge(req.Object, req.Namespace, req.Now, req.Resolver))
+}
+
+// withoutStatus returns obj as the API server admits its creation: without
+// a status, which it drops (the kinds ackguard guards have a status
+// subresource). A manifest's status (one exported from a cluster) is not
+// the created object's: the partition or ARN it names must not change the
+// verdict scan gives from the webhook's. obj itself when it has none.
+func withoutStatus(obj map[string]any) map[string]any {
+	if _, ok := obj["status"]; !ok {
+		return obj
+	}
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != "status" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Decide makes the admission decision for req from j, a judgement this

@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,5 +260,43 @@ func TestUpdateKnowsUndescribedRangesByWhatTheyName(t *testing.T) {
 				t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
 			}
 		})
+	}
+}
+
+// TestCreateIgnoresTheStatus: a CREATE is judged as the API server admits
+// it, without the status it drops. A manifest exported from a cluster in
+// another partition must not turn S3-013 (a Deny of everything to
+// everyone on the bucket) into a pass because its status names that
+// partition: the webhook never sees it.
+func TestCreateIgnoresTheStatus(t *testing.T) {
+	eng := New(reg, Defaults{}, nil, nil)
+	lockout := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}`
+	plain := bucketWith("ns", "b", "policy", lockout)
+	exported := bucketWith("ns", "b", "policy", lockout)
+	exported["status"] = map[string]any{"ackResourceMetadata": map[string]any{
+		"arn": "arn:aws-cn:s3:::b", "partition": "aws-cn", "ownerAccountID": "111122223333", "region": "cn-north-1"}}
+	denials := func(obj map[string]any) []string {
+		var out []string
+		for _, r := range eng.Admit(Request{Operation: Create, Object: obj, Namespace: Namespace{Name: "ns"}, Now: t0}).Denials {
+			out = append(out, r.RuleID)
+		}
+		return out
+	}
+	want := denials(plain)
+	if !slices.Contains(want, "S3-013") {
+		t.Fatalf("denials %v lack S3-013", want)
+	}
+	if got := denials(exported); !slices.Equal(got, want) {
+		t.Errorf("with a status: denials %v, want %v", got, want)
+	}
+	if exported["status"] == nil {
+		t.Error("Admit removed the status from its input")
+	}
+	// The stored object's status is its own: the reconciler judges it.
+	d := eng.Admit(Request{Operation: Existing, Object: exported, Namespace: Namespace{Name: "ns"}, Now: t0})
+	for _, r := range d.Denials {
+		if r.RuleID == "S3-013" {
+			t.Errorf("a stored bucket in aws-cn is judged with an aws ARN: %v", d.Denials)
+		}
 	}
 }

@@ -873,6 +873,28 @@ status: {ackResourceMetadata: {ownerAccountID: "111122223333", region: eu-west-1
 	}
 }
 
+// TestManifestStatusIsNotJudged: a manifest exported from a cluster keeps
+// its status, which the API server drops when the object is created; scan
+// judges the creation the webhook would see. A bucket policy denying
+// everything to everyone on the bucket is denied by S3-013 whatever
+// partition the status names.
+func TestManifestStatusIsNotJudged(t *testing.T) {
+	bucket := `apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: {name: b, namespace: ns}
+spec:
+  name: b
+  policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}'
+`
+	for _, in := range []string{bucket, bucket + `status: {ackResourceMetadata: {arn: "arn:aws-cn:s3:::b", partition: aws-cn, region: cn-north-1}}
+`} {
+		code, stdout, stderr := run(t, in, "--rules", "S3-013", "-")
+		if code != 1 || !strings.Contains(stdout, "S3-013") {
+			t.Errorf("exit %d, want 1 with S3-013:\n%s%s\ninput:\n%s", code, stdout, stderr, in)
+		}
+	}
+}
+
 // TestInputNamedTwiceIsJudgedOnce: a file named twice (by two spellings of
 // its path), standard input given twice, a file named beside the
 // directory that holds it and a kustomization named twice are each judged
