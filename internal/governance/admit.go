@@ -36,7 +36,12 @@ const (
 const (
 	NoteExisting      = "already present before this update; the reconciler will handle it"
 	NoteACKController = "admitted because the ACK controller wrote it; ackguard will remediate"
-	NoteAdoption      = "admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it"
+	// NoteACKControllerReported is the ACK controller's note for a finding
+	// ackguard does not fix (the policy audits its drift, the rule has no
+	// fix for it, or the object is read-only): it is reported, never
+	// patched.
+	NoteACKControllerReported = "admitted because the ACK controller wrote it; ackguard reports it and does not fix it"
+	NoteAdoption              = "admitted for adoption: ACK fills the spec from AWS, then ackguard judges and remediates it"
 	// NoteAwaitingAdoption is a stored placeholder's: nothing is fixed
 	// until ACK has adopted the resource and filled the spec.
 	NoteAwaitingAdoption = "awaiting adoption: ACK fills the spec from AWS, then ackguard judges and remediates it"
@@ -212,6 +217,9 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 				note = NoteExisting
 			case req.Operation != Existing && req.User != "" && j.ACKControllerWrite(r, req.User):
 				note = NoteACKController
+				if !r.Fix || view.ReadMeta(req.Object).ReadOnly() {
+					note = NoteACKControllerReported
+				}
 			case adoption:
 				note = NoteAdoption
 			case d.awaitsAdoption:

@@ -300,3 +300,44 @@ func TestCreateIgnoresTheStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestACKControllerNoteSaysWhatHappensNext: an ACK controller's write is
+// admitted with a note promising a fix only where the reconciler will make
+// one; a finding it only reports (a rule without a fix, a drift the policy
+// audits, a read-only object) says so.
+func TestACKControllerNoteSaysWhatHappensNext(t *testing.T) {
+	const ack = "system:serviceaccount:ack-system:ack-s3-controller"
+	eng := New(reg, Defaults{ACKControllers: []string{ack}}, nil, nil)
+	public := bucketWith("ns", "b", "policy", tlsOnly("b", `{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`))
+	readOnly := insecureBucket("ns", "b", nil)
+	readOnly["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationReadOnly: "true"}
+	for _, tc := range []struct {
+		name string
+		obj  map[string]any
+		rule string
+		note string
+	}{
+		{"a finding the reconciler fixes", insecureBucket("ns", "b", nil), "S3-001", NoteACKController},
+		{"a finding no fix resolves", public, "S3-002", NoteACKControllerReported},
+		{"a read-only object", readOnly, "S3-001", NoteACKControllerReported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := eng.Admit(Request{Operation: Update, Object: tc.obj, OldObject: secureBucket("ns", "b", nil), User: ack, Namespace: Namespace{Name: "ns"}, Now: t0})
+			if !d.Allowed() {
+				t.Fatalf("denials %v", d.Denials)
+			}
+			var found bool
+			for _, o := range d.Outcomes() {
+				if o.RuleID == tc.rule {
+					found = true
+					if o.Note != tc.note {
+						t.Errorf("%s: note %q, want %q", o.RuleID, o.Note, tc.note)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no %s among %+v", tc.rule, d.Outcomes())
+			}
+		})
+	}
+}
