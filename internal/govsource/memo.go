@@ -26,8 +26,9 @@ const defaultMemoEntries = 1024
 // reconciler, so that the watch event of a write the webhook just judged
 // does not judge the same object again. An entry serves once, and only
 // while everything the judgement depends on is unchanged: the same
-// engine (policies and exceptions), the same spec, labels, annotations
-// and namespace labels, no exception expired since, and no related object
+// engine (policies and exceptions), the same spec, labels, annotations,
+// namespace labels and ACK's record of the resource (its ARN, partition,
+// owner account and finalizer), no exception expired since, and no related object
 // read (a Role's Policies can change between the two). Judgements with a
 // fix to make are never kept: the reconciler has work to do on them.
 type Memo struct {
@@ -118,8 +119,8 @@ func keyOf(obj map[string]any) (memoKey, bool) {
 }
 
 // fingerprint digests what a judgement depends on besides the engine:
-// the spec, the labels and annotations (ackguard's own records aside) and
-// the namespace's labels. Equal content gives an equal digest whether it
+// the spec, the labels and annotations (ackguard's own records aside), the
+// namespace's labels and ACK's record of the synced resource. Equal content gives an equal digest whether it
 // was decoded from a request (numbers as float64) or read from the cache
 // (integers as int64); ok is false for a value of a type JSON does not
 // produce, which is then never memoized.
@@ -136,6 +137,10 @@ func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]
 	b = appendStringFields(b, labels, "")
 	b = appendStringFields(b, annotations, "ackguard.dev/")
 	b = appendStringMap(b, ns.Labels, "")
+	// What ACK records of the resource it synced: a status write (the
+	// partition of a bucket's ARN) or ACK's finalizer (adoption) coalesced
+	// into the event after a create changes what the judgement draws on.
+	b = view.AppendACKSync(b, obj)
 	return sha256.Sum256(b), true
 }
 

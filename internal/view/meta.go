@@ -1,6 +1,7 @@
 package view
 
 import (
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -58,19 +59,55 @@ func ReadMeta(obj map[string]any) Meta {
 	m.Namespace = stringOf(md, "namespace")
 	m.Labels = stringMapOf(objectOf(md, "labels"))
 	m.Annotations = stringMapOf(objectOf(md, "annotations"))
+	m.ARN, m.Partition, m.OwnerAccountID = ackSync(obj)
+	m.ACKFinalizer = hasACKFinalizer(md, m.GVK.Group)
+	return m
+}
+
+// ackSync reads what ACK records of the resource it synced
+// (status.ackResourceMetadata): its ARN, partition and owner account.
+func ackSync(obj map[string]any) (arn, partition, owner string) {
 	arm := objectOf(objectOf(obj, "status"), "ackResourceMetadata")
-	m.ARN = stringOf(arm, "arn")
-	m.Partition = stringOf(arm, "partition")
-	m.OwnerAccountID = stringOf(arm, "ownerAccountID")
-	if fs, ok := md["finalizers"].([]any); ok && m.GVK.Group != "" {
-		want := "finalizers." + m.GVK.Group + "/"
-		for _, f := range fs {
-			if s, ok := f.(string); ok && strings.HasPrefix(s, want) {
-				m.ACKFinalizer = true
-			}
+	return stringOf(arm, "arn"), stringOf(arm, "partition"), stringOf(arm, "ownerAccountID")
+}
+
+// hasACKFinalizer reports whether metadata md holds ACK's finalizer for a
+// kind of group (finalizers.<group>/<Kind>).
+func hasACKFinalizer(md map[string]any, group string) bool {
+	fs, ok := md["finalizers"].([]any)
+	if !ok || group == "" {
+		return false
+	}
+	want := "finalizers." + group + "/"
+	for _, f := range fs {
+		if s, ok := f.(string); ok && strings.HasPrefix(s, want) {
+			return true
 		}
 	}
-	return m
+	return false
+}
+
+// AppendACKSync appends to b, unambiguously, what Meta reads of ACK's
+// record of the object (ARN, partition, owner account, ACK's finalizer),
+// read in place: a digest of it changes whenever a judgement drawing on
+// them could (the bucket ARN's partition, adoption, owner accounts).
+func AppendACKSync(b []byte, obj map[string]any) []byte {
+	arn, partition, owner := ackSync(obj)
+	for _, s := range []string{arn, partition, owner} {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(append(b, ':'), s...)
+	}
+	md := objectOf(obj, "metadata")
+	group := ""
+	if av, ok := obj["apiVersion"].(string); ok {
+		if i := strings.LastIndexByte(av, '/'); i > 0 {
+			group = av[:i]
+		}
+	}
+	if hasACKFinalizer(md, group) {
+		return append(b, 'F')
+	}
+	return append(b, 'f')
 }
 
 // OwnerAccountID is status.ackResourceMetadata.ownerAccountID alone: the
