@@ -199,14 +199,22 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 			if before.Allowed() {
 				t.Fatal("the old object must have a denying violation for the test to mean anything")
 			}
-			d := eng.Admit(Request{Operation: Update, Object: tc.new, OldObject: tc.old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
-			if d.Allowed() != tc.allowed {
-				t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
-			}
-			if tc.allowed && !strings.Contains(strings.Join(d.Lines(), "\n"), NoteExisting) {
-				t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
-			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
 		})
+	}
+}
+
+// assertUpdate admits the UPDATE of old to new by a developer in
+// namespace ns and checks the verdict: allowed with the note on what the
+// old object already had, or denied.
+func assertUpdate(t *testing.T, eng *Engine, old, new map[string]any, allowed bool) {
+	t.Helper()
+	d := eng.Admit(Request{Operation: Update, Object: new, OldObject: old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
+	if d.Allowed() != allowed {
+		t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
+	}
+	if allowed && !strings.Contains(strings.Join(d.Lines(), "\n"), NoteExisting) {
+		t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
 	}
 }
 
@@ -252,13 +260,7 @@ func TestUpdateKnowsUndescribedRangesByWhatTheyName(t *testing.T) {
 		{"the undescribed range's rule opens another port", sg(rule(443, false, "10.0.0.0/8")), sg(rule(8443, false, "10.0.0.0/8")), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := eng.Admit(Request{Operation: Update, Object: tc.new, OldObject: tc.old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
-			if d.Allowed() != tc.allowed {
-				t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
-			}
-			if tc.allowed && !strings.Contains(strings.Join(d.Lines(), "\n"), NoteExisting) {
-				t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
-			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
 		})
 	}
 }
