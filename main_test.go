@@ -90,6 +90,9 @@ func TestCommandLine(t *testing.T) {
 		{name: "manager bad duration", args: []string{"manager", "--remediation-window", "soon"}, want: 2, stderr: []string{`invalid argument "soon"`}},
 		{name: "manager bad zap level", args: []string{"manager", "--zap-log-level", "loud"}, want: 2, stderr: []string{"--zap-log-level"}},
 		{name: "manager invalid options", args: []string{"manager", "--enable-webhook=false", "--enable-reconciler=false"}, want: 2, stderr: []string{"Error: "}},
+		{name: "manager negative webhook port", args: []string{"manager", "--webhook-port=-1"}, want: 2, stderr: []string{"webhook port -1"}},
+		{name: "manager certificate renewed at issue", args: []string{"manager", "--cert-rotation", "--cert-secret-namespace=ns", "--webhook-dns-name=a.ns.svc", "--cert-validity=720h"}, want: 2, stderr: []string{"--cert-renew-before (2160h0m0s) must be shorter than --cert-validity (720h0m0s)"}},
+		{name: "manager negative certificate check", args: []string{"manager", "--cert-rotation", "--cert-secret-namespace=ns", "--webhook-dns-name=a.ns.svc", "--cert-check-interval=-1m"}, want: 2, stderr: []string{"must not be negative"}},
 
 		// completion
 		{name: "completion bash", args: []string{"completion", "bash"}, want: 0, stdout: []string{"bash completion V2 for ackguard"}, quiet: true},

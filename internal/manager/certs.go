@@ -35,6 +35,21 @@ type CertRotation struct {
 	CADuration, ServerDuration, Lookahead, CheckFrequency time.Duration
 }
 
+// The rotation library's defaults for CertRotation's zero durations.
+const (
+	defaultCAValidity     = 10 * 365 * 24 * time.Hour
+	defaultServerValidity = 365 * 24 * time.Hour
+	defaultRenewBefore    = 90 * 24 * time.Hour
+	defaultCheckInterval  = 12 * time.Hour
+)
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
 func (c CertRotation) validate() error {
 	if !c.Enabled {
 		return nil
@@ -46,8 +61,23 @@ func (c CertRotation) validate() error {
 		return fmt.Errorf("certificate rotation needs the webhook Service's DNS name")
 	case c.WebhookConfiguration == "":
 		return fmt.Errorf("certificate rotation needs the webhook configuration's name")
-	case c.Lookahead != 0 && c.ServerDuration != 0 && c.Lookahead >= c.ServerDuration:
-		return fmt.Errorf("the renewal lookahead (%s) must be shorter than the server certificate's validity (%s)", c.Lookahead, c.ServerDuration)
+	case c.CADuration < 0 || c.ServerDuration < 0 || c.Lookahead < 0 || c.CheckFrequency < 0:
+		return fmt.Errorf("the certificate's validity, renewal lookahead and check interval must not be negative")
+	}
+	// Compared with the library's defaults for those not set: a
+	// certificate valid for no longer than the lookahead is due for
+	// renewal as soon as it is issued (each check, and each write of the
+	// Secret, would issue another), and one checked less often than the
+	// lookahead can expire between two checks.
+	ca, server := orDefault(c.CADuration, defaultCAValidity), orDefault(c.ServerDuration, defaultServerValidity)
+	lookahead, check := orDefault(c.Lookahead, defaultRenewBefore), orDefault(c.CheckFrequency, defaultCheckInterval)
+	switch {
+	case lookahead >= server:
+		return fmt.Errorf("the certificate must be renewed before it expires: --cert-renew-before (%s) must be shorter than --cert-validity (%s)", lookahead, server)
+	case lookahead >= ca:
+		return fmt.Errorf("the certificate must be renewed before its CA expires: --cert-renew-before (%s) must be shorter than the CA's validity (%s)", lookahead, ca)
+	case check >= lookahead:
+		return fmt.Errorf("the certificate could expire between two checks: --cert-check-interval (%s) must be shorter than --cert-renew-before (%s)", check, lookahead)
 	}
 	return nil
 }

@@ -222,6 +222,12 @@ func (o Options) Validate() error {
 	if o.ReportFlushInterval < 0 || o.ReportMaxResults < 0 {
 		return fmt.Errorf("report flush interval and maximum results must not be negative")
 	}
+	// controller-runtime takes a negative port for "no webhook server",
+	// which its readiness check passes: a ready replica refusing every
+	// admission.
+	if o.EnableWebhook && (o.WebhookPort < 0 || o.WebhookPort > 65535) {
+		return fmt.Errorf("the webhook port %d is not a TCP port (1-65535)", o.WebhookPort)
+	}
 	if !o.EnableWebhook && !o.EnableReconciler {
 		return fmt.Errorf("both the webhook and the reconciler are disabled; nothing to run")
 	}
