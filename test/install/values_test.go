@@ -90,7 +90,10 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"a renew deadline just under the lease", []string{"--set", "leaderElection.leaseDuration=1m", "--set", "leaderElection.renewDeadline=59500ms"}, ""},
 		{"a certificate renewed before it is issued", []string{"--set", "certRotation.validity=720h"}, "certRotation.renewBefore (2160h) must be shorter than certRotation.validity (720h)"},
 		{"a certificate renewal just inside its validity", []string{"--set", "certRotation.validity=2161h"}, ""},
-		{"a validity of 0 is the manager's default", []string{"--set", "certRotation.validity=0h", "--set", "certRotation.renewBefore=1h"}, ""},
+		{"a validity of 0 is the manager's default", []string{"--set", "certRotation.validity=0h", "--set", "certRotation.renewBefore=2h"}, ""},
+		{"a renewal past the manager's default validity", []string{"--set", "certRotation.validity=0h", "--set", "certRotation.renewBefore=9000h"}, "certRotation.renewBefore (9000h) must be shorter than certRotation.validity (0h: a year)"},
+		{"a certificate that can expire between two checks", []string{"--set", "certRotation.renewBefore=1h"}, "certRotation.checkInterval (1h) must be shorter than certRotation.renewBefore (1h)"},
+		{"a default check interval past the renewal", []string{"--set", "certRotation.checkInterval=0s", "--set", "certRotation.renewBefore=6h"}, "certRotation.checkInterval (0s: 12 hours) must be shorter"},
 		{"cert-manager's certificates are not ackguard's to check", []string{"--set", "certRotation.validity=720h", "--set", "certManager.enabled=true"}, ""},
 		// The manager binds all three in one network namespace, with or
 		// without hostNetwork: a clash crash-loops it.
