@@ -162,6 +162,15 @@ func (r *DriftReconciler) Setup(mgr ctrl.Manager) error {
 	if r.Governance == nil {
 		r.Governance = &govsource.Source{Reader: r.Client, Registry: r.Registry, Defaults: governance.Defaults{Config: r.Config}}
 	}
+	// Every outcome of every fixable rule is exported from the start, so
+	// that the first of each is an increase the alerts see.
+	var fixable []string
+	for _, rule := range r.Registry.RulesFor(r.GVK.GroupKind()) {
+		if rule.Fixer != nil {
+			fixable = append(fixable, rule.ID)
+		}
+	}
+	r.Metrics.ExportRemediations(r.GVK.Kind, fixable)
 	opts := controller.Options{
 		Reconciler: r, Logger: mgr.GetLogger(),
 		// Namespaces take turns: a mass violation in one does not starve
@@ -296,7 +305,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if view.ReadMeta(obj.Object).ReadOnly() {
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
 			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", "))
-		r.countRemediations(fixIDs, "skipped_read_only")
+		r.countRemediations(fixIDs, metrics.OutcomeSkippedReadOnly)
 		return result, nil
 	}
 	// The object is the cache's own, whose spec subtrees other cached
@@ -437,7 +446,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		return ctrl.Result{}, nil
 	case err != nil:
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
-		r.countRemediations(fixIDs, "failed")
+		r.countRemediations(fixIDs, metrics.OutcomeFailed)
 		if err == planErr || refusedPatch(err) {
 			// The same patch would fail the same way: judged again when
 			// the object changes, at an exception's expiry or at resync.
@@ -449,7 +458,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		// would refuse the patch, every retry alike).
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
 			"not patched: the fix of %s would bring what admission refuses: %s; change the spec", strings.Join(applied.Rules, ", "), summarize(findingsWhere(refused, nil)))
-		r.countRemediations(applied.Rules, "skipped_refused")
+		r.countRemediations(applied.Rules, metrics.OutcomeSkippedRefused)
 		return result, nil
 	case applied.Empty():
 		if len(fixIDs) == 0 {
@@ -465,7 +474,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
 			strings.Join(fixIDs, ", "), state.Attempts, state.WindowStart.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(toFix(j.Results)))
 		if step == StepSuspend {
-			r.countRemediations(fixIDs, "suspended")
+			r.countRemediations(fixIDs, metrics.OutcomeSuspended)
 		}
 		return result, nil
 	case step == StepWait:
@@ -485,7 +494,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	if dropped := droppedPrevious(before, state); len(dropped) > 0 {
 		log.Info("previous values of earlier fixes dropped from the annotation to keep it small", "annotation", AnnotationRemediation, "previous", dropped)
 	}
-	r.countRemediations(applied.Rules, "applied")
+	r.countRemediations(applied.Rules, metrics.OutcomeApplied)
 	if r.Results != nil {
 		r.Results.Remediated(obj, applied.Rules, policies)
 	}

@@ -10,8 +10,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/rules"
 )
 
 // The manager's metrics endpoint exposes ackguard's metrics: remediations,
@@ -65,5 +68,48 @@ func TestMetricsExposed(t *testing.T) {
 				t.Errorf("metrics endpoint lacks %s", w)
 			}
 		}
+	}
+}
+
+// Every outcome of every fixable rule of a watched kind is exported from
+// the start, at zero until it happens: the suspension alert
+// (increase(ackguard_remediations_total{outcome="suspended"}[30m]) > 0)
+// sees no increase in a series that first appears at 1, so without it
+// the first suspension of a rule would never fire it.
+func TestRemediationOutcomesAreExportedBeforeTheyHappen(t *testing.T) {
+	suite.Start(t)
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[[3]string]bool{}
+	for _, f := range families {
+		if f.GetName() != "ackguard_remediations_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			have[[3]string{labelValue(m, "kind"), labelValue(m, "rule"), labelValue(m, "outcome")}] = true
+		}
+	}
+	kinds := ackguard.Kinds.Started()
+	if len(kinds) == 0 {
+		t.Fatal("no kind watched")
+	}
+	checked := 0
+	for _, gvk := range kinds {
+		for _, rule := range rules.Default().RulesFor(gvk.GroupKind()) {
+			if rule.Fixer == nil {
+				continue
+			}
+			for _, outcome := range metrics.RemediationOutcomes {
+				checked++
+				if !have[[3]string{gvk.Kind, rule.ID, outcome}] {
+					t.Errorf("no ackguard_remediations_total{kind=%q,rule=%q,outcome=%q}", gvk.Kind, rule.ID, outcome)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no fixable rule among the watched kinds")
 	}
 }

@@ -28,6 +28,20 @@ const (
 	ExceptionInvalid = "invalid"
 )
 
+// Outcomes of a drift remediation, the values of
+// ackguard_remediations_total's outcome label.
+const (
+	OutcomeApplied         = "applied"
+	OutcomeSkippedReadOnly = "skipped_read_only"
+	OutcomeSkippedRefused  = "skipped_refused"
+	OutcomeSuspended       = "suspended"
+	OutcomeFailed          = "failed"
+)
+
+// RemediationOutcomes are the values of ackguard_remediations_total's
+// outcome label.
+var RemediationOutcomes = []string{OutcomeApplied, OutcomeSkippedReadOnly, OutcomeSkippedRefused, OutcomeSuspended, OutcomeFailed}
+
 // ExceptionStates are the values of ackguard_exceptions' state label.
 var ExceptionStates = []string{ExceptionActive, ExceptionExpired, ExceptionInvalid}
 
@@ -135,6 +149,22 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 		}
 	}
 	return c, err
+}
+
+// ExportRemediations exports ackguard_remediations_total at zero for
+// every outcome of each of the kind's fixable rules. A counter series
+// that first appears at 1 shows no increase to rate() or increase()
+// (they need a sample before it), so without it the first remediation,
+// suspension or failure of a rule would be invisible to an alert.
+func (m *Metrics) ExportRemediations(kind string, ruleIDs []string) {
+	if m == nil {
+		return
+	}
+	for _, id := range ruleIDs {
+		for _, outcome := range RemediationOutcomes {
+			m.Remediations.WithLabelValues(kind, id, outcome).Add(0)
+		}
+	}
 }
 
 // SetViolations records the rules one object violates now (none when it is
