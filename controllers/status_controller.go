@@ -298,13 +298,15 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			ex.Spec.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
 		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, ReasonExceptionExpired, "Expire", "%s", truncateMessage(note, maxStatusEventNote))
 	}
-	switch state {
-	case v1alpha1.ExceptionActive:
-		return ctrl.Result{RequeueAfter: min(ex.Spec.ExpiresAt.Sub(now)+expiryMargin, r.Resync)}, nil
-	case v1alpha1.ExceptionInvalid:
-		return ctrl.Result{RequeueAfter: r.Resync}, nil
-	default:
+	switch {
+	case state == v1alpha1.ExceptionExpired:
 		return ctrl.Result{}, nil
+	case ex.Spec.ExpiresAt.After(now):
+		// Active or invalid, it is Expired from its expiry on: judged
+		// again then, besides every Resync.
+		return ctrl.Result{RequeueAfter: min(ex.Spec.ExpiresAt.Sub(now)+expiryMargin, r.Resync)}, nil
+	default:
+		return ctrl.Result{RequeueAfter: r.Resync}, nil
 	}
 }
 

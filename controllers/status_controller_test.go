@@ -18,6 +18,7 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/metrics"
@@ -190,4 +191,48 @@ func exceptionReconciler(t *testing.T, c client.Client, now func() time.Time) (*
 		Client: c, Recorder: rec, Metrics: mets, Resync: time.Hour,
 		Source: &govsource.Source{Reader: c, Registry: rules.Default(), Now: now},
 	}, rec, mets
+}
+
+// An invalid exception (its expiry too far after its creation) is judged
+// again at its expiry too: from then on it is Expired, in its status and
+// in ackguard_exceptions, not Invalid until the next resync.
+func TestInvalidExceptionIsJudgedAgainAtItsExpiry(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(start)
+	ex := newException("team", "website", start.Add(90*time.Second))
+	// Created longer than the default maximum duration before its expiry.
+	ex.CreationTimestamp = metav1.NewTime(start.Add(-governance.DefaultMaxExceptionDuration))
+	c := fakeClient(ex)
+	r, rec, mets := exceptionReconciler(t, c, clk.Now)
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+	res, err := r.Reconcile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &v1alpha1.GuardrailException{}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.State != v1alpha1.ExceptionInvalid {
+		t.Fatalf("state = %q, want Invalid", got.Status.State)
+	}
+	if res.RequeueAfter < 90*time.Second || res.RequeueAfter > 91*time.Second {
+		t.Errorf("invalid exception requeued after %s, want just after its expiry in 90s", res.RequeueAfter)
+	}
+	clk.SetTime(start.Add(res.RequeueAfter))
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.State != v1alpha1.ExceptionExpired {
+		t.Errorf("state after the expiry = %q, want Expired", got.Status.State)
+	}
+	if v := testutil.ToFloat64(mets.Exceptions.WithLabelValues(metrics.ExceptionExpired)); v != 1 {
+		t.Errorf("expired gauge = %v, want 1", v)
+	}
+	if len(rec.Events) != 0 {
+		t.Errorf("an exception never in force expired with an event: %s", <-rec.Events)
+	}
 }
