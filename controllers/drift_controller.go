@@ -710,10 +710,7 @@ func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructu
 }
 
 func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reason, action, format string, args ...any) {
-	note := fmt.Sprintf(format, args...)
-	if len(note) > maxEventNoteLength {
-		note = note[:maxEventNoteLength-3] + "..."
-	}
+	note := truncateMessage(fmt.Sprintf(format, args...), maxEventNoteLength)
 	r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
 }
 

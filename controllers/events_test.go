@@ -3,12 +3,15 @@ package controllers
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -54,5 +57,23 @@ func TestFixerFailedKeepsTheJudgementDue(t *testing.T) {
 	due := ctrl.Result{RequeueAfter: 90 * time.Second}
 	if res, err := fixerFailed(context.Background(), fail, due); err != nil || res != due {
 		t.Errorf("an expiry due in 90s: %v, %v; want it kept", res, err)
+	}
+}
+
+// An Event's note cut to its bound is cut between characters: a message
+// quoting non-ASCII spec values (a tag, a policy's text) stays valid
+// UTF-8.
+func TestLongEventNoteIsCutBetweenCharacters(t *testing.T) {
+	fake := events.NewFakeRecorder(1)
+	r := &DriftReconciler{Recorder: fake}
+	obj := &unstructured.Unstructured{}
+	r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", "xy"+strings.Repeat("é", maxEventNoteLength))
+	e := <-fake.Events
+	note := e[strings.Index(e, "x"):]
+	if !utf8.ValidString(note) {
+		t.Errorf("note is not valid UTF-8: ...%q", note[len(note)-8:])
+	}
+	if len(note) > maxEventNoteLength || !strings.HasSuffix(note, "...") {
+		t.Errorf("note of %d bytes, ending %q; want at most %d, marked cut", len(note), note[len(note)-8:], maxEventNoteLength)
 	}
 }
