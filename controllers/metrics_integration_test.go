@@ -113,3 +113,32 @@ func TestRemediationOutcomesAreExportedBeforeTheyHappen(t *testing.T) {
 		t.Fatal("no fixable rule among the watched kinds")
 	}
 }
+
+// ackguard_exceptions exports every state from the start, at zero while
+// no exception has it (also while there is none at all).
+func TestExceptionStatesAreExportedAtZero(t *testing.T) {
+	suite.Start(t)
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		families, err := crmetrics.Registry.Gather()
+		if err != nil {
+			return false, err
+		}
+		have := map[string]bool{}
+		for _, f := range families {
+			if f.GetName() == "ackguard_exceptions" {
+				for _, m := range f.GetMetric() {
+					have[labelValue(m, "state")] = true
+				}
+			}
+		}
+		for _, s := range metrics.ExceptionStates {
+			if !have[s] {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Errorf("ackguard_exceptions does not export every state of %v", metrics.ExceptionStates)
+	}
+}

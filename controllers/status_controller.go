@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -204,6 +205,16 @@ func (r *ExceptionStatusReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.Resync <= 0 {
 		r.Resync = defaultExceptionResync
+	}
+	if r.Metrics != nil {
+		// Every state is exported, at zero, by the leader, which judges
+		// the exceptions, even while there is none.
+		if err := mgr.Add(manager.RunnableFunc(func(context.Context) error {
+			r.Metrics.ExportExceptionStates()
+			return nil
+		})); err != nil {
+			return err
+		}
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ExceptionStatusControllerName).

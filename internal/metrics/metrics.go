@@ -243,6 +243,24 @@ func (m *Metrics) SetExceptionState(ex types.NamespacedName, state string) {
 	} else {
 		m.exceptions[ex] = state
 	}
+	m.exportExceptions()
+}
+
+// ExportExceptionStates exports ackguard_exceptions for every state, at
+// zero when no exception has it: from the start of the exception status
+// reconciler, before any exception is judged (or when none exists).
+func (m *Metrics) ExportExceptionStates() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.exportExceptions()
+}
+
+// exportExceptions sets ackguard_exceptions from the states recorded.
+// Callers hold mu.
+func (m *Metrics) exportExceptions() {
 	counts := map[string]int{}
 	for _, s := range m.exceptions {
 		counts[s]++
