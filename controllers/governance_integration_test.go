@@ -45,8 +45,10 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 	audited := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "audit"})
 	enforced := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "enforce"})
 
-	// Stored to the second: the exception lapses at the truncated time.
-	expiry := time.Now().Add(8 * time.Second).Truncate(time.Second)
+	// Stored to the second: the exception lapses at the truncated time,
+	// late enough for the checks below to see it in force on a loaded
+	// machine under the race detector.
+	expiry := time.Now().Add(15 * time.Second).Truncate(time.Second)
 	ex := &v1alpha1.GuardrailException{
 		ObjectMeta: metav1.ObjectMeta{Name: "public-site", Namespace: enforced},
 		Spec: v1alpha1.GuardrailExceptionSpec{
