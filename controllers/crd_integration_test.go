@@ -3,7 +3,6 @@ package controllers_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -11,85 +10,22 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // uninstallCRD deletes a CRD and waits until it is gone; it returns the
 // CRD as it can be created again.
 func uninstallCRD(ctx context.Context, name string) (*apiextensionsv1.CustomResourceDefinition, error) {
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
-		return nil, err
-	}
-	if err := cluster.Client.Delete(ctx, crd); err != nil {
-		return nil, err
-	}
-	// The CRD's finalizer runs in the API server's apiextensions
-	// controller, which lags when every test package of `make test` starts
-	// at once on a small machine: a CI run once needed more than 30 s.
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
-		err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, &apiextensionsv1.CustomResourceDefinition{})
-		return apierrors.IsNotFound(err), nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("CRD %s not deleted: %w", name, err)
-	}
-	// Discovery follows the deletion a little later.
-	dc, err := discovery.NewDiscoveryClientForConfig(cluster.Config)
-	if err != nil {
-		return nil, err
-	}
-	gv := crd.Spec.Group + "/" + crd.Spec.Versions[0].Name
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		list, err := dc.ServerResourcesForGroupVersion(gv)
-		if apierrors.IsNotFound(err) {
-			return true, nil
-		}
-		if err != nil {
-			return false, nil
-		}
-		for _, r := range list.APIResources {
-			if r.Name == crd.Spec.Names.Plural {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("CRD %s still discovered: %w", name, err)
-	}
-	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: crd.Name, Labels: crd.Labels, Annotations: crd.Annotations},
-		Spec:       crd.Spec,
-	}, nil
+	return cluster.UninstallCRD(ctx, name)
 }
 
 // installCRD creates the CRD and waits until it is served.
 func installCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition) {
 	t.Helper()
-	if err := cluster.Client.Create(ctx, crd.DeepCopy()); err != nil {
+	if err := cluster.InstallCRD(ctx, crd); err != nil {
 		t.Fatal(err)
-	}
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		got := &apiextensionsv1.CustomResourceDefinition{}
-		if err := cluster.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
-			return false, nil
-		}
-		for _, c := range got.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		t.Fatalf("CRD %s not established", crd.Name)
 	}
 }
 

@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	ctrl "sigs.k8s.io/controller-runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/ackguard/ackguard/internal/kinds"
 )
 
 // KindWatcher starts a drift reconciler for each guarded ACK kind once its
@@ -28,11 +28,13 @@ type KindWatcher struct {
 	Interval time.Duration
 	// New returns the reconciler for a kind.
 	New func(gvk schema.GroupVersionKind) *DriftReconciler
-	// Discovery tells which kinds are served (default: a discovery
-	// client on the manager's config). It is asked every Interval, as
-	// the manager's RESTMapper keeps a kind it once found after its CRD
-	// is deleted.
-	Discovery discovery.ServerResourcesInterface
+	// Served tells which kinds are served (default: one asking a
+	// discovery client on the manager's config about the kinds and their
+	// references' targets). It is asked every Interval, as the manager's
+	// RESTMapper keeps a kind it once found after its CRD is deleted. It
+	// may be shared with the manager's kinds.Poller, and must check at
+	// least the kinds and their references' targets.
+	Served *kinds.Served
 
 	mu       sync.Mutex
 	started  map[schema.GroupVersionKind]*runningKind
@@ -63,12 +65,12 @@ func (w *KindWatcher) Start(ctx context.Context) error {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	if w.Discovery == nil {
+	if w.Served == nil {
 		dc, err := discovery.NewDiscoveryClientForConfigAndClient(w.Manager.GetConfig(), w.Manager.GetHTTPClient())
 		if err != nil {
 			return err
 		}
-		w.Discovery = dc
+		w.Served = kinds.New(dc, WatchedKinds(w.Kinds))
 	}
 	w.failed = make(chan error, 1)
 	defer w.stopAll()
@@ -101,47 +103,17 @@ func (w *KindWatcher) Started() []schema.GroupVersionKind {
 	return out
 }
 
-// servedKinds asks discovery which of the kinds and their references'
-// targets are served now, one request per group version. A group version
-// discovery cannot answer for keeps its kinds' last known state.
-func (w *KindWatcher) servedKinds(ctx context.Context) map[schema.GroupVersionKind]bool {
-	log := logf.FromContext(ctx).WithName("kinds")
-	kinds := slices.Clone(w.Kinds)
+// WatchedKinds returns the kinds and the targets of their references: the
+// kinds a KindWatcher of the kinds needs to know are served.
+func WatchedKinds(guarded []schema.GroupVersionKind) []schema.GroupVersionKind {
+	out := slices.Clone(guarded)
 	for _, ref := range ACKReferences() {
-		if slices.Contains(w.Kinds, ref.From) && !slices.Contains(kinds, ref.To) {
-			kinds = append(kinds, ref.To)
-		}
-	}
-	byGV := map[schema.GroupVersion][]schema.GroupVersionKind{}
-	for _, k := range kinds {
-		byGV[k.GroupVersion()] = append(byGV[k.GroupVersion()], k)
-	}
-	out := map[schema.GroupVersionKind]bool{}
-	for gv, gvks := range byGV {
-		list, err := w.Discovery.ServerResourcesForGroupVersion(gv.String())
-		if err != nil && !apierrors.IsNotFound(err) {
-			log.Error(err, "cannot look up kinds; keeping their state", "groupVersion", gv.String())
-			for _, k := range gvks {
-				out[k] = w.served[k]
-			}
-			continue
-		}
-		for _, k := range gvks {
-			out[k] = false
-			if list == nil {
-				continue
-			}
-			for _, r := range list.APIResources {
-				if r.Kind == k.Kind && !isSubresource(r.Name) {
-					out[k] = true
-				}
-			}
+		if slices.Contains(guarded, ref.From) && !slices.Contains(out, ref.To) {
+			out = append(out, ref.To)
 		}
 	}
 	return out
 }
-
-func isSubresource(name string) bool { return strings.Contains(name, "/") }
 
 // sync starts the reconcilers of kinds served now, stops those of kinds no
 // longer served (removing their informers: nothing retries a list of a
@@ -149,7 +121,7 @@ func isSubresource(name string) bool { return strings.Contains(name, "/") }
 // comes or goes, so it watches exactly the targets served.
 func (w *KindWatcher) sync(ctx context.Context) error {
 	log := logf.FromContext(ctx).WithName("kinds")
-	served := w.servedKinds(ctx)
+	served := w.Served.Check(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started == nil {
