@@ -85,7 +85,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.Var(&owners, "owner-account", "AWS account `ID` that owns the guarded resources (repeatable or comma-separated)")
 	fs.StringVar(&o.ACKNamespace, "ack-namespace", o.ACKNamespace, "namespace of the ACK controllers, where their cross-account role map (ConfigMaps ack-role-account-map, ack-role-team-map) names owner accounts; empty reads none")
 	fs.Var(&ack, "ack-controller", "`namespace:serviceaccount` of an ACK controller whose writes are admitted with a warning (repeatable; default: "+strings.Join(o.ACKControllers, ",")+")")
-	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often to look for ACK kinds installed after start, or deleted")
+	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often every replica looks for ACK kinds installed after start, or deleted")
 	fs.IntVar(&o.RemediationMaxAttempts, "remediation-max-attempts", o.RemediationMaxAttempts, "patches of one object within --remediation-window before ackguard stops fighting its source of truth")
 	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
 	fs.DurationVar(&o.RemediationBackoff, "remediation-backoff", o.RemediationBackoff, "least time between the first and second fix of one object, doubled for each later one within the window")

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/localcluster"
+	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/rules/rulestest"
 	"github.com/ackguard/ackguard/internal/testenv"
 )
@@ -33,6 +34,8 @@ var (
 	// cluster and ctx are set once the control plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
+	// ackguard is the suite's manager (a webhook-only replica).
+	ackguard *manager.Manager
 )
 
 const (
@@ -48,7 +51,8 @@ func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
 	cluster, ctx = c, sctx
 	opts := cluster.ManagerOptions()
 	opts.EnableReconciler = false // this suite judges admission alone
-	if _, _, err := cluster.StartAckguard(ctx, opts); err != nil {
+	var err error
+	if ackguard, _, err = cluster.StartAckguard(ctx, opts); err != nil {
 		return err
 	}
 	if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}); err != nil {

@@ -47,6 +47,10 @@ type Options struct {
 	Reader client.Reader
 	// APIReader, when set, reads namespaces the cache has not seen yet.
 	APIReader client.Reader
+	// Served, when set with Reader, tells which kinds the API server
+	// serves now: related objects of other kinds are not read
+	// (govsource.Source.Served).
+	Served func(schema.GroupVersionKind) bool
 	// Metrics, when set, records decisions and latency.
 	Metrics *metrics.Metrics
 	// Now returns the time exceptions are judged at; nil means time.Now.
@@ -87,7 +91,7 @@ func NewValidator(opts Options) (*Validator, error) {
 	} else {
 		v.source = &govsource.Source{
 			Reader: opts.Reader, APIReader: opts.APIReader, Registry: opts.Registry, Now: opts.Now, Snapshot: opts.Snapshot, Memo: opts.Memo,
-			Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
+			Served: opts.Served, Defaults: governance.Defaults{Config: opts.Config, ACKControllers: opts.ACKControllers},
 		}
 	}
 	return v, nil

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -40,6 +41,13 @@ type Source struct {
 	// has synced (Reader serves them until then). It must have been built
 	// with the same Registry and Defaults.
 	Snapshot *Snapshot
+	// Served, when set, tells which kinds the API server serves now (in
+	// the manager: kinds.Served.Served, from discovery): related objects
+	// of a kind not served are not read, as of a kind never installed.
+	// Reader may be a cache whose RESTMapper keeps a kind after its CRD
+	// is deleted; a read of it would wait for an informer that never
+	// syncs.
+	Served func(schema.GroupVersionKind) bool
 }
 
 // snapshot returns the snapshot when it serves, else nil.
@@ -160,13 +168,24 @@ func (s *Source) Admit(ctx context.Context, req governance.Request) (*governance
 			return eng.Decide(req, j), nil
 		}
 	}
-	tr := &trackingResolver{Resolver: resolve.Restrict(resolve.Client(ctx, s.Reader), s.Registry.Guards)}
+	tr := &trackingResolver{Resolver: s.Resolver(ctx)}
 	req.Resolver = tr
 	d := eng.Admit(req)
 	if req.Operation != governance.Existing && !req.DryRun && d.Allowed() && !tr.used {
 		s.Memo.put(req.Object, ns, eng, d.Judgement)
 	}
 	return d, nil
+}
+
+// Resolver returns what rules read related objects through: the Reader,
+// for the kinds the rules guard, of those the kinds served now. ctx
+// bounds every lookup.
+func (s *Source) Resolver(ctx context.Context) rules.Resolver {
+	r := resolve.Client(ctx, s.Reader)
+	if s.Served != nil {
+		r = resolve.Installed(r, s.Served)
+	}
+	return resolve.Restrict(r, s.Registry.Guards)
 }
 
 func namespaceOf(obj map[string]any) string { return view.ReadIdentity(obj).Namespace }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -35,6 +36,7 @@ import (
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
+	"github.com/ackguard/ackguard/internal/kinds"
 	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/policy"
@@ -86,7 +88,8 @@ type Options struct {
 	// admitted with a warning.
 	ACKControllers []string
 	// KindPollInterval is how often ACK kinds are looked for: installed
-	// ones start being guarded, deleted ones stop being watched.
+	// ones start being guarded, deleted ones stop being watched and, on
+	// every replica, read by rules.
 	KindPollInterval time.Duration
 	// RemediationMaxAttempts and RemediationWindow bound how often one
 	// object is patched before ackguard stops fighting its source of truth.
@@ -249,7 +252,13 @@ type Manager struct {
 	ctrl.Manager
 	Kinds      *controllers.KindWatcher
 	governance *governanceWatcher
+	source     *govsource.Source
 }
+
+// Resolver returns what the rules of the manager's reconcilers read
+// related objects through (the webhook's reads the same way); ctx bounds
+// every lookup.
+func (m *Manager) Resolver(ctx context.Context) rules.Resolver { return m.source.Resolver(ctx) }
 
 // Bounds of the parsed-document cache.
 const (
@@ -334,10 +343,26 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := snap.Watch(context.Background(), mgr.GetCache(), governed); err != nil {
 		return nil, err
 	}
+	// Every replica knows which guarded kinds (and their references'
+	// targets) are served, from discovery, checked at start and every
+	// --kind-poll-interval: rules read no related object of a kind whose
+	// CRD was deleted (the RESTMapper keeps the kind, and a cached read
+	// would wait for an informer that never syncs), and its informer is
+	// removed. The leader's KindWatcher shares the answers.
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, err
+	}
+	served := kinds.New(dc, controllers.WatchedKinds(GuardedKinds(registry)))
+	poller := &kinds.Poller{Served: served, Cache: mgr.GetCache(), Interval: opts.KindPollInterval}
+	if err := mgr.Add(poller); err != nil {
+		return nil, err
+	}
 	source := &govsource.Source{
 		Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry,
-		Defaults: defaults, Snapshot: snap,
+		Defaults: defaults, Snapshot: snap, Served: served.Served,
 	}
+	m.source = source
 	// Owner accounts are also learned from ACK's cross-account role map,
 	// read by name in the ACK controllers' namespace.
 	if opts.ACKNamespace != "" {
@@ -363,10 +388,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
 	}
+	// Ready once the served kinds are known.
+	if err := mgr.AddReadyzCheck("kinds", poller.Checker); err != nil {
+		return nil, err
+	}
 	if opts.EnableWebhook {
 		v, err := webhooks.NewValidator(webhooks.Options{
 			Registry: registry, Config: ruleCfg, ACKControllers: opts.ACKUsernames(), Reader: mgr.GetClient(),
-			APIReader: mgr.GetAPIReader(), Metrics: mets, Snapshot: snap, Memo: memo, Subtrees: informers.Subtrees,
+			APIReader: mgr.GetAPIReader(), Served: served.Served, Metrics: mets, Snapshot: snap, Memo: memo, Subtrees: informers.Subtrees,
 		})
 		if err != nil {
 			return nil, err
@@ -431,6 +460,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			Manager:  mgr,
 			Kinds:    GuardedKinds(registry),
 			Interval: opts.KindPollInterval,
+			Served:   served,
 			New: func(gvk schema.GroupVersionKind) *controllers.DriftReconciler {
 				return &controllers.DriftReconciler{
 					Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Config: ruleCfg, GVK: gvk, Recorder: recorder,

@@ -38,7 +38,7 @@ func (c clientResolver) Get(gvk schema.GroupVersionKind, namespace, name string)
 	case apierrors.IsNotFound(err):
 		return nil, false, nil
 	case meta.IsNoMatchError(err):
-		return nil, false, fmt.Errorf("the %s kind is not installed", gvk.Kind)
+		return nil, false, notInstalled(gvk)
 	}
 	return nil, false, err
 }
@@ -48,7 +48,7 @@ func (c clientResolver) List(gvk schema.GroupVersionKind) ([]map[string]any, err
 	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 	if err := c.r.List(c.ctx, list); err != nil {
 		if meta.IsNoMatchError(err) {
-			return nil, fmt.Errorf("the %s kind is not installed", gvk.Kind)
+			return nil, notInstalled(gvk)
 		}
 		return nil, err
 	}
@@ -57,6 +57,42 @@ func (c clientResolver) List(gvk schema.GroupVersionKind) ([]map[string]any, err
 		out[i] = list.Items[i].Object
 	}
 	return out, nil
+}
+
+func notInstalled(gvk schema.GroupVersionKind) error {
+	return fmt.Errorf("the %s kind is not installed", gvk.Kind)
+}
+
+// Installed fails a lookup of a kind served says is not served now, as a
+// lookup of a kind never installed fails, without reaching r. The
+// manager's RESTMapper keeps a kind after its CRD is deleted: a lookup of
+// it through the cache would wait for an informer that can never sync.
+func Installed(r rules.Resolver, served func(schema.GroupVersionKind) bool) rules.Resolver {
+	return installed{r: r, served: served}
+}
+
+type installed struct {
+	r      rules.Resolver
+	served func(schema.GroupVersionKind) bool
+}
+
+func (x installed) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
+	if !x.served(gvk) {
+		return nil, false, notInstalled(gvk)
+	}
+	return x.r.Get(gvk, namespace, name)
+}
+
+// List lists through r when it can list, for the kinds served only.
+func (x installed) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
+	if !x.served(gvk) {
+		return nil, notInstalled(gvk)
+	}
+	l, ok := x.r.(rules.Lister)
+	if !ok {
+		return nil, fmt.Errorf("listing %s is not supported here", gvk.Kind)
+	}
+	return l.List(gvk)
 }
 
 // Restrict limits r to the kinds allowed accepts: a lookup of any other
