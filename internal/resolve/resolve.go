@@ -68,31 +68,12 @@ func notInstalled(gvk schema.GroupVersionKind) error {
 // manager's RESTMapper keeps a kind after its CRD is deleted: a lookup of
 // it through the cache would wait for an informer that can never sync.
 func Installed(r rules.Resolver, served func(schema.GroupVersionKind) bool) rules.Resolver {
-	return installed{r: r, served: served}
-}
-
-type installed struct {
-	r      rules.Resolver
-	served func(schema.GroupVersionKind) bool
-}
-
-func (x installed) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
-	if !x.served(gvk) {
-		return nil, false, notInstalled(gvk)
-	}
-	return x.r.Get(gvk, namespace, name)
-}
-
-// List lists through r when it can list, for the kinds served only.
-func (x installed) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
-	if !x.served(gvk) {
-		return nil, notInstalled(gvk)
-	}
-	l, ok := x.r.(rules.Lister)
-	if !ok {
-		return nil, fmt.Errorf("listing %s is not supported here", gvk.Kind)
-	}
-	return l.List(gvk)
+	return gated{r: r, refuse: func(gvk schema.GroupVersionKind) error {
+		if !served(gvk) {
+			return notInstalled(gvk)
+		}
+		return nil
+	}}
 }
 
 // Restrict limits r to the kinds allowed accepts: a lookup of any other
@@ -100,25 +81,32 @@ func (x installed) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
 // only the kinds it watches (and has RBAC for): a lookup of another kind
 // through the cache would start an informer that can never sync.
 func Restrict(r rules.Resolver, allowed func(schema.GroupKind) bool) rules.Resolver {
-	return restricted{r: r, allowed: allowed}
+	return gated{r: r, refuse: func(gvk schema.GroupVersionKind) error {
+		if !allowed(gvk.GroupKind()) {
+			return fmt.Errorf("ackguard does not read %s objects in the cluster", gvk.Kind)
+		}
+		return nil
+	}}
 }
 
-type restricted struct {
-	r       rules.Resolver
-	allowed func(schema.GroupKind) bool
+// gated passes a lookup to r unless refuse gives an error for its kind,
+// which the lookup then fails with.
+type gated struct {
+	r      rules.Resolver
+	refuse func(schema.GroupVersionKind) error
 }
 
-func (x restricted) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
-	if !x.allowed(gvk.GroupKind()) {
-		return nil, false, fmt.Errorf("ackguard does not read %s objects in the cluster", gvk.Kind)
+func (x gated) Get(gvk schema.GroupVersionKind, namespace, name string) (map[string]any, bool, error) {
+	if err := x.refuse(gvk); err != nil {
+		return nil, false, err
 	}
 	return x.r.Get(gvk, namespace, name)
 }
 
-// List lists through r when it can list, for the allowed kinds only.
-func (x restricted) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
-	if !x.allowed(gvk.GroupKind()) {
-		return nil, fmt.Errorf("ackguard does not read %s objects in the cluster", gvk.Kind)
+// List lists through r when it can list, for the kinds not refused only.
+func (x gated) List(gvk schema.GroupVersionKind) ([]map[string]any, error) {
+	if err := x.refuse(gvk); err != nil {
+		return nil, err
 	}
 	l, ok := x.r.(rules.Lister)
 	if !ok {
