@@ -204,12 +204,12 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 	}
 }
 
-// assertUpdate admits the UPDATE of old to new by a developer in
+// assertUpdate admits the UPDATE of old to updated by a developer in
 // namespace ns and checks the verdict: allowed with the note on what the
 // old object already had, or denied.
-func assertUpdate(t *testing.T, eng *Engine, old, new map[string]any, allowed bool) {
+func assertUpdate(t *testing.T, eng *Engine, old, updated map[string]any, allowed bool) {
 	t.Helper()
-	d := eng.Admit(Request{Operation: Update, Object: new, OldObject: old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
+	d := eng.Admit(Request{Operation: Update, Object: updated, OldObject: old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
 	if d.Allowed() != allowed {
 		t.Fatalf("allowed = %v, denials %v", d.Allowed(), d.Denials)
 	}
