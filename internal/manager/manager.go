@@ -24,6 +24,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/leaderelection"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -216,8 +217,21 @@ func (o Options) Validate() error {
 			return fmt.Errorf("ACK controller %q must be namespace:serviceaccount", sa)
 		}
 	}
+	if o.LeaseDuration < 0 || o.RenewDeadline < 0 || o.RetryPeriod < 0 || o.KindPollInterval < 0 || o.RemediationWindow < 0 {
+		return fmt.Errorf("--leader-election-lease-duration, --leader-election-renew-deadline, --leader-election-retry-period, --kind-poll-interval and --remediation-window must not be negative")
+	}
+	if o.ReconcileWorkers < 0 || o.RemediationMaxAttempts < 0 || o.EventQPS < 0 || o.EventBurst < 0 {
+		return fmt.Errorf("--reconcile-workers, --remediation-max-attempts, --event-qps and --event-burst must not be negative")
+	}
 	if o.LeaseDuration > 0 && o.RenewDeadline > 0 && o.RenewDeadline >= o.LeaseDuration {
 		return fmt.Errorf("the leader election's renew deadline (%s) must be shorter than its lease duration (%s)", o.RenewDeadline, o.LeaseDuration)
+	}
+	// Leader election refuses to start, naming no flag, unless the renew
+	// deadline leaves room for a retry and its jitter (client-go's
+	// JitterFactor, 1.2); unset values are controller-runtime's.
+	renew, retry := orDefault(o.RenewDeadline, 10*time.Second), orDefault(o.RetryPeriod, 2*time.Second)
+	if o.LeaderElection && float64(renew) <= leaderelection.JitterFactor*float64(retry) {
+		return fmt.Errorf("--leader-election-renew-deadline (%s) must be longer than %.1f times --leader-election-retry-period (%s)", renew, leaderelection.JitterFactor, retry)
 	}
 	if o.ResyncPeriod < 0 || o.RemediationBackoff < 0 || o.MaxPatchesPerSecond < 0 {
 		return fmt.Errorf("resync period, remediation backoff and patches per second must not be negative")

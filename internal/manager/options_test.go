@@ -33,6 +33,24 @@ func TestValidateRefusesOptionsThatCannotWork(t *testing.T) {
 		{name: "negative webhook port", modify: func(o *Options) { o.WebhookPort = -1 }, want: "webhook port"},
 		{name: "webhook port out of range", modify: func(o *Options) { o.WebhookPort = 65536 }, want: "webhook port"},
 		{name: "webhook port unused without the webhook", modify: func(o *Options) { o.WebhookPort, o.EnableWebhook = -1, false }},
+		// Negative values were quietly replaced by defaults or minimums.
+		{name: "negative kind poll interval", modify: func(o *Options) { o.KindPollInterval = -time.Minute }, want: "--kind-poll-interval"},
+		{name: "negative remediation window", modify: func(o *Options) { o.RemediationWindow = -time.Hour }, want: "--remediation-window"},
+		{name: "negative retry period", modify: func(o *Options) { o.RetryPeriod = -time.Second }, want: "--leader-election-retry-period"},
+		{name: "negative workers", modify: func(o *Options) { o.ReconcileWorkers = -1 }, want: "--reconcile-workers"},
+		{name: "negative attempts", modify: func(o *Options) { o.RemediationMaxAttempts = -1 }, want: "--remediation-max-attempts"},
+		{name: "negative event burst", modify: func(o *Options) { o.EventBurst = -1 }, want: "--event-burst"},
+		// Leader election would refuse these when it starts, naming no flag.
+		{name: "retry period too long for the renew deadline", modify: func(o *Options) {
+			o.LeaderElection, o.RenewDeadline, o.RetryPeriod = true, 10*time.Second, 9*time.Second
+		}, want: "must be longer than 1.2 times --leader-election-retry-period"},
+		{name: "retry period too long for the default renew deadline", modify: func(o *Options) {
+			o.LeaderElection, o.RetryPeriod = true, 9*time.Second
+		}, want: "--leader-election-retry-period (9s)"},
+		{name: "a long retry period without leader election", modify: func(o *Options) { o.RetryPeriod = 9 * time.Second }},
+		{name: "chart's leader election", modify: func(o *Options) {
+			o.LeaderElection, o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = true, 15*time.Second, 10*time.Second, 2*time.Second
+		}},
 		// A server certificate valid for less than the renewal lookahead
 		// (90 days by default) is due for renewal as soon as it is issued:
 		// every check, and every write of the Secret, issues another.

@@ -88,6 +88,8 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"a renew deadline past the lease", []string{"--set", "leaderElection.renewDeadline=20s"}, "leaderElection.renewDeadline (20s) must be shorter than leaderElection.leaseDuration (15s)"},
 		{"a renew deadline equal to the lease, in other units", []string{"--set", "leaderElection.leaseDuration=1m30s", "--set", "leaderElection.renewDeadline=90s"}, "must be shorter than leaderElection.leaseDuration"},
 		{"a renew deadline just under the lease", []string{"--set", "leaderElection.leaseDuration=1m", "--set", "leaderElection.renewDeadline=59500ms"}, ""},
+		{"a retry period the renew deadline has no room for", []string{"--set", "leaderElection.retryPeriod=9s"}, "leaderElection.renewDeadline (10s) must be longer than 1.2 times leaderElection.retryPeriod (9s)"},
+		{"a retry period with room to spare", []string{"--set", "leaderElection.retryPeriod=8s"}, ""},
 		{"a certificate renewed before it is issued", []string{"--set", "certRotation.validity=720h"}, "certRotation.renewBefore (2160h) must be shorter than certRotation.validity (720h)"},
 		{"a certificate renewal just inside its validity", []string{"--set", "certRotation.validity=2161h"}, ""},
 		{"a validity of 0 is the manager's default", []string{"--set", "certRotation.validity=0h", "--set", "certRotation.renewBefore=2h"}, ""},
