@@ -84,11 +84,20 @@ func TestDeletedReferencedKindIsNotWaitedFor(t *testing.T) {
 		crds = append(crds, crd)
 	}
 	// Within a few --kind-poll-intervals (2 s here) a lookup fails at once
-	// as for a kind never installed, not when its deadline passes.
+	// as for a kind never installed, not when its deadline passes. The
+	// Policies share the Roles' group version but their CRD went second:
+	// a check between the two deletions still found them served, so both
+	// are waited for.
 	var lerr error
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		_, lerr = listRoles()
-		return lerr != nil && !errors.Is(lerr, context.DeadlineExceeded), nil
+		if lerr == nil || errors.Is(lerr, context.DeadlineExceeded) {
+			return false, nil
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, _, perr := ackguard.Resolver(pctx).Get(view.PolicyGVK, ns, "any")
+		return perr != nil && !errors.Is(perr, context.DeadlineExceeded) && !strings.Contains(perr.Error(), "Informer to sync"), nil
 	}); err != nil {
 		t.Fatalf("listing the Roles after their CRD was deleted: error %v, want at once that the kind is not installed", lerr)
 	}
