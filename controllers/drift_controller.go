@@ -292,7 +292,8 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	result := r.report(obj, d)
 	fixIDs := d.FixRules()
-	if len(fixIDs) == 0 || view.ReadMeta(obj.Object).ReadOnly() {
+	readOnly := view.ReadOnly(obj.Object)
+	if len(fixIDs) == 0 || readOnly {
 		r.Metrics.SetSuspended(r.GVK.Kind, req.NamespacedName, false)
 		if r.Results != nil {
 			r.Results.Suspended(obj, nil, false)
@@ -302,7 +303,7 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.memory().settle(obj)
 		return result, nil
 	}
-	if view.ReadMeta(obj.Object).ReadOnly() {
+	if readOnly {
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
 			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", "))
 		r.countRemediations(fixIDs, metrics.OutcomeSkippedReadOnly)
@@ -380,7 +381,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			if err := r.APIReader.Get(ctx, key, obj); err != nil {
 				return err
 			}
-			if obj.GetDeletionTimestamp() != nil || view.ReadMeta(obj.Object).ReadOnly() {
+			if obj.GetDeletionTimestamp() != nil || view.ReadOnly(obj.Object) {
 				// Its deletion started, or it became ACK read-only (the
 				// write that conflicted may have made it so): never
 				// touched; the next reconcile reports it.

@@ -217,7 +217,7 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 				note = NoteExisting
 			case req.Operation != Existing && req.User != "" && j.ACKControllerWrite(r, req.User):
 				note = NoteACKController
-				if !r.Fix || view.ReadMeta(req.Object).ReadOnly() {
+				if !r.Fix || view.ReadOnly(req.Object) {
 					note = NoteACKControllerReported
 				}
 			case adoption:

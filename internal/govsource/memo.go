@@ -140,7 +140,9 @@ func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]
 	// What ACK records of the resource it synced: a status write (the
 	// partition of a bucket's ARN) or ACK's finalizer (adoption) coalesced
 	// into the event after a create changes what the judgement draws on.
-	b = view.AppendACKSync(b, obj)
+	arn, partition, owner, finalizer := view.ACKRecord(obj)
+	b = appendString(appendString(appendString(b, arn), partition), owner)
+	b = strconv.AppendBool(b, finalizer)
 	return sha256.Sum256(b), true
 }
 

@@ -442,10 +442,16 @@ func (c *Cluster) InstallCRD(ctx context.Context, crd *apiextensionsv1.CustomRes
 	if err := c.Client.Create(ctx, crd.DeepCopy()); err != nil {
 		return err
 	}
+	return c.WaitEstablished(ctx, crd.Name)
+}
+
+// WaitEstablished waits until the API server serves a CRD's kind (its
+// Established condition); a CRD not found yet is waited for.
+func (c *Cluster) WaitEstablished(ctx context.Context, name string) error {
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		got := &apiextensionsv1.CustomResourceDefinition{}
-		if err := c.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
-			return false, nil
+		if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, got); err != nil {
+			return false, client.IgnoreNotFound(err)
 		}
 		for _, cond := range got.Status.Conditions {
 			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
@@ -455,7 +461,7 @@ func (c *Cluster) InstallCRD(ctx context.Context, crd *apiextensionsv1.CustomRes
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("CRD %s not established", crd.Name)
+		return fmt.Errorf("CRD %s not established: %w", name, err)
 	}
 	return nil
 }

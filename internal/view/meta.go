@@ -1,7 +1,6 @@
 package view
 
 import (
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -87,27 +86,23 @@ func hasACKFinalizer(md map[string]any, group string) bool {
 	return false
 }
 
-// AppendACKSync appends to b, unambiguously, what Meta reads of ACK's
-// record of the object (ARN, partition, owner account, ACK's finalizer),
-// read in place: a digest of it changes whenever a judgement drawing on
-// them could (the bucket ARN's partition, adoption, owner accounts).
-func AppendACKSync(b []byte, obj map[string]any) []byte {
-	arn, partition, owner := ackSync(obj)
-	for _, s := range []string{arn, partition, owner} {
-		b = strconv.AppendInt(b, int64(len(s)), 10)
-		b = append(append(b, ':'), s...)
-	}
-	md := objectOf(obj, "metadata")
-	group := ""
-	if av, ok := obj["apiVersion"].(string); ok {
-		if i := strings.LastIndexByte(av, '/'); i > 0 {
-			group = av[:i]
+// ACKRecord returns, read in place, what Meta reads of ACK's record of
+// the object: the ARN, partition and owner account it synced, and whether
+// ACK's finalizer is on it.
+func ACKRecord(obj map[string]any) (arn, partition, owner string, finalizer bool) {
+	arn, partition, owner = ackSync(obj)
+	return arn, partition, owner, hasACKFinalizer(objectOf(obj, "metadata"), groupOf(obj))
+}
+
+// groupOf returns the API group of obj's apiVersion ("" for the core
+// group or a malformed apiVersion).
+func groupOf(obj map[string]any) string {
+	if av := stringOf(obj, "apiVersion"); av != "" {
+		if gv, err := schema.ParseGroupVersion(av); err == nil {
+			return gv.Group
 		}
 	}
-	if hasACKFinalizer(md, group) {
-		return append(b, 'F')
-	}
-	return append(b, 'f')
+	return ""
 }
 
 // OwnerAccountID is status.ackResourceMetadata.ownerAccountID alone: the
@@ -193,9 +188,15 @@ func WithLabelsOf(obj, from map[string]any) map[string]any {
 }
 
 // ReadOnly reports whether ACK treats the object as read-only.
-func (m Meta) ReadOnly() bool {
-	return strings.EqualFold(strings.TrimSpace(m.Annotations[AnnotationReadOnly]), "true")
+func (m Meta) ReadOnly() bool { return readOnly(m.Annotations[AnnotationReadOnly]) }
+
+// ReadOnly reports, reading obj in place, whether ACK treats it as
+// read-only: Meta.ReadOnly without building the Meta.
+func ReadOnly(obj map[string]any) bool {
+	return readOnly(stringOf(objectOf(objectOf(obj, "metadata"), "annotations"), AnnotationReadOnly))
 }
+
+func readOnly(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
 
 // AWSPartition returns the AWS partition of the object: from its status
 // when ACK recorded one, else derived from its region annotation, else
@@ -244,11 +245,7 @@ type Identity struct {
 // are left out; a malformed apiVersion leaves the group empty.
 func ReadIdentity(obj map[string]any) Identity {
 	id := Identity{}
-	if av := stringOf(obj, "apiVersion"); av != "" {
-		if gv, err := schema.ParseGroupVersion(av); err == nil {
-			id.GroupKind.Group = gv.Group
-		}
-	}
+	id.GroupKind.Group = groupOf(obj)
 	id.GroupKind.Kind = stringOf(obj, "kind")
 	md := objectOf(obj, "metadata")
 	id.Namespace = stringOf(md, "namespace")

@@ -140,11 +140,18 @@ func TestMetaPartitionAndReadOnly(t *testing.T) {
 		{`{"status":{"ackResourceMetadata":{"arn":"arn:aws-cn:s3:::b"}}}`, "aws-cn", false},
 		{`{"status":{"ackResourceMetadata":{"partition":"aws-iso","arn":"arn:aws:s3:::b"}}}`, "aws-iso", false},
 		{`{"metadata":{"annotations":"not a map"},"status":7}`, "aws", false},
+		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":" true "}}}`, "aws", true},
+		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":true}}}`, "aws", false},
 	}
 	for _, tc := range cases {
-		m := ReadMeta(decodeJSON(t, tc.obj))
+		obj := decodeJSON(t, tc.obj)
+		m := ReadMeta(obj)
 		if m.AWSPartition() != tc.partition || m.ReadOnly() != tc.readOnly {
 			t.Errorf("%s: partition %q readOnly %v", tc.obj, m.AWSPartition(), m.ReadOnly())
+		}
+		// Read in place, as the reconciler and the admission decision do.
+		if got := ReadOnly(obj); got != tc.readOnly {
+			t.Errorf("%s: ReadOnly in place %v, Meta says %v", tc.obj, got, tc.readOnly)
 		}
 	}
 }

@@ -115,20 +115,8 @@ func applyInOrder(t *testing.T, objs []*unstructured.Unstructured) {
 // waitEstablished waits until the API server serves a CRD's kind.
 func waitEstablished(t *testing.T, name string) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		c := &apiextensionsv1.CustomResourceDefinition{}
-		if err := cluster.Client.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
-			return false, client.IgnoreNotFound(err)
-		}
-		for _, cond := range c.Status.Conditions {
-			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		t.Fatalf("CRD %s not Established: %v", name, err)
+	if err := cluster.WaitEstablished(ctx, name); err != nil {
+		t.Fatal(err)
 	}
 }
 
