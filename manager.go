@@ -73,6 +73,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "address of the net/http/pprof endpoints (/debug/pprof/); empty keeps them off (bind to loopback: profiles expose internals)")
 	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder holding tls.crt and tls.key for the webhook server")
+	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay", o.ShutdownDelay, "how long the webhook keeps answering after SIGTERM, reporting itself not ready, so that the API servers move to other replicas before it stops (0: stop at once; a second signal stops at once)")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "let the webhook server speak HTTP/2 (off: HTTP/1.1 only, safe from HTTP/2 rapid-reset attacks)")
 	fs.BoolVar(&o.APICompression, "kube-api-compression", o.APICompression, "ask the API server for gzip-compressed responses (off: uncompressed, which costs the API server and ackguard less CPU per watch event on a cluster network)")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader so only one replica runs the reconcilers")

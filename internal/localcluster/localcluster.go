@@ -185,6 +185,7 @@ func (c *Cluster) ManagerOptions() manager.Options {
 	o.KindPollInterval = 2 * time.Second
 	o.ReportFlushInterval = 300 * time.Millisecond
 	o.PolicyStatusInterval = time.Second
+	o.ShutdownDelay = 0 // tests stop and start managers on one port
 	return o
 }
 

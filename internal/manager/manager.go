@@ -143,6 +143,10 @@ type Options struct {
 	// network, where compressing every watch event costs the API server
 	// and the manager CPU and saves nothing that matters.
 	APICompression bool
+	// ShutdownDelay is how long a webhook replica told to stop keeps
+	// answering admission requests, reporting itself not ready, before it
+	// stops (0: stops at once). See drain.
+	ShutdownDelay time.Duration
 }
 
 // DefaultOptions returns the defaults the flags document.
@@ -167,6 +171,7 @@ func DefaultOptions() Options {
 		ResyncPeriod:           DefaultResyncPeriod,
 		ReportFlushInterval:    reports.DefaultFlushInterval,
 		ReportMaxResults:       reports.DefaultMaxResults,
+		ShutdownDelay:          DefaultShutdownDelay,
 	}
 }
 
@@ -233,6 +238,9 @@ func (o Options) Validate() error {
 	if o.LeaderElection && float64(renew) <= leaderelection.JitterFactor*float64(retry) {
 		return fmt.Errorf("--leader-election-renew-deadline (%s) must be longer than %.1f times --leader-election-retry-period (%s)", renew, leaderelection.JitterFactor, retry)
 	}
+	if o.ShutdownDelay < 0 {
+		return fmt.Errorf("--shutdown-delay must not be negative")
+	}
 	if o.ResyncPeriod < 0 || o.RemediationBackoff < 0 || o.MaxPatchesPerSecond < 0 {
 		return fmt.Errorf("resync period, remediation backoff and patches per second must not be negative")
 	}
@@ -267,6 +275,9 @@ type Manager struct {
 	Kinds      *controllers.KindWatcher
 	governance *governanceWatcher
 	source     *govsource.Source
+	// drain and shutdownDelay: see Start (nil without a webhook).
+	drain         *drain
+	shutdownDelay time.Duration
 }
 
 // Resolver returns what the rules of the manager's reconcilers read
@@ -415,8 +426,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir, TLSOpts: tlsOptions(opts.EnableHTTP2)})
-		srv.Register(webhooks.Path, v) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
-		srv.Register(webhooks.GovernancePath, v.Governance().Webhook())
+		m.drain, m.shutdownDelay = &drain{}, opts.ShutdownDelay
+		srv.Register(webhooks.Path, m.drain.wrap(v)) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
+		srv.Register(webhooks.GovernancePath, m.drain.wrap(v.Governance().Webhook()))
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
 			return nil, err
 		}
@@ -429,6 +441,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 			return nil, err
 		}
 		if err := mgr.AddReadyzCheck("policy-cache", warm.Checker); err != nil {
+			return nil, err
+		}
+		if err := mgr.AddReadyzCheck("shutdown", m.drain.Checker); err != nil {
 			return nil, err
 		}
 	} else if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {

@@ -40,6 +40,8 @@ func TestValidateRefusesOptionsThatCannotWork(t *testing.T) {
 		{name: "negative workers", modify: func(o *Options) { o.ReconcileWorkers = -1 }, want: "--reconcile-workers"},
 		{name: "negative attempts", modify: func(o *Options) { o.RemediationMaxAttempts = -1 }, want: "--remediation-max-attempts"},
 		{name: "negative event burst", modify: func(o *Options) { o.EventBurst = -1 }, want: "--event-burst"},
+		{name: "negative shutdown delay", modify: func(o *Options) { o.ShutdownDelay = -time.Second }, want: "--shutdown-delay"},
+		{name: "no shutdown delay", modify: func(o *Options) { o.ShutdownDelay = 0 }},
 		// Leader election would refuse these when it starts, naming no flag.
 		{name: "retry period too long for the renew deadline", modify: func(o *Options) {
 			o.LeaderElection, o.RenewDeadline, o.RetryPeriod = true, 10*time.Second, 9*time.Second

@@ -108,7 +108,12 @@ func TestChartPodSettings(t *testing.T) {
 	if spec["hostNetwork"] != nil || spec["dnsPolicy"] != nil || spec["topologySpreadConstraints"] != nil {
 		t.Errorf("defaults set hostNetwork %v, dnsPolicy %v, topologySpreadConstraints %v", spec["hostNetwork"], spec["dnsPolicy"], spec["topologySpreadConstraints"])
 	}
-	for _, want := range []string{"--enable-reconciler=true", "--zap-log-level=info", "--zap-encoder=json", "--webhook-port=9443"} {
+	// A stopping replica drains for 10 s inside a grace period with room
+	// for the manager's own 30 s graceful stop after it.
+	if got := spec["terminationGracePeriodSeconds"]; got != float64(45) {
+		t.Errorf("default terminationGracePeriodSeconds %v, want 45", got)
+	}
+	for _, want := range []string{"--enable-reconciler=true", "--zap-log-level=info", "--zap-encoder=json", "--webhook-port=9443", "--shutdown-delay=10s"} {
 		if !slices.Contains(stringsOf(ctr, "args"), want) {
 			t.Errorf("default args %v lack %s", stringsOf(ctr, "args"), want)
 		}

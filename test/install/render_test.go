@@ -297,6 +297,23 @@ func TestChartAndConfigAgree(t *testing.T) {
 			t.Errorf("the chart's webhook %s lacks the judged-change match condition", name)
 		}
 	}
+	// Both give a stopping replica the same grace period: the drain
+	// (--shutdown-delay), then the manager's graceful stop.
+	grace := func(objs []*unstructured.Unstructured) []int64 {
+		var out []int64
+		for _, d := range find(objs, "Deployment") {
+			g, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "template", "spec", "terminationGracePeriodSeconds")
+			n, _ := g.(int64)
+			if f, ok := g.(float64); ok {
+				n = int64(f)
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	if c, k := grace(chart), grace(kust); !slices.Equal(c, k) || len(c) != 1 || c[0] != 45 {
+		t.Errorf("terminationGracePeriodSeconds: chart %v, config %v, want [45] in both", c, k)
+	}
 	// Both exclude kube-system and ackguard's own namespace.
 	for name, cfg := range map[string]*unstructured.Unstructured{"chart": chartHooks[0], "config": kustHooks[0]} {
 		text := string(mustJSON(t, cfg.Object))

@@ -105,6 +105,10 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"probes on the webhook port, metrics off", []string{"--set", "metrics.port=0", "--set", "probePort=9443"}, "must differ"},
 		{"host ports that clash", []string{"--set", "hostNetwork=true", "--set", "metrics.port=8081"}, "must differ"},
 		{"metrics off frees its port", []string{"--set", "metrics.port=0", "--set", "probePort=8080"}, ""},
+		{"a drain as long as the grace period", []string{"--set", "webhook.shutdownDelay=45s"}, "webhook.shutdownDelay (45s) must be shorter than terminationGracePeriodSeconds (45), or the pod is killed while draining"},
+		{"a drain past a shortened grace period", []string{"--set", "terminationGracePeriodSeconds=5"}, "webhook.shutdownDelay (10s) must be shorter than terminationGracePeriodSeconds (5)"},
+		{"a drain inside the grace period", []string{"--set", "webhook.shutdownDelay=1m", "--set", "terminationGracePeriodSeconds=90"}, ""},
+		{"no drain", []string{"--set", "webhook.shutdownDelay=0s", "--set", "terminationGracePeriodSeconds=5"}, ""},
 		{"account IDs as numbers", []string{"--set", "ownerAccounts={111122223333}"}, "ownerAccounts"},
 		{"account IDs as strings, as documented", []string{"--set-string", "ownerAccounts={111122223333,012345678901}"}, ""},
 	} {
