@@ -351,6 +351,18 @@ func CoversAllActions(pattern string) bool {
 	return !strings.Contains(pattern, "?") && MatchGlob(pattern, "*:*", true)
 }
 
+// ServicesWildcard returns the lower-cased service part of a pattern that
+// matches every action of each service it names with a wildcard ("i*:*",
+// "s?s:*"), or "": a named service is ServiceWildcard's, and "*:*" every
+// action (CoversAllActions).
+func ServicesWildcard(pattern string) string {
+	svc, name, ok := strings.Cut(pattern, ":")
+	if !ok || !hasWildcard(svc) || strings.Trim(svc, "*") == "" || name == "" || strings.Trim(name, "*") != "" {
+		return ""
+	}
+	return strings.ToLower(svc)
+}
+
 // ServiceWildcard returns the service of a pattern that matches every
 // action of one service ("s3:*", "IAM:**"), or "".
 func ServiceWildcard(pattern string) string {

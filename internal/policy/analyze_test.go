@@ -213,6 +213,26 @@ func TestResourceScope(t *testing.T) {
 		{"arn:aws:iam::????????????:role/*", "iam", false, false, true},
 		{"arn:aws:iam::111122223333:role/?*", "iam", false, false, true},
 		{"arn:aws:s3:::bucket/*", "iam", false, false, false},
+		// Patterns that match every ARN without spelling out its fields
+		// (a resource "arn*" with Action "*" is administrator access).
+		{"arn*", "iam", true, true, true},
+		{"*:*", "s3", true, true, true},
+		{"*:*:*", "ec2", true, true, true},
+		{"a*", "sts", true, true, true},
+		{"*n:aws:*", "kms", true, true, true},
+		{"*:iam::*:*", "iam", false, true, true},
+		{"*:iam::*:*", "sts", false, true, true},
+		{"arn:aws:iam*", "iam", false, true, true},
+		{"*s3:::*", "s3", false, true, true},
+		{"*s3:::*", "iam", false, false, false},
+		{"b*", "iam", false, false, false},
+		{"*:role/*", "iam", false, false, true},
+		{"*:role/*", "sts", false, false, true},
+		{"*:iam::*:user/*", "iam", false, false, true},
+		{"*:s3:::*", "iam", false, false, false},
+		{"*:role/app", "iam", false, false, false},
+		{"*role/*", "iam", false, false, false}, // not read as type-wide: no field boundary before the type
+		{"?:*", "iam", false, false, false},
 	} {
 		if got := policy.EffectivelyStar(tt.pattern); got != tt.star {
 			t.Errorf("EffectivelyStar(%q) = %v", tt.pattern, got)
@@ -232,6 +252,11 @@ func TestResourceScope(t *testing.T) {
 	for p, want := range map[string]string{"s3:*": "s3", "IAM:**": "iam", "s3:Get*": "", "*": "", "s*:*": ""} {
 		if got := policy.ServiceWildcard(p); got != want {
 			t.Errorf("ServiceWildcard(%q) = %q, want %q", p, got, want)
+		}
+	}
+	for p, want := range map[string]string{"I*:*": "i*", "s?s:**": "s?s", "*:*": "", "**:*": "", "s3:*": "", "i*:Get*": "", "i*": "", "i*:": ""} {
+		if got := policy.ServicesWildcard(p); got != want {
+			t.Errorf("ServicesWildcard(%q) = %q, want %q", p, got, want)
 		}
 	}
 }

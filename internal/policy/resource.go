@@ -57,35 +57,28 @@ func isPartition(s string) bool {
 // coversARN reports whether pattern surely matches every ARN whose part
 // after "arn:<partition>:" is described by target (see serviceARNTargets),
 // in any partition. '?' never covers.
+//
+// A pattern naming its partition ("arn:aws-cn:s3:::*") covers the ARNs of
+// that partition when it is one; any other ("arn:*", "arn*", "*:*", "a*")
+// must match "arn:aws:" + target, where a '*' of the target is matched only
+// by a '*' of the pattern (a pattern has no literal '*'): then whatever the
+// target's '*' stands for, the pattern's '*' that took it takes that too.
 func coversARN(pattern, target string) bool {
 	if strings.Contains(pattern, "?") {
 		return false
 	}
-	if strings.Trim(pattern, "*") == "" {
-		return pattern != ""
+	if rest, ok := strings.CutPrefix(pattern, "arn:"); ok {
+		if j := strings.IndexAny(rest, ":*"); j >= 0 && rest[j] == ':' {
+			return isPartition(rest[:j]) && MatchGlob(rest[j+1:], target, false)
+		}
 	}
-	rest, ok := strings.CutPrefix(pattern, "arn:")
-	if !ok {
-		return false
-	}
-	j := strings.IndexAny(rest, ":*")
-	switch {
-	case j < 0:
-		return false
-	case rest[j] == '*':
-		// A wildcard inside or at the start of the partition: it must also
-		// absorb the partition of the standard one.
-		return MatchGlob(rest, "aws:"+target, false)
-	}
-	if !isPartition(rest[:j]) {
-		return false
-	}
-	return MatchGlob(rest[j+1:], target, false)
+	return MatchGlob(pattern, "arn:aws:"+target, false)
 }
 
 // EffectivelyStar reports whether a resource pattern matches every ARN of
 // every service: "*", "arn:*", "arn:aws:*", "arn:*:*:*:*:*" (rule E1,
-// parliament RESOURCE_EFFECTIVELY_STAR).
+// parliament RESOURCE_EFFECTIVELY_STAR), and any other pattern that matches
+// them all ("arn*", "*:*", "a*").
 func EffectivelyStar(pattern string) bool {
 	return coversARN(pattern, "*:*:*:*")
 }
@@ -183,6 +176,9 @@ func TypeWide(pattern, service string) bool {
 	if UnconstrainedFor(pattern, service) {
 		return true
 	}
+	if !strings.HasPrefix(pattern, "arn:") {
+		return typeWideLeadingWildcard(pattern, service)
+	}
 	// The fields of arn:partition:service:region:account:resource.
 	var parts [5]string
 	rest := pattern
@@ -196,6 +192,29 @@ func TypeWide(pattern, service string) bool {
 		return false
 	}
 	return typeWideResource(rest)
+}
+
+// typeWideLeadingWildcard is TypeWide for a pattern whose leading
+// wildcard stands for the ARN's first fields ("*:role/*",
+// "*:iam::*:user/*"): the part after its last ':' is type-wide, and the part
+// before covers "arn:aws:<namespace>:<region>:<account>" for every region
+// and account of one of the service's resource shapes (a '*' of the shape
+// taken only by a '*' of the pattern, as in coversARN).
+func typeWideLeadingWildcard(pattern, service string) bool {
+	i := strings.LastIndexByte(pattern, ':')
+	if i < 0 || !typeWideResource(pattern[i+1:]) {
+		return false
+	}
+	targets, ok := serviceARNTargets[strings.ToLower(service)]
+	if !ok {
+		targets = []string{strings.ToLower(service) + ":*:*:*"}
+	}
+	for _, t := range targets {
+		if MatchGlob(pattern[:i], "arn:aws:"+strings.TrimSuffix(t, ":*"), false) {
+			return true
+		}
+	}
+	return false
 }
 
 // actsOnNamespace reports whether the service's actions may act on

@@ -148,7 +148,7 @@ func iam002Grant(s *policy.Statement) wildGrant {
 	}
 	if s.HasNotAction {
 		resourceServices()
-		if !slices.ContainsFunc(s.NotAction, func(p string) bool { return policy.ServiceWildcard(p) != "" }) {
+		if !slices.ContainsFunc(s.NotAction, func(p string) bool { return policy.ServiceWildcard(p) != "" || policy.ServicesWildcard(p) != "" }) {
 			return g
 		}
 		if anyService {
@@ -181,6 +181,23 @@ func iam002Grant(s *policy.Statement) wildGrant {
 			if !slices.Contains(g.scope, "a whole service") {
 				g.scope = append(g.scope, "a whole service")
 			}
+		case policy.ServicesWildcard(p) != "":
+			// "i*:*" is every action of iam, iot, inspector…: each
+			// sensitive service it takes counts as named.
+			g.what = append(g.what, fmt.Sprintf("%q", p))
+			glob := policy.ServicesWildcard(p)
+			var took []string
+			for _, svc := range sensitiveServices {
+				if policy.MatchGlob(glob, svc, false) {
+					took = append(took, svc)
+				}
+			}
+			g.sensitive = g.sensitive || len(took) > 0
+			scope := fmt.Sprintf("every service whose name matches %q", glob)
+			if len(took) > 0 {
+				scope += " (" + strings.Join(took, ", ") + " among them)"
+			}
+			g.scope = append(g.scope, scope)
 		case policy.CoversAllActions(p) && !adminStmt: // "*" on "*" is IAM-001's
 			g.what = append(g.what, fmt.Sprintf("%q", p))
 			resourceServices()

@@ -144,6 +144,10 @@ func TestIAM001(t *testing.T) {
 			{"spec.policyDocument", "Statement[0]"},
 			{"spec.policyDocument", "Statement[1]"},
 		}},
+		{name: "tricky: arn* and *:* match every ARN too", kind: "Policy", spec: policySpec(idp(allow(star, `"arn*"`), allow(star, `["arn:aws:s3:::b/*","*:*"]`))), want: []want{
+			{"spec.policyDocument", `Statement[0] allows Action "*" on Resource "arn*"`},
+			{"spec.policyDocument", "Statement[1]"},
+		}},
 		{name: "tricky: NotResource with Action *", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
 			{"spec.policyDocument", "NotResource"},
 		}},
@@ -194,6 +198,16 @@ func TestIAM002(t *testing.T) {
 		}},
 		{name: "secure: NotAction of the only service its resources name grants it nothing", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"arn:aws:s3:::b/*"}`))},
 		{name: "tricky: s3:Get* is not service-wide", kind: "Policy", spec: policySpec(idp(allow(`"s3:Get*"`, `"arn:aws:s3:::b/*"`)))},
+		{name: "tricky: a wildcard in the service takes iam (i*:*) and denies", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"I*:*"`, `"arn:aws:s3:::b/*"`))), want: []want{
+			{"spec.policyDocument", `allows "I*:*" on Resource "arn:aws:s3:::b/*": every service whose name matches "i*" (iam among them)`},
+		}},
+		{name: "tricky: a wildcard in the service taking no sensitive one warns", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"s3*:*"`, `"arn:aws:s3:::b/*"`))), want: []want{
+			{"spec.policyDocument", `every service whose name matches "s3*"`},
+		}},
+		{name: "tricky: NotAction with a wildcard in the service on * denies", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3*:*","Resource":"*"}`)), want: []want{
+			{"spec.policyDocument", `allows NotAction "s3*:*" on Resource "*": every action of every other service`},
+		}},
+		{name: "secure: i*:Get* names no whole service", kind: "Policy", spec: policySpec(idp(allow(`"i*:Get*"`, `"arn:aws:s3:::b/*"`)))},
 	})
 }
 
@@ -281,6 +295,13 @@ func TestIAM004(t *testing.T) {
 		{name: "tricky: via Action *", kind: "Policy", spec: policySpec(adminDoc), want: []want{
 			{"spec.policyDocument", `through Action "*"`},
 		}},
+		{name: "tricky: *:role/* is every role without spelling the ARN (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*:role/*"`))), want: []want{
+			{"spec.policyDocument", `on Resource "*:role/*"`},
+		}},
+		{name: "tricky: arn* is every resource", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn*"`))), want: []want{
+			{"spec.policyDocument", `on Resource "arn*"`},
+		}},
+		{name: "secure: *:role/app names one role", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*:role/app"`)))},
 		{name: "tricky: NotResource", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::111122223333:role/admin"}`)), want: []want{
 			{"spec.policyDocument", "NotResource"},
 		}},
