@@ -72,6 +72,7 @@ func governanceManager(t *testing.T) (*reports.Store, *metrics.Metrics) {
 		}
 		g.store = reports.New(mgr.GetClient(), mgr.GetAPIReader(), reports.Options{
 			FlushInterval: 200 * time.Millisecond, MaxResults: testMaxResults, Name: testReportName, SweepAfter: -1,
+			VerifyEvery: 500 * time.Millisecond,
 		})
 		if err := mgr.Add(g.store); err != nil {
 			g.err = err
@@ -178,6 +179,43 @@ func waitReport(t *testing.T, ns string, what string, cond func(*reportsv1alpha1
 		t.Fatalf("report never %s; no report", what)
 	}
 	return rep
+}
+
+// TestDeletedOrEditedReportIsWrittenAgain: a report deleted, or changed by
+// another writer, is written again though the results of its namespace did
+// not change (the store's own fingerprint alone would skip the write).
+func TestDeletedOrEditedReportIsWrittenAgain(t *testing.T) {
+	suite.Start(t)
+	store, _ := governanceManager(t)
+	ns := newNamespace(t)
+	o := testBucket(ns, 0)
+	if err := cluster.Client.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	j := governance.New(rules.Default(), governance.Defaults{}, nil, nil).Judge(o.Object, governance.Namespace{Name: ns}, time.Now(), nil)
+	want := summaryOf(j)
+	if want.Fail == 0 {
+		t.Fatalf("a public Bucket judges to %+v", want)
+	}
+	store.Observe(o, j)
+	rep := waitReport(t, ns, "summarised the Bucket", func(r *reportsv1alpha1.Report) bool { return r.Summary == want })
+
+	if err := cluster.Client.Delete(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	rep = waitReport(t, ns, "written again after its deletion", func(r *reportsv1alpha1.Report) bool {
+		return r.UID != "" && r.UID != rep.UID && r.Summary == want
+	})
+
+	edited := rep.DeepCopy()
+	edited.Summary = reportsv1alpha1.ReportSummary{}
+	edited.Results = nil
+	if err := cluster.Client.Update(ctx, edited, client.FieldOwner("someone-else")); err != nil {
+		t.Fatal(err)
+	}
+	waitReport(t, ns, "restored after another writer emptied it", func(r *reportsv1alpha1.Report) bool {
+		return r.ResourceVersion != edited.ResourceVersion && r.Summary == want && len(r.Results) > 0
+	})
 }
 
 func TestReportOfManyResourcesIsOneBoundedReport(t *testing.T) {

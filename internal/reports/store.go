@@ -62,6 +62,7 @@ const (
 	DefaultFlushInterval = 10 * time.Second
 	DefaultMaxResults    = 500
 	DefaultSweepAfter    = 2 * time.Minute
+	DefaultVerifyEvery   = 5 * time.Minute
 	// maxResultBytes bounds the serialized results of one report, well
 	// under the API server's 1.5 MiB request limit and etcd's object size.
 	maxResultBytes = 900 << 10
@@ -86,6 +87,12 @@ type Options struct {
 	// store's predecessors wrote, in namespaces nothing was observed in
 	// since, are emptied (default 2m; negative disables the sweep).
 	SweepAfter time.Duration
+	// VerifyEvery is how often the reports this store wrote are checked to
+	// be still there, as written (default 5m; negative disables): one
+	// that was deleted, or changed by another writer, is written again at
+	// that flush. Without it a report deleted in a namespace whose results
+	// do not change stayed away.
+	VerifyEvery time.Duration
 	// Now returns the time results are stamped with (default time.Now).
 	Now func() time.Time
 	// Log defaults to the controller-runtime logger named "reports".
@@ -115,9 +122,11 @@ type Store struct {
 
 	flushMu    sync.Mutex        // one flush at a time; guards the fields below
 	written    map[string]string // namespace → fingerprint of the report last written
+	writtenRV  map[string]string // namespace → resourceVersion the API server gave that report
 	crdMissing bool
 	started    time.Time
 	swept      bool
+	verified   time.Time // when the written reports were last checked
 }
 
 type objKey struct {
@@ -163,6 +172,9 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 	if opts.SweepAfter == 0 {
 		opts.SweepAfter = DefaultSweepAfter
 	}
+	if opts.VerifyEvery == 0 {
+		opts.VerifyEvery = DefaultVerifyEvery
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -177,6 +189,7 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 		remediated: map[string]map[fullKey]bool{},
 		suspended:  map[fullKey]suspension{},
 		written:    map[string]string{},
+		writtenRV:  map[string]string{},
 	}
 }
 
@@ -453,6 +466,9 @@ func (s *Store) Flush(ctx context.Context) error {
 	if err := s.sweep(ctx); err != nil {
 		s.log.V(1).Info("looking for stale reports; will retry", "error", err.Error())
 	}
+	if err := s.verify(ctx); err != nil {
+		s.log.V(1).Info("checking the written reports; will retry", "error", err.Error())
+	}
 	s.mu.Lock()
 	work := make(map[string][]*objState, len(s.dirty))
 	for ns := range s.dirty {
@@ -529,6 +545,7 @@ func (s *Store) flushNamespace(ctx context.Context, ns string, objs []*objState)
 	case apierrors.IsNotFound(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
 		// The namespace is gone or going; its objects will be forgotten.
 		delete(s.written, ns)
+		delete(s.writtenRV, ns)
 		if len(objs) == 0 {
 			s.dropIfEmpty(ns)
 		} else {
@@ -538,9 +555,10 @@ func (s *Store) flushNamespace(ctx context.Context, ns string, objs []*objState)
 	default:
 		return err
 	}
-	s.written[ns] = fp
+	s.written[ns], s.writtenRV[ns] = fp, u.GetResourceVersion()
 	if len(objs) == 0 {
 		delete(s.written, ns)
+		delete(s.writtenRV, ns)
 		s.dropIfEmpty(ns)
 	}
 	return nil
@@ -595,6 +613,57 @@ func (s *Store) sweep(ctx context.Context) error {
 		}
 	}
 	s.swept = true
+	return nil
+}
+
+// verify, every VerifyEvery, lists the reports of this store's name and
+// marks dirty, to be written again at this flush, each namespace whose
+// report this store wrote but is gone or was changed since (its
+// resourceVersion is not the one the store's own write got back). Callers
+// hold flushMu.
+func (s *Store) verify(ctx context.Context) error {
+	if s.reader == nil || s.opts.VerifyEvery < 0 {
+		return nil
+	}
+	now := s.opts.Now()
+	if s.verified.IsZero() {
+		s.verified = now // the first flush starts the clock
+	}
+	if len(s.written) == 0 || now.Sub(s.verified) < s.opts.VerifyEvery {
+		return nil
+	}
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(ReportGVK.GroupVersion().WithKind("ReportList"))
+	if err := s.reader.List(ctx, list, client.MatchingLabels{LabelManagedBy: ManagedBy}); err != nil {
+		return err
+	}
+	s.verified = now
+	present := make(map[string]string, len(list.Items))
+	for _, item := range list.Items {
+		if item.Name == s.opts.Name {
+			present[item.Namespace] = item.ResourceVersion
+		}
+	}
+	var stale []string
+	for ns := range s.written {
+		if rv, ok := present[ns]; !ok || rv != s.writtenRV[ns] {
+			stale = append(stale, ns)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	slices.Sort(stale)
+	s.log.Info("writing again the policy reports that were deleted or changed by another writer", "namespaces", stale)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ns := range stale {
+		delete(s.written, ns)
+		delete(s.writtenRV, ns)
+		if _, ok := s.namespaces[ns]; ok {
+			s.markDirty(ns)
+		}
+	}
 	return nil
 }
 

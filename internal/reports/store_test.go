@@ -41,6 +41,7 @@ type fakeWriter struct {
 	applied []*reportsv1alpha1.Report
 	opts    []client.ApplyOptions
 	err     error
+	writes  int
 }
 
 func (f *fakeWriter) Apply(_ context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
@@ -59,6 +60,11 @@ func (f *fakeWriter) Apply(_ context.Context, obj runtime.ApplyConfiguration, op
 	}
 	f.applied = append(f.applied, rep)
 	f.opts = append(f.opts, *(&client.ApplyOptions{}).ApplyOptions(opts))
+	// As the API server does, hand back the resourceVersion it stored.
+	f.writes++
+	if sv, ok := obj.(interface{ SetResourceVersion(string) }); ok {
+		sv.SetResourceVersion(fmt.Sprint(f.writes))
+	}
 	return nil
 }
 
@@ -70,10 +76,12 @@ func (f *fakeWriter) take() []*reportsv1alpha1.Report {
 	return out
 }
 
-// fakeReader knows which namespaces hold a report.
+// fakeReader knows which namespaces hold a report, and their
+// resourceVersions.
 type fakeReader struct {
 	client.Reader
 	existing map[string]bool
+	rv       map[string]string
 }
 
 func (f *fakeReader) Get(_ context.Context, key client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
@@ -86,7 +94,7 @@ func (f *fakeReader) Get(_ context.Context, key client.ObjectKey, _ client.Objec
 func (f *fakeReader) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
 	l := list.(*metav1.PartialObjectMetadataList)
 	for ns := range f.existing {
-		l.Items = append(l.Items, metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: DefaultName, Namespace: ns}})
+		l.Items = append(l.Items, metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: DefaultName, Namespace: ns, ResourceVersion: f.rv[ns]}})
 	}
 	return nil
 }
@@ -110,7 +118,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func newStore(t *testing.T, opts Options) (*Store, *fakeWriter, *fakeReader, *fakeClock) {
 	t.Helper()
-	w, r := &fakeWriter{}, &fakeReader{existing: map[string]bool{}}
+	w, r := &fakeWriter{}, &fakeReader{existing: map[string]bool{}, rv: map[string]string{}}
 	clk := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	if opts.Now == nil {
 		opts.Now = clk.Now
@@ -542,6 +550,56 @@ func TestSweepEmptiesReportsOfNamespacesNothingWasSeenIn(t *testing.T) {
 	flush(t, s)
 	if got := w.take(); len(got) != 0 {
 		t.Errorf("swept again: %+v", got)
+	}
+}
+
+// TestDeletedOrChangedReportsAreWrittenAgain: every VerifyEvery the store
+// checks the reports it wrote; one deleted, or changed by another writer
+// (a resourceVersion other than its own write got back), is written again
+// though its results did not change; one left as written is not.
+func TestDeletedOrChangedReportsAreWrittenAgain(t *testing.T) {
+	s, w, r, clk := newStore(t, Options{SweepAfter: -1, VerifyEvery: time.Minute, FlushInterval: time.Hour})
+	j := &governance.Judgement{Policies: []string{"baseline"}, Results: []governance.Result{denied(finding("S3-004", rules.High, "spec", "acl"), "baseline")}}
+	for _, ns := range []string{"kept", "deleted", "edited"} {
+		s.Observe(bucket(ns, "b"), j)
+	}
+	flush(t, s) // the first flush starts the clock of the checks
+	if got := w.take(); len(got) != 3 {
+		t.Fatalf("wrote %d reports, want 3", len(got))
+	}
+	for i, ns := range []string{"deleted", "edited", "kept"} { // written in this order
+		r.existing[ns], r.rv[ns] = true, fmt.Sprint(i+1)
+	}
+	clk.Add(2 * time.Minute)
+	flush(t, s)
+	if got := w.take(); len(got) != 0 {
+		t.Fatalf("reports as written were written again: %d", len(got))
+	}
+	delete(r.existing, "deleted")
+	r.rv["edited"] = "99"
+	clk.Add(30 * time.Second)
+	flush(t, s)
+	if got := w.take(); len(got) != 0 {
+		t.Fatalf("checked before VerifyEvery passed: %d written", len(got))
+	}
+	clk.Add(31 * time.Second)
+	flush(t, s)
+	var again []string
+	for _, rep := range w.take() {
+		again = append(again, rep.Namespace)
+		if len(rep.Results) != 1 {
+			t.Errorf("%s written again with %d results", rep.Namespace, len(rep.Results))
+		}
+	}
+	slices.Sort(again)
+	if !slices.Equal(again, []string{"deleted", "edited"}) {
+		t.Errorf("written again: %v, want [deleted edited]", again)
+	}
+	r.existing["deleted"], r.rv["deleted"], r.rv["edited"] = true, "4", "5"
+	clk.Add(2 * time.Minute)
+	flush(t, s)
+	if got := w.take(); len(got) != 0 {
+		t.Errorf("written again a second time: %d", len(got))
 	}
 }
 
