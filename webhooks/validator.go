@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -231,8 +232,10 @@ func (v *Validator) now() time.Time {
 	return time.Now()
 }
 
-// observe records the verdict: one count per denying or warning finding,
-// or one "passed" count for a request without findings.
+// observe records the verdict: one count per rule that denied and per rule
+// that warned in the request (two public statements are one S3-002
+// denial, as two warnings of one rule are one warning), or one "passed"
+// count for a request without either.
 func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, took time.Duration) {
 	m := v.opts.Metrics
 	if m == nil {
@@ -243,14 +246,21 @@ func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, t
 		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultDenied).Inc()
 		return
 	}
+	denied := make([]string, 0, len(d.Denials))
 	for _, f := range d.Denials {
-		m.AdmissionDecisions.WithLabelValues(kind, f.RuleID, metrics.ResultDenied).Inc()
+		denied = append(denied, f.RuleID)
 	}
 	warned := d.WarningRules()
-	for _, id := range warned {
-		m.AdmissionDecisions.WithLabelValues(kind, id, metrics.ResultWarned).Inc()
+	for _, ids := range []struct {
+		rules  []string
+		result string
+	}{{denied, metrics.ResultDenied}, {warned, metrics.ResultWarned}} {
+		slices.Sort(ids.rules)
+		for _, id := range slices.Compact(ids.rules) {
+			m.AdmissionDecisions.WithLabelValues(kind, id, ids.result).Inc()
+		}
 	}
-	if len(d.Denials)+len(warned) == 0 {
+	if len(denied)+len(warned) == 0 {
 		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultPassed).Inc()
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr/funcr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +16,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -199,6 +202,42 @@ func TestVerdictLoggedAtV1(t *testing.T) {
 		}
 		if verbosity == 1 && !strings.Contains(strings.Join(lines, "\n"), `"name"="b"`) {
 			t.Errorf("the verdict's line lacks the object: %q", lines)
+		}
+	}
+}
+
+// TestDecisionsCountedOncePerRule: ackguard_admission_decisions_total
+// counts a request once per rule and result, however many findings the rule
+// has: two public statements are one S3-002 denial.
+func TestDecisionsCountedOncePerRule(t *testing.T) {
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewValidator(Options{Registry: rules.Default(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := `{\"Version\":\"2012-10-17\",\"Statement\":[` +
+		`{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\"},` +
+		`{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:ListBucket\",\"Resource\":\"arn:aws:s3:::b\"}]}`
+	obj := bucketJSON(`"name":"x","publicAccessBlock":{"blockPublicACLs":true,"ignorePublicACLs":true,"blockPublicPolicy":false,"restrictPublicBuckets":false},"policy":"` + policy + `"`)
+	if resp := v.Handle(context.Background(), request(admissionv1.Create, obj, "")); resp.Allowed {
+		t.Fatal("a public bucket policy was admitted")
+	} else if n := len(resp.Result.Details.Causes); n < 4 {
+		t.Fatalf("%d causes: want S3-001 and S3-002 twice each", n)
+	}
+	for _, c := range []struct {
+		rule, result string
+		want         float64
+	}{
+		{"S3-001", metrics.ResultDenied, 1},
+		{"S3-002", metrics.ResultDenied, 1},
+		{"S3-009", metrics.ResultWarned, 1},
+		{"", metrics.ResultPassed, 0},
+	} {
+		if got := testutil.ToFloat64(m.AdmissionDecisions.WithLabelValues("Bucket", c.rule, c.result)); got != c.want {
+			t.Errorf("%s %s counted %v times, want %v", c.rule, c.result, got, c.want)
 		}
 	}
 }
