@@ -528,6 +528,18 @@ func TestIAM012(t *testing.T) {
 		{name: "tricky: Null:false on aud and sub only asks that they exist", spec: fed(eks, `{"Null":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"false","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"false"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", ":aud condition and a oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub condition"},
 		}},
+		// ackguard decision: an EKS subject must fix the namespace.
+		{name: "tricky: EKS sub with a wildcard namespace", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", `naming the namespace and service account ("system:serviceaccount:<namespace>:<name>", no wildcard in the namespace)`},
+		}},
+		{name: "tricky: EKS sub with a wildcard namespace and name", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":["system:serviceaccount:team-a:app","system:serviceaccount:team-*:app"]}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "no wildcard in the namespace"},
+		}},
+		{name: "tricky: EKS sub that is no service account", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"team-a*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "naming the namespace and service account"},
+		}},
+		{name: "secure: EKS sub of every service account of one namespace", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:*"}}`)},
+		{name: "secure: another OIDC provider's subject format is its own", spec: fed("arn:aws:iam::111122223333:oidc-provider/auth.example.com", `{"StringEquals":{"auth.example.com:aud":"app","auth.example.com:sub":"user-42"}}`)},
 		{name: "tricky: a Bool on SAML:aud names no audience", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", `{"Bool":{"SAML:aud":"true"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "SAML:aud"},
 		}},

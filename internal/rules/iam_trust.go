@@ -222,6 +222,16 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 		}
 		return missing
 	}
+	if isEKSOIDC(host) {
+		// ackguard decision, stricter than the catalog: an EKS cluster's
+		// tokens name a service account, and a subject with a wildcard
+		// namespace ("system:serviceaccount:*") lets every service account
+		// of every namespace of the cluster assume the role.
+		if !pinned(s, host+":sub", eksSubPinned) {
+			missing = append(missing, "a "+host+":sub condition naming the namespace and service account (\"system:serviceaccount:<namespace>:<name>\", no wildcard in the namespace)")
+		}
+		return missing
+	}
 	if host == "cognito-identity.amazonaws.com" {
 		if !pinned(s, host+":sub", nil) && !pinned(s, host+":amr", nil) {
 			missing = append(missing, "a "+host+":amr or :sub condition")
@@ -260,6 +270,25 @@ func pinned(s *policy.Statement, key string, ok func(string) bool) bool {
 // pinningOperators compare a token's audience or subject with the listed
 // values.
 var pinningOperators = map[string]bool{"StringEquals": true, "StringEqualsIgnoreCase": true, "StringLike": true}
+
+// isEKSOIDC reports whether an OIDC provider host is an EKS cluster's
+// ("oidc.eks.<region>.amazonaws.com/id/<id>", ".amazonaws.com.cn" in China).
+func isEKSOIDC(host string) bool {
+	rest, ok := strings.CutPrefix(host, "oidc.eks.")
+	return ok && (strings.Contains(rest, ".amazonaws.com/id/") || strings.Contains(rest, ".amazonaws.com.cn/id/"))
+}
+
+// eksSubPinned accepts "system:serviceaccount:<namespace>:<name>" with a
+// fixed namespace (a wildcard name: every service account of that one
+// namespace, as a GitHub subject may take every ref of one repository).
+func eksSubPinned(v string) bool {
+	rest, ok := strings.CutPrefix(v, "system:serviceaccount:")
+	if !ok {
+		return false
+	}
+	ns, name, ok := strings.Cut(rest, ":")
+	return ok && ns != "" && name != "" && !strings.ContainsAny(ns, "*?")
+}
 
 // githubSubPinned accepts "repo:<org>/<repo>:<anything>" with a fixed org
 // and repository.
