@@ -540,6 +540,17 @@ func TestIAM012(t *testing.T) {
 		}},
 		{name: "secure: EKS sub of every service account of one namespace", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:*"}}`)},
 		{name: "secure: another OIDC provider's subject format is its own", spec: fed("arn:aws:iam::111122223333:oidc-provider/auth.example.com", `{"StringEquals":{"auth.example.com:aud":"app","auth.example.com:sub":"user-42"}}`)},
+		// Facebook and Login with Amazon have no :aud or :sub keys.
+		{name: "secure: Facebook pinned by its own keys", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:app_id":"358770994578462","graph.facebook.com:id":"10158"}}`)},
+		{name: "tricky: Facebook pinned to the application only", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:app_id":"358770994578462"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "without a graph.facebook.com:id condition"},
+		}},
+		{name: "insecure: Login with Amazon unpinned asks for its own keys", action: rules.Deny, spec: fed("www.amazon.com", ""), want: []want{
+			{"spec.assumeRolePolicyDocument", "without a www.amazon.com:app_id condition and a www.amazon.com:user_id condition"},
+		}},
+		{name: "tricky: Facebook's :aud and :sub do not exist", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:aud":"358770994578462","graph.facebook.com:sub":"10158"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "graph.facebook.com:app_id condition and a graph.facebook.com:id condition"},
+		}},
 		{name: "tricky: a Bool on SAML:aud names no audience", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", `{"Bool":{"SAML:aud":"true"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "SAML:aud"},
 		}},

@@ -213,6 +213,16 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 		host = after
 	}
 	var missing []string
+	if keys, ok := webIdentityKeys[host]; ok {
+		// Login with Amazon and Facebook name their audience and subject
+		// keys their own way: there is no PROVIDER:aud or :sub to pin.
+		for _, k := range keys {
+			if !pinned(s, host+":"+k, nil) {
+				missing = append(missing, "a "+host+":"+k+" condition")
+			}
+		}
+		return missing
+	}
 	if !pinned(s, host+":aud", nil) {
 		missing = append(missing, "a "+host+":aud condition")
 	}
@@ -270,6 +280,14 @@ func pinned(s *policy.Statement, key string, ok func(string) bool) bool {
 // pinningOperators compare a token's audience or subject with the listed
 // values.
 var pinningOperators = map[string]bool{"StringEquals": true, "StringEqualsIgnoreCase": true, "StringLike": true}
+
+// webIdentityKeys are the audience (the application) and subject (the
+// user) keys of the web identity providers whose tokens carry no aud and
+// sub claims (IAM's condition keys for web identity federation).
+var webIdentityKeys = map[string][2]string{
+	"graph.facebook.com": {"app_id", "id"},
+	"www.amazon.com":     {"app_id", "user_id"},
+}
 
 // isEKSOIDC reports whether an OIDC provider host is an EKS cluster's
 // ("oidc.eks.<region>.amazonaws.com/id/<id>", ".amazonaws.com.cn" in China).
