@@ -233,6 +233,13 @@ func TestResourceScope(t *testing.T) {
 		{"*:role/app", "iam", false, false, false},
 		{"*role/*", "iam", false, false, false}, // not read as type-wide: no field boundary before the type
 		{"?:*", "iam", false, false, false},
+		// A leading wildcard before a named account or region is type-wide in
+		// that account as its "arn:" form is, and a type may end with ':'.
+		{"*:111122223333:role/*", "iam", false, false, true},
+		{"*:iam::111122223333:role/*", "iam", false, false, true},
+		{"*:function:*", "lambda", false, false, true},
+		{"*:eu-west-1:111122223333:function:*", "lambda", false, false, true},
+		{"*:s3::111122223333:role/*", "iam", false, false, false},
 	} {
 		if got := policy.EffectivelyStar(tt.pattern); got != tt.star {
 			t.Errorf("EffectivelyStar(%q) = %v", tt.pattern, got)

@@ -196,22 +196,39 @@ func TypeWide(pattern, service string) bool {
 
 // typeWideLeadingWildcard is TypeWide for a pattern whose leading
 // wildcard stands for the ARN's first fields ("*:role/*",
-// "*:iam::*:user/*"): the part after its last ':' is type-wide, and the part
-// before covers "arn:aws:<namespace>:<region>:<account>" for every region
-// and account of one of the service's resource shapes (a '*' of the shape
-// taken only by a '*' of the pattern, as in coversARN).
+// "*:iam::*:user/*", "*:111122223333:role/*", "*:function:*"): after one of
+// its ':' comes a type-wide resource, and the part before covers
+// "arn:aws:<namespace>:<region>:<account>" of one of the service's resource
+// shapes (a '*' of the shape taken only by a '*' of the pattern, as in
+// coversARN), where its last one or two fields may instead name the region
+// and account themselves: TypeWide of an "arn:" pattern reads neither, and
+// "*:111122223333:role/*" is every role of that account as
+// "arn:aws:iam::111122223333:role/*" is.
 func typeWideLeadingWildcard(pattern, service string) bool {
-	i := strings.LastIndexByte(pattern, ':')
-	if i < 0 || !typeWideResource(pattern[i+1:]) {
-		return false
-	}
 	targets, ok := serviceARNTargets[strings.ToLower(service)]
 	if !ok {
 		targets = []string{strings.ToLower(service) + ":*:*:*"}
 	}
-	for _, t := range targets {
-		if MatchGlob(pattern[:i], "arn:aws:"+strings.TrimSuffix(t, ":*"), false) {
-			return true
+	for i := len(pattern) - 1; i >= 0; i-- {
+		if pattern[i] != ':' || !typeWideResource(pattern[i+1:]) {
+			continue
+		}
+		for _, t := range targets {
+			// The shape's namespace, region and account.
+			fields := strings.Split(strings.TrimSuffix(t, ":*"), ":")
+			head := pattern[:i]
+			for k := 0; k < len(fields); k++ {
+				if MatchGlob(head, "arn:aws:"+strings.Join(fields[:len(fields)-k], ":"), false) {
+					return true
+				}
+				// The pattern's last field names the account (then the
+				// region) itself.
+				j := strings.LastIndexByte(head, ':')
+				if j < 0 {
+					break
+				}
+				head = head[:j]
+			}
 		}
 	}
 	return false
