@@ -42,11 +42,24 @@ func TestStoppingReplicaDrains(t *testing.T) {
 	opts.ProbeAddr = probeAddr
 	opts.ShutdownDelay = delay
 	mctx, stop := context.WithCancel(ctx)
-	defer stop()
 	_, done, err := cluster.StartAckguard(mctx, opts)
 	if err != nil {
+		stop()
 		t.Fatal(err)
 	}
+	// On every way out, wait for the manager to end: a replica left
+	// draining would hold the webhook port the next test's manager binds
+	// for its whole delay, and that test would talk to this one.
+	ended := false
+	defer func() {
+		stop()
+		if !ended {
+			select {
+			case <-done:
+			case <-time.After(delay + 60*time.Second):
+			}
+		}
+	}()
 	installWebhook(t, chartWebhook(t, "default-values.yaml"))
 	if err := probeDenied(t, ns); err != nil {
 		t.Fatal(err)
@@ -87,6 +100,7 @@ func TestStoppingReplicaDrains(t *testing.T) {
 	}
 	select {
 	case err := <-done:
+		ended = true
 		if err != nil {
 			t.Errorf("the manager ended with %v", err)
 		}
