@@ -103,6 +103,22 @@ func UnconstrainedFor(pattern, service string) bool {
 	return coversARN(pattern, service+":*:*:*") // the one shape of a service not listed
 }
 
+// coversARNSpelled is coversARN for a pattern that subtracts (a Deny's
+// Resource) or withholds (a NotResource): only "*" and patterns that spell
+// "arn:" count. An action that takes no resource is matched against "*",
+// which no ARN pattern matches; a Deny on "*:*" or "arn*" does not deny
+// it, where the service's other actions would be. Without a list of such
+// actions, the patterns that match every ARN without spelling it
+// ("*:*", "arn*") subtract nothing, as before EffectivelyStar took them;
+// "arn:*" and its like still subtract the whole service, those actions
+// included (an over-subtraction kept until such a list exists).
+func coversARNSpelled(pattern, target string) bool {
+	if pattern != "" && strings.Trim(pattern, "*") == "" {
+		return true
+	}
+	return strings.HasPrefix(pattern, "arn:") && coversARN(pattern, target)
+}
+
 // coversService reports whether the patterns that count together surely
 // match every resource of the service: each of its resource shapes
 // (serviceARNTargets) is covered by one of them. UnconstrainedFor asks
@@ -118,7 +134,7 @@ func coversService(patterns []string, service string, counts func(string) bool) 
 	for _, t := range targets {
 		covered := false
 		for _, p := range patterns {
-			if counts(p) && (EffectivelyStar(p) || coversARN(p, t)) {
+			if counts(p) && coversARNSpelled(p, t) {
 				covered = true
 				break
 			}

@@ -370,6 +370,19 @@ func TestIAM006to009And019(t *testing.T) {
 		{name: "insecure: ecr:GetAuthorizationToken on *", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"ecr:GetAuthorizationToken"`, star))), want: []want{
 			{"spec.policyDocument", "ecr:GetAuthorizationToken"},
 		}},
+		// ecr:GetAuthorizationToken and sts:GetSessionToken take no
+		// resource: a Deny or NotResource on a pattern that matches every
+		// ARN but not "*" leaves them granted.
+		{name: "tricky: a Deny on *:* leaves GetAuthorizationToken", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"ecr:GetAuthorizationToken"`, star), `{"Effect":"Deny","Action":"ecr:*","Resource":"*:*"}`)), want: []want{
+			{"spec.policyDocument", "ecr:GetAuthorizationToken"},
+		}},
+		{name: "tricky: a Deny on arn* leaves GetSessionToken", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"sts:GetSessionToken"`, star), `{"Effect":"Deny","Action":"sts:*","Resource":"arn*"}`)), want: []want{
+			{"spec.policyDocument", "sts:GetSessionToken"},
+		}},
+		{name: "tricky: NotResource *:* still grants GetAuthorizationToken", action: rules.Warn, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","NotResource":"*:*"}`)), want: []want{
+			{"spec.policyDocument", "ecr:GetAuthorizationToken"},
+		}},
+		{name: "secure: a Deny on * takes GetAuthorizationToken", kind: "Policy", spec: policySpec(idp(allow(`"ecr:GetAuthorizationToken"`, star), `{"Effect":"Deny","Action":"ecr:*","Resource":"*"}`))},
 		{name: "tricky: rds-db:* on arn:aws:rds-db:*:*:*", kind: "Policy", spec: policySpec(idp(allow(`"rds-db:*"`, `"arn:aws:rds-db:*:*:*"`))), want: []want{
 			{"spec.policyDocument", "rds-db:connect"},
 		}},
