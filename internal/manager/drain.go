@@ -22,8 +22,8 @@ const DefaultShutdownDelay = 10 * time.Second
 // connections to it; stopping at once would have them fail, under
 // failurePolicy Fail, every guarded write sent its way in that time. While
 // draining it goes on answering, reports itself not ready, and asks every
-// HTTP/1.1 client to close its connection after the answer, so that the
-// next request opens one to a replica that stays.
+// client to close its connection after the answer (HTTP/2: GOAWAY), so
+// that the next request opens one to a replica that stays.
 type drain struct {
 	on atomic.Bool
 }
@@ -39,11 +39,12 @@ func (d *drain) Checker(_ *http.Request) error {
 	return nil
 }
 
-// wrap answers with Connection: close while draining. HTTP/2 has no such
-// header: its clients are sent GOAWAY when the server shuts down.
+// wrap answers with Connection: close while draining. Over HTTP/2
+// (--enable-http2) net/http sends no such header but a GOAWAY, which moves
+// the client to a new connection as gracefully.
 func (d *drain) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor == 1 && d.on.Load() {
+		if d.on.Load() {
 			w.Header().Set("Connection", "close")
 		}
 		h.ServeHTTP(w, r)
