@@ -212,7 +212,7 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 				key = r.IdentityKey()
 			}
 			switch {
-			case had[key] > 0:
+			case had[key] > 0 && !changedValue(req.OldObject, req.Object, r):
 				had[key]--
 				note = NoteExisting
 			case req.Operation != Existing && req.User != "" && j.ACKControllerWrite(r, req.User):
@@ -237,6 +237,38 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 		}
 	}
 	return d
+}
+
+// changedValue reports whether an UPDATE changed the value a finding with
+// no subject names, where that value is a plain one (a flag, a number, a
+// name such as a runtime or a canned ACL): setting it to another value
+// that still fails ("public-read" to "public-read-write", a deprecated
+// runtime to another) introduces the finding anew, though the old object
+// had one of the same rule and field. Findings with a subject (a
+// statement, a rule's range) are known by it; an object or a list keeps
+// its finding whatever changed inside it.
+func changedValue(old, updated map[string]any, r Result) bool {
+	if r.Subject != "" {
+		return false
+	}
+	ov, inOld := view.Lookup(old, r.Path)
+	nv, inNew := view.Lookup(updated, r.Path)
+	if inOld != inNew {
+		return true
+	}
+	if !inOld || !plainValue(ov) || !plainValue(nv) {
+		return false
+	}
+	return ov != nv
+}
+
+// plainValue reports whether v is a JSON string, number, boolean or null.
+func plainValue(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return true
 }
 
 // warn adds a warning, folding an inconclusive result into an earlier one

@@ -30,6 +30,24 @@ func TestAdmit(t *testing.T) {
 	adopted["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationAdoptionPolicy: "adopt", view.AnnotationAdopted: "true"}
 	withTags := insecureBucket("ns", "b", nil)
 	withTags["spec"].(map[string]any)["tagging"] = map[string]any{}
+	withACL := func(acl string, tags bool) map[string]any {
+		b := secureBucket("ns", "b", nil)
+		b["spec"].(map[string]any)["acl"] = acl
+		if tags {
+			b["spec"].(map[string]any)["tagging"] = map[string]any{}
+		}
+		return b
+	}
+	withFlag := func(restrict any) map[string]any {
+		b := secureBucket("ns", "b", nil)
+		pab := b["spec"].(map[string]any)["publicAccessBlock"].(map[string]any)
+		if restrict == nil {
+			delete(pab, "restrictPublicBuckets")
+		} else {
+			pab["restrictPublicBuckets"] = restrict
+		}
+		return b
+	}
 	cases := []struct {
 		name     string
 		req      Request
@@ -40,6 +58,13 @@ func TestAdmit(t *testing.T) {
 		{name: "creation of an insecure bucket", req: Request{Operation: Create, Object: insecure, User: "dev"}, denyRule: "S3-001"},
 		{name: "dry-run is judged alike", req: Request{Operation: Create, Object: insecure, User: "dev", DryRun: true}, denyRule: "S3-001"},
 		{name: "update keeping a finding", req: Request{Operation: Update, Object: withTags, OldObject: insecure, User: "dev"}, allowed: true, note: NoteExisting},
+		// A field that fails, set to another value that still fails, is
+		// introduced by the update; left as it was, it is not.
+		{name: "update keeping a public ACL", req: Request{Operation: Update, Object: withACL("public-read", true), OldObject: withACL("public-read", false), User: "dev"}, allowed: true, note: NoteExisting},
+		{name: "update to a worse public ACL", req: Request{Operation: Update, Object: withACL("public-read-write", false), OldObject: withACL("public-read", false), User: "dev"}, denyRule: "S3-004"},
+		{name: "update removing a failing flag that must be set", req: Request{Operation: Update, Object: withFlag(nil), OldObject: withFlag(false), User: "dev"}, denyRule: "S3-001"},
+		{name: "update setting a missing flag to a failing value", req: Request{Operation: Update, Object: withFlag(false), OldObject: withFlag(nil), User: "dev"}, denyRule: "S3-001"},
+		{name: "update keeping a missing flag", req: Request{Operation: Update, Object: withTagsOn(withFlag(nil)), OldObject: withFlag(nil), User: "dev"}, allowed: true, note: NoteExisting},
 		{name: "update without the old object is a creation", req: Request{Operation: Update, Object: withTags, User: "dev"}, denyRule: "S3-001"},
 		{name: "the ACK controller's write", req: Request{Operation: Create, Object: insecure, User: ackUser}, allowed: true, note: NoteACKController},
 		{name: "an adoption placeholder", req: Request{Operation: Create, Object: adopt, User: "dev"}, allowed: true, note: NoteAdoption},
@@ -342,4 +367,11 @@ func TestACKControllerNoteSaysWhatHappensNext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withTagsOn returns obj with an empty spec.tagging: an update that
+// changes nothing a rule reads.
+func withTagsOn(obj map[string]any) map[string]any {
+	obj["spec"].(map[string]any)["tagging"] = map[string]any{}
+	return obj
 }

@@ -106,18 +106,11 @@ func (m *Mutation) record(path view.Path, value any, present bool) {
 }
 
 func lookup(obj map[string]any, path view.Path) (any, bool) {
-	var cur any = obj
-	for _, seg := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		cur, ok = mm[seg]
-		if !ok {
-			return nil, false
-		}
+	v, ok := view.Lookup(obj, path)
+	if !ok {
+		return nil, false
 	}
-	return runtime.DeepCopyJSONValue(cur), true
+	return runtime.DeepCopyJSONValue(v), true
 }
 
 // Plan is the outcome of a remediation.

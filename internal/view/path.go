@@ -133,3 +133,28 @@ func TypeName(v any) string {
 		return fmt.Sprintf("%T", v)
 	}
 }
+
+// Lookup returns the value at p in obj (maps by key, lists by index) and
+// whether it is there. The value is obj's own, not a copy.
+func Lookup(obj map[string]any, p Path) (any, bool) {
+	var cur any = obj
+	for _, seg := range p {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[seg]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || !IsIndex(seg) || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
