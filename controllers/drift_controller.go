@@ -112,6 +112,8 @@ type DriftReconciler struct {
 	cache      *scopedCache
 	// own is the memory of remediation states when Memory is nil.
 	own RemediationMemory
+	// notes keeps the state Events recorded (see stateReasons).
+	notes noteMemory
 	// renamed lets Setup reuse the controller name of an earlier
 	// reconciler of the kind (the kind was deleted and installed again).
 	renamed bool
@@ -267,7 +269,9 @@ var Resync = predicate.Funcs{
 
 // Reconcile judges one object and remediates what the rules allow.
 func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.notes.begin(req.NamespacedName)
 	res, err := r.reconcile(ctx, req)
+	r.notes.end(req.NamespacedName)
 	if err != nil && r.Metrics != nil {
 		r.Metrics.ReconcileErrors.WithLabelValues(r.GVK.Kind).Inc()
 	}
@@ -304,9 +308,10 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return result, nil
 	}
 	if readOnly {
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
-			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", "))
-		r.countRemediations(fixIDs, metrics.OutcomeSkippedReadOnly)
+		if r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
+			"not patched: the object is ACK read-only (%s); fixable: %s", view.AnnotationReadOnly, strings.Join(fixIDs, ", ")) {
+			r.countRemediations(fixIDs, metrics.OutcomeSkippedReadOnly)
+		}
 		return result, nil
 	}
 	// The object is the cache's own, whose spec subtrees other cached
@@ -457,9 +462,10 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case len(refused) > 0:
 		// A fix must never write what admission refuses (the webhook
 		// would refuse the patch, every retry alike).
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
-			"not patched: the fix of %s would bring what admission refuses: %s; change the spec", strings.Join(applied.Rules, ", "), summarize(findingsWhere(refused, nil)))
-		r.countRemediations(applied.Rules, metrics.OutcomeSkippedRefused)
+		if r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
+			"not patched: the fix of %s would bring what admission refuses: %s; change the spec", strings.Join(applied.Rules, ", "), summarize(findingsWhere(refused, nil))) {
+			r.countRemediations(applied.Rules, metrics.OutcomeSkippedRefused)
+		}
 		return result, nil
 	case applied.Empty():
 		if len(fixIDs) == 0 {
@@ -596,6 +602,7 @@ func (r *DriftReconciler) bounds() Bounds {
 
 func (r *DriftReconciler) forget(key types.NamespacedName) {
 	r.memory().forget(r.GVK.GroupKind(), key)
+	r.notes.forget(key)
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, false)
 	if snap := r.Governance.Snapshot; snap != nil {
@@ -710,9 +717,21 @@ func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructu
 	return r.Client.Patch(ctx, target, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
 }
 
-func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reason, action, format string, args ...any) {
+// event records an Event on obj. A state Event (stateReasons) the object's
+// last one of that reason already said is recorded again only after
+// StateEventEvery; event reports whether it said something new (always
+// true for the Events of what ackguard did).
+func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reason, action, format string, args ...any) bool {
 	note := truncateMessage(fmt.Sprintf(format, args...), maxEventNoteLength)
+	changed := true
+	if stateReasons[reason] {
+		var record bool
+		if record, changed = r.notes.due(client.ObjectKeyFromObject(obj), reason, note, r.now()); !record {
+			return false
+		}
+	}
 	r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+	return changed
 }
 
 func (r *DriftReconciler) countRemediations(ruleIDs []string, outcome string) {

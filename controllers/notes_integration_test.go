@@ -1,0 +1,127 @@
+package controllers_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/ackguard/ackguard/controllers"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// openViolations reads ackguard_violations_open of the suite's manager.
+func openViolations(t *testing.T, kind, rule string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != "ackguard_violations_open" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == kind && labels["rule"] == rule {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// skippedEvents lists the RemediationSkipped Events of one object.
+func skippedEvents(t *testing.T, ns, name string) []eventsv1.Event {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := cluster.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Reason == controllers.ReasonRemediationSkipped {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestStateEventsAreRecordedOnceForOneState: judged again with nothing
+// changed about what it says (a change the Event does not name, as a
+// resync would), an object gets no second RemediationSkipped Event; a
+// change of what is skipped gets one.
+func TestStateEventsAreRecordedOnceForOneState(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := drifted(ns, "quiet")
+	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: "True"})
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ns, "quiet", controllers.ReasonRemediationSkipped)
+	update := func(change func(spec map[string]any)) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := get(t, ns, "quiet")
+			change(cur.Object["spec"].(map[string]any))
+			return cluster.Client.Update(ctx, cur)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Server access logging clears S3-011, which is only reported: the
+	// object is judged again (the open S3-011 violations drop by one),
+	// and what is skipped is the same.
+	before := openViolations(t, "Bucket", "S3-011")
+	if before < 1 {
+		t.Fatalf("ackguard_violations_open{S3-011} = %v before the change", before)
+	}
+	update(func(spec map[string]any) {
+		spec["logging"] = map[string]any{"loggingEnabled": map[string]any{"targetBucket": "ackguard-drift-logs", "targetPrefix": "quiet/"}}
+	})
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		return openViolations(t, "Bucket", "S3-011") == before-1, nil
+	})
+	if err != nil {
+		t.Fatalf("the object was not judged again: ackguard_violations_open{S3-011} %v, was %v", openViolations(t, "Bucket", "S3-011"), before)
+	}
+	// The recorder writes asynchronously: give a repeat the time to land.
+	time.Sleep(time.Second)
+	evs := skippedEvents(t, ns, "quiet")
+	if len(evs) != 1 || evs[0].Series != nil {
+		var counts []int32
+		for _, e := range evs {
+			if e.Series != nil {
+				counts = append(counts, e.Series.Count)
+			}
+		}
+		t.Fatalf("%d RemediationSkipped Events (series counts %v) after the object was judged again in the same state, want one recorded once", len(evs), counts)
+	}
+
+	// A public ACL set private: S3-004 is no longer skipped, and that is
+	// news.
+	update(func(spec map[string]any) { spec["acl"] = "private"; delete(spec, "grantRead") })
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		return len(skippedEvents(t, ns, "quiet")) == 2, nil
+	})
+	if err != nil {
+		t.Fatalf("no Event for the changed state: %d Events", len(skippedEvents(t, ns, "quiet")))
+	}
+	for _, e := range skippedEvents(t, ns, "quiet") {
+		if e.Note != evs[0].Note && strings.Contains(e.Note, "S3-004") {
+			t.Errorf("the new Event still names S3-004: %q", e.Note)
+		}
+	}
+}
