@@ -556,6 +556,19 @@ func TestIAM012(t *testing.T) {
 		}},
 		{name: "secure: EKS sub of every service account of one namespace", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:*"}}`)},
 		{name: "secure: another OIDC provider's subject format is its own", spec: fed("arn:aws:iam::111122223333:oidc-provider/auth.example.com", `{"StringEquals":{"auth.example.com:aud":"app","auth.example.com:sub":"user-42"}}`)},
+		// ackguard decision: hosted CI services' subjects must name the
+		// customer's project or organization.
+		{name: "secure: GitLab pinned to a project", spec: fed("arn:aws:iam::111122223333:oidc-provider/gitlab.com", `{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"},"StringLike":{"gitlab.com:sub":"project_path:acme/app:ref_type:branch:ref:*"}}`)},
+		{name: "tricky: GitLab with a wildcard project", spec: fed("arn:aws:iam::111122223333:oidc-provider/gitlab.com", `{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"},"StringLike":{"gitlab.com:sub":"project_path:acme/*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", `a gitlab.com:sub condition naming the group and project ("project_path:<group>/<project>:...", no wildcard in either)`},
+		}},
+		{name: "tricky: GitLab subject of every project", spec: fed("arn:aws:iam::111122223333:oidc-provider/gitlab.com", `{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"},"StringLike":{"gitlab.com:sub":"project_path:*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "gitlab.com:sub condition naming the group and project"},
+		}},
+		{name: "secure: HCP Terraform pinned to an organization", spec: fed("arn:aws:iam::111122223333:oidc-provider/app.terraform.io", `{"StringEquals":{"app.terraform.io:aud":"aws.workload.identity"},"StringLike":{"app.terraform.io:sub":"organization:acme:project:*:workspace:*:run_phase:*"}}`)},
+		{name: "tricky: HCP Terraform with any organization", spec: fed("arn:aws:iam::111122223333:oidc-provider/app.terraform.io", `{"StringEquals":{"app.terraform.io:aud":"aws.workload.identity"},"StringLike":{"app.terraform.io:sub":"organization:*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", `naming the organization ("organization:<org>:...", no wildcard in it)`},
+		}},
 		// Facebook and Login with Amazon have no :aud or :sub keys.
 		{name: "secure: Facebook pinned by its own keys", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:app_id":"358770994578462","graph.facebook.com:id":"10158"}}`)},
 		{name: "tricky: Facebook pinned to the application only", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:app_id":"358770994578462"}}`), want: []want{

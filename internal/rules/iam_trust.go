@@ -232,6 +232,15 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 		}
 		return missing
 	}
+	if tenant, ok := ciTenantSubjects[host]; ok {
+		// ackguard decision, as for GitHub: a hosted CI service issues
+		// tokens to every project of every customer; the subject must
+		// name the customer's project or organization.
+		if !pinned(s, host+":sub", tenant.pinned) {
+			missing = append(missing, "a "+host+":sub condition naming "+tenant.names)
+		}
+		return missing
+	}
 	if isEKSOIDC(host) {
 		// ackguard decision, stricter than the catalog: an EKS cluster's
 		// tokens name a service account, and a subject with a wildcard
@@ -287,6 +296,41 @@ var pinningOperators = map[string]bool{"StringEquals": true, "StringEqualsIgnore
 var webIdentityKeys = map[string][2]string{
 	"graph.facebook.com": {"app_id", "id"},
 	"www.amazon.com":     {"app_id", "user_id"},
+}
+
+// ciTenant says how a hosted CI service's token subject names the
+// customer it was issued to.
+type ciTenant struct {
+	names  string
+	pinned func(string) bool
+}
+
+// ciTenantSubjects are hosted CI services besides GitHub Actions whose
+// tokens name the customer's project or organization in the subject:
+// GitLab.com ("project_path:<group>/<project>:ref_type:...") and HCP
+// Terraform ("organization:<org>:project:...:workspace:...").
+var ciTenantSubjects = map[string]ciTenant{
+	"gitlab.com": {
+		names:  "the group and project (\"project_path:<group>/<project>:...\", no wildcard in either)",
+		pinned: fixedField("project_path:", func(v string) bool { g, p, ok := strings.Cut(v, "/"); return ok && g != "" && p != "" }),
+	},
+	"app.terraform.io": {
+		names:  "the organization (\"organization:<org>:...\", no wildcard in it)",
+		pinned: fixedField("organization:", func(v string) bool { return v != "" }),
+	},
+}
+
+// fixedField returns what accepts a subject that starts with prefix and
+// whose next field (up to ':') has no wildcard and passes ok.
+func fixedField(prefix string, ok func(string) bool) func(string) bool {
+	return func(v string) bool {
+		rest, found := strings.CutPrefix(v, prefix)
+		if !found {
+			return false
+		}
+		field, _, _ := strings.Cut(rest, ":")
+		return !strings.ContainsAny(field, "*?") && ok(field)
+	}
 }
 
 // isEKSOIDC reports whether an OIDC provider host is an EKS cluster's
