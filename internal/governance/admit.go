@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -246,7 +247,10 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 // runtime to another) introduces the finding anew, though the old object
 // had one of the same rule and field. Findings with a subject (a
 // statement, a rule's range) are known by it; an object or a list keeps
-// its finding whatever changed inside it.
+// its finding whatever changed inside it, and so does a policy document
+// held as a string (S3-006 finds no statement denying plain HTTP:
+// re-indenting the document, or changing a statement unrelated to it,
+// introduces nothing).
 func changedValue(old, updated map[string]any, r Result) bool {
 	if r.Subject != "" {
 		return false
@@ -262,13 +266,23 @@ func changedValue(old, updated map[string]any, r Result) bool {
 	return ov != nv
 }
 
-// plainValue reports whether v is a JSON string, number, boolean or null.
+// plainValue reports whether v is a JSON string, number, boolean or null,
+// but for a string holding a JSON object or array (a policy document):
+// that is an object too, only serialized.
 func plainValue(v any) bool {
-	switch v.(type) {
+	switch v := v.(type) {
 	case map[string]any, []any:
 		return false
+	case string:
+		return !isDocument(v)
 	}
 	return true
+}
+
+// isDocument reports whether s is a JSON object or array.
+func isDocument(s string) bool {
+	t := strings.TrimLeftFunc(s, unicode.IsSpace)
+	return (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(s))
 }
 
 // warn adds a warning, folding an inconclusive result into an earlier one

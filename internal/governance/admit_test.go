@@ -375,3 +375,40 @@ func withTagsOn(obj map[string]any) map[string]any {
 	obj["spec"].(map[string]any)["tagging"] = map[string]any{}
 	return obj
 }
+
+// TestUpdateOfADocumentKeepsItsWholeDocumentFinding: a finding without a
+// subject on a policy document (S3-006: no statement denies plain HTTP)
+// is about the document as a whole, as one on an object is: an UPDATE
+// that re-indents the document, or adds or removes a statement unrelated
+// to it, introduces nothing, even where a policy denies the rule. A
+// document that appears where there was none does.
+func TestUpdateOfADocumentKeepsItsWholeDocumentFinding(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("tls", rule("S3-006", v1alpha1.Deny))), nil)
+	const read = `{"Sid":"Read","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`
+	const write = `{"Sid":"Write","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/writer"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}`
+	doc := func(indent bool, statements ...string) string {
+		if indent {
+			return "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    " + strings.Join(statements, ",\n    ") + "\n  ]\n}"
+		}
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`
+	}
+	withPolicy := func(p any) map[string]any { return bucketWith("ns", "b", "policy", p) }
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"the document re-indented", withPolicy(doc(false, read)), withPolicy(doc(true, read)), true},
+		{"an unrelated statement added", withPolicy(doc(false, read)), withPolicy(doc(false, read, write)), true},
+		{"an unrelated statement removed", withPolicy(doc(false, read, write)), withPolicy(doc(false, read)), true},
+		{"a document where there was none", withPolicy(nil), withPolicy(doc(false, read)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})
+			if before.Allowed() || before.Denials[0].RuleID != "S3-006" {
+				t.Fatalf("the old object must be denied S3-006 for the test to mean anything: %v", before.Denials)
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}
