@@ -258,7 +258,12 @@ func changedValue(old, updated map[string]any, r Result) bool {
 	ov, inOld := view.Lookup(old, r.Path)
 	nv, inNew := view.Lookup(updated, r.Path)
 	if inOld != inNew {
-		return true
+		// A failing value set where there was none is introduced. A
+		// field removed is not: what it leaves is ACK's default, and a
+		// whole-object write (kubectl replace, a GitOps tool replacing)
+		// drops the fields ACK filled in, as a fix removing a public
+		// policy drops spec.policy.
+		return inNew
 	}
 	if !inOld || !plainValue(ov) || !plainValue(nv) {
 		return false

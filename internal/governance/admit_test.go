@@ -62,7 +62,7 @@ func TestAdmit(t *testing.T) {
 		// introduced by the update; left as it was, it is not.
 		{name: "update keeping a public ACL", req: Request{Operation: Update, Object: withACL("public-read", true), OldObject: withACL("public-read", false), User: "dev"}, allowed: true, note: NoteExisting},
 		{name: "update to a worse public ACL", req: Request{Operation: Update, Object: withACL("public-read-write", false), OldObject: withACL("public-read", false), User: "dev"}, denyRule: "S3-004"},
-		{name: "update removing a failing flag that must be set", req: Request{Operation: Update, Object: withFlag(nil), OldObject: withFlag(false), User: "dev"}, denyRule: "S3-001"},
+		{name: "update removing a failing flag (ACK's default is what it was)", req: Request{Operation: Update, Object: withFlag(nil), OldObject: withFlag(false), User: "dev"}, allowed: true, note: NoteExisting},
 		{name: "update setting a missing flag to a failing value", req: Request{Operation: Update, Object: withFlag(false), OldObject: withFlag(nil), User: "dev"}, denyRule: "S3-001"},
 		{name: "update keeping a missing flag", req: Request{Operation: Update, Object: withTagsOn(withFlag(nil)), OldObject: withFlag(nil), User: "dev"}, allowed: true, note: NoteExisting},
 		{name: "update without the old object is a creation", req: Request{Operation: Update, Object: withTags, User: "dev"}, denyRule: "S3-001"},
@@ -380,8 +380,8 @@ func withTagsOn(obj map[string]any) map[string]any {
 // subject on a policy document (S3-006: no statement denies plain HTTP)
 // is about the document as a whole, as one on an object is: an UPDATE
 // that re-indents the document, or adds or removes a statement unrelated
-// to it, introduces nothing, even where a policy denies the rule. A
-// document that appears where there was none does.
+// to it, introduces nothing, even where a policy denies the rule, nor
+// does removing it. A document that appears where there was none does.
 func TestUpdateOfADocumentKeepsItsWholeDocumentFinding(t *testing.T) {
 	eng := New(reg, Defaults{}, policies(policy("tls", rule("S3-006", v1alpha1.Deny))), nil)
 	const read = `{"Sid":"Read","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`
@@ -402,6 +402,9 @@ func TestUpdateOfADocumentKeepsItsWholeDocumentFinding(t *testing.T) {
 		{"an unrelated statement added", withPolicy(doc(false, read)), withPolicy(doc(false, read, write)), true},
 		{"an unrelated statement removed", withPolicy(doc(false, read, write)), withPolicy(doc(false, read)), true},
 		{"a document where there was none", withPolicy(nil), withPolicy(doc(false, read)), false},
+		// The S3-003 fix removing the only, public statement drops the
+		// document: the fix must not be refused for S3-006.
+		{"the document removed", withPolicy(doc(false, read)), withPolicy(nil), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})
