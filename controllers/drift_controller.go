@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -112,8 +113,6 @@ type DriftReconciler struct {
 	cache      *scopedCache
 	// own is the memory of remediation states when Memory is nil.
 	own RemediationMemory
-	// notes keeps the state Events recorded (see stateReasons).
-	notes noteMemory
 	// renamed lets Setup reuse the controller name of an earlier
 	// reconciler of the kind (the kind was deleted and installed again).
 	renamed bool
@@ -269,9 +268,13 @@ var Resync = predicate.Funcs{
 
 // Reconcile judges one object and remediates what the rules allow.
 func (r *DriftReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	r.notes.begin(req.NamespacedName)
+	notes, key := &r.memory().notes, memoryKey{r.GVK.GroupKind(), req.NamespacedName}
+	notes.begin(key)
 	res, err := r.reconcile(ctx, req)
-	r.notes.end(req.NamespacedName)
+	// A reconcile that failed before it judged the object (and is retried)
+	// did not find its states gone; a terminal failure (a fixer that
+	// cannot fix) judged it through.
+	notes.end(key, err == nil || errors.Is(err, reconcile.TerminalError(nil)))
 	if err != nil && r.Metrics != nil {
 		r.Metrics.ReconcileErrors.WithLabelValues(r.GVK.Kind).Inc()
 	}
@@ -602,7 +605,7 @@ func (r *DriftReconciler) bounds() Bounds {
 
 func (r *DriftReconciler) forget(key types.NamespacedName) {
 	r.memory().forget(r.GVK.GroupKind(), key)
-	r.notes.forget(key)
+	r.memory().notes.forget(memoryKey{r.GVK.GroupKind(), key})
 	r.Metrics.SetViolations(r.GVK.Kind, key, nil)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, false)
 	if snap := r.Governance.Snapshot; snap != nil {
@@ -718,19 +721,21 @@ func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructu
 }
 
 // event records an Event on obj. A state Event (stateReasons) the object's
-// last one of that reason already said is recorded again only after
-// StateEventEvery; event reports whether it said something new (always
+// last one of that reason and form already said is recorded again only
+// after StateEventEvery, and one the recorder dropped (--event-qps) at the
+// next reconcile; event reports whether it said something new (always
 // true for the Events of what ackguard did).
 func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reason, action, format string, args ...any) bool {
 	note := truncateMessage(fmt.Sprintf(format, args...), maxEventNoteLength)
-	changed := true
-	if stateReasons[reason] {
-		var record bool
-		if record, changed = r.notes.due(client.ObjectKeyFromObject(obj), reason, note, r.now()); !record {
-			return false
-		}
+	if !stateReasons[reason] {
+		r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+		return true
 	}
-	r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+	notes, key, state, now := &r.memory().notes, memoryKey{r.GVK.GroupKind(), client.ObjectKeyFromObject(obj)}, reason+"\x00"+format, r.now()
+	record, changed := notes.due(key, obj.GetUID(), state, note, now)
+	if record && tryEvent(r.Recorder, obj, eventType, reason, action, note) {
+		notes.recorded(key, state, now)
+	}
 	return changed
 }
 

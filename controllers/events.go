@@ -30,11 +30,28 @@ func NewBoundedRecorder(rec events.EventRecorder, qps float64, burst int, droppe
 
 // Eventf records the Event when the bound allows it now.
 func (r *BoundedRecorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
+	r.tryEventf(regarding, related, eventtype, reason, action, note, args...)
+}
+
+// tryEventf records the Event when the bound allows it now, and reports
+// whether it did.
+func (r *BoundedRecorder) tryEventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) bool {
 	if !r.limiter.Allow() {
 		if r.dropped != nil {
 			r.dropped.WithLabelValues(reason).Inc()
 		}
-		return
+		return false
 	}
 	r.EventRecorder.Eventf(regarding, related, eventtype, reason, action, note, args...)
+	return true
+}
+
+// tryEvent records an Event through rec and reports whether it was
+// recorded (false: a BoundedRecorder dropped it).
+func tryEvent(rec events.EventRecorder, regarding runtime.Object, eventtype, reason, action, note string) bool {
+	if b, ok := rec.(*BoundedRecorder); ok {
+		return b.tryEventf(regarding, nil, eventtype, reason, action, "%s", note)
+	}
+	rec.Eventf(regarding, nil, eventtype, reason, action, "%s", note)
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -24,80 +25,120 @@ var stateReasons = map[string]bool{
 	ReasonRemediationStopped: true,
 }
 
-// noteMemory keeps, per object and state reason, a hash of the last note
-// recorded and when. Without it a resync every ten minutes recorded one
+// noteMemory keeps, per object and state (a reason and the form of its
+// note: one reconcile may record two Violation Events, what is only
+// reported and what the fix leaves), a hash of the last note and when it
+// was last recorded. Without it a resync every ten minutes recorded one
 // Event per open violation, spending the --event-qps budget that the
-// Events of fixes (Remediated) share. One object is never reconciled by
-// two workers at once: begin, due and end of one object do not overlap.
+// Events of fixes (Remediated) share. It lives in the RemediationMemory
+// the reconcilers of every kind share, so that a kind's reconciler
+// started again (a CRD it reads came or went) does not record and count
+// every open state again. One object is never reconciled by two workers
+// at once: begin, due, recorded and end of one object do not overlap.
 type noteMemory struct {
 	mu   sync.Mutex
 	seed maphash.Seed
-	objs map[types.NamespacedName]map[string]*noteState
+	objs map[memoryKey]*noteObject
+}
+
+type noteObject struct {
+	uid    types.UID // another object of the same name is news
+	states map[string]*noteState
 }
 
 type noteState struct {
 	hash uint64
-	at   time.Time
-	held bool // found again by the reconcile under way
+	at   time.Time // last recorded; zero: not yet (the Event was dropped)
+	held bool      // found again by the reconcile under way
 }
 
 // begin starts a reconcile of the object: the states it does not find
 // again by end are settled.
-func (m *noteMemory) begin(obj types.NamespacedName) {
+func (m *noteMemory) begin(key memoryKey) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, st := range m.objs[obj] {
-		st.held = false
+	if o := m.objs[key]; o != nil {
+		for _, st := range o.states {
+			st.held = false
+		}
 	}
 }
 
-// due reports whether the note is to be recorded now (record), and whether
-// it says something other than the last one recorded for the object and
-// reason (changed), and remembers it when it is recorded.
-func (m *noteMemory) due(obj types.NamespacedName, reason, note string, now time.Time) (record, changed bool) {
+// due reports whether the note is to be recorded now (record: it is new,
+// or the last one was recorded StateEventEvery ago or never was), and
+// whether it says something other than the last one found for the object
+// and state (changed). It remembers the note; recorded marks it recorded.
+func (m *noteMemory) due(key memoryKey, uid types.UID, state, note string, now time.Time) (record, changed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.objs == nil {
-		m.objs, m.seed = map[types.NamespacedName]map[string]*noteState{}, maphash.MakeSeed()
+		m.objs, m.seed = map[memoryKey]*noteObject{}, maphash.MakeSeed()
 	}
 	h := maphash.String(m.seed, note)
-	states := m.objs[obj]
-	if states == nil {
-		states = map[string]*noteState{}
-		m.objs[obj] = states
+	o := m.objs[key]
+	if o == nil || o.uid != uid {
+		o = &noteObject{uid: uid, states: map[string]*noteState{}}
+		m.objs[key] = o
 	}
-	prev := states[reason]
-	changed = prev == nil || prev.hash != h
-	if !changed {
-		prev.held = true
-		if now.Sub(prev.at) < StateEventEvery {
-			return false, false
-		}
+	prev := o.states[state]
+	if prev == nil || prev.hash != h {
+		o.states[state] = &noteState{hash: h, held: true}
+		return true, true
 	}
-	states[reason] = &noteState{hash: h, at: now, held: true}
-	return true, changed
+	prev.held = true
+	return prev.at.IsZero() || now.Sub(prev.at) >= StateEventEvery, false
 }
 
-// end settles the object's states its reconcile did not find again: they
-// no longer hold, so the next time one does is news.
-func (m *noteMemory) end(obj types.NamespacedName) {
+// recorded marks the object's last note of the state recorded at.
+func (m *noteMemory) recorded(key memoryKey, state string, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for reason, st := range m.objs[obj] {
+	if o := m.objs[key]; o != nil && o.states[state] != nil {
+		o.states[state].at = at
+	}
+}
+
+// end ends a reconcile of the object. When it judged the object through
+// (settle), the states it did not find again no longer hold, so the next
+// time one does is news; a reconcile that failed before it came to them
+// settles nothing.
+func (m *noteMemory) end(key memoryKey, settle bool) {
+	if !settle {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := m.objs[key]
+	if o == nil {
+		return
+	}
+	for state, st := range o.states {
 		if !st.held {
-			delete(m.objs[obj], reason)
+			delete(o.states, state)
 		}
 	}
-	if len(m.objs[obj]) == 0 {
-		delete(m.objs, obj)
+	if len(o.states) == 0 {
+		delete(m.objs, key)
 	}
 }
 
 // forget drops every state of a deleted object.
-func (m *noteMemory) forget(obj types.NamespacedName) {
+func (m *noteMemory) forget(key memoryKey) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.objs, obj)
+	delete(m.objs, key)
+}
+
+// forgetKind drops every state of the objects of a kind no longer served
+// (its CRD was deleted, and its objects with it).
+func (m *noteMemory) forgetKind(kind schema.GroupKind) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key := range m.objs {
+		if key.kind == kind {
+			delete(m.objs, key)
+		}
+	}
 }
 
 func (r *DriftReconciler) now() time.Time {

@@ -92,6 +92,8 @@ const (
 type RemediationMemory struct {
 	mu     sync.Mutex
 	states map[memoryKey]writtenState
+	// notes keeps the state Events recorded (see stateReasons).
+	notes noteMemory
 }
 
 // memoryKey names an object of a kind.
