@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/view"
@@ -18,26 +17,7 @@ import (
 
 // openViolations reads ackguard_violations_open of the suite's manager.
 func openViolations(t *testing.T, kind, rule string) float64 {
-	t.Helper()
-	families, err := crmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range families {
-		if mf.GetName() != "ackguard_violations_open" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["kind"] == kind && labels["rule"] == rule {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
+	return metricValue(t, "ackguard_violations_open", map[string]string{"kind": kind, "rule": rule})
 }
 
 // skippedEvents lists the RemediationSkipped Events of one object.

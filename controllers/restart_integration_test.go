@@ -37,19 +37,32 @@ func appliedFixes(t *testing.T, rule string) float64 { return fixes(t, rule, "ap
 // fixes reads ackguard_remediations_total for one rule and outcome of
 // Buckets.
 func fixes(t *testing.T, rule, outcome string) float64 {
+	return metricValue(t, "ackguard_remediations_total", map[string]string{"kind": "Bucket", "rule": rule, "outcome": outcome})
+}
+
+// metricValue reads the counter or gauge of the suite's manager (it runs
+// in this process) with the labels given; 0 when there is none.
+func metricValue(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
 	families, err := crmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() != "ackguard_remediations_total" {
+		if f.GetName() != name {
 			continue
 		}
+	metrics:
 		for _, m := range f.GetMetric() {
-			if labelValue(m, "kind") == "Bucket" && labelValue(m, "rule") == rule && labelValue(m, "outcome") == outcome {
-				return m.GetCounter().GetValue()
+			for k, v := range labels {
+				if labelValue(m, k) != v {
+					continue metrics
+				}
 			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
 	return 0
