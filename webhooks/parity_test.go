@@ -2,6 +2,8 @@ package webhooks
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,9 +15,10 @@ import (
 	"github.com/ackguard/ackguard/internal/scan"
 )
 
-// TestWebhookAndScanAgree drives the same creations through the webhook
-// handler and through scan: both decide through governance.Admit, so the
-// verdict, the denying rules and the warning rules must be equal.
+// TestWebhookAndScanAgree drives the same creations and updates through
+// the webhook handler and through scan (an update: with the old object in
+// --base): both decide through governance.Admit, so the verdict, the
+// denying rules and the warning rules must be equal.
 func TestWebhookAndScanAgree(t *testing.T) {
 	const tlsOnly = `"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"TLS\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":[\"arn:aws:s3:::x\",\"arn:aws:s3:::x/*\"],\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}"`
 	const ownership = `"ownershipControls":{"rules":[{"objectOwnership":"BucketOwnerEnforced"}]}`
@@ -29,8 +32,25 @@ func TestWebhookAndScanAgree(t *testing.T) {
 		name    string
 		kind    metav1.GroupVersionKind
 		obj     string
+		old     string // an UPDATE from it (scan --base)
 		allowed bool
 	}{
+		{
+			name:    "update keeping a public ACL",
+			old:     bucket("", `"name":"x",`+securePAB+`,"acl":"public-read"`),
+			obj:     bucket("", `"name":"x",`+securePAB+`,"acl":"public-read","tagging":{"tagSet":[{"key":"team","value":"a"}]}`),
+			allowed: true,
+		},
+		{
+			name: "update bringing a public ACL",
+			old:  bucket("", `"name":"x",`+securePAB),
+			obj:  bucket("", `"name":"x",`+securePAB+`,"acl":"public-read"`),
+		},
+		{
+			name: "update setting a missing flag to false",
+			old:  bucket("", `"name":"x","publicAccessBlock":{"blockPublicACLs":true,"ignorePublicACLs":true,"blockPublicPolicy":true}`),
+			obj:  bucket("", `"name":"x","publicAccessBlock":{"blockPublicACLs":true,"ignorePublicACLs":true,"blockPublicPolicy":true,"restrictPublicBuckets":false}`),
+		},
 		{name: "clean bucket", obj: bucket("", `"name":"x",`+securePAB+`,`+tlsOnly+`,`+ownership), allowed: true},
 		{name: "bucket without block public access", obj: bucket("", `"name":"x"`)},
 		{name: "public bucket policy", obj: bucket("", `"name":"x",`+securePAB+`,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::x/*\"}]}"`)},
@@ -92,6 +112,15 @@ func TestWebhookAndScanAgree(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			req := request(admissionv1.Create, tc.obj, "")
+			var opts scan.Options
+			if tc.old != "" {
+				req = request(admissionv1.Update, tc.obj, tc.old)
+				base := filepath.Join(t.TempDir(), "base.json")
+				if err := os.WriteFile(base, []byte(tc.old), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				opts.Base = []string{base}
+			}
 			if tc.kind.Kind != "" {
 				req.Kind = tc.kind
 			}
@@ -107,7 +136,8 @@ func TestWebhookAndScanAgree(t *testing.T) {
 				hookWarn = append(hookWarn, rulesOfWarning(w)...)
 			}
 
-			rep := scan.Scan(context.Background(), []string{"-"}, strings.NewReader(tc.obj), scan.Options{Registry: rules.Default()})
+			opts.Registry = rules.Default()
+			rep := scan.Scan(context.Background(), []string{"-"}, strings.NewReader(tc.obj), opts)
 			if len(rep.Errors) > 0 {
 				t.Fatalf("scan errors: %+v", rep.Errors)
 			}

@@ -38,7 +38,10 @@ namespaces selected by the labels of the v1 Namespaces found there; a
 namespaced object that names no namespace is judged in --namespace
 (default "default"), where kubectl apply -n would create it; with
 no GuardrailPolicy, the built-in baseline (every rule at its catalog
-default) applies, as in a cluster without one.
+default) applies, as in a cluster without one. A resource is judged as its
+creation, or, when --base holds it under the same kind, namespace and name,
+as the UPDATE from there: what it already had then warns, as the webhook
+judges an update.
 
 Outputs: text (grouped by file and resource, file:line for each finding,
 coloured on a terminal unless NO_COLOR is set), json (the published
@@ -61,7 +64,12 @@ const example = `  # the cluster's policies from the GitOps repository, the app'
   kustomize build overlays/prod | ackguard scan -o json -
 
   # a pull-request gate that code scanning displays, on a few rules first
-  ackguard scan -o sarif --rules 'S3-*,IAM-001' deploy/ > ackguard.sarif`
+  ackguard scan -o sarif --rules 'S3-*,IAM-001' deploy/ > ackguard.sarif
+
+  # a pull request judged as the cluster will judge it: what the target
+  # branch already had warns, what the change brings denies
+  git worktree add /tmp/base origin/main
+  ackguard scan --base /tmp/base/deploy/ deploy/`
 
 // OutputFormats are the values --output accepts, the default first.
 var OutputFormats = []string{OutputText, OutputJSON, OutputSARIF, OutputJUnit}
@@ -117,6 +125,8 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.VarP(cmdutil.NewEnum(&o.Output, OutputFormats...), "output", "o", "output `FORMAT`: "+strings.Join(OutputFormats, " or "))
 	fs.Var(&csvList{values: &o.Config.OwnerAccounts, typ: "ID", check: accountID}, "owner-account",
 		"AWS account `ID` (12 digits) that owns the resources; repeatable, or comma-separated")
+	fs.Var(&pathList{&o.Base}, "base",
+		"file, directory or - holding the resources as they are before the change (the target branch's manifests, or kubectl get -o yaml of the cluster): a resource found there under the same kind, namespace and name is judged as the UPDATE from it, as the webhook judges it, so that what it already had warns instead of denying; repeatable")
 	fs.Var(&pathList{&o.Policies}, "policy",
 		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH`, with the owner accounts in resources' status (an export of the cluster; other documents there are not judged); repeatable")
 	fs.Var((*timeValue)(&o.Now), "now",

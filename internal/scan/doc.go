@@ -58,7 +58,10 @@
 // are not blank) of a file with several (or of a file read as a stream),
 // "-" or "-#N" for standard input, "DIR (kustomize build)#N" and "DIR (helm
 // template)#N" for document N of what a directory built to, and "[i]"
-// appended for item i of a list ("all.yaml#2[0]").
+// appended for item i of a list ("all.yaml#2[0]"). With Options.Base
+// (--base), a resource found in the base under the same kind, namespace
+// and name is judged as the UPDATE from it, and its resource.base says
+// where it was found there.
 //
 // Every finding has a line and column (1-based) where its field is
 // written, found in the YAML node tree: the key of the field at fault, at

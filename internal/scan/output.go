@@ -87,6 +87,9 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 			if f.origin.template != "" {
 				at = append(at, "from "+f.origin.template)
 			}
+			if f.Resource.Base != "" {
+				at = append(at, "an update of "+f.Resource.Base)
+			}
 			if len(at) > 0 {
 				ref += " (" + strings.Join(at, ", ") + ")"
 			}

@@ -68,6 +68,14 @@ type Options struct {
 	// other documents there are skipped. Such objects are read from the
 	// scanned paths too.
 	Policies []string
+	// Base are paths (files, directories, "-") holding the resources as
+	// they are before the change scanned: the target branch's manifests,
+	// or an export of the cluster. A resource found there under the same
+	// kind, namespace and name is judged as the UPDATE from it, as the
+	// webhook judges it (what it already had is a warning, not a
+	// denial); the others as their creation. Only guarded resources are
+	// read there.
+	Base []string
 	// Now is the time exceptions are judged at; zero means time.Now().
 	Now time.Time
 	// Rules, when not empty, keeps only the findings of rules whose ID
@@ -278,6 +286,9 @@ type Resource struct {
 	// Source is where the document was read: "path", "path#N", "-",
 	// "-#N", with "[i]" appended for list items.
 	Source string `json:"source"`
+	// Base is where the resource was read in Options.Base, when it was:
+	// it is judged as the UPDATE from there (extension).
+	Base string `json:"base,omitempty"`
 }
 
 // InputError is an input that could not be read or decoded.
@@ -394,6 +405,12 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readGovernance)
 	}
+	for _, p := range opts.Base {
+		if s.done() {
+			break
+		}
+		s.path(p, readBase)
+	}
 	// Judge once every policy, exception and Namespace is read, so that
 	// every resource is judged under all of them, and rules can resolve
 	// the objects a resource refers to (a Role's Policies) among all the
@@ -436,6 +453,9 @@ const (
 	readAll readMode = iota
 	// readGovernance only collects governance objects (--policy).
 	readGovernance
+	// readBase only keeps guarded resources, as they were before the
+	// change (--base).
+	readBase
 )
 
 // scanPass is what a pass over the inputs does.
@@ -547,6 +567,22 @@ type scanner struct {
 	kept map[string]*keptInput
 	// rulesFor caches the reported rules of a kind.
 	rulesFor map[schema.GroupKind][]string
+	// base are the guarded resources read from Options.Base, by baseKey.
+	base map[string]baseResource
+}
+
+// baseResource is a resource as it was before the change, and where it
+// was read.
+type baseResource struct {
+	obj    map[string]any
+	source string
+}
+
+// baseKey identifies a resource across the base and the change: its kind
+// (group and kind: a version change is an update too), namespace and
+// name.
+func baseKey(meta view.Meta) string {
+	return meta.GVK.Group + "/" + meta.GVK.Kind + "/" + meta.Namespace + "/" + meta.Name
 }
 
 // excluded reports whether a path found while walking matches an
@@ -1103,7 +1139,25 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 			meta.Namespace = ns
 		}
 	}
+	if mode == readBase && s.reg.Guards(meta.GVK.GroupKind()) {
+		if s.base == nil {
+			s.base = map[string]baseResource{}
+		}
+		if k := baseKey(meta); meta.Name != "" {
+			if _, dup := s.base[k]; !dup { // the first, as for the resources judged
+				s.base[k] = baseResource{obj: obj, source: source}
+			}
+		}
+		return
+	}
+	if mode == readBase {
+		// Nothing else is read from the base but the items of a List.
+		if kind, _ := obj["kind"].(string); !strings.HasSuffix(kind, "List") {
+			return
+		}
+	}
 	switch gk := meta.GVK.GroupKind(); {
+	case mode == readBase:
 	case s.reg.Guards(gk):
 		s.judge(source, obj, meta, loc, mode)
 		return
@@ -1201,7 +1255,8 @@ var (
 // and records its findings.
 func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pendingResource) {
 	source, obj, meta := p.source, p.obj, p.meta
-	d, err := s.admit(eng, resolver, obj, meta)
+	base, update := s.base[baseKey(meta)]
+	d, err := s.admit(eng, resolver, obj, meta, base.obj)
 	if err != nil {
 		s.failf(source, "%v", err)
 		return
@@ -1213,6 +1268,9 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		Namespace:  meta.Namespace,
 		Name:       meta.Name,
 		Source:     source,
+	}
+	if update {
+		res.Base = base.source
 	}
 	s.rep.Summary.Resources++
 	if ns := meta.Namespace; ns != "" && s.namespaces[ns] == nil && !slices.Contains(s.unlabelled, ns) {
@@ -1288,18 +1346,24 @@ func (s *scanner) finding(r governance.Result, res Resource, denies bool, note s
 }
 
 // admit decides the resource's creation under the policies in force, in
-// its namespace (the one its manifest sets, "" when it sets none). The
+// its namespace (the one its manifest sets, "" when it sets none), or its
+// UPDATE from old when the base holds it. The
 // registry already turns a panicking rule into a deny finding; this also
 // covers the code around the rules, so that a bug fails the scan instead
 // of passing the resource.
-func (s *scanner) admit(eng *governance.Engine, resolver rules.Resolver, obj map[string]any, meta view.Meta) (d *governance.Decision, err error) {
+func (s *scanner) admit(eng *governance.Engine, resolver rules.Resolver, obj map[string]any, meta view.Meta, old map[string]any) (d *governance.Decision, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			d, err = nil, fmt.Errorf("internal error while evaluating the resource (%v); report this to the ackguard maintainers", p)
 		}
 	}()
+	op := governance.Create
+	if old != nil {
+		op = governance.Update
+	}
 	return eng.Admit(governance.Request{
-		Operation: governance.Create,
+		Operation: op,
+		OldObject: old,
 		Object:    obj,
 		Namespace: s.namespace(meta.Namespace),
 		Now:       s.now,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -956,5 +957,68 @@ spec:
 	code, stdout, stderr := run(t, in, "--rules", "EC2-001", "-")
 	if code != 1 || !strings.Contains(stdout, "DENY  EC2-001") || stderr != "" {
 		t.Errorf("exit %d, want 1 with EC2-001 for port 22 open to the internet:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestBaseJudgesUpdates: a resource found in --base under the same kind,
+// namespace (the defaulted one included) and name is judged as the UPDATE
+// from it: what it already had warns, with the webhook's note, and what
+// the change brings denies; a resource the base lacks is a creation. The
+// base's other documents (a policy, a namespace) are not read, and a base
+// holding the scanned file itself judges nothing as an update.
+func TestBaseJudgesUpdates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const public = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: %s%s}\nspec: {name: %s, acl: public-read%s}\n"
+	base := write("base/buckets.yaml",
+		// A List, as kubectl get -o yaml writes it, with no namespace
+		// on the legacy bucket: it is the scanned one's, "default".
+		"apiVersion: v1\nkind: List\nitems:\n- "+strings.ReplaceAll(fmt.Sprintf(public, "legacy", "", "legacy", ""), "\n", "\n  ")+
+			"\n---\n"+fmt.Sprintf(public, "elsewhere", ", namespace: other", "elsewhere", "")+
+			// A policy in the base does not apply: only the change's do.
+			"---\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: lax}\nspec: {defaultAction: Audit}\n")
+	head := write("head/buckets.yaml",
+		fmt.Sprintf(public, "legacy", ", namespace: default", "legacy", ", tagging: {tagSet: [{key: team, value: a}]}")+
+			"---\n"+fmt.Sprintf(public, "fresh", "", "fresh", "")+
+			"---\n"+fmt.Sprintf(public, "elsewhere", "", "elsewhere", ""))
+
+	rep := Scan(context.Background(), []string{head}, nil, Options{Base: []string{base}})
+	if len(rep.Errors) != 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Findings {
+		if f.Rule != "S3-004" {
+			continue
+		}
+		got[f.Resource.Name] = f.Action + " base=" + f.Resource.Base + " note=" + f.Note
+		if f.Resource.Name == "legacy" && (f.Action != "warn" || !strings.HasPrefix(f.Resource.Base, base) || f.Note == "") {
+			t.Errorf("legacy: %s, want a warning noting it was already present, judged from %s", got["legacy"], base)
+		}
+	}
+	if !strings.HasPrefix(got["fresh"], "deny base= ") || !strings.HasPrefix(got["elsewhere"], "deny base= ") {
+		t.Errorf("a creation (fresh), and one in another namespace than the base's (elsewhere), must deny: %v", got)
+	}
+	if rep.Summary.Resources != 3 || rep.Summary.Denied != 2 || rep.Summary.Warned != 1 {
+		t.Errorf("summary %+v, want 3 resources, 2 denied, 1 warned", rep.Summary)
+	}
+	if len(rep.Policies) != 1 || rep.Policies[0].Name != "baseline" {
+		t.Errorf("policies in force %+v: the base's policy must not apply", rep.Policies)
+	}
+
+	// The scanned file named as its own base is read once, as scanned.
+	self := Scan(context.Background(), []string{head}, nil, Options{Base: []string{head}})
+	if self.Summary.Denied != 3 {
+		t.Errorf("the scanned file as its own base: %+v, want every bucket denied", self.Summary)
 	}
 }
