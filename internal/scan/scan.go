@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -399,12 +400,18 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readAll)
 	}
+	scanned := maps.Clone(s.taken)
 	for _, p := range opts.Policies {
 		if s.done() {
 			break
 		}
 		s.path(p, readGovernance)
 	}
+	// --base reads what --policy read too: one export of the cluster is
+	// both the policies in force and the resources before the change. It
+	// skips what the paths read (a scanned file named as its own base is
+	// read once, as scanned).
+	s.taken = scanned
 	for _, p := range opts.Base {
 		if s.done() {
 			break
@@ -530,7 +537,8 @@ type scanner struct {
 	// "-" for stdin) read in the current pass: an input named twice, or
 	// named beside a directory that holds it, is judged once, and
 	// --policy skips what the paths read, its governance objects being
-	// known already.
+	// known already; --base skips what the paths read, not what --policy
+	// did.
 	taken map[string]bool
 	// gov are the GuardrailPolicies and GuardrailExceptions read, in input
 	// order; govRaw indexes them by kind, namespace and name.
@@ -569,6 +577,8 @@ type scanner struct {
 	rulesFor map[schema.GroupKind][]string
 	// base are the guarded resources read from Options.Base, by baseKey.
 	base map[string]baseResource
+	// errorsSeen are the input errors recorded by errorf.
+	errorsSeen map[InputError]bool
 }
 
 // baseResource is a resource as it was before the change, and where it
@@ -683,21 +693,29 @@ func (s *scanner) done() bool {
 	return s.stopped
 }
 
-// notef records a note.
+// notef records a note, once: an input read for --policy and --base
+// gives it twice.
 func (s *scanner) notef(format string, args ...any) {
-	if s.pass == judgePass {
-		return
+	if n := fmt.Sprintf(format, args...); s.pass != judgePass && !slices.Contains(s.rep.Notes, n) {
+		s.rep.Notes = append(s.rep.Notes, n)
 	}
-	s.rep.Notes = append(s.rep.Notes, fmt.Sprintf(format, args...))
 }
 
-// errorf records an input error; the second pass reads what the first
-// has reported already.
+// errorf records an input error, once: the second pass reads what the
+// first has reported already, and --base reads again what --policy read.
 func (s *scanner) errorf(source, format string, args ...any) {
 	if s.pass == judgePass {
 		return
 	}
-	s.failf(source, format, args...)
+	e := InputError{Source: source, Message: fmt.Sprintf(format, args...)}
+	if s.errorsSeen[e] {
+		return
+	}
+	if s.errorsSeen == nil {
+		s.errorsSeen = map[InputError]bool{}
+	}
+	s.errorsSeen[e] = true
+	s.rep.Errors = append(s.rep.Errors, e)
 }
 
 // failf records an error in either pass.
@@ -827,7 +845,8 @@ func (s *scanner) file(p string, mode readMode) {
 		case fi.IsDir():
 			s.errorf(p, "is a directory")
 			return
-		case !fi.Mode().IsRegular() && mode == readAll:
+		case !fi.Mode().IsRegular() && mode != readBase:
+			// Kept for the second pass, or for --base after --policy.
 			s.keep(key, p, f, mode)
 			return
 		case fi.Mode().IsRegular() && fi.Size() > int64(streamAbove):
@@ -897,11 +916,11 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 		// Helm templates read outside their chart: skipped, with a note.
 		// Only those documents: the others of the file are judged.
 		if templated == len(docs) {
-			s.templates = append(s.templates, templateSkip{source: source})
+			s.skipTemplate(templateSkip{source: source})
 		} else {
 			for i, d := range docs {
 				if d.templated {
-					s.templates = append(s.templates, templateSkip{source: source + "#" + strconv.Itoa(i), document: true})
+					s.skipTemplate(templateSkip{source: source + "#" + strconv.Itoa(i), document: true})
 				}
 			}
 		}
@@ -922,6 +941,14 @@ func (s *scanner) stream(source string, data []byte, mode readMode) {
 type templateSkip struct {
 	source   string
 	document bool
+}
+
+// skipTemplate records a Helm template skipped, once (an input read for
+// --policy and --base is read twice).
+func (s *scanner) skipTemplate(t templateSkip) {
+	if !slices.Contains(s.templates, t) {
+		s.templates = append(s.templates, t)
+	}
 }
 
 // templatesNote is the note that lists the Helm templates skipped.

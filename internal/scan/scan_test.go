@@ -1022,3 +1022,49 @@ func TestBaseJudgesUpdates(t *testing.T) {
 		t.Errorf("the scanned file as its own base: %+v, want every bucket denied", self.Summary)
 	}
 }
+
+// TestBaseReadsWhatPolicyRead: one export of the cluster named as both
+// --policy and --base (a file, or standard input) gives the policies in
+// force and the resources before the change: the bucket it holds is
+// judged as the UPDATE from there, and an error in it is reported once.
+func TestBaseReadsWhatPolicyRead(t *testing.T) {
+	dir := t.TempDir()
+	const live = "apiVersion: v1\nkind: List\nitems:\n" +
+		"- {apiVersion: s3.services.k8s.aws/v1alpha1, kind: Bucket, metadata: {name: legacy, namespace: default}, spec: {name: legacy, acl: public-read}}\n" +
+		"---\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: cluster}\nspec: {}\n" +
+		"---\nkind: [\n"
+	export := filepath.Join(dir, "live.yaml")
+	head := filepath.Join(dir, "head.yaml")
+	if err := os.WriteFile(export, []byte(live), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(head, []byte("apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: legacy}\nspec: {name: legacy, acl: public-read, tagging: {tagSet: [{key: team, value: a}]}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		input string
+		stdin string
+	}{
+		{name: "file", input: export},
+		{name: "stdin", input: "-", stdin: live},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := Scan(context.Background(), []string{head}, strings.NewReader(tc.stdin), Options{Policies: []string{tc.input}, Base: []string{tc.input}})
+			if len(rep.Errors) != 1 {
+				t.Errorf("errors %+v, want the broken document once", rep.Errors)
+			}
+			if len(rep.Policies) != 1 || rep.Policies[0].Name != "cluster" {
+				t.Errorf("policies in force %+v, want the export's", rep.Policies)
+			}
+			if rep.Summary.Denied != 0 || rep.Summary.Warned != 1 {
+				t.Errorf("summary %+v: the bucket the export holds must be judged as the UPDATE from it", rep.Summary)
+			}
+			for _, f := range rep.Findings {
+				if f.Resource.Base == "" {
+					t.Errorf("%s on %s: no base", f.Rule, f.Resource.Name)
+				}
+			}
+		})
+	}
+}
