@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,6 +23,8 @@ import (
 func TestWebhookAndScanAgree(t *testing.T) {
 	const tlsOnly = `"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"TLS\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":[\"arn:aws:s3:::x\",\"arn:aws:s3:::x/*\"],\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}"`
 	const ownership = `"ownershipControls":{"rules":[{"objectOwnership":"BucketOwnerEnforced"}]}`
+	const cnStatus = `,"status":{"ackResourceMetadata":{"arn":"arn:aws-cn:s3:::x","ownerAccountID":"111122223333","region":"cn-north-1"}}`
+	const cnLockout = `"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:PutBucketPolicy\",\"Resource\":\"arn:aws-cn:s3:::x\"}]}"`
 	objWithMeta := func(kind, apiVersion, meta, spec string) string {
 		return `{"apiVersion":"` + apiVersion + `","kind":"` + kind + `","metadata":{"name":"b","namespace":"ns"` + meta + `},"spec":{` + spec + `}}`
 	}
@@ -29,10 +32,13 @@ func TestWebhookAndScanAgree(t *testing.T) {
 		return objWithMeta("Bucket", "s3.services.k8s.aws/v1alpha1", meta, spec)
 	}
 	cases := []struct {
-		name    string
-		kind    metav1.GroupVersionKind
-		obj     string
-		old     string // an UPDATE from it (scan --base)
+		name string
+		kind metav1.GroupVersionKind
+		obj  string
+		old  string // an UPDATE from it (scan --base)
+		// sent is the object the API server sends the webhook, when not
+		// obj: an UPDATE carries the stored status, not the manifest's.
+		sent    string
 		allowed bool
 	}{
 		{
@@ -45,6 +51,16 @@ func TestWebhookAndScanAgree(t *testing.T) {
 			name: "update bringing a public ACL",
 			old:  bucket("", `"name":"x",`+securePAB),
 			obj:  bucket("", `"name":"x",`+securePAB+`,"acl":"public-read"`),
+		},
+		{
+			// The stored status names the aws-cn partition: the API
+			// server sends the update with it, and scan judges the
+			// manifest with it too, so the lockout of the bucket's ARN
+			// is denied by both.
+			name: "update locking everyone out of an aws-cn bucket",
+			old:  strings.TrimSuffix(bucket("", `"name":"x",`+securePAB), "}") + cnStatus + "}",
+			obj:  bucket("", `"name":"x",`+securePAB+`,`+cnLockout),
+			sent: strings.TrimSuffix(bucket("", `"name":"x",`+securePAB+`,`+cnLockout), "}") + cnStatus + "}",
 		},
 		{
 			name: "update setting a missing flag to false",
@@ -114,7 +130,7 @@ func TestWebhookAndScanAgree(t *testing.T) {
 			req := request(admissionv1.Create, tc.obj, "")
 			var opts scan.Options
 			if tc.old != "" {
-				req = request(admissionv1.Update, tc.obj, tc.old)
+				req = request(admissionv1.Update, cmp.Or(tc.sent, tc.obj), tc.old)
 				base := filepath.Join(t.TempDir(), "base.json")
 				if err := os.WriteFile(base, []byte(tc.old), 0o600); err != nil {
 					t.Fatal(err)

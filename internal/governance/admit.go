@@ -25,7 +25,8 @@ const (
 	Create Operation = "CREATE"
 	// Update judges what the new object introduces over OldObject; what
 	// the old object already had is admitted with a warning and left to
-	// the reconciler.
+	// the reconciler. The new object's status is OldObject's: an update
+	// of the object cannot change it.
 	Update Operation = "UPDATE"
 	// Existing judges an object already stored (the reconciler's view):
 	// no ratcheting, no requesting user, no adoption placeholder; the
@@ -148,8 +149,11 @@ func (d *Decision) Allowed() bool { return len(d.Denials) == 0 }
 // Admit decides one request. It is the only place where admission is
 // decided: the webhook, scan and the reconciler call it.
 func (e *Engine) Admit(req Request) *Decision {
-	if req.Operation == Create {
+	switch {
+	case req.Operation == Create:
 		req.Object = withoutStatus(req.Object)
+	case req.Operation == Update && req.OldObject != nil:
+		req.Object = withStatusOf(req.Object, req.OldObject)
 	}
 	return e.Decide(req, e.Judge(req.Object, req.Namespace, req.Now, req.Resolver))
 }
@@ -169,6 +173,27 @@ func withoutStatus(obj map[string]any) map[string]any {
 			out[k] = v
 		}
 	}
+	return out
+}
+
+// withStatusOf returns obj as the API server admits its update: with the
+// stored object's status (old's; none when old has none), as the status
+// subresource of the kinds ackguard guards leaves an update of the object
+// no way to change it. The webhook receives it so; scan poses a manifest
+// updating the object its --base holds, whose status (none, or one
+// exported) is not the stored one: the partition, ARN or owner account
+// the stored status names must decide the verdict alike. obj itself when
+// neither has a status.
+func withStatusOf(obj, old map[string]any) map[string]any {
+	st, ok := old["status"]
+	if !ok {
+		return withoutStatus(obj)
+	}
+	out := make(map[string]any, len(obj)+1)
+	for k, v := range obj {
+		out[k] = v
+	}
+	out["status"] = st
 	return out
 }
 

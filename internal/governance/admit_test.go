@@ -415,3 +415,38 @@ func TestUpdateOfADocumentKeepsItsWholeDocumentFinding(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmitUpdateJudgesTheStoredStatus: an update cannot change the
+// status (the guarded kinds have a status subresource), so the new object
+// is judged with the stored one, whatever the request's object carries:
+// a policy locking everyone out of an aws-cn bucket is denied though the
+// manifest names no partition, and a partition only the manifest names
+// does not count.
+func TestAdmitUpdateJudgesTheStoredStatus(t *testing.T) {
+	eng := New(reg, Defaults{}, nil, nil)
+	cnStatus := map[string]any{"ackResourceMetadata": map[string]any{"arn": "arn:aws-cn:s3:::b", "ownerAccountID": "111122223333"}}
+	stored := secureBucket("ns", "b", nil)
+	stored["status"] = cnStatus
+	lockout := func(status map[string]any) map[string]any {
+		b := secureBucket("ns", "b", nil)
+		b["spec"].(map[string]any)["policy"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutBucketPolicy","Resource":"arn:aws-cn:s3:::b"}]}`
+		if status != nil {
+			b["status"] = status
+		}
+		return b
+	}
+	s3013 := func(d *Decision) bool {
+		return slices.ContainsFunc(d.Denials, func(r Result) bool { return r.RuleID == "S3-013" })
+	}
+	req := Request{Operation: Update, Object: lockout(nil), OldObject: stored, Namespace: Namespace{Name: "ns"}, Now: t0}
+	if d := eng.Admit(req); !s3013(d) {
+		t.Errorf("the stored aws-cn status: denials %v, want S3-013", d.Denials)
+	}
+	req.Object, req.OldObject = lockout(cnStatus), secureBucket("ns", "b", nil)
+	if d := eng.Admit(req); s3013(d) {
+		t.Errorf("a status only the manifest has: denials %v, want no S3-013", d.Denials)
+	}
+	if _, ok := req.Object["status"]; !ok {
+		t.Errorf("Admit changed the request's object")
+	}
+}
