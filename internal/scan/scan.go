@@ -595,6 +595,15 @@ func baseKey(meta view.Meta) string {
 	return meta.GVK.Group + "/" + meta.GVK.Kind + "/" + meta.Namespace + "/" + meta.Name
 }
 
+// named reports whether obj names itself (metadata.name): one that only
+// has a generateName (which view.Meta.Name falls back to) is always
+// created under a new name, never an update.
+func named(obj map[string]any) bool {
+	md, _ := obj["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	return name != ""
+}
+
 // excluded reports whether a path found while walking matches an
 // Options.Exclude glob: a glob without a slash matches the name, one
 // with a slash the path as found or relative to the directory walked.
@@ -1170,7 +1179,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		if s.base == nil {
 			s.base = map[string]baseResource{}
 		}
-		if k := baseKey(meta); meta.Name != "" {
+		if k := baseKey(meta); named(obj) {
 			if _, dup := s.base[k]; !dup { // the first, as for the resources judged
 				s.base[k] = baseResource{obj: obj, source: source}
 			}
@@ -1282,7 +1291,11 @@ var (
 // and records its findings.
 func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pendingResource) {
 	source, obj, meta := p.source, p.obj, p.meta
-	base, update := s.base[baseKey(meta)]
+	var base baseResource
+	update := false
+	if named(obj) {
+		base, update = s.base[baseKey(meta)]
+	}
 	d, err := s.admit(eng, resolver, obj, meta, base.obj)
 	if err != nil {
 		s.failf(source, "%v", err)

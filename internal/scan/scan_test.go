@@ -1068,3 +1068,23 @@ func TestBaseReadsWhatPolicyRead(t *testing.T) {
 		})
 	}
 }
+
+// TestBaseGenerateName: an object with only a generateName is created
+// under a new name, never the UPDATE of one in the base with the same
+// generateName.
+func TestBaseGenerateName(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "b.yaml")
+	const b = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {generateName: logs-}\nspec: {name: logs, acl: public-read}\n"
+	if err := os.WriteFile(p, []byte(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := Scan(context.Background(), []string{"-"}, strings.NewReader(b), Options{Base: []string{p}})
+	if len(rep.Errors) != 0 || rep.Summary.Denied != 1 {
+		t.Errorf("summary %+v, errors %+v: want the creation denied", rep.Summary, rep.Errors)
+	}
+	for _, f := range rep.Findings {
+		if f.Resource.Base != "" {
+			t.Errorf("%s judged as an update of %s", f.Rule, f.Resource.Base)
+		}
+	}
+}
