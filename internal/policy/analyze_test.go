@@ -231,7 +231,10 @@ func TestResourceScope(t *testing.T) {
 		{"*:iam::*:user/*", "iam", false, false, true},
 		{"*:s3:::*", "iam", false, false, false},
 		{"*:role/app", "iam", false, false, false},
-		{"*role/*", "iam", false, false, false}, // not read as type-wide: no field boundary before the type
+		{"*role/*", "iam", false, false, true}, // no field boundary before the type: the wildcard takes them all
+		{"*user*", "iam", false, false, true},
+		{"*/*", "iam", false, false, false},
+		{"*role/app", "iam", false, false, false},
 		{"?:*", "iam", false, false, false},
 		// A leading wildcard before a named account or region is type-wide in
 		// that account as its "arn:" form is, and a type may end with ':'.

@@ -247,6 +247,12 @@ func typeWideLeadingWildcard(pattern, service string) bool {
 			}
 		}
 	}
+	// No field boundary before the type ("*role/*", "*user*"): the
+	// leading wildcard takes the ARN's fields, the account's included,
+	// whatever they are (for an Allow, an over-approximation, rule D2).
+	if rest := strings.TrimLeft(pattern, "*"); rest != pattern && !strings.Contains(rest, ":") && typeWideResource(rest) && strings.Trim(rest, "*?/") != "" {
+		return true
+	}
 	return false
 }
 

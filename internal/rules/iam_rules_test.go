@@ -302,6 +302,9 @@ func TestIAM004(t *testing.T) {
 			{"spec.policyDocument", `on Resource "arn*"`},
 		}},
 		{name: "secure: *:role/app names one role", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*:role/app"`)))},
+		{name: "tricky: *role/* is every role too", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*role/*"`))), want: []want{
+			{"spec.policyDocument", `on Resource "*role/*"`},
+		}},
 		{name: "tricky: *:111122223333:role/* is every role of the account, as arn:aws:iam::111122223333:role/* is (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*:111122223333:role/*"`))), want: []want{
 			{"spec.policyDocument", `on Resource "*:111122223333:role/*"`},
 		}},

@@ -1180,8 +1180,10 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 			s.base = map[string]baseResource{}
 		}
 		if k := baseKey(meta); named(obj) {
-			if _, dup := s.base[k]; !dup { // the first, as for the resources judged
+			if first, dup := s.base[k]; !dup { // the first, as for the resources judged
 				s.base[k] = baseResource{obj: obj, source: source}
+			} else if first.source != source {
+				s.notef("%s %s is in --base twice (%s, %s): the first is the one its update is judged from", meta.GVK.Kind, describeName(meta.Namespace, meta.Name, meta.Namespace != ""), first.source, source)
 			}
 		}
 		return

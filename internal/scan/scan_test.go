@@ -1016,6 +1016,13 @@ func TestBaseJudgesUpdates(t *testing.T) {
 		t.Errorf("policies in force %+v: the base's policy must not apply", rep.Policies)
 	}
 
+	// A resource twice in the base: the first counts, and a note says so.
+	twice := write("twice/buckets.yaml", fmt.Sprintf(public, "legacy", ", namespace: default", "legacy", "")+"---\n"+fmt.Sprintf(public, "legacy", ", namespace: default", "legacy", ", versioning: {status: Enabled}"))
+	dup := Scan(context.Background(), []string{head}, nil, Options{Base: []string{twice}})
+	if n := strings.Join(dup.Notes, "\n"); !strings.Contains(n, "Bucket default/legacy is in --base twice ("+twice+"#0, "+twice+"#1)") {
+		t.Errorf("notes %q: want one naming the two copies", dup.Notes)
+	}
+
 	// The scanned file named as its own base is read once, as scanned.
 	self := Scan(context.Background(), []string{head}, nil, Options{Base: []string{head}})
 	if self.Summary.Denied != 3 {
