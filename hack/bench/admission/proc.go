@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -295,6 +297,11 @@ func (p *proc) waitHTTP(ctx context.Context, url string, timeout time.Duration) 
 // /readyz on probeAddr answers within timeout); it stops the process when
 // it is not.
 func startManager(ctx context.Context, bin string, args, env []string, logPath, probeAddr string, timeout time.Duration) (*proc, error) {
+	if knowsShutdownDelay(bin) && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--shutdown-delay") }) {
+		// The phases stop one manager and start the next on the same
+		// port: a replica's drain serves no one here.
+		args = append(slices.Clone(args), "--shutdown-delay=0s")
+	}
 	p, err := startProc("ackguard", bin, args, env, logPath)
 	if err != nil {
 		return nil, err
@@ -304,6 +311,21 @@ func startManager(ctx context.Context, bin string, args, env []string, logPath, 
 		return nil, err
 	}
 	return p, nil
+}
+
+// shutdownDelayKnown caches, per manager binary, whether it takes
+// --shutdown-delay (builds of earlier commits, run for a comparison, do
+// not).
+var shutdownDelayKnown sync.Map
+
+func knowsShutdownDelay(bin string) bool {
+	if v, ok := shutdownDelayKnown.Load(bin); ok {
+		return v.(bool)
+	}
+	out, _ := exec.Command(bin, "manager", "--help").CombinedOutput()
+	knows := strings.Contains(string(out), "--shutdown-delay")
+	shutdownDelayKnown.Store(bin, knows)
+	return knows
 }
 
 // servingHook prepares the webhook serving certificate of a manager
