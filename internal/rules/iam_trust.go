@@ -212,53 +212,30 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 	if _, after, ok := strings.Cut(provider, ":oidc-provider/"); ok {
 		host = after
 	}
-	var missing []string
+	aud, sub := host+":aud", host+":sub"
 	if keys, ok := webIdentityKeys[host]; ok {
 		// Login with Amazon and Facebook name their audience and subject
 		// keys their own way: there is no PROVIDER:aud or :sub to pin.
-		for _, k := range keys {
-			if !pinned(s, host+":"+k, nil) {
-				missing = append(missing, "a "+host+":"+k+" condition")
-			}
-		}
-		return missing
+		aud, sub = host+":"+keys[0], host+":"+keys[1]
 	}
-	if !pinned(s, host+":aud", nil) {
-		missing = append(missing, "a "+host+":aud condition")
+	var missing []string
+	if !pinned(s, aud, nil) {
+		missing = append(missing, "a "+aud+" condition")
 	}
-	if host == githubOIDC {
-		if !pinned(s, host+":sub", githubSubPinned) {
-			missing = append(missing, "a "+host+":sub condition naming the organization and repository (\"repo:<org>/<repo>:...\", no wildcard in either)")
-		}
-		return missing
-	}
-	if tenant, ok := ciTenantSubjects[host]; ok {
-		// ackguard decision, as for GitHub: a hosted CI service issues
-		// tokens to every project of every customer; the subject must
-		// name the customer's project or organization.
-		if !pinned(s, host+":sub", tenant.pinned) {
-			missing = append(missing, "a "+host+":sub condition naming "+tenant.names)
-		}
-		return missing
-	}
-	if isEKSOIDC(host) {
-		// ackguard decision, stricter than the catalog: an EKS cluster's
-		// tokens name a service account, and a subject with a wildcard
-		// namespace ("system:serviceaccount:*") lets every service account
-		// of every namespace of the cluster assume the role.
-		if !pinned(s, host+":sub", eksSubPinned) {
-			missing = append(missing, "a "+host+":sub condition naming the namespace and service account (\"system:serviceaccount:<namespace>:<name>\", no wildcard in the namespace)")
+	if f, ok := subjectFormatOf(host); ok {
+		if !pinned(s, sub, f.pinned) {
+			missing = append(missing, "a "+sub+" condition naming "+f.names)
 		}
 		return missing
 	}
 	if host == "cognito-identity.amazonaws.com" {
-		if !pinned(s, host+":sub", nil) && !pinned(s, host+":amr", nil) {
+		if !pinned(s, sub, nil) && !pinned(s, host+":amr", nil) {
 			missing = append(missing, "a "+host+":amr or :sub condition")
 		}
 		return missing
 	}
-	if !pinned(s, host+":sub", nil) {
-		missing = append(missing, "a "+host+":sub condition")
+	if !pinned(s, sub, nil) {
+		missing = append(missing, "a "+sub+" condition")
 	}
 	return missing
 }
@@ -298,39 +275,74 @@ var webIdentityKeys = map[string][2]string{
 	"www.amazon.com":     {"app_id", "user_id"},
 }
 
-// ciTenant says how a hosted CI service's token subject names the
-// customer it was issued to.
-type ciTenant struct {
-	names  string
+// subjectFormat says how an identity provider's tokens name whom they
+// were issued to, and what a subject condition must fix to pin them.
+type subjectFormat struct {
+	names  string // what the subject must name, for the finding
 	pinned func(string) bool
 }
 
-// ciTenantSubjects are hosted CI services besides GitHub Actions whose
-// tokens name the customer's project or organization in the subject:
-// GitLab.com ("project_path:<group>/<project>:ref_type:...") and HCP
-// Terraform ("organization:<org>:project:...:workspace:...").
-var ciTenantSubjects = map[string]ciTenant{
+// tenantSubjects are the hosted CI services whose tokens name the
+// customer's repository, project or organization in the subject. GitHub
+// Actions' is the catalog's; GitLab.com's and HCP Terraform's are ackguard
+// decisions, as for GitHub: each service issues tokens to every project of
+// every customer.
+var tenantSubjects = map[string]subjectFormat{
+	githubOIDC: {
+		names:  "the organization and repository (\"repo:<org>/<repo>:...\", no wildcard in either)",
+		pinned: fixedField("repo:", ownerAndProject),
+	},
 	"gitlab.com": {
 		names:  "the group and project (\"project_path:<group>/<project>:...\", no wildcard in either)",
-		pinned: fixedField("project_path:", func(v string) bool { g, p, ok := strings.Cut(v, "/"); return ok && g != "" && p != "" }),
+		pinned: fixedField("project_path:", ownerAndProject),
 	},
 	"app.terraform.io": {
 		names:  "the organization (\"organization:<org>:...\", no wildcard in it)",
-		pinned: fixedField("organization:", func(v string) bool { return v != "" }),
+		pinned: fixedField("organization:", func(org, _ string) bool { return org != "" }),
 	},
 }
 
+// eksSubject is an EKS cluster's subject format. ackguard decision,
+// stricter than the catalog: a subject with a wildcard namespace
+// ("system:serviceaccount:*") lets every service account of every
+// namespace of the cluster assume the role; a wildcard name (every service
+// account of one namespace) is accepted, as a GitHub subject may take
+// every ref of one repository.
+var eksSubject = subjectFormat{
+	names:  "the namespace and service account (\"system:serviceaccount:<namespace>:<name>\", no wildcard in the namespace)",
+	pinned: fixedField("system:serviceaccount:", func(ns, name string) bool { return ns != "" && name != "" }),
+}
+
+// subjectFormatOf returns the subject format of an OIDC provider host,
+// when ackguard knows it.
+func subjectFormatOf(host string) (subjectFormat, bool) {
+	if f, ok := tenantSubjects[host]; ok {
+		return f, true
+	}
+	if isEKSOIDC(host) {
+		return eksSubject, true
+	}
+	return subjectFormat{}, false
+}
+
 // fixedField returns what accepts a subject that starts with prefix and
-// whose next field (up to ':') has no wildcard and passes ok.
-func fixedField(prefix string, ok func(string) bool) func(string) bool {
+// whose next field (up to ':') has no wildcard and passes ok, which is
+// also given what follows that field's ':'.
+func fixedField(prefix string, ok func(field, rest string) bool) func(string) bool {
 	return func(v string) bool {
-		rest, found := strings.CutPrefix(v, prefix)
+		after, found := strings.CutPrefix(v, prefix)
 		if !found {
 			return false
 		}
-		field, _, _ := strings.Cut(rest, ":")
-		return !strings.ContainsAny(field, "*?") && ok(field)
+		field, rest, _ := strings.Cut(after, ":")
+		return !strings.ContainsAny(field, "*?") && ok(field, rest)
 	}
+}
+
+// ownerAndProject accepts "<owner>/<project>" with both named.
+func ownerAndProject(field, _ string) bool {
+	owner, project, ok := strings.Cut(field, "/")
+	return ok && owner != "" && project != ""
 }
 
 // isEKSOIDC reports whether an OIDC provider host is an EKS cluster's
@@ -338,28 +350,4 @@ func fixedField(prefix string, ok func(string) bool) func(string) bool {
 func isEKSOIDC(host string) bool {
 	rest, ok := strings.CutPrefix(host, "oidc.eks.")
 	return ok && (strings.Contains(rest, ".amazonaws.com/id/") || strings.Contains(rest, ".amazonaws.com.cn/id/"))
-}
-
-// eksSubPinned accepts "system:serviceaccount:<namespace>:<name>" with a
-// fixed namespace (a wildcard name: every service account of that one
-// namespace, as a GitHub subject may take every ref of one repository).
-func eksSubPinned(v string) bool {
-	rest, ok := strings.CutPrefix(v, "system:serviceaccount:")
-	if !ok {
-		return false
-	}
-	ns, name, ok := strings.Cut(rest, ":")
-	return ok && ns != "" && name != "" && !strings.ContainsAny(ns, "*?")
-}
-
-// githubSubPinned accepts "repo:<org>/<repo>:<anything>" with a fixed org
-// and repository.
-func githubSubPinned(v string) bool {
-	rest, ok := strings.CutPrefix(v, "repo:")
-	if !ok {
-		return false
-	}
-	orgRepo, _, _ := strings.Cut(rest, ":")
-	org, repo, ok := strings.Cut(orgRepo, "/")
-	return ok && org != "" && repo != "" && !strings.ContainsAny(orgRepo, "*?")
 }
