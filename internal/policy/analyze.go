@@ -356,18 +356,27 @@ func CoversAllActions(pattern string) bool {
 // "s?s:*"), or "": a named service is ServiceWildcard's, and "*:*" every
 // action (CoversAllActions).
 func ServicesWildcard(pattern string) string {
-	svc, name, ok := strings.Cut(pattern, ":")
-	if !ok || !hasWildcard(svc) || strings.Trim(svc, "*") == "" || name == "" || strings.Trim(name, "*") != "" {
+	svc := wholeServices(pattern)
+	if !hasWildcard(svc) || strings.Trim(svc, "*") == "" {
 		return ""
 	}
-	return strings.ToLower(svc)
+	return svc
 }
 
 // ServiceWildcard returns the service of a pattern that matches every
 // action of one service ("s3:*", "IAM:**"), or "".
 func ServiceWildcard(pattern string) string {
+	if svc := wholeServices(pattern); !hasWildcard(svc) {
+		return svc
+	}
+	return ""
+}
+
+// wholeServices returns the lower-cased service part of a pattern whose
+// action name is wildcards alone ("s3:*", "i*:**"), or "".
+func wholeServices(pattern string) string {
 	svc, name, ok := strings.Cut(pattern, ":")
-	if !ok || svc == "" || hasWildcard(svc) || name == "" || strings.Trim(name, "*") != "" {
+	if !ok || svc == "" || name == "" || strings.Trim(name, "*") != "" {
 		return ""
 	}
 	return strings.ToLower(svc)

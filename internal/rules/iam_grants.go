@@ -174,18 +174,17 @@ func iam002Grant(s *policy.Statement) wildGrant {
 	}
 	adminStmt := len(adminActions(s)) > 0
 	for _, p := range s.Action {
-		switch svc := policy.ServiceWildcard(p); {
+		switch svc, glob := policy.ServiceWildcard(p), policy.ServicesWildcard(p); {
 		case svc != "":
 			g.what = append(g.what, fmt.Sprintf("%q", p))
 			g.sensitive = g.sensitive || slices.Contains(sensitiveServices, svc)
 			if !slices.Contains(g.scope, "a whole service") {
 				g.scope = append(g.scope, "a whole service")
 			}
-		case policy.ServicesWildcard(p) != "":
+		case glob != "":
 			// "i*:*" is every action of iam, iot, inspector…: each
 			// sensitive service it takes counts as named.
 			g.what = append(g.what, fmt.Sprintf("%q", p))
-			glob := policy.ServicesWildcard(p)
 			var took []string
 			for _, svc := range sensitiveServices {
 				if policy.MatchGlob(glob, svc, false) {
