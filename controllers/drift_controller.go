@@ -731,7 +731,7 @@ func (r *DriftReconciler) event(obj *unstructured.Unstructured, eventType, reaso
 		r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
 		return true
 	}
-	notes, key, state, now := &r.memory().notes, memoryKey{r.GVK.GroupKind(), client.ObjectKeyFromObject(obj)}, reason+"\x00"+format, r.now()
+	notes, key, state, now := &r.memory().notes, memoryKey{r.GVK.GroupKind(), client.ObjectKeyFromObject(obj)}, reason+"\x00"+format, r.Clock.Now()
 	record, changed := notes.due(key, obj.GetUID(), state, note, now)
 	if record && tryEvent(r.Recorder, obj, eventType, reason, action, note) {
 		notes.recorded(key, state, now)

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
@@ -65,7 +66,7 @@ func TestFixerFailedKeepsTheJudgementDue(t *testing.T) {
 // UTF-8.
 func TestLongEventNoteIsCutBetweenCharacters(t *testing.T) {
 	fake := events.NewFakeRecorder(1)
-	r := &DriftReconciler{Recorder: fake}
+	r := &DriftReconciler{Recorder: fake, Clock: clock.RealClock{}}
 	obj := &unstructured.Unstructured{}
 	r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", "xy"+strings.Repeat("é", maxEventNoteLength))
 	e := <-fake.Events

@@ -140,10 +140,3 @@ func (m *noteMemory) forgetKind(kind schema.GroupKind) {
 		}
 	}
 }
-
-func (r *DriftReconciler) now() time.Time {
-	if r.Clock == nil {
-		return time.Now()
-	}
-	return r.Clock.Now()
-}

@@ -3,6 +3,7 @@ package governance
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,12 +168,8 @@ func withoutStatus(obj map[string]any) map[string]any {
 	if _, ok := obj["status"]; !ok {
 		return obj
 	}
-	out := make(map[string]any, len(obj))
-	for k, v := range obj {
-		if k != "status" {
-			out[k] = v
-		}
-	}
+	out := maps.Clone(obj)
+	delete(out, "status")
 	return out
 }
 
@@ -189,10 +186,7 @@ func withStatusOf(obj, old map[string]any) map[string]any {
 	if !ok {
 		return withoutStatus(obj)
 	}
-	out := make(map[string]any, len(obj)+1)
-	for k, v := range obj {
-		out[k] = v
-	}
+	out := maps.Clone(obj)
 	out["status"] = st
 	return out
 }
