@@ -251,15 +251,14 @@ func (v *Validator) observe(kind string, allowed bool, d *governance.Decision, t
 		denied = append(denied, f.RuleID)
 	}
 	warned := d.WarningRules()
-	for _, ids := range []struct {
-		rules  []string
-		result string
-	}{{denied, metrics.ResultDenied}, {warned, metrics.ResultWarned}} {
-		slices.Sort(ids.rules)
-		for _, id := range slices.Compact(ids.rules) {
-			m.AdmissionDecisions.WithLabelValues(kind, id, ids.result).Inc()
+	countOnce := func(ruleIDs []string, result string) {
+		slices.Sort(ruleIDs)
+		for _, id := range slices.Compact(ruleIDs) {
+			m.AdmissionDecisions.WithLabelValues(kind, id, result).Inc()
 		}
 	}
+	countOnce(denied, metrics.ResultDenied)
+	countOnce(warned, metrics.ResultWarned)
 	if len(denied)+len(warned) == 0 {
 		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultPassed).Inc()
 	}

@@ -596,24 +596,37 @@ func (s *Store) sweep(ctx context.Context) error {
 	if s.swept || s.reader == nil || s.opts.SweepAfter < 0 || s.started.IsZero() || s.opts.Now().Sub(s.started) < s.opts.SweepAfter {
 		return nil
 	}
-	list := &metav1.PartialObjectMetadataList{}
-	list.SetGroupVersionKind(ReportGVK.GroupVersion().WithKind("ReportList"))
-	if err := s.reader.List(ctx, list, client.MatchingLabels{LabelManagedBy: ManagedBy}); err != nil {
+	present, err := s.listReports(ctx)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, item := range list.Items {
-		if item.Name != s.opts.Name {
-			continue
-		}
-		if _, ok := s.namespaces[item.Namespace]; !ok {
-			s.namespaces[item.Namespace] = map[objKey]*objState{}
-			s.markDirty(item.Namespace)
+	for ns := range present {
+		if _, ok := s.namespaces[ns]; !ok {
+			s.namespaces[ns] = map[objKey]*objState{}
+			s.markDirty(ns)
 		}
 	}
 	s.swept = true
 	return nil
+}
+
+// listReports returns the resourceVersion of each report of this store's
+// name (and label), by namespace: metadata only.
+func (s *Store) listReports(ctx context.Context) (map[string]string, error) {
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(ReportGVK.GroupVersion().WithKind("ReportList"))
+	if err := s.reader.List(ctx, list, client.MatchingLabels{LabelManagedBy: ManagedBy}); err != nil {
+		return nil, err
+	}
+	present := make(map[string]string, len(list.Items))
+	for _, item := range list.Items {
+		if item.Name == s.opts.Name {
+			present[item.Namespace] = item.ResourceVersion
+		}
+	}
+	return present, nil
 }
 
 // verify, every VerifyEvery, lists the reports of this store's name and
@@ -632,18 +645,11 @@ func (s *Store) verify(ctx context.Context) error {
 	if len(s.written) == 0 || now.Sub(s.verified) < s.opts.VerifyEvery {
 		return nil
 	}
-	list := &metav1.PartialObjectMetadataList{}
-	list.SetGroupVersionKind(ReportGVK.GroupVersion().WithKind("ReportList"))
-	if err := s.reader.List(ctx, list, client.MatchingLabels{LabelManagedBy: ManagedBy}); err != nil {
+	present, err := s.listReports(ctx)
+	if err != nil {
 		return err
 	}
 	s.verified = now
-	present := make(map[string]string, len(list.Items))
-	for _, item := range list.Items {
-		if item.Name == s.opts.Name {
-			present[item.Namespace] = item.ResourceVersion
-		}
-	}
 	var stale []string
 	for ns := range s.written {
 		if rv, ok := present[ns]; !ok || rv != s.writtenRV[ns] {
