@@ -590,18 +590,33 @@ type baseResource struct {
 
 // baseKey identifies a resource across the base and the change: its kind
 // (group and kind: a version change is an update too), namespace and
-// name.
-func baseKey(meta view.Meta) string {
-	return meta.GVK.Group + "/" + meta.GVK.Kind + "/" + meta.Namespace + "/" + meta.Name
+// metadata.name; "" for one with only a generateName (view.Meta.Name falls
+// back to it), which is always created under a new name, never an update.
+func baseKey(obj map[string]any) string {
+	id := view.ReadIdentity(obj)
+	if id.Name == "" {
+		return ""
+	}
+	return id.GroupKind.Group + "/" + id.GroupKind.Kind + "/" + id.Namespace + "/" + id.Name
 }
 
-// named reports whether obj names itself (metadata.name): one that only
-// has a generateName (which view.Meta.Name falls back to) is always
-// created under a new name, never an update.
-func named(obj map[string]any) bool {
-	md, _ := obj["metadata"].(map[string]any)
-	name, _ := md["name"].(string)
-	return name != ""
+// keepBase keeps a guarded resource read from Options.Base: the first of
+// a name, as for the resources judged, with a note on another.
+func (s *scanner) keepBase(source string, obj map[string]any, meta view.Meta) {
+	k := baseKey(obj)
+	if k == "" {
+		return
+	}
+	first, dup := s.base[k]
+	switch {
+	case !dup:
+		if s.base == nil {
+			s.base = map[string]baseResource{}
+		}
+		s.base[k] = baseResource{obj: obj, source: source}
+	case first.source != source:
+		s.notef("%s %s is in --base twice (%s, %s): the first is the one its update is judged from", meta.GVK.Kind, describeName(meta.Namespace, meta.Name, meta.Namespace != ""), first.source, source)
+	}
 }
 
 // excluded reports whether a path found while walking matches an
@@ -1175,20 +1190,11 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 			meta.Namespace = ns
 		}
 	}
-	if mode == readBase && s.reg.Guards(meta.GVK.GroupKind()) {
-		if s.base == nil {
-			s.base = map[string]baseResource{}
-		}
-		if k := baseKey(meta); named(obj) {
-			if first, dup := s.base[k]; !dup { // the first, as for the resources judged
-				s.base[k] = baseResource{obj: obj, source: source}
-			} else if first.source != source {
-				s.notef("%s %s is in --base twice (%s, %s): the first is the one its update is judged from", meta.GVK.Kind, describeName(meta.Namespace, meta.Name, meta.Namespace != ""), first.source, source)
-			}
-		}
-		return
-	}
 	if mode == readBase {
+		if s.reg.Guards(meta.GVK.GroupKind()) {
+			s.keepBase(source, obj, meta)
+			return
+		}
 		// Nothing else is read from the base but the items of a List.
 		if kind, _ := obj["kind"].(string); !strings.HasSuffix(kind, "List") {
 			return
@@ -1293,11 +1299,7 @@ var (
 // and records its findings.
 func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pendingResource) {
 	source, obj, meta := p.source, p.obj, p.meta
-	var base baseResource
-	update := false
-	if named(obj) {
-		base, update = s.base[baseKey(meta)]
-	}
+	base, update := s.base[baseKey(obj)]
 	d, err := s.admit(eng, resolver, obj, meta, base.obj)
 	if err != nil {
 		s.failf(source, "%v", err)
