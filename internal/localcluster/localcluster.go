@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/config/crd"
+	"github.com/ackguard/ackguard/internal/kinds"
 	"github.com/ackguard/ackguard/internal/manager"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/webhookconfig"
@@ -413,21 +415,11 @@ func (c *Cluster) UninstallCRD(ctx context.Context, name string) (*apiextensions
 	if err != nil {
 		return nil, err
 	}
-	gv := crd.Spec.Group + "/" + crd.Spec.Versions[0].Name
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		list, err := dc.ServerResourcesForGroupVersion(gv)
-		if apierrors.IsNotFound(err) {
-			return true, nil
-		}
-		if err != nil {
-			return false, nil
-		}
-		for _, r := range list.APIResources {
-			if r.Name == crd.Spec.Names.Plural {
-				return false, nil
-			}
-		}
-		return true, nil
+	gvk := schema.GroupVersionKind{Group: crd.Spec.Group, Version: crd.Spec.Versions[0].Name, Kind: crd.Spec.Names.Kind}
+	served := kinds.New(dc, []schema.GroupVersionKind{gvk})
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		now, answered := served.Check(ctx)[gvk]
+		return answered && !now, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("CRD %s still discovered: %w", name, err)
