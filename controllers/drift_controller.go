@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -377,15 +378,12 @@ func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.D
 // the object after a conflict; between the bounded attempts it backs off,
 // and past them it reports instead of patching until the spec changes.
 func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, fixIDs []string, result ctrl.Result) (ctrl.Result, error) {
-	var applied rules.Plan
-	var state, before RemediationState
-	var step Step
-	var at time.Time
+	var a fixAttempt
 	var planErr error
-	var refused []governance.Result // what the plan would bring that admission refuses
+	tries := 0
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		refused, step, state, at = nil, 0, RemediationState{}, time.Time{}
-		if applied.Object != nil { // a conflict: judge the object as it is now
+		a = fixAttempt{}
+		if tries++; tries > 1 { // a conflict: judge the object as it is now
 			if err := r.APIReader.Get(ctx, key, obj); err != nil {
 				return err
 			}
@@ -393,7 +391,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 				// Its deletion started, or it became ACK read-only (the
 				// write that conflicted may have made it so): never
 				// touched; the next reconcile reports it.
-				applied, fixIDs = rules.Plan{}, nil
+				fixIDs = nil
 				return nil
 			}
 			d, err := r.decide(ctx, obj)
@@ -407,48 +405,16 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			planErr = err
 			return err
 		}
-		applied = plan
-		if plan.Empty() {
-			return nil
-		}
-		if refused, err = r.introduced(ctx, obj, plan); err != nil || len(refused) > 0 {
-			return err
-		}
-		before = r.memory().latest(obj, readState(obj.GetAnnotations()))
-		state, step, at = before.next(r.Clock.Now().UTC(), obj.GetGeneration(), plan, r.bounds())
-		switch step {
-		case StepFix:
-			waitedFrom := r.Clock.Now()
-			if err = r.Limiter.Wait(ctx); err != nil {
-				return err
-			}
-			if r.Clock.Now().Sub(waitedFrom) > staleAfter {
-				// An exception or a policy may have changed while the
-				// fix waited for its turn: patch only if it is still due.
-				due, err := r.stillDue(ctx, obj, plan)
-				if err != nil {
-					return err
-				}
-				if !due {
-					applied, fixIDs = rules.Plan{}, nil
-					return nil
-				}
-			}
-			err = r.patch(ctx, obj, plan.MergePatch(), state)
-		case StepSuspend:
-			err = r.patch(ctx, obj, map[string]any{}, state)
-		default:
-			return nil
-		}
-		if err == nil {
-			r.memory().put(obj, state)
+		err = r.attempt(ctx, obj, plan, &a)
+		if a.notDue {
+			fixIDs = nil
 		}
 		return err
 	})
-	suspended := err == nil && !applied.Empty() && (step == StepSuspend || step == StepSuspended)
-	r.Metrics.SetSuspended(r.GVK.Kind, key, suspended)
+	suspended := a.suspendedRules(fixIDs)
+	r.Metrics.SetSuspended(r.GVK.Kind, key, err == nil && len(suspended) > 0)
 	if r.Results != nil {
-		r.Results.Suspended(obj, fixIDs, suspended)
+		r.Results.Suspended(obj, suspended, err == nil && len(suspended) > 0)
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -462,15 +428,12 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			return fixerFailed(ctx, err, result)
 		}
 		return ctrl.Result{}, err
-	case len(refused) > 0:
-		// A fix must never write what admission refuses (the webhook
-		// would refuse the patch, every retry alike).
-		if r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
-			"not patched: the fix of %s would bring what admission refuses: %s; change the spec", strings.Join(applied.Rules, ", "), summarize(findingsWhere(refused, nil))) {
-			r.countRemediations(applied.Rules, metrics.OutcomeSkippedRefused)
-		}
-		return result, nil
-	case applied.Empty():
+	}
+	r.reportSkipped(obj, a.skipped)
+	switch {
+	case a.plan.Empty() && len(a.skipped) > 0:
+		return result, nil // all of it refused: said above
+	case a.plan.Empty():
 		if len(fixIDs) == 0 {
 			return result, nil // re-judged after a conflict: nothing left
 		}
@@ -478,30 +441,240 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		// rather than leave the violation silent.
 		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(j.Results)))
 		return result, nil
-	case suspended:
-		sus := state.Suspended
+	case a.step == StepWait:
+		logf.FromContext(ctx).V(1).Info("fix reverted soon after the last; backing off", "rules", a.plan.Rules, "attempts", a.state.Attempts, "retryAt", a.at)
+		return requeueBy(result, a.at.Sub(r.Clock.Now())), nil
+	}
+	if len(suspended) > 0 {
+		sus := a.state.Suspended
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
 			"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
-			strings.Join(fixIDs, ", "), state.Attempts, state.WindowStart.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(toFix(j.Results)))
-		if step == StepSuspend {
-			r.countRemediations(fixIDs, metrics.OutcomeSuspended)
+			strings.Join(suspended, ", "), a.state.Attempts, a.state.WindowStart.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
+		if a.step == StepSuspend {
+			r.countRemediations(suspended, metrics.OutcomeSuspended)
 		}
-		return result, nil
-	case step == StepWait:
-		logf.FromContext(ctx).V(1).Info("fix reverted soon after the last; backing off", "rules", fixIDs, "attempts", state.Attempts, "retryAt", at)
-		return requeueBy(result, at.Sub(r.Clock.Now())), nil
 	}
+	if a.step == StepFix {
+		r.reportFix(ctx, obj, j, a)
+	}
+	if len(a.failed) > 0 {
+		// The API server refused these parts, the rest was patched.
+		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s", describeSkipped(a.failed))
+		r.countRemediations(skippedRules(a.failed), metrics.OutcomeFailed)
+		return fixerFailed(ctx, a.failErr, result)
+	}
+	return result, nil
+}
+
+// fixAttempt is what one try of remediate decided and did.
+type fixAttempt struct {
+	// plan is the fix due, less what admission or the API server refuses.
+	plan rules.Plan
+	// patched is what was patched (StepFix): plan less what a suspension
+	// holds.
+	patched       rules.Plan
+	before, state RemediationState
+	step          Step
+	at            time.Time
+	// skipped are the parts of the fix left out because admission refuses
+	// what they would bring; failed those the API server refused (failErr
+	// its answer to the whole), the rest being patched.
+	skipped, failed []skippedFix
+	failErr         error
+	// notDue: judged again after waiting for its turn, the fix was no
+	// longer due (an exception or a policy changed meanwhile).
+	notDue bool
+}
+
+// skippedFix is a part of a fix left out, and why.
+type skippedFix struct {
+	part rules.Plan
+	why  string
+}
+
+// suspendedRules returns the rules whose fix a suspension holds: all of
+// them (fixIDs) when it holds the whole fix due, or those of the fields it
+// holds while the rest is fixed.
+func (a *fixAttempt) suspendedRules(fixIDs []string) []string {
+	switch {
+	case a.plan.Empty():
+		return nil
+	case a.step == StepSuspend || a.step == StepSuspended:
+		return fixIDs
+	case a.state.Suspended != nil:
+		return a.state.Suspended.held(a.plan).Rules
+	}
+	return nil
+}
+
+// attempt narrows plan to what admission allows, decides the step from
+// the object's remediation state and patches; when the API server refuses
+// a fix of several parts, it patches those parts it accepts.
+func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan, a *fixAttempt) error {
+	if a.plan = plan; plan.Empty() {
+		return nil
+	}
+	admission := func(p rules.Plan) (string, error) {
+		refused, err := r.introduced(ctx, obj, p)
+		if err != nil || len(refused) == 0 {
+			return "", err
+		}
+		return "would bring what admission refuses: " + summarize(findingsWhere(refused, nil)), nil
+	}
+	why, err := admission(plan)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		if a.plan, a.skipped, err = narrow(plan, why, admission); err != nil || a.plan.Empty() {
+			return err
+		}
+	}
+	a.before = r.memory().latest(obj, readState(obj.GetAnnotations()))
+	for {
+		a.state, a.step, a.at = a.before.next(r.Clock.Now().UTC(), obj.GetGeneration(), a.plan, r.bounds())
+		body := map[string]any{} // StepSuspend records the state alone
+		switch a.step {
+		case StepFix:
+			a.patched = a.state.Suspended.rest(a.plan)
+			due, err := r.takeTurn(ctx, obj, plan)
+			if err != nil || !due {
+				a.plan, a.notDue = rules.Plan{}, err == nil
+				return err
+			}
+			body = a.patched.MergePatch()
+		case StepSuspend:
+		default:
+			return nil
+		}
+		err := r.patch(ctx, obj, body, a.state)
+		if err == nil {
+			r.memory().put(obj, a.state)
+			return nil
+		}
+		if a.step != StepFix || !refusedPatch(err) || len(a.patched.Units()) < 2 || a.failErr != nil {
+			return err
+		}
+		// Which parts does the API server refuse? Each asked for apart,
+		// as a dry run; then the parts it accepts are patched.
+		state := a.state
+		kept, failed, nerr := narrow(a.patched, err.Error(), func(p rules.Plan) (string, error) {
+			switch err := r.patch(ctx, obj, p.MergePatch(), state, client.DryRunAll); {
+			case err == nil:
+				return "", nil
+			case refusedPatch(err):
+				return err.Error(), nil
+			default:
+				return "", err
+			}
+		})
+		if nerr != nil || kept.Empty() {
+			return cmp.Or(nerr, err)
+		}
+		a.failed, a.failErr = failed, err
+		refusedPaths := map[string]bool{}
+		for _, f := range failed {
+			for _, c := range f.part.Changes {
+				refusedPaths[c.Path.String()] = true
+			}
+		}
+		a.plan = a.plan.Keep(func(_ int, c rules.Change) bool { return !refusedPaths[c.Path.String()] })
+	}
+}
+
+// takeTurn waits for the fix's turn under --max-patches-per-second and
+// reports whether plan is still due then.
+func (r *DriftReconciler) takeTurn(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan) (bool, error) {
+	waitedFrom := r.Clock.Now()
+	if err := r.Limiter.Wait(ctx); err != nil {
+		return false, err
+	}
+	if r.Clock.Now().Sub(waitedFrom) > staleAfter {
+		// An exception or a policy may have changed while the fix waited
+		// for its turn: patch only if it is still due.
+		return r.stillDue(ctx, obj, plan)
+	}
+	return true, nil
+}
+
+// narrow returns, of a plan refused whole for why, the units
+// (rules.Plan.Units) check accepts, each tried in order with those
+// accepted before it, and the others with check's reasons. A plan of one
+// unit is refused whole.
+func narrow(plan rules.Plan, why string, check func(rules.Plan) (string, error)) (rules.Plan, []skippedFix, error) {
+	units := plan.Units()
+	if len(units) < 2 {
+		return rules.Plan{}, []skippedFix{{part: plan, why: why}}, nil
+	}
+	keep := make([]bool, len(plan.Changes))
+	kept := func(i int, _ rules.Change) bool { return keep[i] }
+	var skipped []skippedFix
+	for _, u := range units {
+		for _, i := range u {
+			keep[i] = true
+		}
+		why, err := check(plan.Keep(kept))
+		if err != nil {
+			return rules.Plan{}, nil, err
+		}
+		if why != "" {
+			for _, i := range u {
+				keep[i] = false
+			}
+			skipped = append(skipped, skippedFix{part: plan.Keep(func(i int, _ rules.Change) bool { return slices.Contains(u, i) }), why: why})
+		}
+	}
+	return plan.Keep(kept), skipped, nil
+}
+
+// reportSkipped records the parts of the fix admission refuses.
+func (r *DriftReconciler) reportSkipped(obj *unstructured.Unstructured, skipped []skippedFix) {
+	if len(skipped) == 0 {
+		return
+	}
+	// A fix must never write what admission refuses (the webhook would
+	// refuse the patch, every retry alike).
+	if r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
+		"not patched: %s; change the spec", describeSkipped(skipped)) {
+		r.countRemediations(skippedRules(skipped), metrics.OutcomeSkippedRefused)
+	}
+}
+
+// describeSkipped says, for each part, whose fix of which fields and why.
+func describeSkipped(skipped []skippedFix) string {
+	parts := make([]string, 0, len(skipped))
+	for _, s := range skipped {
+		parts = append(parts, fmt.Sprintf("the fix of %s (%s) %s", strings.Join(s.part.Rules, ", "), strings.Join(changedPaths(s.part), ", "), s.why))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func skippedRules(skipped []skippedFix) []string {
+	var out []string
+	for _, s := range skipped {
+		for _, id := range s.part.Rules {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// reportFix logs, counts and records the fix attempt a patched.
+func (r *DriftReconciler) reportFix(ctx context.Context, obj *unstructured.Unstructured, j *governance.Judgement, a fixAttempt) {
+	applied := a.patched
 	policies := fixPolicies(j.Results, applied.Rules)
 	log := logf.FromContext(ctx)
 	log.Info("remediated", "rules", applied.Rules, "fields", changedPaths(applied), "policies", policies)
 	where := "previous values in annotation " + AnnotationRemediation
-	if omitted := omittedPrevious(applied, state); len(omitted) > 0 {
+	if omitted := omittedPrevious(applied, a.state); len(omitted) > 0 {
 		// Every fix can be undone: what the annotation has no room for is
 		// kept here.
 		log.Info("previous values too large for the annotation", "annotation", AnnotationRemediation, "previous", omitted)
 		where += " (those too large for it in the manager's log)"
 	}
-	if dropped := droppedPrevious(before, state); len(dropped) > 0 {
+	if dropped := droppedPrevious(a.before, a.state); len(dropped) > 0 {
 		log.Info("previous values of earlier fixes dropped from the annotation to keep it small", "annotation", AnnotationRemediation, "previous", dropped)
 	}
 	r.countRemediations(applied.Rules, metrics.OutcomeApplied)
@@ -510,7 +683,6 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	}
 	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s (policy %s); %s",
 		describePlan(applied), strings.Join(policies, ", "), where)
-	return result, nil
 }
 
 // introduced returns what the fixed object would bring that admission
@@ -697,7 +869,7 @@ func fixPolicies(results []governance.Result, ruleIDs []string) []string {
 // patch writes a JSON merge patch of only the changed fields (body, from
 // the plan; empty when only the state changes) plus the state annotation, guarded by the resourceVersion the plan was
 // computed from: a concurrent write makes it fail with a conflict.
-func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructured, body map[string]any, state RemediationState) error {
+func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructured, body map[string]any, state RemediationState, opts ...client.PatchOption) error {
 	stateJSON, err := json.Marshal(state)
 	if err != nil {
 		return err
@@ -717,7 +889,7 @@ func (r *DriftReconciler) patch(ctx context.Context, obj *unstructured.Unstructu
 	target.SetGroupVersionKind(r.GVK)
 	target.SetNamespace(obj.GetNamespace())
 	target.SetName(obj.GetName())
-	return r.Client.Patch(ctx, target, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
+	return r.Client.Patch(ctx, target, client.RawPatch(types.MergePatchType, data), append(opts, client.FieldOwner(FieldManager))...)
 }
 
 // event records an Event on obj. A state Event (stateReasons) the object's

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
@@ -479,6 +478,30 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 		t.Error("ackguard patched again after an unrelated change of the spec")
 	}
 
+	// A new drift of another field while the acl is held: that field is
+	// fixed, and only the acl stays suspended.
+	update(func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(u.Object, false, "spec", "publicAccessBlock", "blockPublicACLs")
+	})
+	got = waitFor(t, ns, "gitops", 20*time.Second, func(u *unstructured.Unstructured) bool {
+		v, _, _ := unstructured.NestedBool(u.Object, "spec", "publicAccessBlock", "blockPublicACLs")
+		return v
+	})
+	if got.Object["spec"].(map[string]any)["acl"] != "public-read" {
+		t.Error("the held acl was patched with the new drift's fix")
+	}
+	if s := remediationState(t, got); s.Suspended == nil || strings.Join(s.Suspended.Paths, ",") != "spec.acl" || strings.Join(s.Rules, ",") != "S3-001" {
+		t.Errorf("state after fixing the new drift = %+v (suspended %+v)", s, s.Suspended)
+	}
+	if notes := events(t, ns, "gitops", controllers.ReasonRemediated); !slices.ContainsFunc(notes, func(n string) bool {
+		return strings.Contains(n, "S3-001") && strings.Contains(n, "spec.publicAccessBlock.blockPublicACLs")
+	}) {
+		t.Errorf("no Remediated event for the new drift: %q", notes)
+	}
+	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
+		return strings.HasPrefix(r.Properties[reports.PropertyRemediation], "suspended while")
+	})
+
 	// The source of truth changes the field to another value within the
 	// window: the fix due is another, but the window's count stands, so
 	// ackguard stops again at once rather than fight afresh.
@@ -512,21 +535,7 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 // process (the suite's manager registers on controller-runtime's registry).
 func gauge(t *testing.T, name, label, value string) float64 {
 	t.Helper()
-	families, err := crmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if labelValue(m, label) == value {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
+	return metricValue(t, name, map[string]string{label: value})
 }
 
 // An object whose deletion has started is never patched, even when it

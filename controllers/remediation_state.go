@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,6 +54,34 @@ type Suspension struct {
 	// the spec does not resume it, or every commit would start the fight
 	// again.
 	Reverted string `json:"reverted"`
+	// Paths are the fields it holds (all of a fix due when empty): a fix
+	// due of other fields is made while it lasts, so that a source that
+	// keeps reverting one field does not leave a new drift of another
+	// unfixed.
+	Paths []string `json:"paths,omitempty"`
+}
+
+// held returns the part of plan the suspension holds: the changes of its
+// fields.
+func (sus *Suspension) held(plan rules.Plan) rules.Plan {
+	return plan.Keep(func(_ int, c rules.Change) bool { return sus.holds(c) })
+}
+
+// rest returns the part of plan a suspension (nil: none) leaves to fix.
+func (sus *Suspension) rest(plan rules.Plan) rules.Plan {
+	if sus == nil {
+		return plan
+	}
+	return plan.Keep(func(_ int, c rules.Change) bool { return !sus.holds(c) })
+}
+
+func (sus *Suspension) holds(c rules.Change) bool {
+	return len(sus.Paths) == 0 || slices.Contains(sus.Paths, c.Path.String())
+}
+
+// suspend is the suspension of plan, reverted at generation, from now.
+func suspend(plan rules.Plan, generation int64, now time.Time) *Suspension {
+	return &Suspension{Generation: generation, Since: now, Reverted: fixIdentity(plan), Paths: changedPaths(plan)}
 }
 
 // PreviousValue is one field's value before a fix. Present is false when
@@ -251,33 +280,42 @@ const (
 // next decides the step for an object at generation whose fixes are plan,
 // at now. State is what to record (for StepFix and StepSuspend); At is
 // when to look again (StepWait only: a suspension lasts until the fix due
-// changes, which a watch event brings).
+// changes, which a watch event brings). A suspension whose fields still
+// hold what they were reverted to holds only them: the rest of plan is
+// fixed (StepFix, with State still suspended; State.Suspended.rest(plan)
+// is the fix to patch).
 func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan, b Bounds) (state RemediationState, step Step, at time.Time) {
 	if !s.plausible(now) {
 		s = RemediationState{} // not a state the reconciler could have written
 	}
-	reverted := fixIdentity(plan)
-	if sus := s.Suspended; sus != nil {
-		if sus.Reverted == reverted {
-			// The source of truth still holds what it kept reverting to.
+	whole := plan
+	held := s.Suspended
+	if held != nil {
+		if fixIdentity(held.held(plan)) != held.Reverted {
+			// Another fix of its fields is due (the source changed them,
+			// or a policy the fix): the suspension ends, but not the
+			// window's count, so a source that keeps reverting to changing
+			// values is not fought afresh each time.
+			held = nil
+		} else if plan = held.rest(plan); plan.Empty() {
+			// The source of truth still holds what it kept reverting to,
+			// and nothing else is due.
 			return s, StepSuspended, time.Time{}
 		}
-		// Another fix is due (the source changed the fields, or a policy
-		// the fix): the suspension ends, but not the window's count, so a
-		// source that keeps reverting to changing values is not fought
-		// afresh each time.
 		s.Suspended = nil
 	}
 	fresh := s.WindowStart.IsZero() || now.Sub(s.WindowStart) >= b.Window
-	out := RemediationState{Time: now, Rules: plan.Rules, Attempts: 1, WindowStart: now}
+	out := RemediationState{Time: now, Rules: plan.Rules, Attempts: 1, WindowStart: now, Suspended: held}
 	switch {
 	case !fresh && s.changedBefore(plan):
 		// Someone reverted an earlier fix of the window.
 		if s.Attempts >= b.MaxAttempts {
-			s.Suspended = &Suspension{Generation: generation, Since: now, Reverted: reverted}
+			// Suspended with the fields already held, if any.
+			s.Suspended = suspend(whole, generation, now)
 			return s, StepSuspend, time.Time{}
 		}
 		if ready := s.Time.Add(b.backoff(s.Attempts)); now.Before(ready) {
+			s.Suspended = held
 			return s, StepWait, ready
 		}
 		out.Attempts, out.WindowStart = s.Attempts+1, s.WindowStart

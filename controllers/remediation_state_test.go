@@ -156,6 +156,64 @@ func TestRemediationStateTellsRevertsFromOtherFixes(t *testing.T) {
 	}
 }
 
+// A suspension holds only the fields whose fix was reverted: a new drift
+// of another field is fixed while it lasts (and suspended with it once
+// that fix too is reverted past the attempts); a change of its own
+// fields' values ends it.
+func TestSuspensionHoldsOnlyItsFields(t *testing.T) {
+	b := Bounds{MaxAttempts: 1, Window: time.Hour, Backoff: time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pabChange := rules.Change{Path: view.NewPath("spec", "publicAccessBlock"), Old: "a", Rules: []string{"S3-001"}}
+	aclChange := rules.Change{Path: view.NewPath("spec", "acl"), Old: "public-read", OldPresent: true, Rules: []string{"S3-004"}}
+	pab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{pabChange}}
+	both := rules.Plan{Rules: []string{"S3-001", "S3-004"}, Changes: []rules.Change{pabChange, aclChange}}
+
+	s, _, _ := RemediationState{}.next(t0, 1, pab, b)
+	s, step, _ := s.next(t0.Add(time.Minute), 2, pab, b)
+	if step != StepSuspend || s.Suspended == nil || strings.Join(s.Suspended.Paths, ",") != "spec.publicAccessBlock" {
+		t.Fatalf("reverted past the attempts: step %v, state %+v", step, s)
+	}
+	if _, step, _ := s.next(t0.Add(2*time.Minute), 3, pab, b); step != StepSuspended {
+		t.Fatalf("the same revert: step %v, want suspended", step)
+	}
+
+	// The acl drifts while the block stays reverted: the acl is fixed, the
+	// block still held.
+	fixed, step, _ := s.next(t0.Add(3*time.Minute), 4, both, b)
+	if step != StepFix || fixed.Suspended == nil || fixed.Suspended.Reverted != s.Suspended.Reverted || strings.Join(fixed.Rules, ",") != "S3-004" || fixed.Attempts != 1 {
+		t.Fatalf("a new drift of another field: step %v, state %+v", step, fixed)
+	}
+	rest := fixed.Suspended.rest(both)
+	if len(rest.Changes) != 1 || rest.Changes[0].Path.String() != "spec.acl" || strings.Join(rest.Rules, ",") != "S3-004" {
+		t.Fatalf("fix to patch: %+v", rest)
+	}
+	if held := fixed.Suspended.held(both); strings.Join(held.Rules, ",") != "S3-001" {
+		t.Fatalf("held part: %+v", held)
+	}
+	if len(fixed.Previous) != 2 || fixed.Previous[0].Path != "spec.acl" || fixed.Previous[1].Path != "spec.publicAccessBlock" {
+		t.Fatalf("previous values %+v, want the acl's, then the block's of the first fix", fixed.Previous)
+	}
+
+	// The acl reverted too, past the attempts: both are held.
+	again, step, _ := fixed.next(t0.Add(4*time.Minute), 5, both, b)
+	if step != StepSuspend || again.Suspended.Reverted != fixIdentity(both) || strings.Join(again.Suspended.Paths, ",") != "spec.publicAccessBlock,spec.acl" {
+		t.Fatalf("the acl reverted too: step %v, state %+v", step, again.Suspended)
+	}
+	if _, step, _ := again.next(t0.Add(5*time.Minute), 6, both, b); step != StepSuspended {
+		t.Fatalf("both held: step %v", step)
+	}
+
+	// The block's source now holds another value: the suspension ends,
+	// and the count of the window stands.
+	otherPab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: pabChange.Path, Old: "b", Rules: []string{"S3-001"}}}}
+	if r, step, _ := s.next(t0.Add(6*time.Minute), 7, otherPab, b); step != StepSuspend || r.Suspended.Reverted != fixIdentity(otherPab) {
+		t.Fatalf("another value held: step %v, state %+v", step, r.Suspended)
+	}
+	if r, step, _ := s.next(t0.Add(2*time.Hour), 7, otherPab, b); step != StepFix || r.Suspended != nil {
+		t.Fatalf("another value held, after the window: step %v, state %+v", step, r)
+	}
+}
+
 // The previous values stay within their bounds: a value too large is
 // left to the log (omitted), and earlier fixes' values give way, oldest
 // first, so the annotation always fits the object.

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -122,6 +123,9 @@ type Plan struct {
 	Rules []string
 	// Object is the object with every change applied.
 	Object map[string]any
+	// orig is the object the plan was made for (Keep applies a part of
+	// the changes to it).
+	orig map[string]any
 }
 
 // Empty reports whether the plan changes nothing.
@@ -148,4 +152,75 @@ func (p Plan) MergePatch() map[string]any {
 		}
 	}
 	return patch
+}
+
+// Keep returns the plan of those of p's changes keep accepts (given each
+// change's index in p.Changes), in p's order: its Object is the original object with only those applied, as
+// the plan's MergePatch applies them (a parent that is not an object
+// becomes one), and its Rules those whose fixes it still changes.
+func (p Plan) Keep(keep func(i int, c Change) bool) Plan {
+	out := Plan{orig: p.orig}
+	for i, c := range p.Changes {
+		if keep(i, c) {
+			out.Changes = append(out.Changes, c)
+		}
+	}
+	out.Object = map[string]any{}
+	if p.orig != nil {
+		out.Object = runtime.DeepCopyJSON(p.orig)
+	}
+	for _, c := range out.Changes {
+		mergeChange(out.Object, c)
+	}
+	for _, id := range p.Rules {
+		if slices.ContainsFunc(out.Changes, func(c Change) bool { return slices.Contains(c.Rules, id) }) {
+			out.Rules = append(out.Rules, id)
+		}
+	}
+	return out
+}
+
+// mergeChange applies c to obj as a merge patch would.
+func mergeChange(obj map[string]any, c Change) {
+	if len(c.Path) == 0 {
+		return // no field (Mutation refuses an empty path)
+	}
+	parent := obj
+	for _, seg := range c.Path[:len(c.Path)-1] {
+		child, ok := parent[seg].(map[string]any)
+		if !ok {
+			if !c.NewPresent {
+				return // nothing to remove beneath
+			}
+			child = map[string]any{}
+			parent[seg] = child
+		}
+		parent = child
+	}
+	leaf := c.Path[len(c.Path)-1]
+	if c.NewPresent {
+		parent[leaf] = runtime.DeepCopyJSONValue(c.New)
+	} else {
+		delete(parent, leaf)
+	}
+}
+
+// Units splits p's changes by the rules that made them: each unit holds
+// the indexes of the changes one set of rules made together (a field two
+// fixes changed is one unit of both), in p's order. A unit is the least
+// part of a plan that can be applied apart from the rest and still say
+// whose fix it is.
+func (p Plan) Units() [][]int {
+	var units [][]int
+	var keys []string
+	for i, c := range p.Changes {
+		key := strings.Join(c.Rules, ",")
+		if j := slices.Index(keys, key); j >= 0 {
+			units[j] = append(units[j], i)
+			continue
+		}
+		keys = append(keys, key)
+		units = append(units, []int{i})
+	}
+	return units
 }

@@ -169,7 +169,7 @@ func (r *Registry) RemediateEach(obj map[string]any, cfgFor func(ruleID string) 
 			}
 		}
 	}
-	plan := Plan{Object: m.obj}
+	plan := Plan{Object: m.obj, orig: obj}
 	for _, c := range m.changes {
 		if c.OldPresent == c.NewPresent && (!c.NewPresent || reflect.DeepEqual(c.Old, c.New)) {
 			continue // set back to what it was

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -357,4 +358,62 @@ func TestRemediateUnfixableShape(t *testing.T) {
 	if _, err := rules.Default().Remediate(obj, rules.Config{}, fixDefaults); err == nil {
 		t.Error("Remediate of a spec that is not an object succeeded")
 	}
+}
+
+// TestPlanKeep: a part of a plan applies only its own changes to the
+// original object, says whose fixes they are, and patches only them; the
+// units are the changes of one set of rules.
+func TestPlanKeep(t *testing.T) {
+	obj := insecureBucket()
+	orig := runtime.DeepCopyJSON(obj)
+	plan, err := rules.Default().Remediate(obj, rules.Config{}, fixDefaults)
+	if err != nil {
+		t.Fatalf("Remediate: %v", err)
+	}
+	var units []string
+	for _, u := range plan.Units() {
+		var paths []string
+		for _, i := range u {
+			paths = append(paths, strings.Join(plan.Changes[i].Rules, "+")+" "+plan.Changes[i].Path.String())
+		}
+		units = append(units, strings.Join(paths, ", "))
+	}
+	wantUnits := []string{
+		"S3-001 spec.publicAccessBlock.ignorePublicACLs, S3-001 spec.publicAccessBlock.blockPublicPolicy, S3-001 spec.publicAccessBlock.restrictPublicBuckets",
+		"S3-003+S3-006 spec.policy",
+		"S3-004 spec.acl, S3-004 spec.grantRead, S3-004 spec.grantWrite",
+	}
+	if !slices.Equal(units, wantUnits) {
+		t.Errorf("units:\n%s\nwant:\n%s", strings.Join(units, "\n"), strings.Join(wantUnits, "\n"))
+	}
+
+	all := plan.Keep(func(int, rules.Change) bool { return true })
+	if !reflect.DeepEqual(all.Object, plan.Object) || !slices.Equal(all.Rules, plan.Rules) || len(all.Changes) != len(plan.Changes) {
+		t.Errorf("keeping every change is not the plan: rules %v", all.Rules)
+	}
+
+	acl := plan.Keep(func(_ int, c rules.Change) bool { return slices.Contains(c.Rules, "S3-004") })
+	if got := strings.Join(acl.Rules, ","); got != "S3-004" {
+		t.Errorf("rules of the ACL part = %s", got)
+	}
+	wantSpec := runtime.DeepCopyJSON(orig["spec"].(map[string]any))
+	wantSpec["acl"] = "private"
+	wantSpec["grantRead"] = `id="79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"`
+	delete(wantSpec, "grantWrite")
+	if got := acl.Object["spec"]; !reflect.DeepEqual(got, wantSpec) {
+		t.Errorf("object of the ACL part:\n%v\nwant:\n%v", got, wantSpec)
+	}
+	if got := acl.MergePatch(); !reflect.DeepEqual(got, map[string]any{"spec": map[string]any{
+		"acl": "private", "grantRead": wantSpec["grantRead"], "grantWrite": nil}}) {
+		t.Errorf("merge patch of the ACL part: %v", got)
+	}
+	if !reflect.DeepEqual(obj, orig) {
+		t.Error("Keep modified the original object")
+	}
+
+	none := plan.Keep(func(int, rules.Change) bool { return false })
+	if !none.Empty() || len(none.Rules) != 0 || !reflect.DeepEqual(none.Object, orig) {
+		t.Errorf("keeping nothing: %+v", none)
+	}
+
 }
