@@ -74,8 +74,9 @@ type Options struct {
 	// or an export of the cluster. A resource found there under the same
 	// kind, namespace and name is judged as the UPDATE from it, as the
 	// webhook judges it (what it already had is a warning, not a
-	// denial); the others as their creation. Only guarded resources are
-	// read there.
+	// denial); the others as their creation. Only guarded resources, and
+	// the objects rules refer to (referenced), are read there: a rule
+	// reads the base's copy of one the scanned paths do not hold.
 	Base []string
 	// Now is the time exceptions are judged at; zero means time.Now().
 	Now time.Time
@@ -429,8 +430,8 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		s.notef("%s", templatesNote(s.templates))
 	}
 	s.eng = s.engine()
-	s.resolver = resolve.Objects(s.refs)
-	s.refs = nil
+	s.resolver = resolve.Objects(withBase(s.refs, s.baseRefs))
+	s.refs, s.baseRefs = nil, nil
 	s.pass, s.taken = judgePass, map[string]bool{}
 	for _, p := range paths {
 		if s.done() {
@@ -575,8 +576,10 @@ type scanner struct {
 	kept map[string]*keptInput
 	// rulesFor caches the reported rules of a kind.
 	rulesFor map[schema.GroupKind][]string
-	// base are the guarded resources read from Options.Base, by baseKey.
-	base map[string]baseResource
+	// base are the guarded resources read from Options.Base, by baseKey;
+	// baseRefs those of its objects rules may refer to (referenced).
+	base     map[string]baseResource
+	baseRefs []map[string]any
 	// errorsSeen are the input errors recorded by errorf.
 	errorsSeen map[InputError]bool
 }
@@ -598,6 +601,27 @@ func baseKey(obj map[string]any) string {
 		return ""
 	}
 	return id.GroupKind.Group + "/" + id.GroupKind.Kind + "/" + id.Namespace + "/" + id.Name
+}
+
+// withBase returns the objects rules may refer to: those the paths and
+// --policy hold, then those of the base they do not hold (the change's
+// copy of an object is the one the cluster will have).
+func withBase(refs, base []map[string]any) []map[string]any {
+	if len(base) == 0 {
+		return refs
+	}
+	held := make(map[string]bool, len(refs))
+	for _, o := range refs {
+		held[baseKey(o)] = true
+	}
+	out := slices.Clip(refs)
+	for _, o := range base {
+		if k := baseKey(o); k == "" || !held[k] {
+			out = append(out, o)
+			held[k] = k != ""
+		}
+	}
+	return out
 }
 
 // keepBase keeps a guarded resource read from Options.Base: the first of
@@ -1191,8 +1215,16 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 	}
 	if mode == readBase {
+		if slices.Contains(referenced, meta.GVK.GroupKind()) {
+			// As it is before the change, rules may refer to it (a
+			// Function's Role already in the cluster).
+			s.baseRefs = append(s.baseRefs, obj)
+		}
 		if s.reg.Guards(meta.GVK.GroupKind()) {
 			s.keepBase(source, obj, meta)
+			return
+		}
+		if slices.Contains(referenced, meta.GVK.GroupKind()) {
 			return
 		}
 		// Nothing else is read from the base but the items of a List.

@@ -1076,6 +1076,49 @@ func TestBaseReadsWhatPolicyRead(t *testing.T) {
 	}
 }
 
+// TestBaseOffersItsObjectsToReferences: rules refer to the objects of the
+// base the change does not hold (a Function's Role already in the
+// cluster), as the webhook reads them from the cluster; the change's copy
+// of an object is the one referred to.
+func TestBaseOffersItsObjectsToReferences(t *testing.T) {
+	dir := t.TempDir()
+	const role = "apiVersion: iam.services.k8s.aws/v1alpha1\nkind: Role\nmetadata: {name: exec, namespace: default}\n" +
+		"spec: {name: exec, assumeRolePolicyDocument: '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', policies: [%s]}\n"
+	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, roleRef: {from: {name: exec}}}\n"
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	admin := "'arn:aws:iam::aws:policy/AdministratorAccess'"
+	base := write("base.yaml", "apiVersion: v1\nkind: List\nitems:\n- "+strings.ReplaceAll(fmt.Sprintf(role, admin), "\n", "\n  "))
+	head := write("head.yaml", fn)
+	lmb012 := func(rep Report) []string {
+		var out []string
+		for _, f := range rep.Findings {
+			if f.Rule == "LMB-012" && f.Resource.Kind == "Function" {
+				out = append(out, f.Message)
+			}
+		}
+		return out
+	}
+	rep := Scan(context.Background(), []string{head}, nil, Options{Base: []string{base}})
+	if got := strings.Join(lmb012(rep), "\n"); len(rep.Errors) != 0 || !strings.Contains(got, "AdministratorAccess") {
+		t.Errorf("LMB-012 %q (errors %+v): want the base's admin Role judged", got, rep.Errors)
+	}
+	if got := strings.Join(lmb012(Scan(context.Background(), []string{head}, nil, Options{})), "\n"); !strings.Contains(got, "was not found") {
+		t.Errorf("without the base, LMB-012 %q: want the Role not found", got)
+	}
+	// The change's own copy of the Role, least-privileged, is the one.
+	fixed := write("fixed.yaml", fn+"---\n"+fmt.Sprintf(role, ""))
+	if got := lmb012(Scan(context.Background(), []string{fixed}, nil, Options{Base: []string{base}})); len(got) != 0 {
+		t.Errorf("LMB-012 %q: the change's Role must replace the base's", got)
+	}
+}
+
 // TestBaseGenerateName: an object with only a generateName is created
 // under a new name, never the UPDATE of one in the base with the same
 // generateName.
