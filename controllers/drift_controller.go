@@ -539,7 +539,9 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 			a.patched = a.state.Suspended.rest(a.plan)
 			due, err := r.takeTurn(ctx, obj, plan)
 			if err != nil || !due {
-				a.plan, a.notDue = rules.Plan{}, err == nil
+				// Nothing judged before the wait holds now: the parts
+				// left out are not reported either.
+				*a = fixAttempt{notDue: err == nil}
 				return err
 			}
 			body = a.patched.MergePatch()

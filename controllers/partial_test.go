@@ -1,0 +1,201 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/govsource"
+	"github.com/ackguard/ackguard/internal/metrics"
+	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
+)
+
+// specRule is a Bucket rule of the partial-fix tests: a finding while
+// spec.<field> is not "ok", fixed by setting it to "ok" when fixable (nil:
+// always) says so of the object as the earlier fixes left it.
+func specRule(id, field string, fixable func(spec map[string]any) bool) *rules.Rule {
+	spec := func(obj map[string]any) map[string]any {
+		s, _ := obj["spec"].(map[string]any)
+		return s
+	}
+	can := func(obj map[string]any) bool { return fixable == nil || fixable(spec(obj)) }
+	return &rules.Rule{
+		ID: id, Title: id, Severity: rules.Medium, Kinds: []schema.GroupKind{view.BucketGVK.GroupKind()},
+		Admission: rules.Warn, Remediation: rules.Fix,
+		Check: func(in *rules.Input) []rules.Finding {
+			if spec(in.Object)[field] == "ok" {
+				return nil
+			}
+			return []rules.Finding{{Path: view.NewPath("spec", field), Message: field + " is not ok", Fixable: can(in.Object)}}
+		},
+		Fixer: func(m *rules.Mutation) error {
+			if spec(m.Input().Object)[field] == "ok" || !can(m.Input().Object) {
+				return nil
+			}
+			return m.Set(view.NewPath("spec", field), "ok")
+		},
+	}
+}
+
+// deniedWhen is a Bucket rule admission denies while spec.<field> is
+// value, with no fix.
+func deniedWhen(id, field, value string) *rules.Rule {
+	return &rules.Rule{
+		ID: id, Title: id, Severity: rules.High, Kinds: []schema.GroupKind{view.BucketGVK.GroupKind()},
+		Admission: rules.Deny, Remediation: rules.Audit,
+		Check: func(in *rules.Input) []rules.Finding {
+			if s, _ := in.Object["spec"].(map[string]any); s[field] == value {
+				return []rules.Finding{{Path: view.NewPath("spec", field), Message: field + " is " + value}}
+			}
+			return nil
+		},
+	}
+}
+
+// suspendedSink records what the reconciler last said of suspensions.
+type suspendedSink struct {
+	rules     []string
+	suspended bool
+}
+
+func (s *suspendedSink) Observe(*unstructured.Unstructured, *governance.Judgement) {}
+func (s *suspendedSink) Forget(schema.GroupVersionKind, types.NamespacedName)      {}
+func (s *suspendedSink) Remediated(*unstructured.Unstructured, []string, []string) {}
+func (s *suspendedSink) Suspended(_ *unstructured.Unstructured, ids []string, sus bool) {
+	s.rules, s.suspended = ids, sus
+}
+
+// partialHarness reconciles one Bucket "b" of namespace "team" under a
+// registry of the test's rules, through a fake client.
+type partialHarness struct {
+	t       *testing.T
+	client  client.Client
+	clock   *clocktesting.FakeClock
+	rec     *events.FakeRecorder
+	mets    *metrics.Metrics
+	results *suspendedSink
+	r       *DriftReconciler
+}
+
+func newPartialHarness(t *testing.T, spec map[string]any, rs ...*rules.Rule) *partialHarness {
+	t.Helper()
+	reg, err := rules.NewRegistry(rs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mets, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "b", "namespace": "team", "uid": "uid-b"},
+		"spec":     spec,
+	}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}}
+	h := &partialHarness{
+		t: t, clock: clocktesting.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		rec: events.NewFakeRecorder(100), mets: mets, results: &suspendedSink{},
+	}
+	h.client = fake.NewClientBuilder().WithScheme(noteScheme(t)).WithObjects(ns, b).Build()
+	h.r = &DriftReconciler{
+		Client: h.client, APIReader: h.client, Registry: reg, GVK: view.BucketGVK, Recorder: h.rec, Clock: h.clock,
+		Governance:  &govsource.Source{Reader: h.client, Registry: reg, Defaults: governance.Defaults{}},
+		MaxAttempts: 1, Window: time.Hour, Backoff: time.Second, Metrics: mets, Results: h.results,
+		Limiter: rate.NewLimiter(rate.Inf, 1),
+	}
+	return h
+}
+
+func (h *partialHarness) reconcile() {
+	h.t.Helper()
+	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *partialHarness) spec() map[string]any {
+	h.t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(view.BucketGVK)
+	if err := h.client.Get(context.Background(), types.NamespacedName{Namespace: "team", Name: "b"}, u); err != nil {
+		h.t.Fatal(err)
+	}
+	return u.Object["spec"].(map[string]any)
+}
+
+// events drains the Events recorded so far.
+func (h *partialHarness) events() []string {
+	var out []string
+	for {
+		select {
+		case e := <-h.rec.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+func (h *partialHarness) count(rule, outcome string) float64 {
+	return testutil.ToFloat64(h.mets.Remediations.WithLabelValues("Bucket", rule, outcome))
+}
+
+func eventsOf(evs []string, reason string) []string {
+	return slices.DeleteFunc(slices.Clone(evs), func(e string) bool { return !strings.Contains(e, reason) })
+}
+
+// TestAFixNoLongerDueAfterItsTurnReportsNothing: judged again after
+// waiting for its turn, a fix no longer due (here X-002's finding is
+// gone, as if an exception now covered it) is neither patched nor
+// reported: the part admission refused, judged before the wait, is not
+// reported skipped.
+func TestAFixNoLongerDueAfterItsTurnReportsNothing(t *testing.T) {
+	var changed atomic.Bool
+	x1, x2 := specRule("X-001", "a", nil), specRule("X-002", "b", nil)
+	fix, check := x1.Fixer, x2.Check
+	x1.Fixer = func(m *rules.Mutation) error {
+		changed.Store(true) // while the fix waits for its turn
+		return fix(m)
+	}
+	x2.Check = func(in *rules.Input) []rules.Finding {
+		if changed.Load() {
+			return nil
+		}
+		return check(in)
+	}
+	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "bad"}, x1, x2, deniedWhen("X-003", "b", "ok"))
+	h.r.Clock = clock.RealClock{}
+	h.r.Limiter = rate.NewLimiter(rate.Every(3*staleAfter), 1)
+	h.r.Limiter.Allow() // the next turn is 3*staleAfter away
+	h.reconcile()
+	if s := h.spec(); s["a"] != "bad" {
+		t.Errorf("a fix no longer due was patched: spec %v", s)
+	}
+	if evs := eventsOf(h.events(), ReasonRemediationSkipped); len(evs) > 0 {
+		t.Errorf("a fix no longer due reported skipped: %q", evs)
+	}
+	if n := h.count("X-002", metrics.OutcomeSkippedRefused); n != 0 {
+		t.Errorf("X-002 counted skipped_refused %g times for a fix no longer due", n)
+	}
+}
