@@ -493,14 +493,19 @@ type skippedFix struct {
 }
 
 // suspendedRules returns the rules whose fix a suspension holds: all of
-// them (fixIDs) when it holds the whole fix due, or those of the fields it
-// holds while the rest is fixed.
+// them (fixIDs, less those whose fix admission refuses) when it holds the
+// whole fix due, or those of the fields it holds while the rest is fixed.
 func (a *fixAttempt) suspendedRules(fixIDs []string) []string {
 	switch {
 	case a.plan.Empty():
 		return nil
 	case a.step == StepSuspend || a.step == StepSuspended:
-		return fixIDs
+		// Not the rules whose fix admission refuses whole: they are
+		// reported skipped, and no patch of theirs was reverted.
+		refused := skippedRules(a.skipped)
+		return slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool {
+			return slices.Contains(refused, id) && !slices.Contains(a.plan.Rules, id)
+		})
 	case a.state.Suspended != nil:
 		return a.state.Suspended.held(a.plan).Rules
 	}

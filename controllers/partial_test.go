@@ -134,6 +134,22 @@ func (h *partialHarness) reconcile() {
 	}
 }
 
+// set writes spec fields as another writer would.
+func (h *partialHarness) set(fields map[string]any) {
+	h.t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(view.BucketGVK)
+	if err := h.client.Get(context.Background(), types.NamespacedName{Namespace: "team", Name: "b"}, u); err != nil {
+		h.t.Fatal(err)
+	}
+	for k, v := range fields {
+		_ = unstructured.SetNestedField(u.Object, v, "spec", k)
+	}
+	if err := h.client.Update(context.Background(), u); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 func (h *partialHarness) spec() map[string]any {
 	h.t.Helper()
 	u := &unstructured.Unstructured{}
@@ -197,5 +213,35 @@ func TestAFixNoLongerDueAfterItsTurnReportsNothing(t *testing.T) {
 	}
 	if n := h.count("X-002", metrics.OutcomeSkippedRefused); n != 0 {
 		t.Errorf("X-002 counted skipped_refused %g times for a fix no longer due", n)
+	}
+}
+
+// TestSuspensionNamesOnlyTheRulesItHolds: a fix whose part admission
+// refuses is suspended for the rest, reverted past the attempts; the
+// refused rule is reported skipped, never suspended.
+func TestSuspensionNamesOnlyTheRulesItHolds(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "bad"},
+		specRule("X-001", "a", nil), specRule("X-002", "b", nil), deniedWhen("X-003", "b", "ok"))
+	h.reconcile()
+	if s := h.spec(); s["a"] != "ok" || s["b"] != "bad" {
+		t.Fatalf("first fix: spec %v", s)
+	}
+	h.set(map[string]any{"a": "bad"})
+	h.clock.Step(2 * time.Second)
+	h.events()
+	h.reconcile()
+	if !h.results.suspended || !slices.Equal(h.results.rules, []string{"X-001"}) {
+		t.Errorf("suspended %v for %v, want X-001 alone", h.results.suspended, h.results.rules)
+	}
+	for _, e := range eventsOf(h.events(), ReasonRemediationStopped) {
+		if strings.Contains(e, "X-002") {
+			t.Errorf("the suspension names the refused rule: %s", e)
+		}
+	}
+	if n := h.count("X-002", metrics.OutcomeSuspended); n != 0 {
+		t.Errorf("X-002 counted suspended %g times", n)
+	}
+	if n := h.count("X-001", metrics.OutcomeSuspended); n != 1 {
+		t.Errorf("X-001 counted suspended %g times, want 1", n)
 	}
 }
