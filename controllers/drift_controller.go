@@ -451,7 +451,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 			"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
 			strings.Join(suspended, ", "), a.state.Attempts, a.state.WindowStart.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
 		if a.step == StepSuspend {
-			r.countRemediations(suspended, metrics.OutcomeSuspended)
+			r.countRemediations(a.newlySuspended(suspended), metrics.OutcomeSuspended)
 		}
 	}
 	if a.step == StepFix {
@@ -510,6 +510,18 @@ func (a *fixAttempt) suspendedRules(fixIDs []string) []string {
 		return a.state.Suspended.held(a.plan).Rules
 	}
 	return nil
+}
+
+// newlySuspended returns those of the rules suspended (StepSuspend) that
+// no suspension held before: a suspension of some fields, which the new
+// one takes in, was counted when it began.
+func (a *fixAttempt) newlySuspended(suspended []string) []string {
+	prev := a.before.Suspended
+	if prev == nil || a.state.Suspended == nil || !a.before.plausible(a.state.Suspended.Since) || fixIdentity(prev.held(a.plan)) != prev.Reverted {
+		return suspended // none held, or it ended
+	}
+	rest := prev.rest(a.plan).Rules
+	return slices.DeleteFunc(slices.Clone(suspended), func(id string) bool { return !slices.Contains(rest, id) })
 }
 
 // attempt narrows plan to what admission allows, decides the step from

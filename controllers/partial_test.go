@@ -245,3 +245,36 @@ func TestSuspensionNamesOnlyTheRulesItHolds(t *testing.T) {
 		t.Errorf("X-001 counted suspended %g times, want 1", n)
 	}
 }
+
+// TestAHeldRuleIsNotCountedSuspendedAgain: a suspension of one field
+// while another's fix is made; that fix reverted too suspends both, and
+// counts the rule newly suspended, not again the one already held.
+func TestAHeldRuleIsNotCountedSuspendedAgain(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "ok"},
+		specRule("X-001", "a", nil), specRule("X-002", "b", nil))
+	h.reconcile()
+	h.set(map[string]any{"a": "bad"})
+	h.clock.Step(2 * time.Second)
+	h.reconcile()
+	if n := h.count("X-001", metrics.OutcomeSuspended); n != 1 {
+		t.Fatalf("X-001 counted suspended %g times, want 1", n)
+	}
+	h.set(map[string]any{"b": "bad"})
+	h.clock.Step(2 * time.Second)
+	h.reconcile()
+	if s := h.spec(); s["a"] != "bad" || s["b"] != "ok" {
+		t.Fatalf("a new drift while a is held: spec %v", s)
+	}
+	h.set(map[string]any{"b": "bad"})
+	h.clock.Step(2 * time.Second)
+	h.reconcile()
+	if !h.results.suspended || !slices.Equal(h.results.rules, []string{"X-001", "X-002"}) {
+		t.Fatalf("suspended %v for %v, want both", h.results.suspended, h.results.rules)
+	}
+	if n := h.count("X-002", metrics.OutcomeSuspended); n != 1 {
+		t.Errorf("X-002 counted suspended %g times, want 1", n)
+	}
+	if n := h.count("X-001", metrics.OutcomeSuspended); n != 1 {
+		t.Errorf("X-001 counted suspended %g times, want 1 (it was held already)", n)
+	}
+}
