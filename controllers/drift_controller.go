@@ -420,8 +420,13 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case apierrors.IsNotFound(err):
 		return ctrl.Result{}, nil
 	case err != nil:
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(fixIDs, ", "), err)
-		r.countRemediations(fixIDs, metrics.OutcomeFailed)
+		// The parts admission refuses were not tried: they are reported
+		// skipped, not failed.
+		r.reportSkipped(obj, a.skipped)
+		refused := a.refusedRules()
+		failed := slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool { return slices.Contains(refused, id) })
+		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(failed, ", "), err)
+		r.countRemediations(failed, metrics.OutcomeFailed)
 		if err == planErr || refusedPatch(err) {
 			// The same patch would fail the same way: judged again when
 			// the object changes, at an exception's expiry or at resync.
@@ -502,14 +507,18 @@ func (a *fixAttempt) suspendedRules(fixIDs []string) []string {
 	case a.step == StepSuspend || a.step == StepSuspended:
 		// Not the rules whose fix admission refuses whole: they are
 		// reported skipped, and no patch of theirs was reverted.
-		refused := skippedRules(a.skipped)
-		return slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool {
-			return slices.Contains(refused, id) && !slices.Contains(a.plan.Rules, id)
-		})
+		refused := a.refusedRules()
+		return slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool { return slices.Contains(refused, id) })
 	case a.state.Suspended != nil:
 		return a.state.Suspended.held(a.plan).Rules
 	}
 	return nil
+}
+
+// refusedRules returns the rules whose whole fix admission refuses (the
+// parts skipped, less the rules of the plan kept).
+func (a *fixAttempt) refusedRules() []string {
+	return slices.DeleteFunc(skippedRules(a.skipped), func(id string) bool { return slices.Contains(a.plan.Rules, id) })
 }
 
 // newlySuspended returns those of the rules suspended (StepSuspend) that

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -22,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/govsource"
@@ -276,5 +279,42 @@ func TestAHeldRuleIsNotCountedSuspendedAgain(t *testing.T) {
 	}
 	if n := h.count("X-001", metrics.OutcomeSuspended); n != 1 {
 		t.Errorf("X-001 counted suspended %g times, want 1 (it was held already)", n)
+	}
+}
+
+// TestARefusedRestCountsOnlyItsOwnRulesFailed: admission refuses one
+// rule's part of a fix and the API server the rest: the rest's rule is
+// reported failed, the other skipped, not failed.
+func TestARefusedRestCountsOnlyItsOwnRulesFailed(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "bad"},
+		specRule("X-001", "a", nil), specRule("X-002", "b", nil), deniedWhen("X-003", "b", "ok"))
+	h.client = interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			data, _ := patch.Data(obj)
+			if strings.Contains(string(data), `"a":"ok"`) {
+				return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec.a is owned by another team"))
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+	})
+	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
+	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err == nil {
+		t.Fatal("a refused patch did not fail the reconcile")
+	}
+	evs := h.events()
+	if failed := eventsOf(evs, ReasonRemediationFailed); len(failed) != 1 || strings.Contains(failed[0], "X-002") {
+		t.Errorf("RemediationFailed Events %q, want one naming X-001 alone", failed)
+	}
+	if n := h.count("X-002", metrics.OutcomeFailed); n != 0 {
+		t.Errorf("X-002, refused by admission, counted failed %g times", n)
+	}
+	if n := h.count("X-001", metrics.OutcomeFailed); n != 1 {
+		t.Errorf("X-001 counted failed %g times, want 1", n)
+	}
+	if skipped := eventsOf(evs, ReasonRemediationSkipped); len(skipped) != 1 || !strings.Contains(skipped[0], "X-002") {
+		t.Errorf("RemediationSkipped Events %q, want one naming X-002", skipped)
+	}
+	if n := h.count("X-002", metrics.OutcomeSkippedRefused); n != 1 {
+		t.Errorf("X-002 counted skipped_refused %g times, want 1", n)
 	}
 }
