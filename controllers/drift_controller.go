@@ -452,9 +452,13 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	}
 	if len(suspended) > 0 {
 		sus := a.state.Suspended
+		attempts, window := sus.Attempts, sus.WindowStart
+		if attempts == 0 { // none recorded
+			attempts, window = a.state.Attempts, a.state.WindowStart
+		}
 		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
 			"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
-			strings.Join(suspended, ", "), a.state.Attempts, a.state.WindowStart.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
+			strings.Join(suspended, ", "), attempts, window.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
 		if a.step == StepSuspend {
 			r.countRemediations(a.newlySuspended(suspended), metrics.OutcomeSuspended)
 		}

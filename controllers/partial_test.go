@@ -318,3 +318,38 @@ func TestARefusedRestCountsOnlyItsOwnRulesFailed(t *testing.T) {
 		t.Errorf("X-002 counted skipped_refused %g times, want 1", n)
 	}
 }
+
+// TestASuspensionKeepsSayingHowOftenItsFixWasReverted: a fix of other
+// fields made while a suspension lasts, in a window of its own, does not
+// change what the RemediationSuspended Event says of the reverts that
+// began the suspension.
+func TestASuspensionKeepsSayingHowOftenItsFixWasReverted(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "ok"},
+		specRule("X-001", "a", nil), specRule("X-002", "b", nil))
+	h.r.MaxAttempts = 2
+	start := h.clock.Now().UTC().Format(time.RFC3339)
+	for range 3 {
+		h.reconcile()
+		h.set(map[string]any{"a": "bad"})
+		h.clock.Step(time.Minute)
+	}
+	h.reconcile()
+	want := "X-001 reverted 2 times since " + start + ";"
+	if stopped := eventsOf(h.events(), ReasonRemediationStopped); len(stopped) != 1 || !strings.Contains(stopped[0], want) {
+		t.Fatalf("RemediationSuspended Events %q, want one saying %q", stopped, want)
+	}
+	// Past the window, b drifts: it is fixed, a is still held.
+	h.clock.Step(2 * time.Hour)
+	h.set(map[string]any{"b": "bad"})
+	h.reconcile()
+	h.clock.Step(time.Minute)
+	h.reconcile()
+	if s := h.spec(); s["a"] != "bad" || s["b"] != "ok" {
+		t.Fatalf("spec %v, want b fixed and a held", s)
+	}
+	for _, e := range eventsOf(h.events(), ReasonRemediationStopped) {
+		if !strings.Contains(e, want) {
+			t.Errorf("RemediationSuspended Event %q, want it saying %q", e, want)
+		}
+	}
+}

@@ -59,6 +59,11 @@ type Suspension struct {
 	// keeps reverting one field does not leave a new drift of another
 	// unfixed.
 	Paths []string `json:"paths,omitempty"`
+	// Attempts and WindowStart are the window's count of fixes when it
+	// began: the state's own go on with the fixes of other fields made
+	// while it lasts.
+	Attempts    int       `json:"attempts,omitempty"`
+	WindowStart time.Time `json:"windowStart,omitzero"`
 }
 
 // held returns the part of plan the suspension holds: the changes of its
@@ -79,9 +84,10 @@ func (sus *Suspension) holds(c rules.Change) bool {
 	return len(sus.Paths) == 0 || slices.Contains(sus.Paths, c.Path.String())
 }
 
-// suspend is the suspension of plan, reverted at generation, from now.
-func suspend(plan rules.Plan, generation int64, now time.Time) *Suspension {
-	return &Suspension{Generation: generation, Since: now, Reverted: fixIdentity(plan), Paths: changedPaths(plan)}
+// suspend is the suspension of plan, reverted at generation past the
+// attempts s counts, from now.
+func suspend(plan rules.Plan, s RemediationState, generation int64, now time.Time) *Suspension {
+	return &Suspension{Generation: generation, Since: now, Reverted: fixIdentity(plan), Paths: changedPaths(plan), Attempts: s.Attempts, WindowStart: s.WindowStart}
 }
 
 // PreviousValue is one field's value before a fix. Present is false when
@@ -311,7 +317,7 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 		// Someone reverted an earlier fix of the window.
 		if s.Attempts >= b.MaxAttempts {
 			// Suspended with the fields already held, if any.
-			s.Suspended = suspend(whole, generation, now)
+			s.Suspended = suspend(whole, s, generation, now)
 			return s, StepSuspend, time.Time{}
 		}
 		if ready := s.Time.Add(b.backoff(s.Attempts)); now.Before(ready) {
