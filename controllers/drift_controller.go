@@ -468,7 +468,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	}
 	if len(a.failed) > 0 {
 		// The API server refused these parts, the rest was patched.
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s", describeSkipped(a.failed))
+		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "%s; the rest of the fix was applied", describeSkipped(a.failed))
 		r.countRemediations(skippedRules(a.failed), metrics.OutcomeFailed)
 		return fixerFailed(ctx, a.failErr, result)
 	}
@@ -590,12 +590,12 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 		// Which parts does the API server refuse? Each asked for apart,
 		// as a dry run; then the parts it accepts are patched.
 		state := a.state
-		kept, failed, nerr := narrow(a.patched, err.Error(), func(p rules.Plan) (string, error) {
+		kept, failed, nerr := narrow(a.patched, "was refused: "+err.Error(), func(p rules.Plan) (string, error) {
 			switch err := r.patch(ctx, obj, p.MergePatch(), state, client.DryRunAll); {
 			case err == nil:
 				return "", nil
 			case refusedPatch(err):
-				return err.Error(), nil
+				return "was refused: " + err.Error(), nil
 			default:
 				return "", err
 			}
