@@ -420,19 +420,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case apierrors.IsNotFound(err):
 		return ctrl.Result{}, nil
 	case err != nil:
-		// The parts admission refuses were not tried: they are reported
-		// skipped, not failed.
-		r.reportSkipped(obj, a.skipped)
-		refused := a.refusedRules()
-		failed := slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool { return slices.Contains(refused, id) })
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(failed, ", "), err)
-		r.countRemediations(failed, metrics.OutcomeFailed)
-		if err == planErr || refusedPatch(err) {
-			// The same patch would fail the same way: judged again when
-			// the object changes, at an exception's expiry or at resync.
-			return fixerFailed(ctx, err, result)
-		}
-		return ctrl.Result{}, err
+		return r.reportFailure(ctx, obj, &a, fixIDs, err, err == planErr, result)
 	}
 	r.reportSkipped(obj, a.skipped)
 	switch {
@@ -451,17 +439,7 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		return requeueBy(result, a.at.Sub(r.Clock.Now())), nil
 	}
 	if len(suspended) > 0 {
-		sus := a.state.Suspended
-		attempts, window := sus.Attempts, sus.WindowStart
-		if attempts == 0 { // none recorded
-			attempts, window = a.state.Attempts, a.state.WindowStart
-		}
-		r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
-			"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
-			strings.Join(suspended, ", "), attempts, window.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation, summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
-		if a.step == StepSuspend {
-			r.countRemediations(a.newlySuspended(suspended), metrics.OutcomeSuspended)
-		}
+		r.reportSuspended(obj, j, &a, suspended)
 	}
 	if a.step == StepFix {
 		r.reportFix(ctx, obj, j, a)
@@ -473,6 +451,40 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 		return fixerFailed(ctx, a.failErr, result)
 	}
 	return result, nil
+}
+
+// reportFailure reports a fix that could not be written (planning it
+// failed, or the API server refused the patch) and ends the reconcile.
+func (r *DriftReconciler) reportFailure(ctx context.Context, obj *unstructured.Unstructured, a *fixAttempt, fixIDs []string, err error, planFailed bool, result ctrl.Result) (ctrl.Result, error) {
+	// The parts admission refuses were not tried: they are reported
+	// skipped, not failed.
+	r.reportSkipped(obj, a.skipped)
+	refused := a.refusedRules()
+	failed := slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool { return slices.Contains(refused, id) })
+	r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(failed, ", "), err)
+	r.countRemediations(failed, metrics.OutcomeFailed)
+	if planFailed || refusedPatch(err) {
+		// The same patch would fail the same way: judged again when the
+		// object changes, at an exception's expiry or at resync.
+		return fixerFailed(ctx, err, result)
+	}
+	return ctrl.Result{}, err
+}
+
+// reportSuspended records that a suspension holds the rules suspended.
+func (r *DriftReconciler) reportSuspended(obj *unstructured.Unstructured, j *governance.Judgement, a *fixAttempt, suspended []string) {
+	sus := a.state.Suspended
+	attempts, window := sus.Attempts, sus.WindowStart
+	if attempts == 0 { // none recorded
+		attempts, window = a.state.Attempts, a.state.WindowStart
+	}
+	r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
+		"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
+		strings.Join(suspended, ", "), attempts, window.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation,
+		summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
+	if a.step == StepSuspend {
+		r.countRemediations(a.newlySuspended(suspended), metrics.OutcomeSuspended)
+	}
 }
 
 // fixAttempt is what one try of remediate decided and did.
