@@ -577,7 +577,8 @@ type scanner struct {
 	// rulesFor caches the reported rules of a kind.
 	rulesFor map[schema.GroupKind][]string
 	// base are the guarded resources read from Options.Base, by baseKey;
-	// baseRefs those of its objects rules may refer to (referenced).
+	// baseRefs the objects rules may refer to (referenced) read from
+	// Options.Policies and Options.Base, offered where refs hold no copy.
 	base     map[string]baseResource
 	baseRefs []map[string]any
 	// errorsSeen are the input errors recorded by errorf.
@@ -603,9 +604,21 @@ func baseKey(obj map[string]any) string {
 	return id.GroupKind.Group + "/" + id.GroupKind.Kind + "/" + id.Namespace + "/" + id.Name
 }
 
-// withBase returns the objects rules may refer to: those the paths and
-// --policy hold, then those of the base they do not hold (the change's
-// copy of an object is the one the cluster will have).
+// keepRef keeps an object rules may refer to: the paths' copy is the
+// change's; one read from --policy (an export of the cluster) is, like the
+// base's, offered only where the change holds none.
+func (s *scanner) keepRef(obj map[string]any, mode readMode) {
+	if mode == readAll {
+		s.refs = append(s.refs, obj)
+		return
+	}
+	s.baseRefs = append(s.baseRefs, obj)
+}
+
+// withBase returns the objects rules may refer to: those the paths hold,
+// then those of --policy and the base they do not hold, the first copy of
+// each (the change's copy of an object is the one the cluster will have;
+// one export given to both --policy and --base is offered once).
 func withBase(refs, base []map[string]any) []map[string]any {
 	if len(base) == 0 {
 		return refs
@@ -1239,7 +1252,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		return
 	case s.pass == collectPass && slices.Contains(referenced, gk):
 		// Not guarded, but read by a rule (a Subnet's zone).
-		s.refs = append(s.refs, obj)
+		s.keepRef(obj, mode)
 		if mode == readAll {
 			s.rep.Summary.Skipped++
 		}
@@ -1307,7 +1320,7 @@ func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc l
 	switch {
 	case s.pass == collectPass:
 		if slices.Contains(referenced, meta.GVK.GroupKind()) {
-			s.refs = append(s.refs, obj)
+			s.keepRef(obj, mode)
 		}
 		// The account ACK synced the resource in is an owner account,
 		// when the status is the cluster's: read from --policy (an export

@@ -1119,6 +1119,42 @@ func TestBaseOffersItsObjectsToReferences(t *testing.T) {
 	}
 }
 
+// TestPolicyExportDoesNotReplaceTheChangesCopy: the change's copy of an
+// object rules refer to is the one referred to, by name and among those
+// listed, when an export of the cluster holding another copy is given as
+// --policy, alone or as --base too.
+func TestPolicyExportDoesNotReplaceTheChangesCopy(t *testing.T) {
+	dir := t.TempDir()
+	const role = "apiVersion: iam.services.k8s.aws/v1alpha1\nkind: Role\nmetadata: {name: exec%s}\n" +
+		"spec: {name: exec, assumeRolePolicyDocument: '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', policies: [%s]}\n"
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	export := write("export.yaml", fmt.Sprintf(role, ", namespace: default", "'arn:aws:iam::aws:policy/AdministratorAccess'"))
+	for _, fn := range []struct{ name, spec string }{
+		{"roleRef", "roleRef: {from: {name: exec}}"},
+		{"role ARN", "role: 'arn:aws:iam::111122223333:role/exec'"},
+	} {
+		head := write("head.yaml", "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, "+fn.spec+"}\n---\n"+fmt.Sprintf(role, "", ""))
+		for _, opts := range []Options{{Policies: []string{export}}, {Policies: []string{export}, Base: []string{export}}} {
+			rep := Scan(context.Background(), []string{head}, nil, opts)
+			for _, f := range rep.Findings {
+				if f.Rule == "LMB-012" && strings.Contains(f.Message, "AdministratorAccess") {
+					t.Errorf("%s, --policy %v --base %v: %s: the change's Role must replace the export's", fn.name, opts.Policies, opts.Base, f.Message)
+				}
+			}
+			if len(rep.Errors) != 0 {
+				t.Errorf("errors %+v", rep.Errors)
+			}
+		}
+	}
+}
+
 // TestBaseGenerateName: an object with only a generateName is created
 // under a new name, never the UPDATE of one in the base with the same
 // generateName.
