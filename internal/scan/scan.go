@@ -74,9 +74,9 @@ type Options struct {
 	// or an export of the cluster. A resource found there under the same
 	// kind, namespace and name is judged as the UPDATE from it, as the
 	// webhook judges it (what it already had is a warning, not a
-	// denial); the others as their creation. Only guarded resources, and
-	// the objects rules refer to (referenced), are read there: a rule
-	// reads the base's copy of one the scanned paths do not hold.
+	// denial); the others as their creation. Only guarded resources are
+	// read there; a rule reads the base's copy of one it refers to
+	// (referenced) that the scanned paths do not hold.
 	Base []string
 	// Now is the time exceptions are judged at; zero means time.Now().
 	Now time.Time
@@ -606,13 +606,19 @@ func baseKey(obj map[string]any) string {
 
 // keepRef keeps an object rules may refer to: the paths' copy is the
 // change's; one read from --policy (an export of the cluster) is, like the
-// base's, offered only where the change holds none.
+// base's, offered only where the change holds none, and only of a kind the
+// webhook reads in the cluster (those the rules guard, as
+// govsource.Source.Resolver restricts it): not a Subnet, whose zones the
+// webhook cannot tell, so that the scan does not decide on them where it
+// would not.
 func (s *scanner) keepRef(obj map[string]any, mode readMode) {
 	if mode == readAll {
 		s.refs = append(s.refs, obj)
 		return
 	}
-	s.baseRefs = append(s.baseRefs, obj)
+	if s.reg.Guards(view.ReadMeta(obj).GVK.GroupKind()) {
+		s.baseRefs = append(s.baseRefs, obj)
+	}
 }
 
 // withBase returns the objects rules may refer to: those the paths hold,
@@ -1231,7 +1237,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		if slices.Contains(referenced, meta.GVK.GroupKind()) {
 			// As it is before the change, rules may refer to it (a
 			// Function's Role already in the cluster).
-			s.baseRefs = append(s.baseRefs, obj)
+			s.keepRef(obj, mode)
 		}
 		if s.reg.Guards(meta.GVK.GroupKind()) {
 			s.keepBase(source, obj, meta)

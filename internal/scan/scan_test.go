@@ -1155,6 +1155,48 @@ func TestPolicyExportDoesNotReplaceTheChangesCopy(t *testing.T) {
 	}
 }
 
+// TestClusterSubnetsAreNotRead: the webhook does not read Subnets in the
+// cluster, so LMB-008 cannot tell the zones of a Function's subnetRefs
+// there and never denies on them; the Subnets of an export given as
+// --base or --policy are not read either, where the change's own are.
+func TestClusterSubnetsAreNotRead(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const subnets = "apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: Subnet\nmetadata: {name: a, namespace: default}\nspec: {vpcID: vpc-1, cidrBlock: 10.0.0.0/24, availabilityZone: eu-west-1a}\n---\n" +
+		"apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: Subnet\nmetadata: {name: b, namespace: default}\nspec: {vpcID: vpc-1, cidrBlock: 10.0.1.0/24, availabilityZone: eu-west-1a}\n"
+	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\n" +
+		"spec: {name: f, role: 'arn:aws:iam::111122223333:role/x', vpcConfig: {subnetRefs: [{from: {name: a}}, {from: {name: b}}], securityGroupIDs: [sg-1]}}\n"
+	export := write("export.yaml", subnets)
+	pol := write("policy.yaml", "apiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: strict}\nspec: {rules: [{id: LMB-008, action: Deny}]}\n")
+	head := write("head.yaml", fn)
+	lmb008 := func(rep Report) (out []Finding) {
+		for _, f := range rep.Findings {
+			if f.Rule == "LMB-008" {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	for _, opts := range []Options{{Policies: []string{pol}, Base: []string{export}}, {Policies: []string{pol, export}}} {
+		rep := Scan(context.Background(), []string{head}, nil, opts)
+		if got := lmb008(rep); len(rep.Errors) != 0 || len(got) != 1 || got[0].Action != "warn" || rep.Summary.Denied != 0 {
+			t.Errorf("--policy %v --base %v: LMB-008 %+v (errors %+v): want it unable to tell, as the webhook", opts.Policies, opts.Base, got, rep.Errors)
+		}
+	}
+	// The change's own Subnets are read.
+	rep := Scan(context.Background(), []string{write("both.yaml", fn+"---\n"+subnets)}, nil, Options{Policies: []string{pol}})
+	if got := lmb008(rep); len(got) != 1 || got[0].Action != "deny" {
+		t.Errorf("LMB-008 %+v: want the change's Subnets in one zone denied", got)
+	}
+}
+
 // TestBaseGenerateName: an object with only a generateName is created
 // under a new name, never the UPDATE of one in the base with the same
 // generateName.
