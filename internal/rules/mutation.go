@@ -136,19 +136,11 @@ func (p Plan) Empty() bool { return len(p.Changes) == 0 }
 func (p Plan) MergePatch() map[string]any {
 	patch := map[string]any{}
 	for _, c := range p.Changes {
-		cur := patch
-		for _, seg := range c.Path[:len(c.Path)-1] {
-			next, ok := cur[seg].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				cur[seg] = next
-			}
-			cur = next
-		}
+		leaf := c.Path[len(c.Path)-1]
 		if c.NewPresent {
-			cur[c.Path[len(c.Path)-1]] = c.New
+			parentOf(patch, c.Path, true)[leaf] = c.New
 		} else {
-			cur[c.Path[len(c.Path)-1]] = nil
+			parentOf(patch, c.Path, true)[leaf] = nil
 		}
 	}
 	return patch
@@ -185,24 +177,35 @@ func mergeChange(obj map[string]any, c Change) {
 	if len(c.Path) == 0 {
 		return // no field (Mutation refuses an empty path)
 	}
-	parent := obj
-	for _, seg := range c.Path[:len(c.Path)-1] {
-		child, ok := parent[seg].(map[string]any)
-		if !ok {
-			if !c.NewPresent {
-				return // nothing to remove beneath
-			}
-			child = map[string]any{}
-			parent[seg] = child
-		}
-		parent = child
-	}
+	parent := parentOf(obj, c.Path, c.NewPresent)
 	leaf := c.Path[len(c.Path)-1]
-	if c.NewPresent {
+	switch {
+	case parent == nil:
+		// nothing to remove beneath
+	case c.NewPresent:
 		parent[leaf] = runtime.DeepCopyJSONValue(c.New)
-	} else {
+	default:
 		delete(parent, leaf)
 	}
+}
+
+// parentOf returns the object of obj holding path's last field. Along the
+// way a missing parent, or one that is not an object, is made an empty
+// object when create is set, as a merge patch makes it; otherwise there is
+// none (nil).
+func parentOf(obj map[string]any, path view.Path, create bool) map[string]any {
+	for _, seg := range path[:len(path)-1] {
+		child, ok := obj[seg].(map[string]any)
+		if !ok {
+			if !create {
+				return nil
+			}
+			child = map[string]any{}
+			obj[seg] = child
+		}
+		obj = child
+	}
+	return obj
 }
 
 // Units splits p's changes by the rules that made them: each unit holds
