@@ -635,6 +635,7 @@ func withBase(refs, base []map[string]any) []map[string]any {
 	}
 	out := slices.Clip(refs)
 	for _, o := range base {
+		// One with only a generateName (no key) is always another.
 		if k := baseKey(o); k == "" || !held[k] {
 			out = append(out, o)
 			held[k] = k != ""
@@ -1234,16 +1235,13 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 	}
 	if mode == readBase {
-		if slices.Contains(referenced, meta.GVK.GroupKind()) {
-			// As it is before the change, rules may refer to it (a
-			// Function's Role already in the cluster).
-			s.keepRef(obj, mode)
-		}
-		if s.reg.Guards(meta.GVK.GroupKind()) {
+		if gk := meta.GVK.GroupKind(); s.reg.Guards(gk) {
+			if slices.Contains(referenced, gk) {
+				// As it is before the change, rules may refer to it (a
+				// Function's Role already in the cluster).
+				s.keepRef(obj, mode)
+			}
 			s.keepBase(source, obj, meta)
-			return
-		}
-		if slices.Contains(referenced, meta.GVK.GroupKind()) {
 			return
 		}
 		// Nothing else is read from the base but the items of a List.
