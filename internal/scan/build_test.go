@@ -67,16 +67,7 @@ func TestKustomize(t *testing.T) {
 
 func TestKustomizeRefusesRemoteAndBroken(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) {
-		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	write("remote/kustomization.yaml", "resources:\n- https://github.com/example/repo//base?ref=v1\n")
 	write("missing/kustomization.yaml", "resources:\n- ../nowhere\n")
 	write("broken/kustomization.yaml", "resources:\n- bucket.yaml\npatches:\n- path: absent.yaml\n")
@@ -264,14 +255,7 @@ func TestChartObjectsJudgedInTheReleaseNamespace(t *testing.T) {
 // its other documents.
 func TestBracesAreNotATemplate(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	const public = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\nspec:\n  name: b\n  acl: public-read\n"
 	app := write("app.yaml", public+"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  greeting: \"Hello {{ name }}\"\n  broken: [unclosed\n")
 	code, stdout, stderr := run(t, "", app)

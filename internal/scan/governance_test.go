@@ -47,7 +47,17 @@ func verdicts(fs []Finding) []verdict {
 // writeFile writes content to name in a new temporary directory.
 func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
+	return writeIn(t, t.TempDir(), name, content)
+}
+
+// writeIn writes content to name (slash-separated, its directories made)
+// under dir, and returns its path.
+func writeIn(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -543,16 +543,7 @@ func TestSizeLimit(t *testing.T) {
 func TestWalk(t *testing.T) {
 	dir := t.TempDir()
 	bucket := readTestdata(t, "manifests", "nested", "deeper", "bucket.yml")
-	write := func(name, content string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	write("b/2.yaml", bucket)
 	write("b/10.YML", bucket)
 	write("a.json", `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"j"}}`)
@@ -968,17 +959,7 @@ spec:
 // holding the scanned file itself judges nothing as an update.
 func TestBaseJudgesUpdates(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	const public = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: %s%s}\nspec: {name: %s, acl: public-read%s}\n"
 	base := write("base/buckets.yaml",
 		// A List, as kubectl get -o yaml writes it, with no namespace
@@ -1085,14 +1066,7 @@ func TestBaseOffersItsObjectsToReferences(t *testing.T) {
 	const role = "apiVersion: iam.services.k8s.aws/v1alpha1\nkind: Role\nmetadata: {name: exec, namespace: default}\n" +
 		"spec: {name: exec, assumeRolePolicyDocument: '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', policies: [%s]}\n"
 	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, roleRef: {from: {name: exec}}}\n"
-	write := func(name, content string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	admin := "'arn:aws:iam::aws:policy/AdministratorAccess'"
 	base := write("base.yaml", "apiVersion: v1\nkind: List\nitems:\n- "+strings.ReplaceAll(fmt.Sprintf(role, admin), "\n", "\n  "))
 	head := write("head.yaml", fn)
@@ -1127,14 +1101,7 @@ func TestPolicyExportDoesNotReplaceTheChangesCopy(t *testing.T) {
 	dir := t.TempDir()
 	const role = "apiVersion: iam.services.k8s.aws/v1alpha1\nkind: Role\nmetadata: {name: exec%s}\n" +
 		"spec: {name: exec, assumeRolePolicyDocument: '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', policies: [%s]}\n"
-	write := func(name, content string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	export := write("export.yaml", fmt.Sprintf(role, ", namespace: default", "'arn:aws:iam::aws:policy/AdministratorAccess'"))
 	for _, fn := range []struct{ name, spec string }{
 		{"roleRef", "roleRef: {from: {name: exec}}"},
@@ -1161,14 +1128,7 @@ func TestPolicyExportDoesNotReplaceTheChangesCopy(t *testing.T) {
 // --base or --policy are not read either, where the change's own are.
 func TestClusterSubnetsAreNotRead(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	const subnets = "apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: Subnet\nmetadata: {name: a, namespace: default}\nspec: {vpcID: vpc-1, cidrBlock: 10.0.0.0/24, availabilityZone: eu-west-1a}\n---\n" +
 		"apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: Subnet\nmetadata: {name: b, namespace: default}\nspec: {vpcID: vpc-1, cidrBlock: 10.0.1.0/24, availabilityZone: eu-west-1a}\n"
 	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\n" +
