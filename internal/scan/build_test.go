@@ -156,13 +156,7 @@ func TestChartSeesGuardedAPIVersions(t *testing.T) {
 		"templates/policy.yaml": "{{- if .Capabilities.APIVersions.Has \"policy.ackguard.dev/v1alpha1/GuardrailPolicy\" }}\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata:\n  name: audit\nspec:\n  defaultAction: Audit\n{{- end }}\n",
 		"templates/other.yaml":  "{{- if .Capabilities.APIVersions.Has \"example.com/v1\" }}\n" + bucket("by-flag") + "{{- end }}\n",
 	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeIn(t, dir, name, text)
 	}
 	names := func(rep Report) []string {
 		var out []string
@@ -217,13 +211,7 @@ func TestChartObjectsJudgedInTheReleaseNamespace(t *testing.T) {
 		"templates/bucket.yaml":    "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: site\nspec:\n  name: site\n  acl: public-read\n",
 		"templates/elsewhere.yaml": "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: other\n  namespace: prod\nspec:\n  name: other\n  acl: public-read\n",
 	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeIn(t, dir, name, text)
 	}
 	pol := testdata("governance", "per-namespace.yaml")
 	rep := Scan(context.Background(), []string{dir}, nil, Options{Policies: []string{pol}, ReleaseNamespace: "team-a"})
@@ -333,13 +321,7 @@ func TestKustomizeOrderIsTheCLIs(t *testing.T) {
 		"overlay/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: web}\ndata: {a: \"1\", b: \"2\", c: \"3\"}\n",
 	}
 	for name, text := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeIn(t, dir, name, text)
 	}
 	overlay := filepath.Join(dir, "overlay")
 	rep := Scan(context.Background(), []string{overlay}, nil, Options{})

@@ -770,13 +770,7 @@ func TestReleaseNamespaceDefaultsToNamespace(t *testing.T) {
 		"chart/templates/bucket.yaml": "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: charted\nspec:\n  name: charted\n  acl: public-read\n",
 		"plain/bucket.yaml":           "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: plain\nspec:\n  name: plain\n  acl: public-read\n",
 	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeIn(t, dir, name, text)
 	}
 	namespaces := func(opts Options) map[string]string {
 		rep := scanWith(t, []string{filepath.Join(dir, "chart"), filepath.Join(dir, "plain")}, opts)
