@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -125,12 +125,18 @@ func newNoteHarness(t *testing.T) *noteHarness {
 // reconciler returns a reconciler of Buckets as the KindWatcher makes
 // one: a new one for each start, sharing the manager's memory.
 func (h *noteHarness) reconciler(rec events.EventRecorder) *DriftReconciler {
-	reg := rules.Default()
+	r := bucketReconciler(h.client, rules.Default(), rec, h.clock)
+	r.Memory, r.MaxAttempts, r.Window, r.Backoff = &h.memory, defaultMaxAttempts, defaultRemediationWindow, DefaultRemediationBackoff
+	return r
+}
+
+// bucketReconciler is a reconciler of Buckets reading and writing through
+// c, judging under reg with no policy, never waiting for its turn.
+func bucketReconciler(c client.Client, reg *rules.Registry, rec events.EventRecorder, clk clock.PassiveClock) *DriftReconciler {
 	return &DriftReconciler{
-		Client: h.client, APIReader: h.client, Registry: reg, GVK: view.BucketGVK, Recorder: rec, Clock: h.clock,
-		Governance: &govsource.Source{Reader: h.client, Registry: reg, Defaults: governance.Defaults{}},
-		Memory:     &h.memory, MaxAttempts: defaultMaxAttempts, Window: defaultRemediationWindow, Backoff: DefaultRemediationBackoff,
-		Limiter: rate.NewLimiter(rate.Inf, 1),
+		Client: c, APIReader: c, Registry: reg, GVK: view.BucketGVK, Recorder: rec, Clock: clk,
+		Governance: &govsource.Source{Reader: c, Registry: reg, Defaults: governance.Defaults{}},
+		Limiter:    rate.NewLimiter(rate.Inf, 1),
 	}
 }
 
@@ -140,17 +146,21 @@ func (h *noteHarness) reconcile(r *DriftReconciler) error {
 	return err
 }
 
-// skipped drains the RemediationSkipped Events the fake recorder got.
+// skipped drains the Events the fake recorder got and counts the
+// RemediationSkipped ones.
 func skipped(rec *events.FakeRecorder) int {
-	n := 0
+	return len(eventsOf(drain(rec), ReasonRemediationSkipped))
+}
+
+// drain returns the Events the fake recorder got since the last drain.
+func drain(rec *events.FakeRecorder) []string {
+	var out []string
 	for {
 		select {
 		case e := <-rec.Events:
-			if strings.Contains(e, ReasonRemediationSkipped) {
-				n++
-			}
+			out = append(out, e)
 		default:
-			return n
+			return out
 		}
 	}
 }

@@ -27,7 +27,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/ackguard/ackguard/internal/governance"
-	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
@@ -121,12 +120,8 @@ func newPartialHarness(t *testing.T, spec map[string]any, rs ...*rules.Rule) *pa
 		rec: events.NewFakeRecorder(100), mets: mets, results: &suspendedSink{},
 	}
 	h.client = fake.NewClientBuilder().WithScheme(noteScheme(t)).WithObjects(ns, b).Build()
-	h.r = &DriftReconciler{
-		Client: h.client, APIReader: h.client, Registry: reg, GVK: view.BucketGVK, Recorder: h.rec, Clock: h.clock,
-		Governance:  &govsource.Source{Reader: h.client, Registry: reg, Defaults: governance.Defaults{}},
-		MaxAttempts: 1, Window: time.Hour, Backoff: time.Second, Metrics: mets, Results: h.results,
-		Limiter: rate.NewLimiter(rate.Inf, 1),
-	}
+	h.r = bucketReconciler(h.client, reg, h.rec, h.clock)
+	h.r.MaxAttempts, h.r.Window, h.r.Backoff, h.r.Metrics, h.r.Results = 1, time.Hour, time.Second, mets, h.results
 	return h
 }
 
@@ -164,17 +159,7 @@ func (h *partialHarness) spec() map[string]any {
 }
 
 // events drains the Events recorded so far.
-func (h *partialHarness) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-h.rec.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
+func (h *partialHarness) events() []string { return drain(h.rec) }
 
 func (h *partialHarness) count(rule, outcome string) float64 {
 	return testutil.ToFloat64(h.mets.Remediations.WithLabelValues("Bucket", rule, outcome))
