@@ -165,7 +165,9 @@
 //	        "kind": "Bucket",
 //	        "namespace": "default",     // --namespace when the manifest sets none
 //	        "name": "public-bucket",
-//	        "source": "examples/insecure.yaml#0"
+//	        "source": "examples/insecure.yaml#0",
+//	        "base": "base/buckets.yaml#0" // extension, only with --base: where the stored
+//	                                    // object was read; the finding is of the UPDATE from it
 //	      },
 //	      "path": "spec.policy",        // field at fault, Kubernetes notation
 //	      "message": "...",             // what is wrong
@@ -221,6 +223,14 @@
 //	  "notes": [         // extension: what was skipped that a reader could expect read,
 //	                     // and namespaces judged without their labels
 //	    "2 files skipped: Helm templates read outside their chart (...)"
+//	  ],
+//	  "ownerAccounts": [ // extension: the owner accounts the scan judged with
+//	    {
+//	      "id": "111122223333",
+//	      "sources": ["namespace demo (services.k8s.aws/owner-account-id)"]
+//	                                    // --owner-account, a Namespace's annotation, ACK's
+//	                                    // cross-account role map, or a resource's status
+//	    }
 //	  ]
 //	}
 //
@@ -242,7 +252,10 @@
 // an exempted finding, the exception) on indented lines wrapped at 100
 // columns; then the exceptions not in force, the policies in force when
 // the input holds GuardrailPolicies (each finding then names the policy
-// that decided it), notes, and a summary line:
+// that decided it), notes, and a summary line. The rules that cannot
+// evaluate one invalid policy document share one line, as they share one
+// admission warning, each named with its severity ("S3-002, S3-003
+// Critical; S3-006 Medium"):
 //
 //	examples/insecure.yaml
 //	  Bucket default/public-bucket (#0)

@@ -111,8 +111,8 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 		if f.Note != "" {
 			line.WriteString(" (" + f.Note + ")")
 		}
-		fmt.Fprintf(&b, "    %s  %s  %s %s  %s\n", p.bold(governance.OneLine(location(f))), p.action(action),
-			governance.OneLine(f.Rule), p.severity(f.Severity), governance.OneLine(line.String()))
+		fmt.Fprintf(&b, "    %s  %s  %s  %s\n", p.bold(governance.OneLine(location(f))), p.action(action),
+			e.rulesText(p), governance.OneLine(line.String()))
 		detail := f.Remedy
 		if x := e.exempted; x != nil {
 			detail = fmt.Sprintf("exempted by %s until %s, else %s by %s: %s", describeName(x.Exception.Namespace, x.Exception.Name, true),
@@ -154,23 +154,26 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 type textEntry struct {
 	finding  Finding
 	exempted *Exempted
+	// folded are the findings of other rules the entry stands for.
+	folded []Finding
 }
 
 // textEntries lists the findings and exempted findings, each resource's
 // together in input order (the findings, then the exempted ones). Rules
 // that could not judge the same field of the same resource for the same
-// reason (one invalid document) share one entry.
+// reason (one invalid document) share one entry, wherever they fall in
+// the rule order, as they share one admission warning.
 func textEntries(rep Report) []textEntry {
 	var out []textEntry
-	for i := 0; i < len(rep.Findings); {
-		f := rep.Findings[i]
-		n := 1
-		for i+n < len(rep.Findings) && sameReason(f, rep.Findings[i+n]) {
-			f.Rule += ", " + rep.Findings[i+n].Rule
-			n++
+next:
+	for _, f := range rep.Findings {
+		for i := range out {
+			if sameReason(out[i].finding, f) {
+				out[i].folded = append(out[i].folded, f)
+				continue next
+			}
 		}
 		out = append(out, textEntry{finding: f})
-		i += n
 	}
 	for i := range rep.Exempted {
 		out = append(out, textEntry{finding: rep.Exempted[i].Finding, exempted: &rep.Exempted[i]})
@@ -190,6 +193,40 @@ func textEntries(rep Report) []textEntry {
 		return cmp.Compare(first[a.finding.Resource.Source], first[b.finding.Resource.Source])
 	})
 	return out
+}
+
+// rulesText is the entry's rules, each followed by its severity: "S3-002
+// Critical", or for a folded entry the rules of each severity together,
+// the most severe first ("S3-002, S3-003 Critical; S3-006 Medium").
+func (e textEntry) rulesText(p painter) string {
+	if len(e.folded) == 0 {
+		return governance.OneLine(e.finding.Rule) + " " + p.severity(e.finding.Severity)
+	}
+	var sevs []string
+	ids := map[string][]string{}
+	for _, f := range append([]Finding{e.finding}, e.folded...) {
+		if _, ok := ids[f.Severity]; !ok {
+			sevs = append(sevs, f.Severity)
+		}
+		if !slices.Contains(ids[f.Severity], f.Rule) {
+			ids[f.Severity] = append(ids[f.Severity], f.Rule)
+		}
+	}
+	slices.SortStableFunc(sevs, func(a, b string) int { return cmp.Compare(severityOrder(a), severityOrder(b)) })
+	groups := make([]string, len(sevs))
+	for i, sev := range sevs {
+		groups[i] = governance.OneLine(strings.Join(ids[sev], ", ")) + " " + p.severity(sev)
+	}
+	return strings.Join(groups, "; ")
+}
+
+// severityOrder ranks a severity for the text output, the most severe
+// first; an unknown one last.
+func severityOrder(s string) int {
+	if i := slices.Index([]rules.Severity{rules.Critical, rules.High, rules.Medium, rules.Low}, rules.Severity(s)); i >= 0 {
+		return i
+	}
+	return 4
 }
 
 // fileOf is the file a finding was read from: its source without the
@@ -333,13 +370,14 @@ func writeErrors(rep Report, stderr io.Writer) error {
 	return err
 }
 
-// sameReason reports whether two findings differ only by rule: the line
-// that folds them shows one severity and one policy, so those must agree
-// too.
+// sameReason reports whether two warnings differ only by rule and
+// severity (a folded line names each rule's severity): the field, the
+// message and the remedy are the same, and so are the policy and the
+// action it gives, which the line shows once.
 func sameReason(a, b Finding) bool {
 	return a.Action == string(rules.Warn) && a.Resource == b.Resource && a.Path == b.Path && a.Message == b.Message &&
 		a.Remedy == b.Remedy && a.Action == b.Action && a.Note == b.Note &&
-		a.Severity == b.Severity && a.Policy == b.Policy && a.PolicyAction == b.PolicyAction
+		a.Policy == b.Policy && a.PolicyAction == b.PolicyAction
 }
 
 // ExceptionLine renders an exception that is not in force:

@@ -585,8 +585,11 @@ func TestWrap(t *testing.T) {
 }
 
 // TestFoldedLinesAgree: the text output folds the rules that cannot
-// evaluate one invalid document into one line only when that line's
-// severity and policy are true of each of them.
+// evaluate one invalid document into one line, as admission gives one
+// warning for it, wherever the rules fall in the rule order and whatever
+// their severities; the line names each rule's severity truly. Findings
+// that differ by policy or policy action are not folded: the line shows
+// one of each.
 func TestFoldedLinesAgree(t *testing.T) {
 	code, stdout, _ := run(t, "", testdata("manifests", "buckets.yaml"))
 	if code != 1 {
@@ -596,42 +599,75 @@ func TestFoldedLinesAgree(t *testing.T) {
 	for _, r := range rules.Default().Rules() {
 		sev[r.ID] = string(r.Severity)
 	}
-	folded := 0
-	lineRe := regexp.MustCompile(`  (?:DENY|WARN)  ([A-Z0-9, -]+?) (Critical|High|Medium|Low)  `)
+	folded, mixed := 0, 0
+	cannot := map[string]int{} // "cannot evaluate" lines by resource
+	resource := ""
+	lineRe := regexp.MustCompile(`  (?:DENY|WARN)  ((?:[A-Z0-9, -]+? (?:Critical|High|Medium|Low)(?:; )?)+)  `)
+	groupRe := regexp.MustCompile(`^([A-Z0-9, -]+?) (Critical|High|Medium|Low)$`)
 	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "    ") {
+			resource = line
+		}
 		m := lineRe.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		ids := strings.Split(m[1], ", ")
-		if len(ids) > 1 {
-			folded++
+		if strings.Contains(line, "cannot evaluate") {
+			cannot[resource]++
 		}
-		for _, id := range ids {
-			if sev[id] != m[2] {
-				t.Errorf("%s is %s, shown as %s: %s", id, sev[id], m[2], line)
+		groups := strings.Split(m[1], "; ")
+		if len(groups) > 1 {
+			mixed++
+		}
+		for _, g := range groups {
+			gm := groupRe.FindStringSubmatch(g)
+			if gm == nil {
+				t.Fatalf("rules %q of %s", g, line)
+			}
+			ids := strings.Split(gm[1], ", ")
+			if len(ids) > 1 || len(groups) > 1 {
+				folded++
+			}
+			for _, id := range ids {
+				if sev[id] != gm[2] {
+					t.Errorf("%s is %s, shown as %s: %s", id, sev[id], gm[2], line)
+				}
 			}
 		}
 	}
-	if folded == 0 {
-		t.Errorf("no folded line:\n%s", stdout)
+	if folded == 0 || mixed == 0 {
+		t.Errorf("no folded line (%d), or none of rules of several severities (%d):\n%s", folded, mixed, stdout)
+	}
+	if len(cannot) == 0 {
+		t.Fatalf("no resource with an invalid document:\n%s", stdout)
+	}
+	for res, n := range cannot {
+		if n != 1 {
+			t.Errorf("%s: %d \"cannot evaluate\" lines for one invalid document, want 1:\n%s", res, n, stdout)
+		}
 	}
 
-	// Findings that differ by policy or policy action are not folded.
 	f := Finding{Rule: "S3-002", Severity: "High", Action: "warn", Path: "spec.policy", Message: "cannot evaluate", Policy: "a", PolicyAction: "Deny"}
+	other := Finding{Rule: "S3-008", Severity: "Medium", Action: "warn", Path: "spec.encryption", Message: "no default encryption", Policy: "a", PolicyAction: "Deny"}
 	for _, g := range []Finding{
 		func() Finding { g := f; g.Rule, g.Policy = "S3-003", "b"; return g }(),
 		func() Finding { g := f; g.Rule, g.PolicyAction = "S3-003", "Audit"; return g }(),
-		func() Finding { g := f; g.Rule, g.Severity = "S3-003", "Medium"; return g }(),
 	} {
 		if n := len(textEntries(Report{Findings: []Finding{f, g}})); n != 2 {
 			t.Errorf("%+v and %+v folded into %d lines", f, g, n)
 		}
 	}
-	g := f
-	g.Rule = "S3-003"
-	if n := len(textEntries(Report{Findings: []Finding{f, g}})); n != 1 {
-		t.Errorf("same reason: %d lines, want 1", n)
+	g, h := f, f
+	g.Rule, h.Rule, h.Severity = "S3-003", "S3-006", "Medium"
+	entries := textEntries(Report{Findings: []Finding{f, other, g, h}})
+	if len(entries) != 2 {
+		t.Fatalf("same reason apart in the rule order: %d lines, want 2", len(entries))
+	}
+	if got, want := entries[0].rulesText(false), "S3-002, S3-003 High; S3-006 Medium"; got != want {
+		t.Errorf("folded rules %q, want %q", got, want)
+	}
+	if got, want := entries[1].rulesText(false), "S3-008 Medium"; got != want {
+		t.Errorf("rules %q, want %q", got, want)
 	}
 }
 

@@ -440,7 +440,7 @@ func TestTextGolden(t *testing.T) {
 
 	// The shape every line has, whatever the engine says: a file, a
 	// resource, a finding at file:line, an indented remedy, the summary.
-	findingRe := regexp.MustCompile(`^    testdata/\S+\.yaml:\d+:\d+  (DENY|WARN)  [A-Z0-9, -]+ (Critical|High|Medium|Low)  spec\.`)
+	findingRe := regexp.MustCompile(`^    testdata/\S+\.yaml:\d+:\d+  (DENY|WARN)  [A-Z0-9, -]+ (Critical|High|Medium|Low)(; [A-Z0-9, -]+ (Critical|High|Medium|Low))*  spec\.`)
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
 		switch {
 		case strings.HasPrefix(line, "testdata/"), strings.HasPrefix(line, "  Bucket "), strings.HasPrefix(line, "        "):
