@@ -12,12 +12,14 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	admissionmetrics "sigs.k8s.io/controller-runtime/pkg/webhook/admission/metrics"
 
 	"github.com/ackguard/ackguard/internal/unstructuredjson"
 )
@@ -160,15 +162,27 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const maxPooledBody = 256 << 10
 
 // handleRecovering is Handle, with a panic answered as an error (never an
-// allow) and logged.
+// allow), logged and counted in controller-runtime's
+// controller_runtime_webhook_panics_total, as admission.Webhook counts
+// the panics it recovers (ServeHTTP serves the reviews without it).
 func (v *Validator) handleRecovering(ctx context.Context, req admission.Request, objs *objects) (resp admission.Response) {
 	defer func() {
 		if p := recover(); p != nil {
+			v.panics().Inc()
 			logf.FromContext(ctx).Error(fmt.Errorf("%v", p), "panic while judging an admission request", "kind", req.Kind.Kind, "name", req.Name)
 			resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard failed while judging the request: %v", p))
 		}
 	}()
 	return v.handle(ctx, req, objs)
+}
+
+// panics is the counter of the panics handleRecovering recovers:
+// controller-runtime's, unless a test gave its own.
+func (v *Validator) panics() prometheus.Counter {
+	if v.panicCounter != nil {
+		return v.panicCounter
+	}
+	return admissionmetrics.WebhookPanics.WithLabelValues()
 }
 
 // writeReview writes the response as an AdmissionReview of the request's

@@ -2,12 +2,17 @@ package webhooks
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	admissionmetrics "sigs.k8s.io/controller-runtime/pkg/webhook/admission/metrics"
 
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/unstructuredjson"
@@ -91,5 +96,53 @@ func testServeHTTP(t *testing.T, v *Validator) {
 				t.Errorf("review type %s %s", out.APIVersion, out.Kind)
 			}
 		})
+	}
+}
+
+// panickingReader fails every read with a panic, as a bug below the
+// handler would.
+type panickingReader struct{ client.Reader }
+
+func (panickingReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	panic("reader bug")
+}
+
+func (panickingReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	panic("reader bug")
+}
+
+// TestServeHTTPCountsPanics: a panic while judging a review is answered
+// with an error, never an allow, and counted as controller-runtime counts
+// the panics admission.Webhook recovers, so the suites' panic check
+// (internal/testenv) sees it.
+func TestServeHTTPCountsPanics(t *testing.T) {
+	v, err := NewValidator(Options{Registry: rules.Default(), Reader: panickingReader{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := prometheus.NewCounter(prometheus.CounterOpts{Name: "panics"})
+	v.panicCounter = counted
+	req := request(admissionv1.Create, bucketJSON(`"name":"x",`+securePAB), "").AdmissionRequest
+	req.OldObject.Raw = nil
+	body, err := json.Marshal(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	v.ServeHTTP(w, r)
+	var out admissionv1.AdmissionReview
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || out.Response == nil {
+		t.Fatalf("response %q: %v", w.Body.String(), err)
+	}
+	if out.Response.Allowed || out.Response.Result == nil || out.Response.Result.Code != http.StatusInternalServerError {
+		t.Errorf("response %+v (result %+v), want an error 500", out.Response, out.Response.Result)
+	}
+	if n := testutil.ToFloat64(counted); n != 1 {
+		t.Errorf("%g panics counted, want 1", n)
+	}
+	if got := (&Validator{}).panics(); got != admissionmetrics.WebhookPanics.WithLabelValues() {
+		t.Error("without a counter of its own the validator does not count in controller-runtime's webhook panic counter")
 	}
 }

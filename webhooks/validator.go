@@ -10,6 +10,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -77,6 +78,9 @@ type Validator struct {
 	baseline *governance.Engine
 	// reviewOpts read a review's objects (ServeHTTP).
 	reviewOpts jsonv2.Options
+	// panicCounter, when set, counts the recovered panics instead of
+	// controller-runtime's counter (tests).
+	panicCounter prometheus.Counter
 }
 
 var _ admission.Handler = &Validator{}
