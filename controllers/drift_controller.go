@@ -378,40 +378,10 @@ func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.D
 // the object after a conflict; between the bounded attempts it backs off,
 // and past them it reports instead of patching until the spec changes.
 func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, j *governance.Judgement, fixIDs []string, result ctrl.Result) (ctrl.Result, error) {
-	var a fixAttempt
-	var planErr error
-	tries := 0
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		a = fixAttempt{}
-		if tries++; tries > 1 { // a conflict: judge the object as it is now
-			if err := r.APIReader.Get(ctx, key, obj); err != nil {
-				return err
-			}
-			if obj.GetDeletionTimestamp() != nil || view.ReadOnly(obj.Object) {
-				// Its deletion started, or it became ACK read-only (the
-				// write that conflicted may have made it so): never
-				// touched; the next reconcile reports it.
-				fixIDs = nil
-				return nil
-			}
-			d, err := r.decide(ctx, obj)
-			if err != nil {
-				return err
-			}
-			j, fixIDs = d.Judgement, d.FixRules()
-		}
-		plan, err := r.Registry.RemediateEach(obj.Object, j.FixConfigs, fixIDs)
-		if err != nil {
-			planErr = err
-			return err
-		}
-		err = r.attempt(ctx, obj, plan, &a)
-		if a.notDue {
-			fixIDs = nil
-		}
-		return err
-	})
-	suspended := a.suspendedRules(fixIDs)
+	rem := remediation{j: j, fixIDs: fixIDs}
+	err := r.fixUntilNoConflict(ctx, key, obj, &rem)
+	a := &rem.a
+	suspended := a.suspendedRules(rem.fixIDs)
 	r.Metrics.SetSuspended(r.GVK.Kind, key, err == nil && len(suspended) > 0)
 	if r.Results != nil {
 		r.Results.Suspended(obj, suspended, err == nil && len(suspended) > 0)
@@ -420,29 +390,85 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	case apierrors.IsNotFound(err):
 		return ctrl.Result{}, nil
 	case err != nil:
-		return r.reportFailure(ctx, obj, &a, fixIDs, err, err == planErr, result)
+		return r.reportFailure(ctx, obj, a, rem.fixIDs, err, rem.planFailed, result)
 	}
+	return r.reportRemediation(ctx, obj, &rem, suspended, result)
+}
+
+// remediation is one remediate: the judgement and the rules to fix (those
+// of the object as last read), and the attempt that wrote them.
+type remediation struct {
+	j      *governance.Judgement
+	fixIDs []string
+	a      fixAttempt
+	// planFailed: the fixers could not plan the fix (a deterministic
+	// error, not the API server's).
+	planFailed bool
+}
+
+// fixUntilNoConflict plans and writes the fix; after a conflict it reads
+// the object again (into obj), judges it again and starts over, within
+// the retry's bounds.
+func (r *DriftReconciler) fixUntilNoConflict(ctx context.Context, key types.NamespacedName, obj *unstructured.Unstructured, rem *remediation) error {
+	tries := 0
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		rem.a = fixAttempt{}
+		if tries++; tries > 1 { // a conflict: judge the object as it is now
+			if err := r.APIReader.Get(ctx, key, obj); err != nil {
+				return err
+			}
+			if obj.GetDeletionTimestamp() != nil || view.ReadOnly(obj.Object) {
+				// Its deletion started, or it became ACK read-only (the
+				// write that conflicted may have made it so): never
+				// touched; the next reconcile reports it.
+				rem.fixIDs = nil
+				return nil
+			}
+			d, err := r.decide(ctx, obj)
+			if err != nil {
+				return err
+			}
+			rem.j, rem.fixIDs = d.Judgement, d.FixRules()
+		}
+		plan, err := r.Registry.RemediateEach(obj.Object, rem.j.FixConfigs, rem.fixIDs)
+		if err != nil {
+			rem.planFailed = true
+			return err
+		}
+		err = r.attempt(ctx, obj, plan, &rem.a)
+		if rem.a.notDue {
+			rem.fixIDs = nil
+		}
+		return err
+	})
+}
+
+// reportRemediation reports what a remediation that wrote without error
+// did: the parts left out, a fix that changes nothing, a backoff, a
+// suspension, the fix, and the parts the API server refused.
+func (r *DriftReconciler) reportRemediation(ctx context.Context, obj *unstructured.Unstructured, rem *remediation, suspended []string, result ctrl.Result) (ctrl.Result, error) {
+	a := &rem.a
 	r.reportSkipped(obj, a.skipped)
 	switch {
 	case a.plan.Empty() && len(a.skipped) > 0:
 		return result, nil // all of it refused: said above
 	case a.plan.Empty():
-		if len(fixIDs) == 0 {
+		if len(rem.fixIDs) == 0 {
 			return result, nil // re-judged after a conflict: nothing left
 		}
 		// The fixes changed nothing, yet their findings remain: say so
 		// rather than leave the violation silent.
-		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(j.Results)))
+		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(rem.j.Results)))
 		return result, nil
 	case a.step == StepWait:
 		logf.FromContext(ctx).V(1).Info("fix reverted soon after the last; backing off", "rules", a.plan.Rules, "attempts", a.state.Attempts, "retryAt", a.at)
 		return requeueBy(result, a.at.Sub(r.Clock.Now())), nil
 	}
 	if len(suspended) > 0 {
-		r.reportSuspended(obj, j, &a, suspended)
+		r.reportSuspended(obj, rem.j, a, suspended)
 	}
 	if a.step == StepFix {
-		r.reportFix(ctx, obj, j, a)
+		r.reportFix(ctx, obj, rem.j, *a)
 	}
 	if len(a.failed) > 0 {
 		// The API server refused these parts, the rest was patched.
@@ -553,24 +579,8 @@ func (a *fixAttempt) newlySuspended(suspended []string) []string {
 // the object's remediation state and patches; when the API server refuses
 // a fix of several parts, it patches those parts it accepts.
 func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan, a *fixAttempt) error {
-	if a.plan = plan; plan.Empty() {
-		return nil
-	}
-	admission := func(p rules.Plan) (string, error) {
-		refused, err := r.introduced(ctx, obj, p)
-		if err != nil || len(refused) == 0 {
-			return "", err
-		}
-		return "would bring what admission refuses: " + summarize(findingsWhere(refused, nil)), nil
-	}
-	why, err := admission(plan)
-	if err != nil {
+	if err := r.admissible(ctx, obj, plan, a); err != nil || a.plan.Empty() {
 		return err
-	}
-	if why != "" {
-		if a.plan, a.skipped, err = narrow(plan, why, admission); err != nil || a.plan.Empty() {
-			return err
-		}
 	}
 	a.before = r.memory().latest(obj, readState(obj.GetAnnotations()))
 	for {
@@ -599,31 +609,61 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 		if a.step != StepFix || !refusedPatch(err) || len(a.patched.Units()) < 2 || a.failErr != nil {
 			return err
 		}
-		// Which parts does the API server refuse? Each asked for apart,
-		// as a dry run; then the parts it accepts are patched.
-		state := a.state
-		kept, failed, nerr := narrow(a.patched, "was refused: "+err.Error(), func(p rules.Plan) (string, error) {
-			switch err := r.patch(ctx, obj, p.MergePatch(), state, client.DryRunAll); {
-			case err == nil:
-				return "", nil
-			case refusedPatch(err):
-				return "was refused: " + err.Error(), nil
-			default:
-				return "", err
-			}
-		})
-		if nerr != nil || kept.Empty() {
-			return cmp.Or(nerr, err)
+		if err := r.leaveOutRefused(ctx, obj, a, err); err != nil {
+			return err
 		}
-		a.failed, a.failErr = failed, err
-		refusedPaths := map[string]bool{}
-		for _, f := range failed {
-			for _, c := range f.part.Changes {
-				refusedPaths[c.Path.String()] = true
-			}
-		}
-		a.plan = a.plan.Keep(func(_ int, c rules.Change) bool { return !refusedPaths[c.Path.String()] })
 	}
+}
+
+// admissible sets a.plan to the parts of plan admission allows, and
+// a.skipped to the parts it refuses.
+func (r *DriftReconciler) admissible(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan, a *fixAttempt) error {
+	if a.plan = plan; plan.Empty() {
+		return nil
+	}
+	admission := func(p rules.Plan) (string, error) {
+		refused, err := r.introduced(ctx, obj, p)
+		if err != nil || len(refused) == 0 {
+			return "", err
+		}
+		return "would bring what admission refuses: " + summarize(findingsWhere(refused, nil)), nil
+	}
+	why, err := admission(plan)
+	if err != nil || why == "" {
+		return err
+	}
+	a.plan, a.skipped, err = narrow(plan, why, admission)
+	return err
+}
+
+// leaveOutRefused asks the API server, with a dry run of each part, which
+// parts of the fix it refused with refused, and leaves those out of
+// a.plan for the next patch; an error when it accepts none (refused) or
+// could not be asked.
+func (r *DriftReconciler) leaveOutRefused(ctx context.Context, obj *unstructured.Unstructured, a *fixAttempt, refused error) error {
+	state := a.state
+	kept, failed, err := narrow(a.patched, "was refused: "+refused.Error(), func(p rules.Plan) (string, error) {
+		switch err := r.patch(ctx, obj, p.MergePatch(), state, client.DryRunAll); {
+		case err == nil:
+			return "", nil
+		case refusedPatch(err):
+			return "was refused: " + err.Error(), nil
+		default:
+			return "", err
+		}
+	})
+	if err != nil || kept.Empty() {
+		return cmp.Or(err, refused)
+	}
+	a.failed, a.failErr = failed, refused
+	refusedPaths := map[string]bool{}
+	for _, f := range failed {
+		for _, c := range f.part.Changes {
+			refusedPaths[c.Path.String()] = true
+		}
+	}
+	a.plan = a.plan.Keep(func(_ int, c rules.Change) bool { return !refusedPaths[c.Path.String()] })
+	return nil
 }
 
 // takeTurn waits for the fix's turn under --max-patches-per-second and
