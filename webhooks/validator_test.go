@@ -241,3 +241,56 @@ func TestDecisionsCountedOncePerRule(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdatesTheMatchConditionSkipsAreAdmitted: the webhook configuration's
+// match condition (webhookconfig.JudgedChange) keeps from the webhook the
+// UPDATEs that leave the spec and the adoption policy as they were. That
+// is safe only because the one admission decision admits every such
+// UPDATE, whatever the object already had: were it sent, it would be
+// admitted too. Labels, other annotations, finalizers and owner
+// references change here on objects that violate deny rules, under the
+// ACK controller's name and another's.
+func TestUpdatesTheMatchConditionSkipsAreAdmitted(t *testing.T) {
+	v := newTestValidator(t)
+	olds := []string{
+		bucketJSON(`"name":"x"`),
+		bucketJSON(`"name":"x","acl":"public-read","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::x/*\"}]}"`),
+		bucketJSON(`"name":"x",` + securePAB + `,"policy":"{\"Statement\":["`),
+		`{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"b","namespace":"ns","annotations":{"services.k8s.aws/adoption-policy":"adopt"}},"spec":{"name":"x"}}`,
+	}
+	metaChanges := []func(meta map[string]any){
+		func(m map[string]any) { m["labels"] = map[string]any{"team": "a"} },
+		func(m map[string]any) {
+			a, _ := m["annotations"].(map[string]any)
+			if a == nil {
+				a = map[string]any{}
+			}
+			a["example.com/note"] = "x"
+			m["annotations"] = a
+		},
+		func(m map[string]any) { m["finalizers"] = []any{"finalizers.s3.services.k8s.aws/Bucket"} },
+		func(m map[string]any) {
+			m["ownerReferences"] = []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u"}}
+		},
+	}
+	for i, old := range olds {
+		for j, change := range metaChanges {
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(old), &obj); err != nil {
+				t.Fatal(err)
+			}
+			change(obj["metadata"].(map[string]any))
+			updated, err := json.Marshal(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, user := range []string{"dev", "system:serviceaccount:ack-system:ack-s3-controller"} {
+				req := request(admissionv1.Update, string(updated), old)
+				req.UserInfo.Username = user
+				if resp := v.Handle(context.Background(), req); !resp.Allowed {
+					t.Errorf("old %d, change %d, user %s: a skipped UPDATE would be denied: %+v", i, j, user, resp.Result)
+				}
+			}
+		}
+	}
+}
