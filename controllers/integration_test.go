@@ -227,15 +227,25 @@ func events(t *testing.T, ns, name, reason string) []string {
 	return out
 }
 
+// waitEvent waits until the object has an Event with the reason.
 func waitEvent(t *testing.T, ns, name, reason string) []string {
+	t.Helper()
+	return waitEventNote(t, ns, name, reason, "", func(string) bool { return true })
+}
+
+// waitEventNote waits until one of the object's Events with the reason
+// has a note match accepts (what says which, in the failure). Events are
+// written by the recorder's own goroutine after the change they report:
+// the object may show the change before its Event is stored.
+func waitEventNote(t *testing.T, ns, name, reason, what string, match func(note string) bool) []string {
 	t.Helper()
 	var notes []string
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
 		notes = events(t, ns, name, reason)
-		return len(notes) > 0, nil
+		return slices.ContainsFunc(notes, match), nil
 	})
 	if err != nil {
-		t.Fatalf("no %s event for %s/%s", reason, ns, name)
+		t.Fatalf("no %s event%s for %s/%s: %q", reason, what, ns, name, notes)
 	}
 	return notes
 }
@@ -493,11 +503,9 @@ func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	if s := remediationState(t, got); s.Suspended == nil || strings.Join(s.Suspended.Paths, ",") != "spec.acl" || strings.Join(s.Rules, ",") != "S3-001" {
 		t.Errorf("state after fixing the new drift = %+v (suspended %+v)", s, s.Suspended)
 	}
-	if notes := events(t, ns, "gitops", controllers.ReasonRemediated); !slices.ContainsFunc(notes, func(n string) bool {
+	waitEventNote(t, ns, "gitops", controllers.ReasonRemediated, " naming the new drift", func(n string) bool {
 		return strings.Contains(n, "S3-001") && strings.Contains(n, "spec.publicAccessBlock.blockPublicACLs")
-	}) {
-		t.Errorf("no Remediated event for the new drift: %q", notes)
-	}
+	})
 	waitReportResult(t, ns, "gitops", "S3-004", func(r reportsv1alpha1.ReportResult) bool {
 		return strings.HasPrefix(r.Properties[reports.PropertyRemediation], "suspended while")
 	})
