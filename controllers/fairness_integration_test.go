@@ -64,6 +64,7 @@ func TestAnotherNamespaceIsNotStarvedByAMassViolation(t *testing.T) {
 	suite.Start(t)
 	n := 12 * patchesPerSecond // 12 s of fixes
 	big, small := newNamespace(t), newNamespace(t)
+	removeBucketsAfter(t, big, small)
 	objs := make([]*unstructured.Unstructured, n)
 	for i := range objs {
 		objs[i] = openBucket(big, fmt.Sprintf("mass-%04d", i))

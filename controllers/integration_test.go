@@ -131,6 +131,23 @@ func newNamespace(t *testing.T) string {
 	return ns.Name
 }
 
+// removeBucketsAfter deletes the namespaces' Buckets when the test ends.
+// envtest runs no namespace controller, so a namespace's objects outlive
+// the test; a test that makes hundreds removes them, or every later test
+// shares the reconciler with them (each resync judges them all again).
+func removeBucketsAfter(t *testing.T, namespaces ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, ns := range namespaces {
+			all := &unstructured.Unstructured{}
+			all.SetGroupVersionKind(view.BucketGVK)
+			if err := cluster.Client.DeleteAllOf(context.Background(), all, client.InNamespace(ns)); err != nil {
+				t.Errorf("removing the Buckets of %s: %v", ns, err)
+			}
+		}
+	})
+}
+
 const statementA = `{
         "Sid": "ReportsWriter",
         "Effect": "Allow",

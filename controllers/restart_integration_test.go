@@ -82,6 +82,7 @@ func TestManyObjectsConvergeThroughAnAPIServerRestartAndASecondWriter(t *testing
 		}
 	}
 	ns := newNamespace(t)
+	removeBucketsAfter(t, ns)
 	fixesBefore, failedBefore := appliedFixes(t, "S3-004"), fixes(t, "S3-004", "failed")
 	objs := make([]*unstructured.Unstructured, n)
 	for i := range objs {
