@@ -17,6 +17,7 @@ import (
 	"github.com/ackguard/ackguard/controllers"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/reports"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // openBucket fails S3-001 (no Block Public Access; catalog: deny/fix).
@@ -47,13 +48,16 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 
 	// Stored to the second: the exception lapses at the truncated time,
 	// late enough for the checks below to see it in force on a loaded
-	// machine under the race detector.
-	expiry := time.Now().Add(15 * time.Second).Truncate(time.Second)
+	// machine under the race detector. It exempts a read-only probe too.
+	expiry := time.Now().Add(20 * time.Second).Truncate(time.Second)
 	ex := &v1alpha1.GuardrailException{
 		ObjectMeta: metav1.ObjectMeta{Name: "public-site", Namespace: enforced},
 		Spec: v1alpha1.GuardrailExceptionSpec{
-			Rules:     []string{"S3-001"},
-			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "exempt"}},
+			Rules: []string{"S3-001"},
+			Resources: []v1alpha1.ResourceRef{
+				{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "exempt"},
+				{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "exempt-probe"},
+			},
 			Reason:    "SEC-42: public downloads until the CDN is ready",
 			ExpiresAt: metav1.NewTime(expiry),
 		},
@@ -61,9 +65,15 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 	if err := cluster.Client.Create(ctx, ex); err != nil {
 		t.Fatal(err)
 	}
-	// Let the reconcilers' caches see the policies and the exception
-	// before the buckets appear.
-	time.Sleep(time.Second)
+	// The reconcilers' governance must hold the policies and the
+	// exception before the buckets appear: read-only probes (never
+	// patched) report what it makes of them.
+	snapshotHolds(t, audited, "audit-probe", nil, func(r reportsv1alpha1.ReportResult) bool {
+		return r.Result == "warn" && r.Policy == "drift-audit"
+	})
+	snapshotHolds(t, enforced, "exempt-probe", nil, func(r reportsv1alpha1.ReportResult) bool {
+		return r.Result == "skip" && r.Properties[reports.PropertyException] == enforced+"/public-site"
+	})
 	for _, b := range []*unstructured.Unstructured{openBucket(audited, "audited"), openBucket(enforced, "fixed"), openBucket(enforced, "exempt")} {
 		if err := cluster.Client.Create(ctx, b); err != nil {
 			t.Fatal(err)
@@ -101,6 +111,22 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 	if got := get(t, audited, "audited"); hasBlockPublicAccess(got) {
 		t.Error("an audited finding was fixed")
 	}
+}
+
+// snapshotHolds creates a read-only Bucket without Block Public Access
+// (the reconciler judges it and never patches it), with the labels, and
+// waits until its S3-001 result in the namespace's Report satisfies ok: a
+// test then knows the reconcilers' governance snapshot holds the policies
+// and exceptions it made, instead of sleeping for it.
+func snapshotHolds(t *testing.T, ns, name string, labels map[string]string, ok func(reportsv1alpha1.ReportResult) bool) {
+	t.Helper()
+	probe := openBucket(ns, name)
+	probe.SetAnnotations(map[string]string{view.AnnotationReadOnly: "true"})
+	probe.SetLabels(labels)
+	if err := cluster.Client.Create(ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	waitReportResult(t, ns, name, "S3-001", ok)
 }
 
 // waitReportResult waits until the namespace's ackguard Report holds a
@@ -145,7 +171,9 @@ func TestLabelChangeBringsAnObjectUnderAPolicy(t *testing.T) {
 	web.Spec.Match.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
 	cluster.WithPolicies(ctx, t, web)
 	ns := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "labels"})
-	time.Sleep(time.Second) // let the reconcilers' caches see the policy
+	snapshotHolds(t, ns, "web-probe", map[string]string{"app": "web"}, func(r reportsv1alpha1.ReportResult) bool {
+		return r.Result == "fail" && r.Policy == "label-web"
+	})
 	if err := cluster.Client.Create(ctx, openBucket(ns, "later")); err != nil {
 		t.Fatal(err)
 	}
