@@ -2,6 +2,7 @@ package govsource_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -20,12 +21,19 @@ import (
 	"github.com/ackguard/ackguard/internal/govsource"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/testenv"
 )
 
 // The snapshot suite runs a real API server with ackguard's CRDs and a
 // controller-runtime cache, as the manager does: changes written through
-// the API reach the next judgement.
+// the API reach the next judgement. The control plane, the cache and the
+// snapshot start with the first test that calls suite.Start (every test
+// that talks to the API server does, first); the package's unit tests run
+// without them, and every test under -short.
 var (
+	suite = testenv.New(testenv.Options{Name: "snapshot suite", Setup: setupSuite})
+	// cluster, ctx, reader, snap and source are set once the control
+	// plane runs.
 	cluster *localcluster.Cluster
 	ctx     context.Context
 	reader  cache.Cache
@@ -33,58 +41,33 @@ var (
 	source  *govsource.Source
 )
 
-func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
-func runSuite(m *testing.M) int {
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
+// setupSuite starts a cache with the snapshot watching it and waits until
+// the snapshot has synced.
+func setupSuite(sctx context.Context, c *localcluster.Cluster) error {
+	cluster, ctx = c, sctx
 	var err error
-	if cluster, err = localcluster.Start(localcluster.Options{}); err != nil {
-		if os.Getenv("KUBEBUILDER_ASSETS") != "" {
-			fmt.Fprintln(os.Stderr, "snapshot suite:", err)
-			return 1
-		}
-		// Unit tests run without a control plane; the suite's tests skip.
-		fmt.Fprintln(os.Stderr, "snapshot suite: no local control plane, its tests skip:", err)
-		return m.Run()
-	}
-	defer func() {
-		cancel()
-		_ = cluster.Stop()
-	}()
 	if reader, err = cache.New(cluster.Config, cache.Options{Scheme: localcluster.Scheme()}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	registry := rules.Default()
 	snap = govsource.NewSnapshot(registry, governance.Defaults{})
 	// Registered before the cache starts, as in the manager.
 	if err := snap.Watch(ctx, reader, true); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	go func() { _ = reader.Start(ctx) }()
 	if !reader.WaitForCacheSync(ctx) {
-		fmt.Fprintln(os.Stderr, "the cache did not sync")
-		return 1
+		return errors.New("the cache did not sync")
 	}
 	if err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
 		return snap.HasSynced(), nil
 	}); err != nil {
-		fmt.Fprintln(os.Stderr, "the snapshot did not sync:", err)
-		return 1
+		return fmt.Errorf("the snapshot did not sync: %w", err)
 	}
 	source = &govsource.Source{Reader: reader, APIReader: cluster.Client, Registry: registry, Snapshot: snap}
-	return m.Run()
-}
-
-// needCluster skips a test of the suite without a control plane.
-func needCluster(t *testing.T) {
-	t.Helper()
-	if cluster == nil {
-		t.Skip("no local control plane: set KUBEBUILDER_ASSETS")
-	}
+	return nil
 }
 
 func newNamespace(t *testing.T, labels map[string]string) *corev1.Namespace {
@@ -149,7 +132,7 @@ func create(t *testing.T, obj client.Object) {
 // A policy's creation, change and deletion, an exception's creation and
 // deletion, and a namespace's new labels each reach the next judgement.
 func TestSnapshotFollowsTheCluster(t *testing.T) {
-	needCluster(t)
+	suite.Start(t)
 	ns := newNamespace(t, map[string]string{"team": "a"})
 	eventually(t, "the baseline", ns.Name, "b", func(r governance.Result, pols []string) bool {
 		return len(pols) == 1 && pols[0] == governance.BaselineName && r.Action == v1alpha1.Enforce
@@ -230,7 +213,7 @@ func TestSnapshotFollowsTheCluster(t *testing.T) {
 // A status update (the status controllers write one every resync) leaves
 // the compiled snapshot as it is.
 func TestStatusUpdatesDoNotRebuild(t *testing.T) {
-	needCluster(t)
+	suite.Start(t)
 	pol := &v1alpha1.GuardrailPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "snap-status"},
 		Spec:       v1alpha1.GuardrailPolicySpec{Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}}},
@@ -265,7 +248,7 @@ func TestStatusUpdatesDoNotRebuild(t *testing.T) {
 // A namespace the cache has not seen is read from the API server, so its
 // labels select policies from the first request.
 func TestUnseenNamespaceReadFromTheAPIServer(t *testing.T) {
-	needCluster(t)
+	suite.Start(t)
 	ns := newNamespace(t, map[string]string{"team": "z"})
 	// The snapshot knows the namespace already or falls back to the API
 	// server: either way its labels are there at once.
@@ -278,7 +261,7 @@ func TestUnseenNamespaceReadFromTheAPIServer(t *testing.T) {
 // Without ackguard's CRDs only namespaces are watched and the baseline
 // applies, whatever policies exist.
 func TestUngovernedSnapshotAppliesTheBaseline(t *testing.T) {
-	needCluster(t)
+	suite.Start(t)
 	pol := &v1alpha1.GuardrailPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "snap-ignored"},
 		Spec:       v1alpha1.GuardrailPolicySpec{Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}}},
@@ -309,7 +292,7 @@ func TestUngovernedSnapshotAppliesTheBaseline(t *testing.T) {
 // judges when a policy changes judges with the change: the snapshot
 // learns of it before any handler runs.
 func TestHandlersJudgeWithTheChange(t *testing.T) {
-	needCluster(t)
+	suite.Start(t)
 	ns := newNamespace(t, map[string]string{"team": "handlers"})
 	inf, err := reader.GetInformer(ctx, &v1alpha1.GuardrailPolicy{})
 	if err != nil {

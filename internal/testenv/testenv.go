@@ -1,9 +1,10 @@
 // Package testenv is the envtest harness of the integration suites
-// (controllers, webhooks, test/install, the demo): one TestMain body that
-// sets the logger, a control plane (internal/localcluster) started lazily
-// by the first test that needs it, stopped when the suite ends whatever
-// its outcome, and a check that controller-runtime recovered no panic in
-// a reconciler or a webhook while the suite ran.
+// (controllers, webhooks, test/install, the demo, internal/govsource and
+// internal/unstructuredjson): one TestMain body that sets the logger, a
+// control plane (internal/localcluster) started lazily by the first test
+// that needs it, stopped when the suite ends whatever its outcome, and a
+// check that controller-runtime recovered no panic in a reconciler or a
+// webhook while the suite ran.
 //
 // A suite declares
 //
