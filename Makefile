@@ -67,8 +67,8 @@ test-unit: ## Run the tests that need no API server.
 	$(GO) test -short ./internal/...
 
 .PHONY: test-integration
-test-integration: envtest helm kustomize ## Run the envtest suites (webhook, reconciler, demo, install).
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 ./webhooks/ ./controllers/ ./hack/demo/ ./test/install/
+test-integration: envtest helm kustomize ## Run the envtest suites (webhook, reconciler, demo, install, governance snapshot, unstructured informers).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/setup-envtest.sh)" HELM=$(HELM) KUSTOMIZE=$(KUSTOMIZE) $(GO) test -count=1 ./webhooks/ ./controllers/ ./hack/demo/ ./test/install/ ./internal/govsource/ ./internal/unstructuredjson/
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME=60s).
