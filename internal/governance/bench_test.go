@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/benchcpu"
 	"github.com/ackguard/ackguard/internal/rules/rulestest"
 )
 
@@ -68,14 +69,10 @@ func BenchmarkJudgeBucket(b *testing.B) {
 	benchJudge(b, New(reg, Defaults{ACKControllers: []string{"system:serviceaccount:ack-system:ack-s3-controller"}}, benchPolicies(), excs))
 }
 
-// BenchmarkJudgeBucketAtScale judges the same bucket in a cluster with
-// 1,000 GuardrailPolicies and 10,000 GuardrailExceptions: besides the
-// three that select it, the policies select other kinds or other
-// namespaces (or objects with other labels), and the exceptions are
-// spread over 500 namespaces, twenty each (the bucket's namespace holds
-// the twenty of BenchmarkJudgeBucket). It should cost about what
-// BenchmarkJudgeBucket does.
-func BenchmarkJudgeBucketAtScale(b *testing.B) {
+// atScalePolicies are the three benchmark policies among 997 others that
+// select other kinds or other namespaces (or objects with other labels):
+// 1,000 GuardrailPolicies.
+func atScalePolicies() []v1alpha1.GuardrailPolicy {
 	pols := benchPolicies()
 	for i := len(pols); i < 1000; i++ {
 		name := fmt.Sprintf("p-%04d", i)
@@ -91,6 +88,16 @@ func BenchmarkJudgeBucketAtScale(b *testing.B) {
 				params(v1alpha1.Parameters{OwnerAccounts: []string{fmt.Sprintf("%012d", i)}})))
 		}
 	}
+	return pols
+}
+
+// BenchmarkJudgeBucketAtScale judges the same bucket in a cluster with
+// 1,000 GuardrailPolicies (atScalePolicies) and 10,000
+// GuardrailExceptions spread over 500 namespaces, twenty each (the
+// bucket's namespace holds the twenty of BenchmarkJudgeBucket). It should
+// cost about what BenchmarkJudgeBucket does.
+func BenchmarkJudgeBucketAtScale(b *testing.B) {
+	pols := atScalePolicies()
 	excs := benchExceptions("team-a")
 	for n := 1; len(excs) < 10000; n++ {
 		excs = append(excs, benchExceptions(fmt.Sprintf("ns-%d", n))...)
@@ -99,6 +106,46 @@ func BenchmarkJudgeBucketAtScale(b *testing.B) {
 		b.Fatalf("%d policies, %d exceptions", len(pols), len(excs))
 	}
 	benchJudge(b, New(reg, Defaults{ACKControllers: []string{"system:serviceaccount:ack-system:ack-s3-controller"}}, pols, excs))
+}
+
+// BenchmarkJudgeAcrossNamespaces judges the insecure bucket b (labels
+// env=dev) in one namespace after another, round robin, as a resync of
+// every guarded object does: under the three policies that select it
+// alone and among the 1,000 of atScalePolicies, in 1,000 and in 10,000
+// namespaces (each labelled team=a). The engine remembers what its
+// policies make of each namespace it judged in (up to maxNamespaceMemo
+// of them); a namespace it does not remember costs a pass over every
+// policy. Each namespace is judged once before the timing.
+func BenchmarkJudgeAcrossNamespaces(b *testing.B) {
+	d := Defaults{ACKControllers: []string{"system:serviceaccount:ack-system:ack-s3-controller"}}
+	for _, arm := range []struct {
+		name string
+		pols []v1alpha1.GuardrailPolicy
+	}{{"policies=3", benchPolicies()}, {"policies=1000", atScalePolicies()}} {
+		e := New(reg, d, arm.pols, nil)
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("%s/namespaces=%d", arm.name, n), func(b *testing.B) {
+				objs := make([]map[string]any, n)
+				nss := make([]Namespace, n)
+				for i := range n {
+					name := fmt.Sprintf("team-a-%05d", i)
+					objs[i] = insecureBucket(name, "b", map[string]string{"env": "dev"})
+					nss[i] = nsOf(name, "team", "a")
+					if j := e.Judge(objs[i], nss[i], t0, nil); len(j.Policies) != 3 {
+						b.Fatalf("%s: policies %v", name, j.Policies)
+					}
+				}
+				i := 0
+				b.ReportAllocs()
+				benchcpu.Loop(b, func() {
+					e.Judge(objs[i], nss[i], t0, nil)
+					if i++; i == n {
+						i = 0
+					}
+				})
+			})
+		}
+	}
 }
 
 // BenchmarkJudgeCleanBucket judges a clean bucket under the default
