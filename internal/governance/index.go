@@ -1,10 +1,10 @@
 package governance
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,9 +16,15 @@ import (
 )
 
 // maxNamespaceMemo bounds the namespaces (name and labels) whose policy
-// selection an engine remembers; past it the memo starts over. Label
-// changes leave stale entries behind, so the bound keeps a long-lived
-// engine's memory flat.
+// selection an engine remembers; past it each new one takes the place of
+// one chosen at random. Label changes leave stale entries behind, so the
+// bound keeps a long-lived engine's memory flat. Starting over instead
+// would forget every namespace each time the bound is reached: judging
+// round robin over more namespaces than it (a resync of a large cluster)
+// would never find one remembered, and every judgement would pay a pass
+// over every policy. Evicting one at random keeps a share that shrinks
+// gradually as the namespaces outnumber the bound (about two thirds of
+// 10,000).
 const maxNamespaceMemo = 8192
 
 // policySet is the compiled policies of an engine with their indexes. It
@@ -38,9 +44,12 @@ type policySet struct {
 	byKind  map[schema.GroupKind][]int
 	anyKind []int
 
-	// memo remembers, per namespace, which policies select it.
+	// memo remembers, per namespace, which policies select it; memoKeys
+	// are its keys (at most maxNamespaceMemo), one of which a new key
+	// replaces once they are that many. memoMu serialises adding to it.
 	memo     sync.Map // nsKey → *nsSelection
-	memoSize atomic.Int64
+	memoMu   sync.Mutex
+	memoKeys []string
 }
 
 // nsSelection is what the policies make of one namespace.
@@ -129,12 +138,19 @@ func (ps *policySet) namespace(ns Namespace) *nsSelection {
 	if sel.maxExc == 0 {
 		sel.maxExc = DefaultMaxExceptionDuration
 	}
-	if ps.memoSize.Add(1) > maxNamespaceMemo {
-		ps.memo.Clear()
-		ps.memoSize.Store(1)
+	ps.memoMu.Lock()
+	defer ps.memoMu.Unlock()
+	if v, known := ps.memo.LoadOrStore(key, sel); known {
+		return v.(*nsSelection) // another judgement stored it meanwhile
 	}
-	v, _ := ps.memo.LoadOrStore(key, sel)
-	return v.(*nsSelection)
+	if len(ps.memoKeys) < maxNamespaceMemo {
+		ps.memoKeys = append(ps.memoKeys, key)
+	} else {
+		i := rand.IntN(len(ps.memoKeys))
+		ps.memo.Delete(ps.memoKeys[i])
+		ps.memoKeys[i] = key
+	}
+	return sel
 }
 
 // selecting returns the usable policies that select a kind in the

@@ -321,6 +321,39 @@ func TestNamespaceMemoFollowsLabels(t *testing.T) {
 	}
 }
 
+// The namespace memo stays within maxNamespaceMemo entries, and judging
+// round robin over more namespaces than that still finds most of them
+// remembered: a full memo forgets one namespace for each new one, not
+// all of them.
+func TestNamespaceMemoBoundedWithoutStartingOver(t *testing.T) {
+	e := New(reg, Defaults{}, policies(policy("team-a", nsLabels("team", "a"), maxDuration(30*day))), nil)
+	n := maxNamespaceMemo * 5 / 4
+	nss := make([]Namespace, n)
+	for i := range nss {
+		nss[i] = nsOf(fmt.Sprintf("ns-%05d", i), "team", "a")
+		e.MaxExceptionDuration(nss[i])
+	}
+	remembered := 0
+	for _, ns := range nss {
+		if _, ok := e.pols.memo.Load(ns.key()); ok {
+			remembered++
+		}
+		if got := e.MaxExceptionDuration(ns); got != 30*day {
+			t.Fatalf("%s: MaxExceptionDuration %s, want 30 days", ns.Name, got)
+		}
+	}
+	entries := 0
+	e.pols.memo.Range(func(any, any) bool { entries++; return true })
+	if entries > maxNamespaceMemo || len(e.pols.memoKeys) != maxNamespaceMemo {
+		t.Errorf("%d entries, %d keys; at most %d", entries, len(e.pols.memoKeys), maxNamespaceMemo)
+	}
+	// Evicting at random keeps about three in five of them here; starting
+	// over kept none.
+	if remembered < n*2/5 {
+		t.Errorf("%d of %d namespaces remembered on the second round", remembered, n)
+	}
+}
+
 // nonZero returns a value of type t that is not its zero value, or false
 // for a type it does not know how to fill.
 func nonZero(t reflect.Type) (reflect.Value, bool) {
