@@ -83,7 +83,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 5s; LONG: make fuzz FUZZTIME
 	done
 
 .PHONY: bench
-bench: ## Run the benchmarks (engine, parsers) with allocation counts, then the engine against CEL and Rego (bench/engines, its own module) with the ratios of that run.
+bench: ## Run the benchmarks (engine, parsers, governance with 1,000 policies and 10,000 exceptions) with allocation counts, then the engine against CEL and Rego (bench/engines, its own module) with the ratios of that run.
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/... ./webhooks
 	@out=$$(mktemp); trap 'rm -f $$out' EXIT; \
 	  (cd bench/engines && $(GO) test -run='^$$' -bench=. -benchmem) | tee $$out; \
