@@ -19,6 +19,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // Snapshot is the compiled governance of the cluster, kept current from
@@ -420,10 +421,10 @@ func (s *Snapshot) refreshNamespaces() {
 		// ACK creates the namespace's resources in the account its
 		// annotation names (none when deleted or unannotated).
 		var accts []string
-		if a := ns.Annotations[owners.NamespaceAnnotation]; a != "" {
+		if a := view.NamespaceOwnerAccount(ns.Annotations); a != "" {
 			accts = []string{a}
 			if bad := owners.Invalid(accts); len(bad) > 0 {
-				log.Info("ignoring a namespace's owner-account annotation that is not an AWS account ID", "namespace", name, "annotation", owners.NamespaceAnnotation, "value", a)
+				log.Info("ignoring a namespace's owner-account annotation that is not an AWS account ID", "namespace", name, "annotation", view.AnnotationOwnerAccountID, "value", a)
 			}
 		}
 		s.owners.Set(owners.Origin{Source: owners.FromNamespace, Name: name}, accts)
@@ -449,7 +450,7 @@ func (s *Snapshot) logOwners() {
 	}
 	accts := s.owners.Accounts()
 	if len(accts) == 0 {
-		log.Info("no owner account is known: every account principal counts as external (set --owner-account, or annotate namespaces with " + owners.NamespaceAnnotation + ")")
+		log.Info("no owner account is known: every account principal counts as external (set --owner-account, or annotate namespaces with " + view.AnnotationOwnerAccountID + ")")
 		return
 	}
 	desc := make([]string, 0, len(accts))

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // Source is the kind of place an owner account was learned from.
@@ -50,8 +52,8 @@ const (
 var sourceOrder = []Source{FromFlag, FromNamespace, FromCARM, FromStatus}
 
 // NamespaceAnnotation is the annotation by which ACK assigns a namespace's
-// resources to an account.
-const NamespaceAnnotation = "services.k8s.aws/owner-account-id"
+// resources to an account (view.AnnotationOwnerAccountID).
+const NamespaceAnnotation = view.AnnotationOwnerAccountID
 
 // CARM ConfigMaps: account IDs → role ARNs, and team IDs → role ARNs.
 const (

@@ -192,7 +192,7 @@ func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta
 		return
 	}
 	s.namespaces[ns.Name] = &namespaceObject{source: source, labels: ns.Labels}
-	if a := ns.Annotations[owners.NamespaceAnnotation]; a != "" {
+	if a := view.NamespaceOwnerAccount(ns.Annotations); a != "" {
 		s.observeOwners(source, owners.Origin{Source: owners.FromNamespace, Name: ns.Name}, []string{a})
 	}
 }

@@ -17,7 +17,18 @@ const (
 	AnnotationAdoptionPolicy = "services.k8s.aws/adoption-policy"
 	// AnnotationAdopted is set by ACK once it adopted an existing resource.
 	AnnotationAdopted = "services.k8s.aws/adopted"
+	// AnnotationOwnerAccountID, on a Namespace, names the AWS account ACK
+	// creates the namespace's resources in.
+	AnnotationOwnerAccountID = "services.k8s.aws/owner-account-id"
 )
+
+// NamespaceOwnerAccount returns the account a Namespace's annotations
+// assign its ACK resources to ("" when they name none). The value is
+// returned as written: whether it is an account ID is the caller's to
+// judge.
+func NamespaceOwnerAccount(annotations map[string]string) string {
+	return annotations[AnnotationOwnerAccountID]
+}
 
 // Meta is what every ACK object has: identity, annotations and the status
 // metadata ACK records after it created or adopted the AWS resource.

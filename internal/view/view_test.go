@@ -156,6 +156,27 @@ func TestMetaPartitionAndReadOnly(t *testing.T) {
 	}
 }
 
+// A Namespace names the account of its ACK resources in one annotation;
+// nothing else assigns one, and the value is returned as written.
+func TestNamespaceOwnerAccount(t *testing.T) {
+	cases := []struct {
+		name        string
+		annotations map[string]string
+		want        string
+	}{
+		{"annotated", map[string]string{"services.k8s.aws/owner-account-id": "111122223333"}, "111122223333"},
+		{"no annotations", nil, ""},
+		{"other ACK annotations only", map[string]string{"services.k8s.aws/region": "eu-west-1", "services.k8s.aws/owner-account": "111122223333"}, ""},
+		{"empty value", map[string]string{"services.k8s.aws/owner-account-id": ""}, ""},
+		{"not an account ID, kept as written", map[string]string{"services.k8s.aws/owner-account-id": " 1111-2222 "}, " 1111-2222 "},
+	}
+	for _, tc := range cases {
+		if got := NamespaceOwnerAccount(tc.annotations); got != tc.want {
+			t.Errorf("%s: NamespaceOwnerAccount = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 func FuzzNewBucket(f *testing.F) {
 	f.Add(`{"spec":{"name":"b","publicAccessBlock":{"blockPublicACLs":true},"ownershipControls":{"rules":[{"objectOwnership":"ObjectWriter"}]}}}`)
 	f.Add(`{"spec":{"ownershipControls":{"rules":{}}},"metadata":{"annotations":{"a":1}}}`)
