@@ -23,23 +23,20 @@ import (
 type Reference struct {
 	From, To schema.GroupVersionKind
 	// Path to an ACK reference field ({from: {name, namespace}}) of From:
-	// a single reference or a list of them.
+	// a single reference or a list of them. It is one of view's paths
+	// (view.PolicyRefsPath …), shared and only read.
 	Path []string
 	// Match, when set, decides instead of Path whether the From object
 	// depends on the To object.
 	Match func(from, to *unstructured.Unstructured) bool
 	// NamePath, when set, is a string field that names the target by its
-	// name in the referrer's namespace (spec.dbParameterGroupName beside
-	// spec.dbParameterGroupRef).
+	// name in the referrer's namespace (view.DBParameterGroupNamePath
+	// beside view.DBParameterGroupRefPath), shared and only read as Path.
 	NamePath []string
 }
 
 // ACKReferences are the cross-object dependencies the rules follow.
 func ACKReferences() []Reference {
-	iam := func(kind string) schema.GroupVersionKind {
-		return schema.GroupVersionKind{Group: "iam.services.k8s.aws", Version: "v1alpha1", Kind: kind}
-	}
-	lambda := schema.GroupVersionKind{Group: "lambda.services.k8s.aws", Version: "v1alpha1", Kind: "Function"}
 	// usesPolicy: the identity (to) attaches the Policy (from) or names it
 	// as its permissions boundary.
 	usesPolicy := func(from, to *unstructured.Unstructured) bool {
@@ -53,23 +50,22 @@ func ACKReferences() []Reference {
 	}
 	// roleByARN: the Function (from) names the Role (to) by ARN in spec.role.
 	roleByARN := func(from, to *unstructured.Unstructured) bool {
-		arn, _, _ := unstructured.NestedString(from.Object, "spec", "role")
-		return rules.RoleNamedBy(arn, to.Object)
+		return rules.RoleNamedBy(view.FunctionRoleARN(from.Object), to.Object)
 	}
 	return []Reference{
-		{From: iam("Role"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
-		{From: iam("User"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
-		{From: iam("Group"), To: iam("Policy"), Path: []string{"spec", "policyRefs"}},
-		{From: iam("Role"), To: iam("Policy"), Match: attachesByARN},
-		{From: iam("User"), To: iam("Policy"), Match: attachesByARN},
-		{From: iam("Group"), To: iam("Policy"), Match: attachesByARN},
-		{From: lambda, To: iam("Role"), Path: []string{"spec", "roleRef"}},
-		{From: lambda, To: iam("Role"), Match: roleByARN},
-		{From: iam("Policy"), To: iam("Role"), Match: usesPolicy},
-		{From: iam("Policy"), To: iam("User"), Match: usesPolicy},
-		{From: iam("Policy"), To: iam("Group"), Match: usesPolicy},
-		{From: view.DBInstanceGVK, To: view.DBParameterGroupGVK, Path: []string{"spec", "dbParameterGroupRef"}, NamePath: []string{"spec", "dbParameterGroupName"}},
-		{From: view.DBClusterGVK, To: view.DBClusterParameterGroupGVK, Path: []string{"spec", "dbClusterParameterGroupRef"}, NamePath: []string{"spec", "dbClusterParameterGroupName"}},
+		{From: view.RoleGVK, To: view.PolicyGVK, Path: view.PolicyRefsPath},
+		{From: view.UserGVK, To: view.PolicyGVK, Path: view.PolicyRefsPath},
+		{From: view.GroupGVK, To: view.PolicyGVK, Path: view.PolicyRefsPath},
+		{From: view.RoleGVK, To: view.PolicyGVK, Match: attachesByARN},
+		{From: view.UserGVK, To: view.PolicyGVK, Match: attachesByARN},
+		{From: view.GroupGVK, To: view.PolicyGVK, Match: attachesByARN},
+		{From: view.FunctionGVK, To: view.RoleGVK, Path: view.FunctionRoleRefPath},
+		{From: view.FunctionGVK, To: view.RoleGVK, Match: roleByARN},
+		{From: view.PolicyGVK, To: view.RoleGVK, Match: usesPolicy},
+		{From: view.PolicyGVK, To: view.UserGVK, Match: usesPolicy},
+		{From: view.PolicyGVK, To: view.GroupGVK, Match: usesPolicy},
+		{From: view.DBInstanceGVK, To: view.DBParameterGroupGVK, Path: view.DBParameterGroupRefPath, NamePath: view.DBParameterGroupNamePath},
+		{From: view.DBClusterGVK, To: view.DBClusterParameterGroupGVK, Path: view.DBClusterParameterGroupRefPath, NamePath: view.DBClusterParameterGroupNamePath},
 	}
 }
 

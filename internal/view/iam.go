@@ -15,6 +15,15 @@ var (
 	GroupGVK  = schema.GroupVersionKind{Group: "iam.services.k8s.aws", Version: "v1alpha1", Kind: "Group"}
 )
 
+// The lists by which a Role, User or Group attaches managed policies:
+// spec.policyRefs names ACK Policies in the cluster, spec.policies their
+// ARNs. The views read them at these paths (IAMIdentity.PolicyRefs and
+// .Policies); code that follows the references reads them through these.
+var (
+	PolicyRefsPath = NewPath("spec", "policyRefs")
+	PoliciesPath   = NewPath("spec", "policies")
+)
+
 // Ref is an ACK resource reference, {from: {name, namespace}}, as used by
 // spec.policyRefs[], spec.permissionsBoundaryRef and spec.roleRef.
 type Ref struct {

@@ -79,3 +79,75 @@ func FuzzNewRole(f *testing.F) {
 		_ = NewFunctionRole(m)
 	})
 }
+
+// The exported paths of the references are the very fields the views
+// read, so code that follows a reference by its path finds what the
+// rules judge.
+func TestReferencePathsAreTheViewsFields(t *testing.T) {
+	iam := decodeJSON(t, `{"metadata":{"namespace":"ns"},"spec":{"policyRefs":[{"from":{"name":"p"}}],"policies":["arn:aws:iam::111122223333:policy/x"]}}`)
+	fn := decodeJSON(t, `{"metadata":{"namespace":"ns"},"spec":{"roleRef":{"from":{"name":"exec"}}}}`)
+	inst := decodeJSON(t, `{"spec":{"dbParameterGroupRef":{"from":{"name":"g"}},"dbParameterGroupName":"pg"}}`)
+	clus := decodeJSON(t, `{"spec":{"dbClusterParameterGroupRef":{"from":{"name":"cg"}},"dbClusterParameterGroupName":"cpg"}}`)
+	r, u, g := NewRole(iam), NewUser(iam), NewGroup(iam)
+	d, c := NewDBInstance(inst), NewDBCluster(clus)
+	cases := []struct {
+		name       string
+		exported   Path
+		read       Path
+		obj        map[string]any
+		refTarget  string // the reference read at the exported path
+		nameTarget string // the string read at the exported path
+	}{
+		{"Role policyRefs", PolicyRefsPath, r.PolicyRefs[0].Path[:2], iam, "p", ""},
+		{"User policyRefs", PolicyRefsPath, u.PolicyRefs[0].Path[:2], iam, "p", ""},
+		{"Group policyRefs", PolicyRefsPath, g.PolicyRefs[0].Path[:2], iam, "p", ""},
+		{"Role policies", PoliciesPath, r.PoliciesField.Path, iam, "", ""},
+		{"Function roleRef", FunctionRoleRefPath, NewFunctionRole(fn).RoleRef.Path, fn, "exec", ""},
+		{"DBInstance parameter group ref", DBParameterGroupRefPath, d.ParameterGroup.Ref.Path, inst, "g", ""},
+		{"DBInstance parameter group name", DBParameterGroupNamePath, d.ParameterGroup.Name.Path, inst, "", "pg"},
+		{"DBCluster parameter group ref", DBClusterParameterGroupRefPath, c.ParameterGroup.Ref.Path, clus, "cg", ""},
+		{"DBCluster parameter group name", DBClusterParameterGroupNamePath, c.ParameterGroup.Name.Path, clus, "", "cpg"},
+	}
+	for _, tc := range cases {
+		if !tc.exported.Equal(tc.read) {
+			t.Errorf("%s: exported path %s, the view reads %s", tc.name, tc.exported, tc.read)
+		}
+		if len(tc.exported) != cap(tc.exported) {
+			t.Errorf("%s: an exported path must have len == cap, so appending to it copies", tc.name)
+		}
+		if tc.refTarget != "" {
+			refs := RefsAt(tc.obj, tc.exported...)
+			if len(refs) != 1 {
+				t.Errorf("%s: RefsAt = %+v", tc.name, refs)
+			} else if _, n, ok := refs[0].Target("ns"); !ok || n != tc.refTarget {
+				t.Errorf("%s: reference names %q (%v), want %q", tc.name, n, ok, tc.refTarget)
+			}
+		}
+		if got := StringAt(tc.obj, tc.exported...); got != tc.nameTarget {
+			t.Errorf("%s: StringAt = %q, want %q", tc.name, got, tc.nameTarget)
+		}
+	}
+}
+
+func TestFunctionRoleARN(t *testing.T) {
+	cases := []struct {
+		name, obj, want string
+	}{
+		{"role by ARN", `{"spec":{"role":"arn:aws:iam::111122223333:role/exec"}}`, "arn:aws:iam::111122223333:role/exec"},
+		{"role by reference only", `{"spec":{"roleRef":{"from":{"name":"exec"}}}}`, ""},
+		{"no spec", `{}`, ""},
+		{"spec not an object", `{"spec":"arn:aws:iam::111122223333:role/exec"}`, ""},
+		{"role not a string", `{"spec":{"role":{"arn":"arn:aws:iam::111122223333:role/exec"}}}`, ""},
+		{"role null", `{"spec":{"role":null}}`, ""},
+	}
+	for _, tc := range cases {
+		obj := decodeJSON(t, tc.obj)
+		if got := FunctionRoleARN(obj); got != tc.want {
+			t.Errorf("%s: FunctionRoleARN = %q, want %q", tc.name, got, tc.want)
+		}
+		// The view reads the same field.
+		if f := NewFunctionRole(obj); f.Role.Err == nil && f.Role.Value != tc.want {
+			t.Errorf("%s: the view reads spec.role as %q, FunctionRoleARN %q", tc.name, f.Role.Value, tc.want)
+		}
+	}
+}

@@ -20,3 +20,11 @@ func NewFunctionRole(obj map[string]any) *FunctionRole {
 	f.RoleRef = readRef(spec.Object("roleRef"))
 	return f
 }
+
+// FunctionRoleRefPath is spec.roleRef of a Function, where
+// FunctionRole.RoleRef is read.
+var FunctionRoleRefPath = NewPath("spec", "roleRef")
+
+// FunctionRoleARN returns a Function's spec.role (FunctionRole.Role),
+// read in place: "" when it is absent or not a string.
+func FunctionRoleARN(obj map[string]any) string { return stringOf(objectOf(obj, "spec"), "role") }

@@ -28,6 +28,16 @@ type ParameterGroupLink struct {
 	Ref  Ref
 }
 
+// The fields of a ParameterGroupLink: a DBInstance's
+// spec.dbParameterGroupRef and spec.dbParameterGroupName, a DBCluster's
+// spec.dbClusterParameterGroupRef and spec.dbClusterParameterGroupName.
+var (
+	DBParameterGroupRefPath         = NewPath("spec", "dbParameterGroupRef")
+	DBParameterGroupNamePath        = NewPath("spec", "dbParameterGroupName")
+	DBClusterParameterGroupRefPath  = NewPath("spec", "dbClusterParameterGroupRef")
+	DBClusterParameterGroupNamePath = NewPath("spec", "dbClusterParameterGroupName")
+)
+
 // Set reports whether the object names a parameter group at all (without
 // one, RDS uses the engine's default group).
 func (l ParameterGroupLink) Set() bool { return l.Ref.Present || l.Name.Present }
