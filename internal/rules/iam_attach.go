@@ -38,7 +38,7 @@ func iam013() *Rule {
 			}
 			add(u.InlinePoliciesField.Path, len(u.InlinePolicies), "inline policies")
 			add(u.PoliciesField.Path, len(u.Policies), "attached managed policies (spec.policies)")
-			add(view.NewPath("spec", "policyRefs"), len(u.PolicyRefs), "referenced Policies (spec.policyRefs)")
+			add(view.PolicyRefsPath, len(u.PolicyRefs), "referenced Policies (spec.policyRefs)")
 			return out
 		},
 	}

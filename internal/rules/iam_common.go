@@ -157,9 +157,8 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 			st.inline.Chars += d.Chars
 			st.inline.Over = st.inline.Over || d.Chars > limit
 		}
-		for i, ref := range id.PolicyRefs {
-			refPath := view.NewPath("spec", "policyRefs").Index(i)
-			d, warn := resolvePolicyRef(in, ref, refPath, meta.Namespace)
+		for _, ref := range id.PolicyRefs {
+			d, warn := resolvePolicyRef(in, ref, ref.Path, meta.Namespace)
 			if d != nil {
 				st.refs = append(st.refs, d)
 			}
@@ -172,7 +171,7 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		var policies []map[string]any
 		var listErr error
 		listed := false
-		for i, a := range id.Policies {
+		for _, a := range id.Policies {
 			arn, ok := policy.ParseIAMARN(strings.TrimSpace(a.Value))
 			if a.Err != nil || !ok || arn.Type != "policy" || arn.Account == "aws" {
 				continue // not a customer managed policy (IAM-014/015 read AWS managed ones)
@@ -185,14 +184,13 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 				policies, listErr = l.List(view.PolicyGVK)
 				listed = true
 			}
-			path := view.NewPath("spec", "policies").Index(i)
 			if listErr != nil {
 				msg := fmt.Sprintf("the policy %s could not be looked up among the ACK Policies (%v); its permissions are not judged here", a.Value, listErr)
-				st.unresolved = append(st.unresolved, Finding{Action: Warn, Inconclusive: true, Path: path, Message: msg,
+				st.unresolved = append(st.unresolved, Finding{Action: Warn, Inconclusive: true, Path: a.Path, Message: msg,
 					Remedy: "retry; ackguard judges the identity again when the Policies can be read", Subject: "unresolved: " + msg})
 				break
 			}
-			if d := policyByARN(in, policies, a.Value, path, meta.Namespace, id.PolicyRefs); d != nil {
+			if d := policyByARN(in, policies, a.Value, a.Path, meta.Namespace, id.PolicyRefs); d != nil {
 				st.refs = append(st.refs, d)
 			}
 		}

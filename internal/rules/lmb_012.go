@@ -77,7 +77,7 @@ func checkLMB012(in *Input) []Finding {
 // roleFindingText is a Role finding's message, led by its field when the
 // message does not name its document itself.
 func roleFindingText(f Finding) string {
-	if len(f.Path) > 1 && f.Path[1] == "policies" {
+	if pathUnder(f.Path, view.PoliciesPath) {
 		return f.Path.String() + " " + f.Message
 	}
 	return f.Message
