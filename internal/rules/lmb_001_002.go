@@ -225,12 +225,7 @@ func fixLMB002(m *Mutation) error {
 	for i, raw := range a.Permissions.Raw {
 		out[i] = raw
 		if e, ok := raw.(map[string]any); ok && fix[i] {
-			c := make(map[string]any, len(e)+1)
-			for k, v := range e {
-				c[k] = v
-			}
-			c["sourceAccount"] = owners[0]
-			out[i] = c
+			out[i] = view.PermissionWithSourceAccount(e, owners[0])
 		}
 	}
 	return m.Set(a.Permissions.Path, out)

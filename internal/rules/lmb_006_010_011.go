@@ -56,7 +56,7 @@ func fixLMB006(m *Mutation) error {
 		return nil
 	}
 	if f.TracingConfig.Err != nil {
-		return m.Set(f.TracingConfig.Path, map[string]any{"mode": tracingActive})
+		return m.Set(f.TracingConfig.Path, view.TracingConfigValue(tracingActive))
 	}
 	return m.Set(f.TracingMode.Path, tracingActive)
 }

@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/ackguard/ackguard/internal/view"
+
 // S3-001: bucket-level Block Public Access present with all four flags true.
 //
 // Omission fails: ACK turns a missing spec.publicAccessBlock into "all
@@ -60,9 +62,7 @@ func checkS3001(in *Input) []Finding {
 func fixS3001(m *Mutation) error {
 	pab := m.Input().BucketPublicAccessBlock()
 	if !pab.Present || pab.Err != nil {
-		return m.Set(pab.Path, map[string]any{
-			"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
-		})
+		return m.Set(pab.Path, view.FullPublicAccessBlock())
 	}
 	for _, flag := range pab.Flags() {
 		if !flag.IsTrue() {

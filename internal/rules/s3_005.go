@@ -126,7 +126,5 @@ func fixS3005(m *Mutation) error {
 		return nil
 	}
 	b := in.Bucket()
-	return m.Set(b.OwnershipControls.Path, map[string]any{
-		"rules": []any{map[string]any{"objectOwnership": bucketOwnerEnforced}},
-	})
+	return m.Set(b.OwnershipControls.Path, view.OwnershipControlsValue(bucketOwnerEnforced))
 }

@@ -1,6 +1,10 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ackguard/ackguard/internal/view"
+)
 
 const versioningEnabled = "Enabled"
 
@@ -51,7 +55,7 @@ func fixS3009(m *Mutation) error {
 	case c.Spec.Err != nil:
 		return nil
 	case c.Versioning.Err != nil:
-		return m.Set(c.Versioning.Path, map[string]any{"status": versioningEnabled})
+		return m.Set(c.Versioning.Path, view.VersioningValue(versioningEnabled))
 	case c.VersionStatus.Err == nil && c.VersionStatus.Value == versioningEnabled:
 		return nil
 	}

@@ -90,6 +90,18 @@ func NewAlias(obj map[string]any) *Alias {
 	return a
 }
 
+// PermissionWithSourceAccount returns a copy of a spec.permissions
+// element as decoded (an element of PermissionList.Raw) with its
+// sourceAccount set to account; entry is not modified.
+func PermissionWithSourceAccount(entry map[string]any, account string) map[string]any {
+	c := make(map[string]any, len(entry)+1)
+	for k, v := range entry {
+		c[k] = v
+	}
+	c["sourceAccount"] = account
+	return c
+}
+
 // Strings returns the permission's string fields, for reporting the ones
 // of the wrong type.
 func (p AliasPermission) Strings() []String {

@@ -132,6 +132,20 @@ func BucketPublicAccessBlock(spec Object) PublicAccessBlock {
 	}
 }
 
+// FullPublicAccessBlock returns a new spec.publicAccessBlock value with
+// its four flags true, for a fix to write whole.
+func FullPublicAccessBlock() map[string]any {
+	return map[string]any{
+		"blockPublicACLs": true, "ignorePublicACLs": true, "blockPublicPolicy": true, "restrictPublicBuckets": true,
+	}
+}
+
+// OwnershipControlsValue returns a new spec.ownershipControls value of a
+// single rule with that objectOwnership, for a fix to write whole.
+func OwnershipControlsValue(objectOwnership string) map[string]any {
+	return map[string]any{"rules": []any{map[string]any{"objectOwnership": objectOwnership}}}
+}
+
 // BucketPolicy reads a Bucket's spec.policy from its spec, as
 // BucketPublicAccessBlock reads spec.publicAccessBlock.
 func BucketPolicy(spec Object) String { return spec.String("policy") }

@@ -87,6 +87,10 @@ type BucketConfig struct {
 	paths pathArena // the fields' paths while the view is built
 }
 
+// VersioningValue returns a new spec.versioning value with that status,
+// for a fix to write whole.
+func VersioningValue(status string) map[string]any { return map[string]any{"status": status} }
+
 // lifecycleFilterCriteria are the filter fields besides prefix that
 // narrow a lifecycle rule, as ACK names them, with the names
 // LifecycleRule.Narrowed gives them in filter and in filter.and.

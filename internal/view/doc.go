@@ -9,4 +9,9 @@
 // Unknown fields are ignored. A field of the wrong JSON type is kept as a
 // *FieldError naming the path, the expected type and the type found, so a
 // rule can refuse to judge it instead of guessing.
+//
+// The few values a fix writes whole, where a field is absent or of the
+// wrong type (a spec.publicAccessBlock with every flag set, a
+// spec.versioning with its status), are built here too, so that no fix
+// spells an ACK field name.
 package view

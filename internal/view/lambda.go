@@ -74,6 +74,10 @@ func NewFunction(obj map[string]any) *Function {
 	return f
 }
 
+// TracingConfigValue returns a new spec.tracingConfig value with that
+// mode, for a fix to write whole.
+func TracingConfigValue(mode string) map[string]any { return map[string]any{"mode": mode} }
+
 // IsImage reports whether the function is deployed as a container image.
 func (f *Function) IsImage() bool {
 	return f.PackageType.Err == nil && f.PackageType.Value == PackageTypeImage
