@@ -86,7 +86,7 @@ func inheritsEncryption(db dbObject) bool {
 		srcs = []view.String{i.DBSnapshotIdentifier, i.SourceDBInstanceIdentifier}
 	}
 	if c := db.Cluster; c != nil {
-		srcs = []view.String{c.SnapshotIdentifier, c.Spec.String("sourceDBClusterIdentifier")}
+		srcs = []view.String{c.SnapshotIdentifier, c.SourceDBClusterIdentifier}
 	}
 	for _, s := range srcs {
 		if s.NonEmpty() {

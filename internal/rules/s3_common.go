@@ -164,7 +164,7 @@ func notOnDirectoryBuckets(check func(*Input) []Finding) func(*Input) []Finding 
 // read once per evaluation (nine rules ask).
 func isDirectoryBucket(in *Input) bool {
 	if !in.directoryRead {
-		name := in.spec().String("name")
+		name := view.BucketSpecName(in.spec())
 		in.directory, in.directoryRead = name.Err == nil && strings.HasSuffix(name.Value, "--x-s3"), true
 	}
 	return in.directory

@@ -27,6 +27,29 @@ func TestDBInstanceAbsentIsNotFalse(t *testing.T) {
 	}
 }
 
+// A DBCluster restored to a point in time names its source cluster; the
+// view reads it as it reads the snapshot a restore starts from.
+func TestDBClusterSourceCluster(t *testing.T) {
+	cases := []struct {
+		name, spec string
+		nonEmpty   bool
+		err        bool
+	}{
+		{"new cluster", `{"engine":"aurora-postgresql"}`, false, false},
+		{"point-in-time restore", `{"sourceDBClusterIdentifier":"orders-prod","restoreType":"copy-on-write"}`, true, false},
+		{"empty source", `{"sourceDBClusterIdentifier":""}`, false, false},
+		{"source of the wrong type", `{"sourceDBClusterIdentifier":{"name":"orders-prod"}}`, false, true},
+		{"restored from a snapshot instead", `{"snapshotIdentifier":"snap-1"}`, false, false},
+	}
+	for _, tc := range cases {
+		c := NewDBCluster(decodeJSON(t, `{"apiVersion":"rds.services.k8s.aws/v1alpha1","kind":"DBCluster","spec":`+tc.spec+`}`))
+		src := c.SourceDBClusterIdentifier
+		if src.NonEmpty() != tc.nonEmpty || (src.Err != nil) != tc.err || src.Path.String() != "spec.sourceDBClusterIdentifier" {
+			t.Errorf("%s: sourceDBClusterIdentifier = %+v", tc.name, src)
+		}
+	}
+}
+
 func TestSecurityGroupView(t *testing.T) {
 	sg := NewSecurityGroup(decodeJSON(t, `{"apiVersion":"ec2.services.k8s.aws/v1alpha1","kind":"SecurityGroup","spec":{"name":"g","description":"d",
 		"ingressRules":[{"ipProtocol":"6","fromPort":22,"toPort":22,"ipRanges":[{"cidrIP":"10.1.2.3/0"},"junk"],"ipv6Ranges":[{"cidrIPv6":"::/0","description":"v6"}]},7],

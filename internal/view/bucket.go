@@ -92,7 +92,7 @@ func bucketWithMeta(b *Bucket, obj map[string]any, meta Meta, arena bool) *Bucke
 	if spec.Err != nil {
 		b.Errors = append(b.Errors, spec.Err)
 	}
-	b.Name = spec.String("name")
+	b.Name = BucketSpecName(spec)
 	b.Policy = BucketPolicy(spec)
 	b.PublicAccessBlock = BucketPublicAccessBlock(spec)
 	b.ACL = spec.String("acl")
@@ -149,6 +149,10 @@ func OwnershipControlsValue(objectOwnership string) map[string]any {
 // BucketPolicy reads a Bucket's spec.policy from its spec, as
 // BucketPublicAccessBlock reads spec.publicAccessBlock.
 func BucketPolicy(spec Object) String { return spec.String("policy") }
+
+// BucketSpecName reads a Bucket's spec.name (the AWS bucket name) from
+// its spec, as Bucket.Name and BucketConfig.Name hold it.
+func BucketSpecName(spec Object) String { return spec.String("name") }
 
 // BucketName returns the AWS bucket name: spec.name, or the object name
 // when spec.name is missing (ACK requires spec.name; scan may see drafts).

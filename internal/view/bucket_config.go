@@ -140,7 +140,7 @@ func newBucketConfig(c *BucketConfig, obj map[string]any, arena bool) *BucketCon
 		c.paths.seal()
 	}
 	spec := rootIn(obj, &c.paths).Object("spec")
-	c.Spec, c.Name = spec, spec.String("name")
+	c.Spec, c.Name = spec, BucketSpecName(spec)
 
 	c.Encryption = spec.Object("encryption")
 	c.EncryptionRules = c.Encryption.Objects("rules")

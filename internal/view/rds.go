@@ -128,6 +128,9 @@ type DBCluster struct {
 	// DBClusterInstanceClass is set only on Multi-AZ DB clusters (non-Aurora).
 	DBClusterInstanceClass String
 	SnapshotIdentifier     String
+	// SourceDBClusterIdentifier is the cluster a point-in-time restore
+	// copies.
+	SourceDBClusterIdentifier String
 	// ParameterGroup is spec.dbClusterParameterGroupName /
 	// spec.dbClusterParameterGroupRef.
 	ParameterGroup ParameterGroupLink
@@ -146,6 +149,7 @@ func NewDBCluster(obj map[string]any) *DBCluster {
 	c.EngineMode = spec.String("engineMode")
 	c.DBClusterInstanceClass = spec.String("dbClusterInstanceClass")
 	c.SnapshotIdentifier = spec.String("snapshotIdentifier")
+	c.SourceDBClusterIdentifier = spec.String("sourceDBClusterIdentifier")
 	c.ParameterGroup = readParameterGroupLink(spec, DBClusterParameterGroupGVK, "dbClusterParameterGroupName", "dbClusterParameterGroupRef")
 	return c
 }

@@ -156,6 +156,33 @@ func TestMetaPartitionAndReadOnly(t *testing.T) {
 	}
 }
 
+// The AWS name of a Bucket read alone is the one its views hold; a
+// directory bucket's name is read as any other.
+func TestBucketSpecName(t *testing.T) {
+	cases := []struct {
+		name, obj string
+		value     string
+		present   bool
+		err       bool
+	}{
+		{"named", `{"metadata":{"name":"k8s-name"},"spec":{"name":"orders-assets"}}`, "orders-assets", true, false},
+		{"directory bucket", `{"spec":{"name":"logs--use1-az4--x-s3"}}`, "logs--use1-az4--x-s3", true, false},
+		{"no spec.name: metadata.name is not read", `{"metadata":{"name":"k8s-name"},"spec":{}}`, "", false, false},
+		{"name of the wrong type", `{"spec":{"name":["x--x-s3"]}}`, "", true, true},
+		{"spec not an object", `{"spec":"x"}`, "", false, false},
+	}
+	for _, tc := range cases {
+		obj := decodeJSON(t, tc.obj)
+		got := BucketSpecName(Spec(obj))
+		if got.Value != tc.value || got.Present != tc.present || (got.Err != nil) != tc.err || got.Path.String() != "spec.name" {
+			t.Errorf("%s: BucketSpecName = %+v", tc.name, got)
+		}
+		if b, c := NewBucket(obj), NewBucketConfig(obj); !reflect.DeepEqual(got, b.Name) || !reflect.DeepEqual(got, c.Name) {
+			t.Errorf("%s: read alone %+v, Bucket.Name %+v, BucketConfig.Name %+v", tc.name, got, b.Name, c.Name)
+		}
+	}
+}
+
 // A Namespace names the account of its ACK resources in one annotation;
 // nothing else assigns one, and the value is returned as written.
 func TestNamespaceOwnerAccount(t *testing.T) {
