@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // adminPorts are SSH and RDP, the ports of EC2-001 and EC2-002.
@@ -17,7 +19,8 @@ var highRiskPorts = []int64{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 
 // public ranges (of the lists it owns) of the ingress rules that match,
 // and fixes by removing exactly those ranges.
 type publicIngressRule struct {
-	// lists are the range lists the rule owns: "ipRanges", "ipv6Ranges".
+	// lists are the range lists the rule owns: view.IPRangesField,
+	// view.IPv6RangesField.
 	lists []string
 	// matches returns why range r of rule i is in scope ("" when it is
 	// not).
@@ -76,7 +79,7 @@ const removeRangeRemedy = "remove that range from the rule (reach the instances 
 // EC2-001: no ingress from a public IPv4 range to SSH (22) or RDP (3389)
 // over TCP, UDP or all protocols.
 func ec2001() *Rule {
-	r := publicIngressRule{lists: []string{"ipRanges"}, matches: matchesAdminPorts, remedy: removeRangeRemedy, reportsInput: true}
+	r := publicIngressRule{lists: []string{view.IPRangesField}, matches: matchesAdminPorts, remedy: removeRangeRemedy, reportsInput: true}
 	return &Rule{
 		ID:          "EC2-001",
 		Title:       "No ingress from a public IPv4 range to port 22 or 3389",
@@ -97,7 +100,7 @@ func ec2001() *Rule {
 
 // EC2-002: the same for public IPv6 ranges (::/0 and wider than /16).
 func ec2002() *Rule {
-	r := publicIngressRule{lists: []string{"ipv6Ranges"}, matches: matchesAdminPorts, remedy: removeRangeRemedy}
+	r := publicIngressRule{lists: []string{view.IPv6RangesField}, matches: matchesAdminPorts, remedy: removeRangeRemedy}
 	return &Rule{
 		ID:          "EC2-002",
 		Title:       "No ingress from a public IPv6 range to port 22 or 3389",
@@ -119,7 +122,7 @@ func ec2002() *Rule {
 // EC2-003: no public ingress to the high-risk ports of Security Hub EC2.19.
 func ec2003() *Rule {
 	r := publicIngressRule{
-		lists: []string{"ipRanges", "ipv6Ranges"},
+		lists: []string{view.IPRangesField, view.IPv6RangesField},
 		matches: func(e *sgExposure, i int, r publicRange) string {
 			if ports := e.publicPortsOf(i, r, highRiskPorts); len(ports) > 0 {
 				return fmt.Sprintf(", which includes the high-risk port(s) %s", portList(ports))
@@ -180,7 +183,7 @@ func opensEveryPortAlone(e *sgExposure, i int, r publicRange) bool {
 // EC2-005: no public ingress on all protocols or on a full port range.
 func ec2005() *Rule {
 	r := publicIngressRule{
-		lists:   []string{"ipRanges", "ipv6Ranges"},
+		lists:   []string{view.IPRangesField, view.IPv6RangesField},
 		matches: matchesEveryPort,
 		remedy:  "remove that range from the rule and open only the ports and networks the service needs",
 		fixable: opensEveryPortAlone,

@@ -136,7 +136,7 @@ func checkEC2008(in *Input) []Finding {
 			for _, ds := range [][]view.Described{p.PrefixListIDs, p.UserIDGroupPairs} {
 				for _, d := range ds {
 					describe(d.Description, "the source", func() string {
-						return newSGPermission(p).describe() + " from " + sourceText(d.Fields)
+						return newSGPermission(p).describe() + " from " + sourceText(d)
 					})
 				}
 			}
@@ -147,13 +147,8 @@ func checkEC2008(in *Input) []Finding {
 
 // sourceText renders a source (a prefix list, a security group pair) by
 // what it names besides its description: its other fields, keys sorted.
-func sourceText(fields map[string]any) string {
-	named := make(map[string]any, len(fields))
-	for k, v := range fields {
-		if k != "description" {
-			named[k] = v
-		}
-	}
+func sourceText(d view.Described) string {
+	named := d.Named()
 	b, err := json.Marshal(named)
 	if err != nil {
 		return fmt.Sprint(named)

@@ -306,7 +306,7 @@ func removePublicIngress(m *Mutation, pick func(e *sgExposure, i int, r publicRa
 
 // hasSource reports whether a rule still names any source.
 func hasSource(rule map[string]any) bool {
-	for _, k := range []string{"ipRanges", "ipv6Ranges", "prefixListIDs", "userIDGroupPairs"} {
+	for _, k := range view.SourceFields {
 		if items, ok := rule[k].([]any); ok && len(items) > 0 {
 			return true
 		}

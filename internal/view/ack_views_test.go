@@ -1,6 +1,9 @@
 package view
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestDBInstanceAbsentIsNotFalse(t *testing.T) {
 	d := NewDBInstance(decodeJSON(t, `{"apiVersion":"rds.services.k8s.aws/v1alpha1","kind":"DBInstance","metadata":{"name":"db"},
@@ -67,6 +70,74 @@ func TestSecurityGroupView(t *testing.T) {
 	// The junk range, the junk rule and the egress string are each reported.
 	if len(sg.Errors) != 3 {
 		t.Errorf("errors = %v", sg.Errors)
+	}
+}
+
+// Each of SourceFields is a list the view reads sources from, and the
+// range lists are named as IPRange.List names them.
+func TestSecurityGroupSourceFields(t *testing.T) {
+	cases := []struct {
+		name, rule string
+		sources    int
+		list       string // IPRange.List of the one range, if any
+	}{
+		{"public IPv4 range", `{"ipRanges":[{"cidrIP":"0.0.0.0/0"}]}`, 1, IPRangesField},
+		{"public IPv6 range", `{"ipv6Ranges":[{"cidrIPv6":"::/0"}]}`, 1, IPv6RangesField},
+		{"prefix list", `{"prefixListIDs":[{"prefixListID":"pl-1"}]}`, 1, ""},
+		{"security group pair", `{"userIDGroupPairs":[{"groupID":"sg-1"}]}`, 1, ""},
+		{"no source", `{"ipProtocol":"tcp","fromPort":22,"toPort":22}`, 0, ""},
+		{"a field that names no source", `{"description":"0.0.0.0/0","cidrIP":"0.0.0.0/0"}`, 0, ""},
+	}
+	for _, tc := range cases {
+		sg := NewSecurityGroup(decodeJSON(t, `{"spec":{"ingressRules":[`+tc.rule+`]}}`))
+		p := sg.Ingress.Rules[0]
+		ranges := append(append([]IPRange{}, p.IPRanges...), p.IPv6Ranges...)
+		if n := len(ranges) + len(p.PrefixListIDs) + len(p.UserIDGroupPairs); n != tc.sources {
+			t.Errorf("%s: %d sources read, want %d", tc.name, n, tc.sources)
+		}
+		// A range's path is spec.ingressRules[0].<list>[0].
+		if tc.list != "" && (len(ranges) != 1 || ranges[0].List != tc.list || ranges[0].Path[3] != tc.list) {
+			t.Errorf("%s: ranges %+v, want one in %s", tc.name, ranges, tc.list)
+		}
+		// The fields that named a source are among SourceFields.
+		var rule map[string]any
+		if err := json.Unmarshal([]byte(tc.rule), &rule); err != nil {
+			t.Fatal(err)
+		}
+		named := 0
+		for _, f := range SourceFields {
+			if _, ok := rule[f]; ok {
+				named++
+			}
+		}
+		if named != tc.sources {
+			t.Errorf("%s: %d of SourceFields set, %d sources read", tc.name, named, tc.sources)
+		}
+	}
+}
+
+func TestDescribedNamed(t *testing.T) {
+	cases := []struct {
+		name, rule string
+		want       string
+	}{
+		{"prefix list with a description", `{"prefixListIDs":[{"prefixListID":"pl-1","description":"office"}]}`, `{"prefixListID":"pl-1"}`},
+		{"pair without a description", `{"userIDGroupPairs":[{"groupID":"sg-1","userID":"111122223333"}]}`, `{"groupID":"sg-1","userID":"111122223333"}`},
+		{"only a description", `{"prefixListIDs":[{"description":"office"}]}`, `{}`},
+		{"description of the wrong type is still the description", `{"prefixListIDs":[{"prefixListID":"pl-1","description":7}]}`, `{"prefixListID":"pl-1"}`},
+	}
+	for _, tc := range cases {
+		sg := NewSecurityGroup(decodeJSON(t, `{"spec":{"ingressRules":[`+tc.rule+`]}}`))
+		p := sg.Ingress.Rules[0]
+		d := append(append([]Described{}, p.PrefixListIDs...), p.UserIDGroupPairs...)[0]
+		before := len(d.Fields)
+		got, _ := json.Marshal(d.Named())
+		if string(got) != tc.want {
+			t.Errorf("%s: Named = %s, want %s", tc.name, got, tc.want)
+		}
+		if len(d.Fields) != before {
+			t.Errorf("%s: Named changed the element: %v", tc.name, d.Fields)
+		}
 	}
 }
 

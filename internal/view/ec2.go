@@ -45,10 +45,23 @@ type IPPermission struct {
 	UserIDGroupPairs []Described
 }
 
+// The two lists of a rule that name ranges of addresses; IPRange.List
+// names the one a range is in.
+const (
+	IPRangesField   = "ipRanges"
+	IPv6RangesField = "ipv6Ranges"
+)
+
+// SourceFields are the fields of a rule that name its sources, in CRD
+// order: the two range lists, then the prefix lists and security group
+// pairs, which are never public.
+var SourceFields = []string{IPRangesField, IPv6RangesField, "prefixListIDs", "userIDGroupPairs"}
+
 // IPRange is one element of ipRanges or ipv6Ranges.
 type IPRange struct {
 	Path Path // the element
-	// List is "ipRanges" or "ipv6Ranges"; Index the element's position.
+	// List is IPRangesField or IPv6RangesField; Index the element's
+	// position.
 	List        string
 	Index       int
 	CIDR        String
@@ -102,13 +115,25 @@ func readRuleList(spec Object, key string, errs *[]*FieldError) RuleList {
 			FromPort:   it.Int("fromPort"),
 			ToPort:     it.Int("toPort"),
 		}
-		p.IPRanges = readRanges(it, "ipRanges", "cidrIP", errs)
-		p.IPv6Ranges = readRanges(it, "ipv6Ranges", "cidrIPv6", errs)
+		p.IPRanges = readRanges(it, IPRangesField, "cidrIP", errs)
+		p.IPv6Ranges = readRanges(it, IPv6RangesField, "cidrIPv6", errs)
 		p.PrefixListIDs = readDescribed(it, "prefixListIDs", errs)
 		p.UserIDGroupPairs = readDescribed(it, "userIDGroupPairs", errs)
 		rl.Rules = append(rl.Rules, p)
 	}
 	return rl
+}
+
+// Named returns what the element names besides its description: a new
+// map of its other fields.
+func (d Described) Named() map[string]any {
+	named := make(map[string]any, len(d.Fields))
+	for k, v := range d.Fields {
+		if k != "description" {
+			named[k] = v
+		}
+	}
+	return named
 }
 
 func readRanges(rule Object, key, cidrKey string, errs *[]*FieldError) []IPRange {
