@@ -3,7 +3,6 @@ package governance
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,45 +149,24 @@ func (d *Decision) Allowed() bool { return len(d.Denials) == 0 }
 // Admit decides one request. It is the only place where admission is
 // decided: the webhook, scan and the reconciler call it.
 func (e *Engine) Admit(req Request) *Decision {
+	// The object is judged as the API server admits it. A creation
+	// drops the status (the kinds ackguard guards have a status
+	// subresource): a manifest's status (one exported from a cluster) is
+	// not the created object's, and the partition or ARN it names must
+	// not change the verdict scan gives from the webhook's. An update
+	// carries the stored object's status (none when it has none), as the
+	// status subresource leaves an update of the object no way to change
+	// it. The webhook receives it so; scan poses a manifest updating the
+	// object its --base holds, whose status (none, or one exported) is not
+	// the stored one: the partition, ARN or owner account the stored
+	// status names must decide the verdict alike.
 	switch {
 	case req.Operation == Create:
-		req.Object = withoutStatus(req.Object)
+		req.Object = view.WithoutStatus(req.Object)
 	case req.Operation == Update && req.OldObject != nil:
-		req.Object = withStatusOf(req.Object, req.OldObject)
+		req.Object = view.WithStatusOf(req.Object, req.OldObject)
 	}
 	return e.Decide(req, e.Judge(req.Object, req.Namespace, req.Now, req.Resolver))
-}
-
-// withoutStatus returns obj as the API server admits its creation: without
-// a status, which it drops (the kinds ackguard guards have a status
-// subresource). A manifest's status (one exported from a cluster) is not
-// the created object's: the partition or ARN it names must not change the
-// verdict scan gives from the webhook's. obj itself when it has none.
-func withoutStatus(obj map[string]any) map[string]any {
-	if _, ok := obj["status"]; !ok {
-		return obj
-	}
-	out := maps.Clone(obj)
-	delete(out, "status")
-	return out
-}
-
-// withStatusOf returns obj as the API server admits its update: with the
-// stored object's status (old's; none when old has none), as the status
-// subresource of the kinds ackguard guards leaves an update of the object
-// no way to change it. The webhook receives it so; scan poses a manifest
-// updating the object its --base holds, whose status (none, or one
-// exported) is not the stored one: the partition, ARN or owner account
-// the stored status names must decide the verdict alike. obj itself when
-// neither has a status.
-func withStatusOf(obj, old map[string]any) map[string]any {
-	st, ok := old["status"]
-	if !ok {
-		return withoutStatus(obj)
-	}
-	out := maps.Clone(obj)
-	out["status"] = st
-	return out
 }
 
 // Decide makes the admission decision for req from j, a judgement this

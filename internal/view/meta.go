@@ -1,6 +1,7 @@
 package view
 
 import (
+	"maps"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -195,6 +196,30 @@ func WithLabelsOf(obj, from map[string]any) map[string]any {
 		}
 	}
 	out["metadata"] = md
+	return out
+}
+
+// WithoutStatus returns obj without its status: a shallow copy when it
+// has one (obj is not modified), obj itself when it has none.
+func WithoutStatus(obj map[string]any) map[string]any {
+	if _, ok := obj["status"]; !ok {
+		return obj
+	}
+	out := maps.Clone(obj)
+	delete(out, "status")
+	return out
+}
+
+// WithStatusOf returns obj with the status of old, or with none when old
+// has none: a shallow copy that shares old's status (obj is not
+// modified), obj itself when neither has a status.
+func WithStatusOf(obj, old map[string]any) map[string]any {
+	st, ok := old["status"]
+	if !ok {
+		return WithoutStatus(obj)
+	}
+	out := maps.Clone(obj)
+	out["status"] = st
 	return out
 }
 

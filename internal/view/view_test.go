@@ -2,6 +2,7 @@ package view
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -179,6 +180,59 @@ func TestBucketSpecName(t *testing.T) {
 		}
 		if b, c := NewBucket(obj), NewBucketConfig(obj); !reflect.DeepEqual(got, b.Name) || !reflect.DeepEqual(got, c.Name) {
 			t.Errorf("%s: read alone %+v, Bucket.Name %+v, BucketConfig.Name %+v", tc.name, got, b.Name, c.Name)
+		}
+	}
+}
+
+// An object posed for admission carries the status the API server would
+// store with it: none on a creation, the stored one on an update.
+func TestWithoutStatusAndWithStatusOf(t *testing.T) {
+	stored := map[string]any{"ackResourceMetadata": map[string]any{"arn": "arn:aws-cn:s3:::b", "ownerAccountID": "111122223333"}}
+	exported := map[string]any{"ackResourceMetadata": map[string]any{"arn": "arn:aws:s3:::b"}}
+	obj := func(status any, has bool) map[string]any {
+		o := map[string]any{"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket", "spec": map[string]any{"name": "b"}}
+		if has {
+			o["status"] = status
+		}
+		return o
+	}
+	same := func(a, b map[string]any) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }
+	cases := []struct {
+		name      string
+		obj, old  map[string]any // old nil: WithoutStatus
+		status    any
+		hasStatus bool
+		itself    bool // obj itself is returned
+	}{
+		{"create without a status", obj(nil, false), nil, nil, false, true},
+		{"create with an exported status", obj(exported, true), nil, nil, false, false},
+		{"create with a null status", obj(nil, true), nil, nil, false, false},
+		{"update: the stored status replaces the manifest's", obj(exported, true), obj(stored, true), stored, true, false},
+		{"update: the stored status is added", obj(nil, false), obj(stored, true), stored, true, false},
+		{"update of an object stored without a status", obj(exported, true), obj(nil, false), nil, false, false},
+		{"update: neither has a status", obj(nil, false), obj(nil, false), nil, false, true},
+		{"update: a null stored status is kept", obj(exported, true), obj(nil, true), nil, true, false},
+	}
+	for _, tc := range cases {
+		before := maps.Clone(tc.obj)
+		var got map[string]any
+		if tc.old == nil {
+			got = WithoutStatus(tc.obj)
+		} else {
+			got = WithStatusOf(tc.obj, tc.old)
+		}
+		st, has := got["status"]
+		if has != tc.hasStatus || !reflect.DeepEqual(st, tc.status) {
+			t.Errorf("%s: status %v (%v), want %v (%v)", tc.name, st, has, tc.status, tc.hasStatus)
+		}
+		if same(got, tc.obj) != tc.itself {
+			t.Errorf("%s: returned obj itself: %v, want %v", tc.name, same(got, tc.obj), tc.itself)
+		}
+		if !reflect.DeepEqual(tc.obj, before) {
+			t.Errorf("%s: obj was modified: %v", tc.name, tc.obj)
+		}
+		if !reflect.DeepEqual(got["spec"], tc.obj["spec"]) || got["kind"] != tc.obj["kind"] {
+			t.Errorf("%s: the rest of the object changed: %v", tc.name, got)
 		}
 	}
 }
