@@ -126,14 +126,12 @@ func keyOf(obj map[string]any) (memoKey, bool) {
 // produce, which is then never memoized.
 func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]byte, ok bool) {
 	b := make([]byte, 0, 1024)
-	if b, ok = appendCanonical(b, obj["spec"]); !ok {
+	if b, ok = appendCanonical(b, view.RawSpec(obj)); !ok {
 		return sum, false
 	}
 	// The labels and annotations as view.ReadMeta reads them (string
 	// values only), read in place rather than copied into new maps.
-	md, _ := obj["metadata"].(map[string]any)
-	labels, _ := md["labels"].(map[string]any)
-	annotations, _ := md["annotations"].(map[string]any)
+	labels, annotations := view.LabelsAndAnnotations(obj)
 	b = appendStringFields(b, labels, "")
 	b = appendStringFields(b, annotations, "ackguard.dev/")
 	b = appendStringMap(b, ns.Labels, "")

@@ -123,6 +123,19 @@ func OwnerAccountID(obj map[string]any) string {
 	return stringOf(objectOf(objectOf(obj, "status"), "ackResourceMetadata"), "ownerAccountID")
 }
 
+// RawSpec returns obj's spec as decoded, whatever its type (nil when it
+// has none). It is obj's own, not a copy.
+func RawSpec(obj map[string]any) any { return obj["spec"] }
+
+// LabelsAndAnnotations returns, in place, the objects ReadMeta reads
+// metadata.labels and metadata.annotations from (nil when absent or not
+// objects): ReadMeta keeps their string values only. They are obj's own,
+// not copies.
+func LabelsAndAnnotations(obj map[string]any) (labels, annotations map[string]any) {
+	md := objectOf(obj, "metadata")
+	return objectOf(md, "labels"), objectOf(md, "annotations")
+}
+
 // stringOf is Object{Fields: m}.String(key).Value: the string at key, or
 // "" when it is absent or not a string.
 func stringOf(m map[string]any, key string) string {

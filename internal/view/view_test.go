@@ -237,6 +237,49 @@ func TestWithoutStatusAndWithStatusOf(t *testing.T) {
 	}
 }
 
+// What a judgement depends on is read in place: the spec whatever its
+// type, and the labels and annotations ReadMeta keeps the strings of.
+func TestRawSpecAndLabelsAndAnnotations(t *testing.T) {
+	cases := []struct {
+		name, obj      string
+		spec           any
+		labels, annots map[string]any
+	}{
+		{"whole object", `{"metadata":{"labels":{"env":"dev"},"annotations":{"services.k8s.aws/region":"eu-west-1"}},"spec":{"name":"b"}}`,
+			map[string]any{"name": "b"}, map[string]any{"env": "dev"}, map[string]any{"services.k8s.aws/region": "eu-west-1"}},
+		{"no metadata, no spec", `{}`, nil, nil, nil},
+		{"spec not an object", `{"spec":"x"}`, "x", nil, nil},
+		{"null spec", `{"spec":null}`, nil, nil, nil},
+		{"metadata not an object", `{"metadata":"x","spec":[]}`, []any{}, nil, nil},
+		{"labels not an object", `{"metadata":{"labels":["env"],"annotations":{}}}`, nil, nil, map[string]any{}},
+		{"values not strings are returned as decoded", `{"metadata":{"labels":{"n":1,"env":"dev"},"annotations":{"a":true}}}`,
+			nil, map[string]any{"n": float64(1), "env": "dev"}, map[string]any{"a": true}},
+	}
+	for _, tc := range cases {
+		obj := decodeJSON(t, tc.obj)
+		if got := RawSpec(obj); !reflect.DeepEqual(got, tc.spec) {
+			t.Errorf("%s: RawSpec = %#v, want %#v", tc.name, got, tc.spec)
+		}
+		labels, annots := LabelsAndAnnotations(obj)
+		if !reflect.DeepEqual(labels, tc.labels) || !reflect.DeepEqual(annots, tc.annots) {
+			t.Errorf("%s: labels %v, annotations %v; want %v, %v", tc.name, labels, annots, tc.labels, tc.annots)
+		}
+		// Their string values are what ReadMeta reads.
+		m := ReadMeta(obj)
+		if !reflect.DeepEqual(stringMapOf(labels), m.Labels) || !reflect.DeepEqual(stringMapOf(annots), m.Annotations) {
+			t.Errorf("%s: ReadMeta reads %v, %v", tc.name, m.Labels, m.Annotations)
+		}
+	}
+	// In place: the maps are the object's own.
+	obj := decodeJSON(t, `{"metadata":{"labels":{"env":"dev"}},"spec":{"name":"b"}}`)
+	labels, _ := LabelsAndAnnotations(obj)
+	labels["env"] = "prod"
+	RawSpec(obj).(map[string]any)["name"] = "c"
+	if ReadMeta(obj).Labels["env"] != "prod" || Spec(obj).String("name").Value != "c" {
+		t.Error("LabelsAndAnnotations or RawSpec returned a copy")
+	}
+}
+
 // A Namespace names the account of its ACK resources in one annotation;
 // nothing else assigns one, and the value is returned as written.
 func TestNamespaceOwnerAccount(t *testing.T) {
