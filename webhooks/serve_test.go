@@ -128,16 +128,8 @@ func TestServeHTTPCountsPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	v.ServeHTTP(w, r)
-	var out admissionv1.AdmissionReview
-	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || out.Response == nil {
-		t.Fatalf("response %q: %v", w.Body.String(), err)
-	}
-	if out.Response.Allowed || out.Response.Result == nil || out.Response.Result.Code != http.StatusInternalServerError {
-		t.Errorf("response %+v (result %+v), want an error 500", out.Response, out.Response.Result)
+	if resp := serve(t, v, body); resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusInternalServerError {
+		t.Errorf("response %+v (result %+v), want an error 500", resp, resp.Result)
 	}
 	if n := testutil.ToFloat64(counted); n != 1 {
 		t.Errorf("%g panics counted, want 1", n)
