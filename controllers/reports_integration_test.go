@@ -368,13 +368,14 @@ func TestExceptionExpiresOnTime(t *testing.T) {
 	suite.Start(t)
 	_, mets := governanceManager(t)
 	ns := newNamespace(t)
-	// The API keeps whole seconds: expire 3 to 4 seconds from now.
-	expires := time.Now().Add(4 * time.Second).Truncate(time.Second)
+	// The API keeps whole seconds: expire 5 to 6 seconds from now, time
+	// enough for a loaded machine to report the exception active first.
+	expires := time.Now().Add(6 * time.Second).Truncate(time.Second)
 	ex := newException(ns, "website", expires)
 	if err := cluster.Client.Create(ctx, ex); err != nil {
 		t.Fatal(err)
 	}
-	active := waitException(t, ns, "website", 3*time.Second, func(e *v1alpha1.GuardrailException) bool {
+	active := waitException(t, ns, "website", time.Until(expires), func(e *v1alpha1.GuardrailException) bool {
 		return e.Status.State == v1alpha1.ExceptionActive
 	})
 	if time.Now().After(expires) {
