@@ -165,13 +165,18 @@ type textEntry struct {
 // the rule order, as they share one admission warning.
 func textEntries(rep Report) []textEntry {
 	var out []textEntry
-next:
+	// The entries of the warnings, by what they say: a scan of thousands
+	// of resources looks each finding up once instead of comparing it
+	// with every entry so far.
+	byReason := map[findingReason]int{}
 	for _, f := range rep.Findings {
-		for i := range out {
-			if sameReason(out[i].finding, f) {
+		r, foldable := reasonOf(f)
+		if foldable {
+			if i, ok := byReason[r]; ok {
 				out[i].folded = append(out[i].folded, f)
-				continue next
+				continue
 			}
+			byReason[r] = len(out)
 		}
 		out = append(out, textEntry{finding: f})
 	}
@@ -370,14 +375,21 @@ func writeErrors(rep Report, stderr io.Writer) error {
 	return err
 }
 
-// sameReason reports whether two warnings differ only by rule and
-// severity (a folded line names each rule's severity): the field, the
-// message and the remedy are the same, and so are the policy and the
-// action it gives, which the line shows once.
-func sameReason(a, b Finding) bool {
-	return a.Action == string(rules.Warn) && a.Resource == b.Resource && a.Path == b.Path && a.Message == b.Message &&
-		a.Remedy == b.Remedy && a.Action == b.Action && a.Note == b.Note &&
-		a.Policy == b.Policy && a.PolicyAction == b.PolicyAction
+// findingReason is what the findings a line folds share: they are
+// warnings that differ only by rule and severity (a folded line names
+// each rule's severity): the resource, the field, the message and the
+// remedy are the same, and so are the policy and the action it gives,
+// which the line shows once.
+type findingReason struct {
+	resource                                                  Resource
+	path, message, remedy, action, note, policy, policyAction string
+}
+
+// reasonOf returns a finding's reason, and whether it may be folded with
+// others of the same reason: only a warning may.
+func reasonOf(f Finding) (findingReason, bool) {
+	return findingReason{resource: f.Resource, path: f.Path, message: f.Message, remedy: f.Remedy, action: f.Action,
+		note: f.Note, policy: f.Policy, policyAction: f.PolicyAction}, f.Action == string(rules.Warn)
 }
 
 // ExceptionLine renders an exception that is not in force:
