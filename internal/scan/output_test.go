@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -757,14 +756,9 @@ spec:
 	}
 }
 
-// TestFoldingScalesWithTheFindings: the text output of a scan of many
-// resources folds their findings in time that grows with the findings,
-// not with their square: 10,000 resources with five warnings each and
-// one invalid document each (six rules that cannot evaluate it) give
-// six lines each, at once. Comparing each finding with every line so far
-// took most of a minute.
-func TestFoldingScalesWithTheFindings(t *testing.T) {
-	const resources = 10000
+// foldingReport is a report of many resources, each with five warnings
+// of its own and six rules that cannot evaluate one invalid document.
+func foldingReport(resources int) Report {
 	var rep Report
 	for r := range resources {
 		res := Resource{APIVersion: "s3.services.k8s.aws/v1alpha1", Kind: "Bucket", Namespace: "ns", Name: fmt.Sprintf("b-%05d", r), Source: fmt.Sprintf("buckets.yaml#%d", r)}
@@ -777,22 +771,43 @@ func TestFoldingScalesWithTheFindings(t *testing.T) {
 				Path: "spec.policy", Message: "cannot evaluate", Policy: "baseline", PolicyAction: "Enforce", seq: r + 1})
 		}
 	}
-	done := make(chan []textEntry, 1)
-	go func() { done <- textEntries(rep) }()
-	select {
-	case entries := <-done:
-		if len(entries) != 6*resources {
-			t.Fatalf("%d lines, want %d", len(entries), 6*resources)
+	return rep
+}
+
+// TestFoldingKeepsEachResourcesLines: among many resources, each
+// resource's six rules that cannot evaluate its document fold into one
+// line of its own, after its five other lines, in input order.
+func TestFoldingKeepsEachResourcesLines(t *testing.T) {
+	const resources = 300
+	entries := textEntries(foldingReport(resources))
+	if len(entries) != 6*resources {
+		t.Fatalf("%d lines, want %d", len(entries), 6*resources)
+	}
+	for i, e := range entries {
+		if want := fmt.Sprintf("b-%05d", i/6); e.finding.Resource.Name != want {
+			t.Fatalf("line %d is of %s, want %s", i, e.finding.Resource.Name, want)
 		}
-		for i, e := range entries {
-			if want := fmt.Sprintf("b-%05d", i/6); e.finding.Resource.Name != want {
-				t.Fatalf("line %d is of %s, want %s", i, e.finding.Resource.Name, want)
-			}
-			if folded := i%6 == 5; folded != (len(e.folded) == 5) || !folded && len(e.folded) != 0 {
-				t.Fatalf("line %d of %s folds %d findings", i, e.finding.Resource.Name, len(e.folded))
+		for _, f := range e.folded {
+			if f.Resource != e.finding.Resource {
+				t.Fatalf("line %d of %s folds a finding of %s", i, e.finding.Resource.Name, f.Resource.Name)
 			}
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("folding %d findings took over 15s", len(rep.Findings))
+		if folded := i%6 == 5; folded != (len(e.folded) == 5) || !folded && len(e.folded) != 0 {
+			t.Fatalf("line %d of %s folds %d findings", i, e.finding.Resource.Name, len(e.folded))
+		}
+	}
+}
+
+// BenchmarkTextEntries: folding a scan's findings for the text output
+// takes time that grows with the findings, not with their square
+// (compare the two sizes' ns/op per resource).
+func BenchmarkTextEntries(b *testing.B) {
+	for _, resources := range []int{1000, 10000} {
+		rep := foldingReport(resources)
+		b.Run(fmt.Sprintf("resources=%d", resources), func(b *testing.B) {
+			for b.Loop() {
+				textEntries(rep)
+			}
+		})
 	}
 }
