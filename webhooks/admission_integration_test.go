@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
@@ -147,6 +148,52 @@ func TestACKControllerWritesAdmittedThenUpdatesJudgedOnWhatTheyIntroduce(t *test
 		if strings.Contains(c, "S3-001") {
 			t.Errorf("pre-existing S3-001 became a cause: %q", got)
 		}
+	}
+}
+
+// The webhook configuration's match condition (webhookconfig.JudgedChange)
+// keeps from the webhook the UPDATEs that leave the spec and the adoption
+// policy as they were: a label change of a Bucket that violates S3-001
+// reaches no webhook (no warning, though the webhook would note the
+// finding it already has), a change of its spec does.
+func TestMatchConditionSkipsUpdatesThatLeaveTheSpec(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	ack, _ := clientAs(t, ackS3Controller)
+	b := bucket(ns, "skipped", secureSpecWithout("ackguard-skipped", "publicAccessBlock"))
+	if err := ack.Create(ctx, b); err != nil {
+		t.Fatalf("ACK controller write denied: %v", err)
+	}
+	dev, warnings := clientAs(t, "")
+	update := func(change func(u *unstructured.Unstructured)) string {
+		t.Helper()
+		warnings.reset()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := &unstructured.Unstructured{}
+			cur.SetGroupVersionKind(b.GroupVersionKind())
+			if err := dev.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
+				return err
+			}
+			change(cur)
+			return dev.Update(ctx, cur)
+		})
+		if err != nil {
+			t.Fatalf("update denied: %v", err)
+		}
+		return strings.Join(warnings.list(), "\n")
+	}
+	if w := update(func(u *unstructured.Unstructured) {
+		u.SetLabels(map[string]string{"team": "data"})
+		u.SetAnnotations(map[string]string{"example.com/owner": "data"})
+	}); w != "" {
+		t.Errorf("an update of labels and annotations reached the webhook: warnings %q", w)
+	}
+	if w := update(func(u *unstructured.Unstructured) {
+		if err := unstructured.SetNestedField(u.Object, []any{map[string]any{"key": "team", "value": "data"}}, "spec", "tagging", "tagSet"); err != nil {
+			t.Fatal(err)
+		}
+	}); !strings.Contains(w, "S3-001") {
+		t.Errorf("an update of the spec did not reach the webhook: warnings %q", w)
 	}
 }
 
