@@ -16,6 +16,7 @@ import (
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 const ownAccount = "111122223333"
@@ -60,7 +61,7 @@ func TestOwnerAccountsLearnedFromACK(t *testing.T) {
 	})
 	t.Run("namespace annotation", func(t *testing.T) {
 		s, m := newTestSnapshot()
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Annotations: map[string]string{owners.NamespaceAnnotation: ownAccount}}}
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Annotations: map[string]string{view.AnnotationOwnerAccountID: ownAccount}}}
 		m.put(s, ns)
 		if deniesIAM011(s, "team-a") {
 			t.Fatal("denied although the namespace's owner-account annotation names the account")
@@ -111,7 +112,7 @@ func TestOwnerAccountsLearnedFromACK(t *testing.T) {
 		p := &v1alpha1.GuardrailPolicy{ObjectMeta: metav1.ObjectMeta{Name: "strict", Generation: 1, UID: "p1"}}
 		p.Spec.Parameters.OwnerAccounts = []string{"999988887777"}
 		m.put(s, p)
-		m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Annotations: map[string]string{owners.NamespaceAnnotation: ownAccount}}})
+		m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Annotations: map[string]string{view.AnnotationOwnerAccountID: ownAccount}}})
 		if !deniesIAM011(s, "team-a") {
 			t.Fatal("learned accounts overrode a policy's own ownerAccounts")
 		}

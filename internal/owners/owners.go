@@ -51,10 +51,6 @@ const (
 
 var sourceOrder = []Source{FromFlag, FromNamespace, FromCARM, FromStatus}
 
-// NamespaceAnnotation is the annotation by which ACK assigns a namespace's
-// resources to an account (view.AnnotationOwnerAccountID).
-const NamespaceAnnotation = view.AnnotationOwnerAccountID
-
 // CARM ConfigMaps: account IDs → role ARNs, and team IDs → role ARNs.
 const (
 	AccountMapName = "ack-role-account-map"
@@ -78,7 +74,7 @@ func (o Origin) String() string {
 	case FromFlag:
 		return "--owner-account"
 	case FromNamespace:
-		return "namespace " + o.Name + " (" + NamespaceAnnotation + ")"
+		return "namespace " + o.Name + " (" + view.AnnotationOwnerAccountID + ")"
 	case FromCARM:
 		return "ConfigMap " + o.Name
 	case FromStatus:
