@@ -136,12 +136,11 @@ func (p Plan) Empty() bool { return len(p.Changes) == 0 }
 func (p Plan) MergePatch() map[string]any {
 	patch := map[string]any{}
 	for _, c := range p.Changes {
-		leaf := c.Path[len(c.Path)-1]
+		var v any // nil removes the field
 		if c.NewPresent {
-			parentOf(patch, c.Path, true)[leaf] = c.New
-		} else {
-			parentOf(patch, c.Path, true)[leaf] = nil
+			v = c.New
 		}
+		parentOf(patch, c.Path, true)[c.Path[len(c.Path)-1]] = v
 	}
 	return patch
 }
