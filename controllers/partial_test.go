@@ -132,14 +132,21 @@ func (h *partialHarness) reconcile() {
 	}
 }
 
-// set writes spec fields as another writer would.
-func (h *partialHarness) set(fields map[string]any) {
+// object reads the Bucket as stored.
+func (h *partialHarness) object() *unstructured.Unstructured {
 	h.t.Helper()
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(view.BucketGVK)
 	if err := h.client.Get(context.Background(), types.NamespacedName{Namespace: "team", Name: "b"}, u); err != nil {
 		h.t.Fatal(err)
 	}
+	return u
+}
+
+// set writes spec fields as another writer would.
+func (h *partialHarness) set(fields map[string]any) {
+	h.t.Helper()
+	u := h.object()
 	for k, v := range fields {
 		_ = unstructured.SetNestedField(u.Object, v, "spec", k)
 	}
@@ -148,14 +155,18 @@ func (h *partialHarness) set(fields map[string]any) {
 	}
 }
 
+// revert has another writer set spec fields back two seconds later, and
+// the reconciler judge the object again.
+func (h *partialHarness) revert(fields map[string]any) {
+	h.t.Helper()
+	h.set(fields)
+	h.clock.Step(2 * time.Second)
+	h.reconcile()
+}
+
 func (h *partialHarness) spec() map[string]any {
 	h.t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(view.BucketGVK)
-	if err := h.client.Get(context.Background(), types.NamespacedName{Namespace: "team", Name: "b"}, u); err != nil {
-		h.t.Fatal(err)
-	}
-	return u.Object["spec"].(map[string]any)
+	return h.object().Object["spec"].(map[string]any)
 }
 
 // events drains the Events recorded so far.
@@ -214,10 +225,8 @@ func TestSuspensionNamesOnlyTheRulesItHolds(t *testing.T) {
 	if s := h.spec(); s["a"] != "ok" || s["b"] != "bad" {
 		t.Fatalf("first fix: spec %v", s)
 	}
-	h.set(map[string]any{"a": "bad"})
-	h.clock.Step(2 * time.Second)
 	h.events()
-	h.reconcile()
+	h.revert(map[string]any{"a": "bad"})
 	if !h.results.suspended || !slices.Equal(h.results.rules, []string{"X-001"}) {
 		t.Errorf("suspended %v for %v, want X-001 alone", h.results.suspended, h.results.rules)
 	}
@@ -241,21 +250,15 @@ func TestAHeldRuleIsNotCountedSuspendedAgain(t *testing.T) {
 	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "ok"},
 		specRule("X-001", "a", nil), specRule("X-002", "b", nil))
 	h.reconcile()
-	h.set(map[string]any{"a": "bad"})
-	h.clock.Step(2 * time.Second)
-	h.reconcile()
+	h.revert(map[string]any{"a": "bad"})
 	if n := h.count("X-001", metrics.OutcomeSuspended); n != 1 {
 		t.Fatalf("X-001 counted suspended %g times, want 1", n)
 	}
-	h.set(map[string]any{"b": "bad"})
-	h.clock.Step(2 * time.Second)
-	h.reconcile()
+	h.revert(map[string]any{"b": "bad"})
 	if s := h.spec(); s["a"] != "bad" || s["b"] != "ok" {
 		t.Fatalf("a new drift while a is held: spec %v", s)
 	}
-	h.set(map[string]any{"b": "bad"})
-	h.clock.Step(2 * time.Second)
-	h.reconcile()
+	h.revert(map[string]any{"b": "bad"})
 	if !h.results.suspended || !slices.Equal(h.results.rules, []string{"X-001", "X-002"}) {
 		t.Fatalf("suspended %v for %v, want both", h.results.suspended, h.results.rules)
 	}
