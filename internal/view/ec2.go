@@ -45,17 +45,19 @@ type IPPermission struct {
 	UserIDGroupPairs []Described
 }
 
-// The two lists of a rule that name ranges of addresses; IPRange.List
-// names the one a range is in.
+// The two lists of a rule that name ranges of addresses (IPRange.List
+// names the one a range is in), and the two that name prefix lists and
+// security group pairs, which are never public.
 const (
-	IPRangesField   = "ipRanges"
-	IPv6RangesField = "ipv6Ranges"
+	IPRangesField         = "ipRanges"
+	IPv6RangesField       = "ipv6Ranges"
+	PrefixListIDsField    = "prefixListIDs"
+	UserIDGroupPairsField = "userIDGroupPairs"
 )
 
 // SourceFields are the fields of a rule that name its sources, in CRD
-// order: the two range lists, then the prefix lists and security group
-// pairs, which are never public.
-var SourceFields = []string{IPRangesField, IPv6RangesField, "prefixListIDs", "userIDGroupPairs"}
+// order.
+var SourceFields = []string{IPRangesField, IPv6RangesField, PrefixListIDsField, UserIDGroupPairsField}
 
 // IPRange is one element of ipRanges or ipv6Ranges.
 type IPRange struct {
@@ -117,8 +119,8 @@ func readRuleList(spec Object, key string, errs *[]*FieldError) RuleList {
 		}
 		p.IPRanges = readRanges(it, IPRangesField, "cidrIP", errs)
 		p.IPv6Ranges = readRanges(it, IPv6RangesField, "cidrIPv6", errs)
-		p.PrefixListIDs = readDescribed(it, "prefixListIDs", errs)
-		p.UserIDGroupPairs = readDescribed(it, "userIDGroupPairs", errs)
+		p.PrefixListIDs = readDescribed(it, PrefixListIDsField, errs)
+		p.UserIDGroupPairs = readDescribed(it, UserIDGroupPairsField, errs)
 		rl.Rules = append(rl.Rules, p)
 	}
 	return rl
