@@ -345,9 +345,11 @@ func (s *Statement) ConditionsOn(key string) []Condition {
 	return out
 }
 
-// CoversAllActions reports whether an Action pattern matches every action
-// ("*", "*:*"); '?' never counts.
+// CoversAllActions reports whether an Action pattern of an Allow matches
+// every action ("*", "*:*", "?*:*": a run of wildcards with a '*' takes
+// any part of a name, rule D2); a '?' alone never counts.
 func CoversAllActions(pattern string) bool {
+	pattern = starRuns(pattern)
 	return !strings.Contains(pattern, "?") && MatchGlob(pattern, "*:*", true)
 }
 
@@ -373,9 +375,10 @@ func ServiceWildcard(pattern string) string {
 }
 
 // wholeServices returns the lower-cased service part of a pattern whose
-// action name is wildcards alone ("s3:*", "i*:**"), or "".
+// action name is wildcards alone with a '*' among them ("s3:*", "i*:**",
+// "s3:?*"), or "".
 func wholeServices(pattern string) string {
-	svc, name, ok := strings.Cut(pattern, ":")
+	svc, name, ok := strings.Cut(starRuns(pattern), ":")
 	if !ok || svc == "" || name == "" || strings.Trim(name, "*") != "" {
 		return ""
 	}

@@ -243,6 +243,14 @@ func TestResourceScope(t *testing.T) {
 		{"*:function:*", "lambda", false, false, true},
 		{"*:eu-west-1:111122223333:function:*", "lambda", false, false, true},
 		{"*:s3::111122223333:role/*", "iam", false, false, false},
+		// An Allow's '?' is a wildcard (D2): a run of wildcards holding a
+		// '*' takes what that '*' takes; a '?' alone still covers nothing.
+		{"?*", "iam", true, true, true},
+		{"arn:?*", "s3", true, true, true},
+		{"arn:aws:s3:::?*", "s3", false, true, true},
+		{"arn:aws:iam::*?:*", "iam", false, true, true},
+		{"?*:role/*", "iam", false, false, true},
+		{"arn:aws:s3:::?", "s3", false, false, false},
 	} {
 		if got := policy.EffectivelyStar(tt.pattern); got != tt.star {
 			t.Errorf("EffectivelyStar(%q) = %v", tt.pattern, got)
@@ -254,17 +262,20 @@ func TestResourceScope(t *testing.T) {
 			t.Errorf("TypeWide(%q, %s) = %v", tt.pattern, tt.service, got)
 		}
 	}
-	for p, want := range map[string]bool{"*": true, "*:*": true, "**": true, "s3:*": false, "?:*": false, "*:Get*": false} {
+	for p, want := range map[string]bool{"*": true, "*:*": true, "**": true, "s3:*": false, "?:*": false, "*:Get*": false,
+		"?*:*": true, "*:?*": true, "*?:*?": true, "?:?": false, "s3:?*": false} {
 		if policy.CoversAllActions(p) != want {
 			t.Errorf("CoversAllActions(%q) != %v", p, want)
 		}
 	}
-	for p, want := range map[string]string{"s3:*": "s3", "IAM:**": "iam", "s3:Get*": "", "*": "", "s*:*": ""} {
+	for p, want := range map[string]string{"s3:*": "s3", "IAM:**": "iam", "s3:Get*": "", "*": "", "s*:*": "",
+		"s3:?*": "s3", "IAM:*?": "iam", "s3:?": "", "s3:??": ""} {
 		if got := policy.ServiceWildcard(p); got != want {
 			t.Errorf("ServiceWildcard(%q) = %q, want %q", p, got, want)
 		}
 	}
-	for p, want := range map[string]string{"I*:*": "i*", "s?s:**": "s?s", "*:*": "", "**:*": "", "s3:*": "", "i*:Get*": "", "i*": "", "i*:": ""} {
+	for p, want := range map[string]string{"I*:*": "i*", "s?s:**": "s?s", "*:*": "", "**:*": "", "s3:*": "", "i*:Get*": "", "i*": "", "i*:": "",
+		"?*:*": "", "i*:?*": "i*"} {
 		if got := policy.ServicesWildcard(p); got != want {
 			t.Errorf("ServicesWildcard(%q) = %q, want %q", p, got, want)
 		}

@@ -154,6 +154,40 @@ func globsIntersectSearch(a, b string) bool {
 // maxIntersectCells bounds the memo table of GlobsIntersect (64 KiB).
 const maxIntersectCells = 1 << 16
 
+// starRuns returns pattern with each run of wildcards that holds a '*'
+// written as that one '*': "?*" and "*?" match what '*' matches but the
+// empty string. It is the reading an Allow wants (rule D2, where '?' is a
+// wildcard and the answer may over-approximate) for the questions "does
+// this pattern cover every action, every ARN, every ARN of a service?",
+// whose answers otherwise never let a '?' cover, as a Deny's must not.
+// A run of '?' alone stays: it stands for so many characters exactly.
+func starRuns(pattern string) string {
+	if !strings.Contains(pattern, "?") {
+		return pattern
+	}
+	var b strings.Builder
+	b.Grow(len(pattern))
+	for i := 0; i < len(pattern); {
+		if c := pattern[i]; c != '*' && c != '?' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j, star := i, false
+		for j < len(pattern) && (pattern[j] == '*' || pattern[j] == '?') {
+			star = star || pattern[j] == '*'
+			j++
+		}
+		if star {
+			b.WriteByte('*')
+		} else {
+			b.WriteString(pattern[i:j])
+		}
+		i = j
+	}
+	return b.String()
+}
+
 // hasWildcard reports whether s contains a glob metacharacter.
 func hasWildcard(s string) bool {
 	// A byte loop: action patterns are short, and strings.ContainsAny

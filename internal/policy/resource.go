@@ -78,16 +78,19 @@ func coversARN(pattern, target string) bool {
 // EffectivelyStar reports whether a resource pattern matches every ARN of
 // every service: "*", "arn:*", "arn:aws:*", "arn:*:*:*:*:*" (rule E1,
 // parliament RESOURCE_EFFECTIVELY_STAR), and any other pattern that matches
-// them all ("arn*", "*:*", "a*").
+// them all ("arn*", "*:*", "a*"). It reads an Allow's resources: a run of
+// wildcards holding a '*' counts as that '*' ("?*", "arn:?*"; rule D2).
 func EffectivelyStar(pattern string) bool {
-	return coversARN(pattern, "*:*:*:*")
+	return coversARN(starRuns(pattern), "*:*:*:*")
 }
 
 // UnconstrainedFor reports whether a resource pattern matches every
 // resource of the service: EffectivelyStar, or a service-wide wildcard
 // such as "arn:aws:s3:::*" for s3 actions or "arn:aws:iam::*:*" for iam
-// actions (rule E1 as it applies to one action).
+// actions (rule E1 as it applies to one action), with '?' read as
+// EffectivelyStar reads it ("arn:aws:s3:::?*" is every bucket and object).
 func UnconstrainedFor(pattern, service string) bool {
+	pattern = starRuns(pattern)
 	if EffectivelyStar(pattern) {
 		return true
 	}
@@ -189,6 +192,7 @@ func typeWideResource(s string) bool {
 // roles), and a '?' in it or in the partition, region or account stands
 // for one character (rule D2: an over-approximation, for Allow).
 func TypeWide(pattern, service string) bool {
+	pattern = starRuns(pattern)
 	if UnconstrainedFor(pattern, service) {
 		return true
 	}

@@ -148,6 +148,11 @@ func TestIAM001(t *testing.T) {
 			{"spec.policyDocument", `Statement[0] allows Action "*" on Resource "arn*"`},
 			{"spec.policyDocument", "Statement[1]"},
 		}},
+		{name: "tricky: '?' beside '*' is a wildcard in an Allow (D2): ?*:* is every action, arn:?* every ARN", kind: "Policy", spec: policySpec(idp(allow(`"?*:*"`, star), allow(star, `"arn:?*"`))), want: []want{
+			{"spec.policyDocument", `Statement[0] allows Action "?*:*" on Resource "*"`},
+			{"spec.policyDocument", `Statement[1] allows Action "*" on Resource "arn:?*"`},
+		}},
+		{name: "secure: ?:? names no real action", kind: "Policy", spec: policySpec(idp(allow(`"?:?"`, star)))},
 		{name: "tricky: NotResource with Action *", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
 			{"spec.policyDocument", "NotResource"},
 		}},
@@ -198,6 +203,9 @@ func TestIAM002(t *testing.T) {
 		}},
 		{name: "secure: NotAction of the only service its resources name grants it nothing", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"s3:*","Resource":"arn:aws:s3:::b/*"}`))},
 		{name: "tricky: s3:Get* is not service-wide", kind: "Policy", spec: policySpec(idp(allow(`"s3:Get*"`, `"arn:aws:s3:::b/*"`)))},
+		{name: "tricky: s3:?* is service-wide ('?' is a wildcard in an Allow, D2)", action: rules.Warn, kind: "Policy", spec: policySpec(idp(allow(`"s3:?*"`, `"arn:aws:s3:::b/*"`))), want: []want{
+			{"spec.policyDocument", `allows "s3:?*" on Resource "arn:aws:s3:::b/*": a whole service`},
+		}},
 		{name: "tricky: a wildcard in the service takes iam (i*:*) and denies", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"I*:*"`, `"arn:aws:s3:::b/*"`))), want: []want{
 			{"spec.policyDocument", `allows "I*:*" on Resource "arn:aws:s3:::b/*": every service whose name matches "i*" (iam among them)`},
 		}},
@@ -399,6 +407,12 @@ func TestIAM006to009And019(t *testing.T) {
 			{"spec.policyDocument", `Resource "arn:aws:s3:::*"`},
 		}},
 		{name: "tricky: a covering unconditional Deny subtracts", kind: "Policy", spec: policySpec(idp(allow(`"secretsmanager:GetSecretValue"`, star), `{"Effect":"Deny","Action":"secretsmanager:*","Resource":"*"}`))},
+		{name: "tricky: arn:aws:s3:::?* is every bucket and object ('?' is a wildcard in an Allow, D2)", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"arn:aws:s3:::?*"`))), want: []want{
+			{"spec.policyDocument", `Resource "arn:aws:s3:::?*"`},
+		}},
+		{name: "tricky: but a Deny on arn:aws:s3:::?* does not subtract (D2)", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, star), `{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::?*"}`)), want: []want{
+			{"spec.policyDocument", `Resource "*"`},
+		}},
 	})
 	runIAMCases(t, "IAM-009", []iamCase{
 		{name: "secure: read on *", kind: "Policy", spec: policySpec(idp(allow(`["s3:ListAllMyBuckets","ec2:Describe*"]`, star)))},
