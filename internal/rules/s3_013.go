@@ -36,12 +36,18 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 	arn := bucketARN(b, false)
 	var out []Finding
 	for _, s := range bp.Doc.Statements {
-		if s.Effect != policy.Deny || !s.ResourceCovers(arn) {
+		// The Deny is the statement at fault here, not one that subtracts
+		// from a grant: it is read as AWS applies it to the bucket's ARN and
+		// the management actions, '?' a wildcard (catalog §10.1 D2) and the
+		// ARN compared case-sensitively (E3). The under-approximation a
+		// subtracting Deny gets (ResourceCovers, CoversAction) would pass a
+		// lockout written with a '?' or with a NotResource in other case.
+		if s.Effect != policy.Deny || !s.ResourceMatches(arn) {
 			continue
 		}
 		var denied []string
 		for _, a := range bucketManagementActions {
-			if s.CoversAction(a) {
+			if s.AllowsAction(a) {
 				denied = append(denied, a)
 			}
 		}

@@ -32,7 +32,20 @@ func TestS3013(t *testing.T) {
 		{name: "tricky: NotPrincipal naming a role without its account", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ack-s3-controller"},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`), want: []want{
 			{p, "names arn:aws:iam::111122223333:role/ack-s3-controller without the ARN of its account"},
 		}},
-		{name: "secure: ? pattern never counts as a deny", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:?utBucketPolicy"`, ""))},
+		// The Deny at fault is read as AWS applies it: '?' is a one-character
+		// wildcard (D2; only a Deny that subtracts from a grant ignores it,
+		// to keep findings) and ARNs compare case-sensitively (E3).
+		{name: "tricky: a ? in the action still denies", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:?utBucketPolicy"`, "")), want: []want{
+			{p, "denies s3:PutBucketPolicy on the bucket to every principal unconditionally"},
+		}},
+		{name: "tricky: a ? in the resource still covers the bucket", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucke?"}`), want: []want{
+			{p, "s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy"},
+		}},
+		{name: "tricky: a NotResource naming the bucket in other case does not exempt it", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::MY-BUCKET"}`), want: []want{
+			{p, "s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy"},
+		}},
+		{name: "secure: a NotResource naming the bucket exempts it", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::my-bucket"}`)},
+		{name: "secure: a ? NotAction that excludes the management actions", spec: withPolicy(stmt("Deny", anyone, `"NotAction":"s3:*BucketPolic?"`, ""))},
 		{name: "insecure: unconditional Deny s3:* to *", action: rules.Deny, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, "")), want: []want{
 			{p, "Statement[1] denies s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy on the bucket to every principal unconditionally"},
 		}},
