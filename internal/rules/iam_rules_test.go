@@ -515,6 +515,13 @@ func TestIAM011(t *testing.T) {
 		{name: "secure: owner account role", cfg: owner, spec: aws(`"arn:aws:iam::111122223333:role/ci"`, "")},
 		{name: "secure: trusted account ID", cfg: owner, spec: aws(`"444455556666"`, "")},
 		{name: "secure: * pinned to a trusted org", cfg: owner, spec: aws(`"*"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-trusted"}}`)},
+		{name: "secure: a foreign account ANDed with a pin to a trusted org (C4)", cfg: owner, spec: aws(`"arn:aws:iam::999988887777:role/deploy"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-trusted"}}`)},
+		{name: "tricky: a foreign account with an IfExists org condition is not pinned (C3)", cfg: owner, spec: aws(`"999988887777"`, `{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-trusted"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts 999988887777, outside"},
+		}},
+		{name: "tricky: a foreign account with an org condition naming an untrusted org too", cfg: owner, spec: aws(`"999988887777"`, `{"StringEquals":{"aws:PrincipalOrgID":["o-trusted","o-other"]}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts 999988887777, outside"},
+		}},
 		{name: "insecure: foreign account", action: rules.Deny, cfg: owner, spec: aws(`"999988887777"`, ""), want: []want{
 			{"spec.assumeRolePolicyDocument", "trusts 999988887777, outside the owner and trusted accounts"},
 		}},

@@ -127,6 +127,11 @@ func trustedAccount(cfg Config, acct string) bool {
 // conditions as policy.Reach does for every resource policy: a condition
 // pinning the caller's account confines named principals too (rule C4).
 func externalTrust(cfg Config, s *policy.Statement, literalVars bool) []string {
+	if pinnedToTrustedOrgs(cfg, s) {
+		// Conditions are ANDed (rule C4): whatever the principal names,
+		// only callers of the trusted organizations pass.
+		return nil
+	}
 	r := s.Reach(policy.TrustRestrictingKeys(), literalVars)
 	pinned := r.Accounts != nil
 	var out []string
@@ -160,6 +165,29 @@ func externalTrust(cfg Config, s *policy.Statement, literalVars bool) []string {
 		}
 	}
 	return out
+}
+
+// pinnedToTrustedOrgs reports whether a condition confines the caller to
+// trusted organizations: aws:PrincipalOrgID compared, under a positive
+// string operator that is false when the key is absent, with values that
+// are all trusted organization IDs.
+func pinnedToTrustedOrgs(cfg Config, s *policy.Statement) bool {
+	if len(cfg.TrustedOrgs) == 0 {
+		return false
+	}
+	for _, c := range s.ConditionsOn("aws:PrincipalOrgID") {
+		if !c.Constraining() || !pinningOperators[c.Op.Base] || len(c.Values) == 0 {
+			continue
+		}
+		all := true
+		for _, v := range c.Values {
+			all = all && slices.Contains(cfg.TrustedOrgs, v)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // IAM-012: federated trust must be pinned by audience and subject.
