@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,5 +108,91 @@ func TestHelmInstall(t *testing.T) {
 	}
 	if err := cluster.Client.List(ctx, &v1alpha1.GuardrailPolicyList{}); err != nil {
 		t.Errorf("GuardrailPolicies are no longer served after helm uninstall: %v", err)
+	}
+}
+
+// TestUninstallDeletesTheWebhookFirst: Helm 3 deletes a
+// ValidatingWebhookConfiguration, a kind its uninstall order does not list,
+// after the webhook Service and the Deployment, and under failurePolicy Fail
+// the API server refuses guarded writes in between. The chart's pre-delete
+// hook deletes the configuration before anything else: its ClusterRole may
+// delete only that configuration, and its command, run as its
+// ServiceAccount against an installed release, leaves the Service and the
+// Deployment in place (envtest runs no pods: the test runs the Job's
+// kubectl arguments itself, as TestHelmUpgradeChangesCRDs does).
+func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
+	release, ns := "cleanup", "helm-uninstall"
+	hooks := release + "-ackguard-validating-webhook-configuration"
+	objs := decodeAll(t, run(t, tool(t, "HELM", "helm"), "template", release, "charts/ackguard", "--namespace", ns, "--show-only", "templates/webhook-cleanup.yaml"))
+	jobs := find(objs, "Job")
+	roles := find(objs, "ClusterRole")
+	if len(jobs) != 1 || len(roles) != 1 {
+		t.Fatalf("the uninstall hook renders %d Jobs and %d ClusterRoles, want one each", len(jobs), len(roles))
+	}
+	for _, o := range objs {
+		if got := o.GetAnnotations()["helm.sh/hook"]; got != "pre-delete" {
+			t.Errorf("%s %s: hook %q, want pre-delete", o.GetKind(), o.GetName(), got)
+		}
+	}
+	if got, want := ruleSet(t, roles[0]), []string{"admissionregistration.k8s.io/validatingwebhookconfigurations:delete@" + hooks}; !slices.Equal(got, want) {
+		t.Errorf("the uninstall hook's ClusterRole grants %v, want %v", got, want)
+	}
+	for _, vf := range ciValues(t) {
+		if len(find(helmTemplate(t, vf), "Job")) == 0 {
+			t.Errorf("%s renders no uninstall hook", vf)
+		}
+	}
+	if off := helmTemplateSet(t, "", "webhook.deleteOnUninstall=false"); len(find(off, "Job")) != 1 {
+		t.Errorf("webhook.deleteOnUninstall=false renders %d Jobs, want the CRD upgrade Job only", len(find(off, "Job")))
+	}
+
+	suite.Start(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := cluster.Kubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	out, err := helmCLI(t, kubeconfig, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace",
+		"--set", "reports.installCRD=false", "--set", "baselinePolicy.enabled=false", "--no-hooks")
+	if err != nil {
+		t.Fatalf("helm install: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
+			t.Errorf("helm uninstall: %v\n%s", err, out)
+		}
+	})
+
+	var rbac []*unstructured.Unstructured
+	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding"} {
+		rbac = append(rbac, find(objs, k)...)
+	}
+	apply(t, rbac)
+	containers, _, _ := unstructured.NestedSlice(jobs[0].Object, "spec", "template", "spec", "containers")
+	args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+	sa, _, _ := unstructured.NestedString(jobs[0].Object, "spec", "template", "spec", "serviceAccountName")
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "=/tmp/", "="+t.TempDir()+"/")
+	}
+	args = append(args, "--kubeconfig", kubeconfig, "--as", serviceAccountUser(ns, sa))
+	if out, err := exec.Command(kubectl(t), args...).CombinedOutput(); err != nil {
+		t.Fatalf("the uninstall hook's command: %v\n%s", err, out)
+	}
+	vwc := &unstructured.Unstructured{}
+	vwc.SetAPIVersion("admissionregistration.k8s.io/v1")
+	vwc.SetKind("ValidatingWebhookConfiguration")
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: hooks}, vwc); !apierrors.IsNotFound(err) {
+		t.Errorf("the webhook configuration after the uninstall hook: %v", err)
+	}
+	for kind, name := range map[string]string{"Service": release + "-ackguard-webhook-service", "Deployment": release + "-ackguard-controller-manager"} {
+		o := &unstructured.Unstructured{}
+		o.SetAPIVersion(map[string]string{"Service": "v1", "Deployment": "apps/v1"}[kind])
+		o.SetKind(kind)
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, o); err != nil {
+			t.Errorf("the %s %s after the uninstall hook: %v", kind, name, err)
+		}
+	}
+	// Gone already is success: a second run (a retried Job) passes too.
+	if out, err := exec.Command(kubectl(t), args...).CombinedOutput(); err != nil {
+		t.Errorf("the uninstall hook's command without a webhook configuration: %v\n%s", err, out)
 	}
 }

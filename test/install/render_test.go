@@ -370,6 +370,11 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 					t.Errorf("%s %s grants %v, want %v", vf, name, got, want)
 				}
 				continue
+			case hook == "pre-delete" && name == "ackguard-webhook-cleanup":
+				if got, want := ruleSet(t, role), []string{"admissionregistration.k8s.io/validatingwebhookconfigurations:delete@ackguard-validating-webhook-configuration"}; !slices.Equal(got, want) {
+					t.Errorf("%s %s grants %v, want %v", vf, name, got, want)
+				}
+				continue
 			case hook == "test" && role.GetKind() == "Role" && name == "ackguard-test":
 				if got, want := ruleSet(t, role), []string{"s3.services.k8s.aws/buckets:create"}; !slices.Equal(got, want) {
 					t.Errorf("%s %s grants %v, want %v", vf, name, got, want)

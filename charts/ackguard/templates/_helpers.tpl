@@ -122,6 +122,13 @@ helm.sh/hook-weight: {{ .weight | quote }}
 helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
 
+{{/* Annotations of the uninstall hook's objects (dict "weight" W). */}}
+{{- define "ackguard.uninstallHook" -}}
+helm.sh/hook: pre-delete
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
 {{/* The container security context of the chart's other pods (hook Job, test pod): the manager's, as the nobody user (kubectl images may run as root). */}}
 {{- define "ackguard.auxSecurityContext" -}}
 {{- toYaml (merge (dict "runAsUser" 65534 "runAsGroup" 65534) .Values.securityContext) }}
