@@ -255,7 +255,8 @@ deploy: deploy-manifests ## Deploy to the cluster of the current kubeconfig (nee
 	kubectl apply --server-side --field-manager=ackguard-install -f dist/deploy/ackguard.yaml
 
 .PHONY: undeploy
-undeploy: kustomize ## Remove the deployment; keeps the CRDs (and so every policy, exception and report, including other tools' Reports).
+undeploy: kustomize ## Remove the deployment, the webhook configuration first; keeps the CRDs (and so every policy, exception and report, including other tools' Reports).
+	kubectl delete --ignore-not-found validatingwebhookconfiguration ackguard-validating-webhook-configuration
 	$(KUSTOMIZE) build config/policies | kubectl delete --ignore-not-found -f -
 	$(KUSTOMIZE) build config/install | kubectl delete --ignore-not-found -f -
 
