@@ -327,15 +327,17 @@ func TestChartLogLevelIsOneTheManagerAccepts(t *testing.T) {
 	}
 }
 
-// TestChartRefusesSharedNamespaces: installed without -n (into default)
-// or into kube-system, the release would leave that namespace unguarded
-// (the webhook never judges its own namespace) and helm test would fail
-// (test.namespace is default); the chart refuses, naming the way out.
+// TestChartRefusesSharedNamespaces: installed without -n (into default),
+// into kube-system or into the ACK controllers' namespace (ackNamespace,
+// ack-system), the release would leave that namespace unguarded (the
+// webhook never judges its own namespace); helm test would fail in default
+// (test.namespace), and the manager could read the ACK controllers' AWS
+// credentials in ack-system. The chart refuses, naming the way out.
 func TestChartRefusesSharedNamespaces(t *testing.T) {
 	for _, tc := range []struct {
 		namespace string // "": no --namespace
 		refused   bool
-	}{{"", true}, {"default", true}, {"kube-system", true}, {releaseNamespace, false}, {"platform-security", false}} {
+	}{{"", true}, {"default", true}, {"kube-system", true}, {"ack-system", true}, {releaseNamespace, false}, {"platform-security", false}} {
 		args := []string{"template", "ackguard", "charts/ackguard"}
 		if tc.namespace != "" {
 			args = append(args, "--namespace", tc.namespace)
