@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -194,5 +196,69 @@ func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
 	// Gone already is success: a second run (a retried Job) passes too.
 	if out, err := exec.Command(kubectl(t), args...).CombinedOutput(); err != nil {
 		t.Errorf("the uninstall hook's command without a webhook configuration: %v\n%s", err, out)
+	}
+}
+
+// TestHelmTestKeepsItsPod: `helm test --logs` reads the test Pod's log
+// after the test ran, and Helm has by then deleted every hook-succeeded
+// object, so a Pod deleted on success made a passing `helm test --logs`
+// fail ("unable to get pod logs ...: pods ... not found"). The Pod now
+// stays until the next `helm test`; its ServiceAccount and the Role and
+// RoleBinding in test.namespace are still deleted. envtest runs no pods:
+// the test marks the Pod Succeeded itself, as a kubelet would.
+func TestHelmTestKeepsItsPod(t *testing.T) {
+	suite.Start(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := cluster.Kubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	release, ns := "tested", "helm-test-logs"
+	name := release + "-ackguard-test"
+	out, err := helmCLI(t, kubeconfig, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace",
+		"--set", "reports.installCRD=false", "--set", "baselinePolicy.enabled=false", "--no-hooks")
+	if err != nil {
+		t.Fatalf("helm install: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
+			t.Errorf("helm uninstall: %v\n%s", err, out)
+		}
+	})
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := helmCLI(t, kubeconfig, "test", release, "--namespace", ns, "--logs", "--timeout", "60s")
+		done <- result{out, err}
+	}()
+	pod := &corev1.Pod{}
+	eventually(t, "the test Pod", func() error {
+		return cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, pod)
+	})
+	pod.Status.Phase = corev1.PodSucceeded
+	if err := cluster.Client.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if !strings.Contains(res.out, "Phase:          Succeeded") {
+		t.Fatalf("helm test did not pass: %v\n%s", res.err, res.out)
+	}
+	// envtest has no kubelet to serve the log; the Pod must be there to ask.
+	if res.err != nil && strings.Contains(res.out, "not found") {
+		t.Errorf("helm test --logs found no Pod after a passing test: %v\n%s", res.err, res.out)
+	}
+	if err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{}); err != nil {
+		t.Errorf("the test Pod after a passing helm test: %v", err)
+	}
+	for _, o := range []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}},
+	} {
+		if err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s after a passing helm test: %v", o, o.GetName(), err)
+		}
 	}
 }

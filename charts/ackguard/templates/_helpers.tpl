@@ -134,11 +134,16 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- toYaml (merge (dict "runAsUser" 65534 "runAsGroup" 65534) .Values.securityContext) }}
 {{- end -}}
 
-{{/* Annotations of the `helm test` objects (dict "weight" W). */}}
+{{/*
+Annotations of the `helm test` objects (dict "weight" W, and "keep" true for
+the Pod). Helm deletes hook-succeeded objects before `helm test --logs`
+reads the Pod's log, which then fails a passing test ("pods not found"):
+the Pod stays until the next `helm test` replaces it.
+*/}}
 {{- define "ackguard.testHook" -}}
 helm.sh/hook: test
 helm.sh/hook-weight: {{ .weight | quote }}
-helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+helm.sh/hook-delete-policy: {{ if .keep }}before-hook-creation{{ else }}before-hook-creation,hook-succeeded{{ end }}
 {{- end -}}
 
 {{/* A Go duration ("1m30s", "500ms") in seconds, for the checks of validate.yaml. */}}
