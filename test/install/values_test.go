@@ -111,6 +111,16 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"no drain", []string{"--set", "webhook.shutdownDelay=0s", "--set", "terminationGracePeriodSeconds=5"}, ""},
 		{"account IDs as numbers", []string{"--set", "ownerAccounts={111122223333}"}, "ownerAccounts"},
 		{"account IDs as strings, as documented", []string{"--set-string", "ownerAccounts={111122223333,012345678901}"}, ""},
+		// Helm installs a manifest with a field the API server does not
+		// know, which drops it with only a warning: the schema refuses
+		// misspelt keys of the Kubernetes objects the chart passes on.
+		{"a misspelt resources key", []string{"--set", "resources.limit.memory=1Gi"}, "at '/resources': additional properties 'limit' not allowed"},
+		{"a misspelt resources key of the CRD upgrade Job", []string{"--set", "crds.upgradeJob.resources.request.cpu=1"}, "additional properties 'request' not allowed"},
+		{"a misspelt security context key", []string{"--set", "securityContext.readOnlyRootFileSystem=false"}, "additional properties 'readOnlyRootFileSystem' not allowed"},
+		{"a misspelt pod security context key", []string{"--set", "podSecurityContext.runAsUsr=1000"}, "additional properties 'runAsUsr' not allowed"},
+		{"a misspelt affinity", []string{"--set", "affinity.nodeAfinity.requiredDuringSchedulingIgnoredDuringExecution=x"}, "additional properties 'nodeAfinity' not allowed"},
+		{"resources as documented, one key dropped", []string{"--set", "resources.limits.memory=1Gi", "--set", "resources.limits.cpu=2", "--set", "resources.requests.cpu=null"}, ""},
+		{"security contexts as Kubernetes has them", []string{"--set", "podSecurityContext.runAsUser=1000", "--set", "podSecurityContext.fsGroup=2000", "--set", "securityContext.capabilities.add={NET_BIND_SERVICE}", "--set", "securityContext.runAsGroup=1000"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut := helmTemplateWith(t, "ackguard", tc.args...)
