@@ -20,10 +20,12 @@ var requiredLogExports = map[string][]string{
 	"aurora-postgresql": {"postgresql"},
 }
 
-// requiredClusterLogExports are the log types of Multi-AZ DB clusters,
-// which export fewer types than instances of the same engine.
+// requiredClusterLogExports are the log types of Multi-AZ DB clusters:
+// PostgreSQL exports the same types as an instance (postgresql, upgrade);
+// MySQL has no audit log to export (CreateDBCluster:
+// EnableCloudwatchLogsExports).
 var requiredClusterLogExports = map[string][]string{
-	"postgres": {"postgresql"},
+	"postgres": {"postgresql", "upgrade"},
 	"mysql":    {"error", "general", "slowquery"},
 }
 
@@ -105,7 +107,13 @@ func missingLogExports(db dbObject, required []string) []string {
 }
 
 // requiredLogTypes are the log types the object's engine must export.
+// RDS Custom engines (custom-oracle-*, custom-sqlserver-*) export none:
+// EnableCloudwatchLogsExports does not apply to them, so they are not
+// judged and never fixed.
 func requiredLogTypes(db dbObject) []string {
+	if strings.HasPrefix(db.EngineName(), "custom-") {
+		return nil
+	}
 	family := engineFamily(db.EngineName())
 	if db.Cluster != nil && db.Cluster.MultiAZCluster() {
 		return requiredClusterLogExports[family]

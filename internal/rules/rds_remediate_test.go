@@ -116,6 +116,7 @@ func TestRemediateRDSLogExports(t *testing.T) {
 			[]any{"postgresql", "upgrade"}},
 		{"an element not a string", with(secureInstanceSpec(), "engine", "postgres", "enableCloudwatchLogsExports", []any{int64(1)}), nil},
 		{"an Aurora member", with(secureInstanceSpec(), "engine", "aurora-postgresql", "dbClusterIdentifier", "c", "enableCloudwatchLogsExports", nil), nil},
+		{"RDS Custom (no log exports)", with(secureInstanceSpec(), "engine", "custom-sqlserver-ee", "enableCloudwatchLogsExports", nil), nil},
 	} {
 		plan, err := rules.Default().Remediate(dbInstance(tc.spec), rules.Config{}, []string{"RDS-008"})
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 // every RDS rule passes.
 func multiAZClusterSpec() map[string]any {
 	return with(secureClusterSpec(), "engine", "postgres", "dbClusterInstanceClass", "db.m6gd.large",
-		"publiclyAccessible", false, "autoMinorVersionUpgrade", true)
+		"publiclyAccessible", false, "autoMinorVersionUpgrade", true, "enableCloudwatchLogsExports", []any{"postgresql", "upgrade"})
 }
 
 func TestRDSSecureObjectsPass(t *testing.T) {
@@ -176,6 +176,12 @@ func TestRDS008(t *testing.T) {
 		{name: "insecure: aurora-mysql cluster", obj: dbCluster(with(secureClusterSpec(), "engine", "aurora-mysql", "enableCloudwatchLogsExports", []any{"error"})), want: []want{{p, "audit, general, slowquery"}}},
 		{name: "tricky: Aurora member skips", obj: dbInstance(memberSpec())},
 		{name: "tricky: unknown engine not judged", obj: dbInstance(with(secureInstanceSpec(), "engine", "neptune", "enableCloudwatchLogsExports", nil))},
+		{name: "insecure: Multi-AZ PostgreSQL cluster exports upgrade logs too", obj: dbCluster(with(multiAZClusterSpec(), "enableCloudwatchLogsExports", []any{"postgresql"})), want: []want{{p, ": upgrade"}}},
+		{name: "tricky: Multi-AZ MySQL cluster has no audit log to export", obj: dbCluster(with(multiAZClusterSpec(), "engine", "mysql", "enableCloudwatchLogsExports", []any{"error", "general", "slowquery"}))},
+		{name: "tricky: RDS Custom for Oracle exports no logs (not judged)", obj: dbInstance(with(secureInstanceSpec(), "engine", "custom-oracle-ee", "enableCloudwatchLogsExports", nil))},
+		{name: "tricky: RDS Custom for SQL Server exports no logs (not judged)", obj: dbInstance(with(secureInstanceSpec(), "engine", "custom-sqlserver-se", "enableCloudwatchLogsExports", nil))},
+		{name: "insecure: sqlserver-ex missing agent", obj: dbInstance(with(secureInstanceSpec(), "engine", "sqlserver-ex", "enableCloudwatchLogsExports", []any{"error"})), want: []want{{p, ": agent"}}},
+		{name: "insecure: oracle-se2-cdb missing listener", obj: dbInstance(with(secureInstanceSpec(), "engine", "oracle-se2-cdb", "enableCloudwatchLogsExports", []any{"alert", "audit", "trace"})), want: []want{{p, ": listener"}}},
 		{name: "wrong type: element", obj: dbInstance(with(secureInstanceSpec(), "enableCloudwatchLogsExports", []any{"postgresql", "upgrade", int64(3)})), want: []want{{p + "[2]", "must be a string"}}},
 		{name: "wrong type: list", obj: dbInstance(with(secureInstanceSpec(), "enableCloudwatchLogsExports", "postgresql")), want: []want{{p, "must be an array"}}},
 	})
