@@ -111,7 +111,7 @@ func missingLogExports(db dbObject, required []string) []string {
 // EnableCloudwatchLogsExports does not apply to them, so they are not
 // judged and never fixed.
 func requiredLogTypes(db dbObject) []string {
-	if strings.HasPrefix(db.EngineName(), "custom-") {
+	if rdsCustom(db) {
 		return nil
 	}
 	family := engineFamily(db.EngineName())

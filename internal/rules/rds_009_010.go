@@ -32,7 +32,8 @@ func rds009() *Rule {
 }
 
 // RDS-010: enhanced monitoring on (monitoringInterval > 0 with a
-// monitoring role). It is set per instance, also on Aurora members.
+// monitoring role). It is set per instance, also on Aurora members; RDS
+// Custom instances have no Enhanced Monitoring and are not judged.
 func rds010() *Rule {
 	return &Rule{
 		ID:          "RDS-010",
@@ -52,7 +53,7 @@ func rds010() *Rule {
 
 func checkRDS010(in *Input) []Finding {
 	db, ok := readDB(in)
-	if !ok || db.Spec.Err != nil {
+	if !ok || db.Spec.Err != nil || rdsCustom(db) {
 		return nil
 	}
 	mi := db.MonitoringInterval

@@ -65,12 +65,14 @@ func rds004() *Rule {
 // RDS-006: automatic minor version upgrades. Absent passes: AWS enables
 // them by default (and ACK late-initializes the DBInstance field). The
 // setting is per instance, also inside a cluster; on a DBCluster AWS
-// honours it for Multi-AZ DB clusters only.
+// honours it for Multi-AZ DB clusters only. RDS Custom instances must keep
+// it off (AWS refuses to enable it there), so they are neither judged nor
+// fixed.
 func rds006() *Rule {
 	s := boolSetting{
 		field: func(d view.DBSettings) view.Bool { return d.AutoMinorVersionUpgrade },
 		applies: func(db dbObject) bool {
-			return db.Cluster == nil || db.Cluster.MultiAZCluster()
+			return (db.Cluster == nil || db.Cluster.MultiAZCluster()) && !rdsCustom(db)
 		},
 		remedy:          "set spec.autoMinorVersionUpgrade to true",
 		clusterSeverity: Medium,

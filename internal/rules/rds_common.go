@@ -107,6 +107,13 @@ func setBoolFixer(field func(view.DBSettings) view.Bool, want bool, applies func
 // notMember is the applies() of cluster-owned settings.
 func notMember(db dbObject) bool { return !db.member() }
 
+// rdsCustom reports whether the engine is an RDS Custom engine
+// (custom-oracle-*, custom-sqlserver-*). RDS Custom exports no logs to
+// CloudWatch, has no Enhanced Monitoring, and must keep automatic minor
+// version upgrades off (ModifyDBInstance returns an error when they are
+// enabled): the rules about those settings do not apply to it.
+func rdsCustom(db dbObject) bool { return strings.HasPrefix(db.EngineName(), "custom-") }
+
 // engineFamily maps an RDS engine name to the family the engine-specific
 // rules key on: mysql, mariadb, postgres, oracle, sqlserver, db2,
 // aurora-mysql, aurora-postgresql; "" when unknown.

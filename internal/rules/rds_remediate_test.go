@@ -85,6 +85,16 @@ func TestRemediateRDSNeverLowersOrEnablesFromZero(t *testing.T) {
 	}
 }
 
+// RDS Custom refuses automatic minor version upgrades (ModifyDBInstance
+// returns an error when they are enabled): RDS-006 never writes true there.
+func TestRemediateRDSCustomKeepsMinorUpgradesOff(t *testing.T) {
+	spec := with(secureInstanceSpec(), "engine", "custom-oracle-ee", "autoMinorVersionUpgrade", false)
+	plan, err := rules.Default().Remediate(dbInstance(spec), rules.Config{}, []string{"RDS-006"})
+	if err != nil || !plan.Empty() {
+		t.Errorf("plan = %v, %v; want no change", plan.MergePatch(), err)
+	}
+}
+
 func TestRemediateRDSAuroraMember(t *testing.T) {
 	// A member's cluster-owned fields are left alone; only what the
 	// instance owns is fixed.

@@ -151,6 +151,8 @@ func TestRDS006(t *testing.T) {
 		{name: "tricky: Aurora member owns it", obj: dbInstance(with(memberSpec(), "autoMinorVersionUpgrade", false)), want: []want{{p, "is false"}}},
 		{name: "tricky: Aurora cluster does not own it", obj: dbCluster(with(secureClusterSpec(), "autoMinorVersionUpgrade", false))},
 		{name: "insecure: Multi-AZ DB cluster", obj: dbCluster(with(multiAZClusterSpec(), "autoMinorVersionUpgrade", false)), want: []want{{p, "is false"}}},
+		{name: "tricky: RDS Custom must keep it off (not judged)", obj: dbInstance(with(secureInstanceSpec(), "engine", "custom-oracle-ee", "autoMinorVersionUpgrade", false))},
+		{name: "tricky: RDS Custom for SQL Server, engine name case", obj: dbInstance(with(secureInstanceSpec(), "engine", "Custom-SQLServer-EE", "autoMinorVersionUpgrade", false))},
 	})
 }
 
@@ -200,6 +202,7 @@ func TestRDS009And010(t *testing.T) {
 		{name: "insecure: interval 0", obj: dbInstance(with(secureInstanceSpec(), "monitoringInterval", int64(0))), want: []want{{"spec.monitoringInterval", "enhanced monitoring is off"}}},
 		{name: "insecure: no role", obj: dbInstance(with(secureInstanceSpec(), "monitoringRoleARN", nil)), want: []want{{"spec.monitoringRoleARN", "no monitoring role"}}},
 		{name: "tricky: Aurora member owns it", obj: dbInstance(with(memberSpec(), "monitoringInterval", nil)), want: []want{{"spec.monitoringInterval", "off"}}},
+		{name: "tricky: RDS Custom has no enhanced monitoring (not judged)", obj: dbInstance(with(secureInstanceSpec(), "engine", "custom-sqlserver-se", "monitoringInterval", nil, "monitoringRoleARN", nil))},
 	})
 }
 
