@@ -16,6 +16,8 @@ import (
 // or false, so that ACK late-initializing an absent field to false (or any
 // update that leaves the encryption alone) is not a new finding: the
 // webhook denies only a CREATE, or an UPDATE that turns encryption off.
+// An RDS Custom instance without the field is encrypted: AWS encrypts
+// its storage always and refuses storageEncrypted false.
 func rds002() *Rule {
 	return &Rule{
 		ID:          "RDS-002",
@@ -67,6 +69,8 @@ func checkStorageEncrypted(_ *Input, db dbObject) []Finding {
 		return []Finding{fieldErrorFinding(se.Err)}
 	case se.IsTrue():
 		return nil
+	case !se.Present && rdsCustom(db):
+		return nil // RDS Custom storage is always encrypted (AWS refuses false)
 	case !se.Present:
 		msg = "storageEncrypted is not set: AWS creates the storage unencrypted"
 		if inheritsEncryption(db) {

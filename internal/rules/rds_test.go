@@ -63,6 +63,8 @@ func TestRDS002And003(t *testing.T) {
 		}},
 		{name: "tricky: kmsKeyID alone is not enough", obj: dbInstance(with(secureInstanceSpec(), "storageEncrypted", nil)), want: []want{{p, "not set"}}},
 		{name: "tricky: Aurora member skips the cluster-owned check", obj: dbInstance(with(memberSpec(), "storageEncrypted", false))},
+		{name: "tricky: absent on RDS Custom (always encrypted)", obj: dbInstance(with(secureInstanceSpec(), "engine", "custom-oracle-ee", "storageEncrypted", nil))},
+		{name: "insecure: false on RDS Custom", obj: dbInstance(with(secureInstanceSpec(), "engine", "custom-sqlserver-se", "storageEncrypted", false)), want: []want{{p, "storageEncrypted is false"}}},
 		{name: "not applicable: cluster", obj: dbCluster(with(secureClusterSpec(), "storageEncrypted", false))},
 		{name: "wrong type", obj: dbInstance(with(secureInstanceSpec(), "storageEncrypted", int64(1))), want: []want{{p, "must be a boolean, found number"}}},
 	})
