@@ -76,7 +76,9 @@ func parseFamily(family string) (engine string, v engineVersion) {
 // tlsParams are the parameters that make an engine refuse connections
 // without TLS (Security Hub RDS.38 PostgreSQL, RDS.41 SQL Server, RDS.39
 // MySQL, RDS.44 MariaDB ≥ 10.5). RDS for PostgreSQL 15 and later forces
-// TLS by default.
+// TLS by default; so do RDS for MySQL 9.7 and MariaDB 11.8 and later
+// (require_secure_transport defaults to ON), counted only for a known
+// version: earlier ones default to OFF.
 func tlsParams(engine string, v engineVersion) []paramReq {
 	switch engine {
 	case "postgres":
@@ -85,13 +87,19 @@ func tlsParams(engine string, v engineVersion) []paramReq {
 	case "sqlserver":
 		return []paramReq{{name: "rds.force_ssl", want: "1", ok: isOne, defaultIs: "0"}}
 	case "mysql":
-		return []paramReq{{name: "require_secure_transport", want: "1 (ON)", ok: isOneOrOn, defaultIs: "OFF"}}
+		return []paramReq{requireSecureTransport(v.known && v.atLeast(9, 7))}
 	case "mariadb":
 		if v.atLeast(10, 5) {
-			return []paramReq{{name: "require_secure_transport", want: "1 (ON)", ok: isOneOrOn, defaultIs: "OFF"}}
+			return []paramReq{requireSecureTransport(v.known && v.atLeast(11, 8))}
 		}
 	}
 	return nil
+}
+
+// requireSecureTransport is MySQL's and MariaDB's TLS requirement; on
+// says whether the engine version defaults it to ON.
+func requireSecureTransport(on bool) paramReq {
+	return paramReq{name: "require_secure_transport", want: "1 (ON)", ok: isOneOrOn, defaultOK: on, defaultIs: map[bool]string{true: "ON", false: "OFF"}[on]}
 }
 
 // auditParams are Aurora MySQL's audit logging parameters (RDS.45), set
