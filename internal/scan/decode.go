@@ -150,8 +150,10 @@ func lineCol(data []byte, off int) (line, col int) {
 		off++ // point at the offending value, not the whitespace before it
 	}
 	off = min(off, len(data))
-	line = 1 + bytes.Count(data[:off], []byte("\n"))
-	return line, off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
+	// Lines end at LF, CRLF or a CR alone, as YAML counts them (the
+	// locator's node tree does).
+	line = 1 + bytes.Count(data[:off], []byte("\n")) + bytes.Count(data[:off], []byte("\r")) - bytes.Count(data[:off], []byte("\r\n"))
+	return line, off - (bytes.LastIndexAny(data[:off], "\r\n") + 1) + 1
 }
 
 // chunk is the text of one YAML document, the file line it starts on and
@@ -224,17 +226,20 @@ func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
 			line = bytes.TrimPrefix(line, utf8BOM)
 			first = false
 		}
-		if len(line) > 0 {
+		// A lone CR ends a line too, as YAML (and the decoder) reads it.
+		for len(line) > 0 {
+			var part []byte
+			part, line = cutLine(line)
 			lineNo++
 			m := "---"
-			rest, isMarker := marker(line, m)
+			rest, isMarker := marker(part, m)
 			if !isMarker {
 				m = "..."
-				rest, isMarker = marker(line, m)
+				rest, isMarker = marker(part, m)
 			}
 			switch {
 			case !isMarker:
-				cur.text = append(cur.text, line...)
+				cur.text = append(cur.text, part...)
 				if limit > 0 && len(cur.text) > limit {
 					return errDocumentTooLarge
 				}
@@ -261,28 +266,48 @@ func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
 	return nil
 }
 
+// cutLine splits the first line off b: up to and including its line
+// break, LF, CRLF or a CR alone (YAML's line breaks), or all of b when it
+// has none.
+func cutLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexAny(b, "\r\n")
+	switch {
+	case i < 0:
+		return b, nil
+	case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
+		i++
+	}
+	return b[:i+1], b[i+1:]
+}
+
+// eachLine calls f with each line of text, without its line break.
+func eachLine(text []byte, f func(line []byte) bool) {
+	for len(text) > 0 {
+		var line []byte
+		line, text = cutLine(text)
+		if !f(bytes.TrimRight(line, "\r\n")) {
+			return
+		}
+	}
+}
+
 // sourceComment returns PATH of a "# Source: PATH" line among the
 // comments that open a chunk, "" when there is none.
 func sourceComment(text []byte) string {
-	for len(text) > 0 {
-		line := text
-		if i := bytes.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = nil
-		}
+	source := ""
+	eachLine(text, func(line []byte) bool {
 		t := bytes.TrimSpace(line)
 		switch {
 		case len(t) == 0:
-			continue
+			return true
 		case bytes.HasPrefix(t, []byte("# Source: ")):
-			return string(bytes.TrimSpace(t[len("# Source: "):]))
+			source = string(bytes.TrimSpace(t[len("# Source: "):]))
 		case t[0] == '#':
-			continue
+			return true
 		}
-		return ""
-	}
-	return ""
+		return false
+	})
+	return source
 }
 
 // marker reports whether line starts with the document marker m, and
@@ -301,13 +326,13 @@ func marker(line []byte, m string) ([]byte, bool) {
 // blank reports whether a chunk holds no document: only whitespace,
 // comments and directives.
 func blank(text []byte) bool {
-	for _, line := range bytes.Split(text, []byte("\n")) {
+	isBlank := true
+	eachLine(text, func(line []byte) bool {
 		t := bytes.TrimSpace(line)
-		if len(t) > 0 && t[0] != '#' && t[0] != '%' {
-			return false
-		}
-	}
-	return true
+		isBlank = len(t) == 0 || t[0] == '#' || t[0] == '%'
+		return isBlank
+	})
+	return isBlank
 }
 
 // decodeYAML decodes one YAML document. The text is first parsed into a

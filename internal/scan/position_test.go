@@ -137,6 +137,16 @@ func TestLinesJSON(t *testing.T) {
 	hasAll(t, got, "-#1", "S3-004 spec.acl 8:5", "S3-001 spec.publicAccessBlock 6:3")
 }
 
+// Lines end at a lone CR as at LF and CRLF, in YAML and in JSON streams:
+// a finding in a later document is at its line in the file.
+func TestLinesWithCarriageReturns(t *testing.T) {
+	bucket := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec:\n  name: b\n  acl: public-read\n"
+	in := strings.ReplaceAll("# a comment\n---\napiVersion: v1\nkind: ConfigMap\n---\n"+bucket, "\n", "\r")
+	hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 11:3", "S3-001 spec.publicAccessBlock 9:1")
+	in = strings.ReplaceAll("{\"apiVersion\": \"v1\",\n \"kind\": \"ConfigMap\"}\n{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\",\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\"}}\n", "\n", "\r")
+	hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 6:3")
+}
+
 func TestLinesThroughAliases(t *testing.T) {
 	in := `apiVersion: s3.services.k8s.aws/v1alpha1
 kind: Bucket

@@ -620,6 +620,13 @@ func TestSplitDocuments(t *testing.T) {
 		{"blank doc not counted", "a: 1\n---\n\n---\nb: 2", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
 		{"null doc counted", "a: 1\n---\n~\n---\nb: 2", []doc{{value: map[string]any{"a": 1.0}}, {}, {value: map[string]any{"b": 2.0}}}},
 		{"crlf", "a: 1\r\n---\r\nb: 2\r\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		// A lone CR ends a line too, as YAML reads it: a comment on the
+		// first line does not make the whole stream a comment.
+		{"cr", "# a\ra: 1\r---\rb: 2\r", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"cr, one document", "a: 1\rb: 2\r", []doc{{value: map[string]any{"a": 1.0, "b": 2.0}}}},
+		{"cr, comments only", "# a\r---\r# b\r", nil},
+		{"yaml error line in file, cr", "a: 1\r---\rb: 2\rc: [\r", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 4: did not find expected node content"}}},
+		{"json stream syntax, cr", "{}\r{}\r{\"a\" 1}", []doc{{value: map[string]any{}}, {value: map[string]any{}}, {err: "invalid JSON: line 3, column 6: invalid character '1' after object key"}}},
 		{"content after marker", "--- {a: 1}\n", []doc{{value: map[string]any{"a": 1.0}}}},
 		{"document end", "a: 1\n...\nb: 2\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
 		{"not a marker", "a: |\n  ---\n  x\n", []doc{{value: map[string]any{"a": "---\nx\n"}}}},
