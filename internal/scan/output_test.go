@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -242,6 +243,18 @@ func TestSARIF(t *testing.T) {
 	inv := sarifRun["invocations"].([]any)[0].(map[string]any)
 	if inv["executionSuccessful"] != false || len(inv["toolExecutionNotifications"].([]any)) != 1 {
 		t.Errorf("invocation %v", inv)
+	}
+
+	// Columns are characters and a lone CR ends a line, as the YAML
+	// decoder counts them: the run says so, since SARIF's defaults differ.
+	code, stdout, _ = run(t, "apiVersion: s3.services.k8s.aws/v1alpha1\rkind: Bucket\rmetadata: {name: b}\rspec: {name: \"\U0001F600\", acl: public-read}\r", "-o", "sarif", "--rules", "S3-004", "-")
+	sarifRun = checkSARIF(t, []byte(stdout))["runs"].([]any)[0].(map[string]any)
+	if code != 1 || sarifRun["columnKind"] != "unicodeCodePoints" || !reflect.DeepEqual(sarifRun["newlineSequences"], []any{"\r\n", "\n", "\r"}) {
+		t.Errorf("exit code %d, columnKind %v, newlineSequences %q", code, sarifRun["columnKind"], sarifRun["newlineSequences"])
+	}
+	region := sarifRun["results"].([]any)[0].(map[string]any)["locations"].([]any)[0].(map[string]any)["physicalLocation"].(map[string]any)["region"]
+	if want := map[string]any{"startLine": 4.0, "startColumn": 19.0}; !reflect.DeepEqual(region, want) {
+		t.Errorf("region %v, want %v", region, want)
 	}
 
 	// Nothing found: an empty results array, a successful invocation.
