@@ -217,10 +217,17 @@ func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
 	for !stopped {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: read it whole.
-			line = slices.Clone(line) // ReadBytes reuses the buffer
-			rest, err2 := br.ReadBytes('\n')
-			line, err = append(line, rest...), err2
+			// A line longer than the buffer: read it whole, but no more
+			// of it than the document may hold.
+			line = slices.Clone(line) // ReadSlice reuses the buffer
+			for err == bufio.ErrBufferFull {
+				if limit > 0 && len(cur.text)+len(line) > limit {
+					return errDocumentTooLarge
+				}
+				var more []byte
+				more, err = br.ReadSlice('\n')
+				line = append(line, more...)
+			}
 		}
 		if first {
 			line = bytes.TrimPrefix(line, utf8BOM)

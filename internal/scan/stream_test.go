@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -101,5 +102,38 @@ func TestLargeStreamBoundedMemory(t *testing.T) {
 	// holding the stream's documents would take several times its size.
 	if limit := int64(16 << 20); grown > limit {
 		t.Errorf("heap grew by %d MiB judging a %d MiB stream, want at most %d MiB", grown>>20, size>>20, limit>>20)
+	}
+}
+
+// countingReader yields n bytes of c and counts what was read.
+type countingReader struct {
+	c       byte
+	n, read int
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.read >= r.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n-r.read)
+	for i := range p[:k] {
+		p[i] = r.c
+	}
+	r.read += k
+	return k, nil
+}
+
+// A stream is refused at its limit even when it is one line: a line is
+// not read whole before the limit is checked, so a file of one endless
+// line (or a device) takes no more memory than a document may.
+func TestLargeStreamLongLineStopsAtLimit(t *testing.T) {
+	const limit = 1 << 20
+	r := &countingReader{c: 'a', n: 64 << 20}
+	err := splitYAMLStream(r, limit, func(chunk) bool { return true })
+	if err != errDocumentTooLarge {
+		t.Fatalf("error %v, want %v", err, errDocumentTooLarge)
+	}
+	if r.read > 2*limit {
+		t.Errorf("read %d MiB of one line before refusing it, limit %d MiB", r.read>>20, limit>>20)
 	}
 }
