@@ -274,17 +274,30 @@ func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
 }
 
 // cutLine splits the first line off b: up to and including its line
-// break, LF, CRLF or a CR alone (YAML's line breaks), or all of b when it
-// has none.
+// break, or all of b when it has none. Lines end where the YAML decoders
+// (kubectl's too) end them: at LF, CRLF, a CR alone, and NEL, LS or PS
+// (U+0085, U+2028, U+2029).
 func cutLine(b []byte) (line, rest []byte) {
-	i := bytes.IndexAny(b, "\r\n")
-	switch {
-	case i < 0:
-		return b, nil
-	case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
-		i++
+	for i := 0; i < len(b); i++ {
+		n := 0
+		switch c := b[i]; {
+		case c == '\n':
+			n = 1
+		case c == '\r':
+			n = 1
+			if i+1 < len(b) && b[i+1] == '\n' {
+				n = 2
+			}
+		case c == 0xc2 && i+1 < len(b) && b[i+1] == 0x85:
+			n = 2
+		case c == 0xe2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xa8 || b[i+2] == 0xa9):
+			n = 3
+		}
+		if n > 0 {
+			return b[:i+n], b[i+n:]
+		}
 	}
-	return b[:i+1], b[i+1:]
+	return b, nil
 }
 
 // eachLine calls f with each line of text, without its line break.
@@ -292,7 +305,7 @@ func eachLine(text []byte, f func(line []byte) bool) {
 	for len(text) > 0 {
 		var line []byte
 		line, text = cutLine(text)
-		if !f(bytes.TrimRight(line, "\r\n")) {
+		if !f(bytes.TrimRight(line, "\r\n\u0085\u2028\u2029")) {
 			return
 		}
 	}
@@ -324,8 +337,8 @@ func marker(line []byte, m string) ([]byte, bool) {
 		return nil, false
 	}
 	rest := line[len(m):]
-	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '\r' && rest[0] != '\n' {
-		return nil, false
+	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t' && len(bytes.TrimLeft(rest, "\r\n\u0085\u2028\u2029")) > 0 {
+		return nil, false // neither whitespace nor the line's end follows
 	}
 	return rest, true
 }

@@ -63,8 +63,9 @@
 // and name is judged as the UPDATE from it, and its resource.base says
 // where it was found there.
 //
-// Every finding has a line and column (1-based; lines end at LF, CRLF or
-// a lone CR, as YAML reads them) where its field is written, found in the YAML node tree: the key of the field at fault, at
+// Every finding has a line and column (1-based; lines end at LF, CRLF, a
+// lone CR, NEL, LS or PS, as the YAML decoders read them) where its field
+// is written, found in the YAML node tree: the key of the field at fault, at
 // any depth, in any document of a stream and in the items of a List; for
 // a finding inside an embedded JSON document (a bucket policy written as a
 // string), the key of the field holding it ("policy:"); for a field that is

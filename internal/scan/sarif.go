@@ -85,7 +85,8 @@ func resultLevel(f Finding) string {
 //   - each exempted finding is a result too, with an external suppression
 //     carrying the exception's reason: code scanning shows it dismissed;
 //   - the run's columnKind is unicodeCodePoints and its newlineSequences
-//     CRLF, LF and CR, as the YAML decoder counts columns and lines;
+//     CRLF, LF, CR, NEL, LS and PS, as the YAML decoder counts columns
+//     and lines;
 //   - input errors are toolExecutionNotifications of the invocation,
 //     whose executionSuccessful is false when there is one.
 func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
@@ -107,9 +108,9 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	}
 	run := sarif.NewRun(*sarif.NewTool(driver))
 	// Regions count as the YAML decoder does: a column is a count of
-	// characters (not of UTF-16 code units), and a lone CR ends a line
-	// (SARIF's default line breaks are CRLF and LF only).
-	run.WithColumnKind("unicodeCodePoints").WithNewlineSequences([]string{"\r\n", "\n", "\r"})
+	// characters (not of UTF-16 code units), and a lone CR, NEL, LS and PS
+	// end a line too (SARIF's default line breaks are CRLF and LF only).
+	run.WithColumnKind("unicodeCodePoints").WithNewlineSequences([]string{"\r\n", "\n", "\r", "\u0085", "\u2028", "\u2029"})
 	run.WithResults([]*sarif.Result{})
 	for _, f := range rep.Findings {
 		run.AddResult(sarifResult(f, index))

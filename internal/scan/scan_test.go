@@ -625,6 +625,12 @@ func TestSplitDocuments(t *testing.T) {
 		{"cr", "# a\ra: 1\r---\rb: 2\r", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
 		{"cr, one document", "a: 1\rb: 2\r", []doc{{value: map[string]any{"a": 1.0, "b": 2.0}}}},
 		{"cr, comments only", "# a\r---\r# b\r", nil},
+		// NEL, LS and PS end lines too for the YAML decoders (kubectl's
+		// included): a first-line comment does not hide what follows.
+		{"ls", "# a\u2028a: 1\u2028b: 2\u2028", []doc{{value: map[string]any{"a": 1.0, "b": 2.0}}}},
+		{"nel", "# a\u0085a: 1\u0085", []doc{{value: map[string]any{"a": 1.0}}}},
+		{"ps, two documents", "# a\u2029a: 1\u2029---\u2029b: 2", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"ls in a comment only", "# a\u2028# b\n", nil},
 		{"yaml error line in file, cr", "a: 1\r---\rb: 2\rc: [\r", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 4: did not find expected node content"}}},
 		{"json stream syntax, cr", "{}\r{}\r{\"a\" 1}", []doc{{value: map[string]any{}}, {value: map[string]any{}}, {err: "invalid JSON: line 3, column 6: invalid character '1' after object key"}}},
 		{"content after marker", "--- {a: 1}\n", []doc{{value: map[string]any{"a": 1.0}}}},
