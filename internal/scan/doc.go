@@ -48,8 +48,9 @@
 // are skipped and counted ("skipped" in the summary), never an error; empty documents
 // are skipped and not counted. A document whose top level is not an object
 // (a YAML list of Buckets without a List around it, a stray string) is an
-// input error at its line, as kubectl refuses it. A List (kind "List", or any kind ending in
-// "List" with an items array) is expanded; items of a typed list such as
+// input error at its line, as kubectl refuses it. An object with an items array is a list, as
+// kubectl's decoder reads it whatever its kind (a List, a BucketList, a
+// ConfigMap with items): its items are judged, not the object itself; items of a typed list such as
 // BucketList that carry neither apiVersion nor kind inherit them from the
 // list, as client-go does.
 //

@@ -1218,6 +1218,12 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		// (a document that is not an object is an error: see document).
 		return
 	}
+	if items, ok := obj["items"].([]any); ok {
+		// A list to kubectl's decoder, whatever its kind: kubectl apply
+		// applies its items, and not the object itself.
+		s.items(source, obj, items, loc, mode)
+		return
+	}
 	meta := view.ReadMeta(obj)
 	if meta.Namespace == "" && s.namespaced(meta.GVK.GroupKind()) {
 		// Where kubectl apply -n (or the release, for a chart's objects)
@@ -1235,6 +1241,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 	}
 	if mode == readBase {
+		// Only guarded resources are read from the base.
 		if gk := meta.GVK.GroupKind(); s.reg.Guards(gk) {
 			if slices.Contains(referenced, gk) {
 				// As it is before the change, rules may refer to it (a
@@ -1242,15 +1249,10 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 				s.keepRef(obj, mode)
 			}
 			s.keepBase(source, obj, meta)
-			return
 		}
-		// Nothing else is read from the base but the items of a List.
-		if kind, _ := obj["kind"].(string); !strings.HasSuffix(kind, "List") {
-			return
-		}
+		return
 	}
 	switch gk := meta.GVK.GroupKind(); {
-	case mode == readBase:
 	case s.reg.Guards(gk):
 		s.judge(source, obj, meta, loc, mode)
 		return
@@ -1282,14 +1284,16 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 		return
 	}
-	kind, _ := obj["kind"].(string)
-	items, isList := obj["items"].([]any)
-	if !isList || !strings.HasSuffix(kind, "List") {
-		if mode == readAll && s.pass == collectPass {
-			s.rep.Summary.Skipped++ // not a kind ackguard guards
-		}
-		return
+	if mode == readAll && s.pass == collectPass {
+		s.rep.Summary.Skipped++ // not a kind ackguard guards
 	}
+}
+
+// items judges the items of a list: any object with an items array, as
+// kubectl's decoder reads it (a List, a BucketList, or an object of any
+// other kind that has items).
+func (s *scanner) items(source string, obj map[string]any, items []any, loc locator, mode readMode) {
+	kind, _ := obj["kind"].(string)
 	apiVersion, _ := obj["apiVersion"].(string)
 	itemKind := strings.TrimSuffix(kind, "List")
 	for i, it := range items {

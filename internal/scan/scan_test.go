@@ -1189,3 +1189,31 @@ func TestBaseGenerateName(t *testing.T) {
 		}
 	}
 }
+
+// An object with an items array is a list to kubectl's decoder whatever
+// its kind ("kubectl apply" applies its items, and not the object
+// itself): its items are judged, so a Bucket cannot pass unjudged inside
+// the items of a ConfigMap.
+func TestItemsOfAnyKindAreJudged(t *testing.T) {
+	const bucket = `  - apiVersion: s3.services.k8s.aws/v1alpha1
+    kind: Bucket
+    metadata: {name: inner}
+    spec:
+      name: inner
+      acl: public-read
+`
+	for _, tt := range []struct{ name, head string }{
+		{"ConfigMap", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: innocent}\n"},
+		{"Bucket", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: outer}\nspec: {name: outer}\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Scan(context.Background(), []string{"-"}, strings.NewReader(tt.head+"items:\n"+bucket), Options{Rules: []string{"S3-004"}})
+			if len(rep.Errors) != 0 || rep.Summary.Resources != 1 || len(rep.Findings) != 1 {
+				t.Fatalf("summary %+v, findings %+v, errors %+v", rep.Summary, rep.Findings, rep.Errors)
+			}
+			if f := rep.Findings[0]; f.Resource.Name != "inner" || f.Resource.Source != "-[0]" || f.Line != strings.Count(tt.head, "\n")+7 {
+				t.Errorf("finding %+v", f)
+			}
+		})
+	}
+}
