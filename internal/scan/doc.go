@@ -143,7 +143,8 @@
 // problem is an input error ("SOURCE: GuardrailPolicy NAME: FIELD:
 // problem"); a policy with problems still applies as far as it decodes,
 // as the engine would apply it, but for one whose selectors do not parse:
-// it selects nothing and is not listed in "policies". Two different objects of the same kind and
+// it selects nothing and is not listed in "policies"; nor is one without a
+// name, which a cluster cannot hold: it is not in force. Two different objects of the same kind and
 // name are an error (a cluster holds one); the same object read twice is
 // not. A policy.ackguard.dev object of another version than v1alpha1 is an
 // error. Problems found by governance validation are reported after those

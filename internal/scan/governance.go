@@ -215,6 +215,9 @@ func (s *scanner) engine() *governance.Engine {
 	var exceptions []v1alpha1.GuardrailException
 	for _, g := range s.gov {
 		if g.policy != nil {
+			if g.policy.Name == "" {
+				continue // the API server refuses it: it is never in force
+			}
 			policies = append(policies, *g.policy)
 		} else {
 			exceptions = append(exceptions, *g.exception)
@@ -235,7 +238,7 @@ func (s *scanner) engine() *governance.Engine {
 		}
 		var problems []string
 		if g.policy != nil {
-			if inForce(g.policy) {
+			if inForce(g.policy) && g.policy.Name != "" {
 				s.rep.Policies = append(s.rep.Policies, Policy{Name: g.policy.Name, Source: g.source})
 			}
 			problems = governance.ValidatePolicy(s.reg, g.policy)

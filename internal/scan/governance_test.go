@@ -406,6 +406,31 @@ spec:
 	}
 }
 
+// A GuardrailPolicy without a name is never in force: the API server
+// refuses it. It is an input error, it is not listed, and no finding
+// names it (the baseline judges when it is the only one).
+func TestUnnamedPolicyNotInForce(t *testing.T) {
+	unnamed := writeFile(t, "unnamed.yaml", `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {generateName: lax-}
+spec:
+  defaultAction: Audit
+`)
+	bucket := writeFile(t, "bucket.yaml", teamABucket(t))
+	rep := scanWith(t, []string{bucket}, Options{Policies: []string{unnamed}})
+	if want := []Policy{{Name: governance.BaselineName, Builtin: true}}; !reflect.DeepEqual(rep.Policies, want) {
+		t.Errorf("policies %+v, want %+v", rep.Policies, want)
+	}
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "metadata.name: Required value") || rep.Summary.Denied != 1 {
+		t.Errorf("summary %+v, errors %+v", rep.Summary, rep.Errors)
+	}
+	for _, f := range rep.Findings {
+		if f.Policy != governance.BaselineName {
+			t.Errorf("finding decided by %q", f.Policy)
+		}
+	}
+}
+
 func TestDuplicateGovernanceObjects(t *testing.T) {
 	pol := testdata("governance", "per-namespace.yaml")
 	// The same file as a PATH and with --policy, twice: read once.
