@@ -3,10 +3,13 @@
 package scan
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -85,5 +88,81 @@ func TestFIFOReadOnce(t *testing.T) {
 	}
 	if rep.Summary.Resources != 3 || rep.Summary.Denied != 2 {
 		t.Errorf("from a FIFO: summary %+v, errors %v; want 3 resources, 2 denied", rep.Summary, rep.Errors)
+	}
+}
+
+// endless is standard input that never ends: a comment line, forever.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	const line = "# a comment line of an input that never ends\n"
+	for i := range p {
+		p[i] = line[i%len(line)]
+	}
+	return len(p), nil
+}
+
+// TestEndlessStdinRefused: standard input larger than what scan keeps to
+// read twice is refused with an error (exit 2), not copied until the disk
+// is full, and leaves no temporary file behind, even while the scan runs
+// (the spool is unlinked as soon as it is created).
+func TestEndlessStdinRefused(t *testing.T) {
+	defer func(v int64) { spoolLimit = v }(spoolLimit)
+	spoolLimit = MaxInputBytes + 4<<20
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	rep := Scan(context.Background(), []string{"-"}, endless{}, Options{})
+	if rep.ExitCode() != 2 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "standard input larger than 20 MiB is not read: write it to a file") {
+		t.Fatalf("endless stdin: exit %d, errors %+v", rep.ExitCode(), rep.Errors)
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Errorf("left in TMPDIR: %v (%v)", left, err)
+	}
+}
+
+// watchedTmp is standard input that, once scan has read more than it
+// reads whole (and so copies the rest to a temporary file), looks for a
+// file in dir on every read.
+type watchedTmp struct {
+	r    io.Reader
+	dir  string
+	read int
+	seen []string
+}
+
+func (w *watchedTmp) Read(p []byte) (int, error) {
+	if w.read > MaxInputBytes {
+		if left, err := os.ReadDir(w.dir); err == nil {
+			for _, e := range left {
+				w.seen = append(w.seen, e.Name())
+			}
+		}
+	}
+	n, err := w.r.Read(p)
+	w.read += n
+	return n, err
+}
+
+// TestSpoolUnlinked: a large standard input is judged from a temporary
+// file that has no name while scan copies it, so a killed scan leaves
+// nothing behind.
+func TestSpoolUnlinked(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var b strings.Builder
+	for b.Len() <= MaxInputBytes {
+		b.WriteString("---\n# padding that makes standard input larger than what scan reads whole\n")
+	}
+	b.WriteString("---\n" + readTestdata(t, "manifests", "buckets.yaml"))
+	in := &watchedTmp{r: strings.NewReader(b.String()), dir: tmp}
+	rep := Scan(context.Background(), []string{"-"}, in, Options{})
+	if rep.Summary.Resources != 3 || rep.Summary.Denied != 2 || len(rep.Errors) != 0 {
+		t.Errorf("summary %+v, errors %+v; want 3 resources, 2 denied", rep.Summary, rep.Errors)
+	}
+	if in.read <= MaxInputBytes {
+		t.Fatalf("read %d bytes: never spooled", in.read)
+	}
+	if len(in.seen) != 0 {
+		t.Errorf("the spool had a name while it was copied: %v", in.seen)
 	}
 }

@@ -33,6 +33,16 @@ import (
 // documents, one at a time.
 const MaxInputBytes = 16 << 20
 
+// MaxSpoolBytes is the most scan keeps of an input it can read only once
+// (standard input, a pipe, a FIFO) that is larger than MaxInputBytes: it
+// copies such an input to a temporary file, to read it in both passes,
+// and refuses a larger one rather than fill the disk. A regular file is
+// read where it lies, at any size.
+const MaxSpoolBytes = 1 << 30
+
+// spoolLimit is MaxSpoolBytes (a variable so that tests keep less).
+var spoolLimit int64 = MaxSpoolBytes
+
 // streamAbove is the size above which an input is read as a stream of
 // documents: MaxInputBytes (a variable so that tests stream small inputs).
 var streamAbove = MaxInputBytes
@@ -1150,18 +1160,29 @@ func (s *scanner) keep(key, source string, r io.Reader, mode readMode) {
 	data, err := readBounded(r)
 	switch {
 	case err == errTooLarge:
+		what := "an input that is not a regular file"
+		if source == "-" {
+			what = "standard input"
+		}
 		f, ferr := os.CreateTemp("", "ackguard-input-*.yaml")
 		if ferr == nil {
-			_, ferr = io.Copy(f, io.MultiReader(bytes.NewReader(data), r))
+			// Unlinked at once where the system allows it (the open file
+			// stays readable), so that nothing is left behind even when the
+			// scan is killed; elsewhere Scan removes it when it ends.
+			_ = os.Remove(f.Name())
+			var n int64
+			n, ferr = io.Copy(f, io.LimitReader(io.MultiReader(bytes.NewReader(data), r), spoolLimit+1))
+			if ferr == nil && n > spoolLimit {
+				f.Close()
+				os.Remove(f.Name())
+				s.errorf(source, "%s larger than %d MiB is not read: write it to a file and scan the file", what, spoolLimit>>20)
+				return
+			}
 		}
 		if ferr == nil {
 			_, ferr = f.Seek(0, io.SeekStart)
 		}
 		if ferr != nil {
-			what := "an input that is not a regular file"
-			if source == "-" {
-				what = "standard input"
-			}
 			s.errorf(source, "cannot keep %s larger than %d MiB in a temporary file: %v", what, MaxInputBytes>>20, ferr)
 			if f != nil {
 				f.Close()
