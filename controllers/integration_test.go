@@ -441,6 +441,26 @@ func TestReadOnlyObjectsAreReportedNotPatched(t *testing.T) {
 	}
 }
 
+// ACK reads services.k8s.aws/read-only as the value lowercased equal to
+// "true", spaces and all: " true" leaves the object managed (ACK pushes
+// its spec to AWS), so it is fixed as any other, not reported read-only.
+func TestReadOnlyIsReadAsACKReadsIt(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	b := drifted(ns, "not-readonly")
+	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: " true"})
+	if err := cluster.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, ns, "not-readonly", 20*time.Second, hasAttempts(1))
+	if acl := got.Object["spec"].(map[string]any)["acl"]; acl != "private" {
+		t.Errorf("acl = %v, want the fix", acl)
+	}
+	if skipped := events(t, ns, "not-readonly", controllers.ReasonRemediationSkipped); len(skipped) > 0 {
+		t.Errorf("reported read-only: %q", skipped)
+	}
+}
+
 func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)

@@ -245,7 +245,11 @@ func ReadOnly(obj map[string]any) bool {
 	return readOnly(stringOf(objectOf(objectOf(obj, "metadata"), "annotations"), AnnotationReadOnly))
 }
 
-func readOnly(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+// readOnly reads the annotation's value as ACK's runtime does (IsReadOnly:
+// the value lowercased equals "true", nothing trimmed). A value ACK does
+// not take for read-only (" true") leaves the object managed, its spec
+// pushed to AWS: reading it as read-only would exempt it from every fix.
+func readOnly(v string) bool { return strings.EqualFold(v, "true") }
 
 // AWSPartition returns the AWS partition of the object: from its status
 // when ACK recorded one, else derived from its region annotation, else

@@ -141,7 +141,9 @@ func TestMetaPartitionAndReadOnly(t *testing.T) {
 		{`{"status":{"ackResourceMetadata":{"arn":"arn:aws-cn:s3:::b"}}}`, "aws-cn", false},
 		{`{"status":{"ackResourceMetadata":{"partition":"aws-iso","arn":"arn:aws:s3:::b"}}}`, "aws-iso", false},
 		{`{"metadata":{"annotations":"not a map"},"status":7}`, "aws", false},
-		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":" true "}}}`, "aws", true},
+		// ACK trims nothing: " true " leaves the object managed.
+		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":" true "}}}`, "aws", false},
+		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":"True"}}}`, "aws", true},
 		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":true}}}`, "aws", false},
 	}
 	for _, tc := range cases {
