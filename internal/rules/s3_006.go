@@ -71,11 +71,14 @@ func secureTransportFix(in *Input, bp bucketPolicy) (stmt, text string, err erro
 	return stmt, text, err
 }
 
-// hasSecureTransportDeny looks for a Deny of s3:* to "*" on the bucket ARN
-// and bucket/*, conditioned only on aws:SecureTransport being false.
+// hasSecureTransportDeny looks for Denies of s3:* to "*" conditioned only
+// on aws:SecureTransport being false that cover the bucket ARN and
+// bucket/*: one statement for both, or one for each (AWS applies every
+// Deny, so two such statements refuse the same requests as one).
 func hasSecureTransportDeny(in *Input, d *policy.Document) bool {
 	b := in.Bucket()
 	var bucket, objects string // the ARNs, built for the first candidate
+	var bucketDenied, objectsDenied bool
 	for _, s := range d.Statements {
 		if s.Effect != policy.Deny || !s.Principal.All() || s.NotPrincipal != nil {
 			continue
@@ -86,10 +89,12 @@ func hasSecureTransportDeny(in *Input, d *policy.Document) bool {
 		if bucket == "" {
 			bucket, objects = bucketARN(b, false), bucketARN(b, true)
 		}
-		if !s.ResourceCovers(bucket) || !s.ResourceCovers(objects) {
+		if len(s.Conditions) != 1 || !isInsecureTransportCondition(s.Conditions[0]) {
 			continue
 		}
-		if len(s.Conditions) == 1 && isInsecureTransportCondition(s.Conditions[0]) {
+		bucketDenied = bucketDenied || s.ResourceCovers(bucket)
+		objectsDenied = objectsDenied || s.ResourceCovers(objects)
+		if bucketDenied && objectsDenied {
 			return true
 		}
 	}

@@ -38,6 +38,12 @@ func TestS3006(t *testing.T) {
 			{p, "the bucket has no policy, so plain-HTTP requests are allowed"},
 		}},
 		{name: "insecure: policy without the deny", spec: withPolicy(partnerRO), action: rules.Warn, want: []want{{p, noDeny}}},
+		{name: "secure: the bucket and its objects denied by a statement each", spec: withPolicy(
+			denyTLS(anyone, s3All, `"Resource":"arn:aws:s3:::my-bucket"`, insecure),
+			denyTLS(anyone, s3All, `"Resource":"arn:aws:s3:::my-bucket/*"`, insecure))},
+		{name: "tricky: the objects' statement has another condition", spec: withPolicy(
+			denyTLS(anyone, s3All, `"Resource":"arn:aws:s3:::my-bucket"`, insecure),
+			denyTLS(anyone, s3All, `"Resource":"arn:aws:s3:::my-bucket/*"`, `{"Bool":{"aws:SecureTransport":"false"},"StringEquals":{"aws:SourceVpce":"vpce-1"}}`)), want: []want{{p, noDeny}}},
 		{name: "tricky: missing bucket/* resource", spec: withPolicy(denyTLS(anyone, s3All, `"Resource":"arn:aws:s3:::my-bucket"`, insecure)), want: []want{{p, noDeny}}},
 		{name: "tricky: missing bucket resource", spec: withPolicy(denyTLS(anyone, s3All, `"Resource":"arn:aws:s3:::my-bucket/*"`, insecure)), want: []want{{p, noDeny}}},
 		{name: "tricky: extra condition", spec: withPolicy(denyTLS(anyone, s3All, both, `{"Bool":{"aws:SecureTransport":"false"},"StringEquals":{"aws:SourceVpce":"vpce-1"}}`)), want: []want{{p, noDeny}}},
