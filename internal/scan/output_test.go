@@ -482,6 +482,14 @@ func TestExclude(t *testing.T) {
 	if code, _, stderr := run(t, "", "--exclude", "/", dir); code != 2 || !strings.Contains(stderr, "not a valid glob") {
 		t.Errorf("--exclude /: %d %s", code, stderr)
 	}
+	// A directory walked by a relative path, excluded by absolute ones (as
+	// a pipeline that writes $PWD/... gives them).
+	t.Chdir(dir)
+	rep = Scan(context.Background(), []string{"app"}, nil, Options{Exclude: []string{
+		filepath.Join(dir, "app", "ci"), filepath.Join(dir, "app", "*.test.yaml")}})
+	if rep.Summary.Resources != 1 || len(rep.Errors) != 0 {
+		t.Errorf("absolute globs, relative walk: summary %+v, errors %+v", rep.Summary, rep.Errors)
+	}
 }
 
 func TestSkippedDocuments(t *testing.T) {

@@ -675,7 +675,8 @@ func (s *scanner) keepBase(source string, obj map[string]any, meta view.Meta) {
 
 // excluded reports whether a path found while walking matches an
 // Options.Exclude glob: a glob without a slash matches the name, one
-// with a slash the path as found or relative to the directory walked.
+// with a slash the path as found or relative to the directory walked, an
+// absolute one the absolute path.
 func (s *scanner) excluded(p string) bool {
 	name := filepath.Base(p)
 	rel, err := filepath.Rel(s.walkRoot, p)
@@ -690,7 +691,13 @@ func (s *scanner) excluded(p string) bool {
 			}
 			continue
 		}
-		for _, q := range []string{filepath.ToSlash(p), filepath.ToSlash(rel)} {
+		candidates := []string{filepath.ToSlash(p), filepath.ToSlash(rel)}
+		if path.IsAbs(g) || filepath.IsAbs(g) {
+			if abs, err := filepath.Abs(p); err == nil {
+				candidates = append(candidates, filepath.ToSlash(abs))
+			}
+		}
+		for _, q := range candidates {
 			if ok, _ := path.Match(strings.TrimPrefix(g, "./"), strings.TrimPrefix(q, "./")); ok {
 				return true
 			}
