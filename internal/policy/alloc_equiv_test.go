@@ -49,7 +49,7 @@ func refIsPartition(s string) bool {
 	return rest == "" || rest[0] == '-'
 }
 
-var typeWideRe = regexp.MustCompile(`^([A-Za-z0-9_?-]+[/:]?)?[*?]*\*[*?]*$`)
+var typeWideRe = regexp.MustCompile(`^([A-Za-z0-9_?-]+[/:]?|[*?]*\*[*?]*[/:])?[*?]*\*[*?]*$`)
 
 func refTypeWide(pattern, service string) bool {
 	if UnconstrainedFor(pattern, service) {
@@ -102,7 +102,8 @@ func TestAllocFreeFormsAgree(t *testing.T) {
 		"arn:aws:iam::1:role/?*", "arn:aws:sts::1:*", "arn:aws:IAM::1:*"}
 	for _, r := range []string{"role/*", "role/**", "user*", "function:*", "table/*", "", "*", "/*", "role/", "role:",
 		"role", "role/x*", "role/*x", "ro le/*", "role//*", "role:/*", "Role_1-a*", "réle/*", "role*/*", "role/*\n",
-		"?", "?*", "*?", "role/?", "role/?*", "role/a?", "r?le/*", "??", "role?*", "role/*?", "?/*", ":*", "role:?*"} {
+		"?", "?*", "*?", "role/?", "role/?*", "role/a?", "r?le/*", "??", "role?*", "role/*?", "?/*", ":*", "role:?*",
+		"*/*", "?*/*", "*?/?*", "*:*", "*/", "*/x", "*/*/*", "**:?*", "*x/*"} {
 		patterns = append(patterns, "arn:aws:iam::1:"+r)
 		if got, want := typeWideResource(r), typeWideRe.MatchString(r); got != want {
 			t.Errorf("typeWideResource(%q) = %v, want %v", r, got, want)

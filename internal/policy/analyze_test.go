@@ -233,7 +233,11 @@ func TestResourceScope(t *testing.T) {
 		{"*:role/app", "iam", false, false, false},
 		{"*role/*", "iam", false, false, true}, // no field boundary before the type: the wildcard takes them all
 		{"*user*", "iam", false, false, true},
-		{"*/*", "iam", false, false, false},
+		{"*/*", "iam", false, false, true}, // every role, user, group and policy: it covers "*role/*"
+		{"arn:aws:iam::111122223333:*/*", "iam", false, false, true},
+		{"?*/*", "sts", false, false, true},
+		{"?/*", "iam", false, false, false},
+		{"*/app", "iam", false, false, false},
 		{"*role/app", "iam", false, false, false},
 		{"?:*", "iam", false, false, false},
 		// A leading wildcard before a named account or region is type-wide in

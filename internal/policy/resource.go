@@ -151,15 +151,20 @@ func coversService(patterns []string, service string, counts func(string) bool) 
 
 // typeWideResource reports whether a resource element covers every
 // instance of a resource type, or of every type: a type name followed only
-// by wildcards ("role/*", "user*", "function:*", "table/*"), or wildcards
-// alone ("*": every type of the account). A '?' stands for one character
-// (rule D2, read as covering where it stands beside a '*': "role/?*"
-// covers every role, "role/a?" does not). The regular expression
-// ^([A-Za-z0-9_?-]+[/:]?)?[*?]*\*[*?]*$.
+// by wildcards ("role/*", "user*", "function:*", "table/*"), a wildcard
+// in place of the type name ("*/*": every role, user, group and policy,
+// as it covers "role/*"), or wildcards alone ("*": every type of the
+// account). A '?' stands for one character (rule D2, read as covering
+// where it stands beside a '*': "role/?*" covers every role, "role/a?"
+// does not; "?/*" names a one-character type, none). The regular
+// expression ^([A-Za-z0-9_?-]+[/:]?|[*?]*\*[*?]*[/:])?[*?]*\*[*?]*$.
 func typeWideResource(s string) bool {
 	i := 0
 	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '-' || s[i] == '?') {
 		i++
+	}
+	if k := strings.IndexAny(s, "/:"); k >= 0 && strings.Trim(s[:k], "*?") == "" && strings.Contains(s[:k], "*") {
+		i = k // a wildcard run holding a '*' takes any type name
 	}
 	if i > 0 && i < len(s) && (s[i] == '/' || s[i] == ':') {
 		i++
@@ -255,6 +260,12 @@ func typeWideLeadingWildcard(pattern, service string) bool {
 	// leading wildcard takes the ARN's fields, the account's included,
 	// whatever they are (for an Allow, an over-approximation, rule D2).
 	if rest := strings.TrimLeft(pattern, "*"); rest != pattern && !strings.Contains(rest, ":") && typeWideResource(rest) && strings.Trim(rest, "*?/") != "" {
+		return true
+	}
+	// Nor a type name ("*/*"): the leading wildcard takes the fields and
+	// the type, and what follows the '/' every name ("*/*" covers
+	// "*role/*").
+	if k := strings.IndexByte(pattern, '/'); k >= 0 && !strings.Contains(pattern, ":") && strings.Contains(pattern[:k], "*") && typeWideResource(pattern) {
 		return true
 	}
 	return false

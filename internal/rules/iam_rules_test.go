@@ -249,6 +249,9 @@ func TestIAM003(t *testing.T) {
 		{name: "tricky: type-wide resource counts (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::111122223333:user/*"`))), want: []want{
 			{"spec.policyDocument", "AttachUserPolicy"},
 		}},
+		{name: "tricky: a wildcard type covers every user (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::*:*/*"`))), want: []want{
+			{"spec.policyDocument", "AttachUserPolicy"},
+		}},
 		{name: "tricky: a named resource does not", kind: "Policy", spec: policySpec(idp(allow(`"iam:AttachUserPolicy"`, `"arn:aws:iam::111122223333:user/alice"`)))},
 		{name: "tricky: sts:AssumeRole acts on iam roles: role/* is type-wide for it (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:UpdateAssumeRolePolicy"`, star), allow(`"sts:AssumeRole"`, `"arn:aws:iam::111122223333:role/*"`))), want: []want{
 			{"spec.policyDocument", "UpdateRolePolicyToAssumeIt"},
@@ -312,6 +315,12 @@ func TestIAM004(t *testing.T) {
 		{name: "secure: *:role/app names one role", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*:role/app"`)))},
 		{name: "tricky: *role/* is every role too", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*role/*"`))), want: []want{
 			{"spec.policyDocument", `on Resource "*role/*"`},
+		}},
+		{name: "tricky: */* is every role, as it covers *role/* (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*/*"`))), want: []want{
+			{"spec.policyDocument", `on Resource "*/*"`},
+		}},
+		{name: "tricky: a wildcard type is every role of the account (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:*/*"`))), want: []want{
+			{"spec.policyDocument", `on Resource "arn:aws:iam::111122223333:*/*"`},
 		}},
 		{name: "tricky: *:111122223333:role/* is every role of the account, as arn:aws:iam::111122223333:role/* is (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"*:111122223333:role/*"`))), want: []want{
 			{"spec.policyDocument", `on Resource "*:111122223333:role/*"`},
