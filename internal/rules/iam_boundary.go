@@ -10,7 +10,8 @@ import (
 )
 
 // A Policy referenced only as a permissions boundary is a ceiling, not a
-// grant, and is exempt from IAM-001 to IAM-009 (catalog §5). A Policy does
+// grant, and is exempt from IAM-001 to IAM-009 (catalog §5) and from
+// IAM-019, the part of IAM-007 about sts:AssumeRole. A Policy does
 // not say how it is used: the identities (Role, User, Group) in the same
 // input or cluster do. It is judged as a grant unless at least one Role or
 // User names it as its permissions boundary and no identity attaches it
@@ -20,7 +21,7 @@ import (
 // boundaryExemptRules are the rules a boundary-only Policy is exempt from.
 var boundaryExemptRules = map[string]bool{
 	"IAM-001": true, "IAM-002": true, "IAM-003": true, "IAM-004": true, "IAM-005": true,
-	"IAM-006": true, "IAM-007": true, "IAM-008": true, "IAM-009": true,
+	"IAM-006": true, "IAM-007": true, "IAM-008": true, "IAM-009": true, "IAM-019": true,
 }
 
 // exemptBoundaries wraps the check of a grant rule: what it reports on a

@@ -19,7 +19,7 @@ var (
 	// attachKinds hold attached policies: Role, User, Group.
 	attachKinds = []schema.GroupKind{view.RoleGVK.GroupKind(), view.UserGVK.GroupKind(), view.GroupGVK.GroupKind()}
 	// grantKinds hold identity documents judged as grants. A Policy used
-	// only as a permissions boundary is exempt from IAM-001 to IAM-009
+	// only as a permissions boundary is exempt from IAM-001 to IAM-009 and IAM-019
 	// (iam_boundary.go).
 	grantKinds = append(append([]schema.GroupKind{}, attachKinds...), view.PolicyGVK.GroupKind())
 	// iamDocKinds hold any IAM document: grants and trust policies.

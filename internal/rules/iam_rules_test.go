@@ -716,7 +716,8 @@ func TestLMB012(t *testing.T) {
 
 // TestPermissionsBoundaryPolicy covers catalog §5: a Policy referenced only
 // as a permissions boundary is a ceiling, not a grant, and is exempt from
-// IAM-001 to IAM-009; any use as a grant makes it judged as one.
+// IAM-001 to IAM-009 and IAM-019 (IAM-007's sts:AssumeRole part); any use
+// as a grant makes it judged as one.
 func TestPermissionsBoundaryPolicy(t *testing.T) {
 	// A typical boundary: everything but IAM administration.
 	boundary := policySpec(idp(allow(star, star), `{"Effect":"Deny","Action":["iam:CreateUser","iam:DeleteRolePermissionsBoundary"],"Resource":"*"}`))
@@ -737,7 +738,7 @@ func TestPermissionsBoundaryPolicy(t *testing.T) {
 	asGrantRef := iamObj("Role", with(roleWith(), "policyRefs", []any{ref("obj-policy")}))
 	asGrantARN := iamObj("Group", map[string]any{"name": "devs", "policies": []any{"arn:aws:iam::111122223333:policy/dev-boundary"}})
 	otherPath := iamObj("User", map[string]any{"name": "dev", "permissionsBoundary": "arn:aws:iam::111122223333:policy/team/dev-boundary"})
-	exempt := []string{"IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006", "IAM-007", "IAM-008", "IAM-009"}
+	exempt := []string{"IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005", "IAM-006", "IAM-007", "IAM-008", "IAM-009", "IAM-019"}
 	tests := []struct {
 		name     string
 		resolver rules.Resolver
