@@ -17,6 +17,10 @@ import (
 //     action ('?' never subtracts, D2), and its resources cover the
 //     Allow's resources (F3). A Deny that covers only some of an Allow's
 //     resource patterns removes those patterns and leaves the rest.
+//   - Resources live in the identity's partition: a Deny Resource or an
+//     Allow NotResource that names another partition ("arn:aws-cn:iam::*:*"
+//     in a commercial account) matches none of them, and neither subtracts
+//     nor withholds anything.
 //   - A policy variable "${...}" is a variable under Version 2012-10-17 and
 //     literal text under a missing or 2008-10-17 Version (A6). A resource
 //     pattern holding a variable is never "unconstrained" (the variable
@@ -39,6 +43,8 @@ type Analysis struct {
 	Sources []Source
 	allows  []entry
 	denies  []entry
+	// partition is the identity's AWS partition ("aws", "aws-cn", ...).
+	partition string
 }
 
 type denyKey struct {
@@ -58,10 +64,18 @@ type entry struct {
 	literal bool
 }
 
-// Analyze prepares a set of documents. Sources without a document (text
-// that did not parse) are kept for naming but contribute no statement.
+// Analyze prepares a set of documents of an identity in the aws
+// partition. Sources without a document (text that did not parse) are
+// kept for naming but contribute no statement.
 func Analyze(sources ...Source) *Analysis {
-	a := &Analysis{Sources: sources}
+	return AnalyzeIn("aws", sources...)
+}
+
+// AnalyzeIn is Analyze for an identity of the partition ("aws", "aws-cn",
+// "aws-us-gov", ...): a Deny Resource or NotResource naming another
+// partition covers nothing of the identity's resources.
+func AnalyzeIn(partition string, sources ...Source) *Analysis {
+	a := &Analysis{Sources: sources, partition: partition}
 	seen := map[denyKey]bool{}
 	for i, src := range sources {
 		if src.Doc == nil {
@@ -149,7 +163,7 @@ func (a *Analysis) grants(action string, yield func(Grant) bool) {
 		}
 		g := Grant{Source: &a.Sources[al.src], Statement: s, Action: action, Literal: al.literal}
 		if s.HasNotResource {
-			if notResourceExcludesService(s.NotResource, svc) {
+			if notResourceExcludesService(s.NotResource, svc, a.partition) {
 				continue
 			}
 			g.NotResource = true
@@ -157,7 +171,7 @@ func (a *Analysis) grants(action string, yield func(Grant) bool) {
 			g.Resources = s.Resource
 		}
 		pairs += len(denies)
-		if pairs <= maxDenyPairs && subtract(&g, svc, denies) {
+		if pairs <= maxDenyPairs && subtract(&g, svc, denies, a.partition) {
 			continue
 		}
 		if !yield(g) {
@@ -187,25 +201,37 @@ func (a *Analysis) DeniesEverywhere(pattern string) bool {
 }
 
 // notResourceExcludesService reports whether a NotResource element leaves
-// nothing of the service to grant.
-func notResourceExcludesService(patterns []string, svc string) bool {
-	return coversService(patterns, svc, func(string) bool { return true })
+// nothing of the service to grant in the partition.
+func notResourceExcludesService(patterns []string, svc, partition string) bool {
+	return coversService(patterns, svc, func(q string) bool { return !otherPartition(q, partition) })
+}
+
+// otherPartition reports whether a resource pattern names a partition
+// other than the given one ("arn:aws-cn:..." for "aws"): it matches no
+// resource of the identity.
+func otherPartition(q, partition string) bool {
+	rest, ok := strings.CutPrefix(q, "arn:")
+	if !ok {
+		return false
+	}
+	part, _, ok := strings.Cut(rest, ":")
+	return ok && !hasWildcard(part) && !hasVariable(part) && part != partition
 }
 
 // subtract applies the unconditional Denies that cover g's action to g,
 // removing the resource patterns they cover; it reports whether nothing is
 // left.
-func subtract(g *Grant, svc string, denies []entry) bool {
+func subtract(g *Grant, svc string, denies []entry, partition string) bool {
 	for _, d := range denies {
 		if g.NotResource {
-			if denyCoversService(d, svc) {
+			if denyCoversService(d, svc, partition) {
 				return true
 			}
 			continue
 		}
 		var kept []string
 		for _, p := range g.Resources {
-			if !denyCovers(d, p, svc) {
+			if !denyCovers(d, p, svc, partition) {
 				kept = append(kept, p)
 			}
 		}
@@ -218,18 +244,18 @@ func subtract(g *Grant, svc string, denies []entry) bool {
 }
 
 // denyCoversService reports whether a Deny's resources cover every
-// resource of the service.
-func denyCoversService(d entry, svc string) bool {
+// resource of the service in the partition.
+func denyCoversService(d entry, svc, partition string) bool {
 	if d.st.HasNotResource {
 		return false
 	}
-	return coversService(d.st.Resource, svc, func(q string) bool { return usableDenyPattern(q, d.literal) })
+	return coversService(d.st.Resource, svc, func(q string) bool { return usableDenyPattern(q, d.literal, partition) })
 }
 
 // denyCovers reports whether a Deny's resources surely cover every
-// resource an Allow's pattern p may name.
-func denyCovers(d entry, p, svc string) bool {
-	if denyCoversService(d, svc) {
+// resource an Allow's pattern p may name in the partition.
+func denyCovers(d entry, p, svc, partition string) bool {
+	if denyCoversService(d, svc, partition) {
 		return true
 	}
 	if d.st.HasNotResource {
@@ -243,15 +269,15 @@ func denyCovers(d entry, p, svc string) bool {
 	for _, q := range d.st.Resource {
 		// A '*' in p can only be matched by a '*' in q, so a match means q
 		// covers every ARN p describes.
-		if usableDenyPattern(q, d.literal) && MatchGlob(q, p, false) {
+		if usableDenyPattern(q, d.literal, partition) && MatchGlob(q, p, false) {
 			return true
 		}
 	}
 	return false
 }
 
-func usableDenyPattern(q string, literal bool) bool {
-	return !strings.Contains(q, "?") && (literal || !hasVariable(q))
+func usableDenyPattern(q string, literal bool, partition string) bool {
+	return !strings.Contains(q, "?") && (literal || !hasVariable(q)) && !otherPartition(q, partition)
 }
 
 // Unconstrained reports whether the grant covers every resource of the

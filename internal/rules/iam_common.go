@@ -201,7 +201,10 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 			sources = append(sources, policy.Source{Name: d.Name, Doc: d.Doc, URLEncoded: d.URLEncoded})
 		}
 	}
-	st.analysis = policy.Analyze(sources...)
+	// The identity's resources are in its partition (the one ACK recorded,
+	// else its region annotation's, else aws): a Deny naming another
+	// partition subtracts nothing.
+	st.analysis = policy.AnalyzeIn(meta.AWSPartition(), sources...)
 	return st
 }
 

@@ -266,6 +266,12 @@ func TestIAM003(t *testing.T) {
 		{name: "tricky: Deny on fewer resources does not subtract", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreateAccessKey"`, star), `{"Effect":"Deny","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::*:user/admin"}`)), want: []want{
 			{"spec.policyDocument", "CreateAccessKey"},
 		}},
+		{name: "tricky: a Deny naming another partition covers none of the identity's resources (F3)", kind: "Policy", spec: policySpec(idp(allow(`["iam:PassRole","ec2:RunInstances"]`, star), `{"Effect":"Deny","Action":"iam:PassRole","Resource":"arn:aws-cn:iam::*:*"}`)), want: []want{
+			{"spec.policyDocument", "CreateEC2WithExistingInstanceProfile"},
+		}},
+		{name: "tricky: nor of an ARN of the identity's partition", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreateAccessKey"`, `"arn:aws:iam::111122223333:user/*"`), `{"Effect":"Deny","Action":"iam:*","Resource":"arn:aws-us-gov:iam::*:*"}`)), want: []want{
+			{"spec.policyDocument", "CreateAccessKey"},
+		}},
 		{name: "tricky: a '?' Deny never subtracts (D2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:CreateAccessKey"`, star), `{"Effect":"Deny","Action":"iam:CreateAccess?ey","Resource":"*"}`)), want: []want{
 			{"spec.policyDocument", "CreateAccessKey"},
 		}},
@@ -286,6 +292,12 @@ func TestIAM003(t *testing.T) {
 				{"spec.policyRefs[0]", "Policy other/p could not be read (cache not synced)"},
 			}},
 	})
+	// In the partition the identity is in, the same Deny subtracts.
+	cn := iamObj("Policy", policySpec(idp(allow(`["iam:PassRole","ec2:RunInstances"]`, star), `{"Effect":"Deny","Action":"iam:PassRole","Resource":"arn:aws-cn:iam::*:*"}`)))
+	cn["metadata"].(map[string]any)["annotations"] = map[string]any{"services.k8s.aws/region": "cn-north-1"}
+	if got := findingsOf(cn, rules.Config{}, "IAM-003"); len(got) != 0 {
+		t.Errorf("a Deny on arn:aws-cn:iam::*:* in aws-cn left findings: %v", got)
+	}
 	for _, f := range findingsOf(iamObj("Role", with(roleWith(), "policyRefs", ref("p"))), rules.Config{}, "IAM-003") {
 		if f.Action != rules.Warn {
 			t.Errorf("unresolved reference finding has action %q, want warn", f.Action)
@@ -326,6 +338,9 @@ func TestIAM004(t *testing.T) {
 			{"spec.policyDocument", `on Resource "*:111122223333:role/*"`},
 		}},
 		{name: "tricky: NotResource", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::111122223333:role/admin"}`)), want: []want{
+			{"spec.policyDocument", "NotResource"},
+		}},
+		{name: "tricky: NotResource of another partition withholds nothing", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws-cn:iam::*:*"}`)), want: []want{
 			{"spec.policyDocument", "NotResource"},
 		}},
 		{name: "tricky: other conditions do not clear it", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star, `{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`))), want: []want{
