@@ -586,6 +586,10 @@ func TestIAM012(t *testing.T) {
 		{name: "tricky: GitHub sub with a wildcard repository", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "naming the organization and repository"},
 		}},
+		{name: "tricky: a GitHub enterprise's own issuer needs the repository too", spec: fed("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com/acme", `{"StringEquals":{"token.actions.githubusercontent.com/acme:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com/acme:sub":"repo:*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "token.actions.githubusercontent.com/acme:sub condition naming the organization and repository"},
+		}},
+		{name: "secure: a GitHub enterprise's own issuer pinned to a repository", spec: fed("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com/acme", `{"StringEquals":{"token.actions.githubusercontent.com/acme:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com/acme:sub":"repo:acme/app:*"}}`)},
 		{name: "tricky: sub under StringLikeIfExists does not pin", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLikeIfExists":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", ":sub condition"},
 		}},

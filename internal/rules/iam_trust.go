@@ -342,10 +342,16 @@ var eksSubject = subjectFormat{
 }
 
 // subjectFormatOf returns the subject format of an OIDC provider host,
-// when ackguard knows it.
+// when ackguard knows it. A GitHub Enterprise Cloud enterprise's own issuer
+// (token.actions.githubusercontent.com/<enterprise>) issues GitHub's
+// subjects for every repository of the enterprise: "repo:*" there is
+// every repository, as "repo:<org>/*" is every one of an organization.
 func subjectFormatOf(host string) (subjectFormat, bool) {
 	if f, ok := tenantSubjects[host]; ok {
 		return f, true
+	}
+	if strings.HasPrefix(host, githubOIDC+"/") {
+		return tenantSubjects[githubOIDC], true
 	}
 	if isEKSOIDC(host) {
 		return eksSubject, true
