@@ -35,6 +35,31 @@ func helmCLI(t *testing.T, kubeconfig string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// installWithoutHooks starts the suite's API server, installs the chart
+// there as release in ns without hooks (envtest runs no pods: Helm would
+// wait for a hook Job for ever), the Report CRD and the baseline policy
+// left to the tests that own them, uninstalls it when the test ends, and
+// returns the kubeconfig helm used.
+func installWithoutHooks(t *testing.T, release, ns string) string {
+	t.Helper()
+	suite.Start(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := cluster.Kubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	out, err := helmCLI(t, kubeconfig, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace",
+		"--set", "reports.installCRD=false", "--set", "baselinePolicy.enabled=false", "--no-hooks")
+	if err != nil {
+		t.Fatalf("helm install: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
+			t.Errorf("helm uninstall: %v\n%s", err, out)
+		}
+	})
+	return kubeconfig
+}
+
 // TestHelmInstall installs the chart with `helm install` — CRDs from crds/
 // first, then the templates in Helm's order — with the default values
 // (failurePolicy Fail) while no webhook pod can ever answer (envtest runs
@@ -148,21 +173,7 @@ func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
 		t.Errorf("webhook.deleteOnUninstall=false renders %d Jobs, want the CRD upgrade Job only", len(find(off, "Job")))
 	}
 
-	suite.Start(t)
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := cluster.Kubeconfig(kubeconfig); err != nil {
-		t.Fatal(err)
-	}
-	out, err := helmCLI(t, kubeconfig, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace",
-		"--set", "reports.installCRD=false", "--set", "baselinePolicy.enabled=false", "--no-hooks")
-	if err != nil {
-		t.Fatalf("helm install: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
-			t.Errorf("helm uninstall: %v\n%s", err, out)
-		}
-	})
+	kubeconfig := installWithoutHooks(t, release, ns)
 
 	var rbac []*unstructured.Unstructured
 	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding"} {
@@ -207,23 +218,9 @@ func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
 // RoleBinding in test.namespace are still deleted. envtest runs no pods:
 // the test marks the Pod Succeeded itself, as a kubelet would.
 func TestHelmTestKeepsItsPod(t *testing.T) {
-	suite.Start(t)
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := cluster.Kubeconfig(kubeconfig); err != nil {
-		t.Fatal(err)
-	}
 	release, ns := "tested", "helm-test-logs"
 	name := release + "-ackguard-test"
-	out, err := helmCLI(t, kubeconfig, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace",
-		"--set", "reports.installCRD=false", "--set", "baselinePolicy.enabled=false", "--no-hooks")
-	if err != nil {
-		t.Fatalf("helm install: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
-			t.Errorf("helm uninstall: %v\n%s", err, out)
-		}
-	})
+	kubeconfig := installWithoutHooks(t, release, ns)
 	type result struct {
 		out string
 		err error
