@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml2 "go.yaml.in/yaml/v2"
 	yaml3 "go.yaml.in/yaml/v3"
@@ -81,6 +82,7 @@ func looksLikeJSON(data []byte) bool {
 // error, and the stream goes on.
 func jsonDocuments(data []byte) ([]document, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
+	pos := &offsetCounter{data: data}
 	var docs []document
 	for {
 		start := dec.InputOffset()
@@ -93,19 +95,19 @@ func jsonDocuments(data []byte) ([]document, error) {
 			return docs, jsonSyntaxError(data, start, err)
 		}
 		base := int(dec.InputOffset()) - len(raw)
-		v, err := decodeJSON(raw, data, base)
+		v, err := decodeJSON(raw, pos, base)
 		d := document{value: v, err: err}
 		if err == nil {
-			d.loc = jsonLocator(raw, data, base)
+			d.loc = jsonLocator(raw, pos, base)
 		}
 		docs = append(docs, d)
 	}
 }
 
-// decodeJSON decodes one JSON value, data[base:base+len(raw)], refusing
+// decodeJSON decodes one JSON value, pos.data[base:base+len(raw)], refusing
 // duplicate keys: the API server rejects them under kubectl's default
 // strict field validation, and other readers may keep either occurrence.
-func decodeJSON(raw, data []byte, base int) (any, error) {
+func decodeJSON(raw []byte, pos *offsetCounter, base int) (any, error) {
 	if _, err := jsonx.Parse(raw, jsonx.Limits{MaxDepth: maxJSONDepth}); err != nil {
 		var de *jsonx.DuplicateKeyError
 		var le *jsonx.LimitError
@@ -115,7 +117,7 @@ func decodeJSON(raw, data []byte, base int) (any, error) {
 			if de.Path != de.Key {
 				at = " at " + de.Path
 			}
-			line, col := lineCol(data, base+de.Offset)
+			line, col := pos.at(base + de.Offset)
 			return nil, fmt.Errorf("invalid JSON: line %d, column %d: duplicate key %q%s; each key may appear once", line, col, de.Key, at)
 		case errors.As(err, &le):
 			return nil, fmt.Errorf("invalid JSON: nested more than %d levels deep", le.Limit)
@@ -143,17 +145,64 @@ func jsonSyntaxError(data []byte, start int64, err error) error {
 	return fmt.Errorf("invalid JSON: %v", err)
 }
 
-// lineCol returns the 1-based line and byte column of data[off].
+// lineCol returns the 1-based line and column of data[off] (see
+// offsetCounter).
 func lineCol(data []byte, off int) (line, col int) {
+	return (&offsetCounter{data: data}).at(off)
+}
+
+// offsetCounter locates offsets of data as the YAML decoders (the locator's
+// node tree) count them: lines end at LF, CRLF, a lone CR, NEL, LS or PS
+// (cutLine), and a column counts characters. It resumes from the last
+// offset it located when the next is not before it, as a stream's values
+// are located in order, so that locating every value of a stream reads
+// the stream once.
+type offsetCounter struct {
+	data []byte
+	// data[off] is at line:col (1-based); zero before the first call.
+	off, line, col int
+}
+
+// at returns the 1-based line and column of data[off], or of the value
+// after the whitespace there.
+func (p *offsetCounter) at(off int) (line, col int) {
+	data := p.data
 	off = max(0, min(off, len(data)))
 	for off < len(data) && (data[off] == ' ' || data[off] == '\t' || data[off] == '\r' || data[off] == '\n') {
 		off++ // point at the offending value, not the whitespace before it
 	}
-	off = min(off, len(data))
-	// Lines end at LF, CRLF or a CR alone, as YAML counts them (the
-	// locator's node tree does).
-	line = 1 + bytes.Count(data[:off], []byte("\n")) + bytes.Count(data[:off], []byte("\r")) - bytes.Count(data[:off], []byte("\r\n"))
-	return line, off - (bytes.LastIndexAny(data[:off], "\r\n") + 1) + 1
+	if p.line == 0 || off < p.off {
+		p.off, p.line, p.col = 0, 1, 1
+	}
+	for p.off < off {
+		if n := lineBreakAt(data, p.off); n > 0 {
+			p.off, p.line, p.col = p.off+n, p.line+1, 1
+			continue
+		}
+		if p.off++; p.off >= len(data) || utf8.RuneStart(data[p.off]) {
+			p.col++
+		}
+	}
+	return p.line, p.col
+}
+
+// lineBreakAt returns the length of the line break at data[i] (cutLine's
+// breaks), or 0.
+func lineBreakAt(data []byte, i int) int {
+	switch c := data[i]; {
+	case c == '\n':
+		return 1
+	case c == '\r':
+		if i+1 < len(data) && data[i+1] == '\n' {
+			return 2
+		}
+		return 1
+	case c == 0xc2 && i+1 < len(data) && data[i+1] == 0x85:
+		return 2
+	case c == 0xe2 && i+2 < len(data) && data[i+1] == 0x80 && (data[i+2] == 0xa8 || data[i+2] == 0xa9):
+		return 3
+	}
+	return 0
 }
 
 // chunk is the text of one YAML document, the file line it starts on and
@@ -278,22 +327,8 @@ func splitYAMLStream(r io.Reader, limit int, emit func(chunk) bool) error {
 // (kubectl's too) end them: at LF, CRLF, a CR alone, and NEL, LS or PS
 // (U+0085, U+2028, U+2029).
 func cutLine(b []byte) (line, rest []byte) {
-	for i := 0; i < len(b); i++ {
-		n := 0
-		switch c := b[i]; {
-		case c == '\n':
-			n = 1
-		case c == '\r':
-			n = 1
-			if i+1 < len(b) && b[i+1] == '\n' {
-				n = 2
-			}
-		case c == 0xc2 && i+1 < len(b) && b[i+1] == 0x85:
-			n = 2
-		case c == 0xe2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xa8 || b[i+2] == 0xa9):
-			n = 3
-		}
-		if n > 0 {
+	for i := range b {
+		if n := lineBreakAt(b, i); n > 0 {
 			return b[:i+n], b[i+n:]
 		}
 	}
@@ -604,15 +639,15 @@ type parseOnly struct{}
 
 func (parseOnly) UnmarshalYAML(func(any) error) error { return nil }
 
-// jsonLocator parses one JSON value, data[base:base+len(raw)], into a node
+// jsonLocator parses one JSON value, pos.data[base:base+len(raw)], into a node
 // tree (JSON is YAML) to locate its fields. The zero locator when it
 // cannot: findings then carry no position.
-func jsonLocator(raw, data []byte, base int) locator {
+func jsonLocator(raw []byte, pos *offsetCounter, base int) locator {
 	var root yaml3.Node
 	if err := yaml3.Unmarshal(raw, &root); err != nil {
 		return locator{}
 	}
-	line, col := lineCol(data, base)
+	line, col := pos.at(base)
 	return locator{node: &root, line: line - 1, col: col - 1}
 }
 

@@ -160,3 +160,20 @@ spec:
 	// A merged field is located at the "<<" key that brings it in.
 	hasAll(t, got, "-", "S3-004 spec.acl 5:3")
 }
+
+// A JSON stream's values are located as the YAML decoders and the SARIF
+// run count: NEL, LS and PS end lines (raw in a string of an earlier
+// value), and a column counts characters, not bytes.
+func TestLinesJSONStreamCountAsYAML(t *testing.T) {
+	bucket := "{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\",\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\"}}\n"
+	for _, br := range []string{"\u0085", "\u2028", "\u2029"} {
+		// One JSON document, read by the YAML decoder: the break counts.
+		in := "{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\", \"metadata\": {\"annotations\": {\"a\": \"x" + br + "y\"}},\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\"}}\n"
+		hasAll(t, positions(t, in), "-", "S3-004 spec.acl 5:3")
+		// A stream: the break in the first value counts as well.
+		in = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"data\": {\"x\": \"a" + br + "b\"}}\n" + bucket
+		hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 6:3")
+	}
+	in := "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"data\": {\"x\": \"éé\"}} {\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\", \"kind\": \"Bucket\", \"spec\": {\"acl\": \"public-read\"}}\n"
+	hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 1:138")
+}
