@@ -120,6 +120,9 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 		{"a misspelt pod security context key", []string{"--set", "podSecurityContext.runAsUsr=1000"}, "additional properties 'runAsUsr' not allowed"},
 		{"a misspelt affinity", []string{"--set", "affinity.nodeAfinity.requiredDuringSchedulingIgnoredDuringExecution=x"}, "additional properties 'nodeAfinity' not allowed"},
 		{"resources as documented, one key dropped", []string{"--set", "resources.limits.memory=1Gi", "--set", "resources.limits.cpu=2", "--set", "resources.requests.cpu=null"}, ""},
+		// OpenShift values files unset the user and group ids (null) so
+		// that the namespace's range assigns them.
+		{"security context ids unset, as on OpenShift", []string{"--set", "securityContext.runAsUser=null", "--set", "podSecurityContext.runAsUser=null", "--set", "podSecurityContext.fsGroup=null"}, ""},
 		{"security contexts as Kubernetes has them", []string{"--set", "podSecurityContext.runAsUser=1000", "--set", "podSecurityContext.fsGroup=2000", "--set", "securityContext.capabilities.add={NET_BIND_SERVICE}", "--set", "securityContext.runAsGroup=1000"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
