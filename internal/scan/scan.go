@@ -454,8 +454,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	}
 	for _, k := range s.kept {
 		if k.spool != nil {
-			k.spool.Close()
-			os.Remove(k.spool.Name())
+			k.drop(k.spool)
 		}
 	}
 	s.rep.Summary.Findings = len(s.rep.Findings)
@@ -1152,6 +1151,19 @@ func (s *scanner) stdinInput(p string, mode readMode) {
 type keptInput struct {
 	data  []byte
 	spool *os.File
+	// named is whether the spool still has its name (the system did not
+	// let it be unlinked while open): Scan removes it when it ends.
+	named bool
+}
+
+// drop closes a spool and, where the system did not let it be unlinked
+// when created, removes it by name (an unlinked spool's name may since
+// belong to another file).
+func (k *keptInput) drop(f *os.File) {
+	f.Close()
+	if k.named {
+		os.Remove(f.Name())
+	}
 }
 
 // keep reads an input that can be read only once (standard input, a pipe,
@@ -1176,12 +1188,11 @@ func (s *scanner) keep(key, source string, r io.Reader, mode readMode) {
 			// Unlinked at once where the system allows it (the open file
 			// stays readable), so that nothing is left behind even when the
 			// scan is killed; elsewhere Scan removes it when it ends.
-			_ = os.Remove(f.Name())
+			k.named = os.Remove(f.Name()) != nil
 			var n int64
 			n, ferr = io.Copy(f, io.LimitReader(io.MultiReader(bytes.NewReader(data), r), spoolLimit+1))
 			if ferr == nil && n > spoolLimit {
-				f.Close()
-				os.Remove(f.Name())
+				k.drop(f)
 				s.errorf(source, "%s larger than %d MiB is not read: write it to a file and scan the file", what, spoolLimit>>20)
 				return
 			}
@@ -1192,8 +1203,7 @@ func (s *scanner) keep(key, source string, r io.Reader, mode readMode) {
 		if ferr != nil {
 			s.errorf(source, "cannot keep %s larger than %d MiB in a temporary file: %v", what, MaxInputBytes>>20, ferr)
 			if f != nil {
-				f.Close()
-				os.Remove(f.Name())
+				k.drop(f)
 			}
 			return
 		}
