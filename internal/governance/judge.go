@@ -28,6 +28,9 @@ type Result struct {
 	AdmissionPolicy string
 	FixPolicy       string
 	FixPolicies     []string
+	// admissionPolicies are AdmissionPolicy and, for a denial, every
+	// other policy that denies it too: each of them decided the denial.
+	admissionPolicies []string
 	// Exception, when set, exempts the finding: it neither denies nor is
 	// fixed, and is reported as skipped.
 	Exception *ExceptionRef
@@ -126,11 +129,21 @@ func (j *Judgement) ACKControllers() []string {
 }
 
 // ACKControllerWrite reports whether a write by user is an ACK
-// controller's as far as the result is concerned: the policy that decided
+// controller's as far as the result is concerned: every policy that set
 // the result's admission names the user. A lenient policy's list never
-// lifts a stricter policy's denial.
+// lifts a stricter policy's denial, nor one policy's list the equal
+// denial of another that does not name the user.
 func (j *Judgement) ACKControllerWrite(r Result, user string) bool {
-	return slices.Contains(j.ackControllersOf(r.AdmissionPolicy), user)
+	deciders := r.admissionPolicies
+	if len(deciders) == 0 {
+		deciders = []string{r.AdmissionPolicy}
+	}
+	for _, name := range deciders {
+		if !slices.Contains(j.ackControllersOf(name), user) {
+			return false
+		}
+	}
+	return true
 }
 
 // ackControllersOf returns the ACK controllers of the selecting policy
@@ -319,9 +332,13 @@ func (a *acc) add(f rules.Finding, rule *rules.Rule, group []*CompiledPolicy) {
 	for _, q := range group {
 		adm, fix := split(q.action(rule))
 		adm = findingAdmission(adm, rule, f)
-		if adm > a.res.Admission {
+		switch {
+		case adm > a.res.Admission:
 			a.res.Admission, a.res.AdmissionPolicy = adm, q.name
+			a.res.admissionPolicies = append(a.res.admissionPolicies[:0], q.name)
 			a.res.Message, a.res.Remedy = f.Message, f.Remedy
+		case adm == a.res.Admission && adm == DenyAdmission && !slices.Contains(a.res.admissionPolicies, q.name):
+			a.res.admissionPolicies = append(a.res.admissionPolicies, q.name)
 		}
 		if fix && rule.Fixer != nil && f.Fixable {
 			if !a.res.Fix {

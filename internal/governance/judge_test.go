@@ -75,6 +75,30 @@ func TestJudgeSeveralPolicies(t *testing.T) {
 			ackWrite: map[string]bool{"S3-001": true, "S3-006": true},
 		},
 		{
+			// Both deny: the policy that does not name the user decided the
+			// denial as much as the one that does, whatever their names.
+			name: "insecure: an equal denial by a policy not naming the ACK controller is not lifted",
+			pols: policies(
+				policy("a", params(ack("sa:deployer")), rule("S3-001", v1alpha1.Deny)),
+				policy("b", rule("S3-001", v1alpha1.Deny)),
+			),
+			policies: []string{"a", "b"},
+			want:     []expect{denied("S3-001", "a")},
+			ack:      []string{"sa:deployer"},
+			ackWrite: map[string]bool{"S3-001": false},
+		},
+		{
+			name: "secure: an equal denial by policies all naming the ACK controller is lifted",
+			pols: policies(
+				policy("a", params(ack("sa:deployer")), rule("S3-001", v1alpha1.Deny)),
+				policy("b", params(ack("sa:other", "sa:deployer")), rule("S3-001", v1alpha1.Enforce)),
+			),
+			policies: []string{"a", "b"},
+			want:     []expect{{rule: "S3-001", admission: DenyAdmission, fix: true, action: v1alpha1.Enforce, admPolicy: "a", fixPolicy: "b"}},
+			ack:      []string{"sa:deployer", "sa:other"},
+			ackWrite: map[string]bool{"S3-001": true},
+		},
+		{
 			name: "tricky: an object selector leaves the middle policy out, and its ACK controllers",
 			pols: policies(
 				policy("a", rule("S3-001", v1alpha1.Audit)),
