@@ -81,7 +81,12 @@ func coversARN(pattern, target string) bool {
 // them all ("arn*", "*:*", "a*"). It reads an Allow's resources: a run of
 // wildcards holding a '*' counts as that '*' ("?*", "arn:?*"; rule D2).
 func EffectivelyStar(pattern string) bool {
-	return coversARN(starRuns(pattern), "*:*:*:*")
+	return effectivelyStar(starRuns(pattern))
+}
+
+// effectivelyStar is EffectivelyStar on a pattern starRuns has read.
+func effectivelyStar(pattern string) bool {
+	return coversARN(pattern, "*:*:*:*")
 }
 
 // UnconstrainedFor reports whether a resource pattern matches every
@@ -90,8 +95,12 @@ func EffectivelyStar(pattern string) bool {
 // actions (rule E1 as it applies to one action), with '?' read as
 // EffectivelyStar reads it ("arn:aws:s3:::?*" is every bucket and object).
 func UnconstrainedFor(pattern, service string) bool {
-	pattern = starRuns(pattern)
-	if EffectivelyStar(pattern) {
+	return unconstrainedFor(starRuns(pattern), service)
+}
+
+// unconstrainedFor is UnconstrainedFor on a pattern starRuns has read.
+func unconstrainedFor(pattern, service string) bool {
+	if effectivelyStar(pattern) {
 		return true
 	}
 	service = strings.ToLower(service)
@@ -198,7 +207,7 @@ func typeWideResource(s string) bool {
 // for one character (rule D2: an over-approximation, for Allow).
 func TypeWide(pattern, service string) bool {
 	pattern = starRuns(pattern)
-	if UnconstrainedFor(pattern, service) {
+	if unconstrainedFor(pattern, service) {
 		return true
 	}
 	if !strings.HasPrefix(pattern, "arn:") {
