@@ -39,16 +39,6 @@ func getAs(t *testing.T, gvk schema.GroupVersionKind, ns, name string) *unstruct
 // lambdaTrust is a harmless trust policy.
 const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
-// createAll creates the objects in order.
-func createAll(t *testing.T, objs ...*unstructured.Unstructured) {
-	t.Helper()
-	for _, o := range objs {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // updateField sets one field of the object, retrying on conflicts.
 func updateField(t *testing.T, gvk schema.GroupVersionKind, ns, name string, value any, fields ...string) {
 	t.Helper()
@@ -78,7 +68,7 @@ func TestRoleReferencingAdminPolicyIsReported(t *testing.T) {
 		"assumeRolePolicyDocument": lambdaTrust,
 		"policyRefs":               []any{map[string]any{"from": map[string]any{"name": "ops"}}},
 	})
-	createAll(t, policy, role)
+	create(t, policy, role)
 	// The Policy turns into admin: the Role must be re-judged.
 	updateField(t, policy.GroupVersionKind(), ns, "ops", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "policyDocument")
 	var notes []string
@@ -109,9 +99,7 @@ func TestLateInitializedPublicDBInstanceIsRemediated(t *testing.T) {
 		"dbInstanceIdentifier": "orders", "dbInstanceClass": "db.t3.micro", "engine": "postgres",
 		"storageEncrypted": true, "publiclyAccessible": true, "allocatedStorage": int64(20),
 	})
-	if err := cluster.Client.Create(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	create(t, db)
 	var got *unstructured.Unstructured
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		got = getAs(t, db.GroupVersionKind(), ns, "orders")
@@ -172,7 +160,7 @@ func TestFunctionNamingRoleByARNIsJudgedWithTheRole(t *testing.T) {
 		"name": "f", "code": map[string]any{"s3Bucket": "code", "s3Key": "f.zip"},
 		"role": "arn:aws:iam::111122223333:role/ExecRole",
 	})
-	createAll(t, role, fn)
+	create(t, role, fn)
 	waitRules(t, ns, "f", "was judged", func(r map[string]bool) bool { return !r["LMB-012"] })
 	updateField(t, role.GroupVersionKind(), ns, "exec-role", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "spec", "inlinePolicies", "logs")
 	waitRules(t, ns, "f", "reported LMB-012 after its Role became admin", func(r map[string]bool) bool { return r["LMB-012"] })
@@ -190,7 +178,7 @@ func TestBoundaryPolicyIsJudgedByHowItIsUsed(t *testing.T) {
 		"name":           "boundary",
 		"policyDocument": `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:DeleteRolePermissionsBoundary","Resource":"*"}]}`,
 	})
-	createAll(t, role, boundary)
+	create(t, role, boundary)
 	// Whichever the cache saw first, the Policy ends judged as a boundary.
 	waitRules(t, ns, "boundary", "was judged as a boundary", func(r map[string]bool) bool { return r["POL-004"] && !r["IAM-001"] })
 	updateField(t, role.GroupVersionKind(), ns, "dev", []any{map[string]any{"from": map[string]any{"name": "boundary"}}}, "spec", "policyRefs")

@@ -124,9 +124,7 @@ func TestKindInstalledDeletedAndReinstalledIsGuarded(t *testing.T) {
 		t.Errorf("%d informer event handlers run, %d before the CRD was deleted and installed again", now, listeners)
 	}
 	// The suite's Buckets are still guarded.
-	if err := cluster.Client.Create(ctx, openBucket(ns, "after-crd")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, openBucket(ns, "after-crd"))
 	waitFor(t, ns, "after-crd", 20*time.Second, hasBlockPublicAccess)
 }
 

@@ -70,9 +70,7 @@ func TestAnotherNamespaceIsNotStarvedByAMassViolation(t *testing.T) {
 		objs[i] = openBucket(big, fmt.Sprintf("mass-%04d", i))
 	}
 	createConcurrently(t, objs)
-	if err := cluster.Client.Create(ctx, openBucket(small, "alone")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, openBucket(small, "alone"))
 	waitFor(t, small, "alone", 20*time.Second, hasBlockPublicAccess)
 	// With first-come first-served, the lone Bucket would wait for the
 	// whole backlog (n fixes at the suite's patchesPerSecond).

@@ -62,9 +62,7 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 			ExpiresAt: metav1.NewTime(expiry),
 		},
 	}
-	if err := cluster.Client.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	create(t, ex)
 	// The reconcilers' governance must hold the policies and the
 	// exception before the buckets appear: read-only probes (never
 	// patched) report what it makes of them.
@@ -75,9 +73,7 @@ func TestPoliciesAndExceptionsDecideWhatIsFixed(t *testing.T) {
 		return r.Result == "skip" && r.Properties[reports.PropertyException] == enforced+"/public-site"
 	})
 	for _, b := range []*unstructured.Unstructured{openBucket(audited, "audited"), openBucket(enforced, "fixed"), openBucket(enforced, "exempt")} {
-		if err := cluster.Client.Create(ctx, b); err != nil {
-			t.Fatal(err)
-		}
+		create(t, b)
 	}
 
 	waitFor(t, enforced, "fixed", 20*time.Second, hasBlockPublicAccess)
@@ -123,9 +119,7 @@ func snapshotHolds(t *testing.T, ns, name string, labels map[string]string, ok f
 	probe := openBucket(ns, name)
 	probe.SetAnnotations(map[string]string{view.AnnotationReadOnly: "true"})
 	probe.SetLabels(labels)
-	if err := cluster.Client.Create(ctx, probe); err != nil {
-		t.Fatal(err)
-	}
+	create(t, probe)
 	waitReportResult(t, ns, name, "S3-001", ok)
 }
 
@@ -174,9 +168,7 @@ func TestLabelChangeBringsAnObjectUnderAPolicy(t *testing.T) {
 	snapshotHolds(t, ns, "web-probe", map[string]string{"app": "web"}, func(r reportsv1alpha1.ReportResult) bool {
 		return r.Result == "fail" && r.Policy == "label-web"
 	})
-	if err := cluster.Client.Create(ctx, openBucket(ns, "later")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, openBucket(ns, "later"))
 	time.Sleep(2 * time.Second)
 	if hasBlockPublicAccess(get(t, ns, "later")) {
 		t.Fatal("fixed although no policy selects it")

@@ -125,9 +125,7 @@ func newNamespace(t *testing.T) string {
 	t.Helper()
 	suite.Start(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drift-"}}
-	if err := cluster.Client.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	create(t, ns)
 	return ns.Name
 }
 
@@ -271,9 +269,7 @@ func TestDriftedBucketConvergesTouchingOnlyOffendingFields(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
 	orig := drifted(ns, "legacy")
-	if err := cluster.Client.Create(ctx, orig); err != nil {
-		t.Fatal(err)
-	}
+	create(t, orig)
 	// The spec as stored (ACK's real CRDs prune fields they do not define;
 	// the project's minimal CRDs keep them).
 	origSpec := orig.DeepCopy().Object["spec"].(map[string]any)
@@ -376,9 +372,7 @@ func TestFixWithNoRoomLeavesThePolicyAlone(t *testing.T) {
 	}
 	full := `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
 	b.Object["spec"].(map[string]any)["policy"] = full
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	got := waitFor(t, ns, "full-policy", 20*time.Second, hasAttempts(1))
 	spec := got.Object["spec"].(map[string]any)
 	if spec["acl"] != "private" {
@@ -396,9 +390,7 @@ func TestStatusIsNeverWritten(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
 	b := drifted(ns, "with-status")
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	// ACK writes status; ackguard must leave it alone. (The reconciler may
 	// patch the spec at the same moment: retry on conflict, as ACK does.)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -425,9 +417,7 @@ func TestReadOnlyObjectsAreReportedNotPatched(t *testing.T) {
 	ns := newNamespace(t)
 	b := drifted(ns, "readonly")
 	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: "True"})
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	notes := waitEvent(t, ns, "readonly", controllers.ReasonRemediationSkipped)
 	if !strings.Contains(notes[0], "read-only") {
 		t.Errorf("event = %q", notes[0])
@@ -449,9 +439,7 @@ func TestReadOnlyIsReadAsACKReadsIt(t *testing.T) {
 	ns := newNamespace(t)
 	b := drifted(ns, "not-readonly")
 	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: " true"})
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	got := waitFor(t, ns, "not-readonly", 20*time.Second, hasAttempts(1))
 	if acl := got.Object["spec"].(map[string]any)["acl"]; acl != "private" {
 		t.Errorf("acl = %v, want the fix", acl)
@@ -464,9 +452,7 @@ func TestReadOnlyIsReadAsACKReadsIt(t *testing.T) {
 func TestStopsFightingASourceOfTruthThatKeepsReverting(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
-	if err := cluster.Client.Create(ctx, drifted(ns, "gitops")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, drifted(ns, "gitops"))
 	update := func(change func(u *unstructured.Unstructured)) {
 		t.Helper()
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -590,9 +576,7 @@ func TestObjectBeingDeletedIsNeverTouched(t *testing.T) {
 	ns := newNamespace(t)
 	b := compliantBucket(ns, "leaving")
 	b.SetFinalizers([]string{"example.com/hold"})
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	if err := cluster.Client.Delete(ctx, b); err != nil {
 		t.Fatal(err)
 	}
@@ -637,9 +621,7 @@ func TestCompliantBucketIsLeftAlone(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
 	b := compliantBucket(ns, "clean")
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	rv := b.GetResourceVersion()
 	time.Sleep(2 * time.Second)
 	if got := get(t, ns, "clean"); got.GetResourceVersion() != rv {
@@ -659,9 +641,7 @@ func TestAdoptionPlaceholderWaitsForACK(t *testing.T) {
 		"metadata": map[string]any{"name": "adopt-me", "namespace": ns, "annotations": map[string]any{
 			view.AnnotationAdoptionPolicy: "adopt", "services.k8s.aws/adoption-fields": `{"name":"ackguard-drift-adopt-me"}`}},
 	}}
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	time.Sleep(2 * resyncPeriod) // the create's event and resync passes
 	got := get(t, ns, "adopt-me")
 	if _, ok := got.GetAnnotations()[controllers.AnnotationRemediation]; ok || got.Object["spec"] != nil {
@@ -697,9 +677,7 @@ func TestAdoptionPlaceholderWaitsForACK(t *testing.T) {
 func TestStopsFightingAToolThatReplacesTheObject(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
-	if err := cluster.Client.Create(ctx, drifted(ns, "replaced")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, drifted(ns, "replaced"))
 	replace := func() {
 		t.Helper()
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {

@@ -32,12 +32,8 @@ func TestMetricsExposed(t *testing.T) {
 			ExpiresAt: metav1.NewTime(time.Now().Add(time.Hour)),
 		},
 	}
-	if err := cluster.Client.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.Client.Create(ctx, openBucket(ns, "metrics")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, ex)
+	create(t, openBucket(ns, "metrics"))
 	want := []string{
 		`ackguard_remediations_total{kind="Bucket",outcome="applied",rule="S3-001"}`,
 		`ackguard_violations_open{kind="Bucket",rule=`,

@@ -59,7 +59,8 @@ func contains(s string) func(string) bool {
 	return func(d string) bool { return strings.Contains(d, s) }
 }
 
-func create(t *testing.T, objs ...*unstructured.Unstructured) {
+// create creates the objects in order.
+func create(t *testing.T, objs ...client.Object) {
 	t.Helper()
 	for _, o := range objs {
 		if err := cluster.Client.Create(ctx, o); err != nil {

@@ -42,9 +42,7 @@ func TestStateEventsAreRecordedOnceForOneState(t *testing.T) {
 	ns := newNamespace(t)
 	b := drifted(ns, "quiet")
 	b.SetAnnotations(map[string]string{view.AnnotationReadOnly: "True"})
-	if err := cluster.Client.Create(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	create(t, b)
 	waitEvent(t, ns, "quiet", controllers.ReasonRemediationSkipped)
 	update := func(change func(spec map[string]any)) {
 		t.Helper()

@@ -34,9 +34,7 @@ func TestPrinterColumns(t *testing.T) {
 			ExpiresAt: metav1.NewTime(expires),
 		},
 	}
-	if err := cluster.Client.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	create(t, ex)
 	cs, err := kubernetes.NewForConfig(cluster.Config)
 	if err != nil {
 		t.Fatal(err)

@@ -57,9 +57,7 @@ func TestAFixRefusedInPartPatchesTheRest(t *testing.T) {
 		},
 	}
 	for _, o := range []client.Object{policy, binding} {
-		if err := cluster.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+		create(t, o)
 		t.Cleanup(func() { _ = cluster.Client.Delete(context.Background(), o) })
 	}
 	// The policy is in force once a dry-run change of a probe's ACL is
@@ -67,9 +65,7 @@ func TestAFixRefusedInPartPatchesTheRest(t *testing.T) {
 	probe := &unstructured.Unstructured{Object: rulestest.CleanBucket()}
 	probe.SetNamespace(ns)
 	probe.SetName("probe")
-	if err := cluster.Client.Create(ctx, probe); err != nil {
-		t.Fatal(err)
-	}
+	create(t, probe)
 	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		p := get(t, ns, "probe")
 		_ = unstructured.SetNestedField(p.Object, "bucket-owner-full-control", "spec", "acl")
@@ -78,9 +74,7 @@ func TestAFixRefusedInPartPatchesTheRest(t *testing.T) {
 		t.Fatal("the ValidatingAdmissionPolicy is not in force")
 	}
 
-	if err := cluster.Client.Create(ctx, drifted(ns, "refused")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, drifted(ns, "refused"))
 	got := waitFor(t, ns, "refused", 20*time.Second, func(u *unstructured.Unstructured) bool {
 		for _, f := range []string{"blockPublicACLs", "ignorePublicACLs", "blockPublicPolicy", "restrictPublicBuckets"} {
 			if v, _, _ := unstructured.NestedBool(u.Object, "spec", "publicAccessBlock", f); !v {

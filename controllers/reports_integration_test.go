@@ -189,9 +189,7 @@ func TestDeletedOrEditedReportIsWrittenAgain(t *testing.T) {
 	store, _ := governanceManager(t)
 	ns := newNamespace(t)
 	o := testBucket(ns, 0)
-	if err := cluster.Client.Create(ctx, o); err != nil {
-		t.Fatal(err)
-	}
+	create(t, o)
 	j := governance.New(rules.Default(), governance.Defaults{}, nil, nil).Judge(o.Object, governance.Namespace{Name: ns}, time.Now(), nil)
 	want := summaryOf(j)
 	if want.Fail == 0 {
@@ -372,9 +370,7 @@ func TestExceptionExpiresOnTime(t *testing.T) {
 	// enough for a loaded machine to report the exception active first.
 	expires := time.Now().Add(6 * time.Second).Truncate(time.Second)
 	ex := newException(ns, "website", expires)
-	if err := cluster.Client.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	create(t, ex)
 	active := waitException(t, ns, "website", time.Until(expires), func(e *v1alpha1.GuardrailException) bool {
 		return e.Status.State == v1alpha1.ExceptionActive
 	})
@@ -408,9 +404,7 @@ func TestExceptionBeyondTheMaximumDurationIsInvalid(t *testing.T) {
 	_, mets := governanceManager(t)
 	ns := newNamespace(t)
 	ex := newException(ns, "forever", time.Now().Add(100*24*time.Hour))
-	if err := cluster.Client.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	create(t, ex)
 	got := waitException(t, ns, "forever", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
 		return e.Status.State != ""
 	})
@@ -466,9 +460,7 @@ func TestPolicyStatusSaysWhetherItIsValid(t *testing.T) {
 	valid := localcluster.Policy("status-valid", scope, nil)
 	cluster.WithPolicies(ctx, t, invalid, valid)
 	ns := cluster.ScopedNamespace(ctx, t, scope)
-	if err := cluster.Client.Create(ctx, testBucket(ns, 1)); err != nil {
-		t.Fatal(err)
-	}
+	create(t, testBucket(ns, 1))
 
 	got := waitPolicy(t, invalid.Name, readyIs(metav1.ConditionFalse, v1alpha1.ReasonInvalid))
 	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "spec.match.namespaceSelector") {

@@ -51,9 +51,7 @@ func TestPolicyChangeAppliesToExistingObjectsBothWays(t *testing.T) {
 	ns := cluster.ScopedNamespace(ctx, t, map[string]string{"drift": "flip"})
 	probe := openBucket(ns, "probe")
 	probe.SetAnnotations(map[string]string{view.AnnotationReadOnly: "true"})
-	if err := cluster.Client.Create(ctx, probe); err != nil {
-		t.Fatal(err)
-	}
+	create(t, probe)
 	snapshotActs := func(action v1alpha1.Action, result reportsv1alpha1.Result) {
 		t.Helper()
 		waitReportResult(t, ns, "probe", "S3-001", func(r reportsv1alpha1.ReportResult) bool {
@@ -61,9 +59,7 @@ func TestPolicyChangeAppliesToExistingObjectsBothWays(t *testing.T) {
 		})
 	}
 	snapshotActs(v1alpha1.Audit, reports.ResultWarn)
-	if err := cluster.Client.Create(ctx, openBucket(ns, "flip")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, openBucket(ns, "flip"))
 	waitReportResult(t, ns, "flip", "S3-001", func(r reportsv1alpha1.ReportResult) bool { return r.Result == "warn" })
 	if hasBlockPublicAccess(get(t, ns, "flip")) {
 		t.Fatal("fixed while the policy only audits")
@@ -128,9 +124,7 @@ func labelValue(m *dto.Metric, name string) string {
 func TestResyncJudgesEveryObjectAgainWithoutEvents(t *testing.T) {
 	suite.Start(t)
 	ns := newNamespace(t)
-	if err := cluster.Client.Create(ctx, openBucket(ns, "quiet")); err != nil {
-		t.Fatal(err)
-	}
+	create(t, openBucket(ns, "quiet"))
 	waitFor(t, ns, "quiet", 20*time.Second, hasBlockPublicAccess)
 	time.Sleep(time.Second) // the fix's own watch event is handled
 	all := &unstructured.UnstructuredList{}
