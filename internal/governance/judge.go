@@ -28,9 +28,10 @@ type Result struct {
 	AdmissionPolicy string
 	FixPolicy       string
 	FixPolicies     []string
-	// admissionPolicies are AdmissionPolicy and, for a denial, every
-	// other policy that denies it too: each of them decided the denial.
-	admissionPolicies []string
+	// alsoDeniedBy are, for a denial, the policies other than
+	// AdmissionPolicy that deny it too: each of them decided the denial
+	// (nil when AdmissionPolicy alone did, the usual case).
+	alsoDeniedBy []string
 	// Exception, when set, exempts the finding: it neither denies nor is
 	// fixed, and is reported as skipped.
 	Exception *ExceptionRef
@@ -134,11 +135,10 @@ func (j *Judgement) ACKControllers() []string {
 // lifts a stricter policy's denial, nor one policy's list the equal
 // denial of another that does not name the user.
 func (j *Judgement) ACKControllerWrite(r Result, user string) bool {
-	deciders := r.admissionPolicies
-	if len(deciders) == 0 {
-		deciders = []string{r.AdmissionPolicy}
+	if !slices.Contains(j.ackControllersOf(r.AdmissionPolicy), user) {
+		return false
 	}
-	for _, name := range deciders {
+	for _, name := range r.alsoDeniedBy {
 		if !slices.Contains(j.ackControllersOf(name), user) {
 			return false
 		}
@@ -335,10 +335,10 @@ func (a *acc) add(f rules.Finding, rule *rules.Rule, group []*CompiledPolicy) {
 		switch {
 		case adm > a.res.Admission:
 			a.res.Admission, a.res.AdmissionPolicy = adm, q.name
-			a.res.admissionPolicies = append(a.res.admissionPolicies[:0], q.name)
+			a.res.alsoDeniedBy = a.res.alsoDeniedBy[:0]
 			a.res.Message, a.res.Remedy = f.Message, f.Remedy
-		case adm == a.res.Admission && adm == DenyAdmission && !slices.Contains(a.res.admissionPolicies, q.name):
-			a.res.admissionPolicies = append(a.res.admissionPolicies, q.name)
+		case adm == a.res.Admission && adm == DenyAdmission && q.name != a.res.AdmissionPolicy && !slices.Contains(a.res.alsoDeniedBy, q.name):
+			a.res.alsoDeniedBy = append(a.res.alsoDeniedBy, q.name)
 		}
 		if fix && rule.Fixer != nil && f.Fixable {
 			if !a.res.Fix {
