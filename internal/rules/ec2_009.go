@@ -164,20 +164,24 @@ func checkEC2009(in *Input) []Finding {
 		for _, proto := range []string{"tcp", "udp"} {
 			admitted := admittedFrom(ordered, proto, port)
 			for _, v4 := range []bool{true, false} {
-				var all []netip.Prefix
+				// As for security groups (ec2_exposure.go): addresses an
+				// entry admits are public when wide by themselves, or when
+				// not private and the admitted addresses that are not wide
+				// cover the family together. Wide ones stay out of the
+				// union, so that a named network next to 0.0.0.0/0 is not
+				// reported with it.
+				var narrow []netip.Prefix
 				for _, ps := range admitted {
 					for _, p := range ps {
-						if p.Addr().Is4() == v4 {
-							all = append(all, p)
+						if p.Addr().Is4() == v4 && !cidr.IsWide(p) {
+							narrow = append(narrow, p)
 						}
 					}
 				}
-				if !cidr.Open(all) {
-					continue
-				}
+				covered := cidr.CoversFamily(narrow, v4)
 				for idx, ps := range admitted {
 					for _, p := range ps {
-						if p.Addr().Is4() == v4 && !cidr.IsPrivate(p) {
+						if p.Addr().Is4() == v4 && (cidr.IsWide(p) || covered && !cidr.IsPrivate(p)) {
 							k := key{idx, v4}
 							reached[k] = append(reached[k], fmt.Sprintf("%s %d", proto, port))
 							break

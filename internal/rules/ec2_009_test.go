@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ackguard/ackguard/internal/rules"
@@ -49,6 +50,12 @@ func TestEC2009(t *testing.T) {
 			naclIn(100, "allow", "6", "0.0.0.0/1", 3389, 3389),
 			naclIn(110, "allow", "6", "128.0.0.0/1", 3389, 3389)),
 			want: []want{{p("0"), "tcp 3389"}, {p("1"), "tcp 3389"}}},
+		{name: "tricky: a named network before an allow of everything is not reported with it", obj: nacl(
+			naclIn(100, "allow", "6", "203.0.113.0/24", 22, 22),
+			naclIn(200, "allow", "-1", "0.0.0.0/0", 0, 0)),
+			want: []want{{p("1"), "inbound entry 200 allows all protocols and ports from 0.0.0.0/0"}}},
+		{name: "tricky: /8 entries that together cover the space, private ones not reported", obj: nacl(slash8Entries()...),
+			want: slash8Wants()},
 		{name: "tricky: deny halves shadow an allow of everything", obj: nacl(
 			naclIn(10, "deny", "-1", "0.0.0.0/1", 0, 0),
 			naclIn(20, "deny", "-1", "128.0.0.0/1", 0, 0),
@@ -76,4 +83,26 @@ func TestEC2009(t *testing.T) {
 		{name: "wrong type: cidrBlock", obj: nacl(naclIn(100, "allow", "6", "x", 22, 22, "cidrBlock", 7)), want: []want{{p("0"), "must be a string"}}},
 		{name: "invalid: cidrBlock", obj: nacl(naclIn(100, "allow", "6", "any", 22, 22)), want: []want{{p("0"), `"any" is not`}}},
 	})
+}
+
+// slash8Entries allows SSH from each of the 256 /8 networks, one entry
+// each: together the whole IPv4 space.
+func slash8Entries() []any {
+	var out []any
+	for i, c := range slash8s(0, 255) {
+		out = append(out, naclIn(int64(100+i), "allow", "6", c, 22, 22))
+	}
+	return out
+}
+
+// slash8Wants are the findings of slash8Entries: every entry but the
+// private 10/8 and 127/8.
+func slash8Wants() []want {
+	var out []want
+	for i := 0; i < 256; i++ {
+		if i != 10 && i != 127 {
+			out = append(out, want{fmt.Sprintf("spec.entries[%d].cidrBlock", i), fmt.Sprintf("from %d.0.0.0/8, so the internet reaches tcp 22", i)})
+		}
+	}
+	return out
 }
