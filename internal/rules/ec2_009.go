@@ -21,9 +21,9 @@ type naclEntry struct {
 	perm   sgPermission
 	allow  bool
 	number int64
-	// numbered is false when ruleNumber is missing or malformed: the entry
-	// is then ordered as widely as it could be (an allow first, a deny
-	// last).
+	// numbered is false when ruleNumber is missing, malformed or one EC2
+	// refuses: the entry is then ordered as widely as it could be (an
+	// allow first, a deny last).
 	numbered bool
 	prefix   netip.Prefix
 	hasCIDR  bool
@@ -40,7 +40,7 @@ func readNACLEntry(e view.NACLEntry) naclEntry {
 	// An unknown action is read as allow: when in doubt, as wide as it
 	// could be.
 	n.allow = e.RuleAction.Err != nil || !strings.EqualFold(strings.TrimSpace(e.RuleAction.Value), "deny")
-	if r := e.RuleNumber; r.Present && r.Err == nil {
+	if r := e.RuleNumber; r.Present && r.Err == nil && validRuleNumber(r.Value) {
 		n.number, n.numbered = r.Value, true
 	}
 	n.exact = e.Protocol.NonEmpty() && (n.perm.kind != protoPorts || validPort(e.From) && validPort(e.To))
@@ -54,6 +54,13 @@ func readNACLEntry(e view.NACLEntry) naclEntry {
 	}
 	return n
 }
+
+// validRuleNumber reports whether a ruleNumber has a place in AWS's
+// order: 1-32766, which EC2 accepts, or 32767, the number of the default
+// deny-all entry AWS adds itself (ACK keeps it in spec.entries when it is
+// written there and never sends it). Higher numbers are reserved and
+// lower ones refused.
+func validRuleNumber(n int64) bool { return n >= 1 && n <= 32767 }
 
 // validPort reports whether a port is present and in 0-65535.
 func validPort(p view.Int) bool {
@@ -199,6 +206,9 @@ func checkEC2009(in *Input) []Finding {
 			}
 			src := n.source()
 			num := "without a ruleNumber"
+			if r := n.RuleNumber; r.Present && r.Err == nil && !n.numbered {
+				num = fmt.Sprintf("%d (a ruleNumber EC2 refuses)", r.Value)
+			}
 			if n.numbered {
 				num = fmt.Sprintf("%d", n.number)
 			}
@@ -234,6 +244,8 @@ func naclInputErrors(acl *view.NetworkACL) []Finding {
 		}
 		if !e.RuleNumber.Present {
 			invalid(e.RuleNumber.Path, "the entry has no ruleNumber, so ackguard cannot tell which entries it shadows (it is judged as if it came first when it allows, last when it denies)", "set ruleNumber (1-32766)")
+		} else if r := e.RuleNumber; r.Err == nil && !validRuleNumber(r.Value) {
+			invalid(r.Path, fmt.Sprintf("ruleNumber %d is outside 1-32766, so EC2 refuses the entry (it is judged as if it came first when it allows, last when it denies)", r.Value), "set ruleNumber (1-32766)")
 		}
 		// EC2 refuses an entry without them; it is judged as wide as it
 		// could be when it allows and as denying nothing when it denies.

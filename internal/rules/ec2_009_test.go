@@ -68,6 +68,26 @@ func TestEC2009(t *testing.T) {
 			naclIn(100, "deny", "6", "0.0.0.0/0", 22, 22),
 			map[string]any{"ruleAction": "allow", "protocol": "6", "cidrBlock": "0.0.0.0/0", "portRange": map[string]any{"from": int64(22), "to": int64(22)}}),
 			want: []want{{"spec.entries[1].ruleNumber", "has no ruleNumber"}, {p("1"), "inbound entry without a ruleNumber allows tcp 22"}}},
+		// EC2 refuses a ruleNumber outside 1-32766: such a deny blocks
+		// nothing in AWS, so it must not shadow the allow after it.
+		{name: "invalid: a deny numbered 0 shadows nothing", obj: nacl(
+			naclIn(0, "deny", "-1", "0.0.0.0/0", 0, 0),
+			naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)),
+			want: []want{{"spec.entries[0].ruleNumber", "ruleNumber 0 is outside 1-32766"}, {p("1"), "inbound entry 100 allows tcp 22"}}},
+		{name: "invalid: a negative ruleNumber on a deny shadows nothing", obj: nacl(
+			naclIn(-5, "deny", "6", "0.0.0.0/0", 3389, 3389),
+			naclIn(100, "allow", "6", "0.0.0.0/0", 3389, 3389)),
+			want: []want{{"spec.entries[0].ruleNumber", "ruleNumber -5 is outside"}, {p("1"), "inbound entry 100 allows tcp 3389"}}},
+		{name: "invalid: an allow numbered past 32766 is judged first", obj: nacl(
+			naclIn(100, "deny", "6", "0.0.0.0/0", 22, 22),
+			naclIn(40000, "allow", "6", "0.0.0.0/0", 22, 22)),
+			want: []want{{"spec.entries[1].ruleNumber", "ruleNumber 40000 is outside"}, {p("1"), "inbound entry 40000 (a ruleNumber EC2 refuses) allows tcp 22"}}},
+		{name: "secure: ruleNumber 1 and 32766 are valid", obj: nacl(
+			naclIn(1, "deny", "-1", "0.0.0.0/0", 0, 0),
+			naclIn(32766, "allow", "6", "0.0.0.0/0", 22, 22))},
+		{name: "secure: AWS's default deny-all entry 32767 written in the spec is not invalid", obj: nacl(
+			naclIn(100, "allow", "6", "10.0.0.0/8", 22, 22),
+			naclIn(32767, "deny", "-1", "0.0.0.0/0", 0, 0))},
 		// EC2 refuses an entry without a protocol, or a tcp/udp entry
 		// without a port range: such a deny blocks nothing in AWS, so it
 		// must not shadow the allow after it.
