@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -28,7 +29,8 @@ type naclEntry struct {
 	prefix   netip.Prefix
 	hasCIDR  bool
 	// exact is false when the protocol, or the port range of a tcp or
-	// udp entry, is missing or malformed. Read as wide as it could be,
+	// udp entry, is missing or malformed, or when the protocol is a name
+	// (EC2 takes only protocol numbers in a network ACL entry). Read as wide as it could be,
 	// such an entry would deny everything; EC2 refuses it instead, so a
 	// deny that is not exact shadows nothing.
 	exact bool
@@ -43,7 +45,7 @@ func readNACLEntry(e view.NACLEntry) naclEntry {
 	if r := e.RuleNumber; r.Present && r.Err == nil && validRuleNumber(r.Value) {
 		n.number, n.numbered = r.Value, true
 	}
-	n.exact = e.Protocol.NonEmpty() && (n.perm.kind != protoPorts || validPort(e.From) && validPort(e.To))
+	n.exact = e.Protocol.NonEmpty() && protocolNumber(e.Protocol.Value) && (n.perm.kind != protoPorts || validPort(e.From) && validPort(e.To))
 	for _, s := range []view.String{e.CIDRBlock, e.IPv6CIDRBlock} {
 		if s.NonEmpty() {
 			if p, err := cidr.Parse(s.Value); err == nil {
@@ -53,6 +55,16 @@ func readNACLEntry(e view.NACLEntry) naclEntry {
 		}
 	}
 	return n
+}
+
+// protocolNumber reports whether a network ACL entry's protocol is a
+// number, as EC2 requires: CreateNetworkAclEntry takes only protocol
+// numbers (-1 for all), and the AWS CLI turns tcp, udp, icmp and all into
+// 6, 17, 1 and -1 itself before calling it. ACK sends the value as
+// written, so EC2 refuses an entry that names its protocol.
+func protocolNumber(p string) bool {
+	_, err := strconv.Atoi(strings.TrimSpace(p))
+	return err == nil
 }
 
 // validRuleNumber reports whether a ruleNumber has a place in AWS's
@@ -253,6 +265,8 @@ func naclInputErrors(acl *view.NetworkACL) []Finding {
 		case n.exact || e.Protocol.Err != nil || e.From.Err != nil || e.To.Err != nil || e.PortRange.Err != nil:
 		case !e.Protocol.NonEmpty():
 			invalid(e.Protocol.Path, "the entry has no protocol (judged as every protocol when it allows, as nothing when it denies)", "set protocol (-1, 6, 17, 1 or 58)")
+		case !protocolNumber(e.Protocol.Value):
+			invalid(e.Protocol.Path, fmt.Sprintf("protocol %q is not a number, and EC2 takes only protocol numbers in a network ACL entry, so it refuses the entry (judged as %s when it allows, as nothing when it denies)", e.Protocol.Value, n.perm.describe()), "set protocol to a number (-1 for all, 6 tcp, 17 udp, 1 icmp, 58 icmpv6)")
 		default:
 			invalid(e.PortRange.Path, "a tcp or udp entry needs portRange.from and portRange.to in 0-65535 (judged as every port when it allows, as nothing when it denies)", "set portRange.from and portRange.to")
 		}

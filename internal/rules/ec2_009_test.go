@@ -62,7 +62,19 @@ func TestEC2009(t *testing.T) {
 			naclIn(100, "allow", "-1", "0.0.0.0/0", 0, 0))},
 		{name: "tricky: egress entries are not ingress", obj: nacl(naclIn(100, "allow", "-1", "0.0.0.0/0", 0, 0, "egress", true))},
 		{name: "tricky: ICMP never matches a port", obj: nacl(naclIn(100, "allow", "1", "0.0.0.0/0", 0, 0))},
-		{name: "tricky: a port range covering 22", obj: nacl(naclIn(100, "allow", "tcp", "0.0.0.0/0", 1, 1024)), want: []want{{p("0"), "tcp 1-1024"}}},
+		{name: "invalid: a protocol name, judged as the protocol when it allows", obj: nacl(naclIn(100, "allow", "tcp", "0.0.0.0/0", 1, 1024)), want: []want{
+			{"spec.entries[0].protocol", `protocol "tcp" is not a number`}, {p("0"), "tcp 1-1024"}}},
+		// EC2 takes only protocol numbers in a network ACL entry (the AWS
+		// CLI maps tcp, udp, icmp and all to them itself): a deny that
+		// names its protocol is refused and blocks nothing.
+		{name: "invalid: a deny naming all protocols shadows nothing", obj: nacl(
+			naclIn(50, "deny", "all", "0.0.0.0/0", 0, 0),
+			naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)),
+			want: []want{{"spec.entries[0].protocol", `protocol "all" is not a number`}, {p("1"), "inbound entry 100 allows tcp 22"}}},
+		{name: "invalid: a deny naming tcp shadows nothing", obj: nacl(
+			naclIn(50, "deny", "TCP", "0.0.0.0/0", 3389, 3389),
+			naclIn(100, "allow", "6", "0.0.0.0/0", 3389, 3389)),
+			want: []want{{"spec.entries[0].protocol", `protocol "TCP" is not a number`}, {p("1"), "inbound entry 100 allows tcp 3389"}}},
 		{name: "tricky: host bits are masked", obj: nacl(naclIn(100, "allow", "6", "10.1.2.3/0", 22, 22)), want: []want{{p("0"), "from 0.0.0.0/0"}}},
 		{name: "invalid: no ruleNumber, judged first", obj: nacl(
 			naclIn(100, "deny", "6", "0.0.0.0/0", 22, 22),

@@ -22,8 +22,9 @@ type NACLEntry struct {
 	Path       Path
 	Index      int
 	RuleNumber Int
-	// Protocol is "-1" (all) or a protocol number ("6" tcp, "17" udp);
-	// names are read as EC2 reads them for security groups.
+	// Protocol is "-1" (all) or a protocol number ("6" tcp, "17" udp):
+	// EC2 takes only numbers here. Rules read a name as a security
+	// group's rule would, and report it.
 	Protocol String
 	// RuleAction is "allow" or "deny".
 	RuleAction String
