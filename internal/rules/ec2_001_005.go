@@ -1,6 +1,8 @@
 package rules
 
 import (
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,9 +13,32 @@ import (
 // adminPorts are SSH and RDP, the ports of EC2-001 and EC2-002.
 var adminPorts = []int64{22, 3389}
 
-// highRiskPorts are the ports of Security Hub EC2.19 (EC2-003), as the
-// control lists them.
-var highRiskPorts = []int64{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300}
+// highRiskPortsJSON is EC2-003's list of the ports Security Hub EC2.19
+// checks, shipped as versioned data with its source (rule catalog §11.6:
+// the list drifts, so it is data, not code).
+//
+//go:embed data/ec2_high_risk_ports.json
+var highRiskPortsJSON []byte
+
+// PortList is the versioned list of high-risk ports.
+type PortList struct {
+	Version string  `json:"version"`
+	Source  string  `json:"source"`
+	Ports   []int64 `json:"ports"`
+}
+
+// HighRiskPorts returns the port list EC2-003 uses.
+func HighRiskPorts() PortList {
+	var l PortList
+	if err := json.Unmarshal(highRiskPortsJSON, &l); err != nil {
+		// The file is embedded at build time and covered by tests.
+		panic(fmt.Sprintf("data/ec2_high_risk_ports.json: %v", err))
+	}
+	return l
+}
+
+// highRiskPorts are the ports of HighRiskPorts.
+var highRiskPorts = HighRiskPorts().Ports
 
 // publicIngressRule builds EC2-001, -002, -003 and -005: each flags the
 // public ranges (of the lists it owns) of the ingress rules that match,

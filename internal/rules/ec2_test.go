@@ -169,6 +169,17 @@ func TestEC2003(t *testing.T) {
 		{name: "tricky: 9000-9199 misses 9200", obj: sg(perm("tcp", int64(9000), int64(9199), "0.0.0.0/0"))},
 		{name: "tricky: icmp never matches", obj: sg(perm("icmp", int64(3306), int64(3306), "0.0.0.0/0"))},
 	})
+	// The port list is versioned data with its source (catalog §11.6),
+	// and every port of it is judged.
+	l := rules.HighRiskPorts()
+	if l.Version == "" || !strings.Contains(l.Source, "EC2.19") || len(l.Ports) != 24 {
+		t.Errorf("high-risk port list without version or source, or not the catalog's 24 ports: %+v", l)
+	}
+	for _, port := range l.Ports {
+		if got := findingsOf(sg(perm("tcp", port, port, "0.0.0.0/0")), rules.Config{}, "EC2-003"); len(got) != 1 {
+			t.Errorf("port %d: %d EC2-003 findings, want 1", port, len(got))
+		}
+	}
 }
 
 func TestEC2004(t *testing.T) {
