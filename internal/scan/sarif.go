@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -134,11 +136,64 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	}
 	run.AddInvocations(inv)
 	log.AddRun(run)
-	if err := log.PrettyWrite(w); err != nil {
+	data, err := json.Marshal(log)
+	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, "\n")
+	var out bytes.Buffer
+	if err := json.Indent(&out, dropNulls(data), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = out.WriteTo(w)
 	return err
+}
+
+// dropNulls returns the compact JSON document data (as json.Marshal
+// writes it: no space outside strings) without the object members whose
+// value is null, the others kept byte for byte. go-sarif writes the unset
+// status, guid and location of a suppression as null, which SARIF's
+// schema does not allow (status is an enum, guid a string, location an
+// object: unset is absent), and github/codeql-action's upload-sarif
+// refuses a log that does not validate against the schema.
+func dropNulls(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	// member is the index in out of the '{' or ',' before the current
+	// object member's key (outside strings, a ':' only follows a key).
+	member := -1
+	inString, escaped := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == ',':
+			member = len(out)
+		case c == ':' && member >= 0 && bytes.HasPrefix(data[i+1:], []byte("null")):
+			if out[member] == ',' {
+				out = out[:member] // the member and the comma before it
+				member = -1        // the next ',' or '}' comes next
+			} else {
+				out = out[:member+1] // the member after '{', and the comma after it
+				if i+5 < len(data) && data[i+5] == ',' {
+					i++
+				}
+			}
+			i += 4
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // reportingDescriptor describes a rule.
