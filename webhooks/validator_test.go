@@ -235,10 +235,19 @@ func TestDecisionsCountedOncePerRule(t *testing.T) {
 		{"S3-002", metrics.ResultDenied, 1},
 		{"S3-009", metrics.ResultWarned, 1},
 		{"", metrics.ResultPassed, 0},
+		{"", metrics.ResultDenied, 0},
 	} {
 		if got := testutil.ToFloat64(m.AdmissionDecisions.WithLabelValues("Bucket", c.rule, c.result)); got != c.want {
 			t.Errorf("%s %s counted %v times, want %v", c.rule, c.result, got, c.want)
 		}
+	}
+
+	// A request refused unjudged (docs/metrics.md) counts once, with no rule.
+	if resp := v.Handle(context.Background(), request(admissionv1.Create, `{"kind":`, "")); resp.Allowed {
+		t.Fatal("an unreadable object was admitted")
+	}
+	if got := testutil.ToFloat64(m.AdmissionDecisions.WithLabelValues("Bucket", "", metrics.ResultDenied)); got != 1 {
+		t.Errorf("an unreadable object counted %v times with rule=\"\" and result=denied, want 1", got)
 	}
 }
 
