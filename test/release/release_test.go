@@ -291,6 +291,85 @@ func TestVersionScript(t *testing.T) {
 	}
 }
 
+// TestGoreleaserReleasesTheTagMakeStamps: a release candidate promoted by
+// tagging its commit again (v0.2.0-rc.1, then v0.2.0) is released as
+// 0.2.0 by goreleaser too, the version hack/version.sh stamps into the
+// image and the chart. goreleaser takes the first of the tags pointing at
+// HEAD in git's version sort (.goreleaser.yaml's git.tag_sort, default
+// -version:refname, with versionsort.suffix set to git.prerelease_suffix
+// when there is one); without a prerelease suffix git sorts v0.2.0-rc.1
+// above v0.2.0, and the binaries would be built and released as the
+// release candidate again.
+func TestGoreleaserReleasesTheTagMakeStamps(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	data, err := os.ReadFile(filepath.Join(root, ".goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Git struct {
+			TagSort          string `yaml:"tag_sort"`
+			PrereleaseSuffix string `yaml:"prerelease_suffix"`
+		} `yaml:"git"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Git.TagSort == "" {
+		cfg.Git.TagSort = "-version:refname" // goreleaser's default
+	}
+	script, err := os.ReadFile(filepath.Join(root, "hack/version.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "hack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hack/version.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(date string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com",
+			"GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_COMMITTER_DATE="+date)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v", name, args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("2026-01-01T00:00:00Z", "git", "init", "-q")
+	run("2026-01-01T00:00:00Z", "git", "add", ".")
+	run("2026-01-01T00:00:00Z", "git", "commit", "-q", "-m", "one")
+	run("2026-01-01T00:00:00Z", "git", "tag", "-a", "v0.1.0", "-m", "v0.1.0")
+	run("2026-01-02T00:00:00Z", "git", "commit", "-q", "--allow-empty", "-m", "two")
+	run("2026-01-02T00:00:00Z", "git", "tag", "-a", "v0.2.0-rc.1", "-m", "v0.2.0-rc.1")
+	run("2026-01-03T00:00:00Z", "git", "tag", "-a", "v0.2.0", "-m", "v0.2.0")
+
+	stamped := run("2026-01-03T00:00:00Z", "bash", "hack/version.sh")
+	if stamped != "0.2.0" {
+		t.Fatalf("hack/version.sh stamps %q, want 0.2.0", stamped)
+	}
+	args := []string{}
+	if cfg.Git.PrereleaseSuffix != "" {
+		args = append(args, "-c", "versionsort.suffix="+cfg.Git.PrereleaseSuffix)
+	}
+	args = append(args, "tag", "--points-at", "HEAD", "--sort", cfg.Git.TagSort)
+	tags := strings.Fields(run("2026-01-03T00:00:00Z", "git", args...))
+	if len(tags) != 2 {
+		t.Fatalf("tags at HEAD: %v", tags)
+	}
+	if tags[0] != "v"+stamped {
+		t.Errorf("goreleaser would release %s (tags at HEAD in its order: %v), make stamps %s into the image and the chart: set git.prerelease_suffix in .goreleaser.yaml", tags[0], tags, stamped)
+	}
+}
+
 // TestChartImageScript checks that make chart-package's rewrite of the
 // image repository changes that one line of the chart's values.
 func TestChartImageScript(t *testing.T) {
