@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -367,6 +368,79 @@ func TestGoreleaserReleasesTheTagMakeStamps(t *testing.T) {
 	}
 	if tags[0] != "v"+stamped {
 		t.Errorf("goreleaser would release %s (tags at HEAD in its order: %v), make stamps %s into the image and the chart: set git.prerelease_suffix in .goreleaser.yaml", tags[0], tags, stamped)
+	}
+}
+
+// TestReleaseCheckoutKeepsTheTagAnnotated: the release workflow checks the
+// pushed tag out as the annotated tag it is. actions/checkout before v6.0.2
+// fetches the tag's commit into refs/tags/<tag> after fetching every tag,
+// turning the pushed tag into a lightweight one (actions/checkout#290, fixed
+// by #2356 in v6.0.2); git describe prefers an annotated tag, so a release
+// candidate promoted by tagging its commit again (v0.2.0-rc.1, then v0.2.0)
+// would stamp 0.2.0-rc.1, and make release-preflight stops the release of
+// v0.2.0.
+func TestReleaseCheckoutKeepsTheTagAnnotated(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, ".github/workflows/release.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, job := range wf.Jobs {
+		for _, st := range job.Steps {
+			name, version, ok := strings.Cut(st.Uses, "@v")
+			if !ok || name != "actions/checkout" {
+				continue
+			}
+			found = true
+			major, _, _ := strings.Cut(version, ".")
+			if n, err := strconv.Atoi(major); err != nil || n < 6 {
+				t.Errorf("the release workflow uses %s: before v6.0.2 the pushed tag is checked out lightweight, and git describe stamps an annotated release candidate on the same commit instead", st.Uses)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the release workflow uses no actions/checkout")
+	}
+
+	// What it would stamp: the promoted tag lightweight, the candidate's
+	// annotated.
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	script, err := os.ReadFile(filepath.Join(root, "hack/version.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "hack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hack/version.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com",
+			"GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v", name, args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("git", "init", "-q")
+	run("git", "add", ".")
+	run("git", "commit", "-q", "-m", "one")
+	run("git", "tag", "-a", "v0.2.0-rc.1", "-m", "v0.2.0-rc.1")
+	run("git", "tag", "v0.2.0") // as checkout@v5 leaves the pushed, annotated v0.2.0
+	if got := run("bash", "hack/version.sh"); got != "0.2.0-rc.1" {
+		t.Errorf("with the pushed tag lightweight hack/version.sh stamps %q; this test expects git describe to prefer the annotated 0.2.0-rc.1", got)
 	}
 }
 
