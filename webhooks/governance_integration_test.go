@@ -208,6 +208,28 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 	}
 }
 
+// The namespaces ACK writes are never sent from (kube-system, ackguard's
+// own, webhook.excludedNamespaces) are left out of the ACK webhook only:
+// the reconciler still judges the resources there and applies the
+// exceptions there, so those exceptions are validated as anywhere else.
+// The governance webhook fails open, so judging them cannot lock anything.
+func TestExceptionsValidatedInNamespacesAdmissionSkips(t *testing.T) {
+	suite.Start(t)
+	ex := &v1alpha1.GuardrailException{
+		ObjectMeta: metav1.ObjectMeta{Name: "expired", Namespace: "kube-system"},
+		Spec: v1alpha1.GuardrailExceptionSpec{
+			Rules:     []string{"S3-001"},
+			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "x"}},
+			Reason:    "ticket SEC-1",
+			ExpiresAt: metav1.NewTime(time.Now().Add(-time.Minute)),
+		},
+	}
+	err := createEventually(t, cluster.Client, ex, true)
+	if cs := causes(t, err); !hasCause(cs, "spec.expiresAt", "expired") {
+		t.Errorf("an expired exception in kube-system: want cause spec.expiresAt, got %v", cs)
+	}
+}
+
 // An UPDATE is judged on what it introduces: a label that brings a bucket
 // under a stricter policy warns about what its spec already had (the
 // reconciler handles it); a new bucket with that label is denied.

@@ -41,8 +41,10 @@ type Options struct {
 	FailurePolicy          admissionregistrationv1.FailurePolicyType // default Fail
 	// TimeoutSeconds defaults to 3.
 	TimeoutSeconds int32
-	// ExcludedNamespaces are never sent to the webhook; kube-system is
-	// always excluded.
+	// ExcludedNamespaces are never sent to the ACK webhook; kube-system
+	// is always excluded. The governance webhook sees every namespace:
+	// the reconciler applies the exceptions of these namespaces too, and
+	// the governance webhook fails open, so it cannot lock them.
 	ExcludedNamespaces []string
 }
 
@@ -154,7 +156,8 @@ func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.Valida
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: JudgedChangeName, Expression: JudgedChange}},
-			NamespaceSelector:       nsSel,
+			// No namespace selector: exceptions in the namespaces the ACK
+			// webhook skips still exempt what the reconciler judges there.
 		}},
 	}
 }

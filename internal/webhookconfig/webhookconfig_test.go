@@ -39,6 +39,11 @@ func TestValidatingDefaults(t *testing.T) {
 	if !slices.Contains(excluded, "kube-system") || !slices.Contains(excluded, "ackguard-system") {
 		t.Errorf("excluded namespaces %v", excluded)
 	}
+	// The reconciler applies exceptions in the namespaces the ACK webhook
+	// skips: the governance webhook (failing open) validates them there.
+	if gov := cfg.Webhooks[1]; gov.Name != GovernanceWebhookName || gov.NamespaceSelector != nil || *gov.FailurePolicy != admissionregistrationv1.Ignore {
+		t.Errorf("governance webhook %s: namespace selector %v, failure policy %v; want none, Ignore", gov.Name, gov.NamespaceSelector, *gov.FailurePolicy)
+	}
 	for _, r := range w.Rules {
 		if slices.Contains(r.Operations, admissionregistrationv1.Delete) {
 			t.Error("DELETE must not be sent to the webhook")

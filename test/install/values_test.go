@@ -13,6 +13,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
 // helmTemplateWith renders the chart as release with extra helm arguments
@@ -244,7 +246,7 @@ func TestCertManagerServingCertificateHasAStableCA(t *testing.T) {
 
 // TestChartQuotesNamespaces: namespace names YAML reads as numbers or
 // booleans ("2024", "on") stay strings wherever the chart writes them: the
-// objects' namespaces, the webhooks' namespace selectors, the helm test's
+// objects' namespaces, the ACK webhook's namespace selector, the helm test's
 // Role and the Secret template's release annotation. Unquoted, the API
 // server refuses the install (a number or `true` where a string belongs).
 func TestChartQuotesNamespaces(t *testing.T) {
@@ -290,6 +292,12 @@ func TestChartQuotesNamespaces(t *testing.T) {
 				hm := h.(map[string]any)
 				if v, _, _ := unstructured.NestedFieldNoCopy(hm, "clientConfig", "service", "namespace"); v != ns {
 					t.Errorf("%s: the webhook's Service namespace %#v, want %q", what, v, ns)
+				}
+				if hm["name"] == webhookconfig.GovernanceWebhookName {
+					if sel, ok := hm["namespaceSelector"]; ok {
+						t.Errorf("%s: the governance webhook has a namespace selector %v, want none", what, sel)
+					}
+					continue
 				}
 				exprs, _, _ := unstructured.NestedSlice(hm, "namespaceSelector", "matchExpressions")
 				if len(exprs) != 1 {
