@@ -60,6 +60,8 @@ func TestGovernanceHandle(t *testing.T) {
 			exceptionJSON(`["S3-999"]`, bucketX, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.rules[0]", ""},
 		{"unguarded kind", governanceRequest(admissionv1.Create, "GuardrailException",
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"apps","kind":"Deployment","name":"x"}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]", ""},
+		{"a name no object can have", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"*"}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0].name", ""},
 		{"name and selector", governanceRequest(admissionv1.Create, "GuardrailException",
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]", ""},
 		{"policy with a rule of a newer version (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",

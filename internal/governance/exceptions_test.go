@@ -387,6 +387,17 @@ func TestValidateException(t *testing.T) {
 			problems: [][]string{{"spec.resources[0]", "exactly one of name and selector"}}},
 		{name: "tricky: neither name nor selector", ex: fresh(resources(byName(bucketGK, "b"), v1alpha1.ResourceRef{APIGroup: bucketGK.Group, Kind: "Bucket"})),
 			problems: [][]string{{"spec.resources[1]", "exactly one of name and selector"}}},
+		// An ACK object's name is a DNS subdomain (lowercase, no "_",
+		// no "*"): a name that is not one, an AWS name such as an IAM
+		// role's or a wildcard, matches nothing, ever.
+		{name: "insecure: name that no object can have (an AWS name)", ex: func() v1alpha1.GuardrailException {
+			ex := fresh(resources(byName(schema.GroupKind{Group: "iam.services.k8s.aws", Kind: "Role"}, "Deploy_Role")))
+			ex.Spec.Rules = []string{"IAM-014"}
+			return ex
+		}(), problems: [][]string{{"spec.resources[0].name", "not the name of a Kubernetes object"}}},
+		{name: "insecure: wildcard name", ex: fresh(resources(byName(bucketGK, "b"), byName(bucketGK, "*"))),
+			problems: [][]string{{"spec.resources[1].name", `"*" is not the name of a Kubernetes object`}}},
+		{name: "secure: a name with dots", ex: fresh(resources(byName(bucketGK, "logs.example.com")))},
 		{name: "tricky: invalid selector", ex: fresh(resources(bySelector(bucketGK, badSelector()))),
 			problems: [][]string{{"spec.resources[0].selector"}}},
 		{name: "tricky: several problems at once", ex: func() v1alpha1.GuardrailException {

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -162,6 +163,15 @@ func (e *Engine) ExceptionErrors(reg *rules.Registry, ex *v1alpha1.GuardrailExce
 		}
 		if (r.Name == "") == (r.Selector == nil) {
 			out = append(out, problem(field.ErrorTypeInvalid, idx, "set exactly one of name and selector"))
+		}
+		// ACK objects are named as every custom resource is, by a DNS
+		// subdomain: any other name (the AWS name of a role, a wildcard)
+		// matches nothing, and the exception would exempt nothing.
+		if r.Name != "" {
+			if len(validation.IsDNS1123Subdomain(r.Name)) > 0 {
+				out = append(out, problem(field.ErrorTypeInvalid, idx.Child("name"),
+					fmt.Sprintf("%q is not the name of a Kubernetes object (lowercase letters, digits, '-' and '.'): name the resource's metadata.name, not its AWS name; wildcards match nothing", r.Name)))
+			}
 		}
 		if r.Selector != nil {
 			if _, err := metav1.LabelSelectorAsSelector(r.Selector); err != nil {
