@@ -67,6 +67,9 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err))
 		}
 		problems = eng.ExceptionErrors(g.v.opts.Registry, ex, ns, g.v.now())
+		if len(problems) == 0 {
+			warnings = governance.ExceptionNotes(ex)
+		}
 	default:
 		return admission.Allowed("")
 	}

@@ -87,6 +87,20 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 	return out
 }
 
+// ExceptionNotes returns what a valid exception exempts more widely than
+// it may look: an empty selector selects every resource of its kind in
+// the namespace, those created later included (a label selector's usual
+// meaning, which the engine keeps).
+func ExceptionNotes(ex *v1alpha1.GuardrailException) []string {
+	var out []string
+	for i, r := range ex.Spec.Resources {
+		if s := r.Selector; s != nil && len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0 {
+			out = append(out, fmt.Sprintf("spec.resources[%d].selector: an empty selector exempts every %s in namespace %s, present and future: name the resources, or select them by labels", i, r.Kind, ex.Namespace))
+		}
+	}
+	return out
+}
+
 // problem is a field error that names no value (the detail says it).
 func problem(t field.ErrorType, p *field.Path, detail string) *field.Error {
 	return &field.Error{Type: t, Field: p.String(), BadValue: field.OmitValueType{}, Detail: detail}
