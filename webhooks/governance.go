@@ -68,7 +68,7 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		}
 		problems = eng.ExceptionErrors(g.v.opts.Registry, ex, ns, g.v.now())
 		if len(problems) == 0 {
-			warnings = governance.ExceptionNotes(ex)
+			warnings = governance.ExceptionNotes(g.v.opts.Registry, ex)
 		}
 	default:
 		return admission.Allowed("")

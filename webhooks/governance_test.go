@@ -66,6 +66,8 @@ func TestGovernanceHandle(t *testing.T) {
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), false, 422, "spec.resources[0]", ""},
 		{"an empty selector (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailException",
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","selector":{}}]`, "SEC-1", fixedNow.Add(time.Hour))), true, 0, "", "spec.resources[0].selector: an empty selector exempts every Bucket in namespace "},
+		{"a resource no named rule judges (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","name":"x"},{"apiGroup":"iam.services.k8s.aws","kind":"Role","name":"y"}]`, "SEC-1", fixedNow.Add(time.Hour))), true, 0, "", "spec.resources[1]: none of the rules this exception names judges a Role: it exempts nothing there"},
 		{"a selector naming labels", governanceRequest(admissionv1.Create, "GuardrailException",
 			exceptionJSON(`["S3-001"]`, `[{"apiGroup":"s3.services.k8s.aws","kind":"Bucket","selector":{"matchLabels":{"app":"web"}}}]`, "SEC-1", fixedNow.Add(time.Hour))), true, 0, "", ""},
 		{"policy with a rule of a newer version (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",

@@ -87,13 +87,21 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 	return out
 }
 
-// ExceptionNotes returns what a valid exception exempts more widely than
-// it may look: an empty selector selects every resource of its kind in
-// the namespace, those created later included (a label selector's usual
-// meaning, which the engine keeps).
-func ExceptionNotes(ex *v1alpha1.GuardrailException) []string {
+// ExceptionNotes returns what a valid exception exempts otherwise than it
+// may look: an empty selector selects every resource of its kind in the
+// namespace, those created later included (a label selector's usual
+// meaning, which the engine keeps), and a resource of a kind none of the
+// exception's rules judges is exempted from nothing.
+func ExceptionNotes(reg *rules.Registry, ex *v1alpha1.GuardrailException) []string {
 	var out []string
 	for i, r := range ex.Spec.Resources {
+		gk := schema.GroupKind{Group: r.APIGroup, Kind: r.Kind}
+		if !slices.ContainsFunc(ex.Spec.Rules, func(id string) bool {
+			rule := reg.Rule(id)
+			return rule != nil && slices.Contains(rule.Kinds, gk)
+		}) {
+			out = append(out, fmt.Sprintf("spec.resources[%d]: none of the rules this exception names judges a %s: it exempts nothing there", i, r.Kind))
+		}
 		if s := r.Selector; s != nil && len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0 {
 			out = append(out, fmt.Sprintf("spec.resources[%d].selector: an empty selector exempts every %s in namespace %s, present and future: name the resources, or select them by labels", i, r.Kind, ex.Namespace))
 		}
