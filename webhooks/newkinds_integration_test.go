@@ -38,8 +38,8 @@ func TestNewKindsAdmission(t *testing.T) {
 	if got := causes(t, err); !hasCause(got, "spec.permissions[0]", "LMB-002") {
 		t.Errorf("causes = %q", got)
 	}
-	if err := dev.Create(ctx, aliasWith(ns, "pinned", map[string]any{"principal": "s3.amazonaws.com", "action": "lambda:InvokeFunction", "sourceARN": "arn:aws:s3:::orders-uploads"})); err != nil {
-		t.Errorf("an S3 permission pinned to its bucket was denied: %v", err)
+	if err := dev.Create(ctx, aliasWith(ns, "pinned", map[string]any{"principal": "s3.amazonaws.com", "action": "lambda:InvokeFunction", "sourceARN": "arn:aws:s3:::orders-uploads", "sourceAccount": "111122223333"})); err != nil {
+		t.Errorf("an S3 permission pinned to its bucket and account was denied: %v", err)
 	}
 
 	for _, o := range []*unstructured.Unstructured{

@@ -140,17 +140,23 @@ func isServicePrincipal(principal string) bool {
 }
 
 // pinsSourceAccount reports whether a permission ties a service
-// principal's calls to one account's resources: a fixed sourceAccount, a
-// fixed sourceARN, or a sourceARN with wildcards only after a fixed
-// account ID (arn:aws:events:eu-west-1:111122223333:rule/*).
+// principal's calls to one account's resources: a fixed sourceAccount, or
+// a sourceARN whose account field is a fixed account ID, wildcards
+// elsewhere or not (arn:aws:events:eu-west-1:111122223333:rule/*). A
+// sourceARN without an account ID does not: an S3 bucket ARN
+// (arn:aws:s3:::name) names no account, and a bucket of that name can be
+// deleted and created again in another account, which is why Lambda's
+// AddPermission asks for SourceAccount with an S3 SourceArn and Lambda.1
+// (lambda-function-public-access-prohibited) fails an S3 permission
+// without AWS:SourceAccount.
 func pinsSourceAccount(p view.AliasPermission) bool {
-	if fixedValue(p.SourceAccount) || fixedValue(p.SourceARN) {
+	if fixedValue(p.SourceAccount) {
 		return true
 	}
 	if !p.SourceARN.NonEmpty() {
 		return false
 	}
-	parts := strings.SplitN(p.SourceARN.Value, ":", 6)
+	parts := strings.SplitN(strings.TrimSpace(p.SourceARN.Value), ":", 6)
 	return len(parts) == 6 && parts[0] == "arn" && accountIDRe.MatchString(parts[4])
 }
 
@@ -180,14 +186,18 @@ func checkLMB002(in *Input) []Finding {
 	fixable := len(in.Config.OwnerAccounts) == 1
 	var out []Finding
 	for _, p := range lmb002Offenders(a) {
-		remedy := "set sourceARN to the resource that calls the function (for S3, the bucket ARN) or sourceAccount to the account that owns it"
+		remedy := "set sourceAccount to the account that owns the resource that calls the function, or sourceARN to that resource's ARN when the ARN names the account (an S3 bucket ARN does not: S3 permissions need sourceAccount, with the bucket ARN in sourceARN)"
 		if fixable {
 			remedy += fmt.Sprintf(" (the fix sets sourceAccount %s)", in.Config.OwnerAccounts[0])
 		}
+		why := "no fixed sourceAccount and no sourceARN pin the source"
+		if p.SourceARN.NonEmpty() {
+			why = fmt.Sprintf("sourceARN %q names no account ID, so a resource of that name in another account matches it too (S3 bucket ARNs never name one), and no fixed sourceAccount is set", p.SourceARN.Value)
+		}
 		out = append(out, Finding{
 			Path: p.Path,
-			Message: fmt.Sprintf("%s: the service principal %s may invoke the function on behalf of any account's resources (no sourceARN or sourceAccount pins the source)",
-				permissionText(p), strings.TrimSpace(p.Principal.Value)),
+			Message: fmt.Sprintf("%s: the service principal %s may invoke the function on behalf of any account's resources (%s)",
+				permissionText(p), strings.TrimSpace(p.Principal.Value), why),
 			Remedy:  remedy,
 			Subject: permissionSubject(p),
 			Fixable: fixable,
