@@ -57,7 +57,14 @@ func publicPermission(p view.AliasPermission) string {
 	if p.Action.NonEmpty() {
 		what = p.Action.Value
 	}
-	return fmt.Sprintf("principal %q with no fixed sourceAccount, sourceARN or principalOrgID grants %s to everyone, anonymous callers included", principal, what)
+	who := "everyone, anonymous callers included"
+	if p.FunctionURLAuthType.Err == nil && strings.EqualFold(strings.TrimSpace(p.FunctionURLAuthType.Value), authTypeIAM) {
+		// The statement holds only for function URL calls signed with
+		// SigV4 (lambda:FunctionUrlAuthType AWS_IAM): not anonymous, but
+		// from any AWS account.
+		who = "every AWS principal of every account (functionURLAuthType AWS_IAM requires signed calls, not calls from your accounts)"
+	}
+	return fmt.Sprintf("principal %q with no fixed sourceAccount, sourceARN or principalOrgID grants %s to %s", principal, what, who)
 }
 
 // LMB-001: no public invoke permission on an Alias.

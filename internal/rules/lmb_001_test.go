@@ -30,6 +30,11 @@ func TestLMB001(t *testing.T) {
 			want: []want{{p0, `permission "public": principal "*" with no fixed sourceAccount, sourceARN or principalOrgID grants lambda:InvokeFunction to everyone`}}},
 		{name: "insecure: function URL with auth type NONE", obj: alias(lperm("principal", "*", "action", "lambda:InvokeFunctionUrl", "functionURLAuthType", "NONE")),
 			want: []want{{p0, "functionURLAuthType NONE lets anyone on the internet call the function URL"}}},
+		// lambda:FunctionUrlAuthType AWS_IAM admits only signed calls: the
+		// statement is public to every AWS account, not to anonymous callers.
+		{name: "insecure: * on URL calls with auth type AWS_IAM", obj: alias(lperm("principal", "*", "action", "lambda:InvokeFunctionUrl", "functionURLAuthType", "AWS_IAM")),
+			want: []want{{p0, "grants lambda:InvokeFunctionUrl to every AWS principal of every account"}}},
+		{name: "secure: * on URL calls with auth type AWS_IAM, restricted to the organization", obj: alias(lperm("principal", "*", "action", "lambda:InvokeFunctionUrl", "functionURLAuthType", "AWS_IAM", "principalOrgID", "o-a1b2c3d4e5"))},
 		{name: "tricky: a wildcard source ARN does not restrict", obj: alias(lperm("principal", "*", "sourceARN", "arn:aws:s3:::*")),
 			want: []want{{p0, "no fixed sourceAccount"}}},
 		{name: "tricky: a policy variable does not restrict", obj: alias(lperm("principal", "*", "principalOrgID", "${aws:PrincipalOrgID}")),
