@@ -100,12 +100,17 @@ func checkLMB004(in *Input) []Finding {
 			out = append(out, fieldErrorFinding(o.Err))
 			continue
 		}
-		if !wildcardOrigin(o.Value) {
+		what := "lets any web site call the function URL from a browser"
+		switch {
+		case wildcardOrigin(o.Value):
+		case nullOrigin(o.Value):
+			what = "lets any web site call the function URL from a browser: a page sends Origin: null from a sandboxed iframe, a data: URL or a redirect, whatever site it comes from"
+		default:
 			continue
 		}
 		f := Finding{
 			Path:    o.Path,
-			Message: fmt.Sprintf("allowOrigins %q lets any web site call the function URL from a browser", o.Value),
+			Message: fmt.Sprintf("allowOrigins %q %s", o.Value, what),
 			Remedy:  "list the origins that may call the URL in spec.cors.allowOrigins",
 			Subject: o.Value,
 		}
@@ -118,6 +123,11 @@ func checkLMB004(in *Input) []Finding {
 	}
 	return out
 }
+
+// nullOrigin reports whether an allowed origin is the opaque origin
+// "null", which any site can make a browser send (ackguard reading: as
+// wide open as "*").
+func nullOrigin(o string) bool { return strings.EqualFold(strings.TrimSpace(o), "null") }
 
 // wildcardOrigin reports whether an allowed origin matches every site:
 // "*", or a scheme with a wildcard host ("https://*").

@@ -74,6 +74,12 @@ func TestLMB004(t *testing.T) {
 		}},
 		{name: "tricky: https://* is every https site", obj: cors(map[string]any{"allowOrigins": []any{"https://*"}}), want: []want{{p0, "https://*"}}},
 		{name: "secure: subdomain wildcard is not every site", obj: cors(map[string]any{"allowOrigins": []any{"https://*.example.com"}})},
+		// Any site can make a browser send Origin: null (sandboxed iframe,
+		// data: URL), so allowing it is allowing every site.
+		{name: "insecure: the null origin", obj: cors(map[string]any{"allowOrigins": []any{"https://app.example.com", "null"}, "allowCredentials": true}), want: []want{
+			{"spec.cors.allowOrigins[1]", `allowOrigins "null" lets any web site call the function URL from a browser: a page sends Origin: null`},
+		}},
+		{name: "secure: a host named null is a host", obj: cors(map[string]any{"allowOrigins": []any{"https://null.example.com"}})},
 		{name: "wrong type", obj: cors(map[string]any{"allowOrigins": "*"}), want: []want{{"spec.cors.allowOrigins", "must be an array"}}},
 	})
 	// The catalog rates LMB-004 Medium, credentials or not: the message
