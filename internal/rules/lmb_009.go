@@ -19,7 +19,7 @@ var secretPatternsJSON []byte
 // and the value is at least MinLength long, with at least MinEntropy bits
 // of Shannon entropy per character and MinClasses character classes (if
 // set). Name-only patterns skip values that are references to a secret
-// store (References).
+// store (References) and variables named as references (ReferenceNames).
 type secretPattern struct {
 	ID          string  `json:"id"`
 	Description string  `json:"description"`
@@ -37,9 +37,13 @@ type secretPatterns struct {
 	Source     string          `json:"source"`
 	Patterns   []secretPattern `json:"patterns"`
 	References string          `json:"references"`
-	Notes      string          `json:"notes"`
+	// ReferenceNames matches the names of variables that hold a pointer to
+	// a secret (DB_SECRET_NAME, API_TOKEN_PARAM), which name-only patterns
+	// skip.
+	ReferenceNames string `json:"referenceNames"`
+	Notes          string `json:"notes"`
 
-	references *regexp.Regexp
+	references, referenceNames *regexp.Regexp
 }
 
 func loadSecretPatterns() (*secretPatterns, error) {
@@ -50,6 +54,14 @@ func loadSecretPatterns() (*secretPatterns, error) {
 	var err error
 	if sp.references, err = regexp.Compile(sp.References); err != nil {
 		return nil, fmt.Errorf("references: %w", err)
+	}
+	if sp.ReferenceNames == "" {
+		// An empty expression would match every name and silence every
+		// name-only pattern.
+		return nil, fmt.Errorf("referenceNames is empty")
+	}
+	if sp.referenceNames, err = regexp.Compile(sp.ReferenceNames); err != nil {
+		return nil, fmt.Errorf("referenceNames: %w", err)
 	}
 	for i := range sp.Patterns {
 		p := &sp.Patterns[i]
@@ -84,7 +96,7 @@ func (sp *secretPatterns) match(name, value string) *secretPattern {
 		if p.value != nil && !p.value.MatchString(v) {
 			continue
 		}
-		if p.value == nil && sp.references.MatchString(v) {
+		if p.value == nil && (sp.references.MatchString(v) || sp.referenceNames.MatchString(name)) {
 			continue // a pointer to the secret rather than the secret
 		}
 		if len(v) < p.MinLength || (p.MinEntropy > 0 && entropy(v) < p.MinEntropy) || charClasses(v) < p.MinClasses {
