@@ -1,0 +1,49 @@
+package controllers
+
+import (
+	"testing"
+	"time"
+)
+
+// TestARestartCountsAfreshAndStopsAgain: a manager that starts again (or a
+// new leader: here a reconciler with a memory of its own) takes neither
+// the count nor the suspension from the annotation, which anyone who may
+// update the object could write; as docs/flags.md says, it fixes the
+// object its predecessor stopped fighting and stops again after as many
+// reverts, and the previous values survive the restart.
+func TestARestartCountsAfreshAndStopsAgain(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad"}, specRule("X-001", "a", nil))
+	h.r.MaxAttempts = 2
+	// fight has the source of truth revert every fix a minute later and
+	// returns how many fixes were made.
+	fight := func() int {
+		t.Helper()
+		fixes := 0
+		for range 2 * h.r.MaxAttempts {
+			h.reconcile()
+			if h.spec()["a"] == "ok" {
+				fixes++
+				h.set(map[string]any{"a": "bad"})
+			}
+			h.clock.Step(time.Minute)
+		}
+		return fixes
+	}
+	if n := fight(); n != h.r.MaxAttempts || !h.results.suspended {
+		t.Fatalf("first run: %d fixes, suspended %v; want %d, then suspended", n, h.results.suspended, h.r.MaxAttempts)
+	}
+	if s := readState(h.object().GetAnnotations()); s.Suspended == nil {
+		t.Fatalf("the annotation does not record the suspension: %+v", s)
+	}
+
+	restarted := bucketReconciler(h.client, h.r.Registry, h.rec, h.clock)
+	restarted.MaxAttempts, restarted.Window, restarted.Backoff, restarted.Metrics, restarted.Results = h.r.MaxAttempts, h.r.Window, h.r.Backoff, h.mets, h.results
+	h.r = restarted
+	if n := fight(); n != h.r.MaxAttempts || !h.results.suspended {
+		t.Fatalf("after the restart: %d fixes, suspended %v; want %d afresh, then suspended", n, h.results.suspended, h.r.MaxAttempts)
+	}
+	s := readState(h.object().GetAnnotations())
+	if s.Suspended == nil || len(s.Previous) != 1 || s.Previous[0].Path != "spec.a" || s.Previous[0].Value != "bad" {
+		t.Errorf("state after the restart = %+v, want suspended with the previous value of spec.a", s)
+	}
+}
