@@ -309,7 +309,10 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	if len(fixIDs) == 0 {
 		r.memory().settle(obj)
-		return result, nil
+		if readOnly || view.ReadMeta(obj.Object).AwaitsAdoption() {
+			return result, nil // never written
+		}
+		return result, r.clearSuspension(ctx, obj)
 	}
 	if readOnly {
 		if r.event(obj, corev1.EventTypeWarning, ReasonRemediationSkipped, "Remediate",
@@ -323,6 +326,40 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	// into what it was given, so it works on a copy (the plan is a copy
 	// already: TestRemediateLeavesItsInputAlone).
 	return r.remediate(ctx, req.NamespacedName, obj.DeepCopy(), d.Judgement, fixIDs, result)
+}
+
+// clearSuspension rewrites the remediation annotation of an object that
+// has no fix due once settle ended the suspension it records: the
+// annotation, which people read, must not go on saying that fixing is
+// suspended. The state written is the one the reconciler goes on from
+// (the window's count stands), with every previous value; only the
+// annotation is written, guarded by the resourceVersion, and once: a
+// tool that writes the old annotation back is not answered again. A
+// conflict is retried at the reconcile the conflicting write brings; a
+// refusal is logged, not retried.
+func (r *DriftReconciler) clearSuspension(ctx context.Context, obj *unstructured.Unstructured) error {
+	state, ended := r.memory().endedSuspension(obj)
+	if !ended {
+		return nil
+	}
+	if readState(obj.GetAnnotations()).Suspended == nil {
+		r.memory().put(obj, state) // nothing to clear (the annotation was replaced)
+		return nil
+	}
+	switch err := r.patch(ctx, obj, map[string]any{}, state); {
+	case err == nil:
+		r.memory().put(obj, state)
+		logf.FromContext(ctx).Info("remediation no longer suspended: no fix is due", "annotation", AnnotationRemediation)
+		return nil
+	case apierrors.IsConflict(err), apierrors.IsNotFound(err):
+		return nil
+	case refusedPatch(err):
+		r.memory().put(obj, state)
+		logf.FromContext(ctx).Error(err, "cannot record in the annotation that remediation is no longer suspended", "annotation", AnnotationRemediation)
+		return nil
+	default:
+		return err
+	}
 }
 
 // load reads the object from the cache; nil when it is gone or being
@@ -435,7 +472,7 @@ func (r *DriftReconciler) fixUntilNoConflict(ctx context.Context, key types.Name
 			rem.planFailed = true
 			return err
 		}
-		err = r.attempt(ctx, obj, plan, &rem.a)
+		err = r.attempt(ctx, obj, rem.j, plan, &rem.a)
 		if rem.a.notDue {
 			rem.fixIDs = nil
 		}
@@ -531,6 +568,9 @@ type fixAttempt struct {
 	// notDue: judged again after waiting for its turn, the fix was no
 	// longer due (an exception or a policy changed meanwhile).
 	notDue bool
+	// fixed is the judgement of the object with the whole plan applied
+	// (admissible made it), nil before.
+	fixed *governance.Judgement
 }
 
 // skippedFix is a part of a fix left out, and why.
@@ -577,8 +617,9 @@ func (a *fixAttempt) newlySuspended(suspended []string) []string {
 
 // attempt narrows plan to what admission allows, decides the step from
 // the object's remediation state and patches; when the API server refuses
-// a fix of several parts, it patches those parts it accepts.
-func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan, a *fixAttempt) error {
+// a fix of several parts, it patches those parts it accepts. j is the
+// judgement of obj the plan was made from.
+func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstructured, j *governance.Judgement, plan rules.Plan, a *fixAttempt) error {
 	if err := r.admissible(ctx, obj, plan, a); err != nil || a.plan.Empty() {
 		return err
 	}
@@ -596,6 +637,7 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 				*a = fixAttempt{notDue: err == nil}
 				return err
 			}
+			a.state.recordUndo(r.undoRules(ctx, obj, j, a.patched, a.fixedJudgement(plan)))
 			body = a.patched.MergePatch()
 		case StepSuspend:
 		default:
@@ -622,9 +664,17 @@ func (r *DriftReconciler) admissible(ctx context.Context, obj *unstructured.Unst
 		return nil
 	}
 	admission := func(p rules.Plan) (string, error) {
-		refused, err := r.introduced(ctx, obj, p)
-		if err != nil || len(refused) == 0 {
+		d, err := r.introduced(ctx, obj, p)
+		if err != nil {
 			return "", err
+		}
+		if len(p.Changes) == len(plan.Changes) {
+			// The whole plan: undoRules reads what remains after it.
+			a.fixed = d.Judgement
+		}
+		refused := d.Denials
+		if len(refused) == 0 {
+			return "", nil
 		}
 		return "would bring what admission refuses: " + summarize(findingsWhere(refused, nil)), nil
 	}
@@ -769,15 +819,74 @@ func (r *DriftReconciler) reportFix(ctx context.Context, obj *unstructured.Unstr
 		describePlan(applied), strings.Join(policies, ", "), where)
 }
 
-// introduced returns what the fixed object would bring that admission
-// refuses: the plan judged as the UPDATE the patch is, through the one
-// admission decision (a dry run: nothing is remembered of it).
-func (r *DriftReconciler) introduced(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan) ([]governance.Result, error) {
-	d, err := r.Governance.Admit(ctx, governance.Request{Operation: governance.Update, Object: plan.Object, OldObject: obj.Object, DryRun: true})
-	if err != nil {
-		return nil, err
+// introduced judges the plan as the UPDATE the patch is, through the one
+// admission decision (a dry run: nothing is remembered of it): its
+// Denials are what the fixed object would bring that admission refuses,
+// its Judgement the fixed object's.
+func (r *DriftReconciler) introduced(ctx context.Context, obj *unstructured.Unstructured, plan rules.Plan) (*governance.Decision, error) {
+	return r.Governance.Admit(ctx, governance.Request{Operation: governance.Update, Object: plan.Object, OldObject: obj.Object, DryRun: true})
+}
+
+// undoRules returns, by path, the rules an undo of each change of fixed
+// needs an exception for: those whose fixes made the change, and those of
+// the findings in the field that admission denies or a policy fixes,
+// which obj (judged as j) has and the fixed object no longer has. A fix
+// made by one rule can clear another's finding (the registry runs the
+// fixers in order, and the second finds nothing left to fix): writing the
+// old value back with an exception for the first alone would be fixed
+// again under the second, or refused by admission. The fixed object is
+// judged as the UPDATE the patch is (a dry run: nothing is remembered of
+// it). Should that judgement fail, each change names the rules that made
+// it, and the log says so.
+func (r *DriftReconciler) undoRules(ctx context.Context, obj *unstructured.Unstructured, j *governance.Judgement, fixed rules.Plan, after *governance.Judgement) map[string][]string {
+	out := make(map[string][]string, len(fixed.Changes))
+	for _, c := range fixed.Changes {
+		out[c.Path.String()] = slices.Clone(c.Rules)
 	}
-	return d.Denials, nil
+	if j == nil || fixed.Object == nil {
+		return out
+	}
+	if after == nil { // a part of the plan: judge it
+		d, err := r.introduced(ctx, obj, fixed)
+		if err != nil {
+			logf.FromContext(ctx).Error(err, "cannot judge the fixed object: the previous values name only the rules whose fixes changed them")
+			return out
+		}
+		after = d.Judgement
+	}
+	left := make(map[string]bool, len(after.Results))
+	for _, res := range after.Results {
+		left[res.IdentityKey()] = true
+	}
+	for _, c := range fixed.Changes {
+		key := c.Path.String()
+		for _, res := range j.Results {
+			switch {
+			case res.Action == v1alpha1.Audit || res.Action == v1alpha1.Disabled, // only warned about: no exception needed
+				left[res.IdentityKey()], !pathsOverlap(res.Path, c.Path), slices.Contains(out[key], res.RuleID):
+				continue
+			}
+			out[key] = append(out[key], res.RuleID)
+		}
+	}
+	return out
+}
+
+// fixedJudgement returns the judgement of the fixed object when what is
+// patched is the whole plan (nothing held, nothing left out), nil
+// otherwise. The patched plan is a part of plan, in plan's order: of the
+// same length, it is plan.
+func (a *fixAttempt) fixedJudgement(plan rules.Plan) *governance.Judgement {
+	if len(a.patched.Changes) != len(plan.Changes) {
+		return nil
+	}
+	return a.fixed
+}
+
+// pathsOverlap reports whether one path is the other or lies within it.
+func pathsOverlap(a, b view.Path) bool {
+	n := min(len(a), len(b))
+	return n > 0 && a[:n].Equal(b[:n])
 }
 
 // staleAfter is how long a fix may wait for its turn under

@@ -99,6 +99,14 @@ type PreviousValue struct {
 	Present bool   `json:"present"`
 	Value   any    `json:"value,omitempty"`
 	Omitted bool   `json:"omitted,omitempty"`
+	// Rules are those whose findings writing the value back brings back,
+	// so an undo needs a GuardrailException for each (otherwise the
+	// reconciler fixes the field again, or admission refuses the write):
+	// the rules whose fixes changed the field, and those whose findings
+	// in it the fix cleared without fixing (a range EC2-001 removes is
+	// EC2-003's too when its port is high-risk; a statement S3-003 removes
+	// may be S3-002's). Absent in states written before it was recorded.
+	Rules []string `json:"rules,omitempty"`
 	// Time is when the fix that changed the field was made (zero in
 	// states written before it was recorded: the state's Time).
 	Time time.Time `json:"time,omitzero"`
@@ -144,6 +152,9 @@ func keyOf(obj client.Object) memoryKey {
 type writtenState struct {
 	uid   types.UID
 	state RemediationState
+	// ended: settle ended the suspension the state last written records,
+	// and the annotation still says it (clearSuspension rewrites it).
+	ended bool
 }
 
 // maxWrittenStates bounds the states a memory holds; past it, one is
@@ -225,9 +236,24 @@ func (m *RemediationMemory) settle(obj client.Object) {
 	defer m.mu.Unlock()
 	key := keyOf(obj)
 	if w, ok := m.states[key]; ok && w.uid == obj.GetUID() && w.state.Suspended != nil {
-		w.state.Suspended = nil
+		w.state.Suspended, w.ended = nil, true
 		m.states[key] = w
 	}
+}
+
+// endedSuspension returns the state to record of an object whose
+// suspension settle ended while the annotation still says it (ok false
+// otherwise): once written (put), it is not asked for again, so a
+// suspension that ended is cleared from the annotation once, not each
+// time a tool writes the old annotation back.
+func (m *RemediationMemory) endedSuspension(obj client.Object) (RemediationState, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.states[keyOf(obj)]
+	if !ok || w.uid != obj.GetUID() || !w.ended {
+		return RemediationState{}, false
+	}
+	return w.state, true
 }
 
 func (m *RemediationMemory) forget(kind schema.GroupKind, key types.NamespacedName) {
@@ -396,7 +422,7 @@ func previousValues(plan rules.Plan, earlier []PreviousValue, now time.Time) []P
 	size := 0
 	changed := make(map[string]bool, len(plan.Changes))
 	for _, c := range plan.Changes {
-		p := PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old, Time: now}
+		p := PreviousValue{Path: c.Path.String(), Present: c.OldPresent, Value: c.Old, Rules: slices.Clone(c.Rules), Time: now}
 		changed[p.Path] = true
 		n := encodedSize(p)
 		if n > maxPreviousValueBytes || size+n > maxPreviousBytes {
@@ -418,6 +444,18 @@ func previousValues(plan rules.Plan, earlier []PreviousValue, now time.Time) []P
 		size += n
 	}
 	return out
+}
+
+// recordUndo sets, on the previous values of the fix s records (those
+// made at s.Time), the rules an undo of each needs (undo, by path; see
+// PreviousValue.Rules).
+func (s *RemediationState) recordUndo(undo map[string][]string) {
+	for i := range s.Previous {
+		p := &s.Previous[i]
+		if ids, ok := undo[p.Path]; ok && p.Time.Equal(s.Time) {
+			p.Rules = ids
+		}
+	}
 }
 
 // droppedPrevious returns the previous values the state before a fix
