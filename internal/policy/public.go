@@ -116,7 +116,10 @@ func (s *Statement) Reach(keys []string, literalVars bool) Reach {
 // of the ARN still pins the account). ok is false when the condition does
 // not pin the account: a negated, …IfExists or ForAllValues: operator
 // (true when the key is absent, rule C3), or any value that leaves the
-// account open.
+// account open. A fixed value that no caller's account or ARN can equal
+// (an account alias, an ARN without a resource) adds no account: the
+// values are ORed (rule C4), so it leaves the others pinning, as it
+// leaves the condition restricting the wildcard principal.
 func pinnedAccounts(c *Condition, literalVars bool) (accts []string, ok bool) {
 	byArn := c.KeyIs("aws:PrincipalArn")
 	if !byArn && !c.KeyIs("aws:PrincipalAccount") || len(c.Values) == 0 {
@@ -130,6 +133,7 @@ func pinnedAccounts(c *Condition, literalVars bool) (accts []string, ok bool) {
 	default:
 		return nil, false
 	}
+	accts = []string{}
 	for _, v := range c.Values {
 		if hasVariable(v) && !literalVars {
 			return nil, false
@@ -137,13 +141,24 @@ func pinnedAccounts(c *Condition, literalVars bool) (accts []string, ok bool) {
 		acct := v
 		if byArn {
 			parts := strings.SplitN(v, ":", 6)
-			if len(parts) < 6 || parts[0] != "arn" || strings.ContainsAny(strings.Join(parts[:5], ":"), "*?") {
+			if len(parts) < 6 {
+				if hasWildcard(v) {
+					return nil, false
+				}
+				continue // no principal ARN equals it
+			}
+			if strings.ContainsAny(strings.Join(parts[:5], ":"), "*?") {
 				return nil, false
 			}
+			if !strings.EqualFold(parts[0], "arn") {
+				continue // no principal ARN equals it, whatever the case
+			}
 			acct = parts[4]
+		} else if hasWildcard(v) {
+			return nil, false
 		}
 		if !IsAccountID(acct) {
-			return nil, false
+			continue // no account is named so
 		}
 		if !slices.Contains(accts, acct) {
 			accts = append(accts, acct)

@@ -560,6 +560,16 @@ func TestIAM011(t *testing.T) {
 		{name: "tricky: * pinned to a foreign account by aws:PrincipalArn", cfg: owner, spec: aws(`"*"`, `{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::999988887777:role/x"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "trusts account 999988887777, outside"},
 		}},
+		{name: "tricky: * pinned to a foreign account next to a value naming no account (C4: values are ORed)", cfg: owner, spec: aws(`"*"`, `{"StringEquals":{"aws:PrincipalAccount":["999988887777","prod"]}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts account 999988887777, outside"},
+		}},
+		{name: "tricky: * pinned to a foreign role next to an ARN with no resource", cfg: owner, spec: aws(`"*"`, `{"ArnEquals":{"aws:PrincipalArn":["arn:aws:iam::999988887777:role/x","arn:aws:iam::111122223333"]}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts account 999988887777, outside"},
+		}},
+		{name: "tricky: * pinned to a foreign role by an upper-case ARN under StringEqualsIgnoreCase", cfg: owner, spec: aws(`"*"`, `{"StringEqualsIgnoreCase":{"aws:PrincipalArn":"ARN:AWS:IAM::999988887777:ROLE/X"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "trusts account 999988887777, outside"},
+		}},
+		{name: "secure: a foreign account ANDed with a pin to the owner account and a value naming no account", cfg: owner, spec: aws(`"999988887777"`, `{"StringEquals":{"aws:PrincipalAccount":["111122223333","prod"]}}`)},
 		{name: "tricky: no configuration makes every account external (G2)", spec: aws(`"111122223333"`, ""), want: []want{
 			{"spec.assumeRolePolicyDocument", "no owner or trusted accounts are configured"},
 		}},
