@@ -600,6 +600,16 @@ func TestIAM012(t *testing.T) {
 			{"spec.assumeRolePolicyDocument", "token.actions.githubusercontent.com/acme:sub condition naming the organization and repository"},
 		}},
 		{name: "secure: a GitHub enterprise's own issuer pinned to a repository", spec: fed("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com/acme", `{"StringEquals":{"token.actions.githubusercontent.com/acme:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com/acme:sub":"repo:acme/app:*"}}`)},
+		{name: "tricky: an audience that is a policy variable names none (the token's own aud)", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"${oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud}","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "without a oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud condition"},
+		}},
+		{name: "tricky: a subject that is a policy variable names none", spec: fed("arn:aws:iam::111122223333:oidc-provider/idp.example.com", `{"StringEquals":{"idp.example.com:aud":"app","idp.example.com:sub":"${idp.example.com:sub}"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "without a idp.example.com:sub condition"},
+		}},
+		{name: "tricky: a GitHub repository that is a policy variable names none", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/${aws:username}:ref:refs/heads/main"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "naming the organization and repository"},
+		}},
+		{name: "secure: under 2008-10-17 ${...} is literal text, a fixed value (A6)", spec: with(roleWith(), "assumeRolePolicyDocument", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/idp.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"idp.example.com:aud":"app","idp.example.com:sub":"${idp.example.com:sub}"}}}]}`)},
 		{name: "tricky: sub under StringLikeIfExists does not pin", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLikeIfExists":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", ":sub condition"},
 		}},

@@ -207,7 +207,7 @@ func iam012() *Rule {
 					continue
 				}
 				for _, fed := range s.Principal.Federated {
-					missing := federatedGaps(s, fed)
+					missing := federatedGaps(s, fed, d.Doc.VariablesAreLiteral())
 					if len(missing) == 0 {
 						continue
 					}
@@ -228,10 +228,11 @@ func iam012() *Rule {
 const githubOIDC = "token.actions.githubusercontent.com"
 
 // federatedGaps lists the pinning conditions a federated trust statement
-// lacks.
-func federatedGaps(s *policy.Statement, provider string) []string {
+// lacks. literalVars is true when "${...}" is literal text in the
+// document (catalog §10.1 A6).
+func federatedGaps(s *policy.Statement, provider string, literalVars bool) []string {
 	if strings.Contains(provider, ":saml-provider/") {
-		if !pinned(s, "SAML:aud", nil) {
+		if !pinned(s, "SAML:aud", nil, literalVars) {
 			return []string{"a SAML:aud condition"}
 		}
 		return nil
@@ -247,22 +248,22 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 		aud, sub = host+":"+keys[0], host+":"+keys[1]
 	}
 	var missing []string
-	if !pinned(s, aud, nil) {
+	if !pinned(s, aud, nil, literalVars) {
 		missing = append(missing, "a "+aud+" condition")
 	}
 	if f, ok := subjectFormatOf(host); ok {
-		if !pinned(s, sub, f.pinned) {
+		if !pinned(s, sub, f.pinned, literalVars) {
 			missing = append(missing, "a "+sub+" condition naming "+f.names)
 		}
 		return missing
 	}
 	if host == "cognito-identity.amazonaws.com" {
-		if !pinned(s, sub, nil) && !pinned(s, host+":amr", nil) {
+		if !pinned(s, sub, nil, literalVars) && !pinned(s, host+":amr", nil, literalVars) {
 			missing = append(missing, "a "+host+":amr or :sub condition")
 		}
 		return missing
 	}
-	if !pinned(s, sub, nil) {
+	if !pinned(s, sub, nil, literalVars) {
 		missing = append(missing, "a "+sub+" condition")
 	}
 	return missing
@@ -272,15 +273,20 @@ func federatedGaps(s *policy.Statement, provider string) []string {
 // key that compares it with values, under a positive string operator, that
 // are not bare wildcards (and, when ok is given, each value passes it).
 // Null, Bool and the other operators name no audience or subject: Null
-// false only asks that the key exist.
-func pinned(s *policy.Statement, key string, ok func(string) bool) bool {
+// false only asks that the key exist. A value holding a policy variable
+// (unless literalVars: catalog §10.1 A6) names nothing either: on
+// AssumeRoleWithWebIdentity every key it can read comes from the token or
+// the request, which the caller controls ("${PROVIDER:aud}" is the
+// caller's own audience), so, as for the public classifier (C2), only
+// fixed values pin.
+func pinned(s *policy.Statement, key string, ok func(string) bool, literalVars bool) bool {
 	for _, c := range s.ConditionsOn(key) {
 		if !c.Constraining() || !pinningOperators[c.Op.Base] {
 			continue
 		}
 		good := len(c.Values) > 0
 		for _, v := range c.Values {
-			if strings.Trim(v, "*?") == "" || ok != nil && !ok(v) {
+			if strings.Trim(v, "*?") == "" || ok != nil && !ok(v) || !literalVars && strings.Contains(v, "${") {
 				good = false
 			}
 		}
