@@ -522,6 +522,29 @@ func TestIAM010(t *testing.T) {
 			{"spec.assumeRolePolicyDocument", "any AWS principal"},
 		}},
 		{name: "tricky: key name case does not matter (F4)", spec: anyAWS(`{"StringEquals":{"AWS:principalorgid":"o-a1b2c3"}}`)},
+		{name: "tricky: AWS * alone in an array (B1)", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "any AWS principal"},
+		}},
+		{name: "secure: ForAnyValue:StringEquals is false when the key is absent, so it pins", spec: anyAWS(`{"ForAnyValue:StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3"}}`)},
+		{name: "tricky: Null false only asks that the caller be in some organization", spec: anyAWS(`{"Null":{"aws:PrincipalOrgID":"false"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "Null does not restrict aws:PrincipalOrgID"},
+		}},
+		{name: "tricky: aws:PrincipalOrgPaths is not among the pinning keys", spec: anyAWS(`{"ForAnyValue:StringEquals":{"aws:PrincipalOrgPaths":"o-a1b2c3/r-ab12/ou-ab12-11111111/"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "any AWS principal"},
+		}},
+		{name: "tricky: aws:SourceAccount names no caller of AssumeRole", spec: anyAWS(`{"StringEquals":{"aws:SourceAccount":"111122223333"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "any AWS principal"},
+		}},
+		{name: "secure: a JSON number is the account ID's text", spec: anyAWS(`{"StringEquals":{"aws:PrincipalAccount":111122223333}}`)},
+		{name: "tricky: a wildcard in the role name is not a fixed value (C2)", spec: anyAWS(`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/ci-*"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "has a wildcard"},
+		}},
+		{name: "tricky: a partial wildcard account is invalid (B3), never all accounts", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:root"},"Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "cannot evaluate"},
+		}},
+		{name: "tricky: NotPrincipal is invalid in a trust policy (A3)", spec: with(roleWith(), "assumeRolePolicyDocument", trust(`{"Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}`)), want: []want{
+			{"spec.assumeRolePolicyDocument", "cannot evaluate"},
+		}},
 		{name: "secure: Policy objects have no trust policy", kind: "Policy", spec: policySpec(readDoc)},
 	})
 }
