@@ -68,11 +68,12 @@ func protocolNumber(p string) bool {
 }
 
 // validRuleNumber reports whether a ruleNumber has a place in AWS's
-// order: 1-32766, which EC2 accepts, or 32767, the number of the default
-// deny-all entry AWS adds itself (ACK keeps it in spec.entries when it is
-// written there and never sends it). Higher numbers are reserved and
-// lower ones refused.
-func validRuleNumber(n int64) bool { return n >= 1 && n <= 32767 }
+// order: 1-32766, which EC2 accepts, or the numbers of the default
+// deny-all entries AWS adds itself, 32767 for IPv4 and 32768 for IPv6
+// (the "*" entries: DescribeNetworkAcls returns them, so ACK puts them in
+// spec.entries when it adopts a network ACL, and a spec may carry them;
+// ACK never creates them). Other numbers are reserved or refused.
+func validRuleNumber(n int64) bool { return n >= 1 && n <= 32768 }
 
 // validPort reports whether a port is present and in 0-65535.
 func validPort(p view.Int) bool {

@@ -100,6 +100,15 @@ func TestEC2009(t *testing.T) {
 		{name: "secure: AWS's default deny-all entry 32767 written in the spec is not invalid", obj: nacl(
 			naclIn(100, "allow", "6", "10.0.0.0/8", 22, 22),
 			naclIn(32767, "deny", "-1", "0.0.0.0/0", 0, 0))},
+		// AWS's IPv6 default entry is numbered 32768: an adopted network
+		// ACL of a VPC with IPv6 carries it in spec.entries as ACK read it.
+		{name: "secure: AWS's default IPv6 deny-all entry 32768 written in the spec is not invalid", obj: nacl(
+			naclIn(100, "allow", "6", "10.0.0.0/8", 22, 22),
+			naclIn(32767, "deny", "-1", "0.0.0.0/0", 0, 0),
+			map[string]any{"ruleNumber": int64(32768), "ruleAction": "deny", "protocol": "-1", "ipv6CIDRBlock": "::/0", "egress": false})},
+		{name: "invalid: a ruleNumber past AWS's default entries", obj: nacl(
+			naclIn(32769, "deny", "-1", "0.0.0.0/0", 0, 0)),
+			want: []want{{"spec.entries[0].ruleNumber", "ruleNumber 32769 is outside 1-32766"}}},
 		// EC2 refuses an entry without a protocol, or a tcp/udp entry
 		// without a port range: such a deny blocks nothing in AWS, so it
 		// must not shadow the allow after it.
