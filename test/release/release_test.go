@@ -214,9 +214,11 @@ func ldflagShape(s string) []string {
 	return shape
 }
 
-// TestVersionScript runs hack/version.sh in a repository whose tags it
-// makes.
-func TestVersionScript(t *testing.T) {
+// versionScriptDir returns a temporary directory holding a copy of
+// hack/version.sh, for a test that runs it in a repository it makes (run
+// git there with gitEnv); it skips the test without git.
+func versionScriptDir(t *testing.T) string {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
@@ -231,6 +233,17 @@ func TestVersionScript(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "hack/version.sh"), script, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// gitEnv gives git a fixed identity and no user or system configuration.
+var gitEnv = []string{"GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com",
+	"GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}
+
+// TestVersionScript runs hack/version.sh in a repository whose tags it
+// makes.
+func TestVersionScript(t *testing.T) {
+	dir := versionScriptDir(t)
 	version := func() (string, error) {
 		cmd := exec.Command("bash", "hack/version.sh")
 		cmd.Dir = dir
@@ -246,8 +259,7 @@ func TestVersionScript(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com",
-			"GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		cmd.Env = append(os.Environ(), gitEnv...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -302,9 +314,6 @@ func TestVersionScript(t *testing.T) {
 // above v0.2.0, and the binaries would be built and released as the
 // release candidate again.
 func TestGoreleaserReleasesTheTagMakeStamps(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
 	data, err := os.ReadFile(filepath.Join(root, ".goreleaser.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -321,24 +330,12 @@ func TestGoreleaserReleasesTheTagMakeStamps(t *testing.T) {
 	if cfg.Git.TagSort == "" {
 		cfg.Git.TagSort = "-version:refname" // goreleaser's default
 	}
-	script, err := os.ReadFile(filepath.Join(root, "hack/version.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "hack"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hack/version.sh"), script, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := versionScriptDir(t)
 	run := func(date string, name string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com",
-			"GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_COMMITTER_DATE="+date)
+		cmd.Env = append(append(os.Environ(), gitEnv...), "GIT_COMMITTER_DATE="+date)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("%s %v: %v", name, args, err)
@@ -408,26 +405,12 @@ func TestReleaseCheckoutKeepsTheTagAnnotated(t *testing.T) {
 
 	// What it would stamp: the promoted tag lightweight, the candidate's
 	// annotated.
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	script, err := os.ReadFile(filepath.Join(root, "hack/version.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "hack"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hack/version.sh"), script, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := versionScriptDir(t)
 	run := func(name string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com",
-			"GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		cmd.Env = append(os.Environ(), gitEnv...)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("%s %v: %v", name, args, err)
