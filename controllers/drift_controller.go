@@ -335,10 +335,20 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 // (the window's count stands), with every previous value; only the
 // annotation is written, guarded by the resourceVersion, and once: a
 // tool that writes the old annotation back is not answered again. A
-// conflict is retried at the reconcile the conflicting write brings; a
-// refusal is logged, not retried.
+// suspension this manager did not decide (recorded before a restart, by
+// the previous leader, or one whose state it forgot) is cleared once too,
+// the state written being the annotation's history, which latest would
+// go on from. A conflict is retried at the reconcile the conflicting
+// write brings; a refusal is logged, not retried.
 func (r *DriftReconciler) clearSuspension(ctx context.Context, obj *unstructured.Unstructured) error {
-	state, ended := r.memory().endedSuspension(obj)
+	state, ended, known := r.memory().endedSuspension(obj)
+	if !known {
+		s := readState(obj.GetAnnotations())
+		if s.Suspended == nil {
+			return nil // nothing to clear, and nothing to remember
+		}
+		state, ended = s.history(), true
+	}
 	if !ended {
 		return nil
 	}

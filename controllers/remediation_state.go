@@ -242,18 +242,19 @@ func (m *RemediationMemory) settle(obj client.Object) {
 }
 
 // endedSuspension returns the state to record of an object whose
-// suspension settle ended while the annotation still says it (ok false
+// suspension settle ended while the annotation still says it (ended false
 // otherwise): once written (put), it is not asked for again, so a
 // suspension that ended is cleared from the annotation once, not each
-// time a tool writes the old annotation back.
-func (m *RemediationMemory) endedSuspension(obj client.Object) (RemediationState, bool) {
+// time a tool writes the old annotation back. known is false when the
+// memory holds no state of the object.
+func (m *RemediationMemory) endedSuspension(obj client.Object) (state RemediationState, ended, known bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok := m.states[keyOf(obj)]
-	if !ok || w.uid != obj.GetUID() || !w.ended {
-		return RemediationState{}, false
+	if !ok || w.uid != obj.GetUID() {
+		return RemediationState{}, false, false
 	}
-	return w.state, true
+	return w.state, w.ended, true
 }
 
 func (m *RemediationMemory) forget(kind schema.GroupKind, key types.NamespacedName) {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -45,5 +46,51 @@ func TestARestartCountsAfreshAndStopsAgain(t *testing.T) {
 	s := readState(h.object().GetAnnotations())
 	if s.Suspended == nil || len(s.Previous) != 1 || s.Previous[0].Path != "spec.a" || s.Previous[0].Value != "bad" {
 		t.Errorf("state after the restart = %+v, want suspended with the previous value of spec.a", s)
+	}
+}
+
+// TestARestartClearsASuspensionThatEnded: a suspension recorded by the
+// manager before a restart (or by the previous leader) is removed from the
+// annotation once the object has no fix due, as docs/reports.md says, and
+// only once: an annotation written back with it is not answered again.
+func TestARestartClearsASuspensionThatEnded(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad"}, specRule("X-001", "a", nil))
+	h.r.MaxAttempts = 2
+	for range 2 * h.r.MaxAttempts {
+		h.reconcile()
+		if h.spec()["a"] == "ok" {
+			h.set(map[string]any{"a": "bad"})
+		}
+		h.clock.Step(time.Minute)
+	}
+	suspended := h.object().GetAnnotations()[AnnotationRemediation]
+	if readState(map[string]string{AnnotationRemediation: suspended}).Suspended == nil {
+		t.Fatalf("the first run did not suspend: %s", suspended)
+	}
+
+	restarted := bucketReconciler(h.client, h.r.Registry, h.rec, h.clock)
+	restarted.MaxAttempts, restarted.Window, restarted.Backoff, restarted.Metrics, restarted.Results = h.r.MaxAttempts, h.r.Window, h.r.Backoff, h.mets, h.results
+	h.r = restarted
+	h.set(map[string]any{"a": "ok"}) // the source of truth is fixed
+	h.reconcile()
+	s := readState(h.object().GetAnnotations())
+	if s.Suspended != nil {
+		t.Fatalf("after the restart the annotation still says suspended once the object complies: %+v", s)
+	}
+	if len(s.Previous) != 1 || s.Previous[0].Path != "spec.a" || s.Previous[0].Value != "bad" {
+		t.Errorf("previous values after clearing = %+v, want spec.a's kept", s.Previous)
+	}
+
+	u := h.object()
+	ann := u.GetAnnotations()
+	ann[AnnotationRemediation] = suspended
+	u.SetAnnotations(ann)
+	if err := h.client.Update(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	rv := h.object().GetResourceVersion()
+	h.reconcile()
+	if got := h.object(); got.GetResourceVersion() != rv {
+		t.Errorf("the annotation written back was rewritten: %s", got.GetAnnotations()[AnnotationRemediation])
 	}
 }
