@@ -28,7 +28,8 @@ type Options struct {
 	// Examples is the folder with bucket-drifted.yaml, bucket-insecure.yaml
 	// and bucket-secure.yaml.
 	Examples string
-	// WorkDir receives the kubeconfig; default a new temporary folder.
+	// WorkDir receives the kubeconfig; default a new temporary folder,
+	// removed when Run returns.
 	WorkDir string
 	// Out receives the narration.
 	Out io.Writer
@@ -63,6 +64,8 @@ func Run(ctx context.Context, opts Options) error {
 		if workDir, err = os.MkdirTemp("", "ackguard-demo-"); err != nil {
 			return err
 		}
+		// The kubeconfig is of no use once the control plane stops.
+		defer os.RemoveAll(workDir)
 	}
 	kubeconfig := filepath.Join(workDir, "kubeconfig")
 	if err := cluster.Kubeconfig(kubeconfig); err != nil {

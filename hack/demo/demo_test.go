@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,11 +26,18 @@ func TestDemoWalkthrough(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// Without --work-dir the kubeconfig goes to a temporary folder of the
+	// demo's own, which it removes when it stops (as on Ctrl-C).
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	var out bytes.Buffer
-	err := Run(ctx, Options{Examples: "../../examples", WorkDir: t.TempDir(), Out: &out})
+	err := Run(ctx, Options{Examples: "../../examples", Out: &out})
 	text := out.String()
 	if err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, text)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "ackguard-demo-*")); len(left) > 0 {
+		t.Errorf("the demo left its work folder behind: %v", left)
 	}
 	for _, want := range []string{
 		// the denial, as kubectl prints it: one cause per finding
