@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -174,5 +176,32 @@ func TestRulesListsTheRegistry(t *testing.T) {
 				t.Errorf("%s line %d: %q, want rule %s", format, i+header, lines[i+header], id)
 			}
 		}
+	}
+}
+
+// A kubeconfig that names no file is a usage error said in one line, for
+// the manager and for check-webhook alike (exit 2, as for any input that
+// cannot be used).
+func TestMissingKubeconfig(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	t.Cleanup(func() { _ = flag.CommandLine.Set("kubeconfig", "") })
+	for _, tt := range []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{name: "manager --kubeconfig", args: []string{"manager", "--kubeconfig", missing}, want: "Error: kubeconfig " + missing + ": no such file or directory\n"},
+		{name: "manager $KUBECONFIG", env: missing, args: []string{"manager"}, want: "Error: $KUBECONFIG=" + missing + " names no file that exists\n"},
+		{name: "check-webhook $KUBECONFIG", env: missing, args: []string{"check-webhook"}, want: "Error: FAIL: no cluster to check: $KUBECONFIG=" + missing + " names no file that exists\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_ = flag.CommandLine.Set("kubeconfig", "")
+			t.Setenv("KUBECONFIG", tt.env)
+			code, stdout, stderr := runCLI(t, "", tt.args...)
+			if code != 2 || stderr != tt.want || stdout != "" {
+				t.Errorf("exit code %d, stderr %q, stdout %q; want 2 and %q", code, stderr, stdout, tt.want)
+			}
+		})
 	}
 }

@@ -37,6 +37,10 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			if err := o.Validate(); err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, err)
 			}
+			cfg, err := cmdutil.ClusterConfig()
+			if err != nil {
+				return cmdutil.Fail(cmdutil.ExitUsage, err)
+			}
 			ctrl.SetLogger(logging.Lazy(zap.New(zap.UseFlagOptions(&zopts), zap.WriteTo(stderr))))
 			log := ctrl.Log.WithName("setup")
 			log.Info("starting ackguard", "version", version, "webhook", o.EnableWebhook, "reconciler", o.EnableReconciler,
@@ -55,10 +59,6 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			log.Info("Go code runs on this many CPUs at once", "GOMAXPROCS", procs, "from", from)
 			if len(o.OwnerAccounts) == 0 {
 				log.Info("no --owner-account set: owner accounts are learned from ACK (namespace annotations, the cross-account role map, synced resources' status); until one is known every AWS account principal counts as external")
-			}
-			cfg, err := ctrl.GetConfig()
-			if err != nil {
-				return cmdutil.Fail(cmdutil.ExitFailure, err)
 			}
 			if err := manager.Run(ctrl.SetupSignalHandler(), cfg, o); err != nil {
 				log.Error(err, "manager stopped")

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
@@ -27,16 +26,18 @@ dry run (nothing is stored and nothing reaches AWS) and pass only when
 ackguard denies it (` + Rule + `). It reads the kubeconfig as kubectl does
 ($KUBECONFIG, ~/.kube/config), or the pod's service account in a cluster;
 "helm test" runs it. It needs ACK's S3 CRD and permission to create Buckets
-in the namespace. Exit code 0: denied by ackguard; 1: anything else, said.`,
+in the namespace. Exit code 0: denied by ackguard; 2: a usage error, or no
+cluster to check (no kubeconfig, or one that names no file); 1: anything
+else, said.`,
 		Example: `  ackguard check-webhook --namespace team-a`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if slices.Contains(excluded, namespace) {
 				return cmdutil.Fail(cmdutil.ExitFailure, fmt.Errorf("FAIL: namespace %s is never sent to the webhook, so the check would prove nothing; check in a namespace ackguard guards", namespace))
 			}
-			cfg, err := ctrl.GetConfig()
+			cfg, err := cmdutil.ClusterConfig()
 			if err != nil {
-				return cmdutil.Fail(cmdutil.ExitFailure, fmt.Errorf("FAIL: no cluster to check: %w", err))
+				return cmdutil.Fail(cmdutil.ExitUsage, fmt.Errorf("FAIL: no cluster to check: %w", err))
 			}
 			c, err := client.New(cfg, client.Options{})
 			if err != nil {
