@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ackguard/ackguard/internal/ruledoc"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -201,6 +204,81 @@ func TestMissingKubeconfig(t *testing.T) {
 			code, stdout, stderr := runCLI(t, "", tt.args...)
 			if code != 2 || stderr != tt.want || stdout != "" {
 				t.Errorf("exit code %d, stderr %q, stdout %q; want 2 and %q", code, stderr, stdout, tt.want)
+			}
+		})
+	}
+}
+
+// TestExplainExamplesScanAsShown: what `ackguard explain` says scan does
+// with its examples is what scan does: the insecure example gets the
+// findings shown, the secure one none of the rule's. The explanation
+// names the owner account (without one every account is external, and
+// S3-007's and IAM-011's secure examples would be denied) and the policy
+// an opt-in rule or the example parameters need.
+func TestExplainExamplesScanAsShown(t *testing.T) {
+	reg := rules.Default()
+	dir := t.TempDir()
+	for _, r := range reg.Rules() {
+		t.Run(r.ID, func(t *testing.T) {
+			_, text, _ := runCLI(t, "", "explain", r.ID)
+			cmd := `"ackguard scan --owner-account ` + ruledoc.ExampleOwnerAccount + `" judges them as shown`
+			if !strings.Contains(strings.Join(strings.Fields(text), " "), cmd) {
+				t.Errorf("the explanation does not say how scan judges its examples (%s):\n%s", cmd, text)
+			}
+			e, err := ruledoc.Explain(reg, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"scan", "-o", "json", "--owner-account", ruledoc.ExampleOwnerAccount, "--rules", r.ID}
+			if !r.OnByDefault() || len(e.Parameters) > 0 {
+				spec := map[string]any{"parameters": e.Parameters}
+				if !r.OnByDefault() {
+					action := "Audit"
+					if r.Admission == rules.Deny {
+						action = "Deny"
+					}
+					spec["rules"] = []any{map[string]any{"id": r.ID, "action": action}}
+				}
+				pol, err := json.Marshal(map[string]any{"apiVersion": "policy.ackguard.dev/v1alpha1", "kind": "GuardrailPolicy", "metadata": map[string]any{"name": "example"}, "spec": spec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(dir, r.ID+"-policy.json")
+				if err := os.WriteFile(path, pol, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--policy", path)
+			}
+			judge := func(example string) []ruledoc.Finding {
+				t.Helper()
+				code, out, stderr := runCLI(t, example, append(args, "-")...)
+				var rep struct {
+					Findings []struct {
+						Rule string `json:"rule"`
+						ruledoc.Finding
+					} `json:"findings"`
+					Errors []any `json:"errors"`
+				}
+				if err := json.Unmarshal([]byte(out), &rep); err != nil || code == 2 || len(rep.Errors) > 0 {
+					t.Fatalf("scan: exit %d, %v %v\n%s%s", code, err, rep.Errors, out, stderr)
+				}
+				var got []ruledoc.Finding
+				for _, f := range rep.Findings {
+					if f.Rule == r.ID {
+						got = append(got, ruledoc.Finding{Action: f.Action, Path: f.Path, Message: f.Message})
+					}
+				}
+				return got
+			}
+			want := make([]ruledoc.Finding, len(e.Findings))
+			for i, f := range e.Findings {
+				want[i] = ruledoc.Finding{Action: f.Action, Path: f.Path, Message: f.Message}
+			}
+			if got := judge(e.Insecure); !slices.Equal(got, want) {
+				t.Errorf("insecure example: scan finds %v, the explanation shows %v", got, want)
+			}
+			if got := judge(e.Secure); len(got) > 0 {
+				t.Errorf("secure example: scan finds %v", got)
 			}
 		})
 	}

@@ -96,6 +96,10 @@ func WriteText(w io.Writer, e *Explanation) error {
 	if p := parametersYAML(e); p != "" {
 		fmt.Fprintf(&b, "\nPARAMETERS\n  The examples are judged under a GuardrailPolicy with:\n%s", indent(p, "  "))
 	}
+	// Without owner accounts every account counts as external (S3-007,
+	// IAM-011): say under which one the examples are judged, so that
+	// scanning them gives what this page shows.
+	section("EXAMPLES", examplesNote(e))
 	fmt.Fprintf(&b, "\nINSECURE EXAMPLE\n%s", indent(e.Insecure, "  "))
 	b.WriteString("\n  ackguard finds:\n")
 	for _, f := range e.Findings {
@@ -192,6 +196,24 @@ its own output.
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// examplesNote says how ackguard scan judges the examples as shown: with
+// the example owner account, and under a GuardrailPolicy listing an opt-in
+// rule or setting the example parameters.
+func examplesNote(e *Explanation) string {
+	var policy []string
+	if !e.DefaultOn {
+		policy = append(policy, "lists "+e.ID)
+	}
+	if len(e.Parameters) > 0 {
+		policy = append(policy, "sets the parameters above")
+	}
+	note := "The resources belong to AWS account " + ExampleOwnerAccount + `: "ackguard scan --owner-account ` + ExampleOwnerAccount + `" judges them as shown`
+	if len(policy) > 0 {
+		note += ", under a GuardrailPolicy that " + strings.Join(policy, " and ")
+	}
+	return note + "."
 }
 
 // parametersYAML renders the example parameters as the GuardrailPolicy
