@@ -80,3 +80,45 @@ func TestChartPassesDocumentedValues(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSynopsisDocumented: the synopsis at the top of docs/scan.md
+// names every flag `ackguard scan` accepts, and no flag it does not.
+func TestScanSynopsisDocumented(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"scan", "-h"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("ackguard scan -h: exit %d\n%s", code, stderr.String())
+	}
+	usage, _, _ := strings.Cut(stdout.String(), "Global Flags:")
+	_, usage, _ = strings.Cut(usage, "\nFlags:\n")
+	var flags []string
+	short := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+(?:-([a-z]), )?--([a-z0-9][a-z0-9-]*)`).FindAllStringSubmatch(usage, -1) {
+		if m[2] != "help" {
+			flags = append(flags, m[2])
+			short[m[2]] = m[1]
+		}
+	}
+	if len(flags) < 10 {
+		t.Fatalf("parsed only %v from the usage:\n%s", flags, stdout.String())
+	}
+	doc, err := os.ReadFile("docs/scan.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, synopsis, _ := strings.Cut(string(doc), "```sh\n")
+	synopsis, _, _ = strings.Cut(synopsis, "```")
+	var documented []string
+	for _, m := range regexp.MustCompile(`--([a-z0-9][a-z0-9-]*)`).FindAllStringSubmatch(synopsis, -1) {
+		documented = append(documented, m[1])
+	}
+	for _, f := range flags {
+		if !slices.Contains(documented, f) && (short[f] == "" || !strings.Contains(synopsis, "[-"+short[f]+" ")) {
+			t.Errorf("--%s is not in the synopsis of docs/scan.md:\n%s", f, synopsis)
+		}
+	}
+	for _, f := range documented {
+		if !slices.Contains(flags, f) {
+			t.Errorf("the synopsis of docs/scan.md names --%s, which ackguard scan does not accept", f)
+		}
+	}
+}
