@@ -283,3 +283,37 @@ func TestExplainExamplesScanAsShown(t *testing.T) {
 		})
 	}
 }
+
+// TestCommonMistakes: a misspelt rule ID, an unknown format, a path that
+// does not exist or a file that is not YAML each end the command with one
+// line saying what is wrong (for scan, beside the summary on stdout) and
+// exit status 2.
+func TestCommonMistakes(t *testing.T) {
+	notYAML := filepath.Join(t.TempDir(), "notes.yaml")
+	if err := os.WriteFile(notYAML, []byte("foo: [bar\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "nope")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "misspelt rule ID", args: []string{"scan", "--rules", "S3-01", "-"}, want: `Error: invalid argument "S3-01" for "--rules" flag: "S3-01" matches no rule of this version (see ackguard rules)`},
+		{name: "misspelt skipped rule ID", args: []string{"scan", "--skip-rules", "IAM-99", "-"}, want: `"IAM-99" matches no rule of this version`},
+		{name: "unknown scan format", args: []string{"scan", "-o", "yaml", "-"}, want: `Error: invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`},
+		{name: "unknown rules format", args: []string{"rules", "-o", "yaml"}, want: `want table, markdown or json`},
+		{name: "unknown explain format", args: []string{"explain", "S3-001", "-o", "yaml"}, want: `want text, markdown or json`},
+		{name: "misspelt explained rule", args: []string{"explain", "S3-0001"}, want: `no rule "S3-0001"`},
+		{name: "bad time", args: []string{"scan", "--now", "yesterday", "-"}, want: `is not an RFC 3339 time`},
+		{name: "path that does not exist", args: []string{"scan", missing}, want: "error: " + missing + ": no such file or directory"},
+		{name: "file that is not YAML", args: []string{"scan", notYAML}, want: "error: " + notYAML + ": invalid YAML: line 1: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, secureBucket, tt.args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit code %d, stderr:\n%s\nwant exit 2 and one line with %q", code, stderr, tt.want)
+			}
+		})
+	}
+}

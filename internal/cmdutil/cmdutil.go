@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes.
@@ -59,8 +60,10 @@ func Fail(code int, err error) error { return &ExitError{Code: code, Err: err} }
 
 // Execute runs cmd with args (without the program name) and returns the
 // exit code. Help goes to cmd's output; errors go to stderr: an ExitError
-// as it says, any other error (cobra's own for unknown commands, flags and
-// arguments) with the failing command's usage, exit code 2.
+// as it says; an invalid flag value in one line, exit code 2 (the message
+// says what the flag takes, and the usage would scroll it away); any other
+// error (cobra's own for unknown commands, flags and arguments) with the
+// failing command's usage, exit code 2.
 func Execute(cmd *cobra.Command, args []string, stderr io.Writer) int {
 	cmd.SilenceErrors = true
 	cmd.SilenceUsage = true
@@ -76,6 +79,9 @@ func Execute(cmd *cobra.Command, args []string, stderr io.Writer) int {
 		return ee.Code
 	}
 	fmt.Fprintf(stderr, "Error: %v\n", err)
+	if _, ok := errors.AsType[*pflag.InvalidValueError](err); ok {
+		return ExitUsage
+	}
 	if failed != nil {
 		fmt.Fprintf(stderr, "\n%s", failed.UsageString())
 	}

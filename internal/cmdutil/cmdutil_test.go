@@ -16,6 +16,8 @@ func TestExecute(t *testing.T) {
 		args   []string
 		code   int
 		stderr []string
+		// oneLine: stderr is the error alone, without the usage.
+		oneLine bool
 	}{
 		{name: "success", code: 0},
 		{name: "exit code only", err: Exit(ExitFailure), code: 1},
@@ -23,7 +25,7 @@ func TestExecute(t *testing.T) {
 		{name: "failure with message, no usage", err: Fail(ExitUsage, errors.New("boom")), code: 2, stderr: []string{"Error: boom\n"}},
 		{name: "plain error is a usage error", err: errors.New("bad"), code: 2, stderr: []string{"Error: bad\n", "Usage:"}},
 		{name: "unknown flag", args: []string{"--bogus"}, code: 2, stderr: []string{"unknown flag: --bogus", "Usage:"}},
-		{name: "bad enum", args: []string{"-o", "xml"}, code: 2, stderr: []string{`invalid argument "xml" for "-o, --output" flag: want a, b or c`}},
+		{name: "bad enum", args: []string{"-o", "xml"}, code: 2, stderr: []string{`invalid argument "xml" for "-o, --output" flag: want a, b or c`}, oneLine: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := "a"
@@ -39,6 +41,9 @@ func TestExecute(t *testing.T) {
 				if !strings.Contains(stderr.String(), s) {
 					t.Errorf("stderr does not contain %q:\n%s", s, stderr.String())
 				}
+			}
+			if tt.oneLine && strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("stderr is not one line:\n%s", stderr.String())
 			}
 			if len(tt.stderr) == 0 && stderr.Len() > 0 {
 				t.Errorf("stderr: %s", stderr.String())

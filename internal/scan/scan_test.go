@@ -47,7 +47,7 @@ func TestRunExitCodes(t *testing.T) {
 		want   int
 		stdout string // substring expected on stdout
 		stderr string // substring expected on stderr
-		usage  bool   // a usage error: stderr has the usage too
+		usage  bool   // an unknown flag or missing path: stderr has the usage too (an invalid flag value is one line)
 	}{
 		{name: "secure only", args: []string{testdata("secure")}, want: 0, stdout: "1 resource, 0 findings, 0 denied, 0 warned"},
 		{name: "denied", args: []string{testdata("manifests")}, want: 1, stdout: "DENY  S3-002 Critical"},
@@ -56,9 +56,9 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "missing path", args: []string{testdata("secure"), testdata("no-such-file.yaml")}, want: 2, stderr: "no such file or directory"},
 		{name: "no path", args: nil, want: 2, stderr: "no path to scan", usage: true},
 		{name: "unknown flag", args: []string{"--frobnicate", testdata("secure")}, want: 2, stderr: "unknown flag: --frobnicate", usage: true},
-		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`, usage: true},
-		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID", usage: true},
-		{name: "empty policy path", args: []string{"--policy=", testdata("secure")}, want: 2, stderr: "empty path", usage: true},
+		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`},
+		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID"},
+		{name: "empty policy path", args: []string{"--policy=", testdata("secure")}, want: 2, stderr: "empty path"},
 		{name: "help", args: []string{"-h"}, want: 0, stdout: "scan [flags] PATH..."},
 		{name: "help long", args: []string{"--help"}, want: 0, stdout: "--owner-account"},
 		{name: "flags after paths", args: []string{testdata("secure"), "-o", "json"}, want: 0, stdout: `"resources": 1`},
