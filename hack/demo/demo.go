@@ -77,7 +77,11 @@ func Run(ctx context.Context, opts Options) error {
 		return strings.TrimRight(string(b), "\n"), err
 	}
 	show := func(args ...string) (string, error) {
-		say("$ kubectl %s", strings.Join(args, " "))
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			quoted[i] = shellQuote(a)
+		}
+		say("$ kubectl %s", strings.Join(quoted, " "))
 		text, err := kubectl(args...)
 		say("%s", indent(text))
 		return text, err
@@ -162,6 +166,16 @@ func waitEvent(ctx context.Context, kubectl func(args ...string) (string, error)
 		text, err := kubectl("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=legacy-reports,reason="+controllers.ReasonRemediated, "-o", "name")
 		return err == nil && strings.TrimSpace(text) != "", nil
 	})
+}
+
+// shellQuote quotes an argument of a command the demo shows, so that it
+// can be pasted into a shell as it ran (a jsonpath's {"\n"} and
+// ackguard\.dev lose their quotes and backslash otherwise).
+func shellQuote(arg string) string {
+	if arg != "" && strings.Trim(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@%+") == "" {
+		return arg
+	}
+	return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
 }
 
 func indent(s string) string {

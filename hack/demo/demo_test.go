@@ -20,6 +20,21 @@ func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
 // TestDemoWalkthrough runs the demo (hack/demo) end to end on the local control
 // plane, as `make demo` does, and checks what it shows the user.
+func TestShellQuote(t *testing.T) {
+	for arg, want := range map[string]string{
+		"apply":                       "apply",
+		"examples/bucket-secure.yaml": "examples/bucket-secure.yaml",
+		"involvedObject.name=legacy-reports,reason=Remediated": "involvedObject.name=legacy-reports,reason=Remediated",
+		`jsonpath={.spec.policy}{"\n"}`:                        `'jsonpath={.spec.policy}{"\n"}'`,
+		"it's":                                                 `'it'\''s'`,
+		"":                                                     "''",
+	} {
+		if got := shellQuote(arg); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", arg, got, want)
+		}
+	}
+}
+
 func TestDemoWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the envtest control plane")
@@ -55,6 +70,8 @@ func TestDemoWalkthrough(t *testing.T) {
 		`"previous":[`,
 		"Remediated",
 		"kubeconfig: ",
+		// the commands shown can be pasted into a shell
+		`$ kubectl get bucket legacy-reports -n demo -o 'jsonpath={.metadata.annotations.ackguard\.dev/remediation}'`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
