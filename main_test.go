@@ -299,7 +299,7 @@ func TestCommonMistakes(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "misspelt rule ID", args: []string{"scan", "--rules", "S3-01", "-"}, want: `Error: invalid argument "S3-01" for "--rules" flag: "S3-01" matches no rule of this version (see ackguard rules)`},
+		{name: "misspelt rule ID", args: []string{"scan", "--rules", "S3-01", "-"}, want: `Error: invalid argument "S3-01" for "--rules" flag: "S3-01" matches no rule of this version; did you mean S3-001, S3-010, S3-011? (see ackguard rules)`},
 		{name: "misspelt skipped rule ID", args: []string{"scan", "--skip-rules", "IAM-99", "-"}, want: `"IAM-99" matches no rule of this version`},
 		{name: "unknown scan format", args: []string{"scan", "-o", "yaml", "-"}, want: `Error: invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`},
 		{name: "unknown rules format", args: []string{"rules", "-o", "yaml"}, want: `want table, markdown or json`},

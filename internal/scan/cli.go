@@ -18,6 +18,7 @@ import (
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
 	"github.com/ackguard/ackguard/internal/owners"
+	"github.com/ackguard/ackguard/internal/ruledoc"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -177,6 +178,9 @@ func (l *ruleGlobs) Set(v string) error {
 			return fmt.Errorf("%q is not a rule ID or glob such as S3-001 or IAM-*", g)
 		}
 		if !slices.ContainsFunc(rules.Default().Rules(), func(r *rules.Rule) bool { return matchAny([]string{g}, r.ID) }) {
+			if near := ruledoc.Suggest(rules.Default(), g); len(near) > 0 && !strings.ContainsAny(g, "*?[") {
+				return fmt.Errorf("%q matches no rule of this version; did you mean %s? (see ackguard rules)", g, strings.Join(near, ", "))
+			}
 			return fmt.Errorf("%q matches no rule of this version (see ackguard rules)", g)
 		}
 		*l.globs = append(*l.globs, g)

@@ -465,6 +465,16 @@ func TestRuleSelection(t *testing.T) {
 	if code, _, stderr := run(t, in, "--rules", "S9-*", "-"); code != 2 || !strings.Contains(stderr, "matches no rule") {
 		t.Errorf("--rules matching nothing: exit code %d, %s", code, stderr)
 	}
+	// A misspelt ID gets the nearest ones, as ackguard explain gives them.
+	for id, want := range map[string]string{
+		"S3-01":   `"S3-01" matches no rule of this version; did you mean S3-001, S3-010, S3-011? (see ackguard rules)`,
+		"iam-3":   `"IAM-3" matches no rule of this version; did you mean IAM-003,`,
+		"IAM-99*": `"IAM-99*" matches no rule of this version (see ackguard rules)`,
+	} {
+		if code, _, stderr := run(t, in, "--skip-rules", id, "-"); code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("--skip-rules %s: exit code %d, %s", id, code, stderr)
+		}
+	}
 }
 
 func TestExclude(t *testing.T) {
