@@ -37,7 +37,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 			if err := o.Validate(); err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, err)
 			}
-			cfg, err := cmdutil.ClusterConfig()
+			cfg, err := cmdutil.ClusterConfig("")
 			if err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, err)
 			}

@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
 )
 
 // ClusterConfig returns the API server's configuration as controller-runtime
@@ -20,8 +20,9 @@ import (
 // ~/.kube/config. Its error says where it looked: on their own, a
 // --kubeconfig naming no file reads as a bare "stat" error, and a
 // $KUBECONFIG naming none as client-go's advice to set KUBERNETES_MASTER.
-// Commands end with ExitUsage on it: there is nothing to work on.
-func ClusterConfig() (*rest.Config, error) {
+// kubeContext names the kubeconfig context to use ("": its current
+// context). Commands end with ExitUsage on it: there is nothing to work on.
+func ClusterConfig(kubeContext string) (*rest.Config, error) {
 	if f := flag.CommandLine.Lookup("kubeconfig"); f != nil && f.Value.String() != "" {
 		if _, err := os.Stat(f.Value.String()); err != nil {
 			if pe, ok := errors.AsType[*fs.PathError](err); ok {
@@ -38,7 +39,7 @@ func ClusterConfig() (*rest.Config, error) {
 			return nil, fmt.Errorf("$%s=%s names no file that exists", clientcmd.RecommendedConfigPathEnvVar, env)
 		}
 	}
-	cfg, err := ctrl.GetConfig()
+	cfg, err := config.GetConfigWithContext(kubeContext)
 	if clientcmd.IsEmptyConfig(err) {
 		return nil, fmt.Errorf("no kubeconfig ($%s, ~/.kube/config) and not running in a cluster", clientcmd.RecommendedConfigPathEnvVar)
 	}

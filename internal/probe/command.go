@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -18,13 +19,15 @@ func NewCommand(stdout io.Writer) *cobra.Command {
 	namespace := "default"
 	var excluded []string
 	timeout := 30 * time.Second
+	var kubeContext string
 	cmd := &cobra.Command{
 		Use:   "check-webhook [--namespace NS]",
 		Short: "Check that the cluster's ackguard webhook denies an insecure Bucket",
 		Long: `Ask the API server to create a Bucket with a public-read ACL as a server-side
 dry run (nothing is stored and nothing reaches AWS) and pass only when
 ackguard denies it (` + Rule + `). It reads the kubeconfig as kubectl does
-($KUBECONFIG, ~/.kube/config), or the pod's service account in a cluster;
+(--kubeconfig, $KUBECONFIG, ~/.kube/config; --context), or the pod's
+service account in a cluster;
 "helm test" runs it. It needs ACK's S3 CRD and permission to create Buckets
 in the namespace. Exit code 0: denied by ackguard; 2: a usage error, or no
 cluster to check (no kubeconfig, or one that names no file); 1: anything
@@ -35,7 +38,7 @@ else, said.`,
 			if slices.Contains(excluded, namespace) {
 				return cmdutil.Fail(cmdutil.ExitFailure, fmt.Errorf("FAIL: namespace %s is never sent to the webhook, so the check would prove nothing; check in a namespace ackguard guards", namespace))
 			}
-			cfg, err := cmdutil.ClusterConfig()
+			cfg, err := cmdutil.ClusterConfig(kubeContext)
 			if err != nil {
 				return cmdutil.Fail(cmdutil.ExitUsage, fmt.Errorf("FAIL: no cluster to check: %w", err))
 			}
@@ -56,5 +59,9 @@ else, said.`,
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", namespace, "`NAMESPACE` to dry-run the Bucket in")
 	cmd.Flags().StringSliceVar(&excluded, "excluded-namespaces", nil, "namespaces the webhook configuration never sends (`LIST`): checking in one fails at once")
 	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "give up after this long")
+	cmd.Flags().StringVar(&kubeContext, "context", "", "the kubeconfig `CONTEXT` to use (default: its current context)")
+	if f := flag.CommandLine.Lookup("kubeconfig"); f != nil { // controller-runtime's, as the manager binds it
+		cmd.Flags().AddGoFlag(f)
+	}
 	return cmd
 }
