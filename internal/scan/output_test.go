@@ -453,6 +453,17 @@ func TestRuleSelection(t *testing.T) {
 	if code != 1 || !slices.Contains(all, "S3-001") || !slices.Contains(all, "S3-006") {
 		t.Fatalf("all rules: %d %v", code, all)
 	}
+	// An opt-in rule the baseline does not enable judges nothing: a note
+	// says so, rather than an empty report that reads as a pass.
+	code, stdout, stderr := run(t, in, "-o", "json", "--rules", "S3-012,S3-00[12]", "-")
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("exit code %d: %v: %s", code, err, stderr)
+	}
+	if !slices.Contains(rep.Notes, "--rules S3-012: no resource was judged by S3-012 (no resource of the kinds it judges, no policy selecting one, or an opt-in rule no policy in force enables)") ||
+		slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, "--rules S3-00[12]") }) {
+		t.Errorf("--rules with an opt-in rule the baseline does not enable: notes %q", rep.Notes)
+	}
 	if code, ids := ruleSet("--rules", "S3-006"); code != 0 || !slices.Equal(ids, []string{"S3-006"}) {
 		t.Errorf("--rules S3-006 (a warning): exit code %d, rules %v", code, ids)
 	}

@@ -452,6 +452,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	if n := s.unlabelledNote(); n != "" {
 		s.rep.Notes = append(s.rep.Notes, n)
 	}
+	s.rep.Notes = append(s.rep.Notes, s.unjudgedRulesNotes()...)
 	for _, k := range s.kept {
 		if k.spool != nil {
 			k.drop(k.spool)
@@ -561,6 +562,9 @@ type scanner struct {
 	// rules and skipRules select the rules reported (Options.Rules,
 	// Options.SkipRules); exclude are the globs of paths not read.
 	rules, skipRules, exclude []string
+	// ran are the IDs of the selected rules some resource was judged by
+	// (kept only under --rules).
+	ran map[string]bool
 	// reading is where the stream being read comes from; walkRoot the
 	// directory argument being walked.
 	reading  origin
@@ -745,6 +749,31 @@ func (s *scanner) evaluated(gk schema.GroupKind, j *governance.Judgement) []stri
 		}
 	}
 	return ids
+}
+
+// unjudgedRulesNotes says of each --rules pattern whose rules judged no
+// resource that nothing was judged by them: an opt-in rule the policies
+// in force do not enable, or a rule of kinds the inputs do not hold,
+// reports nothing, which would read as a pass.
+func (s *scanner) unjudgedRulesNotes() []string {
+	var out []string
+	for _, g := range s.rules {
+		var ids []string
+		judged := false
+		for _, r := range s.reg.Rules() {
+			if ok, _ := path.Match(g, r.ID); !ok || !s.selected(r.ID) {
+				continue
+			}
+			ids = append(ids, r.ID)
+			judged = judged || s.ran[r.ID]
+		}
+		if len(ids) == 0 || judged {
+			continue
+		}
+		out = append(out, fmt.Sprintf("--rules %s: no resource was judged by %s (no resource of the kinds it judges, no policy selecting one, or an opt-in rule no policy in force enables)",
+			g, strings.Join(ids, ", ")))
+	}
+	return out
 }
 
 // selected reports whether findings of the rule are reported.
@@ -1412,6 +1441,14 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		s.unlabelled = append(s.unlabelled, ns)
 	}
 	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start()}
+	if len(s.rules) > 0 {
+		if s.ran == nil {
+			s.ran = map[string]bool{}
+		}
+		for _, id := range s.evaluated(meta.GVK.GroupKind(), d.Judgement) {
+			s.ran[id] = true
+		}
+	}
 	if s.opts.Output == OutputJUnit {
 		// Every rule evaluated on every resource is a test case; other
 		// outputs keep only the resources with findings.
