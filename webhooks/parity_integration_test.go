@@ -1,9 +1,12 @@
 package webhooks_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,10 +18,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/scan"
 	"github.com/ackguard/ackguard/webhooks"
@@ -214,4 +221,168 @@ func webhookVerdict(t *testing.T, err error, lines []string) verdict {
 		v.Warn = append(v.Warn, webhooks.RulesOfWarning(l)...)
 	}
 	return v.sorted()
+}
+
+// TestWebhookAndScanAgreeOnManifests: the same manifest file, applied (its
+// YAML converted to JSON as kubectl converts it, sent to the API server,
+// which decodes, validates and prunes it against the installed CRD before
+// the webhook sees it) and scanned, gets the same verdict: the same
+// denying and warning rules, or, for an object the API server refuses
+// before admission (a field of the wrong type, a required field missing,
+// malformed metadata), an input error from scan naming the same field
+// instead of a verdict. With ACK_SAMPLES_DIR (or ACK_CRDS_DIR), each of
+// ACK's samples is compared too.
+func TestWebhookAndScanAgreeOnManifests(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	crds, _, err := ackcrds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plural := map[string]string{}
+	for _, c := range crds {
+		plural[c.Spec.Names.Kind] = c.Spec.Names.Plural
+	}
+	hc, err := rest.HTTPClientFor(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sg = "apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: SecurityGroup\nmetadata:\n  name: sg\nspec:\n  name: sg\n  description: web\n  vpcID: vpc-1\n  ingressRules:\n  - ipRanges: [{cidrIP: 0.0.0.0/0}]\n"
+	const db = "apiVersion: rds.services.k8s.aws/v1alpha1\nkind: DBInstance\nmetadata:\n  name: db\nspec:\n  dbInstanceIdentifier: db\n  dbInstanceClass: db.t3.micro\n  engine: postgres\n  storageEncrypted: true\n"
+	const bucket = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: b\n"
+	const pab = "  publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: true}\n"
+	type manifest struct{ name, text string }
+	cases := []manifest{
+		{"port as a float", sg + "    ipProtocol: tcp\n    fromPort: 22.0\n    toPort: 2.2e1\n"},
+		{"port as a string", sg + "    ipProtocol: tcp\n    fromPort: \"22\"\n    toPort: 22\n"},
+		{"protocol as a number", sg + "    ipProtocol: 6\n    fromPort: 22\n    toPort: 22\n"},
+		{"flag as a YAML 1.1 boolean", db + "  publiclyAccessible: yes\n"},
+		{"flag as a string", db + "  publiclyAccessible: \"true\"\n"},
+		{"flag off as a string", strings.Replace(db, "storageEncrypted: true", "storageEncrypted: \"false\"", 1)},
+		{"canned ACL as a list", bucket + "spec:\n  name: b\n" + pab + "  acl: [public-read]\n"},
+		{"required field missing", bucket + "spec:\n  acl: public-read\n"},
+		{"name that is not a DNS subdomain", strings.Replace(bucket, "name: b", "name: My_Bucket", 1) + "spec:\n  name: b\n  acl: public-read\n"},
+		{"label that is not a string", bucket + "  labels: {tier: 1}\nspec:\n  name: b\n  acl: public-read\n"},
+		{"anchors, aliases and a merge key", bucket + "spec:\n  name: &n b\n  <<: &safe\n    publicAccessBlock: {blockPublicACLs: true, ignorePublicACLs: true, blockPublicPolicy: true, restrictPublicBuckets: false}\n  tagging: {tagSet: [{key: bucket, value: *n}]}\n"},
+		{"generateName and a status", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  generateName: b-\nspec:\n  name: b\n  acl: public-read\nstatus:\n  ackResourceMetadata: {ownerAccountID: \"111122223333\", region: eu-west-1}\n"},
+	}
+	if dir := os.Getenv("ACK_SAMPLES_DIR"); dir != "" || os.Getenv("ACK_CRDS_DIR") != "" {
+		if dir == "" {
+			dir = filepath.Join(os.Getenv("ACK_CRDS_DIR"), "..", "samples")
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := os.Expand(string(data), func(v string) string {
+				switch v {
+				case "MAX_SESSION_DURATION":
+					return "3600"
+				case "RESERVED_CONCURRENT_EXECUTIONS", "MAXIMUM_RETRY_ATTEMPTS":
+					return "1"
+				case "FROM_PORT", "TO_PORT", "MAXIMUM_EVENT_AGE_IN_SECONDS":
+					return "100"
+				case "COPY_TAGS_TO_SNAPSHOT", "USE_LATEST_RESTORABLE_TIME":
+					return "true"
+				}
+				return "sample-" + strings.ToLower(strings.ReplaceAll(v, "_", "-"))
+			})
+			cases = append(cases, manifest{filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f), text})
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "manifest.yaml")
+			if err := os.WriteFile(file, []byte(tc.text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep := scan.Scan(ctx, []string{file}, nil, scan.Options{Registry: rules.Default(), Namespace: ns})
+			got := verdict{Allowed: rep.Summary.Denied == 0}
+			for _, f := range rep.Findings {
+				if f.Action == string(rules.Deny) {
+					got.Deny = append(got.Deny, f.Rule)
+				} else {
+					got.Warn = append(got.Warn, f.Rule)
+				}
+			}
+			got = got.sorted()
+			var scanErrors []string
+			for _, e := range rep.Errors {
+				scanErrors = append(scanErrors, e.Message)
+			}
+
+			want, refused := applyManifest(t, hc, ns, plural, tc.text)
+			switch {
+			case refused != nil:
+				if len(scanErrors) == 0 {
+					t.Fatalf("the API server refuses it (%v); scan judges it: %+v", refused, got)
+				}
+				for _, field := range refused {
+					if !strings.Contains(strings.Join(scanErrors, "\n"), field) {
+						t.Errorf("the API server refuses %s; scan's errors do not name it: %q", field, scanErrors)
+					}
+				}
+			case len(scanErrors) > 0:
+				t.Fatalf("the webhook judges it (%+v); scan refuses it: %q", want, scanErrors)
+			case !got.equal(want):
+				t.Fatalf("webhook %+v, scan %+v", want, got)
+			}
+		})
+	}
+}
+
+// applyManifest sends a manifest as kubectl apply sends a new object (a
+// dry run): the webhook's verdict, or, when the API server refuses the
+// object before admission, the fields it names ("metadata" when it cannot
+// decode the object).
+func applyManifest(t *testing.T, hc *http.Client, ns string, plural map[string]string, text string) (verdict, []string) {
+	t.Helper()
+	body, err := yaml.YAMLToJSON([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj unstructured.Unstructured
+	if err := obj.UnmarshalJSON(body); err != nil {
+		t.Fatal(err)
+	}
+	gv := obj.GroupVersionKind().GroupVersion()
+	url := strings.TrimSuffix(cluster.Config.Host, "/") + "/apis/" + gv.String() + "/namespaces/" + ns + "/" + plural[obj.GetKind()] + "?dryRun=All&fieldValidation=Ignore"
+	resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings, _ := utilnet.ParseWarningHeaders(resp.Header.Values("Warning"))
+	var lines []string
+	for _, w := range warnings {
+		lines = append(lines, w.Text)
+	}
+	if resp.StatusCode/100 == 2 {
+		return webhookVerdict(t, nil, lines), nil
+	}
+	var status metav1.Status
+	if err := json.Unmarshal(data, &status); err != nil {
+		t.Fatalf("%d: %s", resp.StatusCode, data)
+	}
+	if strings.Contains(status.Message, "admission webhook") {
+		return webhookVerdict(t, &apierrors.StatusError{ErrStatus: status}, lines), nil
+	}
+	var fields []string
+	if status.Details != nil {
+		for _, c := range status.Details.Causes {
+			if c.Field != "" && c.Field != "<nil>" {
+				fields = append(fields, c.Field)
+			}
+		}
+	}
+	if len(fields) == 0 {
+		fields = []string{"metadata"}
+	}
+	return verdict{}, fields
 }

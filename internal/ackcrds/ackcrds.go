@@ -1,6 +1,9 @@
 // Package ackcrds ships minimal CustomResourceDefinitions for the ACK kinds
-// ackguard reads, for tests and the demo. They keep ACK's group, version,
-// kind and scope, type the fields the rules read, and preserve every other
+// ackguard reads, for tests and the demo, and for ackguard scan, which
+// checks manifests against their schemas as the API server checks them
+// against ACK's. They keep ACK's group, version, kind and scope, type the
+// fields the rules read as ACK's CRDs type them, require what ACK's CRDs
+// require among those (TestMinimalAgreesWithACK), and preserve every other
 // spec field, so a fresh clone tests without ACK's own CRDs. When the
 // environment variable ACK_CRDS_DIR names a folder of the real ACK CRDs,
 // Load returns those instead.

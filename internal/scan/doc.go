@@ -93,8 +93,15 @@
 // to one large string is an input error before it is expanded. A file that cannot be read, and a document that does not decode
 // (including a mapping with a duplicate key, which tools resolve
 // differently), is reported as an error; scanning continues with the next
-// document or file. A bucket policy that is not valid JSON is not an
-// error: the engine reports it as a POL-001 finding.
+// document or file. A guarded resource the API server would refuse
+// before admission is an error too, and is not judged: metadata that does
+// not decode or is invalid (a label value that is not a string, a name
+// that is not a DNS subdomain), a field the rules read with a type or
+// value its CRD refuses (fromPort: "22"), or a required one missing (a
+// Bucket without spec.name); the schemas are those of internal/ackcrds,
+// which type the fields the rules read as ACK's CRDs do. A bucket policy
+// that is not valid JSON is not an error: the engine reports it as a
+// POL-001 finding.
 //
 // # Policies and exceptions
 //

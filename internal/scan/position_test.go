@@ -143,7 +143,7 @@ func TestLinesWithCarriageReturns(t *testing.T) {
 	bucket := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec:\n  name: b\n  acl: public-read\n"
 	in := strings.ReplaceAll("# a comment\n---\napiVersion: v1\nkind: ConfigMap\n---\n"+bucket, "\n", "\r")
 	hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 11:3", "S3-001 spec.publicAccessBlock 9:1")
-	in = strings.ReplaceAll("{\"apiVersion\": \"v1\",\n \"kind\": \"ConfigMap\"}\n{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\",\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\"}}\n", "\n", "\r")
+	in = strings.ReplaceAll("{\"apiVersion\": \"v1\",\n \"kind\": \"ConfigMap\"}\n{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\",\n \"kind\": \"Bucket\", \"metadata\": {\"name\": \"b\"},\n \"spec\": {\n  \"acl\": \"public-read\", \"name\": \"b\"}}\n", "\n", "\r")
 	hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 6:3")
 }
 
@@ -165,15 +165,15 @@ spec:
 // run count: NEL, LS and PS end lines (raw in a string of an earlier
 // value), and a column counts characters, not bytes.
 func TestLinesJSONStreamCountAsYAML(t *testing.T) {
-	bucket := "{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\",\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\"}}\n"
+	bucket := "{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\",\n \"kind\": \"Bucket\", \"metadata\": {\"name\": \"b\"},\n \"spec\": {\n  \"acl\": \"public-read\", \"name\": \"b\"}}\n"
 	for _, br := range []string{"\u0085", "\u2028", "\u2029"} {
 		// One JSON document, read by the YAML decoder: the break counts.
-		in := "{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\", \"metadata\": {\"annotations\": {\"a\": \"x" + br + "y\"}},\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\"}}\n"
+		in := "{\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\", \"metadata\": {\"name\": \"b\", \"annotations\": {\"a\": \"x" + br + "y\"}},\n \"kind\": \"Bucket\",\n \"spec\": {\n  \"acl\": \"public-read\", \"name\": \"b\"}}\n"
 		hasAll(t, positions(t, in), "-", "S3-004 spec.acl 5:3")
 		// A stream: the break in the first value counts as well.
 		in = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"data\": {\"x\": \"a" + br + "b\"}}\n" + bucket
 		hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 6:3")
 	}
-	in := "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"data\": {\"x\": \"éé\"}} {\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\", \"kind\": \"Bucket\", \"spec\": {\"acl\": \"public-read\"}}\n"
+	in := "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"data\": {\"x\": \"éé\"}} {\"apiVersion\": \"s3.services.k8s.aws/v1alpha1\", \"kind\": \"Bucket\", \"spec\": {\"acl\": \"public-read\", \"name\": \"b\"}, \"metadata\": {\"name\": \"b\"}}\n"
 	hasAll(t, positions(t, in), "-#1", "S3-004 spec.acl 1:138")
 }

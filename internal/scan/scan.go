@@ -1419,6 +1419,14 @@ var (
 // and records its findings.
 func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pendingResource) {
 	source, obj, meta := p.source, p.obj, p.meta
+	if problems := s.refused(obj, meta); len(problems) > 0 {
+		// The API server refuses it before admission: nothing is judged.
+		name := describeName(meta.Namespace, view.ReadIdentity(obj).Name, true)
+		for _, msg := range problems {
+			s.failf(source, "%s %s: %s", meta.GVK.Kind, name, msg)
+		}
+		return
+	}
 	base, update := s.base[baseKey(obj)]
 	d, err := s.admit(eng, resolver, obj, meta, base.obj)
 	if err != nil {

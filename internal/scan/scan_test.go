@@ -460,9 +460,10 @@ func TestTextIsOneLinePerFinding(t *testing.T) {
 	in := `apiVersion: s3.services.k8s.aws/v1alpha1
 kind: Bucket
 metadata:
-  name: "evil\nDENY  fake line\u001b[2K"
-spec:
   name: evil
+  annotations: {note: "evil\nDENY  fake line\u001b[2K"}
+spec:
+  name: "evil\nDENY  fake line\u001b[2K"
   policy: '{"Version":"2012-10-17","Statement":[{"Sid":"a\nb\u202e","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::evil/*"}]}'
 `
 	code, stdout, _ := run(t, in, "-")
@@ -485,6 +486,18 @@ spec:
 	}
 	if findings != 7 { // S3-001, S3-002, S3-006, S3-008 … S3-011
 		t.Errorf("%d finding lines, want 7:\n%s", findings, stdout)
+	}
+
+	// Such a name is refused, as the API server refuses it: the error
+	// names it on one line.
+	code, _, stderr := run(t, strings.Replace(in, "  name: evil\n", "  name: \"evil\\nDENY  fake line\\u001b[2K\"\n", 1), "-")
+	if code != 2 {
+		t.Fatalf("forged name: exit code %d, want 2", code)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if !strings.HasPrefix(l, "error: -: Bucket default/evil") || strings.ContainsAny(l, "\x1b\u202e\r") {
+			t.Errorf("forged line %q", l)
+		}
 	}
 }
 
@@ -1078,7 +1091,7 @@ func TestBaseOffersItsObjectsToReferences(t *testing.T) {
 	dir := t.TempDir()
 	const role = "apiVersion: iam.services.k8s.aws/v1alpha1\nkind: Role\nmetadata: {name: exec, namespace: default}\n" +
 		"spec: {name: exec, assumeRolePolicyDocument: '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', policies: [%s]}\n"
-	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, roleRef: {from: {name: exec}}}\n"
+	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, code: {s3Bucket: b, s3Key: k}, roleRef: {from: {name: exec}}}\n"
 	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	admin := "'arn:aws:iam::aws:policy/AdministratorAccess'"
 	base := write("base.yaml", "apiVersion: v1\nkind: List\nitems:\n- "+strings.ReplaceAll(fmt.Sprintf(role, admin), "\n", "\n  "))
@@ -1120,7 +1133,7 @@ func TestPolicyExportDoesNotReplaceTheChangesCopy(t *testing.T) {
 		{"roleRef", "roleRef: {from: {name: exec}}"},
 		{"role ARN", "role: 'arn:aws:iam::111122223333:role/exec'"},
 	} {
-		head := write("head.yaml", "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, "+fn.spec+"}\n---\n"+fmt.Sprintf(role, "", ""))
+		head := write("head.yaml", "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\nspec: {name: f, code: {s3Bucket: b, s3Key: k}, "+fn.spec+"}\n---\n"+fmt.Sprintf(role, "", ""))
 		for _, opts := range []Options{{Policies: []string{export}}, {Policies: []string{export}, Base: []string{export}}} {
 			rep := Scan(context.Background(), []string{head}, nil, opts)
 			for _, f := range rep.Findings {
@@ -1145,7 +1158,7 @@ func TestClusterSubnetsAreNotRead(t *testing.T) {
 	const subnets = "apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: Subnet\nmetadata: {name: a, namespace: default}\nspec: {vpcID: vpc-1, cidrBlock: 10.0.0.0/24, availabilityZone: eu-west-1a}\n---\n" +
 		"apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: Subnet\nmetadata: {name: b, namespace: default}\nspec: {vpcID: vpc-1, cidrBlock: 10.0.1.0/24, availabilityZone: eu-west-1a}\n"
 	const fn = "apiVersion: lambda.services.k8s.aws/v1alpha1\nkind: Function\nmetadata: {name: f}\n" +
-		"spec: {name: f, role: 'arn:aws:iam::111122223333:role/x', vpcConfig: {subnetRefs: [{from: {name: a}}, {from: {name: b}}], securityGroupIDs: [sg-1]}}\n"
+		"spec: {name: f, code: {s3Bucket: b, s3Key: k}, role: 'arn:aws:iam::111122223333:role/x', vpcConfig: {subnetRefs: [{from: {name: a}}, {from: {name: b}}], securityGroupIDs: [sg-1]}}\n"
 	export := write("export.yaml", subnets)
 	pol := write("policy.yaml", "apiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: strict}\nspec: {rules: [{id: LMB-008, action: Deny}]}\n")
 	head := write("head.yaml", fn)
