@@ -386,3 +386,87 @@ func applyManifest(t *testing.T, hc *http.Client, ns string, plural map[string]s
 	}
 	return verdict{}, fields
 }
+
+// TestWebhookAndScanAgreeOnUpdates: an UPDATE of a Bucket that violates
+// S3-001 and S3-004, applied to the API server (a dry run) and scanned
+// with the stored object as --base, gets the same verdict. One that
+// leaves the spec as it was (labels, annotations) never reaches the
+// webhook (webhookconfig.JudgedChange): the cluster admits it without a
+// warning, and scan reports no finding; one that changes the spec is
+// judged by both, the findings the object already had as warnings.
+func TestWebhookAndScanAgreeOnUpdates(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	ack, _ := clientAs(t, ackS3Controller)
+	spec := secureSpecWithout("ackguard-parity-update", "publicAccessBlock")
+	spec["acl"] = "public-read"
+	b := bucket(ns, "update", spec)
+	if err := ack.Create(ctx, b); err != nil {
+		t.Fatalf("ACK controller write denied: %v", err)
+	}
+	dev, warnings := clientAs(t, "")
+	for _, tc := range []struct {
+		name   string
+		change func(u *unstructured.Unstructured)
+		warned bool // the cluster says anything
+	}{
+		{"labels and annotations", func(u *unstructured.Unstructured) {
+			u.SetLabels(map[string]string{"team": "data"})
+			u.SetAnnotations(map[string]string{"example.com/owner": "data"})
+		}, false},
+		{"tags", func(u *unstructured.Unstructured) {
+			if err := unstructured.SetNestedField(u.Object, []any{map[string]any{"key": "team", "value": "data"}}, "spec", "tagging", "tagSet"); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := &unstructured.Unstructured{}
+			cur.SetGroupVersionKind(b.GroupVersionKind())
+			if err := dev.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			stored, err := json.Marshal(cur.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.change(cur)
+			warnings.reset()
+			err = dev.Update(ctx, cur, client.DryRunAll)
+			want := webhookVerdict(t, err, warnings.list())
+			if want.Allowed != true || (len(want.Warn) > 0) != tc.warned {
+				t.Fatalf("webhook %+v: want it admitted, with warnings %v", want, tc.warned)
+			}
+			manifest := cur.DeepCopy()
+			unstructured.RemoveNestedField(manifest.Object, "status")
+			unstructured.RemoveNestedField(manifest.Object, "metadata", "managedFields")
+			changed, err := json.Marshal(manifest.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, head := filepath.Join(dir, "base.json"), filepath.Join(dir, "head.json")
+			if err := os.WriteFile(base, stored, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(head, changed, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep := scan.Scan(ctx, []string{head}, nil, scan.Options{Registry: rules.Default(), Base: []string{base}})
+			if len(rep.Errors) > 0 || rep.Summary.Resources != 1 {
+				t.Fatalf("scan: %d resources judged, errors %+v", rep.Summary.Resources, rep.Errors)
+			}
+			got := verdict{Allowed: rep.Summary.Denied == 0}
+			for _, f := range rep.Findings {
+				if f.Action == string(rules.Deny) {
+					got.Deny = append(got.Deny, f.Rule)
+				} else {
+					got.Warn = append(got.Warn, f.Rule)
+				}
+			}
+			if got = got.sorted(); !got.equal(want) {
+				t.Errorf("webhook %+v, scan %+v", want, got)
+			}
+		})
+	}
+}

@@ -62,7 +62,10 @@
 // appended for item i of a list ("all.yaml#2[0]"). With Options.Base
 // (--base), a resource found in the base under the same kind, namespace
 // and name is judged as the UPDATE from it, and its resource.base says
-// where it was found there.
+// where it was found there; one whose spec and adoption-policy annotation
+// are the base's has no findings, since the webhook's match condition
+// (webhookconfig.JudgedChange) keeps such an UPDATE from the webhook, and
+// a note counts them.
 //
 // Every finding has a line and column (1-based; lines end at LF, CRLF, a
 // lone CR, NEL, LS or PS, as the YAML decoders read them) where its field

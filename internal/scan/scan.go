@@ -26,6 +26,7 @@ import (
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
+	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
 // MaxInputBytes is the largest document scan reads, and the largest file
@@ -452,6 +453,9 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	if n := s.unlabelledNote(); n != "" {
 		s.rep.Notes = append(s.rep.Notes, n)
 	}
+	if s.unchanged > 0 {
+		s.rep.Notes = append(s.rep.Notes, fmt.Sprintf("%d resource(s) keep the spec and the adoption policy --base gives them: the webhook is not called for such an update, so the cluster admits them without findings, as reported", s.unchanged))
+	}
 	s.rep.Notes = append(s.rep.Notes, s.unjudgedRulesNotes()...)
 	for _, k := range s.kept {
 		if k.spool != nil {
@@ -559,6 +563,9 @@ type scanner struct {
 	// the namespaces of resources judged that have none, in input order.
 	namespaces map[string]*namespaceObject
 	unlabelled []string
+	// unchanged counts the resources judged as UPDATEs the webhook is
+	// not called for (webhookconfig.JudgesUpdate).
+	unchanged int
 	// rules and skipRules select the rules reported (Options.Rules,
 	// Options.SkipRules); exclude are the globs of paths not read.
 	rules, skipRules, exclude []string
@@ -1428,6 +1435,10 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		return
 	}
 	base, update := s.base[baseKey(obj)]
+	// An UPDATE that leaves the spec and the adoption policy as they were
+	// never reaches the webhook (its match condition): the cluster admits
+	// it without a warning, whatever the object already had.
+	unjudged := update && !webhookconfig.JudgesUpdate(base.obj, obj)
 	d, err := s.admit(eng, resolver, obj, meta, base.obj)
 	if err != nil {
 		s.failf(source, "%v", err)
@@ -1462,6 +1473,10 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		// outputs keep only the resources with findings.
 		judged.rules = s.evaluated(meta.GVK.GroupKind(), d.Judgement)
 		s.rep.judged = append(s.rep.judged, judged)
+	}
+	if unjudged {
+		s.unchanged++
+		return
 	}
 	denied, warned := false, false
 	for _, o := range d.Outcomes() {

@@ -1230,3 +1230,37 @@ func TestItemsOfAnyKindAreJudged(t *testing.T) {
 		})
 	}
 }
+
+// TestBaseUnchangedSpecIsNotJudged: an UPDATE that leaves the spec and the
+// adoption policy as the base has them never reaches the webhook (its
+// match condition): the cluster admits it without a warning, so the scan
+// reports no finding for it, and a note counts it. One that changes the
+// adoption policy alone is judged.
+func TestBaseUnchangedSpecIsNotJudged(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
+	const bucket = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: legacy%s}\nspec: {name: legacy, acl: public-read}\n"
+	base := write("base.yaml", fmt.Sprintf(bucket, ""))
+	for _, tc := range []struct {
+		name, meta string
+		findings   bool
+	}{
+		{"unchanged", "", false},
+		{"labels", ", labels: {team: a}, annotations: {example.com/owner: a}", false},
+		{"adoption policy", ", annotations: {services.k8s.aws/adoption-policy: adopt}", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			head := write(tc.name+".yaml", fmt.Sprintf(bucket, tc.meta))
+			rep := Scan(context.Background(), []string{head}, nil, Options{Base: []string{base}})
+			if len(rep.Errors) != 0 || rep.Summary.Resources != 1 {
+				t.Fatalf("%+v, errors %+v", rep.Summary, rep.Errors)
+			}
+			if got := len(rep.Findings) > 0; got != tc.findings {
+				t.Errorf("findings %+v, want some: %v", rep.Findings, tc.findings)
+			}
+			if noted := strings.Contains(strings.Join(rep.Notes, "\n"), "the webhook is not called"); noted == tc.findings {
+				t.Errorf("notes %q", rep.Notes)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -102,6 +103,29 @@ const JudgedChange = "request.operation != 'UPDATE' || !has(object.spec) || !has
 
 // JudgedChangeName names the JudgedChange match condition.
 const JudgedChangeName = "judged-change"
+
+// JudgesUpdate reports whether JudgedChange sends the webhook an UPDATE
+// from old to obj: one that changes the spec or the adoption policy (or
+// where either object has no spec). ackguard scan uses it to judge a
+// change as the cluster does: an UPDATE the webhook never sees is
+// admitted without a word.
+func JudgesUpdate(old, obj map[string]any) bool {
+	oldSpec, hadSpec := old["spec"]
+	spec, hasSpec := obj["spec"]
+	if !hadSpec || !hasSpec || !equality.Semantic.DeepEqual(spec, oldSpec) {
+		return true
+	}
+	return adoptionPolicy(obj) != adoptionPolicy(old)
+}
+
+// adoptionPolicy returns the adoption-policy annotation of obj, "" when
+// it has none.
+func adoptionPolicy(obj map[string]any) string {
+	md, _ := obj["metadata"].(map[string]any)
+	a, _ := md["annotations"].(map[string]any)
+	p, _ := a[view.AnnotationAdoptionPolicy].(string)
+	return p
+}
 
 // Validating returns the configuration.
 func Validating(r *rules.Registry, opts Options) *admissionregistrationv1.ValidatingWebhookConfiguration {
