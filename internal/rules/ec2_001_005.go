@@ -2,7 +2,6 @@ package rules
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,12 +28,7 @@ type PortList struct {
 
 // HighRiskPorts returns the port list EC2-003 uses.
 func HighRiskPorts() PortList {
-	var l PortList
-	if err := json.Unmarshal(highRiskPortsJSON, &l); err != nil {
-		// The file is embedded at build time and covered by tests.
-		panic(fmt.Sprintf("data/ec2_high_risk_ports.json: %v", err))
-	}
-	return l
+	return mustData[PortList]("ec2_high_risk_ports.json", highRiskPortsJSON)
 }
 
 // highRiskPorts are the ports of HighRiskPorts.

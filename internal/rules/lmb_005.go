@@ -21,12 +21,18 @@ type RuntimeList struct {
 
 // SupportedLambdaRuntimes returns the runtime list LMB-005 uses.
 func SupportedLambdaRuntimes() RuntimeList {
-	var l RuntimeList
-	if err := json.Unmarshal(lambdaRuntimesJSON, &l); err != nil {
-		// The file is embedded at build time and covered by tests.
-		panic(fmt.Sprintf("data/lambda_runtimes.json: %v", err))
+	return mustData[RuntimeList]("lambda_runtimes.json", lambdaRuntimesJSON)
+}
+
+// mustData decodes data, the embedded file data/name, as a T. The files
+// are embedded at build time and covered by tests: one that does not
+// decode is a build's mistake, not an input's.
+func mustData[T any](name string, data []byte) T {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		panic(fmt.Sprintf("data/%s: %v", name, err))
 	}
-	return l
+	return v
 }
 
 // LMB-005: the function uses a supported runtime.
