@@ -182,6 +182,11 @@ func scanVerdict(t *testing.T, docs []any) verdict {
 	if len(rep.Errors) > 0 || rep.Summary.Resources != 1 {
 		t.Fatalf("scan: %d resources judged, errors %+v", rep.Summary.Resources, rep.Errors)
 	}
+	return reportVerdict(rep)
+}
+
+// reportVerdict is scan's verdict on the one resource of rep.
+func reportVerdict(rep scan.Report) verdict {
 	v := verdict{Allowed: rep.Summary.Denied == 0}
 	for _, f := range rep.Findings {
 		if f.Action == string(rules.Deny) {
@@ -299,15 +304,7 @@ func TestWebhookAndScanAgreeOnManifests(t *testing.T) {
 				t.Fatal(err)
 			}
 			rep := scan.Scan(ctx, []string{file}, nil, scan.Options{Registry: rules.Default(), Namespace: ns})
-			got := verdict{Allowed: rep.Summary.Denied == 0}
-			for _, f := range rep.Findings {
-				if f.Action == string(rules.Deny) {
-					got.Deny = append(got.Deny, f.Rule)
-				} else {
-					got.Warn = append(got.Warn, f.Rule)
-				}
-			}
-			got = got.sorted()
+			got := reportVerdict(rep)
 			var scanErrors []string
 			for _, e := range rep.Errors {
 				scanErrors = append(scanErrors, e.Message)
@@ -456,15 +453,7 @@ func TestWebhookAndScanAgreeOnUpdates(t *testing.T) {
 			if len(rep.Errors) > 0 || rep.Summary.Resources != 1 {
 				t.Fatalf("scan: %d resources judged, errors %+v", rep.Summary.Resources, rep.Errors)
 			}
-			got := verdict{Allowed: rep.Summary.Denied == 0}
-			for _, f := range rep.Findings {
-				if f.Action == string(rules.Deny) {
-					got.Deny = append(got.Deny, f.Rule)
-				} else {
-					got.Warn = append(got.Warn, f.Rule)
-				}
-			}
-			if got = got.sorted(); !got.equal(want) {
+			if got := reportVerdict(rep); !got.equal(want) {
 				t.Errorf("webhook %+v, scan %+v", want, got)
 			}
 		})

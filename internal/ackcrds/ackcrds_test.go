@@ -50,12 +50,12 @@ func TestMinimalAgreesWithACK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, _, err := Load()
+	ack, _, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	byKind := map[string]*apiextensionsv1.CustomResourceDefinition{}
-	for _, c := range real {
+	for _, c := range ack {
 		byKind[c.Spec.Group+"/"+c.Spec.Names.Kind] = c
 	}
 	var walk func(kind, path string, m, r *apiextensionsv1.JSONSchemaProps)
