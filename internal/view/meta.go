@@ -172,8 +172,12 @@ func (m Meta) AdoptsOnly() bool { return adoptsOnly(m.Annotations[AnnotationAdop
 
 // AdoptsOnly is Meta.AdoptsOnly of a decoded object, reading the
 // annotation in place rather than building the Meta.
-func AdoptsOnly(obj map[string]any) bool {
-	return adoptsOnly(stringOf(objectOf(objectOf(obj, "metadata"), "annotations"), AnnotationAdoptionPolicy))
+func AdoptsOnly(obj map[string]any) bool { return adoptsOnly(AdoptionPolicy(obj)) }
+
+// AdoptionPolicy returns the adoption-policy annotation of a decoded
+// object, read in place ("" when it has none).
+func AdoptionPolicy(obj map[string]any) string {
+	return stringOf(objectOf(objectOf(obj, "metadata"), "annotations"), AnnotationAdoptionPolicy)
 }
 
 func adoptsOnly(policy string) bool { return strings.TrimSpace(policy) == "adopt" }

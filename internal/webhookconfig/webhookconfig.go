@@ -115,16 +115,7 @@ func JudgesUpdate(old, obj map[string]any) bool {
 	if !hadSpec || !hasSpec || !equality.Semantic.DeepEqual(spec, oldSpec) {
 		return true
 	}
-	return adoptionPolicy(obj) != adoptionPolicy(old)
-}
-
-// adoptionPolicy returns the adoption-policy annotation of obj, "" when
-// it has none.
-func adoptionPolicy(obj map[string]any) string {
-	md, _ := obj["metadata"].(map[string]any)
-	a, _ := md["annotations"].(map[string]any)
-	p, _ := a[view.AnnotationAdoptionPolicy].(string)
-	return p
+	return view.AdoptionPolicy(obj) != view.AdoptionPolicy(old)
 }
 
 // Validating returns the configuration.
