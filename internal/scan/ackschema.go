@@ -25,31 +25,24 @@ import (
 // as ACK's CRDs type it, and require what ACK's CRDs require among them
 // (TestMinimalAgreesWithACK). A field no rule reads is not checked.
 
-var (
-	ackSchemasOnce sync.Once
-	ackSchemas     map[schema.GroupKind]*apiextensionsv1.JSONSchemaProps
-	ackSchemasErr  error
-)
+// ackSchemas are the schemas of the served versions of the guarded ACK
+// kinds, by group and kind, read once.
+var ackSchemas = sync.OnceValues(func() (map[schema.GroupKind]*apiextensionsv1.JSONSchemaProps, error) {
+	crds, err := ackcrds.Minimal()
+	if err != nil {
+		return nil, err
+	}
+	return schemasOf(crds, func(v apiextensionsv1.CustomResourceDefinitionVersion) bool { return v.Served },
+		func(c *apiextensionsv1.CustomResourceDefinition) schema.GroupKind {
+			return schema.GroupKind{Group: c.Spec.Group, Kind: c.Spec.Names.Kind}
+		}), nil
+})
 
 // ackSchema returns the schema of a guarded ACK kind, nil when there is
 // none.
 func ackSchema(gk schema.GroupKind) (*apiextensionsv1.JSONSchemaProps, error) {
-	ackSchemasOnce.Do(func() {
-		crds, err := ackcrds.Minimal()
-		if err != nil {
-			ackSchemasErr = err
-			return
-		}
-		ackSchemas = map[schema.GroupKind]*apiextensionsv1.JSONSchemaProps{}
-		for _, c := range crds {
-			for _, v := range c.Spec.Versions {
-				if v.Served && v.Schema != nil && v.Schema.OpenAPIV3Schema != nil {
-					ackSchemas[schema.GroupKind{Group: c.Spec.Group, Kind: c.Spec.Names.Kind}] = v.Schema.OpenAPIV3Schema
-				}
-			}
-		}
-	})
-	return ackSchemas[gk], ackSchemasErr
+	schemas, err := ackSchemas()
+	return schemas[gk], err
 }
 
 // refused returns why the API server would refuse to create obj, a

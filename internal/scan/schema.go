@@ -50,31 +50,36 @@ func (p fieldProblem) String() string {
 	return p.path + ": " + p.msg
 }
 
-var (
-	schemasOnce sync.Once
-	schemas     map[string]*apiextensionsv1.JSONSchemaProps // by kind
-	schemasErr  error
-)
+// schemasOf indexes the schemas of the versions of crds that keep
+// accepts by key.
+func schemasOf[K comparable](crds []*apiextensionsv1.CustomResourceDefinition, keep func(apiextensionsv1.CustomResourceDefinitionVersion) bool, key func(*apiextensionsv1.CustomResourceDefinition) K) map[K]*apiextensionsv1.JSONSchemaProps {
+	out := map[K]*apiextensionsv1.JSONSchemaProps{}
+	for _, c := range crds {
+		for _, v := range c.Spec.Versions {
+			if keep(v) && v.Schema != nil && v.Schema.OpenAPIV3Schema != nil {
+				out[key(c)] = v.Schema.OpenAPIV3Schema
+			}
+		}
+	}
+	return out
+}
+
+// ownSchemas are the v1alpha1 schemas of ackguard's own kinds, by kind,
+// read once.
+var ownSchemas = sync.OnceValues(func() (map[string]*apiextensionsv1.JSONSchemaProps, error) {
+	crds, err := crd.Own()
+	if err != nil {
+		return nil, err
+	}
+	return schemasOf(crds, func(v apiextensionsv1.CustomResourceDefinitionVersion) bool { return v.Name == governanceVersion },
+		func(c *apiextensionsv1.CustomResourceDefinition) string { return c.Spec.Names.Kind }), nil
+})
 
 // crdSchema returns the v1alpha1 schema of one of ackguard's own kinds.
 func crdSchema(kind string) (*apiextensionsv1.JSONSchemaProps, error) {
-	schemasOnce.Do(func() {
-		crds, err := crd.Own()
-		if err != nil {
-			schemasErr = err
-			return
-		}
-		schemas = map[string]*apiextensionsv1.JSONSchemaProps{}
-		for _, c := range crds {
-			for _, v := range c.Spec.Versions {
-				if v.Name == governanceVersion && v.Schema != nil && v.Schema.OpenAPIV3Schema != nil {
-					schemas[c.Spec.Names.Kind] = v.Schema.OpenAPIV3Schema
-				}
-			}
-		}
-	})
-	if schemasErr != nil {
-		return nil, schemasErr
+	schemas, err := ownSchemas()
+	if err != nil {
+		return nil, err
 	}
 	s := schemas[kind]
 	if s == nil {
