@@ -342,17 +342,16 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 // write brings; a refusal is logged, not retried.
 func (r *DriftReconciler) clearSuspension(ctx context.Context, obj *unstructured.Unstructured) error {
 	state, ended, known := r.memory().endedSuspension(obj)
-	if !known {
-		s := readState(obj.GetAnnotations())
-		if s.Suspended == nil {
-			return nil // nothing to clear, and nothing to remember
-		}
-		state, ended = s.history(), true
-	}
-	if !ended {
+	if known && !ended {
 		return nil
 	}
-	if readState(obj.GetAnnotations()).Suspended == nil {
+	annotated := readState(obj.GetAnnotations())
+	switch {
+	case !known && annotated.Suspended == nil:
+		return nil // nothing to clear, and nothing to remember
+	case !known:
+		state = annotated.history()
+	case annotated.Suspended == nil:
 		r.memory().put(obj, state) // nothing to clear (the annotation was replaced)
 		return nil
 	}
