@@ -277,7 +277,7 @@ func denyCovers(d entry, p, svc, partition string) bool {
 }
 
 func usableDenyPattern(q string, literal bool, partition string) bool {
-	return !strings.Contains(q, "?") && (literal || !hasVariable(q)) && !otherPartition(q, partition)
+	return !strings.Contains(q, "?") && !ResolvesVariable(q, literal) && !otherPartition(q, partition)
 }
 
 // Unconstrained reports whether the grant covers every resource of the

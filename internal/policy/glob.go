@@ -203,6 +203,12 @@ func hasWildcard(s string) bool {
 // hasVariable reports whether s contains a policy variable "${...}".
 func hasVariable(s string) bool { return strings.Contains(s, "${") }
 
+// ResolvesVariable reports whether IAM substitutes a policy variable in
+// s, a value of a document whose variables are literal text when
+// literalVars is true (Document.VariablesAreLiteral, catalog §10.1 A6):
+// such a value is not fixed.
+func ResolvesVariable(s string, literalVars bool) bool { return !literalVars && hasVariable(s) }
+
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'

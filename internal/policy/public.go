@@ -135,7 +135,7 @@ func pinnedAccounts(c *Condition, literalVars bool) (accts []string, ok bool) {
 	}
 	accts = []string{}
 	for _, v := range c.Values {
-		if hasVariable(v) && !literalVars {
+		if ResolvesVariable(v, literalVars) {
 			return nil, false
 		}
 		acct := v
@@ -208,7 +208,7 @@ func whyNotRestricting(c *Condition, literalVars bool) string {
 		return fmt.Sprintf("%s is the wrong operator for %s", c.Operator, c.Key)
 	}
 	for _, v := range c.Values {
-		if hasVariable(v) && !literalVars {
+		if ResolvesVariable(v, literalVars) {
 			return fmt.Sprintf("%s value %q uses a policy variable; only fixed values restrict", c.Key, v)
 		}
 		if hasWildcard(v) && (!strings.EqualFold(c.Key, "aws:userid") || !roleIDWildcard.MatchString(v)) {

@@ -286,7 +286,7 @@ func pinned(s *policy.Statement, key string, ok func(string) bool, literalVars b
 		}
 		good := len(c.Values) > 0
 		for _, v := range c.Values {
-			if strings.Trim(v, "*?") == "" || ok != nil && !ok(v) || !literalVars && strings.Contains(v, "${") {
+			if strings.Trim(v, "*?") == "" || ok != nil && !ok(v) || policy.ResolvesVariable(v, literalVars) {
 				good = false
 			}
 		}
