@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ackguard/ackguard/internal/jsonx"
 	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/view"
 )
@@ -185,22 +186,10 @@ func compactJSON(s string) string {
 		return s
 	}
 	b := make([]byte, 0, len(s))
-	inString, escaped := false, false
+	var str jsonx.StringState
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		if !str.Step(c) && (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			continue
 		}
 		b = append(b, c)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
+	"github.com/ackguard/ackguard/internal/jsonx"
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -161,21 +162,11 @@ func dropNulls(data []byte) []byte {
 	// member is the index in out of the '{' or ',' before the current
 	// object member's key (outside strings, a ':' only follows a key).
 	member := -1
-	inString, escaped := false, false
+	var str jsonx.StringState
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
+		case str.Step(c):
 		case c == '{' || c == ',':
 			member = len(out)
 		case c == ':' && member >= 0 && bytes.HasPrefix(data[i+1:], []byte("null")):
