@@ -58,11 +58,11 @@ func TestRDS014(t *testing.T) {
 		{name: "tricky group: SQL Server edition family", obj: paramGroup(false, "s", "sqlserver-se-15.0", map[string]any{"RDS.FORCE_SSL": "1"})},
 		{name: "insecure cluster group: Aurora MySQL audit logging off", obj: paramGroup(true, "a", "aurora-mysql8.0", map[string]any{"server_audit_logging": "1"}),
 			want: []want{{"spec.parameterOverrides.server_audit_events", "server_audit_events is not set"}}},
-		{name: "tricky cluster group: deprecated parameters list counts", obj: func() map[string]any {
+		{name: "tricky cluster group: the deprecated parameters list is never applied by ACK", obj: func() map[string]any {
 			o := paramGroup(true, "a", "aurora-mysql8.0", map[string]any{"server_audit_logging": "1"})
 			o["spec"].(map[string]any)["parameters"] = []any{map[string]any{"parameterName": "server_audit_events", "parameterValue": "CONNECT,QUERY_DDL"}}
 			return o
-		}()},
+		}(), want: []want{{"spec.parameterOverrides.server_audit_events", "server_audit_events is not set"}}},
 		{name: "wrong type: parameterOverrides", obj: func() map[string]any {
 			o := paramGroup(false, "x", "postgres14", nil)
 			o["spec"].(map[string]any)["parameterOverrides"] = "rds.force_ssl=1"

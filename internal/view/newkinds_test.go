@@ -30,11 +30,14 @@ func TestParameterGroupViews(t *testing.T) {
 	g := NewParameterGroup(decodeJSON(t, `{"apiVersion":"rds.services.k8s.aws/v1alpha1","kind":"DBClusterParameterGroup","metadata":{"name":"k8s-name"},
 		"spec":{"name":"aws-name","family":"aurora-mysql8.0","parameterOverrides":{"server_audit_logging":"1","Server_Audit_Events":"CONNECT"},
 		"parameters":[{"parameterName":"server_audit_logging","parameterValue":"0"},{"parameterName":"x","parameterValue":"y"},3]}}`))
-	if !g.Cluster || g.AWSName() != "aws-name" || len(g.Errors) != 1 {
+	if !g.Cluster || g.AWSName() != "aws-name" || len(g.Errors) != 0 {
 		t.Fatalf("group = %+v", g)
 	}
 	if v := g.Parameter("server_audit_logging"); v.Value != "1" || v.Path.String() != "spec.parameterOverrides.server_audit_logging" {
-		t.Errorf("overrides must win over parameters[]: %+v", v)
+		t.Errorf("overrides must be read: %+v", v)
+	}
+	if v := g.Parameter("x"); v.Present {
+		t.Errorf("the deprecated parameters[] is never applied by ACK and must not count: %+v", v)
 	}
 	if v := g.Parameter("server_audit_events"); v.Value != "CONNECT" {
 		t.Errorf("parameter names are matched without case: %+v", v)

@@ -69,9 +69,12 @@ type ParameterGroup struct {
 	// "mysql8.0", "aurora-mysql8.0"): it decides what the parameters mean.
 	Family String
 	// OverridesPath is spec.parameterOverrides; Parameters every
-	// parameter the object sets, by name: spec.parameterOverrides (name →
-	// value) and, on a DBClusterParameterGroup, spec.parameters[]
-	// ({parameterName, parameterValue}), the overrides winning.
+	// parameter the object sets, by name (spec.parameterOverrides, name →
+	// value). A DBClusterParameterGroup's spec.parameters[] is not read:
+	// the CRD marks it deprecated, and ACK sends only the overrides to RDS
+	// (CreateDBClusterParameterGroup carries no parameters; its update
+	// syncs spec.parameterOverrides alone), so what it lists never takes
+	// effect.
 	OverridesPath Path
 	Parameters    map[string]String
 	Errors        []*FieldError
@@ -89,26 +92,6 @@ func NewParameterGroup(obj map[string]any) *ParameterGroup {
 	g.Name = spec.String("name")
 	g.Family = spec.String("family")
 	g.OverridesPath = spec.Path.Child("parameterOverrides")
-	if g.Cluster {
-		items, err := spec.List("parameters")
-		if err != nil {
-			g.Errors = append(g.Errors, err)
-		}
-		for _, it := range items {
-			if it.Err != nil {
-				g.Errors = append(g.Errors, it.Err)
-				continue
-			}
-			name := it.String("parameterName")
-			if name.Err != nil {
-				g.Errors = append(g.Errors, name.Err)
-				continue
-			}
-			if name.Value != "" {
-				g.Parameters[name.Value] = it.String("parameterValue")
-			}
-		}
-	}
 	overrides, err := spec.StringMap("parameterOverrides")
 	if err != nil {
 		g.Errors = append(g.Errors, err)
