@@ -99,13 +99,33 @@ func rds006() *Rule {
 // authentication; on others the field is not applicable (AWS rejects it).
 var iamAuthEngines = map[string]bool{"mysql": true, "mariadb": true, "postgres": true, "aurora-mysql": true, "aurora-postgresql": true}
 
+// supportsIAMAuth reports whether the object's engine supports IAM
+// database authentication. RDS for MariaDB supports it from 10.11 only
+// (RDS User Guide, "Supported Regions and DB engines for IAM database
+// authentication": 10.4, 10.5 and 10.6 are "Not available"), so a known
+// earlier version is not judged; an absent version is (RDS creates a
+// current one).
+func supportsIAMAuth(db dbObject) bool {
+	family := engineFamily(db.EngineName())
+	if !iamAuthEngines[family] {
+		return false
+	}
+	if family == "mariadb" && db.EngineVersion.Err == nil {
+		if v := parseVersion(db.EngineVersion.Value); v.known && !v.atLeast(10, 11) {
+			return false
+		}
+	}
+	return true
+}
+
 // RDS-007: IAM database authentication enabled (cluster-owned for Aurora
-// members). Only engines that support it are judged.
+// members). Only engines (and MariaDB versions) that support it are judged
+// and fixed: AWS refuses to enable it elsewhere.
 func rds007() *Rule {
 	s := boolSetting{
 		field: func(d view.DBSettings) view.Bool { return d.EnableIAMDatabaseAuthentication },
 		applies: func(db dbObject) bool {
-			return notMember(db) && iamAuthEngines[engineFamily(db.EngineName())]
+			return notMember(db) && supportsIAMAuth(db)
 		},
 		absentIs: "AWS default: off",
 		remedy:   "set spec.enableIAMDatabaseAuthentication to true (password authentication keeps working)",

@@ -95,6 +95,17 @@ func TestRemediateRDSCustomKeepsMinorUpgradesOff(t *testing.T) {
 	}
 }
 
+// RDS for MariaDB supports IAM database authentication from 10.11 only:
+// ModifyDBInstance refuses to enable it on an earlier version, so RDS-007
+// never writes it there.
+func TestRemediateRDSMariaDBBefore1011KeepsIAMAuth(t *testing.T) {
+	spec := with(secureInstanceSpec(), "engine", "mariadb", "engineVersion", "10.5.25", "enableIAMDatabaseAuthentication", false)
+	plan, err := rules.Default().Remediate(dbInstance(spec), rules.Config{}, []string{"RDS-007"})
+	if err != nil || !plan.Empty() {
+		t.Errorf("plan = %v, %v; want no change", plan.MergePatch(), err)
+	}
+}
+
 func TestRemediateRDSAuroraMember(t *testing.T) {
 	// A member's cluster-owned fields are left alone; only what the
 	// instance owns is fixed.

@@ -167,6 +167,9 @@ func TestRDS007(t *testing.T) {
 		{name: "tricky: Aurora member skips (cluster-owned)", obj: dbInstance(memberSpec())},
 		{name: "tricky: engine without IAM auth (sqlserver) not judged", obj: dbInstance(with(secureInstanceSpec(), "engine", "sqlserver-se", "enableIAMDatabaseAuthentication", nil))},
 		{name: "tricky: engine name case", obj: dbInstance(with(secureInstanceSpec(), "engine", "MySQL", "enableIAMDatabaseAuthentication", false)), want: []want{{p, "is false"}}},
+		{name: "tricky: MariaDB before 10.11 has no IAM auth (not judged)", obj: dbInstance(with(secureInstanceSpec(), "engine", "mariadb", "engineVersion", "10.6.14", "enableIAMDatabaseAuthentication", nil))},
+		{name: "insecure: MariaDB 10.11", obj: dbInstance(with(secureInstanceSpec(), "engine", "mariadb", "engineVersion", "10.11.8", "enableIAMDatabaseAuthentication", nil)), fixable: yes, want: []want{{p, "not set"}}},
+		{name: "insecure: MariaDB without a version (RDS creates a current one)", obj: dbInstance(with(secureInstanceSpec(), "engine", "mariadb", "engineVersion", nil, "enableIAMDatabaseAuthentication", false)), want: []want{{p, "is false"}}},
 	})
 }
 
