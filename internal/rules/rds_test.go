@@ -239,6 +239,7 @@ func TestRDS013(t *testing.T) {
 		{name: "insecure: admin", obj: dbInstance(with(secureInstanceSpec(), "masterUsername", "admin")), action: rules.Deny, fixable: no, want: []want{{p, `masterUsername "admin" is an engine default`}}},
 		{name: "insecure: postgres on a cluster", obj: dbCluster(with(secureClusterSpec(), "masterUsername", "postgres")), want: []want{{p, `"postgres"`}}},
 		{name: "tricky: case-insensitive (ackguard decision)", obj: dbInstance(with(secureInstanceSpec(), "masterUsername", "Admin")), want: []want{{p, `"Admin"`}}},
+		{name: "tricky: only admin and postgres are RDS defaults (AWS Config)", obj: dbInstance(with(secureInstanceSpec(), "masterUsername", "root"))},
 		{name: "tricky: absent (inherited or late-initialized) passes", obj: dbInstance(with(secureInstanceSpec(), "masterUsername", nil))},
 		{name: "tricky: Aurora member skips", obj: dbInstance(with(memberSpec(), "masterUsername", "admin"))},
 		{name: "secure: root is not an engine default", obj: dbInstance(with(secureInstanceSpec(), "masterUsername", "root"))},
