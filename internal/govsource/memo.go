@@ -136,10 +136,10 @@ func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]
 	b = appendStringFields(b, annotations, "ackguard.dev/")
 	b = appendStringMap(b, ns.Labels, "")
 	// What ACK records of the resource it synced: a status write (the
-	// partition of a bucket's ARN) or ACK's finalizer (adoption) coalesced
+	// partition of a bucket, from its region) or ACK's finalizer (adoption) coalesced
 	// into the event after a create changes what the judgement draws on.
-	arn, partition, owner, finalizer := view.ACKRecord(obj)
-	b = appendString(appendString(appendString(b, arn), partition), owner)
+	arn, partition, region, owner, finalizer := view.ACKRecord(obj)
+	b = appendString(appendString(appendString(appendString(b, arn), partition), region), owner)
 	b = strconv.AppendBool(b, finalizer)
 	return sha256.Sum256(b), true
 }

@@ -100,4 +100,30 @@ func TestS3006(t *testing.T) {
 		obj["spec"].(map[string]any)["policy"] = pol(strings.ReplaceAll(tlsDeny, "arn:aws:", "arn:aws-cn:"))
 		checkFindings(t, findingsOf(obj, rules.Config{}, "S3-006"), nil)
 	})
+
+	// ACK writes every bucket's ARN as arn:aws:s3:::<name>, whatever the
+	// partition (s3-controller's bucketARN), and leaves the partition out
+	// of the status; the region it records, or the region annotation,
+	// names the partition.
+	t.Run("tricky: aws-cn bucket as ACK records it", func(t *testing.T) {
+		obj := bucket(with(secureSpec(), "policy", pol(strings.ReplaceAll(tlsDeny, "arn:aws:", "arn:aws-cn:"))))
+		obj["status"] = map[string]any{"ackResourceMetadata": map[string]any{
+			"arn": "arn:aws:s3:::my-bucket", "region": "cn-northwest-1", "ownerAccountID": "111122223333",
+		}}
+		checkFindings(t, findingsOf(obj, rules.Config{}, "S3-006"), nil)
+		obj["spec"].(map[string]any)["policy"] = nil
+		got := findingsOf(obj, rules.Config{}, "S3-006")
+		checkFindings(t, got, []want{{p, "no policy"}})
+		if !strings.Contains(got[0].Remedy, `"arn:aws-cn:s3:::my-bucket/*"`) {
+			t.Errorf("remedy does not name the aws-cn ARN: %s", got[0].Remedy)
+		}
+		// The European Sovereign Cloud is a partition of its own.
+		obj["status"] = nil
+		obj["metadata"].(map[string]any)["annotations"] = map[string]any{"services.k8s.aws/region": "eusc-de-east-1"}
+		got = findingsOf(obj, rules.Config{}, "S3-006")
+		checkFindings(t, got, []want{{p, "no policy"}})
+		if !strings.Contains(got[0].Remedy, `"arn:aws-eusc:s3:::my-bucket/*"`) {
+			t.Errorf("remedy does not name the aws-eusc ARN: %s", got[0].Remedy)
+		}
+	})
 }

@@ -39,10 +39,11 @@ type Meta struct {
 	Name        string
 	Labels      map[string]string
 	Annotations map[string]string
-	// ARN and Partition from status.ackResourceMetadata; empty until ACK
-	// has synced the resource.
+	// ARN, Partition and Region from status.ackResourceMetadata; empty
+	// until ACK has synced the resource.
 	ARN       string
 	Partition string
+	Region    string
 	// OwnerAccountID is the account ACK created or adopted the resource
 	// in (status.ackResourceMetadata.ownerAccountID); empty until synced.
 	OwnerAccountID string
@@ -70,16 +71,17 @@ func ReadMeta(obj map[string]any) Meta {
 	m.Namespace = stringOf(md, "namespace")
 	m.Labels = stringMapOf(objectOf(md, "labels"))
 	m.Annotations = stringMapOf(objectOf(md, "annotations"))
-	m.ARN, m.Partition, m.OwnerAccountID = ackSync(obj)
+	m.ARN, m.Partition, m.Region, m.OwnerAccountID = ackSync(obj)
 	m.ACKFinalizer = hasACKFinalizer(md, m.GVK.Group)
 	return m
 }
 
 // ackSync reads what ACK records of the resource it synced
-// (status.ackResourceMetadata): its ARN, partition and owner account.
-func ackSync(obj map[string]any) (arn, partition, owner string) {
+// (status.ackResourceMetadata): its ARN, partition, region and owner
+// account.
+func ackSync(obj map[string]any) (arn, partition, region, owner string) {
 	arm := objectOf(objectOf(obj, "status"), "ackResourceMetadata")
-	return stringOf(arm, "arn"), stringOf(arm, "partition"), stringOf(arm, "ownerAccountID")
+	return stringOf(arm, "arn"), stringOf(arm, "partition"), stringOf(arm, "region"), stringOf(arm, "ownerAccountID")
 }
 
 // hasACKFinalizer reports whether metadata md holds ACK's finalizer for a
@@ -99,11 +101,11 @@ func hasACKFinalizer(md map[string]any, group string) bool {
 }
 
 // ACKRecord returns, read in place, what Meta reads of ACK's record of
-// the object: the ARN, partition and owner account it synced, and whether
-// ACK's finalizer is on it.
-func ACKRecord(obj map[string]any) (arn, partition, owner string, finalizer bool) {
-	arn, partition, owner = ackSync(obj)
-	return arn, partition, owner, hasACKFinalizer(objectOf(obj, "metadata"), groupOf(obj))
+// the object: the ARN, partition, region and owner account it synced, and
+// whether ACK's finalizer is on it.
+func ACKRecord(obj map[string]any) (arn, partition, region, owner string, finalizer bool) {
+	arn, partition, region, owner = ackSync(obj)
+	return arn, partition, region, owner, hasACKFinalizer(objectOf(obj, "metadata"), groupOf(obj))
 }
 
 // groupOf returns the API group of obj's apiVersion ("" for the core
@@ -256,11 +258,22 @@ func ReadOnly(obj map[string]any) bool {
 func readOnly(v string) bool { return strings.EqualFold(v, "true") }
 
 // AWSPartition returns the AWS partition of the object: from its status
-// when ACK recorded one, else derived from its region annotation, else
-// "aws".
+// when ACK recorded one, else from its region (the one ACK recorded, else
+// the region annotation) when that names a partition other than aws, else
+// from the ARN ACK recorded, else "aws". The region comes before the ARN:
+// ACK writes every Bucket's ARN as arn:aws:s3:::<name>, whatever the
+// partition (s3-controller's bucketARN), and leaves the partition out of
+// the status.
 func (m Meta) AWSPartition() string {
 	if m.Partition != "" {
 		return m.Partition
+	}
+	region := m.Region
+	if region == "" {
+		region = m.Annotations[AnnotationRegion]
+	}
+	if p := regionPartition(region); p != "" {
+		return p
 	}
 	// arn:<partition>:… (strings.SplitN(m.ARN, ":", 3) with three parts).
 	if head, rest, ok := strings.Cut(m.ARN, ":"); ok && head == "arn" {
@@ -268,7 +281,13 @@ func (m Meta) AWSPartition() string {
 			return partition
 		}
 	}
-	region := m.Annotations[AnnotationRegion]
+	return "aws"
+}
+
+// regionPartition returns the partition of a region outside the aws
+// partition ("" for any other region), by the region prefixes of the AWS
+// SDKs' partition table.
+func regionPartition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
@@ -282,9 +301,10 @@ func (m Meta) AWSPartition() string {
 		return "aws-iso-e"
 	case strings.HasPrefix(region, "us-isof-"):
 		return "aws-iso-f"
-	default:
-		return "aws"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
 	}
+	return ""
 }
 
 // Identity is what selects an object for policies and exceptions: its

@@ -140,6 +140,11 @@ func TestMetaPartitionAndReadOnly(t *testing.T) {
 		{`{"metadata":{"annotations":{"services.k8s.aws/region":"us-gov-west-1","services.k8s.aws/read-only":"false"}}}`, "aws-us-gov", false},
 		{`{"status":{"ackResourceMetadata":{"arn":"arn:aws-cn:s3:::b"}}}`, "aws-cn", false},
 		{`{"status":{"ackResourceMetadata":{"partition":"aws-iso","arn":"arn:aws:s3:::b"}}}`, "aws-iso", false},
+		// ACK writes a Bucket's ARN in the aws partition whatever its region.
+		{`{"status":{"ackResourceMetadata":{"arn":"arn:aws:s3:::b","region":"cn-north-1"}}}`, "aws-cn", false},
+		{`{"metadata":{"annotations":{"services.k8s.aws/region":"us-gov-east-1"}},"status":{"ackResourceMetadata":{"arn":"arn:aws:s3:::b"}}}`, "aws-us-gov", false},
+		{`{"status":{"ackResourceMetadata":{"arn":"arn:aws:s3:::b","region":"eu-west-1"}}}`, "aws", false},
+		{`{"metadata":{"annotations":{"services.k8s.aws/region":"eusc-de-east-1"}}}`, "aws-eusc", false},
 		{`{"metadata":{"annotations":"not a map"},"status":7}`, "aws", false},
 		// ACK trims nothing: " true " leaves the object managed.
 		{`{"metadata":{"annotations":{"services.k8s.aws/read-only":" true "}}}`, "aws", false},
