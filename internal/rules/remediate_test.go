@@ -256,6 +256,22 @@ func TestRemediateCases(t *testing.T) {
 			patch: map[string]any{"acl": "private"},
 		},
 		{
+			// ACK diffs the grant fields only while one of them is set, and
+			// reads back no canned ACL for the owner plus AllUsers WRITE:
+			// with the last grant field gone and no spec.acl, it would
+			// never rewrite the bucket's ACL. spec.acl private makes it.
+			name:  "the last public grant removed: the ACL becomes private",
+			spec:  with(secureSpec(), "grantWrite", "uri="+allUsersURI),
+			ids:   fixDefaults,
+			patch: map[string]any{"grantWrite": nil, "acl": "private"},
+		},
+		{
+			name:  "a grant left: no canned ACL is set",
+			spec:  with(secureSpec(), "grantWrite", "uri="+allUsersURI, "grantReadACP", `id="abc"`),
+			ids:   fixDefaults,
+			patch: map[string]any{"grantWrite": nil},
+		},
+		{
 			name:  "LogDelivery grant is kept",
 			spec:  with(secureSpec(), "grantWrite", "uri=http://acs.amazonaws.com/groups/s3/LogDelivery"),
 			ids:   fixDefaults,

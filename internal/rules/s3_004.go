@@ -119,25 +119,48 @@ func parseGrants(header string) []grantee {
 	return out
 }
 
+// fixS3004 sets a public canned ACL to private and removes the public
+// grantees from the grant fields. When that removes the last grantee of a
+// bucket without spec.acl, it sets spec.acl to private too: ACK diffs the
+// grant fields only while one of them is set, and reads a bucket's ACL
+// back as a canned ACL only when it is one (the owner and AllUsers WRITE
+// is none), so with no grant field and no acl left it would never rewrite
+// the ACL in AWS, and the public grant would stay (s3-controller's
+// customPreCompare and GetPossibleCannedACLsFromGrants).
 func fixS3004(m *Mutation) error {
 	b := m.Input().Bucket()
+	aclSet := b.ACL.Present && b.ACL.Err == nil
 	if b.ACL.Err != nil || (b.ACL.Present && len(publicACLs(b.ACL.Value)) > 0) {
 		if err := m.Set(b.ACL.Path, "private"); err != nil {
 			return err
 		}
+		aclSet = true
 	}
+	removed, grantsLeft := false, false
 	for _, g := range b.Grants {
-		if !g.Present || g.Err != nil {
+		if !g.Present {
 			continue
 		}
-		if err := removePublicGrantees(m, g); err != nil {
+		if g.Err != nil {
+			grantsLeft = true
+			continue
+		}
+		r, left, err := removePublicGrantees(m, g)
+		if err != nil {
 			return err
 		}
+		removed, grantsLeft = removed || r, grantsLeft || left
+	}
+	if removed && !grantsLeft && !aclSet {
+		return m.Set(b.ACL.Path, "private")
 	}
 	return nil
 }
 
-func removePublicGrantees(m *Mutation, g view.String) error {
+// removePublicGrantees removes the public grantees of a grant field: it
+// reports whether it removed any, and whether the field still grants to
+// anyone.
+func removePublicGrantees(m *Mutation, g view.String) (removed, left bool, err error) {
 	entries := parseGrants(g.Value)
 	var kept []string
 	for _, e := range entries {
@@ -147,10 +170,10 @@ func removePublicGrantees(m *Mutation, g view.String) error {
 	}
 	switch {
 	case len(kept) == len(entries):
-		return nil
+		return false, len(kept) > 0, nil
 	case len(kept) == 0:
-		return m.Remove(g.Path)
+		return true, false, m.Remove(g.Path)
 	default:
-		return m.Set(g.Path, strings.Join(kept, ","))
+		return true, true, m.Set(g.Path, strings.Join(kept, ","))
 	}
 }
