@@ -296,6 +296,12 @@ func TestRemediateCases(t *testing.T) {
 			patch: map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}},
 		},
 		{
+			name:  "S3-005 fills in ownershipControls without rules",
+			spec:  with(secureSpec(), "ownershipControls", map[string]any{}),
+			ids:   []string{"S3-005"},
+			patch: map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}},
+		},
+		{
 			name:  "S3-005 leaves ownership alone while a grant is in use",
 			spec:  with(secureSpec(), "ownershipControls", map[string]any{"rules": []any{map[string]any{"objectOwnership": "ObjectWriter"}}}, "grantRead", `id="abc"`),
 			ids:   []string{"S3-005"},

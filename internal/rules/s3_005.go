@@ -54,6 +54,18 @@ func checkS3005(in *Input) []Finding {
 		return append(out, fieldError(b.OwnershipControls.Err))
 	}
 	if b.OwnershipControls.Present {
+		if len(b.OwnershipRules) == 0 && len(out) == 0 {
+			// ACK late-initializes only an absent field: without rules it
+			// deletes the bucket's ownership controls (syncOwnershipControls),
+			// and S3 keeps ACLs enabled on a bucket that has none.
+			return []Finding{{
+				Path:    b.OwnershipControls.Path.Child("rules"),
+				Message: "spec.ownershipControls holds no rule, so ACLs stay enabled (without rules ACK deletes the bucket's ownership controls)",
+				Remedy:  s3005Remedy,
+				Subject: "no rule",
+				Fixable: fixable,
+			}}
+		}
 		for _, r := range b.OwnershipRules {
 			o := r.ObjectOwnership
 			switch {

@@ -30,6 +30,15 @@ func TestS3005(t *testing.T) {
 		}}), want: []want{
 			{"spec.ownershipControls.rules[1].objectOwnership", "ObjectWriter"},
 		}},
+		// ACK deletes the ownership controls when the field has no rules
+		// (syncOwnershipControls); it late-initializes only a nil field.
+		{name: "insecure: ownershipControls without rules", spec: with(base, "ownershipControls", map[string]any{}), action: rules.Warn, want: []want{
+			{"spec.ownershipControls.rules", "holds no rule"},
+		}},
+		{name: "tricky: an empty rules list", spec: with(base, "ownershipControls", map[string]any{"rules": []any{}}), want: []want{
+			{"spec.ownershipControls.rules", "holds no rule"},
+		}},
+		{name: "secure: ownershipControls null is absent", spec: withNull(base, "ownershipControls")},
 		{name: "wrong type: objectOwnership boolean", spec: with(base, "ownershipControls", ownership(true)), want: []want{
 			{"spec.ownershipControls.rules[0].objectOwnership", "invalid input: must be a string, found boolean"},
 		}},
