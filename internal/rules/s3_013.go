@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/policy"
@@ -85,15 +86,37 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 }
 
 // hasTransportCondition reports whether a condition limits the Deny to
-// insecure transport, which the ACK controller never uses. Conditions are
-// ANDed (catalog §10.1 C4), so one such condition is enough.
+// insecure transport, which the ACK controller never uses: plain HTTP, or
+// TLS below 1.2, which every AWS API endpoint refuses anyway. Conditions
+// are ANDed (catalog §10.1 C4), so one such condition is enough.
 func hasTransportCondition(conds []policy.Condition) bool {
 	for _, c := range conds {
-		if isInsecureTransportCondition(c) {
+		if isInsecureTransportCondition(c) || isOldTLSCondition(c) {
 			return true
 		}
 	}
 	return false
+}
+
+// isOldTLSCondition matches NumericLessThan s3:TlsVersion with values of
+// at most 1.2 (NumericLessThanEquals: below 1.2), IfExists or not: the
+// key is on every HTTPS request to S3. Values are OR'ed, so each must be
+// that low.
+func isOldTLSCondition(c policy.Condition) bool {
+	if !c.KeyIs("s3:TlsVersion") || c.Op.ForAllValue || c.Op.ForAnyValue || len(c.Values) == 0 {
+		return false
+	}
+	strict := c.Op.Base == "NumericLessThan"
+	if !strict && c.Op.Base != "NumericLessThanEquals" {
+		return false
+	}
+	for _, v := range c.Values {
+		n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || n > 1.2 || (!strict && n >= 1.2) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasPrincipalException reports whether a negated condition on the

@@ -18,6 +18,17 @@ func TestS3013(t *testing.T) {
 		{name: "secure: exception naming an owner account", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}`))},
 		{name: "secure: exception by organisation", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`))},
 		{name: "secure: insecure transport AND another condition", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}`))},
+		// Every AWS API endpoint refuses TLS below 1.2, so the ACK
+		// controller never sends a request this Deny matches (AWS's
+		// "enforce TLS 1.2 or higher" bucket policy).
+		{name: "secure: Deny of TLS versions below 1.2", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"NumericLessThan":{"s3:TlsVersion":1.2}}`))},
+		{name: "secure: Deny of TLS versions up to 1.1", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"NumericLessThanEquals":{"s3:TlsVersion":"1.1"}}`))},
+		{name: "tricky: Deny of TLS versions below 1.3 may lock out a TLS 1.2 client", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"NumericLessThan":{"s3:TlsVersion":["1.2","1.3"]}}`)), want: []want{
+			{p, "under conditions the owner and the ACK controller may not meet"},
+		}},
+		{name: "tricky: Deny of TLS versions from 1.2", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"NumericGreaterThanEquals":{"s3:TlsVersion":"1.2"}}`)), want: []want{
+			{p, "under conditions"},
+		}},
 		{name: "secure: Deny on objects only", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"}`)},
 		{name: "secure: Deny of object actions", spec: withPolicy(stmt("Deny", anyone, `"Action":["s3:GetObject","s3:PutObject"]`, ""))},
 		{name: "secure: Deny to a named principal", spec: withPolicy(stmt("Deny", `"Principal":{"AWS":"arn:aws:iam::444455556666:root"}`, `"Action":"s3:*"`, ""))},
