@@ -68,7 +68,7 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		default:
 			continue
 		}
-		if hasTransportCondition(s.Conditions) || hasPrincipalException(in.Config, s.Conditions) {
+		if hasTransportCondition(s.Conditions) || hasPrincipalException(in.Config, s.Conditions) || confinedToOtherAccounts(in.Config, s.Conditions) {
 			continue
 		}
 		how := "unconditionally"
@@ -134,6 +134,41 @@ func hasPrincipalException(cfg Config, conds []policy.Condition) bool {
 			if cfg.IsOwnerAccount(policy.PrincipalAccount(v)) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// confinedToOtherAccounts reports whether a condition confines the Deny
+// to principals of accounts that are not owner accounts: a positive
+// operator on aws:PrincipalAccount or aws:PrincipalArn whose every value
+// names a fixed account outside them (conditions are ANDed, values OR'ed;
+// catalog §10.1 C4). Without configured owner accounts no account is known
+// to be another's.
+func confinedToOtherAccounts(cfg Config, conds []policy.Condition) bool {
+	if len(cfg.OwnerAccounts) == 0 {
+		return false
+	}
+	for _, c := range conds {
+		if c.Op.Negated || c.Op.ForAllValue || c.Op.ForAnyValue || len(c.Values) == 0 ||
+			!(c.KeyIs("aws:PrincipalAccount") || c.KeyIs("aws:PrincipalArn")) {
+			continue
+		}
+		switch c.Op.Base {
+		case "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike":
+		default:
+			continue
+		}
+		other := true
+		for _, v := range c.Values {
+			acct := policy.PrincipalAccount(v)
+			if !policy.IsAccountID(acct) || cfg.IsOwnerAccount(acct) {
+				other = false
+				break
+			}
+		}
+		if other {
+			return true
 		}
 	}
 	return false

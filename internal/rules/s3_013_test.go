@@ -66,6 +66,19 @@ func TestS3013(t *testing.T) {
 		{name: "tricky: exception naming another account when owners are configured", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/admin"}}`)), want: []want{
 			{p, "denies"},
 		}},
+		// A Deny confined to principals of other accounts never reaches the
+		// owner's: it is an owner exception written the other way round.
+		{name: "secure: Deny confined to another account", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringEquals":{"aws:PrincipalAccount":["444455556666","777788889999"]}}`))},
+		{name: "secure: Deny confined to roles of another account", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/*"}}`))},
+		{name: "tricky: Deny confined to accounts that include an owner", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringEquals":{"aws:PrincipalAccount":["444455556666","111122223333"]}}`)), want: []want{
+			{p, "under conditions"},
+		}},
+		{name: "tricky: Deny confined by a wildcard account", cfg: owner, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/ci"}}`)), want: []want{
+			{p, "under conditions"},
+		}},
+		{name: "tricky: Deny confined to another account, owners unknown", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}`)), want: []want{
+			{p, "under conditions"},
+		}},
 		{name: "tricky: positive condition on the principal is no exception", spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/ack-*"}}`)), want: []want{
 			{p, "under conditions"},
 		}},
