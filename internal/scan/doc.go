@@ -294,8 +294,9 @@
 // errors as notifications. --output junit writes JUnit XML (see
 // WriteJUnit): one test case per resource and rule evaluated on it,
 // failing when the finding fails the scan under --fail-on; a rule the
-// policies disable, an opt-in rule they do not enable, and a resource no
-// policy selects have none.
+// policies disable, an opt-in rule they do not enable, a resource no
+// policy selects, and one whose UPDATE from --base the webhook is not
+// called for have none.
 //
 // # Adoption
 //

@@ -50,7 +50,8 @@ type junitMessage struct {
 // (named "RULE-ID: title" from the registry, nil: rules.Default(); its
 // class "Kind namespace/name"). A rule that was not evaluated (disabled by
 // the policies, opt-in and not enabled, or on a resource no policy
-// selects) has no test case: it did not pass. A case fails with
+// selects) has no test case: it did not pass; nor has a resource whose
+// UPDATE from --base the webhook is not called for. A case fails with
 // the finding's message, field, location and remedy when the finding
 // fails the scan under failOn (a deny finding; a warn finding too with
 // FailOnWarn; none with FailOnNever); a finding that does not fail it, and

@@ -1459,6 +1459,12 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 	if ns := meta.Namespace; ns != "" && s.namespaces[ns] == nil && !slices.Contains(s.unlabelled, ns) {
 		s.unlabelled = append(s.unlabelled, ns)
 	}
+	if unjudged {
+		// No rule runs on it: no finding, and no JUnit test case (its
+		// rules did not pass, they did not run), as in JSON and SARIF.
+		s.unchanged++
+		return
+	}
 	judged := judgedResource{Resource: res, origin: p.origin, seq: s.rep.Summary.Resources, at: p.loc.start()}
 	if len(s.rules) > 0 {
 		if s.ran == nil {
@@ -1473,10 +1479,6 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		// outputs keep only the resources with findings.
 		judged.rules = s.evaluated(meta.GVK.GroupKind(), d.Judgement)
 		s.rep.judged = append(s.rep.judged, judged)
-	}
-	if unjudged {
-		s.unchanged++
-		return
 	}
 	denied, warned := false, false
 	for _, o := range d.Outcomes() {

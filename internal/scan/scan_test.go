@@ -1264,3 +1264,48 @@ func TestBaseUnchangedSpecIsNotJudged(t *testing.T) {
 		})
 	}
 }
+
+// TestBaseUnchangedSpecAgreesAcrossOutputs: a resource whose UPDATE the
+// webhook is not called for is not judged in any output: no finding in
+// JSON, no result in SARIF, and no JUnit test case (its rules did not run,
+// so they did not pass either), while the change's other resources are;
+// a --rules pattern that judged nothing else says so.
+func TestBaseUnchangedSpecAgreesAcrossOutputs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
+	const bucket = "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: %s, namespace: default%s}\nspec: {name: %s, acl: public-read}\n"
+	base := write("base.yaml", fmt.Sprintf(bucket, "legacy", "", "legacy"))
+	head := write("head.yaml", fmt.Sprintf(bucket, "legacy", ", labels: {team: a}", "legacy")+"---\n"+fmt.Sprintf(bucket, "fresh", "", "fresh"))
+	render := func(opts Options) string {
+		t.Helper()
+		rep := Scan(context.Background(), []string{head}, nil, opts)
+		if len(rep.Errors) != 0 || rep.Summary.Resources != 2 {
+			t.Fatalf("%+v, errors %+v", rep.Summary, rep.Errors)
+		}
+		var stdout, stderr bytes.Buffer
+		if err := WriteReport(rep, opts, &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String()
+	}
+	for _, output := range []string{OutputJSON, OutputSARIF, OutputJUnit} {
+		t.Run(output, func(t *testing.T) {
+			out := render(Options{Output: output, Base: []string{base}})
+			if strings.Contains(out, "legacy") {
+				t.Errorf("the unchanged bucket is in the %s output:\n%s", output, out)
+			}
+			if !strings.Contains(out, "fresh") {
+				t.Errorf("the created bucket is not in the %s output:\n%s", output, out)
+			}
+		})
+	}
+	rep := Scan(context.Background(), []string{head}, nil, Options{Base: []string{base}, Rules: []string{"S3-004"}})
+	if n := strings.Join(rep.Notes, "\n"); strings.Contains(n, "--rules S3-004") {
+		t.Errorf("notes %q: S3-004 judged the created bucket", n)
+	}
+	only := write("only.yaml", fmt.Sprintf(bucket, "legacy", "", "legacy"))
+	rep = Scan(context.Background(), []string{only}, nil, Options{Base: []string{base}, Rules: []string{"S3-004"}})
+	if n := strings.Join(rep.Notes, "\n"); !strings.Contains(n, "--rules S3-004: no resource was judged") {
+		t.Errorf("notes %q: want one saying S3-004 judged no resource", n)
+	}
+}
