@@ -63,6 +63,7 @@ func (s *scanner) buildDir(dir string, mode readMode) bool {
 	case !s.opts.NoKustomize && kustomizationFile(dir) != "":
 		s.kustomize(dir, kustomizationFile(dir), mode)
 	case isFile(filepath.Join(dir, "Chart.yaml")):
+		s.charts++
 		s.helmChart(dir, mode)
 	default:
 		return false
@@ -212,7 +213,9 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 	}
 	vals, err := (&values.Options{ValueFiles: s.opts.Values}).MergeValues(getter.Providers{})
 	if err != nil {
-		s.errorf(src, "values: %s", oneLineError(err))
+		if !s.badValues { // else checkValues said which file, and why
+			s.errorf(src, "values: %s", oneLineError(err))
+		}
 		return
 	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.NewTextHandler(io.Discard, nil)))
@@ -249,6 +252,39 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
 	s.built(dir, origin{file: src, artifact: dir, built: true, namespace: inst.Namespace}, out.Bytes(), mode)
+}
+
+// checkValues checks each --values file (not "-", which a chart reads
+// from standard input) as helm template -f reads it, whether or not a
+// chart is rendered: one that does not exist, or is not a YAML mapping,
+// is an input error naming it, not a reason to ignore it.
+func (s *scanner) checkValues() {
+	for _, f := range s.opts.Values {
+		if f == "-" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			s.badValues = true
+			s.errorf(f, "--values: %s", describe(err))
+			continue
+		}
+		if _, err := (&values.Options{ValueFiles: []string{f}}).MergeValues(getter.Providers{}); err != nil {
+			s.badValues = true
+			s.errorf(f, "--values: %s", oneLineError(err))
+		}
+	}
+}
+
+// unusedValues reports --values given while no input (PATH, --policy or
+// --base) is a chart: nothing reads them, which a typo'd chart path or a
+// flag meant for another tool would otherwise leave unsaid.
+func (s *scanner) unusedValues() {
+	if s.charts > 0 || s.badValues || s.stopped {
+		return
+	}
+	for _, f := range s.opts.Values {
+		s.errorf(f, "--values: no input is a chart (a directory holding Chart.yaml), so nothing reads these values; scan the chart's directory, or drop --values")
+	}
 }
 
 // ackVersion is the version every ACK controller serves its kinds at

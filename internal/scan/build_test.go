@@ -375,3 +375,42 @@ func TestKustomizeOrderIsTheCLIs(t *testing.T) {
 		t.Errorf("finding at %s line %d, want %s line 17", acl.Resource.Source, acl.Line, want)
 	}
 }
+
+// TestValuesWithoutChart: a --values file is checked whether or not a
+// chart is rendered: one that does not exist, or that is not a YAML
+// mapping, is an input error naming it (exit 2), once, beside the chart's
+// own; and values given while no input is a chart, which nothing would
+// read, are an error too, not ignored. The other inputs are still judged.
+func TestValuesWithoutChart(t *testing.T) {
+	dir := t.TempDir()
+	bucket := writeIn(t, dir, "bucket.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {name: b, acl: public-read}\n")
+	valid := writeIn(t, dir, "values.yaml", "public: true\n")
+	list := writeIn(t, dir, "list.yaml", "- public\n")
+	missing := filepath.Join(dir, "nope.yaml")
+	chart := testdata("build", "chart")
+	for _, tc := range []struct {
+		name   string
+		paths  []string
+		values []string
+		want   string // the source of the one error
+	}{
+		{"missing, no chart", []string{bucket}, []string{missing}, missing},
+		{"not a mapping, no chart", []string{bucket}, []string{list}, list},
+		{"valid, no chart", []string{bucket}, []string{valid}, valid},
+		{"missing, with a chart", []string{bucket, chart}, []string{missing}, missing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := Scan(context.Background(), tc.paths, nil, Options{Values: tc.values})
+			if len(rep.Errors) != 1 || rep.Errors[0].Source != tc.want || !strings.Contains(rep.Errors[0].Message, "--values") {
+				t.Errorf("errors %+v, want one naming %s and --values", rep.Errors, tc.want)
+			}
+			if rep.ExitCode() != 2 || rep.Summary.Denied != 1 {
+				t.Errorf("exit code %d, summary %+v: want 2, and the bucket still judged", rep.ExitCode(), rep.Summary)
+			}
+		})
+	}
+	// A valid values file with a chart: no error.
+	if rep := Scan(context.Background(), []string{chart}, nil, Options{Values: []string{valid}}); len(rep.Errors) != 0 {
+		t.Errorf("errors %+v", rep.Errors)
+	}
+}

@@ -147,7 +147,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 		"build directories holding a kustomization (kubectl apply -k) and judge the built objects; false reads their files as they are")
 	kf.NoOptDefVal = "true"
 	fs.Var(&pathList{&o.Values}, "values",
-		"values `FILE` for the charts rendered, over their default values (as helm template -f); repeatable")
+		"values `FILE` for the charts rendered, over their default values (as helm template -f); repeatable; one that cannot be read, or given while no input is a chart, is an input error")
 	fs.Var(&csvList{values: &o.APIVersions, typ: "VERSIONS", check: apiVersion}, "api-versions",
 		"more API `VERSIONS` charts see served in .Capabilities.APIVersions (group/version or group/version/Kind, comma-separated; those of the kinds ackguard guards always are), as helm template --api-versions; repeatable")
 	if o.ReleaseName == "" {

@@ -27,7 +27,9 @@
 // remote base, no plugin, no exec or container function, no Helm
 // inflation); --kustomize=false reads such a directory as plain files. A
 // directory holding Chart.yaml is rendered with Helm's packages as "helm
-// template" would: default values, then each --values file in order,
+// template" would: default values, then each --values file in order (a
+// values file that cannot be read, or values given while no input is a
+// chart, is an input error),
 // release --release-name (release-name) in --release-namespace (by
 // default --namespace, as helm template -n sets both), hooks included; dependencies must be vendored in charts/. Its templates
 // see served (.Capabilities.APIVersions) helm's defaults, the

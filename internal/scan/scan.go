@@ -406,6 +406,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	s.rep.Policies = []Policy{}
 	s.rep.Exceptions = []Exception{}
 	s.rep.Notes = []string{}
+	s.checkValues()
 	for _, p := range paths {
 		if s.done() {
 			break
@@ -430,6 +431,7 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		}
 		s.path(p, readBase)
 	}
+	s.unusedValues()
 	// Judge once every policy, exception and Namespace is read, so that
 	// every resource is judged under all of them, and rules can resolve
 	// the objects a resource refers to (a Role's Policies) among all the
@@ -603,6 +605,11 @@ type scanner struct {
 	baseRefs []map[string]any
 	// errorsSeen are the input errors recorded by errorf.
 	errorsSeen map[InputError]bool
+	// charts counts the charts found (rendered or not); badValues is
+	// true when a --values file could not be read (reported once, by
+	// checkValues).
+	charts    int
+	badValues bool
 }
 
 // baseResource is a resource as it was before the change, and where it
