@@ -308,6 +308,13 @@ func TestCommonMistakes(t *testing.T) {
 		{name: "bad time", args: []string{"scan", "--now", "yesterday", "-"}, want: `is not an RFC 3339 time`},
 		{name: "path that does not exist", args: []string{"scan", missing}, want: "error: " + missing + ": no such file or directory"},
 		{name: "file that is not YAML", args: []string{"scan", notYAML}, want: "error: " + notYAML + ": invalid YAML: line 1: "},
+		// A namespace flag given empty (an unset $NS) or not a namespace
+		// name: scan judged in "default", check-webhook asked the API
+		// server for a Bucket in no namespace.
+		{name: "empty namespace", args: []string{"scan", "-n", "", "-"}, want: `Error: invalid argument "" for "-n, --namespace" flag: the namespace is empty`},
+		{name: "empty release namespace", args: []string{"scan", "--release-namespace=", "-"}, want: `invalid argument "" for "--release-namespace" flag: the namespace is empty`},
+		{name: "invalid namespace", args: []string{"scan", "--namespace", "Team_A", "-"}, want: `"Team_A" is not a namespace name: a lowercase RFC 1123 label`},
+		{name: "check-webhook empty namespace", args: []string{"check-webhook", "--namespace="}, want: `invalid argument "" for "-n, --namespace" flag: the namespace is empty`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, secureBucket, tt.args...)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Exit codes.
@@ -126,4 +127,33 @@ func quoted(words []string) string {
 		return words[0]
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// Namespace is a flag value naming a Kubernetes namespace: empty, or a
+// name the API server refuses for a namespace, is a usage error when the
+// flags are parsed (an unset variable in a pipeline's "-n $NS" must not
+// quietly mean another namespace).
+type Namespace struct{ value *string }
+
+// NewNamespace returns a Namespace that writes into value (its current
+// value is the default).
+func NewNamespace(value *string) *Namespace { return &Namespace{value: value} }
+
+func (n *Namespace) String() string { return *n.value }
+
+// Type is "string", so that help quotes the default as for any string
+// flag (the usage names the value NAMESPACE).
+func (n *Namespace) Type() string { return "string" }
+
+// Set accepts a namespace name: a DNS-1123 label, as the API server
+// validates a Namespace's name.
+func (n *Namespace) Set(v string) error {
+	if v == "" {
+		return errors.New("the namespace is empty: name one, such as default")
+	}
+	if errs := validation.IsDNS1123Label(v); len(errs) > 0 {
+		return fmt.Errorf("%q is not a namespace name: %s", v, strings.Join(errs, "; "))
+	}
+	*n.value = v
+	return nil
 }

@@ -56,7 +56,7 @@ else, said.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", namespace, "`NAMESPACE` to dry-run the Bucket in")
+	cmd.Flags().VarP(cmdutil.NewNamespace(&namespace), "namespace", "n", "`NAMESPACE` to dry-run the Bucket in")
 	cmd.Flags().StringSliceVar(&excluded, "excluded-namespaces", nil, "namespaces the webhook configuration never sends (`LIST`): checking in one fails at once")
 	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "give up after this long")
 	cmd.Flags().StringVar(&kubeContext, "context", "", "the kubeconfig `CONTEXT` to use (default: its current context)")

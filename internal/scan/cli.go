@@ -159,9 +159,9 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.ACKNamespace, "ack-namespace", owners.DefaultACKNamespace,
 		"`NAMESPACE` of the ACK controllers: ACK's cross-account role map ConfigMaps name owner accounts only there, as for the manager; empty reads none")
 	fs.StringVar(&o.ReleaseName, "release-name", o.ReleaseName, "release `NAME` charts are rendered for")
-	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace,
-		"`NAMESPACE` the namespaced objects that name none are judged in, as kubectl apply -n creates them there (charts too, unless --release-namespace)")
-	fs.StringVar(&o.ReleaseNamespace, "release-namespace", o.ReleaseNamespace,
+	fs.VarPF(cmdutil.NewNamespace(&o.Namespace), "namespace", "n",
+		"`NAMESPACE` the namespaced objects that name none are judged in, as kubectl apply -n creates them there (charts too, unless --release-namespace)").DefValue = o.Namespace
+	fs.Var(cmdutil.NewNamespace(&o.ReleaseNamespace), "release-namespace",
 		"release `NAMESPACE` charts are rendered in, and their objects that name none judged in (default: --namespace)")
 }
 
