@@ -1435,9 +1435,14 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 	source, obj, meta := p.source, p.obj, p.meta
 	if problems := s.refused(obj, meta); len(problems) > 0 {
 		// The API server refuses it before admission: nothing is judged.
-		name := describeName(meta.Namespace, view.ReadIdentity(obj).Name, true)
+		// Where it starts, as a decoding error says its line: in the
+		// file, or in the built stream of a built or rendered directory.
+		name, at := describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), ""
+		if l := p.loc.start().line; l > 0 {
+			at = fmt.Sprintf("line %d: ", l)
+		}
 		for _, msg := range problems {
-			s.failf(source, "%s %s: %s", meta.GVK.Kind, name, msg)
+			s.failf(source, "%s%s %s: %s", at, meta.GVK.Kind, name, msg)
 		}
 		return
 	}

@@ -495,7 +495,7 @@ spec:
 		t.Fatalf("forged name: exit code %d, want 2", code)
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
-		if !strings.HasPrefix(l, "error: -: Bucket default/evil") || strings.ContainsAny(l, "\x1b\u202e\r") {
+		if !strings.HasPrefix(l, "error: -: line 1: Bucket default/evil") || strings.ContainsAny(l, "\x1b\u202e\r") {
 			t.Errorf("forged line %q", l)
 		}
 	}
@@ -1307,5 +1307,21 @@ func TestBaseUnchangedSpecAgreesAcrossOutputs(t *testing.T) {
 	rep = Scan(context.Background(), []string{only}, nil, Options{Base: []string{base}, Rules: []string{"S3-004"}})
 	if n := strings.Join(rep.Notes, "\n"); !strings.Contains(n, "--rules S3-004: no resource was judged") {
 		t.Errorf("notes %q: want one saying S3-004 judged no resource", n)
+	}
+}
+
+// TestRefusedResourceErrorsGiveTheLine: a guarded resource the API server
+// would refuse is an input error that says where the resource starts in
+// its file, as an error in decoding does, so that one document among many
+// is found; the other documents are judged.
+func TestRefusedResourceErrorsGiveTheLine(t *testing.T) {
+	p := writeFile(t, "buckets.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: a}\nspec: {name: a, acl: public-read}\n"+
+		"---\n# a comment\napiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {acl: private}\n")
+	rep := Scan(context.Background(), []string{p}, nil, Options{})
+	if len(rep.Errors) != 1 || rep.Errors[0].Source != p+"#1" || rep.Errors[0].Message != "line 7: Bucket default/b: spec.name: Required value" {
+		t.Errorf("errors %+v, want one at line 7 of %s#1", rep.Errors, p)
+	}
+	if rep.Summary.Resources != 1 || rep.Summary.Denied != 1 {
+		t.Errorf("summary %+v: the other bucket must be judged", rep.Summary)
 	}
 }
