@@ -314,6 +314,7 @@ func TestCommonMistakes(t *testing.T) {
 		{name: "empty namespace", args: []string{"scan", "-n", "", "-"}, want: `Error: invalid argument "" for "-n, --namespace" flag: the namespace is empty`},
 		{name: "empty release namespace", args: []string{"scan", "--release-namespace=", "-"}, want: `invalid argument "" for "--release-namespace" flag: the namespace is empty`},
 		{name: "invalid namespace", args: []string{"scan", "--namespace", "Team_A", "-"}, want: `"Team_A" is not a namespace name: a lowercase RFC 1123 label`},
+		{name: "check-webhook no time", args: []string{"check-webhook", "--timeout=0"}, want: `Error: --timeout must be positive, not 0s`},
 		{name: "check-webhook empty namespace", args: []string{"check-webhook", "--namespace="}, want: `invalid argument "" for "-n, --namespace" flag: the namespace is empty`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,6 +35,11 @@ else, said.`,
 		Example: `  ackguard check-webhook --namespace team-a`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if timeout <= 0 {
+				// An expired deadline would fail the dry run as if the
+				// API server or the webhook did.
+				return cmdutil.Fail(cmdutil.ExitUsage, fmt.Errorf("--timeout must be positive, not %v", timeout))
+			}
 			if slices.Contains(excluded, namespace) {
 				return cmdutil.Fail(cmdutil.ExitFailure, fmt.Errorf("FAIL: namespace %s is never sent to the webhook, so the check would prove nothing; check in a namespace ackguard guards", namespace))
 			}
