@@ -25,7 +25,8 @@ import (
 //     literal text under a missing or 2008-10-17 Version (A6). A resource
 //     pattern holding a variable is never "unconstrained" (the variable
 //     names one value per request), and a Deny pattern holding a variable
-//     never covers anything.
+//     never covers anything, nor, in a Deny's NotResource, leaves anything
+//     surely covered (the variable may name the resource it spares).
 
 // Source is one document of the set, with the name messages use for it.
 type Source struct {
@@ -259,8 +260,12 @@ func denyCovers(d entry, p, svc, partition string) bool {
 		return true
 	}
 	if d.st.HasNotResource {
+		// The Deny spares what its NotResource names: it covers p only if
+		// none of those patterns could name a resource p does. A variable
+		// may stand for any text (it names the caller's own account, user
+		// or tag), so a pattern holding one may spare p's resources.
 		for _, q := range d.st.NotResource {
-			if GlobsIntersect(q, p) {
+			if ResolvesVariable(q, d.literal) || GlobsIntersect(q, p) {
 				return false
 			}
 		}

@@ -367,6 +367,10 @@ func TestIAM004(t *testing.T) {
 			{inl("b"), `spec.inlinePolicies["b"]: Statement[0] allows iam:PassRole`},
 		}},
 		{name: "secure: ? for one character of a role name covers few roles", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/app?"`)))},
+		{name: "tricky: a Deny whose NotResource holds a variable subtracts nothing: the variable may name the Allow's roles (F3)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/*"`), `{"Effect":"Deny","Action":"iam:PassRole","NotResource":"arn:aws:iam::${aws:PrincipalAccount}:role/*"}`)), want: []want{
+			{"spec.policyDocument", `on Resource "arn:aws:iam::111122223333:role/*"`},
+		}},
+		{name: "secure: under Version 2008-10-17 that NotResource is literal text, which no role's ARN is: the Deny covers every role", kind: "Policy", spec: policySpec(`{"Version":"2008-10-17","Statement":[` + allow(`"iam:PassRole"`, `"arn:aws:iam::111122223333:role/*"`) + `,{"Effect":"Deny","Action":"iam:PassRole","NotResource":"arn:aws:iam::${aws:PrincipalAccount}:role/*"}]}`)},
 	})
 }
 
