@@ -206,7 +206,6 @@ func TestResourceScope(t *testing.T) {
 		{"arn:aws:iam::*:user*", "iam", false, false, true},
 		{"arn:aws:iam::111122223333:role/app", "iam", false, false, false},
 		{"arn:aws:iam::111122223333:role/a?", "iam", false, false, false},
-		{"arn:?ws:*", "iam", false, false, false},
 		{"arn:aws:s3:::bucket/*", "s3", false, false, true},
 		{"arn:aws:iam::111122223333:*", "iam", false, false, true},
 		{"arn:aws:iam::111122223333:role/*", "sts", false, false, true},
@@ -255,6 +254,17 @@ func TestResourceScope(t *testing.T) {
 		{"arn:aws:iam::*?:*", "iam", false, true, true},
 		{"?*:role/*", "iam", false, false, true},
 		{"arn:aws:s3:::?", "s3", false, false, false},
+		// A '?' alone stands for one character of the ARN: in the partition
+		// ("arn:?ws:*" is "arn:aws:*") or the service ("arn:aws:s?:::*" is
+		// every bucket and object), never for what a '*' stands for.
+		{"arn:?ws:*", "iam", true, true, true},
+		{"arn:???:*", "kms", true, true, true},
+		{"arn:aws-??:*", "iam", true, true, true},
+		{"arn:a?:*", "iam", false, false, false},
+		{"arn:aws:s?:::*", "s3", false, true, true},
+		{"arn:aws:???:*", "s3", false, true, true}, // "s3:" then ":*": every bucket, as AWS matches it
+		{"arn:aws:ec?:*", "s3", false, false, false},
+		{"arn:aws:i?m::*:*", "iam", false, true, true},
 	} {
 		if got := policy.EffectivelyStar(tt.pattern); got != tt.star {
 			t.Errorf("EffectivelyStar(%q) = %v", tt.pattern, got)

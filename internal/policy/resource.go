@@ -56,7 +56,8 @@ func isPartition(s string) bool {
 
 // coversARN reports whether pattern surely matches every ARN whose part
 // after "arn:<partition>:" is described by target (see serviceARNTargets),
-// in any partition. '?' never covers.
+// in any partition. '?' never covers: coversARN reads a pattern that
+// subtracts (a Deny) or withholds (a NotResource).
 //
 // A pattern naming its partition ("arn:aws-cn:s3:::*") covers the ARNs of
 // that partition when it is one; any other ("arn:*", "arn*", "*:*", "a*")
@@ -67,33 +68,92 @@ func coversARN(pattern, target string) bool {
 	if strings.Contains(pattern, "?") {
 		return false
 	}
+	return coversARNReading(pattern, target, false)
+}
+
+// allowCoversARN is coversARN for an Allow's pattern, where a '?' stands
+// for one character (rule D2): one character of the ARN, in the partition
+// too ("arn:???:*" covers every ARN of aws as "arn:aws:*" does), never what
+// a '*' of the target stands for ("arn:aws:s3:::?" is not every bucket).
+func allowCoversARN(pattern, target string) bool {
+	return coversARNReading(pattern, target, true)
+}
+
+func coversARNReading(pattern, target string, question bool) bool {
 	if rest, ok := strings.CutPrefix(pattern, "arn:"); ok {
 		if j := strings.IndexAny(rest, ":*"); j >= 0 && rest[j] == ':' {
-			return isPartition(rest[:j]) && MatchGlob(rest[j+1:], target, false)
+			part := rest[:j]
+			return (isPartition(part) || question && namesPartition(part)) && matchTarget(rest[j+1:], target)
 		}
 	}
-	return MatchGlob(pattern, "arn:aws:"+target, false)
+	return matchTarget(pattern, "arn:aws:"+target)
+}
+
+// partitions are the AWS partitions a partition field holding a '?' may
+// name.
+var partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+
+// namesPartition reports whether a partition field with '?' in it (and no
+// '*') matches an AWS partition.
+func namesPartition(field string) bool {
+	for _, p := range partitions {
+		if matchTarget(field, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchTarget is MatchGlob (case-sensitive, rule E3) of a pattern against a
+// target whose '*' stands for "anything": a '*' of the pattern matches any
+// run of the target, a '?' one character of it other than its '*', and any
+// other character itself.
+func matchTarget(pattern, s string) bool {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && (pattern[p] == '?' && s[i] != '*' || pattern[p] != '?' && pattern[p] == s[i]):
+			p++
+			i++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // EffectivelyStar reports whether a resource pattern matches every ARN of
 // every service: "*", "arn:*", "arn:aws:*", "arn:*:*:*:*:*" (rule E1,
 // parliament RESOURCE_EFFECTIVELY_STAR), and any other pattern that matches
 // them all ("arn*", "*:*", "a*"). It reads an Allow's resources: a run of
-// wildcards holding a '*' counts as that '*' ("?*", "arn:?*"; rule D2).
+// wildcards holding a '*' counts as that '*' ("?*", "arn:?*"), and a '?'
+// as one character of the ARN ("arn:???:*", "arn:a?s:*"; rule D2).
 func EffectivelyStar(pattern string) bool {
 	return effectivelyStar(starRuns(pattern))
 }
 
 // effectivelyStar is EffectivelyStar on a pattern starRuns has read.
 func effectivelyStar(pattern string) bool {
-	return coversARN(pattern, "*:*:*:*")
+	return allowCoversARN(pattern, "*:*:*:*")
 }
 
 // UnconstrainedFor reports whether a resource pattern matches every
 // resource of the service: EffectivelyStar, or a service-wide wildcard
 // such as "arn:aws:s3:::*" for s3 actions or "arn:aws:iam::*:*" for iam
 // actions (rule E1 as it applies to one action), with '?' read as
-// EffectivelyStar reads it ("arn:aws:s3:::?*" is every bucket and object).
+// EffectivelyStar reads it ("arn:aws:s3:::?*" and "arn:aws:s?:::*" are
+// every bucket and object).
 func UnconstrainedFor(pattern, service string) bool {
 	return unconstrainedFor(starRuns(pattern), service)
 }
@@ -106,13 +166,13 @@ func unconstrainedFor(pattern, service string) bool {
 	service = strings.ToLower(service)
 	if targets, ok := serviceARNTargets[service]; ok {
 		for _, t := range targets {
-			if coversARN(pattern, t) {
+			if allowCoversARN(pattern, t) {
 				return true
 			}
 		}
 		return false
 	}
-	return coversARN(pattern, service+":*:*:*") // the one shape of a service not listed
+	return allowCoversARN(pattern, service+":*:*:*") // the one shape of a service not listed
 }
 
 // coversARNSpelled is coversARN for a pattern that subtracts (a Deny's

@@ -153,6 +153,11 @@ func TestIAM001(t *testing.T) {
 			{"spec.policyDocument", `Statement[1] allows Action "*" on Resource "arn:?*"`},
 		}},
 		{name: "secure: ?:? names no real action", kind: "Policy", spec: policySpec(idp(allow(`"?:?"`, star)))},
+		{name: "tricky: a '?' standing for one character of the partition still covers every ARN in an Allow (D2, E1): arn:???:* and arn:a?s:* are arn:aws:*", kind: "Policy", spec: policySpec(idp(allow(star, `"arn:???:*"`), allow(star, `"arn:a?s:*"`))), want: []want{
+			{"spec.policyDocument", `Statement[0] allows Action "*" on Resource "arn:???:*"`},
+			{"spec.policyDocument", `Statement[1] allows Action "*" on Resource "arn:a?s:*"`},
+		}},
+		{name: "secure: arn:aws:???:* is not every ARN (arn:aws:lambda:… has no colon after three characters)", kind: "Policy", spec: policySpec(idp(allow(star, `"arn:aws:???:*"`)))},
 		{name: "tricky: NotResource with Action *", kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
 			{"spec.policyDocument", "NotResource"},
 		}},
@@ -438,6 +443,10 @@ func TestIAM006to009And019(t *testing.T) {
 		{name: "tricky: arn:aws:s3:::?* is every bucket and object ('?' is a wildcard in an Allow, D2)", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"arn:aws:s3:::?*"`))), want: []want{
 			{"spec.policyDocument", `Resource "arn:aws:s3:::?*"`},
 		}},
+		{name: "tricky: arn:aws:s?:::* is every bucket and object ('?' stands for one character of the service in an Allow, D2)", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"arn:aws:s?:::*"`))), want: []want{
+			{"spec.policyDocument", `Resource "arn:aws:s?:::*"`},
+		}},
+		{name: "secure: arn:aws:s3:::? is the buckets of one character, not every bucket", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, `"arn:aws:s3:::?"`)))},
 		{name: "tricky: but a Deny on arn:aws:s3:::?* does not subtract (D2)", kind: "Policy", spec: policySpec(idp(allow(`"s3:GetObject"`, star), `{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::?*"}`)), want: []want{
 			{"spec.policyDocument", `Resource "*"`},
 		}},
