@@ -261,6 +261,9 @@ func TestIAM003(t *testing.T) {
 		{name: "tricky: sts:AssumeRole acts on iam roles: role/* is type-wide for it (E2)", kind: "Policy", spec: policySpec(idp(allow(`"iam:UpdateAssumeRolePolicy"`, star), allow(`"sts:AssumeRole"`, `"arn:aws:iam::111122223333:role/*"`))), want: []want{
 			{"spec.policyDocument", "UpdateRolePolicyToAssumeIt"},
 		}},
+		{name: "insecure: a session in an existing Bedrock AgentCore code interpreter runs code as its role (cloudsplaining, catalog §9.1)", kind: "Policy", spec: policySpec(idp(allow(`["bedrock-agentcore:StartCodeInterpreterSession","bedrock-agentcore:InvokeCodeInterpreter"]`, star))), want: []want{
+			{"spec.policyDocument", "AccessExistingBedrockCodeInterpreterSession"},
+		}},
 		{name: "tricky: conditions do not excuse it (F1)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PutRolePolicy"`, star, `{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`))), want: []want{
 			{"spec.policyDocument", "PutRolePolicy"},
 		}},
