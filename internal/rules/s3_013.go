@@ -151,7 +151,7 @@ func confinedToOtherAccounts(cfg Config, conds []policy.Condition) bool {
 	}
 	for _, c := range conds {
 		if c.Op.Negated || c.Op.ForAllValue || c.Op.ForAnyValue || len(c.Values) == 0 ||
-			!(c.KeyIs("aws:PrincipalAccount") || c.KeyIs("aws:PrincipalArn")) {
+			!c.KeyIs("aws:PrincipalAccount") && !c.KeyIs("aws:PrincipalArn") {
 			continue
 		}
 		switch c.Op.Base {
