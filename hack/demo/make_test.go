@@ -41,8 +41,21 @@ func TestMakeDemoStopsQuietly(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	timer := time.AfterFunc(5*time.Minute, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer timer.Stop()
+	// Past its time, the demo is stopped as Ctrl-C stops it: envtest runs
+	// etcd and kube-apiserver in process groups of their own, which a
+	// SIGKILL of this group leaves running, so only the demo's own
+	// shutdown stops them; what is left is killed after a grace period.
+	// Both come before go test's -timeout, which would leave the whole
+	// group running.
+	limit := 5 * time.Minute
+	if deadline, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(deadline)-time.Minute)
+	}
+	pgid := cmd.Process.Pid
+	stop := time.AfterFunc(limit, func() { _ = syscall.Kill(-pgid, syscall.SIGINT) })
+	defer stop.Stop()
+	kill := time.AfterFunc(limit+30*time.Second, func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+	defer kill.Stop()
 	var out strings.Builder
 	sc := bufio.NewScanner(stdout)
 	go func() {
