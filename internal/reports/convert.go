@@ -44,6 +44,9 @@ const (
 	// PropertyRemediation says remediation of the rule on the object is
 	// suspended.
 	PropertyRemediation = "remediation"
+	// PropertyRemediated is when the reconciler last fixed the rule on
+	// the object (RFC 3339).
+	PropertyRemediated = "remediated"
 )
 
 // Bounds on the text of one result, so that MaxResults results stay well

@@ -114,6 +114,7 @@ type Store struct {
 	namespaces map[string]map[objKey]*objState
 	dirty      map[string]bool
 	remediated map[string]map[fullKey]bool // policy → objects
+	fixed      map[fullKey]fixRecord       // when each rule was last fixed, by object
 	suspended  map[fullKey]suspension      // objects whose remediation is suspended
 	passLists  passLists                   // the objects' pass lists, shared
 	gen        uint64                      // bumped on every change of what PolicyCounts reads
@@ -151,6 +152,7 @@ type objState struct {
 	policies []string
 	failing  []string       // policies deciding a non-exempted result
 	exempted map[string]int // exception name → results it skips
+	fixed    fixes          // when the reconciler last fixed each rule
 }
 
 var _ manager.LeaderElectionRunnable = (*Store)(nil)
@@ -187,6 +189,7 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 		namespaces: map[string]map[objKey]*objState{},
 		dirty:      map[string]bool{},
 		remediated: map[string]map[fullKey]bool{},
+		fixed:      map[fullKey]fixRecord{},
 		suspended:  map[fullKey]suspension{},
 		written:    map[string]string{},
 		writtenRV:  map[string]string{},
@@ -245,6 +248,16 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	if sus, ok := s.suspended[fullKey{namespace: ns, objKey: k}]; ok {
 		st.results = sus.mark(st.results)
 	}
+	if rec, ok := s.fixed[fullKey{namespace: ns, objKey: k}]; ok {
+		if rec.uid == ref.UID {
+			st.fixed = rec.rules
+			st.results = rec.rules.mark(st.results)
+		} else {
+			// Another object of the name (deleted and created again
+			// between two reconciles): not the one fixed.
+			delete(s.fixed, fullKey{namespace: ns, objKey: k})
+		}
+	}
 	st.passes = s.passLists.share(st.passes)
 	objs := s.namespaces[ns]
 	if objs == nil {
@@ -278,6 +291,7 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 		}
 	}
 	delete(s.suspended, fk)
+	delete(s.fixed, fk)
 	objs := s.namespaces[key.Namespace]
 	if _, ok := objs[k]; !ok {
 		return
@@ -288,15 +302,38 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 }
 
 // Remediated records that the reconciler fixed rules of the object under
-// the policies. (It changes no report: the reconciler observes the fixed
-// object next.) An object counts until it is forgotten.
-func (s *Store) Remediated(obj *unstructured.Unstructured, _ []string, policies []string) {
+// the policies: the results of the rules say when they were last fixed
+// (PropertyRemediated), and the object counts for the policies, until it
+// is forgotten.
+func (s *Store) Remediated(obj *unstructured.Unstructured, ruleIDs []string, policies []string) {
 	if obj == nil {
 		return
 	}
-	fk := fullKey{namespace: obj.GetNamespace(), objKey: objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}}
+	ns, k := obj.GetNamespace(), objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}
+	fk := fullKey{namespace: ns, objKey: k}
+	at := s.opts.Now().UTC().Format(time.RFC3339)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(ruleIDs) > 0 {
+		// A new map: stored states share the old one.
+		prev := s.fixed[fk]
+		if prev.uid != obj.GetUID() {
+			prev = fixRecord{}
+		}
+		fx := make(fixes, len(prev.rules)+len(ruleIDs))
+		maps.Copy(fx, prev.rules)
+		for _, id := range ruleIDs {
+			fx[id] = at
+		}
+		s.fixed[fk] = fixRecord{uid: obj.GetUID(), rules: fx}
+		if st := s.namespaces[ns][k]; st != nil && len(st.subjects) > 0 && st.subjects[0].UID == obj.GetUID() {
+			next := *st
+			next.fixed = fx
+			next.results = fx.mark(st.results)
+			s.namespaces[ns][k] = &next
+			s.markDirty(ns)
+		}
+	}
 	for _, p := range policies {
 		if p == "" {
 			continue
@@ -311,6 +348,35 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, _ []string, policies 
 			s.gen++
 		}
 	}
+}
+
+// fixes are when the reconciler last fixed each rule (by ID) of one
+// object. A stored map is never modified: Remediated replaces it.
+type fixes map[string]string
+
+// fixRecord is the fixes of the object of a UID.
+type fixRecord struct {
+	uid   types.UID
+	rules fixes
+}
+
+// mark returns results with PropertyRemediated set on the fixed rules'
+// results (copies: stored results are never modified).
+func (fx fixes) mark(results []reportsv1alpha1.ReportResult) []reportsv1alpha1.ReportResult {
+	out := slices.Clone(results)
+	for i := range out {
+		at, ok := fx[out[i].Rule]
+		if !ok || out[i].Properties[PropertyRemediated] == at {
+			continue
+		}
+		props := maps.Clone(out[i].Properties)
+		if props == nil {
+			props = map[string]string{}
+		}
+		props[PropertyRemediated] = at
+		out[i].Properties = props
+	}
+	return out
 }
 
 // suspension marks the results of the rules whose remediation is
@@ -743,6 +809,9 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 		for _, st := range objs {
 			for _, p := range st.passes {
 				r := p.result(st.subjects, st.passedAt)
+				if at, ok := st.fixed[r.Rule]; ok {
+					r.Properties = map[string]string{PropertyRemediated: at}
+				}
 				if wanted(&r) {
 					kept := r
 					keep(&kept)

@@ -887,3 +887,71 @@ func TestPassListsAreBounded(t *testing.T) {
 		t.Errorf("finding a shared list costs %v allocations", n)
 	}
 }
+
+// TestFixesAreReported: the results of the rules the reconciler fixed on
+// an object say when they were last fixed, through the judgements that
+// follow, until the object is forgotten; the fix alone makes the report
+// due again.
+func TestFixesAreReported(t *testing.T) {
+	s, w, _, clk := newStore(t, Options{})
+	b := bucket("team", "b1")
+	s.Observe(b, &governance.Judgement{
+		Policies: []string{"baseline"},
+		Results:  []governance.Result{denied(finding("S3-001", rules.Critical, "spec", "publicAccessBlock"), "baseline")},
+		Passed:   []governance.RuleRef{passed("S3-005", "baseline")},
+	})
+	flush(t, s)
+	w.take()
+	fixedAt := clk.Now().UTC().Format(time.RFC3339)
+	s.Remediated(b, []string{"S3-001"}, []string{"baseline"})
+	flush(t, s)
+	applied := w.take()
+	if len(applied) != 1 {
+		t.Fatalf("%d reports applied after the fix, want 1", len(applied))
+	}
+	if got := byRule(applied[0].Results)["S3-001"].Properties[PropertyRemediated]; got != fixedAt {
+		t.Errorf("failing result before the fixed object is judged: remediated %q, want %q", got, fixedAt)
+	}
+	// The fixed object passes.
+	clk.Add(time.Minute)
+	fixed := &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-001", "baseline"), passed("S3-005", "baseline")}}
+	s.Observe(b, fixed)
+	flush(t, s)
+	applied = w.take()
+	if len(applied) != 1 {
+		t.Fatalf("%d reports applied, want 1", len(applied))
+	}
+	got := byRule(applied[0].Results)
+	if r := got["S3-001"]; r.Result != ResultPass || r.Properties[PropertyRemediated] != fixedAt {
+		t.Errorf("S3-001 = %s %v, want a pass fixed at %s", r.Result, r.Properties, fixedAt)
+	}
+	if _, ok := got["S3-005"].Properties[PropertyRemediated]; ok {
+		t.Errorf("S3-005, never fixed, says it was: %v", got["S3-005"].Properties)
+	}
+	// Judged again unchanged: nothing to write.
+	s.Observe(b, fixed)
+	flush(t, s)
+	if n := len(w.take()); n != 0 {
+		t.Errorf("%d reports applied for an unchanged judgement", n)
+	}
+	// Another object of the same name is not the one fixed: created again
+	// between two reconciles, or after the first was forgotten.
+	again := bucket("team", "b1")
+	again.SetUID("uid-again")
+	s.Observe(again, fixed)
+	flush(t, s)
+	for _, r := range w.take()[0].Results {
+		if _, ok := r.Properties[PropertyRemediated]; ok {
+			t.Errorf("the fix of another object of the name is reported: %s %v", r.Rule, r.Properties)
+		}
+	}
+	s.Remediated(b, []string{"S3-001"}, []string{"baseline"})
+	s.Forget(bucketGVK, types.NamespacedName{Namespace: "team", Name: "b1"})
+	s.Observe(b, fixed)
+	flush(t, s)
+	for _, r := range w.take()[0].Results {
+		if _, ok := r.Properties[PropertyRemediated]; ok {
+			t.Errorf("forgotten object's fix still reported: %s %v", r.Rule, r.Properties)
+		}
+	}
+}
