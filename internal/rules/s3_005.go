@@ -60,7 +60,7 @@ func checkS3005(in *Input) []Finding {
 			// and S3 keeps ACLs enabled on a bucket that has none.
 			return []Finding{{
 				Path:    b.OwnershipControls.Path.Child("rules"),
-				Message: "spec.ownershipControls holds no rule, so ACLs stay enabled (without rules ACK deletes the bucket's ownership controls)",
+				Message: "spec.ownershipControls holds no rule, so nothing keeps ACLs disabled (without rules ACK deletes the bucket's ownership controls; S3 refuses an empty list)",
 				Remedy:  s3005Remedy,
 				Subject: "no rule",
 				Fixable: fixable,
