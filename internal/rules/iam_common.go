@@ -202,9 +202,9 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		}
 	}
 	// The identity's resources are in its partition (the one ACK recorded,
-	// else its region annotation's, else aws): a Deny naming another
-	// partition subtracts nothing.
-	st.analysis = policy.AnalyzeIn(meta.AWSPartition(), sources...)
+	// else its region annotation's, else the configured one): a Deny
+	// naming another partition subtracts nothing.
+	st.analysis = policy.AnalyzeIn(meta.AWSPartition(in.Config.Partition), sources...)
 	return st
 }
 

@@ -306,6 +306,12 @@ func TestIAM003(t *testing.T) {
 	if got := findingsOf(cn, rules.Config{}, "IAM-003"); len(got) != 0 {
 		t.Errorf("a Deny on arn:aws-cn:iam::*:* in aws-cn left findings: %v", got)
 	}
+	// So it does in the configured partition, when the identity tells
+	// none.
+	cn = iamObj("Policy", policySpec(idp(allow(`["iam:PassRole","ec2:RunInstances"]`, star), `{"Effect":"Deny","Action":"iam:PassRole","Resource":"arn:aws-cn:iam::*:*"}`)))
+	if got := findingsOf(cn, rules.Config{Partition: "aws-cn"}, "IAM-003"); len(got) != 0 {
+		t.Errorf("a Deny on arn:aws-cn:iam::*:* under the configured aws-cn left findings: %v", got)
+	}
 	for _, f := range findingsOf(iamObj("Role", with(roleWith(), "policyRefs", ref("p"))), rules.Config{}, "IAM-003") {
 		if f.Action != rules.Warn {
 			t.Errorf("unresolved reference finding has action %q, want warn", f.Action)

@@ -94,6 +94,10 @@ func (in *Input) release() {
 // GroupKind is the object's group and kind.
 func (in *Input) GroupKind() schema.GroupKind { return in.Meta.GVK.GroupKind() }
 
+// Partition is the object's AWS partition (view.Meta.AWSPartition), the
+// configured one when the object does not tell.
+func (in *Input) Partition() string { return in.Meta.AWSPartition(in.Config.Partition) }
+
 // Bucket returns the object's Bucket view.
 func (in *Input) Bucket() *view.Bucket {
 	if in.bucket == nil {

@@ -198,6 +198,7 @@ func TestRemediateCases(t *testing.T) {
 		name  string
 		spec  map[string]any
 		ids   []string
+		cfg   rules.Config
 		patch map[string]any // the expected merge patch of spec; nil = empty plan
 	}{
 		{
@@ -205,6 +206,16 @@ func TestRemediateCases(t *testing.T) {
 			spec:  with(secureSpec(), "policy", nil),
 			ids:   fixDefaults,
 			patch: map[string]any{"policy": `{"Version":"2012-10-17","Statement":[` + stmtTLS + `]}`},
+		},
+		{
+			// A bucket that tells no region anywhere is created in the
+			// region ACK defaults to, in the configured partition: S3
+			// refuses a policy naming arn:aws: ARNs there.
+			name:  "no policy and no region, aws-cn configured: S3-006 writes aws-cn ARNs",
+			spec:  with(secureSpec(), "policy", nil),
+			ids:   []string{"S3-006"},
+			cfg:   rules.Config{Partition: "aws-cn"},
+			patch: map[string]any{"policy": `{"Version":"2012-10-17","Statement":[` + strings.ReplaceAll(stmtTLS, "arn:aws:", "arn:aws-cn:") + `]}`},
 		},
 		{
 			name:  "only a public write: S3-003 removes it and S3-006 writes a new policy",
@@ -343,7 +354,7 @@ func TestRemediateCases(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			obj := bucket(tt.spec)
-			plan, err := reg.Remediate(obj, rules.Config{}, tt.ids)
+			plan, err := reg.Remediate(obj, tt.cfg, tt.ids)
 			if err != nil {
 				t.Fatalf("Remediate: %v", err)
 			}
@@ -359,14 +370,14 @@ func TestRemediateCases(t *testing.T) {
 				w, _ := json.MarshalIndent(want, "", "  ")
 				t.Fatalf("MergePatch:\n%s\nwant:\n%s", g, w)
 			}
-			for _, f := range reg.Evaluate(plan.Object, rules.Config{}) {
+			for _, f := range reg.Evaluate(plan.Object, tt.cfg) {
 				for _, id := range append(tt.ids, "POL-001") {
 					if f.RuleID == id && id != "S3-002" && id != "S3-007" && id != "S3-013" {
 						t.Errorf("finding after remediation: %s", f.Text())
 					}
 				}
 			}
-			again, err := reg.Remediate(plan.Object, rules.Config{}, tt.ids)
+			again, err := reg.Remediate(plan.Object, tt.cfg, tt.ids)
 			if err != nil || !again.Empty() {
 				t.Errorf("second remediation: %v, %+v", err, again.Changes)
 			}

@@ -58,15 +58,14 @@ func checkS3006(in *Input) []Finding {
 // secureTransportFix returns the statement S3-006's fix adds and the
 // policy text it writes.
 func secureTransportFix(in *Input, bp bucketPolicy) (stmt, text string, err error) {
-	b := in.Bucket()
 	if bp.Absent {
-		stmt = secureTransportStatement(bucketARN(b, false), bucketARN(b, true))
+		stmt = secureTransportStatement(bucketARN(in, false), bucketARN(in, true))
 		return stmt, `{"Version":"2012-10-17","Statement":[` + stmt + `]}`, nil
 	}
 	// A statement that already uses the Sid (one that does not comply, or
 	// the check would have passed) keeps it; a duplicate Sid would make
 	// the policy invalid (POL-001).
-	stmt = secureTransportStatementSid(unusedSid(bp.Doc, SecureTransportSid), bucketARN(b, false), bucketARN(b, true))
+	stmt = secureTransportStatementSid(unusedSid(bp.Doc, SecureTransportSid), bucketARN(in, false), bucketARN(in, true))
 	text, err = policy.AppendStatement(bp.Doc, stmt)
 	return stmt, text, err
 }
@@ -76,7 +75,6 @@ func secureTransportFix(in *Input, bp bucketPolicy) (stmt, text string, err erro
 // bucket/*: one statement for both, or one for each (AWS applies every
 // Deny, so two such statements refuse the same requests as one).
 func hasSecureTransportDeny(in *Input, d *policy.Document) bool {
-	b := in.Bucket()
 	var bucket, objects string // the ARNs, built for the first candidate
 	var bucketDenied, objectsDenied bool
 	for _, s := range d.Statements {
@@ -87,7 +85,7 @@ func hasSecureTransportDeny(in *Input, d *policy.Document) bool {
 			continue
 		}
 		if bucket == "" {
-			bucket, objects = bucketARN(b, false), bucketARN(b, true)
+			bucket, objects = bucketARN(in, false), bucketARN(in, true)
 		}
 		if len(s.Conditions) != 1 || !isInsecureTransportCondition(s.Conditions[0]) {
 			continue

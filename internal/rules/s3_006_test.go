@@ -53,6 +53,10 @@ func TestS3006(t *testing.T) {
 		{name: "tricky: Allow instead of Deny", spec: withPolicy(strings.Replace(tlsDeny, `"Deny"`, `"Allow"`, 1)), want: []want{{p, noDeny}}},
 		{name: "tricky: named principal", spec: withPolicy(denyTLS(`"Principal":{"AWS":"444455556666"}`, s3All, both, insecure)), want: []want{{p, noDeny}}},
 		{name: "tricky: another bucket", spec: withPolicy(denyTLS(anyone, s3All, `"Resource":["arn:aws:s3:::other","arn:aws:s3:::other/*"]`, insecure)), want: []want{{p, noDeny}}},
+		// A bucket that tells no region is in the configured partition,
+		// where ACK creates it in its default region.
+		{name: "secure: the configured partition's ARNs", cfg: rules.Config{Partition: "aws-cn"}, spec: withPolicy(strings.ReplaceAll(tlsDeny, "arn:aws:", "arn:aws-cn:"))},
+		{name: "tricky: aws ARNs in the configured aws-cn partition", cfg: rules.Config{Partition: "aws-cn"}, spec: withPolicy(tlsDeny), want: []want{{p, noDeny}}},
 	})
 
 	// A valid policy with no room left for the statement: the finding
@@ -116,6 +120,12 @@ func TestS3006(t *testing.T) {
 		checkFindings(t, got, []want{{p, "no policy"}})
 		if !strings.Contains(got[0].Remedy, `"arn:aws-cn:s3:::my-bucket/*"`) {
 			t.Errorf("remedy does not name the aws-cn ARN: %s", got[0].Remedy)
+		}
+		// The configured partition does not override the one the bucket
+		// tells.
+		got = findingsOf(obj, rules.Config{Partition: "aws-us-gov"}, "S3-006")
+		if len(got) != 1 || !strings.Contains(got[0].Remedy, `"arn:aws-cn:s3:::my-bucket/*"`) {
+			t.Errorf("under a configured aws-us-gov, the remedy does not name the aws-cn ARN: %+v", got)
 		}
 		// The European Sovereign Cloud is a partition of its own.
 		obj["status"] = nil

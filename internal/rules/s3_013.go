@@ -33,8 +33,7 @@ func s3013() *Rule {
 }
 
 func checkS3013(in *Input, bp bucketPolicy) []Finding {
-	b := in.Bucket()
-	arn := bucketARN(b, false)
+	arn := bucketARN(in, false)
 	var out []Finding
 	for _, s := range bp.Doc.Statements {
 		// The Deny is the statement at fault here, not one that subtracts

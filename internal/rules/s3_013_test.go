@@ -55,6 +55,12 @@ func TestS3013(t *testing.T) {
 		{name: "tricky: a NotResource naming the bucket in other case does not exempt it", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::MY-BUCKET"}`), want: []want{
 			{p, "s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy"},
 		}},
+		// The bucket's ARN is in the configured partition when the bucket
+		// tells none.
+		{name: "insecure: a Deny on the bucket's ARN in the configured partition", action: rules.Deny, cfg: rules.Config{Partition: "aws-cn"}, spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws-cn:s3:::my-bucket"}`), want: []want{
+			{p, "s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy"},
+		}},
+		{name: "secure: a Deny on the aws ARN does not reach an aws-cn bucket", cfg: rules.Config{Partition: "aws-cn"}, spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`)},
 		{name: "secure: a NotResource naming the bucket exempts it", spec: withPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::my-bucket"}`)},
 		{name: "secure: a ? NotAction that excludes the management actions", spec: withPolicy(stmt("Deny", anyone, `"NotAction":"s3:*BucketPolic?"`, ""))},
 		{name: "insecure: unconditional Deny s3:* to *", action: rules.Deny, spec: withPolicy(stmt("Deny", anyone, `"Action":"s3:*"`, "")), want: []want{

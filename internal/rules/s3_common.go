@@ -83,13 +83,14 @@ func policyRule(check func(in *Input, bp bucketPolicy) []Finding) func(*Input) [
 	}
 }
 
-// bucketARN returns the ARN of the bucket, or of every object in it when
-// objects is true.
-func bucketARN(b *view.Bucket, objects bool) string {
+// bucketARN returns the ARN of the bucket under evaluation, or of every
+// object in it when objects is true, in its partition.
+func bucketARN(in *Input, objects bool) string {
+	b := in.Bucket()
 	if objects {
-		return "arn:" + b.AWSPartition() + ":s3:::" + b.BucketName() + "/*"
+		return "arn:" + in.Partition() + ":s3:::" + b.BucketName() + "/*"
 	}
-	return "arn:" + b.AWSPartition() + ":s3:::" + b.BucketName()
+	return "arn:" + in.Partition() + ":s3:::" + b.BucketName()
 }
 
 // s3ReadActions are the read and list actions of S3-002.

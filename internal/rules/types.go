@@ -169,6 +169,13 @@ type Config struct {
 	// RequiredObjectLockMode is the default retention mode S3-012
 	// requires (GOVERNANCE, COMPLIANCE); "" requires Object Lock alone.
 	RequiredObjectLockMode string
+	// Partition is the AWS partition of the resources whose own metadata
+	// does not tell theirs (no partition or region in their status, no
+	// region annotation, no ARN): the partition of the region ACK creates
+	// them in by default. "" means aws. Rules that build or read ARNs (a
+	// bucket's in S3-006 and S3-013, an identity's resources in the IAM
+	// rules) use it (view.Meta.AWSPartition).
+	Partition string
 	// Resolver reads related objects (a Role's referenced Policies, a
 	// Function's execution Role). Nil means none can be read: rules that
 	// need one say so in their finding instead of guessing.

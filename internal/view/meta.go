@@ -257,14 +257,19 @@ func ReadOnly(obj map[string]any) bool {
 // pushed to AWS: reading it as read-only would exempt it from every fix.
 func readOnly(v string) bool { return strings.EqualFold(v, "true") }
 
+// Partitions are the AWS partitions, "aws" first: the values a
+// configured default partition may take.
+var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+
 // AWSPartition returns the AWS partition of the object: from its status
 // when ACK recorded one, else from its region (the one ACK recorded, else
-// the region annotation) when that names a partition other than aws, else
-// from the ARN ACK recorded, else "aws". The region comes before the ARN:
-// ACK writes every Bucket's ARN as arn:aws:s3:::<name>, whatever the
-// partition (s3-controller's bucketARN), and leaves the partition out of
-// the status.
-func (m Meta) AWSPartition() string {
+// the region annotation) when that names a partition, else from the ARN
+// ACK recorded, else fallback (the cluster's configured partition: the
+// one ACK's default region is in), else "aws". The region comes before
+// the ARN: ACK writes every Bucket's ARN as arn:aws:s3:::<name>, whatever
+// the partition (s3-controller's bucketARN), and leaves the partition out
+// of the status.
+func (m Meta) AWSPartition(fallback string) string {
 	if m.Partition != "" {
 		return m.Partition
 	}
@@ -272,7 +277,7 @@ func (m Meta) AWSPartition() string {
 	if region == "" {
 		region = m.Annotations[AnnotationRegion]
 	}
-	if p := regionPartition(region); p != "" {
+	if p := RegionPartition(region); p != "" {
 		return p
 	}
 	// arn:<partition>:… (strings.SplitN(m.ARN, ":", 3) with three parts).
@@ -281,13 +286,16 @@ func (m Meta) AWSPartition() string {
 			return partition
 		}
 	}
+	if fallback != "" {
+		return fallback
+	}
 	return "aws"
 }
 
-// regionPartition returns the partition of a region outside the aws
-// partition ("" for any other region), by the region prefixes of the AWS
+// RegionPartition returns the partition of a region ("" for a value that
+// is no region of a known partition), by the region prefixes of the AWS
 // SDKs' partition table.
-func regionPartition(region string) string {
+func RegionPartition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
@@ -303,6 +311,12 @@ func regionPartition(region string) string {
 		return "aws-iso-f"
 	case strings.HasPrefix(region, "eusc-"):
 		return "aws-eusc"
+	}
+	// The aws partition's regions: ^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$.
+	for _, p := range []string{"us-", "eu-", "ap-", "sa-", "ca-", "me-", "af-", "il-", "mx-"} {
+		if strings.HasPrefix(region, p) {
+			return "aws"
+		}
 	}
 	return ""
 }

@@ -154,12 +154,37 @@ func TestMetaPartitionAndReadOnly(t *testing.T) {
 	for _, tc := range cases {
 		obj := decodeJSON(t, tc.obj)
 		m := ReadMeta(obj)
-		if m.AWSPartition() != tc.partition || m.ReadOnly() != tc.readOnly {
-			t.Errorf("%s: partition %q readOnly %v", tc.obj, m.AWSPartition(), m.ReadOnly())
+		if m.AWSPartition("") != tc.partition || m.ReadOnly() != tc.readOnly {
+			t.Errorf("%s: partition %q readOnly %v", tc.obj, m.AWSPartition(""), m.ReadOnly())
 		}
 		// Read in place, as the reconciler and the admission decision do.
 		if got := ReadOnly(obj); got != tc.readOnly {
 			t.Errorf("%s: ReadOnly in place %v, Meta says %v", tc.obj, got, tc.readOnly)
+		}
+	}
+}
+
+// An object that does not tell its partition (no partition or region in
+// its status, no region annotation, no ARN) is in the configured one, as
+// ACK creates it in its default region; whatever the object tells comes
+// first, an aws region included.
+func TestMetaPartitionFallback(t *testing.T) {
+	cases := []struct {
+		name, obj, fallback, partition string
+	}{
+		{"nothing told, none configured", `{}`, "", "aws"},
+		{"nothing told, aws-cn configured", `{}`, "aws-cn", "aws-cn"},
+		{"nothing told, aws-us-gov configured", `{"metadata":{"annotations":{"services.k8s.aws/read-only":"true"}}}`, "aws-us-gov", "aws-us-gov"},
+		{"status partition", `{"status":{"ackResourceMetadata":{"partition":"aws"}}}`, "aws-cn", "aws"},
+		{"status region in aws", `{"status":{"ackResourceMetadata":{"region":"eu-west-1"}}}`, "aws-cn", "aws"},
+		{"region annotation in aws", `{"metadata":{"annotations":{"services.k8s.aws/region":"us-east-1"}}}`, "aws-cn", "aws"},
+		{"region annotation in aws-us-gov", `{"metadata":{"annotations":{"services.k8s.aws/region":"us-gov-west-1"}}}`, "aws-cn", "aws-us-gov"},
+		{"ARN", `{"status":{"ackResourceMetadata":{"arn":"arn:aws:iam::111122223333:role/r"}}}`, "aws-cn", "aws"},
+		{"a region of no known partition", `{"metadata":{"annotations":{"services.k8s.aws/region":"mars-1"}}}`, "aws-cn", "aws-cn"},
+	}
+	for _, tc := range cases {
+		if got := ReadMeta(decodeJSON(t, tc.obj)).AWSPartition(tc.fallback); got != tc.partition {
+			t.Errorf("%s: AWSPartition(%q) = %q, want %q", tc.name, tc.fallback, got, tc.partition)
 		}
 	}
 }
@@ -326,7 +351,7 @@ func FuzzNewBucket(f *testing.F) {
 			}
 		}
 		_ = b.BucketName()
-		_ = b.AWSPartition()
+		_ = b.AWSPartition("")
 		// The parts the rules read alone are the view's parts.
 		spec := Spec(m)
 		if got, want := exported(BucketPublicAccessBlock(spec)), exported(b.PublicAccessBlock); !reflect.DeepEqual(got, want) {
