@@ -86,12 +86,13 @@ func TestCommandLine(t *testing.T) {
 		{name: "scan denied", args: []string{"scan", "-o", "json", "-"}, stdin: strings.Replace(secureBucket, "restrictPublicBuckets: true", "restrictPublicBuckets: false", 1), want: 1, stdout: []string{`"denied": 1`}, quiet: true},
 		{name: "scan no path", args: []string{"scan"}, want: 2, stderr: []string{"no path to scan", "ackguard scan [flags] PATH..."}},
 		{name: "scan unknown flag", args: []string{"scan", "--bogus", "-"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
-		{name: "scan help", args: []string{"scan", "--help"}, want: 0, stdout: []string{"--owner-account ID", "--policy PATH", "--now TIME", "Exit status"}, quiet: true},
+		{name: "scan help", args: []string{"scan", "--help"}, want: 0, stdout: []string{"--owner-account ID", "--aws-partition PARTITION", "--policy PATH", "--now TIME", "Exit status"}, quiet: true},
 
 		// manager: flag errors only (running it needs a cluster)
-		{name: "manager help", args: []string{"manager", "--help"}, want: 0, stdout: []string{"--leader-elect", "--owner-account ID", "--zap-log-level", "--cert-rotation", "--kubeconfig"}, quiet: true},
+		{name: "manager help", args: []string{"manager", "--help"}, want: 0, stdout: []string{"--leader-elect", "--owner-account ID", "--aws-partition PARTITION", "--zap-log-level", "--cert-rotation", "--kubeconfig"}, quiet: true},
 		{name: "manager unknown flag", args: []string{"manager", "--bogus"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
 		{name: "manager extra argument", args: []string{"manager", "extra"}, want: 2, stderr: []string{`unknown command "extra" for "ackguard manager"`}},
+		{name: "manager bad partition", args: []string{"manager", "--aws-partition", "aws-china"}, want: 2, stderr: []string{`invalid argument "aws-china" for "--aws-partition" flag: want aws, aws-cn, aws-us-gov`}},
 		{name: "manager bad duration", args: []string{"manager", "--remediation-window", "soon"}, want: 2, stderr: []string{`invalid argument "soon"`}},
 		{name: "manager bad zap level", args: []string{"manager", "--zap-log-level", "loud"}, want: 2, stderr: []string{"--zap-log-level"}},
 		{name: "manager invalid options", args: []string{"manager", "--enable-webhook=false", "--enable-reconciler=false"}, want: 2, stderr: []string{"Error: "}},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,7 @@ import (
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/unstructuredjson"
+	"github.com/ackguard/ackguard/internal/view"
 	"github.com/ackguard/ackguard/webhooks"
 )
 
@@ -82,6 +84,10 @@ type Options struct {
 	// More are learned from ACK: namespace annotations, the cross-account
 	// role map in ACKNamespace, and synced resources' status.
 	OwnerAccounts []string
+	// Partition is the AWS partition of the guarded resources that do not
+	// tell theirs (their status, region annotation or ARN): the partition
+	// of the ACK controllers' region. "" means aws.
+	Partition string
 	// ACKNamespace is the ACK controllers' namespace, where their
 	// cross-account role map lives ("" reads no role map).
 	ACKNamespace string
@@ -160,6 +166,7 @@ func DefaultOptions() Options {
 		EnableReconciler:       true,
 		ACKControllers:         DefaultACKControllers(),
 		ACKNamespace:           owners.DefaultACKNamespace,
+		Partition:              "aws",
 		KindPollInterval:       time.Minute,
 		RemediationMaxAttempts: 2,
 		RemediationWindow:      time.Hour,
@@ -215,6 +222,9 @@ func (o Options) Validate() error {
 		if !accountIDRe.MatchString(a) {
 			return fmt.Errorf("owner account %q is not a 12-digit AWS account ID", a)
 		}
+	}
+	if o.Partition != "" && !slices.Contains(view.Partitions, o.Partition) {
+		return fmt.Errorf("AWS partition %q is not one of %s", o.Partition, strings.Join(view.Partitions, ", "))
 	}
 	for _, sa := range o.ACKControllers {
 		ns, name, ok := strings.Cut(sa, ":")
@@ -356,7 +366,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	// UPDATE and every reconcile of one object carry the same document.
 	// Bounded by the documents' text (parsed, a document takes about ten
 	// times its text), least recently used first out.
-	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts, Documents: policy.NewCache(policyCacheEntries, policyCacheBytes)}
+	ruleCfg := rules.Config{OwnerAccounts: opts.OwnerAccounts, Partition: opts.Partition, Documents: policy.NewCache(policyCacheEntries, policyCacheBytes)}
 	m := &Manager{Manager: mgr}
 	defaults := governance.Defaults{Config: ruleCfg, ACKControllers: opts.ACKUsernames()}
 	// One compiled snapshot of the policies, exceptions and namespace

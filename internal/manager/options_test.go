@@ -40,6 +40,9 @@ func TestValidateRefusesOptionsThatCannotWork(t *testing.T) {
 		{name: "negative workers", modify: func(o *Options) { o.ReconcileWorkers = -1 }, want: "--reconcile-workers"},
 		{name: "negative attempts", modify: func(o *Options) { o.RemediationMaxAttempts = -1 }, want: "--remediation-max-attempts"},
 		{name: "negative event burst", modify: func(o *Options) { o.EventBurst = -1 }, want: "--event-burst"},
+		{name: "aws-cn partition", modify: func(o *Options) { o.Partition = "aws-cn" }},
+		{name: "no partition: aws", modify: func(o *Options) { o.Partition = "" }},
+		{name: "unknown partition", modify: func(o *Options) { o.Partition = "aws-china" }, want: `AWS partition "aws-china" is not one of aws, aws-cn, aws-us-gov`},
 		{name: "negative shutdown delay", modify: func(o *Options) { o.ShutdownDelay = -time.Second }, want: "--shutdown-delay"},
 		{name: "no shutdown delay", modify: func(o *Options) { o.ShutdownDelay = 0 }},
 		// Leader election would refuse these when it starts, naming no flag.

@@ -20,6 +20,7 @@ import (
 	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/ruledoc"
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 const long = `Judge Kubernetes manifests offline with ackguard's rules, as admission
@@ -126,6 +127,11 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.VarP(cmdutil.NewEnum(&o.Output, OutputFormats...), "output", "o", "output `FORMAT`: "+strings.Join(OutputFormats, " or "))
 	fs.Var(&csvList{values: &o.Config.OwnerAccounts, typ: "ID", check: accountID}, "owner-account",
 		"AWS account `ID` (12 digits) that owns the resources; repeatable, or comma-separated")
+	if o.Config.Partition == "" {
+		o.Config.Partition = view.Partitions[0]
+	}
+	fs.Var(cmdutil.NewEnum(&o.Config.Partition, view.Partitions...), "aws-partition",
+		"AWS `PARTITION` of the resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN), as the manager's --aws-partition: "+strings.Join(view.Partitions, ", "))
 	fs.Var(&pathList{&o.Base}, "base",
 		"file, directory or - holding the resources as they are before the change (the target branch's manifests, or kubectl get -o yaml of the cluster): a resource found there under the same kind, namespace and name is judged as the UPDATE from it, as the webhook judges it, so that what it already had warns instead of denying, and rules refer to the objects it holds that the change does not (a Function's Role), as the webhook reads them from the cluster; repeatable")
 	fs.Var(&pathList{&o.Policies}, "policy",

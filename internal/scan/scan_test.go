@@ -58,6 +58,7 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "unknown flag", args: []string{"--frobnicate", testdata("secure")}, want: 2, stderr: "unknown flag: --frobnicate", usage: true},
 		{name: "bad output", args: []string{"-o", "yaml", testdata("secure")}, want: 2, stderr: `invalid argument "yaml" for "-o, --output" flag: want text, json, sarif or junit`},
 		{name: "bad owner account", args: []string{"--owner-account", "1234", testdata("secure")}, want: 2, stderr: "not a 12-digit AWS account ID"},
+		{name: "bad partition", args: []string{"--aws-partition", "china", testdata("secure")}, want: 2, stderr: `invalid argument "china" for "--aws-partition" flag: want aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f or aws-eusc`},
 		{name: "empty policy path", args: []string{"--policy=", testdata("secure")}, want: 2, stderr: "empty path"},
 		{name: "help", args: []string{"-h"}, want: 0, stdout: "scan [flags] PATH..."},
 		{name: "help long", args: []string{"--help"}, want: 0, stdout: "--owner-account"},
@@ -84,6 +85,29 @@ func TestRunExitCodes(t *testing.T) {
 				t.Errorf("usage on stderr: %v, want %v:\n%s", got, tt.usage, stderr)
 			}
 		})
+	}
+}
+
+// --aws-partition is the partition of the resources that tell none, as
+// the manager's: a bucket with no region anywhere is judged with the
+// ARNs of that partition, and one whose region tells its partition is
+// judged in that.
+func TestScanPartition(t *testing.T) {
+	secure := readTestdata(t, "secure", "secure.yaml")
+	if code, stdout, _ := run(t, secure, "--aws-partition", "aws", "-"); code != 0 || strings.Contains(stdout, "S3-006") {
+		t.Errorf("aws: exit code %d\n%s", code, stdout)
+	}
+	code, stdout, stderr := run(t, secure, "-o", "json", "--aws-partition", "aws-cn", "-")
+	if code != 0 || !strings.Contains(stdout, `"rule": "S3-006"`) || !strings.Contains(stdout, `arn:aws-cn:s3:::secure-bucket/*`) {
+		t.Errorf("aws-cn: exit code %d, want 0 and an S3-006 warning naming the aws-cn ARNs\n%s%s", code, stdout, stderr)
+	}
+	cn := strings.ReplaceAll(secure, "arn:aws:", "arn:aws-cn:")
+	if code, stdout, _ := run(t, cn, "--aws-partition", "aws-cn", "-"); code != 0 || strings.Contains(stdout, "S3-006") {
+		t.Errorf("aws-cn ARNs in aws-cn: exit code %d\n%s", code, stdout)
+	}
+	inAWS := strings.Replace(secure, "  name: secure-bucket\n", "  name: secure-bucket\n  annotations: {services.k8s.aws/region: us-east-1}\n", 1)
+	if code, stdout, _ := run(t, inAWS, "--aws-partition", "aws-cn", "-"); code != 0 || strings.Contains(stdout, "S3-006") {
+		t.Errorf("a bucket in us-east-1 under --aws-partition aws-cn: exit code %d\n%s", code, stdout)
 	}
 }
 

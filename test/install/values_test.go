@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ackguard/ackguard/internal/view"
 	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
@@ -136,6 +137,31 @@ func TestChartRefusesContradictoryValues(t *testing.T) {
 				t.Errorf("error output %q, want it to contain %q", errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestChartPassesAWSPartition: awsPartition reaches the manager as
+// --aws-partition, aws by default; the chart accepts every partition the
+// manager does and refuses, by name, any other value.
+func TestChartPassesAWSPartition(t *testing.T) {
+	_, ctr, _ := managerPod(t, helmTemplate(t, "default-values.yaml"))
+	if !slices.Contains(stringsOf(ctr, "args"), "--aws-partition=aws") {
+		t.Errorf("default args %v lack --aws-partition=aws", stringsOf(ctr, "args"))
+	}
+	for _, p := range view.Partitions {
+		objs, errOut := helmTemplateWith(t, "ackguard", "--set", "awsPartition="+p)
+		if errOut != "" {
+			t.Errorf("awsPartition=%s refused: %s", p, errOut)
+			continue
+		}
+		if _, ctr, _ := managerPod(t, objs); !slices.Contains(stringsOf(ctr, "args"), "--aws-partition="+p) {
+			t.Errorf("awsPartition=%s: args %v lack --aws-partition=%s", p, stringsOf(ctr, "args"), p)
+		}
+	}
+	for _, bad := range []string{"aws-china", "cn-north-1", ""} {
+		if _, errOut := helmTemplateWith(t, "ackguard", "--set-string", "awsPartition="+bad); !strings.Contains(errOut, "awsPartition") {
+			t.Errorf("awsPartition=%q: error output %q, want a refusal naming awsPartition", bad, errOut)
+		}
 	}
 }
 
