@@ -232,7 +232,7 @@ func (r *DriftReconciler) Run(ctx context.Context) error {
 }
 
 // WatchGovernanceChanges re-judges the objects when GuardrailPolicies,
-// GuardrailExceptions or namespace labels change. Setup calls it when
+// GuardrailExceptions or namespace labels or default regions change. Setup calls it when
 // WatchGovernance is set; call it on a running reconciler once ackguard's
 // CRDs are installed.
 func (r *DriftReconciler) WatchGovernanceChanges() error {
@@ -242,13 +242,23 @@ func (r *DriftReconciler) WatchGovernanceChanges() error {
 	for _, src := range []source.Source{
 		source.Kind(r.cache, client.Object(&v1alpha1.GuardrailPolicy{}), r.enqueueKind(false), predicate.GenerationChangedPredicate{}),
 		source.Kind(r.cache, client.Object(&v1alpha1.GuardrailException{}), r.enqueueKind(true), predicate.GenerationChangedPredicate{}),
-		source.Kind(r.cache, client.Object(&corev1.Namespace{}), r.enqueueKind(true), predicate.LabelChangedPredicate{}),
+		source.Kind(r.cache, client.Object(&corev1.Namespace{}), r.enqueueKind(true), predicate.Or[client.Object](predicate.LabelChangedPredicate{}, DefaultRegionChanged)),
 	} {
 		if err := r.controller.Watch(src); err != nil {
 			return fmt.Errorf("drift reconciler for %s: watching governance: %w", r.GVK.Kind, err)
 		}
 	}
 	return nil
+}
+
+// DefaultRegionChanged admits the updates of a Namespace that change its
+// services.k8s.aws/default-region annotation, whose partition is that of
+// its resources that tell none (and every other event).
+var DefaultRegionChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld != nil && e.ObjectNew != nil &&
+			view.NamespaceDefaultRegion(e.ObjectOld.GetAnnotations()) != view.NamespaceDefaultRegion(e.ObjectNew.GetAnnotations())
+	},
 }
 
 // Resync admits the update events a cache resync delivers (the object as it

@@ -352,6 +352,24 @@ func TestDriftedBucketConvergesTouchingOnlyOffendingFields(t *testing.T) {
 	}
 }
 
+// ACK creates a bucket that names no region in its namespace's
+// services.k8s.aws/default-region: in cn-north-1, the statement the fix
+// adds names the bucket's aws-cn ARNs (S3 refuses arn:aws: ones there).
+func TestFixNamesTheARNsOfTheNamespaceDefaultRegion(t *testing.T) {
+	suite.Start(t)
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drift-cn-",
+		Annotations: map[string]string{view.AnnotationDefaultRegion: "cn-north-1"}}}
+	create(t, nsObj)
+	ns := nsObj.Name
+	create(t, drifted(ns, "china"))
+	got := waitFor(t, ns, "china", 20*time.Second, hasAttempts(1))
+	policy, _, _ := unstructured.NestedString(got.Object, "spec", "policy")
+	bn := "ackguard-drift-china"
+	if !strings.Contains(policy, `"arn:aws-cn:s3:::`+bn+`","arn:aws-cn:s3:::`+bn+`/*"`) {
+		t.Errorf("the fix does not name the bucket's aws-cn ARNs:\n%s", policy)
+	}
+}
+
 // A bucket policy with no room left for the deny-insecure-transport
 // statement: the other fixes are made, the policy is left as it is (with
 // the statement S3 would refuse it, and every policy rule would go blind

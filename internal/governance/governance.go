@@ -290,6 +290,11 @@ func (c *CompiledPolicy) selectsNamespace(ns Namespace) bool {
 type Namespace struct {
 	Name   string
 	Labels map[string]string
+	// DefaultRegion is the namespace's services.k8s.aws/default-region
+	// annotation ("" when it has none): ACK creates there, in that region,
+	// the resources that name none. Its partition is that of the
+	// namespace's resources that tell none, before the configured one.
+	DefaultRegion string
 }
 
 // labelSet returns the namespace's labels with kubernetes.io/metadata.name,

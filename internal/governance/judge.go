@@ -184,8 +184,10 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	for i, p := range j.policies {
 		j.Policies[i] = p.name
 	}
-	j.Config = j.policies[0].cfg
-	j.Config.Resolver = resolver
+	// A resource that tells no partition is in that of its namespace's
+	// default region, where ACK creates it, else in the configured one.
+	partition := view.RegionPartition(ns.DefaultRegion)
+	j.Config = judgeConfig(j.policies[0].cfg, resolver, partition)
 	kindRules := e.kindRules[meta.GroupKind]
 	// What is learnt of each of the kind's rules: room on the stack for
 	// the rules of any kind the registry has.
@@ -195,7 +197,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		states = make([]ruleState, len(kindRules))
 	}
 	states = states[:len(kindRules)]
-	accs := e.evaluate(obj, resolver, j.policies, kindRules, states)
+	accs := e.evaluate(obj, resolver, partition, j.policies, kindRules, states)
 	excs := e.exceptions[meta.Namespace]
 	for i := range accs {
 		// In the order found. Only enabled rules were evaluated: every
@@ -212,8 +214,7 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 		if a.res.Fix {
 			for _, p := range a.fixBy {
 				if !j.hasFixConfig(a.res.RuleID, p.cfgKey) {
-					cfg := p.cfg
-					cfg.Resolver = resolver
+					cfg := judgeConfig(p.cfg, resolver, partition)
 					j.fixConfigs = append(j.fixConfigs, ruleConfig{ruleID: a.res.RuleID, key: p.cfgKey, cfg: cfg})
 				}
 			}
@@ -222,6 +223,17 @@ func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver
 	j.Results = sortedResults(accs)
 	j.Passed = passed(kindRules, states)
 	return j
+}
+
+// judgeConfig is a policy's configuration as one judgement runs it: with
+// the judgement's resolver, and in the partition of the namespace's
+// default region when that names one.
+func judgeConfig(cfg rules.Config, resolver rules.Resolver, partition string) rules.Config {
+	cfg.Resolver = resolver
+	if partition != "" {
+		cfg.Partition = partition
+	}
+	return cfg
 }
 
 // selectObject returns the candidates whose object selector matches the
@@ -268,7 +280,7 @@ type acc struct {
 // parameter set, and returns one result per finding key, in the order
 // found. states, one per rule of kindRules, learns which rules were
 // enabled (and by which policy) and which failed.
-func (e *Engine) evaluate(obj map[string]any, resolver rules.Resolver, selected []*CompiledPolicy, kindRules []*rules.Rule, states []ruleState) []acc {
+func (e *Engine) evaluate(obj map[string]any, resolver rules.Resolver, partition string, selected []*CompiledPolicy, kindRules []*rules.Rule, states []ruleState) []acc {
 	var accs []acc
 	byKey := map[string]int{} // finding key → position in accs
 	for i, p := range selected {
@@ -285,8 +297,7 @@ func (e *Engine) evaluate(obj map[string]any, resolver rules.Resolver, selected 
 				group = append(group, q)
 			}
 		}
-		cfg := p.cfg
-		cfg.Resolver = resolver
+		cfg := judgeConfig(p.cfg, resolver, partition)
 		keep := func(r *rules.Rule) bool {
 			for _, q := range group {
 				if q.action(r) != v1alpha1.Disabled {

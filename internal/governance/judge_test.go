@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"testing"
@@ -325,5 +326,50 @@ func TestDefaultActionNeverSwitchesOnAnOptInFix(t *testing.T) {
 				t.Errorf("S3-009: %+v, want action %s", r, tt.s3009)
 			}
 		})
+	}
+}
+
+// ACK creates a resource that names no region in its namespace's
+// services.k8s.aws/default-region, else in the controller's --aws-region:
+// a bucket that tells no partition is judged, and fixed, in the partition
+// of its namespace's default region, else in the configured one; its own
+// region annotation comes first.
+func TestNamespaceDefaultRegionDecidesThePartition(t *testing.T) {
+	for _, tt := range []struct {
+		name                          string
+		nsRegion, objRegion, configed string
+		want                          string
+	}{
+		{"nothing anywhere", "", "", "", "aws"},
+		{"configured alone", "", "", "aws-cn", "aws-cn"},
+		{"namespace in China", "cn-north-1", "", "", "aws-cn"},
+		{"namespace before the configured partition", "cn-northwest-1", "", "aws-us-gov", "aws-cn"},
+		{"namespace in aws under a configured aws-cn", "us-east-1", "", "aws-cn", "aws"},
+		{"the object's region first", "cn-north-1", "us-gov-west-1", "", "aws-us-gov"},
+		{"a namespace region of no known partition", "moon-1", "", "aws-cn", "aws-cn"},
+	} {
+		e := New(reg, Defaults{Config: rules.Config{Partition: tt.configed}}, nil, nil)
+		obj := bucketWith("team-a", "b", "policy", nil)
+		if tt.objRegion != "" {
+			obj["metadata"].(map[string]any)["annotations"] = map[string]any{view.AnnotationRegion: tt.objRegion}
+		}
+		ns := nsOf("team-a")
+		ns.DefaultRegion = tt.nsRegion
+		j := e.Judge(obj, ns, t0, nil)
+		arn := `arn:` + tt.want + `:s3:::b/*`
+		if r := result(j, "S3-006"); r == nil || !strings.Contains(r.Remedy, arn) {
+			t.Errorf("%s: S3-006 %+v, want a remedy naming %s", tt.name, r, arn)
+			continue
+		}
+		if got := cmp.Or(j.Config.Partition, "aws"); got != tt.want && tt.objRegion == "" {
+			t.Errorf("%s: the judgement's configuration has partition %q, want %q", tt.name, got, tt.want)
+		}
+		plan, err := reg.RemediateEach(obj, j.FixConfigs, j.FixRules())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := plan.MergePatch()["spec"].(map[string]any)["policy"].(string); !strings.Contains(p, arn) {
+			t.Errorf("%s: the fix writes %q, want ARNs like %s", tt.name, p, arn)
+		}
 	}
 }

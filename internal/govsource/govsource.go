@@ -90,8 +90,8 @@ func (s *Source) Engine(ctx context.Context, namespace string) (*governance.Engi
 	return governance.New(s.Registry, s.Defaults, pols.Items, exs.Items), nil
 }
 
-// Namespace returns a namespace's name and labels ("" for cluster-scoped
-// objects). A namespace that cannot be found has only its name.
+// Namespace returns a namespace's name, labels and default region (""
+// for cluster-scoped objects). A namespace that cannot be found has only its name.
 func (s *Source) Namespace(ctx context.Context, name string) (governance.Namespace, error) {
 	ns := governance.Namespace{Name: name}
 	if name == "" {
@@ -128,6 +128,7 @@ func (s *Source) readNamespace(ctx context.Context, ns governance.Namespace, fro
 		return ns, fmt.Errorf("reading namespace %s: %w", ns.Name, err)
 	}
 	ns.Labels = obj.Labels
+	ns.DefaultRegion = view.NamespaceDefaultRegion(obj.Annotations)
 	return ns, nil
 }
 

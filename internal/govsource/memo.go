@@ -120,7 +120,7 @@ func keyOf(obj map[string]any) (memoKey, bool) {
 
 // fingerprint digests what a judgement depends on besides the engine:
 // the spec, the labels and annotations (ackguard's own records aside), the
-// namespace's labels and ACK's record of the synced resource. Equal content gives an equal digest whether it
+// namespace's labels and default region, and ACK's record of the synced resource. Equal content gives an equal digest whether it
 // was decoded from a request (numbers as float64) or read from the cache
 // (integers as int64); ok is false for a value of a type JSON does not
 // produce, which is then never memoized.
@@ -135,6 +135,7 @@ func fingerprint(obj map[string]any, ns governance.Namespace) (sum [sha256.Size]
 	b = appendStringFields(b, labels, "")
 	b = appendStringFields(b, annotations, "ackguard.dev/")
 	b = appendStringMap(b, ns.Labels, "")
+	b = appendString(b, ns.DefaultRegion)
 	// What ACK records of the resource it synced: a status write (the
 	// partition of a bucket, from its region) or ACK's finalizer (adoption) coalesced
 	// into the event after a create changes what the judgement draws on.

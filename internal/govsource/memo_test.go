@@ -123,6 +123,9 @@ func TestFingerprint(t *testing.T) {
 	if fp(obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, nil, nil), governance.Namespace{Name: "ns", Labels: map[string]string{"env": "prod"}}) == base {
 		t.Error("namespace labels are not in the fingerprint")
 	}
+	if fp(obj(map[string]any{"n": int64(7), "a": []any{"x", true, nil}}, nil, nil), governance.Namespace{Name: "ns", DefaultRegion: "cn-north-1"}) == base {
+		t.Error("the namespace's default region is not in the fingerprint")
+	}
 	// Keys and values cannot run into each other.
 	if fp(obj(map[string]any{"ab": "c"}, nil, nil), ns) == fp(obj(map[string]any{"a": "bc"}, nil, nil), ns) {
 		t.Error("key and value boundaries are ambiguous")

@@ -67,7 +67,7 @@ type Snapshot struct {
 	engine atomic.Pointer[governance.Engine]
 
 	nsMu       sync.RWMutex
-	namespaces map[string]map[string]string
+	namespaces map[string]governance.Namespace
 
 	infMu     sync.Mutex
 	informers []cache.Informer
@@ -104,7 +104,7 @@ func NewSnapshot(reg *rules.Registry, d governance.Defaults) *Snapshot {
 		policies:       map[string]*policyEntry{},
 		exceptions:     map[string]map[string]*v1alpha1.GuardrailException{},
 		sets:           map[string]*governance.Exceptions{},
-		namespaces:     map[string]map[string]string{},
+		namespaces:     map[string]governance.Namespace{},
 		owners:         owners.New(d.Config.OwnerAccounts),
 	}
 	s.defaults.Config.OwnerAccounts = s.owners.IDs()
@@ -209,16 +209,19 @@ func (s *Snapshot) ObserveOwners(o owners.Origin, accounts []string) {
 	s.owners.Set(o, accounts)
 }
 
-// Namespace returns a namespace's labels as the snapshot knows them, and
-// whether it knows the namespace.
+// Namespace returns a namespace's labels and default region as the
+// snapshot knows them, and whether it knows the namespace.
 func (s *Snapshot) Namespace(name string) (governance.Namespace, bool) {
 	if s.nsMarks.Load() != s.nsApplied.Load() {
 		s.refreshNamespaces()
 	}
 	s.nsMu.RLock()
-	l, ok := s.namespaces[name]
+	ns, ok := s.namespaces[name]
 	s.nsMu.RUnlock()
-	return governance.Namespace{Name: name, Labels: l}, ok
+	if !ok {
+		return governance.Namespace{Name: name}, false
+	}
+	return ns, true
 }
 
 // Rebuilds returns how many times the engine was rebuilt (for tests and
@@ -416,7 +419,7 @@ func (s *Snapshot) refreshNamespaces() {
 			failed = append(failed, name)
 			continue
 		default:
-			s.namespaces[name] = ns.Labels
+			s.namespaces[name] = governance.Namespace{Name: name, Labels: ns.Labels, DefaultRegion: view.NamespaceDefaultRegion(ns.Annotations)}
 		}
 		// ACK creates the namespace's resources in the account its
 		// annotation names (none when deleted or unannotated).

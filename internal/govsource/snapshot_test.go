@@ -151,8 +151,15 @@ func TestSnapshotFollowsEvents(t *testing.T) {
 		t.Error("with its last policy deleted the snapshot does not apply the baseline")
 	}
 	m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"}}})
-	if ns, ok := s.Namespace("a"); !ok || ns.Labels["team"] != "x" {
+	if ns, ok := s.Namespace("a"); !ok || ns.Labels["team"] != "x" || ns.DefaultRegion != "" {
 		t.Errorf("namespace a = %+v, %v", ns, ok)
+	}
+	// ACK's default region of the namespace's resources, where a
+	// resource that tells none is created, decides its partition.
+	m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"},
+		Annotations: map[string]string{"services.k8s.aws/default-region": "cn-north-1"}}})
+	if ns, ok := s.Namespace("a"); !ok || ns.DefaultRegion != "cn-north-1" {
+		t.Errorf("namespace a, annotated = %+v, %v; want default region cn-north-1", ns, ok)
 	}
 	if _, ok := s.Namespace("unknown"); ok {
 		t.Error("an unknown namespace is known")
@@ -217,7 +224,8 @@ func TestSourceNamespaceFromTheSnapshot(t *testing.T) {
 	s.synced.Store(true)
 	m.put(s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"}}})
 	api := memStore{}
-	api.put(NewSnapshot(registry, governance.Defaults{}), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "new", Labels: map[string]string{"team": "y"}}})
+	api.put(NewSnapshot(registry, governance.Defaults{}), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "new", Labels: map[string]string{"team": "y"},
+		Annotations: map[string]string{"services.k8s.aws/default-region": "us-gov-west-1"}}})
 	src := &Source{Reader: m, APIReader: api, Registry: registry, Snapshot: s}
 	ctx := context.Background()
 
@@ -227,7 +235,7 @@ func TestSourceNamespaceFromTheSnapshot(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _, _ = src.Namespace(ctx, "a") }); n != 0 {
 		t.Errorf("a namespace the snapshot knows costs %v allocations", n)
 	}
-	if ns, err := src.Namespace(ctx, "new"); err != nil || ns.Labels["team"] != "y" {
+	if ns, err := src.Namespace(ctx, "new"); err != nil || ns.Labels["team"] != "y" || ns.DefaultRegion != "us-gov-west-1" {
 		t.Errorf("Namespace(new), unknown to the snapshot = %+v, %v; want it read from the API server", ns, err)
 	}
 	if ns, err := src.Namespace(ctx, "gone"); err != nil || ns.Name != "gone" || ns.Labels != nil {

@@ -172,7 +172,8 @@ type Config struct {
 	// Partition is the AWS partition of the resources whose own metadata
 	// does not tell theirs (no partition or region in their status, no
 	// region annotation, no ARN): the partition of the region ACK creates
-	// them in by default. "" means aws. Rules that build or read ARNs (a
+	// them in by default (a judgement sets that of the namespace's
+	// default region, when it names one). "" means aws. Rules that build or read ARNs (a
 	// bucket's in S3-006 and S3-013, an identity's resources in the IAM
 	// rules) use it (view.Meta.AWSPartition).
 	Partition string

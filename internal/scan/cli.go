@@ -131,7 +131,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 		o.Config.Partition = view.Partitions[0]
 	}
 	fs.Var(cmdutil.NewEnum(&o.Config.Partition, view.Partitions...), "aws-partition",
-		"AWS `PARTITION` of the resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN), as the manager's --aws-partition: "+strings.Join(view.Partitions, ", "))
+		"AWS `PARTITION` of the resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN, no services.k8s.aws/default-region annotation on their Namespace in the input), as the manager's --aws-partition: "+strings.Join(view.Partitions, ", "))
 	fs.Var(&pathList{&o.Base}, "base",
 		"file, directory or - holding the resources as they are before the change (the target branch's manifests, or kubectl get -o yaml of the cluster): a resource found there under the same kind, namespace and name is judged as the UPDATE from it, as the webhook judges it, so that what it already had warns instead of denying, and rules refer to the objects it holds that the change does not (a Function's Role), as the webhook reads them from the cluster; repeatable")
 	fs.Var(&pathList{&o.Policies}, "policy",

@@ -42,6 +42,8 @@ type govObject struct {
 type namespaceObject struct {
 	source string
 	labels map[string]string
+	// region is its services.k8s.aws/default-region annotation.
+	region string
 }
 
 // governanceDoc reads a document of ackguard's API group: a
@@ -171,7 +173,8 @@ func describeName(namespace, name string, namespaced bool) string {
 }
 
 // namespaceDoc reads a v1 Namespace: its labels are what a policy's
-// namespaceSelector matches.
+// namespaceSelector matches; its default region gives the partition of
+// its resources that tell none.
 func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta) {
 	var ns corev1.Namespace
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &ns); err != nil {
@@ -188,21 +191,24 @@ func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta
 	if prev, ok := s.namespaces[ns.Name]; ok {
 		if !reflect.DeepEqual(prev.labels, ns.Labels) && (len(prev.labels) != 0 || len(ns.Labels) != 0) {
 			s.errorf(source, "Namespace %s is also defined in %s, with other labels; a cluster holds one: keep one of them", ns.Name, prev.source)
+		} else if region := view.NamespaceDefaultRegion(ns.Annotations); region != prev.region {
+			s.errorf(source, "Namespace %s is also defined in %s, with another %s; a cluster holds one: keep one of them", ns.Name, prev.source, view.AnnotationDefaultRegion)
 		}
 		return
 	}
-	s.namespaces[ns.Name] = &namespaceObject{source: source, labels: ns.Labels}
+	s.namespaces[ns.Name] = &namespaceObject{source: source, labels: ns.Labels, region: view.NamespaceDefaultRegion(ns.Annotations)}
 	if a := view.NamespaceOwnerAccount(ns.Annotations); a != "" {
 		s.observeOwners(source, owners.Origin{Source: owners.FromNamespace, Name: ns.Name}, []string{a})
 	}
 }
 
 // namespace is what policies select a namespace by: its name, and the
-// labels of its Namespace object when the input has one.
+// labels of its Namespace object when the input has one, with the
+// object's default region.
 func (s *scanner) namespace(name string) governance.Namespace {
 	ns := governance.Namespace{Name: name}
 	if o := s.namespaces[name]; o != nil {
-		ns.Labels = o.labels
+		ns.Labels, ns.DefaultRegion = o.labels, o.region
 	}
 	return ns
 }

@@ -109,6 +109,26 @@ func TestScanPartition(t *testing.T) {
 	if code, stdout, _ := run(t, inAWS, "--aws-partition", "aws-cn", "-"); code != 0 || strings.Contains(stdout, "S3-006") {
 		t.Errorf("a bucket in us-east-1 under --aws-partition aws-cn: exit code %d\n%s", code, stdout)
 	}
+	// The Namespace's default region, where ACK creates the resources that
+	// name none, comes before the flag.
+	const nsDoc = "kind: Namespace\nmetadata:\n  name: default\n"
+	if !strings.HasSuffix(secure, nsDoc) {
+		t.Fatalf("secure.yaml no longer ends with its Namespace:\n%s", secure)
+	}
+	inNS := func(region string) string {
+		return secure + "  annotations: {services.k8s.aws/default-region: " + region + "}\n"
+	}
+	if code, stdout, _ := run(t, inNS("cn-north-1"), "-o", "json", "-"); code != 0 || !strings.Contains(stdout, `arn:aws-cn:s3:::secure-bucket/*`) {
+		t.Errorf("a bucket in a namespace defaulting to cn-north-1: exit code %d, want an S3-006 warning naming the aws-cn ARNs\n%s", code, stdout)
+	}
+	if code, stdout, _ := run(t, inNS("us-west-2"), "--aws-partition", "aws-cn", "-"); code != 0 || strings.Contains(stdout, "S3-006") {
+		t.Errorf("a bucket in a namespace defaulting to us-west-2 under --aws-partition aws-cn: exit code %d\n%s", code, stdout)
+	}
+	// Two Namespaces of one name that disagree on it are one too many.
+	code, _, stderr = run(t, inNS("cn-north-1")+"---\napiVersion: v1\n"+nsDoc, "-")
+	if code != 2 || !strings.Contains(stderr, "Namespace default is also defined in -#1, with another services.k8s.aws/default-region") {
+		t.Errorf("two Namespaces with different default regions: exit code %d\n%s", code, stderr)
+	}
 }
 
 // The published JSON interface: exact key sets. Extending an object is

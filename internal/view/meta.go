@@ -21,7 +21,16 @@ const (
 	// AnnotationOwnerAccountID, on a Namespace, names the AWS account ACK
 	// creates the namespace's resources in.
 	AnnotationOwnerAccountID = "services.k8s.aws/owner-account-id"
+	// AnnotationDefaultRegion, on a Namespace, names the region ACK
+	// creates the namespace's resources in when they name none.
+	AnnotationDefaultRegion = "services.k8s.aws/default-region"
 )
+
+// NamespaceDefaultRegion returns the region a Namespace's annotations
+// give its ACK resources that name none ("" when they give none).
+func NamespaceDefaultRegion(annotations map[string]string) string {
+	return annotations[AnnotationDefaultRegion]
+}
 
 // NamespaceOwnerAccount returns the account a Namespace's annotations
 // assign its ACK resources to ("" when they name none). The value is
@@ -264,8 +273,9 @@ var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b",
 // AWSPartition returns the AWS partition of the object: from its status
 // when ACK recorded one, else from its region (the one ACK recorded, else
 // the region annotation) when that names a partition, else from the ARN
-// ACK recorded, else fallback (the cluster's configured partition: the
-// one ACK's default region is in), else "aws". The region comes before
+// ACK recorded, else fallback (the partition of the region ACK creates the
+// object in when it names none: its namespace's default region's, else
+// the configured one), else "aws". The region comes before
 // the ARN: ACK writes every Bucket's ARN as arn:aws:s3:::<name>, whatever
 // the partition (s3-controller's bucketARN), and leaves the partition out
 // of the status.
