@@ -15,7 +15,7 @@ import (
 	"github.com/ackguard/ackguard/internal/cmdutil"
 	"github.com/ackguard/ackguard/internal/logging"
 	"github.com/ackguard/ackguard/internal/manager"
-	"github.com/ackguard/ackguard/internal/view"
+	"github.com/ackguard/ackguard/internal/policy"
 )
 
 func newManagerCommand(stderr io.Writer) *cobra.Command {
@@ -85,7 +85,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.BoolVar(&o.EnableWebhook, "enable-webhook", o.EnableWebhook, "serve the validating webhook")
 	fs.BoolVar(&o.EnableReconciler, "enable-reconciler", o.EnableReconciler, "run the drift reconcilers")
 	fs.Var(&owners, "owner-account", "AWS account `ID` that owns the guarded resources (repeatable or comma-separated)")
-	fs.Var(cmdutil.NewEnum(&o.Partition, view.Partitions...), "aws-partition", "AWS `PARTITION` of the guarded resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN, no services.k8s.aws/default-region annotation on their namespace): the partition of the region the ACK controllers create them in ("+strings.Join(view.Partitions, ", ")+")")
+	fs.Var(cmdutil.NewEnum(&o.Partition, policy.Partitions...), "aws-partition", "AWS `PARTITION` of the guarded resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN, no services.k8s.aws/default-region annotation on their namespace): the partition of the region the ACK controllers create them in ("+strings.Join(policy.Partitions, ", ")+")")
 	fs.StringVar(&o.ACKNamespace, "ack-namespace", o.ACKNamespace, "namespace of the ACK controllers, where their cross-account role map (ConfigMaps ack-role-account-map, ack-role-team-map) names owner accounts; empty reads none")
 	fs.Var(&ack, "ack-controller", "`namespace:serviceaccount` of an ACK controller whose writes are admitted with a warning (repeatable; default: "+strings.Join(o.ACKControllers, ",")+")")
 	fs.DurationVar(&o.KindPollInterval, "kind-poll-interval", o.KindPollInterval, "how often every replica looks for ACK kinds installed after start, or deleted")

@@ -45,7 +45,6 @@ import (
 	"github.com/ackguard/ackguard/internal/reports"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/unstructuredjson"
-	"github.com/ackguard/ackguard/internal/view"
 	"github.com/ackguard/ackguard/webhooks"
 )
 
@@ -223,8 +222,8 @@ func (o Options) Validate() error {
 			return fmt.Errorf("owner account %q is not a 12-digit AWS account ID", a)
 		}
 	}
-	if o.Partition != "" && !slices.Contains(view.Partitions, o.Partition) {
-		return fmt.Errorf("AWS partition %q is not one of %s", o.Partition, strings.Join(view.Partitions, ", "))
+	if o.Partition != "" && !slices.Contains(policy.Partitions, o.Partition) {
+		return fmt.Errorf("AWS partition %q is not one of %s", o.Partition, strings.Join(policy.Partitions, ", "))
 	}
 	for _, sa := range o.ACKControllers {
 		ns, name, ok := strings.Cut(sa, ":")

@@ -18,9 +18,9 @@ import (
 
 	"github.com/ackguard/ackguard/internal/cmdutil"
 	"github.com/ackguard/ackguard/internal/owners"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/ruledoc"
 	"github.com/ackguard/ackguard/internal/rules"
-	"github.com/ackguard/ackguard/internal/view"
 )
 
 const long = `Judge Kubernetes manifests offline with ackguard's rules, as admission
@@ -128,10 +128,10 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.Var(&csvList{values: &o.Config.OwnerAccounts, typ: "ID", check: accountID}, "owner-account",
 		"AWS account `ID` (12 digits) that owns the resources; repeatable, or comma-separated")
 	if o.Config.Partition == "" {
-		o.Config.Partition = view.Partitions[0]
+		o.Config.Partition = policy.Partitions[0]
 	}
-	fs.Var(cmdutil.NewEnum(&o.Config.Partition, view.Partitions...), "aws-partition",
-		"AWS `PARTITION` of the resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN, no services.k8s.aws/default-region annotation on their Namespace in the input), as the manager's --aws-partition: "+strings.Join(view.Partitions, ", "))
+	fs.Var(cmdutil.NewEnum(&o.Config.Partition, policy.Partitions...), "aws-partition",
+		"AWS `PARTITION` of the resources that do not tell theirs (no partition or region in their status, no services.k8s.aws/region annotation, no ARN, no services.k8s.aws/default-region annotation on their Namespace in the input), as the manager's --aws-partition: "+strings.Join(policy.Partitions, ", "))
 	fs.Var(&pathList{&o.Base}, "base",
 		"file, directory or - holding the resources as they are before the change (the target branch's manifests, or kubectl get -o yaml of the cluster): a resource found there under the same kind, namespace and name is judged as the UPDATE from it, as the webhook judges it, so that what it already had warns instead of denying, and rules refer to the objects it holds that the change does not (a Function's Role), as the webhook reads them from the cluster; repeatable")
 	fs.Var(&pathList{&o.Policies}, "policy",

@@ -266,10 +266,6 @@ func ReadOnly(obj map[string]any) bool {
 // pushed to AWS: reading it as read-only would exempt it from every fix.
 func readOnly(v string) bool { return strings.EqualFold(v, "true") }
 
-// Partitions are the AWS partitions, "aws" first: the values a
-// configured default partition may take.
-var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
-
 // AWSPartition returns the AWS partition of the object: from its status
 // when ACK recorded one, else from its region (the one ACK recorded, else
 // the region annotation) when that names a partition, else from the ARN

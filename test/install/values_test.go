@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ackguard/ackguard/internal/view"
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
@@ -148,7 +148,7 @@ func TestChartPassesAWSPartition(t *testing.T) {
 	if !slices.Contains(stringsOf(ctr, "args"), "--aws-partition=aws") {
 		t.Errorf("default args %v lack --aws-partition=aws", stringsOf(ctr, "args"))
 	}
-	for _, p := range view.Partitions {
+	for _, p := range policy.Partitions {
 		objs, errOut := helmTemplateWith(t, "ackguard", "--set", "awsPartition="+p)
 		if errOut != "" {
 			t.Errorf("awsPartition=%s refused: %s", p, errOut)
