@@ -369,12 +369,7 @@ func (fx fixes) mark(results []reportsv1alpha1.ReportResult) []reportsv1alpha1.R
 		if !ok || out[i].Properties[PropertyRemediated] == at {
 			continue
 		}
-		props := maps.Clone(out[i].Properties)
-		if props == nil {
-			props = map[string]string{}
-		}
-		props[PropertyRemediated] = at
-		out[i].Properties = props
+		setProperty(&out[i], PropertyRemediated, at)
 	}
 	return out
 }
@@ -394,14 +389,20 @@ func (sus suspension) mark(results []reportsv1alpha1.ReportResult) []reportsv1al
 		if !slices.Contains(sus.rules, out[i].Rule) || out[i].Result == ResultPass {
 			continue
 		}
-		props := maps.Clone(out[i].Properties)
-		if props == nil {
-			props = map[string]string{}
-		}
-		props[PropertyRemediation] = note
-		out[i].Properties = props
+		setProperty(&out[i], PropertyRemediation, note)
 	}
 	return out
+}
+
+// setProperty sets a property of a result copied from the store, on a
+// copy of its properties (the stored result's map is shared).
+func setProperty(r *reportsv1alpha1.ReportResult, key, value string) {
+	props := maps.Clone(r.Properties)
+	if props == nil {
+		props = map[string]string{}
+	}
+	props[key] = value
+	r.Properties = props
 }
 
 // Suspended records whether remediation of the rules on the object is
