@@ -115,6 +115,7 @@ type Store struct {
 	dirty      map[string]bool
 	remediated map[string]map[fullKey]bool // policy → objects
 	fixed      map[fullKey]fixRecord       // when each rule was last fixed, by object
+	fixedAt    string                      // the time of the latest fix, shared by those of its second
 	suspended  map[fullKey]suspension      // objects whose remediation is suspended
 	passLists  passLists                   // the objects' pass lists, shared
 	gen        uint64                      // bumped on every change of what PolicyCounts reads
@@ -315,16 +316,18 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, ruleIDs []string, pol
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(ruleIDs) > 0 {
-		// A new map: stored states share the old one.
+		// Fixes within one second share one copy of its time.
+		if at == s.fixedAt {
+			at = s.fixedAt
+		} else {
+			s.fixedAt = at
+		}
+		// A new list: stored states share the old one.
 		prev := s.fixed[fk]
 		if prev.uid != obj.GetUID() {
 			prev = fixRecord{}
 		}
-		fx := make(fixes, len(prev.rules)+len(ruleIDs))
-		maps.Copy(fx, prev.rules)
-		for _, id := range ruleIDs {
-			fx[id] = at
-		}
+		fx := prev.rules.with(ruleIDs, at)
 		s.fixed[fk] = fixRecord{uid: obj.GetUID(), rules: fx}
 		if st := s.namespaces[ns][k]; st != nil && len(st.subjects) > 0 && st.subjects[0].UID == obj.GetUID() {
 			next := *st
@@ -350,9 +353,42 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, ruleIDs []string, pol
 	}
 }
 
-// fixes are when the reconciler last fixed each rule (by ID) of one
-// object. A stored map is never modified: Remediated replaces it.
-type fixes map[string]string
+// fixes are when the reconciler last fixed each rule of one object. A
+// stored list is never modified: Remediated replaces it. (A list, not a
+// map: an object has one or two fixed rules, and the store keeps the fixes
+// of every object it fixed, 10,000 and more.)
+type fixes []ruleFix
+
+// ruleFix is when the reconciler last fixed one rule (RFC 3339).
+type ruleFix struct {
+	rule, at string
+}
+
+// at returns when the rule was last fixed.
+func (fx fixes) at(rule string) (string, bool) {
+	for _, f := range fx {
+		if f.rule == rule {
+			return f.at, true
+		}
+	}
+	return "", false
+}
+
+// with returns the fixes with the rules fixed at the time, in a new list.
+func (fx fixes) with(ruleIDs []string, at string) fixes {
+	out := make(fixes, 0, len(fx)+len(ruleIDs))
+	for _, f := range fx {
+		if !slices.Contains(ruleIDs, f.rule) {
+			out = append(out, f)
+		}
+	}
+	for _, id := range ruleIDs {
+		if _, dup := out.at(id); !dup {
+			out = append(out, ruleFix{rule: id, at: at})
+		}
+	}
+	return out
+}
 
 // fixRecord is the fixes of the object of a UID.
 type fixRecord struct {
@@ -365,7 +401,7 @@ type fixRecord struct {
 func (fx fixes) mark(results []reportsv1alpha1.ReportResult) []reportsv1alpha1.ReportResult {
 	out := slices.Clone(results)
 	for i := range out {
-		at, ok := fx[out[i].Rule]
+		at, ok := fx.at(out[i].Rule)
 		if !ok || out[i].Properties[PropertyRemediated] == at {
 			continue
 		}
@@ -810,7 +846,7 @@ func buildReport(ns, name string, maxResults int, objs []*objState) *reportsv1al
 		for _, st := range objs {
 			for _, p := range st.passes {
 				r := p.result(st.subjects, st.passedAt)
-				if at, ok := st.fixed[r.Rule]; ok {
+				if at, ok := st.fixed.at(r.Rule); ok {
 					r.Properties = map[string]string{PropertyRemediated: at}
 				}
 				if wanted(&r) {
