@@ -1451,10 +1451,13 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 	// never reaches the webhook (its match condition): the cluster admits
 	// it without a warning, whatever the object already had.
 	unjudged := update && !webhookconfig.JudgesUpdate(base.obj, obj)
-	d, err := s.admit(eng, resolver, obj, meta, base.obj)
-	if err != nil {
-		s.failf(source, "%v", err)
-		return
+	var d *governance.Decision
+	if !unjudged { // else nothing reads a decision
+		var err error
+		if d, err = s.admit(eng, resolver, obj, meta, base.obj); err != nil {
+			s.failf(source, "%v", err)
+			return
+		}
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	res := Resource{
