@@ -244,19 +244,20 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	slices.Sort(st.failing)
 
 	ns, k := ref.Namespace, objKey{gk: gvk.GroupKind(), name: ref.Name}
+	fk := fullKey{namespace: ns, objKey: k}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sus, ok := s.suspended[fullKey{namespace: ns, objKey: k}]; ok {
+	if sus, ok := s.suspended[fk]; ok {
 		st.results = sus.mark(st.results)
 	}
-	if rec, ok := s.fixed[fullKey{namespace: ns, objKey: k}]; ok {
+	if rec, ok := s.fixed[fk]; ok {
 		if rec.uid == ref.UID {
 			st.fixed = rec.rules
 			st.results = rec.rules.mark(st.results)
 		} else {
 			// Another object of the name (deleted and created again
 			// between two reconciles): not the one fixed.
-			delete(s.fixed, fullKey{namespace: ns, objKey: k})
+			delete(s.fixed, fk)
 		}
 	}
 	st.passes = s.passLists.share(st.passes)
