@@ -417,7 +417,7 @@ func (r *DriftReconciler) decide(ctx context.Context, obj *unstructured.Unstruct
 func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.Decision) ctrl.Result {
 	j := d.Judgement
 	if r.Results != nil {
-		r.Results.Observe(obj, j)
+		r.Results.Observe(obj, j, r.memory().fixTimes(obj))
 	}
 	r.Metrics.SetViolations(r.GVK.Kind, client.ObjectKeyFromObject(obj), openRules(j.Results))
 	result := ctrl.Result{}
@@ -832,7 +832,7 @@ func (r *DriftReconciler) reportFix(ctx context.Context, obj *unstructured.Unstr
 	}
 	r.countRemediations(applied.Rules, metrics.OutcomeApplied)
 	if r.Results != nil {
-		r.Results.Remediated(obj, applied.Rules, policies)
+		r.Results.Remediated(obj, policies)
 	}
 	r.event(obj, corev1.EventTypeNormal, ReasonRemediated, "Remediate", "%s (policy %s); %s",
 		describePlan(applied), strings.Join(policies, ", "), where)

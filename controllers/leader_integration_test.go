@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -14,6 +15,7 @@ import (
 	"github.com/ackguard/ackguard/internal/ackcrds"
 	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/manager"
+	"github.com/ackguard/ackguard/internal/reports"
 )
 
 // Two replicas with leader election against one API server (a control
@@ -121,6 +123,35 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 		t.Fatal("an insecure Bucket is still denied after the webhook configuration was deleted")
 	}
 	waitIn(t, c, ns, "after-handover", hasBlockPublicAccess)
+	// The new leader's report says when the first fixed "led": it reads
+	// the fix from the object, not from what the old leader remembered.
+	err = wait.PollUntilContextTimeout(bg, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		rep := &reportsv1alpha1.Report{}
+		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: reports.DefaultName}, rep); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		// Only the new leader's report lists the Bucket created after the
+		// old one stopped.
+		newLeaders, fixed := false, false
+		for _, r := range rep.Results {
+			if len(r.Subjects) == 0 {
+				continue
+			}
+			switch r.Subjects[0].Name {
+			case "after-handover":
+				newLeaders = true
+			case "led":
+				if r.Rule == "S3-001" {
+					_, err := time.Parse(time.RFC3339, r.Properties[reports.PropertyRemediated])
+					fixed = err == nil
+				}
+			}
+		}
+		return newLeaders && fixed, nil
+	})
+	if err != nil {
+		t.Error("the new leader's report does not say when S3-001 was fixed on the Bucket the old leader fixed")
+	}
 }
 
 func waitIn(t *testing.T, c *localcluster.Cluster, ns, name string, cond func(*unstructured.Unstructured) bool) {

@@ -80,9 +80,10 @@ type suspendedSink struct {
 	suspended bool
 }
 
-func (s *suspendedSink) Observe(*unstructured.Unstructured, *governance.Judgement) {}
-func (s *suspendedSink) Forget(schema.GroupVersionKind, types.NamespacedName)      {}
-func (s *suspendedSink) Remediated(*unstructured.Unstructured, []string, []string) {}
+func (s *suspendedSink) Observe(*unstructured.Unstructured, *governance.Judgement, map[string]time.Time) {
+}
+func (s *suspendedSink) Forget(schema.GroupVersionKind, types.NamespacedName) {}
+func (s *suspendedSink) Remediated(*unstructured.Unstructured, []string)      {}
 func (s *suspendedSink) Suspended(_ *unstructured.Unstructured, ids []string, sus bool) {
 	s.rules, s.suspended = ids, sus
 }

@@ -218,6 +218,56 @@ func (m *RemediationMemory) latest(obj client.Object, fromAnnotation Remediation
 	return first
 }
 
+// fixTimes returns when the fixes of obj were made, by rule: from the
+// state last written to it (same UID), or else from its annotation (a
+// restart, a change of leader, or a state the memory let go), without
+// remembering what the annotation says (see latest). nil when it was
+// never fixed.
+func (m *RemediationMemory) fixTimes(obj client.Object) map[string]time.Time {
+	m.mu.Lock()
+	w, ok := m.states[keyOf(obj)]
+	m.mu.Unlock()
+	if ok && w.uid == obj.GetUID() {
+		return w.state.fixTimes()
+	}
+	if _, annotated := obj.GetAnnotations()[AnnotationRemediation]; !annotated {
+		return nil
+	}
+	return readState(obj.GetAnnotations()).fixTimes()
+}
+
+// fixTimes returns when each rule was last fixed: the rules of the last
+// fix at its time, and those of the previous values still recorded at
+// theirs (the rules whose fixes changed a field, and those whose findings
+// in it the change cleared).
+func (s RemediationState) fixTimes() map[string]time.Time {
+	var out map[string]time.Time
+	mark := func(rule string, at time.Time) {
+		if at.IsZero() {
+			return
+		}
+		if out == nil {
+			out = map[string]time.Time{}
+		}
+		if was, ok := out[rule]; !ok || at.After(was) {
+			out[rule] = at
+		}
+	}
+	for _, id := range s.Rules {
+		mark(id, s.Time)
+	}
+	for _, p := range s.Previous {
+		at := p.Time
+		if at.IsZero() {
+			at = s.Time
+		}
+		for _, id := range p.Rules {
+			mark(id, at)
+		}
+	}
+	return out
+}
+
 // history is s without what decides the next step (the window's count
 // and start, a suspension): what an annotation the reconciler did not
 // write this run may tell it.

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"encoding/json"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -301,6 +302,57 @@ func TestStateMemory(t *testing.T) {
 	}
 	if n := len(m.states); n != maxWrittenStates {
 		t.Errorf("%d states remembered, bound %d", n, maxWrittenStates)
+	}
+}
+
+// The reports say when each rule was fixed from the state the reconciler
+// wrote, or, when it has none of the object (a restart, a change of
+// leader), from the object's annotation; the latest time of a rule wins,
+// and a previous value without a time has its state's.
+func TestFixTimes(t *testing.T) {
+	var m RemediationMemory
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	state := RemediationState{Time: t1, Rules: []string{"S3-004"}, Previous: []PreviousValue{
+		{Path: "spec.acl", Rules: []string{"S3-004"}, Time: t1},
+		{Path: "spec.publicAccessBlock", Rules: []string{"S3-001", "S3-004"}, Time: t0},
+		{Path: "spec.ownershipControls", Rules: []string{"S3-005"}},
+	}}
+	raw, err := json.Marshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u1"}}
+	if got := m.fixTimes(obj); got != nil {
+		t.Errorf("never fixed: %v", got)
+	}
+	want := map[string]time.Time{"S3-004": t1, "S3-001": t0, "S3-005": t1}
+	annotated := obj.DeepCopy()
+	annotated.Annotations = map[string]string{AnnotationRemediation: string(raw)}
+	if got := m.fixTimes(annotated); !maps.EqualFunc(got, want, time.Time.Equal) {
+		t.Errorf("from the annotation: %v, want %v", got, want)
+	}
+	if len(m.states) != 0 {
+		t.Errorf("reading the annotation for the reports remembered it: %v", m.states)
+	}
+	// The state written wins over the annotation, and lasts when a replace
+	// drops the annotation.
+	m.put(obj, RemediationState{Time: t0, Rules: []string{"S3-001"}})
+	if got := m.fixTimes(annotated); !maps.EqualFunc(got, map[string]time.Time{"S3-001": t0}, time.Time.Equal) {
+		t.Errorf("with a written state: %v", got)
+	}
+	if got := m.fixTimes(obj); len(got) != 1 {
+		t.Errorf("annotation dropped: %v, want the written state's", got)
+	}
+	// Another object of the name: its own annotation.
+	other := annotated.DeepCopy()
+	other.UID = "u2"
+	if got := m.fixTimes(other); !maps.EqualFunc(got, want, time.Time.Equal) {
+		t.Errorf("another object of the name: %v, want %v", got, want)
+	}
+	other.Annotations[AnnotationRemediation] = "{not json"
+	if got := m.fixTimes(other); got != nil {
+		t.Errorf("a corrupt annotation: %v", got)
 	}
 }
 

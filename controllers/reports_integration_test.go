@@ -195,7 +195,7 @@ func TestDeletedOrEditedReportIsWrittenAgain(t *testing.T) {
 	if want.Fail == 0 {
 		t.Fatalf("a public Bucket judges to %+v", want)
 	}
-	store.Observe(o, j)
+	store.Observe(o, j, nil)
 	rep := waitReport(t, ns, "summarised the Bucket", func(r *reportsv1alpha1.Report) bool { return r.Summary == want })
 
 	if err := cluster.Client.Delete(ctx, rep); err != nil {
@@ -254,7 +254,7 @@ func TestReportOfManyResourcesIsOneBoundedReport(t *testing.T) {
 		}
 		judgements[i] = eng.Judge(o.Object, governance.Namespace{Name: ns}, time.Now(), nil)
 		want = addSummary(want, summaryOf(judgements[i]))
-		store.Observe(o, judgements[i])
+		store.Observe(o, judgements[i], nil)
 	}
 	if want.Fail == 0 || want.Pass == 0 {
 		t.Fatalf("test buckets judge to %+v: want failures and passes", want)
@@ -309,7 +309,7 @@ func TestReportOfManyResourcesIsOneBoundedReport(t *testing.T) {
 	// Judged again, unchanged: the report is not rewritten.
 	rv := rep.ResourceVersion
 	for i, o := range objs {
-		store.Observe(o, judgements[i])
+		store.Observe(o, judgements[i], nil)
 	}
 	time.Sleep(time.Second) // five flushes
 	if got := getReport(t, ns); got.ResourceVersion != rv {
@@ -552,7 +552,7 @@ func TestReportOfTenThousandBucketsIsBoundedOnTheAPIServer(t *testing.T) {
 			failing++
 		}
 		want = addSummary(want, s)
-		store.Observe(o, j)
+		store.Observe(o, j, nil)
 	}
 	if failing == 0 || failing >= reports.DefaultMaxResults {
 		t.Fatalf("%d of %d Buckets fail: the test needs some, fewer than the bound of %d", failing, n, reports.DefaultMaxResults)

@@ -54,7 +54,7 @@ func benchmarkFlush(b *testing.B, spec func(i int, name string) map[string]any) 
 		w, r := &fakeWriter{}, &fakeReader{existing: map[string]bool{}}
 		s := New(w, r, Options{Log: logr.Discard()})
 		for _, o := range objs {
-			s.Observe(o.u, o.j)
+			s.Observe(o.u, o.j, nil)
 		}
 		if err := s.Flush(context.Background()); err != nil {
 			b.Fatal(err)

@@ -114,8 +114,6 @@ type Store struct {
 	namespaces map[string]map[objKey]*objState
 	dirty      map[string]bool
 	remediated map[string]map[fullKey]bool // policy → objects
-	fixed      map[fullKey]fixRecord       // when each rule was last fixed, by object
-	fixedAt    string                      // the time of the latest fix, shared by those of its second
 	suspended  map[fullKey]suspension      // objects whose remediation is suspended
 	passLists  passLists                   // the objects' pass lists, shared
 	gen        uint64                      // bumped on every change of what PolicyCounts reads
@@ -190,7 +188,6 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 		namespaces: map[string]map[objKey]*objState{},
 		dirty:      map[string]bool{},
 		remediated: map[string]map[fullKey]bool{},
-		fixed:      map[fullKey]fixRecord{},
 		suspended:  map[fullKey]suspension{},
 		written:    map[string]string{},
 		writtenRV:  map[string]string{},
@@ -201,8 +198,10 @@ func New(writer client.Writer, reader client.Reader, opts Options) *Store {
 // reconcilers that feed the store do too).
 func (s *Store) NeedLeaderElection() bool { return true }
 
-// Observe replaces the results of one object with a judgement.
-func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement) {
+// Observe replaces the results of one object with a judgement; fixed
+// says when the reconciler last fixed each rule of it (nil: never), which
+// the rules' results say (PropertyRemediated).
+func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement, fixed map[string]time.Time) {
 	if obj == nil {
 		return
 	}
@@ -250,23 +249,22 @@ func (s *Store) Observe(obj *unstructured.Unstructured, j *governance.Judgement)
 	if sus, ok := s.suspended[fk]; ok {
 		st.results = sus.mark(st.results)
 	}
-	if rec, ok := s.fixed[fk]; ok {
-		if rec.uid == ref.UID {
-			st.fixed = rec.rules
-			st.results = rec.rules.mark(st.results)
-		} else {
-			// Another object of the name (deleted and created again
-			// between two reconciles): not the one fixed.
-			delete(s.fixed, fk)
+	objs := s.namespaces[ns]
+	prev := objs[k]
+	if len(fixed) > 0 {
+		var before fixes
+		if prev != nil {
+			before = prev.fixed
 		}
+		st.fixed = newFixes(fixed, before)
+		st.results = st.fixed.mark(st.results)
 	}
 	st.passes = s.passLists.share(st.passes)
-	objs := s.namespaces[ns]
 	if objs == nil {
 		objs = map[objKey]*objState{}
 		s.namespaces[ns] = objs
 	}
-	if prev := objs[k]; prev != nil {
+	if prev != nil {
 		keepTimestamps(st.results, prev.results)
 		if slices.Equal(st.passes, prev.passes) {
 			st.passedAt = prev.passedAt
@@ -293,7 +291,6 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 		}
 	}
 	delete(s.suspended, fk)
-	delete(s.fixed, fk)
 	objs := s.namespaces[key.Namespace]
 	if _, ok := objs[k]; !ok {
 		return
@@ -304,40 +301,15 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 }
 
 // Remediated records that the reconciler fixed rules of the object under
-// the policies: the results of the rules say when they were last fixed
-// (PropertyRemediated), and the object counts for the policies, until it
-// is forgotten.
-func (s *Store) Remediated(obj *unstructured.Unstructured, ruleIDs []string, policies []string) {
+// the policies: the object counts for the policies until it is forgotten.
+// (When the rules were fixed, the results say from the next Observe.)
+func (s *Store) Remediated(obj *unstructured.Unstructured, policies []string) {
 	if obj == nil {
 		return
 	}
-	ns, k := obj.GetNamespace(), objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}
-	fk := fullKey{namespace: ns, objKey: k}
-	at := s.opts.Now().UTC().Format(time.RFC3339)
+	fk := fullKey{namespace: obj.GetNamespace(), objKey: objKey{gk: obj.GroupVersionKind().GroupKind(), name: obj.GetName()}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(ruleIDs) > 0 {
-		// Fixes within one second share one copy of its time.
-		if at == s.fixedAt {
-			at = s.fixedAt
-		} else {
-			s.fixedAt = at
-		}
-		// A new list: stored states share the old one.
-		prev := s.fixed[fk]
-		if prev.uid != obj.GetUID() {
-			prev = fixRecord{}
-		}
-		fx := prev.rules.with(ruleIDs, at)
-		s.fixed[fk] = fixRecord{uid: obj.GetUID(), rules: fx}
-		if st := s.namespaces[ns][k]; st != nil && len(st.subjects) > 0 && st.subjects[0].UID == obj.GetUID() {
-			next := *st
-			next.fixed = fx
-			next.results = fx.mark(st.results)
-			s.namespaces[ns][k] = &next
-			s.markDirty(ns)
-		}
-	}
 	for _, p := range policies {
 		if p == "" {
 			continue
@@ -355,7 +327,7 @@ func (s *Store) Remediated(obj *unstructured.Unstructured, ruleIDs []string, pol
 }
 
 // fixes are when the reconciler last fixed each rule of one object. A
-// stored list is never modified: Remediated replaces it. (A list, not a
+// stored list is never modified: Observe replaces it. (A list, not a
 // map: an object has one or two fixed rules, and the store keeps the fixes
 // of every object it fixed, 10,000 and more.)
 type fixes []ruleFix
@@ -375,26 +347,21 @@ func (fx fixes) at(rule string) (string, bool) {
 	return "", false
 }
 
-// with returns the fixes with the rules fixed at the time, in a new list.
-func (fx fixes) with(ruleIDs []string, at string) fixes {
-	out := make(fixes, 0, len(fx)+len(ruleIDs))
-	for _, f := range fx {
-		if !slices.Contains(ruleIDs, f.rule) {
-			out = append(out, f)
+// newFixes returns the fixes of times (RFC 3339, in UTC), in the order of
+// the rules, sharing the strings of before where a rule's time did not
+// change: an object is observed at every reconcile, and its stored state
+// holds them for as long as it exists.
+func newFixes(times map[string]time.Time, before fixes) fixes {
+	out := make(fixes, 0, len(times))
+	for rule, t := range times {
+		at := t.UTC().Format(time.RFC3339)
+		if was, ok := before.at(rule); ok && was == at {
+			at = was
 		}
+		out = append(out, ruleFix{rule: rule, at: at})
 	}
-	for _, id := range ruleIDs {
-		if _, dup := out.at(id); !dup {
-			out = append(out, ruleFix{rule: id, at: at})
-		}
-	}
+	slices.SortFunc(out, func(a, b ruleFix) int { return strings.Compare(a.rule, b.rule) })
 	return out
-}
-
-// fixRecord is the fixes of the object of a UID.
-type fixRecord struct {
-	uid   types.UID
-	rules fixes
 }
 
 // mark returns results with PropertyRemediated set on the fixed rules'

@@ -186,7 +186,7 @@ func TestResultsOfAJudgement(t *testing.T) {
 		},
 		Passed: []governance.RuleRef{passed("S3-005", "baseline")},
 	}
-	s.Observe(bucket("team", "b1"), j)
+	s.Observe(bucket("team", "b1"), j, nil)
 	flush(t, s)
 	applied := w.take()
 	if len(applied) != 1 {
@@ -246,7 +246,7 @@ func TestFindingsOfOneRuleFoldIntoOneResult(t *testing.T) {
 	w1 := warned(finding("S3-006", rules.Medium, "spec", "policy"), "baseline")
 	d2 := denied(finding("S3-006", rules.High, "spec", "policy", "Statement"), "strict")
 	d2.Message = "another statement"
-	s.Observe(bucket("team", "b"), &governance.Judgement{Policies: []string{"baseline", "strict"}, Results: []governance.Result{w1, d2}})
+	s.Observe(bucket("team", "b"), &governance.Judgement{Policies: []string{"baseline", "strict"}, Results: []governance.Result{w1, d2}}, nil)
 	rep := buildReport("team", DefaultName, 10, snapshot(s, "team"))
 	if len(rep.Results) != 1 {
 		t.Fatalf("results = %+v", rep.Results)
@@ -293,7 +293,7 @@ func TestReportIsOrderedBoundedAndSummarisesEveryResult(t *testing.T) {
 		}
 		j.Passed = []governance.RuleRef{passed("S3-005", "baseline"), passed("S3-013", "baseline")}
 		want.Pass += 2
-		s.Observe(bucket("team", fmt.Sprintf("b%02d", 39-i)), j)
+		s.Observe(bucket("team", fmt.Sprintf("b%02d", 39-i)), j, nil)
 	}
 	flush(t, s)
 	rep := w.take()[0]
@@ -337,7 +337,7 @@ func TestReportStaysUnderItsSizeBudget(t *testing.T) {
 	for i := range 1000 {
 		f := finding("S3-001", rules.Critical, "spec", long)
 		f.Message, f.Remedy = long, long
-		s.Observe(bucket("team", fmt.Sprintf("b%04d", i)), &governance.Judgement{Policies: []string{"baseline"}, Results: []governance.Result{denied(f, "baseline")}})
+		s.Observe(bucket("team", fmt.Sprintf("b%04d", i)), &governance.Judgement{Policies: []string{"baseline"}, Results: []governance.Result{denied(f, "baseline")}}, nil)
 	}
 	flush(t, s)
 	rep := w.take()[0]
@@ -368,8 +368,8 @@ func TestOnlyChangedNamespacesAreWritten(t *testing.T) {
 		}
 		return j
 	}
-	s.Observe(bucket("a", "b1"), judge("S3-001"))
-	s.Observe(bucket("b", "b1"), judge("S3-001"))
+	s.Observe(bucket("a", "b1"), judge("S3-001"), nil)
+	s.Observe(bucket("b", "b1"), judge("S3-001"), nil)
 	if len(w.take()) != 0 {
 		t.Fatal("Observe wrote")
 	}
@@ -385,13 +385,13 @@ func TestOnlyChangedNamespacesAreWritten(t *testing.T) {
 	// Judged again, unchanged, later: nothing is dirty, nothing written,
 	// and the results keep their first timestamp.
 	clk.Add(time.Minute)
-	s.Observe(bucket("a", "b1"), judge("S3-001"))
+	s.Observe(bucket("a", "b1"), judge("S3-001"), nil)
 	if len(s.dirty) != 0 {
 		t.Errorf("unchanged judgement made %v dirty", s.dirty)
 	}
 	// Dirty with identical content (another object judged, then
 	// forgotten): the report is not rewritten.
-	s.Observe(bucket("a", "b2"), judge("S3-002"))
+	s.Observe(bucket("a", "b2"), judge("S3-002"), nil)
 	s.Forget(bucketGVK, types.NamespacedName{Namespace: "a", Name: "b2"})
 	flush(t, s)
 	if got := w.take(); len(got) != 0 {
@@ -400,7 +400,7 @@ func TestOnlyChangedNamespacesAreWritten(t *testing.T) {
 
 	// A change in one namespace writes that namespace only; unchanged
 	// results keep their timestamp, new ones get the current time.
-	s.Observe(bucket("a", "b1"), judge("S3-001", "S3-002"))
+	s.Observe(bucket("a", "b1"), judge("S3-001", "S3-002"), nil)
 	if !s.dirty["a"] || s.dirty["b"] {
 		t.Errorf("dirty = %v, want only a", s.dirty)
 	}
@@ -419,7 +419,7 @@ func TestOnlyChangedNamespacesAreWritten(t *testing.T) {
 func TestForgottenObjectsLeaveAnEmptyReport(t *testing.T) {
 	s, w, r, _ := newStore(t, Options{})
 	j := &governance.Judgement{Policies: []string{"baseline"}, Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "baseline")}}
-	s.Observe(bucket("a", "b1"), j)
+	s.Observe(bucket("a", "b1"), j, nil)
 	flush(t, s)
 	w.take()
 	s.Forget(bucketGVK, types.NamespacedName{Namespace: "a", Name: "b1"})
@@ -438,7 +438,7 @@ func TestForgottenObjectsLeaveAnEmptyReport(t *testing.T) {
 
 	// A namespace emptied before its report was ever written, with no
 	// report in the cluster: nothing to write.
-	s.Observe(bucket("c", "b1"), j)
+	s.Observe(bucket("c", "b1"), j, nil)
 	s.Forget(bucketGVK, types.NamespacedName{Namespace: "c", Name: "b1"})
 	flush(t, s)
 	if got := w.take(); len(got) != 0 {
@@ -446,7 +446,7 @@ func TestForgottenObjectsLeaveAnEmptyReport(t *testing.T) {
 	}
 	// ... but one that exists (written by a predecessor) is emptied.
 	r.existing["d"] = true
-	s.Observe(bucket("d", "b1"), j)
+	s.Observe(bucket("d", "b1"), j, nil)
 	s.Forget(bucketGVK, types.NamespacedName{Namespace: "d", Name: "b1"})
 	flush(t, s)
 	if got := w.take(); len(got) != 1 || got[0].Namespace != "d" || len(got[0].Results) != 0 {
@@ -456,13 +456,13 @@ func TestForgottenObjectsLeaveAnEmptyReport(t *testing.T) {
 
 func TestObservingNothingForgets(t *testing.T) {
 	s, _, _, _ := newStore(t, Options{})
-	s.Observe(bucket("a", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}})
-	s.Observe(bucket("a", "b1"), &governance.Judgement{}) // no policy selects it any more
+	s.Observe(bucket("a", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}, nil)
+	s.Observe(bucket("a", "b1"), &governance.Judgement{}, nil) // no policy selects it any more
 	if len(s.namespaces["a"]) != 0 {
 		t.Errorf("object kept: %v", s.namespaces["a"])
 	}
-	s.Observe(bucket("a", "b2"), nil)
-	s.Observe(nil, &governance.Judgement{})
+	s.Observe(bucket("a", "b2"), nil, nil)
+	s.Observe(nil, &governance.Judgement{}, nil)
 }
 
 func TestMissingReportCRDIsLoggedOnceAndRetried(t *testing.T) {
@@ -476,8 +476,8 @@ func TestMissingReportCRDIsLoggedOnceAndRetried(t *testing.T) {
 	s, w, _, _ := newStore(t, Options{Log: log})
 	w.err = &meta.NoKindMatchError{GroupKind: ReportGVK.GroupKind(), SearchedVersions: []string{"v1alpha1"}}
 	j := &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}
-	s.Observe(bucket("a", "b1"), j)
-	s.Observe(bucket("b", "b1"), j)
+	s.Observe(bucket("a", "b1"), j, nil)
+	s.Observe(bucket("b", "b1"), j, nil)
 	for range 3 {
 		if err := s.Flush(context.Background()); err != nil {
 			t.Fatalf("flush without the CRD: %v", err)
@@ -504,7 +504,7 @@ func TestMissingReportCRDIsLoggedOnceAndRetried(t *testing.T) {
 func TestFailedWritesAreRetried(t *testing.T) {
 	s, w, _, _ := newStore(t, Options{})
 	w.err = apierrors.NewServiceUnavailable("etcd")
-	s.Observe(bucket("a", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}})
+	s.Observe(bucket("a", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}, nil)
 	if err := s.Flush(context.Background()); err == nil {
 		t.Fatal("no error")
 	}
@@ -519,7 +519,7 @@ func TestSweepEmptiesReportsOfNamespacesNothingWasSeenIn(t *testing.T) {
 	s, w, r, clk := newStore(t, Options{SweepAfter: time.Minute, FlushInterval: time.Hour})
 	r.existing["stale"] = true
 	r.existing["live"] = true
-	s.Observe(bucket("live", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}})
+	s.Observe(bucket("live", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Start(ctx) }()
@@ -561,7 +561,7 @@ func TestDeletedOrChangedReportsAreWrittenAgain(t *testing.T) {
 	s, w, r, clk := newStore(t, Options{SweepAfter: -1, VerifyEvery: time.Minute, FlushInterval: time.Hour})
 	j := &governance.Judgement{Policies: []string{"baseline"}, Results: []governance.Result{denied(finding("S3-004", rules.High, "spec", "acl"), "baseline")}}
 	for _, ns := range []string{"kept", "deleted", "edited"} {
-		s.Observe(bucket(ns, "b"), j)
+		s.Observe(bucket(ns, "b"), j, nil)
 	}
 	flush(t, s) // the first flush starts the clock of the checks
 	if got := w.take(); len(got) != 3 {
@@ -607,15 +607,18 @@ func TestPolicyCounts(t *testing.T) {
 	s, _, _, _ := newStore(t, Options{})
 	both := []string{"baseline", "strict"}
 	s.Observe(bucket("a", "failing-strict"), &governance.Judgement{Policies: both,
-		Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "strict"), warned(finding("S3-004", rules.Low, "spec"), "strict")}})
+		Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "strict"), warned(finding("S3-004", rules.Low, "spec"), "strict")}}, nil)
+
 	s.Observe(bucket("a", "failing-baseline"), &governance.Judgement{Policies: both,
-		Results: []governance.Result{warned(finding("S3-004", rules.Low, "spec"), "baseline")}})
+		Results: []governance.Result{warned(finding("S3-004", rules.Low, "spec"), "baseline")}}, nil)
+
 	s.Observe(bucket("b", "exempt"), &governance.Judgement{Policies: both,
-		Results: []governance.Result{exempted(denied(finding("S3-001", rules.High, "spec"), "strict"), "ex")}})
-	s.Observe(bucket("b", "clean"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}})
-	s.Remediated(bucket("a", "failing-strict"), []string{"S3-001"}, []string{"strict"})
-	s.Remediated(bucket("a", "failing-strict"), []string{"S3-001"}, []string{"strict"}) // one object counts once
-	s.Remediated(bucket("b", "clean"), []string{"S3-006"}, []string{"baseline", ""})
+		Results: []governance.Result{exempted(denied(finding("S3-001", rules.High, "spec"), "strict"), "ex")}}, nil)
+
+	s.Observe(bucket("b", "clean"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}, nil)
+	s.Remediated(bucket("a", "failing-strict"), []string{"strict"})
+	s.Remediated(bucket("a", "failing-strict"), []string{"strict"}) // one object counts once
+	s.Remediated(bucket("b", "clean"), []string{"baseline", ""})
 
 	want := map[string]PolicyCounts{
 		"baseline": {Matched: 4, Failing: 1, Remediated: 1},
@@ -665,7 +668,7 @@ func TestRealJudgementsOfTheBaseline(t *testing.T) {
 			}
 		}
 		want.Pass += len(j.Passed)
-		s.Observe(obj, j)
+		s.Observe(obj, j, nil)
 	}
 	flush(t, s)
 	rep := w.take()[0]
@@ -695,7 +698,8 @@ func TestConcurrentUse(t *testing.T) {
 			ns := fmt.Sprintf("ns%d", i%3)
 			name := fmt.Sprintf("g%d-%d", g, i%20)
 			s.Observe(bucket(ns, name), &governance.Judgement{Policies: []string{"baseline"},
-				Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "baseline")}})
+				Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "baseline")}}, nil)
+
 			if i%7 == 0 {
 				s.Forget(bucketGVK, types.NamespacedName{Namespace: ns, Name: name})
 			}
@@ -773,7 +777,7 @@ func TestTenThousandBucketsMakeOneBoundedReport(t *testing.T) {
 		if len(j.Results) > 0 {
 			failing++
 		}
-		s.Observe(o, j)
+		s.Observe(o, j, nil)
 	}
 	flush(t, s)
 	reps := w.take()
@@ -824,10 +828,10 @@ func TestObjectsJudgedAlikeSharePasses(t *testing.T) {
 	alike := func() *governance.Judgement {
 		return &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline"), passed("S3-013", "baseline")}}
 	}
-	s.Observe(bucket("a", "b1"), alike())
-	s.Observe(bucket("a", "b2"), alike())
-	s.Observe(bucket("a", "other-policy"), &governance.Judgement{Policies: []string{"strict"}, Passed: []governance.RuleRef{passed("S3-005", "strict"), passed("S3-013", "strict")}})
-	s.Observe(bucket("a", "fewer"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}})
+	s.Observe(bucket("a", "b1"), alike(), nil)
+	s.Observe(bucket("a", "b2"), alike(), nil)
+	s.Observe(bucket("a", "other-policy"), &governance.Judgement{Policies: []string{"strict"}, Passed: []governance.RuleRef{passed("S3-005", "strict"), passed("S3-013", "strict")}}, nil)
+	s.Observe(bucket("a", "fewer"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}, nil)
 	byName := map[string]*objState{}
 	for _, st := range snapshot(s, "a") {
 		byName[st.subjects[0].Name] = st
@@ -890,8 +894,8 @@ func TestPassListsAreBounded(t *testing.T) {
 
 // TestFixesAreReported: the results of the rules the reconciler fixed on
 // an object say when they were last fixed, through the judgements that
-// follow, until the object is forgotten; the fix alone makes the report
-// due again.
+// follow; a judgement unchanged with the same fixes writes nothing, and
+// one without them drops the property.
 func TestFixesAreReported(t *testing.T) {
 	s, w, _, clk := newStore(t, Options{})
 	b := bucket("team", "b1")
@@ -899,59 +903,52 @@ func TestFixesAreReported(t *testing.T) {
 		Policies: []string{"baseline"},
 		Results:  []governance.Result{denied(finding("S3-001", rules.Critical, "spec", "publicAccessBlock"), "baseline")},
 		Passed:   []governance.RuleRef{passed("S3-005", "baseline")},
-	})
+	}, nil)
 	flush(t, s)
 	w.take()
-	fixedAt := clk.Now().UTC().Format(time.RFC3339)
-	s.Remediated(b, []string{"S3-001"}, []string{"baseline"})
-	flush(t, s)
-	applied := w.take()
-	if len(applied) != 1 {
-		t.Fatalf("%d reports applied after the fix, want 1", len(applied))
-	}
-	if got := byRule(applied[0].Results)["S3-001"].Properties[PropertyRemediated]; got != fixedAt {
-		t.Errorf("failing result before the fixed object is judged: remediated %q, want %q", got, fixedAt)
-	}
+	fixedAt := clk.Now()
+	want := fixedAt.UTC().Format(time.RFC3339)
+	s.Remediated(b, []string{"baseline"})
 	// The fixed object passes.
 	clk.Add(time.Minute)
 	fixed := &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-001", "baseline"), passed("S3-005", "baseline")}}
-	s.Observe(b, fixed)
+	s.Observe(b, fixed, map[string]time.Time{"S3-001": fixedAt})
 	flush(t, s)
-	applied = w.take()
+	applied := w.take()
 	if len(applied) != 1 {
 		t.Fatalf("%d reports applied, want 1", len(applied))
 	}
 	got := byRule(applied[0].Results)
-	if r := got["S3-001"]; r.Result != ResultPass || r.Properties[PropertyRemediated] != fixedAt {
-		t.Errorf("S3-001 = %s %v, want a pass fixed at %s", r.Result, r.Properties, fixedAt)
+	if r := got["S3-001"]; r.Result != ResultPass || r.Properties[PropertyRemediated] != want {
+		t.Errorf("S3-001 = %s %v, want a pass fixed at %s", r.Result, r.Properties, want)
 	}
 	if _, ok := got["S3-005"].Properties[PropertyRemediated]; ok {
 		t.Errorf("S3-005, never fixed, says it was: %v", got["S3-005"].Properties)
 	}
-	// Judged again unchanged: nothing to write.
-	s.Observe(b, fixed)
+	// Judged again unchanged, the same fixes in another map: nothing to
+	// write.
+	clk.Add(time.Minute)
+	s.Observe(b, fixed, map[string]time.Time{"S3-001": fixedAt.In(time.FixedZone("east", 3600))})
 	flush(t, s)
 	if n := len(w.take()); n != 0 {
 		t.Errorf("%d reports applied for an unchanged judgement", n)
 	}
-	// Another object of the same name is not the one fixed: created again
-	// between two reconciles, or after the first was forgotten.
-	again := bucket("team", "b1")
-	again.SetUID("uid-again")
-	s.Observe(again, fixed)
+	// A failing result of a rule fixed before says so too.
+	s.Observe(b, &governance.Judgement{
+		Policies: []string{"baseline"},
+		Results:  []governance.Result{denied(finding("S3-001", rules.Critical, "spec", "publicAccessBlock"), "baseline")},
+	}, map[string]time.Time{"S3-001": fixedAt})
 	flush(t, s)
-	for _, r := range w.take()[0].Results {
-		if _, ok := r.Properties[PropertyRemediated]; ok {
-			t.Errorf("the fix of another object of the name is reported: %s %v", r.Rule, r.Properties)
-		}
+	if got := byRule(w.take()[0].Results)["S3-001"]; got.Properties[PropertyRemediated] != want {
+		t.Errorf("failing result of a rule fixed before: %v, want remediated %s", got.Properties, want)
 	}
-	s.Remediated(b, []string{"S3-001"}, []string{"baseline"})
-	s.Forget(bucketGVK, types.NamespacedName{Namespace: "team", Name: "b1"})
-	s.Observe(b, fixed)
+	// Without fixes (another object of the name, or one never fixed), no
+	// result says it was.
+	s.Observe(b, fixed, nil)
 	flush(t, s)
 	for _, r := range w.take()[0].Results {
 		if _, ok := r.Properties[PropertyRemediated]; ok {
-			t.Errorf("forgotten object's fix still reported: %s %v", r.Rule, r.Properties)
+			t.Errorf("a fix is reported without one: %s %v", r.Rule, r.Properties)
 		}
 	}
 }

@@ -291,7 +291,7 @@ func judgedReport(ctx context.Context, ns string, n int) (*unstructured.Unstruct
 	for i := range n {
 		o := bucketSpec(ns, fmt.Sprintf("judged-%05d", i), i%2 == 0)
 		o.SetUID(bucketUID(i))
-		store.Observe(o, eng.Judge(o.Object, governance.Namespace{Name: ns}, now, nil))
+		store.Observe(o, eng.Judge(o.Object, governance.Namespace{Name: ns}, now, nil), nil)
 	}
 	if err := store.Flush(ctx); err != nil {
 		return nil, err
