@@ -88,10 +88,48 @@ func deniedManagedPolicies(id *view.IAMIdentity, names []string, why string) []F
 	return out
 }
 
+// deniedReferencedPolicies reports the Policies spec.policyRefs names
+// whose recorded ARN (the ARN ACK resolves the reference to and attaches)
+// is one of the named AWS managed policies: an ACK Policy that adopted
+// it. A Policy ACK has not recorded an ARN for is not attached yet; one
+// that cannot be read is reported as unresolved by IAM-003.
+func deniedReferencedPolicies(st *iamState, names []string, why string) []Finding {
+	var out []Finding
+	for _, r := range st.refARNs {
+		m := awsManagedRe.FindStringSubmatch(r.ARN)
+		if m == nil {
+			continue
+		}
+		for _, n := range names {
+			if strings.EqualFold(m[1], n) {
+				out = append(out, Finding{
+					Path:    r.Path,
+					Message: fmt.Sprintf("%s (referenced by %s) is the AWS managed policy %s (the ARN ACK recorded for it and attaches), %s", r.Who, r.Path, r.ARN, why),
+					Remedy:  "remove the reference from spec.policyRefs and attach a policy that lists only the actions and resources needed",
+					Subject: r.ARN,
+				})
+			}
+		}
+	}
+	return out
+}
+
+// adminAccess is what IAM-014 denies, and why.
+var adminAccess = []string{"AdministratorAccess"}
+
+const adminAccessWhy = "which allows every action on every resource"
+
+// IAM-014 reads spec.policies and spec.policyRefs (the catalog's fields
+// for it): a reference attaches the ARN ACK recorded for the Policy.
 func iam014() *Rule {
-	return managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
-		[]string{"AdministratorAccess"}, "which allows every action on every resource",
+	r := managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
+		adminAccess, adminAccessWhy,
 		References{Config: []string{"iam-policy-blacklisted-check"}, Checkov: []string{"CKV_AWS_274"}})
+	r.Check = func(in *Input) []Finding {
+		out := deniedManagedPolicies(view.NewIAMIdentity(in.Object), adminAccess, adminAccessWhy)
+		return append(out, deniedReferencedPolicies(in.iamDocs(), adminAccess, adminAccessWhy)...)
+	}
+	return r
 }
 
 func iam015() *Rule {

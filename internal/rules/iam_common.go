@@ -86,7 +86,10 @@ type iamState struct {
 	refs []*iamDoc
 	// unresolved are warnings for references that could not be read.
 	unresolved []Finding
-	analysis   *policy.Analysis
+	// refARNs are the ARNs ACK recorded for the Policies spec.policyRefs
+	// names, the ARNs it attaches (IAM-014 reads AWS managed ones).
+	refARNs  []refARN
+	analysis *policy.Analysis
 	// boundaryOnly is, for a Policy, whether it is used only as a
 	// permissions boundary; nil until asked (iam_boundary.go).
 	boundaryOnly *bool
@@ -158,7 +161,10 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 			st.inline.Over = st.inline.Over || d.Chars > limit
 		}
 		for _, ref := range id.PolicyRefs {
-			d, warn := resolvePolicyRef(in, ref, ref.Path, meta.Namespace)
+			d, recorded, warn := resolvePolicyRef(in, ref, ref.Path, meta.Namespace)
+			if recorded.ARN != "" {
+				st.refARNs = append(st.refARNs, recorded)
+			}
 			if d != nil {
 				st.refs = append(st.refs, d)
 			}
@@ -246,42 +252,51 @@ func parseIAM(in *Input, raw string, kind policy.Kind, what string, limit, n int
 	return in.Document(raw, kind, policy.Options{MaxBytes: len(raw) + 1})
 }
 
+// refARN is the ARN ACK recorded for a Policy that spec.policyRefs names:
+// the ARN ACK resolves the reference to and attaches.
+type refARN struct {
+	Path view.Path // the reference, spec.policyRefs[0]
+	Who  string    // the Policy, "Policy <namespace>/<name>"
+	ARN  string
+}
+
 // resolvePolicyRef reads the Policy a reference names. It returns the
-// document when it could read one, and a warning when it could not judge
-// the reference.
-func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*iamDoc, *Finding) {
+// document when it could read one, the ARN ACK recorded for the Policy
+// when it has one, and a warning when it could not judge the reference.
+func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*iamDoc, refARN, *Finding) {
 	warn := func(msg, remedy string) *Finding {
 		return &Finding{Action: Warn, Inconclusive: true, Path: refPath, Message: msg, Remedy: remedy, Subject: "unresolved: " + msg}
 	}
 	refNS, name, ok := ref.Target(ns)
 	if !ok {
 		if ref.Err != nil {
-			return nil, warn("invalid input: "+ref.Err.Error(), "write the reference as {from: {name: <Policy>, namespace: <optional>}}")
+			return nil, refARN{}, warn("invalid input: "+ref.Err.Error(), "write the reference as {from: {name: <Policy>, namespace: <optional>}}")
 		}
-		return nil, warn("the reference names no Policy (from.name is missing or not a string)", "set from.name to the ACK Policy's name")
+		return nil, refARN{}, warn("the reference names no Policy (from.name is missing or not a string)", "set from.name to the ACK Policy's name")
 	}
 	who := fmt.Sprintf("Policy %s/%s", refNS, name)
 	if in.Config.Resolver == nil {
-		return nil, warn(fmt.Sprintf("the referenced %s could not be read (no cluster access in this evaluation); its permissions are not judged here", who),
+		return nil, refARN{}, warn(fmt.Sprintf("the referenced %s could not be read (no cluster access in this evaluation); its permissions are not judged here", who),
 			"judge it with the reconciler, or give scan the Policy manifest in the same input")
 	}
 	obj, found, err := in.Config.Resolver.Get(view.PolicyGVK, refNS, name)
 	switch {
 	case err != nil:
-		return nil, warn(fmt.Sprintf("the referenced %s could not be read (%v); its permissions are not judged here", who, err), "retry; ackguard judges the Role again when the Policy can be read")
+		return nil, refARN{}, warn(fmt.Sprintf("the referenced %s could not be read (%v); its permissions are not judged here", who, err), "retry; ackguard judges the Role again when the Policy can be read")
 	case !found:
-		return nil, warn(fmt.Sprintf("the referenced %s was not found; its permissions are not judged here", who), "create the Policy, or fix the reference")
+		return nil, refARN{}, warn(fmt.Sprintf("the referenced %s was not found; its permissions are not judged here", who), "create the Policy, or fix the reference")
 	}
+	recorded := refARN{Path: refPath, Who: who, ARN: strings.TrimSpace(view.ReadMeta(obj).ARN)}
 	p := view.NewPolicy(obj)
 	d := readIAMDoc(in, p.PolicyDocument, fmt.Sprintf("%s (referenced by %s)", who, refPath), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
 	d.Path, d.Referenced = refPath, true
 	if !d.Valid() {
 		if d.Absent {
-			return nil, nil
+			return nil, recorded, nil
 		}
-		return nil, warn(fmt.Sprintf("the referenced %s has an invalid spec.policyDocument (see POL-001 on that Policy); its permissions are not judged here", who), "fix the Policy's document")
+		return nil, recorded, warn(fmt.Sprintf("the referenced %s has an invalid spec.policyDocument (see POL-001 on that Policy); its permissions are not judged here", who), "fix the Policy's document")
 	}
-	return d, nil
+	return d, recorded, nil
 }
 
 // policyByARN returns the document of the ACK Policy among policies that

@@ -124,6 +124,23 @@ func resolverWith(policies ...string) objects {
 	return o
 }
 
+// withRecordedARN records arn as the ARN ACK synced for the Policy name
+// in team-a (status.ackResourceMetadata), as for a Policy ACK adopted.
+func withRecordedARN(o objects, name, arn string) objects {
+	o.objs["Policy/team-a/"+name]["status"] = map[string]any{"ackResourceMetadata": map[string]any{"arn": arn, "ownerAccountID": "111122223333", "region": "us-east-1"}}
+	return o
+}
+
+// refsTo is a spec.policyRefs value naming Policies in the object's
+// namespace.
+func refsTo(names ...string) []any {
+	out := make([]any, len(names))
+	for i, n := range names {
+		out[i] = map[string]any{"from": map[string]any{"name": n}}
+	}
+	return out
+}
+
 // iamCase is one object judged by one rule.
 type iamCase struct {
 	name string

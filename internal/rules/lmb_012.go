@@ -54,7 +54,8 @@ func checkLMB012(in *Input) []Finding {
 		}
 	}
 	role = append(role, escalationFindings(st)...)
-	role = append(role, deniedManagedPolicies(view.NewIAMIdentity(obj), []string{"AdministratorAccess"}, "which allows every action on every resource")...)
+	role = append(role, deniedManagedPolicies(view.NewIAMIdentity(obj), adminAccess, adminAccessWhy)...)
+	role = append(role, deniedReferencedPolicies(st, adminAccess, adminAccessWhy)...)
 	for _, rf := range role {
 		out = append(out, Finding{
 			Path:    path,
