@@ -68,10 +68,10 @@ func TestMetricsExposed(t *testing.T) {
 }
 
 // Every outcome of every fixable rule of a watched kind is exported from
-// the start, at zero until it happens: the suspension alert
-// (increase(ackguard_remediations_total{outcome="suspended"}[30m]) > 0)
+// the start, at zero until it happens: an alert on the counter
+// (increase(ackguard_remediations_total{outcome="failed"}[30m]) > 0)
 // sees no increase in a series that first appears at 1, so without it
-// the first suspension of a rule would never fire it.
+// the first failure of a rule would never fire it.
 func TestRemediationOutcomesAreExportedBeforeTheyHappen(t *testing.T) {
 	suite.Start(t)
 	families, err := crmetrics.Registry.Gather()

@@ -320,6 +320,13 @@ func TestChartMonitoring(t *testing.T) {
 	if got := rules["AckguardCertificateExpiresSoon"].Expr; !strings.HasSuffix(got, "< 2592000") {
 		t.Errorf("certificateExpiryDays 30: %s", got)
 	}
+	// A suspension lasts until the source of truth is fixed or an
+	// exception granted, however long: the alert reads the gauge of the
+	// objects suspended now, not the suspensions counted within a window
+	// (which it would forget once the window passed).
+	if got := rules["AckguardRemediationSuspended"].Expr; !strings.Contains(got, "ackguard_remediation_suspended{") || strings.Contains(got, "[") {
+		t.Errorf("AckguardRemediationSuspended does not hold while an object is suspended: %s", got)
+	}
 }
 
 type alertRule struct {
