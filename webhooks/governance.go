@@ -14,6 +14,7 @@ import (
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
+	"github.com/ackguard/ackguard/internal/metrics"
 )
 
 // GovernanceValidator validates GuardrailPolicy and GuardrailException
@@ -46,7 +47,7 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 	case "GuardrailPolicy":
 		p := &v1alpha1.GuardrailPolicy{}
 		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
-			return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the GuardrailPolicy: %w", err))
+			return g.unjudged(req.Kind.Kind, admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the GuardrailPolicy: %w", err)))
 		}
 		var unknown field.ErrorList
 		problems, unknown = governance.PolicyErrors(g.v.opts.Registry, p)
@@ -57,14 +58,14 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 	case "GuardrailException":
 		ex := &v1alpha1.GuardrailException{}
 		if err := json.Unmarshal(req.Object.Raw, ex); err != nil {
-			return admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the GuardrailException: %w", err))
+			return g.unjudged(req.Kind.Kind, admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the GuardrailException: %w", err)))
 		}
 		if ex.Namespace == "" {
 			ex.Namespace = req.Namespace
 		}
 		eng, ns, err := g.v.engine(ctx, ex.Namespace)
 		if err != nil {
-			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err))
+			return g.unjudged(req.Kind.Kind, admission.Errored(http.StatusInternalServerError, fmt.Errorf("ackguard cannot read its policies: %w", err)))
 		}
 		problems = eng.ExceptionErrors(g.v.opts.Registry, ex, ns, g.v.now())
 		if len(problems) == 0 {
@@ -80,6 +81,18 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 		UID: req.UID, Allowed: false, Warnings: warnings, Result: &status,
 	}}
+}
+
+// unjudged counts a request refused unjudged (its object or the policies
+// could not be read) as the ACK webhook counts its own, with rule="" and
+// result=denied: the API server refuses the write whatever the failure
+// policy, and AckguardWebhookErrors reads that series. Verdicts are not
+// counted.
+func (g *GovernanceValidator) unjudged(kind string, resp admission.Response) admission.Response {
+	if m := g.v.opts.Metrics; m != nil {
+		m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultDenied).Inc()
+	}
+	return resp
 }
 
 // oneLineErrors keeps every detail on one line: details quote the

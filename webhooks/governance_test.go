@@ -3,15 +3,25 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/metrics"
 )
 
 var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -139,4 +149,65 @@ func FuzzGovernanceHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGovernanceRefusalsUnjudgedAreCounted: a GuardrailPolicy or
+// GuardrailException the webhook refuses unjudged (it cannot read the
+// object, or the policies that bound an exception) counts in
+// ackguard_admission_decisions_total with rule="" and result=denied, as
+// the ACK webhook's do: the API server refuses the write whatever the
+// failure policy, and AckguardWebhookErrors reads that series. A verdict
+// (valid or not) is not such a refusal.
+func TestGovernanceRefusalsUnjudgedAreCounted(t *testing.T) {
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	broken := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).Build(), interceptor.Funcs{
+		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+			return errors.New("the cache is not synced")
+		},
+	})
+	v, err := NewValidator(Options{Registry: newTestValidator(t).opts.Registry, Reader: broken, Metrics: m, Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := v.Governance()
+	unjudged := func(kind string) float64 {
+		return testutil.ToFloat64(m.AdmissionDecisions.WithLabelValues(kind, "", metrics.ResultDenied))
+	}
+	for _, c := range []struct {
+		name string
+		req  admission.Request
+		kind string
+	}{
+		{"unreadable policy", governanceRequest(admissionv1.Create, "GuardrailPolicy", `{"spec":{"rules":"S3-001"}}`), "GuardrailPolicy"},
+		{"unreadable exception", governanceRequest(admissionv1.Create, "GuardrailException", `{"spec":{"rules":"S3-001"}}`), "GuardrailException"},
+		{"exception whose policies cannot be read", governanceRequest(admissionv1.Create, "GuardrailException",
+			exceptionJSON(`["S3-001"]`, bucketX, "SEC-1", fixedNow.Add(time.Hour))), "GuardrailException"},
+	} {
+		before := unjudged(c.kind)
+		if resp := g.Handle(context.Background(), c.req); resp.Allowed {
+			t.Fatalf("%s: admitted", c.name)
+		}
+		if got := unjudged(c.kind) - before; got != 1 {
+			t.Errorf("%s: counted %v times with rule=\"\" and result=denied, want 1", c.name, got)
+		}
+	}
+	// An invalid policy is a verdict, not an error.
+	before := unjudged("GuardrailPolicy")
+	if resp := g.Handle(context.Background(), governanceRequest(admissionv1.Create, "GuardrailPolicy",
+		`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"S3-001","action":"enforce"}]}}`)); resp.Allowed {
+		t.Fatal("an invalid policy was admitted")
+	}
+	if got := unjudged("GuardrailPolicy") - before; got != 0 {
+		t.Errorf("an invalid policy counted %v times as refused unjudged", got)
+	}
 }

@@ -71,7 +71,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		AdmissionDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ackguard_admission_decisions_total",
-			Help: "Admission verdicts by kind, rule and result (denied, warned), once per request and rule; a request with neither counts once with rule=\"\" and result=passed, one refused unjudged (its object or the policies unreadable) with rule=\"\" and result=denied.",
+			Help: "Admission verdicts by kind, rule and result (denied, warned), once per request and rule; a request with neither counts once with rule=\"\" and result=passed, one refused unjudged (its object or the policies unreadable) with rule=\"\" and result=denied; of GuardrailPolicies and GuardrailExceptions only those refused unjudged count.",
 		}, []string{"kind", "rule", "result"}),
 		AdmissionDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "ackguard_admission_duration_seconds",
