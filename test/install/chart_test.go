@@ -327,7 +327,33 @@ func TestChartMonitoring(t *testing.T) {
 	if got := rules["AckguardRemediationSuspended"].Expr; !strings.Contains(got, "ackguard_remediation_suspended{") || strings.Contains(got, "[") {
 		t.Errorf("AckguardRemediationSuspended does not hold while an object is suspended: %s", got)
 	}
+	// controller-runtime's webhook latency buckets are powers of ten (…,
+	// 0.1, 1, 10, 100 s): a 99th percentile interpolated within one of
+	// them cannot tell 1.1 s from 9.9 s, and one above half a 3 s timeout
+	// (1.5 s) came out of any request slower than 1 s. AckguardWebhookSlow
+	// counts the requests slower than a bucket bound instead, the largest
+	// not above half of webhook.timeoutSeconds, matched as Prometheus 2
+	// ("1") and 3 ("1.0") write it.
+	bounds := []string{"0.01", "0.1", "1", "1.0", "10", "10.0", "100", "100.0"}
+	for timeout, want := range map[string][]string{"1": {"0.1"}, "3": {"1", "1.0"}, "19": {"1", "1.0"}, "20": {"10", "10.0"}, "30": {"10", "10.0"}} {
+		expr := alertRules(t, helmTemplateSet(t, "monitoring-values.yaml", "webhook.timeoutSeconds="+timeout))["AckguardWebhookSlow"].Expr
+		m := leMatcher.FindStringSubmatch(expr)
+		if strings.Contains(expr, "histogram_quantile") || m == nil {
+			t.Errorf("timeoutSeconds %s: AckguardWebhookSlow does not count the requests above a bucket bound: %s", timeout, expr)
+			continue
+		}
+		le := regexp.MustCompile(`^(?:` + strings.ReplaceAll(m[1], `\\`, `\`) + `)$`)
+		for _, b := range bounds {
+			if le.MatchString(b) != slices.Contains(want, b) {
+				t.Errorf("timeoutSeconds %s: AckguardWebhookSlow's le=~%q matches %s: %v, want the bound %v", timeout, m[1], b, le.MatchString(b), want)
+			}
+		}
+	}
 }
+
+// leMatcher is the bucket bound an alert selects (a PromQL string: its
+// backslashes doubled).
+var leMatcher = regexp.MustCompile(`le=~"([^"]*)"`)
 
 type alertRule struct {
 	Alert       string            `json:"alert"`
