@@ -10,19 +10,22 @@ import (
 )
 
 // StateEventEvery is how often an Event saying what an object still is
-// (a violation left open, a fix not written, a remediation suspended) is
-// recorded again while nothing about it changes: about the lifetime the
-// API server gives Events (an hour by default), so that the object's
-// Events keep showing it without every resync recording it again.
+// (a violation left open, a fix not written or refused, a remediation
+// suspended) is recorded again while nothing about it changes: about the
+// lifetime the API server gives Events (an hour by default), so that the
+// object's Events keep showing it without every resync recording it again.
 const StateEventEvery = time.Hour
 
 // stateReasons are the reasons of Events that say what an object is, not
 // what ackguard did: the same state found again (a resync, a change that
 // leaves it) records nothing until it changes or StateEventEvery passed.
+// A fix the API server refuses is one: tried again at each resync (or
+// retry), it is refused the same way, and says nothing new.
 var stateReasons = map[string]bool{
 	ReasonViolation:          true,
 	ReasonRemediationSkipped: true,
 	ReasonRemediationStopped: true,
+	ReasonRemediationFailed:  true,
 }
 
 // noteMemory keeps, per object and state (a reason and the form of its

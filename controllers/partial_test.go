@@ -342,3 +342,31 @@ func TestASuspensionKeepsSayingHowOftenItsFixWasReverted(t *testing.T) {
 		}
 	}
 }
+
+// TestARefusedFixFoundAgainIsNotRecordedAgain: a fix the API server
+// refuses is refused again at every resync that tries it, the same way;
+// its RemediationFailed Event says nothing new then and is recorded again
+// only after StateEventEvery, as the other Events of a state are (each
+// resync recorded one per object, spending the --event-qps budget of the
+// Events of fixes).
+func TestARefusedFixFoundAgainIsNotRecordedAgain(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad"}, specRule("X-001", "a", nil))
+	h.client = interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec.a is owned by another team"))
+		},
+	})
+	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
+	for i, c := range []struct {
+		step time.Duration
+		want int
+	}{{0, 1}, {10 * time.Minute, 0}, {10 * time.Minute, 0}, {StateEventEvery, 1}} {
+		h.clock.Step(c.step)
+		if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err == nil {
+			t.Fatal("a refused patch did not fail the reconcile")
+		}
+		if failed := eventsOf(h.events(), ReasonRemediationFailed); len(failed) != c.want {
+			t.Errorf("reconcile %d: RemediationFailed Events %q, want %d", i+1, failed, c.want)
+		}
+	}
+}
