@@ -64,15 +64,19 @@ func rds004() *Rule {
 
 // RDS-006: automatic minor version upgrades. Absent passes: AWS enables
 // them by default (and ACK late-initializes the DBInstance field). The
-// setting is per instance, also inside a cluster; on a DBCluster AWS
-// honours it for Multi-AZ DB clusters only. RDS Custom instances must keep
-// it off (AWS refuses to enable it there), so they are neither judged nor
-// fixed.
+// setting is per instance, also inside a cluster, and on every DBCluster:
+// Aurora and Multi-AZ DB clusters both take it (CreateDBCluster
+// AutoMinorVersionUpgrade, "Valid for Cluster Type: Aurora DB clusters and
+// Multi-AZ DB cluster"), and an Aurora cluster set to false turns it off
+// for all its instances, so AWS upgrades none of them (Aurora User Guide,
+// "Automatic minor version upgrades for Aurora DB clusters"). RDS Custom
+// instances must keep it off (AWS refuses to enable it there), so they are
+// neither judged nor fixed.
 func rds006() *Rule {
 	s := boolSetting{
 		field: func(d view.DBSettings) view.Bool { return d.AutoMinorVersionUpgrade },
 		applies: func(db dbObject) bool {
-			return (db.Cluster == nil || db.Cluster.MultiAZCluster()) && !rdsCustom(db)
+			return !rdsCustom(db)
 		},
 		remedy:          "set spec.autoMinorVersionUpgrade to true",
 		clusterSeverity: Medium,
