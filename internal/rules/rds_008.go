@@ -20,6 +20,12 @@ var requiredLogExports = map[string][]string{
 	"aurora-postgresql": {"postgresql"},
 }
 
+// sqlServerExpressLogExports are the log types of SQL Server Express
+// Edition: it has no SQL Server Agent (RDS User Guide, "Using SQL Server
+// Agent for Amazon RDS": Enterprise, Standard and Web Editions), so it
+// writes no agent log to export.
+var sqlServerExpressLogExports = []string{"error"}
+
 // requiredClusterLogExports are the log types of Multi-AZ DB clusters:
 // PostgreSQL exports the same types as an instance (postgresql, upgrade);
 // MySQL has no audit log to export (CreateDBCluster:
@@ -117,6 +123,9 @@ func requiredLogTypes(db dbObject) []string {
 	family := engineFamily(db.EngineName())
 	if db.Cluster != nil && db.Cluster.MultiAZCluster() {
 		return requiredClusterLogExports[family]
+	}
+	if db.EngineName() == "sqlserver-ex" {
+		return sqlServerExpressLogExports
 	}
 	return requiredLogExports[family]
 }

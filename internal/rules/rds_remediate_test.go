@@ -136,6 +136,8 @@ func TestRemediateRDSLogExports(t *testing.T) {
 		{"none listed", with(secureInstanceSpec(), "engine", "postgres", "enableCloudwatchLogsExports", nil),
 			[]any{"postgresql", "upgrade"}},
 		{"an element not a string", with(secureInstanceSpec(), "engine", "postgres", "enableCloudwatchLogsExports", []any{int64(1)}), nil},
+		{"SQL Server Express (no agent log)", with(secureInstanceSpec(), "engine", "sqlserver-ex", "enableCloudwatchLogsExports", nil),
+			[]any{"error"}},
 		{"an Aurora member", with(secureInstanceSpec(), "engine", "aurora-postgresql", "dbClusterIdentifier", "c", "enableCloudwatchLogsExports", nil), nil},
 		{"RDS Custom (no log exports)", with(secureInstanceSpec(), "engine", "custom-sqlserver-ee", "enableCloudwatchLogsExports", nil), nil},
 	} {
