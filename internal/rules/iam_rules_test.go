@@ -88,6 +88,17 @@ func TestPOL003(t *testing.T) {
 		{name: "tricky: IfExists does not restrict", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringEqualsIfExists":{"aws:SourceAccount":"111122223333"}}`))), want: []want{
 			{"spec.policy", "confused deputy"},
 		}},
+		{name: "tricky: a wildcard SourceArn of any bucket does not restrict", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::*"}}`))), want: []want{
+			{"spec.policy", `its only source condition does not pin a source: aws:SourceArn value "arn:aws:s3:::*" has a wildcard`},
+		}},
+		{name: "tricky: a wildcard bucket name prefix does not restrict (any account may own such a bucket)", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringLike":{"aws:SourceArn":["arn:aws:s3:::logs-src","arn:aws:s3:::logs-*"]}}`))), want: []want{
+			{"spec.policy", "confused deputy"},
+		}},
+		{name: "tricky: a wildcard SourceAccount does not restrict", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringLike":{"aws:SourceAccount":"1111*"}}`))), want: []want{
+			{"spec.policy", "confused deputy"},
+		}},
+		{name: "secure: a wildcard SourceArn under a fixed account", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}`)))},
+		{name: "secure: StringEquals reads * literally", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"StringEquals":{"aws:SourceArn":"arn:aws:s3:::*"}}`)))},
 		{name: "tricky: Null false only asks that the key exist", spec: with(secureSpec(), "policy", pol(tlsDeny, svc(`{"Null":{"aws:SourceAccount":"false"}}`))), want: []want{
 			{"spec.policy", "confused deputy"},
 		}},

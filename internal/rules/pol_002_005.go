@@ -90,6 +90,37 @@ var deputyOperators = map[string]bool{
 	"StringEquals": true, "StringEqualsIgnoreCase": true, "StringLike": true, "ArnEquals": true, "ArnLike": true,
 }
 
+// unpinnedDeputyValue returns why a source condition admits sources of
+// any customer, or "" when each of its values (ORed, §10.1 C4) pins one.
+// A policy variable is no fixed value (§10.1 C2). A wildcard, which only
+// the Like and Arn operators read as one, leaves the value fixed only in
+// an aws:SourceArn whose account field is a fixed account ID (AWS's
+// confused-deputy guidance: "arn:aws:servicename:*:123456789012:*") or
+// an aws:SourceOrgPaths under a fixed organization ID; "arn:aws:s3:::*"
+// or "1111*" match resources of every account.
+func unpinnedDeputyValue(c policy.Condition, literalVars bool) string {
+	wild := c.Op.Base != "StringEquals" && c.Op.Base != "StringEqualsIgnoreCase"
+	for _, v := range c.Values {
+		switch {
+		case policy.ResolvesVariable(v, literalVars):
+			return fmt.Sprintf("%s value %q uses a policy variable", c.Key, v)
+		case !wild || !strings.ContainsAny(v, "*?"):
+			continue
+		case c.KeyIs("aws:SourceArn"):
+			parts := strings.SplitN(v, ":", 6)
+			if len(parts) == 6 && strings.EqualFold(parts[0], "arn") && policy.IsAccountID(parts[4]) {
+				continue
+			}
+		case c.KeyIs("aws:SourceOrgPaths"):
+			if org, _, ok := strings.Cut(v, "/"); ok && strings.HasPrefix(org, "o-") && !strings.ContainsAny(org, "*?") {
+				continue
+			}
+		}
+		return fmt.Sprintf("%s value %q has a wildcard that matches sources in any account", c.Key, v)
+	}
+	return ""
+}
+
 // POL-003: a service principal in a resource policy needs aws:SourceArn or
 // aws:SourceAccount (confused deputy). ackguard applies it to bucket
 // policies; role trust policies for services (ec2.amazonaws.com) are
@@ -109,20 +140,29 @@ func pol003() *Rule {
 				if s.Effect != policy.Allow || s.Principal == nil || len(s.Principal.Service) == 0 {
 					continue
 				}
-				restricted := false
+				restricted, weak := false, ""
 				for _, k := range confusedDeputyKeys {
 					for _, c := range s.ConditionsOn(k) {
-						if c.Constraining() && deputyOperators[c.Op.Base] {
-							restricted = true
+						if !c.Constraining() || !deputyOperators[c.Op.Base] {
+							continue
 						}
+						if why := unpinnedDeputyValue(c, d.Doc.VariablesAreLiteral()); why != "" {
+							weak = why
+							continue
+						}
+						restricted = true
 					}
 				}
 				if restricted {
 					continue
 				}
+				msg := fmt.Sprintf("%s: %s allows the service principal %s without an aws:SourceArn or aws:SourceAccount condition; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", "))
+				if weak != "" {
+					msg = fmt.Sprintf("%s: %s allows the service principal %s, and its only source condition does not pin a source: %s; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", "), weak)
+				}
 				out = append(out, Finding{
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s allows the service principal %s without an aws:SourceArn or aws:SourceAccount condition; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", ")),
+					Message: msg,
 					Remedy:  `add "Condition": {"StringEquals": {"aws:SourceAccount": "<owner account>"}} or an ArnEquals aws:SourceArn naming the calling resource`,
 					Subject: statementSubject(d.Doc, s),
 				})
