@@ -179,11 +179,14 @@ func confinedToOtherAccounts(cfg Config, conds []policy.Condition) bool {
 // (or ID) exempts only that account's root user, so every role and
 // assumed-role session of the account is still denied; and a role or user
 // ARN needs its account's ARN listed too, or AWS may deny the whole account
-// (IAM's NotPrincipal documentation). Without configured owner accounts
-// any account counts.
+// (IAM's NotPrincipal documentation). An STS ARN (an assumed-role or
+// federated-user session) exempts that one session: the ACK controller's
+// SDK names a new session each time it renews its credentials, so only
+// the role's ARN exempts it. Without configured owner accounts any account
+// counts.
 func notPrincipalGap(cfg Config, p *policy.Principal) string {
 	accounts := map[string]bool{}
-	var identities, roots []string
+	var identities, roots, sessions []string
 	for _, a := range p.AWS {
 		acct := policy.PrincipalAccount(a)
 		if acct == "" || len(cfg.OwnerAccounts) > 0 && !cfg.IsOwnerAccount(acct) {
@@ -192,6 +195,10 @@ func notPrincipalGap(cfg Config, p *policy.Principal) string {
 		if policy.IsAccountID(a) || strings.HasSuffix(a, ":root") {
 			accounts[acct] = true
 			roots = append(roots, a)
+			continue
+		}
+		if parts := strings.SplitN(a, ":", 6); len(parts) == 6 && parts[2] == "sts" {
+			sessions = append(sessions, a)
 			continue
 		}
 		identities = append(identities, a)
@@ -204,6 +211,8 @@ func notPrincipalGap(cfg Config, p *policy.Principal) string {
 	switch {
 	case len(identities) > 0:
 		return fmt.Sprintf("it names %s without the ARN of its account, so AWS may deny every principal of that account", identities[0])
+	case len(sessions) > 0:
+		return fmt.Sprintf("it names the session %s, which exempts that session only: every other session of the role, such as the ACK controller's after it renews its credentials, is denied; name the role's ARN and its account's ARN", sessions[0])
 	case len(roots) > 0:
 		return fmt.Sprintf("it names only the account %s, which exempts only its root user: every role and assumed-role session of that account, the ACK controller's included, is denied", quoteList(roots, 3))
 	}

@@ -43,6 +43,12 @@ func TestS3013(t *testing.T) {
 		{name: "tricky: NotPrincipal naming a role without its account", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ack-s3-controller"},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`), want: []want{
 			{p, "names arn:aws:iam::111122223333:role/ack-s3-controller without the ARN of its account"},
 		}},
+		// An assumed-role session ARN names one session: the controller's
+		// SDK names a new session when it renews its credentials.
+		{name: "insecure: NotPrincipal naming an assumed-role session and its account", action: rules.Deny, cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:sts::111122223333:assumed-role/ack-s3-controller/session-1","arn:aws:iam::111122223333:root"]},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`), want: []want{
+			{p, "it names the session arn:aws:sts::111122223333:assumed-role/ack-s3-controller/session-1, which exempts that session only"},
+		}},
+		{name: "secure: NotPrincipal naming a session, its role and its account", cfg: owner, spec: withPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:sts::111122223333:assumed-role/ack-s3-controller/session-1","arn:aws:iam::111122223333:role/ack-s3-controller","arn:aws:iam::111122223333:root"]},"Action":"s3:*","Resource":"arn:aws:s3:::my-bucket"}`)},
 		// The Deny at fault is read as AWS applies it: '?' is a one-character
 		// wildcard (D2; only a Deny that subtracts from a grant ignores it,
 		// to keep findings) and ARNs compare case-sensitively (E3).
