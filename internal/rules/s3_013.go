@@ -6,11 +6,18 @@ import (
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/policy"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // bucketManagementActions are what the owner and the ACK controller need to
 // keep managing a bucket; a Deny of any of them to everyone locks them out.
 var bucketManagementActions = []string{"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
+
+// directoryBucketManagementActions are bucketManagementActions for a
+// directory bucket, whose policy names s3express actions (Service
+// Authorization Reference, Amazon S3 Express; PutBucketPolicy for
+// directory buckets).
+var directoryBucketManagementActions = []string{"s3express:GetBucketPolicy", "s3express:PutBucketPolicy", "s3express:DeleteBucketPolicy"}
 
 // principalExceptionKeys name the caller; a negated condition on them
 // carves an exception out of a Deny.
@@ -34,6 +41,11 @@ func s3013() *Rule {
 
 func checkS3013(in *Input, bp bucketPolicy) []Finding {
 	arn := bucketARN(in, false)
+	actions := bucketManagementActions
+	directory := isDirectoryBucket(in)
+	if directory {
+		actions = directoryBucketManagementActions
+	}
 	var out []Finding
 	for _, s := range bp.Doc.Statements {
 		// The Deny is the statement at fault here, not one that subtracts
@@ -42,11 +54,18 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		// ARN compared case-sensitively (E3). The under-approximation a
 		// subtracting Deny gets (ResourceCovers, CoversAction) would pass a
 		// lockout written with a '?' or with a NotResource in other case.
-		if s.Effect != policy.Deny || !s.ResourceMatches(arn) {
+		if s.Effect != policy.Deny {
+			continue
+		}
+		if directory {
+			if !directoryResourceMatches(in, s) {
+				continue
+			}
+		} else if !s.ResourceMatches(arn) {
 			continue
 		}
 		var denied []string
-		for _, a := range bucketManagementActions {
+		for _, a := range actions {
 			if s.AllowsAction(a) {
 				denied = append(denied, a)
 			}
@@ -82,6 +101,56 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		})
 	}
 	return out
+}
+
+// directoryResourceMatches reports whether the statement's resource element
+// may apply to the directory bucket, whose ARN is
+// arn:<partition>:s3express:<region>:<account>:bucket/<name>. Before ACK
+// has synced the bucket its region and account may be unknown: each
+// pattern is then matched against the ARN with the region and account the
+// pattern itself names, so that only the bucket's name and the ARN's form
+// decide.
+func directoryResourceMatches(in *Input, s *policy.Statement) bool {
+	region := in.Meta.Region
+	if region == "" {
+		region = in.Meta.Annotations[view.AnnotationRegion]
+	}
+	account := in.Meta.OwnerAccountID
+	if account == "" && len(in.Config.OwnerAccounts) == 1 {
+		account = in.Config.OwnerAccounts[0]
+	}
+	arnFor := func(pattern string) string {
+		r, a := region, account
+		if parts := strings.SplitN(pattern, ":", 6); len(parts) == 6 {
+			if r == "" && !strings.ContainsAny(parts[3], "*?") {
+				r = parts[3]
+			}
+			if a == "" && !strings.ContainsAny(parts[4], "*?") {
+				a = parts[4]
+			}
+		}
+		if r == "" {
+			r = "us-east-1"
+		}
+		if a == "" {
+			a = "000000000000"
+		}
+		return "arn:" + in.Partition() + ":s3express:" + r + ":" + a + ":bucket/" + in.Bucket().BucketName()
+	}
+	if s.HasNotResource {
+		for _, p := range s.NotResource {
+			if policy.MatchGlob(p, arnFor(p), false) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Resource {
+		if policy.MatchGlob(p, arnFor(p), false) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasTransportCondition reports whether a condition limits the Deny to

@@ -107,4 +107,28 @@ func TestS3013(t *testing.T) {
 			{p, "s3:GetBucketPolicy"},
 		}},
 	})
+
+	// A directory bucket's policy names s3express actions and the bucket's
+	// s3express ARN (arn:aws:s3express:<region>:<account>:bucket/<name>).
+	const dir = "logs--usw2-az1--x-s3"
+	dirARN := "arn:aws:s3express:us-west-2:111122223333:bucket/" + dir
+	dirPolicy := func(statements ...string) map[string]any {
+		return with(with(secureSpec(), "name", dir), "policy", pol(statements...))
+	}
+	runRuleCases(t, "S3-013", []ruleCase{
+		{name: "secure: directory bucket allowing CreateSession", spec: dirPolicy(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/app"},"Action":"s3express:CreateSession","Resource":"` + dirARN + `"}`)},
+		{name: "insecure: directory bucket Deny s3express:* to *", action: rules.Deny, spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3express:*","Resource":"` + dirARN + `"}`), want: []want{
+			{p, "denies s3express:GetBucketPolicy, s3express:PutBucketPolicy, s3express:DeleteBucketPolicy on the bucket to every principal unconditionally"},
+		}},
+		{name: "insecure: directory bucket Deny on every resource", spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3express:PutBucketPolicy","Resource":"*"}`), want: []want{
+			{p, "denies s3express:PutBucketPolicy"},
+		}},
+		{name: "insecure: directory bucket Deny with a region wildcard", spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"*","Resource":"arn:aws:s3express:*:111122223333:bucket/` + dir + `"}`), want: []want{
+			{p, "s3express:DeleteBucketPolicy"},
+		}},
+		{name: "secure: directory bucket Deny of another bucket", spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3express:*","Resource":"arn:aws:s3express:us-west-2:111122223333:bucket/other--usw2-az1--x-s3"}`)},
+		{name: "secure: directory bucket Deny of CreateSession only", spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3express:CreateSession","Resource":"` + dirARN + `"}`)},
+		{name: "secure: directory bucket NotResource naming it", spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3express:*","NotResource":"` + dirARN + `"}`)},
+		{name: "secure: general purpose actions do not reach a directory bucket", spec: dirPolicy(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}`)},
+	})
 }
