@@ -152,8 +152,9 @@
 // kubectl's default field validation), then by governance validation
 // (unknown rule IDs, unguarded kinds, invalid selectors, an exception
 // without a reason or running longer than the policies allow). Each
-// problem is an input error ("SOURCE: GuardrailPolicy NAME: FIELD:
-// problem"); a policy with problems still applies as far as it decodes,
+// problem is an input error that gives the line where the object starts
+// ("SOURCE: line N: GuardrailPolicy NAME: FIELD: problem"), as do the
+// errors about a Namespace; a policy with problems still applies as far as it decodes,
 // as the engine would apply it, but for one whose selectors do not parse:
 // it selects nothing and is not listed in "policies"; nor is one without a
 // name, which a cluster cannot hold: it is not in force. Two different objects of the same kind and

@@ -36,6 +36,8 @@ type govObject struct {
 	// flagged are the field paths the schema check reported, so that
 	// governance validation does not report them a second time.
 	flagged map[string]bool
+	// at is "line N: ", where the object starts in its input, or "".
+	at string
 }
 
 // namespaceObject is a v1 Namespace read from the input.
@@ -51,31 +53,41 @@ type namespaceObject struct {
 // decoded, checked and kept; other kinds of the group are not guarded and
 // are skipped like any other document: governanceDoc reports false for
 // them.
-func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Meta) bool {
+func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Meta, loc locator) bool {
 	kind := meta.GVK.Kind
 	if kind != kindPolicy && kind != kindException {
 		return false
 	}
-	s.governanceObject(source, obj, meta)
+	s.governanceObject(source, obj, meta, lineAt(loc))
 	return true
 }
 
-// governanceObject reads a GuardrailPolicy or GuardrailException.
-func (s *scanner) governanceObject(source string, obj map[string]any, meta view.Meta) {
+// lineAt is "line N: " for an object that starts at line N of its input
+// (as errors about a document name its line), "" when unknown.
+func lineAt(loc locator) string {
+	if l := loc.start().line; l > 0 {
+		return fmt.Sprintf("line %d: ", l)
+	}
+	return ""
+}
+
+// governanceObject reads a GuardrailPolicy or GuardrailException that
+// starts where at says ("line N: ").
+func (s *scanner) governanceObject(source string, obj map[string]any, meta view.Meta, at string) {
 	kind := meta.GVK.Kind
 	rawName := view.ReadIdentity(obj).Name // meta.Name falls back on generateName
 	name := describeName(meta.Namespace, rawName, kind == kindException)
 	if meta.GVK.Version != governanceVersion {
-		s.errorf(source, "%s %s: apiVersion %s: ackguard scan reads %s only; the cluster would not apply this object as written",
-			kind, name, meta.GVK.GroupVersion(), v1alpha1.GroupVersion)
+		s.errorf(source, "%s%s %s: apiVersion %s: ackguard scan reads %s only; the cluster would not apply this object as written",
+			at, kind, name, meta.GVK.GroupVersion(), v1alpha1.GroupVersion)
 		return
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			s.errorf(source, "%s %s: internal error while reading the object (%v); report this to the ackguard maintainers", kind, name, p)
+			s.errorf(source, "%s%s %s: internal error while reading the object (%v); report this to the ackguard maintainers", at, kind, name, p)
 		}
 	}()
-	g := &govObject{source: source, kind: kind, flagged: map[string]bool{}}
+	g := &govObject{source: source, kind: kind, flagged: map[string]bool{}, at: at}
 	var typed any
 	if kind == kindPolicy {
 		g.policy = &v1alpha1.GuardrailPolicy{}
@@ -84,7 +96,7 @@ func (s *scanner) governanceObject(source string, obj map[string]any, meta view.
 		g.exception = &v1alpha1.GuardrailException{}
 		typed = g.exception
 	}
-	report := func(msg string) { s.errorf(source, "%s %s: %s", kind, name, msg) }
+	report := func(msg string) { s.errorf(source, "%s%s %s: %s", at, kind, name, msg) }
 
 	schema, err := crdSchema(kind)
 	if err != nil {
@@ -132,8 +144,8 @@ func (s *scanner) keepGovernance(g *govObject, obj map[string]any) bool {
 	}
 	if prev, ok := s.govRaw[key]; ok {
 		if !reflect.DeepEqual(prev.raw, obj) {
-			s.errorf(g.source, "%s %s is also defined in %s, differently; a cluster holds one object of that name: keep one of them",
-				g.kind, describeName(g.namespace(), g.name(), g.exception != nil), prev.source)
+			s.errorf(g.source, "%s%s %s is also defined in %s, differently; a cluster holds one object of that name: keep one of them",
+				g.at, g.kind, describeName(g.namespace(), g.name(), g.exception != nil), prev.source)
 		}
 		return false
 	}
@@ -175,14 +187,15 @@ func describeName(namespace, name string, namespaced bool) string {
 // namespaceDoc reads a v1 Namespace: its labels are what a policy's
 // namespaceSelector matches; its default region gives the partition of
 // its resources that tell none.
-func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta) {
+func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta, loc locator) {
+	at := lineAt(loc)
 	var ns corev1.Namespace
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &ns); err != nil {
-		s.errorf(source, "Namespace %s: cannot decode the object: %v", describeName("", meta.Name, false), err)
+		s.errorf(source, "%sNamespace %s: cannot decode the object: %v", at, describeName("", meta.Name, false), err)
 		return
 	}
 	if ns.Name == "" {
-		s.errorf(source, "Namespace: metadata.name: Required value")
+		s.errorf(source, "%sNamespace: metadata.name: Required value", at)
 		return
 	}
 	if s.namespaces == nil {
@@ -190,9 +203,9 @@ func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta
 	}
 	if prev, ok := s.namespaces[ns.Name]; ok {
 		if !reflect.DeepEqual(prev.labels, ns.Labels) && (len(prev.labels) != 0 || len(ns.Labels) != 0) {
-			s.errorf(source, "Namespace %s is also defined in %s, with other labels; a cluster holds one: keep one of them", ns.Name, prev.source)
+			s.errorf(source, "%sNamespace %s is also defined in %s, with other labels; a cluster holds one: keep one of them", at, ns.Name, prev.source)
 		} else if region := view.NamespaceDefaultRegion(ns.Annotations); region != prev.region {
-			s.errorf(source, "Namespace %s is also defined in %s, with another %s; a cluster holds one: keep one of them", ns.Name, prev.source, view.AnnotationDefaultRegion)
+			s.errorf(source, "%sNamespace %s is also defined in %s, with another %s; a cluster holds one: keep one of them", at, ns.Name, prev.source, view.AnnotationDefaultRegion)
 		}
 		return
 	}
@@ -269,7 +282,7 @@ func (s *scanner) engine() *governance.Engine {
 			if path, _, ok := strings.Cut(p, ": "); ok && g.flagged[path] {
 				continue // the schema check reported this field already
 			}
-			s.errorf(g.source, "%s %s: %s", g.kind, describeName(g.namespace(), g.name(), g.exception != nil), p)
+			s.errorf(g.source, "%s%s %s: %s", g.at, g.kind, describeName(g.namespace(), g.name(), g.exception != nil), p)
 		}
 	}
 	return eng

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -260,7 +261,7 @@ func TestGovernanceInputErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want []string // error messages, each for source "-#1"
+		want []string // error messages, each for source "-#1", after "line N: " (where it starts)
 	}{
 		{"exception with an unknown rule", exceptionDoc("[S3-001, S3-999]"),
 			[]string{"GuardrailException team-a/public-site: spec.rules[1]: no rule S3-999 (`ackguard rules` lists them)"}},
@@ -299,18 +300,23 @@ func TestGovernanceInputErrors(t *testing.T) {
 		{"unknown version", strings.Replace(policy("  defaultAction: Audit\n"), "v1alpha1", "v1beta1", 1),
 			[]string{"GuardrailPolicy p: apiVersion policy.ackguard.dev/v1beta1: ackguard scan reads policy.ackguard.dev/v1alpha1 only; the cluster would not apply this object as written"}},
 	}
+	// The object starts after the bucket and the "---" line.
+	at := fmt.Sprintf("line %d: ", strings.Count(bucket, "\n")+2)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := Scan(context.Background(), []string{"-"}, strings.NewReader(bucket+"---\n"+tt.in), Options{Now: mustTime(t, beforeExpiry)})
-			var got []string
+			var got, want []string
 			for _, e := range rep.Errors {
 				if e.Source != "-#1" {
 					t.Errorf("error source %q", e.Source)
 				}
 				got = append(got, e.Message)
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("errors\n%q\nwant\n%q", got, tt.want)
+			for _, w := range tt.want {
+				want = append(want, at+w)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("errors\n%q\nwant\n%q", got, want)
 			}
 			if rep.ExitCode() != 2 || rep.Summary.Resources != 1 {
 				t.Errorf("exit code %d, summary %+v", rep.ExitCode(), rep.Summary)
@@ -318,11 +324,19 @@ func TestGovernanceInputErrors(t *testing.T) {
 		})
 	}
 
-	// A file given with --policy: the error names the file and the field.
-	p := writeFile(t, "policy.yaml", policy("  match:\n    namespaceSelectr: {}\n"))
+	// A file given with --policy: the error names the file, the line and
+	// the field.
+	p := writeFile(t, "policy.yaml", "# the platform's policy\n"+policy("  match:\n    namespaceSelectr: {}\n"))
 	code, _, stderr := run(t, bucket, "--policy", p, "-")
-	if want := "error: " + p + `: GuardrailPolicy p: unknown field "spec.match.namespaceSelectr"` + "\n"; code != 2 || stderr != want {
+	if want := "error: " + p + `: line 2: GuardrailPolicy p: unknown field "spec.match.namespaceSelectr"` + "\n"; code != 2 || stderr != want {
 		t.Errorf("exit code %d, stderr %q, want %q", code, stderr, want)
+	}
+
+	// An item of a List: the line of its "-".
+	list := "apiVersion: v1\nkind: List\nitems:\n- apiVersion: policy.ackguard.dev/v1alpha1\n  kind: GuardrailPolicy\n  metadata: {name: p}\n  spec: {defaultAction: audit}\n"
+	rep := Scan(context.Background(), []string{"-"}, strings.NewReader(list), Options{})
+	if want := []InputError{{Source: "-[0]", Message: `line 4: GuardrailPolicy p: spec.defaultAction: Unsupported value: "audit": supported values: "CatalogDefault", "Enforce", "Deny", "Remediate", "Audit", "Disabled"`}}; !reflect.DeepEqual(rep.Errors, want) {
+		t.Errorf("errors\n%+v\nwant\n%+v", rep.Errors, want)
 	}
 }
 
@@ -452,8 +466,8 @@ metadata: {name: team-a, labels: {tier: prod}}
 	ns := writeFile(t, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a, labels: {tier: sandbox}}\n")
 	rep = scanWith(t, []string{testdata("governance", "buckets.yaml")}, Options{Policies: []string{ns, pol, other}})
 	want := []InputError{
-		{Source: other + "#0", Message: "GuardrailPolicy baseline is also defined in " + pol + "#1, differently; a cluster holds one object of that name: keep one of them"},
-		{Source: other + "#1", Message: "Namespace team-a is also defined in " + ns + ", with other labels; a cluster holds one: keep one of them"},
+		{Source: other + "#0", Message: "line 1: GuardrailPolicy baseline is also defined in " + pol + "#1, differently; a cluster holds one object of that name: keep one of them"},
+		{Source: other + "#1", Message: "line 6: Namespace team-a is also defined in " + ns + ", with other labels; a cluster holds one: keep one of them"},
 	}
 	if !reflect.DeepEqual(rep.Errors, want) {
 		t.Errorf("errors\n%+v\nwant\n%+v", rep.Errors, want)

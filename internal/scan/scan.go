@@ -1348,12 +1348,12 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		// Governance objects and Namespaces were read, other documents
 		// counted, in the first pass.
 	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
-		if !s.governanceDoc(source, obj, meta) && mode == readAll {
+		if !s.governanceDoc(source, obj, meta, loc) && mode == readAll {
 			s.rep.Summary.Skipped++
 		}
 		return
 	case gk == namespaceKind && meta.GVK.Version == "v1":
-		s.namespaceDoc(source, obj, meta)
+		s.namespaceDoc(source, obj, meta, loc)
 		return
 	case gk == configMapKind && meta.GVK.Version == "v1" && (meta.Name == owners.AccountMapName || meta.Name == owners.TeamMapName) &&
 		s.opts.ACKNamespace != "" && meta.Namespace == s.opts.ACKNamespace:
