@@ -47,7 +47,8 @@
 // DBClusterParameterGroup and DBProxy, EC2 SecurityGroup and NetworkACL,
 // Lambda Function, Alias and FunctionURLConfig); GuardrailPolicies,
 // GuardrailExceptions and Namespaces are read (see below); other objects
-// are skipped and counted ("skipped" in the summary), never an error; empty documents
+// are skipped and counted ("skipped" in the summary), never an error (but
+// for an unknown kind of policy.ackguard.dev: see below); empty documents
 // are skipped and not counted. A document whose top level is not an object
 // (a YAML list of Buckets without a List around it, a stray string) is an
 // input error at its line, as kubectl refuses it. An object with an items array is a list, as
@@ -160,7 +161,9 @@
 // name, which a cluster cannot hold: it is not in force. Two different objects of the same kind and
 // name are an error (a cluster holds one); the same object read twice is
 // not. A policy.ackguard.dev object of another version than v1alpha1 is an
-// error. Problems found by governance validation are reported after those
+// error, and so is one of another kind than GuardrailPolicy,
+// GuardrailException and their Lists (a misspelt kind, a missing one):
+// the cluster would refuse it, and it is not read. Problems found by governance validation are reported after those
 // found while reading.
 //
 // # JSON output

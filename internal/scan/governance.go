@@ -50,15 +50,25 @@ type namespaceObject struct {
 
 // governanceDoc reads a document of ackguard's API group: a
 // GuardrailPolicy or GuardrailException of the version the scan knows is
-// decoded, checked and kept; other kinds of the group are not guarded and
-// are skipped like any other document: governanceDoc reports false for
-// them.
+// decoded, checked and kept; their Lists hold no object of their own (an
+// object with items is a list, see value) and are skipped like any other
+// document: governanceDoc reports false for them. Any other kind of the
+// group (a misspelt GuardrailPolicy, a missing kind) is an input error:
+// the cluster would refuse the object, and skipping it would judge the
+// resources without the policy or exception it meant to be.
 func (s *scanner) governanceDoc(source string, obj map[string]any, meta view.Meta, loc locator) bool {
-	kind := meta.GVK.Kind
-	if kind != kindPolicy && kind != kindException {
+	switch kind := meta.GVK.Kind; kind {
+	case kindPolicy, kindException:
+		s.governanceObject(source, obj, meta, lineAt(loc))
+	case kindPolicy + "List", kindException + "List":
 		return false
+	case "":
+		s.errorf(source, "%s%s %s: kind is missing, one of %s and %s (and their Lists): the cluster would refuse the object, and the scan does not read it",
+			lineAt(loc), meta.GVK.GroupVersion(), describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), kindPolicy, kindException)
+	default:
+		s.errorf(source, "%s%s %s: %s has no kind %s, only %s and %s (and their Lists): the cluster would refuse the object, and the scan does not read it",
+			lineAt(loc), kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), meta.GVK.Group, kind, kindPolicy, kindException)
 	}
-	s.governanceObject(source, obj, meta, lineAt(loc))
 	return true
 }
 

@@ -1347,7 +1347,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	case s.pass == judgePass:
 		// Governance objects and Namespaces were read, other documents
 		// counted, in the first pass.
-	case gk.Group == v1alpha1.GroupVersion.Group && !strings.HasSuffix(gk.Kind, "List"):
+	case gk.Group == v1alpha1.GroupVersion.Group:
 		if !s.governanceDoc(source, obj, meta, loc) && mode == readAll {
 			s.rep.Summary.Skipped++
 		}
