@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -412,5 +413,27 @@ func TestValuesWithoutChart(t *testing.T) {
 	// A valid values file with a chart: no error.
 	if rep := Scan(context.Background(), []string{chart}, nil, Options{Values: []string{valid}}); len(rep.Errors) != 0 {
 		t.Errorf("errors %+v", rep.Errors)
+	}
+}
+
+// TestValuesFromStdinBesideStdinInput: --values - and a PATH, --policy or
+// --base - would both read standard input, one of them nothing: a usage
+// error (exit 2) before anything is read.
+func TestValuesFromStdinBesideStdinInput(t *testing.T) {
+	chart := testdata("build", "chart")
+	bucket := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {name: b, acl: public-read}\n"
+	for _, args := range [][]string{
+		{"--values", "-", chart, "-"},
+		{"--values", "-", "--policy", "-", chart},
+		{"--values", "-", "--base", "-", chart},
+	} {
+		code, stdout, stderr := run(t, bucket, args...)
+		if want := "Error: --values - and - as an input both read standard input: give the values or the manifests as a file\n"; code != 2 || stdout != "" || stderr != want {
+			t.Errorf("%q: exit code %d, stdout %q, stderr %q; want 2 and %q", args, code, stdout, stderr, want)
+		}
+	}
+	rep := Scan(context.Background(), []string{chart, "-"}, strings.NewReader(bucket), Options{Values: []string{"-"}})
+	if want := []InputError{{Source: "-", Message: "--values - and - as an input both read standard input: give the values or the manifests as a file"}}; !reflect.DeepEqual(rep.Errors, want) {
+		t.Errorf("errors %+v, want %+v", rep.Errors, want)
 	}
 }

@@ -100,6 +100,9 @@ func NewCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			if err := stdinConflict(paths, *o); err != nil {
+				return cmdutil.Fail(cmdutil.ExitUsage, err)
+			}
 			opts := *o
 			opts.Color = colorOutput(stdout)
 			rep := Scan(cmd.Context(), paths, stdin, opts)
@@ -169,6 +172,20 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 		"`NAMESPACE` the namespaced objects that name none are judged in, as kubectl apply -n creates them there (charts too, unless --release-namespace)").DefValue = o.Namespace
 	fs.Var(cmdutil.NewNamespace(&o.ReleaseNamespace), "release-namespace",
 		"release `NAMESPACE` charts are rendered in, and their objects that name none judged in (default: --namespace)")
+}
+
+// stdinConflict refuses --values - beside a PATH, --policy or --base -:
+// both would read standard input, and one of them would read nothing.
+func stdinConflict(paths []string, o Options) error {
+	if !slices.Contains(o.Values, "-") {
+		return nil
+	}
+	for _, inputs := range [][]string{paths, o.Policies, o.Base} {
+		if slices.Contains(inputs, "-") {
+			return errors.New("--values - and - as an input both read standard input: give the values or the manifests as a file")
+		}
+	}
+	return nil
 }
 
 // ruleGlobs is a repeatable, comma-separable list of rule IDs or globs,

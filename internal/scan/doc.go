@@ -29,7 +29,8 @@
 // directory holding Chart.yaml is rendered with Helm's packages as "helm
 // template" would: default values, then each --values file in order (a
 // values file that cannot be read, or values given while no input is a
-// chart, is an input error),
+// chart, is an input error; --values - reads standard input, which no
+// PATH, --policy or --base may then read: a usage error),
 // release --release-name (release-name) in --release-namespace (by
 // default --namespace, as helm template -n sets both), hooks included; dependencies must be vendored in charts/. Its templates
 // see served (.Capabilities.APIVersions) helm's defaults, the
@@ -319,7 +320,8 @@
 //	1  at least one resource would be denied (with --fail-on warn: denied
 //	   or admitted with warnings)
 //	2  usage error (unknown flag, no path, bad --output, --fail-on,
-//	   --rules, --skip-rules, --exclude, --owner-account or --now value),
+//	   --rules, --skip-rules, --exclude, --owner-account or --now value,
+//	   --values - beside an input -),
 //	   or an input could not be read, decoded or built (including a
 //	   GuardrailPolicy or GuardrailException with problems: one the cluster
 //	   would refuse, or one naming rules or kinds this version does not

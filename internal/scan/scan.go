@@ -406,6 +406,11 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 	s.rep.Policies = []Policy{}
 	s.rep.Exceptions = []Exception{}
 	s.rep.Notes = []string{}
+	if err := stdinConflict(paths, opts); err != nil {
+		// The command refuses it as a usage error; nothing is read.
+		s.errorf("-", "%v", err)
+		return s.rep
+	}
 	s.checkValues()
 	for _, p := range paths {
 		if s.done() {
