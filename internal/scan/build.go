@@ -14,8 +14,7 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/loader"
-	"helm.sh/helm/v4/pkg/cli/values"
-	"helm.sh/helm/v4/pkg/getter"
+	helmloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -211,11 +210,12 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 			return
 		}
 	}
-	vals, err := (&values.Options{ValueFiles: s.opts.Values}).MergeValues(getter.Providers{})
+	if s.badValues {
+		return // checkValues said which file, and why
+	}
+	vals, err := s.chartValues()
 	if err != nil {
-		if !s.badValues { // else checkValues said which file, and why
-			s.errorf(src, "values: %s", oneLineError(err))
-		}
+		s.errorf(src, "values: %s", oneLineError(err))
 		return
 	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.NewTextHandler(io.Discard, nil)))
@@ -254,25 +254,60 @@ func (s *scanner) helmChart(dir string, mode readMode) {
 	s.built(dir, origin{file: src, artifact: dir, built: true, namespace: inst.Namespace}, out.Bytes(), mode)
 }
 
-// checkValues checks each --values file (not "-", which a chart reads
-// from standard input) as helm template -f reads it, whether or not a
-// chart is rendered: one that does not exist, or is not a YAML mapping,
-// is an input error naming it, not a reason to ignore it.
+// checkValues reads each --values file ("-": standard input) once,
+// before any input, and checks it as helm template -f reads it, whether or
+// not a chart is rendered: one that does not exist, or is not a YAML
+// mapping, is an input error naming it, not a reason to ignore it. What
+// it read is what every chart is rendered with: a file that can be read
+// only once (a pipe of process substitution, standard input) would hold
+// nothing when read again.
 func (s *scanner) checkValues() {
 	for _, f := range s.opts.Values {
-		if f == "-" {
-			continue
-		}
-		if _, err := os.Stat(f); err != nil {
+		data, err := s.readValues(f)
+		if err != nil {
 			s.badValues = true
 			s.errorf(f, "--values: %s", describe(err))
 			continue
 		}
-		if _, err := (&values.Options{ValueFiles: []string{f}}).MergeValues(getter.Providers{}); err != nil {
+		if _, err := helmloader.LoadValues(bytes.NewReader(data)); err != nil {
 			s.badValues = true
-			s.errorf(f, "--values: %s", oneLineError(err))
+			s.errorf(f, "--values: %s", oneLineError(fmt.Errorf("failed to parse %s: %w", f, err)))
+			continue
 		}
+		s.values = append(s.values, data)
 	}
+}
+
+// readValues reads one --values file, "-" from standard input, as helm
+// reads it.
+func (s *scanner) readValues(f string) ([]byte, error) {
+	if strings.TrimSpace(f) == "-" {
+		if s.stdin == nil {
+			return nil, errors.New("standard input is not available")
+		}
+		return readBounded(s.stdin)
+	}
+	file, err := os.Open(f)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return readBounded(file)
+}
+
+// chartValues merges the --values files checkValues read, in order, as
+// helm template -f merges them (a fresh map for each chart: rendering may
+// change it).
+func (s *scanner) chartValues() (map[string]any, error) {
+	vals := map[string]any{}
+	for i, data := range s.values {
+		m, err := helmloader.LoadValues(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", s.opts.Values[i], err)
+		}
+		vals = helmloader.MergeMaps(vals, m)
+	}
+	return vals, nil
 }
 
 // unusedValues reports --values given while no input (PATH, --policy or

@@ -437,3 +437,43 @@ func TestValuesFromStdinBesideStdinInput(t *testing.T) {
 		t.Errorf("errors %+v, want %+v", rep.Errors, want)
 	}
 }
+
+// TestValuesReadOnce: a --values file that can be read only once (a pipe
+// of process substitution, <(sops -d values.yaml)) and --values - (the
+// scan's standard input) are read once, before anything else, and every
+// chart is rendered with them: each render reading them again would read
+// nothing, and render with the chart's default values.
+func TestValuesReadOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/fd/0"); err != nil {
+		t.Skip("no /dev/fd")
+	}
+	chart := testdata("build", "chart")
+	other := t.TempDir()
+	if err := os.CopyFS(other, os.DirFS(chart)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Bucket default/release-name-site S3-004", "Bucket default/release-name-site S3-004"}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := w.WriteString("public: true\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	rep := Scan(context.Background(), []string{chart, other}, nil, Options{Values: []string{fmt.Sprintf("/dev/fd/%d", r.Fd())}})
+	if got := denials(rep); len(rep.Errors) != 0 || !slices.Equal(got, want) {
+		t.Errorf("values from a pipe: denials %q, errors %+v; want %q", got, rep.Errors, want)
+	}
+
+	rep = Scan(context.Background(), []string{chart, other}, strings.NewReader("public: true\n"), Options{Values: []string{"-"}})
+	if got := denials(rep); len(rep.Errors) != 0 || !slices.Equal(got, want) {
+		t.Errorf("values from standard input: denials %q, errors %+v; want %q", got, rep.Errors, want)
+	}
+	rep = Scan(context.Background(), []string{chart}, strings.NewReader("- public\n"), Options{Values: []string{"-"}})
+	if len(rep.Errors) != 1 || rep.Errors[0].Source != "-" || !strings.Contains(rep.Errors[0].Message, "--values") {
+		t.Errorf("values from standard input that are not a mapping: errors %+v", rep.Errors)
+	}
+}

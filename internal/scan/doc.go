@@ -29,7 +29,9 @@
 // directory holding Chart.yaml is rendered with Helm's packages as "helm
 // template" would: default values, then each --values file in order (a
 // values file that cannot be read, or values given while no input is a
-// chart, is an input error; --values - reads standard input, which no
+// chart, is an input error; each is read once, before any input, and every
+// chart is rendered with what was read, so a pipe such as <(sops -d
+// values.yaml) serves them all; --values - reads standard input, which no
 // PATH, --policy or --base may then read: a usage error),
 // release --release-name (release-name) in --release-namespace (by
 // default --namespace, as helm template -n sets both), hooks included; dependencies must be vendored in charts/. Its templates

@@ -615,6 +615,9 @@ type scanner struct {
 	// checkValues).
 	charts    int
 	badValues bool
+	// values are the --values files as checkValues read them, in order
+	// (all of them unless badValues).
+	values [][]byte
 }
 
 // baseResource is a resource as it was before the change, and where it
