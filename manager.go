@@ -96,7 +96,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.Float64Var(&o.EventQPS, "event-qps", o.EventQPS, "Events of the drift reconcilers written per second at most (those beyond --event-burst are dropped and counted in ackguard_events_dropped_total; an exception's expiry is never dropped; 0: unbounded)")
 	fs.IntVar(&o.EventBurst, "event-burst", o.EventBurst, "Events written at once before --event-qps applies")
 	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "how often every guarded object is judged again without any event (catches missed events, applies policy changes)")
-	fs.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "objects of one kind the reconciler judges and patches at once")
+	fs.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "objects of one kind the reconciler judges and patches at once (at least 1; --enable-reconciler=false turns the reconcilers off)")
 	fs.DurationVar(&o.ReportFlushInterval, "report-flush-interval", o.ReportFlushInterval, "how often changed openreports.io Reports (one per namespace) are written")
 	fs.IntVar(&o.ReportMaxResults, "report-max-results", o.ReportMaxResults, "most results kept in one namespace's Report (the summary still counts every result)")
 	rot := &o.CertRotation

@@ -121,7 +121,7 @@ type Options struct {
 	// applies policy changes to objects nothing else re-queued.
 	ResyncPeriod time.Duration
 	// ReconcileWorkers is how many objects of one kind the reconciler
-	// judges and patches at once.
+	// judges and patches at once: at least 1 when the reconciler runs.
 	ReconcileWorkers int
 	// CertRotation, when enabled, manages the webhook's certificate.
 	CertRotation CertRotation
@@ -236,6 +236,11 @@ func (o Options) Validate() error {
 	}
 	if o.ReconcileWorkers < 0 || o.RemediationMaxAttempts < 0 || o.EventQPS < 0 || o.EventBurst < 0 {
 		return fmt.Errorf("--reconcile-workers, --remediation-max-attempts, --event-qps and --event-burst must not be negative")
+	}
+	if o.EnableReconciler && o.ReconcileWorkers == 0 {
+		// Not quietly one worker: neither the default nor the reconcilers
+		// off, which a 0 could be read to mean.
+		return fmt.Errorf("--reconcile-workers must be at least 1; --enable-reconciler=false turns the reconcilers off")
 	}
 	if o.LeaseDuration > 0 && o.RenewDeadline > 0 && o.RenewDeadline >= o.LeaseDuration {
 		return fmt.Errorf("the leader election's renew deadline (%s) must be shorter than its lease duration (%s)", o.RenewDeadline, o.LeaseDuration)

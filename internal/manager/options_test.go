@@ -38,6 +38,11 @@ func TestValidateRefusesOptionsThatCannotWork(t *testing.T) {
 		{name: "negative remediation window", modify: func(o *Options) { o.RemediationWindow = -time.Hour }, want: "--remediation-window"},
 		{name: "negative retry period", modify: func(o *Options) { o.RetryPeriod = -time.Second }, want: "--leader-election-retry-period"},
 		{name: "negative workers", modify: func(o *Options) { o.ReconcileWorkers = -1 }, want: "--reconcile-workers"},
+		// No worker was quietly one: neither the default (4) nor the
+		// reconcilers off, which --enable-reconciler=false asks for.
+		{name: "no workers", modify: func(o *Options) { o.ReconcileWorkers = 0 }, want: "--reconcile-workers must be at least 1"},
+		{name: "no workers, reconcilers off", modify: func(o *Options) { o.ReconcileWorkers, o.EnableReconciler = 0, false }},
+		{name: "one worker", modify: func(o *Options) { o.ReconcileWorkers = 1 }},
 		{name: "negative attempts", modify: func(o *Options) { o.RemediationMaxAttempts = -1 }, want: "--remediation-max-attempts"},
 		{name: "negative event burst", modify: func(o *Options) { o.EventBurst = -1 }, want: "--event-burst"},
 		{name: "aws-cn partition", modify: func(o *Options) { o.Partition = "aws-cn" }},
