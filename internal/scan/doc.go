@@ -56,7 +56,9 @@
 // (a YAML list of Buckets without a List around it, a stray string) is an
 // input error at its line, as kubectl refuses it. An object with an items array is a list, as
 // kubectl's decoder reads it whatever its kind (a List, a BucketList, a
-// ConfigMap with items): its items are judged, not the object itself; items of a typed list such as
+// ConfigMap with items): its items are judged, not the object itself (an
+// item that is not an object is an input error at its line, as kubectl
+// refuses the list); items of a typed list such as
 // BucketList that carry neither apiVersion nor kind inherit them from the
 // list, as client-go does.
 //

@@ -566,6 +566,11 @@ func TestDocumentNotAnObject(t *testing.T) {
 		{"string", bucket + "---\njust a string\n", "buckets.yaml#1", "line 6: the document is a string"},
 		{"number", "42\n", "buckets.yaml", "line 1: the document is a number"},
 		{"JSON array", "[" + `{"apiVersion":"s3.services.k8s.aws/v1alpha1","kind":"Bucket","metadata":{"name":"b"}}` + "]\n", "buckets.yaml", "line 1: the document is a list"},
+		// An item of a List likewise: kubectl refuses the List.
+		{"list item that is a list", "apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(strings.TrimSuffix(list, "\n"), "\n", "\n  ") + "\n",
+			"buckets.yaml[0]", "buckets.yaml[0]: line 4: the item is a list, not an object with apiVersion and kind (kubectl refuses the list too)"},
+		{"list item that is a string", "apiVersion: v1\nkind: List\nitems:\n- a bucket\n", "buckets.yaml[0]", "line 4: the item is a string, not an object"},
+		{"list item that is null", "apiVersion: v1\nkind: List\nitems:\n- ~\n", "buckets.yaml[0]", "line 4: the item is null, not an object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := writeFile(t, "buckets.yaml", tc.in)

@@ -1138,23 +1138,31 @@ func (s *scanner) document(source string, i int, numbered bool, base origin, d d
 // notAnObject says why a document whose top level is not a mapping is
 // not read.
 func notAnObject(d document) string {
-	what := "a scalar"
-	switch d.value.(type) {
-	case []any:
-		what = "a list"
-	case string:
-		what = "a string"
-	case float64:
-		what = "a number"
-	case bool:
-		what = "a boolean"
-	}
-	at := ""
-	if p := d.loc.start(); p.line > 0 {
-		at = fmt.Sprintf("line %d: ", p.line)
-	}
-	return at + "the document is " + what + ", not an object with apiVersion and kind (kubectl refuses it too): " +
+	return lineAt(d.loc) + "the document is " + valueKind(d.value) + ", not an object with apiVersion and kind (kubectl refuses it too): " +
 		"write each object as a document of its own after ---, or put them in a List (apiVersion: v1, kind: List, items: [...])"
+}
+
+// notAnObjectItem says why an item of a list that is not a mapping is not
+// read.
+func notAnObjectItem(v any, loc locator) string {
+	return lineAt(loc) + "the item is " + valueKind(v) + ", not an object with apiVersion and kind (kubectl refuses the list too)"
+}
+
+// valueKind names the kind of a decoded value that is not an object.
+func valueKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "a scalar"
 }
 
 // largeStream scans a YAML stream larger than MaxInputBytes document by
@@ -1389,8 +1397,12 @@ func (s *scanner) items(source string, obj map[string]any, items []any, loc loca
 		if s.done() {
 			return
 		}
+		src := source + "[" + strconv.Itoa(i) + "]"
 		item, ok := it.(map[string]any)
 		if !ok {
+			// kubectl refuses the list; skipping the item would pass what
+			// it holds unjudged.
+			s.errorf(src, "%s", notAnObjectItem(it, loc.item(i)))
 			continue
 		}
 		// The API server leaves apiVersion and kind out of the items of a
@@ -1406,7 +1418,7 @@ func (s *scanner) items(source string, obj map[string]any, items []any, loc loca
 			filled["kind"] = itemKind
 			item = filled
 		}
-		s.value(source+"["+strconv.Itoa(i)+"]", item, loc.item(i), mode)
+		s.value(src, item, loc.item(i), mode)
 	}
 }
 
