@@ -69,23 +69,31 @@ func deniedManagedPolicies(id *view.IAMIdentity, names []string, why string) []F
 		if p.Err != nil {
 			continue
 		}
-		m := awsManagedRe.FindStringSubmatch(strings.TrimSpace(p.Value))
-		if m == nil {
-			continue
-		}
-		for _, n := range names {
-			// IAM names are unique regardless of case: compare folded.
-			if strings.EqualFold(m[1], n) {
-				out = append(out, Finding{
-					Path:    p.Path,
-					Message: fmt.Sprintf("attaches the AWS managed policy %s, %s", p.Value, why),
-					Remedy:  "remove the ARN from spec.policies and attach a policy that lists only the actions and resources needed",
-					Subject: p.Value,
-				})
-			}
+		if isManagedPolicy(strings.TrimSpace(p.Value), names) {
+			out = append(out, Finding{
+				Path:    p.Path,
+				Message: fmt.Sprintf("attaches the AWS managed policy %s, %s", p.Value, why),
+				Remedy:  "remove the ARN from spec.policies and attach a policy that lists only the actions and resources needed",
+				Subject: p.Value,
+			})
 		}
 	}
 	return out
+}
+
+// isManagedPolicy reports whether arn is one of the named AWS managed
+// policies. IAM names are unique regardless of case: they compare folded.
+func isManagedPolicy(arn string, names []string) bool {
+	m := awsManagedRe.FindStringSubmatch(arn)
+	if m == nil {
+		return false
+	}
+	for _, n := range names {
+		if strings.EqualFold(m[1], n) {
+			return true
+		}
+	}
+	return false
 }
 
 // deniedReferencedPolicies reports the Policies spec.policyRefs names
@@ -96,19 +104,13 @@ func deniedManagedPolicies(id *view.IAMIdentity, names []string, why string) []F
 func deniedReferencedPolicies(st *iamState, names []string, why string) []Finding {
 	var out []Finding
 	for _, r := range st.refARNs {
-		m := awsManagedRe.FindStringSubmatch(r.ARN)
-		if m == nil {
-			continue
-		}
-		for _, n := range names {
-			if strings.EqualFold(m[1], n) {
-				out = append(out, Finding{
-					Path:    r.Path,
-					Message: fmt.Sprintf("%s (referenced by %s) is the AWS managed policy %s (the ARN ACK recorded for it and attaches), %s", r.Who, r.Path, r.ARN, why),
-					Remedy:  "remove the reference from spec.policyRefs and attach a policy that lists only the actions and resources needed",
-					Subject: r.ARN,
-				})
-			}
+		if isManagedPolicy(r.ARN, names) {
+			out = append(out, Finding{
+				Path:    r.Path,
+				Message: fmt.Sprintf("%s (referenced by %s) is the AWS managed policy %s (the ARN ACK recorded for it and attaches), %s", r.Who, r.Path, r.ARN, why),
+				Remedy:  "remove the reference from spec.policyRefs and attach a policy that lists only the actions and resources needed",
+				Subject: r.ARN,
+			})
 		}
 	}
 	return out
