@@ -8,11 +8,13 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/rules"
+	"github.com/ackguard/ackguard/internal/view"
 )
 
 // AnnotationRemediation records ackguard's last remediation of an object:
@@ -230,10 +232,25 @@ func (m *RemediationMemory) fixTimes(obj client.Object) map[string]time.Time {
 	if ok && w.uid == obj.GetUID() {
 		return w.state.fixTimes()
 	}
-	if _, annotated := obj.GetAnnotations()[AnnotationRemediation]; !annotated {
+	raw, annotated := remediationAnnotation(obj)
+	if !annotated {
 		return nil
 	}
-	return readState(obj.GetAnnotations()).fixTimes()
+	return readState(map[string]string{AnnotationRemediation: raw}).fixTimes()
+}
+
+// remediationAnnotation returns obj's AnnotationRemediation, read in place
+// from an unstructured object: GetAnnotations copies every annotation, at
+// each reconcile of an object never fixed.
+func remediationAnnotation(obj client.Object) (string, bool) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		raw, ok := obj.GetAnnotations()[AnnotationRemediation]
+		return raw, ok
+	}
+	_, annotations := view.LabelsAndAnnotations(u.Object)
+	raw, ok := annotations[AnnotationRemediation].(string)
+	return raw, ok
 }
 
 // fixTimes returns when each rule was last fixed: the rules of the last
