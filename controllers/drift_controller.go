@@ -417,7 +417,7 @@ func (r *DriftReconciler) decide(ctx context.Context, obj *unstructured.Unstruct
 func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.Decision) ctrl.Result {
 	j := d.Judgement
 	if r.Results != nil {
-		r.Results.Observe(obj, j, r.memory().fixTimes(obj))
+		r.Results.Observe(obj, j, r.memory().fixTimes(obj, r.Clock))
 	}
 	r.Metrics.SetViolations(r.GVK.Kind, client.ObjectKeyFromObject(obj), openRules(j.Results))
 	result := ctrl.Result{}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/rules"
@@ -225,18 +226,18 @@ func (m *RemediationMemory) latest(obj client.Object, fromAnnotation Remediation
 // restart, a change of leader, or a state the memory let go), without
 // remembering what the annotation says (see latest). nil when it was
 // never fixed.
-func (m *RemediationMemory) fixTimes(obj client.Object) map[string]time.Time {
+func (m *RemediationMemory) fixTimes(obj client.Object, clk clock.PassiveClock) map[string]time.Time {
 	m.mu.Lock()
 	w, ok := m.states[keyOf(obj)]
 	m.mu.Unlock()
 	if ok && w.uid == obj.GetUID() {
-		return w.state.fixTimes()
+		return w.state.fixTimes(clk)
 	}
 	raw, annotated := remediationAnnotation(obj)
 	if !annotated {
 		return nil
 	}
-	return readState(map[string]string{AnnotationRemediation: raw}).fixTimes()
+	return readState(map[string]string{AnnotationRemediation: raw}).fixTimes(clk)
 }
 
 // remediationAnnotation returns obj's AnnotationRemediation, read in place
@@ -256,11 +257,17 @@ func remediationAnnotation(obj client.Object) (string, bool) {
 // fixTimes returns when each rule was last fixed: the rules of the last
 // fix at its time, and those of the previous values still recorded at
 // theirs (the rules whose fixes changed a field, and those whose findings
-// in it the change cleared).
-func (s RemediationState) fixTimes() map[string]time.Time {
+// in it the change cleared). A time no reconciler could have recorded by
+// now (in the future, past the clocks' skew) is not a fix: anyone who may
+// update the object may write the annotation (see plausible).
+func (s RemediationState) fixTimes(clk clock.PassiveClock) map[string]time.Time {
+	if len(s.Rules) == 0 && len(s.Previous) == 0 {
+		return nil
+	}
+	late := clk.Now().Add(clockSkew)
 	var out map[string]time.Time
 	mark := func(rule string, at time.Time) {
-		if at.IsZero() {
+		if at.IsZero() || at.After(late) {
 			return
 		}
 		if out == nil {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
@@ -312,6 +313,7 @@ func TestStateMemory(t *testing.T) {
 func TestFixTimes(t *testing.T) {
 	var m RemediationMemory
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(t0.Add(24 * time.Hour))
 	t1 := t0.Add(time.Hour)
 	state := RemediationState{Time: t1, Rules: []string{"S3-004"}, Previous: []PreviousValue{
 		{Path: "spec.acl", Rules: []string{"S3-004"}, Time: t1},
@@ -323,13 +325,13 @@ func TestFixTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u1"}}
-	if got := m.fixTimes(obj); got != nil {
+	if got := m.fixTimes(obj, clk); got != nil {
 		t.Errorf("never fixed: %v", got)
 	}
 	want := map[string]time.Time{"S3-004": t1, "S3-001": t0, "S3-005": t1}
 	annotated := obj.DeepCopy()
 	annotated.Annotations = map[string]string{AnnotationRemediation: string(raw)}
-	if got := m.fixTimes(annotated); !maps.EqualFunc(got, want, time.Time.Equal) {
+	if got := m.fixTimes(annotated, clk); !maps.EqualFunc(got, want, time.Time.Equal) {
 		t.Errorf("from the annotation: %v, want %v", got, want)
 	}
 	if len(m.states) != 0 {
@@ -338,20 +340,20 @@ func TestFixTimes(t *testing.T) {
 	// The state written wins over the annotation, and lasts when a replace
 	// drops the annotation.
 	m.put(obj, RemediationState{Time: t0, Rules: []string{"S3-001"}})
-	if got := m.fixTimes(annotated); !maps.EqualFunc(got, map[string]time.Time{"S3-001": t0}, time.Time.Equal) {
+	if got := m.fixTimes(annotated, clk); !maps.EqualFunc(got, map[string]time.Time{"S3-001": t0}, time.Time.Equal) {
 		t.Errorf("with a written state: %v", got)
 	}
-	if got := m.fixTimes(obj); len(got) != 1 {
+	if got := m.fixTimes(obj, clk); len(got) != 1 {
 		t.Errorf("annotation dropped: %v, want the written state's", got)
 	}
 	// Another object of the name: its own annotation.
 	other := annotated.DeepCopy()
 	other.UID = "u2"
-	if got := m.fixTimes(other); !maps.EqualFunc(got, want, time.Time.Equal) {
+	if got := m.fixTimes(other, clk); !maps.EqualFunc(got, want, time.Time.Equal) {
 		t.Errorf("another object of the name: %v, want %v", got, want)
 	}
 	other.Annotations[AnnotationRemediation] = "{not json"
-	if got := m.fixTimes(other); got != nil {
+	if got := m.fixTimes(other, clk); got != nil {
 		t.Errorf("a corrupt annotation: %v", got)
 	}
 }
@@ -361,6 +363,7 @@ func TestFixTimes(t *testing.T) {
 // other annotations it carries (GetAnnotations copies them all).
 func TestFixTimesOfAnObjectNeverFixedAllocateNothing(t *testing.T) {
 	var m RemediationMemory
+	clk := clocktesting.NewFakePassiveClock(time.Now())
 	m.put(&metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other", UID: "u0"}}, RemediationState{Time: time.Now(), Rules: []string{"S3-001"}})
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
@@ -369,11 +372,52 @@ func TestFixTimesOfAnObjectNeverFixedAllocateNothing(t *testing.T) {
 		}},
 	}}
 	if n := testing.AllocsPerRun(100, func() {
-		if m.fixTimes(obj) != nil {
+		if m.fixTimes(obj, clk) != nil {
 			t.Fatal("fix times of an object never fixed")
 		}
 	}); n != 0 {
 		t.Errorf("the fix times of an object never fixed cost %v allocations", n)
+	}
+}
+
+// An annotation is anyone's to write who may update the object: a time
+// no reconciler could have recorded yet (in the future) is no fix the
+// reports may claim, whether the memory took it in (latest) or not.
+func TestFixTimesIgnoreImplausibleTimes(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(now)
+	past, future := now.Add(-time.Hour), now.Add(365*24*time.Hour)
+	for name, tc := range map[string]struct {
+		state RemediationState
+		want  map[string]time.Time
+	}{
+		"a fix in the future": {state: RemediationState{Time: future, Rules: []string{"S3-001"}}},
+		"a previous value fixed in the future": {
+			state: RemediationState{Time: past, Rules: []string{"S3-004"}, Previous: []PreviousValue{
+				{Path: "spec.acl", Rules: []string{"S3-004"}, Time: past},
+				{Path: "spec.publicAccessBlock", Rules: []string{"S3-001"}, Time: future},
+			}},
+			want: map[string]time.Time{"S3-004": past},
+		},
+		"within the clocks' skew": {
+			state: RemediationState{Time: now.Add(clockSkew / 2), Rules: []string{"S3-001"}},
+			want:  map[string]time.Time{"S3-001": now.Add(clockSkew / 2)},
+		},
+	} {
+		raw, err := json.Marshal(tc.state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "b", UID: "u1",
+			Annotations: map[string]string{AnnotationRemediation: string(raw)}}}
+		var m RemediationMemory
+		if got := m.fixTimes(obj, clk); !maps.EqualFunc(got, tc.want, time.Time.Equal) {
+			t.Errorf("%s, from the annotation: %v, want %v", name, got, tc.want)
+		}
+		m.latest(obj, readState(obj.Annotations))
+		if got := m.fixTimes(obj, clk); !maps.EqualFunc(got, tc.want, time.Time.Equal) {
+			t.Errorf("%s, remembered: %v, want %v", name, got, tc.want)
+		}
 	}
 }
 
