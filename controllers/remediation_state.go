@@ -1,10 +1,12 @@
 package controllers
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +44,19 @@ type RemediationState struct {
 	// reports instead of patching for as long as the object keeps the
 	// values the fix was reverted to.
 	Suspended *Suspension `json:"suspended,omitempty"`
+	// Fixed says when the rules of earlier fixes were last fixed (those
+	// this fix makes are Rules, at Time), for the reports: a previous
+	// value, which says it too, is replaced by a later fix of its field
+	// and dropped when the annotation has no room for it. Absent in
+	// states written before it was recorded.
+	Fixed []RuleFixed `json:"fixed,omitempty"`
+}
+
+// RuleFixed is when a rule was last fixed: its fix changed a field, or
+// another's fix cleared its findings in one (see PreviousValue.Rules).
+type RuleFixed struct {
+	Rule string    `json:"rule"`
+	Time time.Time `json:"time"`
 }
 
 // Suspension records why an object is not patched.
@@ -123,6 +138,8 @@ type PreviousValue struct {
 const (
 	maxPreviousValueBytes = 16 << 10
 	maxPreviousBytes      = 48 << 10
+	// maxFixedBytes bounds the fix times of earlier fixes (Fixed).
+	maxFixedBytes = 4 << 10
 )
 
 // RemediationMemory keeps the remediation state last written to each
@@ -255,16 +272,22 @@ func remediationAnnotation(obj client.Object) (string, bool) {
 }
 
 // fixTimes returns when each rule was last fixed: the rules of the last
-// fix at its time, and those of the previous values still recorded at
-// theirs (the rules whose fixes changed a field, and those whose findings
-// in it the change cleared). A time no reconciler could have recorded by
+// fix at its time, those of earlier fixes (Fixed) and those of the
+// previous values still recorded at theirs (the rules whose fixes changed
+// a field, and those whose findings in it the change cleared). A time no reconciler could have recorded by
 // now (in the future, past the clocks' skew) is not a fix: anyone who may
 // update the object may write the annotation (see plausible).
 func (s RemediationState) fixTimes(clk clock.PassiveClock) map[string]time.Time {
-	if len(s.Rules) == 0 && len(s.Previous) == 0 {
+	if len(s.Rules) == 0 && len(s.Previous) == 0 && len(s.Fixed) == 0 {
 		return nil
 	}
-	late := clk.Now().Add(clockSkew)
+	return s.fixedBy(clk.Now().Add(clockSkew))
+}
+
+// fixedBy returns when each rule was last fixed, of the fixes s records
+// made by late: those of Fixed, the rules of the last fix and those of
+// the previous values (nil when none).
+func (s RemediationState) fixedBy(late time.Time) map[string]time.Time {
 	var out map[string]time.Time
 	mark := func(rule string, at time.Time) {
 		if at.IsZero() || at.After(late) {
@@ -276,6 +299,9 @@ func (s RemediationState) fixTimes(clk clock.PassiveClock) map[string]time.Time 
 		if was, ok := out[rule]; !ok || at.After(was) {
 			out[rule] = at
 		}
+	}
+	for _, f := range s.Fixed {
+		mark(f.Rule, f.Time)
 	}
 	for _, id := range s.Rules {
 		mark(id, s.Time)
@@ -432,7 +458,35 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 		out.Attempts, out.WindowStart = s.Attempts, s.WindowStart
 	}
 	out.Previous = previousValues(plan, s.Previous, now)
+	out.Fixed = s.earlierFixes(now, plan.Rules)
 	return out, StepFix, time.Time{}
+}
+
+// earlierFixes returns when each rule s records a fix of was last fixed,
+// but for the rules fixed now (ids), in the order of the rules: the
+// latest within maxFixedBytes (a kind has a few dozen rules; an
+// annotation someone wrote may name any number).
+func (s RemediationState) earlierFixes(now time.Time, ids []string) []RuleFixed {
+	times := s.fixedBy(now.Add(clockSkew))
+	var out []RuleFixed
+	for rule, at := range times {
+		if !slices.Contains(ids, rule) {
+			out = append(out, RuleFixed{Rule: rule, Time: at})
+		}
+	}
+	slices.SortFunc(out, func(a, b RuleFixed) int {
+		return cmp.Or(b.Time.Compare(a.Time), strings.Compare(a.Rule, b.Rule))
+	})
+	size := 0
+	for i, f := range out {
+		b, _ := json.Marshal(f) // a string and a time: always encodes
+		if size += len(b) + 1; size > maxFixedBytes {
+			out = out[:i]
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b RuleFixed) int { return strings.Compare(a.Rule, b.Rule) })
+	return out
 }
 
 // fixIdentity identifies the fix plan makes: its fields, the values

@@ -2,7 +2,9 @@ package controllers
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -418,6 +420,79 @@ func TestFixTimesIgnoreImplausibleTimes(t *testing.T) {
 		if got := m.fixTimes(obj, clk); !maps.EqualFunc(got, tc.want, time.Time.Equal) {
 			t.Errorf("%s, remembered: %v, want %v", name, got, tc.want)
 		}
+	}
+}
+
+// A rule's fix time outlasts the previous value that recorded it: a
+// later fix of the same field by another rule (EC2-001, then EC2-002,
+// both rewrite spec.ingressRules) replaces the field's entry, and a large
+// value of another field pushes the oldest out of the annotation; the
+// reports still say when each rule was last fixed, after a restart too.
+func TestFixTimesOutlastTheirPreviousValues(t *testing.T) {
+	b := Bounds{MaxAttempts: 3, Window: time.Hour, Backoff: time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1, t2 := t0.Add(2*time.Hour), t0.Add(4*time.Hour)
+	clk := clocktesting.NewFakePassiveClock(t0.Add(24 * time.Hour))
+	ingress := view.NewPath("spec", "ingressRules")
+	v4 := rules.Plan{Rules: []string{"EC2-001"}, Changes: []rules.Change{{Path: ingress, OldPresent: true, Old: []any{"22 from 0.0.0.0/0"}, Rules: []string{"EC2-001"}}}}
+	v6 := rules.Plan{Rules: []string{"EC2-002"}, Changes: []rules.Change{{Path: ingress, OldPresent: true, Old: []any{"22 from ::/0"}, Rules: []string{"EC2-002"}}}}
+	s, _, _ := RemediationState{}.next(t0, 1, v4, b)
+	// The fix of EC2-001 cleared EC2-003's finding too.
+	s.recordUndo(map[string][]string{"spec.ingressRules": {"EC2-001", "EC2-003"}})
+	s, _, _ = s.next(t1, 2, v6, b)
+	s.recordUndo(map[string][]string{"spec.ingressRules": {"EC2-002"}})
+	want := map[string]time.Time{"EC2-001": t0, "EC2-003": t0, "EC2-002": t1}
+	if got := s.fixTimes(clk); !maps.EqualFunc(got, want, time.Time.Equal) {
+		t.Errorf("after a later fix of the same field: %v, want %v", got, want)
+	}
+	// Values of other fields that fill the annotation but for a few bytes.
+	big := rules.Plan{Rules: []string{"EC2-009"}}
+	size := 0
+	for i := range 4 {
+		c := rules.Change{Path: view.NewPath("spec", "tags", strconv.Itoa(i)), OldPresent: true, Old: "", Rules: []string{"EC2-009"}}
+		n := encodedSize(PreviousValue{Path: c.Path.String(), Present: true, Rules: c.Rules, Time: t2})
+		c.Old = strings.Repeat("x", min(maxPreviousValueBytes-n-64, maxPreviousBytes-size-n-16))
+		size += encodedSize(PreviousValue{Path: c.Path.String(), Present: true, Value: c.Old, Rules: c.Rules, Time: t2})
+		big.Changes = append(big.Changes, c)
+	}
+	s, _, _ = s.next(t2, 3, big, b)
+	if len(s.Previous) != len(big.Changes) || slices.ContainsFunc(s.Previous, func(p PreviousValue) bool { return p.Omitted }) {
+		t.Fatalf("%d previous values, %d bytes: want the other fields' alone, none omitted", len(s.Previous), size)
+	}
+	want["EC2-009"] = t2
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sg", UID: "u1",
+		Annotations: map[string]string{AnnotationRemediation: string(raw)}}}
+	var restarted RemediationMemory
+	if got := restarted.fixTimes(obj, clk); !maps.EqualFunc(got, want, time.Time.Equal) {
+		t.Errorf("after the previous value was dropped, from the annotation: %v, want %v", got, want)
+	}
+	restarted.latest(obj, readState(obj.Annotations))
+	if got := restarted.fixTimes(obj, clk); !maps.EqualFunc(got, want, time.Time.Equal) {
+		t.Errorf("from the history the memory took: %v, want %v", got, want)
+	}
+}
+
+// The fix times of earlier fixes the reconciler writes back are bounded:
+// an annotation someone wrote may name any number of rules.
+func TestEarlierFixesAreBounded(t *testing.T) {
+	b := Bounds{MaxAttempts: 3, Window: time.Hour, Backoff: time.Second}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	plan := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: view.NewPath("spec", "publicAccessBlock"), Rules: []string{"S3-001"}}}}
+	forged := RemediationState{Time: now.Add(-time.Hour), Rules: []string{"S3-004"}}
+	for i := range 10000 {
+		forged.Fixed = append(forged.Fixed, RuleFixed{Rule: fmt.Sprintf("X-%05d", i), Time: now.Add(-time.Duration(i) * time.Second)})
+	}
+	s, step, _ := forged.next(now, 1, plan, b)
+	raw, err := json.Marshal(s.Fixed)
+	if err != nil || step != StepFix {
+		t.Fatal(step, err)
+	}
+	if len(raw) > maxFixedBytes || len(s.Fixed) < 10 || s.Fixed[0].Rule != "X-00000" {
+		t.Errorf("%d earlier fixes in %d bytes, from %v: want the latest within %d bytes", len(s.Fixed), len(raw), s.Fixed[0], maxFixedBytes)
 	}
 }
 
