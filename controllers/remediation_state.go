@@ -274,9 +274,10 @@ func remediationAnnotation(obj client.Object) (string, bool) {
 // fixTimes returns when each rule was last fixed: the rules of the last
 // fix at its time, those of earlier fixes (Fixed) and those of the
 // previous values still recorded at theirs (the rules whose fixes changed
-// a field, and those whose findings in it the change cleared). A time no reconciler could have recorded by
-// now (in the future, past the clocks' skew) is not a fix: anyone who may
-// update the object may write the annotation (see plausible).
+// a field, and those whose findings in it the change cleared). A time no
+// reconciler could have recorded by now (in the future, past the clocks'
+// skew) is not a fix: anyone who may update the object may write the
+// annotation (see plausible).
 func (s RemediationState) fixTimes(clk clock.PassiveClock) map[string]time.Time {
 	if len(s.Rules) == 0 && len(s.Previous) == 0 && len(s.Fixed) == 0 {
 		return nil
