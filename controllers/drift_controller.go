@@ -438,15 +438,20 @@ func (r *DriftReconciler) remediate(ctx context.Context, key types.NamespacedNam
 	err := r.fixUntilNoConflict(ctx, key, obj, &rem)
 	a := &rem.a
 	suspended := a.suspendedRules(rem.fixIDs)
-	r.Metrics.SetSuspended(r.GVK.Kind, key, err == nil && len(suspended) > 0)
+	if err != nil && (a.step != StepFix || apierrors.IsNotFound(err)) {
+		// A suspension whose recording failed is not in force; one that
+		// holds some fields while the fix of the others failed still is.
+		suspended = nil
+	}
+	r.Metrics.SetSuspended(r.GVK.Kind, key, len(suspended) > 0)
 	if r.Results != nil {
-		r.Results.Suspended(obj, suspended, err == nil && len(suspended) > 0)
+		r.Results.Suspended(obj, suspended, len(suspended) > 0)
 	}
 	switch {
 	case apierrors.IsNotFound(err):
 		return ctrl.Result{}, nil
 	case err != nil:
-		return r.reportFailure(ctx, obj, a, rem.fixIDs, err, rem.planFailed, result)
+		return r.reportFailure(ctx, obj, a, rem.fixIDs, suspended, err, rem.planFailed, result)
 	}
 	return r.reportRemediation(ctx, obj, &rem, suspended, result)
 }
@@ -537,12 +542,15 @@ func (r *DriftReconciler) reportRemediation(ctx context.Context, obj *unstructur
 
 // reportFailure reports a fix that could not be written (planning it
 // failed, or the API server refused the patch) and ends the reconcile.
-func (r *DriftReconciler) reportFailure(ctx context.Context, obj *unstructured.Unstructured, a *fixAttempt, fixIDs []string, err error, planFailed bool, result ctrl.Result) (ctrl.Result, error) {
+// suspended are the rules a suspension holds meanwhile.
+func (r *DriftReconciler) reportFailure(ctx context.Context, obj *unstructured.Unstructured, a *fixAttempt, fixIDs, suspended []string, err error, planFailed bool, result ctrl.Result) (ctrl.Result, error) {
 	// The parts admission refuses were not tried: they are reported
-	// skipped, not failed.
+	// skipped, not failed; nor were those a suspension holds.
 	r.reportSkipped(obj, a.skipped)
 	refused := a.refusedRules()
-	failed := slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool { return slices.Contains(refused, id) })
+	failed := slices.DeleteFunc(slices.Clone(fixIDs), func(id string) bool {
+		return slices.Contains(refused, id) || (slices.Contains(suspended, id) && !slices.Contains(a.patched.Rules, id))
+	})
 	r.event(obj, corev1.EventTypeWarning, ReasonRemediationFailed, "Remediate", "could not apply %s: %v", strings.Join(failed, ", "), err)
 	r.countRemediations(failed, metrics.OutcomeFailed)
 	if planFailed || refusedPatch(err) {

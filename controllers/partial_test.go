@@ -370,3 +370,50 @@ func TestARefusedFixFoundAgainIsNotRecordedAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestASuspensionHoldsWhileTheRestIsRefused: a suspension holds one
+// field while the API server refuses the fix of another: the object is
+// still reported suspended (metric and Report), and the refused fix is
+// reported failed for its own rule alone, not for the held one, which was
+// not tried.
+func TestASuspensionHoldsWhileTheRestIsRefused(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "ok"},
+		specRule("X-001", "a", nil), specRule("X-002", "b", nil))
+	h.reconcile()
+	h.revert(map[string]any{"a": "bad"})
+	if !h.results.suspended || !slices.Equal(h.results.rules, []string{"X-001"}) {
+		t.Fatalf("suspended %v for %v, want X-001", h.results.suspended, h.results.rules)
+	}
+	h.events()
+	h.client = interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			data, _ := patch.Data(obj)
+			if strings.Contains(string(data), `"b":"ok"`) {
+				return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec.b is owned by another team"))
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+	})
+	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
+	h.set(map[string]any{"b": "bad"})
+	h.clock.Step(time.Minute)
+	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err == nil {
+		t.Fatal("a refused patch did not fail the reconcile")
+	}
+	if s := h.spec(); s["a"] != "bad" || s["b"] != "bad" {
+		t.Fatalf("spec %v, want both as they were", s)
+	}
+	if !h.results.suspended || !slices.Equal(h.results.rules, []string{"X-001"}) {
+		t.Errorf("reported suspended %v for %v, want X-001 still held", h.results.suspended, h.results.rules)
+	}
+	if n := testutil.ToFloat64(h.mets.Suspended.WithLabelValues("Bucket")); n != 1 {
+		t.Errorf("suspended objects %g, want 1", n)
+	}
+	failed := eventsOf(h.events(), ReasonRemediationFailed)
+	if len(failed) != 1 || strings.Contains(failed[0], "X-001") || !strings.Contains(failed[0], "X-002") {
+		t.Errorf("RemediationFailed Events %q, want one naming X-002 alone", failed)
+	}
+	if n := h.count("X-001", metrics.OutcomeFailed); n != 0 {
+		t.Errorf("X-001, held by the suspension, counted failed %g times", n)
+	}
+}
