@@ -346,9 +346,9 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 // annotation is written, guarded by the resourceVersion, and once: a
 // tool that writes the old annotation back is not answered again. A
 // suspension this manager did not decide (recorded before a restart, by
-// the previous leader, or one whose state it forgot) is cleared once too,
-// the state written being the annotation's history, which latest would
-// go on from. A conflict is retried at the reconcile the conflicting
+// the previous leader, or one whose state it forgot, even when a fix it
+// tried since was not written) is cleared once too, the state written
+// being the annotation's history, which latest goes on from. A conflict is retried at the reconcile the conflicting
 // write brings; a refusal is logged, not retried.
 func (r *DriftReconciler) clearSuspension(ctx context.Context, obj *unstructured.Unstructured) error {
 	state, ended, known := r.memory().endedSuspension(obj)

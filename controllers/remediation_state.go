@@ -175,6 +175,11 @@ type writtenState struct {
 	// ended: settle ended the suspension the state last written records,
 	// and the annotation still says it (clearSuspension rewrites it).
 	ended bool
+	// read: the state is what latest read from the annotation, and
+	// nothing was written since; a suspension the annotation records is
+	// then not this manager's, and is cleared once no fix is due, as when
+	// the memory holds no state.
+	read bool
 }
 
 // maxWrittenStates bounds the states a memory holds; past it, one is
@@ -182,6 +187,10 @@ type writtenState struct {
 const maxWrittenStates = 10000
 
 func (m *RemediationMemory) put(obj client.Object, s RemediationState) {
+	m.store(obj, writtenState{uid: obj.GetUID(), state: s})
+}
+
+func (m *RemediationMemory) store(obj client.Object, w writtenState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := keyOf(obj)
@@ -191,7 +200,7 @@ func (m *RemediationMemory) put(obj client.Object, s RemediationState) {
 	if _, ok := m.states[key]; !ok && len(m.states) >= maxWrittenStates {
 		m.evictOne()
 	}
-	m.states[key] = writtenState{uid: obj.GetUID(), state: s}
+	m.states[key] = w
 }
 
 // evictOne forgets one state, one without a suspension if any of the
@@ -234,7 +243,7 @@ func (m *RemediationMemory) latest(obj client.Object, fromAnnotation Remediation
 		return w.state
 	}
 	first := fromAnnotation.history()
-	m.put(obj, first)
+	m.store(obj, writtenState{uid: obj.GetUID(), state: first, read: true})
 	return first
 }
 
@@ -343,7 +352,9 @@ func (m *RemediationMemory) settle(obj client.Object) {
 }
 
 // endedSuspension returns the state to record of an object whose
-// suspension settle ended while the annotation still says it (ended false
+// suspension settle ended while the annotation still says it, or whose
+// state was only read from the annotation (a fix tried since a restart
+// and not written), which may record a suspension (ended false
 // otherwise): once written (put), it is not asked for again, so a
 // suspension that ended is cleared from the annotation once, not each
 // time a tool writes the old annotation back. known is false when the
@@ -355,7 +366,7 @@ func (m *RemediationMemory) endedSuspension(obj client.Object) (state Remediatio
 	if !ok || w.uid != obj.GetUID() {
 		return RemediationState{}, false, false
 	}
-	return w.state, w.ended, true
+	return w.state, w.ended || w.read, true
 }
 
 func (m *RemediationMemory) forget(kind schema.GroupKind, key types.NamespacedName) {

@@ -2,8 +2,16 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 // TestARestartCountsAfreshAndStopsAgain: a manager that starts again (or a
@@ -79,6 +87,57 @@ func TestARestartClearsASuspensionThatEnded(t *testing.T) {
 	}
 	if len(s.Previous) != 1 || s.Previous[0].Path != "spec.a" || s.Previous[0].Value != "bad" {
 		t.Errorf("previous values after clearing = %+v, want spec.a's kept", s.Previous)
+	}
+
+	u := h.object()
+	ann := u.GetAnnotations()
+	ann[AnnotationRemediation] = suspended
+	u.SetAnnotations(ann)
+	if err := h.client.Update(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	rv := h.object().GetResourceVersion()
+	h.reconcile()
+	if got := h.object(); got.GetResourceVersion() != rv {
+		t.Errorf("the annotation written back was rewritten: %s", got.GetAnnotations()[AnnotationRemediation])
+	}
+}
+
+// TestARestartClearsASuspensionAfterARefusedFix: after a restart, the
+// fix of an object whose annotation records a suspension is tried and
+// refused by the API server (nothing written); once the object complies,
+// the annotation stops saying suspended all the same, once.
+func TestARestartClearsASuspensionAfterARefusedFix(t *testing.T) {
+	h := newPartialHarness(t, map[string]any{"a": "bad"}, specRule("X-001", "a", nil))
+	h.r.MaxAttempts = 2
+	for range 2 * h.r.MaxAttempts {
+		h.reconcile()
+		if h.spec()["a"] == "ok" {
+			h.set(map[string]any{"a": "bad"})
+		}
+		h.clock.Step(time.Minute)
+	}
+	suspended := h.object().GetAnnotations()[AnnotationRemediation]
+	if readState(map[string]string{AnnotationRemediation: suspended}).Suspended == nil {
+		t.Fatalf("the first run did not suspend: %s", suspended)
+	}
+
+	refusing := interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
+		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
+			return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec.a is owned by another team"))
+		},
+	})
+	restarted := bucketReconciler(refusing, h.r.Registry, h.rec, h.clock)
+	restarted.MaxAttempts, restarted.Window, restarted.Backoff, restarted.Metrics, restarted.Results = h.r.MaxAttempts, h.r.Window, h.r.Backoff, h.mets, h.results
+	h.r = restarted
+	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err == nil {
+		t.Fatal("a refused patch did not fail the reconcile")
+	}
+	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
+	h.set(map[string]any{"a": "ok"}) // the source of truth is fixed
+	h.reconcile()
+	if s := readState(h.object().GetAnnotations()); s.Suspended != nil {
+		t.Fatalf("the annotation still says suspended once the object complies: %+v", s)
 	}
 
 	u := h.object()
