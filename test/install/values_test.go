@@ -505,3 +505,66 @@ func TestChartImageDigests(t *testing.T) {
 		}
 	}
 }
+
+// TestChartHookPodsRunAsTheConfiguredUser: the hook Jobs and the test pod
+// run as nobody (65534) by default, since the kubectl image may run as
+// root; a user or group set in securityContext or podSecurityContext (a UID
+// within the range the namespace enforces, as OpenShift's restricted SCC
+// does) applies to them too, or their pods are refused and the pre-install
+// hook, and with it helm install, fails.
+func TestChartHookPodsRunAsTheConfiguredUser(t *testing.T) {
+	aux := []string{"Job/ackguard-crd-upgrade", "Job/ackguard-webhook-cleanup", "Pod/ackguard-test"}
+	// ids returns the effective runAsUser and runAsGroup of each pod's
+	// container (the container's, else the pod's).
+	ids := func(t *testing.T, set ...string) map[string][2]any {
+		t.Helper()
+		var args []string
+		for _, s := range set {
+			args = append(args, "--set", s)
+		}
+		objs, errOut := helmTemplateWith(t, "ackguard", args...)
+		if errOut != "" {
+			t.Fatal(errOut)
+		}
+		pods := podSpecs(objs)
+		out := map[string][2]any{}
+		for _, name := range append([]string{"Deployment/ackguard-controller-manager"}, aux...) {
+			spec := pods[name]
+			if spec == nil {
+				t.Fatalf("no %s rendered", name)
+			}
+			var got [2]any
+			for i, key := range []string{"runAsUser", "runAsGroup"} {
+				if v, ok, _ := unstructured.NestedFieldNoCopy(container(t, spec), "securityContext", key); ok {
+					got[i] = v
+				} else if v, ok, _ := unstructured.NestedFieldNoCopy(spec, "securityContext", key); ok {
+					got[i] = v
+				}
+			}
+			out[name] = got
+		}
+		return out
+	}
+	nobody := [2]any{float64(65534), float64(65534)}
+	for _, tc := range []struct {
+		name          string
+		set           []string
+		manager, want [2]any
+	}{
+		{"defaults", nil, [2]any{}, nobody},
+		{"a container user", []string{"securityContext.runAsUser=1000680000"}, [2]any{float64(1000680000), nil}, [2]any{float64(1000680000), float64(65534)}},
+		{"a pod user and group", []string{"podSecurityContext.runAsUser=1000680000", "podSecurityContext.runAsGroup=0"}, [2]any{float64(1000680000), float64(0)}, [2]any{float64(1000680000), float64(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ids(t, tc.set...)
+			if m := got["Deployment/ackguard-controller-manager"]; m != tc.manager {
+				t.Errorf("the manager runs as user, group %v, want %v", m, tc.manager)
+			}
+			for _, name := range aux {
+				if got[name] != tc.want {
+					t.Errorf("%s runs as user, group %v, want %v", name, got[name], tc.want)
+				}
+			}
+		})
+	}
+}

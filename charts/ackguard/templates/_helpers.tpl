@@ -129,9 +129,22 @@ helm.sh/hook-weight: {{ .weight | quote }}
 helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
 
-{{/* The container security context of the chart's other pods (hook Job, test pod): the manager's, as the nobody user (kubectl images may run as root). */}}
+{{/*
+The container security context of the chart's other pods (hook Jobs, test
+pod): the manager's, as the nobody user (kubectl images may run as root)
+unless securityContext or podSecurityContext names the user or group, which
+then applies to these pods too (a UID range the namespace enforces, as
+OpenShift's restricted SCC does).
+*/}}
 {{- define "ackguard.auxSecurityContext" -}}
-{{- toYaml (merge (dict "runAsUser" 65534 "runAsGroup" 65534) .Values.securityContext) }}
+{{- $ctx := deepCopy (.Values.securityContext | default dict) -}}
+{{- $pod := .Values.podSecurityContext | default dict -}}
+{{- range $key := list "runAsUser" "runAsGroup" -}}
+{{- if and (not (hasKey $ctx $key)) (not (hasKey $pod $key)) -}}
+{{- $_ := set $ctx $key 65534 -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $ctx }}
 {{- end -}}
 
 {{/*
