@@ -428,6 +428,26 @@ func TestRenderedRBACIsMinimal(t *testing.T) {
 				}
 			}
 		}
+		// Self-managed certificates: what the rotation library does — it
+		// reads Secrets and webhook configurations from informers (list,
+		// watch) and writes the certificate Secret and the CA bundle with
+		// update — and nothing else (TestCertificateRotation runs it so).
+		if slices.Contains(stringsOf(ctr, "args"), "--cert-rotation") {
+			want := []string{"/secrets:list", "/secrets:update@ackguard-webhook-server-cert", "/secrets:watch"}
+			if got := ruleSet(t, one(t, objs, "Role", "ackguard-cert-rotation-role")); !slices.Equal(got, want) {
+				t.Errorf("%s ackguard-cert-rotation-role grants %v, want %v", vf, got, want)
+			}
+			var got []string
+			for _, r := range ruleSet(t, one(t, objs, "ClusterRole", managerRole)) {
+				if strings.HasPrefix(r, "admissionregistration.k8s.io/") {
+					got = append(got, r)
+				}
+			}
+			hooks := "admissionregistration.k8s.io/validatingwebhookconfigurations:"
+			if want := []string{hooks + "list", hooks + "update@ackguard-validating-webhook-configuration", hooks + "watch"}; !slices.Equal(got, want) {
+				t.Errorf("%s %s grants %v on webhook configurations, want %v", vf, managerRole, got, want)
+			}
+		}
 		// What the webhook still reads admission only: the guarded
 		// kinds (objects a spec refers to), policies, exceptions,
 		// namespaces.
