@@ -230,6 +230,13 @@ func TestChartAsSubchart(t *testing.T) {
 			t.Errorf("%s: imagePullSecrets %s", name, secrets)
 		}
 	}
+	// A parent chart may name its pull secrets (Bitnami's charts do):
+	// every pod gets them as references, which is all a pod accepts.
+	for name, spec := range podSpecs(helmTemplateSet(t, "global-values.yaml", "global.imagePullSecrets[0]=regcred")) {
+		if got, want := string(mustJSON(t, spec["imagePullSecrets"])), `[{"name":"ackguard-pull"},{"name":"regcred"}]`; got != want {
+			t.Errorf("%s: with global.imagePullSecrets given by name, imagePullSecrets %s, want %s", name, got, want)
+		}
+	}
 	// Without a mirror each image keeps its registry.
 	for name, spec := range podSpecs(helmTemplate(t, "default-values.yaml")) {
 		img, _ := container(t, spec)["image"].(string)

@@ -77,9 +77,12 @@ s3.services.k8s.aws: [buckets]
 {{- end -}}
 {{- end -}}
 
-{{/* imagePullSecrets of every pod: the chart's and global.imagePullSecrets. */}}
+{{/* imagePullSecrets of every pod: the chart's and global.imagePullSecrets, whose items a parent chart may give as names ("regcred", the Bitnami charts' convention) or as references ({name: regcred}). */}}
 {{- define "ackguard.imagePullSecrets" -}}
-{{- $secrets := concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
+{{- $secrets := list -}}
+{{- range concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
+{{- $secrets = append $secrets (kindIs "string" . | ternary (dict "name" .) .) -}}
+{{- end -}}
 {{- with $secrets -}}
 imagePullSecrets:
 {{ toYaml . }}
