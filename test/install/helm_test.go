@@ -259,3 +259,97 @@ func TestHelmTestKeepsItsPod(t *testing.T) {
 		}
 	}
 }
+
+// TestCertManagerSwitchUpgrades: `helm upgrade` between cert-manager and
+// self-managed certificates keeps the certificate Secret both ways.
+// cert-manager writes it as type kubernetes.io/tls, with the release's
+// ownership (secretTemplate), and an upgrade to certManager.enabled=false
+// adopts it: the chart's Secret must not set a type, which is immutable,
+// or the upgrade fails. And a release whose chart set type Opaque (the
+// chart before) upgrades to one that sets none.
+func TestCertManagerSwitchUpgrades(t *testing.T) {
+	suite.Start(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := cluster.Kubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--set", "reports.installCRD=false", "--set", "baselinePolicy.enabled=false", "--no-hooks"}
+	helm := func(t *testing.T, args ...string) {
+		t.Helper()
+		if out, err := helmCLI(t, kubeconfig, append(args, base...)...); err != nil {
+			t.Fatalf("helm %s: %v\n%s", args[0], err, out)
+		}
+	}
+	uninstall := func(release, ns string) {
+		t.Cleanup(func() {
+			if out, err := helmCLI(t, kubeconfig, "uninstall", release, "--namespace", ns, "--no-hooks"); err != nil {
+				t.Errorf("helm uninstall: %v\n%s", err, out)
+			}
+		})
+	}
+	secret := func(t *testing.T, ns, name string) *corev1.Secret {
+		t.Helper()
+		s := &corev1.Secret{}
+		if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	t.Run("from cert-manager", func(t *testing.T) {
+		release, ns := "switch", "helm-cert-switch"
+		name := release + "-ackguard-webhook-server-cert"
+		helm(t, "install", release, "charts/ackguard", "--namespace", ns, "--create-namespace", "--set", "certManager.enabled=true")
+		uninstall(release, ns)
+		// The Secret as cert-manager writes it (secretTemplate's labels
+		// and annotations; envtest runs no cert-manager).
+		issued := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+				Labels:      map[string]string{"app.kubernetes.io/managed-by": "Helm"},
+				Annotations: map[string]string{"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": ns},
+			},
+			Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{"tls.crt": []byte("crt"), "tls.key": []byte("key"), "ca.crt": []byte("ca")},
+		}
+		if err := cluster.Client.Create(ctx, issued); err != nil {
+			t.Fatal(err)
+		}
+		helm(t, "upgrade", release, "charts/ackguard", "--namespace", ns, "--set", "certManager.enabled=false")
+		if s := secret(t, ns, name); string(s.Data["tls.crt"]) != "crt" {
+			t.Errorf("the upgrade changed the certificate Secret: type %s, data %v", s.Type, s.Data)
+		}
+	})
+
+	t.Run("from a chart that set type Opaque", func(t *testing.T) {
+		release, ns := "opaque", "helm-cert-opaque"
+		name := release + "-ackguard-webhook-server-cert"
+		before := copyChart(t)
+		file := filepath.Join(before, "templates", "certificate.yaml")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		if !strings.Contains(text, "type: Opaque") {
+			text = strings.Replace(text, "# No data here", "type: Opaque\n# No data here", 1)
+		}
+		if !strings.Contains(text, "type: Opaque") {
+			t.Fatal("templates/certificate.yaml has no Secret to give a type")
+		}
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		helm(t, "install", release, before, "--namespace", ns, "--create-namespace")
+		uninstall(release, ns)
+		// What the rotation writes.
+		s := secret(t, ns, name)
+		s.Data = map[string][]byte{"tls.crt": []byte("crt"), "tls.key": []byte("key"), "ca.crt": []byte("ca"), "ca.key": []byte("ca-key")}
+		if err := cluster.Client.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		helm(t, "upgrade", release, "charts/ackguard", "--namespace", ns)
+		if s := secret(t, ns, name); s.Type != corev1.SecretTypeOpaque || string(s.Data["ca.key"]) != "ca-key" {
+			t.Errorf("after the upgrade the certificate Secret has type %s, data %v", s.Type, s.Data)
+		}
+	})
+}
