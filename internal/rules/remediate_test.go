@@ -200,6 +200,7 @@ func TestRemediateCases(t *testing.T) {
 		ids   []string
 		cfg   rules.Config
 		patch map[string]any // the expected merge patch of spec; nil = empty plan
+		paths []string       // the fields changed, when the case says
 	}{
 		{
 			name:  "no policy: S3-006 creates one",
@@ -307,10 +308,21 @@ func TestRemediateCases(t *testing.T) {
 			patch: map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}},
 		},
 		{
+			// The rules alone are written, so the previous value is theirs
+			// (absent): an undo removes them, where writing back {} with a
+			// merge patch would change nothing.
 			name:  "S3-005 fills in ownershipControls without rules",
 			spec:  with(secureSpec(), "ownershipControls", map[string]any{}),
 			ids:   []string{"S3-005"},
 			patch: map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}},
+			paths: []string{"spec.ownershipControls.rules"},
+		},
+		{
+			name:  "S3-005 writes ownershipControls whole when it is absent",
+			spec:  with(secureSpec(), "ownershipControls", nil, "objectOwnership", "ObjectWriter"),
+			ids:   []string{"S3-005"},
+			patch: map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": "BucketOwnerEnforced"}}}},
+			paths: []string{"spec.ownershipControls"},
 		},
 		{
 			name:  "S3-005 leaves ownership alone while a grant is in use",
@@ -363,6 +375,15 @@ func TestRemediateCases(t *testing.T) {
 					t.Fatalf("want an empty plan, got %+v", plan.Changes)
 				}
 				return
+			}
+			if tt.paths != nil {
+				var got []string
+				for _, c := range plan.Changes {
+					got = append(got, c.Path.String())
+				}
+				if !slices.Equal(got, tt.paths) {
+					t.Errorf("changed %q, want %q", got, tt.paths)
+				}
 			}
 			want := map[string]any{"spec": tt.patch}
 			if got := plan.MergePatch(); !reflect.DeepEqual(got, want) {

@@ -137,6 +137,14 @@ func fixS3005(m *Mutation) error {
 	if hasNonPrivateACL(in) || len(checkS3005(in)) == 0 {
 		return nil
 	}
-	b := in.Bucket()
-	return m.Set(b.OwnershipControls.Path, view.OwnershipControlsValue(bucketOwnerEnforced))
+	fixed := view.OwnershipControlsValue(bucketOwnerEnforced)
+	oc := in.Bucket().OwnershipControls
+	if oc.Present && oc.Err == nil {
+		// Only the rules, so that the previous value recorded is theirs:
+		// an undo writes it back with a merge patch, which would merge an
+		// object (an empty spec.ownershipControls) into the rules written
+		// instead of putting it back.
+		return m.Set(oc.Path.Child("rules"), fixed["rules"])
+	}
+	return m.Set(oc.Path, fixed)
 }
