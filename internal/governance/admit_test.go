@@ -208,6 +208,14 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 	}
 	admin := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 	adminIndented := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}\n  ]\n}"
+	// POL-001 problems the documents already had: an unknown element in
+	// a statement, and JSON broken at a line and column.
+	const unknownElement = `{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Bogus":1}`
+	const denyDelete = `{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}`
+	statements := func(s ...string) string {
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(s, ",") + `]}`
+	}
+	broken := `{"Version":"2012-10-17","Statement":[` + unknownElement + `}`
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -218,6 +226,9 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		{"a second copy of an existing violation", sg(ssh), sg(ssh, ssh), false},
 		{"a new violation beside an existing one", sg(ssh), sg(ssh, rdp), false},
 		{"a document only re-indented", policy(admin), policy(adminIndented), true},
+		{"a statement inserted before an invalid one", policy(statements(unknownElement)), policy(statements(denyDelete, unknownElement)), true},
+		{"a second invalid statement", policy(statements(unknownElement)), policy(statements(unknownElement, unknownElement)), false},
+		{"broken JSON edited before the break", policy(broken), policy("{\n" + broken[1:]), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})

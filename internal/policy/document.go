@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -327,3 +328,21 @@ func (p Problem) String() string {
 	}
 	return p.Field + ": " + p.Message
 }
+
+// Identity is the problem as it stays when the document changes around
+// it: the list indexes of its field elided ("Statement[].Principal.AWS[]")
+// and the position or size its message gives (a line and column, the
+// document's length) left out. An UPDATE that inserts a statement before
+// one the old document already had a problem with, or edits the document
+// elsewhere, brings no new problem.
+func (p Problem) Identity() string {
+	return problemIndex.ReplaceAllString(p.Field, "[]") + ": " + problemPlace.ReplaceAllString(p.Message, "$1 #")
+}
+
+var (
+	problemIndex = regexp.MustCompile(`\[[0-9]+\]`)
+	// problemPlace matches a line, a column and a document's length
+	// ("line 3, column 7", "document is 21000 bytes", "the document is
+	// 6200 characters").
+	problemPlace = regexp.MustCompile(`\b(line|column|is) [0-9]+`)
+)

@@ -2,10 +2,12 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -39,6 +41,7 @@ func checkPOL001(in *Input) []Finding {
 		return nil
 	}
 	var out []Finding
+	subjects := problemSubjects(bp.Problems)
 	for i, p := range bp.Problems {
 		if i == maxProblemsReported {
 			out = append(out, Finding{
@@ -53,7 +56,7 @@ func checkPOL001(in *Input) []Finding {
 			Path:    bp.Path,
 			Message: "invalid bucket policy: " + p.String(),
 			Remedy:  "fix the document (IAM JSON policy grammar); S3 would reject it",
-			Subject: p.String(),
+			Subject: subjects[i],
 		})
 	}
 	return out
@@ -80,6 +83,7 @@ func checkPOL001IAM(in *Input) []Finding {
 		case d.Absent:
 			continue
 		}
+		subjects := problemSubjects(d.Problems)
 		for i, p := range d.Problems {
 			if i == maxProblemsReported {
 				out = append(out, Finding{
@@ -94,8 +98,28 @@ func checkPOL001IAM(in *Input) []Finding {
 				Path:    d.Path,
 				Message: fmt.Sprintf("invalid %s %s: %s", d.What, d.label(), p),
 				Remedy:  "fix the document (IAM JSON policy grammar); IAM would reject it and ACK would not apply it",
-				Subject: p.String(),
+				Subject: subjects[i],
 			})
+		}
+	}
+	return out
+}
+
+// problemSubjects returns the subjects of a document's problems: each
+// problem's identity (policy.Problem.Identity), so that an UPDATE that
+// moves a statement or edits the document elsewhere does not make a
+// problem the document already had new, numbered from the second time
+// the document has the same one (an unknown element in two statements):
+// each is a finding of its own, and a second copy is new.
+func problemSubjects(problems []policy.Problem) []string {
+	out := make([]string, len(problems))
+	seen := make(map[string]int, len(problems))
+	for i, p := range problems {
+		id := p.Identity()
+		seen[id]++
+		out[i] = id
+		if n := seen[id]; n > 1 {
+			out[i] += "\x00" + strconv.Itoa(n)
 		}
 	}
 	return out
