@@ -226,6 +226,10 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		{"a second copy of an existing violation", sg(ssh), sg(ssh, ssh), false},
 		{"a new violation beside an existing one", sg(ssh), sg(ssh, rdp), false},
 		{"a document only re-indented", policy(admin), policy(adminIndented), true},
+		// As Helm's toJson or Terraform's jsonencode render it.
+		{"a document re-rendered with sorted keys", policy(admin), policy(`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`), true},
+		{"a statement widened", policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`),
+			policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["*","iam:PassRole"],"Resource":"*"}]}`), false},
 		{"a statement inserted before an invalid one", policy(statements(unknownElement)), policy(statements(denyDelete, unknownElement)), true},
 		{"a second invalid statement", policy(statements(unknownElement)), policy(statements(unknownElement, unknownElement)), false},
 		{"broken JSON edited before the break", policy(broken), policy("{\n" + broken[1:]), true},

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -173,10 +174,32 @@ func isDirectoryBucket(in *Input) bool {
 }
 
 // statementSubject identifies a statement by its text, whitespace between
-// tokens aside: stable when other statements are reordered, added or
-// removed, or the document re-indented.
+// tokens, the order of its members and how its strings are escaped aside:
+// stable when other statements are reordered, added or removed, or the
+// document re-indented or re-rendered by a tool that sorts keys (Helm's
+// toJson, Terraform's jsonencode): the statement is the same.
 func statementSubject(d *policy.Document, s *policy.Statement) string {
-	return compactJSON(d.Raw[s.Start:s.End])
+	return canonicalJSON(d.Raw[s.Start:s.End])
+}
+
+// canonicalJSON is the well-formed JSON text s with the members of every
+// object sorted by name, its strings escaped alike and no whitespace
+// between its tokens; numbers keep their text. It is compactJSON(s) for a
+// text encoding/json cannot read.
+func canonicalJSON(s string) string {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return compactJSON(s)
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return compactJSON(s)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // compactJSON is the well-formed JSON text s without the whitespace
