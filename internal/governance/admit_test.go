@@ -305,6 +305,55 @@ func TestUpdateKnowsUndescribedRangesByWhatTheyName(t *testing.T) {
 	}
 }
 
+// TestUpdateKnowsBucketRuleFindingsByWhatTheyName: under a policy that
+// denies them, a replication rule naming no destination bucket (S3-015)
+// or an encryption rule setting no algorithm (S3-008) that an UPDATE only
+// moves (a rule inserted before it, the rules reordered) is admitted with
+// a warning; a second one is denied.
+func TestUpdateKnowsBucketRuleFindingsByWhatTheyName(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("strict", rule("S3-008", v1alpha1.Deny), rule("S3-015", v1alpha1.Deny))), nil)
+	repl := func(rules ...any) map[string]any {
+		return bucketWith("ns", "b", "replication", map[string]any{"role": "arn:aws:iam::111122223333:role/r", "rules": rules},
+			"encryption", map[string]any{"rules": []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms"}}}})
+	}
+	replRule := func(id, bucket string) any {
+		dest := map[string]any{}
+		if bucket != "" {
+			dest["bucket"] = bucket
+		}
+		return map[string]any{"id": id, "status": "Enabled", "destination": dest}
+	}
+	enc := func(algs ...string) map[string]any {
+		var rules []any
+		for _, a := range algs {
+			def := map[string]any{}
+			if a != "" {
+				def["sseAlgorithm"] = a
+			}
+			rules = append(rules, map[string]any{"applyServerSideEncryptionByDefault": def})
+		}
+		return bucketWith("ns", "b", "encryption", map[string]any{"rules": rules},
+			"replication", map[string]any{"role": "arn:aws:iam::111122223333:role/r", "rules": []any{replRule("r", "arn:aws:s3:::dest")}})
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"a replication rule inserted before one with no destination", repl(replRule("a", "")), repl(replRule("b", "arn:aws:s3:::dest"), replRule("a", "")), true},
+		{"a second replication rule with no destination", repl(replRule("a", "")), repl(replRule("a", ""), replRule("b", "")), false},
+		{"encryption rules reordered", enc("aws:kms", ""), enc("", "aws:kms"), true},
+		{"a second encryption rule with no algorithm", enc("aws:kms", ""), enc("", ""), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+				t.Fatal("the old object must have a denying finding for the test to mean anything")
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}
+
 // TestCreateIgnoresTheStatus: a CREATE is judged as the API server admits
 // it, without the status it drops. A manifest exported from a cluster in
 // another partition must not turn S3-013 (a Deny of everything to

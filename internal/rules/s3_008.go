@@ -60,7 +60,7 @@ func checkS3008(in *Input) []Finding {
 		case alg.Err != nil:
 			out = append(out, fieldErrorFinding(alg.Err))
 		case !alg.Present || alg.Value == "":
-			out = append(out, Finding{Path: alg.Path, Message: "the rule sets no sseAlgorithm (S3 uses SSE-S3, AES256)", Remedy: s3008Remedy})
+			out = append(out, Finding{Path: alg.Path, Message: "the rule sets no sseAlgorithm (S3 uses SSE-S3, AES256)", Remedy: s3008Remedy, Subject: "no sseAlgorithm"})
 		case !kmsAlgorithms[alg.Value]:
 			out = append(out, Finding{Path: alg.Path, Message: fmt.Sprintf("default encryption is %s, not aws:kms or aws:kms:dsse", alg.Value), Remedy: s3008Remedy, Subject: alg.Value})
 		}

@@ -57,7 +57,7 @@ func checkS3015(in *Input) []Finding {
 		}
 		if r.Status.Value == replicationEnabled {
 			if !r.DestinationBucket.NonEmpty() {
-				out = append(out, Finding{Path: r.DestinationBucket.Path, Message: fmt.Sprintf("replication rule %d names no destination bucket", i), Remedy: s3015Remedy})
+				out = append(out, Finding{Path: r.DestinationBucket.Path, Message: fmt.Sprintf("replication rule %d names no destination bucket", i), Remedy: s3015Remedy, Subject: "no destination bucket"})
 				continue
 			}
 			enabled++
