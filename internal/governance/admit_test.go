@@ -228,6 +228,8 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		{"a document only re-indented", policy(admin), policy(adminIndented), true},
 		// As Helm's toJson or Terraform's jsonencode render it.
 		{"a document re-rendered with sorted keys", policy(admin), policy(`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`), true},
+		// As ACK compares documents (FIELDS.md): a string is its one-element list.
+		{"a document writing its values as lists", policy(admin), policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["*"],"Resource":["*"]}]}`), true},
 		{"a statement widened", policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`),
 			policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["*","iam:PassRole"],"Resource":"*"}]}`), false},
 		{"a statement inserted before an invalid one", policy(statements(unknownElement)), policy(statements(denyDelete, unknownElement)), true},

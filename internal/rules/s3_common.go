@@ -173,20 +173,24 @@ func isDirectoryBucket(in *Input) bool {
 	return in.directory
 }
 
-// statementSubject identifies a statement by its text, whitespace between
-// tokens, the order of its members and how its strings are escaped aside:
-// stable when other statements are reordered, added or removed, or the
-// document re-indented or re-rendered by a tool that sorts keys (Helm's
-// toJson, Terraform's jsonencode): the statement is the same.
+// statementSubject identifies a statement by what it says, as ACK
+// compares documents (FIELDS.md: a string and a one-element array of it
+// are the same, and so are "Principal": "*" and {"AWS": "*"}), its text's
+// whitespace, the order of its members and how its strings are escaped
+// aside: stable when other statements are reordered, added or removed,
+// or the document re-indented or rendered by a tool that sorts keys or
+// writes every list as an array (Helm's toJson, Terraform's jsonencode).
 func statementSubject(d *policy.Document, s *policy.Statement) string {
-	return canonicalJSON(d.Raw[s.Start:s.End])
+	return canonicalStatement(d.Raw[s.Start:s.End])
 }
 
-// canonicalJSON is the well-formed JSON text s with the members of every
-// object sorted by name, its strings escaped alike and no whitespace
-// between its tokens; numbers keep their text. It is compactJSON(s) for a
-// text encoding/json cannot read.
-func canonicalJSON(s string) string {
+// canonicalStatement is the well-formed JSON text of a statement with
+// every one-element list of a value written as the value, a Principal or
+// NotPrincipal "*" as {"AWS":"*"}, the members of every object sorted by
+// name, its strings escaped alike and no whitespace between its tokens;
+// numbers keep their text. It is compactJSON(s) for a text encoding/json
+// cannot read.
+func canonicalStatement(s string) string {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any
@@ -196,10 +200,35 @@ func canonicalJSON(s string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(canonicalValue(v)); err != nil {
 		return compactJSON(s)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// canonicalValue is canonicalStatement's rewriting of one decoded value.
+func canonicalValue(v any) any {
+	switch x := v.(type) {
+	case []any:
+		if len(x) == 1 {
+			switch x[0].(type) {
+			case string, json.Number, bool:
+				return x[0]
+			}
+		}
+		for i, e := range x {
+			x[i] = canonicalValue(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			if (k == "Principal" || k == "NotPrincipal") && e == "*" {
+				x[k] = map[string]any{"AWS": "*"}
+				continue
+			}
+			x[k] = canonicalValue(e)
+		}
+	}
+	return v
 }
 
 // compactJSON is the well-formed JSON text s without the whitespace

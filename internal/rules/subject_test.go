@@ -17,18 +17,24 @@ func TestCompactJSON(t *testing.T) {
 	}
 }
 
-// TestCanonicalJSON: a statement is the same whatever the order of its
-// members, its whitespace or how its strings are escaped; numbers keep
-// their text.
-func TestCanonicalJSON(t *testing.T) {
+// TestCanonicalStatement: a statement is the same whatever the order of
+// its members, its whitespace or how its strings are escaped, and however
+// it writes what ACK compares as equal (a one-element list, a Principal
+// "*"); numbers keep their text.
+func TestCanonicalStatement(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"Effect":"Allow","Action":"*"}`:                               `{"Action":"*","Effect":"Allow"}`,
-		"{\n  \"b\": {\"y\": 1, \"x\": [2, 1.0]},\n  \"a\": \"q x\"\n}": `{"a":"q x","b":{"x":[2,1.0],"y":1}}`,
-		`{"a":"\u003c\u0041&"}`:                                         `{"a":"<A&"}`,
-		`{"a": 1`:                                                       `{"a":1`,
+		`{"Effect":"Allow","Action":"*"}`:                                                    `{"Action":"*","Effect":"Allow"}`,
+		"{\n  \"b\": {\"y\": 1, \"x\": [2, 1.0]},\n  \"a\": \"q x\"\n}":                      `{"a":"q x","b":{"x":[2,1.0],"y":1}}`,
+		`{"a":"\u003c\u0041&"}`:                                                              `{"a":"<A&"}`,
+		`{"Action":["s3:GetObject"],"Condition":{"Bool":{"aws:SecureTransport":["false"]}}}`: `{"Action":"s3:GetObject","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`,
+		`{"Principal":"*"}`:                                                                  `{"Principal":{"AWS":"*"}}`,
+		`{"NotPrincipal":{"AWS":["*"]}}`:                                                     `{"NotPrincipal":{"AWS":"*"}}`,
+		`{"Principal":{"Service":"*"}}`:                                                      `{"Principal":{"Service":"*"}}`,
+		`{"Action":["s3:GetObject","s3:List*"]}`:                                             `{"Action":["s3:GetObject","s3:List*"]}`,
+		`{"a": 1`:                                                                            `{"a":1`,
 	} {
-		if got := canonicalJSON(in); got != want {
-			t.Errorf("canonicalJSON(%q) = %q, want %q", in, got, want)
+		if got := canonicalStatement(in); got != want {
+			t.Errorf("canonicalStatement(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
