@@ -216,6 +216,8 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		return `{"Version":"2012-10-17","Statement":[` + strings.Join(s, ",") + `]}`
 	}
 	broken := `{"Version":"2012-10-17","Statement":[` + unknownElement + `}`
+	const passRole = `{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}`
+	const runInstances = `{"Effect":"Allow","Action":"ec2:RunInstances","Resource":"*"}`
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -230,6 +232,8 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		{"a document re-rendered with sorted keys", policy(admin), policy(`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`), true},
 		// As ACK compares documents (FIELDS.md): a string is its one-element list.
 		{"a document writing its values as lists", policy(admin), policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["*"],"Resource":["*"]}]}`), true},
+		// IAM-003: two statements that together allow an escalation.
+		{"statements that together escalate, swapped", policy(statements(passRole, runInstances)), policy(statements(runInstances, passRole)), true},
 		{"a statement widened", policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`),
 			policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["*","iam:PassRole"],"Resource":"*"}]}`), false},
 		{"a statement inserted before an invalid one", policy(statements(unknownElement)), policy(statements(denyDelete, unknownElement)), true},

@@ -357,7 +357,10 @@ func escalationFindings(st *iamState) []Finding {
 			Path:    g.stmts[0].doc.Path,
 			Message: fmt.Sprintf("%s %s privilege escalation on unconstrained resources: %s; conditions do not excuse it", strings.Join(where, " and "), verb, quoteList(g.methods, 3)),
 			Remedy:  "scope these actions to specific resource ARNs (not \"*\" or a whole resource type), or remove them: together they let the identity grant itself more permissions",
-			Subject: strings.Join(texts, "\n"),
+			// The statements as a set: their order in the documents is
+			// not what is wrong, and an UPDATE reordering them introduces
+			// nothing.
+			Subject: strings.Join(slices.Sorted(slices.Values(texts)), "\n"),
 		})
 	}
 	return out
