@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -16,6 +17,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -133,11 +135,24 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rv review
+	start := time.Now()
 	if err := jsonv2.Unmarshal(buf.Bytes(), &rv, v.reviewOpts); err != nil || rv.Request == nil {
 		if err == nil {
 			err = errors.New("the review has no request")
 		}
-		writeReview(ctx, w, rv.APIVersion, admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the admission review: %w", err)))
+		resp := admission.Errored(http.StatusBadRequest, fmt.Errorf("ackguard cannot read the admission review: %w", err))
+		if in := rv.Request; in != nil {
+			// The request's uid, read before what could not be (its
+			// object): the API server takes a response without it for a
+			// failed call, and shows its own error instead of this
+			// refusal. A refusal unjudged of a guarded kind is counted as
+			// one whose object cannot be read.
+			resp.UID = in.UID
+			if kind := in.Kind.Kind; v.opts.Registry.Guards(schema.GroupKind{Group: in.Kind.Group, Kind: kind}) {
+				v.observe(kind, false, nil, time.Since(start))
+			}
+		}
+		writeReview(ctx, w, rv.APIVersion, resp)
 		return
 	}
 	in := rv.Request

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	admissionmetrics "sigs.k8s.io/controller-runtime/pkg/webhook/admission/metrics"
 
+	"github.com/ackguard/ackguard/internal/metrics"
 	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/unstructuredjson"
 )
@@ -67,10 +69,10 @@ func testServeHTTP(t *testing.T, v *Validator) {
 		{name: "wrong content type", body: reviewOf(secure), contentType: "text/plain", code: 400},
 		{name: "duplicate member in the object", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-3",` +
 			`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
-			`"object":` + bucketJSON(`"name":"x",`+securePAB+`,"acl":"private","acl":"public-read"`) + `}}`), code: 400},
+			`"object":` + bucketJSON(`"name":"x",`+securePAB+`,"acl":"private","acl":"public-read"`) + `}}`), code: 400, uid: "u-3"},
 		{name: "duplicate member in a small spec subtree", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-5",` +
 			`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
-			`"object":` + bucketJSON(`"name":"x","publicAccessBlock":{"blockPublicACLs":true,"blockPublicACLs":false}`) + `}}`), code: 400},
+			`"object":` + bucketJSON(`"name":"x","publicAccessBlock":{"blockPublicACLs":true,"blockPublicACLs":false}`) + `}}`), code: 400, uid: "u-5"},
 		{name: "managedFields are not judged", body: reviewOf(withManagedFields), allowed: true, code: 200, uid: "u-4"},
 		{name: "oversized", body: append(bytes.Repeat([]byte(" "), maxReviewBytes), reviewOf(secure)...), code: 413},
 	}
@@ -136,5 +138,33 @@ func TestServeHTTPCountsPanics(t *testing.T) {
 	}
 	if got := (&Validator{}).panics(); got != admissionmetrics.WebhookPanics.WithLabelValues() {
 		t.Error("without a counter of its own the validator does not count in controller-runtime's webhook panic counter")
+	}
+}
+
+// TestServeHTTPRefusesAnUnreadableObjectAsAnswered: a review whose object
+// cannot be read is refused with the request's uid, so that the API
+// server shows the refusal rather than an invalid response of its own,
+// and counted as a refusal unjudged (docs/metrics.md), which the
+// AckguardWebhookErrors alert reads: the API server no longer counts it
+// as a failed call.
+func TestServeHTTPRefusesAnUnreadableObjectAsAnswered(t *testing.T) {
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewValidator(Options{Registry: rules.Default(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-9",` +
+		`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
+		`"object":` + bucketJSON(`"name":"x","acl":"private","acl":"public-read"`) + `}}`)
+	resp := serve(t, v, body)
+	if resp.Allowed || resp.UID != "u-9" || resp.Result == nil || resp.Result.Code != http.StatusBadRequest ||
+		!strings.Contains(resp.Result.Message, "ackguard cannot read the admission review") {
+		t.Fatalf("response %+v (result %+v), want a refusal 400 of u-9 saying why", resp, resp.Result)
+	}
+	if got := testutil.ToFloat64(m.AdmissionDecisions.WithLabelValues("Bucket", "", metrics.ResultDenied)); got != 1 {
+		t.Errorf("the unreadable object counted %v times with rule=\"\" and result=denied, want 1", got)
 	}
 }
