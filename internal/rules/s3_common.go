@@ -1,10 +1,11 @@
 package rules
 
 import (
-	"encoding/json"
+	"bytes"
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/internal/jsonx"
@@ -188,47 +189,93 @@ func statementSubject(d *policy.Document, s *policy.Statement) string {
 // every one-element list of a value written as the value, a Principal or
 // NotPrincipal "*" as {"AWS":"*"}, the members of every object sorted by
 // name, its strings escaped alike and no whitespace between its tokens;
-// numbers keep their text. It is compactJSON(s) for a text encoding/json
-// cannot read.
+// numbers keep their text. It is compactJSON(s) for a text jsontext
+// cannot format (not JSON, a name twice, invalid UTF-8).
 func canonicalStatement(s string) string {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v := jsontext.Value(s)
+	if err := v.Format(jsontext.ReorderRawObjects(true)); err != nil {
 		return compactJSON(s)
 	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(canonicalValue(v)); err != nil {
-		return compactJSON(s)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return string(ackEquivalent(v))
 }
 
-// canonicalValue is canonicalStatement's rewriting of one decoded value.
-func canonicalValue(v any) any {
-	switch x := v.(type) {
-	case []any:
-		if len(x) == 1 {
-			switch x[0].(type) {
-			case string, json.Number, bool:
-				return x[0]
+// ackEquivalent rewrites formatted JSON (no whitespace, strings escaped
+// alike) as ACK compares documents: a one-element list of a string,
+// number or boolean is the value, and a Principal or NotPrincipal "*"
+// (or ["*"]) is {"AWS":"*"}. The order of the members is unchanged, so
+// sorted members stay sorted.
+func ackEquivalent(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); {
+		switch b[i] {
+		case '"':
+			end := jsonStringEnd(b, i)
+			name := b[i:end]
+			if end < len(b) && b[end] == ':' && (string(name) == `"Principal"` || string(name) == `"NotPrincipal"`) {
+				rest := b[end+1:]
+				for _, star := range []string{`"*"`, `["*"]`} {
+					if len(rest) >= len(star) && string(rest[:len(star)]) == star {
+						out = append(out, name...)
+						out = append(out, `:{"AWS":"*"}`...)
+						end += 1 + len(star)
+						name = nil
+						break
+					}
+				}
 			}
-		}
-		for i, e := range x {
-			x[i] = canonicalValue(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			if (k == "Principal" || k == "NotPrincipal") && e == "*" {
-				x[k] = map[string]any{"AWS": "*"}
+			out = append(out, name...)
+			i = end
+		case '[':
+			if end, ok := scalarEnd(b, i+1); ok && end < len(b) && b[end] == ']' {
+				out = append(out, b[i+1:end]...)
+				i = end + 1
 				continue
 			}
-			x[k] = canonicalValue(e)
+			out = append(out, '[')
+			i++
+		default:
+			out = append(out, b[i])
+			i++
 		}
 	}
-	return v
+	return out
+}
+
+// jsonStringEnd returns the offset just past the string that starts at
+// b[i] (a quote) in formatted JSON.
+func jsonStringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// scalarEnd returns the offset just past the string, number or boolean
+// that starts at b[i] in formatted JSON (ok false for anything else).
+func scalarEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return jsonStringEnd(b, i), true
+	case c == '-' || (c >= '0' && c <= '9'):
+		j := i + 1
+		for j < len(b) && strings.IndexByte("+-.eE0123456789", b[j]) >= 0 {
+			j++
+		}
+		return j, true
+	case bytes.HasPrefix(b[i:], []byte("true")):
+		return i + 4, true
+	case bytes.HasPrefix(b[i:], []byte("false")):
+		return i + 5, true
+	}
+	return i, false
 }
 
 // compactJSON is the well-formed JSON text s without the whitespace

@@ -1,6 +1,14 @@
 package rules
 
-import "testing"
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // TestCompactJSON: whitespace between tokens goes, whitespace inside
 // strings (escaped quotes and backslashes included) stays.
@@ -37,4 +45,74 @@ func TestCanonicalStatement(t *testing.T) {
 			t.Errorf("canonicalStatement(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzCanonicalStatement: what canonicalStatement writes for a JSON text
+// it can format says what the text says, as ACK compares it (decoded, it
+// is the text decoded with every one-element list of a value unwrapped
+// and a Principal or NotPrincipal "*" written as {"AWS":"*"}).
+func FuzzCanonicalStatement(f *testing.F) {
+	for _, s := range []string{
+		`{"Sid":"A","Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*"}`,
+		`{"Principal":["*"],"NotPrincipal":{"AWS":["*","x"]},"Condition":{"Bool":{"aws:SecureTransport":[false]}},"n":[1.50],"e":"\u2028\t"}`,
+		`{"b":{"y":[[1]],"x":[{"a":[true]}]},"a":"q\"x","c":[null]}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := jsontext.Value(s)
+		if v.Format(jsontext.ReorderRawObjects(true)) != nil {
+			return // compactJSON's
+		}
+		got := canonicalStatement(s)
+		want, err := decodeNumbers(s)
+		if err != nil {
+			return
+		}
+		have, err := decodeNumbers(got)
+		if err != nil {
+			t.Fatalf("canonicalStatement(%q) = %q, not JSON: %v", s, got, err)
+		}
+		if w := ackEquivalentValue(want); !reflect.DeepEqual(have, w) {
+			t.Fatalf("canonicalStatement(%q) = %q: decodes to %#v, want %#v", s, got, have, w)
+		}
+	})
+}
+
+func decodeNumbers(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("more than one value")
+	}
+	return v, nil
+}
+
+// ackEquivalentValue is ackEquivalent on a decoded value.
+func ackEquivalentValue(v any) any {
+	switch x := v.(type) {
+	case []any:
+		if len(x) == 1 {
+			switch x[0].(type) {
+			case string, json.Number, bool:
+				return x[0]
+			}
+		}
+		for i, e := range x {
+			x[i] = ackEquivalentValue(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			e = ackEquivalentValue(e)
+			if (k == "Principal" || k == "NotPrincipal") && e == "*" {
+				e = map[string]any{"AWS": "*"}
+			}
+			x[k] = e
+		}
+	}
+	return v
 }
