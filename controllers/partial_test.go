@@ -277,16 +277,7 @@ func TestAHeldRuleIsNotCountedSuspendedAgain(t *testing.T) {
 func TestARefusedRestCountsOnlyItsOwnRulesFailed(t *testing.T) {
 	h := newPartialHarness(t, map[string]any{"a": "bad", "b": "bad"},
 		specRule("X-001", "a", nil), specRule("X-002", "b", nil), deniedWhen("X-003", "b", "ok"))
-	h.client = interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			data, _ := patch.Data(obj)
-			if strings.Contains(string(data), `"a":"ok"`) {
-				return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec.a is owned by another team"))
-			}
-			return c.Patch(ctx, obj, patch, opts...)
-		},
-	})
-	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
+	h.refuseFixOf("a")
 	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err == nil {
 		t.Fatal("a refused patch did not fail the reconcile")
 	}
@@ -385,16 +376,7 @@ func TestASuspensionHoldsWhileTheRestIsRefused(t *testing.T) {
 		t.Fatalf("suspended %v for %v, want X-001", h.results.suspended, h.results.rules)
 	}
 	h.events()
-	h.client = interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			data, _ := patch.Data(obj)
-			if strings.Contains(string(data), `"b":"ok"`) {
-				return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec.b is owned by another team"))
-			}
-			return c.Patch(ctx, obj, patch, opts...)
-		},
-	})
-	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
+	h.refuseFixOf("b")
 	h.set(map[string]any{"b": "bad"})
 	h.clock.Step(time.Minute)
 	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}}); err == nil {
@@ -416,4 +398,19 @@ func TestASuspensionHoldsWhileTheRestIsRefused(t *testing.T) {
 	if n := h.count("X-001", metrics.OutcomeFailed); n != 0 {
 		t.Errorf("X-001, held by the suspension, counted failed %g times", n)
 	}
+}
+
+// refuseFixOf makes the API server refuse every patch that fixes spec's
+// field (writes "ok" into it), as a field owned by another team is.
+func (h *partialHarness) refuseFixOf(field string) {
+	h.client = interceptor.NewClient(h.client.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			data, _ := patch.Data(obj)
+			if strings.Contains(string(data), `"`+field+`":"ok"`) {
+				return apierrors.NewForbidden(schema.GroupResource{Group: "s3.services.k8s.aws", Resource: "buckets"}, "b", errors.New("spec."+field+" is owned by another team"))
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+	})
+	h.r.Client, h.r.APIReader, h.r.Governance.Reader = h.client, h.client, h.client
 }

@@ -148,14 +148,7 @@ func TestServeHTTPCountsPanics(t *testing.T) {
 // AckguardWebhookErrors alert reads: the API server no longer counts it
 // as a failed call.
 func TestServeHTTPRefusesAnUnreadableObjectAsAnswered(t *testing.T) {
-	m, err := metrics.New(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := NewValidator(Options{Registry: rules.Default(), Metrics: m})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, m := countingValidator(t)
 	body := []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-9",` +
 		`"kind":{"group":"s3.services.k8s.aws","version":"v1alpha1","kind":"Bucket"},"operation":"CREATE",` +
 		`"object":` + bucketJSON(`"name":"x","acl":"private","acl":"public-read"`) + `}}`)

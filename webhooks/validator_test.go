@@ -210,14 +210,7 @@ func TestVerdictLoggedAtV1(t *testing.T) {
 // counts a request once per rule and result, however many findings the rule
 // has: two public statements are one S3-002 denial.
 func TestDecisionsCountedOncePerRule(t *testing.T) {
-	m, err := metrics.New(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := NewValidator(Options{Registry: rules.Default(), Metrics: m})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, m := countingValidator(t)
 	policy := `{\"Version\":\"2012-10-17\",\"Statement\":[` +
 		`{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\"},` +
 		`{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:ListBucket\",\"Resource\":\"arn:aws:s3:::b\"}]}`
@@ -302,4 +295,19 @@ func TestUpdatesTheMatchConditionSkipsAreAdmitted(t *testing.T) {
 			}
 		}
 	}
+}
+
+// countingValidator returns a validator of the default rules and the
+// metrics it counts in, on a registry of its own.
+func countingValidator(t *testing.T) (*Validator, *metrics.Metrics) {
+	t.Helper()
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewValidator(Options{Registry: rules.Default(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, m
 }
