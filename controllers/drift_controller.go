@@ -355,7 +355,7 @@ func (r *DriftReconciler) clearSuspension(ctx context.Context, obj *unstructured
 	if known && !ended {
 		return nil
 	}
-	annotated := readState(obj.GetAnnotations())
+	annotated := annotatedState(obj)
 	switch {
 	case !known && annotated.Suspended == nil:
 		return nil // nothing to clear, and nothing to remember
@@ -650,7 +650,7 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 	if err := r.admissible(ctx, obj, plan, a); err != nil || a.plan.Empty() {
 		return err
 	}
-	a.before = r.memory().latest(obj, readState(obj.GetAnnotations()))
+	a.before = r.memory().latest(obj, annotatedState(obj))
 	for {
 		a.state, a.step, a.at = a.before.next(r.Clock.Now().UTC(), obj.GetGeneration(), a.plan, r.bounds())
 		body := map[string]any{} // StepSuspend records the state alone

@@ -259,11 +259,7 @@ func (m *RemediationMemory) fixTimes(obj client.Object, clk clock.PassiveClock) 
 	if ok && w.uid == obj.GetUID() {
 		return w.state.fixTimes(clk)
 	}
-	raw, annotated := remediationAnnotation(obj)
-	if !annotated {
-		return nil
-	}
-	return readState(map[string]string{AnnotationRemediation: raw}).fixTimes(clk)
+	return annotatedState(obj).fixTimes(clk)
 }
 
 // remediationAnnotation returns obj's AnnotationRemediation, read in place
@@ -378,11 +374,23 @@ func (m *RemediationMemory) forget(kind schema.GroupKind, key types.NamespacedNa
 // readState parses the annotation; a missing or corrupt annotation is a
 // fresh state (a person may edit it).
 func readState(annotations map[string]string) RemediationState {
+	raw, ok := annotations[AnnotationRemediation]
+	return parseState(raw, ok)
+}
+
+// annotatedState is readState of obj's annotations, read in place (see
+// remediationAnnotation): an object never fixed costs nothing.
+func annotatedState(obj client.Object) RemediationState {
+	return parseState(remediationAnnotation(obj))
+}
+
+func parseState(raw string, present bool) RemediationState {
+	if !present {
+		return RemediationState{} // before s, which escapes to Unmarshal
+	}
 	var s RemediationState
-	if raw, ok := annotations[AnnotationRemediation]; ok {
-		if json.Unmarshal([]byte(raw), &s) != nil {
-			return RemediationState{}
-		}
+	if json.Unmarshal([]byte(raw), &s) != nil {
+		return RemediationState{}
 	}
 	return s
 }
