@@ -218,6 +218,14 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 	broken := `{"Version":"2012-10-17","Statement":[` + unknownElement + `}`
 	const passRole = `{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}`
 	const runInstances = `{"Effect":"Allow","Action":"ec2:RunInstances","Resource":"*"}`
+	role := func(trust string) map[string]any {
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
+			"metadata": map[string]any{"name": "r", "namespace": "ns"},
+			"spec":     map[string]any{"name": "r", "assumeRolePolicyDocument": trust}}
+	}
+	trust := func(principal string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":` + principal + `,"Action":"sts:AssumeRole"}]}`
+	}
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -239,6 +247,12 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		{"a statement inserted before an invalid one", policy(statements(unknownElement)), policy(statements(denyDelete, unknownElement)), true},
 		{"a second invalid statement", policy(statements(unknownElement)), policy(statements(unknownElement, unknownElement)), false},
 		{"broken JSON edited before the break", policy(broken), policy("{\n" + broken[1:]), true},
+		// IAM rejects the string form in a trust policy and accepts
+		// {"AWS":"*"} (catalog §10.1 B4): the trust the old object asked
+		// for was never applied, the new one lets any principal assume
+		// the role.
+		{`a trust policy's "*" written {"AWS":"*"}`, role(trust(`"*"`)), role(trust(`{"AWS":"*"}`)), false},
+		{`a trust policy's {"AWS":"*"} written as a list`, role(trust(`{"AWS":"*"}`)), role(trust(`{"AWS":["*"]}`)), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})

@@ -50,7 +50,12 @@ func checkIAM010(in *Input) []Finding {
 					Path:    d.Path,
 					Message: fmt.Sprintf("%s: %s has \"Principal\": \"*\": any principal, in any account, could assume the role (IAM also rejects the string form in a trust policy)", d.label(), s.Ref()),
 					Remedy:  `name the trusted principals, e.g. "Principal": {"AWS": "arn:aws:iam::<account>:role/<name>"} or {"Service": "<service>.amazonaws.com"}`,
-					Subject: statementSubject(d.Doc, s),
+					// Not the statement alone: its subject writes "*" as
+					// {"AWS":"*"}, as ACK compares documents, but IAM
+					// rejects the string form in a trust policy and
+					// accepts the other (§10.1 B4). An UPDATE writing it
+					// as {"AWS":"*"} makes the trust apply: it is new.
+					Subject: statementSubject(d.Doc, s) + "\x00\"*\"",
 				})
 				continue
 			}
