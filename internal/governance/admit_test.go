@@ -226,6 +226,9 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 	trust := func(principal string) string {
 		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":` + principal + `,"Action":"sts:AssumeRole"}]}`
 	}
+	trustSid := func(sid string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":` + sid + `,"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	}
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -253,6 +256,10 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		// the role.
 		{`a trust policy's "*" written {"AWS":"*"}`, role(trust(`"*"`)), role(trust(`{"AWS":"*"}`)), false},
 		{`a trust policy's {"AWS":"*"} written as a list`, role(trust(`{"AWS":"*"}`)), role(trust(`{"AWS":["*"]}`)), true},
+		// A Sid that is a list makes the document one IAM rejects: the
+		// same statement with its Sid a string is one IAM applies.
+		{"a trust policy IAM rejected made valid", role(trustSid(`["t"]`)), role(trustSid(`"t"`)), false},
+		{"a trust policy IAM rejects re-rendered", role(trustSid(`["t"]`)), role(`{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":"*"},"Sid":["t"]}],"Version":"2012-10-17"}`), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})

@@ -71,11 +71,19 @@ func checkIAM010(in *Input) []Finding {
 			if len(weak) > 0 {
 				msg += " (" + strings.Join(weak, "; ") + ")"
 			}
+			// A document IAM rejects never applied the trust: its
+			// finding is not the one the same statement has in a
+			// document IAM applies (a Sid written as a list is the
+			// same statement to the subject, and a problem to IAM).
+			subject := statementSubject(d.Doc, s)
+			if !d.Valid() {
+				subject += "\x00rejected document"
+			}
 			out = append(out, Finding{
 				Path:    d.Path,
 				Message: msg,
 				Remedy:  `name the trusted principals in Principal.AWS, or add "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-..."}} with fixed values and a positive operator`,
-				Subject: statementSubject(d.Doc, s),
+				Subject: subject,
 			})
 		}
 	}
