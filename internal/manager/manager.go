@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -213,12 +212,10 @@ const (
 	DefaultMaxPatchesPerSecond = 20
 )
 
-var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
-
 // Validate checks the options a user can get wrong.
 func (o Options) Validate() error {
 	for _, a := range o.OwnerAccounts {
-		if !accountIDRe.MatchString(a) {
+		if !policy.IsAccountID(a) {
 			return fmt.Errorf("owner account %q is not a 12-digit AWS account ID", a)
 		}
 	}

@@ -23,12 +23,12 @@ package owners
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -83,10 +83,8 @@ func (o Origin) String() string {
 	return string(o.Source) + " " + o.Name
 }
 
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
-
 // ValidAccountID reports whether s is an AWS account ID (twelve digits).
-func ValidAccountID(s string) bool { return accountID.MatchString(s) }
+func ValidAccountID(s string) bool { return policy.IsAccountID(s) }
 
 // arnAccount is the account field of an ARN ("" when s is not an ARN with
 // an account).

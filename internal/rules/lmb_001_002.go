@@ -2,19 +2,17 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ackguard/ackguard/internal/policy"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
 // aliasKind is the Lambda Alias: its spec.permissions are the function's
 // resource-based policy (catalog §2.5).
 var aliasKind = []schema.GroupKind{view.AliasGVK.GroupKind()}
-
-var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
 // fixedValue reports whether a condition value restricts: present, not
 // empty, without wildcards or policy variables (catalog §10.1 C2).
@@ -164,7 +162,7 @@ func pinsSourceAccount(p view.AliasPermission) bool {
 		return false
 	}
 	parts := strings.SplitN(strings.TrimSpace(p.SourceARN.Value), ":", 6)
-	return len(parts) == 6 && parts[0] == "arn" && accountIDRe.MatchString(parts[4])
+	return len(parts) == 6 && parts[0] == "arn" && policy.IsAccountID(parts[4])
 }
 
 // LMB-002: service principals are tied to the source (confused deputy).

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,8 +77,6 @@ var OutputFormats = []string{OutputText, OutputJSON, OutputSARIF, OutputJUnit}
 
 // FailOnValues are the values --fail-on accepts, the default first.
 var FailOnValues = []string{FailOnDeny, FailOnWarn, FailOnNever}
-
-var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 
 // NewCommand returns "ackguard scan". Its exit code (through
 // cmdutil.Execute) is the report's: 0 clean, 1 denied, 2 error.
@@ -283,7 +280,7 @@ func (l *csvList) Set(v string) error {
 
 // accountID checks an AWS account ID.
 func accountID(a string) error {
-	if !accountIDRe.MatchString(a) {
+	if !policy.IsAccountID(a) {
 		return fmt.Errorf("%q is not a 12-digit AWS account ID", a)
 	}
 	return nil
