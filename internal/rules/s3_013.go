@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/ackguard/ackguard/internal/policy"
-	"github.com/ackguard/ackguard/internal/view"
 )
 
 // bucketManagementActions are what the owner and the ACK controller need to
@@ -111,10 +110,7 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 // pattern itself names, so that only the bucket's name and the ARN's form
 // decide.
 func directoryResourceMatches(in *Input, s *policy.Statement) bool {
-	region := in.Meta.Region
-	if region == "" {
-		region = in.Meta.Annotations[view.AnnotationRegion]
-	}
+	region := in.Meta.AWSRegion()
 	account := in.Meta.OwnerAccountID
 	if account == "" && len(in.Config.OwnerAccounts) == 1 {
 		account = in.Config.OwnerAccounts[0]

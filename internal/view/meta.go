@@ -266,6 +266,15 @@ func ReadOnly(obj map[string]any) bool {
 // pushed to AWS: reading it as read-only would exempt it from every fix.
 func readOnly(v string) bool { return strings.EqualFold(v, "true") }
 
+// AWSRegion returns the object's AWS region: the one ACK recorded, else
+// its region annotation ("" when neither names one).
+func (m Meta) AWSRegion() string {
+	if m.Region != "" {
+		return m.Region
+	}
+	return m.Annotations[AnnotationRegion]
+}
+
 // AWSPartition returns the AWS partition of the object: from its status
 // when ACK recorded one, else from its region (the one ACK recorded, else
 // the region annotation) when that names a partition, else from the ARN
@@ -279,11 +288,7 @@ func (m Meta) AWSPartition(fallback string) string {
 	if m.Partition != "" {
 		return m.Partition
 	}
-	region := m.Region
-	if region == "" {
-		region = m.Annotations[AnnotationRegion]
-	}
-	if p := RegionPartition(region); p != "" {
+	if p := RegionPartition(m.AWSRegion()); p != "" {
 		return p
 	}
 	// arn:<partition>:… (strings.SplitN(m.ARN, ":", 3) with three parts).
