@@ -232,9 +232,9 @@ func (r *DriftReconciler) Run(ctx context.Context) error {
 }
 
 // WatchGovernanceChanges re-judges the objects when GuardrailPolicies,
-// GuardrailExceptions or namespace labels or default regions change. Setup calls it when
-// WatchGovernance is set; call it on a running reconciler once ackguard's
-// CRDs are installed.
+// GuardrailExceptions or namespace labels or default regions change.
+// Setup calls it when WatchGovernance is set; call it on a running
+// reconciler once ackguard's CRDs are installed.
 func (r *DriftReconciler) WatchGovernanceChanges() error {
 	if r.controller == nil {
 		return fmt.Errorf("drift reconciler for %s: not set up", r.GVK.Kind)
@@ -348,8 +348,9 @@ func (r *DriftReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl
 // suspension this manager did not decide (recorded before a restart, by
 // the previous leader, or one whose state it forgot, even when a fix it
 // tried since was not written) is cleared once too, the state written
-// being the annotation's history, which latest goes on from. A conflict is retried at the reconcile the conflicting
-// write brings; a refusal is logged, not retried.
+// being the annotation's history, which latest goes on from. A conflict
+// is retried at the reconcile the conflicting write brings; a refusal is
+// logged, not retried.
 func (r *DriftReconciler) clearSuspension(ctx context.Context, obj *unstructured.Unstructured) error {
 	state, ended, known := r.memory().endedSuspension(obj)
 	if known && !ended {
