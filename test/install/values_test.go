@@ -568,3 +568,36 @@ func TestChartHookPodsRunAsTheConfiguredUser(t *testing.T) {
 		})
 	}
 }
+
+// TestChartSingleReconcilerIsRecreated: without leader election every
+// replica runs the reconcilers, so the Deployment's default rolling update
+// (a surge pod started before the old one stops) would run two at once;
+// the chart has the old pod stop first. With leader election, or without
+// reconcilers, rolling updates stay (hostNetwork: one pod at a time).
+func TestChartSingleReconcilerIsRecreated(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"defaults", nil, "{}"},
+		{"one replica with leader election", []string{"--set", "replicaCount=1"}, "{}"},
+		{"one replica without leader election", []string{"--set", "replicaCount=1", "--set", "leaderElection.enabled=false"}, `{"type":"Recreate"}`},
+		{"without leader election, on the host network", []string{"--set", "replicaCount=1", "--set", "leaderElection.enabled=false", "--set", "hostNetwork=true"}, `{"type":"Recreate"}`},
+		{"admission only without leader election", []string{"--set", "replicaCount=2", "--set", "leaderElection.enabled=false", "--set", "reconciler.enabled=false"}, "{}"},
+		{"host network", []string{"--set", "hostNetwork=true"}, `{"rollingUpdate":{"maxSurge":0,"maxUnavailable":1},"type":"RollingUpdate"}`},
+	} {
+		objs, errOut := helmTemplateWith(t, "ackguard", tc.set...)
+		if errOut != "" {
+			t.Fatalf("%s: %s", tc.name, errOut)
+		}
+		dep := one(t, objs, "Deployment", "ackguard-controller-manager")
+		strategy, _, _ := unstructured.NestedMap(dep.Object, "spec", "strategy")
+		if strategy == nil {
+			strategy = map[string]any{}
+		}
+		if got := string(mustJSON(t, strategy)); got != tc.want {
+			t.Errorf("%s: strategy %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
