@@ -320,8 +320,21 @@ func TestChartMonitoring(t *testing.T) {
 		if r.Labels["severity"] == "" || (want != "AckguardOpenViolations" && (r.Annotations["summary"] == "" || r.Annotations["description"] == "")) {
 			t.Errorf("alert %s lacks a severity, summary or description: %+v", want, r)
 		}
-		if strings.HasPrefix(want, "Ackguard") && strings.Contains(r.Expr, "job=") && !strings.Contains(r.Expr, `job="ackguard-metrics",namespace="`+releaseNamespace+`"`) {
-			t.Errorf("alert %s does not select the scraped job: %s", want, r.Expr)
+		// The manager's series are selected by the target labels a
+		// ServiceMonitor and annotation-based scraping of the metrics
+		// Service (the Prometheus chart's kubernetes-service-endpoints
+		// job) both give them: the Service and its namespace. Their job
+		// differs: the Service's name, the scrape job's.
+		manager := strings.HasPrefix(want, "Ackguard") && want != "AckguardOpenViolations" && !strings.Contains(r.Expr, "apiserver_")
+		if manager && (strings.Contains(r.Expr, "job=") || !strings.Contains(r.Expr, `namespace="`+releaseNamespace+`",service="ackguard-metrics"`)) {
+			t.Errorf("alert %s does not select the metrics Service's targets: %s", want, r.Expr)
+		}
+	}
+	// A scraper that labels targets otherwise: the selector replaces them.
+	custom := alertRules(t, helmTemplateSet(t, "monitoring-values.yaml", `metrics.prometheusRule.selector=job="ackguard"`))
+	for _, name := range []string{"AckguardDown", "AckguardWebhookErrors", "AckguardWebhookSlow", "AckguardCertificateExpiresSoon", "AckguardRemediationSuspended", "AckguardReconcileErrors"} {
+		if expr := custom[name].Expr; !strings.Contains(expr, `{job="ackguard"`) || strings.Contains(expr, "service=") {
+			t.Errorf("metrics.prometheusRule.selector job=\"ackguard\": alert %s selects %s", name, expr)
 		}
 	}
 	if got := rules["AckguardCertificateExpiresSoon"].Expr; !strings.HasSuffix(got, "< 2592000") {
