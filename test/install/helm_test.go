@@ -1,6 +1,7 @@
 package install
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,15 +147,23 @@ func TestHelmInstall(t *testing.T) {
 // delete only that configuration, and its command, run as its
 // ServiceAccount against an installed release, leaves the Service and the
 // Deployment in place (envtest runs no pods: the test runs the Job's
-// kubectl arguments itself, as TestHelmUpgradeChangesCRDs does).
+// kubectl arguments itself, as TestHelmUpgradeChangesCRDs does). It also
+// deletes the last `helm test` Pod, which stays after a test (see
+// TestHelmTestKeepsItsPod) and which Helm's uninstall, deleting no hooks,
+// left behind: its Role may delete that one Pod only.
 func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
 	release, ns := "cleanup", "helm-uninstall"
 	hooks := release + "-ackguard-validating-webhook-configuration"
+	testPod := release + "-ackguard-test"
 	objs := decodeAll(t, run(t, tool(t, "HELM", "helm"), "template", release, "charts/ackguard", "--namespace", ns, "--show-only", "templates/webhook-cleanup.yaml"))
 	jobs := find(objs, "Job")
 	roles := find(objs, "ClusterRole")
-	if len(jobs) != 1 || len(roles) != 1 {
-		t.Fatalf("the uninstall hook renders %d Jobs and %d ClusterRoles, want one each", len(jobs), len(roles))
+	podRoles := find(objs, "Role")
+	if len(jobs) != 1 || len(roles) != 1 || len(podRoles) != 1 {
+		t.Fatalf("the uninstall hook renders %d Jobs, %d ClusterRoles and %d Roles, want one each", len(jobs), len(roles), len(podRoles))
+	}
+	if got, want := ruleSet(t, podRoles[0]), []string{"/pods:delete@" + testPod}; !slices.Equal(got, want) || podRoles[0].GetNamespace() != ns {
+		t.Errorf("the uninstall hook's Role in %s grants %v, want %v in %s", podRoles[0].GetNamespace(), got, want, ns)
 	}
 	for _, o := range objs {
 		if got := o.GetAnnotations()["helm.sh/hook"]; got != "pre-delete" {
@@ -176,10 +185,30 @@ func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
 	kubeconfig := installWithoutHooks(t, release, ns)
 
 	var rbac []*unstructured.Unstructured
-	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding"} {
+	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
 		rbac = append(rbac, find(objs, k)...)
 	}
 	apply(t, rbac)
+	// The Pod a passing `helm test` left (its ServiceAccount deleted with
+	// the test's other hooks; one stands in here for the API server's
+	// ServiceAccount admission), and a Pod of another name.
+	ensureServiceAccount(t, ns, "test-pod")
+	for _, name := range []string{testPod, "unrelated"} {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: corev1.PodSpec{
+				ServiceAccountName: "test-pod",
+				RestartPolicy:      corev1.RestartPolicyNever,
+				Containers:         []corev1.Container{{Name: "c", Image: "example.com/c"}},
+			},
+		}
+		if err := cluster.Client.Create(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_ = cluster.Client.Delete(context.Background(), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unrelated"}})
+	})
 	containers, _, _ := unstructured.NestedSlice(jobs[0].Object, "spec", "template", "spec", "containers")
 	args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
 	sa, _, _ := unstructured.NestedString(jobs[0].Object, "spec", "template", "spec", "serviceAccountName")
@@ -195,6 +224,12 @@ func TestUninstallDeletesTheWebhookFirst(t *testing.T) {
 	vwc.SetKind("ValidatingWebhookConfiguration")
 	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: hooks}, vwc); !apierrors.IsNotFound(err) {
 		t.Errorf("the webhook configuration after the uninstall hook: %v", err)
+	}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: testPod}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the helm test Pod after the uninstall hook: %v", err)
+	}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "unrelated"}, &corev1.Pod{}); err != nil {
+		t.Errorf("another Pod after the uninstall hook: %v", err)
 	}
 	for kind, name := range map[string]string{"Service": release + "-ackguard-webhook-service", "Deployment": release + "-ackguard-controller-manager"} {
 		o := &unstructured.Unstructured{}

@@ -154,7 +154,8 @@ OpenShift's restricted SCC does).
 Annotations of the `helm test` objects (dict "weight" W, and "keep" true for
 the Pod). Helm deletes hook-succeeded objects before `helm test --logs`
 reads the Pod's log, which then fails a passing test ("pods not found"):
-the Pod stays until the next `helm test` replaces it.
+the Pod stays until the next `helm test` replaces it (or the uninstall
+hook, templates/webhook-cleanup.yaml, deletes it).
 */}}
 {{- define "ackguard.testHook" -}}
 helm.sh/hook: test
