@@ -601,3 +601,61 @@ func TestChartSingleReconcilerIsRecreated(t *testing.T) {
 		}
 	}
 }
+
+// TestChartAdmitsItsPriorityClass: where the API server limits
+// system-cluster-critical to kube-system (GKE), a pod of that class
+// elsewhere is refused unless a ResourceQuota covers the class. The chart
+// (and config/) ship one for the class the manager's pods use, as
+// Gatekeeper's chart does; the CRD upgrade Job, which runs on a fresh
+// install before any of the chart's objects exist, has no priority class.
+func TestChartAdmitsItsPriorityClass(t *testing.T) {
+	quotaClasses := func(t *testing.T, objs []*unstructured.Unstructured) []string {
+		t.Helper()
+		var classes []string
+		for _, q := range find(objs, "ResourceQuota") {
+			exprs, _, _ := unstructured.NestedSlice(q.Object, "spec", "scopeSelector", "matchExpressions")
+			for _, e := range exprs {
+				e := e.(map[string]any)
+				if e["scopeName"] == "PriorityClass" && e["operator"] == "In" {
+					for _, v := range e["values"].([]any) {
+						classes = append(classes, v.(string))
+					}
+				}
+			}
+			if pods, _, _ := unstructured.NestedString(q.Object, "spec", "hard", "pods"); pods != "100" {
+				t.Errorf("ResourceQuota %s admits %q pods", q.GetName(), pods)
+			}
+		}
+		return classes
+	}
+	for _, tc := range []struct {
+		name string
+		objs []*unstructured.Unstructured
+		want []string
+	}{
+		{"defaults", helmTemplateSet(t, "default-values.yaml"), []string{"system-cluster-critical"}},
+		{"another class", helmTemplateSet(t, "", "priorityClassName=platform-high"), []string{"platform-high"}},
+		{"no class", helmTemplateSet(t, "", "priorityClassName="), nil},
+		{"quota off", helmTemplateSet(t, "", "priorityClassQuota=false"), nil},
+		{"config/default", kustomizeBuild(t), []string{"system-cluster-critical"}},
+	} {
+		if got := quotaClasses(t, tc.objs); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: ResourceQuotas admit the classes %v, want %v", tc.name, got, tc.want)
+		}
+		if tc.name == "quota off" {
+			continue
+		}
+		for name, spec := range podSpecs(tc.objs) {
+			class, _ := spec["priorityClassName"].(string)
+			if strings.HasPrefix(name, "Job/") && strings.HasSuffix(name, "-crd-upgrade") {
+				if class != "" {
+					t.Errorf("%s: the pre-install %s runs before the ResourceQuota exists, with priority class %s", tc.name, name, class)
+				}
+				continue
+			}
+			if class != "" && !slices.Contains(tc.want, class) {
+				t.Errorf("%s: %s has priority class %s, which no ResourceQuota admits", tc.name, name, class)
+			}
+		}
+	}
+}
