@@ -47,7 +47,10 @@ func iam013() *Rule {
 // awsManagedRe matches an AWS managed policy ARN in any partition.
 var awsManagedRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::aws:policy/(.+)$`)
 
-// managedPolicyRule builds the denylist rules over spec.policies.
+// managedPolicyRule builds the denylist rules (IAM-014/015/016) over what
+// a Role, User or Group attaches: the ARNs of spec.policies, and the ARNs
+// ACK recorded for the Policies spec.policyRefs names (an ACK Policy that
+// adopted an AWS managed policy attaches that policy).
 func managedPolicyRule(id, title string, sev Severity, names []string, why string, refs References) *Rule {
 	return &Rule{
 		ID:          id,
@@ -58,7 +61,8 @@ func managedPolicyRule(id, title string, sev Severity, names []string, why strin
 		Remediation: Audit,
 		References:  refs,
 		Check: func(in *Input) []Finding {
-			return deniedManagedPolicies(view.NewIAMIdentity(in.Object), names, why)
+			out := deniedManagedPolicies(view.NewIAMIdentity(in.Object), names, why)
+			return append(out, deniedReferencedPolicies(in.iamDocs(), names, why)...)
 		},
 	}
 }
@@ -124,14 +128,9 @@ const adminAccessWhy = "which allows every action on every resource"
 // IAM-014 reads spec.policies and spec.policyRefs (the catalog's fields
 // for it): a reference attaches the ARN ACK recorded for the Policy.
 func iam014() *Rule {
-	r := managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
+	return managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
 		adminAccess, adminAccessWhy,
 		References{Config: []string{"iam-policy-blacklisted-check"}, Checkov: []string{"CKV_AWS_274"}})
-	r.Check = func(in *Input) []Finding {
-		out := deniedManagedPolicies(view.NewIAMIdentity(in.Object), adminAccess, adminAccessWhy)
-		return append(out, deniedReferencedPolicies(in.iamDocs(), adminAccess, adminAccessWhy)...)
-	}
-	return r
 }
 
 func iam015() *Rule {

@@ -87,7 +87,7 @@ type iamState struct {
 	// unresolved are warnings for references that could not be read.
 	unresolved []Finding
 	// refARNs are the ARNs ACK recorded for the Policies spec.policyRefs
-	// names, the ARNs it attaches (IAM-014 reads AWS managed ones).
+	// names, the ARNs it attaches (IAM-014/015/016 read AWS managed ones).
 	refARNs  []refARN
 	analysis *policy.Analysis
 	// boundaryOnly is, for a Policy, whether it is used only as a
@@ -180,7 +180,7 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		for _, a := range id.Policies {
 			arn, ok := policy.ParseIAMARN(strings.TrimSpace(a.Value))
 			if a.Err != nil || !ok || arn.Type != "policy" || arn.Account == "aws" {
-				continue // not a customer managed policy (IAM-014/015 read AWS managed ones)
+				continue // not a customer managed policy (IAM-014/015/016 read AWS managed ones)
 			}
 			l, canList := in.Config.Resolver.(Lister)
 			if !canList {

@@ -752,12 +752,22 @@ func TestIAM013to016(t *testing.T) {
 		{name: "insecure: CloudShell", kind: "User", spec: map[string]any{"name": "u", "policies": []any{"arn:aws:iam::aws:policy/AWSCloudShellFullAccess"}}, want: []want{
 			{"spec.policies[0]", "AWSCloudShellFullAccess"},
 		}},
+		{name: "insecure: a policyRef to the ACK Policy that adopted AWSCloudShellFullAccess attaches it", action: rules.Deny, kind: "User", spec: map[string]any{"name": "u", "policyRefs": refsTo("shell")},
+			cfg: rules.Config{Resolver: withRecordedARN(resolverWith("shell", readDoc), "shell", "arn:aws:iam::aws:policy/AWSCloudShellFullAccess")}, want: []want{
+				{"spec.policyRefs[0]", "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"},
+			}},
 	})
 	runIAMCases(t, "IAM-016", []iamCase{
 		{name: "insecure: IAMFullAccess and PowerUserAccess", spec: with(roleWith(), "policies", []any{"arn:aws:iam::aws:policy/IAMFullAccess", "arn:aws:iam::aws:policy/PowerUserAccess"}), want: []want{
 			{"spec.policies[0]", "IAMFullAccess"},
 			{"spec.policies[1]", "PowerUserAccess"},
 		}},
+		{name: "insecure: a policyRef to the ACK Policy that adopted IAMFullAccess attaches it, on a Group", action: rules.Deny, kind: "Group", spec: map[string]any{"name": "g", "policyRefs": refsTo("read", "iamfull")},
+			cfg: rules.Config{Resolver: withRecordedARN(resolverWith("read", readDoc, "iamfull", adminDoc), "iamfull", "arn:aws:iam::aws:policy/IAMFullAccess")}, want: []want{
+				{"spec.policyRefs[1]", "arn:aws:iam::aws:policy/IAMFullAccess"},
+			}},
+		{name: "secure: a policyRef to a customer policy named PowerUserAccess", spec: with(roleWith(), "policyRefs", refsTo("power")),
+			cfg: rules.Config{Resolver: withRecordedARN(resolverWith("power", readDoc), "power", "arn:aws:iam::111122223333:policy/PowerUserAccess")}},
 	})
 }
 
