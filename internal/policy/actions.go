@@ -5,10 +5,33 @@ import "strings"
 // AllowsAction reports whether the statement's action element covers the
 // concrete action name (rule D3): it matches an Action pattern, or it
 // matches no NotAction pattern. It ignores Effect, Resource and Condition.
-// '?' counts as a single-character wildcard, an over-approximation fit for
-// an Allow; use CoversAction when a match would subtract (a Deny), so that
-// the answer stays an under-approximation (rule D2).
+// It over-approximates, as an Allow's grant must (rule D2): '?' counts as a
+// single-character wildcard in an Action pattern, and a NotAction pattern
+// holding a '?' never withholds an action (as a NotResource pattern holding
+// one never withholds a resource). Use CoversAction when a match would
+// subtract (a Deny), so that the answer stays an under-approximation, and
+// AppliesToAction to read a statement as AWS applies it.
 func (s *Statement) AllowsAction(action string) bool {
+	if s.HasNotAction {
+		for _, p := range s.NotAction {
+			if strings.IndexByte(p, '?') < 0 && MatchGlob(p, action, true) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range s.Action {
+		if MatchGlob(p, action, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// AppliesToAction reports whether the statement's action element applies
+// to the concrete action name as AWS reads it: '?' is a single-character
+// wildcard in Action and NotAction patterns alike (rules D1-D3).
+func (s *Statement) AppliesToAction(action string) bool {
 	if s.HasNotAction {
 		for _, p := range s.NotAction {
 			if MatchGlob(p, action, true) {
@@ -31,7 +54,7 @@ func (s *Statement) AllowsAction(action string) bool {
 // could match even with '?' as a wildcard.
 func (s *Statement) CoversAction(action string) bool {
 	if s.HasNotAction {
-		return s.AllowsAction(action)
+		return s.AppliesToAction(action)
 	}
 	return coversAll(false, s.Action, action, true)
 }

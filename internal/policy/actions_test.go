@@ -45,7 +45,9 @@ func TestAllowsAction(t *testing.T) {
 		{"D3 NotAction allows the rest of the service", `"NotAction":["s3:Get*"]`, "s3:PutObject", true},
 		{"D3 NotAction allows other services", `"NotAction":"s3:*"`, "iam:CreateUser", true},
 		{"D3 NotAction case-insensitive", `"NotAction":"S3:*"`, "s3:DeleteBucket", false},
-		{"D3 NotAction ? over-approximates exclusion", `"NotAction":"s3:Get?bject"`, "s3:GetObject", false},
+		{"D3 NotAction ? never withholds (D2 over-approximation, as NotResource)", `"NotAction":"s3:Get?bject"`, "s3:GetObject", true},
+		{"D3 NotAction ?* never withholds either", `"NotAction":"iam:?*"`, "iam:CreateUser", true},
+		{"D3 NotAction without ? still withholds beside one with", `"NotAction":["s3:Get?bject","s3:Get*"]`, "s3:GetObject", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +56,27 @@ func TestAllowsAction(t *testing.T) {
 				t.Errorf("AllowsAction(%q) with %s = %v, want %v", tt.action, tt.elem, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAppliesToAction checks the reading AWS applies: '?' is one character
+// in NotAction too.
+func TestAppliesToAction(t *testing.T) {
+	tests := []struct {
+		elem   string
+		action string
+		want   bool
+	}{
+		{`"Action":"s3:Get?bject"`, "s3:GetObject", true},
+		{`"Action":"s3:Get?bject"`, "s3:PutObject", false},
+		{`"NotAction":"s3:Get?bject"`, "s3:GetObject", false},
+		{`"NotAction":"s3:Get?bject"`, "s3:PutObject", true},
+	}
+	for _, tt := range tests {
+		s := actionStmt(t, "Deny", tt.elem)
+		if got := s.AppliesToAction(tt.action); got != tt.want {
+			t.Errorf("AppliesToAction(%q) with %s = %v, want %v", tt.action, tt.elem, got, tt.want)
+		}
 	}
 }
 

@@ -10,7 +10,10 @@ import (
 //
 //   - An Allow statement allows an action when the action matches one of
 //     its Action patterns, or matches none of its NotAction patterns,
-//     case-insensitively; '?' is a one-character wildcard here (D1-D3).
+//     case-insensitively; '?' is a one-character wildcard in an Action
+//     pattern, and a NotAction pattern holding one withholds nothing, as a
+//     NotResource pattern holding one withholds nothing (D1-D3: both
+//     over-approximate the grant).
 //   - The answer is the union over every Allow statement of every document
 //     (G1).
 //   - A Deny subtracts only when it has no Condition, it surely matches the

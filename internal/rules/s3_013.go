@@ -65,7 +65,7 @@ func checkS3013(in *Input, bp bucketPolicy) []Finding {
 		}
 		var denied []string
 		for _, a := range actions {
-			if s.AllowsAction(a) {
+			if s.AppliesToAction(a) {
 				denied = append(denied, a)
 			}
 		}
