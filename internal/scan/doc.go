@@ -207,7 +207,10 @@
 //	    }
 //	  ],
 //	  "errors": [
-//	    {"source": "broken.yaml#1", "message": "invalid YAML: line 7: ..."}
+//	    {"source": "broken.yaml#1", "message": "invalid YAML: line 7: ...",
+//	     "line": 7}                    // extension: the line the message names, 1-based,
+//	                                    // counted as a finding's; 0 when the error is about
+//	                                    // no one line (a file that cannot be read)
 //	  ],
 //	  "summary": {
 //	    "resources": 3,  // guarded resources judged

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -308,6 +309,26 @@ type Resource struct {
 type InputError struct {
 	Source  string `json:"source"`
 	Message string `json:"message"`
+	// Line is the line of Source the error is at, 1-based, as the
+	// message gives it ("line N: ..."): where the document, object or
+	// key at fault starts, in the built stream for built or rendered
+	// input (as a finding's); 0 when the error is about no one line (a
+	// file that cannot be read, a flag) (extension).
+	Line int `json:"line"`
+}
+
+// errorLine finds the line an input error's message starts with: "line N:",
+// after "invalid YAML: " or "invalid JSON: " for a decoding error.
+var errorLine = regexp.MustCompile(`^(?:invalid (?:YAML|JSON): (?:the value starting at )?)?line ([0-9]+)\b`)
+
+// newInputError is the input error of source with message, with the line
+// the message names.
+func newInputError(source, message string) InputError {
+	e := InputError{Source: source, Message: message}
+	if m := errorLine.FindStringSubmatch(message); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+	}
+	return e
 }
 
 // Summary counts what the scan judged.
@@ -842,7 +863,7 @@ func (s *scanner) errorf(source, format string, args ...any) {
 	if s.pass == judgePass {
 		return
 	}
-	e := InputError{Source: source, Message: fmt.Sprintf(format, args...)}
+	e := newInputError(source, fmt.Sprintf(format, args...))
 	if s.errorsSeen[e] {
 		return
 	}
@@ -855,7 +876,7 @@ func (s *scanner) errorf(source, format string, args ...any) {
 
 // failf records an error in either pass.
 func (s *scanner) failf(source, format string, args ...any) {
-	s.rep.Errors = append(s.rep.Errors, InputError{Source: source, Message: fmt.Sprintf(format, args...)})
+	s.rep.Errors = append(s.rep.Errors, newInputError(source, fmt.Sprintf(format, args...)))
 }
 
 // inputKey identifies the input p (a file or directory path, or "-"):

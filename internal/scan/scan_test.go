@@ -139,7 +139,7 @@ var (
 	exemptedKeys     = []string{"action", "column", "exception", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
 	resourceKeys     = []string{"apiVersion", "kind", "name", "namespace", "source"}
-	errorKeys        = []string{"message", "source"}
+	errorKeys        = []string{"line", "message", "source"}
 	policyKeys       = []string{"builtin", "name", "source"}
 	exceptionKeys    = []string{"expiresAt", "message", "name", "namespace", "reason", "source", "state"}
 	summaryKeys      = []string{"denied", "exempted", "findings", "resources", "skipped", "warned"}
@@ -247,7 +247,10 @@ func checkShape(t testing.TB, out string) map[string]any {
 		stringFields(t, "exception", xm, exceptionRefKeys...)
 	}
 	for _, em := range array(t, doc, "errors", errorKeys) {
-		stringFields(t, "error", em, errorKeys...)
+		stringFields(t, "error", em, "message", "source")
+		if l, ok := em["line"].(float64); !ok || l < 0 || l != float64(int(l)) {
+			t.Fatalf("error line %v", em["line"])
+		}
 	}
 	policies := array(t, doc, "policies", policyKeys)
 	builtins := 0
@@ -445,7 +448,7 @@ func TestStdin(t *testing.T) {
 func TestBrokenFileContinues(t *testing.T) {
 	rep := Scan(context.Background(), []string{testdata("broken"), testdata("secure")}, nil, Options{})
 	src := testdata("broken", "broken.yaml")
-	want := []InputError{{Source: src + "#1", Message: "invalid YAML: line 12: did not find expected ',' or ']'"}}
+	want := []InputError{{Source: src + "#1", Message: "invalid YAML: line 12: did not find expected ',' or ']'", Line: 12}}
 	if !reflect.DeepEqual(rep.Errors, want) {
 		t.Errorf("errors %+v, want %+v", rep.Errors, want)
 	}
@@ -1367,5 +1370,49 @@ func TestRefusedResourceErrorsGiveTheLine(t *testing.T) {
 	}
 	if rep.Summary.Resources != 1 || rep.Summary.Denied != 1 {
 		t.Errorf("summary %+v: the other bucket must be judged", rep.Summary)
+	}
+}
+
+// TestInputErrorsGiveTheirLine: the JSON report gives the line of an
+// input error as a field, not only in its message, wherever the scanner
+// knows it; 0 where the error is about no one line.
+func TestInputErrorsGiveTheirLine(t *testing.T) {
+	dir := t.TempDir()
+	writeIn(t, dir, "a-broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\n  data: [\n")
+	writeIn(t, dir, "b-refused.yaml", "# a bucket\napiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {acl: private}\n")
+	writeIn(t, dir, "c-policy.yaml", "\n\napiVersion: policy.ackguard.dev/v1alpha1\nkind: GuardrailPolicyy\nmetadata: {name: p}\n")
+	writeIn(t, dir, "d-json.json", "{\"apiVersion\": \"v1\",\n \"kind\": \"ConfigMap\", \"kind\": \"Secret\"}\n")
+	missing := filepath.Join(dir, "no-such-file.yaml")
+	_, out, _ := run(t, "", "-o", "json", dir, missing)
+	var rep struct {
+		Errors []struct {
+			Source, Message string
+			Line            *int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		filepath.Join(dir, "a-broken.yaml#1"): 7, // lines of the file
+		filepath.Join(dir, "b-refused.yaml"):  2,
+		filepath.Join(dir, "c-policy.yaml"):   3,
+		filepath.Join(dir, "d-json.json"):     2,
+		missing:                               0,
+	}
+	for _, e := range rep.Errors {
+		w, ok := want[e.Source]
+		switch {
+		case !ok:
+			t.Errorf("unexpected error %s: %s", e.Source, e.Message)
+		case e.Line == nil:
+			t.Errorf("%s: the error has no line field: %s", e.Source, e.Message)
+		case *e.Line != w:
+			t.Errorf("%s: line %d, want %d: %s", e.Source, *e.Line, w, e.Message)
+		}
+		delete(want, e.Source)
+	}
+	if len(want) > 0 {
+		t.Errorf("no error for %v:\n%s", want, out)
 	}
 }
