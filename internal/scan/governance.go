@@ -221,7 +221,7 @@ func (s *scanner) namespaceDoc(source string, obj map[string]any, meta view.Meta
 	}
 	s.namespaces[ns.Name] = &namespaceObject{source: source, labels: ns.Labels, region: view.NamespaceDefaultRegion(ns.Annotations)}
 	if a := view.NamespaceOwnerAccount(ns.Annotations); a != "" {
-		s.observeOwners(source, owners.Origin{Source: owners.FromNamespace, Name: ns.Name}, []string{a})
+		s.observeOwners(source, at, owners.Origin{Source: owners.FromNamespace, Name: ns.Name}, []string{a})
 	}
 }
 

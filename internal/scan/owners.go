@@ -14,16 +14,17 @@ import (
 // map ConfigMaps, and resources' status.ackResourceMetadata.ownerAccountID.
 
 // observeOwners records what an origin in the input says, reporting values
-// that are not account IDs as input errors.
-func (s *scanner) observeOwners(source string, o owners.Origin, accounts []string) {
+// that are not account IDs as input errors at the line of the object that
+// names them (at is "line N: ", or "").
+func (s *scanner) observeOwners(source, at string, o owners.Origin, accounts []string) {
 	if bad := owners.Invalid(accounts); len(bad) > 0 {
-		s.errorf(source, "%s: %q is not a 12-digit AWS account ID", o, strings.Join(bad, ", "))
+		s.errorf(source, "%s%s: %q is not a 12-digit AWS account ID", at, o, strings.Join(bad, ", "))
 	}
 	s.owners.Set(o, accounts)
 }
 
 // carmDoc reads one of ACK's cross-account role map ConfigMaps.
-func (s *scanner) carmDoc(source string, obj map[string]any, meta view.Meta) {
+func (s *scanner) carmDoc(source string, obj map[string]any, meta view.Meta, loc locator) {
 	data := map[string]string{}
 	if d, ok := obj["data"].(map[string]any); ok {
 		for k, v := range d {
@@ -35,7 +36,7 @@ func (s *scanner) carmDoc(source string, obj map[string]any, meta view.Meta) {
 	accts, invalid := owners.FromCARMData(data)
 	name := meta.Namespace + "/" + meta.Name
 	if len(invalid) > 0 {
-		s.errorf(source, "ConfigMap %s: entries that name no AWS account: %s", name, strings.Join(invalid, ", "))
+		s.errorf(source, "%sConfigMap %s: entries that name no AWS account: %s", lineAt(loc), name, strings.Join(invalid, ", "))
 	}
 	s.owners.Set(owners.Origin{Source: owners.FromCARM, Name: name}, accts)
 }

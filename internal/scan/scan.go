@@ -1395,7 +1395,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	case gk == configMapKind && meta.GVK.Version == "v1" && (meta.Name == owners.AccountMapName || meta.Name == owners.TeamMapName) &&
 		s.opts.ACKNamespace != "" && meta.Namespace == s.opts.ACKNamespace:
 		if s.pass == collectPass {
-			s.carmDoc(source, obj, meta)
+			s.carmDoc(source, obj, meta, loc)
 			if mode == readAll {
 				s.rep.Summary.Skipped++
 			}
@@ -1458,7 +1458,7 @@ func (s *scanner) judge(source string, obj map[string]any, meta view.Meta, loc l
 		// (the API server drops it on create), so the webhook would not
 		// count it either.
 		if a := meta.OwnerAccountID; a != "" && mode == readGovernance {
-			s.observeOwners(source, owners.Origin{Source: owners.FromStatus, Name: meta.GVK.Kind + " " + describeName(meta.Namespace, meta.Name, meta.Namespace != "")}, []string{a})
+			s.observeOwners(source, lineAt(loc), owners.Origin{Source: owners.FromStatus, Name: meta.GVK.Kind + " " + describeName(meta.Namespace, meta.Name, meta.Namespace != "")}, []string{a})
 		}
 	case mode == readAll:
 		s.report(s.eng, s.resolver, pendingResource{source: source, origin: s.reading, obj: obj, meta: meta, loc: loc})

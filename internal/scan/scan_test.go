@@ -1416,3 +1416,24 @@ func TestInputErrorsGiveTheirLine(t *testing.T) {
 		t.Errorf("no error for %v:\n%s", want, out)
 	}
 }
+
+// TestOwnerAccountErrorsGiveTheLine: a value that names no account in a
+// Namespace's owner-account annotation, a role map or an exported
+// resource's status is an input error at the line of its object, as
+// every other error about an object.
+func TestOwnerAccountErrorsGiveTheLine(t *testing.T) {
+	in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# a namespace\n" +
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a, annotations: {services.k8s.aws/owner-account-id: team}}\n---\n" +
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ack-role-account-map, namespace: ack-system}\ndata: {\"1234\": x}\n"
+	export := writeFile(t, "export.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: logs, namespace: team-b}\n"+
+		"spec: {name: logs}\nstatus: {ackResourceMetadata: {ownerAccountID: \"12\"}}\n")
+	rep := Scan(context.Background(), []string{"-"}, strings.NewReader(in), Options{ACKNamespace: "ack-system", Policies: []string{export}})
+	want := []InputError{
+		{Source: "-#1", Message: `line 6: namespace team-a (services.k8s.aws/owner-account-id): "team" is not a 12-digit AWS account ID`, Line: 6},
+		{Source: "-#2", Message: "line 10: ConfigMap ack-system/ack-role-account-map: entries that name no AWS account: 1234", Line: 10},
+		{Source: export, Message: `line 1: status of Bucket team-b/logs: "12" is not a 12-digit AWS account ID`, Line: 1},
+	}
+	if !reflect.DeepEqual(rep.Errors, want) {
+		t.Errorf("errors\n%+v\nwant\n%+v", rep.Errors, want)
+	}
+}
