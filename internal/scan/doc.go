@@ -123,7 +123,9 @@
 // PATHs, in the same stream as the manifests, and in the files and
 // directories given with --policy (repeatable; "-" is standard input),
 // where only they and Namespaces are read and other documents are not
-// judged. Everything is read before anything is judged, so the order of
+// judged; a --policy input that holds none of them (nor a resource of a
+// kind the scan reads there, nor ACK's role map) is an input error naming
+// it, rather than a scan under the baseline. Everything is read before anything is judged, so the order of
 // the inputs does not matter.
 //
 // With no GuardrailPolicy, the built-in baseline applies: every rule at

@@ -644,6 +644,37 @@ func TestPolicyFlags(t *testing.T) {
 	}
 }
 
+// TestPolicyPathHoldingNothing: a --policy input that holds nothing --policy
+// reads (an empty file, a directory without manifests, a file of other
+// kinds) is an error naming it, not a scan under the baseline; one whose
+// only objects are Namespaces, exceptions or exported resources is read,
+// and so is one the PATHs read already.
+func TestPolicyPathHoldingNothing(t *testing.T) {
+	empty := writeFile(t, "empty.yaml", "")
+	emptyDir := t.TempDir()
+	writeIn(t, emptyDir, "README.md", "# policies\n")
+	other := writeFile(t, "deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
+	for _, p := range []string{empty, emptyDir, other} {
+		code, _, stderr := run(t, "", "--policy", p, testdata("secure"))
+		if want := "error: " + p + ": given with --policy, it holds no GuardrailPolicy"; code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("--policy %s: exit code %d, want 2 with %q\n%s", p, code, want, stderr)
+		}
+	}
+	if code, _, stderr := run(t, "", "--policy", "-", testdata("secure")); code != 2 || !strings.Contains(stderr, "error: -: given with --policy") {
+		t.Errorf("--policy - with nothing on standard input: exit code %d\n%s", code, stderr)
+	}
+	ns := writeFile(t, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a, labels: {tier: prod}}\n")
+	for _, args := range [][]string{
+		{"--policy", ns, testdata("secure")},
+		{"--policy", testdata("governance", "exception.yaml"), testdata("secure")},
+		{"--policy", testdata("secure"), testdata("secure")},
+	} {
+		if code, _, stderr := run(t, "", args...); code != 0 {
+			t.Errorf("%v: exit code %d, want 0\n%s", args, code, stderr)
+		}
+	}
+}
+
 // TestCRDValidationRulesKnown fails when one of ackguard's CRDs gains an
 // x-kubernetes-validations rule the scan does not know: the scan cannot
 // run CEL, so each rule needs a native check (or governance validation).

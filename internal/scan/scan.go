@@ -444,7 +444,13 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		if s.done() {
 			break
 		}
+		read, retaken, errs := s.policyRead, s.retaken, len(s.rep.Errors)
 		s.path(p, readGovernance)
+		if s.policyRead == read && s.retaken == retaken && len(s.rep.Errors) == errs {
+			// Named to give the policies, it gives nothing: judging under
+			// the baseline instead would pass what the policies deny.
+			s.errorf(p, "given with --policy, it holds no GuardrailPolicy, GuardrailException or Namespace (nor a resource of a kind ackguard reads there): name the files or directories that hold the policies, or drop --policy")
+		}
 	}
 	// --base reads what --policy read too: one export of the cluster is
 	// both the policies in force and the resources before the change. It
@@ -629,6 +635,10 @@ type scanner struct {
 	// Options.Policies and Options.Base, offered where refs hold no copy.
 	base     map[string]baseResource
 	baseRefs []map[string]any
+	// policyRead counts the objects read from Options.Policies that the
+	// scan reads there (see value); retaken the inputs skipped as read
+	// already in the pass.
+	policyRead, retaken int
 	// errorsSeen are the input errors recorded by errorf.
 	errorsSeen map[InputError]bool
 	// charts counts the charts found (rendered or not); badValues is
@@ -895,6 +905,7 @@ func inputKey(p string) string {
 func (s *scanner) take(p string) bool {
 	key := inputKey(p)
 	if s.taken[key] {
+		s.retaken++
 		return false
 	}
 	s.taken[key] = true
@@ -1358,6 +1369,9 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 			meta.Namespace = ns
 		}
 	}
+	if mode == readGovernance && policyReads(s.reg, meta, s.opts.ACKNamespace) {
+		s.policyRead++
+	}
 	if mode == readBase {
 		// Only guarded resources are read from the base.
 		if gk := meta.GVK.GroupKind(); s.reg.Guards(gk) {
@@ -1405,6 +1419,21 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 	if mode == readAll && s.pass == collectPass {
 		s.rep.Summary.Skipped++ // not a kind ackguard guards
 	}
+}
+
+// policyReads reports whether --policy reads an object: a GuardrailPolicy,
+// a GuardrailException (or another object of their group, an error), a
+// Namespace, ACK's role map ConfigMaps, or a resource of a kind the rules
+// guard or read (its status may name an owner account, rules may refer
+// to it).
+func policyReads(reg *rules.Registry, meta view.Meta, ackNamespace string) bool {
+	switch gk := meta.GVK.GroupKind(); {
+	case gk.Group == v1alpha1.GroupVersion.Group, gk == namespaceKind, reg.Guards(gk), slices.Contains(referenced, gk):
+		return true
+	case gk == configMapKind:
+		return (meta.Name == owners.AccountMapName || meta.Name == owners.TeamMapName) && ackNamespace != "" && meta.Namespace == ackNamespace
+	}
+	return false
 }
 
 // items judges the items of a list: any object with an items array, as
