@@ -51,7 +51,14 @@
 // Lambda Function, Alias and FunctionURLConfig); GuardrailPolicies,
 // GuardrailExceptions and Namespaces are read (see below); other objects
 // are skipped and counted ("skipped" in the summary), never an error (but
-// for an unknown kind of policy.ackguard.dev: see below); empty documents
+// for an unknown kind of policy.ackguard.dev: see below, and a near miss
+// of an ACK kind: an object of a kind the scan guards or reads whose API
+// group misspells ACK's (one edit anywhere, up to three after the
+// service's name, one in the service's name: s3.service.k8s.aws,
+// s3.services.k8s.io), names no version (apiVersion: s3.services.k8s.aws),
+// or of ACK's group with its kind in other case (kind: bucket), is an input
+// error at its line, as the cluster refuses it; the same kind in an
+// unrelated group, a Crossplane s3.aws.upbound.io Bucket, is skipped); empty documents
 // are skipped and not counted. A document whose top level is not an object
 // (a YAML list of Buckets without a List around it, a stray string) is an
 // input error at its line, as kubectl refuses it. An object with an items array is a list, as

@@ -1417,8 +1417,88 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		return
 	}
 	if mode == readAll && s.pass == collectPass {
+		if why := s.nearMiss(meta.GVK); why != "" {
+			// Meant as an ACK resource: the cluster refuses it (no such
+			// kind), and skipping it would pass it unjudged.
+			s.errorf(source, "%s%s %s: %s: the cluster would refuse the object (no such kind), and the scan does not judge it",
+				lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why)
+			return
+		}
 		s.rep.Summary.Skipped++ // not a kind ackguard guards
 	}
+}
+
+// nearMiss says which kind ackguard guards or reads an object of another
+// kind was meant to be, "" when none: one of the same kind whose API group
+// misspells the kind's ACK group (see misspells), or that names no group
+// but gives it as its version (apiVersion: s3.services.k8s.aws), or one of
+// that ACK group whose kind differs only in case (kind: bucket). Kinds of
+// the same name in other groups (a Crossplane s3.aws.upbound.io Bucket, an
+// rbac.authorization.k8s.io Role) are not near misses.
+func (s *scanner) nearMiss(gvk schema.GroupVersionKind) string {
+	if gvk.Kind == "" {
+		return ""
+	}
+	for _, want := range append(s.reg.Kinds(), referenced...) {
+		switch {
+		case gvk.Group == want.Group && gvk.Kind != want.Kind && strings.EqualFold(gvk.Kind, want.Kind):
+			return fmt.Sprintf("%s has no kind %s, but %s", want.Group, gvk.Kind, want.Kind)
+		case gvk.Kind != want.Kind:
+		case gvk.Group == "" && gvk.Version == want.Group:
+			return fmt.Sprintf("apiVersion %s names no version: ACK's %s is %s/VERSION", gvk.Version, want.Kind, want.Group)
+		case gvk.Group != want.Group && gvk.Group != "" && misspells(gvk.Group, want.Group):
+			return fmt.Sprintf("apiVersion %s: ACK's %s is in API group %s, not %s", gvk.GroupVersion(), want.Kind, want.Group, gvk.Group)
+		}
+	}
+	return ""
+}
+
+// misspells reports whether the API group g misspells the ACK group want
+// (SERVICE.services.k8s.aws), an edit being a byte added, removed, replaced
+// or swapped with the next: one edit anywhere (s3services.k8s.aws); the
+// same service and at most three edits in the rest (s3.service.k8s.aws,
+// s3.services.k8s.io); the same rest and one edit in the service
+// (iamm.services.k8s.aws). Not two edits in the service, where other ACK
+// services lie (mq, iot and iam; ecr, ecs and ec2 are one apart, but
+// have no kind of the same name).
+func misspells(g, want string) bool {
+	if editDistance(g, want) <= 1 {
+		return true
+	}
+	svc, rest, _ := strings.Cut(g, ".")
+	wantSvc, wantRest, _ := strings.Cut(want, ".")
+	switch {
+	case svc == wantSvc:
+		return editDistance(rest, wantRest) <= 3
+	case rest == wantRest:
+		return editDistance(svc, wantSvc) <= 1
+	}
+	return false
+}
+
+// editDistance is the number of bytes to add, remove, replace or swap
+// with the next one to turn a into b (optimal string alignment).
+func editDistance(a, b string) int {
+	// d[i][j] is the distance between a[:i] and b[:j], three rows kept.
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // policyReads reports whether --policy reads an object: a GuardrailPolicy,

@@ -1437,3 +1437,52 @@ func TestOwnerAccountErrorsGiveTheLine(t *testing.T) {
 		t.Errorf("errors\n%+v\nwant\n%+v", rep.Errors, want)
 	}
 }
+
+// TestNearMissOfACKGroupIsAnError: a kind ackguard guards whose API group
+// misspells ACK's (or whose kind misspells ACK's by case) is refused by
+// the cluster; skipped, it would pass unjudged, so it is an input error at
+// its line, as a misspelt policy.ackguard.dev kind is. The same kind in an
+// unrelated group is not ACK's, and is skipped.
+func TestNearMissOfACKGroupIsAnError(t *testing.T) {
+	near := []struct{ apiVersion, kind, want string }{
+		{"s3.service.k8s.aws/v1alpha1", "Bucket", "apiVersion s3.service.k8s.aws/v1alpha1: ACK's Bucket is in API group s3.services.k8s.aws, not s3.service.k8s.aws"},
+		{"s3.services.k8s.io/v1alpha1", "Bucket", "ACK's Bucket is in API group s3.services.k8s.aws"},
+		{"iam.sevrices.k8s.aws/v1alpha1", "Role", "ACK's Role is in API group iam.services.k8s.aws"},
+		{"ec2.services.k8s.aws/v1alpha1", "Securitygroup", "ec2.services.k8s.aws has no kind Securitygroup, but SecurityGroup"},
+		{"s3.services.k8s.aws", "Bucket", "apiVersion s3.services.k8s.aws names no version"},
+		{"ec2.service.k8s.aws/v1alpha1", "Subnet", "ACK's Subnet is in API group ec2.services.k8s.aws"},
+		{"s3services.k8s.aws/v1alpha1", "Bucket", "ACK's Bucket is in API group s3.services.k8s.aws"},
+		{"lamda.services.k8s.aws/v1alpha1", "Function", "ACK's Function is in API group lambda.services.k8s.aws"},
+	}
+	var in strings.Builder
+	for i, n := range near {
+		fmt.Fprintf(&in, "---\napiVersion: %s\nkind: %s\nmetadata: {name: n%d}\nspec: {name: n%d}\n", n.apiVersion, n.kind, i, i)
+	}
+	others := []struct{ apiVersion, kind string }{
+		{"s3.aws.upbound.io/v1beta1", "Bucket"},
+		{"rbac.authorization.k8s.io/v1", "Role"},
+		{"kyverno.io/v1", "Policy"},
+		{"ecr.services.k8s.aws/v1alpha1", "Repository"},
+		{"mq.services.k8s.aws/v1alpha1", "User"},
+		{"iam.aws.upbound.io/v1beta1", "Policy"},
+		{"v1", "ConfigMap"},
+	}
+	for i, o := range others {
+		fmt.Fprintf(&in, "---\napiVersion: %s\nkind: %s\nmetadata: {name: o%d}\n", o.apiVersion, o.kind, i)
+	}
+	rep := Scan(context.Background(), []string{"-"}, strings.NewReader(in.String()), Options{})
+	if len(rep.Errors) != len(near) {
+		t.Fatalf("errors %+v, want one for each of %d near misses", rep.Errors, len(near))
+	}
+	for i, e := range rep.Errors {
+		if wantSrc, wantLine := fmt.Sprintf("-#%d", i), 5*i+2; e.Source != wantSrc || e.Line != wantLine || !strings.Contains(e.Message, near[i].want) {
+			t.Errorf("error %+v, want %s at line %d: %s", e, wantSrc, wantLine, near[i].want)
+		}
+	}
+	if rep.Summary.Skipped != len(others) {
+		t.Errorf("skipped %d, want the %d objects of other groups", rep.Summary.Skipped, len(others))
+	}
+	if code, _, stderr := run(t, "apiVersion: s3.service.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: a}\n", "-o", "json", "-"); code != 2 || !strings.Contains(stderr, "error: -: line 1: Bucket a: apiVersion s3.service.k8s.aws/v1alpha1") {
+		t.Errorf("exit code %d, want 2\n%s", code, stderr)
+	}
+}
