@@ -59,7 +59,11 @@
 // or of ACK's group with its kind in other case (kind: bucket), is an input
 // error at its line, as the cluster refuses it; the same kind in an
 // unrelated group, a Crossplane s3.aws.upbound.io Bucket, is skipped); empty documents
-// are skipped and not counted. A document whose top level is not an object
+// are skipped and not counted. A PATH that holds no object (an empty file,
+// a directory without manifests, nothing on standard input) judges
+// nothing: the scan passes, as kubeconform does, but names it in a note
+// and on standard error ("warning: PATH: holds no Kubernetes object ..."),
+// with every output format. A document whose top level is not an object
 // (a YAML list of Buckets without a List around it, a stray string) is an
 // input error at its line, as kubectl refuses it. An object with an items array is a list, as
 // kubectl's decoder reads it whatever its kind (a List, a BucketList, a
@@ -227,7 +231,9 @@
 //	    "denied": 1,     // resources with at least one deny finding
 //	    "warned": 1,     // extension: resources with warn findings only
 //	    "exempted": 2,   // extension: len(exempted)
-//	    "skipped": 4     // extension: objects read and not judged (not guarded kinds)
+//	    "skipped": 4,    // extension: objects read and not judged (not guarded kinds)
+//	    "documents": 8   // extension: objects read from the PATHs, whatever their kind
+//	                     // (each item of a List); 0 when there was nothing to judge
 //	  },
 //	  "exempted": [      // extension: findings a GuardrailException in force exempts
 //	    {

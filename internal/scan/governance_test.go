@@ -191,7 +191,7 @@ func TestExceptionHonoured(t *testing.T) {
 	if !slices.Equal(exempted, wantExempted) {
 		t.Errorf("exempted %v, want %v", exempted, wantExempted)
 	}
-	if want := (Summary{Resources: 1, Findings: 1, Denied: 0, Warned: 1, Exempted: 2}); rep.Summary != want {
+	if want := (Summary{Resources: 1, Findings: 1, Denied: 0, Warned: 1, Exempted: 2, Documents: 2}); rep.Summary != want {
 		t.Errorf("summary %+v, want %+v", rep.Summary, want)
 	}
 	wantEx := []Exception{{Namespace: "team-a", Name: "public-site", Source: "-#1", State: "Active",

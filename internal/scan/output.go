@@ -137,6 +137,9 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 		b.WriteByte('\n')
 	}
 	for _, n := range rep.Notes {
+		if emptyNote(rep, n) {
+			continue // a warning on stderr
+		}
 		b.WriteString(governance.OneLine("note: " + n))
 		b.WriteByte('\n')
 	}
@@ -371,8 +374,23 @@ func writeErrors(rep Report, stderr io.Writer) error {
 		b.WriteString(governance.OneLine(e.Message))
 		b.WriteByte('\n')
 	}
+	for _, e := range rep.empty {
+		b.WriteString(governance.OneLine("warning: " + e.Source + ": " + e.Message))
+		b.WriteByte('\n')
+	}
 	_, err := io.WriteString(stderr, b.String())
 	return err
+}
+
+// emptyNote reports whether a note is one of those on the PATHs that hold
+// no object, which the text output gives as warnings on standard error.
+func emptyNote(rep Report, note string) bool {
+	for _, e := range rep.empty {
+		if strings.HasSuffix(note, " "+e.Message) {
+			return true
+		}
+	}
+	return false
 }
 
 // findingReason is what the findings a line folds share: they are
@@ -427,6 +445,9 @@ func SummaryLine(rep Report) string {
 	}
 	if n := len(rep.Errors); n > 0 {
 		s += ", " + plural(n, "error")
+	}
+	if len(rep.empty) > 0 && rep.Summary.Documents == 0 {
+		s += ", no object read"
 	}
 	return s
 }

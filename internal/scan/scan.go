@@ -166,6 +166,22 @@ type Report struct {
 
 	// judged are the resources judged, in input order.
 	judged []judgedResource
+	// empty are the PATHs that hold no object, with what the note on
+	// each says: the outputs warn of them on standard error.
+	empty []InputError
+}
+
+// emptyInput notes a PATH that holds no object: nothing was judged from
+// it, which a pipeline whose glob or directory is wrong must be told
+// rather than read as a pass.
+func (s *scanner) emptyInput(p string) {
+	what := p
+	if p == "-" {
+		what = "standard input"
+	}
+	msg := "holds no Kubernetes object, so nothing was judged from it (an empty file, or a directory without .yaml, .yml or .json files holding one): check the path"
+	s.rep.empty = append(s.rep.empty, InputError{Source: p, Message: msg})
+	s.notef("%s %s", what, msg)
 }
 
 // OwnerAccount is an owner account and the places that named it.
@@ -348,6 +364,10 @@ type Summary struct {
 	// kind ackguard guards (a Deployment, a ConfigMap), and not a
 	// GuardrailPolicy, GuardrailException or Namespace (extension).
 	Skipped int `json:"skipped"`
+	// Documents is the number of objects read from the PATHs, whatever
+	// their kind (each item of a List counts, empty documents do not): 0
+	// when the input holds nothing to judge (extension).
+	Documents int `json:"documents"`
 }
 
 // MarshalJSON encodes the report with empty arrays rather than null.
@@ -437,7 +457,11 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		if s.done() {
 			break
 		}
+		docs, retaken, errs, templates := s.rep.Summary.Documents, s.retaken, len(s.rep.Errors), len(s.templates)
 		s.path(p, readAll)
+		if s.rep.Summary.Documents == docs && s.retaken == retaken && len(s.rep.Errors) == errs && len(s.templates) == templates {
+			s.emptyInput(p)
+		}
 	}
 	scanned := maps.Clone(s.taken)
 	for _, p := range opts.Policies {
@@ -1352,6 +1376,9 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		// applies its items, and not the object itself.
 		s.items(source, obj, items, loc, mode)
 		return
+	}
+	if mode == readAll && s.pass == collectPass {
+		s.rep.Summary.Documents++
 	}
 	meta := view.ReadMeta(obj)
 	if meta.Namespace == "" && s.namespaced(meta.GVK.GroupKind()) {

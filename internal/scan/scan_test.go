@@ -142,7 +142,7 @@ var (
 	errorKeys        = []string{"line", "message", "source"}
 	policyKeys       = []string{"builtin", "name", "source"}
 	exceptionKeys    = []string{"expiresAt", "message", "name", "namespace", "reason", "source", "state"}
-	summaryKeys      = []string{"denied", "exempted", "findings", "resources", "skipped", "warned"}
+	summaryKeys      = []string{"denied", "documents", "exempted", "findings", "resources", "skipped", "warned"}
 )
 
 func keysOf(m map[string]any) []string {
@@ -330,7 +330,7 @@ func TestJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0},"exempted":[],"policies":[],"exceptions":[],"notes":[],"ownerAccounts":[]}`; string(b) != want {
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0,"documents":0},"exempted":[],"policies":[],"exceptions":[],"notes":[],"ownerAccounts":[]}`; string(b) != want {
 		t.Errorf("empty report encodes as %s, want %s", b, want)
 	}
 }
@@ -342,8 +342,9 @@ func TestScanManifests(t *testing.T) {
 	}
 	// Judged: 4 buckets in buckets.yaml less the ConfigMap (3), bucket.json,
 	// two list items, the nested bucket. Not the hidden one. Skipped: the
-	// ConfigMap in buckets.yaml and the one in list.yaml.
-	wantSummary := Summary{Resources: 7, Findings: len(rep.Findings), Denied: 5, Warned: 1, Skipped: 2}
+	// ConfigMap in buckets.yaml and the one in list.yaml. Documents: the
+	// nine objects read, judged or skipped.
+	wantSummary := Summary{Resources: 7, Findings: len(rep.Findings), Denied: 5, Warned: 1, Skipped: 2, Documents: 9}
 	if rep.Summary != wantSummary {
 		t.Errorf("summary %+v, want %+v", rep.Summary, wantSummary)
 	}
@@ -1484,5 +1485,54 @@ func TestNearMissOfACKGroupIsAnError(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "apiVersion: s3.service.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: a}\n", "-o", "json", "-"); code != 2 || !strings.Contains(stderr, "error: -: line 1: Bucket a: apiVersion s3.service.k8s.aws/v1alpha1") {
 		t.Errorf("exit code %d, want 2\n%s", code, stderr)
+	}
+}
+
+// TestEmptyInputIsReported: a PATH that holds no object (an empty file, a
+// directory without manifests, nothing on standard input) judges nothing;
+// the scan passes, as kubeconform does, but says so on standard error in
+// every output, in the JSON notes, and counts the objects read.
+func TestEmptyInputIsReported(t *testing.T) {
+	empty := writeFile(t, "empty.yaml", "---\n# nothing yet\n")
+	emptyDir := t.TempDir()
+	writeIn(t, emptyDir, "README.md", "# manifests\n")
+	for _, tt := range []struct {
+		name, stdin, path string
+	}{
+		{"empty file", "", empty},
+		{"directory without manifests", "", emptyDir},
+		{"nothing on standard input", "", "-"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			warning := "warning: " + tt.path + ": holds no Kubernetes object, so nothing was judged from it"
+			for _, output := range OutputFormats {
+				code, stdout, stderr := run(t, tt.stdin, "-o", output, tt.path)
+				if code != 0 || !strings.Contains(stderr, warning) {
+					t.Errorf("-o %s: exit code %d, want 0 with %q on stderr:\n%s", output, code, warning, stderr)
+				}
+				if output == OutputText && (!strings.Contains(stdout, "0 resources, 0 findings, 0 denied, 0 warned, no object read") || strings.Contains(stdout, "note:")) {
+					t.Errorf("text output:\n%s", stdout)
+				}
+			}
+			_, stdout, _ := run(t, tt.stdin, "-o", "json", tt.path)
+			doc := checkShape(t, stdout)
+			if n := doc["summary"].(map[string]any)["documents"]; n != 0.0 {
+				t.Errorf("summary.documents %v, want 0", n)
+			}
+			if notes := doc["notes"].([]any); len(notes) != 1 || !strings.Contains(notes[0].(string), "holds no Kubernetes object") {
+				t.Errorf("notes %v", notes)
+			}
+		})
+	}
+	// Beside a PATH that holds objects, the empty one is still named.
+	code, stdout, stderr := run(t, "", "-o", "json", emptyDir, testdata("secure"))
+	if code != 0 || !strings.Contains(stderr, "warning: "+emptyDir+": holds no Kubernetes object") || !strings.Contains(stdout, `"documents": 2`) {
+		t.Errorf("exit code %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A file of objects, judged or not, or one with errors, is not empty.
+	for _, p := range []string{testdata("secure"), writeFile(t, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), testdata("broken")} {
+		if _, _, stderr := run(t, "", p); strings.Contains(stderr, "warning:") {
+			t.Errorf("%s: %s", p, stderr)
+		}
 	}
 }
