@@ -10,9 +10,12 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 // uninstallCRD deletes a CRD and waits until it is gone; it returns the
@@ -134,4 +137,73 @@ func handlerGoroutines() int {
 	var b bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
 	return strings.Count(b.String(), "(*processorListener).run(")
+}
+
+// kindSeries returns the series of the gauge that name a kind, by their
+// labels.
+func kindSeries(t *testing.T, metric, kind string) map[string]float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != metric {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if labelValue(m, "kind") == kind {
+				out[m.String()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// Once an ACK CRD is deleted, the gauges of its kind's objects (open
+// violations, suspensions) go with them: a kind no longer served has no
+// series, as before it was installed, rather than the counts its objects
+// had when the CRD went, kept until the manager restarts.
+func TestDeletedKindLeavesNoGaugeSeries(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t)
+	gvk := unprotectedCluster(ns, "").GroupVersionKind()
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: lateCRDName}, &apiextensionsv1.CustomResourceDefinition{}); apierrors.IsNotFound(err) {
+		installCRD(t, lateCRD)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	// Unencrypted storage (RDS-002) has no fix: it stays open.
+	u := unprotectedCluster(ns, "gauges")
+	if err := unstructured.SetNestedField(u.Object, false, "spec", "storageEncrypted"); err != nil {
+		t.Fatal(err)
+	}
+	createWhenServed(t, u)
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		for _, v := range kindSeries(t, "ackguard_violations_open", gvk.Kind) {
+			if v > 0 {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("no open violation of %s exported", gvk.Kind)
+	}
+
+	if _, err := uninstallCRD(ctx, lateCRDName); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return !slices.Contains(ackguard.Kinds.Started(), gvk), nil
+	})
+	if err != nil {
+		t.Fatalf("%s still watched after its CRD was deleted", gvk.Kind)
+	}
+	for _, metric := range []string{"ackguard_violations_open", "ackguard_remediation_suspended"} {
+		if got := kindSeries(t, metric, gvk.Kind); len(got) > 0 {
+			t.Errorf("%s keeps series of the deleted kind %s: %v", metric, gvk.Kind, got)
+		}
+	}
 }

@@ -145,6 +145,7 @@ func (w *KindWatcher) sync(ctx context.Context) error {
 			w.stop(gvk)
 			// Its objects went with its CRD.
 			run.rec.memory().notes.forgetKind(gvk.GroupKind())
+			run.rec.Metrics.ForgetKind(gvk.Kind)
 			log.Info("kind no longer served (its CRD was deleted): stopped watching it; it is watched again once installed", "kind", gvk.String())
 		case slices.ContainsFunc(ACKReferences(), func(ref Reference) bool { return ref.From == gvk && changed(ref.To) }):
 			w.stop(gvk)

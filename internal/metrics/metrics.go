@@ -224,6 +224,22 @@ func (m *Metrics) SetSuspended(kind string, obj types.NamespacedName, suspended 
 	}
 }
 
+// ForgetKind drops the gauges' series of a kind no longer served (its CRD
+// was deleted, and its objects with it): the kind has no series, as before
+// it was installed, rather than the counts its objects had when it went.
+// The counters keep theirs: they are totals, not the state of objects.
+func (m *Metrics) ForgetKind(kind string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.open, kind)
+	delete(m.suspended, kind)
+	m.OpenViolations.DeletePartialMatch(prometheus.Labels{"kind": kind})
+	m.Suspended.DeleteLabelValues(kind)
+}
+
 // SetExceptionState records the state of one GuardrailException (one of
 // ExceptionStates, any case; "" when it is gone) and updates the
 // ackguard_exceptions gauge. Every state is exported, at zero when no
