@@ -541,3 +541,58 @@ func TestAdmitUpdateJudgesTheStoredStatus(t *testing.T) {
 		t.Errorf("Admit changed the request's object")
 	}
 }
+
+// TestUpdateKnowsStatementsByWhatIAMReads: a statement is known by what
+// IAM reads in it, so an UPDATE that changes only what IAM does not read
+// (its Sid, the case of an action name, the order of a list's values)
+// introduces nothing; one that changes what IAM reads (a resource ARN's
+// case, a value added) is denied.
+func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
+	eng := New(reg, Defaults{}, nil, nil)
+	doc := func(s ...string) string {
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(s, ",") + `]}`
+	}
+	policy := func(s ...string) map[string]any {
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Policy",
+			"metadata": map[string]any{"name": "p", "namespace": "ns"},
+			"spec":     map[string]any{"name": "p", "policyDocument": doc(s...)}}
+	}
+	bucket := func(s ...string) map[string]any {
+		return bucketWith("ns", "b", "policy", tlsOnly("b", s...))
+	}
+	// IAM-002 denies a whole sensitive service; S3-002 a public read.
+	iamAll := func(sid, actions, resource string) string {
+		return `{"Sid":"` + sid + `","Effect":"Allow","Action":` + actions + `,"Resource":"` + resource + `"}`
+	}
+	publicRead := func(sid, actions string) string {
+		return `{"Sid":"` + sid + `","Effect":"Allow","Principal":"*","Action":` + actions + `,"Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}`
+	}
+	const roleA, rolea = "arn:aws:iam::111122223333:role/A", "arn:aws:iam::111122223333:role/a"
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"a statement's Sid changed", policy(iamAll("One", `"iam:*"`, "*")), policy(iamAll("Two", `"iam:*"`, "*")), true},
+		{"a public statement's Sid changed", bucket(publicRead("One", `"s3:GetObject"`)), bucket(publicRead("Two", `"s3:GetObject"`)), true},
+		// A statement saying what another of the document says is the
+		// same finding, as two copies of one statement are.
+		{"a statement repeated under another Sid", policy(iamAll("One", `"iam:*"`, "*")), policy(iamAll("One", `"iam:*"`, "*"), iamAll("Two", `"iam:*"`, "*")), true},
+		{"a statement's Sid changed and its resource too", policy(iamAll("One", `"iam:*"`, roleA)), policy(iamAll("Two", `"iam:*"`, "*")), false},
+		// Catalog §10.1 D1: action names are case-insensitive; E3:
+		// resource ARNs are not.
+		{"an action's case changed", policy(iamAll("S", `"iam:*"`, "*")), policy(iamAll("S", `"IAM:*"`, "*")), true},
+		{"a public statement's action case changed", bucket(publicRead("S", `"s3:GetObject"`)), bucket(publicRead("S", `"S3:getobject"`)), true},
+		{"a resource ARN's case changed", policy(iamAll("S", `"iam:*"`, roleA)), policy(iamAll("S", `"iam:*"`, rolea)), false},
+		{"a list's values reordered", bucket(publicRead("S", `["s3:GetObject","s3:ListBucket"]`)), bucket(publicRead("S", `["s3:ListBucket","s3:GetObject"]`)), true},
+		{"a list's values reordered and recased", policy(iamAll("S", `["iam:*","s3:GetObject"]`, "*")), policy(iamAll("S", `["S3:GetObject","IAM:*"]`, "*")), true},
+		{"a value added to a list", bucket(publicRead("S", `["s3:GetObject","s3:ListBucket"]`)), bucket(publicRead("S", `["s3:ListBucket","s3:GetObject","s3:GetObjectVersion"]`)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+				t.Fatal("the old object must have a denying finding for the test to mean anything")
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -181,64 +182,215 @@ func isDirectoryBucket(in *Input) bool {
 // aside: stable when other statements are reordered, added or removed,
 // or the document re-indented or rendered by a tool that sorts keys or
 // writes every list as an array (Helm's toJson, Terraform's jsonencode).
+// What IAM does not read as a difference is no difference either: its
+// Sid (a label), the case of its action names (catalog §10.1 D1) and the
+// order of the values of a list (each list of an element, a principal or
+// a condition is a set: any of its values). A statement that says what
+// another of the same document says, Sid aside, is the same finding, as
+// two copies of one statement are.
 func statementSubject(d *policy.Document, s *policy.Statement) string {
 	return canonicalStatement(d.Raw[s.Start:s.End])
 }
 
 // canonicalStatement is the well-formed JSON text of a statement with
-// every one-element list of a value written as the value, a Principal or
-// NotPrincipal "*" as {"AWS":"*"}, the members of every object sorted by
-// name, its strings escaped alike and no whitespace between its tokens;
-// numbers keep their text. It is compactJSON(s) for a text jsontext
-// cannot format (not JSON, a name twice, invalid UTF-8).
+// its Sid left out, the values of its Action and NotAction lower-cased,
+// the values of every list of strings, numbers and booleans sorted and a
+// one-element one written as the value, a Principal or NotPrincipal "*"
+// as {"AWS":"*"}, the members of every object sorted by name, its strings
+// escaped alike and no whitespace between its tokens; numbers keep their
+// text. It is compactJSON(s) for a text jsontext cannot format (not JSON,
+// a name twice, invalid UTF-8).
 func canonicalStatement(s string) string {
 	v := jsontext.Value(s)
 	if err := v.Format(jsontext.ReorderRawObjects(true)); err != nil {
 		return compactJSON(s)
 	}
-	return string(ackEquivalent(v))
+	out, _ := canonicalValue(make([]byte, 0, len(v)), v, 0, false, true)
+	return string(out)
 }
 
-// ackEquivalent rewrites formatted JSON (no whitespace, strings escaped
-// alike) as ACK compares documents: a one-element list of a string,
-// number or boolean is the value, and a Principal or NotPrincipal "*"
-// (or ["*"]) is {"AWS":"*"}. The order of the members is unchanged, so
-// sorted members stay sorted.
-func ackEquivalent(b []byte) []byte {
-	out := make([]byte, 0, len(b)+8)
-	for i := 0; i < len(b); {
-		switch b[i] {
-		case '"':
+// canonicalValue appends the formatted JSON value (no whitespace, strings
+// escaped alike, members sorted) at b[i] to out as canonicalStatement
+// writes it, and returns the offset just past it. action is whether the
+// value is (or is a list of) the statement's Action or NotAction, top
+// whether it is the statement itself.
+func canonicalValue(out, b []byte, i int, action, top bool) ([]byte, int) {
+	switch {
+	case i >= len(b):
+		return out, i
+	case b[i] == '{':
+		out = append(out, '{')
+		i++
+		first := true
+		for i < len(b) && b[i] != '}' {
+			if b[i] == ',' {
+				i++
+			}
 			end := jsonStringEnd(b, i)
 			name := b[i:end]
-			if end < len(b) && b[end] == ':' && (string(name) == `"Principal"` || string(name) == `"NotPrincipal"`) {
-				rest := b[end+1:]
-				for _, star := range []string{`"*"`, `["*"]`} {
-					if len(rest) >= len(star) && string(rest[:len(star)]) == star {
-						out = append(out, name...)
-						out = append(out, `:{"AWS":"*"}`...)
-						end += 1 + len(star)
-						name = nil
-						break
-					}
-				}
-			}
-			out = append(out, name...)
-			i = end
-		case '[':
-			if end, ok := scalarEnd(b, i+1); ok && end < len(b) && b[end] == ']' {
-				out = append(out, b[i+1:end]...)
-				i = end + 1
+			i = end + 1 // the colon
+			if top && string(name) == `"Sid"` {
+				i = jsonValueEnd(b, i)
 				continue
 			}
-			out = append(out, '[')
-			i++
-		default:
-			out = append(out, b[i])
-			i++
+			if !first {
+				out = append(out, ',')
+			}
+			first = false
+			out = append(out, name...)
+			out = append(out, ':')
+			if top && (string(name) == `"Principal"` || string(name) == `"NotPrincipal"`) {
+				if v := b[i:jsonValueEnd(b, i)]; string(v) == `"*"` || string(v) == `["*"]` {
+					out = append(out, `{"AWS":"*"}`...)
+					i += len(v)
+					continue
+				}
+			}
+			a := action
+			if top {
+				a = string(name) == `"Action"` || string(name) == `"NotAction"`
+			}
+			out, i = canonicalValue(out, b, i, a, false)
 		}
+		return append(out, '}'), i + 1
+	case b[i] == '[':
+		// A list of strings, numbers and booleans is a set: its values
+		// sorted, one written as the value; any other list keeps its
+		// order.
+		n, sorted := 0, true
+		var prev []byte
+		j := i + 1
+		for j < len(b) && b[j] != ']' {
+			if b[j] == ',' {
+				j++
+			}
+			end, ok := scalarEnd(b, j)
+			if !ok {
+				n = -1
+				break
+			}
+			if prev != nil && compareScalars(prev, b[j:end], action) > 0 {
+				sorted = false
+			}
+			prev, n, j = b[j:end], n+1, end
+		}
+		if n >= 0 && j < len(b) {
+			var vals [][]byte // only for a list to sort
+			if !sorted {
+				vals = make([][]byte, 0, n)
+				for k := i + 1; k < j; {
+					if b[k] == ',' {
+						k++
+					}
+					end, _ := scalarEnd(b, k)
+					vals, k = append(vals, b[k:end]), end
+				}
+				slices.SortFunc(vals, func(x, y []byte) int { return compareScalars(x, y, action) })
+			}
+			if n != 1 {
+				out = append(out, '[')
+			}
+			for k, v := i+1, 0; k < j; v++ {
+				if b[k] == ',' {
+					k++
+					out = append(out, ',')
+				}
+				end, _ := scalarEnd(b, k)
+				val := b[k:end]
+				if vals != nil {
+					val = vals[v]
+				}
+				out, k = appendScalar(out, val, action), end
+			}
+			if n != 1 {
+				out = append(out, ']')
+			}
+			return out, j + 1
+		}
+		out = append(out, '[')
+		i++
+		for n := 0; i < len(b) && b[i] != ']'; n++ {
+			if b[i] == ',' {
+				i++
+			}
+			if n > 0 {
+				out = append(out, ',')
+			}
+			out, i = canonicalValue(out, b, i, action, false)
+		}
+		return append(out, ']'), i + 1
+	}
+	end := jsonValueEnd(b, i)
+	return appendScalar(out, b[i:end], action), end
+}
+
+// appendScalar appends the formatted JSON scalar v to out, a string
+// lower-cased when it is an action name (IAM reads action names
+// regardless of case, catalog §10.1 D1).
+func appendScalar(out, v []byte, action bool) []byte {
+	n := len(out)
+	out = append(out, v...)
+	if action && len(v) > 0 && v[0] == '"' {
+		lowerASCII(out[n:])
 	}
 	return out
+}
+
+// compareScalars orders two formatted JSON scalars by their text, an
+// action name's lower-cased.
+func compareScalars(x, y []byte, action bool) int {
+	if !action || x[0] != '"' || y[0] != '"' {
+		return bytes.Compare(x, y)
+	}
+	for k := 0; k < len(x) && k < len(y); k++ {
+		if a, b := toLowerASCII(x[k]), toLowerASCII(y[k]); a != b {
+			return int(a) - int(b)
+		}
+	}
+	return len(x) - len(y)
+}
+
+func lowerASCII(b []byte) {
+	for k, c := range b {
+		b[k] = toLowerASCII(c)
+	}
+}
+
+func toLowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// jsonValueEnd returns the offset just past the value that starts at b[i]
+// in formatted JSON.
+func jsonValueEnd(b []byte, i int) int {
+	if end, ok := scalarEnd(b, i); ok {
+		return end
+	}
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			j = jsonStringEnd(b, j) - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j
+			}
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		case ',', ':':
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(b)
 }
 
 // jsonStringEnd returns the offset just past the string that starts at

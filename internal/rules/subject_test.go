@@ -3,7 +3,9 @@ package rules
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,14 +34,22 @@ func TestCompactJSON(t *testing.T) {
 func TestCanonicalStatement(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"Effect":"Allow","Action":"*"}`:                                                    `{"Action":"*","Effect":"Allow"}`,
-		"{\n  \"b\": {\"y\": 1, \"x\": [2, 1.0]},\n  \"a\": \"q x\"\n}":                      `{"a":"q x","b":{"x":[2,1.0],"y":1}}`,
+		"{\n  \"b\": {\"y\": 1, \"x\": [2, 1.0]},\n  \"a\": \"q x\"\n}":                      `{"a":"q x","b":{"x":[1.0,2],"y":1}}`,
 		`{"a":"\u003c\u0041&"}`:                                                              `{"a":"<A&"}`,
-		`{"Action":["s3:GetObject"],"Condition":{"Bool":{"aws:SecureTransport":["false"]}}}`: `{"Action":"s3:GetObject","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`,
+		`{"Action":["s3:GetObject"],"Condition":{"Bool":{"aws:SecureTransport":["false"]}}}`: `{"Action":"s3:getobject","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`,
 		`{"Principal":"*"}`:                                                                  `{"Principal":{"AWS":"*"}}`,
 		`{"NotPrincipal":{"AWS":["*"]}}`:                                                     `{"NotPrincipal":{"AWS":"*"}}`,
 		`{"Principal":{"Service":"*"}}`:                                                      `{"Principal":{"Service":"*"}}`,
-		`{"Action":["s3:GetObject","s3:List*"]}`:                                             `{"Action":["s3:GetObject","s3:List*"]}`,
-		`{"a": 1`:                                                                            `{"a":1`,
+		`{"Action":["s3:GetObject","s3:List*"]}`:                                             `{"Action":["s3:getobject","s3:list*"]}`,
+		// What IAM reads alike: a Sid, the case of an action name, the
+		// order of a list's values.
+		`{"Sid":"A","Effect":"Allow"}`:                                                                         `{"Effect":"Allow"}`,
+		`{"Action":["S3:ListBucket","s3:getObject"],"NotAction":"IAM:*"}`:                                      `{"Action":["s3:getobject","s3:listbucket"],"NotAction":"iam:*"}`,
+		`{"Resource":["arn:aws:s3:::B/*","arn:aws:s3:::A"]}`:                                                   `{"Resource":["arn:aws:s3:::A","arn:aws:s3:::B/*"]}`,
+		`{"Principal":{"AWS":["b","a"]},"Condition":{"IpAddress":{"aws:SourceIp":["2.0.0.0/8","1.0.0.0/8"]}}}`: `{"Condition":{"IpAddress":{"aws:SourceIp":["1.0.0.0/8","2.0.0.0/8"]}},"Principal":{"AWS":["a","b"]}}`,
+		`{"Condition":{"StringEquals":{"aws:Action":"S3:X"}},"x":{"Sid":"kept"},"y":[{"b":1},{"a":2}]}`:        `{"Condition":{"StringEquals":{"aws:Action":"S3:X"}},"x":{"Sid":"kept"},"y":[{"b":1},{"a":2}]}`,
+		`{"Sid":null,"a":[null,"x"],"b":null}`:                                                                 `{"a":[null,"x"],"b":null}`,
+		`{"a": 1`:                                                                                              `{"a":1`,
 	} {
 		if got := canonicalStatement(in); got != want {
 			t.Errorf("canonicalStatement(%q) = %q, want %q", in, got, want)
@@ -48,9 +58,8 @@ func TestCanonicalStatement(t *testing.T) {
 }
 
 // FuzzCanonicalStatement: what canonicalStatement writes for a JSON text
-// it can format says what the text says, as ACK compares it (decoded, it
-// is the text decoded with every one-element list of a value unwrapped
-// and a Principal or NotPrincipal "*" written as {"AWS":"*"}).
+// it can format says what the text says, as ACK and IAM read it (decoded,
+// it is the text decoded as ackEquivalentValue rewrites it).
 func FuzzCanonicalStatement(f *testing.F) {
 	for _, s := range []string{
 		`{"Sid":"A","Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*"}`,
@@ -92,27 +101,69 @@ func decodeNumbers(s string) (any, error) {
 	return v, nil
 }
 
-// ackEquivalentValue is ackEquivalent on a decoded value.
+// ackEquivalentValue is canonicalStatement on a decoded statement: its
+// Sid left out, its action names lower-cased, every list of strings,
+// numbers and booleans sorted (by their JSON text) and a one-element one
+// unwrapped, and a Principal or NotPrincipal "*" written as {"AWS":"*"}.
 func ackEquivalentValue(v any) any {
-	switch x := v.(type) {
-	case []any:
-		if len(x) == 1 {
-			switch x[0].(type) {
-			case string, json.Number, bool:
-				return x[0]
-			}
-		}
-		for i, e := range x {
-			x[i] = ackEquivalentValue(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			e = ackEquivalentValue(e)
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "Sid")
+		for k, e := range m {
+			e = canonicalModel(e, k == "Action" || k == "NotAction")
 			if (k == "Principal" || k == "NotPrincipal") && e == "*" {
 				e = map[string]any{"AWS": "*"}
 			}
-			x[k] = e
+			m[k] = e
+		}
+		return m
+	}
+	return canonicalModel(v, false)
+}
+
+func canonicalModel(v any, action bool) any {
+	switch x := v.(type) {
+	case string:
+		if action {
+			return asciiLower(x)
+		}
+	case []any:
+		scalars := len(x) > 0
+		for i, e := range x {
+			switch e.(type) {
+			case string, json.Number, bool:
+			default:
+				scalars = false
+			}
+			x[i] = canonicalModel(e, action)
+		}
+		if !scalars {
+			return x
+		}
+		text := func(e any) string {
+			if s, ok := e.(string); ok {
+				b, _ := jsontext.AppendQuote(nil, s)
+				return string(b)
+			}
+			return fmt.Sprint(e)
+		}
+		slices.SortFunc(x, func(a, b any) int { return strings.Compare(text(a), text(b)) })
+		if len(x) == 1 {
+			return x[0]
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = canonicalModel(e, action)
 		}
 	}
 	return v
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
