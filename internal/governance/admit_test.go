@@ -544,9 +544,10 @@ func TestAdmitUpdateJudgesTheStoredStatus(t *testing.T) {
 
 // TestUpdateKnowsStatementsByWhatIAMReads: a statement is known by what
 // IAM reads in it, so an UPDATE that changes only what IAM does not read
-// (its Sid, the case of an action name, the order of a list's values)
-// introduces nothing; one that changes what IAM reads (a resource ARN's
-// case, a value added) is denied.
+// (its Sid, the case of an action name, the order of a list's values, the
+// name of the inline policy holding it) introduces nothing; one that
+// changes what IAM reads (a resource ARN's case, a value added), or adds a
+// copy of the statement to a second document, is denied.
 func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 	eng := New(reg, Defaults{}, nil, nil)
 	doc := func(s ...string) string {
@@ -556,6 +557,17 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Policy",
 			"metadata": map[string]any{"name": "p", "namespace": "ns"},
 			"spec":     map[string]any{"name": "p", "policyDocument": doc(s...)}}
+	}
+	// role holds inline policies, name then document.
+	role := func(kv ...string) map[string]any {
+		inline := map[string]any{}
+		for i := 0; i < len(kv); i += 2 {
+			inline[kv[i]] = kv[i+1]
+		}
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
+			"metadata": map[string]any{"name": "r", "namespace": "ns"},
+			"spec": map[string]any{"name": "r", "inlinePolicies": inline,
+				"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
 	}
 	bucket := func(s ...string) map[string]any {
 		return bucketWith("ns", "b", "policy", tlsOnly("b", s...))
@@ -587,6 +599,46 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 		{"a list's values reordered", bucket(publicRead("S", `["s3:GetObject","s3:ListBucket"]`)), bucket(publicRead("S", `["s3:ListBucket","s3:GetObject"]`)), true},
 		{"a list's values reordered and recased", policy(iamAll("S", `["iam:*","s3:GetObject"]`, "*")), policy(iamAll("S", `["S3:GetObject","IAM:*"]`, "*")), true},
 		{"a value added to a list", bucket(publicRead("S", `["s3:GetObject","s3:ListBucket"]`)), bucket(publicRead("S", `["s3:ListBucket","s3:GetObject","s3:GetObjectVersion"]`)), false},
+		// The inline policies of a Role are known by what they hold, as
+		// the elements of a list: a finding moved to a renamed one is the
+		// same, a second copy in another is new.
+		{"an inline policy renamed", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("ops", doc(iamAll("S", `"iam:*"`, "*"))), true},
+		{"an inline policy renamed, its statement's Sid too", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("ops", doc(iamAll("T", `"iam:*"`, "*"))), true},
+		{"the statement copied into a second inline policy", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("admin", doc(iamAll("S", `"iam:*"`, "*")), "ops", doc(iamAll("S", `"iam:*"`, "*"))), false},
+		{"an inline policy renamed and another statement added", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("ops", doc(iamAll("S", `"iam:*"`, "*"), iamAll("T", `"sts:*"`, "*"))), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+				t.Fatal("the old object must have a denying finding for the test to mean anything")
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}
+
+// TestUpdateKnowsInlinePoliciesByCount: under a policy that denies
+// IAM-018 (no inline policies), renaming an inline policy introduces
+// nothing; adding one is denied.
+func TestUpdateKnowsInlinePoliciesByCount(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("no-inline", rule("IAM-018", v1alpha1.Deny))), nil)
+	const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+	role := func(names ...string) map[string]any {
+		inline := map[string]any{}
+		for _, n := range names {
+			inline[n] = doc
+		}
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
+			"metadata": map[string]any{"name": "r", "namespace": "ns"},
+			"spec": map[string]any{"name": "r", "inlinePolicies": inline,
+				"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"an inline policy renamed", role("read"), role("reader"), true},
+		{"an inline policy added", role("read"), role("read", "reader"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {

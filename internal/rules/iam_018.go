@@ -41,7 +41,10 @@ func checkIAM018(in *Input) []Finding {
 			Path:    p.Document.Path,
 			Message: fmt.Sprintf("the %s has the inline policy %q", kind, p.Name),
 			Remedy:  "move the permissions into an ACK Policy and attach it with spec.policyRefs (or spec.policies)",
-			Subject: p.Name,
+			// Each inline policy is one finding, whatever its name: an
+			// UPDATE renaming one introduces nothing, one adding another
+			// does (Finding.IdentityKey).
+			Subject: "inline policy",
 		})
 	}
 	return out

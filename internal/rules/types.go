@@ -125,8 +125,9 @@ func (f Finding) Key() string {
 // IdentityKey identifies a finding across two versions of one object (an
 // UPDATE's old and new): as Key, except that a finding naming what is
 // wrong (Subject: a statement, a rule's range and ports) is known by it
-// wherever its list element now sits, so inserting or removing an element
-// before it does not make it new.
+// wherever its list element now sits, and whatever the name of the inline
+// policy holding it (view.Path.Unindexed), so inserting or removing an
+// element before it, or renaming the policy, does not make it new.
 func (f Finding) IdentityKey() string {
 	if f.Subject == "" {
 		return f.Key()

@@ -29,13 +29,18 @@ func (p Path) Index(i int) Path { return p.Child(strconv.Itoa(i)) }
 func (p Path) String() string { return p.render(true) }
 
 // Unindexed renders the path as String does with every list index left
-// out: spec.ingressRules[].ipRanges[].cidrIP.
+// out: spec.ingressRules[].ipRanges[].cidrIP; and so is the name of an
+// inline policy (spec.inlinePolicies[]): the name a Role, User or Group
+// gives a document of its own is no more what its findings are about than
+// the place of a list's element.
 func (p Path) Unindexed() string { return p.render(false) }
 
 func (p Path) render(indexes bool) string {
 	var b strings.Builder
 	for i, s := range p {
 		switch {
+		case !indexes && i == 2 && p[0] == "spec" && p[1] == "inlinePolicies":
+			b.WriteString("[]")
 		case IsIndex(s) && indexes:
 			b.WriteString("[" + s + "]")
 		case IsIndex(s):

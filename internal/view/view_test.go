@@ -38,7 +38,9 @@ func TestPathString(t *testing.T) {
 		want string
 	}{
 		{NewPath("spec", "ingressRules").Index(3).Child("ipRanges").Index(0).Child("cidrIP"), "spec.ingressRules[].ipRanges[].cidrIP"},
-		{NewPath("spec", "inlinePolicies", "my policy"), `spec.inlinePolicies["my policy"]`},
+		{NewPath("spec", "inlinePolicies", "my policy"), `spec.inlinePolicies[]`},
+		{NewPath("spec", "inlinePolicies"), `spec.inlinePolicies`},
+		{NewPath("metadata", "annotations", "services.k8s.aws/read-only"), `metadata.annotations["services.k8s.aws/read-only"]`},
 		{NewPath("spec", "m", "").Index(1), `spec.m[""][]`},
 	} {
 		if got := tc.path.Unindexed(); got != tc.want {
