@@ -143,9 +143,18 @@ func (w *KindWatcher) sync(ctx context.Context) error {
 		switch {
 		case !served[gvk]:
 			w.stop(gvk)
-			// Its objects went with its CRD.
+			// Its objects went with its CRD, whether or not the
+			// reconciler saw them go: a watch down while the CRD was
+			// deleted delivers no deletion (listing a kind that is gone
+			// only fails).
 			run.rec.memory().notes.forgetKind(gvk.GroupKind())
 			run.rec.Metrics.ForgetKind(gvk.Kind)
+			if run.rec.Results != nil {
+				run.rec.Results.ForgetKind(gvk.GroupKind())
+			}
+			if snap := run.rec.Governance.Snapshot; snap != nil {
+				snap.ForgetStatusOf(gvk)
+			}
 			log.Info("kind no longer served (its CRD was deleted): stopped watching it; it is watched again once installed", "kind", gvk.String())
 		case slices.ContainsFunc(ACKReferences(), func(ref Reference) bool { return ref.From == gvk && changed(ref.To) }):
 			w.stop(gvk)

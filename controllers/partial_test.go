@@ -83,6 +83,7 @@ type suspendedSink struct {
 func (s *suspendedSink) Observe(*unstructured.Unstructured, *governance.Judgement, map[string]time.Time) {
 }
 func (s *suspendedSink) Forget(schema.GroupVersionKind, types.NamespacedName) {}
+func (s *suspendedSink) ForgetKind(schema.GroupKind)                          {}
 func (s *suspendedSink) Remediated(*unstructured.Unstructured, []string)      {}
 func (s *suspendedSink) Suspended(_ *unstructured.Unstructured, ids []string, sus bool) {
 	s.rules, s.suspended = ids, sus

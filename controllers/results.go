@@ -19,6 +19,8 @@ type ResultSink interface {
 	Observe(obj *unstructured.Unstructured, j *governance.Judgement, fixed map[string]time.Time)
 	// Forget drops an object that no longer exists.
 	Forget(gvk schema.GroupVersionKind, key types.NamespacedName)
+	// ForgetKind drops every object of a kind no longer served.
+	ForgetKind(gk schema.GroupKind)
 	// Remediated records that the reconciler fixed the object; policies
 	// name the policies that asked for the fix.
 	Remediated(obj *unstructured.Unstructured, policies []string)

@@ -112,3 +112,13 @@ func (s *Snapshot) ObserveStatus(gvk schema.GroupVersionKind, key client.ObjectK
 	}
 	s.owners.Set(owners.Origin{Source: owners.FromStatus, Name: gvk.Kind + " " + key.String()}, accts)
 }
+
+// ForgetStatusOf forgets the accounts the status of the resources of a
+// kind no longer served named (its CRD was deleted, and its resources with
+// it, which the reconciler may not have seen go).
+func (s *Snapshot) ForgetStatusOf(gvk schema.GroupVersionKind) {
+	prefix := gvk.Kind + " "
+	s.owners.Forget(func(o owners.Origin) bool {
+		return o.Source == owners.FromStatus && strings.HasPrefix(o.Name, prefix)
+	})
+}

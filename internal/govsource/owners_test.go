@@ -107,6 +107,22 @@ func TestOwnerAccountsLearnedFromACK(t *testing.T) {
 			t.Fatal("the account outlived the resource that named it")
 		}
 	})
+	t.Run("status of a resource whose kind is no longer served", func(t *testing.T) {
+		s, _ := newTestSnapshot()
+		gvk := schema.GroupVersionKind{Group: "s3.services.k8s.aws", Version: "v1alpha1", Kind: "Bucket"}
+		status := map[string]any{"status": map[string]any{"ackResourceMetadata": map[string]any{"ownerAccountID": ownAccount}}}
+		s.ObserveStatus(gvk, client.ObjectKey{Namespace: "team-b", Name: "logs"}, status)
+		// A kind whose name starts alike is another kind.
+		s.ObserveStatus(schema.GroupVersionKind{Group: "x.services.k8s.aws", Version: "v1alpha1", Kind: "BucketPolicy"}, client.ObjectKey{Namespace: "team-b", Name: "p"},
+			map[string]any{"status": map[string]any{"ackResourceMetadata": map[string]any{"ownerAccountID": "999988887777"}}})
+		s.ForgetStatusOf(gvk)
+		if !deniesIAM011(s, "team-a") {
+			t.Fatal("the account outlived the kind whose resources named it")
+		}
+		if ids := s.Owners().IDs(); !slices.Equal(ids, []string{"999988887777"}) {
+			t.Errorf("owner accounts %v: want those of the other kind's resources", ids)
+		}
+	})
 	t.Run("a policy that names its owner accounts keeps them", func(t *testing.T) {
 		s, m := newTestSnapshot()
 		p := &v1alpha1.GuardrailPolicy{ObjectMeta: metav1.ObjectMeta{Name: "strict", Generation: 1, UID: "p1"}}

@@ -158,6 +158,24 @@ func (s *Set) Set(o Origin, accounts []string) bool {
 	return true
 }
 
+// Forget forgets every origin match accepts and reports whether the union
+// of owner accounts changed.
+func (s *Set) Forget(match func(Origin) bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := s.idsLocked()
+	for o := range s.byOrigin {
+		if match(o) {
+			delete(s.byOrigin, o)
+		}
+	}
+	if slices.Equal(before, s.idsLocked()) {
+		return false
+	}
+	s.version.Add(1)
+	return true
+}
+
 // Invalid returns the values that are not account IDs.
 func Invalid(accounts []string) []string {
 	var out []string

@@ -300,6 +300,36 @@ func (s *Store) Forget(gvk schema.GroupVersionKind, key types.NamespacedName) {
 	s.markDirty(key.Namespace)
 }
 
+// ForgetKind drops every object of a kind no longer served (its CRD was
+// deleted, and its objects with it): the reconciler may not have seen
+// them deleted, as the list and watch of a kind that is gone only fail.
+func (s *Store) ForgetKind(gk schema.GroupKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, objs := range s.remediated {
+		for fk := range objs {
+			if fk.gk == gk {
+				delete(objs, fk)
+				s.gen++
+			}
+		}
+	}
+	for fk := range s.suspended {
+		if fk.gk == gk {
+			delete(s.suspended, fk)
+		}
+	}
+	for ns, objs := range s.namespaces {
+		for k := range objs {
+			if k.gk == gk {
+				delete(objs, k)
+				s.gen++
+				s.markDirty(ns)
+			}
+		}
+	}
+}
+
 // Remediated records that the reconciler fixed rules of the object under
 // the policies: the object counts for the policies until it is forgotten.
 // (When the rules were fixed, the results say from the next Observe.)

@@ -454,6 +454,41 @@ func TestForgottenObjectsLeaveAnEmptyReport(t *testing.T) {
 	}
 }
 
+// A kind no longer served leaves the reports and the policies' counts;
+// the other kinds' objects, in the same namespace, stay.
+func TestForgottenKindLeavesTheReports(t *testing.T) {
+	s, w, _, _ := newStore(t, Options{})
+	j := &governance.Judgement{Policies: []string{"baseline"}, Results: []governance.Result{denied(finding("S3-001", rules.High, "spec"), "baseline")}}
+	s.Observe(bucket("a", "b1"), j, nil)
+	s.Remediated(bucket("a", "b1"), []string{"baseline"})
+	s.Suspended(bucket("a", "b1"), []string{"S3-001"}, true)
+	s.Observe(bucket("b", "b2"), j, nil)
+	other := bucket("a", "c1")
+	other.SetGroupVersionKind(schema.GroupVersionKind{Group: "rds.services.k8s.aws", Version: "v1alpha1", Kind: "DBCluster"})
+	s.Observe(other, j, nil)
+	flush(t, s)
+	w.take()
+
+	s.ForgetKind(bucketGVK.GroupKind())
+	flush(t, s)
+	got := map[string][]string{}
+	for _, rep := range w.take() {
+		got[rep.Namespace] = []string{}
+		for _, r := range rep.Results {
+			got[rep.Namespace] = append(got[rep.Namespace], r.Subjects[0].Kind+" "+r.Subjects[0].Name)
+		}
+	}
+	if want := map[string][]string{"a": {"DBCluster c1"}, "b": {}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reports written = %v, want %v", got, want)
+	}
+	if got, want := s.PolicyCounts(), map[string]PolicyCounts{"baseline": {Matched: 1, Failing: 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("counts = %v, want %v", got, want)
+	}
+	if len(s.suspended) != 0 {
+		t.Errorf("suspensions kept: %v", s.suspended)
+	}
+}
+
 func TestObservingNothingForgets(t *testing.T) {
 	s, _, _, _ := newStore(t, Options{})
 	s.Observe(bucket("a", "b1"), &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}, nil)
