@@ -229,6 +229,16 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 	trustSid := func(sid string) string {
 		return `{"Version":"2012-10-17","Statement":[{"Sid":` + sid + `,"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
 	}
+	// fedTrust trusts GitHub's OIDC provider without an audience
+	// condition (IAM-012), its subject condition being sub.
+	fedTrust := func(version, sub string) string {
+		if version != "" {
+			version = `"Version":"` + version + `",`
+		}
+		return `{` + version + `"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},` +
+			`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"` + sub + `"}}}]}`
+	}
+	const varSub, fixedSub = "repo:acme/${aws:PrincipalTag/repo}:*", "repo:acme/web:*"
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -260,6 +270,13 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		// same statement with its Sid a string is one IAM applies.
 		{"a trust policy IAM rejected made valid", role(trustSid(`["t"]`)), role(trustSid(`"t"`)), false},
 		{"a trust policy IAM rejects re-rendered", role(trustSid(`["t"]`)), role(`{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":"*"},"Sid":["t"]}],"Version":"2012-10-17"}`), true},
+		// Catalog §10.1 A6: without Version 2012-10-17 "${...}" is
+		// literal text. Declaring it turns the subject condition the
+		// statement pinned to a literal repository into a variable the
+		// caller's token fills in: the statement trusts every repository.
+		{"a federated trust's variable made to resolve", role(fedTrust("2008-10-17", varSub)), role(fedTrust("2012-10-17", varSub)), false},
+		{"a federated trust's variable left literal", role(fedTrust("", varSub)), role(fedTrust("2008-10-17", varSub)), true},
+		{"a federated trust without variables given a Version", role(fedTrust("", fixedSub)), role(fedTrust("2012-10-17", fixedSub)), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0})

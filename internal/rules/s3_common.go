@@ -187,9 +187,18 @@ func isDirectoryBucket(in *Input) bool {
 // order of the values of a list (each list of an element, a principal or
 // a condition is a set: any of its values). A statement that says what
 // another of the same document says, Sid aside, is the same finding, as
-// two copies of one statement are.
+// two copies of one statement are. What IAM reads differently is a
+// difference though the text is the same: a statement holding "${" in a
+// document whose Version makes it literal text (missing or 2008-10-17,
+// catalog §10.1 A6) is not the statement whose "${...}" IAM resolves as a
+// policy variable (a subject condition pinned to a literal value, a
+// variable the caller fills in, once the Version is 2012-10-17).
 func statementSubject(d *policy.Document, s *policy.Statement) string {
-	return canonicalStatement(d.Raw[s.Start:s.End])
+	text := canonicalStatement(d.Raw[s.Start:s.End])
+	if d.VariablesAreLiteral() && strings.Contains(text, "${") {
+		return text + "\x00literal variables"
+	}
+	return text
 }
 
 // canonicalStatement is the well-formed JSON text of a statement with
