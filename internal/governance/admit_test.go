@@ -398,6 +398,47 @@ func TestUpdateKnowsBucketRuleFindingsByWhatTheyName(t *testing.T) {
 	}
 }
 
+// TestUpdateKnowsNetworkACLFindingsByWhatTheyReach: under a policy that
+// denies EC2-009, an inbound entry letting the internet reach an admin
+// port is a finding per port it reaches: an UPDATE that removes or
+// renumbers the deny entry shadowing SSH from an entry that already let
+// the internet reach RDP is denied (SSH is reached anew); one adding a
+// deny, or an entry before the allow, is admitted with a warning.
+func TestUpdateKnowsNetworkACLFindingsByWhatTheyReach(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("nacl", rule("EC2-009", v1alpha1.Deny))), nil)
+	entry := func(number int64, action, protocol, cidr string, from, to int64) any {
+		return map[string]any{"ruleNumber": number, "ruleAction": action, "protocol": protocol, "cidrBlock": cidr, "egress": false,
+			"portRange": map[string]any{"from": from, "to": to}}
+	}
+	nacl := func(entries ...any) map[string]any {
+		return ackObj(view.NetworkACLGVK, "ns", "acl", nil, map[string]any{"vpcID": "vpc-1", "entries": entries})
+	}
+	allowTCP := entry(200, "allow", "6", "0.0.0.0/0", 0, 65535)
+	allowAll := entry(200, "allow", "-1", "0.0.0.0/0", 0, 0)
+	denySSH := entry(100, "deny", "6", "0.0.0.0/0", 22, 22)
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"the deny shadowing SSH removed", nacl(allowTCP, denySSH), nacl(allowTCP), false},
+		{"the deny shadowing SSH numbered after the allow", nacl(allowTCP, denySSH), nacl(allowTCP, entry(300, "deny", "6", "0.0.0.0/0", 22, 22)), false},
+		{"a deny shadowing SSH added", nacl(allowTCP), nacl(allowTCP, denySSH), true},
+		{"an entry added before the allow", nacl(allowTCP), nacl(entry(100, "allow", "6", "10.0.0.0/8", 443, 443), allowTCP), true},
+		// A port is reached or not: RDP over UDP where it was reached
+		// over TCP is the same port.
+		{"the deny shadowing RDP over UDP removed", nacl(allowAll, denySSH, entry(110, "deny", "17", "0.0.0.0/0", 22, 22), entry(120, "deny", "17", "0.0.0.0/0", 3389, 3389)),
+			nacl(allowAll, denySSH, entry(110, "deny", "17", "0.0.0.0/0", 22, 22)), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+				t.Fatal("the old object must have a denying finding for the test to mean anything")
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}
+
 // TestCreateIgnoresTheStatus: a CREATE is judged as the API server admits
 // it, without the status it drops. A manifest exported from a cluster in
 // another partition must not turn S3-013 (a Deny of everything to

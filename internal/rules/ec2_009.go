@@ -173,11 +173,12 @@ func checkEC2009(in *Input) []Finding {
 		}
 	}
 	ordered := evaluationOrder(ingress)
-	// reached[entry][family] lists the ports/protocols through which the
-	// internet reaches the admin ports via that entry.
+	// reached[entry, family, port] lists the protocols through which the
+	// internet reaches an admin port via that entry.
 	type key struct {
 		index int
 		v4    bool
+		port  int64
 	}
 	reached := map[key][]string{}
 	for _, port := range adminPorts {
@@ -202,7 +203,7 @@ func checkEC2009(in *Input) []Finding {
 				for idx, ps := range admitted {
 					for _, p := range ps {
 						if p.Addr().Is4() == v4 && (cidr.IsWide(p) || covered && !cidr.IsPrivate(p)) {
-							k := key{idx, v4}
+							k := key{idx, v4, port}
 							reached[k] = append(reached[k], fmt.Sprintf("%s %d", proto, port))
 							break
 						}
@@ -211,27 +212,33 @@ func checkEC2009(in *Input) []Finding {
 			}
 		}
 	}
+	// One finding per admin port an entry lets the internet reach: which
+	// ports it reaches depends on the deny entries before it, so an UPDATE
+	// removing or renumbering the deny that shadowed SSH from an entry
+	// that already reached RDP reaches SSH anew.
 	for _, n := range ingress {
 		for _, v4 := range []bool{true, false} {
-			via := reached[key{n.Index, v4}]
-			if len(via) == 0 {
-				continue
+			for _, port := range adminPorts {
+				via := reached[key{n.Index, v4, port}]
+				if len(via) == 0 {
+					continue
+				}
+				src := n.source()
+				num := "without a ruleNumber"
+				if r := n.RuleNumber; r.Present && r.Err == nil && !n.numbered {
+					num = fmt.Sprintf("%d (a ruleNumber EC2 refuses)", r.Value)
+				}
+				if n.numbered {
+					num = fmt.Sprintf("%d", n.number)
+				}
+				out = append(out, Finding{
+					Path: src.Path,
+					Message: fmt.Sprintf("inbound entry %s allows %s from %s, so the internet reaches %s (no lower-numbered entry denies it)",
+						num, n.perm.describe(), n.prefix, strings.Join(via, ", ")),
+					Remedy:  fmt.Sprintf("add a lower-numbered deny entry for port %d from %s, or allow only named networks (reach instances through a VPN, a bastion or SSM Session Manager)", port, n.prefix),
+					Subject: fmt.Sprintf("%s from %s to port %d", n.perm.describe(), n.prefix, port),
+				})
 			}
-			src := n.source()
-			num := "without a ruleNumber"
-			if r := n.RuleNumber; r.Present && r.Err == nil && !n.numbered {
-				num = fmt.Sprintf("%d (a ruleNumber EC2 refuses)", r.Value)
-			}
-			if n.numbered {
-				num = fmt.Sprintf("%d", n.number)
-			}
-			out = append(out, Finding{
-				Path: src.Path,
-				Message: fmt.Sprintf("inbound entry %s allows %s from %s, so the internet reaches %s (no lower-numbered entry denies it)",
-					num, n.perm.describe(), n.prefix, strings.Join(via, ", ")),
-				Remedy:  "add a lower-numbered deny entry for ports 22 and 3389 from " + n.prefix.String() + ", or allow only named networks (reach instances through a VPN, a bastion or SSM Session Manager)",
-				Subject: n.perm.describe() + " from " + n.prefix.String(),
-			})
 		}
 	}
 	return out

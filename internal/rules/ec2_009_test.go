@@ -37,11 +37,11 @@ func TestEC2009(t *testing.T) {
 		{name: "insecure: SSH from anywhere", obj: nacl(naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)), action: rules.Warn,
 			want: []want{{p("0"), "inbound entry 100 allows tcp 22 from 0.0.0.0/0, so the internet reaches tcp 22"}}},
 		{name: "insecure: all traffic over IPv6", obj: nacl(map[string]any{"ruleNumber": int64(100), "ruleAction": "allow", "protocol": "-1", "ipv6CIDRBlock": "::/0"}),
-			want: []want{{"spec.entries[0].ipv6CIDRBlock", "tcp 22, udp 22, tcp 3389, udp 3389"}}},
+			want: []want{{"spec.entries[0].ipv6CIDRBlock", "reaches tcp 22, udp 22 ("}, {"spec.entries[0].ipv6CIDRBlock", "reaches tcp 3389, udp 3389 ("}}},
 		{name: "tricky: a deny numbered after the allow does not help", obj: nacl(
 			naclIn(100, "allow", "6", "0.0.0.0/0", 0, 65535),
 			naclIn(200, "deny", "6", "0.0.0.0/0", 22, 22)),
-			want: []want{{p("0"), "tcp 22, tcp 3389"}}},
+			want: []want{{p("0"), "reaches tcp 22 ("}, {p("0"), "reaches tcp 3389 ("}}},
 		{name: "tricky: a deny of part of the internet still leaves it open", obj: nacl(
 			naclIn(90, "deny", "6", "198.51.100.0/24", 22, 22),
 			naclIn(100, "allow", "6", "0.0.0.0/0", 22, 22)),
@@ -53,7 +53,8 @@ func TestEC2009(t *testing.T) {
 		{name: "tricky: a named network before an allow of everything is not reported with it", obj: nacl(
 			naclIn(100, "allow", "6", "203.0.113.0/24", 22, 22),
 			naclIn(200, "allow", "-1", "0.0.0.0/0", 0, 0)),
-			want: []want{{p("1"), "inbound entry 200 allows all protocols and ports from 0.0.0.0/0"}}},
+			want: []want{{p("1"), "inbound entry 200 allows all protocols and ports from 0.0.0.0/0, so the internet reaches tcp 22, udp 22"},
+				{p("1"), "inbound entry 200 allows all protocols and ports from 0.0.0.0/0, so the internet reaches tcp 3389, udp 3389"}}},
 		{name: "tricky: /8 entries that together cover the space, private ones not reported", obj: nacl(slash8Entries()...),
 			want: slash8Wants()},
 		{name: "tricky: deny halves shadow an allow of everything", obj: nacl(
