@@ -248,6 +248,9 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 		{"a rule removed before an existing violation", sg(https, ssh), sg(ssh), true},
 		{"a second copy of an existing violation", sg(ssh), sg(ssh, ssh), false},
 		{"a new violation beside an existing one", sg(ssh), sg(ssh, rdp), false},
+		{"an existing violation's ports widened", sg(ssh), sg(rule(22, "0.0.0.0/0"), map[string]any{"ipProtocol": "-1",
+			"ipRanges": []any{map[string]any{"cidrIP": "0.0.0.0/0", "description": "r"}}}), false},
+		{"one violation fixed and another added", sg(ssh, https), sg(rule(3306, "0.0.0.0/0"), rule(22, "10.0.0.0/8")), false},
 		{"a document only re-indented", policy(admin), policy(adminIndented), true},
 		// As Helm's toJson or Terraform's jsonencode render it.
 		{"a document re-rendered with sorted keys", policy(admin), policy(`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`), true},
@@ -638,6 +641,11 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 		return `{"Sid":"` + sid + `","Effect":"Allow","Principal":"*","Action":` + actions + `,"Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}`
 	}
 	const roleA, rolea = "arn:aws:iam::111122223333:role/A", "arn:aws:iam::111122223333:role/a"
+	// publicReadIf is publicRead under a condition on key that does not
+	// restrict (IfExists: true when the key is absent).
+	publicReadIf := func(sid, key string) string {
+		return strings.TrimSuffix(publicRead(sid, `"s3:GetObject"`), "}") + `,"Condition":{"StringEqualsIfExists":{` + key + `:"vpce-1"}}}`
+	}
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -664,6 +672,15 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 		{"an inline policy renamed, its statement's Sid too", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("ops", doc(iamAll("T", `"iam:*"`, "*"))), true},
 		{"the statement copied into a second inline policy", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("admin", doc(iamAll("S", `"iam:*"`, "*")), "ops", doc(iamAll("S", `"iam:*"`, "*"))), false},
 		{"an inline policy renamed and another statement added", role("admin", doc(iamAll("S", `"iam:*"`, "*"))), role("ops", doc(iamAll("S", `"iam:*"`, "*"), iamAll("T", `"sts:*"`, "*"))), false},
+		// What IAM reads differently is new, though the finding's rule
+		// and field are the same.
+		{"a public statement's condition removed", bucket(publicReadIf("S", `"aws:SourceVpce"`)), bucket(publicRead("S", `"s3:GetObject"`)), false},
+		{"a public statement's condition operator changed", bucket(publicReadIf("S", `"aws:SourceVpce"`)), bucket(strings.Replace(publicReadIf("S", `"aws:SourceVpce"`), "StringEqualsIfExists", "StringNotEquals", 1)), false},
+		{"a public statement's resource widened", bucket(publicRead("S", `"s3:GetObject"`)), bucket(strings.Replace(publicRead("S", `"s3:GetObject"`), `["arn:aws:s3:::b","arn:aws:s3:::b/*"]`, `"*"`, 1)), false},
+		{"a statement's NotAction made its Action", policy(`{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`), policy(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`), false},
+		{"a Deny beside a finding made an Allow", policy(iamAll("S", `"iam:*"`, "*"), `{"Effect":"Deny","Action":"sts:*","Resource":"*"}`), policy(iamAll("S", `"iam:*"`, "*"), `{"Effect":"Allow","Action":"sts:*","Resource":"*"}`), false},
+		{"one finding fixed and another added", policy(iamAll("S", `"iam:*"`, "*")), policy(iamAll("S", `"sts:*"`, "*")), false},
+		{"a statement moved to another inline policy and widened", role("a", doc(iamAll("S", `"iam:*"`, roleA)), "b", doc(iamAll("T", `"s3:GetObject"`, "*"))), role("a", doc(iamAll("T", `"s3:GetObject"`, "*")), "b", doc(iamAll("S", `"iam:*"`, "*"))), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
