@@ -197,6 +197,32 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 			t.Errorf("maxDuration %q: %v, want the CRD's refusal", d, err)
 		}
 	}
+	// Likewise an expiresAt the API server's date-time format takes and
+	// the manager cannot decode (a lowercase t or z, a stray character for
+	// the fraction's point, a zone offset of 99 hours): stored while the
+	// webhook is down, it would stop the manager reading any exception.
+	expiring := func(at string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "policy.ackguard.dev/v1alpha1", "kind": "GuardrailException",
+			"metadata": map[string]any{"generateName": "expires-", "namespace": ns},
+			"spec": map[string]any{
+				"rules": []any{"S3-001"}, "reason": "ticket SEC-1", "expiresAt": at,
+				"resources": []any{map[string]any{"apiGroup": "s3.services.k8s.aws", "kind": "Bucket", "name": "x"}},
+			},
+		}}
+	}
+	for _, at := range []string{"2099-12-24t00:00:00z", "2099-12-24T00:00:00x5Z", "2099-12-24T00:00:00+99:00"} {
+		err := cluster.Client.Create(ctx, expiring(at), client.DryRunAll)
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.expiresAt") {
+			t.Errorf("expiresAt %q: %v, want the CRD's refusal", at, err)
+		}
+	}
+	// An expiry with a zone offset or a fraction of a second is fine.
+	for _, at := range []string{time.Now().Add(20 * time.Minute).In(time.FixedZone("", 2*3600)).Format(time.RFC3339), time.Now().Add(20 * time.Minute).UTC().Format(time.RFC3339Nano)} {
+		if err := createEventually(t, cluster.Client, expiring(at), false); err != nil {
+			t.Errorf("expiresAt %q refused: %v", at, err)
+		}
+	}
 	// A rule that judges none of the kinds named exempts nothing: refused.
 	other := exception("other-kind", []string{"RDS-001"}, time.Now().Add(time.Minute))
 	if err := createEventually(t, cluster.Client, other, true); !apierrors.IsInvalid(err) || !hasCause(causes(t, err), "spec.rules[0]", "RDS-001 judges DBInstance") {

@@ -11,6 +11,9 @@ import (
 // TestSchemaProblems checks a GuardrailException against its CRD's schema
 // with the API server's validators: each problem names the field and
 // says what is wrong, in the API server's words.
+// expiresAtPattern is the CRD's pattern for spec.expiresAt.
+const expiresAtPattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`
+
 func TestSchemaProblems(t *testing.T) {
 	s, err := crdSchema(kindException)
 	if err != nil {
@@ -39,7 +42,10 @@ spec:
 		{"null is as good as missing", "reason: WEB-1234", "reason: null",
 			[]string{`spec.reason: Required value`}},
 		{"not a date-time", `expiresAt: "2026-03-01T00:00:00Z"`, `expiresAt: next week`,
-			[]string{`spec.expiresAt: Invalid value: "next week": spec.expiresAt in body must be of type date-time: "next week"`}},
+			[]string{`spec.expiresAt: Invalid value: "next week": spec.expiresAt in body must be of type date-time: "next week"`,
+				`spec.expiresAt: Invalid value: "next week": spec.expiresAt in body should match '` + expiresAtPattern + `'`}},
+		{"a date-time the manager cannot decode", `expiresAt: "2026-03-01T00:00:00Z"`, `expiresAt: "2026-03-01t00:00:00z"`,
+			[]string{`spec.expiresAt: Invalid value: "2026-03-01t00:00:00z": spec.expiresAt in body should match '` + expiresAtPattern + `'`}},
 		{"too long", "reason: WEB-1234", "reason: " + strings.Repeat("x", 1025),
 			[]string{`spec.reason: Too long: may not be more than 1024 bytes`}},
 		{"wrong type in a list", "rules: [S3-001]", "rules: [S3-001, 7]",
