@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -90,8 +91,10 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 // ExceptionNotes returns what a valid exception exempts otherwise than it
 // may look: an empty selector selects every resource of its kind in the
 // namespace, those created later included (a label selector's usual
-// meaning, which the engine keeps), and a resource of a kind none of the
-// exception's rules judges is exempted from nothing.
+// meaning, which the engine keeps), as does, among those that carry no
+// label, a selector whose requirements a label's absence meets (NotIn,
+// DoesNotExist); and a resource of a kind none of the exception's rules
+// judges is exempted from nothing.
 func ExceptionNotes(reg *rules.Registry, ex *v1alpha1.GuardrailException) []string {
 	var out []string
 	for i, r := range ex.Spec.Resources {
@@ -102,11 +105,25 @@ func ExceptionNotes(reg *rules.Registry, ex *v1alpha1.GuardrailException) []stri
 		}) {
 			out = append(out, fmt.Sprintf("spec.resources[%d]: none of the rules this exception names judges a %s: it exempts nothing there", i, r.Kind))
 		}
-		if s := r.Selector; s != nil && len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0 {
+		switch s := r.Selector; {
+		case s == nil:
+		case len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0:
 			out = append(out, fmt.Sprintf("spec.resources[%d].selector: an empty selector exempts every %s in namespace %s, present and future: name the resources, or select them by labels", i, r.Kind, ex.Namespace))
+		case matchesUnlabelled(s):
+			// Only requirements a label's absence meets (NotIn,
+			// DoesNotExist): every new object is exempted unless it
+			// carries a label.
+			out = append(out, fmt.Sprintf("spec.resources[%d].selector: the selector matches a %s without labels: it exempts every %s in namespace %s that lacks the labels it names, present and future: name the resources, or select them by labels they carry", i, r.Kind, r.Kind, ex.Namespace))
 		}
 	}
 	return out
+}
+
+// matchesUnlabelled reports whether a valid label selector matches an
+// object that has no labels at all.
+func matchesUnlabelled(s *metav1.LabelSelector) bool {
+	sel, err := metav1.LabelSelectorAsSelector(s)
+	return err == nil && sel.Matches(labels.Set(nil))
 }
 
 // problem is a field error that names no value (the detail says it).
