@@ -135,7 +135,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.Var(&pathList{&o.Base}, "base",
 		"file, directory or - holding the resources as they are before the change (the target branch's manifests, or kubectl get -o yaml of the cluster): a resource found there under the same kind, namespace and name is judged as the UPDATE from it, as the webhook judges it, so that what it already had warns instead of denying, and rules refer to the objects it holds that the change does not (a Function's Role), as the webhook reads them from the cluster; repeatable")
 	fs.Var(&pathList{&o.Policies}, "policy",
-		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH`, with the owner accounts in resources' status (an export of the cluster; other documents there are not judged; a PATH holding none is an error); repeatable")
+		"file, directory or - to read GuardrailPolicies, GuardrailExceptions and Namespaces from `PATH`, with the owner accounts in resources' status (an export of the cluster; other documents there are not judged; a PATH holding none is an error, but for an empty List, kubectl get -o yaml of a cluster that holds none); repeatable")
 	fs.Var((*timeValue)(&o.Now), "now",
 		"judge exceptions at `TIME` (RFC 3339, such as 2026-01-31T00:00:00Z) instead of the current time")
 	if o.FailOn == "" {

@@ -136,7 +136,9 @@
 // where only they and Namespaces are read and other documents are not
 // judged; a --policy input that holds none of them (nor a resource of a
 // kind the scan reads there, nor ACK's role map) is an input error naming
-// it, rather than a scan under the baseline. Everything is read before anything is judged, so the order of
+// it, rather than a scan under the baseline (but for an empty List, which
+// kubectl get -o yaml prints for a cluster that holds none: that cluster
+// judges under the baseline). Everything is read before anything is judged, so the order of
 // the inputs does not matter.
 //
 // With no GuardrailPolicy, the built-in baseline applies: every rule at

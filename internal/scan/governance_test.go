@@ -675,6 +675,25 @@ func TestPolicyPathHoldingNothing(t *testing.T) {
 	}
 }
 
+// TestPolicyExportOfNone: kubectl get -o yaml of a cluster that holds none
+// of the kinds asked for prints an empty List: the cluster has no
+// policies (or exceptions), and judges under the baseline, so the scan
+// does too rather than refuse the export; a List of kinds --policy does
+// not read is still an error.
+func TestPolicyExportOfNone(t *testing.T) {
+	none := "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
+	if code, _, stderr := run(t, none, "--policy", "-", testdata("secure")); code != 0 || stderr != "" {
+		t.Errorf("--policy - of an empty List: exit code %d, want 0\n%s", code, stderr)
+	}
+	if code, _, stderr := run(t, "", "--policy", writeFile(t, "none.yaml", none), testdata("secure")); code != 0 || stderr != "" {
+		t.Errorf("--policy of an empty List: exit code %d, want 0\n%s", code, stderr)
+	}
+	other := writeFile(t, "deploys.yaml", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}}\n")
+	if code, _, stderr := run(t, "", "--policy", other, testdata("secure")); code != 2 || !strings.Contains(stderr, "error: "+other+": given with --policy") {
+		t.Errorf("--policy of a List of Deployments: exit code %d, want 2\n%s", code, stderr)
+	}
+}
+
 // TestCRDValidationRulesKnown fails when one of ackguard's CRDs gains an
 // x-kubernetes-validations rule the scan does not know: the scan cannot
 // run CEL, so each rule needs a native check (or governance validation).
