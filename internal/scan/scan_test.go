@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ackguard/ackguard/internal/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -1467,6 +1469,67 @@ func TestNearMissOfACKGroupIsAnError(t *testing.T) {
 		{"mq.services.k8s.aws/v1alpha1", "User"},
 		{"iam.aws.upbound.io/v1beta1", "Policy"},
 		{"v1", "ConfigMap"},
+		// Kinds of ACK's other services that share a name with one the
+		// scan guards or reads, and the kinds of ram, ecr and ecs, whose
+		// services are one letter from iam and ec2.
+		{"kms.services.k8s.aws/v1alpha1", "Alias"},
+		{"memorydb.services.k8s.aws/v1alpha1", "User"},
+		{"elasticache.services.k8s.aws/v1alpha1", "User"},
+		{"documentdb.services.k8s.aws/v1alpha1", "DBCluster"},
+		{"documentdb.services.k8s.aws/v1alpha1", "DBInstance"},
+		{"ram.services.k8s.aws/v1alpha1", "ResourceShare"},
+		{"ram.services.k8s.aws/v1alpha1", "Permission"},
+		{"ecr.services.k8s.aws/v1alpha1", "PullThroughCacheRule"},
+		{"ecs.services.k8s.aws/v1alpha1", "Cluster"},
+		{"ecs.services.k8s.aws/v1alpha1", "Service"},
+		{"ecs.services.k8s.aws/v1alpha1", "TaskDefinition"},
+		// The kinds of the guarded services' groups that are not guarded.
+		{"iam.services.k8s.aws/v1alpha1", "InstanceProfile"},
+		{"iam.services.k8s.aws/v1alpha1", "ServiceLinkedRole"},
+		{"ec2.services.k8s.aws/v1alpha1", "VPC"},
+		{"ec2.services.k8s.aws/v1alpha1", "NetworkACLEntry"},
+		{"rds.services.k8s.aws/v1alpha1", "DBSecurityGroup"},
+		{"rds.services.k8s.aws/v1alpha1", "DBSubnetGroup"},
+		{"lambda.services.k8s.aws/v1alpha1", "Version"},
+		{"lambda.services.k8s.aws/v1alpha1", "EventSourceMapping"},
+		// ACK's runtime, in the group without a service.
+		{"services.k8s.aws/v1alpha1", "AdoptedResource"},
+		{"services.k8s.aws/v1alpha1", "FieldExport"},
+		{"services.k8s.aws/v1alpha1", "IAMRoleSelector"},
+		// Other operators' and Kubernetes' kinds of the same names.
+		{"s3.aws.crossplane.io/v1beta1", "Bucket"},
+		{"iam.aws.crossplane.io/v1beta1", "Role"},
+		{"ec2.aws.upbound.io/v1beta1", "SecurityGroup"},
+		{"ec2.aws.upbound.io/v1beta1", "Subnet"},
+		{"lambda.aws.upbound.io/v1beta1", "Function"},
+		{"s3.aws.m.upbound.io/v1beta1", "Bucket"},
+		{"iam.aws.m.upbound.io/v1beta1", "Role"},
+		{"pkg.crossplane.io/v1", "Function"},
+		{"iam.cnrm.cloud.google.com/v1beta1", "IAMPolicy"},
+		{"storage.cnrm.cloud.google.com/v1beta1", "StorageBucket"},
+		{"objectstorage.k8s.io/v1alpha1", "Bucket"},
+		{"user.openshift.io/v1", "User"},
+		{"user.openshift.io/v1", "Group"},
+		{"rbac.authorization.k8s.io/v1", "ClusterRole"},
+	}
+	// Every ACK service's group, with each kind the scan guards or reads
+	// in another service's group: none is a misspelling of that group.
+	// But for ram, one letter from iam, and ecr and ecs, one from ec2,
+	// which have no kind of those names: the cluster refuses a ram Role
+	// as it refuses an iamm Role.
+	services := strings.Fields(`acm acmpca apigateway apigatewayv2 applicationautoscaling athena bedrockagent
+		cloudfront cloudtrail cloudwatch cloudwatchlogs codeartifact cognitoidentityprovider documentdb dynamodb
+		ec2 ecr ecs efs eks elasticache elbv2 emrcontainers eventbridge iam kafka keyspaces kinesis kms lambda
+		memorydb mq networkfirewall opensearchservice organizations pipes prometheusservice ram rds recyclebin
+		route53 route53resolver s3 s3control sagemaker secretsmanager ses sfn sns sqs ssm wafv2`)
+	neighbours := map[string]string{"ram": "iam.services.k8s.aws", "ecr": "ec2.services.k8s.aws", "ecs": "ec2.services.k8s.aws"}
+	for _, svc := range services {
+		group := svc + ".services.k8s.aws"
+		for _, gk := range append(rules.Default().Kinds(), referenced...) {
+			if gk.Group != group && gk.Group != neighbours[svc] {
+				others = append(others, struct{ apiVersion, kind string }{group + "/v1alpha1", gk.Kind})
+			}
+		}
 	}
 	for i, o := range others {
 		fmt.Fprintf(&in, "---\napiVersion: %s\nkind: %s\nmetadata: {name: o%d}\n", o.apiVersion, o.kind, i)
