@@ -63,7 +63,9 @@
 // a directory without manifests, nothing on standard input) judges
 // nothing: the scan passes, as kubeconform does, but names it in a note
 // and on standard error ("warning: PATH: holds no Kubernetes object ..."),
-// with every output format. A document whose top level is not an object
+// with every output format; a chart that renders none with the values
+// given, or a kustomization that builds none, likewise, with its values
+// and resources to check rather than its path. A document whose top level is not an object
 // (a YAML list of Buckets without a List around it, a stray string) is an
 // input error at its line, as kubectl refuses it. An object with an items array is a list, as
 // kubectl's decoder reads it whatever its kind (a List, a BucketList, a

@@ -173,13 +173,18 @@ type Report struct {
 
 // emptyInput notes a PATH that holds no object: nothing was judged from
 // it, which a pipeline whose glob or directory is wrong must be told
-// rather than read as a pass.
-func (s *scanner) emptyInput(p string) {
+// rather than read as a pass. built says whether it built or rendered a
+// directory (a chart whose templates render nothing with these values, a
+// kustomization with no resources), where the path is not what is wrong.
+func (s *scanner) emptyInput(p string, built bool) {
 	what := p
 	if p == "-" {
 		what = "standard input"
 	}
 	msg := "holds no Kubernetes object, so nothing was judged from it (an empty file, or a directory without .yaml, .yml or .json files holding one): check the path"
+	if built {
+		msg = "holds no Kubernetes object, so nothing was judged from it (a chart that renders none with the values given, or a kustomization that builds none): check its values and resources"
+	}
 	s.rep.empty = append(s.rep.empty, InputError{Source: p, Message: msg})
 	s.notef("%s %s", what, msg)
 }
@@ -457,10 +462,10 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		if s.done() {
 			break
 		}
-		docs, retaken, errs, templates := s.rep.Summary.Documents, s.retaken, len(s.rep.Errors), len(s.templates)
+		docs, retaken, errs, templates, builds := s.rep.Summary.Documents, s.retaken, len(s.rep.Errors), len(s.templates), len(s.builds)
 		s.path(p, readAll)
 		if s.rep.Summary.Documents == docs && s.retaken == retaken && len(s.rep.Errors) == errs && len(s.templates) == templates {
-			s.emptyInput(p)
+			s.emptyInput(p, len(s.builds) > builds)
 		}
 	}
 	scanned := maps.Clone(s.taken)

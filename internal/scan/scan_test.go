@@ -1565,6 +1565,9 @@ func TestEmptyInputIsReported(t *testing.T) {
 		{"empty file", "", empty},
 		{"directory without manifests", "", emptyDir},
 		{"nothing on standard input", "", "-"},
+		{"separators only", "---\n---\n", "-"},
+		{"comments only", "# a\n# b\n", "-"},
+		{"a List with no items", "apiVersion: v1\nkind: List\nitems: []\n", "-"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			warning := "warning: " + tt.path + ": holds no Kubernetes object, so nothing was judged from it"
@@ -1597,5 +1600,28 @@ func TestEmptyInputIsReported(t *testing.T) {
 		if _, _, stderr := run(t, "", p); strings.Contains(stderr, "warning:") {
 			t.Errorf("%s: %s", p, stderr)
 		}
+	}
+}
+
+// TestEmptyBuildIsReported: a chart that renders no object with the
+// values given, or a kustomization that builds none, is named as an empty
+// PATH is, with what to check: its values or resources, not the path,
+// which holds templates or a kustomization.
+func TestEmptyBuildIsReported(t *testing.T) {
+	chart := t.TempDir()
+	writeIn(t, chart, "Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	writeIn(t, chart, "values.yaml", "enabled: false\n")
+	writeIn(t, chart, "templates/bucket.yaml", "{{- if .Values.enabled }}\napiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {name: b}\n{{- end }}\n")
+	kust := t.TempDir()
+	writeIn(t, kust, "kustomization.yaml", "resources: []\n")
+	for _, p := range []string{chart, kust} {
+		code, _, stderr := run(t, "", p)
+		want := "warning: " + p + ": holds no Kubernetes object, so nothing was judged from it (a chart that renders none with the values given, or a kustomization that builds none): check its values and resources"
+		if code != 0 || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit code %d, want 0 with %q on stderr:\n%s", p, code, want, stderr)
+		}
+	}
+	if code, _, stderr := run(t, "", "--values", writeFile(t, "on.yaml", "enabled: true\n"), chart); code != 1 || strings.Contains(stderr, "warning:") {
+		t.Errorf("the chart rendering its bucket: exit code %d, want 1 without a warning:\n%s", code, stderr)
 	}
 }
