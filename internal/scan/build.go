@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -271,12 +273,21 @@ func (s *scanner) checkValues() {
 		}
 		if _, err := helmloader.LoadValues(bytes.NewReader(data)); err != nil {
 			s.badValues = true
-			s.errorf(f, "--values: %s", oneLineError(fmt.Errorf("failed to parse %s: %w", f, err)))
+			e := newInputError(f, "--values: "+oneLineError(fmt.Errorf("failed to parse %s: %w", f, err)))
+			if m := valuesErrorLine.FindStringSubmatch(oneLineError(err)); m != nil {
+				// The line of the file the YAML parser names.
+				e.Line, _ = strconv.Atoi(m[1])
+			}
+			s.addError(e)
 			continue
 		}
 		s.values = append(s.values, data)
 	}
 }
+
+// valuesErrorLine finds the line helm's error on a values file that does
+// not parse names ("yaml: line 2: did not find expected node content").
+var valuesErrorLine = regexp.MustCompile(`\bline ([0-9]+)\b`)
 
 // readValues reads one --values file, "-" from standard input, as helm
 // reads it.

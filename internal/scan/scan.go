@@ -899,10 +899,14 @@ func (s *scanner) notef(format string, args ...any) {
 // errorf records an input error, once: the second pass reads what the
 // first has reported already, and --base reads again what --policy read.
 func (s *scanner) errorf(source, format string, args ...any) {
+	s.addError(newInputError(source, fmt.Sprintf(format, args...)))
+}
+
+// addError records the input error e, once (see errorf).
+func (s *scanner) addError(e InputError) {
 	if s.pass == judgePass {
 		return
 	}
-	e := newInputError(source, fmt.Sprintf(format, args...))
 	if s.errorsSeen[e] {
 		return
 	}

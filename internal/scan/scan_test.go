@@ -1625,3 +1625,25 @@ func TestEmptyBuildIsReported(t *testing.T) {
 		t.Errorf("the chart rendering its bucket: exit code %d, want 1 without a warning:\n%s", code, stderr)
 	}
 }
+
+// TestValuesErrorsGiveTheirLine: a --values file that does not parse is an
+// input error whose line is the one its message names, in that file.
+func TestValuesErrorsGiveTheirLine(t *testing.T) {
+	chart := t.TempDir()
+	writeIn(t, chart, "Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	for _, tt := range []struct {
+		values string
+		line   int
+	}{
+		{"a: 1\nb: [\n", 2},
+		{"x: 1\ny: 2\nz: \"abc\n", 4},
+		{"a: 1\n\tb: 2\n", 2},
+	} {
+		values := writeFile(t, "values.yaml", tt.values)
+		rep := Scan(context.Background(), []string{chart}, nil, Options{Values: []string{values}})
+		if len(rep.Errors) != 1 || rep.Errors[0].Source != values || rep.Errors[0].Line != tt.line ||
+			!strings.Contains(rep.Errors[0].Message, fmt.Sprintf("line %d:", tt.line)) {
+			t.Errorf("%q: errors %+v, want one of %s at line %d", tt.values, rep.Errors, values, tt.line)
+		}
+	}
+}
