@@ -185,7 +185,9 @@
 // not. A policy.ackguard.dev object of another version than v1alpha1 is an
 // error, and so is one of another kind than GuardrailPolicy,
 // GuardrailException and their Lists (a misspelt kind, a missing one):
-// the cluster would refuse it, and it is not read. Problems found by governance validation are reported after those
+// the cluster would refuse it, and it is not read. So is a GuardrailPolicy
+// or GuardrailException (or their Lists) of another group (a misspelt
+// one, or the group given as the version), in a PATH or a --policy input. Problems found by governance validation are reported after those
 // found while reading.
 //
 // # JSON output

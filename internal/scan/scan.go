@@ -1458,6 +1458,15 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 		return
 	}
+	if s.pass == collectPass {
+		if why := governanceNearMiss(meta.GVK); why != "" {
+			// Meant as a policy or an exception (here or in a --policy
+			// input): skipping it would judge the resources without it.
+			s.errorf(source, "%s%s %s: %s: the cluster would refuse the object (no such kind), and the scan does not read it",
+				lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why)
+			return
+		}
+	}
 	if mode == readAll && s.pass == collectPass {
 		if why := s.nearMiss(meta.GVK); why != "" {
 			// Meant as an ACK resource: the cluster refuses it (no such
@@ -1493,6 +1502,27 @@ func (s *scanner) nearMiss(gvk schema.GroupVersionKind) string {
 		}
 	}
 	return ""
+}
+
+// governanceNearMiss says which group an object of one of ackguard's own
+// kinds (GuardrailPolicy, GuardrailException and their Lists), whose names
+// no other API uses, belongs in when it names another ("" when it names
+// ackguard's): a misspelt group (policy.ackgaurd.dev), or none but the
+// group given as the version (apiVersion: policy.ackguard.dev).
+func governanceNearMiss(gvk schema.GroupVersionKind) string {
+	switch gvk.Kind {
+	case kindPolicy, kindException, kindPolicy + "List", kindException + "List":
+	default:
+		return ""
+	}
+	group := v1alpha1.GroupVersion.Group
+	switch {
+	case gvk.Group == group:
+		return ""
+	case gvk.Group == "" && gvk.Version == group:
+		return fmt.Sprintf("apiVersion %s names no version: ackguard's %s is %s", gvk.Version, gvk.Kind, v1alpha1.GroupVersion)
+	}
+	return fmt.Sprintf("apiVersion %s: ackguard's %s is in API group %s (%s)", gvk.GroupVersion(), gvk.Kind, group, v1alpha1.GroupVersion)
 }
 
 // misspells reports whether the API group g misspells the ACK group want

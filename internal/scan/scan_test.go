@@ -1551,6 +1551,28 @@ func TestNearMissOfACKGroupIsAnError(t *testing.T) {
 	}
 }
 
+// TestGovernanceKindInAnotherGroupIsAnError: ackguard's own kinds, whose
+// names no other API uses, in another group (a misspelt one, or the group
+// given as the version) are input errors, in a PATH as in a --policy
+// input: skipped, the resources would be judged without the policy or
+// exception they meant to be.
+func TestGovernanceKindInAnotherGroupIsAnError(t *testing.T) {
+	for _, tc := range []struct{ apiVersion, kind, want string }{
+		{"policy.ackgaurd.dev/v1alpha1", "GuardrailPolicy", "apiVersion policy.ackgaurd.dev/v1alpha1: ackguard's GuardrailPolicy is in API group policy.ackguard.dev (policy.ackguard.dev/v1alpha1)"},
+		{"ackguard.dev/v1alpha1", "GuardrailException", "apiVersion ackguard.dev/v1alpha1: ackguard's GuardrailException is in API group policy.ackguard.dev"},
+		{"policy.ackguard.dev", "GuardrailPolicy", "apiVersion policy.ackguard.dev names no version: ackguard's GuardrailPolicy is policy.ackguard.dev/v1alpha1"},
+		{"v1alpha1", "GuardrailException", "apiVersion v1alpha1: ackguard's GuardrailException is in API group policy.ackguard.dev"},
+	} {
+		doc := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: g}\nspec: {}\n", tc.apiVersion, tc.kind)
+		for _, args := range [][]string{{"-o", "json", "-"}, {"-o", "json", "--policy", "-", writeFile(t, "b.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {name: b}\n")}} {
+			code, _, stderr := run(t, doc, args...)
+			if code != 2 || !strings.Contains(stderr, "line 1: "+tc.kind+" g: "+tc.want) || !strings.Contains(stderr, "the scan does not read it") {
+				t.Errorf("%s %s with %v: exit code %d, want 2 and %q\n%s", tc.apiVersion, tc.kind, args, code, tc.want, stderr)
+			}
+		}
+	}
+}
+
 // TestEmptyInputIsReported: a PATH that holds no object (an empty file, a
 // directory without manifests, nothing on standard input) judges nothing;
 // the scan passes, as kubeconform does, but says so on standard error in
