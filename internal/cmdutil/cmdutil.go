@@ -157,3 +157,29 @@ func (n *Namespace) Set(v string) error {
 	*n.value = v
 	return nil
 }
+
+// EditDistance is the number of bytes to add, remove, replace or swap with
+// the next one to turn a into b (the optimal string alignment distance):
+// how far a misspelt name (a rule ID, an API group) is from the one meant.
+func EditDistance(a, b string) int {
+	// d[i][j] is the distance between a[:i] and b[:j], three rows kept.
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}

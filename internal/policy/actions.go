@@ -11,30 +11,19 @@ import "strings"
 // one never withholds a resource). Use CoversAction when a match would
 // subtract (a Deny), so that the answer stays an under-approximation, and
 // AppliesToAction to read a statement as AWS applies it.
-func (s *Statement) AllowsAction(action string) bool {
-	if s.HasNotAction {
-		for _, p := range s.NotAction {
-			if strings.IndexByte(p, '?') < 0 && MatchGlob(p, action, true) {
-				return false
-			}
-		}
-		return true
-	}
-	for _, p := range s.Action {
-		if MatchGlob(p, action, true) {
-			return true
-		}
-	}
-	return false
-}
+func (s *Statement) AllowsAction(action string) bool { return s.appliesTo(action, false) }
 
 // AppliesToAction reports whether the statement's action element applies
 // to the concrete action name as AWS reads it: '?' is a single-character
 // wildcard in Action and NotAction patterns alike (rules D1-D3).
-func (s *Statement) AppliesToAction(action string) bool {
+func (s *Statement) AppliesToAction(action string) bool { return s.appliesTo(action, true) }
+
+// appliesTo is AppliesToAction, but for NotAction patterns holding a '?',
+// which withhold the action only when notActionQuestion is true.
+func (s *Statement) appliesTo(action string, notActionQuestion bool) bool {
 	if s.HasNotAction {
 		for _, p := range s.NotAction {
-			if MatchGlob(p, action, true) {
+			if (notActionQuestion || strings.IndexByte(p, '?') < 0) && MatchGlob(p, action, true) {
 				return false
 			}
 		}

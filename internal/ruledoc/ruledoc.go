@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/cmdutil"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/resolve"
 	"github.com/ackguard/ackguard/internal/rules"
@@ -313,7 +314,7 @@ func Suggest(reg *rules.Registry, id string) []string {
 	prefix, num := splitID(id)
 	var cands []cand
 	for _, r := range reg.Rules() {
-		if d := distance(id, r.ID); d <= 2 {
+		if d := cmdutil.EditDistance(id, r.ID); d <= 2 {
 			c := cand{id: r.ID, dist: d, gap: 1 << 20}
 			if p, n := splitID(r.ID); p == prefix && num >= 0 {
 				c.gap = max(n-num, num-n)
@@ -345,25 +346,4 @@ func splitID(id string) (string, int) {
 		n = -1
 	}
 	return prefix, n
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

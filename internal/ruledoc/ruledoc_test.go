@@ -143,7 +143,8 @@ func TestLookup(t *testing.T) {
 		{in: " iam-3 ", want: "IAM-003"},
 		{in: "Ec2-01", want: "EC2-001"},
 		{in: "S3-099", err: "did you mean S3-009"},
-		{in: "IAM-020", err: "did you mean IAM-010, IAM-019"},
+		// Two digits swapped are one edit: IAM-002 is as near as IAM-010.
+		{in: "IAM-020", err: "did you mean IAM-010, IAM-002, IAM-019"},
 		{in: "S3001", err: "did you mean S3-001"},
 		{in: "nothing-like-it", err: `no rule "nothing-like-it" (`},
 		{in: "", err: `no rule ""`},

@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/cmdutil"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/owners"
 	"github.com/ackguard/ackguard/internal/resolve"
@@ -1534,43 +1535,18 @@ func governanceNearMiss(gvk schema.GroupVersionKind) string {
 // services lie (mq, iot and iam; ecr, ecs and ec2 are one apart, but
 // have no kind of the same name).
 func misspells(g, want string) bool {
-	if editDistance(g, want) <= 1 {
+	if cmdutil.EditDistance(g, want) <= 1 {
 		return true
 	}
 	svc, rest, _ := strings.Cut(g, ".")
 	wantSvc, wantRest, _ := strings.Cut(want, ".")
 	switch {
 	case svc == wantSvc:
-		return editDistance(rest, wantRest) <= 3
+		return cmdutil.EditDistance(rest, wantRest) <= 3
 	case rest == wantRest:
-		return editDistance(svc, wantSvc) <= 1
+		return cmdutil.EditDistance(svc, wantSvc) <= 1
 	}
 	return false
-}
-
-// editDistance is the number of bytes to add, remove, replace or swap
-// with the next one to turn a into b (optimal string alignment).
-func editDistance(a, b string) int {
-	// d[i][j] is the distance between a[:i] and b[:j], three rows kept.
-	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // policyReads reports whether --policy reads an object: a GuardrailPolicy,
