@@ -17,8 +17,6 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ackguard/ackguard/internal/ackcrds"
-	"github.com/ackguard/ackguard/internal/localcluster"
 	"github.com/ackguard/ackguard/internal/reports"
 )
 
@@ -103,18 +101,7 @@ func (p *cutProxy) setCut(cut bool) {
 // the owner accounts only their status named are forgotten (a Role
 // trusting that account is judged external again).
 func TestDeletedKindLeavesNoResultsNorOwnerAccounts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs its own envtest control plane (skipped with -short)")
-	}
-	crds, _, err := ackcrds.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := localcluster.Start(localcluster.Options{CRDs: crds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
+	c := ownControlPlane(t)
 	bg := context.Background()
 
 	api, err := url.Parse(c.Config.Host)

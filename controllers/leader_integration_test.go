@@ -25,18 +25,7 @@ import (
 // Bucket while it is not elected); when the leader stops, the other takes
 // over and fixes what drifts next.
 func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs its own envtest control plane (skipped with -short)")
-	}
-	crds, _, err := ackcrds.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := localcluster.Start(localcluster.Options{CRDs: crds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
+	c := ownControlPlane(t)
 	bg := context.Background()
 
 	start := func(webhook bool) (*manager.Manager, context.CancelFunc, <-chan error) {
@@ -116,7 +105,7 @@ func TestOnlyTheLeaderRemediatesAndTheOtherTakesOver(t *testing.T) {
 	}
 	// The API server stops calling the webhook once its informer has seen
 	// the configuration deleted.
-	err = wait.PollUntilContextTimeout(bg, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(bg, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		return c.Client.Create(ctx, openBucket(ns, "after-handover")) == nil, nil
 	})
 	if err != nil {
@@ -166,4 +155,24 @@ func waitIn(t *testing.T, c *localcluster.Cluster, ns, name string, cond func(*u
 	if err != nil {
 		t.Fatalf("%s/%s: condition not met; spec %v", ns, name, u.Object["spec"])
 	}
+}
+
+// ownControlPlane starts a control plane of its own, with ACK's CRDs, for
+// a test whose ackguard must not meet the suite's (it is skipped with
+// -short); it stops when the test ends.
+func ownControlPlane(t *testing.T) *localcluster.Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs its own envtest control plane (skipped with -short)")
+	}
+	crds, _, err := ackcrds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := localcluster.Start(localcluster.Options{CRDs: crds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	return c
 }
