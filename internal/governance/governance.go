@@ -69,7 +69,7 @@ type CompiledPolicy struct {
 func (c *CompiledPolicy) Name() string { return c.name }
 
 // New compiles policies and exceptions. A policy that cannot be applied
-// (an invalid selector) is kept out and its problems are reported by
+// (an invalid selector, kinds none of which ackguard guards) is kept out and its problems are reported by
 // Problems; unknown rule IDs are ignored and reported likewise. With no
 // policy at all, the baseline applies. Exceptions are tried in the order
 // given.
@@ -165,6 +165,12 @@ func CompilePolicy(reg *rules.Registry, d Defaults, p *v1alpha1.GuardrailPolicy)
 	for _, k := range p.Spec.Match.Kinds {
 		c.kinds = append(c.kinds, schema.GroupKind{Group: k.APIGroup, Kind: k.Kind})
 	}
+	if SelectsNoKind(reg, p) {
+		// Selects nothing this version judges (a misspelt kind, a newer
+		// version's): not in force, so it does not take the baseline's
+		// place, as an invalid policy does not.
+		c.usable = false
+	}
 	var err error
 	if c.nsSel, err = selector(p.Spec.Match.NamespaceSelector); err != nil {
 		c.usable = false
@@ -178,6 +184,15 @@ func CompilePolicy(reg *rules.Registry, d Defaults, p *v1alpha1.GuardrailPolicy)
 	c.cfg, c.ackCtrl = parameters(d, p.Spec.Parameters)
 	c.cfgKey = configKey(c.cfg, c.ackCtrl)
 	return c
+}
+
+// SelectsNoKind reports whether a policy names kinds but none that this
+// version of ackguard guards: it selects nothing and is not in force (an
+// empty kinds list, by contrast, selects every guarded kind).
+func SelectsNoKind(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) bool {
+	return len(p.Spec.Match.Kinds) > 0 && !slices.ContainsFunc(p.Spec.Match.Kinds, func(k v1alpha1.KindRef) bool {
+		return reg.Guards(schema.GroupKind{Group: k.APIGroup, Kind: k.Kind})
+	})
 }
 
 func selector(s *metav1.LabelSelector) (labels.Selector, error) {

@@ -430,7 +430,9 @@ func TestMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(reg, Defaults{}, policies(tt.pol), nil)
+			// "elsewhere" is in force and selects nothing here, so a p
+			// that selects no guarded kind does not bring in the baseline.
+			e := New(reg, Defaults{}, policies(tt.pol, policy("elsewhere", nsLabels("team", "z"))), nil)
 			j := e.Judge(tt.obj, nsOf("team-a", "team", "a"), t0, nil)
 			got := len(j.Policies) == 1
 			if got != tt.selected {
@@ -1045,5 +1047,54 @@ func TestFixConfigAndACKControllersFollowTheDecidingPolicy(t *testing.T) {
 		if j.ACKControllerWrite(r, "system:serviceaccount:team:deployer") {
 			t.Error("a-teams' ACK controller list lifted prod-backups' denial")
 		}
+	}
+}
+
+// A policy whose kinds are all kinds this version does not guard (a
+// misspelling, a newer version's kind) selects nothing: it is not in
+// force, so it does not take the baseline's place. A policy naming one
+// kind it knows, or listing only unknown rules, selects and is in force.
+func TestPolicySelectingNoKnownKind(t *testing.T) {
+	buckets := schema.GroupKind{Group: "s3.services.k8s.aws", Kind: "Buckets"}
+	queue := schema.GroupKind{Group: "sqs.services.k8s.aws", Kind: "Queue"}
+	tests := []struct {
+		name     string
+		policies []v1alpha1.GuardrailPolicy
+		implicit bool
+		noKind   bool     // the first policy selects no kind this version guards
+		want     []string // the policies judging an insecure bucket in team-a
+	}{
+		{name: "insecure: a misspelt kind alone: the baseline guards",
+			policies: policies(policy("typo", kinds(buckets))), implicit: true, noKind: true, want: []string{BaselineName}},
+		{name: "insecure: a newer version's kind alone: the baseline guards",
+			policies: policies(policy("sqs", kinds(queue), rule("S3-001", v1alpha1.Disabled))), implicit: true, noKind: true, want: []string{BaselineName}},
+		{name: "tricky: unknown kinds with valid selectors: the baseline guards",
+			policies: policies(policy("typo", kinds(buckets, queue), nsLabels("team", "a"), objLabels("app", "web"))), implicit: true, noKind: true, want: []string{BaselineName}},
+		{name: "secure: one known kind among unknown ones: in force",
+			policies: policies(policy("mixed", kinds(buckets, bucketGK))), want: []string{"mixed"}},
+		{name: "secure: another policy in force: it alone applies",
+			policies: policies(policy("typo", kinds(buckets)), policy("elsewhere", nsLabels("team", "z"))), noKind: true},
+		{name: "tricky: only unknown rules: it selects, and is in force",
+			policies: policies(policy("rules", rule("S3-999", v1alpha1.Enforce))), want: []string{"rules"}},
+		{name: "tricky: only unknown rules, default Disabled: in force, judging nothing",
+			policies: policies(policy("rules", defaultAction(v1alpha1.DefaultAction(v1alpha1.Disabled)), rule("S3-999", v1alpha1.Enforce))), want: []string{"rules"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(reg, Defaults{}, tt.policies, nil)
+			if e.Implicit() != tt.implicit {
+				t.Errorf("Implicit() = %v, want %v", e.Implicit(), tt.implicit)
+			}
+			j := e.Judge(insecureBucket("team-a", "b", nil), nsOf("team-a", "team", "a"), t0, nil)
+			if !slices.Equal(j.Policies, tt.want) {
+				t.Errorf("policies %v, want %v", j.Policies, tt.want)
+			}
+			if slices.Equal(tt.want, []string{BaselineName}) && len(j.Denials()) == 0 {
+				t.Errorf("the baseline denies nothing: results %v", resultIDs(j))
+			}
+			if got, want := SelectsNoKind(reg, &tt.policies[0]), tt.noKind; got != want {
+				t.Errorf("SelectsNoKind(%s) = %v, want %v", tt.policies[0].Name, got, want)
+			}
+		})
 	}
 }

@@ -79,8 +79,9 @@ func newPolicySet(reg *rules.Registry, d Defaults, policies []*CompiledPolicy) *
 		ps.implicit = true
 	} else if !slices.ContainsFunc(ps.all, func(p *CompiledPolicy) bool { return p.usable }) {
 		// Every policy given is unusable (an invalid selector admitted
-		// while the webhook was down): guard with the baseline rather
-		// than with nothing. Their problems are still reported.
+		// while the webhook was down, kinds ackguard does not guard):
+		// guard with the baseline rather than with nothing. Their
+		// problems are still reported.
 		base := Baseline(reg)
 		ps.all = append(ps.all, CompilePolicy(reg, d, &base))
 		ps.implicit = true

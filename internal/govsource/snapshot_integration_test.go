@@ -210,6 +210,40 @@ func TestSnapshotFollowsTheCluster(t *testing.T) {
 	})
 }
 
+// A cluster's first policy, its kinds all misspelt, selects nothing: the
+// snapshot the webhook and the reconciler judge with keeps the baseline
+// in force instead of guarding nothing; fixed, the policy takes over.
+func TestPolicySelectingNoKindKeepsTheBaseline(t *testing.T) {
+	suite.Start(t)
+	ns := newNamespace(t, map[string]string{"team": "typo"})
+	pol := &v1alpha1.GuardrailPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "snap-typo"},
+		Spec: v1alpha1.GuardrailPolicySpec{
+			Match: v1alpha1.Match{
+				Kinds:             []v1alpha1.KindRef{{APIGroup: "s3.services.k8s.aws", Kind: "Buckets"}},
+				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "typo"}},
+			},
+			Rules: []v1alpha1.RuleAction{{ID: "S3-001", Action: v1alpha1.Audit}},
+		},
+	}
+	create(t, pol)
+	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return len(snap.Engine().Problems(pol.Name)) > 0, nil
+	}); err != nil {
+		t.Fatal("the snapshot never saw the policy")
+	}
+	if r, pols := s3001(t, ns.Name, "b"); !slices.Equal(pols, []string{governance.BaselineName}) || r.Action != v1alpha1.Enforce {
+		t.Errorf("S3-001 %+v under policies %v: want the baseline enforcing it", r, pols)
+	}
+	pol.Spec.Match.Kinds[0].Kind = "Bucket"
+	if err := cluster.Client.Update(ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the fixed policy", ns.Name, "b", func(r governance.Result, pols []string) bool {
+		return slices.Equal(pols, []string{pol.Name}) && r.Action == v1alpha1.Audit
+	})
+}
+
 // A status update (the status controllers write one every resync) leaves
 // the compiled snapshot as it is.
 func TestStatusUpdatesDoNotRebuild(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ackguard/ackguard/api/v1alpha1"
 	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/owners"
+	"github.com/ackguard/ackguard/internal/rules"
 	"github.com/ackguard/ackguard/internal/view"
 )
 
@@ -267,7 +268,7 @@ func (s *scanner) engine() *governance.Engine {
 		}
 		var problems []string
 		if g.policy != nil {
-			if inForce(g.policy) && g.policy.Name != "" {
+			if inForce(s.reg, g.policy) && g.policy.Name != "" {
 				s.rep.Policies = append(s.rep.Policies, Policy{Name: g.policy.Name, Source: g.source})
 			}
 			problems = governance.ValidatePolicy(s.reg, g.policy)
@@ -308,7 +309,7 @@ func (s *scanner) unlabelledNote() string {
 	}
 	var byLabels []string
 	for _, g := range s.gov {
-		if g.policy != nil && inForce(g.policy) && selectsByLabels(g.policy.Spec.Match.NamespaceSelector) {
+		if g.policy != nil && inForce(s.reg, g.policy) && selectsByLabels(g.policy.Spec.Match.NamespaceSelector) {
 			byLabels = append(byLabels, g.policy.Name)
 		}
 	}
@@ -343,11 +344,15 @@ func selectsByLabels(sel *metav1.LabelSelector) bool {
 }
 
 // inForce reports whether the engine applies the policy: it does not
-// apply one whose selectors do not parse (it selects nothing; when no
-// policy can be applied, the baseline is), as governance.CompilePolicy
-// decides. Other problems (an unknown field or rule) leave the policy
-// applied as far as it decodes.
-func inForce(p *v1alpha1.GuardrailPolicy) bool {
+// apply one whose selectors do not parse, or whose kinds are all kinds
+// ackguard does not guard (it selects nothing; when no policy can be
+// applied, the baseline is), as governance.CompilePolicy decides. Other
+// problems (an unknown field or rule) leave the policy applied as far as
+// it decodes.
+func inForce(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) bool {
+	if governance.SelectsNoKind(reg, p) {
+		return false
+	}
 	for _, sel := range []*metav1.LabelSelector{p.Spec.Match.NamespaceSelector, p.Spec.Match.Selector} {
 		if sel == nil {
 			continue

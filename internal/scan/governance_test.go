@@ -428,6 +428,33 @@ spec:
 	}
 }
 
+// A policy whose kinds are all kinds ackguard does not guard (a misspelt
+// kind) selects nothing: it is an input error, it is not listed among the
+// policies in force, and the baseline judges in its place.
+func TestPolicySelectingNoKindNotInForce(t *testing.T) {
+	typo := writeFile(t, "typo.yaml", `apiVersion: policy.ackguard.dev/v1alpha1
+kind: GuardrailPolicy
+metadata: {name: typo}
+spec:
+  match:
+    kinds: [{apiGroup: s3.services.k8s.aws, kind: Buckets}]
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: team-a}}
+`)
+	bucket := writeFile(t, "bucket.yaml", teamABucket(t))
+	rep := scanWith(t, []string{bucket}, Options{Policies: []string{typo}})
+	if want := []Policy{{Name: governance.BaselineName, Builtin: true}}; !reflect.DeepEqual(rep.Policies, want) {
+		t.Errorf("policies %+v, want %+v", rep.Policies, want)
+	}
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "Buckets.s3.services.k8s.aws") || rep.Summary.Denied != 1 {
+		t.Errorf("summary %+v, errors %+v", rep.Summary, rep.Errors)
+	}
+	for _, f := range rep.Findings {
+		if f.Policy != governance.BaselineName {
+			t.Errorf("finding decided by %q", f.Policy)
+		}
+	}
+}
+
 // A GuardrailPolicy without a name is never in force: the API server
 // refuses it. It is an input error, it is not listed, and no finding
 // names it (the baseline judges when it is the only one).
