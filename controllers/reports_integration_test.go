@@ -489,6 +489,20 @@ func TestPolicyStatusSaysWhetherItIsValid(t *testing.T) {
 	}
 	updatePolicy(t, valid.Name, func(p *v1alpha1.GuardrailPolicy) { p.Spec.Rules = p.Spec.Rules[:1] })
 	waitPolicy(t, valid.Name, readyIs(metav1.ConditionTrue, v1alpha1.ReasonValid))
+
+	// Its kinds misspelt, it selects nothing: not in force, and says so.
+	updatePolicy(t, valid.Name, func(p *v1alpha1.GuardrailPolicy) {
+		p.Spec.Match.Kinds = []v1alpha1.KindRef{{APIGroup: "s3.services.k8s.aws", Kind: "Buckets"}}
+	})
+	got = waitPolicy(t, valid.Name, readyIs(metav1.ConditionFalse, v1alpha1.ReasonSelectsNoKind))
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "not in force") || !strings.Contains(c.Message, "Buckets.s3.services.k8s.aws") {
+		t.Errorf("message = %q, want the policy said not in force and the kind named", c.Message)
+	}
+	// One guarded kind beside it: in force for that kind.
+	updatePolicy(t, valid.Name, func(p *v1alpha1.GuardrailPolicy) {
+		p.Spec.Match.Kinds = append(p.Spec.Match.Kinds, v1alpha1.KindRef{APIGroup: "s3.services.k8s.aws", Kind: "Bucket"})
+	})
+	waitPolicy(t, valid.Name, readyIs(metav1.ConditionTrue, v1alpha1.ReasonUnknownNamesIgnored))
 }
 
 // updatePolicy changes a policy's spec, reading it again on a conflict

@@ -118,7 +118,7 @@ func SetupGovernance(mgr ctrl.Manager, opts GovernanceOptions) error {
 
 // PolicyStatusReconciler keeps a GuardrailPolicy's status: the generation
 // it describes, Ready (False with the problems when the policy is
-// invalid) and the counts of resources it selects, fails and remediated,
+// invalid or selects no kind ackguard guards) and the counts of resources it selects, fails and remediated,
 // refreshed every Resync.
 type PolicyStatusReconciler struct {
 	Client   client.Client
@@ -166,6 +166,13 @@ func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	case len(invalid) > 0:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonInvalid
 		cond.Message = truncateMessage(strings.Join(append(invalid, unknown...), "; "), maxConditionMessage)
+	case governance.SelectsNoKind(r.Registry, p):
+		// Valid but selecting nothing: the engine leaves it out, and the
+		// baseline guards where no other policy is in force.
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonSelectsNoKind
+		cond.Message = truncateMessage("the policy is not in force: it selects no kind this version of ackguard guards "+
+			"(`ackguard rules` lists them; an empty spec.match.kinds selects every one), so it guards nothing and does not replace the baseline: "+
+			strings.Join(unknown, "; "), maxConditionMessage)
 	case len(unknown) > 0:
 		// In force; names of a newer version are ignored (upgrade skew).
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonUnknownNamesIgnored

@@ -77,6 +77,9 @@ type GuardrailPolicySpec struct {
 // All set fields must match.
 type Match struct {
 	// Kinds are the ACK kinds selected; empty selects every guarded kind.
+	// A kind ackguard does not guard selects nothing: a policy naming only
+	// such kinds is not in force (Ready False, reason SelectsNoKind) and
+	// does not take the baseline's place.
 	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	Kinds []KindRef `json:"kinds,omitempty"`
@@ -246,6 +249,11 @@ const (
 	ReasonActive              = "Active"
 	ReasonExpired             = "Expired"
 	ReasonNotYetValid         = "NotYetValid"
+
+	// ReasonSelectsNoKind: the policy is not in force: its kinds are all
+	// kinds this version does not guard (a misspelling, a newer version's
+	// kinds), so it selects nothing and does not replace the baseline.
+	ReasonSelectsNoKind = "SelectsNoKind"
 )
 
 // GuardrailPolicy selects ACK resources and sets what ackguard does with
