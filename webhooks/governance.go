@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,8 +52,14 @@ func (g *GovernanceValidator) Handle(ctx context.Context, req admission.Request)
 		}
 		var unknown field.ErrorList
 		problems, unknown = governance.PolicyErrors(g.v.opts.Registry, p)
-		for _, u := range governance.Problems(unknown) {
-			warnings = append(warnings, governance.OneLine(u+"; ignored by this version of ackguard"))
+		for _, u := range unknown {
+			// An unknown kind is no entry dropped from the list (which,
+			// emptied, would select every kind): it selects nothing.
+			what := "; ignored by this version of ackguard"
+			if strings.HasPrefix(u.Field, "spec.match.kinds") {
+				what = ": this version of ackguard selects nothing by this entry"
+			}
+			warnings = append(warnings, governance.OneLine(u.Field+": "+u.Detail+what))
 		}
 		warnings = append(warnings, governance.PolicyNotes(g.v.opts.Registry, p)...)
 	case "GuardrailException":

@@ -72,11 +72,22 @@ func PolicyErrors(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) (invalid, un
 }
 
 // PolicyNotes returns what a valid policy asks for that ackguard will not
-// do, for the webhook to say as warnings: a rule listed with Enforce or
-// Remediate that has no automatic fix (its drift is reported, never
-// patched).
+// do, for the webhook to say as warnings: kinds none of which ackguard
+// guards (the policy selects nothing and is not in force); rules listed,
+// none of them known, under a defaultAction of Disabled (the policy is in
+// force and judges nothing); a rule listed with Enforce or Remediate that
+// has no automatic fix (its drift is reported, never patched).
 func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 	var out []string
+	if SelectsNoKind(reg, p) {
+		out = append(out, "spec.match.kinds: the policy selects no kind this version of ackguard guards: it is not in force, "+
+			"guards nothing and does not replace the baseline (an empty kinds list selects every guarded kind; `ackguard rules` lists them)")
+	}
+	if p.Spec.DefaultAction == v1alpha1.DefaultAction(v1alpha1.Disabled) && len(p.Spec.Rules) > 0 &&
+		!slices.ContainsFunc(p.Spec.Rules, func(ra v1alpha1.RuleAction) bool { return reg.Rule(ra.ID) != nil }) {
+		out = append(out, "spec.rules: this version of ackguard knows none of the rules the policy lists, and defaultAction is Disabled: "+
+			"the policy judges nothing, yet it is in force and replaces the baseline")
+	}
 	for i, ra := range p.Spec.Rules {
 		if _, fix := split(ra.Action); !fix {
 			continue
