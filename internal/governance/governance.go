@@ -333,10 +333,10 @@ func (e *Engine) MaxExceptionDuration(ns Namespace) time.Duration {
 }
 
 // Policies returns the names of the policies in force, sorted ("baseline"
-// alone when it applies implicitly).
+// alone when it applies implicitly): not those that cannot be applied.
 func (e *Engine) Policies() []string {
-	out := make([]string, 0, len(e.pols.all))
-	for _, p := range e.pols.all {
+	out := make([]string, 0, len(e.pols.usable))
+	for _, p := range e.pols.usable {
 		out = append(out, p.name)
 	}
 	return out

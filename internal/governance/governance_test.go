@@ -1018,6 +1018,9 @@ func TestUnusablePoliciesFallBackToTheBaseline(t *testing.T) {
 	if len(e.Problems("broken")) == 0 {
 		t.Error("the unusable policy's problems are not reported")
 	}
+	if got := e.Policies(); !slices.Equal(got, []string{BaselineName}) {
+		t.Errorf("Policies() = %v: want the baseline alone in force", got)
+	}
 	j := e.Judge(insecureBucket("team-a", "b", nil), nsOf("team-a"), t0, nil)
 	if !slices.Equal(j.Policies, []string{BaselineName}) || len(j.Denials()) == 0 {
 		t.Errorf("policies %v, denials %v: want the baseline denying S3-001", j.Policies, resultIDs(j))
@@ -1091,6 +1094,20 @@ func TestPolicySelectingNoKnownKind(t *testing.T) {
 			}
 			if slices.Equal(tt.want, []string{BaselineName}) && len(j.Denials()) == 0 {
 				t.Errorf("the baseline denies nothing: results %v", resultIDs(j))
+			}
+			// What the manager logs at start as the policies in force.
+			var inForce []string
+			for _, p := range tt.policies {
+				if !SelectsNoKind(reg, &p) {
+					inForce = append(inForce, p.Name)
+				}
+			}
+			if tt.implicit {
+				inForce = append(inForce, BaselineName)
+			}
+			slices.Sort(inForce)
+			if got := e.Policies(); !slices.Equal(got, inForce) {
+				t.Errorf("Policies() = %v, want %v", got, inForce)
 			}
 			if got, want := SelectsNoKind(reg, &tt.policies[0]), tt.noKind; got != want {
 				t.Errorf("SelectsNoKind(%s) = %v, want %v", tt.policies[0].Name, got, want)
