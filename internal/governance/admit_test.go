@@ -723,3 +723,71 @@ func TestUpdateKnowsInlinePoliciesByCount(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateKnowsUserPoliciesByCount: under a policy that denies IAM-013
+// (users carry no policies), an UPDATE that reorders, renames or replaces
+// the policies of a user introduces nothing; one that adds a policy to any
+// of its lists (an inline policy, an ARN of spec.policies, a reference of
+// spec.policyRefs) is denied.
+func TestUpdateKnowsUserPoliciesByCount(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("no-user-policies", rule("IAM-013", v1alpha1.Deny))), nil)
+	const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+	const (
+		read = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+		s3   = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+	)
+	// user has the inline policies, ARNs and references given, a nil
+	// list leaving the field out.
+	user := func(inline, arns, refs []string) map[string]any {
+		spec := map[string]any{"name": "u"}
+		if inline != nil {
+			m := map[string]any{}
+			for _, n := range inline {
+				m[n] = doc
+			}
+			spec["inlinePolicies"] = m
+		}
+		if arns != nil {
+			l := []any{}
+			for _, a := range arns {
+				l = append(l, a)
+			}
+			spec["policies"] = l
+		}
+		if refs != nil {
+			l := []any{}
+			for _, r := range refs {
+				l = append(l, map[string]any{"from": map[string]any{"name": r}})
+			}
+			spec["policyRefs"] = l
+		}
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "User",
+			"metadata": map[string]any{"name": "u", "namespace": "ns"}, "spec": spec}
+	}
+	l := func(s ...string) []string { return append([]string{}, s...) }
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"unchanged", user(l("read"), l(read, s3), l("a")), user(l("read"), l(read, s3), l("a")), true},
+		{"the ARNs reordered", user(nil, l(read, s3), nil), user(nil, l(s3, read), nil), true},
+		{"an ARN replaced by another", user(nil, l(read), nil), user(nil, l(s3), nil), true},
+		{"a second ARN attached", user(nil, l(read), nil), user(nil, l(read, s3), nil), false},
+		{"a second ARN attached before the first", user(nil, l(read), nil), user(nil, l(s3, read), nil), false},
+		{"an inline policy renamed", user(l("read"), nil, nil), user(l("reader"), nil, nil), true},
+		{"a second inline policy", user(l("read"), nil, nil), user(l("read", "write"), nil, nil), false},
+		{"the references reordered", user(nil, nil, l("a", "b")), user(nil, nil, l("b", "a")), true},
+		{"a reference renamed", user(nil, nil, l("a")), user(nil, nil, l("b")), true},
+		{"a second reference", user(nil, nil, l("a")), user(nil, nil, l("a", "b")), false},
+		{"an ARN attached to a user with an inline policy", user(l("read"), nil, nil), user(l("read"), l(read), nil), false},
+		{"an ARN removed", user(nil, l(read, s3), nil), user(nil, l(s3), nil), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+				t.Fatal("the old object must have a denying finding for the test to mean anything")
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}

@@ -22,26 +22,57 @@ func iam013() *Rule {
 			FSBP: []string{"IAM.2"}, Config: []string{"iam-user-no-policies-check"},
 			Checkov: []string{"CKV_AWS_40"}, CIS: []string{"v5.0.0 1.14", "v3.0.0 1.15", "v1.2.0 1.16"},
 		},
-		Check: func(in *Input) []Finding {
-			u := view.NewUser(in.Object)
-			var out []Finding
-			add := func(path view.Path, n int, what string) {
-				if n == 0 {
-					return
-				}
-				out = append(out, Finding{
-					Path:    path,
-					Message: fmt.Sprintf("the user carries %d %s", n, what),
-					Remedy:  "attach the permissions to a group the user belongs to, or to a role the user assumes, and remove them from the user",
-					Subject: what,
-				})
-			}
-			add(u.InlinePoliciesField.Path, len(u.InlinePolicies), "inline policies")
-			add(u.PoliciesField.Path, len(u.Policies), "attached managed policies (spec.policies)")
-			add(view.PolicyRefsPath, len(u.PolicyRefs), "referenced Policies (spec.policyRefs)")
-			return out
-		},
+		Check: checkIAM013,
 	}
+}
+
+// checkIAM013 reports each policy the user carries as a finding of its
+// own: each inline policy, each ARN of spec.policies, each reference of
+// spec.policyRefs. Its subject names the list, never the policy (its name,
+// ARN or the Policy it references), so that an UPDATE reordering or
+// renaming the user's policies introduces nothing, and one adding a policy
+// to any of the lists does (Finding.IdentityKey): judged by count, as
+// IAM-018 judges inline policies.
+func checkIAM013(in *Input) []Finding {
+	u := view.NewUser(in.Object)
+	const remedy = "attach the permissions to a group the user belongs to, or to a role the user assumes, and remove "
+	var out []Finding
+	for _, p := range u.InlinePolicies {
+		out = append(out, Finding{
+			Path:    p.Document.Path,
+			Message: fmt.Sprintf("the user has the inline policy %q", p.Name),
+			Remedy:  remedy + "it from spec.inlinePolicies",
+			Subject: "inline policy",
+		})
+	}
+	for _, p := range u.Policies {
+		what := "a managed policy"
+		if p.Err == nil {
+			what = "the managed policy " + strings.TrimSpace(p.Value)
+		}
+		out = append(out, Finding{
+			Path:    p.Path,
+			Message: "the user attaches " + what,
+			Remedy:  remedy + "the ARN from spec.policies",
+			Subject: "attached managed policy",
+		})
+	}
+	for _, r := range u.PolicyRefs {
+		what := "a Policy"
+		if ns, name, ok := r.Target(u.Namespace); ok {
+			what = "the Policy " + name
+			if ns != "" {
+				what = "the Policy " + ns + "/" + name
+			}
+		}
+		out = append(out, Finding{
+			Path:    r.Path,
+			Message: "the user references " + what,
+			Remedy:  remedy + "the reference from spec.policyRefs",
+			Subject: "referenced Policy",
+		})
+	}
+	return out
 }
 
 // awsManagedRe matches an AWS managed policy ARN in any partition.

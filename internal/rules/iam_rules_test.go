@@ -725,8 +725,22 @@ func TestIAM013to016(t *testing.T) {
 	runIAMCases(t, "IAM-013", []iamCase{
 		{name: "secure: user without policies", kind: "User", spec: map[string]any{"name": "u"}},
 		{name: "insecure: inline and attached", action: rules.Warn, kind: "User", spec: map[string]any{"name": "u", "inlinePolicies": map[string]any{"r": readDoc}, "policies": []any{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}, want: []want{
-			{"spec.inlinePolicies", "1 inline policies"},
-			{"spec.policies", "attached managed policies"},
+			{inl("r"), `the user has the inline policy "r"`},
+			{"spec.policies[0]", "the user attaches the managed policy arn:aws:iam::aws:policy/ReadOnlyAccess"},
+		}},
+		// One finding per policy, so that an UPDATE adding a policy to a
+		// user that has one is a finding it introduces.
+		{name: "insecure: each policy of each list is a finding", action: rules.Warn, kind: "User", spec: map[string]any{"name": "u",
+			"inlinePolicies": map[string]any{"r": readDoc, "w": readDoc},
+			"policies":       []any{"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"},
+			"policyRefs":     []any{map[string]any{"from": map[string]any{"name": "read"}}, map[string]any{"from": map[string]any{"name": "write", "namespace": "shared"}}},
+		}, want: []want{
+			{inl("r"), `inline policy "r"`},
+			{inl("w"), `inline policy "w"`},
+			{"spec.policies[0]", "ReadOnlyAccess"},
+			{"spec.policies[1]", "AmazonS3ReadOnlyAccess"},
+			{"spec.policyRefs[0]", "the user references the Policy team-a/read"},
+			{"spec.policyRefs[1]", "the user references the Policy shared/write"},
 		}},
 		{name: "secure: roles may carry policies", spec: roleWith("r", readDoc)},
 	})
