@@ -791,3 +791,49 @@ func TestUpdateKnowsUserPoliciesByCount(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateKnowsDefaultGroupRulesByCount: under a policy that denies
+// EC2-006 (the VPC default security group has no rules), an UPDATE that
+// reorders or edits the default group's rules introduces nothing; one
+// that adds an ingress or an egress rule is denied.
+func TestUpdateKnowsDefaultGroupRulesByCount(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("closed-default", rule("EC2-006", v1alpha1.Deny))), nil)
+	// rule is one tcp rule on port from a private range.
+	rule := func(port float64) any {
+		return map[string]any{"ipProtocol": "tcp", "fromPort": port, "toPort": port,
+			"ipRanges": []any{map[string]any{"cidrIP": "10.0.0.0/8", "description": "the VPC"}}}
+	}
+	sg := func(ingress, egress []any) map[string]any {
+		spec := map[string]any{"name": "default", "description": "default VPC security group", "vpcID": "vpc-1"}
+		if ingress != nil {
+			spec["ingressRules"] = ingress
+		}
+		if egress != nil {
+			spec["egressRules"] = egress
+		}
+		return map[string]any{"apiVersion": "ec2.services.k8s.aws/v1alpha1", "kind": "SecurityGroup",
+			"metadata": map[string]any{"name": "default", "namespace": "ns"}, "spec": spec}
+	}
+	l := func(rs ...any) []any { return append([]any{}, rs...) }
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		allowed  bool
+	}{
+		{"unchanged", sg(l(rule(443), rule(80)), l(rule(443))), sg(l(rule(443), rule(80)), l(rule(443))), true},
+		{"the ingress rules reordered", sg(l(rule(443), rule(80)), nil), sg(l(rule(80), rule(443)), nil), true},
+		{"an ingress rule's port changed", sg(l(rule(443)), nil), sg(l(rule(8443)), nil), true},
+		{"an ingress rule removed", sg(l(rule(443), rule(80)), nil), sg(l(rule(80)), nil), true},
+		{"a second ingress rule", sg(l(rule(443)), nil), sg(l(rule(443), rule(80)), nil), false},
+		{"a second ingress rule inserted before the first", sg(l(rule(443)), nil), sg(l(rule(80), rule(443)), nil), false},
+		{"a second egress rule", sg(nil, l(rule(443))), sg(nil, l(rule(443), rule(80))), false},
+		{"an egress rule added to a group with an ingress rule", sg(l(rule(443)), nil), sg(l(rule(443)), l(rule(443))), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+				t.Fatal("the old object must have a denying finding for the test to mean anything")
+			}
+			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
+		})
+	}
+}

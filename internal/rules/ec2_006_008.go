@@ -28,18 +28,36 @@ func ec2006() *Rule {
 	}
 }
 
+// checkEC2006 reports each rule of the default group as a finding of its
+// own. Its subject names the list, never the rule (its protocol, ports or
+// sources), so that an UPDATE reordering or editing the rules introduces
+// nothing, and one adding a rule does (Finding.IdentityKey): the group is
+// judged by how many rules it has, as IAM-018 judges inline policies.
 func checkEC2006(in *Input) []Finding {
 	sg := securityGroup(in)
 	if sg.Spec.Err != nil || sg.Name.Err != nil || sg.Name.Value != "default" {
 		return nil
 	}
 	var out []Finding
-	for _, rl := range []view.RuleList{sg.Ingress, sg.Egress} {
-		if len(rl.Raw) > 0 {
+	for _, l := range []struct {
+		rl   view.RuleList
+		what string
+	}{{sg.Ingress, "ingress rule"}, {sg.Egress, "egress rule"}} {
+		// what each well-formed rule opens, by its index in the list.
+		opens := make(map[int]string, len(l.rl.Rules))
+		for _, p := range l.rl.Rules {
+			opens[p.Index] = newSGPermission(p).describe()
+		}
+		for i := range l.rl.Raw {
+			msg := "the VPC default security group has an " + l.what
+			if d, ok := opens[i]; ok {
+				msg += " (" + d + ")"
+			}
 			out = append(out, Finding{
-				Path:    rl.Path,
-				Message: fmt.Sprintf("the VPC default security group has %d %s", len(rl.Raw), rl.Path[len(rl.Path)-1]),
-				Remedy:  "move the workloads to dedicated security groups, then remove every rule from the default group",
+				Path:    l.rl.Path.Index(i),
+				Message: msg,
+				Remedy:  fmt.Sprintf("move the workloads to dedicated security groups, then remove the rule from %s", l.rl.Path),
+				Subject: l.what,
 			})
 		}
 	}

@@ -239,8 +239,18 @@ func TestEC2006To008(t *testing.T) {
 		{name: "secure: default group without rules", obj: defaultSG(nil, nil)},
 		{name: "secure: other group with rules", obj: sg(perm("tcp", int64(443), int64(443), "10.0.0.0/8"))},
 		{name: "insecure: default group with rules", obj: defaultSG([]any{perm("-1", nil, nil, "10.0.0.0/8")}, []any{perm("-1", nil, nil, "0.0.0.0/0")}), action: rules.Warn, want: []want{
-			{"spec.ingressRules", "the VPC default security group has 1 ingressRules"},
-			{"spec.egressRules", "1 egressRules"},
+			{"spec.ingressRules[0]", "the VPC default security group has an ingress rule (all protocols and ports)"},
+			{"spec.egressRules[0]", "the VPC default security group has an egress rule (all protocols and ports)"},
+		}},
+		// One finding per rule, so that an UPDATE adding a rule to a
+		// default group that has one is a finding it introduces.
+		{name: "insecure: each rule is a finding", obj: defaultSG([]any{perm("tcp", int64(443), int64(443), "10.0.0.0/8"), perm("tcp", int64(22), int64(22), "10.0.0.0/8")}, []any{perm("-1", nil, nil, "0.0.0.0/0")}), action: rules.Warn, want: []want{
+			{"spec.ingressRules[0]", "ingress rule (tcp 443)"},
+			{"spec.ingressRules[1]", "ingress rule (tcp 22)"},
+			{"spec.egressRules[0]", "egress rule (all protocols and ports)"},
+		}},
+		{name: "insecure: a rule that is not an object is a rule", obj: defaultSG([]any{"tcp 22"}, nil), action: rules.Warn, want: []want{
+			{"spec.ingressRules[0]", "the VPC default security group has an ingress rule"},
 		}},
 	})
 	egress := func(rules ...any) map[string]any {
