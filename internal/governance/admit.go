@@ -175,6 +175,7 @@ func (e *Engine) Admit(req Request) *Decision {
 func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 	d := &Decision{Operation: req.Operation, DryRun: req.DryRun, Judgement: j}
 	var had map[string]int
+	var kept map[int]bool
 	adoptsOnly := view.AdoptsOnly(req.Object)
 	// An UPDATE that lifts "adopt" (to adopt-or-create, or none) from a
 	// placeholder ACK has not adopted yet asks ACK to create from a spec
@@ -196,10 +197,11 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 		for _, r := range oj.Results {
 			had[r.IdentityKey()]++
 		}
+		kept = keptElements(req.OldObject, req.Object, oj.Results, j.Results, had)
 	}
 	adoption := req.Operation == Create && adoptsOnly
 	d.awaitsAdoption = req.Operation == Existing && adoptsOnly && view.ReadMeta(req.Object).AwaitsAdoption()
-	for _, r := range j.Results {
+	for i, r := range j.Results {
 		switch {
 		case r.Exception != nil:
 			d.Exempted = append(d.Exempted, r)
@@ -210,6 +212,8 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 				key = r.IdentityKey()
 			}
 			switch {
+			case kept[i]:
+				note = NoteExisting
 			case had[key] > 0 && !changedValue(req.OldObject, req.Object, r):
 				had[key]--
 				note = NoteExisting
@@ -235,6 +239,59 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 		}
 	}
 	return d
+}
+
+// keptElements picks, among the denying findings of the updated object
+// (results) that an UPDATE could keep from the old one (oldResults) by
+// identity, those whose element the old object has as it is: findings of
+// one identity are counted (a user's policies under IAM-013, the rules
+// of a default security group under EC2-006), so which of them the
+// update introduces is a choice, and the element it kept is not the one
+// to name (adding an ARN before the one a user had denies the added ARN,
+// not the one it had). It returns their indexes in results and takes
+// them from had; the others are matched by identity alone, as before.
+func keptElements(old, updated map[string]any, oldResults, results []Result, had map[string]int) map[int]bool {
+	type element struct{ key, value string }
+	var olds map[element]int
+	var kept map[int]bool
+	for i, r := range results {
+		if r.Subject == "" || r.Exception != nil || !r.Denies() || had[r.IdentityKey()] == 0 {
+			continue
+		}
+		if olds == nil {
+			olds = make(map[element]int, len(oldResults))
+			for _, o := range oldResults {
+				if o.Subject != "" {
+					olds[element{o.IdentityKey(), valueAt(old, o.Path)}]++
+				}
+			}
+		}
+		e := element{r.IdentityKey(), valueAt(updated, r.Path)}
+		if olds[e] == 0 {
+			continue
+		}
+		olds[e]--
+		had[e.key]--
+		if kept == nil {
+			kept = make(map[int]bool)
+		}
+		kept[i] = true
+	}
+	return kept
+}
+
+// valueAt renders the value at p in obj ("" where there is none), keys
+// in order.
+func valueAt(obj map[string]any, p view.Path) string {
+	v, ok := view.Lookup(obj, p)
+	if !ok {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return "=" + string(b)
 }
 
 // changedValue reports whether an UPDATE changed the value a finding with

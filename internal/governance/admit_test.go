@@ -837,3 +837,67 @@ func TestUpdateKnowsDefaultGroupRulesByCount(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateDeniesTheAddedElement: where findings are counted (the
+// policies of a user under IAM-013, the rules of a default security
+// group under EC2-006, the inline policies of a role under IAM-018), the
+// denial of an UPDATE adding one names the element it added, not one the
+// old object already had that now sits elsewhere in its list.
+func TestUpdateDeniesTheAddedElement(t *testing.T) {
+	eng := New(reg, Defaults{}, policies(policy("strict",
+		rule("IAM-013", v1alpha1.Deny), rule("EC2-006", v1alpha1.Deny), rule("IAM-018", v1alpha1.Deny))), nil)
+	const (
+		read = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+		s3   = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+		doc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+	)
+	user := func(arns ...any) map[string]any {
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "User",
+			"metadata": map[string]any{"name": "u", "namespace": "ns"},
+			"spec":     map[string]any{"name": "u", "policies": arns}}
+	}
+	rule := func(port float64) any {
+		return map[string]any{"ipProtocol": "tcp", "fromPort": port, "toPort": port,
+			"ipRanges": []any{map[string]any{"cidrIP": "10.0.0.0/8", "description": "the VPC"}}}
+	}
+	sg := func(rules ...any) map[string]any {
+		return map[string]any{"apiVersion": "ec2.services.k8s.aws/v1alpha1", "kind": "SecurityGroup",
+			"metadata": map[string]any{"name": "default", "namespace": "ns"},
+			"spec":     map[string]any{"name": "default", "description": "default", "vpcID": "vpc-1", "ingressRules": rules}}
+	}
+	role := func(kv ...string) map[string]any {
+		inline := map[string]any{}
+		for i := 0; i < len(kv); i += 2 {
+			inline[kv[i]] = kv[i+1]
+		}
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
+			"metadata": map[string]any{"name": "r", "namespace": "ns"},
+			"spec": map[string]any{"name": "r", "inlinePolicies": inline,
+				"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new map[string]any
+		denied   string // the path of the one denial
+	}{
+		{"an ARN attached before the user's", user(read), user(s3, read), "spec.policies[0]"},
+		{"an ARN attached after the user's", user(read), user(read, s3), "spec.policies[1]"},
+		{"a rule inserted before the default group's", sg(rule(443)), sg(rule(80), rule(443)), "spec.ingressRules[0]"},
+		{"a rule added after the default group's", sg(rule(443)), sg(rule(443), rule(80)), "spec.ingressRules[1]"},
+		{"an inline policy added, named before the role's", role("m", doc), role("a", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}]}`, "m", doc), `spec.inlinePolicies.a`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := eng.Admit(Request{Operation: Update, Object: tc.new, OldObject: tc.old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
+			var got []string
+			for _, r := range d.Denials {
+				got = append(got, r.RuleID+" "+r.Path.String())
+			}
+			if len(d.Denials) != 1 || d.Denials[0].Path.String() != tc.denied {
+				t.Fatalf("denials %q, want one at %s", got, tc.denied)
+			}
+			if !strings.Contains(strings.Join(d.Lines(), "\n"), NoteExisting) {
+				t.Errorf("lines %q lack %q", d.Lines(), NoteExisting)
+			}
+		})
+	}
+}
