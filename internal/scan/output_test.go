@@ -571,6 +571,12 @@ func TestDocumentNotAnObject(t *testing.T) {
 			"buckets.yaml[0]", "buckets.yaml[0]: line 4: the item is a list, not an object with apiVersion and kind (kubectl refuses the list too)"},
 		{"list item that is a string", "apiVersion: v1\nkind: List\nitems:\n- a bucket\n", "buckets.yaml[0]", "line 4: the item is a string, not an object"},
 		{"list item that is null", "apiVersion: v1\nkind: List\nitems:\n- ~\n", "buckets.yaml[0]", "line 4: the item is null, not an object"},
+		// An object that names no kind: kubectl refuses it (Object 'Kind'
+		// is missing in '{}'), JSON or YAML, a document or an item.
+		{"empty JSON object", "{}\n", "buckets.yaml", "buckets.yaml: line 1: the object names no kind"},
+		{"no kind", bucket + "---\napiVersion: s3.services.k8s.aws/v1alpha1\nmetadata: {name: b}\nspec: {name: b}\n", "buckets.yaml#1", "buckets.yaml#1: line 6: the object names no kind"},
+		{"empty kind", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: \"\"\nmetadata: {name: b}\n", "buckets.yaml", "line 1: the object names no kind"},
+		{"list item without kind", "apiVersion: v1\nkind: List\nitems:\n- metadata: {name: b}\n  spec: {name: b}\n", "buckets.yaml[0]", "buckets.yaml[0]: line 4: the object names no kind"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := writeFile(t, "buckets.yaml", tc.in)
@@ -584,6 +590,10 @@ func TestDocumentNotAnObject(t *testing.T) {
 			}
 			if rep.Summary.Skipped != 0 {
 				t.Errorf("counted as skipped: %+v", rep.Summary)
+			}
+			var want int
+			if _, err := fmt.Sscanf(tc.message[strings.Index(tc.message, "line "):], "line %d", &want); err != nil || e.Line != want {
+				t.Errorf("errors[].line %d, want %d", e.Line, want)
 			}
 		})
 	}

@@ -1476,6 +1476,13 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 				lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why)
 			return
 		}
+		if kind, _ := obj["kind"].(string); kind == "" {
+			// kubectl refuses it (Object 'Kind' is missing): skipping it
+			// would pass a manifest that does not apply, and what it
+			// holds unjudged.
+			s.errorf(source, "%sthe object names no kind (kubectl refuses it: Object 'Kind' is missing): give it apiVersion and kind", lineAt(loc))
+			return
+		}
 		s.rep.Summary.Skipped++ // not a kind ackguard guards
 	}
 }
