@@ -82,6 +82,7 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		"a: 1\n", "a: &a x\nb: [*a, *a]\n", "a: &a {b: 1}\nc:\n  <<: *a\n", "--- {a: 1}\n...\n--- [1]\n",
 		"{\"a\": [1, {\"b\": 2}]}\n{\"c\": 3}", "a: [\n", "a: *b\n", "&a [*a]", "- &x [&y a, *y]\n- *x\n",
+		"{\"a\": \"\u2028\"} {\"b\": [1,],}\n---\nc: 3\n", "{\"a\": 1}\nb: 2\n", "{}\n{}\n{\"c\": 3,}",
 		aliasBomb(1000, 50),
 	} {
 		f.Add([]byte(s))

@@ -46,29 +46,57 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // are left out, so they do not shift the index of the others.
 //
 // Like apimachinery's YAMLOrJSONDecoder, input starting with '{' or '['
-// is read as JSON first; it is read as YAML instead when JSON decoding
-// fails on the first or second value (JSON followed by "---" and YAML is a
-// valid YAML stream). A JSON stream that breaks later is reported at the
-// value that breaks, and nothing after it is read: there is no way to find
-// the next value in broken JSON.
+// is read as JSON first; what follows is read as YAML instead when JSON
+// decoding fails on the first or second value: the whole input when the
+// first fails, the input after the first value when the second fails (a
+// JSON object followed by YAML, with or without "---" between them, or by
+// a value that is YAML but not JSON, a flow mapping with a trailing comma).
+// A JSON stream that breaks later is reported at the value that breaks,
+// and nothing after it is read: there is no way to find the next value in
+// broken JSON.
 func splitDocuments(data []byte) []document {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if !looksLikeJSON(data) {
 		return yamlDocuments(data)
 	}
-	docs, jerr := jsonDocuments(data)
+	docs, end, jerr := jsonDocuments(data)
 	switch {
 	case jerr == nil:
 		return docs
 	case len(docs) >= 2:
 		return append(docs, document{err: jerr})
 	}
-	ydocs := yamlDocuments(data)
+	// The YAML after the first value, if one was read, where it is in the
+	// input: the value is blanked, its line breaks kept, so that lines
+	// and columns are the input's.
+	text := data
+	if len(docs) == 1 {
+		text = blankPrefix(data, end)
+	}
+	ydocs := yamlDocuments(text)
 	if len(ydocs) == 1 && ydocs[0].err != nil {
 		// One document that is neither JSON nor YAML: say both.
 		ydocs[0].err = fmt.Errorf("%v; as YAML: %s", jerr, strings.TrimPrefix(ydocs[0].err.Error(), "invalid YAML: "))
 	}
-	return ydocs
+	return append(docs, ydocs...)
+}
+
+// blankPrefix returns a copy of data whose first n bytes are spaces, one
+// for each character, but for the line breaks (see lineBreakAt), which
+// are kept.
+func blankPrefix(data []byte, n int) []byte {
+	out := make([]byte, 0, len(data))
+	for i := 0; i < n; {
+		if b := lineBreakAt(data[:n], i); b > 0 {
+			out = append(out, data[i:i+b]...)
+			i += b
+			continue
+		}
+		_, size := utf8.DecodeRune(data[i:n])
+		out = append(out, ' ')
+		i += size
+	}
+	return append(out, data[n:]...)
 }
 
 func looksLikeJSON(data []byte) bool {
@@ -77,10 +105,10 @@ func looksLikeJSON(data []byte) bool {
 }
 
 // jsonDocuments decodes a stream of JSON values. It returns the documents
-// read so far and the syntax error that stopped it, if any. A value that
-// is syntactically valid but ambiguous (a duplicate key) is a document
-// error, and the stream goes on.
-func jsonDocuments(data []byte) ([]document, error) {
+// read so far, the offset where the last of them ends, and the syntax
+// error that stopped it, if any. A value that is syntactically valid but
+// ambiguous (a duplicate key) is a document error, and the stream goes on.
+func jsonDocuments(data []byte) ([]document, int, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	pos := &offsetCounter{data: data}
 	var docs []document
@@ -89,10 +117,10 @@ func jsonDocuments(data []byte) ([]document, error) {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
 		if err == io.EOF {
-			return docs, nil
+			return docs, int(start), nil
 		}
 		if err != nil {
-			return docs, jsonSyntaxError(data, start, err)
+			return docs, int(start), jsonSyntaxError(data, start, err)
 		}
 		base := int(dec.InputOffset()) - len(raw)
 		v, err := decodeJSON(raw, pos, base)

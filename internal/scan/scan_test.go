@@ -731,7 +731,12 @@ func TestSplitDocuments(t *testing.T) {
 		{"broken json", "{\"a\" 1}", []doc{{err: "invalid JSON: line 1, column 6: invalid character '1' after object key; as YAML: did not find expected ',' or '}'"}}},
 		// The YAML decoder stops at the end of a top-level flow collection.
 		{"content after flow mapping", "# x\n{kind: ConfigMap}\napiVersion: v1\n", []doc{{err: "invalid YAML: content after the end of the document: line 2: did not find expected <document start>"}}},
-		{"content after json", "{\"a\": 1}}", []doc{{err: "invalid JSON: line 1, column 9: invalid character '}' looking for beginning of value; as YAML: content after the end of the document: did not find expected <document start>"}}},
+		// After a first JSON value, the rest is read as YAML when it is not
+		// JSON, as kubectl's decoder reads it.
+		{"content after json", "{\"a\": 1}}", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid JSON: line 1, column 9: invalid character '}' looking for beginning of value; as YAML: did not find expected node content"}}},
+		{"json then yaml without a marker", "{\"a\": 1}\nb: 2\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"json then a trailing comma", "{\"a\": 1}\n{\"b\": 2,}\n", []doc{{value: map[string]any{"a": 1.0}}, {value: map[string]any{"b": 2.0}}}},
+		{"json then broken yaml", "{\"a\":\n 1}\nb: [\n", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid JSON: line 3, column 1: invalid character 'b' looking for beginning of value; as YAML: line 3: did not find expected node content"}}},
 		{"neither json nor yaml", "{\"a\": [}", []doc{{err: "invalid JSON: line 1, column 8: invalid character '}' looking for beginning of value; as YAML: did not find expected node content"}}},
 	}
 	for _, tt := range tests {
@@ -748,6 +753,28 @@ func TestSplitDocuments(t *testing.T) {
 				t.Errorf("got  %#v\nwant %#v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestJSONThenYAMLPositions: the YAML read after a first JSON value is
+// located in the input, its lines and columns counted from its start.
+func TestJSONThenYAMLPositions(t *testing.T) {
+	in := "{\"a\": \"\u00e9\u2028\",\n \"b\": 1} {\"c\": {\"d\": 2,},}\n"
+	docs := splitDocuments([]byte(in))
+	if len(docs) != 2 || docs[0].err != nil || docs[1].err != nil {
+		t.Fatalf("documents %+v", docs)
+	}
+	for _, tc := range []struct {
+		doc       int
+		path      []string
+		line, col int
+	}{
+		{0, []string{"b"}, 3, 2},
+		{1, []string{"c", "d"}, 3, 17},
+	} {
+		if at := docs[tc.doc].loc.find(tc.path); at.line != tc.line || at.col != tc.col {
+			t.Errorf("document %d, %v at %d:%d, want %d:%d", tc.doc, tc.path, at.line, at.col, tc.line, tc.col)
+		}
 	}
 }
 
