@@ -571,9 +571,8 @@ func TestDocumentNotAnObject(t *testing.T) {
 			"buckets.yaml[0]", "buckets.yaml[0]: line 4: the item is a list, not an object with apiVersion and kind (kubectl refuses the list too)"},
 		{"list item that is a string", "apiVersion: v1\nkind: List\nitems:\n- a bucket\n", "buckets.yaml[0]", "line 4: the item is a string, not an object"},
 		{"list item that is null", "apiVersion: v1\nkind: List\nitems:\n- ~\n", "buckets.yaml[0]", "line 4: the item is null, not an object"},
-		// An object that names no kind: kubectl refuses it (Object 'Kind'
-		// is missing in '{}'), JSON or YAML, a document or an item.
-		{"empty JSON object", "{}\n", "buckets.yaml", "buckets.yaml: line 1: the object names no kind"},
+		// A manifest that names no kind: kubectl refuses it (Object 'Kind'
+		// is missing), JSON or YAML, a document or an item.
 		{"no kind", bucket + "---\napiVersion: s3.services.k8s.aws/v1alpha1\nmetadata: {name: b}\nspec: {name: b}\n", "buckets.yaml#1", "buckets.yaml#1: line 6: the object names no kind"},
 		{"empty kind", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: \"\"\nmetadata: {name: b}\n", "buckets.yaml", "line 1: the object names no kind"},
 		{"list item without kind", "apiVersion: v1\nkind: List\nitems:\n- metadata: {name: b}\n  spec: {name: b}\n", "buckets.yaml[0]", "buckets.yaml[0]: line 4: the object names no kind"},
@@ -901,5 +900,41 @@ func TestDropNulls(t *testing.T) {
 		if got := string(dropNulls([]byte(in))); got != want {
 			t.Errorf("dropNulls(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestOtherFilesInADirectoryAreSkipped: a repository's root holds YAML and
+// JSON that are not manifests (CI workflows, a tool's settings, an empty
+// object): a walk of it skips them, as it did before manifests without a
+// kind became an error, and judges the manifests beside them.
+func TestOtherFilesInADirectoryAreSkipped(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		".github/workflows/ci.yml": "name: ci\non: push\njobs: {}\n",
+		"renovate.json":            `{"extends":["config:base"]}` + "\n",
+		"settings.yaml":            "replicas: 2\nimage: app\n",
+		"empty.json":               "{}\n",
+		"manifests/cm.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := run(t, "", "-o", "json", dir)
+	if code != 0 || strings.Contains(stderr, "names no kind") {
+		t.Fatalf("exit code %d, want 0\n%s", code, stderr)
+	}
+	var rep struct {
+		Errors  []any `json:"errors"`
+		Summary struct {
+			Skipped int `json:"skipped"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Errors) != 0 {
+		t.Fatalf("output %s (%v)", stdout, err)
 	}
 }

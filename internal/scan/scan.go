@@ -1476,15 +1476,26 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 				lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why)
 			return
 		}
-		if kind, _ := obj["kind"].(string); kind == "" {
+		if kind, _ := obj["kind"].(string); kind == "" && looksLikeManifest(obj) {
 			// kubectl refuses it (Object 'Kind' is missing): skipping it
 			// would pass a manifest that does not apply, and what it
-			// holds unjudged.
+			// holds unjudged. (A file of other YAML or JSON in a
+			// directory walked, a workflow or a tool's settings, names
+			// none of these and is skipped.)
 			s.errorf(source, "%sthe object names no kind (kubectl refuses it: Object 'Kind' is missing): give it apiVersion and kind", lineAt(loc))
 			return
 		}
 		s.rep.Summary.Skipped++ // not a kind ackguard guards
 	}
+}
+
+// looksLikeManifest reports whether an object names what a Kubernetes
+// manifest has beside its kind: an apiVersion, metadata or a spec.
+func looksLikeManifest(obj map[string]any) bool {
+	_, apiVersion := obj["apiVersion"]
+	_, metadata := obj["metadata"]
+	_, spec := obj["spec"]
+	return apiVersion || metadata || spec
 }
 
 // nearMiss says which kind ackguard guards or reads an object of another
