@@ -294,6 +294,32 @@ func TestUpdateKnowsFindingsByWhatTheyName(t *testing.T) {
 // assertUpdate admits the UPDATE of old to updated by a developer in
 // namespace ns and checks the verdict: allowed with the note on what the
 // old object already had, or denied.
+// updateCase is an UPDATE from old to new of an object CREATE would deny,
+// and whether it is admitted.
+type updateCase struct {
+	name     string
+	old, new map[string]any
+	allowed  bool
+}
+
+// runUpdates runs each case as a subtest (see assertUpdateOfDenied).
+func runUpdates(t *testing.T, eng *Engine, cases []updateCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { assertUpdateOfDenied(t, eng, tc.old, tc.new, tc.allowed) })
+	}
+}
+
+// assertUpdateOfDenied is assertUpdate of an old object that CREATE would
+// deny: an UPDATE keeping a denying finding only means something then.
+func assertUpdateOfDenied(t *testing.T, eng *Engine, old, updated map[string]any, allowed bool) {
+	t.Helper()
+	if eng.Admit(Request{Operation: Create, Object: old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
+		t.Fatal("the old object must have a denying finding for the test to mean anything")
+	}
+	assertUpdate(t, eng, old, updated, allowed)
+}
+
 func assertUpdate(t *testing.T, eng *Engine, old, updated map[string]any, allowed bool) {
 	t.Helper()
 	d := eng.Admit(Request{Operation: Update, Object: updated, OldObject: old, User: "dev", Namespace: Namespace{Name: "ns"}, Now: t0})
@@ -382,23 +408,12 @@ func TestUpdateKnowsBucketRuleFindingsByWhatTheyName(t *testing.T) {
 		return bucketWith("ns", "b", "encryption", map[string]any{"rules": rules},
 			"replication", map[string]any{"role": "arn:aws:iam::111122223333:role/r", "rules": []any{replRule("r", "arn:aws:s3:::dest")}})
 	}
-	for _, tc := range []struct {
-		name     string
-		old, new map[string]any
-		allowed  bool
-	}{
+	runUpdates(t, eng, []updateCase{
 		{"a replication rule inserted before one with no destination", repl(replRule("a", "")), repl(replRule("b", "arn:aws:s3:::dest"), replRule("a", "")), true},
 		{"a second replication rule with no destination", repl(replRule("a", "")), repl(replRule("a", ""), replRule("b", "")), false},
 		{"encryption rules reordered", enc("aws:kms", ""), enc("", "aws:kms"), true},
 		{"a second encryption rule with no algorithm", enc("aws:kms", ""), enc("", ""), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
-				t.Fatal("the old object must have a denying finding for the test to mean anything")
-			}
-			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
-		})
-	}
+	})
 }
 
 // TestUpdateKnowsNetworkACLFindingsByWhatTheyReach: under a policy that
@@ -419,11 +434,7 @@ func TestUpdateKnowsNetworkACLFindingsByWhatTheyReach(t *testing.T) {
 	allowTCP := entry(200, "allow", "6", "0.0.0.0/0", 0, 65535)
 	allowAll := entry(200, "allow", "-1", "0.0.0.0/0", 0, 0)
 	denySSH := entry(100, "deny", "6", "0.0.0.0/0", 22, 22)
-	for _, tc := range []struct {
-		name     string
-		old, new map[string]any
-		allowed  bool
-	}{
+	runUpdates(t, eng, []updateCase{
 		{"the deny shadowing SSH removed", nacl(allowTCP, denySSH), nacl(allowTCP), false},
 		{"the deny shadowing SSH numbered after the allow", nacl(allowTCP, denySSH), nacl(allowTCP, entry(300, "deny", "6", "0.0.0.0/0", 22, 22)), false},
 		{"a deny shadowing SSH added", nacl(allowTCP), nacl(allowTCP, denySSH), true},
@@ -432,14 +443,7 @@ func TestUpdateKnowsNetworkACLFindingsByWhatTheyReach(t *testing.T) {
 		// over TCP is the same port.
 		{"the deny shadowing RDP over UDP removed", nacl(allowAll, denySSH, entry(110, "deny", "17", "0.0.0.0/0", 22, 22), entry(120, "deny", "17", "0.0.0.0/0", 3389, 3389)),
 			nacl(allowAll, denySSH, entry(110, "deny", "17", "0.0.0.0/0", 22, 22)), true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
-				t.Fatal("the old object must have a denying finding for the test to mean anything")
-			}
-			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
-		})
-	}
+	})
 }
 
 // TestCreateIgnoresTheStatus: a CREATE is judged as the API server admits
@@ -619,17 +623,7 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 			"metadata": map[string]any{"name": "p", "namespace": "ns"},
 			"spec":     map[string]any{"name": "p", "policyDocument": doc(s...)}}
 	}
-	// role holds inline policies, name then document.
-	role := func(kv ...string) map[string]any {
-		inline := map[string]any{}
-		for i := 0; i < len(kv); i += 2 {
-			inline[kv[i]] = kv[i+1]
-		}
-		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
-			"metadata": map[string]any{"name": "r", "namespace": "ns"},
-			"spec": map[string]any{"name": "r", "inlinePolicies": inline,
-				"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
-	}
+	role := roleWithInline
 	bucket := func(s ...string) map[string]any {
 		return bucketWith("ns", "b", "policy", tlsOnly("b", s...))
 	}
@@ -646,11 +640,7 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 	publicReadIf := func(sid, key string) string {
 		return strings.TrimSuffix(publicRead(sid, `"s3:GetObject"`), "}") + `,"Condition":{"StringEqualsIfExists":{` + key + `:"vpce-1"}}}`
 	}
-	for _, tc := range []struct {
-		name     string
-		old, new map[string]any
-		allowed  bool
-	}{
+	runUpdates(t, eng, []updateCase{
 		{"a statement's Sid changed", policy(iamAll("One", `"iam:*"`, "*")), policy(iamAll("Two", `"iam:*"`, "*")), true},
 		{"a public statement's Sid changed", bucket(publicRead("One", `"s3:GetObject"`)), bucket(publicRead("Two", `"s3:GetObject"`)), true},
 		// A statement saying what another of the document says is the
@@ -681,14 +671,7 @@ func TestUpdateKnowsStatementsByWhatIAMReads(t *testing.T) {
 		{"a Deny beside a finding made an Allow", policy(iamAll("S", `"iam:*"`, "*"), `{"Effect":"Deny","Action":"sts:*","Resource":"*"}`), policy(iamAll("S", `"iam:*"`, "*"), `{"Effect":"Allow","Action":"sts:*","Resource":"*"}`), false},
 		{"one finding fixed and another added", policy(iamAll("S", `"iam:*"`, "*")), policy(iamAll("S", `"sts:*"`, "*")), false},
 		{"a statement moved to another inline policy and widened", role("a", doc(iamAll("S", `"iam:*"`, roleA)), "b", doc(iamAll("T", `"s3:GetObject"`, "*"))), role("a", doc(iamAll("T", `"s3:GetObject"`, "*")), "b", doc(iamAll("S", `"iam:*"`, "*"))), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
-				t.Fatal("the old object must have a denying finding for the test to mean anything")
-			}
-			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
-		})
-	}
+	})
 }
 
 // TestUpdateKnowsInlinePoliciesByCount: under a policy that denies
@@ -707,21 +690,10 @@ func TestUpdateKnowsInlinePoliciesByCount(t *testing.T) {
 			"spec": map[string]any{"name": "r", "inlinePolicies": inline,
 				"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
 	}
-	for _, tc := range []struct {
-		name     string
-		old, new map[string]any
-		allowed  bool
-	}{
+	runUpdates(t, eng, []updateCase{
 		{"an inline policy renamed", role("read"), role("reader"), true},
 		{"an inline policy added", role("read"), role("read", "reader"), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
-				t.Fatal("the old object must have a denying finding for the test to mean anything")
-			}
-			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
-		})
-	}
+	})
 }
 
 // TestUpdateKnowsUserPoliciesByCount: under a policy that denies IAM-013
@@ -765,11 +737,7 @@ func TestUpdateKnowsUserPoliciesByCount(t *testing.T) {
 			"metadata": map[string]any{"name": "u", "namespace": "ns"}, "spec": spec}
 	}
 	l := func(s ...string) []string { return append([]string{}, s...) }
-	for _, tc := range []struct {
-		name     string
-		old, new map[string]any
-		allowed  bool
-	}{
+	runUpdates(t, eng, []updateCase{
 		{"unchanged", user(l("read"), l(read, s3), l("a")), user(l("read"), l(read, s3), l("a")), true},
 		{"the ARNs reordered", user(nil, l(read, s3), nil), user(nil, l(s3, read), nil), true},
 		{"an ARN replaced by another", user(nil, l(read), nil), user(nil, l(s3), nil), true},
@@ -782,14 +750,7 @@ func TestUpdateKnowsUserPoliciesByCount(t *testing.T) {
 		{"a second reference", user(nil, nil, l("a")), user(nil, nil, l("a", "b")), false},
 		{"an ARN attached to a user with an inline policy", user(l("read"), nil, nil), user(l("read"), l(read), nil), false},
 		{"an ARN removed", user(nil, l(read, s3), nil), user(nil, l(s3), nil), true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
-				t.Fatal("the old object must have a denying finding for the test to mean anything")
-			}
-			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
-		})
-	}
+	})
 }
 
 // TestUpdateKnowsDefaultGroupRulesByCount: under a policy that denies
@@ -815,11 +776,7 @@ func TestUpdateKnowsDefaultGroupRulesByCount(t *testing.T) {
 			"metadata": map[string]any{"name": "default", "namespace": "ns"}, "spec": spec}
 	}
 	l := func(rs ...any) []any { return append([]any{}, rs...) }
-	for _, tc := range []struct {
-		name     string
-		old, new map[string]any
-		allowed  bool
-	}{
+	runUpdates(t, eng, []updateCase{
 		{"unchanged", sg(l(rule(443), rule(80)), l(rule(443))), sg(l(rule(443), rule(80)), l(rule(443))), true},
 		{"the ingress rules reordered", sg(l(rule(443), rule(80)), nil), sg(l(rule(80), rule(443)), nil), true},
 		{"an ingress rule's port changed", sg(l(rule(443)), nil), sg(l(rule(8443)), nil), true},
@@ -828,14 +785,7 @@ func TestUpdateKnowsDefaultGroupRulesByCount(t *testing.T) {
 		{"a second ingress rule inserted before the first", sg(l(rule(443)), nil), sg(l(rule(80), rule(443)), nil), false},
 		{"a second egress rule", sg(nil, l(rule(443))), sg(nil, l(rule(443), rule(80))), false},
 		{"an egress rule added to a group with an ingress rule", sg(l(rule(443)), nil), sg(l(rule(443)), l(rule(443))), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if eng.Admit(Request{Operation: Create, Object: tc.old, Namespace: Namespace{Name: "ns"}, Now: t0}).Allowed() {
-				t.Fatal("the old object must have a denying finding for the test to mean anything")
-			}
-			assertUpdate(t, eng, tc.old, tc.new, tc.allowed)
-		})
-	}
+	})
 }
 
 // TestUpdateDeniesTheAddedElement: where findings are counted (the
@@ -865,16 +815,7 @@ func TestUpdateDeniesTheAddedElement(t *testing.T) {
 			"metadata": map[string]any{"name": "default", "namespace": "ns"},
 			"spec":     map[string]any{"name": "default", "description": "default", "vpcID": "vpc-1", "ingressRules": rules}}
 	}
-	role := func(kv ...string) map[string]any {
-		inline := map[string]any{}
-		for i := 0; i < len(kv); i += 2 {
-			inline[kv[i]] = kv[i+1]
-		}
-		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
-			"metadata": map[string]any{"name": "r", "namespace": "ns"},
-			"spec": map[string]any{"name": "r", "inlinePolicies": inline,
-				"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
-	}
+	role := roleWithInline
 	for _, tc := range []struct {
 		name     string
 		old, new map[string]any
@@ -900,4 +841,17 @@ func TestUpdateDeniesTheAddedElement(t *testing.T) {
 			}
 		})
 	}
+}
+
+// roleWithInline is a Role r in ns trusted by Lambda, holding the inline
+// policies kv names, name then document.
+func roleWithInline(kv ...string) map[string]any {
+	inline := map[string]any{}
+	for i := 0; i < len(kv); i += 2 {
+		inline[kv[i]] = kv[i+1]
+	}
+	return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Role",
+		"metadata": map[string]any{"name": "r", "namespace": "ns"},
+		"spec": map[string]any{"name": "r", "inlinePolicies": inline,
+			"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
 }

@@ -442,17 +442,7 @@ spec:
 `)
 	bucket := writeFile(t, "bucket.yaml", teamABucket(t))
 	rep := scanWith(t, []string{bucket}, Options{Policies: []string{typo}})
-	if want := []Policy{{Name: governance.BaselineName, Builtin: true}}; !reflect.DeepEqual(rep.Policies, want) {
-		t.Errorf("policies %+v, want %+v", rep.Policies, want)
-	}
-	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "Buckets.s3.services.k8s.aws") || rep.Summary.Denied != 1 {
-		t.Errorf("summary %+v, errors %+v", rep.Summary, rep.Errors)
-	}
-	for _, f := range rep.Findings {
-		if f.Policy != governance.BaselineName {
-			t.Errorf("finding decided by %q", f.Policy)
-		}
-	}
+	assertBaselineDecides(t, rep, "Buckets.s3.services.k8s.aws")
 }
 
 // A GuardrailPolicy without a name is never in force: the API server
@@ -467,10 +457,18 @@ spec:
 `)
 	bucket := writeFile(t, "bucket.yaml", teamABucket(t))
 	rep := scanWith(t, []string{bucket}, Options{Policies: []string{unnamed}})
+	assertBaselineDecides(t, rep, "metadata.name: Required value")
+}
+
+// assertBaselineDecides checks a scan of one bucket whose only policy is
+// not in force: one input error saying problem, the baseline the only
+// policy listed, deciding the bucket's denial and every finding.
+func assertBaselineDecides(t *testing.T, rep Report, problem string) {
+	t.Helper()
 	if want := []Policy{{Name: governance.BaselineName, Builtin: true}}; !reflect.DeepEqual(rep.Policies, want) {
 		t.Errorf("policies %+v, want %+v", rep.Policies, want)
 	}
-	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "metadata.name: Required value") || rep.Summary.Denied != 1 {
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, problem) || rep.Summary.Denied != 1 {
 		t.Errorf("summary %+v, errors %+v", rep.Summary, rep.Errors)
 	}
 	for _, f := range rep.Findings {
