@@ -250,10 +250,16 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 // to name (adding an ARN before the one a user had denies the added ARN,
 // not the one it had). It returns their indexes in results and takes
 // them from had; the others are matched by identity alone, as before.
+//
+// Many findings name one path (every statement's of a policy document
+// names the document): each object's value at a path is rendered once,
+// so the cost grows with the object, not with the findings times the
+// size of the value they share.
 func keptElements(old, updated map[string]any, oldResults, results []Result, had map[string]int) map[int]bool {
 	type element struct{ key, value string }
 	var olds map[element]int
 	var kept map[int]bool
+	oldValues, newValues := valuesAt(old), valuesAt(updated)
 	for i, r := range results {
 		if r.Subject == "" || r.Exception != nil || !r.Denies() || had[r.IdentityKey()] == 0 {
 			continue
@@ -262,11 +268,11 @@ func keptElements(old, updated map[string]any, oldResults, results []Result, had
 			olds = make(map[element]int, len(oldResults))
 			for _, o := range oldResults {
 				if o.Subject != "" {
-					olds[element{o.IdentityKey(), valueAt(old, o.Path)}]++
+					olds[element{o.IdentityKey(), oldValues(o.Path)}]++
 				}
 			}
 		}
-		e := element{r.IdentityKey(), valueAt(updated, r.Path)}
+		e := element{r.IdentityKey(), newValues(r.Path)}
 		if olds[e] == 0 {
 			continue
 		}
@@ -278,6 +284,21 @@ func keptElements(old, updated map[string]any, oldResults, results []Result, had
 		kept[i] = true
 	}
 	return kept
+}
+
+// valuesAt returns valueAt for obj, remembering the value rendered at
+// each path.
+func valuesAt(obj map[string]any) func(view.Path) string {
+	seen := map[string]string{}
+	return func(p view.Path) string {
+		k := fmt.Sprintf("%q", []string(p))
+		v, ok := seen[k]
+		if !ok {
+			v = valueAt(obj, p)
+			seen[k] = v
+		}
+		return v
+	}
 }
 
 // valueAt renders the value at p in obj ("" where there is none), keys

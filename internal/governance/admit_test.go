@@ -1,6 +1,8 @@
 package governance
 
 import (
+	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -854,4 +856,51 @@ func roleWithInline(kv ...string) map[string]any {
 		"metadata": map[string]any{"name": "r", "namespace": "ns"},
 		"spec": map[string]any{"name": "r", "inlinePolicies": inline,
 			"assumeRolePolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+}
+
+// TestKeptElementsRendersEachValueOnce: every statement's findings name
+// the policy document, a string IAM sizes without its whitespace. An
+// UPDATE keeping a document of many failing statements, padded to
+// hundreds of kilobytes, pairs its findings having rendered the document
+// once per object, not once per finding (which, for a document of a
+// megabyte and a few hundred statements, took seconds of the webhook's
+// time and gigabytes of allocation per request).
+func TestKeptElementsRendersEachValueOnce(t *testing.T) {
+	eng := New(reg, Defaults{}, nil, nil)
+	var st []string
+	for i := 0; i < 100; i++ {
+		st = append(st, fmt.Sprintf(`{"Effect":"Allow","Action":"*","NotResource":"r%d"}`, i))
+	}
+	doc := `{"Version":"2012-10-17","Statement":[` + strings.Join(st, ",") + `]}` + strings.Repeat(" ", 256<<10)
+	pol := func(desc string) map[string]any {
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Policy",
+			"metadata": map[string]any{"name": "p", "namespace": "ns"},
+			"spec":     map[string]any{"name": "p", "description": desc, "policyDocument": doc}}
+	}
+	old, updated := pol("a"), pol("b")
+	oj := eng.Judge(old, Namespace{Name: "ns"}, t0, nil)
+	j := eng.Judge(updated, Namespace{Name: "ns"}, t0, nil)
+	denying := 0
+	for _, r := range j.Results {
+		if r.Denies() {
+			denying++
+		}
+	}
+	if denying < 200 {
+		t.Fatalf("%d denying findings: the document should fail per statement", denying)
+	}
+	had := map[string]int{}
+	for _, r := range oj.Results {
+		had[r.IdentityKey()]++
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	kept := keptElements(old, updated, oj.Results, j.Results, had)
+	runtime.ReadMemStats(&after)
+	if len(kept) != denying {
+		t.Errorf("%d of %d denying findings paired with the old object's", len(kept), denying)
+	}
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(16*len(doc)); got > limit {
+		t.Errorf("pairing allocated %d bytes for a document of %d: want at most %d", got, len(doc), limit)
+	}
 }
