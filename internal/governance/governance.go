@@ -343,10 +343,11 @@ func (e *Engine) Policies() []string {
 }
 
 // ACKControllers returns the ACK controller usernames of every policy in
-// force (with the defaults).
+// force (with the defaults): not those of a policy that cannot be applied,
+// which lift no denial.
 func (e *Engine) ACKControllers() []string {
-	lists := make([][]string, 0, len(e.pols.all))
-	for _, p := range e.pols.all {
+	lists := make([][]string, 0, len(e.pols.usable))
+	for _, p := range e.pols.usable {
 		lists = append(lists, p.ackCtrl)
 	}
 	return union(lists)

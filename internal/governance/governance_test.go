@@ -744,7 +744,10 @@ func TestACKControllers(t *testing.T) {
 			engine: []string{"sa:s3", "sa:rds", "sa:ec2"}, judged: []string{"sa:s3", "sa:rds"}},
 		{name: "tricky: only an unusable policy: the baseline guards, with the defaults", d: d,
 			pols:   policies(policy("a", objSelector(badSelector()), ack("sa:x"))),
-			engine: []string{"sa:s3", "sa:x"}, judged: []string{"sa:s3"}},
+			engine: []string{"sa:s3"}, judged: []string{"sa:s3"}},
+		{name: "tricky: a policy selecting no guarded kind beside one in force: its list is not in force", d: d,
+			pols:   policies(policy("a", ack("sa:rds")), policy("typo", kinds(schema.GroupKind{Group: "s3.services.k8s.aws", Kind: "bucket"}), ack("sa:x"))),
+			engine: []string{"sa:s3", "sa:rds"}, judged: []string{"sa:s3", "sa:rds"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
