@@ -904,3 +904,79 @@ func TestKeptElementsRendersEachValueOnce(t *testing.T) {
 		t.Errorf("pairing allocated %d bytes for a document of %d: want at most %d", got, len(doc), limit)
 	}
 }
+
+// TestUpdatePairingKeepsTheVerdict: pairing a kept element with the old
+// object's by its value changes which element a denial names, never how
+// many findings an UPDATE introduces. Over every UPDATE between two lists
+// of up to two ARNs on a user (IAM-013 counts them, IAM-014 knows each by
+// its ARN, and an ARN with a blank before it is another value): the
+// denials are as many as counting by identity alone gives, each at an
+// element whose value the old object did not have as many times; an
+// exception exempting IAM-013 leaves none of it denied, however the
+// elements pair.
+func TestUpdatePairingKeepsTheVerdict(t *testing.T) {
+	const admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+	arns := []string{"arn:aws:iam::aws:policy/ReadOnlyAccess", admin, " " + admin, "arn:aws:iam::111122223333:policy/x"}
+	userGK := view.UserGVK.GroupKind()
+	strict := policies(policy("strict", rule("IAM-013", v1alpha1.Deny), rule("IAM-014", v1alpha1.Deny)))
+	plain := New(reg, Defaults{}, strict, nil)
+	exempt := New(reg, Defaults{}, strict, exceptions(exception("ns", "u", []string{"IAM-013"}, t0.Add(day), resources(byName(userGK, "u")))))
+	user := func(vals []string) map[string]any {
+		l := make([]any, len(vals))
+		for i, v := range vals {
+			l[i] = v
+		}
+		return map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "User",
+			"metadata": map[string]any{"name": "u", "namespace": "ns"},
+			"spec":     map[string]any{"name": "u", "policies": l}}
+	}
+	lists := [][]string{nil}
+	for _, a := range arns {
+		lists = append(lists, []string{a})
+		for _, b := range arns {
+			lists = append(lists, []string{a, b})
+		}
+	}
+	ns := Namespace{Name: "ns"}
+	for _, old := range lists {
+		for _, updated := range lists {
+			req := Request{Operation: Update, Object: user(updated), OldObject: user(old), User: "dev", Namespace: ns, Now: t0}
+			had := map[string]int{}
+			for _, r := range plain.Judge(user(old), ns, t0, nil).Results {
+				had[r.IdentityKey()]++
+			}
+			want := 0
+			for _, r := range plain.Judge(user(updated), ns, t0, nil).Results {
+				switch {
+				case !r.Denies():
+				case had[r.IdentityKey()] > 0:
+					had[r.IdentityKey()]--
+				default:
+					want++
+				}
+			}
+			d := plain.Admit(req)
+			if len(d.Denials) != want {
+				t.Errorf("%q to %q: %d denials, want %d", old, updated, len(d.Denials), want)
+			}
+			left := map[string]int{}
+			for _, v := range old {
+				left[v]++
+			}
+			for _, v := range updated {
+				left[v]--
+			}
+			for _, r := range d.Denials {
+				v, _ := view.Lookup(user(updated), r.Path)
+				if s, _ := v.(string); left[s] >= 0 {
+					t.Errorf("%q to %q: %s denied at %s, %q, which the old object had as many times", old, updated, r.RuleID, r.Path, s)
+				}
+			}
+			for _, r := range exempt.Admit(req).Denials {
+				if r.RuleID == "IAM-013" {
+					t.Errorf("%q to %q: IAM-013 denied at %s though exempted", old, updated, r.Path)
+				}
+			}
+		}
+	}
+}
