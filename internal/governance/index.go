@@ -30,8 +30,9 @@ const maxNamespaceMemo = 8192
 // policySet is the compiled policies of an engine with their indexes. It
 // is shared by engines that differ only in their exceptions.
 type policySet struct {
-	// all are the policies in force, sorted by name (the baseline alone
-	// when it applies implicitly), usable or not.
+	// all are the policies given, sorted by name (the baseline alone when
+	// it applies implicitly), usable or not: only the usable ones are in
+	// force.
 	all      []*CompiledPolicy
 	byName   map[string]*CompiledPolicy
 	implicit bool
