@@ -11,6 +11,7 @@ import (
 
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -619,4 +620,36 @@ func TestReportOfTenThousandBucketsIsBoundedOnTheAPIServer(t *testing.T) {
 	}
 	data, _ := json.Marshal(rep)
 	t.Logf("%d Buckets, %d failing: one Report of %d results, %d bytes", n, failing, len(rep.Results), len(data))
+}
+
+// An exception in force whose namespace is relabelled under a policy
+// allowing a shorter maxDuration becomes Invalid, and an Invalidated
+// Event says its rules apply again.
+func TestExceptionInvalidatedByARelabelledNamespaceRecordsAnEvent(t *testing.T) {
+	suite.Start(t)
+	governanceManager(t)
+	short := localcluster.Policy("short-exceptions", map[string]string{"exceptions": "short"}, nil)
+	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: 24 * time.Hour}
+	cluster.WithPolicies(ctx, t, short)
+	ns := cluster.ScopedNamespace(ctx, t, nil)
+	create(t, newException(ns, "website", time.Now().Add(10*24*time.Hour)))
+	waitException(t, ns, "website", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
+		return e.Status.State == v1alpha1.ExceptionActive
+	})
+
+	namespace := &corev1.Namespace{}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
+		t.Fatal(err)
+	}
+	namespace.Labels["exceptions"] = "short"
+	if err := cluster.Client.Update(ctx, namespace); err != nil {
+		t.Fatal(err)
+	}
+	waitException(t, ns, "website", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
+		return e.Status.State == v1alpha1.ExceptionInvalid
+	})
+	notes := waitEvent(t, ns, "website", controllers.ReasonExceptionInvalidated)
+	if !strings.Contains(notes[0], "S3-001") || !strings.Contains(notes[0], "TICKET-42") || !strings.Contains(notes[0], "24h0m0s") {
+		t.Errorf("event note = %q", notes[0])
+	}
 }

@@ -37,9 +37,16 @@ const (
 	ExceptionStatusControllerName = "guardrailexception-status"
 )
 
-// ReasonExceptionExpired is the reason of the Event recorded on a
-// GuardrailException when it expires.
-const ReasonExceptionExpired = "Expired"
+// Reasons of the Events recorded on a GuardrailException that was in
+// force and no longer is: its rules apply again to the resources it names.
+const (
+	// ReasonExceptionExpired: it expired.
+	ReasonExceptionExpired = "Expired"
+	// ReasonExceptionInvalidated: it became Invalid before its expiry (a
+	// policy selecting its namespace now allows a shorter maxDuration, or
+	// the namespace's labels brought it under such a policy).
+	ReasonExceptionInvalidated = "Invalidated"
+)
 
 const (
 	defaultPolicyResync    = 30 * time.Second
@@ -62,7 +69,8 @@ type GovernanceOptions struct {
 	// Counts returns the resource counts per policy name: the report
 	// store's PolicyCounts. Nil leaves status.resources as it is.
 	Counts func() map[string]v1alpha1.ResourceCounts
-	// Recorder records an Event on each exception that expires; default
+	// Recorder records an Event on each exception in force that expires
+	// or becomes invalid; default
 	// mgr.GetEventRecorder("ackguard").
 	Recorder events.EventRecorder
 	// Metrics, when set, exports ackguard_exceptions.
@@ -194,7 +202,8 @@ func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // ExceptionStatusReconciler keeps a GuardrailException's status: its state
 // (Active, Expired, Invalid) as the governance engine judges it in its
 // namespace, Ready and the generation it describes. It judges an exception
-// again right after its expiry, and records an Event when it expires.
+// again right after its expiry, and records an Event when one in force
+// expires or becomes invalid.
 type ExceptionStatusReconciler struct {
 	Client   client.Client
 	Source   *govsource.Source
@@ -311,10 +320,17 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	// Only an exception that was in force gives its rules back: one that
 	// never was (invalid until it ran out) says nothing.
-	if state == v1alpha1.ExceptionExpired && prev == v1alpha1.ExceptionActive {
-		note := fmt.Sprintf("expired at %s: rules %s apply again to the resources it named (its reason was: %s)",
-			ex.Spec.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, ReasonExceptionExpired, "Expire", "%s", truncateMessage(note, maxStatusEventNote))
+	if prev == v1alpha1.ExceptionActive {
+		switch state {
+		case v1alpha1.ExceptionExpired:
+			note := fmt.Sprintf("expired at %s: rules %s apply again to the resources it named (its reason was: %s)",
+				ex.Spec.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, ReasonExceptionExpired, "Expire", "%s", truncateMessage(note, maxStatusEventNote))
+		case v1alpha1.ExceptionInvalid:
+			note := fmt.Sprintf("no longer in force: %s: rules %s apply again to the resources it named (its reason was: %s)",
+				msg, strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, ReasonExceptionInvalidated, "Invalidate", "%s", truncateMessage(note, maxStatusEventNote))
+		}
 	}
 	switch {
 	case state == v1alpha1.ExceptionExpired:

@@ -236,3 +236,54 @@ func TestInvalidExceptionIsJudgedAgainAtItsExpiry(t *testing.T) {
 		t.Errorf("an exception never in force expired with an event: %s", <-rec.Events)
 	}
 }
+
+// An exception in force that becomes Invalid before its expiry (a policy
+// now allows a shorter maxDuration) gives its rules back: an Invalidated
+// Event is recorded, once, as an Expired one is at the expiry.
+func TestExceptionInvalidatedRecordsAnEventOnce(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ex := newException("team", "website", start.Add(10*24*time.Hour))
+	ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
+	c := fakeClient(ex)
+	r, rec, _ := exceptionReconciler(t, c, clocktesting.NewFakePassiveClock(start).Now)
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+	got := &v1alpha1.GuardrailException{}
+	judge := func(want string) {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.State != want {
+			t.Fatalf("state = %q, want %q", got.Status.State, want)
+		}
+	}
+	judge(v1alpha1.ExceptionActive)
+	if len(rec.Events) != 0 {
+		t.Fatalf("event while in force: %s", <-rec.Events)
+	}
+
+	short := localcluster.Policy("short", nil, nil)
+	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: 24 * time.Hour}
+	if err := c.Create(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	judge(v1alpha1.ExceptionInvalid)
+	select {
+	case e := <-rec.Events:
+		for _, want := range []string{"Warning", controllers.ReasonExceptionInvalidated, "S3-001", "TICKET-42", "maximum 24h0m0s"} {
+			if !strings.Contains(e, want) {
+				t.Errorf("event %q does not say %q", e, want)
+			}
+		}
+	default:
+		t.Error("no event when the exception stopped being in force")
+	}
+	// Judged again, still invalid: no second event.
+	judge(v1alpha1.ExceptionInvalid)
+	if len(rec.Events) != 0 {
+		t.Errorf("second event: %s", <-rec.Events)
+	}
+}
