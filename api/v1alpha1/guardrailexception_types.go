@@ -27,12 +27,17 @@ type GuardrailExceptionSpec struct {
 	Reason string `json:"reason"`
 
 	// ExpiresAt is when the exemption stops applying, everywhere at once.
-	// It may be at most the policy's exceptions.maxDuration after the
-	// exception's creation. An RFC 3339 time with its zone, as
-	// 2026-12-24T00:00:00Z or 2026-12-24T00:00:00+02:00: checked by the API
-	// server itself (its date-time format alone also takes a lowercase t or
-	// z, which the manager cannot decode: such a value would stop it from
-	// reading any exception).
+	// It may be at most the shortest exceptions.maxDuration of the
+	// policies in force that select the exception's namespace (by their
+	// namespaceSelector; maxDuration defaults to 90 days) after the
+	// exception's creation: 90 days when no policy selects it. Beyond
+	// that, the exception is Invalid and exempts nothing, also when a
+	// policy or the namespace's labels change after its creation. An
+	// RFC 3339 time with its zone, as 2026-12-24T00:00:00Z or
+	// 2026-12-24T00:00:00+02:00: checked by the API server itself (its
+	// date-time format alone also takes a lowercase t or z, which the
+	// manager cannot decode: such a value would stop it from reading any
+	// exception).
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Format=date-time
 	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`
