@@ -22,14 +22,19 @@ import (
 func TestPrinterColumns(t *testing.T) {
 	suite.Start(t)
 	p := localcluster.Policy("columns", map[string]string{"columns-test": "none"}, nil)
-	cluster.WithPolicies(ctx, t, p)
+	// Names a rule of a newer version: in force, Ready, UnknownNamesIgnored.
+	newer := localcluster.Policy("columns-newer", map[string]string{"columns-test": "none"}, map[string]v1alpha1.Action{"S3-999": v1alpha1.Audit})
+	cluster.WithPolicies(ctx, t, p, newer)
 	ns := newNamespace(t)
 	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	ex := &v1alpha1.GuardrailException{
 		ObjectMeta: metav1.ObjectMeta{Name: "columns", Namespace: ns},
 		Spec: v1alpha1.GuardrailExceptionSpec{
-			Rules:     []string{"S3-001"},
-			Resources: []v1alpha1.ResourceRef{{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "site"}},
+			Rules: []string{"S3-001"},
+			Resources: []v1alpha1.ResourceRef{
+				{APIGroup: "s3.services.k8s.aws", Kind: "Bucket", Name: "site"},
+				{APIGroup: "iam.services.k8s.aws", Kind: "Role", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "site"}}},
+			},
 			Reason:    "SEC-7 public site",
 			ExpiresAt: metav1.NewTime(expires),
 		},
@@ -69,10 +74,10 @@ func TestPrinterColumns(t *testing.T) {
 	if err != nil {
 		t.Errorf("policy row %v: Ready never True", row)
 	}
-	if got := strings.Join(header, ","); got != "Name,Default,Ready,Matched,Failing,Remediated,Age" {
+	if got := strings.Join(header, ","); got != "Name,Default,Ready,Reason,Matched,Failing,Remediated,Age" {
 		t.Errorf("policy columns %s", got)
 	}
-	if row["Default"] != "CatalogDefault" || row["Matched"] != "0" {
+	if row["Default"] != "CatalogDefault" || row["Reason"] != v1alpha1.ReasonValid || row["Matched"] != "0" {
 		t.Errorf("policy row %v", row)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
@@ -82,10 +87,26 @@ func TestPrinterColumns(t *testing.T) {
 	if err != nil {
 		t.Errorf("exception row %v: State never Active", row)
 	}
-	if got := strings.Join(header, ","); got != "Name,Rules,Expires,State,Reason,Age" {
+	if got := strings.Join(header, ","); got != "Name,Rules,Resources,Expires,State,Reason,Age" {
 		t.Errorf("exception columns %s", got)
 	}
 	if !strings.Contains(row["Rules"], "S3-001") || row["Expires"] != expires.Format(time.RFC3339) || row["Reason"] != "SEC-7 public site" {
 		t.Errorf("exception row %v", row)
+	}
+	// Every resource, of every kind: a JSONPath that picks one field of
+	// each ([*].kind) shows only the first in the API server's Table.
+	for _, want := range []string{`"kind":"Bucket","name":"site"`, `"kind":"Role","selector":{"matchLabels":{"app":"site"}}`} {
+		if !strings.Contains(row["Resources"], want) {
+			t.Errorf("exception's Resources %q does not show %s", row["Resources"], want)
+		}
+	}
+	// The Ready reason tells a policy in force that ignores names of a
+	// newer version from a valid one, both Ready.
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		_, row = table("/apis/policy.ackguard.dev/v1alpha1/guardrailpolicies/columns-newer")
+		return row["Reason"] == v1alpha1.ReasonUnknownNamesIgnored, nil
+	})
+	if err != nil || row["Ready"] != "True" {
+		t.Errorf("policy row %v: want Ready True, Reason %s", row, v1alpha1.ReasonUnknownNamesIgnored)
 	}
 }

@@ -91,6 +91,7 @@ const (
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=gre,categories=ackguard
 // +kubebuilder:printcolumn:name="Rules",type=string,JSONPath=`.spec.rules`
+// +kubebuilder:printcolumn:name="Resources",type=string,JSONPath=`.spec.resources`,priority=1
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.spec.reason`,priority=1

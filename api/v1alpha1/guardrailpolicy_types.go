@@ -263,6 +263,7 @@ const (
 // +kubebuilder:resource:scope=Cluster,shortName=grp,categories=ackguard
 // +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.spec.defaultAction`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Matched",type=integer,JSONPath=`.status.resources.matched`
 // +kubebuilder:printcolumn:name="Failing",type=integer,JSONPath=`.status.resources.failing`
 // +kubebuilder:printcolumn:name="Remediated",type=integer,JSONPath=`.status.resources.remediated`
