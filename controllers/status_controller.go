@@ -184,7 +184,13 @@ func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	case len(unknown) > 0:
 		// In force; names of a newer version are ignored (upgrade skew).
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonUnknownNamesIgnored
-		cond.Message = truncateMessage("the policy is in force; ignored by this version of ackguard: "+strings.Join(unknown, "; "), maxConditionMessage)
+		msg := "the policy is in force"
+		if governance.EnablesOnlyUnknownRules(r.Registry, p) {
+			// Still in force, as a deliberate "off" policy is.
+			msg = "the policy is in force and judges nothing: this version of ackguard knows none of the rules it lists " +
+				"and defaultAction is Disabled, so it replaces the baseline where it selects and judges no resource there"
+		}
+		cond.Message = truncateMessage(msg+"; ignored by this version of ackguard: "+strings.Join(unknown, "; "), maxConditionMessage)
 	default:
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonValid
 		cond.Message = "the policy is in force"

@@ -287,3 +287,53 @@ func TestExceptionInvalidatedRecordsAnEventOnce(t *testing.T) {
 		t.Errorf("second event: %s", <-rec.Events)
 	}
 }
+
+// A policy with defaultAction Disabled whose listed rules are all unknown
+// stays in force (an "off" policy is allowed) and judges nothing: its
+// status says so plainly, as the webhook's warning does, besides the
+// names it ignores.
+func TestPolicyJudgingNothingSaysSo(t *testing.T) {
+	p := &v1alpha1.GuardrailPolicy{ObjectMeta: metav1.ObjectMeta{Name: "newer", Generation: 1}}
+	p.Spec.DefaultAction = v1alpha1.DefaultAction(v1alpha1.Disabled)
+	p.Spec.Rules = []v1alpha1.RuleAction{{ID: "S3-999", Action: v1alpha1.Enforce}}
+	c := fakeClient(p)
+	r := &controllers.PolicyStatusReconciler{
+		Client: c, Registry: rules.Default(), Resync: time.Minute,
+		Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
+	}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: "newer"}}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	got := &v1alpha1.GuardrailPolicy{}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if cond == nil || cond.Status != metav1.ConditionTrue || cond.Reason != v1alpha1.ReasonUnknownNamesIgnored {
+		t.Fatalf("ready = %+v, want True %s (in force)", cond, v1alpha1.ReasonUnknownNamesIgnored)
+	}
+	for _, want := range []string{"in force and judges nothing", "replaces the baseline", "S3-999"} {
+		if !strings.Contains(cond.Message, want) {
+			t.Errorf("message %q does not say %q", cond.Message, want)
+		}
+	}
+
+	// One known rule listed: it judges that rule, as before.
+	p = got
+	p.Spec.Rules = append(p.Spec.Rules, v1alpha1.RuleAction{ID: "S3-001", Action: v1alpha1.Enforce})
+	p.Generation = 2
+	if err := c.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	cond = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if cond == nil || cond.Reason != v1alpha1.ReasonUnknownNamesIgnored || strings.Contains(cond.Message, "judges nothing") {
+		t.Errorf("with a known rule: ready = %+v", cond)
+	}
+}

@@ -83,8 +83,7 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 		out = append(out, "spec.match.kinds: the policy selects no kind this version of ackguard guards: it is not in force, "+
 			"guards nothing and does not replace the baseline (an empty kinds list selects every guarded kind; `ackguard rules` lists them)")
 	}
-	if p.Spec.DefaultAction == v1alpha1.DefaultAction(v1alpha1.Disabled) && len(p.Spec.Rules) > 0 &&
-		!slices.ContainsFunc(p.Spec.Rules, func(ra v1alpha1.RuleAction) bool { return reg.Rule(ra.ID) != nil }) {
+	if EnablesOnlyUnknownRules(reg, p) {
 		out = append(out, "spec.rules: this version of ackguard knows none of the rules the policy lists, and defaultAction is Disabled: "+
 			"the policy judges nothing, yet it is in force and replaces the baseline")
 	}
@@ -97,6 +96,15 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 		}
 	}
 	return out
+}
+
+// EnablesOnlyUnknownRules reports whether a policy lists rules, none of
+// which this version of ackguard knows, under a defaultAction of
+// Disabled: in force (it replaces the baseline where it selects), it
+// judges nothing.
+func EnablesOnlyUnknownRules(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) bool {
+	return p.Spec.DefaultAction == v1alpha1.DefaultAction(v1alpha1.Disabled) && len(p.Spec.Rules) > 0 &&
+		!slices.ContainsFunc(p.Spec.Rules, func(ra v1alpha1.RuleAction) bool { return reg.Rule(ra.ID) != nil })
 }
 
 // ExceptionNotes returns what a valid exception exempts otherwise than it
