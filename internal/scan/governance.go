@@ -41,6 +41,26 @@ type govObject struct {
 	at string
 }
 
+// unguardedKind ends the path of a governance problem naming a kind
+// ackguard does not guard: "spec.match.kinds[0]: ackguard guards no kind
+// bucket.s3.services.k8s.aws".
+const unguardedKind = ": ackguard guards no kind "
+
+// schemaSaid reports whether the schema check reported governance
+// problem p ("field: message") already: at its field, or, for a kind
+// ackguard does not guard, at the kind or API group that names it (a
+// malformed one guards nothing).
+func (g *govObject) schemaSaid(p string) bool {
+	path, _, ok := strings.Cut(p, ": ")
+	if !ok {
+		return false
+	}
+	if g.flagged[path] {
+		return true
+	}
+	return strings.HasPrefix(p[len(path):], unguardedKind) && (g.flagged[path+".kind"] || g.flagged[path+".apiGroup"])
+}
+
 // namespaceObject is a v1 Namespace read from the input.
 type namespaceObject struct {
 	source string
@@ -290,7 +310,7 @@ func (s *scanner) engine() *governance.Engine {
 			}
 		}
 		for _, p := range problems {
-			if path, _, ok := strings.Cut(p, ": "); ok && g.flagged[path] {
+			if g.schemaSaid(p) {
 				continue // the schema check reported this field already
 			}
 			s.errorf(g.source, "%s%s %s: %s", g.at, g.kind, describeName(g.namespace(), g.name(), g.exception != nil), p)

@@ -273,6 +273,18 @@ func TestGovernanceInputErrors(t *testing.T) {
 			[]string{"GuardrailException team-a/public-site: spec.expiresAt: expiry 2027-03-01T00:00:00Z is more than the maximum 2160h0m0s after 2026-02-01T00:00:00Z; choose an earlier expiry"}},
 		{"exception with a name and a selector", strings.Replace(exceptionDoc("[S3-001]"), "name: site}", "name: site, selector: {matchLabels: {a: b}}}", 1),
 			[]string{"GuardrailException team-a/public-site: spec.resources[0]: set exactly one of name and selector"}},
+		{"exception with a malformed kind and a name and a selector", strings.Replace(exceptionDoc("[S3-001]"), "kind: Bucket, name: site}", "kind: bucket, name: site, selector: {matchLabels: {a: b}}}", 1),
+			[]string{
+				`GuardrailException team-a/public-site: spec.resources[0].kind: Invalid value: "bucket": spec.resources[0].kind in body should match '^[A-Z][A-Za-z0-9]*$'`,
+				"GuardrailException team-a/public-site: spec.resources[0]: set exactly one of name and selector",
+			}},
+		{"policy with a malformed kind", policy("  match:\n    kinds: [{apiGroup: s3.services.k8s.aws, kind: bucket}]\n"),
+			[]string{`GuardrailPolicy p: spec.match.kinds[0].kind: Invalid value: "bucket": spec.match.kinds[0].kind in body should match '^[A-Z][A-Za-z0-9]*$'`}},
+		{"policy with a malformed API group and a misspelt kind", policy("  match:\n    kinds: [{apiGroup: S3.services.k8s.aws, kind: Bucket}, {apiGroup: s3.services.k8s.aws, kind: Buckets}]\n"),
+			[]string{
+				`GuardrailPolicy p: spec.match.kinds[0].apiGroup: Invalid value: "S3.services.k8s.aws": spec.match.kinds[0].apiGroup in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'`,
+				"GuardrailPolicy p: spec.match.kinds[1]: ackguard guards no kind Buckets.s3.services.k8s.aws",
+			}},
 		{"policy with an unknown field", policy("  match:\n    namespaceSelectr: {matchLabels: {a: b}}\n"),
 			[]string{`GuardrailPolicy p: unknown field "spec.match.namespaceSelectr"`}},
 		{"policy with a wrongly cased field", policy("  DefaultAction: Audit\n"),
