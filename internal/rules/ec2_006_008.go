@@ -42,11 +42,16 @@ func checkEC2006(in *Input) []Finding {
 	for _, l := range []struct {
 		rl   view.RuleList
 		what string
-	}{{sg.Ingress, "ingress rule"}, {sg.Egress, "egress rule"}} {
-		// what each well-formed rule opens, by its index in the list.
+		dir  string
+	}{{sg.Ingress, "ingress rule", " from "}, {sg.Egress, "egress rule", " to "}} {
+		// what each well-formed rule opens, and to what sources, by its
+		// index in the list.
 		opens := make(map[int]string, len(l.rl.Rules))
 		for _, p := range l.rl.Rules {
 			opens[p.Index] = newSGPermission(p).describe()
+			if src := ruleSources(p); src != "" {
+				opens[p.Index] += l.dir + src
+			}
 		}
 		for i := range l.rl.Raw {
 			msg := "the VPC default security group has an " + l.what
@@ -62,6 +67,45 @@ func checkEC2006(in *Input) []Finding {
 		}
 	}
 	return out
+}
+
+// maxNamedSources is how many sources of a rule an EC2-006 message names
+// before "and N more".
+const maxNamedSources = 3
+
+// ruleSources renders the sources of a rule briefly, for rules that differ
+// only by them to read apart: "10.0.0.0/8, prefix list pl-1, group sg-1",
+// the first maxNamedSources and "and N more"; "" when it names none.
+func ruleSources(p view.IPPermission) string {
+	var named []string
+	for _, rs := range [][]view.IPRange{p.IPRanges, p.IPv6Ranges} {
+		for _, r := range rs {
+			if c := strings.TrimSpace(r.CIDR.Value); r.CIDR.Err == nil && c != "" {
+				named = append(named, c)
+			}
+		}
+	}
+	for _, d := range p.PrefixListIDs {
+		named = append(named, "prefix list "+namedBy(d, "prefixListID"))
+	}
+	for _, d := range p.UserIDGroupPairs {
+		named = append(named, "group "+namedBy(d, "groupID", "groupName"))
+	}
+	if len(named) > maxNamedSources {
+		return strings.Join(named[:maxNamedSources], ", ") + fmt.Sprintf(" and %d more", len(named)-maxNamedSources)
+	}
+	return strings.Join(named, ", ")
+}
+
+// namedBy returns the first of a source's fields keys that is a non-empty
+// string, or else what the source names (sourceText).
+func namedBy(d view.Described, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := d.Fields[k].(string); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return sourceText(d)
 }
 
 // EC2-007: egress is not all protocols to a public range. It also reports

@@ -239,15 +239,33 @@ func TestEC2006To008(t *testing.T) {
 		{name: "secure: default group without rules", obj: defaultSG(nil, nil)},
 		{name: "secure: other group with rules", obj: sg(perm("tcp", int64(443), int64(443), "10.0.0.0/8"))},
 		{name: "insecure: default group with rules", obj: defaultSG([]any{perm("-1", nil, nil, "10.0.0.0/8")}, []any{perm("-1", nil, nil, "0.0.0.0/0")}), action: rules.Warn, want: []want{
-			{"spec.ingressRules[0]", "the VPC default security group has an ingress rule (all protocols and ports)"},
-			{"spec.egressRules[0]", "the VPC default security group has an egress rule (all protocols and ports)"},
+			{"spec.ingressRules[0]", "the VPC default security group has an ingress rule (all protocols and ports from 10.0.0.0/8)"},
+			{"spec.egressRules[0]", "the VPC default security group has an egress rule (all protocols and ports to 0.0.0.0/0)"},
 		}},
 		// One finding per rule, so that an UPDATE adding a rule to a
 		// default group that has one is a finding it introduces.
 		{name: "insecure: each rule is a finding", obj: defaultSG([]any{perm("tcp", int64(443), int64(443), "10.0.0.0/8"), perm("tcp", int64(22), int64(22), "10.0.0.0/8")}, []any{perm("-1", nil, nil, "0.0.0.0/0")}), action: rules.Warn, want: []want{
-			{"spec.ingressRules[0]", "ingress rule (tcp 443)"},
-			{"spec.ingressRules[1]", "ingress rule (tcp 22)"},
-			{"spec.egressRules[0]", "egress rule (all protocols and ports)"},
+			{"spec.ingressRules[0]", "ingress rule (tcp 443 from 10.0.0.0/8)"},
+			{"spec.ingressRules[1]", "ingress rule (tcp 22 from 10.0.0.0/8)"},
+			{"spec.egressRules[0]", "egress rule (all protocols and ports to 0.0.0.0/0)"},
+		}},
+		// Rules that differ only by their sources read apart.
+		{name: "insecure: each rule names its sources", obj: defaultSG([]any{
+			perm("tcp", int64(443), int64(443), "10.0.0.0/8"),
+			map[string]any{"ipProtocol": "tcp", "fromPort": int64(443), "toPort": int64(443),
+				"prefixListIDs":    []any{map[string]any{"prefixListID": "pl-1", "description": "s3"}},
+				"userIDGroupPairs": []any{map[string]any{"groupID": "sg-1"}, map[string]any{"groupName": "web", "userID": "123456789012"}},
+			},
+			map[string]any{"ipProtocol": "tcp", "fromPort": int64(443), "toPort": int64(443),
+				"ipRanges":   []any{map[string]any{"cidrIP": "10.1.0.0/16"}, map[string]any{"cidrIP": "10.2.0.0/16"}, map[string]any{"cidrIP": "10.3.0.0/16"}},
+				"ipv6Ranges": []any{map[string]any{"cidrIPv6": "fd00::/8"}, map[string]any{"cidrIPv6": "fd01::/16"}},
+			},
+			perm("tcp", int64(443), int64(443)),
+		}, nil), action: rules.Warn, want: []want{
+			{"spec.ingressRules[0]", "the VPC default security group has an ingress rule (tcp 443 from 10.0.0.0/8)"},
+			{"spec.ingressRules[1]", "the VPC default security group has an ingress rule (tcp 443 from prefix list pl-1, group sg-1, group web)"},
+			{"spec.ingressRules[2]", "the VPC default security group has an ingress rule (tcp 443 from 10.1.0.0/16, 10.2.0.0/16, 10.3.0.0/16 and 2 more)"},
+			{"spec.ingressRules[3]", "the VPC default security group has an ingress rule (tcp 443)"},
 		}},
 		{name: "insecure: a rule that is not an object is a rule", obj: defaultSG([]any{"tcp 22"}, nil), action: rules.Warn, want: []want{
 			{"spec.ingressRules[0]", "the VPC default security group has an ingress rule"},
