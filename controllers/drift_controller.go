@@ -426,7 +426,7 @@ func (r *DriftReconciler) report(obj *unstructured.Unstructured, d *governance.D
 		result.RequeueAfter = max(j.NextChange.Sub(r.Clock.Now())+time.Second, time.Second)
 	}
 	if audited := reportOnly(d.Denials); len(audited) > 0 {
-		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", summarize(audited))
+		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s", summarize(audited, maxEventNoteLength))
 	}
 	return result
 }
@@ -520,7 +520,8 @@ func (r *DriftReconciler) reportRemediation(ctx context.Context, obj *unstructur
 		}
 		// The fixes changed nothing, yet their findings remain: say so
 		// rather than leave the violation silent.
-		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s (the fix changes nothing; change the spec)", summarize(toFix(rem.j.Results)))
+		const unchanged = " (the fix changes nothing; change the spec)"
+		r.event(obj, corev1.EventTypeWarning, ReasonViolation, "Report", "%s"+unchanged, summarize(toFix(rem.j.Results), maxEventNoteLength-len(unchanged)))
 		return result, nil
 	case a.step == StepWait:
 		logf.FromContext(ctx).V(1).Info("fix reverted soon after the last; backing off", "rules", a.plan.Rules, "attempts", a.state.Attempts, "retryAt", a.at)
@@ -572,7 +573,7 @@ func (r *DriftReconciler) reportSuspended(obj *unstructured.Unstructured, j *gov
 	r.event(obj, corev1.EventTypeWarning, ReasonRemediationStopped, "Remediate",
 		"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
 		strings.Join(suspended, ", "), attempts, window.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation,
-		summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) })))
+		summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) }), maxEventNoteLength))
 	if a.step == StepSuspend {
 		r.countRemediations(a.newlySuspended(suspended), metrics.OutcomeSuspended)
 	}
@@ -704,7 +705,7 @@ func (r *DriftReconciler) admissible(ctx context.Context, obj *unstructured.Unst
 		if len(refused) == 0 {
 			return "", nil
 		}
-		return "would bring what admission refuses: " + summarize(findingsWhere(refused, nil)), nil
+		return "would bring what admission refuses: " + summarize(findingsWhere(refused, nil), maxEventNoteLength), nil
 	}
 	why, err := admission(plan)
 	if err != nil || why == "" {
@@ -1141,12 +1142,40 @@ func (r *DriftReconciler) countRemediations(ruleIDs []string, outcome string) {
 	}
 }
 
-func summarize(findings []rules.Finding) string {
+// summarize renders findings for a Violation Event in at most budget
+// bytes: "S3-001 spec.x: message; S3-004 spec.y: message". When they do not
+// fit, it counts them by rule first, so that the many findings of one
+// rule (a finding per attached policy, per rule of a security group) push
+// no other rule out of the Event, and then says each rule's first finding
+// before any rule's second, cut where the budget ends: "42 findings
+// (IAM-013 41, IAM-001 1): IAM-013 ...; IAM-001 ...; IAM-013 ...".
+func summarize(findings []rules.Finding, budget int) string {
+	part := func(f rules.Finding) string { return f.RuleID + " " + f.Path.String() + ": " + f.Message }
 	parts := make([]string, 0, len(findings))
 	for _, f := range findings {
-		parts = append(parts, f.RuleID+" "+f.Path.String()+": "+f.Message)
+		parts = append(parts, part(f))
 	}
-	return strings.Join(parts, "; ")
+	if s := strings.Join(parts, "; "); len(s) <= budget {
+		return s
+	}
+	var ids []string
+	count := map[string]int{}
+	var firsts, rest []string
+	for i, f := range findings {
+		if count[f.RuleID] == 0 {
+			ids = append(ids, f.RuleID)
+			firsts = append(firsts, parts[i])
+		} else {
+			rest = append(rest, parts[i])
+		}
+		count[f.RuleID]++
+	}
+	counts := make([]string, len(ids))
+	for i, id := range ids {
+		counts[i] = fmt.Sprintf("%s %d", id, count[id])
+	}
+	head := fmt.Sprintf("%d findings (%s): ", len(findings), strings.Join(counts, ", "))
+	return truncateMessage(head+strings.Join(append(firsts, rest...), "; "), budget)
 }
 
 func changedPaths(plan rules.Plan) []string {
