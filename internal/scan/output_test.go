@@ -938,3 +938,83 @@ func TestOtherFilesInADirectoryAreSkipped(t *testing.T) {
 		t.Fatalf("output %s (%v)", stdout, err)
 	}
 }
+
+// sarifFingerprints returns the fingerprints of the SARIF results of a
+// scan of in by what each is about (the rule and the message, list
+// indexes left out), failing when two results share one.
+func sarifFingerprints(t *testing.T, in string) map[string][]string {
+	t.Helper()
+	_, stdout, stderr := run(t, in, "-o", "sarif", "-")
+	log := checkSARIF(t, []byte(stdout))
+	fps := map[string][]string{}
+	seen := map[string]bool{}
+	index := regexp.MustCompile(`\[[0-9]+\]`)
+	for _, r := range log["runs"].([]any)[0].(map[string]any)["results"].([]any) {
+		rm := r.(map[string]any)
+		fp := rm["partialFingerprints"].(map[string]any)["ackguardFinding/v1"].(string)
+		if seen[fp] {
+			t.Errorf("fingerprint %s given twice:\n%s%s", fp, stdout, stderr)
+		}
+		seen[fp] = true
+		about := rm["ruleId"].(string) + " " + index.ReplaceAllString(rm["message"].(map[string]any)["text"].(string), "[]")
+		fps[about] = append(fps[about], fp)
+	}
+	if len(fps) == 0 {
+		t.Fatalf("no result:\n%s%s", stdout, stderr)
+	}
+	return fps
+}
+
+// TestSARIFFingerprintsSurviveReorder: a finding in a list element keeps
+// its fingerprint when elements are inserted before it or the list is
+// reordered (code scanning keeps its alert open on the same element), and
+// an element added adds exactly one fingerprint, even one listed twice.
+func TestSARIFFingerprintsSurviveReorder(t *testing.T) {
+	user := func(arns ...string) string {
+		s := "apiVersion: iam.services.k8s.aws/v1alpha1\nkind: User\nmetadata:\n  name: alice\n  namespace: team-a\nspec:\n  name: alice\n  policies:\n"
+		for _, a := range arns {
+			s += "  - arn:aws:iam::aws:policy/" + a + "\n"
+		}
+		return s
+	}
+	group := func(ports ...string) string {
+		s := "apiVersion: ec2.services.k8s.aws/v1alpha1\nkind: SecurityGroup\nmetadata:\n  name: default\n  namespace: team-a\n" +
+			"spec:\n  name: default\n  description: default\n  vpcID: vpc-0123456789abcdef0\n  ingressRules:\n"
+		for _, p := range ports {
+			s += "  - ipProtocol: tcp\n    fromPort: " + p + "\n    toPort: " + p + "\n    ipRanges:\n    - cidrIP: 10.0.0.0/16\n      description: office\n"
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name          string
+		before, after string
+		added         int
+	}{
+		{"policy inserted first", user("ReadOnlyAccess", "IAMUserChangePassword"), user("AmazonS3ReadOnlyAccess", "ReadOnlyAccess", "IAMUserChangePassword"), 1},
+		{"policy appended", user("ReadOnlyAccess"), user("ReadOnlyAccess", "IAMUserChangePassword"), 1},
+		{"policies reordered", user("ReadOnlyAccess", "IAMUserChangePassword", "AmazonS3ReadOnlyAccess"), user("AmazonS3ReadOnlyAccess", "ReadOnlyAccess", "IAMUserChangePassword"), 0},
+		{"policy listed twice", user("ReadOnlyAccess"), user("ReadOnlyAccess", "ReadOnlyAccess"), 1},
+		{"policy inserted before a twice-listed one", user("ReadOnlyAccess", "ReadOnlyAccess"), user("IAMUserChangePassword", "ReadOnlyAccess", "ReadOnlyAccess"), 1},
+		{"ingress rule inserted first", group("443", "8443"), group("80", "443", "8443"), 1},
+		{"ingress rules reordered", group("80", "443", "8443"), group("8443", "80", "443"), 0},
+		{"ingress rule listed twice", group("443"), group("443", "443"), 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before, after := sarifFingerprints(t, c.before), sarifFingerprints(t, c.after)
+			added := 0
+			for about, fps := range after {
+				added += len(fps) - len(before[about])
+			}
+			for about, fps := range before {
+				for _, fp := range fps {
+					if !slices.Contains(after[about], fp) {
+						t.Errorf("%s: fingerprint %s is gone (%v, now %v)", about, fp, fps, after[about])
+					}
+				}
+			}
+			if added != c.added {
+				t.Errorf("%d results added (%v to %v), want %d", added, before, after, c.added)
+			}
+		})
+	}
+}

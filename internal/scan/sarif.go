@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
@@ -83,7 +84,9 @@ func resultLevel(f Finding) string {
 //     a built resource, the kustomization file or chart template, at line
 //     1, the message ending with the line in the built stream; and a
 //     partial fingerprint that stays the same when lines move (the rule,
-//     the resource's identity, the field and the subject: see
+//     the resource's identity, the field and the subject; for a finding
+//     in a list element, the field without list indexes and the
+//     element's value, so that reordering the list keeps it: see
 //     fingerprint);
 //   - each exempted finding is a result too, with an external suppression
 //     carrying the exception's reason: code scanning shows it dismissed;
@@ -115,11 +118,12 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	// end a line too (SARIF's default line breaks are CRLF and LF only).
 	run.WithColumnKind("unicodeCodePoints").WithNewlineSequences([]string{"\r\n", "\n", "\r", "\u0085", "\u2028", "\u2029"})
 	run.WithResults([]*sarif.Result{})
+	seen := map[string]int{}
 	for _, f := range rep.Findings {
-		run.AddResult(sarifResult(f, index))
+		run.AddResult(sarifResult(f, index, seen))
 	}
 	for _, e := range rep.Exempted {
-		r := sarifResult(e.Finding, index)
+		r := sarifResult(e.Finding, index, seen)
 		x := e.Exception
 		r.AddSuppression(sarif.NewSuppression("external").WithJustifcation(fmt.Sprintf("GuardrailException %s until %s: %s",
 			describeName(x.Namespace, x.Name, true), x.ExpiresAt, x.Reason)))
@@ -254,8 +258,9 @@ func kindList(r *rules.Rule) string {
 	return strings.Join(kinds, ", ")
 }
 
-// sarifResult renders one finding.
-func sarifResult(f Finding, index map[string]int) *sarif.Result {
+// sarifResult renders one finding; seen counts the fingerprints already
+// given (see fingerprint).
+func sarifResult(f Finding, index map[string]int, seen map[string]int) *sarif.Result {
 	msg := resourceRef(f.Resource) + ": "
 	if f.Path != "" {
 		msg += f.Path + ": "
@@ -284,7 +289,7 @@ func sarifResult(f Finding, index map[string]int) *sarif.Result {
 	if i, ok := index[f.Rule]; ok {
 		r.WithRuleIndex(i)
 	}
-	r.WithPartialFingerPrints(map[string]any{"ackguardFinding/v1": fingerprint(f)})
+	r.WithPartialFingerPrints(map[string]any{"ackguardFinding/v1": fingerprint(f, seen)})
 	r.Properties = sarif.Properties{
 		"action":   f.Action,
 		"severity": f.Severity,
@@ -298,15 +303,38 @@ func sarifResult(f Finding, index map[string]int) *sarif.Result {
 // fingerprint identifies a finding across runs, wherever its lines move:
 // a hash of its rule, its resource's identity, its field and its subject
 // (what is wrong within the field: two statements of one bucket policy
-// are two findings of S3-002 on spec.policy). A finding without a subject
-// hashes as it did before subjects counted.
-func fingerprint(f Finding) string {
+// are two findings of S3-002 on spec.policy). A finding without a subject,
+// outside a list, hashes as it did before subjects counted.
+//
+// A finding in a list element (a path with an index: an ARN of a User's
+// spec.policies, a rule of spec.ingressRules) is known, as admission
+// knows it across an UPDATE, by its field without list indexes
+// (spec.policies[]) and by the value at its path, not by the element's
+// place: inserting an element before it, or reordering the list, leaves
+// its fingerprint; an element added adds one fingerprint, one removed
+// removes one, and an element whose value changes is a new finding.
+//
+// Two findings that would still hash alike (one element listed twice,
+// one statement written twice in a document) are told apart by their
+// occurrence: seen counts each hash given so far in the log, and the
+// second and later add their number. They are alike in all the hash
+// reads, so which is counted first does not matter.
+func fingerprint(f Finding, seen map[string]int) string {
 	parts := []string{f.Rule, f.Resource.APIVersion, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Path}
-	if f.subject != "" {
+	if f.field != "" {
+		parts = append(parts[:len(parts)-1], f.field, f.subject, f.element)
+	} else if f.subject != "" {
 		parts = append(parts, f.subject)
 	}
 	id := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(id[:16])
+	fp := hex.EncodeToString(id[:16])
+	n := seen[fp]
+	seen[fp] = n + 1
+	if n > 0 {
+		id = sha256.Sum256([]byte(fp + "\x00" + strconv.Itoa(n)))
+		return hex.EncodeToString(id[:16])
+	}
+	return fp
 }
 
 // stdinURI is the artifact URI of standard input, which is no file: a

@@ -236,6 +236,11 @@ type Finding struct {
 	// a policy document), "" for most rules: two findings of one rule on
 	// one field differ by it.
 	subject string
+	// field is the finding's path without its list indexes, "" when it has
+	// none; element is then the value at the path (JSON, "" when absent).
+	// The SARIF fingerprint knows a finding in a list by them, wherever
+	// its element sits (see fingerprint).
+	field, element string
 }
 
 // origin is where a document was read from.
@@ -1717,6 +1722,9 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 			continue
 		}
 		f := s.finding(o.Result, res, o.Denies, o.Note)
+		if slices.ContainsFunc(o.Path, view.IsIndex) {
+			f.field, f.element = o.Path.Unindexed(), elementValue(obj, o.Path)
+		}
 		at := p.loc.find(o.Path)
 		f.Line, f.Column = at.line, at.col
 		f.origin, f.seq = p.origin, judged.seq
@@ -1741,6 +1749,21 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 	case warned:
 		s.rep.Summary.Warned++
 	}
+}
+
+// elementValue renders the value at p in obj as JSON, map keys in order
+// ("" where there is none), as admission pairs an UPDATE's findings on
+// list elements by the value at their path.
+func elementValue(obj map[string]any, p view.Path) string {
+	v, ok := view.Lookup(obj, p)
+	if !ok {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return "=" + string(b)
 }
 
 // finding renders a result: "deny" when it denies the creation (for an
