@@ -294,25 +294,11 @@ func valuesAt(obj map[string]any) func(view.Path) string {
 		k := fmt.Sprintf("%q", []string(p))
 		v, ok := seen[k]
 		if !ok {
-			v = valueAt(obj, p)
+			v = view.LookupJSON(obj, p)
 			seen[k] = v
 		}
 		return v
 	}
-}
-
-// valueAt renders the value at p in obj ("" where there is none), keys
-// in order.
-func valueAt(obj map[string]any, p view.Path) string {
-	v, ok := view.Lookup(obj, p)
-	if !ok {
-		return ""
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return "=" + string(b)
 }
 
 // changedValue reports whether an UPDATE changed the value a finding with

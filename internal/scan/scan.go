@@ -1723,7 +1723,7 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 		}
 		f := s.finding(o.Result, res, o.Denies, o.Note)
 		if slices.ContainsFunc(o.Path, view.IsIndex) {
-			f.field, f.element = o.Path.Unindexed(), elementValue(obj, o.Path)
+			f.field, f.element = o.Path.Unindexed(), view.LookupJSON(obj, o.Path)
 		}
 		at := p.loc.find(o.Path)
 		f.Line, f.Column = at.line, at.col
@@ -1749,21 +1749,6 @@ func (s *scanner) report(eng *governance.Engine, resolver rules.Resolver, p pend
 	case warned:
 		s.rep.Summary.Warned++
 	}
-}
-
-// elementValue renders the value at p in obj as JSON, map keys in order
-// ("" where there is none), as admission pairs an UPDATE's findings on
-// list elements by the value at their path.
-func elementValue(obj map[string]any, p view.Path) string {
-	v, ok := view.Lookup(obj, p)
-	if !ok {
-		return ""
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return "=" + string(b)
 }
 
 // finding renders a result: "deny" when it denies the creation (for an

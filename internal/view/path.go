@@ -1,6 +1,7 @@
 package view
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -137,6 +138,21 @@ func TypeName(v any) string {
 	default:
 		return fmt.Sprintf("%T", v)
 	}
+}
+
+// LookupJSON renders the value at p in obj as "=" and its JSON, map keys
+// in order ("" where there is none): what admission pairs an UPDATE's
+// findings on list elements by, and SARIF fingerprints them by.
+func LookupJSON(obj map[string]any, p Path) string {
+	v, ok := Lookup(obj, p)
+	if !ok {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return "=" + string(b)
 }
 
 // Lookup returns the value at p in obj (maps by key, lists by index) and
