@@ -68,6 +68,12 @@ type CompiledPolicy struct {
 // Name is the policy's name.
 func (c *CompiledPolicy) Name() string { return c.name }
 
+// InForce reports whether the engine applies the policy: not one whose
+// selectors do not parse, nor one whose kinds are all kinds ackguard does
+// not guard (it selects nothing; when no policy is in force, the baseline
+// is). Other problems (an unknown field or rule) leave it in force.
+func (c *CompiledPolicy) InForce() bool { return c.usable }
+
 // New compiles policies and exceptions. A policy that cannot be applied
 // (an invalid selector, kinds none of which ackguard guards) is kept out and its problems are reported by
 // Problems; unknown rule IDs are ignored and reported likewise. With no

@@ -363,25 +363,10 @@ func selectsByLabels(sel *metav1.LabelSelector) bool {
 	return false
 }
 
-// inForce reports whether the engine applies the policy: it does not
-// apply one whose selectors do not parse, or whose kinds are all kinds
-// ackguard does not guard (it selects nothing; when no policy can be
-// applied, the baseline is), as governance.CompilePolicy decides. Other
-// problems (an unknown field or rule) leave the policy applied as far as
-// it decodes.
+// inForce reports whether the engine applies the policy, as
+// governance.CompilePolicy decides (CompiledPolicy.InForce).
 func inForce(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) bool {
-	if governance.SelectsNoKind(reg, p) {
-		return false
-	}
-	for _, sel := range []*metav1.LabelSelector{p.Spec.Match.NamespaceSelector, p.Spec.Match.Selector} {
-		if sel == nil {
-			continue
-		}
-		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
-			return false
-		}
-	}
-	return true
+	return governance.CompilePolicy(reg, governance.Defaults{}, p).InForce()
 }
 
 // exceptionSource is where the exception was read.
