@@ -1464,12 +1464,17 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		}
 		return
 	}
+	// noSuchKind reports an object of a kind the cluster does not have,
+	// which the scan does (read or judge) nothing with.
+	noSuchKind := func(why, does string) {
+		s.errorf(source, "%s%s %s: %s: the cluster would refuse the object (no such kind), and the scan does not %s it",
+			lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why, does)
+	}
 	if s.pass == collectPass {
 		if why := governanceNearMiss(meta.GVK); why != "" {
 			// Meant as a policy or an exception (here or in a --policy
 			// input): skipping it would judge the resources without it.
-			s.errorf(source, "%s%s %s: %s: the cluster would refuse the object (no such kind), and the scan does not read it",
-				lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why)
+			noSuchKind(why, "read")
 			return
 		}
 	}
@@ -1477,8 +1482,7 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		if why := s.nearMiss(meta.GVK); why != "" {
 			// Meant as an ACK resource: the cluster refuses it (no such
 			// kind), and skipping it would pass it unjudged.
-			s.errorf(source, "%s%s %s: %s: the cluster would refuse the object (no such kind), and the scan does not judge it",
-				lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why)
+			noSuchKind(why, "judge")
 			return
 		}
 		if kind, _ := obj["kind"].(string); kind == "" && looksLikeManifest(obj) {
