@@ -294,7 +294,7 @@ func ParseOperator(s string) (op Operator, ok bool) {
 	}
 	lower := buf[:len(rest)]
 	for i := range len(rest) {
-		lower[i] = lowerASCII(rest[i])
+		lower[i] = LowerASCII(rest[i])
 	}
 	return lookupOperator(op, lower)
 }

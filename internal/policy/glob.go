@@ -13,7 +13,7 @@ func MatchGlob(pattern, s string, fold bool) bool {
 		if a == b {
 			return true
 		}
-		return fold && lowerASCII(a) == lowerASCII(b)
+		return fold && LowerASCII(a) == LowerASCII(b)
 	}
 	// Iterative wildcard match with single-star backtracking: linear in
 	// practice, O(len(p)*len(s)) worst case, never exponential.
@@ -209,7 +209,9 @@ func hasVariable(s string) bool { return strings.Contains(s, "${") }
 // such a value is not fixed.
 func ResolvesVariable(s string, literalVars bool) bool { return !literalVars && hasVariable(s) }
 
-func lowerASCII(c byte) byte {
+// LowerASCII is c lower-cased if it is an ASCII capital letter: action
+// names and condition operators compare regardless of ASCII case.
+func LowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
 	}

@@ -247,7 +247,7 @@ func hasPrefixFoldASCII(s, prefix string) bool {
 		return false
 	}
 	for i := 0; i < len(prefix); i++ {
-		if lowerASCII(s[i]) != lowerASCII(prefix[i]) {
+		if LowerASCII(s[i]) != LowerASCII(prefix[i]) {
 			return false
 		}
 	}

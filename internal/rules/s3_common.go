@@ -352,7 +352,7 @@ func compareScalars(x, y []byte, action bool) int {
 		return bytes.Compare(x, y)
 	}
 	for k := 0; k < len(x) && k < len(y); k++ {
-		if a, b := toLowerASCII(x[k]), toLowerASCII(y[k]); a != b {
+		if a, b := policy.LowerASCII(x[k]), policy.LowerASCII(y[k]); a != b {
 			return int(a) - int(b)
 		}
 	}
@@ -361,15 +361,8 @@ func compareScalars(x, y []byte, action bool) int {
 
 func lowerASCII(b []byte) {
 	for k, c := range b {
-		b[k] = toLowerASCII(c)
+		b[k] = policy.LowerASCII(c)
 	}
-}
-
-func toLowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // jsonValueEnd returns the offset just past the value that starts at b[i]
