@@ -126,8 +126,8 @@ func SetupGovernance(mgr ctrl.Manager, opts GovernanceOptions) error {
 
 // PolicyStatusReconciler keeps a GuardrailPolicy's status: the generation
 // it describes, Ready (False with the problems when the policy is
-// invalid or selects no kind ackguard guards) and the counts of resources it selects, fails and remediated,
-// refreshed every Resync.
+// invalid or selects no kind ackguard guards) and the counts of resources
+// it selects, fails and remediated, refreshed every Resync.
 type PolicyStatusReconciler struct {
 	Client   client.Client
 	Registry *rules.Registry

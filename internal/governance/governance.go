@@ -75,8 +75,9 @@ func (c *CompiledPolicy) Name() string { return c.name }
 func (c *CompiledPolicy) InForce() bool { return c.usable }
 
 // New compiles policies and exceptions. A policy that cannot be applied
-// (an invalid selector, kinds none of which ackguard guards) is kept out and its problems are reported by
-// Problems; unknown rule IDs are ignored and reported likewise. With no
+// (an invalid selector, kinds none of which ackguard guards) is kept out
+// and its problems are reported by Problems; unknown rule IDs are ignored
+// and reported likewise. With no
 // policy at all, the baseline applies. Exceptions are tried in the order
 // given.
 func New(reg *rules.Registry, d Defaults, policies []v1alpha1.GuardrailPolicy, exceptions []v1alpha1.GuardrailException) *Engine {
