@@ -491,14 +491,17 @@ func iam005() *Rule {
 				if s.Effect != policy.Allow || !s.HasNotAction && !s.HasNotResource {
 					continue
 				}
-				var parts []string
+				// The statement's action element, then its resource
+				// element, each named once.
+				actions := "Action " + quoted(s.Action, 3)
 				if s.HasNotAction {
-					parts = append(parts, "NotAction "+quoted(s.NotAction, 3)+" (every action not listed)")
+					actions = "NotAction " + quoted(s.NotAction, 3) + " (every action not listed)"
+				}
+				resources := resourceField(s)
+				if s.HasNotResource {
+					resources += " (every resource not listed)"
 				}
 				wide := s.HasNotResource
-				if s.HasNotResource {
-					parts = append(parts, "NotResource "+quoted(s.NotResource, 3)+" (every resource not listed)")
-				}
 				for _, r := range s.Resource {
 					wide = wide || policy.EffectivelyStar(r)
 				}
@@ -509,7 +512,7 @@ func iam005() *Rule {
 				out = append(out, Finding{
 					Action:  action,
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s combines Effect Allow with %s on %s: it grants everything not listed, including actions and resources added later", d.label(), s.Ref(), strings.Join(parts, " and "), resourceField(s)),
+					Message: fmt.Sprintf("%s: %s combines Effect Allow with %s on %s: it grants everything not listed, including actions and resources added later", d.label(), s.Ref(), actions, resources),
 					Remedy:  "list the allowed actions in Action and the resources in Resource; use a separate Deny statement to carve out exceptions",
 					Subject: statementSubject(d.Doc, s),
 				})

@@ -410,7 +410,11 @@ func TestIAM005(t *testing.T) {
 			{"spec.policyDocument", "NotAction"},
 		}},
 		{name: "tricky: NotResource denies", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
-			{"spec.policyDocument", "NotResource"},
+			// The statement's Action, then its NotResource, each once.
+			{"spec.policyDocument", `combines Effect Allow with Action "s3:GetObject" on NotResource "arn:aws:s3:::secret/*" (every resource not listed): it grants`},
+		}},
+		{name: "tricky: NotAction and NotResource", action: rules.Deny, kind: "Policy", spec: policySpec(idp(`{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:s3:::secret/*"}`)), want: []want{
+			{"spec.policyDocument", `combines Effect Allow with NotAction "iam:*" (every action not listed) on NotResource "arn:aws:s3:::secret/*" (every resource not listed): it grants`},
 		}},
 	})
 }
