@@ -34,6 +34,12 @@ func permissionSubject(p view.AliasPermission) string {
 	return strings.Join([]string{p.Principal.Value, p.Action.Value, p.SourceARN.Value, p.SourceAccount.Value, p.PrincipalOrgID.Value, p.FunctionURLAuthType.Value}, "\x00")
 }
 
+// urlAuthNone reports whether a permission is for function URL calls
+// with auth type NONE, which are not signed.
+func urlAuthNone(p view.AliasPermission) bool {
+	return p.FunctionURLAuthType.Err == nil && strings.EqualFold(strings.TrimSpace(p.FunctionURLAuthType.Value), "NONE")
+}
+
 // publicPermission says why a permission lets anyone invoke the function,
 // "" when it does not. A principal with a wildcard is all principals; it
 // is public unless a source condition with a fixed value restricts it
@@ -41,7 +47,7 @@ func permissionSubject(p view.AliasPermission) string {
 // function URL permission with auth type NONE is public whatever it says:
 // URL calls are not signed, so no principal or source applies to them.
 func publicPermission(p view.AliasPermission) string {
-	if p.FunctionURLAuthType.Err == nil && strings.EqualFold(strings.TrimSpace(p.FunctionURLAuthType.Value), "NONE") {
+	if urlAuthNone(p) {
 		return "functionURLAuthType NONE lets anyone on the internet call the function URL without signing the request"
 	}
 	principal := strings.TrimSpace(p.Principal.Value)
@@ -103,10 +109,15 @@ func checkLMB001(in *Input) []Finding {
 			}
 		}
 		if why := publicPermission(p); why != "" {
+			remedy := "remove the permission, or restrict it with sourceAccount, sourceARN or principalOrgID (a function that must be public needs a GuardrailException)"
+			if urlAuthNone(p) {
+				// No source restricts unsigned URL calls.
+				remedy = "remove the permission, or set functionURLAuthType to AWS_IAM and name the callers in principal, sourceAccount or principalOrgID (a function URL that must be public needs a GuardrailException)"
+			}
 			out = append(out, Finding{
 				Path:    p.Path,
 				Message: fmt.Sprintf("%s: %s", permissionText(p), why),
-				Remedy:  "remove the permission, or restrict it with sourceAccount, sourceARN or principalOrgID (a function that must be public needs a GuardrailException)",
+				Remedy:  remedy,
 				Subject: permissionSubject(p),
 				Fixable: true,
 			})

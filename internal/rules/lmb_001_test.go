@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ackguard/ackguard/internal/rules"
@@ -62,5 +63,38 @@ func TestLMB001FixRemovesOnlyPublicEntries(t *testing.T) {
 	}
 	if got := findingsOf(plan.Object, rules.Config{}, "LMB-001"); len(got) != 0 {
 		t.Errorf("findings after the fix:\n%s", texts(got))
+	}
+}
+
+// A function URL permission with auth type NONE stays public whatever
+// source it names: its remedy must not offer a source restriction alone,
+// which would leave the denial in place.
+func TestLMB001RemedyFitsTheCase(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		obj       map[string]any
+		want, not []string
+	}{
+		{name: "URL auth type NONE", obj: alias(lperm("principal", "*", "action", "lambda:InvokeFunctionUrl", "functionURLAuthType", "NONE")),
+			want: []string{"remove the permission", "set functionURLAuthType to AWS_IAM"}, not: []string{"or restrict it with"}},
+		{name: "principal * without a source", obj: alias(lperm("principal", "*")),
+			want: []string{"remove the permission", "restrict it with sourceAccount, sourceARN or principalOrgID"}, not: []string{"functionURLAuthType"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := findingsOf(tc.obj, rules.Config{}, "LMB-001")
+			if len(got) != 1 {
+				t.Fatalf("findings:\n%s", texts(got))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got[0].Remedy, w) {
+					t.Errorf("remedy %q does not say %q", got[0].Remedy, w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(got[0].Remedy, n) {
+					t.Errorf("remedy %q says %q", got[0].Remedy, n)
+				}
+			}
+		})
 	}
 }
