@@ -43,7 +43,7 @@ func checkS3004(in *Input) []Finding {
 		if pub := publicACLs(b.ACL.Value); len(pub) > 0 {
 			out = append(out, Finding{
 				Path:    b.ACL.Path,
-				Message: fmt.Sprintf("canned ACL %s grants access to everyone", strings.Join(pub, ", ")),
+				Message: fmt.Sprintf("canned ACL %s grants %s", strings.Join(pub, ", "), cannedAudience(pub)),
 				Remedy:  `set spec.acl to "private" and grant access through the bucket policy to named principals`,
 				Subject: b.ACL.Value,
 				Fixable: true,
@@ -62,7 +62,7 @@ func checkS3004(in *Input) []Finding {
 			if e.public() {
 				out = append(out, Finding{
 					Path:    g.Path,
-					Message: fmt.Sprintf("grants %s to the group %s", g.Path[len(g.Path)-1], e.value),
+					Message: fmt.Sprintf("grants %s to the group %s (%s)", grantPermissions[g.Path[len(g.Path)-1]], e.value, e.audience()),
 					Remedy:  "remove that grantee; grant access to named accounts (id=...) instead",
 					Subject: e.text,
 					Fixable: true,
@@ -71,6 +71,28 @@ func checkS3004(in *Input) []Finding {
 		}
 	}
 	return out
+}
+
+// grantPermissions names the ACL permission each grant field gives, as S3
+// spells it.
+var grantPermissions = map[string]string{
+	"grantRead":        "READ",
+	"grantWrite":       "WRITE",
+	"grantReadACP":     "READ_ACP",
+	"grantWriteACP":    "WRITE_ACP",
+	"grantFullControl": "FULL_CONTROL",
+}
+
+// cannedAudience says whom public canned ACLs grant access to:
+// authenticated-read grants to the AuthenticatedUsers group, every AWS
+// account, not to anonymous callers.
+func cannedAudience(pub []string) string {
+	for _, a := range pub {
+		if a != "authenticated-read" {
+			return "access to everyone"
+		}
+	}
+	return "read access to every AWS account (the AuthenticatedUsers group), not only yours"
 }
 
 // publicACLs returns the public canned ACLs in an ACL value. ACK may write
@@ -90,6 +112,14 @@ type grantee struct {
 	text  string // as written, trimmed
 	key   string // lower-cased type: id, uri, emailaddress
 	value string // unquoted
+}
+
+// audience says whom a public grantee stands for.
+func (g grantee) audience() string {
+	if strings.HasSuffix(strings.TrimRight(g.value, "/"), "/AuthenticatedUsers") {
+		return "every AWS account"
+	}
+	return "everyone"
 }
 
 func (g grantee) public() bool {

@@ -27,26 +27,26 @@ func TestS3004(t *testing.T) {
 			{"spec.acl", "public-read-write"},
 		}},
 		{name: "tricky: authenticated-read is public", spec: with(base, "acl", "authenticated-read"), want: []want{
-			{"spec.acl", "canned ACL authenticated-read"},
+			{"spec.acl", "canned ACL authenticated-read grants read access to every AWS account"},
 		}},
 		{name: "tricky: ACK's joined form public-read|private", spec: with(base, "acl", "public-read|private"), want: []want{
 			{"spec.acl", "canned ACL public-read grants"},
 		}},
 		{name: "tricky: grantRead AllUsers quoted", spec: with(base, "grantRead", `uri="`+allUsers+`"`), want: []want{
-			{"spec.grantRead", "grants grantRead to the group " + allUsers},
+			{"spec.grantRead", "grants READ to the group " + allUsers + " (everyone)"},
 		}},
 		{name: "tricky: grantRead AllUsers unquoted", spec: with(base, "grantRead", "uri="+allUsers), want: []want{
-			{"spec.grantRead", "grants grantRead to the group " + allUsers},
+			{"spec.grantRead", "grants READ to the group " + allUsers + " (everyone)"},
 		}},
 		{name: "tricky: AllUsers among named grantees", spec: with(base, "grantRead", `id="abc", uri="`+allUsers+`", emailAddress="a@example.com"`), want: []want{
 			{"spec.grantRead", allUsers},
 		}},
 		{name: "tricky: AuthenticatedUsers write ACP", spec: with(base, "grantWriteACP", `URI="`+authUsers+`"`), want: []want{
-			{"spec.grantWriteACP", "grants grantWriteACP to the group " + authUsers},
+			{"spec.grantWriteACP", "grants WRITE_ACP to the group " + authUsers + " (every AWS account)"},
 		}},
 		{name: "tricky: ACL and two grants", spec: with(base, "acl", "public-read", "grantFullControl", "uri="+allUsers, "grantWrite", "uri="+authUsers), want: []want{
 			{"spec.acl", "public-read"},
-			{"spec.grantFullControl", "AllUsers"},
+			{"spec.grantFullControl", "grants FULL_CONTROL to the group " + allUsers},
 			{"spec.grantWrite", "AuthenticatedUsers"},
 		}},
 		{name: "wrong type: acl number", spec: with(base, "acl", int64(1)), want: []want{
