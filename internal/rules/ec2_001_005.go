@@ -88,7 +88,11 @@ func (r publicIngressRule) fix(m *Mutation) error { return removePublicIngress(m
 
 func matchesAdminPorts(e *sgExposure, i int, r publicRange) string {
 	if ports := e.publicPortsOf(i, r, adminPorts); len(ports) > 0 {
-		return fmt.Sprintf(", which includes port %s", portList(ports))
+		noun := "port"
+		if len(ports) > 1 {
+			noun = "ports"
+		}
+		return fmt.Sprintf(", which includes %s %s", noun, portList(ports))
 	}
 	return ""
 }
@@ -173,7 +177,7 @@ func ec2003() *Rule {
 func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
 	v4 := r.Prefix.Addr().Is4()
 	if rr := e.rules[i]; e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r) {
-		return ", every port"
+		return ", which is every port"
 	}
 	var opened []string
 	for _, proto := range []string{"tcp", "udp"} {

@@ -86,7 +86,7 @@ func TestEC2001(t *testing.T) {
 		{name: "tricky: protocol name in upper case", obj: sg(perm("TCP", int64(22), int64(22), "0.0.0.0/0")), want: []want{{p00, "tcp 22"}}},
 		{name: "tricky: udp 3389 (17)", obj: sg(perm("17", int64(3389), int64(3389), "0.0.0.0/0")), want: []want{{p00, "udp 3389"}}},
 		{name: "tricky: -1 with ports 443 is every port", obj: sg(perm("-1", int64(443), int64(443), "0.0.0.0/0")), want: []want{{p00, "all protocols and ports"}}},
-		{name: "tricky: all", obj: sg(perm("all", nil, nil, "0.0.0.0/0")), want: []want{{p00, "port 22, 3389"}}},
+		{name: "tricky: all", obj: sg(perm("all", nil, nil, "0.0.0.0/0")), want: []want{{p00, "(public), which includes ports 22, 3389"}}},
 		{name: "tricky: icmp type 22 is not port 22", obj: sg(perm("icmp", int64(22), int64(22), "0.0.0.0/0"))},
 		{name: "tricky: protocol 1 (icmp) with -1", obj: sg(perm("1", int64(-1), int64(-1), "0.0.0.0/0"))},
 		{name: "tricky: range 20-25 includes 22", obj: sg(perm("tcp", int64(20), int64(25), "0.0.0.0/0")), want: []want{{p00, "tcp 20-25"}}},
@@ -207,7 +207,7 @@ func TestEC2005(t *testing.T) {
 	p00 := cidrPath(0, 0, false)
 	runKindCases(t, "EC2-005", []kindCase{
 		{name: "secure: 443", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
-		{name: "insecure: -1", obj: sg(perm("-1", nil, nil, "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{{p00, "every port"}}},
+		{name: "insecure: -1", obj: sg(perm("-1", nil, nil, "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{{p00, "allows all protocols and ports from 0.0.0.0/0 (public), which is every port"}}},
 		{name: "insecure: tcp 0-65535", obj: sg(perm("tcp", int64(0), int64(65535), "0.0.0.0/0")), want: []want{{p00, "tcp 0-65535"}}},
 		{name: "insecure: udp 1-65535", obj: sg(perm("udp", int64(1), int64(65535), "::/0")), want: []want{{cidrPath(0, 0, true), "udp 1-65535"}}},
 		{name: "insecure: protocol 50 opens all of it", obj: sg(perm("50", int64(-1), int64(-1), "0.0.0.0/0")), want: []want{{p00, "protocol 50"}}},
