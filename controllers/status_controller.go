@@ -195,8 +195,23 @@ func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonValid
 		cond.Message = "the policy is in force"
 	}
+	inForce := cond.Status == metav1.ConditionTrue
+	if !inForce && p.Name == governance.BaselineName {
+		// The built-in baseline has the same name and guards in its place
+		// where no other policy is in force: what is attributed to the
+		// name is the built-in's, and the message says so.
+		cond.Message = truncateMessage(cond.Message+"; the built-in baseline, whose name this policy shares, "+
+			"applies in its place where no other policy is in force: Events, Reports and warnings naming policy "+
+			governance.BaselineName+" are the built-in's, not this object's", maxConditionMessage)
+	}
 	meta.SetStatusCondition(&status.Conditions, cond)
-	if r.Counts != nil {
+	switch {
+	case r.Counts == nil:
+	case !inForce:
+		// A policy not in force selects nothing (under the name of the
+		// built-in baseline, the counts would be the built-in's).
+		status.Resources = v1alpha1.ResourceCounts{}
+	default:
 		status.Resources = r.Counts()[p.Name]
 	}
 	if err := patchStatus(ctx, r.Client, p, &p.Status, status); err != nil {

@@ -337,3 +337,58 @@ func TestPolicyJudgingNothingSaysSo(t *testing.T) {
 		t.Errorf("with a known rule: ready = %+v", cond)
 	}
 }
+
+// A policy named baseline that is not in force shares its name with the
+// built-in baseline, which then applies in its place: the counts of
+// "baseline" are the built-in's, never the object's, and its Ready
+// condition says whose they are.
+func TestPolicyNamedBaselineNotInForceIsNotCreditedWithTheBuiltIn(t *testing.T) {
+	p := &v1alpha1.GuardrailPolicy{ObjectMeta: metav1.ObjectMeta{Name: governance.BaselineName, Generation: 1}}
+	p.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}
+	c := fakeClient(p)
+	builtin := v1alpha1.ResourceCounts{Matched: 412, Failing: 9, Remediated: 3}
+	r := &controllers.PolicyStatusReconciler{
+		Client: c, Registry: rules.Default(), Resync: time.Minute,
+		Counts: func() map[string]v1alpha1.ResourceCounts {
+			return map[string]v1alpha1.ResourceCounts{governance.BaselineName: builtin}
+		},
+		Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
+	}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: governance.BaselineName}}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	got := &v1alpha1.GuardrailPolicy{}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != v1alpha1.ReasonInvalid {
+		t.Fatalf("ready = %+v, want False %s", cond, v1alpha1.ReasonInvalid)
+	}
+	if got.Status.Resources != (v1alpha1.ResourceCounts{}) {
+		t.Errorf("a policy not in force shows the built-in baseline's counts: %+v", got.Status.Resources)
+	}
+	for _, want := range []string{"spec.match.namespaceSelector", "built-in baseline", "not this object"} {
+		if !strings.Contains(cond.Message, want) {
+			t.Errorf("message %q does not say %q", cond.Message, want)
+		}
+	}
+
+	// Fixed, it is in force and its counts are its own.
+	got.Spec.Match.NamespaceSelector = nil
+	got.Generation = 2
+	if err := c.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	cond = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if cond == nil || cond.Status != metav1.ConditionTrue || got.Status.Resources != builtin || strings.Contains(cond.Message, "built-in") {
+		t.Errorf("in force: ready = %+v, counts %+v", cond, got.Status.Resources)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
+	"github.com/ackguard/ackguard/internal/governance"
 	"github.com/ackguard/ackguard/internal/metrics"
 )
 
@@ -103,6 +104,15 @@ func TestGovernanceHandle(t *testing.T) {
 			`{"metadata":{"name":"p"},"spec":{"rules":[{"id":"S3-001","action":"enforce"}]}}`), false, 422, "spec.rules[0].action", ""},
 		{"policy with bad selector", governanceRequest(admissionv1.Create, "GuardrailPolicy",
 			`{"metadata":{"name":"p"},"spec":{"match":{"selector":{"matchExpressions":[{"key":"a","operator":"Bogus"}]}}}}`), false, 422, "spec.match.selector", ""},
+		{"policy named baseline that is not the baseline (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"baseline"},"spec":{"defaultAction":"Audit"}}`), true, 0, "",
+			"metadata.name: baseline is the name of the built-in baseline"},
+		{"policy named baseline selecting some namespaces (admitted with a warning)", governanceRequest(admissionv1.Create, "GuardrailPolicy",
+			`{"metadata":{"name":"baseline"},"spec":{"match":{"namespaceSelector":{"matchLabels":{"env":"dev"}}}}}`), true, 0, "",
+			"give a policy of your own another name"},
+		{"the shipped baseline", governanceRequest(admissionv1.Create, "GuardrailPolicy", shippedBaseline(t)), true, 0, "", ""},
+		{"a baseline of another version, with parameters", governanceRequest(admissionv1.Update, "GuardrailPolicy",
+			`{"metadata":{"name":"baseline"},"spec":{"defaultAction":"CatalogDefault","rules":[{"id":"S3-001","action":"Enforce"},{"id":"IAM-017","action":"Disabled"}],"parameters":{"ownerAccounts":["111122223333"]}}}`), true, 0, "", ""},
 		{"valid policy", governanceRequest(admissionv1.Update, "GuardrailPolicy",
 			`{"metadata":{"name":"p"},"spec":{"defaultAction":"Audit","rules":[{"id":"S3-001","action":"Enforce"}]}}`), true, 0, "", ""},
 		{"unreadable", governanceRequest(admissionv1.Create, "GuardrailException", `{"spec":{"rules":"S3-001"}}`), false, 400, "", ""},
@@ -137,6 +147,17 @@ func TestGovernanceHandle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shippedBaseline is the baseline GuardrailPolicy the chart and config/
+// ship, as JSON.
+func shippedBaseline(t *testing.T) string {
+	t.Helper()
+	b, err := json.Marshal(governance.Baseline(newTestValidator(t).opts.Registry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // FuzzGovernanceHandle: arbitrary policies and exceptions never panic the

@@ -72,7 +72,9 @@ func PolicyErrors(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) (invalid, un
 }
 
 // PolicyNotes returns what a valid policy asks for that ackguard will not
-// do, for the webhook to say as warnings: kinds none of which ackguard
+// do, for the webhook to say as warnings: the built-in baseline's name on
+// a policy that does not act as it (the two are named alike wherever a
+// decision is attributed); kinds none of which ackguard
 // guards (the policy selects nothing and is not in force); rules listed,
 // none of them known, under a defaultAction of Disabled (the policy is in
 // force and judges nothing); a rule listed with Enforce or Remediate that
@@ -82,6 +84,11 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 	if SelectsNoKind(reg, p) {
 		out = append(out, "spec.match.kinds: the policy selects no kind this version of ackguard guards: it is not in force, "+
 			"guards nothing and does not replace the baseline (an empty kinds list selects every guarded kind; `ackguard rules` lists them)")
+	}
+	if p.Name == BaselineName && !ActsAsBaseline(reg, p) {
+		out = append(out, "metadata.name: "+BaselineName+" is the name of the built-in baseline (every rule at its catalog default, every guarded resource), "+
+			"which this policy does not act as: Events, Reports, warnings and `ackguard scan` name both "+BaselineName+" alike; "+
+			"give a policy of your own another name")
 	}
 	if EnablesOnlyUnknownRules(reg, p) {
 		out = append(out, "spec.rules: this version of ackguard knows none of the rules the policy lists, and defaultAction is Disabled: "+
@@ -96,6 +103,29 @@ func PolicyNotes(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) []string {
 		}
 	}
 	return out
+}
+
+// ActsAsBaseline reports whether a policy decides what the built-in
+// baseline decides: it selects every guarded resource, and every rule
+// this version knows takes its catalog action under it (listed so, or
+// left to a defaultAction of CatalogDefault). Its parameters and its
+// exceptions' maximum duration aside, it may be the baseline the chart
+// and config/ ship, of this version or of another (rules the version
+// does not know are ignored).
+func ActsAsBaseline(reg *rules.Registry, p *v1alpha1.GuardrailPolicy) bool {
+	m := p.Spec.Match
+	if len(m.Kinds) > 0 || m.NamespaceSelector != nil || m.Selector != nil {
+		return false
+	}
+	if d := p.Spec.DefaultAction; d != "" && d != v1alpha1.CatalogDefault {
+		return false
+	}
+	for _, ra := range p.Spec.Rules {
+		if r := reg.Rule(ra.ID); r != nil && ra.Action != CatalogAction(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // EnablesOnlyUnknownRules reports whether a policy lists rules, none of
