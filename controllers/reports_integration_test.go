@@ -12,6 +12,7 @@ import (
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -651,5 +652,47 @@ func TestExceptionInvalidatedByARelabelledNamespaceRecordsAnEvent(t *testing.T) 
 	notes := waitEvent(t, ns, "website", controllers.ReasonExceptionInvalidated)
 	if !strings.Contains(notes[0], "S3-001") || !strings.Contains(notes[0], "TICKET-42") || !strings.Contains(notes[0], "24h0m0s") {
 		t.Errorf("event note = %q", notes[0])
+	}
+}
+
+// An exception Invalid under a policy allowing a shorter maxDuration
+// whose namespace is relabelled out of that policy's reach is in force
+// again, and a Normal Reactivated Event says its rules are exempted again.
+func TestExceptionReactivatedByARelabelledNamespaceRecordsAnEvent(t *testing.T) {
+	suite.Start(t)
+	governanceManager(t)
+	short := localcluster.Policy("short-exceptions-again", map[string]string{"exceptions": "short-again"}, nil)
+	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: 24 * time.Hour}
+	cluster.WithPolicies(ctx, t, short)
+	ns := cluster.ScopedNamespace(ctx, t, map[string]string{"exceptions": "short-again"})
+	// Created while the governance webhook was down: the suite runs none.
+	create(t, newException(ns, "website", time.Now().Add(10*24*time.Hour)))
+	waitException(t, ns, "website", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
+		return e.Status.State == v1alpha1.ExceptionInvalid
+	})
+
+	namespace := &corev1.Namespace{}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
+		t.Fatal(err)
+	}
+	delete(namespace.Labels, "exceptions")
+	if err := cluster.Client.Update(ctx, namespace); err != nil {
+		t.Fatal(err)
+	}
+	waitException(t, ns, "website", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
+		return e.Status.State == v1alpha1.ExceptionActive
+	})
+	notes := waitEvent(t, ns, "website", controllers.ReasonExceptionReactivated)
+	if len(notes) != 1 || !strings.Contains(notes[0], "S3-001") || !strings.Contains(notes[0], "TICKET-42") {
+		t.Errorf("event notes = %q", notes)
+	}
+	var list eventsv1.EventList
+	if err := cluster.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list.Items {
+		if e.Reason == controllers.ReasonExceptionReactivated && e.Type != corev1.EventTypeNormal {
+			t.Errorf("%s event of type %s, want %s", e.Reason, e.Type, corev1.EventTypeNormal)
+		}
 	}
 }

@@ -48,6 +48,13 @@ const (
 	ReasonExceptionInvalidated = "Invalidated"
 )
 
+// ReasonExceptionReactivated is the reason of the Normal Event recorded on
+// a GuardrailException that was Invalid or Expired and is in force again
+// (the policy that bounded it no longer selects its namespace, its expiry
+// was moved later): its rules are exempted again for the resources it
+// names.
+const ReasonExceptionReactivated = "Reactivated"
+
 const (
 	defaultPolicyResync    = 30 * time.Second
 	defaultExceptionResync = 5 * time.Minute
@@ -70,7 +77,7 @@ type GovernanceOptions struct {
 	// store's PolicyCounts. Nil leaves status.resources as it is.
 	Counts func() map[string]v1alpha1.ResourceCounts
 	// Recorder records an Event on each exception in force that expires
-	// or becomes invalid; default
+	// or becomes invalid, and on each that is in force again; default
 	// mgr.GetEventRecorder("ackguard").
 	Recorder events.EventRecorder
 	// Metrics, when set, exports ackguard_exceptions.
@@ -224,7 +231,7 @@ func (r *PolicyStatusReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // (Active, Expired, Invalid) as the governance engine judges it in its
 // namespace, Ready and the generation it describes. It judges an exception
 // again right after its expiry, and records an Event when one in force
-// expires or becomes invalid.
+// expires or becomes invalid, and when one that was not is in force again.
 type ExceptionStatusReconciler struct {
 	Client   client.Client
 	Source   *govsource.Source
@@ -338,6 +345,13 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	r.Metrics.SetExceptionState(req.NamespacedName, state)
 	if err := patchStatus(ctx, r.Client, ex, &ex.Status, status); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	// An exception that was not in force and is again exempts its rules
+	// again; its first judgement (prev "") is no such change.
+	if state == v1alpha1.ExceptionActive && (prev == v1alpha1.ExceptionInvalid || prev == v1alpha1.ExceptionExpired) {
+		note := fmt.Sprintf("in force again, no longer %s: %s: rules %s are exempted again for the resources it names (its reason: %s)",
+			prev, msg, strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, ReasonExceptionReactivated, "Reactivate", "%s", truncateMessage(note, maxStatusEventNote))
 	}
 	// Only an exception that was in force gives its rules back: one that
 	// never was (invalid until it ran out) says nothing.

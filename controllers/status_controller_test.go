@@ -392,3 +392,54 @@ func TestPolicyNamedBaselineNotInForceIsNotCreditedWithTheBuiltIn(t *testing.T) 
 		t.Errorf("in force: ready = %+v, counts %+v", cond, got.Status.Resources)
 	}
 }
+
+// An exception that was not in force (Invalid) and is in force again (the
+// policy that shortened its maximum duration is gone) exempts its rules
+// again: a Normal Reactivated Event says so, once.
+func TestExceptionReactivatedRecordsAnEventOnce(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ex := newException("team", "website", start.Add(10*24*time.Hour))
+	ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
+	short := localcluster.Policy("short", nil, nil)
+	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: 24 * time.Hour}
+	c := fakeClient(ex, short)
+	r, rec, _ := exceptionReconciler(t, c, clocktesting.NewFakePassiveClock(start).Now)
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+	got := &v1alpha1.GuardrailException{}
+	judge := func(want string) {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.State != want {
+			t.Fatalf("state = %q, want %q", got.Status.State, want)
+		}
+	}
+	judge(v1alpha1.ExceptionInvalid)
+	if len(rec.Events) != 0 {
+		t.Fatalf("event for an exception never in force: %s", <-rec.Events)
+	}
+
+	if err := c.Delete(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	judge(v1alpha1.ExceptionActive)
+	select {
+	case e := <-rec.Events:
+		for _, want := range []string{"Normal", controllers.ReasonExceptionReactivated, "S3-001", "TICKET-42", "in force"} {
+			if !strings.Contains(e, want) {
+				t.Errorf("event %q does not say %q", e, want)
+			}
+		}
+	default:
+		t.Error("no event when the exception was in force again")
+	}
+	// Judged again, still in force: no second event.
+	judge(v1alpha1.ExceptionActive)
+	if len(rec.Events) != 0 {
+		t.Errorf("second event: %s", <-rec.Events)
+	}
+}
