@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -64,6 +65,9 @@ const (
 	// maxConditionMessage is the API's limit on a condition's message.
 	maxConditionMessage = 32768
 	maxStatusEventNote  = 1000
+	// staleReadRetry is how long after a status write refused for a
+	// stale read (a conflict) an exception is judged again.
+	staleReadRetry = time.Second
 )
 
 // GovernanceOptions configure the status controllers of ackguard's own
@@ -343,8 +347,20 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	meta.SetStatusCondition(&status.Conditions, cond)
 	r.Metrics.SetExceptionState(req.NamespacedName, state)
-	if err := patchStatus(ctx, r.Client, ex, &ex.Status, status); err != nil {
+	// The transition from prev is recorded only by the write that made
+	// it: prev is read from the cache, which may not hold this
+	// reconciler's last write yet, and a write over a newer version
+	// would record the transition again.
+	written, err := patchStatusIfCurrent(ctx, r.Client, ex, &ex.Status, status)
+	switch {
+	case apierrors.IsConflict(err):
+		// Read before a write the cache has not seen: judged again once
+		// it has (a status write enqueues nothing).
+		return ctrl.Result{RequeueAfter: staleReadRetry}, nil
+	case err != nil:
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	case !written:
+		prev = state
 	}
 	// An exception that was not in force and is again exempts its rules
 	// again; its first judgement (prev "") is no such change.
@@ -393,6 +409,28 @@ func patchStatus[S any](ctx context.Context, c client.Client, obj client.Object,
 	}
 	*cur = want
 	return c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
+}
+
+// patchStatusIfCurrent is patchStatus on the version of obj that was read
+// alone: the patch carries its resourceVersion, which the API server
+// checks, so that a read older than the stored object gets a conflict
+// and writes nothing. It reports whether it wrote.
+func patchStatusIfCurrent[S any](ctx context.Context, c client.Client, obj client.Object, cur *S, want S) (bool, error) {
+	if equality.Semantic.DeepEqual(*cur, want) {
+		return false, nil
+	}
+	data, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": obj.GetResourceVersion()},
+		"status":   want,
+	})
+	if err != nil {
+		return false, err
+	}
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager)); err != nil {
+		return false, err
+	}
+	*cur = want
+	return true, nil
 }
 
 func truncateMessage(s string, n int) string {

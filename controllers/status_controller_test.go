@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -441,5 +442,86 @@ func TestExceptionReactivatedRecordsAnEventOnce(t *testing.T) {
 	judge(v1alpha1.ExceptionActive)
 	if len(rec.Events) != 0 {
 		t.Errorf("second event: %s", <-rec.Events)
+	}
+}
+
+// staleReads is a client whose reads of GuardrailExceptions return what
+// the first read returned while stale is set, as an informer cache that
+// has not yet seen the status patch: writes reach the store.
+type staleReads struct {
+	client.Client
+	stale bool
+	first map[client.ObjectKey]*v1alpha1.GuardrailException
+}
+
+func (s *staleReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	ex, ok := obj.(*v1alpha1.GuardrailException)
+	if !ok {
+		return s.Client.Get(ctx, key, obj, opts...)
+	}
+	if old := s.first[key]; old != nil && s.stale {
+		old.DeepCopyInto(ex)
+		return nil
+	}
+	if err := s.Client.Get(ctx, key, obj, opts...); err != nil {
+		return err
+	}
+	if s.first == nil {
+		s.first = map[client.ObjectKey]*v1alpha1.GuardrailException{}
+	}
+	if s.first[key] == nil {
+		s.first[key] = ex.DeepCopy()
+	}
+	return nil
+}
+
+// A transition is recorded once even when the cache the reconciler reads
+// lags its own status patch: judged again from the stale read (still
+// Active), the exception's expiry records no second Expired Event.
+func TestExceptionTransitionEventOnceDespiteAStaleRead(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ex := newException("team", "website", start.Add(-time.Second))
+	ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
+	ex.Status.State = v1alpha1.ExceptionActive
+	ex.Status.Conditions = []metav1.Condition{{
+		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonActive,
+		Message: "in force", LastTransitionTime: metav1.NewTime(start.Add(-time.Hour)),
+	}}
+	store := fakeClient(ex)
+	c := &staleReads{Client: store, stale: true}
+	clk := clocktesting.NewFakePassiveClock(start)
+	r, rec, _ := exceptionReconciler(t, c, clk.Now)
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+	for i := range 2 {
+		clk.SetTime(start.Add(time.Duration(i) * time.Second))
+		res, err := r.Reconcile(ctx, req)
+		if err != nil {
+			t.Fatalf("reconcile %d: %v", i+1, err)
+		}
+		if i == 1 && res.RequeueAfter <= 0 {
+			t.Error("a reconcile from a stale read is not judged again")
+		}
+	}
+	got := &v1alpha1.GuardrailException{}
+	if err := store.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.State != v1alpha1.ExceptionExpired {
+		t.Fatalf("stored state = %q, want Expired", got.Status.State)
+	}
+	// The cache catches up: judged again, nothing new to say.
+	c.stale = false
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Events); n != 1 {
+		var all []string
+		for range n {
+			all = append(all, <-rec.Events)
+		}
+		t.Fatalf("%d events for one expiry, want 1: %q", n, all)
+	}
+	if e := <-rec.Events; !strings.Contains(e, controllers.ReasonExceptionExpired) {
+		t.Errorf("event = %q", e)
 	}
 }
