@@ -326,12 +326,14 @@
 // properties.security-severity (Critical 9.5, High 8.0, Medium 5.5, Low
 // 3.0); one result per finding located at its file, line and column
 // (error when it denies), exempted findings as suppressed results, input
-// errors as notifications. --output junit writes JUnit XML (see
+// errors as notifications located at their file and, when known, their
+// line (the JSON errors[].line). --output junit writes JUnit XML (see
 // WriteJUnit): one test case per resource and rule evaluated on it,
 // failing when the finding fails the scan under --fail-on; a rule the
 // policies disable, an opt-in rule they do not enable, a resource no
 // policy selects, and one whose UPDATE from --base the webhook is not
-// called for have none.
+// called for have none; an input error is a test case with an error at
+// its file and line ("file:line" first in its text).
 //
 // # Adoption
 //

@@ -56,7 +56,9 @@ type junitMessage struct {
 // fails the scan under failOn (a deny finding; a warn finding too with
 // FailOnWarn; none with FailOnNever); a finding that does not fail it, and
 // an exempted one, pass with the finding in system-out. Input errors are
-// test cases with an error, in a suite named after their source's file.
+// test cases with an error, in a suite named after their source's file,
+// at the file and line the error is at (see errorAt: its file and line
+// attributes, and "file:line" on the first line of its text).
 // The report must come from a scan with Options.Output OutputJUnit: only
 // such a scan keeps every resource it judged, findings or not.
 func WriteJUnit(rep Report, reg *rules.Registry, failOn string, w io.Writer) error {
@@ -119,12 +121,16 @@ func WriteJUnit(rep Report, reg *rules.Registry, failOn string, w io.Writer) err
 		}
 	}
 	for _, e := range rep.Errors {
-		file := fileOf(Finding{Resource: Resource{Source: e.Source}})
-		s := suite(file)
+		s := suite(fileOf(Finding{Resource: Resource{Source: e.Source}}))
 		s.Tests++
 		s.Errors++
-		s.Cases = append(s.Cases, junitCase{Name: "read " + e.Source, Classname: "input", File: file,
-			Error: &junitMessage{Message: e.Message, Type: "InputError", Text: e.Source + ": " + e.Message}})
+		artifact, line, at := errorAt(e)
+		text := e.Source + ": " + e.Message
+		if at != "" {
+			text = at + "\n" + text
+		}
+		s.Cases = append(s.Cases, junitCase{Name: "read " + e.Source, Classname: "input", File: artifact, Line: line,
+			Error: &junitMessage{Message: e.Message, Type: "InputError", Text: text}})
 	}
 	for _, s := range out.Suites {
 		out.Tests += s.Tests

@@ -273,6 +273,32 @@ func sourceArtifact(src string) string {
 	return file
 }
 
+// builtSource reports whether file, the input a source names, is a
+// directory built or rendered ("DIR (kustomize build)", "DIR (helm
+// template)"), whose lines count in the built stream.
+func builtSource(file string) bool {
+	return strings.HasSuffix(file, " (kustomize build)") || strings.HasSuffix(file, " (helm template)")
+}
+
+// errorAt is where an input error is: the file on disk a report points
+// code scanning and test reports at (see sourceArtifact), the line there
+// (0 when the error is about no one line, or its line counts in a built
+// stream, not in that file), and "file:line" as the text output and a
+// finding's location give it, in the built stream for a built or rendered
+// input ("" when the line is unknown).
+func errorAt(e InputError) (artifact string, line int, at string) {
+	artifact = sourceArtifact(e.Source)
+	if e.Line <= 0 {
+		return artifact, 0, ""
+	}
+	file := sourceFile(e.Source)
+	at = fmt.Sprintf("%s:%d", file, e.Line)
+	if builtSource(file) {
+		return artifact, 0, at
+	}
+	return artifact, e.Line, at
+}
+
 // artifactOf is the file on disk a report points code scanning at, and
 // the line there (0 when the finding's line counts in a built stream).
 func artifactOf(f Finding) (string, int) {

@@ -214,6 +214,11 @@ func checkSARIF(t *testing.T, out []byte) map[string]any {
 				nm := obj(where+".notification", x, "message")
 				message(where+".notification["+strconv.Itoa(j)+"].message", nm["message"])
 				enum(where+".notification.level", nm["level"], "none", "note", "warning", "error")
+				if ls, ok := nm["locations"]; ok {
+					for k, l := range arr(where+".notification.locations", ls) {
+						location(where+".notification["+strconv.Itoa(j)+"].locations["+strconv.Itoa(k)+"]", l)
+					}
+				}
 			}
 		}
 	}
@@ -394,6 +399,112 @@ func TestJUnit(t *testing.T) {
 	}
 	if n := parse(FailOnNever); n.Failures != 0 || n.Tests != j.Tests {
 		t.Errorf("--fail-on never: %d failures of %d", n.Failures, n.Tests)
+	}
+}
+
+// TestInputErrorsAreLocated: SARIF and JUnit point an input error at the
+// line the JSON report gives it (errors[].line), in the file its source
+// names: a SARIF notification's region.startLine, a JUnit error's line
+// attribute and "file:line" on the first line of its text. An error about no one
+// line has none, and one whose line counts in a built stream points at
+// the kustomization with the line in the built stream in its text.
+func TestInputErrorsAreLocated(t *testing.T) {
+	dir := t.TempDir()
+	broken := writeIn(t, dir, "a-broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\n  data: [\n")
+	refused := writeIn(t, dir, "b-refused.yaml", "# a bucket\napiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {acl: private}\n")
+	kust := t.TempDir()
+	writeIn(t, kust, "kustomization.yaml", "resources: [bucket.yaml]\n")
+	writeIn(t, kust, "bucket.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: k}\nspec: {acl: private}\n")
+	missing := filepath.Join(dir, "no-such-file.yaml")
+	type where struct {
+		file string
+		line int
+		at   string // the location the text gives, "" for none
+	}
+	want := map[string]where{
+		broken + "#1":               {broken, 7, broken + ":7"},
+		refused:                     {refused, 2, refused + ":2"},
+		kust + " (kustomize build)": {filepath.Join(kust, "kustomization.yaml"), 0, kust + " (kustomize build):1"},
+		missing:                     {missing, 0, ""},
+	}
+	args := []string{dir, kust, missing}
+
+	_, out, _ := run(t, "", append([]string{"-o", "json"}, args...)...)
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) != len(want) {
+		t.Fatalf("errors %+v, want %d", rep.Errors, len(want))
+	}
+
+	_, out, _ = run(t, "", append([]string{"-o", "sarif"}, args...)...)
+	log := checkSARIF(t, []byte(out))
+	notes := log["runs"].([]any)[0].(map[string]any)["invocations"].([]any)[0].(map[string]any)["toolExecutionNotifications"].([]any)
+	if len(notes) != len(rep.Errors) {
+		t.Fatalf("%d notifications, want %d", len(notes), len(rep.Errors))
+	}
+	for i, n := range notes {
+		e := rep.Errors[i]
+		w := want[e.Source]
+		nm := n.(map[string]any)
+		text := nm["message"].(map[string]any)["text"].(string)
+		pl := nm["locations"].([]any)[0].(map[string]any)["physicalLocation"].(map[string]any)
+		if uri := pl["artifactLocation"].(map[string]any)["uri"]; uri != artifactURI(w.file) {
+			t.Errorf("%s: uri %v, want %s", e.Source, uri, artifactURI(w.file))
+		}
+		region, ok := pl["region"].(map[string]any)
+		switch {
+		case w.line == 0 && ok:
+			t.Errorf("%s: region %v, want none", e.Source, region)
+		case w.line > 0 && (!ok || region["startLine"] != float64(w.line)):
+			t.Errorf("%s: region %v, want startLine %d (errors[].line %d)", e.Source, pl["region"], w.line, e.Line)
+		}
+		if w.line == 0 && w.at != "" && !strings.HasSuffix(text, "(at "+w.at+")") {
+			t.Errorf("%s: message %q, want it to end with (at %s)", e.Source, text, w.at)
+		}
+	}
+
+	_, out, _ = run(t, "", append([]string{"-o", "junit"}, args...)...)
+	var j struct {
+		Suites []struct {
+			Cases []struct {
+				Name  string `xml:"name,attr"`
+				File  string `xml:"file,attr"`
+				Line  int    `xml:"line,attr"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, out)
+	}
+	seen := 0
+	for _, s := range j.Suites {
+		for _, c := range s.Cases {
+			if c.Error == nil {
+				continue
+			}
+			seen++
+			src := strings.TrimPrefix(c.Name, "read ")
+			w, ok := want[src]
+			switch {
+			case !ok:
+				t.Errorf("unexpected error case %q", c.Name)
+			case c.File != w.file || c.Line != w.line:
+				t.Errorf("%s: file %q line %d, want %q line %d", src, c.File, c.Line, w.file, w.line)
+			case w.at != "" && !strings.HasPrefix(c.Error.Text, w.at+"\n"+src+": "):
+				t.Errorf("%s: text %q, want %s on its first line", src, c.Error.Text, w.at)
+			case w.at == "" && !strings.HasPrefix(c.Error.Text, src+": "):
+				t.Errorf("%s: text %q", src, c.Error.Text)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d error cases, want %d:\n%s", seen, len(want), out)
 	}
 }
 

@@ -94,7 +94,9 @@ func resultLevel(f Finding) string {
 //     CRLF, LF, CR, NEL, LS and PS, as the YAML decoder counts columns
 //     and lines;
 //   - input errors are toolExecutionNotifications of the invocation,
-//     whose executionSuccessful is false when there is one.
+//     whose executionSuccessful is false when there is one, each located
+//     at the file its source names and, when the error has a line
+//     there, with a region starting at that line (see sarifNotification).
 func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	if reg == nil {
 		reg = rules.Default()
@@ -132,12 +134,7 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	inv := sarif.NewInvocation().WithExecutionSuccess(len(rep.Errors) == 0)
 	inv.ToolExecutionNotifications = []*sarif.Notification{}
 	for _, e := range rep.Errors {
-		n := sarif.NewNotification().WithLevel("error").WithMessage(sarif.NewTextMessage(e.Message))
-		if e.Source != "" {
-			n.WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(
-				sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(sourceArtifact(e.Source)))))})
-		}
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification(e, "error"))
 	}
 	run.AddInvocations(inv)
 	log.AddRun(run)
@@ -152,6 +149,28 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	out.WriteByte('\n')
 	_, err = out.WriteTo(w)
 	return err
+}
+
+// sarifNotification renders an input error as a notification of level:
+// located at the file its source names (see errorAt), from the line the
+// JSON report gives it (errors[].line) when that line is in the file;
+// for a built or rendered input, at the kustomization or Chart.yaml, the
+// message ending with the line in the built stream, as a finding's.
+func sarifNotification(e InputError, level string) *sarif.Notification {
+	artifact, line, at := errorAt(e)
+	msg := e.Message
+	if line == 0 && at != "" {
+		msg += " (at " + at + ")"
+	}
+	n := sarif.NewNotification().WithLevel(level).WithMessage(sarif.NewTextMessage(msg))
+	if e.Source != "" {
+		pl := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(artifact)))
+		if line > 0 {
+			pl.WithRegion(sarif.NewRegion().WithStartLine(line))
+		}
+		n.WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(pl)})
+	}
+	return n
 }
 
 // dropNulls returns the compact JSON document data (as json.Marshal
