@@ -58,12 +58,17 @@
 // s3.services.k8s.io), names no version (apiVersion: s3.services.k8s.aws),
 // or of ACK's group with its kind in other case (kind: bucket), is an input
 // error at its line, as the cluster refuses it; the same kind in an
-// unrelated group, a Crossplane s3.aws.upbound.io Bucket, is skipped); empty documents
+// unrelated group, a Crossplane s3.aws.upbound.io Bucket, is skipped; a
+// kind of such an ACK group a few edits from one the scan guards or reads
+// there (Buckett, SecurityGroups) is skipped with a warning at its line,
+// not an error, since ACK may add kinds: "... is not a kind ackguard
+// guards; did you mean Bucket?" on standard error, in a note and as a
+// SARIF notification of level warning); empty documents
 // are skipped and not counted. A PATH that holds no object (an empty file,
 // a directory without manifests, nothing on standard input) judges
-// nothing: the scan passes, as kubeconform does, but names it in a note
-// and on standard error ("warning: PATH: holds no Kubernetes object ..."),
-// with every output format; a chart that renders none with the values
+// nothing: the scan passes, as kubeconform does, but names it in a note,
+// a SARIF notification of level warning and on standard error ("warning:
+// PATH: holds no Kubernetes object ..."), with every output format; a chart that renders none with the values
 // given, or a kustomization that builds none, likewise, with its values
 // and resources to check rather than its path. A document whose top level is not an object
 // (a YAML list of Buckets without a List around it, a stray string) is an

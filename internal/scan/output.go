@@ -137,7 +137,7 @@ func WriteText(rep Report, color bool, stdout, stderr io.Writer) error {
 		b.WriteByte('\n')
 	}
 	for _, n := range rep.Notes {
-		if emptyNote(rep, n) {
+		if warningNote(rep, n) {
 			continue // a warning on stderr
 		}
 		b.WriteString(governance.OneLine("note: " + n))
@@ -400,7 +400,7 @@ func writeErrors(rep Report, stderr io.Writer) error {
 		b.WriteString(governance.OneLine(e.Message))
 		b.WriteByte('\n')
 	}
-	for _, e := range rep.empty {
+	for _, e := range rep.warnings {
 		b.WriteString(governance.OneLine("warning: " + e.Source + ": " + e.Message))
 		b.WriteByte('\n')
 	}
@@ -408,10 +408,11 @@ func writeErrors(rep Report, stderr io.Writer) error {
 	return err
 }
 
-// emptyNote reports whether a note is one of those on the PATHs that hold
-// no object, which the text output gives as warnings on standard error.
-func emptyNote(rep Report, note string) bool {
-	for _, e := range rep.empty {
+// warningNote reports whether a note is one of the warnings (a PATH that
+// holds no object, a kind near one ackguard guards), which the text output
+// gives on standard error.
+func warningNote(rep Report, note string) bool {
+	for _, e := range rep.warnings {
 		if strings.HasSuffix(note, " "+e.Message) {
 			return true
 		}
@@ -472,7 +473,7 @@ func SummaryLine(rep Report) string {
 	if n := len(rep.Errors); n > 0 {
 		s += ", " + plural(n, "error")
 	}
-	if len(rep.empty) > 0 && rep.Summary.Documents == 0 {
+	if len(rep.warnings) > 0 && rep.Summary.Documents == 0 {
 		s += ", no object read"
 	}
 	return s

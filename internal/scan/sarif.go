@@ -96,7 +96,9 @@ func resultLevel(f Finding) string {
 //   - input errors are toolExecutionNotifications of the invocation,
 //     whose executionSuccessful is false when there is one, each located
 //     at the file its source names and, when the error has a line
-//     there, with a region starting at that line (see sarifNotification).
+//     there, with a region starting at that line (see sarifNotification);
+//     warnings (a PATH that holds no object, a kind near one ackguard
+//     guards) are notifications too, of level warning, after them.
 func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	if reg == nil {
 		reg = rules.Default()
@@ -136,6 +138,9 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	for _, e := range rep.Errors {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification(e, "error"))
 	}
+	for _, e := range rep.warnings {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification(e, "warning"))
+	}
 	run.AddInvocations(inv)
 	log.AddRun(run)
 	data, err := json.Marshal(log)
@@ -151,11 +156,12 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	return err
 }
 
-// sarifNotification renders an input error as a notification of level:
-// located at the file its source names (see errorAt), from the line the
-// JSON report gives it (errors[].line) when that line is in the file;
-// for a built or rendered input, at the kustomization or Chart.yaml, the
-// message ending with the line in the built stream, as a finding's.
+// sarifNotification renders an input error or a warning as a notification
+// of level: located at the file its source names (see errorAt), from the
+// line the JSON report gives it (errors[].line) when that line is in the
+// file; for a built or rendered input, at the kustomization or
+// Chart.yaml, the message ending with the line in the built stream, as a
+// finding's.
 func sarifNotification(e InputError, level string) *sarif.Notification {
 	artifact, line, at := errorAt(e)
 	msg := e.Message

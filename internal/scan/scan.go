@@ -154,10 +154,12 @@ type Report struct {
 	// their state at the scan's time (extension).
 	Exceptions []Exception `json:"exceptions"`
 	// Notes say what the scan skipped that a reader could expect it to
-	// read (Helm templates outside their chart, a library chart), and the
-	// namespaces judged without their labels (no Namespace object in the
-	// input while a policy selects namespaces by labels); never an error
-	// (extension).
+	// read (Helm templates outside their chart, a library chart, a PATH
+	// that holds no object, an object of a kind near one ackguard guards
+	// in its ACK group: these two are warnings on standard error too), and
+	// the namespaces judged without their labels (no Namespace object in
+	// the input while a policy selects namespaces by labels); never an
+	// error (extension).
 	Notes []string `json:"notes"`
 	// OwnerAccounts are the owner accounts the scan judged with, each with
 	// where it came from: --owner-account, a Namespace's
@@ -167,9 +169,12 @@ type Report struct {
 
 	// judged are the resources judged, in input order.
 	judged []judgedResource
-	// empty are the PATHs that hold no object, with what the note on
-	// each says: the outputs warn of them on standard error.
-	empty []InputError
+	// warnings are what the outputs warn of on standard error (and SARIF
+	// as notifications of level warning), each also a note: the PATHs
+	// that hold no object, the objects of a kind near one ackguard guards
+	// in its ACK group (see nearMiss). Never an error: the exit code does
+	// not count them.
+	warnings []InputError
 }
 
 // emptyInput notes a PATH that holds no object: nothing was judged from
@@ -186,7 +191,7 @@ func (s *scanner) emptyInput(p string, built bool) {
 	if built {
 		msg = "holds no Kubernetes object, so nothing was judged from it (a chart that renders none with the values given, or a kustomization that builds none): check its values and resources"
 	}
-	s.rep.empty = append(s.rep.empty, InputError{Source: p, Message: msg})
+	s.rep.warnings = append(s.rep.warnings, InputError{Source: p, Message: msg})
 	s.notef("%s %s", what, msg)
 }
 
@@ -902,6 +907,19 @@ func (s *scanner) notef(format string, args ...any) {
 	}
 }
 
+// warnf records a warning about source, once (see errorf), and the note
+// "source: message": the outputs give it on standard error, and SARIF as
+// a notification of level warning at its line (the message's "line N:").
+// Unlike an error, it does not change the exit code.
+func (s *scanner) warnf(source, format string, args ...any) {
+	w := newInputError(source, fmt.Sprintf(format, args...))
+	if s.pass == judgePass || slices.Contains(s.rep.warnings, w) {
+		return
+	}
+	s.rep.warnings = append(s.rep.warnings, w)
+	s.notef("%s: %s", source, w.Message)
+}
+
 // errorf records an input error, once: the second pass reads what the
 // first has reported already, and --base reads again what --policy read.
 func (s *scanner) errorf(source, format string, args ...any) {
@@ -1465,25 +1483,37 @@ func (s *scanner) value(source string, v any, loc locator, mode readMode) {
 		return
 	}
 	// noSuchKind reports an object of a kind the cluster does not have,
-	// which the scan does (read or judge) nothing with.
-	noSuchKind := func(why, does string) {
+	// which the scan does (read or judge) nothing with: an error when
+	// the cluster refuses it; a warning when it refuses it only until a
+	// CRD brings that kind (a kind ACK may add to its group), and the
+	// object is skipped.
+	noSuchKind := func(why, does string, refused bool) {
+		name := describeName(meta.Namespace, view.ReadIdentity(obj).Name, true)
+		if !refused {
+			s.warnf(source, "%s%s The scan skips %s %s without judging it; the cluster refuses it unless a CRD adds that kind",
+				lineAt(loc), why, meta.GVK.Kind, name)
+			return
+		}
 		s.errorf(source, "%s%s %s: %s: the cluster would refuse the object (no such kind), and the scan does not %s it",
-			lineAt(loc), meta.GVK.Kind, describeName(meta.Namespace, view.ReadIdentity(obj).Name, true), why, does)
+			lineAt(loc), meta.GVK.Kind, name, why, does)
 	}
 	if s.pass == collectPass {
 		if why := governanceNearMiss(meta.GVK); why != "" {
 			// Meant as a policy or an exception (here or in a --policy
 			// input): skipping it would judge the resources without it.
-			noSuchKind(why, "read")
+			noSuchKind(why, "read", true)
 			return
 		}
 	}
 	if mode == readAll && s.pass == collectPass {
-		if why := s.nearMiss(meta.GVK); why != "" {
+		if why, refused := s.nearMiss(meta.GVK); why != "" {
 			// Meant as an ACK resource: the cluster refuses it (no such
-			// kind), and skipping it would pass it unjudged.
-			noSuchKind(why, "judge")
-			return
+			// kind), and skipping it would pass it unjudged. A kind near
+			// a guarded one is skipped with a warning: ACK may add it.
+			noSuchKind(why, "judge", refused)
+			if refused {
+				return
+			}
 		}
 		if kind, _ := obj["kind"].(string); kind == "" && looksLikeManifest(obj) {
 			// kubectl refuses it (Object 'Kind' is missing): skipping it
@@ -1508,28 +1538,57 @@ func looksLikeManifest(obj map[string]any) bool {
 }
 
 // nearMiss says which kind ackguard guards or reads an object of another
-// kind was meant to be, "" when none: one of the same kind whose API group
-// misspells the kind's ACK group (see misspells), or that names no group
-// but gives it as its version (apiVersion: s3.services.k8s.aws), or one of
-// that ACK group whose kind differs only in case (kind: bucket). Kinds of
-// the same name in other groups (a Crossplane s3.aws.upbound.io Bucket, an
-// rbac.authorization.k8s.io Role) are not near misses.
-func (s *scanner) nearMiss(gvk schema.GroupVersionKind) string {
+// kind was meant to be, "" when none, and whether the cluster refuses the
+// object: one of the same kind whose API group misspells the kind's ACK
+// group (see misspells), or that names no group but gives it as its
+// version (apiVersion: s3.services.k8s.aws), or one of that ACK group
+// whose kind differs only in case (kind: bucket), is refused. One of that
+// ACK group whose kind misspells the kind (see misspellsKind: Buckett,
+// SecurityGroups) is refused too, until ACK adds a kind of that name to
+// the group: not refused, a warning, the nearest kind named. Kinds of the
+// same name in other groups (a Crossplane s3.aws.upbound.io Bucket, an
+// rbac.authorization.k8s.io Role) are not near misses, nor are ACK's
+// other kinds of the guarded groups (InstanceProfile, VPC, DBSubnetGroup).
+func (s *scanner) nearMiss(gvk schema.GroupVersionKind) (why string, refused bool) {
 	if gvk.Kind == "" {
-		return ""
+		return "", false
 	}
+	meant, edits := "", 0
 	for _, want := range append(s.reg.Kinds(), referenced...) {
 		switch {
 		case gvk.Group == want.Group && gvk.Kind != want.Kind && strings.EqualFold(gvk.Kind, want.Kind):
-			return fmt.Sprintf("%s has no kind %s, but %s", want.Group, gvk.Kind, want.Kind)
+			return fmt.Sprintf("%s has no kind %s, but %s", want.Group, gvk.Kind, want.Kind), true
+		case gvk.Group == want.Group && gvk.Kind != want.Kind:
+			if d, ok := misspellsKind(gvk.Kind, want.Kind); ok && (meant == "" || d < edits) {
+				meant, edits = want.Kind, d
+			}
 		case gvk.Kind != want.Kind:
 		case gvk.Group == "" && gvk.Version == want.Group:
-			return fmt.Sprintf("apiVersion %s names no version: ACK's %s is %s/VERSION", gvk.Version, want.Kind, want.Group)
+			return fmt.Sprintf("apiVersion %s names no version: ACK's %s is %s/VERSION", gvk.Version, want.Kind, want.Group), true
 		case gvk.Group != want.Group && gvk.Group != "" && misspells(gvk.Group, want.Group):
-			return fmt.Sprintf("apiVersion %s: ACK's %s is in API group %s, not %s", gvk.GroupVersion(), want.Kind, want.Group, gvk.Group)
+			return fmt.Sprintf("apiVersion %s: ACK's %s is in API group %s, not %s", gvk.GroupVersion(), want.Kind, want.Group, gvk.Group), true
 		}
 	}
-	return ""
+	if meant != "" {
+		return fmt.Sprintf("%s %s is not a kind ackguard guards; did you mean %s?", gvk.GroupVersion(), gvk.Kind, meant), false
+	}
+	return "", false
+}
+
+// misspellsKind says how many edits (see misspells), letter case aside,
+// turn the kind k into the kind want of the same ACK group, and whether
+// that few make k a misspelling of want: one for a kind of up to four
+// letters (Roles, Usr), two for a longer one (Buckett, SecurityGroups,
+// Fucntion). ACK's other kinds of the guarded groups are at least four
+// from every kind ackguard guards or reads there (Fleet from Subnet;
+// NetworkACLEntry is five from NetworkACL, Version from Function).
+func misspellsKind(k, want string) (int, bool) {
+	d := cmdutil.EditDistance(strings.ToLower(k), strings.ToLower(want))
+	most := 2
+	if len(want) <= 4 {
+		most = 1
+	}
+	return d, d <= most
 }
 
 // governanceNearMiss says which group an object of one of ackguard's own

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	sigsyaml "sigs.k8s.io/yaml"
+
 	"github.com/ackguard/ackguard/internal/rules"
 )
 
@@ -1578,6 +1580,167 @@ func TestNearMissOfACKGroupIsAnError(t *testing.T) {
 	}
 }
 
+// TestMisspeltKindOfACKGroupIsAWarning: an object of a guarded ACK group
+// whose kind is a few edits from a kind ackguard guards there (Buckett,
+// SecurityGroups) is skipped, as the cluster refuses it, but not silently:
+// a warning (on standard error, a JSON note, a SARIF notification of level
+// warning) names the kind meant. Not an error, since ACK may add kinds to
+// a group: the exit code stays what the findings make it. ACK's kinds of
+// the guarded groups that ackguard does not guard are no near misses.
+func TestMisspeltKindOfACKGroupIsAWarning(t *testing.T) {
+	near := []struct{ apiVersion, kind, meant string }{
+		{"s3.services.k8s.aws/v1alpha1", "Buckett", "Bucket"},
+		{"s3.services.k8s.aws/v1alpha1", "Buckets", "Bucket"},
+		{"ec2.services.k8s.aws/v1alpha1", "SecurityGroups", "SecurityGroup"},
+		{"ec2.services.k8s.aws/v1alpha1", "SecurtyGroup", "SecurityGroup"},
+		{"ec2.services.k8s.aws/v1alpha1", "NetworkAcls", "NetworkACL"},
+		{"ec2.services.k8s.aws/v1alpha1", "Subnets", "Subnet"},
+		{"iam.services.k8s.aws/v1alpha1", "Roles", "Role"},
+		{"iam.services.k8s.aws/v1alpha1", "Polcy", "Policy"},
+		{"lambda.services.k8s.aws/v1alpha1", "Fucntion", "Function"},
+		{"lambda.services.k8s.aws/v1alpha1", "Aliases", "Alias"},
+		{"rds.services.k8s.aws/v1beta1", "DBInstances", "DBInstance"},
+		{"rds.services.k8s.aws/v1alpha1", "DbProxys", "DBProxy"},
+	}
+	var in strings.Builder
+	for i, n := range near {
+		fmt.Fprintf(&in, "---\napiVersion: %s\nkind: %s\nmetadata: {name: n%d}\nspec: {name: n%d}\n", n.apiVersion, n.kind, i, i)
+	}
+	// The kinds of ACK's controllers for the guarded groups that ackguard
+	// does not guard or read, and kinds far from any it does.
+	others := map[string][]string{
+		"ec2.services.k8s.aws": {"CapacityReservation", "DHCPOptions", "EgressOnlyInternetGateway", "ElasticIPAddress", "Fleet",
+			"FlowLog", "Instance", "InternetGateway", "LaunchTemplate", "LaunchTemplateVersion", "LocalGatewayRouteTable",
+			"ManagedPrefixList", "NATGateway", "NetworkACLEntry", "Reservation", "RouteTable", "TransitGateway",
+			"TransitGatewayVPCAttachment", "VPC", "VPCEndpoint", "VPCEndpointServiceConfiguration", "VPCPeeringConnection"},
+		"rds.services.k8s.aws": {"DBClusterEndpoint", "DBClusterSnapshot", "DBSecurityGroup", "DBSnapshot", "DBSubnetGroup",
+			"GlobalCluster", "OptionGroup"},
+		"iam.services.k8s.aws":    {"InstanceProfile", "OpenIDConnectProvider", "ServiceLinkedRole"},
+		"lambda.services.k8s.aws": {"CodeSigningConfig", "EventSourceMapping", "LayerVersion", "Version"},
+		"s3.services.k8s.aws":     {"AccessPoint", "Widget"}, // no ACK kinds: far from Bucket
+	}
+	nOthers := 0
+	for group, kinds := range others {
+		for _, k := range kinds {
+			fmt.Fprintf(&in, "---\napiVersion: %s/v1alpha1\nkind: %s\nmetadata: {name: o%d}\n", group, k, nOthers)
+			nOthers++
+		}
+	}
+	_, stdout, _ := run(t, in.String(), "-o", "json", "-")
+	doc := checkShape(t, stdout)
+	var notes []string
+	for _, n := range doc["notes"].([]any) {
+		notes = append(notes, n.(string))
+	}
+	if errs := doc["errors"].([]any); len(errs) != 0 {
+		t.Errorf("errors %v, want none", errs)
+	}
+	if skipped := doc["summary"].(map[string]any)["skipped"]; skipped != float64(len(near)+nOthers) {
+		t.Errorf("skipped %v, want %d", skipped, len(near)+nOthers)
+	}
+	for i, n := range near {
+		want := fmt.Sprintf("-#%d: line %d: %s %s is not a kind ackguard guards; did you mean %s?", i, 5*i+2, n.apiVersion, n.kind, n.meant)
+		if !slices.ContainsFunc(notes, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("no note %q in\n%s", want, strings.Join(notes, "\n"))
+		}
+	}
+	if len(notes) != len(near) {
+		t.Errorf("%d notes, want %d:\n%s", len(notes), len(near), strings.Join(notes, "\n"))
+	}
+
+	// A warning, whatever the output: the exit code is the findings'.
+	doc1 := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Buckett\nmetadata: {name: b}\nspec: {name: b}\n"
+	warning := "warning: -: line 1: s3.services.k8s.aws/v1alpha1 Buckett is not a kind ackguard guards; did you mean Bucket?"
+	for _, output := range OutputFormats {
+		code, stdout, stderr := run(t, doc1, "-o", output, "-")
+		if code != 0 || !strings.Contains(stderr, warning) || strings.Contains(stderr, "error:") {
+			t.Errorf("-o %s: exit code %d, want 0 with %q on stderr:\n%s", output, code, warning, stderr)
+		}
+		if output == OutputText && strings.Contains(stdout, "note:") {
+			t.Errorf("text: the warning is a note too:\n%s", stdout)
+		}
+	}
+	for _, failOn := range []string{FailOnWarn, FailOnNever} {
+		if code, _, _ := run(t, doc1, "--fail-on", failOn, "-"); code != 0 {
+			t.Errorf("--fail-on %s: exit code %d, want 0", failOn, code)
+		}
+	}
+	_, stdout, _ = run(t, doc1+"---\n"+readTestdata(t, "secure", "secure.yaml"), "-o", "sarif", "-")
+	inv := checkSARIF(t, []byte(stdout))["runs"].([]any)[0].(map[string]any)["invocations"].([]any)[0].(map[string]any)
+	notifications, _ := inv["toolExecutionNotifications"].([]any)
+	if inv["executionSuccessful"] != true || len(notifications) != 1 {
+		t.Fatalf("invocation %v, want a successful one with one notification", inv)
+	}
+	n := notifications[0].(map[string]any)
+	pl := n["locations"].([]any)[0].(map[string]any)["physicalLocation"].(map[string]any)
+	if n["level"] != "warning" || !strings.Contains(n["message"].(map[string]any)["text"].(string), "did you mean Bucket?") ||
+		pl["artifactLocation"].(map[string]any)["uri"] != "stdin" || pl["region"].(map[string]any)["startLine"] != 1.0 {
+		t.Errorf("notification %v", n)
+	}
+}
+
+// TestRealACKKindsAreNoNearMisses: no kind of ACK's CRDs (ACK_CRDS_DIR, and
+// its samples beside it, or ACK_SAMPLES_DIR) is reported as a near miss of
+// a kind ackguard guards, as a warning or an error, in any version the
+// CRD serves.
+func TestRealACKKindsAreNoNearMisses(t *testing.T) {
+	dir := os.Getenv("ACK_CRDS_DIR")
+	if dir == "" {
+		t.Skip("ACK_CRDS_DIR not set: ACK's CRDs are not available")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no CRD in ACK_CRDS_DIR %s (%v)", dir, err)
+	}
+	var in strings.Builder
+	kinds := 0
+	for _, f := range files {
+		var crd struct {
+			Kind string
+			Spec struct {
+				Group    string
+				Names    struct{ Kind, ListKind string }
+				Versions []struct {
+					Name   string
+					Served bool
+				}
+			}
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sigsyaml.Unmarshal(b, &crd); err != nil || crd.Kind != "CustomResourceDefinition" || crd.Spec.Names.Kind == "" {
+			t.Fatalf("%s: not a CRD (%v)", f, err)
+		}
+		for _, v := range crd.Spec.Versions {
+			fmt.Fprintf(&in, "---\napiVersion: %s/%s\nkind: %s\nmetadata: {name: k%d}\n", crd.Spec.Group, v.Name, crd.Spec.Names.Kind, kinds)
+			fmt.Fprintf(&in, "---\napiVersion: %s/%s\nkind: %s\nitems: []\n", crd.Spec.Group, v.Name, crd.Spec.Names.ListKind)
+			kinds++
+		}
+	}
+	paths := []string{"-"}
+	samples := os.Getenv("ACK_SAMPLES_DIR")
+	if samples == "" {
+		samples = filepath.Join(dir, "..", "samples")
+	}
+	if fi, err := os.Stat(samples); err == nil && fi.IsDir() {
+		paths = append(paths, samples)
+	}
+	rep := Scan(context.Background(), paths, strings.NewReader(in.String()), Options{})
+	for _, e := range rep.Errors {
+		if strings.Contains(e.Message, "no such kind") {
+			t.Errorf("%s: a real ACK kind reported as a near miss: %s", e.Source, e.Message)
+		}
+	}
+	for _, n := range rep.Notes {
+		if strings.Contains(n, "is not a kind ackguard guards") {
+			t.Errorf("a real ACK kind reported as a near miss: %s", n)
+		}
+	}
+	t.Logf("%d kinds of %d CRDs, and the samples in %v", kinds, len(files), paths[1:])
+}
+
 // TestGovernanceKindInAnotherGroupIsAnError: ackguard's own kinds, whose
 // names no other API uses, in another group (a misspelt one, or the group
 // given as the version) are input errors, in a PATH as in a --policy
@@ -1627,6 +1790,12 @@ func TestEmptyInputIsReported(t *testing.T) {
 				}
 				if output == OutputText && (!strings.Contains(stdout, "0 resources, 0 findings, 0 denied, 0 warned, no object read") || strings.Contains(stdout, "note:")) {
 					t.Errorf("text output:\n%s", stdout)
+				}
+				if output == OutputSARIF {
+					inv := checkSARIF(t, []byte(stdout))["runs"].([]any)[0].(map[string]any)["invocations"].([]any)[0].(map[string]any)
+					if n, _ := inv["toolExecutionNotifications"].([]any); inv["executionSuccessful"] != true || len(n) != 1 || n[0].(map[string]any)["level"] != "warning" {
+						t.Errorf("SARIF invocation %v, want a successful one with a warning", inv)
+					}
 				}
 			}
 			_, stdout, _ := run(t, tt.stdin, "-o", "json", tt.path)
