@@ -400,15 +400,8 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 // carries the whole status, not a difference: a difference would leave
 // out the zero counts the schema requires next to a changed one.
 func patchStatus[S any](ctx context.Context, c client.Client, obj client.Object, cur *S, want S) error {
-	if equality.Semantic.DeepEqual(*cur, want) {
-		return nil
-	}
-	data, err := json.Marshal(map[string]any{"status": want})
-	if err != nil {
-		return err
-	}
-	*cur = want
-	return c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager))
+	_, err := writeStatus(ctx, c, obj, cur, want, false)
+	return err
 }
 
 // patchStatusIfCurrent is patchStatus on the version of obj that was read
@@ -416,13 +409,20 @@ func patchStatus[S any](ctx context.Context, c client.Client, obj client.Object,
 // checks, so that a read older than the stored object gets a conflict
 // and writes nothing. It reports whether it wrote.
 func patchStatusIfCurrent[S any](ctx context.Context, c client.Client, obj client.Object, cur *S, want S) (bool, error) {
+	return writeStatus(ctx, c, obj, cur, want, true)
+}
+
+// writeStatus is patchStatus, the patch carrying obj's resourceVersion
+// when current is set; it reports whether it wrote.
+func writeStatus[S any](ctx context.Context, c client.Client, obj client.Object, cur *S, want S, current bool) (bool, error) {
 	if equality.Semantic.DeepEqual(*cur, want) {
 		return false, nil
 	}
-	data, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{"resourceVersion": obj.GetResourceVersion()},
-		"status":   want,
-	})
+	patch := map[string]any{"status": want}
+	if current {
+		patch["metadata"] = map[string]any{"resourceVersion": obj.GetResourceVersion()}
+	}
+	data, err := json.Marshal(patch)
 	if err != nil {
 		return false, err
 	}
