@@ -1579,7 +1579,7 @@ func (s *scanner) nearMiss(gvk schema.GroupVersionKind) (why string, refused boo
 // turn the kind k into the kind want of the same ACK group, and whether
 // that few make k a misspelling of want: one for a kind of up to four
 // letters (Roles, Usr), two for a longer one (Buckett, SecurityGroups,
-// Fucntion). ACK's other kinds of the guarded groups are at least four
+// Functoin). ACK's other kinds of the guarded groups are at least four
 // from every kind ackguard guards or reads there (Fleet from Subnet;
 // NetworkACLEntry is five from NetworkACL, Version from Function).
 func misspellsKind(k, want string) (int, bool) {

@@ -1597,7 +1597,7 @@ func TestMisspeltKindOfACKGroupIsAWarning(t *testing.T) {
 		{"ec2.services.k8s.aws/v1alpha1", "Subnets", "Subnet"},
 		{"iam.services.k8s.aws/v1alpha1", "Roles", "Role"},
 		{"iam.services.k8s.aws/v1alpha1", "Polcy", "Policy"},
-		{"lambda.services.k8s.aws/v1alpha1", "Fucntion", "Function"},
+		{"lambda.services.k8s.aws/v1alpha1", "Functoin", "Function"},
 		{"lambda.services.k8s.aws/v1alpha1", "Aliases", "Alias"},
 		{"rds.services.k8s.aws/v1beta1", "DBInstances", "DBInstance"},
 		{"rds.services.k8s.aws/v1alpha1", "DbProxys", "DBProxy"},
