@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ackguard/ackguard/controllers"
 )
 
 // TestFlagsDocumented: docs/flags.md lists every flag `ackguard manager`
@@ -119,6 +121,46 @@ func TestScanSynopsisDocumented(t *testing.T) {
 	for _, f := range documented {
 		if !slices.Contains(flags, f) {
 			t.Errorf("the synopsis of docs/scan.md names --%s, which ackguard scan does not accept", f)
+		}
+	}
+}
+
+// TestExceptionEventsNeverDroppedDocumented: where the Event rate limit
+// is described (docs/flags.md, the chart's events.qps, the --event-qps
+// usage), it names every GuardrailException transition Event as never
+// dropped, as the manager records them all unbounded.
+func TestExceptionEventsNeverDroppedDocumented(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"manager", "-h"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("ackguard manager -h: exit %d\n%s", code, stderr.String())
+	}
+	usage := regexp.MustCompile(`(?m)^\s+--event-qps.*$`).FindString(stdout.String() + stderr.String())
+	flags, err := os.ReadFile("docs/flags.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, err := os.ReadFile("charts/ackguard/values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("charts/ackguard/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{
+		"docs/flags.md":               regexp.MustCompile("(?m)^\\| `--event-qps`.*$").FindString(string(flags)),
+		"charts/ackguard/values.yaml": regexp.MustCompile(`(?m)^events:\n  # -- .*$`).FindString(string(values)),
+		"charts/ackguard/README.md":   regexp.MustCompile("(?m)^\\| `events.qps`.*$").FindString(string(readme)),
+		"the --event-qps usage":       usage,
+	} {
+		if text == "" {
+			t.Errorf("%s: no --event-qps description found", where)
+			continue
+		}
+		for _, reason := range []string{controllers.ReasonExceptionExpired, controllers.ReasonExceptionInvalidated, controllers.ReasonExceptionReactivated} {
+			if !strings.Contains(text, reason) {
+				t.Errorf("%s does not say that an exception's %s Event is never dropped: %s", where, reason, text)
+			}
 		}
 	}
 }

@@ -93,7 +93,7 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	fs.DurationVar(&o.RemediationWindow, "remediation-window", o.RemediationWindow, "window for --remediation-max-attempts")
 	fs.DurationVar(&o.RemediationBackoff, "remediation-backoff", o.RemediationBackoff, "least time between the first and second fix of one object, doubled for each later one within the window")
 	fs.Float64Var(&o.MaxPatchesPerSecond, "max-patches-per-second", o.MaxPatchesPerSecond, "fixes per second of all the reconcilers together (0: unbounded)")
-	fs.Float64Var(&o.EventQPS, "event-qps", o.EventQPS, "Events of the drift reconcilers written per second at most (those beyond --event-burst are dropped and counted in ackguard_events_dropped_total; an exception's expiry is never dropped; 0: unbounded)")
+	fs.Float64Var(&o.EventQPS, "event-qps", o.EventQPS, "Events of the drift reconcilers written per second at most (those beyond --event-burst are dropped and counted in ackguard_events_dropped_total; a GuardrailException's Expired, Invalidated and Reactivated Events are never dropped; 0: unbounded)")
 	fs.IntVar(&o.EventBurst, "event-burst", o.EventBurst, "Events written at once before --event-qps applies")
 	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "how often every guarded object is judged again without any event (catches missed events, applies policy changes)")
 	fs.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "objects of one kind the reconciler judges and patches at once (at least 1; --enable-reconciler=false turns the reconcilers off)")

@@ -465,8 +465,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if opts.EnableReconciler {
 		// The drift reconcilers' Events are best effort: a mass
 		// remediation or a resync of many violating objects must not
-		// double the API server's writes. An exception's expiry, recorded
-		// once when it happens, is never dropped for them.
+		// double the API server's writes. An exception's Expired,
+		// Invalidated and Reactivated Events, each recorded once when its
+		// state changes, are never dropped for them.
 		unbounded := mgr.GetEventRecorder("ackguard")
 		recorder := controllers.NewBoundedRecorder(unbounded, opts.EventQPS, opts.EventBurst, mets.EventsDropped)
 		watchGovernance := governed
