@@ -88,11 +88,7 @@ func (r publicIngressRule) fix(m *Mutation) error { return removePublicIngress(m
 
 func matchesAdminPorts(e *sgExposure, i int, r publicRange) string {
 	if ports := e.publicPortsOf(i, r, adminPorts); len(ports) > 0 {
-		noun := "port"
-		if len(ports) > 1 {
-			noun = "ports"
-		}
-		return fmt.Sprintf(", which includes %s %s", noun, portList(ports))
+		return ", which includes " + portsNamed(ports)
 	}
 	return ""
 }
@@ -148,7 +144,7 @@ func ec2003() *Rule {
 		lists: []string{view.IPRangesField, view.IPv6RangesField},
 		matches: func(e *sgExposure, i int, r publicRange) string {
 			if ports := e.publicPortsOf(i, r, highRiskPorts); len(ports) > 0 {
-				return fmt.Sprintf(", which includes the high-risk port(s) %s", portList(ports))
+				return ", which includes the high-risk " + portsNamed(ports)
 			}
 			return ""
 		},

@@ -319,6 +319,14 @@ func hasSource(rule map[string]any) bool {
 	return false
 }
 
+// portsNamed is "port 22" for one port, "ports 22, 3389" for more.
+func portsNamed(ports []int64) string {
+	if len(ports) == 1 {
+		return "port " + portList(ports)
+	}
+	return "ports " + portList(ports)
+}
+
 // portList renders ports for messages.
 func portList(ports []int64) string {
 	s := make([]string, len(ports))

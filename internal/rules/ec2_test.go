@@ -162,9 +162,9 @@ func TestEC2003(t *testing.T) {
 	runKindCases(t, "EC2-003", []kindCase{
 		{name: "secure: 443", obj: sg(perm("tcp", int64(443), int64(443), "0.0.0.0/0"))},
 		{name: "insecure: 20-25", obj: sg(perm("tcp", int64(20), int64(25), "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{
-			{cidrPath(0, 0, false), "high-risk port(s) 20, 21, 22, 23, 25"},
+			{cidrPath(0, 0, false), "(public), which includes the high-risk ports 20, 21, 22, 23, 25"},
 		}},
-		{name: "insecure: 5432 from ::/0", obj: sg(perm("tcp", int64(5432), int64(5432), "::/0")), want: []want{{cidrPath(0, 0, true), "5432"}}},
+		{name: "insecure: 5432 from ::/0", obj: sg(perm("tcp", int64(5432), int64(5432), "::/0")), want: []want{{cidrPath(0, 0, true), "(public), which includes the high-risk port 5432"}}},
 		{name: "secure: 5432 from a private range", obj: sg(perm("tcp", int64(5432), int64(5432), "172.16.0.0/12"))},
 		{name: "tricky: 9000-9199 misses 9200", obj: sg(perm("tcp", int64(9000), int64(9199), "0.0.0.0/0"))},
 		{name: "tricky: icmp never matches", obj: sg(perm("icmp", int64(3306), int64(3306), "0.0.0.0/0"))},
