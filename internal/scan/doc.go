@@ -60,7 +60,8 @@
 // error at its line, as the cluster refuses it; the same kind in an
 // unrelated group, a Crossplane s3.aws.upbound.io Bucket, is skipped; a
 // kind of such an ACK group a few edits from one the scan guards or reads
-// there (Buckett, SecurityGroups) is skipped with a warning at its line,
+// there, or from its plural (Buckett, SecurityGroups, Policies), is
+// skipped with a warning at its line,
 // not an error, since ACK may add kinds: "... is not a kind ackguard
 // guards; did you mean Bucket?" on standard error, in a note and as a
 // SARIF notification of level warning); empty documents

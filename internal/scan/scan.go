@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -1576,14 +1577,18 @@ func (s *scanner) nearMiss(gvk schema.GroupVersionKind) (why string, refused boo
 }
 
 // misspellsKind says how many edits (see misspells), letter case aside,
-// turn the kind k into the kind want of the same ACK group, and whether
-// that few make k a misspelling of want: one for a kind of up to four
-// letters (Roles, Usr), two for a longer one (Buckett, SecurityGroups,
-// Functoin). ACK's other kinds of the guarded groups are at least four
-// from every kind ackguard guards or reads there (Fleet from Subnet;
-// NetworkACLEntry is five from NetworkACL, Version from Function).
+// turn the kind k into the kind want of the same ACK group, or into the
+// plural its resource is named by (policies, dbproxies: kubectl get
+// policies), and whether that few make k a misspelling of want: one for
+// a kind of up to four letters (Roles, Usr), two for a longer one
+// (Buckett, SecurityGroups, Functoin, Policies). ACK's other kinds of the
+// guarded groups are at least four from every kind ackguard guards or
+// reads there and its plural (Fleet from Subnet; NetworkACLEntry is five
+// from NetworkACL, Version from Function).
 func misspellsKind(k, want string) (int, bool) {
-	d := cmdutil.EditDistance(strings.ToLower(k), strings.ToLower(want))
+	k = strings.ToLower(k)
+	plural, _ := apimeta.UnsafeGuessKindToResource(schema.GroupVersionKind{Kind: want})
+	d := min(cmdutil.EditDistance(k, strings.ToLower(want)), cmdutil.EditDistance(k, plural.Resource))
 	most := 2
 	if len(want) <= 4 {
 		most = 1

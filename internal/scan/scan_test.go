@@ -1601,6 +1601,11 @@ func TestMisspeltKindOfACKGroupIsAWarning(t *testing.T) {
 		{"lambda.services.k8s.aws/v1alpha1", "Aliases", "Alias"},
 		{"rds.services.k8s.aws/v1beta1", "DBInstances", "DBInstance"},
 		{"rds.services.k8s.aws/v1alpha1", "DbProxys", "DBProxy"},
+		// The plural the kind's resource is named by (kubectl get
+		// policies), however far from the kind.
+		{"iam.services.k8s.aws/v1alpha1", "Policies", "Policy"},
+		{"rds.services.k8s.aws/v1alpha1", "DBProxies", "DBProxy"},
+		{"rds.services.k8s.aws/v1alpha1", "dbclusterparametergroups", "DBClusterParameterGroup"},
 	}
 	var in strings.Builder
 	for i, n := range near {
