@@ -344,18 +344,17 @@ func escalationFindings(st *iamState) []Finding {
 	}
 	var out []Finding
 	for _, g := range groups {
-		var where, texts []string
+		var texts []string
 		for _, k := range g.stmts {
-			where = append(where, k.doc.label()+" "+k.stmt.Ref())
 			texts = append(texts, statementSubject(k.doc.Doc, k.stmt))
 		}
 		verb := "allows"
-		if len(where) > 1 {
+		if len(g.stmts) > 1 {
 			verb = "together allow"
 		}
 		out = append(out, Finding{
 			Path:    g.stmts[0].doc.Path,
-			Message: fmt.Sprintf("%s %s privilege escalation on unconstrained resources: %s; conditions do not excuse it", strings.Join(where, " and "), verb, quoteList(g.methods, 3)),
+			Message: fmt.Sprintf("%s %s privilege escalation on unconstrained resources: %s; conditions do not excuse it", statementsText(g.stmts), verb, quoteList(g.methods, 3)),
 			Remedy:  "scope these actions to specific resource ARNs (not \"*\" or a whole resource type), or remove them: together they let the identity grant itself more permissions",
 			// The statements as a set: their order in the documents is
 			// not what is wrong, and an UPDATE reordering them introduces
@@ -364,6 +363,28 @@ func escalationFindings(st *iamState) []Finding {
 		})
 	}
 	return out
+}
+
+// statementsText names statements of one or more documents, those of a
+// document together, as the other IAM rules name one: the first document
+// and a colon ("spec.policyDocument: Statement[0] and Statement[1]"), then
+// the statements of any other document followed by the document ("and
+// Statement[0] of Policy team-a/p (referenced by spec.policyRefs[0])").
+func statementsText(ks []stmtKey) string {
+	var parts []string
+	for i := 0; i < len(ks); {
+		d := ks[i].doc
+		var refs []string
+		for ; i < len(ks) && ks[i].doc == d; i++ {
+			refs = append(refs, ks[i].stmt.Ref())
+		}
+		if len(parts) == 0 {
+			parts = append(parts, d.label()+": "+strings.Join(refs, " and "))
+		} else {
+			parts = append(parts, strings.Join(refs, " and ")+" of "+d.label())
+		}
+	}
+	return strings.Join(parts, " and ")
 }
 
 func containsKey(ks []stmtKey, k stmtKey) bool {

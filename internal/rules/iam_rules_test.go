@@ -247,14 +247,16 @@ func TestIAM003(t *testing.T) {
 		{name: "secure: reads", spec: roleWith("read", readDoc)},
 		{name: "secure: PassRole without a compute action", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star)))},
 		{name: "insecure: CreatePolicyVersion on *", action: rules.Deny, kind: "Policy", spec: policySpec(idp(allow(`"iam:CreatePolicyVersion"`, star))), want: []want{
-			{"spec.policyDocument", "CreateNewPolicyVersion (iam:CreatePolicyVersion)"},
+			// The document, a colon, then the statement, as every IAM rule
+			// words it.
+			{"spec.policyDocument", "spec.policyDocument: Statement[0] allows privilege escalation on unconstrained resources: CreateNewPolicyVersion (iam:CreatePolicyVersion)"},
 		}},
 		{name: "tricky: union across statements (PassRole + RunInstances)", kind: "Policy", spec: policySpec(idp(allow(`"iam:PassRole"`, star), allow(`"ec2:RunInstances"`, star))), want: []want{
-			{"spec.policyDocument", "Statement[0] and spec.policyDocument Statement[1] together allow privilege escalation"},
+			{"spec.policyDocument", "spec.policyDocument: Statement[0] and Statement[1] together allow privilege escalation"},
 		}},
 		{name: "tricky: union across inline and referenced documents", spec: with(roleWith("pass", idp(allow(`"iam:PassRole"`, star))), "policyRefs", ref("lambda")),
 			cfg: rules.Config{Resolver: resolverWith("lambda", idp(allow(`["lambda:CreateFunction","lambda:InvokeFunction"]`, star)))}, want: []want{
-				{inl("pass"), "PassExistingRoleToNewLambdaThenInvoke"},
+				{inl("pass"), `spec.inlinePolicies["pass"]: Statement[0] and Statement[0] of Policy team-a/lambda (referenced by spec.policyRefs[0]) together allow privilege escalation`},
 			}},
 		{name: "tricky: union with an ACK Policy attached by its ARN (G1)", spec: with(roleWith("pass", idp(allow(`"iam:PassRole"`, star))), "policies", []any{"arn:aws:iam::111122223333:policy/p"}),
 			cfg: rules.Config{Resolver: resolverWith("p", idp(allow(`["lambda:CreateFunction","lambda:InvokeFunction"]`, star)))}, want: []want{
