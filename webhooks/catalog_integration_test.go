@@ -40,6 +40,10 @@ func TestRoleWithAdminInlinePolicyDenied(t *testing.T) {
 	if !hasCause(got, "spec.inlinePolicies.everything", "IAM-001") {
 		t.Errorf("causes = %q", got)
 	}
+	// The field names the document; the message does not name it again.
+	if want := `spec.inlinePolicies.everything: Forbidden: IAM-001: Statement[0] (Sid "All") allows Action "*" on Resource "*": every action on every resource (administrator access); `; !strings.Contains(err.Error(), want) {
+		t.Errorf("denial %q does not contain %q", err.Error(), want)
+	}
 	seen := map[string]bool{}
 	for _, c := range got {
 		if seen[c] {

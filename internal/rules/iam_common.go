@@ -39,8 +39,13 @@ type iamDoc struct {
 	// Path is the field the document comes from; for a referenced Policy,
 	// the reference (spec.policyRefs[0]).
 	Path view.Path
-	// Name names the document in messages.
+	// Name identifies the document among the object's (sources of the
+	// analysis, IAM-003's order); for a referenced Policy it is how
+	// messages name it: the Policy and the field that names it.
 	Name string
+	// Who is, for a referenced document, its Policy ("Policy
+	// team-a/admin").
+	Who string
 	// What is "trust policy", "identity policy" or "managed policy".
 	What    string
 	TypeErr *view.FieldError
@@ -63,15 +68,42 @@ func (d *iamDoc) Valid() bool {
 	return !d.Absent && d.TypeErr == nil && d.Doc != nil && len(d.Problems) == 0
 }
 
-// label is the document's name for messages, with how it was read.
-func (d *iamDoc) label() string {
+// readNote says how the document was read when it was not read as
+// written, "" otherwise.
+func (d *iamDoc) readNote() string {
 	switch {
 	case d.URLEncoded:
-		return d.Name + " (URL-encoded; judged decoded, as ACK applies it)"
+		return " (URL-encoded; judged decoded, as ACK applies it)"
 	case d.PlusSpace:
-		return d.Name + " (judged with '+' read as a space, as ACK's URL-decoding applies it)"
+		return " (judged with '+' read as a space, as ACK's URL-decoding applies it)"
 	}
-	return d.Name
+	return ""
+}
+
+// label names the document in a message where the finding's path does
+// not (another document of an IAM-003 union): by its field, as paths
+// render it (spec.inlinePolicies.admin), or for a referenced Policy by the
+// Policy and the field naming it; with how it was read.
+func (d *iamDoc) label() string {
+	if d.Referenced {
+		return d.Name + d.readNote()
+	}
+	return d.Path.String() + d.readNote()
+}
+
+// lead begins the message of a finding reported at d.Path, which every
+// output prints before the message: so the message does not name the
+// object's own document again (the path is the document), only the Policy
+// of a referenced one (the path is the reference), or, for a document not
+// read as written, says how it was read. It is "" or ends with ": ".
+func (d *iamDoc) lead() string {
+	switch {
+	case d.Referenced:
+		return d.Who + ": "
+	case d.readNote() != "":
+		return "the " + d.What + d.readNote() + ": "
+	}
+	return ""
 }
 
 // iamState is what the IAM rules share for one evaluation.
@@ -152,8 +184,10 @@ func readIAM(in *Input, obj map[string]any, meta view.Meta) *iamState {
 		}
 		st.inline = inlineSize{Path: id.InlinePoliciesField.Path, Limit: limit}
 		for _, ip := range id.InlinePolicies {
-			// Named as Kubernetes users write map keys, also when the key is
-			// an identifier: spec.inlinePolicies["admin"].
+			// Known by the map key quoted, also when the key is an
+			// identifier (spec.inlinePolicies["admin"]): the order of
+			// IAM-003's documents, hence the path it reports at, follows
+			// it. Messages name the document by its path (label).
 			name := "spec.inlinePolicies[" + strconv.Quote(ip.Name) + "]"
 			d := readIAMDoc(in, ip.Document, name, "inline policy", policy.IdentityPolicy, limit, true)
 			st.own = append(st.own, d)
@@ -289,7 +323,7 @@ func resolvePolicyRef(in *Input, ref view.Ref, refPath view.Path, ns string) (*i
 	recorded := refARN{Path: refPath, Who: who, ARN: strings.TrimSpace(view.ReadMeta(obj).ARN)}
 	p := view.NewPolicy(obj)
 	d := readIAMDoc(in, p.PolicyDocument, fmt.Sprintf("%s (referenced by %s)", who, refPath), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
-	d.Path, d.Referenced = refPath, true
+	d.Path, d.Referenced, d.Who = refPath, true, who
 	if !d.Valid() {
 		if d.Absent {
 			return nil, recorded, nil
@@ -327,7 +361,7 @@ func policyByARN(in *Input, policies []map[string]any, arn string, path view.Pat
 	who := fmt.Sprintf("Policy %s/%s", meta.Namespace, meta.Name)
 	p := view.NewPolicy(obj)
 	d := readIAMDoc(in, p.PolicyDocument, fmt.Sprintf("%s (attached as %s by %s)", who, strings.TrimSpace(arn), path), "managed policy", policy.IdentityPolicy, policy.MaxManagedPolicyBytes, false)
-	d.Path, d.Referenced = path, true
+	d.Path, d.Referenced, d.Who = path, true, who
 	if !d.Valid() {
 		return nil
 	}
@@ -346,7 +380,7 @@ func invalidDocFinding(d *iamDoc) Finding {
 		Action:       Warn,
 		Inconclusive: true,
 		Path:         d.Path,
-		Message:      fmt.Sprintf("cannot evaluate: the %s %s is invalid (see POL-001)", d.What, d.Name),
+		Message:      fmt.Sprintf("cannot evaluate: the %s is invalid (see POL-001)", d.What),
 		Remedy:       "fix the policy document",
 		Subject:      "invalid input",
 	}

@@ -35,7 +35,7 @@ func checkIAM001Doc(_ *Input, d *iamDoc) []Finding {
 		if len(all) == 0 {
 			continue
 		}
-		msg := fmt.Sprintf("%s: %s allows Action %s on %s: every action on every resource (administrator access)", d.label(), s.Ref(), quoted(all, 2), resourceField(s))
+		msg := fmt.Sprintf("%s%s allows Action %s on %s: every action on every resource (administrator access)", d.lead(), s.Ref(), quoted(all, 2), resourceField(s))
 		if len(s.Conditions) > 0 {
 			msg += "; its Condition does not excuse it"
 		}
@@ -113,7 +113,7 @@ func checkIAM002Doc(_ *Input, d *iamDoc) []Finding {
 		out = append(out, Finding{
 			Action:  action,
 			Path:    d.Path,
-			Message: fmt.Sprintf("%s: %s allows %s on %s: %s, rather than the actions needed", d.label(), s.Ref(), quoteList(g.what, 4), resourceField(s), strings.Join(g.scope, "; ")),
+			Message: fmt.Sprintf("%s%s allows %s on %s: %s, rather than the actions needed", d.lead(), s.Ref(), quoteList(g.what, 4), resourceField(s), strings.Join(g.scope, "; ")),
 			Remedy:  "list the specific actions the workload calls (for example \"s3:GetObject\" instead of \"s3:*\")",
 			Subject: statementSubject(d.Doc, s),
 		})
@@ -379,7 +379,7 @@ func statementsText(ks []stmtKey) string {
 			refs = append(refs, ks[i].stmt.Ref())
 		}
 		if len(parts) == 0 {
-			parts = append(parts, d.label()+": "+strings.Join(refs, " and "))
+			parts = append(parts, d.lead()+strings.Join(refs, " and "))
 		} else {
 			parts = append(parts, strings.Join(refs, " and ")+" of "+d.label())
 		}
@@ -440,8 +440,8 @@ func iam004() *Rule {
 				d := st.docFor(g.Source)
 				out = append(out, Finding{
 					Path: d.Path,
-					Message: fmt.Sprintf("%s: %s allows iam:PassRole (through %s) on %s without an iam:PassedToService condition: the holder can hand any role to any service",
-						d.label(), g.Statement.Ref(), actionField(g.Statement, "iam:PassRole"), wideText(g, true)),
+					Message: fmt.Sprintf("%s%s allows iam:PassRole (through %s) on %s without an iam:PassedToService condition: the holder can hand any role to any service",
+						d.lead(), g.Statement.Ref(), actionField(g.Statement, "iam:PassRole"), wideText(g, true)),
 					Remedy:  `list the role ARNs that may be passed in Resource, and add "Condition": {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}`,
 					Subject: statementSubject(d.Doc, g.Statement),
 				})
@@ -533,7 +533,7 @@ func iam005() *Rule {
 				out = append(out, Finding{
 					Action:  action,
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s combines Effect Allow with %s on %s: it grants everything not listed, including actions and resources added later", d.label(), s.Ref(), actions, resources),
+					Message: fmt.Sprintf("%s%s combines Effect Allow with %s on %s: it grants everything not listed, including actions and resources added later", d.lead(), s.Ref(), actions, resources),
 					Remedy:  "list the allowed actions in Action and the resources in Resource; use a separate Deny statement to carve out exceptions",
 					Subject: statementSubject(d.Doc, s),
 				})
@@ -599,7 +599,7 @@ func listRule(id, title string, sev Severity, actions func() []string, typeWide 
 				d, s := sa.key.doc, sa.key.stmt
 				out = append(out, Finding{
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s allows %s %s on %s without a condition", d.label(), s.Ref(), what, quoteList(sa.actions, 5), wideText(sa.grant, typeWide)),
+					Message: fmt.Sprintf("%s%s allows %s %s on %s without a condition", d.lead(), s.Ref(), what, quoteList(sa.actions, 5), wideText(sa.grant, typeWide)),
 					Remedy:  remedy,
 					Subject: statementSubject(d.Doc, s),
 				})
@@ -680,7 +680,7 @@ func iam009() *Rule {
 				}
 				out = append(out, Finding{
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s allows write or tagging actions %s on %s", d.label(), s.Ref(), quoteList(writes, 5), resourceField(s)),
+					Message: fmt.Sprintf("%s%s allows write or tagging actions %s on %s", d.lead(), s.Ref(), quoteList(writes, 5), resourceField(s)),
 					Remedy:  "scope the statement's Resource to the ARNs the workload changes",
 					Subject: statementSubject(d.Doc, s),
 				})

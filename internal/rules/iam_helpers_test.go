@@ -174,6 +174,6 @@ func runIAMCases(t *testing.T, ruleID string, tests []iamCase) {
 	}
 }
 
-// inl is the path of an inline policy as view.Path renders it (messages
-// name it spec.inlinePolicies["name"]).
+// inl is the path of an inline policy as view.Path renders it, and as
+// messages name it where the path does not.
 func inl(name string) string { return `spec.inlinePolicies.` + name }

@@ -48,7 +48,7 @@ func checkIAM010(in *Input) []Finding {
 			if s.Principal.Wildcard {
 				out = append(out, Finding{
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s has \"Principal\": \"*\": any principal, in any account, could assume the role (IAM also rejects the string form in a trust policy)", d.label(), s.Ref()),
+					Message: fmt.Sprintf("%s%s has \"Principal\": \"*\": any principal, in any account, could assume the role (IAM also rejects the string form in a trust policy)", d.lead(), s.Ref()),
 					Remedy:  `name the trusted principals, e.g. "Principal": {"AWS": "arn:aws:iam::<account>:role/<name>"} or {"Service": "<service>.amazonaws.com"}`,
 					// Not the statement alone: its subject writes "*" as
 					// {"AWS":"*"}, as ACK compares documents, but IAM
@@ -67,7 +67,7 @@ func checkIAM010(in *Input) []Finding {
 				continue
 			}
 			weak := r.Weak
-			msg := fmt.Sprintf("%s: %s trusts {\"AWS\": \"*\"} with no condition pinning aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn to fixed values: any AWS principal could assume the role", d.label(), s.Ref())
+			msg := fmt.Sprintf("%s%s trusts {\"AWS\": \"*\"} with no condition pinning aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn to fixed values: any AWS principal could assume the role", d.lead(), s.Ref())
 			if len(weak) > 0 {
 				msg += " (" + strings.Join(weak, "; ") + ")"
 			}
@@ -113,7 +113,7 @@ func iam011() *Rule {
 				if len(ext) == 0 {
 					continue
 				}
-				msg := fmt.Sprintf("%s: %s trusts %s, outside the owner and trusted accounts", d.label(), s.Ref(), quoteList(ext, 4))
+				msg := fmt.Sprintf("%s%s trusts %s, outside the owner and trusted accounts", d.lead(), s.Ref(), quoteList(ext, 4))
 				if len(in.Config.OwnerAccounts)+len(in.Config.TrustedAccounts)+len(in.Config.TrustedOrgs) == 0 {
 					msg += " (no owner or trusted accounts are configured, so every account counts as external)"
 				}
@@ -226,7 +226,7 @@ func iam012() *Rule {
 					}
 					out = append(out, Finding{
 						Path:    d.Path,
-						Message: fmt.Sprintf("%s: %s trusts the identity provider %s without %s: any identity that provider issues tokens for could assume the role", d.label(), s.Ref(), fed, strings.Join(missing, " and ")),
+						Message: fmt.Sprintf("%s%s trusts the identity provider %s without %s: any identity that provider issues tokens for could assume the role", d.lead(), s.Ref(), fed, strings.Join(missing, " and ")),
 						Remedy:  "add StringEquals (or StringLike for the subject) conditions on the provider's audience and subject keys naming your application and the exact identities",
 						Subject: statementSubject(d.Doc, s) + "\x00" + fed,
 					})

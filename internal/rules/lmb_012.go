@@ -47,13 +47,20 @@ func checkLMB012(in *Input) []Finding {
 		return out
 	}
 	st := readIAM(in, obj, view.ReadMeta(obj))
-	var role []Finding
+	// The findings on the Role's documents leave their document to their
+	// path, which this finding's (the Function's field) is not.
+	var docs []Finding
 	for _, d := range st.grants() {
 		if d.Valid() {
-			role = append(role, checkIAM001Doc(in, d)...)
+			docs = append(docs, checkIAM001Doc(in, d)...)
 		}
 	}
-	role = append(role, escalationFindings(st)...)
+	docs = append(docs, escalationFindings(st)...)
+	var role []Finding
+	for _, rf := range docs {
+		rf.Message = rf.Path.String() + ": " + rf.Message
+		role = append(role, rf)
+	}
 	role = append(role, deniedManagedPolicies(view.NewIAMIdentity(obj), adminAccess, adminAccessWhy)...)
 	role = append(role, deniedReferencedPolicies(st, adminAccess, adminAccessWhy)...)
 	for _, rf := range role {
@@ -76,9 +83,9 @@ func checkLMB012(in *Input) []Finding {
 }
 
 // roleFindingText is a Role finding's message, led by its field when the
-// message does not name its document itself.
+// message does not name it itself (an attached managed policy's).
 func roleFindingText(f Finding) string {
-	if pathUnder(f.Path, view.PoliciesPath) {
+	if pathUnder(f.Path, view.PoliciesPath) && !strings.HasPrefix(f.Message, f.Path.String()+": ") {
 		return f.Path.String() + " " + f.Message
 	}
 	return f.Message

@@ -96,7 +96,7 @@ func checkPOL001IAM(in *Input) []Finding {
 			}
 			out = append(out, Finding{
 				Path:    d.Path,
-				Message: fmt.Sprintf("invalid %s %s: %s", d.What, d.label(), p),
+				Message: fmt.Sprintf("invalid %s%s: %s", d.What, d.readNote(), p),
 				Remedy:  "fix the document (IAM JSON policy grammar); IAM would reject it and ACK would not apply it",
 				Subject: subjects[i],
 			})

@@ -70,7 +70,7 @@ func pol002() *Rule {
 				}
 				out = append(out, Finding{
 					Path:    d.Path,
-					Message: fmt.Sprintf("%s: %s uses NotPrincipal with Effect Allow, which grants every principal not listed, including anonymous users", d.label(), s.Ref()),
+					Message: fmt.Sprintf("%s%s uses NotPrincipal with Effect Allow, which grants every principal not listed, including anonymous users", d.lead(), s.Ref()),
 					Remedy:  "name the principals to allow in Principal instead of excluding some with NotPrincipal",
 					Subject: statementSubject(d.Doc, s),
 				})
@@ -156,9 +156,9 @@ func pol003() *Rule {
 				if restricted {
 					continue
 				}
-				msg := fmt.Sprintf("%s: %s allows the service principal %s without an aws:SourceArn or aws:SourceAccount condition; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", "))
+				msg := fmt.Sprintf("%s%s allows the service principal %s without an aws:SourceArn or aws:SourceAccount condition; any customer's resource of that service could act through it (confused deputy)", d.lead(), s.Ref(), strings.Join(s.Principal.Service, ", "))
 				if weak != "" {
-					msg = fmt.Sprintf("%s: %s allows the service principal %s, and its only source condition does not pin a source: %s; any customer's resource of that service could act through it (confused deputy)", d.label(), s.Ref(), strings.Join(s.Principal.Service, ", "), weak)
+					msg = fmt.Sprintf("%s%s allows the service principal %s, and its only source condition does not pin a source: %s; any customer's resource of that service could act through it (confused deputy)", d.lead(), s.Ref(), strings.Join(s.Principal.Service, ", "), weak)
 				}
 				out = append(out, Finding{
 					Path:    d.Path,
@@ -190,7 +190,7 @@ func pol004() *Rule {
 			if d.Doc.HasVersion {
 				what = fmt.Sprintf("has Version %q", d.Doc.Version)
 			}
-			msg := fmt.Sprintf("%s %s, so policy variables such as ${aws:username} are literal text", d.label(), what)
+			msg := fmt.Sprintf("the %s%s %s, so policy variables such as ${aws:username} are literal text", d.What, d.readNote(), what)
 			if strings.Contains(d.Doc.Raw, "${") {
 				msg += "; this document uses \"${\", which IAM reads literally here"
 			}
@@ -219,7 +219,7 @@ func pol005() *Rule {
 				for _, why := range weakConditions(d, s) {
 					out = append(out, Finding{
 						Path:    d.Path,
-						Message: fmt.Sprintf("%s: %s: %s", d.label(), s.Ref(), why.msg),
+						Message: fmt.Sprintf("%s%s: %s", d.lead(), s.Ref(), why.msg),
 						Remedy:  why.remedy,
 						Subject: statementSubject(d.Doc, s) + "\x00" + why.msg,
 					})
