@@ -654,30 +654,30 @@ func TestIAM012(t *testing.T) {
 		{name: "secure: GitHub pinned to a repo", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/main"}}`)},
 		{name: "secure: EKS IRSA", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`)},
 		{name: "insecure: GitHub without conditions", action: rules.Deny, spec: fed(gh, ""), want: []want{
-			{"spec.assumeRolePolicyDocument", "token.actions.githubusercontent.com:aud condition and a token.actions.githubusercontent.com:sub condition"},
+			{"spec.assumeRolePolicyDocument", "without a condition on token.actions.githubusercontent.com:aud and a condition on token.actions.githubusercontent.com:sub naming"},
 		}},
 		{name: "tricky: GitHub sub with a wildcard repository", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "naming the organization and repository"},
 		}},
 		{name: "tricky: a GitHub enterprise's own issuer needs the repository too", spec: fed("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com/acme", `{"StringEquals":{"token.actions.githubusercontent.com/acme:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com/acme:sub":"repo:*"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", "token.actions.githubusercontent.com/acme:sub condition naming the organization and repository"},
+			{"spec.assumeRolePolicyDocument", "a condition on token.actions.githubusercontent.com/acme:sub naming the organization and repository"},
 		}},
 		{name: "secure: a GitHub enterprise's own issuer pinned to a repository", spec: fed("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com/acme", `{"StringEquals":{"token.actions.githubusercontent.com/acme:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com/acme:sub":"repo:acme/app:*"}}`)},
 		{name: "tricky: an audience that is a policy variable names none (the token's own aud)", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"${oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud}","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", "without a oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud condition"},
+			{"spec.assumeRolePolicyDocument", "without a condition on oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud:"},
 		}},
 		{name: "tricky: a subject that is a policy variable names none", spec: fed("arn:aws:iam::111122223333:oidc-provider/idp.example.com", `{"StringEquals":{"idp.example.com:aud":"app","idp.example.com:sub":"${idp.example.com:sub}"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", "without a idp.example.com:sub condition"},
+			{"spec.assumeRolePolicyDocument", "without a condition on idp.example.com:sub:"},
 		}},
 		{name: "tricky: a GitHub repository that is a policy variable names none", spec: fed(gh, `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/${aws:username}:ref:refs/heads/main"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "naming the organization and repository"},
 		}},
 		{name: "secure: under 2008-10-17 ${...} is literal text, a fixed value (A6)", spec: with(roleWith(), "assumeRolePolicyDocument", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/idp.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"idp.example.com:aud":"app","idp.example.com:sub":"${idp.example.com:sub}"}}}]}`)},
 		{name: "tricky: sub under StringLikeIfExists does not pin", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLikeIfExists":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:team-a:app"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", ":sub condition"},
+			{"spec.assumeRolePolicyDocument", "without a condition on oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub naming"},
 		}},
 		{name: "tricky: Null:false on aud and sub only asks that they exist", spec: fed(eks, `{"Null":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"false","oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"false"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", ":aud condition and a oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub condition"},
+			{"spec.assumeRolePolicyDocument", ":aud and a condition on oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub naming"},
 		}},
 		// ackguard decision: an EKS subject must fix the namespace.
 		{name: "tricky: EKS sub with a wildcard namespace", spec: fed(eks, `{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:*"}}`), want: []want{
@@ -695,10 +695,10 @@ func TestIAM012(t *testing.T) {
 		// customer's project or organization.
 		{name: "secure: GitLab pinned to a project", spec: fed("arn:aws:iam::111122223333:oidc-provider/gitlab.com", `{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"},"StringLike":{"gitlab.com:sub":"project_path:acme/app:ref_type:branch:ref:*"}}`)},
 		{name: "tricky: GitLab with a wildcard project", spec: fed("arn:aws:iam::111122223333:oidc-provider/gitlab.com", `{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"},"StringLike":{"gitlab.com:sub":"project_path:acme/*"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", `a gitlab.com:sub condition naming the group and project ("project_path:<group>/<project>:...", no wildcard in either)`},
+			{"spec.assumeRolePolicyDocument", `a condition on gitlab.com:sub naming the group and project ("project_path:<group>/<project>:...", no wildcard in either)`},
 		}},
 		{name: "tricky: GitLab subject of every project", spec: fed("arn:aws:iam::111122223333:oidc-provider/gitlab.com", `{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"},"StringLike":{"gitlab.com:sub":"project_path:*"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", "gitlab.com:sub condition naming the group and project"},
+			{"spec.assumeRolePolicyDocument", "a condition on gitlab.com:sub naming the group and project"},
 		}},
 		{name: "secure: HCP Terraform pinned to an organization", spec: fed("arn:aws:iam::111122223333:oidc-provider/app.terraform.io", `{"StringEquals":{"app.terraform.io:aud":"aws.workload.identity"},"StringLike":{"app.terraform.io:sub":"organization:acme:project:*:workspace:*:run_phase:*"}}`)},
 		{name: "tricky: HCP Terraform with any organization", spec: fed("arn:aws:iam::111122223333:oidc-provider/app.terraform.io", `{"StringEquals":{"app.terraform.io:aud":"aws.workload.identity"},"StringLike":{"app.terraform.io:sub":"organization:*"}}`), want: []want{
@@ -707,21 +707,24 @@ func TestIAM012(t *testing.T) {
 		// Facebook and Login with Amazon have no :aud or :sub keys.
 		{name: "secure: Facebook pinned by its own keys", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:app_id":"358770994578462","graph.facebook.com:id":"10158"}}`)},
 		{name: "tricky: Facebook pinned to the application only", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:app_id":"358770994578462"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", "without a graph.facebook.com:id condition"},
+			{"spec.assumeRolePolicyDocument", "without a condition on graph.facebook.com:id:"},
 		}},
 		{name: "insecure: Login with Amazon unpinned asks for its own keys", action: rules.Deny, spec: fed("www.amazon.com", ""), want: []want{
-			{"spec.assumeRolePolicyDocument", "without a www.amazon.com:app_id condition and a www.amazon.com:user_id condition"},
+			{"spec.assumeRolePolicyDocument", "without a condition on www.amazon.com:app_id and a condition on www.amazon.com:user_id:"},
 		}},
 		{name: "tricky: Facebook's :aud and :sub do not exist", spec: fed("graph.facebook.com", `{"StringEquals":{"graph.facebook.com:aud":"358770994578462","graph.facebook.com:sub":"10158"}}`), want: []want{
-			{"spec.assumeRolePolicyDocument", "graph.facebook.com:app_id condition and a graph.facebook.com:id condition"},
+			{"spec.assumeRolePolicyDocument", "a condition on graph.facebook.com:app_id and a condition on graph.facebook.com:id:"},
 		}},
 		{name: "tricky: a Bool on SAML:aud names no audience", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", `{"Bool":{"SAML:aud":"true"}}`), want: []want{
 			{"spec.assumeRolePolicyDocument", "SAML:aud"},
 		}},
 		{name: "tricky: SAML needs SAML:aud", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", ""), want: []want{
-			{"spec.assumeRolePolicyDocument", "SAML:aud"},
+			{"spec.assumeRolePolicyDocument", "without a condition on SAML:aud:"},
 		}},
 		{name: "secure: SAML with SAML:aud", spec: fed("arn:aws:iam::111122223333:saml-provider/okta", `{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}`)},
+		{name: "insecure: Cognito without an amr or a sub", spec: fed("cognito-identity.amazonaws.com", `{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:11112222-3333-4444-5555-666677778888"}}`), want: []want{
+			{"spec.assumeRolePolicyDocument", "without a condition on cognito-identity.amazonaws.com:amr or :sub:"},
+		}},
 	})
 }
 

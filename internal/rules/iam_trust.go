@@ -241,12 +241,13 @@ func iam012() *Rule {
 const githubOIDC = "token.actions.githubusercontent.com"
 
 // federatedGaps lists the pinning conditions a federated trust statement
-// lacks. literalVars is true when "${...}" is literal text in the
+// lacks, each "a condition on KEY" (no article to agree with a key's
+// first letter). literalVars is true when "${...}" is literal text in the
 // document (catalog §10.1 A6).
 func federatedGaps(s *policy.Statement, provider string, literalVars bool) []string {
 	if strings.Contains(provider, ":saml-provider/") {
 		if !pinned(s, "SAML:aud", nil, literalVars) {
-			return []string{"a SAML:aud condition"}
+			return []string{"a condition on SAML:aud"}
 		}
 		return nil
 	}
@@ -262,22 +263,22 @@ func federatedGaps(s *policy.Statement, provider string, literalVars bool) []str
 	}
 	var missing []string
 	if !pinned(s, aud, nil, literalVars) {
-		missing = append(missing, "a "+aud+" condition")
+		missing = append(missing, "a condition on "+aud)
 	}
 	if f, ok := subjectFormatOf(host); ok {
 		if !pinned(s, sub, f.pinned, literalVars) {
-			missing = append(missing, "a "+sub+" condition naming "+f.names)
+			missing = append(missing, "a condition on "+sub+" naming "+f.names)
 		}
 		return missing
 	}
 	if host == "cognito-identity.amazonaws.com" {
 		if !pinned(s, sub, nil, literalVars) && !pinned(s, host+":amr", nil, literalVars) {
-			missing = append(missing, "a "+host+":amr or :sub condition")
+			missing = append(missing, "a condition on "+host+":amr or :sub")
 		}
 		return missing
 	}
 	if !pinned(s, sub, nil, literalVars) {
-		missing = append(missing, "a "+sub+" condition")
+		missing = append(missing, "a condition on "+sub)
 	}
 	return missing
 }
