@@ -48,7 +48,8 @@ func checkLMB003(in *Input) []Finding {
 	case a.Value == authTypeIAM:
 		return nil
 	case strings.EqualFold(strings.TrimSpace(a.Value), "NONE"):
-		return []Finding{{Path: a.Path, Message: "authType NONE makes the function URL a public endpoint that anyone can invoke", Remedy: remedy, Subject: "NONE", Fixable: true}}
+		// The value quoted as the spec writes it ("none" is judged as NONE).
+		return []Finding{{Path: a.Path, Message: fmt.Sprintf("authType %q makes the function URL a public endpoint that anyone can invoke", a.Value), Remedy: remedy, Subject: "NONE", Fixable: true}}
 	}
 	return []Finding{{Path: a.Path, Message: fmt.Sprintf("authType %q is not AWS_IAM (Lambda accepts only AWS_IAM or NONE)", a.Value), Remedy: remedy, Subject: a.Value, Fixable: true}}
 }

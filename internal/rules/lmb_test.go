@@ -46,8 +46,9 @@ func TestLMB003(t *testing.T) {
 	const p = "spec.authType"
 	runKindCases(t, "LMB-003", []kindCase{
 		{name: "secure: AWS_IAM", obj: urlConfig(map[string]any{"authType": "AWS_IAM"})},
-		{name: "insecure: NONE", obj: urlConfig(map[string]any{"authType": "NONE"}), action: rules.Deny, fixable: yes, want: []want{{p, "authType NONE makes the function URL a public endpoint"}}},
-		{name: "tricky: none in lower case is still public intent", obj: urlConfig(map[string]any{"authType": "none"}), want: []want{{p, "NONE"}}},
+		{name: "insecure: NONE", obj: urlConfig(map[string]any{"authType": "NONE"}), action: rules.Deny, fixable: yes, want: []want{{p, `authType "NONE" makes the function URL a public endpoint`}}},
+		// The value is quoted as the spec writes it.
+		{name: "tricky: none in lower case is still public intent", obj: urlConfig(map[string]any{"authType": "none"}), want: []want{{p, `authType "none" makes the function URL a public endpoint`}}},
 		{name: "tricky: annotation does not exempt (GuardrailException does)", obj: func() map[string]any {
 			o := urlConfig(map[string]any{"authType": "NONE"})
 			o["metadata"].(map[string]any)["annotations"] = map[string]any{"ackguard.io/public": "true"}
