@@ -202,10 +202,13 @@ func checkLMB002(in *Input) []Finding {
 	fixable := len(in.Config.OwnerAccounts) == 1
 	var out []Finding
 	for _, p := range lmb002Offenders(a) {
-		remedy := "set sourceAccount to the account that owns the resource that calls the function, or sourceARN to that resource's ARN when the ARN names the account (an S3 bucket ARN does not: S3 permissions need sourceAccount, with the bucket ARN in sourceARN)"
+		// The account the fix sets goes beside the field it sets.
+		fix := ""
 		if fixable {
-			remedy += fmt.Sprintf(" (the fix sets sourceAccount %s)", in.Config.OwnerAccounts[0])
+			fix = fmt.Sprintf(" (the fix sets %s)", in.Config.OwnerAccounts[0])
 		}
+		remedy := "set sourceAccount to the account that owns the resource that calls the function" + fix +
+			", or sourceARN to that resource's ARN when the ARN names the account. An S3 bucket ARN names none, so an S3 permission needs sourceAccount, with the bucket ARN in sourceARN"
 		why := "no fixed sourceAccount and no sourceARN pin the source"
 		if p.SourceARN.NonEmpty() {
 			why = fmt.Sprintf("sourceARN %q names no account ID, so a resource of that name in another account matches it too (S3 bucket ARNs never name one), and no fixed sourceAccount is set", p.SourceARN.Value)

@@ -71,3 +71,23 @@ func TestLMB002FixKeepsTheBucketARN(t *testing.T) {
 		t.Errorf("findings after the fix:\n%s", texts(got))
 	}
 }
+
+// The remedy reads as two sentences, the fix's account beside the field it
+// sets, not as asides in a row.
+func TestLMB002Remedy(t *testing.T) {
+	obj := alias(lperm("principal", "s3.amazonaws.com"))
+	for _, tt := range []struct {
+		cfg  rules.Config
+		want string
+	}{
+		{rules.Config{}, "set sourceAccount to the account that owns the resource that calls the function, or sourceARN to that resource's ARN when the ARN names the account. " +
+			"An S3 bucket ARN names none, so an S3 permission needs sourceAccount, with the bucket ARN in sourceARN"},
+		{rules.Config{OwnerAccounts: []string{"111122223333"}}, "set sourceAccount to the account that owns the resource that calls the function (the fix sets 111122223333), or sourceARN to that resource's ARN when the ARN names the account. " +
+			"An S3 bucket ARN names none, so an S3 permission needs sourceAccount, with the bucket ARN in sourceARN"},
+	} {
+		got := findingsOf(obj, tt.cfg, "LMB-002")
+		if len(got) != 1 || got[0].Remedy != tt.want {
+			t.Errorf("owner accounts %v: findings:\n%s\nwant the remedy %q", tt.cfg.OwnerAccounts, texts(got), tt.want)
+		}
+	}
+}
