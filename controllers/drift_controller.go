@@ -114,9 +114,62 @@ type DriftReconciler struct {
 	cache      *scopedCache
 	// own is the memory of remediation states when Memory is nil.
 	own RemediationMemory
-	// renamed lets Setup reuse the controller name of an earlier
-	// reconciler of the kind (the kind was deleted and installed again).
+	// renamed says an earlier reconciler of the kind ran (the kind was
+	// deleted and installed again, or a kind it references came or
+	// went): Setup reuses its controller name, and the objects it kept
+	// results of that are gone since are forgotten (goneSince).
 	renamed bool
+}
+
+// thenQueue is a source that, once synced, queues the requests gone
+// returns.
+type thenQueue struct {
+	source.SyncingSource
+	gone  func(context.Context) []reconcile.Request
+	queue workqueue.TypedRateLimitingInterface[reconcile.Request]
+}
+
+func (s *thenQueue) Start(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	s.queue = q
+	return s.SyncingSource.Start(ctx, q)
+}
+
+func (s *thenQueue) WaitForSync(ctx context.Context) error {
+	if err := s.SyncingSource.WaitForSync(ctx); err != nil {
+		return err
+	}
+	for _, req := range s.gone(ctx) {
+		s.queue.Add(req)
+	}
+	return nil
+}
+
+// goneSince returns the objects of the kind whose results, gauges or
+// suspension an earlier reconciler of the kind left and that the cache no
+// longer has: reconciled, each is forgotten (or judged, created again
+// meanwhile). One deleted after that reconciler stopped and before this
+// one's event handler was added is otherwise never heard of: the shared
+// informer processed the deletion with no handler of the kind, and a
+// handler added is told only of the objects there. It is called once the
+// handler is added and has been told of them (the cache holds every
+// object whose deletion the handler will not hear), before any worker
+// runs; the objects there are left to the handler's own events.
+func (r *DriftReconciler) goneSince(ctx context.Context) []reconcile.Request {
+	keys := r.Metrics.Objects(r.GVK.Kind)
+	if r.Results != nil {
+		keys = append(keys, r.Results.Objects(r.GVK.GroupKind())...)
+	}
+	var out []reconcile.Request
+	for _, key := range keys {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(r.GVK)
+		if err := r.cache.Get(ctx, key, obj, client.UnsafeDisableDeepCopy); err == nil {
+			continue
+		}
+		// A key both hold is queued once.
+		out = append(out, reconcile.Request{NamespacedName: key})
+	}
+	return out
 }
 
 // ControllerName returns the controller's name for a kind.
@@ -200,8 +253,12 @@ func (r *DriftReconciler) Setup(mgr ctrl.Manager) error {
 	// Labels decide which policies and exceptions select the object.
 	// A resync of the cache (the manager's SyncPeriod) re-delivers every
 	// object unchanged: that is the periodic full pass.
-	sources := []source.Source{source.Kind(r.cache, client.Object(obj), &handler.EnqueueRequestForObject{},
-		predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, Resync))}
+	objects := source.Kind(r.cache, client.Object(obj), &handler.EnqueueRequestForObject{},
+		predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, Resync))
+	if r.renamed {
+		objects = &thenQueue{SyncingSource: objects, gone: r.goneSince}
+	}
+	sources := []source.Source{objects}
 	for _, ref := range r.Watch {
 		if ref.From != r.GVK {
 			continue

@@ -41,6 +41,10 @@ type KindWatcher struct {
 	served   map[schema.GroupVersionKind]bool // as of the last check
 	named    map[schema.GroupVersionKind]bool // controller names taken
 	governed bool
+	// restartGap, when set, is called between the stop of a reconciler
+	// restarted for its referenced kinds and the start of the next (with
+	// mu held): a test seam.
+	restartGap func(schema.GroupVersionKind)
 	// failed hears of a reconciler that stopped with an error (its
 	// caches never synced): the watcher, and so the manager, stops then.
 	failed chan error
@@ -157,8 +161,13 @@ func (w *KindWatcher) sync(ctx context.Context) error {
 			}
 			log.Info("kind no longer served (its CRD was deleted): stopped watching it; it is watched again once installed", "kind", gvk.String())
 		case slices.ContainsFunc(ACKReferences(), func(ref Reference) bool { return ref.From == gvk && changed(ref.To) }):
+			// The next reconciler forgets the objects deleted until it
+			// runs, which no handler heard of (DriftReconciler.goneSince).
 			w.stop(gvk)
 			log.Info("a referenced kind was installed or deleted: restarting", "kind", gvk.String())
+			if w.restartGap != nil {
+				w.restartGap(gvk)
+			}
 		}
 	}
 	// The informers of deleted kinds stop once no reconciler uses them.

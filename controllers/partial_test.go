@@ -84,6 +84,7 @@ func (s *suspendedSink) Observe(*unstructured.Unstructured, *governance.Judgemen
 }
 func (s *suspendedSink) Forget(schema.GroupVersionKind, types.NamespacedName) {}
 func (s *suspendedSink) ForgetKind(schema.GroupKind)                          {}
+func (s *suspendedSink) Objects(schema.GroupKind) []types.NamespacedName      { return nil }
 func (s *suspendedSink) Remediated(*unstructured.Unstructured, []string)      {}
 func (s *suspendedSink) Suspended(_ *unstructured.Unstructured, ids []string, sus bool) {
 	s.rules, s.suspended = ids, sus

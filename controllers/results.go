@@ -21,6 +21,9 @@ type ResultSink interface {
 	Forget(gvk schema.GroupVersionKind, key types.NamespacedName)
 	// ForgetKind drops every object of a kind no longer served.
 	ForgetKind(gk schema.GroupKind)
+	// Objects returns the objects of a kind it holds anything of (any
+	// order).
+	Objects(gk schema.GroupKind) []types.NamespacedName
 	// Remediated records that the reconciler fixed the object; policies
 	// name the policies that asked for the fix.
 	Remediated(obj *unstructured.Unstructured, policies []string)

@@ -224,6 +224,26 @@ func (m *Metrics) SetSuspended(kind string, obj types.NamespacedName, suspended 
 	}
 }
 
+// Objects returns the objects of a kind the gauges count (an open
+// violation, a suspension), in no order.
+func (m *Metrics) Objects(kind string) []types.NamespacedName {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]types.NamespacedName, 0, len(m.open[kind])+len(m.suspended[kind]))
+	for obj := range m.open[kind] {
+		out = append(out, obj)
+	}
+	for obj := range m.suspended[kind] {
+		if m.open[kind][obj] == nil {
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
 // ForgetKind drops the gauges' series of a kind no longer served (its CRD
 // was deleted, and its objects with it): the kind has no series, as before
 // it was installed, rather than the counts its objects had when it went.

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,5 +125,34 @@ func TestSetSuspendedCountsSuspendedObjects(t *testing.T) {
 	m.SetSuspended("Bucket", a, false)
 	if got := testutil.ToFloat64(m.Suspended.WithLabelValues("Bucket")); got != 0 {
 		t.Errorf("suspended = %g, want 0", got)
+	}
+}
+
+// Objects lists each object of a kind the gauges count once: an open
+// violation, a suspension, or both.
+func TestObjectsListsTheObjectsTheGaugesCount(t *testing.T) {
+	m, err := New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := types.NamespacedName{Namespace: "ns", Name: "open"}
+	both := types.NamespacedName{Namespace: "ns", Name: "both"}
+	suspended := types.NamespacedName{Namespace: "ns", Name: "suspended"}
+	fixed := types.NamespacedName{Namespace: "ns", Name: "fixed"}
+	m.SetViolations("Bucket", open, []string{"S3-001"})
+	m.SetViolations("Bucket", both, []string{"S3-001"})
+	m.SetSuspended("Bucket", both, true)
+	m.SetSuspended("Bucket", suspended, true)
+	m.SetViolations("Bucket", fixed, []string{"S3-001"})
+	m.SetViolations("Bucket", fixed, nil)
+	m.SetViolations("Queue", open, []string{"SQS-001"})
+	got := m.Objects("Bucket")
+	slices.SortFunc(got, func(a, b types.NamespacedName) int { return strings.Compare(a.String(), b.String()) })
+	if want := []types.NamespacedName{both, open, suspended}; !slices.Equal(got, want) {
+		t.Errorf("Objects = %v, want %v", got, want)
+	}
+	var none *Metrics
+	if got := none.Objects("Bucket"); got != nil {
+		t.Errorf("nil Metrics: Objects = %v", got)
 	}
 }

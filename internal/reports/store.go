@@ -330,6 +330,39 @@ func (s *Store) ForgetKind(gk schema.GroupKind) {
 	}
 }
 
+// Objects returns the objects of a kind the store holds anything of
+// (results, fixes, suspensions), in no order: those a reconciler of the
+// kind started again asks about, as it is told only of the objects still
+// there.
+func (s *Store) Objects(gk schema.GroupKind) []types.NamespacedName {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[fullKey]bool{}
+	add := func(fk fullKey) {
+		if fk.gk == gk {
+			seen[fk] = true
+		}
+	}
+	for ns, objs := range s.namespaces {
+		for k := range objs {
+			add(fullKey{namespace: ns, objKey: k})
+		}
+	}
+	for _, objs := range s.remediated {
+		for fk := range objs {
+			add(fk)
+		}
+	}
+	for fk := range s.suspended {
+		add(fk)
+	}
+	out := make([]types.NamespacedName, 0, len(seen))
+	for fk := range seen {
+		out = append(out, types.NamespacedName{Namespace: fk.namespace, Name: fk.name})
+	}
+	return out
+}
+
 // Remediated records that the reconciler fixed rules of the object under
 // the policies: the object counts for the policies until it is forgotten.
 // (When the rules were fixed, the results say from the next Observe.)

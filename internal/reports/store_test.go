@@ -500,6 +500,29 @@ func TestObservingNothingForgets(t *testing.T) {
 	s.Observe(nil, &governance.Judgement{}, nil)
 }
 
+// Objects lists each object of a kind the store holds anything of once:
+// results, a fix, a suspension; those forgotten and other kinds' not.
+func TestObjectsListsWhatTheStoreHoldsOfAKind(t *testing.T) {
+	s, _, _, _ := newStore(t, Options{})
+	j := &governance.Judgement{Policies: []string{"baseline"}, Passed: []governance.RuleRef{passed("S3-005", "baseline")}}
+	s.Observe(bucket("a", "judged"), j, nil)
+	s.Remediated(bucket("a", "judged"), []string{"baseline"})
+	s.Remediated(bucket("b", "fixed"), []string{"baseline"})
+	s.Suspended(bucket("b", "suspended"), []string{"S3-001"}, true)
+	s.Observe(bucket("c", "gone"), j, nil)
+	s.Forget(bucketGVK, types.NamespacedName{Namespace: "c", Name: "gone"})
+	other := bucket("a", "other")
+	other.SetGroupVersionKind(schema.GroupVersionKind{Group: "sqs.services.k8s.aws", Version: "v1alpha1", Kind: "Queue"})
+	s.Observe(other, j, nil)
+
+	got := s.Objects(bucketGVK.GroupKind())
+	slices.SortFunc(got, func(x, y types.NamespacedName) int { return strings.Compare(x.String(), y.String()) })
+	want := []types.NamespacedName{{Namespace: "a", Name: "judged"}, {Namespace: "b", Name: "fixed"}, {Namespace: "b", Name: "suspended"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Objects = %v, want %v", got, want)
+	}
+}
+
 func TestMissingReportCRDIsLoggedOnceAndRetried(t *testing.T) {
 	var mu sync.Mutex
 	var logs []string
