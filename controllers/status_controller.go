@@ -362,10 +362,12 @@ func (r *ExceptionStatusReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	case !written:
 		prev = state
 	}
-	// An exception that was not in force and is again exempts its rules
-	// again; its first judgement (prev "") is no such change.
+	// An exception not in force that now is exempts its rules (again,
+	// unless it was Invalid from its creation: the status keeps no
+	// history, so the note does not say "again"); its first judgement
+	// (prev "") is no such change.
 	if state == v1alpha1.ExceptionActive && (prev == v1alpha1.ExceptionInvalid || prev == v1alpha1.ExceptionExpired) {
-		note := fmt.Sprintf("in force again, no longer %s: %s: rules %s are exempted again for the resources it names (its reason: %s)",
+		note := fmt.Sprintf("in force, no longer %s: %s: rules %s are exempted for the resources it names (its reason: %s)",
 			prev, msg, strings.Join(ex.Spec.Rules, ", "), ex.Spec.Reason)
 		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, ReasonExceptionReactivated, "Reactivate", "%s", truncateMessage(note, maxStatusEventNote))
 	}

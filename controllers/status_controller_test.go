@@ -435,6 +435,10 @@ func TestExceptionReactivatedRecordsAnEventOnce(t *testing.T) {
 				t.Errorf("event %q does not say %q", e, want)
 			}
 		}
+		// Invalid from its creation, it was never in force before.
+		if strings.Contains(e, "again") {
+			t.Errorf("event %q says again of an exception never in force before", e)
+		}
 	default:
 		t.Error("no event when the exception was in force again")
 	}
