@@ -135,14 +135,17 @@ func isManagedPolicy(arn string, names []string) bool {
 // whose recorded ARN (the ARN ACK resolves the reference to and attaches)
 // is one of the named AWS managed policies: an ACK Policy that adopted
 // it. A Policy ACK has not recorded an ARN for is not attached yet; one
-// that cannot be read is reported as unresolved by IAM-003.
+// that cannot be read is reported as unresolved by IAM-003. The finding's
+// path is the reference, which every output prints before the message: the
+// message names only the Policy ("Policy team-a/admin is the AWS managed
+// policy ...").
 func deniedReferencedPolicies(st *iamState, names []string, why string) []Finding {
 	var out []Finding
 	for _, r := range st.refARNs {
 		if isManagedPolicy(r.ARN, names) {
 			out = append(out, Finding{
 				Path:    r.Path,
-				Message: fmt.Sprintf("%s (referenced by %s) is the AWS managed policy %s (the ARN ACK recorded for it and attaches), %s", r.Who, r.Path, r.ARN, why),
+				Message: fmt.Sprintf("%s is the AWS managed policy %s (the ARN ACK recorded for it and attaches), %s", r.Who, r.ARN, why),
 				Remedy:  "remove the reference from spec.policyRefs and attach a policy that lists only the actions and resources needed",
 				Subject: r.ARN,
 			})

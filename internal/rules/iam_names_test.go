@@ -19,6 +19,10 @@ func TestDocumentNamedOnce(t *testing.T) {
 	role := iamObj("Role", roleWith("admin", adminDoc))
 	role["metadata"].(map[string]any)["name"] = "exec"
 	exec.objs["Role/team-a/exec"] = role
+	execRef := withRecordedARN(resolverWith("managed", readDoc), "managed", "arn:aws:iam::aws:policy/AdministratorAccess")
+	refRole := iamObj("Role", with(roleWith(), "policyRefs", refsTo("managed")))
+	refRole["metadata"].(map[string]any)["name"] = "exec"
+	execRef.objs["Role/team-a/exec"] = refRole
 	tests := []struct {
 		name, kind, rule string
 		spec             map[string]any
@@ -42,6 +46,11 @@ func TestDocumentNamedOnce(t *testing.T) {
 			path: inl("pass"), msg: `Statement[0] and Statement[0] of Policy team-a/lambda (referenced by spec.policyRefs[0]) together allow privilege escalation`},
 		{name: "LMB-012 names the Role's document, which its path does not", rule: "LMB-012", kind: "Function", spec: map[string]any{"name": "f", "roleRef": map[string]any{"from": map[string]any{"name": "exec"}}}, cfg: rules.Config{Resolver: exec},
 			path: "spec.roleRef", msg: `the execution role Role team-a/exec: spec.inlinePolicies.admin: Statement[0] (Sid "Admin") allows Action "*"`},
+		{name: "IAM-014 names a referenced Policy by the Policy, the path being the reference", rule: "IAM-014", spec: with(roleWith(), "policyRefs", refsTo("managed")),
+			cfg:  rules.Config{Resolver: withRecordedARN(resolverWith("managed", readDoc), "managed", "arn:aws:iam::aws:policy/AdministratorAccess")},
+			path: "spec.policyRefs[0]", msg: `Policy team-a/managed is the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess (the ARN ACK recorded for it and attaches), which allows every action on every resource`},
+		{name: "LMB-012 names the Role's reference, which its path does not", rule: "LMB-012", kind: "Function", spec: map[string]any{"name": "f", "roleRef": map[string]any{"from": map[string]any{"name": "exec"}}}, cfg: rules.Config{Resolver: execRef},
+			path: "spec.roleRef", msg: `the execution role Role team-a/exec: spec.policyRefs[0]: Policy team-a/managed is the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess`},
 		{name: "POL-001", rule: "POL-001", spec: roleWith("bad", `{"Version":"2012-10-17","Statement":[}`),
 			path: inl("bad"), msg: `invalid inline policy: not valid JSON`},
 		{name: "POL-002 on a bucket policy", rule: "POL-002", kind: "Bucket", spec: map[string]any{"name": "b", "policy": idp(`{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`)},

@@ -762,7 +762,7 @@ func TestIAM013to016(t *testing.T) {
 		{name: "tricky: a customer policy of the same name is IAM-001's", spec: with(roleWith(), "policies", []any{"arn:aws:iam::111122223333:policy/AdministratorAccess"})},
 		{name: "insecure: a policyRef to the ACK Policy that holds AdministratorAccess", action: rules.Deny, spec: with(roleWith(), "policyRefs", refsTo("admin")),
 			cfg: rules.Config{Resolver: withRecordedARN(resolverWith("admin", adminDoc), "admin", "arn:aws:iam::aws:policy/AdministratorAccess")}, want: []want{
-				{"spec.policyRefs[0]", "Policy team-a/admin (referenced by spec.policyRefs[0]) is the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess"},
+				{"spec.policyRefs[0]", "Policy team-a/admin is the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess"},
 			}},
 		{name: "tricky: a policyRef in another partition, on a Group", kind: "Group", spec: map[string]any{"name": "g", "policyRefs": refsTo("read", "admin")},
 			cfg: rules.Config{Resolver: withRecordedARN(resolverWith("read", readDoc, "admin", adminDoc), "admin", "arn:aws-us-gov:iam::aws:policy/AdministratorAccess")}, want: []want{
@@ -843,7 +843,7 @@ func TestLMB012(t *testing.T) {
 		}},
 		{name: "tricky: AdministratorAccess through the role's policyRefs", kind: "Function", spec: fn(nil),
 			cfg: rules.Config{Resolver: withRecordedARN(res(with(roleWith(), "policyRefs", refsTo("managed")), "managed", readDoc), "managed", "arn:aws:iam::aws:policy/AdministratorAccess")}, want: []want{
-				{"spec.roleRef", "the execution role Role team-a/exec: Policy team-a/managed (referenced by spec.policyRefs[0]) is the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess"},
+				{"spec.roleRef", "the execution role Role team-a/exec: spec.policyRefs[0]: Policy team-a/managed is the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess"},
 			}},
 		{name: "tricky: escalation through the role's referenced Policy", kind: "Function", spec: fn(nil),
 			cfg: rules.Config{Resolver: res(with(roleWith(), "policyRefs", []any{map[string]any{"from": map[string]any{"name": "esc"}}}), "esc", idp(allow(`"lambda:UpdateFunctionCode"`, star)))}, want: []want{

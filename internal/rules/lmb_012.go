@@ -47,8 +47,9 @@ func checkLMB012(in *Input) []Finding {
 		return out
 	}
 	st := readIAM(in, obj, view.ReadMeta(obj))
-	// The findings on the Role's documents leave their document to their
-	// path, which this finding's (the Function's field) is not.
+	// The findings on the Role's documents and references leave their
+	// document or reference to their path, which this finding's (the
+	// Function's field) is not.
 	var docs []Finding
 	for _, d := range st.grants() {
 		if d.Valid() {
@@ -56,13 +57,8 @@ func checkLMB012(in *Input) []Finding {
 		}
 	}
 	docs = append(docs, escalationFindings(st)...)
-	var role []Finding
-	for _, rf := range docs {
-		rf.Message = rf.Path.String() + ": " + rf.Message
-		role = append(role, rf)
-	}
-	role = append(role, deniedManagedPolicies(view.NewIAMIdentity(obj), adminAccess, adminAccessWhy)...)
-	role = append(role, deniedReferencedPolicies(st, adminAccess, adminAccessWhy)...)
+	role := append(ledByPath(docs), deniedManagedPolicies(view.NewIAMIdentity(obj), adminAccess, adminAccessWhy)...)
+	role = append(role, ledByPath(deniedReferencedPolicies(st, adminAccess, adminAccessWhy))...)
 	for _, rf := range role {
 		out = append(out, Finding{
 			Path:    path,
@@ -78,6 +74,17 @@ func checkLMB012(in *Input) []Finding {
 			Remedy:  u.Remedy,
 			Subject: who + "\x00" + u.Subject,
 		})
+	}
+	return out
+}
+
+// ledByPath leads each finding's message with its path, for a finding
+// reported at another path than its own.
+func ledByPath(fs []Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		f.Message = f.Path.String() + ": " + f.Message
+		out = append(out, f)
 	}
 	return out
 }
