@@ -247,20 +247,7 @@ func TestExceptionInvalidatedRecordsAnEventOnce(t *testing.T) {
 	ex.CreationTimestamp = metav1.NewTime(start.Add(-time.Hour))
 	c := fakeClient(ex)
 	r, rec, _ := exceptionReconciler(t, c, clocktesting.NewFakePassiveClock(start).Now)
-	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
-	got := &v1alpha1.GuardrailException{}
-	judge := func(want string) {
-		t.Helper()
-		if _, err := r.Reconcile(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
-			t.Fatal(err)
-		}
-		if got.Status.State != want {
-			t.Fatalf("state = %q, want %q", got.Status.State, want)
-		}
-	}
+	judge := judgeWebsite(t, r, c)
 	judge(v1alpha1.ExceptionActive)
 	if len(rec.Events) != 0 {
 		t.Fatalf("event while in force: %s", <-rec.Events)
@@ -405,20 +392,7 @@ func TestExceptionReactivatedRecordsAnEventOnce(t *testing.T) {
 	short.Spec.Exceptions.MaxDuration = &metav1.Duration{Duration: 24 * time.Hour}
 	c := fakeClient(ex, short)
 	r, rec, _ := exceptionReconciler(t, c, clocktesting.NewFakePassiveClock(start).Now)
-	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
-	got := &v1alpha1.GuardrailException{}
-	judge := func(want string) {
-		t.Helper()
-		if _, err := r.Reconcile(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
-			t.Fatal(err)
-		}
-		if got.Status.State != want {
-			t.Fatalf("state = %q, want %q", got.Status.State, want)
-		}
-	}
+	judge := judgeWebsite(t, r, c)
 	judge(v1alpha1.ExceptionInvalid)
 	if len(rec.Events) != 0 {
 		t.Fatalf("event for an exception never in force: %s", <-rec.Events)
@@ -527,5 +501,24 @@ func TestExceptionTransitionEventOnceDespiteAStaleRead(t *testing.T) {
 	}
 	if e := <-rec.Events; !strings.Contains(e, controllers.ReasonExceptionExpired) {
 		t.Errorf("event = %q", e)
+	}
+}
+
+// judgeWebsite reconciles the exception team/website and checks the state
+// its status then holds.
+func judgeWebsite(t *testing.T, r *controllers.ExceptionStatusReconciler, c client.Client) func(want string) {
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "website"}}
+	return func(want string) {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		got := &v1alpha1.GuardrailException{}
+		if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.State != want {
+			t.Fatalf("state = %q, want %q", got.Status.State, want)
+		}
 	}
 }
