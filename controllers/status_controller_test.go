@@ -314,13 +314,7 @@ func TestPolicyJudgingNothingSaysSo(t *testing.T) {
 	if err := c.Update(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Reconcile(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
-		t.Fatal(err)
-	}
-	cond = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	cond = policyReady(t, r, c, req, got)
 	if cond == nil || cond.Reason != v1alpha1.ReasonUnknownNamesIgnored || strings.Contains(cond.Message, "judges nothing") {
 		t.Errorf("with a known rule: ready = %+v", cond)
 	}
@@ -369,13 +363,7 @@ func TestPolicyNamedBaselineNotInForceIsNotCreditedWithTheBuiltIn(t *testing.T) 
 	if err := c.Update(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Reconcile(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
-		t.Fatal(err)
-	}
-	cond = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	cond = policyReady(t, r, c, req, got)
 	if cond == nil || cond.Status != metav1.ConditionTrue || got.Status.Resources != builtin || strings.Contains(cond.Message, "built-in") {
 		t.Errorf("in force: ready = %+v, counts %+v", cond, got.Status.Resources)
 	}
@@ -521,4 +509,17 @@ func judgeWebsite(t *testing.T, r *controllers.ExceptionStatusReconciler, c clie
 			t.Fatalf("state = %q, want %q", got.Status.State, want)
 		}
 	}
+}
+
+// policyReady reconciles the policy req names, reads it into got and
+// returns its Ready condition.
+func policyReady(t *testing.T, r *controllers.PolicyStatusReconciler, c client.Client, req ctrl.Request, got *v1alpha1.GuardrailPolicy) *metav1.Condition {
+	t.Helper()
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	return meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
 }
