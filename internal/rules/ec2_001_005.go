@@ -173,6 +173,11 @@ func ec2003() *Rule {
 func matchesEveryPort(e *sgExposure, i int, r publicRange) string {
 	v4 := r.Prefix.Addr().Is4()
 	if rr := e.rules[i]; e.publicProtocol(i, r) || rr.kind == protoPorts && rr.fullRange() && alone(rr, r) {
+		if rr.kind == protoOther {
+			// ESP, GRE and the like have no ports: the rule opens the
+			// whole protocol.
+			return ", which is all its traffic: the protocol has no ports"
+		}
 		return ", which is every port"
 	}
 	var opened []string

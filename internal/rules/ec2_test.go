@@ -210,7 +210,7 @@ func TestEC2005(t *testing.T) {
 		{name: "insecure: -1", obj: sg(perm("-1", nil, nil, "0.0.0.0/0")), action: rules.Deny, fixable: yes, want: []want{{p00, "allows all protocols and ports from 0.0.0.0/0 (public), which is every port"}}},
 		{name: "insecure: tcp 0-65535", obj: sg(perm("tcp", int64(0), int64(65535), "0.0.0.0/0")), want: []want{{p00, "tcp 0-65535"}}},
 		{name: "insecure: udp 1-65535", obj: sg(perm("udp", int64(1), int64(65535), "::/0")), want: []want{{cidrPath(0, 0, true), "udp 1-65535"}}},
-		{name: "insecure: protocol 50 opens all of it", obj: sg(perm("50", int64(-1), int64(-1), "0.0.0.0/0")), want: []want{{p00, "protocol 50"}}},
+		{name: "insecure: protocol 50 opens all of it", obj: sg(perm("50", int64(-1), int64(-1), "0.0.0.0/0")), want: []want{{p00, "allows protocol 50 (all of it) from 0.0.0.0/0 (public), which is all its traffic: the protocol has no ports"}}},
 		{name: "secure: tcp 1024-65535 is not the full range", obj: sg(perm("tcp", int64(1024), int64(65535), "0.0.0.0/0"))},
 		{name: "secure: tcp 2-65535 is not the full range", obj: sg(perm("tcp", int64(2), int64(65535), "0.0.0.0/0"))},
 		{name: "tricky: icmp from everywhere opens no port", obj: sg(perm("icmp", int64(-1), int64(-1), "0.0.0.0/0"))},
