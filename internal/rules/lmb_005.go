@@ -83,7 +83,7 @@ func checkLMB005(in *Input, supported map[string]bool, version string) []Finding
 	}
 	return []Finding{{
 		Path:    rt.Path,
-		Message: fmt.Sprintf("runtime %q is not a supported Lambda runtime (deprecated or unknown; list %s)", rt.Value, version),
+		Message: fmt.Sprintf("runtime %q is not a supported Lambda runtime (deprecated or unknown in ackguard's runtime list %s)", rt.Value, version),
 		Remedy:  "move the function to a supported runtime (for example python3.12, nodejs22.x, java21) or to a container image",
 		Subject: rt.Value,
 	}}

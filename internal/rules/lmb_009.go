@@ -193,7 +193,7 @@ func checkLMB009(in *Input, sp *secretPatterns) []Finding {
 		}
 		out = append(out, Finding{
 			Path:    v.Value.Path,
-			Message: fmt.Sprintf("environment variable %s looks like it holds a secret: %s (pattern %s, list %s)", v.Name, p.Description, p.ID, sp.Version),
+			Message: fmt.Sprintf("environment variable %s looks like it holds a secret: %s (ackguard's pattern %s, secret pattern list %s)", v.Name, p.Description, p.ID, sp.Version),
 			Remedy:  "keep the secret in AWS Secrets Manager or SSM Parameter Store and pass its ARN or name instead; rotate the exposed value",
 			Subject: v.Name + "/" + p.ID,
 		})

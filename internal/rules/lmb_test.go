@@ -95,7 +95,7 @@ func TestLMB005(t *testing.T) {
 	const p = "spec.runtime"
 	runKindCases(t, "LMB-005", []kindCase{
 		{name: "secure: python3.12", obj: fn(secureFunctionSpec())},
-		{name: "insecure: python3.7", obj: fn(with(secureFunctionSpec(), "runtime", "python3.7")), action: rules.Deny, fixable: no, want: []want{{p, `runtime "python3.7" is not a supported Lambda runtime`}}},
+		{name: "insecure: python3.7", obj: fn(with(secureFunctionSpec(), "runtime", "python3.7")), action: rules.Deny, fixable: no, want: []want{{p, `runtime "python3.7" is not a supported Lambda runtime (deprecated or unknown in ackguard's runtime list `}}},
 		{name: "insecure: nodejs16.x", obj: fn(with(secureFunctionSpec(), "runtime", "nodejs16.x")), want: []want{{p, "nodejs16.x"}}},
 		{name: "insecure: go1.x", obj: fn(with(secureFunctionSpec(), "runtime", "go1.x")), want: []want{{p, "go1.x"}}},
 		{name: "insecure: python3.9", obj: fn(with(secureFunctionSpec(), "runtime", "python3.9")), want: []want{{p, "python3.9"}}},
@@ -144,7 +144,7 @@ func TestLMB009(t *testing.T) {
 	runKindCases(t, "LMB-009", []kindCase{
 		{name: "secure: references and settings", obj: fn(secureFunctionSpec())},
 		{name: "insecure: AWS access key ID", obj: env(map[string]any{"AWS_KEY": "AKIAIOSFODNN7EXAMPLE"}), action: rules.Warn, fixable: no, want: []want{
-			{path("AWS_KEY"), "an AWS access key ID (pattern aws-access-key-id"},
+			{path("AWS_KEY"), "an AWS access key ID (ackguard's pattern aws-access-key-id, secret pattern list "},
 		}},
 		{name: "insecure: temporary key ID", obj: env(map[string]any{"K": "ASIAY34FZKBOKMUTVV7A"}), want: []want{{path("K"), "aws-access-key-id"}}},
 		{name: "insecure: private key block", obj: env(map[string]any{"TLS_KEY": "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----"}), want: []want{{path("TLS_KEY"), "private-key"}}},
