@@ -638,14 +638,7 @@ func TestExceptionInvalidatedByARelabelledNamespaceRecordsAnEvent(t *testing.T) 
 		return e.Status.State == v1alpha1.ExceptionActive
 	})
 
-	namespace := &corev1.Namespace{}
-	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
-		t.Fatal(err)
-	}
-	namespace.Labels["exceptions"] = "short"
-	if err := cluster.Client.Update(ctx, namespace); err != nil {
-		t.Fatal(err)
-	}
+	relabelNamespace(t, ns, func(labels map[string]string) { labels["exceptions"] = "short" })
 	waitException(t, ns, "website", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
 		return e.Status.State == v1alpha1.ExceptionInvalid
 	})
@@ -671,14 +664,7 @@ func TestExceptionReactivatedByARelabelledNamespaceRecordsAnEvent(t *testing.T) 
 		return e.Status.State == v1alpha1.ExceptionInvalid
 	})
 
-	namespace := &corev1.Namespace{}
-	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
-		t.Fatal(err)
-	}
-	delete(namespace.Labels, "exceptions")
-	if err := cluster.Client.Update(ctx, namespace); err != nil {
-		t.Fatal(err)
-	}
+	relabelNamespace(t, ns, func(labels map[string]string) { delete(labels, "exceptions") })
 	waitException(t, ns, "website", 20*time.Second, func(e *v1alpha1.GuardrailException) bool {
 		return e.Status.State == v1alpha1.ExceptionActive
 	})
@@ -694,5 +680,21 @@ func TestExceptionReactivatedByARelabelledNamespaceRecordsAnEvent(t *testing.T) 
 		if e.Reason == controllers.ReasonExceptionReactivated && e.Type != corev1.EventTypeNormal {
 			t.Errorf("%s event of type %s, want %s", e.Reason, e.Type, corev1.EventTypeNormal)
 		}
+	}
+}
+
+// relabelNamespace changes the labels of the namespace ns through edit.
+func relabelNamespace(t *testing.T, ns string, edit func(labels map[string]string)) {
+	t.Helper()
+	namespace := &corev1.Namespace{}
+	if err := cluster.Client.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
+		t.Fatal(err)
+	}
+	if namespace.Labels == nil {
+		namespace.Labels = map[string]string{}
+	}
+	edit(namespace.Labels)
+	if err := cluster.Client.Update(ctx, namespace); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -290,14 +290,8 @@ func TestPolicyJudgingNothingSaysSo(t *testing.T) {
 		Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
 	}
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: "newer"}}
-	if _, err := r.Reconcile(ctx, req); err != nil {
-		t.Fatal(err)
-	}
 	got := &v1alpha1.GuardrailPolicy{}
-	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
-		t.Fatal(err)
-	}
-	cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	cond := policyReady(t, r, c, req, got)
 	if cond == nil || cond.Status != metav1.ConditionTrue || cond.Reason != v1alpha1.ReasonUnknownNamesIgnored {
 		t.Fatalf("ready = %+v, want True %s (in force)", cond, v1alpha1.ReasonUnknownNamesIgnored)
 	}
@@ -337,14 +331,8 @@ func TestPolicyNamedBaselineNotInForceIsNotCreditedWithTheBuiltIn(t *testing.T) 
 		Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
 	}
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: governance.BaselineName}}
-	if _, err := r.Reconcile(ctx, req); err != nil {
-		t.Fatal(err)
-	}
 	got := &v1alpha1.GuardrailPolicy{}
-	if err := c.Get(ctx, req.NamespacedName, got); err != nil {
-		t.Fatal(err)
-	}
-	cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	cond := policyReady(t, r, c, req, got)
 	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != v1alpha1.ReasonInvalid {
 		t.Fatalf("ready = %+v, want False %s", cond, v1alpha1.ReasonInvalid)
 	}
