@@ -47,9 +47,10 @@ func checkLMB012(in *Input) []Finding {
 		return out
 	}
 	st := readIAM(in, obj, view.ReadMeta(obj))
-	// The findings on the Role's documents and references leave their
-	// document or reference to their path, which this finding's (the
-	// Function's field) is not.
+	// The Role's findings leave their document, reference or ARN to their
+	// path, which this finding's (the Function's field) is not: each is
+	// led by it, an attached ARN's as the subject of its sentence
+	// (spec.policies[0] attaches ...).
 	var docs []Finding
 	for _, d := range st.grants() {
 		if d.Valid() {
@@ -57,12 +58,13 @@ func checkLMB012(in *Input) []Finding {
 		}
 	}
 	docs = append(docs, escalationFindings(st)...)
-	role := append(ledByPath(docs), deniedManagedPolicies(view.NewIAMIdentity(obj), adminAccess, adminAccessWhy)...)
-	role = append(role, ledByPath(deniedReferencedPolicies(st, adminAccess, adminAccessWhy))...)
+	role := ledByPath(docs, ": ")
+	role = append(role, ledByPath(deniedManagedPolicies(view.NewIAMIdentity(obj), adminAccess, adminAccessWhy), " ")...)
+	role = append(role, ledByPath(deniedReferencedPolicies(st, adminAccess, adminAccessWhy), ": ")...)
 	for _, rf := range role {
 		out = append(out, Finding{
 			Path:    path,
-			Message: fmt.Sprintf("the execution role %s: %s", who, roleFindingText(rf)),
+			Message: fmt.Sprintf("the execution role %s: %s", who, rf.Message),
 			Remedy:  "give the function a role with only the permissions it needs; " + rf.Remedy,
 			Subject: who + "\x00" + rf.Path.String() + "\x00" + rf.Subject,
 		})
@@ -78,24 +80,15 @@ func checkLMB012(in *Input) []Finding {
 	return out
 }
 
-// ledByPath leads each finding's message with its path, for a finding
-// reported at another path than its own.
-func ledByPath(fs []Finding) []Finding {
+// ledByPath leads each finding's message with its path and sep, for a
+// finding reported at another path than its own.
+func ledByPath(fs []Finding, sep string) []Finding {
 	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
-		f.Message = f.Path.String() + ": " + f.Message
+		f.Message = f.Path.String() + sep + f.Message
 		out = append(out, f)
 	}
 	return out
-}
-
-// roleFindingText is a Role finding's message, led by its field when the
-// message does not name it itself (an attached managed policy's).
-func roleFindingText(f Finding) string {
-	if pathUnder(f.Path, view.PoliciesPath) && !strings.HasPrefix(f.Message, f.Path.String()+": ") {
-		return f.Path.String() + " " + f.Message
-	}
-	return f.Message
 }
 
 // roleFromRef reads the Role spec.roleRef names; without it, it returns a
