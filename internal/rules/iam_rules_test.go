@@ -839,7 +839,7 @@ func TestLMB012(t *testing.T) {
 			{"spec.roleRef", "privilege escalation"},
 		}},
 		{name: "tricky: AdministratorAccess ARN on the role", kind: "Function", spec: fn(nil), cfg: rules.Config{Resolver: res(with(roleWith(), "policies", []any{"arn:aws:iam::aws:policy/AdministratorAccess"}))}, want: []want{
-			{"spec.roleRef", "AdministratorAccess"},
+			{"spec.roleRef", "the execution role Role team-a/exec: spec.policies[0] attaches the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess"},
 		}},
 		{name: "tricky: AdministratorAccess through the role's policyRefs", kind: "Function", spec: fn(nil),
 			cfg: rules.Config{Resolver: withRecordedARN(res(with(roleWith(), "policyRefs", refsTo("managed")), "managed", readDoc), "managed", "arn:aws:iam::aws:policy/AdministratorAccess")}, want: []want{
