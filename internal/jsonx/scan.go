@@ -271,3 +271,18 @@ func hasLiteral(s string, i int, lit string) bool {
 func isHex(c byte) bool {
 	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
+
+// ScanString is scanString for readers outside the package that read
+// well-formed documents in one pass of their own (the policy grammar's):
+// it returns the offset just past the string whose quote is at s[i],
+// whether it decodes to its own text between the quotes (plain), and
+// false when it is not a well-formed JSON string.
+func ScanString(s string, i int) (end int, plain, ok bool) { return scanString(s, i) }
+
+// ScanNumber is scanNumber for such readers: the offset just past the
+// JSON number starting at s[i], and false when it is not one.
+func ScanNumber(s string, i int) (int, bool) { return scanNumber(s, i) }
+
+// SkipSpace returns the offset of the first byte at or after i that is
+// not JSON whitespace.
+func SkipSpace(s string, i int) int { return skipWS(s, i) }

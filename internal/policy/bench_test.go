@@ -67,12 +67,23 @@ func BenchmarkParseBucketPolicy(b *testing.B) {
 			`{"Sid":"AppReads","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/app","111122223333"]},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::orders-assets","arn:aws:s3:::orders-assets/*"]},` +
 			`{"Sid":"OrgWrites","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::orders-assets/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4","s3:x-amz-acl":["bucket-owner-full-control"]}}}]}`},
 	} {
+		opts := policy.Options{AllowCanonicalUser: true}
 		b.Run(tc.name, func(b *testing.B) {
-			if d, problems := policy.Parse(tc.raw, policy.ResourcePolicy, policy.Options{AllowCanonicalUser: true}); d == nil || len(problems) > 0 {
+			if d, problems := policy.Parse(tc.raw, policy.ResourcePolicy, opts); d == nil || len(problems) > 0 {
 				b.Fatal(problems)
 			}
+			if _, ok := policy.ParseQuick(tc.raw, policy.ResourcePolicy, opts, policy.MaxBucketPolicyBytes); !ok {
+				b.Fatal("the one-pass reader does not read it")
+			}
 			b.ReportAllocs()
-			benchcpu.Loop(b, func() { _, _ = policy.Parse(tc.raw, policy.ResourcePolicy, policy.Options{AllowCanonicalUser: true}) })
+			benchcpu.Loop(b, func() { _, _ = policy.Parse(tc.raw, policy.ResourcePolicy, opts) })
+		})
+		// The same document through the tree and its grammar pass, which
+		// Parse takes for a document with a problem (and took for all
+		// before the one-pass reader).
+		b.Run(tc.name+"-tree", func(b *testing.B) {
+			b.ReportAllocs()
+			benchcpu.Loop(b, func() { _, _ = policy.ParseTree(tc.raw, policy.ResourcePolicy, opts, policy.MaxBucketPolicyBytes) })
 		})
 	}
 }

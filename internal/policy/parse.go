@@ -54,6 +54,17 @@ func Parse(raw string, kind Kind, opts Options) (*Document, []Problem) {
 	if limit == 0 {
 		limit = MaxBucketPolicyBytes
 	}
+	// Most documents have no problem at all: one pass reads them
+	// (quick.go). The others, and those it does not read, take the tree.
+	if doc, ok := parseQuick(raw, kind, opts, limit); ok {
+		return doc, nil
+	}
+	return parseTree(raw, kind, opts, limit)
+}
+
+// parseTree is Parse through the JSON tree and its grammar pass: it
+// finds every problem.
+func parseTree(raw string, kind Kind, opts Options, limit int) (*Document, []Problem) {
 	// The document keeps the tree's strings and offsets, never its nodes:
 	// the tree is lent, and its memory goes to the next document.
 	p := &parser{kind: kind, opts: opts}

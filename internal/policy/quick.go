@@ -1,0 +1,745 @@
+package policy
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/ackguard/ackguard/internal/jsonx"
+)
+
+// The reader below builds the Document of a document without a single
+// grammar problem straight from its text, in one pass and without the
+// JSON tree: most documents an admission sees are such, and for them the
+// tree, the slabs it is carved from and the grammar's second walk over it
+// were a quarter to a third of the parse and most of its allocations
+// (docs/performance.md, "One pass for a valid document"). It accepts only what Parse accepts without a problem and
+// builds the same Document (FuzzQuickMatchesParse); at the first thing
+// Parse would report, or that it does not read itself (an escaped or
+// invalid UTF-8 string, a document over its size limit), it gives up and
+// Parse reads the document from the start, so every problem, its field
+// and its message come from one place.
+
+// run is a stretch of one of a quick reader's arenas; lo < 0 is an
+// absent element.
+type run struct{ lo, hi int32 }
+
+var absent = run{-1, -1}
+
+// quickStatement is a statement as the reader records it: its lists are
+// runs of the arenas, turned into slices once the document is read.
+type quickStatement struct {
+	sid                                      string
+	hasSid                                   bool
+	effect                                   Effect
+	principal, notPrincipal                  int32 // index in prins; -1 for none
+	action, notAction, resource, notResource run
+	conditions                               run
+	start, end                               int
+}
+
+type quickPrincipal struct {
+	wildcard                               bool
+	aws, service, federated, canonicalUser run
+}
+
+type quickCondition struct {
+	operator, key string
+	op            Operator
+	values        run
+}
+
+// quick reads one document. Its arenas are reused from document to
+// document (quickPool); the Document gets copies of exactly their size.
+type quick struct {
+	s    string
+	i    int
+	kind Kind
+	opts Options
+	// The document's own fields.
+	version                    string
+	hasVersion, isArray        bool
+	stmtStart, stmtEnd, docEnd int
+	stmts                      []quickStatement
+	prins                      []quickPrincipal
+	conds                      []quickCondition
+	vals                       []string
+}
+
+var quickPool = sync.Pool{New: func() any { return new(quick) }}
+
+// quickMaxKept bounds the arenas a pooled reader keeps for the next
+// document, so one large document does not pin its arenas for good.
+const quickMaxKept = 256
+
+// parseQuick returns the document Parse would return for raw with no
+// problem, or false when raw is not such a document or not one it reads.
+func parseQuick(raw string, kind Kind, opts Options, limit int) (*Document, bool) {
+	if len(raw) > limit {
+		return nil, false
+	}
+	q := quickPool.Get().(*quick)
+	*q = quick{s: raw, kind: kind, opts: opts, stmts: q.stmts[:0], prins: q.prins[:0], conds: q.conds[:0], vals: q.vals[:0]}
+	var doc *Document
+	ok := q.document()
+	if ok {
+		doc = q.build()
+	}
+	if cap(q.stmts) <= quickMaxKept && cap(q.prins) <= quickMaxKept && cap(q.conds) <= quickMaxKept && cap(q.vals) <= 4*quickMaxKept {
+		// The pool must not keep the document's text alive.
+		clear(q.vals)
+		clear(q.conds)
+		clear(q.stmts)
+		*q = quick{stmts: q.stmts[:0], prins: q.prins[:0], conds: q.conds[:0], vals: q.vals[:0]}
+		quickPool.Put(q)
+	}
+	return doc, ok
+}
+
+func (q *quick) ws() { q.i = jsonx.SkipSpace(q.s, q.i) }
+
+// at reports whether the next byte after whitespace is c, and reads it
+// when it is.
+func (q *quick) at(c byte) bool {
+	q.ws()
+	if q.i < len(q.s) && q.s[q.i] == c {
+		q.i++
+		return true
+	}
+	return false
+}
+
+// next is the next byte after whitespace, 0 at the end.
+func (q *quick) next() byte {
+	q.ws()
+	if q.i < len(q.s) {
+		return q.s[q.i]
+	}
+	return 0
+}
+
+// str reads a string that decodes to its own text.
+func (q *quick) str() (string, bool) {
+	if q.next() != '"' {
+		return "", false
+	}
+	// Most strings are printable ASCII: the closing quote is the first
+	// quote, and no byte before it is a backslash, a control character or
+	// past ASCII. The others are read byte by byte.
+	if n := strings.IndexByte(q.s[q.i+1:], '"'); n >= 0 && printableASCII(q.s[q.i+1:q.i+1+n]) {
+		v := q.s[q.i+1 : q.i+1+n]
+		q.i += n + 2
+		return v, true
+	}
+	end, plain, ok := jsonx.ScanString(q.s, q.i)
+	if !ok || !plain {
+		return "", false
+	}
+	v := q.s[q.i+1 : end-1]
+	q.i = end
+	return v, true
+}
+
+// printableASCII reports whether s has no backslash, no control
+// character and no byte past ASCII, eight bytes at a time.
+func printableASCII(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		bs := x ^ (ones * '\\')
+		// A byte is past ASCII (its high bit), below 0x20, or a
+		// backslash (zero once xored with one).
+		if (x|(x-ones*0x20)&^x|(bs-ones)&^bs)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// key reads the key of member n of an object whose brace is read, and
+// its colon. done is true at the closing brace (then read).
+func (q *quick) key(n int) (key string, done, ok bool) {
+	if q.at('}') {
+		return "", true, true
+	}
+	if n > 0 && !q.at(',') {
+		return "", false, false
+	}
+	if key, ok = q.str(); !ok || !q.at(':') {
+		return "", false, false
+	}
+	return key, false, true
+}
+
+// item reads what comes before item n of an array whose bracket is read:
+// done is true at the closing bracket (then read).
+func (q *quick) item(n int) (done, ok bool) {
+	if q.at(']') {
+		return true, true
+	}
+	if n > 0 && !q.at(',') {
+		return false, false
+	}
+	return false, true
+}
+
+// Members of a document, a statement and a principal, as bits: each may
+// appear once.
+const (
+	mVersion = 1 << iota
+	mID
+	mStatement
+)
+
+const (
+	mSid = 1 << iota
+	mEffect
+	mPrincipal
+	mNotPrincipal
+	mAction
+	mNotAction
+	mResource
+	mNotResource
+	mCondition
+)
+
+func (q *quick) document() bool {
+	if !q.at('{') {
+		return false
+	}
+	seen := 0
+	for n := 0; ; n++ {
+		key, done, ok := q.key(n)
+		if !ok {
+			return false
+		}
+		if done {
+			break
+		}
+		var bit int
+		switch key {
+		case "Version":
+			bit = mVersion
+			v, ok := q.str()
+			if !ok || v != Version2012 && v != Version2008 {
+				return false
+			}
+			q.version, q.hasVersion = v, true
+		case "Id":
+			bit = mID
+			if _, ok := q.str(); !ok {
+				return false
+			}
+		case "Statement":
+			bit = mStatement
+			if !q.statements() {
+				return false
+			}
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	q.docEnd = q.i
+	q.ws()
+	return seen&mStatement != 0 && q.i == len(q.s) && q.uniqueSids()
+}
+
+func (q *quick) statements() bool {
+	q.stmtStart = jsonx.SkipSpace(q.s, q.i)
+	switch q.next() {
+	case '{':
+		if !q.statement() {
+			return false
+		}
+	case '[':
+		q.i++
+		q.isArray = true
+		for n := 0; ; n++ {
+			done, ok := q.item(n)
+			if !ok {
+				return false
+			}
+			if done {
+				if n == 0 {
+					return false // an empty Statement
+				}
+				break
+			}
+			if q.next() != '{' || !q.statement() {
+				return false
+			}
+		}
+	default:
+		return false
+	}
+	q.stmtEnd = q.i
+	return true
+}
+
+// uniqueSids reports whether no two statements share a Sid.
+func (q *quick) uniqueSids() bool {
+	if len(q.stmts) < 2 {
+		return true
+	}
+	if len(q.stmts) <= caseScanMax {
+		for i := range q.stmts {
+			for j := range i {
+				if a, b := &q.stmts[i], &q.stmts[j]; a.hasSid && b.hasSid && a.sid != "" && a.sid == b.sid {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	seen := make(map[string]bool, len(q.stmts))
+	for i := range q.stmts {
+		if s := &q.stmts[i]; s.hasSid && s.sid != "" {
+			if seen[s.sid] {
+				return false
+			}
+			seen[s.sid] = true
+		}
+	}
+	return true
+}
+
+// statement reads the statement object whose brace is at q.i.
+func (q *quick) statement() bool {
+	s := quickStatement{principal: -1, notPrincipal: -1, action: absent, notAction: absent,
+		resource: absent, notResource: absent, conditions: absent, start: q.i}
+	q.i++ // the brace
+	seen := 0
+	for n := 0; ; n++ {
+		key, done, ok := q.key(n)
+		if !ok {
+			return false
+		}
+		if done {
+			break
+		}
+		var bit int
+		switch key {
+		case "Sid":
+			bit = mSid
+			if s.sid, ok = q.str(); !ok {
+				return false
+			}
+			s.hasSid = true
+		case "Effect":
+			bit = mEffect
+			v, ok := q.str()
+			if !ok || v != string(Allow) && v != string(Deny) {
+				return false
+			}
+			s.effect = Effect(v)
+		case "Principal":
+			bit = mPrincipal
+			if s.principal, ok = q.principal(); !ok {
+				return false
+			}
+		case "NotPrincipal":
+			bit = mNotPrincipal
+			if s.notPrincipal, ok = q.principal(); !ok {
+				return false
+			}
+		case "Action":
+			bit = mAction
+			if s.action, ok = q.actions(); !ok {
+				return false
+			}
+		case "NotAction":
+			bit = mNotAction
+			if s.notAction, ok = q.actions(); !ok {
+				return false
+			}
+		case "Resource":
+			bit = mResource
+			if s.resource, ok = q.strings(); !ok {
+				return false
+			}
+		case "NotResource":
+			bit = mNotResource
+			if s.notResource, ok = q.strings(); !ok {
+				return false
+			}
+		case "Condition":
+			bit = mCondition
+			if s.conditions, ok = q.conditions(); !ok {
+				return false
+			}
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	s.end = q.i
+	if !q.kindAllows(seen, &s) {
+		return false
+	}
+	q.stmts = append(q.stmts, s)
+	return true
+}
+
+// kindAllows reports whether a statement with the members seen has none
+// of the problems Parse finds in a whole statement (missing or paired
+// elements, and what the document's kind asks).
+func (q *quick) kindAllows(seen int, s *quickStatement) bool {
+	both := func(a, b int) bool { return seen&a != 0 && seen&b != 0 }
+	hasPrincipal := seen&(mPrincipal|mNotPrincipal) != 0
+	hasResource := seen&(mResource|mNotResource) != 0
+	if seen&mEffect == 0 || seen&(mAction|mNotAction) == 0 ||
+		both(mAction, mNotAction) || both(mResource, mNotResource) || both(mPrincipal, mNotPrincipal) {
+		return false
+	}
+	switch q.kind {
+	case IdentityPolicy:
+		return !hasPrincipal && hasResource
+	case ResourcePolicy:
+		return hasPrincipal && hasResource
+	case TrustPolicy:
+		return seen&mNotPrincipal == 0 && hasPrincipal && !hasResource && !q.prins[s.principal].wildcard
+	}
+	return false
+}
+
+// strings reads a non-empty string or a non-empty array of them.
+func (q *quick) strings() (run, bool) {
+	lo := int32(len(q.vals))
+	switch q.next() {
+	case '"':
+		v, ok := q.str()
+		if !ok || v == "" {
+			return run{}, false
+		}
+		q.vals = append(q.vals, v)
+	case '[':
+		q.i++
+		for n := 0; ; n++ {
+			done, ok := q.item(n)
+			if !ok {
+				return run{}, false
+			}
+			if done {
+				if n == 0 {
+					return run{}, false
+				}
+				break
+			}
+			v, ok := q.str()
+			if !ok || v == "" {
+				return run{}, false
+			}
+			q.vals = append(q.vals, v)
+		}
+	default:
+		return run{}, false
+	}
+	return run{lo, int32(len(q.vals))}, true
+}
+
+// actions reads an Action or NotAction: "*" or service:Action each.
+func (q *quick) actions() (run, bool) {
+	sp, ok := q.strings()
+	if !ok {
+		return sp, false
+	}
+	for _, a := range q.vals[sp.lo:sp.hi] {
+		if a == "*" {
+			continue
+		}
+		if c := indexColon(a); c <= 0 || c == len(a)-1 {
+			return sp, false
+		}
+	}
+	return sp, true
+}
+
+func indexColon(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Principal keys, as bits.
+const (
+	pAWS = 1 << iota
+	pService
+	pFederated
+	pCanonicalUser
+)
+
+// principal reads a Principal or NotPrincipal and returns its index.
+func (q *quick) principal() (int32, bool) {
+	pr := quickPrincipal{aws: absent, service: absent, federated: absent, canonicalUser: absent}
+	switch q.next() {
+	case '"':
+		if v, ok := q.str(); !ok || v != "*" {
+			return -1, false
+		}
+		pr.wildcard = true
+	case '{':
+		q.i++
+		seen := 0
+		for n := 0; ; n++ {
+			key, done, ok := q.key(n)
+			if !ok {
+				return -1, false
+			}
+			if done {
+				if n == 0 {
+					return -1, false
+				}
+				break
+			}
+			var bit int
+			var sp run
+			if sp, ok = q.strings(); !ok {
+				return -1, false
+			}
+			vals := q.vals[sp.lo:sp.hi]
+			switch key {
+			case "AWS":
+				bit, pr.aws = pAWS, sp
+				for _, v := range vals {
+					if awsPrincipalProblem(v) != "" {
+						return -1, false
+					}
+				}
+			case "Service":
+				bit, pr.service = pService, sp
+			case "Federated":
+				bit, pr.federated = pFederated, sp
+			case "CanonicalUser":
+				if !q.opts.AllowCanonicalUser {
+					return -1, false
+				}
+				bit, pr.canonicalUser = pCanonicalUser, sp
+			default:
+				return -1, false
+			}
+			if bit != pAWS {
+				for _, v := range vals {
+					if hasWildcard(v) {
+						return -1, false
+					}
+				}
+			}
+			if seen&bit != 0 {
+				return -1, false
+			}
+			seen |= bit
+		}
+	default:
+		return -1, false
+	}
+	q.prins = append(q.prins, pr)
+	return int32(len(q.prins) - 1), true
+}
+
+// conditions reads a Condition block: operators, each of condition keys.
+func (q *quick) conditions() (run, bool) {
+	if !q.at('{') {
+		return run{}, false
+	}
+	lo := int32(len(q.conds))
+	var ops [caseScanMax]string
+	for on := 0; ; on++ {
+		operator, done, ok := q.key(on)
+		if !ok {
+			return run{}, false
+		}
+		if done {
+			break
+		}
+		op, ok := ParseOperator(operator)
+		if !ok || on >= len(ops) || lowerTwin(ops[:on], operator) || !q.at('{') {
+			return run{}, false
+		}
+		ops[on] = operator
+		var keys [caseScanMax]string
+		for kn := 0; ; kn++ {
+			key, done, ok := q.key(kn)
+			if !ok {
+				return run{}, false
+			}
+			if done {
+				if kn == 0 {
+					return run{}, false
+				}
+				break
+			}
+			if kn >= len(keys) || lowerTwin(keys[:kn], key) {
+				return run{}, false
+			}
+			keys[kn] = key
+			values, ok := q.conditionValues()
+			if !ok {
+				return run{}, false
+			}
+			q.conds = append(q.conds, quickCondition{operator: operator, key: key, op: op, values: values})
+		}
+	}
+	return run{lo, int32(len(q.conds))}, true
+}
+
+// lowerTwin reports whether key equals one of before when both are
+// lowercased.
+func lowerTwin(before []string, key string) bool {
+	for _, b := range before {
+		if sameLower(b, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionValues reads a string, number or boolean, or a non-empty array
+// of them.
+func (q *quick) conditionValues() (run, bool) {
+	lo := int32(len(q.vals))
+	if q.next() != '[' {
+		if !q.conditionScalar() {
+			return run{}, false
+		}
+		return run{lo, lo + 1}, true
+	}
+	q.i++
+	for n := 0; ; n++ {
+		done, ok := q.item(n)
+		if !ok {
+			return run{}, false
+		}
+		if done {
+			if n == 0 {
+				return run{}, false
+			}
+			break
+		}
+		if !q.conditionScalar() {
+			return run{}, false
+		}
+	}
+	return run{lo, int32(len(q.vals))}, true
+}
+
+// conditionScalar reads one condition value as its text.
+func (q *quick) conditionScalar() bool {
+	switch c := q.next(); {
+	case c == '"':
+		v, ok := q.str()
+		if !ok {
+			return false
+		}
+		q.vals = append(q.vals, v)
+	case c == '-' || '0' <= c && c <= '9':
+		end, ok := jsonx.ScanNumber(q.s, q.i)
+		if !ok {
+			return false
+		}
+		q.vals = append(q.vals, q.s[q.i:end])
+		q.i = end
+	case hasText(q.s, q.i, "true"):
+		q.vals = append(q.vals, "true")
+		q.i += 4
+	case hasText(q.s, q.i, "false"):
+		q.vals = append(q.vals, "false")
+		q.i += 5
+	default:
+		return false
+	}
+	return true
+}
+
+func hasText(s string, i int, lit string) bool {
+	return len(s)-i >= len(lit) && s[i:i+len(lit)] == lit
+}
+
+// oneStatement is a document of one statement with at most one
+// principal (a clean Bucket's policy, most trust policies), allocated in
+// one piece. It stays under 512 bytes, past which an object with pointers
+// costs the allocator a header; its values and conditions are two small
+// allocations of their own.
+type oneStatement struct {
+	doc   Document
+	stmt  [1]Statement
+	ptrs  [1]*Statement
+	prins [1]Principal
+}
+
+// build makes the Document: the arenas copied at their size, and each
+// statement's lists cut from the copies.
+func (q *quick) build() *Document {
+	var (
+		doc   *Document
+		prins []Principal
+		slab  []Statement
+	)
+	if one := (*oneStatement)(nil); len(q.stmts) == 1 && len(q.prins) <= len(one.prins) {
+		one = new(oneStatement)
+		doc, prins, slab = &one.doc, one.prins[:len(q.prins)], one.stmt[:]
+		doc.Statements = one.ptrs[:]
+	} else {
+		doc, slab, prins = new(Document), make([]Statement, len(q.stmts)), make([]Principal, len(q.prins))
+		doc.Statements = make([]*Statement, len(q.stmts))
+	}
+	var conds []Condition
+	if len(q.conds) > 0 {
+		conds = make([]Condition, len(q.conds))
+	}
+	vals := make([]string, len(q.vals))
+	doc.Raw, doc.Kind, doc.Version, doc.HasVersion = q.s, q.kind, q.version, q.hasVersion
+	doc.StatementIsArray, doc.StatementStart, doc.StatementEnd, doc.End = q.isArray, q.stmtStart, q.stmtEnd, q.docEnd
+	copy(vals, q.vals)
+	list := func(r run) []string {
+		if r.lo < 0 {
+			return nil
+		}
+		return vals[r.lo:r.hi:r.hi]
+	}
+	for i := range q.conds {
+		c, to := &q.conds[i], &conds[i]
+		to.Operator, to.Op, to.Key, to.Values = c.operator, c.op, c.key, list(c.values)
+	}
+	for i := range q.prins {
+		p, to := &q.prins[i], &prins[i]
+		to.Wildcard, to.AWS, to.Service = p.wildcard, list(p.aws), list(p.service)
+		to.Federated, to.CanonicalUser = list(p.federated), list(p.canonicalUser)
+	}
+	principal := func(i int32) *Principal {
+		if i < 0 {
+			return nil
+		}
+		return &prins[i]
+	}
+	// Field by field into the zeroed slab: a Statement is large, and a
+	// literal would be built aside and copied.
+	for i := range q.stmts {
+		s, st := &q.stmts[i], &slab[i]
+		st.Index, st.Sid, st.HasSid, st.Effect = i, s.sid, s.hasSid, s.effect
+		st.Principal, st.NotPrincipal = principal(s.principal), principal(s.notPrincipal)
+		st.Action, st.NotAction, st.HasNotAction = list(s.action), list(s.notAction), s.notAction.lo >= 0
+		st.Resource, st.NotResource, st.HasNotResource = list(s.resource), list(s.notResource), s.notResource.lo >= 0
+		st.Start, st.End = s.start, s.end
+		if r := s.conditions; r.lo >= 0 && r.hi > r.lo {
+			st.Conditions = conds[r.lo:r.hi:r.hi]
+		}
+		doc.Statements[i] = st
+	}
+	return doc
+}
