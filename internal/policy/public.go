@@ -65,6 +65,19 @@ type Reach struct {
 	PinnedBy *Condition
 }
 
+// Grants reports whether any statement grants to someone by itself: an
+// Allow with a Principal or NotPrincipal, the statements whose Reach is
+// Granted. A document without one (a clean Bucket's, which only denies)
+// has no public grant to look for.
+func (d *Document) Grants() bool {
+	for _, s := range d.Statements {
+		if s.Effect == Allow && (s.Principal != nil || s.NotPrincipal != nil) {
+			return true
+		}
+	}
+	return false
+}
+
 // Reach answers who the statement grants to (see Reach). keys are the
 // condition keys that restrict a wildcard principal for the service, e.g.
 // S3RestrictingKeys or TrustRestrictingKeys. literalVars is true when

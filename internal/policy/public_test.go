@@ -254,3 +254,29 @@ func TestParseIAMARN(t *testing.T) {
 		}
 	}
 }
+
+// TestGrants: a document grants by itself exactly when one of its
+// statements' Reach is Granted, for every valid seed of every kind.
+func TestGrants(t *testing.T) {
+	for _, raw := range append(append([]string{}, fuzzSeeds...), quickSeeds...) {
+		for _, kind := range quickKinds {
+			d, _ := policy.Parse(raw, kind, policy.Options{AllowCanonicalUser: true})
+			if d == nil {
+				continue
+			}
+			want := false
+			for _, s := range d.Statements {
+				want = want || s.Reach(policy.S3RestrictingKeys(), false).Granted
+			}
+			if got := d.Grants(); got != want {
+				t.Errorf("%s %s: Grants() = %v, a statement's Reach is Granted: %v", kind, raw, got, want)
+			}
+		}
+	}
+	if d, _ := policy.Parse(doc(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}`), policy.ResourcePolicy, policy.Options{}); d.Grants() {
+		t.Error("a document that only denies grants")
+	}
+	if d, _ := policy.Parse(doc(readStmt(`"NotPrincipal":{"AWS":"111122223333"}`, "")), policy.ResourcePolicy, policy.Options{}); !d.Grants() {
+		t.Error("an Allow with NotPrincipal does not grant")
+	}
+}

@@ -51,6 +51,9 @@ func s3003() *Rule {
 }
 
 func publicGrantFindings(bp bucketPolicy, family *policy.ActionFamily, fixable bool) []Finding {
+	if !bp.Doc.Grants() {
+		return nil // nothing to derive, nor to keep with the document
+	}
 	grants := policy.Derive(bp.Doc, publicGrantsKey{family}, func(d *policy.Document) []reportedGrant {
 		var out []reportedGrant
 		for _, g := range publicGrants(d, *family) {
