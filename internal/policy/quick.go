@@ -672,14 +672,16 @@ func hasText(s string, i int, lit string) bool {
 
 // oneStatement is a document of one statement with at most one
 // principal (a clean Bucket's policy, most trust policies), allocated in
-// one piece. It stays under 512 bytes, past which an object with pointers
-// costs the allocator a header; its values and conditions are two small
+// one piece with up to four values. It stays within 512 bytes, past which
+// an object with pointers costs the allocator a header
+// (TestOneStatementHasNoHeader); more values, and the conditions, are
 // allocations of their own.
 type oneStatement struct {
 	doc   Document
 	stmt  [1]Statement
 	ptrs  [1]*Statement
 	prins [1]Principal
+	vals  [4]string
 }
 
 // build makes the Document: the arenas copied at their size, and each
@@ -689,20 +691,26 @@ func (q *quick) build() *Document {
 		doc   *Document
 		prins []Principal
 		slab  []Statement
+		vals  []string
+		conds []Condition
 	)
 	if one := (*oneStatement)(nil); len(q.stmts) == 1 && len(q.prins) <= len(one.prins) {
 		one = new(oneStatement)
 		doc, prins, slab = &one.doc, one.prins[:len(q.prins)], one.stmt[:]
 		doc.Statements = one.ptrs[:]
+		if len(q.vals) <= len(one.vals) {
+			vals = one.vals[:len(q.vals)]
+		}
 	} else {
 		doc, slab, prins = new(Document), make([]Statement, len(q.stmts)), make([]Principal, len(q.prins))
 		doc.Statements = make([]*Statement, len(q.stmts))
 	}
-	var conds []Condition
+	if vals == nil {
+		vals = make([]string, len(q.vals))
+	}
 	if len(q.conds) > 0 {
 		conds = make([]Condition, len(q.conds))
 	}
-	vals := make([]string, len(q.vals))
 	doc.Raw, doc.Kind, doc.Version, doc.HasVersion = q.s, q.kind, q.version, q.hasVersion
 	doc.StatementIsArray, doc.StatementStart, doc.StatementEnd, doc.End = q.isArray, q.stmtStart, q.stmtEnd, q.docEnd
 	copy(vals, q.vals)

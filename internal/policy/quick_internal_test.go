@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 // TestPrintableASCII compares the eight-bytes-at-a-time check with a byte
 // loop for every byte value at every position of strings of 1 to 17
@@ -43,5 +46,14 @@ func TestPrintableASCII(t *testing.T) {
 	}
 	if !printableASCII("") {
 		t.Error("the empty string is printable")
+	}
+}
+
+// TestOneStatementHasNoHeader keeps a one-statement document's piece
+// within 512 bytes: past that, the allocator gives an object with
+// pointers a header and sets its type bits on every allocation.
+func TestOneStatementHasNoHeader(t *testing.T) {
+	if size := unsafe.Sizeof(oneStatement{}); size > 512 {
+		t.Errorf("oneStatement is %d bytes", size)
 	}
 }
