@@ -71,11 +71,17 @@ type Reach struct {
 // has no public grant to look for.
 func (d *Document) Grants() bool {
 	for _, s := range d.Statements {
-		if s.Effect == Allow && (s.Principal != nil || s.NotPrincipal != nil) {
+		if s.grants() {
 			return true
 		}
 	}
 	return false
+}
+
+// grants reports whether the statement grants to someone by itself: an
+// Allow with a principal element (rule C5: a Deny never does).
+func (s *Statement) grants() bool {
+	return s.Effect == Allow && (s.Principal != nil || s.NotPrincipal != nil)
 }
 
 // Reach answers who the statement grants to (see Reach). keys are the
@@ -84,7 +90,7 @@ func (d *Document) Grants() bool {
 // "${...}" is literal text in the document (rule A6).
 func (s *Statement) Reach(keys []string, literalVars bool) Reach {
 	var r Reach
-	if s.Effect != Allow || s.Principal == nil && s.NotPrincipal == nil {
+	if !s.grants() {
 		return r // rule C5: a Deny is never public
 	}
 	r.Granted = true

@@ -74,8 +74,8 @@ const quickMaxKept = 256
 // parseQuick returns the document Parse would return for raw with no
 // problem, or false when raw is not such a document or not one it reads.
 func parseQuick(raw string, kind Kind, opts Options, limit int) (*Document, bool) {
-	if len(raw) > limit {
-		return nil, false
+	if limit > 0 && len(raw) > limit {
+		return nil, false // the tree reports it (a limit of 0 or less is none)
 	}
 	q := quickPool.Get().(*quick)
 	*q = quick{s: raw, kind: kind, opts: opts, stmts: q.stmts[:0], prins: q.prins[:0], conds: q.conds[:0], vals: q.vals[:0]}

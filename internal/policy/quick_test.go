@@ -50,19 +50,21 @@ func FuzzQuickMatchesParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, kind := range quickKinds {
 			for _, canonical := range []bool{false, true} {
-				checkQuick(t, raw, kind, policy.Options{AllowCanonicalUser: canonical})
+				checkQuick(t, raw, kind, policy.Options{AllowCanonicalUser: canonical}, policy.MaxBucketPolicyBytes)
 			}
+			// A limit just under the document's size, and none.
+			checkQuick(t, raw, kind, policy.Options{}, len(raw)-1)
+			checkQuick(t, raw, kind, policy.Options{}, -1)
 		}
 	})
 }
 
-func checkQuick(t *testing.T, raw string, kind policy.Kind, opts policy.Options) {
+func checkQuick(t *testing.T, raw string, kind policy.Kind, opts policy.Options, limit int) {
 	t.Helper()
-	const limit = policy.MaxBucketPolicyBytes
 	quick, ok := policy.ParseQuick(raw, kind, opts, limit)
 	tree, problems := policy.ParseTree(raw, kind, opts, limit)
 	if !ok {
-		if len(problems) == 0 && tree != nil && !strings.Contains(raw, `\`) && utf8.ValidString(raw) && strings.Count(raw, ":") < 16 && len(raw) <= limit {
+		if len(problems) == 0 && tree != nil && !strings.Contains(raw, `\`) && utf8.ValidString(raw) && strings.Count(raw, ":") < 16 && (limit <= 0 || len(raw) <= limit) {
 			t.Errorf("%s %q: the tree reads it without a problem, the one-pass reader left it", kind, raw)
 		}
 		return
@@ -101,7 +103,7 @@ func TestQuickReadsCommonDocuments(t *testing.T) {
 	for _, raw := range append(append([]string{}, fuzzSeeds...), quickSeeds...) {
 		for _, kind := range quickKinds {
 			opts := policy.Options{AllowCanonicalUser: true}
-			checkQuick(t, raw, kind, opts)
+			checkQuick(t, raw, kind, opts, policy.MaxBucketPolicyBytes)
 			if _, ok := policy.ParseQuick(raw, kind, opts, policy.MaxBucketPolicyBytes); ok {
 				read++
 			}
