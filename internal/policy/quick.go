@@ -162,31 +162,43 @@ func printableASCII(s string) bool {
 	return true
 }
 
-// key reads the key of member n of an object whose brace is read, and
-// its colon. done is true at the closing brace (then read).
-func (q *quick) key(n int) (key string, done, ok bool) {
-	if q.at('}') {
-		return "", true, true
+// members reads the object whose brace is at q.i: read reads the value
+// of each member and returns the bit that names the member (0 when it
+// needs none), and no bit may come twice. It returns the bits seen and
+// how many members there were.
+func (q *quick) members(read func(key string) (bit int, ok bool)) (seen, n int, ok bool) {
+	q.i++ // the brace
+	for ; ; n++ {
+		if q.at('}') {
+			return seen, n, true
+		}
+		if n > 0 && !q.at(',') {
+			return 0, 0, false
+		}
+		key, ok := q.str()
+		if !ok || !q.at(':') {
+			return 0, 0, false
+		}
+		bit, ok := read(key)
+		if !ok || seen&bit != 0 {
+			return 0, 0, false
+		}
+		seen |= bit
 	}
-	if n > 0 && !q.at(',') {
-		return "", false, false
-	}
-	if key, ok = q.str(); !ok || !q.at(':') {
-		return "", false, false
-	}
-	return key, false, true
 }
 
-// item reads what comes before item n of an array whose bracket is read:
-// done is true at the closing bracket (then read).
-func (q *quick) item(n int) (done, ok bool) {
-	if q.at(']') {
-		return true, true
+// items reads the array whose bracket is at q.i, each item with read,
+// and reports whether it was well formed and not empty.
+func (q *quick) items(read func() bool) bool {
+	q.i++ // the bracket
+	for n := 0; ; n++ {
+		if q.at(']') {
+			return n > 0
+		}
+		if n > 0 && !q.at(',') || !read() {
+			return false
+		}
 	}
-	if n > 0 && !q.at(',') {
-		return false, false
-	}
-	return false, true
 }
 
 // Members of a document, a statement and a principal, as bits: each may
@@ -210,48 +222,26 @@ const (
 )
 
 func (q *quick) document() bool {
-	if !q.at('{') {
+	if q.next() != '{' {
 		return false
 	}
-	seen := 0
-	for n := 0; ; n++ {
-		key, done, ok := q.key(n)
-		if !ok {
-			return false
-		}
-		if done {
-			break
-		}
-		var bit int
+	seen, _, ok := q.members(func(key string) (int, bool) {
 		switch key {
 		case "Version":
-			bit = mVersion
 			v, ok := q.str()
-			if !ok || v != Version2012 && v != Version2008 {
-				return false
-			}
 			q.version, q.hasVersion = v, true
+			return mVersion, ok && (v == Version2012 || v == Version2008)
 		case "Id":
-			bit = mID
-			if _, ok := q.str(); !ok {
-				return false
-			}
+			_, ok := q.str()
+			return mID, ok
 		case "Statement":
-			bit = mStatement
-			if !q.statements() {
-				return false
-			}
-		default:
-			return false
+			return mStatement, q.statements()
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return 0, false
+	})
 	q.docEnd = q.i
 	q.ws()
-	return seen&mStatement != 0 && q.i == len(q.s) && q.uniqueSids()
+	return ok && seen&mStatement != 0 && q.i == len(q.s) && q.uniqueSids()
 }
 
 func (q *quick) statements() bool {
@@ -262,22 +252,9 @@ func (q *quick) statements() bool {
 			return false
 		}
 	case '[':
-		q.i++
 		q.isArray = true
-		for n := 0; ; n++ {
-			done, ok := q.item(n)
-			if !ok {
-				return false
-			}
-			if done {
-				if n == 0 {
-					return false // an empty Statement
-				}
-				break
-			}
-			if q.next() != '{' || !q.statement() {
-				return false
-			}
+		if !q.items(func() bool { return q.next() == '{' && q.statement() }) {
+			return false
 		}
 	default:
 		return false
@@ -317,76 +294,43 @@ func (q *quick) uniqueSids() bool {
 func (q *quick) statement() bool {
 	s := quickStatement{principal: -1, notPrincipal: -1, action: absent, notAction: absent,
 		resource: absent, notResource: absent, conditions: absent, start: q.i}
-	q.i++ // the brace
-	seen := 0
-	for n := 0; ; n++ {
-		key, done, ok := q.key(n)
-		if !ok {
-			return false
-		}
-		if done {
-			break
-		}
-		var bit int
+	seen, _, ok := q.members(func(key string) (bit int, ok bool) {
+		// A list member's run, and how its value is read.
+		var list *run
+		var read func() (run, bool)
 		switch key {
 		case "Sid":
-			bit = mSid
-			if s.sid, ok = q.str(); !ok {
-				return false
-			}
+			s.sid, ok = q.str()
 			s.hasSid = true
+			return mSid, ok
 		case "Effect":
-			bit = mEffect
 			v, ok := q.str()
-			if !ok || v != string(Allow) && v != string(Deny) {
-				return false
-			}
 			s.effect = Effect(v)
+			return mEffect, ok && (s.effect == Allow || s.effect == Deny)
 		case "Principal":
-			bit = mPrincipal
-			if s.principal, ok = q.principal(); !ok {
-				return false
-			}
+			s.principal, ok = q.principal()
+			return mPrincipal, ok
 		case "NotPrincipal":
-			bit = mNotPrincipal
-			if s.notPrincipal, ok = q.principal(); !ok {
-				return false
-			}
+			s.notPrincipal, ok = q.principal()
+			return mNotPrincipal, ok
 		case "Action":
-			bit = mAction
-			if s.action, ok = q.actions(); !ok {
-				return false
-			}
+			bit, list, read = mAction, &s.action, q.actions
 		case "NotAction":
-			bit = mNotAction
-			if s.notAction, ok = q.actions(); !ok {
-				return false
-			}
+			bit, list, read = mNotAction, &s.notAction, q.actions
 		case "Resource":
-			bit = mResource
-			if s.resource, ok = q.strings(); !ok {
-				return false
-			}
+			bit, list, read = mResource, &s.resource, q.strings
 		case "NotResource":
-			bit = mNotResource
-			if s.notResource, ok = q.strings(); !ok {
-				return false
-			}
+			bit, list, read = mNotResource, &s.notResource, q.strings
 		case "Condition":
-			bit = mCondition
-			if s.conditions, ok = q.conditions(); !ok {
-				return false
-			}
+			bit, list, read = mCondition, &s.conditions, q.conditions
 		default:
-			return false
+			return 0, false
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		*list, ok = read()
+		return bit, ok
+	})
 	s.end = q.i
-	if !q.kindAllows(seen, &s) {
+	if !ok || !q.kindAllows(seen, &s) {
 		return false
 	}
 	q.stmts = append(q.stmts, s)
@@ -420,34 +364,26 @@ func (q *quick) strings() (run, bool) {
 	lo := int32(len(q.vals))
 	switch q.next() {
 	case '"':
-		v, ok := q.str()
-		if !ok || v == "" {
+		if !q.nonEmpty() {
 			return run{}, false
 		}
-		q.vals = append(q.vals, v)
 	case '[':
-		q.i++
-		for n := 0; ; n++ {
-			done, ok := q.item(n)
-			if !ok {
-				return run{}, false
-			}
-			if done {
-				if n == 0 {
-					return run{}, false
-				}
-				break
-			}
-			v, ok := q.str()
-			if !ok || v == "" {
-				return run{}, false
-			}
-			q.vals = append(q.vals, v)
+		if !q.items(q.nonEmpty) {
+			return run{}, false
 		}
 	default:
 		return run{}, false
 	}
 	return run{lo, int32(len(q.vals))}, true
+}
+
+// nonEmpty reads a non-empty string into the values.
+func (q *quick) nonEmpty() bool {
+	v, ok := q.str()
+	if ok && v != "" {
+		q.vals = append(q.vals, v)
+	}
+	return ok && v != ""
 }
 
 // actions reads an Action or NotAction: "*" or service:Action each.
@@ -494,56 +430,35 @@ func (q *quick) principal() (int32, bool) {
 		}
 		pr.wildcard = true
 	case '{':
-		q.i++
-		seen := 0
-		for n := 0; ; n++ {
-			key, done, ok := q.key(n)
+		_, n, ok := q.members(func(key string) (int, bool) {
+			sp, ok := q.strings()
 			if !ok {
-				return -1, false
-			}
-			if done {
-				if n == 0 {
-					return -1, false
-				}
-				break
-			}
-			var bit int
-			var sp run
-			if sp, ok = q.strings(); !ok {
-				return -1, false
+				return 0, false
 			}
 			vals := q.vals[sp.lo:sp.hi]
 			switch key {
 			case "AWS":
-				bit, pr.aws = pAWS, sp
+				pr.aws = sp
 				for _, v := range vals {
 					if awsPrincipalProblem(v) != "" {
-						return -1, false
+						return 0, false
 					}
 				}
+				return pAWS, true
 			case "Service":
-				bit, pr.service = pService, sp
+				pr.service = sp
+				return pService, noWildcard(vals)
 			case "Federated":
-				bit, pr.federated = pFederated, sp
+				pr.federated = sp
+				return pFederated, noWildcard(vals)
 			case "CanonicalUser":
-				if !q.opts.AllowCanonicalUser {
-					return -1, false
-				}
-				bit, pr.canonicalUser = pCanonicalUser, sp
-			default:
-				return -1, false
+				pr.canonicalUser = sp
+				return pCanonicalUser, q.opts.AllowCanonicalUser && noWildcard(vals)
 			}
-			if bit != pAWS {
-				for _, v := range vals {
-					if hasWildcard(v) {
-						return -1, false
-					}
-				}
-			}
-			if seen&bit != 0 {
-				return -1, false
-			}
-			seen |= bit
+			return 0, false
+		})
+		if !ok || n == 0 {
+			return -1, false
 		}
 	default:
 		return -1, false
@@ -554,59 +469,62 @@ func (q *quick) principal() (int32, bool) {
 
 // conditions reads a Condition block: operators, each of condition keys.
 func (q *quick) conditions() (run, bool) {
-	if !q.at('{') {
+	if q.next() != '{' {
 		return run{}, false
 	}
 	lo := int32(len(q.conds))
-	var ops [caseScanMax]string
-	for on := 0; ; on++ {
-		operator, done, ok := q.key(on)
-		if !ok {
-			return run{}, false
-		}
-		if done {
-			break
-		}
+	var ops keySet
+	_, _, ok := q.members(func(operator string) (int, bool) {
 		op, ok := ParseOperator(operator)
-		if !ok || on >= len(ops) || lowerTwin(ops[:on], operator) || !q.at('{') {
-			return run{}, false
+		if !ok || !ops.add(operator) || q.next() != '{' {
+			return 0, false
 		}
-		ops[on] = operator
-		var keys [caseScanMax]string
-		for kn := 0; ; kn++ {
-			key, done, ok := q.key(kn)
-			if !ok {
-				return run{}, false
+		var keys keySet
+		_, _, ok = q.members(func(key string) (int, bool) {
+			if !keys.add(key) {
+				return 0, false
 			}
-			if done {
-				if kn == 0 {
-					return run{}, false
-				}
-				break
-			}
-			if kn >= len(keys) || lowerTwin(keys[:kn], key) {
-				return run{}, false
-			}
-			keys[kn] = key
 			values, ok := q.conditionValues()
-			if !ok {
-				return run{}, false
-			}
 			q.conds = append(q.conds, quickCondition{operator: operator, key: key, op: op, values: values})
-		}
-	}
-	return run{lo, int32(len(q.conds))}, true
+			return 0, ok
+		})
+		return 0, ok && keys.n > 0
+	})
+	return run{lo, int32(len(q.conds))}, ok
 }
 
-// lowerTwin reports whether key equals one of before when both are
-// lowercased.
-func lowerTwin(before []string, key string) bool {
-	for _, b := range before {
+// keySet holds the keys of one object, up to caseScanMax of them, to find
+// case twins among: keys equal once both are lowercased, which Parse
+// reports for operators and condition keys.
+type keySet struct {
+	keys [caseScanMax]string
+	n    int
+}
+
+// add adds key, and reports false when it has a twin before it or there
+// is no room left.
+func (k *keySet) add(key string) bool {
+	if k.n == len(k.keys) {
+		return false
+	}
+	for _, b := range k.keys[:k.n] {
 		if sameLower(b, key) {
-			return true
+			return false
 		}
 	}
-	return false
+	k.keys[k.n] = key
+	k.n++
+	return true
+}
+
+// noWildcard reports whether no value has a wildcard.
+func noWildcard(vals []string) bool {
+	for _, v := range vals {
+		if hasWildcard(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // conditionValues reads a string, number or boolean, or a non-empty array
@@ -619,21 +537,8 @@ func (q *quick) conditionValues() (run, bool) {
 		}
 		return run{lo, lo + 1}, true
 	}
-	q.i++
-	for n := 0; ; n++ {
-		done, ok := q.item(n)
-		if !ok {
-			return run{}, false
-		}
-		if done {
-			if n == 0 {
-				return run{}, false
-			}
-			break
-		}
-		if !q.conditionScalar() {
-			return run{}, false
-		}
+	if !q.items(q.conditionScalar) {
+		return run{}, false
 	}
 	return run{lo, int32(len(q.vals))}, true
 }
