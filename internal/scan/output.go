@@ -400,7 +400,7 @@ func writeErrors(rep Report, stderr io.Writer) error {
 		b.WriteString(governance.OneLine(e.Message))
 		b.WriteByte('\n')
 	}
-	for _, e := range rep.warnings {
+	for _, e := range rep.Warnings {
 		b.WriteString(governance.OneLine("warning: " + e.Source + ": " + e.Message))
 		b.WriteByte('\n')
 	}
@@ -412,7 +412,7 @@ func writeErrors(rep Report, stderr io.Writer) error {
 // holds no object, a kind near one ackguard guards), which the text output
 // gives on standard error.
 func warningNote(rep Report, note string) bool {
-	for _, e := range rep.warnings {
+	for _, e := range rep.Warnings {
 		if strings.HasSuffix(note, " "+e.Message) {
 			return true
 		}
@@ -473,7 +473,7 @@ func SummaryLine(rep Report) string {
 	if n := len(rep.Errors); n > 0 {
 		s += ", " + plural(n, "error")
 	}
-	if len(rep.warnings) > 0 && rep.Summary.Documents == 0 {
+	if len(rep.Warnings) > 0 && rep.Summary.Documents == 0 {
 		s += ", no object read"
 	}
 	return s

@@ -138,7 +138,7 @@ func WriteSARIF(rep Report, reg *rules.Registry, w io.Writer) error {
 	for _, e := range rep.Errors {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification(e, "error"))
 	}
-	for _, e := range rep.warnings {
+	for _, e := range rep.Warnings {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification(e, "warning"))
 	}
 	run.AddInvocations(inv)

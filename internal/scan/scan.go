@@ -157,7 +157,7 @@ type Report struct {
 	// Notes say what the scan skipped that a reader could expect it to
 	// read (Helm templates outside their chart, a library chart, a PATH
 	// that holds no object, an object of a kind near one ackguard guards
-	// in its ACK group: these two are warnings on standard error too), and
+	// in its ACK group: these two are Warnings too), and
 	// the namespaces judged without their labels (no Namespace object in
 	// the input while a policy selects namespaces by labels); never an
 	// error (extension).
@@ -167,15 +167,16 @@ type Report struct {
 	// services.k8s.aws/owner-account-id annotation, ACK's cross-account
 	// role map ConfigMaps, or a resource's status (extension).
 	OwnerAccounts []OwnerAccount `json:"ownerAccounts"`
+	// Warnings are what the outputs warn of on standard error (and SARIF
+	// as notifications of level warning), each with its source and line as
+	// an error has them, and each also a note: the PATHs that hold no
+	// object, the objects of a kind near one ackguard guards in its ACK
+	// group (see nearMiss). Never an error: the exit code does not count
+	// them (extension).
+	Warnings []InputError `json:"warnings"`
 
 	// judged are the resources judged, in input order.
 	judged []judgedResource
-	// warnings are what the outputs warn of on standard error (and SARIF
-	// as notifications of level warning), each also a note: the PATHs
-	// that hold no object, the objects of a kind near one ackguard guards
-	// in its ACK group (see nearMiss). Never an error: the exit code does
-	// not count them.
-	warnings []InputError
 }
 
 // emptyInput notes a PATH that holds no object: nothing was judged from
@@ -192,7 +193,7 @@ func (s *scanner) emptyInput(p string, built bool) {
 	if built {
 		msg = "holds no Kubernetes object, so nothing was judged from it (a chart that renders none with the values given, or a kustomization that builds none): check its values and resources"
 	}
-	s.rep.warnings = append(s.rep.warnings, InputError{Source: p, Message: msg})
+	s.rep.Warnings = append(s.rep.Warnings, InputError{Source: p, Message: msg})
 	s.notef("%s %s", what, msg)
 }
 
@@ -408,6 +409,9 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	}
 	if p.Notes == nil {
 		p.Notes = []string{}
+	}
+	if p.Warnings == nil {
+		p.Warnings = []InputError{}
 	}
 	if p.OwnerAccounts == nil {
 		p.OwnerAccounts = []OwnerAccount{}
@@ -914,10 +918,10 @@ func (s *scanner) notef(format string, args ...any) {
 // Unlike an error, it does not change the exit code.
 func (s *scanner) warnf(source, format string, args ...any) {
 	w := newInputError(source, fmt.Sprintf(format, args...))
-	if s.pass == judgePass || slices.Contains(s.rep.warnings, w) {
+	if s.pass == judgePass || slices.Contains(s.rep.Warnings, w) {
 		return
 	}
-	s.rep.warnings = append(s.rep.warnings, w)
+	s.rep.Warnings = append(s.rep.Warnings, w)
 	s.notef("%s: %s", source, w.Message)
 }
 

@@ -138,7 +138,7 @@ func TestScanPartition(t *testing.T) {
 // The published JSON interface: exact key sets. Extending an object is
 // allowed (add the key here); renaming or removing one is not.
 var (
-	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "notes", "ownerAccounts", "policies", "summary"}
+	topKeys          = []string{"errors", "exceptions", "exempted", "findings", "notes", "ownerAccounts", "policies", "summary", "warnings"}
 	findingKeys      = []string{"action", "column", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exemptedKeys     = []string{"action", "column", "exception", "fixable", "line", "message", "note", "path", "policy", "policyAction", "remedy", "resource", "rule", "severity", "title"}
 	exceptionRefKeys = []string{"expiresAt", "name", "namespace", "reason", "source"}
@@ -250,10 +250,12 @@ func checkShape(t testing.TB, out string) map[string]any {
 		}
 		stringFields(t, "exception", xm, exceptionRefKeys...)
 	}
-	for _, em := range array(t, doc, "errors", errorKeys) {
-		stringFields(t, "error", em, "message", "source")
-		if l, ok := em["line"].(float64); !ok || l < 0 || l != float64(int(l)) {
-			t.Fatalf("error line %v", em["line"])
+	for _, key := range []string{"errors", "warnings"} {
+		for _, em := range array(t, doc, key, errorKeys) {
+			stringFields(t, key, em, "message", "source")
+			if l, ok := em["line"].(float64); !ok || l < 0 || l != float64(int(l)) {
+				t.Fatalf("%s line %v", key, em["line"])
+			}
 		}
 	}
 	policies := array(t, doc, "policies", policyKeys)
@@ -334,7 +336,7 @@ func TestJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0,"documents":0},"exempted":[],"policies":[],"exceptions":[],"notes":[],"ownerAccounts":[]}`; string(b) != want {
+	if want := `{"findings":[],"errors":[],"summary":{"resources":0,"findings":0,"denied":0,"warned":0,"exempted":0,"skipped":0,"documents":0},"exempted":[],"policies":[],"exceptions":[],"notes":[],"ownerAccounts":[],"warnings":[]}`; string(b) != want {
 		t.Errorf("empty report encodes as %s, want %s", b, want)
 	}
 }
@@ -1652,6 +1654,18 @@ func TestMisspeltKindOfACKGroupIsAWarning(t *testing.T) {
 	if len(notes) != len(near) {
 		t.Errorf("%d notes, want %d:\n%s", len(notes), len(near), strings.Join(notes, "\n"))
 	}
+	// The same warnings, structured as errors are: source, line, message.
+	warnings := doc["warnings"].([]any)
+	if len(warnings) != len(near) {
+		t.Errorf("%d warnings, want %d: %v", len(warnings), len(near), warnings)
+	}
+	for i, w := range warnings {
+		wm, n := w.(map[string]any), near[min(i, len(near)-1)]
+		if wm["source"] != fmt.Sprintf("-#%d", i) || wm["line"] != float64(5*i+2) ||
+			!strings.HasPrefix(wm["message"].(string), fmt.Sprintf("line %d: %s %s is not a kind ackguard guards", 5*i+2, n.apiVersion, n.kind)) {
+			t.Errorf("warning %d: %v", i, wm)
+		}
+	}
 
 	// A warning, whatever the output: the exit code is the findings'.
 	doc1 := "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Buckett\nmetadata: {name: b}\nspec: {name: b}\n"
@@ -1810,6 +1824,9 @@ func TestEmptyInputIsReported(t *testing.T) {
 			}
 			if notes := doc["notes"].([]any); len(notes) != 1 || !strings.Contains(notes[0].(string), "holds no Kubernetes object") {
 				t.Errorf("notes %v", notes)
+			}
+			if w := doc["warnings"].([]any); len(w) != 1 || w[0].(map[string]any)["source"] != tt.path || w[0].(map[string]any)["line"] != 0.0 {
+				t.Errorf("warnings %v, want one of %s at no line", w, tt.path)
 			}
 		})
 	}
