@@ -36,6 +36,7 @@ type junitCase struct {
 	Line      int           `xml:"line,attr,omitempty"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -58,7 +59,9 @@ type junitMessage struct {
 // an exempted one, pass with the finding in system-out. Input errors are
 // test cases with an error, in a suite named after their source's file,
 // at the file and line the error is at (see errorAt: its file and line
-// attributes, and "file:line" on the first line of its text).
+// attributes, and "file:line" on the first line of its text); a warning
+// (a PATH that holds no object, an object of a kind near one ackguard
+// guards) is a skipped test case there.
 // The report must come from a scan with Options.Output OutputJUnit: only
 // such a scan keeps every resource it judged, findings or not.
 func WriteJUnit(rep Report, reg *rules.Registry, failOn string, w io.Writer) error {
@@ -120,17 +123,31 @@ func WriteJUnit(rep Report, reg *rules.Registry, failOn string, w io.Writer) err
 			s.Cases = append(s.Cases, c)
 		}
 	}
-	for _, e := range rep.Errors {
-		s := suite(fileOf(Finding{Resource: Resource{Source: e.Source}}))
-		s.Tests++
-		s.Errors++
+	// An input error, and a warning (what was read and not judged), are
+	// test cases in a suite named after their source's file, at the file
+	// and line they are at: an error, and a skipped case.
+	input := func(e InputError, typ string) (*junitSuite, junitCase, *junitMessage) {
 		artifact, line, at := errorAt(e)
 		text := e.Source + ": " + e.Message
 		if at != "" {
 			text = at + "\n" + text
 		}
-		s.Cases = append(s.Cases, junitCase{Name: "read " + e.Source, Classname: "input", File: artifact, Line: line,
-			Error: &junitMessage{Message: e.Message, Type: "InputError", Text: text}})
+		s := suite(fileOf(Finding{Resource: Resource{Source: e.Source}}))
+		s.Tests++
+		return s, junitCase{Name: "read " + e.Source, Classname: "input", File: artifact, Line: line},
+			&junitMessage{Message: e.Message, Type: typ, Text: text}
+	}
+	for _, e := range rep.Errors {
+		s, c, m := input(e, "InputError")
+		c.Error = m
+		s.Errors++
+		s.Cases = append(s.Cases, c)
+	}
+	for _, w := range rep.Warnings {
+		s, c, m := input(w, "Warning")
+		c.Skipped = m
+		s.Skipped++
+		s.Cases = append(s.Cases, c)
 	}
 	for _, s := range out.Suites {
 		out.Tests += s.Tests

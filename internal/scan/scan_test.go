@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"flag"
 	"fmt"
 	"os"
@@ -1695,6 +1696,45 @@ func TestMisspeltKindOfACKGroupIsAWarning(t *testing.T) {
 	if n["level"] != "warning" || !strings.Contains(n["message"].(map[string]any)["text"].(string), "did you mean Bucket?") ||
 		pl["artifactLocation"].(map[string]any)["uri"] != "stdin" || pl["region"].(map[string]any)["startLine"] != 1.0 {
 		t.Errorf("notification %v", n)
+	}
+	// JUnit: a skipped test case at the object's line, beside the
+	// resources judged; no error, no failure.
+	code, stdout, _ := run(t, doc1+"---\n"+readTestdata(t, "secure", "secure.yaml"), "-o", "junit", "-")
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suites   []struct {
+			Name    string `xml:"name,attr"`
+			Skipped int    `xml:"skipped,attr"`
+			Cases   []struct {
+				Name    string `xml:"name,attr"`
+				File    string `xml:"file,attr"`
+				Line    int    `xml:"line,attr"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
+				} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(stdout), &suites); err != nil {
+		t.Fatalf("JUnit: %v\n%s", err, stdout)
+	}
+	var skipped []string
+	for _, su := range suites.Suites {
+		for _, c := range su.Cases {
+			if c.Skipped != nil {
+				skipped = append(skipped, fmt.Sprintf("%s %s %s:%d %s: %s", su.Name, c.Name, c.File, c.Line, c.Skipped.Type, c.Skipped.Message))
+				if su.Skipped != 1 {
+					t.Errorf("suite %s counts %d skipped", su.Name, su.Skipped)
+				}
+			}
+		}
+	}
+	want := "- read -#0 -:1 Warning: line 1: s3.services.k8s.aws/v1alpha1 Buckett is not a kind ackguard guards; did you mean Bucket?"
+	if code != 0 || suites.Failures != 0 || suites.Errors != 0 || len(skipped) != 1 || !strings.HasPrefix(skipped[0], want) {
+		t.Errorf("JUnit: exit code %d, %d failures, %d errors, skipped %q, want one %q\n%s", code, suites.Failures, suites.Errors, skipped, want, stdout)
 	}
 }
 
