@@ -63,12 +63,14 @@
 // there, or from its plural (Buckett, SecurityGroups, Policies), is
 // skipped with a warning at its line,
 // not an error, since ACK may add kinds: "... is not a kind ackguard
-// guards; did you mean Bucket?" on standard error, in a note and as a
-// SARIF notification of level warning); empty documents
+// guards; did you mean Bucket?" on standard error, in a note, in the
+// JSON warnings, as a SARIF notification of level warning and a skipped
+// JUnit test case); empty documents
 // are skipped and not counted. A PATH that holds no object (an empty file,
 // a directory without manifests, nothing on standard input) judges
 // nothing: the scan passes, as kubeconform does, but names it in a note,
-// a SARIF notification of level warning and on standard error ("warning:
+// the JSON warnings, a SARIF notification of level warning, a skipped
+// JUnit test case and on standard error ("warning:
 // PATH: holds no Kubernetes object ..."), with every output format; a chart that renders none with the values
 // given, or a kustomization that builds none, likewise, with its values
 // and resources to check rather than its path. A document whose top level is not an object
@@ -285,6 +287,12 @@
 //	                                    // --owner-account, a Namespace's annotation, ACK's
 //	                                    // cross-account role map, or a resource's status
 //	    }
+//	  ],
+//	  "warnings": [      // extension: what the scan warns of on standard error, shaped
+//	                     // as errors are; each also a note, none counts in the exit code
+//	    {"source": "bucket.yaml", "message": "line 2: s3.services.k8s.aws/v1alpha1 Buckett ...",
+//	     "line": 2}                    // a kind near one ackguard guards, at its line; a PATH
+//	                                    // that holds no object, at 0
 //	  ]
 //	}
 //
@@ -339,7 +347,8 @@
 // policies disable, an opt-in rule they do not enable, a resource no
 // policy selects, and one whose UPDATE from --base the webhook is not
 // called for have none; an input error is a test case with an error at
-// its file and line ("file:line" first in its text).
+// its file and line ("file:line" first in its text), and a warning a
+// skipped test case there.
 //
 // # Adoption
 //

@@ -342,6 +342,31 @@ func TestJSONShape(t *testing.T) {
 	}
 }
 
+// TestPackageDocNamesEveryTopKey: the package documentation's layout of
+// the JSON document names every top-level key of the published interface,
+// in the order the scan writes them.
+func TestPackageDocNamesEveryTopKey(t *testing.T) {
+	b, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile(`(?m)^//\t  "([A-Za-z]+)":`).FindAllStringSubmatch(string(b), -1) {
+		documented = append(documented, m[1])
+	}
+	out, err := json.Marshal(Report{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written []string
+	for _, m := range regexp.MustCompile(`[{,]"([A-Za-z]+)":[\[{]`).FindAllStringSubmatch(string(out), -1) {
+		written = append(written, m[1])
+	}
+	if !slices.Equal(documented, written) {
+		t.Errorf("doc.go lays out the JSON document with the keys %v; the scan writes %v", documented, written)
+	}
+}
+
 func TestScanManifests(t *testing.T) {
 	rep := Scan(context.Background(), []string{testdata("manifests")}, nil, Options{})
 	if len(rep.Errors) != 0 {
