@@ -1875,6 +1875,10 @@ func TestEmptyInputIsReported(t *testing.T) {
 				if output == OutputText && (!strings.Contains(stdout, "0 resources, 0 findings, 0 denied, 0 warned, no object read") || strings.Contains(stdout, "note:")) {
 					t.Errorf("text output:\n%s", stdout)
 				}
+				if output == OutputJUnit && (!strings.Contains(stdout, `<skipped message="holds no Kubernetes object, so nothing was judged from it`) ||
+					!strings.Contains(stdout, `skipped="1"`) || !strings.Contains(stdout, `failures="0" errors="0"`)) {
+					t.Errorf("JUnit output, want one skipped case:\n%s", stdout)
+				}
 				if output == OutputSARIF {
 					inv := checkSARIF(t, []byte(stdout))["runs"].([]any)[0].(map[string]any)["invocations"].([]any)[0].(map[string]any)
 					if n, _ := inv["toolExecutionNotifications"].([]any); inv["executionSuccessful"] != true || len(n) != 1 || n[0].(map[string]any)["level"] != "warning" {
