@@ -1725,24 +1725,7 @@ func TestMisspeltKindOfACKGroupIsAWarning(t *testing.T) {
 	// JUnit: a skipped test case at the object's line, beside the
 	// resources judged; no error, no failure.
 	code, stdout, _ := run(t, doc1+"---\n"+readTestdata(t, "secure", "secure.yaml"), "-o", "junit", "-")
-	var suites struct {
-		Tests    int `xml:"tests,attr"`
-		Failures int `xml:"failures,attr"`
-		Errors   int `xml:"errors,attr"`
-		Suites   []struct {
-			Name    string `xml:"name,attr"`
-			Skipped int    `xml:"skipped,attr"`
-			Cases   []struct {
-				Name    string `xml:"name,attr"`
-				File    string `xml:"file,attr"`
-				Line    int    `xml:"line,attr"`
-				Skipped *struct {
-					Message string `xml:"message,attr"`
-					Type    string `xml:"type,attr"`
-				} `xml:"skipped"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
+	var suites junitSuites // read back as it was written
 	if err := xml.Unmarshal([]byte(stdout), &suites); err != nil {
 		t.Fatalf("JUnit: %v\n%s", err, stdout)
 	}
