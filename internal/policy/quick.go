@@ -11,13 +11,13 @@ import (
 // grammar problem straight from its text, in one pass and without the
 // JSON tree: most documents an admission sees are such, and for them the
 // tree, the slabs it is carved from and the grammar's second walk over it
-// were a quarter to a third of the parse and most of its allocations
-// (docs/performance.md, "One pass for a valid document"). It accepts only what Parse accepts without a problem and
-// builds the same Document (FuzzQuickMatchesParse); at the first thing
-// Parse would report, or that it does not read itself (an escaped or
-// invalid UTF-8 string, a document over its size limit), it gives up and
-// Parse reads the document from the start, so every problem, its field
-// and its message come from one place.
+// were a quarter to a half of the parse and most of its allocations
+// (docs/performance.md, "One pass for a valid document"). It accepts only
+// what Parse accepts without a problem and builds the same Document
+// (FuzzQuickMatchesParse); at the first thing Parse would report, or that
+// it does not read itself (an escaped or invalid UTF-8 string, a document
+// over its size limit), it gives up and Parse reads the document from the
+// start, so every problem, its field and its message come from one place.
 
 // run is a stretch of one of a quick reader's arenas; lo < 0 is an
 // absent element.
@@ -221,6 +221,8 @@ const (
 	mCondition
 )
 
+// document reads the whole text as a document, and reports whether it is
+// one the reader builds.
 func (q *quick) document() bool {
 	if q.next() != '{' {
 		return false
@@ -244,6 +246,8 @@ func (q *quick) document() bool {
 	return ok && seen&mStatement != 0 && q.i == len(q.s) && q.uniqueSids()
 }
 
+// statements reads the value of Statement: one statement object, or a
+// non-empty array of them.
 func (q *quick) statements() bool {
 	q.stmtStart = jsonx.SkipSpace(q.s, q.i)
 	switch q.next() {
