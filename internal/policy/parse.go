@@ -423,15 +423,19 @@ func valueField(at *field, n *jsonx.Node, i int) field {
 func (p *parser) actions(at *field, n *jsonx.Node) []string {
 	acts := p.strings(at, n)
 	for i, a := range acts {
-		if a == "*" {
-			continue
-		}
-		if c := strings.IndexByte(a, ':'); (c <= 0 || c == len(a)-1) && !p.full() {
+		if !isActionName(a) && !p.full() {
 			f := valueField(at, n, i)
 			p.addf(&f, "%q is not an action; write service:Action, e.g. \"s3:GetObject\"", a)
 		}
 	}
 	return acts
+}
+
+// isActionName reports whether a is "*" or service:Action, with text on
+// both sides of the colon.
+func isActionName(a string) bool {
+	c := strings.IndexByte(a, ':')
+	return a == "*" || c > 0 && c < len(a)-1
 }
 
 func (p *parser) principal(at *field, n *jsonx.Node) *Principal {

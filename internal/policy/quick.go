@@ -77,8 +77,8 @@ func parseQuick(raw string, kind Kind, opts Options, limit int) (*Document, bool
 	if limit > 0 && len(raw) > limit {
 		return nil, false // the tree reports it (a limit of 0 or less is none)
 	}
-	q := quickPool.Get().(*quick)
-	*q = quick{s: raw, kind: kind, opts: opts, stmts: q.stmts[:0], prins: q.prins[:0], conds: q.conds[:0], vals: q.vals[:0]}
+	q := quickPool.Get().(*quick) // emptied before it was put back
+	q.s, q.kind, q.opts = raw, kind, opts
 	var doc *Document
 	ok := q.document()
 	if ok {
@@ -164,24 +164,23 @@ func printableASCII(s string) bool {
 
 // members reads the object whose brace is at q.i: read reads the value
 // of each member and returns the bit that names the member (0 when it
-// needs none), and no bit may come twice. It returns the bits seen and
-// how many members there were.
-func (q *quick) members(read func(key string) (bit int, ok bool)) (seen, n int, ok bool) {
+// needs none), and no bit may come twice. It returns the bits seen.
+func (q *quick) members(read func(key string) (bit int, ok bool)) (seen int, ok bool) {
 	q.i++ // the brace
-	for ; ; n++ {
+	for n := 0; ; n++ {
 		if q.at('}') {
-			return seen, n, true
+			return seen, true
 		}
 		if n > 0 && !q.at(',') {
-			return 0, 0, false
+			return 0, false
 		}
 		key, ok := q.str()
 		if !ok || !q.at(':') {
-			return 0, 0, false
+			return 0, false
 		}
 		bit, ok := read(key)
 		if !ok || seen&bit != 0 {
-			return 0, 0, false
+			return 0, false
 		}
 		seen |= bit
 	}
@@ -227,7 +226,7 @@ func (q *quick) document() bool {
 	if q.next() != '{' {
 		return false
 	}
-	seen, _, ok := q.members(func(key string) (int, bool) {
+	seen, ok := q.members(func(key string) (int, bool) {
 		switch key {
 		case "Version":
 			v, ok := q.str()
@@ -298,7 +297,7 @@ func (q *quick) uniqueSids() bool {
 func (q *quick) statement() bool {
 	s := quickStatement{principal: -1, notPrincipal: -1, action: absent, notAction: absent,
 		resource: absent, notResource: absent, conditions: absent, start: q.i}
-	seen, _, ok := q.members(func(key string) (bit int, ok bool) {
+	seen, ok := q.members(func(key string) (bit int, ok bool) {
 		// A list member's run, and how its value is read.
 		var list *run
 		var read func() (run, bool)
@@ -397,23 +396,11 @@ func (q *quick) actions() (run, bool) {
 		return sp, false
 	}
 	for _, a := range q.vals[sp.lo:sp.hi] {
-		if a == "*" {
-			continue
-		}
-		if c := indexColon(a); c <= 0 || c == len(a)-1 {
+		if !isActionName(a) {
 			return sp, false
 		}
 	}
 	return sp, true
-}
-
-func indexColon(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return i
-		}
-	}
-	return -1
 }
 
 // Principal keys, as bits.
@@ -434,7 +421,8 @@ func (q *quick) principal() (int32, bool) {
 		}
 		pr.wildcard = true
 	case '{':
-		_, n, ok := q.members(func(key string) (int, bool) {
+		// Every principal key has a bit: none seen is an empty object.
+		seen, ok := q.members(func(key string) (int, bool) {
 			sp, ok := q.strings()
 			if !ok {
 				return 0, false
@@ -461,7 +449,7 @@ func (q *quick) principal() (int32, bool) {
 			}
 			return 0, false
 		})
-		if !ok || n == 0 {
+		if !ok || seen == 0 {
 			return -1, false
 		}
 	default:
@@ -478,13 +466,13 @@ func (q *quick) conditions() (run, bool) {
 	}
 	lo := int32(len(q.conds))
 	var ops keySet
-	_, _, ok := q.members(func(operator string) (int, bool) {
+	_, ok := q.members(func(operator string) (int, bool) {
 		op, ok := ParseOperator(operator)
 		if !ok || !ops.add(operator) || q.next() != '{' {
 			return 0, false
 		}
 		var keys keySet
-		_, _, ok = q.members(func(key string) (int, bool) {
+		_, ok = q.members(func(key string) (int, bool) {
 			if !keys.add(key) {
 				return 0, false
 			}
@@ -563,20 +551,16 @@ func (q *quick) conditionScalar() bool {
 		}
 		q.vals = append(q.vals, q.s[q.i:end])
 		q.i = end
-	case hasText(q.s, q.i, "true"):
+	case strings.HasPrefix(q.s[q.i:], "true"):
 		q.vals = append(q.vals, "true")
 		q.i += 4
-	case hasText(q.s, q.i, "false"):
+	case strings.HasPrefix(q.s[q.i:], "false"):
 		q.vals = append(q.vals, "false")
 		q.i += 5
 	default:
 		return false
 	}
 	return true
-}
-
-func hasText(s string, i int, lit string) bool {
-	return len(s)-i >= len(lit) && s[i:i+len(lit)] == lit
 }
 
 // oneStatement is a document of one statement with at most one
