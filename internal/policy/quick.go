@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -122,13 +123,12 @@ func (q *quick) str() (string, bool) {
 	if q.next() != '"' {
 		return "", false
 	}
-	// Most strings are printable ASCII: the closing quote is the first
-	// quote, and no byte before it is a backslash, a control character or
-	// past ASCII. The others are read byte by byte.
-	if n := strings.IndexByte(q.s[q.i+1:], '"'); n >= 0 && printableASCII(q.s[q.i+1:q.i+1+n]) {
-		v := q.s[q.i+1 : q.i+1+n]
-		q.i += n + 2
-		return v, true
+	// Most strings are printable ASCII: the first byte that is not is
+	// their closing quote. The others are read byte by byte.
+	from := q.i + 1
+	if n := plainLen(q.s[from:]); from+n < len(q.s) && q.s[from+n] == '"' {
+		q.i = from + n + 1
+		return q.s[from : from+n], true
 	}
 	end, plain, ok := jsonx.ScanString(q.s, q.i)
 	if !ok || !plain {
@@ -139,27 +139,31 @@ func (q *quick) str() (string, bool) {
 	return v, true
 }
 
-// printableASCII reports whether s has no backslash, no control
-// character and no byte past ASCII, eight bytes at a time.
-func printableASCII(s string) bool {
+// plainLen returns the length of the longest prefix of s that is printable
+// ASCII without a quote or a backslash, eight bytes at a time: the
+// offset of the first quote, backslash, control character or byte past
+// ASCII, or len(s).
+func plainLen(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		bs := x ^ (ones * '\\')
-		// A byte is past ASCII (its high bit), below 0x20, or a
-		// backslash (zero once xored with one).
-		if (x|(x-ones*0x20)&^x|(bs-ones)&^bs)&highs != 0 {
-			return false
+		bs, qs := x^(ones*'\\'), x^(ones*'"')
+		// A lane's high bit is set when its byte is past ASCII, below
+		// 0x20, a backslash or a quote (zero once xored with one). A
+		// borrow only runs from a lane that is set itself to the lanes
+		// above it, so the lowest set lane is exact.
+		if m := (x | (x-ones*0x20)&^x | (bs-ones)&^bs | (qs-ones)&^qs) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '\\' {
-			return false
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '\\' || c == '"' {
+			return i
 		}
 	}
-	return true
+	return i
 }
 
 // members reads the object whose brace is at q.i: read reads the value
