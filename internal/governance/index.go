@@ -283,7 +283,7 @@ func (x *Exceptions) Len() int {
 
 // first returns, of the exceptions naming the rule and matching the
 // object, the one given first among those ok accepts, or nil.
-func (x *Exceptions) first(ruleID string, gk schema.GroupKind, name string, objLabels labels.Set, ok func(*v1alpha1.GuardrailException) bool) *v1alpha1.GuardrailException {
+func (x *Exceptions) first(ruleID string, gk schema.GroupKind, name string, objLabels labels.Labels, ok func(*v1alpha1.GuardrailException) bool) *v1alpha1.GuardrailException {
 	if x == nil {
 		return nil
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ackguard/ackguard/api/v1alpha1"
@@ -92,7 +91,7 @@ func linearException(exs []v1alpha1.GuardrailException, obj map[string]any, rule
 			}
 			if r.Selector != nil {
 				s, err := metav1.LabelSelectorAsSelector(r.Selector)
-				if err == nil && s.Matches(labels.Set(id.Labels)) {
+				if err == nil && s.Matches(id.Labels) {
 					matches = true
 				}
 				continue

@@ -174,7 +174,7 @@ func (j *Judgement) FixRules() []string {
 // nil) lets rules read related objects.
 func (e *Engine) Judge(obj map[string]any, ns Namespace, now time.Time, resolver rules.Resolver) *Judgement {
 	meta := view.ReadIdentity(obj)
-	objLabels := labels.Set(meta.Labels)
+	objLabels := meta.Labels
 	nsSel := e.pols.namespace(ns)
 	j := &Judgement{policies: selectObject(e.pols.selecting(nsSel, meta.GroupKind), objLabels)}
 	if len(j.policies) == 0 {
@@ -239,7 +239,7 @@ func judgeConfig(cfg rules.Config, resolver rules.Resolver, partition string) ru
 // selectObject returns the candidates whose object selector matches the
 // labels, in order: cands itself when every one does (the common case,
 // which then allocates nothing; the judgement only reads the list).
-func selectObject(cands []*CompiledPolicy, objLabels labels.Set) []*CompiledPolicy {
+func selectObject(cands []*CompiledPolicy, objLabels labels.Labels) []*CompiledPolicy {
 	var out []*CompiledPolicy // nil until some candidate does not match
 	for i, p := range cands {
 		switch {
@@ -410,7 +410,7 @@ func passed(kindRules []*rules.Rule, states []ruleState) []RuleRef {
 // exemption returns the exception in force at now that exempts the object
 // from the rule, or nil. Exceptions run at most maxDur, their namespace's
 // MaxExceptionDuration, as ExceptionState reports it.
-func exemption(excs *Exceptions, meta view.Identity, objLabels labels.Set, ruleID string, maxDur time.Duration, now time.Time) *ExceptionRef {
+func exemption(excs *Exceptions, meta view.Identity, objLabels labels.Labels, ruleID string, maxDur time.Duration, now time.Time) *ExceptionRef {
 	ex := excs.first(ruleID, meta.GroupKind, meta.Name, objLabels, func(ex *v1alpha1.GuardrailException) bool {
 		state, _ := exceptionStatus(ex, maxDur, now)
 		return state == v1alpha1.ExceptionActive

@@ -157,7 +157,16 @@ func TestFingerprintReadsMetadataAsReadMeta(t *testing.T) {
 	}
 	obj := map[string]any{"metadata": map[string]any{"name": "b", "labels": labels, "annotations": annotations}, "spec": map[string]any{"x": "y"}}
 	meta := view.ReadMeta(obj)
-	want := appendStringMap(appendStringMap(nil, meta.Labels, ""), meta.Annotations, "ackguard.dev/")
+	strs := func(s view.Strings) map[string]string {
+		out := map[string]string{}
+		for k := range s {
+			if v, ok := s.Lookup(k); ok {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	want := appendStringMap(appendStringMap(nil, strs(meta.Labels), ""), strs(meta.Annotations), "ackguard.dev/")
 	got := appendStringFields(appendStringFields(nil, labels, ""), annotations, "ackguard.dev/")
 	if !bytes.Equal(got, want) {
 		t.Fatalf("read in place:\n%s\nread through ReadMeta:\n%s", got, want)

@@ -46,8 +46,8 @@ type Meta struct {
 	GVK         schema.GroupVersionKind
 	Namespace   string
 	Name        string
-	Labels      map[string]string
-	Annotations map[string]string
+	Labels      Strings
+	Annotations Strings
 	// ARN, Partition and Region from status.ackResourceMetadata; empty
 	// until ACK has synced the resource.
 	ARN       string
@@ -78,8 +78,8 @@ func ReadMeta(obj map[string]any) Meta {
 		m.Name = stringOf(md, "generateName")
 	}
 	m.Namespace = stringOf(md, "namespace")
-	m.Labels = stringMapOf(objectOf(md, "labels"))
-	m.Annotations = stringMapOf(objectOf(md, "annotations"))
+	m.Labels = objectOf(md, "labels")
+	m.Annotations = objectOf(md, "annotations")
 	m.ARN, m.Partition, m.Region, m.OwnerAccountID = ackSync(obj)
 	m.ACKFinalizer = hasACKFinalizer(md, m.GVK.Group)
 	return m
@@ -161,25 +161,34 @@ func objectOf(m map[string]any, key string) map[string]any {
 	return o
 }
 
-// stringMapOf returns the string values of an object field (labels,
-// annotations); nil when the field is absent or not an object.
-func stringMapOf(fields map[string]any) map[string]string {
-	if fields == nil {
-		return nil
-	}
-	out := make(map[string]string, len(fields))
-	for k, v := range fields {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
+// Strings is an object field of string values (labels, annotations),
+// read in place: a value that is not a string is absent. It is a
+// k8s.io/apimachinery/pkg/labels.Labels, so a label selector matches it
+// without a copy.
+type Strings map[string]any
+
+// Lookup returns the string at key and whether there is one.
+func (s Strings) Lookup(key string) (string, bool) {
+	v, ok := s[key].(string)
+	return v, ok
+}
+
+// Get returns the string at key, "" when there is none.
+func (s Strings) Get(key string) string {
+	v, _ := s[key].(string)
+	return v
+}
+
+// Has reports whether there is a string at key.
+func (s Strings) Has(key string) bool {
+	_, ok := s[key].(string)
+	return ok
 }
 
 // AdoptsOnly reports whether the object asks ACK to adopt an existing AWS
 // resource without creating one (adoption-policy "adopt"): its spec is a
 // placeholder that ACK overwrites with the live state.
-func (m Meta) AdoptsOnly() bool { return adoptsOnly(m.Annotations[AnnotationAdoptionPolicy]) }
+func (m Meta) AdoptsOnly() bool { return adoptsOnly(m.Annotations.Get(AnnotationAdoptionPolicy)) }
 
 // AdoptsOnly is Meta.AdoptsOnly of a decoded object, reading the
 // annotation in place rather than building the Meta.
@@ -200,7 +209,7 @@ func adoptsOnly(policy string) bool { return strings.TrimSpace(policy) == "adopt
 // adopt annotation added to an object ACK already manages changes
 // nothing: ACK does not adopt what it manages.)
 func (m Meta) AwaitsAdoption() bool {
-	return m.AdoptsOnly() && !strings.EqualFold(strings.TrimSpace(m.Annotations[AnnotationAdopted]), "true") &&
+	return m.AdoptsOnly() && !strings.EqualFold(strings.TrimSpace(m.Annotations.Get(AnnotationAdopted)), "true") &&
 		m.ARN == "" && m.OwnerAccountID == "" && !m.ACKFinalizer
 }
 
@@ -252,7 +261,7 @@ func WithStatusOf(obj, old map[string]any) map[string]any {
 }
 
 // ReadOnly reports whether ACK treats the object as read-only.
-func (m Meta) ReadOnly() bool { return readOnly(m.Annotations[AnnotationReadOnly]) }
+func (m Meta) ReadOnly() bool { return readOnly(m.Annotations.Get(AnnotationReadOnly)) }
 
 // ReadOnly reports, reading obj in place, whether ACK treats it as
 // read-only: Meta.ReadOnly without building the Meta.
@@ -272,7 +281,7 @@ func (m Meta) AWSRegion() string {
 	if m.Region != "" {
 		return m.Region
 	}
-	return m.Annotations[AnnotationRegion]
+	return m.Annotations.Get(AnnotationRegion)
 }
 
 // AWSPartition returns the AWS partition of the object: from its status
@@ -340,7 +349,7 @@ type Identity struct {
 	// Name is metadata.name only: an object created with generateName has
 	// none yet, and no exception names it.
 	Name   string
-	Labels map[string]string
+	Labels Strings
 }
 
 // ReadIdentity extracts an object's Identity. Labels that are not strings
@@ -352,6 +361,6 @@ func ReadIdentity(obj map[string]any) Identity {
 	md := objectOf(obj, "metadata")
 	id.Namespace = stringOf(md, "namespace")
 	id.Name = stringOf(md, "name")
-	id.Labels = stringMapOf(objectOf(md, "labels"))
+	id.Labels = objectOf(md, "labels")
 	return id
 }

@@ -298,10 +298,21 @@ func TestRawSpecAndLabelsAndAnnotations(t *testing.T) {
 		if !reflect.DeepEqual(labels, tc.labels) || !reflect.DeepEqual(annots, tc.annots) {
 			t.Errorf("%s: labels %v, annotations %v; want %v, %v", tc.name, labels, annots, tc.labels, tc.annots)
 		}
-		// Their string values are what ReadMeta reads.
+		// ReadMeta reads the same maps, and only their string values.
 		m := ReadMeta(obj)
-		if !reflect.DeepEqual(stringMapOf(labels), m.Labels) || !reflect.DeepEqual(stringMapOf(annots), m.Annotations) {
+		if !reflect.DeepEqual(Strings(labels), m.Labels) || !reflect.DeepEqual(Strings(annots), m.Annotations) {
 			t.Errorf("%s: ReadMeta reads %v, %v", tc.name, m.Labels, m.Annotations)
+		}
+		for _, s := range []struct {
+			fields map[string]any
+			read   Strings
+		}{{labels, m.Labels}, {annots, m.Annotations}} {
+			for k, v := range s.fields {
+				str, isString := v.(string)
+				if got, ok := s.read.Lookup(k); got != str || ok != isString || s.read.Has(k) != isString || s.read.Get(k) != str {
+					t.Errorf("%s: %q reads as %q, %v; want %q, %v", tc.name, k, got, ok, str, isString)
+				}
+			}
 		}
 	}
 	// In place: the maps are the object's own.
@@ -309,7 +320,7 @@ func TestRawSpecAndLabelsAndAnnotations(t *testing.T) {
 	labels, _ := LabelsAndAnnotations(obj)
 	labels["env"] = "prod"
 	RawSpec(obj).(map[string]any)["name"] = "c"
-	if ReadMeta(obj).Labels["env"] != "prod" || Spec(obj).String("name").Value != "c" {
+	if ReadMeta(obj).Labels.Get("env") != "prod" || Spec(obj).String("name").Value != "c" {
 		t.Error("LabelsAndAnnotations or RawSpec returned a copy")
 	}
 }
@@ -391,7 +402,7 @@ func TestReadIdentity(t *testing.T) {
 	if id.GroupKind != BucketGVK.GroupKind() || id.Namespace != "team-a" || id.Name != "" {
 		t.Errorf("identity %+v", id)
 	}
-	if len(id.Labels) != 1 || id.Labels["env"] != "dev" {
+	if v, ok := id.Labels.Lookup("env"); !ok || v != "dev" || id.Labels.Has("bad") || id.Labels.Get("bad") != "" {
 		t.Errorf("labels %v, want env=dev alone", id.Labels)
 	}
 	if id := ReadIdentity(map[string]any{"apiVersion": "a/b/c", "kind": "X", "metadata": "nope"}); id.GroupKind.Group != "" || id.GroupKind.Kind != "X" || id.Labels != nil {
