@@ -61,3 +61,22 @@ func BenchmarkRemediateBucket(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCanonicalStatement is the cost of a statement's identity
+// (statementSubject) for statements as bucket policies write them.
+func BenchmarkCanonicalStatement(b *testing.B) {
+	for _, bc := range []struct{ name, stmt string }{
+		{"tls-deny", `{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::my-bucket","arn:aws:s3:::my-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}`},
+		{"public-get", `{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-bucket/*"}`},
+		{"conditions", "{\n  \"Sid\": \"AppAccess\",\n  \"Effect\": \"Allow\",\n  \"Principal\": {\"AWS\": [\"arn:aws:iam::111122223333:role/b\", \"arn:aws:iam::111122223333:role/a\"]},\n  \"Action\": [\"s3:PutObject\", \"s3:GetObject\", \"s3:ListBucket\"],\n  \"Resource\": [\"arn:aws:s3:::my-bucket/*\", \"arn:aws:s3:::my-bucket\"],\n  \"Condition\": {\n    \"StringEquals\": {\"aws:SourceVpce\": [\"vpce-2b\", \"vpce-1a\"], \"s3:x-amz-acl\": \"private\"},\n    \"IpAddress\": {\"aws:SourceIp\": [\"203.0.113.0/24\"]}\n  }\n}"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if canonicalStatement(bc.stmt) == "" {
+					b.Fatal("empty")
+				}
+			}
+		})
+	}
+}
