@@ -10,7 +10,7 @@ K8S_VERSION ?= 1.37.2
 LOCALBIN ?= $(CURDIR)/bin
 GO ?= go
 # Packages whose fuzz targets `make test` runs briefly and `make fuzz` longer.
-FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/jsonx:FuzzScanMatchesTokenizer ./internal/policy:FuzzPrincipalMatchers ./internal/view:FuzzNewBucket ./internal/view:FuzzNewKindViews ./internal/policy:FuzzParse ./internal/policy:FuzzQuickMatchesParse ./internal/scan:FuzzScanStream ./internal/scan:FuzzDecode ./webhooks:FuzzHandle ./webhooks:FuzzGovernanceHandle ./internal/policy:FuzzParseIAMARN ./internal/rules:FuzzSecurityGroup ./internal/unstructuredjson:FuzzDecode ./internal/policy:FuzzGlobsIntersect ./internal/rules:FuzzCanonicalStatement ./internal/policy:FuzzAnalyze ./internal/view:FuzzNewRole ./controllers:FuzzRemediationAnnotation
+FUZZ_TARGETS ?= ./internal/jsonx:FuzzParse ./internal/jsonx:FuzzScanMatchesTokenizer ./internal/policy:FuzzPrincipalMatchers ./internal/view:FuzzNewBucket ./internal/view:FuzzNewKindViews ./internal/policy:FuzzParse ./internal/policy:FuzzQuickMatchesParse ./internal/scan:FuzzScanStream ./internal/scan:FuzzDecode ./webhooks:FuzzHandle ./webhooks:FuzzGovernanceHandle ./internal/policy:FuzzParseIAMARN ./internal/rules:FuzzSecurityGroup ./internal/unstructuredjson:FuzzDecode ./internal/policy:FuzzGlobsIntersect ./internal/rules:FuzzCanonicalStatement ./internal/rules:FuzzCanonicalStatementPlain ./internal/policy:FuzzAnalyze ./internal/view:FuzzNewRole ./controllers:FuzzRemediationAnnotation
 FUZZTIME ?= 5s
 # How long the fuzzer may shrink each new input it keeps: Go's default of 60s
 # pauses the whole fuzzing run while one slow input (a scanned stream) is

@@ -210,6 +210,16 @@ func statementSubject(d *policy.Document, s *policy.Statement) string {
 // text. It is compactJSON(s) for a text jsontext cannot format (not JSON,
 // a name twice, invalid UTF-8).
 func canonicalStatement(s string) string {
+	if out, ok := canonicalPlain(s); ok {
+		return out
+	}
+	return canonicalFormatted(s)
+}
+
+// canonicalFormatted is canonicalStatement for any text: jsontext formats
+// it (validated, its strings escaped alike, its members sorted) and
+// canonicalValue rewrites what it formatted.
+func canonicalFormatted(s string) string {
 	v := jsontext.Value(s)
 	if err := v.Format(jsontext.ReorderRawObjects(true)); err != nil {
 		return compactJSON(s)

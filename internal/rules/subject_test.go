@@ -167,3 +167,89 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+// canonicalSeeds are statements as policies write them and texts that
+// test what canonicalStatement rewrites or leaves to jsontext.
+var canonicalSeeds = []string{
+	`{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::my-bucket","arn:aws:s3:::my-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}`,
+	`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-bucket/*"}`,
+	`{"Sid":"A","Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*"}`,
+	`{"Principal":["*"],"NotPrincipal":{"AWS":["*","x"]},"Condition":{"Bool":{"aws:SecureTransport":[false]}},"n":[1.50],"e":"\u2028\t"}`,
+	`{"b":{"y":[[1]],"x":[{"a":[true]}]},"a":"q\"x","c":[null]}`,
+	`{"Effect":"Allow","Action":"*"}`,
+	"{\n  \"b\": {\"y\": 1, \"x\": [2, 1.0]},\n  \"a\": \"q x\"\n}",
+	`{"a":"\u003c\u0041&"}`,
+	`{"a":"A","\u0061":"B"}`,
+	`{"a":"x\/y","b":"x/y"}`,
+	`{"Action":["s3:GetObject"],"Condition":{"Bool":{"aws:SecureTransport":["false"]}}}`,
+	`{"Principal":"*"}`,
+	`{"Principal":["*"]}`,
+	`{"Principal":[["*"]]}`,
+	`{"Principal":["*","*"]}`,
+	`{"NotPrincipal":{"AWS":["*"]}}`,
+	`{"Principal":{"Service":"*"}}`,
+	`{"x":{"Principal":"*","Sid":"kept","Action":"KEPT"}}`,
+	`{"Action":["s3:GetObject","s3:List*"]}`,
+	`{"Sid":"A","Effect":"Allow"}`,
+	`{"Sid":"A"}`,
+	`{"Sid":"A","Sid":"B"}`,
+	`{"a":1,"b":2,"a":3}`,
+	`{"Action":["S3:ListBucket","s3:getObject"],"NotAction":"IAM:*"}`,
+	`{"Action":["s3:b","S3:A",1,true,"s3:a",{"X":"Y"}]}`,
+	`{"Action":["S3:X","s3:x","s3:X"]}`,
+	`{"Action":{"b":["Z","y"],"a":"Q"}}`,
+	`{"Resource":["arn:aws:s3:::B/*","arn:aws:s3:::A"]}`,
+	`{"Principal":{"AWS":["b","a"]},"Condition":{"IpAddress":{"aws:SourceIp":["2.0.0.0/8","1.0.0.0/8"]}}}`,
+	`{"Condition":{"StringEquals":{"aws:Action":"S3:X"}},"x":{"Sid":"kept"},"y":[{"b":1},{"a":2}]}`,
+	`{"Condition":{"ForAnyValue:StringLike":{"s3:prefix":["home/","home/*"]},"NumericLessThan":{"s3:max-keys":[10,"10",1e2,1E2,-0,0.5]}}}`,
+	`{"Sid":null,"a":[null,"x"],"b":null}`,
+	`{"a":[1.0,1,10,1e1,-1,"1",true,false]}`,
+	`{"a":[],"b":{},"c":[[]],"d":[{}]}`,
+	`{"a b":1,"a":2,"a!":3,"A":4,"_":5,"~":6}`,
+	`{"a":"é","b":"\u00e9","é":1}`,
+	`{"a":"` + "\x7f" + `","b":"\ud83d\ude00","c":"😀"}`,
+	"{\"a\":\"\xff\"}",
+	" \t{\"a\" :\r\n1 } \n",
+	`{"a": 1`,
+	`{"a":01}`,
+	`{"a":1.}`,
+	`{"a":.5}`,
+	`{"a":1e}`,
+	`{"a":-}`,
+	`{"a":truex}`,
+	`{"a":1,}`,
+	`[1,]`,
+	`{"a":[1 2]}`,
+	`{"a"}`,
+	`"*"`,
+	`["b","a"]`,
+	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+	``,
+	`null`,
+	`{} {}`,
+}
+
+// TestCanonicalPlain: statements as policies write them take the one
+// pass.
+func TestCanonicalPlain(t *testing.T) {
+	for _, s := range canonicalSeeds[:3] {
+		if _, ok := canonicalPlain(s); !ok {
+			t.Errorf("canonicalPlain(%q) is not plain", s)
+		}
+	}
+}
+
+// FuzzCanonicalStatementPlain: canonicalStatement writes what
+// canonicalFormatted, the jsontext pass, writes for any text, whether it
+// takes the one pass of canonicalPlain or not.
+func FuzzCanonicalStatementPlain(f *testing.F) {
+	for _, s := range canonicalSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := canonicalStatement(s), canonicalFormatted(s); got != want {
+			_, plain := canonicalPlain(s)
+			t.Fatalf("canonicalStatement(%q) = %q (plain %v), canonicalFormatted writes %q", s, got, plain, want)
+		}
+	})
+}
