@@ -48,6 +48,9 @@ func canonicalPlain(s string) (string, bool) {
 		out = string(w.out)
 	}
 	if cap(w.out) <= 64<<10 {
+		// The pool must not keep the text alive: the names the spans
+		// held are cut from it.
+		clear(w.spans[:cap(w.spans)])
 		w.s, w.out, w.spans = "", w.out[:0], w.spans[:0]
 		plainWriters.Put(w)
 	}
