@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -390,30 +391,69 @@ func (c *Cluster) Stop() error {
 	return err
 }
 
+// crdDeletionTimeout bounds the wait for a deleted CRD to be gone. The
+// CRD's finalizer runs in the API server's apiextensions controller, which
+// lags when every test package of `make test` starts at once on a small
+// machine: a CI run once needed more than 30 s.
+const crdDeletionTimeout = 2 * time.Minute
+
 // UninstallCRD deletes a CRD and waits until it is gone and discovery no
 // longer serves its kind; it returns the CRD as it can be created again.
+// Once the deletion was asked for, that CRD is returned with an error too,
+// so a caller can restore it (InstallCRD waits for the old one to go).
+//
+// The API server deletes a CRD only after every instance of it: an
+// instance whose finalizers nobody removes (no ACK controller runs here)
+// holds the CRD forever, so the finalizers of the instances being deleted
+// are removed while waiting. A CRD not gone in time is reported with its
+// Terminating condition and the instances left.
 func (c *Cluster) UninstallCRD(ctx context.Context, name string) (*apiextensionsv1.CustomResourceDefinition, error) {
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
 		return nil, err
 	}
+	again := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: crd.Name, Labels: crd.Labels, Annotations: crd.Annotations},
+		Spec:       crd.Spec,
+	}
+	// The API server deletes a CRD's instances by listing them through
+	// the kind's storage, which it starts at the first request for the
+	// kind; until its cache is filled a list is refused, and the deletion
+	// is retried with a backoff that doubles each time. A kind nothing
+	// read before (a test deleting CRDs it never used) could so wait for
+	// minutes on a loaded machine: list it first, until the storage
+	// answers.
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
+		_, err := c.instances(ctx, crd)
+		return err == nil, nil
+	}); err != nil {
+		return nil, fmt.Errorf("CRD %s: its instances cannot be listed: %w", name, err)
+	}
 	if err := c.Client.Delete(ctx, crd); err != nil {
 		return nil, err
 	}
-	// The CRD's finalizer runs in the API server's apiextensions
-	// controller, which lags when every test package of `make test` starts
-	// at once on a small machine: a CI run once needed more than 30 s.
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
-		err := c.Client.Get(ctx, client.ObjectKey{Name: name}, &apiextensionsv1.CustomResourceDefinition{})
-		return apierrors.IsNotFound(err), nil
+	last := crd
+	var released time.Time
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
+		got := &apiextensionsv1.CustomResourceDefinition{}
+		if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, got); apierrors.IsNotFound(err) {
+			return true, nil
+		} else if err == nil {
+			last = got
+		}
+		if time.Since(released) > time.Second {
+			released = time.Now()
+			c.releaseInstances(ctx, last)
+		}
+		return false, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("CRD %s not deleted: %w", name, err)
+		return again, fmt.Errorf("CRD %s not deleted: %w (%s)", name, err, c.deletionState(context.WithoutCancel(ctx), last))
 	}
 	// Discovery follows the deletion a little later.
 	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
 	if err != nil {
-		return nil, err
+		return again, err
 	}
 	gvk := schema.GroupVersionKind{Group: crd.Spec.Group, Version: crd.Spec.Versions[0].Name, Kind: crd.Spec.Names.Kind}
 	served := kinds.New(dc, []schema.GroupVersionKind{gvk})
@@ -422,17 +462,103 @@ func (c *Cluster) UninstallCRD(ctx context.Context, name string) (*apiextensions
 		return answered && !now, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("CRD %s still discovered: %w", name, err)
+		return again, fmt.Errorf("CRD %s still discovered: %w", name, err)
 	}
-	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: crd.Name, Labels: crd.Labels, Annotations: crd.Annotations},
-		Spec:       crd.Spec,
-	}, nil
+	return again, nil
 }
 
-// InstallCRD creates the CRD and waits until it is established.
+// instances lists the instances of a CRD (its first served version).
+func (c *Cluster) instances(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) ([]unstructured.Unstructured, error) {
+	version := crd.Spec.Versions[0].Name
+	for _, v := range crd.Spec.Versions {
+		if v.Served {
+			version = v.Name
+			break
+		}
+	}
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(schema.GroupVersionKind{Group: crd.Spec.Group, Version: version, Kind: crd.Spec.Names.ListKind})
+	if list.GetKind() == "" {
+		list.SetKind(crd.Spec.Names.Kind + "List")
+	}
+	if err := c.Client.List(ctx, list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// releaseInstances removes the finalizers of a deleted CRD's instances
+// that are being deleted: nothing else would.
+func (c *Cluster) releaseInstances(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) {
+	items, err := c.instances(ctx, crd)
+	if err != nil {
+		return
+	}
+	for i := range items {
+		o := &items[i]
+		if o.GetDeletionTimestamp() == nil || len(o.GetFinalizers()) == 0 {
+			continue
+		}
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
+		_ = c.Client.Patch(ctx, o, patch)
+	}
+}
+
+// deletionState says why a deleted CRD is still there: its finalizers, its
+// Terminating condition (the API server's account of deleting the
+// instances) and the instances left, with their finalizers.
+func (c *Cluster) deletionState(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	fmt.Fprintf(&b, "finalizers %v", crd.Finalizers)
+	cond := "no Terminating condition"
+	for _, cd := range crd.Status.Conditions {
+		if cd.Type == apiextensionsv1.Terminating {
+			cond = fmt.Sprintf("Terminating=%s %s: %s", cd.Status, cd.Reason, cd.Message)
+		}
+	}
+	fmt.Fprintf(&b, ", %s", cond)
+	items, err := c.instances(ctx, crd)
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, ", instances not listed: %v", err)
+	case len(items) == 0:
+		b.WriteString(", no instance left")
+	default:
+		fmt.Fprintf(&b, ", %d instances left:", len(items))
+		for _, o := range items {
+			fmt.Fprintf(&b, " %s/%s (finalizers %v, deleted %v)", o.GetNamespace(), o.GetName(), o.GetFinalizers(), o.GetDeletionTimestamp() != nil)
+		}
+	}
+	return b.String()
+}
+
+// InstallCRD creates the CRD and waits until it is established. A CRD of
+// that name still being deleted (UninstallCRD timed out) is waited for
+// first.
 func (c *Cluster) InstallCRD(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
-	if err := c.Client.Create(ctx, crd.DeepCopy()); err != nil {
+	var last *apiextensionsv1.CustomResourceDefinition
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
+		err := c.Client.Create(ctx, crd.DeepCopy())
+		if !apierrors.IsAlreadyExists(err) {
+			return true, err
+		}
+		old := &apiextensionsv1.CustomResourceDefinition{}
+		if gerr := c.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, old); gerr != nil {
+			return false, client.IgnoreNotFound(gerr)
+		}
+		if old.DeletionTimestamp == nil {
+			return true, err // a live CRD of that name
+		}
+		last = old
+		c.releaseInstances(ctx, old)
+		return false, nil
+	})
+	if err != nil {
+		if last != nil && wait.Interrupted(err) {
+			return fmt.Errorf("CRD %s not installed: the one deleted before is still there: %w (%s)", crd.Name, err, c.deletionState(context.WithoutCancel(ctx), last))
+		}
 		return err
 	}
 	return c.WaitEstablished(ctx, crd.Name)
