@@ -68,20 +68,25 @@ func TestDeletedReferencedKindIsNotWaitedFor(t *testing.T) {
 	// RESTMapper learned of Policies with the Roles' group, but nothing
 	// has read them, so a cached read of them would start an informer
 	// that never syncs.
+	// Whatever happens, the test ends with both CRDs installed again and
+	// served, for the tests after it: one whose deletion did not finish in
+	// time is waited for before it is installed again.
 	var crds []*apiextensionsv1.CustomResourceDefinition
 	t.Cleanup(func() {
 		for _, crd := range crds {
 			if err := cluster.InstallCRD(context.Background(), crd); err != nil && !apierrors.IsAlreadyExists(err) {
-				t.Error(err)
+				t.Errorf("restoring CRD %s for the tests after this one: %v", crd.Name, err)
 			}
 		}
 	})
 	for _, name := range []string{"roles.iam.services.k8s.aws", "policies.iam.services.k8s.aws"} {
 		crd, err := cluster.UninstallCRD(ctx, name)
+		if crd != nil {
+			crds = append(crds, crd)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		crds = append(crds, crd)
 	}
 	// Within a few --kind-poll-intervals (2 s here) a lookup fails at once
 	// as for a kind never installed, not when its deadline passes. The
