@@ -423,11 +423,12 @@ func (c *Cluster) UninstallCRD(ctx context.Context, name string) (*apiextensions
 	// read before (a test deleting CRDs it never used) could so wait for
 	// minutes on a loaded machine: list it first, until the storage
 	// answers.
+	var listErr error
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
-		_, err := c.instances(ctx, crd)
-		return err == nil, nil
+		_, listErr = c.instances(ctx, crd)
+		return listErr == nil, nil
 	}); err != nil {
-		return nil, fmt.Errorf("CRD %s: its instances cannot be listed: %w", name, err)
+		return nil, fmt.Errorf("CRD %s not deleted: its instances cannot be listed: %w (last: %v)", name, err, listErr)
 	}
 	if err := c.Client.Delete(ctx, crd); err != nil {
 		return nil, err
