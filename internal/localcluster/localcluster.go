@@ -424,7 +424,7 @@ func (c *Cluster) UninstallCRD(ctx context.Context, name string) (*apiextensions
 	// minutes on a loaded machine: list it first, until the storage
 	// answers.
 	var listErr error
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(ctx context.Context) (bool, error) {
 		_, listErr = c.instances(ctx, crd)
 		return listErr == nil, nil
 	}); err != nil {
@@ -435,7 +435,7 @@ func (c *Cluster) UninstallCRD(ctx context.Context, name string) (*apiextensions
 	}
 	last := crd
 	var released time.Time
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(ctx context.Context) (bool, error) {
 		got := &apiextensionsv1.CustomResourceDefinition{}
 		if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, got); apierrors.IsNotFound(err) {
 			return true, nil
@@ -540,7 +540,7 @@ func (c *Cluster) deletionState(ctx context.Context, crd *apiextensionsv1.Custom
 // first.
 func (c *Cluster) InstallCRD(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
 	var last *apiextensionsv1.CustomResourceDefinition
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdDeletionTimeout, true, func(ctx context.Context) (bool, error) {
 		err := c.Client.Create(ctx, crd.DeepCopy())
 		if !apierrors.IsAlreadyExists(err) {
 			return true, err
