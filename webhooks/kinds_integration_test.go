@@ -68,6 +68,7 @@ func TestDeletedReferencedKindIsNotWaitedFor(t *testing.T) {
 	// RESTMapper learned of Policies with the Roles' group, but nothing
 	// has read them, so a cached read of them would start an informer
 	// that never syncs.
+	//
 	// Whatever happens, the test ends with both CRDs installed again and
 	// served, for the tests after it: one whose deletion did not finish in
 	// time is waited for before it is installed again.
