@@ -174,10 +174,7 @@ func (s Strings) Lookup(key string) (string, bool) {
 }
 
 // Get returns the string at key, "" when there is none.
-func (s Strings) Get(key string) string {
-	v, _ := s[key].(string)
-	return v
-}
+func (s Strings) Get(key string) string { return stringOf(s, key) }
 
 // Has reports whether there is a string at key.
 func (s Strings) Has(key string) bool {
