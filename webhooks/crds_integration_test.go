@@ -31,10 +31,16 @@ func gadgetCRD(plural string) *apiextensionsv1.CustomResourceDefinition {
 	}
 }
 
-// heldInstance creates an instance of the CRD with a finalizer nothing
-// here removes, as ACK puts its own on the resources it manages.
-func heldInstance(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, ns string) {
+// heldCRD installs a CRD of the tests' own and creates an instance of it
+// with a finalizer nothing here removes, as ACK puts its own on the
+// resources it manages.
+func heldCRD(t *testing.T, plural string) *apiextensionsv1.CustomResourceDefinition {
 	t.Helper()
+	ns := newNamespace(t) // first: it starts the suite's cluster
+	crd := gadgetCRD(plural)
+	if err := cluster.InstallCRD(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
 	o := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": crd.Spec.Group + "/v1", "kind": crd.Spec.Names.Kind,
 		"metadata": map[string]any{"name": "held", "namespace": ns, "finalizers": []any{"finalizers." + crd.Spec.Group + "/" + crd.Spec.Names.Kind}},
@@ -42,18 +48,14 @@ func heldInstance(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, n
 	if err := cluster.Client.Create(ctx, o); err != nil {
 		t.Fatal(err)
 	}
+	return crd
 }
 
 // An instance with a finalizer nobody removes holds its CRD's deletion
 // forever: UninstallCRD removes the finalizers of the instances being
 // deleted, the CRD goes, and it can be installed again.
 func TestUninstallCRDReleasesInstancesHeldByFinalizers(t *testing.T) {
-	ns := newNamespace(t)
-	crd := gadgetCRD("gadgets")
-	if err := cluster.InstallCRD(ctx, crd); err != nil {
-		t.Fatal(err)
-	}
-	heldInstance(t, crd, ns)
+	crd := heldCRD(t, "gadgets")
 	again, err := cluster.UninstallCRD(ctx, crd.Name)
 	if err != nil {
 		t.Fatal(err)
@@ -70,12 +72,7 @@ func TestUninstallCRDReleasesInstancesHeldByFinalizers(t *testing.T) {
 // an instance) waits until it is gone, and installs it, rather than
 // finding it there.
 func TestInstallCRDWaitsForTheDeletedCRD(t *testing.T) {
-	ns := newNamespace(t)
-	crd := gadgetCRD("widgets")
-	if err := cluster.InstallCRD(ctx, crd); err != nil {
-		t.Fatal(err)
-	}
-	heldInstance(t, crd, ns)
+	crd := heldCRD(t, "widgets")
 	if err := cluster.Client.Delete(ctx, crd.DeepCopy()); err != nil {
 		t.Fatal(err)
 	}
