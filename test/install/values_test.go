@@ -183,6 +183,30 @@ func TestChartSingleReplicaHasNoBudget(t *testing.T) {
 	}
 }
 
+// TestBudgetLetsDrainsEvictUnreadyPods: the PodDisruptionBudget, of the
+// chart and of config/, lets a drain evict replicas that are not ready
+// (unhealthyPodEvictionPolicy AlwaysAllow). With the default policy a
+// release whose replicas all fail (a bad image, a missing certificate)
+// would block every drain of their nodes, protecting no webhook that
+// answers.
+func TestBudgetLetsDrainsEvictUnreadyPods(t *testing.T) {
+	objs, errOut := helmTemplateWith(t, "ackguard", "--set", "replicaCount=2")
+	if errOut != "" {
+		t.Fatal(errOut)
+	}
+	for src, budgets := range map[string][]*unstructured.Unstructured{
+		"the chart": find(objs, "PodDisruptionBudget"),
+		"config/":   find(kustomizeBuild(t), "PodDisruptionBudget"),
+	} {
+		if len(budgets) != 1 {
+			t.Fatalf("%s: %d PodDisruptionBudgets, want 1", src, len(budgets))
+		}
+		if got, _, _ := unstructured.NestedString(budgets[0].Object, "spec", "unhealthyPodEvictionPolicy"); got != "AlwaysAllow" {
+			t.Errorf("%s: PodDisruptionBudget unhealthyPodEvictionPolicy %q, want AlwaysAllow", src, got)
+		}
+	}
+}
+
 // TestCertManagerSecretBelongsToTheRelease: the Secret cert-manager writes
 // carries the release's ownership, so an upgrade to
 // certManager.enabled=false adopts it rather than failing on a Secret of
