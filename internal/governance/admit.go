@@ -199,8 +199,12 @@ func (e *Engine) Decide(req Request, j *Judgement) *Decision {
 		}
 		kept = keptElements(req.OldObject, req.Object, oj.Results, j.Results, had)
 	}
-	adoption := req.Operation == Create && adoptsOnly
-	d.awaitsAdoption = req.Operation == Existing && adoptsOnly && view.ReadMeta(req.Object).AwaitsAdoption()
+	// A placeholder is one that awaits adoption, at creation as once
+	// stored: one created marked adopted, or with ACK's finalizer, is
+	// judged and fixed by the reconciler, and so judged at creation.
+	awaits := adoptsOnly && view.ReadMeta(req.Object).AwaitsAdoption()
+	adoption := req.Operation == Create && awaits
+	d.awaitsAdoption = req.Operation == Existing && awaits
 	for i, r := range j.Results {
 		switch {
 		case r.Exception != nil:

@@ -70,6 +70,12 @@ func TestAdmit(t *testing.T) {
 		{name: "update without the old object is a creation", req: Request{Operation: Update, Object: withTags, User: "dev"}, denyRule: "S3-001"},
 		{name: "the ACK controller's write", req: Request{Operation: Create, Object: insecure, User: ackUser}, allowed: true, note: NoteACKController},
 		{name: "an adoption placeholder", req: Request{Operation: Create, Object: adopt, User: "dev"}, allowed: true, note: NoteAdoption},
+		// The webhook and scan read a placeholder as the reconciler does:
+		// an object created already marked adopted, or with ACK's
+		// finalizer, is no placeholder awaiting ACK, so the reconciler
+		// judges and fixes it; its creation is judged alike.
+		{name: "a creation marked adopted is no placeholder", req: Request{Operation: Create, Object: adopted, User: "dev"}, denyRule: "S3-001"},
+		{name: "a creation with ACK's finalizer is no placeholder", req: Request{Operation: Create, Object: finalizedAdopt, User: "dev"}, denyRule: "S3-001"},
 		{name: "an adoption annotation on update does not lift a denial", req: Request{Operation: Update, Object: adopt, OldObject: secureBucket("ns", "b", nil), User: "dev"}, denyRule: "S3-001"},
 		{name: "a stored object: no user, no ratcheting", req: Request{Operation: Existing, Object: insecure, User: ackUser}, denyRule: "S3-001"},
 		{name: "a stored placeholder awaiting adoption: nothing to fix", req: Request{Operation: Existing, Object: adopt}, allowed: true, note: NoteAwaitingAdoption},
