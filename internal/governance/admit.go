@@ -393,14 +393,31 @@ func (r Result) PolicyText() string {
 
 // Line renders the warning as one admission warning line:
 // "spec.acl: S3-004: ...; ... (policy baseline) (note)". A folded
-// inconclusive warning names every rule it stands for.
+// inconclusive warning names every rule it stands for, and every policy
+// that decided one of them ("(policies a, b)").
 func (w Warning) Line() string {
 	// PolicyText starts with the rule ID; a folded warning names them all.
 	s := w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + strings.TrimPrefix(w.PolicyText(), w.RuleID)
+	if pols := w.policies(); len(pols) > 1 {
+		s = w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + strings.TrimPrefix(w.Text(), w.RuleID) +
+			" (policies " + strings.Join(pols, ", ") + ")"
+	}
 	if w.Note != "" {
 		s += " (" + w.Note + ")"
 	}
 	return OneLine(s)
+}
+
+// policies returns the policies that decided the results the warning
+// stands for, in order, once each.
+func (w Warning) policies() []string {
+	var out []string
+	for _, r := range w.Results() {
+		if p := r.Policy(); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ExemptionLine renders an exempted result as one admission warning line.

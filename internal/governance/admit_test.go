@@ -152,6 +152,32 @@ func TestAdmitFoldsAnInvalidDocument(t *testing.T) {
 	}
 }
 
+// TestFoldedLineNamesEveryDecidingPolicy: the one "cannot evaluate" line
+// of an invalid document names the policy of each rule it stands for, not
+// only the first one's.
+func TestFoldedLineNamesEveryDecidingPolicy(t *testing.T) {
+	off := defaultAction(v1alpha1.DefaultAction(v1alpha1.Disabled))
+	eng := New(reg, Defaults{}, policies(
+		policy("a", off, rule("POL-001", v1alpha1.Deny), rule("POL-002", v1alpha1.Audit)),
+		policy("b", off, rule("IAM-001", v1alpha1.Deny)),
+	), nil)
+	p := map[string]any{"apiVersion": "iam.services.k8s.aws/v1alpha1", "kind": "Policy",
+		"metadata": map[string]any{"name": "p", "namespace": "ns"},
+		"spec":     map[string]any{"name": "p", "policyDocument": `{"Statement":[`}}
+	d := eng.Admit(Request{Operation: Create, Object: p, Namespace: Namespace{Name: "ns"}, Now: t0})
+	if len(d.Warnings) != 1 || !slices.Equal(d.Warnings[0].Rules(), []string{"POL-002", "IAM-001"}) {
+		t.Fatalf("warnings %q, want one standing for POL-002 and IAM-001", d.Lines())
+	}
+	if l := d.Warnings[0].Line(); !strings.HasSuffix(l, "(policies a, b)") {
+		t.Errorf("line %q does not name both deciding policies", l)
+	}
+	// One policy deciding them all is named once, as before.
+	one := New(reg, Defaults{}, nil, nil).Admit(Request{Operation: Create, Object: p, Namespace: Namespace{Name: "ns"}, Now: t0})
+	if l := one.Warnings[0].Line(); !strings.HasSuffix(l, "(policy baseline)") {
+		t.Errorf("line %q", l)
+	}
+}
+
 // TestAdmitExempted: an exception in force admits and lists the result
 // apart, with the action it would have without the exception.
 func TestAdmitExempted(t *testing.T) {
