@@ -160,11 +160,34 @@ var adminAccess = []string{"AdministratorAccess"}
 const adminAccessWhy = "which allows every action on every resource"
 
 // IAM-014 reads spec.policies and spec.policyRefs (the catalog's fields
-// for it): a reference attaches the ARN ACK recorded for the Policy.
+// for it): a reference attaches the ARN ACK recorded for the Policy. It
+// also reports what in spec.policies cannot be judged (a list that is not
+// an array, an element that is not a string), for IAM-014/015/016 alike,
+// instead of passing it unseen.
 func iam014() *Rule {
-	return managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
+	r := managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
 		adminAccess, adminAccessWhy,
 		References{Config: []string{"iam-policy-blacklisted-check"}, Checkov: []string{"CKV_AWS_274"}})
+	check := r.Check
+	r.Check = func(in *Input) []Finding {
+		return append(policiesInputErrors(view.NewIAMIdentity(in.Object)), check(in)...)
+	}
+	return r
+}
+
+// policiesInputErrors reports the elements of spec.policies of the wrong
+// type, or spec.policies itself when it is not an array.
+func policiesInputErrors(id *view.IAMIdentity) []Finding {
+	var out []Finding
+	if id.PoliciesField.Err != nil {
+		out = append(out, fieldErrorFinding(id.PoliciesField.Err))
+	}
+	for _, p := range id.Policies {
+		if p.Err != nil {
+			out = append(out, fieldErrorFinding(p.Err))
+		}
+	}
+	return out
 }
 
 func iam015() *Rule {

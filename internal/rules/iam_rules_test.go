@@ -771,6 +771,12 @@ func TestIAM013to016(t *testing.T) {
 		{name: "secure: a policyRef to a customer policy named AdministratorAccess is IAM-001's", spec: with(roleWith(), "policyRefs", refsTo("admin")),
 			cfg: rules.Config{Resolver: withRecordedARN(resolverWith("admin", adminDoc), "admin", "arn:aws:iam::111122223333:policy/AdministratorAccess")}},
 		{name: "secure: a policyRef ACK has not resolved to an ARN yet", spec: with(roleWith(), "policyRefs", refsTo("admin")), cfg: rules.Config{Resolver: resolverWith("admin", readDoc)}},
+		{name: "wrong type: policies is a string, not a list", spec: with(roleWith(), "policies", "arn:aws:iam::aws:policy/AdministratorAccess"), want: []want{
+			{"spec.policies", "invalid input: must be an array, found string"},
+		}},
+		{name: "wrong type: a policies element is a number", kind: "User", spec: map[string]any{"name": "u", "policies": []any{int64(3)}}, want: []want{
+			{"spec.policies[0]", "invalid input: must be a string, found number"},
+		}},
 	})
 	runIAMCases(t, "IAM-015", []iamCase{
 		{name: "insecure: CloudShell", kind: "User", spec: map[string]any{"name": "u", "policies": []any{"arn:aws:iam::aws:policy/AWSCloudShellFullAccess"}}, want: []want{
