@@ -683,3 +683,28 @@ func TestChartAdmitsItsPriorityClass(t *testing.T) {
 		}
 	}
 }
+
+// TestChartTakesFractionalRatesOnTheCommandLine: the rates the manager
+// reads as floats take a fraction from --set, which hands Helm "0.5" as a
+// string, as well as from a values file; a rate that is no number is
+// refused by name.
+func TestChartTakesFractionalRatesOnTheCommandLine(t *testing.T) {
+	for _, tc := range []struct{ value, flag string }{
+		{"events.qps", "--event-qps"},
+		{"reconciler.maxPatchesPerSecond", "--max-patches-per-second"},
+	} {
+		objs, errOut := helmTemplateWith(t, "ackguard", "--set", tc.value+"=0.5")
+		if errOut != "" {
+			t.Errorf("--set %s=0.5 refused: %s", tc.value, errOut)
+			continue
+		}
+		if _, ctr, _ := managerPod(t, objs); !slices.Contains(stringsOf(ctr, "args"), tc.flag+"=0.5") {
+			t.Errorf("--set %s=0.5: args %v lack %s=0.5", tc.value, stringsOf(ctr, "args"), tc.flag)
+		}
+		for _, bad := range []string{"fast", "-1", "0.5/s", ""} {
+			if _, errOut := helmTemplateWith(t, "ackguard", "--set-string", tc.value+"="+bad); !strings.Contains(errOut, tc.value[strings.LastIndex(tc.value, ".")+1:]) {
+				t.Errorf("%s=%q: error output %q, want a refusal naming it", tc.value, bad, errOut)
+			}
+		}
+	}
+}
