@@ -148,7 +148,7 @@ func BindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.Var(&ruleGlobs{&o.SkipRules}, "skip-rules",
 		"do not report the rules matching these IDs or `GLOBS`, comma-separated; repeatable")
 	fs.Var(&globList{&o.Exclude}, "exclude",
-		"do not read what a directory walk finds matching `GLOB`: a name (vendor, *.test.yaml) or a path (charts/*/ci); repeatable")
+		"do not read what a directory walk finds matching `GLOB`: a name (vendor, *.test.yaml) or a path (charts/*/ci, where a ** segment is any number of directories: **/ci); repeatable")
 	kf := fs.VarPF((*notBool)(&o.NoKustomize), "kustomize", "",
 		"build directories holding a kustomization (kubectl apply -k) and judge the built objects; false reads their files as they are")
 	kf.NoOptDefVal = "true"

@@ -17,8 +17,9 @@
 // named explicitly is read whatever its name. --exclude GLOB (repeatable)
 // leaves out what a walk finds: a glob without a slash matches a name
 // (vendor, *.test.yaml), one with a slash the path as found or relative to
-// the directory given (charts/*/ci); slashes that end a glob are dropped
-// (vendor/ is vendor).
+// the directory given (charts/*/ci; a ** segment matches any number of
+// directories, **/ci); slashes that end a glob are dropped (vendor/ is
+// vendor).
 //
 // A directory holding a kustomization (kustomization.yaml, .yml or
 // Kustomization) is built in-process with kustomize's API, as "kubectl

@@ -1129,3 +1129,42 @@ func TestSARIFFingerprintsSurviveReorder(t *testing.T) {
 		})
 	}
 }
+
+// A "**" segment of an --exclude glob matches any number of directories,
+// as in .gitignore and CI path filters: "**/ci" is every ci directory.
+func TestExcludeDoubleStar(t *testing.T) {
+	dir := t.TempDir()
+	bucket := readTestdata(t, "manifests", "nested", "deeper", "bucket.yml")
+	for _, name := range []string{"app/bucket.yaml", "app/ci/bucket.yaml", "charts/a/ci/bucket.yaml", "vendor/x/y/bucket.yaml", "app/z/bucket.test.yaml"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(bucket), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		exclude []string
+		want    []string // files judged, relative to dir
+	}{
+		{[]string{"**/ci"}, []string{"app/bucket.yaml", "app/z/bucket.test.yaml", "vendor/x/y/bucket.yaml"}},
+		{[]string{"**/ci/**", "vendor/**"}, []string{"app/bucket.yaml", "app/z/bucket.test.yaml"}},
+		{[]string{"**/*.test.yaml", "charts/**/bucket.yaml"}, []string{"app/bucket.yaml", "app/ci/bucket.yaml", "vendor/x/y/bucket.yaml"}},
+		{[]string{"app/**"}, []string{"charts/a/ci/bucket.yaml", "vendor/x/y/bucket.yaml"}},
+		{[]string{"**/x/**/bucket.yaml"}, []string{"app/bucket.yaml", "app/ci/bucket.yaml", "app/z/bucket.test.yaml", "charts/a/ci/bucket.yaml"}},
+		{[]string{"*/ci"}, []string{"app/bucket.yaml", "app/z/bucket.test.yaml", "charts/a/ci/bucket.yaml", "vendor/x/y/bucket.yaml"}},
+	} {
+		rep := Scan(context.Background(), []string{dir}, nil, Options{Exclude: tc.exclude})
+		var got []string
+		for _, f := range rep.Findings {
+			rel, _ := filepath.Rel(dir, f.Resource.Source)
+			if rel = filepath.ToSlash(rel); !slices.Contains(got, rel) {
+				got = append(got, rel)
+			}
+		}
+		if !slices.Equal(got, tc.want) || len(rep.Errors) != 0 {
+			t.Errorf("--exclude %q: judged %q, want %q (errors %+v)", tc.exclude, got, tc.want, rep.Errors)
+		}
+	}
+}

@@ -799,12 +799,46 @@ func (s *scanner) excluded(p string) bool {
 			}
 		}
 		for _, q := range candidates {
-			if ok, _ := path.Match(strings.TrimPrefix(g, "./"), strings.TrimPrefix(q, "./")); ok {
+			if matchPath(strings.TrimPrefix(g, "./"), strings.TrimPrefix(q, "./")) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// matchPath reports whether the slash-separated path name matches the
+// glob pattern, as path.Match does, but for a "**" segment, which matches
+// any number of segments, none included (as in .gitignore and CI path
+// filters: "**/ci" is every ci directory, "vendor/**" all of vendor).
+func matchPath(pattern, name string) bool {
+	if !strings.Contains(pattern, "**") {
+		ok, _ := path.Match(pattern, name)
+		return ok
+	}
+	return matchSegments(strings.Split(pattern, "/"), strings.Split(name, "/"))
+}
+
+// matchSegments is matchPath on paths split at their slashes.
+func matchSegments(pattern, name []string) bool {
+	for len(pattern) > 0 {
+		if pattern[0] == "**" {
+			for i := 0; i <= len(name); i++ {
+				if matchSegments(pattern[1:], name[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(pattern[0], name[0]); !ok {
+			return false
+		}
+		pattern, name = pattern[1:], name[1:]
+	}
+	return len(name) == 0
 }
 
 // reported are the IDs of the rules reported for a kind.
