@@ -1168,3 +1168,37 @@ func TestExcludeDoubleStar(t *testing.T) {
 		}
 	}
 }
+
+// The JUnit report's totals count its skipped test cases (the warnings:
+// a PATH that holds no object) as its suites do, so that a viewer that
+// reads the totals does not show fewer cases than the suites hold.
+func TestJUnitTotalsCountSkipped(t *testing.T) {
+	dir := t.TempDir()
+	empty := writeIn(t, dir, "empty.yaml", "")
+	other := writeIn(t, dir, "also-empty.yaml", "# nothing here\n")
+	var stdout, stderr bytes.Buffer
+	opts := Options{Output: OutputJUnit}
+	rep := Scan(context.Background(), []string{testdata("manifests", "buckets.yaml"), empty, other}, nil, opts)
+	if err := WriteReport(rep, opts, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Tests   int  `xml:"tests,attr"`
+		Skipped *int `xml:"skipped,attr"`
+		Suites  []struct {
+			Tests   int `xml:"tests,attr"`
+			Skipped int `xml:"skipped,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(stdout.Bytes(), &j); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, stdout.String())
+	}
+	tests, skipped := 0, 0
+	for _, s := range j.Suites {
+		tests += s.Tests
+		skipped += s.Skipped
+	}
+	if skipped != 2 || j.Skipped == nil || *j.Skipped != skipped || j.Tests != tests {
+		t.Errorf("totals: tests %d, skipped %v; suites: tests %d, skipped %d\n%s", j.Tests, j.Skipped, tests, skipped, stdout.String())
+	}
+}
