@@ -436,7 +436,11 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 		if err2 := yaml2.Unmarshal(c.text, &parseOnly{}); err2 != nil {
 			err = err2
 		}
-		return nil, locator{}, yamlError(err, c.line, "")
+		at := ""
+		if !yamlLineRe.MatchString(err.Error()) {
+			at = notUTF8Line(c)
+		}
+		return nil, locator{}, yamlError(err, c.line, at)
 	}
 	if err := checkAliases(&root, len(c.text)); err != nil {
 		return nil, locator{}, err
@@ -458,6 +462,24 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 		return nil, locator{}, fmt.Errorf("invalid YAML: %v", err)
 	}
 	return v, locator{node: &root, line: c.line - 1, col: c.col}, nil
+}
+
+// notUTF8Line is "line N: ", N the line of the stream where the first
+// byte of c that is not UTF-8 is, when c is not UTF-8 (the YAML decoders
+// refuse it without saying where), and "" otherwise.
+func notUTF8Line(c chunk) string {
+	if utf8.Valid(c.text) {
+		return ""
+	}
+	for i := 0; i < len(c.text); {
+		r, size := utf8.DecodeRune(c.text[i:])
+		if r == utf8.RuneError && size == 1 {
+			line, _ := lineCol(c.text, i)
+			return "line " + strconv.Itoa(c.line+line-1) + ": "
+		}
+		i += size
+	}
+	return ""
 }
 
 // templated reports whether c, which failed to decode, is a Helm

@@ -732,6 +732,10 @@ func TestSplitDocuments(t *testing.T) {
 		{"bom", "\xef\xbb\xbfa: 1\n", []doc{{value: map[string]any{"a": 1.0}}}},
 		{"directive", "%YAML 1.1\n---\na: 1\n", []doc{{value: map[string]any{"a": 1.0}}}},
 		{"yaml error line in file", "a: 1\n---\nb: 2\nc: [\n", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 4: did not find expected node content"}}},
+		// The YAML decoders refuse text that is not UTF-8 without saying
+		// where: the line of its first byte that is not is given.
+		{"not utf-8, line in file", "a: 1\n---\nb: 2\nc: \"caf\xe9\"\n", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 4: invalid trailing UTF-8 octet"}}},
+		{"not utf-8 after cr and content after marker", "a: 1\r--- {b: 2,\r c: \"\xff\"}\r", []doc{{value: map[string]any{"a": 1.0}}, {err: "invalid YAML: line 3: invalid leading UTF-8 octet"}}},
 		{"yaml duplicate", "a: 1\na: 2\n", []doc{{err: `invalid YAML: line 2: key "a" already set in map`}}},
 		{"yaml duplicate, nested and quoted", "a:\n  - b: 1\n    'b': 2\n", []doc{{err: `invalid YAML: line 3: key "b" already set in map`}}},
 		{"yaml duplicate in a second document", "a: 1\n---\nb: 1\nc: 2\nb: 3\n", []doc{{value: map[string]any{"a": 1.0}}, {err: `invalid YAML: line 5: key "b" already set in map`}}},
