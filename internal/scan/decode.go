@@ -270,7 +270,7 @@ func splitYAML(data []byte) []chunk {
 }
 
 // errDocumentTooLarge is a document of a stream larger than its limit.
-var errDocumentTooLarge = fmt.Errorf("a document is larger than the %d MiB limit", MaxInputBytes>>20)
+var errDocumentTooLarge = fmt.Errorf("a document is larger than the %d MiB limit: split it into YAML documents, one per resource (a List's items each a document of its own)", MaxInputBytes>>20)
 
 // splitYAMLStream is splitYAML on a reader: it calls emit with each
 // chunk as soon as its end is read, holding one chunk at a time, until

@@ -622,7 +622,7 @@ func TestSizeLimit(t *testing.T) {
 	}
 	rep := Scan(context.Background(), []string{dir}, nil, Options{})
 	// A larger file is read as a stream of documents, each bounded.
-	want := []InputError{{Source: big + "#0", Message: "a document is larger than the 16 MiB limit"}}
+	want := []InputError{{Source: big + "#0", Message: "a document is larger than the 16 MiB limit: split it into YAML documents, one per resource (a List's items each a document of its own)"}}
 	if !reflect.DeepEqual(rep.Errors, want) || rep.Summary.Resources != 1 || rep.ExitCode() != 2 {
 		t.Errorf("report %+v", rep)
 	}
