@@ -506,7 +506,13 @@ func Scan(ctx context.Context, paths []string, stdin io.Reader, opts Options) Re
 		if s.done() {
 			break
 		}
+		retaken := s.retaken
 		s.path(p, readBase)
+		if n := s.retaken - retaken; n == 1 {
+			s.notef("--base %s: 1 input it names is also scanned, and is judged as created, not against a base: give --base the target branch's copy (a checkout elsewhere)", p)
+		} else if n > 1 {
+			s.notef("--base %s: %d inputs it names are also scanned, and are judged as created, not against a base: give --base the target branch's copies (a checkout elsewhere)", p, n)
+		}
 	}
 	s.unusedValues()
 	// Judge once every policy, exception and Namespace is read, so that

@@ -1146,6 +1146,12 @@ func TestBaseJudgesUpdates(t *testing.T) {
 	if self.Summary.Denied != 3 {
 		t.Errorf("the scanned file as its own base: %+v, want every bucket denied", self.Summary)
 	}
+	if n := strings.Join(self.Notes, "\n"); !strings.Contains(n, "--base "+head+": 1 input it names is also scanned") {
+		t.Errorf("notes %q: want one saying that the --base file is judged as scanned, not as a base", self.Notes)
+	}
+	if n := strings.Join(rep.Notes, "\n"); strings.Contains(n, "also scanned") {
+		t.Errorf("notes %q: a base apart from the scanned files needs no note", rep.Notes)
+	}
 }
 
 // TestBaseReadsWhatPolicyRead: one export of the cluster named as both
