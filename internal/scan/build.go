@@ -62,6 +62,9 @@ func (s *scanner) buildDir(dir string, mode readMode) bool {
 	}
 	switch {
 	case !s.opts.NoKustomize && kustomizationFile(dir) != "":
+		if isFile(filepath.Join(dir, "Chart.yaml")) {
+			s.notef("%s holds both a kustomization and Chart.yaml: it was built with kustomize, as kubectl apply -k builds it, and the chart was not rendered (name a directory holding the chart alone to judge what helm template renders)", dir)
+		}
 		s.kustomize(dir, kustomizationFile(dir), mode)
 	case isFile(filepath.Join(dir, "Chart.yaml")):
 		s.charts++

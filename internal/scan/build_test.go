@@ -477,3 +477,24 @@ func TestValuesReadOnce(t *testing.T) {
 		t.Errorf("values from standard input that are not a mapping: errors %+v", rep.Errors)
 	}
 }
+
+// TestKustomizationBesideChart: a directory holding both a kustomization
+// and Chart.yaml is built with kustomize, as kubectl apply -k builds it,
+// and a note says that the chart was not rendered, rather than nothing.
+func TestKustomizationBesideChart(t *testing.T) {
+	dir := t.TempDir()
+	writeIn(t, dir, "Chart.yaml", "apiVersion: v2\nname: site\nversion: 0.1.0\n")
+	writeIn(t, dir, "templates/bucket.yaml", "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: from-chart}\nspec: {name: from-chart, acl: public-read}\n")
+	writeIn(t, dir, "kustomization.yaml", "resources: [bucket.yaml]\n")
+	writeIn(t, dir, "bucket.yaml", readTestdata(t, "secure", "secure.yaml"))
+	rep := Scan(context.Background(), []string{dir}, nil, Options{})
+	if len(rep.Errors) != 0 || rep.Summary.Denied != 0 {
+		t.Fatalf("errors %+v, summary %+v: the kustomization alone is built", rep.Errors, rep.Summary)
+	}
+	if n := strings.Join(rep.Notes, "\n"); !strings.Contains(n, dir+" holds both a kustomization and Chart.yaml: it was built with kustomize") {
+		t.Errorf("notes %q: want one saying the chart was not rendered", rep.Notes)
+	}
+	if rep := Scan(context.Background(), []string{testdata("build", "kustomize")}, nil, Options{}); strings.Contains(strings.Join(rep.Notes, "\n"), "Chart.yaml") {
+		t.Errorf("notes %q: a kustomization alone needs no note", rep.Notes)
+	}
+}
