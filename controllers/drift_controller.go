@@ -657,6 +657,9 @@ type fixAttempt struct {
 	// fixed is the judgement of the object with the whole plan applied
 	// (admissible made it), nil before.
 	fixed *governance.Judgement
+	// lean: the object was too large to store with the previous values
+	// in the annotation; they are left to the log (leaveToLog).
+	lean bool
 }
 
 // skippedFix is a part of a fix left out, and why.
@@ -724,6 +727,9 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 				return err
 			}
 			a.state.recordUndo(r.undoRules(ctx, obj, j, a.patched, a.fixedJudgement(plan)))
+			if a.lean {
+				a.state.leaveToLog()
+			}
 			body = a.patched.MergePatch()
 		case StepSuspend:
 		default:
@@ -733,6 +739,12 @@ func (r *DriftReconciler) attempt(ctx context.Context, obj *unstructured.Unstruc
 		if err == nil {
 			r.memory().put(obj, a.state)
 			return nil
+		}
+		if a.step == StepFix && tooLarge(err) && !a.lean {
+			// The fix with its record does not fit the object: the
+			// previous values go to the log instead, not the fix.
+			a.lean = true
+			continue
 		}
 		if a.step != StepFix || !refusedPatch(err) || len(a.patched.Units()) < 2 || a.failErr != nil {
 			return err
@@ -998,7 +1010,14 @@ func (r *DriftReconciler) stillDue(ctx context.Context, obj *unstructured.Unstru
 // it writes (the schema, an admission webhook, RBAC) rather than for a
 // passing cause: retrying the same patch cannot succeed.
 func refusedPatch(err error) bool {
-	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err)
+	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) || tooLarge(err)
+}
+
+// tooLarge reports whether the API server could not store the patched
+// object for its size: etcd's request limit (1.5 MiB by default), which
+// kube-apiserver answers with an internal error, or its own.
+func tooLarge(err error) bool {
+	return apierrors.IsRequestEntityTooLargeError(err) || strings.Contains(err.Error(), "etcdserver: request is too large")
 }
 
 // omittedPrevious returns the previous values of applied's changes that

@@ -607,6 +607,21 @@ func (s *RemediationState) recordUndo(undo map[string][]string) {
 	}
 }
 
+// leaveToLog marks the previous values of the fix s records (those made
+// at s.Time) omitted and drops those of earlier fixes, for an object too
+// large to store them: the manager's log keeps them (omittedPrevious,
+// droppedPrevious), and the rules and times stay.
+func (s *RemediationState) leaveToLog() {
+	out := s.Previous[:0]
+	for _, p := range s.Previous {
+		if p.Time.Equal(s.Time) {
+			p.Value, p.Omitted = nil, true
+			out = append(out, p)
+		}
+	}
+	s.Previous = out
+}
+
 // droppedPrevious returns the previous values the state before a fix
 // kept and the state after it no longer does, by path.
 func droppedPrevious(before, after RemediationState) map[string]any {
