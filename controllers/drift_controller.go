@@ -631,7 +631,8 @@ func (r *DriftReconciler) reportSuspended(obj *unstructured.Unstructured, j *gov
 		"%s reverted %d times since %s; suspended since %s (generation %d) while the spec keeps the values it was reverted to: fix the source of truth, or grant a GuardrailException: %s",
 		strings.Join(suspended, ", "), attempts, window.Format(time.RFC3339), sus.Since.Format(time.RFC3339), sus.Generation,
 		summarize(findingsWhere(j.Results, func(res governance.Result) bool { return res.Fix && slices.Contains(suspended, res.RuleID) }), maxEventNoteLength))
-	if a.step == StepSuspend {
+	if a.step == StepSuspend || a.step == StepFix {
+		// A fix of other fields may begin a suspension of the reverted.
 		r.countRemediations(a.newlySuspended(suspended), metrics.OutcomeSuspended)
 	}
 }

@@ -463,9 +463,21 @@ func (s RemediationState) next(now time.Time, generation int64, plan rules.Plan,
 	case !fresh && s.changedBefore(plan):
 		// Someone reverted an earlier fix of the window.
 		if s.Attempts >= b.MaxAttempts {
-			// Suspended with the fields already held, if any.
-			s.Suspended = suspend(whole, s, generation, now)
-			return s, StepSuspend, time.Time{}
+			// Suspended: the fields reverted, with those already held,
+			// if any. A new drift of other fields is still fixed (not
+			// a revert: the window's count stands).
+			sus := suspend(whole.Keep(func(_ int, c rules.Change) bool {
+				return (held != nil && held.holds(c)) || s.changedBefore(rules.Plan{Changes: []rules.Change{c}})
+			}), s, generation, now)
+			rest := sus.rest(plan)
+			if rest.Empty() {
+				s.Suspended = sus
+				return s, StepSuspend, time.Time{}
+			}
+			out := RemediationState{Time: now, Rules: rest.Rules, Attempts: s.Attempts, WindowStart: s.WindowStart, Suspended: sus}
+			out.Previous = previousValues(rest, s.Previous, now)
+			out.Fixed = s.earlierFixes(now, rest.Rules)
+			return out, StepFix, time.Time{}
 		}
 		if ready := s.Time.Add(b.backoff(s.Attempts)); now.Before(ready) {
 			s.Suspended = held

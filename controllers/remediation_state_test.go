@@ -591,3 +591,35 @@ func TestStateMemoryKeepsSuspensions(t *testing.T) {
 		t.Errorf("a Role of the Bucket's name took its state: %+v", got)
 	}
 }
+
+// A revert past the attempts and a first drift of another field, seen
+// together (one write of the source of truth brought both): only the
+// reverted field is held, the new drift is fixed, and fixing it counts no
+// revert.
+func TestSuspensionFixesANewDriftSeenWithTheRevert(t *testing.T) {
+	b := Bounds{MaxAttempts: 1, Window: time.Hour, Backoff: time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pabChange := rules.Change{Path: view.NewPath("spec", "publicAccessBlock"), Old: "a", Rules: []string{"S3-001"}}
+	aclChange := rules.Change{Path: view.NewPath("spec", "acl"), Old: "public-read", OldPresent: true, Rules: []string{"S3-004"}}
+	pab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{pabChange}}
+	both := rules.Plan{Rules: []string{"S3-001", "S3-004"}, Changes: []rules.Change{pabChange, aclChange}}
+
+	s, _, _ := RemediationState{}.next(t0, 1, pab, b)
+	fixed, step, _ := s.next(t0.Add(time.Minute), 2, both, b)
+	if step != StepFix || fixed.Suspended == nil || strings.Join(fixed.Suspended.Paths, ",") != "spec.publicAccessBlock" {
+		t.Fatalf("revert and new drift: step %v, state %+v, suspension %+v", step, fixed, fixed.Suspended)
+	}
+	if rest := fixed.Suspended.rest(both); strings.Join(changedPaths(rest), ",") != "spec.acl" || strings.Join(fixed.Rules, ",") != "S3-004" || fixed.Attempts != 1 {
+		t.Fatalf("fix to patch %+v, state %+v", rest, fixed)
+	}
+	if fixed.Suspended.Reverted != fixIdentity(pab) {
+		t.Fatalf("the suspension does not identify the reverted fix")
+	}
+	if len(fixed.Previous) != 2 || fixed.Previous[0].Path != "spec.acl" || fixed.Previous[1].Path != "spec.publicAccessBlock" {
+		t.Fatalf("previous values %+v", fixed.Previous)
+	}
+	// The acl fixed, the block still reverted: nothing more to write.
+	if _, step, _ := fixed.next(t0.Add(2*time.Minute), 3, pab, b); step != StepSuspended {
+		t.Fatalf("after the fix of the new drift: step %v", step)
+	}
+}
