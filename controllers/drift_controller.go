@@ -908,7 +908,7 @@ func (r *DriftReconciler) reportFix(ctx context.Context, obj *unstructured.Unstr
 		where += " (those too large for it in the manager's log)"
 	}
 	if dropped := droppedPrevious(a.before, a.state); len(dropped) > 0 {
-		log.Info("previous values of earlier fixes dropped from the annotation to keep it small", "annotation", AnnotationRemediation, "previous", dropped)
+		log.Info("previous values of earlier fixes dropped from the annotation to keep it small, or replaced by this fix's", "annotation", AnnotationRemediation, "previous", dropped)
 	}
 	r.countRemediations(applied.Rules, metrics.OutcomeApplied)
 	if r.Results != nil {

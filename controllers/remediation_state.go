@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -635,15 +636,20 @@ func (s *RemediationState) leaveToLog() {
 }
 
 // droppedPrevious returns the previous values the state before a fix
-// kept and the state after it no longer does, by path.
+// kept and the state after it no longer does, by path: those dropped,
+// and those a later fix of the same field replaced with another value
+// (undoing the later fix puts back what the earlier one wrote, and the
+// earlier fix's undo needs the value it replaced).
 func droppedPrevious(before, after RemediationState) map[string]any {
-	kept := make(map[string]bool, len(after.Previous))
+	kept := make(map[string]PreviousValue, len(after.Previous))
 	for _, p := range after.Previous {
-		kept[p.Path] = true
+		kept[p.Path] = p
 	}
 	var out map[string]any
 	for _, p := range before.Previous {
-		if !kept[p.Path] && !p.Omitted {
+		now, ok := kept[p.Path]
+		replaced := ok && (now.Present != p.Present || now.Omitted || !reflect.DeepEqual(now.Value, p.Value))
+		if (!ok || replaced) && !p.Omitted {
 			if out == nil {
 				out = map[string]any{}
 			}

@@ -623,3 +623,28 @@ func TestSuspensionFixesANewDriftSeenWithTheRevert(t *testing.T) {
 		t.Fatalf("after the fix of the new drift: step %v", step)
 	}
 }
+
+// A later fix of a field an earlier fix changed replaces its previous
+// value in the annotation: the value the earlier fix replaced is not lost
+// (it is said with the dropped ones), unless the later fix's previous
+// value is that same value (the field was reverted to it).
+func TestReplacedPreviousValueIsNotLost(t *testing.T) {
+	b := Bounds{MaxAttempts: 5, Window: time.Hour, Backoff: time.Second}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	path := view.NewPath("spec", "policy")
+	first := rules.Plan{Rules: []string{"S3-006"}, Changes: []rules.Change{{Path: path, Old: "p0", OldPresent: true, New: "p1", NewPresent: true, Rules: []string{"S3-006"}}}}
+	second := rules.Plan{Rules: []string{"S3-003"}, Changes: []rules.Change{{Path: path, Old: "p1", OldPresent: true, New: "p2", NewPresent: true, Rules: []string{"S3-003"}}}}
+	s1, _, _ := RemediationState{}.next(t0, 1, first, b)
+	s2, step, _ := s1.next(t0.Add(time.Hour+time.Minute), 2, second, b)
+	if step != StepFix || len(s2.Previous) != 1 || s2.Previous[0].Value != "p1" {
+		t.Fatalf("second fix: step %v, previous %+v", step, s2.Previous)
+	}
+	if got := droppedPrevious(s1, s2); got["spec.policy"] != "p0" {
+		t.Errorf("the value the first fix replaced is lost: dropped %v", got)
+	}
+	// Reverted to p0 and fixed again: nothing is lost.
+	s3, _, _ := s1.next(t0.Add(time.Hour+time.Minute), 2, first, b)
+	if got := droppedPrevious(s1, s3); len(got) != 0 {
+		t.Errorf("a fix of the same value says %v dropped", got)
+	}
+}
