@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ackguard/ackguard/controllers"
 )
@@ -162,5 +169,83 @@ func TestExceptionEventsNeverDroppedDocumented(t *testing.T) {
 				t.Errorf("%s does not say that an exception's %s Event is never dropped: %s", where, reason, text)
 			}
 		}
+	}
+}
+
+// TestFlagDefaultsDocumented: where docs/flags.md gives a flag's default
+// as one value, it is the default the manager runs with. zap's flags
+// report no default of their own, so the log encoder's defaults are read
+// from a line the manager's logger writes.
+func TestFlagDefaultsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("docs/flags.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `--([a-z0-9-]+)` \\| `([^`]*)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		defaults[m[1]] = m[2]
+	}
+	if len(defaults) < 20 {
+		t.Fatalf("found only %d flags with a single default in docs/flags.md", len(defaults))
+	}
+	checked := 0
+	newManagerCommand(io.Discard).Flags().VisitAll(func(f *pflag.Flag) {
+		want, ok := defaults[f.Name]
+		if !ok || f.DefValue == "" {
+			return
+		}
+		checked++
+		got := f.DefValue
+		if f.Value.Type() == "duration" {
+			d, err := time.ParseDuration(want)
+			if err != nil {
+				t.Errorf("docs/flags.md: --%s default %q: %v", f.Name, want, err)
+				return
+			}
+			want = d.String()
+		}
+		if got != want {
+			t.Errorf("docs/flags.md says --%s defaults to %q, the manager to %q", f.Name, defaults[f.Name], f.DefValue)
+		}
+	})
+	if checked < 15 {
+		t.Fatalf("compared only %d defaults", checked)
+	}
+
+	// The logger as the manager builds it with no zap flag given.
+	var out bytes.Buffer
+	zopts := zap.Options{}
+	zopts.BindFlags(flag.NewFlagSet("zap", flag.ContinueOnError))
+	zap.New(zap.UseFlagOptions(&zopts), zap.WriteTo(&out)).Info("a line")
+	var line map[string]any
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		t.Fatalf("the log line is not JSON (docs/flags.md: --zap-encoder %s): %v\n%s", defaults["zap-encoder"], err, out.String())
+	}
+	if defaults["zap-encoder"] != "json" {
+		t.Errorf("docs/flags.md says --zap-encoder defaults to %q; the manager writes JSON", defaults["zap-encoder"])
+	}
+	ts := line["ts"]
+	var encoding string
+	switch v := ts.(type) {
+	case float64:
+		if v > 1e12 {
+			encoding = "millis or nanos"
+		} else {
+			encoding = "epoch"
+		}
+	case string:
+		if _, err := time.Parse(time.RFC3339, v); err == nil && !strings.Contains(v, ".") {
+			encoding = "rfc3339"
+		} else {
+			encoding = "iso8601 or rfc3339nano"
+		}
+	}
+	if defaults["zap-time-encoding"] != encoding {
+		t.Errorf("docs/flags.md says --zap-time-encoding defaults to %q; the manager writes %v (%s)", defaults["zap-time-encoding"], ts, encoding)
+	}
+	// ackguard manager -h says so too.
+	usage := newManagerCommand(io.Discard).Flags().Lookup("zap-time-encoding").Usage
+	if m := regexp.MustCompile(`[Dd]efaults? (?:to )?'?([a-z0-9]+)`).FindStringSubmatch(usage); m != nil && m[1] != encoding {
+		t.Errorf("ackguard manager -h says --zap-time-encoding defaults to %q; the manager writes %v (%s)", m[1], ts, encoding)
 	}
 }

@@ -112,6 +112,11 @@ as controller-runtime does (--kubeconfig, $KUBECONFIG, in-cluster).`,
 	// --kubeconfig are registered on Go flag sets.
 	gofs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	zopts.BindFlags(gofs)
+	// controller-runtime's usage names epoch, which its logger no longer
+	// defaults to.
+	if f := gofs.Lookup("zap-time-encoding"); f != nil {
+		f.Usage = "Zap time encoding (one of 'epoch', 'millis', 'nanos', 'iso8601', 'rfc3339' or 'rfc3339nano'). Defaults to 'rfc3339'."
+	}
 	if f := flag.CommandLine.Lookup("kubeconfig"); f != nil {
 		gofs.Var(f.Value, f.Name, f.Usage)
 	}
