@@ -81,3 +81,19 @@ func (m *Manager) Start(ctx context.Context) error {
 	}()
 	return m.Manager.Start(run)
 }
+
+// reviewReadTimeout bounds the reading of one admission request: the API
+// server waits at most 30 seconds (timeoutSeconds) for an answer, and
+// controller-runtime's server bounds only the reading of the headers, so
+// a client that sent part of a body and stalled would hold its handler
+// and connection for as long as it liked.
+const reviewReadTimeout = 30 * time.Second
+
+// boundRead gives each request a read deadline of d from its arrival: a
+// body not read by then fails to read, and the handler refuses it.
+func boundRead(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d)) // unsupported: unbounded, as before
+		h.ServeHTTP(w, r)
+	})
+}

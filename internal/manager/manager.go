@@ -438,8 +438,8 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		}
 		srv := webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir, TLSOpts: tlsOptions(opts.EnableHTTP2)})
 		m.drain, m.shutdownDelay = &drain{}, opts.ShutdownDelay
-		srv.Register(webhooks.Path, m.drain.wrap(v)) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
-		srv.Register(webhooks.GovernancePath, m.drain.wrap(v.Governance().Webhook()))
+		srv.Register(webhooks.Path, m.drain.wrap(boundRead(v, reviewReadTimeout))) // one JSON pass per review (webhooks.(*Validator).ServeHTTP)
+		srv.Register(webhooks.GovernancePath, m.drain.wrap(boundRead(v.Governance().Webhook(), reviewReadTimeout)))
 		if err := addWebhookServer(mgr, srv, opts.WebhookCertDir, opts.CertRotation); err != nil {
 			return nil, err
 		}
