@@ -100,7 +100,10 @@ type GuardrailException struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   GuardrailExceptionSpec   `json:"spec,omitempty"`
+	// Spec names what is exempted, why and until when (required: without
+	// it, the API server would store an exception of nothing).
+	// +required
+	Spec   GuardrailExceptionSpec   `json:"spec"`
 	Status GuardrailExceptionStatus `json:"status,omitempty"`
 }
 

@@ -52,6 +52,8 @@ spec:
 			[]string{`spec.rules[1]: Invalid value: "integer": spec.rules[1] in body must be of type string: "integer"`}},
 		{"several problems, by field path", "rules: [S3-001]", "rules: [s3-1]\n  extra: 1",
 			[]string{`spec.rules[0]: Invalid value: "s3-1": spec.rules[0] in body should match '^[A-Z][A-Z0-9]*-[0-9]{3}$'`}},
+		{"no spec at all", "spec:\n  rules: [S3-001]\n  resources: [{apiGroup: s3.services.k8s.aws, kind: Bucket, name: site}]\n  reason: WEB-1234\n  expiresAt: \"2026-03-01T00:00:00Z\"\n", "",
+			[]string{`spec: Required value`}},
 		{"missing required field of an item", "{apiGroup: s3.services.k8s.aws, kind: Bucket, name: site}", "{apiGroup: s3.services.k8s.aws, name: site}",
 			[]string{`spec.resources[0].kind: Required value`}},
 	}
