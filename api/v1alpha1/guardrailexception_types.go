@@ -54,7 +54,9 @@ type ResourceRef struct {
 	// +kubebuilder:validation:Pattern=`^[A-Z][A-Za-z0-9]*$`
 	// +kubebuilder:validation:MaxLength=63
 	Kind string `json:"kind"`
-	// Name of one resource.
+	// Name of one resource. An empty name names none: set the selector
+	// instead.
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Name string `json:"name,omitempty"`

@@ -54,6 +54,8 @@ spec:
 			[]string{`spec.rules[0]: Invalid value: "s3-1": spec.rules[0] in body should match '^[A-Z][A-Z0-9]*-[0-9]{3}$'`}},
 		{"no spec at all", "spec:\n  rules: [S3-001]\n  resources: [{apiGroup: s3.services.k8s.aws, kind: Bucket, name: site}]\n  reason: WEB-1234\n  expiresAt: \"2026-03-01T00:00:00Z\"\n", "",
 			[]string{`spec: Required value`}},
+		{"an empty name", "kind: Bucket, name: site}", "kind: Bucket, name: ''}",
+			[]string{`spec.resources[0].name: Invalid value: "": spec.resources[0].name in body should be at least 1 chars long`}},
 		{"missing required field of an item", "{apiGroup: s3.services.k8s.aws, kind: Bucket, name: site}", "{apiGroup: s3.services.k8s.aws, name: site}",
 			[]string{`spec.resources[0].kind: Required value`}},
 	}
