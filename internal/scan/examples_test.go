@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // examples is the directory of the pipeline examples.
@@ -80,5 +82,68 @@ func TestGitLabExampleSaysWhatJUnitHolds(t *testing.T) {
 	text := strings.Join(strings.Fields(string(b)), " ")
 	if !strings.Contains(text, "one test case per resource and rule") || strings.Contains(text, "per denied resource") {
 		t.Errorf("gitlab-ci.yml describes the JUnit report otherwise than one test case per resource and rule:\n%s", b)
+	}
+}
+
+// TestGitHubExampleCanUpload: the GitHub Actions example has the
+// permissions upload-sarif needs in a private repository too (actions:
+// read), skips the upload where the token cannot write security events
+// (a pull request from a fork) instead of failing a clean scan, and uses
+// the majors of checkout and setup-go the project's own workflows use.
+func TestGitHubExampleCanUpload(t *testing.T) {
+	var wf struct {
+		Permissions map[string]string
+		Jobs        map[string]struct {
+			Steps []struct {
+				Name string
+				Uses string
+				If   string
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(examples, "github-actions.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"contents": "read", "security-events": "write", "actions": "read"} {
+		if wf.Permissions[k] != v {
+			t.Errorf("permissions %v: want %s: %s", wf.Permissions, k, v)
+		}
+	}
+	own := map[string]string{} // action → the major the project's workflows use
+	ci, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", "ci.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(ci), "\n") {
+		if _, use, ok := strings.Cut(line, "uses: "); ok {
+			if action, major, ok := strings.Cut(strings.TrimSpace(use), "@"); ok {
+				own[action] = major
+			}
+		}
+	}
+	uploads := 0
+	for _, job := range wf.Jobs {
+		for _, s := range job.Steps {
+			action, major, _ := strings.Cut(s.Uses, "@")
+			if want, ok := own[action]; ok && major != want {
+				t.Errorf("step %q uses %s, the project's workflows %s@%s", s.Name, s.Uses, action, want)
+			}
+			if action == "github/codeql-action/upload-sarif" {
+				uploads++
+				if major != "v4" {
+					t.Errorf("upload-sarif@%s: want v4", major)
+				}
+				if !strings.Contains(s.If, "always()") || !strings.Contains(s.If, "head.repo.full_name == github.repository") {
+					t.Errorf("upload step if %q: want it after a failed scan too, and not for a pull request from a fork", s.If)
+				}
+			}
+		}
+	}
+	if uploads != 1 {
+		t.Errorf("%d upload-sarif steps, want 1", uploads)
 	}
 }
