@@ -66,9 +66,12 @@ func checkRDS008(_ *Input, db dbObject) []Finding {
 	if len(required) == 0 {
 		return nil // an engine outside the catalog's list
 	}
+	// The fix leaves a list with an element it cannot read to its owner.
+	fixable := true
 	for _, l := range db.LogExports {
 		if l.Err != nil {
 			out = append(out, fieldErrorFinding(l.Err))
+			fixable = false
 		}
 	}
 	if missing := missingLogExports(db, required); len(missing) > 0 {
@@ -77,7 +80,7 @@ func checkRDS008(_ *Input, db dbObject) []Finding {
 			Message: fmt.Sprintf("%s logs are not exported to CloudWatch Logs: %s", db.EngineName(), strings.Join(missing, ", ")),
 			Remedy:  "add " + strings.Join(missing, ", ") + " to spec.enableCloudwatchLogsExports",
 			Subject: strings.Join(missing, ","),
-			Fixable: true,
+			Fixable: fixable,
 		})
 	}
 	return out

@@ -194,6 +194,10 @@ func TestRDS008(t *testing.T) {
 		{name: "insecure: oracle-se2-cdb missing listener", obj: dbInstance(with(secureInstanceSpec(), "engine", "oracle-se2-cdb", "enableCloudwatchLogsExports", []any{"alert", "audit", "trace"})), want: []want{{p, ": listener"}}},
 		{name: "wrong type: element", obj: dbInstance(with(secureInstanceSpec(), "enableCloudwatchLogsExports", []any{"postgresql", "upgrade", int64(3)})), want: []want{{p + "[2]", "must be a string"}}},
 		{name: "wrong type: list", obj: dbInstance(with(secureInstanceSpec(), "enableCloudwatchLogsExports", "postgresql")), want: []want{{p, "must be an array"}}},
+		// The fix leaves a list it cannot read to its owner, so the missing
+		// log types beside an element of the wrong type are not fixable.
+		{name: "wrong type: element beside a missing log type", obj: dbInstance(with(secureInstanceSpec(), "enableCloudwatchLogsExports", []any{"postgresql", int64(3)})), fixable: no,
+			want: []want{{p + "[1]", "must be a string"}, {p, "not exported to CloudWatch Logs: upgrade"}}},
 	})
 }
 
