@@ -144,8 +144,8 @@ func (s *thenQueue) WaitForSync(ctx context.Context) error {
 	return nil
 }
 
-// goneSince returns the objects of the kind whose results, gauges or
-// suspension an earlier reconciler of the kind left and that the cache no
+// goneSince returns the objects of the kind whose results, gauges,
+// suspension or owner account (their status) an earlier reconciler of the kind left and that the cache no
 // longer has: reconciled, each is forgotten (or judged, created again
 // meanwhile). One deleted after that reconciler stopped and before this
 // one's event handler was added is otherwise never heard of: the shared
@@ -158,6 +158,11 @@ func (r *DriftReconciler) goneSince(ctx context.Context) []reconcile.Request {
 	keys := r.Metrics.Objects(r.GVK.Kind)
 	if r.Results != nil {
 		keys = append(keys, r.Results.Objects(r.GVK.GroupKind())...)
+	}
+	// A resource no policy selects has neither, but its status may name
+	// an owner account, which its deletion must take back.
+	if r.Governance != nil && r.Governance.Snapshot != nil {
+		keys = append(keys, r.Governance.Snapshot.StatusObjects(r.GVK)...)
 	}
 	var out []reconcile.Request
 	for _, key := range keys {

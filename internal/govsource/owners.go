@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/owners"
@@ -111,6 +112,31 @@ func (s *Snapshot) ObserveStatus(gvk schema.GroupVersionKind, key client.ObjectK
 		}
 	}
 	s.owners.Set(owners.Origin{Source: owners.FromStatus, Name: gvk.Kind + " " + key.String()}, accts)
+}
+
+// StatusObjects returns the resources of a kind whose status names an
+// owner account, in no order: those a reconciler of the kind started
+// again asks about, as it is told only of the objects still there (one
+// deleted meanwhile would otherwise keep its account an owner account).
+func (s *Snapshot) StatusObjects(gvk schema.GroupVersionKind) []types.NamespacedName {
+	prefix := gvk.Kind + " "
+	seen := map[string]bool{}
+	var out []types.NamespacedName
+	for _, a := range s.owners.Accounts() {
+		for _, o := range a.Origins {
+			rest, ok := strings.CutPrefix(o.Name, prefix)
+			if o.Source != owners.FromStatus || !ok || seen[rest] {
+				continue
+			}
+			seen[rest] = true
+			key := types.NamespacedName{Name: rest}
+			if ns, name, ok := strings.Cut(rest, "/"); ok {
+				key = types.NamespacedName{Namespace: ns, Name: name}
+			}
+			out = append(out, key)
+		}
+	}
+	return out
 }
 
 // ForgetStatusOf forgets the accounts the status of the resources of a
