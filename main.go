@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -64,11 +65,25 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		probe.NewCommand(stdout),
 	)
 	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			// An unknown shell is an error, not a reason to print help.
 			c.Args = cobra.NoArgs
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+		if c.Name() == "help" {
+			// An unknown topic is a usage error, said on stderr, as an
+			// unknown command is (cobra's prints it on stdout, exit 0).
+			help := c.Run
+			c.Run = nil
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if target, _, err := cmd.Root().Find(args); target == nil || err != nil {
+					return cmdutil.Fail(cmdutil.ExitUsage, fmt.Errorf("unknown help topic %q (ackguard --help lists the commands)", strings.Join(args, " ")))
+				}
+				help(cmd, args)
+				return nil
+			}
 		}
 	}
 	return root

@@ -43,6 +43,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "no command prints help", args: nil, want: 0, stdout: []string{"Available Commands:", "explain", "manager", "rules", "scan", "completion"}},
 		{name: "help", args: []string{"--help"}, want: 0, stdout: []string{"Usage:", "ackguard [command]"}, quiet: true},
 		{name: "help command", args: []string{"help", "rules"}, want: 0, stdout: []string{"ackguard rules"}, quiet: true},
+		{name: "help unknown topic", args: []string{"help", "frobnicate"}, want: 2, stderr: []string{`unknown help topic "frobnicate"`}},
 		{name: "unknown command", args: []string{"frobnicate"}, want: 2, stderr: []string{`unknown command "frobnicate" for "ackguard"`, "Usage:"}},
 		{name: "suggested command", args: []string{"scna"}, want: 2, stderr: []string{"Did you mean this?", "scan"}},
 		{name: "root unknown flag", args: []string{"--bogus"}, want: 2, stderr: []string{"unknown flag: --bogus"}},
