@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ackguard/ackguard/internal/view"
+	"github.com/ackguard/ackguard/internal/webhookconfig"
 )
 
 // Rule is the rule the probe's Bucket breaks (a public-read ACL), and
@@ -40,11 +41,17 @@ func Bucket(namespace string) *unstructured.Unstructured {
 var ErrAdmitted = errors.New("the API server admitted a public-read Bucket: is ackguard's webhook configuration installed, and the namespace not excluded from it?")
 
 // Denies dry-runs the probe's Bucket in namespace through c. It returns
-// nil when ackguard denied it with Rule on spec.acl, and otherwise says
-// what happened instead: admitted, the webhook not answering, or any other
+// ackguard's denial when ackguard denied it (with Rule on spec.acl, or,
+// where a policy in force does not deny Rule, with another rule: the
+// webhook judged the write all the same), and otherwise says what
+// happened instead: admitted, the webhook not answering, or any other
 // failure (ACK's S3 CRD not installed, no permission).
 func Denies(ctx context.Context, c client.Client, namespace string) (string, error) {
-	err := c.Create(ctx, Bucket(namespace), client.DryRunAll)
+	return verdict(c.Create(ctx, Bucket(namespace), client.DryRunAll))
+}
+
+// verdict reads the API server's answer to the probe's dry run.
+func verdict(err error) (string, error) {
 	switch {
 	case err == nil:
 		return "", ErrAdmitted
@@ -57,6 +64,8 @@ func Denies(ctx context.Context, c client.Client, namespace string) (string, err
 		return "", fmt.Errorf("the API server could not call ackguard's webhook: %w", err)
 	case strings.Contains(msg, "spec.acl: Forbidden: "+Rule+":"):
 		return msg, nil
+	case strings.Contains(msg, `admission webhook "`+webhookconfig.WebhookName+`" denied the request`):
+		return msg + "\n(" + Rule + " is not among the causes: a GuardrailPolicy in force here does not deny it)", nil
 	}
 	return "", fmt.Errorf("the dry run failed, but not by ackguard's denial: %w", err)
 }
