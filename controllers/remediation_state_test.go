@@ -160,17 +160,24 @@ func TestRemediationStateTellsRevertsFromOtherFixes(t *testing.T) {
 	}
 }
 
+// suspensionPlans are the bounds (one attempt), the start time and the
+// plans of the suspension tests: a fix of spec.publicAccessBlock alone
+// (S3-001), and that with a fix of spec.acl (S3-004).
+func suspensionPlans() (b Bounds, t0 time.Time, pab, both rules.Plan) {
+	pabChange := rules.Change{Path: view.NewPath("spec", "publicAccessBlock"), Old: "a", Rules: []string{"S3-001"}}
+	aclChange := rules.Change{Path: view.NewPath("spec", "acl"), Old: "public-read", OldPresent: true, Rules: []string{"S3-004"}}
+	return Bounds{MaxAttempts: 1, Window: time.Hour, Backoff: time.Second},
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{pabChange}},
+		rules.Plan{Rules: []string{"S3-001", "S3-004"}, Changes: []rules.Change{pabChange, aclChange}}
+}
+
 // A suspension holds only the fields whose fix was reverted: a new drift
 // of another field is fixed while it lasts (and suspended with it once
 // that fix too is reverted past the attempts); a change of its own
 // fields' values ends it.
 func TestSuspensionHoldsOnlyItsFields(t *testing.T) {
-	b := Bounds{MaxAttempts: 1, Window: time.Hour, Backoff: time.Second}
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	pabChange := rules.Change{Path: view.NewPath("spec", "publicAccessBlock"), Old: "a", Rules: []string{"S3-001"}}
-	aclChange := rules.Change{Path: view.NewPath("spec", "acl"), Old: "public-read", OldPresent: true, Rules: []string{"S3-004"}}
-	pab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{pabChange}}
-	both := rules.Plan{Rules: []string{"S3-001", "S3-004"}, Changes: []rules.Change{pabChange, aclChange}}
+	b, t0, pab, both := suspensionPlans()
 
 	s, _, _ := RemediationState{}.next(t0, 1, pab, b)
 	s, step, _ := s.next(t0.Add(time.Minute), 2, pab, b)
@@ -209,7 +216,7 @@ func TestSuspensionHoldsOnlyItsFields(t *testing.T) {
 
 	// The block's source now holds another value: the suspension ends,
 	// and the count of the window stands.
-	otherPab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: pabChange.Path, Old: "b", Rules: []string{"S3-001"}}}}
+	otherPab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{{Path: pab.Changes[0].Path, Old: "b", Rules: []string{"S3-001"}}}}
 	if r, step, _ := s.next(t0.Add(6*time.Minute), 7, otherPab, b); step != StepSuspend || r.Suspended.Reverted != fixIdentity(otherPab) {
 		t.Fatalf("another value held: step %v, state %+v", step, r.Suspended)
 	}
@@ -597,12 +604,7 @@ func TestStateMemoryKeepsSuspensions(t *testing.T) {
 // reverted field is held, the new drift is fixed, and fixing it counts no
 // revert.
 func TestSuspensionFixesANewDriftSeenWithTheRevert(t *testing.T) {
-	b := Bounds{MaxAttempts: 1, Window: time.Hour, Backoff: time.Second}
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	pabChange := rules.Change{Path: view.NewPath("spec", "publicAccessBlock"), Old: "a", Rules: []string{"S3-001"}}
-	aclChange := rules.Change{Path: view.NewPath("spec", "acl"), Old: "public-read", OldPresent: true, Rules: []string{"S3-004"}}
-	pab := rules.Plan{Rules: []string{"S3-001"}, Changes: []rules.Change{pabChange}}
-	both := rules.Plan{Rules: []string{"S3-001", "S3-004"}, Changes: []rules.Change{pabChange, aclChange}}
+	b, t0, pab, both := suspensionPlans()
 
 	s, _, _ := RemediationState{}.next(t0, 1, pab, b)
 	fixed, step, _ := s.next(t0.Add(time.Minute), 2, both, b)
