@@ -249,3 +249,26 @@ func TestFlagDefaultsDocumented(t *testing.T) {
 		t.Errorf("ackguard manager -h says --zap-time-encoding defaults to %q; the manager writes %v (%s)", m[1], ts, encoding)
 	}
 }
+
+// TestOutsideClusterCertificateDocumented: with --cert-rotation the
+// manager fills the certificate Secret, but its webhook serves only once
+// tls.crt and tls.key are in --webhook-cert-dir, where a pod mounts the
+// Secret. docs/install.md, where it says how to run the manager outside a
+// cluster, says how the certificate gets there; otherwise the webhook
+// never starts and /readyz fails without a word in the log.
+func TestOutsideClusterCertificateDocumented(t *testing.T) {
+	b, err := os.ReadFile("docs/install.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "Outside a cluster")
+	if !ok {
+		t.Fatal("docs/install.md no longer says how to run the manager outside a cluster")
+	}
+	paragraph, _, _ := strings.Cut(rest, "\n\n")
+	for _, want := range []string{"--webhook-cert-dir", "tls.crt", "tls.key"} {
+		if !strings.Contains(paragraph, want) {
+			t.Errorf("docs/install.md, outside a cluster, does not say that the Secret's certificate goes into --webhook-cert-dir (%s missing):\n%s", want, paragraph)
+		}
+	}
+}
