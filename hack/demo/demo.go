@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,8 +41,15 @@ type Options struct {
 
 const namespace = "demo"
 
-// Run performs the walkthrough.
-func Run(ctx context.Context, opts Options) error {
+// Run performs the walkthrough. Cancelled (Ctrl-C) before it ends, it
+// stops as it does after it, with no error: what failed then (a kubectl
+// the interrupt killed, a wait cut short) failed because of the interrupt.
+func Run(ctx context.Context, opts Options) (err error) {
+	defer func() {
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+			err = nil
+		}
+	}()
 	out := opts.Out
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	step := func(format string, args ...any) { fmt.Fprintf(out, "\n==> "+format+"\n", args...) }

@@ -81,3 +81,44 @@ func TestDemoWalkthrough(t *testing.T) {
 		t.Logf("demo output:\n%s", text)
 	}
 }
+
+// cancelOn cancels a context once the text written to it contains marker.
+type cancelOn struct {
+	bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), w.marker) {
+		w.cancel()
+	}
+	return n, err
+}
+
+// TestDemoInterruptedMidWalkthrough: Ctrl-C while the walkthrough runs
+// stops the demo as Ctrl-C after it does: the control plane stopped, its
+// folder removed, and no error (a kubectl the interrupt killed is no
+// failure of the demo; make would report one).
+func TestDemoInterruptedMidWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the envtest control plane")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	out := &cancelOn{marker: "$ kubectl apply -f ../../examples/bucket-drifted.yaml", cancel: cancel}
+	timer := time.AfterFunc(3*time.Minute, cancel)
+	defer timer.Stop()
+	if err := Run(ctx, Options{Examples: "../../examples", Out: out, Wait: true}); err != nil {
+		t.Errorf("interrupted demo failed: %v\n%s", err, out.String())
+	}
+	if !strings.HasSuffix(out.String(), "==> Stopping the local control plane\n") {
+		t.Errorf("the interrupted demo did not end with its goodbye:\n%s", out.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "ackguard-*")); len(left) > 0 {
+		t.Errorf("the interrupted demo left folders behind: %v", left)
+	}
+}
