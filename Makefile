@@ -144,8 +144,8 @@ build: ## Build bin/ackguard.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ackguard .
 
 .PHONY: run
-run: ## Run the manager against the cluster of the current kubeconfig.
-	$(GO) run . manager --leader-elect=false
+run: ## Run the manager against the cluster of the current kubeconfig: the drift reconciler alone, as the cluster cannot call a webhook served here (RUN_ARGS adds flags: docs/install.md).
+	$(GO) run . manager --leader-elect=false --enable-webhook=false $(RUN_ARGS)
 
 # The demo is built, then run by make itself (no shell in between): go run,
 # or a shell waiting for the demo, turns Ctrl-C into a failure make reports
