@@ -196,6 +196,11 @@ func TestGovernanceObjectsValidated(t *testing.T) {
 		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.exceptions.maxDuration") {
 			t.Errorf("maxDuration %q: %v, want the CRD's refusal", d, err)
 		}
+		// One clear cause: a value that is no duration is not also
+		// handed to CEL's duration(), which would add its own error.
+		if cs := causes(t, err); len(cs) != 1 || strings.Contains(err.Error(), "type conversion") {
+			t.Errorf("maxDuration %q: causes %v, want the one refusal", d, cs)
+		}
 	}
 	// Likewise an expiresAt the API server's date-time format takes and
 	// the manager cannot decode (a lowercase t or z, a stray character for

@@ -108,8 +108,9 @@ var celRules = map[string]func(v any) (ok, checked bool){
 	},
 	// A positive Go duration (spec.exceptions.maxDuration), as the API
 	// server's CEL reads it; a value its pattern refuses is reported by
-	// the pattern.
-	"duration(self) > duration('0s')": func(v any) (bool, bool) {
+	// the pattern alone (the rule passes it, so that duration() is not
+	// handed what is no duration).
+	"!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self) > duration('0s')": func(v any) (bool, bool) {
 		s, ok := v.(string)
 		if !ok {
 			return true, false
