@@ -47,7 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.Wait = !*noWait
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := Run(ctx, o); err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
