@@ -397,10 +397,11 @@ func (r Result) PolicyText() string {
 // that decided one of them ("(policies a, b)").
 func (w Warning) Line() string {
 	// PolicyText starts with the rule ID; a folded warning names them all.
-	s := w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + strings.TrimPrefix(w.PolicyText(), w.RuleID)
+	s := w.Path.String() + ": " + strings.Join(w.Rules(), ", ")
 	if pols := w.policies(); len(pols) > 1 {
-		s = w.Path.String() + ": " + strings.Join(w.Rules(), ", ") + strings.TrimPrefix(w.Text(), w.RuleID) +
-			" (policies " + strings.Join(pols, ", ") + ")"
+		s += strings.TrimPrefix(w.Text(), w.RuleID) + " (policies " + strings.Join(pols, ", ") + ")"
+	} else {
+		s += strings.TrimPrefix(w.PolicyText(), w.RuleID)
 	}
 	if w.Note != "" {
 		s += " (" + w.Note + ")"
