@@ -92,10 +92,16 @@ func managedPolicyRule(id, title string, sev Severity, names []string, why strin
 		Remediation: Audit,
 		References:  refs,
 		Check: func(in *Input) []Finding {
-			out := deniedManagedPolicies(view.NewIAMIdentity(in.Object), names, why)
-			return append(out, deniedReferencedPolicies(in.iamDocs(), names, why)...)
+			return managedPolicyFindings(in, view.NewIAMIdentity(in.Object), names, why)
 		},
 	}
+}
+
+// managedPolicyFindings is managedPolicyRule's check on the identity id
+// of in.
+func managedPolicyFindings(in *Input, id *view.IAMIdentity, names []string, why string) []Finding {
+	out := deniedManagedPolicies(id, names, why)
+	return append(out, deniedReferencedPolicies(in.iamDocs(), names, why)...)
 }
 
 func deniedManagedPolicies(id *view.IAMIdentity, names []string, why string) []Finding {
@@ -168,9 +174,9 @@ func iam014() *Rule {
 	r := managedPolicyRule("IAM-014", "AdministratorAccess is not attached", Critical,
 		adminAccess, adminAccessWhy,
 		References{Config: []string{"iam-policy-blacklisted-check"}, Checkov: []string{"CKV_AWS_274"}})
-	check := r.Check
 	r.Check = func(in *Input) []Finding {
-		return append(policiesInputErrors(view.NewIAMIdentity(in.Object)), check(in)...)
+		id := view.NewIAMIdentity(in.Object)
+		return append(policiesInputErrors(id), managedPolicyFindings(in, id, adminAccess, adminAccessWhy)...)
 	}
 	return r
 }
