@@ -468,9 +468,6 @@ func decodeYAML(c chunk) (v any, loc locator, err error) {
 // byte of c that is not UTF-8 is, when c is not UTF-8 (the YAML decoders
 // refuse it without saying where), and "" otherwise.
 func notUTF8Line(c chunk) string {
-	if utf8.Valid(c.text) {
-		return ""
-	}
 	for i := 0; i < len(c.text); {
 		r, size := utf8.DecodeRune(c.text[i:])
 		if r == utf8.RuneError && size == 1 {
