@@ -145,15 +145,16 @@ func (s *thenQueue) WaitForSync(ctx context.Context) error {
 }
 
 // goneSince returns the objects of the kind whose results, gauges,
-// suspension or owner account (their status) an earlier reconciler of the kind left and that the cache no
-// longer has: reconciled, each is forgotten (or judged, created again
-// meanwhile). One deleted after that reconciler stopped and before this
-// one's event handler was added is otherwise never heard of: the shared
-// informer processed the deletion with no handler of the kind, and a
-// handler added is told only of the objects there. It is called once the
-// handler is added and has been told of them (the cache holds every
-// object whose deletion the handler will not hear), before any worker
-// runs; the objects there are left to the handler's own events.
+// suspension or owner account (their status) an earlier reconciler of the
+// kind left and that the cache no longer has: reconciled, each is
+// forgotten (or judged, created again meanwhile). One deleted after that
+// reconciler stopped and before this one's event handler was added is
+// otherwise never heard of: the shared informer processed the deletion
+// with no handler of the kind, and a handler added is told only of the
+// objects there. It is called once the handler is added and has been told
+// of them (the cache holds every object whose deletion the handler will
+// not hear), before any worker runs; the objects there are left to the
+// handler's own events.
 func (r *DriftReconciler) goneSince(ctx context.Context) []reconcile.Request {
 	keys := r.Metrics.Objects(r.GVK.Kind)
 	if r.Results != nil {
